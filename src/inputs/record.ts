@@ -1,0 +1,37 @@
+/**
+ * A Segment event as read from an archive: any JSON object. Every field is optional in practice,
+ * and types are unreliable (a `userId` can be a number, `version` a string or a number).
+ */
+export type SegmentEvent = { [key: string]: unknown };
+
+/** Where a record came from: the input as the user named it (`-` for stdin) and its 1-based line. */
+export interface RecordOrigin {
+  input: string;
+  /** Line of a JSONL file, row of a CSV file (counting the header as line 1), or element of a JSON array. */
+  line: number;
+}
+
+export interface InputRecord {
+  event: SegmentEvent;
+  origin: RecordOrigin;
+}
+
+/** Why a piece of input could not become an event. */
+export type UnreadableReason =
+  | "malformed-json"
+  | "not-an-object"
+  | "truncated-gzip"
+  | "unreadable-file"
+  | "not-an-archive"
+  | "malformed-csv-row";
+
+export interface InputProblem {
+  origin: RecordOrigin;
+  reason: UnreadableReason;
+  /** What went wrong and what to do about it, for the person running the replay. */
+  message: string;
+}
+
+export type InputItem =
+  | ({ kind: "record" } & InputRecord)
+  | ({ kind: "problem" } & InputProblem);
