@@ -1,0 +1,35 @@
+import type { RecordOrigin } from "../inputs/record.js";
+
+/** Top-level fields of a `/batch` request: the person every entry of the request belongs to. */
+export interface PersonFields {
+  profile_id?: string;
+  email?: string;
+  traits: Record<string, unknown>;
+  ip?: string;
+}
+
+/** Which array of a `/batch` body the entry goes into. */
+export type EntryKind = "events" | "identifies";
+
+/**
+ * One entry for Koala, ready to deliver. Its JSON is serialised where it was mapped (possibly in a
+ * worker thread), so the delivery stage only concatenates strings.
+ */
+export interface KoalaEntry {
+  kind: EntryKind;
+  person: PersonFields;
+  /**
+   * `JSON.stringify` of `person` with keys in the order profile_id, email, traits, ip. Entries share
+   * a request only when their keys are identical, so a batched request means exactly what the single
+   * requests would have meant.
+   */
+  personKey: string;
+  /** JSON of the object placed in `events` or `identifies`. */
+  entryJson: string;
+  /** Koala's idempotency key for the entry. */
+  messageId: string;
+  mappingName: string;
+  origin: RecordOrigin;
+  /** JSON of the event the entry was mapped from, kept for the dead-letter file. */
+  eventJson: string;
+}
