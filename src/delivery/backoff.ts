@@ -30,7 +30,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (/^\d+$/.test(trimmed)) {
     return Number(trimmed) * 1000;
   }
-  const dateMs = Date.parse(trimmed);
+  // Every HTTP date format names the month, which keeps Date.parse from reading "-5" as a year.
+  const dateMs = /[a-z]{3}/i.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
   if (Number.isNaN(dateMs)) {
     return undefined;
   }
