@@ -245,7 +245,7 @@ export class Sender {
       random: this.options.random,
     });
     if (verdict.action === "fatal" && verdict.confirmWithProbe) {
-      verdict = await this.confirmFatal(batch, verdict.reason);
+      verdict = await this.confirmFatal(batch, verdict.reason, outcome.kind === "response" ? outcome.status : undefined);
     }
     this.obey(batch, verdict, result);
   }
@@ -333,7 +333,10 @@ export class Sender {
    * Confirms a 401, 403 or 404 with `GET /auth` before ending the run: only one probe runs at a
    * time, and every request that got such an answer meanwhile shares its result.
    */
-  private async confirmFatal(batch: Batch, reason: FatalReason): Promise<Verdict> {
+  private async confirmFatal(batch: Batch, reason: FatalReason, status: number | undefined): Promise<Verdict> {
+    if (this.halted) {
+      return { action: "fatal", reason, confirmWithProbe: false };
+    }
     const client = this.client as KoalaClient;
     this.authProbe ??= client.probeAuth(this.requestAbort.signal).finally(() => {
       this.authProbe = undefined;
@@ -341,7 +344,7 @@ export class Sender {
     const probe = await this.authProbe;
     const probeStatus = probe.outcome.kind === "response" ? probe.outcome.status : undefined;
     if (probeStatus === 401 || probeStatus === 403 || probeStatus === 404) {
-      this.failRun(reason, undefined, probeStatus);
+      this.failRun(reason, status, probeStatus);
       return { action: "fatal", reason, confirmWithProbe: false };
     }
     const nowMs = Date.now();

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { KoalaEntry, PersonFields } from "../../src/delivery/entry.js";
 import type { DeliveryOptions } from "../../src/delivery/options.js";
@@ -50,6 +53,7 @@ export function testOptions(url: string, overrides: Partial<DeliveryOptions> = {
     userAgent: "koala-replay/test",
     resume: false,
     inputs: [],
+    cwd: temporaryDirectory(),
     retryBaseDelayMs: 5,
     retryMaxDelayMs: 50,
     retryAfterCapMs: 200,
@@ -80,4 +84,9 @@ export function makeRecords(count: number, persons: number, input = "events.json
     entries.push(makeEntry(person, `message-${line}`, { input, line }, line % 5 === 0 ? "identifies" : "events"));
   }
   return entries;
+}
+
+/** A fresh folder for state and dead-letter files, so tests never write into the repository. */
+export function temporaryDirectory(): string {
+  return mkdtempSync(join(tmpdir(), "koala-replay-test-"));
 }
