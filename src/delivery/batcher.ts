@@ -51,8 +51,13 @@ export interface BatcherLimits {
  */
 export class Batcher {
   private readonly lanes = new Map<string, PersonLane>();
-  /** Open batches, oldest first (a Set iterates in insertion order). */
-  private readonly openBatches = new Set<Batch>();
+  /**
+   * Batches in the order they were opened, oldest from `openHead`; closed ones are skipped when met.
+   * A plain queue, because iterating a Set after many deletions scans the deleted slots again.
+   */
+  private openQueue: Batch[] = [];
+  private openHead = 0;
+  private openCount = 0;
   private openBytes = 0;
   private tick = 0;
 
@@ -92,16 +97,13 @@ export class Batcher {
   advance(): void {
     this.tick += 1;
     const oldestAllowedTick = this.tick - this.limits.flushAfterRecords;
-    for (const batch of this.openBatches) {
-      if (batch.openedAtTick > oldestAllowedTick) {
-        break;
-      }
+    for (let batch = this.oldestOpen(); batch !== undefined && batch.openedAtTick <= oldestAllowedTick; batch = this.oldestOpen()) {
       this.close(batch);
     }
   }
 
   closeAll(): void {
-    for (const batch of this.openBatches) {
+    for (let batch = this.oldestOpen(); batch !== undefined; batch = this.oldestOpen()) {
       this.close(batch);
     }
   }
@@ -114,12 +116,29 @@ export class Batcher {
   }
 
   private enforceBounds(): void {
-    for (const batch of this.openBatches) {
-      if (this.openBatches.size <= this.limits.maxBufferedPersons && this.openBytes <= this.limits.maxBufferedBytes) {
+    while (this.openCount > this.limits.maxBufferedPersons || this.openBytes > this.limits.maxBufferedBytes) {
+      const batch = this.oldestOpen();
+      if (batch === undefined) {
         return;
       }
       this.close(batch);
     }
+  }
+
+  /** Returns the oldest batch still open, dropping closed ones from the front of the queue. */
+  private oldestOpen(): Batch | undefined {
+    while (this.openHead < this.openQueue.length) {
+      const batch = this.openQueue[this.openHead] as Batch;
+      if (batch.lane.open === batch) {
+        return batch;
+      }
+      this.openHead += 1;
+    }
+    if (this.openHead > 0) {
+      this.openQueue = [];
+      this.openHead = 0;
+    }
+    return undefined;
   }
 
   private laneFor(entry: KoalaEntry): PersonLane {
@@ -146,12 +165,21 @@ export class Batcher {
       firstAttemptAtMs: 0,
     };
     lane.open = batch;
-    this.openBatches.add(batch);
+    this.openQueue.push(batch);
+    this.openCount += 1;
+    this.compactOpenQueue();
     return batch;
   }
 
+  private compactOpenQueue(): void {
+    if (this.openHead > 1024 && this.openHead * 2 > this.openQueue.length) {
+      this.openQueue = this.openQueue.slice(this.openHead);
+      this.openHead = 0;
+    }
+  }
+
   private close(batch: Batch): void {
-    this.openBatches.delete(batch);
+    this.openCount -= 1;
     this.openBytes -= batch.bytes;
     batch.lane.open = undefined;
     batch.lane.queued.push(batch);

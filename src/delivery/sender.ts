@@ -146,7 +146,8 @@ export class Sender {
         this.writeDryRunRequest(this.nextBatch());
         continue;
       }
-      if (this.inFlight >= this.controller.limit) {
+      // While a 401, 403 or 404 is being confirmed, new requests would most likely fail alike.
+      if (this.inFlight >= this.controller.limit || this.authProbe !== undefined) {
         return;
       }
       const nowMs = Date.now();
@@ -197,6 +198,7 @@ export class Sender {
     const line = `{"method":"POST","url":${JSON.stringify(this.dryRunUrl)},"body":${body}}\n`;
     batch.attempts = 1;
     this.callbacks.requestSent(batch);
+    this.options.events.onRequestSent?.({ entries: batch.entries.length, attempt: 1, bytes: batch.bytes, inFlight: 0 });
     if (!this.options.output.write(line)) {
       this.outputBlocked = true;
       this.options.output.once("drain", () => {
