@@ -22,13 +22,13 @@ const BASELINE_ENTRIES = 2_000;
 interface Scenario {
   id: string;
   label: string;
-  /** Delay the emulator adds to every answer, standing in for the round trip to Koala. */
+  /** Delay the emulator adds to every response, standing in for the round trip to Koala. */
   latencyMs: number;
 }
 
 const SCENARIOS: Scenario[] = [
   { id: "latency-0ms", label: "local emulator, no added latency", latencyMs: 0 },
-  { id: "latency-20ms", label: "local emulator, 20 ms per answer", latencyMs: 20 },
+  { id: "latency-20ms", label: "local emulator, 20 ms per response", latencyMs: 20 },
 ];
 
 /**
@@ -146,16 +146,16 @@ function checkAccepted(emulator: KoalaEmulator, expected: number): void {
 
 /**
  * Maps track and identify events roughly as the presets do. The person's email comes from the
- * traits or the event; events without one get `<userId or anonymousId>@example.com`, because many
- * archives carry no email and the bench needs a person for every event.
+ * traits or the event. Many archives carry no email, so an event without one gets
+ * `<userId or anonymousId>@example.com`, because the bench needs a person for every event.
  */
 function entriesFromEvents(events: readonly SegmentEvent[]): KoalaEntry[] {
   const entries: KoalaEntry[] = [];
   events.forEach((event, index) => {
-    const kind = event.type === "track" ? "events" : event.type === "identify" ? "identifies" : undefined;
-    if (kind === undefined) {
+    if (event.type !== "track" && event.type !== "identify") {
       return;
     }
+    const kind = event.type === "track" ? "events" : "identifies";
     const context = asObject(event.context);
     const traits = kind === "events" ? asObject(context.traits) : asObject(event.traits);
     const email = pickString(traits.email, event.email, asObject(event.properties).email) ?? `${String(event.userId ?? event.anonymousId ?? index)}@example.com`;

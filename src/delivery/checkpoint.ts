@@ -106,7 +106,7 @@ export class Checkpoint {
     }
   }
 
-  /** Whether a previous run finished the record. */
+  /** Returns whether a previous run finished the record. */
   isDone(origin: RecordOrigin): boolean {
     const input = this.inputs.get(origin.input);
     if (input === undefined) {

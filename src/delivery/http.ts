@@ -6,7 +6,7 @@ import { RESPONSE_EXCERPT_LENGTH } from "./dead-letter.js";
 /** Code given to an attempt aborted by `stop()`; it is not an outcome of the API. */
 export const ABORTED_CODE = "ABORTED";
 
-/** What one attempt returned, with a short excerpt of an unsuccessful response's body. */
+/** Result of one attempt, with a short excerpt of an unsuccessful response's body. */
 export interface AttemptResult {
   outcome: AttemptOutcome;
   responseExcerpt?: string;
@@ -141,7 +141,7 @@ export function errorCode(error: unknown): string {
   return error instanceof Error ? error.name : "UNKNOWN";
 }
 
-/** Result of `checkPublicKey`. `message` names the endpoint with the key masked and says what to do. */
+/** Result of `checkPublicKey`. `message` names the endpoint with the key masked, and the next step. */
 export type KeyCheckResult =
   | { ok: true; status: number }
   | { ok: false; status?: number; errorCode?: string; message: string };

@@ -92,9 +92,9 @@ export interface RetryEvent {
   reason: RetryReason;
   delayMs: number;
   entries: number;
-  /** Status of the answer, when there was one. */
+  /** Status of the response, when there was one. */
   status?: number;
-  /** Network error code, when there was no answer. */
+  /** Network error code, when there was no response. */
   errorCode?: string;
 }
 
@@ -159,7 +159,7 @@ export interface Delivery {
   submit(origin: RecordOrigin, entries: readonly KoalaEntry[]): Promise<void> | void;
   /** Whether a previous run finished this record (only with `resume`). */
   isDone(origin: RecordOrigin): boolean;
-  /** Whether the run stopped taking work, after `stop()` or a fatal answer; the caller should stop reading. */
+  /** Whether the run stopped taking work, after `stop()` or a fatal response, so the caller should stop reading. */
   isStopped(): boolean;
   /** Sends what is buffered, waits for every request, saves the checkpoint and returns the counts. */
   finish(): Promise<DeliveryResult>;

@@ -1,14 +1,14 @@
 import { type BackoffLimits, computeBackoffDelay, parseRetryAfter } from "./backoff.js";
 
 /**
- * What one attempt of a `/batch` request came back with: a response (status and the
+ * Outcome of one attempt of a `/batch` request: a response (status and the
  * `Retry-After` header), or a network error identified by its Node or undici error code.
  */
 export type AttemptOutcome =
   | { kind: "response"; status: number; retryAfter?: string | undefined }
   | { kind: "network-error"; code: string };
 
-/** Why an attempt is retried. */
+/** Reason for retrying an attempt. */
 export type RetryReason =
   | "rate-limited"
   | "server-error"
@@ -20,7 +20,7 @@ export type RetryReason =
   | "network-error"
   | "auth-not-confirmed";
 
-/** Why an entry is written to the dead-letter file instead of being delivered. */
+/** Reason for writing an entry to the dead-letter file instead of delivering it. */
 export type DeadLetterReason =
   | "rejected-by-api"
   | "client-error"
@@ -28,7 +28,7 @@ export type DeadLetterReason =
   | "retries-exhausted"
   | "retry-time-exhausted";
 
-/** Why the whole run stops: every further request would fail the same way. */
+/** Reason for stopping the whole run, because every further request would fail the same way. */
 export type FatalReason =
   | "unauthorized"
   | "forbidden"
@@ -39,14 +39,14 @@ export type FatalReason =
   | "http-version-not-supported"
   | "host-not-found";
 
-/** What the delivery loop does with an attempt's outcome. */
+/** Decision that the delivery loop carries out for an attempt's outcome. */
 export type Verdict =
   | { action: "delivered" }
   | { action: "retry"; reason: RetryReason; delayMs: number; pauseAllSenders: boolean }
   /** The API rejected a request of several entries: send each half again to find the bad entries. */
   | { action: "split" }
   | { action: "give-up"; reason: DeadLetterReason; lastRetryReason?: RetryReason }
-  /** `confirmWithProbe`: check the key with `GET /auth` first, because one odd answer must not end a run. */
+  /** `confirmWithProbe`: check the key with `GET /auth` first, because one odd response must not end a run. */
   | { action: "fatal"; reason: FatalReason; confirmWithProbe: boolean };
 
 export interface RetryLimits extends BackoffLimits {
@@ -85,7 +85,7 @@ type Decision =
  *
  * Retrying a POST is safe here, unlike in general HTTP clients, because every entry carries
  * `message_id`, Koala's idempotency key: an entry received twice is recorded once. So an attempt
- * whose answer was lost (timeout, reset connection) can be sent again without doubling events.
+ * whose response was lost (timeout, reset connection) can be sent again without doubling events.
  */
 export function classifyOutcome(outcome: AttemptOutcome, context: OutcomeContext): Verdict {
   const decision = outcome.kind === "response" ? classifyStatus(outcome.status) : classifyNetworkError(outcome.code);

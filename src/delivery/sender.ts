@@ -8,7 +8,7 @@ import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import { classifyOutcome, decideRetry, type FatalReason, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
 import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
-/** What the sender reports back to the run, which keeps the counts and the checkpoint. */
+/** Callbacks from the sender to the run, which keeps the counts and the checkpoint. */
 export interface SenderCallbacks {
   delivered(batch: Batch): void;
   deadLettered(batch: Batch, details: DeadLetterDetails): void;
@@ -22,7 +22,7 @@ export interface SenderCallbacks {
 /**
  * Sends closed batches: one request at a time per person, at most `limit` in flight, at most
  * `maxRps` started per second, every sender paused after a 429. Obeys `classifyOutcome` for every
- * answer. In a dry run it writes each request to the output instead.
+ * response. In a dry run it writes each request to the output instead.
  */
 export class Sender {
   private readonly readyLanes: PersonLane[] = [];
@@ -38,7 +38,7 @@ export class Sender {
   private readonly controller: ConcurrencyController;
   private readonly rateLimiter: RateLimiter;
   private readonly client: KoalaClient | undefined;
-  /** Aborted by `stop()` and by a fatal answer: ends every backoff wait at once. */
+  /** Aborted by `stop()` and by a fatal response. It ends every backoff wait at once. */
   private readonly waitAbort = new AbortController();
   /** Aborted when the stop grace period is over: ends the requests still in flight. */
   private readonly requestAbort = new AbortController();
@@ -333,7 +333,7 @@ export class Sender {
 
   /**
    * Confirms a 401, 403 or 404 with `GET /auth` before ending the run: only one probe runs at a
-   * time, and every request that got such an answer meanwhile shares its result.
+   * time, and every request that got such a response meanwhile shares its result.
    */
   private async confirmFatal(batch: Batch, reason: FatalReason, status: number | undefined): Promise<Verdict> {
     if (this.halted) {

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { defaultDeadLetterPath, defaultStatePath } from "./checkpoint.js";
 import { parseEndpoint } from "./http.js";
 import { DELIVERY_DEFAULTS, type DeliveryOptions, KOALA_MAX_BATCH_SIZE, type ResolvedDeliveryOptions } from "./options.js";
@@ -47,7 +48,23 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     events: options.events ?? {},
     random: options.random ?? Math.random,
   };
+  rejectDeadLetterPathAmongInputs(resolved);
   return Object.freeze(resolved);
+}
+
+/** Rejects a dead-letter path that is also an input, because the file would grow under its own reader. */
+function rejectDeadLetterPathAmongInputs(options: ResolvedDeliveryOptions): void {
+  if (options.deadLetterPath === undefined) {
+    return;
+  }
+  const deadLetterPath = resolve(options.cwd, options.deadLetterPath);
+  const input = options.inputs.find((name) => name !== "-" && resolve(options.cwd, name) === deadLetterPath);
+  if (input !== undefined) {
+    throw new Error(
+      `Invalid deadLetterPath: ${input} is also an input, so new dead letters would be appended to the file being sent. ` +
+        "Write dead letters to another file.",
+    );
+  }
 }
 
 function integerOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

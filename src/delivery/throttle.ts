@@ -1,7 +1,7 @@
 /**
  * Limits requests in flight with AIMD (additive increase, multiplicative decrease), the scheme TCP
- * uses for its congestion window: climb by one after a window of answers that came back fast,
- * halve on a 429, a 503 or a timeout, and step down a quarter when latency doubles. Koala does not
+ * uses for its congestion window. The limit climbs by one after a window of fast responses, halves
+ * on a 429, a 503 or a timeout, and steps down a quarter when latency doubles. Koala does not
  * publish its rate limits, so the limit is found by probing, never above `maxConcurrency`.
  */
 export class ConcurrencyController {
@@ -25,7 +25,7 @@ export class ConcurrencyController {
     return this.currentLimit;
   }
 
-  /** Records a request answered without overload; `latencyMs` is its round-trip time. */
+  /** Records a response that showed no overload; `latencyMs` is its round-trip time. */
   recordSuccess(latencyMs: number, nowMs: number): void {
     if (!this.adaptive) {
       return;

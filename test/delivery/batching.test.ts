@@ -92,7 +92,7 @@ describe("batching", () => {
 
   it("keeps each person's order without overlap", async () => {
     const entries = makeRecords(3_000, 7);
-    // Slow answers keep requests open long enough for the emulator to see any overlap.
+    // Slow responses keep requests open long enough for the emulator to see any overlap.
     const { result, emulator: server } = await deliverAll(
       entries,
       { maxBatchSize: 5, concurrency: 8, adaptiveConcurrency: false },
@@ -135,7 +135,7 @@ describe("batching", () => {
     const entries = makeRecords(40, 4);
     const { result } = await deliverAll(entries, { maxBufferedPersons: 1 });
 
-    // A new person arrives with each record, so every batch holds one entry.
+    // A new person arrives with each record, so every batch contains one entry.
     expect(result.requestsSent).toBe(40);
   });
 

@@ -181,3 +181,26 @@ describe("checkpoint", () => {
     await delivery.finish();
   });
 });
+
+describe("options", () => {
+  it("rejects a dead-letter file that is an input", () => {
+    const folder = temporaryDirectory();
+    expect(() =>
+      createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, inputs: ["dead.jsonl"], deadLetterPath: join(folder, "dead.jsonl") })),
+    ).toThrow(/dead\.jsonl is also an input/);
+  });
+
+  it("rejects an out-of-range maxBatchSize", () => {
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { maxBatchSize: 31 }))).toThrow(
+      "Invalid maxBatchSize: expected an integer from 1 to 30, got 31 (number).",
+    );
+  });
+
+  it("rejects a missing key outside dry run", () => {
+    expect(() => createDelivery({ ...testOptions("http://127.0.0.1:9"), publicKey: undefined })).toThrow(/Missing publicKey/);
+  });
+
+  it("rejects an endpoint that is not a URL", () => {
+    expect(() => createDelivery(testOptions("api2.getkoala.com"))).toThrow(/Invalid endpoint "api2.getkoala.com"/);
+  });
+});

@@ -3,7 +3,7 @@ import { MessageIdSet } from "../../src/delivery/dedupe.js";
 import { ConcurrencyController, RateLimiter } from "../../src/delivery/throttle.js";
 
 describe("MessageIdSet", () => {
-  it("holds a million ids compactly", () => {
+  it("stores a million ids compactly", () => {
     const ids = new MessageIdSet();
     const heapBefore = process.memoryUsage().arrayBuffers;
     let added = 0;

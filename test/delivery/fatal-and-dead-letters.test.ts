@@ -42,7 +42,7 @@ describe("wrong key", () => {
       await delivery.submit(entry.origin, [entry]);
       submitted += 1;
       if (submitted % 100 === 0) {
-        // A pipeline reading files yields to I/O between chunks; without it no answer could arrive.
+        // A pipeline reading files yields to I/O between chunks, and without that no response could arrive.
         await new Promise((resolve) => setImmediate(resolve));
       }
     }

@@ -86,7 +86,7 @@ export function makeRecords(count: number, persons: number, input = "events.json
   return entries;
 }
 
-/** A fresh folder for state and dead-letter files, so tests never write into the repository. */
+/** Creates a fresh folder for state and dead-letter files, so tests never write into the repository. */
 export function temporaryDirectory(): string {
   return mkdtempSync(join(tmpdir(), "koala-replay-test-"));
 }

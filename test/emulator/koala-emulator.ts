@@ -1,19 +1,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** Faults injected into answers to `/batch`, all driven by one seeded random generator. */
+/** Faults injected into responses to `/batch`, all driven by one seeded random generator. */
 export interface EmulatorFaults {
-  /** Fraction of requests answered 500..504 (never 501). */
+  /** Fraction of requests that get a 500, 502, 503 or 504. */
   serverErrorRate?: number;
-  /** Every Nth request is answered 429 with `Retry-After: retryAfterSeconds`. */
+  /** Every Nth request gets a 429 with `Retry-After: retryAfterSeconds`. */
   rateLimitEvery?: number;
   retryAfterSeconds?: number;
-  /** Fraction of requests whose socket is destroyed before any answer. */
+  /** Fraction of requests whose socket is destroyed before any response. */
   dropRate?: number;
-  /** Fraction of requests answered after `slowDelayMs`. */
+  /** Fraction of requests whose response is delayed by `slowDelayMs`. */
   slowRate?: number;
   slowDelayMs?: number;
-  /** Entries for which the whole request is answered 400, like a real rejection. */
+  /** Entries for which the whole request gets a 400, like a real rejection. */
   rejectEntry?: (entry: Record<string, unknown>) => boolean;
 }
 
@@ -48,7 +48,7 @@ export interface EmulatorRequest {
 export interface EmulatorStats {
   requests: number;
   batchRequests: number;
-  /** Entries received with a message_id already accepted (retries of answers lost on the way). */
+  /** Entries received with a message_id already accepted (retries of responses lost on the way). */
   duplicateEntries: number;
   statusCounts: Record<string, number>;
   /** Largest number of `/batch` requests in progress at once for one person. */
