@@ -84,8 +84,12 @@ export class KoalaClient {
     await this.pool.destroy();
   }
 
-  private async send(method: "GET" | "POST", path: string, body: string | undefined, signal: AbortSignal): Promise<AttemptResult> {
+  private async send(method: "GET" | "POST", path: string, body: string | undefined, stopSignal: AbortSignal): Promise<AttemptResult> {
     const startedAt = performance.now();
+    // undici's own headers and body timeouts fire with about 1 s resolution (undici 7, fast timers),
+    // so a timeout signal makes `timeoutMs` exact; undici's stay as a backstop.
+    const timeoutSignal = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = AbortSignal.any([stopSignal, timeoutSignal]);
     try {
       const response = await this.pool.request({
         method,
@@ -107,7 +111,7 @@ export class KoalaClient {
       };
     } catch (error) {
       return {
-        outcome: { kind: "network-error", code: signal.aborted ? ABORTED_CODE : errorCode(error) },
+        outcome: { kind: "network-error", code: failureCode(error, stopSignal, timeoutSignal) },
         latencyMs: performance.now() - startedAt,
       };
     }
@@ -126,6 +130,13 @@ async function readExcerpt(body: { text(): Promise<string> }, publicKey: string)
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+function failureCode(error: unknown, stopSignal: AbortSignal, timeoutSignal: AbortSignal): string {
+  if (stopSignal.aborted) {
+    return ABORTED_CODE;
+  }
+  return timeoutSignal.aborted ? "ETIMEDOUT" : errorCode(error);
 }
 
 /** Finds the Node or undici error code, which undici sometimes puts on the error's cause. */

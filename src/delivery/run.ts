@@ -69,6 +69,10 @@ export class DeliveryRun implements Delivery {
     this.batcher = new Batcher(options, (lane: PersonLane) => this.sender.schedule(lane));
   }
 
+  /**
+   * The pipeline should not map or submit a record for which this returns true. A done record that
+   * is submitted anyway is harmless: its entries are counted in `alreadyDone` and not sent.
+   */
   isDone(origin: RecordOrigin): boolean {
     return this.options.resume && this.checkpoint.isDone(origin);
   }
@@ -104,7 +108,9 @@ export class DeliveryRun implements Delivery {
     this.stopped = true;
     this.releaseRoomWaiters();
     await this.sender.drainInFlight(this.options.stopGraceMs);
+    await this.sender.close();
     this.saveCheckpoint();
+    this.deadLetters?.close();
   }
 
   private take(origin: RecordOrigin, entries: readonly KoalaEntry[]): void {

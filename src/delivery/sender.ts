@@ -28,8 +28,11 @@ export class Sender {
   private readonly readyLanes: PersonLane[] = [];
   private readyHead = 0;
   private readonly retryReady: Batch[] = [];
+  /** Requests sent and not yet handled, including the wait for an `/auth` probe. */
   private inFlight = 0;
-  private waitingForRetry = 0;
+  /** Lanes with a batch in flight or waiting for a retry. */
+  private busyLanes = 0;
+  private closing: Promise<void> | undefined;
   private pausedUntilMs = 0;
   private wakeTimer: NodeJS.Timeout | undefined;
   private outputBlocked = false;
@@ -84,9 +87,9 @@ export class Sender {
     this.pump();
   }
 
-  /** Whether nothing is in flight or waiting for a retry. */
+  /** Whether every closed batch is delivered or dead-lettered. */
   get isIdle(): boolean {
-    return this.inFlight === 0 && this.waitingForRetry === 0 && this.retryReady.length === 0 && this.readyHead >= this.readyLanes.length;
+    return this.inFlight === 0 && this.busyLanes === 0 && this.readyHead >= this.readyLanes.length;
   }
 
   /** Resolves when no request is in flight or waiting (the queues are empty, or the sender halted). */
@@ -118,12 +121,10 @@ export class Sender {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.requestAbort.signal.aborted) {
-      await this.client?.destroy();
-    } else {
-      await this.client?.close();
-    }
+  /** Closes the connection pool; later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.requestAbort.signal.aborted ? (this.client?.destroy() ?? Promise.resolve()) : (this.client?.close() ?? Promise.resolve());
+    return this.closing;
   }
 
   private isIdleOrHalted(): boolean {
@@ -180,6 +181,7 @@ export class Sender {
     }
     lane.scheduled = false;
     lane.busy = true;
+    this.busyLanes += 1;
     return lane.queued.shift() as Batch;
   }
 
@@ -226,8 +228,8 @@ export class Sender {
     });
 
     const result = await client.postBatch(buildBatchBody(batch.personKey, batch.entries), this.requestAbort.signal);
-    this.inFlight -= 1;
     await this.handleResult(batch, result);
+    this.inFlight -= 1;
     this.pump();
   }
 
@@ -312,9 +314,7 @@ export class Sender {
       ...(errorCode === undefined ? {} : { errorCode }),
     });
 
-    this.waitingForRetry += 1;
     void sleep(delayMs, this.waitAbort.signal).then((completed) => {
-      this.waitingForRetry -= 1;
       if (completed) {
         this.retryReady.push(batch);
         this.pump();
@@ -377,6 +377,7 @@ export class Sender {
 
   private finishLane(lane: PersonLane): void {
     lane.busy = false;
+    this.busyLanes -= 1;
     if (lane.queued.length > 0) {
       lane.scheduled = true;
       this.readyLanes.push(lane);

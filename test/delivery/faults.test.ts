@@ -87,6 +87,21 @@ describe("delivery under faults", () => {
     expect(emulator.accepted.size).toBe(30);
   });
 
+  it("retries requests that time out", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, seed: 3, faults: { slowRate: 0.2, slowDelayMs: 400 } });
+    const delivery = createDelivery(testOptions(emulator.url, { timeoutMs: 100, maxBatchSize: 5, maxAttempts: 20 }));
+    const entries = makeRecords(300, 30);
+    for (const entry of entries) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.retries.timeout).toBeGreaterThan(0);
+    expect(result.delivered).toBe(300);
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(emulator.accepted.size).toBe(300);
+  });
+
   it("retries after a connection refusal", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
     const url = emulator.url;
