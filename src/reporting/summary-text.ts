@@ -13,8 +13,8 @@ export interface SummaryContext {
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
-  const requests = context.dryRun ? "requests printed" : "requests";
-  lines.push(`koala-replay: ${stats.entriesSent} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${stats.eventsRead} ${plural(stats.eventsRead, "event", "events")} read (${stats.requestsSent} ${requests})`);
+  const requests = `${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}${context.dryRun ? " printed" : ""}`;
+  lines.push(`koala-replay: ${stats.entriesSent} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${stats.eventsRead} ${plural(stats.eventsRead, "event", "events")} read (${requests})`);
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
     lines.push(`  ${hint}`);
@@ -58,12 +58,17 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
     return stats.invalidCount > 0 ? `${stats.invalidCount} invalid: see the reasons below.` : undefined;
   }
   const share = stats.entriesSent === 0 ? "Nothing was sent" : "Most events were not sent";
-  return `${share}: ${topCount} skipped because of ${describeReason(topReason)}. ${remedy(topReason, stats, context)}`;
+  return `${share}: ${topCount} of ${stats.eventsRead} ${shortfallPhrase[topReason]}. ${remedy(topReason, stats, context)}`;
 }
 
-function describeReason(reason: SkipReason): string {
-  return skipReasonText[reason].replace(/^./, (first) => first.toLowerCase());
-}
+const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
+  "browser-event": "are analytics.js track events, which --browser-events skip leaves out",
+  "no-identity": "have no email or profile_id",
+  "no-mapping-matched": "matched no mapping's trigger",
+  "filtered-out": "were excluded by --filter, --since or --until",
+  "duplicate-message-id": "repeat a messageId already sent in this run",
+  "already-delivered": "were delivered by an earlier run",
+};
 
 function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
   switch (reason) {
