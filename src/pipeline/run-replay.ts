@@ -5,10 +5,11 @@ import { hasIdentity } from "../koala/request-body.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import { RunStats } from "../reporting/run-stats.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
-import { compileRules } from "./compile-rules.js";
 import { createDelivery, type Delivery } from "./interim-delivery.js";
 import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
+import { buildProcessorRules } from "./processor-config.js";
+import { WorkerPool } from "./worker-pool.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -29,13 +30,20 @@ export interface ReplayIo {
   warn: (message: string) => void;
 }
 
+/**
+ * A chunk this large means the input is large, and worth the worker threads' start-up (about 30 ms
+ * each). Smaller inputs are processed on the main thread.
+ */
+const WORKER_POOL_THRESHOLD_BYTES = 1 << 20;
+
 /** Warnings printed for unreadable lines before they are only counted, so a broken file cannot flood the terminal. */
 const MAX_WARNINGS = 20;
 
 /** Reads every input, maps each event and delivers the entries; returns the run's counts. */
 export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise<RunStats> {
   const stats = new RunStats();
-  const rules: ProcessorRules = { rules: compileRules(settings.mappings), browserEvents: settings.browserEvents };
+  const config = { mappings: settings.mappings, browserEvents: settings.browserEvents };
+  const rules: ProcessorRules = buildProcessorRules(config);
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
     stats.filesSkipped.push(file);
@@ -83,22 +91,46 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     await delivery.submit(result.origin, deliverable);
   };
 
-  for (const source of sources) {
-    stats.filesRead += 1;
-    try {
-      for await (const batch of readInput(source.path, { format: settings.format })) {
-        if (batch.kind === "lines") {
-          const outcomes = processLines(batch.input, batch.firstLine, batch.bytes.toString("utf8"), rules);
-          await handleLineOutcomes(outcomes, stats, warnOnce, handleResult);
-        } else {
-          await handleItems(batch.items, rules, stats, warnOnce, handleResult);
-        }
-      }
-    } catch (error) {
-      const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
-      stats.countUnreadable(problem);
-      warnOnce(problem.message);
+  // Chunks being processed by workers, in input order; their results are handled in that order.
+  let pool: WorkerPool | undefined;
+  const inFlight: Array<Promise<LineOutcome[]>> = [];
+  const drain = async (keep: number): Promise<void> => {
+    while (inFlight.length > keep) {
+      const outcomes = await (inFlight.shift() as Promise<LineOutcome[]>);
+      await handleLineOutcomes(outcomes, stats, warnOnce, handleResult);
     }
+  };
+
+  try {
+    for (const source of sources) {
+      stats.filesRead += 1;
+      try {
+        for await (const batch of readInput(source.path, { format: settings.format })) {
+          if (batch.kind === "items") {
+            await drain(0);
+            await handleItems(batch.items, rules, stats, warnOnce, handleResult);
+            continue;
+          }
+          if (pool === undefined && batch.bytes.length >= WORKER_POOL_THRESHOLD_BYTES) {
+            pool = new WorkerPool(config);
+          }
+          if (pool === undefined) {
+            await drain(0);
+            await handleLineOutcomes(processLines(batch.input, batch.firstLine, batch.bytes, rules), stats, warnOnce, handleResult);
+          } else {
+            inFlight.push(pool.process(batch.input, batch.firstLine, batch.bytes));
+            await drain(pool.size * 2);
+          }
+        }
+      } catch (error) {
+        const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
+        stats.countUnreadable(problem);
+        warnOnce(problem.message);
+      }
+    }
+    await drain(0);
+  } finally {
+    await pool?.close();
   }
   await finishDelivery(delivery);
   return stats;
