@@ -1,10 +1,10 @@
 import { expandInputs } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat } from "../inputs/read-input.js";
 import type { InputItem } from "../inputs/record.js";
-import { hasIdentity } from "../koala/request-body.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import { RunStats } from "../reporting/run-stats.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
+import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery } from "./interim-delivery.js";
 import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
@@ -50,11 +50,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
 
+  const output = new BufferedOutput(io.stdout);
   const delivery = createDelivery({
     endpoint: settings.endpoint,
     publicKey: settings.publicKey,
     dryRun: settings.dryRun,
-    output: io.stdout,
+    output,
     userAgent: settings.userAgent,
     concurrency: settings.concurrency,
     onRequest: () => {
@@ -81,14 +82,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const handleResult = async (result: RecordResult): Promise<void> => {
     stats.eventsRead += 1;
     recordVerdicts(stats, result);
-    const deliverable = result.entries.filter((entry) => {
-      if (hasIdentity(entry.person)) {
-        return true;
-      }
-      stats.countSkipped("no-identity");
-      return false;
-    });
-    await delivery.submit(result.origin, deliverable);
+    // TODO: identity stitching fills the email of unidentified entries before this count.
+    if (result.unidentified.length > 0) {
+      stats.countSkipped("no-identity", result.unidentified.length);
+    }
+    await delivery.submit(result.origin, result.entries);
   };
 
   // Chunks being processed by workers, in input order; their results are handled in that order.
@@ -133,6 +131,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     await pool?.close();
   }
   await finishDelivery(delivery);
+  output.flush();
   return stats;
 }
 
