@@ -28,6 +28,8 @@ export interface ReplayIo {
   stdout: NodeJS.WritableStream;
   /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
   warn: (message: string) => void;
+  /** Aborted by Ctrl-C or SIGTERM: reading stops, and what was read is delivered or saved. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -101,9 +103,15 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
   try {
     for (const source of sources) {
+      if (isAborted(io.signal)) {
+        break;
+      }
       stats.filesRead += 1;
       try {
         for await (const batch of readInput(source.path, { format: settings.format })) {
+          if (isAborted(io.signal)) {
+            break;
+          }
           if (batch.kind === "items") {
             await drain(0);
             await handleItems(batch.items, rules, stats, warnOnce, handleResult);
@@ -189,4 +197,9 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
 
 async function finishDelivery(delivery: Delivery): Promise<void> {
   await delivery.finish();
+}
+
+/** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }
