@@ -165,6 +165,8 @@ export class Batcher {
       firstAttemptAtMs: 0,
     };
     lane.open = batch;
+    // A dry run sends a closed batch at once, which may have released this lane in the meantime.
+    this.lanes.set(lane.key, lane);
     this.openQueue.push(batch);
     this.openCount += 1;
     this.compactOpenQueue();

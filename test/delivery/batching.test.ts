@@ -153,8 +153,8 @@ describe("batching", () => {
     expect(server.stats.duplicateEntries).toBe(0);
   });
 
-  it("dry run prints the batches a real run sends", async () => {
-    const entries = makeRecords(500, 13);
+  it.each([Infinity, 40])("dry run prints real batches (traits change every %s)", async (traitChangeEvery) => {
+    const entries = makeRecords(500, 13, "events.jsonl", traitChangeEvery);
     const options = { flushAfterRecords: 20, maxBatchSize: 7 };
     const { emulator: server } = await deliverAll(entries, options);
     const realBodies = server.requests.map((request) => request.body).sort();

@@ -87,6 +87,43 @@ describe("delivery under faults", () => {
     expect(emulator.accepted.size).toBe(30);
   });
 
+  it("maxRps spaces request starts", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const delivery = createDelivery(testOptions(emulator.url, { maxRps: 20, maxBatchSize: 1, adaptiveConcurrency: false }));
+    const entries = makeRecords(10, 10);
+    const startedAt = Date.now();
+    for (const entry of entries) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    await delivery.finish();
+
+    // Ten starts 50 ms apart span at least 450 ms.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(440);
+    const starts = emulator.requests.map((request) => request.startedAtMs).sort((left, right) => left - right);
+    for (let index = 1; index < starts.length; index += 1) {
+      expect((starts[index] ?? 0) - (starts[index - 1] ?? 0)).toBeGreaterThan(30);
+    }
+  });
+
+  it("adaptive concurrency backs off on 429", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { rateLimitEvery: 15, retryAfterSeconds: 1, slowRate: 1, slowDelayMs: 5 } });
+    const limits: number[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, { maxBatchSize: 1, concurrency: 16, retryAfterCapMs: 20, events: { onConcurrencyChange: (limit) => limits.push(limit) } }),
+    );
+    const entries = makeRecords(300, 100);
+    for (const entry of entries) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.delivered).toBe(300);
+    expect(Math.max(...limits)).toBeGreaterThan(2);
+    const decreases = limits.filter((limit, index) => index > 0 && limit < (limits[index - 1] ?? 0));
+    expect(decreases.length).toBeGreaterThan(0);
+    expect(Math.max(...limits)).toBeLessThanOrEqual(16);
+  });
+
   it("retries requests that time out", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY, seed: 3, faults: { slowRate: 0.2, slowDelayMs: 400 } });
     const delivery = createDelivery(testOptions(emulator.url, { timeoutMs: 100, maxBatchSize: 5, maxAttempts: 20 }));

@@ -74,13 +74,14 @@ function seededJitter(seed: number): () => number {
 
 /**
  * Builds `count` records for `persons` people, round robin, one entry per record, every 5th an
- * identify call.
+ * identify call. Everyone's traits change every `traitChangeEvery` records, if given.
  */
-export function makeRecords(count: number, persons: number, input = "events.jsonl"): KoalaEntry[] {
+export function makeRecords(count: number, persons: number, input = "events.jsonl", traitChangeEvery = Infinity): KoalaEntry[] {
   const entries: KoalaEntry[] = [];
   for (let line = 1; line <= count; line += 1) {
     const personIndex = line % persons;
-    const person: PersonFields = { email: `person${personIndex}@example.com`, traits: { plan: "pro" } };
+    const plan = Number.isFinite(traitChangeEvery) ? `plan-${Math.floor(line / traitChangeEvery)}` : "pro";
+    const person: PersonFields = { email: `person${personIndex}@example.com`, traits: { plan } };
     entries.push(makeEntry(person, `message-${line}`, { input, line }, line % 5 === 0 ? "identifies" : "events"));
   }
   return entries;
