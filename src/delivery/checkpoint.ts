@@ -99,7 +99,10 @@ export class Checkpoint {
       throw new Error("Cannot resume a run that reads stdin (-), because stdin cannot be read again. Pass the files instead.");
     }
     const previous = resume && path !== undefined ? readStateFile(path) : undefined;
-    for (const name of inputNames) {
+    // A folder given as an input is read file by file, so the state names files that are not in
+    // `inputNames`; each of them is checked now, before anything is sent.
+    const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames]);
+    for (const name of names) {
       if (name !== STDIN_INPUT) {
         this.inputs.set(name, this.createInputProgress(name, previous));
       }

@@ -11,7 +11,7 @@ export interface InputFingerprint {
 
 const SAMPLE_BYTES = 64 * 1024;
 
-/** Fingerprints the file at `path`, or returns undefined when it cannot be opened (the caller names it). */
+/** Fingerprints the file at `path`; returns undefined for a folder or a path that cannot be opened. */
 export function fingerprintFile(path: string): InputFingerprint | undefined {
   let descriptor: number;
   try {
@@ -22,7 +22,8 @@ export function fingerprintFile(path: string): InputFingerprint | undefined {
   try {
     const stats = fstatSync(descriptor);
     if (!stats.isFile()) {
-      return { size: stats.size, mtimeMs: stats.mtimeMs, headTailSha256: "not-a-file" };
+      // A folder's files are fingerprinted one by one as they are read.
+      return undefined;
     }
     const hash = createHash("sha256");
     hash.update(readSample(descriptor, 0, Math.min(SAMPLE_BYTES, stats.size)));

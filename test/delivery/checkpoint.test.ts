@@ -1,4 +1,4 @@
-import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
@@ -163,6 +163,28 @@ describe("checkpoint", () => {
     expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true }))).toThrow(StateMismatchError);
     expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true }))).toThrow(
       /events\.jsonl changed .*size changed/,
+    );
+  });
+
+  it("resumes files read from a folder", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    mkdirSync(join(folder, "archive"));
+    const records = makeRecords(30, 3, "archive/day-1.jsonl");
+    writeFileSync(join(folder, "archive", "day-1.jsonl"), records.map((entry) => entry.eventJson).join("\n"));
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive"] }));
+    for (const entry of records.slice(0, 20)) {
+      await first.submit(entry.origin, [entry]);
+    }
+    await first.finish();
+
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive"], resume: true }));
+    expect(records.filter((entry) => resumed.isDone(entry.origin))).toHaveLength(20);
+    await resumed.finish();
+
+    writeFileSync(join(folder, "archive", "day-1.jsonl"), "changed\n");
+    expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive"], resume: true }))).toThrow(
+      /archive\/day-1\.jsonl changed/,
     );
   });
 
