@@ -147,14 +147,13 @@ export class Checkpoint {
     }
   }
 
-  get isDirty(): boolean {
-    return this.dirty;
-  }
-
-  /** Writes the state file atomically: a temporary file, fsync, rename, then fsync of the folder. */
-  save(): void {
-    if (this.path === undefined) {
-      return;
+  /**
+   * Writes the state file atomically (a temporary file, fsync, rename, then fsync of the folder)
+   * when something changed since the last write. Returns whether it wrote.
+   */
+  save(): boolean {
+    if (this.path === undefined || !this.dirty) {
+      return false;
     }
     const state: StateFile = { version: STATE_VERSION, savedAt: new Date().toISOString(), inputs: {} };
     for (const input of this.inputs.values()) {
@@ -162,6 +161,7 @@ export class Checkpoint {
     }
     writeFileAtomically(this.path, `${JSON.stringify(state)}\n`);
     this.dirty = false;
+    return true;
   }
 
   private inputFor(name: string): InputProgress | undefined {

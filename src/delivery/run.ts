@@ -237,9 +237,10 @@ export class DeliveryRun implements Delivery {
     }
     // Dead letters reach the disk before a checkpoint that counts their records as done.
     this.deadLetters?.sync();
-    this.checkpoint.save();
-    this.lastSaveAtMs = Date.now();
-    this.options.events.onCheckpointSaved?.(this.options.statePath);
+    if (this.checkpoint.save()) {
+      this.lastSaveAtMs = Date.now();
+      this.options.events.onCheckpointSaved?.(this.options.statePath);
+    }
   }
 
   private result(): DeliveryResult {

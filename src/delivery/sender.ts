@@ -23,6 +23,10 @@ export interface SenderCallbacks {
  * Sends closed batches: one request at a time per person, at most `limit` in flight, at most
  * `maxRps` started per second, every sender paused after a 429. Obeys `classifyOutcome` for every
  * response. In a dry run it writes each request to the output instead.
+ *
+ * The gate is its own rather than `p-limit`, because a person's next batch may only start when the
+ * previous one is done, every sender must pause together after a 429, and AIMD changes the limit
+ * while requests run. A queue of tasks could do none of these without holding a closure per batch.
  */
 export class Sender {
   private readonly readyLanes: PersonLane[] = [];
