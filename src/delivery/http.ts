@@ -86,16 +86,13 @@ export class KoalaClient {
 
   private async send(method: "GET" | "POST", path: string, body: string | undefined, stopSignal: AbortSignal): Promise<AttemptResult> {
     const startedAt = performance.now();
-    // undici's own headers and body timeouts fire with about 1 s resolution (undici 7, fast timers),
-    // so a timeout signal makes `timeoutMs` exact; undici's stay as a backstop.
-    const timeoutSignal = AbortSignal.timeout(this.options.timeoutMs);
-    const signal = AbortSignal.any([stopSignal, timeoutSignal]);
+    const deadline = new RequestDeadline(this.options.timeoutMs, stopSignal);
     try {
       const response = await this.pool.request({
         method,
         path,
         body,
-        signal,
+        signal: deadline.signal,
         headers: { "content-type": "application/json", "user-agent": this.options.userAgent },
       });
       const ok = response.statusCode >= 200 && response.statusCode < 300;
@@ -111,10 +108,56 @@ export class KoalaClient {
       };
     } catch (error) {
       return {
-        outcome: { kind: "network-error", code: failureCode(error, stopSignal, timeoutSignal) },
+        outcome: { kind: "network-error", code: deadline.failureCode(error) },
         latencyMs: performance.now() - startedAt,
       };
+    } finally {
+      deadline.clear();
     }
+  }
+}
+
+/**
+ * Aborts one request when `stopSignal` fires or `timeoutMs` passes. undici's own headers and body
+ * timeouts fire with about 1 s resolution (undici 7, fast timers), so this timer makes `timeoutMs`
+ * exact. The listener on the long-lived stop signal is removed when the request ends, so nothing
+ * accumulates on it over millions of requests.
+ */
+class RequestDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private timedOut = false;
+  private readonly onStop = (): void => this.controller.abort();
+
+  constructor(
+    timeoutMs: number,
+    private readonly stopSignal: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, timeoutMs);
+    if (stopSignal.aborted) {
+      this.controller.abort();
+    } else {
+      stopSignal.addEventListener("abort", this.onStop, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  failureCode(error: unknown): string {
+    if (this.stopSignal.aborted) {
+      return ABORTED_CODE;
+    }
+    return this.timedOut ? "ETIMEDOUT" : errorCode(error);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.stopSignal.removeEventListener("abort", this.onStop);
   }
 }
 
@@ -130,13 +173,6 @@ async function readExcerpt(body: { text(): Promise<string> }, publicKey: string)
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function failureCode(error: unknown, stopSignal: AbortSignal, timeoutSignal: AbortSignal): string {
-  if (stopSignal.aborted) {
-    return ABORTED_CODE;
-  }
-  return timeoutSignal.aborted ? "ETIMEDOUT" : errorCode(error);
 }
 
 /** Finds the Node or undici error code, which undici sometimes puts on the error's cause. */
