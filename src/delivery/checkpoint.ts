@@ -100,7 +100,7 @@ export class Checkpoint {
     }
     const previous = resume && path !== undefined ? readStateFile(path) : undefined;
     // A folder given as an input is read file by file, so the state names files that are not in
-    // `inputNames`; each of them is checked now, before anything is sent.
+    // `inputNames`. Each of them is checked now, before anything is sent.
     const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames]);
     for (const name of names) {
       if (name !== STDIN_INPUT) {

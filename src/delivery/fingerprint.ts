@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
-/** What identifies the content of an input file cheaply: a changed file fails to match. */
+/** Cheap identity of an input file's content, which a changed file fails to match. */
 export interface InputFingerprint {
   size: number;
   mtimeMs: number;
