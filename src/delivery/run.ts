@@ -48,6 +48,7 @@ export class DeliveryRun implements Delivery {
   private fatalCause: FatalCause | undefined;
   private stopped = false;
   private finished: Promise<DeliveryResult> | undefined;
+  private stopping: Promise<void> | undefined;
   private lastSaveAtMs = 0;
   private saveTimer: NodeJS.Timeout | undefined;
 
@@ -101,10 +102,12 @@ export class DeliveryRun implements Delivery {
     return this.finished;
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) {
-      return;
-    }
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     this.releaseRoomWaiters();
     await this.sender.drainInFlight(this.options.stopGraceMs);
