@@ -9,6 +9,7 @@ import type { DeadLetterReason, RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
 
 interface Counts {
+  submitted: number;
   delivered: number;
   deadLettered: Partial<Record<DeadLetterReason, number>>;
   deadLetteredTotal: number;
@@ -29,6 +30,7 @@ export class DeliveryRun implements Delivery {
   private readonly batcher: Batcher;
   private readonly sender: Sender;
   private readonly counts: Counts = {
+    submitted: 0,
     delivered: 0,
     deadLettered: {},
     deadLetteredTotal: 0,
@@ -118,6 +120,7 @@ export class DeliveryRun implements Delivery {
 
   private take(origin: RecordOrigin, entries: readonly KoalaEntry[]): void {
     const record = this.checkpoint.begin(origin, entries.length);
+    this.counts.submitted += entries.length;
     for (const entry of entries) {
       if (!this.seenMessageIds.add(entry.mappingName, entry.messageId)) {
         // Sent once already in this run; the record is done as far as this entry goes.
@@ -250,6 +253,7 @@ export class DeliveryRun implements Delivery {
     const { counts } = this;
     return {
       dryRun: this.options.dryRun,
+      submitted: counts.submitted,
       delivered: counts.delivered,
       deadLettered: { ...counts.deadLettered },
       deadLetteredTotal: counts.deadLetteredTotal,

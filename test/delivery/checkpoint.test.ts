@@ -133,6 +133,7 @@ describe("checkpoint", () => {
     expect(firstResult.stopped).toBe(true);
     expect(firstResult.undelivered).toBeGreaterThan(0);
     expect(firstResult.delivered + firstResult.undelivered).toBe(200);
+    expect(firstResult.submitted).toBe(200);
 
     const second = await startEmulator();
     const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath, resume: true }));

@@ -45,6 +45,7 @@ describe("delivery under faults", () => {
     expect(result.fatal).toBeUndefined();
     expect(result.deadLetteredTotal).toBe(0);
     expect(result.delivered).toBe(2_000);
+    expect(result.submitted).toBe(2_000);
     expect(result.undelivered).toBe(0);
     expect(emulator.accepted.size).toBe(2_000);
     for (const entry of entries) {
