@@ -130,7 +130,10 @@ export interface DeliveryEvents {
 /** Counts of a finished, stopped or failed run. */
 export interface DeliveryResult {
   dryRun: boolean;
-  /** Entries submitted, except those of records a previous run finished. Equals delivered + deadLetteredTotal + duplicatesSkipped + undelivered. */
+  /**
+   * Entries submitted, except those of records a previous run finished. Equals `delivered` +
+   * `deadLetteredTotal` + `duplicatesSkipped` + `undelivered`.
+   */
   submitted: number;
   /** Entries accepted by Koala, or written to output in a dry run. */
   delivered: number;
