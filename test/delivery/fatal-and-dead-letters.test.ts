@@ -171,3 +171,45 @@ describe("maskPublicKey", () => {
     expect(maskSecret("nothing here", undefined)).toBe("nothing here");
   });
 });
+
+describe("public key", () => {
+  it("never appears in files, events or results", async () => {
+    emulator = await startKoalaEmulator({
+      publicKey: TEST_KEY,
+      faults: { rejectEntry: (entry) => entry.poison === true, serverErrorRate: 0.2, echoPathInErrors: true },
+    });
+    const folder = temporaryDirectory();
+    const statePath = join(folder, "state.json");
+    const deadLetterPath = join(folder, "dead.jsonl");
+    const emitted: unknown[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        cwd: folder,
+        statePath,
+        deadLetterPath,
+        inputs: ["events.jsonl"],
+        maxAttempts: 2,
+        events: {
+          onRequestSent: (event) => emitted.push(event),
+          onRetry: (event) => emitted.push(event),
+          onDeadLetter: (event) => emitted.push(event),
+          onFatal: (cause) => emitted.push(cause),
+        },
+      }),
+    );
+    const person = { email: "ada@example.com", traits: {} };
+    for (let line = 1; line <= 60; line += 1) {
+      const entry = makeEntry(person, `m${line}`, { input: "events.jsonl", line }, "events", line % 7 === 0 ? { poison: true } : {});
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.deadLetteredTotal).toBeGreaterThan(0);
+    const deadLetters = readFileSync(deadLetterPath, "utf8");
+    expect(deadLetters).toContain("/web/projects/pk_t****/batch");
+    expect(deadLetters).not.toContain(TEST_KEY);
+    expect(readFileSync(statePath, "utf8")).not.toContain(TEST_KEY);
+    expect(JSON.stringify(emitted)).not.toContain(TEST_KEY);
+    expect(JSON.stringify(result)).not.toContain(TEST_KEY);
+  });
+});

@@ -15,6 +15,8 @@ export interface EmulatorFaults {
   slowDelayMs?: number;
   /** Entries for which the whole request gets a 400, like a real rejection. */
   rejectEntry?: (entry: Record<string, unknown>) => boolean;
+  /** Puts the request path, which contains the key, in every error body, as some servers do. */
+  echoPathInErrors?: boolean;
 }
 
 export interface EmulatorOptions {
@@ -178,7 +180,8 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     countStatus(String(status));
     response.statusCode = status;
     response.setHeader("content-type", "application/json");
-    response.end(status === 200 ? message : JSON.stringify({ error: message }));
+    const detail = faults.echoPathInErrors === true ? { error: message, path: log.path } : { error: message };
+    response.end(status === 200 ? message : JSON.stringify(detail));
   }
 
   function countStatus(status: string): void {
