@@ -149,6 +149,30 @@ describe("checkpoint", () => {
     expect(all.size).toBe(200);
   });
 
+  it("stop aborts slow requests after grace", async () => {
+    const folder = temporaryDirectory();
+    const records = makeRecords(20, 4);
+    const input = writeInput(folder, records);
+    const statePath = join(folder, "state.json");
+    const slow = await startEmulator({ slowRate: 1, slowDelayMs: 5_000 });
+    const delivery = createDelivery(testOptions(slow.url, { cwd: folder, inputs: [input], statePath, stopGraceMs: 200, timeoutMs: 10_000 }));
+    for (const entry of records) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    void delivery.finish();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopStartedAt = Date.now();
+    await delivery.stop();
+    const result = await delivery.finish();
+
+    expect(Date.now() - stopStartedAt).toBeLessThan(1_000);
+    expect(result.undelivered).toBe(20);
+    expect(result.deadLetteredTotal).toBe(0);
+    const state = JSON.parse(readFileSync(statePath, "utf8")).inputs[input];
+    expect(state.watermark).toBe(0);
+    expect(state.notDone).toHaveLength(20);
+  });
+
   it("rejects resume of a changed input", async () => {
     const emulator = await startEmulator();
     const folder = temporaryDirectory();
