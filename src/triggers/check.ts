@@ -100,7 +100,7 @@ class Checker {
       throw this.error(
         node.start,
         "`!` directly before contains( or match(",
-        `\`!\` before ${this.found(operand.start)}`,
+        operand.parenthesized ? "`!(`" : `\`!\` before ${this.found(operand.start)}`,
         "Segment's trigger parser ignores `!` anywhere else, so the trigger would match the opposite events there. Negate the comparison instead, as in type != \"track\".",
       );
     }
@@ -124,7 +124,7 @@ class Checker {
     this.checkValue(left);
     this.checkValue(right);
 
-    if (left.kind === "path" && right.kind === "path") {
+    if (left.kind === "path" && right.kind === "path" && this.looksLikeUnquotedText(right)) {
       throw this.error(right.start, "a quoted string, a number, true, false or null", this.found(right.start), this.literalHint(right));
     }
     if (node.kind === "in") {
@@ -280,6 +280,16 @@ class Checker {
       }
       offset += segment.length;
     });
+  }
+
+  /**
+   * Tells whether the right side of a field-to-field comparison is more likely unquoted text: a single
+   * word that is not a Segment field, as in `type = track`. The subscription dialect has no
+   * field-to-field comparisons, because Segment's parser reads the right side as text.
+   */
+  private looksLikeUnquotedText(node: NodeOfKind<"path">): boolean {
+    if (this.dialect === "subscription") return true;
+    return node.segments.length === 1 && !specFields.includes(node.segments[0] as string);
   }
 
   private literalHint(node: TriggerNode): string {

@@ -76,11 +76,12 @@ function readToken(text: string, start: number): Token {
     throw new TriggerSyntaxError(text, start, "a condition or a value", "`.`", "A number starts with a digit: write 0.5, not .5.");
   }
   const codePoint = String.fromCodePoint(text.codePointAt(start) ?? 0);
-  const hint =
-    codePoint.charCodeAt(0) > 127
-      ? "Field names are ASCII letters, digits, `_` and `-`; escape any other character with a backslash, as in properties.\\é."
-      : "";
-  throw new TriggerSyntaxError(text, start, "a condition or a value", `the character \`${codePoint}\``, hint);
+  throw new TriggerSyntaxError(text, start, "a condition or a value", `the character \`${codePoint}\``, nonAsciiHint(text, start));
+}
+
+function nonAsciiHint(text: string, index: number): string {
+  if (index >= text.length || text.charCodeAt(index) <= 127) return "";
+  return "Field names are ASCII letters, digits, `_` and `-`: escape any other character with a backslash, as in properties.\\é.";
 }
 
 function readExclamation(text: string, start: number): Token {
@@ -196,7 +197,7 @@ function readPath(text: string, start: number): Token {
       }
     }
     if (index === segmentStart) {
-      throw new TriggerSyntaxError(text, index, "a field name after `.`", describeCharacter(text, index));
+      throw new TriggerSyntaxError(text, index, "a field name after `.`", describeCharacter(text, index), nonAsciiHint(text, index));
     }
     segments.push(segment);
     segmentEscaped.push(escaped);
