@@ -4,17 +4,14 @@ import type { SegmentEvent } from "../inputs/record.js";
 export type ValueReader = (event: SegmentEvent) => unknown;
 
 /**
- * Builds a reader for a field path. Only own keys of plain objects and in-range indices of arrays are
+ * Builds a reader for a field path. Only own keys of objects and in-range indices of arrays are
  * followed, so `constructor`, `__proto__`, `toString` or the `length` of a string or an array are
  * missing unless the event has them as its own keys. A string, number, boolean or null in the middle
  * of the path makes the field missing.
  */
 export function compilePathReader(segments: readonly string[]): ValueReader {
   const steps = segments.map(compileStep);
-  if (steps.length === 1) {
-    const first = steps[0] as Step;
-    return (event) => first(event);
-  }
+  if (steps.length === 1) return steps[0] as Step;
   if (steps.length === 2) {
     const first = steps[0] as Step;
     const second = steps[1] as Step;
@@ -32,14 +29,25 @@ export function compilePathReader(segments: readonly string[]): ValueReader {
 
 type Step = (container: unknown) => unknown;
 
+const objectPrototype = Object.prototype as Record<string, unknown>;
+
 function compileStep(key: string): Step {
   const index = arrayIndexOf(key);
+  // `__proto__` is an accessor on Object.prototype that returns the prototype itself, so the
+  // comparison below cannot tell an inherited value from an own one for it.
+  const alwaysCheckOwn = key === "__proto__";
   return (container) => {
     if (typeof container !== "object" || container === null) return undefined;
-    if (Array.isArray(container)) {
-      return index !== undefined && index < container.length ? container[index] : undefined;
-    }
-    return Object.hasOwn(container, key) ? (container as Record<string, unknown>)[key] : undefined;
+    const value = (container as Record<string, unknown>)[key];
+    if (value === undefined) return undefined;
+    if (Array.isArray(container)) return index !== undefined ? value : undefined;
+
+    // Event objects come from JSON, so an inherited value can only come from Object.prototype. A value
+    // that differs from Object.prototype's is therefore the object's own, and Object.hasOwn runs only
+    // for keys such as `constructor` (or keys added to Object.prototype), which keeps the common
+    // lookup at one property load.
+    if (alwaysCheckOwn) return Object.hasOwn(container, key) ? value : undefined;
+    return value !== objectPrototype[key] || Object.hasOwn(container, key) ? value : undefined;
   };
 }
 

@@ -46,6 +46,27 @@ describe("path lookup", () => {
     }
   });
 
+  test("pollution after compiling is ignored too", () => {
+    const trigger = compileTrigger('properties.later = "yes"');
+    const nested = compileTrigger('context.later.x = "yes"');
+    const prototype = Object.prototype as Record<string, unknown>;
+    prototype.later = "yes";
+    try {
+      expect(trigger.matches({ properties: {} })).toBe(false);
+      expect(nested.matches({ context: {} })).toBe(false);
+      expect(trigger.matches({ properties: { later: "yes" } })).toBe(true);
+    } finally {
+      delete prototype.later;
+    }
+  });
+
+  test("objects without a prototype are read", () => {
+    const properties = Object.create(null) as Record<string, unknown>;
+    properties.plan = "pro";
+    expect(compileTrigger('properties.plan = "pro"').matches({ properties })).toBe(true);
+    expect(compileTrigger("properties.toString = null").matches({ properties })).toBe(true);
+  });
+
   test("lookup ignores a polluted Object.prototype", () => {
     const prototype = Object.prototype as Record<string, unknown>;
     prototype.injected = "yes";
