@@ -21,7 +21,7 @@ const benchTriggers: BenchTrigger[] = [
   },
 ];
 
-/** Number of timed rounds per implementation; the median round is reported. */
+/** Number of timed rounds per implementation. The median round is reported. */
 const rounds = 7;
 /** Approximate time budget of one round, in milliseconds. */
 const roundMilliseconds = 150;

@@ -3,7 +3,7 @@ import { TriggerSyntaxError } from "./errors.js";
 import { compileGlob, GlobSyntaxError } from "./glob.js";
 import { parseTimestamp } from "./values.js";
 
-/** Fields of Segment's trigger subset; `properties`, `traits` and `context` take sub-paths. */
+/** Fields of Segment's trigger subset. Only `properties`, `traits` and `context` take sub-paths. */
 const subscriptionRoots: ReadonlySet<string> = new Set(["type", "event", "name", "userId", "properties", "traits", "context"]);
 /** Top-level fields that the Segment spec defines as strings, so they have no sub-fields. */
 export const stringFields: ReadonlySet<string> = new Set(["type", "event", "name", "userId"]);
@@ -242,6 +242,8 @@ class Checker {
       compileGlob(pattern.value);
     } catch (error) {
       if (!(error instanceof GlobSyntaxError)) throw error;
+      // NOTE: the offset counts characters of the string value, so each `\\` before the problem in
+      // the trigger text moves the caret one character to the left of it.
       throw this.error(pattern.start + 1 + error.offset, "a valid glob pattern", error.message);
     }
   }

@@ -13,9 +13,16 @@ export function parseTrigger(text: string): TriggerNode {
   return parser.parseTrigger();
 }
 
+/**
+ * Maximum nesting of parentheses, lists, calls and `!`, counted together. It keeps the recursive
+ * parser, checker and compiler far from the call-stack limit on hostile input.
+ */
+const maxNestingDepth = 128;
+
 class Parser {
   private readonly tokens: Token[];
   private index = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {
     this.tokens = tokenize(text);
@@ -85,16 +92,33 @@ class Parser {
   /** Parses an operand of a comparison: a primary, or `!` directly before one. */
   private parseOperand(expected: string): TriggerNode {
     const next = this.peek();
-    if (next.kind === "not") {
-      this.index++;
-      const operand = this.parseOperand("a condition after `!`");
-      return { kind: "not", operand, start: next.start, end: operand.end, parenthesized: false };
+    if (next.kind !== "not") return this.parsePrimary(expected);
+
+    this.index++;
+    this.enterNesting(next);
+    const operand = this.parseOperand("a condition after `!`");
+    this.depth--;
+    return { kind: "not", operand, start: next.start, end: operand.end, parenthesized: false };
+  }
+
+  private enterNesting(token: Token): void {
+    this.depth++;
+    if (this.depth > maxNestingDepth) {
+      throw this.error(token, `at most ${maxNestingDepth} nested parentheses, lists, calls and \`!\``, "deeper nesting");
     }
-    return this.parsePrimary(expected);
   }
 
   private parsePrimary(expected: string): TriggerNode {
     const token = this.peek();
+    this.enterNesting(token);
+    try {
+      return this.parsePrimaryToken(token, expected);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parsePrimaryToken(token: Token, expected: string): TriggerNode {
     switch (token.kind) {
       case "string":
         this.index++;

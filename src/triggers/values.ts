@@ -1,13 +1,13 @@
 import type { SegmentEvent } from "../inputs/record.js";
 
-/** Reads a value from an event; `undefined` means the field is missing. */
+/** Reads a value from an event, or returns `undefined` when the field is missing. */
 export type ValueReader = (event: SegmentEvent) => unknown;
 
 /**
- * Builds a reader for a field path. Only own keys of objects and in-range indices of arrays are
- * followed, so `constructor`, `__proto__`, `toString` or the `length` of a string or an array are
- * missing unless the event has them as its own keys. A string, number, boolean or null in the middle
- * of the path makes the field missing.
+ * Builds a reader for a field path. In event data parsed from JSON, only own keys of objects and
+ * in-range indices of arrays are followed, so `constructor`, `__proto__`, `toString` or the `length`
+ * of a string or an array are missing unless the event has them as its own keys. A string, number,
+ * boolean or null in the middle of the path makes the field missing.
  */
 export function compilePathReader(segments: readonly string[]): ValueReader {
   const steps = segments.map(compileStep);

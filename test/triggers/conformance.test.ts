@@ -64,7 +64,7 @@ function saneValue(trigger: string, entry: SaneEntry): boolean {
   return globCorrections.get(correctionKey(trigger, entry.event)) ?? entry.expected;
 }
 
-/** Compiles a trigger, returning the syntax error instead of throwing it; any other error fails the test. */
+/** Compiles a trigger and returns the syntax error instead of throwing it. Any other error fails the test. */
 function tryCompile(trigger: string, dialect: "subscription" | "fql" = "subscription"): CompiledTrigger | TriggerSyntaxError {
   try {
     return compileTrigger(trigger, { dialect });

@@ -71,6 +71,19 @@ function checkInput(text: string, dialect: TriggerDialect): "compiled" | "reject
 }
 
 describe("trigger fuzzing", () => {
+  test.each([
+    ["parentheses", `${"(".repeat(5_000)}type = "track"${")".repeat(5_000)}`],
+    ["negations", `${"!".repeat(5_000)}contains(event, "a")`],
+    ["lists", `event in ${"[".repeat(5_000)}`],
+    ["calls", `${"lowercase(".repeat(5_000)}event${")".repeat(5_000)} = "a"`],
+  ])("deep nesting of %s is rejected", (_name, text) => {
+    for (const dialect of ["subscription", "fql"] as const) expect(checkInput(text, dialect)).toBe("rejected");
+  });
+
+  test("nesting within the limit compiles", () => {
+    expect(checkInput(`${"(".repeat(60)}type = "track"${")".repeat(60)}`, "subscription")).toBe("compiled");
+  });
+
   test.each(["subscription", "fql"] as const)("mutated and random triggers in %s", (dialect) => {
     const random = new SeededRandom(dialect === "fql" ? 7 : 11);
     const deadline = Date.now() + 4_000;
