@@ -36,6 +36,9 @@ export interface CompiledTrigger {
 /** Compiles one trigger, or throws a TriggerSyntaxError that points at the problem. */
 export function compileTrigger(text: string, options: TriggerOptions = {}): CompiledTrigger {
   const dialect = options.dialect ?? "subscription";
+  if (dialect !== "subscription" && dialect !== "fql") {
+    throw new TypeError(`Invalid trigger dialect ${JSON.stringify(dialect)}: expected "subscription" or "fql".`);
+  }
   if (typeof text !== "string") {
     throw new TypeError(`A trigger must be a string, got ${text === null ? "null" : typeof text}.`);
   }

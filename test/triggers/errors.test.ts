@@ -82,6 +82,16 @@ describe("TriggerSyntaxError", () => {
   });
 });
 
+describe("compileTrigger arguments", () => {
+  test("unknown dialect", () => {
+    expect(() => compileTrigger('type = "track"', { dialect: "FQL" as "fql" })).toThrow('Invalid trigger dialect "FQL"');
+  });
+
+  test("non-string trigger", () => {
+    expect(() => compileTrigger(42 as unknown as string)).toThrow("A trigger must be a string, got number.");
+  });
+});
+
 describe("compileTriggers", () => {
   test("collects every problem", () => {
     const result = compileTriggers(['type = "track"', "type = ", 'event = "A" and', 'type = "identify"']);
