@@ -1,19 +1,9 @@
 import type { NodeOfKind, TriggerDialect, TriggerNode } from "./ast.js";
 import { TriggerSyntaxError } from "./errors.js";
 import { compileGlob, GlobSyntaxError } from "./glob.js";
+import { objectFields, specFields, stringFields, subscriptionRoots } from "./fields.js";
 import { parseTimestamp } from "./values.js";
 
-/** Fields of Segment's trigger subset. Only `properties`, `traits` and `context` take sub-paths. */
-const subscriptionRoots: ReadonlySet<string> = new Set(["type", "event", "name", "userId", "properties", "traits", "context"]);
-/** Top-level fields that the Segment spec defines as strings, so they have no sub-fields. */
-export const stringFields: ReadonlySet<string> = new Set(["type", "event", "name", "userId"]);
-/** Top-level fields that the Segment spec defines as objects. */
-const objectFields: ReadonlySet<string> = new Set(["properties", "traits", "context"]);
-/** Top-level fields of the Segment spec, used to warn about a field that differs only in case. */
-const specFields = [
-  "anonymousId", "userId", "groupId", "previousId", "messageId", "type", "event", "name", "category",
-  "properties", "traits", "context", "integrations", "timestamp", "receivedAt", "sentAt", "originalTimestamp", "channel", "version",
-];
 const keywordNames: ReadonlySet<string> = new Set(["and", "or", "true", "false", "null", "in"]);
 
 /**
