@@ -8,10 +8,12 @@ import { parseTrigger } from "./parser.js";
 
 export interface TriggerOptions {
   /**
-   * `subscription` (the default) is Segment's destination-trigger subset: it rejects every construct
-   * that Segment's trigger parser ignores or misreads, so a pasted trigger never selects other events
-   * than its text says. `fql` is the full language: any field, `in`, `!` before any condition, all
-   * functions, and `and`/`or` mixed without parentheses (with a warning).
+   * `subscription` (the default) is Segment's destination-trigger subset. It rejects the constructs
+   * that Segment's trigger parser (@segment/destination-subscriptions 3.37.0) ignores or misreads,
+   * such as `!` before a comparison, other fields, `and` mixed with `or` and unquoted words, so a
+   * pasted trigger either selects the events its text describes or fails to compile. `fql` is the
+   * full language: any field, `in`, `!` before any condition, all functions, and `and`/`or` mixed
+   * without parentheses (with a warning).
    */
   dialect?: TriggerDialect;
 }
