@@ -57,41 +57,109 @@ function arrayIndexOf(key: string): number | undefined {
   return Number(key);
 }
 
-// ISO-8601 calendar dates with an optional time and zone: 2024-01-01, 2024-01-01T12:00Z,
-// 2024-01-01T12:00:00.123+02:00. A time without a zone is read as UTC, never as local time.
-const isoTimestamp =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** Parses an ISO-8601 timestamp into milliseconds since the epoch, or returns NaN when it is not one. */
+/**
+ * Parses an ISO-8601 timestamp into milliseconds since the epoch, or returns NaN when it is not one.
+ * Accepted: a calendar date (2024-01-31), optionally followed by `T` or a space, a time (12:00,
+ * 12:00:00, 12:00:00.123456789) and a zone (Z, +02:00, -0500). A time without a zone is read as UTC,
+ * never as local time. The text is scanned by character codes so a trigger on `timestamp` allocates
+ * nothing per event.
+ */
 export function parseTimestamp(text: string): number {
-  const match = isoTimestamp.exec(text);
-  if (match === null) return Number.NaN;
-  const [, year, month, day, hour = "00", minute = "00", second = "00", fraction = "", zone = "Z"] = match;
-  const milliseconds = Number(fraction.padEnd(3, "0").slice(0, 3));
-  const local = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), milliseconds);
+  const length = text.length;
+  if (length < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return Number.NaN;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (length === 10) return utcMilliseconds(year, month, day, 0, 0, 0, 0);
 
-  // Date.UTC rolls 2024-02-30 over into March, so an impossible date is caught by reading it back.
-  const check = new Date(local);
-  if (
-    check.getUTCFullYear() !== Number(year) ||
-    check.getUTCMonth() !== Number(month) - 1 ||
-    check.getUTCDate() !== Number(day) ||
-    Number(hour) > 23 ||
-    Number(minute) > 59 ||
-    Number(second) > 59
-  ) {
-    return Number.NaN;
+  const separator = text.charCodeAt(10);
+  if ((separator !== 84 && separator !== 32) || length < 16 || text.charCodeAt(13) !== 58) return Number.NaN;
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  let second = 0;
+  let milliseconds = 0;
+  let index = 16;
+  if (text.charCodeAt(index) === 58) {
+    second = digitsAt(text, index + 1, 2);
+    index += 3;
+    if (text.charCodeAt(index) === 46) {
+      const fractionStart = index + 1;
+      index = fractionStart;
+      while (index < length && index - fractionStart < 9 && isDigitCode(text.charCodeAt(index))) index++;
+      if (index === fractionStart) return Number.NaN;
+      milliseconds = fractionMilliseconds(text, fractionStart, index);
+    }
   }
-  return local - zoneOffsetMilliseconds(zone);
+  if (!(hour <= 23 && minute <= 59 && second <= 59)) return Number.NaN;
+
+  const offset = zoneOffsetMinutes(text, index);
+  if (Number.isNaN(offset)) return Number.NaN;
+  return utcMilliseconds(year, month, day, hour, minute, second, milliseconds) - offset * 60_000;
 }
 
-function zoneOffsetMilliseconds(zone: string): number {
-  if (zone === "Z") return 0;
-  const sign = zone.startsWith("-") ? -1 : 1;
-  const digits = zone.slice(1).replace(":", "");
-  const hours = Number(digits.slice(0, 2));
-  const minutes = Number(digits.slice(2, 4));
-  return sign * (hours * 60 + minutes) * 60_000;
+/** The length of 400 Gregorian years, which is a whole number of days (146,097). */
+const fourHundredYearsMilliseconds = 146_097 * 86_400_000;
+
+/** Like Date.UTC, except that years 0 to 99 stay themselves instead of meaning 1900 to 1999. */
+function utcMilliseconds(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  milliseconds: number,
+): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
+  return Date.UTC(year + 400, month - 1, day, hour, minute, second, milliseconds) - fourHundredYearsMilliseconds;
+}
+
+/** Reads `count` decimal digits at `start`, or returns NaN when one of them is not a digit. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let index = start; index < start + count; index++) {
+    const code = text.charCodeAt(index);
+    if (!isDigitCode(code)) return Number.NaN;
+    value = value * 10 + (code - 48);
+  }
+  return value;
+}
+
+function isDigitCode(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** Converts the first three digits of a fraction of a second to milliseconds, padding with zeros. */
+function fractionMilliseconds(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let index = start; index < start + 3; index++) {
+    value = value * 10 + (index < end ? text.charCodeAt(index) - 48 : 0);
+  }
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Reads the zone that ends the text at `start` as minutes east of UTC, or returns NaN for anything else. */
+function zoneOffsetMinutes(text: string, start: number): number {
+  const rest = text.length - start;
+  if (rest === 0) return 0;
+  const sign = text.charCodeAt(start);
+  if (rest === 1 && sign === 90) return 0;
+  if (sign !== 43 && sign !== 45) return Number.NaN;
+
+  let minutesStart: number;
+  if (rest === 6 && text.charCodeAt(start + 3) === 58) minutesStart = start + 4;
+  else if (rest === 5) minutesStart = start + 3;
+  else return Number.NaN;
+  const hours = digitsAt(text, start + 1, 2);
+  const minutes = digitsAt(text, minutesStart, 2);
+  if (!(hours <= 23 && minutes <= 59)) return Number.NaN;
+  return (sign === 45 ? -1 : 1) * (hours * 60 + minutes);
 }
 
 /**
