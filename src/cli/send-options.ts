@@ -1,5 +1,6 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
+import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 
 export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
@@ -14,6 +15,9 @@ export interface RawSendOptions {
   browserEvents?: string;
   format?: string;
   quiet?: boolean;
+  filter?: string;
+  since?: string;
+  until?: string;
 }
 
 /** Validated options of `send`, resolved once at start-up. */
@@ -27,6 +31,8 @@ export interface SendSettings {
   readonly browserEventsText: string;
   readonly format: InputFormat | undefined;
   readonly quiet: boolean;
+  /** Full-FQL triggers every event must match, labelled with the option they came from. */
+  readonly filters: readonly { label: string; text: string }[];
 }
 
 /**
@@ -59,7 +65,23 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     browserEventsText,
     format: parseFormat(raw.format),
     quiet: raw.quiet === true,
+    filters: resolveFilters(raw),
   });
+}
+
+function resolveFilters(raw: RawSendOptions): Array<{ label: string; text: string }> {
+  const filters: Array<{ label: string; text: string }> = [];
+  if (raw.filter !== undefined) {
+    filters.push({ label: "--filter", text: raw.filter });
+  }
+  if (raw.since !== undefined || raw.until !== undefined) {
+    try {
+      filters.push({ label: "--since/--until", text: timeWindowTrigger({ since: raw.since, until: raw.until }) });
+    } catch (error) {
+      throw new UsageError(`invalid --since/--until: ${(error as Error).message}`);
+    }
+  }
+  return filters;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,25 +1,82 @@
 import type { MappingDefinition } from "../koala/presets.js";
 import type { SegmentEvent } from "../inputs/record.js";
 import { actionFields } from "../koala/fields.js";
+import { compileTrigger, TriggerSyntaxError, type CompiledTrigger } from "../triggers/index.js";
 import type { CompiledRule } from "./processor.js";
 
-// TODO: interim trigger and mapping evaluation, enough for the presets; replaced by the trigger
-// engine (src/triggers) and the mapping engine (src/mappings) when they land.
+/** Every problem found while compiling the triggers and mappings of a run, each naming where it is. */
+export class RuleCompilationError extends Error {
+  readonly problems: readonly string[];
 
-export function compileRules(definitions: readonly MappingDefinition[]): CompiledRule[] {
-  return definitions.filter((definition) => definition.enabled).map(compileRule);
+  constructor(problems: readonly string[]) {
+    super(`${problems.length} invalid ${problems.length === 1 ? "trigger or mapping" : "triggers or mappings"}:\n${problems.join("\n")}`);
+    this.name = "RuleCompilationError";
+    this.problems = problems;
+  }
 }
 
-function compileRule(definition: MappingDefinition): CompiledRule {
-  const match = /^type = "(\w+)"$/.exec(definition.trigger);
-  if (match === null) {
-    throw new Error(`unsupported trigger ${definition.trigger}`);
+/**
+ * Compiles the enabled mappings, and reports every invalid trigger or mapping at once, before any
+ * event is read. Mapping triggers use Segment's trigger subset, so a trigger pasted from Segment means
+ * what it meant there, and what Segment would have ignored is rejected.
+ */
+export function compileRules(definitions: readonly MappingDefinition[]): CompiledRule[] {
+  const problems: string[] = [];
+  const rules: CompiledRule[] = [];
+  for (const definition of definitions.filter((candidate) => candidate.enabled)) {
+    const trigger = compileOrCollect(definition.trigger, `mapping "${definition.name}": trigger`, problems);
+    if (trigger !== undefined) {
+      rules.push(compileRule(definition, trigger));
+    }
   }
-  const type = match[1];
+  if (problems.length > 0) {
+    throw new RuleCompilationError(problems);
+  }
+  return rules;
+}
+
+/**
+ * Compiles the extra triggers of `--filter`, `--since` and `--until`, in the full FQL language, into
+ * one predicate that every event must pass before the mappings see it.
+ */
+export function compileFilters(filters: readonly { label: string; text: string }[]): ((event: SegmentEvent) => boolean) | undefined {
+  const problems: string[] = [];
+  const triggers: CompiledTrigger[] = [];
+  for (const filter of filters) {
+    const trigger = compileOrCollect(filter.text, filter.label, problems, "fql");
+    if (trigger !== undefined) {
+      triggers.push(trigger);
+    }
+  }
+  if (problems.length > 0) {
+    throw new RuleCompilationError(problems);
+  }
+  if (triggers.length === 0) {
+    return undefined;
+  }
+  return (event) => triggers.every((trigger) => trigger.matches(event));
+}
+
+function compileOrCollect(text: string, label: string, problems: string[], dialect: "subscription" | "fql" = "subscription"): CompiledTrigger | undefined {
+  try {
+    return compileTrigger(text, { dialect });
+  } catch (error) {
+    if (error instanceof TriggerSyntaxError) {
+      problems.push(`${label}: ${error.message}`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+// TODO: interim mapping evaluation, enough for the presets; replaced by the mapping engine
+// (src/mappings) when it lands.
+
+function compileRule(definition: MappingDefinition, trigger: CompiledTrigger): CompiledRule {
   return {
     name: definition.name,
     action: definition.action,
-    matches: (event) => event["type"] === type,
+    matches: (event) => trigger.matches(event),
     apply: (event) => applyMapping(definition.mapping, event),
     validate: (payload) => validatePayload(definition, payload),
   };

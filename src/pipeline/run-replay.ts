@@ -8,7 +8,7 @@ import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery } from "./interim-delivery.js";
 import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
-import { buildProcessorRules } from "./processor-config.js";
+import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
 
 export interface ReplaySettings {
@@ -16,6 +16,7 @@ export interface ReplaySettings {
   format?: InputFormat;
   mappings: readonly MappingDefinition[];
   browserEvents: BrowserEventsPolicy;
+  filters: ProcessorConfig["filters"];
   dryRun: boolean;
   publicKey?: string;
   endpoint: string;
@@ -44,7 +45,7 @@ const MAX_WARNINGS = 20;
 /** Reads every input, maps each event and delivers the entries; returns the run's counts. */
 export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise<RunStats> {
   const stats = new RunStats();
-  const config = { mappings: settings.mappings, browserEvents: settings.browserEvents };
+  const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters };
   const rules: ProcessorRules = buildProcessorRules(config);
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {

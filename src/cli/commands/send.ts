@@ -21,6 +21,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       format: settings.format,
       mappings: presetMappings(),
       browserEvents: settings.browserEvents,
+      filters: settings.filters,
       dryRun: settings.dryRun,
       publicKey: settings.publicKey,
       endpoint: settings.endpoint,
