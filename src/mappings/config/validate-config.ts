@@ -1,0 +1,163 @@
+import { actionFields, type ActionId } from "../../koala/fields.js";
+import type { MappingDefinition } from "../../koala/presets.js";
+import { compileMapping, rootDirectiveKey } from "../compile.js";
+import { MappingValidationError } from "../errors.js";
+import { childPointer } from "../pointer.js";
+import { suggestionHint } from "../suggest.js";
+import { describeValue, isPlainObject } from "../value-types.js";
+import type { ConfigProblem } from "./config-error.js";
+
+/** Segment's limit for one destination, which koala-replay keeps so that a config can be copied back. */
+export const maxMappings = 50;
+
+export const configKeys: readonly string[] = ["$schema", "mappings"];
+export const mappingKeys: readonly string[] = ["name", "enabled", "trigger", "action", "mapping"];
+export const actionIds: readonly ActionId[] = ["trackEvent", "identifyVisitor"];
+
+type Report = (problem: ConfigProblem) => void;
+
+function rejectUnknownKeys(object: Record<string, unknown>, allowed: readonly string[], pointer: string, where: string, report: Report): void {
+  for (const key of Object.keys(object)) {
+    if (allowed.includes(key)) continue;
+    report({
+      pointer: childPointer(pointer, key),
+      message: `unknown key "${key}" in ${where}.${suggestionHint(key, allowed)} Allowed keys: ${allowed.join(", ")}`,
+      expected: `one of ${allowed.join(", ")}`,
+      found: `"${key}"`,
+    });
+  }
+}
+
+function readNonEmptyString(object: Record<string, unknown>, key: string, pointer: string, report: Report): string | undefined {
+  const value = object[key];
+  if (typeof value === "string" && value.trim() !== "") return value;
+  const found = value === undefined ? "nothing" : describeValue(value);
+  report({ pointer: childPointer(pointer, key), message: `"${key}" must be a non-empty string, found ${found}`, expected: "a non-empty string", found });
+  return undefined;
+}
+
+function readAction(object: Record<string, unknown>, pointer: string, report: Report): ActionId | undefined {
+  const value = object.action;
+  const match = actionIds.find((id) => id === value);
+  if (match !== undefined) return match;
+  const hint = typeof value === "string" ? suggestionHint(value.replaceAll(" ", ""), actionIds) : "";
+  report({
+    pointer: childPointer(pointer, "action"),
+    message: `unknown action ${value === undefined ? "(missing)" : JSON.stringify(value)}; use "trackEvent" or "identifyVisitor".${hint}`,
+    expected: '"trackEvent" or "identifyVisitor"',
+    found: value === undefined ? "nothing" : describeValue(value),
+  });
+  return undefined;
+}
+
+/**
+ * Checks a mapping's fields against its action. A field the config leaves out is not mapped: the
+ * action's defaults do not fill it in, so the config shows everything that is sent. A required field
+ * left out is a problem, reported with its default mapping to copy.
+ */
+function checkFields(mapping: Record<string, unknown>, action: ActionId, pointer: string, report: Report): void {
+  const fields = actionFields[action];
+  const names = fields.map((field) => field.name);
+  rejectUnknownKeys(mapping, [...names, rootDirectiveKey], pointer, `the fields of ${action}`, report);
+  for (const field of fields) {
+    if (!field.required || mapping[field.name] !== undefined) continue;
+    report({
+      pointer,
+      message: `the required field "${field.name}" of ${action} is not mapped; its default is ${JSON.stringify(field.default)}`,
+      expected: `a mapping for "${field.name}"`,
+      found: "no such key",
+    });
+  }
+}
+
+function checkMappingValue(mapping: unknown, action: ActionId | undefined, pointer: string, report: Report): Record<string, unknown> | undefined {
+  if (!isPlainObject(mapping)) {
+    const found = mapping === undefined ? "nothing" : describeValue(mapping);
+    report({ pointer, message: `"mapping" must be an object of field mappings, found ${found}`, expected: "an object", found });
+    return undefined;
+  }
+  if (action !== undefined) checkFields(mapping, action, pointer, report);
+  try {
+    compileMapping(mapping);
+  } catch (error) {
+    if (!(error instanceof MappingValidationError)) throw error;
+    for (const problem of error.problems) report({ ...problem, pointer: pointer + problem.pointer });
+  }
+  return mapping;
+}
+
+function readMapping(value: unknown, pointer: string, report: Report): MappingDefinition | undefined {
+  if (!isPlainObject(value)) {
+    report({ pointer, message: `each mapping must be an object, found ${describeValue(value)}`, expected: "an object", found: describeValue(value) });
+    return undefined;
+  }
+  rejectUnknownKeys(value, mappingKeys, pointer, "a mapping", report);
+  const name = readNonEmptyString(value, "name", pointer, report);
+  const trigger = readNonEmptyString(value, "trigger", pointer, report);
+  const action = readAction(value, pointer, report);
+  if (value.enabled !== undefined && typeof value.enabled !== "boolean") {
+    report({ pointer: childPointer(pointer, "enabled"), message: `"enabled" must be true or false, found ${describeValue(value.enabled)}`, expected: "a boolean", found: describeValue(value.enabled) });
+  }
+  const mapping = checkMappingValue(value.mapping, action, childPointer(pointer, "mapping"), report);
+  if (name === undefined || trigger === undefined || action === undefined || mapping === undefined) return undefined;
+  return { name, enabled: value.enabled !== false, trigger, action, mapping };
+}
+
+function checkUniqueNames(mappings: readonly unknown[], report: Report): void {
+  const firstIndex = new Map<string, number>();
+  mappings.forEach((mapping, index) => {
+    const name = isPlainObject(mapping) ? mapping.name : undefined;
+    if (typeof name !== "string") return;
+    const earlier = firstIndex.get(name);
+    if (earlier === undefined) {
+      firstIndex.set(name, index);
+      return;
+    }
+    report({
+      pointer: `/mappings/${index}/name`,
+      message: `the name ${JSON.stringify(name)} is already used by /mappings/${earlier}; names identify mappings in reports, so make them unique`,
+      expected: "a unique name",
+      found: JSON.stringify(name),
+    });
+  });
+}
+
+function readMappings(value: unknown, report: Report): MappingDefinition[] {
+  if (!Array.isArray(value)) {
+    const found = value === undefined ? "nothing" : describeValue(value);
+    report({ pointer: "/mappings", message: `"mappings" must be an array of mappings, found ${found}`, expected: "an array", found });
+    return [];
+  }
+  if (value.length === 0 || value.length > maxMappings) {
+    report({
+      pointer: "/mappings",
+      message: `"mappings" holds ${value.length} mappings; a Koala destination holds 1 to ${maxMappings}`,
+      expected: `1 to ${maxMappings} mappings`,
+      found: `${value.length} mappings`,
+    });
+  }
+  const definitions = value.map((mapping: unknown, index) => readMapping(mapping, `/mappings/${index}`, report));
+  checkUniqueNames(value, report);
+  return definitions.filter((definition) => definition !== undefined);
+}
+
+/**
+ * Validates a parsed config and returns its mappings, or the list of every problem found. Triggers
+ * are only checked to be non-empty strings here; the trigger compiler checks their syntax.
+ */
+export function validateConfig(config: unknown): { mappings: MappingDefinition[]; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const report: Report = (problem) => {
+    problems.push(problem);
+  };
+  if (!isPlainObject(config)) {
+    report({ pointer: "", message: `a config must be a JSON object with "mappings", found ${describeValue(config)}`, expected: "an object", found: describeValue(config) });
+    return { mappings: [], problems };
+  }
+  rejectUnknownKeys(config, configKeys, "", "the config", report);
+  if (config.$schema !== undefined && typeof config.$schema !== "string") {
+    report({ pointer: "/$schema", message: `"$schema" must be a string, found ${describeValue(config.$schema)}`, expected: "a string", found: describeValue(config.$schema) });
+  }
+  const mappings = readMappings(config.mappings, report);
+  return { mappings, problems };
+}
