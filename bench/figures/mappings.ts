@@ -23,7 +23,7 @@ function eventsFor(preset: MappingDefinition, events: readonly SegmentEvent[]): 
   return selected.length > 0 ? selected : events;
 }
 
-/** Maps every event `rounds` times; returns the elapsed nanoseconds and a checksum that keeps the work observable. */
+/** Maps every event `rounds` times. Returns the elapsed nanoseconds and a checksum that keeps the work observable. */
 function timeRounds(mapEvent: MapEvent, events: readonly SegmentEvent[], rounds: number): { nanoseconds: number; checksum: number } {
   let checksum = 0;
   const start = process.hrtime.bigint();

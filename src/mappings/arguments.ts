@@ -3,7 +3,7 @@ import { childPointer } from "./pointer.js";
 import { suggestionHint } from "./suggest.js";
 import { describeValue, isPlainObject } from "./value-types.js";
 
-/** Whether a value is written as a directive: an object with at least one `@`-prefixed key. */
+/** Checks whether a value is written as a directive: an object with at least one `@`-prefixed key. */
 export function isDirectiveObject(value: unknown): value is Record<string, unknown> {
   if (!isPlainObject(value)) return false;
   for (const key in value) {
@@ -68,7 +68,8 @@ export function checkArgumentObject(
 }
 
 export interface StringRule {
-  what: string;
+  /** Name of the value in messages, such as "@replace pattern". */
+  label: string;
   minLength?: number;
   maxLength?: number;
   oneOf?: readonly string[];
@@ -76,7 +77,7 @@ export interface StringRule {
   ignoreCase?: boolean;
 }
 
-/** Checks a value that must be a string literal; returns it, or undefined after reporting why not. */
+/** Checks a value that must be a string literal. Returns it, or undefined after reporting why not. */
 export function expectString(
   value: unknown,
   pointer: string,
@@ -86,7 +87,7 @@ export function expectString(
   if (typeof value !== "string") {
     context.report({
       pointer,
-      message: `${rule.what} must be a string, found ${describeArgument(value)}`,
+      message: `${rule.label} must be a string, found ${describeArgument(value)}`,
       expected: "a string",
       found: describeArgument(value),
     });
@@ -98,7 +99,7 @@ export function expectString(
     const bounds = maxLength === Number.POSITIVE_INFINITY ? `at least ${minLength}` : `${minLength} to ${maxLength}`;
     context.report({
       pointer,
-      message: `${rule.what} must be ${bounds} characters long, found ${value.length}`,
+      message: `${rule.label} must be ${bounds} characters long, found ${value.length}`,
       expected: `a string of ${bounds} characters`,
       found: describeValue(value),
     });
@@ -109,7 +110,7 @@ export function expectString(
     const choices = rule.oneOf.map((choice) => `"${choice}"`).join(" or ");
     context.report({
       pointer,
-      message: `${rule.what} must be ${choices}, found ${JSON.stringify(value)}.${suggestionHint(value, rule.oneOf)}`,
+      message: `${rule.label} must be ${choices}, found ${JSON.stringify(value)}.${suggestionHint(value, rule.oneOf)}`,
       expected: choices,
       found: JSON.stringify(value),
     });
@@ -118,11 +119,11 @@ export function expectString(
   return value;
 }
 
-export function expectBoolean(value: unknown, pointer: string, context: CompileContext, what: string): boolean {
+export function expectBoolean(value: unknown, pointer: string, context: CompileContext, label: string): boolean {
   if (typeof value === "boolean") return true;
   context.report({
     pointer,
-    message: `${what} must be true or false, found ${describeArgument(value)}`,
+    message: `${label} must be true or false, found ${describeArgument(value)}`,
     expected: "a boolean",
     found: describeArgument(value),
   });
@@ -130,10 +131,10 @@ export function expectBoolean(value: unknown, pointer: string, context: CompileC
 }
 
 /** Reports a value that must be a string literal or a directive computing one. */
-export function reportNotStringOrDirective(value: unknown, pointer: string, context: CompileContext, what: string): void {
+export function reportNotStringOrDirective(value: unknown, pointer: string, context: CompileContext, label: string): void {
   context.report({
     pointer,
-    message: `${what} must be a string or a directive, found ${describeArgument(value)}`,
+    message: `${label} must be a string or a directive, found ${describeArgument(value)}`,
     expected: "a string or a directive",
     found: describeArgument(value),
   });

@@ -4,7 +4,7 @@ import { directiveCompilers, directiveNames, metadataKey } from "./registry.js";
 import { suggestionHint } from "./suggest.js";
 import { isPlainObject, kindOf, setOwn } from "./value-types.js";
 
-/** Builds a fresh array per event; a missing element becomes null, keeping positions, as in Segment's JSON output. */
+/** Builds a fresh array per event. A missing element becomes null, which keeps positions, as in Segment's JSON output. */
 function compileArray(values: readonly unknown[], pointer: string, context: CompileContext): Evaluate {
   const elements = values.map((value, index) => context.compileValue(value, childPointer(pointer, index)));
   return (payload) => {
@@ -40,7 +40,7 @@ function compileDirective(object: Record<string, unknown>, keys: readonly string
   if (directiveKeys.length > 1) {
     context.report({
       pointer,
-      message: `an object holds one directive, found ${directiveKeys.length}: ${directiveKeys.join(", ")}; nest one inside the other or split them into separate fields`,
+      message: `an object can contain only one directive, found ${directiveKeys.length}: ${directiveKeys.join(", ")}. Nest one inside the other, or split them into separate fields`,
       expected: "exactly one @-prefixed key",
       found: directiveKeys.join(", "),
     });
@@ -50,7 +50,7 @@ function compileDirective(object: Record<string, unknown>, keys: readonly string
   if (otherKeys.length > 0) {
     context.report({
       pointer,
-      message: `the directive ${name} cannot share its object with other keys (${otherKeys.join(", ")}); move them to a separate object`,
+      message: `the directive ${name} cannot share its object with other keys (${otherKeys.join(", ")}). Move them to a separate object`,
       expected: `only ${name} (and ${metadataKey})`,
       found: keys.join(", "),
     });
@@ -86,7 +86,7 @@ export function compileValue(value: unknown, pointer: string, context: CompileCo
     case "undefined":
       return absent;
     default:
-      context.report({ pointer, message: `a mapping holds JSON values only, found a ${typeof value}`, expected: "a JSON value", found: typeof value });
+      context.report({ pointer, message: `a mapping can contain only JSON values, found a ${typeof value}`, expected: "a JSON value", found: typeof value });
       return absent;
   }
 }

@@ -40,7 +40,7 @@ function compileRootDirective(mapping: Record<string, unknown>, context: Compile
   if (keys.length !== 1 || !isPlainObject(transform) || Object.keys(transform).join() !== "apply") {
     context.report({
       pointer,
-      message: `${rootDirectiveKey} must hold {"@transform": {"apply": …}}; the other keys of the mapping are its "mapping"`,
+      message: `${rootDirectiveKey} must contain {"@transform": {"apply": …}}, and the other keys of the mapping become its "mapping"`,
       expected: '{"@transform": {"apply": …}}',
       found: describeValue(rootDirective),
     });
@@ -57,7 +57,7 @@ function compileRootDirective(mapping: Record<string, unknown>, context: Compile
 function checkedResult(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (isPlainObject(value)) return value;
-  throw new MappingRuntimeError("", `the mapping produced ${describeValue(value)}; a mapping must produce an object`);
+  throw new MappingRuntimeError("", `the mapping produced ${describeValue(value)}, but a mapping must produce an object`);
 }
 
 /**

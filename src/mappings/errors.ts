@@ -1,6 +1,6 @@
 /** One problem found in a mapping when it is compiled. */
 export interface MappingProblem {
-  /** JSON pointer (RFC 6901) into the mapping; "" is the mapping itself. */
+  /** JSON pointer (RFC 6901) into the mapping. The empty pointer "" is the mapping itself. */
   pointer: string;
   message: string;
   expected?: string;
@@ -27,7 +27,7 @@ export class MappingValidationError extends Error {
 
 /**
  * Thrown by `apply` when a mapping that compiled cannot be applied to one event, for example when a
- * path computed from the event is not a string. The event is invalid; other events are unaffected.
+ * path computed from the event is not a string. The event is invalid, and other events are unaffected.
  */
 export class MappingRuntimeError extends Error {
   /** JSON pointer of the directive that failed. */

@@ -69,7 +69,7 @@ export function parsePath(text: string): ParsedPath {
   if (rest.startsWith("$.")) rest = rest.slice(2);
   else if (rest.startsWith("$[")) rest = rest.slice(1);
   if (rest.startsWith(".")) {
-    return { ok: false, reason: "recursive descent (..) is not supported; name each key, as in $.a.b" };
+    return { ok: false, reason: "recursive descent (..) is not supported, so name each key, as in $.a.b" };
   }
 
   const segments: PathSegment[] = [];
@@ -104,7 +104,7 @@ function step(current: unknown, segment: PathSegment): unknown {
   return Object.hasOwn(current, segment.key) ? (current as Record<string, unknown>)[segment.key] : undefined;
 }
 
-/** Builds a getter for parsed segments; paths of one to three keys get unrolled getters, the common case. */
+/** Builds a getter for parsed segments. Paths of one to three keys, the common case, get unrolled getters. */
 export function compilePathGetter(segments: readonly PathSegment[]): PathGetter {
   const [first, second, third] = segments;
   switch (segments.length) {

@@ -4,7 +4,7 @@ import { describeValue, isPlainObject } from "./value-types.js";
 
 export type PayloadProblemReason = "missing-required" | "wrong-type" | "invalid-date-time";
 
-/** Why a mapped payload cannot be sent to Koala. */
+/** A reason why a mapped payload cannot be sent to Koala, with the field it concerns. */
 export interface PayloadProblem {
   field: string;
   reason: PayloadProblemReason;

@@ -1,6 +1,6 @@
 /** One problem of a config file. */
 export interface ConfigProblem {
-  /** JSON pointer (RFC 6901) into the config; "" is the whole file. */
+  /** JSON pointer (RFC 6901) into the config. The empty pointer "" is the whole file. */
   pointer: string;
   message: string;
   expected?: string;

@@ -3,7 +3,7 @@ import { rootDirectiveKey } from "../compile.js";
 import { directiveNames } from "../registry.js";
 import { actionIds, maxMappings } from "./validate-config.js";
 
-/** Where `koala-replay init` points `$schema`: the schema shipped in the package, once installed in the project. */
+/** Location of the JSON Schema that `koala-replay init` writes into `$schema`: the copy shipped in the package, present once koala-replay is installed in the project. */
 export const configSchemaReference = "./node_modules/koala-replay/schema/koala-replay.config.schema.json";
 
 const mappingValueDescription = `A JSON value, or a directive object with one of the keys ${directiveNames.join(", ")}, for example {"@path": "$.event"}.`;
@@ -29,13 +29,13 @@ function actionMappingSchema(action: ActionId): Record<string, unknown> {
     type: "object",
     additionalProperties: false,
     properties: {
-      name: { type: "string", minLength: 1, description: "Name of the mapping, unique in the file; reports count events under it." },
+      name: { type: "string", minLength: 1, description: "Name of the mapping, unique in the file. Reports count events under it." },
       enabled: { type: "boolean", default: true, description: "Whether the mapping runs." },
       trigger: { type: "string", minLength: 1, description: 'Which events the mapping receives, in Segment\'s trigger language, for example type = "track".' },
       action: { const: action },
       mapping: {
         type: "object",
-        description: "Field mappings. A field left out is not sent; the action's defaults do not fill it in.",
+        description: "Field mappings. A field left out is not sent, because the action's defaults do not fill it in.",
         additionalProperties: false,
         properties,
         required: fields.filter((field) => field.required).map((field) => field.name),

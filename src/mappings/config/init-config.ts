@@ -5,7 +5,7 @@ import { ConfigError } from "./config-error.js";
 import { configSchemaReference } from "./config-schema.js";
 import { defaultConfigFileName } from "./load-config.js";
 
-/** The text of a new config: Segment's two presets, spelled out so that they can be edited. */
+/** Returns the text of a new config: Segment's two presets, spelled out so that they can be edited. */
 export function presetConfigText(): string {
   const config = { $schema: configSchemaReference, mappings: presetMappings() };
   return `${JSON.stringify(config, null, 2)}\n`;
@@ -23,7 +23,7 @@ export async function initConfig(path: string = defaultConfigFileName, cwd: stri
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === "EEXIST"
-        ? "the file already exists and was left unchanged; edit it, delete it, or give another path"
+        ? "the file already exists and was left unchanged. Edit it, delete it, or give another path"
         : `the file cannot be written (${code ?? String(error)})`;
     throw new ConfigError(file, [{ pointer: "", message: reason }]);
   }

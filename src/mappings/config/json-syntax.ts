@@ -38,9 +38,9 @@ class JsonScanner {
     return character === undefined ? "the end of the file" : JSON.stringify(character);
   }
 
-  expect(character: string, what: string): void {
+  expect(character: string, description: string): void {
     this.skipWhitespace();
-    if (this.text[this.position] !== character) this.fail(`expected ${what}, found ${this.describeHere()}`);
+    if (this.text[this.position] !== character) this.fail(`expected ${description}, found ${this.describeHere()}`);
     this.position++;
   }
 
@@ -117,7 +117,7 @@ class JsonScanner {
         this.position++;
         return;
       }
-      if (character < " ") this.fail("control character in a string; write it as an escape such as \\n");
+      if (character < " ") this.fail("control character in a string. Write it as an escape such as \\n");
       if (character === "\\") {
         const escape = this.text[this.position + 1] ?? "";
         if (escape === "u") {

@@ -31,7 +31,7 @@ async function readConfigText(file: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "ENOENT" ? "the file does not exist" : `the file cannot be read (${code ?? String(error)})`;
-    throw new ConfigError(file, [{ pointer: "", message: `${reason}; check the path, or run "koala-replay init" to create a config` }]);
+    throw new ConfigError(file, [{ pointer: "", message: `${reason}. Check the path, or run "koala-replay init" to create a config` }]);
   }
 }
 

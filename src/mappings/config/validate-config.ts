@@ -43,7 +43,7 @@ function readAction(object: Record<string, unknown>, pointer: string, report: Re
   const hint = typeof value === "string" ? suggestionHint(value.replaceAll(" ", ""), actionIds) : "";
   report({
     pointer: childPointer(pointer, "action"),
-    message: `unknown action ${value === undefined ? "(missing)" : JSON.stringify(value)}; use "trackEvent" or "identifyVisitor".${hint}`,
+    message: `unknown action ${value === undefined ? "(missing)" : JSON.stringify(value)}. Use "trackEvent" or "identifyVisitor".${hint}`,
     expected: '"trackEvent" or "identifyVisitor"',
     found: value === undefined ? "nothing" : describeValue(value),
   });
@@ -63,7 +63,7 @@ function checkFields(mapping: Record<string, unknown>, action: ActionId, pointer
     if (!field.required || mapping[field.name] !== undefined) continue;
     report({
       pointer,
-      message: `the required field "${field.name}" of ${action} is not mapped; its default is ${JSON.stringify(field.default)}`,
+      message: `the required field "${field.name}" of ${action} is missing. Its default mapping is ${JSON.stringify(field.default)}`,
       expected: `a mapping for "${field.name}"`,
       found: "no such key",
     });
@@ -115,7 +115,7 @@ function checkUniqueNames(mappings: readonly unknown[], report: Report): void {
     }
     report({
       pointer: `/mappings/${index}/name`,
-      message: `the name ${JSON.stringify(name)} is already used by /mappings/${earlier}; names identify mappings in reports, so make them unique`,
+      message: `the name ${JSON.stringify(name)} is already used by /mappings/${earlier}. Names identify mappings in reports, so make them unique`,
       expected: "a unique name",
       found: JSON.stringify(name),
     });
@@ -131,7 +131,7 @@ function readMappings(value: unknown, report: Report): MappingDefinition[] {
   if (value.length === 0 || value.length > maxMappings) {
     report({
       pointer: "/mappings",
-      message: `"mappings" holds ${value.length} mappings; a Koala destination holds 1 to ${maxMappings}`,
+      message: `"mappings" contains ${value.length} mappings, but a Koala destination has 1 to ${maxMappings}`,
       expected: `1 to ${maxMappings} mappings`,
       found: `${value.length} mappings`,
     });
@@ -143,7 +143,7 @@ function readMappings(value: unknown, report: Report): MappingDefinition[] {
 
 /**
  * Validates a parsed config and returns its mappings, or the list of every problem found. Triggers
- * are only checked to be non-empty strings here; the trigger compiler checks their syntax.
+ * are only checked to be non-empty strings here, because the trigger compiler checks their syntax.
  */
 export function validateConfig(config: unknown): { mappings: MappingDefinition[]; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];

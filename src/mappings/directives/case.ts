@@ -35,7 +35,7 @@ export const compileCaseDirective: DirectiveCompiler = (argument, pointer, conte
   const shape = { directive: "@case", allowed: ["operator", "value"], required: ["operator"] };
   if (!checkArgumentObject(argument, pointer, context, shape)) return absent;
   const operator = expectString(argument.operator, childPointer(pointer, "operator"), context, {
-    what: "@case operator",
+    label: "@case operator",
     oneOf: operators,
   }) as CaseOperator | undefined;
   const value = compileCaseValue(argument.value, childPointer(pointer, "value"), context);

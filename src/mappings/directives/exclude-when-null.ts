@@ -12,7 +12,7 @@ function withoutNulls(object: Record<string, unknown>): Record<string, unknown> 
   return cleaned;
 }
 
-/** `@excludeWhenNull`: no value when its value is null; an object loses its null members. */
+/** `@excludeWhenNull`: no value when its value is null. An object loses its null members. */
 export const compileExcludeWhenNullDirective: DirectiveCompiler = (argument, pointer, context) => {
   const value = context.compileValue(argument, pointer);
   return (payload) => {

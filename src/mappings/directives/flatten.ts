@@ -24,15 +24,15 @@ function flattenInto(
 
 /**
  * `@flatten`: an object (and its arrays, unless `omitArrays`) as one level of keys joined by the
- * separator; empty objects and arrays leave no key, and a later duplicate key wins, as in Segment. A
- * value that cannot be flattened (a string, a number, null) is returned as it is, where Segment
- * returns `{"": value}`. The separator is required, as Segment's runtime requires it.
+ * separator. Empty objects and arrays leave no key, and a later duplicate key wins, as in Segment.
+ * A value that cannot be flattened (a string, a number, null) is returned as it is, where Segment
+ * returns `{"": value}`. The separator is required, because Segment fails without it at run time.
  */
 export const compileFlattenDirective: DirectiveCompiler = (argument, pointer, context) => {
   const shape = { directive: "@flatten", allowed: ["value", "separator", "omitArrays"], required: ["value", "separator"] };
   if (!checkArgumentObject(argument, pointer, context, shape)) return absent;
   const separator = expectString(argument.separator, childPointer(pointer, "separator"), context, {
-    what: "@flatten separator",
+    label: "@flatten separator",
     minLength: 1,
   });
   const omitArraysValid =

@@ -4,7 +4,7 @@ import { childPointer } from "../pointer.js";
 import { templateText } from "../template-text.js";
 
 /**
- * Whether a value counts as blank for `@if`: missing, null, or equal to "" under JavaScript's loose
+ * Checks whether a value counts as blank for `@if`: missing, null, or equal to "" under JavaScript's loose
  * equality, which Segment uses, so 0, false and [] are blank while "0" and " " are not.
  */
 export function isBlank(value: unknown): boolean {
@@ -27,7 +27,7 @@ type Condition = (payload: unknown) => boolean;
 
 function compileCondition(argument: Record<string, unknown>, pointer: string, compile: (value: unknown, pointer: string) => Evaluate): Condition {
   if (argument.exists !== undefined) {
-    // A literal `false` means "no", where Segment throws; any other literal exists unless it is null.
+    // A literal `false` means "no", where Segment throws. Any other literal exists unless it is null.
     if (argument.exists === false) return () => false;
     const value = compile(argument.exists, childPointer(pointer, "exists"));
     return (payload) => {
@@ -40,7 +40,7 @@ function compileCondition(argument: Record<string, unknown>, pointer: string, co
 }
 
 /**
- * `@if`: `then` when the condition holds, else `else`; a missing branch gives no value. `exists`
+ * `@if`: `then` when the condition holds, else `else`. A missing branch gives no value. `exists`
  * holds when the value is neither missing nor null; `blank` holds when it is not blank. A present
  * `else` is used even when it is falsy (`0`, `null`), where Segment drops it.
  */

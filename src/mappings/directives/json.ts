@@ -13,15 +13,15 @@ function decode(value: unknown): unknown {
 }
 
 /**
- * `@json`: `encode` gives the JSON text of the value; `decode` parses a string, returning it unchanged
- * when it is not JSON, and passes other values through. The mode is read without regard to case, and
- * literal values such as `false` and `0` are encoded, where Segment rejects them.
+ * `@json`: `encode` gives the JSON text of the value. `decode` parses a string, returns it unchanged
+ * when it is not JSON, and passes other values through. The mode is read without regard to case.
+ * Literal values such as `false` and `0` are encoded, where Segment rejects them.
  */
 export const compileJsonDirective: DirectiveCompiler = (argument, pointer, context) => {
   const shape = { directive: "@json", allowed: ["mode", "value"], required: ["mode", "value"] };
   if (!checkArgumentObject(argument, pointer, context, shape)) return absent;
   const mode = expectString(argument.mode, childPointer(pointer, "mode"), context, {
-    what: "@json mode",
+    label: "@json mode",
     oneOf: ["encode", "decode"],
     ignoreCase: true,
   });

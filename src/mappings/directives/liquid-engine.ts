@@ -4,7 +4,7 @@ import { Liquid } from "liquidjs";
  * The Liquid engine behind `@liquid`, restricted as Segment restricts its own (actions-core 3.170.0,
  * mapping-kit/liquid-directive): templates of at most 1000 characters, 500 ms of rendering and 1e8
  * units of liquidjs's memory budget per render, and the tags and filters below disabled. The disabled
- * tags either read files (`include`, `layout`, `render`) or loop (`for`, `tablerow`, `case`); the
+ * tags either read files (`include`, `layout`, `render`) or loop (`for`, `tablerow`, `case`). The
  * filters build or reorder collections.
  */
 export const maxLiquidTemplateLength = 1000;

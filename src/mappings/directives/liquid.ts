@@ -26,7 +26,7 @@ function render(templates: Template[], event: unknown, pointer: string): string 
  * rendering, because filters are looked up by name at render time.
  */
 export const compileLiquidDirective: DirectiveCompiler = (argument, pointer, context) => {
-  const source = expectString(argument, pointer, context, { what: "@liquid", maxLength: maxLiquidTemplateLength });
+  const source = expectString(argument, pointer, context, { label: "@liquid", maxLength: maxLiquidTemplateLength });
   if (source === undefined) return absent;
   if (source === "") return constant("");
 

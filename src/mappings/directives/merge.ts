@@ -32,7 +32,7 @@ function mergeInto(target: Record<string, unknown>, value: unknown, pointer: str
   // Missing, null, numbers and booleans add nothing, as with Object.assign in Segment.
   if (value === undefined || value === null || typeof value === "number" || typeof value === "boolean") return;
   if (!isPlainObject(value)) {
-    // Segment spreads strings and arrays into index keys ("0", "1", …); koala-replay rejects the event.
+    // Segment spreads strings and arrays into index keys ("0", "1", …), but koala-replay rejects the event.
     throw new MappingRuntimeError(pointer, `@merge: every object must resolve to an object, found ${describeValue(value)}`);
   }
   for (const key of Object.keys(value)) setOwn(target, key, value[key]);
@@ -46,7 +46,7 @@ export const compileMergeDirective: DirectiveCompiler = (argument, pointer, cont
   const shape = { directive: "@merge", allowed: ["direction", "objects"], required: ["direction", "objects"] };
   if (!checkArgumentObject(argument, pointer, context, shape)) return absent;
   const direction = expectString(argument.direction, childPointer(pointer, "direction"), context, {
-    what: "@merge direction",
+    label: "@merge direction",
     oneOf: ["left", "right"],
     ignoreCase: true,
   });

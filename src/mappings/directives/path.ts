@@ -24,7 +24,7 @@ export const compilePathDirective: DirectiveCompiler = (argument, pointer, conte
   return absent;
 };
 
-/** A path computed per event. The last path seen is kept compiled, because it rarely changes. */
+/** Builds the evaluator of a path computed per event. It keeps the last path compiled, because it rarely changes. */
 function computedPath(computePath: Evaluate, pointer: string): Evaluate {
   let lastPath: string | undefined;
   let lastGetter: PathGetter = absent;

@@ -35,14 +35,14 @@ function readFlags(argument: Record<string, unknown>, pointer: string, context: 
 
 function readSubstitutions(argument: Record<string, unknown>, pointer: string, context: CompileContext, flags: string): Substitution[] | undefined {
   const text = (key: string, minLength: number, maxLength: number): string | undefined =>
-    expectString(argument[key], childPointer(pointer, key), context, { what: `@replace ${key}`, minLength, maxLength });
+    expectString(argument[key], childPointer(pointer, key), context, { label: `@replace ${key}`, minLength, maxLength });
 
   const pattern = text("pattern", 1, maxPatternLength);
   const replacement = argument.replacement === undefined ? "" : text("replacement", 0, maxReplacementLength);
   if (argument.pattern2 === undefined && argument.replacement2 !== undefined) {
     context.report({
       pointer: childPointer(pointer, "replacement2"),
-      message: '@replace replacement2 is only used with pattern2; add "pattern2" or remove "replacement2"',
+      message: '@replace replacement2 is only used with pattern2. Add "pattern2" or remove "replacement2"',
       expected: '"pattern2" beside "replacement2"',
       found: "no pattern2",
     });
@@ -66,7 +66,7 @@ function compileReplaceValue(value: unknown, pointer: string, context: CompileCo
   return undefined;
 }
 
-/** The text `@replace` works on: numbers and booleans as text, null and missing as "", as in Segment. */
+/** Converts the value of `@replace` to text: numbers and booleans as written, null and missing as "", as in Segment. */
 function replaceInput(value: unknown, pointer: string): string {
   switch (typeof value) {
     case "string":
@@ -78,7 +78,7 @@ function replaceInput(value: unknown, pointer: string): string {
       return "";
     default:
       if (value === null) return "";
-      // Segment turns objects and arrays into "" without a word; koala-replay rejects the event.
+      // Segment turns objects and arrays into "" without a word, but koala-replay rejects the event.
       throw new MappingRuntimeError(pointer, `@replace: the value must be a string, number or boolean, found ${describeValue(value)}`);
   }
 }

@@ -17,7 +17,7 @@ export function transformEvaluator(apply: Evaluate, mapping: Evaluate): Evaluate
 
 /**
  * `@transform`: maps the event through `apply`, then maps that result through `mapping`. The second
- * stage sees only what the first produced, without its missing values.
+ * stage reads only what the first produced, without its missing values.
  */
 export const compileTransformDirective: DirectiveCompiler = (argument, pointer, context) => {
   const shape = { directive: "@transform", allowed: ["apply", "mapping"], required: ["apply", "mapping"] };
