@@ -87,3 +87,15 @@ export function validatePayload(action: ActionId, payload: Record<string, unknow
   }
   return undefined;
 }
+
+/**
+ * Checks one field's value as `validatePayload` would, without changing anything. The config loader
+ * uses it on fields mapped to a literal, whose value is the same for every event.
+ */
+export function checkFieldValue(action: ActionId, fieldName: string, value: unknown): PayloadProblem | undefined {
+  const field = actionFields[action].find((candidate) => candidate.name === fieldName);
+  if (field === undefined) return undefined;
+  const payload: Record<string, unknown> = {};
+  if (value !== null && value !== "") payload[fieldName] = structuredClone(value);
+  return checkField(field, payload);
+}

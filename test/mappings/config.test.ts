@@ -181,3 +181,17 @@ describe("initConfig", () => {
     expect(await readFile(file, "utf8")).toBe("keep me");
   });
 });
+
+describe("validateConfig literals", () => {
+  it("rejects a literal Koala would reject", async () => {
+    const mapping = trackMapping("Orders");
+    Object.assign(mapping.mapping as Record<string, unknown>, { properties: "none", sent_at: "yesterday", event: null, email: 5 });
+    const problems = await problemsOf(loadConfig(await writeConfig({ mappings: [mapping] })));
+    expect(problems.map((problem) => problem.pointer)).toEqual([
+      "/mappings/0/mapping/event",
+      "/mappings/0/mapping/properties",
+      "/mappings/0/mapping/sent_at",
+    ]);
+    expect(problems[1]!.message).toBe('the literal "none" is invalid for every event: properties: must be an object, found string "none"');
+  });
+});

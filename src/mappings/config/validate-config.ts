@@ -2,6 +2,7 @@ import { actionFields, type ActionId } from "../../koala/fields.js";
 import type { MappingDefinition } from "../../koala/presets.js";
 import { compileMapping, rootDirectiveKey } from "../compile.js";
 import { MappingValidationError } from "../errors.js";
+import { checkFieldValue } from "../payload.js";
 import { childPointer } from "../pointer.js";
 import { suggestionHint } from "../suggest.js";
 import { describeValue, isPlainObject } from "../value-types.js";
@@ -55,11 +56,32 @@ function readAction(object: Record<string, unknown>, pointer: string, report: Re
  * action's defaults do not fill it in, so the config shows everything that is sent. A required field
  * left out is a problem, reported with its default mapping to copy.
  */
+function containsDirective(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(containsDirective);
+  if (!isPlainObject(value)) return false;
+  return Object.keys(value).some((key) => key.startsWith("@") || containsDirective(value[key]));
+}
+
+/** Reports a field mapped to a literal that Koala's action rejects, since it would fail every event. */
+function checkLiteralField(mapping: Record<string, unknown>, action: ActionId, fieldName: string, pointer: string, report: Report): void {
+  const value = mapping[fieldName];
+  if (containsDirective(value)) return;
+  const problem = checkFieldValue(action, fieldName, value);
+  if (problem === undefined) return;
+  report({
+    pointer: childPointer(pointer, fieldName),
+    message: `the literal ${JSON.stringify(value)} is invalid for every event: ${problem.message}`,
+    expected: problem.expected,
+    found: problem.found,
+  });
+}
+
 function checkFields(mapping: Record<string, unknown>, action: ActionId, pointer: string, report: Report): void {
   const fields = actionFields[action];
   const names = fields.map((field) => field.name);
   rejectUnknownKeys(mapping, [...names, rootDirectiveKey], pointer, `the fields of ${action}`, report);
   for (const field of fields) {
+    if (mapping[field.name] !== undefined) checkLiteralField(mapping, action, field.name, pointer, report);
     if (!field.required || mapping[field.name] !== undefined) continue;
     report({
       pointer,
