@@ -175,7 +175,7 @@ describe("initConfig", () => {
     expect(loaded.mappings).toEqual(presetMappings());
   });
 
-  it("refuses to overwrite a file", async () => {
+  it("keeps an existing file", async () => {
     const file = await writeConfig("keep me");
     await expect(initConfig(file)).rejects.toThrow("already exists");
     expect(await readFile(file, "utf8")).toBe("keep me");

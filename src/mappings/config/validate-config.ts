@@ -8,7 +8,7 @@ import { suggestionHint } from "../suggest.js";
 import { describeValue, isPlainObject } from "../value-types.js";
 import type { ConfigProblem } from "./config-error.js";
 
-/** Segment's limit for one destination, which koala-replay keeps so that a config can be copied back. */
+/** Maximum number of mappings in one Segment destination, kept so that a config can be copied back to Segment. */
 export const maxMappings = 50;
 
 export const configKeys: readonly string[] = ["$schema", "mappings"];
