@@ -2,7 +2,7 @@ import type { SegmentEvent } from "../inputs/record.js";
 import { compileValue } from "./compile-value.js";
 import type { CompileContext, Evaluate } from "./context.js";
 import { transformEvaluator } from "./directives/transform.js";
-import { MappingRuntimeError, MappingValidationError, type MappingProblem } from "./errors.js";
+import { isStackOverflow, MappingRuntimeError, MappingValidationError, type MappingProblem } from "./errors.js";
 import { childPointer } from "./pointer.js";
 import { describeValue, isPlainObject } from "./value-types.js";
 
@@ -60,6 +60,26 @@ function checkedResult(value: unknown): Record<string, unknown> {
   throw new MappingRuntimeError("", `the mapping produced ${describeValue(value)}, but a mapping must produce an object`);
 }
 
+function compileRootValue(mapping: unknown, context: CompileContext): Evaluate {
+  if (!isPlainObject(mapping)) {
+    const found = describeValue(mapping);
+    context.report({ pointer: "", message: `a mapping must be an object, found ${found}`, expected: "an object", found });
+    return () => undefined;
+  }
+  if (Object.hasOwn(mapping, rootDirectiveKey)) return compileRootDirective(mapping, context);
+  return context.compileValue(mapping, "");
+}
+
+function compileRoot(mapping: unknown, problems: MappingProblem[]): Evaluate {
+  try {
+    return compileRootValue(mapping, createContext(problems));
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    problems.push({ pointer: "", message: "the mapping is nested too deeply to compile (the call stack overflowed)" });
+    return () => undefined;
+  }
+}
+
 /**
  * Compiles a mapping (field name → mapping value written in Segment's directives) once. Every problem
  * is collected before throwing `MappingValidationError`. The mapping given is never modified, and
@@ -67,16 +87,16 @@ function checkedResult(value: unknown): Record<string, unknown> {
  */
 export function compileMapping(mapping: unknown): CompiledMapping {
   const problems: MappingProblem[] = [];
-  const context = createContext(problems);
-  let evaluate: Evaluate;
-  if (!isPlainObject(mapping)) {
-    problems.push({ pointer: "", message: `a mapping must be an object, found ${describeValue(mapping)}`, expected: "an object", found: describeValue(mapping) });
-    evaluate = () => undefined;
-  } else if (Object.hasOwn(mapping, rootDirectiveKey)) {
-    evaluate = compileRootDirective(mapping, context);
-  } else {
-    evaluate = context.compileValue(mapping, "");
-  }
+  const evaluate = compileRoot(mapping, problems);
   if (problems.length > 0) throw new MappingValidationError(problems);
-  return { apply: (event) => checkedResult(evaluate(event)) };
+  return {
+    apply: (event) => {
+      try {
+        return checkedResult(evaluate(event));
+      } catch (error) {
+        if (!isStackOverflow(error)) throw error;
+        throw new MappingRuntimeError("", "the event is nested too deeply to map (the call stack overflowed)");
+      }
+    },
+  };
 }

@@ -41,3 +41,8 @@ export class MappingRuntimeError extends Error {
     this.reason = reason;
   }
 }
+
+/** Checks whether an error is V8's stack overflow, which values nested thousands of levels deep cause in recursive code. */
+export function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && error.message.includes("call stack");
+}

@@ -195,3 +195,14 @@ describe("validateConfig literals", () => {
     expect(problems[1]!.message).toBe('the literal "none" is invalid for every event: properties: must be an object, found string "none"');
   });
 });
+
+describe("validateConfig nesting", () => {
+  it("rejects a config nested too deeply", async () => {
+    let deep = "1";
+    for (let level = 0; level < 100_000; level++) deep = `{"a":${deep}}`;
+    const mapping = JSON.stringify(trackMapping("Deep")).replace('"properties":{"@path":"$.properties"}', `"properties":${deep}`);
+    expect(mapping.length).toBeGreaterThan(500_000);
+    const problems = await problemsOf(loadConfig(await writeConfig(`{"mappings":[${mapping}]}`)));
+    expect(problems[0]!.message).toContain("nested too deeply");
+  });
+});

@@ -165,3 +165,22 @@ describe("compileMapping at run time", () => {
     expect(compileMapping({ "@if": { exists: { "@path": "$.x" }, then: { a: 1 } } }).apply({})).toStrictEqual({});
   });
 });
+
+describe("deeply nested values", () => {
+  function nested(depth: number, leaf: unknown): unknown {
+    let value = leaf;
+    for (let level = 0; level < depth; level++) value = { a: value };
+    return value;
+  }
+
+  it("fails one event nested too deeply", () => {
+    const compiled = compileMapping({ flat: { "@flatten": { value: { "@path": "$.deep" }, separator: "." } } });
+    expect(() => compiled.apply({ deep: nested(100_000, 1) })).toThrow(MappingRuntimeError);
+    expect(compiled.apply({ deep: nested(3, 1) })).toStrictEqual({ flat: { "a.a.a": 1 } });
+  });
+
+  it("rejects a mapping nested too deeply", () => {
+    const problems = problemsOf(nested(100_000, { "@path": "$.x" }));
+    expect(problems[0]!.message).toContain("nested too deeply");
+  });
+});

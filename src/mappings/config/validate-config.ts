@@ -1,7 +1,7 @@
 import { actionFields, type ActionId } from "../../koala/fields.js";
 import type { MappingDefinition } from "../../koala/presets.js";
 import { compileMapping, rootDirectiveKey } from "../compile.js";
-import { MappingValidationError } from "../errors.js";
+import { isStackOverflow, MappingValidationError } from "../errors.js";
 import { checkFieldValue } from "../payload.js";
 import { childPointer } from "../pointer.js";
 import { suggestionHint } from "../suggest.js";
@@ -163,6 +163,18 @@ function readMappings(value: unknown, report: Report): MappingDefinition[] {
   return definitions.filter((definition) => definition !== undefined);
 }
 
+function readConfig(config: unknown, report: Report): MappingDefinition[] {
+  if (!isPlainObject(config)) {
+    report({ pointer: "", message: `a config must be a JSON object with "mappings", found ${describeValue(config)}`, expected: "an object", found: describeValue(config) });
+    return [];
+  }
+  rejectUnknownKeys(config, configKeys, "", "the config", report);
+  if (config.$schema !== undefined && typeof config.$schema !== "string") {
+    report({ pointer: "/$schema", message: `"$schema" must be a string, found ${describeValue(config.$schema)}`, expected: "a string", found: describeValue(config.$schema) });
+  }
+  return readMappings(config.mappings, report);
+}
+
 /**
  * Validates a parsed config and returns its mappings, or the list of every problem found. Triggers
  * are only checked to be non-empty strings here, because the trigger compiler checks their syntax.
@@ -172,14 +184,11 @@ export function validateConfig(config: unknown): { mappings: MappingDefinition[]
   const report: Report = (problem) => {
     problems.push(problem);
   };
-  if (!isPlainObject(config)) {
-    report({ pointer: "", message: `a config must be a JSON object with "mappings", found ${describeValue(config)}`, expected: "an object", found: describeValue(config) });
+  try {
+    return { mappings: readConfig(config, report), problems };
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    report({ pointer: "", message: "the config is nested too deeply to check (the call stack overflowed)" });
     return { mappings: [], problems };
   }
-  rejectUnknownKeys(config, configKeys, "", "the config", report);
-  if (config.$schema !== undefined && typeof config.$schema !== "string") {
-    report({ pointer: "/$schema", message: `"$schema" must be a string, found ${describeValue(config.$schema)}`, expected: "a string", found: describeValue(config.$schema) });
-  }
-  const mappings = readMappings(config.mappings, report);
-  return { mappings, problems };
 }
