@@ -155,12 +155,34 @@ describe("loadConfig", () => {
 
   it("names the file and the pointers in its message", async () => {
     const file = await writeConfig({ mappings: [{ ...trackMapping("Orders"), action: "page" }] });
-    await expect(loadConfig(file)).rejects.toThrow(`Invalid config ${file} (1 problem):\n  /mappings/0/action: unknown action "page"`);
+    await expect(loadConfig(file)).rejects.toThrow(`Invalid config ${file} (1 problem):\n  /mappings/0/action (line 7, column 7): unknown action "page"`);
   });
 
   it("reports a missing file", async () => {
     const problems = await problemsOf(loadConfig("missing.json", directory));
     expect(problems[0]!.message).toContain("does not exist");
+  });
+});
+
+describe("loadConfig positions", () => {
+  it("gives each problem a line and column", async () => {
+    const text = [
+      "{",
+      '  "mappings": [',
+      "    {",
+      '      "name": "Orders",',
+      '      "trigerr": "type = \\"track\\"",',
+      '      "action": "trackEvent",',
+      '      "mapping": { "event": { "@paht": "$.event" } }',
+      "    }",
+      "  ]",
+      "}",
+    ].join("\n");
+    const problems = await problemsOf(loadConfig(await writeConfig(text)));
+    const byPointer = new Map(problems.map((problem) => [problem.pointer, problem]));
+    expect(byPointer.get("/mappings/0/trigerr")).toMatchObject({ line: 5, column: 7 });
+    expect(byPointer.get("/mappings/0/trigger")).toMatchObject({ line: 3, column: 5 });
+    expect(byPointer.get("/mappings/0/mapping/event/@paht")).toMatchObject({ line: 7, column: 31 });
   });
 });
 

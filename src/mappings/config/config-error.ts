@@ -5,15 +5,15 @@ export interface ConfigProblem {
   message: string;
   expected?: string;
   found?: string;
-  /** 1-based position in the file, given for JSON syntax errors. */
+  /** 1-based position in the file of the pointer's key (or of its nearest ancestor present), or of a JSON syntax error. */
   line?: number;
   column?: number;
 }
 
 function formatProblem(problem: ConfigProblem): string {
-  const position = problem.line === undefined ? "" : `line ${problem.line}, column ${problem.column ?? 1}: `;
-  const pointer = problem.pointer === "" ? "" : `${problem.pointer}: `;
-  return `  ${position}${pointer}${problem.message}`;
+  const position = problem.line === undefined ? "" : `line ${problem.line}, column ${problem.column ?? 1}`;
+  if (problem.pointer === "") return position === "" ? `  ${problem.message}` : `  ${position}: ${problem.message}`;
+  return position === "" ? `  ${problem.pointer}: ${problem.message}` : `  ${problem.pointer} (${position}): ${problem.message}`;
 }
 
 /** Thrown when a config file cannot be used, with every problem found in it. */

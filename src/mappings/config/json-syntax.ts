@@ -1,6 +1,10 @@
+import { childPointer } from "../pointer.js";
+
 /**
- * Finds where a JSON text stops being valid, with a message, for config files that `JSON.parse`
- * rejects: Node 20's messages give no position for some errors (an unexpected token, for one).
+ * Positions in a config's JSON text. `findJsonSyntaxError` finds where a text that `JSON.parse`
+ * rejects stops being valid, because Node 20's messages give no position for some errors (an
+ * unexpected token, for one). `locateJsonPointers` finds where each member and element starts, so
+ * that config problems can name a line and column beside their JSON pointer.
  */
 export interface JsonSyntaxError {
   offset: number;
@@ -22,6 +26,8 @@ class JsonScanStop extends Error {
 
 class JsonScanner {
   position = 0;
+  /** Offset of each member's key and each element's value, by JSON pointer. */
+  readonly positions = new Map<string, number>();
 
   constructor(private readonly text: string) {}
 
@@ -44,12 +50,13 @@ class JsonScanner {
     this.position++;
   }
 
-  value(depth: number): void {
+  value(depth: number, pointer: string): void {
     if (depth > maxDepth) this.fail(`nesting deeper than ${maxDepth} levels`);
     this.skipWhitespace();
+    if (!this.positions.has(pointer)) this.positions.set(pointer, this.position);
     const character = this.text[this.position];
-    if (character === "{") return this.object(depth);
-    if (character === "[") return this.array(depth);
+    if (character === "{") return this.object(depth, pointer);
+    if (character === "[") return this.array(depth, pointer);
     if (character === '"') return this.string();
     for (const literal of ["true", "false", "null"]) {
       if (this.text.startsWith(literal, this.position)) {
@@ -65,7 +72,7 @@ class JsonScanner {
     this.fail(`expected a JSON value, found ${this.describeHere()}`);
   }
 
-  object(depth: number): void {
+  object(depth: number, pointer: string): void {
     this.position++;
     this.skipWhitespace();
     if (this.text[this.position] === "}") {
@@ -76,9 +83,12 @@ class JsonScanner {
       this.skipWhitespace();
       if (this.text[this.position] === "}") this.fail("trailing comma before }");
       if (this.text[this.position] !== '"') this.fail(`expected a double-quoted key, found ${this.describeHere()}`);
+      const keyStart = this.position;
       this.string();
+      const memberPointer = childPointer(pointer, JSON.parse(this.text.slice(keyStart, this.position)) as string);
+      this.positions.set(memberPointer, keyStart);
       this.expect(":", "a colon after the key");
-      this.value(depth + 1);
+      this.value(depth + 1, memberPointer);
       this.skipWhitespace();
       if (this.text[this.position] === "}") {
         this.position++;
@@ -88,17 +98,17 @@ class JsonScanner {
     }
   }
 
-  array(depth: number): void {
+  array(depth: number, pointer: string): void {
     this.position++;
     this.skipWhitespace();
     if (this.text[this.position] === "]") {
       this.position++;
       return;
     }
-    for (;;) {
+    for (let index = 0; ; index++) {
       this.skipWhitespace();
       if (this.text[this.position] === "]") this.fail("trailing comma before ]");
-      this.value(depth + 1);
+      this.value(depth + 1, childPointer(pointer, index));
       this.skipWhitespace();
       if (this.text[this.position] === "]") {
         this.position++;
@@ -134,7 +144,7 @@ class JsonScanner {
   }
 
   document(): void {
-    this.value(0);
+    this.value(0, "");
     this.skipWhitespace();
     if (this.position < this.text.length) this.fail(`unexpected ${this.describeHere()} after the JSON value`);
   }
@@ -148,6 +158,22 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
     if (error instanceof JsonScanStop) return { offset: error.offset, message: error.message };
     throw error;
   }
+}
+
+/**
+ * Returns the offset of every member (its key) and element in a valid JSON text, by JSON pointer. A
+ * duplicate key gets the position of its last occurrence, whose value `JSON.parse` keeps. Returns an
+ * empty map for a text it cannot scan.
+ */
+export function locateJsonPointers(text: string): ReadonlyMap<string, number> {
+  const scanner = new JsonScanner(text);
+  try {
+    scanner.document();
+  } catch (error) {
+    if (error instanceof JsonScanStop) return new Map();
+    throw error;
+  }
+  return scanner.positions;
 }
 
 /** Converts an offset into a 1-based line and column. */

@@ -1,8 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
-import { ConfigError } from "./config-error.js";
-import { findJsonSyntaxError, lineAndColumn } from "./json-syntax.js";
+import { ConfigError, type ConfigProblem } from "./config-error.js";
+import { findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
 import { validateConfig } from "./validate-config.js";
 
 export const defaultConfigFileName = "koala-replay.config.json";
@@ -49,6 +49,20 @@ function parseConfigText(file: string, text: string): unknown {
 }
 
 /**
+ * Adds the line and column of each problem's pointer, or of its nearest ancestor present in the text
+ * when the pointer names a missing key.
+ */
+function withPositions(text: string, problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const positions = locateJsonPointers(text);
+  return problems.map((problem) => {
+    let pointer = problem.pointer;
+    while (!positions.has(pointer) && pointer !== "") pointer = pointer.slice(0, pointer.lastIndexOf("/"));
+    const offset = positions.get(pointer);
+    return offset === undefined ? problem : { ...problem, ...lineAndColumn(text, offset) };
+  });
+}
+
+/**
  * Loads and validates a config file: `path` (relative to `cwd`) when given, else
  * `koala-replay.config.json` in `cwd`, else Segment's two presets. Throws `ConfigError` listing every
  * problem of the file.
@@ -57,8 +71,9 @@ export async function loadConfig(path?: string, cwd: string = process.cwd()): Pr
   const file = path === undefined ? await findDefaultConfig(cwd) : resolve(cwd, path);
   if (file === undefined) return { mappings: presetMappings(), source: "presets" };
 
-  const config = parseConfigText(file, await readConfigText(file));
+  const text = await readConfigText(file);
+  const config = parseConfigText(file, text);
   const { mappings, problems } = validateConfig(config);
-  if (problems.length > 0) throw new ConfigError(file, problems);
+  if (problems.length > 0) throw new ConfigError(file, withPositions(text.replace(/^\uFEFF/, ""), problems));
   return { mappings, source: file };
 }
