@@ -83,7 +83,7 @@ function compileRoot(mapping: unknown, problems: MappingProblem[]): Evaluate {
 /**
  * Compiles a mapping (field name → mapping value written in Segment's directives) once. Every problem
  * is collected before throwing `MappingValidationError`. The mapping given is never modified, and
- * nothing in it is executed as code.
+ * nothing in it runs as JavaScript: `@liquid` templates are interpreted by liquidjs.
  */
 export function compileMapping(mapping: unknown): CompiledMapping {
   const problems: MappingProblem[] = [];
