@@ -7,8 +7,8 @@
  * Differences from Segment's `get` (actions-core 3.170.0), each of which only changes results that
  * Segment gets wrong: a quoted key keeps its dots (`['b.c']` is one key), `..` is rejected instead of
  * collapsed, `$` and `$['a b']` start at the event, and lookups see only own properties of objects
- * and indices of arrays, so `length`, `__proto__` and methods are never reachable, and a path through
- * `0`, `""` or `false` finds nothing instead of returning that value.
+ * and indices of arrays, so `length`, `__proto__`, methods and a string's characters are never
+ * reachable, and a path through `0`, `""` or `false` finds nothing instead of returning that value.
  */
 
 /** One step of a path: an object key, and the array index it denotes (-1 when it is not an index). */

@@ -184,3 +184,9 @@ describe("deeply nested values", () => {
     expect(problems[0]!.message).toContain("nested too deeply");
   });
 });
+
+describe("paths through strings", () => {
+  it("reach no characters", () => {
+    expect(compileMapping({ first: { "@path": "$.name[0]" } }).apply({ name: "Ada" })).toStrictEqual({});
+  });
+});
