@@ -14,3 +14,28 @@ export type {
   TriggerProblem,
   TimeWindow,
 } from "./triggers/index.js";
+export {
+  compileMapping,
+  MappingRuntimeError,
+  MappingValidationError,
+  validatePayload,
+  renderActionFields,
+  ConfigError,
+  loadConfig,
+  findDefaultConfig,
+  initConfig,
+  buildConfigSchema,
+  defaultConfigFileName,
+  maxMappings,
+} from "./mappings/index.js";
+export type {
+  CompiledMapping,
+  MappingProblem,
+  PayloadProblem,
+  PayloadProblemReason,
+  HelpFormat,
+  ConfigProblem,
+  LoadedConfig,
+} from "./mappings/index.js";
+export type { MappingDefinition } from "./koala/presets.js";
+export type { ActionId, ActionField } from "./koala/fields.js";

@@ -55,6 +55,7 @@ export function buildProgram(): Command {
     .option("--concurrency <n>", "requests in flight at once", String(DEFAULT_CONCURRENCY))
     .option("--browser-events <policy>", "analytics.js track events: skip (as Segment does), include, or before:<ISO date>", "skip")
     .addOption(new Option("--format <format>", "input format; detected from the content when absent").choices(["jsonl", "json", "csv"]))
+    .option("-c, --config <path>", "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)")
     .option("--filter <trigger>", "send only events matching this trigger (full FQL), before the mappings apply")
     .option("--since <date>", "send only events whose timestamp is at or after this ISO-8601 date or time")
     .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time")
@@ -63,6 +64,16 @@ export function buildProgram(): Command {
     .action(async (inputs: string[], options: Record<string, unknown>) => {
       const { sendCommand } = await import("./commands/send.js");
       process.exitCode = await sendCommand(inputs, options);
+    });
+
+  program
+    .command("init")
+    .description("write koala-replay.config.json holding Segment's two Koala presets, ready to edit")
+    .argument("[path]", "where to write the config", "koala-replay.config.json")
+    .addHelpText("after", "\nExamples:\n  koala-replay init\n  koala-replay init configs/backfill.json\n\nAn existing file is never overwritten.")
+    .action(async (path: string) => {
+      const { initCommand } = await import("./commands/init.js");
+      await initCommand(path);
     });
 
   program
@@ -101,6 +112,10 @@ function reportError(error: unknown): number {
       process.stderr.write(`  ${error.hint}\n`);
     }
     return error.exitCode;
+  }
+  if (error instanceof Error && error.name === "ConfigError") {
+    process.stderr.write(`error: ${error.message}\n  fix the file, or run koala-replay init in an empty folder to see a valid config\n`);
+    return ExitCode.usage;
   }
   if (error instanceof Error && error.name === "RuleCompilationError") {
     process.stderr.write(`error: ${error.message}\n`);

@@ -16,6 +16,7 @@ export interface RawSendOptions {
   format?: string;
   quiet?: boolean;
   filter?: string;
+  config?: string;
   since?: string;
   until?: string;
 }
@@ -31,6 +32,8 @@ export interface SendSettings {
   readonly browserEventsText: string;
   readonly format: InputFormat | undefined;
   readonly quiet: boolean;
+  /** The config file given with --config; without it, koala-replay.config.json in the working directory, or the presets. */
+  readonly configPath: string | undefined;
   /** Full-FQL triggers every event must match, labelled with the option they came from. */
   readonly filters: readonly { label: string; text: string }[];
 }
@@ -65,6 +68,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     browserEventsText,
     format: parseFormat(raw.format),
     quiet: raw.quiet === true,
+    configPath: raw.config,
     filters: resolveFilters(raw),
   });
 }

@@ -1,6 +1,6 @@
 import type { MappingDefinition } from "../koala/presets.js";
 import type { SegmentEvent } from "../inputs/record.js";
-import { actionFields } from "../koala/fields.js";
+import { compileMapping, MappingValidationError, validatePayload, type CompiledMapping } from "../mappings/index.js";
 import { compileTrigger, TriggerSyntaxError, type CompiledTrigger } from "../triggers/index.js";
 import type { CompiledRule } from "./processor.js";
 
@@ -25,8 +25,9 @@ export function compileRules(definitions: readonly MappingDefinition[]): Compile
   const rules: CompiledRule[] = [];
   for (const definition of definitions.filter((candidate) => candidate.enabled)) {
     const trigger = compileOrCollect(definition.trigger, `mapping "${definition.name}": trigger`, problems);
-    if (trigger !== undefined) {
-      rules.push(compileRule(definition, trigger));
+    const rule = trigger === undefined ? undefined : compileRule(definition, trigger, problems);
+    if (rule !== undefined) {
+      rules.push(rule);
     }
   }
   if (problems.length > 0) {
@@ -69,72 +70,24 @@ function compileOrCollect(text: string, label: string, problems: string[], diale
   }
 }
 
-// TODO: interim mapping evaluation, enough for the presets; replaced by the mapping engine
-// (src/mappings) when it lands.
-
-function compileRule(definition: MappingDefinition, trigger: CompiledTrigger): CompiledRule {
+function compileRule(definition: MappingDefinition, trigger: CompiledTrigger, problems: string[]): CompiledRule | undefined {
+  let mapping: CompiledMapping;
+  try {
+    mapping = compileMapping(definition.mapping);
+  } catch (error) {
+    if (!(error instanceof MappingValidationError)) {
+      throw error;
+    }
+    for (const problem of error.problems) {
+      problems.push(`mapping "${definition.name}": ${problem.pointer === "" ? "mapping" : problem.pointer}: ${problem.message}`);
+    }
+    return undefined;
+  }
   return {
     name: definition.name,
     action: definition.action,
     matches: (event) => trigger.matches(event),
-    apply: (event) => applyMapping(definition.mapping, event),
-    validate: (payload) => validatePayload(definition, payload),
+    apply: (event) => mapping.apply(event),
+    validate: (payload) => validatePayload(definition.action, payload)?.message,
   };
-}
-
-function applyMapping(mapping: Record<string, unknown>, event: SegmentEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(mapping)) {
-    const resolved = resolve(value, event);
-    if (resolved !== undefined) {
-      out[key] = resolved;
-    }
-  }
-  return out;
-}
-
-function resolve(value: unknown, event: SegmentEvent): unknown {
-  const directive = value as Record<string, unknown>;
-  if (typeof directive["@path"] === "string") {
-    return readPath(event, directive["@path"]);
-  }
-  const condition = directive["@if"] as Record<string, unknown> | undefined;
-  if (condition !== undefined) {
-    const exists = resolve(condition["exists"], event);
-    return resolve(exists !== undefined && exists !== null ? condition["then"] : condition["else"], event);
-  }
-  return value;
-}
-
-function readPath(event: SegmentEvent, path: string): unknown {
-  let current: unknown = event;
-  for (const key of path.replace(/^\$\./, "").split(".")) {
-    if (typeof current !== "object" || current === null || !Object.hasOwn(current, key)) {
-      return undefined;
-    }
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
-
-function validatePayload(definition: MappingDefinition, payload: Record<string, unknown>): string | undefined {
-  for (const field of actionFields[definition.action]) {
-    const value = payload[field.name];
-    if (value === undefined || value === null) {
-      if (field.required) {
-        return `missing required field ${field.name}`;
-      }
-      continue;
-    }
-    if (field.type === "object" && (typeof value !== "object" || Array.isArray(value))) {
-      return `${field.name} must be an object`;
-    }
-    if (field.type === "string" && typeof value !== "string") {
-      return `${field.name} must be a string`;
-    }
-    if (field.format === "date-time" && Number.isNaN(Date.parse(value as string))) {
-      return `${field.name} must be an ISO-8601 date-time`;
-    }
-  }
-  return undefined;
 }

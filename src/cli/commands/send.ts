@@ -1,5 +1,5 @@
 import { runReplay } from "../../pipeline/run-replay.js";
-import { presetMappings } from "../../koala/presets.js";
+import { loadConfig } from "../../mappings/index.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { ExitCode } from "../errors.js";
@@ -9,6 +9,7 @@ import { packageVersion } from "../version.js";
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
   const settings = resolveSendSettings(inputs, raw, process.env);
+  const config = await loadConfig(settings.configPath);
   const warn = (message: string): void => {
     if (!settings.quiet) {
       process.stderr.write(`warning: ${maskSecret(message, settings.publicKey)}\n`);
@@ -19,7 +20,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     {
       inputs: settings.inputs,
       format: settings.format,
-      mappings: presetMappings(),
+      mappings: config.mappings,
       browserEvents: settings.browserEvents,
       filters: settings.filters,
       dryRun: settings.dryRun,
