@@ -1,0 +1,40 @@
+import { isPlainObject, type JsonObject } from "./event-object.js";
+import { InvalidRow } from "./row-converter.js";
+
+/**
+ * Decodes a cell of a column that holds a whole object (`properties`, `traits`, `context`): empty
+ * is absent, otherwise the cell must be a JSON object. Anything else makes the row invalid, because
+ * a string where Segment expects an object would mislead every mapping downstream.
+ */
+export function decodeObjectCell(cell: string, columnName: string): JsonObject | undefined | InvalidRow {
+  if (cell === "") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cell);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new InvalidRow(
+      `column "${columnName}" is not valid JSON (${reason}): ${preview(cell)}. ` +
+        "Fix the cell so it holds a JSON object, or empty it.",
+    );
+  }
+  if (!isPlainObject(parsed)) {
+    return new InvalidRow(
+      `column "${columnName}" holds ${describeJsonType(parsed)} where a JSON object is expected: ${preview(cell)}.`,
+    );
+  }
+  return parsed;
+}
+
+function describeJsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
+const PREVIEW_LENGTH = 80;
+
+/** Shortens a cell for a message, so one huge cell does not flood the output. */
+export function preview(cell: string): string {
+  return cell.length <= PREVIEW_LENGTH ? JSON.stringify(cell) : JSON.stringify(cell.slice(0, PREVIEW_LENGTH)) + "…";
+}

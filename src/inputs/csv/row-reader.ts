@@ -1,0 +1,55 @@
+import type { InputItem } from "../record.js";
+import { detectSingleQuotedCells, unwrapSingleQuotedCells } from "./cell.js";
+import { InvalidRow, type RowConverter } from "./row-converter.js";
+
+/**
+ * Checks each data row against the header, decodes single-quoted cells and hands the row to the
+ * converter of the file's shape. Returns undefined for a row whose cells are all empty, which is
+ * skipped like a blank line.
+ */
+export class RowReader {
+  private singleQuotedCells: boolean | undefined;
+
+  constructor(
+    private readonly input: string,
+    private readonly columnCount: number,
+    private readonly converter: RowConverter,
+    /** Engage downloads leave out the empty cells at the end of a row, so a short row is complete there. */
+    private readonly acceptsShortRows: boolean,
+  ) {}
+
+  read(cells: string[], line: number): InputItem | undefined {
+    const raggedMessage = this.describeRaggedRow(cells);
+    if (raggedMessage !== undefined) return this.problem(line, raggedMessage);
+
+    this.singleQuotedCells ??= detectSingleQuotedCells(cells);
+    if (this.singleQuotedCells) unwrapSingleQuotedCells(cells);
+    if (cells.every((cell) => cell === "")) return undefined;
+
+    const converted = this.converter.convertRow(cells);
+    if (converted instanceof InvalidRow) return this.problem(line, converted.message);
+    return { kind: "record", event: converted, origin: { input: this.input, line } };
+  }
+
+  /**
+   * A row with more cells than columns is accepted when the extra cells are empty (a trailing comma).
+   * A short row is rejected unless the shape allows it, because it can be the first half of a row
+   * split by an unquoted line break, whose second half would then fill the wrong columns.
+   */
+  private describeRaggedRow(cells: readonly string[]): string | undefined {
+    if (cells.length === this.columnCount) return undefined;
+    if (cells.length < this.columnCount && this.acceptsShortRows) return undefined;
+    if (cells.length > this.columnCount && cells.slice(this.columnCount).every((cell) => cell === "")) {
+      return undefined;
+    }
+    return (
+      `the row has ${cells.length} cells but the header has ${this.columnCount} columns, so its cells cannot be ` +
+      "matched to columns; the row is skipped. Look for a comma inside a cell that is not in double quotes, " +
+      "or a missing cell."
+    );
+  }
+
+  private problem(line: number, message: string): InputItem {
+    return { kind: "problem", origin: { input: this.input, line }, reason: "malformed-csv-row", message };
+  }
+}

@@ -1,0 +1,29 @@
+import { EVENT_TYPES, isEventType, type EventType } from "./event-type.js";
+import { InvalidRow } from "./row-converter.js";
+
+/**
+ * Decides a row's event type: its type cell when filled (case-insensitive), else the type the user
+ * chose for the file, else `track` when the row names an event (a call with an event name is a
+ * track call), else the row is invalid.
+ */
+export function resolveRowType(
+  typeCell: string | undefined,
+  defaultType: EventType | undefined,
+  hasEventName: boolean,
+  typeColumnName: string,
+): EventType | InvalidRow {
+  if (typeCell !== undefined && typeCell !== "") {
+    const type = typeCell.trim().toLowerCase();
+    if (isEventType(type)) return type;
+    return new InvalidRow(
+      `column "${typeColumnName}" holds ${JSON.stringify(typeCell)}, which is not an event type; ` +
+        `use one of ${EVENT_TYPES.join(", ")}.`,
+    );
+  }
+  if (defaultType !== undefined) return defaultType;
+  if (hasEventName) return "track";
+  return new InvalidRow(
+    `the row has no event type and no event name; fill column "${typeColumnName}" ` +
+      `or choose a type for the whole file (${EVENT_TYPES.join(", ")}).`,
+  );
+}

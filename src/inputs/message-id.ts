@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { SegmentEvent } from "./record.js";
+
+/** Hex digits kept from the SHA-256: 128 bits, so two different events never share an id in practice. */
+const HASH_HEX_LENGTH = 32;
+
+/**
+ * Derives a deterministic `messageId` for an event that has none: `prefix` followed by the first
+ * 32 hex digits of the SHA-256 of the event's canonical JSON (object keys sorted at every depth).
+ * The same content always gets the same id, so a second replay of the same file is deduplicated by
+ * Koala, and two identical rows (a duplicate left by an at-least-once loader) share one id.
+ * Call it before setting `messageId`, because the id is part of the hashed content.
+ */
+export function deriveMessageId(event: SegmentEvent, prefix = "replay-"): string {
+  const hash = createHash("sha256").update(canonicalJson(event)).digest("hex");
+  return prefix + hash.slice(0, HASH_HEX_LENGTH);
+}
+
+/**
+ * Serialises a JSON value with object keys sorted, so that key order never changes the text.
+ * Values follow `JSON.stringify`: `undefined` and functions in objects are left out, and
+ * non-finite numbers become `null`.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value);
+    return text === undefined ? "null" : text;
+  }
+  if (Array.isArray(value)) {
+    return "[" + value.map((element) => canonicalJson(element)).join(",") + "]";
+  }
+  const record = value as Record<string, unknown>;
+  const members: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined || typeof member === "function") continue;
+    members.push(JSON.stringify(key) + ":" + canonicalJson(member));
+  }
+  return "{" + members.join(",") + "}";
+}
