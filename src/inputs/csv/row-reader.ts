@@ -4,8 +4,8 @@ import { InvalidRow, type RowConverter } from "./row-converter.js";
 
 /**
  * Checks each data row against the header, decodes single-quoted cells and hands the row to the
- * converter of the file's shape. Returns undefined for a row whose cells are all empty, which is
- * skipped like a blank line.
+ * converter of the file's shape. Returns undefined for a line of spaces and for a row whose cells
+ * are all empty, which are skipped like blank lines.
  */
 export class RowReader {
   private singleQuotedCells: boolean | undefined;
@@ -19,6 +19,7 @@ export class RowReader {
   ) {}
 
   read(cells: string[], line: number): InputItem | undefined {
+    if (isBlankLine(cells)) return undefined;
     const raggedMessage = this.describeRaggedRow(cells);
     if (raggedMessage !== undefined) return this.problem(line, raggedMessage);
 
@@ -52,4 +53,9 @@ export class RowReader {
   private problem(line: number, message: string): InputItem {
     return { kind: "problem", origin: { input: this.input, line }, reason: "malformed-csv-row", message };
   }
+}
+
+/** csv-parse skips empty lines, but a line of spaces reaches the reader as one blank cell. */
+function isBlankLine(cells: readonly string[]): boolean {
+  return cells.length === 1 && cells[0]!.trim() === "";
 }
