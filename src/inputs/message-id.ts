@@ -27,14 +27,20 @@ export function canonicalJson(value: unknown): string {
     return text === undefined ? "null" : text;
   }
   if (Array.isArray(value)) {
-    return "[" + value.map((element) => canonicalJson(element)).join(",") + "]";
+    let text = "[";
+    for (let index = 0; index < value.length; index += 1) {
+      if (index > 0) text += ",";
+      text += canonicalJson(value[index]);
+    }
+    return text + "]";
   }
   const record = value as Record<string, unknown>;
-  const members: string[] = [];
+  let text = "{";
   for (const key of Object.keys(record).sort()) {
     const member = record[key];
     if (member === undefined || typeof member === "function") continue;
-    members.push(JSON.stringify(key) + ":" + canonicalJson(member));
+    if (text.length > 1) text += ",";
+    text += JSON.stringify(key) + ":" + canonicalJson(member);
   }
-  return "{" + members.join(",") + "}";
+  return text + "}";
 }

@@ -40,3 +40,30 @@ describe("normaliseTimestamp", () => {
     },
   );
 });
+
+describe("normaliseTimestamp calendar checks", () => {
+  it.each([
+    ["2024-02-29 10:00:00", "2024-02-29T10:00:00.000Z"],
+    ["2000-02-29 10:00:00", "2000-02-29T10:00:00.000Z"],
+    ["2024-04-30T23:59:59Z", "2024-04-30T23:59:59.000Z"],
+  ])("valid %s", (input, expected) => {
+    expect(normaliseTimestamp(input)).toBe(expected);
+  });
+
+  it.each(["2023-02-29 10:00:00", "1900-02-29 10:00:00", "2024-04-31 10:00:00", "2024-01-01 24:00:00", "2024-01-01 10:60:00", "2024-01-01 10:00:60", "2024-00-10", "2024-01-00"])(
+    "invalid %s kept as written",
+    (input) => {
+      expect(normaliseTimestamp(input)).toBe(input);
+    },
+  );
+
+  it("matches Date for every day of a leap and a common year", () => {
+    for (const year of [2023, 2024]) {
+      for (let time = Date.UTC(year, 0, 1); time < Date.UTC(year + 1, 0, 1); time += 86_400_000 + 3_723_000) {
+        const iso = new Date(time).toISOString();
+        const warehouseText = iso.slice(0, 10) + " " + iso.slice(11, 23);
+        expect(normaliseTimestamp(warehouseText)).toBe(iso);
+      }
+    }
+  });
+});

@@ -39,11 +39,34 @@ function epochToIso(epoch: number): string | undefined {
 }
 
 function dateTimeToIso(match: RegExpExecArray): string | undefined {
-  const [, year, month, day, hour = "00", minute = "00", second = "00", fraction = "", zone] = match;
+  const [, year = "", month = "", day = "", hour = "00", minute = "00", second = "00", fraction = "", zone] = match;
   const milliseconds = (fraction + "000").slice(0, 3);
-  const isoZone = zone === undefined || /^(z|utc)$/i.test(zone) ? "Z" : offsetToIso(zone);
-  const isoText = `${year}-${month}-${day}T${hour}:${minute}:${second}.${milliseconds}${isoZone}`;
+  const isUtc = zone === undefined || /^(z|utc)$/i.test(zone);
+  if (isUtc) {
+    // Already UTC: the ISO text can be written directly once the fields are in range, which is
+    // several times faster than a round trip through Date on a column of millions of cells.
+    if (!isValidDateTime(Number(year), Number(month), Number(day), Number(hour), Number(minute), Number(second))) {
+      return undefined;
+    }
+    return `${year}-${month}-${day}T${hour}:${minute}:${second}.${milliseconds}Z`;
+  }
+  const isoText = `${year}-${month}-${day}T${hour}:${minute}:${second}.${milliseconds}${offsetToIso(zone)}`;
   return toIsoString(Date.parse(isoText));
+}
+
+/** Leap seconds (`:60`) and `24:00` are rejected, as `Date.parse` rejects them. */
+function isValidDateTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  return day <= daysInMonth(year, month);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return isLeapYear(year) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 /** Turns `+0530` and `+05` into `+05:30` and `+05:00`, the forms `Date.parse` accepts. */
