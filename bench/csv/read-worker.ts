@@ -1,7 +1,6 @@
 /**
- * Reads one CSV file in its own process and prints what it measured as one JSON line, so that the
- * peak RSS belongs to this file alone: a process's peak never goes down, so measuring two sizes in
- * one process would report the larger one twice.
+ * Reads one CSV file in its own process and prints what it measured as one JSON line. A process's
+ * peak RSS never goes down, so two sizes measured in one process would both report the larger peak.
  *
  * Usage: node read-worker.js <file> <koala-replay|csv-parse>
  */

@@ -1,4 +1,4 @@
-/** How the bytes of an input are laid out, once any gzip layer has been removed. */
+/** Layout of an input's bytes, once any gzip layer has been removed. */
 export type InputFormat = "jsonl" | "json" | "csv";
 
 const BYTE_ORDER_MARK = "\ufeff";
@@ -7,12 +7,12 @@ const BYTE_ORDER_MARK = "\ufeff";
  * Detects the format of an input from its first bytes (pass at least the first 64 KiB, or the whole
  * input when it is shorter), never from its file name, because CSV files come named `.txt` or
  * without an extension. The rule, after a UTF-8 byte order mark and leading whitespace:
- * - `[` starts a JSON document (an array of events);
- * - `{` starts JSON lines when the first line is a complete JSON value, or when the first line does
- *   not end within `firstBytes` (compact events can be long, while a pretty-printed document breaks
- *   its first line after the brace), or when the next non-blank line starts with `{` too (JSON
- *   lines whose first line is corrupt). Otherwise, `{` starts a single pretty-printed JSON document;
- * - anything else is CSV. An empty or blank input is `jsonl`, which reads as zero events.
+ * - `[` starts a JSON document (an array of events).
+ * - `{` starts JSON lines in three cases. The first line is a complete JSON value. Or the first
+ *   line does not end within `firstBytes`, since compact events can be long while a pretty-printed
+ *   document breaks its first line after the brace. Or the next non-blank line starts with `{`
+ *   too (JSON lines whose first line is corrupt). Otherwise `{` starts one pretty-printed document.
+ * - Anything else is CSV. An empty or blank input is `jsonl`, which reads as zero events.
  * A single compact JSON document on one line is therefore `jsonl`, which reads it as one line.
  */
 export function detectFormat(firstBytes: Buffer): InputFormat {
@@ -30,7 +30,7 @@ export function detectFormat(firstBytes: Buffer): InputFormat {
   return nextLineStartsObject(text, lineEnd) ? "jsonl" : "json";
 }
 
-/** A pretty-printed object continues with a key or `}` on its second line, never with `{`. */
+/** Tests whether the line after `previousLineEnd` starts with `{`, which a pretty-printed object's second line never does. */
 function nextLineStartsObject(text: string, previousLineEnd: number): boolean {
   const nextStart = text.slice(previousLineEnd + 1).search(/\S/);
   return nextStart !== -1 && text[previousLineEnd + 1 + nextStart] === "{";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { SegmentEvent } from "./record.js";
 
-/** Hex digits kept from the SHA-256: 128 bits, so two different events never share an id in practice. */
+/** Hex digits kept from the SHA-256: 128 bits, so a collision between two different events is negligible. */
 const HASH_HEX_LENGTH = 32;
 
 /**

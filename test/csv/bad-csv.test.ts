@@ -44,6 +44,16 @@ describe("bad CSV input", () => {
     expect(problems[0]!.message).toContain("a double quote inside unquoted cell 2 on line 2");
   });
 
+  it("consecutive bad rows each reported", async () => {
+    const items = await readText('id,user_id\nm1,u"1\nm2,u"2\nm3,"u3\nm4,u4\n', options);
+    expect(eventsOf(items)).toEqual([]);
+    const problems = problemsOf(items);
+    expect(problems.map((problem) => problem.origin.line)).toEqual([2, 3, 4]);
+    expect(problems[0]!.message).toContain("a double quote inside unquoted cell 2");
+    expect(problems[1]!.message).toContain("a double quote inside unquoted cell 2");
+    expect(problems[2]!.message).toContain("never closed");
+  });
+
   it("text after a closing quote reported once", async () => {
     const items = await readText('id,user_id\nm0,u0\nm1,"u1"x\nm2,u2\n', options);
     expect(userIds(items)).toEqual(["u0"]);

@@ -56,6 +56,11 @@ describe("Engage rows", () => {
     expect(problemsOf(items).map((problem) => problem.origin.line)).toEqual([3]);
   });
 
+  it("email-like trait columns kept as traits", async () => {
+    const event = await readOneEvent("key,external_ids,email_verified\nk1,{},true\n");
+    expect(event.traits).toEqual({ key: "k1", external_ids: {}, email_verified: "true" });
+  });
+
   it("detected even with a table from the file name", async () => {
     const event = await readOneEvent("email\nb@example.com\n", { table: "audience_export" });
     expect(event).toEqual({ type: "identify", traits: { email: "b@example.com" }, messageId: expect.any(String) });

@@ -1,9 +1,9 @@
 /**
- * Decoding of a cell's text into an event value. Every rule here is listed in docs/csv.md; a rule
- * is added only when it cannot turn a string that was meant as text into something else.
+ * Decoding of a cell's text into an event value. Every rule here is listed in docs/csv.md. A rule
+ * belongs here only when it cannot turn a string that was meant as text into something else.
  */
 
-/** Whether a cell is wrapped in single quotes inside the CSV field (`'abc'`, `''`), as some exporters write every cell. */
+/** Tests whether a cell is wrapped in single quotes inside the CSV field (`'abc'`, `''`), as some exporters write every cell. */
 export function isSingleQuoted(cell: string): boolean {
   return cell.length >= 2 && cell.charCodeAt(0) === 0x27 && cell.charCodeAt(cell.length - 1) === 0x27;
 }

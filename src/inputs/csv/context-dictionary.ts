@@ -60,9 +60,9 @@ const TRAITS_PREFIX = "traits_";
 
 /**
  * Returns the path inside `context` for a warehouse column suffix (the column name without
- * `context_`): a spec field is rebuilt (`page_url` → `page.url`), `traits_<name>` becomes
- * `traits.<name>` with the trait's snake_case name kept, and any other suffix stays one key with
- * its underscores (`session_id` → `context.session_id`).
+ * `context_`). A spec field is rebuilt (`page_url` → `page.url`). `traits_<name>` becomes
+ * `traits.<name>`, keeping the trait's snake_case name. Any other suffix stays one key with its
+ * underscores (`session_id` → `context.session_id`).
  */
 export function contextPathOfColumn(suffix: string): readonly string[] {
   const specPath = CONTEXT_PATH_BY_COLUMN_SUFFIX.get(suffix);

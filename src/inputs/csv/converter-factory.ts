@@ -43,8 +43,8 @@ function createWarehouseConverter(header: readonly string[], settings: Converter
 }
 
 /**
- * The named table wins; without one, a chosen type reads the file as that type's standard table,
- * and an `event` or `event_text` column marks a table of track calls.
+ * Returns the named table. Without one, a chosen type reads the file as that type's standard
+ * table, and an `event` or `event_text` column marks a table of track calls.
  */
 function resolveWarehouseTable(header: readonly string[], settings: ConverterSettings): WarehouseTable | undefined {
   if (settings.table !== undefined) return describeTable(settings.table);

@@ -7,22 +7,22 @@ export type ParsedRecord =
   | { kind: "skipped"; line: number; message: string; endsInput: boolean };
 
 /**
- * Maximum length of one record, in characters. A longer record almost always means an opening
- * quote that is never closed; csv-parse (6.2) cannot resume after this error, so the rest of the
- * input is reported unread rather than buffered whole in memory.
+ * Maximum length of one record, in characters. A longer record usually means an opening quote that
+ * is never closed. csv-parse (6.2) cannot resume after this error, so the rest of the input is
+ * reported unread, which also keeps it from being buffered whole in memory.
  */
 export const MAX_RECORD_CHARACTERS = 32 * 1024 * 1024;
 
 /**
  * Creates a csv-parse transform that emits `ParsedRecord`s in input order. Bad records are skipped
  * by csv-parse (`skip_records_with_error`) and pushed into the same stream from `on_skip`, so they
- * keep their place between the good rows. Column counts are checked by the caller, which knows
+ * keep their place between the good rows. Column counts are checked by the caller, which has
  * the header (`relax_column_count`). Every line ending (CRLF, LF, CR) ends a record, even when a
  * file mixes them, and a UTF-8 byte order mark is dropped.
  */
 export function createCsvParser(): Parser {
   const lines = new LineTracker();
-  let recordsAtLastSkip = -1;
+  let lastSkip: { code: string; records: number } | undefined;
   let inputEnded = false;
 
   const parser: Parser = parse({
@@ -41,12 +41,20 @@ export function createCsvParser(): Parser {
     on_skip: (error: CsvError | undefined) => {
       if (error === undefined || inputEnded) return undefined;
       const records = numberField(error, "records");
-      // csv-parse reports an invalid closing quote, then again the unclosed quote it leaves open.
-      if (records === recordsAtLastSkip && error.code === "CSV_QUOTE_NOT_CLOSED") return undefined;
-      recordsAtLastSkip = records;
+      // After an invalid closing quote, csv-parse stays inside the quoted cell, so the same record
+      // is reported again as an unclosed quote at the end of the input.
+      const isEchoOfLastSkip =
+        error.code === "CSV_QUOTE_NOT_CLOSED" &&
+        lastSkip?.code === "CSV_INVALID_CLOSING_QUOTE" &&
+        lastSkip.records === records;
+      lastSkip = { code: error.code, records };
+      if (isEchoOfLastSkip) return undefined;
 
       const errorLine = numberField(error, "lines");
-      const line = lines.startOfSkippedRecord(errorLine, numberField(error, "empty_lines"));
+      // A quote inside an unquoted cell cannot open a multi-line cell, so the row ends on that line
+      // unless a later quoted cell of the same row spans lines, which is rare.
+      const endsOnErrorLine = error.code === "INVALID_OPENING_QUOTE";
+      const line = lines.startOfSkippedRecord(errorLine, numberField(error, "empty_lines"), endsOnErrorLine);
       const endsInput = error.code === "CSV_MAX_RECORD_SIZE";
       inputEnded = endsInput;
       const skipped: ParsedRecord = { kind: "skipped", line, message: describeParseError(error, errorLine), endsInput };

@@ -20,6 +20,8 @@ export function isEngageHeader(lowerCaseHeader: readonly string[]): boolean {
   return lowerCaseHeader.length > 0 && lowerCaseHeader.every((name) => ENGAGE_COLUMN_PATTERN.test(name));
 }
 
+const EMAIL_COLUMN_PATTERN = /^email(_\d+)?$/;
+
 /** A SHA-256 digest in hex, which Engage writes in place of an email when emails are hashed. */
 const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/i;
 
@@ -51,7 +53,7 @@ export function createEngageRowConverter(options: EngageRowOptions): RowConverte
         if (name === "anonymous_id") event.anonymousId = cell;
         else if (name === "user_id") event.userId = cell;
         else if (name === "external_ids") setOwn(traits, name, decodeExternalIds(cell));
-        else if (name.startsWith("email")) setOwn(traits, SHA256_HEX_PATTERN.test(cell) ? `${name}_sha256` : name, cell);
+        else if (EMAIL_COLUMN_PATTERN.test(name)) setOwn(traits, SHA256_HEX_PATTERN.test(cell) ? `${name}_sha256` : name, cell);
         else setOwn(traits, name, decodeValueCell(cell, convertNumbers));
       }
 
@@ -64,9 +66,9 @@ export function createEngageRowConverter(options: EngageRowOptions): RowConverte
 
 /**
  * Parses the `external_ids` JSON. Segment's published examples write some quotes as curly quotes
- * (U+201C and U+201D), which makes the JSON invalid; when strict parsing fails, the curly quotes are
- * replaced with straight ones and parsing is tried again. Identifiers and emails never contain curly
- * quotes, so the repair cannot change a value. A cell that is still invalid is kept as text.
+ * (U+201C and U+201D), which makes the JSON invalid. So when strict parsing fails, the curly quotes
+ * are replaced with straight ones and parsing is tried again. The repair assumes that identifiers
+ * and emails contain no curly quotes. A cell that is still invalid is kept as text.
  */
 export function decodeExternalIds(cell: string): unknown {
   const strict = parseJsonOrUndefined(cell);

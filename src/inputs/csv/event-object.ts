@@ -20,9 +20,10 @@ function getOwn(target: JsonObject, key: string): unknown {
 }
 
 /**
- * Sets `value` at `path` below `root`, creating objects on the way. Two columns can collide: when a
- * step of the path already holds a non-object (a `properties.plan` cell, then `properties.plan.name`),
- * the value is stored under the rest of the path joined by `separator`, so neither cell is lost.
+ * Sets `value` at `path` below `root`, creating objects on the way. Two columns can collide, when a
+ * step of the path already contains a non-object (a `properties.plan` cell, then
+ * `properties.plan.name`). The value is then stored under the rest of the path joined by
+ * `separator`, so neither cell is lost.
  * When both the existing and the new value are objects, their keys are merged and the existing keys win.
  */
 export function setPath(root: JsonObject, path: readonly string[], value: unknown, separator: string): void {

@@ -2,9 +2,9 @@ import { isPlainObject, type JsonObject } from "./event-object.js";
 import { InvalidRow } from "./row-converter.js";
 
 /**
- * Decodes a cell of a column that holds a whole object (`properties`, `traits`, `context`): empty
- * is absent, otherwise the cell must be a JSON object. Anything else makes the row invalid, because
- * a string where Segment expects an object would mislead every mapping downstream.
+ * Decodes a cell of an object-valued column (`properties`, `traits`, `context`). An empty cell is
+ * absent, and any other cell must be a JSON object. Anything else makes the row invalid, because a
+ * string where Segment expects an object would mislead every mapping downstream.
  */
 export function decodeObjectCell(cell: string, columnName: string): JsonObject | undefined | InvalidRow {
   if (cell === "") return undefined;

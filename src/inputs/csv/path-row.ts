@@ -8,7 +8,7 @@ import { InvalidRow, type RowConverter } from "./row-converter.js";
 import { resolveRowType } from "./row-type.js";
 import { normaliseTimestamp } from "./timestamp.js";
 
-/** What happens to one column of a hand-made CSV whose headers are event paths. */
+/** Plan for one column of a hand-made CSV whose headers are event paths. */
 type PathColumn =
   | { kind: "type" }
   | { kind: "text-field"; field: string }
@@ -53,7 +53,7 @@ const TOP_LEVEL_FIELDS: ReadonlyMap<string, { field: string; decoding: FieldDeco
   }),
 );
 
-/** The header names that mark a file as hand-made with event paths, rather than a warehouse table. */
+/** Tests whether a header name marks a hand-made file of event paths rather than a warehouse table. */
 export function isEventPathHeader(name: string): boolean {
   if (name.includes(".")) return true;
   // camelCase names: a warehouse would have snake_cased them.

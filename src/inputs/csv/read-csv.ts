@@ -24,9 +24,10 @@ export interface CsvOptions {
 
 /**
  * Reads CSV input (already decompressed) as a stream and yields one event per data row, or a
- * problem for a row that cannot become one; a bad row never stops the reading. The first row is the
- * header. Errors of `source` itself are thrown from the iteration, because the caller knows
- * whether the stream was a file or a gunzip and can name the failure.
+ * problem for a row that cannot become one. A bad row does not stop the reading, except a
+ * malformed header or a row beyond `MAX_RECORD_CHARACTERS`. The first row is the header.
+ * Errors of `source` itself are thrown from the iteration, because only the caller can tell a
+ * failed file read from a failed gunzip. Stopping the iteration early destroys `source`.
  */
 export async function* readCsvRecords(source: Readable, options: CsvOptions): AsyncIterable<InputItem> {
   const parser = createCsvParser();
@@ -49,8 +50,10 @@ export async function* readCsvRecords(source: Readable, options: CsvOptions): As
       if (item !== undefined) yield item;
     }
   } finally {
+    // Reached early when the caller stops iterating: the rest of the input will not be read.
     source.unpipe(parser);
     parser.destroy();
+    if (!source.readableEnded) source.destroy();
   }
 }
 

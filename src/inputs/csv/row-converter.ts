@@ -1,6 +1,6 @@
 import type { SegmentEvent } from "../record.js";
 
-/** Why a well-formed CSV row still cannot become an event; the reader adds the input and line. */
+/** Reason a well-formed CSV row still cannot become an event. The reader adds the input and line. */
 export class InvalidRow {
   constructor(readonly message: string) {}
 }

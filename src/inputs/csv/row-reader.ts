@@ -33,9 +33,10 @@ export class RowReader {
   }
 
   /**
-   * A row with more cells than columns is accepted when the extra cells are empty (a trailing comma).
-   * A short row is rejected unless the shape allows it, because it can be the first half of a row
-   * split by an unquoted line break, whose second half would then fill the wrong columns.
+   * Describes why a row's cell count does not fit the header, or returns undefined when it fits.
+   * Extra cells fit when they are empty (a trailing comma). A short row fits only where the shape
+   * allows it, because it can be the first half of a row split by an unquoted line break, and the
+   * second half would then fill the wrong columns.
    */
   private describeRaggedRow(cells: readonly string[]): string | undefined {
     if (cells.length === this.columnCount) return undefined;

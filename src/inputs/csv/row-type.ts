@@ -2,9 +2,8 @@ import { EVENT_TYPES, isEventType, type EventType } from "./event-type.js";
 import { InvalidRow } from "./row-converter.js";
 
 /**
- * Decides a row's event type: its type cell when filled (case-insensitive), else the type the user
- * chose for the file, else `track` when the row names an event (a call with an event name is a
- * track call), else the row is invalid.
+ * Decides a row's event type. The type cell wins when filled (case-insensitive), then the type the
+ * user chose for the file, then `track` when the row names an event. Otherwise the row is invalid.
  */
 export function resolveRowType(
   typeCell: string | undefined,

@@ -54,9 +54,9 @@ export interface S3ActionsRowOptions {
 
 /**
  * Converts rows of an AWS S3 (Actions) CSV. `traits` becomes the event's `traits` for identify and
- * group calls, and `context.traits` for the others, where Segment keeps a user's traits on a track
- * call; the `email` column fills `email` there when the JSON lacks it. Columns the destination's
- * mapping added become properties (or traits), without replacing a key of the same name.
+ * group calls. For the others it goes to `context.traits`, where Segment keeps a user's traits on a
+ * track call. The `email` column fills `email` there when the JSON lacks it. Columns added by the
+ * destination's mapping become properties (or traits) without replacing a key of the same name.
  */
 export function createS3ActionsRowConverter(options: S3ActionsRowOptions): RowConverter {
   const { defaultType, convertNumbers } = options;

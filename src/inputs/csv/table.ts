@@ -9,7 +9,7 @@ export interface WarehouseTable {
   isPerEventTable: boolean;
 }
 
-/** The tables Segment's warehouse loader creates for every source; any other table holds one track event. */
+/** The tables Segment's warehouse loader creates for every source. Any other table contains one track event. */
 const STANDARD_TABLE_TYPES: ReadonlyMap<string, EventType> = new Map<string, EventType>([
   ["tracks", "track"],
   ["identifies", "identify"],

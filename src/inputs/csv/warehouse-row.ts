@@ -8,7 +8,7 @@ import type { RowConverter } from "./row-converter.js";
 import type { WarehouseTable } from "./table.js";
 import { normaliseTimestamp } from "./timestamp.js";
 
-/** What happens to one column of a warehouse table, decided once from the header. */
+/** Plan for one column of a warehouse table, decided once from the header. */
 type WarehouseColumn =
   | { kind: "drop" }
   | { kind: "text-field"; field: string }
