@@ -15,8 +15,8 @@ describe("bad CSV input", () => {
     const problems = problemsOf(items);
     expect(problems.map((problem) => problem.origin.line)).toEqual([3, 4]);
     expect(problems.every((problem) => problem.reason === "malformed-csv-row")).toBe(true);
-    expect(problems[0]!.message).toContain("the row has 3 cells but the header has 2 columns");
-    expect(problems[1]!.message).toContain("the row has 1 cells but the header has 2 columns");
+    expect(problems[0]!.message).toContain("The row has 3 cells but the header has 2 columns");
+    expect(problems[1]!.message).toContain("The row has 1 cells but the header has 2 columns");
   });
 
   it("trailing empty cells accepted", async () => {
@@ -41,7 +41,7 @@ describe("bad CSV input", () => {
     const problems = problemsOf(items);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.origin.line).toBe(2);
-    expect(problems[0]!.message).toContain("a double quote inside unquoted cell 2 on line 2");
+    expect(problems[0]!.message).toContain("Unquoted cell 2 on line 2 contains a double quote");
   });
 
   it("consecutive bad rows each reported", async () => {
@@ -49,8 +49,8 @@ describe("bad CSV input", () => {
     expect(eventsOf(items)).toEqual([]);
     const problems = problemsOf(items);
     expect(problems.map((problem) => problem.origin.line)).toEqual([2, 3, 4]);
-    expect(problems[0]!.message).toContain("a double quote inside unquoted cell 2");
-    expect(problems[1]!.message).toContain("a double quote inside unquoted cell 2");
+    expect(problems[0]!.message).toContain("contains a double quote");
+    expect(problems[1]!.message).toContain("contains a double quote");
     expect(problems[2]!.message).toContain("never closed");
   });
 
@@ -129,7 +129,7 @@ describe("bad CSV input", () => {
     const problems = problemsOf(items);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.origin.line).toBe(1);
-    expect(problems[0]!.message).toContain("the header row cannot be parsed");
+    expect(problems[0]!.message).toContain("The header row cannot be parsed");
   });
 
   it("row beyond the size limit ends the input", async () => {
@@ -139,7 +139,7 @@ describe("bad CSV input", () => {
     const problems = problemsOf(items);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.origin.line).toBe(3);
-    expect(problems[0]!.message).toContain("the rest of the input is not read");
+    expect(problems[0]!.message).toContain("The rest of the input is not read");
   });
 
   it("source error is thrown", async () => {

@@ -52,7 +52,7 @@ describe("event-path headers", () => {
 
   it("invalid JSON object column reports the row", async () => {
     const items = await readText("type,properties\ntrack,not json\n");
-    expect(problemsOf(items)[0]!.message).toContain('column "properties" is not valid JSON');
+    expect(problemsOf(items)[0]!.message).toContain('Column "properties" is not valid JSON');
   });
 
   it("timestamps normalised, ids kept as text", async () => {

@@ -69,17 +69,17 @@ describe("AWS S3 (Actions) rows", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.origin.line).toBe(2);
     expect(problems[0]!.reason).toBe("malformed-csv-row");
-    expect(problems[0]!.message).toContain('column "properties" is not valid JSON');
+    expect(problems[0]!.message).toContain('Column "properties" is not valid JSON');
     expect(eventsOf(items).map((event) => event.event)).toEqual(["B"]);
   });
 
   it("array in traits reports the row", async () => {
     const items = await readText(HEADER + "\n" + row(["", "identify", "u1", "", "", "", "[1]", "", "", "m1", ""]));
-    expect(problemsOf(items)[0]!.message).toContain('column "traits" holds an array where a JSON object is expected');
+    expect(problemsOf(items)[0]!.message).toContain('Column "traits" contains an array where a JSON object is expected');
   });
 
   it("unknown event type reports the row", async () => {
     const items = await readText(HEADER + "\n" + row(["A", "click", "u1", "", "", "", "", "", "", "m1", ""]));
-    expect(problemsOf(items)[0]!.message).toContain('column "event_type" holds "click", which is not an event type');
+    expect(problemsOf(items)[0]!.message).toContain('Column "event_type" contains "click", which is not an event type');
   });
 });

@@ -56,7 +56,7 @@ function resolveWarehouseTable(header: readonly string[], settings: ConverterSet
 }
 
 const UNKNOWN_TABLE = new InvalidRow(
-  "the file looks like a warehouse table export, but its table is unknown, so the event type of its rows " +
+  "The file looks like a warehouse table export, but its table is unknown, so the event type of its rows " +
     "is too. Name the file after its table (tracks.csv, identifies.csv, order_completed.csv), " +
     "or choose the table or the event type for the file.",
 );

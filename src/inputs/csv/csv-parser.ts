@@ -70,32 +70,32 @@ function numberField(error: CsvError, name: string): number {
   return typeof value === "number" ? value : 0;
 }
 
-/** Says what is wrong with the record and how to fix the file; the caller adds where. */
+/** Describes what is wrong with the record and how to fix the file. The caller adds the input and line. */
 function describeParseError(error: CsvError, errorLine: number): string {
   const column = numberField(error, "column") + 1;
   switch (error.code) {
     case "INVALID_OPENING_QUOTE":
       return (
-        `a double quote inside unquoted cell ${column} on line ${errorLine}; the row is skipped. ` +
+        `Unquoted cell ${column} on line ${errorLine} contains a double quote, so the row is skipped. ` +
         'Wrap the cell in double quotes and double each quote inside it ("say ""hi""").'
       );
     case "CSV_INVALID_CLOSING_QUOTE":
       return (
-        `quoted cell ${column} continues after its closing double quote on line ${errorLine}; the row is ` +
-        "skipped, and the rows after it up to the next double quote may have been read as part of it. " +
+        `Quoted cell ${column} continues after its closing double quote on line ${errorLine}, so the row ` +
+        "is skipped. The rows after it, up to the next double quote, may have been read as part of it. " +
         "Double each quote inside a quoted cell."
       );
     case "CSV_QUOTE_NOT_CLOSED":
       return (
-        `a quoted cell opened in this row is never closed, so everything up to the end of the input ` +
+        `A quoted cell opened in this row is never closed, so everything up to the end of the input ` +
         `(line ${errorLine}) was read as one cell and skipped. Close the quote, or double it if it is part of the text.`
       );
     case "CSV_MAX_RECORD_SIZE":
       return (
-        `the row is longer than ${MAX_RECORD_CHARACTERS} characters, which usually means an opening quote ` +
-        "is never closed; the rest of the input is not read. Check the quotes of this row."
+        `The row is longer than ${MAX_RECORD_CHARACTERS} characters, which usually means an opening quote ` +
+        "is never closed. The rest of the input is not read. Check the quotes of this row."
       );
     default:
-      return `the row could not be parsed (${error.message}); it is skipped.`;
+      return `The row could not be parsed (${error.message}), so it is skipped.`;
   }
 }

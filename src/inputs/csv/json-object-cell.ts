@@ -14,13 +14,14 @@ export function decodeObjectCell(cell: string, columnName: string): JsonObject |
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return new InvalidRow(
-      `column "${columnName}" is not valid JSON (${reason}): ${preview(cell)}. ` +
-        "Fix the cell so it holds a JSON object, or empty it.",
+      `Column "${columnName}" is not valid JSON (${reason}): ${preview(cell)}. ` +
+        "Fix the cell so it contains a JSON object, or empty it.",
     );
   }
   if (!isPlainObject(parsed)) {
     return new InvalidRow(
-      `column "${columnName}" holds ${describeJsonType(parsed)} where a JSON object is expected: ${preview(cell)}.`,
+      `Column "${columnName}" contains ${describeJsonType(parsed)} where a JSON object is expected: ${preview(cell)}. ` +
+        "Fix the cell so it contains a JSON object, or empty it.",
     );
   }
   return parsed;

@@ -75,7 +75,7 @@ function skippedRowProblem(
   isHeader: boolean,
 ): InputItem {
   const message = isHeader
-    ? `the header row cannot be parsed, so no row of this input can be read: ${skipped.message}`
+    ? `The header row cannot be parsed, so no row of this input can be read. ${skipped.message}`
     : skipped.message;
   return { kind: "problem", origin: { input, line: skipped.line }, reason: "malformed-csv-row", message };
 }

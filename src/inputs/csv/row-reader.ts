@@ -45,9 +45,8 @@ export class RowReader {
       return undefined;
     }
     return (
-      `the row has ${cells.length} cells but the header has ${this.columnCount} columns, so its cells cannot be ` +
-      "matched to columns; the row is skipped. Look for a comma inside a cell that is not in double quotes, " +
-      "or a missing cell."
+      `The row has ${cells.length} cells but the header has ${this.columnCount} columns, so the row is ` +
+      "skipped. Look for a comma inside a cell that is not in double quotes, or for a missing cell."
     );
   }
 

@@ -15,14 +15,14 @@ export function resolveRowType(
     const type = typeCell.trim().toLowerCase();
     if (isEventType(type)) return type;
     return new InvalidRow(
-      `column "${typeColumnName}" holds ${JSON.stringify(typeCell)}, which is not an event type; ` +
-        `use one of ${EVENT_TYPES.join(", ")}.`,
+      `Column "${typeColumnName}" contains ${JSON.stringify(typeCell)}, which is not an event type. ` +
+        `Use one of ${EVENT_TYPES.join(", ")}.`,
     );
   }
   if (defaultType !== undefined) return defaultType;
   if (hasEventName) return "track";
   return new InvalidRow(
-    `the row has no event type and no event name; fill column "${typeColumnName}" ` +
+    `The row has no event type and no event name. Fill column "${typeColumnName}", ` +
       `or choose a type for the whole file (${EVENT_TYPES.join(", ")}).`,
   );
 }
