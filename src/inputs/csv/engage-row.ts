@@ -34,7 +34,7 @@ export interface EngageRowOptions {
 /**
  * Converts rows of an Engage download, which lists profiles rather than events, into identify
  * calls. `userId` and `anonymousId` come from their columns, else from the first id of that kind in
- * `external_ids`; `email` likewise becomes the `email` trait. Every other column is a trait under
+ * `external_ids`, and the `email` trait likewise. Every other column is a trait under
  * its own name (`key`, `value`, `email_1`), and `external_ids` is kept whole as a trait. An email
  * column holding a 64-digit hex SHA-256 becomes the trait `<column>_sha256`, not an address.
  */

@@ -29,8 +29,8 @@ export class LineTracker {
   /**
    * Returns the start line of a record csv-parse skipped because of an error, or the line of the
    * error when the start is unknown (after another skipped record). Pass `endsOnErrorLine` when the
-   * record most likely ends on the error's line; otherwise its end is unknown, and the next
-   * record's start is computed from its own cells.
+   * record most likely ends on the error's line. Without it the record's end is unknown, so the
+   * next record's start is computed from its own cells.
    */
   startOfSkippedRecord(errorLine: number, emptyLines: number, endsOnErrorLine: boolean): number {
     const start =
