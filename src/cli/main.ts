@@ -11,6 +11,13 @@ Exit status:
   3    stopped by a fatal answer from Koala (wrong public key or endpoint)
   130  interrupted (Ctrl-C or SIGTERM)`;
 
+const CSV_HELP = `
+CSV cells stay text, except: empty cells (the value was absent) are left out; JSON-looking cells
+holding an object or array become that value; timestamps without a zone are UTC, and epoch seconds
+or milliseconds become ISO-8601; with --csv-numbers, number-like cells become numbers. Rows
+without an id get a messageId derived from their content, so a second run is deduplicated by
+Koala. Full rules: docs/csv.md.`;
+
 const SEND_EXAMPLES = `
 Examples:
   # preview the requests for an S3 archive folder, one JSON line per request
@@ -24,6 +31,9 @@ Examples:
 
   # only order events of the first quarter of 2024
   koala-replay send --dry-run --filter 'event = "Order Completed"' --since 2024-01-01 --until 2024-04-01 ./archive
+
+  # a warehouse export: the table is taken from the file name (tracks.csv), or given
+  koala-replay send --dry-run --csv-table identifies export.csv
 
   # read from a pipe
   gunzip -c export.gz | koala-replay send --dry-run - | jq .body.email`;
@@ -59,8 +69,11 @@ export function buildProgram(): Command {
     .option("--filter <trigger>", "send only events matching this trigger (full FQL), before the mappings apply")
     .option("--since <date>", "send only events whose timestamp is at or after this ISO-8601 date or time")
     .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time")
+    .option("--csv-table <name>", "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name")
+    .option("--csv-type <type>", "event type of every row of a hand-made CSV without a type column")
+    .option("--csv-numbers", "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)")
     .option("-q, --quiet", "print no warnings and no summary")
-    .addHelpText("after", `${SEND_EXAMPLES}\n${EXIT_STATUS_HELP}`)
+    .addHelpText("after", `${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`)
     .action(async (inputs: string[], options: Record<string, unknown>) => {
       const { sendCommand } = await import("./commands/send.js");
       process.exitCode = await sendCommand(inputs, options);

@@ -1,5 +1,6 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
+import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/index.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 
@@ -17,6 +18,9 @@ export interface RawSendOptions {
   quiet?: boolean;
   filter?: string;
   config?: string;
+  csvTable?: string;
+  csvType?: string;
+  csvNumbers?: boolean;
   since?: string;
   until?: string;
 }
@@ -34,6 +38,7 @@ export interface SendSettings {
   readonly quiet: boolean;
   /** The config file given with --config; without it, koala-replay.config.json in the working directory, or the presets. */
   readonly configPath: string | undefined;
+  readonly csv: { table?: string; type?: EventType; convertNumbers: boolean };
   /** Full-FQL triggers every event must match, labelled with the option they came from. */
   readonly filters: readonly { label: string; text: string }[];
 }
@@ -69,8 +74,26 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     format: parseFormat(raw.format),
     quiet: raw.quiet === true,
     configPath: raw.config,
+    csv: resolveCsvOptions(raw),
     filters: resolveFilters(raw),
   });
+}
+
+function resolveCsvOptions(raw: RawSendOptions): { table?: string; type?: EventType; convertNumbers: boolean } {
+  const csv: { table?: string; type?: EventType; convertNumbers: boolean } = { convertNumbers: raw.csvNumbers === true };
+  if (raw.csvTable !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.csvTable)) {
+      throw new UsageError(`invalid --csv-table "${raw.csvTable}": expected a warehouse table name such as tracks, identifies, users, pages or order_completed`);
+    }
+    csv.table = raw.csvTable.toLowerCase();
+  }
+  if (raw.csvType !== undefined) {
+    if (!isEventType(raw.csvType)) {
+      throw new UsageError(`invalid --csv-type "${raw.csvType}": expected one of ${EVENT_TYPES.join(", ")}`);
+    }
+    csv.type = raw.csvType;
+  }
+  return csv;
 }
 
 function resolveFilters(raw: RawSendOptions): Array<{ label: string; text: string }> {

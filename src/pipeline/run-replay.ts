@@ -1,6 +1,6 @@
 import { expandInputs } from "../inputs/expand-inputs.js";
-import { readInput, type InputFormat } from "../inputs/read-input.js";
-import type { InputItem } from "../inputs/record.js";
+import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
+import type { InputItem, InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import { RunStats } from "../reporting/run-stats.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
@@ -14,6 +14,7 @@ import { WorkerPool } from "./worker-pool.js";
 export interface ReplaySettings {
   inputs: readonly string[];
   format?: InputFormat;
+  csv?: ReadInputOptions["csv"];
   mappings: readonly MappingDefinition[];
   browserEvents: BrowserEventsPolicy;
   filters: ProcessorConfig["filters"];
@@ -109,7 +110,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       }
       stats.filesRead += 1;
       try {
-        for await (const batch of readInput(source.path, { format: settings.format })) {
+        for await (const batch of readInput(source.path, { format: settings.format, csv: settings.csv })) {
           if (isAborted(io.signal)) {
             break;
           }
@@ -153,7 +154,7 @@ async function handleLineOutcomes(
   for (const outcome of outcomes) {
     if (outcome.kind === "problem") {
       stats.countUnreadable(outcome.problem);
-      warn(outcome.problem.message);
+      warn(locate(outcome.problem));
     } else {
       await handleResult(outcome.result);
     }
@@ -170,7 +171,7 @@ async function handleItems(
   for (const item of items) {
     if (item.kind === "problem") {
       stats.countUnreadable(item);
-      warn(item.message);
+      warn(locate(item));
     } else {
       await handleResult(processEvent(item.event, item.origin, undefined, rules));
     }
@@ -203,4 +204,10 @@ async function finishDelivery(delivery: Delivery): Promise<void> {
 /** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
+}
+
+/** Prefixes a problem's message with its file and line, unless the message starts with them already. */
+function locate(problem: InputProblem): string {
+  const where = `${problem.origin.input}:${problem.origin.line}`;
+  return problem.message.startsWith(problem.origin.input) ? problem.message : `${where}: ${problem.message}`;
 }

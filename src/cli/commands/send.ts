@@ -20,6 +20,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     {
       inputs: settings.inputs,
       format: settings.format,
+      csv: settings.csv,
       mappings: config.mappings,
       browserEvents: settings.browserEvents,
       filters: settings.filters,
