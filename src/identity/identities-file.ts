@@ -56,10 +56,8 @@ export async function loadIdentities(
 ): Promise<LoadIdentitiesResult> {
   const name = options.name ?? (typeof source === "string" ? source : "identities");
   const opened = typeof source === "string" ? await openFile(source, name) : source;
-  const { format, stream } = await chooseFormat(opened, options.format ?? formatFromPath(source));
-
   const result: LoadIdentitiesResult = {
-    format,
+    format: "csv",
     rows: 0,
     identities: 0,
     rowsWithoutEmail: 0,
@@ -91,6 +89,8 @@ export async function loadIdentities(
   };
 
   try {
+    const { format, stream } = await chooseFormat(opened, options.format ?? formatFromPath(source));
+    result.format = format;
     if (format === "csv") await readCsvIdentities(stream, name, sink);
     else await readJsonlIdentities(stream, sink);
   } catch (error) {

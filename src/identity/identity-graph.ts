@@ -42,8 +42,9 @@ export const DEFAULT_MAX_MEMORY_ENTRIES = 4_000_000;
  *   the whole set shares the latest email of its members.
  * - A `userId` and an `anonymousId` seen on one event without an email are linked, as Segment's
  *   identity graph links them, so that the pages a visitor saw before logging in get the email that
- *   arrives with the user's identify. The link is one hop and yields only when the id's own set has no
- *   email. It is not a merge, because a browser shared by two users must not join their identities.
+ *   arrives with the user's identify. Each alias set keeps its latest link. A link is followed one hop,
+ *   and only when the set has no email of its own. It is not a merge, because a browser shared by two
+ *   users must not join their identities.
  *
  * Ids seen alone without an email are not stored: their email can only come from an event that
  * carries the id itself, and that event stores it. Ids seen together or in an alias are stored even
@@ -152,10 +153,12 @@ export class IdentityGraph {
   private observeLink(userId: string, anonymousId: string, time: number): void {
     if (userId === anonymousId) return;
 
-    const userNode = this.findOrAdd(userId);
-    const anonymousNode = this.findOrAdd(anonymousId);
-    if (time >= this.nodes.linkTimeOf(userNode)) this.nodes.setLink(userNode, anonymousNode, time);
-    if (time >= this.nodes.linkTimeOf(anonymousNode)) this.nodes.setLink(anonymousNode, userNode, time);
+    const userRoot = this.rootOf(this.findOrAdd(userId));
+    const anonymousRoot = this.rootOf(this.findOrAdd(anonymousId));
+    if (userRoot === anonymousRoot) return;
+
+    if (time >= this.nodes.linkTimeOf(userRoot)) this.nodes.setLink(userRoot, anonymousRoot, time);
+    if (time >= this.nodes.linkTimeOf(anonymousRoot)) this.nodes.setLink(anonymousRoot, userRoot, time);
   }
 
   /** Gives the email to the set of `node` unless the set has a later one; counts a disagreement. */
@@ -179,7 +182,7 @@ export class IdentityGraph {
 
   /**
    * Joins two alias sets. The root with the lower node number stays the root, and keeps the later
-   * of the two emails; on equal times it keeps its own.
+   * of the two emails and the later of the two links; on equal times it keeps its own.
    */
   private union(first: number, second: number): void {
     const firstRoot = this.rootOf(first);
@@ -189,7 +192,21 @@ export class IdentityGraph {
     const root = Math.min(firstRoot, secondRoot);
     const child = Math.max(firstRoot, secondRoot);
     this.nodes.setParent(child, root);
+    this.mergeLink(root, child);
+    this.mergeEmail(root, child);
+  }
 
+  private mergeLink(root: number, child: number): void {
+    const childLink = this.nodes.linkOf(child);
+    const childLinkTime = this.nodes.linkTimeOf(child);
+    if (childLink === NO_NODE) return;
+
+    if (this.nodes.linkOf(root) === NO_NODE || childLinkTime > this.nodes.linkTimeOf(root)) {
+      this.nodes.setLink(root, childLink, childLinkTime);
+    }
+  }
+
+  private mergeEmail(root: number, child: number): void {
     const childEmail = this.nodes.emailOf(child);
     if (childEmail === undefined) return;
 
@@ -221,8 +238,12 @@ export class IdentityGraph {
     return node === NO_NODE ? undefined : this.nodes.emailOf(this.rootOf(node));
   }
 
+  /** Returns the email of the set that the set of `node` is linked to, if any. */
   private emailOfLink(node: number): string | undefined {
-    return node === NO_NODE ? undefined : this.emailOfSet(this.nodes.linkOf(node));
+    if (node === NO_NODE) return undefined;
+
+    const linked = this.nodes.linkOf(this.rootOf(node));
+    return linked === NO_NODE ? undefined : this.emailOfSet(linked);
   }
 
   private findId(id: string | undefined): number {

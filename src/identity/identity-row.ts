@@ -60,7 +60,7 @@ export function readIdentityRow(fields: RowFields, valueOf: (field: string) => u
   const userId = fields.userId === undefined ? undefined : normalizeId(cleanCell(valueOf(fields.userId)));
   const anonymousId = fields.anonymousId === undefined ? undefined : normalizeId(cleanCell(valueOf(fields.anonymousId)));
   const rawEmail = fields.email === undefined ? undefined : cleanCell(valueOf(fields.email));
-  const hasEmail = rawEmail !== undefined && rawEmail !== null && rawEmail !== "";
+  const hasEmail = rawEmail !== undefined && rawEmail !== null && !(typeof rawEmail === "string" && rawEmail.trim() === "");
 
   if (userId === undefined && anonymousId === undefined) {
     return hasEmail
