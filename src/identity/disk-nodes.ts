@@ -28,7 +28,7 @@ const LINK_TIME = 40;
 
 /**
  * Nodes kept in files of a temporary directory, for graphs larger than the memory budget. Every
- * access is a positioned read or write, so it is much slower than {@link MemoryNodes} but holds no
+ * access is a positioned read or write, so it is much slower than {@link MemoryNodes} but keeps no
  * more than about 200 KB in memory (the batch read while the index is rebuilt). Node numbers start at `firstNode`. `close()` deletes the files.
  */
 export class DiskNodes implements NodeStore {

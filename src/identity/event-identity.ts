@@ -11,7 +11,9 @@ const BLANK = /^\s*$/;
  */
 export function normalizeId(value: unknown): string | undefined {
   if (typeof value === "string") {
-    return BLANK.test(value) ? undefined : value;
+    // Most ids start with a visible character, which settles it without the regular expression.
+    const startsVisible = value.length > 0 && value.charCodeAt(0) > 32;
+    return startsVisible || !BLANK.test(value) ? value : undefined;
   }
   if (typeof value === "number" && Number.isFinite(value)) {
     return String(value);
@@ -22,7 +24,7 @@ export function normalizeId(value: unknown): string | undefined {
 /**
  * Returns a trimmed email, or null for a value that is not one (no `@` with text on both sides).
  * The case is kept as written: whether Koala matches emails case-insensitively is not documented,
- * so the graph sends what the archive holds and only compares case-insensitively.
+ * so the graph sends the email found in the archive and only compares case-insensitively.
  */
 export function normalizeEmail(value: unknown): string | null {
   if (typeof value !== "string") {
@@ -38,7 +40,7 @@ export function emailsMatch(first: string, second: string): boolean {
 }
 
 /**
- * Finds the email an event carries: a string, null when an email field holds something that is not
+ * Finds the email an event carries: a string, null when an email field contains something that is not
  * an email, undefined when there is no email field. Identify calls are read in the order Koala's
  * Identify Visitor reads them (`traits.email`, then `email`), other calls in Track Event's order
  * (`email`, then `properties.email`); `context.traits.email` comes last for both. `traits` of a
@@ -90,6 +92,8 @@ export function readEventTime(event: SegmentEvent): number {
 
 const ZONELESS_DATE_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 const EPOCH_DIGITS = /^\d{9,13}$/;
+const UPPERCASE_Z = 90;
+const UPPERCASE_T = 84;
 /** Epoch values at or above this are milliseconds (it is 2001-09-09 in milliseconds, year 33658 in seconds). */
 const SMALLEST_EPOCH_MILLISECONDS = 1e12;
 
@@ -104,6 +108,11 @@ export function parseTime(value: unknown): number | undefined {
   }
   if (typeof value !== "string" || value === "") {
     return undefined;
+  }
+  // Fast path for the form Segment writes (`2024-03-01T09:00:00.000Z`), which Date.parse reads as UTC.
+  if (value.charCodeAt(value.length - 1) === UPPERCASE_Z && value.charCodeAt(10) === UPPERCASE_T) {
+    const milliseconds = Date.parse(value);
+    if (!Number.isNaN(milliseconds)) return milliseconds;
   }
   if (EPOCH_DIGITS.test(value)) {
     return fromEpoch(Number(value));

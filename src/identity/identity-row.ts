@@ -9,7 +9,7 @@ export interface IdentityRow {
   time: number;
 }
 
-/** What a row yields: an identity, a row with ids but no email (not a problem), or a problem. */
+/** Outcome of one row: an identity, a row with ids but no email (not a problem), or a problem. */
 export type RowOutcome =
   | { kind: "identity"; identity: IdentityRow }
   | { kind: "no-email" }

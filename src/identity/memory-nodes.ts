@@ -4,21 +4,34 @@ import { UNKNOWN_TIME } from "./event-identity.js";
 
 const INITIAL_CAPACITY = 1024;
 
+/*
+ * Each node is one 32-byte record, so that the fields read together on one event share a cache line:
+ *   words 0-1: key high, key low (u32) | word 2: parent (i32) | word 3: link (i32)
+ *   doubles 2-3 (bytes 16-31): email time, link time
+ */
+const WORDS_PER_NODE = 8;
+const DOUBLES_PER_NODE = 4;
+const KEY_HIGH = 0;
+const KEY_LOW = 1;
+const PARENT = 2;
+const LINK = 3;
+const EMAIL_TIME = 2;
+const LINK_TIME = 3;
+
 /**
- * Nodes held in typed arrays: 40 bytes a node plus 4 to 8 bytes of hash index (open addressing,
- * linear probing, at most half full), and the email strings themselves. Holds at most `maxSize` nodes.
+ * Nodes held in one ArrayBuffer of 32-byte records, a hash index of 8 to 16 bytes a node (open
+ * addressing, linear probing, at most half full), and an array of references to the email strings.
+ * Holds at most `maxSize` nodes.
  */
 export class MemoryNodes implements NodeStore {
   readonly maxSize: number;
   size = 0;
 
-  private keyHigh = new Uint32Array(0);
-  private keyLow = new Uint32Array(0);
-  private parents = new Int32Array(0);
-  private links = new Int32Array(0);
-  private emailTimes = new Float64Array(0);
-  private linkTimes = new Float64Array(0);
-  /** Email of each root that has one; the array holds references to strings read from the input. */
+  private capacity = 0;
+  private words = new Uint32Array(0);
+  private signedWords = new Int32Array(0);
+  private doubles = new Float64Array(0);
+  /** Email of each root that has one. The strings are the ones read from the input, not copies. */
   private emails: (string | undefined)[] = [];
   /** Hash index: node number + 1 in each used slot, 0 in an empty one. */
   private slots = new Int32Array(0);
@@ -39,8 +52,8 @@ export class MemoryNodes implements NodeStore {
       const stored = this.slots[slot]!;
       if (stored === 0) return NO_NODE;
 
-      const node = stored - 1;
-      if (this.keyLow[node] === low && this.keyHigh[node] === high) return node;
+      const base = (stored - 1) * WORDS_PER_NODE;
+      if (this.words[base + KEY_LOW] === low && this.words[base + KEY_HIGH] === high) return stored - 1;
       slot = (slot + 1) & this.slotMask;
     }
   }
@@ -49,7 +62,7 @@ export class MemoryNodes implements NodeStore {
     if (this.size >= this.maxSize) {
       throw new RangeError(`The in-memory identity graph is full at ${this.maxSize} ids; spill to disk before adding.`);
     }
-    if (this.size === this.keyHigh.length) {
+    if (this.size === this.capacity) {
       this.growNodes(Math.min(this.size * 2, this.maxSize));
     }
     if ((this.size + 1) * 2 > this.slots.length) {
@@ -57,23 +70,24 @@ export class MemoryNodes implements NodeStore {
     }
 
     const node = this.size++;
-    this.keyHigh[node] = key[0]!;
-    this.keyLow[node] = key[1]!;
-    this.parents[node] = NO_NODE;
-    this.links[node] = NO_NODE;
-    this.emailTimes[node] = UNKNOWN_TIME;
-    this.linkTimes[node] = UNKNOWN_TIME;
+    const base = node * WORDS_PER_NODE;
+    this.words[base + KEY_HIGH] = key[0]!;
+    this.words[base + KEY_LOW] = key[1]!;
+    this.signedWords[base + PARENT] = NO_NODE;
+    this.signedWords[base + LINK] = NO_NODE;
+    this.doubles[node * DOUBLES_PER_NODE + EMAIL_TIME] = UNKNOWN_TIME;
+    this.doubles[node * DOUBLES_PER_NODE + LINK_TIME] = UNKNOWN_TIME;
     this.emails.push(undefined);
     this.insertIntoIndex(node);
     return node;
   }
 
   parentOf(node: number): number {
-    return this.parents[node]!;
+    return this.signedWords[node * WORDS_PER_NODE + PARENT]!;
   }
 
   setParent(node: number, parent: number): void {
-    this.parents[node] = parent;
+    this.signedWords[node * WORDS_PER_NODE + PARENT] = parent;
   }
 
   emailOf(node: number): string | undefined {
@@ -81,46 +95,48 @@ export class MemoryNodes implements NodeStore {
   }
 
   emailTimeOf(node: number): number {
-    return this.emailTimes[node]!;
+    return this.doubles[node * DOUBLES_PER_NODE + EMAIL_TIME]!;
   }
 
   setEmail(node: number, email: string, time: number): void {
     this.emails[node] = email;
-    this.emailTimes[node] = time;
+    this.doubles[node * DOUBLES_PER_NODE + EMAIL_TIME] = time;
   }
 
   setEmailTime(node: number, time: number): void {
-    this.emailTimes[node] = time;
+    this.doubles[node * DOUBLES_PER_NODE + EMAIL_TIME] = time;
   }
 
   linkOf(node: number): number {
-    return this.links[node]!;
+    return this.signedWords[node * WORDS_PER_NODE + LINK]!;
   }
 
   linkTimeOf(node: number): number {
-    return this.linkTimes[node]!;
+    return this.doubles[node * DOUBLES_PER_NODE + LINK_TIME]!;
   }
 
   setLink(node: number, linked: number, time: number): void {
-    this.links[node] = linked;
-    this.linkTimes[node] = time;
+    this.signedWords[node * WORDS_PER_NODE + LINK] = linked;
+    this.doubles[node * DOUBLES_PER_NODE + LINK_TIME] = time;
   }
 
-  /** Releases the arrays; the store is empty afterwards. */
+  /** Releases the memory; the store is empty afterwards. */
   close(): void {
     this.size = 0;
-    this.growNodes(0);
     this.emails = [];
+    this.growNodes(0);
     this.rebuildIndex(2);
   }
 
   private growNodes(capacity: number): void {
-    this.keyHigh = resized(this.keyHigh, capacity);
-    this.keyLow = resized(this.keyLow, capacity);
-    this.parents = resized(this.parents, capacity);
-    this.links = resized(this.links, capacity);
-    this.emailTimes = resized(this.emailTimes, capacity);
-    this.linkTimes = resized(this.linkTimes, capacity);
+    const buffer = new ArrayBuffer(capacity * WORDS_PER_NODE * 4);
+    const words = new Uint32Array(buffer);
+    words.set(this.words.subarray(0, Math.min(this.words.length, words.length)));
+
+    this.capacity = capacity;
+    this.words = words;
+    this.signedWords = new Int32Array(buffer);
+    this.doubles = new Float64Array(buffer);
   }
 
   private rebuildIndex(slotCount: number): void {
@@ -132,16 +148,10 @@ export class MemoryNodes implements NodeStore {
   }
 
   private insertIntoIndex(node: number): void {
-    let slot = this.keyLow[node]! & this.slotMask;
+    let slot = this.words[node * WORDS_PER_NODE + KEY_LOW]! & this.slotMask;
     while (this.slots[slot] !== 0) {
       slot = (slot + 1) & this.slotMask;
     }
     this.slots[slot] = node + 1;
   }
-}
-
-function resized<T extends Uint32Array | Int32Array | Float64Array>(array: T, length: number): T {
-  const next = new (array.constructor as new (length: number) => T)(length);
-  next.set(array.subarray(0, Math.min(array.length, length)));
-  return next;
 }

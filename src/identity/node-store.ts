@@ -5,8 +5,9 @@ export const NO_NODE = -1;
 
 /**
  * Storage of the identity graph's nodes, one per id, addressed by a dense node number. Every node
- * has a parent (alias sets, union-find), an email with the time it was observed (kept on the root of
- * a set), and a link to the id it was last seen beside on one event, with that event's time.
+ * has a parent (alias sets, union-find) and an email with the time it was observed. It also has a
+ * link to the id it was last seen beside on one event, with that event's time. Emails and links are
+ * kept on the root of each alias set.
  */
 export interface NodeStore {
   /** Returns the node of `key`, or {@link NO_NODE}. */
