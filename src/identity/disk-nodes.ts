@@ -47,6 +47,8 @@ export class DiskNodes implements NodeStore {
   private readonly slotBatch = Buffer.alloc(SLOT_BYTES * SLOTS_PER_READ);
   private readonly field = Buffer.alloc(8);
   private emailBuffer = Buffer.alloc(256);
+  /** Deletes the files if the process exits without `close()`, for example after an uncaught error. */
+  private readonly removeOnExit = (): void => this.close();
 
   constructor(parentDirectory: string, firstNode: number) {
     this.directory = mkdtempSync(join(parentDirectory, "koala-replay-identity-"));
@@ -54,6 +56,7 @@ export class DiskNodes implements NodeStore {
     this.nodesFile = openSync(join(this.directory, "nodes.bin"), "w+");
     this.emailsFile = openSync(join(this.directory, "emails.bin"), "w+");
     this.indexFile = this.createIndexFile("index.bin", this.slotCount);
+    process.once("exit", this.removeOnExit);
   }
 
   find(key: IdKey): number {
@@ -142,6 +145,7 @@ export class DiskNodes implements NodeStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    process.removeListener("exit", this.removeOnExit);
     closeSync(this.nodesFile);
     closeSync(this.emailsFile);
     closeSync(this.indexFile);

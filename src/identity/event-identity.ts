@@ -40,11 +40,12 @@ export function emailsMatch(first: string, second: string): boolean {
 }
 
 /**
- * Finds the email an event carries: a string, null when an email field contains something that is not
- * an email, undefined when there is no email field. Identify calls are read in the order Koala's
- * Identify Visitor reads them (`traits.email`, then `email`), other calls in Track Event's order
- * (`email`, then `properties.email`); `context.traits.email` comes last for both. `traits` of a
- * group call describe the group, so its `traits.email` is not the user's.
+ * Finds the email of the user behind an event: a string, null when an email field contains something
+ * that is not an email, undefined when there is no email field. Identify calls are read in the order
+ * Koala's Identify Visitor reads them (`traits.email`, then `email`, then `context.traits.email`).
+ * Other calls are read as `email`, `context.traits.email`, then `properties.email`, last because
+ * properties describe the event and may name someone else, such as the recipient of an invitation.
+ * `traits` of a group call describe the group, so its `traits.email` is not the user's.
  */
 export function readEventEmail(event: SegmentEvent): string | null | undefined {
   let found: string | null | undefined;
@@ -56,13 +57,11 @@ export function readEventEmail(event: SegmentEvent): string | null | undefined {
   found = pickEmail(found, event["email"]);
   if (typeof found === "string") return found;
 
-  if (event["type"] !== "identify") {
-    found = pickEmail(found, emailField(event["properties"]));
-    if (typeof found === "string") return found;
-  }
   const context = event["context"];
-  const contextTraits = isObject(context) ? context["traits"] : undefined;
-  return pickEmail(found, emailField(contextTraits));
+  found = pickEmail(found, emailField(isObject(context) ? context["traits"] : undefined));
+  if (typeof found === "string" || event["type"] === "identify") return found;
+
+  return pickEmail(found, emailField(event["properties"]));
 }
 
 function pickEmail(found: string | null | undefined, candidate: unknown): string | null | undefined {

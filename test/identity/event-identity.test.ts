@@ -57,9 +57,19 @@ describe("readEventEmail", () => {
     );
   });
 
+  it("track prefers context.traits.email over properties.email", () => {
+    expect(
+      readEventEmail({ type: "track", properties: { email: "invitee@example.com" }, context: { traits: { email: "sender@example.com" } } }),
+    ).toBe("sender@example.com");
+  });
+
+  it("identify ignores properties.email", () => {
+    expect(readEventEmail({ type: "identify", properties: { email: "props@example.com" } })).toBeUndefined();
+  });
+
   it("skips an invalid field for a valid later one", () => {
-    expect(readEventEmail({ type: "track", properties: { email: "n/a" }, context: { traits: { email: "ctx@example.com" } } })).toBe(
-      "ctx@example.com",
+    expect(readEventEmail({ type: "track", context: { traits: { email: "n/a" } }, properties: { email: "props@example.com" } })).toBe(
+      "props@example.com",
     );
   });
 

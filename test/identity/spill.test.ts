@@ -124,7 +124,9 @@ describe("spill to disk", () => {
   });
 
   it("deletes its files on close", () => {
+    const exitListeners = process.listenerCount("exit");
     const spilled = buildGraph(generateEvents(200, 3), { maxMemoryEntries: 5, spillDirectory });
+    expect(process.listenerCount("exit")).toBe(exitListeners + 1);
     const directory = spilled.spillDirectory;
 
     expect(directory).toBeDefined();
@@ -132,6 +134,7 @@ describe("spill to disk", () => {
     spilled.close();
     expect(existsSync(directory!)).toBe(false);
     expect(readdirSync(spillDirectory)).toEqual([]);
+    expect(process.listenerCount("exit")).toBe(exitListeners);
     spilled.close();
   });
 
