@@ -8,8 +8,8 @@ import { TieredNodes } from "./tiered-nodes.js";
 export interface IdentityGraphOptions {
   /**
    * Ids held in memory; ids beyond it go to a temporary directory (default 4,000,000). An id costs
-   * about 90 bytes with its share of the email strings (bench/figures/identity.ts measured 179 MB
-   * for 2,000,000 ids and 1,000,000 emails), so the default is an estimated 360 MB. Must be a
+   * about 75 bytes with its share of the email strings (bench/figures/identity.ts measured 148 MB
+   * for 2,000,000 ids and 1,000,000 emails), so the default is an estimated 300 MB. Must be a
    * positive integer.
    */
   maxMemoryEntries?: number;
