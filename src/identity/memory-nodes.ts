@@ -77,6 +77,9 @@ export class MemoryNodes implements NodeStore {
     this.signedWords[base + LINK] = NO_NODE;
     this.doubles[node * DOUBLES_PER_NODE + EMAIL_TIME] = UNKNOWN_TIME;
     this.doubles[node * DOUBLES_PER_NODE + LINK_TIME] = UNKNOWN_TIME;
+    // push keeps the array packed. Growing it by setting `length` leaves holes, and a later write far
+    // beyond the filled part can switch V8 to slow dictionary elements.
+    this.emails.push(undefined);
     this.insertIntoIndex(node);
     return node;
   }
@@ -133,8 +136,6 @@ export class MemoryNodes implements NodeStore {
     words.set(this.words.subarray(0, Math.min(this.words.length, words.length)));
 
     this.capacity = capacity;
-    // Setting the length leaves holes, which read as undefined and take no more than the capacity.
-    this.emails.length = capacity;
     this.words = words;
     this.signedWords = new Int32Array(buffer);
     this.doubles = new Float64Array(buffer);
