@@ -9,7 +9,7 @@ interface ParsedRecord {
 }
 
 /**
- * Reads a CSV file with a header row. Headers match case-insensitively and ignore `_`, so a
+ * Reads a CSV file with a header row. Headers match case-insensitively and ignore `_`, `-`, `.` and spaces, so a
  * warehouse `users` or `identifies` export works as it is. A row with fewer or more cells than the
  * header is reported; a row that breaks CSV quoting is reported by csv-parse's error and skipped.
  */

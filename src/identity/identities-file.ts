@@ -77,7 +77,7 @@ export async function loadIdentities(
         result.rowsWithoutEmail++;
         return;
       case "problem": {
-        const problem = { line, message: `${name}:${line}: row ${outcome.message}; the row is skipped.` };
+        const problem = { line, message: `${name}:${line}: row ${outcome.message}. The row is skipped.` };
         result.badRows++;
         if (result.problems.length < maxProblemsKept) result.problems.push(problem);
         options.onProblem?.(problem);
