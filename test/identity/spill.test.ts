@@ -123,6 +123,22 @@ describe("spill to disk", () => {
     expect(spilled.resolveId("u20000")).toBeUndefined();
   });
 
+  it("keeps non-ASCII emails intact on disk", () => {
+    const spilled = buildGraph(
+      [
+        { type: "identify", userId: "memory-id", traits: { email: "first@example.com" } },
+        { type: "identify", userId: "disk-id", traits: { email: "zoë.ångström@exämple.com" } },
+        { type: "identify", userId: "disk-id-2", traits: { email: "東京@example.jp" } },
+      ],
+      { maxMemoryEntries: 1, spillDirectory },
+    );
+    graphs.push(spilled);
+
+    expect(spilled.stats().idsOnDisk).toBe(2);
+    expect(spilled.resolveId("disk-id")).toBe("zoë.ångström@exämple.com");
+    expect(spilled.resolveId("disk-id-2")).toBe("東京@example.jp");
+  });
+
   it("deletes its files on close", () => {
     const exitListeners = process.listenerCount("exit");
     const spilled = buildGraph(generateEvents(200, 3), { maxMemoryEntries: 5, spillDirectory });
