@@ -39,3 +39,18 @@ export type {
 } from "./mappings/index.js";
 export type { MappingDefinition } from "./koala/presets.js";
 export type { ActionId, ActionField } from "./koala/fields.js";
+export {
+  IdentityGraph,
+  loadIdentities,
+  IdentityCoverage,
+  formatCoverage,
+  checkStitchingInputs,
+} from "./identity/index.js";
+export type {
+  IdentityGraphOptions,
+  IdentityGraphStats,
+  LoadIdentitiesOptions,
+  LoadIdentitiesResult,
+  IdentitiesFileProblem,
+  CoverageCounts,
+} from "./identity/index.js";
