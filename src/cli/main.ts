@@ -35,8 +35,8 @@ Examples:
   # a warehouse export: the table is taken from the file name (tracks.csv), or given
   koala-replay send --dry-run --csv-table identifies export.csv
 
-  # read from a pipe
-  gunzip -c export.gz | koala-replay send --dry-run - | jq .body.email`;
+  # read from a pipe (stdin cannot be read twice, so stitching needs --identities or --no-stitch)
+  gunzip -c export.gz | koala-replay send --dry-run --no-stitch - | jq .body.email`;
 
 const CHECK_EXAMPLES = `
 Examples:
@@ -69,6 +69,8 @@ export function buildProgram(): Command {
     .option("--filter <trigger>", "send only events matching this trigger (full FQL), before the mappings apply")
     .option("--since <date>", "send only events whose timestamp is at or after this ISO-8601 date or time")
     .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time")
+    .option("--identities <file>", "CSV or JSONL of userId/anonymousId and email, used to fill the email of events that have none (for example a warehouse users export)")
+    .option("--no-stitch", "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send")
     .option("--csv-table <name>", "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name")
     .option("--csv-type <type>", "event type of every row of a hand-made CSV without a type column")
     .option("--csv-numbers", "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)")

@@ -1,5 +1,6 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
+import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/index.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
@@ -19,6 +20,8 @@ export interface RawSendOptions {
   filter?: string;
   config?: string;
   csvTable?: string;
+  stitch?: boolean;
+  identities?: string;
   csvType?: string;
   csvNumbers?: boolean;
   since?: string;
@@ -39,6 +42,8 @@ export interface SendSettings {
   /** The config file given with --config; without it, koala-replay.config.json in the working directory, or the presets. */
   readonly configPath: string | undefined;
   readonly csv: { table?: string; type?: EventType; convertNumbers: boolean };
+  readonly stitch: boolean;
+  readonly identitiesFile: string | undefined;
   /** Full-FQL triggers every event must match, labelled with the option they came from. */
   readonly filters: readonly { label: string; text: string }[];
 }
@@ -63,8 +68,16 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const resolvedInputs = inputs.length === 0 ? ["-"] : [...inputs];
+  const stitch = raw.stitch !== false;
+  const stitchingProblem = checkStitchingInputs({ readsStdin: resolvedInputs.includes("-"), stitch, identitiesFile: raw.identities });
+  if (stitchingProblem !== undefined) {
+    throw new UsageError(stitchingProblem);
+  }
   return Object.freeze({
-    inputs: inputs.length === 0 ? ["-"] : [...inputs],
+    inputs: resolvedInputs,
+    stitch,
+    identitiesFile: raw.identities,
     publicKey,
     dryRun,
     endpoint: parseEndpoint(raw.endpoint ?? DEFAULT_ENDPOINT),

@@ -63,6 +63,7 @@ export function encodeOutcomes(outcomes: readonly LineOutcome[], mappingNames: r
       encoder.ints.push(verdict.kind === "skipped" ? 0 : 1, indexOf(verdict.mapping));
       encoder.string(verdict.kind === "skipped" ? verdict.reason : verdict.reason);
     }
+    encoder.ints.push(result.entriesWithEmail);
     for (const entries of [result.entries, result.unidentified]) {
       encoder.ints.push(entries.length);
       for (const entry of entries) {
@@ -137,7 +138,7 @@ export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buff
     const lineStart = nextInt();
     const lineEnd = nextInt();
     const skippedIndex = nextInt();
-    const result: RecordResult = { origin, entries: [], unidentified: [], matched: [], verdicts: [], identity: {} };
+    const result: RecordResult = { origin, entries: [], unidentified: [], entriesWithEmail: 0, matched: [], verdicts: [], identity: {} };
     if (skippedIndex !== -1) {
       result.skipped = SKIP_REASONS[skippedIndex];
     }
@@ -163,6 +164,7 @@ export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buff
       const verdict: MappingVerdict = kind === 0 ? { kind: "skipped", mapping, reason: reason as SkipReason } : { kind: "invalid", mapping, reason };
       result.verdicts.push(verdict);
     }
+    result.entriesWithEmail = nextInt();
     for (const entries of [result.entries, result.unidentified]) {
       for (let count = nextInt(); count > 0; count -= 1) {
         const kind = ENTRY_KINDS[nextInt()] ?? "events";

@@ -10,6 +10,8 @@ import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
+import { buildIdentityGraph } from "./identity-pass.js";
+import { Stitcher } from "./stitching.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -18,6 +20,9 @@ export interface ReplaySettings {
   mappings: readonly MappingDefinition[];
   browserEvents: BrowserEventsPolicy;
   filters: ProcessorConfig["filters"];
+  /** Whether identity stitching fills the email of entries that have none (on unless --no-stitch). */
+  stitch: boolean;
+  identitiesFile?: string;
   dryRun: boolean;
   publicKey?: string;
   endpoint: string;
@@ -53,6 +58,14 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     stats.filesSkipped.push(file);
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
+  const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
+
+  const firstPassStarted = Date.now();
+  const graph = settings.stitch
+    ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal })
+    : undefined;
+  const stitcher = new Stitcher(graph);
+  stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
 
   const output = new BufferedOutput(io.stdout);
   const delivery = createDelivery({
@@ -86,11 +99,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const handleResult = async (result: RecordResult): Promise<void> => {
     stats.eventsRead += 1;
     recordVerdicts(stats, result);
-    // TODO: identity stitching fills the email of unidentified entries before this count.
-    if (result.unidentified.length > 0) {
-      stats.countSkipped("no-identity", result.unidentified.length);
+    const { deliverable, unidentified } = stitcher.stitch(result);
+    if (unidentified > 0) {
+      stats.countSkipped("no-identity", unidentified);
     }
-    await delivery.submit(result.origin, result.entries);
+    await delivery.submit(result.origin, deliverable);
   };
 
   // Chunks being processed by workers, in input order; their results are handled in that order.
@@ -110,7 +123,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       }
       stats.filesRead += 1;
       try {
-        for await (const batch of readInput(source.path, { format: settings.format, csv: settings.csv })) {
+        for await (const batch of readInput(source.path, readOptions)) {
           if (isAborted(io.signal)) {
             break;
           }
@@ -142,6 +155,10 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
   await finishDelivery(delivery);
   output.flush();
+  if (graph !== undefined) {
+    stitcher.coverage.conflicts = graph.stats().conflicts;
+    graph.close();
+  }
   return stats;
 }
 

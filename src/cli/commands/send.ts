@@ -24,6 +24,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       mappings: config.mappings,
       browserEvents: settings.browserEvents,
       filters: settings.filters,
+      stitch: settings.stitch,
+      identitiesFile: settings.identitiesFile,
       dryRun: settings.dryRun,
       publicKey: settings.publicKey,
       endpoint: settings.endpoint,
