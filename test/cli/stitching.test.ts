@@ -20,7 +20,8 @@ describe("send with identity stitching", () => {
 
     expect(emails["api-1001"]).toBe("grace@example.com");
     expect(emails["api-1002"]).toBe("numeric@example.com");
-    expect(emails["api-1003"]).toBeUndefined();
+    expect(emails["api-1003"]).toBe("hedy@example.com");
+    expect(emails["api-1005"]).toBeUndefined();
     expect(result.stderr).toMatch(/identity after stitching: .*\(2 stitched\)/);
   });
 
