@@ -22,7 +22,7 @@ describe("send with identity stitching", () => {
     expect(emails["api-1002"]).toBe("numeric@example.com");
     expect(emails["api-1003"]).toBe("hedy@example.com");
     expect(emails["api-1005"]).toBeUndefined();
-    expect(result.stderr).toMatch(/identity after stitching: .*\(2 stitched\)/);
+    expect(result.stderr).toMatch(/identity after stitching: .*\(4 stitched\)/);
   });
 
   test("stitched email is top-level only; the entry is unchanged", async () => {
