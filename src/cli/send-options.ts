@@ -14,6 +14,11 @@ export interface RawSendOptions {
   browserEvents?: string;
   format?: string;
   quiet?: boolean;
+  verbose?: boolean;
+  json?: boolean;
+  report?: string;
+  /** False with `--no-progress`. */
+  progress?: boolean;
 }
 
 /** Validated options of `send`, resolved once at start-up. */
@@ -27,6 +32,14 @@ export interface SendSettings {
   readonly browserEventsText: string;
   readonly format: InputFormat | undefined;
   readonly quiet: boolean;
+  /** Logs each retry and each entry given up on, with its reason. */
+  readonly verbose: boolean;
+  /** Prints the run report as JSON on stdout instead of the text summary on stderr. */
+  readonly json: boolean;
+  /** File the run report is written to as JSON. */
+  readonly reportPath: string | undefined;
+  /** Whether a progress line may be shown; it still needs a terminal, and no `--quiet` or CI. */
+  readonly progress: boolean;
 }
 
 /**
@@ -40,6 +53,15 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     throw new UsageError(
       "missing Koala public key",
       "give it with --public-key <key> or the KOALA_PUBLIC_KEY environment variable (Koala: Settings › Install), or preview with --dry-run",
+    );
+  }
+  if (raw.verbose === true && raw.quiet === true) {
+    throw new UsageError("--verbose and --quiet cannot be combined", "use --verbose to see each retry and dead letter, or --quiet to print only errors");
+  }
+  if (raw.json === true && dryRun) {
+    throw new UsageError(
+      "--json cannot be combined with --dry-run, because a dry run prints the requests on stdout",
+      "to keep the run's report as JSON in a dry run, use --report <path> instead: koala-replay send --dry-run --report report.json …",
     );
   }
   const browserEventsText = raw.browserEvents ?? "skip";
@@ -59,6 +81,10 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     browserEventsText,
     format: parseFormat(raw.format),
     quiet: raw.quiet === true,
+    verbose: raw.verbose === true,
+    json: raw.json === true,
+    reportPath: parseReportPath(raw.report),
+    progress: raw.progress !== false,
   });
 }
 
@@ -90,7 +116,7 @@ function parseEndpoint(value: string): string {
   return value.replace(/\/+$/, "");
 }
 
-function parseFormat(value: string | undefined): InputFormat | undefined {
+export function parseFormat(value: string | undefined): InputFormat | undefined {
   if (value === undefined) {
     return undefined;
   }
@@ -98,4 +124,14 @@ function parseFormat(value: string | undefined): InputFormat | undefined {
     return value;
   }
   throw new UsageError(`invalid --format "${value}": expected jsonl, json or csv (without it, the format is detected from the content)`);
+}
+
+function parseReportPath(value: string | undefined): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (value.trim() === "" || value === "-") {
+    throw new UsageError(`invalid --report "${value}": expected a file path`, "to print the report on stdout instead, use --json");
+  }
+  return value;
 }

@@ -1,9 +1,12 @@
-import { expandInputs } from "../inputs/expand-inputs.js";
+import { stat } from "node:fs/promises";
+import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat } from "../inputs/read-input.js";
 import type { InputItem } from "../inputs/record.js";
 import { hasIdentity } from "../koala/request-body.js";
 import type { MappingDefinition } from "../koala/presets.js";
+import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
+import { formatDeadLetterLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { createDelivery, type Delivery } from "./interim-delivery.js";
 import { processLines, type LineOutcome } from "./process-lines.js";
@@ -28,6 +31,13 @@ export interface ReplayIo {
   stdout: NodeJS.WritableStream;
   /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
   warn: (message: string) => void;
+  /**
+   * Receives the run's counts after each chunk of input and once at the end, for a progress line.
+   * The same object is passed each time and changes as the run goes on, so read it, do not keep it.
+   */
+  onProgress?: (snapshot: Readonly<ProgressSnapshot>) => void;
+  /** Receives one line for each entry that could not be delivered, with its reason (`--verbose`). */
+  verbose?: (message: string) => void;
 }
 
 /**
@@ -60,11 +70,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     onRequest: () => {
       stats.requestsSent += 1;
     },
-    onDelivered: () => {
-      stats.entriesSent += 1;
+    onDelivered: (entry) => {
+      stats.countDelivered(entry.mappingName);
     },
     onFailed: (entry, reason, status) => {
       stats.countFailed({ input: entry.origin.input, line: entry.origin.line, mapping: entry.mappingName, reason, status });
+      io.verbose?.(formatDeadLetterLog({ entry, reason, status, attempts: 1 }));
     },
   });
 
@@ -101,11 +112,14 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     }
   };
 
+  const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, io.onProgress);
+
   try {
     for (const source of sources) {
       stats.filesRead += 1;
       try {
-        for await (const batch of readInput(source.path, { format: settings.format })) {
+        for await (const batch of readInput(source.path, { format: settings.format, onOpen: progress?.onOpen })) {
+          progress?.report();
           if (batch.kind === "items") {
             await drain(0);
             await handleItems(batch.items, rules, stats, warnOnce, handleResult);
@@ -127,13 +141,60 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         stats.countUnreadable(problem);
         warnOnce(problem.message);
       }
+      progress?.finishInput();
     }
     await drain(0);
   } finally {
     await pool?.close();
   }
   await finishDelivery(delivery);
+  progress?.report();
   return stats;
+}
+
+interface ProgressTracker {
+  onOpen: (counter: { sizeBytes?: number; bytesRead: () => number }) => void;
+  finishInput: () => void;
+  report: () => void;
+}
+
+/**
+ * Tracks the bytes read across all inputs for the progress line. The total is the inputs' size on
+ * disk, so the percentage counts compressed bytes for gzip files; it is unknown when stdin is read.
+ */
+async function startProgress(stats: RunStats, sources: readonly InputSource[], onProgress: (snapshot: Readonly<ProgressSnapshot>) => void): Promise<ProgressTracker> {
+  const totalBytes = await totalSizeOf(sources);
+  const snapshot: ProgressSnapshot = { eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 0, totalBytes };
+  let finishedInputsBytes = 0;
+  let current: { sizeBytes?: number; bytesRead: () => number } | undefined;
+  return {
+    onOpen: (counter) => {
+      current = counter;
+    },
+    finishInput: () => {
+      finishedInputsBytes += current?.sizeBytes ?? current?.bytesRead() ?? 0;
+      current = undefined;
+    },
+    report: () => {
+      snapshot.eventsRead = stats.eventsRead;
+      snapshot.entriesSent = stats.entriesSent;
+      snapshot.skipped = stats.skippedCount;
+      snapshot.failed = stats.failedCount + stats.invalidCount + stats.unreadableCount;
+      snapshot.bytesRead = finishedInputsBytes + (current?.bytesRead() ?? 0);
+      onProgress(snapshot);
+    },
+  };
+}
+
+async function totalSizeOf(sources: readonly InputSource[]): Promise<number | undefined> {
+  let total = 0;
+  for (const source of sources) {
+    if (source.path === "-") {
+      return undefined;
+    }
+    total += (await stat(source.path)).size;
+  }
+  return total;
 }
 
 async function handleLineOutcomes(
