@@ -30,7 +30,7 @@ function headline(report: InspectReport, style: TextStyle): string {
     lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${count}`).join(", ")}`));
   }
   if (report.filesSkipped.length > 0) {
-    lines.push(`  ${report.filesSkipped.length} files skipped (not archives)`);
+    lines.push(`  ${report.filesSkipped.length} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped (not archives)`);
   }
   return lines.join("\n");
 }

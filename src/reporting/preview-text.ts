@@ -39,7 +39,7 @@ export function formatPreviewText(samples: PreviewSamples, options: PreviewTextO
   const blocks: string[] = [];
   for (const mapping of options.mappings) {
     const examples = samples.examplesByMapping.get(mapping.name) ?? [];
-    blocks.push(style.bold(`━━ ${mapping.name} (${mapping.action}) · trigger ${mapping.trigger} · ${examples.length} of ${options.limit} examples`));
+    blocks.push(style.bold(`━━ ${mapping.name} (${mapping.action}) · trigger ${mapping.trigger} · ${examples.length} of ${options.limit} ${options.limit === 1 ? "example" : "examples"}`));
     if (examples.length === 0) {
       blocks.push(style.yellow(`  no event read would be sent by this mapping; see the sample of events not sent below`));
     }
@@ -112,7 +112,7 @@ function reasonTitle(reason: NotSentReason): string {
 function closingLine(samples: PreviewSamples, options: PreviewTextOptions): string {
   const read = `${formatCount(samples.eventsRead)} ${samples.eventsRead === 1 ? "event" : "events"} read`;
   if (options.stoppedEarly && !options.maxEventsReached) {
-    return options.style.dim(`${read}; reading stopped once every mapping had ${options.limit} examples.`);
+    return options.style.dim(`${read}; reading stopped once every mapping had ${options.limit} ${options.limit === 1 ? "example" : "examples"}.`);
   }
   if (options.maxEventsReached) {
     return options.style.dim(`${read}; reading stopped at --max-events. Raise it to look further for the missing examples.`);

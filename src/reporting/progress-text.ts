@@ -34,7 +34,8 @@ export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number
   if (fraction !== undefined) {
     parts.push(`${Math.floor(fraction * 100)}%`);
     if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
-      parts.push(`about ${formatDuration((elapsedMs * (1 - fraction)) / fraction)} left`);
+      const remainingMs = (elapsedMs * (1 - fraction)) / fraction;
+      parts.push(remainingMs < 1000 ? "less than 1 s left" : `about ${formatDuration(remainingMs)} left`);
     }
   }
   return parts.join(" · ");

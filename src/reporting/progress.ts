@@ -27,16 +27,18 @@ const DEFAULT_INTERVAL_MS = 100;
 
 /**
  * Whether a status line helps: only on a terminal, never with `--quiet` or in CI (where a spinner
- * fills the log with redraws), and not when the user turned it off.
+ * fills the log with redraws), and not when the user turned it off. A terminal that reports a
+ * width of 0 columns (a pseudo-terminal nobody sized) gets none either, because a redraw cannot
+ * tell how many lines to clear and ora then clears ever more lines.
  */
-export function shouldShowProgress(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, options: { quiet: boolean; progress: boolean }): boolean {
+export function shouldShowProgress(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv, options: { quiet: boolean; progress: boolean }): boolean {
   if (options.quiet || !options.progress) {
     return false;
   }
   if (env["CI"] !== undefined && env["CI"] !== "" && env["CI"] !== "0" && env["CI"].toLowerCase() !== "false") {
     return false;
   }
-  return stream.isTTY === true && env["TERM"] !== "dumb";
+  return stream.isTTY === true && env["TERM"] !== "dumb" && (stream.columns ?? 0) > 0;
 }
 
 /** Creates the status line: an ora spinner when enabled, and a plain line writer otherwise. */
