@@ -48,13 +48,6 @@ export interface SendSettings {
  */
 export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptions, env: NodeJS.ProcessEnv): SendSettings {
   const dryRun = raw.dryRun === true;
-  const publicKey = nonEmpty(raw.publicKey) ?? nonEmpty(env["KOALA_PUBLIC_KEY"]);
-  if (publicKey === undefined && !dryRun) {
-    throw new UsageError(
-      "missing Koala public key",
-      "give it with --public-key <key> or the KOALA_PUBLIC_KEY environment variable (Koala: Settings › Install), or preview with --dry-run",
-    );
-  }
   if (raw.verbose === true && raw.quiet === true) {
     throw new UsageError("--verbose and --quiet cannot be combined", "use --verbose to see each retry and dead letter, or --quiet to print only errors");
   }
@@ -62,6 +55,13 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     throw new UsageError(
       "--json cannot be combined with --dry-run, because a dry run prints the requests on stdout",
       "to keep the run's report as JSON in a dry run, use --report <path> instead: koala-replay send --dry-run --report report.json …",
+    );
+  }
+  const publicKey = nonEmpty(raw.publicKey) ?? nonEmpty(env["KOALA_PUBLIC_KEY"]);
+  if (publicKey === undefined && !dryRun) {
+    throw new UsageError(
+      "missing Koala public key",
+      "give it with --public-key <key> or the KOALA_PUBLIC_KEY environment variable (Koala: Settings › Install), or preview with --dry-run",
     );
   }
   const browserEventsText = raw.browserEvents ?? "skip";
