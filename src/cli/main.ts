@@ -9,7 +9,7 @@ export { buildProgram } from "./program.js";
  * here, to keep start-up fast. Each is printed as its message and a hint, without a stack trace.
  */
 const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
-  InputNotFoundError: "check the path; run koala-replay <command> --help for the inputs it accepts",
+  InputNotFoundError: "check the path; run koala-replay COMMAND --help for the inputs it accepts",
   ReportPathError: "",
   ConfigError: "fix the config file, or run without it to use Segment's presets",
   TriggerSyntaxError: "fix the trigger in the config file; the message points at the problem",
@@ -22,11 +22,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {
-    process.exitCode = reportError(error);
+    const commandName = program.commands.find((command) => argv.includes(command.name()))?.name() ?? "COMMAND";
+    process.exitCode = reportError(error, commandName);
   }
 }
 
-function reportError(error: unknown): number {
+function reportError(error: unknown, commandName: string): number {
   if (error instanceof CommanderError) {
     // commander has printed its message already; help and version are successes.
     return error.exitCode === 0 ? ExitCode.done : ExitCode.usage;
@@ -37,7 +38,8 @@ function reportError(error: unknown): number {
   }
   if (error instanceof Error && Object.hasOwn(USER_ERROR_HINTS, error.name)) {
     const ownHint = (error as { hint?: unknown }).hint;
-    printUserError(error.message, typeof ownHint === "string" && ownHint !== "" ? ownHint : USER_ERROR_HINTS[error.name]);
+    const hint = typeof ownHint === "string" && ownHint !== "" ? ownHint : USER_ERROR_HINTS[error.name];
+    printUserError(error.message, hint?.replace("COMMAND", commandName));
     return ExitCode.usage;
   }
   process.stderr.write(`koala-replay: internal error, please report it with the command you ran\n${(error as Error)?.stack ?? String(error)}\n`);

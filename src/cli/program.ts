@@ -12,7 +12,7 @@ import {
 import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT, type RawSendOptions } from "./send-options.js";
 import { packageVersion } from "./version.js";
 
-/** What each command runs; returns the exit status. Tests pass their own to read the parsed options. */
+/** Handlers of the commands, each returning the exit status. Tests pass their own to read the parsed options. */
 export interface CommandActions {
   send(inputs: string[], options: RawSendOptions): Promise<number>;
   preview(inputs: string[], options: RawPreviewOptions): Promise<number>;

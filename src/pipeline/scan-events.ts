@@ -3,7 +3,7 @@ import { forEachLine, parseJsonLine } from "../inputs/jsonl.js";
 import { readInput, type InputFormat } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
 
-/** What `preview` and `inspect` are told about each piece of input, in input order. */
+/** Callbacks that `preview` and `inspect` receive for each piece of input, in input order. */
 export interface ScanVisitor {
   /** Receives one event and its JSON text (undefined for JSON documents). Returns false to stop reading. */
   onEvent(event: SegmentEvent, origin: RecordOrigin, eventJson: string | undefined): boolean;

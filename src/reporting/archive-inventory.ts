@@ -15,7 +15,7 @@ const MAX_DISTINCT_VALUES = 10_000;
 export const OTHER_VALUES = "(other values)";
 export const MISSING_VALUE = "(missing)";
 
-/** What each mapping would do with the events of an archive. */
+/** Counts of what one mapping would do with the events of an archive. */
 export interface MappingTally {
   name: string;
   action: string;
@@ -168,7 +168,7 @@ function recordAt(parent: Record<string, unknown> | undefined, key: string): Rec
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-/** Whether an identifier is usable: a non-empty string or a number, as Segment treats ids. */
+/** Checks that an identifier is usable: a non-empty string or a number, as Segment treats ids. */
 function isPresent(value: unknown): boolean {
   return (typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value));
 }

@@ -7,7 +7,7 @@ export interface InspectReportContext {
   version: string;
   inputs: readonly string[];
   browserEvents: string;
-  /** Where the mappings came from: "presets" or a config file. */
+  /** Origin of the mappings: "presets" or a config file. */
   mappingSource: string;
   topCount: number;
 }

@@ -13,7 +13,7 @@ export interface PreviewExample {
   entry: KoalaEntry;
 }
 
-/** Why an event, or one mapping's entry for it, would not be sent. */
+/** Reason an event, or one mapping's entry for it, would not be sent. */
 export type NotSentReason = SkipReason | "invalid";
 
 export interface NotSentSample {
@@ -22,7 +22,7 @@ export interface NotSentSample {
   reason: NotSentReason;
   /** The mapping concerned, or undefined when no mapping matched. */
   mapping: string | undefined;
-  /** What exactly failed: the trigger conditions, the invalid field. */
+  /** Failure details: the trigger conditions that rejected the event, or the invalid field. */
   details: readonly string[];
 }
 

@@ -22,8 +22,9 @@ export interface PreviewTextOptions {
   limit: number;
   mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>;
   requestOf: (entry: KoalaEntry) => PreviewRequest;
-  /** Why reading stopped, for the closing line. */
+  /** Whether reading stopped before the end of the input, for the closing line. */
   stoppedEarly: boolean;
+  /** Whether it stopped at --max-events rather than because every mapping had its examples. */
   maxEventsReached: boolean;
 }
 

@@ -12,7 +12,7 @@ export interface ProgressReporter {
 }
 
 export interface ProgressOptions {
-  /** Where the status line and logged lines go: stderr, so that stdout stays clean for pipes. */
+  /** Stream for the status line and logged lines: stderr, so that stdout stays clean for pipes. */
   stream: NodeJS.WritableStream;
   /** Draws the status line; when false only `log` prints anything. */
   enabled: boolean;
@@ -28,7 +28,7 @@ const DEFAULT_INTERVAL_MS = 100;
 /**
  * Whether a status line helps: only on a terminal, never with `--quiet` or in CI (where a spinner
  * fills the log with redraws), and not when the user turned it off. A terminal that reports a
- * width of 0 columns (a pseudo-terminal nobody sized) gets none either, because a redraw cannot
+ * width of 0 columns (an unsized pseudo-terminal) gets none either, because a redraw cannot
  * tell how many lines to clear and ora then clears ever more lines.
  */
 export function shouldShowProgress(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv, options: { quiet: boolean; progress: boolean }): boolean {

@@ -1,7 +1,7 @@
 import { access, constants, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 
-/** Why a report cannot be written to a path, found before the run starts so no run is wasted on it. */
+/** Error raised when a report cannot be written to a path. It is checked before the run starts, so no run is wasted. */
 export class ReportPathError extends Error {
   readonly hint: string;
 

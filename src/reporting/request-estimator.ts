@@ -5,11 +5,11 @@ export interface RequestEstimator {
   add(entry: KoalaEntry): void;
   /** Requests needed for the entries added so far. */
   count(): number;
-  /** How the count is made, for the report: "one request per entry". */
+  /** Counting method, shown in the report: "one request per entry". */
   readonly method: string;
 }
 
-/** The estimator for today's delivery, which sends each entry in a request of its own. */
+/** Creates the estimator for today's delivery, which sends each entry in a request of its own. */
 export function oneRequestPerEntry(): RequestEstimator {
   let entries = 0;
   return {

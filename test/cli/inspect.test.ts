@@ -188,3 +188,14 @@ describe("inspect text", () => {
     expect(result.stdout).toBe("");
   });
 });
+
+describe("inspect user errors", () => {
+  test("missing input names the command to run", async () => {
+    const result = await runCli(["inspect", "fixtures/no-such-file.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: input not found: fixtures/no-such-file.jsonl");
+    expect(result.stderr).toContain("run koala-replay inspect --help");
+    expect(result.stderr).not.toContain("    at ");
+  });
+});

@@ -97,6 +97,13 @@ describe("send progress on a real run", () => {
     expect(result.output).toMatch(/\u001b\[0K(\u001b\[\?25h)?warning: \S+generated\.jsonl:2: invalid JSON/);
   });
 
+  test("spinner stays off when dry-run requests go to the terminal", async () => {
+    const result = await runInTerminal(["send", "--dry-run", archive.path]);
+
+    expect(result.output).toContain('"method":"POST"');
+    expect(result.output).not.toContain("events read ·");
+  });
+
   test("spinner stays off in CI", async () => {
     const result = await runInTerminal(["send", "--dry-run", archive.path], { redirectStdout: "/dev/null", env: { CI: "true" } });
 

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { runCli } from "../helpers/run-cli.js";
 
 const publicKey = "pk_test_0123456789abcdef";
@@ -39,7 +40,7 @@ function trackLine(email: string, messageId: string): string {
   return JSON.stringify({ type: "track", event: "Signed Up", messageId, timestamp: "2024-01-01T00:00:00.000Z", properties: { email } });
 }
 
-/** A stand-in for Koala on 127.0.0.1: answers 400 to requests for rejected@example.com and 200 to all others. */
+/** Starts a stand-in for Koala on 127.0.0.1 that returns 400 for rejected@example.com and 200 for all others. */
 function startKoalaStandIn(): Promise<{ server: Server; endpoint: string; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((request, response) => {
@@ -208,5 +209,30 @@ describe("send --verbose", () => {
 
     expect(result.stderr).not.toContain("dead letter:");
     expect(result.status).toBe(1);
+  });
+});
+
+describe("verbose log lines", () => {
+  test("retry names attempt, cause and wait", () => {
+    const line = formatRetryLog({ attempt: 2, reason: "rate-limited", delayMs: 1500, entries: 30, status: 429 });
+
+    expect(line).toBe("retry: attempt 2 for 30 entries failed (rate-limited, HTTP 429); next attempt in 1.5 s");
+  });
+
+  test("retry after a network error", () => {
+    const line = formatRetryLog({ attempt: 1, reason: "network-error", delayMs: 250, entries: 1, errorCode: "ECONNRESET" });
+
+    expect(line).toBe("retry: attempt 1 for 1 entry failed (network-error, ECONNRESET); next attempt in 250 ms");
+  });
+
+  test("dead letter names event and mapping", () => {
+    const line = formatDeadLetterLog({
+      entry: { origin: { input: "a.jsonl", line: 7 }, mappingName: "Identify Visitor", messageId: "m-7" },
+      reason: "retries-exhausted",
+      status: 503,
+      attempts: 10,
+    });
+
+    expect(line).toBe('dead letter: a.jsonl:7 (mapping "Identify Visitor", messageId m-7) after 10 attempts: retries-exhausted, HTTP 503');
   });
 });

@@ -73,7 +73,10 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   });
 
   const width = outputWidth(process.stdout, process.env);
-  const layout: PreviewLayout = layoutOption === "auto" ? (width !== undefined && width >= MIN_SIDE_BY_SIDE_WIDTH ? "side-by-side" : "stacked") : layoutOption;
+  let layout: PreviewLayout = layoutOption === "auto" ? "stacked" : layoutOption;
+  if (layoutOption === "auto" && width !== undefined && width >= MIN_SIDE_BY_SIDE_WIDTH) {
+    layout = "side-by-side";
+  }
   process.stdout.write(
     formatPreviewText(samples, {
       style: createTextStyle(isColorEnabled(process.stdout, process.env)),
@@ -86,7 +89,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       maxEventsReached: scan.stopped && !samples.complete,
     }),
   );
-  return ExitCode.done;
+  return warnings > 0 ? ExitCode.incomplete : ExitCode.done;
 }
 
 function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {
@@ -101,7 +104,7 @@ function parseLayout(value: string | undefined): PreviewLayout | "auto" {
   throw new UsageError(`invalid --layout "${value}": expected auto, stacked or side-by-side`);
 }
 
-/** The terminal's width in columns, or COLUMNS when set; undefined in a pipe without COLUMNS. */
+/** Returns the output width in columns: COLUMNS when set, else the terminal's width, else undefined (a pipe). */
 function outputWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv): number | undefined {
   const columns = Number(env["COLUMNS"]);
   if (Number.isInteger(columns) && columns > 0) {
