@@ -42,8 +42,14 @@ Examples:
   # include analytics.js track events recorded before Koala's pixel went live
   koala-replay send --dry-run --browser-events before:2024-03-01 ./segment-logs
 
-  # read from a pipe
-  gunzip -c export.gz | koala-replay send --dry-run - | jq .body.email
+  # only order events of the first quarter of 2024
+  koala-replay send --dry-run --filter 'event = "Order Completed"' --since 2024-01-01 --until 2024-04-01 ./archive
+
+  # a warehouse export: the table is taken from the file name (tracks.csv), or given
+  koala-replay send --dry-run --csv-table identifies export.csv
+
+  # read from a pipe (stdin cannot be read twice, so stitching needs --identities or --no-stitch)
+  gunzip -c export.gz | koala-replay send --dry-run --no-stitch - | jq .body.email
 
 Progress:
   On a terminal, a status line on stderr shows events read, sent, skipped and failed, the rate, and
@@ -74,3 +80,20 @@ Examples:
 
   # the 25 most frequent track event names
   koala-replay inspect --top 25 events.jsonl.gz`;
+
+export const CSV_HELP = `
+CSV cells stay text, except: empty cells (the value was absent) are left out; JSON-looking cells
+holding an object or array become that value; timestamps without a zone are UTC, and epoch seconds
+or milliseconds become ISO-8601; with --csv-numbers, number-like cells become numbers. Rows
+without an id get a messageId derived from their content, so a second run is deduplicated by
+Koala. Full rules: docs/csv.md.`;
+
+export const CHECK_EXAMPLES = `
+Examples:
+  koala-replay check --trigger 'type = "track" and properties.plan = "pro"'
+  koala-replay check --trigger 'event = "Signed Up"' --event '{"type":"track","event":"Signed Up"}'
+  koala-replay check --dialect fql --trigger 'lowercase(event) = "signed up"' --event event.json
+
+With --event, the exit status is 0 when the trigger matches and 1 when it does not.`;
+
+export const INIT_HELP = "\nExamples:\n  koala-replay init\n  koala-replay init configs/backfill.json\n\nAn existing file is never overwritten.";

@@ -11,8 +11,9 @@ export { buildProgram } from "./program.js";
 const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   InputNotFoundError: "check the path; run koala-replay COMMAND --help for the inputs it accepts",
   ReportPathError: "",
-  ConfigError: "fix the config file, or run without it to use Segment's presets",
-  TriggerSyntaxError: "fix the trigger in the config file; the message points at the problem",
+  ConfigError: "fix the file, or run koala-replay init in an empty folder to see a valid config",
+  RuleCompilationError: "",
+  TriggerSyntaxError: "fix the trigger; the message points at the problem, and koala-replay check --trigger '<trigger>' tests it",
   StateMismatchError: "the inputs changed since the checkpoint: run without --resume to start over",
 };
 

@@ -1,8 +1,10 @@
 import type { SegmentEvent } from "../inputs/record.js";
-import { presetMappings, type MappingDefinition } from "../koala/presets.js";
+import type { MappingDefinition } from "../koala/presets.js";
+import { loadConfig } from "../mappings/index.js";
 import type { BrowserEventsPolicy } from "../pipeline/browser-events.js";
 import type { ProcessorRules } from "../pipeline/processor.js";
 import { buildProcessorRules } from "../pipeline/processor-config.js";
+import { compileTrigger, type CompiledTrigger } from "../triggers/index.js";
 
 /**
  * Returns the conditions of a mapping's trigger, in canonical text, that reject an event; an empty
@@ -14,30 +16,26 @@ export type TriggerExplainer = (mappingName: string, event: SegmentEvent) => rea
 export interface MappingRules {
   /** The enabled mappings, in config order. */
   mappings: readonly MappingDefinition[];
+  /** Origin of the mappings: "presets" or the config file's absolute path. */
+  source: string;
   processor: ProcessorRules;
   explain: TriggerExplainer;
 }
 
 /**
- * Compiles the mappings that `preview` and `inspect` apply. Throws when a trigger or a mapping is
- * invalid, before any input is read.
+ * Loads the config (`--config`, else koala-replay.config.json in the working directory, else the
+ * presets) and compiles it for `preview` and `inspect`. Throws ConfigError or RuleCompilationError
+ * listing every invalid trigger or mapping, before any input is read.
  */
-export function loadMappingRules(browserEvents: BrowserEventsPolicy, definitions: readonly MappingDefinition[] = presetMappings()): MappingRules {
-  const mappings = definitions.filter((definition) => definition.enabled);
-  const processor = buildProcessorRules({ mappings, browserEvents });
-  return { mappings, processor, explain: explainByWholeTrigger(processor, mappings) };
+export async function loadMappingRules(configPath: string | undefined, browserEvents: BrowserEventsPolicy): Promise<MappingRules> {
+  const config = await loadConfig(configPath);
+  const mappings = config.mappings.filter((definition) => definition.enabled);
+  const processor = buildProcessorRules({ mappings, browserEvents, filters: [] });
+  return { mappings, source: config.source, processor, explain: explainTriggers(mappings) };
 }
 
-// TODO: the interim rules cannot split a trigger into conditions, so a rejecting trigger is named
-// whole. When the trigger engine lands, explain with `compileTrigger(definition.trigger).explain(event)`.
-function explainByWholeTrigger(processor: ProcessorRules, mappings: readonly MappingDefinition[]): TriggerExplainer {
-  const triggerText = new Map(mappings.map((mapping) => [mapping.name, mapping.trigger]));
-  const rules = new Map(processor.rules.map((rule) => [rule.name, rule]));
-  return (mappingName, event) => {
-    const rule = rules.get(mappingName);
-    if (rule === undefined || rule.matches(event)) {
-      return [];
-    }
-    return [triggerText.get(mappingName) ?? mappingName];
-  };
+/** Compiles each trigger a second time for its `explain`, which the rules do not keep; only preview samples call it. */
+function explainTriggers(mappings: readonly MappingDefinition[]): TriggerExplainer {
+  const triggers = new Map<string, CompiledTrigger>(mappings.map((mapping) => [mapping.name, compileTrigger(mapping.trigger)]));
+  return (mappingName, event) => triggers.get(mappingName)?.explain(event) ?? [];
 }

@@ -1,24 +1,31 @@
 import { stat } from "node:fs/promises";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
-import { readInput, type InputFormat } from "../inputs/read-input.js";
-import type { InputItem } from "../inputs/record.js";
-import { hasIdentity } from "../koala/request-body.js";
+import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
+import type { InputItem, InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
 import { formatDeadLetterLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
+import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery } from "./interim-delivery.js";
 import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
-import { buildProcessorRules } from "./processor-config.js";
+import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
+import { buildIdentityGraph } from "./identity-pass.js";
+import { Stitcher } from "./stitching.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
   format?: InputFormat;
+  csv?: ReadInputOptions["csv"];
   mappings: readonly MappingDefinition[];
   browserEvents: BrowserEventsPolicy;
+  filters: ProcessorConfig["filters"];
+  /** Whether identity stitching fills the email of entries that have none (on unless --no-stitch). */
+  stitch: boolean;
+  identitiesFile?: string;
   dryRun: boolean;
   publicKey?: string;
   endpoint: string;
@@ -31,6 +38,8 @@ export interface ReplayIo {
   stdout: NodeJS.WritableStream;
   /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
   warn: (message: string) => void;
+  /** Aborted by Ctrl-C or SIGTERM: reading stops, and what was read is delivered or saved. */
+  signal?: AbortSignal;
   /**
    * Receives the run's counts after each chunk of input and once at the end, for a progress line.
    * The same object is passed each time and changes as the run goes on, so read it, do not keep it.
@@ -52,19 +61,28 @@ const MAX_WARNINGS = 20;
 /** Reads every input, maps each event and delivers the entries; returns the run's counts. */
 export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise<RunStats> {
   const stats = new RunStats();
-  const config = { mappings: settings.mappings, browserEvents: settings.browserEvents };
+  const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters };
   const rules: ProcessorRules = buildProcessorRules(config);
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
     stats.filesSkipped.push(file);
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
+  const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
 
+  const firstPassStarted = Date.now();
+  const graph = settings.stitch
+    ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal })
+    : undefined;
+  const stitcher = new Stitcher(graph);
+  stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
+
+  const output = new BufferedOutput(io.stdout);
   const delivery = createDelivery({
     endpoint: settings.endpoint,
     publicKey: settings.publicKey,
     dryRun: settings.dryRun,
-    output: io.stdout,
+    output,
     userAgent: settings.userAgent,
     concurrency: settings.concurrency,
     onRequest: () => {
@@ -92,13 +110,10 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const handleResult = async (result: RecordResult): Promise<void> => {
     stats.eventsRead += 1;
     recordVerdicts(stats, result);
-    const deliverable = result.entries.filter((entry) => {
-      if (hasIdentity(entry.person)) {
-        return true;
-      }
-      stats.countSkipped("no-identity");
-      return false;
-    });
+    const { deliverable, unidentified } = stitcher.stitch(result);
+    if (unidentified > 0) {
+      stats.countSkipped("no-identity", unidentified);
+    }
     await delivery.submit(result.origin, deliverable);
   };
 
@@ -116,9 +131,15 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
   try {
     for (const source of sources) {
+      if (isAborted(io.signal)) {
+        break;
+      }
       stats.filesRead += 1;
       try {
-        for await (const batch of readInput(source.path, { format: settings.format, onOpen: progress?.onOpen })) {
+        for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
+          if (isAborted(io.signal)) {
+            break;
+          }
           progress?.report();
           if (batch.kind === "items") {
             await drain(0);
@@ -148,6 +169,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     await pool?.close();
   }
   await finishDelivery(delivery);
+  output.flush();
+  if (graph !== undefined) {
+    stitcher.coverage.conflicts = graph.stats().conflicts;
+    graph.close();
+  }
   progress?.report();
   return stats;
 }
@@ -206,7 +232,7 @@ async function handleLineOutcomes(
   for (const outcome of outcomes) {
     if (outcome.kind === "problem") {
       stats.countUnreadable(outcome.problem);
-      warn(outcome.problem.message);
+      warn(locate(outcome.problem));
     } else {
       await handleResult(outcome.result);
     }
@@ -223,7 +249,7 @@ async function handleItems(
   for (const item of items) {
     if (item.kind === "problem") {
       stats.countUnreadable(item);
-      warn(item.message);
+      warn(locate(item));
     } else {
       await handleResult(processEvent(item.event, item.origin, undefined, rules));
     }
@@ -251,4 +277,15 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
 
 async function finishDelivery(delivery: Delivery): Promise<void> {
   await delivery.finish();
+}
+
+/** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** Prefixes a problem's message with its file and line, unless the message starts with them already. */
+function locate(problem: InputProblem): string {
+  const where = `${problem.origin.input}:${problem.origin.line}`;
+  return problem.message.startsWith(problem.origin.input) ? problem.message : `${where}: ${problem.message}`;
 }

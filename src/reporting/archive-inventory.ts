@@ -1,7 +1,6 @@
 import type { KoalaEntry } from "../delivery/entry.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { InputProblem, SegmentEvent } from "../inputs/record.js";
-import { hasIdentity } from "../koala/request-body.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
 import type { RequestEstimator } from "./request-estimator.js";
@@ -142,15 +141,19 @@ export class ArchiveInventory {
     for (const entry of result.entries) {
       this.countEntry(entry);
     }
+    // NOTE: inspect does not stitch identities, so a send that fills emails from identify calls or
+    // --identities may send some of these.
+    for (const entry of result.unidentified) {
+      const tally = this.tallyByName.get(entry.mappingName);
+      if (tally !== undefined) {
+        increment(tally.skippedByReason, "no-identity");
+      }
+    }
   }
 
   private countEntry(entry: KoalaEntry): void {
     const tally = this.tallyByName.get(entry.mappingName);
     if (tally === undefined) {
-      return;
-    }
-    if (!hasIdentity(entry.person)) {
-      increment(tally.skippedByReason, "no-identity");
       return;
     }
     tally.wouldSend += 1;

@@ -1,6 +1,5 @@
 import type { KoalaEntry } from "../delivery/entry.js";
 import type { RecordOrigin, SegmentEvent } from "../inputs/record.js";
-import { hasIdentity } from "../koala/request-body.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
 
@@ -74,11 +73,10 @@ export class PreviewSamples {
       }
     }
     for (const entry of result.entries) {
-      if (hasIdentity(entry.person)) {
-        this.addExample({ origin, event, messageIdDerived, entry });
-      } else {
-        this.addNotSent("no-identity", () => ({ origin, event, reason: "no-identity", mapping: entry.mappingName, details: this.skipDetails("no-identity", event) }));
-      }
+      this.addExample({ origin, event, messageIdDerived, entry });
+    }
+    for (const entry of result.unidentified) {
+      this.addNotSent("no-identity", () => ({ origin, event, reason: "no-identity", mapping: entry.mappingName, details: this.skipDetails("no-identity", event) }));
     }
   }
 

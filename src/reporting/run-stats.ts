@@ -1,3 +1,4 @@
+import type { IdentityCoverage, IdentityGraphStats } from "../identity/index.js";
 import type { InputProblem } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
@@ -35,6 +36,8 @@ export class RunStats {
   failedCount = 0;
   readonly failedByReason = new Map<string, number>();
   readonly failedExamples: FailureRecord[] = [];
+  /** Identity stitching: coverage of entries before and after, and the graph's size. */
+  identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
   readonly unmatchedTypes = new Map<string, number>();
 

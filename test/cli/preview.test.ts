@@ -116,7 +116,7 @@ describe("preview of events not sent", () => {
 
     expect(result.stdout).toContain(`── ${mixedPath}:2 · mapping "Identify Visitor"\n  the request has no email and no profile_id`);
     expect(result.stdout).toContain(`── ${mixedPath}:3 · mapping "Track Event"\n  recorded by analytics.js`);
-    expect(result.stdout).toContain(`── ${mixedPath}:4 · mapping "Track Event"\n  missing required field sent_at`);
+    expect(result.stdout).toContain(`── ${mixedPath}:4 · mapping "Track Event"\n  sent_at: is required`);
   });
 
   test("--browser-events include sends the browser event", async () => {

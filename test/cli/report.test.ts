@@ -90,7 +90,7 @@ const input = [
 describe("send --report", () => {
   test("dry run writes the report file", async () => {
     const path = join(directory, "run.json");
-    const result = await runCli(["send", "--dry-run", "--report", path, "-"], { stdin: input });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
     const report = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
 
     expect(result.status).toBe(1);
@@ -125,7 +125,7 @@ describe("send --report", () => {
 
   test("real send records failures and masks the key", async () => {
     const path = join(directory, "run.json");
-    const result = await runCli(["send", "--endpoint", koala.endpoint, "--report", path, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--report", path, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
     const text = readFileSync(path, "utf8");
     const report = JSON.parse(text) as Record<string, any>;
 
@@ -142,7 +142,7 @@ describe("send --report", () => {
 
   test("missing report directory fails before the run", async () => {
     const path = join(directory, "no-such-directory", "run.json");
-    const result = await runCli(["send", "--dry-run", "--report", path, "-"], { stdin: input });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`cannot write the report to "${path}"`);
@@ -152,7 +152,7 @@ describe("send --report", () => {
   });
 
   test("report path that is a directory fails before the run", async () => {
-    const result = await runCli(["send", "--dry-run", "--report", directory, "-"], { stdin: input });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", directory, "-"], { stdin: input });
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("it is a directory");
@@ -162,7 +162,7 @@ describe("send --report", () => {
 
 describe("send --json", () => {
   test("prints the report on stdout instead of the summary", async () => {
-    const result = await runCli(["send", "--endpoint", koala.endpoint, "--json", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--json", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
     const report = JSON.parse(result.stdout) as Record<string, any>;
 
     expect(Object.keys(report)).toEqual(reportKeys);
@@ -174,13 +174,13 @@ describe("send --json", () => {
 
   test("--json and --report write the same report", async () => {
     const path = join(directory, "run.json");
-    const result = await runCli(["send", "--endpoint", koala.endpoint, "--json", "--report", path, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--json", "--report", path, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
 
     expect(readFileSync(path, "utf8")).toBe(result.stdout);
   });
 
   test("rejected with --dry-run before reading", async () => {
-    const result = await runCli(["send", "--dry-run", "--json", "-"], { stdin: input });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--json", "-"], { stdin: input });
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("error: --json cannot be combined with --dry-run");
@@ -189,7 +189,7 @@ describe("send --json", () => {
   });
 
   test("--quiet keeps the JSON and drops the warnings", async () => {
-    const result = await runCli(["send", "--endpoint", koala.endpoint, "--json", "--quiet", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--json", "--quiet", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
 
     expect(JSON.parse(result.stdout)).toHaveProperty("counts");
     expect(result.stderr).toBe("");
@@ -198,14 +198,14 @@ describe("send --json", () => {
 
 describe("send --verbose", () => {
   test("logs the dead-lettered entry with its reason", async () => {
-    const result = await runCli(["send", "--endpoint", koala.endpoint, "--verbose", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--verbose", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
 
     expect(result.stderr).toContain('dead letter: -:3 (mapping "Track Event", messageId m-3) after 1 attempt: {"error":"invalid email"}, HTTP 400');
     expect(result.stderr).not.toContain(publicKey);
   });
 
   test("without --verbose no dead-letter line", async () => {
-    const result = await runCli(["send", "--endpoint", koala.endpoint, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
 
     expect(result.stderr).not.toContain("dead letter:");
     expect(result.status).toBe(1);

@@ -18,6 +18,8 @@ async function parseSend(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
     },
     preview: unused,
     inspect: unused,
+    init: unused,
+    check: unused,
   });
   silence(program);
   await program.parseAsync(["send", ...argv], { from: "user" });
@@ -33,8 +35,11 @@ function silence(program: Command): void {
   }
 }
 
+/** Every row ends with this input; stdin would need --no-stitch or --identities. */
+const input = "in.jsonl";
+
 const defaults = {
-  inputs: ["-"],
+  inputs: [input],
   publicKey: "pk_env_0123456789",
   dryRun: false,
   endpoint: "https://api2.getkoala.com",
@@ -47,13 +52,24 @@ const defaults = {
   json: false,
   reportPath: undefined,
   progress: true,
+  configPath: undefined,
+  csv: { convertNumbers: false },
+  stitch: true,
+  identitiesFile: undefined,
+  filters: [],
 };
 const keyInEnv = { KOALA_PUBLIC_KEY: "pk_env_0123456789" };
 
 describe("send options: argv to settings", () => {
   test.each<[string, string[], Partial<SendSettings>]>([
     ["no option", [], {}],
-    ["inputs in order", ["b.jsonl", "a/"], { inputs: ["b.jsonl", "a/"] }],
+    ["inputs in order", ["b.jsonl", "a/"], { inputs: ["b.jsonl", "a/", input] }],
+    ["stdin with --no-stitch", ["--no-stitch", "-"], { inputs: ["-", input], stitch: false }],
+    ["--config", ["--config", "backfill.json"], { configPath: "backfill.json" }],
+    ["-c", ["-c", "backfill.json"], { configPath: "backfill.json" }],
+    ["--filter", ["--filter", 'event = "Signed Up"'], { filters: [{ label: "--filter", text: 'event = "Signed Up"' }] }],
+    ["--csv-numbers", ["--csv-numbers"], { csv: { convertNumbers: true } }],
+    ["--identities", ["--identities", "users.csv"], { identitiesFile: "users.csv" }],
     ["--public-key wins over the environment", ["--public-key", " pk_flag_0123456789 "], { publicKey: "pk_flag_0123456789" }],
     ["--dry-run", ["--dry-run"], { dryRun: true }],
     ["--endpoint drops trailing slashes", ["--endpoint", "http://127.0.0.1:8080/"], { endpoint: "http://127.0.0.1:8080" }],
@@ -73,16 +89,16 @@ describe("send options: argv to settings", () => {
     ["--report", ["--report", "out/run.json"], { reportPath: "out/run.json" }],
     ["--report with --dry-run", ["--dry-run", "--report", "run.json"], { dryRun: true, reportPath: "run.json" }],
     ["--no-progress", ["--no-progress"], { progress: false }],
-    ["options after inputs", ["a.jsonl", "--dry-run"], { inputs: ["a.jsonl"], dryRun: true }],
+    ["options after inputs", ["a.jsonl", "--dry-run"], { inputs: ["a.jsonl", input], dryRun: true }],
   ])("%s", async (_name, argv, expected) => {
-    const settings = await parseSend(argv, keyInEnv);
+    const settings = await parseSend([...argv, input], keyInEnv);
 
     expect(settings).toEqual({ ...defaults, ...expected });
     expect(Object.isFrozen(settings)).toBe(true);
   });
 
   test("dry run needs no public key", async () => {
-    const settings = await parseSend(["--dry-run"]);
+    const settings = await parseSend(["--dry-run", input]);
 
     expect(settings.publicKey).toBeUndefined();
   });
@@ -99,8 +115,9 @@ describe("send options: rejected argv", () => {
     ["--endpoint ftp", ["--endpoint", "ftp://example.com", "--dry-run"], 'invalid --endpoint "ftp://example.com"'],
     ["--browser-events unknown", ["--browser-events", "sometimes", "--dry-run"], 'invalid --browser-events value "sometimes"'],
     ["--report -", ["--report", "-", "--dry-run"], 'invalid --report "-"'],
+    ["--csv-type unknown", ["--csv-type", "purchase", "--dry-run"], 'invalid --csv-type "purchase"'],
   ])("%s", async (_name, argv, message) => {
-    const error = await parseSend(argv).catch((caught: unknown) => caught);
+    const error = await parseSend([...argv, input]).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toContain(message);
@@ -108,7 +125,7 @@ describe("send options: rejected argv", () => {
   });
 
   test("--json with --dry-run names --report as the way out", async () => {
-    const error = (await parseSend(["--json", "--dry-run"]).catch((caught: unknown) => caught)) as UsageError;
+    const error = (await parseSend(["--json", "--dry-run", input]).catch((caught: unknown) => caught)) as UsageError;
 
     expect(error.hint).toContain("--report");
   });
@@ -118,7 +135,7 @@ describe("send options: rejected argv", () => {
     ["--format outside its choices", ["--format", "xml"], "commander.invalidArgument"],
     ["--report without a path", ["--report"], "commander.optionMissingArgument"],
   ])("%s is a commander error", async (_name, argv, code) => {
-    const error = await parseSend(argv, keyInEnv).catch((caught: unknown) => caught);
+    const error = await parseSend([input, ...argv], keyInEnv).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(CommanderError);
     expect((error as CommanderError).code).toBe(code);

@@ -19,6 +19,7 @@ export interface RawInspectOptions {
   top?: string;
   browserEvents?: string;
   format?: string;
+  config?: string;
 }
 
 export interface InspectDependencies {
@@ -35,7 +36,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const topCount = parsePositiveInteger("--top", raw.top, DEFAULT_TOP_COUNT, 1000);
   const format = parseFormat(raw.format);
   const inputList = inputs.length === 0 ? ["-"] : inputs;
-  const rules = loadMappingRules(browserEvents);
+  const rules = await loadMappingRules(raw.config, browserEvents);
 
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
   const scan = await scanEvents(inputList, format, {
@@ -52,7 +53,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
     version: packageVersion(),
     inputs: inputList,
     browserEvents: browserEventsText,
-    mappingSource: "presets",
+    mappingSource: rules.source,
     topCount,
   });
   if (raw.json === true) {

@@ -29,6 +29,7 @@ export interface RawPreviewOptions {
   layout?: string;
   publicKey?: string;
   endpoint?: string;
+  config?: string;
 }
 
 export interface PreviewDependencies {
@@ -43,7 +44,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
   const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
   const browserEventsText = raw.browserEvents ?? "skip";
-  const rules = loadMappingRules(parseBrowserEventsOption(browserEventsText));
+  const rules = await loadMappingRules(raw.config, parseBrowserEventsOption(browserEventsText));
   const format = parseFormat(raw.format);
   const layoutOption = parseLayout(raw.layout);
   const target = { endpoint: (raw.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, ""), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };

@@ -1,5 +1,5 @@
+import { loadConfig } from "../../mappings/index.js";
 import { runReplay } from "../../pipeline/run-replay.js";
-import { presetMappings } from "../../koala/presets.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
@@ -13,6 +13,7 @@ import { packageVersion } from "../version.js";
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
   const settings = resolveSendSettings(inputs, raw, process.env);
+  const config = await loadConfig(settings.configPath);
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath);
   }
@@ -31,30 +32,46 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     }
   };
 
+  const interruption = handleInterruptions(progress);
   let stats: RunStats;
   try {
     stats = await runReplay(
       {
         inputs: settings.inputs,
         format: settings.format,
-        mappings: presetMappings(),
+        csv: settings.csv,
+        mappings: config.mappings,
         browserEvents: settings.browserEvents,
+        filters: settings.filters,
+        stitch: settings.stitch,
+        identitiesFile: settings.identitiesFile,
         dryRun: settings.dryRun,
         publicKey: settings.publicKey,
         endpoint: settings.endpoint,
         concurrency: settings.concurrency,
         userAgent: `koala-replay/${packageVersion()}`,
       },
-      { stdout: process.stdout, warn, verbose: createVerboseLog(settings, progress), onProgress: (snapshot) => progress.update(snapshot) },
+      {
+        stdout: process.stdout,
+        warn,
+        signal: interruption.signal,
+        verbose: createVerboseLog(settings, progress),
+        onProgress: (snapshot) => progress.update(snapshot),
+      },
     );
   } finally {
     progress.stop();
+    interruption.dispose();
   }
 
-  const exitStatus = exitStatusOf(stats);
+  let exitStatus = exitStatusOf(stats);
   if (!settings.quiet && !settings.json) {
     const summary = formatSummary(stats, { dryRun: settings.dryRun, browserEventsPolicy: settings.browserEventsText });
     process.stderr.write(mask(summary));
+  }
+  if (interruption.signal.aborted) {
+    process.stderr.write("interrupted: stopped reading; entries read so far were delivered\n");
+    exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, exitStatus);
 }
@@ -108,4 +125,30 @@ async function writeReports(stats: RunStats, settings: SendSettings, exitStatus:
     process.stderr.write(`error: the report could not be written to ${settings.reportPath} (${(error as Error).message}); the run itself finished as summarised above\n`);
     return Math.max(exitStatus, ExitCode.incomplete);
   }
+}
+
+/**
+ * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
+ * finishes what is in flight; a second one exits at once.
+ */
+function handleInterruptions(progress: ProgressReporter): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) {
+      progress.stop();
+      process.stderr.write("interrupted again: exiting now\n");
+      process.exit(ExitCode.interrupted);
+    }
+    progress.log("\ninterrupting: finishing the requests in flight (Ctrl-C again to exit at once)");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
