@@ -16,6 +16,11 @@ export interface ReportedOptions {
   concurrency: number;
   browserEvents: string;
   format: string | undefined;
+  /** Origin of the mappings: "presets" or the config file's path. */
+  config: string;
+  stitch: boolean;
+  /** Texts of `--filter`, `--since` and `--until`, as the run compiled them. */
+  filters: readonly string[];
 }
 
 export interface RunReportContext {
@@ -53,6 +58,15 @@ export interface RunReport {
   unreadableByReason: Record<string, number>;
   failedByReason: Record<string, number>;
   unmatchedTypes: Record<string, number>;
+  /** Entries by identity before and after stitching; null when the run did not collect it. */
+  identityStitching: {
+    stitch: boolean;
+    firstPassMs: number;
+    before: { withEmail: number; withProfileIdOnly: number; withNeither: number };
+    after: { withEmail: number; withProfileIdOnly: number; withNeither: number };
+    stitched: number;
+    conflicts: number;
+  } | null;
   filesSkipped: Array<{ path: string; reason: string }>;
   unreadableExamples: Array<{ input: string; line: number; reason: string; message: string }>;
   failedExamples: Array<{ input: string; line: number; mapping: string; reason: string; status: number | null }>;
@@ -69,7 +83,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     startedAt: new Date(stats.startedAt).toISOString(),
     finishedAt: new Date(context.finishedAt).toISOString(),
     durationMs: context.finishedAt - stats.startedAt,
-    options: { ...options, inputs: [...options.inputs], publicKey: publicKey === undefined ? null : maskPublicKey(publicKey), format: format ?? null },
+    options: { ...options, inputs: [...options.inputs], filters: [...options.filters], publicKey: publicKey === undefined ? null : maskPublicKey(publicKey), format: format ?? null },
     counts: {
       filesRead: stats.filesRead,
       filesSkipped: stats.filesSkipped.length,
@@ -88,9 +102,26 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     unreadableByReason: objectByCount(stats.unreadableByReason),
     failedByReason: objectByCount(stats.failedByReason),
     unmatchedTypes: objectByCount(stats.unmatchedTypes),
+    identityStitching: identityStitchingOf(stats),
     filesSkipped: stats.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
     unreadableExamples: stats.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
     failedExamples: stats.failedExamples.map((failure) => ({ ...failure, status: failure.status ?? null })),
+  };
+}
+
+function identityStitchingOf(stats: RunStats): RunReport["identityStitching"] {
+  const identity = stats.identity;
+  if (identity === undefined) {
+    return null;
+  }
+  const { coverage } = identity;
+  return {
+    stitch: identity.stitch,
+    firstPassMs: identity.firstPassMs,
+    before: { ...coverage.before },
+    after: { ...coverage.after },
+    stitched: coverage.stitched,
+    conflicts: coverage.conflicts,
   };
 }
 

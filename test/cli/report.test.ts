@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
@@ -27,6 +27,7 @@ const reportKeys = [
   "unreadableByReason",
   "failedByReason",
   "unmatchedTypes",
+  "identityStitching",
   "filesSkipped",
   "unreadableExamples",
   "failedExamples",
@@ -100,6 +101,9 @@ describe("send --report", () => {
     expect(report.exitStatus).toBe(1);
     expect(report.options.dryRun).toBe(true);
     expect(report.options.publicKey).toBeNull();
+    expect(report.options.config).toBe("presets");
+    expect(report.options.stitch).toBe(false);
+    expect(report.options.filters).toEqual([]);
     expect(report.counts).toEqual({
       filesRead: 1,
       filesSkipped: 0,
@@ -138,6 +142,23 @@ describe("send --report", () => {
     expect(report.sentByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
     expect(report.failedByReason).toEqual({ 'HTTP 400: {"error":"invalid email"}': 1 });
     expect(report.failedExamples).toEqual([{ input: "-", line: 3, mapping: "Track Event", reason: '{"error":"invalid email"}', status: 400 }]);
+  });
+
+  test("stitching counts are recorded", async () => {
+    const archive = join(directory, "stitch.jsonl");
+    const identify = JSON.stringify({ type: "identify", userId: "u-1", messageId: "s-1", timestamp: "2024-01-01T00:00:00.000Z", traits: { email: "ada@example.com" } });
+    const track = JSON.stringify({ type: "track", event: "Paid", userId: "u-1", messageId: "s-2", timestamp: "2024-01-02T00:00:00.000Z" });
+    writeFileSync(archive, `${identify}\n${track}\n`);
+    const path = join(directory, "run.json");
+    await runCli(["send", "--dry-run", "--report", path, archive]);
+    const report = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
+
+    expect(report.options.stitch).toBe(true);
+    expect(report.identityStitching.stitch).toBe(true);
+    expect(report.identityStitching.before).toEqual({ withEmail: 1, withProfileIdOnly: 0, withNeither: 1 });
+    expect(report.identityStitching.after).toEqual({ withEmail: 2, withProfileIdOnly: 0, withNeither: 0 });
+    expect(report.identityStitching.stitched).toBe(1);
+    expect(report.counts.entriesSent).toBe(2);
   });
 
   test("missing report directory fails before the run", async () => {

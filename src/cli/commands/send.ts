@@ -73,7 +73,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     process.stderr.write("interrupted: stopped reading; entries read so far were delivered\n");
     exitStatus = ExitCode.interrupted;
   }
-  return writeReports(stats, settings, exitStatus);
+  return writeReports(stats, settings, config.source, exitStatus);
 }
 
 /**
@@ -93,7 +93,7 @@ function exitStatusOf(stats: RunStats): number {
 }
 
 /** Writes the JSON report to `--report` and to stdout for `--json`; returns the exit status, raised to 1 when the file cannot be written. */
-async function writeReports(stats: RunStats, settings: SendSettings, exitStatus: number): Promise<number> {
+async function writeReports(stats: RunStats, settings: SendSettings, configSource: string, exitStatus: number): Promise<number> {
   if (settings.reportPath === undefined && !settings.json) {
     return exitStatus;
   }
@@ -109,6 +109,9 @@ async function writeReports(stats: RunStats, settings: SendSettings, exitStatus:
       concurrency: settings.concurrency,
       browserEvents: settings.browserEventsText,
       format: settings.format,
+      config: configSource,
+      stitch: settings.stitch,
+      filters: settings.filters.map((filter) => filter.text),
     },
   });
   const text = `${maskSecret(JSON.stringify(report, null, 2), settings.publicKey)}\n`;
