@@ -47,6 +47,8 @@ export interface ReplayIo {
   onProgress?: (snapshot: Readonly<ProgressSnapshot>) => void;
   /** Receives one line for each entry that could not be delivered, with its reason (`--verbose`). */
   verbose?: (message: string) => void;
+  /** Receives the name of a stage that reports no counts, such as the identity pass, for the progress line. */
+  onPhase?: (description: string) => void;
 }
 
 /**
@@ -71,6 +73,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
 
   const firstPassStarted = Date.now();
+  if (settings.stitch) {
+    io.onPhase?.("first pass: collecting emails from identify calls and aliases");
+  }
   const graph = settings.stitch
     ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal })
     : undefined;

@@ -5,6 +5,8 @@ import { formatProgressText, type ProgressSnapshot } from "./progress-text.js";
 export interface ProgressReporter {
   /** Receives the run's latest counts; the line is redrawn at most once per interval. */
   update(snapshot: ProgressSnapshot): void;
+  /** Shows what the run is doing while it has no counts to show; the next `update` replaces it. */
+  phase(description: string): void;
   /** Prints a whole line (a warning, a verbose log line) above the status line, never through it. */
   log(line: string): void;
   /** Removes the status line, so that a summary can follow on a clean line. */
@@ -46,6 +48,7 @@ export function createProgress(options: ProgressOptions): ProgressReporter {
   if (!options.enabled) {
     return {
       update: () => {},
+      phase: () => {},
       log: (line) => {
         options.stream.write(`${line}\n`);
       },
@@ -81,6 +84,14 @@ class SpinnerProgress implements ProgressReporter {
     }
     this.lastDrawnAt = now;
     this.spinner.text = formatProgressText(snapshot, now - this.startedAt, this.options.dryRun);
+  }
+
+  phase(description: string): void {
+    if (!this.stopped) {
+      this.spinner.text = `${description}…`;
+      // Drawn at once, because a phase can end before the spinner's next frame.
+      this.spinner.render();
+    }
   }
 
   log(line: string): void {

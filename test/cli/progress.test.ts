@@ -86,6 +86,7 @@ describe("send progress on a real run", () => {
     expect(result.status).toBe(1);
     expect(result.output).toMatch(/[\d,]+ events read · [\d,]+ printed · [\d,]+ skipped · [\d,]+ failed/);
     expect(result.output).toMatch(/\d+%/);
+    expect(result.output).toContain("first pass: collecting emails from identify calls and aliases…");
     expect(result.output).toContain("koala-replay: 60000 entries would be sent");
   });
 

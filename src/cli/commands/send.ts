@@ -57,6 +57,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         signal: interruption.signal,
         verbose: createVerboseLog(settings, progress),
         onProgress: (snapshot) => progress.update(snapshot),
+        onPhase: (description) => progress.phase(description),
       },
     );
   } finally {
