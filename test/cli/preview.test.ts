@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -225,5 +225,39 @@ describe("preview usage errors", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("--layout");
+  });
+});
+
+describe("preview with a config file", () => {
+  test("failing condition of a compound trigger", async () => {
+    const configPath = join(directory, "orders.config.json");
+    const init = await runCli(["init", configPath]);
+    const config = JSON.parse(readFileSync(configPath, "utf8")) as { mappings: Array<{ name: string; trigger: string }> };
+    const track = config.mappings.find((mapping) => mapping.name === "Track Event");
+    if (track === undefined) {
+      throw new Error("koala-replay init wrote no Track Event mapping");
+    }
+    track.trigger = 'type = "track" and event = "Order Completed"';
+    writeFileSync(configPath, JSON.stringify(config));
+    const result = await runCli(["preview", "--limit", "10", "--config", configPath, mixedPath]);
+
+    expect(init.status).toBe(0);
+    expect(result.stdout).toContain('trigger type = "track" and event = "Order Completed"');
+    // Signed Up is a track event, so only the event-name condition rejects it.
+    expect(result.stdout).toContain(`── ${mixedPath}:6\n  Track Event: event = "Order Completed"\n  Identify Visitor: type = "identify"`);
+  });
+
+  test("invalid trigger exits 2 before reading", async () => {
+    const configPath = join(directory, "broken.config.json");
+    await runCli(["init", configPath]);
+    const config = JSON.parse(readFileSync(configPath, "utf8")) as { mappings: Array<{ trigger: string }> };
+    (config.mappings[0] as { trigger: string }).trigger = 'type = = "track"';
+    writeFileSync(configPath, JSON.stringify(config));
+    const result = await runCli(["preview", "--config", configPath, mixedPath]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error:");
+    expect(result.stderr).not.toContain("    at ");
+    expect(result.stdout).toBe("");
   });
 });
