@@ -96,4 +96,13 @@ Examples:
 
 With --event, the exit status is 0 when the trigger matches and 1 when it does not.`;
 
-export const INIT_HELP = "\nExamples:\n  koala-replay init\n  koala-replay init configs/backfill.json\n\nAn existing file is never overwritten.";
+export const INIT_HELP = `
+Examples:
+  koala-replay init
+  koala-replay init configs/backfill.json
+
+An existing file is never overwritten.
+
+Exit status:
+  0    the config was written
+  2    the file exists already, or cannot be written`;
