@@ -27,10 +27,14 @@ export interface MappingRules {
  * presets) and compiles it for `preview` and `inspect`. Throws ConfigError or RuleCompilationError
  * listing every invalid trigger or mapping, before any input is read.
  */
-export async function loadMappingRules(configPath: string | undefined, browserEvents: BrowserEventsPolicy): Promise<MappingRules> {
+export async function loadMappingRules(
+  configPath: string | undefined,
+  browserEvents: BrowserEventsPolicy,
+  filters: readonly { label: string; text: string }[],
+): Promise<MappingRules> {
   const config = await loadConfig(configPath);
   const mappings = config.mappings.filter((definition) => definition.enabled);
-  const processor = buildProcessorRules({ mappings, browserEvents, filters: [] });
+  const processor = buildProcessorRules({ mappings, browserEvents, filters });
   return { mappings, source: config.source, processor, explain: explainTriggers(mappings) };
 }
 

@@ -135,7 +135,8 @@ function resolveCsvOptions(raw: RawSendOptions): { table?: string; type?: EventT
   return csv;
 }
 
-function resolveFilters(raw: RawSendOptions): Array<{ label: string; text: string }> {
+/** Returns the triggers of `--filter`, `--since` and `--until`, shared by `send`, `preview` and `inspect`. */
+export function resolveFilters(raw: { filter?: string; since?: string; until?: string }): Array<{ label: string; text: string }> {
   const filters: Array<{ label: string; text: string }> = [];
   if (raw.filter !== undefined) {
     filters.push({ label: "--filter", text: raw.filter });

@@ -57,6 +57,8 @@ export class ArchiveInventory {
   readonly identity: IdentityCoverage = { email: 0, userId: 0, anonymousId: 0, profileId: 0, emailOrProfileId: 0, none: 0 };
   readonly mappings: MappingTally[];
   noMappingMatched = 0;
+  /** Events excluded by `--filter`, `--since` or `--until` before any mapping saw them. */
+  filteredOut = 0;
   readonly estimator: RequestEstimator;
   private readonly tallyByName: Map<string, MappingTally>;
 
@@ -120,6 +122,8 @@ export class ArchiveInventory {
   private countMappings(result: RecordResult): void {
     if (result.skipped === "no-mapping-matched") {
       this.noMappingMatched += 1;
+    } else if (result.skipped === "filtered-out") {
+      this.filteredOut += 1;
     }
     for (const name of result.matched) {
       const tally = this.tallyByName.get(name);

@@ -41,6 +41,7 @@ export interface InspectReport {
     invalidByReason: Record<string, number>;
   }>;
   noMappingMatched: number;
+  filteredOut: number;
   requests: { estimated: number; method: string };
 }
 
@@ -78,6 +79,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
       invalidByReason: objectByCount(tally.invalidByReason),
     })),
     noMappingMatched: inventory.noMappingMatched,
+    filteredOut: inventory.filteredOut,
     requests: { estimated: inventory.estimator.count(), method: inventory.estimator.method },
   };
 }

@@ -73,6 +73,9 @@ function mappingRows(report: InspectReport, style: TextStyle): string[] {
     }
   }
   rows.push(`  ${"no mapping matched".padEnd(width)}  ${formatCount(report.noMappingMatched).padStart(10)}`);
+  if (report.filteredOut > 0) {
+    rows.push(`  ${"filtered out".padEnd(width)}  ${formatCount(report.filteredOut).padStart(10)}  excluded by --filter, --since or --until`);
+  }
   return rows;
 }
 

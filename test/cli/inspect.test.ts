@@ -28,6 +28,7 @@ const inspectKeys = [
   "browserEvents",
   "mappings",
   "noMappingMatched",
+  "filteredOut",
   "requests",
 ];
 
@@ -138,6 +139,18 @@ describe("inspect --json on the fixture archives", () => {
     const track = report.mappings.find((mapping: { name: string }) => mapping.name === "Track Event");
 
     expect(track.skippedByReason["browser-event"]).toBeGreaterThan(0);
+  });
+
+  test("--filter narrows what the mappings take", async () => {
+    const all = await inspectJson([archives]);
+    const filtered = await inspectJson(["--filter", 'type = "identify"', archives]);
+    const identifies = fixtureEvents.filter((event) => event["type"] === "identify").length;
+    const track = filtered.mappings.find((mapping: { name: string }) => mapping.name === "Track Event");
+
+    expect(filtered.eventsRead).toBe(all.eventsRead);
+    expect(filtered.filteredOut).toBe(fixtureEvents.length - identifies);
+    expect(track.matched).toBe(0);
+    expect(all.filteredOut).toBe(0);
   });
 
   test("unreadable file is counted with exit 1", async () => {

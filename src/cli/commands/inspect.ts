@@ -8,7 +8,7 @@ import { oneRequestPerEntry, type RequestEstimator } from "../../reporting/reque
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { parseFormat, parsePositiveInteger } from "../send-options.js";
+import { parseFormat, parsePositiveInteger, resolveFilters } from "../send-options.js";
 import { packageVersion } from "../version.js";
 
 export const DEFAULT_TOP_COUNT = 10;
@@ -20,6 +20,9 @@ export interface RawInspectOptions {
   browserEvents?: string;
   format?: string;
   config?: string;
+  filter?: string;
+  since?: string;
+  until?: string;
 }
 
 export interface InspectDependencies {
@@ -36,7 +39,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const topCount = parsePositiveInteger("--top", raw.top, DEFAULT_TOP_COUNT, 1000);
   const format = parseFormat(raw.format);
   const inputList = inputs.length === 0 ? ["-"] : inputs;
-  const rules = await loadMappingRules(raw.config, browserEvents);
+  const rules = await loadMappingRules(raw.config, browserEvents, resolveFilters(raw));
 
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
   const scan = await scanEvents(inputList, format, {

@@ -8,7 +8,7 @@ import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type Pre
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger } from "../send-options.js";
+import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveFilters } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
@@ -30,6 +30,9 @@ export interface RawPreviewOptions {
   publicKey?: string;
   endpoint?: string;
   config?: string;
+  filter?: string;
+  since?: string;
+  until?: string;
 }
 
 export interface PreviewDependencies {
@@ -44,7 +47,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
   const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
   const browserEventsText = raw.browserEvents ?? "skip";
-  const rules = await loadMappingRules(raw.config, parseBrowserEventsOption(browserEventsText));
+  const rules = await loadMappingRules(raw.config, parseBrowserEventsOption(browserEventsText), resolveFilters(raw));
   const format = parseFormat(raw.format);
   const layoutOption = parseLayout(raw.layout);
   const target = { endpoint: (raw.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, ""), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };
