@@ -25,6 +25,8 @@ export class RunStats {
   eventsRead = 0;
   readonly matchedByMapping = new Map<string, number>();
   entriesSent = 0;
+  /** Entries delivered (or printed, in a dry run) per mapping. */
+  readonly deliveredByMapping = new Map<string, number>();
   requestsSent = 0;
   readonly skippedByReason = new Map<SkipReason, number>();
   readonly invalidByReason = new Map<string, number>();
@@ -41,6 +43,11 @@ export class RunStats {
 
   countMatched(mapping: string): void {
     increment(this.matchedByMapping, mapping);
+  }
+
+  countDelivered(mapping: string): void {
+    this.entriesSent += 1;
+    increment(this.deliveredByMapping, mapping);
   }
 
   countSkipped(reason: SkipReason, count = 1): void {
