@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
@@ -81,7 +81,11 @@ describe("checkpoint", () => {
         await yieldToIo();
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Some requests must have completed, so the crash leaves a checkpoint to resume from.
+    const deadline = Date.now() + 5_000;
+    while (!existsSync(statePath) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     // The crash: what is on disk now and what the server has now is all that survives.
     const crashState = join(folder, "crash-state.json");
     copyFileSync(statePath, crashState);
