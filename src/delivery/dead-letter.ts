@@ -8,10 +8,10 @@ import type { DeadLetterReason, RetryReason } from "./outcome.js";
 /** Key whose value 1 marks a JSON object as a koala-replay dead-letter line (format version 1). */
 export const DEAD_LETTER_MARKER = "koalaReplayDeadLetter";
 
-/** Longest response excerpt kept in a dead-letter line, in characters. */
+/** Maximum length of the response excerpt kept in a dead-letter line, in characters. */
 export const RESPONSE_EXCERPT_LENGTH = 300;
 
-/** Why an entry was not delivered and what the last attempt returned. */
+/** Reason an entry was not delivered, with what the last attempt returned. */
 export interface DeadLetterDetails {
   reason: DeadLetterReason;
   lastRetryReason?: RetryReason | undefined;

@@ -111,7 +111,7 @@ export interface FatalCause {
   status?: number;
   /** Status of the confirming `GET /auth` probe, when one was made. */
   probeStatus?: number;
-  /** What went wrong and what to do next, with the public key masked. */
+  /** Description of the failure and the next step, with the public key masked. */
   message: string;
 }
 
