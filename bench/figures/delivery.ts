@@ -18,6 +18,7 @@ const CONCURRENCY = 8;
 const BATCHED_ENTRIES = 20_000;
 /** Entries sent one per request by the baseline, which is slower, so it gets a smaller share. */
 const BASELINE_ENTRIES = 2_000;
+const WARM_UP_ENTRIES = 1_000;
 
 interface Scenario {
   id: string;
@@ -41,6 +42,9 @@ export const measure: MeasureFigures = async (context) => {
     throw new Error("the sample has no track or identify event to map");
   }
   const figures: Figure[] = [];
+  // A short unmeasured round of each, so JIT compilation does not fall into the first measurement.
+  await measureBatched(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-batched"), SCENARIOS[0] as Scenario);
+  await measureOnePerEvent(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-single"), SCENARIOS[0] as Scenario);
   for (const scenario of SCENARIOS) {
     const batched = await measureBatched(repeatEntries(sample, BATCHED_ENTRIES, "batched"), scenario);
     const baseline = await measureOnePerEvent(repeatEntries(sample, BASELINE_ENTRIES, "single"), scenario);
