@@ -75,10 +75,17 @@ export class DeadLetterWriter {
   }
 
   close(): void {
-    if (this.descriptor !== undefined) {
-      this.sync();
-      closeSync(this.descriptor);
-      this.descriptor = undefined;
+    const descriptor = this.descriptor;
+    if (descriptor === undefined) {
+      return;
+    }
+    this.descriptor = undefined;
+    try {
+      if (this.unsynced) {
+        fsyncSync(descriptor);
+      }
+    } finally {
+      closeSync(descriptor);
     }
   }
 

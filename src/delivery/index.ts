@@ -28,5 +28,6 @@ export type {
   FatalCause,
   RequestSentEvent,
   RetryEvent,
+  RunFailureReason,
 } from "./options.js";
 export type { EntryKind, KoalaEntry, PersonFields } from "./entry.js";

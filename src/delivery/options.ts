@@ -105,8 +105,14 @@ export interface DeadLetterEvent {
   attempts: number;
 }
 
+/**
+ * Reason for ending a run early: an API response that every further request would get as well, or
+ * a dead-letter file that cannot be written, so failed entries could not be recorded.
+ */
+export type RunFailureReason = FatalReason | "dead-letter-write-failed";
+
 export interface FatalCause {
-  reason: FatalReason;
+  reason: RunFailureReason;
   /** Status of the batch request that failed, when there was one. */
   status?: number;
   /** Status of the confirming `GET /auth` probe, when one was made. */
@@ -125,6 +131,8 @@ export interface DeliveryEvents {
   onPause?(delayMs: number): void;
   onConcurrencyChange?(limit: number): void;
   onCheckpointSaved?(path: string): void;
+  /** The state file could not be written; delivery goes on, and a resume would resend more. */
+  onCheckpointError?(path: string, message: string): void;
 }
 
 /** Counts of a finished, stopped or failed run. */
@@ -150,6 +158,8 @@ export interface DeliveryResult {
   retries: Partial<Record<RetryReason, number>>;
   retriesTotal: number;
   fatal?: FatalCause;
+  /** Failed writes of the state file. */
+  checkpointErrors: number;
   /** Whether `stop()` ended the run early. */
   stopped: boolean;
   deadLetterPath?: string;

@@ -52,6 +52,7 @@ export class DeliveryRun implements Delivery {
   private finished: Promise<DeliveryResult> | undefined;
   private stopping: Promise<void> | undefined;
   private lastSaveAtMs = 0;
+  private checkpointErrors = 0;
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
@@ -115,7 +116,7 @@ export class DeliveryRun implements Delivery {
     await this.sender.drainInFlight(this.options.stopGraceMs);
     await this.sender.close();
     this.saveCheckpoint();
-    this.deadLetters?.close();
+    this.closeDeadLetters();
   }
 
   private take(origin: RecordOrigin, entries: readonly KoalaEntry[]): void {
@@ -136,6 +137,15 @@ export class DeliveryRun implements Delivery {
     }
   }
 
+  private closeDeadLetters(): void {
+    try {
+      this.deadLetters?.close();
+    } catch (error) {
+      // The lines were written; only the final fsync failed, which the caller hears about.
+      this.options.events.onCheckpointError?.(this.deadLetters?.path ?? "", (error as Error).message);
+    }
+  }
+
   private async runToEnd(): Promise<DeliveryResult> {
     if (!this.isStopped()) {
       this.batcher.closeAll();
@@ -149,7 +159,7 @@ export class DeliveryRun implements Delivery {
       clearTimeout(this.saveTimer);
     }
     this.saveCheckpoint();
-    this.deadLetters?.close();
+    this.closeDeadLetters();
     return this.result();
   }
 
@@ -161,7 +171,9 @@ export class DeliveryRun implements Delivery {
   private onDeadLettered(batch: Batch, details: DeadLetterDetails): void {
     for (const entry of batch.entries) {
       // Written before the entry counts as done, so the checkpoint never covers a lost entry.
-      this.deadLetters?.write(entry, details);
+      if (!this.writeDeadLetter(entry, details)) {
+        return;
+      }
       this.options.events.onDeadLetter?.({
         entry,
         reason: details.reason,
@@ -172,6 +184,25 @@ export class DeliveryRun implements Delivery {
     this.counts.deadLettered[details.reason] = (this.counts.deadLettered[details.reason] ?? 0) + batch.entries.length;
     this.counts.deadLetteredTotal += batch.entries.length;
     this.settle(batch);
+  }
+
+  /**
+   * Writes one dead-letter line. When that fails (disk full, permissions) the run ends, because
+   * entries that fail later could not be recorded either; the batch stays unfinished for a resume.
+   */
+  private writeDeadLetter(entry: KoalaEntry, details: DeadLetterDetails): boolean {
+    try {
+      this.deadLetters?.write(entry, details);
+      return true;
+    } catch (error) {
+      const path = this.deadLetters?.path ?? "";
+      this.sender.halt();
+      this.onFatal({
+        reason: "dead-letter-write-failed",
+        message: `Cannot write the dead-letter file ${path}: ${(error as Error).message}. Free space or fix its permissions, then rerun with --resume.`,
+      });
+      return false;
+    }
   }
 
   private settle(batch: Batch): void {
@@ -199,6 +230,9 @@ export class DeliveryRun implements Delivery {
   }
 
   private onFatal(cause: FatalCause): void {
+    if (this.fatalCause !== undefined) {
+      return;
+    }
     this.fatalCause = cause;
     this.options.events.onFatal?.(cause);
     this.releaseRoomWaiters();
@@ -241,12 +275,18 @@ export class DeliveryRun implements Delivery {
     if (this.options.statePath === undefined) {
       return;
     }
-    // Dead letters reach the disk before a checkpoint that counts their records as done.
-    this.deadLetters?.sync();
-    if (this.checkpoint.save()) {
-      this.lastSaveAtMs = Date.now();
-      this.options.events.onCheckpointSaved?.(this.options.statePath);
+    try {
+      // Dead letters reach the disk before a checkpoint that counts their records as done.
+      this.deadLetters?.sync();
+      if (this.checkpoint.save()) {
+        this.options.events.onCheckpointSaved?.(this.options.statePath);
+      }
+    } catch (error) {
+      // Delivery stays correct without a fresh checkpoint: a resume only resends more entries.
+      this.checkpointErrors += 1;
+      this.options.events.onCheckpointError?.(this.options.statePath, (error as Error).message);
     }
+    this.lastSaveAtMs = Date.now();
   }
 
   private result(): DeliveryResult {
@@ -268,6 +308,7 @@ export class DeliveryRun implements Delivery {
       retries: { ...counts.retries },
       retriesTotal: counts.retriesTotal,
       ...(this.fatalCause === undefined ? {} : { fatal: this.fatalCause }),
+      checkpointErrors: this.checkpointErrors,
       stopped: this.stopped,
       ...(this.deadLetters === undefined || this.deadLetters.count === 0 ? {} : { deadLetterPath: this.deadLetters.path }),
       ...(this.options.statePath === undefined ? {} : { statePath: this.options.statePath }),

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkPublicKey, createDelivery, DEAD_LETTER_MARKER, readDeadLetterLine } from "../../src/delivery/index.js";
@@ -211,5 +211,48 @@ describe("public key", () => {
     expect(readFileSync(statePath, "utf8")).not.toContain(TEST_KEY);
     expect(JSON.stringify(emitted)).not.toContain(TEST_KEY);
     expect(JSON.stringify(result)).not.toContain(TEST_KEY);
+  });
+});
+
+describe("unwritable files", () => {
+  it("dead-letter failure ends the run", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { rejectEntry: () => true } });
+    const folder = temporaryDirectory();
+    const statePath = join(folder, "state.json");
+    // A folder where the dead-letter file should be: opening it for appending fails.
+    const deadLetterPath = temporaryDirectory();
+    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, statePath, deadLetterPath, inputs: ["events.jsonl"] }));
+    const entry = makeEntry({ email: "ada@example.com", traits: {} }, "m1", { input: "events.jsonl", line: 1 });
+    await delivery.submit(entry.origin, [entry]);
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("dead-letter-write-failed");
+    expect(result.fatal?.message).toContain(deadLetterPath);
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBe(1);
+    expect(JSON.parse(readFileSync(statePath, "utf8")).inputs["events.jsonl"].notDone).toEqual([1]);
+  });
+
+  it("checkpoint failure keeps delivering", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const folder = temporaryDirectory();
+    writeFileSync(join(folder, "not-a-folder"), "");
+    const errors: string[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        cwd: folder,
+        statePath: join(folder, "not-a-folder", "state.json"),
+        inputs: ["events.jsonl"],
+        events: { onCheckpointError: (_path, message) => errors.push(message) },
+      }),
+    );
+    for (const entry of makeRecords(20, 2)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.delivered).toBe(20);
+    expect(result.checkpointErrors).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(/EEXIST|ENOTDIR/);
   });
 });
