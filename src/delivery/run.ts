@@ -93,6 +93,8 @@ export class DeliveryRun implements Delivery {
       this.counts.alreadyDone += entries.length;
     } else {
       this.take(origin, entries);
+      // Records without entries are done at once; a long run of them must reach the checkpoint too.
+      this.scheduleCheckpoint();
     }
     this.batcher.advance();
     if (this.outstandingBytes > this.options.maxBufferedBytes) {
