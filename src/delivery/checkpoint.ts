@@ -46,18 +46,30 @@ interface StateFile {
 /** Raised when `--resume` finds that an input changed since the checkpoint was written. */
 export class StateMismatchError extends Error {
   readonly code = "STATE_MISMATCH";
+  /** The next step, for the CLI to print below the message. */
+  readonly hint =
+    "Restore the original file, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).";
 
   constructor(
     readonly input: string,
     readonly change: string,
     readonly statePath: string,
   ) {
-    super(
-      `Cannot resume: input ${input} changed since the checkpoint ${statePath} was written (${change}). ` +
-        "Restore the original file, or run without --resume to send everything again " +
-        "(Koala ignores entries whose message_id it already has).",
-    );
+    super(`Cannot resume: input ${input} changed since the checkpoint ${statePath} was written (${change}).`);
     this.name = "StateMismatchError";
+  }
+}
+
+/** Raised when a resume is impossible: stdin among the inputs, or a state file that cannot be read. */
+export class CannotResumeError extends Error {
+  readonly code = "CANNOT_RESUME";
+
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = "CannotResumeError";
   }
 }
 
@@ -96,7 +108,7 @@ export class Checkpoint {
     resume: boolean,
   ) {
     if (resume && inputNames.includes(STDIN_INPUT)) {
-      throw new Error("Cannot resume a run that reads stdin (-), because stdin cannot be read again. Pass the files instead.");
+      throw new CannotResumeError("Cannot resume a run that reads stdin (-), because stdin cannot be read again.", "Pass the files instead of -.");
     }
     const previous = resume && path !== undefined ? readStateFile(path) : undefined;
     // A folder given as an input is read file by file, so the state names files that are not in
@@ -223,16 +235,16 @@ function readStateFile(path: string): StateFile | undefined {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       return undefined;
     }
-    throw new Error(`Cannot read the checkpoint ${path}: ${(error as Error).message}. Check its permissions.`);
+    throw new CannotResumeError(`Cannot read the checkpoint ${path}: ${(error as Error).message}.`, "Check its permissions.");
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`The checkpoint ${path} is not valid JSON. Delete it to start over, or restore it from a backup.`);
+    throw new CannotResumeError(`The checkpoint ${path} is not valid JSON.`, "Delete it to start over, or restore it from a backup.");
   }
   if (!isStateFile(parsed)) {
-    throw new Error(`The checkpoint ${path} is not a koala-replay state file of version ${STATE_VERSION}. Delete it to start over.`);
+    throw new CannotResumeError(`The checkpoint ${path} is not a koala-replay state file of version ${STATE_VERSION}.`, "Delete it to start over.");
   }
   return parsed;
 }

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
-import { createDelivery, defaultStatePath, StateMismatchError } from "../../src/delivery/index.js";
+import { CannotResumeError, createDelivery, defaultStatePath, StateMismatchError } from "../../src/delivery/index.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { makeRecords, TEST_KEY, temporaryDirectory, testOptions } from "./helpers.js";
@@ -218,7 +218,17 @@ describe("checkpoint", () => {
   });
 
   it("rejects resume from stdin", () => {
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { inputs: ["-"], resume: true }))).toThrow(CannotResumeError);
     expect(() => createDelivery(testOptions("http://127.0.0.1:9", { inputs: ["-"], resume: true }))).toThrow(/stdin cannot be read again/);
+  });
+
+  it("rejects a corrupt state file", () => {
+    const folder = temporaryDirectory();
+    const statePath = join(folder, "state.json");
+    writeFileSync(statePath, "{half");
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, statePath, resume: true }))).toThrow(
+      `The checkpoint ${statePath} is not valid JSON.`,
+    );
   });
 
   it("resume without a state file starts over", async () => {
