@@ -15,6 +15,8 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   RuleCompilationError: "",
   TriggerSyntaxError: "fix the trigger; the message points at the problem, and koala-replay check --trigger '<trigger>' tests it",
   StateMismatchError: "the inputs changed since the checkpoint: run without --resume to start over",
+  CannotResumeError: "run without --resume to start over, or give the checkpoint with --state <path>",
+  InvalidDeadLetterLineError: "the dead-letter file was changed by hand; fix the line or remove it",
 };
 
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */

@@ -14,6 +14,14 @@ export interface RawSendOptions {
   dryRun?: boolean;
   endpoint?: string;
   concurrency?: string;
+  adaptiveConcurrency?: boolean;
+  maxRps?: string;
+  maxBatchSize?: string;
+  timeoutMs?: string;
+  maxAttempts?: string;
+  state?: string;
+  resume?: boolean;
+  deadLetter?: string;
   browserEvents?: string;
   format?: string;
   quiet?: boolean;
@@ -39,7 +47,18 @@ export interface SendSettings {
   readonly publicKey: string | undefined;
   readonly dryRun: boolean;
   readonly endpoint: string;
-  readonly concurrency: number;
+  /** Options of the delivery stage: batching, throttling, retries, checkpoint and dead letters. */
+  readonly delivery: {
+    readonly concurrency: number;
+    readonly adaptiveConcurrency: boolean;
+    readonly maxRps: number | undefined;
+    readonly maxBatchSize: number;
+    readonly timeoutMs: number;
+    readonly maxAttempts: number;
+    readonly statePath: string | undefined;
+    readonly resume: boolean;
+    readonly deadLetterPath: string | undefined;
+  };
   readonly browserEvents: BrowserEventsPolicy;
   readonly browserEventsText: string;
   readonly format: InputFormat | undefined;
@@ -103,7 +122,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     publicKey,
     dryRun,
     endpoint: parseEndpoint(raw.endpoint ?? DEFAULT_ENDPOINT),
-    concurrency: parsePositiveInteger("--concurrency", raw.concurrency, DEFAULT_CONCURRENCY, 256),
+    delivery: resolveDeliveryOptions(raw),
     browserEvents,
     browserEventsText,
     format: parseFormat(raw.format),
@@ -115,6 +134,20 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     json: raw.json === true,
     reportPath: parseReportPath(raw.report),
     progress: raw.progress !== false,
+  });
+}
+
+function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
+  return Object.freeze({
+    concurrency: parsePositiveInteger("--concurrency", raw.concurrency, DEFAULT_CONCURRENCY, 256),
+    adaptiveConcurrency: raw.adaptiveConcurrency !== false,
+    maxRps: raw.maxRps === undefined ? undefined : parsePositiveInteger("--max-rps", raw.maxRps, 1, 100_000),
+    maxBatchSize: parsePositiveInteger("--max-batch-size", raw.maxBatchSize, 30, 30),
+    timeoutMs: parsePositiveInteger("--timeout-ms", raw.timeoutMs, 30_000, 600_000),
+    maxAttempts: parsePositiveInteger("--max-attempts", raw.maxAttempts, 10, 100),
+    statePath: raw.state,
+    resume: raw.resume === true,
+    deadLetterPath: raw.deadLetter,
   });
 }
 

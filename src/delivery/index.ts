@@ -20,6 +20,7 @@ export { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } fr
 export { buildBatchBody } from "./body.js";
 export { DELIVERY_DEFAULTS, KOALA_MAX_BATCH_SIZE } from "./options.js";
 export type {
+  DryRunOutput,
   DeadLetterEvent,
   Delivery,
   DeliveryEvents,

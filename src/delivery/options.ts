@@ -10,8 +10,8 @@ export interface DeliveryOptions {
   publicKey?: string;
   /** Write each request to `output` as a JSON line instead of sending it. */
   dryRun: boolean;
-  /** Receives the dry-run lines, and nothing else. */
-  output: NodeJS.WritableStream;
+  /** Receives the dry-run lines, and nothing else; `write` returning false waits for `drain`. */
+  output: DryRunOutput;
   userAgent: string;
   /** Maximum requests in flight. */
   concurrency?: number;
@@ -58,6 +58,12 @@ export interface DeliveryOptions {
   random?: () => number;
 }
 
+/** The part of a writable stream that a dry run uses. */
+export interface DryRunOutput {
+  write(text: string): boolean;
+  once(event: "drain", listener: () => void): unknown;
+}
+
 export const DELIVERY_DEFAULTS = Object.freeze({
   concurrency: 8,
   adaptiveConcurrency: true,
@@ -102,6 +108,8 @@ export interface DeadLetterEvent {
   entry: KoalaEntry;
   reason: DeadLetterReason;
   status?: number;
+  /** The start of Koala's answer, with the public key masked, when there was one. */
+  responseExcerpt?: string;
   attempts: number;
 }
 
@@ -124,6 +132,8 @@ export interface FatalCause {
 /** Callbacks for logging and counting; the delivery module prints nothing itself. All optional. */
 export interface DeliveryEvents {
   onRequestSent?(event: RequestSentEvent): void;
+  /** Koala accepted these entries (or, in a dry run, they were printed). */
+  onDelivered?(entries: readonly KoalaEntry[]): void;
   onRetry?(event: RetryEvent): void;
   onDeadLetter?(event: DeadLetterEvent): void;
   onFatal?(cause: FatalCause): void;

@@ -167,6 +167,7 @@ export class DeliveryRun implements Delivery {
 
   private onDelivered(batch: Batch): void {
     this.counts.delivered += batch.entries.length;
+    this.options.events.onDelivered?.(batch.entries);
     this.settle(batch);
   }
 
@@ -181,6 +182,7 @@ export class DeliveryRun implements Delivery {
         reason: details.reason,
         attempts: details.attempts,
         ...(details.status === undefined ? {} : { status: details.status }),
+        ...(details.responseExcerpt === undefined ? {} : { responseExcerpt: details.responseExcerpt }),
       });
     }
     this.counts.deadLettered[details.reason] = (this.counts.deadLettered[details.reason] ?? 0) + batch.entries.length;

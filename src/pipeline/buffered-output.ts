@@ -12,21 +12,28 @@ export class BufferedOutput {
     private readonly blockLength = 64 * 1024,
   ) {}
 
+  /** Returns false when the target asked the writer to wait for `drain`, as a stream's `write` does. */
   write(text: string): boolean {
     this.pending.push(text);
     this.pendingLength += text.length;
     if (this.pendingLength >= this.blockLength) {
-      this.flush();
+      return this.flush();
     }
     return true;
   }
 
-  flush(): void {
+  once(event: "drain", listener: () => void): this {
+    this.target.once(event, listener);
+    return this;
+  }
+
+  flush(): boolean {
     if (this.pendingLength === 0) {
-      return;
+      return true;
     }
-    this.target.write(this.pending.join(""));
+    const text = this.pending.join("");
     this.pending = [];
     this.pendingLength = 0;
+    return this.target.write(text);
   }
 }

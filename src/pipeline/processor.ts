@@ -1,4 +1,5 @@
 import type { KoalaEntry } from "../delivery/entry.js";
+import { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } from "../delivery/dead-letter.js";
 import { deriveMessageId } from "../inputs/message-id.js";
 import type { RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { ActionId } from "../koala/fields.js";
@@ -57,6 +58,9 @@ export interface RecordResult {
  */
 export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJson: string | undefined, rules: ProcessorRules): RecordResult {
   const result: RecordResult = { origin, entries: [], unidentified: [], entriesWithEmail: 0, matched: [], verdicts: [], identity: identityOf(event) };
+  if (event[DEAD_LETTER_MARKER] !== undefined) {
+    return resendDeadLetter(event, result);
+  }
   if (rules.filter !== undefined && !rules.filter(event)) {
     result.skipped = "filtered-out";
     return result;
@@ -132,4 +136,33 @@ function identityOf(event: SegmentEvent): EventIdentity {
     identity.anonymousId = String(anonymousId);
   }
   return identity;
+}
+
+/**
+ * Takes a line of a dead-letter file as the entry it failed to deliver, so that it is sent again
+ * exactly as it was, without mapping its event again. Its origin becomes the dead-letter file's line,
+ * which the checkpoint then tracks.
+ */
+function resendDeadLetter(event: SegmentEvent, result: RecordResult): RecordResult {
+  let entry: KoalaEntry | undefined;
+  try {
+    entry = readDeadLetterLine(event);
+  } catch (error) {
+    if (!(error instanceof InvalidDeadLetterLineError)) {
+      throw error;
+    }
+    result.verdicts.push({ kind: "invalid", mapping: "dead letter", reason: error.message });
+    result.matched.push("dead letter");
+    return result;
+  }
+  if (entry === undefined) {
+    return result;
+  }
+  entry.origin = result.origin;
+  result.matched.push(entry.mappingName);
+  if (entry.person.email) {
+    result.entriesWithEmail += 1;
+  }
+  (hasIdentity(entry.person) ? result.entries : result.unidentified).push(entry);
+  return result;
 }

@@ -5,10 +5,10 @@ import type { InputItem, InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
-import { formatDeadLetterLog } from "../reporting/verbose-log.js";
+import { formatDeadLetterLog, formatRetryLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
-import { createDelivery, type Delivery } from "./interim-delivery.js";
+import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
 import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
@@ -29,8 +29,12 @@ export interface ReplaySettings {
   dryRun: boolean;
   publicKey?: string;
   endpoint: string;
-  concurrency: number;
   userAgent: string;
+  /** Batching, throttling, retries, checkpoint and dead letters, as the delivery stage takes them. */
+  delivery: Pick<
+    DeliveryOptions,
+    "concurrency" | "adaptiveConcurrency" | "maxRps" | "maxBatchSize" | "deadLetterPath" | "statePath" | "resume" | "timeoutMs" | "maxAttempts"
+  >;
 }
 
 export interface ReplayIo {
@@ -84,24 +88,15 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
   const output = new BufferedOutput(io.stdout);
   const delivery = createDelivery({
+    ...settings.delivery,
     endpoint: settings.endpoint,
     publicKey: settings.publicKey,
     dryRun: settings.dryRun,
     output,
     userAgent: settings.userAgent,
-    concurrency: settings.concurrency,
-    onRequest: () => {
-      stats.requestsSent += 1;
-    },
-    onDelivered: (entry) => {
-      stats.countDelivered(entry.mappingName);
-    },
-    onFailed: (entry, reason, status) => {
-      stats.countFailed({ input: entry.origin.input, line: entry.origin.line, mapping: entry.mappingName, reason, status });
-      io.verbose?.(formatDeadLetterLog({ entry, reason, status, attempts: 1 }));
-    },
+    inputs: sources.map((source) => source.path),
+    events: deliveryEvents(stats, io),
   });
-
   let warnings = 0;
   const warnOnce = (message: string): void => {
     warnings += 1;
@@ -114,6 +109,10 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
   const handleResult = async (result: RecordResult): Promise<void> => {
     stats.eventsRead += 1;
+    if (delivery.isDone(result.origin)) {
+      stats.countSkipped("already-delivered");
+      return;
+    }
     recordVerdicts(stats, result);
     const { deliverable, unidentified } = stitcher.stitch(result);
     if (unidentified > 0) {
@@ -136,13 +135,13 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
   try {
     for (const source of sources) {
-      if (isAborted(io.signal)) {
+      if (isAborted(io.signal) || delivery.isStopped()) {
         break;
       }
       stats.filesRead += 1;
       try {
         for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
-          if (isAborted(io.signal)) {
+          if (isAborted(io.signal) || delivery.isStopped()) {
             break;
           }
           progress?.report();
@@ -173,7 +172,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   } finally {
     await pool?.close();
   }
-  await finishDelivery(delivery);
+  await finishDelivery(delivery, stats, io.signal);
   output.flush();
   if (graph !== undefined) {
     stitcher.coverage.conflicts = graph.stats().conflicts;
@@ -280,8 +279,37 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
   }
 }
 
-async function finishDelivery(delivery: Delivery): Promise<void> {
-  await delivery.finish();
+/** Finishes delivery, or stops it when the run was interrupted, and copies its counts into the stats. */
+async function finishDelivery(delivery: Delivery, stats: RunStats, signal: AbortSignal | undefined): Promise<void> {
+  if (isAborted(signal)) {
+    await delivery.stop();
+  }
+  const result = await delivery.finish();
+  stats.delivery = result;
+  stats.entriesSent = result.delivered;
+  stats.requestsSent = result.requestsSent;
+  if (result.duplicatesSkipped > 0) {
+    stats.countSkipped("duplicate-message-id", result.duplicatesSkipped);
+  }
+}
+
+/** Counts and logs what the delivery stage reports; the stage itself prints nothing. */
+function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
+  return {
+    onDelivered: (entries) => {
+      for (const entry of entries) {
+        stats.countDelivered(entry.mappingName);
+      }
+    },
+    onDeadLetter: (event) => {
+      const { origin, mappingName } = event.entry;
+      const reason = event.responseExcerpt === undefined || event.responseExcerpt === "" ? event.reason : `${event.reason}: ${event.responseExcerpt}`;
+      stats.countFailed({ input: origin.input, line: origin.line, mapping: mappingName, reason, status: event.status });
+      io.verbose?.(formatDeadLetterLog({ ...event, reason }));
+    },
+    onRetry: (event) => io.verbose?.(formatRetryLog(event)),
+    onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
+  };
 }
 
 /** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */

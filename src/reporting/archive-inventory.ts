@@ -161,7 +161,7 @@ export class ArchiveInventory {
       return;
     }
     tally.wouldSend += 1;
-    this.estimator.add(entry);
+    void this.estimator.add(entry);
   }
 }
 

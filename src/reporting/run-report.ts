@@ -14,6 +14,12 @@ export interface ReportedOptions {
   endpoint: string;
   publicKey: string | undefined;
   concurrency: number;
+  adaptiveConcurrency: boolean;
+  maxRps: number | undefined;
+  maxBatchSize: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  resume: boolean;
   browserEvents: string;
   format: string | undefined;
   /** Origin of the mappings: "presets" or the config file's path. */
@@ -59,6 +65,19 @@ export interface RunReport {
   failedByReason: Record<string, number>;
   unmatchedTypes: Record<string, number>;
   /** Entries by identity before and after stitching; null when the run did not collect it. */
+  /** Batching, retries, dead letters and checkpoint, as the delivery stage reported them; null before delivery started. */
+  delivery: {
+    entriesPerRequest: { mean: number; max: number };
+    retries: Record<string, number>;
+    deadLettered: Record<string, number>;
+    duplicatesSkipped: number;
+    alreadyDelivered: number;
+    undelivered: number;
+    stopped: boolean;
+    fatal: { reason: string; status: number | null; message: string } | null;
+    deadLetterPath: string | null;
+    statePath: string | null;
+  } | null;
   identityStitching: {
     stitch: boolean;
     firstPassMs: number;
@@ -102,10 +121,30 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     unreadableByReason: objectByCount(stats.unreadableByReason),
     failedByReason: objectByCount(stats.failedByReason),
     unmatchedTypes: objectByCount(stats.unmatchedTypes),
+    delivery: deliveryOf(stats),
     identityStitching: identityStitchingOf(stats),
     filesSkipped: stats.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
     unreadableExamples: stats.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
     failedExamples: stats.failedExamples.map((failure) => ({ ...failure, status: failure.status ?? null })),
+  };
+}
+
+function deliveryOf(stats: RunStats): RunReport["delivery"] {
+  const result = stats.delivery;
+  if (result === undefined) {
+    return null;
+  }
+  return {
+    entriesPerRequest: { ...result.entriesPerRequest },
+    retries: { ...result.retries },
+    deadLettered: { ...result.deadLettered },
+    duplicatesSkipped: result.duplicatesSkipped,
+    alreadyDelivered: result.alreadyDone,
+    undelivered: result.undelivered,
+    stopped: result.stopped,
+    fatal: result.fatal === undefined ? null : { reason: result.fatal.reason, status: result.fatal.status ?? null, message: result.fatal.message },
+    deadLetterPath: result.deadLetterPath ?? null,
+    statePath: result.statePath ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { IdentityCoverage, IdentityGraphStats } from "../identity/index.js";
+import type { DeliveryResult } from "../delivery/index.js";
 import type { InputProblem } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
@@ -38,6 +39,8 @@ export class RunStats {
   readonly failedExamples: FailureRecord[] = [];
   /** Identity stitching: coverage of entries before and after, and the graph's size. */
   identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
+  /** What the delivery stage reported at the end: retries, dead letters, a fatal answer, the state file. */
+  delivery: DeliveryResult | undefined;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
   readonly unmatchedTypes = new Map<string, number>();
 

@@ -45,9 +45,37 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   for (const [reason, count] of sortedByCount(stats.failedByReason)) {
     lines.push(row("", `${count}  ${reason}`));
   }
+  lines.push(...deliveryLines(stats, context));
   lines.push(...identityLines(stats));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
+}
+
+function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
+  const result = stats.delivery;
+  if (result === undefined) {
+    return [];
+  }
+  const lines: string[] = [];
+  if (result.requestsSent > 0) {
+    lines.push(row("entries per request", `${result.entriesPerRequest.mean.toFixed(1)} on average, ${result.entriesPerRequest.max} at most`));
+  }
+  if (result.retriesTotal > 0) {
+    const reasons = Object.entries(result.retries)
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(", ");
+    lines.push(row("retries", `${result.retriesTotal} (${reasons})`));
+  }
+  if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
+    lines.push(row("dead letters", `${result.deadLetteredTotal} written to ${result.deadLetterPath}; send them again with: koala-replay send ${result.deadLetterPath}`));
+  }
+  if (result.undelivered > 0) {
+    lines.push(row("not yet delivered", `${result.undelivered} (the run stopped; --resume sends them)`));
+  }
+  if (!context.dryRun && result.statePath !== undefined) {
+    lines.push(row("checkpoint", result.statePath));
+  }
+  return lines;
 }
 
 function identityLines(stats: RunStats): string[] {

@@ -130,7 +130,7 @@ describe("inspect --json on the fixture archives", () => {
     const wouldSend = report.mappings.reduce((total: number, mapping: { wouldSend: number }) => total + mapping.wouldSend, 0);
 
     expect(wouldSend).toBe(requests.length);
-    expect(report.requests).toEqual({ estimated: requests.length, method: "one request per entry" });
+    expect(report.requests).toEqual({ estimated: requests.length, method: "per-person batches of up to 30 entries of each kind, as send batches them" });
     expect(report.browserEvents).toBe(policy);
   });
 
@@ -172,7 +172,7 @@ describe("inspect text", () => {
     for (const title of ["Events by type", "Top track event names", "Libraries (context.library.name)", "Identity coverage", "Mappings (presets, --browser-events skip)"]) {
       expect(result.stdout).toContain(title);
     }
-    expect(result.stdout).toMatch(/A send would make about \d+ requests \(one request per entry\)\./);
+    expect(result.stdout).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them\)\./);
   });
 
   test("colour on a terminal", async () => {

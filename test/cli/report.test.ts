@@ -27,6 +27,7 @@ const reportKeys = [
   "unreadableByReason",
   "failedByReason",
   "unmatchedTypes",
+  "delivery",
   "identityStitching",
   "filesSkipped",
   "unreadableExamples",
@@ -140,8 +141,8 @@ describe("send --report", () => {
     expect(report.counts.entriesSent).toBe(2);
     expect(report.counts.failed).toBe(1);
     expect(report.sentByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
-    expect(report.failedByReason).toEqual({ 'HTTP 400: {"error":"invalid email"}': 1 });
-    expect(report.failedExamples).toEqual([{ input: "-", line: 3, mapping: "Track Event", reason: '{"error":"invalid email"}', status: 400 }]);
+    expect(report.failedByReason).toEqual({ 'HTTP 400: rejected-by-api: {"error":"invalid email"}': 1 });
+    expect(report.failedExamples).toEqual([{ input: "-", line: 3, mapping: "Track Event", reason: 'rejected-by-api: {"error":"invalid email"}', status: 400 }]);
   });
 
   test("stitching counts are recorded", async () => {
@@ -221,7 +222,7 @@ describe("send --verbose", () => {
   test("logs the dead-lettered entry with its reason", async () => {
     const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--verbose", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
 
-    expect(result.stderr).toContain('dead letter: -:3 (mapping "Track Event", messageId m-3) after 1 attempt: {"error":"invalid email"}, HTTP 400');
+    expect(result.stderr).toContain('dead letter: -:3 (mapping "Track Event", messageId m-3) after 1 attempt: rejected-by-api: {"error":"invalid email"}, HTTP 400');
     expect(result.stderr).not.toContain(publicKey);
   });
 

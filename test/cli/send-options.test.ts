@@ -43,7 +43,17 @@ const defaults = {
   publicKey: "pk_env_0123456789",
   dryRun: false,
   endpoint: "https://api2.getkoala.com",
-  concurrency: 8,
+  delivery: {
+    concurrency: 8,
+    adaptiveConcurrency: true,
+    maxRps: undefined,
+    maxBatchSize: 30,
+    timeoutMs: 30_000,
+    maxAttempts: 10,
+    statePath: undefined,
+    resume: false,
+    deadLetterPath: undefined,
+  },
   browserEvents: { kind: "skip" },
   browserEventsText: "skip",
   format: undefined,
@@ -73,7 +83,14 @@ describe("send options: argv to settings", () => {
     ["--public-key wins over the environment", ["--public-key", " pk_flag_0123456789 "], { publicKey: "pk_flag_0123456789" }],
     ["--dry-run", ["--dry-run"], { dryRun: true }],
     ["--endpoint drops trailing slashes", ["--endpoint", "http://127.0.0.1:8080/"], { endpoint: "http://127.0.0.1:8080" }],
-    ["--concurrency", ["--concurrency", "16"], { concurrency: 16 }],
+    ["--concurrency", ["--concurrency", "16"], { delivery: { ...defaults.delivery, concurrency: 16 } }],
+    ["--no-adaptive-concurrency", ["--no-adaptive-concurrency"], { delivery: { ...defaults.delivery, adaptiveConcurrency: false } }],
+    ["--max-rps", ["--max-rps", "50"], { delivery: { ...defaults.delivery, maxRps: 50 } }],
+    ["--max-batch-size", ["--max-batch-size", "1"], { delivery: { ...defaults.delivery, maxBatchSize: 1 } }],
+    ["--timeout-ms", ["--timeout-ms", "5000"], { delivery: { ...defaults.delivery, timeoutMs: 5000 } }],
+    ["--max-attempts", ["--max-attempts", "3"], { delivery: { ...defaults.delivery, maxAttempts: 3 } }],
+    ["--state and --resume", ["--state", "run.state.json", "--resume"], { delivery: { ...defaults.delivery, statePath: "run.state.json", resume: true } }],
+    ["--dead-letter", ["--dead-letter", "failed.jsonl"], { delivery: { ...defaults.delivery, deadLetterPath: "failed.jsonl" } }],
     ["--browser-events include", ["--browser-events", "include"], { browserEvents: { kind: "include" }, browserEventsText: "include" }],
     [
       "--browser-events before:<date>",
@@ -116,6 +133,8 @@ describe("send options: rejected argv", () => {
     ["--browser-events unknown", ["--browser-events", "sometimes", "--dry-run"], 'invalid --browser-events value "sometimes"'],
     ["--report -", ["--report", "-", "--dry-run"], 'invalid --report "-"'],
     ["--csv-type unknown", ["--csv-type", "purchase", "--dry-run"], 'invalid --csv-type "purchase"'],
+    ["--max-batch-size 31", ["--max-batch-size", "31", "--dry-run"], 'invalid --max-batch-size "31"'],
+    ["--max-rps 0", ["--max-rps", "0", "--dry-run"], 'invalid --max-rps "0"'],
   ])("%s", async (_name, argv, message) => {
     const error = await parseSend([...argv, input]).catch((caught: unknown) => caught);
 

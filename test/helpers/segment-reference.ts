@@ -94,3 +94,30 @@ function hasPerson(body: { profile_id: unknown; email: unknown }): boolean {
 function dropUndefined(value: unknown): Payload {
   return JSON.parse(JSON.stringify(value)) as Payload;
 }
+
+/**
+ * Sorts request bodies of one entry each by their message_id. koala-replay keeps each person's order
+ * but may interleave persons, so comparisons with Segment's one-request-per-event output ignore the
+ * order across persons.
+ */
+export function sortByMessageId(bodies: readonly unknown[]): unknown[] {
+  return [...bodies].sort((left, right) => (messageIdOf(left) < messageIdOf(right) ? -1 : messageIdOf(left) > messageIdOf(right) ? 1 : 0));
+}
+
+/** Keeps the first body of each message_id: koala-replay sends a repeated messageId once, where Segment would send it again. */
+export function uniqueByMessageId(bodies: readonly unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return bodies.filter((body) => {
+    const id = messageIdOf(body);
+    if (seen.has(id)) {
+      return false;
+    }
+    seen.add(id);
+    return true;
+  });
+}
+
+function messageIdOf(body: unknown): string {
+  const record = body as { events?: Array<{ message_id?: string }>; identifies?: Array<{ message_id?: string }> };
+  return String((record.events ?? record.identifies ?? [])[0]?.message_id ?? "");
+}

@@ -4,7 +4,7 @@ import { scanEvents } from "../../pipeline/scan-events.js";
 import { ArchiveInventory } from "../../reporting/archive-inventory.js";
 import { buildInspectReport } from "../../reporting/inspect-report.js";
 import { formatInspectText } from "../../reporting/inspect-text.js";
-import { oneRequestPerEntry, type RequestEstimator } from "../../reporting/request-estimator.js";
+import { batchedRequests, type RequestEstimator } from "../../reporting/request-estimator.js";
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
@@ -30,7 +30,7 @@ export interface InspectDependencies {
   createEstimator: () => RequestEstimator;
 }
 
-const defaultDependencies: InspectDependencies = { createEstimator: oneRequestPerEntry };
+const defaultDependencies: InspectDependencies = { createEstimator: batchedRequests };
 
 /** Runs `koala-replay inspect` and returns the exit status. */
 export async function inspectCommand(inputs: string[], raw: RawInspectOptions, dependencies: InspectDependencies = defaultDependencies): Promise<number> {
@@ -51,6 +51,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
     onSkippedFile: (file) => inventory.filesSkipped.push(file),
   });
   inventory.filesRead = scan.filesRead;
+  await inventory.estimator.finish();
 
   const report = buildInspectReport(inventory, {
     version: packageVersion(),

@@ -1,7 +1,7 @@
 import type { KoalaEntry } from "../../delivery/entry.js";
 import { maskPublicKey } from "../../reporting/mask.js";
 import { processEvent } from "../../pipeline/processor.js";
-import { requestBody } from "../../pipeline/interim-delivery.js";
+import { buildBatchBody } from "../../delivery/index.js";
 import { scanEvents } from "../../pipeline/scan-events.js";
 import { PreviewSamples } from "../../reporting/preview-samples.js";
 import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type PreviewRequest } from "../../reporting/preview-text.js";
@@ -98,7 +98,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
 
 function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {
   const key = target.publicKey === undefined || target.publicKey === "" ? "<public-key>" : maskPublicKey(target.publicKey);
-  return { method: "POST", url: `${target.endpoint}/web/projects/${key}/batch`, body: JSON.parse(requestBody([entry])) as unknown };
+  return { method: "POST", url: `${target.endpoint}/web/projects/${key}/batch`, body: JSON.parse(buildBatchBody(entry.personKey, [entry])) as unknown };
 }
 
 function parseLayout(value: string | undefined): PreviewLayout | "auto" {

@@ -48,7 +48,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         dryRun: settings.dryRun,
         publicKey: settings.publicKey,
         endpoint: settings.endpoint,
-        concurrency: settings.concurrency,
+        delivery: settings.delivery,
         userAgent: `koala-replay/${packageVersion()}`,
       },
       {
@@ -70,8 +70,17 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     const summary = formatSummary(stats, { dryRun: settings.dryRun, browserEventsPolicy: settings.browserEventsText });
     process.stderr.write(mask(summary));
   }
-  if (interruption.signal.aborted) {
-    process.stderr.write("interrupted: stopped reading; entries read so far were delivered\n");
+  const fatal = stats.delivery?.fatal;
+  if (fatal !== undefined) {
+    process.stderr.write(`error: stopped: ${mask(fatal.message)}\n`);
+    process.stderr.write(`  after fixing it, resume with:\n  ${resumeCommand()}\n`);
+    exitStatus = ExitCode.fatalApi;
+  } else if (interruption.signal.aborted) {
+    const undelivered = stats.delivery?.undelivered ?? 0;
+    process.stderr.write(`interrupted: stopped reading; ${undelivered} ${undelivered === 1 ? "entry was" : "entries were"} left for a resumed run\n`);
+    if (!settings.dryRun) {
+      process.stderr.write(`  resume with:\n  ${resumeCommand()}\n`);
+    }
     exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, config.source, exitStatus);
@@ -86,6 +95,34 @@ export function createVerboseLog(settings: SendSettings, progress: ProgressRepor
     return undefined;
   }
   return (message) => progress.log(maskSecret(message, settings.publicKey));
+}
+
+/**
+ * Builds the command that resumes this run: the same arguments and `--resume`, which finds the same
+ * state file because its default path derives from the inputs. A public key given on the command
+ * line is replaced by a placeholder, because the key is never printed.
+ */
+export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === "--public-key") {
+      args.push(arg, "<public key>");
+      index += 1;
+    } else if (arg.startsWith("--public-key=")) {
+      args.push("--public-key=<public key>");
+    } else {
+      args.push(arg);
+    }
+  }
+  if (!args.includes("--resume")) {
+    args.push("--resume");
+  }
+  return ["koala-replay", ...args].map(shellQuote).join(" ");
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
 function exitStatusOf(stats: RunStats): number {
@@ -107,7 +144,13 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
       dryRun: settings.dryRun,
       endpoint: settings.endpoint,
       publicKey: settings.publicKey,
-      concurrency: settings.concurrency,
+      concurrency: settings.delivery.concurrency,
+      adaptiveConcurrency: settings.delivery.adaptiveConcurrency,
+      maxRps: settings.delivery.maxRps,
+      maxBatchSize: settings.delivery.maxBatchSize,
+      timeoutMs: settings.delivery.timeoutMs,
+      maxAttempts: settings.delivery.maxAttempts,
+      resume: settings.delivery.resume,
       browserEvents: settings.browserEventsText,
       format: settings.format,
       config: configSource,
