@@ -1,8 +1,8 @@
 import { forEachLine } from "./lines.js";
 
 /**
- * The ceiling for any single-threaded Node replay: split an uncompressed JSONL file into lines and
- * JSON.parse each one, doing nothing else. Prints the number of parsed objects to stderr.
+ * Splits an uncompressed JSONL file into lines and JSON.parses each one, doing nothing else: the
+ * ceiling for any single-threaded Node replay. Prints the number of parsed objects to stderr.
  */
 async function main(path: string | undefined): Promise<void> {
   if (path === undefined) throw new Error("usage: node parse-only.js FILE.jsonl");

@@ -8,10 +8,9 @@ const requiredFields: Readonly<Record<ActionId, readonly string[]>> = {
 };
 
 /**
- * Builds the body of Koala's POST /batch from a mapped payload, following Segment's Koala (Cloud)
- * destination (action-destinations, `destinations/koala`), or returns null when the destination would
- * send nothing: a required field is missing, the person has neither profile_id nor email, or a track
- * event came from analytics.js.
+ * Builds the body of Koala's POST /batch from a mapped payload, as Segment's Koala (Cloud)
+ * destination does. Returns null when that destination would send nothing: a required field is
+ * missing, the person has neither profile_id nor email, or a track event came from analytics.js.
  */
 export function buildRequestBody(action: ActionId, payload: Payload): Payload | null {
   for (const field of requiredFields[action]) {

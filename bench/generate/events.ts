@@ -82,7 +82,7 @@ function commonFields(random: SeededRandom, request: EventRequest): SegmentEvent
   return event;
 }
 
-/** How often a track event carries the user's traits (and so an email) in its context. */
+/** Returns the probability that a track event carries the user's traits (and so an email) in its context. */
 function contextTraitsChance(library: SourceLibrary): number {
   switch (library) {
     case "browser":

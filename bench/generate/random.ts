@@ -35,12 +35,12 @@ export class SeededRandom {
     return t;
   }
 
-  /** A float in [0, 1). */
+  /** Draws a float in [0, 1). */
   nextFloat(): number {
     return this.nextUint32() / 4294967296;
   }
 
-  /** An integer in [min, max], both included. */
+  /** Draws an integer in [min, max], both included. */
   integer(min: number, max: number): number {
     return min + Math.floor(this.nextFloat() * (max - min + 1));
   }

@@ -24,7 +24,7 @@ export interface SyntheticUser {
 const documentationNetworks = ["192.0.2", "198.51.100", "203.0.113"] as const;
 
 /**
- * Builds user number `index` from the seed alone, so the generator holds no user table and its
+ * Builds user number `index` from the seed alone, so the generator keeps no user table and its
  * memory does not grow with the number of users.
  */
 export function userAt(seed: number, index: number): SyntheticUser {
