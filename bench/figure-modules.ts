@@ -8,10 +8,10 @@ import { type ResultRow, rowFromFigure } from "./result-row.js";
 export const figureModulesDirectory = join(compiledBenchDirectory, "figures");
 
 /** Lists the compiled figure modules, in name order so that runs print their rows in the same order. */
-export function listFigureModules(): string[] {
+export function listFigureModules(directory: string = figureModulesDirectory): string[] {
   let names: string[];
   try {
-    names = readdirSync(figureModulesDirectory);
+    names = readdirSync(directory);
   } catch {
     return [];
   }
@@ -22,14 +22,18 @@ export function listFigureModules(): string[] {
  * Imports every module in bench/figures/ and runs its `measure`. A module that fails to load, has no
  * `measure` function, or throws becomes a row that reports the failure, and the other modules still run.
  */
-export async function measureFigureModules(context: BenchContext, log: (message: string) => void): Promise<ResultRow[]> {
+export async function measureFigureModules(
+  context: BenchContext,
+  log: (message: string) => void,
+  directory: string = figureModulesDirectory,
+): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
-  const names = listFigureModules();
-  if (names.length === 0) log(`  no figure modules in ${figureModulesDirectory}`);
+  const names = listFigureModules(directory);
+  if (names.length === 0) log(`  no figure modules in ${directory}`);
   for (const name of names) {
     const started = performance.now();
     try {
-      const figures = await runModule(name, context);
+      const figures = await runModule(directory, name, context);
       rows.push(...figures.map(rowFromFigure));
       log(`  ${name}: ${figures.length} figures in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } catch (error) {
@@ -41,8 +45,8 @@ export async function measureFigureModules(context: BenchContext, log: (message:
   return rows;
 }
 
-async function runModule(name: string, context: BenchContext): Promise<Figure[]> {
-  const loaded = (await import(pathToFileURL(join(figureModulesDirectory, name)).href)) as { measure?: unknown };
+async function runModule(directory: string, name: string, context: BenchContext): Promise<Figure[]> {
+  const loaded = (await import(pathToFileURL(join(directory, name)).href)) as { measure?: unknown };
   if (typeof loaded.measure !== "function") {
     throw new Error(`bench/figures/${name} does not export a measure function`);
   }

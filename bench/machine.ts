@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { repositoryRoot } from "./paths.js";
 
 export interface MachineInfo {
@@ -27,6 +27,11 @@ export function describeMachine(): MachineInfo {
     platform: `${process.platform} ${process.arch}`,
     jqVersion: commandOutput("jq", ["--version"]),
   };
+}
+
+/** Reads the 1-minute load average: above the number of CPUs, other processes compete with the benchmark. */
+export function loadAverage(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
 }
 
 export function describeSource(): SourceInfo {

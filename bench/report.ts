@@ -10,6 +10,8 @@ export interface BenchReport {
   durationSeconds: number;
   source: SourceInfo;
   machine: MachineInfo;
+  /** 1-minute load average before and after the run. */
+  loadAverage: { atStart: number; atEnd: number };
   options: BenchOptions;
   rows: (ResultRow & { ratio: number | null })[];
 }

@@ -13,6 +13,8 @@ export interface ResultRow {
   baselineLabel: string;
   higherIsBetter: boolean;
   note?: string;
+  /** Raw measurements behind the two values (wall and CPU times of each run), kept in the JSON report. */
+  details?: Record<string, unknown>;
 }
 
 export function rowFromFigure(figure: Figure): ResultRow {

@@ -1,9 +1,10 @@
+import { availableParallelism } from "node:os";
 import { archiveLines } from "./generate/archive.js";
 import { cachedArchive, defaultUsersFor } from "./archive-cache.js";
 import type { SegmentEvent } from "../src/inputs/record.js";
 import { koalaReplayAvailable } from "./contenders.js";
 import { measureFigureModules } from "./figure-modules.js";
-import { describeMachine, describeSource } from "./machine.js";
+import { describeMachine, describeSource, loadAverage } from "./machine.js";
 import { measureMemory } from "./memory.js";
 import { type BenchOptions, parseBenchOptions, usage } from "./options.js";
 import { formatTable, withRatios, writeReport } from "./report.js";
@@ -23,6 +24,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const startedAt = new Date();
   const started = performance.now();
+  const loadAtStart = loadAverage();
+  warnIfBusy(loadAtStart);
   if (!koalaReplayAvailable()) log("koala-replay is not built (dist/cli/main.js is missing): its figures will read n/a");
 
   // Every archive is written before the first measurement, so no timing shares the disk with the generator.
@@ -38,12 +41,20 @@ async function main(argv: string[]): Promise<void> {
     durationSeconds: Math.round((performance.now() - started) / 100) / 10,
     source: describeSource(),
     machine: describeMachine(),
+    loadAverage: { atStart: loadAtStart, atEnd: loadAverage() },
     options,
     rows: withRatios(rows),
   };
   const path = writeReport(report);
   console.log(`\n${formatTable(report.rows)}\n`);
   console.log(`Ratios above 1 mean koala-replay is better. Written to ${path} and bench/results/latest.json in ${report.durationSeconds} s.`);
+}
+
+function warnIfBusy(load: number): void {
+  const cpus = availableParallelism();
+  if (load > cpus / 2) {
+    log(`warning: load average ${load} on ${cpus} CPUs: other processes compete for the CPU, so wall times will be inflated (CPU times in the JSON report are less affected)`);
+  }
 }
 
 async function runSection(section: BenchOptions["sections"][number], options: BenchOptions): Promise<ResultRow[]> {

@@ -13,6 +13,7 @@ interface ContenderTiming {
   contender: Contender;
   eventsPerSecond: number;
   wallMs: readonly number[];
+  cpuMs: readonly (number | null)[];
 }
 
 /**
@@ -37,6 +38,7 @@ export async function measureThroughput(settings: ThroughputSettings): Promise<R
       baseline: baseline === undefined ? null : baseline.eventsPerSecond,
       baselineLabel: contender.label,
       higherIsBetter: true,
+      details: { koalaReplay: timingDetails(ours), baseline: timingDetails(baseline) },
     };
     if (ours === null) row.note = "koala-replay not available: dist/cli/main.js is missing (run npm run build)";
     return row;
@@ -45,11 +47,19 @@ export async function measureThroughput(settings: ThroughputSettings): Promise<R
 
 async function timeContender(contender: Contender, settings: ThroughputSettings): Promise<ContenderTiming> {
   const wallMs: number[] = [];
+  const cpuMs: (number | null)[] = [];
   for (let run = 1; run <= settings.repetitions; run++) {
     const measurement = await measureProcess(contender.commandFor(settings.archivePath));
     assertSucceeded(contender.label, measurement);
     wallMs.push(measurement.wallMs);
-    settings.log(`  ${contender.label}: run ${run}/${settings.repetitions} took ${(measurement.wallMs / 1000).toFixed(2)} s`);
+    cpuMs.push(measurement.cpuMs);
+    const cpu = measurement.cpuMs === null ? "" : `, ${(measurement.cpuMs / 1000).toFixed(2)} s of CPU`;
+    settings.log(`  ${contender.label}: run ${run}/${settings.repetitions} took ${(measurement.wallMs / 1000).toFixed(2)} s${cpu}`);
   }
-  return { contender, wallMs, eventsPerSecond: settings.events / (median(wallMs) / 1000) };
+  return { contender, wallMs, cpuMs, eventsPerSecond: settings.events / (median(wallMs) / 1000) };
+}
+
+function timingDetails(timing: ContenderTiming | null | undefined): Record<string, unknown> | null {
+  if (timing === null || timing === undefined) return null;
+  return { command: timing.contender.label, wallMs: timing.wallMs.map(Math.round), cpuMs: timing.cpuMs.map((ms) => (ms === null ? null : Math.round(ms))) };
 }

@@ -17,6 +17,11 @@ export interface ProcessMeasurement {
   wallMs: number;
   /** Peak resident set size of the process (VmHWM), in bytes, or null when it could not be read. */
   peakRssBytes: number | null;
+  /**
+   * User plus system CPU time of the process and its threads, or null without GNU time. Unlike wall
+   * time, it barely changes when other processes compete for the CPU.
+   */
+  cpuMs: number | null;
   exitCode: number | null;
   stderr: string;
 }
@@ -25,15 +30,15 @@ const gnuTime = "/usr/bin/time";
 const hasGnuTime = existsSync(gnuTime);
 
 /**
- * Runs a command to completion and measures its wall time and peak memory. Peak memory comes from
- * GNU time's maximum resident set size when /usr/bin/time exists, else from polling VmHWM in
- * /proc/<pid>/status every 20 ms (which misses growth in the last 20 ms before exit).
+ * Runs a command to completion and measures its wall time, CPU time and peak memory. CPU time and
+ * peak memory come from GNU time when /usr/bin/time exists. Without it, peak memory comes from
+ * polling VmHWM in /proc/<pid>/status every 20 ms (which misses growth in the last 20 ms before exit).
  */
 export async function measureProcess(spec: CommandSpec): Promise<ProcessMeasurement> {
   const scratch = mkdtempSync(join(tmpdir(), "koala-bench-time-"));
-  const timeFile = join(scratch, "max-rss-kb");
+  const timeFile = join(scratch, "usage");
   const [command, args] = hasGnuTime
-    ? [gnuTime, ["-f", "%M", "-o", timeFile, spec.command, ...spec.args]]
+    ? [gnuTime, ["-f", "%M %U %S", "-o", timeFile, spec.command, ...spec.args]]
     : [spec.command, [...spec.args]];
   const stdin = spec.stdinFile === undefined ? "ignore" : openSync(spec.stdinFile, "r");
   const stdout = openSync(spec.stdoutFile ?? "/dev/null", "w");
@@ -51,8 +56,8 @@ export async function measureProcess(spec: CommandSpec): Promise<ProcessMeasurem
       child.on("close", (code) => resolve(code));
     });
     const wallMs = performance.now() - started;
-    const peakRssBytes = hasGnuTime ? readGnuTimeRss(timeFile) : (poller?.stop() ?? null);
-    return { wallMs, peakRssBytes, exitCode, stderr };
+    const usage = hasGnuTime ? readGnuTimeUsage(timeFile) : { peakRssBytes: poller?.stop() ?? null, cpuMs: null };
+    return { wallMs, ...usage, exitCode, stderr };
   } finally {
     if (typeof stdin === "number") closeSync(stdin);
     closeSync(stdout);
@@ -60,11 +65,15 @@ export async function measureProcess(spec: CommandSpec): Promise<ProcessMeasurem
   }
 }
 
-function readGnuTimeRss(timeFile: string): number | null {
-  // GNU time writes "Command exited with non-zero status N" before the figure when the command fails.
+function readGnuTimeUsage(timeFile: string): { peakRssBytes: number | null; cpuMs: number | null } {
+  // GNU time writes "Command exited with non-zero status N" before the figures when the command fails.
   const lines = readFileSync(timeFile, "utf8").trim().split("\n");
-  const kilobytes = Number(lines[lines.length - 1]);
-  return Number.isFinite(kilobytes) ? kilobytes * 1024 : null;
+  const [kilobytes, userSeconds, systemSeconds] = (lines[lines.length - 1] ?? "").split(" ").map(Number);
+  const valid = (value: number | undefined): value is number => value !== undefined && Number.isFinite(value);
+  return {
+    peakRssBytes: valid(kilobytes) ? kilobytes * 1024 : null,
+    cpuMs: valid(userSeconds) && valid(systemSeconds) ? (userSeconds + systemSeconds) * 1000 : null,
+  };
 }
 
 function pollPeakRss(pid: number | undefined): { stop(): number | null } {
