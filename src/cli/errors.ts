@@ -1,0 +1,26 @@
+/** Exit statuses, documented in `--help` and the README. */
+export const ExitCode = {
+  /** Everything that matched was delivered (or printed, in a dry run). */
+  done: 0,
+  /** Done, but some entries were not delivered: invalid events, unreadable lines or failed requests. */
+  incomplete: 1,
+  /** A usage or config error: nothing was sent. */
+  usage: 2,
+  /** Stopped by a fatal API answer (wrong key or endpoint). */
+  fatalApi: 3,
+  /** Interrupted by Ctrl-C or SIGTERM. */
+  interrupted: 130,
+} as const;
+
+/** An error the user can fix: printed as one line with the next command to try, without a stack trace. */
+export class UsageError extends Error {
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(message: string, hint?: string, exitCode: number = ExitCode.usage) {
+    super(message);
+    this.name = "UsageError";
+    this.hint = hint;
+    this.exitCode = exitCode;
+  }
+}

@@ -1,0 +1,70 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+/** One stream to read: a file found directly or in a directory, or stdin (`-`). */
+export interface InputSource {
+  path: string;
+  /** The directory the user named, when the file was found by walking it. */
+  foundIn?: string;
+}
+
+/** A file met while walking a directory that was not read, and why. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export class InputNotFoundError extends Error {
+  readonly path: string;
+
+  constructor(path: string, cause: unknown) {
+    super(`input not found: ${path}`, { cause });
+    this.name = "InputNotFoundError";
+    this.path = path;
+  }
+}
+
+/**
+ * File names read when walking a directory: S3 archive objects (`….gz`), JSON, JSONL and CSV, each
+ * possibly gzip-compressed. Anything else in a directory (`dummy-object.txt`, `.DS_Store`) is
+ * skipped and reported; a file named directly is always read.
+ */
+const ARCHIVE_NAME = /\.(gz|jsonl|ndjson|json|csv)$/i;
+
+/** Expands the inputs the user named into the files to read, walking directories recursively in name order. */
+export async function expandInputs(inputs: readonly string[]): Promise<{ sources: InputSource[]; skipped: SkippedFile[] }> {
+  const sources: InputSource[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const input of inputs) {
+    if (input === "-") {
+      sources.push({ path: "-" });
+      continue;
+    }
+    const info = await stat(input).catch((error: unknown) => {
+      throw new InputNotFoundError(input, error);
+    });
+    if (info.isDirectory()) {
+      await walkDirectory(input, input, sources, skipped);
+    } else {
+      sources.push({ path: input });
+    }
+  }
+  return { sources, skipped };
+}
+
+async function walkDirectory(directory: string, root: string, sources: InputSource[], skipped: SkippedFile[]): Promise<void> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) {
+      await walkDirectory(path, root, sources, skipped);
+    } else if (!entry.isFile()) {
+      skipped.push({ path, reason: "not a regular file" });
+    } else if (entry.name.startsWith(".") || !ARCHIVE_NAME.test(entry.name)) {
+      skipped.push({ path, reason: "not an archive (a directory walk reads .gz, .json, .jsonl, .ndjson and .csv files; name the file to read it anyway)" });
+    } else {
+      sources.push({ path, foundIn: root });
+    }
+  }
+}

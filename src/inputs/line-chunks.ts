@@ -1,0 +1,94 @@
+const NEWLINE = 0x0a;
+
+/** Bytes of complete lines, cut from a stream at a line break. */
+export interface LineChunk {
+  /** 1-based number of the chunk's first line within its input. */
+  firstLine: number;
+  bytes: Buffer;
+}
+
+/** Thrown when the byte stream fails part-way, for example a truncated gzip file. */
+export class StreamReadError extends Error {
+  /** Line at which reading stopped: the line that was cut short, or the one after the last complete line. */
+  readonly line: number;
+  /** Bytes of the last line read before the failure, which may be incomplete. */
+  readonly partialLine: Buffer;
+
+  constructor(cause: unknown, line: number, partialLine: Buffer) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "StreamReadError";
+    this.line = line;
+    this.partialLine = partialLine;
+  }
+}
+
+/**
+ * Splits a byte stream into chunks of whole lines of about `targetBytes` each, so that a chunk can
+ * be parsed on its own (in a worker thread, for instance). A last line without a final newline is
+ * returned as a line of its own. Memory stays bounded by the chunk size, whatever the input size.
+ */
+export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes = 1 << 20): AsyncGenerator<LineChunk> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let nextLine = 1;
+
+  const takeWholeLines = (final: boolean): LineChunk | undefined => {
+    const joined = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+    const cut = final ? joined.length : joined.lastIndexOf(NEWLINE) + 1;
+    if (cut === 0) {
+      pending = [joined];
+      return undefined;
+    }
+    const bytes = joined.subarray(0, cut);
+    const rest = joined.subarray(cut);
+    pending = rest.length > 0 ? [rest] : [];
+    pendingBytes = rest.length;
+    const chunk = { firstLine: nextLine, bytes };
+    nextLine += countLines(bytes);
+    return chunk;
+  };
+
+  try {
+    for await (const buffer of stream) {
+      pending.push(buffer);
+      pendingBytes += buffer.length;
+      if (pendingBytes < targetBytes) {
+        continue;
+      }
+      const chunk = takeWholeLines(false);
+      if (chunk !== undefined) {
+        yield chunk;
+      }
+    }
+  } catch (error) {
+    const partial = pendingBytes > 0 ? Buffer.concat(pending, pendingBytes) : Buffer.alloc(0);
+    const lastBreak = partial.lastIndexOf(NEWLINE) + 1;
+    if (lastBreak > 0) {
+      const bytes = partial.subarray(0, lastBreak);
+      yield { firstLine: nextLine, bytes };
+      nextLine += countLines(bytes);
+    }
+    throw new StreamReadError(error, nextLine, partial.subarray(lastBreak));
+  }
+
+  if (pendingBytes > 0) {
+    const chunk = takeWholeLines(true);
+    if (chunk !== undefined && chunk.bytes.length > 0) {
+      yield chunk;
+    }
+  }
+}
+
+/** Counts the lines in `bytes`, including a last line without a final newline. */
+export function countLines(bytes: Buffer): number {
+  let count = 0;
+  let index = bytes.indexOf(NEWLINE);
+  while (index !== -1) {
+    count += 1;
+    index = bytes.indexOf(NEWLINE, index + 1);
+  }
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE) {
+    count += 1;
+  }
+  return count;
+}

@@ -1,0 +1,158 @@
+import type { Readable } from "node:stream";
+import { eventsFromDocument } from "./json-document.js";
+import { readLineChunks, StreamReadError } from "./line-chunks.js";
+import { openInput } from "./open-input.js";
+import type { InputItem } from "./record.js";
+
+export type InputFormat = "jsonl" | "json" | "csv";
+
+/**
+ * What the reader hands the pipeline: raw JSONL lines, parsed where the work is cheapest (a worker
+ * thread), or items already parsed by a reader that had to parse them itself (JSON documents, CSV).
+ */
+export type InputBatch =
+  | { kind: "lines"; input: string; firstLine: number; bytes: Buffer }
+  | { kind: "items"; items: InputItem[] };
+
+export interface ReadInputOptions {
+  /** Forces a format; without it the format is detected from the first bytes. */
+  format?: InputFormat;
+  /** Reads a CSV stream; the CSV stage provides it. */
+  readCsv?: (stream: AsyncIterable<Buffer>, input: string) => AsyncIterable<InputItem>;
+  /** Receives the raw-bytes counter of the opened input, for progress. */
+  onOpen?: (progress: { sizeBytes?: number; bytesRead: () => number }) => void;
+}
+
+/** A whole JSON document is parsed at once, so it is limited in size; JSONL has no such limit. */
+const MAX_DOCUMENT_BYTES = 512 * 1024 * 1024;
+
+const ITEMS_PER_BATCH = 1000;
+
+/** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
+export async function* readInput(input: string, options: ReadInputOptions = {}): AsyncGenerator<InputBatch> {
+  const opened = await openInput(input);
+  options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: opened.bytesRead });
+  const { head, rest } = await peek(opened.stream);
+  const format = options.format ?? detectFormat(head);
+
+  switch (format) {
+    case "jsonl":
+      yield* readJsonLines(input, rest);
+      return;
+    case "json":
+      yield { kind: "items", items: eventsFromDocument(await readWhole(rest, input), input) };
+      return;
+    case "csv":
+      yield* readCsvItems(input, rest, options);
+      return;
+    default: {
+      const unknownFormat: never = format;
+      throw new Error(`unknown format ${String(unknownFormat)}`);
+    }
+  }
+}
+
+async function* readJsonLines(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
+  try {
+    for await (const chunk of readLineChunks(bytes)) {
+      yield { kind: "lines", input, firstLine: chunk.firstLine, bytes: chunk.bytes };
+    }
+  } catch (error) {
+    if (!(error instanceof StreamReadError)) {
+      throw error;
+    }
+    yield { kind: "items", items: [streamProblem(input, error)] };
+  }
+}
+
+async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {
+  if (options.readCsv === undefined) {
+    throw new Error("CSV input is not supported by this build");
+  }
+  let items: InputItem[] = [];
+  for await (const item of options.readCsv(bytes, input)) {
+    items.push(item);
+    if (items.length >= ITEMS_PER_BATCH) {
+      yield { kind: "items", items };
+      items = [];
+    }
+  }
+  if (items.length > 0) {
+    yield { kind: "items", items };
+  }
+}
+
+function streamProblem(input: string, error: StreamReadError): InputItem {
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  const truncated = cause?.code === "Z_BUF_ERROR" || /unexpected end of file/i.test(error.message);
+  const lost = error.partialLine.length > 0 ? ` (the last ${error.partialLine.length} bytes, an incomplete line, were not read)` : "";
+  return {
+    kind: "problem",
+    origin: { input, line: error.line },
+    reason: truncated ? "truncated-gzip" : "unreadable-file",
+    message: truncated
+      ? `${input}:${error.line}: the gzip data ends early, so the file is truncated${lost}; download it again to replay the rest`
+      : `${input}:${error.line}: reading failed (${error.message})${lost}`,
+  };
+}
+
+/**
+ * Detects the format from the first decompressed bytes: `[` starts a JSON array; `{` starts JSONL
+ * when the first line is a whole JSON value, and a (pretty-printed) JSON document otherwise;
+ * anything else is taken for CSV.
+ */
+export function detectFormat(head: Buffer): InputFormat {
+  const text = head.toString("utf8").replace(/^\uFEFF/, "");
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith("[")) {
+    return "json";
+  }
+  if (trimmed.startsWith("{")) {
+    const newline = trimmed.indexOf("\n");
+    const firstLine = newline === -1 ? trimmed : trimmed.slice(0, newline);
+    return firstLine.trimEnd().endsWith("}") ? "jsonl" : "json";
+  }
+  if (trimmed === "") {
+    return "jsonl";
+  }
+  return "csv";
+}
+
+/** Reads the first chunk of a stream without losing it: `rest` yields it again, then the remainder. */
+async function peek(stream: Readable): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    return { head: Buffer.alloc(0), rest: failingIterable(error) };
+  }
+  const head = first.done === true ? Buffer.alloc(0) : first.value;
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (first.done !== true) {
+      yield first.value;
+    }
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+      yield next.value;
+    }
+  }
+  return { head, rest: rest() };
+}
+
+async function* failingIterable(error: unknown): AsyncGenerator<Buffer> {
+  yield* [];
+  throw error;
+}
+
+async function readWhole(bytes: AsyncIterable<Buffer>, input: string): Promise<string> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const part of bytes) {
+    total += part.length;
+    if (total > MAX_DOCUMENT_BYTES) {
+      throw new Error(`${input}: a JSON document larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB cannot be read at once; convert it to JSONL (one event per line), for example with: jq -c '.[]' ${input}`);
+    }
+    parts.push(part);
+  }
+  return Buffer.concat(parts, total).toString("utf8").replace(/^\uFEFF/, "");
+}

@@ -1,0 +1,22 @@
+/** Why an event, or one mapping's entry for it, was not sent although nothing was wrong with it. */
+export type SkipReason =
+  | "filtered-out"
+  | "no-mapping-matched"
+  | "browser-event"
+  | "no-identity"
+  | "duplicate-message-id"
+  | "already-delivered";
+
+export const skipReasonText: Readonly<Record<SkipReason, string>> = {
+  "filtered-out": "excluded by --filter, --since or --until",
+  "no-mapping-matched": "no mapping's trigger matched",
+  "browser-event": "analytics.js track event, skipped by the --browser-events policy",
+  "no-identity": "no email or profile_id (Koala cannot attach it to a person)",
+  "duplicate-message-id": "duplicate messageId, already sent in this run",
+  "already-delivered": "already delivered by an earlier run (--resume)",
+};
+
+/** One mapping's verdict on one event that its trigger matched. */
+export type MappingVerdict =
+  | { kind: "skipped"; mapping: string; reason: SkipReason }
+  | { kind: "invalid"; mapping: string; reason: string };

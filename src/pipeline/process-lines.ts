@@ -1,0 +1,46 @@
+import { parseJsonLine } from "../inputs/jsonl.js";
+import type { InputProblem } from "../inputs/record.js";
+import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/** A processed event with the byte range of its line within the chunk. */
+export interface LineResult {
+  kind: "result";
+  result: RecordResult;
+  lineStart: number;
+  lineEnd: number;
+}
+
+/** Results of a chunk of JSONL lines, in line order: an event's result or a line's problem. */
+export type LineOutcome = LineResult | { kind: "problem"; problem: InputProblem };
+
+/**
+ * Parses and processes a chunk of JSONL lines, on the main thread or in a worker. Lines are cut on
+ * bytes, so that each result knows its line's byte range and the event's text can be recovered from
+ * the chunk later (for a dead letter) without being carried along.
+ */
+export function processLines(input: string, firstLine: number, bytes: Buffer, rules: ProcessorRules): LineOutcome[] {
+  const outcomes: LineOutcome[] = [];
+  let start = 0;
+  let lineNumber = firstLine;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) {
+      end = bytes.length;
+    }
+    const contentEnd = end > start && bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
+    const line = bytes.toString("utf8", start, contentEnd);
+    const origin = { input, line: lineNumber };
+    const item = parseJsonLine(line, origin);
+    if (item?.kind === "problem") {
+      outcomes.push({ kind: "problem", problem: item });
+    } else if (item?.kind === "record") {
+      outcomes.push({ kind: "result", result: processEvent(item.event, origin, line, rules), lineStart: start, lineEnd: contentEnd });
+    }
+    lineNumber += 1;
+    start = end + 1;
+  }
+  return outcomes;
+}

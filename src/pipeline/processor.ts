@@ -1,0 +1,127 @@
+import type { KoalaEntry } from "../delivery/entry.js";
+import { deriveMessageId } from "../inputs/message-id.js";
+import type { RecordOrigin, SegmentEvent } from "../inputs/record.js";
+import type { ActionId } from "../koala/fields.js";
+import { buildRequestParts, personKey } from "../koala/request-body.js";
+import { isAnalyticsJsEvent, keepsBrowserEvent, type BrowserEventsPolicy } from "./browser-events.js";
+import type { MappingVerdict, SkipReason } from "./outcomes.js";
+
+/** One mapping of the config, compiled: its trigger, its field mapping and its payload check. */
+export interface CompiledRule {
+  name: string;
+  action: ActionId;
+  matches(event: SegmentEvent): boolean;
+  /** Maps the event to the action's payload; throws an Error whose message is the reason when the event cannot be mapped. */
+  apply(event: SegmentEvent): Record<string, unknown>;
+  /** Returns why the payload cannot be sent (a missing required field, a wrong type), or undefined. */
+  validate(payload: Record<string, unknown>): string | undefined;
+}
+
+export interface ProcessorRules {
+  rules: readonly CompiledRule[];
+  /** The extra trigger of `--filter`, `--since` and `--until`, applied before the mappings. */
+  filter?: (event: SegmentEvent) => boolean;
+  browserEvents: BrowserEventsPolicy;
+}
+
+/** The ids that identity stitching looks up when an entry has no email. */
+export interface EventIdentity {
+  userId?: string;
+  anonymousId?: string;
+}
+
+/** What became of one event read from the input. */
+export interface RecordResult {
+  origin: RecordOrigin;
+  /** Entries to deliver, one per mapping that produced one; not yet checked for an identity. */
+  entries: KoalaEntry[];
+  /** Names of the mappings whose trigger matched. */
+  matched: string[];
+  /** Why matched mappings produced no entry. */
+  verdicts: MappingVerdict[];
+  /** Set when the whole event was skipped before any mapping produced a verdict. */
+  skipped?: SkipReason;
+  /** The event's `type` when no mapping matched, to explain a run that sends nothing. */
+  unmatchedType?: string;
+  identity: EventIdentity;
+}
+
+/**
+ * Runs one event through the filter and every mapping, as Segment runs an event through each
+ * subscription of a destination: an event matched by several mappings yields one entry per mapping.
+ * Pure apart from filling in a missing `messageId`, so it can run in a worker thread.
+ */
+export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJson: string | undefined, rules: ProcessorRules): RecordResult {
+  const result: RecordResult = { origin, entries: [], matched: [], verdicts: [], identity: identityOf(event) };
+  if (rules.filter !== undefined && !rules.filter(event)) {
+    result.skipped = "filtered-out";
+    return result;
+  }
+  if (event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "") {
+    event["messageId"] = deriveMessageId(event);
+  }
+
+  let serialisedEvent = eventJson;
+  for (const rule of rules.rules) {
+    if (!rule.matches(event)) {
+      continue;
+    }
+    result.matched.push(rule.name);
+    if (rule.action === "trackEvent" && isAnalyticsJsEvent(event) && !keepsBrowserEvent(rules.browserEvents, event)) {
+      result.verdicts.push({ kind: "skipped", mapping: rule.name, reason: "browser-event" });
+      continue;
+    }
+    const entry = mapToEntry(rule, event, origin);
+    if (typeof entry === "string") {
+      result.verdicts.push({ kind: "invalid", mapping: rule.name, reason: entry });
+      continue;
+    }
+    serialisedEvent ??= JSON.stringify(event);
+    entry.eventJson = serialisedEvent;
+    result.entries.push(entry);
+  }
+  if (result.matched.length === 0) {
+    result.skipped = "no-mapping-matched";
+    const type = event["type"];
+    result.unmatchedType = typeof type === "string" ? type : `(type ${JSON.stringify(type) ?? "missing"})`;
+  }
+  return result;
+}
+
+/** Maps one event with one rule into an entry, or returns why it cannot be sent. */
+function mapToEntry(rule: CompiledRule, event: SegmentEvent, origin: RecordOrigin): KoalaEntry | string {
+  let payload: Record<string, unknown>;
+  try {
+    payload = rule.apply(event);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const problem = rule.validate(payload);
+  if (problem !== undefined) {
+    return problem;
+  }
+  const parts = buildRequestParts(rule.action, payload);
+  return {
+    kind: parts.kind,
+    person: parts.person,
+    personKey: personKey(parts.person),
+    entryJson: JSON.stringify(parts.entry),
+    messageId: String(payload["message_id"]),
+    mappingName: rule.name,
+    origin,
+    eventJson: "",
+  };
+}
+
+function identityOf(event: SegmentEvent): EventIdentity {
+  const identity: EventIdentity = {};
+  const userId = event["userId"];
+  const anonymousId = event["anonymousId"];
+  if ((typeof userId === "string" && userId !== "") || typeof userId === "number") {
+    identity.userId = String(userId);
+  }
+  if ((typeof anonymousId === "string" && anonymousId !== "") || typeof anonymousId === "number") {
+    identity.anonymousId = String(anonymousId);
+  }
+  return identity;
+}

@@ -1,0 +1,193 @@
+import { expandInputs } from "../inputs/expand-inputs.js";
+import { readInput, type InputFormat } from "../inputs/read-input.js";
+import type { InputItem } from "../inputs/record.js";
+import { hasIdentity } from "../koala/request-body.js";
+import type { MappingDefinition } from "../koala/presets.js";
+import { RunStats } from "../reporting/run-stats.js";
+import type { BrowserEventsPolicy } from "./browser-events.js";
+import { createDelivery, type Delivery } from "./interim-delivery.js";
+import { processLines, type LineOutcome } from "./process-lines.js";
+import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
+import { buildProcessorRules } from "./processor-config.js";
+import { WorkerPool } from "./worker-pool.js";
+
+export interface ReplaySettings {
+  inputs: readonly string[];
+  format?: InputFormat;
+  mappings: readonly MappingDefinition[];
+  browserEvents: BrowserEventsPolicy;
+  dryRun: boolean;
+  publicKey?: string;
+  endpoint: string;
+  concurrency: number;
+  userAgent: string;
+}
+
+export interface ReplayIo {
+  /** Where dry-run lines go. */
+  stdout: NodeJS.WritableStream;
+  /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
+  warn: (message: string) => void;
+}
+
+/**
+ * A chunk this large means the input is large, and worth the worker threads' start-up (about 30 ms
+ * each). Smaller inputs are processed on the main thread.
+ */
+const WORKER_POOL_THRESHOLD_BYTES = 1 << 20;
+
+/** Warnings printed for unreadable lines before they are only counted, so a broken file cannot flood the terminal. */
+const MAX_WARNINGS = 20;
+
+/** Reads every input, maps each event and delivers the entries; returns the run's counts. */
+export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise<RunStats> {
+  const stats = new RunStats();
+  const config = { mappings: settings.mappings, browserEvents: settings.browserEvents };
+  const rules: ProcessorRules = buildProcessorRules(config);
+  const { sources, skipped } = await expandInputs(settings.inputs);
+  for (const file of skipped) {
+    stats.filesSkipped.push(file);
+    io.warn(`skipped ${file.path}: ${file.reason}`);
+  }
+
+  const delivery = createDelivery({
+    endpoint: settings.endpoint,
+    publicKey: settings.publicKey,
+    dryRun: settings.dryRun,
+    output: io.stdout,
+    userAgent: settings.userAgent,
+    concurrency: settings.concurrency,
+    onRequest: () => {
+      stats.requestsSent += 1;
+    },
+    onDelivered: () => {
+      stats.entriesSent += 1;
+    },
+    onFailed: (entry, reason, status) => {
+      stats.countFailed({ input: entry.origin.input, line: entry.origin.line, mapping: entry.mappingName, reason, status });
+    },
+  });
+
+  let warnings = 0;
+  const warnOnce = (message: string): void => {
+    warnings += 1;
+    if (warnings <= MAX_WARNINGS) {
+      io.warn(message);
+    } else if (warnings === MAX_WARNINGS + 1) {
+      io.warn(`more problems follow; they are counted in the summary but not printed`);
+    }
+  };
+
+  const handleResult = async (result: RecordResult): Promise<void> => {
+    stats.eventsRead += 1;
+    recordVerdicts(stats, result);
+    const deliverable = result.entries.filter((entry) => {
+      if (hasIdentity(entry.person)) {
+        return true;
+      }
+      stats.countSkipped("no-identity");
+      return false;
+    });
+    await delivery.submit(result.origin, deliverable);
+  };
+
+  // Chunks being processed by workers, in input order; their results are handled in that order.
+  let pool: WorkerPool | undefined;
+  const inFlight: Array<Promise<LineOutcome[]>> = [];
+  const drain = async (keep: number): Promise<void> => {
+    while (inFlight.length > keep) {
+      const outcomes = await (inFlight.shift() as Promise<LineOutcome[]>);
+      await handleLineOutcomes(outcomes, stats, warnOnce, handleResult);
+    }
+  };
+
+  try {
+    for (const source of sources) {
+      stats.filesRead += 1;
+      try {
+        for await (const batch of readInput(source.path, { format: settings.format })) {
+          if (batch.kind === "items") {
+            await drain(0);
+            await handleItems(batch.items, rules, stats, warnOnce, handleResult);
+            continue;
+          }
+          if (pool === undefined && batch.bytes.length >= WORKER_POOL_THRESHOLD_BYTES) {
+            pool = new WorkerPool(config);
+          }
+          if (pool === undefined) {
+            await drain(0);
+            await handleLineOutcomes(processLines(batch.input, batch.firstLine, batch.bytes, rules), stats, warnOnce, handleResult);
+          } else {
+            inFlight.push(pool.process(batch.input, batch.firstLine, batch.bytes));
+            await drain(pool.size * 2);
+          }
+        }
+      } catch (error) {
+        const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
+        stats.countUnreadable(problem);
+        warnOnce(problem.message);
+      }
+    }
+    await drain(0);
+  } finally {
+    await pool?.close();
+  }
+  await finishDelivery(delivery);
+  return stats;
+}
+
+async function handleLineOutcomes(
+  outcomes: LineOutcome[],
+  stats: RunStats,
+  warn: (message: string) => void,
+  handleResult: (result: RecordResult) => Promise<void>,
+): Promise<void> {
+  for (const outcome of outcomes) {
+    if (outcome.kind === "problem") {
+      stats.countUnreadable(outcome.problem);
+      warn(outcome.problem.message);
+    } else {
+      await handleResult(outcome.result);
+    }
+  }
+}
+
+async function handleItems(
+  items: InputItem[],
+  rules: ProcessorRules,
+  stats: RunStats,
+  warn: (message: string) => void,
+  handleResult: (result: RecordResult) => Promise<void>,
+): Promise<void> {
+  for (const item of items) {
+    if (item.kind === "problem") {
+      stats.countUnreadable(item);
+      warn(item.message);
+    } else {
+      await handleResult(processEvent(item.event, item.origin, undefined, rules));
+    }
+  }
+}
+
+function recordVerdicts(stats: RunStats, result: RecordResult): void {
+  for (const name of result.matched) {
+    stats.countMatched(name);
+  }
+  if (result.skipped !== undefined) {
+    stats.countSkipped(result.skipped);
+    if (result.skipped === "no-mapping-matched") {
+      stats.countUnmatchedType(result.unmatchedType ?? "(unknown)");
+    }
+  }
+  for (const verdict of result.verdicts) {
+    if (verdict.kind === "skipped") {
+      stats.countSkipped(verdict.reason);
+    } else {
+      stats.countInvalid(verdict.mapping, verdict.reason);
+    }
+  }
+}
+
+async function finishDelivery(delivery: Delivery): Promise<void> {
+  await delivery.finish();
+}

@@ -1,0 +1,90 @@
+import type { InputProblem } from "../inputs/record.js";
+import type { SkippedFile } from "../inputs/expand-inputs.js";
+import type { SkipReason } from "../pipeline/outcomes.js";
+
+/** At most this many unreadable lines and failures are kept with their details; all are counted. */
+const MAX_EXAMPLES = 20;
+
+export interface FailureRecord {
+  input: string;
+  line: number;
+  mapping: string;
+  reason: string;
+  status?: number;
+}
+
+/**
+ * Counts of a run. Entries are counted per event and mapping; `eventsRead`, `filtered-out` and
+ * `no-mapping-matched` per event. The run owns one and passes it to the stages that count.
+ */
+export class RunStats {
+  readonly startedAt = Date.now();
+  filesRead = 0;
+  readonly filesSkipped: SkippedFile[] = [];
+  eventsRead = 0;
+  readonly matchedByMapping = new Map<string, number>();
+  entriesSent = 0;
+  requestsSent = 0;
+  readonly skippedByReason = new Map<SkipReason, number>();
+  readonly invalidByReason = new Map<string, number>();
+  unreadableCount = 0;
+  readonly unreadableExamples: InputProblem[] = [];
+  readonly unreadableByReason = new Map<string, number>();
+  failedCount = 0;
+  readonly failedByReason = new Map<string, number>();
+  readonly failedExamples: FailureRecord[] = [];
+  /** Types of the events that no mapping matched, to explain a run that sends nothing. */
+  readonly unmatchedTypes = new Map<string, number>();
+
+  countMatched(mapping: string): void {
+    increment(this.matchedByMapping, mapping);
+  }
+
+  countSkipped(reason: SkipReason, count = 1): void {
+    increment(this.skippedByReason, reason, count);
+  }
+
+  countInvalid(mapping: string, reason: string): void {
+    increment(this.invalidByReason, `${mapping}: ${reason}`);
+  }
+
+  countUnreadable(problem: InputProblem): void {
+    this.unreadableCount += 1;
+    increment(this.unreadableByReason, problem.reason);
+    if (this.unreadableExamples.length < MAX_EXAMPLES) {
+      this.unreadableExamples.push(problem);
+    }
+  }
+
+  countFailed(failure: FailureRecord): void {
+    this.failedCount += 1;
+    increment(this.failedByReason, failure.status === undefined ? failure.reason : `HTTP ${failure.status}: ${failure.reason}`);
+    if (this.failedExamples.length < MAX_EXAMPLES) {
+      this.failedExamples.push(failure);
+    }
+  }
+
+  countUnmatchedType(type: string): void {
+    increment(this.unmatchedTypes, type);
+  }
+
+  get skippedCount(): number {
+    return sum(this.skippedByReason);
+  }
+
+  get invalidCount(): number {
+    return sum(this.invalidByReason);
+  }
+}
+
+function increment<K>(map: Map<K, number>, key: K, count = 1): void {
+  map.set(key, (map.get(key) ?? 0) + count);
+}
+
+function sum(map: Map<unknown, number>): number {
+  let total = 0;
+  for (const count of map.values()) {
+    total += count;
+  }
+  return total;
+}

@@ -1,0 +1,110 @@
+import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import type { RunStats } from "./run-stats.js";
+
+export interface SummaryContext {
+  dryRun: boolean;
+  browserEventsPolicy: string;
+}
+
+/**
+ * Writes the end-of-run summary. Its first lines say what happened and, when little or nothing was
+ * sent, the main reason and the option that changes it.
+ */
+export function formatSummary(stats: RunStats, context: SummaryContext): string {
+  const lines: string[] = [];
+  const verb = context.dryRun ? "would be sent" : "sent";
+  const requests = `${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}${context.dryRun ? " printed" : ""}`;
+  lines.push(`koala-replay: ${stats.entriesSent} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${stats.eventsRead} ${plural(stats.eventsRead, "event", "events")} read (${requests})`);
+  const hint = explainShortfall(stats, context);
+  if (hint !== undefined) {
+    lines.push(`  ${hint}`);
+  }
+  lines.push("");
+
+  lines.push(row("files read", `${stats.filesRead}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped: not archives)` : ""}`));
+  lines.push(row("events read", String(stats.eventsRead)));
+  lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
+  lines.push(row(context.dryRun ? "would be sent" : "sent", `${stats.entriesSent} in ${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}`));
+  lines.push(row("skipped", String(stats.skippedCount)));
+  for (const [reason, count] of sortedByCount(stats.skippedByReason)) {
+    lines.push(row(`  ${reason}`, `${count}  ${skipReasonText[reason]}`));
+  }
+  lines.push(row("invalid", String(stats.invalidCount)));
+  for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
+    lines.push(row("", `${count}  ${reason}`));
+  }
+  lines.push(row("unreadable", String(stats.unreadableCount)));
+  for (const problem of stats.unreadableExamples) {
+    lines.push(row("", `${problem.origin.input}:${problem.origin.line} ${problem.reason}`));
+  }
+  if (stats.unreadableCount > stats.unreadableExamples.length) {
+    lines.push(row("", `… and ${stats.unreadableCount - stats.unreadableExamples.length} more`));
+  }
+  lines.push(row("failed", String(stats.failedCount)));
+  for (const [reason, count] of sortedByCount(stats.failedByReason)) {
+    lines.push(row("", `${count}  ${reason}`));
+  }
+  lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
+  return `${lines.join("\n")}\n`;
+}
+
+/** Names the main reason why events were not sent, and what to do about it, or undefined when nothing needs saying. */
+function explainShortfall(stats: RunStats, context: SummaryContext): string | undefined {
+  if (stats.eventsRead === 0) {
+    return stats.unreadableCount > 0 ? "No event could be read: see the unreadable lines below." : "The inputs hold no events.";
+  }
+  const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
+  if (topReason === undefined || topCount * 2 < stats.eventsRead) {
+    return stats.invalidCount > 0 ? `${stats.invalidCount} invalid: see the reasons below.` : undefined;
+  }
+  const share = stats.entriesSent === 0 ? "Nothing was sent" : "Most events were not sent";
+  return `${share}: ${topCount} of ${stats.eventsRead} ${shortfallPhrase[topReason]}. ${remedy(topReason, stats, context)}`;
+}
+
+const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
+  "browser-event": "are analytics.js track events, which --browser-events skip leaves out",
+  "no-identity": "have no email or profile_id",
+  "no-mapping-matched": "matched no mapping's trigger",
+  "filtered-out": "were excluded by --filter, --since or --until",
+  "duplicate-message-id": "repeat a messageId already sent in this run",
+  "already-delivered": "were delivered by an earlier run",
+};
+
+function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
+  switch (reason) {
+    case "browser-event":
+      return `Koala's browser pixel records these itself, so Segment's destination skips them (policy: ${context.browserEventsPolicy}). To replay history from before the pixel was installed, use --browser-events include, or --browser-events before:<date the pixel went live>.`;
+    case "no-identity":
+      return "Koala needs an email or a profile_id. Map an email in koala-replay.config.json, or give the events an email in traits.";
+    case "no-mapping-matched":
+      return `Event types seen: ${formatMap(stats.unmatchedTypes)}. Add a mapping whose trigger matches them.`;
+    case "filtered-out":
+      return "Check --filter, --since and --until.";
+    case "duplicate-message-id":
+      return "The inputs hold the same events more than once (an S3 archive is at-least-once).";
+    case "already-delivered":
+      return "An earlier run delivered them; run without --resume to send everything again.";
+    default: {
+      const unknownReason: never = reason;
+      return String(unknownReason);
+    }
+  }
+}
+
+function row(label: string, value: string): string {
+  return `  ${label.padEnd(22)} ${value}`;
+}
+
+function formatMap(map: Map<string, number>): string {
+  return sortedByCount(map)
+    .map(([key, count]) => `${key} ${count}`)
+    .join(", ");
+}
+
+function sortedByCount<K>(map: Map<K, number>): Array<[K, number]> {
+  return [...map.entries()].sort((left, right) => right[1] - left[1]);
+}
+
+function plural(count: number, one: string, many: string): string {
+  return count === 1 ? one : many;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, test } from "vitest";
+import { parseRequests, runCli } from "../helpers/run-cli.js";
+
+function identifyLine(email: string, messageId: string): string {
+  return JSON.stringify({ type: "identify", messageId, timestamp: "2024-01-01T00:00:00.000Z", traits: { email } });
+}
+
+describe("bad input is counted and the run goes on", () => {
+  test("malformed line is reported with its line number", async () => {
+    const input = [identifyLine("a@example.com", "m-1"), "{not json", identifyLine("b@example.com", "m-2"), ""].join("\n");
+    const result = await runCli(["send", "--dry-run", "-"], { stdin: input });
+
+    expect(parseRequests(result.stdout)).toHaveLength(2);
+    expect(result.stderr).toContain("-:2: invalid JSON");
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.status).toBe(1);
+  });
+
+  test("JSON value that is not an object is reported", async () => {
+    const input = [identifyLine("a@example.com", "m-1"), "[1,2]", "42"].join("\n");
+    const result = await runCli(["send", "--dry-run", "-"], { stdin: input });
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(result.stderr).toContain("-:2: expected a JSON object");
+    expect(result.stderr).toContain("-:3: expected a JSON object");
+  });
+
+  test("truncated gzip keeps the events before the cut", async () => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/bad/truncated.jsonl.gz"]);
+
+    expect(result.stderr).toContain("truncated");
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.status).toBe(1);
+  });
+
+  test("unreadable file does not stop the other inputs", async () => {
+    const result = await runCli(["send", "--dry-run", "fixtures/bad", "fixtures/archives/engage"]);
+
+    expect(parseRequests(result.stdout).length).toBeGreaterThan(0);
+    expect(result.status).toBe(1);
+  });
+
+  test("missing required field is counted as invalid with its name", async () => {
+    const input = JSON.stringify({ type: "track", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", properties: { email: "a@example.com" } });
+    const result = await runCli(["send", "--dry-run", "-"], { stdin: `${input}\n` });
+
+    expect(result.stderr).toContain("Track Event: missing required field event");
+    expect(result.status).toBe(1);
+  });
+});

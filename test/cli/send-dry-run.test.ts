@@ -1,0 +1,117 @@
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, test } from "vitest";
+import { readFixtureEvents } from "../helpers/fixture-events.js";
+import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { segmentRequestBody } from "../helpers/segment-reference.js";
+
+const archives = join(projectRoot, "fixtures/archives");
+
+function archiveFiles(directory: string): string[] {
+  return readdirSync(directory)
+    .sort()
+    .flatMap((name) => {
+      const path = join(directory, name);
+      if (statSync(path).isDirectory()) {
+        return archiveFiles(path);
+      }
+      return /\.(gz|jsonl|json)$/.test(name) ? [path] : [];
+    });
+}
+
+describe("send --dry-run on every fixture archive", () => {
+  test.each(archiveFiles(archives).map((path) => relative(projectRoot, path)))("%s matches Segment's requests", async (file) => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "include", file]);
+    const expected = readFixtureEvents(join(projectRoot, file))
+      .map((event) => segmentRequestBody(event, { includeBrowserEvents: true }))
+      .filter((body) => body !== undefined);
+
+    expect(result.stderr).not.toContain("internal error");
+    expect(parseRequests(result.stdout).map((request) => request.body)).toEqual(expected);
+  });
+});
+
+describe("send --dry-run output", () => {
+  test("each line is a POST to the batch URL", async () => {
+    const result = await runCli(["send", "--dry-run", "fixtures/archives/spec"]);
+    const requests = parseRequests(result.stdout);
+
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) {
+      expect(request.method).toBe("POST");
+      expect(request.url).toBe("https://api2.getkoala.com/web/projects/<public-key>/batch");
+    }
+  });
+
+  test("public key is masked in URL and summary", async () => {
+    const key = "pk_live_0123456789abcdef";
+    const result = await runCli(["send", "--dry-run", "--public-key", key, "--endpoint", "http://127.0.0.1:9", "fixtures/archives/spec"]);
+
+    expect(result.stdout).toContain("http://127.0.0.1:9/web/projects/pk_l****/batch");
+    expect(result.stdout).not.toContain(key);
+    expect(result.stderr).not.toContain(key);
+  });
+
+  test("stdin is read when the input is -", async () => {
+    const line = JSON.stringify({
+      type: "identify",
+      messageId: "m-1",
+      timestamp: "2024-01-01T00:00:00.000Z",
+      traits: { email: "ada@example.com" },
+    });
+    const result = await runCli(["send", "--dry-run", "-"], { stdin: `${line}\n` });
+
+    expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["ada@example.com"]);
+    expect(result.status).toBe(0);
+  });
+});
+
+describe("send summary", () => {
+  test("S3 archive under defaults names the browser-events option", async () => {
+    const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
+    const summary = result.stderr.slice(result.stderr.indexOf("koala-replay:"));
+    const firstLines = summary.split("\n").slice(0, 2).join("\n");
+
+    expect(result.stdout).toBe("");
+    expect(firstLines).toContain("Nothing was sent");
+    expect(firstLines).toContain("--browser-events include");
+    expect(result.status).toBe(0);
+  });
+
+  test("directory walk reports files that are not archives", async () => {
+    const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
+
+    expect(result.stderr).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
+  });
+
+  test("S3 archive with browser events included has no identity", async () => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/archives/s3"]);
+
+    expect(result.stderr).toMatch(/no-identity\s+\d+/);
+  });
+});
+
+describe("send usage errors", () => {
+  test("missing key without --dry-run exits 2 naming both ways", async () => {
+    const result = await runCli(["send", "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--public-key");
+    expect(result.stderr).toContain("KOALA_PUBLIC_KEY");
+  });
+
+  test("invalid --browser-events value exits 2", async () => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "sometimes", "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('invalid --browser-events value "sometimes"');
+  });
+
+  test("missing input file exits 2 without a stack trace", async () => {
+    const result = await runCli(["send", "--dry-run", "fixtures/no-such-file.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("input not found: fixtures/no-such-file.jsonl");
+    expect(result.stderr).not.toContain("    at ");
+  });
+});
