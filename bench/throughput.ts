@@ -9,57 +9,79 @@ export interface ThroughputSettings {
   log: (message: string) => void;
 }
 
-interface ContenderTiming {
+interface ContenderRuns {
   contender: Contender;
-  eventsPerSecond: number;
-  wallMs: readonly number[];
-  cpuMs: readonly (number | null)[];
+  wallMs: number[];
+  cpuMs: (number | null)[];
 }
+
+const notAvailable = "koala-replay not available: dist/cli/main.js is missing (run npm run build)";
 
 /**
  * Measures the dry run's throughput (read, filter, map, serialise) against each baseline: the
- * median wall time of each command over the same uncompressed archive, start-up included.
+ * median wall time of each command over the same uncompressed archive, start-up included. A
+ * second set of rows compares CPU time per event, which other processes on the machine barely
+ * change. The commands take turns, so that a busy spell of the machine hits all of them alike.
  */
 export async function measureThroughput(settings: ThroughputSettings): Promise<ResultRow[]> {
   const baselines = [jq, segmentPackages, parseOnly];
-  const timings = new Map<string, ContenderTiming>();
-  for (const contender of baselines) {
-    timings.set(contender.id, await timeContender(contender, settings));
-  }
-  const ours = koalaReplayAvailable() ? await timeContender(koalaReplay, settings) : null;
+  const contenders = koalaReplayAvailable() ? [...baselines, koalaReplay] : baselines;
+  const runs = new Map<string, ContenderRuns>(contenders.map((contender) => [contender.id, { contender, wallMs: [], cpuMs: [] }]));
 
-  return baselines.map((contender) => {
-    const baseline = timings.get(contender.id);
-    const row: ResultRow = {
-      id: `throughput.dry-run.vs-${contender.id}`,
-      label: `dry-run throughput, ${settings.events} events`,
-      unit: "events/s",
-      koalaReplay: ours === null ? null : ours.eventsPerSecond,
-      baseline: baseline === undefined ? null : baseline.eventsPerSecond,
-      baselineLabel: contender.label,
-      higherIsBetter: true,
-      details: { koalaReplay: timingDetails(ours), baseline: timingDetails(baseline) },
-    };
-    if (ours === null) row.note = "koala-replay not available: dist/cli/main.js is missing (run npm run build)";
-    return row;
-  });
-}
-
-async function timeContender(contender: Contender, settings: ThroughputSettings): Promise<ContenderTiming> {
-  const wallMs: number[] = [];
-  const cpuMs: (number | null)[] = [];
   for (let run = 1; run <= settings.repetitions; run++) {
-    const measurement = await measureProcess(contender.commandFor(settings.archivePath));
-    assertSucceeded(contender.label, measurement);
-    wallMs.push(measurement.wallMs);
-    cpuMs.push(measurement.cpuMs);
-    const cpu = measurement.cpuMs === null ? "" : `, ${(measurement.cpuMs / 1000).toFixed(2)} s of CPU`;
-    settings.log(`  ${contender.label}: run ${run}/${settings.repetitions} took ${(measurement.wallMs / 1000).toFixed(2)} s${cpu}`);
+    for (const contender of contenders) {
+      const measurement = await measureProcess(contender.commandFor(settings.archivePath));
+      assertSucceeded(contender.label, measurement);
+      const record = runs.get(contender.id);
+      record?.wallMs.push(measurement.wallMs);
+      record?.cpuMs.push(measurement.cpuMs);
+      const cpu = measurement.cpuMs === null ? "" : `, ${(measurement.cpuMs / 1000).toFixed(2)} s of CPU`;
+      settings.log(`  ${contender.label}: run ${run}/${settings.repetitions} took ${(measurement.wallMs / 1000).toFixed(2)} s${cpu}`);
+    }
   }
-  return { contender, wallMs, cpuMs, eventsPerSecond: settings.events / (median(wallMs) / 1000) };
+
+  const ours = runs.get(koalaReplay.id) ?? null;
+  const wallRows = baselines.map((contender) => wallTimeRow(settings.events, ours, runs.get(contender.id) ?? null, contender));
+  const cpuRows = baselines.map((contender) => cpuTimeRow(settings.events, ours, runs.get(contender.id) ?? null, contender));
+  return [...wallRows, ...cpuRows];
 }
 
-function timingDetails(timing: ContenderTiming | null | undefined): Record<string, unknown> | null {
-  if (timing === null || timing === undefined) return null;
-  return { command: timing.contender.label, wallMs: timing.wallMs.map(Math.round), cpuMs: timing.cpuMs.map((ms) => (ms === null ? null : Math.round(ms))) };
+function wallTimeRow(events: number, ours: ContenderRuns | null, baseline: ContenderRuns | null, contender: Contender): ResultRow {
+  const eventsPerSecond = (runs: ContenderRuns | null): number | null => (runs === null ? null : events / (median(runs.wallMs) / 1000));
+  const row: ResultRow = {
+    id: `throughput.dry-run.vs-${contender.id}`,
+    label: `dry-run throughput, ${events} events`,
+    unit: "events/s",
+    koalaReplay: eventsPerSecond(ours),
+    baseline: eventsPerSecond(baseline),
+    baselineLabel: contender.label,
+    higherIsBetter: true,
+    details: { koalaReplay: runDetails(ours), baseline: runDetails(baseline) },
+  };
+  if (ours === null) row.note = notAvailable;
+  return row;
+}
+
+function cpuTimeRow(events: number, ours: ContenderRuns | null, baseline: ContenderRuns | null, contender: Contender): ResultRow {
+  const microsecondsPerEvent = (runs: ContenderRuns | null): number | null => {
+    const known = runs?.cpuMs.filter((ms): ms is number => ms !== null) ?? [];
+    return known.length === 0 ? null : (median(known) * 1000) / events;
+  };
+  const row: ResultRow = {
+    id: `throughput.cpu.vs-${contender.id}`,
+    label: `CPU time of the dry run, all threads`,
+    unit: "µs/event",
+    koalaReplay: microsecondsPerEvent(ours),
+    baseline: microsecondsPerEvent(baseline),
+    baselineLabel: contender.label,
+    higherIsBetter: false,
+  };
+  if (ours === null) row.note = notAvailable;
+  return row;
+}
+
+function runDetails(runs: ContenderRuns | null): Record<string, unknown> | null {
+  if (runs === null) return null;
+  const cpuMs = runs.cpuMs.map((ms) => (ms === null ? null : Math.round(ms)));
+  return { command: runs.contender.label, wallMs: runs.wallMs.map(Math.round), cpuMs };
 }
