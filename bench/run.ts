@@ -102,6 +102,6 @@ function assertNever(value: never): never {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)} (npm run bench -- --help lists the options)`);
   process.exitCode = 1;
 });
