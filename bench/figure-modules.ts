@@ -1,21 +1,29 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BenchContext, Figure, MeasureFigures } from "./figure.js";
-import { compiledBenchDirectory } from "./paths.js";
+import { benchSourceDirectory, compiledBenchDirectory } from "./paths.js";
 import { type ResultRow, rowFromFigure } from "./result-row.js";
 
 export const figureModulesDirectory = join(compiledBenchDirectory, "figures");
+const figureSourcesDirectory = join(benchSourceDirectory, "figures");
 
-/** Lists the compiled figure modules, in name order so that runs print their rows in the same order. */
-export function listFigureModules(directory: string = figureModulesDirectory): string[] {
+/**
+ * Lists the compiled figure modules, in name order so that runs print their rows in the same order.
+ * With `sourcesDirectory`, a compiled module is listed only while its TypeScript source exists,
+ * because tsc leaves the output of a deleted source behind.
+ */
+export function listFigureModules(directory: string = figureModulesDirectory, sourcesDirectory: string | null = null): string[] {
   let names: string[];
   try {
     names = readdirSync(directory);
   } catch {
     return [];
   }
-  return names.filter((name) => name.endsWith(".js")).sort();
+  return names
+    .filter((name) => name.endsWith(".js"))
+    .filter((name) => sourcesDirectory === null || existsSync(join(sourcesDirectory, name.replace(/\.js$/, ".ts"))))
+    .sort();
 }
 
 /**
@@ -26,9 +34,10 @@ export async function measureFigureModules(
   context: BenchContext,
   log: (message: string) => void,
   directory: string = figureModulesDirectory,
+  sourcesDirectory: string | null = figureSourcesDirectory,
 ): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
-  const names = listFigureModules(directory);
+  const names = listFigureModules(directory, sourcesDirectory);
   if (names.length === 0) log(`  no figure modules in ${directory}`);
   for (const name of names) {
     const started = performance.now();

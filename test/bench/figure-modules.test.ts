@@ -23,13 +23,20 @@ describe("measureFigureModules", () => {
     expect(listFigureModules(directory)).toEqual(["counting.js", "no-measure.js", "throwing.js"]);
   });
 
+  it("skips modules whose source was deleted", () => {
+    const sources = mkdtempSync(join(tmpdir(), "koala-bench-sources-"));
+    writeFileSync(join(sources, "counting.ts"), "");
+    expect(listFigureModules(directory, sources)).toEqual(["counting.js"]);
+    rmSync(sources, { recursive: true, force: true });
+  });
+
   it("returns no modules for a missing directory", () => {
     expect(listFigureModules(join(directory, "absent"))).toEqual([]);
   });
 
   it("runs each module and reports failures as rows", async () => {
     const messages: string[] = [];
-    const rows = await measureFigureModules({ events: [{ type: "track" }, { type: "page" }, { type: "identify" }] }, (message) => messages.push(message), directory);
+    const rows = await measureFigureModules({ events: [{ type: "track" }, { type: "page" }, { type: "identify" }] }, (message) => messages.push(message), directory, null);
 
     expect(rows.map((row) => row.id)).toEqual(["count", "module.no-measure.failed", "module.throwing.failed"]);
     expect(rows[0]?.koalaReplay).toBe(3);
