@@ -1,5 +1,7 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
+import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/index.js";
+import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 
 export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
@@ -14,6 +16,13 @@ export interface RawSendOptions {
   browserEvents?: string;
   format?: string;
   quiet?: boolean;
+  filter?: string;
+  config?: string;
+  csvTable?: string;
+  csvType?: string;
+  csvNumbers?: boolean;
+  since?: string;
+  until?: string;
 }
 
 /** Validated options of `send`, resolved once at start-up. */
@@ -27,6 +36,11 @@ export interface SendSettings {
   readonly browserEventsText: string;
   readonly format: InputFormat | undefined;
   readonly quiet: boolean;
+  /** The config file given with --config; without it, koala-replay.config.json in the working directory, or the presets. */
+  readonly configPath: string | undefined;
+  readonly csv: { table?: string; type?: EventType; convertNumbers: boolean };
+  /** Full-FQL triggers every event must match, labelled with the option they came from. */
+  readonly filters: readonly { label: string; text: string }[];
 }
 
 /**
@@ -59,7 +73,42 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     browserEventsText,
     format: parseFormat(raw.format),
     quiet: raw.quiet === true,
+    configPath: raw.config,
+    csv: resolveCsvOptions(raw),
+    filters: resolveFilters(raw),
   });
+}
+
+function resolveCsvOptions(raw: RawSendOptions): { table?: string; type?: EventType; convertNumbers: boolean } {
+  const csv: { table?: string; type?: EventType; convertNumbers: boolean } = { convertNumbers: raw.csvNumbers === true };
+  if (raw.csvTable !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.csvTable)) {
+      throw new UsageError(`invalid --csv-table "${raw.csvTable}": expected a warehouse table name such as tracks, identifies, users, pages or order_completed`);
+    }
+    csv.table = raw.csvTable.toLowerCase();
+  }
+  if (raw.csvType !== undefined) {
+    if (!isEventType(raw.csvType)) {
+      throw new UsageError(`invalid --csv-type "${raw.csvType}": expected one of ${EVENT_TYPES.join(", ")}`);
+    }
+    csv.type = raw.csvType;
+  }
+  return csv;
+}
+
+function resolveFilters(raw: RawSendOptions): Array<{ label: string; text: string }> {
+  const filters: Array<{ label: string; text: string }> = [];
+  if (raw.filter !== undefined) {
+    filters.push({ label: "--filter", text: raw.filter });
+  }
+  if (raw.since !== undefined || raw.until !== undefined) {
+    try {
+      filters.push({ label: "--since/--until", text: timeWindowTrigger({ since: raw.since, until: raw.until }) });
+    } catch (error) {
+      throw new UsageError(`invalid --since/--until: ${(error as Error).message}`);
+    }
+  }
+  return filters;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

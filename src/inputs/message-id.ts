@@ -1,26 +1,46 @@
 import { createHash } from "node:crypto";
 import type { SegmentEvent } from "./record.js";
 
+/** Hex digits kept from the SHA-256: 128 bits, so a collision between two different events is negligible. */
+const HASH_HEX_LENGTH = 32;
+
 /**
- * Derives a messageId from an event's content, for events that have none: the same event always
- * gets the same id, so a second run of the same input is deduplicated by Koala.
+ * Derives a deterministic `messageId` for an event that has none: `prefix` followed by the first
+ * 32 hex digits of the SHA-256 of the event's canonical JSON (object keys sorted at every depth).
+ * The same content always gets the same id, so a second replay of the same file is deduplicated by
+ * Koala, and two identical rows (a duplicate left by an at-least-once loader) share one id.
+ * Call it before setting `messageId`, because the id is part of the hashed content.
  */
-export function deriveMessageId(event: SegmentEvent): string {
-  const digest = createHash("sha256").update(canonicalJson(event)).digest("hex");
-  return `koala-replay-${digest.slice(0, 32)}`;
+export function deriveMessageId(event: SegmentEvent, prefix = "replay-"): string {
+  const hash = createHash("sha256").update(canonicalJson(event)).digest("hex");
+  return prefix + hash.slice(0, HASH_HEX_LENGTH);
 }
 
-/** JSON with object keys sorted at every depth, so that key order does not change the id. */
-function canonicalJson(value: unknown): string {
+/**
+ * Serialises a JSON value with object keys sorted, so that key order never changes the text.
+ * Values follow `JSON.stringify`: `undefined` and functions in objects are left out, and
+ * non-finite numbers become `null`.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    const text = JSON.stringify(value);
+    return text === undefined ? "null" : text;
+  }
   if (Array.isArray(value)) {
-    return `[${value.map(canonicalJson).join(",")}]`;
+    let text = "[";
+    for (let index = 0; index < value.length; index += 1) {
+      if (index > 0) text += ",";
+      text += canonicalJson(value[index]);
+    }
+    return text + "]";
   }
-  if (typeof value === "object" && value !== null) {
-    const keys = Object.keys(value).sort();
-    const members = keys
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${members.join(",")}}`;
+  const record = value as Record<string, unknown>;
+  let text = "{";
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined || typeof member === "function") continue;
+    if (text.length > 1) text += ",";
+    text += JSON.stringify(key) + ":" + canonicalJson(member);
   }
-  return JSON.stringify(value) ?? "null";
+  return text + "}";
 }

@@ -1,10 +1,12 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
+import { readCsvRecords, tableFromFileName, type CsvOptions, type EventType } from "./csv/index.js";
+import { detectFormat, type InputFormat } from "./detect-format.js";
 import { eventsFromDocument } from "./json-document.js";
 import { readLineChunks, StreamReadError } from "./line-chunks.js";
 import { openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
 
-export type InputFormat = "jsonl" | "json" | "csv";
+export type { InputFormat };
 
 /**
  * What the reader hands the pipeline: raw JSONL lines, parsed where the work is cheapest (a worker
@@ -17,8 +19,8 @@ export type InputBatch =
 export interface ReadInputOptions {
   /** Forces a format; without it the format is detected from the first bytes. */
   format?: InputFormat;
-  /** Reads a CSV stream; the CSV stage provides it. */
-  readCsv?: (stream: AsyncIterable<Buffer>, input: string) => AsyncIterable<InputItem>;
+  /** How CSV inputs are read; without it a CSV input is read with the table taken from its file name. */
+  csv?: { table?: string; type?: EventType; convertNumbers: boolean };
   /** Receives the raw-bytes counter of the opened input, for progress. */
   onOpen?: (progress: { sizeBytes?: number; bytesRead: () => number }) => void;
 }
@@ -66,11 +68,14 @@ async function* readJsonLines(input: string, bytes: AsyncIterable<Buffer>): Asyn
 }
 
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {
-  if (options.readCsv === undefined) {
-    throw new Error("CSV input is not supported by this build");
-  }
+  const csvOptions: CsvOptions = {
+    input,
+    table: options.csv?.table ?? (input === "-" ? undefined : tableFromFileName(input)),
+    type: options.csv?.type,
+    convertNumbers: options.csv?.convertNumbers ?? false,
+  };
   let items: InputItem[] = [];
-  for await (const item of options.readCsv(bytes, input)) {
+  for await (const item of readCsvRecords(Readable.from(bytes, { objectMode: false }), csvOptions)) {
     items.push(item);
     if (items.length >= ITEMS_PER_BATCH) {
       yield { kind: "items", items };
@@ -94,28 +99,6 @@ function streamProblem(input: string, error: StreamReadError): InputItem {
       ? `${input}:${error.line}: the gzip data ends early, so the file is truncated${lost}; download it again to replay the rest`
       : `${input}:${error.line}: reading failed (${error.message})${lost}`,
   };
-}
-
-/**
- * Detects the format from the first decompressed bytes: `[` starts a JSON array; `{` starts JSONL
- * when the first line is a whole JSON value, and a (pretty-printed) JSON document otherwise;
- * anything else is taken for CSV.
- */
-export function detectFormat(head: Buffer): InputFormat {
-  const text = head.toString("utf8").replace(/^\uFEFF/, "");
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith("[")) {
-    return "json";
-  }
-  if (trimmed.startsWith("{")) {
-    const newline = trimmed.indexOf("\n");
-    const firstLine = newline === -1 ? trimmed : trimmed.slice(0, newline);
-    return firstLine.trimEnd().endsWith("}") ? "jsonl" : "json";
-  }
-  if (trimmed === "") {
-    return "jsonl";
-  }
-  return "csv";
 }
 
 /** Reads the first chunk of a stream without losing it: `rest` yields it again, then the remainder. */

@@ -63,12 +63,14 @@ export function encodeOutcomes(outcomes: readonly LineOutcome[], mappingNames: r
       encoder.ints.push(verdict.kind === "skipped" ? 0 : 1, indexOf(verdict.mapping));
       encoder.string(verdict.kind === "skipped" ? verdict.reason : verdict.reason);
     }
-    encoder.ints.push(result.entries.length);
-    for (const entry of result.entries) {
-      encoder.ints.push(ENTRY_KINDS.indexOf(entry.kind), indexOf(entry.mappingName));
-      encoder.string(entry.personKey);
-      encoder.string(entry.entryJson);
-      encoder.string(entry.messageId);
+    for (const entries of [result.entries, result.unidentified]) {
+      encoder.ints.push(entries.length);
+      for (const entry of entries) {
+        encoder.ints.push(ENTRY_KINDS.indexOf(entry.kind), indexOf(entry.mappingName));
+        encoder.string(entry.personKey);
+        encoder.string(entry.entryJson);
+        encoder.string(entry.messageId);
+      }
     }
   }
   return encoder.finish();
@@ -135,7 +137,7 @@ export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buff
     const lineStart = nextInt();
     const lineEnd = nextInt();
     const skippedIndex = nextInt();
-    const result: RecordResult = { origin, entries: [], matched: [], verdicts: [], identity: {} };
+    const result: RecordResult = { origin, entries: [], unidentified: [], matched: [], verdicts: [], identity: {} };
     if (skippedIndex !== -1) {
       result.skipped = SKIP_REASONS[skippedIndex];
     }
@@ -161,13 +163,15 @@ export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buff
       const verdict: MappingVerdict = kind === 0 ? { kind: "skipped", mapping, reason: reason as SkipReason } : { kind: "invalid", mapping, reason };
       result.verdicts.push(verdict);
     }
-    for (let count = nextInt(); count > 0; count -= 1) {
-      const kind = ENTRY_KINDS[nextInt()] ?? "events";
-      const mapping = mappingName(nextInt());
-      const personKey = nextString() ?? "{}";
-      const entryJson = nextString() ?? "{}";
-      const messageId = nextString() ?? "";
-      result.entries.push(new DecodedEntry(kind, personKey, entryJson, messageId, mapping, origin, bytes, lineStart, lineEnd));
+    for (const entries of [result.entries, result.unidentified]) {
+      for (let count = nextInt(); count > 0; count -= 1) {
+        const kind = ENTRY_KINDS[nextInt()] ?? "events";
+        const mapping = mappingName(nextInt());
+        const personKey = nextString() ?? "{}";
+        const entryJson = nextString() ?? "{}";
+        const messageId = nextString() ?? "";
+        entries.push(new DecodedEntry(kind, personKey, entryJson, messageId, mapping, origin, bytes, lineStart, lineEnd));
+      }
     }
     outcomes.push({ kind: "result", result, lineStart, lineEnd });
   }

@@ -11,7 +11,7 @@ export interface DeliveryOptions {
   endpoint: string;
   publicKey?: string;
   dryRun: boolean;
-  output: NodeJS.WritableStream;
+  output: { write(text: string): unknown };
   userAgent: string;
   concurrency: number;
   onDelivered: (entry: KoalaEntry) => void;

@@ -1,17 +1,41 @@
 import type { MappingDefinition } from "../koala/presets.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
-import { compileRules } from "./compile-rules.js";
+import { compileFilters, compileRules, RuleCompilationError } from "./compile-rules.js";
 import type { ProcessorRules } from "./processor.js";
 
 /** Everything that decides what an event becomes, in a form that can be posted to a worker thread. */
 export interface ProcessorConfig {
   mappings: readonly MappingDefinition[];
   browserEvents: BrowserEventsPolicy;
+  /** Triggers in the full FQL language that every event must match: `--filter`, `--since`, `--until`. */
+  filters: readonly { label: string; text: string }[];
 }
 
 /** Compiles the config into the rules that `processEvent` applies; throws on an invalid trigger or mapping. */
 export function buildProcessorRules(config: ProcessorConfig): ProcessorRules {
-  return { rules: compileRules(config.mappings), browserEvents: config.browserEvents };
+  const problems: string[] = [];
+  const compiled = collectProblems(() => compileRules(config.mappings), problems);
+  const filter = collectProblems(() => compileFilters(config.filters), problems);
+  if (problems.length > 0 || compiled === undefined) {
+    throw new RuleCompilationError(problems);
+  }
+  const rules: ProcessorRules = { rules: compiled, browserEvents: config.browserEvents };
+  if (filter !== undefined) {
+    rules.filter = filter;
+  }
+  return rules;
+}
+
+function collectProblems<T>(compile: () => T, problems: string[]): T | undefined {
+  try {
+    return compile();
+  } catch (error) {
+    if (error instanceof RuleCompilationError) {
+      problems.push(...error.problems);
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 /** Names of the enabled mappings in the order the rules use, shared by both ends of the worker codec. */

@@ -2,7 +2,7 @@ import type { KoalaEntry } from "../delivery/entry.js";
 import { deriveMessageId } from "../inputs/message-id.js";
 import type { RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { ActionId } from "../koala/fields.js";
-import { buildRequestParts, personKey } from "../koala/request-body.js";
+import { buildRequestParts, hasIdentity, personKey } from "../koala/request-body.js";
 import { isAnalyticsJsEvent, keepsBrowserEvent, type BrowserEventsPolicy } from "./browser-events.js";
 import type { MappingVerdict, SkipReason } from "./outcomes.js";
 
@@ -33,8 +33,10 @@ export interface EventIdentity {
 /** What became of one event read from the input. */
 export interface RecordResult {
   origin: RecordOrigin;
-  /** Entries to deliver, one per mapping that produced one; not yet checked for an identity. */
+  /** Entries to deliver, one per mapping that produced one, each with an email or a profile_id. */
   entries: KoalaEntry[];
+  /** Entries without an email or a profile_id: identity stitching may still find the person. */
+  unidentified: KoalaEntry[];
   /** Names of the mappings whose trigger matched. */
   matched: string[];
   /** Why matched mappings produced no entry. */
@@ -52,7 +54,7 @@ export interface RecordResult {
  * Pure apart from filling in a missing `messageId`, so it can run in a worker thread.
  */
 export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJson: string | undefined, rules: ProcessorRules): RecordResult {
-  const result: RecordResult = { origin, entries: [], matched: [], verdicts: [], identity: identityOf(event) };
+  const result: RecordResult = { origin, entries: [], unidentified: [], matched: [], verdicts: [], identity: identityOf(event) };
   if (rules.filter !== undefined && !rules.filter(event)) {
     result.skipped = "filtered-out";
     return result;
@@ -71,14 +73,14 @@ export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJso
       result.verdicts.push({ kind: "skipped", mapping: rule.name, reason: "browser-event" });
       continue;
     }
-    const entry = mapToEntry(rule, event, origin);
-    if (typeof entry === "string") {
-      result.verdicts.push({ kind: "invalid", mapping: rule.name, reason: entry });
+    const mapped = mapToEntry(rule, event, origin);
+    if (typeof mapped === "string") {
+      result.verdicts.push({ kind: "invalid", mapping: rule.name, reason: mapped });
       continue;
     }
     serialisedEvent ??= JSON.stringify(event);
-    entry.eventJson = serialisedEvent;
-    result.entries.push(entry);
+    mapped.entry.eventJson = serialisedEvent;
+    (mapped.identified ? result.entries : result.unidentified).push(mapped.entry);
   }
   if (result.matched.length === 0) {
     result.skipped = "no-mapping-matched";
@@ -89,7 +91,7 @@ export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJso
 }
 
 /** Maps one event with one rule into an entry, or returns why it cannot be sent. */
-function mapToEntry(rule: CompiledRule, event: SegmentEvent, origin: RecordOrigin): KoalaEntry | string {
+function mapToEntry(rule: CompiledRule, event: SegmentEvent, origin: RecordOrigin): { entry: KoalaEntry; identified: boolean } | string {
   let payload: Record<string, unknown>;
   try {
     payload = rule.apply(event);
@@ -101,7 +103,7 @@ function mapToEntry(rule: CompiledRule, event: SegmentEvent, origin: RecordOrigi
     return problem;
   }
   const parts = buildRequestParts(rule.action, payload);
-  return {
+  const entry: KoalaEntry = {
     kind: parts.kind,
     person: parts.person,
     personKey: personKey(parts.person),
@@ -111,6 +113,7 @@ function mapToEntry(rule: CompiledRule, event: SegmentEvent, origin: RecordOrigi
     origin,
     eventJson: "",
   };
+  return { entry, identified: hasIdentity(parts.person) };
 }
 
 function identityOf(event: SegmentEvent): EventIdentity {

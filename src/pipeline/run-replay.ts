@@ -1,21 +1,23 @@
 import { expandInputs } from "../inputs/expand-inputs.js";
-import { readInput, type InputFormat } from "../inputs/read-input.js";
-import type { InputItem } from "../inputs/record.js";
-import { hasIdentity } from "../koala/request-body.js";
+import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
+import type { InputItem, InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import { RunStats } from "../reporting/run-stats.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
+import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery } from "./interim-delivery.js";
 import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
-import { buildProcessorRules } from "./processor-config.js";
+import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
   format?: InputFormat;
+  csv?: ReadInputOptions["csv"];
   mappings: readonly MappingDefinition[];
   browserEvents: BrowserEventsPolicy;
+  filters: ProcessorConfig["filters"];
   dryRun: boolean;
   publicKey?: string;
   endpoint: string;
@@ -28,6 +30,8 @@ export interface ReplayIo {
   stdout: NodeJS.WritableStream;
   /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
   warn: (message: string) => void;
+  /** Aborted by Ctrl-C or SIGTERM: reading stops, and what was read is delivered or saved. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -42,7 +46,7 @@ const MAX_WARNINGS = 20;
 /** Reads every input, maps each event and delivers the entries; returns the run's counts. */
 export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise<RunStats> {
   const stats = new RunStats();
-  const config = { mappings: settings.mappings, browserEvents: settings.browserEvents };
+  const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters };
   const rules: ProcessorRules = buildProcessorRules(config);
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
@@ -50,11 +54,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
 
+  const output = new BufferedOutput(io.stdout);
   const delivery = createDelivery({
     endpoint: settings.endpoint,
     publicKey: settings.publicKey,
     dryRun: settings.dryRun,
-    output: io.stdout,
+    output,
     userAgent: settings.userAgent,
     concurrency: settings.concurrency,
     onRequest: () => {
@@ -81,14 +86,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const handleResult = async (result: RecordResult): Promise<void> => {
     stats.eventsRead += 1;
     recordVerdicts(stats, result);
-    const deliverable = result.entries.filter((entry) => {
-      if (hasIdentity(entry.person)) {
-        return true;
-      }
-      stats.countSkipped("no-identity");
-      return false;
-    });
-    await delivery.submit(result.origin, deliverable);
+    // TODO: identity stitching fills the email of unidentified entries before this count.
+    if (result.unidentified.length > 0) {
+      stats.countSkipped("no-identity", result.unidentified.length);
+    }
+    await delivery.submit(result.origin, result.entries);
   };
 
   // Chunks being processed by workers, in input order; their results are handled in that order.
@@ -103,9 +105,15 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
   try {
     for (const source of sources) {
+      if (isAborted(io.signal)) {
+        break;
+      }
       stats.filesRead += 1;
       try {
-        for await (const batch of readInput(source.path, { format: settings.format })) {
+        for await (const batch of readInput(source.path, { format: settings.format, csv: settings.csv })) {
+          if (isAborted(io.signal)) {
+            break;
+          }
           if (batch.kind === "items") {
             await drain(0);
             await handleItems(batch.items, rules, stats, warnOnce, handleResult);
@@ -133,6 +141,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     await pool?.close();
   }
   await finishDelivery(delivery);
+  output.flush();
   return stats;
 }
 
@@ -145,7 +154,7 @@ async function handleLineOutcomes(
   for (const outcome of outcomes) {
     if (outcome.kind === "problem") {
       stats.countUnreadable(outcome.problem);
-      warn(outcome.problem.message);
+      warn(locate(outcome.problem));
     } else {
       await handleResult(outcome.result);
     }
@@ -162,7 +171,7 @@ async function handleItems(
   for (const item of items) {
     if (item.kind === "problem") {
       stats.countUnreadable(item);
-      warn(item.message);
+      warn(locate(item));
     } else {
       await handleResult(processEvent(item.event, item.origin, undefined, rules));
     }
@@ -190,4 +199,15 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
 
 async function finishDelivery(delivery: Delivery): Promise<void> {
   await delivery.finish();
+}
+
+/** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** Prefixes a problem's message with its file and line, unless the message starts with them already. */
+function locate(problem: InputProblem): string {
+  const where = `${problem.origin.input}:${problem.origin.line}`;
+  return problem.message.startsWith(problem.origin.input) ? problem.message : `${where}: ${problem.message}`;
 }

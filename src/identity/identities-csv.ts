@@ -1,0 +1,69 @@
+import { parse } from "csv-parse";
+import type { Readable } from "node:stream";
+import type { RowSink } from "./identities-file.js";
+import { chooseFields, normalizeFieldName, readIdentityRow, type RowFields } from "./identity-row.js";
+
+interface ParsedRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/**
+ * Reads a CSV file with a header row. Headers match case-insensitively and ignore `_`, `-`, `.` and spaces, so a
+ * warehouse `users` or `identifies` export works as it is. A row with fewer or more cells than the
+ * header is reported; a row that breaks CSV quoting is reported by csv-parse's error and skipped.
+ */
+export async function readCsvIdentities(stream: Readable, name: string, sink: RowSink): Promise<void> {
+  const parser = parse({
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    record_delimiter: ["\r\n", "\n", "\r"],
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    on_skip: (error) => {
+      const line = typeof error?.["lines"] === "number" ? error["lines"] : 0;
+      sink({ kind: "problem", message: `is not valid CSV (${error?.message ?? "unknown error"})` }, line);
+      return undefined;
+    },
+  });
+  // pipe() does not pass a read error on, and the loop below would wait for ever without it.
+  stream.once("error", (error) => parser.destroy(error));
+  stream.pipe(parser);
+
+  let header: { fields: RowFields; columnOf: Map<string, number>; width: number } | undefined;
+
+  for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
+    if (header === undefined) {
+      header = readHeader(parsed.record, name);
+      continue;
+    }
+
+    const { record, info } = parsed;
+    if (record.length !== header.width) {
+      const message = `has ${record.length} cells where the header has ${header.width}`;
+      sink({ kind: "problem", message }, info.lines);
+      continue;
+    }
+    const columnOf = header.columnOf;
+    sink(readIdentityRow(header.fields, (field) => record[columnOf.get(field)!]), info.lines);
+  }
+}
+
+function readHeader(cells: string[], name: string): { fields: RowFields; columnOf: Map<string, number>; width: number } {
+  const columnOf = new Map<string, number>();
+  cells.forEach((cell, index) => {
+    const field = normalizeFieldName(cell.replace(/^'(.*)'$/, "$1"));
+    if (!columnOf.has(field)) columnOf.set(field, index);
+  });
+
+  const fields = chooseFields(new Set(columnOf.keys()));
+  if ((fields.userId === undefined && fields.anonymousId === undefined) || fields.email === undefined) {
+    throw new Error(
+      `Identities file ${name} has no usable header: found ${JSON.stringify(cells)}. ` +
+        "Expected an email column (email) and user_id, id or anonymous_id (any case, with or without _).",
+    );
+  }
+  return { fields, columnOf, width: cells.length };
+}

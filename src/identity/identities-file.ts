@@ -1,0 +1,162 @@
+import { open } from "node:fs/promises";
+import { extname } from "node:path";
+import { Readable } from "node:stream";
+import type { IdentityGraph } from "./identity-graph.js";
+import type { IdentityRow, RowOutcome } from "./identity-row.js";
+import { readCsvIdentities } from "./identities-csv.js";
+import { readJsonlIdentities } from "./identities-jsonl.js";
+
+export type IdentitiesFormat = "csv" | "jsonl";
+
+/** A row of an identities file that could not be used. */
+export interface IdentitiesFileProblem {
+  /** 1-based line of the file; for CSV the line where the row ends, the header being line 1. */
+  line: number;
+  message: string;
+}
+
+export interface LoadIdentitiesOptions {
+  /** Format of the file; by default from the extension (`.csv`, `.jsonl`, `.ndjson`, `.json`), else from its first character. */
+  format?: IdentitiesFormat;
+  /** Name used in messages (default: the path, or `identities` for a stream). */
+  name?: string;
+  /** Called for every bad row, in order. */
+  onProblem?: (problem: IdentitiesFileProblem) => void;
+  /** How many problems the result keeps (default 100); all are counted. */
+  maxProblemsKept?: number;
+}
+
+export interface LoadIdentitiesResult {
+  format: IdentitiesFormat;
+  /** Data rows read, not counting a CSV header or blank lines. */
+  rows: number;
+  /** Rows that gave an email to a userId or anonymousId. */
+  identities: number;
+  /** Rows with an id and an empty email: normal in a warehouse export, not a problem. */
+  rowsWithoutEmail: number;
+  badRows: number;
+  /** The first `maxProblemsKept` bad rows. */
+  problems: IdentitiesFileProblem[];
+}
+
+/** Receives each row's outcome from a format reader. */
+export type RowSink = (outcome: RowOutcome, line: number) => void;
+
+const DEFAULT_MAX_PROBLEMS_KEPT = 100;
+
+/**
+ * Reads a CSV or JSONL file of `userId`/`anonymousId` and `email` into the graph. Bad rows are
+ * counted and reported with their line, never fatal. Throws when the file cannot be opened or a CSV
+ * header has no id or email column.
+ */
+export async function loadIdentities(
+  source: string | Readable,
+  graph: IdentityGraph,
+  options: LoadIdentitiesOptions = {},
+): Promise<LoadIdentitiesResult> {
+  const name = options.name ?? (typeof source === "string" ? source : "identities");
+  const opened = typeof source === "string" ? await openFile(source, name) : source;
+  const result: LoadIdentitiesResult = {
+    format: "csv",
+    rows: 0,
+    identities: 0,
+    rowsWithoutEmail: 0,
+    badRows: 0,
+    problems: [],
+  };
+  const maxProblemsKept = options.maxProblemsKept ?? DEFAULT_MAX_PROBLEMS_KEPT;
+
+  const sink: RowSink = (outcome, line) => {
+    result.rows++;
+    switch (outcome.kind) {
+      case "identity":
+        addIdentity(graph, outcome.identity);
+        result.identities++;
+        return;
+      case "no-email":
+        result.rowsWithoutEmail++;
+        return;
+      case "problem": {
+        const problem = { line, message: `${name}:${line}: row ${outcome.message}. The row is skipped.` };
+        result.badRows++;
+        if (result.problems.length < maxProblemsKept) result.problems.push(problem);
+        options.onProblem?.(problem);
+        return;
+      }
+      default:
+        return assertNever(outcome);
+    }
+  };
+
+  try {
+    const { format, stream } = await chooseFormat(opened, options.format ?? formatFromPath(source));
+    result.format = format;
+    if (format === "csv") await readCsvIdentities(stream, name, sink);
+    else await readJsonlIdentities(stream, sink);
+  } catch (error) {
+    throw describeReadError(error, name);
+  } finally {
+    opened.destroy();
+  }
+  return result;
+}
+
+async function openFile(path: string, name: string): Promise<Readable> {
+  try {
+    const handle = await open(path, "r");
+    return handle.createReadStream();
+  } catch (error) {
+    throw describeReadError(error, name);
+  }
+}
+
+function addIdentity(graph: IdentityGraph, identity: IdentityRow): void {
+  graph.observeEmail(identity.userId, identity.anonymousId, identity.email, identity.time);
+}
+
+function formatFromPath(source: string | Readable): IdentitiesFormat | undefined {
+  if (typeof source !== "string") return undefined;
+
+  const extension = extname(source).toLowerCase();
+  if (extension === ".csv") return "csv";
+  if (extension === ".jsonl" || extension === ".ndjson" || extension === ".json") return "jsonl";
+  return undefined;
+}
+
+/** Uses the given format, or reads the first chunk and takes JSONL when it starts with `{`. */
+async function chooseFormat(
+  stream: Readable,
+  format: IdentitiesFormat | undefined,
+): Promise<{ format: IdentitiesFormat; stream: Readable }> {
+  if (format !== undefined) return { format, stream };
+
+  const iterator: AsyncIterator<Buffer | string> = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const firstText = first.done === true ? "" : first.value.toString();
+  const detected: IdentitiesFormat = /^\uFEFF?\s*\{/.test(firstText) ? "jsonl" : "csv";
+
+  async function* replay(): AsyncGenerator<Buffer | string> {
+    if (first.done !== true) yield first.value;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+  return { format: detected, stream: Readable.from(replay(), { objectMode: false }) };
+}
+
+function describeReadError(error: unknown, name: string): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") {
+    return new Error(`Identities file not found: ${name}. Check the path given to --identities.`, { cause: error });
+  }
+  if (code === "EACCES" || code === "EISDIR") {
+    return new Error(`Identities file ${name} cannot be read (${code}). Pass a readable CSV or JSONL file.`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled row outcome: ${JSON.stringify(value)}`);
+}

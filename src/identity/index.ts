@@ -1,0 +1,16 @@
+export {
+  IdentityGraph,
+  DEFAULT_MAX_MEMORY_ENTRIES,
+  type IdentityGraphOptions,
+  type IdentityGraphStats,
+} from "./identity-graph.js";
+export {
+  loadIdentities,
+  type IdentitiesFormat,
+  type IdentitiesFileProblem,
+  type LoadIdentitiesOptions,
+  type LoadIdentitiesResult,
+} from "./identities-file.js";
+export { IdentityCoverage, formatCoverage, type CoverageCounts } from "./coverage.js";
+export { checkStitchingInputs, type StitchingInputs } from "./stitching-usage.js";
+export { normalizeEmail, normalizeId, readEventEmail, readEventTime, parseTime } from "./event-identity.js";

@@ -1,0 +1,81 @@
+import type { Readable } from "node:stream";
+import type { InputItem } from "../record.js";
+import { createRowConverter } from "./converter-factory.js";
+import { createCsvParser, type ParsedRecord } from "./csv-parser.js";
+import type { EventType } from "./event-type.js";
+import { cleanHeader } from "./header.js";
+import { RowReader } from "./row-reader.js";
+import { detectCsvShape } from "./shape.js";
+
+export interface CsvOptions {
+  /** The input as the user named it, shown in problems and origins. */
+  input: string;
+  /**
+   * Warehouse table the file was exported from: `tracks`, `identifies`, `users`, `pages`, `screens`,
+   * `groups`, `aliases`, or any other name for a table of one track event (`order_completed`).
+   * See `tableFromFileName`.
+   */
+  table?: string;
+  /** Event type of rows that have no type cell: hand-made files without a `type` column. */
+  type?: EventType;
+  /** Whether cells that are plain decimal numbers become numbers in properties, traits and context. */
+  convertNumbers: boolean;
+}
+
+/**
+ * Reads CSV input (already decompressed) as a stream and yields one event per data row, or a
+ * problem for a row that cannot become one. A bad row does not stop the reading, except a
+ * malformed header or a row beyond `MAX_RECORD_CHARACTERS`. The first row is the header.
+ * Errors of `source` itself are thrown from the iteration, because only the caller can tell a
+ * failed file read from a failed gunzip. Stopping the iteration early destroys `source`.
+ */
+export async function* readCsvRecords(source: Readable, options: CsvOptions): AsyncIterable<InputItem> {
+  const parser = createCsvParser();
+  source.on("error", (error) => parser.destroy(error));
+  source.pipe(parser);
+
+  let reader: RowReader | undefined;
+  try {
+    for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
+      if (parsed.kind === "skipped") {
+        yield skippedRowProblem(options.input, parsed, reader === undefined);
+        if (parsed.endsInput || reader === undefined) return;
+        continue;
+      }
+      if (reader === undefined) {
+        reader = createRowReader(parsed.cells, options);
+        continue;
+      }
+      const item = reader.read(parsed.cells, parsed.line);
+      if (item !== undefined) yield item;
+    }
+  } finally {
+    // Reached early when the caller stops iterating: the rest of the input will not be read.
+    source.unpipe(parser);
+    parser.destroy();
+    if (!source.readableEnded) source.destroy();
+  }
+}
+
+function createRowReader(headerCells: readonly string[], options: CsvOptions): RowReader {
+  const header = cleanHeader(headerCells);
+  const shape = detectCsvShape(header, options.table !== undefined);
+  const converter = createRowConverter(shape, header, {
+    table: options.table,
+    type: options.type,
+    convertNumbers: options.convertNumbers,
+  });
+  return new RowReader(options.input, header.length, converter, shape === "engage");
+}
+
+/** Without a readable header no row can be matched to columns, so reading stops there. */
+function skippedRowProblem(
+  input: string,
+  skipped: Extract<ParsedRecord, { kind: "skipped" }>,
+  isHeader: boolean,
+): InputItem {
+  const message = isHeader
+    ? `The header row cannot be parsed, so no row of this input can be read. ${skipped.message}`
+    : skipped.message;
+  return { kind: "problem", origin: { input, line: skipped.line }, reason: "malformed-csv-row", message };
+}

@@ -1,0 +1,50 @@
+/** Layout of an input's bytes, once any gzip layer has been removed. */
+export type InputFormat = "jsonl" | "json" | "csv";
+
+const BYTE_ORDER_MARK = "\ufeff";
+
+/**
+ * Detects the format of an input from its first bytes (pass at least the first 64 KiB, or the whole
+ * input when it is shorter), never from its file name, because CSV files come named `.txt` or
+ * without an extension. The rule, after a UTF-8 byte order mark and leading whitespace:
+ * - `[` starts a JSON document (an array of events).
+ * - `{` starts JSON lines in three cases. The first line is a complete JSON value. Or the first
+ *   line does not end within `firstBytes`, since compact events can be long while a pretty-printed
+ *   document breaks its first line after the brace. Or the next non-blank line starts with `{`
+ *   too (JSON lines whose first line is corrupt). Otherwise `{` starts one pretty-printed document.
+ * - Anything else is CSV. An empty or blank input is `jsonl`, which reads as zero events.
+ * A single compact JSON document on one line is therefore `jsonl`, which reads it as one line.
+ */
+export function detectFormat(firstBytes: Buffer): InputFormat {
+  const text = stripByteOrderMark(firstBytes.toString("utf8"));
+  const start = text.search(/\S/);
+  if (start === -1) return "jsonl";
+
+  const firstCharacter = text[start];
+  if (firstCharacter === "[") return "json";
+  if (firstCharacter !== "{") return "csv";
+
+  const lineEnd = text.indexOf("\n", start);
+  if (lineEnd === -1) return "jsonl";
+  if (isJson(text.slice(start, lineEnd))) return "jsonl";
+  return nextLineStartsObject(text, lineEnd) ? "jsonl" : "json";
+}
+
+/** Tests whether the line after `previousLineEnd` starts with `{`, which a pretty-printed object's second line never does. */
+function nextLineStartsObject(text: string, previousLineEnd: number): boolean {
+  const nextStart = text.slice(previousLineEnd + 1).search(/\S/);
+  return nextStart !== -1 && text[previousLineEnd + 1 + nextStart] === "{";
+}
+
+function stripByteOrderMark(text: string): string {
+  return text.startsWith(BYTE_ORDER_MARK) ? text.slice(BYTE_ORDER_MARK.length) : text;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

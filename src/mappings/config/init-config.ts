@@ -1,0 +1,31 @@
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { presetMappings } from "../../koala/presets.js";
+import { ConfigError } from "./config-error.js";
+import { configSchemaReference } from "./config-schema.js";
+import { defaultConfigFileName } from "./load-config.js";
+
+/** Returns the text of a new config: Segment's two presets, spelled out so that they can be edited. */
+export function presetConfigText(): string {
+  const config = { $schema: configSchemaReference, mappings: presetMappings() };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/**
+ * Writes a config holding the two presets to `path` (relative to `cwd`) and returns its absolute
+ * path. Never overwrites: an existing file is a `ConfigError`.
+ */
+export async function initConfig(path: string = defaultConfigFileName, cwd: string = process.cwd()): Promise<string> {
+  const file = resolve(cwd, path);
+  try {
+    await writeFile(file, presetConfigText(), { encoding: "utf8", flag: "wx" });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "EEXIST"
+        ? "the file already exists and was left unchanged. Edit it, delete it, or give another path"
+        : `the file cannot be written (${code ?? String(error)})`;
+    throw new ConfigError(file, [{ pointer: "", message: reason }]);
+  }
+  return file;
+}

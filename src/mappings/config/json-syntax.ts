@@ -1,0 +1,190 @@
+import { childPointer } from "../pointer.js";
+
+/**
+ * Positions in a config's JSON text. `findJsonSyntaxError` finds where a text that `JSON.parse`
+ * rejects stops being valid, because Node 20's messages give no position for some errors (an
+ * unexpected token, for one). `locateJsonPointers` finds where each member and element starts, so
+ * that config problems can name a line and column beside their JSON pointer.
+ */
+export interface JsonSyntaxError {
+  offset: number;
+  message: string;
+}
+
+const numberPattern = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const maxDepth = 1000;
+
+/** Stops the scan at the first error. */
+class JsonScanStop extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class JsonScanner {
+  position = 0;
+  /** Offset of each member's key and each element's value, by JSON pointer. */
+  readonly positions = new Map<string, number>();
+
+  constructor(private readonly text: string) {}
+
+  fail(message: string): never {
+    throw new JsonScanStop(this.position, message);
+  }
+
+  skipWhitespace(): void {
+    while (" \t\n\r".includes(this.text[this.position] ?? "x")) this.position++;
+  }
+
+  describeHere(): string {
+    const character = this.text[this.position];
+    return character === undefined ? "the end of the file" : JSON.stringify(character);
+  }
+
+  expect(character: string, description: string): void {
+    this.skipWhitespace();
+    if (this.text[this.position] !== character) this.fail(`expected ${description}, found ${this.describeHere()}`);
+    this.position++;
+  }
+
+  value(depth: number, pointer: string): void {
+    if (depth > maxDepth) this.fail(`nesting deeper than ${maxDepth} levels`);
+    this.skipWhitespace();
+    if (!this.positions.has(pointer)) this.positions.set(pointer, this.position);
+    const character = this.text[this.position];
+    if (character === "{") return this.object(depth, pointer);
+    if (character === "[") return this.array(depth, pointer);
+    if (character === '"') return this.string();
+    for (const literal of ["true", "false", "null"]) {
+      if (this.text.startsWith(literal, this.position)) {
+        this.position += literal.length;
+        return;
+      }
+    }
+    numberPattern.lastIndex = this.position;
+    if (numberPattern.test(this.text)) {
+      this.position = numberPattern.lastIndex;
+      return;
+    }
+    this.fail(`expected a JSON value, found ${this.describeHere()}`);
+  }
+
+  object(depth: number, pointer: string): void {
+    this.position++;
+    this.skipWhitespace();
+    if (this.text[this.position] === "}") {
+      this.position++;
+      return;
+    }
+    for (;;) {
+      this.skipWhitespace();
+      if (this.text[this.position] === "}") this.fail("trailing comma before }");
+      if (this.text[this.position] !== '"') this.fail(`expected a double-quoted key, found ${this.describeHere()}`);
+      const keyStart = this.position;
+      this.string();
+      const memberPointer = childPointer(pointer, JSON.parse(this.text.slice(keyStart, this.position)) as string);
+      this.positions.set(memberPointer, keyStart);
+      this.expect(":", "a colon after the key");
+      this.value(depth + 1, memberPointer);
+      this.skipWhitespace();
+      if (this.text[this.position] === "}") {
+        this.position++;
+        return;
+      }
+      this.expect(",", "a comma or }");
+    }
+  }
+
+  array(depth: number, pointer: string): void {
+    this.position++;
+    this.skipWhitespace();
+    if (this.text[this.position] === "]") {
+      this.position++;
+      return;
+    }
+    for (let index = 0; ; index++) {
+      this.skipWhitespace();
+      if (this.text[this.position] === "]") this.fail("trailing comma before ]");
+      this.value(depth + 1, childPointer(pointer, index));
+      this.skipWhitespace();
+      if (this.text[this.position] === "]") {
+        this.position++;
+        return;
+      }
+      this.expect(",", "a comma or ]");
+    }
+  }
+
+  string(): void {
+    this.position++;
+    for (;;) {
+      const character = this.text[this.position];
+      if (character === undefined) this.fail("unterminated string");
+      if (character === '"') {
+        this.position++;
+        return;
+      }
+      if (character < " ") this.fail("control character in a string. Write it as an escape such as \\n");
+      if (character === "\\") {
+        const escape = this.text[this.position + 1] ?? "";
+        if (escape === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(this.text.slice(this.position + 2, this.position + 6))) this.fail("invalid \\u escape");
+          this.position += 6;
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(escape) || escape === "") this.fail(`invalid escape \\${escape}`);
+        this.position += 2;
+        continue;
+      }
+      this.position++;
+    }
+  }
+
+  document(): void {
+    this.value(0, "");
+    this.skipWhitespace();
+    if (this.position < this.text.length) this.fail(`unexpected ${this.describeHere()} after the JSON value`);
+  }
+}
+
+export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
+  try {
+    new JsonScanner(text).document();
+    return undefined;
+  } catch (error) {
+    if (error instanceof JsonScanStop) return { offset: error.offset, message: error.message };
+    throw error;
+  }
+}
+
+/**
+ * Returns the offset of every member (its key) and element in a valid JSON text, by JSON pointer. A
+ * duplicate key gets the position of its last occurrence, whose value `JSON.parse` keeps. Returns an
+ * empty map for a text it cannot scan.
+ */
+export function locateJsonPointers(text: string): ReadonlyMap<string, number> {
+  const scanner = new JsonScanner(text);
+  try {
+    scanner.document();
+  } catch (error) {
+    if (error instanceof JsonScanStop) return new Map();
+    throw error;
+  }
+  return scanner.positions;
+}
+
+/** Converts an offset into a 1-based line and column. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let index = 0; index < offset && index < text.length; index++) {
+    if (text[index] === "\n") {
+      line++;
+      lineStart = index + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}

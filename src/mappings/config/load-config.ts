@@ -1,0 +1,79 @@
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
+import { ConfigError, type ConfigProblem } from "./config-error.js";
+import { findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
+import { validateConfig } from "./validate-config.js";
+
+export const defaultConfigFileName = "koala-replay.config.json";
+
+/** The mappings to run, and where they came from. */
+export interface LoadedConfig {
+  mappings: MappingDefinition[];
+  /** Absolute path of the config file, or "presets" when no config file was found. */
+  source: string;
+}
+
+/** Returns the absolute path of `koala-replay.config.json` in `cwd` (not its parents), or undefined when there is none. */
+export async function findDefaultConfig(cwd: string = process.cwd()): Promise<string | undefined> {
+  const candidate = resolve(cwd, defaultConfigFileName);
+  try {
+    return (await stat(candidate)).isFile() ? candidate : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+async function readConfigText(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "the file does not exist" : `the file cannot be read (${code ?? String(error)})`;
+    throw new ConfigError(file, [{ pointer: "", message: `${reason}. Check the path, or run "koala-replay init" to create a config` }]);
+  }
+}
+
+function parseConfigText(file: string, text: string): unknown {
+  const withoutBom = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  try {
+    return JSON.parse(withoutBom) as unknown;
+  } catch (error) {
+    const syntaxError = findJsonSyntaxError(withoutBom);
+    const offset = syntaxError?.offset ?? 0;
+    const reason = syntaxError?.message ?? (error as Error).message;
+    const { line, column } = lineAndColumn(withoutBom, offset);
+    throw new ConfigError(file, [{ pointer: "", message: `invalid JSON: ${reason}`, expected: "JSON", line, column }]);
+  }
+}
+
+/**
+ * Adds the line and column of each problem's pointer, or of its nearest ancestor present in the text
+ * when the pointer names a missing key.
+ */
+function withPositions(text: string, problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const positions = locateJsonPointers(text);
+  return problems.map((problem) => {
+    let pointer = problem.pointer;
+    while (!positions.has(pointer) && pointer !== "") pointer = pointer.slice(0, pointer.lastIndexOf("/"));
+    const offset = positions.get(pointer);
+    return offset === undefined ? problem : { ...problem, ...lineAndColumn(text, offset) };
+  });
+}
+
+/**
+ * Loads and validates a config file: `path` (relative to `cwd`) when given, else
+ * `koala-replay.config.json` in `cwd`, else Segment's two presets. Throws `ConfigError` listing every
+ * problem of the file.
+ */
+export async function loadConfig(path?: string, cwd: string = process.cwd()): Promise<LoadedConfig> {
+  const file = path === undefined ? await findDefaultConfig(cwd) : resolve(cwd, path);
+  if (file === undefined) return { mappings: presetMappings(), source: "presets" };
+
+  const text = await readConfigText(file);
+  const config = parseConfigText(file, text);
+  const { mappings, problems } = validateConfig(config);
+  if (problems.length > 0) throw new ConfigError(file, withPositions(text.replace(/^\uFEFF/, ""), problems));
+  return { mappings, source: file };
+}

@@ -1,0 +1,203 @@
+import { actionFields, type ActionId } from "../../koala/fields.js";
+import type { MappingDefinition } from "../../koala/presets.js";
+import { compileMapping, rootDirectiveKey } from "../compile.js";
+import { isStackOverflow, MappingValidationError } from "../errors.js";
+import { compileTrigger, TriggerSyntaxError } from "../../triggers/index.js";
+import { checkFieldValue } from "../payload.js";
+import { childPointer } from "../pointer.js";
+import { suggestionHint } from "../suggest.js";
+import { describeValue, isPlainObject } from "../value-types.js";
+import type { ConfigProblem } from "./config-error.js";
+
+/** Maximum number of mappings in one Segment destination, kept so that a config can be copied back to Segment. */
+export const maxMappings = 50;
+
+export const configKeys: readonly string[] = ["$schema", "mappings"];
+export const mappingKeys: readonly string[] = ["name", "enabled", "trigger", "action", "mapping"];
+export const actionIds: readonly ActionId[] = ["trackEvent", "identifyVisitor"];
+
+type Report = (problem: ConfigProblem) => void;
+
+function rejectUnknownKeys(object: Record<string, unknown>, allowed: readonly string[], pointer: string, where: string, report: Report): void {
+  for (const key of Object.keys(object)) {
+    if (allowed.includes(key)) continue;
+    report({
+      pointer: childPointer(pointer, key),
+      message: `unknown key "${key}" in ${where}.${suggestionHint(key, allowed)} Allowed keys: ${allowed.join(", ")}`,
+      expected: `one of ${allowed.join(", ")}`,
+      found: `"${key}"`,
+    });
+  }
+}
+
+function readNonEmptyString(object: Record<string, unknown>, key: string, pointer: string, report: Report): string | undefined {
+  const value = object[key];
+  if (typeof value === "string" && value.trim() !== "") return value;
+  const found = value === undefined ? "nothing" : describeValue(value);
+  report({ pointer: childPointer(pointer, key), message: `"${key}" must be a non-empty string, found ${found}`, expected: "a non-empty string", found });
+  return undefined;
+}
+
+function readAction(object: Record<string, unknown>, pointer: string, report: Report): ActionId | undefined {
+  const value = object.action;
+  const match = actionIds.find((id) => id === value);
+  if (match !== undefined) return match;
+  const hint = typeof value === "string" ? suggestionHint(value.replaceAll(" ", ""), actionIds) : "";
+  report({
+    pointer: childPointer(pointer, "action"),
+    message: `unknown action ${value === undefined ? "(missing)" : JSON.stringify(value)}. Use "trackEvent" or "identifyVisitor".${hint}`,
+    expected: '"trackEvent" or "identifyVisitor"',
+    found: value === undefined ? "nothing" : describeValue(value),
+  });
+  return undefined;
+}
+
+/**
+ * Checks a mapping's fields against its action. A field the config leaves out is not mapped: the
+ * action's defaults do not fill it in, so the config shows everything that is sent. A required field
+ * left out is a problem, reported with its default mapping to copy.
+ */
+function containsDirective(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(containsDirective);
+  if (!isPlainObject(value)) return false;
+  return Object.keys(value).some((key) => key.startsWith("@") || containsDirective(value[key]));
+}
+
+/** Reports a field mapped to a literal that Koala's action rejects, since it would fail every event. */
+function checkLiteralField(mapping: Record<string, unknown>, action: ActionId, fieldName: string, pointer: string, report: Report): void {
+  const value = mapping[fieldName];
+  if (containsDirective(value)) return;
+  const problem = checkFieldValue(action, fieldName, value);
+  if (problem === undefined) return;
+  report({
+    pointer: childPointer(pointer, fieldName),
+    message: `the literal ${JSON.stringify(value)} is invalid for every event: ${problem.message}`,
+    expected: problem.expected,
+    found: problem.found,
+  });
+}
+
+function checkFields(mapping: Record<string, unknown>, action: ActionId, pointer: string, report: Report): void {
+  const fields = actionFields[action];
+  const names = fields.map((field) => field.name);
+  rejectUnknownKeys(mapping, [...names, rootDirectiveKey], pointer, `the fields of ${action}`, report);
+  for (const field of fields) {
+    if (mapping[field.name] !== undefined) checkLiteralField(mapping, action, field.name, pointer, report);
+    if (!field.required || mapping[field.name] !== undefined) continue;
+    report({
+      pointer,
+      message: `the required field "${field.name}" of ${action} is missing. Its default mapping is ${JSON.stringify(field.default)}`,
+      expected: `a mapping for "${field.name}"`,
+      found: "no such key",
+    });
+  }
+}
+
+function checkMappingValue(mapping: unknown, action: ActionId | undefined, pointer: string, report: Report): Record<string, unknown> | undefined {
+  if (!isPlainObject(mapping)) {
+    const found = mapping === undefined ? "nothing" : describeValue(mapping);
+    report({ pointer, message: `"mapping" must be an object of field mappings, found ${found}`, expected: "an object", found });
+    return undefined;
+  }
+  if (action !== undefined) checkFields(mapping, action, pointer, report);
+  try {
+    compileMapping(mapping);
+  } catch (error) {
+    if (!(error instanceof MappingValidationError)) throw error;
+    for (const problem of error.problems) report({ ...problem, pointer: pointer + problem.pointer });
+  }
+  return mapping;
+}
+
+function readMapping(value: unknown, pointer: string, report: Report): MappingDefinition | undefined {
+  if (!isPlainObject(value)) {
+    report({ pointer, message: `each mapping must be an object, found ${describeValue(value)}`, expected: "an object", found: describeValue(value) });
+    return undefined;
+  }
+  rejectUnknownKeys(value, mappingKeys, pointer, "a mapping", report);
+  const name = readNonEmptyString(value, "name", pointer, report);
+  const trigger = readNonEmptyString(value, "trigger", pointer, report);
+  if (trigger !== undefined) checkTrigger(trigger, childPointer(pointer, "trigger"), report);
+  const action = readAction(value, pointer, report);
+  if (value.enabled !== undefined && typeof value.enabled !== "boolean") {
+    report({ pointer: childPointer(pointer, "enabled"), message: `"enabled" must be true or false, found ${describeValue(value.enabled)}`, expected: "a boolean", found: describeValue(value.enabled) });
+  }
+  const mapping = checkMappingValue(value.mapping, action, childPointer(pointer, "mapping"), report);
+  if (name === undefined || trigger === undefined || action === undefined || mapping === undefined) return undefined;
+  return { name, enabled: value.enabled !== false, trigger, action, mapping };
+}
+
+/** Reports a trigger that does not compile in Segment's trigger subset, with the compiler's positioned message. */
+function checkTrigger(trigger: string, pointer: string, report: Report): void {
+  try {
+    compileTrigger(trigger);
+  } catch (error) {
+    if (!(error instanceof TriggerSyntaxError)) throw error;
+    report({ pointer, message: error.message.replace(/\n/g, "\n    "), expected: error.expected, found: error.found });
+  }
+}
+
+function checkUniqueNames(mappings: readonly unknown[], report: Report): void {
+  const firstIndex = new Map<string, number>();
+  mappings.forEach((mapping, index) => {
+    const name = isPlainObject(mapping) ? mapping.name : undefined;
+    if (typeof name !== "string") return;
+    const earlier = firstIndex.get(name);
+    if (earlier === undefined) {
+      firstIndex.set(name, index);
+      return;
+    }
+    report({
+      pointer: `/mappings/${index}/name`,
+      message: `the name ${JSON.stringify(name)} is already used by /mappings/${earlier}. Names identify mappings in reports, so make them unique`,
+      expected: "a unique name",
+      found: JSON.stringify(name),
+    });
+  });
+}
+
+function readMappings(value: unknown, report: Report): MappingDefinition[] {
+  if (!Array.isArray(value)) {
+    const found = value === undefined ? "nothing" : describeValue(value);
+    report({ pointer: "/mappings", message: `"mappings" must be an array of mappings, found ${found}`, expected: "an array", found });
+    return [];
+  }
+  if (value.length === 0 || value.length > maxMappings) {
+    report({
+      pointer: "/mappings",
+      message: `"mappings" contains ${value.length} mappings, but a Koala destination has 1 to ${maxMappings}`,
+      expected: `1 to ${maxMappings} mappings`,
+      found: `${value.length} mappings`,
+    });
+  }
+  const definitions = value.map((mapping: unknown, index) => readMapping(mapping, `/mappings/${index}`, report));
+  checkUniqueNames(value, report);
+  return definitions.filter((definition) => definition !== undefined);
+}
+
+function readConfig(config: unknown, report: Report): MappingDefinition[] {
+  if (!isPlainObject(config)) {
+    report({ pointer: "", message: `a config must be a JSON object with "mappings", found ${describeValue(config)}`, expected: "an object", found: describeValue(config) });
+    return [];
+  }
+  rejectUnknownKeys(config, configKeys, "", "the config", report);
+  if (config.$schema !== undefined && typeof config.$schema !== "string") {
+    report({ pointer: "/$schema", message: `"$schema" must be a string, found ${describeValue(config.$schema)}`, expected: "a string", found: describeValue(config.$schema) });
+  }
+  return readMappings(config.mappings, report);
+}
+
+/** Validates a parsed config, triggers included, and returns its mappings or the list of every problem found. */
+export function validateConfig(config: unknown): { mappings: MappingDefinition[]; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const report: Report = (problem) => {
+    problems.push(problem);
+  };
+  try {
+    return { mappings: readConfig(config, report), problems };
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    report({ pointer: "", message: "the config is nested too deeply to check (the call stack overflowed)" });
+    return { mappings: [], problems };
+  }
+}

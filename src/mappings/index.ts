@@ -1,0 +1,10 @@
+export { compileMapping, rootDirectiveKey, type CompiledMapping } from "./compile.js";
+export { MappingRuntimeError, MappingValidationError, type MappingProblem } from "./errors.js";
+export { directiveNames } from "./registry.js";
+export { validatePayload, type PayloadProblem, type PayloadProblemReason } from "./payload.js";
+export { renderActionFields, type HelpFormat } from "./fields-help.js";
+export { ConfigError, type ConfigProblem } from "./config/config-error.js";
+export { defaultConfigFileName, findDefaultConfig, loadConfig, type LoadedConfig } from "./config/load-config.js";
+export { initConfig, presetConfigText } from "./config/init-config.js";
+export { buildConfigSchema, configSchemaReference } from "./config/config-schema.js";
+export { maxMappings, validateConfig } from "./config/validate-config.js";

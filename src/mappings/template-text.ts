@@ -1,0 +1,84 @@
+import { compilePathGetter, parsePath, type PathGetter } from "./path.js";
+
+/**
+ * Text templates of `@template`: `{{path}}` and `{{{path}}}` are replaced by the value at the path,
+ * trimmed of spaces, in the syntax of `@path` (a leading `$.` is accepted). Both forms insert the value
+ * as it is, without HTML escaping. A value inserted by a placeholder is never scanned for placeholders
+ * again. Segment (actions-core 3.170.0) scans the output of `{{{…}}}` a second time, which lets event
+ * data that contains `{{x}}` read other fields.
+ */
+
+export type TemplatePart = string | PathGetter;
+
+export type ParsedTemplate = { ok: true; parts: TemplatePart[] } | { ok: false; reason: string };
+
+const triplePlaceholder = /\{\{\{([^}]+)\}\}\}/g;
+const doublePlaceholder = /\{\{([^}]+)\}\}/g;
+
+function placeholderGetter(inner: string): PathGetter | string {
+  const parsed = parsePath(inner.trim());
+  if (!parsed.ok) return `placeholder {{${inner}}}: ${parsed.reason}`;
+  return compilePathGetter(parsed.segments);
+}
+
+/** Splits `text` at the placeholders of `pattern`, passing the literal pieces in between to `literal`. */
+function splitAt(
+  text: string,
+  pattern: RegExp,
+  parts: TemplatePart[],
+  literal: (piece: string) => string | undefined,
+): string | undefined {
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    const problem = literal(text.slice(last, match.index));
+    if (problem !== undefined) return problem;
+    const getter = placeholderGetter(match[1] ?? "");
+    if (typeof getter === "string") return getter;
+    parts.push(getter);
+    last = match.index + match[0].length;
+  }
+  return literal(text.slice(last));
+}
+
+/** Parses a template once: triple-brace placeholders first, then double-brace ones in the text between them. */
+export function parseTemplate(text: string): ParsedTemplate {
+  const parts: TemplatePart[] = [];
+  const pushLiteral = (piece: string): undefined => {
+    if (piece !== "") parts.push(piece);
+    return undefined;
+  };
+  const problem = splitAt(text, triplePlaceholder, parts, (between) =>
+    splitAt(between, doublePlaceholder, parts, pushLiteral),
+  );
+  if (problem !== undefined) return { ok: false, reason: problem };
+  return { ok: true, parts };
+}
+
+/**
+ * Converts a value to template text as JavaScript's `String` does for JSON values (null and missing
+ * give "", arrays join with commas, objects give "[object Object]"), without calling any method found
+ * on the event, which could be a key named `toString`.
+ */
+export function templateText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+    case "boolean":
+      return String(value);
+    case "object":
+      if (!Array.isArray(value)) return "[object Object]";
+      return value.map((item) => templateText(item)).join(",");
+    default:
+      return "";
+  }
+}
+
+export function renderTemplate(parts: readonly TemplatePart[], payload: unknown): string {
+  let output = "";
+  for (const part of parts) {
+    output += typeof part === "string" ? part : templateText(part(payload));
+  }
+  return output;
+}

@@ -1,0 +1,313 @@
+import type { NodeOfKind, TriggerDialect, TriggerNode } from "./ast.js";
+import { TriggerSyntaxError } from "./errors.js";
+import { compileGlob, GlobSyntaxError } from "./glob.js";
+import { objectFields, specFields, stringFields, subscriptionRoots } from "./fields.js";
+import { parseTimestamp } from "./values.js";
+
+const keywordNames: ReadonlySet<string> = new Set(["and", "or", "true", "false", "null", "in"]);
+
+/**
+ * Checks a parsed trigger: conditions where conditions belong and values where values belong, the
+ * function arities and patterns, and the extra rules of the subscription dialect. Throws a
+ * TriggerSyntaxError for the first problem and returns the warnings.
+ */
+export function checkTrigger(root: TriggerNode, text: string, dialect: TriggerDialect): string[] {
+  const checker = new Checker(text, dialect);
+  checker.checkCondition(root);
+  return checker.warnings;
+}
+
+class Checker {
+  readonly warnings: string[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly dialect: TriggerDialect,
+  ) {}
+
+  checkCondition(node: TriggerNode): void {
+    switch (node.kind) {
+      case "or":
+      case "and":
+        this.checkChain(node);
+        return;
+      case "not":
+        this.checkNot(node);
+        return;
+      case "comparison":
+      case "in":
+        this.checkComparison(node);
+        return;
+      case "call":
+        if (node.name !== "contains" && node.name !== "match") {
+          throw this.error(node.start, "a condition", `${node.name}(…), which returns a value`, `Compare it, as in ${node.name}(event) = "…".`);
+        }
+        this.checkCall(node);
+        return;
+      case "path":
+        if (this.dialect === "subscription") {
+          throw this.error(node.end, "a comparison operator after the field", this.found(node.end), "A trigger compares fields, as in type = \"track\".");
+        }
+        this.checkPath(node);
+        return;
+      case "literal":
+        if (this.dialect === "fql" && typeof node.value === "boolean") return;
+        throw this.error(node.start, "a condition", `the value ${this.source(node)}`);
+      case "list":
+        throw this.error(node.start, "a condition", "a list");
+      default: {
+        const unreachable: never = node;
+        return unreachable;
+      }
+    }
+  }
+
+  private checkChain(node: NodeOfKind<"or" | "and">): void {
+    if (node.kind === "or") {
+      node.operands.forEach((operand) => {
+        if (operand.kind !== "and" || operand.parenthesized) return;
+        const offset = operand.operatorOffsets[0] as number;
+        if (this.dialect === "subscription") {
+          throw this.error(
+            offset,
+            "parentheses around conditions joined by `and` next to `or`",
+            "`and` mixed with `or`",
+            "Segment's trigger parser applies the last `and` or `or` to every condition, so add parentheses to say which conditions belong together, as in (a and b) or c.",
+          );
+        }
+        this.warnings.push(
+          `\`and\` binds tighter than \`or\` (line ${this.line(offset)}): the trigger is read as ${this.source(operand)} in parentheses; add parentheses to make the grouping explicit.`,
+        );
+      });
+    }
+    for (const operand of node.operands) this.checkCondition(operand);
+  }
+
+  private checkNot(node: NodeOfKind<"not">): void {
+    const operand = node.operand;
+    const negatesPredicate = operand.kind === "call" && !operand.parenthesized && (operand.name === "contains" || operand.name === "match");
+    if (this.dialect === "subscription" && !negatesPredicate) {
+      throw this.error(
+        node.start,
+        "`!` directly before contains( or match(",
+        operand.parenthesized ? "`!(`" : `\`!\` before ${this.found(operand.start)}`,
+        "Segment's trigger parser ignores `!` anywhere else, so the trigger would match the opposite events there. Negate the comparison instead, as in type != \"track\".",
+      );
+    }
+    this.checkCondition(operand);
+  }
+
+  private checkComparison(node: NodeOfKind<"comparison" | "in">): void {
+    const { left, right } = node;
+    const operator = node.kind === "in" ? "in" : node.operator;
+    if (this.dialect === "subscription") {
+      if (node.kind === "in") {
+        throw this.error(node.operatorOffset, "a comparison operator (= != < <= > >=)", "`in`", "`in` lists are full FQL: compile the trigger with the fql dialect, or join comparisons with `or`.");
+      }
+      if (left.kind !== "path") {
+        throw this.error(left.start, "a field on the left of the comparison", this.found(left.start));
+      }
+      if (right.kind !== "literal") {
+        throw this.error(right.start, "a quoted string, a number, true, false or null", this.found(right.start), this.literalHint(right));
+      }
+    }
+    this.checkValue(left);
+    this.checkValue(right);
+
+    if (left.kind === "path" && right.kind === "path" && this.looksLikeUnquotedText(right)) {
+      throw this.error(right.start, "a quoted string, a number, true, false or null", this.found(right.start), this.literalHint(right));
+    }
+    if (node.kind === "in") {
+      if (right.kind === "literal") throw this.error(right.start, "a list or a field after `in`", `the value ${this.source(right)}`);
+      return;
+    }
+    this.checkObjectComparison(left, right, operator);
+    this.checkObjectComparison(right, left, operator);
+    if (operator === "=" || operator === "!=") return;
+
+    for (const side of [left, right]) {
+      if (side.kind === "list" || (side.kind === "literal" && (side.value === null || typeof side.value === "boolean"))) {
+        throw this.error(side.start, `a number or a timestamp to compare with \`${operator}\``, this.found(side.start));
+      }
+      if (side.kind === "literal" && typeof side.value === "string" && Number.isNaN(parseTimestamp(side.value)) && !isNumericText(side.value)) {
+        this.warnings.push(
+          `${this.source(side)} (line ${this.line(side.start)}) is neither a number nor an ISO-8601 timestamp, so \`${operator}\` never matches.`,
+        );
+      }
+    }
+  }
+
+  /** Rejects comparing a whole `properties`, `traits` or `context` object with anything but null. */
+  private checkObjectComparison(field: TriggerNode, other: TriggerNode, operator: string): void {
+    if (field.kind !== "path" || field.segments.length !== 1 || !objectFields.has(field.segments[0] as string)) return;
+    if (other.kind === "literal" && other.value === null && (operator === "=" || operator === "!=")) return;
+    throw this.error(
+      field.start,
+      "a field inside the object",
+      this.found(field.start),
+      `${field.segments[0]} is an object: compare one of its fields, as in ${field.segments[0]}.plan = "pro", or test it with != null.`,
+    );
+  }
+
+  private checkValue(node: TriggerNode): void {
+    switch (node.kind) {
+      case "path":
+        this.checkPath(node);
+        return;
+      case "literal":
+        return;
+      case "list":
+        for (const element of node.elements) {
+          if (element.kind !== "literal" && element.kind !== "list") {
+            throw this.error(element.start, "a literal value in the list", this.found(element.start));
+          }
+          this.checkValue(element);
+        }
+        return;
+      case "call":
+        if (node.name === "contains" || node.name === "match") {
+          throw this.error(node.start, "a value", `${node.name}(…), which is a condition`);
+        }
+        if (this.dialect === "subscription") {
+          throw this.error(node.start, "a field", `${node.name}(`, "Only contains() and match() exist in Segment's trigger subset; compile the trigger with the fql dialect to use other functions.");
+        }
+        this.checkCall(node);
+        return;
+      case "not":
+        throw this.error(
+          node.start,
+          "a value to compare",
+          `\`!\` before ${this.found(node.operand.start)}`,
+          "`!` negates a condition, not a value: write the comparison with `!=`, as in type != \"track\".",
+        );
+      case "or":
+      case "and":
+      case "comparison":
+      case "in":
+        throw this.error(node.start, "a value", "a condition", "A comparison compares a field or function with a value.");
+      default: {
+        const unreachable: never = node;
+        return unreachable;
+      }
+    }
+  }
+
+  private checkCall(node: NodeOfKind<"call">): void {
+    const arity = node.name === "contains" || node.name === "match" ? 2 : 1;
+    if (node.args.length !== arity) {
+      throw this.error(node.start, `${arity} argument${arity === 1 ? "" : "s"} for ${node.name}()`, `${node.args.length}`);
+    }
+    const subject = node.args[0] as TriggerNode;
+    this.checkValue(subject);
+    if (arity === 1) return;
+
+    const needle = node.args[1] as TriggerNode;
+    if (this.dialect === "subscription") {
+      const root = subject.kind === "path" ? (subject.segments[0] as string) : "";
+      if (subject.kind !== "path" || root === "type" || (objectFields.has(root) && subject.segments.length === 1)) {
+        throw this.error(subject.start, "event, name, userId or a field under properties, traits or context", this.found(subject.start), `Segment's trigger parser drops ${node.name}() on anything else.`);
+      }
+    }
+    if (node.name === "contains") {
+      if (this.dialect === "subscription" && (needle.kind !== "literal" || (typeof needle.value !== "string" && typeof needle.value !== "number"))) {
+        throw this.error(needle.start, "a quoted string", this.found(needle.start), this.literalHint(needle));
+      }
+      if (needle.kind === "path" && subject.kind === "path") {
+        throw this.error(needle.start, "a quoted string", this.found(needle.start), this.literalHint(needle));
+      }
+      this.checkValue(needle);
+      return;
+    }
+    this.checkPattern(needle);
+  }
+
+  private checkPattern(pattern: TriggerNode): void {
+    if (pattern.kind !== "literal" || typeof pattern.value !== "string") {
+      throw this.error(pattern.start, "a quoted glob pattern as the second argument of match()", this.found(pattern.start), this.literalHint(pattern));
+    }
+    if (pattern.value === "") {
+      throw this.error(pattern.start, "a non-empty pattern", "the empty string", "To test for an empty value, compare it: event = \"\".");
+    }
+    try {
+      compileGlob(pattern.value);
+    } catch (error) {
+      if (!(error instanceof GlobSyntaxError)) throw error;
+      // NOTE: the offset counts characters of the string value, so each `\\` before the problem in
+      // the trigger text moves the caret one character to the left of it.
+      throw this.error(pattern.start + 1 + error.offset, "a valid glob pattern", error.message);
+    }
+  }
+
+  private checkPath(node: NodeOfKind<"path">): void {
+    const root = node.segments[0] as string;
+    if (stringFields.has(root) && node.segments.length > 1) {
+      throw this.error(node.start, "a field that can have sub-fields", this.found(node.start), `${root} is a string, so it has no field ${node.segments.slice(1).join(".")}.`);
+    }
+    if (this.dialect === "fql") {
+      const sameLetters = specFields.find((field) => field !== root && field.toLowerCase() === root.toLowerCase());
+      if (sameLetters !== undefined) {
+        this.warnings.push(`\`${root}\` (line ${this.line(node.start)}) differs from the Segment field \`${sameLetters}\` only in case; field names are case-sensitive.`);
+      }
+      return;
+    }
+
+    if (!subscriptionRoots.has(root)) {
+      throw this.error(
+        node.start,
+        "one of the fields type, event, name, userId or a field under properties, traits or context",
+        this.found(node.start),
+        `Segment's trigger parser silently drops conditions on other fields. To filter on \`${root}\`, compile the trigger with the fql dialect.`,
+      );
+    }
+    let offset = node.start;
+    node.segments.forEach((segment, index) => {
+      if (index > 0 && node.segmentEscaped[index] === false && (keywordNames.has(segment) || /^[0-9]+$/.test(segment))) {
+        const where = this.text.indexOf(segment, offset);
+        throw this.error(
+          where === -1 ? node.start : where,
+          "a field name",
+          `\`${segment}\``,
+          `Segment's trigger parser misreads this path segment: escape its first character (\\${segment}) or compile the trigger with the fql dialect.`,
+        );
+      }
+      offset += segment.length;
+    });
+  }
+
+  /**
+   * Tells whether the right side of a field-to-field comparison is more likely unquoted text: a single
+   * word that is not a Segment field, as in `type = track`. The subscription dialect has no
+   * field-to-field comparisons, because Segment's parser reads the right side as text.
+   */
+  private looksLikeUnquotedText(node: NodeOfKind<"path">): boolean {
+    if (this.dialect === "subscription") return true;
+    return node.segments.length === 1 && !specFields.includes(node.segments[0] as string);
+  }
+
+  private literalHint(node: TriggerNode): string {
+    if (node.kind !== "path") return "";
+    const word = this.source(node);
+    return `\`${word}\` is read as a field. To compare with the text, quote it: "${word}".`;
+  }
+
+  private source(node: TriggerNode): string {
+    return this.text.slice(node.start, node.end);
+  }
+
+  private found(offset: number): string {
+    const rest = this.text.slice(offset).split(/[\s,)]/)[0] ?? "";
+    return rest === "" ? "the end of the trigger" : `\`${rest}\``;
+  }
+
+  private line(offset: number): number {
+    return this.text.slice(0, offset).split("\n").length;
+  }
+
+  private error(offset: number, expected: string, found: string, hint = ""): TriggerSyntaxError {
+    return new TriggerSyntaxError(this.text, offset, expected, found, hint);
+  }
+}
+
+function isNumericText(text: string): boolean {
+  return /^[+-]?\d+(?:\.\d+)?$/.test(text);
+}

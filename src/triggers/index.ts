@@ -1,0 +1,7 @@
+export { compileTrigger, compileTriggers } from "./compile.js";
+export type { CompiledTrigger, TriggerCompilation, TriggerOptions } from "./compile.js";
+export type { TriggerDialect } from "./ast.js";
+export { TriggerSyntaxError } from "./errors.js";
+export type { TriggerPosition, TriggerProblem } from "./errors.js";
+export { timeWindowTrigger } from "./time-window.js";
+export type { TimeWindow } from "./time-window.js";

@@ -1,0 +1,161 @@
+import { describe, expect, it } from "vitest";
+import { MAX_RECORD_CHARACTERS } from "../../src/inputs/csv/csv-parser.js";
+import { eventsOf, linesOf, problemsOf, readText } from "./read.js";
+
+const options = { table: "tracks" } as const;
+
+function userIds(items: Awaited<ReturnType<typeof readText>>): unknown[] {
+  return eventsOf(items).map((event) => event.userId);
+}
+
+describe("bad CSV input", () => {
+  it("ragged rows reported, others read", async () => {
+    const items = await readText("id,user_id\nm1,u1\nm2,u2,extra\nm3\nm4,u4\n", options);
+    expect(userIds(items)).toEqual(["u1", "u4"]);
+    const problems = problemsOf(items);
+    expect(problems.map((problem) => problem.origin.line)).toEqual([3, 4]);
+    expect(problems.every((problem) => problem.reason === "malformed-csv-row")).toBe(true);
+    expect(problems[0]!.message).toContain("The row has 3 cells but the header has 2 columns");
+    expect(problems[1]!.message).toContain("The row has 1 cells but the header has 2 columns");
+  });
+
+  it("trailing empty cells accepted", async () => {
+    const items = await readText("id,user_id\nm1,u1,,\n", options);
+    expect(problemsOf(items)).toEqual([]);
+    expect(userIds(items)).toEqual(["u1"]);
+  });
+
+  it("unterminated quote reports the rest of the input", async () => {
+    const items = await readText('id,user_id\nm1,u1\nm2,"u2\nm3,u3\nm4,u4\n', options);
+    expect(userIds(items)).toEqual(["u1"]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(3);
+    expect(problems[0]!.message).toContain("never closed");
+    expect(problems[0]!.message).toContain("(line 5)");
+  });
+
+  it("quote inside an unquoted cell reported", async () => {
+    const items = await readText('id,user_id\nm1,u"1\nm2,u2\n', options);
+    expect(userIds(items)).toEqual(["u2"]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(2);
+    expect(problems[0]!.message).toContain("Unquoted cell 2 on line 2 contains a double quote");
+  });
+
+  it("consecutive bad rows each reported", async () => {
+    const items = await readText('id,user_id\nm1,u"1\nm2,u"2\nm3,"u3\nm4,u4\n', options);
+    expect(eventsOf(items)).toEqual([]);
+    const problems = problemsOf(items);
+    expect(problems.map((problem) => problem.origin.line)).toEqual([2, 3, 4]);
+    expect(problems[0]!.message).toContain("contains a double quote");
+    expect(problems[1]!.message).toContain("contains a double quote");
+    expect(problems[2]!.message).toContain("never closed");
+  });
+
+  it("text after a closing quote reported once", async () => {
+    const items = await readText('id,user_id\nm0,u0\nm1,"u1"x\nm2,u2\n', options);
+    expect(userIds(items)).toEqual(["u0"]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(3);
+    expect(problems[0]!.message).toContain("continues after its closing double quote");
+  });
+
+  it("byte order mark dropped from the header", async () => {
+    const items = await readText("\ufeffid,user_id\nm1,u1\n", options);
+    expect(eventsOf(items)).toEqual([{ type: "track", messageId: "m1", userId: "u1", properties: {} }]);
+  });
+
+  it("byte order mark split across chunks", async () => {
+    const bytes = Buffer.from("\ufeffid,user_id\nm1,u1\n");
+    const items = await readText([bytes.subarray(0, 1), bytes.subarray(1, 2), bytes.subarray(2)], options);
+    expect(userIds(items)).toEqual(["u1"]);
+  });
+
+  it("mixed CRLF and LF", async () => {
+    const items = await readText("id,user_id\r\nm1,u1\nm2,u2\r\nm3,u3\rm4,u4\n", options);
+    expect(problemsOf(items)).toEqual([]);
+    expect(userIds(items)).toEqual(["u1", "u2", "u3", "u4"]);
+    expect(linesOf(items)).toEqual([2, 3, 4, 5]);
+  });
+
+  it("CRLF split across chunks", async () => {
+    const items = await readText(["id,user_id\r", "\nm1,u1\r", "\nm2,u2"], options);
+    expect(problemsOf(items)).toEqual([]);
+    expect(userIds(items)).toEqual(["u1", "u2"]);
+    expect(linesOf(items)).toEqual([2, 3]);
+  });
+
+  it("missing final newline", async () => {
+    const items = await readText("id,user_id\nm1,u1\nm2,u2", options);
+    expect(userIds(items)).toEqual(["u1", "u2"]);
+  });
+
+  it("empty input yields nothing", async () => {
+    expect(await readText("", options)).toEqual([]);
+    expect(await readText([], options)).toEqual([]);
+  });
+
+  it("header only yields nothing", async () => {
+    expect(await readText("id,user_id\n", options)).toEqual([]);
+    expect(await readText("id,user_id", options)).toEqual([]);
+  });
+
+  it("blank lines and empty rows skipped, lines kept", async () => {
+    const items = await readText("id,user_id\n\nm1,u1\n,\n\n  \nm2,u2\n", options);
+    expect(userIds(items)).toEqual(["u1", "u2"]);
+    expect(linesOf(items)).toEqual([3, 7]);
+    expect(problemsOf(items)).toEqual([]);
+  });
+
+  it("line numbers after multi-line cells", async () => {
+    const items = await readText('id,note\nm1,"a\nb"\nm2,"c\r\nd\r\ne"\nm3,x\n', options);
+    expect(problemsOf(items)).toEqual([]);
+    expect(linesOf(items)).toEqual([2, 4, 7]);
+    expect(eventsOf(items)[1]!.properties).toEqual({ note: "c\r\nd\r\ne" });
+  });
+
+  it("line numbers after a skipped multi-line row", async () => {
+    const items = await readText('id,note\nm1,"a\nb",extra\nm2,"c\nd"\nm3,x\n', options);
+    expect(linesOf(items)).toEqual([2, 4, 6]);
+    expect(items[0]!.kind).toBe("problem");
+  });
+
+  it("malformed header stops the input", async () => {
+    const items = await readText('id,"user_id"x\nm1,u1\n', options);
+    expect(eventsOf(items)).toEqual([]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(1);
+    expect(problems[0]!.message).toContain("The header row cannot be parsed");
+  });
+
+  it("row beyond the size limit ends the input", async () => {
+    const huge = "x".repeat(MAX_RECORD_CHARACTERS + 10);
+    const items = await readText(["id,note\nm1,a\nm2,", huge, "\nm3,b\n"], options);
+    expect(eventsOf(items).map((event) => event.messageId)).toEqual(["m1"]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(3);
+    expect(problems[0]!.message).toContain("The rest of the input is not read");
+  });
+
+  it("source error is thrown", async () => {
+    const { Readable } = await import("node:stream");
+    const { readCsvRecords } = await import("../../src/inputs/csv/index.js");
+    const source = new Readable({
+      read() {
+        this.push("id,user_id\nm1,u1\n");
+        this.destroy(new Error("unexpected end of file"));
+      },
+    });
+    const read = async () => {
+      for await (const item of readCsvRecords(source, { input: "x", table: "tracks", convertNumbers: false })) {
+        void item;
+      }
+    };
+    await expect(read()).rejects.toThrow("unexpected end of file");
+  });
+});

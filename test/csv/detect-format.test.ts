@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { detectFormat } from "../../src/inputs/detect-format.js";
+
+const bytes = (text: string): Buffer => Buffer.from(text);
+
+describe("detectFormat", () => {
+  it("array is json", () => {
+    expect(detectFormat(bytes('[{"type":"track"}]'))).toBe("json");
+    expect(detectFormat(bytes('  \n[\n  {"type":"track"}\n]'))).toBe("json");
+  });
+
+  it("complete object per line is jsonl", () => {
+    expect(detectFormat(bytes('{"type":"track"}\n{"type":"identify"}\n'))).toBe("jsonl");
+  });
+
+  it("pretty-printed object is json", () => {
+    expect(detectFormat(bytes('{\n  "batch": [\n    {"type":"track"}\n  ]\n}\n'))).toBe("json");
+  });
+
+  it("first line cut off is jsonl", () => {
+    expect(detectFormat(bytes('{"type":"track","properties":{"long":"'))).toBe("jsonl");
+  });
+
+  it("corrupt first line of jsonl is jsonl", () => {
+    expect(detectFormat(bytes('{"type":"tr\n{"type":"identify"}\n'))).toBe("jsonl");
+  });
+
+  it("byte order mark is skipped", () => {
+    expect(detectFormat(bytes('\ufeff{"type":"track"}\n'))).toBe("jsonl");
+    expect(detectFormat(bytes("\ufeffid,anonymous_id\n"))).toBe("csv");
+  });
+
+  it("header row is csv", () => {
+    expect(detectFormat(bytes("id,anonymous_id,user_id\n1,a,b\n"))).toBe("csv");
+    expect(detectFormat(bytes('"event_name","event_type"\n'))).toBe("csv");
+    expect(detectFormat(bytes("ANONYMOUS_ID,USER_ID"))).toBe("csv");
+  });
+
+  it("empty input is jsonl", () => {
+    expect(detectFormat(bytes(""))).toBe("jsonl");
+    expect(detectFormat(bytes(" \n\t"))).toBe("jsonl");
+  });
+});

@@ -1,0 +1,183 @@
+import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { IdentityGraph, loadIdentities, type IdentitiesFileProblem } from "../../src/identity/index.js";
+import { eventWithMessageId, fixturePath, readEvents } from "./fixtures.js";
+
+const graphs: IdentityGraph[] = [];
+
+function newGraph(): IdentityGraph {
+  const graph = new IdentityGraph();
+  graphs.push(graph);
+  return graph;
+}
+
+afterEach(() => {
+  for (const graph of graphs.splice(0)) graph.close();
+});
+
+describe("CSV identities file", () => {
+  it("warehouse users export by id column", async () => {
+    const graph = newGraph();
+    const result = await loadIdentities(fixturePath("users-export.csv"), graph);
+
+    expect(result.format).toBe("csv");
+    expect(graph.resolveId("u-200")).toBe("grace@example.com");
+    expect(graph.resolveId(4242)).toBe("numeric@example.com");
+    expect(graph.resolveId("u-804")).toBe("mary@example.com");
+  });
+
+  it("counts rows, identities and bad rows", async () => {
+    const result = await loadIdentities(fixturePath("users-export.csv"), newGraph());
+
+    expect(result.rows).toBe(8);
+    expect(result.identities).toBe(3);
+    expect(result.rowsWithoutEmail).toBe(1);
+    expect(result.badRows).toBe(4);
+  });
+
+  it("reports bad rows with their line", async () => {
+    const reported: IdentitiesFileProblem[] = [];
+    const result = await loadIdentities(fixturePath("users-export.csv"), newGraph(), {
+      onProblem: (problem) => reported.push(problem),
+    });
+
+    expect(reported.map((problem) => problem.line)).toEqual([4, 5, 6, 8]);
+    expect(result.problems).toEqual(reported);
+    expect(reported[0]!.message).toMatch(/users-export\.csv:4: row has 5 cells where the header has 4/);
+    expect(reported[1]!.message).toMatch(/invalid email "not-an-email"/);
+    expect(reported[2]!.message).toMatch(/has an email but no userId or anonymousId/);
+    expect(reported[3]!.message).toMatch(/unreadable time "yesterday"/);
+  });
+
+  it("keeps at most maxProblemsKept problems", async () => {
+    const result = await loadIdentities(fixturePath("users-export.csv"), newGraph(), { maxProblemsKept: 1 });
+    expect(result.problems).toHaveLength(1);
+    expect(result.badRows).toBe(4);
+  });
+
+  it("warehouse identifies export with quoted cells", async () => {
+    const graph = newGraph();
+    const result = await loadIdentities(fixturePath("warehouse-identifies.csv"), graph);
+    expect(result.badRows).toBe(0);
+    expect(graph.resolveId("3b7ec162500ba79785b1f7c4b8c7097d")).toBe("user01@example.com");
+    expect(graph.resolveId("68be8f849becfeb08f7c26f6430c2977")).toBe("user04@example.com");
+    expect(graph.resolveId("d0bdaa1ce0c93542e2208205d30d19b2")).toBeUndefined();
+  });
+
+  it("stitches warehouse tracks from identifies", async () => {
+    const graph = newGraph();
+    await loadIdentities(fixturePath("warehouse-identifies.csv"), graph);
+
+    const stitched = [
+      ["20e54d59ab471ea53c8ab2d1acca93eb", "7dbfb93c8a783b7c360862c283862b08", "user03@example.net"],
+      ["68be8f849becfeb08f7c26f6430c2977", undefined, "user04@example.com"],
+      ["c5f4bcbb53892d101da4cc9e3a3e0265", "3b7ec162500ba79785b1f7c4b8c7097d", "user01@example.com"],
+      ["af5fb4e255688a6a8a4e728dc76bb34c", undefined, undefined],
+    ] as const;
+    for (const [anonymousId, userId, email] of stitched) {
+      expect(graph.resolveEmail({ type: "track", anonymousId, userId })).toBe(email);
+    }
+  });
+
+  it("rejects a header without id or email", async () => {
+    const stream = Readable.from(["name,city\nAda,London\n"]);
+    await expect(loadIdentities(stream, newGraph(), { format: "csv", name: "people.csv" })).rejects.toThrow(
+      /Identities file people\.csv has no usable header: found \["name","city"\]/,
+    );
+  });
+
+  it("reads mixed CRLF and LF endings", async () => {
+    const graph = newGraph();
+    const stream = Readable.from(["user_id,email\r\nu-1,one@example.com\nu-2,two@example.com\r\n"]);
+    const result = await loadIdentities(stream, graph, { format: "csv" });
+    expect(result.identities).toBe(2);
+    expect(graph.resolveId("u-2")).toBe("two@example.com");
+  });
+});
+
+describe("JSONL identities file", () => {
+  it("reads userId, anonymous_id and traits.email", async () => {
+    const graph = newGraph();
+    await loadIdentities(fixturePath("identities.jsonl"), graph);
+
+    expect(graph.resolveId("u-900")).toBe("annie@example.com");
+    expect(graph.resolveId("anon-cc33")).toBe("frances@example.com");
+    expect(graph.resolveId("901")).toBe("evelyn@example.com");
+    expect(graph.resolveId("u-905")).toBe("radia@example.com");
+  });
+
+  it("counts and reports bad lines", async () => {
+    const result = await loadIdentities(fixturePath("identities.jsonl"), newGraph());
+
+    expect(result.format).toBe("jsonl");
+    expect(result.rows).toBe(8);
+    expect(result.identities).toBe(4);
+    expect(result.rowsWithoutEmail).toBe(1);
+    expect(result.badRows).toBe(3);
+    expect(result.problems.map((problem) => problem.line)).toEqual([4, 6, 7]);
+    expect(result.problems[0]!.message).toMatch(/:4: row is not valid JSON/);
+    expect(result.problems[1]!.message).toMatch(/:6: row is not a JSON object/);
+  });
+
+  it("detects JSONL in a stream", async () => {
+    const graph = newGraph();
+    const result = await loadIdentities(createReadStream(fixturePath("identities.jsonl")), graph);
+    expect(result.format).toBe("jsonl");
+    expect(graph.resolveId("u-900")).toBe("annie@example.com");
+  });
+
+  it("detects CSV in a stream", async () => {
+    const result = await loadIdentities(createReadStream(fixturePath("users-export.csv")), newGraph());
+    expect(result.format).toBe("csv");
+    expect(result.identities).toBe(3);
+  });
+});
+
+describe("identities file with the first pass", () => {
+  it("row without time beats archive emails", async () => {
+    const graph = newGraph();
+    graph.observe({ type: "identify", userId: "4242", traits: { email: "archived@example.com" }, timestamp: "2030-01-01T00:00:00Z" });
+    await loadIdentities(fixturePath("users-export.csv"), graph);
+
+    expect(graph.resolveId("4242")).toBe("numeric@example.com");
+    expect(graph.stats().conflicts).toBe(1);
+  });
+
+  it("timed row competes by time", async () => {
+    const graph = newGraph();
+    graph.observe({ type: "identify", userId: "u-200", traits: { email: "grace.h@example.com" }, timestamp: "2024-06-01T00:00:00Z" });
+    await loadIdentities(fixturePath("users-export.csv"), graph);
+
+    expect(graph.resolveId("u-200")).toBe("grace.h@example.com");
+  });
+
+  it("resolves archive tracks from the file alone", async () => {
+    const graph = newGraph();
+    await loadIdentities(fixturePath("users-export.csv"), graph);
+    const server = readEvents("server-tracks.jsonl");
+
+    expect(graph.resolveEmail(eventWithMessageId(server, "api-1001"))).toBe("grace@example.com");
+    expect(graph.resolveEmail(eventWithMessageId(server, "api-1002"))).toBe("numeric@example.com");
+  });
+});
+
+describe("unreadable identities file", () => {
+  it("missing file names the path", async () => {
+    await expect(loadIdentities("/nonexistent/identities.csv", newGraph())).rejects.toThrow(
+      "Identities file not found: /nonexistent/identities.csv. Check the path given to --identities.",
+    );
+  });
+
+  it("directory is rejected", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "identities-test-"));
+    try {
+      await expect(loadIdentities(directory, newGraph(), { format: "csv" })).rejects.toThrow(/cannot be read \(EISDIR\)/);
+      await expect(loadIdentities(directory, newGraph())).rejects.toThrow(/cannot be read \(EISDIR\)/);
+    } finally {
+      rmSync(directory, { recursive: true });
+    }
+  });
+});

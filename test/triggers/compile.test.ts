@@ -1,0 +1,118 @@
+import { describe, expect, test } from "vitest";
+import { compileTrigger } from "../../src/triggers/index.js";
+
+const fql = { dialect: "fql" } as const;
+
+describe("normalized", () => {
+  test.each([
+    ["type='track'", 'type = "track"'],
+    ['  type = "track"\n and (event = "A" or event = "B")', 'type = "track" and (event = "A" or event = "B")'],
+    ['((type = "track"))', 'type = "track"'],
+    ['properties.product\\ 1.price > 5', "properties.product\\ 1.price > 5"],
+    ['event = \'say "hi"\'', 'event = \'say "hi"\''],
+    ['event = "a\\\\b"', 'event = "a\\\\b"'],
+    ["properties.total = 007", "properties.total = 7"],
+    ["!contains(event,'x')", '!contains(event, "x")'],
+  ])("%s", (source, normalized) => {
+    expect(compileTrigger(source).normalized).toBe(normalized);
+  });
+
+  test("mixed and/or gets parentheses", () => {
+    const trigger = compileTrigger('type = "a" or type = "b" and event = "c"', fql);
+    expect(trigger.normalized).toBe('type = "a" or (type = "b" and event = "c")');
+  });
+
+  test("escaped keyword field stays a field", () => {
+    const trigger = compileTrigger("properties.\\and = 1");
+    expect(trigger.normalized).toBe("properties.\\and = 1");
+    expect(trigger.matches({ properties: { and: 1 } })).toBe(true);
+  });
+});
+
+describe("warnings", () => {
+  test("mixing and/or without parentheses", () => {
+    const trigger = compileTrigger('type = "a" or type = "b" and event = "c"', fql);
+    expect(trigger.warnings).toHaveLength(1);
+    expect(trigger.warnings[0]).toContain("`and` binds tighter than `or`");
+    expect(trigger.matches({ type: "a" })).toBe(true);
+    expect(trigger.matches({ type: "b", event: "x" })).toBe(false);
+  });
+
+  test("parentheses silence the warning", () => {
+    expect(compileTrigger('type = "a" or (type = "b" and event = "c")', fql).warnings).toEqual([]);
+  });
+
+  test("ordering against text", () => {
+    const trigger = compileTrigger('properties.total < "abc"');
+    expect(trigger.warnings[0]).toContain("never matches");
+  });
+
+  test("field differing only in case", () => {
+    expect(compileTrigger('userid = "u"', fql).warnings[0]).toContain("`userId`");
+  });
+});
+
+describe("explain", () => {
+  test("lists failing conditions of an and", () => {
+    const trigger = compileTrigger('type = "track" and event = "A" and properties.total > 5');
+    expect(trigger.explain({ type: "track", event: "B", properties: { total: 1 } })).toEqual(['event = "A"', "properties.total > 5"]);
+    expect(trigger.explain({ type: "track", event: "A", properties: { total: 9 } })).toEqual([]);
+  });
+
+  test("lists every branch of a failing or", () => {
+    const trigger = compileTrigger('type = "track" or (type = "page" and name = "Home")');
+    expect(trigger.explain({ type: "identify" })).toEqual(['type = "track"', 'type = "page" and name = "Home"']);
+  });
+
+  test("single condition", () => {
+    expect(compileTrigger('type = "track"').explain({ type: "page" })).toEqual(['type = "track"']);
+  });
+});
+
+describe("fql dialect", () => {
+  const event = {
+    type: "track",
+    event: "Order Completed",
+    anonymousId: "anon-1",
+    userId: "",
+    properties: { tags: ["a", "b"], enabled: true, name: "Nike Air", total: 12 },
+    integrations: { Koala: false },
+  };
+
+  test.each([
+    ['anonymousId = "anon-1"', true],
+    ["integrations.Koala = false", true],
+    ['event in ["Order Completed", "Cart Viewed"]', true],
+    ['"b" in properties.tags', true],
+    ['"c" in properties.tags', false],
+    ['!(type in ["track", "identify"])', false],
+    ["properties.enabled", true],
+    ["properties.missing", false],
+    ["!properties.enabled", false],
+    ['lowercase(event) = "order completed"', true],
+    ['uppercase(properties.name) = "NIKE AIR"', true],
+    ['snakecase(event) = "order_completed"', true],
+    ["length(userId) < 1", true],
+    ["length(properties.tags) = 2", true],
+    ["length(groupId) = 0", true],
+    ['typeof(properties.tags) = "array"', true],
+    ['typeof(properties.total) = "number"', true],
+    ['typeof(groupId) = "null"', true],
+    ['match(event, "Order ?ompleted")', true],
+    ['match(event, "[A-Z]rder*")', true],
+    ['match(event, "[^O]rder*")', false],
+    ['match(event, "Order\\\\*")', false],
+    ['"track" = type', true],
+    ["10 < properties.total", true],
+    ['contains(lowercase(properties.name), "nike")', true],
+    ['!(contains(properties.missing, "x"))', true],
+    ['!contains(properties.missing, "x")', false],
+    ['type = "track" or type = "page" and event = "x"', true],
+  ])("%s", (trigger, expected) => {
+    expect(compileTrigger(trigger, fql).matches(event)).toBe(expected);
+  });
+
+  test("all matches every event", () => {
+    expect(compileTrigger("all", fql).matches({})).toBe(true);
+  });
+});

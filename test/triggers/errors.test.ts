@@ -1,0 +1,109 @@
+import { describe, expect, test } from "vitest";
+import { compileTrigger, compileTriggers, TriggerSyntaxError } from "../../src/triggers/index.js";
+
+function syntaxErrorOf(trigger: string, dialect: "subscription" | "fql" = "subscription"): TriggerSyntaxError {
+  try {
+    compileTrigger(trigger, { dialect });
+  } catch (error) {
+    if (error instanceof TriggerSyntaxError) return error;
+    throw error;
+  }
+  return expect.fail(`expected ${JSON.stringify(trigger)} to be rejected`);
+}
+
+describe("TriggerSyntaxError", () => {
+  test("message shows line, column and caret", () => {
+    const error = syntaxErrorOf('type = "track" and and event = "A"');
+    expect(error.position).toEqual({ offset: 19, line: 1, column: 20 });
+    expect(error.expected).toBe("a condition");
+    expect(error.found).toBe("`and`");
+    expect(error.message).toBe(
+      [
+        "Invalid trigger at line 1, column 20: expected a condition, found `and`.",
+        '  type = "track" and and event = "A"',
+        "                     ^",
+        "`and` needs a condition on each side.",
+      ].join("\n"),
+    );
+  });
+
+  test("position on a later line", () => {
+    const error = syntaxErrorOf('type = "track"\n  and properties.total => 5');
+    expect(error.position).toEqual({ offset: 39, line: 2, column: 25 });
+    expect(error.message).toContain("line 2, column 25: expected a value after `=`, found `>`");
+    expect(error.message).toContain("\n    and properties.total => 5\n                          ^");
+  });
+
+  test("dangling operator points at the end", () => {
+    const trigger = 'type = "track" and';
+    const error = syntaxErrorOf(trigger);
+    expect(error.position.offset).toBe(trigger.length);
+    expect(error.found).toBe("the end of the trigger");
+  });
+
+  test("unterminated string", () => {
+    const error = syntaxErrorOf('event = "Order');
+    expect(error.expected).toContain('a closing "');
+    expect(error.position.offset).toBe(14);
+  });
+
+  test.each([
+    ['type == "track"', "Write `=` to test equality."],
+    ['type = "track" && event = "A"', "Combine conditions with the words `and` and `or`."],
+    ['type = "track" OR type = "page"', "Keywords are lowercase: write `or`."],
+    ["properties.coupon exists", "Test whether a field is present with `!= null`."],
+    ["type = track", 'quote it: "track"'],
+    ["properties.total = 1e3", "without exponents"],
+    ["properties.total > .5", "write 0.5"],
+    ['type = "track")', "no matching `(`"],
+    ['type = "track" event = "A"', "Join conditions with `and` or `or`."],
+    ['anonymousId = "a"', "compile the trigger with the fql dialect"],
+    ['!(type = "track")', 'type != "track"'],
+    ['! contains(event, "A")', "Write `!` directly before what it negates"],
+    ['properties.名前 = "x"', "escape any other character with a backslash"],
+    ['event = "say \\"hi\\""', "quote the string with ' instead"],
+    ['type = "a" or type = "b" and event = "c"', "add parentheses"],
+  ])("%s explains the fix", (trigger, hint) => {
+    const error = syntaxErrorOf(trigger);
+    expect(error.hint).toContain(hint);
+    expect(error.message).toContain(hint);
+  });
+
+  test("invalid glob points into the pattern", () => {
+    const error = syntaxErrorOf('match(event, "ab[c")');
+    expect(error.position.offset).toBe(16);
+    expect(error.found).toContain("no closing `]`");
+  });
+
+  test("negated value in fql", () => {
+    const error = syntaxErrorOf('!type = "track"', "fql");
+    expect(error.position.offset).toBe(0);
+    expect(error.hint).toContain("`!` negates a condition");
+  });
+});
+
+describe("compileTrigger arguments", () => {
+  test("unknown dialect", () => {
+    expect(() => compileTrigger('type = "track"', { dialect: "FQL" as "fql" })).toThrow('Invalid trigger dialect "FQL"');
+  });
+
+  test("non-string trigger", () => {
+    expect(() => compileTrigger(42 as unknown as string)).toThrow("A trigger must be a string, got number.");
+  });
+});
+
+describe("compileTriggers", () => {
+  test("collects every problem", () => {
+    const result = compileTriggers(['type = "track"', "type = ", 'event = "A" and', 'type = "identify"']);
+    if (result.ok) return expect.fail("expected problems");
+    expect(result.problems.map((problem) => problem.index)).toEqual([1, 2]);
+    expect(result.problems.map((problem) => problem.source)).toEqual(["type = ", 'event = "A" and']);
+    expect(result.problems[0]?.error).toBeInstanceOf(TriggerSyntaxError);
+  });
+
+  test("returns triggers in order when all compile", () => {
+    const result = compileTriggers(['type = "track"', 'type = "identify"']);
+    if (!result.ok) return expect.fail(result.problems.map((problem) => problem.error.message).join("\n"));
+    expect(result.triggers.map((trigger) => trigger.source)).toEqual(['type = "track"', 'type = "identify"']);
+  });
+});
