@@ -1,5 +1,6 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
+import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/index.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
@@ -19,10 +20,17 @@ export interface RawSendOptions {
   filter?: string;
   config?: string;
   csvTable?: string;
+  stitch?: boolean;
+  identities?: string;
   csvType?: string;
   csvNumbers?: boolean;
   since?: string;
   until?: string;
+  verbose?: boolean;
+  json?: boolean;
+  report?: string;
+  /** False with `--no-progress`. */
+  progress?: boolean;
 }
 
 /** Validated options of `send`, resolved once at start-up. */
@@ -39,8 +47,18 @@ export interface SendSettings {
   /** The config file given with --config; without it, koala-replay.config.json in the working directory, or the presets. */
   readonly configPath: string | undefined;
   readonly csv: { table?: string; type?: EventType; convertNumbers: boolean };
+  readonly stitch: boolean;
+  readonly identitiesFile: string | undefined;
   /** Full-FQL triggers every event must match, labelled with the option they came from. */
   readonly filters: readonly { label: string; text: string }[];
+  /** Logs each retry and each entry given up on, with its reason. */
+  readonly verbose: boolean;
+  /** Prints the run report as JSON on stdout instead of the text summary on stderr. */
+  readonly json: boolean;
+  /** File the run report is written to as JSON. */
+  readonly reportPath: string | undefined;
+  /** Whether a progress line may be shown; it still needs a terminal, and no `--quiet` or CI. */
+  readonly progress: boolean;
 }
 
 /**
@@ -49,6 +67,15 @@ export interface SendSettings {
  */
 export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptions, env: NodeJS.ProcessEnv): SendSettings {
   const dryRun = raw.dryRun === true;
+  if (raw.verbose === true && raw.quiet === true) {
+    throw new UsageError("--verbose and --quiet cannot be combined", "use --verbose to see each retry and dead letter, or --quiet to print only errors");
+  }
+  if (raw.json === true && dryRun) {
+    throw new UsageError(
+      "--json cannot be combined with --dry-run, because a dry run prints the requests on stdout",
+      "to keep the run's report as JSON in a dry run, use --report <path> instead: koala-replay send --dry-run --report report.json …",
+    );
+  }
   const publicKey = nonEmpty(raw.publicKey) ?? nonEmpty(env["KOALA_PUBLIC_KEY"]);
   if (publicKey === undefined && !dryRun) {
     throw new UsageError(
@@ -63,8 +90,16 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const resolvedInputs = inputs.length === 0 ? ["-"] : [...inputs];
+  const stitch = raw.stitch !== false;
+  const stitchingProblem = checkStitchingInputs({ readsStdin: resolvedInputs.includes("-"), stitch, identitiesFile: raw.identities });
+  if (stitchingProblem !== undefined) {
+    throw new UsageError(stitchingProblem);
+  }
   return Object.freeze({
-    inputs: inputs.length === 0 ? ["-"] : [...inputs],
+    inputs: resolvedInputs,
+    stitch,
+    identitiesFile: raw.identities,
     publicKey,
     dryRun,
     endpoint: parseEndpoint(raw.endpoint ?? DEFAULT_ENDPOINT),
@@ -76,6 +111,10 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     configPath: raw.config,
     csv: resolveCsvOptions(raw),
     filters: resolveFilters(raw),
+    verbose: raw.verbose === true,
+    json: raw.json === true,
+    reportPath: parseReportPath(raw.report),
+    progress: raw.progress !== false,
   });
 }
 
@@ -96,7 +135,8 @@ function resolveCsvOptions(raw: RawSendOptions): { table?: string; type?: EventT
   return csv;
 }
 
-function resolveFilters(raw: RawSendOptions): Array<{ label: string; text: string }> {
+/** Returns the triggers of `--filter`, `--since` and `--until`, shared by `send`, `preview` and `inspect`. */
+export function resolveFilters(raw: { filter?: string; since?: string; until?: string }): Array<{ label: string; text: string }> {
   const filters: Array<{ label: string; text: string }> = [];
   if (raw.filter !== undefined) {
     filters.push({ label: "--filter", text: raw.filter });
@@ -139,7 +179,7 @@ function parseEndpoint(value: string): string {
   return value.replace(/\/+$/, "");
 }
 
-function parseFormat(value: string | undefined): InputFormat | undefined {
+export function parseFormat(value: string | undefined): InputFormat | undefined {
   if (value === undefined) {
     return undefined;
   }
@@ -147,4 +187,14 @@ function parseFormat(value: string | undefined): InputFormat | undefined {
     return value;
   }
   throw new UsageError(`invalid --format "${value}": expected jsonl, json or csv (without it, the format is detected from the content)`);
+}
+
+function parseReportPath(value: string | undefined): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (value.trim() === "" || value === "-") {
+    throw new UsageError(`invalid --report "${value}": expected a file path`, "to print the report on stdout instead, use --json");
+  }
+  return value;
 }

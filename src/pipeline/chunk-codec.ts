@@ -4,9 +4,9 @@ import type { LineOutcome } from "./process-lines.js";
 import type { MappingVerdict, SkipReason } from "./outcomes.js";
 import type { RecordResult } from "./processor.js";
 
-// A worker thread returns the outcomes of a chunk as one string and one Int32Array instead of a graph
-// of objects: posting a single string and a transferable buffer costs a copy of the text, while a
-// structured clone of a million small objects would cost more than parsing them did.
+// A worker thread returns the outcomes of a chunk as an array of strings and one Int32Array instead
+// of a graph of objects: strings and a transferable buffer clone at the speed of a memory copy, while
+// a structured clone of a million small objects would cost more than parsing them did.
 
 const RECORD = 1;
 const PROBLEM = 2;
@@ -16,27 +16,26 @@ const UNREADABLE_REASONS: readonly UnreadableReason[] = ["malformed-json", "not-
 const ENTRY_KINDS: readonly EntryKind[] = ["events", "identifies"];
 
 export interface EncodedChunk {
-  text: string;
+  /** The strings of the chunk; the integers refer to them by index. */
+  strings: string[];
   ints: Int32Array;
 }
 
 class Encoder {
-  private readonly parts: string[] = [];
-  private length = 0;
+  private readonly strings: string[] = [];
   readonly ints: number[] = [];
 
   string(value: string | undefined): void {
     if (value === undefined) {
-      this.ints.push(-1, 0);
+      this.ints.push(-1);
       return;
     }
-    this.ints.push(this.length, value.length);
-    this.parts.push(value);
-    this.length += value.length;
+    this.ints.push(this.strings.length);
+    this.strings.push(value);
   }
 
   finish(): EncodedChunk {
-    return { text: this.parts.join(""), ints: Int32Array.from(this.ints) };
+    return { strings: this.strings, ints: Int32Array.from(this.ints) };
   }
 }
 
@@ -63,6 +62,7 @@ export function encodeOutcomes(outcomes: readonly LineOutcome[], mappingNames: r
       encoder.ints.push(verdict.kind === "skipped" ? 0 : 1, indexOf(verdict.mapping));
       encoder.string(verdict.kind === "skipped" ? verdict.reason : verdict.reason);
     }
+    encoder.ints.push(result.entriesWithEmail);
     for (const entries of [result.entries, result.unidentified]) {
       encoder.ints.push(entries.length);
       for (const entry of entries) {
@@ -113,13 +113,12 @@ class DecodedEntry implements KoalaEntry {
 
 /** Decodes what `encodeOutcomes` produced, for the chunk `bytes` of `input`. */
 export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buffer, mappingNames: readonly string[]): LineOutcome[] {
-  const { text, ints } = encoded;
+  const { strings, ints } = encoded;
   let cursor = 0;
   const nextInt = (): number => ints[cursor++] as number;
   const nextString = (): string | undefined => {
-    const start = nextInt();
-    const length = nextInt();
-    return start === -1 ? undefined : text.slice(start, start + length);
+    const index = nextInt();
+    return index === -1 ? undefined : strings[index];
   };
   const mappingName = (index: number): string => mappingNames[index] ?? "(unknown mapping)";
 
@@ -137,7 +136,7 @@ export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buff
     const lineStart = nextInt();
     const lineEnd = nextInt();
     const skippedIndex = nextInt();
-    const result: RecordResult = { origin, entries: [], unidentified: [], matched: [], verdicts: [], identity: {} };
+    const result: RecordResult = { origin, entries: [], unidentified: [], entriesWithEmail: 0, matched: [], verdicts: [], identity: {} };
     if (skippedIndex !== -1) {
       result.skipped = SKIP_REASONS[skippedIndex];
     }
@@ -163,6 +162,7 @@ export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buff
       const verdict: MappingVerdict = kind === 0 ? { kind: "skipped", mapping, reason: reason as SkipReason } : { kind: "invalid", mapping, reason };
       result.verdicts.push(verdict);
     }
+    result.entriesWithEmail = nextInt();
     for (const entries of [result.entries, result.unidentified]) {
       for (let count = nextInt(); count > 0; count -= 1) {
         const kind = ENTRY_KINDS[nextInt()] ?? "events";

@@ -18,5 +18,5 @@ const names = mappingNames(config);
 parentPort?.on("message", (task: ChunkTask) => {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   const encoded = encodeOutcomes(processLines(task.input, task.firstLine, bytes, rules), names);
-  parentPort?.postMessage({ id: task.id, text: encoded.text, ints: encoded.ints }, [encoded.ints.buffer as ArrayBuffer]);
+  parentPort?.postMessage({ id: task.id, strings: encoded.strings, ints: encoded.ints }, [encoded.ints.buffer as ArrayBuffer]);
 });

@@ -37,6 +37,8 @@ export interface RecordResult {
   entries: KoalaEntry[];
   /** Entries without an email or a profile_id: identity stitching may still find the person. */
   unidentified: KoalaEntry[];
+  /** How many of `entries` have an email (the rest have a profile_id only), for the identity coverage. */
+  entriesWithEmail: number;
   /** Names of the mappings whose trigger matched. */
   matched: string[];
   /** Why matched mappings produced no entry. */
@@ -54,7 +56,7 @@ export interface RecordResult {
  * Pure apart from filling in a missing `messageId`, so it can run in a worker thread.
  */
 export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJson: string | undefined, rules: ProcessorRules): RecordResult {
-  const result: RecordResult = { origin, entries: [], unidentified: [], matched: [], verdicts: [], identity: identityOf(event) };
+  const result: RecordResult = { origin, entries: [], unidentified: [], entriesWithEmail: 0, matched: [], verdicts: [], identity: identityOf(event) };
   if (rules.filter !== undefined && !rules.filter(event)) {
     result.skipped = "filtered-out";
     return result;
@@ -80,6 +82,9 @@ export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJso
     }
     serialisedEvent ??= JSON.stringify(event);
     mapped.entry.eventJson = serialisedEvent;
+    if (mapped.entry.person.email) {
+      result.entriesWithEmail += 1;
+    }
     (mapped.identified ? result.entries : result.unidentified).push(mapped.entry);
   }
   if (result.matched.length === 0) {

@@ -1,8 +1,11 @@
-import { expandInputs } from "../inputs/expand-inputs.js";
+import { stat } from "node:fs/promises";
+import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
 import type { InputItem, InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
+import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
+import { formatDeadLetterLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery } from "./interim-delivery.js";
@@ -10,6 +13,8 @@ import { processLines, type LineOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
+import { buildIdentityGraph } from "./identity-pass.js";
+import { Stitcher } from "./stitching.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -18,6 +23,9 @@ export interface ReplaySettings {
   mappings: readonly MappingDefinition[];
   browserEvents: BrowserEventsPolicy;
   filters: ProcessorConfig["filters"];
+  /** Whether identity stitching fills the email of entries that have none (on unless --no-stitch). */
+  stitch: boolean;
+  identitiesFile?: string;
   dryRun: boolean;
   publicKey?: string;
   endpoint: string;
@@ -32,6 +40,15 @@ export interface ReplayIo {
   warn: (message: string) => void;
   /** Aborted by Ctrl-C or SIGTERM: reading stops, and what was read is delivered or saved. */
   signal?: AbortSignal;
+  /**
+   * Receives the run's counts after each chunk of input and once at the end, for a progress line.
+   * The same object is passed each time and changes as the run goes on, so read it, do not keep it.
+   */
+  onProgress?: (snapshot: Readonly<ProgressSnapshot>) => void;
+  /** Receives one line for each entry that could not be delivered, with its reason (`--verbose`). */
+  verbose?: (message: string) => void;
+  /** Receives the name of a stage that reports no counts, such as the identity pass, for the progress line. */
+  onPhase?: (description: string) => void;
 }
 
 /**
@@ -53,6 +70,17 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     stats.filesSkipped.push(file);
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
+  const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
+
+  const firstPassStarted = Date.now();
+  if (settings.stitch) {
+    io.onPhase?.("first pass: collecting emails from identify calls and aliases");
+  }
+  const graph = settings.stitch
+    ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal })
+    : undefined;
+  const stitcher = new Stitcher(graph);
+  stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
 
   const output = new BufferedOutput(io.stdout);
   const delivery = createDelivery({
@@ -65,11 +93,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     onRequest: () => {
       stats.requestsSent += 1;
     },
-    onDelivered: () => {
-      stats.entriesSent += 1;
+    onDelivered: (entry) => {
+      stats.countDelivered(entry.mappingName);
     },
     onFailed: (entry, reason, status) => {
       stats.countFailed({ input: entry.origin.input, line: entry.origin.line, mapping: entry.mappingName, reason, status });
+      io.verbose?.(formatDeadLetterLog({ entry, reason, status, attempts: 1 }));
     },
   });
 
@@ -86,11 +115,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const handleResult = async (result: RecordResult): Promise<void> => {
     stats.eventsRead += 1;
     recordVerdicts(stats, result);
-    // TODO: identity stitching fills the email of unidentified entries before this count.
-    if (result.unidentified.length > 0) {
-      stats.countSkipped("no-identity", result.unidentified.length);
+    const { deliverable, unidentified } = stitcher.stitch(result);
+    if (unidentified > 0) {
+      stats.countSkipped("no-identity", unidentified);
     }
-    await delivery.submit(result.origin, result.entries);
+    await delivery.submit(result.origin, deliverable);
   };
 
   // Chunks being processed by workers, in input order; their results are handled in that order.
@@ -103,6 +132,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     }
   };
 
+  const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, io.onProgress);
+
   try {
     for (const source of sources) {
       if (isAborted(io.signal)) {
@@ -110,10 +141,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       }
       stats.filesRead += 1;
       try {
-        for await (const batch of readInput(source.path, { format: settings.format, csv: settings.csv })) {
+        for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
           if (isAborted(io.signal)) {
             break;
           }
+          progress?.report();
           if (batch.kind === "items") {
             await drain(0);
             await handleItems(batch.items, rules, stats, warnOnce, handleResult);
@@ -135,6 +167,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         stats.countUnreadable(problem);
         warnOnce(problem.message);
       }
+      progress?.finishInput();
     }
     await drain(0);
   } finally {
@@ -142,7 +175,57 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
   await finishDelivery(delivery);
   output.flush();
+  if (graph !== undefined) {
+    stitcher.coverage.conflicts = graph.stats().conflicts;
+    graph.close();
+  }
+  progress?.report();
   return stats;
+}
+
+interface ProgressTracker {
+  onOpen: (counter: { sizeBytes?: number; bytesRead: () => number }) => void;
+  finishInput: () => void;
+  report: () => void;
+}
+
+/**
+ * Tracks the bytes read across all inputs for the progress line. The total is the inputs' size on
+ * disk, so the percentage counts compressed bytes for gzip files; it is unknown when stdin is read.
+ */
+async function startProgress(stats: RunStats, sources: readonly InputSource[], onProgress: (snapshot: Readonly<ProgressSnapshot>) => void): Promise<ProgressTracker> {
+  const totalBytes = await totalSizeOf(sources);
+  const snapshot: ProgressSnapshot = { eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 0, totalBytes };
+  let finishedInputsBytes = 0;
+  let current: { sizeBytes?: number; bytesRead: () => number } | undefined;
+  return {
+    onOpen: (counter) => {
+      current = counter;
+    },
+    finishInput: () => {
+      finishedInputsBytes += current?.sizeBytes ?? current?.bytesRead() ?? 0;
+      current = undefined;
+    },
+    report: () => {
+      snapshot.eventsRead = stats.eventsRead;
+      snapshot.entriesSent = stats.entriesSent;
+      snapshot.skipped = stats.skippedCount;
+      snapshot.failed = stats.failedCount + stats.invalidCount + stats.unreadableCount;
+      snapshot.bytesRead = finishedInputsBytes + (current?.bytesRead() ?? 0);
+      onProgress(snapshot);
+    },
+  };
+}
+
+async function totalSizeOf(sources: readonly InputSource[]): Promise<number | undefined> {
+  let total = 0;
+  for (const source of sources) {
+    if (source.path === "-") {
+      return undefined;
+    }
+    total += (await stat(source.path)).size;
+  }
+  return total;
 }
 
 async function handleLineOutcomes(

@@ -1,3 +1,4 @@
+import type { IdentityCoverage, IdentityGraphStats } from "../identity/index.js";
 import type { InputProblem } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
@@ -24,6 +25,8 @@ export class RunStats {
   eventsRead = 0;
   readonly matchedByMapping = new Map<string, number>();
   entriesSent = 0;
+  /** Entries delivered (or printed, in a dry run) per mapping. */
+  readonly deliveredByMapping = new Map<string, number>();
   requestsSent = 0;
   readonly skippedByReason = new Map<SkipReason, number>();
   readonly invalidByReason = new Map<string, number>();
@@ -33,11 +36,18 @@ export class RunStats {
   failedCount = 0;
   readonly failedByReason = new Map<string, number>();
   readonly failedExamples: FailureRecord[] = [];
+  /** Identity stitching: coverage of entries before and after, and the graph's size. */
+  identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
   readonly unmatchedTypes = new Map<string, number>();
 
   countMatched(mapping: string): void {
     increment(this.matchedByMapping, mapping);
+  }
+
+  countDelivered(mapping: string): void {
+    this.entriesSent += 1;
+    increment(this.deliveredByMapping, mapping);
   }
 
   countSkipped(reason: SkipReason, count = 1): void {

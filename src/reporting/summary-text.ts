@@ -1,3 +1,4 @@
+import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import type { RunStats } from "./run-stats.js";
 
@@ -44,8 +45,22 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   for (const [reason, count] of sortedByCount(stats.failedByReason)) {
     lines.push(row("", `${count}  ${reason}`));
   }
+  lines.push(...identityLines(stats));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
+}
+
+function identityLines(stats: RunStats): string[] {
+  const identity = stats.identity;
+  if (identity === undefined) {
+    return [];
+  }
+  if (!identity.stitch) {
+    return [row("identity", "stitching off (--no-stitch)")];
+  }
+  const lines = formatCoverage(identity.coverage).map((line) => row("", line));
+  const ids = identity.graph?.ids ?? 0;
+  return [row("identity", `${ids} ${plural(ids, "id", "ids")} lead to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s)`), ...lines];
 }
 
 /** Names the main reason why events were not sent, and what to do about it, or undefined when nothing needs saying. */
@@ -75,7 +90,9 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "browser-event":
       return `Koala's browser pixel records these itself, so Segment's destination skips them (policy: ${context.browserEventsPolicy}). To replay history from before the pixel was installed, use --browser-events include, or --browser-events before:<date the pixel went live>.`;
     case "no-identity":
-      return "Koala needs an email or a profile_id. Map an email in koala-replay.config.json, or give the events an email in traits.";
+      return stats.identity?.stitch === true
+        ? "Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in koala-replay.config.json."
+        : "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
     case "no-mapping-matched":
       return `Event types seen: ${formatMap(stats.unmatchedTypes)}. Add a mapping whose trigger matches them.`;
     case "filtered-out":

@@ -8,7 +8,7 @@ function identifyLine(email: string, messageId: string): string {
 describe("bad input is counted and the run goes on", () => {
   test("malformed line is reported with its line number", async () => {
     const input = [identifyLine("a@example.com", "m-1"), "{not json", identifyLine("b@example.com", "m-2"), ""].join("\n");
-    const result = await runCli(["send", "--dry-run", "-"], { stdin: input });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
 
     expect(parseRequests(result.stdout)).toHaveLength(2);
     expect(result.stderr).toContain("-:2: invalid JSON");
@@ -18,7 +18,7 @@ describe("bad input is counted and the run goes on", () => {
 
   test("JSON value that is not an object is reported", async () => {
     const input = [identifyLine("a@example.com", "m-1"), "[1,2]", "42"].join("\n");
-    const result = await runCli(["send", "--dry-run", "-"], { stdin: input });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
 
     expect(parseRequests(result.stdout)).toHaveLength(1);
     expect(result.stderr).toContain("-:2: expected a JSON object");
@@ -42,7 +42,7 @@ describe("bad input is counted and the run goes on", () => {
 
   test("missing required field is counted as invalid with its name", async () => {
     const input = JSON.stringify({ type: "track", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", properties: { email: "a@example.com" } });
-    const result = await runCli(["send", "--dry-run", "-"], { stdin: `${input}\n` });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${input}\n` });
 
     expect(result.stderr).toMatch(/Track Event: event: is required/);
     expect(result.status).toBe(1);

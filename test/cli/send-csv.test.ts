@@ -46,7 +46,7 @@ async function expectedBodies(path: string, input: string): Promise<unknown[]> {
 describe("send --dry-run on CSV samples", () => {
   test.each(csvFiles(csvRoot).map((path) => relative(projectRoot, path)))("%s matches Segment's requests", async (file) => {
     const table = tableFor(file);
-    const args = ["send", "--dry-run", "--browser-events", "include", ...(table === undefined ? [] : ["--csv-table", table]), file];
+    const args = ["send", "--dry-run", "--no-stitch", "--browser-events", "include", ...(table === undefined ? [] : ["--csv-table", table]), file];
     const result = await runCli(args);
 
     expect(result.stderr).not.toContain("internal error");
@@ -55,7 +55,7 @@ describe("send --dry-run on CSV samples", () => {
 
   test("CSV named .txt is detected by its content", async () => {
     const input = "type,event,userId,timestamp,messageId,traits.email\nidentify,,u1,2024-01-01T00:00:00Z,m-1,ada@example.com\n";
-    const result = await runCli(["send", "--dry-run", "-"], { stdin: input });
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
 
     expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["ada@example.com"]);
   });

@@ -1,0 +1,76 @@
+import { parseBrowserEventsPolicy } from "../../pipeline/browser-events.js";
+import { processEvent } from "../../pipeline/processor.js";
+import { scanEvents } from "../../pipeline/scan-events.js";
+import { ArchiveInventory } from "../../reporting/archive-inventory.js";
+import { buildInspectReport } from "../../reporting/inspect-report.js";
+import { formatInspectText } from "../../reporting/inspect-text.js";
+import { oneRequestPerEntry, type RequestEstimator } from "../../reporting/request-estimator.js";
+import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
+import { ExitCode, UsageError } from "../errors.js";
+import { loadMappingRules } from "../mapping-rules.js";
+import { parseFormat, parsePositiveInteger, resolveFilters } from "../send-options.js";
+import { packageVersion } from "../version.js";
+
+export const DEFAULT_TOP_COUNT = 10;
+
+/** Options of `inspect` as commander hands them over. */
+export interface RawInspectOptions {
+  json?: boolean;
+  top?: string;
+  browserEvents?: string;
+  format?: string;
+  config?: string;
+  filter?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface InspectDependencies {
+  /** Counts the requests a send would make; the batching delivery stage provides a closer one. */
+  createEstimator: () => RequestEstimator;
+}
+
+const defaultDependencies: InspectDependencies = { createEstimator: oneRequestPerEntry };
+
+/** Runs `koala-replay inspect` and returns the exit status. */
+export async function inspectCommand(inputs: string[], raw: RawInspectOptions, dependencies: InspectDependencies = defaultDependencies): Promise<number> {
+  const browserEventsText = raw.browserEvents ?? "skip";
+  const browserEvents = parseBrowserEventsOption(browserEventsText);
+  const topCount = parsePositiveInteger("--top", raw.top, DEFAULT_TOP_COUNT, 1000);
+  const format = parseFormat(raw.format);
+  const inputList = inputs.length === 0 ? ["-"] : inputs;
+  const rules = await loadMappingRules(raw.config, browserEvents, resolveFilters(raw));
+
+  const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
+  const scan = await scanEvents(inputList, format, {
+    onEvent: (event, origin, eventJson) => {
+      inventory.add(event, processEvent(event, origin, eventJson, rules.processor));
+      return true;
+    },
+    onProblem: (problem) => inventory.countUnreadable(problem),
+    onSkippedFile: (file) => inventory.filesSkipped.push(file),
+  });
+  inventory.filesRead = scan.filesRead;
+
+  const report = buildInspectReport(inventory, {
+    version: packageVersion(),
+    inputs: inputList,
+    browserEvents: browserEventsText,
+    mappingSource: rules.source,
+    topCount,
+  });
+  if (raw.json === true) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatInspectText(report, createTextStyle(isColorEnabled(process.stdout, process.env))));
+  }
+  return report.unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
+}
+
+export function parseBrowserEventsOption(text: string): ReturnType<typeof parseBrowserEventsPolicy> {
+  try {
+    return parseBrowserEventsPolicy(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}

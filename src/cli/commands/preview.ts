@@ -1,0 +1,118 @@
+import type { KoalaEntry } from "../../delivery/entry.js";
+import { maskPublicKey } from "../../reporting/mask.js";
+import { processEvent } from "../../pipeline/processor.js";
+import { requestBody } from "../../pipeline/interim-delivery.js";
+import { scanEvents } from "../../pipeline/scan-events.js";
+import { PreviewSamples } from "../../reporting/preview-samples.js";
+import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type PreviewRequest } from "../../reporting/preview-text.js";
+import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
+import { ExitCode, UsageError } from "../errors.js";
+import { loadMappingRules } from "../mapping-rules.js";
+import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveFilters } from "../send-options.js";
+import { parseBrowserEventsOption } from "./inspect.js";
+
+export const DEFAULT_PREVIEW_LIMIT = 3;
+export const DEFAULT_MAX_EVENTS = 100_000;
+
+/** Width assumed for side-by-side output when it is forced and the width is unknown (a pipe, no COLUMNS). */
+const FALLBACK_WIDTH = 160;
+
+/** Unreadable lines printed before the rest are only counted, so a broken file cannot flood the terminal. */
+const MAX_WARNINGS = 10;
+
+/** Options of `preview` as commander hands them over. */
+export interface RawPreviewOptions {
+  limit?: string;
+  maxEvents?: string;
+  browserEvents?: string;
+  format?: string;
+  layout?: string;
+  publicKey?: string;
+  endpoint?: string;
+  config?: string;
+  filter?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface PreviewDependencies {
+  /** Builds the request `send` would make for one entry; the batching delivery stage provides its own. */
+  requestOf: (entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }) => PreviewRequest;
+}
+
+const defaultDependencies: PreviewDependencies = { requestOf: singleEntryRequest };
+
+/** Runs `koala-replay preview` and returns the exit status. */
+export async function previewCommand(inputs: string[], raw: RawPreviewOptions, dependencies: PreviewDependencies = defaultDependencies): Promise<number> {
+  const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
+  const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
+  const browserEventsText = raw.browserEvents ?? "skip";
+  const rules = await loadMappingRules(raw.config, parseBrowserEventsOption(browserEventsText), resolveFilters(raw));
+  const format = parseFormat(raw.format);
+  const layoutOption = parseLayout(raw.layout);
+  const target = { endpoint: (raw.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, ""), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };
+
+  let warnings = 0;
+  const warnLimited = (message: string): void => {
+    warnings += 1;
+    if (warnings <= MAX_WARNINGS) {
+      process.stderr.write(`warning: ${message}\n`);
+    } else if (warnings === MAX_WARNINGS + 1) {
+      process.stderr.write("warning: more unreadable lines follow; they are not printed\n");
+    }
+  };
+  const samples = new PreviewSamples(
+    rules.mappings.map((mapping) => mapping.name),
+    limit,
+    rules.explain,
+  );
+  const scan = await scanEvents(inputs.length === 0 ? ["-"] : inputs, format, {
+    onEvent: (event, origin, eventJson) => {
+      const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
+      samples.add(event, messageIdDerived, processEvent(event, origin, eventJson, rules.processor));
+      return !samples.complete && samples.eventsRead < maxEvents;
+    },
+    onProblem: (problem) => warnLimited(problem.message),
+    onSkippedFile: () => {},
+  });
+
+  const width = outputWidth(process.stdout, process.env);
+  let layout: PreviewLayout = layoutOption === "auto" ? "stacked" : layoutOption;
+  if (layoutOption === "auto" && width !== undefined && width >= MIN_SIDE_BY_SIDE_WIDTH) {
+    layout = "side-by-side";
+  }
+  process.stdout.write(
+    formatPreviewText(samples, {
+      style: createTextStyle(isColorEnabled(process.stdout, process.env)),
+      layout,
+      width: width ?? FALLBACK_WIDTH,
+      limit,
+      mappings: rules.mappings,
+      requestOf: (entry) => dependencies.requestOf(entry, target),
+      stoppedEarly: scan.stopped,
+      maxEventsReached: scan.stopped && !samples.complete,
+    }),
+  );
+  return warnings > 0 ? ExitCode.incomplete : ExitCode.done;
+}
+
+function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {
+  const key = target.publicKey === undefined || target.publicKey === "" ? "<public-key>" : maskPublicKey(target.publicKey);
+  return { method: "POST", url: `${target.endpoint}/web/projects/${key}/batch`, body: JSON.parse(requestBody([entry])) as unknown };
+}
+
+function parseLayout(value: string | undefined): PreviewLayout | "auto" {
+  if (value === undefined || value === "auto" || value === "stacked" || value === "side-by-side") {
+    return value ?? "auto";
+  }
+  throw new UsageError(`invalid --layout "${value}": expected auto, stacked or side-by-side`);
+}
+
+/** Returns the output width in columns: COLUMNS when set, else the terminal's width, else undefined (a pipe). */
+function outputWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv): number | undefined {
+  const columns = Number(env["COLUMNS"]);
+  if (Number.isInteger(columns) && columns > 0) {
+    return columns;
+  }
+  return stream.isTTY === true && typeof stream.columns === "number" && stream.columns > 0 ? stream.columns : undefined;
+}

@@ -1,0 +1,108 @@
+/** Help texts shown after each command's options: the exit statuses, then examples. */
+
+export const EXIT_STATUS_HELP = `
+Exit status:
+  0    everything that matched was delivered (or printed, with --dry-run)
+  1    done, but some entries were not delivered (invalid events, unreadable lines, failed requests)
+  2    usage or config error; nothing was sent
+  3    stopped by a fatal answer from Koala (wrong public key or endpoint)
+  130  interrupted (Ctrl-C or SIGTERM)`;
+
+export const READ_ONLY_EXIT_STATUS_HELP = `
+Exit status:
+  0    the inputs were read
+  1    some lines or files could not be read (they are counted)
+  2    usage or config error`;
+
+export const PROGRAM_EXAMPLES = `
+Examples:
+  # see what an archive contains before writing any mapping
+  koala-replay inspect ./segment-logs
+
+  # see what a few events become, and why others would not be sent
+  koala-replay preview ./segment-logs
+
+  # replay an archive into Koala, keeping a JSON report of the run
+  KOALA_PUBLIC_KEY=<key> koala-replay send --report run.json ./segment-logs`;
+
+export const SEND_EXAMPLES = `
+Examples:
+  # preview the requests for an S3 archive folder, one JSON line per request
+  koala-replay send --dry-run ./segment-logs
+
+  # replay a gzip archive into Koala
+  KOALA_PUBLIC_KEY=<key> koala-replay send events.jsonl.gz
+
+  # keep a JSON record of the run, and log every retry and dead letter
+  koala-replay send --report run.json --verbose ./segment-logs
+
+  # print the run's report as JSON for a script instead of the text summary
+  koala-replay send --json ./segment-logs | jq .counts
+
+  # include analytics.js track events recorded before Koala's pixel went live
+  koala-replay send --dry-run --browser-events before:2024-03-01 ./segment-logs
+
+  # only order events of the first quarter of 2024
+  koala-replay send --dry-run --filter 'event = "Order Completed"' --since 2024-01-01 --until 2024-04-01 ./archive
+
+  # a warehouse export: the table is taken from the file name (tracks.csv), or given
+  koala-replay send --dry-run --csv-table identifies export.csv
+
+  # read from a pipe (stdin cannot be read twice, so stitching needs --identities or --no-stitch)
+  gunzip -c export.gz | koala-replay send --dry-run --no-stitch - | jq .body.email
+
+Progress:
+  On a terminal, a status line on stderr shows events read, sent, skipped and failed, the rate, and
+  (for files) the share read and the time left. It is never shown in a pipe, in CI (CI set), with
+  --quiet or with --no-progress.`;
+
+export const PREVIEW_EXAMPLES = `
+Examples:
+  # three examples per mapping, and a sample of what would not be sent
+  koala-replay preview ./segment-logs
+
+  # one example per mapping, with analytics.js track events included
+  koala-replay preview --limit 1 --browser-events include events.jsonl.gz
+
+  # plain text for a file or a pager (colour is off in a pipe; NO_COLOR turns it off, FORCE_COLOR on)
+  koala-replay preview ./segment-logs > preview.txt
+  FORCE_COLOR=1 koala-replay preview ./segment-logs | less -R
+
+Reading stops as soon as every mapping has --limit examples, or after --max-events events.`;
+
+export const INSPECT_EXAMPLES = `
+Examples:
+  # event types, names, libraries, time range, identity coverage and what each mapping would take
+  koala-replay inspect ./segment-logs
+
+  # the same as JSON for scripts (keys are listed in the README)
+  koala-replay inspect --json ./segment-logs | jq .identity
+
+  # the 25 most frequent track event names
+  koala-replay inspect --top 25 events.jsonl.gz`;
+
+export const CSV_HELP = `
+CSV cells stay text, except: empty cells (the value was absent) are left out; JSON-looking cells
+holding an object or array become that value; timestamps without a zone are UTC, and epoch seconds
+or milliseconds become ISO-8601; with --csv-numbers, number-like cells become numbers. Rows
+without an id get a messageId derived from their content, so a second run is deduplicated by
+Koala. Full rules: docs/csv.md.`;
+
+export const CHECK_EXAMPLES = `
+Examples:
+  koala-replay check --trigger 'type = "track" and properties.plan = "pro"'
+  koala-replay check --trigger 'event = "Signed Up"' --event '{"type":"track","event":"Signed Up"}'
+  koala-replay check --dialect fql --trigger 'lowercase(event) = "signed up"' --event event.json
+
+With --event, the exit status is 0 when the trigger matches and 1 when it does not.`;
+
+export const INIT_HELP = `
+Examples:
+  koala-replay init
+  koala-replay init configs/backfill.json
+
+An existing file is never overwritten.
+
+Exit status:
+  0    the config was written
+  2    the file exists already, or cannot be written`;

@@ -1,0 +1,149 @@
+import { Command, Option } from "commander";
+import type { RawCheckOptions } from "./commands/check.js";
+import type { RawInspectOptions } from "./commands/inspect.js";
+import type { RawPreviewOptions } from "./commands/preview.js";
+import {
+  CHECK_EXAMPLES,
+  CSV_HELP,
+  EXIT_STATUS_HELP,
+  INIT_HELP,
+  INSPECT_EXAMPLES,
+  PREVIEW_EXAMPLES,
+  PROGRAM_EXAMPLES,
+  READ_ONLY_EXIT_STATUS_HELP,
+  SEND_EXAMPLES,
+} from "./help-text.js";
+import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT, type RawSendOptions } from "./send-options.js";
+import { packageVersion } from "./version.js";
+
+/** Handlers of the commands, each returning the exit status. Tests pass their own to read the parsed options. */
+export interface CommandActions {
+  send(inputs: string[], options: RawSendOptions): Promise<number>;
+  preview(inputs: string[], options: RawPreviewOptions): Promise<number>;
+  inspect(inputs: string[], options: RawInspectOptions): Promise<number>;
+  init(path: string): Promise<number>;
+  check(options: RawCheckOptions): Promise<number>;
+}
+
+/** Loads each command's module only when it runs, to keep start-up fast. */
+const lazyActions: CommandActions = {
+  send: async (inputs, options) => (await import("./commands/send.js")).sendCommand(inputs, options),
+  preview: async (inputs, options) => (await import("./commands/preview.js")).previewCommand(inputs, options),
+  inspect: async (inputs, options) => (await import("./commands/inspect.js")).inspectCommand(inputs, options),
+  init: async (path) => {
+    await (await import("./commands/init.js")).initCommand(path);
+    return 0;
+  },
+  check: async (options) => (await import("./commands/check.js")).checkTriggerCommand(options),
+};
+
+const INPUTS_HELP = "files, directories (walked recursively) or - for stdin; stdin when none is given";
+const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";
+const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date>";
+
+/** Builds the command-line program. Commander's errors are thrown (exitOverride), so `main` can set the exit status. */
+export function buildProgram(actions: CommandActions = lazyActions): Command {
+  const program = new Command("koala-replay")
+    .description("Replay exported Segment event archives into Koala")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .showHelpAfterError("(run koala-replay <command> --help for usage)")
+    .addHelpText("after", `${PROGRAM_EXAMPLES}\n${EXIT_STATUS_HELP}`)
+    .exitOverride();
+
+  program
+    .command("send")
+    .description("map every event of the inputs to Koala requests and send them (or print them with --dry-run)")
+    .argument("[inputs...]", INPUTS_HELP)
+    .option("--public-key <key>", "Koala public key (Settings › Install); default: $KOALA_PUBLIC_KEY")
+    .option("--dry-run", "send nothing; print each request to stdout as one JSON line")
+    .option("--endpoint <url>", "Koala API base URL", DEFAULT_ENDPOINT)
+    .option("--concurrency <requests>", "requests in flight at once", String(DEFAULT_CONCURRENCY))
+    .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
+    .addOption(formatOption())
+    .option("-c, --config <path>", CONFIG_HELP)
+    .option("--filter <trigger>", "send only events matching this trigger (full FQL), before the mappings apply")
+    .option("--since <date>", "send only events whose timestamp is at or after this ISO-8601 date or time")
+    .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time")
+    .option("--identities <file>", "CSV or JSONL of userId/anonymousId and email, used to fill the email of events that have none (for example a warehouse users export)")
+    .option("--no-stitch", "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send")
+    .option("--csv-table <name>", "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name")
+    .option("--csv-type <type>", "event type of every row of a hand-made CSV without a type column")
+    .option("--csv-numbers", "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)")
+    .option("--report <path>", "write the run's report as JSON to this file (public key masked)")
+    .option("--json", "print the run's report as JSON on stdout instead of the text summary (not with --dry-run)")
+    .option("-v, --verbose", "log each retry and each entry given up on, with its reason")
+    .option("-q, --quiet", "print no warnings, no progress and no summary")
+    .option("--no-progress", "never show the progress line (it is shown only on a terminal, and never in CI)")
+    .addHelpText("after", `${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`)
+    .exitOverride()
+    .action(async (inputs: string[], options: RawSendOptions) => {
+      process.exitCode = await actions.send(inputs, options);
+    });
+
+  program
+    .command("preview")
+    .description("show the first events each mapping takes and the request each becomes, and why other events would not be sent")
+    .argument("[inputs...]", INPUTS_HELP)
+    .option("--limit <events>", "examples per mapping, and samples per reason for not sending", "3")
+    .option("--max-events <events>", "stop reading after this many events, even when a mapping has fewer examples", "100000")
+    .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
+    .addOption(formatOption())
+    .addOption(new Option("--layout <layout>", "event and request one after the other, or side by side (auto: side by side on a terminal of 140 columns or more)").choices(["auto", "stacked", "side-by-side"]).default("auto"))
+    .option("-c, --config <path>", CONFIG_HELP)
+    .option("--filter <trigger>", "take only events matching this trigger (full FQL), as send --filter does")
+    .option("--since <date>", "take only events whose timestamp is at or after this ISO-8601 date or time")
+    .option("--until <date>", "take only events whose timestamp is before this ISO-8601 date or time")
+    .option("--endpoint <url>", "Koala API base URL shown in the requests", DEFAULT_ENDPOINT)
+    .option("--public-key <key>", "Koala public key shown (masked) in the requests; default: $KOALA_PUBLIC_KEY")
+    .addHelpText("after", `${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`)
+    .exitOverride()
+    .action(async (inputs: string[], options: RawPreviewOptions) => {
+      process.exitCode = await actions.preview(inputs, options);
+    });
+
+  program
+    .command("inspect")
+    .description("count what the inputs contain: event types and names, libraries, time range, identities, and what each mapping would take")
+    .argument("[inputs...]", INPUTS_HELP)
+    .option("--json", "print the counts as JSON (stable keys, listed in the README)")
+    .option("--top <names>", "track event names listed, most frequent first", "10")
+    .option("-c, --config <path>", CONFIG_HELP)
+    .option("--filter <trigger>", "count what each mapping would take of the events matching this trigger (full FQL), as send --filter does")
+    .option("--since <date>", "as --filter, for events whose timestamp is at or after this ISO-8601 date or time")
+    .option("--until <date>", "as --filter, for events whose timestamp is before this ISO-8601 date or time")
+    .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
+    .addOption(formatOption())
+    .addHelpText("after", `${INSPECT_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`)
+    .exitOverride()
+    .action(async (inputs: string[], options: RawInspectOptions) => {
+      process.exitCode = await actions.inspect(inputs, options);
+    });
+
+  program
+    .command("init")
+    .description("write koala-replay.config.json holding Segment's two Koala presets, ready to edit")
+    .argument("[path]", "where to write the config", "koala-replay.config.json")
+    .addHelpText("after", INIT_HELP)
+    .exitOverride()
+    .action(async (path: string) => {
+      process.exitCode = await actions.init(path);
+    });
+
+  program
+    .command("check")
+    .description("check a trigger: print its error with the position, or its normalised form, and test it on an event")
+    .option("--trigger <trigger>", "trigger to compile")
+    .option("--dialect <dialect>", "subscription (Segment's trigger subset, used by mappings) or fql (the full language, used by --filter)", "subscription")
+    .option("--event <json|file>", "event to evaluate the trigger on: inline JSON or a file holding one event")
+    .addHelpText("after", `${CHECK_EXAMPLES}\n${EXIT_STATUS_HELP}`)
+    .exitOverride()
+    .action(async (options: RawCheckOptions) => {
+      process.exitCode = await actions.check(options);
+    });
+
+  return program;
+}
+
+function formatOption(): Option {
+  return new Option("--format <format>", "input format; detected from the content when absent").choices(["jsonl", "json", "csv"]);
+}

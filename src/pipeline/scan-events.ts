@@ -1,0 +1,80 @@
+import { expandInputs, type SkippedFile } from "../inputs/expand-inputs.js";
+import { forEachLine, parseJsonLine } from "../inputs/jsonl.js";
+import { readInput, type InputFormat } from "../inputs/read-input.js";
+import type { InputItem, InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
+
+/** Callbacks that `preview` and `inspect` receive for each piece of input, in input order. */
+export interface ScanVisitor {
+  /** Receives one event and its JSON text (undefined for JSON documents). Returns false to stop reading. */
+  onEvent(event: SegmentEvent, origin: RecordOrigin, eventJson: string | undefined): boolean;
+  onProblem(problem: InputProblem): void;
+  onSkippedFile(file: SkippedFile): void;
+}
+
+export interface ScanResult {
+  filesRead: number;
+  /** Whether the visitor stopped the scan before the end of the inputs. */
+  stopped: boolean;
+}
+
+/**
+ * Reads the inputs on the main thread and hands every event to the visitor, stopping as soon as it
+ * returns false. Unlike `runReplay` it uses no worker threads: `preview` reads a few events, and
+ * `inspect` needs each event object itself rather than its mapped result.
+ */
+export async function scanEvents(inputs: readonly string[], format: InputFormat | undefined, visitor: ScanVisitor): Promise<ScanResult> {
+  const { sources, skipped } = await expandInputs(inputs);
+  for (const file of skipped) {
+    visitor.onSkippedFile(file);
+  }
+  let filesRead = 0;
+  for (const source of sources) {
+    filesRead += 1;
+    const keepReading = await scanSource(source.path, format, visitor);
+    if (!keepReading) {
+      return { filesRead, stopped: true };
+    }
+  }
+  return { filesRead, stopped: false };
+}
+
+async function scanSource(input: string, format: InputFormat | undefined, visitor: ScanVisitor): Promise<boolean> {
+  try {
+    for await (const batch of readInput(input, { format })) {
+      const keepReading = batch.kind === "lines" ? scanLines(batch.input, batch.firstLine, batch.bytes, visitor) : scanItems(batch.items, visitor);
+      if (!keepReading) {
+        return false;
+      }
+    }
+  } catch (error) {
+    visitor.onProblem({ origin: { input, line: 0 }, reason: "unreadable-file", message: `${input}: cannot be read (${(error as Error).message})` });
+  }
+  return true;
+}
+
+function scanLines(input: string, firstLine: number, bytes: Buffer, visitor: ScanVisitor): boolean {
+  let keepReading = true;
+  forEachLine(bytes.toString("utf8"), firstLine, (text, line) => {
+    if (!keepReading) {
+      return;
+    }
+    const item = parseJsonLine(text, { input, line });
+    if (item?.kind === "problem") {
+      visitor.onProblem(item);
+    } else if (item?.kind === "record") {
+      keepReading = visitor.onEvent(item.event, item.origin, text.endsWith("\r") ? text.slice(0, -1) : text);
+    }
+  });
+  return keepReading;
+}
+
+function scanItems(items: readonly InputItem[], visitor: ScanVisitor): boolean {
+  for (const item of items) {
+    if (item.kind === "problem") {
+      visitor.onProblem(item);
+    } else if (!visitor.onEvent(item.event, item.origin, undefined)) {
+      return false;
+    }
+  }
+  return true;
+}

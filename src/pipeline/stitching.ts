@@ -1,0 +1,53 @@
+import type { KoalaEntry } from "../delivery/entry.js";
+import { IdentityCoverage, type IdentityGraph } from "../identity/index.js";
+import { personKey } from "../koala/request-body.js";
+import type { RecordResult } from "./processor.js";
+
+/**
+ * Gives entries without an email the email the identity graph found for their event's userId or
+ * anonymousId, and counts identity coverage before and after. The stitched email becomes the
+ * request's top-level `email`; the entry itself, and the event, are left as they were.
+ */
+export class Stitcher {
+  readonly coverage = new IdentityCoverage();
+
+  constructor(private readonly graph: IdentityGraph | undefined) {}
+
+  /** Returns the entries of a record that can be sent, stitched where needed; the rest have no identity. */
+  stitch(result: RecordResult): { deliverable: KoalaEntry[]; unidentified: number } {
+    const emailCount = result.entriesWithEmail;
+    this.countIdentified(emailCount, result.entries.length - emailCount);
+    if (result.unidentified.length === 0) {
+      return { deliverable: result.entries, unidentified: 0 };
+    }
+
+    const email = this.graph?.resolveEmail({ userId: result.identity.userId, anonymousId: result.identity.anonymousId });
+    for (let index = 0; index < result.unidentified.length; index += 1) {
+      this.coverage.countBefore(false, false);
+      this.coverage.countAfter(email !== undefined, false);
+    }
+    if (email === undefined) {
+      return { deliverable: result.entries, unidentified: result.unidentified.length };
+    }
+    const stitched = result.unidentified.map((entry) => addEmail(entry, email));
+    return { deliverable: [...result.entries, ...stitched], unidentified: 0 };
+  }
+
+  private countIdentified(withEmail: number, withProfileIdOnly: number): void {
+    for (let index = 0; index < withEmail; index += 1) {
+      this.coverage.countBefore(true, false);
+      this.coverage.countAfter(true, false);
+    }
+    for (let index = 0; index < withProfileIdOnly; index += 1) {
+      this.coverage.countBefore(false, true);
+      this.coverage.countAfter(false, true);
+    }
+  }
+}
+
+function addEmail(entry: KoalaEntry, email: string): KoalaEntry {
+  const person = { ...entry.person, email };
+  entry.person = person;
+  entry.personKey = personKey(person);
+  return entry;
+}

@@ -1,0 +1,192 @@
+import type { KoalaEntry } from "../delivery/entry.js";
+import type { SkippedFile } from "../inputs/expand-inputs.js";
+import type { InputProblem, SegmentEvent } from "../inputs/record.js";
+import type { SkipReason } from "../pipeline/outcomes.js";
+import type { RecordResult } from "../pipeline/processor.js";
+import type { RequestEstimator } from "./request-estimator.js";
+
+/**
+ * Distinct values kept per counted field (event names, libraries, types). Archives with generated
+ * event names ("Viewed /page/123") would otherwise hold one key per event; values past the limit
+ * are counted under OTHER_VALUES.
+ */
+const MAX_DISTINCT_VALUES = 10_000;
+export const OTHER_VALUES = "(other values)";
+export const MISSING_VALUE = "(missing)";
+
+/** Counts of what one mapping would do with the events of an archive. */
+export interface MappingTally {
+  name: string;
+  action: string;
+  trigger: string;
+  /** Events whose trigger matched. */
+  matched: number;
+  /** Entries a send would deliver: mapped, valid and with an email or profile_id. */
+  wouldSend: number;
+  skippedByReason: Map<SkipReason, number>;
+  invalidByReason: Map<string, number>;
+}
+
+/** Events that carry each identifier; an event is counted once per identifier it has. */
+export interface IdentityCoverage {
+  email: number;
+  userId: number;
+  anonymousId: number;
+  profileId: number;
+  /** Events Koala can attach to a person as they are: with an email or a profile_id. */
+  emailOrProfileId: number;
+  /** Events with none of the four identifiers. */
+  none: number;
+}
+
+/** Counts of what an archive contains, filled one event at a time by `inspect`. */
+export class ArchiveInventory {
+  filesRead = 0;
+  readonly filesSkipped: SkippedFile[] = [];
+  eventsRead = 0;
+  unreadableCount = 0;
+  readonly unreadableByReason = new Map<string, number>();
+  readonly eventsByType = new Map<string, number>();
+  /** Names of track events (`event`). */
+  readonly eventNames = new Map<string, number>();
+  /** `context.library.name`. */
+  readonly libraries = new Map<string, number>();
+  earliestTimestampMs: number | undefined;
+  latestTimestampMs: number | undefined;
+  eventsWithoutTimestamp = 0;
+  readonly identity: IdentityCoverage = { email: 0, userId: 0, anonymousId: 0, profileId: 0, emailOrProfileId: 0, none: 0 };
+  readonly mappings: MappingTally[];
+  noMappingMatched = 0;
+  /** Events excluded by `--filter`, `--since` or `--until` before any mapping saw them. */
+  filteredOut = 0;
+  readonly estimator: RequestEstimator;
+  private readonly tallyByName: Map<string, MappingTally>;
+
+  constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator) {
+    this.mappings = mappings.map((mapping) => ({ ...mapping, matched: 0, wouldSend: 0, skippedByReason: new Map(), invalidByReason: new Map() }));
+    this.tallyByName = new Map(this.mappings.map((tally) => [tally.name, tally]));
+    this.estimator = estimator;
+  }
+
+  countUnreadable(problem: InputProblem): void {
+    this.unreadableCount += 1;
+    increment(this.unreadableByReason, problem.reason);
+  }
+
+  /** Counts one event and what the mappings made of it. */
+  add(event: SegmentEvent, result: RecordResult): void {
+    this.eventsRead += 1;
+    const type = event["type"];
+    increment(this.eventsByType, typeof type === "string" ? type : MISSING_VALUE);
+    if (type === "track") {
+      const name = event["event"];
+      increment(this.eventNames, typeof name === "string" ? name : MISSING_VALUE);
+    }
+    increment(this.libraries, libraryNameOf(event));
+    this.countTimestamp(event["timestamp"]);
+    this.countIdentity(event);
+    this.countMappings(result);
+  }
+
+  private countTimestamp(timestamp: unknown): void {
+    const time = typeof timestamp === "string" ? Date.parse(timestamp) : Number.NaN;
+    if (!Number.isFinite(time)) {
+      this.eventsWithoutTimestamp += 1;
+      return;
+    }
+    if (this.earliestTimestampMs === undefined || time < this.earliestTimestampMs) {
+      this.earliestTimestampMs = time;
+    }
+    if (this.latestTimestampMs === undefined || time > this.latestTimestampMs) {
+      this.latestTimestampMs = time;
+    }
+  }
+
+  private countIdentity(event: SegmentEvent): void {
+    const traits = recordAt(event, "traits");
+    const contextTraits = recordAt(recordAt(event, "context"), "traits");
+    const properties = recordAt(event, "properties");
+    const email = isPresent(traits?.["email"]) || isPresent(contextTraits?.["email"]) || isPresent(properties?.["email"]);
+    const profileId = isPresent(properties?.["profile_id"]) || isPresent(traits?.["profile_id"]) || isPresent(contextTraits?.["profile_id"]);
+    const userId = isPresent(event["userId"]);
+    const anonymousId = isPresent(event["anonymousId"]);
+    const coverage = this.identity;
+    coverage.email += email ? 1 : 0;
+    coverage.profileId += profileId ? 1 : 0;
+    coverage.userId += userId ? 1 : 0;
+    coverage.anonymousId += anonymousId ? 1 : 0;
+    coverage.emailOrProfileId += email || profileId ? 1 : 0;
+    coverage.none += email || profileId || userId || anonymousId ? 0 : 1;
+  }
+
+  private countMappings(result: RecordResult): void {
+    if (result.skipped === "no-mapping-matched") {
+      this.noMappingMatched += 1;
+    } else if (result.skipped === "filtered-out") {
+      this.filteredOut += 1;
+    }
+    for (const name of result.matched) {
+      const tally = this.tallyByName.get(name);
+      if (tally !== undefined) {
+        tally.matched += 1;
+      }
+    }
+    for (const verdict of result.verdicts) {
+      const tally = this.tallyByName.get(verdict.mapping);
+      if (tally === undefined) {
+        continue;
+      }
+      if (verdict.kind === "skipped") {
+        increment(tally.skippedByReason, verdict.reason);
+      } else {
+        increment(tally.invalidByReason, verdict.reason);
+      }
+    }
+    for (const entry of result.entries) {
+      this.countEntry(entry);
+    }
+    // NOTE: inspect does not stitch identities, so a send that fills emails from identify calls or
+    // --identities may send some of these.
+    for (const entry of result.unidentified) {
+      const tally = this.tallyByName.get(entry.mappingName);
+      if (tally !== undefined) {
+        increment(tally.skippedByReason, "no-identity");
+      }
+    }
+  }
+
+  private countEntry(entry: KoalaEntry): void {
+    const tally = this.tallyByName.get(entry.mappingName);
+    if (tally === undefined) {
+      return;
+    }
+    tally.wouldSend += 1;
+    this.estimator.add(entry);
+  }
+}
+
+function libraryNameOf(event: SegmentEvent): string {
+  const name = recordAt(recordAt(event, "context"), "library")?.["name"];
+  return typeof name === "string" && name !== "" ? name : MISSING_VALUE;
+}
+
+function recordAt(parent: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
+  const value = parent?.[key];
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Checks that an identifier is usable: a non-empty string or a number, as Segment treats ids. */
+function isPresent(value: unknown): boolean {
+  return (typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value));
+}
+
+function increment<K>(map: Map<K | string, number>, key: K): void {
+  const count = map.get(key);
+  if (count !== undefined) {
+    map.set(key, count + 1);
+  } else if (map.size < MAX_DISTINCT_VALUES) {
+    map.set(key, 1);
+  } else {
+    map.set(OTHER_VALUES, (map.get(OTHER_VALUES) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,102 @@
+import type { ArchiveInventory } from "./archive-inventory.js";
+
+/** Version of the `inspect --json` layout; it changes only when a key is renamed, removed or changes meaning. */
+export const INSPECT_REPORT_VERSION = 1;
+
+export interface InspectReportContext {
+  version: string;
+  inputs: readonly string[];
+  browserEvents: string;
+  /** Origin of the mappings: "presets" or a config file. */
+  mappingSource: string;
+  topCount: number;
+}
+
+/** The JSON printed by `inspect --json`. Keys are documented in the README. */
+export interface InspectReport {
+  reportVersion: number;
+  tool: { name: "koala-replay"; version: string };
+  command: "inspect";
+  inputs: string[];
+  filesRead: number;
+  filesSkipped: Array<{ path: string; reason: string }>;
+  eventsRead: number;
+  unreadable: number;
+  unreadableByReason: Record<string, number>;
+  eventsByType: Record<string, number>;
+  topEventNames: Array<{ name: string; count: number }>;
+  distinctEventNames: number;
+  libraries: Record<string, number>;
+  timeRange: { earliest: string | null; latest: string | null; eventsWithoutTimestamp: number };
+  identity: { email: number; userId: number; anonymousId: number; profileId: number; emailOrProfileId: number; none: number };
+  mappingSource: string;
+  browserEvents: string;
+  mappings: Array<{
+    name: string;
+    action: string;
+    trigger: string;
+    matched: number;
+    wouldSend: number;
+    skippedByReason: Record<string, number>;
+    invalidByReason: Record<string, number>;
+  }>;
+  noMappingMatched: number;
+  filteredOut: number;
+  requests: { estimated: number; method: string };
+}
+
+export function buildInspectReport(inventory: ArchiveInventory, context: InspectReportContext): InspectReport {
+  const names = sortedByCount(inventory.eventNames);
+  return {
+    reportVersion: INSPECT_REPORT_VERSION,
+    tool: { name: "koala-replay", version: context.version },
+    command: "inspect",
+    inputs: [...context.inputs],
+    filesRead: inventory.filesRead,
+    filesSkipped: inventory.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
+    eventsRead: inventory.eventsRead,
+    unreadable: inventory.unreadableCount,
+    unreadableByReason: objectByCount(inventory.unreadableByReason),
+    eventsByType: objectByCount(inventory.eventsByType),
+    topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
+    distinctEventNames: inventory.eventNames.size,
+    libraries: objectByCount(inventory.libraries),
+    timeRange: {
+      earliest: isoOrNull(inventory.earliestTimestampMs),
+      latest: isoOrNull(inventory.latestTimestampMs),
+      eventsWithoutTimestamp: inventory.eventsWithoutTimestamp,
+    },
+    identity: { ...inventory.identity },
+    mappingSource: context.mappingSource,
+    browserEvents: context.browserEvents,
+    mappings: inventory.mappings.map((tally) => ({
+      name: tally.name,
+      action: tally.action,
+      trigger: tally.trigger,
+      matched: tally.matched,
+      wouldSend: tally.wouldSend,
+      skippedByReason: objectByCount(tally.skippedByReason),
+      invalidByReason: objectByCount(tally.invalidByReason),
+    })),
+    noMappingMatched: inventory.noMappingMatched,
+    filteredOut: inventory.filteredOut,
+    requests: { estimated: inventory.estimator.count(), method: inventory.estimator.method },
+  };
+}
+
+function isoOrNull(timeMs: number | undefined): string | null {
+  return timeMs === undefined ? null : new Date(timeMs).toISOString();
+}
+
+export function sortedByCount<K>(map: ReadonlyMap<K, number>): Array<[K, number]> {
+  return [...map.entries()].sort((left, right) => right[1] - left[1]);
+}
+
+function objectByCount(map: ReadonlyMap<string, number>): Record<string, number> {
+  // A null prototype keeps an event type or reason named "__proto__" an ordinary key.
+  const result = Object.create(null) as Record<string, number>;
+  for (const [key, count] of sortedByCount(map)) {
+    result[key] = count;
+  }
+  return result;
+}

@@ -1,0 +1,92 @@
+import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import type { InspectReport } from "./inspect-report.js";
+import { formatCount } from "./progress-text.js";
+import type { TextStyle } from "./style.js";
+
+/** Writes the `inspect` report for a person: one titled section per question, counts aligned. */
+export function formatInspectText(report: InspectReport, style: TextStyle): string {
+  const sections = [
+    headline(report, style),
+    section(style, "Events by type", countRows(Object.entries(report.eventsByType), report.eventsRead)),
+    section(style, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined)),
+    section(style, "Libraries (context.library.name)", countRows(Object.entries(report.libraries), report.eventsRead)),
+    section(style, "Identity coverage", identityRows(report)),
+    section(style, `Mappings (${report.mappingSource}, --browser-events ${report.browserEvents})`, mappingRows(report, style)),
+    requestLine(report),
+  ];
+  return `${sections.filter((text) => text !== "").join("\n\n")}\n`;
+}
+
+function headline(report: InspectReport, style: TextStyle): string {
+  const files = `${report.filesRead} ${report.filesRead === 1 ? "file" : "files"}`;
+  const lines = [style.bold(`${formatCount(report.eventsRead)} events in ${files}`)];
+  const { earliest, latest, eventsWithoutTimestamp } = report.timeRange;
+  if (earliest !== null && latest !== null) {
+    lines.push(`  from ${earliest} to ${latest}${eventsWithoutTimestamp > 0 ? ` (${formatCount(eventsWithoutTimestamp)} without a valid timestamp)` : ""}`);
+  } else if (report.eventsRead > 0) {
+    lines.push("  no event has a valid timestamp");
+  }
+  if (report.unreadable > 0) {
+    lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${count}`).join(", ")}`));
+  }
+  if (report.filesSkipped.length > 0) {
+    lines.push(`  ${report.filesSkipped.length} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped (not archives)`);
+  }
+  return lines.join("\n");
+}
+
+function section(style: TextStyle, title: string, rows: string[]): string {
+  if (rows.length === 0) {
+    return "";
+  }
+  return [style.bold(title), ...rows].join("\n");
+}
+
+function countRows(entries: ReadonlyArray<readonly [string, number]>, total: number | undefined): string[] {
+  const width = Math.max(0, ...entries.map(([label]) => label.length));
+  return entries.map(([label, count]) => `  ${label.padEnd(width)}  ${formatCount(count).padStart(10)}${share(count, total)}`);
+}
+
+function identityRows(report: InspectReport): string[] {
+  const identity = report.identity;
+  const rows: Array<[string, number]> = [
+    ["email (traits, context.traits or properties)", identity.email],
+    ["profile_id", identity.profileId],
+    ["userId", identity.userId],
+    ["anonymousId", identity.anonymousId],
+    ["email or profile_id (Koala can attach these)", identity.emailOrProfileId],
+    ["none of the four", identity.none],
+  ];
+  return countRows(rows, report.eventsRead);
+}
+
+function mappingRows(report: InspectReport, style: TextStyle): string[] {
+  const rows: string[] = [];
+  const width = Math.max(...report.mappings.map((mapping) => mapping.name.length), "no mapping matched".length);
+  for (const mapping of report.mappings) {
+    rows.push(`  ${mapping.name.padEnd(width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}  ${style.dim(mapping.trigger)}`);
+    for (const [reason, count] of Object.entries(mapping.skippedByReason)) {
+      rows.push(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} skipped: ${skipReasonText[reason as SkipReason] ?? reason}`);
+    }
+    for (const [reason, count] of Object.entries(mapping.invalidByReason)) {
+      rows.push(style.yellow(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} invalid: ${reason}`));
+    }
+  }
+  rows.push(`  ${"no mapping matched".padEnd(width)}  ${formatCount(report.noMappingMatched).padStart(10)}`);
+  if (report.filteredOut > 0) {
+    rows.push(`  ${"filtered out".padEnd(width)}  ${formatCount(report.filteredOut).padStart(10)}  excluded by --filter, --since or --until`);
+  }
+  return rows;
+}
+
+function requestLine(report: InspectReport): string {
+  const estimated = report.requests.estimated;
+  return `A send would make about ${formatCount(estimated)} ${estimated === 1 ? "request" : "requests"} (${report.requests.method}).`;
+}
+
+function share(count: number, total: number | undefined): string {
+  if (total === undefined || total === 0) {
+    return "";
+  }
+  return `  ${((count * 100) / total).toFixed(1).padStart(5)}%`;
+}

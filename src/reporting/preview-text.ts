@@ -1,0 +1,145 @@
+import type { KoalaEntry } from "../delivery/entry.js";
+import { skipReasonText } from "../pipeline/outcomes.js";
+import { highlightJsonLine } from "./json-highlight.js";
+import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
+import { formatCount } from "./progress-text.js";
+import { stripStyles, type TextStyle } from "./style.js";
+
+/** The request an entry becomes, as `send` would make it. */
+export interface PreviewRequest {
+  method: string;
+  url: string;
+  body: unknown;
+}
+
+export type PreviewLayout = "stacked" | "side-by-side";
+
+export interface PreviewTextOptions {
+  style: TextStyle;
+  layout: PreviewLayout;
+  /** Width of the output in columns; side-by-side splits it into two columns. */
+  width: number;
+  limit: number;
+  mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>;
+  requestOf: (entry: KoalaEntry) => PreviewRequest;
+  /** Whether reading stopped before the end of the input, for the closing line. */
+  stoppedEarly: boolean;
+  /** Whether it stopped at --max-events rather than because every mapping had its examples. */
+  maxEventsReached: boolean;
+}
+
+/** Below this width per column, side-by-side JSON wraps so much that stacked reads better. */
+export const MIN_SIDE_BY_SIDE_WIDTH = 140;
+
+/** Compact JSON of a sample event is cut after this many characters; the location points to the whole event. */
+const MAX_SAMPLE_EVENT_CHARS = 300;
+
+/** Writes the preview: each mapping's examples, then a sample of the events that would not be sent. */
+export function formatPreviewText(samples: PreviewSamples, options: PreviewTextOptions): string {
+  const { style } = options;
+  const blocks: string[] = [];
+  for (const mapping of options.mappings) {
+    const examples = samples.examplesByMapping.get(mapping.name) ?? [];
+    blocks.push(style.bold(`━━ ${mapping.name} (${mapping.action}) · trigger ${mapping.trigger} · ${examples.length} of ${options.limit} ${options.limit === 1 ? "example" : "examples"}`));
+    if (examples.length === 0) {
+      blocks.push(style.yellow(`  no event read would be sent by this mapping; see the sample of events not sent below`));
+    }
+    examples.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
+  }
+  blocks.push(formatNotSent(samples, options));
+  blocks.push(closingLine(samples, options));
+  return `${blocks.join("\n\n")}\n`;
+}
+
+function formatExample(example: PreviewExample, number: number, options: PreviewTextOptions): string {
+  const { style } = options;
+  const request = options.requestOf(example.entry);
+  const heading = style.dim(`── example ${number} · ${example.origin.input}:${example.origin.line}${example.messageIdDerived ? " · messageId derived by koala-replay" : ""}`);
+  const eventTitle = style.bold("event");
+  const requestTitle = style.bold(`request  ${request.method} ${request.url}`);
+  const eventLines = JSON.stringify(example.event, null, 2).split("\n");
+  const requestLines = JSON.stringify(request.body, null, 2).split("\n");
+  if (options.layout === "side-by-side") {
+    const columnWidth = Math.floor((options.width - 3) / 2);
+    return [heading, sideBySide([eventTitle, ...eventLines], [requestTitle, ...requestLines], columnWidth, style)].join("\n");
+  }
+  const indent = (lines: string[]): string[] => wrapLines(lines, options.width - 2).map((line) => `  ${highlightJsonLine(line, style)}`);
+  return [heading, eventTitle, ...indent(eventLines), requestTitle, ...indent(requestLines)].join("\n");
+}
+
+/** Sets two blocks of lines next to each other, wrapping each to its column and separating them with a bar. */
+function sideBySide(left: string[], right: string[], columnWidth: number, style: TextStyle): string {
+  // The titles are styled already; only the JSON lines after them are wrapped and highlighted.
+  const prepare = (lines: string[]): string[] => [lines[0] ?? "", ...wrapLines(lines.slice(1), columnWidth)];
+  const leftLines = prepare(left);
+  const rightLines = prepare(right);
+  const rows: string[] = [];
+  for (let index = 0; index < Math.max(leftLines.length, rightLines.length); index += 1) {
+    const leftText = leftLines[index] ?? "";
+    const rightText = rightLines[index] ?? "";
+    const leftShown = index === 0 ? leftText : highlightJsonLine(leftText, style);
+    const rightShown = index === 0 ? rightText : highlightJsonLine(rightText, style);
+    const padding = " ".repeat(Math.max(0, columnWidth - stripStyles(leftText).length));
+    rows.push(`${leftShown}${padding} ${style.dim("│")} ${rightShown}`.trimEnd());
+  }
+  return rows.join("\n");
+}
+
+function formatNotSent(samples: PreviewSamples, options: PreviewTextOptions): string {
+  const { style } = options;
+  const lines = [style.bold("━━ Not sent (a sample per reason)")];
+  if (samples.notSentCounts.size === 0) {
+    lines.push("  every event read would be sent");
+    return lines.join("\n");
+  }
+  for (const [reason, count] of [...samples.notSentCounts.entries()].sort((left, right) => right[1] - left[1])) {
+    lines.push("", style.yellow(`${reasonTitle(reason)}: ${formatCount(count)} in the events read`));
+    for (const sample of samples.notSent.get(reason) ?? []) {
+      const mapping = sample.mapping === undefined ? "" : ` · mapping "${sample.mapping}"`;
+      lines.push(style.dim(`── ${sample.origin.input}:${sample.origin.line}${mapping}`));
+      for (const detail of sample.details) {
+        lines.push(`  ${detail}`);
+      }
+      lines.push(`  event ${compactEvent(sample.event)}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function reasonTitle(reason: NotSentReason): string {
+  return reason === "invalid" ? "invalid: the mapped request breaks a field rule" : `${reason}: ${skipReasonText[reason]}`;
+}
+
+function closingLine(samples: PreviewSamples, options: PreviewTextOptions): string {
+  const read = `${formatCount(samples.eventsRead)} ${samples.eventsRead === 1 ? "event" : "events"} read`;
+  if (options.stoppedEarly && !options.maxEventsReached) {
+    return options.style.dim(`${read}; reading stopped once every mapping had ${options.limit} ${options.limit === 1 ? "example" : "examples"}.`);
+  }
+  if (options.maxEventsReached) {
+    return options.style.dim(`${read}; reading stopped at --max-events. Raise it to look further for the missing examples.`);
+  }
+  return options.style.dim(`${read}: the whole input.`);
+}
+
+function compactEvent(event: unknown): string {
+  const text = JSON.stringify(event);
+  return text.length <= MAX_SAMPLE_EVENT_CHARS ? text : `${text.slice(0, MAX_SAMPLE_EVENT_CHARS)}…`;
+}
+
+/** Cuts lines longer than `width` into several, keeping the indentation of a continued line. */
+export function wrapLines(lines: readonly string[], width: number): string[] {
+  const wrapped: string[] = [];
+  const usable = Math.max(20, width);
+  for (const line of lines) {
+    if (line.length <= usable) {
+      wrapped.push(line);
+      continue;
+    }
+    const indent = " ".repeat(Math.min(line.length - line.trimStart().length + 2, usable / 2));
+    wrapped.push(line.slice(0, usable));
+    for (let start = usable; start < line.length; start += usable - indent.length) {
+      wrapped.push(`${indent}${line.slice(start, start + usable - indent.length)}`);
+    }
+  }
+  return wrapped;
+}

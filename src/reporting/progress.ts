@@ -1,0 +1,113 @@
+import ora, { type Ora } from "ora";
+import { formatProgressText, type ProgressSnapshot } from "./progress-text.js";
+
+/** A live status line for a long run, and the one way to print other lines while it is shown. */
+export interface ProgressReporter {
+  /** Receives the run's latest counts; the line is redrawn at most once per interval. */
+  update(snapshot: ProgressSnapshot): void;
+  /** Shows what the run is doing while it has no counts to show; the next `update` replaces it. */
+  phase(description: string): void;
+  /** Prints a whole line (a warning, a verbose log line) above the status line, never through it. */
+  log(line: string): void;
+  /** Removes the status line, so that a summary can follow on a clean line. */
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  /** Stream for the status line and logged lines: stderr, so that stdout stays clean for pipes. */
+  stream: NodeJS.WritableStream;
+  /** Draws the status line; when false only `log` prints anything. */
+  enabled: boolean;
+  dryRun: boolean;
+  /** Minimum time between two redraws, in milliseconds. */
+  intervalMs?: number;
+  /** Clock, in milliseconds; tests pass a fake one. */
+  now?: () => number;
+}
+
+const DEFAULT_INTERVAL_MS = 100;
+
+/**
+ * Whether a status line helps: only on a terminal, never with `--quiet` or in CI (where a spinner
+ * fills the log with redraws), and not when the user turned it off. A terminal that reports a
+ * width of 0 columns (an unsized pseudo-terminal) gets none either, because a redraw cannot
+ * tell how many lines to clear and ora then clears ever more lines.
+ */
+export function shouldShowProgress(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv, options: { quiet: boolean; progress: boolean }): boolean {
+  if (options.quiet || !options.progress) {
+    return false;
+  }
+  if (env["CI"] !== undefined && env["CI"] !== "" && env["CI"] !== "0" && env["CI"].toLowerCase() !== "false") {
+    return false;
+  }
+  return stream.isTTY === true && env["TERM"] !== "dumb" && (stream.columns ?? 0) > 0;
+}
+
+/** Creates the status line: an ora spinner when enabled, and a plain line writer otherwise. */
+export function createProgress(options: ProgressOptions): ProgressReporter {
+  if (!options.enabled) {
+    return {
+      update: () => {},
+      phase: () => {},
+      log: (line) => {
+        options.stream.write(`${line}\n`);
+      },
+      stop: () => {},
+    };
+  }
+  return new SpinnerProgress(options);
+}
+
+class SpinnerProgress implements ProgressReporter {
+  private readonly spinner: Ora;
+  private readonly options: ProgressOptions;
+  private readonly now: () => number;
+  private readonly intervalMs: number;
+  private readonly startedAt: number;
+  private lastDrawnAt = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+
+  constructor(options: ProgressOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.startedAt = this.now();
+    // stdin may be an input (`-`), so ora must not put it into raw mode to swallow keystrokes.
+    this.spinner = ora({ stream: options.stream, isEnabled: true, discardStdin: false, text: "reading inputs…" });
+    this.spinner.start();
+  }
+
+  update(snapshot: ProgressSnapshot): void {
+    const now = this.now();
+    if (this.stopped || now - this.lastDrawnAt < this.intervalMs) {
+      return;
+    }
+    this.lastDrawnAt = now;
+    this.spinner.text = formatProgressText(snapshot, now - this.startedAt, this.options.dryRun);
+  }
+
+  phase(description: string): void {
+    if (!this.stopped) {
+      this.spinner.text = `${description}…`;
+      // Drawn at once, because a phase can end before the spinner's next frame.
+      this.spinner.render();
+    }
+  }
+
+  log(line: string): void {
+    if (this.stopped) {
+      this.options.stream.write(`${line}\n`);
+      return;
+    }
+    this.spinner.stop();
+    this.options.stream.write(`${line}\n`);
+    this.spinner.start();
+  }
+
+  stop(): void {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.spinner.stop();
+    }
+  }
+}

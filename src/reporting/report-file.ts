@@ -1,0 +1,36 @@
+import { access, constants, rename, stat, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+
+/** Error raised when a report cannot be written to a path. It is checked before the run starts, so no run is wasted. */
+export class ReportPathError extends Error {
+  readonly hint: string;
+
+  constructor(message: string, hint: string) {
+    super(message);
+    this.name = "ReportPathError";
+    this.hint = hint;
+  }
+}
+
+/** Checks that a report can be written to `path`: its directory exists and is writable, and it is not a directory itself. */
+export async function checkReportPath(path: string): Promise<void> {
+  const directory = dirname(resolve(path));
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory() === true) {
+    throw new ReportPathError(`cannot write the report to "${path}": it is a directory`, `name a file instead, for example --report ${path.replace(/\/+$/, "")}/report.json`);
+  }
+  try {
+    await access(directory, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "does not exist" : `is not writable (${code ?? String(error)})`;
+    throw new ReportPathError(`cannot write the report to "${path}": the directory ${directory} ${reason}`, `create it first (mkdir -p ${directory}) or choose another --report path`);
+  }
+}
+
+/** Writes the report through a temporary file and a rename, so a reader never finds half a report. */
+export async function writeReportFile(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text, "utf8");
+  await rename(temporary, path);
+}

@@ -1,0 +1,136 @@
+import type { RunStats } from "./run-stats.js";
+import { maskPublicKey } from "./mask.js";
+
+/**
+ * Version of the report's layout. It changes only when a key is renamed or removed or its meaning
+ * changes; new keys may appear without a change.
+ */
+export const RUN_REPORT_VERSION = 1;
+
+/** The options of a run as the report records them, with the public key masked. */
+export interface ReportedOptions {
+  inputs: readonly string[];
+  dryRun: boolean;
+  endpoint: string;
+  publicKey: string | undefined;
+  concurrency: number;
+  browserEvents: string;
+  format: string | undefined;
+  /** Origin of the mappings: "presets" or the config file's path. */
+  config: string;
+  stitch: boolean;
+  /** Texts of `--filter`, `--since` and `--until`, as the run compiled them. */
+  filters: readonly string[];
+}
+
+export interface RunReportContext {
+  version: string;
+  options: ReportedOptions;
+  exitStatus: number;
+  finishedAt: number;
+}
+
+/** The JSON written by `send --report` and printed by `send --json`. Keys are documented in the README. */
+export interface RunReport {
+  reportVersion: number;
+  tool: { name: "koala-replay"; version: string };
+  command: "send";
+  exitStatus: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  options: Omit<ReportedOptions, "publicKey" | "format"> & { publicKey: string | null; format: string | null };
+  counts: {
+    filesRead: number;
+    filesSkipped: number;
+    eventsRead: number;
+    entriesSent: number;
+    requestsSent: number;
+    skipped: number;
+    invalid: number;
+    unreadable: number;
+    failed: number;
+  };
+  matchedByMapping: Record<string, number>;
+  sentByMapping: Record<string, number>;
+  skippedByReason: Record<string, number>;
+  invalidByReason: Record<string, number>;
+  unreadableByReason: Record<string, number>;
+  failedByReason: Record<string, number>;
+  unmatchedTypes: Record<string, number>;
+  /** Entries by identity before and after stitching; null when the run did not collect it. */
+  identityStitching: {
+    stitch: boolean;
+    firstPassMs: number;
+    before: { withEmail: number; withProfileIdOnly: number; withNeither: number };
+    after: { withEmail: number; withProfileIdOnly: number; withNeither: number };
+    stitched: number;
+    conflicts: number;
+  } | null;
+  filesSkipped: Array<{ path: string; reason: string }>;
+  unreadableExamples: Array<{ input: string; line: number; reason: string; message: string }>;
+  failedExamples: Array<{ input: string; line: number; mapping: string; reason: string; status: number | null }>;
+}
+
+/** Builds the report of a finished run. Maps become objects ordered by count, largest first. */
+export function buildRunReport(stats: RunStats, context: RunReportContext): RunReport {
+  const { publicKey, format, ...options } = context.options;
+  return {
+    reportVersion: RUN_REPORT_VERSION,
+    tool: { name: "koala-replay", version: context.version },
+    command: "send",
+    exitStatus: context.exitStatus,
+    startedAt: new Date(stats.startedAt).toISOString(),
+    finishedAt: new Date(context.finishedAt).toISOString(),
+    durationMs: context.finishedAt - stats.startedAt,
+    options: { ...options, inputs: [...options.inputs], filters: [...options.filters], publicKey: publicKey === undefined ? null : maskPublicKey(publicKey), format: format ?? null },
+    counts: {
+      filesRead: stats.filesRead,
+      filesSkipped: stats.filesSkipped.length,
+      eventsRead: stats.eventsRead,
+      entriesSent: stats.entriesSent,
+      requestsSent: stats.requestsSent,
+      skipped: stats.skippedCount,
+      invalid: stats.invalidCount,
+      unreadable: stats.unreadableCount,
+      failed: stats.failedCount,
+    },
+    matchedByMapping: objectByCount(stats.matchedByMapping),
+    sentByMapping: objectByCount(stats.deliveredByMapping),
+    skippedByReason: objectByCount(stats.skippedByReason),
+    invalidByReason: objectByCount(stats.invalidByReason),
+    unreadableByReason: objectByCount(stats.unreadableByReason),
+    failedByReason: objectByCount(stats.failedByReason),
+    unmatchedTypes: objectByCount(stats.unmatchedTypes),
+    identityStitching: identityStitchingOf(stats),
+    filesSkipped: stats.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
+    unreadableExamples: stats.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
+    failedExamples: stats.failedExamples.map((failure) => ({ ...failure, status: failure.status ?? null })),
+  };
+}
+
+function identityStitchingOf(stats: RunStats): RunReport["identityStitching"] {
+  const identity = stats.identity;
+  if (identity === undefined) {
+    return null;
+  }
+  const { coverage } = identity;
+  return {
+    stitch: identity.stitch,
+    firstPassMs: identity.firstPassMs,
+    before: { ...coverage.before },
+    after: { ...coverage.after },
+    stitched: coverage.stitched,
+    conflicts: coverage.conflicts,
+  };
+}
+
+function objectByCount(map: ReadonlyMap<string, number>): Record<string, number> {
+  const sorted = [...map.entries()].sort((left, right) => right[1] - left[1]);
+  // A null prototype keeps a mapping named "__proto__" an ordinary key.
+  const result = Object.create(null) as Record<string, number>;
+  for (const [key, count] of sorted) {
+    result[key] = count;
+  }
+  return result;
+}

@@ -1,0 +1,46 @@
+import type { RecordOrigin } from "../inputs/record.js";
+
+/**
+ * A retry as the delivery stage reports it. The fields are the ones `--verbose` prints; any event
+ * object with them (the delivery stage's `RetryEvent`) can be passed.
+ */
+export interface RetryLogEvent {
+  /** Attempts made so far (1 after the first failure). */
+  attempt: number;
+  reason: string;
+  /** Wait before the next attempt, in milliseconds. */
+  delayMs: number;
+  entries: number;
+  status?: number;
+  errorCode?: string;
+}
+
+/** An entry given up on, as the delivery stage reports it (its `DeadLetterEvent` fits). */
+export interface DeadLetterLogEvent {
+  entry: { origin: RecordOrigin; mappingName: string; messageId: string };
+  reason: string;
+  status?: number;
+  attempts: number;
+}
+
+/** Writes one `--verbose` line for a retry: what failed, how, and when the next attempt starts. */
+export function formatRetryLog(event: RetryLogEvent): string {
+  const entries = event.entries === 1 ? "1 entry" : `${event.entries} entries`;
+  return `retry: attempt ${event.attempt} for ${entries} failed (${describeCause(event.reason, event.status, event.errorCode)}); next attempt in ${formatDelay(event.delayMs)}`;
+}
+
+/** Writes one `--verbose` line for a dead-lettered entry: which event, which mapping, why. */
+export function formatDeadLetterLog(event: DeadLetterLogEvent): string {
+  const { origin, mappingName, messageId } = event.entry;
+  const attempts = event.attempts === 1 ? "1 attempt" : `${event.attempts} attempts`;
+  return `dead letter: ${origin.input}:${origin.line} (mapping "${mappingName}", messageId ${messageId}) after ${attempts}: ${describeCause(event.reason, event.status, undefined)}`;
+}
+
+function describeCause(reason: string, status: number | undefined, errorCode: string | undefined): string {
+  const details = [status === undefined ? undefined : `HTTP ${status}`, errorCode].filter((detail) => detail !== undefined);
+  return details.length === 0 ? reason : `${reason}, ${details.join(", ")}`;
+}
+
+function formatDelay(delayMs: number): string {
+  return delayMs < 1000 ? `${Math.round(delayMs)} ms` : `${(delayMs / 1000).toFixed(1)} s`;
+}

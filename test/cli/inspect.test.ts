@@ -1,0 +1,215 @@
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { readFixtureEvents } from "../helpers/fixture-events.js";
+import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { runInTerminal } from "../helpers/run-in-terminal.js";
+
+const archives = "fixtures/archives";
+
+/** The keys of `inspect --json`, in order; a change here is a change of the documented layout. */
+const inspectKeys = [
+  "reportVersion",
+  "tool",
+  "command",
+  "inputs",
+  "filesRead",
+  "filesSkipped",
+  "eventsRead",
+  "unreadable",
+  "unreadableByReason",
+  "eventsByType",
+  "topEventNames",
+  "distinctEventNames",
+  "libraries",
+  "timeRange",
+  "identity",
+  "mappingSource",
+  "browserEvents",
+  "mappings",
+  "noMappingMatched",
+  "filteredOut",
+  "requests",
+];
+
+function archiveFiles(directory: string): string[] {
+  return readdirSync(directory)
+    .sort()
+    .flatMap((name) => {
+      const path = join(directory, name);
+      if (statSync(path).isDirectory()) {
+        return archiveFiles(path);
+      }
+      return /\.(gz|jsonl|json)$/.test(name) ? [path] : [];
+    });
+}
+
+/** Every fixture event, read independently of koala-replay's readers. */
+const fixtureEvents = archiveFiles(join(projectRoot, archives)).flatMap((path) => readFixtureEvents(path));
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) {
+    counts[value] = (counts[value] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function nested(event: Record<string, unknown>, ...keys: string[]): unknown {
+  let value: unknown = event;
+  for (const key of keys) {
+    value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value;
+}
+
+const present = (value: unknown): boolean => (typeof value === "string" && value.trim() !== "") || typeof value === "number";
+
+async function inspectJson(args: readonly string[]): Promise<Record<string, any>> {
+  const result = await runCli(["inspect", "--json", ...args]);
+  expect(result.stderr).toBe("");
+  return JSON.parse(result.stdout) as Record<string, any>;
+}
+
+describe("inspect --json on the fixture archives", () => {
+  test("keys are stable", async () => {
+    const report = await inspectJson([archives]);
+
+    expect(Object.keys(report)).toEqual(inspectKeys);
+    expect(report.reportVersion).toBe(1);
+    expect(report.command).toBe("inspect");
+    expect(Object.keys(report.identity)).toEqual(["email", "userId", "anonymousId", "profileId", "emailOrProfileId", "none"]);
+    expect(Object.keys(report.timeRange)).toEqual(["earliest", "latest", "eventsWithoutTimestamp"]);
+    expect(Object.keys(report.mappings[0])).toEqual(["name", "action", "trigger", "matched", "wouldSend", "skippedByReason", "invalidByReason"]);
+  });
+
+  test("events by type match the fixtures", async () => {
+    const report = await inspectJson([archives]);
+
+    expect(report.eventsRead).toBe(fixtureEvents.length);
+    expect(report.eventsByType).toEqual(countBy(fixtureEvents.map((event) => String(event["type"]))));
+  });
+
+  test("libraries and event names match the fixtures", async () => {
+    const report = await inspectJson(["--top", "3", archives]);
+    const names = countBy(fixtureEvents.filter((event) => event["type"] === "track").map((event) => String(event["event"])));
+    const topThree = Object.entries(names)
+      .sort((left, right) => right[1] - left[1])
+      .slice(0, 3);
+
+    expect(report.libraries).toEqual(countBy(fixtureEvents.map((event) => String(nested(event, "context", "library", "name") ?? "(missing)"))));
+    expect(report.distinctEventNames).toBe(Object.keys(names).length);
+    expect(report.topEventNames).toHaveLength(3);
+    expect(report.topEventNames[0]).toEqual({ name: topThree[0]?.[0], count: topThree[0]?.[1] });
+  });
+
+  test("time range is the min and max timestamp", async () => {
+    const report = await inspectJson([archives]);
+    const times = fixtureEvents.map((event) => Date.parse(String(event["timestamp"]))).filter((time) => Number.isFinite(time));
+
+    expect(report.timeRange.earliest).toBe(new Date(Math.min(...times)).toISOString());
+    expect(report.timeRange.latest).toBe(new Date(Math.max(...times)).toISOString());
+    expect(report.timeRange.eventsWithoutTimestamp).toBe(fixtureEvents.length - times.length);
+  });
+
+  test("identity coverage matches the fixtures", async () => {
+    const report = await inspectJson([archives]);
+    const email = (event: Record<string, unknown>): boolean =>
+      present(nested(event, "traits", "email")) || present(nested(event, "context", "traits", "email")) || present(nested(event, "properties", "email"));
+
+    expect(report.identity.email).toBe(fixtureEvents.filter(email).length);
+    expect(report.identity.userId).toBe(fixtureEvents.filter((event) => present(event["userId"])).length);
+    expect(report.identity.anonymousId).toBe(fixtureEvents.filter((event) => present(event["anonymousId"])).length);
+  });
+
+  test.each([["skip"], ["include"]])("mappings agree with send --dry-run (--browser-events %s)", async (policy) => {
+    const report = await inspectJson(["--browser-events", policy, archives]);
+    // inspect does not stitch identities, so the send it is compared with does not either.
+    const dryRun = await runCli(["send", "--dry-run", "--no-stitch", "--browser-events", policy, archives]);
+    const requests = parseRequests(dryRun.stdout);
+    const wouldSend = report.mappings.reduce((total: number, mapping: { wouldSend: number }) => total + mapping.wouldSend, 0);
+
+    expect(wouldSend).toBe(requests.length);
+    expect(report.requests).toEqual({ estimated: requests.length, method: "one request per entry" });
+    expect(report.browserEvents).toBe(policy);
+  });
+
+  test("browser events skipped under skip", async () => {
+    const report = await inspectJson([archives]);
+    const track = report.mappings.find((mapping: { name: string }) => mapping.name === "Track Event");
+
+    expect(track.skippedByReason["browser-event"]).toBeGreaterThan(0);
+  });
+
+  test("--filter narrows what the mappings take", async () => {
+    const all = await inspectJson([archives]);
+    const filtered = await inspectJson(["--filter", 'type = "identify"', archives]);
+    const identifies = fixtureEvents.filter((event) => event["type"] === "identify").length;
+    const track = filtered.mappings.find((mapping: { name: string }) => mapping.name === "Track Event");
+
+    expect(filtered.eventsRead).toBe(all.eventsRead);
+    expect(filtered.filteredOut).toBe(fixtureEvents.length - identifies);
+    expect(track.matched).toBe(0);
+    expect(all.filteredOut).toBe(0);
+  });
+
+  test("unreadable file is counted with exit 1", async () => {
+    const result = await runCli(["inspect", "--json", "fixtures/bad"]);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+
+    expect(result.status).toBe(1);
+    expect(report.unreadable).toBe(1);
+    expect(Object.values(report.unreadableByReason)).toEqual([1]);
+  });
+});
+
+describe("inspect text", () => {
+  test("plain text in a pipe", async () => {
+    const result = await runCli(["inspect", archives]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).not.toMatch(/\u001b\[/);
+    for (const title of ["Events by type", "Top track event names", "Libraries (context.library.name)", "Identity coverage", "Mappings (presets, --browser-events skip)"]) {
+      expect(result.stdout).toContain(title);
+    }
+    expect(result.stdout).toMatch(/A send would make about \d+ requests \(one request per entry\)\./);
+  });
+
+  test("colour on a terminal", async () => {
+    const result = await runInTerminal(["inspect", archives]);
+
+    expect(result.output).toContain("\u001b[1mEvents by type\u001b[22m");
+  });
+
+  test("NO_COLOR on a terminal", async () => {
+    const result = await runInTerminal(["inspect", archives], { env: { NO_COLOR: "1" } });
+
+    expect(result.output).toContain("Events by type");
+    expect(result.output).not.toMatch(/\u001b\[[0-9;]*m/);
+  });
+
+  test("FORCE_COLOR in a pipe", async () => {
+    const result = await runCli(["inspect", archives], { env: { FORCE_COLOR: "1" } });
+
+    expect(result.stdout).toContain("\u001b[1mEvents by type\u001b[22m");
+  });
+
+  test("invalid --top exits 2", async () => {
+    const result = await runCli(["inspect", "--top", "0", archives]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('invalid --top "0"');
+    expect(result.stdout).toBe("");
+  });
+});
+
+describe("inspect user errors", () => {
+  test("missing input names the command to run", async () => {
+    const result = await runCli(["inspect", "fixtures/no-such-file.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: input not found: fixtures/no-such-file.jsonl");
+    expect(result.stderr).toContain("run koala-replay inspect --help");
+    expect(result.stderr).not.toContain("    at ");
+  });
+});

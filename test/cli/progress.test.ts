@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { shouldShowProgress } from "../../src/reporting/progress.js";
+import { formatDuration, formatProgressText, type ProgressSnapshot } from "../../src/reporting/progress-text.js";
+import { writeGeneratedArchive } from "../helpers/generated-archive.js";
+import { runCli } from "../helpers/run-cli.js";
+import { runInTerminal } from "../helpers/run-in-terminal.js";
+
+const snapshot: ProgressSnapshot = { eventsRead: 120_000, entriesSent: 80_000, skipped: 39_000, failed: 1_000, bytesRead: 250, totalBytes: 1000 };
+
+describe("progress line text", () => {
+  test("counts, rate, share and time left", () => {
+    const text = formatProgressText(snapshot, 10_000, false);
+
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 12,000 events/s · 25% · about 30 s left");
+  });
+
+  test("dry run says printed", () => {
+    expect(formatProgressText(snapshot, 10_000, true)).toContain("80,000 printed");
+  });
+
+  test("no rate or time left in the first second", () => {
+    const text = formatProgressText(snapshot, 500, false);
+
+    expect(text).not.toContain("events/s");
+    expect(text).not.toContain("left");
+    expect(text).toContain("25%");
+  });
+
+  test("stdin of unknown size shows no share", () => {
+    const text = formatProgressText({ ...snapshot, totalBytes: undefined }, 10_000, false);
+
+    expect(text).not.toContain("%");
+    expect(text).not.toContain("left");
+  });
+
+  test("share never passes 100%", () => {
+    expect(formatProgressText({ ...snapshot, bytesRead: 1500 }, 10_000, false)).toContain("100% · less than 1 s left");
+  });
+
+  test.each([
+    [0, "0 s"],
+    [45_000, "45 s"],
+    [200_000, "3 min 20 s"],
+    [7_500_000, "2 h 5 min"],
+  ])("duration %i ms reads %s", (milliseconds, expected) => {
+    expect(formatDuration(milliseconds)).toBe(expected);
+  });
+});
+
+describe("progress line is shown only where it helps", () => {
+  const terminal = { isTTY: true, columns: 120 };
+  test.each([
+    ["terminal", terminal, {}, { quiet: false, progress: true }, true],
+    ["pipe", { isTTY: false }, {}, { quiet: false, progress: true }, false],
+    ["CI=true", terminal, { CI: "true" }, { quiet: false, progress: true }, false],
+    ["CI=1", terminal, { CI: "1" }, { quiet: false, progress: true }, false],
+    ["CI=false", terminal, { CI: "false" }, { quiet: false, progress: true }, true],
+    ["--quiet", terminal, {}, { quiet: true, progress: true }, false],
+    ["--no-progress", terminal, {}, { quiet: false, progress: false }, false],
+    ["TERM=dumb", terminal, { TERM: "dumb" }, { quiet: false, progress: true }, false],
+    ["terminal of 0 columns", { isTTY: true, columns: 0 }, {}, { quiet: false, progress: true }, false],
+  ])("%s", (_name, stream, env, options, expected) => {
+    expect(shouldShowProgress(stream, env, options)).toBe(expected);
+  });
+});
+
+describe("send progress on a real run", () => {
+  // Large enough that the run lasts several redraw intervals on a fast machine.
+  let archive: { path: string; remove: () => void };
+  beforeAll(() => {
+    archive = writeGeneratedArchive(60_000, ["{not json"]);
+  });
+  afterAll(() => archive.remove());
+
+  test("spinner never writes to a pipe", async () => {
+    const result = await runCli(["send", "--dry-run", archive.path]);
+
+    expect(result.stderr).not.toContain("events read ·");
+    expect(result.stderr).not.toMatch(/\u001b\[/);
+    expect(result.stderr).toContain("koala-replay: 60000 entries would be sent");
+  });
+
+  test("spinner shows counts on a terminal", async () => {
+    const result = await runInTerminal(["send", "--dry-run", archive.path], { redirectStdout: "/dev/null" });
+
+    expect(result.status).toBe(1);
+    expect(result.output).toMatch(/[\d,]+ events read · [\d,]+ printed · [\d,]+ skipped · [\d,]+ failed/);
+    expect(result.output).toMatch(/\d+%/);
+    expect(result.output).toContain("first pass: collecting emails from identify calls and aliases…");
+    expect(result.output).toContain("koala-replay: 60000 entries would be sent");
+  });
+
+  test("warning starts on a line of its own", async () => {
+    const result = await runInTerminal(["send", "--dry-run", archive.path], { redirectStdout: "/dev/null" });
+
+    expect(result.output).toContain("warning:");
+    // The spinner's line is cleared (ESC [0K erases it; ESC [?25h shows the cursor again) right before the warning.
+    expect(result.output).toMatch(/\u001b\[0K(\u001b\[\?25h)?warning: \S+generated\.jsonl:2: invalid JSON/);
+  });
+
+  test("spinner stays off when dry-run requests go to the terminal", async () => {
+    const result = await runInTerminal(["send", "--dry-run", archive.path]);
+
+    expect(result.output).toContain('"method":"POST"');
+    expect(result.output).not.toContain("events read ·");
+  });
+
+  test("spinner stays off in CI", async () => {
+    const result = await runInTerminal(["send", "--dry-run", archive.path], { redirectStdout: "/dev/null", env: { CI: "true" } });
+
+    expect(result.output).not.toContain("events read ·");
+    expect(result.output).toContain("koala-replay: 60000 entries would be sent");
+  });
+
+  test("--quiet prints nothing on a terminal", async () => {
+    const result = await runInTerminal(["send", "--dry-run", "--quiet", archive.path], { redirectStdout: "/dev/null" });
+
+    expect(result.output.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "").trim()).toBe("");
+  });
+});

@@ -1,0 +1,259 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
+import { runCli } from "../helpers/run-cli.js";
+
+const publicKey = "pk_test_0123456789abcdef";
+
+/** The keys of the run report, in order; a change here is a change of the documented layout. */
+const reportKeys = [
+  "reportVersion",
+  "tool",
+  "command",
+  "exitStatus",
+  "startedAt",
+  "finishedAt",
+  "durationMs",
+  "options",
+  "counts",
+  "matchedByMapping",
+  "sentByMapping",
+  "skippedByReason",
+  "invalidByReason",
+  "unreadableByReason",
+  "failedByReason",
+  "unmatchedTypes",
+  "identityStitching",
+  "filesSkipped",
+  "unreadableExamples",
+  "failedExamples",
+];
+
+function identifyLine(email: string, messageId: string): string {
+  return JSON.stringify({ type: "identify", messageId, timestamp: "2024-01-01T00:00:00.000Z", traits: { email } });
+}
+
+function trackLine(email: string, messageId: string): string {
+  return JSON.stringify({ type: "track", event: "Signed Up", messageId, timestamp: "2024-01-01T00:00:00.000Z", properties: { email } });
+}
+
+/** Starts a stand-in for Koala on 127.0.0.1 that returns 400 for rejected@example.com and 200 for all others. */
+function startKoalaStandIn(): Promise<{ server: Server; endpoint: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      requests.push(`${request.method} ${request.url} ${body}`);
+      const rejected = body.includes("rejected@example.com");
+      response.writeHead(rejected ? 400 : 200, { "content-type": "application/json" });
+      response.end(rejected ? '{"error":"invalid email"}' : "{}");
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ server, endpoint: `http://127.0.0.1:${port}`, requests });
+    });
+  });
+}
+
+let koala: { server: Server; endpoint: string; requests: string[] };
+let directory: string;
+
+beforeAll(async () => {
+  koala = await startKoalaStandIn();
+});
+afterAll(() => {
+  koala.server.close();
+});
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-report-"));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+const input = [
+  identifyLine("ada@example.com", "m-1"),
+  trackLine("ada@example.com", "m-2"),
+  trackLine("rejected@example.com", "m-3"),
+  JSON.stringify({ type: "page", messageId: "m-4", timestamp: "2024-01-01T00:00:00.000Z" }),
+  "{not json",
+  "",
+].join("\n");
+
+describe("send --report", () => {
+  test("dry run writes the report file", async () => {
+    const path = join(directory, "run.json");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
+    const report = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
+
+    expect(result.status).toBe(1);
+    expect(Object.keys(report)).toEqual(reportKeys);
+    expect(report.reportVersion).toBe(1);
+    expect(report.command).toBe("send");
+    expect(report.exitStatus).toBe(1);
+    expect(report.options.dryRun).toBe(true);
+    expect(report.options.publicKey).toBeNull();
+    expect(report.options.config).toBe("presets");
+    expect(report.options.stitch).toBe(false);
+    expect(report.options.filters).toEqual([]);
+    expect(report.counts).toEqual({
+      filesRead: 1,
+      filesSkipped: 0,
+      eventsRead: 4,
+      entriesSent: 3,
+      requestsSent: 3,
+      skipped: 1,
+      invalid: 0,
+      unreadable: 1,
+      failed: 0,
+    });
+    expect(report.matchedByMapping).toEqual({ "Track Event": 2, "Identify Visitor": 1 });
+    expect(report.sentByMapping).toEqual({ "Track Event": 2, "Identify Visitor": 1 });
+    expect(report.skippedByReason).toEqual({ "no-mapping-matched": 1 });
+    expect(report.unmatchedTypes).toEqual({ page: 1 });
+    expect(report.unreadableByReason).toEqual({ "malformed-json": 1 });
+    expect(report.unreadableExamples[0]).toMatchObject({ input: "-", line: 5, reason: "malformed-json" });
+    expect(Date.parse(report.finishedAt) - Date.parse(report.startedAt)).toBe(report.durationMs);
+    // The text summary still goes to stderr; the requests to stdout.
+    expect(result.stderr).toContain("koala-replay: 3 entries would be sent");
+    expect(result.stdout.trim().split("\n")).toHaveLength(3);
+  });
+
+  test("real send records failures and masks the key", async () => {
+    const path = join(directory, "run.json");
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--report", path, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const text = readFileSync(path, "utf8");
+    const report = JSON.parse(text) as Record<string, any>;
+
+    expect(result.status).toBe(1);
+    expect(text).not.toContain(publicKey);
+    expect(report.options.publicKey).toBe("pk_t****");
+    expect(report.options.endpoint).toBe(koala.endpoint);
+    expect(report.counts.entriesSent).toBe(2);
+    expect(report.counts.failed).toBe(1);
+    expect(report.sentByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
+    expect(report.failedByReason).toEqual({ 'HTTP 400: {"error":"invalid email"}': 1 });
+    expect(report.failedExamples).toEqual([{ input: "-", line: 3, mapping: "Track Event", reason: '{"error":"invalid email"}', status: 400 }]);
+  });
+
+  test("stitching counts are recorded", async () => {
+    const archive = join(directory, "stitch.jsonl");
+    const identify = JSON.stringify({ type: "identify", userId: "u-1", messageId: "s-1", timestamp: "2024-01-01T00:00:00.000Z", traits: { email: "ada@example.com" } });
+    const track = JSON.stringify({ type: "track", event: "Paid", userId: "u-1", messageId: "s-2", timestamp: "2024-01-02T00:00:00.000Z" });
+    writeFileSync(archive, `${identify}\n${track}\n`);
+    const path = join(directory, "run.json");
+    await runCli(["send", "--dry-run", "--report", path, archive]);
+    const report = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
+
+    expect(report.options.stitch).toBe(true);
+    expect(report.identityStitching.stitch).toBe(true);
+    expect(report.identityStitching.before).toEqual({ withEmail: 1, withProfileIdOnly: 0, withNeither: 1 });
+    expect(report.identityStitching.after).toEqual({ withEmail: 2, withProfileIdOnly: 0, withNeither: 0 });
+    expect(report.identityStitching.stitched).toBe(1);
+    expect(report.counts.entriesSent).toBe(2);
+  });
+
+  test("missing report directory fails before the run", async () => {
+    const path = join(directory, "no-such-directory", "run.json");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`cannot write the report to "${path}"`);
+    expect(result.stderr).toContain("mkdir -p");
+    expect(result.stderr).not.toContain("    at ");
+    expect(result.stdout).toBe("");
+  });
+
+  test("report path that is a directory fails before the run", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", directory, "-"], { stdin: input });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("it is a directory");
+    expect(result.stdout).toBe("");
+  });
+});
+
+describe("send --json", () => {
+  test("prints the report on stdout instead of the summary", async () => {
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--json", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+
+    expect(Object.keys(report)).toEqual(reportKeys);
+    expect(report.counts.eventsRead).toBe(4);
+    expect(result.stderr).not.toContain("koala-replay:");
+    expect(result.stderr).toContain("warning:");
+    expect(result.stdout).not.toContain(publicKey);
+  });
+
+  test("--json and --report write the same report", async () => {
+    const path = join(directory, "run.json");
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--json", "--report", path, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+
+    expect(readFileSync(path, "utf8")).toBe(result.stdout);
+  });
+
+  test("rejected with --dry-run before reading", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--json", "-"], { stdin: input });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: --json cannot be combined with --dry-run");
+    expect(result.stderr).toContain("--report");
+    expect(result.stdout).toBe("");
+  });
+
+  test("--quiet keeps the JSON and drops the warnings", async () => {
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--json", "--quiet", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+
+    expect(JSON.parse(result.stdout)).toHaveProperty("counts");
+    expect(result.stderr).toBe("");
+  });
+});
+
+describe("send --verbose", () => {
+  test("logs the dead-lettered entry with its reason", async () => {
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--verbose", "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+
+    expect(result.stderr).toContain('dead letter: -:3 (mapping "Track Event", messageId m-3) after 1 attempt: {"error":"invalid email"}, HTTP 400');
+    expect(result.stderr).not.toContain(publicKey);
+  });
+
+  test("without --verbose no dead-letter line", async () => {
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "-"], { stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+
+    expect(result.stderr).not.toContain("dead letter:");
+    expect(result.status).toBe(1);
+  });
+});
+
+describe("verbose log lines", () => {
+  test("retry names attempt, cause and wait", () => {
+    const line = formatRetryLog({ attempt: 2, reason: "rate-limited", delayMs: 1500, entries: 30, status: 429 });
+
+    expect(line).toBe("retry: attempt 2 for 30 entries failed (rate-limited, HTTP 429); next attempt in 1.5 s");
+  });
+
+  test("retry after a network error", () => {
+    const line = formatRetryLog({ attempt: 1, reason: "network-error", delayMs: 250, entries: 1, errorCode: "ECONNRESET" });
+
+    expect(line).toBe("retry: attempt 1 for 1 entry failed (network-error, ECONNRESET); next attempt in 250 ms");
+  });
+
+  test("dead letter names event and mapping", () => {
+    const line = formatDeadLetterLog({
+      entry: { origin: { input: "a.jsonl", line: 7 }, mappingName: "Identify Visitor", messageId: "m-7" },
+      reason: "retries-exhausted",
+      status: 503,
+      attempts: 10,
+    });
+
+    expect(line).toBe('dead letter: a.jsonl:7 (mapping "Identify Visitor", messageId m-7) after 10 attempts: retries-exhausted, HTTP 503');
+  });
+});

@@ -1,0 +1,143 @@
+import { CommanderError, type Command } from "commander";
+import { describe, expect, test } from "vitest";
+import { UsageError } from "../../src/cli/errors.js";
+import { buildProgram } from "../../src/cli/program.js";
+import { resolveSendSettings, type SendSettings } from "../../src/cli/send-options.js";
+
+const unused = async (): Promise<number> => {
+  throw new Error("only send is parsed here");
+};
+
+/** Parses `koala-replay send <argv>` through the real program and resolves the settings, without running anything. */
+async function parseSend(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<SendSettings> {
+  let settings: SendSettings | undefined;
+  const program = buildProgram({
+    send: async (inputs, options) => {
+      settings = resolveSendSettings(inputs, options, env);
+      return 0;
+    },
+    preview: unused,
+    inspect: unused,
+    init: unused,
+    check: unused,
+  });
+  silence(program);
+  await program.parseAsync(["send", ...argv], { from: "user" });
+  if (settings === undefined) {
+    throw new Error("send did not run");
+  }
+  return settings;
+}
+
+function silence(program: Command): void {
+  for (const command of [program, ...program.commands]) {
+    command.configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  }
+}
+
+/** Every row ends with this input; stdin would need --no-stitch or --identities. */
+const input = "in.jsonl";
+
+const defaults = {
+  inputs: [input],
+  publicKey: "pk_env_0123456789",
+  dryRun: false,
+  endpoint: "https://api2.getkoala.com",
+  concurrency: 8,
+  browserEvents: { kind: "skip" },
+  browserEventsText: "skip",
+  format: undefined,
+  quiet: false,
+  verbose: false,
+  json: false,
+  reportPath: undefined,
+  progress: true,
+  configPath: undefined,
+  csv: { convertNumbers: false },
+  stitch: true,
+  identitiesFile: undefined,
+  filters: [],
+};
+const keyInEnv = { KOALA_PUBLIC_KEY: "pk_env_0123456789" };
+
+describe("send options: argv to settings", () => {
+  test.each<[string, string[], Partial<SendSettings>]>([
+    ["no option", [], {}],
+    ["inputs in order", ["b.jsonl", "a/"], { inputs: ["b.jsonl", "a/", input] }],
+    ["stdin with --no-stitch", ["--no-stitch", "-"], { inputs: ["-", input], stitch: false }],
+    ["--config", ["--config", "backfill.json"], { configPath: "backfill.json" }],
+    ["-c", ["-c", "backfill.json"], { configPath: "backfill.json" }],
+    ["--filter", ["--filter", 'event = "Signed Up"'], { filters: [{ label: "--filter", text: 'event = "Signed Up"' }] }],
+    ["--csv-numbers", ["--csv-numbers"], { csv: { convertNumbers: true } }],
+    ["--identities", ["--identities", "users.csv"], { identitiesFile: "users.csv" }],
+    ["--public-key wins over the environment", ["--public-key", " pk_flag_0123456789 "], { publicKey: "pk_flag_0123456789" }],
+    ["--dry-run", ["--dry-run"], { dryRun: true }],
+    ["--endpoint drops trailing slashes", ["--endpoint", "http://127.0.0.1:8080/"], { endpoint: "http://127.0.0.1:8080" }],
+    ["--concurrency", ["--concurrency", "16"], { concurrency: 16 }],
+    ["--browser-events include", ["--browser-events", "include"], { browserEvents: { kind: "include" }, browserEventsText: "include" }],
+    [
+      "--browser-events before:<date>",
+      ["--browser-events", "before:2024-03-01"],
+      { browserEvents: { kind: "before", beforeMs: Date.parse("2024-03-01"), date: "2024-03-01" }, browserEventsText: "before:2024-03-01" },
+    ],
+    ["--format csv", ["--format", "csv"], { format: "csv" }],
+    ["-q", ["-q"], { quiet: true }],
+    ["--quiet", ["--quiet"], { quiet: true }],
+    ["-v", ["-v"], { verbose: true }],
+    ["--verbose", ["--verbose"], { verbose: true }],
+    ["--json", ["--json"], { json: true }],
+    ["--report", ["--report", "out/run.json"], { reportPath: "out/run.json" }],
+    ["--report with --dry-run", ["--dry-run", "--report", "run.json"], { dryRun: true, reportPath: "run.json" }],
+    ["--no-progress", ["--no-progress"], { progress: false }],
+    ["options after inputs", ["a.jsonl", "--dry-run"], { inputs: ["a.jsonl", input], dryRun: true }],
+  ])("%s", async (_name, argv, expected) => {
+    const settings = await parseSend([...argv, input], keyInEnv);
+
+    expect(settings).toEqual({ ...defaults, ...expected });
+    expect(Object.isFrozen(settings)).toBe(true);
+  });
+
+  test("dry run needs no public key", async () => {
+    const settings = await parseSend(["--dry-run", input]);
+
+    expect(settings.publicKey).toBeUndefined();
+  });
+});
+
+describe("send options: rejected argv", () => {
+  test.each<[string, string[], string]>([
+    ["missing public key", [], "missing Koala public key"],
+    ["--json with --dry-run", ["--json", "--dry-run"], "--json cannot be combined with --dry-run"],
+    ["--verbose with --quiet", ["--verbose", "--quiet"], "--verbose and --quiet cannot be combined"],
+    ["--concurrency 0", ["--concurrency", "0", "--dry-run"], 'invalid --concurrency "0"'],
+    ["--concurrency not a number", ["--concurrency", "lots", "--dry-run"], 'invalid --concurrency "lots"'],
+    ["--endpoint without a scheme", ["--endpoint", "api2.getkoala.com", "--dry-run"], 'invalid --endpoint "api2.getkoala.com"'],
+    ["--endpoint ftp", ["--endpoint", "ftp://example.com", "--dry-run"], 'invalid --endpoint "ftp://example.com"'],
+    ["--browser-events unknown", ["--browser-events", "sometimes", "--dry-run"], 'invalid --browser-events value "sometimes"'],
+    ["--report -", ["--report", "-", "--dry-run"], 'invalid --report "-"'],
+    ["--csv-type unknown", ["--csv-type", "purchase", "--dry-run"], 'invalid --csv-type "purchase"'],
+  ])("%s", async (_name, argv, message) => {
+    const error = await parseSend([...argv, input]).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toContain(message);
+    expect((error as UsageError).exitCode).toBe(2);
+  });
+
+  test("--json with --dry-run names --report as the way out", async () => {
+    const error = (await parseSend(["--json", "--dry-run", input]).catch((caught: unknown) => caught)) as UsageError;
+
+    expect(error.hint).toContain("--report");
+  });
+
+  test.each<[string, string[], string]>([
+    ["unknown option", ["--timeout", "5"], "commander.unknownOption"],
+    ["--format outside its choices", ["--format", "xml"], "commander.invalidArgument"],
+    ["--report without a path", ["--report"], "commander.optionMissingArgument"],
+  ])("%s is a commander error", async (_name, argv, code) => {
+    const error = await parseSend([input, ...argv], keyInEnv).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CommanderError);
+    expect((error as CommanderError).code).toBe(code);
+  });
+});

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { parseRequests, runCli } from "../helpers/run-cli.js";
+
+function emailsByMessageId(stdout: string): Record<string, unknown> {
+  const emails: Record<string, unknown> = {};
+  for (const request of parseRequests(stdout)) {
+    const entries = (request.body["events"] ?? request.body["identifies"]) as Array<{ message_id: string }>;
+    for (const entry of entries) {
+      emails[entry.message_id] = request.body["email"];
+    }
+  }
+  return emails;
+}
+
+describe("send with identity stitching", () => {
+  test("identify in another file gives track events their email", async () => {
+    const result = await runCli(["send", "--dry-run", "fixtures/identity/server-tracks.jsonl", "fixtures/identity/identify-elsewhere.jsonl"]);
+    const emails = emailsByMessageId(result.stdout);
+
+    expect(emails["api-1001"]).toBe("grace@example.com");
+    expect(emails["api-1002"]).toBe("numeric@example.com");
+    expect(emails["api-1003"]).toBe("hedy@example.com");
+    expect(emails["api-1005"]).toBeUndefined();
+    expect(result.stderr).toMatch(/identity after stitching: .*\(4 stitched\)/);
+  });
+
+  test("stitched email is top-level only; the entry is unchanged", async () => {
+    const result = await runCli(["send", "--dry-run", "fixtures/identity/server-tracks.jsonl", "fixtures/identity/identify-elsewhere.jsonl"]);
+    const request = parseRequests(result.stdout).find((candidate) => JSON.stringify(candidate.body).includes("api-1001"));
+    const entry = (request?.body["events"] as Array<Record<string, unknown>>)[0];
+
+    expect(request?.body["email"]).toBe("grace@example.com");
+    expect(entry).not.toHaveProperty("email");
+  });
+
+  test("--no-stitch sends only what carries an identity", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/identity/server-tracks.jsonl", "fixtures/identity/identify-elsewhere.jsonl"]);
+    const emails = emailsByMessageId(result.stdout);
+
+    expect(emails["api-1001"]).toBeUndefined();
+    expect(result.stderr).toContain("stitching off");
+    expect(result.stderr).toMatch(/no-identity\s+5/);
+  });
+
+  test("--identities file stitches events read from stdin", async () => {
+    const tracks = readFileSync("fixtures/identity/server-tracks.jsonl", "utf8");
+    const result = await runCli(["send", "--dry-run", "--identities", "fixtures/identity/users-export.csv", "-"], { stdin: tracks });
+    const emails = emailsByMessageId(result.stdout);
+
+    expect(emails["api-1001"]).toBe("grace@example.com");
+    expect(emails["api-1002"]).toBe("numeric@example.com");
+  });
+
+  test("stdin without --identities or --no-stitch is a usage error", async () => {
+    const result = await runCli(["send", "--dry-run", "-"], { stdin: "{}\n" });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--identities <file>");
+    expect(result.stderr).toContain("--no-stitch");
+  });
+});
