@@ -1,4 +1,4 @@
-import { type Contender, koalaReplay, koalaReplayAvailable, parseOnly } from "./contenders.js";
+import { type Contender, koalaReplay, koalaReplayAvailable, koalaReplayStitching, parseOnly } from "./contenders.js";
 import { assertSucceeded, measureProcess } from "./measure/process.js";
 import type { ResultRow } from "./result-row.js";
 
@@ -8,49 +8,73 @@ export interface MemorySettings {
   log: (message: string) => void;
 }
 
+interface ArchivePeaks {
+  events: number;
+  floor: number;
+  /** Peak of each koala-replay variant, by contender id; empty when the CLI is not built. */
+  ours: Map<string, number>;
+}
+
 const megabyte = 1024 * 1024;
+const notAvailable = "koala-replay not available: dist/cli/main.js is missing (run npm run build)";
 
 /**
- * Measures the peak resident memory of a full dry run, each size in its own process, beside the
- * split-and-parse loop as the floor of any Node process that reads the same file. The last row
- * compares the largest archive with the smallest: a streaming tool stays near 1×.
+ * Measures the peak resident memory of a full dry run, each size in its own process, with and
+ * without identity stitching, beside the split-and-parse loop as the floor of any Node process that
+ * reads the same file. The growth rows compare the largest archive with the smallest: a streaming
+ * tool stays near 1×.
  */
 export async function measureMemory(settings: MemorySettings): Promise<ResultRow[]> {
-  const available = koalaReplayAvailable();
-  const rows: ResultRow[] = [];
-  const ourPeaks: number[] = [];
-  const floorPeaks: number[] = [];
-
+  const variants = koalaReplayAvailable() ? [koalaReplay, koalaReplayStitching] : [];
+  const peaks: ArchivePeaks[] = [];
   for (const archive of settings.archives) {
     const floor = await peakMegabytes(parseOnly, archive.path, settings);
-    const ours = available ? await peakMegabytes(koalaReplay, archive.path, settings) : null;
-    floorPeaks.push(floor);
-    if (ours !== null) ourPeaks.push(ours);
-    rows.push(withAvailability({
-      id: `memory.peak-rss.${archive.events}-events`,
-      label: `peak RSS of a dry run, ${archive.events} events`,
-      unit: "MB",
-      koalaReplay: ours,
-      baseline: floor,
-      baselineLabel: parseOnly.label,
-      higherIsBetter: false,
-    }));
+    const ours = new Map<string, number>();
+    for (const variant of variants) ours.set(variant.id, await peakMegabytes(variant, archive.path, settings));
+    peaks.push({ events: archive.events, floor, ours });
   }
 
-  const first = settings.archives[0];
-  const last = settings.archives[settings.archives.length - 1];
-  if (first !== undefined && last !== undefined && first !== last) {
-    rows.push(withAvailability({
-      id: "memory.peak-rss.growth",
-      label: `peak RSS growth, ${last.events} vs ${first.events} events`,
-      unit: "×",
-      koalaReplay: growth(ourPeaks),
-      baseline: growth(floorPeaks),
-      baselineLabel: parseOnly.label,
-      higherIsBetter: false,
-    }));
+  const rows: ResultRow[] = [];
+  for (const variant of [koalaReplay, koalaReplayStitching]) {
+    for (const archive of peaks) rows.push(peakRow(variant, archive));
+    const growth = growthRow(variant, peaks);
+    if (growth !== null) rows.push(growth);
   }
   return rows;
+}
+
+function peakRow(variant: Contender, archive: ArchivePeaks): ResultRow {
+  const row: ResultRow = {
+    id: `memory.peak-rss.${variant.id}.${archive.events}-events`,
+    label: `peak RSS, ${archive.events} events, ${variant.label}`,
+    unit: "MB",
+    koalaReplay: archive.ours.get(variant.id) ?? null,
+    baseline: archive.floor,
+    baselineLabel: parseOnly.label,
+    higherIsBetter: false,
+  };
+  if (row.koalaReplay === null) row.note = notAvailable;
+  return row;
+}
+
+function growthRow(variant: Contender, peaks: readonly ArchivePeaks[]): ResultRow | null {
+  const first = peaks[0];
+  const last = peaks[peaks.length - 1];
+  if (first === undefined || last === undefined || first === last) return null;
+  const ours = (archive: ArchivePeaks): number | null => archive.ours.get(variant.id) ?? null;
+  const firstPeak = ours(first);
+  const lastPeak = ours(last);
+  const row: ResultRow = {
+    id: `memory.peak-rss.${variant.id}.growth`,
+    label: `peak RSS growth, ${last.events} vs ${first.events} events, ${variant.label}`,
+    unit: "×",
+    koalaReplay: firstPeak === null || lastPeak === null ? null : lastPeak / firstPeak,
+    baseline: last.floor / first.floor,
+    baselineLabel: parseOnly.label,
+    higherIsBetter: false,
+  };
+  if (row.koalaReplay === null) row.note = notAvailable;
+  return row;
 }
 
 async function peakMegabytes(contender: Contender, archivePath: string, settings: MemorySettings): Promise<number> {
@@ -60,15 +84,4 @@ async function peakMegabytes(contender: Contender, archivePath: string, settings
   const megabytes = measurement.peakRssBytes / megabyte;
   settings.log(`  ${contender.label}: peak RSS ${megabytes.toFixed(1)} MB on ${archivePath}`);
   return megabytes;
-}
-
-function growth(peaks: readonly number[]): number | null {
-  const first = peaks[0];
-  const last = peaks[peaks.length - 1];
-  return first === undefined || last === undefined || peaks.length < 2 ? null : last / first;
-}
-
-function withAvailability(row: ResultRow): ResultRow {
-  if (row.koalaReplay === null) row.note = "koala-replay not available: dist/cli/main.js is missing (run npm run build)";
-  return row;
 }

@@ -1,4 +1,4 @@
-import { type Contender, jq, koalaReplay, koalaReplayAvailable, parseOnly, segmentPackages } from "./contenders.js";
+import { type Contender, jq, koalaReplay, koalaReplayAvailable, koalaReplayStitching, parseOnly, segmentPackages } from "./contenders.js";
 import { assertSucceeded, measureProcess, median } from "./measure/process.js";
 import type { ResultRow } from "./result-row.js";
 
@@ -25,7 +25,7 @@ const notAvailable = "koala-replay not available: dist/cli/main.js is missing (r
  */
 export async function measureThroughput(settings: ThroughputSettings): Promise<ResultRow[]> {
   const baselines = [jq, segmentPackages, parseOnly];
-  const contenders = koalaReplayAvailable() ? [...baselines, koalaReplay] : baselines;
+  const contenders = koalaReplayAvailable() ? [...baselines, koalaReplay, koalaReplayStitching] : baselines;
   const runs = new Map<string, ContenderRuns>(contenders.map((contender) => [contender.id, { contender, wallMs: [], cpuMs: [] }]));
 
   for (let run = 1; run <= settings.repetitions; run++) {
@@ -43,7 +43,15 @@ export async function measureThroughput(settings: ThroughputSettings): Promise<R
   const ours = runs.get(koalaReplay.id) ?? null;
   const wallRows = baselines.map((contender) => wallTimeRow(settings.events, ours, runs.get(contender.id) ?? null, contender));
   const cpuRows = baselines.map((contender) => cpuTimeRow(settings.events, ours, runs.get(contender.id) ?? null, contender));
-  return [...wallRows, ...cpuRows];
+  return [...wallRows, stitchingRow(settings.events, runs.get(koalaReplayStitching.id) ?? null, ours), ...cpuRows];
+}
+
+/** Compares the default run, which reads the input twice to stitch identities, with the run without it. */
+function stitchingRow(events: number, stitching: ContenderRuns | null, withoutStitching: ContenderRuns | null): ResultRow {
+  const row = wallTimeRow(events, stitching, withoutStitching, koalaReplay);
+  row.id = "throughput.dry-run.stitching-cost";
+  row.label = `dry-run throughput with identity stitching (the default), ${events} events`;
+  return row;
 }
 
 function wallTimeRow(events: number, ours: ContenderRuns | null, baseline: ContenderRuns | null, contender: Contender): ResultRow {

@@ -63,8 +63,8 @@ describe("dry-run baselines", () => {
     expect(fromJq).toEqual(fromSegment);
   });
 
-  it.skipIf(jqMissing || cliMissing)("jq program equals koala-replay send --dry-run", () => {
-    const result = spawnSync(process.execPath, [join(repositoryRoot, "bin", "koala-replay.js"), "send", "--dry-run", "--browser-events", "skip", archivePath], {
+  it.skipIf(jqMissing || cliMissing)("jq program equals koala-replay without stitching", () => {
+    const result = spawnSync(process.execPath, [join(repositoryRoot, "bin", "koala-replay.js"), "send", "--dry-run", "--browser-events", "skip", "--no-stitch", archivePath], {
       encoding: "utf8",
       maxBuffer: 1 << 28,
     });
