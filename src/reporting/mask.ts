@@ -1,19 +1,33 @@
+/** Characters of a public key that may be shown: enough to tell two keys apart, too few to use one. */
+const VISIBLE_PREFIX_LENGTH = 4;
+
+/** Keys shorter than this are masked entirely, because 4 visible characters would be most of the key. */
+const MIN_LENGTH_FOR_PREFIX = 12;
+
 /**
- * Masks Koala's public key for display: at most its first 4 characters stay readable, so two keys
- * can be told apart in a log without the key being usable. Keys of 8 characters or fewer are
- * masked whole.
+ * Masks a Koala public key for output: `pk_abcdef123456` becomes `pk_a****`. At most the first 4
+ * characters are shown, and a short key is masked entirely (`****`).
  */
 export function maskPublicKey(key: string): string {
-  if (key.length <= 8) {
+  if (key.length < MIN_LENGTH_FOR_PREFIX) {
     return "****";
   }
-  return `${key.slice(0, 4)}****`;
+  return `${key.slice(0, VISIBLE_PREFIX_LENGTH)}****`;
 }
 
-/** Replaces every occurrence of the key in a text (a URL, an error message) with its masked form. */
+/**
+ * Replaces every occurrence of `key` in `text` with its mask, including its URL-encoded form, so
+ * URLs, error messages and response excerpts can be shown or stored. An empty key changes nothing.
+ */
 export function maskSecret(text: string, key: string | undefined): string {
-  if (key === undefined || key === "") {
+  if (key === undefined || key.length === 0) {
     return text;
   }
-  return text.split(key).join(maskPublicKey(key));
+  const masked = maskPublicKey(key);
+  let result = text.split(key).join(masked);
+  const encoded = encodeURIComponent(key);
+  if (encoded !== key) {
+    result = result.split(encoded).join(masked);
+  }
+  return result;
 }

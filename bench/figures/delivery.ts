@@ -1,0 +1,217 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import pLimit from "p-limit";
+import { Pool } from "undici";
+import { buildBatchBody } from "../../src/delivery/body.js";
+import type { KoalaEntry, PersonFields } from "../../src/delivery/entry.js";
+import { createDelivery } from "../../src/delivery/index.js";
+import type { SegmentEvent } from "../../src/inputs/record.js";
+import { type KoalaEmulator, startKoalaEmulator } from "../../test/emulator/koala-emulator.js";
+import type { Figure, MeasureFigures } from "../figure.js";
+
+const PUBLIC_KEY = "pk_bench_0123456789abcdef";
+const USER_AGENT = "koala-replay/bench";
+const CONCURRENCY = 8;
+/** Entries sent by koala-replay per scenario; the sample is repeated with new message ids to reach it. */
+const BATCHED_ENTRIES = 20_000;
+/** Entries sent one per request by the baseline, which is slower, so it gets a smaller share. */
+const BASELINE_ENTRIES = 2_000;
+const WARM_UP_ENTRIES = 1_000;
+
+interface Scenario {
+  id: string;
+  label: string;
+  /** Delay the emulator adds to every response, standing in for the round trip to Koala. */
+  latencyMs: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { id: "latency-0ms", label: "local emulator, no added latency", latencyMs: 0 },
+  { id: "latency-20ms", label: "local emulator, 20 ms per response", latencyMs: 20 },
+];
+
+/**
+ * Measures delivery throughput against the local Koala emulator: koala-replay's per-person batching
+ * beside one request per event (what Segment's destination does), both with 8 requests in flight.
+ */
+export const measure: MeasureFigures = async (context) => {
+  const sample = entriesFromEvents(context.events);
+  if (sample.length === 0) {
+    throw new Error("the sample has no track or identify event to map");
+  }
+  const figures: Figure[] = [];
+  // A short unmeasured round of each, so JIT compilation does not fall into the first measurement.
+  await measureBatched(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-batched"), SCENARIOS[0] as Scenario);
+  await measureOnePerEvent(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-single"), SCENARIOS[0] as Scenario);
+  for (const scenario of SCENARIOS) {
+    const batched = await measureBatched(repeatEntries(sample, BATCHED_ENTRIES, "batched"), scenario);
+    const baseline = await measureOnePerEvent(repeatEntries(sample, BASELINE_ENTRIES, "single"), scenario);
+    figures.push(
+      {
+        id: `delivery.${scenario.id}.events-per-second`,
+        label: `Delivery throughput (${scenario.label})`,
+        unit: "events/s",
+        koalaReplay: batched.eventsPerSecond,
+        baseline: baseline.eventsPerSecond,
+        baselineLabel: `one request per event, ${CONCURRENCY} in flight`,
+        higherIsBetter: true,
+      },
+      {
+        id: `delivery.${scenario.id}.entries-per-request`,
+        label: `Entries per request (${scenario.label})`,
+        unit: "entries/request",
+        koalaReplay: batched.entriesPerRequest,
+        baseline: 1,
+        baselineLabel: "one request per event",
+        higherIsBetter: true,
+      },
+    );
+  }
+  return figures;
+};
+
+interface Measured {
+  eventsPerSecond: number;
+  entriesPerRequest: number;
+}
+
+async function measureBatched(entries: readonly KoalaEntry[], scenario: Scenario): Promise<Measured> {
+  const emulator = await startEmulator(scenario);
+  const folder = mkdtempSync(join(tmpdir(), "koala-replay-bench-"));
+  try {
+    const delivery = createDelivery({
+      endpoint: emulator.url,
+      publicKey: PUBLIC_KEY,
+      dryRun: false,
+      output: discardingStream(),
+      userAgent: USER_AGENT,
+      concurrency: CONCURRENCY,
+      resume: false,
+      inputs: [],
+      // The checkpoint is part of a real run's cost, so it is written, to a folder removed afterwards.
+      cwd: folder,
+    });
+    const startedAt = performance.now();
+    for (const entry of entries) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+    const seconds = (performance.now() - startedAt) / 1000;
+    checkAccepted(emulator, entries.length);
+    return { eventsPerSecond: entries.length / seconds, entriesPerRequest: result.entriesPerRequest.mean };
+  } finally {
+    await emulator.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+async function measureOnePerEvent(entries: readonly KoalaEntry[], scenario: Scenario): Promise<Measured> {
+  const emulator = await startEmulator(scenario);
+  const pool = new Pool(emulator.url, { connections: CONCURRENCY });
+  const limit = pLimit(CONCURRENCY);
+  try {
+    const startedAt = performance.now();
+    await Promise.all(
+      entries.map((entry) =>
+        limit(async () => {
+          const response = await pool.request({
+            method: "POST",
+            path: `/web/projects/${PUBLIC_KEY}/batch`,
+            headers: { "content-type": "application/json", "user-agent": USER_AGENT },
+            body: buildBatchBody(entry.personKey, [entry]),
+          });
+          await response.body.dump();
+        }),
+      ),
+    );
+    const seconds = (performance.now() - startedAt) / 1000;
+    checkAccepted(emulator, entries.length);
+    return { eventsPerSecond: entries.length / seconds, entriesPerRequest: 1 };
+  } finally {
+    await pool.close();
+    await emulator.close();
+  }
+}
+
+function startEmulator(scenario: Scenario): Promise<KoalaEmulator> {
+  return startKoalaEmulator({
+    publicKey: PUBLIC_KEY,
+    faults: scenario.latencyMs > 0 ? { slowRate: 1, slowDelayMs: scenario.latencyMs } : {},
+  });
+}
+
+function checkAccepted(emulator: KoalaEmulator, expected: number): void {
+  if (emulator.accepted.size !== expected) {
+    throw new Error(`the emulator accepted ${emulator.accepted.size} entries, expected ${expected}`);
+  }
+}
+
+/**
+ * Maps track and identify events roughly as the presets do. The person's email comes from the
+ * traits or the event. Many archives carry no email, so an event without one gets
+ * `<userId or anonymousId>@example.com`, because the bench needs a person for every event.
+ */
+function entriesFromEvents(events: readonly SegmentEvent[]): KoalaEntry[] {
+  const entries: KoalaEntry[] = [];
+  events.forEach((event, index) => {
+    if (event.type !== "track" && event.type !== "identify") {
+      return;
+    }
+    const kind = event.type === "track" ? "events" : "identifies";
+    const context = asObject(event.context);
+    const traits = kind === "events" ? asObject(context.traits) : asObject(event.traits);
+    const email = pickString(traits.email, event.email, asObject(event.properties).email) ?? `${String(event.userId ?? event.anonymousId ?? index)}@example.com`;
+    const person: PersonFields = { email, traits, ip: pickString(context.ip) };
+    const messageId = pickString(event.messageId) ?? `bench-${index}`;
+    const body =
+      kind === "events"
+        ? { type: "track", email, event: event.event, properties: event.properties, sent_at: event.timestamp, context, traits, device_ip: context.ip, message_id: messageId }
+        : { type: "identify", email, traits, sent_at: event.timestamp, context: { ...context, source: "segment-cloud" }, device_ip: context.ip, message_id: messageId };
+    entries.push({
+      kind,
+      person,
+      personKey: JSON.stringify({ profile_id: undefined, email, traits, ip: person.ip }),
+      entryJson: JSON.stringify(body),
+      messageId,
+      mappingName: kind === "events" ? "Track Event" : "Identify Visitor",
+      origin: { input: "bench.jsonl", line: index + 1 },
+      eventJson: JSON.stringify(event),
+    });
+  });
+  return entries;
+}
+
+/** Repeats the sample until `count` entries, giving each copy its own message id and line. */
+function repeatEntries(sample: readonly KoalaEntry[], count: number, prefix: string): KoalaEntry[] {
+  const entries: KoalaEntry[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const source = sample[index % sample.length] as KoalaEntry;
+    const messageId = `${prefix}-${index}-${source.messageId}`;
+    entries.push({
+      ...source,
+      messageId,
+      entryJson: source.entryJson.replace(`"message_id":${JSON.stringify(source.messageId)}`, `"message_id":${JSON.stringify(messageId)}`),
+      origin: { input: "bench.jsonl", line: index + 1 },
+    });
+  }
+  return entries;
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function pickString(...values: unknown[]): string | undefined {
+  for (const value of values) {
+    if (typeof value === "string" && value.length > 0) {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+function discardingStream(): Writable {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+}

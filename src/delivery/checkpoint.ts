@@ -1,0 +1,284 @@
+import { createHash } from "node:crypto";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { RecordOrigin } from "../inputs/record.js";
+import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
+
+const STATE_VERSION = 1;
+const STDIN_INPUT = "-";
+
+/** Progress of one record that has entries still to deliver. */
+export interface RecordProgress {
+  input: InputProgress;
+  line: number;
+  /** Entries of the record neither delivered nor dead-lettered yet. */
+  remaining: number;
+}
+
+interface InputProgress {
+  name: string;
+  fingerprint: InputFingerprint | undefined;
+  /** Every line up to this one that this run submitted or a previous run finished is done, except `notDone`. */
+  doneThrough: number;
+  /** Lines a previous run left unfinished; a line leaves this set when this run finishes it. */
+  carriedNotDone: Set<number>;
+  /** Lines a previous run finished, for `isDone`: at most `previousDoneThrough`, minus `carriedNotDone`. */
+  previousDoneThrough: number;
+  /** Lines submitted in this run whose entries are still on their way. */
+  inProgress: Map<number, RecordProgress>;
+}
+
+interface StateFileInput {
+  fingerprint: InputFingerprint | null;
+  /** Every line up to `doneThrough` is delivered or dead-lettered, except the lines in `notDone`. */
+  doneThrough: number;
+  /** Highest line below which everything is done: a contiguous watermark, for people reading the file. */
+  watermark: number;
+  notDone: number[];
+}
+
+interface StateFile {
+  version: number;
+  savedAt: string;
+  inputs: Record<string, StateFileInput>;
+}
+
+/** Raised when `--resume` finds that an input changed since the checkpoint was written. */
+export class StateMismatchError extends Error {
+  readonly code = "STATE_MISMATCH";
+  /** The next step, for the CLI to print below the message. */
+  readonly hint =
+    "Restore the original file, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).";
+
+  constructor(
+    readonly input: string,
+    readonly change: string,
+    readonly statePath: string,
+  ) {
+    super(`Cannot resume: input ${input} changed since the checkpoint ${statePath} was written (${change}).`);
+    this.name = "StateMismatchError";
+  }
+}
+
+/** Raised when a resume is impossible: stdin among the inputs, or a state file that cannot be read. */
+export class CannotResumeError extends Error {
+  readonly code = "CANNOT_RESUME";
+
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = "CannotResumeError";
+  }
+}
+
+/**
+ * Returns the default checkpoint path for a list of inputs: `.koala-replay/state-<hash>.json` under
+ * `cwd`, where the hash covers the inputs' absolute paths, so each input list gets its own state.
+ */
+export function defaultStatePath(inputs: readonly string[], cwd: string): string {
+  const hash = createHash("sha256");
+  for (const input of inputs) {
+    hash.update(input === STDIN_INPUT ? STDIN_INPUT : resolve(cwd, input));
+    hash.update("\n");
+  }
+  return join(cwd, ".koala-replay", `state-${hash.digest("hex").slice(0, 16)}.json`);
+}
+
+/** Returns the default dead-letter path for a state file: the same folder and name, `.dead-letters.jsonl`. */
+export function defaultDeadLetterPath(statePath: string): string {
+  const name = basename(statePath).replace(/\.json$/, "");
+  return join(dirname(statePath), `${name}.dead-letters.jsonl`);
+}
+
+/**
+ * Tracks, per input, which records are done (every entry delivered or dead-lettered) and writes
+ * that to the state file atomically. Stdin is not tracked, because it cannot be read again.
+ */
+export class Checkpoint {
+  private readonly inputs = new Map<string, InputProgress>();
+  private lastInput: InputProgress | undefined;
+  private dirty = false;
+
+  constructor(
+    readonly path: string | undefined,
+    inputNames: readonly string[],
+    private readonly cwd: string,
+    resume: boolean,
+  ) {
+    if (resume && inputNames.includes(STDIN_INPUT)) {
+      throw new CannotResumeError("Cannot resume a run that reads stdin (-), because stdin cannot be read again.", "Pass the files instead of -.");
+    }
+    const previous = resume && path !== undefined ? readStateFile(path) : undefined;
+    // A folder given as an input is read file by file, so the state names files that are not in
+    // `inputNames`. Each of them is checked now, before anything is sent.
+    const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames]);
+    for (const name of names) {
+      if (name !== STDIN_INPUT) {
+        this.inputs.set(name, this.createInputProgress(name, previous));
+      }
+    }
+  }
+
+  /** Returns whether a previous run finished the record. */
+  isDone(origin: RecordOrigin): boolean {
+    const input = this.inputs.get(origin.input);
+    if (input === undefined) {
+      return false;
+    }
+    return origin.line <= input.previousDoneThrough && !input.carriedNotDone.has(origin.line);
+  }
+
+  /** Records that a record was read; returns its progress when it has entries to wait for. */
+  begin(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
+    const input = this.inputFor(origin.input);
+    if (input === undefined) {
+      return undefined;
+    }
+    if (origin.line > input.doneThrough) {
+      input.doneThrough = origin.line;
+    }
+    this.dirty = true;
+    if (entryCount === 0) {
+      input.carriedNotDone.delete(origin.line);
+      return undefined;
+    }
+    const progress: RecordProgress = { input, line: origin.line, remaining: entryCount };
+    input.inProgress.set(origin.line, progress);
+    return progress;
+  }
+
+  /** Marks one entry of the record delivered or dead-lettered. */
+  completeEntry(progress: RecordProgress): void {
+    progress.remaining -= 1;
+    if (progress.remaining === 0) {
+      progress.input.inProgress.delete(progress.line);
+      progress.input.carriedNotDone.delete(progress.line);
+      this.dirty = true;
+    }
+  }
+
+  /**
+   * Writes the state file atomically (a temporary file, fsync, rename, then fsync of the folder)
+   * when something changed since the last write. Returns whether it wrote.
+   */
+  save(): boolean {
+    if (this.path === undefined || !this.dirty) {
+      return false;
+    }
+    const state: StateFile = { version: STATE_VERSION, savedAt: new Date().toISOString(), inputs: {} };
+    for (const input of this.inputs.values()) {
+      state.inputs[input.name] = describeInput(input);
+    }
+    writeFileAtomically(this.path, `${JSON.stringify(state)}\n`);
+    this.dirty = false;
+    return true;
+  }
+
+  private inputFor(name: string): InputProgress | undefined {
+    if (this.lastInput?.name === name) {
+      return this.lastInput;
+    }
+    if (name === STDIN_INPUT) {
+      return undefined;
+    }
+    let input = this.inputs.get(name);
+    if (input === undefined) {
+      input = this.createInputProgress(name, undefined);
+      this.inputs.set(name, input);
+    }
+    this.lastInput = input;
+    return input;
+  }
+
+  private createInputProgress(name: string, previous: StateFile | undefined): InputProgress {
+    const fingerprint = fingerprintFile(resolve(this.cwd, name));
+    const recorded = previous?.inputs[name];
+    if (recorded !== undefined && recorded.fingerprint !== null) {
+      const change = describeFingerprintChange(recorded.fingerprint, fingerprint);
+      if (change !== undefined) {
+        throw new StateMismatchError(name, change, this.path ?? "");
+      }
+    }
+    return {
+      name,
+      fingerprint,
+      doneThrough: recorded?.doneThrough ?? 0,
+      previousDoneThrough: recorded?.doneThrough ?? 0,
+      carriedNotDone: new Set(recorded?.notDone ?? []),
+      inProgress: new Map(),
+    };
+  }
+}
+
+function describeInput(input: InputProgress): StateFileInput {
+  const notDone = new Set(input.carriedNotDone);
+  for (const line of input.inProgress.keys()) {
+    notDone.add(line);
+  }
+  const lines = [...notDone].sort((left, right) => left - right);
+  const first = lines[0];
+  return {
+    fingerprint: input.fingerprint ?? null,
+    doneThrough: input.doneThrough,
+    watermark: first === undefined ? input.doneThrough : first - 1,
+    notDone: lines,
+  };
+}
+
+function readStateFile(path: string): StateFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      return undefined;
+    }
+    throw new CannotResumeError(`Cannot read the checkpoint ${path}: ${(error as Error).message}.`, "Check its permissions.");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CannotResumeError(`The checkpoint ${path} is not valid JSON.`, "Delete it to start over, or restore it from a backup.");
+  }
+  if (!isStateFile(parsed)) {
+    throw new CannotResumeError(`The checkpoint ${path} is not a koala-replay state file of version ${STATE_VERSION}.`, "Delete it to start over.");
+  }
+  return parsed;
+}
+
+function isStateFile(value: unknown): value is StateFile {
+  if (typeof value !== "object" || value === null) {
+    return false;
+  }
+  const candidate = value as Partial<StateFile>;
+  if (candidate.version !== STATE_VERSION || typeof candidate.inputs !== "object" || candidate.inputs === null) {
+    return false;
+  }
+  return Object.values(candidate.inputs).every(
+    (input: Partial<StateFileInput>) => typeof input.doneThrough === "number" && Array.isArray(input.notDone),
+  );
+}
+
+/** Replaces `path` with `content` so that a crash leaves either the old file or the new one, never a mix. */
+export function writeFileAtomically(path: string, content: string): void {
+  const folder = dirname(path);
+  mkdirSync(folder, { recursive: true });
+  const temporaryPath = `${path}.${process.pid}.tmp`;
+  const descriptor = openSync(temporaryPath, "w", 0o600);
+  try {
+    writeSync(descriptor, content);
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+  renameSync(temporaryPath, path);
+  const folderDescriptor = openSync(folder, "r");
+  try {
+    fsyncSync(folderDescriptor);
+  } finally {
+    closeSync(folderDescriptor);
+  }
+}

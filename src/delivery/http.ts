@@ -1,0 +1,228 @@
+import { Pool, request } from "undici";
+import { maskPublicKey, maskSecret } from "../reporting/mask.js";
+import type { AttemptOutcome } from "./outcome.js";
+import { RESPONSE_EXCERPT_LENGTH } from "./dead-letter.js";
+
+/** Code given to an attempt aborted by `stop()`; it is not an outcome of the API. */
+export const ABORTED_CODE = "ABORTED";
+
+/** Result of one attempt, with a short excerpt of an unsuccessful response's body. */
+export interface AttemptResult {
+  outcome: AttemptOutcome;
+  responseExcerpt?: string;
+  latencyMs: number;
+}
+
+interface ParsedEndpoint {
+  origin: string;
+  /** Path prefix of the endpoint without a trailing slash, usually empty. */
+  basePath: string;
+}
+
+/** Parses the base URL, raising an error that names the value when it is not an http(s) URL. */
+export function parseEndpoint(endpoint: string): ParsedEndpoint {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`Invalid endpoint "${endpoint}": expected an absolute URL such as https://api2.getkoala.com.`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new Error(`Invalid endpoint "${endpoint}": expected an http or https URL, got protocol ${url.protocol}.`);
+  }
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, "") };
+}
+
+/** Returns the `/batch` URL for printing, with the key masked or `<public-key>` when there is none. */
+export function printableBatchUrl(endpoint: string, publicKey: string | undefined): string {
+  const { origin, basePath } = parseEndpoint(endpoint);
+  const shownKey = publicKey === undefined ? "<public-key>" : maskPublicKey(publicKey);
+  return `${origin}${basePath}/web/projects/${shownKey}/batch`;
+}
+
+export interface KoalaClientOptions {
+  endpoint: string;
+  publicKey: string;
+  userAgent: string;
+  connections: number;
+  timeoutMs: number;
+}
+
+/** Sends `/batch` requests and `/auth` probes over one keep-alive connection pool. */
+export class KoalaClient {
+  private readonly pool: Pool;
+  private readonly batchPath: string;
+  private readonly authPath: string;
+
+  constructor(private readonly options: KoalaClientOptions) {
+    const { origin, basePath } = parseEndpoint(options.endpoint);
+    this.pool = new Pool(origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    const projectPath = `${basePath}/web/projects/${encodeURIComponent(options.publicKey)}`;
+    this.batchPath = `${projectPath}/batch`;
+    this.authPath = `${projectPath}/auth`;
+  }
+
+  postBatch(body: string, signal: AbortSignal): Promise<AttemptResult> {
+    return this.send("POST", this.batchPath, body, signal);
+  }
+
+  probeAuth(signal: AbortSignal): Promise<AttemptResult> {
+    return this.send("GET", this.authPath, undefined, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** Destroys open connections, for a stop that cannot wait for them. */
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private async send(method: "GET" | "POST", path: string, body: string | undefined, stopSignal: AbortSignal): Promise<AttemptResult> {
+    const startedAt = performance.now();
+    const deadline = new RequestDeadline(this.options.timeoutMs, stopSignal);
+    try {
+      const response = await this.pool.request({
+        method,
+        path,
+        body,
+        signal: deadline.signal,
+        headers: { "content-type": "application/json", "user-agent": this.options.userAgent },
+      });
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      const responseExcerpt = ok ? undefined : await readExcerpt(response.body, this.options.publicKey);
+      if (ok) {
+        await response.body.dump();
+      }
+      const retryAfter = headerValue(response.headers["retry-after"]);
+      return {
+        outcome: { kind: "response", status: response.statusCode, retryAfter },
+        ...(responseExcerpt === undefined ? {} : { responseExcerpt }),
+        latencyMs: performance.now() - startedAt,
+      };
+    } catch (error) {
+      return {
+        outcome: { kind: "network-error", code: deadline.failureCode(error) },
+        latencyMs: performance.now() - startedAt,
+      };
+    } finally {
+      deadline.clear();
+    }
+  }
+}
+
+/**
+ * Aborts one request when `stopSignal` fires or `timeoutMs` passes. undici's own headers and body
+ * timeouts fire with about 1 s resolution (undici 7, fast timers), so this timer makes `timeoutMs`
+ * exact. The listener on the long-lived stop signal is removed when the request ends, so nothing
+ * accumulates on it over millions of requests.
+ */
+class RequestDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private timedOut = false;
+  private readonly onStop = (): void => this.controller.abort();
+
+  constructor(
+    timeoutMs: number,
+    private readonly stopSignal: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, timeoutMs);
+    if (stopSignal.aborted) {
+      this.controller.abort();
+    } else {
+      stopSignal.addEventListener("abort", this.onStop, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  failureCode(error: unknown): string {
+    if (this.stopSignal.aborted) {
+      return ABORTED_CODE;
+    }
+    return this.timedOut ? "ETIMEDOUT" : errorCode(error);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.stopSignal.removeEventListener("abort", this.onStop);
+  }
+}
+
+async function readExcerpt(body: { text(): Promise<string> }, publicKey: string): Promise<string | undefined> {
+  try {
+    const text = await body.text();
+    return maskSecret(text.slice(0, RESPONSE_EXCERPT_LENGTH), publicKey);
+  } catch {
+    // The status already decides what happens; a body cut off mid-read only loses the excerpt.
+    return undefined;
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Finds the Node or undici error code, which undici sometimes puts on the error's cause. */
+export function errorCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") {
+      return code;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return error instanceof Error ? error.name : "UNKNOWN";
+}
+
+/** Result of `checkPublicKey`. `message` names the endpoint with the key masked, and the next step. */
+export type KeyCheckResult =
+  | { ok: true; status: number }
+  | { ok: false; status?: number; errorCode?: string; message: string };
+
+/**
+ * Checks a public key with `GET <endpoint>/web/projects/<key>/auth`, the request Segment's Koala
+ * destination uses to test a key: a 2xx status means the key is valid.
+ */
+export async function checkPublicKey(endpoint: string, key: string, userAgent: string, timeoutMs = 10_000): Promise<KeyCheckResult> {
+  const { origin, basePath } = parseEndpoint(endpoint);
+  const url = `${origin}${basePath}/web/projects/${encodeURIComponent(key)}/auth`;
+  const shownUrl = `${origin}${basePath}/web/projects/${maskPublicKey(key)}/auth`;
+  try {
+    const response = await request(url, {
+      method: "GET",
+      headers: { "user-agent": userAgent },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await response.body.dump();
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { ok: true, status: response.statusCode };
+    }
+    return {
+      ok: false,
+      status: response.statusCode,
+      message: `GET ${shownUrl} returned ${response.statusCode}: check the public key (Koala › Settings › Install) and the endpoint.`,
+    };
+  } catch (error) {
+    const code = errorCode(error);
+    return {
+      ok: false,
+      errorCode: code,
+      message: maskSecret(`GET ${shownUrl} failed (${code}): check the endpoint and the network.`, key),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import type { Delivery, DeliveryOptions } from "./options.js";
+import { DeliveryRun } from "./run.js";
+import { resolveDeliveryOptions } from "./settings.js";
+
+/**
+ * Creates a delivery run: per-person batching, retries, throttling, checkpoint and dead letters.
+ * Raises on invalid options, on `resume` with stdin among the inputs, and with `StateMismatchError`
+ * when `resume` finds an input changed since the checkpoint.
+ */
+export function createDelivery(options: DeliveryOptions): Delivery {
+  return new DeliveryRun(resolveDeliveryOptions(options));
+}
+
+export { checkPublicKey, type KeyCheckResult } from "./http.js";
+export { classifyOutcome } from "./outcome.js";
+export type { AttemptOutcome, DeadLetterReason, FatalReason, OutcomeContext, RetryLimits, RetryReason, Verdict } from "./outcome.js";
+export { computeBackoffDelay, parseRetryAfter } from "./backoff.js";
+export { CannotResumeError, defaultStatePath, defaultDeadLetterPath, StateMismatchError } from "./checkpoint.js";
+export { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } from "./dead-letter.js";
+export { buildBatchBody } from "./body.js";
+export { DELIVERY_DEFAULTS, KOALA_MAX_BATCH_SIZE } from "./options.js";
+export type {
+  DeadLetterEvent,
+  Delivery,
+  DeliveryEvents,
+  DeliveryOptions,
+  DeliveryResult,
+  FatalCause,
+  RequestSentEvent,
+  RetryEvent,
+  RunFailureReason,
+} from "./options.js";
+export type { EntryKind, KoalaEntry, PersonFields } from "./entry.js";

@@ -1,0 +1,193 @@
+import type { RecordOrigin } from "../inputs/record.js";
+import type { KoalaEntry } from "./entry.js";
+import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
+
+/** Settings of one delivery run. Optional numbers have the defaults listed in `DELIVERY_DEFAULTS`. */
+export interface DeliveryOptions {
+  /** Base URL of Koala's API, for example `https://api2.getkoala.com`. */
+  endpoint: string;
+  /** Koala public key; required unless `dryRun`. Never printed unmasked. */
+  publicKey?: string;
+  /** Write each request to `output` as a JSON line instead of sending it. */
+  dryRun: boolean;
+  /** Receives the dry-run lines, and nothing else. */
+  output: NodeJS.WritableStream;
+  userAgent: string;
+  /** Maximum requests in flight. */
+  concurrency?: number;
+  /** Adapt the number of requests in flight (AIMD) below `concurrency`. */
+  adaptiveConcurrency?: boolean;
+  /** Maximum requests started per second; no limit when undefined. */
+  maxRps?: number;
+  /** Maximum entries of each kind per request, 1 to 30. */
+  maxBatchSize?: number;
+  /** Maximum persons with an open batch; the oldest batch is sent when one more would exceed it. */
+  maxBufferedPersons?: number;
+  /** Maximum bytes of entry JSON in open batches, and the backpressure bound on bytes not yet delivered. */
+  maxBufferedBytes?: number;
+  /** An open batch is sent once this many records have been read since it was opened. */
+  flushAfterRecords?: number;
+  /** Dead-letter file; defaults to a file next to the state file. */
+  deadLetterPath?: string;
+  /** Checkpoint file; defaults to `defaultStatePath(inputs, cwd)`. */
+  statePath?: string;
+  /** Skip records that the checkpoint marks as done. */
+  resume: boolean;
+  /** Inputs as the records' `origin.input` names them (`-` for stdin), for fingerprints. */
+  inputs: readonly string[];
+  /** Directory relative inputs and the default state path are resolved against. */
+  cwd?: string;
+  /** Attempts per request, the first one included. */
+  maxAttempts?: number;
+  /** Time after an entry's first attempt after which it is not retried again, in milliseconds. */
+  maxRetryTimeMs?: number;
+  /** Upper bound on a wait requested by `Retry-After`, in milliseconds. */
+  retryAfterCapMs?: number;
+  /** First backoff ceiling, doubled at each attempt, in milliseconds. */
+  retryBaseDelayMs?: number;
+  /** Largest backoff ceiling, in milliseconds. */
+  retryMaxDelayMs?: number;
+  /** Timeout of one request (until the headers, then between body chunks), in milliseconds. */
+  timeoutMs?: number;
+  /** How long `stop()` lets requests in flight finish before aborting them, in milliseconds. */
+  stopGraceMs?: number;
+  /** Minimum interval between two checkpoint writes, in milliseconds. */
+  checkpointIntervalMs?: number;
+  events?: DeliveryEvents;
+  /** Source of the backoff jitter, in [0, 1); tests pass a seeded one. */
+  random?: () => number;
+}
+
+export const DELIVERY_DEFAULTS = Object.freeze({
+  concurrency: 8,
+  adaptiveConcurrency: true,
+  maxBatchSize: 30,
+  maxBufferedPersons: 10_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  flushAfterRecords: 10_000,
+  maxAttempts: 10,
+  maxRetryTimeMs: 15 * 60_000,
+  retryAfterCapMs: 120_000,
+  retryBaseDelayMs: 500,
+  retryMaxDelayMs: 60_000,
+  timeoutMs: 30_000,
+  stopGraceMs: 5_000,
+  checkpointIntervalMs: 1_000,
+});
+
+/** Koala's limit of entries of each kind in one `/batch` request. */
+export const KOALA_MAX_BATCH_SIZE = 30;
+
+export interface RequestSentEvent {
+  entries: number;
+  /** 1 for the first attempt of these entries. */
+  attempt: number;
+  bytes: number;
+  inFlight: number;
+}
+
+export interface RetryEvent {
+  /** Attempts made so far (1 after the first failure). */
+  attempt: number;
+  reason: RetryReason;
+  delayMs: number;
+  entries: number;
+  /** Status of the response, when there was one. */
+  status?: number;
+  /** Network error code, when there was no response. */
+  errorCode?: string;
+}
+
+export interface DeadLetterEvent {
+  entry: KoalaEntry;
+  reason: DeadLetterReason;
+  status?: number;
+  attempts: number;
+}
+
+/**
+ * Reason for ending a run early: an API response that every further request would get as well, or
+ * a dead-letter file that cannot be written, so failed entries could not be recorded.
+ */
+export type RunFailureReason = FatalReason | "dead-letter-write-failed";
+
+export interface FatalCause {
+  reason: RunFailureReason;
+  /** Status of the batch request that failed, when there was one. */
+  status?: number;
+  /** Status of the confirming `GET /auth` probe, when one was made. */
+  probeStatus?: number;
+  /** Description of the failure and the next step, with the public key masked. */
+  message: string;
+}
+
+/** Callbacks for logging and counting; the delivery module prints nothing itself. All optional. */
+export interface DeliveryEvents {
+  onRequestSent?(event: RequestSentEvent): void;
+  onRetry?(event: RetryEvent): void;
+  onDeadLetter?(event: DeadLetterEvent): void;
+  onFatal?(cause: FatalCause): void;
+  /** Every sender waits after a 429 for this long. */
+  onPause?(delayMs: number): void;
+  onConcurrencyChange?(limit: number): void;
+  onCheckpointSaved?(path: string): void;
+  /** The state file could not be written; delivery goes on, and a resume would resend more. */
+  onCheckpointError?(path: string, message: string): void;
+}
+
+/** Counts of a finished, stopped or failed run. */
+export interface DeliveryResult {
+  dryRun: boolean;
+  /**
+   * Entries submitted, except those of records a previous run finished. Equals `delivered` +
+   * `deadLetteredTotal` + `duplicatesSkipped` + `undelivered`.
+   */
+  submitted: number;
+  /** Entries accepted by Koala, or written to output in a dry run. */
+  delivered: number;
+  deadLettered: Partial<Record<DeadLetterReason, number>>;
+  deadLetteredTotal: number;
+  /** Entries whose (mapping, messageId) was already submitted in this run. */
+  duplicatesSkipped: number;
+  /** Entries of records that a previous run had finished, submitted again and ignored. */
+  alreadyDone: number;
+  /** Entries neither delivered nor dead-lettered because the run stopped; a resume sends them. */
+  undelivered: number;
+  requestsSent: number;
+  entriesPerRequest: { mean: number; max: number };
+  retries: Partial<Record<RetryReason, number>>;
+  retriesTotal: number;
+  fatal?: FatalCause;
+  /** Failed writes of the state file. */
+  checkpointErrors: number;
+  /** Whether `stop()` ended the run early. */
+  stopped: boolean;
+  deadLetterPath?: string;
+  statePath?: string;
+}
+
+export interface Delivery {
+  /**
+   * Takes the entries mapped from one record. Call it once for every record read, in input order,
+   * with no entries when the record was skipped or invalid. Returns a promise while buffers are full.
+   */
+  submit(origin: RecordOrigin, entries: readonly KoalaEntry[]): Promise<void> | void;
+  /** Whether a previous run finished this record (only with `resume`). */
+  isDone(origin: RecordOrigin): boolean;
+  /** Whether the run stopped taking work, after `stop()` or a fatal response, so the caller should stop reading. */
+  isStopped(): boolean;
+  /** Sends what is buffered, waits for every request, saves the checkpoint and returns the counts. */
+  finish(): Promise<DeliveryResult>;
+  /** Stops taking work, cancels backoff waits, lets requests in flight finish briefly, saves the checkpoint. */
+  stop(): Promise<void>;
+}
+
+export type ResolvedDeliveryOptions = Readonly<
+  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events">> & {
+    publicKey: string | undefined;
+    maxRps: number | undefined;
+    deadLetterPath: string | undefined;
+    statePath: string | undefined;
+    events: DeliveryEvents;
+  }
+>;

@@ -1,0 +1,319 @@
+import type { RecordOrigin } from "../inputs/record.js";
+import { type Batch, Batcher, type PersonLane } from "./batcher.js";
+import { Checkpoint } from "./checkpoint.js";
+import { type DeadLetterDetails, DeadLetterWriter } from "./dead-letter.js";
+import { MessageIdSet } from "./dedupe.js";
+import type { KoalaEntry } from "./entry.js";
+import type { Delivery, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
+import type { DeadLetterReason, RetryReason } from "./outcome.js";
+import { Sender } from "./sender.js";
+
+interface Counts {
+  submitted: number;
+  delivered: number;
+  deadLettered: Partial<Record<DeadLetterReason, number>>;
+  deadLetteredTotal: number;
+  duplicatesSkipped: number;
+  alreadyDone: number;
+  requestsSent: number;
+  entriesSent: number;
+  maxEntriesPerRequest: number;
+  retries: Partial<Record<RetryReason, number>>;
+  retriesTotal: number;
+}
+
+/** One delivery run: takes records, keeps the counts, the checkpoint and the dead-letter file. */
+export class DeliveryRun implements Delivery {
+  private readonly checkpoint: Checkpoint;
+  private readonly deadLetters: DeadLetterWriter | undefined;
+  private readonly seenMessageIds = new MessageIdSet();
+  private readonly batcher: Batcher;
+  private readonly sender: Sender;
+  private readonly counts: Counts = {
+    submitted: 0,
+    delivered: 0,
+    deadLettered: {},
+    deadLetteredTotal: 0,
+    duplicatesSkipped: 0,
+    alreadyDone: 0,
+    requestsSent: 0,
+    entriesSent: 0,
+    maxEntriesPerRequest: 0,
+    retries: {},
+    retriesTotal: 0,
+  };
+  /** Entries taken and neither delivered nor dead-lettered yet. */
+  private outstandingEntries = 0;
+  /** Characters of entry JSON taken and not yet delivered or dead-lettered, for backpressure. */
+  private outstandingBytes = 0;
+  private roomWaiters: (() => void)[] = [];
+  private fatalCause: FatalCause | undefined;
+  private stopped = false;
+  private finished: Promise<DeliveryResult> | undefined;
+  private stopping: Promise<void> | undefined;
+  private lastSaveAtMs = 0;
+  private checkpointErrors = 0;
+  private saveTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ResolvedDeliveryOptions) {
+    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume);
+    this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
+    this.sender = new Sender(
+      options,
+      {
+        delivered: (batch) => this.onDelivered(batch),
+        deadLettered: (batch, details) => this.onDeadLettered(batch, details),
+        retried: (reason) => this.onRetried(reason),
+        requestSent: (batch) => this.onRequestSent(batch),
+        fatal: (cause) => this.onFatal(cause),
+        settled: () => this.releaseRoomWaiters(),
+      },
+      (lane) => this.batcher.releaseIfIdle(lane),
+    );
+    this.batcher = new Batcher(options, (lane: PersonLane) => this.sender.schedule(lane));
+  }
+
+  /**
+   * The pipeline should not map or submit a record for which this returns true. A done record that
+   * is submitted anyway is harmless: its entries are counted in `alreadyDone` and not sent.
+   */
+  isDone(origin: RecordOrigin): boolean {
+    return this.options.resume && this.checkpoint.isDone(origin);
+  }
+
+  isStopped(): boolean {
+    return this.stopped || this.fatalCause !== undefined;
+  }
+
+  submit(origin: RecordOrigin, entries: readonly KoalaEntry[]): Promise<void> | void {
+    if (this.isStopped() || this.finished !== undefined) {
+      return;
+    }
+    if (this.isDone(origin)) {
+      this.counts.alreadyDone += entries.length;
+    } else {
+      this.take(origin, entries);
+      // Records without entries are done at once; a long run of them must reach the checkpoint too.
+      this.scheduleCheckpoint();
+    }
+    this.batcher.advance();
+    if (this.outstandingBytes > this.options.maxBufferedBytes) {
+      return new Promise((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  finish(): Promise<DeliveryResult> {
+    this.finished ??= this.runToEnd();
+    return this.finished;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    this.stopped = true;
+    this.releaseRoomWaiters();
+    await this.sender.drainInFlight(this.options.stopGraceMs);
+    await this.sender.close();
+    this.saveCheckpoint();
+    this.closeDeadLetters();
+  }
+
+  private take(origin: RecordOrigin, entries: readonly KoalaEntry[]): void {
+    const record = this.checkpoint.begin(origin, entries.length);
+    this.counts.submitted += entries.length;
+    for (const entry of entries) {
+      if (!this.seenMessageIds.add(entry.mappingName, entry.messageId)) {
+        // Sent once already in this run; the record is done as far as this entry goes.
+        this.counts.duplicatesSkipped += 1;
+        if (record !== undefined) {
+          this.checkpoint.completeEntry(record);
+        }
+        continue;
+      }
+      this.outstandingEntries += 1;
+      this.outstandingBytes += entry.entryJson.length;
+      this.batcher.add(entry, record);
+    }
+  }
+
+  private closeDeadLetters(): void {
+    try {
+      this.deadLetters?.close();
+    } catch (error) {
+      // The lines were written; only the final fsync failed, which the caller hears about.
+      this.options.events.onCheckpointError?.(this.deadLetters?.path ?? "", (error as Error).message);
+    }
+  }
+
+  private async runToEnd(): Promise<DeliveryResult> {
+    if (!this.isStopped()) {
+      this.batcher.closeAll();
+    }
+    await this.sender.whenIdle();
+    if (this.stopped || this.fatalCause !== undefined) {
+      await this.sender.drainInFlight(this.options.stopGraceMs);
+    }
+    await this.sender.close();
+    if (this.saveTimer !== undefined) {
+      clearTimeout(this.saveTimer);
+    }
+    this.saveCheckpoint();
+    this.closeDeadLetters();
+    return this.result();
+  }
+
+  private onDelivered(batch: Batch): void {
+    this.counts.delivered += batch.entries.length;
+    this.settle(batch);
+  }
+
+  private onDeadLettered(batch: Batch, details: DeadLetterDetails): void {
+    for (const entry of batch.entries) {
+      // Written before the entry counts as done, so the checkpoint never covers a lost entry.
+      if (!this.writeDeadLetter(entry, details)) {
+        return;
+      }
+      this.options.events.onDeadLetter?.({
+        entry,
+        reason: details.reason,
+        attempts: details.attempts,
+        ...(details.status === undefined ? {} : { status: details.status }),
+      });
+    }
+    this.counts.deadLettered[details.reason] = (this.counts.deadLettered[details.reason] ?? 0) + batch.entries.length;
+    this.counts.deadLetteredTotal += batch.entries.length;
+    this.settle(batch);
+  }
+
+  /**
+   * Writes one dead-letter line. When that fails (disk full, permissions) the run ends, because
+   * entries that fail later could not be recorded either; the batch stays unfinished for a resume.
+   */
+  private writeDeadLetter(entry: KoalaEntry, details: DeadLetterDetails): boolean {
+    try {
+      this.deadLetters?.write(entry, details);
+      return true;
+    } catch (error) {
+      const path = this.deadLetters?.path ?? "";
+      this.sender.halt();
+      this.onFatal({
+        reason: "dead-letter-write-failed",
+        message: `Cannot write the dead-letter file ${path}: ${(error as Error).message}. Free space or fix its permissions, then rerun with --resume.`,
+      });
+      return false;
+    }
+  }
+
+  private settle(batch: Batch): void {
+    for (const record of batch.records) {
+      if (record !== undefined) {
+        this.checkpoint.completeEntry(record);
+      }
+    }
+    this.outstandingEntries -= batch.entries.length;
+    this.outstandingBytes -= batch.bytes;
+    this.scheduleCheckpoint();
+  }
+
+  private onRetried(reason: RetryReason): void {
+    this.counts.retries[reason] = (this.counts.retries[reason] ?? 0) + 1;
+    this.counts.retriesTotal += 1;
+  }
+
+  private onRequestSent(batch: Batch): void {
+    this.counts.requestsSent += 1;
+    this.counts.entriesSent += batch.entries.length;
+    if (batch.entries.length > this.counts.maxEntriesPerRequest) {
+      this.counts.maxEntriesPerRequest = batch.entries.length;
+    }
+  }
+
+  private onFatal(cause: FatalCause): void {
+    if (this.fatalCause !== undefined) {
+      return;
+    }
+    this.fatalCause = cause;
+    this.options.events.onFatal?.(cause);
+    this.releaseRoomWaiters();
+    // Saved at once, so the run can be resumed with the right key even if the process ends now.
+    this.saveCheckpoint();
+  }
+
+  private releaseRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) {
+      return;
+    }
+    if (this.outstandingBytes > this.options.maxBufferedBytes && !this.isStopped()) {
+      return;
+    }
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const resolve of waiters) {
+      resolve();
+    }
+  }
+
+  /** Saves at most once per `checkpointIntervalMs`, and once more after the last change. */
+  private scheduleCheckpoint(): void {
+    if (this.options.statePath === undefined || this.saveTimer !== undefined) {
+      return;
+    }
+    const sinceLastMs = Date.now() - this.lastSaveAtMs;
+    if (sinceLastMs >= this.options.checkpointIntervalMs) {
+      this.saveCheckpoint();
+      return;
+    }
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saveCheckpoint();
+    }, this.options.checkpointIntervalMs - sinceLastMs);
+    this.saveTimer.unref();
+  }
+
+  private saveCheckpoint(): void {
+    if (this.options.statePath === undefined) {
+      return;
+    }
+    try {
+      // Dead letters reach the disk before a checkpoint that counts their records as done.
+      this.deadLetters?.sync();
+      if (this.checkpoint.save()) {
+        this.options.events.onCheckpointSaved?.(this.options.statePath);
+      }
+    } catch (error) {
+      // Delivery stays correct without a fresh checkpoint: a resume only resends more entries.
+      this.checkpointErrors += 1;
+      this.options.events.onCheckpointError?.(this.options.statePath, (error as Error).message);
+    }
+    this.lastSaveAtMs = Date.now();
+  }
+
+  private result(): DeliveryResult {
+    const { counts } = this;
+    return {
+      dryRun: this.options.dryRun,
+      submitted: counts.submitted,
+      delivered: counts.delivered,
+      deadLettered: { ...counts.deadLettered },
+      deadLetteredTotal: counts.deadLetteredTotal,
+      duplicatesSkipped: counts.duplicatesSkipped,
+      alreadyDone: counts.alreadyDone,
+      undelivered: this.outstandingEntries,
+      requestsSent: counts.requestsSent,
+      entriesPerRequest: {
+        mean: counts.requestsSent === 0 ? 0 : counts.entriesSent / counts.requestsSent,
+        max: counts.maxEntriesPerRequest,
+      },
+      retries: { ...counts.retries },
+      retriesTotal: counts.retriesTotal,
+      ...(this.fatalCause === undefined ? {} : { fatal: this.fatalCause }),
+      checkpointErrors: this.checkpointErrors,
+      stopped: this.stopped,
+      ...(this.deadLetters === undefined || this.deadLetters.count === 0 ? {} : { deadLetterPath: this.deadLetters.path }),
+      ...(this.options.statePath === undefined ? {} : { statePath: this.options.statePath }),
+    };
+  }
+}

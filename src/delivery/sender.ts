@@ -1,0 +1,419 @@
+import { maskSecret } from "../reporting/mask.js";
+import { sleep } from "./backoff.js";
+import { type Batch, type PersonLane, splitBatch } from "./batcher.js";
+import { buildBatchBody } from "./body.js";
+import type { DeadLetterDetails } from "./dead-letter.js";
+import { ABORTED_CODE, type AttemptResult, KoalaClient, printableBatchUrl } from "./http.js";
+import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
+import { classifyOutcome, decideRetry, type FatalReason, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
+import { ConcurrencyController, RateLimiter } from "./throttle.js";
+
+/** Callbacks from the sender to the run, which keeps the counts and the checkpoint. */
+export interface SenderCallbacks {
+  delivered(batch: Batch): void;
+  deadLettered(batch: Batch, details: DeadLetterDetails): void;
+  retried(reason: RetryReason): void;
+  requestSent(batch: Batch): void;
+  fatal(cause: FatalCause): void;
+  /** A lane finished a request, delivered or not: room may have been freed. */
+  settled(): void;
+}
+
+/**
+ * Sends closed batches: one request at a time per person, at most `limit` in flight, at most
+ * `maxRps` started per second, every sender paused after a 429. Obeys `classifyOutcome` for every
+ * response. In a dry run it writes each request to the output instead.
+ *
+ * The gate is its own rather than `p-limit`, because a person's next batch may only start when the
+ * previous one is done, every sender must pause together after a 429, and AIMD changes the limit
+ * while requests run. A queue of tasks could do none of these without holding a closure per batch.
+ */
+export class Sender {
+  private readonly readyLanes: PersonLane[] = [];
+  private readyHead = 0;
+  private readonly retryReady: Batch[] = [];
+  /** Requests sent and not yet handled, including the wait for an `/auth` probe. */
+  private inFlight = 0;
+  /** Lanes with a batch in flight or waiting for a retry. */
+  private busyLanes = 0;
+  private closing: Promise<void> | undefined;
+  private pausedUntilMs = 0;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private outputBlocked = false;
+  private halted = false;
+  private authProbe: Promise<AttemptResult> | undefined;
+  private readonly controller: ConcurrencyController;
+  private readonly rateLimiter: RateLimiter;
+  private readonly client: KoalaClient | undefined;
+  /** Aborted by `stop()` and by a fatal response. It ends every backoff wait at once. */
+  private readonly waitAbort = new AbortController();
+  /** Aborted when the stop grace period is over: ends the requests still in flight. */
+  private readonly requestAbort = new AbortController();
+  private readonly dryRunUrl: string;
+  private idleWaiters: (() => void)[] = [];
+  private readonly retryLimits: RetryLimits;
+
+  constructor(
+    private readonly options: ResolvedDeliveryOptions,
+    private readonly callbacks: SenderCallbacks,
+    private readonly releaseLane: (lane: PersonLane) => void,
+  ) {
+    this.controller = new ConcurrencyController(options.concurrency, options.adaptiveConcurrency, (limit) =>
+      options.events.onConcurrencyChange?.(limit),
+    );
+    this.rateLimiter = new RateLimiter(options.maxRps);
+    this.retryLimits = {
+      maxAttempts: options.maxAttempts,
+      maxRetryTimeMs: options.maxRetryTimeMs,
+      retryAfterCapMs: options.retryAfterCapMs,
+      baseDelayMs: options.retryBaseDelayMs,
+      maxDelayMs: options.retryMaxDelayMs,
+    };
+    this.dryRunUrl = printableBatchUrl(options.endpoint, options.publicKey);
+    this.client =
+      options.dryRun || options.publicKey === undefined
+        ? undefined
+        : new KoalaClient({
+            endpoint: options.endpoint,
+            publicKey: options.publicKey,
+            userAgent: options.userAgent,
+            connections: options.concurrency,
+            timeoutMs: options.timeoutMs,
+          });
+  }
+
+  /** Takes a lane whose batch was just closed. */
+  schedule(lane: PersonLane): void {
+    if (!lane.busy && !lane.scheduled && lane.queued.length > 0) {
+      lane.scheduled = true;
+      this.readyLanes.push(lane);
+    }
+    this.pump();
+  }
+
+  /** Whether every closed batch is delivered or dead-lettered. */
+  get isIdle(): boolean {
+    return this.inFlight === 0 && this.busyLanes === 0 && this.readyHead >= this.readyLanes.length;
+  }
+
+  /** Resolves when no request is in flight or waiting (the queues are empty, or the sender halted). */
+  whenIdle(): Promise<void> {
+    if (this.isIdleOrHalted()) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops starting requests and cancels backoff waits; requests in flight go on. */
+  halt(): void {
+    this.halted = true;
+    this.waitAbort.abort();
+    if (this.wakeTimer !== undefined) {
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = undefined;
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Waits up to `graceMs` for requests in flight, then aborts them. */
+  async drainInFlight(graceMs: number): Promise<void> {
+    this.halt();
+    if (this.inFlight > 0) {
+      const timer = setTimeout(() => this.requestAbort.abort(), graceMs);
+      await this.whenIdle();
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes the connection pool; later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.requestAbort.signal.aborted ? (this.client?.destroy() ?? Promise.resolve()) : (this.client?.close() ?? Promise.resolve());
+    return this.closing;
+  }
+
+  private isIdleOrHalted(): boolean {
+    return this.halted ? this.inFlight === 0 : this.isIdle;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length > 0 && this.isIdleOrHalted()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) {
+        resolve();
+      }
+    }
+  }
+
+  private pump(): void {
+    while (!this.halted && !this.outputBlocked && this.hasWork()) {
+      if (this.options.dryRun) {
+        this.writeDryRunRequest(this.nextBatch());
+        continue;
+      }
+      // While a 401, 403 or 404 is being confirmed, new requests would most likely fail alike.
+      if (this.inFlight >= this.controller.limit || this.authProbe !== undefined) {
+        return;
+      }
+      const nowMs = Date.now();
+      const waitMs = Math.max(this.pausedUntilMs - nowMs, this.rateLimiter.delayMs(nowMs));
+      if (waitMs > 0) {
+        this.wakeAfter(waitMs);
+        return;
+      }
+      this.rateLimiter.take(nowMs);
+      void this.attempt(this.nextBatch());
+    }
+    this.notifyIfIdle();
+  }
+
+  private hasWork(): boolean {
+    return this.retryReady.length > 0 || this.readyHead < this.readyLanes.length;
+  }
+
+  /** Takes a batch waiting for a retry first, so a person's earlier entries go before later ones. */
+  private nextBatch(): Batch {
+    const retry = this.retryReady.shift();
+    if (retry !== undefined) {
+      return retry;
+    }
+    const lane = this.readyLanes[this.readyHead] as PersonLane;
+    this.readyHead += 1;
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.readyLanes.length) {
+      this.readyLanes.splice(0, this.readyHead);
+      this.readyHead = 0;
+    }
+    lane.scheduled = false;
+    lane.busy = true;
+    this.busyLanes += 1;
+    return lane.queued.shift() as Batch;
+  }
+
+  private wakeAfter(delayMs: number): void {
+    if (this.wakeTimer !== undefined) {
+      return;
+    }
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.pump();
+    }, delayMs);
+  }
+
+  private writeDryRunRequest(batch: Batch): void {
+    const body = buildBatchBody(batch.personKey, batch.entries);
+    const line = `{"method":"POST","url":${JSON.stringify(this.dryRunUrl)},"body":${body}}\n`;
+    batch.attempts = 1;
+    this.callbacks.requestSent(batch);
+    this.options.events.onRequestSent?.({ entries: batch.entries.length, attempt: 1, bytes: batch.bytes, inFlight: 0 });
+    if (!this.options.output.write(line)) {
+      this.outputBlocked = true;
+      this.options.output.once("drain", () => {
+        this.outputBlocked = false;
+        this.pump();
+      });
+    }
+    this.callbacks.delivered(batch);
+    this.finishLane(batch.lane);
+  }
+
+  private async attempt(batch: Batch): Promise<void> {
+    const client = this.client as KoalaClient;
+    batch.attempts += 1;
+    if (batch.firstAttemptAtMs === 0) {
+      batch.firstAttemptAtMs = Date.now();
+    }
+    this.inFlight += 1;
+    this.callbacks.requestSent(batch);
+    this.options.events.onRequestSent?.({
+      entries: batch.entries.length,
+      attempt: batch.attempts,
+      bytes: batch.bytes,
+      inFlight: this.inFlight,
+    });
+
+    const result = await client.postBatch(buildBatchBody(batch.personKey, batch.entries), this.requestAbort.signal);
+    await this.handleResult(batch, result);
+    this.inFlight -= 1;
+    this.pump();
+  }
+
+  private async handleResult(batch: Batch, result: AttemptResult): Promise<void> {
+    const { outcome } = result;
+    if (outcome.kind === "network-error" && outcome.code === ABORTED_CODE) {
+      // Stopped: the entries stay undelivered and unfinished in the checkpoint, so a resume sends them.
+      return;
+    }
+    const nowMs = Date.now();
+    let verdict = classifyOutcome(outcome, {
+      attempt: batch.attempts,
+      elapsedMs: nowMs - batch.firstAttemptAtMs,
+      entryCount: batch.entries.length,
+      nowMs,
+      limits: this.retryLimits,
+      random: this.options.random,
+    });
+    if (verdict.action === "fatal" && verdict.confirmWithProbe) {
+      verdict = await this.confirmFatal(batch, verdict.reason, outcome.kind === "response" ? outcome.status : undefined);
+    }
+    this.obey(batch, verdict, result);
+  }
+
+  private obey(batch: Batch, verdict: Verdict, result: AttemptResult): void {
+    const status = result.outcome.kind === "response" ? result.outcome.status : undefined;
+    const errorCode = result.outcome.kind === "network-error" ? result.outcome.code : undefined;
+    switch (verdict.action) {
+      case "delivered":
+        this.controller.recordSuccess(result.latencyMs, Date.now());
+        this.callbacks.delivered(batch);
+        this.finishLane(batch.lane);
+        return;
+      case "retry":
+        this.scheduleRetry(batch, verdict.reason, verdict.delayMs, verdict.pauseAllSenders, status, errorCode);
+        return;
+      case "split":
+        this.split(batch);
+        return;
+      case "give-up":
+        this.callbacks.deadLettered(batch, {
+          reason: verdict.reason,
+          lastRetryReason: verdict.lastRetryReason,
+          status,
+          errorCode,
+          responseExcerpt: result.responseExcerpt,
+          attempts: batch.attempts,
+        });
+        this.finishLane(batch.lane);
+        return;
+      case "fatal":
+        this.failRun(verdict.reason, status, undefined);
+        return;
+      default:
+        assertNever(verdict);
+    }
+  }
+
+  private scheduleRetry(
+    batch: Batch,
+    reason: RetryReason,
+    delayMs: number,
+    pauseAllSenders: boolean,
+    status: number | undefined,
+    errorCode: string | undefined,
+  ): void {
+    const nowMs = Date.now();
+    if (reason === "rate-limited" || reason === "timeout" || status === 503) {
+      this.controller.recordOverload(nowMs);
+    }
+    if (pauseAllSenders && nowMs + delayMs > this.pausedUntilMs) {
+      this.pausedUntilMs = nowMs + delayMs;
+      this.options.events.onPause?.(delayMs);
+    }
+    this.callbacks.retried(reason);
+    this.options.events.onRetry?.({
+      attempt: batch.attempts,
+      reason,
+      delayMs,
+      entries: batch.entries.length,
+      ...(status === undefined ? {} : { status }),
+      ...(errorCode === undefined ? {} : { errorCode }),
+    });
+
+    void sleep(delayMs, this.waitAbort.signal).then((completed) => {
+      if (completed) {
+        this.retryReady.push(batch);
+        this.pump();
+      } else {
+        this.notifyIfIdle();
+      }
+    });
+  }
+
+  /** Sends each half of a rejected batch again; the lane stays busy so the halves go in order. */
+  private split(batch: Batch): void {
+    const [first, second] = splitBatch(batch);
+    batch.lane.queued.unshift(second);
+    this.retryReady.push(first);
+  }
+
+  /**
+   * Confirms a 401, 403 or 404 with `GET /auth` before ending the run: only one probe runs at a
+   * time, and every request that got such a response meanwhile shares its result.
+   */
+  private async confirmFatal(batch: Batch, reason: FatalReason, status: number | undefined): Promise<Verdict> {
+    if (this.halted) {
+      return { action: "fatal", reason, confirmWithProbe: false };
+    }
+    const client = this.client as KoalaClient;
+    this.authProbe ??= client.probeAuth(this.requestAbort.signal).finally(() => {
+      this.authProbe = undefined;
+    });
+    const probe = await this.authProbe;
+    const probeStatus = probe.outcome.kind === "response" ? probe.outcome.status : undefined;
+    if (probeStatus === 401 || probeStatus === 403 || probeStatus === 404) {
+      this.failRun(reason, status, probeStatus);
+      return { action: "fatal", reason, confirmWithProbe: false };
+    }
+    const nowMs = Date.now();
+    return decideRetry("auth-not-confirmed", probe.outcome, {
+      attempt: batch.attempts,
+      elapsedMs: nowMs - batch.firstAttemptAtMs,
+      entryCount: batch.entries.length,
+      nowMs,
+      limits: this.retryLimits,
+      random: this.options.random,
+    });
+  }
+
+  private failRun(reason: FatalReason, status: number | undefined, probeStatus: number | undefined): void {
+    if (this.halted) {
+      return;
+    }
+    const url = printableBatchUrl(this.options.endpoint, this.options.publicKey);
+    const cause: FatalCause = {
+      reason,
+      ...(status === undefined ? {} : { status }),
+      ...(probeStatus === undefined ? {} : { probeStatus }),
+      message: maskSecret(describeFatal(reason, url), this.options.publicKey),
+    };
+    this.halt();
+    this.callbacks.fatal(cause);
+  }
+
+  private finishLane(lane: PersonLane): void {
+    lane.busy = false;
+    this.busyLanes -= 1;
+    if (lane.queued.length > 0) {
+      lane.scheduled = true;
+      this.readyLanes.push(lane);
+    } else {
+      this.releaseLane(lane);
+    }
+    this.callbacks.settled();
+  }
+}
+
+function describeFatal(reason: FatalReason, url: string): string {
+  switch (reason) {
+    case "unauthorized":
+    case "forbidden":
+      return `Koala rejected the public key (${reason}) for POST ${url}. Check the key under Koala › Settings › Install, then rerun with --resume.`;
+    case "not-found":
+      return `POST ${url} returned 404 Not Found: the endpoint or the public key is wrong. Fix it, then rerun with --resume.`;
+    case "method-not-allowed":
+      return `POST ${url} returned 405 Method Not Allowed: the endpoint is not Koala's API. Fix it, then rerun with --resume.`;
+    case "redirected":
+      return `POST ${url} was redirected: the endpoint is probably wrong (http instead of https, or an old host). Fix it, then rerun with --resume.`;
+    case "not-implemented":
+      return `POST ${url} returned 501 Not Implemented: the endpoint does not support this request. Fix it, then rerun with --resume.`;
+    case "http-version-not-supported":
+      return `POST ${url} returned 505 HTTP Version Not Supported. Check the endpoint, then rerun with --resume.`;
+    case "host-not-found":
+      return `The host of ${url} was not found (DNS). Check the endpoint, then rerun with --resume.`;
+    default:
+      return assertNever(reason);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled case: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,85 @@
+import { resolve } from "node:path";
+import { defaultDeadLetterPath, defaultStatePath } from "./checkpoint.js";
+import { parseEndpoint } from "./http.js";
+import { DELIVERY_DEFAULTS, type DeliveryOptions, KOALA_MAX_BATCH_SIZE, type ResolvedDeliveryOptions } from "./options.js";
+
+/**
+ * Checks the options and fills in defaults, once, into a frozen object. Each error names the
+ * option, the rule and the value received.
+ */
+export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDeliveryOptions {
+  parseEndpoint(options.endpoint);
+  if (!options.dryRun && (options.publicKey === undefined || options.publicKey.length === 0)) {
+    throw new Error("Missing publicKey: a public key is required unless dryRun is set.");
+  }
+  if (options.userAgent.length === 0) {
+    throw new Error("Invalid userAgent: expected a non-empty string, because Koala may ignore requests without one.");
+  }
+
+  const cwd = options.cwd ?? process.cwd();
+  const statePath = options.statePath ?? defaultStatePath(options.inputs, cwd);
+  const resolved: ResolvedDeliveryOptions = {
+    endpoint: options.endpoint.replace(/\/+$/, ""),
+    publicKey: options.publicKey,
+    dryRun: options.dryRun,
+    output: options.output,
+    userAgent: options.userAgent,
+    concurrency: integerOption("concurrency", options.concurrency, DELIVERY_DEFAULTS.concurrency, 1, 1024),
+    adaptiveConcurrency: options.adaptiveConcurrency ?? DELIVERY_DEFAULTS.adaptiveConcurrency,
+    maxRps: options.maxRps === undefined ? undefined : positiveNumberOption("maxRps", options.maxRps),
+    maxBatchSize: integerOption("maxBatchSize", options.maxBatchSize, DELIVERY_DEFAULTS.maxBatchSize, 1, KOALA_MAX_BATCH_SIZE),
+    maxBufferedPersons: integerOption("maxBufferedPersons", options.maxBufferedPersons, DELIVERY_DEFAULTS.maxBufferedPersons, 1),
+    maxBufferedBytes: integerOption("maxBufferedBytes", options.maxBufferedBytes, DELIVERY_DEFAULTS.maxBufferedBytes, 1024),
+    flushAfterRecords: integerOption("flushAfterRecords", options.flushAfterRecords, DELIVERY_DEFAULTS.flushAfterRecords, 1),
+    // A dry run writes neither a checkpoint nor dead letters: it delivers nothing.
+    statePath: options.dryRun ? undefined : statePath,
+    deadLetterPath: options.dryRun ? undefined : (options.deadLetterPath ?? defaultDeadLetterPath(statePath)),
+    resume: options.resume,
+    inputs: [...options.inputs],
+    cwd,
+    maxAttempts: integerOption("maxAttempts", options.maxAttempts, DELIVERY_DEFAULTS.maxAttempts, 1),
+    maxRetryTimeMs: integerOption("maxRetryTimeMs", options.maxRetryTimeMs, DELIVERY_DEFAULTS.maxRetryTimeMs, 0),
+    retryAfterCapMs: integerOption("retryAfterCapMs", options.retryAfterCapMs, DELIVERY_DEFAULTS.retryAfterCapMs, 0),
+    retryBaseDelayMs: integerOption("retryBaseDelayMs", options.retryBaseDelayMs, DELIVERY_DEFAULTS.retryBaseDelayMs, 1),
+    retryMaxDelayMs: integerOption("retryMaxDelayMs", options.retryMaxDelayMs, DELIVERY_DEFAULTS.retryMaxDelayMs, 1),
+    timeoutMs: integerOption("timeoutMs", options.timeoutMs, DELIVERY_DEFAULTS.timeoutMs, 1),
+    stopGraceMs: integerOption("stopGraceMs", options.stopGraceMs, DELIVERY_DEFAULTS.stopGraceMs, 0),
+    checkpointIntervalMs: integerOption("checkpointIntervalMs", options.checkpointIntervalMs, DELIVERY_DEFAULTS.checkpointIntervalMs, 0),
+    events: options.events ?? {},
+    random: options.random ?? Math.random,
+  };
+  rejectDeadLetterPathAmongInputs(resolved);
+  return Object.freeze(resolved);
+}
+
+/** Rejects a dead-letter path that is also an input, because the file would grow under its own reader. */
+function rejectDeadLetterPathAmongInputs(options: ResolvedDeliveryOptions): void {
+  if (options.deadLetterPath === undefined) {
+    return;
+  }
+  const deadLetterPath = resolve(options.cwd, options.deadLetterPath);
+  const input = options.inputs.find((name) => name !== "-" && resolve(options.cwd, name) === deadLetterPath);
+  if (input !== undefined) {
+    throw new Error(
+      `Invalid deadLetterPath: ${input} is also an input, so new dead letters would be appended to the file being sent. ` +
+        "Write dead letters to another file.",
+    );
+  }
+}
+
+function integerOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`Invalid ${name}: expected an integer from ${min} to ${max}, got ${String(value)} (${typeof value}).`);
+  }
+  return value;
+}
+
+function positiveNumberOption(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`Invalid ${name}: expected a number above 0, got ${String(value)} (${typeof value}).`);
+  }
+  return value;
+}

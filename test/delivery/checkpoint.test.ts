@@ -1,0 +1,267 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
+import { CannotResumeError, createDelivery, defaultStatePath, StateMismatchError } from "../../src/delivery/index.js";
+import type { KoalaEntry } from "../../src/delivery/entry.js";
+import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
+import { makeRecords, TEST_KEY, temporaryDirectory, testOptions } from "./helpers.js";
+
+const emulators: KoalaEmulator[] = [];
+
+afterEach(async () => {
+  for (const emulator of emulators.splice(0)) {
+    await emulator.close();
+  }
+});
+
+async function startEmulator(faults = {}): Promise<KoalaEmulator> {
+  const emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults });
+  emulators.push(emulator);
+  return emulator;
+}
+
+/** Writes an input file with one line per record, so fingerprints have something to read. */
+function writeInput(folder: string, records: readonly KoalaEntry[]): string {
+  writeFileSync(join(folder, "events.jsonl"), records.map((entry) => entry.eventJson).join("\n"));
+  return "events.jsonl";
+}
+
+async function yieldToIo(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe("checkpoint", () => {
+  it("writes the state file atomically", () => {
+    const folder = temporaryDirectory();
+    const path = join(folder, "nested", "state.json");
+    writeFileAtomically(path, "first\n");
+    const firstInode = statSync(path).ino;
+    writeFileAtomically(path, "second\n");
+
+    expect(readFileSync(path, "utf8")).toBe("second\n");
+    // A new inode shows the file was replaced by rename, never rewritten in place.
+    expect(statSync(path).ino).not.toBe(firstInode);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(folder, "nested"))).toEqual(["state.json"]);
+  });
+
+  it("records a finished run as done", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(50, 5);
+    const input = writeInput(folder, records);
+    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input] }));
+    for (const entry of records) {
+      await delivery.submit(entry.origin, entry.origin.line % 10 === 0 ? [] : [entry]);
+    }
+    const result = await delivery.finish();
+
+    const statePath = defaultStatePath([input], folder);
+    expect(result.statePath).toBe(statePath);
+    const state = JSON.parse(readFileSync(statePath, "utf8"));
+    expect(state.inputs[input]).toMatchObject({ doneThrough: 50, watermark: 50, notDone: [] });
+    expect(state.inputs[input].fingerprint.size).toBeGreaterThan(0);
+  });
+
+  it.each([0.2, 0.5, 0.8])("resume after a crash at %s delivers everything", async (crashPoint) => {
+    const folder = temporaryDirectory();
+    const records = makeRecords(600, 40);
+    const input = writeInput(folder, records);
+    const statePath = join(folder, "state.json");
+    const first = await startEmulator({ slowRate: 0.3, slowDelayMs: 20, serverErrorRate: 0.05 });
+    const crashed = createDelivery(
+      testOptions(first.url, { cwd: folder, inputs: [input], statePath, maxBatchSize: 4, flushAfterRecords: 50, checkpointIntervalMs: 0 }),
+    );
+
+    const crashAt = Math.floor(records.length * crashPoint);
+    for (const entry of records.slice(0, crashAt)) {
+      await crashed.submit(entry.origin, [entry]);
+      if (entry.origin.line % 20 === 0) {
+        await yieldToIo();
+      }
+    }
+    // Some requests must have completed, so the crash leaves a checkpoint to resume from.
+    const deadline = Date.now() + 5_000;
+    while (!existsSync(statePath) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // The crash: what is on disk now and what the server has now is all that survives.
+    const crashState = join(folder, "crash-state.json");
+    copyFileSync(statePath, crashState);
+    const receivedBeforeCrash = new Set(first.accepted.keys());
+    const doneBeforeCrash = JSON.parse(readFileSync(crashState, "utf8")).inputs[input];
+    expect(doneBeforeCrash.doneThrough).toBeGreaterThan(0);
+    void crashed.stop();
+
+    const second = await startEmulator();
+    const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath: crashState, resume: true }));
+    let skipped = 0;
+    for (const entry of records) {
+      if (resumed.isDone(entry.origin)) {
+        skipped += 1;
+        continue;
+      }
+      await resumed.submit(entry.origin, [entry]);
+    }
+    const result = await resumed.finish();
+
+    expect(skipped).toBeGreaterThan(0);
+    expect(result.fatal).toBeUndefined();
+    expect(result.deadLetteredTotal).toBe(0);
+    const missing = records.filter((entry) => !receivedBeforeCrash.has(entry.messageId) && !second.accepted.has(entry.messageId));
+    expect(missing.map((entry) => entry.messageId)).toEqual([]);
+    const finalState = JSON.parse(readFileSync(crashState, "utf8")).inputs[input];
+    expect(finalState).toMatchObject({ doneThrough: 600, watermark: 600, notDone: [] });
+  });
+
+  it("stop cancels backoff and resumes", async () => {
+    const folder = temporaryDirectory();
+    const records = makeRecords(200, 10);
+    const input = writeInput(folder, records);
+    const statePath = join(folder, "state.json");
+    const throttled = await startEmulator({ rateLimitEvery: 5, retryAfterSeconds: 30 });
+    const first = createDelivery(
+      testOptions(throttled.url, { cwd: folder, inputs: [input], statePath, retryAfterCapMs: 30_000, maxBatchSize: 5 }),
+    );
+    for (const entry of records) {
+      await first.submit(entry.origin, [entry]);
+    }
+    void first.finish();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stopStartedAt = Date.now();
+    await first.stop();
+    const firstResult = await first.finish();
+
+    expect(Date.now() - stopStartedAt).toBeLessThan(1_000);
+    expect(firstResult.stopped).toBe(true);
+    expect(firstResult.undelivered).toBeGreaterThan(0);
+    expect(firstResult.delivered + firstResult.undelivered).toBe(200);
+    expect(firstResult.submitted).toBe(200);
+
+    const second = await startEmulator();
+    const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath, resume: true }));
+    for (const entry of records) {
+      if (!resumed.isDone(entry.origin)) {
+        await resumed.submit(entry.origin, [entry]);
+      }
+    }
+    const result = await resumed.finish();
+
+    expect(result.delivered).toBeGreaterThanOrEqual(firstResult.undelivered);
+    const all = new Set([...throttled.accepted.keys(), ...second.accepted.keys()]);
+    expect(all.size).toBe(200);
+  });
+
+  it("stop aborts slow requests after grace", async () => {
+    const folder = temporaryDirectory();
+    const records = makeRecords(20, 4);
+    const input = writeInput(folder, records);
+    const statePath = join(folder, "state.json");
+    const slow = await startEmulator({ slowRate: 1, slowDelayMs: 5_000 });
+    const delivery = createDelivery(testOptions(slow.url, { cwd: folder, inputs: [input], statePath, stopGraceMs: 200, timeoutMs: 10_000 }));
+    for (const entry of records) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    void delivery.finish();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopStartedAt = Date.now();
+    await delivery.stop();
+    const result = await delivery.finish();
+
+    expect(Date.now() - stopStartedAt).toBeLessThan(1_000);
+    expect(result.undelivered).toBe(20);
+    expect(result.deadLetteredTotal).toBe(0);
+    const state = JSON.parse(readFileSync(statePath, "utf8")).inputs[input];
+    expect(state.watermark).toBe(0);
+    expect(state.notDone).toHaveLength(20);
+  });
+
+  it("rejects resume of a changed input", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(20, 2);
+    const input = writeInput(folder, records);
+    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input] }));
+    for (const entry of records.slice(0, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    await delivery.finish();
+    writeFileSync(join(folder, input), `${readFileSync(join(folder, input), "utf8")}\n{"type":"track"}`);
+
+    expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true }))).toThrow(StateMismatchError);
+    expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true }))).toThrow(
+      /events\.jsonl changed .*size changed/,
+    );
+  });
+
+  it("resumes files read from a folder", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    mkdirSync(join(folder, "archive"));
+    const records = makeRecords(30, 3, "archive/day-1.jsonl");
+    writeFileSync(join(folder, "archive", "day-1.jsonl"), records.map((entry) => entry.eventJson).join("\n"));
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive"] }));
+    for (const entry of records.slice(0, 20)) {
+      await first.submit(entry.origin, [entry]);
+    }
+    await first.finish();
+
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive"], resume: true }));
+    expect(records.filter((entry) => resumed.isDone(entry.origin))).toHaveLength(20);
+    await resumed.finish();
+
+    writeFileSync(join(folder, "archive", "day-1.jsonl"), "changed\n");
+    expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive"], resume: true }))).toThrow(
+      /archive\/day-1\.jsonl changed/,
+    );
+  });
+
+  it("rejects resume from stdin", () => {
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { inputs: ["-"], resume: true }))).toThrow(CannotResumeError);
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { inputs: ["-"], resume: true }))).toThrow(/stdin cannot be read again/);
+  });
+
+  it("rejects a corrupt state file", () => {
+    const folder = temporaryDirectory();
+    const statePath = join(folder, "state.json");
+    writeFileSync(statePath, "{half");
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, statePath, resume: true }))).toThrow(
+      `The checkpoint ${statePath} is not valid JSON.`,
+    );
+  });
+
+  it("resume without a state file starts over", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(5, 1);
+    const input = writeInput(folder, records);
+    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true }));
+
+    expect(records.some((entry) => delivery.isDone(entry.origin))).toBe(false);
+    await delivery.finish();
+  });
+});
+
+describe("options", () => {
+  it("rejects a dead-letter file that is an input", () => {
+    const folder = temporaryDirectory();
+    expect(() =>
+      createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, inputs: ["dead.jsonl"], deadLetterPath: join(folder, "dead.jsonl") })),
+    ).toThrow(/dead\.jsonl is also an input/);
+  });
+
+  it("rejects an out-of-range maxBatchSize", () => {
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { maxBatchSize: 31 }))).toThrow(
+      "Invalid maxBatchSize: expected an integer from 1 to 30, got 31 (number).",
+    );
+  });
+
+  it("rejects a missing key outside dry run", () => {
+    expect(() => createDelivery({ ...testOptions("http://127.0.0.1:9"), publicKey: undefined })).toThrow(/Missing publicKey/);
+  });
+
+  it("rejects an endpoint that is not a URL", () => {
+    expect(() => createDelivery(testOptions("api2.getkoala.com"))).toThrow(/Invalid endpoint "api2.getkoala.com"/);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { MessageIdSet } from "../../src/delivery/dedupe.js";
+import { ConcurrencyController, RateLimiter } from "../../src/delivery/throttle.js";
+
+describe("MessageIdSet", () => {
+  it("stores a million ids compactly", () => {
+    const ids = new MessageIdSet();
+    const heapBefore = process.memoryUsage().arrayBuffers;
+    let added = 0;
+    for (let index = 0; index < 1_000_000; index += 1) {
+      added += ids.add("Track Event", `ajs-next-${index.toString(36)}-5f1b2c3d`) ? 1 : 0;
+    }
+    const tableBytes = process.memoryUsage().arrayBuffers - heapBefore;
+
+    expect(added).toBe(1_000_000);
+    expect(ids.size).toBe(1_000_000);
+    expect(tableBytes).toBeLessThan(40 * 1024 * 1024);
+    let addedAgain = 0;
+    for (let index = 0; index < 1_000_000; index += 97) {
+      addedAgain += ids.add("Track Event", `ajs-next-${index.toString(36)}-5f1b2c3d`) ? 1 : 0;
+    }
+    expect(addedAgain).toBe(0);
+  });
+
+  it("keeps mappings apart", () => {
+    const ids = new MessageIdSet(16);
+    expect(ids.add("Track Event", "m1")).toBe(true);
+    expect(ids.add("Identify Visitor", "m1")).toBe(true);
+    expect(ids.add("Track Event", "m1")).toBe(false);
+    // The separator keeps ("ab", "c") apart from ("a", "bc").
+    expect(ids.add("ab", "c")).toBe(true);
+    expect(ids.add("a", "bc")).toBe(true);
+  });
+});
+
+describe("ConcurrencyController", () => {
+  it("climbs by one per window", () => {
+    const controller = new ConcurrencyController(8, true);
+    expect(controller.limit).toBe(1);
+    controller.recordSuccess(10, 0);
+    expect(controller.limit).toBe(2);
+    controller.recordSuccess(10, 1);
+    controller.recordSuccess(10, 2);
+    expect(controller.limit).toBe(3);
+    for (let index = 0; index < 100; index += 1) {
+      controller.recordSuccess(10, 3 + index);
+    }
+    expect(controller.limit).toBe(8);
+  });
+
+  it("halves on overload once per window", () => {
+    const controller = new ConcurrencyController(8, true);
+    for (let index = 0; index < 100; index += 1) {
+      controller.recordSuccess(10, index);
+    }
+    controller.recordOverload(1_000);
+    expect(controller.limit).toBe(4);
+    controller.recordOverload(1_001);
+    expect(controller.limit).toBe(4);
+    controller.recordOverload(2_000);
+    expect(controller.limit).toBe(2);
+  });
+
+  it("steps down when latency doubles", () => {
+    const controller = new ConcurrencyController(8, true);
+    for (let index = 0; index < 100; index += 1) {
+      controller.recordSuccess(10, index);
+    }
+    expect(controller.limit).toBe(8);
+    for (let index = 0; index < 5; index += 1) {
+      controller.recordSuccess(100, 1_000 + index * 200);
+    }
+    expect(controller.limit).toBeLessThan(8);
+  });
+
+  it("stays fixed when not adaptive", () => {
+    const controller = new ConcurrencyController(6, false);
+    controller.recordOverload(0);
+    expect(controller.limit).toBe(6);
+  });
+});
+
+describe("RateLimiter", () => {
+  it("spaces request starts", () => {
+    const limiter = new RateLimiter(10);
+    expect(limiter.delayMs(1_000)).toBe(0);
+    limiter.take(1_000);
+    expect(limiter.delayMs(1_000)).toBe(100);
+    expect(limiter.delayMs(1_100)).toBe(0);
+  });
+
+  it("never waits without a limit", () => {
+    const limiter = new RateLimiter(undefined);
+    limiter.take(0);
+    limiter.take(0);
+    expect(limiter.delayMs(0)).toBe(0);
+  });
+});

@@ -1,0 +1,258 @@
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { checkPublicKey, createDelivery, DEAD_LETTER_MARKER, readDeadLetterLine } from "../../src/delivery/index.js";
+import { InvalidDeadLetterLineError } from "../../src/delivery/dead-letter.js";
+import type { DeadLetterEvent, FatalCause } from "../../src/delivery/options.js";
+import { maskPublicKey, maskSecret } from "../../src/reporting/mask.js";
+import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
+import { makeEntry, makeRecords, TEST_KEY, temporaryDirectory, testOptions } from "./helpers.js";
+
+let emulator: KoalaEmulator | undefined;
+
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+describe("wrong key", () => {
+  it("stops within seconds with a fatal result", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const folder = temporaryDirectory();
+    const statePath = join(folder, "state.json");
+    const fatalCauses: FatalCause[] = [];
+    const wrongKey = "pk_wrong_key_0000000000";
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        publicKey: wrongKey,
+        statePath,
+        inputs: ["events.jsonl"],
+        cwd: folder,
+        maxBatchSize: 2,
+        events: { onFatal: (cause) => fatalCauses.push(cause) },
+      }),
+    );
+    const startedAt = Date.now();
+    const entries = makeRecords(10_000, 100);
+    let submitted = 0;
+    for (const entry of entries) {
+      if (delivery.isStopped()) {
+        break;
+      }
+      await delivery.submit(entry.origin, [entry]);
+      submitted += 1;
+      if (submitted % 100 === 0) {
+        // A pipeline reading files yields to I/O between chunks, and without that no response could arrive.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const result = await delivery.finish();
+
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(result.fatal?.reason).toBe("unauthorized");
+    expect(result.fatal?.status).toBe(401);
+    expect(result.fatal?.probeStatus).toBe(401);
+    expect(result.fatal?.message).toContain("pk_w****");
+    expect(result.fatal?.message).not.toContain(wrongKey);
+    expect(fatalCauses).toHaveLength(1);
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.delivered).toBe(0);
+    expect(submitted).toBeLessThan(10_000);
+    expect(emulator.accepted.size).toBe(0);
+    const authProbes = emulator.requests.filter((request) => request.path.endsWith("/auth"));
+    expect(authProbes).toHaveLength(1);
+
+    const state = readFileSync(statePath, "utf8");
+    expect(state).not.toContain(wrongKey);
+    expect(JSON.parse(state).inputs["events.jsonl"].watermark).toBe(0);
+  });
+
+  it("checkPublicKey reports valid and invalid keys", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+
+    expect(await checkPublicKey(emulator.url, TEST_KEY, "koala-replay/test")).toEqual({ ok: true, status: 200 });
+    const invalid = await checkPublicKey(emulator.url, "pk_other_key_123456", "koala-replay/test");
+    expect(invalid.ok).toBe(false);
+    expect(invalid).toMatchObject({ status: 401 });
+    expect(JSON.stringify(invalid)).not.toContain("pk_other_key_123456");
+  });
+});
+
+describe("dead letters", () => {
+  it("400 on one entry dead-letters it alone", async () => {
+    emulator = await startKoalaEmulator({
+      publicKey: TEST_KEY,
+      faults: { rejectEntry: (entry) => entry.poison === true },
+    });
+    const folder = temporaryDirectory();
+    const deadLetterPath = join(folder, "dead.jsonl");
+    const deadLetters: DeadLetterEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, { deadLetterPath, cwd: folder, events: { onDeadLetter: (event) => deadLetters.push(event) } }),
+    );
+    const person = { email: "ada@example.com", traits: {} };
+    const entries = Array.from({ length: 20 }, (_, index) =>
+      makeEntry(person, `m${index}`, { input: "events.jsonl", line: index + 1 }, "events", index === 13 ? { poison: true } : {}),
+    );
+    for (const entry of entries) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.delivered).toBe(19);
+    expect(result.deadLettered).toEqual({ "rejected-by-api": 1 });
+    expect(emulator.accepted.size).toBe(19);
+    expect(emulator.accepted.has("m13")).toBe(false);
+    expect(deadLetters.map((event) => event.entry.messageId)).toEqual(["m13"]);
+    expect(result.deadLetterPath).toBe(deadLetterPath);
+
+    expect(statSync(deadLetterPath).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(deadLetterPath, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0] ?? "{}") as Record<string, unknown>;
+    expect(line[DEAD_LETTER_MARKER]).toBe(1);
+    expect(line).toMatchObject({
+      reason: "rejected-by-api",
+      status: 400,
+      attempts: 1,
+      source: { input: "events.jsonl", line: 14 },
+      mapping: "Track Event",
+      messageId: "m13",
+      kind: "events",
+      person: { email: "ada@example.com", traits: {} },
+      event: { type: "track", messageId: "m13" },
+    });
+    expect(String(line.response)).toContain("Invalid entry");
+  });
+
+  it("dead-letter line reads back as the entry", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { rejectEntry: () => true } });
+    const folder = temporaryDirectory();
+    const deadLetterPath = join(folder, "dead.jsonl");
+    const delivery = createDelivery(testOptions(emulator.url, { deadLetterPath, cwd: folder }));
+    const original = makeEntry(
+      { profile_id: "p-1", email: "ada@example.com", traits: { plan: "pro", seats: 3 }, ip: "10.0.0.1" },
+      "m-1",
+      { input: "events.jsonl", line: 7 },
+      "identifies",
+      { traits: { plan: "pro" }, sent_at: "2026-01-01T00:00:00.000Z" },
+    );
+    await delivery.submit(original.origin, [original]);
+    await delivery.finish();
+
+    const line = JSON.parse(readFileSync(deadLetterPath, "utf8")) as unknown;
+    expect(readDeadLetterLine(line)).toEqual(original);
+  });
+
+  it("readDeadLetterLine ignores ordinary events", () => {
+    expect(readDeadLetterLine({ type: "track", messageId: "m1" })).toBeUndefined();
+    expect(readDeadLetterLine("text")).toBeUndefined();
+    expect(readDeadLetterLine(null)).toBeUndefined();
+  });
+
+  it("readDeadLetterLine rejects a broken line", () => {
+    expect(() => readDeadLetterLine({ [DEAD_LETTER_MARKER]: 1, kind: "events" })).toThrow(InvalidDeadLetterLineError);
+    expect(() => readDeadLetterLine({ [DEAD_LETTER_MARKER]: 1, kind: "pages" })).toThrow(/"kind"/);
+  });
+});
+
+describe("maskPublicKey", () => {
+  it("shows at most four characters", () => {
+    expect(maskPublicKey("pk_abcdef1234567890")).toBe("pk_a****");
+    expect(maskPublicKey("short")).toBe("****");
+    expect(maskPublicKey("")).toBe("****");
+  });
+
+  it("maskSecret replaces every occurrence", () => {
+    const key = "pk_abcdef1234567890";
+    expect(maskSecret(`/web/projects/${key}/batch and ${key}`, key)).toBe("/web/projects/pk_a****/batch and pk_a****");
+    expect(maskSecret("key a/b+c= used", "a/b+c=")).toBe("key **** used");
+    expect(maskSecret("x/a%2Fb%2Bc%3D/y", "a/b+c=")).toBe("x/****/y");
+    expect(maskSecret("nothing here", undefined)).toBe("nothing here");
+  });
+});
+
+describe("public key", () => {
+  it("never appears in files, events or results", async () => {
+    emulator = await startKoalaEmulator({
+      publicKey: TEST_KEY,
+      faults: { rejectEntry: (entry) => entry.poison === true, serverErrorRate: 0.2, echoPathInErrors: true },
+    });
+    const folder = temporaryDirectory();
+    const statePath = join(folder, "state.json");
+    const deadLetterPath = join(folder, "dead.jsonl");
+    const emitted: unknown[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        cwd: folder,
+        statePath,
+        deadLetterPath,
+        inputs: ["events.jsonl"],
+        maxAttempts: 2,
+        events: {
+          onRequestSent: (event) => emitted.push(event),
+          onRetry: (event) => emitted.push(event),
+          onDeadLetter: (event) => emitted.push(event),
+          onFatal: (cause) => emitted.push(cause),
+        },
+      }),
+    );
+    const person = { email: "ada@example.com", traits: {} };
+    for (let line = 1; line <= 60; line += 1) {
+      const entry = makeEntry(person, `m${line}`, { input: "events.jsonl", line }, "events", line % 7 === 0 ? { poison: true } : {});
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.deadLetteredTotal).toBeGreaterThan(0);
+    const deadLetters = readFileSync(deadLetterPath, "utf8");
+    expect(deadLetters).toContain("/web/projects/pk_t****/batch");
+    expect(deadLetters).not.toContain(TEST_KEY);
+    expect(readFileSync(statePath, "utf8")).not.toContain(TEST_KEY);
+    expect(JSON.stringify(emitted)).not.toContain(TEST_KEY);
+    expect(JSON.stringify(result)).not.toContain(TEST_KEY);
+  });
+});
+
+describe("unwritable files", () => {
+  it("dead-letter failure ends the run", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { rejectEntry: () => true } });
+    const folder = temporaryDirectory();
+    const statePath = join(folder, "state.json");
+    // A folder where the dead-letter file should be: opening it for appending fails.
+    const deadLetterPath = temporaryDirectory();
+    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, statePath, deadLetterPath, inputs: ["events.jsonl"] }));
+    const entry = makeEntry({ email: "ada@example.com", traits: {} }, "m1", { input: "events.jsonl", line: 1 });
+    await delivery.submit(entry.origin, [entry]);
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("dead-letter-write-failed");
+    expect(result.fatal?.message).toContain(deadLetterPath);
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBe(1);
+    expect(JSON.parse(readFileSync(statePath, "utf8")).inputs["events.jsonl"].notDone).toEqual([1]);
+  });
+
+  it("checkpoint failure keeps delivering", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const folder = temporaryDirectory();
+    writeFileSync(join(folder, "not-a-folder"), "");
+    const errors: string[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        cwd: folder,
+        statePath: join(folder, "not-a-folder", "state.json"),
+        inputs: ["events.jsonl"],
+        events: { onCheckpointError: (_path, message) => errors.push(message) },
+      }),
+    );
+    for (const entry of makeRecords(20, 2)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.delivered).toBe(20);
+    expect(result.checkpointErrors).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(/EEXIST|ENOTDIR/);
+  });
+});
