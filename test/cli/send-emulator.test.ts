@@ -1,0 +1,189 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { canonicalJson } from "../../src/inputs/message-id.js";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { readFixtureEvents } from "../helpers/fixture-events.js";
+import { binPath, projectRoot, runCli } from "../helpers/run-cli.js";
+import { segmentRequestBody } from "../helpers/segment-reference.js";
+
+// Real sends of the built CLI to the Koala emulator on 127.0.0.1, with and without injected faults.
+
+const KEY = "pk_test_0123456789abcdef";
+const version = (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version;
+
+let emulator: KoalaEmulator | undefined;
+
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+function temporaryDirectory(): string {
+  return mkdtempSync(join(tmpdir(), "koala-replay-send-"));
+}
+
+/** Writes `count` track events of 25 persons, each with an email, and returns the file and the ids. */
+function writeTrackEvents(directory: string, count: number, extra: (index: number) => Record<string, unknown> = () => ({})): { path: string; ids: string[] } {
+  const ids: string[] = [];
+  const lines: string[] = [];
+  for (let index = 1; index <= count; index += 1) {
+    const messageId = `e2e-${index}`;
+    ids.push(messageId);
+    lines.push(
+      JSON.stringify({
+        type: "track",
+        event: "Report Exported",
+        messageId,
+        timestamp: "2024-05-01T10:00:00.000Z",
+        userId: `user-${index % 25}`,
+        context: { library: { name: "analytics-node", version: "2.0.0" }, traits: { email: `user${index % 25}@example.com` } },
+        properties: { index, ...extra(index) },
+      }),
+    );
+  }
+  const path = join(directory, "events.jsonl");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return { path, ids };
+}
+
+/** Sorted "person JSON | entry JSON" strings, to compare what arrived with what was expected regardless of batching. */
+function entryKeys(entries: Iterable<{ person: Record<string, unknown>; entry: Record<string, unknown> }>): string[] {
+  return [...entries].map(({ person, entry }) => `${canonicalJson(person)} | ${JSON.stringify(entry)}`).sort();
+}
+
+function expectedEntries(files: string[]): string[] {
+  const entries: Array<{ person: Record<string, unknown>; entry: Record<string, unknown> }> = [];
+  const seen = new Set<string>();
+  for (const file of files) {
+    for (const event of readFixtureEvents(join(projectRoot, file))) {
+      const body = segmentRequestBody(event, { includeBrowserEvents: true });
+      if (body === undefined) {
+        continue;
+      }
+      const { events, identifies, ...person } = body as { events?: unknown[]; identifies?: unknown[] } & Record<string, unknown>;
+      const entry = ((events ?? identifies) as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+      if (!seen.has(String(entry["message_id"]))) {
+        seen.add(String(entry["message_id"]));
+        entries.push({ person, entry });
+      }
+    }
+  }
+  return entryKeys(entries);
+}
+
+describe("send to the Koala emulator", () => {
+  const fixtureFiles = [
+    "fixtures/archives/spec/segment-spec-complete-examples.jsonl",
+    "fixtures/archives/s3/segment-logs/r9QxNCpUszLY641VRaszNv/1700611200000/1700680092417.events-archiver-480-41..5591e831-bc4c-4944-874e-6655fb78010c.gz",
+    "fixtures/archives/wire/ajs-classic-track-messy.json",
+    "fixtures/archives/engage/engage-audience-identify-realworld.json",
+    "fixtures/archives/engage/engage-docs-examples.jsonl",
+    "fixtures/archives/engage/engage-audience-entered-track.json",
+    "fixtures/archives/server/http-api-track-as-delivered.json",
+  ];
+
+  test("fixture archives arrive as Segment would send them", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["send", "--no-stitch", "--browser-events", "include", "--endpoint", emulator.url, "--state", join(temporaryDirectory(), "state.json"), ...fixtureFiles], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+    const accepted = [...emulator.accepted.values()].map(({ person, entry }) => ({ person: person as Record<string, unknown>, entry }));
+
+    expect(result.stderr).not.toContain("internal error");
+    expect(entryKeys(accepted)).toEqual(expectedEntries(fixtureFiles));
+    expect(emulator.requests.every((request) => request.userAgent === `koala-replay/${version}`)).toBe(true);
+    expect(result.stderr).not.toContain(KEY);
+  });
+
+  test("faults: every entry accepted exactly once", async () => {
+    emulator = await startKoalaEmulator({
+      publicKey: KEY,
+      seed: 7,
+      faults: { serverErrorRate: 0.1, rateLimitEvery: 20, retryAfterSeconds: 1, dropRate: 0.02, slowRate: 0.05, slowDelayMs: 300 },
+    });
+    const directory = temporaryDirectory();
+    const { path, ids } = writeTrackEvents(directory, 600);
+    const result = await runCli(["send", "--no-stitch", "--max-batch-size", "5", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+
+    expect(result.status).toBe(0);
+    expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
+    expect(emulator.stats.statusCounts["429"]).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/sent\s+600 in \d+ requests/);
+    expect(result.stderr).toMatch(/retries\s+\d+/);
+  }, 120_000);
+
+  test("wrong key stops within seconds with exit 3", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 2_000);
+    const started = Date.now();
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path], {
+      env: { KOALA_PUBLIC_KEY: "pk_wrong_key_0000000000" },
+    });
+
+    expect(result.status).toBe(3);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.stderr).toContain("--resume");
+    expect(result.stderr).not.toContain("pk_wrong_key_0000000000");
+    expect(emulator.accepted.size).toBe(0);
+  });
+
+  test("400 on one entry dead-letters it alone, and the dead-letter file replays", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => (entry["properties"] as { index?: number } | undefined)?.index === 17 } });
+    const directory = temporaryDirectory();
+    const { path, ids } = writeTrackEvents(directory, 100);
+    const deadLetter = join(directory, "dead.jsonl");
+    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), "--dead-letter", deadLetter, path], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+
+    expect(first.status).toBe(1);
+    expect([...emulator.accepted.keys()].sort()).toEqual(ids.filter((id) => id !== "e2e-17").sort());
+    expect(readFileSync(deadLetter, "utf8").trim().split("\n")).toHaveLength(1);
+    await emulator.close();
+
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const replay = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "replay-state.json"), deadLetter], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+
+    expect(replay.status).toBe(0);
+    expect([...emulator.accepted.keys()]).toEqual(["e2e-17"]);
+  });
+});
+
+describe("send killed with SIGKILL, then resumed", () => {
+  /** Runs the CLI and kills it with SIGKILL once the emulator has answered `afterRequests` batch requests. */
+  function runAndKill(args: string[], server: KoalaEmulator, afterRequests: number): Promise<number | null> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY }, stdio: "ignore" });
+      const watcher = setInterval(() => {
+        if (server.stats.batchRequests >= afterRequests) {
+          child.kill("SIGKILL");
+        }
+      }, 1);
+      child.on("exit", (code) => {
+        clearInterval(watcher);
+        resolve(code);
+      });
+    });
+  }
+
+  test.each([1, 25, 90])("kill after %i requests, resume delivers every entry", async (afterRequests) => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 5 } });
+    const directory = temporaryDirectory();
+    const { path, ids } = writeTrackEvents(directory, 3_000);
+    const args = ["send", "--no-stitch", "--max-batch-size", "10", "--concurrency", "4", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
+
+    await runAndKill(args, emulator, afterRequests);
+    const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY } });
+
+    expect(resumed.status).toBe(0);
+    expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
+  }, 120_000);
+});
