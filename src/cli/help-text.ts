@@ -90,11 +90,18 @@ Koala. Full rules: docs/csv.md.`;
 
 export const CHECK_EXAMPLES = `
 Examples:
+  # validate koala-replay.config.json (or the presets) and test the public key with Koala
+  KOALA_PUBLIC_KEY=<key> koala-replay check
+  koala-replay check --config configs/backfill.json --endpoint http://127.0.0.1:8080
+
+  # compile one trigger, and test it on an event
   koala-replay check --trigger 'type = "track" and properties.plan = "pro"'
   koala-replay check --trigger 'event = "Signed Up"' --event '{"type":"track","event":"Signed Up"}'
   koala-replay check --dialect fql --trigger 'lowercase(event) = "signed up"' --event event.json
 
-With --event, the exit status is 0 when the trigger matches and 1 when it does not.`;
+Exit status: 0 when everything checked is valid; 2 when the config or a trigger is invalid;
+3 when Koala rejects the public key or cannot be reached. With --event, 1 when the trigger does
+not match the event.`;
 
 export const INIT_HELP = `
 Examples:

@@ -34,7 +34,7 @@ const lazyActions: CommandActions = {
     await (await import("./commands/init.js")).initCommand(path);
     return 0;
   },
-  check: async (options) => (await import("./commands/check.js")).checkTriggerCommand(options),
+  check: async (options) => (await import("./commands/check.js")).checkCommand(options),
 };
 
 const INPUTS_HELP = "files, directories (walked recursively) or - for stdin; stdin when none is given";
@@ -139,8 +139,11 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
 
   program
     .command("check")
-    .description("check a trigger: print its error with the position, or its normalised form, and test it on an event")
-    .option("--trigger <trigger>", "trigger to compile")
+    .description("check the config, its triggers and the public key before a send; or check one trigger with --trigger")
+    .option("-c, --config <path>", CONFIG_HELP)
+    .option("--public-key <key>", "Koala public key to test with GET /web/projects/<key>/auth; default: $KOALA_PUBLIC_KEY")
+    .option("--endpoint <url>", "Koala API base URL", DEFAULT_ENDPOINT)
+    .option("--trigger <trigger>", "check only this trigger: print its error with the position, or its normalised form")
     .option("--dialect <dialect>", "subscription (Segment's trigger subset, used by mappings) or fql (the full language, used by --filter)", "subscription")
     .option("--event <json|file>", "event to evaluate the trigger on: inline JSON or a file holding one event")
     .addHelpText("after", `${CHECK_EXAMPLES}\n${EXIT_STATUS_HELP}`)

@@ -1,11 +1,56 @@
 import { existsSync, readFileSync } from "node:fs";
 import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../triggers/index.js";
+import { checkPublicKey } from "../../delivery/index.js";
+import { loadConfig } from "../../mappings/index.js";
+import { buildProcessorRules } from "../../pipeline/processor-config.js";
+import { maskPublicKey, maskSecret } from "../../reporting/mask.js";
 import { ExitCode, UsageError } from "../errors.js";
+import { DEFAULT_ENDPOINT } from "../send-options.js";
+import { packageVersion } from "../version.js";
 
 export interface RawCheckOptions {
   trigger?: string;
   event?: string;
   dialect?: string;
+  config?: string;
+  publicKey?: string;
+  endpoint?: string;
+}
+
+/**
+ * Runs `koala-replay check`: with --trigger, checks that trigger; otherwise validates the config
+ * (every mapping and trigger) and tests the public key with Koala. Returns 0 when all is valid, 2 for
+ * an invalid config, 3 when Koala rejects the key or cannot be reached.
+ */
+export async function checkCommand(options: RawCheckOptions): Promise<number> {
+  if (options.trigger !== undefined || options.event !== undefined) {
+    return checkTriggerCommand(options);
+  }
+  const config = await loadConfig(options.config);
+  buildProcessorRules({ mappings: config.mappings, browserEvents: { kind: "skip" }, filters: [] });
+  const source = config.source === "presets" ? "no config file, so Segment's two presets" : config.source;
+  process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${source}\n`);
+  for (const mapping of config.mappings) {
+    process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
+  }
+  return checkKey(options);
+}
+
+async function checkKey(options: RawCheckOptions): Promise<number> {
+  const key = options.publicKey?.trim() || process.env["KOALA_PUBLIC_KEY"]?.trim() || undefined;
+  if (key === undefined) {
+    process.stdout.write("public key not checked: give it with --public-key <key> or KOALA_PUBLIC_KEY\n");
+    return ExitCode.done;
+  }
+  const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
+  const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`);
+  if (result.ok) {
+    process.stdout.write(`public key ${maskPublicKey(key)} accepted by ${endpoint} (HTTP ${result.status})\n`);
+    return ExitCode.done;
+  }
+  process.stderr.write(`error: public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}\n`);
+  process.stderr.write("  copy the key from Koala (Settings › Install), and check --endpoint\n");
+  return ExitCode.fatalApi;
 }
 
 /**
@@ -13,7 +58,7 @@ export interface RawCheckOptions {
  * and evaluates it on an event when one is given. Returns 0 when it compiles (and matches the event),
  * 1 when it does not match the event, 2 when it is invalid.
  */
-export function checkTriggerCommand(options: RawCheckOptions): number {
+function checkTriggerCommand(options: RawCheckOptions): number {
   if (options.trigger === undefined) {
     throw new UsageError("nothing to check", "give a trigger with --trigger '<trigger>', for example: koala-replay check --trigger 'type = \"track\"'");
   }

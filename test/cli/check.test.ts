@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { runCli } from "../helpers/run-cli.js";
+
+const KEY = "pk_check_0123456789";
+let emulator: KoalaEmulator | undefined;
+
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+describe("check", () => {
+  test("presets and an accepted key exit 0", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["check", "--endpoint", emulator.url], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("config valid: 2 mappings");
+    expect(result.stdout).toContain("public key pk_c**** accepted");
+    expect(result.stdout).not.toContain(KEY);
+    expect(emulator.requests.map((request) => request.path)).toEqual([`/web/projects/${KEY}/auth`]);
+  });
+
+  test("rejected key exits 3 with the key masked", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", "pk_wrong_0123456789"], { cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain("pk_w****");
+    expect(result.stderr).not.toContain("pk_wrong_0123456789");
+  });
+
+  test("invalid trigger in the config exits 2 with its JSON path", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const config = {
+      mappings: [{ name: "Orders", enabled: true, trigger: 'type = "track" and', action: "trackEvent", mapping: { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } } }],
+    };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("/mappings/0/trigger");
+    expect(result.stderr).toContain("expected a condition");
+  });
+});
+
+describe("check --trigger", () => {
+  test("valid trigger prints its normalised form", async () => {
+    const result = await runCli(["check", "--trigger", 'type = "track"   and  event = "Signed Up"']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('valid trigger: type = "track" and event = "Signed Up"');
+  });
+
+  test("syntax error shows line, column and a caret, exit 2", async () => {
+    const result = await runCli(["check", "--trigger", 'type = "track" and']);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("line 1, column 19");
+    expect(result.stderr).toMatch(/\n\s+\^/);
+  });
+
+  test("event that does not match exits 1 and names the failing condition", async () => {
+    const result = await runCli(["check", "--trigger", 'type = "track" and event = "A"', "--event", '{"type":"track","event":"B"}']);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('event = "A"');
+  });
+});
