@@ -1,7 +1,6 @@
-import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { readFixtureEvents } from "../helpers/fixture-events.js";
+import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
 
@@ -32,17 +31,6 @@ const inspectKeys = [
   "requests",
 ];
 
-function archiveFiles(directory: string): string[] {
-  return readdirSync(directory)
-    .sort()
-    .flatMap((name) => {
-      const path = join(directory, name);
-      if (statSync(path).isDirectory()) {
-        return archiveFiles(path);
-      }
-      return /\.(gz|jsonl|json)$/.test(name) ? [path] : [];
-    });
-}
 
 /** Every fixture event, read independently of koala-replay's readers. */
 const fixtureEvents = archiveFiles(join(projectRoot, archives)).flatMap((path) => readFixtureEvents(path));

@@ -1,23 +1,11 @@
-import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
-import { readFixtureEvents } from "../helpers/fixture-events.js";
+import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { segmentRequestBody, sortByMessageId, uniqueByMessageId } from "../helpers/segment-reference.js";
 
 const archives = join(projectRoot, "fixtures/archives");
 
-function archiveFiles(directory: string): string[] {
-  return readdirSync(directory)
-    .sort()
-    .flatMap((name) => {
-      const path = join(directory, name);
-      if (statSync(path).isDirectory()) {
-        return archiveFiles(path);
-      }
-      return /\.(gz|jsonl|json)$/.test(name) ? [path] : [];
-    });
-}
 
 describe("send --dry-run on every fixture archive", () => {
   test.each(archiveFiles(archives).map((path) => relative(projectRoot, path)))("%s matches Segment's requests", async (file) => {

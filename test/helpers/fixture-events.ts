@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 
 /** Reads the events of a fixture file (JSONL, gzip or not, or one JSON document) for building expectations. */
@@ -21,4 +22,17 @@ export function readFixtureEvents(path: string): Array<Record<string, unknown>> 
   }
   const batch = (document as { batch?: unknown }).batch;
   return Array.isArray(batch) ? (batch as Array<Record<string, unknown>>) : [document as Record<string, unknown>];
+}
+
+/** Lists the archive files (`.gz`, `.jsonl`, `.json`) below a directory, recursively and in name order. */
+export function archiveFiles(directory: string): string[] {
+  return readdirSync(directory)
+    .sort()
+    .flatMap((name) => {
+      const path = join(directory, name);
+      if (statSync(path).isDirectory()) {
+        return archiveFiles(path);
+      }
+      return /\.(gz|jsonl|json)$/.test(name) ? [path] : [];
+    });
 }
