@@ -9,7 +9,7 @@ import type { InputItem } from "./record.js";
 export type { InputFormat };
 
 /**
- * What the reader hands the pipeline: raw JSONL lines, parsed where the work is cheapest (a worker
+ * Unit of work the reader hands the pipeline: raw JSONL lines, parsed where the work is cheapest (a worker
  * thread), or items already parsed by a reader that had to parse them itself (JSON documents, CSV).
  */
 export type InputBatch =
@@ -19,7 +19,7 @@ export type InputBatch =
 export interface ReadInputOptions {
   /** Forces a format; without it the format is detected from the first bytes. */
   format?: InputFormat;
-  /** How CSV inputs are read; without it a CSV input is read with the table taken from its file name. */
+  /** CSV reading options; without them a CSV input is read with the table taken from its file name. */
   csv?: { table?: string; type?: EventType; convertNumbers: boolean };
   /** Receives the raw-bytes counter of the opened input, for progress. */
   onOpen?: (progress: { sizeBytes?: number; bytesRead: () => number }) => void;

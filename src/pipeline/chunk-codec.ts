@@ -5,8 +5,8 @@ import type { MappingVerdict, SkipReason } from "./outcomes.js";
 import type { RecordResult } from "./processor.js";
 
 // A worker thread returns the outcomes of a chunk as an array of strings and one Int32Array instead
-// of a graph of objects: strings and a transferable buffer clone at the speed of a memory copy, while
-// a structured clone of a million small objects would cost more than parsing them did.
+// of a graph of objects. Strings and a transferable buffer are cloned at the speed of a memory copy,
+// while a structured clone of a million small objects would cost more than parsing them did.
 
 const RECORD = 1;
 const PROBLEM = 2;

@@ -18,7 +18,7 @@ export type LineOutcome = LineResult | { kind: "problem"; problem: InputProblem 
 
 /**
  * Parses and processes a chunk of JSONL lines, on the main thread or in a worker. Lines are cut on
- * bytes, so that each result knows its line's byte range and the event's text can be recovered from
+ * bytes, so that each result records its line's byte range and the event's text can be recovered from
  * the chunk later (for a dead letter) without being carried along.
  */
 export function processLines(input: string, firstLine: number, bytes: Buffer, rules: ProcessorRules): LineOutcome[] {

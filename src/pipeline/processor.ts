@@ -31,7 +31,7 @@ export interface EventIdentity {
   anonymousId?: string;
 }
 
-/** What became of one event read from the input. */
+/** Outcome of one event read from the input. */
 export interface RecordResult {
   origin: RecordOrigin;
   /** Entries to deliver, one per mapping that produced one, each with an email or a profile_id. */
@@ -42,7 +42,7 @@ export interface RecordResult {
   entriesWithEmail: number;
   /** Names of the mappings whose trigger matched. */
   matched: string[];
-  /** Why matched mappings produced no entry. */
+  /** Verdicts of the matched mappings that produced no entry. */
   verdicts: MappingVerdict[];
   /** Set when the whole event was skipped before any mapping produced a verdict. */
   skipped?: SkipReason;

@@ -38,7 +38,7 @@ export interface ReplaySettings {
 }
 
 export interface ReplayIo {
-  /** Where dry-run lines go. */
+  /** Stream that receives the dry-run lines. */
   stdout: NodeJS.WritableStream;
   /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
   warn: (message: string) => void;
