@@ -142,7 +142,8 @@ export class Batcher {
   }
 
   private laneFor(entry: KoalaEntry): PersonLane {
-    const key = entry.person.profile_id ?? entry.person.email ?? entry.personKey;
+    // String() because a profile_id can be a number in an archive, and 123 and "123" are one person.
+    const key = String(entry.personId ?? entry.person.profile_id ?? entry.person.email ?? entry.personKey);
     let lane = this.lanes.get(key);
     if (lane === undefined) {
       lane = { key, open: undefined, queued: [], busy: false, scheduled: false };

@@ -26,6 +26,11 @@ export interface KoalaEntry {
   personKey: string;
   /** JSON of the object placed in `events` or `identifies`. */
   entryJson: string;
+  /**
+   * The person the batcher orders requests by: `profile_id`, else `email`. Optional because it can be
+   * read from `person`; set it where `person` is costly to build (entries decoded from a worker).
+   */
+  personId?: string;
   /** Koala's idempotency key for the entry. */
   messageId: string;
   mappingName: string;

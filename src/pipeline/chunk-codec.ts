@@ -68,6 +68,8 @@ export function encodeOutcomes(outcomes: readonly LineOutcome[], mappingNames: r
       for (const entry of entries) {
         encoder.ints.push(ENTRY_KINDS.indexOf(entry.kind), indexOf(entry.mappingName));
         encoder.string(entry.personKey);
+        const personId = entry.personId ?? entry.person.profile_id ?? entry.person.email;
+        encoder.string(personId === undefined ? undefined : String(personId));
         encoder.string(entry.entryJson);
         encoder.string(entry.messageId);
       }
@@ -83,6 +85,7 @@ export function encodeOutcomes(outcomes: readonly LineOutcome[], mappingNames: r
 class DecodedEntry implements KoalaEntry {
   private personFields: PersonFields | undefined;
   private eventText: string | undefined;
+  personId: string | undefined;
 
   constructor(
     readonly kind: EntryKind,
@@ -168,9 +171,14 @@ export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buff
         const kind = ENTRY_KINDS[nextInt()] ?? "events";
         const mapping = mappingName(nextInt());
         const personKey = nextString() ?? "{}";
+        const personId = nextString();
         const entryJson = nextString() ?? "{}";
         const messageId = nextString() ?? "";
-        entries.push(new DecodedEntry(kind, personKey, entryJson, messageId, mapping, origin, bytes, lineStart, lineEnd));
+        const entry = new DecodedEntry(kind, personKey, entryJson, messageId, mapping, origin, bytes, lineStart, lineEnd);
+        if (personId !== undefined) {
+          entry.personId = personId;
+        }
+        entries.push(entry);
       }
     }
     outcomes.push({ kind: "result", result, lineStart, lineEnd });

@@ -49,5 +49,6 @@ function addEmail(entry: KoalaEntry, email: string): KoalaEntry {
   const person = { ...entry.person, email };
   entry.person = person;
   entry.personKey = personKey(person);
+  entry.personId = person.profile_id ?? email;
   return entry;
 }
