@@ -97,6 +97,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     inputs: sources.map((source) => source.path),
     events: deliveryEvents(stats, io),
   });
+  // Ctrl-C may come at any time, while reading or while the last batches are sent.
+  const stopDelivery = (): void => {
+    void delivery.stop();
+  };
+  io.signal?.addEventListener("abort", stopDelivery, { once: true });
   let warnings = 0;
   const warnOnce = (message: string): void => {
     warnings += 1;
@@ -172,7 +177,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   } finally {
     await pool?.close();
   }
-  await finishDelivery(delivery, stats, io.signal);
+  await finishDelivery(delivery, stats);
+  io.signal?.removeEventListener("abort", stopDelivery);
   output.flush();
   if (graph !== undefined) {
     stitcher.coverage.conflicts = graph.stats().conflicts;
@@ -279,11 +285,8 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
   }
 }
 
-/** Finishes delivery, or stops it when the run was interrupted, and copies its counts into the stats. */
-async function finishDelivery(delivery: Delivery, stats: RunStats, signal: AbortSignal | undefined): Promise<void> {
-  if (isAborted(signal)) {
-    await delivery.stop();
-  }
+/** Finishes delivery (stopped early if the run was interrupted) and copies its counts into the stats. */
+async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void> {
   const result = await delivery.finish();
   stats.delivery = result;
   stats.entriesSent = result.delivered;

@@ -187,3 +187,41 @@ describe("send killed with SIGKILL, then resumed", () => {
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
   }, 120_000);
 });
+
+describe("send interrupted with SIGINT", () => {
+  test("exits 130 with a resume command that finishes the run", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 20 } });
+    const directory = temporaryDirectory();
+    const { path, ids } = writeTrackEvents(directory, 2_000);
+    const args = ["send", "--no-stitch", "--max-batch-size", "5", "--concurrency", "2", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
+    const server = emulator;
+
+    const interrupted = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY }, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString("utf8");
+      });
+      const watcher = setInterval(() => {
+        if (server.stats.batchRequests >= 10) {
+          clearInterval(watcher);
+          child.kill("SIGINT");
+        }
+      }, 2);
+      child.on("exit", (code) => {
+        clearInterval(watcher);
+        resolve({ code, stderr });
+      });
+    });
+
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toContain("resume with:");
+    expect(interrupted.stderr).toContain("--resume");
+    expect(emulator.accepted.size).toBeLessThan(ids.length);
+
+    const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY } });
+
+    expect(resumed.status).toBe(0);
+    expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
+  }, 120_000);
+});
