@@ -46,7 +46,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
   const program = new Command("koala-replay")
     .description("Replay exported Segment event archives into Koala")
     .version(packageVersion(), "-V, --version", "print the version")
-    .showHelpAfterError("(run koala-replay <command> --help for usage)")
+    .showHelpAfterError("(add --help to the command for its usage)")
     .addHelpText("after", `${PROGRAM_EXAMPLES}\n${EXIT_STATUS_HELP}`)
     .exitOverride();
 
@@ -146,7 +146,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--trigger <trigger>", "check only this trigger: print its error with the position, or its normalised form")
     .option("--dialect <dialect>", "subscription (Segment's trigger subset, used by mappings) or fql (the full language, used by --filter)", "subscription")
     .option("--event <json|file>", "event to evaluate the trigger on: inline JSON or a file holding one event")
-    .addHelpText("after", `${CHECK_EXAMPLES}\n${EXIT_STATUS_HELP}`)
+    .addHelpText("after", CHECK_EXAMPLES)
     .exitOverride()
     .action(async (options: RawCheckOptions) => {
       process.exitCode = await actions.check(options);

@@ -55,7 +55,8 @@ export function formatCoverage(coverage: IdentityCoverage): string[] {
     `identity after stitching: ${formatCounts(coverage.after)} (${formatNumber(coverage.stitched)} stitched)`,
   ];
   if (coverage.conflicts > 0) {
-    lines.push(`identity conflicts: ${formatNumber(coverage.conflicts)} observations disagreed with an id's email; the latest email was used`);
+    const observations = coverage.conflicts === 1 ? "observation" : "observations";
+    lines.push(`identity conflicts: ${formatNumber(coverage.conflicts)} ${observations} disagreed with an id's email; the latest email was used`);
   }
   return lines;
 }

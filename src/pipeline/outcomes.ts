@@ -13,7 +13,7 @@ export const skipReasonText: Readonly<Record<SkipReason, string>> = {
   "browser-event": "analytics.js track event, skipped by the --browser-events policy",
   "no-identity": "no email or profile_id (Koala cannot attach it to a person)",
   "duplicate-message-id": "duplicate messageId, already sent in this run",
-  "already-delivered": "already delivered by an earlier run (--resume)",
+  "already-delivered": "already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it",
 };
 
 /** One mapping's verdict on one event that its trigger matched. */

@@ -137,6 +137,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   };
 
   const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, io.onProgress);
+  // Deliveries go on between input chunks and after the last one, so the line is also redrawn on a timer.
+  const progressTimer = progress === undefined ? undefined : setInterval(() => progress.report(), 250);
+  progressTimer?.unref();
 
   try {
     for (const source of sources) {
@@ -177,7 +180,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   } finally {
     await pool?.close();
   }
-  await finishDelivery(delivery, stats);
+  try {
+    await finishDelivery(delivery, stats);
+  } finally {
+    clearInterval(progressTimer);
+  }
   io.signal?.removeEventListener("abort", stopDelivery);
   output.flush();
   if (graph !== undefined) {

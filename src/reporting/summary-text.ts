@@ -67,7 +67,7 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
     lines.push(row("retries", `${result.retriesTotal} (${reasons})`));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
-    lines.push(row("dead letters", `${result.deadLetteredTotal} written to ${result.deadLetterPath}; send them again with: koala-replay send ${result.deadLetterPath}`));
+    lines.push(row("dead letters", `${result.deadLetteredTotal} written to ${result.deadLetterPath}; to send them again, run send with the same options and this file as the input`));
   }
   if (result.undelivered > 0) {
     lines.push(row("not yet delivered", `${result.undelivered} (the run stopped; --resume sends them)`));
@@ -88,11 +88,15 @@ function identityLines(stats: RunStats): string[] {
   }
   const lines = formatCoverage(identity.coverage).map((line) => row("", line));
   const ids = identity.graph?.ids ?? 0;
-  return [row("identity", `${ids} ${plural(ids, "id", "ids")} lead to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s)`), ...lines];
+  return [row("identity", `${ids} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
 }
 
 /** Names the main reason why events were not sent, and what to do about it, or undefined when nothing needs saying. */
 function explainShortfall(stats: RunStats, context: SummaryContext): string | undefined {
+  const fatal = stats.delivery?.fatal;
+  if (fatal !== undefined) {
+    return `Stopped early: ${fatal.message}`;
+  }
   if (stats.eventsRead === 0) {
     return stats.unreadableCount > 0 ? "No event could be read: see the unreadable lines below." : "The inputs hold no events.";
   }
@@ -100,7 +104,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${stats.invalidCount} invalid: see the reasons below.` : undefined;
   }
-  const share = stats.entriesSent === 0 ? "Nothing was sent" : "Most events were not sent";
+  const share = stats.entriesSent === 0 ? (context.dryRun ? "Nothing would be sent" : "Nothing was sent") : context.dryRun ? "Many events would not be sent" : "Many events were not sent";
   return `${share}: ${topCount} of ${stats.eventsRead} ${shortfallPhrase[topReason]}. ${remedy(topReason, stats, context)}`;
 }
 
@@ -110,7 +114,7 @@ const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
   "no-mapping-matched": "matched no mapping's trigger",
   "filtered-out": "were excluded by --filter, --since or --until",
   "duplicate-message-id": "repeat a messageId already sent in this run",
-  "already-delivered": "were delivered by an earlier run",
+  "already-delivered": "were done by an earlier run (delivered, dead-lettered or skipped)",
 };
 
 function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
@@ -124,11 +128,11 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "no-mapping-matched":
       return `Event types seen: ${formatMap(stats.unmatchedTypes)}. Add a mapping whose trigger matches them.`;
     case "filtered-out":
-      return "Check --filter, --since and --until.";
+      return "Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.";
     case "duplicate-message-id":
       return "The inputs hold the same events more than once (an S3 archive is at-least-once).";
     case "already-delivered":
-      return "An earlier run delivered them; run without --resume to send everything again.";
+      return "The state file records them as done; without --resume they are read and sent again, which Koala deduplicates by message_id.";
     default: {
       const unknownReason: never = reason;
       return String(unknownReason);

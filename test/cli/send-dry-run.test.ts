@@ -61,7 +61,7 @@ describe("send summary", () => {
     const firstLines = summary.split("\n").slice(0, 2).join("\n");
 
     expect(result.stdout).toBe("");
-    expect(firstLines).toContain("Nothing was sent");
+    expect(firstLines).toContain("Nothing would be sent");
     expect(firstLines).toContain("--browser-events include");
     expect(result.status).toBe(0);
   });

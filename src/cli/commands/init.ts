@@ -8,5 +8,6 @@ export async function initCommand(path: string): Promise<void> {
     throw new UsageError(`${path} already exists and was left unchanged`, "edit it, delete it first, or write elsewhere: koala-replay init <path>");
   }
   const written = await initConfig(path);
-  process.stderr.write(`wrote ${written}\n  edit the mappings, then preview them: koala-replay send --dry-run --config ${path} <inputs>\n`);
+  const config = path === "koala-replay.config.json" ? "" : ` --config ${path}`;
+  process.stderr.write(`wrote ${written}\n  edit the mappings, check them with koala-replay check${config}, then look at the requests they make: koala-replay preview${config} <inputs>\n`);
 }

@@ -32,7 +32,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     }
   };
 
-  const interruption = handleInterruptions(progress);
+  const interruption = handleInterruptions(progress, settings.dryRun);
   let stats: RunStats;
   try {
     stats = await runReplay(
@@ -178,12 +178,16 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
  * finishes what is in flight; a second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter): { signal: AbortSignal; dispose: () => void } {
+function handleInterruptions(progress: ProgressReporter, dryRun: boolean): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) {
       progress.stop();
       process.stderr.write("interrupted again: exiting now\n");
+      if (!dryRun) {
+        // The checkpoint is written at least once a second, so a resume sends at most that much again.
+        process.stderr.write(`  the checkpoint is saved; resume with:\n  ${resumeCommand()}\n`);
+      }
       process.exit(ExitCode.interrupted);
     }
     progress.log("\ninterrupting: finishing the requests in flight (Ctrl-C again to exit at once)");
