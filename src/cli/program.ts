@@ -38,6 +38,10 @@ const lazyActions: CommandActions = {
 };
 
 const INPUTS_HELP = "files, directories (walked recursively) or - for stdin; stdin when none is given";
+const CSV_TABLE_HELP =
+  "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name";
+const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type column";
+const CSV_NUMBERS_HELP = "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)";
 const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";
 const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date>";
 
@@ -74,9 +78,9 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time")
     .option("--identities <file>", "CSV or JSONL of userId/anonymousId and email, used to fill the email of events that have none (for example a warehouse users export)")
     .option("--no-stitch", "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send")
-    .option("--csv-table <name>", "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name")
-    .option("--csv-type <type>", "event type of every row of a hand-made CSV without a type column")
-    .option("--csv-numbers", "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)")
+    .option("--csv-table <name>", CSV_TABLE_HELP)
+    .option("--csv-type <type>", CSV_TYPE_HELP)
+    .option("--csv-numbers", CSV_NUMBERS_HELP)
     .option("--report <path>", "write the run's report as JSON to this file (public key masked)")
     .option("--json", "print the run's report as JSON on stdout instead of the text summary (not with --dry-run)")
     .option("-v, --verbose", "log each retry and each entry given up on, with its reason")
@@ -96,6 +100,9 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--max-events <events>", "stop reading after this many events, even when a mapping has fewer examples", "100000")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .addOption(formatOption())
+    .option("--csv-table <name>", CSV_TABLE_HELP)
+    .option("--csv-type <type>", CSV_TYPE_HELP)
+    .option("--csv-numbers", CSV_NUMBERS_HELP)
     .addOption(new Option("--layout <layout>", "event and request one after the other, or side by side (auto: side by side on a terminal of 140 columns or more)").choices(["auto", "stacked", "side-by-side"]).default("auto"))
     .option("-c, --config <path>", CONFIG_HELP)
     .option("--filter <trigger>", "take only events matching this trigger (full FQL), as send --filter does")
@@ -121,6 +128,9 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--until <date>", "as --filter, for events whose timestamp is before this ISO-8601 date or time")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .addOption(formatOption())
+    .option("--csv-table <name>", CSV_TABLE_HELP)
+    .option("--csv-type <type>", CSV_TYPE_HELP)
+    .option("--csv-numbers", CSV_NUMBERS_HELP)
     .addHelpText("after", `${INSPECT_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`)
     .exitOverride()
     .action(async (inputs: string[], options: RawInspectOptions) => {

@@ -151,7 +151,8 @@ function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
   });
 }
 
-function resolveCsvOptions(raw: RawSendOptions): { table?: string; type?: EventType; convertNumbers: boolean } {
+/** Validates the CSV options shared by send, preview and inspect. */
+export function resolveCsvOptions(raw: Pick<RawSendOptions, "csvTable" | "csvType" | "csvNumbers">): { table?: string; type?: EventType; convertNumbers: boolean } {
   const csv: { table?: string; type?: EventType; convertNumbers: boolean } = { convertNumbers: raw.csvNumbers === true };
   if (raw.csvTable !== undefined) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.csvTable)) {

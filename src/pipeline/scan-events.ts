@@ -1,6 +1,6 @@
 import { expandInputs, type SkippedFile } from "../inputs/expand-inputs.js";
 import { forEachLine, parseJsonLine } from "../inputs/jsonl.js";
-import { readInput, type InputFormat } from "../inputs/read-input.js";
+import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
 
 /** Callbacks that `preview` and `inspect` receive for each piece of input, in input order. */
@@ -22,7 +22,7 @@ export interface ScanResult {
  * returns false. Unlike `runReplay` it uses no worker threads: `preview` reads a few events, and
  * `inspect` needs each event object itself rather than its mapped result.
  */
-export async function scanEvents(inputs: readonly string[], format: InputFormat | undefined, visitor: ScanVisitor): Promise<ScanResult> {
+export async function scanEvents(inputs: readonly string[], readOptions: ReadInputOptions, visitor: ScanVisitor): Promise<ScanResult> {
   const { sources, skipped } = await expandInputs(inputs);
   for (const file of skipped) {
     visitor.onSkippedFile(file);
@@ -30,7 +30,7 @@ export async function scanEvents(inputs: readonly string[], format: InputFormat 
   let filesRead = 0;
   for (const source of sources) {
     filesRead += 1;
-    const keepReading = await scanSource(source.path, format, visitor);
+    const keepReading = await scanSource(source.path, readOptions, visitor);
     if (!keepReading) {
       return { filesRead, stopped: true };
     }
@@ -38,9 +38,9 @@ export async function scanEvents(inputs: readonly string[], format: InputFormat 
   return { filesRead, stopped: false };
 }
 
-async function scanSource(input: string, format: InputFormat | undefined, visitor: ScanVisitor): Promise<boolean> {
+async function scanSource(input: string, readOptions: ReadInputOptions, visitor: ScanVisitor): Promise<boolean> {
   try {
-    for await (const batch of readInput(input, { format })) {
+    for await (const batch of readInput(input, readOptions)) {
       const keepReading = batch.kind === "lines" ? scanLines(batch.input, batch.firstLine, batch.bytes, visitor) : scanItems(batch.items, visitor);
       if (!keepReading) {
         return false;

@@ -8,7 +8,7 @@ import { batchedRequests, type RequestEstimator } from "../../reporting/request-
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { parseFormat, parsePositiveInteger, resolveFilters } from "../send-options.js";
+import { parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { packageVersion } from "../version.js";
 
 export const DEFAULT_TOP_COUNT = 10;
@@ -19,6 +19,9 @@ export interface RawInspectOptions {
   top?: string;
   browserEvents?: string;
   format?: string;
+  csvTable?: string;
+  csvType?: string;
+  csvNumbers?: boolean;
   config?: string;
   filter?: string;
   since?: string;
@@ -42,7 +45,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const rules = await loadMappingRules(raw.config, browserEvents, resolveFilters(raw));
 
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
-  const scan = await scanEvents(inputList, format, {
+  const scan = await scanEvents(inputList, { format, csv: resolveCsvOptions(raw) }, {
     onEvent: (event, origin, eventJson) => {
       inventory.add(event, processEvent(event, origin, eventJson, rules.processor));
       return true;

@@ -8,7 +8,7 @@ import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type Pre
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveFilters } from "../send-options.js";
+import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
@@ -26,6 +26,9 @@ export interface RawPreviewOptions {
   maxEvents?: string;
   browserEvents?: string;
   format?: string;
+  csvTable?: string;
+  csvType?: string;
+  csvNumbers?: boolean;
   layout?: string;
   publicKey?: string;
   endpoint?: string;
@@ -66,7 +69,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     limit,
     rules.explain,
   );
-  const scan = await scanEvents(inputs.length === 0 ? ["-"] : inputs, format, {
+  const scan = await scanEvents(inputs.length === 0 ? ["-"] : inputs, { format, csv: resolveCsvOptions(raw) }, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
       samples.add(event, messageIdDerived, processEvent(event, origin, eventJson, rules.processor));
