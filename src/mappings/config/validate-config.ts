@@ -23,7 +23,7 @@ function rejectUnknownKeys(object: Record<string, unknown>, allowed: readonly st
     if (allowed.includes(key)) continue;
     report({
       pointer: childPointer(pointer, key),
-      message: `unknown key "${key}" in ${where}.${suggestionHint(key, allowed)} Allowed keys: ${allowed.join(", ")}`,
+      message: `unknown key "${key}" in ${where}.${suggestionHint(key, allowed)} Allowed keys: ${allowed.filter((name) => !name.startsWith("__")).join(", ")}`,
       expected: `one of ${allowed.join(", ")}`,
       found: `"${key}"`,
     });
