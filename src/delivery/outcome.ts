@@ -37,7 +37,9 @@ export type FatalReason =
   | "redirected"
   | "not-implemented"
   | "http-version-not-supported"
-  | "host-not-found";
+  | "host-not-found"
+  /** Every connection was refused from the start of the run: nothing listens at the endpoint. */
+  | "unreachable";
 
 /** Decision that the delivery loop carries out for an attempt's outcome. */
 export type Verdict =
@@ -70,7 +72,16 @@ export interface OutcomeContext {
   limits: RetryLimits;
   /** Returns a number in [0, 1), for the backoff jitter. */
   random: () => number;
+  /** Whether the API has answered any request of this run; undefined counts as yes. */
+  answeredBefore?: boolean;
 }
+
+/**
+ * Attempts of one request refused before the run is stopped as unreachable, when the API has never
+ * answered in this run. Refused connections later in a run are retried as usual, because an API
+ * that answered before is likely restarting.
+ */
+export const REFUSED_ATTEMPTS_BEFORE_UNREACHABLE = 3;
 
 type Decision =
   | { action: "delivered" }
@@ -97,6 +108,9 @@ export function classifyOutcome(outcome: AttemptOutcome, context: OutcomeContext
     case "split-or-reject":
       return context.entryCount > 1 ? { action: "split" } : { action: "give-up", reason: "rejected-by-api" };
     case "retry":
+      if (decision.reason === "connection-refused" && context.answeredBefore === false && context.attempt >= REFUSED_ATTEMPTS_BEFORE_UNREACHABLE) {
+        return { action: "fatal", reason: "unreachable", confirmWithProbe: false };
+      }
       return decideRetry(decision.reason, outcome, context);
     default:
       return assertNever(decision);

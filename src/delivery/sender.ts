@@ -41,6 +41,8 @@ export class Sender {
   private wakeTimer: NodeJS.Timeout | undefined;
   private outputBlocked = false;
   private halted = false;
+  /** Whether Koala has answered any request, so that refused connections can tell a wrong endpoint from a restart. */
+  private answeredBefore = false;
   private authProbe: Promise<AttemptResult> | undefined;
   private readonly controller: ConcurrencyController;
   private readonly rateLimiter: RateLimiter;
@@ -251,7 +253,11 @@ export class Sender {
       nowMs,
       limits: this.retryLimits,
       random: this.options.random,
+      answeredBefore: this.answeredBefore,
     });
+    if (outcome.kind === "response") {
+      this.answeredBefore = true;
+    }
     if (verdict.action === "fatal" && verdict.confirmWithProbe) {
       verdict = await this.confirmFatal(batch, verdict.reason, outcome.kind === "response" ? outcome.status : undefined);
     }
@@ -409,6 +415,8 @@ function describeFatal(reason: FatalReason, url: string): string {
       return `POST ${url} returned 505 HTTP Version Not Supported. Check the endpoint, then rerun with --resume.`;
     case "host-not-found":
       return `The host of ${url} was not found (DNS). Check the endpoint, then rerun with --resume.`;
+    case "unreachable":
+      return `Every connection to ${url} was refused since the run started: nothing answers at that endpoint. Check --endpoint, then rerun with --resume.`;
     default:
       return assertNever(reason);
   }

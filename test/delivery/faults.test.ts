@@ -140,7 +140,7 @@ describe("delivery under faults", () => {
     expect(emulator.accepted.size).toBe(300);
   });
 
-  it("retries after a connection refusal", async () => {
+  it("stops as unreachable when every connection is refused", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
     const url = emulator.url;
     await emulator.close();
@@ -152,6 +152,8 @@ describe("delivery under faults", () => {
     const result = await delivery.finish();
 
     expect(result.retries["connection-refused"]).toBe(2);
-    expect(result.deadLettered["retries-exhausted"]).toBe(1);
+    expect(result.fatal?.reason).toBe("unreachable");
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBe(1);
   });
 });

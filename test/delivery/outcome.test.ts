@@ -152,3 +152,17 @@ describe("computeBackoffDelay", () => {
     expect(Math.max(...delays)).toBeLessThan(800);
   });
 });
+
+describe("classifyOutcome on refused connections", () => {
+  const refused: AttemptOutcome = { kind: "network-error", code: "ECONNREFUSED" };
+
+  it.each<[string, Partial<OutcomeContext>, string]>([
+    ["first attempt, API never answered", { attempt: 1, answeredBefore: false }, "retry:connection-refused"],
+    ["second attempt, API never answered", { attempt: 2, answeredBefore: false }, "retry:connection-refused"],
+    ["third attempt, API never answered", { attempt: 3, answeredBefore: false }, "fatal:unreachable"],
+    ["third attempt, API answered before", { attempt: 3, answeredBefore: true }, "retry:connection-refused"],
+    ["last attempt, API answered before", { attempt: 5, answeredBefore: true }, "give-up:retries-exhausted"],
+  ])("%s", (_name, overrides, expected) => {
+    expect(summary(classifyOutcome(refused, context(overrides)))).toBe(expected);
+  });
+});
