@@ -110,6 +110,9 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     throw new UsageError((error as Error).message);
   }
   const resolvedInputs = inputs.length === 0 ? ["-"] : [...inputs];
+  if (resolvedInputs.filter((input) => input === "-").length > 1) {
+    throw new UsageError("stdin (-) is given more than once", "standard input can be read only once: give - a single time");
+  }
   const stitch = raw.stitch !== false;
   const stitchingProblem = checkStitchingInputs({ readsStdin: resolvedInputs.includes("-"), stitch, identitiesFile: raw.identities });
   if (stitchingProblem !== undefined) {

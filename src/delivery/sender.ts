@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { maskSecret } from "../reporting/mask.js";
 import { sleep } from "./backoff.js";
 import { type Batch, type PersonLane, splitBatch } from "./batcher.js";
@@ -48,7 +49,7 @@ export class Sender {
   private readonly rateLimiter: RateLimiter;
   private readonly client: KoalaClient | undefined;
   /** Aborted by `stop()` and by a fatal response. It ends every backoff wait at once. */
-  private readonly waitAbort = new AbortController();
+  private readonly waitAbort = createUnlimitedAbortController();
   /** Aborted when the stop grace period is over: ends the requests still in flight. */
   private readonly requestAbort = new AbortController();
   private readonly dryRunUrl: string;
@@ -420,6 +421,16 @@ function describeFatal(reason: FatalReason, url: string): string {
     default:
       return assertNever(reason);
   }
+}
+
+/**
+ * Creates an AbortController whose signal takes any number of listeners: every batch waiting for its
+ * backoff listens to it, and Node warns of a leak past 10 listeners.
+ */
+function createUnlimitedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 function assertNever(value: never): never {

@@ -31,16 +31,35 @@ export function processLines(input: string, firstLine: number, bytes: Buffer, ru
       end = bytes.length;
     }
     const contentEnd = end > start && bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
-    const line = bytes.toString("utf8", start, contentEnd);
-    const origin = { input, line: lineNumber };
-    const item = parseJsonLine(line, origin);
-    if (item?.kind === "problem") {
-      outcomes.push({ kind: "problem", problem: item });
-    } else if (item?.kind === "record") {
-      outcomes.push({ kind: "result", result: processEvent(item.event, origin, line, rules), lineStart: start, lineEnd: contentEnd });
+    let line = bytes.toString("utf8", start, contentEnd);
+    if (lineNumber === 1 && line.startsWith("\uFEFF")) {
+      line = line.slice(1);
     }
+    const origin = { input, line: lineNumber };
+    outcomes.push(...processLine(line, origin, rules, start, contentEnd));
     lineNumber += 1;
     start = end + 1;
   }
   return outcomes;
+}
+
+function processLine(line: string, origin: { input: string; line: number }, rules: ProcessorRules, lineStart: number, lineEnd: number): LineOutcome[] {
+  try {
+    const item = parseJsonLine(line, origin);
+    if (item?.kind === "problem") {
+      return [{ kind: "problem", problem: item }];
+    }
+    if (item?.kind === "record") {
+      return [{ kind: "result", result: processEvent(item.event, origin, line, rules), lineStart, lineEnd }];
+    }
+    return [];
+  } catch (error) {
+    // A value nested tens of thousands of levels deep overflows the stack in recursive code; only
+    // that line is lost, and the rest of the file is read.
+    if (!(error instanceof RangeError)) {
+      throw error;
+    }
+    const message = `${origin.input}:${origin.line}: the event is nested too deeply to process (${error.message}); flatten or remove the line`;
+    return [{ kind: "problem", problem: { origin, reason: "malformed-json", message } }];
+  }
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import type { RunStats } from "./run-stats.js";
@@ -22,7 +23,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   lines.push("");
 
-  lines.push(row("files read", `${stats.filesRead}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped: not archives)` : ""}`));
+  lines.push(row("files read", `${stats.filesRead}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped, see the warnings)` : ""}`));
   lines.push(row("events read", String(stats.eventsRead)));
   lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
   lines.push(row(context.dryRun ? "would be sent" : "sent", `${stats.entriesSent} in ${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}`));
@@ -72,7 +73,7 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
   if (result.undelivered > 0) {
     lines.push(row("not yet delivered", `${result.undelivered} (the run stopped; --resume sends them)`));
   }
-  if (!context.dryRun && result.statePath !== undefined) {
+  if (!context.dryRun && result.statePath !== undefined && existsSync(result.statePath)) {
     lines.push(row("checkpoint", result.statePath));
   }
   return lines;
@@ -96,6 +97,9 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   const fatal = stats.delivery?.fatal;
   if (fatal !== undefined) {
     return `Stopped early: ${fatal.message}`;
+  }
+  if (stats.eventsRead === 0 && stats.delivery?.stopped === true) {
+    return "Interrupted before any event was processed: nothing was sent.";
   }
   if (stats.eventsRead === 0) {
     return stats.unreadableCount > 0 ? "No event could be read: see the unreadable lines below." : "The inputs hold no events.";

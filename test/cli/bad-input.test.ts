@@ -48,3 +48,29 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.status).toBe(1);
   });
 });
+
+describe("bad input found by breaking the CLI", () => {
+  test("deeply nested line loses only that line", async () => {
+    const deep = `${'{"a":'.repeat(200_000)}1${"}".repeat(200_000)}`;
+    const input = [identifyLine("a@example.com", "m-1"), deep, identifyLine("b@example.com", "m-2")].join("\n");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
+
+    expect(parseRequests(result.stdout)).toHaveLength(2);
+    expect(result.stderr).toContain("-:2: the event is nested too deeply");
+    expect(result.status).toBe(1);
+  });
+
+  test("byte order mark before line 1 is ignored", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `\uFEFF${identifyLine("a@example.com", "m-1")}\r\n` });
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(result.status).toBe(0);
+  });
+
+  test("stdin named twice is a usage error", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-", "-"], { stdin: identifyLine("a@example.com", "m-1") });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("stdin (-) is given more than once");
+  });
+});

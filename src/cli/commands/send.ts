@@ -32,7 +32,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     }
   };
 
-  const interruption = handleInterruptions(progress, settings.dryRun);
+  const interruption = handleInterruptions(progress, settings.dryRun, settings.publicKey);
   let stats: RunStats;
   try {
     stats = await runReplay(
@@ -73,13 +73,13 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const fatal = stats.delivery?.fatal;
   if (fatal !== undefined) {
     process.stderr.write(`error: stopped: ${mask(fatal.message)}\n`);
-    process.stderr.write(`  after fixing it, resume with:\n  ${resumeCommand()}\n`);
+    process.stderr.write(`  after fixing it, resume with:\n  ${mask(resumeCommand())}\n`);
     exitStatus = ExitCode.fatalApi;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
     process.stderr.write(`interrupted: stopped reading; ${undelivered} ${undelivered === 1 ? "entry was" : "entries were"} left for a resumed run\n`);
     if (!settings.dryRun) {
-      process.stderr.write(`  resume with:\n  ${resumeCommand()}\n`);
+      process.stderr.write(`  resume with:\n  ${mask(resumeCommand())}\n`);
     }
     exitStatus = ExitCode.interrupted;
   }
@@ -178,7 +178,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
  * finishes what is in flight; a second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter, dryRun: boolean): { signal: AbortSignal; dispose: () => void } {
+function handleInterruptions(progress: ProgressReporter, dryRun: boolean, publicKey: string | undefined): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) {
@@ -186,7 +186,7 @@ function handleInterruptions(progress: ProgressReporter, dryRun: boolean): { sig
       process.stderr.write("interrupted again: exiting now\n");
       if (!dryRun) {
         // The checkpoint is written at least once a second, so a resume sends at most that much again.
-        process.stderr.write(`  the checkpoint is saved; resume with:\n  ${resumeCommand()}\n`);
+        process.stderr.write(`  the checkpoint is saved; resume with:\n  ${maskSecret(resumeCommand(), publicKey)}\n`);
       }
       process.exit(ExitCode.interrupted);
     }
