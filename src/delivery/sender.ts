@@ -6,7 +6,7 @@ import { buildBatchBody } from "./body.js";
 import type { DeadLetterDetails } from "./dead-letter.js";
 import { ABORTED_CODE, type AttemptResult, KoalaClient, printableBatchUrl } from "./http.js";
 import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
-import { classifyOutcome, decideRetry, type FatalReason, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
+import { classifyOutcome, decideRetry, type FatalReason, type OutcomeContext, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
 import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
 /** Callbacks from the sender to the run, which keeps the counts and the checkpoint. */
@@ -246,16 +246,7 @@ export class Sender {
       // Stopped: the entries stay undelivered and unfinished in the checkpoint, so a resume sends them.
       return;
     }
-    const nowMs = Date.now();
-    let verdict = classifyOutcome(outcome, {
-      attempt: batch.attempts,
-      elapsedMs: nowMs - batch.firstAttemptAtMs,
-      entryCount: batch.entries.length,
-      nowMs,
-      limits: this.retryLimits,
-      random: this.options.random,
-      answeredBefore: this.answeredBefore,
-    });
+    let verdict = classifyOutcome(outcome, this.outcomeContext(batch));
     if (outcome.kind === "response") {
       this.answeredBefore = true;
     }
@@ -360,15 +351,21 @@ export class Sender {
       this.failRun(reason, status, probeStatus);
       return { action: "fatal", reason, confirmWithProbe: false };
     }
+    return decideRetry("auth-not-confirmed", probe.outcome, this.outcomeContext(batch));
+  }
+
+  /** Builds what `classifyOutcome` needs to know about a batch's attempts, at the current time. */
+  private outcomeContext(batch: Batch): OutcomeContext {
     const nowMs = Date.now();
-    return decideRetry("auth-not-confirmed", probe.outcome, {
+    return {
       attempt: batch.attempts,
       elapsedMs: nowMs - batch.firstAttemptAtMs,
       entryCount: batch.entries.length,
       nowMs,
       limits: this.retryLimits,
       random: this.options.random,
-    });
+      answeredBefore: this.answeredBefore,
+    };
   }
 
   private failRun(reason: FatalReason, status: number | undefined, probeStatus: number | undefined): void {
