@@ -1,6 +1,7 @@
+import { extractIdentityFacts, type IdentityFacts } from "./identity-facts.js";
 import { tmpdir } from "node:os";
 import type { SegmentEvent } from "../inputs/record.js";
-import { emailsMatch, normalizeId, readEventEmail, readEventTime } from "./event-identity.js";
+import { emailsMatch, normalizeId } from "./event-identity.js";
 import { createIdKey, hashId } from "./hash-id.js";
 import { NO_NODE } from "./node-store.js";
 import { TieredNodes } from "./tiered-nodes.js";
@@ -72,22 +73,25 @@ export class IdentityGraph {
 
   /** Stores the ids, email and aliases of one event of the first pass. */
   observe(event: SegmentEvent): void {
-    const userId = normalizeId(event["userId"]);
-    const anonymousId = normalizeId(event["anonymousId"]);
-
-    if (event["type"] === "alias") {
-      this.observeAlias(normalizeId(event["previousId"]), userId);
+    const facts = extractIdentityFacts(event);
+    if (facts !== undefined) {
+      this.observeFacts(facts);
     }
+  }
 
-    // The time is parsed only when something is stored, because most events store nothing.
-    const email = readEventEmail(event);
+  /** Stores what `extractIdentityFacts` read from an event, possibly in a worker thread. */
+  observeFacts(facts: IdentityFacts): void {
+    const { userId, anonymousId, email } = facts;
+    if (facts.isAlias) {
+      this.observeAlias(facts.aliasOf, userId);
+    }
     if (email === null) {
       this.invalidEmails++;
     }
     if (typeof email === "string") {
-      this.observeEmail(userId, anonymousId, email, readEventTime(event));
+      this.observeEmail(userId, anonymousId, email, facts.time);
     } else if (userId !== undefined && anonymousId !== undefined) {
-      this.observeLink(userId, anonymousId, readEventTime(event));
+      this.observeLink(userId, anonymousId, facts.time);
     }
   }
 

@@ -1,6 +1,8 @@
 import { IdentityGraph, loadIdentities } from "../identity/index.js";
-import { forEachLine } from "../inputs/jsonl.js";
+import type { IdentityFacts } from "../identity/identity-facts.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
+import { decodeChunkFacts, extractChunkFacts } from "./identity-codec.js";
+import type { WorkerPool } from "./worker-pool.js";
 import type { InputSource } from "../inputs/expand-inputs.js";
 
 export interface IdentityPassOptions {
@@ -9,6 +11,8 @@ export interface IdentityPassOptions {
   readOptions: ReadInputOptions;
   warn: (message: string) => void;
   signal?: AbortSignal;
+  /** Returns the worker pool for inputs large enough to be worth it; see runReplay. */
+  workersFor?: (chunkBytes: number) => WorkerPool | undefined;
 }
 
 /**
@@ -29,7 +33,7 @@ export async function buildIdentityGraph(sources: readonly InputSource[], option
       continue;
     }
     try {
-      await observeInput(source.path, graph, options.readOptions);
+      await observeInput(source.path, graph, options);
     } catch {
       // The second pass reads the same input and reports why it cannot be read.
     }
@@ -37,9 +41,21 @@ export async function buildIdentityGraph(sources: readonly InputSource[], option
   return graph;
 }
 
-async function observeInput(path: string, graph: IdentityGraph, readOptions: ReadInputOptions): Promise<void> {
-  for await (const batch of readInput(path, readOptions)) {
+async function observeInput(path: string, graph: IdentityGraph, options: IdentityPassOptions): Promise<void> {
+  // Chunks read by workers, in input order: the graph resolves conflicts by time, with ties to the
+  // later observation, so the order must be the same as on the main thread.
+  const inFlight: Array<Promise<IdentityFacts[]>> = [];
+  const drain = async (keep: number): Promise<void> => {
+    while (inFlight.length > keep) {
+      for (const facts of await (inFlight.shift() as Promise<IdentityFacts[]>)) {
+        graph.observeFacts(facts);
+      }
+    }
+  };
+
+  for await (const batch of readInput(path, options.readOptions)) {
     if (batch.kind === "items") {
+      await drain(0);
       for (const item of batch.items) {
         if (item.kind === "record") {
           graph.observe(item.event);
@@ -47,23 +63,16 @@ async function observeInput(path: string, graph: IdentityGraph, readOptions: Rea
       }
       continue;
     }
-    forEachLine(batch.bytes.toString("utf8"), batch.firstLine, (line) => {
-      const event = parseObject(line);
-      if (event !== undefined) {
-        graph.observe(event);
+    const pool = options.workersFor?.(batch.bytes.length);
+    if (pool === undefined) {
+      await drain(0);
+      for (const facts of decodeChunkFacts(extractChunkFacts(batch.bytes))) {
+        graph.observeFacts(facts);
       }
-    });
+    } else {
+      inFlight.push(pool.identities(batch.input, batch.firstLine, batch.bytes));
+      await drain(pool.size * 2);
+    }
   }
-}
-
-function parseObject(line: string): Record<string, unknown> | undefined {
-  if (line.length < 2) {
-    return undefined;
-  }
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  await drain(0);
 }

@@ -76,12 +76,21 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
   const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
 
+  // Worker threads, started once an input chunk shows the input is large, and shared by both passes.
+  let pool: WorkerPool | undefined;
+  const workersFor = (chunkBytes: number): WorkerPool | undefined => {
+    if (pool === undefined && chunkBytes >= WORKER_POOL_THRESHOLD_BYTES) {
+      pool = new WorkerPool(config);
+    }
+    return pool;
+  };
+
   const firstPassStarted = Date.now();
   if (settings.stitch) {
     io.onPhase?.("first pass: collecting emails from identify calls and aliases");
   }
   const graph = settings.stitch
-    ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal })
+    ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor })
     : undefined;
   const stitcher = new Stitcher(graph);
   stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
@@ -127,7 +136,6 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   };
 
   // Chunks being processed by workers, in input order; their results are handled in that order.
-  let pool: WorkerPool | undefined;
   const inFlight: Array<Promise<LineOutcome[]>> = [];
   const drain = async (keep: number): Promise<void> => {
     while (inFlight.length > keep) {
@@ -158,15 +166,13 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
             await handleItems(batch.items, rules, stats, warnOnce, handleResult);
             continue;
           }
-          if (pool === undefined && batch.bytes.length >= WORKER_POOL_THRESHOLD_BYTES) {
-            pool = new WorkerPool(config);
-          }
-          if (pool === undefined) {
+          const workers = workersFor(batch.bytes.length);
+          if (workers === undefined) {
             await drain(0);
             await handleLineOutcomes(processLines(batch.input, batch.firstLine, batch.bytes, rules), stats, warnOnce, handleResult);
           } else {
-            inFlight.push(pool.process(batch.input, batch.firstLine, batch.bytes));
-            await drain(pool.size * 2);
+            inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes));
+            await drain(workers.size * 2);
           }
         }
       } catch (error) {

@@ -1,16 +1,18 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import type { IdentityFacts } from "../identity/identity-facts.js";
 import { decodeOutcomes, type EncodedChunk } from "./chunk-codec.js";
+import { decodeChunkFacts, type EncodedFacts } from "./identity-codec.js";
 import type { ChunkTask } from "./chunk-worker.js";
 import type { LineOutcome } from "./process-lines.js";
 import { mappingNames, type ProcessorConfig } from "./processor-config.js";
 
 interface PendingChunk {
-  resolve: (outcomes: LineOutcome[]) => void;
+  resolve: (message: WorkerMessage) => void;
   reject: (error: Error) => void;
-  input: string;
-  bytes: Buffer;
 }
+
+type WorkerMessage = { id: number } & (EncodedChunk | EncodedFacts);
 
 /**
  * Worker threads that parse and map chunks of JSONL lines in parallel. JSON.parse is the largest
@@ -29,7 +31,7 @@ export class WorkerPool {
     this.names = mappingNames(config);
     for (let index = 0; index < size; index += 1) {
       const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), { workerData: config });
-      worker.on("message", (message: { id: number } & EncodedChunk) => this.onResult(message));
+      worker.on("message", (message: WorkerMessage) => this.onResult(message));
       worker.on("error", (error) => this.onFailure(error));
       this.workers.push(worker);
     }
@@ -40,7 +42,18 @@ export class WorkerPool {
   }
 
   /** Queues a chunk; the promise resolves with its outcomes once a worker has processed it. */
-  process(input: string, firstLine: number, bytes: Buffer): Promise<LineOutcome[]> {
+  async process(input: string, firstLine: number, bytes: Buffer): Promise<LineOutcome[]> {
+    const message = await this.post({ mode: "process", input, firstLine, bytes });
+    return decodeOutcomes(message as EncodedChunk, input, bytes, this.names);
+  }
+
+  /** Queues a chunk for the identity first pass; the promise resolves with the facts of its events. */
+  async identities(input: string, firstLine: number, bytes: Buffer): Promise<IdentityFacts[]> {
+    const message = await this.post({ mode: "identities", input, firstLine, bytes });
+    return decodeChunkFacts(message as EncodedFacts);
+  }
+
+  private post(task: Omit<ChunkTask, "id">): Promise<WorkerMessage> {
     if (this.failure !== undefined) {
       return Promise.reject(this.failure);
     }
@@ -48,9 +61,8 @@ export class WorkerPool {
     const worker = this.workers[this.nextWorker] as Worker;
     this.nextWorker = (this.nextWorker + 1) % this.workers.length;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, input, bytes });
-      const task: ChunkTask = { id, input, firstLine, bytes };
-      worker.postMessage(task);
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, ...task } satisfies ChunkTask);
     });
   }
 
@@ -58,13 +70,13 @@ export class WorkerPool {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  private onResult(message: { id: number } & EncodedChunk): void {
+  private onResult(message: WorkerMessage): void {
     const chunk = this.pending.get(message.id);
     if (chunk === undefined) {
       return;
     }
     this.pending.delete(message.id);
-    chunk.resolve(decodeOutcomes(message, chunk.input, chunk.bytes, this.names));
+    chunk.resolve(message);
   }
 
   private onFailure(error: Error): void {

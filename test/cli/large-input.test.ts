@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -74,5 +74,44 @@ describe("large input through worker threads", () => {
     }
     expect(result.stderr).toMatch(new RegExp(`events read\\s+${EVENT_COUNT - BAD_LINES.size}\\b`));
     expect(result.status).toBe(1);
+  });
+});
+
+describe("identity first pass through worker threads", () => {
+  test("large archive gets every track event its email", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-large-stitch-"));
+    const lines: string[] = [];
+    for (let index = 1; index <= 12_000; index += 1) {
+      lines.push(
+        JSON.stringify({
+          type: "track",
+          event: "Report Exported",
+          messageId: `t-${index}`,
+          timestamp: "2024-05-01T10:00:00.000Z",
+          userId: `user-${index % 300}`,
+          context: { library: { name: "analytics-node", version: "2.0.0" } },
+          properties: { index, padding: "z".repeat(200) },
+        }),
+      );
+    }
+    for (let user = 0; user < 300; user += 1) {
+      lines.push(JSON.stringify({ type: "identify", messageId: `i-${user}`, timestamp: "2024-06-01T10:00:00.000Z", userId: `user-${user}`, traits: { email: `user${user}@example.com` } }));
+    }
+    const path = join(directory, "events.jsonl");
+    writeFileSync(path, `${lines.join("\n")}\n`);
+
+    const result = await runCli(["send", "--dry-run", path]);
+    const emails = new Map<string, unknown>();
+    for (const request of parseRequests(result.stdout)) {
+      for (const entry of (request.body["events"] ?? []) as Array<{ message_id: string }>) {
+        emails.set(entry.message_id, request.body["email"]);
+      }
+    }
+
+    expect(statSync(path).size).toBeGreaterThan(3 * 1024 * 1024);
+    expect(emails.size).toBe(12_000);
+    expect(emails.get("t-1")).toBe("user1@example.com");
+    expect(emails.get("t-12000")).toBe(`user${12_000 % 300}@example.com`);
+    expect(result.stderr).toMatch(/\(12,000 stitched\)/);
   });
 });

@@ -1,0 +1,83 @@
+import { extractIdentityFacts, type IdentityFacts } from "../identity/identity-facts.js";
+
+const NEWLINE = 0x0a;
+
+/** Identity facts of a chunk, as posted by a worker: strings by index, ints and times per fact. */
+export interface EncodedFacts {
+  strings: string[];
+  /** Per fact: flags (1: alias, 2: invalid email), then the string indexes of userId, anonymousId, aliasOf, email (-1: none). */
+  ints: Int32Array;
+  times: Float64Array;
+}
+
+const INTS_PER_FACT = 5;
+const ALIAS_FLAG = 1;
+const INVALID_EMAIL_FLAG = 2;
+
+/**
+ * Reads the identity facts of a chunk of JSONL lines for the first pass. Lines that do not parse are
+ * skipped here, because the second pass reports and counts each of them once.
+ */
+export function extractChunkFacts(bytes: Buffer): EncodedFacts {
+  const strings: string[] = [];
+  const ints: number[] = [];
+  const times: number[] = [];
+  const intern = (value: string | null | undefined): number => {
+    if (value === undefined || value === null) {
+      return -1;
+    }
+    strings.push(value);
+    return strings.length - 1;
+  };
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) {
+      end = bytes.length;
+    }
+    const facts = factsOfLine(bytes.toString("utf8", start, end));
+    if (facts !== undefined) {
+      const flags = (facts.isAlias ? ALIAS_FLAG : 0) | (facts.email === null ? INVALID_EMAIL_FLAG : 0);
+      ints.push(flags, intern(facts.userId), intern(facts.anonymousId), intern(facts.aliasOf), intern(facts.email));
+      times.push(facts.time);
+    }
+    start = end + 1;
+  }
+  return { strings, ints: Int32Array.from(ints), times: Float64Array.from(times) };
+}
+
+function factsOfLine(line: string): IdentityFacts | undefined {
+  if (line.length < 2) {
+    return undefined;
+  }
+  try {
+    const value: unknown = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return undefined;
+    }
+    return extractIdentityFacts(value as Record<string, unknown>);
+  } catch {
+    // Malformed or nested too deeply: the second pass reports the line.
+    return undefined;
+  }
+}
+
+/** Turns what `extractChunkFacts` posted back into facts, in line order. */
+export function decodeChunkFacts(encoded: EncodedFacts): IdentityFacts[] {
+  const { strings, ints, times } = encoded;
+  const text = (index: number | undefined): string | undefined => (index === undefined || index === -1 ? undefined : strings[index]);
+  const facts: IdentityFacts[] = [];
+  for (let fact = 0; fact * INTS_PER_FACT < ints.length; fact += 1) {
+    const base = fact * INTS_PER_FACT;
+    const flags = ints[base] ?? 0;
+    facts.push({
+      isAlias: (flags & ALIAS_FLAG) !== 0,
+      userId: text(ints[base + 1]),
+      anonymousId: text(ints[base + 2]),
+      aliasOf: text(ints[base + 3]),
+      email: (flags & INVALID_EMAIL_FLAG) !== 0 ? null : text(ints[base + 4]),
+      time: times[fact] ?? Number.NaN,
+    });
+  }
+  return facts;
+}
