@@ -3,6 +3,9 @@ import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { InputProblem, SegmentEvent } from "../inputs/record.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
+
+/** Unreadable lines listed with their location; the rest are only counted. */
+const MAX_UNREADABLE_EXAMPLES = 10;
 import type { RequestEstimator } from "./request-estimator.js";
 
 /**
@@ -46,6 +49,8 @@ export class ArchiveInventory {
   eventsRead = 0;
   unreadableCount = 0;
   readonly unreadableByReason = new Map<string, number>();
+  /** The first unreadable lines, with their file, line and message. */
+  readonly unreadableExamples: InputProblem[] = [];
   readonly eventsByType = new Map<string, number>();
   /** Names of track events (`event`). */
   readonly eventNames = new Map<string, number>();
@@ -71,6 +76,9 @@ export class ArchiveInventory {
   countUnreadable(problem: InputProblem): void {
     this.unreadableCount += 1;
     increment(this.unreadableByReason, problem.reason);
+    if (this.unreadableExamples.length < MAX_UNREADABLE_EXAMPLES) {
+      this.unreadableExamples.push(problem);
+    }
   }
 
   /** Counts one event and what the mappings made of it. */

@@ -23,6 +23,8 @@ export interface InspectReport {
   eventsRead: number;
   unreadable: number;
   unreadableByReason: Record<string, number>;
+  /** The first 10 unreadable lines or files, with where they are and why. */
+  unreadableExamples: Array<{ input: string; line: number; reason: string; message: string }>;
   eventsByType: Record<string, number>;
   topEventNames: Array<{ name: string; count: number }>;
   distinctEventNames: number;
@@ -57,6 +59,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     eventsRead: inventory.eventsRead,
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),
+    unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
     eventsByType: objectByCount(inventory.eventsByType),
     topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
     distinctEventNames: inventory.eventNames.size,

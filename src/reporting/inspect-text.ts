@@ -28,9 +28,15 @@ function headline(report: InspectReport, style: TextStyle): string {
   }
   if (report.unreadable > 0) {
     lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${count}`).join(", ")}`));
+    for (const example of report.unreadableExamples) {
+      lines.push(style.yellow(`    ${example.input}:${example.line} ${example.reason}`));
+    }
   }
   if (report.filesSkipped.length > 0) {
-    lines.push(`  ${report.filesSkipped.length} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped (not archives)`);
+    lines.push(`  ${report.filesSkipped.length} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped:`);
+    for (const file of report.filesSkipped) {
+      lines.push(`    ${file.path}: ${file.reason}`);
+    }
   }
   return lines.join("\n");
 }

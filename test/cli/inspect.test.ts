@@ -17,6 +17,7 @@ const inspectKeys = [
   "eventsRead",
   "unreadable",
   "unreadableByReason",
+  "unreadableExamples",
   "eventsByType",
   "topEventNames",
   "distinctEventNames",
