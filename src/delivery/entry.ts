@@ -8,7 +8,7 @@ export interface PersonFields {
   ip?: string;
 }
 
-/** Which array of a `/batch` body the entry goes into. */
+/** Array of a `/batch` body that the entry goes into. */
 export type EntryKind = "events" | "identifies";
 
 /**

@@ -72,14 +72,14 @@ export interface OutcomeContext {
   limits: RetryLimits;
   /** Returns a number in [0, 1), for the backoff jitter. */
   random: () => number;
-  /** Whether the API has answered any request of this run; undefined counts as yes. */
+  /** Whether the API has responded to any request of this run; undefined counts as yes. */
   answeredBefore?: boolean;
 }
 
 /**
  * Attempts of one request refused before the run is stopped as unreachable, when the API has never
- * answered in this run. Refused connections later in a run are retried as usual, because an API
- * that answered before is likely restarting.
+ * responded in this run. Refused connections later in a run are retried as usual, because an API
+ * that responded before is likely restarting.
  */
 export const REFUSED_ATTEMPTS_BEFORE_UNREACHABLE = 3;
 

@@ -5,21 +5,17 @@ import { type DeadLetterDetails, DeadLetterWriter } from "./dead-letter.js";
 import { MessageIdSet } from "./dedupe.js";
 import type { KoalaEntry } from "./entry.js";
 import type { Delivery, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
-import type { DeadLetterReason, RetryReason } from "./outcome.js";
+import type { RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
 
-interface Counts {
-  submitted: number;
-  delivered: number;
-  deadLettered: Partial<Record<DeadLetterReason, number>>;
-  deadLetteredTotal: number;
-  duplicatesSkipped: number;
-  alreadyDone: number;
-  requestsSent: number;
+/** The result's counters as they grow, plus what the entries-per-request figures are computed from. */
+interface Counts
+  extends Pick<
+    DeliveryResult,
+    "submitted" | "delivered" | "deadLettered" | "deadLetteredTotal" | "duplicatesSkipped" | "alreadyDone" | "requestsSent" | "retries" | "retriesTotal"
+  > {
   entriesSent: number;
   maxEntriesPerRequest: number;
-  retries: Partial<Record<RetryReason, number>>;
-  retriesTotal: number;
 }
 
 /** One delivery run: takes records, keeps the counts, the checkpoint and the dead-letter file. */

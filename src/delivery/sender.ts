@@ -42,7 +42,7 @@ export class Sender {
   private wakeTimer: NodeJS.Timeout | undefined;
   private outputBlocked = false;
   private halted = false;
-  /** Whether Koala has answered any request, so that refused connections can tell a wrong endpoint from a restart. */
+  /** Whether Koala has responded to any request, which separates a wrong endpoint from a restart when connections are refused. */
   private answeredBefore = false;
   private authProbe: Promise<AttemptResult> | undefined;
   private readonly controller: ConcurrencyController;

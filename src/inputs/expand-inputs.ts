@@ -54,7 +54,8 @@ export async function expandInputs(inputs: readonly string[]): Promise<{ sources
 
 async function walkDirectory(directory: string, root: string, sources: InputSource[], skipped: SkippedFile[]): Promise<void> {
   const entries = await readdir(directory, { withFileTypes: true });
-  entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  // Code-unit order, the same on every machine and locale, so the walk and its checkpoint are stable.
+  entries.sort((left, right) => compareNames(left.name, right.name));
   for (const entry of entries) {
     const path = join(directory, entry.name);
     if (entry.isDirectory()) {
@@ -67,4 +68,11 @@ async function walkDirectory(directory: string, root: string, sources: InputSour
       sources.push({ path, foundIn: root });
     }
   }
+}
+
+function compareNames(left: string, right: string): number {
+  if (left === right) {
+    return 0;
+  }
+  return left < right ? -1 : 1;
 }

@@ -4,7 +4,7 @@
  */
 export type SegmentEvent = { [key: string]: unknown };
 
-/** Where a record came from: the input as the user named it (`-` for stdin) and its 1-based line. */
+/** Source of a record: the input as the user named it (`-` for stdin) and its 1-based line. */
 export interface RecordOrigin {
   input: string;
   /** Line of a JSONL file, row of a CSV file (counting the header as line 1), or element of a JSON array. */
@@ -16,7 +16,7 @@ export interface InputRecord {
   origin: RecordOrigin;
 }
 
-/** Why a piece of input could not become an event. */
+/** Reason a piece of input could not become an event. */
 export type UnreadableReason =
   | "malformed-json"
   | "not-an-object"
@@ -28,7 +28,7 @@ export type UnreadableReason =
 export interface InputProblem {
   origin: RecordOrigin;
   reason: UnreadableReason;
-  /** What went wrong and what to do about it, for the person running the replay. */
+  /** Description of what went wrong and what to do about it, for the person running the replay. */
   message: string;
 }
 

@@ -4,7 +4,7 @@ import type { ActionId } from "./fields.js";
 /** A mapped payload: the action's field names to the values the mapping produced. */
 export type ActionPayload = Record<string, unknown>;
 
-/** What one mapped event contributes to a `/batch` request. */
+/** Parts of a `/batch` request that one mapped event contributes. */
 export interface RequestParts {
   kind: EntryKind;
   person: PersonFields;
@@ -53,7 +53,7 @@ function buildIdentifyVisitor(payload: ActionPayload): RequestParts {
   return { kind: "identifies", person, entry: { type: "identify", ...payload, context } };
 }
 
-/** Whether Koala can attach the request to a person: it needs a truthy profile_id or email. */
+/** Checks whether Koala can attach the request to a person, which needs a truthy profile_id or email. */
 export function hasIdentity(person: PersonFields): boolean {
   return Boolean(person.profile_id) || Boolean(person.email);
 }

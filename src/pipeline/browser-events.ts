@@ -1,7 +1,7 @@
 import type { SegmentEvent } from "../inputs/record.js";
 
 /**
- * What to do with track events recorded by analytics.js, which Koala's browser pixel may have
+ * Policy for track events recorded by analytics.js, which Koala's browser pixel may have
  * recorded already. Segment's Koala (Cloud) destination always skips them (`skip`).
  */
 export type BrowserEventsPolicy =
@@ -36,7 +36,7 @@ export function isAnalyticsJsEvent(event: SegmentEvent): boolean {
   return typeof context === "object" && context !== null && context.library?.name === "analytics.js";
 }
 
-/** Whether the policy keeps this analytics.js track event. An event without a readable timestamp is not kept under `before`. */
+/** Checks whether the policy keeps this analytics.js track event. An event without a readable timestamp is not kept under `before`. */
 export function keepsBrowserEvent(policy: BrowserEventsPolicy, event: SegmentEvent): boolean {
   switch (policy.kind) {
     case "skip":

@@ -1,4 +1,4 @@
-/** Why an event, or one mapping's entry for it, was not sent although nothing was wrong with it. */
+/** Reason an event, or one mapping's entry for it, was not sent although nothing was wrong with it. */
 export type SkipReason =
   | "filtered-out"
   | "no-mapping-matched"

@@ -54,7 +54,7 @@ function processLine(line: string, origin: { input: string; line: number }, rule
     }
     return [];
   } catch (error) {
-    // A value nested tens of thousands of levels deep overflows the stack in recursive code; only
+    // A value nested tens of thousands of levels deep overflows the stack in recursive code. Only
     // that line is lost, and the rest of the file is read.
     if (!(error instanceof RangeError)) {
       throw error;

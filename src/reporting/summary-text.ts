@@ -9,7 +9,7 @@ export interface SummaryContext {
 }
 
 /**
- * Writes the end-of-run summary. Its first lines say what happened and, when little or nothing was
+ * Formats the end-of-run summary. Its first lines state what happened and, when little or nothing was
  * sent, the main reason and the option that changes it.
  */
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
@@ -108,7 +108,12 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${stats.invalidCount} invalid: see the reasons below.` : undefined;
   }
-  const share = stats.entriesSent === 0 ? (context.dryRun ? "Nothing would be sent" : "Nothing was sent") : context.dryRun ? "Many events would not be sent" : "Many events were not sent";
+  let share: string;
+  if (stats.entriesSent === 0) {
+    share = context.dryRun ? "Nothing would be sent" : "Nothing was sent";
+  } else {
+    share = context.dryRun ? "Many events would not be sent" : "Many events were not sent";
+  }
   return `${share}: ${topCount} of ${stats.eventsRead} ${shortfallPhrase[topReason]}. ${remedy(topReason, stats, context)}`;
 }
 

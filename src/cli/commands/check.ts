@@ -73,6 +73,7 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     }
     throw error;
   }
+
   process.stdout.write(`valid ${dialect === "fql" ? "FQL" : "trigger"}: ${trigger.normalized}\n`);
   for (const warning of trigger.warnings) {
     process.stderr.write(`warning: ${warning}\n`);
@@ -80,6 +81,7 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   if (options.event === undefined) {
     return ExitCode.done;
   }
+
   const event = readEvent(options.event);
   if (trigger.matches(event)) {
     process.stdout.write("matches the event\n");

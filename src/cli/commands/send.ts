@@ -176,7 +176,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
 
 /**
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
- * finishes what is in flight; a second one exits at once.
+ * finishes what is in flight. A second one exits at once.
  */
 function handleInterruptions(progress: ProgressReporter, dryRun: boolean, publicKey: string | undefined): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
