@@ -1,5 +1,5 @@
 import type { RecordProgress } from "./checkpoint.js";
-import type { KoalaEntry } from "./entry.js";
+import { entrySize, type KoalaEntry } from "./entry.js";
 
 /** Entries of one person, sent together in one `/batch` request. */
 export interface Batch {
@@ -8,7 +8,7 @@ export interface Batch {
   entries: KoalaEntry[];
   /** The record of each entry, at the same index; undefined for records that are not tracked (stdin). */
   records: (RecordProgress | undefined)[];
-  /** Characters of entry JSON, used as the byte count for buffer bounds. */
+  /** Size of the entries' JSON (see `entrySize`), for buffer bounds. */
   bytes: number;
   eventCount: number;
   identifyCount: number;
@@ -79,8 +79,9 @@ export class Batcher {
 
     batch.entries.push(entry);
     batch.records.push(record);
-    batch.bytes += entry.entryJson.length;
-    this.openBytes += entry.entryJson.length;
+    const size = entrySize(entry);
+    batch.bytes += size;
+    this.openBytes += size;
     if (entry.kind === "events") {
       batch.eventCount += 1;
     } else {
@@ -201,7 +202,7 @@ function sliceBatch(batch: Batch, start: number, end: number): Batch {
   let bytes = 0;
   let eventCount = 0;
   for (const entry of entries) {
-    bytes += entry.entryJson.length;
+    bytes += entrySize(entry);
     eventCount += entry.kind === "events" ? 1 : 0;
   }
   return {

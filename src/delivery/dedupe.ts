@@ -22,10 +22,12 @@ export class MessageIdSet {
 
   /** Adds the pair and returns true, or returns false when it was already present. */
   add(mappingName: string, messageId: string): boolean {
-    const high = hashPair(mappingName, messageId, 0x9747b28c);
-    // Slot (0, 0) means empty, so a low half of 0 is stored as 1, which costs one bit of one hash.
-    const low = hashPair(mappingName, messageId, 0x2f8e1a5d) || 1;
-    if (!this.insert(high, low)) {
+    return this.addHash(hashMessageId(mappingName, messageId));
+  }
+
+  /** Adds a pair by the hash `hashMessageId` returned for it, as `add` does. */
+  addHash(hash: MessageIdHash): boolean {
+    if (!this.insert(hash.high, hash.low)) {
       return false;
     }
     this.count += 1;
@@ -65,6 +67,21 @@ export class MessageIdSet {
       }
     }
   }
+}
+
+/** The two 32-bit halves of the 64-bit hash that identifies a (mapping name, messageId) pair. */
+export interface MessageIdHash {
+  high: number;
+  /** Never 0, because slot (0, 0) of the table means empty. */
+  low: number;
+}
+
+/**
+ * Hashes a (mapping name, messageId) pair for `MessageIdSet`. A low half of 0 is stored as 1, which
+ * costs one bit of one hash.
+ */
+export function hashMessageId(mappingName: string, messageId: string): MessageIdHash {
+  return { high: hashPair(mappingName, messageId, 0x9747b28c), low: hashPair(mappingName, messageId, 0x2f8e1a5d) || 1 };
 }
 
 /** MurmurHash3 (32-bit) over the UTF-16 code units of `first`, a separator and `second`. */

@@ -1,4 +1,5 @@
 import type { RecordOrigin } from "../inputs/record.js";
+import type { MessageIdHash } from "./dedupe.js";
 
 /** Top-level fields of a `/batch` request: the person every entry of the request belongs to. */
 export interface PersonFields {
@@ -27,14 +28,26 @@ export interface KoalaEntry {
   /** JSON of the object placed in `events` or `identifies`. */
   entryJson: string;
   /**
+   * UTF-8 bytes of `entryJson`, set on entries that a worker thread mapped, so that request bodies
+   * are assembled from bytes without decoding and encoding the text again.
+   */
+  entryBytes?: Uint8Array;
+  /**
    * The person the batcher orders requests by: `profile_id`, else `email`. Optional because it can be
    * read from `person`; set it where `person` is costly to build (entries decoded from a worker).
    */
   personId?: string;
   /** Koala's idempotency key for the entry. */
   messageId: string;
+  /** Hash of the mapping name and `messageId`, when the thread that mapped the entry computed it. */
+  messageIdHash?: MessageIdHash;
   mappingName: string;
   origin: RecordOrigin;
   /** JSON of the event the entry was mapped from, kept for the dead-letter file. */
   eventJson: string;
+}
+
+/** Size of the entry's JSON, in bytes when it came from a worker thread, otherwise in characters. */
+export function entrySize(entry: KoalaEntry): number {
+  return entry.entryBytes?.length ?? entry.entryJson.length;
 }

@@ -67,7 +67,7 @@ export class KoalaClient {
     this.authPath = `${projectPath}/auth`;
   }
 
-  postBatch(body: string, signal: AbortSignal): Promise<AttemptResult> {
+  postBatch(body: Uint8Array, signal: AbortSignal): Promise<AttemptResult> {
     return this.send("POST", this.batchPath, body, signal);
   }
 
@@ -84,7 +84,7 @@ export class KoalaClient {
     await this.pool.destroy();
   }
 
-  private async send(method: "GET" | "POST", path: string, body: string | undefined, stopSignal: AbortSignal): Promise<AttemptResult> {
+  private async send(method: "GET" | "POST", path: string, body: Uint8Array | undefined, stopSignal: AbortSignal): Promise<AttemptResult> {
     const startedAt = performance.now();
     const deadline = new RequestDeadline(this.options.timeoutMs, stopSignal);
     try {

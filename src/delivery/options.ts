@@ -60,7 +60,7 @@ export interface DeliveryOptions {
 
 /** The part of a writable stream that a dry run uses. */
 export interface DryRunOutput {
-  write(text: string): boolean;
+  write(chunk: string | Uint8Array): boolean;
   once(event: "drain", listener: () => void): unknown;
 }
 

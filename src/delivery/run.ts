@@ -3,7 +3,7 @@ import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
 import { type DeadLetterDetails, DeadLetterWriter } from "./dead-letter.js";
 import { MessageIdSet } from "./dedupe.js";
-import type { KoalaEntry } from "./entry.js";
+import { entrySize, type KoalaEntry } from "./entry.js";
 import type { Delivery, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import type { RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
@@ -121,7 +121,8 @@ export class DeliveryRun implements Delivery {
     const record = this.checkpoint.begin(origin, entries.length);
     this.counts.submitted += entries.length;
     for (const entry of entries) {
-      if (!this.seenMessageIds.add(entry.mappingName, entry.messageId)) {
+      const fresh = entry.messageIdHash === undefined ? this.seenMessageIds.add(entry.mappingName, entry.messageId) : this.seenMessageIds.addHash(entry.messageIdHash);
+      if (!fresh) {
         // Sent once already in this run; the record is done as far as this entry goes.
         this.counts.duplicatesSkipped += 1;
         if (record !== undefined) {
@@ -130,7 +131,7 @@ export class DeliveryRun implements Delivery {
         continue;
       }
       this.outstandingEntries += 1;
-      this.outstandingBytes += entry.entryJson.length;
+      this.outstandingBytes += entrySize(entry);
       this.batcher.add(entry, record);
     }
   }

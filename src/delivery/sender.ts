@@ -9,6 +9,8 @@ import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import { classifyOutcome, decideRetry, type FatalReason, type OutcomeContext, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
 import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
+const DRY_RUN_LINE_END = Buffer.from("}\n");
+
 /** Callbacks from the sender to the run, which keeps the counts and the checkpoint. */
 export interface SenderCallbacks {
   delivered(batch: Batch): void;
@@ -52,7 +54,8 @@ export class Sender {
   private readonly waitAbort = createUnlimitedAbortController();
   /** Aborted when the stop grace period is over: ends the requests still in flight. */
   private readonly requestAbort = new AbortController();
-  private readonly dryRunUrl: string;
+  /** Start of each dry-run line, up to the body, with the key masked in the URL. */
+  private readonly dryRunLineStart: Buffer;
   private idleWaiters: (() => void)[] = [];
   private readonly retryLimits: RetryLimits;
 
@@ -72,7 +75,7 @@ export class Sender {
       baseDelayMs: options.retryBaseDelayMs,
       maxDelayMs: options.retryMaxDelayMs,
     };
-    this.dryRunUrl = printableBatchUrl(options.endpoint, options.publicKey);
+    this.dryRunLineStart = Buffer.from(`{"method":"POST","url":${JSON.stringify(printableBatchUrl(options.endpoint, options.publicKey))},"body":`);
     this.client =
       options.dryRun || options.publicKey === undefined
         ? undefined
@@ -204,11 +207,15 @@ export class Sender {
 
   private writeDryRunRequest(batch: Batch): void {
     const body = buildBatchBody(batch.personKey, batch.entries);
-    const line = `{"method":"POST","url":${JSON.stringify(this.dryRunUrl)},"body":${body}}\n`;
     batch.attempts = 1;
     this.callbacks.requestSent(batch);
     this.options.events.onRequestSent?.({ entries: batch.entries.length, attempt: 1, bytes: batch.bytes, inFlight: 0 });
-    if (!this.options.output.write(line)) {
+    const output = this.options.output;
+    // Three writes, so that the body is not copied into a line first; each one must run.
+    const wroteStart = output.write(this.dryRunLineStart);
+    const wroteBody = output.write(body);
+    const wroteEnd = output.write(DRY_RUN_LINE_END);
+    if (!(wroteStart && wroteBody && wroteEnd)) {
       this.outputBlocked = true;
       this.options.output.once("drain", () => {
         this.outputBlocked = false;

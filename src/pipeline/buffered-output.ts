@@ -1,25 +1,37 @@
 /**
- * Gathers small writes (one dry-run line per request) into blocks of about 64 KiB, because stdout
- * to a file or a pipe is written synchronously on Linux and one system call per line costs more than
- * building the line.
+ * Gathers small writes (a dry-run request is three) into blocks of about 64 KiB, because stdout to
+ * a file or a pipe is written synchronously on Linux and one system call per line costs more than
+ * building the line. Text and bytes are copied into the block as UTF-8.
  */
 export class BufferedOutput {
-  private pending: string[] = [];
-  private pendingLength = 0;
+  private block: Buffer;
+  private used = 0;
 
   constructor(
     private readonly target: NodeJS.WritableStream,
     private readonly blockLength = 64 * 1024,
-  ) {}
+  ) {
+    this.block = Buffer.allocUnsafe(blockLength);
+  }
 
   /** Returns false when the target asked the writer to wait for `drain`, as a stream's `write` does. */
-  write(text: string): boolean {
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= this.blockLength) {
-      return this.flush();
+  write(chunk: string | Uint8Array): boolean {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    const maxBytes = typeof chunk === "string" ? chunk.length * 3 : chunk.length;
+    let accepted = true;
+    if (this.used + maxBytes > this.blockLength) {
+      accepted = this.flush();
     }
-    return true;
+    if (maxBytes > this.blockLength) {
+      return this.target.write(chunk) && accepted;
+    }
+    if (typeof chunk === "string") {
+      this.used += this.block.write(chunk, this.used);
+    } else {
+      this.block.set(chunk, this.used);
+      this.used += chunk.length;
+    }
+    return accepted;
   }
 
   once(event: "drain", listener: () => void): this {
@@ -28,12 +40,13 @@ export class BufferedOutput {
   }
 
   flush(): boolean {
-    if (this.pendingLength === 0) {
+    if (this.used === 0) {
       return true;
     }
-    const text = this.pending.join("");
-    this.pending = [];
-    this.pendingLength = 0;
-    return this.target.write(text);
+    const filled = this.block.subarray(0, this.used);
+    // The stream may keep the block until it is written, so the next writes go to a new one.
+    this.block = Buffer.allocUnsafe(this.blockLength);
+    this.used = 0;
+    return this.target.write(filled);
   }
 }

@@ -1,12 +1,14 @@
 import type { EntryKind, KoalaEntry, PersonFields } from "../delivery/entry.js";
+import { hashMessageId, type MessageIdHash } from "../delivery/dedupe.js";
 import type { InputProblem, RecordOrigin, UnreadableReason } from "../inputs/record.js";
-import type { LineOutcome } from "./process-lines.js";
+import type { LineOutcome, ReadOutcome } from "./process-lines.js";
 import type { MappingVerdict, SkipReason } from "./outcomes.js";
 import type { RecordResult } from "./processor.js";
 
-// A worker thread returns the outcomes of a chunk as an array of strings and one Int32Array instead
-// of a graph of objects. Strings and a transferable buffer are cloned at the speed of a memory copy,
-// while a structured clone of a million small objects would cost more than parsing them did.
+// A worker thread returns the outcomes of a chunk as one Int32Array and one buffer of UTF-8 text,
+// both transferred without a copy. The main thread reads the numbers it needs and decodes only the
+// short strings that batching looks at. An entry's JSON stays UTF-8 from the worker to the request
+// body, where it is copied as bytes, so the main thread never decodes or encodes it.
 
 const RECORD = 1;
 const PROBLEM = 2;
@@ -15,86 +17,162 @@ const SKIP_REASONS: readonly SkipReason[] = ["filtered-out", "no-mapping-matched
 const UNREADABLE_REASONS: readonly UnreadableReason[] = ["malformed-json", "not-an-object", "truncated-gzip", "unreadable-file", "not-an-archive", "malformed-csv-row"];
 const ENTRY_KINDS: readonly EntryKind[] = ["events", "identifies"];
 
+/** A chunk's outcomes: numbers, and byte ranges of `text` for the strings. */
 export interface EncodedChunk {
-  /** The strings of the chunk; the integers refer to them by index. */
-  strings: string[];
   ints: Int32Array;
-}
-
-class Encoder {
-  private readonly strings: string[] = [];
-  readonly ints: number[] = [];
-
-  string(value: string | undefined): void {
-    if (value === undefined) {
-      this.ints.push(-1);
-      return;
-    }
-    this.ints.push(this.strings.length);
-    this.strings.push(value);
-  }
-
-  finish(): EncodedChunk {
-    return { strings: this.strings, ints: Int32Array.from(this.ints) };
-  }
-}
-
-/** Encodes a chunk's outcomes; `mappingNames` gives each mapping its index. */
-export function encodeOutcomes(outcomes: readonly LineOutcome[], mappingNames: readonly string[]): EncodedChunk {
-  const encoder = new Encoder();
-  const mappingIndex = new Map(mappingNames.map((name, index) => [name, index]));
-  const indexOf = (name: string): number => mappingIndex.get(name) ?? -1;
-  for (const outcome of outcomes) {
-    if (outcome.kind === "problem") {
-      encoder.ints.push(PROBLEM, outcome.problem.origin.line, UNREADABLE_REASONS.indexOf(outcome.problem.reason));
-      encoder.string(outcome.problem.message);
-      continue;
-    }
-    const result = outcome.result;
-    encoder.ints.push(RECORD, result.origin.line, outcome.lineStart, outcome.lineEnd);
-    encoder.ints.push(result.skipped === undefined ? -1 : SKIP_REASONS.indexOf(result.skipped));
-    encoder.string(result.unmatchedType);
-    encoder.string(result.identity.userId);
-    encoder.string(result.identity.anonymousId);
-    encoder.ints.push(result.matched.length, ...result.matched.map(indexOf));
-    encoder.ints.push(result.verdicts.length);
-    for (const verdict of result.verdicts) {
-      encoder.ints.push(verdict.kind === "skipped" ? 0 : 1, indexOf(verdict.mapping));
-      encoder.string(verdict.kind === "skipped" ? verdict.reason : verdict.reason);
-    }
-    encoder.ints.push(result.entriesWithEmail);
-    for (const entries of [result.entries, result.unidentified]) {
-      encoder.ints.push(entries.length);
-      for (const entry of entries) {
-        encoder.ints.push(ENTRY_KINDS.indexOf(entry.kind), indexOf(entry.mappingName));
-        encoder.string(entry.personKey);
-        const personId = entry.personId ?? entry.person.profile_id ?? entry.person.email;
-        encoder.string(personId === undefined ? undefined : String(personId));
-        encoder.string(entry.entryJson);
-        encoder.string(entry.messageId);
-      }
-    }
-  }
-  return encoder.finish();
+  /** UTF-8 of the chunk's strings. A string is two integers: its start in `text` (-1 for none) and its byte length. */
+  text: Uint8Array;
 }
 
 /**
- * An entry decoded on the main thread. Its person fields and its event's text are produced only
- * when asked for, because most entries are delivered without anyone reading them.
+ * Encodes a chunk's outcomes one at a time, so that each event and its entries become garbage as
+ * soon as its line is done. The worker threads use it, and `mappingNames` gives each mapping its index.
+ */
+export class ChunkEncoder {
+  private readonly mappingIndex: Map<string, number>;
+  private ints: Int32Array;
+  private intCount = 0;
+  private text: Buffer;
+  private textLength = 0;
+
+  constructor(mappingNames: readonly string[], expectedTextBytes = 1 << 16) {
+    this.mappingIndex = new Map(mappingNames.map((name, index) => [name, index]));
+    this.ints = new Int32Array(4096);
+    // Not from Buffer's shared pool, because the buffer is transferred to another thread.
+    this.text = Buffer.allocUnsafeSlow(Math.max(1024, expectedTextBytes));
+  }
+
+  /** Adds one line's outcome. */
+  add(outcome: LineOutcome): void {
+    if (outcome.kind === "problem") {
+      const { problem } = outcome;
+      this.int(PROBLEM);
+      this.int(problem.origin.line);
+      this.int(UNREADABLE_REASONS.indexOf(problem.reason));
+      this.string(problem.message);
+      return;
+    }
+    this.addRecord(outcome.result, outcome.text, outcome.lineStart, outcome.lineEnd);
+  }
+
+  /** Returns the encoded chunk. Its buffers are meant to be transferred, so the encoder cannot be used again. */
+  finish(): EncodedChunk {
+    return { ints: this.ints.subarray(0, this.intCount), text: this.text.subarray(0, this.textLength) };
+  }
+
+  private addRecord(result: RecordResult, lineText: string, lineStart: number, lineEnd: number): void {
+    this.int(RECORD);
+    this.int(result.origin.line);
+    this.int(lineStart);
+    this.int(lineEnd);
+    this.int(result.skipped === undefined ? -1 : SKIP_REASONS.indexOf(result.skipped));
+    this.string(result.unmatchedType);
+    this.int(result.matched.length);
+    for (const name of result.matched) {
+      this.int(this.indexOf(name));
+    }
+    this.int(result.verdicts.length);
+    for (const verdict of result.verdicts) {
+      this.int(verdict.kind === "skipped" ? 0 : 1);
+      this.int(this.indexOf(verdict.mapping));
+      this.string(verdict.reason);
+    }
+    this.int(result.entriesWithEmail);
+    // Only identity stitching reads the ids, and only for entries that have no email or profile_id.
+    const needsIdentity = result.unidentified.length > 0;
+    this.string(needsIdentity ? result.identity.userId : undefined);
+    this.string(needsIdentity ? result.identity.anonymousId : undefined);
+    this.addEntries(result.entries, lineText);
+    this.addEntries(result.unidentified, lineText);
+  }
+
+  private addEntries(entries: readonly KoalaEntry[], lineText: string): void {
+    this.int(entries.length);
+    for (const entry of entries) {
+      this.int(ENTRY_KINDS.indexOf(entry.kind));
+      this.int(this.indexOf(entry.mappingName));
+      this.string(entry.personKey);
+      const personId = entry.personId ?? entry.person.profile_id ?? entry.person.email;
+      this.string(personId === undefined ? undefined : String(personId));
+      this.string(entry.entryJson);
+      this.string(entry.messageId);
+      const hash = hashMessageId(entry.mappingName, entry.messageId);
+      this.int(hash.high);
+      this.int(hash.low);
+      // The event is the line itself, which the main thread has, except for a resent dead letter.
+      this.string(entry.eventJson === lineText ? undefined : entry.eventJson);
+    }
+  }
+
+  private indexOf(name: string): number {
+    return this.mappingIndex.get(name) ?? -1;
+  }
+
+  private int(value: number): void {
+    if (this.intCount === this.ints.length) {
+      const grown = new Int32Array(this.ints.length * 2);
+      grown.set(this.ints);
+      this.ints = grown;
+    }
+    this.ints[this.intCount++] = value;
+  }
+
+  private string(value: string | undefined): void {
+    if (value === undefined) {
+      this.int(-1);
+      this.int(0);
+      return;
+    }
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    this.reserve(value.length * 3);
+    const written = this.text.write(value, this.textLength);
+    this.int(this.textLength);
+    this.int(written);
+    this.textLength += written;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.textLength + bytes <= this.text.length) {
+      return;
+    }
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.text.length * 2, this.textLength + bytes));
+    this.text.copy(grown, 0, 0, this.textLength);
+    this.text = grown;
+  }
+}
+
+/** Buffers of one chunk that its decoded entries read their lazily decoded strings from. */
+interface ChunkBuffers {
+  text: Buffer;
+  input: Buffer;
+}
+
+/**
+ * An entry decoded on the main thread. Its JSON stays UTF-8 (`entryBytes`), and its person fields,
+ * messageId, JSON text and event text are decoded only when asked for, because most entries are
+ * delivered without anyone reading them.
+ *
+ * NOTE: `entryBytes` is a view of the chunk's whole text buffer, and the event text comes from the
+ * chunk's input bytes. An entry that waits (a person's requests being retried) therefore keeps both
+ * buffers of its chunk, about 1 MiB each, in memory.
  */
 class DecodedEntry implements KoalaEntry {
   private personFields: PersonFields | undefined;
+  private entryText: string | undefined;
+  private messageIdText: string | undefined;
   private eventText: string | undefined;
   personId: string | undefined;
 
   constructor(
     readonly kind: EntryKind,
     public personKey: string,
-    readonly entryJson: string,
-    readonly messageId: string,
+    readonly entryBytes: Buffer,
+    readonly messageIdHash: MessageIdHash,
     readonly mappingName: string,
     readonly origin: RecordOrigin,
-    private readonly chunk: Buffer,
+    private readonly buffers: ChunkBuffers,
+    private readonly messageIdStart: number,
+    private readonly messageIdEnd: number,
     private readonly lineStart: number,
     private readonly lineEnd: number,
   ) {}
@@ -108,80 +186,131 @@ class DecodedEntry implements KoalaEntry {
     this.personFields = value;
   }
 
+  get entryJson(): string {
+    this.entryText ??= this.entryBytes.toString("utf8");
+    return this.entryText;
+  }
+
+  get messageId(): string {
+    this.messageIdText ??= this.buffers.text.toString("utf8", this.messageIdStart, this.messageIdEnd);
+    return this.messageIdText;
+  }
+
   get eventJson(): string {
-    this.eventText ??= this.chunk.toString("utf8", this.lineStart, this.lineEnd);
+    this.eventText ??= this.buffers.input.toString("utf8", this.lineStart, this.lineEnd);
     return this.eventText;
+  }
+
+  set eventJson(value: string) {
+    this.eventText = value;
   }
 }
 
-/** Decodes what `encodeOutcomes` produced, for the chunk `bytes` of `input`. */
-export function decodeOutcomes(encoded: EncodedChunk, input: string, bytes: Buffer, mappingNames: readonly string[]): LineOutcome[] {
-  const { strings, ints } = encoded;
-  let cursor = 0;
-  const nextInt = (): number => ints[cursor++] as number;
-  const nextString = (): string | undefined => {
-    const index = nextInt();
-    return index === -1 ? undefined : strings[index];
-  };
-  const mappingName = (index: number): string => mappingNames[index] ?? "(unknown mapping)";
+/**
+ * Reads back, one line at a time, what `ChunkEncoder` wrote for the chunk `inputBytes` of `input`.
+ * Outcomes are decoded as they are asked for, so a chunk never exists as an array of objects.
+ */
+export class ChunkReader {
+  private cursor = 0;
+  private readonly ints: Int32Array;
+  private readonly buffers: ChunkBuffers;
 
-  const outcomes: LineOutcome[] = [];
-  while (cursor < ints.length) {
-    const tag = nextInt();
-    const line = nextInt();
-    const origin = { input, line };
-    if (tag === PROBLEM) {
-      const reason = UNREADABLE_REASONS[nextInt()] ?? "unreadable-file";
-      const problem: InputProblem = { origin, reason, message: nextString() ?? "" };
-      outcomes.push({ kind: "problem", problem });
-      continue;
+  constructor(
+    encoded: EncodedChunk,
+    private readonly input: string,
+    inputBytes: Buffer,
+    private readonly mappingNames: readonly string[],
+  ) {
+    this.ints = encoded.ints;
+    this.buffers = { text: Buffer.from(encoded.text.buffer, encoded.text.byteOffset, encoded.text.byteLength), input: inputBytes };
+  }
+
+  /** Returns the next line's outcome, or undefined after the last one. */
+  next(): ReadOutcome | undefined {
+    if (this.cursor >= this.ints.length) {
+      return undefined;
     }
-    const lineStart = nextInt();
-    const lineEnd = nextInt();
-    const skippedIndex = nextInt();
+    const tag = this.int();
+    const origin = { input: this.input, line: this.int() };
+    if (tag === PROBLEM) {
+      const reason = UNREADABLE_REASONS[this.int()] ?? "unreadable-file";
+      const problem: InputProblem = { origin, reason, message: this.string() ?? "" };
+      return { kind: "problem", problem };
+    }
+    return this.readRecord(origin);
+  }
+
+  private readRecord(origin: RecordOrigin): ReadOutcome {
+    const lineStart = this.int();
+    const lineEnd = this.int();
+    const skippedIndex = this.int();
     const result: RecordResult = { origin, entries: [], unidentified: [], entriesWithEmail: 0, matched: [], verdicts: [], identity: {} };
     if (skippedIndex !== -1) {
       result.skipped = SKIP_REASONS[skippedIndex];
     }
-    const unmatchedType = nextString();
+    const unmatchedType = this.string();
     if (unmatchedType !== undefined) {
       result.unmatchedType = unmatchedType;
     }
-    const userId = nextString();
-    const anonymousId = nextString();
+    for (let count = this.int(); count > 0; count -= 1) {
+      result.matched.push(this.mappingName(this.int()));
+    }
+    for (let count = this.int(); count > 0; count -= 1) {
+      const kind = this.int();
+      const mapping = this.mappingName(this.int());
+      const reason = this.string() ?? "";
+      const verdict: MappingVerdict = kind === 0 ? { kind: "skipped", mapping, reason: reason as SkipReason } : { kind: "invalid", mapping, reason };
+      result.verdicts.push(verdict);
+    }
+    result.entriesWithEmail = this.int();
+    const userId = this.string();
+    const anonymousId = this.string();
     if (userId !== undefined) {
       result.identity.userId = userId;
     }
     if (anonymousId !== undefined) {
       result.identity.anonymousId = anonymousId;
     }
-    for (let count = nextInt(); count > 0; count -= 1) {
-      result.matched.push(mappingName(nextInt()));
-    }
-    for (let count = nextInt(); count > 0; count -= 1) {
-      const kind = nextInt();
-      const mapping = mappingName(nextInt());
-      const reason = nextString() ?? "";
-      const verdict: MappingVerdict = kind === 0 ? { kind: "skipped", mapping, reason: reason as SkipReason } : { kind: "invalid", mapping, reason };
-      result.verdicts.push(verdict);
-    }
-    result.entriesWithEmail = nextInt();
-    for (const entries of [result.entries, result.unidentified]) {
-      for (let count = nextInt(); count > 0; count -= 1) {
-        const kind = ENTRY_KINDS[nextInt()] ?? "events";
-        const mapping = mappingName(nextInt());
-        const personKey = nextString() ?? "{}";
-        const personId = nextString();
-        const entryJson = nextString() ?? "{}";
-        const messageId = nextString() ?? "";
-        const entry = new DecodedEntry(kind, personKey, entryJson, messageId, mapping, origin, bytes, lineStart, lineEnd);
-        if (personId !== undefined) {
-          entry.personId = personId;
-        }
-        entries.push(entry);
-      }
-    }
-    outcomes.push({ kind: "result", result, lineStart, lineEnd });
+    this.readEntries(result.entries, origin, lineStart, lineEnd);
+    this.readEntries(result.unidentified, origin, lineStart, lineEnd);
+    return { kind: "result", result };
   }
-  return outcomes;
+
+  private readEntries(entries: KoalaEntry[], origin: RecordOrigin, lineStart: number, lineEnd: number): void {
+    const { text } = this.buffers;
+    for (let count = this.int(); count > 0; count -= 1) {
+      const kind = ENTRY_KINDS[this.int()] ?? "events";
+      const mapping = this.mappingName(this.int());
+      const personKey = this.string() ?? "{}";
+      const personId = this.string();
+      const entryStart = this.int();
+      const entryBytes = text.subarray(entryStart, entryStart + this.int());
+      const messageIdStart = this.int();
+      const messageIdEnd = messageIdStart + this.int();
+      const messageIdHash = { high: this.int() >>> 0, low: this.int() >>> 0 };
+      const eventJson = this.string();
+      const entry = new DecodedEntry(kind, personKey, entryBytes, messageIdHash, mapping, origin, this.buffers, messageIdStart, messageIdEnd, lineStart, lineEnd);
+      if (personId !== undefined) {
+        entry.personId = personId;
+      }
+      if (eventJson !== undefined) {
+        entry.eventJson = eventJson;
+      }
+      entries.push(entry);
+    }
+  }
+
+  private mappingName(index: number): string {
+    return this.mappingNames[index] ?? "(unknown mapping)";
+  }
+
+  private int(): number {
+    return this.ints[this.cursor++] as number;
+  }
+
+  private string(): string | undefined {
+    const start = this.int();
+    const length = this.int();
+    return start === -1 ? undefined : this.buffers.text.toString("utf8", start, start + length);
+  }
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { encodeOutcomes } from "./chunk-codec.js";
+import { ChunkEncoder } from "./chunk-codec.js";
 import { extractChunkFacts } from "./identity-codec.js";
 import { processLines } from "./process-lines.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
@@ -11,12 +11,15 @@ export interface ChunkTask {
   mode: "process" | "identities";
   input: string;
   firstLine: number;
+  /** The chunk's bytes, transferred; a `process` task transfers them back with its outcomes. */
   bytes: Uint8Array;
 }
 
 const config = workerData as ProcessorConfig;
 const rules = buildProcessorRules(config);
 const names = mappingNames(config);
+/** Text bytes of the last chunk, to size the next chunk's buffer without growing it. */
+let lastTextBytes = 1 << 16;
 
 parentPort?.on("message", (task: ChunkTask) => {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
@@ -25,6 +28,10 @@ parentPort?.on("message", (task: ChunkTask) => {
     parentPort?.postMessage({ id: task.id, ...facts }, [facts.ints.buffer as ArrayBuffer, facts.times.buffer as ArrayBuffer]);
     return;
   }
-  const encoded = encodeOutcomes(processLines(task.input, task.firstLine, bytes, rules), names);
-  parentPort?.postMessage({ id: task.id, strings: encoded.strings, ints: encoded.ints }, [encoded.ints.buffer as ArrayBuffer]);
+  const encoder = new ChunkEncoder(names, lastTextBytes + (lastTextBytes >> 3));
+  processLines(task.input, task.firstLine, bytes, rules, (outcome) => encoder.add(outcome));
+  const { ints, text } = encoder.finish();
+  lastTextBytes = text.byteLength;
+  const transfer = [ints.buffer, text.buffer, task.bytes.buffer] as ArrayBuffer[];
+  parentPort?.postMessage({ id: task.id, ints, text, bytes: task.bytes }, transfer);
 });

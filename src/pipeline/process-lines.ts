@@ -5,24 +5,29 @@ import { processEvent, type ProcessorRules, type RecordResult } from "./processo
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-/** A processed event with the byte range of its line within the chunk. */
+/** A processed event with its line's text and the byte range of its line within the chunk. */
 export interface LineResult {
   kind: "result";
   result: RecordResult;
+  /** The line as parsed, which is the `eventJson` of the entries mapped from it (not of a resent dead letter's). */
+  text: string;
   lineStart: number;
   lineEnd: number;
 }
+
+/** An event's result or a line's problem, as the main thread handles them. */
+export type ReadOutcome = { kind: "result"; result: RecordResult } | { kind: "problem"; problem: InputProblem };
 
 /** Results of a chunk of JSONL lines, in line order: an event's result or a line's problem. */
 export type LineOutcome = LineResult | { kind: "problem"; problem: InputProblem };
 
 /**
- * Parses and processes a chunk of JSONL lines, on the main thread or in a worker. Lines are cut on
- * bytes, so that each result records its line's byte range and the event's text can be recovered from
- * the chunk later (for a dead letter) without being carried along.
+ * Parses and processes a chunk of JSONL lines, on the main thread or in a worker, and passes each
+ * outcome to `visit` in line order as soon as it is known, so that nothing of an event outlives its
+ * line. Lines are cut on bytes, so that each result records its line's byte range and the event's
+ * text can be recovered from the chunk later (for a dead letter) without being carried along.
  */
-export function processLines(input: string, firstLine: number, bytes: Buffer, rules: ProcessorRules): LineOutcome[] {
-  const outcomes: LineOutcome[] = [];
+export function processLines(input: string, firstLine: number, bytes: Buffer, rules: ProcessorRules, visit: (outcome: LineOutcome) => void): void {
   let start = 0;
   let lineNumber = firstLine;
   while (start < bytes.length) {
@@ -31,28 +36,39 @@ export function processLines(input: string, firstLine: number, bytes: Buffer, ru
       end = bytes.length;
     }
     const contentEnd = end > start && bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
-    let line = bytes.toString("utf8", start, contentEnd);
-    if (lineNumber === 1 && line.startsWith("\uFEFF")) {
-      line = line.slice(1);
+    // A byte order mark before the first line is not part of the event, nor of its byte range.
+    const contentStart = lineNumber === 1 && startsWithByteOrderMark(bytes, start) ? start + 3 : start;
+    const line = bytes.toString("utf8", contentStart, contentEnd);
+    const outcome = processLine(line, { input, line: lineNumber }, rules, contentStart, contentEnd);
+    if (outcome !== undefined) {
+      visit(outcome);
     }
-    const origin = { input, line: lineNumber };
-    outcomes.push(...processLine(line, origin, rules, start, contentEnd));
     lineNumber += 1;
     start = end + 1;
   }
+}
+
+function startsWithByteOrderMark(bytes: Buffer, start: number): boolean {
+  return bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf;
+}
+
+/** Returns the outcomes of a chunk of JSONL lines as an array, for callers that handle them together. */
+export function collectLineOutcomes(input: string, firstLine: number, bytes: Buffer, rules: ProcessorRules): LineOutcome[] {
+  const outcomes: LineOutcome[] = [];
+  processLines(input, firstLine, bytes, rules, (outcome) => outcomes.push(outcome));
   return outcomes;
 }
 
-function processLine(line: string, origin: { input: string; line: number }, rules: ProcessorRules, lineStart: number, lineEnd: number): LineOutcome[] {
+function processLine(line: string, origin: { input: string; line: number }, rules: ProcessorRules, lineStart: number, lineEnd: number): LineOutcome | undefined {
   try {
     const item = parseJsonLine(line, origin);
     if (item?.kind === "problem") {
-      return [{ kind: "problem", problem: item }];
+      return { kind: "problem", problem: item };
     }
     if (item?.kind === "record") {
-      return [{ kind: "result", result: processEvent(item.event, origin, line, rules), lineStart, lineEnd }];
+      return { kind: "result", result: processEvent(item.event, origin, line, rules), text: line, lineStart, lineEnd };
     }
-    return [];
+    return undefined;
   } catch (error) {
     // A value nested tens of thousands of levels deep overflows the stack in recursive code. Only
     // that line is lost, and the rest of the file is read.
@@ -60,6 +76,6 @@ function processLine(line: string, origin: { input: string; line: number }, rule
       throw error;
     }
     const message = `${origin.input}:${origin.line}: the event is nested too deeply to process (${error.message}); flatten or remove the line`;
-    return [{ kind: "problem", problem: { origin, reason: "malformed-json", message } }];
+    return { kind: "problem", problem: { origin, reason: "malformed-json", message } };
   }
 }

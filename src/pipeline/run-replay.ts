@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
-import type { InputItem, InputProblem } from "../inputs/record.js";
+import type { InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
@@ -9,7 +9,8 @@ import { formatDeadLetterLog, formatRetryLog } from "../reporting/verbose-log.js
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
-import { processLines, type LineOutcome } from "./process-lines.js";
+import type { ChunkReader } from "./chunk-codec.js";
+import { collectLineOutcomes, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -121,7 +122,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     }
   };
 
-  const handleResult = async (result: RecordResult): Promise<void> => {
+  // Returns a promise only when delivery asks the reader to wait, so most records cost no await.
+  const handleResult = (result: RecordResult): Promise<void> | void => {
     stats.eventsRead += 1;
     if (delivery.isDone(result.origin)) {
       stats.countSkipped("already-delivered");
@@ -132,15 +134,31 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     if (unidentified > 0) {
       stats.countSkipped("no-identity", unidentified);
     }
-    await delivery.submit(result.origin, deliverable);
+    return delivery.submit(result.origin, deliverable);
+  };
+  const handleProblem = (problem: InputProblem): void => {
+    stats.countUnreadable(problem);
+    warnOnce(locate(problem));
+  };
+  const handleOutcome = (outcome: ReadOutcome): Promise<void> | void => {
+    if (outcome.kind === "problem") {
+      handleProblem(outcome.problem);
+      return;
+    }
+    return handleResult(outcome.result);
   };
 
   // Chunks being processed by workers, in input order; their results are handled in that order.
-  const inFlight: Array<Promise<LineOutcome[]>> = [];
+  const inFlight: Array<Promise<ChunkReader>> = [];
   const drain = async (keep: number): Promise<void> => {
     while (inFlight.length > keep) {
-      const outcomes = await (inFlight.shift() as Promise<LineOutcome[]>);
-      await handleLineOutcomes(outcomes, stats, warnOnce, handleResult);
+      const reader = await (inFlight.shift() as Promise<ChunkReader>);
+      for (let outcome = reader.next(); outcome !== undefined; outcome = reader.next()) {
+        const wait = handleOutcome(outcome);
+        if (wait !== undefined) {
+          await wait;
+        }
+      }
     }
   };
 
@@ -163,13 +181,21 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
           progress?.report();
           if (batch.kind === "items") {
             await drain(0);
-            await handleItems(batch.items, rules, stats, warnOnce, handleResult);
+            for (const item of batch.items) {
+              if (item.kind === "problem") {
+                handleProblem(item);
+              } else {
+                await handleResult(processEvent(item.event, item.origin, undefined, rules));
+              }
+            }
             continue;
           }
           const workers = workersFor(batch.bytes.length);
           if (workers === undefined) {
             await drain(0);
-            await handleLineOutcomes(processLines(batch.input, batch.firstLine, batch.bytes, rules), stats, warnOnce, handleResult);
+            for (const outcome of collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules)) {
+              await handleOutcome(outcome);
+            }
           } else {
             inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes));
             await drain(workers.size * 2);
@@ -244,39 +270,6 @@ async function totalSizeOf(sources: readonly InputSource[]): Promise<number | un
     total += (await stat(source.path)).size;
   }
   return total;
-}
-
-async function handleLineOutcomes(
-  outcomes: LineOutcome[],
-  stats: RunStats,
-  warn: (message: string) => void,
-  handleResult: (result: RecordResult) => Promise<void>,
-): Promise<void> {
-  for (const outcome of outcomes) {
-    if (outcome.kind === "problem") {
-      stats.countUnreadable(outcome.problem);
-      warn(locate(outcome.problem));
-    } else {
-      await handleResult(outcome.result);
-    }
-  }
-}
-
-async function handleItems(
-  items: InputItem[],
-  rules: ProcessorRules,
-  stats: RunStats,
-  warn: (message: string) => void,
-  handleResult: (result: RecordResult) => Promise<void>,
-): Promise<void> {
-  for (const item of items) {
-    if (item.kind === "problem") {
-      stats.countUnreadable(item);
-      warn(locate(item));
-    } else {
-      await handleResult(processEvent(item.event, item.origin, undefined, rules));
-    }
-  }
 }
 
 function recordVerdicts(stats: RunStats, result: RecordResult): void {

@@ -1,10 +1,9 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { IdentityFacts } from "../identity/identity-facts.js";
-import { decodeOutcomes, type EncodedChunk } from "./chunk-codec.js";
+import { ChunkReader, type EncodedChunk } from "./chunk-codec.js";
 import { decodeChunkFacts, type EncodedFacts } from "./identity-codec.js";
 import type { ChunkTask } from "./chunk-worker.js";
-import type { LineOutcome } from "./process-lines.js";
 import { mappingNames, type ProcessorConfig } from "./processor-config.js";
 
 interface PendingChunk {
@@ -12,7 +11,7 @@ interface PendingChunk {
   reject: (error: Error) => void;
 }
 
-type WorkerMessage = { id: number } & (EncodedChunk | EncodedFacts);
+type WorkerMessage = { id: number } & ((EncodedChunk & { bytes: Uint8Array }) | EncodedFacts);
 
 /**
  * Worker threads that parse and map chunks of JSONL lines in parallel. JSON.parse is the largest
@@ -41,15 +40,19 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Queues a chunk; the promise resolves with its outcomes once a worker has processed it. */
-  async process(input: string, firstLine: number, bytes: Buffer): Promise<LineOutcome[]> {
-    const message = await this.post({ mode: "process", input, firstLine, bytes });
-    return decodeOutcomes(message as EncodedChunk, input, bytes, this.names);
+  /**
+   * Queues a chunk; the promise resolves with a reader of its outcomes once a worker has processed
+   * it. The chunk's bytes move to the worker and back, so `bytes` must not be used meanwhile.
+   */
+  async process(input: string, firstLine: number, bytes: Buffer): Promise<ChunkReader> {
+    const message = (await this.post({ mode: "process", input, firstLine, bytes: transferable(bytes) })) as EncodedChunk & { bytes: Uint8Array };
+    const returned = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+    return new ChunkReader(message, input, returned, this.names);
   }
 
   /** Queues a chunk for the identity first pass; the promise resolves with the facts of its events. */
   async identities(input: string, firstLine: number, bytes: Buffer): Promise<IdentityFacts[]> {
-    const message = await this.post({ mode: "identities", input, firstLine, bytes });
+    const message = await this.post({ mode: "identities", input, firstLine, bytes: transferable(bytes) });
     return decodeChunkFacts(message as EncodedFacts);
   }
 
@@ -62,7 +65,7 @@ export class WorkerPool {
     this.nextWorker = (this.nextWorker + 1) % this.workers.length;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...task } satisfies ChunkTask);
+      worker.postMessage({ id, ...task } satisfies ChunkTask, [task.bytes.buffer as ArrayBuffer]);
     });
   }
 
@@ -91,4 +94,17 @@ export class WorkerPool {
 /** One worker per core, at most 8: the main thread's share (reading, batching, writing) is small. */
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
+}
+
+/**
+ * Returns bytes that own their whole ArrayBuffer, copying when `bytes` is a view of a larger one
+ * (the rest of a read, or Buffer's shared pool), because transferring a buffer detaches all of it.
+ */
+function transferable(bytes: Buffer): Buffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > Buffer.poolSize) {
+    return bytes;
+  }
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  bytes.copy(copy);
+  return copy;
 }

@@ -19,14 +19,20 @@ export interface RequestEstimator {
  */
 export function batchedRequests(): RequestEstimator {
   let requests = 0;
-  const output = {
-    write: (): boolean => {
-      requests += 1;
-      return true;
+  const output = { write: (): boolean => true, once: (): void => {} };
+  const delivery: Delivery = createDelivery({
+    endpoint: "http://127.0.0.1",
+    dryRun: true,
+    output,
+    userAgent: "koala-replay",
+    resume: false,
+    inputs: [],
+    events: {
+      onRequestSent: () => {
+        requests += 1;
+      },
     },
-    once: (): void => {},
-  };
-  const delivery: Delivery = createDelivery({ endpoint: "http://127.0.0.1", dryRun: true, output, userAgent: "koala-replay", resume: false, inputs: [] });
+  });
   return {
     add: (entry) => delivery.submit(entry.origin, [entry]),
     finish: async () => {

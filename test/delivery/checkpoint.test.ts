@@ -81,9 +81,11 @@ describe("checkpoint", () => {
         await yieldToIo();
       }
     }
-    // Some requests must have completed, so the crash leaves a checkpoint to resume from.
+    // Some requests must have completed, so the crash leaves a checkpoint to resume from. On a busy
+    // machine the first file can be written before any request has come back, so wait for a done line.
     const deadline = Date.now() + 5_000;
-    while (!existsSync(statePath) && Date.now() < deadline) {
+    const hasDoneLine = (): boolean => existsSync(statePath) && JSON.parse(readFileSync(statePath, "utf8")).inputs[input].watermark > 0;
+    while (!hasDoneLine() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     // The crash: what is on disk now and what the server has now is all that survives.

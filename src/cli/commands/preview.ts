@@ -101,7 +101,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
 
 function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {
   const key = target.publicKey === undefined || target.publicKey === "" ? "<public-key>" : maskPublicKey(target.publicKey);
-  return { method: "POST", url: `${target.endpoint}/web/projects/${key}/batch`, body: JSON.parse(buildBatchBody(entry.personKey, [entry])) as unknown };
+  return { method: "POST", url: `${target.endpoint}/web/projects/${key}/batch`, body: JSON.parse(buildBatchBody(entry.personKey, [entry]).toString("utf8")) as unknown };
 }
 
 function parseLayout(value: string | undefined): PreviewLayout | "auto" {

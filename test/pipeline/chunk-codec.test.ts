@@ -1,0 +1,134 @@
+import { describe, expect, test } from "vitest";
+import { hashMessageId } from "../../src/delivery/dedupe.js";
+import type { KoalaEntry } from "../../src/delivery/entry.js";
+import { presetMappings } from "../../src/koala/presets.js";
+import { ChunkEncoder, ChunkReader } from "../../src/pipeline/chunk-codec.js";
+import { collectLineOutcomes, type ReadOutcome } from "../../src/pipeline/process-lines.js";
+import { buildProcessorRules, mappingNames, type ProcessorConfig } from "../../src/pipeline/processor-config.js";
+import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
+
+// The worker threads send each chunk's outcomes to the main thread as numbers and UTF-8 bytes.
+// Whatever the main thread reads back must be what it would have computed itself.
+
+const handMadeLines = [
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"track","event":"Unicode ✓ 漢字 😀","userId":"u-1","properties":{"email":"zoë@example.com","note":"\\u0000 and \\"quotes\\""},"messageId":"m-1"}`,
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"identify","userId":"u-2","traits":{"email":"two@example.com","name":"Brontë"},"messageId":"m-2"}`,
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"track","event":"No email","userId":"u-3","anonymousId":"a-3","messageId":"m-3"}`,
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"track","event":"Profile only","properties":{"profile_id":"p-4"},"messageId":"m-4"}`,
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"track","event":"Browser","context":{"library":{"name":"analytics.js"}},"userId":"u-5","properties":{"email":"five@example.com"}}`,
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"page","name":"Home","userId":"u-6"}`,
+  `{"type":"track","event":"cut short"`,
+  `[1,2,3]`,
+  ``,
+  `{"type":"track","event":"Bad time","timestamp":"not a date","properties":{"email":"bad@example.com"},"messageId":"m-9"}\r`,
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"identify","traits":{"email":"numbers@example.com","profile_id":42},"messageId":"m-10"}`,
+  `{"koalaReplayDeadLetter":1,"reason":"rejected","attempts":1,"at":"2024-01-01T00:00:00.000Z","source":{"input":"a.jsonl","line":3},"mapping":"Track Event","messageId":"m-11","kind":"events","person":{"email":"dead@example.com","traits":{}},"entry":{"type":"track","event":"Again","message_id":"m-11"},"event":{"type":"track"}}`,
+  `{"timestamp":"2024-05-01T10:00:00.000Z","type":"identify","userId":"u-12","traits":{"email":"twelve@example.com"}}`,
+];
+
+function fixtureLines(): string[] {
+  return archiveFiles(new URL("../../../shared/archives", import.meta.url).pathname).flatMap((path) =>
+    readFixtureEvents(path).map((event) => JSON.stringify(event)),
+  );
+}
+
+function roundTrip(bytes: Buffer, config: ProcessorConfig): ReadOutcome[] {
+  const rules = buildProcessorRules(config);
+  const names = mappingNames(config);
+  const encoder = new ChunkEncoder(names, 64);
+  for (const outcome of collectLineOutcomes("input.jsonl", 1, bytes, rules)) {
+    encoder.add(outcome);
+  }
+  const encoded = encoder.finish();
+  // The worker posts copies of these, so the reader must not depend on the encoder's own buffers.
+  const copied = { ints: encoded.ints.slice(), text: Uint8Array.from(encoded.text) };
+  const reader = new ChunkReader(copied, "input.jsonl", bytes, names);
+  const outcomes: ReadOutcome[] = [];
+  for (let outcome = reader.next(); outcome !== undefined; outcome = reader.next()) {
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/** The fields of an entry that delivery, stitching and dead letters read. */
+function entryView(entry: KoalaEntry): Record<string, unknown> {
+  return {
+    kind: entry.kind,
+    mappingName: entry.mappingName,
+    origin: entry.origin,
+    person: entry.person,
+    personKey: entry.personKey,
+    personId: String(entry.personId ?? entry.person.profile_id ?? entry.person.email),
+    entryJson: entry.entryJson,
+    messageId: entry.messageId,
+    eventJson: JSON.parse(entry.eventJson) as unknown,
+  };
+}
+
+function outcomeView(outcome: ReadOutcome): Record<string, unknown> {
+  if (outcome.kind === "problem") {
+    const { origin, reason, message } = outcome.problem;
+    return { problem: { origin, reason, message } };
+  }
+  const { result } = outcome;
+  return {
+    origin: result.origin,
+    skipped: result.skipped,
+    unmatchedType: result.unmatchedType,
+    matched: result.matched,
+    verdicts: result.verdicts,
+    entriesWithEmail: result.entriesWithEmail,
+    // The encoder keeps the ids only where stitching may read them.
+    identity: result.unidentified.length > 0 ? result.identity : {},
+    entries: result.entries.map(entryView),
+    unidentified: result.unidentified.map(entryView),
+  };
+}
+
+const presets: ProcessorConfig = { mappings: presetMappings(), browserEvents: { kind: "skip" }, filters: [] };
+
+describe("chunk codec", () => {
+  test.each([
+    ["hand-made lines", handMadeLines],
+    ["fixture archives", fixtureLines()],
+  ])("%s decode as processed", (_name, lines) => {
+    const bytes = Buffer.from(`\uFEFF${lines.join("\n")}\n`);
+    const expected = collectLineOutcomes("input.jsonl", 1, bytes, buildProcessorRules(presets));
+
+    const decoded = roundTrip(bytes, presets);
+
+    expect(expected.length).toBeGreaterThan(5);
+    expect(decoded.map(outcomeView)).toEqual(expected.map(outcomeView));
+  });
+
+  test("entry bytes and hashes match the text", () => {
+    const bytes = Buffer.from(`${handMadeLines.join("\n")}\n`);
+
+    const entries = roundTrip(bytes, presets).flatMap((outcome) => (outcome.kind === "result" ? [...outcome.result.entries, ...outcome.result.unidentified] : []));
+
+    expect(entries.length).toBeGreaterThan(5);
+    for (const entry of entries) {
+      expect(Buffer.from(entry.entryBytes ?? []).toString("utf8")).toBe(entry.entryJson);
+      expect(entry.messageIdHash).toEqual(hashMessageId(entry.mappingName, entry.messageId));
+    }
+  });
+
+  test("verdicts and filter survive", () => {
+    const config: ProcessorConfig = {
+      mappings: [
+        ...presetMappings(),
+        { name: "Needs revenue", enabled: true, action: "trackEvent", trigger: 'type = "track"', mapping: { event: { "@path": "$.properties.revenue" } } },
+      ],
+      browserEvents: { kind: "include" },
+      filters: [{ label: "--filter", text: '!(event = "Browser")' }],
+    };
+    const bytes = Buffer.from(`${handMadeLines.join("\n")}\n`);
+    const expected = collectLineOutcomes("input.jsonl", 1, bytes, buildProcessorRules(config));
+
+    const decoded = roundTrip(bytes, config);
+
+    expect(expected.some((outcome) => outcome.kind === "result" && outcome.result.verdicts.some((verdict) => verdict.kind === "invalid"))).toBe(true);
+    expect(expected.some((outcome) => outcome.kind === "result" && outcome.result.skipped === "filtered-out")).toBe(true);
+    expect(decoded.map(outcomeView)).toEqual(expected.map(outcomeView));
+  });
+});
