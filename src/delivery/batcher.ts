@@ -1,10 +1,10 @@
 import type { RecordProgress } from "./checkpoint.js";
-import { entrySize, type KoalaEntry } from "./entry.js";
+import { entrySize, type KoalaEntry, type PersonKey, personKeyOf, samePersonKey } from "./entry.js";
 
 /** Entries of one person, sent together in one `/batch` request. */
 export interface Batch {
   lane: PersonLane;
-  personKey: string;
+  personKey: PersonKey;
   entries: KoalaEntry[];
   /** The record of each entry, at the same index; undefined for records that are not tracked (stdin). */
   records: (RecordProgress | undefined)[];
@@ -69,12 +69,13 @@ export class Batcher {
   add(entry: KoalaEntry, record: RecordProgress | undefined): void {
     const lane = this.laneFor(entry);
     let batch = lane.open;
-    if (batch !== undefined && batch.personKey !== entry.personKey) {
+    const personKey = personKeyOf(entry);
+    if (batch !== undefined && !samePersonKey(batch.personKey, personKey)) {
       this.close(batch);
       batch = undefined;
     }
     if (batch === undefined) {
-      batch = this.openBatch(lane, entry.personKey);
+      batch = this.openBatch(lane, personKey);
     }
 
     batch.entries.push(entry);
@@ -153,7 +154,7 @@ export class Batcher {
     return lane;
   }
 
-  private openBatch(lane: PersonLane, personKey: string): Batch {
+  private openBatch(lane: PersonLane, personKey: PersonKey): Batch {
     const batch: Batch = {
       lane,
       personKey,

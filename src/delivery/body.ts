@@ -1,4 +1,4 @@
-import type { KoalaEntry } from "./entry.js";
+import type { KoalaEntry, PersonKey } from "./entry.js";
 
 const COMMA = 0x2c;
 const CLOSING_BRACKET = 0x5d;
@@ -11,7 +11,7 @@ const IDENTIFIES_KEY = Buffer.from(`"identifies":[`);
  * Keys come in the order profile_id, email, traits, ip, events, identifies; an empty array is
  * omitted. All entries must share `personKey` (the caller's batching guarantees it).
  */
-export function buildBatchBody(personKey: string, entries: readonly KoalaEntry[]): Buffer {
+export function buildBatchBody(personKey: PersonKey, entries: readonly KoalaEntry[]): Buffer {
   const events: Uint8Array[] = [];
   const identifies: Uint8Array[] = [];
   let entryBytes = 0;
@@ -22,10 +22,15 @@ export function buildBatchBody(personKey: string, entries: readonly KoalaEntry[]
   }
 
   // personKey is the JSON of the person's fields, so the body is that object with the arrays added.
-  const personBytes = Buffer.byteLength(personKey);
+  const personBytes = typeof personKey === "string" ? Buffer.byteLength(personKey) : personKey.length;
   const arraysBytes = arrayBytes(events, EVENTS_KEY) + arrayBytes(identifies, IDENTIFIES_KEY);
   const body = Buffer.allocUnsafe(personBytes + arraysBytes + entryBytes);
-  let offset = body.write(personKey, 0) - 1;
+  if (typeof personKey === "string") {
+    body.write(personKey, 0);
+  } else {
+    body.set(personKey, 0);
+  }
+  let offset = personBytes - 1;
   let needsComma = personBytes > 2;
   for (const [items, key] of [
     [events, EVENTS_KEY],

@@ -25,6 +25,11 @@ export interface KoalaEntry {
    * requests would have meant.
    */
   personKey: string;
+  /**
+   * UTF-8 of `personKey`, set on entries that a worker thread mapped, so that batching compares
+   * bytes and never decodes them. Whoever changes `personKey` must clear it.
+   */
+  personKeyBytes?: Uint8Array;
   /** JSON of the object placed in `events` or `identifies`. */
   entryJson: string;
   /**
@@ -50,4 +55,28 @@ export interface KoalaEntry {
 /** Size of the entry's JSON, in bytes when it came from a worker thread, otherwise in characters. */
 export function entrySize(entry: KoalaEntry): number {
   return entry.entryBytes?.length ?? entry.entryJson.length;
+}
+
+/** A person key as text, or as UTF-8 bytes when the entry came from a worker thread. */
+export type PersonKey = string | Uint8Array;
+
+/** Returns the entry's person key in the form it already has, so that nothing is decoded. */
+export function personKeyOf(entry: KoalaEntry): PersonKey {
+  return entry.personKeyBytes ?? entry.personKey;
+}
+
+/** Checks whether two person keys are the same JSON text, whatever their forms. */
+export function samePersonKey(first: PersonKey, second: PersonKey): boolean {
+  if (typeof first === "string" && typeof second === "string") {
+    return first === second;
+  }
+  if (typeof first !== "string" && typeof second !== "string") {
+    return first.length === second.length && Buffer.compare(first, second) === 0;
+  }
+  return personKeyText(first) === personKeyText(second);
+}
+
+/** Returns a person key as text. */
+export function personKeyText(key: PersonKey): string {
+  return typeof key === "string" ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("utf8");
 }

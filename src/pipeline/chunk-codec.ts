@@ -157,6 +157,7 @@ interface ChunkBuffers {
  * buffers of its chunk, about 1 MiB each, in memory.
  */
 class DecodedEntry implements KoalaEntry {
+  private personKeyText: string | undefined;
   private personFields: PersonFields | undefined;
   private entryText: string | undefined;
   private messageIdText: string | undefined;
@@ -165,7 +166,7 @@ class DecodedEntry implements KoalaEntry {
 
   constructor(
     readonly kind: EntryKind,
-    public personKey: string,
+    public personKeyBytes: Buffer | undefined,
     readonly entryBytes: Buffer,
     readonly messageIdHash: MessageIdHash,
     readonly mappingName: string,
@@ -176,6 +177,16 @@ class DecodedEntry implements KoalaEntry {
     private readonly lineStart: number,
     private readonly lineEnd: number,
   ) {}
+
+  get personKey(): string {
+    this.personKeyText ??= this.personKeyBytes?.toString("utf8") ?? "{}";
+    return this.personKeyText;
+  }
+
+  set personKey(value: string) {
+    this.personKeyText = value;
+    this.personKeyBytes = undefined;
+  }
 
   get person(): PersonFields {
     this.personFields ??= JSON.parse(this.personKey) as PersonFields;
@@ -281,10 +292,9 @@ export class ChunkReader {
     for (let count = this.int(); count > 0; count -= 1) {
       const kind = ENTRY_KINDS[this.int()] ?? "events";
       const mapping = this.mappingName(this.int());
-      const personKey = this.string() ?? "{}";
+      const personKey = this.bytes();
       const personId = this.string();
-      const entryStart = this.int();
-      const entryBytes = text.subarray(entryStart, entryStart + this.int());
+      const entryBytes = this.bytes() ?? text.subarray(0, 0);
       const messageIdStart = this.int();
       const messageIdEnd = messageIdStart + this.int();
       const messageIdHash = { high: this.int() >>> 0, low: this.int() >>> 0 };
@@ -312,5 +322,11 @@ export class ChunkReader {
     const start = this.int();
     const length = this.int();
     return start === -1 ? undefined : this.buffers.text.toString("utf8", start, start + length);
+  }
+
+  private bytes(): Buffer | undefined {
+    const start = this.int();
+    const length = this.int();
+    return start === -1 ? undefined : this.buffers.text.subarray(start, start + length);
   }
 }

@@ -9,7 +9,6 @@ import { formatDeadLetterLog, formatRetryLog } from "../reporting/verbose-log.js
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
-import type { ChunkReader } from "./chunk-codec.js";
 import { collectLineOutcomes, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
@@ -148,12 +147,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     return handleResult(outcome.result);
   };
 
-  // Chunks being processed by workers, in input order; their results are handled in that order.
-  const inFlight: Array<Promise<ChunkReader>> = [];
+  // Chunks processed by workers or by this thread, in input order; their results are handled in that order.
+  const inFlight: Array<Promise<OutcomeSource>> = [];
   const drain = async (keep: number): Promise<void> => {
     while (inFlight.length > keep) {
-      const reader = await (inFlight.shift() as Promise<ChunkReader>);
-      for (let outcome = reader.next(); outcome !== undefined; outcome = reader.next()) {
+      const source = await (inFlight.shift() as Promise<OutcomeSource>);
+      for (let outcome = source.next(); outcome !== undefined; outcome = source.next()) {
         const wait = handleOutcome(outcome);
         if (wait !== undefined) {
           await wait;
@@ -191,15 +190,13 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
             continue;
           }
           const workers = workersFor(batch.bytes.length);
-          if (workers === undefined) {
-            await drain(0);
-            for (const outcome of collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules)) {
-              await handleOutcome(outcome);
-            }
+          if (workers === undefined || workers.busy) {
+            const outcomes = collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules);
+            inFlight.push(Promise.resolve(new OutcomeList(outcomes)));
           } else {
             inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes));
-            await drain(workers.size * 2);
           }
+          await drain(workers === undefined ? 0 : workers.size * 2 + 1);
         }
       } catch (error) {
         const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
@@ -225,6 +222,22 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
   progress?.report();
   return stats;
+}
+
+/** Outcomes of one chunk in line order, read one at a time. */
+interface OutcomeSource {
+  next(): ReadOutcome | undefined;
+}
+
+/** The outcomes of a chunk processed on this thread. */
+class OutcomeList implements OutcomeSource {
+  private index = 0;
+
+  constructor(private readonly outcomes: readonly ReadOutcome[]) {}
+
+  next(): ReadOutcome | undefined {
+    return this.outcomes[this.index++];
+  }
 }
 
 interface ProgressTracker {

@@ -41,6 +41,14 @@ export class WorkerPool {
   }
 
   /**
+   * Whether every worker has a chunk waiting behind the one it is processing. The main thread then
+   * processes the next chunk itself, because it would otherwise wait for the workers.
+   */
+  get busy(): boolean {
+    return this.pending.size >= this.workers.length * 2;
+  }
+
+  /**
    * Queues a chunk; the promise resolves with a reader of its outcomes once a worker has processed
    * it. The chunk's bytes move to the worker and back, so `bytes` must not be used meanwhile.
    */
@@ -91,9 +99,12 @@ export class WorkerPool {
   }
 }
 
-/** One worker per core, at most 8: the main thread's share (reading, batching, writing) is small. */
+/**
+ * One worker per core but one, at most 8, because the main thread processes chunks too whenever the
+ * workers have a backlog. Each worker is a V8 heap of its own, so fewer workers also use less memory.
+ */
 export function defaultPoolSize(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+  return Math.max(1, Math.min(8, availableParallelism() - 1));
 }
 
 /**
