@@ -25,6 +25,21 @@ describe("bad CSV input", () => {
     expect(userIds(items)).toEqual(["u1"]);
   });
 
+  it("unterminated quote in a CRLF file", async () => {
+    const items = await readText('id,user_id\r\nm1,u1\r\nm2,"u2\r\nm3,u3\r\nm4,u4\r\n', options);
+    expect(userIds(items)).toEqual(["u1"]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(3);
+    expect(problems[0]!.message).toContain("(line 5)");
+  });
+
+  it("unterminated quote after a CRLF multi-line cell", async () => {
+    const items = await readText('id,note\r\nm1,"a\r\nb"\r\nm2,"c\r\nd\r\n\r\ne', options);
+    expect(linesOf(items)).toEqual([2, 4]);
+    expect(problemsOf(items)[0]!.message).toContain("(line 7)");
+  });
+
   it("unterminated quote reports the rest of the input", async () => {
     const items = await readText('id,user_id\nm1,u1\nm2,"u2\nm3,u3\nm4,u4\n', options);
     expect(userIds(items)).toEqual(["u1"]);

@@ -60,11 +60,13 @@ export function createCsvParser(): Parser {
 
   const onSkip = (error: CsvError | undefined): undefined => {
     if (error === undefined || inputEnded) return undefined;
-    const errorLine = numberField(error, "lines");
-    const line = lines.startOfSkippedRecord(errorLine, numberField(error, "empty_lines"));
+    const line = lines.startOfSkippedRecord(numberField(error, "lines"), numberField(error, "empty_lines"));
     const endsInput = error.code === "CSV_MAX_RECORD_SIZE";
     inputEnded = endsInput;
-    const skipped: ParsedRecord = { kind: "skipped", line, message: describeParseError(error, () => errorLine), endsInput };
+    // csv-parse counts a CRLF inside a quoted cell as two lines, so the last line is counted here.
+    // The record runs to the last byte received, which is the end of the input for a quote never closed.
+    const readLastLine = () => line + countRecordLines(window.recordText()) - 1;
+    const skipped: ParsedRecord = { kind: "skipped", line, message: describeParseError(error, readLastLine), endsInput };
     parser.push(skipped);
     return undefined;
   };
