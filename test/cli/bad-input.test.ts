@@ -68,6 +68,26 @@ describe("bad CSV rows are counted and the run goes on", () => {
     expect(result.stderr).toContain("-:3 malformed-csv-row");
     expect(result.status).toBe(1);
   });
+
+  test("unknown table counted once per file", async () => {
+    const input = "email,name\na@example.com,A\nb@example.com,B\nc@example.com,C\n";
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
+
+    expect(parseRequests(result.stdout)).toEqual([]);
+    expect(result.stderr).toContain("-:1: This CSV is not a table koala-replay recognises");
+    expect(result.stderr).toContain("--csv-table <table>");
+    expect(result.stderr).toMatch(/unreadable\s+1\n/);
+    expect(result.stderr).toContain("-:1 unknown-csv-table");
+    expect(result.status).toBe(1);
+  });
+
+  test("unknown table read with --csv-type", async () => {
+    const input = "email,name,timestamp,id\na@example.com,A,2024-01-01 00:00:00,m-1\n";
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--csv-type", "identify", "-"], { stdin: input });
+
+    expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["a@example.com"]);
+    expect(result.status).toBe(0);
+  });
 });
 
 describe("bad input found by breaking the CLI", () => {
