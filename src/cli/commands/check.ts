@@ -3,6 +3,7 @@ import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../t
 import { checkPublicKey } from "../../delivery/index.js";
 import { loadConfig } from "../../mappings/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
+import { displayPath } from "../../reporting/input-names.js";
 import { maskPublicKey, maskSecret } from "../../reporting/mask.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../send-options.js";
@@ -28,7 +29,7 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   }
   const config = await loadConfig(options.config);
   buildProcessorRules({ mappings: config.mappings, browserEvents: { kind: "skip" }, filters: [] });
-  const source = config.source === "presets" ? "no config file, so Segment's two presets" : config.source;
+  const source = config.source === "presets" ? "no config file, so Segment's two presets" : displayPath(config.source, process.cwd());
   process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${source}\n`);
   for (const mapping of config.mappings) {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);

@@ -67,7 +67,12 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
 
   let exitStatus = exitStatusOf(stats);
   if (!settings.quiet && !settings.json) {
-    const summary = formatSummary(stats, { dryRun: settings.dryRun, browserEventsPolicy: settings.browserEventsText });
+    const summary = formatSummary(stats, {
+      dryRun: settings.dryRun,
+      browserEventsPolicy: settings.browserEventsText,
+      inputs: settings.inputs,
+      workingDirectory: process.cwd(),
+    });
     process.stderr.write(mask(summary));
   }
   const fatal = stats.delivery?.fatal;
@@ -137,6 +142,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
   }
   const report = buildRunReport(stats, {
     version: packageVersion(),
+    workingDirectory: process.cwd(),
     exitStatus,
     finishedAt: Date.now(),
     options: {
