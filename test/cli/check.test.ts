@@ -64,6 +64,35 @@ describe("check --trigger", () => {
     expect(result.stderr).toMatch(/\n\s+\^/);
   });
 
+  test.each([
+    'lowercase(event) = "signed up"',
+    "length(properties.items) > 2",
+    'typeof(properties.plan) = "string"',
+    'event in ["A", "B"]',
+    'anonymousId = "a-1"',
+    'contains(lowercase(event), "x")',
+  ])("FQL %s suggests --dialect fql", async (trigger) => {
+    const result = await runCli(["check", "--trigger", trigger]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Invalid trigger at line 1");
+    expect(result.stderr).toContain("add --dialect fql to check it");
+  });
+
+  test("FQL accepted with --dialect fql", async () => {
+    const result = await runCli(["check", "--dialect", "fql", "--trigger", 'lowercase(event) = "signed up"']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('valid FQL: lowercase(event) = "signed up"');
+  });
+
+  test("invalid FQL gets no --dialect hint", async () => {
+    const result = await runCli(["check", "--trigger", 'lowercase(event) = "x" and']);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).not.toContain("--dialect fql");
+  });
+
   test("event that does not match exits 1 and names the failing condition", async () => {
     const result = await runCli(["check", "--trigger", 'type = "track" and event = "A"', "--event", '{"type":"track","event":"B"}']);
 

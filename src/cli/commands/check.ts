@@ -70,6 +70,12 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   } catch (error) {
     if (error instanceof TriggerSyntaxError) {
       process.stderr.write(`${error.message}\n`);
+      if (dialect === "subscription" && isValidFql(options.trigger)) {
+        process.stderr.write(
+          "It is valid FQL, the language of --filter: add --dialect fql to check it as one. " +
+            "Mapping triggers in the config use the subscription dialect, where it is invalid.\n",
+        );
+      }
       return ExitCode.usage;
     }
     throw error;
@@ -93,6 +99,16 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     process.stdout.write(`  ${condition}\n`);
   }
   return ExitCode.incomplete;
+}
+
+function isValidFql(text: string): boolean {
+  try {
+    compileTrigger(text, { dialect: "fql" });
+    return true;
+  } catch (error) {
+    if (error instanceof TriggerSyntaxError) return false;
+    throw error;
+  }
 }
 
 function parseDialect(value: string | undefined): TriggerDialect {
