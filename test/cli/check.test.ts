@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { runCli } from "../helpers/run-cli.js";
+import { projectRoot, runCli } from "../helpers/run-cli.js";
 
 const KEY = "pk_check_0123456789";
 let emulator: KoalaEmulator | undefined;
@@ -45,6 +45,33 @@ describe("check", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("/mappings/0/trigger");
     expect(result.stderr).toContain("expected a condition");
+  });
+});
+
+describe("--config path problems", () => {
+  test.each([
+    ["check", "--config", "no-such-config.json"],
+    ["send", "--dry-run", "--config", "no-such-config.json", "fixtures/archives/spec"],
+    ["inspect", "--config", "no-such-config.json", "fixtures/archives/spec"],
+    ["preview", "--config", "no-such-config.json", "fixtures/archives/spec"],
+  ])("missing config: one message (%s)", async (...args) => {
+    const result = await runCli(args);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `error: config file not found: no-such-config.json (in ${resolve(projectRoot)})\n` +
+        "  check the path given with --config, or create a config there with: koala-replay init no-such-config.json\n",
+    );
+    expect(result.stdout).toBe("");
+  });
+
+  test("config path that is a directory", async () => {
+    const result = await runCli(["check", "--config", "fixtures"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: --config names a directory: fixtures");
+    expect(result.stderr).toContain("--config fixtures/koala-replay.config.json");
+    expect(result.stderr).not.toContain("Invalid config");
   });
 });
 

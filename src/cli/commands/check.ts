@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../triggers/index.js";
 import { checkPublicKey } from "../../delivery/index.js";
-import { loadConfig } from "../../mappings/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { maskPublicKey, maskSecret } from "../../reporting/mask.js";
+import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../send-options.js";
 import { packageVersion } from "../version.js";
@@ -27,7 +27,7 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   if (options.trigger !== undefined || options.event !== undefined) {
     return checkTriggerCommand(options);
   }
-  const config = await loadConfig(options.config);
+  const config = await loadConfigOption(options.config);
   buildProcessorRules({ mappings: config.mappings, browserEvents: { kind: "skip" }, filters: [] });
   const source = config.source === "presets" ? "no config file, so Segment's two presets" : displayPath(config.source, process.cwd());
   process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${source}\n`);

@@ -1,4 +1,3 @@
-import { loadConfig } from "../../mappings/index.js";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
@@ -6,6 +5,7 @@ import { checkReportPath, writeReportFile } from "../../reporting/report-file.js
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
+import { loadConfigOption } from "../config-file.js";
 import { ExitCode } from "../errors.js";
 import { resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { packageVersion } from "../version.js";
@@ -13,7 +13,7 @@ import { packageVersion } from "../version.js";
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
   const settings = resolveSendSettings(inputs, raw, process.env);
-  const config = await loadConfig(settings.configPath);
+  const config = await loadConfigOption(settings.configPath);
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath);
   }
