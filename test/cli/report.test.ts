@@ -269,6 +269,26 @@ describe("verbose log lines", () => {
     expect(line).toBe("retry: attempt 2 for 30 entries failed (rate-limited, HTTP 429); next attempt in 1.5 s");
   });
 
+  test("retry names the person and first input line", () => {
+    const batchEntries = [
+      { origin: { input: "a.jsonl", line: 4 }, person: { email: "ada@example.com" } },
+      { origin: { input: "a.jsonl", line: 9 }, person: { email: "ada@example.com" } },
+      { origin: { input: "b.jsonl", line: 2 }, person: { email: "ada@example.com" } },
+    ];
+    const line = formatRetryLog({ attempt: 1, reason: "server-error", delayMs: 500, entries: 3, status: 503, batchEntries });
+
+    expect(line).toBe("retry: attempt 1 for 3 entries (person ada@example.com, a.jsonl:4 and 2 more) failed (server-error, HTTP 503); next attempt in 500 ms");
+  });
+
+  test("retry prefers personId, then profile_id", () => {
+    const origin = { input: "-", line: 7 };
+    const withId = formatRetryLog({ attempt: 1, reason: "request-timeout", delayMs: 100, entries: 1, batchEntries: [{ origin, personId: "p-1", person: { email: "a@example.com" } }] });
+    const withProfile = formatRetryLog({ attempt: 1, reason: "request-timeout", delayMs: 100, entries: 1, batchEntries: [{ origin, person: { profile_id: "p-2", email: "a@example.com" } }] });
+
+    expect(withId).toContain("for 1 entry (person p-1, -:7) failed");
+    expect(withProfile).toContain("for 1 entry (person p-2, -:7) failed");
+  });
+
   test("retry after a network error", () => {
     const line = formatRetryLog({ attempt: 1, reason: "network-error", delayMs: 250, entries: 1, errorCode: "ECONNRESET" });
 
