@@ -1,10 +1,10 @@
 import type { SegmentEvent } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
-import { loadConfig } from "../mappings/index.js";
 import type { BrowserEventsPolicy } from "../pipeline/browser-events.js";
 import type { ProcessorRules } from "../pipeline/processor.js";
 import { buildProcessorRules } from "../pipeline/processor-config.js";
 import { compileTrigger, type CompiledTrigger } from "../triggers/index.js";
+import { loadConfigOption } from "./config-file.js";
 
 /**
  * Returns the conditions of a mapping's trigger, in canonical text, that reject an event; an empty
@@ -32,7 +32,7 @@ export async function loadMappingRules(
   browserEvents: BrowserEventsPolicy,
   filters: readonly { label: string; text: string }[],
 ): Promise<MappingRules> {
-  const config = await loadConfig(configPath);
+  const config = await loadConfigOption(configPath);
   const mappings = config.mappings.filter((definition) => definition.enabled);
   const processor = buildProcessorRules({ mappings, browserEvents, filters });
   return { mappings, source: config.source, processor, explain: explainTriggers(mappings) };

@@ -23,7 +23,8 @@ export type UnreadableReason =
   | "truncated-gzip"
   | "unreadable-file"
   | "not-an-archive"
-  | "malformed-csv-row";
+  | "malformed-csv-row"
+  | "unknown-csv-table";
 
 export interface InputProblem {
   origin: RecordOrigin;

@@ -5,6 +5,8 @@ export const INSPECT_REPORT_VERSION = 1;
 
 export interface InspectReportContext {
   version: string;
+  /** Absolute path of the directory the inputs given as relative paths are relative to. */
+  workingDirectory: string;
   inputs: readonly string[];
   browserEvents: string;
   /** Origin of the mappings: "presets" or a config file. */
@@ -17,6 +19,8 @@ export interface InspectReport {
   reportVersion: number;
   tool: { name: "koala-replay"; version: string };
   command: "inspect";
+  /** Directory the relative paths of `inputs` and `unreadableExamples` are relative to. */
+  workingDirectory: string;
   inputs: string[];
   filesRead: number;
   filesSkipped: Array<{ path: string; reason: string }>;
@@ -53,6 +57,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     reportVersion: INSPECT_REPORT_VERSION,
     tool: { name: "koala-replay", version: context.version },
     command: "inspect",
+    workingDirectory: context.workingDirectory,
     inputs: [...context.inputs],
     filesRead: inventory.filesRead,
     filesSkipped: inventory.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),

@@ -1,4 +1,5 @@
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import { describeInputsRead, displayPath } from "./input-names.js";
 import type { InspectReport } from "./inspect-report.js";
 import { formatCount } from "./progress-text.js";
 import type { TextStyle } from "./style.js";
@@ -11,15 +12,19 @@ export function formatInspectText(report: InspectReport, style: TextStyle): stri
     section(style, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined)),
     section(style, "Libraries (context.library.name)", countRows(Object.entries(report.libraries), report.eventsRead)),
     section(style, "Identity coverage", identityRows(report)),
-    section(style, `Mappings (${report.mappingSource}, --browser-events ${report.browserEvents})`, mappingRows(report, style)),
+    section(style, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, style)),
     requestLine(report),
   ];
   return `${sections.filter((text) => text !== "").join("\n\n")}\n`;
 }
 
 function headline(report: InspectReport, style: TextStyle): string {
-  const files = `${report.filesRead} ${report.filesRead === 1 ? "file" : "files"}`;
-  const lines = [style.bold(`${formatCount(report.eventsRead)} events in ${files}`)];
+  // inspect reads every input, so stdin was read when it was given.
+  const stdinRead = report.inputs.includes("-");
+  const inputs = describeInputsRead(report.filesRead, stdinRead);
+  const preposition = stdinRead && report.filesRead === 1 ? "from" : "in";
+  const events = `${formatCount(report.eventsRead)} ${report.eventsRead === 1 ? "event" : "events"}`;
+  const lines = [style.bold(`${events} ${preposition} ${inputs}`)];
   const { earliest, latest, eventsWithoutTimestamp } = report.timeRange;
   if (earliest !== null && latest !== null) {
     lines.push(`  from ${earliest} to ${latest}${eventsWithoutTimestamp > 0 ? ` (${formatCount(eventsWithoutTimestamp)} without a valid timestamp)` : ""}`);

@@ -31,6 +31,8 @@ export interface ReportedOptions {
 
 export interface RunReportContext {
   version: string;
+  /** Absolute path of the directory the inputs given as relative paths are relative to. */
+  workingDirectory: string;
   options: ReportedOptions;
   exitStatus: number;
   finishedAt: number;
@@ -41,6 +43,8 @@ export interface RunReport {
   reportVersion: number;
   tool: { name: "koala-replay"; version: string };
   command: "send";
+  /** Directory the relative paths of the inputs, `filesSkipped` and the examples are relative to. */
+  workingDirectory: string;
   exitStatus: number;
   startedAt: string;
   finishedAt: string;
@@ -98,6 +102,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     reportVersion: RUN_REPORT_VERSION,
     tool: { name: "koala-replay", version: context.version },
     command: "send",
+    workingDirectory: context.workingDirectory,
     exitStatus: context.exitStatus,
     startedAt: new Date(stats.startedAt).toISOString(),
     finishedAt: new Date(context.finishedAt).toISOString(),

@@ -1,11 +1,16 @@
 import { existsSync } from "node:fs";
 import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import { describeInputsRead, displayPath } from "./input-names.js";
 import type { RunStats } from "./run-stats.js";
 
 export interface SummaryContext {
   dryRun: boolean;
   browserEventsPolicy: string;
+  /** The inputs as given on the command line, `-` for stdin. */
+  inputs: readonly string[];
+  /** The directory the run was started in: paths inside it are shown relative to it, as the inputs are. */
+  workingDirectory: string;
 }
 
 /**
@@ -23,7 +28,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   lines.push("");
 
-  lines.push(row("files read", `${stats.filesRead}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped, see the warnings)` : ""}`));
+  lines.push(row("files read", `${filesReadText(stats, context)}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped, see the warnings)` : ""}`));
   lines.push(row("events read", String(stats.eventsRead)));
   lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
   lines.push(row(context.dryRun ? "would be sent" : "sent", `${stats.entriesSent} in ${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}`));
@@ -52,6 +57,20 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Names stdin apart from files when the run read it. A run that stopped early may not have reached
+ * stdin among several inputs, so with several inputs the count only notes that stdin counts as one.
+ */
+function filesReadText(stats: RunStats, context: SummaryContext): string {
+  if (!context.inputs.includes("-") || stats.filesRead === 0) {
+    return String(stats.filesRead);
+  }
+  if (context.inputs.length === 1) {
+    return describeInputsRead(stats.filesRead, true);
+  }
+  return `${stats.filesRead} (stdin counted as one)`;
+}
+
 function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
   const result = stats.delivery;
   if (result === undefined) {
@@ -68,13 +87,13 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
     lines.push(row("retries", `${result.retriesTotal} (${reasons})`));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
-    lines.push(row("dead letters", `${result.deadLetteredTotal} written to ${result.deadLetterPath}; to send them again, run send with the same options and this file as the input`));
+    lines.push(row("dead letters", `${result.deadLetteredTotal} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; to send them again, run send with the same options and this file as the input`));
   }
   if (result.undelivered > 0) {
     lines.push(row("not yet delivered", `${result.undelivered} (the run stopped; --resume sends them)`));
   }
   if (!context.dryRun && result.statePath !== undefined && existsSync(result.statePath)) {
-    lines.push(row("checkpoint", result.statePath));
+    lines.push(row("checkpoint", displayPath(result.statePath, context.workingDirectory)));
   }
   return lines;
 }

@@ -13,6 +13,19 @@ export interface RetryLogEvent {
   entries: number;
   status?: number;
   errorCode?: string;
+  /**
+   * The entries of the retried request, which all belong to one person. NOTE: the delivery stage's
+   * `RetryEvent` does not carry them yet, so until it does, retry lines name no input or person.
+   */
+  batchEntries?: readonly RetriedEntry[];
+}
+
+/** The fields of a retried entry that a retry line shows (the delivery stage's `KoalaEntry` fits). */
+export interface RetriedEntry {
+  origin: RecordOrigin;
+  /** `profile_id`, else `email`, when the delivery stage has set it. */
+  personId?: string;
+  person: { profile_id?: string; email?: string };
 }
 
 /** An entry given up on, as the delivery stage reports it (its `DeadLetterEvent` fits). */
@@ -23,10 +36,24 @@ export interface DeadLetterLogEvent {
   attempts: number;
 }
 
-/** Writes one `--verbose` line for a retry: what failed, how, and when the next attempt starts. */
+/**
+ * Writes one `--verbose` line for a retry: what failed, how, and when the next attempt starts, with
+ * the person and the first input line of the request when the event carries its entries.
+ */
 export function formatRetryLog(event: RetryLogEvent): string {
   const entries = event.entries === 1 ? "1 entry" : `${event.entries} entries`;
-  return `retry: attempt ${event.attempt} for ${entries} failed (${describeCause(event.reason, event.status, event.errorCode)}); next attempt in ${formatDelay(event.delayMs)}`;
+  const where = event.batchEntries === undefined ? "" : describeRetriedEntries(event.batchEntries);
+  return `retry: attempt ${event.attempt} for ${entries}${where} failed (${describeCause(event.reason, event.status, event.errorCode)}); next attempt in ${formatDelay(event.delayMs)}`;
+}
+
+/** Names the person of a retried request and where its entries were read: " (person …, a.jsonl:4 and 2 more)". */
+function describeRetriedEntries(batchEntries: readonly RetriedEntry[]): string {
+  const first = batchEntries[0];
+  if (first === undefined) return "";
+  const personId = first.personId ?? first.person.profile_id ?? first.person.email;
+  const person = personId === undefined ? "" : `person ${personId}, `;
+  const more = batchEntries.length > 1 ? ` and ${batchEntries.length - 1} more` : "";
+  return ` (${person}${first.origin.input}:${first.origin.line}${more})`;
 }
 
 /** Writes one `--verbose` line for a dead-lettered entry: which event, which mapping, why. */

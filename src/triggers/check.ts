@@ -6,6 +6,9 @@ import { parseTimestamp } from "./values.js";
 
 const keywordNames: ReadonlySet<string> = new Set(["and", "or", "true", "false", "null", "in"]);
 
+const SUBSCRIPTION_FUNCTIONS_HINT =
+  "Only contains() and match() exist in Segment's trigger subset; compile the trigger with the fql dialect to use other functions.";
+
 /**
  * Checks a parsed trigger: conditions where conditions belong and values where values belong, the
  * function arities and patterns, and the extra rules of the subscription dialect. Throws a
@@ -105,7 +108,8 @@ class Checker {
         throw this.error(node.operatorOffset, "a comparison operator (= != < <= > >=)", "`in`", "`in` lists are full FQL: compile the trigger with the fql dialect, or join comparisons with `or`.");
       }
       if (left.kind !== "path") {
-        throw this.error(left.start, "a field on the left of the comparison", this.found(left.start));
+        const hint = left.kind === "call" ? SUBSCRIPTION_FUNCTIONS_HINT : "";
+        throw this.error(left.start, "a field on the left of the comparison", this.found(left.start), hint);
       }
       if (right.kind !== "literal") {
         throw this.error(right.start, "a quoted string, a number, true, false or null", this.found(right.start), this.literalHint(right));
@@ -169,7 +173,7 @@ class Checker {
           throw this.error(node.start, "a value", `${node.name}(…), which is a condition`);
         }
         if (this.dialect === "subscription") {
-          throw this.error(node.start, "a field", `${node.name}(`, "Only contains() and match() exist in Segment's trigger subset; compile the trigger with the fql dialect to use other functions.");
+          throw this.error(node.start, "a field", `${node.name}(`, SUBSCRIPTION_FUNCTIONS_HINT);
         }
         this.checkCall(node);
         return;

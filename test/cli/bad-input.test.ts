@@ -49,6 +49,47 @@ describe("bad input is counted and the run goes on", () => {
   });
 });
 
+describe("bad CSV rows are counted and the run goes on", () => {
+  test("text after a closing quote loses only that row", async () => {
+    const input = [
+      "type,userId,messageId,timestamp,traits.email",
+      "identify,u1,m-1,2024-01-01T00:00:00Z,a@example.com",
+      'identify,u2,m-2,2024-01-01T00:00:00Z,"b@example.com"x',
+      "identify,u3,m-3,2024-01-01T00:00:00Z,c@example.com",
+      'identify,u4,m-4,2024-01-01T00:00:00Z,"d@example.com"',
+      "",
+    ].join("\n");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
+
+    const emails = parseRequests(result.stdout).map((request) => request.body["email"]);
+    expect(emails).toEqual(["a@example.com", "c@example.com", "d@example.com"]);
+    expect(result.stderr).toContain("-:3: Quoted cell 5 continues after its closing double quote on line 3");
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.stderr).toContain("-:3 malformed-csv-row");
+    expect(result.status).toBe(1);
+  });
+
+  test("unknown table counted once per file", async () => {
+    const input = "email,name\na@example.com,A\nb@example.com,B\nc@example.com,C\n";
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
+
+    expect(parseRequests(result.stdout)).toEqual([]);
+    expect(result.stderr).toContain("-:1: This CSV is not a table koala-replay recognises");
+    expect(result.stderr).toContain("--csv-table <table>");
+    expect(result.stderr).toMatch(/unreadable\s+1\n/);
+    expect(result.stderr).toContain("-:1 unknown-csv-table");
+    expect(result.status).toBe(1);
+  });
+
+  test("unknown table read with --csv-type", async () => {
+    const input = "email,name,timestamp,id\na@example.com,A,2024-01-01 00:00:00,m-1\n";
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--csv-type", "identify", "-"], { stdin: input });
+
+    expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["a@example.com"]);
+    expect(result.status).toBe(0);
+  });
+});
+
 describe("bad input found by breaking the CLI", () => {
   test("deeply nested line loses only that line", async () => {
     const deep = `${'{"a":'.repeat(200_000)}1${"}".repeat(200_000)}`;

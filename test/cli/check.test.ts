@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { runCli } from "../helpers/run-cli.js";
+import { projectRoot, runCli } from "../helpers/run-cli.js";
 
 const KEY = "pk_check_0123456789";
 let emulator: KoalaEmulator | undefined;
@@ -48,6 +48,33 @@ describe("check", () => {
   });
 });
 
+describe("--config path problems", () => {
+  test.each([
+    ["check", "--config", "no-such-config.json"],
+    ["send", "--dry-run", "--config", "no-such-config.json", "fixtures/archives/spec"],
+    ["inspect", "--config", "no-such-config.json", "fixtures/archives/spec"],
+    ["preview", "--config", "no-such-config.json", "fixtures/archives/spec"],
+  ])("missing config: one message (%s)", async (...args) => {
+    const result = await runCli(args);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `error: config file not found: no-such-config.json (in ${resolve(projectRoot)})\n` +
+        "  check the path given with --config, or create a config there with: koala-replay init no-such-config.json\n",
+    );
+    expect(result.stdout).toBe("");
+  });
+
+  test("config path that is a directory", async () => {
+    const result = await runCli(["check", "--config", "fixtures"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: --config names a directory: fixtures");
+    expect(result.stderr).toContain("--config fixtures/koala-replay.config.json");
+    expect(result.stderr).not.toContain("Invalid config");
+  });
+});
+
 describe("check --trigger", () => {
   test("valid trigger prints its normalised form", async () => {
     const result = await runCli(["check", "--trigger", 'type = "track"   and  event = "Signed Up"']);
@@ -62,6 +89,35 @@ describe("check --trigger", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("line 1, column 19");
     expect(result.stderr).toMatch(/\n\s+\^/);
+  });
+
+  test.each([
+    'lowercase(event) = "signed up"',
+    "length(properties.items) > 2",
+    'typeof(properties.plan) = "string"',
+    'event in ["A", "B"]',
+    'anonymousId = "a-1"',
+    'contains(lowercase(event), "x")',
+  ])("FQL %s suggests --dialect fql", async (trigger) => {
+    const result = await runCli(["check", "--trigger", trigger]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Invalid trigger at line 1");
+    expect(result.stderr).toContain("add --dialect fql to check it");
+  });
+
+  test("FQL accepted with --dialect fql", async () => {
+    const result = await runCli(["check", "--dialect", "fql", "--trigger", 'lowercase(event) = "signed up"']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('valid FQL: lowercase(event) = "signed up"');
+  });
+
+  test("invalid FQL gets no --dialect hint", async () => {
+    const result = await runCli(["check", "--trigger", 'lowercase(event) = "x" and']);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).not.toContain("--dialect fql");
   });
 
   test("event that does not match exits 1 and names the failing condition", async () => {

@@ -1,4 +1,6 @@
-import { join } from "node:path";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
@@ -11,6 +13,7 @@ const inspectKeys = [
   "reportVersion",
   "tool",
   "command",
+  "workingDirectory",
   "inputs",
   "filesRead",
   "filesSkipped",
@@ -142,6 +145,14 @@ describe("inspect --json on the fixture archives", () => {
     expect(all.filteredOut).toBe(0);
   });
 
+  test("working directory of relative inputs", async () => {
+    const result = await runCli(["inspect", "--json", `${archives}/spec`]);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+
+    expect(report.workingDirectory).toBe(resolve(projectRoot));
+    expect(report.inputs).toEqual([`${archives}/spec`]);
+  });
+
   test("unreadable file is counted with exit 1", async () => {
     const result = await runCli(["inspect", "--json", "fixtures/bad"]);
     const report = JSON.parse(result.stdout) as Record<string, any>;
@@ -181,6 +192,39 @@ describe("inspect text", () => {
     const result = await runCli(["inspect", archives], { env: { FORCE_COLOR: "1" } });
 
     expect(result.stdout).toContain("\u001b[1mEvents by type\u001b[22m");
+  });
+
+  test("stdin named in the headline", async () => {
+    const line = JSON.stringify({ type: "identify", messageId: "m-1", traits: { email: "a@example.com" } });
+    const result = await runCli(["inspect", "-"], { stdin: `${line}\n` });
+
+    expect(result.stdout.split("\n")[0]).toBe("1 event from stdin");
+  });
+
+  test("files and stdin in the headline", async () => {
+    const line = JSON.stringify({ type: "identify", messageId: "m-1", traits: { email: "a@example.com" } });
+    const result = await runCli(["inspect", "-", `${archives}/spec`], { stdin: `${line}\n` });
+
+    expect(result.stdout.split("\n")[0]).toMatch(/^\d+ events in 1 file and stdin$/);
+  });
+
+  test("files alone in the headline", async () => {
+    const result = await runCli(["inspect", `${archives}/spec`]);
+
+    expect(result.stdout.split("\n")[0]).toBe("7 events in 1 file");
+  });
+
+  test("config path relative to the working directory", async () => {
+    const directory = realpathSync(mkdtempSync(join(tmpdir(), "koala-replay-inspect-")));
+    try {
+      await runCli(["init"], { cwd: directory });
+      const configPath = join(directory, "koala-replay.config.json");
+      const result = await runCli(["inspect", "--config", configPath, join(projectRoot, archives, "spec")], { cwd: directory });
+
+      expect(result.stdout).toContain("Mappings (koala-replay.config.json, --browser-events skip)");
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   test("invalid --top exits 2", async () => {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
@@ -14,6 +14,7 @@ const reportKeys = [
   "reportVersion",
   "tool",
   "command",
+  "workingDirectory",
   "exitStatus",
   "startedAt",
   "finishedAt",
@@ -125,6 +126,7 @@ describe("send --report", () => {
     expect(Date.parse(report.finishedAt) - Date.parse(report.startedAt)).toBe(report.durationMs);
     // The text summary still goes to stderr; the requests to stdout.
     expect(result.stderr).toContain("koala-replay: 3 entries would be sent");
+    expect(result.stderr).toMatch(/files read +stdin\n/);
     expect(result.stdout.trim().split("\n")).toHaveLength(3);
   });
 
@@ -143,6 +145,32 @@ describe("send --report", () => {
     expect(report.sentByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
     expect(report.failedByReason).toEqual({ 'HTTP 400: rejected-by-api: {"error":"invalid email"}': 1 });
     expect(report.failedExamples).toEqual([{ input: "-", line: 3, mapping: "Track Event", reason: 'rejected-by-api: {"error":"invalid email"}', status: 400 }]);
+  });
+
+  test("paths relative to the working directory", async () => {
+    writeFileSync(join(directory, "events.jsonl"), input);
+    const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--report", "run.json", "events.jsonl"], { cwd: directory, env: { KOALA_PUBLIC_KEY: publicKey } });
+    const report = JSON.parse(readFileSync(join(directory, "run.json"), "utf8")) as Record<string, any>;
+
+    expect(report.workingDirectory).toBe(realpathSync(directory));
+    expect(report.failedExamples[0].input).toBe("events.jsonl");
+    const deadLetters = /dead letters +1 written to (\S+);/.exec(result.stderr)?.[1];
+    expect(deadLetters).toMatch(/^\.koala-replay\/state-[0-9a-f]+\.dead-letters\.jsonl$/);
+    expect(join(report.workingDirectory, deadLetters!)).toBe(report.delivery.deadLetterPath);
+    const checkpoint = /checkpoint +(\S+)\n/.exec(result.stderr)?.[1];
+    expect(join(report.workingDirectory, checkpoint!)).toBe(report.delivery.statePath);
+  });
+
+  test("paths outside the working directory stay absolute", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "koala-replay-elsewhere-"));
+    try {
+      const deadLetterPath = join(elsewhere, "dead.jsonl");
+      const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--dead-letter", deadLetterPath, "-"], { cwd: directory, stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
+
+      expect(result.stderr).toContain(`1 written to ${deadLetterPath};`);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   test("stitching counts are recorded", async () => {
@@ -239,6 +267,26 @@ describe("verbose log lines", () => {
     const line = formatRetryLog({ attempt: 2, reason: "rate-limited", delayMs: 1500, entries: 30, status: 429 });
 
     expect(line).toBe("retry: attempt 2 for 30 entries failed (rate-limited, HTTP 429); next attempt in 1.5 s");
+  });
+
+  test("retry names the person and first input line", () => {
+    const batchEntries = [
+      { origin: { input: "a.jsonl", line: 4 }, person: { email: "ada@example.com" } },
+      { origin: { input: "a.jsonl", line: 9 }, person: { email: "ada@example.com" } },
+      { origin: { input: "b.jsonl", line: 2 }, person: { email: "ada@example.com" } },
+    ];
+    const line = formatRetryLog({ attempt: 1, reason: "server-error", delayMs: 500, entries: 3, status: 503, batchEntries });
+
+    expect(line).toBe("retry: attempt 1 for 3 entries (person ada@example.com, a.jsonl:4 and 2 more) failed (server-error, HTTP 503); next attempt in 500 ms");
+  });
+
+  test("retry prefers personId, then profile_id", () => {
+    const origin = { input: "-", line: 7 };
+    const withId = formatRetryLog({ attempt: 1, reason: "request-timeout", delayMs: 100, entries: 1, batchEntries: [{ origin, personId: "p-1", person: { email: "a@example.com" } }] });
+    const withProfile = formatRetryLog({ attempt: 1, reason: "request-timeout", delayMs: 100, entries: 1, batchEntries: [{ origin, person: { profile_id: "p-2", email: "a@example.com" } }] });
+
+    expect(withId).toContain("for 1 entry (person p-1, -:7) failed");
+    expect(withProfile).toContain("for 1 entry (person p-2, -:7) failed");
   });
 
   test("retry after a network error", () => {

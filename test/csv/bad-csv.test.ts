@@ -25,6 +25,21 @@ describe("bad CSV input", () => {
     expect(userIds(items)).toEqual(["u1"]);
   });
 
+  it("unterminated quote in a CRLF file", async () => {
+    const items = await readText('id,user_id\r\nm1,u1\r\nm2,"u2\r\nm3,u3\r\nm4,u4\r\n', options);
+    expect(userIds(items)).toEqual(["u1"]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(3);
+    expect(problems[0]!.message).toContain("(line 5)");
+  });
+
+  it("unterminated quote after a CRLF multi-line cell", async () => {
+    const items = await readText('id,note\r\nm1,"a\r\nb"\r\nm2,"c\r\nd\r\n\r\ne', options);
+    expect(linesOf(items)).toEqual([2, 4]);
+    expect(problemsOf(items)[0]!.message).toContain("(line 7)");
+  });
+
   it("unterminated quote reports the rest of the input", async () => {
     const items = await readText('id,user_id\nm1,u1\nm2,"u2\nm3,u3\nm4,u4\n', options);
     expect(userIds(items)).toEqual(["u1"]);
@@ -56,11 +71,94 @@ describe("bad CSV input", () => {
 
   it("text after a closing quote reported once", async () => {
     const items = await readText('id,user_id\nm0,u0\nm1,"u1"x\nm2,u2\n', options);
-    expect(userIds(items)).toEqual(["u0"]);
+    expect(userIds(items)).toEqual(["u0", "u2"]);
     const problems = problemsOf(items);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.origin.line).toBe(3);
-    expect(problems[0]!.message).toContain("continues after its closing double quote");
+    expect(problems[0]!.reason).toBe("malformed-csv-row");
+    expect(problems[0]!.message).toContain("Quoted cell 2 continues after its closing double quote on line 3");
+    expect(problems[0]!.message).not.toContain("spans lines");
+  });
+
+  it("later rows kept after a bad quote", async () => {
+    const items = await readText('id,user_id\nm0,u0\nm1,"u1"x\nm2,u2\nm3,u3\nm4,"u4"\nm5,u5\n', options);
+    expect(userIds(items)).toEqual(["u0", "u2", "u3", "u4", "u5"]);
+    expect(linesOf(items)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(problemsOf(items).map((problem) => problem.origin.line)).toEqual([3]);
+  });
+
+  it("text after a closing quote in the first cell", async () => {
+    const items = await readText('id,user_id\n"m1" ,u1\nm2,u2\n', options);
+    expect(userIds(items)).toEqual(["u2"]);
+    expect(problemsOf(items)[0]!.message).toContain("Quoted cell 1 continues after its closing double quote on line 2");
+  });
+
+  it("bad quote before a multi-line cell", async () => {
+    const items = await readText('id,note,user_id\nm1,"a"b,"c\nd"\nm2,x,u2\n', options);
+    expect(userIds(items)).toEqual(["u2"]);
+    expect(linesOf(items)).toEqual([2, 4]);
+    const message = problemsOf(items)[0]!.message;
+    expect(message).toContain("Quoted cell 2 continues after its closing double quote on line 2");
+    expect(message).toContain("The row spans lines 2 to 3");
+  });
+
+  it("text after a quote closed on a later line", async () => {
+    const items = await readText('id,user_id\nm1,"u1\nm2,"u2"\nm3,u3\n', options);
+    expect(userIds(items)).toEqual(["u3"]);
+    expect(linesOf(items)).toEqual([2, 4]);
+    const message = problemsOf(items)[0]!.message;
+    expect(message).toContain("Quoted cell 2 continues after its closing double quote on line 3");
+    expect(message).toContain("The row spans lines 2 to 3");
+  });
+
+  it("misplaced quotes in a CRLF file", async () => {
+    const items = await readText('id,note\r\nm1,"a\r\nb"x\r\nm2,c"d\r\nm3,"e\r\nf"\r\nm4,g\r\n', options);
+    expect(eventsOf(items).map((event) => event.messageId)).toEqual(["m3", "m4"]);
+    expect(linesOf(items)).toEqual([2, 4, 5, 7]);
+    const messages = problemsOf(items).map((problem) => problem.message);
+    expect(messages[0]).toContain("Quoted cell 2 continues after its closing double quote on line 3");
+    expect(messages[0]).toContain("The row spans lines 2 to 3");
+    expect(messages[1]).toContain("Unquoted cell 2 on line 4 contains a double quote");
+  });
+
+  it("bad row split across chunks", async () => {
+    const items = await readText(['id,user_id\nm0,u0\nm1,"u', '1"', "x\nm2,u", "2\n"], options);
+    expect(userIds(items)).toEqual(["u0", "u2"]);
+    expect(problemsOf(items).map((problem) => problem.origin.line)).toEqual([3]);
+  });
+
+  it("misplaced quote after multi-byte characters", async () => {
+    const items = await readText('id,note,user_id\nm1,"é""ü"ß,u1\nm2,ö"x,u2\nm3,"ä,ö",u3\n', options);
+    expect(userIds(items)).toEqual(["u3"]);
+    const messages = problemsOf(items).map((problem) => problem.message);
+    expect(messages[0]).toContain("Quoted cell 2 continues after its closing double quote on line 2");
+    expect(messages[1]).toContain("Unquoted cell 2 on line 3 contains a double quote");
+  });
+
+  it("doubled quotes inside quoted cells accepted", async () => {
+    const text = 'id,note,user_id\nm1,"say ""hi""",u1\nm2,"",u2\nm3,"[""a"",""b""]",u3\nm4,"""",u4\n';
+    const items = await readText(text, options);
+    expect(problemsOf(items)).toEqual([]);
+    expect(eventsOf(items).map((event) => event.properties)).toEqual([
+      { note: 'say "hi"' },
+      {},
+      { note: ["a", "b"] },
+      { note: '"' },
+    ]);
+  });
+
+  it("quoted header after a byte order mark", async () => {
+    const items = await readText('\ufeff"id","user_id"\n"m1","u1"\n', options);
+    expect(problemsOf(items)).toEqual([]);
+    expect(userIds(items)).toEqual(["u1"]);
+  });
+
+  it("UTF-16 file with a misplaced quote", async () => {
+    const text = '\ufeffid,user_id\r\nm1,"u1"x\r\nm2,"u""2"\r\nm3,u3\r\n';
+    const items = await readText(Buffer.from(text, "utf16le"), options);
+    expect(userIds(items)).toEqual(['u"2', "u3"]);
+    expect(linesOf(items)).toEqual([2, 3, 4]);
+    expect(problemsOf(items)[0]!.message).toContain("Quoted cell 2 continues after its closing double quote on line 2");
   });
 
   it("byte order mark dropped from the header", async () => {

@@ -50,14 +50,14 @@ describe("warehouse pages export (dbt seed)", () => {
     expect(linesOf(items)).toEqual([2]);
   });
 
-  it("without a table every row is reported", async () => {
+  it("without a table the file is reported once", async () => {
     const items = await readFixture(PAGES);
     expect(eventsOf(items)).toEqual([]);
     const problems = problemsOf(items);
     expect(problems).toHaveLength(1);
-    expect(problems[0]!.reason).toBe("malformed-csv-row");
-    expect(problems[0]!.origin).toEqual({ input: PAGES, line: 2 });
-    expect(problems[0]!.message).toContain("table is unknown");
+    expect(problems[0]!.reason).toBe("unknown-csv-table");
+    expect(problems[0]!.origin).toEqual({ input: PAGES, line: 1 });
+    expect(problems[0]!.message).toContain("--csv-table <table>");
   });
 });
 

@@ -139,10 +139,39 @@ describe("warehouse tables", () => {
     expect(event).toEqual({ type: "track", messageId: "m1", event: "Signed Up", userId: "u1", properties: {} });
   });
 
-  it("no table and no hint: every row reported", async () => {
-    const items = await readText("id,user_id\nm1,u1\nm2,u2\n");
+  it("no table and no hint: file reported once", async () => {
+    const items = await readText("id,user_id\nm1,u1\nm2,u2\n", { input: "export-2024.csv" });
     expect(eventsOf(items)).toEqual([]);
-    expect(problemsOf(items).map((problem) => problem.origin.line)).toEqual([2, 3]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.reason).toBe("unknown-csv-table");
+    expect(problems[0]!.origin).toEqual({ input: "export-2024.csv", line: 1 });
+  });
+
+  it("unknown table message names the options", async () => {
+    const [problem] = problemsOf(await readText("id,user_id\nm1,u1\n", { input: "exports/export-2024.csv" }));
+    expect(problem!.message).toContain("its file name, export-2024.csv, is not a table name");
+    expect(problem!.message).toContain("--csv-table <table>");
+    expect(problem!.message).toContain("tracks, identifies, users, pages, screens, groups, aliases");
+    expect(problem!.message).toContain("--csv-type <type>");
+    expect(problem!.message).toContain("track, identify, page, screen, group, alias");
+    expect(problem!.message).toContain("rename the file after its table");
+  });
+
+  it("unknown table on stdin", async () => {
+    const [problem] = problemsOf(await readText("id,user_id\nm1,u1\n", { input: "-" }));
+    expect(problem!.message).toContain("stdin has no file name");
+    expect(problem!.message).not.toContain("rename the file");
+  });
+
+  it("unknown table: header alone not reported", async () => {
+    expect(await readText("id,user_id\n")).toEqual([]);
+    expect(await readText("id,user_id\n\n,\n  \n")).toEqual([]);
+  });
+
+  it("unknown table: reported after blank rows", async () => {
+    const items = await readText("\nid,user_id\n\n,\nm1,u1\n");
+    expect(items.map((item) => [item.kind, item.origin.line])).toEqual([["problem", 2]]);
   });
 });
 

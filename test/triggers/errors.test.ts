@@ -58,6 +58,8 @@ describe("TriggerSyntaxError", () => {
     ['type = "track")', "no matching `(`"],
     ['type = "track" event = "A"', "Join conditions with `and` or `or`."],
     ['anonymousId = "a"', "compile the trigger with the fql dialect"],
+    ['lowercase(event) = "a"', "Only contains() and match() exist"],
+    ["length(properties.items) > 2", "Only contains() and match() exist"],
     ['!(type = "track")', 'type != "track"'],
     ['! contains(event, "A")', "Write `!` directly before what it negates"],
     ['properties.名前 = "x"', "escape any other character with a backslash"],

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../triggers/index.js";
 import { checkPublicKey } from "../../delivery/index.js";
-import { loadConfig } from "../../mappings/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
+import { displayPath } from "../../reporting/input-names.js";
 import { maskPublicKey, maskSecret } from "../../reporting/mask.js";
+import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../send-options.js";
 import { packageVersion } from "../version.js";
@@ -26,9 +27,9 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   if (options.trigger !== undefined || options.event !== undefined) {
     return checkTriggerCommand(options);
   }
-  const config = await loadConfig(options.config);
+  const config = await loadConfigOption(options.config);
   buildProcessorRules({ mappings: config.mappings, browserEvents: { kind: "skip" }, filters: [] });
-  const source = config.source === "presets" ? "no config file, so Segment's two presets" : config.source;
+  const source = config.source === "presets" ? "no config file, so Segment's two presets" : displayPath(config.source, process.cwd());
   process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${source}\n`);
   for (const mapping of config.mappings) {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
@@ -69,6 +70,12 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   } catch (error) {
     if (error instanceof TriggerSyntaxError) {
       process.stderr.write(`${error.message}\n`);
+      if (dialect === "subscription" && isValidFql(options.trigger)) {
+        process.stderr.write(
+          "It is valid FQL, the language of --filter: add --dialect fql to check it as one. " +
+            "Mapping triggers in the config use the subscription dialect, where it is invalid.\n",
+        );
+      }
       return ExitCode.usage;
     }
     throw error;
@@ -92,6 +99,16 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     process.stdout.write(`  ${condition}\n`);
   }
   return ExitCode.incomplete;
+}
+
+function isValidFql(text: string): boolean {
+  try {
+    compileTrigger(text, { dialect: "fql" });
+    return true;
+  } catch (error) {
+    if (error instanceof TriggerSyntaxError) return false;
+    throw error;
+  }
 }
 
 function parseDialect(value: string | undefined): TriggerDialect {

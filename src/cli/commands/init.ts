@@ -1,13 +1,52 @@
 import { existsSync } from "node:fs";
-import { initConfig } from "../../mappings/index.js";
+import { writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { presetConfigText } from "../../mappings/index.js";
+import { displayPath } from "../../reporting/input-names.js";
 import { UsageError } from "../errors.js";
+import { chooseSchemaReference } from "../schema-reference.js";
 
 /** Runs `koala-replay init`: writes the presets as a config file, never over an existing file. */
 export async function initCommand(path: string): Promise<void> {
   if (existsSync(path)) {
     throw new UsageError(`${path} already exists and was left unchanged`, "edit it, delete it first, or write elsewhere: koala-replay init <path>");
   }
-  const written = await initConfig(path);
+  const file = resolve(path);
+  const schema = chooseSchemaReference(file);
+  await writeConfig(file, configText(schema.reference));
+
   const config = path === "koala-replay.config.json" ? "" : ` --config ${path}`;
-  process.stderr.write(`wrote ${written}\n  edit the mappings, check them with koala-replay check${config}, then look at the requests they make: koala-replay preview${config} <inputs>\n`);
+  process.stderr.write(
+    `wrote ${displayPath(file, process.cwd())}\n` +
+      `  edit the mappings, check them with koala-replay check${config}, then look at the requests they make: koala-replay preview${config} <inputs>\n`,
+  );
+  if (schema.note !== undefined) {
+    process.stderr.write(`note: ${schema.note}\n`);
+  }
+}
+
+/** Returns the presets' config text with `$schema` set to `reference`, or without `$schema`. */
+function configText(reference: string | undefined): string {
+  const config = JSON.parse(presetConfigText()) as Record<string, unknown>;
+  if (reference === undefined) {
+    delete config["$schema"];
+  } else {
+    config["$schema"] = reference;
+  }
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+async function writeConfig(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text, { encoding: "utf8", flag: "wx" });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      throw new UsageError(`${file} already exists and was left unchanged`, "edit it, delete it first, or write elsewhere: koala-replay init <path>");
+    }
+    if (code === "ENOENT") {
+      throw new UsageError(`cannot write ${file}: the directory ${dirname(file)} does not exist`, `create it first (mkdir -p ${dirname(file)}) or choose another path`);
+    }
+    throw new UsageError(`cannot write ${file} (${code ?? String(error)})`, "check the path and the permissions of its directory");
+  }
 }

@@ -58,6 +58,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
 
   const report = buildInspectReport(inventory, {
     version: packageVersion(),
+    workingDirectory: process.cwd(),
     inputs: inputList,
     browserEvents: browserEventsText,
     mappingSource: rules.source,

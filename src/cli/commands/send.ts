@@ -1,4 +1,3 @@
-import { loadConfig } from "../../mappings/index.js";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
@@ -6,6 +5,7 @@ import { checkReportPath, writeReportFile } from "../../reporting/report-file.js
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
+import { loadConfigOption } from "../config-file.js";
 import { ExitCode } from "../errors.js";
 import { resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { packageVersion } from "../version.js";
@@ -13,7 +13,7 @@ import { packageVersion } from "../version.js";
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
   const settings = resolveSendSettings(inputs, raw, process.env);
-  const config = await loadConfig(settings.configPath);
+  const config = await loadConfigOption(settings.configPath);
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath);
   }
@@ -67,7 +67,12 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
 
   let exitStatus = exitStatusOf(stats);
   if (!settings.quiet && !settings.json) {
-    const summary = formatSummary(stats, { dryRun: settings.dryRun, browserEventsPolicy: settings.browserEventsText });
+    const summary = formatSummary(stats, {
+      dryRun: settings.dryRun,
+      browserEventsPolicy: settings.browserEventsText,
+      inputs: settings.inputs,
+      workingDirectory: process.cwd(),
+    });
     process.stderr.write(mask(summary));
   }
   const fatal = stats.delivery?.fatal;
@@ -137,6 +142,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
   }
   const report = buildRunReport(stats, {
     version: packageVersion(),
+    workingDirectory: process.cwd(),
     exitStatus,
     finishedAt: Date.now(),
     options: {

@@ -1,11 +1,12 @@
+import { basename } from "node:path";
 import { createEngageRowConverter } from "./engage-row.js";
-import { assertNever, type EventType } from "./event-type.js";
+import { assertNever, EVENT_TYPES, type EventType } from "./event-type.js";
 import { lowerCaseHeader } from "./header.js";
 import { createPathRowConverter } from "./path-row.js";
-import { InvalidRow, type RowConverter } from "./row-converter.js";
+import type { RowConverter } from "./row-converter.js";
 import { createS3ActionsRowConverter } from "./s3-actions-row.js";
 import type { CsvShape } from "./shape.js";
-import { describeTable, type WarehouseTable } from "./table.js";
+import { describeTable, STANDARD_TABLE_TYPES, type WarehouseTable } from "./table.js";
 import { createWarehouseRowConverter } from "./warehouse-row.js";
 
 export interface ConverterSettings {
@@ -14,8 +15,16 @@ export interface ConverterSettings {
   convertNumbers: boolean;
 }
 
-/** Builds the row converter for a file's shape from its cleaned header. */
-export function createRowConverter(shape: CsvShape, header: readonly string[], settings: ConverterSettings): RowConverter {
+/**
+ * Builds the row converter for a file's shape from its cleaned header. Returns undefined for a
+ * warehouse table whose rows have no known event type: the table is unknown, no type was chosen
+ * and there is no event column.
+ */
+export function createRowConverter(
+  shape: CsvShape,
+  header: readonly string[],
+  settings: ConverterSettings,
+): RowConverter | undefined {
   const { type, convertNumbers } = settings;
   switch (shape) {
     case "s3-actions":
@@ -31,9 +40,9 @@ export function createRowConverter(shape: CsvShape, header: readonly string[], s
   }
 }
 
-function createWarehouseConverter(header: readonly string[], settings: ConverterSettings): RowConverter {
+function createWarehouseConverter(header: readonly string[], settings: ConverterSettings): RowConverter | undefined {
   const table = resolveWarehouseTable(header, settings);
-  if (table === undefined) return rejectEveryRow(UNKNOWN_TABLE);
+  if (table === undefined) return undefined;
   return createWarehouseRowConverter({
     header,
     table,
@@ -55,12 +64,21 @@ function resolveWarehouseTable(header: readonly string[], settings: ConverterSet
   return undefined;
 }
 
-const UNKNOWN_TABLE = new InvalidRow(
-  "The file looks like a warehouse table export, but its table is unknown, so the event type of its rows " +
-    "is too. Name the file after its table (tracks.csv, identifies.csv, order_completed.csv), " +
-    "or give it with --csv-table <table> or --csv-type <type>.",
-);
-
-function rejectEveryRow(reason: InvalidRow): RowConverter {
-  return { convertRow: () => reason };
+/**
+ * Describes a CSV input whose rows have no known event type, and the options that give it. `input`
+ * is the input as the user named it (`-` for stdin).
+ */
+export function describeUnknownTable(input: string): string {
+  const name =
+    input === "-"
+      ? "stdin has no file name to take a table name from"
+      : `its file name, ${basename(input)}, is not a table name (a snake_case name such as tracks or order_completed)`;
+  const rename = input === "-" ? "" : ", or rename the file after its table (identifies.csv)";
+  return (
+    "This CSV is not a table koala-replay recognises, so the event type of its rows is unknown and none of " +
+    `them is read: the header has no type, event or event_text column, and ${name}. ` +
+    `Pass --csv-table <table> with the warehouse table it was exported from (${[...STANDARD_TABLE_TYPES.keys()].join(", ")}, ` +
+    `or a per-event table such as order_completed), or --csv-type <type> with the type of every row ` +
+    `(${EVENT_TYPES.join(", ")})${rename}.`
+  );
 }

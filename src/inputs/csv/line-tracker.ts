@@ -28,14 +28,13 @@ export class LineTracker {
 
   /**
    * Returns the start line of a record csv-parse skipped because of an error, or the line of the
-   * error when the start is unknown (after another skipped record). Pass `endsOnErrorLine` when the
-   * record most likely ends on the error's line. Without it the record's end is unknown, so the
-   * next record's start is computed from its own cells.
+   * error when the start is unknown (after another skipped record). The skipped record's end is
+   * unknown, so the next record's start is computed from its own cells.
    */
-  startOfSkippedRecord(errorLine: number, emptyLines: number, endsOnErrorLine: boolean): number {
+  startOfSkippedRecord(errorLine: number, emptyLines: number): number {
     const start =
       this.previousEnd === undefined ? errorLine : this.previousEnd + 1 + (emptyLines - this.previousEmptyLines);
-    this.previousEnd = endsOnErrorLine ? errorLine : undefined;
+    this.previousEnd = undefined;
     this.previousEmptyLines = emptyLines;
     return start - this.overcount;
   }

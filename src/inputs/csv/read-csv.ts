@@ -1,10 +1,10 @@
 import type { Readable } from "node:stream";
 import type { InputItem } from "../record.js";
-import { createRowConverter } from "./converter-factory.js";
+import { createRowConverter, describeUnknownTable } from "./converter-factory.js";
 import { createCsvParser, type ParsedRecord } from "./csv-parser.js";
 import type { EventType } from "./event-type.js";
 import { cleanHeader } from "./header.js";
-import { RowReader } from "./row-reader.js";
+import { isBlankRow, RowReader } from "./row-reader.js";
 import { detectCsvShape } from "./shape.js";
 
 export interface CsvOptions {
@@ -22,10 +22,18 @@ export interface CsvOptions {
   convertNumbers: boolean;
 }
 
+/** The header of a file whose rows have no known event type, so none of them can be read. */
+interface UnknownTable {
+  kind: "unknown-table";
+  headerLine: number;
+}
+
 /**
  * Reads CSV input (already decompressed) as a stream and yields one event per data row, or a
  * problem for a row that cannot become one. A bad row does not stop the reading, except a
- * malformed header or a row beyond `MAX_RECORD_CHARACTERS`. The first row is the header.
+ * malformed header or a row beyond `MAX_RECORD_CHARACTERS`. A file whose rows have no known event
+ * type gives one problem for the whole file, on the header's line, and is not read further. The
+ * first row is the header.
  * Errors of `source` itself are thrown from the iteration, because only the caller can tell a
  * failed file read from a failed gunzip. Stopping the iteration early destroys `source`.
  */
@@ -34,7 +42,7 @@ export async function* readCsvRecords(source: Readable, options: CsvOptions): As
   source.on("error", (error) => parser.destroy(error));
   source.pipe(parser);
 
-  let reader: RowReader | undefined;
+  let reader: RowReader | UnknownTable | undefined;
   try {
     for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
       if (parsed.kind === "skipped") {
@@ -43,8 +51,14 @@ export async function* readCsvRecords(source: Readable, options: CsvOptions): As
         continue;
       }
       if (reader === undefined) {
-        reader = createRowReader(parsed.cells, options);
+        reader = createRowReader(parsed.cells, parsed.line, options);
         continue;
+      }
+      if (!(reader instanceof RowReader)) {
+        // A header alone gives no problem, as it would with a known table.
+        if (isBlankRow(parsed.cells)) continue;
+        yield unknownTableProblem(options.input, reader.headerLine);
+        return;
       }
       const item = reader.read(parsed.cells, parsed.line);
       if (item !== undefined) yield item;
@@ -57,7 +71,7 @@ export async function* readCsvRecords(source: Readable, options: CsvOptions): As
   }
 }
 
-function createRowReader(headerCells: readonly string[], options: CsvOptions): RowReader {
+function createRowReader(headerCells: readonly string[], headerLine: number, options: CsvOptions): RowReader | UnknownTable {
   const header = cleanHeader(headerCells);
   const shape = detectCsvShape(header, options.table !== undefined);
   const converter = createRowConverter(shape, header, {
@@ -65,7 +79,12 @@ function createRowReader(headerCells: readonly string[], options: CsvOptions): R
     type: options.type,
     convertNumbers: options.convertNumbers,
   });
+  if (converter === undefined) return { kind: "unknown-table", headerLine };
   return new RowReader(options.input, header.length, converter, shape === "engage");
+}
+
+function unknownTableProblem(input: string, headerLine: number): InputItem {
+  return { kind: "problem", origin: { input, line: headerLine }, reason: "unknown-csv-table", message: describeUnknownTable(input) };
 }
 
 /** Without a readable header no row can be matched to columns, so reading stops there. */

@@ -59,3 +59,8 @@ export class RowReader {
 function isBlankLine(cells: readonly string[]): boolean {
   return cells.length === 1 && cells[0]!.trim() === "";
 }
+
+/** Tests whether a row is skipped as blank before its cells are decoded: a line of spaces, or only empty cells. */
+export function isBlankRow(cells: readonly string[]): boolean {
+  return isBlankLine(cells) || cells.every((cell) => cell === "");
+}

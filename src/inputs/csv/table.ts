@@ -10,7 +10,7 @@ export interface WarehouseTable {
 }
 
 /** The tables Segment's warehouse loader creates for every source. Any other table contains one track event. */
-const STANDARD_TABLE_TYPES: ReadonlyMap<string, EventType> = new Map<string, EventType>([
+export const STANDARD_TABLE_TYPES: ReadonlyMap<string, EventType> = new Map<string, EventType>([
   ["tracks", "track"],
   ["identifies", "identify"],
   ["users", "identify"],
