@@ -98,6 +98,8 @@ export interface RetryEvent {
   reason: RetryReason;
   delayMs: number;
   entries: number;
+  /** The entries of the retried request, for a log line that names the person and the input. */
+  batchEntries: readonly KoalaEntry[];
   /** Status of the response, when there was one. */
   status?: number;
   /** Network error code, when there was no response. */

@@ -319,6 +319,7 @@ export class Sender {
       reason,
       delayMs,
       entries: batch.entries.length,
+      batchEntries: batch.entries,
       ...(status === undefined ? {} : { status }),
       ...(errorCode === undefined ? {} : { errorCode }),
     });

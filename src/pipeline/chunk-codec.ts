@@ -13,8 +13,24 @@ import type { RecordResult } from "./processor.js";
 const RECORD = 1;
 const PROBLEM = 2;
 
-const SKIP_REASONS: readonly SkipReason[] = ["filtered-out", "no-mapping-matched", "browser-event", "no-identity", "duplicate-message-id", "already-delivered"];
-const UNREADABLE_REASONS: readonly UnreadableReason[] = ["malformed-json", "not-an-object", "truncated-gzip", "unreadable-file", "not-an-archive", "malformed-csv-row"];
+// Reasons travel as their index in these lists. `listsEvery` fails to compile when a reason is added
+// to its type but not here, where it would be decoded as another one.
+const SKIP_REASONS = ["filtered-out", "no-mapping-matched", "browser-event", "no-identity", "duplicate-message-id", "already-delivered"] as const;
+const UNREADABLE_REASONS = [
+  "malformed-json",
+  "not-an-object",
+  "truncated-gzip",
+  "unreadable-file",
+  "not-an-archive",
+  "malformed-csv-row",
+  "unknown-csv-table",
+] as const;
+listsEvery<SkipReason, (typeof SKIP_REASONS)[number]>(true);
+listsEvery<UnreadableReason, (typeof UNREADABLE_REASONS)[number]>(true);
+
+function listsEvery<All extends string, Listed extends All>(complete: [Exclude<All, Listed>] extends [never] ? true : never): void {
+  void complete;
+}
 const ENTRY_KINDS: readonly EntryKind[] = ["events", "identifies"];
 
 /** A chunk's outcomes: numbers, and byte ranges of `text` for the strings. */
@@ -48,7 +64,7 @@ export class ChunkEncoder {
       const { problem } = outcome;
       this.int(PROBLEM);
       this.int(problem.origin.line);
-      this.int(UNREADABLE_REASONS.indexOf(problem.reason));
+      this.int((UNREADABLE_REASONS as readonly string[]).indexOf(problem.reason));
       this.string(problem.message);
       return;
     }
@@ -65,7 +81,7 @@ export class ChunkEncoder {
     this.int(result.origin.line);
     this.int(lineStart);
     this.int(lineEnd);
-    this.int(result.skipped === undefined ? -1 : SKIP_REASONS.indexOf(result.skipped));
+    this.int(result.skipped === undefined ? -1 : (SKIP_REASONS as readonly string[]).indexOf(result.skipped));
     this.string(result.unmatchedType);
     this.int(result.matched.length);
     for (const name of result.matched) {

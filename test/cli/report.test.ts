@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { runCli } from "../helpers/run-cli.js";
 
@@ -252,6 +253,20 @@ describe("send --verbose", () => {
 
     expect(result.stderr).toContain('dead letter: -:3 (mapping "Track Event", messageId m-3) after 1 attempt: rejected-by-api: {"error":"invalid email"}, HTTP 400');
     expect(result.stderr).not.toContain(publicKey);
+  });
+
+  test("names the person of a retried request", async () => {
+    const emulator = await startKoalaEmulator({ publicKey, faults: { rateLimitEvery: 2, retryAfterSeconds: 0 } });
+    const lines = `${trackLine("ada@example.com", "r-1")}\n${trackLine("bob@example.com", "r-2")}\n`;
+    try {
+      const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--verbose", "-"], { stdin: lines, env: { KOALA_PUBLIC_KEY: publicKey } });
+
+      expect(result.stderr).toMatch(/retry: attempt 1 for 1 entry \(person (ada|bob)@example\.com, -:[12]\) failed \(rate-limited, HTTP 429\)/);
+      expect(emulator.accepted.size).toBe(2);
+      expect(result.status).toBe(0);
+    } finally {
+      await emulator.close();
+    }
   });
 
   test("without --verbose no dead-letter line", async () => {
