@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { maskSecret } from "../reporting/mask.js";
 import { sleep } from "./backoff.js";
 import { type Batch, type PersonLane, splitBatch } from "./batcher.js";
-import { buildBatchBody } from "./body.js";
+import { buildBatchBody, writeBatchBody } from "./body.js";
 import type { DeadLetterDetails } from "./dead-letter.js";
 import { ABORTED_CODE, type AttemptResult, KoalaClient, printableBatchUrl } from "./http.js";
 import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
@@ -206,16 +206,17 @@ export class Sender {
   }
 
   private writeDryRunRequest(batch: Batch): void {
-    const body = buildBatchBody(batch.personKey, batch.entries);
     batch.attempts = 1;
     this.callbacks.requestSent(batch);
     this.options.events.onRequestSent?.({ entries: batch.entries.length, attempt: 1, bytes: batch.bytes, inFlight: 0 });
     const output = this.options.output;
-    // Three writes, so that the body is not copied into a line first; each one must run.
-    const wroteStart = output.write(this.dryRunLineStart);
-    const wroteBody = output.write(body);
-    const wroteEnd = output.write(DRY_RUN_LINE_END);
-    if (!(wroteStart && wroteBody && wroteEnd)) {
+    // The line goes out in pieces, so that the body is never copied into a buffer of its own.
+    let accepted = output.write(this.dryRunLineStart);
+    writeBatchBody(batch.personKey, batch.entries, (piece) => {
+      accepted = output.write(piece) && accepted;
+    });
+    accepted = output.write(DRY_RUN_LINE_END) && accepted;
+    if (!accepted) {
       this.outputBlocked = true;
       this.options.output.once("drain", () => {
         this.outputBlocked = false;

@@ -33,16 +33,29 @@ export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes
   let nextLine = 1;
 
   const takeWholeLines = (final: boolean): LineChunk | undefined => {
-    const joined = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-    const cut = final ? joined.length : joined.lastIndexOf(NEWLINE) + 1;
+    const cut = final ? pendingBytes : lastLineBreak(pending, pendingBytes) + 1;
     if (cut === 0) {
-      pending = [joined];
       return undefined;
     }
-    const bytes = joined.subarray(0, cut);
-    const rest = joined.subarray(cut);
-    pending = rest.length > 0 ? [rest] : [];
-    pendingBytes = rest.length;
+    // One copy into a buffer of the chunk's exact size, which a worker thread can then take over.
+    const bytes = Buffer.allocUnsafeSlow(cut);
+    let copied = 0;
+    let index = 0;
+    let takenOfLast = 0;
+    while (copied < cut) {
+      const piece = pending[index] as Buffer;
+      takenOfLast = Math.min(piece.length, cut - copied);
+      piece.copy(bytes, copied, 0, takenOfLast);
+      copied += takenOfLast;
+      index += 1;
+    }
+    const last = pending[index - 1] as Buffer;
+    const rest = pending.slice(index);
+    if (takenOfLast < last.length) {
+      rest.unshift(last.subarray(takenOfLast));
+    }
+    pending = rest;
+    pendingBytes -= cut;
     const chunk = { firstLine: nextLine, bytes };
     nextLine += countLines(bytes);
     return chunk;
@@ -77,6 +90,20 @@ export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes
       yield chunk;
     }
   }
+}
+
+/** Returns the offset of the last line break across `pieces` (`totalBytes` long together), or -1. */
+function lastLineBreak(pieces: readonly Buffer[], totalBytes: number): number {
+  let end = totalBytes;
+  for (let index = pieces.length - 1; index >= 0; index -= 1) {
+    const piece = pieces[index] as Buffer;
+    end -= piece.length;
+    const found = piece.lastIndexOf(NEWLINE);
+    if (found !== -1) {
+      return end + found;
+    }
+  }
+  return -1;
 }
 
 /** Counts the lines in `bytes`, including a last line without a final newline. */

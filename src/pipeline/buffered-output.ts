@@ -44,9 +44,19 @@ export class BufferedOutput {
       return true;
     }
     const filled = this.block.subarray(0, this.used);
-    // The stream may keep the block until it is written, so the next writes go to a new one.
-    this.block = Buffer.allocUnsafe(this.blockLength);
     this.used = 0;
-    return this.target.write(filled);
+    const accepted = this.target.write(filled);
+    // A stream that buffered the block may still read it, so the next writes go to a new block. Files,
+    // and pipes on Linux, are written at once, and then the block is free to fill again.
+    if (writableLength(this.target) !== 0) {
+      this.block = Buffer.allocUnsafe(this.blockLength);
+    }
+    return accepted;
   }
+}
+
+/** Returns the bytes a stream holds that are not yet written, or undefined for a stream that does not say. */
+function writableLength(stream: NodeJS.WritableStream): number | undefined {
+  const length = (stream as { writableLength?: unknown }).writableLength;
+  return typeof length === "number" ? length : undefined;
 }

@@ -1,9 +1,10 @@
 import type { EntryKind, KoalaEntry, PersonFields } from "../delivery/entry.js";
 import { hashMessageId, type MessageIdHash } from "../delivery/dedupe.js";
 import type { InputProblem, RecordOrigin, UnreadableReason } from "../inputs/record.js";
-import type { LineOutcome, ReadOutcome } from "./process-lines.js";
+import { processLines, type LineOutcome, type ReadOutcome } from "./process-lines.js";
+import type { ProcessorRules } from "./processor.js";
 import type { MappingVerdict, SkipReason } from "./outcomes.js";
-import type { RecordResult } from "./processor.js";
+import type { EventIdentity, RecordResult } from "./processor.js";
 
 // A worker thread returns the outcomes of a chunk as one Int32Array and one buffer of UTF-8 text,
 // both transferred without a copy. The main thread reads the numbers it needs and decodes only the
@@ -32,6 +33,13 @@ function listsEvery<All extends string, Listed extends All>(complete: [Exclude<A
   void complete;
 }
 const ENTRY_KINDS: readonly EntryKind[] = ["events", "identifies"];
+
+/**
+ * The value of every empty list of a decoded result, so that the many events that produce nothing
+ * allocate no arrays. Frozen, because a result's lists are only read once decoded.
+ */
+const NONE: never[] = Object.freeze([]) as never[];
+const NO_IDS: EventIdentity = Object.freeze({});
 
 /** A chunk's outcomes: numbers, and byte ranges of `text` for the strings. */
 export interface EncodedChunk {
@@ -157,6 +165,17 @@ export class ChunkEncoder {
   }
 }
 
+/**
+ * Processes a chunk of JSONL lines and encodes the outcomes, as a worker does. The main thread uses
+ * it too when it takes a chunk from busy workers, because a chunk's outcomes kept as objects until
+ * their turn would outlive young-generation collections and burden the old generation.
+ */
+export function processChunk(input: string, firstLine: number, bytes: Buffer, rules: ProcessorRules, mappingNames: readonly string[], expectedTextBytes?: number): EncodedChunk {
+  const encoder = new ChunkEncoder(mappingNames, expectedTextBytes);
+  processLines(input, firstLine, bytes, rules, (outcome) => encoder.add(outcome));
+  return encoder.finish();
+}
+
 /** Buffers of one chunk that its decoded entries read their lazily decoded strings from. */
 interface ChunkBuffers {
   text: Buffer;
@@ -271,7 +290,7 @@ export class ChunkReader {
     const lineStart = this.int();
     const lineEnd = this.int();
     const skippedIndex = this.int();
-    const result: RecordResult = { origin, entries: [], unidentified: [], entriesWithEmail: 0, matched: [], verdicts: [], identity: {} };
+    const result: RecordResult = { origin, entries: NONE, unidentified: NONE, entriesWithEmail: 0, matched: NONE, verdicts: NONE, identity: NO_IDS };
     if (skippedIndex !== -1) {
       result.skipped = SKIP_REASONS[skippedIndex];
     }
@@ -279,10 +298,18 @@ export class ChunkReader {
     if (unmatchedType !== undefined) {
       result.unmatchedType = unmatchedType;
     }
-    for (let count = this.int(); count > 0; count -= 1) {
+    const matchedCount = this.int();
+    if (matchedCount > 0) {
+      result.matched = [];
+    }
+    for (let count = matchedCount; count > 0; count -= 1) {
       result.matched.push(this.mappingName(this.int()));
     }
-    for (let count = this.int(); count > 0; count -= 1) {
+    const verdictCount = this.int();
+    if (verdictCount > 0) {
+      result.verdicts = [];
+    }
+    for (let count = verdictCount; count > 0; count -= 1) {
       const kind = this.int();
       const mapping = this.mappingName(this.int());
       const reason = this.string() ?? "";
@@ -292,20 +319,28 @@ export class ChunkReader {
     result.entriesWithEmail = this.int();
     const userId = this.string();
     const anonymousId = this.string();
-    if (userId !== undefined) {
-      result.identity.userId = userId;
+    if (userId !== undefined || anonymousId !== undefined) {
+      result.identity = {};
+      if (userId !== undefined) {
+        result.identity.userId = userId;
+      }
+      if (anonymousId !== undefined) {
+        result.identity.anonymousId = anonymousId;
+      }
     }
-    if (anonymousId !== undefined) {
-      result.identity.anonymousId = anonymousId;
-    }
-    this.readEntries(result.entries, origin, lineStart, lineEnd);
-    this.readEntries(result.unidentified, origin, lineStart, lineEnd);
+    result.entries = this.readEntries(origin, lineStart, lineEnd);
+    result.unidentified = this.readEntries(origin, lineStart, lineEnd);
     return { kind: "result", result };
   }
 
-  private readEntries(entries: KoalaEntry[], origin: RecordOrigin, lineStart: number, lineEnd: number): void {
+  private readEntries(origin: RecordOrigin, lineStart: number, lineEnd: number): KoalaEntry[] {
     const { text } = this.buffers;
-    for (let count = this.int(); count > 0; count -= 1) {
+    const count = this.int();
+    if (count === 0) {
+      return NONE;
+    }
+    const entries: KoalaEntry[] = [];
+    for (let left = count; left > 0; left -= 1) {
       const kind = ENTRY_KINDS[this.int()] ?? "events";
       const mapping = this.mappingName(this.int());
       const personKey = this.bytes();
@@ -324,6 +359,7 @@ export class ChunkReader {
       }
       entries.push(entry);
     }
+    return entries;
   }
 
   private mappingName(index: number): string {

@@ -1,7 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { ChunkEncoder } from "./chunk-codec.js";
+import { processChunk } from "./chunk-codec.js";
 import { extractChunkFacts } from "./identity-codec.js";
-import { processLines } from "./process-lines.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 
 /** A chunk of JSONL lines to process, posted by the worker pool. */
@@ -28,9 +27,7 @@ parentPort?.on("message", (task: ChunkTask) => {
     parentPort?.postMessage({ id: task.id, ...facts }, [facts.ints.buffer as ArrayBuffer, facts.times.buffer as ArrayBuffer]);
     return;
   }
-  const encoder = new ChunkEncoder(names, lastTextBytes + (lastTextBytes >> 3));
-  processLines(task.input, task.firstLine, bytes, rules, (outcome) => encoder.add(outcome));
-  const { ints, text } = encoder.finish();
+  const { ints, text } = processChunk(task.input, task.firstLine, bytes, rules, names, lastTextBytes + (lastTextBytes >> 3));
   lastTextBytes = text.byteLength;
   const transfer = [ints.buffer, text.buffer, task.bytes.buffer] as ArrayBuffer[];
   parentPort?.postMessage({ id: task.id, ints, text, bytes: task.bytes }, transfer);

@@ -9,9 +9,10 @@ import { formatDeadLetterLog, formatRetryLog } from "../reporting/verbose-log.js
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
+import { ChunkReader, processChunk } from "./chunk-codec.js";
 import { collectLineOutcomes, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
-import { buildProcessorRules, type ProcessorConfig } from "./processor-config.js";
+import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import { Stitcher } from "./stitching.js";
@@ -69,6 +70,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const stats = new RunStats();
   const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters };
   const rules: ProcessorRules = buildProcessorRules(config);
+  const names = mappingNames(config);
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
     stats.filesSkipped.push(file);
@@ -190,9 +192,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
             continue;
           }
           const workers = workersFor(batch.bytes.length);
-          if (workers === undefined || workers.busy) {
-            const outcomes = collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules);
-            inFlight.push(Promise.resolve(new OutcomeList(outcomes)));
+          if (workers === undefined) {
+            inFlight.push(Promise.resolve(new OutcomeList(collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules))));
+          } else if (workers.busy) {
+            const encoded = processChunk(batch.input, batch.firstLine, batch.bytes, rules, names);
+            inFlight.push(Promise.resolve(new ChunkReader(encoded, batch.input, batch.bytes, names)));
           } else {
             inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes));
           }

@@ -1,0 +1,152 @@
+import { Writable } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
+import { describe, expect, test } from "vitest";
+import { buildBatchBody, writeBatchBody } from "../../src/delivery/body.js";
+import type { KoalaEntry } from "../../src/delivery/entry.js";
+import { readLineChunks } from "../../src/inputs/line-chunks.js";
+import { BufferedOutput } from "../../src/pipeline/buffered-output.js";
+
+// The byte-level pieces of a large replay: chunks cut at line breaks, request bodies assembled from
+// UTF-8 pieces, and the dry-run output gathered into blocks.
+
+async function* pieces(parts: readonly string[]): AsyncGenerator<Buffer> {
+  for (const part of parts) {
+    yield Buffer.from(part);
+  }
+}
+
+async function chunksOf(parts: readonly string[], targetBytes: number): Promise<Array<{ firstLine: number; text: string; ownsBuffer: boolean }>> {
+  const chunks = [];
+  for await (const chunk of readLineChunks(pieces(parts), targetBytes)) {
+    chunks.push({
+      firstLine: chunk.firstLine,
+      text: chunk.bytes.toString("utf8"),
+      ownsBuffer: chunk.bytes.byteOffset === 0 && chunk.bytes.byteLength === chunk.bytes.buffer.byteLength,
+    });
+  }
+  return chunks;
+}
+
+describe("readLineChunks", () => {
+  test("cuts at the last line break", async () => {
+    const chunks = await chunksOf(["a\nb", "b\ncc", "c\nd", "d"], 4);
+
+    expect(chunks.map((chunk) => chunk.text)).toEqual(["a\nbb\n", "ccc\n", "dd"]);
+    expect(chunks.map((chunk) => chunk.firstLine)).toEqual([1, 3, 4]);
+  });
+
+  test("joins pieces without a line break", async () => {
+    const chunks = await chunksOf(["aaaa", "bbbb", "cc\ndd", "\n"], 3);
+
+    expect(chunks.map((chunk) => chunk.text)).toEqual(["aaaabbbbcc\n", "dd\n"]);
+  });
+
+  test("keeps multi-byte characters whole", async () => {
+    const text = "é😀\n漢字\nzoë\n";
+    const bytes = Buffer.from(text);
+    const parts = [...bytes].map((byte) => Buffer.from([byte]).toString("latin1"));
+
+    const chunks: string[] = [];
+    for await (const chunk of readLineChunks((async function* () {
+      for (const part of parts) {
+        yield Buffer.from(part, "latin1");
+      }
+    })(), 5)) {
+      chunks.push(chunk.bytes.toString("utf8"));
+    }
+
+    expect(chunks.join("")).toBe(text);
+    expect(chunks.every((chunk) => chunk.endsWith("\n"))).toBe(true);
+  });
+
+  test("gives each chunk its own buffer", async () => {
+    const chunks = await chunksOf(["x".repeat(10_000), "\n", "y".repeat(9_000), "\nz"], 8_192);
+
+    expect(chunks.map((chunk) => chunk.text.length)).toEqual([10_001, 9_001, 1]);
+    expect(chunks.slice(0, 2).every((chunk) => chunk.ownsBuffer)).toBe(true);
+  });
+});
+
+function entry(kind: KoalaEntry["kind"], json: string, asBytes: boolean): KoalaEntry {
+  return {
+    kind,
+    person: { email: "ada@example.com", traits: {} },
+    personKey: '{"email":"ada@example.com","traits":{}}',
+    entryJson: json,
+    ...(asBytes ? { entryBytes: Buffer.from(json) } : {}),
+    messageId: "m",
+    mappingName: "Track Event",
+    origin: { input: "a.jsonl", line: 1 },
+    eventJson: "{}",
+  };
+}
+
+describe("batch body", () => {
+  test.each([true, false])("entry bytes %s give same JSON", (asBytes) => {
+    const entries = [entry("events", '{"event":"A ✓"}', asBytes), entry("identifies", '{"type":"identify"}', asBytes), entry("events", '{"event":"B"}', asBytes)];
+
+    const body = JSON.parse(buildBatchBody('{"email":"ada@example.com","traits":{}}', entries).toString("utf8"));
+
+    expect(body).toEqual({ email: "ada@example.com", traits: {}, events: [{ event: "A ✓" }, { event: "B" }], identifies: [{ type: "identify" }] });
+  });
+
+  test("empty person gets no comma", () => {
+    const body = buildBatchBody(Buffer.from("{}"), [entry("identifies", "{}", true)]);
+
+    expect(body.toString("utf8")).toBe('{"identifies":[{}]}');
+  });
+
+  test("pieces join to the built body", () => {
+    const entries = [entry("events", '{"a":1}', true), entry("events", '{"b":2}', false)];
+    const pieces: Buffer[] = [];
+
+    writeBatchBody("{\"email\":\"é@example.com\"}", entries, (piece) => pieces.push(Buffer.from(piece)));
+
+    expect(Buffer.concat(pieces).toString("utf8")).toBe(buildBatchBody('{"email":"é@example.com"}', entries).toString("utf8"));
+  });
+});
+
+/** A stream that reads each chunk a few milliseconds after it is given, as a slow pipe does. */
+class SlowSink extends Writable {
+  readonly received: Buffer[] = [];
+
+  constructor() {
+    super({ highWaterMark: 16 });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    void delay(2).then(() => {
+      this.received.push(Buffer.from(chunk));
+      callback();
+    });
+  }
+}
+
+describe("BufferedOutput", () => {
+  test("blocks held by a slow stream stay intact", async () => {
+    const sink = new SlowSink();
+    const output = new BufferedOutput(sink, 64);
+    const lines = Array.from({ length: 200 }, (_, index) => `line ${index} ${"é".repeat(index % 7)}\n`);
+
+    for (const line of lines) {
+      output.write(index(line) % 2 === 0 ? line : Buffer.from(line));
+    }
+    output.flush();
+    await new Promise<void>((resolve) => sink.end(resolve));
+
+    expect(Buffer.concat(sink.received).toString("utf8")).toBe(lines.join(""));
+  });
+
+  test("reports backpressure", () => {
+    const sink = new SlowSink();
+    const output = new BufferedOutput(sink, 32);
+
+    const accepted = [output.write("x".repeat(40)), output.write("y".repeat(40))];
+
+    expect(accepted).toContain(false);
+  });
+});
+
+function index(line: string): number {
+  return Number(line.split(" ")[1]);
+}
