@@ -47,7 +47,7 @@ export function extractChunkFacts(bytes: Buffer): EncodedFacts {
 }
 
 function factsOfLine(line: string): IdentityFacts | undefined {
-  if (line.length < 2) {
+  if (line.length < 2 || !mayHoldIdentityFacts(line)) {
     return undefined;
   }
   try {
@@ -60,6 +60,19 @@ function factsOfLine(line: string): IdentityFacts | undefined {
     // Malformed or nested too deeply: the second pass reports the line.
     return undefined;
   }
+}
+
+/**
+ * Checks, without parsing, whether a line can tell the graph anything: an email (every field read
+ * is named `email`), an alias call, or both a userId and an anonymousId. About a quarter of the
+ * lines of a typical archive have none of these and skip the parse. A key can be spelled with a
+ * `\u` escape that only a parse resolves, so such lines are always parsed.
+ */
+function mayHoldIdentityFacts(line: string): boolean {
+  if (line.includes('"email"') || line.includes('"alias"') || line.includes("\\u")) {
+    return true;
+  }
+  return line.includes('"userId"') && line.includes('"anonymousId"');
 }
 
 /** Turns what `extractChunkFacts` posted back into facts, in line order. */

@@ -5,6 +5,7 @@ import { buildBatchBody, writeBatchBody } from "../../src/delivery/body.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { readLineChunks } from "../../src/inputs/line-chunks.js";
 import { BufferedOutput } from "../../src/pipeline/buffered-output.js";
+import { decodeChunkFacts, extractChunkFacts } from "../../src/pipeline/identity-codec.js";
 
 // The byte-level pieces of a large replay: chunks cut at line breaks, request bodies assembled from
 // UTF-8 pieces, and the dry-run output gathered into blocks.
@@ -150,3 +151,29 @@ describe("BufferedOutput", () => {
 function index(line: string): number {
   return Number(line.split(" ")[1]);
 }
+
+describe("identity first pass", () => {
+  const facts = (lines: readonly string[]): ReturnType<typeof decodeChunkFacts> => decodeChunkFacts(extractChunkFacts(Buffer.from(lines.join("\n"))));
+
+  test("escaped key still read", () => {
+    const found = facts([String.raw`{"type":"identify","userId":"u-1","traits":{"\u0065mail":"ada@example.com"}}`]);
+
+    expect(found.map((fact) => fact.email)).toEqual(["ada@example.com"]);
+  });
+
+  test("lines without facts skipped", () => {
+    const found = facts([
+      `{"type":"track","userId":"u-1","event":"A"}`,
+      `{"type":"page","anonymousId":"a-1"}`,
+      `{"type":"track","userId":"u-2","anonymousId":"a-2"}`,
+      `{"type":"alias","userId":"u-3","previousId":"a-3"}`,
+      `{"type":"track","properties":{"email":"bob@example.com"}}`,
+    ]);
+
+    expect(found.map((fact) => [fact.userId, fact.anonymousId, fact.aliasOf, fact.email])).toEqual([
+      ["u-2", "a-2", undefined, undefined],
+      ["u-3", undefined, "a-3", undefined],
+      [undefined, undefined, undefined, "bob@example.com"],
+    ]);
+  });
+});
