@@ -97,9 +97,15 @@ export function defaultDeadLetterPath(statePath: string): string {
  * that to the state file atomically. Stdin is not tracked, because it cannot be read again.
  */
 export class Checkpoint {
+  /** Progress by the input's absolute path, so that `a.jsonl` and `./a.jsonl` are one input. */
   private readonly inputs = new Map<string, InputProgress>();
+  /** Absolute paths of the input names met so far, as the run was given them. */
+  private readonly absolutePaths = new Map<string, string>();
+  private lastName: string | undefined;
   private lastInput: InputProgress | undefined;
   private dirty = false;
+  /** Whether `resume` was asked for and a state file was found to resume from. */
+  readonly resumed: boolean;
 
   constructor(
     readonly path: string | undefined,
@@ -110,20 +116,22 @@ export class Checkpoint {
     if (resume && inputNames.includes(STDIN_INPUT)) {
       throw new CannotResumeError("Cannot resume a run that reads stdin (-), because stdin cannot be read again.", "Pass the files instead of -.");
     }
-    const previous = resume && path !== undefined ? readStateFile(path) : undefined;
+    const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
+    this.resumed = previous !== undefined;
     // A folder given as an input is read file by file, so the state names files that are not in
     // `inputNames`. Each of them is checked now, before anything is sent.
-    const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames]);
+    const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames.filter((name) => name !== STDIN_INPUT).map((name) => this.absolutePath(name))]);
     for (const name of names) {
-      if (name !== STDIN_INPUT) {
-        this.inputs.set(name, this.createInputProgress(name, previous));
-      }
+      this.inputs.set(name, this.createInputProgress(name, previous));
     }
   }
 
   /** Returns whether a previous run finished the record. */
   isDone(origin: RecordOrigin): boolean {
-    const input = this.inputs.get(origin.input);
+    if (origin.input === STDIN_INPUT) {
+      return false;
+    }
+    const input = this.inputs.get(this.absolutePath(origin.input));
     if (input === undefined) {
       return false;
     }
@@ -177,23 +185,35 @@ export class Checkpoint {
   }
 
   private inputFor(name: string): InputProgress | undefined {
-    if (this.lastInput?.name === name) {
+    if (this.lastName === name) {
       return this.lastInput;
     }
     if (name === STDIN_INPUT) {
       return undefined;
     }
-    let input = this.inputs.get(name);
+    const path = this.absolutePath(name);
+    let input = this.inputs.get(path);
     if (input === undefined) {
-      input = this.createInputProgress(name, undefined);
-      this.inputs.set(name, input);
+      input = this.createInputProgress(path, undefined);
+      this.inputs.set(path, input);
     }
+    this.lastName = name;
     this.lastInput = input;
     return input;
   }
 
+  private absolutePath(name: string): string {
+    let path = this.absolutePaths.get(name);
+    if (path === undefined) {
+      path = resolve(this.cwd, name);
+      this.absolutePaths.set(name, path);
+    }
+    return path;
+  }
+
+  /** Creates the progress of the input at the absolute path `name`, carrying what `previous` recorded for it. */
   private createInputProgress(name: string, previous: StateFile | undefined): InputProgress {
-    const fingerprint = fingerprintFile(resolve(this.cwd, name));
+    const fingerprint = fingerprintFile(name);
     const recorded = previous?.inputs[name];
     if (recorded !== undefined && recorded.fingerprint !== null) {
       const change = describeFingerprintChange(recorded.fingerprint, fingerprint);
@@ -225,6 +245,23 @@ function describeInput(input: InputProgress): StateFileInput {
     watermark: first === undefined ? input.doneThrough : first - 1,
     notDone: lines,
   };
+}
+
+/**
+ * Reads a state file with its inputs keyed by absolute path. Files written before inputs were keyed
+ * that way name them as they were given, relative to the working directory of that run, which is
+ * taken to be `cwd`.
+ */
+function readAbsoluteStateFile(path: string, cwd: string): StateFile | undefined {
+  const state = readStateFile(path);
+  if (state === undefined) {
+    return undefined;
+  }
+  const inputs: Record<string, StateFileInput> = {};
+  for (const [name, input] of Object.entries(state.inputs)) {
+    inputs[name === STDIN_INPUT ? name : resolve(cwd, name)] = input;
+  }
+  return { ...state, inputs };
 }
 
 function readStateFile(path: string): StateFile | undefined {

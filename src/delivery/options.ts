@@ -145,6 +145,8 @@ export interface DeliveryEvents {
   onCheckpointSaved?(path: string): void;
   /** The state file could not be written; delivery goes on, and a resume would resend more. */
   onCheckpointError?(path: string, message: string): void;
+  /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
+  onNothingToResume?(statePath: string): void;
 }
 
 /** Counts of a finished, stopped or failed run. */

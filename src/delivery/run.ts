@@ -53,6 +53,9 @@ export class DeliveryRun implements Delivery {
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
     this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume);
+    if (options.resume && !this.checkpoint.resumed && options.statePath !== undefined) {
+      options.events.onNothingToResume?.(options.statePath);
+    }
     this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
     this.sender = new Sender(
       options,

@@ -334,6 +334,8 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
+    onNothingToResume: (statePath) =>
+      io.warn(`--resume found no checkpoint at ${statePath}, so every event is sent; a run is resumed from the folder it ran in, with the same inputs, or with --state`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
   };
 }

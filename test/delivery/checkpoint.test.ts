@@ -60,8 +60,8 @@ describe("checkpoint", () => {
     const statePath = defaultStatePath([input], folder);
     expect(result.statePath).toBe(statePath);
     const state = JSON.parse(readFileSync(statePath, "utf8"));
-    expect(state.inputs[input]).toMatchObject({ doneThrough: 50, watermark: 50, notDone: [] });
-    expect(state.inputs[input].fingerprint.size).toBeGreaterThan(0);
+    expect(state.inputs[join(folder, input)]).toMatchObject({ doneThrough: 50, watermark: 50, notDone: [] });
+    expect(state.inputs[join(folder, input)].fingerprint.size).toBeGreaterThan(0);
   });
 
   it.each([0.2, 0.5, 0.8])("resume after a crash at %s delivers everything", async (crashPoint) => {
@@ -84,7 +84,7 @@ describe("checkpoint", () => {
     // Some requests must have completed, so the crash leaves a checkpoint to resume from. On a busy
     // machine the first file can be written before any request has come back, so wait for a done line.
     const deadline = Date.now() + 5_000;
-    const hasDoneLine = (): boolean => existsSync(statePath) && JSON.parse(readFileSync(statePath, "utf8")).inputs[input].watermark > 0;
+    const hasDoneLine = (): boolean => existsSync(statePath) && JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, input)].watermark > 0;
     while (!hasDoneLine() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -92,7 +92,7 @@ describe("checkpoint", () => {
     const crashState = join(folder, "crash-state.json");
     copyFileSync(statePath, crashState);
     const receivedBeforeCrash = new Set(first.accepted.keys());
-    const doneBeforeCrash = JSON.parse(readFileSync(crashState, "utf8")).inputs[input];
+    const doneBeforeCrash = JSON.parse(readFileSync(crashState, "utf8")).inputs[join(folder, input)];
     expect(doneBeforeCrash.doneThrough).toBeGreaterThan(0);
     void crashed.stop();
 
@@ -113,7 +113,7 @@ describe("checkpoint", () => {
     expect(result.deadLetteredTotal).toBe(0);
     const missing = records.filter((entry) => !receivedBeforeCrash.has(entry.messageId) && !second.accepted.has(entry.messageId));
     expect(missing.map((entry) => entry.messageId)).toEqual([]);
-    const finalState = JSON.parse(readFileSync(crashState, "utf8")).inputs[input];
+    const finalState = JSON.parse(readFileSync(crashState, "utf8")).inputs[join(folder, input)];
     expect(finalState).toMatchObject({ doneThrough: 600, watermark: 600, notDone: [] });
   });
 
@@ -174,7 +174,7 @@ describe("checkpoint", () => {
     expect(Date.now() - stopStartedAt).toBeLessThan(1_000);
     expect(result.undelivered).toBe(20);
     expect(result.deadLetteredTotal).toBe(0);
-    const state = JSON.parse(readFileSync(statePath, "utf8")).inputs[input];
+    const state = JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, input)];
     expect(state.watermark).toBe(0);
     expect(state.notDone).toHaveLength(20);
   });
@@ -238,10 +238,55 @@ describe("checkpoint", () => {
     const folder = temporaryDirectory();
     const records = makeRecords(5, 1);
     const input = writeInput(folder, records);
-    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true }));
+    const missing: string[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true, events: { onNothingToResume: (path) => missing.push(path) } }),
+    );
 
     expect(records.some((entry) => delivery.isDone(entry.origin))).toBe(false);
+    expect(missing).toEqual([defaultStatePath([input], folder)]);
     await delivery.finish();
+  });
+
+  it.each([
+    ["./events.jsonl", "a relative path"],
+    ["", "an absolute path"],
+  ])("resume finds the input as %s", async (spelling) => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(20, 4);
+    const input = writeInput(folder, records);
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input] }));
+    for (const entry of records) {
+      await first.submit(entry.origin, [entry]);
+    }
+    await first.finish();
+
+    const respelled = spelling === "" ? join(folder, input) : spelling;
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [respelled], resume: true }));
+
+    expect(records.every((entry) => resumed.isDone({ input: respelled, line: entry.origin.line }))).toBe(true);
+    await resumed.finish();
+  });
+
+  it("resumes a state file keyed by relative paths", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(10, 2);
+    const input = writeInput(folder, records);
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input] }));
+    for (const entry of records) {
+      await first.submit(entry.origin, [entry]);
+    }
+    const { statePath } = await first.finish();
+    const state = JSON.parse(readFileSync(statePath ?? "", "utf8"));
+    state.inputs = { [input]: state.inputs[join(folder, input)] };
+    writeFileSync(statePath ?? "", JSON.stringify(state));
+
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], resume: true }));
+
+    expect(records.every((entry) => resumed.isDone(entry.origin))).toBe(true);
+    await resumed.finish();
   });
 });
 

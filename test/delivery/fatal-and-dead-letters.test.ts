@@ -64,7 +64,7 @@ describe("wrong key", () => {
 
     const state = readFileSync(statePath, "utf8");
     expect(state).not.toContain(wrongKey);
-    expect(JSON.parse(state).inputs["events.jsonl"].watermark).toBe(0);
+    expect(JSON.parse(state).inputs[join(folder, "events.jsonl")].watermark).toBe(0);
   });
 
   it("checkPublicKey reports valid and invalid keys", async () => {
@@ -230,7 +230,7 @@ describe("unwritable files", () => {
     expect(result.fatal?.message).toContain(deadLetterPath);
     expect(result.deadLetteredTotal).toBe(0);
     expect(result.undelivered).toBe(1);
-    expect(JSON.parse(readFileSync(statePath, "utf8")).inputs["events.jsonl"].notDone).toEqual([1]);
+    expect(JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, "events.jsonl")].notDone).toEqual([1]);
   });
 
   it("checkpoint failure keeps delivering", async () => {
