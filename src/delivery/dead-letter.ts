@@ -142,15 +142,11 @@ function readPerson(value: unknown): PersonFields {
   if (!isObject(value) || !isObject(value.traits)) {
     throw new InvalidDeadLetterLineError("person.traits");
   }
+  // The person fields are resent as they were written, whatever their JSON type: a mapping can give
+  // a numeric profile_id, and Segment's destination sends it as it is. The casts only narrow the type.
   const { profile_id: profileId, email, ip } = value;
-  if ((profileId !== undefined && typeof profileId !== "string") || (email !== undefined && typeof email !== "string")) {
-    throw new InvalidDeadLetterLineError("person.profile_id or person.email");
-  }
-  if (ip !== undefined && typeof ip !== "string") {
-    throw new InvalidDeadLetterLineError("person.ip");
-  }
   // The key order matches the original person key: profile_id, email, traits, ip.
-  return { profile_id: profileId, email, traits: value.traits, ip };
+  return { profile_id: profileId as string | undefined, email: email as string | undefined, traits: value.traits, ip: ip as string | undefined };
 }
 
 function readOrigin(value: unknown): RecordOrigin {

@@ -74,14 +74,16 @@ export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes
       }
     }
   } catch (error) {
-    const partial = pendingBytes > 0 ? Buffer.concat(pending, pendingBytes) : Buffer.alloc(0);
-    const lastBreak = partial.lastIndexOf(NEWLINE) + 1;
-    if (lastBreak > 0) {
-      const bytes = partial.subarray(0, lastBreak);
-      yield { firstLine: nextLine, bytes };
-      nextLine += countLines(bytes);
+    // The whole lines read before the failure are still yielded. The consumer may hand a yielded
+    // chunk's buffer to a worker thread, so nothing here reads the chunk after the yield.
+    const lastBreak = lastLineBreak(pending, pendingBytes) + 1;
+    const chunk = lastBreak > 0 ? takeWholeLines(false) : undefined;
+    const partialLine = Buffer.concat(pending, pendingBytes);
+    const failure = new StreamReadError(error, nextLine, partialLine);
+    if (chunk !== undefined) {
+      yield chunk;
     }
-    throw new StreamReadError(error, nextLine, partial.subarray(lastBreak));
+    throw failure;
   }
 
   if (pendingBytes > 0) {

@@ -39,6 +39,8 @@ const ENTRY_KINDS: readonly EntryKind[] = ["events", "identifies"];
  * allocate no arrays. Frozen, because a result's lists are only read once decoded.
  */
 const NONE: never[] = Object.freeze([]) as never[];
+/** Matches a UTF-16 surrogate that is not half of a pair: with the `u` flag a pair is one code point. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 const NO_IDS: EventIdentity = Object.freeze({});
 
 /** A chunk's outcomes: numbers, and byte ranges of `text` for the strings. */
@@ -93,12 +95,12 @@ export class ChunkEncoder {
     this.string(result.unmatchedType);
     this.int(result.matched.length);
     for (const name of result.matched) {
-      this.int(this.indexOf(name));
+      this.mapping(name);
     }
     this.int(result.verdicts.length);
     for (const verdict of result.verdicts) {
       this.int(verdict.kind === "skipped" ? 0 : 1);
-      this.int(this.indexOf(verdict.mapping));
+      this.mapping(verdict.mapping);
       this.string(verdict.reason);
     }
     this.int(result.entriesWithEmail);
@@ -114,11 +116,11 @@ export class ChunkEncoder {
     this.int(entries.length);
     for (const entry of entries) {
       this.int(ENTRY_KINDS.indexOf(entry.kind));
-      this.int(this.indexOf(entry.mappingName));
-      this.string(entry.personKey);
+      this.mapping(entry.mappingName);
+      this.json(entry.personKey);
       const personId = entry.personId ?? entry.person.profile_id ?? entry.person.email;
       this.string(personId === undefined ? undefined : String(personId));
-      this.string(entry.entryJson);
+      this.json(entry.entryJson);
       this.string(entry.messageId);
       const hash = hashMessageId(entry.mappingName, entry.messageId);
       this.int(hash.high);
@@ -128,8 +130,18 @@ export class ChunkEncoder {
     }
   }
 
-  private indexOf(name: string): number {
-    return this.mappingIndex.get(name) ?? -1;
+  /**
+   * Adds a mapping name as its index in the config, or as -1 and the name itself for a name the
+   * config does not have (a dead letter resent with another config, the "dead letter" verdict).
+   */
+  private mapping(name: string): void {
+    const index = this.mappingIndex.get(name);
+    if (index === undefined) {
+      this.int(-1);
+      this.string(name);
+    } else {
+      this.int(index);
+    }
   }
 
   private int(value: number): void {
@@ -141,13 +153,29 @@ export class ChunkEncoder {
     this.ints[this.intCount++] = value;
   }
 
+  /**
+   * Adds a string as UTF-8. UTF-8 cannot carry a lone surrogate (an id cut in the middle of an emoji,
+   * say), which it would replace with U+FFFD and so make two ids one. Such a string goes as its JSON
+   * text instead, whose escapes keep it exact, with its length negated to say so.
+   */
   private string(value: string | undefined): void {
     if (value === undefined) {
       this.int(-1);
       this.int(0);
       return;
     }
+    const escaped = LONE_SURROGATE.test(value);
+    const text = escaped ? JSON.stringify(value) : value;
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    this.reserve(text.length * 3);
+    const written = this.text.write(text, this.textLength);
+    this.int(this.textLength);
+    this.int(escaped ? -written - 1 : written);
+    this.textLength += written;
+  }
+
+  /** Adds JSON text that `JSON.stringify` produced, which never contains a lone surrogate, as UTF-8. */
+  private json(value: string): void {
     this.reserve(value.length * 3);
     const written = this.text.write(value, this.textLength);
     this.int(this.textLength);
@@ -176,42 +204,36 @@ export function processChunk(input: string, firstLine: number, bytes: Buffer, ru
   return encoder.finish();
 }
 
-/** Buffers of one chunk that its decoded entries read their lazily decoded strings from. */
-interface ChunkBuffers {
-  text: Buffer;
-  input: Buffer;
-}
-
 /**
- * An entry decoded on the main thread. Its JSON stays UTF-8 (`entryBytes`), and its person fields,
- * messageId, JSON text and event text are decoded only when asked for, because most entries are
- * delivered without anyone reading them.
- *
- * NOTE: `entryBytes` is a view of the chunk's whole text buffer, and the event text comes from the
- * chunk's input bytes. An entry that waits (a person's requests being retried) therefore keeps both
- * buffers of its chunk, about 1 MiB each, in memory.
+ * An entry decoded on the main thread. Its person key, its JSON and its event's line stay UTF-8 in one
+ * buffer of its own, and they are decoded only when asked for, because most entries are delivered
+ * without anyone reading them. The copy costs about a microsecond. In exchange, an entry that waits
+ * for Koala (slow responses, a person's requests being retried) keeps a few kilobytes in memory, not
+ * the megabytes of its chunk's buffers.
  */
 class DecodedEntry implements KoalaEntry {
   private personKeyText: string | undefined;
   private personFields: PersonFields | undefined;
   private entryText: string | undefined;
-  private messageIdText: string | undefined;
   private eventText: string | undefined;
+  personKeyBytes: Buffer | undefined;
+  readonly entryBytes: Buffer;
   personId: string | undefined;
 
   constructor(
     readonly kind: EntryKind,
-    public personKeyBytes: Buffer | undefined,
-    readonly entryBytes: Buffer,
-    readonly messageIdHash: MessageIdHash,
     readonly mappingName: string,
+    readonly messageId: string,
+    readonly messageIdHash: MessageIdHash,
     readonly origin: RecordOrigin,
-    private readonly buffers: ChunkBuffers,
-    private readonly messageIdStart: number,
-    private readonly messageIdEnd: number,
-    private readonly lineStart: number,
-    private readonly lineEnd: number,
-  ) {}
+    /** The person key, the entry's JSON and then the event's line, unless the event was given as text. */
+    private readonly bytes: Buffer,
+    personKeyEnd: number,
+    private readonly entryEnd: number,
+  ) {
+    this.personKeyBytes = bytes.subarray(0, personKeyEnd);
+    this.entryBytes = bytes.subarray(personKeyEnd, entryEnd);
+  }
 
   get personKey(): string {
     this.personKeyText ??= this.personKeyBytes?.toString("utf8") ?? "{}";
@@ -237,13 +259,8 @@ class DecodedEntry implements KoalaEntry {
     return this.entryText;
   }
 
-  get messageId(): string {
-    this.messageIdText ??= this.buffers.text.toString("utf8", this.messageIdStart, this.messageIdEnd);
-    return this.messageIdText;
-  }
-
   get eventJson(): string {
-    this.eventText ??= this.buffers.input.toString("utf8", this.lineStart, this.lineEnd);
+    this.eventText ??= this.bytes.toString("utf8", this.entryEnd);
     return this.eventText;
   }
 
@@ -259,7 +276,8 @@ class DecodedEntry implements KoalaEntry {
 export class ChunkReader {
   private cursor = 0;
   private readonly ints: Int32Array;
-  private readonly buffers: ChunkBuffers;
+  /** The chunk's text from the worker, and its input bytes, which entries copy their line from. */
+  private readonly buffers: { text: Buffer; input: Buffer };
 
   constructor(
     encoded: EncodedChunk,
@@ -303,7 +321,7 @@ export class ChunkReader {
       result.matched = [];
     }
     for (let count = matchedCount; count > 0; count -= 1) {
-      result.matched.push(this.mappingName(this.int()));
+      result.matched.push(this.mappingName());
     }
     const verdictCount = this.int();
     if (verdictCount > 0) {
@@ -311,7 +329,7 @@ export class ChunkReader {
     }
     for (let count = verdictCount; count > 0; count -= 1) {
       const kind = this.int();
-      const mapping = this.mappingName(this.int());
+      const mapping = this.mappingName();
       const reason = this.string() ?? "";
       const verdict: MappingVerdict = kind === 0 ? { kind: "skipped", mapping, reason: reason as SkipReason } : { kind: "invalid", mapping, reason };
       result.verdicts.push(verdict);
@@ -334,7 +352,7 @@ export class ChunkReader {
   }
 
   private readEntries(origin: RecordOrigin, lineStart: number, lineEnd: number): KoalaEntry[] {
-    const { text } = this.buffers;
+    const { text, input } = this.buffers;
     const count = this.int();
     if (count === 0) {
       return NONE;
@@ -342,15 +360,25 @@ export class ChunkReader {
     const entries: KoalaEntry[] = [];
     for (let left = count; left > 0; left -= 1) {
       const kind = ENTRY_KINDS[this.int()] ?? "events";
-      const mapping = this.mappingName(this.int());
-      const personKey = this.bytes();
+      const mapping = this.mappingName();
+      const personKeyStart = this.int();
+      const personKeyLength = this.int();
       const personId = this.string();
-      const entryBytes = this.bytes() ?? text.subarray(0, 0);
-      const messageIdStart = this.int();
-      const messageIdEnd = messageIdStart + this.int();
+      const entryStart = this.int();
+      const entryLength = this.int();
+      const messageId = this.string() ?? "";
       const messageIdHash = { high: this.int() >>> 0, low: this.int() >>> 0 };
       const eventJson = this.string();
-      const entry = new DecodedEntry(kind, personKey, entryBytes, messageIdHash, mapping, origin, this.buffers, messageIdStart, messageIdEnd, lineStart, lineEnd);
+
+      // Not from Buffer's shared pool, whose 8 KiB slabs a waiting entry would keep whole.
+      const lineLength = eventJson === undefined ? lineEnd - lineStart : 0;
+      const bytes = Buffer.allocUnsafeSlow(personKeyLength + entryLength + lineLength);
+      text.copy(bytes, 0, personKeyStart, personKeyStart + personKeyLength);
+      text.copy(bytes, personKeyLength, entryStart, entryStart + entryLength);
+      if (lineLength > 0) {
+        input.copy(bytes, personKeyLength + entryLength, lineStart, lineEnd);
+      }
+      const entry = new DecodedEntry(kind, mapping, messageId, messageIdHash, origin, bytes, personKeyLength, personKeyLength + entryLength);
       if (personId !== undefined) {
         entry.personId = personId;
       }
@@ -362,8 +390,9 @@ export class ChunkReader {
     return entries;
   }
 
-  private mappingName(index: number): string {
-    return this.mappingNames[index] ?? "(unknown mapping)";
+  private mappingName(): string {
+    const index = this.int();
+    return index === -1 ? (this.string() ?? "") : (this.mappingNames[index] ?? "");
   }
 
   private int(): number {
@@ -373,12 +402,13 @@ export class ChunkReader {
   private string(): string | undefined {
     const start = this.int();
     const length = this.int();
-    return start === -1 ? undefined : this.buffers.text.toString("utf8", start, start + length);
+    if (start === -1) {
+      return undefined;
+    }
+    if (length < 0) {
+      return JSON.parse(this.buffers.text.toString("utf8", start, start - length - 1)) as string;
+    }
+    return this.buffers.text.toString("utf8", start, start + length);
   }
 
-  private bytes(): Buffer | undefined {
-    const start = this.int();
-    const length = this.int();
-    return start === -1 ? undefined : this.buffers.text.subarray(start, start + length);
-  }
 }

@@ -53,6 +53,23 @@ async function observeInput(path: string, graph: IdentityGraph, options: Identit
     }
   };
 
+  try {
+    await observeBatches(path, graph, options, inFlight, drain);
+  } catch (error) {
+    // The chunks already read still count; the second pass reports why reading stopped.
+    await drain(0).catch(() => undefined);
+    throw error;
+  }
+  await drain(0);
+}
+
+async function observeBatches(
+  path: string,
+  graph: IdentityGraph,
+  options: IdentityPassOptions,
+  inFlight: Array<Promise<IdentityFacts[]>>,
+  drain: (keep: number) => Promise<void>,
+): Promise<void> {
   for await (const batch of readInput(path, options.readOptions)) {
     if (batch.kind === "items") {
       await drain(0);
@@ -74,5 +91,4 @@ async function observeInput(path: string, graph: IdentityGraph, options: Identit
       await drain(pool.size * 2);
     }
   }
-  await drain(0);
 }

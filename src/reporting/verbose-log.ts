@@ -13,10 +13,7 @@ export interface RetryLogEvent {
   entries: number;
   status?: number;
   errorCode?: string;
-  /**
-   * The entries of the retried request, which all belong to one person. NOTE: the delivery stage's
-   * `RetryEvent` does not carry them yet, so until it does, retry lines name no input or person.
-   */
+  /** The entries of the retried request, which all belong to one person, so the line can name it and the input. */
   batchEntries?: readonly RetriedEntry[];
 }
 

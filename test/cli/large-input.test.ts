@@ -1,7 +1,7 @@
 import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { constants as zlibConstants, createGzip, gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
 
@@ -113,5 +113,51 @@ describe("identity first pass through worker threads", () => {
     expect(emails.get("t-1")).toBe("user1@example.com");
     expect(emails.get("t-12000")).toBe(`user${12_000 % 300}@example.com`);
     expect(result.stderr).toMatch(/\(12,000 stitched\)/);
+  });
+});
+
+/**
+ * Gzips `text` and cuts the file right after a flush point that follows `keptBytes` of it, so that the
+ * stream fails exactly at a line break, after a first chunk that goes to a worker thread.
+ */
+async function gzipCutAfter(text: string, keptBytes: number): Promise<Buffer> {
+  const gzip = createGzip();
+  const parts: Buffer[] = [];
+  gzip.on("data", (part: Buffer) => parts.push(part));
+  gzip.write(text.slice(0, keptBytes));
+  await new Promise<void>((resolve) => gzip.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
+  const cut = Buffer.concat(parts).length;
+  gzip.end(text.slice(keptBytes));
+  await new Promise<void>((resolve) => gzip.on("end", () => resolve()));
+  return Buffer.concat(parts).subarray(0, cut);
+}
+
+describe("truncated gzip through worker threads", () => {
+  // Lines of exactly 1,024 bytes, so the first 1,024 lines fill one 1 MiB chunk.
+  function paddedLine(fields: Record<string, unknown>): string {
+    const base = JSON.stringify({ ...fields, properties: { padding: "" } });
+    return `${base.replace('"padding":""', `"padding":"${"p".repeat(1023 - base.length)}"`)}\n`;
+  }
+
+  test("lines before the cut are kept", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-cut-"));
+    let text = "";
+    for (let index = 0; index < 1_200; index += 1) {
+      const userId = `user-${index % 50}`;
+      text += index < 50
+        ? paddedLine({ type: "identify", messageId: `i-${index}`, timestamp: "2024-01-01T00:00:00.000Z", userId, traits: { email: `${userId}@example.com` } })
+        : paddedLine({ type: "track", event: "Exported", messageId: `t-${index}`, timestamp: "2024-01-01T00:00:00.000Z", userId, context: { library: { name: "analytics-node" } } });
+    }
+    const path = join(directory, "cut.jsonl.gz");
+    writeFileSync(path, await gzipCutAfter(text, 1_124 * 1_024));
+
+    const result = await runCli(["send", "--dry-run", path]);
+    const sent = parseRequests(result.stdout).flatMap((request) => [...((request.body["events"] ?? []) as unknown[]), ...((request.body["identifies"] ?? []) as unknown[])]);
+
+    expect(result.stderr).toContain(`${path}:1125`);
+    expect(result.stderr).toContain("truncated-gzip");
+    expect(result.stderr).not.toContain("detached");
+    expect(sent).toHaveLength(1_124);
+    expect(result.stderr).toMatch(/events read\s+1124\b/);
   });
 });

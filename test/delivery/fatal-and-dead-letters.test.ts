@@ -144,6 +144,24 @@ describe("dead letters", () => {
     expect(readDeadLetterLine(line)).toEqual(original);
   });
 
+  it("numeric profile_id reads back unchanged", () => {
+    const line = {
+      [DEAD_LETTER_MARKER]: 1,
+      kind: "events",
+      person: { profile_id: 42, traits: { plan: "pro" } },
+      entry: { type: "track", event: "Signed Up", message_id: "m-42" },
+      messageId: "m-42",
+      mapping: "Track Event",
+      source: { input: "events.jsonl", line: 3 },
+      event: { type: "track" },
+    };
+
+    const entry = readDeadLetterLine(line);
+
+    expect(entry?.personKey).toBe('{"profile_id":42,"traits":{"plan":"pro"}}');
+    expect(entry?.person.profile_id).toBe(42);
+  });
+
   it("readDeadLetterLine ignores ordinary events", () => {
     expect(readDeadLetterLine({ type: "track", messageId: "m1" })).toBeUndefined();
     expect(readDeadLetterLine("text")).toBeUndefined();

@@ -24,10 +24,17 @@ const handMadeLines = [
   `{"timestamp":"2024-05-01T10:00:00.000Z","type":"identify","traits":{"email":"numbers@example.com","profile_id":42},"messageId":"m-10"}`,
   `{"koalaReplayDeadLetter":1,"reason":"rejected","attempts":1,"at":"2024-01-01T00:00:00.000Z","source":{"input":"a.jsonl","line":3},"mapping":"Track Event","messageId":"m-11","kind":"events","person":{"email":"dead@example.com","traits":{}},"entry":{"type":"track","event":"Again","message_id":"m-11"},"event":{"type":"track"}}`,
   `{"timestamp":"2024-05-01T10:00:00.000Z","type":"identify","userId":"u-12","traits":{"email":"twelve@example.com"}}`,
+  // Lone surrogates, which UTF-8 cannot carry: each id must stay distinct from its U+FFFD twin.
+  String.raw`{"timestamp":"2024-05-01T10:00:00.000Z","type":"track","event":"Lone","userId":"x\ud800","messageId":"m\udc00","properties":{"email":"lone\ud800@example.com"}}`,
+  String.raw`{"timestamp":"2024-05-01T10:00:00.000Z","type":"track","event":"Twin","userId":"x\ufffd","messageId":"m\ufffd","properties":{"note":"no email"}}`,
+  String.raw`{"timestamp":"2024-05-01T10:00:00.000Z","type":"track","event":"Lone only","userId":"x\ud800","anonymousId":"\udbff","messageId":"m-15"}`,
+  // A dead letter of a mapping that the current config does not have, and one that is invalid.
+  `{"koalaReplayDeadLetter":1,"reason":"rejected","attempts":1,"at":"2024-01-01T00:00:00.000Z","source":{"input":"a.jsonl","line":4},"mapping":"Renamed Orders","messageId":"m-16","kind":"events","person":{"email":"dead@example.com","traits":{}},"entry":{"type":"track","event":"Again","message_id":"m-16"},"event":{"type":"track"}}`,
+  `{"koalaReplayDeadLetter":1,"reason":"rejected"}`,
 ];
 
 function fixtureLines(): string[] {
-  return archiveFiles(new URL("../../../shared/archives", import.meta.url).pathname).flatMap((path) =>
+  return archiveFiles(new URL("../../fixtures/archives", import.meta.url).pathname).flatMap((path) =>
     readFixtureEvents(path).map((event) => JSON.stringify(event)),
   );
 }
@@ -107,6 +114,8 @@ describe("chunk codec", () => {
     const entries = roundTrip(bytes, presets).flatMap((outcome) => (outcome.kind === "result" ? [...outcome.result.entries, ...outcome.result.unidentified] : []));
 
     expect(entries.length).toBeGreaterThan(5);
+    expect(entries.map((entry) => entry.messageId)).toContain("m\udc00");
+    expect(entries.map((entry) => entry.mappingName)).toContain("Renamed Orders");
     for (const entry of entries) {
       expect(Buffer.from(entry.entryBytes ?? []).toString("utf8")).toBe(entry.entryJson);
       expect(entry.messageIdHash).toEqual(hashMessageId(entry.mappingName, entry.messageId));
