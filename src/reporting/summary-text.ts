@@ -107,7 +107,7 @@ function identityLines(stats: RunStats): string[] {
     return [row("identity", "stitching off (--no-stitch)")];
   }
   const lines = formatCoverage(identity.coverage).map((line) => row("", line));
-  const ids = identity.graph?.ids ?? 0;
+  const ids = identity.graph?.idsWithEmail ?? 0;
   return [row("identity", `${ids} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
 }
 

@@ -54,6 +54,12 @@ describe("send with identity stitching", () => {
     expect(emails["api-1002"]).toBe("numeric@example.com");
   });
 
+  test("ids without an email are not counted as linked", async () => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/identity/s3-archive-without-emails.jsonl"]);
+
+    expect(result.stderr).toMatch(/identity\s+0 userIds and anonymousIds linked to an email/);
+  });
+
   test("stdin without --identities or --no-stitch is a usage error", async () => {
     const result = await runCli(["send", "--dry-run", "-"], { stdin: "{}\n" });
 
