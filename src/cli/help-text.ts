@@ -100,8 +100,8 @@ Examples:
   koala-replay check --dialect fql --trigger 'lowercase(event) = "signed up"' --event event.json
 
 Exit status: 0 when everything checked is valid; 2 when the config or a trigger is invalid;
-3 when Koala rejects the public key or cannot be reached. With --event, 1 when the trigger does
-not match the event.`;
+3 when Koala rejects the public key, cannot be reached or responds with an error. With --event, 1
+when the trigger does not match the event.`;
 
 export const INIT_HELP = `
 Examples:

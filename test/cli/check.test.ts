@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -12,6 +14,15 @@ afterEach(async () => {
   await emulator?.close();
   emulator = undefined;
 });
+
+/** Returns a port on 127.0.0.1 that was free a moment ago and has no listener now. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 describe("check", () => {
   test("presets and an accepted key exit 0", async () => {
@@ -30,8 +41,37 @@ describe("check", () => {
     const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", "pk_wrong_0123456789"], { cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
 
     expect(result.status).toBe(3);
+    expect(result.stderr).toContain("copy the key from Koala");
     expect(result.stderr).toContain("pk_w****");
     expect(result.stderr).not.toContain("pk_wrong_0123456789");
+  });
+
+  test("closed port: unreachable, not a bad key", async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain(`error: Koala could not be reached at ${endpoint} (connection refused: nothing listens at that address)`);
+    expect(result.stderr).toContain("check the --endpoint URL");
+    expect(result.stderr).not.toContain("copy the key");
+    expect(result.stderr).not.toContain("not accepted");
+  });
+
+  test("server error: key not tested, not rejected", async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+      expect(result.status).toBe(3);
+      expect(result.stderr).toContain(`error: the key check at ${endpoint} failed with HTTP 503, so the public key was not tested`);
+      expect(result.stderr).not.toContain("copy the key");
+    } finally {
+      server.close();
+    }
   });
 
   test("invalid trigger in the config exits 2 with its JSON path", async () => {

@@ -21,7 +21,7 @@ export interface RawCheckOptions {
 /**
  * Runs `koala-replay check`: with --trigger, checks that trigger; otherwise validates the config
  * (every mapping and trigger) and tests the public key with Koala. Returns 0 when all is valid, 2 for
- * an invalid config, 3 when Koala rejects the key or cannot be reached.
+ * an invalid config, 3 when Koala rejects the key, cannot be reached or responds with another error.
  */
 export async function checkCommand(options: RawCheckOptions): Promise<number> {
   if (options.trigger !== undefined || options.event !== undefined) {
@@ -44,14 +44,59 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     return ExitCode.done;
   }
   const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
-  const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`);
+  const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`, KEY_CHECK_TIMEOUT_MS);
   if (result.ok) {
     process.stdout.write(`public key ${maskPublicKey(key)} accepted by ${endpoint} (HTTP ${result.status})\n`);
     return ExitCode.done;
   }
-  process.stderr.write(`error: public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}\n`);
-  process.stderr.write("  copy the key from Koala (Settings › Install), and check --endpoint\n");
+  if (result.status === undefined) {
+    process.stderr.write(`error: Koala could not be reached at ${endpoint} (${describeNetworkError(result.errorCode)}), so the public key was not tested\n`);
+    process.stderr.write(`  check the --endpoint URL (default ${DEFAULT_ENDPOINT}), that the server is up, and the network, proxy or firewall in between\n`);
+    return ExitCode.fatalApi;
+  }
+  if (KEY_REJECTED_STATUSES.has(result.status)) {
+    process.stderr.write(`error: public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}\n`);
+    process.stderr.write("  copy the key from Koala (Settings › Install), and check --endpoint\n");
+    return ExitCode.fatalApi;
+  }
+  process.stderr.write(`error: the key check at ${endpoint} failed with HTTP ${result.status}, so the public key was not tested\n`);
+  process.stderr.write(
+    result.status >= 500
+      ? "  Koala may be down for a moment: run check again later, and check --endpoint if it persists\n"
+      : `  check the --endpoint URL (default ${DEFAULT_ENDPOINT})\n`,
+  );
   return ExitCode.fatalApi;
+}
+
+const KEY_CHECK_TIMEOUT_MS = 10_000;
+
+/** Statuses of the key check that mean the key, or the project it names, is wrong: the only ones that blame the key. */
+const KEY_REJECTED_STATUSES: ReadonlySet<number> = new Set([401, 403, 404]);
+
+/** Names a network error code of the key check in words. */
+function describeNetworkError(code: string | undefined): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused: nothing listens at that address";
+    case "ENOTFOUND":
+      return "host not found";
+    case "EAI_AGAIN":
+      return "DNS lookup failed";
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return `timed out after ${KEY_CHECK_TIMEOUT_MS / 1000} s`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return "network unreachable";
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return "connection closed before an answer";
+    default:
+      return code ?? "network error";
+  }
 }
 
 /**
