@@ -133,11 +133,25 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   } else {
     share = context.dryRun ? "Many events would not be sent" : "Many events were not sent";
   }
-  return `${share}: ${topCount} of ${stats.eventsRead} ${shortfallPhrase[topReason]}. ${remedy(topReason, stats, context)}`;
+  const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy) : shortfallPhrase[topReason];
+  return `${share}: ${topCount} of ${stats.eventsRead} ${phrase}. ${remedy(topReason, stats, context)}`;
+}
+
+/** Names the analytics.js track events that the policy in use left out, and the policy. */
+function browserEventsPhrase(policy: string): string {
+  const date = beforeDateOf(policy);
+  return date === undefined
+    ? `are analytics.js track events, which --browser-events ${policy} leaves out`
+    : `are analytics.js track events dated on or after ${date} (or without a valid timestamp), which --browser-events ${policy} leaves out`;
+}
+
+/** Returns the date of a `before:<date>` policy, or undefined for the other policies. */
+function beforeDateOf(policy: string): string | undefined {
+  return policy.startsWith("before:") ? policy.slice("before:".length) : undefined;
 }
 
 const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
-  "browser-event": "are analytics.js track events, which --browser-events skip leaves out",
+  "browser-event": "are analytics.js track events, which the --browser-events policy leaves out",
   "no-identity": "have no email or profile_id",
   "no-mapping-matched": "matched no mapping's trigger",
   "filtered-out": "were excluded by --filter, --since or --until",
@@ -147,8 +161,12 @@ const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
 
 function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
   switch (reason) {
-    case "browser-event":
-      return `Koala's browser pixel records these itself, so Segment's destination skips them (policy: ${context.browserEventsPolicy}). To replay history from before the pixel was installed, use --browser-events include, or --browser-events before:<date the pixel went live>.`;
+    case "browser-event": {
+      const date = beforeDateOf(context.browserEventsPolicy);
+      return date === undefined
+        ? "Koala's browser pixel records these itself, so Segment's destination skips them. To replay history from before the pixel was installed, use --browser-events before:<date the pixel went live>, or --browser-events include for all of them."
+        : `Events from after the pixel went live are recorded by the pixel itself. If it went live later than ${date}, give that later date with --browser-events before:<date>. --browser-events include sends all of them.`;
+    }
     case "no-identity":
       return stats.identity?.stitch === true
         ? "Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in koala-replay.config.json."

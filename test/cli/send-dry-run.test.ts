@@ -66,6 +66,17 @@ describe("send summary", () => {
     expect(result.status).toBe(0);
   });
 
+  test("before:<date> hint names that policy", async () => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "before:2020-01-01", "fixtures/archives/s3"]);
+    const summary = result.stderr.slice(result.stderr.indexOf("koala-replay:"));
+    const firstLines = summary.split("\n").slice(0, 2).join("\n");
+
+    expect(firstLines).toContain("dated on or after 2020-01-01 (or without a valid timestamp), which --browser-events before:2020-01-01 leaves out");
+    expect(firstLines).toContain("later than 2020-01-01");
+    expect(firstLines).not.toContain("--browser-events skip");
+    expect(firstLines).not.toContain("use --browser-events before:");
+  });
+
   test("directory walk reports files that are not archives", async () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
 
