@@ -4,6 +4,7 @@ import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/index.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
+import { isStdinTerminal, resolveInputs } from "./stdin-input.js";
 
 export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
 export const DEFAULT_CONCURRENCY = 8;
@@ -84,7 +85,8 @@ export interface SendSettings {
  * Validates the raw options of `send` against the environment and returns frozen settings, or
  * throws a UsageError naming the option, the rule and the value.
  */
-export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptions, env: NodeJS.ProcessEnv): SendSettings {
+export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptions, env: NodeJS.ProcessEnv, stdinIsTerminal = isStdinTerminal()): SendSettings {
+  const resolvedInputs = resolveInputs(inputs, stdinIsTerminal, "send");
   const dryRun = raw.dryRun === true;
   if (raw.verbose === true && raw.quiet === true) {
     throw new UsageError("--verbose and --quiet cannot be combined", "use --verbose to see each retry and dead letter, or --quiet to print only errors");
@@ -109,7 +111,6 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const resolvedInputs = inputs.length === 0 ? ["-"] : [...inputs];
   if (resolvedInputs.filter((input) => input === "-").length > 1) {
     throw new UsageError("stdin (-) is given more than once", "standard input can be read only once: give - a single time");
   }

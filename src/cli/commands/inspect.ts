@@ -8,6 +8,7 @@ import { batchedRequests, type RequestEstimator } from "../../reporting/request-
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
+import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
 import { parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { packageVersion } from "../version.js";
 
@@ -41,8 +42,13 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const browserEvents = parseBrowserEventsOption(browserEventsText);
   const topCount = parsePositiveInteger("--top", raw.top, DEFAULT_TOP_COUNT, 1000);
   const format = parseFormat(raw.format);
-  const inputList = inputs.length === 0 ? ["-"] : inputs;
+  const stdinIsTerminal = isStdinTerminal();
+  const inputList = resolveInputs(inputs, stdinIsTerminal, "inspect");
   const rules = await loadMappingRules(raw.config, browserEvents, resolveFilters(raw));
+  const notice = terminalInputNotice(inputList, stdinIsTerminal);
+  if (notice !== undefined) {
+    process.stderr.write(`${notice}\n`);
+  }
 
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
   const scan = await scanEvents(inputList, { format, csv: resolveCsvOptions(raw) }, {

@@ -8,6 +8,7 @@ import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type Pre
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
+import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
 import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 
@@ -47,6 +48,8 @@ const defaultDependencies: PreviewDependencies = { requestOf: singleEntryRequest
 
 /** Runs `koala-replay preview` and returns the exit status. */
 export async function previewCommand(inputs: string[], raw: RawPreviewOptions, dependencies: PreviewDependencies = defaultDependencies): Promise<number> {
+  const stdinIsTerminal = isStdinTerminal();
+  const inputList = resolveInputs(inputs, stdinIsTerminal, "preview");
   const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
   const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
   const browserEventsText = raw.browserEvents ?? "skip";
@@ -69,7 +72,11 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     limit,
     rules.explain,
   );
-  const scan = await scanEvents(inputs.length === 0 ? ["-"] : inputs, { format, csv: resolveCsvOptions(raw) }, {
+  const notice = terminalInputNotice(inputList, stdinIsTerminal);
+  if (notice !== undefined) {
+    process.stderr.write(`${notice}\n`);
+  }
+  const scan = await scanEvents(inputList, { format, csv: resolveCsvOptions(raw) }, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
       samples.add(event, messageIdDerived, processEvent(event, origin, eventJson, rules.processor));

@@ -8,22 +8,29 @@ import { formatSummary } from "../../reporting/summary-text.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode } from "../errors.js";
 import { resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
-  const settings = resolveSendSettings(inputs, raw, process.env);
+  const stdinIsTerminal = isStdinTerminal();
+  const settings = resolveSendSettings(inputs, raw, process.env, stdinIsTerminal);
   const config = await loadConfigOption(settings.configPath);
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath);
   }
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
+  const notice = terminalInputNotice(settings.inputs, stdinIsTerminal);
+  if (notice !== undefined && !settings.quiet) {
+    process.stderr.write(`${notice}\n`);
+  }
   // A dry run that prints to the terminal scrolls its requests by there. A spinner would be redrawn
-  // around every line, and that made such a run about 5 times slower when measured.
+  // around every line, and that made such a run about 5 times slower when measured. Events typed
+  // in the terminal would be drawn over by the spinner too.
   const requestsOnTerminal = settings.dryRun && process.stdout.isTTY === true;
   const progress = createProgress({
     stream: process.stderr,
-    enabled: shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal,
+    enabled: shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal && notice === undefined,
     dryRun: settings.dryRun,
   });
   const warn = (message: string): void => {
