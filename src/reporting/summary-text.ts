@@ -20,7 +20,7 @@ export interface SummaryContext {
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
-  const requests = `${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}${context.dryRun ? " printed" : ""}`;
+  const requests = `${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")} ${requestCountLabel(stats, context)}`;
   lines.push(`koala-replay: ${stats.entriesSent} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${stats.eventsRead} ${plural(stats.eventsRead, "event", "events")} read (${requests})`);
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
@@ -31,7 +31,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row("files read", `${filesReadText(stats, context)}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped, see the warnings)` : ""}`));
   lines.push(row("events read", String(stats.eventsRead)));
   lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
-  lines.push(row(context.dryRun ? "would be sent" : "sent", `${stats.entriesSent} in ${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}`));
+  lines.push(row(context.dryRun ? "would be sent" : "sent", String(stats.entriesSent)));
+  lines.push(row("requests", `${stats.requestsSent} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", String(stats.skippedCount)));
   for (const [reason, count] of sortedByCount(stats.skippedByReason)) {
     lines.push(row(`  ${reason}`, `${count}  ${skipReasonText[reason]}`));
@@ -55,6 +56,17 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(...identityLines(stats));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Returns the words after the request count: "printed" in a dry run, else "made". A real run counts
+ * every HTTP request, failed attempts and retries too, so the words say so when there were retries.
+ */
+function requestCountLabel(stats: RunStats, context: SummaryContext): string {
+  if (context.dryRun) {
+    return "printed";
+  }
+  return (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
 }
 
 /**
