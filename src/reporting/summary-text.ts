@@ -11,6 +11,8 @@ export interface SummaryContext {
   inputs: readonly string[];
   /** The directory the run was started in: paths inside it are shown relative to it, as the inputs are. */
   workingDirectory: string;
+  /** Mappings of the config, and how many of them are enabled, because a disabled one matches no event. */
+  mappings?: { total: number; enabled: number };
 }
 
 /**
@@ -184,7 +186,7 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
         ? "Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in koala-replay.config.json."
         : "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
     case "no-mapping-matched":
-      return `Event types seen: ${formatMap(stats.unmatchedTypes)}. Add a mapping whose trigger matches them.`;
+      return noMappingRemedy(stats, context);
     case "filtered-out":
       return "Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.";
     case "duplicate-message-id":
@@ -196,6 +198,17 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
       return String(unknownReason);
     }
   }
+}
+
+function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
+  const typesSeen = `Event types seen: ${formatMap(stats.unmatchedTypes)}.`;
+  const mappings = context.mappings;
+  if (mappings !== undefined && mappings.total > 0 && mappings.enabled === 0) {
+    return `${typesSeen} Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.`;
+  }
+  const disabled = mappings === undefined ? 0 : mappings.total - mappings.enabled;
+  const disabledNote = disabled > 0 ? ` ${disabled} of ${mappings?.total} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
+  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}`;
 }
 
 function row(label: string, value: string): string {

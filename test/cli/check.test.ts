@@ -24,6 +24,18 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Segment's two presets as a config, both disabled. */
+function disabledPresets(): { mappings: Array<Record<string, unknown>> } {
+  const mapping = { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+  const traitsMapping = { traits: { "@path": "$.traits" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+  return {
+    mappings: [
+      { name: "Track Event", enabled: false, trigger: 'type = "track"', action: "trackEvent", mapping },
+      { name: "Identify Visitor", enabled: false, trigger: 'type = "identify"', action: "identifyVisitor", mapping: traitsMapping },
+    ],
+  };
+}
+
 describe("check", () => {
   test("presets and an accepted key exit 0", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
@@ -72,6 +84,27 @@ describe("check", () => {
     } finally {
       server.close();
     }
+  });
+
+  test("every mapping disabled: warns what to do", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(disabledPresets(), null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('warning: every mapping of koala-replay.config.json is disabled ("enabled": false), so send would send nothing');
+    expect(result.stderr).toContain('set "enabled": true on the mappings to use');
+  });
+
+  test("one mapping enabled: no warning", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const config = disabledPresets();
+    config.mappings[0]!.enabled = true;
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain("warning:");
   });
 
   test("invalid trigger in the config exits 2 with its JSON path", async () => {

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
@@ -75,6 +77,17 @@ describe("send summary", () => {
     expect(firstLines).toContain("later than 2020-01-01");
     expect(firstLines).not.toContain("--browser-events skip");
     expect(firstLines).not.toContain("use --browser-events before:");
+  });
+
+  test("every mapping disabled: hint names it", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-disabled-"));
+    const config = join(directory, "disabled.json");
+    const mapping = { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    writeFileSync(config, JSON.stringify({ mappings: [{ name: "Track Event", enabled: false, trigger: 'type = "track"', action: "trackEvent", mapping }] }));
+    const result = await runCli(["send", "--dry-run", "--config", config, "fixtures/archives/spec"]);
+
+    expect(result.stderr).toContain('Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.');
+    expect(result.stderr).not.toContain("Add a mapping whose trigger matches them");
   });
 
   test("directory walk reports files that are not archives", async () => {

@@ -34,6 +34,10 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   for (const mapping of config.mappings) {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
   }
+  if (!config.mappings.some((mapping) => mapping.enabled)) {
+    process.stderr.write(`warning: every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n`);
+    process.stderr.write('  set "enabled": true on the mappings to use, or remove "enabled": false\n');
+  }
   return checkKey(options);
 }
 

@@ -79,6 +79,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       browserEventsPolicy: settings.browserEventsText,
       inputs: settings.inputs,
       workingDirectory: process.cwd(),
+      mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
     });
     process.stderr.write(mask(summary));
   }
