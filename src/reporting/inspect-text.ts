@@ -14,6 +14,7 @@ export function formatInspectText(report: InspectReport, style: TextStyle): stri
     section(style, "Identity coverage", identityRows(report)),
     section(style, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, style)),
     requestLine(report),
+    report.identityStitching.note,
   ];
   return `${sections.filter((text) => text !== "").join("\n\n")}\n`;
 }

@@ -3,6 +3,7 @@ import { skipReasonText } from "../pipeline/outcomes.js";
 import { highlightJsonLine } from "./json-highlight.js";
 import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
 import { formatCount } from "./progress-text.js";
+import { NO_STITCHING_NOTE } from "./stitching-note.js";
 import { stripStyles, type TextStyle } from "./style.js";
 
 /** The request an entry becomes, as `send` would make it. */
@@ -47,6 +48,7 @@ export function formatPreviewText(samples: PreviewSamples, options: PreviewTextO
     examples.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
   }
   blocks.push(formatNotSent(samples, options));
+  blocks.push(NO_STITCHING_NOTE);
   blocks.push(closingLine(samples, options));
   return `${blocks.join("\n\n")}\n`;
 }

@@ -119,6 +119,13 @@ describe("preview of events not sent", () => {
     expect(result.stdout).toContain(`── ${mixedPath}:4 · mapping "Track Event"\n  sent_at: is required`);
   });
 
+  test("notes counts before stitching", async () => {
+    const result = await runCli(["preview", mixedPath]);
+
+    expect(result.stdout).toContain("Counts are before identity stitching. send also gives an event without an email the email");
+    expect(result.stdout).toContain("so it may send more than shown here.");
+  });
+
   test("--browser-events include sends the browser event", async () => {
     const result = await runCli(["preview", "--browser-events", "include", mixedPath]);
 
