@@ -53,8 +53,9 @@ Examples:
 
 Progress:
   On a terminal, a status line on stderr shows events read, sent, skipped and failed, the rate, and
-  (for files) the share read and the time left. It is never shown in a pipe, in CI (CI set), with
-  --quiet or with --no-progress.`;
+  (for files) the share read and the time left to read. Once the inputs are read, it shows the
+  entries sent per second instead. It is never shown in a pipe, in CI (CI set), with --quiet or
+  with --no-progress.`;
 
 export const PREVIEW_EXAMPLES = `
 Examples:
