@@ -193,6 +193,32 @@ describe("check --trigger", () => {
     expect(result.stderr).not.toContain("--dialect fql");
   });
 
+  test("--event file not found", async () => {
+    const result = await runCli(["check", "--trigger", 'event = "A"', "--event", "no-such-event.json"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: --event file not found: no-such-event.json\n");
+    expect(result.stderr).not.toContain("is not valid JSON");
+  });
+
+  test("--event file of JSON Lines", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "koala-replay-check-")), "events.jsonl");
+    writeFileSync(file, '{"type":"track","event":"A"}\n{"type":"track","event":"B"}\n');
+    const result = await runCli(["check", "--trigger", 'event = "A"', "--event", file]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: invalid --event file ${file}: it holds more than one event (JSON Lines)`);
+  });
+
+  test("--event file of one event", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "koala-replay-check-")), "event.json");
+    writeFileSync(file, '{"type":"track","event":"A"}\n');
+    const result = await runCli(["check", "--trigger", 'event = "A"', "--event", file]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("matches the event");
+  });
+
   test("event that does not match exits 1 and names the failing condition", async () => {
     const result = await runCli(["check", "--trigger", 'type = "track" and event = "A"', "--event", '{"type":"track","event":"B"}']);
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../triggers/index.js";
 import { checkPublicKey } from "../../delivery/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
@@ -172,15 +172,51 @@ function parseDialect(value: string | undefined): TriggerDialect {
 
 /** Reads `--event`: inline JSON, or the path of a file holding one JSON event. */
 function readEvent(value: string): Record<string, unknown> {
-  const text = value.trimStart().startsWith("{") || !existsSync(value) ? value : readFileSync(value, "utf8");
+  const inline = /^\s*[{[]/.test(value);
+  const source = inline ? "--event" : `--event file ${value}`;
+  const text = inline ? value : readEventFile(value);
   let event: unknown;
   try {
     event = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`invalid --event: ${(error as Error).message}`, "give one JSON object inline ('{\"type\":\"track\"}') or the path of a file that holds one");
+    const hint = "give one JSON object inline ('{\"type\":\"track\"}') or the path of a file that holds one";
+    if (!inline && holdsSeveralJsonLines(text)) {
+      throw new UsageError(`invalid ${source}: it holds more than one event (JSON Lines)`, "copy one of its lines into a file of its own, or give it inline");
+    }
+    throw new UsageError(`invalid ${source}: ${(error as Error).message}`, hint);
   }
   if (typeof event !== "object" || event === null || Array.isArray(event)) {
-    throw new UsageError("invalid --event: expected a JSON object");
+    throw new UsageError(`invalid ${source}: expected a JSON object`);
   }
   return event as Record<string, unknown>;
+}
+
+function readEventFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw new UsageError(`--event file not found: ${path}`, "give the path of a file that holds one JSON event, or the event inline ('{\"type\":\"track\"}')");
+    }
+    if (code === "EISDIR") {
+      throw new UsageError(`--event names a directory: ${path}`, "give the path of a file that holds one JSON event");
+    }
+    throw new UsageError(`--event file cannot be read: ${path} (${code ?? (error as Error).message})`, "give the path of a readable file that holds one JSON event");
+  }
+}
+
+/** Checks whether a text is JSON Lines of several objects, which JSON.parse rejects after the first. */
+function holdsSeveralJsonLines(text: string): boolean {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+  if (lines.length < 2) {
+    return false;
+  }
+  try {
+    JSON.parse(lines[0] as string);
+    JSON.parse(lines[1] as string);
+    return true;
+  } catch {
+    return false;
+  }
 }
