@@ -1,4 +1,5 @@
 import type { KoalaEntry } from "../../delivery/entry.js";
+import type { InputProblem } from "../../inputs/record.js";
 import { maskPublicKey } from "../../reporting/mask.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { buildBatchBody } from "../../delivery/index.js";
@@ -59,6 +60,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const target = { endpoint: (raw.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, ""), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };
 
   let warnings = 0;
+  let unreadable = 0;
   const warnLimited = (message: string): void => {
     warnings += 1;
     if (warnings <= MAX_WARNINGS) {
@@ -82,8 +84,11 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       samples.add(event, messageIdDerived, processEvent(event, origin, eventJson, rules.processor));
       return !samples.complete && samples.eventsRead < maxEvents;
     },
-    onProblem: (problem) => warnLimited(problem.message),
-    onSkippedFile: () => {},
+    onProblem: (problem) => {
+      unreadable += 1;
+      warnLimited(locateProblem(problem));
+    },
+    onSkippedFile: (file) => process.stderr.write(`warning: skipped ${file.path}: ${file.reason}\n`),
   });
 
   const width = outputWidth(process.stdout, process.env);
@@ -101,9 +106,15 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       requestOf: (entry) => dependencies.requestOf(entry, target),
       stoppedEarly: scan.stopped,
       maxEventsReached: scan.stopped && !samples.complete,
+      unreadable,
     }),
   );
-  return warnings > 0 ? ExitCode.incomplete : ExitCode.done;
+  return unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
+}
+
+/** Prefixes a problem's message with its file and line, unless the message starts with the file already. */
+function locateProblem(problem: InputProblem): string {
+  return problem.message.startsWith(problem.origin.input) ? problem.message : `${problem.origin.input}:${problem.origin.line}: ${problem.message}`;
 }
 
 function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {
