@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -176,6 +176,17 @@ describe("inspect text", () => {
       expect(result.stdout).toContain(title);
     }
     expect(result.stdout).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them, without the entries that only identity stitching would send\)\./);
+  });
+
+  test("unknown CSV table gets the --csv-table advice", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    writeFileSync(join(directory, "dbt-model.csv"), "event_id,foo\n1,2\n");
+    const result = await runCli(["inspect", directory]);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("unknown-csv-table: koala-replay cannot tell the event type of these CSV files");
+    expect(result.stdout).toContain("Pass --csv-table <table>");
+    expect(result.stdout).toContain("or --csv-type <type>");
   });
 
   test("notes counts before stitching", async () => {
