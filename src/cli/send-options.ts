@@ -1,7 +1,8 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
 import { checkStitchingInputs } from "../identity/index.js";
-import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/index.js";
+import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "../inputs/csv/index.js";
+import { closestMatch } from "../mappings/suggest.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs } from "./stdin-input.js";
@@ -171,6 +172,21 @@ export function resolveCsvOptions(raw: Pick<RawSendOptions, "csvTable" | "csvTyp
     csv.type = raw.csvType;
   }
   return csv;
+}
+
+/**
+ * Returns a warning when `--csv-table` names no standard table but is close to one (`pagez`,
+ * `page`), because any other name is read as a per-event table of track events, silently.
+ */
+export function csvTableWarning(table: string | undefined): string | undefined {
+  if (table === undefined || STANDARD_TABLE_TYPES.has(table)) {
+    return undefined;
+  }
+  const closest = closestMatch(table, [...STANDARD_TABLE_TYPES.keys()]);
+  if (closest === undefined) {
+    return undefined;
+  }
+  return `--csv-table ${table} is not a standard table, so the rows are read as track events of a per-event table named ${table}. Did you mean --csv-table ${closest}?`;
 }
 
 /** Returns the triggers of `--filter`, `--since` and `--until`, shared by `send`, `preview` and `inspect`. */

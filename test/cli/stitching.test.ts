@@ -60,6 +60,13 @@ describe("send with identity stitching", () => {
     expect(result.stderr).toMatch(/identity\s+0 userIds and anonymousIds linked to an email/);
   });
 
+  test("--identities with --no-stitch warns it is ignored", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--identities", "fixtures/identity/users-export.csv", "fixtures/identity/server-tracks.jsonl"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("warning: --identities fixtures/identity/users-export.csv is ignored, because --no-stitch turns identity stitching off.");
+  });
+
   test("stdin without --identities or --no-stitch is a usage error", async () => {
     const result = await runCli(["send", "--dry-run", "-"], { stdin: "{}\n" });
 

@@ -9,7 +9,7 @@ import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
-import { parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
+import { csvTableWarning, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { packageVersion } from "../version.js";
 
 export const DEFAULT_TOP_COUNT = 10;
@@ -51,7 +51,12 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   }
 
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
-  const scan = await scanEvents(inputList, { format, csv: resolveCsvOptions(raw) }, {
+  const csv = resolveCsvOptions(raw);
+  const tableWarning = csvTableWarning(csv.table);
+  if (tableWarning !== undefined) {
+    process.stderr.write(`warning: ${tableWarning}\n`);
+  }
+  const scan = await scanEvents(inputList, { format, csv }, {
     onEvent: (event, origin, eventJson) => {
       inventory.add(event, processEvent(event, origin, eventJson, rules.processor));
       return true;

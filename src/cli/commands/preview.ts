@@ -10,7 +10,7 @@ import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
-import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
+import { csvTableWarning, DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
@@ -78,7 +78,12 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   if (notice !== undefined) {
     process.stderr.write(`${notice}\n`);
   }
-  const scan = await scanEvents(inputList, { format, csv: resolveCsvOptions(raw) }, {
+  const csv = resolveCsvOptions(raw);
+  const tableWarning = csvTableWarning(csv.table);
+  if (tableWarning !== undefined) {
+    process.stderr.write(`warning: ${tableWarning}\n`);
+  }
+  const scan = await scanEvents(inputList, { format, csv }, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
       samples.add(event, messageIdDerived, processEvent(event, origin, eventJson, rules.processor));

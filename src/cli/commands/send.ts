@@ -7,7 +7,7 @@ import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode } from "../errors.js";
-import { resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { csvTableWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 
@@ -38,6 +38,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       progress.log(`warning: ${mask(message)}`);
     }
   };
+
+  for (const warning of optionWarnings(settings)) {
+    warn(warning);
+  }
 
   const interruption = handleInterruptions(progress, settings.dryRun, settings.publicKey);
   let stats: RunStats;
@@ -97,6 +101,19 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, config.source, exitStatus);
+}
+
+/** Returns warnings about options that are valid but probably not what the user meant. */
+function optionWarnings(settings: SendSettings): string[] {
+  const warnings: string[] = [];
+  if (!settings.stitch && settings.identitiesFile !== undefined) {
+    warnings.push(`--identities ${settings.identitiesFile} is ignored, because --no-stitch turns identity stitching off. Leave out --no-stitch to use the file.`);
+  }
+  const tableWarning = csvTableWarning(settings.csv.table);
+  if (tableWarning !== undefined) {
+    warnings.push(tableWarning);
+  }
+  return warnings;
 }
 
 /**
