@@ -53,8 +53,9 @@ Examples:
 
 Progress:
   On a terminal, a status line on stderr shows events read, sent, skipped and failed, the rate, and
-  (for files) the share read and the time left. It is never shown in a pipe, in CI (CI set), with
-  --quiet or with --no-progress.`;
+  (for files) the share read and the time left to read. Once the inputs are read, it shows the
+  entries sent per second instead. It is never shown in a pipe, in CI (CI set), with --quiet or
+  with --no-progress.`;
 
 export const PREVIEW_EXAMPLES = `
 Examples:
@@ -100,8 +101,8 @@ Examples:
   koala-replay check --dialect fql --trigger 'lowercase(event) = "signed up"' --event event.json
 
 Exit status: 0 when everything checked is valid; 2 when the config or a trigger is invalid;
-3 when Koala rejects the public key or cannot be reached. With --event, 1 when the trigger does
-not match the event.`;
+3 when Koala rejects the public key, cannot be reached or responds with an error. With --event, 1
+when the trigger does not match the event.`;
 
 export const INIT_HELP = `
 Examples:

@@ -17,6 +17,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   StateMismatchError: "the inputs changed since the checkpoint: run without --resume to start over",
   CannotResumeError: "run without --resume to start over, or give the checkpoint with --state <path>",
   InvalidDeadLetterLineError: "the dead-letter file was changed by hand; fix the line or remove it",
+  IdentitiesFileError: "",
 };
 
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */

@@ -37,7 +37,7 @@ const lazyActions: CommandActions = {
   check: async (options) => (await import("./commands/check.js")).checkCommand(options),
 };
 
-const INPUTS_HELP = "files, directories (walked recursively) or - for stdin; stdin when none is given";
+const INPUTS_HELP = "files, directories (walked recursively) or - for stdin; without inputs, stdin is read when it is a pipe or a file, not a terminal";
 const CSV_TABLE_HELP =
   "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name";
 const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type column";

@@ -1,9 +1,11 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
 import { checkStitchingInputs } from "../identity/index.js";
-import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/index.js";
+import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "../inputs/csv/index.js";
+import { closestMatch } from "../mappings/suggest.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
+import { isStdinTerminal, resolveInputs } from "./stdin-input.js";
 
 export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
 export const DEFAULT_CONCURRENCY = 8;
@@ -84,7 +86,8 @@ export interface SendSettings {
  * Validates the raw options of `send` against the environment and returns frozen settings, or
  * throws a UsageError naming the option, the rule and the value.
  */
-export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptions, env: NodeJS.ProcessEnv): SendSettings {
+export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptions, env: NodeJS.ProcessEnv, stdinIsTerminal = isStdinTerminal()): SendSettings {
+  const resolvedInputs = resolveInputs(inputs, stdinIsTerminal, "send");
   const dryRun = raw.dryRun === true;
   if (raw.verbose === true && raw.quiet === true) {
     throw new UsageError("--verbose and --quiet cannot be combined", "use --verbose to see each retry and dead letter, or --quiet to print only errors");
@@ -109,7 +112,6 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const resolvedInputs = inputs.length === 0 ? ["-"] : [...inputs];
   if (resolvedInputs.filter((input) => input === "-").length > 1) {
     throw new UsageError("stdin (-) is given more than once", "standard input can be read only once: give - a single time");
   }
@@ -170,6 +172,21 @@ export function resolveCsvOptions(raw: Pick<RawSendOptions, "csvTable" | "csvTyp
     csv.type = raw.csvType;
   }
   return csv;
+}
+
+/**
+ * Returns a warning when `--csv-table` names no standard table but is close to one (`pagez`,
+ * `page`), because any other name is read as a per-event table of track events, silently.
+ */
+export function csvTableWarning(table: string | undefined): string | undefined {
+  if (table === undefined || STANDARD_TABLE_TYPES.has(table)) {
+    return undefined;
+  }
+  const closest = closestMatch(table, [...STANDARD_TABLE_TYPES.keys()]);
+  if (closest === undefined) {
+    return undefined;
+  }
+  return `--csv-table ${table} is not a standard table, so the rows are read as track events of a per-event table named ${table}. Did you mean --csv-table ${closest}?`;
 }
 
 /** Returns the triggers of `--filter`, `--since` and `--until`, shared by `send`, `preview` and `inspect`. */

@@ -1,6 +1,7 @@
 import { parse } from "csv-parse";
 import type { Readable } from "node:stream";
 import type { RowSink } from "./identities-file.js";
+import { IDENTITIES_COLUMNS_HINT, IdentitiesFileError } from "./identities-file-error.js";
 import { chooseFields, normalizeFieldName, readIdentityRow, type RowFields } from "./identity-row.js";
 
 interface ParsedRecord {
@@ -59,10 +60,15 @@ function readHeader(cells: string[], name: string): { fields: RowFields; columnO
   });
 
   const fields = chooseFields(new Set(columnOf.keys()));
-  if ((fields.userId === undefined && fields.anonymousId === undefined) || fields.email === undefined) {
-    throw new Error(
-      `Identities file ${name} has no usable header: found ${JSON.stringify(cells)}. ` +
-        "Expected an email column (email) and user_id, id or anonymous_id (any case, with or without _).",
+  const missing = [
+    ...(fields.email === undefined ? ["email column"] : []),
+    ...(fields.userId === undefined && fields.anonymousId === undefined ? ["user_id, id or anonymous_id column"] : []),
+  ];
+  if (missing.length > 0) {
+    throw new IdentitiesFileError(
+      `identities file ${name} has no ${missing.join(" and no ")} in its header (found ${cells.map((cell) => JSON.stringify(cell)).join(", ")})`,
+      name,
+      IDENTITIES_COLUMNS_HINT,
     );
   }
   return { fields, columnOf, width: cells.length };

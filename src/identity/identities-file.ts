@@ -5,6 +5,7 @@ import type { IdentityGraph } from "./identity-graph.js";
 import type { IdentityRow, RowOutcome } from "./identity-row.js";
 import { readCsvIdentities } from "./identities-csv.js";
 import { readJsonlIdentities } from "./identities-jsonl.js";
+import { IdentitiesFileError } from "./identities-file-error.js";
 
 export type IdentitiesFormat = "csv" | "jsonl";
 
@@ -46,8 +47,8 @@ const DEFAULT_MAX_PROBLEMS_KEPT = 100;
 
 /**
  * Reads a CSV or JSONL file of `userId`/`anonymousId` and `email` into the graph. Bad rows are
- * counted and reported with their line, never fatal. Throws when the file cannot be opened or a CSV
- * header has no id or email column.
+ * counted and reported with their line, never fatal. Throws IdentitiesFileError when the file
+ * cannot be opened or read, or a CSV header has no id or email column.
  */
 export async function loadIdentities(
   source: string | Readable,
@@ -147,14 +148,23 @@ async function chooseFormat(
 }
 
 function describeReadError(error: unknown, name: string): Error {
+  if (error instanceof IdentitiesFileError) {
+    return error;
+  }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOENT") {
-    return new Error(`Identities file not found: ${name}. Check the path given to --identities.`, { cause: error });
+  const expected = "a CSV or JSONL file of userId/anonymousId and email, such as a warehouse users export";
+  switch (code) {
+    case "ENOENT":
+    case "ENOTDIR":
+      return new IdentitiesFileError(`identities file not found: ${name}`, name, `check the path given to --identities (${expected})`, { cause: error });
+    case "EISDIR":
+      return new IdentitiesFileError(`--identities names a directory: ${name}`, name, `give the path of ${expected}`, { cause: error });
+    case "EACCES":
+    case "EPERM":
+      return new IdentitiesFileError(`identities file cannot be read: ${name} (${code})`, name, "check the permissions of the file", { cause: error });
+    default:
+      return error instanceof Error ? error : new Error(String(error));
   }
-  if (code === "EACCES" || code === "EISDIR") {
-    return new Error(`Identities file ${name} cannot be read (${code}). Pass a readable CSV or JSONL file.`, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function assertNever(value: never): never {

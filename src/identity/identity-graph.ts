@@ -21,6 +21,8 @@ export interface IdentityGraphOptions {
 export interface IdentityGraphStats {
   /** Ids stored: ids that carried an email, and ids linked to another id by an alias or an event. */
   ids: number;
+  /** Stored ids that resolve to an email, as `resolveId` resolves them: a subset of `ids`. */
+  idsWithEmail: number;
   idsInMemory: number;
   idsOnDisk: number;
   /** Events and identities-file rows that gave an email to an id. */
@@ -62,6 +64,9 @@ export class IdentityGraph {
   private conflicts = 0;
   private invalidEmails = 0;
   private aliases = 0;
+  /** Observations so far, so that `stats()` counts the ids with an email again only after a change. */
+  private revision = 0;
+  private idsWithEmailCount: { revision: number; count: number } | undefined;
 
   constructor(options: IdentityGraphOptions = {}) {
     const maxMemoryEntries = options.maxMemoryEntries ?? DEFAULT_MAX_MEMORY_ENTRIES;
@@ -81,6 +86,7 @@ export class IdentityGraph {
 
   /** Stores what `extractIdentityFacts` read from an event, possibly in a worker thread. */
   observeFacts(facts: IdentityFacts): void {
+    this.revision++;
     const { userId, anonymousId, email } = facts;
     if (facts.isAlias) {
       this.observeAlias(facts.aliasOf, userId);
@@ -102,6 +108,7 @@ export class IdentityGraph {
   observeEmail(userId: string | undefined, anonymousId: string | undefined, email: string, time: number): void {
     if (userId === undefined && anonymousId === undefined) return;
 
+    this.revision++;
     this.emailObservations++;
     if (userId !== undefined) this.assignEmail(this.findOrAdd(userId), email, time);
     if (anonymousId !== undefined) this.assignEmail(this.findOrAdd(anonymousId), email, time);
@@ -129,6 +136,7 @@ export class IdentityGraph {
   stats(): IdentityGraphStats {
     return {
       ids: this.nodes.size,
+      idsWithEmail: this.countIdsWithEmail(),
       idsInMemory: this.nodes.memorySize,
       idsOnDisk: this.nodes.diskSize,
       emailObservations: this.emailObservations,
@@ -147,6 +155,22 @@ export class IdentityGraph {
   /** Frees the graph and deletes its temporary files. The graph is empty afterwards. */
   close(): void {
     this.nodes.close();
+  }
+
+  /**
+   * Counts the stored ids that resolve to an email, in one pass over the nodes, and caches the count
+   * until the next observation. An id the graph does not store has no email in it, so none is missed.
+   */
+  private countIdsWithEmail(): number {
+    if (this.idsWithEmailCount?.revision === this.revision) return this.idsWithEmailCount.count;
+
+    let count = 0;
+    // Node numbers are dense from 0, on disk as in memory, because the disk tier starts where memory is full.
+    for (let node = 0; node < this.nodes.size; node++) {
+      if (this.emailOfSet(node) !== undefined || this.emailOfLink(node) !== undefined) count++;
+    }
+    this.idsWithEmailCount = { revision: this.revision, count };
+    return count;
   }
 
   private observeAlias(previousId: string | undefined, userId: string | undefined): void {

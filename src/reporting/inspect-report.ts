@@ -1,4 +1,5 @@
 import type { ArchiveInventory } from "./archive-inventory.js";
+import { NO_STITCHING_NOTE } from "./stitching-note.js";
 
 /** Version of the `inspect --json` layout; it changes only when a key is renamed, removed or changes meaning. */
 export const INSPECT_REPORT_VERSION = 1;
@@ -49,6 +50,8 @@ export interface InspectReport {
   noMappingMatched: number;
   filteredOut: number;
   requests: { estimated: number; method: string };
+  /** Stitching state of the counts: never applied by inspect, and the note that tells what that means for a send. */
+  identityStitching: { applied: false; note: string };
 }
 
 export function buildInspectReport(inventory: ArchiveInventory, context: InspectReportContext): InspectReport {
@@ -89,6 +92,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     noMappingMatched: inventory.noMappingMatched,
     filteredOut: inventory.filteredOut,
     requests: { estimated: inventory.estimator.count(), method: inventory.estimator.method },
+    identityStitching: { applied: false, note: NO_STITCHING_NOTE },
   };
 }
 

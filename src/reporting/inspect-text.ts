@@ -1,8 +1,16 @@
+import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { InspectReport } from "./inspect-report.js";
 import { formatCount } from "./progress-text.js";
 import type { TextStyle } from "./style.js";
+
+/** Advice for CSV files whose table is unknown, the same as in the warning `send` prints for each such file. */
+const UNKNOWN_CSV_TABLE_ADVICE =
+  "unknown-csv-table: koala-replay cannot tell the event type of these CSV files, so it reads none of their rows. " +
+  `Pass --csv-table <table> with the warehouse table they were exported from (${[...STANDARD_TABLE_TYPES.keys()].join(", ")}, ` +
+  `or a per-event table such as order_completed), or --csv-type <type> with the type of every row (${EVENT_TYPES.join(", ")}), ` +
+  "or rename each file after its table (identifies.csv).";
 
 /** Writes the `inspect` report for a person: one titled section per question, counts aligned. */
 export function formatInspectText(report: InspectReport, style: TextStyle): string {
@@ -14,6 +22,7 @@ export function formatInspectText(report: InspectReport, style: TextStyle): stri
     section(style, "Identity coverage", identityRows(report)),
     section(style, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, style)),
     requestLine(report),
+    report.identityStitching.note,
   ];
   return `${sections.filter((text) => text !== "").join("\n\n")}\n`;
 }
@@ -35,6 +44,9 @@ function headline(report: InspectReport, style: TextStyle): string {
     lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${count}`).join(", ")}`));
     for (const example of report.unreadableExamples) {
       lines.push(style.yellow(`    ${example.input}:${example.line} ${example.reason}`));
+    }
+    if ((report.unreadableByReason["unknown-csv-table"] ?? 0) > 0) {
+      lines.push(`  ${UNKNOWN_CSV_TABLE_ADVICE}`);
     }
   }
   if (report.filesSkipped.length > 0) {

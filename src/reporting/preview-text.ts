@@ -3,6 +3,7 @@ import { skipReasonText } from "../pipeline/outcomes.js";
 import { highlightJsonLine } from "./json-highlight.js";
 import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
 import { formatCount } from "./progress-text.js";
+import { NO_STITCHING_NOTE } from "./stitching-note.js";
 import { stripStyles, type TextStyle } from "./style.js";
 
 /** The request an entry becomes, as `send` would make it. */
@@ -26,6 +27,8 @@ export interface PreviewTextOptions {
   stoppedEarly: boolean;
   /** Whether it stopped at --max-events rather than because every mapping had its examples. */
   maxEventsReached: boolean;
+  /** Lines and files that could not be read. The first of them are printed as warnings. */
+  unreadable: number;
 }
 
 /** Below this width per column, side-by-side JSON wraps so much that stacked reads better. */
@@ -47,6 +50,7 @@ export function formatPreviewText(samples: PreviewSamples, options: PreviewTextO
     examples.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
   }
   blocks.push(formatNotSent(samples, options));
+  blocks.push(NO_STITCHING_NOTE);
   blocks.push(closingLine(samples, options));
   return `${blocks.join("\n\n")}\n`;
 }
@@ -89,7 +93,7 @@ function formatNotSent(samples: PreviewSamples, options: PreviewTextOptions): st
   const { style } = options;
   const lines = [style.bold("━━ Not sent (a sample per reason)")];
   if (samples.notSentCounts.size === 0) {
-    lines.push("  every event read would be sent");
+    lines.push(samples.eventsRead === 0 ? "  no event was read" : "  every event read would be sent");
     return lines.join("\n");
   }
   for (const [reason, count] of [...samples.notSentCounts.entries()].sort((left, right) => right[1] - left[1])) {
@@ -111,7 +115,9 @@ function reasonTitle(reason: NotSentReason): string {
 }
 
 function closingLine(samples: PreviewSamples, options: PreviewTextOptions): string {
-  const read = `${formatCount(samples.eventsRead)} ${samples.eventsRead === 1 ? "event" : "events"} read`;
+  const unreadable =
+    options.unreadable === 0 ? "" : ` (${formatCount(options.unreadable)} ${options.unreadable === 1 ? "line or file" : "lines or files"} could not be read: see the warnings)`;
+  const read = `${formatCount(samples.eventsRead)} ${samples.eventsRead === 1 ? "event" : "events"} read${unreadable}`;
   if (options.stoppedEarly && !options.maxEventsReached) {
     return options.style.dim(`${read}; reading stopped once every mapping had ${options.limit} ${options.limit === 1 ? "example" : "examples"}.`);
   }

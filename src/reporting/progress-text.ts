@@ -9,6 +9,15 @@ export interface ProgressSnapshot {
   bytesRead: number;
   /** Size of all inputs on disk, or undefined when one of them is stdin. */
   totalBytes: number | undefined;
+  /**
+   * Whether every input has been read, so that only deliveries remain. When the run does not set
+   * it, reading counts as done once the bytes read reach the inputs' size.
+   */
+  readingDone?: boolean;
+  /** Entries handed to delivery and neither delivered nor dead-lettered yet, when the run reports them. */
+  entriesPending?: number;
+  /** Requests sent and still waiting for a response, when the run reports them. */
+  requestsInFlight?: number;
 }
 
 /** Below this elapsed time a rate and a remaining time would mostly show start-up noise. */
@@ -17,28 +26,64 @@ const MIN_ELAPSED_FOR_ESTIMATE_MS = 1000;
 /**
  * Writes one progress line, for example
  * `120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 42,000 events/s · 37% · about 1 min 10 s left`.
- * The percentage and the remaining time are estimates from the bytes read, shown only when the
- * size of the inputs is known.
+ * While inputs are read, the percentage and the remaining time are estimates from the bytes read,
+ * shown only when the size of the inputs is known. Once reading is done, the line shows delivery
+ * instead: the rate of entries sent and, when the run reports them, the entries left and the
+ * requests in flight.
  */
 export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number, dryRun: boolean): string {
+  const sentWord = dryRun ? "printed" : "sent";
   const parts = [
     `${formatCount(snapshot.eventsRead)} events read`,
-    `${formatCount(snapshot.entriesSent)} ${dryRun ? "printed" : "sent"}`,
+    `${formatCount(snapshot.entriesSent)} ${sentWord}`,
     `${formatCount(snapshot.skipped)} skipped`,
     `${formatCount(snapshot.failed)} failed`,
   ];
+  const fraction = readFraction(snapshot);
+  const readingDone = snapshot.readingDone ?? fraction === 1;
+  parts.push(...(readingDone ? deliveryParts(snapshot, elapsedMs, sentWord) : readingParts(snapshot, elapsedMs, fraction)));
+  return parts.join(" · ");
+}
+
+/** Returns the rate of events read, the share of bytes read and the time left to read the rest. */
+function readingParts(snapshot: ProgressSnapshot, elapsedMs: number, fraction: number | undefined): string[] {
+  const parts: string[] = [];
   if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS) {
     parts.push(`${formatCount(Math.round((snapshot.eventsRead * 1000) / elapsedMs))} events/s`);
   }
-  const fraction = readFraction(snapshot);
   if (fraction !== undefined) {
     parts.push(`${Math.floor(fraction * 100)}%`);
     if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
-      const remainingMs = (elapsedMs * (1 - fraction)) / fraction;
-      parts.push(remainingMs < 1000 ? "less than 1 s left" : `about ${formatDuration(remainingMs)} left`);
+      parts.push(timeLeft((elapsedMs * (1 - fraction)) / fraction));
     }
   }
-  return parts.join(" · ");
+  return parts;
+}
+
+/**
+ * Returns the delivery parts shown once reading is done: the entries sent per second since the
+ * start and, when the run reports them, the entries left with an estimated time and the requests in flight.
+ */
+function deliveryParts(snapshot: ProgressSnapshot, elapsedMs: number, sentWord: string): string[] {
+  const parts = ["input read"];
+  const entriesPerSecond = elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS ? (snapshot.entriesSent * 1000) / elapsedMs : undefined;
+  if (entriesPerSecond !== undefined) {
+    parts.push(`${formatCount(Math.round(entriesPerSecond))} ${sentWord}/s`);
+  }
+  if (snapshot.entriesPending !== undefined) {
+    parts.push(`${formatCount(snapshot.entriesPending)} left to deliver`);
+    if (entriesPerSecond !== undefined && entriesPerSecond > 0 && snapshot.entriesPending > 0) {
+      parts.push(timeLeft((snapshot.entriesPending * 1000) / entriesPerSecond));
+    }
+  }
+  if (snapshot.requestsInFlight !== undefined) {
+    parts.push(`${formatCount(snapshot.requestsInFlight)} ${snapshot.requestsInFlight === 1 ? "request" : "requests"} in flight`);
+  }
+  return parts;
+}
+
+function timeLeft(remainingMs: number): string {
+  return remainingMs < 1000 ? "less than 1 s left" : `about ${formatDuration(remainingMs)} left`;
 }
 
 function readFraction(snapshot: ProgressSnapshot): number | undefined {

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { RunStats } from "./run-stats.js";
 import { maskPublicKey } from "./mask.js";
 
@@ -49,7 +50,7 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
-  options: Omit<ReportedOptions, "publicKey" | "format"> & { publicKey: string | null; format: string | null };
+  options: Omit<ReportedOptions, "publicKey" | "format" | "maxRps"> & { publicKey: string | null; format: string | null; maxRps: number | null };
   counts: {
     filesRead: number;
     filesSkipped: number;
@@ -107,7 +108,15 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     startedAt: new Date(stats.startedAt).toISOString(),
     finishedAt: new Date(context.finishedAt).toISOString(),
     durationMs: context.finishedAt - stats.startedAt,
-    options: { ...options, inputs: [...options.inputs], filters: [...options.filters], publicKey: publicKey === undefined ? null : maskPublicKey(publicKey), format: format ?? null },
+    options: {
+      ...options,
+      inputs: [...options.inputs],
+      filters: [...options.filters],
+      publicKey: publicKey === undefined ? null : maskPublicKey(publicKey),
+      format: format ?? null,
+      // Kept as null when there is no limit, so that the key is always present.
+      maxRps: options.maxRps ?? null,
+    },
     counts: {
       filesRead: stats.filesRead,
       filesSkipped: stats.filesSkipped.length,
@@ -126,7 +135,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     unreadableByReason: objectByCount(stats.unreadableByReason),
     failedByReason: objectByCount(stats.failedByReason),
     unmatchedTypes: objectByCount(stats.unmatchedTypes),
-    delivery: deliveryOf(stats),
+    delivery: deliveryOf(stats, context.workingDirectory),
     identityStitching: identityStitchingOf(stats),
     filesSkipped: stats.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
     unreadableExamples: stats.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
@@ -134,7 +143,8 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
   };
 }
 
-function deliveryOf(stats: RunStats): RunReport["delivery"] {
+/** Copies the delivery counts and makes the state and dead-letter paths absolute, because `--state` and `--dead-letter` may be relative. */
+function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["delivery"] {
   const result = stats.delivery;
   if (result === undefined) {
     return null;
@@ -148,8 +158,8 @@ function deliveryOf(stats: RunStats): RunReport["delivery"] {
     undelivered: result.undelivered,
     stopped: result.stopped,
     fatal: result.fatal === undefined ? null : { reason: result.fatal.reason, status: result.fatal.status ?? null, message: result.fatal.message },
-    deadLetterPath: result.deadLetterPath ?? null,
-    statePath: result.statePath ?? null,
+    deadLetterPath: result.deadLetterPath === undefined ? null : resolve(workingDirectory, result.deadLetterPath),
+    statePath: result.statePath === undefined ? null : resolve(workingDirectory, result.statePath),
   };
 }
 

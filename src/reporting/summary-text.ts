@@ -11,6 +11,8 @@ export interface SummaryContext {
   inputs: readonly string[];
   /** The directory the run was started in: paths inside it are shown relative to it, as the inputs are. */
   workingDirectory: string;
+  /** Mappings of the config, and how many of them are enabled, because a disabled one matches no event. */
+  mappings?: { total: number; enabled: number };
 }
 
 /**
@@ -20,7 +22,7 @@ export interface SummaryContext {
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
-  const requests = `${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}${context.dryRun ? " printed" : ""}`;
+  const requests = `${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")} ${requestCountLabel(stats, context)}`;
   lines.push(`koala-replay: ${stats.entriesSent} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${stats.eventsRead} ${plural(stats.eventsRead, "event", "events")} read (${requests})`);
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
@@ -31,7 +33,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row("files read", `${filesReadText(stats, context)}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped, see the warnings)` : ""}`));
   lines.push(row("events read", String(stats.eventsRead)));
   lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
-  lines.push(row(context.dryRun ? "would be sent" : "sent", `${stats.entriesSent} in ${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")}`));
+  lines.push(row(context.dryRun ? "would be sent" : "sent", String(stats.entriesSent)));
+  lines.push(row("requests", `${stats.requestsSent} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", String(stats.skippedCount)));
   for (const [reason, count] of sortedByCount(stats.skippedByReason)) {
     lines.push(row(`  ${reason}`, `${count}  ${skipReasonText[reason]}`));
@@ -55,6 +58,17 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(...identityLines(stats));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Returns the words after the request count: "printed" in a dry run, else "made". A real run counts
+ * every HTTP request, failed attempts and retries too, so the words say so when there were retries.
+ */
+function requestCountLabel(stats: RunStats, context: SummaryContext): string {
+  if (context.dryRun) {
+    return "printed";
+  }
+  return (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
 }
 
 /**
@@ -107,7 +121,7 @@ function identityLines(stats: RunStats): string[] {
     return [row("identity", "stitching off (--no-stitch)")];
   }
   const lines = formatCoverage(identity.coverage).map((line) => row("", line));
-  const ids = identity.graph?.ids ?? 0;
+  const ids = identity.graph?.idsWithEmail ?? 0;
   return [row("identity", `${ids} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
 }
 
@@ -133,11 +147,25 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   } else {
     share = context.dryRun ? "Many events would not be sent" : "Many events were not sent";
   }
-  return `${share}: ${topCount} of ${stats.eventsRead} ${shortfallPhrase[topReason]}. ${remedy(topReason, stats, context)}`;
+  const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy) : shortfallPhrase[topReason];
+  return `${share}: ${topCount} of ${stats.eventsRead} ${phrase}. ${remedy(topReason, stats, context)}`;
+}
+
+/** Names the analytics.js track events that the policy in use left out, and the policy. */
+function browserEventsPhrase(policy: string): string {
+  const date = beforeDateOf(policy);
+  return date === undefined
+    ? `are analytics.js track events, which --browser-events ${policy} leaves out`
+    : `are analytics.js track events dated on or after ${date} (or without a valid timestamp), which --browser-events ${policy} leaves out`;
+}
+
+/** Returns the date of a `before:<date>` policy, or undefined for the other policies. */
+function beforeDateOf(policy: string): string | undefined {
+  return policy.startsWith("before:") ? policy.slice("before:".length) : undefined;
 }
 
 const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
-  "browser-event": "are analytics.js track events, which --browser-events skip leaves out",
+  "browser-event": "are analytics.js track events, which the --browser-events policy leaves out",
   "no-identity": "have no email or profile_id",
   "no-mapping-matched": "matched no mapping's trigger",
   "filtered-out": "were excluded by --filter, --since or --until",
@@ -147,14 +175,18 @@ const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
 
 function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
   switch (reason) {
-    case "browser-event":
-      return `Koala's browser pixel records these itself, so Segment's destination skips them (policy: ${context.browserEventsPolicy}). To replay history from before the pixel was installed, use --browser-events include, or --browser-events before:<date the pixel went live>.`;
+    case "browser-event": {
+      const date = beforeDateOf(context.browserEventsPolicy);
+      return date === undefined
+        ? "Koala's browser pixel records these itself, so Segment's destination skips them. To replay history from before the pixel was installed, use --browser-events before:<date the pixel went live>, or --browser-events include for all of them."
+        : `Events from after the pixel went live are recorded by the pixel itself. If it went live later than ${date}, give that later date with --browser-events before:<date>. --browser-events include sends all of them.`;
+    }
     case "no-identity":
       return stats.identity?.stitch === true
         ? "Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in koala-replay.config.json."
         : "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
     case "no-mapping-matched":
-      return `Event types seen: ${formatMap(stats.unmatchedTypes)}. Add a mapping whose trigger matches them.`;
+      return noMappingRemedy(stats, context);
     case "filtered-out":
       return "Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.";
     case "duplicate-message-id":
@@ -166,6 +198,17 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
       return String(unknownReason);
     }
   }
+}
+
+function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
+  const typesSeen = `Event types seen: ${formatMap(stats.unmatchedTypes)}.`;
+  const mappings = context.mappings;
+  if (mappings !== undefined && mappings.total > 0 && mappings.enabled === 0) {
+    return `${typesSeen} Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.`;
+  }
+  const disabled = mappings === undefined ? 0 : mappings.total - mappings.enabled;
+  const disabledNote = disabled > 0 ? ` ${disabled} of ${mappings?.total} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
+  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}`;
 }
 
 function row(label: string, value: string): string {

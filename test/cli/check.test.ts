@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -12,6 +14,27 @@ afterEach(async () => {
   await emulator?.close();
   emulator = undefined;
 });
+
+/** Returns a port on 127.0.0.1 that was free a moment ago and has no listener now. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Segment's two presets as a config, both disabled. */
+function disabledPresets(): { mappings: Array<Record<string, unknown>> } {
+  const mapping = { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+  const traitsMapping = { traits: { "@path": "$.traits" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+  return {
+    mappings: [
+      { name: "Track Event", enabled: false, trigger: 'type = "track"', action: "trackEvent", mapping },
+      { name: "Identify Visitor", enabled: false, trigger: 'type = "identify"', action: "identifyVisitor", mapping: traitsMapping },
+    ],
+  };
+}
 
 describe("check", () => {
   test("presets and an accepted key exit 0", async () => {
@@ -30,8 +53,58 @@ describe("check", () => {
     const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", "pk_wrong_0123456789"], { cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
 
     expect(result.status).toBe(3);
+    expect(result.stderr).toContain("copy the key from Koala");
     expect(result.stderr).toContain("pk_w****");
     expect(result.stderr).not.toContain("pk_wrong_0123456789");
+  });
+
+  test("closed port: unreachable, not a bad key", async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain(`error: Koala could not be reached at ${endpoint} (connection refused: nothing listens at that address)`);
+    expect(result.stderr).toContain("check the --endpoint URL");
+    expect(result.stderr).not.toContain("copy the key");
+    expect(result.stderr).not.toContain("not accepted");
+  });
+
+  test("server error: key not tested, not rejected", async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+      expect(result.status).toBe(3);
+      expect(result.stderr).toContain(`error: the key check at ${endpoint} failed with HTTP 503, so the public key was not tested`);
+      expect(result.stderr).not.toContain("copy the key");
+    } finally {
+      server.close();
+    }
+  });
+
+  test("every mapping disabled: warns what to do", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(disabledPresets(), null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('warning: every mapping of koala-replay.config.json is disabled ("enabled": false), so send would send nothing');
+    expect(result.stderr).toContain('set "enabled": true on the mappings to use');
+  });
+
+  test("one mapping enabled: no warning", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const config = disabledPresets();
+    config.mappings[0]!.enabled = true;
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain("warning:");
   });
 
   test("invalid trigger in the config exits 2 with its JSON path", async () => {
@@ -118,6 +191,32 @@ describe("check --trigger", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).not.toContain("--dialect fql");
+  });
+
+  test("--event file not found", async () => {
+    const result = await runCli(["check", "--trigger", 'event = "A"', "--event", "no-such-event.json"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: --event file not found: no-such-event.json\n");
+    expect(result.stderr).not.toContain("is not valid JSON");
+  });
+
+  test("--event file of JSON Lines", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "koala-replay-check-")), "events.jsonl");
+    writeFileSync(file, '{"type":"track","event":"A"}\n{"type":"track","event":"B"}\n');
+    const result = await runCli(["check", "--trigger", 'event = "A"', "--event", file]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: invalid --event file ${file}: it holds more than one event (JSON Lines)`);
+  });
+
+  test("--event file of one event", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "koala-replay-check-")), "event.json");
+    writeFileSync(file, '{"type":"track","event":"A"}\n');
+    const result = await runCli(["check", "--trigger", 'event = "A"', "--event", file]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("matches the event");
   });
 
   test("event that does not match exits 1 and names the failing condition", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -33,6 +33,7 @@ const inspectKeys = [
   "noMappingMatched",
   "filteredOut",
   "requests",
+  "identityStitching",
 ];
 
 
@@ -122,7 +123,9 @@ describe("inspect --json on the fixture archives", () => {
     const wouldSend = report.mappings.reduce((total: number, mapping: { wouldSend: number }) => total + mapping.wouldSend, 0);
 
     expect(wouldSend).toBe(requests.length);
-    expect(report.requests).toEqual({ estimated: requests.length, method: "per-person batches of up to 30 entries of each kind, as send batches them" });
+    expect(report.requests).toEqual({ estimated: requests.length, method: "per-person batches of up to 30 entries of each kind, as send batches them, without the entries that only identity stitching would send" });
+    expect(report.identityStitching.applied).toBe(false);
+    expect(report.identityStitching.note).toContain("Counts are before identity stitching.");
     expect(report.browserEvents).toBe(policy);
   });
 
@@ -172,7 +175,24 @@ describe("inspect text", () => {
     for (const title of ["Events by type", "Top track event names", "Libraries (context.library.name)", "Identity coverage", "Mappings (presets, --browser-events skip)"]) {
       expect(result.stdout).toContain(title);
     }
-    expect(result.stdout).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them\)\./);
+    expect(result.stdout).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them, without the entries that only identity stitching would send\)\./);
+  });
+
+  test("unknown CSV table gets the --csv-table advice", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    writeFileSync(join(directory, "dbt-model.csv"), "event_id,foo\n1,2\n");
+    const result = await runCli(["inspect", directory]);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("unknown-csv-table: koala-replay cannot tell the event type of these CSV files");
+    expect(result.stdout).toContain("Pass --csv-table <table>");
+    expect(result.stdout).toContain("or --csv-type <type>");
+  });
+
+  test("notes counts before stitching", async () => {
+    const result = await runCli(["inspect", "fixtures/identity/server-tracks.jsonl"]);
+
+    expect(result.stdout).toContain("Counts are before identity stitching. send also gives an event without an email the email");
   });
 
   test("colour on a terminal", async () => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -119,11 +119,34 @@ describe("preview of events not sent", () => {
     expect(result.stdout).toContain(`── ${mixedPath}:4 · mapping "Track Event"\n  sent_at: is required`);
   });
 
+  test("notes counts before stitching", async () => {
+    const result = await runCli(["preview", mixedPath]);
+
+    expect(result.stdout).toContain("Counts are before identity stitching. send also gives an event without an email the email");
+    expect(result.stdout).toContain("so it may send more than shown here.");
+  });
+
   test("--browser-events include sends the browser event", async () => {
     const result = await runCli(["preview", "--browser-events", "include", mixedPath]);
 
     expect(result.stdout).not.toContain("recorded by analytics.js");
     expect(result.stdout).toContain(`── example 1 · ${mixedPath}:3`);
+  });
+});
+
+describe("preview of unreadable inputs", () => {
+  test("warnings name the file", async () => {
+    const folder = join(directory, "mixed-folder");
+    mkdirSync(join(folder, "sub"), { recursive: true });
+    writeFileSync(join(folder, "sub", "dbt-model.csv"), "event_id,foo\n1,2\n");
+    writeFileSync(join(folder, "readme.txt"), "not events\n");
+    const result = await runCli(["preview", folder]);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`warning: ${join(folder, "sub", "dbt-model.csv")}:1: This CSV is not a table koala-replay recognises`);
+    expect(result.stderr).toContain(`warning: skipped ${join(folder, "readme.txt")}: not an archive`);
+    expect(result.stdout).toContain("no event was read");
+    expect(result.stdout).toContain("0 events read (1 line or file could not be read: see the warnings)");
   });
 });
 

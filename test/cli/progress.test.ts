@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { shouldShowProgress } from "../../src/reporting/progress.js";
 import { formatDuration, formatProgressText, type ProgressSnapshot } from "../../src/reporting/progress-text.js";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
@@ -33,8 +37,37 @@ describe("progress line text", () => {
     expect(text).not.toContain("left");
   });
 
-  test("share never passes 100%", () => {
-    expect(formatProgressText({ ...snapshot, bytesRead: 1500 }, 10_000, false)).toContain("100% · less than 1 s left");
+  test("all bytes read: delivery instead of a share", () => {
+    const text = formatProgressText({ ...snapshot, bytesRead: 1000 }, 10_000, false);
+
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · input read · 8,000 sent/s");
+  });
+
+  test("more bytes than the size still means done", () => {
+    const text = formatProgressText({ ...snapshot, bytesRead: 1500 }, 10_000, false);
+
+    expect(text).toContain("input read");
+    expect(text).not.toContain("%");
+    expect(text).not.toContain("left");
+  });
+
+  test("reading done: entries left and requests in flight", () => {
+    const text = formatProgressText({ ...snapshot, readingDone: true, entriesPending: 16_000, requestsInFlight: 8 }, 10_000, false);
+
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · input read · 8,000 sent/s · 16,000 left to deliver · about 2 s left · 8 requests in flight");
+  });
+
+  test("reading done on stdin when the run says so", () => {
+    const text = formatProgressText({ ...snapshot, totalBytes: undefined, readingDone: true, requestsInFlight: 1 }, 10_000, true);
+
+    expect(text).toBe("120,000 events read · 80,000 printed · 39,000 skipped · 1,000 failed · input read · 8,000 printed/s · 1 request in flight");
+  });
+
+  test("reading not done when the run says so", () => {
+    const text = formatProgressText({ ...snapshot, bytesRead: 1000, readingDone: false }, 10_000, false);
+
+    expect(text).toContain("100%");
+    expect(text).not.toContain("input read");
   });
 
   test.each([
@@ -61,6 +94,33 @@ describe("progress line is shown only where it helps", () => {
     ["terminal of 0 columns", { isTTY: true, columns: 0 }, {}, { quiet: false, progress: true }, false],
   ])("%s", (_name, stream, env, options, expected) => {
     expect(shouldShowProgress(stream, env, options)).toBe(expected);
+  });
+});
+
+describe("send progress while deliveries remain", () => {
+  let emulator: KoalaEmulator | undefined;
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  test("shows delivery, not a time left to read", async () => {
+    // Every response is delayed by 60 ms and one request is in flight at a time, so 40 entries take
+    // about 2.4 s to deliver after the input, which is read at once.
+    emulator = await startKoalaEmulator({ publicKey: "pk_progress_0123", faults: { slowRate: 1, slowDelayMs: 60 } });
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-progress-"));
+    const events = Array.from({ length: 40 }, (_, index) =>
+      JSON.stringify({ type: "track", event: "A", messageId: `p-${index}`, timestamp: "2024-01-01T00:00:00Z", userId: `u-${index}`, context: { traits: { email: `u${index}@example.com` } } }),
+    );
+    writeFileSync(join(directory, "events.jsonl"), `${events.join("\n")}\n`);
+    const result = await runInTerminal(
+      ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--endpoint", emulator.url, "--state", join(directory, "state.json"), join(directory, "events.jsonl")],
+      { env: { KOALA_PUBLIC_KEY: "pk_progress_0123" } },
+    );
+
+    expect(result.status).toBe(0);
+    expect(result.output).toMatch(/40 events read · \d+ sent · 0 skipped · 0 failed · input read · \d+ sent\/s/);
+    expect(result.output).not.toContain("less than 1 s left");
+    expect(result.output).not.toContain("100%");
   });
 });
 

@@ -162,6 +162,26 @@ describe("send --report", () => {
     expect(join(report.workingDirectory, checkpoint!)).toBe(report.delivery.statePath);
   });
 
+  test("relative --state and --dead-letter reported absolute", async () => {
+    writeFileSync(join(directory, "events.jsonl"), input);
+    await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--state", "st.json", "--dead-letter", "dead.jsonl", "--report", "run.json", "events.jsonl"], {
+      cwd: directory,
+      env: { KOALA_PUBLIC_KEY: publicKey },
+    });
+    const report = JSON.parse(readFileSync(join(directory, "run.json"), "utf8")) as Record<string, any>;
+
+    expect(report.delivery.statePath).toBe(join(report.workingDirectory, "st.json"));
+    expect(report.delivery.deadLetterPath).toBe(join(report.workingDirectory, "dead.jsonl"));
+  });
+
+  test("maxRps is null without --max-rps", async () => {
+    const path = join(directory, "run.json");
+    await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
+    const report = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
+
+    expect(report.options).toHaveProperty("maxRps", null);
+  });
+
   test("paths outside the working directory stay absolute", async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), "koala-replay-elsewhere-"));
     try {

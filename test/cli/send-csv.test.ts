@@ -60,3 +60,13 @@ describe("send --dry-run on CSV samples", () => {
     expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["ada@example.com"]);
   });
 });
+
+describe("--csv-table typo", () => {
+  test.each([["send", "--dry-run", "--no-stitch"], ["inspect"], ["preview"]])("%s warns and names the table", async (...command) => {
+    const result = await runCli([...command, "--csv-table", "pagez", "fixtures/csv/warehouse/dbt-segment_example_segment_pages.csv"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("warning: --csv-table pagez is not a standard table");
+    expect(result.stderr).toContain("Did you mean --csv-table pages?");
+  });
+});

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
@@ -64,6 +66,28 @@ describe("send summary", () => {
     expect(firstLines).toContain("Nothing would be sent");
     expect(firstLines).toContain("--browser-events include");
     expect(result.status).toBe(0);
+  });
+
+  test("before:<date> hint names that policy", async () => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "before:2020-01-01", "fixtures/archives/s3"]);
+    const summary = result.stderr.slice(result.stderr.indexOf("koala-replay:"));
+    const firstLines = summary.split("\n").slice(0, 2).join("\n");
+
+    expect(firstLines).toContain("dated on or after 2020-01-01 (or without a valid timestamp), which --browser-events before:2020-01-01 leaves out");
+    expect(firstLines).toContain("later than 2020-01-01");
+    expect(firstLines).not.toContain("--browser-events skip");
+    expect(firstLines).not.toContain("use --browser-events before:");
+  });
+
+  test("every mapping disabled: hint names it", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-disabled-"));
+    const config = join(directory, "disabled.json");
+    const mapping = { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    writeFileSync(config, JSON.stringify({ mappings: [{ name: "Track Event", enabled: false, trigger: 'type = "track"', action: "trackEvent", mapping }] }));
+    const result = await runCli(["send", "--dry-run", "--config", config, "fixtures/archives/spec"]);
+
+    expect(result.stderr).toContain('Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.');
+    expect(result.stderr).not.toContain("Add a mapping whose trigger matches them");
   });
 
   test("directory walk reports files that are not archives", async () => {

@@ -113,9 +113,27 @@ describe("send to the Koala emulator", () => {
     expect(result.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
     expect(emulator.stats.statusCounts["429"]).toBeGreaterThan(0);
-    expect(result.stderr).toMatch(/sent\s+600 in \d+ requests/);
+    expect(result.stderr).toMatch(/sent\s+600\n/);
+    expect(result.stderr).toMatch(/requests\s+\d+ made, retries included\n/);
     expect(result.stderr).toMatch(/retries\s+\d+/);
   }, 120_000);
+
+  test("failed attempts are not counted as sent", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { serverErrorRate: 1 } });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 3);
+    const result = await runCli(["send", "--no-stitch", "--max-attempts", "2", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+    const requestsMade = emulator.stats.batchRequests;
+
+    expect(result.status).toBe(1);
+    expect(requestsMade).toBeGreaterThan(3);
+    expect(result.stderr).toContain(`koala-replay: 0 entries sent from 3 events read (${requestsMade} requests made, retries included)`);
+    expect(result.stderr).toMatch(/\n {2}sent\s+0\n/);
+    expect(result.stderr).toMatch(new RegExp(`\\n {2}requests\\s+${requestsMade} made, retries included\\n`));
+    expect(result.stderr).not.toMatch(/sent\s+0 in \d+ requests/);
+  }, 60_000);
 
   test("wrong key stops within seconds with exit 3", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });

@@ -2,7 +2,7 @@ import { CommanderError, type Command } from "commander";
 import { describe, expect, test } from "vitest";
 import { UsageError } from "../../src/cli/errors.js";
 import { buildProgram } from "../../src/cli/program.js";
-import { resolveSendSettings, type SendSettings } from "../../src/cli/send-options.js";
+import { csvTableWarning, resolveSendSettings, type SendSettings } from "../../src/cli/send-options.js";
 
 const unused = async (): Promise<number> => {
   throw new Error("only send is parsed here");
@@ -158,5 +158,22 @@ describe("send options: rejected argv", () => {
 
     expect(error).toBeInstanceOf(CommanderError);
     expect((error as CommanderError).code).toBe(code);
+  });
+});
+
+describe("--csv-table close to a standard table", () => {
+  test.each([
+    ["pagez", "pages"],
+    ["page", "pages"],
+    ["identify", "identifies"],
+    ["user", "users"],
+  ])("%s suggests %s", (table, standard) => {
+    expect(csvTableWarning(table)).toBe(
+      `--csv-table ${table} is not a standard table, so the rows are read as track events of a per-event table named ${table}. Did you mean --csv-table ${standard}?`,
+    );
+  });
+
+  test.each([["pages"], ["order_completed"], ["signed_up"]])("%s gets no warning", (table) => {
+    expect(csvTableWarning(table)).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 
 function emailsByMessageId(stdout: string): Record<string, unknown> {
   const emails: Record<string, unknown> = {};
@@ -52,11 +54,58 @@ describe("send with identity stitching", () => {
     expect(emails["api-1002"]).toBe("numeric@example.com");
   });
 
+  test("ids without an email are not counted as linked", async () => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/identity/s3-archive-without-emails.jsonl"]);
+
+    expect(result.stderr).toMatch(/identity\s+0 userIds and anonymousIds linked to an email/);
+  });
+
+  test("--identities with --no-stitch warns it is ignored", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--identities", "fixtures/identity/users-export.csv", "fixtures/identity/server-tracks.jsonl"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("warning: --identities fixtures/identity/users-export.csv is ignored, because --no-stitch turns identity stitching off.");
+  });
+
   test("stdin without --identities or --no-stitch is a usage error", async () => {
     const result = await runCli(["send", "--dry-run", "-"], { stdin: "{}\n" });
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("--identities <file>");
     expect(result.stderr).toContain("--no-stitch");
+  });
+});
+
+describe("--identities file problems", () => {
+  const tracks = join(projectRoot, "fixtures/identity/server-tracks.jsonl");
+
+  test("missing file: one error line and exit 2", async () => {
+    const result = await runCli(["send", "--dry-run", "--identities", "no-such-identities.csv", tracks]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^error: identities file not found: no-such-identities\.csv\n  check the path given to --identities/);
+    expect(result.stderr).not.toContain("internal error");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test("directory: one error line and exit 2", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-identities-"));
+    const result = await runCli(["send", "--dry-run", "--identities", directory, tracks]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: --identities names a directory: ${directory}\n`);
+    expect(result.stderr).not.toContain("internal error");
+  });
+
+  test("CSV without an email column: names the columns found", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-identities-"));
+    const file = join(directory, "ids.csv");
+    writeFileSync(file, "user_id,name\nu-1,Ada\n");
+    const result = await runCli(["send", "--public-key", "pk_test", "--endpoint", "http://127.0.0.1:9", "--identities", file, tracks], { cwd: directory });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: identities file ${file} has no email column in its header (found "user_id", "name")`);
+    expect(result.stderr).toContain("needs an email column");
+    expect(result.stderr).not.toContain("internal error");
   });
 });

@@ -85,7 +85,7 @@ describe("CSV identities file", () => {
   it("rejects a header without id or email", async () => {
     const stream = Readable.from(["name,city\nAda,London\n"]);
     await expect(loadIdentities(stream, newGraph(), { format: "csv", name: "people.csv" })).rejects.toThrow(
-      /Identities file people\.csv has no usable header: found \["name","city"\]/,
+      'identities file people.csv has no email column and no user_id, id or anonymous_id column in its header (found "name", "city")',
     );
   });
 
@@ -167,15 +167,15 @@ describe("identities file with the first pass", () => {
 describe("unreadable identities file", () => {
   it("missing file names the path", async () => {
     await expect(loadIdentities("/nonexistent/identities.csv", newGraph())).rejects.toThrow(
-      "Identities file not found: /nonexistent/identities.csv. Check the path given to --identities.",
+      "identities file not found: /nonexistent/identities.csv",
     );
   });
 
   it("directory is rejected", async () => {
     const directory = mkdtempSync(join(tmpdir(), "identities-test-"));
     try {
-      await expect(loadIdentities(directory, newGraph(), { format: "csv" })).rejects.toThrow(/cannot be read \(EISDIR\)/);
-      await expect(loadIdentities(directory, newGraph())).rejects.toThrow(/cannot be read \(EISDIR\)/);
+      await expect(loadIdentities(directory, newGraph(), { format: "csv" })).rejects.toThrow("--identities names a directory");
+      await expect(loadIdentities(directory, newGraph())).rejects.toThrow("--identities names a directory");
     } finally {
       rmSync(directory, { recursive: true });
     }

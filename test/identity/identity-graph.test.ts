@@ -93,6 +93,37 @@ describe("identify in another file", () => {
   });
 });
 
+describe("ids with an email", () => {
+  it("linked ids without an email count as none", () => {
+    const graph = graphOf(readEvents("s3-archive-without-emails.jsonl"));
+
+    expect(graph.stats().ids).toBeGreaterThan(0);
+    expect(graph.stats().idsWithEmail).toBe(0);
+  });
+
+  it("counts ids reached through a link or an alias", () => {
+    const graph = graphOf([]);
+    graph.observeFacts({ userId: "user-1", anonymousId: "anonymous-1", aliasOf: undefined, email: undefined, time: 1, isAlias: false });
+    graph.observeFacts({ userId: "user-2", anonymousId: "anonymous-2", aliasOf: undefined, email: undefined, time: 1, isAlias: false });
+    graph.observeEmail("user-1", undefined, "one@example.com", 2);
+    graph.observeFacts({ userId: "user-3", anonymousId: undefined, aliasOf: "previous-3", email: undefined, time: 3, isAlias: true });
+    graph.observeEmail("previous-3", undefined, "three@example.com", 4);
+
+    expect(graph.stats().ids).toBe(6);
+    // user-1 by its email, anonymous-1 by its link to user-1, user-3 and previous-3 by their alias.
+    expect(graph.stats().idsWithEmail).toBe(4);
+  });
+
+  it("count follows later observations", () => {
+    const graph = graphOf([]);
+    graph.observeFacts({ userId: "user-1", anonymousId: "anonymous-1", aliasOf: undefined, email: undefined, time: 1, isAlias: false });
+    expect(graph.stats().idsWithEmail).toBe(0);
+
+    graph.observeEmail(undefined, "anonymous-1", "one@example.com", 2);
+    expect(graph.stats().idsWithEmail).toBe(2);
+  });
+});
+
 describe("aliases", () => {
   const aliases = readEvents("aliases.jsonl");
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../triggers/index.js";
 import { checkPublicKey } from "../../delivery/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
@@ -21,7 +21,7 @@ export interface RawCheckOptions {
 /**
  * Runs `koala-replay check`: with --trigger, checks that trigger; otherwise validates the config
  * (every mapping and trigger) and tests the public key with Koala. Returns 0 when all is valid, 2 for
- * an invalid config, 3 when Koala rejects the key or cannot be reached.
+ * an invalid config, 3 when Koala rejects the key, cannot be reached or responds with another error.
  */
 export async function checkCommand(options: RawCheckOptions): Promise<number> {
   if (options.trigger !== undefined || options.event !== undefined) {
@@ -34,6 +34,10 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   for (const mapping of config.mappings) {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
   }
+  if (!config.mappings.some((mapping) => mapping.enabled)) {
+    process.stderr.write(`warning: every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n`);
+    process.stderr.write('  set "enabled": true on the mappings to use, or remove "enabled": false\n');
+  }
   return checkKey(options);
 }
 
@@ -44,14 +48,59 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     return ExitCode.done;
   }
   const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
-  const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`);
+  const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`, KEY_CHECK_TIMEOUT_MS);
   if (result.ok) {
     process.stdout.write(`public key ${maskPublicKey(key)} accepted by ${endpoint} (HTTP ${result.status})\n`);
     return ExitCode.done;
   }
-  process.stderr.write(`error: public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}\n`);
-  process.stderr.write("  copy the key from Koala (Settings › Install), and check --endpoint\n");
+  if (result.status === undefined) {
+    process.stderr.write(`error: Koala could not be reached at ${endpoint} (${describeNetworkError(result.errorCode)}), so the public key was not tested\n`);
+    process.stderr.write(`  check the --endpoint URL (default ${DEFAULT_ENDPOINT}), that the server is up, and the network, proxy or firewall in between\n`);
+    return ExitCode.fatalApi;
+  }
+  if (KEY_REJECTED_STATUSES.has(result.status)) {
+    process.stderr.write(`error: public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}\n`);
+    process.stderr.write("  copy the key from Koala (Settings › Install), and check --endpoint\n");
+    return ExitCode.fatalApi;
+  }
+  process.stderr.write(`error: the key check at ${endpoint} failed with HTTP ${result.status}, so the public key was not tested\n`);
+  process.stderr.write(
+    result.status >= 500
+      ? "  Koala may be down for a moment: run check again later, and check --endpoint if it persists\n"
+      : `  check the --endpoint URL (default ${DEFAULT_ENDPOINT})\n`,
+  );
   return ExitCode.fatalApi;
+}
+
+const KEY_CHECK_TIMEOUT_MS = 10_000;
+
+/** Statuses of the key check that mean the key, or the project it names, is wrong: the only ones that blame the key. */
+const KEY_REJECTED_STATUSES: ReadonlySet<number> = new Set([401, 403, 404]);
+
+/** Names a network error code of the key check in words. */
+function describeNetworkError(code: string | undefined): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused: nothing listens at that address";
+    case "ENOTFOUND":
+      return "host not found";
+    case "EAI_AGAIN":
+      return "DNS lookup failed";
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return `timed out after ${KEY_CHECK_TIMEOUT_MS / 1000} s`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ENETDOWN":
+      return "network unreachable";
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return "connection closed before an answer";
+    default:
+      return code ?? "network error";
+  }
 }
 
 /**
@@ -123,15 +172,51 @@ function parseDialect(value: string | undefined): TriggerDialect {
 
 /** Reads `--event`: inline JSON, or the path of a file holding one JSON event. */
 function readEvent(value: string): Record<string, unknown> {
-  const text = value.trimStart().startsWith("{") || !existsSync(value) ? value : readFileSync(value, "utf8");
+  const inline = /^\s*[{[]/.test(value);
+  const source = inline ? "--event" : `--event file ${value}`;
+  const text = inline ? value : readEventFile(value);
   let event: unknown;
   try {
     event = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`invalid --event: ${(error as Error).message}`, "give one JSON object inline ('{\"type\":\"track\"}') or the path of a file that holds one");
+    const hint = "give one JSON object inline ('{\"type\":\"track\"}') or the path of a file that holds one";
+    if (!inline && holdsSeveralJsonLines(text)) {
+      throw new UsageError(`invalid ${source}: it holds more than one event (JSON Lines)`, "copy one of its lines into a file of its own, or give it inline");
+    }
+    throw new UsageError(`invalid ${source}: ${(error as Error).message}`, hint);
   }
   if (typeof event !== "object" || event === null || Array.isArray(event)) {
-    throw new UsageError("invalid --event: expected a JSON object");
+    throw new UsageError(`invalid ${source}: expected a JSON object`);
   }
   return event as Record<string, unknown>;
+}
+
+function readEventFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw new UsageError(`--event file not found: ${path}`, "give the path of a file that holds one JSON event, or the event inline ('{\"type\":\"track\"}')");
+    }
+    if (code === "EISDIR") {
+      throw new UsageError(`--event names a directory: ${path}`, "give the path of a file that holds one JSON event");
+    }
+    throw new UsageError(`--event file cannot be read: ${path} (${code ?? (error as Error).message})`, "give the path of a readable file that holds one JSON event");
+  }
+}
+
+/** Checks whether a text is JSON Lines of several objects, which JSON.parse rejects after the first. */
+function holdsSeveralJsonLines(text: string): boolean {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+  if (lines.length < 2) {
+    return false;
+  }
+  try {
+    JSON.parse(lines[0] as string);
+    JSON.parse(lines[1] as string);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -8,7 +8,8 @@ import { batchedRequests, type RequestEstimator } from "../../reporting/request-
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
+import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
+import { csvTableWarning, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { packageVersion } from "../version.js";
 
 export const DEFAULT_TOP_COUNT = 10;
@@ -41,11 +42,21 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const browserEvents = parseBrowserEventsOption(browserEventsText);
   const topCount = parsePositiveInteger("--top", raw.top, DEFAULT_TOP_COUNT, 1000);
   const format = parseFormat(raw.format);
-  const inputList = inputs.length === 0 ? ["-"] : inputs;
+  const stdinIsTerminal = isStdinTerminal();
+  const inputList = resolveInputs(inputs, stdinIsTerminal, "inspect");
   const rules = await loadMappingRules(raw.config, browserEvents, resolveFilters(raw));
+  const notice = terminalInputNotice(inputList, stdinIsTerminal);
+  if (notice !== undefined) {
+    process.stderr.write(`${notice}\n`);
+  }
 
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
-  const scan = await scanEvents(inputList, { format, csv: resolveCsvOptions(raw) }, {
+  const csv = resolveCsvOptions(raw);
+  const tableWarning = csvTableWarning(csv.table);
+  if (tableWarning !== undefined) {
+    process.stderr.write(`warning: ${tableWarning}\n`);
+  }
+  const scan = await scanEvents(inputList, { format, csv }, {
     onEvent: (event, origin, eventJson) => {
       inventory.add(event, processEvent(event, origin, eventJson, rules.processor));
       return true;

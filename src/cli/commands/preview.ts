@@ -1,4 +1,5 @@
 import type { KoalaEntry } from "../../delivery/entry.js";
+import type { InputProblem } from "../../inputs/record.js";
 import { maskPublicKey } from "../../reporting/mask.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { buildBatchBody } from "../../delivery/index.js";
@@ -8,7 +9,8 @@ import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type Pre
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
+import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
+import { csvTableWarning, DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
@@ -47,6 +49,8 @@ const defaultDependencies: PreviewDependencies = { requestOf: singleEntryRequest
 
 /** Runs `koala-replay preview` and returns the exit status. */
 export async function previewCommand(inputs: string[], raw: RawPreviewOptions, dependencies: PreviewDependencies = defaultDependencies): Promise<number> {
+  const stdinIsTerminal = isStdinTerminal();
+  const inputList = resolveInputs(inputs, stdinIsTerminal, "preview");
   const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
   const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
   const browserEventsText = raw.browserEvents ?? "skip";
@@ -56,6 +60,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const target = { endpoint: (raw.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, ""), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };
 
   let warnings = 0;
+  let unreadable = 0;
   const warnLimited = (message: string): void => {
     warnings += 1;
     if (warnings <= MAX_WARNINGS) {
@@ -69,14 +74,26 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     limit,
     rules.explain,
   );
-  const scan = await scanEvents(inputs.length === 0 ? ["-"] : inputs, { format, csv: resolveCsvOptions(raw) }, {
+  const notice = terminalInputNotice(inputList, stdinIsTerminal);
+  if (notice !== undefined) {
+    process.stderr.write(`${notice}\n`);
+  }
+  const csv = resolveCsvOptions(raw);
+  const tableWarning = csvTableWarning(csv.table);
+  if (tableWarning !== undefined) {
+    process.stderr.write(`warning: ${tableWarning}\n`);
+  }
+  const scan = await scanEvents(inputList, { format, csv }, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
       samples.add(event, messageIdDerived, processEvent(event, origin, eventJson, rules.processor));
       return !samples.complete && samples.eventsRead < maxEvents;
     },
-    onProblem: (problem) => warnLimited(problem.message),
-    onSkippedFile: () => {},
+    onProblem: (problem) => {
+      unreadable += 1;
+      warnLimited(locateProblem(problem));
+    },
+    onSkippedFile: (file) => process.stderr.write(`warning: skipped ${file.path}: ${file.reason}\n`),
   });
 
   const width = outputWidth(process.stdout, process.env);
@@ -94,9 +111,15 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       requestOf: (entry) => dependencies.requestOf(entry, target),
       stoppedEarly: scan.stopped,
       maxEventsReached: scan.stopped && !samples.complete,
+      unreadable,
     }),
   );
-  return warnings > 0 ? ExitCode.incomplete : ExitCode.done;
+  return unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
+}
+
+/** Prefixes a problem's message with its file and line, unless the message starts with the file already. */
+function locateProblem(problem: InputProblem): string {
+  return problem.message.startsWith(problem.origin.input) ? problem.message : `${problem.origin.input}:${problem.origin.line}: ${problem.message}`;
 }
 
 function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {

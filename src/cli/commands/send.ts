@@ -7,23 +7,30 @@ import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode } from "../errors.js";
-import { resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { csvTableWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
-  const settings = resolveSendSettings(inputs, raw, process.env);
+  const stdinIsTerminal = isStdinTerminal();
+  const settings = resolveSendSettings(inputs, raw, process.env, stdinIsTerminal);
   const config = await loadConfigOption(settings.configPath);
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath);
   }
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
+  const notice = terminalInputNotice(settings.inputs, stdinIsTerminal);
+  if (notice !== undefined && !settings.quiet) {
+    process.stderr.write(`${notice}\n`);
+  }
   // A dry run that prints to the terminal scrolls its requests by there. A spinner would be redrawn
-  // around every line, and that made such a run about 5 times slower when measured.
+  // around every line, and that made such a run about 5 times slower when measured. Events typed
+  // in the terminal would be drawn over by the spinner too.
   const requestsOnTerminal = settings.dryRun && process.stdout.isTTY === true;
   const progress = createProgress({
     stream: process.stderr,
-    enabled: shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal,
+    enabled: shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal && notice === undefined,
     dryRun: settings.dryRun,
   });
   const warn = (message: string): void => {
@@ -31,6 +38,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       progress.log(`warning: ${mask(message)}`);
     }
   };
+
+  for (const warning of optionWarnings(settings)) {
+    warn(warning);
+  }
 
   const interruption = handleInterruptions(progress, settings.dryRun, settings.publicKey);
   let stats: RunStats;
@@ -72,6 +83,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       browserEventsPolicy: settings.browserEventsText,
       inputs: settings.inputs,
       workingDirectory: process.cwd(),
+      mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
     });
     process.stderr.write(mask(summary));
   }
@@ -89,6 +101,19 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, config.source, exitStatus);
+}
+
+/** Returns warnings about options that are valid but probably not what the user meant. */
+function optionWarnings(settings: SendSettings): string[] {
+  const warnings: string[] = [];
+  if (!settings.stitch && settings.identitiesFile !== undefined) {
+    warnings.push(`--identities ${settings.identitiesFile} is ignored, because --no-stitch turns identity stitching off. Leave out --no-stitch to use the file.`);
+  }
+  const tableWarning = csvTableWarning(settings.csv.table);
+  if (tableWarning !== undefined) {
+    warnings.push(tableWarning);
+  }
+  return warnings;
 }
 
 /**
