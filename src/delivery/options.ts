@@ -194,6 +194,15 @@ export interface Delivery {
   finish(): Promise<DeliveryResult>;
   /** Stops taking work, cancels backoff waits, lets requests in flight finish briefly, saves the checkpoint. */
   stop(): Promise<void>;
+  /** Returns what is still on its way, for a progress line. */
+  progress(): DeliveryProgress;
+}
+
+/** What a delivery run still has on its way. */
+export interface DeliveryProgress {
+  /** Entries taken and neither delivered nor dead-lettered yet. */
+  entriesPending: number;
+  requestsInFlight: number;
 }
 
 export type ResolvedDeliveryOptions = Readonly<

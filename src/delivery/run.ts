@@ -4,7 +4,7 @@ import { Checkpoint } from "./checkpoint.js";
 import { type DeadLetterDetails, DeadLetterWriter } from "./dead-letter.js";
 import { MessageIdSet } from "./dedupe.js";
 import { entrySize, type KoalaEntry } from "./entry.js";
-import type { Delivery, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
+import type { Delivery, DeliveryProgress, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import type { RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
 
@@ -99,6 +99,10 @@ export class DeliveryRun implements Delivery {
     if (this.outstandingBytes > this.options.maxBufferedBytes) {
       return new Promise((resolve) => this.roomWaiters.push(resolve));
     }
+  }
+
+  progress(): DeliveryProgress {
+    return { entriesPending: this.outstandingEntries, requestsInFlight: this.sender.inFlightCount };
   }
 
   finish(): Promise<DeliveryResult> {

@@ -102,6 +102,11 @@ export class Sender {
     return this.inFlight === 0 && this.busyLanes === 0 && this.readyHead >= this.readyLanes.length;
   }
 
+  /** Requests started and not yet answered. */
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
   /** Resolves when no request is in flight or waiting (the queues are empty, or the sender halted). */
   whenIdle(): Promise<void> {
     if (this.isIdleOrHalted()) {

@@ -163,7 +163,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     }
   };
 
-  const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, io.onProgress);
+  const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, delivery, io.onProgress);
   // Deliveries go on between input chunks and after the last one, so the line is also redrawn on a timer.
   const progressTimer = progress === undefined ? undefined : setInterval(() => progress.report(), 250);
   progressTimer?.unref();
@@ -210,6 +210,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       progress?.finishInput();
     }
     await drain(0);
+    progress?.finishReading();
   } finally {
     await pool?.close();
   }
@@ -247,6 +248,8 @@ class OutcomeList implements OutcomeSource {
 interface ProgressTracker {
   onOpen: (counter: { sizeBytes?: number; bytesRead: () => number }) => void;
   finishInput: () => void;
+  /** Switches the line from reading to delivery once every input is read. */
+  finishReading: () => void;
   report: () => void;
 }
 
@@ -254,7 +257,12 @@ interface ProgressTracker {
  * Tracks the bytes read across all inputs for the progress line. The total is the inputs' size on
  * disk, so the percentage counts compressed bytes for gzip files; it is unknown when stdin is read.
  */
-async function startProgress(stats: RunStats, sources: readonly InputSource[], onProgress: (snapshot: Readonly<ProgressSnapshot>) => void): Promise<ProgressTracker> {
+async function startProgress(
+  stats: RunStats,
+  sources: readonly InputSource[],
+  delivery: Delivery,
+  onProgress: (snapshot: Readonly<ProgressSnapshot>) => void,
+): Promise<ProgressTracker> {
   const totalBytes = await totalSizeOf(sources);
   const snapshot: ProgressSnapshot = { eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 0, totalBytes };
   let finishedInputsBytes = 0;
@@ -267,7 +275,15 @@ async function startProgress(stats: RunStats, sources: readonly InputSource[], o
       finishedInputsBytes += current?.sizeBytes ?? current?.bytesRead() ?? 0;
       current = undefined;
     },
+    finishReading: () => {
+      snapshot.readingDone = true;
+    },
     report: () => {
+      if (snapshot.readingDone === true) {
+        const { entriesPending, requestsInFlight } = delivery.progress();
+        snapshot.entriesPending = entriesPending;
+        snapshot.requestsInFlight = requestsInFlight;
+      }
       snapshot.eventsRead = stats.eventsRead;
       snapshot.entriesSent = stats.entriesSent;
       snapshot.skipped = stats.skippedCount;

@@ -119,7 +119,10 @@ describe("send progress while deliveries remain", () => {
 
     expect(result.status).toBe(0);
     expect(result.output).toMatch(/40 events read · \d+ sent · 0 skipped · 0 failed · input read · \d+ sent\/s/);
-    expect(result.output).not.toContain("less than 1 s left");
+    expect(result.output).toMatch(/\d+ left to deliver/);
+    expect(result.output).toMatch(/1 request in flight/);
+    // Once the input is read, a time left can only be the delivery's, next to the entries left.
+    expect(result.output).not.toMatch(/input read(?:(?!left to deliver)[^\u001b])*s left/);
     expect(result.output).not.toContain("100%");
   });
 });
