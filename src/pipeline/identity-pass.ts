@@ -87,8 +87,9 @@ async function observeBatches(
         graph.observeFacts(facts);
       }
     } else {
-      inFlight.push(pool.identities(batch.input, batch.firstLine, batch.bytes));
-      await drain(pool.size * 2);
+      // As in the second pass, this thread takes the chunk when every worker has a backlog.
+      inFlight.push(pool.busy ? Promise.resolve(decodeChunkFacts(extractChunkFacts(batch.bytes))) : pool.identities(batch.input, batch.firstLine, batch.bytes));
+      await drain(pool.size * 2 + 1);
     }
   }
 }
