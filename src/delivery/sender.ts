@@ -11,6 +11,9 @@ import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
 const DRY_RUN_LINE_END = Buffer.from("}\n");
 
+/** How long a GET /auth that accepted the key stands for later 401, 403 or 404 answers to /batch. */
+const ACCEPTED_PROBE_REUSE_MS = 10_000;
+
 /** Callbacks from the sender to the run, which keeps the counts and the checkpoint. */
 export interface SenderCallbacks {
   delivered(batch: Batch): void;
@@ -47,6 +50,8 @@ export class Sender {
   /** Whether Koala has responded to any request, which separates a wrong endpoint from a restart when connections are refused. */
   private answeredBefore = false;
   private authProbe: Promise<AttemptResult> | undefined;
+  /** The last GET /auth that accepted the key, while batches were rejected with 401, 403 or 404. */
+  private acceptedProbe: { atMs: number; outcome: AttemptResult["outcome"] } | undefined;
   private readonly controller: ConcurrencyController;
   private readonly rateLimiter: RateLimiter;
   private readonly client: KoalaClient | undefined;
@@ -355,6 +360,11 @@ export class Sender {
     if (this.halted) {
       return { action: "fatal", reason, confirmWithProbe: false };
     }
+    // A key that GET /auth accepted a moment ago is not probed again for every rejected request.
+    const recent = this.acceptedProbe;
+    if (recent !== undefined && Date.now() - recent.atMs < ACCEPTED_PROBE_REUSE_MS) {
+      return decideRetry("auth-not-confirmed", recent.outcome, this.outcomeContext(batch));
+    }
     const client = this.client as KoalaClient;
     this.authProbe ??= client.probeAuth(this.requestAbort.signal).finally(() => {
       this.authProbe = undefined;
@@ -364,6 +374,9 @@ export class Sender {
     if (probeStatus === 401 || probeStatus === 403 || probeStatus === 404) {
       this.failRun(reason, status, probeStatus);
       return { action: "fatal", reason, confirmWithProbe: false };
+    }
+    if (probe.outcome.kind === "response" && probe.outcome.status < 300) {
+      this.acceptedProbe = { atMs: Date.now(), outcome: probe.outcome };
     }
     return decideRetry("auth-not-confirmed", probe.outcome, this.outcomeContext(batch));
   }

@@ -1,4 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkPublicKey, createDelivery, DEAD_LETTER_MARKER, readDeadLetterLine } from "../../src/delivery/index.js";
@@ -123,6 +125,39 @@ describe("dead letters", () => {
       event: { type: "track", messageId: "m13" },
     });
     expect(String(line.response)).toContain("Invalid entry");
+  });
+
+  it("accepted key is not probed per 401", async () => {
+    let authProbes = 0;
+    let batches = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        if (request.url?.endsWith("/auth")) {
+          authProbes += 1;
+          response.writeHead(200).end("{}");
+          return;
+        }
+        batches += 1;
+        response.writeHead(401).end('{"error":"unauthorized"}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const delivery = createDelivery(testOptions(url, { maxAttempts: 3, cwd: temporaryDirectory() }));
+      for (const entry of makeRecords(20, 20)) {
+        await delivery.submit(entry.origin, [entry]);
+      }
+      const result = await delivery.finish();
+
+      expect(result.fatal).toBeUndefined();
+      expect(result.deadLetteredTotal).toBe(20);
+      expect(batches).toBeGreaterThanOrEqual(20 * 3);
+      expect(authProbes).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("dead-letter line reads back as the entry", async () => {
