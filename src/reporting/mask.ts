@@ -24,10 +24,23 @@ export function maskSecret(text: string, key: string | undefined): string {
     return text;
   }
   const masked = maskPublicKey(key);
-  let result = text.split(key).join(masked);
+  let result = replaceKey(text, key, masked);
   const encoded = encodeURIComponent(key);
   if (encoded !== key) {
-    result = result.split(encoded).join(masked);
+    result = replaceKey(result, encoded, masked);
   }
   return result;
+}
+
+/**
+ * Replaces `key` with `masked`. A key shorter than a real one (a test key such as `x`) is replaced
+ * only where it stands apart from letters, digits, `_` and `-`, so that it does not mask the words
+ * it happens to occur in (`maxRps`); a key of real length is replaced wherever it occurs.
+ */
+function replaceKey(text: string, key: string, masked: string): string {
+  if (key.length >= MIN_LENGTH_FOR_PREFIX) {
+    return text.split(key).join(masked);
+  }
+  const escaped = key.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  return text.replace(new RegExp(`(?<![A-Za-z0-9_-])${escaped}(?![A-Za-z0-9_-])`, "g"), () => masked);
 }

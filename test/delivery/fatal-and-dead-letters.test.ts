@@ -221,6 +221,11 @@ describe("maskPublicKey", () => {
     expect(maskSecret(`/web/projects/${key}/batch and ${key}`, key)).toBe("/web/projects/pk_a****/batch and pk_a****");
     expect(maskSecret("key a/b+c= used", "a/b+c=")).toBe("key **** used");
     expect(maskSecret("x/a%2Fb%2Bc%3D/y", "a/b+c=")).toBe("x/****/y");
+  });
+
+  it("short key spares the words around", () => {
+    expect(maskSecret('{"maxRps":null,"key":"x","url":"/projects/x/batch"}', "x")).toBe('{"maxRps":null,"key":"****","url":"/projects/****/batch"}');
+    expect(maskSecret("pk_long_key_123 in pk_long_key_1234", "pk_long_key_123")).toBe("pk_l**** in pk_l****4");
     expect(maskSecret("nothing here", undefined)).toBe("nothing here");
   });
 });
