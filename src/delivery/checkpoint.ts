@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { RecordOrigin } from "../inputs/record.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
@@ -80,7 +80,7 @@ export class CannotResumeError extends Error {
 export function defaultStatePath(inputs: readonly string[], cwd: string): string {
   const hash = createHash("sha256");
   for (const input of inputs) {
-    hash.update(input === STDIN_INPUT ? STDIN_INPUT : resolve(cwd, input));
+    hash.update(input === STDIN_INPUT ? STDIN_INPUT : canonicalPath(cwd, input));
     hash.update("\n");
   }
   return join(cwd, ".koala-replay", `state-${hash.digest("hex").slice(0, 16)}.json`);
@@ -205,7 +205,7 @@ export class Checkpoint {
   private absolutePath(name: string): string {
     let path = this.absolutePaths.get(name);
     if (path === undefined) {
-      path = resolve(this.cwd, name);
+      path = canonicalPath(this.cwd, name);
       this.absolutePaths.set(name, path);
     }
     return path;
@@ -248,6 +248,19 @@ function describeInput(input: InputProgress): StateFileInput {
 }
 
 /**
+ * Returns the absolute path of an input with links resolved, so that every way of naming a file
+ * finds its progress. A path that does not exist (any more) is only made absolute.
+ */
+function canonicalPath(cwd: string, name: string): string {
+  const path = resolve(cwd, name);
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
  * Reads a state file with its inputs keyed by absolute path. Files written before inputs were keyed
  * that way name them as they were given, relative to the working directory of that run, which is
  * taken to be `cwd`.
@@ -259,7 +272,7 @@ function readAbsoluteStateFile(path: string, cwd: string): StateFile | undefined
   }
   const inputs: Record<string, StateFileInput> = {};
   for (const [name, input] of Object.entries(state.inputs)) {
-    inputs[name === STDIN_INPUT ? name : resolve(cwd, name)] = input;
+    inputs[name === STDIN_INPUT ? name : canonicalPath(cwd, name)] = input;
   }
   return { ...state, inputs };
 }

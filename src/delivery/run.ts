@@ -96,7 +96,7 @@ export class DeliveryRun implements Delivery {
       this.scheduleCheckpoint();
     }
     this.batcher.advance();
-    if (this.outstandingBytes > this.options.maxBufferedBytes) {
+    if (this.outstandingBytes > this.options.maxBufferedBytes || this.sender.waitingForOutput) {
       return new Promise((resolve) => this.roomWaiters.push(resolve));
     }
   }
@@ -252,7 +252,7 @@ export class DeliveryRun implements Delivery {
     if (this.roomWaiters.length === 0) {
       return;
     }
-    if (this.outstandingBytes > this.options.maxBufferedBytes && !this.isStopped()) {
+    if ((this.outstandingBytes > this.options.maxBufferedBytes || this.sender.waitingForOutput) && !this.isStopped()) {
       return;
     }
     const waiters = this.roomWaiters;

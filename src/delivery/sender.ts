@@ -107,6 +107,11 @@ export class Sender {
     return this.inFlight === 0 && this.busyLanes === 0 && this.readyHead >= this.readyLanes.length;
   }
 
+  /** Whether the dry-run output asked the writer to wait for `drain`, so the run should stop taking records. */
+  get waitingForOutput(): boolean {
+    return this.outputBlocked;
+  }
+
   /** Requests started and not yet answered. */
   get inFlightCount(): number {
     return this.inFlight;
@@ -162,7 +167,7 @@ export class Sender {
   }
 
   private pump(): void {
-    while (!this.halted && !this.outputBlocked && this.hasWork()) {
+    while (!this.halted && this.hasWork()) {
       if (this.options.dryRun) {
         this.writeDryRunRequest(this.nextBatch());
         continue;
@@ -226,11 +231,13 @@ export class Sender {
       accepted = output.write(piece) && accepted;
     });
     accepted = output.write(DRY_RUN_LINE_END) && accepted;
-    if (!accepted) {
+    // Requests are written in the order their batches close even when the output is full, so the
+    // lines do not depend on how fast the reader of a pipe is. The run stops taking records instead.
+    if (!accepted && !this.outputBlocked) {
       this.outputBlocked = true;
-      this.options.output.once("drain", () => {
+      output.once("drain", () => {
         this.outputBlocked = false;
-        this.pump();
+        this.callbacks.settled();
       });
     }
     this.callbacks.delivered(batch);

@@ -1,4 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 
 /** One stream to read: a file found directly or in a directory, or stdin (`-`). */
@@ -49,7 +49,29 @@ export async function expandInputs(inputs: readonly string[]): Promise<{ sources
       sources.push({ path: input });
     }
   }
-  return { sources, skipped };
+  return { sources: await dropRepeatedFiles(sources, skipped), skipped };
+}
+
+/**
+ * Keeps the first of several sources that are one file (a folder and a file in it, `./a` and `a`,
+ * a link and its target), and stdin once. Reading a file twice in one run would only send its
+ * events again, and the checkpoint, which tracks each file's lines once, could not tell the two
+ * reads apart.
+ */
+async function dropRepeatedFiles(sources: readonly InputSource[], skipped: SkippedFile[]): Promise<InputSource[]> {
+  const firstByFile = new Map<string, string>();
+  const kept: InputSource[] = [];
+  for (const source of sources) {
+    const file = source.path === "-" ? "-" : await realpath(source.path);
+    const first = firstByFile.get(file);
+    if (first === undefined) {
+      firstByFile.set(file, source.path);
+      kept.push(source);
+    } else {
+      skipped.push({ path: source.path, reason: file === "-" ? "stdin is read once" : `the same file as ${first}, which is read once` });
+    }
+  }
+  return kept;
 }
 
 async function walkDirectory(directory: string, root: string, sources: InputSource[], skipped: SkippedFile[]): Promise<void> {

@@ -115,3 +115,16 @@ describe("bad input found by breaking the CLI", () => {
     expect(result.stderr).toContain("stdin (-) is given more than once");
   });
 });
+
+describe("one file named twice", () => {
+  test("is read once, with a warning", async () => {
+    const once = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/spec"]);
+    const twice = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/spec", "./fixtures/archives/spec/segment-spec-complete-examples.jsonl"]);
+
+    expect(parseRequests(twice.stdout)).toEqual(parseRequests(once.stdout));
+    expect(twice.stderr).toContain(
+      "skipped ./fixtures/archives/spec/segment-spec-complete-examples.jsonl: the same file as fixtures/archives/spec/segment-spec-complete-examples.jsonl, which is read once",
+    );
+    expect(twice.stderr).not.toContain("duplicate-message-id");
+  });
+});

@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
-import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { segmentRequestBody, sortByMessageId, uniqueByMessageId } from "../helpers/segment-reference.js";
 
 const archives = join(projectRoot, "fixtures/archives");
@@ -125,5 +126,53 @@ describe("send usage errors", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("input not found: fixtures/no-such-file.jsonl");
     expect(result.stderr).not.toContain("    at ");
+  });
+});
+
+describe("dry run through a slow pipe", () => {
+  /** Runs a dry run whose stdout is a pipe that the test reads only in small, delayed sips. */
+  function runWithSlowReader(args: readonly string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "ignore"] });
+      const chunks: Buffer[] = [];
+      child.stdout.on("data", (chunk: Buffer) => {
+        chunks.push(chunk);
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), 2);
+      });
+      child.on("error", reject);
+      child.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    });
+  }
+
+  /** Runs a dry run whose stdout is a file, which is written at once and never pushes back. */
+  function runToFile(args: readonly string[], path: string): Promise<string> {
+    const descriptor = openSync(path, "w");
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, stdio: ["ignore", descriptor, "ignore"] });
+      child.on("error", reject);
+      child.on("close", () => {
+        closeSync(descriptor);
+        resolve(readFileSync(path, "utf8"));
+      });
+    });
+  }
+
+  test("prints the same lines in the same order", async () => {
+    // Five persons in an irregular order, one request per entry: while the pipe is full, each
+    // person's requests queue up, and they must still come out in the order they were made.
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-pipe-"));
+    const path = join(directory, "events.jsonl");
+    const lines = Array.from({ length: 20_000 }, (_, index) =>
+      JSON.stringify({ type: "track", event: "Viewed", messageId: `v-${index}`, timestamp: "2024-01-01T00:00:00.000Z", properties: { email: `user${(index * index + Math.floor(index / 3)) % 5}@example.com`, index } }),
+    );
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    const args = ["send", "--dry-run", "--no-stitch", "--max-batch-size", "1", path];
+    const expected = await runToFile(args, `${path}.out`);
+
+    const piped = await runWithSlowReader(args);
+
+    expect(expected.split("\n")).toHaveLength(20_001);
+    expect(piped).toBe(expected);
   });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
@@ -266,6 +266,25 @@ describe("checkpoint", () => {
     const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [respelled], resume: true }));
 
     expect(records.every((entry) => resumed.isDone({ input: respelled, line: entry.origin.line }))).toBe(true);
+    await resumed.finish();
+  });
+
+  it("resume finds the input through a link", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(20, 4);
+    const input = writeInput(folder, records);
+    symlinkSync(join(folder, input), join(folder, "link.jsonl"));
+    const statePath = join(folder, "state.json");
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], statePath }));
+    for (const entry of records) {
+      await first.submit(entry.origin, [entry]);
+    }
+    await first.finish();
+
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["link.jsonl"], statePath, resume: true }));
+
+    expect(records.every((entry) => resumed.isDone({ input: "link.jsonl", line: entry.origin.line }))).toBe(true);
     await resumed.finish();
   });
 
