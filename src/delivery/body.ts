@@ -5,8 +5,6 @@ const CLOSING_BRACKET = Buffer.from("]");
 const CLOSING_BRACE = Buffer.from("}");
 const EVENTS_KEY = Buffer.from(`"events":[`);
 const IDENTIFIES_KEY = Buffer.from(`"identifies":[`);
-const EVENTS_AFTER_COMMA = Buffer.from(`,"events":[`);
-const IDENTIFIES_AFTER_COMMA = Buffer.from(`,"identifies":[`);
 
 /**
  * Writes the JSON body of one `/batch` request, as UTF-8 pieces, from the entries' ready JSON. Keys
@@ -27,7 +25,11 @@ export function writeBatchBody(personKey: PersonKey, entries: readonly KoalaEntr
       if (opened) {
         write(COMMA);
       } else {
-        write(needsComma ? (kind === "events" ? EVENTS_AFTER_COMMA : IDENTIFIES_AFTER_COMMA) : kind === "events" ? EVENTS_KEY : IDENTIFIES_KEY);
+        const key = kind === "events" ? EVENTS_KEY : IDENTIFIES_KEY;
+        if (needsComma) {
+          write(COMMA);
+        }
+        write(key);
         opened = true;
         needsComma = true;
       }

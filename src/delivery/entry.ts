@@ -27,7 +27,7 @@ export interface KoalaEntry {
   personKey: string;
   /**
    * UTF-8 of `personKey`, set on entries that a worker thread mapped, so that batching compares
-   * bytes and never decodes them. Whoever changes `personKey` must clear it.
+   * bytes and never decodes them. Code that changes `personKey` must clear it.
    */
   personKeyBytes?: Uint8Array;
   /** JSON of the object placed in `events` or `identifies`. */

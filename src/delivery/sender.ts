@@ -11,7 +11,7 @@ import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
 const DRY_RUN_LINE_END = Buffer.from("}\n");
 
-/** How long a GET /auth that accepted the key stands for later 401, 403 or 404 answers to /batch. */
+/** How long a GET /auth that accepted the key covers later 401, 403 or 404 responses from /batch. */
 const ACCEPTED_PROBE_REUSE_MS = 10_000;
 
 /** Callbacks from the sender to the run, which keeps the counts and the checkpoint. */
@@ -112,7 +112,7 @@ export class Sender {
     return this.outputBlocked;
   }
 
-  /** Requests started and not yet answered. */
+  /** Requests started whose response has not arrived yet. */
   get inFlightCount(): number {
     return this.inFlight;
   }

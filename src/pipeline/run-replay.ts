@@ -123,7 +123,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     }
   };
 
-  // Returns a promise only when delivery asks the reader to wait, so most records cost no await.
+  // Returns a promise only when delivery needs the reader to wait, so most records cost no await.
   const handleResult = (result: RecordResult): Promise<void> | void => {
     stats.eventsRead += 1;
     if (delivery.isDone(result.origin)) {

@@ -34,8 +34,8 @@ export function maskSecret(text: string, key: string | undefined): string {
 
 /**
  * Replaces `key` with `masked`. A key shorter than a real one (a test key such as `x`) is replaced
- * only where it stands apart from letters, digits, `_` and `-`, so that it does not mask the words
- * it happens to occur in (`maxRps`); a key of real length is replaced wherever it occurs.
+ * only where no letter, digit, `_` or `-` touches it, so that it does not mask the words it occurs
+ * in (`maxRps`). A key of real length is replaced wherever it occurs.
  */
 function replaceKey(text: string, key: string, masked: string): string {
   if (key.length >= MIN_LENGTH_FOR_PREFIX) {
