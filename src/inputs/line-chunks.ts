@@ -2,10 +2,26 @@ const NEWLINE = 0x0a;
 
 /** Bytes of complete lines, cut from a stream at a line break. */
 export interface LineChunk {
+  kind: "lines";
   /** 1-based number of the chunk's first line within its input. */
   firstLine: number;
   bytes: Buffer;
 }
+
+/** A line longer than the limit, which was skipped without being kept in memory. */
+export interface OversizedLine {
+  kind: "oversized";
+  line: number;
+  /** Length of the line, without its line break. */
+  bytes: number;
+}
+
+/**
+ * The longest line read as an event, in bytes. Segment accepts events of at most 32 KB, so no
+ * export holds a longer one, and the limit is far above that. It keeps a line that is not an event
+ * (a whole file without line breaks, say) from taking memory in proportion to its size.
+ */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /** Thrown when the byte stream fails part-way, for example a truncated gzip file. */
 export class StreamReadError extends Error {
@@ -25,12 +41,40 @@ export class StreamReadError extends Error {
 /**
  * Splits a byte stream into chunks of whole lines of about `targetBytes` each, so that a chunk can
  * be parsed on its own (in a worker thread, for instance). A last line without a final newline is
- * returned as a line of its own. Memory stays bounded by the chunk size, whatever the input size.
+ * returned as a line of its own. A line longer than `maxLineBytes` is skipped and reported as an
+ * `OversizedLine`. Memory stays bounded by the chunk size and that limit, whatever the input size.
  */
-export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes = 1 << 20): AsyncGenerator<LineChunk> {
+export async function* readLineChunks(
+  stream: AsyncIterable<Buffer>,
+  targetBytes = 1 << 20,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<LineChunk | OversizedLine> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let nextLine = 1;
+  /** Bytes of an oversized line skipped so far, or -1 while no line is being skipped. */
+  let skippedBytes = -1;
+
+  /** Skips `buffer` up to the end of the oversized line; returns the line once its end is found. */
+  const skipOversized = (buffer: Buffer): OversizedLine | undefined => {
+    const lineBreak = buffer.indexOf(NEWLINE);
+    if (lineBreak === -1) {
+      skippedBytes += buffer.length;
+      return undefined;
+    }
+    const oversized = finishOversized(skippedBytes + lineBreak);
+    const rest = buffer.subarray(lineBreak + 1);
+    pending = rest.length > 0 ? [rest] : [];
+    pendingBytes = rest.length;
+    return oversized;
+  };
+
+  const finishOversized = (bytes: number): OversizedLine => {
+    skippedBytes = -1;
+    const line: OversizedLine = { kind: "oversized", line: nextLine, bytes };
+    nextLine += 1;
+    return line;
+  };
 
   const takeWholeLines = (final: boolean): LineChunk | undefined => {
     const cut = final ? pendingBytes : lastLineBreak(pending, pendingBytes) + 1;
@@ -56,13 +100,20 @@ export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes
     }
     pending = rest;
     pendingBytes -= cut;
-    const chunk = { firstLine: nextLine, bytes };
+    const chunk: LineChunk = { kind: "lines", firstLine: nextLine, bytes };
     nextLine += countLines(bytes);
     return chunk;
   };
 
   try {
     for await (const buffer of stream) {
+      if (skippedBytes !== -1) {
+        const oversized = skipOversized(buffer);
+        if (oversized !== undefined) {
+          yield oversized;
+        }
+        continue;
+      }
       pending.push(buffer);
       pendingBytes += buffer.length;
       if (pendingBytes < targetBytes) {
@@ -71,9 +122,17 @@ export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes
       const chunk = takeWholeLines(false);
       if (chunk !== undefined) {
         yield chunk;
+      } else if (pendingBytes > maxLineBytes) {
+        // No line break in more than the limit: drop what was read of the line and skip the rest.
+        skippedBytes = pendingBytes;
+        pending = [];
+        pendingBytes = 0;
       }
     }
   } catch (error) {
+    if (skippedBytes !== -1) {
+      yield finishOversized(skippedBytes);
+    }
     // The whole lines read before the failure are still yielded. The consumer may hand a yielded
     // chunk's buffer to a worker thread, so nothing here reads the chunk after the yield.
     const lastBreak = lastLineBreak(pending, pendingBytes) + 1;
@@ -86,6 +145,9 @@ export async function* readLineChunks(stream: AsyncIterable<Buffer>, targetBytes
     throw failure;
   }
 
+  if (skippedBytes !== -1) {
+    yield finishOversized(skippedBytes);
+  }
   if (pendingBytes > 0) {
     const chunk = takeWholeLines(true);
     if (chunk !== undefined && chunk.bytes.length > 0) {

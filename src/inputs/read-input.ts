@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { readCsvRecords, tableFromFileName, type CsvOptions, type EventType } from "./csv/index.js";
 import { detectFormat, type InputFormat } from "./detect-format.js";
 import { eventsFromDocument } from "./json-document.js";
-import { readLineChunks, StreamReadError } from "./line-chunks.js";
+import { MAX_LINE_BYTES, readLineChunks, StreamReadError } from "./line-chunks.js";
 import { openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
 
@@ -57,7 +57,11 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
 async function* readJsonLines(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
   try {
     for await (const chunk of readLineChunks(bytes)) {
-      yield { kind: "lines", input, firstLine: chunk.firstLine, bytes: chunk.bytes };
+      if (chunk.kind === "oversized") {
+        yield { kind: "items", items: [oversizedLineProblem(input, chunk.line, chunk.bytes)] };
+      } else {
+        yield { kind: "lines", input, firstLine: chunk.firstLine, bytes: chunk.bytes };
+      }
     }
   } catch (error) {
     if (!(error instanceof StreamReadError)) {
@@ -85,6 +89,16 @@ async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, option
   if (items.length > 0) {
     yield { kind: "items", items };
   }
+}
+
+function oversizedLineProblem(input: string, line: number, bytes: number): InputItem {
+  const megabytes = (size: number): string => `${Math.round(size / (1024 * 1024))} MiB`;
+  return {
+    kind: "problem",
+    origin: { input, line },
+    reason: "line-too-long",
+    message: `${input}:${line}: the line is ${megabytes(bytes)} long, more than the ${megabytes(MAX_LINE_BYTES)} a line may have, so it was skipped; Segment events are at most 32 KB, so check that the file is JSON Lines`,
+  };
 }
 
 function streamProblem(input: string, error: StreamReadError): InputItem {

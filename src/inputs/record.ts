@@ -24,7 +24,8 @@ export type UnreadableReason =
   | "unreadable-file"
   | "not-an-archive"
   | "malformed-csv-row"
-  | "unknown-csv-table";
+  | "unknown-csv-table"
+  | "line-too-long";
 
 export interface InputProblem {
   origin: RecordOrigin;

@@ -25,6 +25,7 @@ const UNREADABLE_REASONS = [
   "not-an-archive",
   "malformed-csv-row",
   "unknown-csv-table",
+  "line-too-long",
 ] as const;
 listsEvery<SkipReason, (typeof SKIP_REASONS)[number]>(true);
 listsEvery<UnreadableReason, (typeof UNREADABLE_REASONS)[number]>(true);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
 
@@ -126,5 +129,21 @@ describe("one file named twice", () => {
       "skipped ./fixtures/archives/spec/segment-spec-complete-examples.jsonl: the same file as fixtures/archives/spec/segment-spec-complete-examples.jsonl, which is read once",
     );
     expect(twice.stderr).not.toContain("duplicate-message-id");
+  });
+});
+
+describe("a line too long to be an event", () => {
+  test("is skipped and reported", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-long-line-"));
+    const path = join(directory, "events.jsonl");
+    const huge = JSON.stringify({ type: "identify", messageId: "huge", traits: { email: "huge@example.com", blob: "x".repeat(20 * 1024 * 1024) } });
+    writeFileSync(path, `${identifyLine("a@example.com", "m-1")}\n${huge}\n${identifyLine("b@example.com", "m-3")}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["a@example.com", "b@example.com"]);
+    expect(result.stderr).toContain(`${path}:2: the line is 20 MiB long, more than the 16 MiB a line may have, so it was skipped`);
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.status).toBe(1);
   });
 });

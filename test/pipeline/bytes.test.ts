@@ -19,6 +19,9 @@ async function* pieces(parts: readonly string[]): AsyncGenerator<Buffer> {
 async function chunksOf(parts: readonly string[], targetBytes: number): Promise<Array<{ firstLine: number; text: string; ownsBuffer: boolean }>> {
   const chunks = [];
   for await (const chunk of readLineChunks(pieces(parts), targetBytes)) {
+    if (chunk.kind !== "lines") {
+      throw new Error(`unexpected oversized line ${chunk.line}`);
+    }
     chunks.push({
       firstLine: chunk.firstLine,
       text: chunk.bytes.toString("utf8"),
@@ -53,11 +56,26 @@ describe("readLineChunks", () => {
         yield Buffer.from(part, "latin1");
       }
     })(), 5)) {
-      chunks.push(chunk.bytes.toString("utf8"));
+      if (chunk.kind === "lines") {
+        chunks.push(chunk.bytes.toString("utf8"));
+      }
     }
 
     expect(chunks.join("")).toBe(text);
     expect(chunks.every((chunk) => chunk.endsWith("\n"))).toBe(true);
+  });
+
+  test.each([
+    ["in the middle", ["a\n", "b".repeat(40), "b".repeat(40), "b\nc\n"], ["lines 1: a\n", "oversized 2: 81 bytes", "lines 3: c\n"]],
+    ["at the end", ["a\n", "b".repeat(40), "b".repeat(40)], ["lines 1: a\n", "oversized 2: 80 bytes"]],
+    ["with its break in a later piece", ["a\n" + "b".repeat(50), "b".repeat(50), "bb", "b\nc"], ["lines 1: a\n", "oversized 2: 103 bytes", "lines 3: c"]],
+  ])("skips a line too long %s", async (_where, parts, expected) => {
+    const seen: string[] = [];
+    for await (const chunk of readLineChunks(pieces(parts), 16, 64)) {
+      seen.push(chunk.kind === "lines" ? `lines ${chunk.firstLine}: ${chunk.bytes.toString("utf8")}` : `oversized ${chunk.line}: ${chunk.bytes} bytes`);
+    }
+
+    expect(seen).toEqual(expected);
   });
 
   test("gives each chunk its own buffer", async () => {
