@@ -3,16 +3,20 @@ import type { Readable } from "node:stream";
 import type { RowSink } from "./identities-file.js";
 import { IDENTITIES_COLUMNS_HINT, IdentitiesFileError } from "./identities-file-error.js";
 import { chooseFields, normalizeFieldName, readIdentityRow, type RowFields } from "./identity-row.js";
+import { findQuoteProblem, type QuoteProblem } from "../inputs/csv/quote-check.js";
 
 interface ParsedRecord {
   record: string[];
   info: { lines: number };
+  /** The record's text as read, for checking its quotes. */
+  raw: string;
 }
 
 /**
  * Reads a CSV file with a header row. Headers match case-insensitively and ignore `_`, `-`, `.` and spaces, so a
  * warehouse `users` or `identifies` export works as it is. A row with fewer or more cells than the
- * header is reported; a row that breaks CSV quoting is reported by csv-parse's error and skipped.
+ * header is reported, and so is a row whose quotes break CSV's rules: csv-parse reads such a row
+ * as text (`relax_quotes`), so that the rows after it are not lost, and its raw text is checked.
  */
 export async function readCsvIdentities(stream: Readable, name: string, sink: RowSink): Promise<void> {
   const parser = parse({
@@ -20,6 +24,7 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
     info: true,
     relax_column_count: true,
     relax_quotes: true,
+    raw: true,
     record_delimiter: ["\r\n", "\n", "\r"],
     skip_empty_lines: true,
     skip_records_with_error: true,
@@ -41,7 +46,12 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
       continue;
     }
 
-    const { record, info } = parsed;
+    const { record, info, raw } = parsed;
+    const quoteProblem = raw.includes('"') ? findQuoteProblem(raw) : undefined;
+    if (quoteProblem !== undefined) {
+      sink({ kind: "problem", message: `has a misplaced double quote in cell ${quoteProblem.column} (${describeQuoteKind(quoteProblem)}); double each quote inside a quoted cell` }, info.lines);
+      continue;
+    }
     if (record.length !== header.width) {
       const message = `has ${record.length} cells where the header has ${header.width}`;
       sink({ kind: "problem", message }, info.lines);
@@ -72,4 +82,8 @@ function readHeader(cells: string[], name: string): { fields: RowFields; columnO
     );
   }
   return { fields, columnOf, width: cells.length };
+}
+
+function describeQuoteKind(problem: QuoteProblem): string {
+  return problem.kind === "quote-in-unquoted-cell" ? "a quote in a cell that is not quoted" : "text after the cell's closing quote";
 }

@@ -52,6 +52,20 @@ describe("CSV identities file", () => {
     expect(reported[3]!.message).toMatch(/unreadable time "yesterday"/);
   });
 
+  it("reports a row with misplaced quotes", async () => {
+    const text = 'user_id,email\nu1,"a@example.com"x\nu2,b@example.com\nu3,c"d@example.com\nu4,e@example.com\n';
+    const reported: IdentitiesFileProblem[] = [];
+    const graph = newGraph();
+    const result = await loadIdentities(Readable.from([Buffer.from(text)]), graph, { name: "quotes.csv", onProblem: (problem) => reported.push(problem) });
+
+    expect(reported.map((problem) => problem.line)).toEqual([2, 4]);
+    expect(reported[0]!.message).toContain("quotes.csv:2: row has a misplaced double quote in cell 2 (text after the cell's closing quote)");
+    expect(reported[1]!.message).toContain("(a quote in a cell that is not quoted)");
+    expect(result.identities).toBe(2);
+    expect(graph.resolveEmail({ userId: "u4" })).toBe("e@example.com");
+    expect(graph.resolveEmail({ userId: "u1" })).toBeUndefined();
+  });
+
   it("keeps at most maxProblemsKept problems", async () => {
     const result = await loadIdentities(fixturePath("users-export.csv"), newGraph(), { maxProblemsKept: 1 });
     expect(result.problems).toHaveLength(1);
