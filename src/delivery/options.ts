@@ -167,7 +167,10 @@ export interface DeliveryResult {
   alreadyDone: number;
   /** Entries neither delivered nor dead-lettered because the run stopped; a resume sends them. */
   undelivered: number;
+  /** Requests made, each attempt and retry counted (requests printed, in a dry run). */
   requestsSent: number;
+  /** Requests Koala accepted, so that their entries count as delivered (requests printed, in a dry run). */
+  requestsAccepted: number;
   entriesPerRequest: { mean: number; max: number };
   retries: Partial<Record<RetryReason, number>>;
   retriesTotal: number;

@@ -12,7 +12,16 @@ import { Sender } from "./sender.js";
 interface Counts
   extends Pick<
     DeliveryResult,
-    "submitted" | "delivered" | "deadLettered" | "deadLetteredTotal" | "duplicatesSkipped" | "alreadyDone" | "requestsSent" | "retries" | "retriesTotal"
+    | "submitted"
+    | "delivered"
+    | "deadLettered"
+    | "deadLetteredTotal"
+    | "duplicatesSkipped"
+    | "alreadyDone"
+    | "requestsSent"
+    | "requestsAccepted"
+    | "retries"
+    | "retriesTotal"
   > {
   entriesSent: number;
   maxEntriesPerRequest: number;
@@ -33,6 +42,7 @@ export class DeliveryRun implements Delivery {
     duplicatesSkipped: 0,
     alreadyDone: 0,
     requestsSent: 0,
+    requestsAccepted: 0,
     entriesSent: 0,
     maxEntriesPerRequest: 0,
     retries: {},
@@ -171,6 +181,7 @@ export class DeliveryRun implements Delivery {
 
   private onDelivered(batch: Batch): void {
     this.counts.delivered += batch.entries.length;
+    this.counts.requestsAccepted += 1;
     this.options.events.onDelivered?.(batch.entries);
     this.settle(batch);
   }
@@ -309,6 +320,7 @@ export class DeliveryRun implements Delivery {
       alreadyDone: counts.alreadyDone,
       undelivered: this.outstandingEntries,
       requestsSent: counts.requestsSent,
+      requestsAccepted: counts.requestsAccepted,
       entriesPerRequest: {
         mean: counts.requestsSent === 0 ? 0 : counts.entriesSent / counts.requestsSent,
         max: counts.maxEntriesPerRequest,

@@ -330,6 +330,7 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
   stats.delivery = result;
   stats.entriesSent = result.delivered;
   stats.requestsSent = result.requestsSent;
+  stats.requestsAccepted = result.requestsAccepted;
   if (result.duplicatesSkipped > 0) {
     stats.countSkipped("duplicate-message-id", result.duplicatesSkipped);
   }

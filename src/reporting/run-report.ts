@@ -57,6 +57,7 @@ export interface RunReport {
     eventsRead: number;
     entriesSent: number;
     requestsSent: number;
+    requestsAccepted: number;
     skipped: number;
     invalid: number;
     unreadable: number;
@@ -123,6 +124,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
       eventsRead: stats.eventsRead,
       entriesSent: stats.entriesSent,
       requestsSent: stats.requestsSent,
+      requestsAccepted: stats.requestsAccepted,
       skipped: stats.skippedCount,
       invalid: stats.invalidCount,
       unreadable: stats.unreadableCount,

@@ -29,6 +29,8 @@ export class RunStats {
   /** Entries delivered (or printed, in a dry run) per mapping. */
   readonly deliveredByMapping = new Map<string, number>();
   requestsSent = 0;
+  /** Requests Koala accepted (requests printed, in a dry run). */
+  requestsAccepted = 0;
   readonly skippedByReason = new Map<SkipReason, number>();
   readonly invalidByReason = new Map<string, number>();
   unreadableCount = 0;

@@ -68,7 +68,8 @@ function requestCountLabel(stats: RunStats, context: SummaryContext): string {
   if (context.dryRun) {
     return "printed";
   }
-  return (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
+  const made = (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
+  return stats.requestsAccepted === stats.requestsSent ? made : `${made}, ${stats.requestsAccepted} accepted`;
 }
 
 /**

@@ -113,6 +113,7 @@ describe("send --report", () => {
       eventsRead: 4,
       entriesSent: 3,
       requestsSent: 3,
+      requestsAccepted: 3,
       skipped: 1,
       invalid: 0,
       unreadable: 1,

@@ -114,7 +114,7 @@ describe("send to the Koala emulator", () => {
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
     expect(emulator.stats.statusCounts["429"]).toBeGreaterThan(0);
     expect(result.stderr).toMatch(/sent\s+600\n/);
-    expect(result.stderr).toMatch(/requests\s+\d+ made, retries included\n/);
+    expect(result.stderr).toMatch(/requests\s+\d+ made, retries included, \d+ accepted\n/);
     expect(result.stderr).toMatch(/retries\s+\d+/);
   }, 120_000);
 
@@ -129,9 +129,9 @@ describe("send to the Koala emulator", () => {
 
     expect(result.status).toBe(1);
     expect(requestsMade).toBeGreaterThan(3);
-    expect(result.stderr).toContain(`koala-replay: 0 entries sent from 3 events read (${requestsMade} requests made, retries included)`);
+    expect(result.stderr).toContain(`koala-replay: 0 entries sent from 3 events read (${requestsMade} requests made, retries included, 0 accepted)`);
     expect(result.stderr).toMatch(/\n {2}sent\s+0\n/);
-    expect(result.stderr).toMatch(new RegExp(`\\n {2}requests\\s+${requestsMade} made, retries included\\n`));
+    expect(result.stderr).toMatch(new RegExp(`\\n {2}requests\\s+${requestsMade} made, retries included, 0 accepted\\n`));
     expect(result.stderr).not.toMatch(/sent\s+0 in \d+ requests/);
   }, 60_000);
 
