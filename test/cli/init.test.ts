@@ -105,6 +105,15 @@ describe("init errors", () => {
     expect(readFileSync(configPath, "utf8")).toBe("{}\n");
   });
 
+  test("directory gets the default name", async () => {
+    mkdirSync(join(directory, "configs"));
+    const result = await runCli(["init", "configs"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(directory, "configs", "koala-replay.config.json"), "utf8"))).toHaveProperty("mappings");
+    expect(result.stderr).toContain("--config configs/koala-replay.config.json");
+  });
+
   test("missing directory names mkdir", async () => {
     const result = await runCli(["init", "no-such-directory/config.json"], { cwd: directory });
 

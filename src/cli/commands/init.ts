@@ -1,13 +1,17 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { presetConfigText } from "../../mappings/index.js";
+import { dirname, join, resolve } from "node:path";
+import { defaultConfigFileName, presetConfigText } from "../../mappings/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { UsageError } from "../errors.js";
 import { chooseSchemaReference } from "../schema-reference.js";
 
-/** Runs `koala-replay init`: writes the presets as a config file, never over an existing file. */
-export async function initCommand(path: string): Promise<void> {
+/**
+ * Runs `koala-replay init`: writes the presets as a config file, never over an existing file. A
+ * path that is a directory gets the config under the default name inside it.
+ */
+export async function initCommand(requestedPath: string): Promise<void> {
+  const path = isDirectory(requestedPath) ? join(requestedPath, defaultConfigFileName) : requestedPath;
   if (existsSync(path)) {
     throw new UsageError(`${path} already exists and was left unchanged`, "edit it, delete it first, or write elsewhere: koala-replay init <path>");
   }
@@ -15,13 +19,21 @@ export async function initCommand(path: string): Promise<void> {
   const schema = chooseSchemaReference(file);
   await writeConfig(file, configText(schema.reference));
 
-  const config = path === "koala-replay.config.json" ? "" : ` --config ${path}`;
+  const config = path === defaultConfigFileName ? "" : ` --config ${path}`;
   process.stderr.write(
     `wrote ${displayPath(file, process.cwd())}\n` +
       `  edit the mappings, check them with koala-replay check${config}, then look at the requests they make: koala-replay preview${config} <inputs>\n`,
   );
   if (schema.note !== undefined) {
     process.stderr.write(`note: ${schema.note}\n`);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
