@@ -69,7 +69,11 @@ export const DELIVERY_DEFAULTS = Object.freeze({
   adaptiveConcurrency: true,
   maxBatchSize: 30,
   maxBufferedPersons: 10_000,
-  maxBufferedBytes: 16 * 1024 * 1024,
+  // Each byte of entry JSON waiting for Koala costs about five in memory (the entry's copied
+  // bytes, its objects, the batch), so this bound sets most of a send's memory: 16 MiB peaked at
+  // 395 MB on a 1M-event send to a local server, 8 MiB at 335 MB, in the same time. Only
+  // persons with many queued requests fill it, and a larger one does not make them faster.
+  maxBufferedBytes: 8 * 1024 * 1024,
   flushAfterRecords: 2_000,
   maxAttempts: 10,
   maxRetryTimeMs: 15 * 60_000,
