@@ -69,10 +69,10 @@ export const DELIVERY_DEFAULTS = Object.freeze({
   adaptiveConcurrency: true,
   maxBatchSize: 30,
   maxBufferedPersons: 10_000,
-  // Each byte of entry JSON waiting for Koala costs about five in memory (the entry's copied
-  // bytes, its objects, the batch), so this bound sets most of a send's memory: 16 MiB peaked at
-  // 395 MB on a 1M-event send to a local server, 8 MiB at 335 MB, in the same time. Only
-  // persons with many queued requests fill it, and a larger one does not make them faster.
+  // An entry waiting for Koala takes several times the size of its JSON in memory (its copied
+  // bytes, its objects, its batch), so this bound sets much of a send's memory. On a 1M-event send
+  // to a local server, 16 MiB peaked at 395 MB and 8 MiB at 335 MB, in the same time. Only a
+  // person with many queued requests fills it, and a larger bound does not drain them faster.
   maxBufferedBytes: 8 * 1024 * 1024,
   flushAfterRecords: 2_000,
   maxAttempts: 10,
@@ -205,7 +205,7 @@ export interface Delivery {
   progress(): DeliveryProgress;
 }
 
-/** What a delivery run still has on its way. */
+/** Entries and requests that a delivery run still has on their way. */
 export interface DeliveryProgress {
   /** Entries taken and neither delivered nor dead-lettered yet. */
   entriesPending: number;
