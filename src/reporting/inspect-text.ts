@@ -43,7 +43,8 @@ function headline(report: InspectReport, style: TextStyle): string {
   if (report.unreadable > 0) {
     lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${count}`).join(", ")}`));
     for (const example of report.unreadableExamples) {
-      lines.push(style.yellow(`    ${example.input}:${example.line} ${example.reason}`));
+      const where = example.line === 0 ? example.input : `${example.input}:${example.line}`;
+      lines.push(style.yellow(`    ${where} ${example.reason}`));
     }
     if ((report.unreadableByReason["unknown-csv-table"] ?? 0) > 0) {
       lines.push(`  ${UNKNOWN_CSV_TABLE_ADVICE}`);

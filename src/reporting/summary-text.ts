@@ -45,7 +45,9 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   lines.push(row("unreadable", String(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
-    lines.push(row("", `${problem.origin.input}:${problem.origin.line} ${problem.reason}`));
+    // Line 0 means the whole file, which could not be read at all.
+    const where = problem.origin.line === 0 ? problem.origin.input : `${problem.origin.input}:${problem.origin.line}`;
+    lines.push(row("", `${where} ${problem.reason}`));
   }
   if (stats.unreadableCount > stats.unreadableExamples.length) {
     lines.push(row("", `… and ${stats.unreadableCount - stats.unreadableExamples.length} more`));

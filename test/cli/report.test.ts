@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator } from "../emulator/koala-emulator.js";
+import { RunStats } from "../../src/reporting/run-stats.js";
+import { formatSummary } from "../../src/reporting/summary-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { runCli } from "../helpers/run-cli.js";
 
@@ -295,6 +297,20 @@ describe("send --verbose", () => {
 
     expect(result.stderr).not.toContain("dead letter:");
     expect(result.status).toBe(1);
+  });
+});
+
+describe("summary of unreadable inputs", () => {
+  test("whole file shown without line 0", () => {
+    const stats = new RunStats();
+    stats.countUnreadable({ origin: { input: "gone.jsonl", line: 0 }, reason: "unreadable-file", message: "gone.jsonl: cannot be read (ENOENT)" });
+    stats.countUnreadable({ origin: { input: "bad.jsonl", line: 7 }, reason: "malformed-json", message: "bad.jsonl:7: invalid JSON" });
+
+    const text = formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["gone.jsonl", "bad.jsonl"], workingDirectory: "/tmp" });
+
+    expect(text).toMatch(/ gone\.jsonl unreadable-file\n/);
+    expect(text).toContain(" bad.jsonl:7 malformed-json");
+    expect(text).not.toContain("gone.jsonl:0");
   });
 });
 
