@@ -5,7 +5,7 @@ import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "
 import { closestMatch } from "../mappings/suggest.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
-import { isStdinTerminal, resolveInputs } from "./stdin-input.js";
+import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 
 export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
 export const DEFAULT_CONCURRENCY = 8;
@@ -187,6 +187,18 @@ export function csvTableWarning(table: string | undefined): string | undefined {
     return undefined;
   }
   return `--csv-table ${table} is not a standard table, so the rows are read as track events of a per-event table named ${table}. Did you mean --csv-table ${closest}?`;
+}
+
+/** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */
+export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: boolean, csvTable: string | undefined): void {
+  const notice = terminalInputNotice(inputs, stdinIsTerminal);
+  if (notice !== undefined) {
+    process.stderr.write(`${notice}\n`);
+  }
+  const tableWarning = csvTableWarning(csvTable);
+  if (tableWarning !== undefined) {
+    process.stderr.write(`warning: ${tableWarning}\n`);
+  }
 }
 
 /** Returns the triggers of `--filter`, `--since` and `--until`, shared by `send`, `preview` and `inspect`. */

@@ -8,8 +8,8 @@ import { batchedRequests, type RequestEstimator } from "../../reporting/request-
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
-import { csvTableWarning, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
+import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
+import { parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters, writeInputWarnings } from "../send-options.js";
 import { packageVersion } from "../version.js";
 
 export const DEFAULT_TOP_COUNT = 10;
@@ -45,17 +45,10 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const stdinIsTerminal = isStdinTerminal();
   const inputList = resolveInputs(inputs, stdinIsTerminal, "inspect");
   const rules = await loadMappingRules(raw.config, browserEvents, resolveFilters(raw));
-  const notice = terminalInputNotice(inputList, stdinIsTerminal);
-  if (notice !== undefined) {
-    process.stderr.write(`${notice}\n`);
-  }
 
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
   const csv = resolveCsvOptions(raw);
-  const tableWarning = csvTableWarning(csv.table);
-  if (tableWarning !== undefined) {
-    process.stderr.write(`warning: ${tableWarning}\n`);
-  }
+  writeInputWarnings(inputList, stdinIsTerminal, csv.table);
   const scan = await scanEvents(inputList, { format, csv }, {
     onEvent: (event, origin, eventJson) => {
       inventory.add(event, processEvent(event, origin, eventJson, rules.processor));

@@ -9,8 +9,8 @@ import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type Pre
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { isStdinTerminal, resolveInputs, terminalInputNotice } from "../stdin-input.js";
-import { csvTableWarning, DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters } from "../send-options.js";
+import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
+import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters, writeInputWarnings } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
@@ -74,15 +74,8 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     limit,
     rules.explain,
   );
-  const notice = terminalInputNotice(inputList, stdinIsTerminal);
-  if (notice !== undefined) {
-    process.stderr.write(`${notice}\n`);
-  }
   const csv = resolveCsvOptions(raw);
-  const tableWarning = csvTableWarning(csv.table);
-  if (tableWarning !== undefined) {
-    process.stderr.write(`warning: ${tableWarning}\n`);
-  }
+  writeInputWarnings(inputList, stdinIsTerminal, csv.table);
   const scan = await scanEvents(inputList, { format, csv }, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
