@@ -60,18 +60,18 @@ export async function expandInputs(inputs: readonly string[]): Promise<{ sources
  */
 async function dropRepeatedFiles(sources: readonly InputSource[], skipped: SkippedFile[]): Promise<InputSource[]> {
   const firstByFile = new Map<string, string>();
-  const kept: InputSource[] = [];
+  const unique: InputSource[] = [];
   for (const source of sources) {
     const file = source.path === "-" ? "-" : await realpath(source.path);
     const first = firstByFile.get(file);
     if (first === undefined) {
       firstByFile.set(file, source.path);
-      kept.push(source);
+      unique.push(source);
     } else {
       skipped.push({ path: source.path, reason: file === "-" ? "stdin is read once" : `the same file as ${first}, which is read once` });
     }
   }
-  return kept;
+  return unique;
 }
 
 async function walkDirectory(directory: string, root: string, sources: InputSource[], skipped: SkippedFile[]): Promise<void> {

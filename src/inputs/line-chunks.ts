@@ -17,10 +17,10 @@ export interface OversizedLine {
 }
 
 /**
- * The longest line read as an event, in bytes. Segment's HTTP Tracking API rejects an event over
- * 32 KB with a 400 (its documentation, "HTTP API Source"), so an export holds no longer one, and the
- * limit is far above that. It keeps a line that is not an event (a whole file without line breaks,
- * say) from taking memory in proportion to its size.
+ * Maximum length of a line read as an event, in bytes. Segment's HTTP Tracking API rejects an event
+ * over 32 KB with a 400 (its documentation, "HTTP API Source"), so an export contains no longer one,
+ * and the limit is far above that. It keeps a line that is not an event (a whole file without line
+ * breaks, say) from taking memory in proportion to its size.
  */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 

@@ -55,7 +55,7 @@ export class BufferedOutput {
   }
 }
 
-/** Returns the bytes a stream holds that are not yet written, or undefined for a stream that does not say. */
+/** Returns the bytes a stream has buffered and not yet written, or undefined for a stream without `writableLength`. */
 function writableLength(stream: NodeJS.WritableStream): number | undefined {
   const length = (stream as { writableLength?: unknown }).writableLength;
   return typeof length === "number" ? length : undefined;

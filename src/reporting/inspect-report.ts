@@ -50,7 +50,7 @@ export interface InspectReport {
   noMappingMatched: number;
   filteredOut: number;
   requests: { estimated: number; method: string };
-  /** Stitching state of the counts: never applied by inspect, and the note that tells what that means for a send. */
+  /** Whether the counts include identity stitching (never, in inspect), with a note on what that means for a send. */
   identityStitching: { applied: false; note: string };
 }
 

@@ -64,7 +64,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
 
 /**
  * Returns the words after the request count: "printed" in a dry run, else "made". A real run counts
- * every HTTP request, failed attempts and retries too, so the words say so when there were retries.
+ * every HTTP request, failed attempts and retries too, so the label adds "retries included" when
+ * there were retries, and the number of accepted requests when some were not accepted.
  */
 function requestCountLabel(stats: RunStats, context: SummaryContext): string {
   if (context.dryRun) {

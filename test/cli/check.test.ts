@@ -207,7 +207,7 @@ describe("check --trigger", () => {
     const result = await runCli(["check", "--trigger", 'event = "A"', "--event", file]);
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`error: invalid --event file ${file}: it holds more than one event (JSON Lines)`);
+    expect(result.stderr).toContain(`error: invalid --event file ${file}: it contains more than one event (JSON Lines)`);
   });
 
   test("--event file of one event", async () => {

@@ -57,7 +57,7 @@ function roundTrip(bytes: Buffer, config: ProcessorConfig): ReadOutcome[] {
   return outcomes;
 }
 
-/** The fields of an entry that delivery, stitching and dead letters read. */
+/** Picks the fields of an entry that delivery, stitching and dead letters read. */
 function entryView(entry: KoalaEntry): Record<string, unknown> {
   return {
     kind: entry.kind,

@@ -179,9 +179,9 @@ function readEvent(value: string): Record<string, unknown> {
   try {
     event = JSON.parse(text);
   } catch (error) {
-    const hint = "give one JSON object inline ('{\"type\":\"track\"}') or the path of a file that holds one";
+    const hint = "give one JSON object inline ('{\"type\":\"track\"}') or the path of a file that contains one";
     if (!inline && holdsSeveralJsonLines(text)) {
-      throw new UsageError(`invalid ${source}: it holds more than one event (JSON Lines)`, "copy one of its lines into a file of its own, or give it inline");
+      throw new UsageError(`invalid ${source}: it contains more than one event (JSON Lines)`, "copy one of its lines into a file of its own, or give it inline");
     }
     throw new UsageError(`invalid ${source}: ${(error as Error).message}`, hint);
   }
@@ -197,12 +197,12 @@ function readEventFile(path: string): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new UsageError(`--event file not found: ${path}`, "give the path of a file that holds one JSON event, or the event inline ('{\"type\":\"track\"}')");
+      throw new UsageError(`--event file not found: ${path}`, "give the path of a file that contains one JSON event, or the event inline ('{\"type\":\"track\"}')");
     }
     if (code === "EISDIR") {
-      throw new UsageError(`--event names a directory: ${path}`, "give the path of a file that holds one JSON event");
+      throw new UsageError(`--event names a directory: ${path}`, "give the path of a file that contains one JSON event");
     }
-    throw new UsageError(`--event file cannot be read: ${path} (${code ?? (error as Error).message})`, "give the path of a readable file that holds one JSON event");
+    throw new UsageError(`--event file could not be read: ${path} (${code ?? (error as Error).message})`, "check its permissions, or give the path of a readable file that contains one JSON event");
   }
 }
 
