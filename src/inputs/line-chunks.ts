@@ -55,6 +55,9 @@ export async function* readLineChunks(
   let nextLine = 1;
   /** Bytes of an oversized line skipped so far, or -1 while no line is being skipped. */
   let skippedBytes = -1;
+  // Pieces at the start of `pending` already searched for a line break in vain, so that a long line
+  // arriving in many pieces is searched once, not once per piece.
+  let piecesWithoutBreak = 0;
 
   /** Skips `buffer` up to the end of the oversized line; returns the line once its end is found. */
   const skipOversized = (buffer: Buffer): OversizedLine | undefined => {
@@ -67,6 +70,7 @@ export async function* readLineChunks(
     const rest = buffer.subarray(lineBreak + 1);
     pending = rest.length > 0 ? [rest] : [];
     pendingBytes = rest.length;
+    piecesWithoutBreak = 0;
     return oversized;
   };
 
@@ -78,10 +82,12 @@ export async function* readLineChunks(
   };
 
   const takeWholeLines = (final: boolean): LineChunk | undefined => {
-    const cut = final ? pendingBytes : lastLineBreak(pending, pendingBytes) + 1;
+    const cut = final ? pendingBytes : lastLineBreak(pending, pendingBytes, piecesWithoutBreak) + 1;
     if (cut === 0) {
+      piecesWithoutBreak = pending.length;
       return undefined;
     }
+    piecesWithoutBreak = 0;
     // One copy into a buffer of the chunk's exact size, which a worker thread can then take over.
     const bytes = Buffer.allocUnsafeSlow(cut);
     let copied = 0;
@@ -128,6 +134,7 @@ export async function* readLineChunks(
         skippedBytes = pendingBytes;
         pending = [];
         pendingBytes = 0;
+        piecesWithoutBreak = 0;
       }
     }
   } catch (error) {
@@ -157,10 +164,13 @@ export async function* readLineChunks(
   }
 }
 
-/** Returns the offset of the last line break across `pieces` (`totalBytes` long together), or -1. */
-function lastLineBreak(pieces: readonly Buffer[], totalBytes: number): number {
+/**
+ * Returns the offset of the last line break across `pieces` (`totalBytes` long together), or -1,
+ * searching only the pieces from `firstPieceToSearch` on.
+ */
+function lastLineBreak(pieces: readonly Buffer[], totalBytes: number, firstPieceToSearch = 0): number {
   let end = totalBytes;
-  for (let index = pieces.length - 1; index >= 0; index -= 1) {
+  for (let index = pieces.length - 1; index >= firstPieceToSearch; index -= 1) {
     const piece = pieces[index] as Buffer;
     end -= piece.length;
     const found = piece.lastIndexOf(NEWLINE);
