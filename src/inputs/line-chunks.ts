@@ -1,3 +1,5 @@
+import { chunkBuffers, type ChunkBuffers } from "./chunk-buffers.js";
+
 const NEWLINE = 0x0a;
 
 /** Bytes of complete lines, cut from a stream at a line break. */
@@ -5,6 +7,7 @@ export interface LineChunk {
   kind: "lines";
   /** 1-based number of the chunk's first line within its input. */
   firstLine: number;
+  /** The lines, from `chunkBuffers`; give them back with `chunkBuffers.give` once processed. */
   bytes: Buffer;
 }
 
@@ -49,6 +52,7 @@ export async function* readLineChunks(
   stream: AsyncIterable<Buffer>,
   targetBytes = 1 << 20,
   maxLineBytes = MAX_LINE_BYTES,
+  buffers: ChunkBuffers = chunkBuffers,
 ): AsyncGenerator<LineChunk | OversizedLine> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -88,8 +92,8 @@ export async function* readLineChunks(
       return undefined;
     }
     piecesWithoutBreak = 0;
-    // One copy into a buffer of the chunk's exact size, which a worker thread can then take over.
-    const bytes = Buffer.allocUnsafeSlow(cut);
+    // One copy into a buffer that the chunk has to itself, which a worker thread can then take over.
+    const bytes = buffers.take(cut);
     let copied = 0;
     let index = 0;
     let takenOfLast = 0;

@@ -1,5 +1,6 @@
 import type { EntryKind, KoalaEntry, PersonFields } from "../delivery/entry.js";
 import { hashMessageId, type MessageIdHash } from "../delivery/dedupe.js";
+import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import type { InputProblem, RecordOrigin, UnreadableReason } from "../inputs/record.js";
 import { processLines, type LineOutcome, type ReadOutcome } from "./process-lines.js";
 import type { ProcessorRules } from "./processor.js";
@@ -51,6 +52,21 @@ export interface EncodedChunk {
   text: Uint8Array;
 }
 
+/** The memory of an `EncodedChunk` that has been read, to encode another chunk's outcomes in. */
+export interface ResultBuffers {
+  ints: ArrayBuffer;
+  text: ArrayBuffer;
+}
+
+/** Buffers of read chunks kept for the next ones, for the same reason as `chunkBuffers`. */
+const spareResults: ResultBuffers[] = [];
+const MAX_SPARE_RESULTS = 4;
+
+/** Returns the buffers of a chunk already read, if one is spare, to encode the next chunk in. */
+export function takeSpareResults(): ResultBuffers | undefined {
+  return spareResults.pop();
+}
+
 /**
  * Encodes a chunk's outcomes one at a time, so that each event and its entries become garbage as
  * soon as its line is done. The worker threads use it, and `mappingNames` gives each mapping its index.
@@ -62,11 +78,12 @@ export class ChunkEncoder {
   private text: Buffer;
   private textLength = 0;
 
-  constructor(mappingNames: readonly string[], expectedTextBytes = 1 << 16) {
+  constructor(mappingNames: readonly string[], expectedTextBytes = 1 << 16, spare?: ResultBuffers) {
     this.mappingIndex = new Map(mappingNames.map((name, index) => [name, index]));
-    this.ints = new Int32Array(4096);
+    this.ints = spare === undefined ? new Int32Array(4096) : new Int32Array(spare.ints);
+    const textBytes = Math.max(1024, expectedTextBytes);
     // Not from Buffer's shared pool, because the buffer is transferred to another thread.
-    this.text = Buffer.allocUnsafeSlow(Math.max(1024, expectedTextBytes));
+    this.text = spare !== undefined && spare.text.byteLength >= textBytes ? Buffer.from(spare.text) : Buffer.allocUnsafeSlow(textBytes);
   }
 
   /** Adds one line's outcome. */
@@ -199,8 +216,16 @@ export class ChunkEncoder {
  * it too when it takes a chunk from busy workers, because a chunk's outcomes kept as objects until
  * their turn would outlive young-generation collections and burden the old generation.
  */
-export function processChunk(input: string, firstLine: number, bytes: Buffer, rules: ProcessorRules, mappingNames: readonly string[], expectedTextBytes?: number): EncodedChunk {
-  const encoder = new ChunkEncoder(mappingNames, expectedTextBytes);
+export function processChunk(
+  input: string,
+  firstLine: number,
+  bytes: Buffer,
+  rules: ProcessorRules,
+  mappingNames: readonly string[],
+  expectedTextBytes?: number,
+  spare?: ResultBuffers,
+): EncodedChunk {
+  const encoder = new ChunkEncoder(mappingNames, expectedTextBytes, spare);
   processLines(input, firstLine, bytes, rules, (outcome) => encoder.add(outcome));
   return encoder.finish();
 }
@@ -227,10 +252,11 @@ class DecodedEntry implements KoalaEntry {
     readonly messageId: string,
     readonly messageIdHash: MessageIdHash,
     readonly origin: RecordOrigin,
-    /** The person key, the entry's JSON and then the event's line, unless the event was given as text. */
+    /** The person key, the entry's JSON and then the event's line, unless the event was given as text or not kept. */
     private readonly bytes: Buffer,
     personKeyEnd: number,
     private readonly entryEnd: number,
+    private readonly hasEventLine: boolean,
   ) {
     this.personKeyBytes = bytes.subarray(0, personKeyEnd);
     this.entryBytes = bytes.subarray(personKeyEnd, entryEnd);
@@ -261,6 +287,9 @@ class DecodedEntry implements KoalaEntry {
   }
 
   get eventJson(): string {
+    if (this.eventText === undefined && !this.hasEventLine) {
+      throw new Error(`the event of ${this.origin.input}:${this.origin.line} was not kept, because nothing was to read it`);
+    }
     this.eventText ??= this.bytes.toString("utf8", this.entryEnd);
     return this.eventText;
   }
@@ -268,6 +297,14 @@ class DecodedEntry implements KoalaEntry {
   set eventJson(value: string) {
     this.eventText = value;
   }
+}
+
+export interface ChunkReaderOptions {
+  /**
+   * Whether entries keep a copy of their event's line, which only a dead letter reads. A dry run
+   * writes no dead letters, and spares the copy.
+   */
+  keepEventLines: boolean;
 }
 
 /**
@@ -279,15 +316,33 @@ export class ChunkReader {
   private readonly ints: Int32Array;
   /** The chunk's text from the worker, and its input bytes, which entries copy their line from. */
   private readonly buffers: { text: Buffer; input: Buffer };
+  private released = false;
 
   constructor(
-    encoded: EncodedChunk,
+    private readonly encoded: EncodedChunk,
     private readonly input: string,
     inputBytes: Buffer,
     private readonly mappingNames: readonly string[],
+    private readonly options: ChunkReaderOptions = { keepEventLines: true },
   ) {
     this.ints = encoded.ints;
     this.buffers = { text: Buffer.from(encoded.text.buffer, encoded.text.byteOffset, encoded.text.byteLength), input: inputBytes };
+  }
+
+  /**
+   * Gives the chunk's input bytes and the worker's buffers back for reuse. Call it once every outcome
+   * is read: what the outcomes hold is copied out of them, so nothing read keeps them.
+   */
+  release(): void {
+    if (this.released) {
+      return;
+    }
+    this.released = true;
+    chunkBuffers.give(this.buffers.input);
+    const { ints, text } = this.encoded;
+    if (ints.buffer instanceof ArrayBuffer && text.buffer instanceof ArrayBuffer && spareResults.length < MAX_SPARE_RESULTS) {
+      spareResults.push({ ints: ints.buffer, text: text.buffer });
+    }
   }
 
   /** Returns the next line's outcome, or undefined after the last one. */
@@ -372,14 +427,15 @@ export class ChunkReader {
       const eventJson = this.string();
 
       // Not from Buffer's shared pool, whose 8 KiB slabs a waiting entry would keep whole.
-      const lineLength = eventJson === undefined ? lineEnd - lineStart : 0;
+      const keepsLine = eventJson === undefined && this.options.keepEventLines;
+      const lineLength = keepsLine ? lineEnd - lineStart : 0;
       const bytes = Buffer.allocUnsafeSlow(personKeyLength + entryLength + lineLength);
       text.copy(bytes, 0, personKeyStart, personKeyStart + personKeyLength);
       text.copy(bytes, personKeyLength, entryStart, entryStart + entryLength);
       if (lineLength > 0) {
         input.copy(bytes, personKeyLength + entryLength, lineStart, lineEnd);
       }
-      const entry = new DecodedEntry(kind, mapping, messageId, messageIdHash, origin, bytes, personKeyLength, personKeyLength + entryLength);
+      const entry = new DecodedEntry(kind, mapping, messageId, messageIdHash, origin, bytes, personKeyLength, personKeyLength + entryLength, keepsLine);
       if (personId !== undefined) {
         entry.personId = personId;
       }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { processChunk } from "./chunk-codec.js";
+import { processChunk, type ResultBuffers } from "./chunk-codec.js";
 import { extractChunkFacts } from "./identity-codec.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 
@@ -10,8 +10,10 @@ export interface ChunkTask {
   mode: "process" | "identities";
   input: string;
   firstLine: number;
-  /** The chunk's bytes, transferred; a `process` task transfers them back with its outcomes. */
+  /** The chunk's bytes, transferred, and transferred back with the results, to be reused. */
   bytes: Uint8Array;
+  /** Buffers of an earlier chunk's outcomes that the main thread has read, for this chunk's outcomes. */
+  spare?: ResultBuffers;
 }
 
 const config = workerData as ProcessorConfig;
@@ -24,10 +26,10 @@ parentPort?.on("message", (task: ChunkTask) => {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   if (task.mode === "identities") {
     const facts = extractChunkFacts(bytes);
-    parentPort?.postMessage({ id: task.id, ...facts }, [facts.ints.buffer as ArrayBuffer, facts.times.buffer as ArrayBuffer]);
+    parentPort?.postMessage({ id: task.id, ...facts, bytes: task.bytes }, [facts.ints.buffer, facts.times.buffer, task.bytes.buffer] as ArrayBuffer[]);
     return;
   }
-  const { ints, text } = processChunk(task.input, task.firstLine, bytes, rules, names, lastTextBytes + (lastTextBytes >> 3));
+  const { ints, text } = processChunk(task.input, task.firstLine, bytes, rules, names, lastTextBytes + (lastTextBytes >> 3), task.spare);
   lastTextBytes = text.byteLength;
   const transfer = [ints.buffer, text.buffer, task.bytes.buffer] as ArrayBuffer[];
   parentPort?.postMessage({ id: task.id, ints, text, bytes: task.bytes }, transfer);

@@ -1,5 +1,6 @@
 import { IdentityGraph, loadIdentities } from "../identity/index.js";
 import type { IdentityFacts } from "../identity/identity-facts.js";
+import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
 import { decodeChunkFacts, extractChunkFacts } from "./identity-codec.js";
 import type { WorkerPool } from "./worker-pool.js";
@@ -83,13 +84,20 @@ async function observeBatches(
     const pool = options.workersFor?.(batch.bytes.length);
     if (pool === undefined) {
       await drain(0);
-      for (const facts of decodeChunkFacts(extractChunkFacts(batch.bytes))) {
+      for (const facts of factsHere(batch.bytes)) {
         graph.observeFacts(facts);
       }
     } else {
       // As in the second pass, this thread takes the chunk when every worker has a backlog.
-      inFlight.push(pool.busy ? Promise.resolve(decodeChunkFacts(extractChunkFacts(batch.bytes))) : pool.identities(batch.input, batch.firstLine, batch.bytes));
+      inFlight.push(pool.busy ? Promise.resolve(factsHere(batch.bytes)) : pool.identities(batch.input, batch.firstLine, batch.bytes));
       await drain(pool.size * 2 + 1);
     }
   }
+}
+
+/** Reads a chunk's identity facts on this thread, and gives its bytes back for reuse. */
+function factsHere(bytes: Buffer): IdentityFacts[] {
+  const facts = decodeChunkFacts(extractChunkFacts(bytes));
+  chunkBuffers.give(bytes);
+  return facts;
 }

@@ -9,7 +9,8 @@ import { formatDeadLetterLog, formatRetryLog } from "../reporting/verbose-log.js
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
-import { ChunkReader, processChunk } from "./chunk-codec.js";
+import { chunkBuffers } from "../inputs/chunk-buffers.js";
+import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { collectLineOutcomes, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
@@ -160,8 +161,10 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
           await wait;
         }
       }
+      source.release();
     }
   };
+  const readerOptions: ChunkReaderOptions = { keepEventLines: !settings.dryRun };
 
   const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, delivery, io.onProgress);
   // Deliveries go on between input chunks and after the last one, so the line is also redrawn on a timer.
@@ -193,12 +196,15 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
           }
           const workers = workersFor(batch.bytes.length);
           if (workers === undefined) {
-            inFlight.push(Promise.resolve(new OutcomeList(collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules))));
+            const outcomes = collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules);
+            // The outcomes hold text decoded from the bytes, not the bytes.
+            chunkBuffers.give(batch.bytes);
+            inFlight.push(Promise.resolve(new OutcomeList(outcomes)));
           } else if (workers.busy) {
-            const encoded = processChunk(batch.input, batch.firstLine, batch.bytes, rules, names);
-            inFlight.push(Promise.resolve(new ChunkReader(encoded, batch.input, batch.bytes, names)));
+            const encoded = processChunk(batch.input, batch.firstLine, batch.bytes, rules, names, undefined, takeSpareResults());
+            inFlight.push(Promise.resolve(new ChunkReader(encoded, batch.input, batch.bytes, names, readerOptions)));
           } else {
-            inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes));
+            inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes, readerOptions));
           }
           await drain(workers === undefined ? 0 : workers.size * 2 + 1);
         }
@@ -232,6 +238,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 /** Outcomes of one chunk in line order, read one at a time. */
 interface OutcomeSource {
   next(): ReadOutcome | undefined;
+  /** Frees what the chunk's outcomes were read from, once every one is read. */
+  release(): void;
 }
 
 /** The outcomes of a chunk processed on this thread. */
@@ -243,6 +251,8 @@ class OutcomeList implements OutcomeSource {
   next(): ReadOutcome | undefined {
     return this.outcomes[this.index++];
   }
+
+  release(): void {}
 }
 
 interface ProgressTracker {

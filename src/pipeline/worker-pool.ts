@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { IdentityFacts } from "../identity/identity-facts.js";
-import { ChunkReader, type EncodedChunk } from "./chunk-codec.js";
+import { chunkBuffers } from "../inputs/chunk-buffers.js";
+import { ChunkReader, takeSpareResults, type ChunkReaderOptions, type EncodedChunk } from "./chunk-codec.js";
 import { decodeChunkFacts, type EncodedFacts } from "./identity-codec.js";
 import type { ChunkTask } from "./chunk-worker.js";
 import { mappingNames, type ProcessorConfig } from "./processor-config.js";
@@ -11,7 +12,8 @@ interface PendingChunk {
   reject: (error: Error) => void;
 }
 
-type WorkerMessage = { id: number } & ((EncodedChunk & { bytes: Uint8Array }) | EncodedFacts);
+/** What a worker posts back: the outcomes of a chunk, or its identity facts, and the chunk's bytes. */
+type WorkerMessage = { id: number; bytes: Uint8Array } & (EncodedChunk | EncodedFacts);
 
 /**
  * Worker threads that parse and map chunks of JSONL lines in parallel. JSON.parse is the largest
@@ -52,15 +54,15 @@ export class WorkerPool {
    * Queues a chunk; the promise resolves with a reader of its outcomes once a worker has processed
    * it. The chunk's bytes move to the worker and back, so `bytes` must not be used meanwhile.
    */
-  async process(input: string, firstLine: number, bytes: Buffer): Promise<ChunkReader> {
-    const message = (await this.post({ mode: "process", input, firstLine, bytes: transferable(bytes) })) as EncodedChunk & { bytes: Uint8Array };
-    const returned = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-    return new ChunkReader(message, input, returned, this.names);
+  async process(input: string, firstLine: number, bytes: Buffer, options?: ChunkReaderOptions): Promise<ChunkReader> {
+    const message = (await this.post({ mode: "process", input, firstLine, bytes: transferable(bytes), spare: takeSpareResults() })) as EncodedChunk & { bytes: Uint8Array };
+    return new ChunkReader(message, input, asBuffer(message.bytes), this.names, options);
   }
 
   /** Queues a chunk for the identity first pass; the promise resolves with the facts of its events. */
   async identities(input: string, firstLine: number, bytes: Buffer): Promise<IdentityFacts[]> {
     const message = await this.post({ mode: "identities", input, firstLine, bytes: transferable(bytes) });
+    chunkBuffers.give(message.bytes);
     return decodeChunkFacts(message as EncodedFacts);
   }
 
@@ -71,9 +73,13 @@ export class WorkerPool {
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker] as Worker;
     this.nextWorker = (this.nextWorker + 1) % this.workers.length;
+    const transfer = [task.bytes.buffer as ArrayBuffer];
+    if (task.spare !== undefined) {
+      transfer.push(task.spare.ints, task.spare.text);
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...task } satisfies ChunkTask, [task.bytes.buffer as ArrayBuffer]);
+      worker.postMessage({ id, ...task } satisfies ChunkTask, transfer);
     });
   }
 
@@ -110,12 +116,17 @@ export function defaultPoolSize(): number {
 /**
  * Returns bytes that own their whole ArrayBuffer, copying when `bytes` is a view of a larger one
  * (the rest of a read, or Buffer's shared pool), because transferring a buffer detaches all of it.
+ * A chunk from `chunkBuffers` owns its memory even when it fills only part of it.
  */
 function transferable(bytes: Buffer): Buffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > Buffer.poolSize) {
+  if (chunkBuffers.holdsAlone(bytes) || (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > Buffer.poolSize)) {
     return bytes;
   }
   const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
   bytes.copy(copy);
   return copy;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

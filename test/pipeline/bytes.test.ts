@@ -3,6 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
 import { buildBatchBody, writeBatchBody } from "../../src/delivery/body.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
+import { ChunkBuffers } from "../../src/inputs/chunk-buffers.js";
 import { readLineChunks } from "../../src/inputs/line-chunks.js";
 import { BufferedOutput } from "../../src/pipeline/buffered-output.js";
 import { decodeChunkFacts, extractChunkFacts } from "../../src/pipeline/identity-codec.js";
@@ -16,17 +17,13 @@ async function* pieces(parts: readonly string[]): AsyncGenerator<Buffer> {
   }
 }
 
-async function chunksOf(parts: readonly string[], targetBytes: number): Promise<Array<{ firstLine: number; text: string; ownsBuffer: boolean }>> {
+async function chunksOf(parts: readonly string[], targetBytes: number, buffers?: ChunkBuffers): Promise<Array<{ firstLine: number; text: string; bytes: Buffer }>> {
   const chunks = [];
-  for await (const chunk of readLineChunks(pieces(parts), targetBytes)) {
+  for await (const chunk of readLineChunks(pieces(parts), targetBytes, undefined, buffers)) {
     if (chunk.kind !== "lines") {
       throw new Error(`unexpected oversized line ${chunk.line}`);
     }
-    chunks.push({
-      firstLine: chunk.firstLine,
-      text: chunk.bytes.toString("utf8"),
-      ownsBuffer: chunk.bytes.byteOffset === 0 && chunk.bytes.byteLength === chunk.bytes.buffer.byteLength,
-    });
+    chunks.push({ firstLine: chunk.firstLine, text: chunk.bytes.toString("utf8"), bytes: chunk.bytes });
   }
   return chunks;
 }
@@ -79,10 +76,43 @@ describe("readLineChunks", () => {
   });
 
   test("gives each chunk its own buffer", async () => {
-    const chunks = await chunksOf(["x".repeat(10_000), "\n", "y".repeat(9_000), "\nz"], 8_192);
+    const buffers = new ChunkBuffers(16_384);
+    const chunks = await chunksOf(["x".repeat(10_000), "\n", "y".repeat(9_000), "\nz"], 8_192, buffers);
 
     expect(chunks.map((chunk) => chunk.text.length)).toEqual([10_001, 9_001, 1]);
-    expect(chunks.slice(0, 2).every((chunk) => chunk.ownsBuffer)).toBe(true);
+    expect(chunks.every((chunk) => buffers.holdsAlone(chunk.bytes) && chunk.bytes.byteOffset === 0)).toBe(true);
+    expect(new Set(chunks.map((chunk) => chunk.bytes.buffer)).size).toBe(3);
+  });
+
+  test("reuses the buffer of a chunk given back", async () => {
+    const buffers = new ChunkBuffers(16_384);
+    const chunks: Buffer[] = [];
+    for await (const chunk of readLineChunks(pieces(["a".repeat(9_000), "\n", "b".repeat(9_000), "\n", "c".repeat(20_000), "\n"]), 8_192, undefined, buffers)) {
+      if (chunk.kind === "lines") {
+        chunks.push(chunk.bytes);
+        // Given back as soon as it is read, as the replay does once a chunk's outcomes are handled.
+        buffers.give(chunk.bytes);
+      }
+    }
+
+    expect(chunks[1]?.buffer).toBe(chunks[0]?.buffer);
+    expect(chunks[1]?.toString("utf8")).toBe(`${"b".repeat(9_000)}\n`);
+    // Longer than the reused buffers: a buffer of its own size, which is not kept.
+    expect(chunks[2]?.length).toBe(20_001);
+    expect(chunks[2]?.buffer.byteLength).toBe(20_001);
+  });
+
+  test("ignores buffers it did not hand out, and a buffer given twice", () => {
+    const buffers = new ChunkBuffers(1024);
+    const first = buffers.take(10);
+    buffers.give(Buffer.alloc(1024).subarray(1));
+    buffers.give(first);
+    buffers.give(first);
+
+    const second = buffers.take(10);
+    const third = buffers.take(10);
+    expect(second.buffer).toBe(first.buffer);
+    expect(third.buffer).not.toBe(first.buffer);
   });
 });
 

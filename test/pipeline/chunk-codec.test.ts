@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { hashMessageId } from "../../src/delivery/dedupe.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { presetMappings } from "../../src/koala/presets.js";
-import { ChunkEncoder, ChunkReader } from "../../src/pipeline/chunk-codec.js";
+import { ChunkEncoder, ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions, type ResultBuffers } from "../../src/pipeline/chunk-codec.js";
 import { collectLineOutcomes, type ReadOutcome } from "../../src/pipeline/process-lines.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "../../src/pipeline/processor-config.js";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
@@ -39,17 +39,17 @@ function fixtureLines(): string[] {
   );
 }
 
-function roundTrip(bytes: Buffer, config: ProcessorConfig): ReadOutcome[] {
+function roundTrip(bytes: Buffer, config: ProcessorConfig, options?: ChunkReaderOptions, spare?: ResultBuffers): ReadOutcome[] {
   const rules = buildProcessorRules(config);
   const names = mappingNames(config);
-  const encoder = new ChunkEncoder(names, 64);
+  const encoder = new ChunkEncoder(names, 64, spare);
   for (const outcome of collectLineOutcomes("input.jsonl", 1, bytes, rules)) {
     encoder.add(outcome);
   }
   const encoded = encoder.finish();
   // The worker posts copies of these, so the reader must not depend on the encoder's own buffers.
   const copied = { ints: encoded.ints.slice(), text: Uint8Array.from(encoded.text) };
-  const reader = new ChunkReader(copied, "input.jsonl", bytes, names);
+  const reader = new ChunkReader(copied, "input.jsonl", bytes, names, options);
   const outcomes: ReadOutcome[] = [];
   for (let outcome = reader.next(); outcome !== undefined; outcome = reader.next()) {
     outcomes.push(outcome);
@@ -59,6 +59,11 @@ function roundTrip(bytes: Buffer, config: ProcessorConfig): ReadOutcome[] {
 
 /** Picks the fields of an entry that delivery, stitching and dead letters read. */
 function entryView(entry: KoalaEntry): Record<string, unknown> {
+  return { ...deliveredView(entry), eventJson: JSON.parse(entry.eventJson) as unknown };
+}
+
+/** Picks the fields of an entry that delivery and stitching read: all but its event. */
+function deliveredView(entry: KoalaEntry): Record<string, unknown> {
   return {
     kind: entry.kind,
     mappingName: entry.mappingName,
@@ -68,7 +73,6 @@ function entryView(entry: KoalaEntry): Record<string, unknown> {
     personId: String(entry.personId ?? entry.person.profile_id ?? entry.person.email),
     entryJson: entry.entryJson,
     messageId: entry.messageId,
-    eventJson: JSON.parse(entry.eventJson) as unknown,
   };
 }
 
@@ -139,5 +143,41 @@ describe("chunk codec", () => {
     expect(expected.some((outcome) => outcome.kind === "result" && outcome.result.verdicts.some((verdict) => verdict.kind === "invalid"))).toBe(true);
     expect(expected.some((outcome) => outcome.kind === "result" && outcome.result.skipped === "filtered-out")).toBe(true);
     expect(decoded.map(outcomeView)).toEqual(expected.map(outcomeView));
+  });
+
+  test("without event lines, entries are the same but have no event", () => {
+    const bytes = Buffer.from(`${handMadeLines.join("\n")}\n`);
+    const withLines = roundTrip(bytes, presets);
+    const withoutLines = roundTrip(bytes, presets, { keepEventLines: false });
+
+    const entriesOf = (outcomes: ReadOutcome[]): KoalaEntry[] =>
+      outcomes.flatMap((outcome) => (outcome.kind === "result" ? [...outcome.result.entries, ...outcome.result.unidentified] : []));
+    expect(entriesOf(withoutLines).map(deliveredView)).toEqual(entriesOf(withLines).map(deliveredView));
+    const mapped = entriesOf(withoutLines).find((entry) => entry.mappingName === "Track Event" && entry.messageId === "m-1");
+    expect(() => mapped?.eventJson).toThrow(/input\.jsonl:1 was not kept/);
+    // A resent dead letter carries its event, which is kept either way.
+    const resent = entriesOf(withoutLines).find((entry) => entry.messageId === "m-11");
+    expect(JSON.parse(resent?.eventJson ?? "")).toEqual({ type: "track" });
+  });
+
+  test("buffers of a released chunk encode the next one", () => {
+    const names = mappingNames(presets);
+    const rules = buildProcessorRules(presets);
+    const first = Buffer.from(`${handMadeLines.join("\n")}\n`);
+    const second = Buffer.from(`${fixtureLines().join("\n")}\n`);
+    const expected = roundTrip(second, presets).map(outcomeView);
+
+    const reader = new ChunkReader(processChunk("input.jsonl", 1, first, rules, names), "input.jsonl", first, names);
+    while (reader.next() !== undefined) {
+      // Read every outcome, as the replay does before it releases a chunk.
+    }
+    reader.release();
+    reader.release();
+    const spare = takeSpareResults();
+    expect(spare).toBeDefined();
+    expect(takeSpareResults()).toBeUndefined();
+
+    const decoded = roundTrip(second, presets, undefined, spare);
+    expect(decoded.map(outcomeView)).toEqual(expected);
   });
 });
