@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
+import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
 
 export { buildProgram } from "./program.js";
@@ -23,6 +24,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */
 export async function main(argv: readonly string[]): Promise<void> {
   exitQuietlyOnClosedPipe();
+  tuneGarbageCollector();
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[]);
