@@ -1,3 +1,5 @@
+import { formatCount } from "./count-format.js";
+
 /** The counts a progress line shows, read from the run as it goes. */
 export interface ProgressSnapshot {
   eventsRead: number;
@@ -91,10 +93,6 @@ function readFraction(snapshot: ProgressSnapshot): number | undefined {
     return undefined;
   }
   return Math.min(1, snapshot.bytesRead / snapshot.totalBytes);
-}
-
-export function formatCount(count: number): string {
-  return count.toLocaleString("en-US");
 }
 
 /** Formats a duration in whole seconds, minutes and hours: `45 s`, `3 min 20 s`, `2 h 5 min`. */

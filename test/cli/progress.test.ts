@@ -140,7 +140,7 @@ describe("send progress on a real run", () => {
 
     expect(result.stderr).not.toContain("events read ·");
     expect(result.stderr).not.toMatch(/\u001b\[/);
-    expect(result.stderr).toContain("koala-replay: 60000 entries would be sent");
+    expect(result.stderr).toContain("koala-replay: 60,000 entries would be sent");
   });
 
   test("spinner shows counts on a terminal", async () => {
@@ -150,7 +150,7 @@ describe("send progress on a real run", () => {
     expect(result.output).toMatch(/[\d,]+ events read · [\d,]+ printed · [\d,]+ skipped · [\d,]+ failed/);
     expect(result.output).toMatch(/\d+%/);
     expect(result.output).toContain("first pass: collecting emails from identify calls and aliases…");
-    expect(result.output).toContain("koala-replay: 60000 entries would be sent");
+    expect(result.output).toContain("koala-replay: 60,000 entries would be sent");
   });
 
   test("warning starts on a line of its own", async () => {
@@ -172,7 +172,7 @@ describe("send progress on a real run", () => {
     const result = await runInTerminal(["send", "--dry-run", archive.path], { redirectStdout: "/dev/null", env: { CI: "true" } });
 
     expect(result.output).not.toContain("events read ·");
-    expect(result.output).toContain("koala-replay: 60000 entries would be sent");
+    expect(result.output).toContain("koala-replay: 60,000 entries would be sent");
   });
 
   test("--quiet prints nothing on a terminal", async () => {
