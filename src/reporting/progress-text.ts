@@ -12,10 +12,11 @@ export interface ProgressSnapshot {
   /** Size of all inputs on disk, or undefined when one of them is stdin. */
   totalBytes: number | undefined;
   /**
-   * Whether every input has been read, so that only deliveries remain. When the run does not set
-   * it, reading counts as done once the bytes read reach the inputs' size.
+   * Whether the events of every input have been read and handed to delivery, so that only
+   * deliveries remain. The bytes read cannot tell it, because an input is read a whole chunk at a
+   * time before the events in the chunk are parsed. A small input is all read before its first event.
    */
-  readingDone?: boolean;
+  readingDone: boolean;
   /** Entries handed to delivery and neither delivered nor dead-lettered yet, when the run reports them. */
   entriesPending?: number;
   /** Requests sent and still waiting for a response, when the run reports them. */
@@ -41,20 +42,21 @@ export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number
     `${formatCount(snapshot.skipped)} skipped`,
     `${formatCount(snapshot.failed)} failed`,
   ];
-  const fraction = readFraction(snapshot);
-  const readingDone = snapshot.readingDone ?? fraction === 1;
-  parts.push(...(readingDone ? deliveryParts(snapshot, elapsedMs, sentWord) : readingParts(snapshot, elapsedMs, fraction)));
+  parts.push(...(snapshot.readingDone ? deliveryParts(snapshot, elapsedMs, sentWord) : readingParts(snapshot, elapsedMs)));
   return parts.join(" · ");
 }
 
 /** Returns the rate of events read, the share of bytes read and the time left to read the rest. */
-function readingParts(snapshot: ProgressSnapshot, elapsedMs: number, fraction: number | undefined): string[] {
+function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): string[] {
   const parts: string[] = [];
   if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS) {
     parts.push(`${formatCount(Math.round((snapshot.eventsRead * 1000) / elapsedMs))} events/s`);
   }
+  const fraction = readFraction(snapshot);
   if (fraction !== undefined) {
-    parts.push(`${Math.floor(fraction * 100)}%`);
+    // At most 99% until the run reports reading done, because the events of the bytes read last
+    // are still to be parsed and mapped.
+    parts.push(`${Math.min(99, Math.floor(fraction * 100))}%`);
     if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
       parts.push(timeLeft((elapsedMs * (1 - fraction)) / fraction));
     }
