@@ -11,10 +11,27 @@ import { formatDuration, formatProgressText, type ProgressSnapshot } from "../..
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { runCli } from "../helpers/run-cli.js";
-import { runInTerminal } from "../helpers/run-in-terminal.js";
+import { ANSI_ESCAPE, runInTerminal } from "../helpers/run-in-terminal.js";
 
 const snapshot: ProgressSnapshot = { eventsRead: 120_000, entriesSent: 80_000, skipped: 39_000, failed: 1_000, bytesRead: 250, totalBytes: 1000, readingDone: false };
 const delivering: ProgressSnapshot = { ...snapshot, bytesRead: 1000, readingDone: true, entriesPending: 16_000, requestsInFlight: 8 };
+
+/**
+ * Returns the progress lines as drawn on a terminal, spinner frame included. Colours take no
+ * columns, so they are removed. Every other escape sequence moves the cursor or clears, so it
+ * separates two drawings, as line breaks do.
+ */
+function progressLines(output: string): string[] {
+  return output
+    .replace(/\u001b\[[0-9;]*m/g, "")
+    .split(new RegExp(`${ANSI_ESCAPE.source}|\\r|\\n`))
+    .filter((piece) => piece.includes("·") || piece.includes("…"));
+}
+
+/** Returns the width of a piece of terminal output, in which every character takes one column. */
+function columnsOf(text: string): number {
+  return [...text].length;
+}
 
 describe("progress line text", () => {
   test("counts, rate, share and time left", () => {
@@ -81,6 +98,50 @@ describe("progress line text", () => {
     expect(text).not.toContain("input read");
   });
 
+  test("80 columns reading: failures over skipped", () => {
+    const text = formatProgressText(snapshot, 10_000, false, 77);
+
+    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 failed · 25% · about 30 s left");
+  });
+
+  test("80 columns reading: 0 failed dropped", () => {
+    const text = formatProgressText({ ...snapshot, failed: 0 }, 10_000, false, 77);
+
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 25% · about 30 s left");
+  });
+
+  test("80 columns after reading: delivery kept", () => {
+    const text = formatProgressText(delivering, 10_000, false, 77);
+
+    expect(text).toBe("80,000 sent · 1,000 failed · input read · 16,000 left to deliver · ~2 s left");
+  });
+
+  test("narrow line shortens before it drops", () => {
+    const text = formatProgressText(delivering, 10_000, false, 60);
+
+    expect(text).toBe("80,000 sent · 1,000 failed · input read · 16,000 to deliver");
+  });
+
+  test("wide enough: the whole line", () => {
+    const whole = formatProgressText(delivering, 10_000, false);
+
+    expect(formatProgressText(delivering, 10_000, false, whole.length)).toBe(whole);
+    expect(formatProgressText(delivering, 10_000, false, whole.length - 1)).not.toBe(whole);
+  });
+
+  test.each([200, 117, 77, 60, 40, 20, 10, 3, 1])("width %i is never exceeded", (width) => {
+    for (const counts of [snapshot, { ...snapshot, failed: 0 }, delivering, { ...delivering, totalBytes: undefined }]) {
+      const text = formatProgressText(counts, 10_000, false, width);
+
+      expect(text.length, text).toBeLessThanOrEqual(width);
+      expect(text.length, text).toBeGreaterThan(0);
+    }
+  });
+
+  test("too narrow: cut with an ellipsis", () => {
+    expect(formatProgressText(snapshot, 10_000, false, 10)).toBe("120,000 e…");
+  });
+
   test.each([
     [0, "0 s"],
     [45_000, "45 s"],
@@ -121,19 +182,26 @@ function writeTrackEvents(count: number): { directory: string; path: string } {
 
 describe("send progress while deliveries remain", () => {
   let emulator: KoalaEmulator | undefined;
+  beforeAll(async () => {
+    // Every response is delayed by 60 ms and one request is in flight at a time, so 40 entries take
+    // about 2.4 s to deliver after the input, which is read at once.
+    emulator = await startKoalaEmulator({ publicKey: "pk_progress_0123", faults: { slowRate: 1, slowDelayMs: 60 } });
+  });
   afterAll(async () => {
     await emulator?.close();
   });
 
-  test("shows delivery, not a time left to read", async () => {
-    // Every response is delayed by 60 ms and one request is in flight at a time, so 40 entries take
-    // about 2.4 s to deliver after the input, which is read at once.
-    emulator = await startKoalaEmulator({ publicKey: "pk_progress_0123", faults: { slowRate: 1, slowDelayMs: 60 } });
+  function sendSlowly(columns: number): ReturnType<typeof runInTerminal> {
     const { directory, path } = writeTrackEvents(40);
-    const result = await runInTerminal(
-      ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path],
-      { env: { KOALA_PUBLIC_KEY: "pk_progress_0123" } },
+    return runInTerminal(
+      ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--endpoint", emulator?.url ?? "", "--state", join(directory, "state.json"), path],
+      { env: { KOALA_PUBLIC_KEY: "pk_progress_0123" }, columns },
     );
+  }
+
+  test("shows delivery, not a time left to read", async () => {
+    // Wide enough for every part of the line.
+    const result = await sendSlowly(200);
 
     expect(result.status).toBe(0);
     expect(result.output).toMatch(/40 events read · \d+ sent · 0 skipped · 0 failed · input read · \d+ sent\/s/);
@@ -142,6 +210,18 @@ describe("send progress while deliveries remain", () => {
     // Once the input is read, a time left can only be the delivery's, next to the entries left.
     expect(result.output).not.toMatch(/input read(?:(?!left to deliver)[^\u001b])*s left/);
     expect(result.output).not.toContain("100%");
+  });
+
+  test("80 columns: the line fits", async () => {
+    const result = await sendSlowly(80);
+    const lines = progressLines(result.output);
+
+    expect(result.status).toBe(0);
+    expect(lines.some((line) => line.includes("input read"))).toBe(true);
+    for (const line of lines) {
+      // One column stays free after the spinner's frame, its space and the text.
+      expect(columnsOf(line), line).toBeLessThanOrEqual(79);
+    }
   });
 });
 
@@ -205,6 +285,21 @@ describe("progress stages of a run", () => {
     expect(reports.length).toBeGreaterThan(0);
     for (const { text } of reports) {
       expect(text).not.toContain("input read");
+    }
+  });
+});
+
+describe("narrow terminal", () => {
+  test("40 columns: phase and counts fit", async () => {
+    const { directory, path } = writeTrackEvents(40);
+    const result = await runInTerminal(["send", "--dry-run", path], { redirectStdout: "/dev/null", columns: 40 });
+    rmSync(directory, { recursive: true, force: true });
+    const lines = progressLines(result.output);
+
+    expect(result.status).toBe(0);
+    expect(lines.some((line) => line.includes("first pass"))).toBe(true);
+    for (const line of lines) {
+      expect(columnsOf(line), line).toBeLessThanOrEqual(39);
     }
   });
 });
