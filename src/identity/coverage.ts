@@ -1,3 +1,5 @@
+import { formatCount } from "../reporting/count-format.js";
+
 /** Entries by how Koala can attach them to a person. The three counts add up to the entries counted. */
 export interface CoverageCounts {
   withEmail: number;
@@ -52,23 +54,19 @@ function addTo(counts: CoverageCounts, hasEmail: boolean, hasProfileId: boolean)
 export function formatCoverage(coverage: IdentityCoverage): string[] {
   const lines = [
     `identity before stitching: ${formatCounts(coverage.before)}`,
-    `identity after stitching: ${formatCounts(coverage.after)} (${formatNumber(coverage.stitched)} stitched)`,
+    `identity after stitching: ${formatCounts(coverage.after)} (${formatCount(coverage.stitched)} stitched)`,
   ];
   if (coverage.conflicts > 0) {
     const observations = coverage.conflicts === 1 ? "observation" : "observations";
-    lines.push(`identity conflicts: ${formatNumber(coverage.conflicts)} ${observations} disagreed with an id's email; the latest email was used`);
+    lines.push(`identity conflicts: ${formatCount(coverage.conflicts)} ${observations} disagreed with an id's email; the latest email was used`);
   }
   return lines;
 }
 
 function formatCounts(counts: CoverageCounts): string {
   return [
-    `${formatNumber(counts.withEmail)} with email`,
-    `${formatNumber(counts.withProfileIdOnly)} with profile_id only`,
-    `${formatNumber(counts.withNeither)} with neither`,
+    `${formatCount(counts.withEmail)} with email`,
+    `${formatCount(counts.withProfileIdOnly)} with profile_id only`,
+    `${formatCount(counts.withNeither)} with neither`,
   ].join(", ");
-}
-
-function formatNumber(value: number): string {
-  return value.toLocaleString("en-US");
 }

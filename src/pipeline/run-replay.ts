@@ -216,7 +216,10 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       progress?.finishInput();
     }
     await drain(0);
-    progress?.finishReading();
+    // A run stopped early (Ctrl-C, a fatal response) did not read its inputs to the end.
+    if (!isAborted(io.signal) && !delivery.isStopped()) {
+      progress?.finishReading();
+    }
   } finally {
     await pool?.close();
   }
@@ -258,7 +261,7 @@ class OutcomeList implements OutcomeSource {
 interface ProgressTracker {
   onOpen: (counter: { sizeBytes?: number; bytesRead: () => number }) => void;
   finishInput: () => void;
-  /** Switches the line from reading to delivery once every input is read. */
+  /** Switches the line from reading to delivery, once the events of every input are handed to delivery. */
   finishReading: () => void;
   report: () => void;
 }
@@ -274,7 +277,7 @@ async function startProgress(
   onProgress: (snapshot: Readonly<ProgressSnapshot>) => void,
 ): Promise<ProgressTracker> {
   const totalBytes = await totalSizeOf(sources);
-  const snapshot: ProgressSnapshot = { eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 0, totalBytes };
+  const snapshot: ProgressSnapshot = { eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 0, totalBytes, readingDone: false };
   let finishedInputsBytes = 0;
   let current: { sizeBytes?: number; bytesRead: () => number } | undefined;
   return {
@@ -289,7 +292,7 @@ async function startProgress(
       snapshot.readingDone = true;
     },
     report: () => {
-      if (snapshot.readingDone === true) {
+      if (snapshot.readingDone) {
         const { entriesPending, requestsInFlight } = delivery.progress();
         snapshot.entriesPending = entriesPending;
         snapshot.requestsInFlight = requestsInFlight;

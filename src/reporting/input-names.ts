@@ -1,4 +1,5 @@
 import { isAbsolute, relative } from "node:path";
+import { formatCount } from "./count-format.js";
 
 /**
  * Returns a path as people read it next to the inputs, which appear as given on the command line:
@@ -17,7 +18,7 @@ export function displayPath(path: string, workingDirectory: string): string {
  */
 export function describeInputsRead(inputsRead: number, stdinRead: boolean): string {
   const fileCount = stdinRead ? inputsRead - 1 : inputsRead;
-  const files = `${fileCount} ${fileCount === 1 ? "file" : "files"}`;
+  const files = `${formatCount(fileCount)} ${fileCount === 1 ? "file" : "files"}`;
   if (!stdinRead) return files;
   return fileCount === 0 ? "stdin" : `${files} and stdin`;
 }

@@ -1,8 +1,8 @@
 import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { InspectReport } from "./inspect-report.js";
-import { formatCount } from "./progress-text.js";
 import type { TextStyle } from "./style.js";
 
 /** Advice for CSV files whose table is unknown, the same as in the warning `send` prints for each such file. */
@@ -41,7 +41,7 @@ function headline(report: InspectReport, style: TextStyle): string {
     lines.push("  no event has a valid timestamp");
   }
   if (report.unreadable > 0) {
-    lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${count}`).join(", ")}`));
+    lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${formatCount(count)}`).join(", ")}`));
     for (const example of report.unreadableExamples) {
       const where = example.line === 0 ? example.input : `${example.input}:${example.line}`;
       lines.push(style.yellow(`    ${where} ${example.reason}`));
@@ -51,7 +51,7 @@ function headline(report: InspectReport, style: TextStyle): string {
     }
   }
   if (report.filesSkipped.length > 0) {
-    lines.push(`  ${report.filesSkipped.length} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped:`);
+    lines.push(`  ${formatCount(report.filesSkipped.length)} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped:`);
     for (const file of report.filesSkipped) {
       lines.push(`    ${file.path}: ${file.reason}`);
     }

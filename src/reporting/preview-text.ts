@@ -1,8 +1,8 @@
 import type { KoalaEntry } from "../delivery/entry.js";
 import { skipReasonText } from "../pipeline/outcomes.js";
+import { formatCount } from "./count-format.js";
 import { highlightJsonLine } from "./json-highlight.js";
 import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
-import { formatCount } from "./progress-text.js";
 import { NO_STITCHING_NOTE } from "./stitching-note.js";
 import { stripStyles, type TextStyle } from "./style.js";
 
@@ -43,7 +43,7 @@ export function formatPreviewText(samples: PreviewSamples, options: PreviewTextO
   const blocks: string[] = [];
   for (const mapping of options.mappings) {
     const examples = samples.examplesByMapping.get(mapping.name) ?? [];
-    blocks.push(style.bold(`━━ ${mapping.name} (${mapping.action}) · trigger ${mapping.trigger} · ${examples.length} of ${options.limit} ${options.limit === 1 ? "example" : "examples"}`));
+    blocks.push(style.bold(`━━ ${mapping.name} (${mapping.action}) · trigger ${mapping.trigger} · ${formatCount(examples.length)} of ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}`));
     if (examples.length === 0) {
       blocks.push(style.yellow(`  no event read would be sent by this mapping; see the sample of events not sent below`));
     }
@@ -119,7 +119,7 @@ function closingLine(samples: PreviewSamples, options: PreviewTextOptions): stri
     options.unreadable === 0 ? "" : ` (${formatCount(options.unreadable)} ${options.unreadable === 1 ? "line or file" : "lines or files"} could not be read: see the warnings)`;
   const read = `${formatCount(samples.eventsRead)} ${samples.eventsRead === 1 ? "event" : "events"} read${unreadable}`;
   if (options.stoppedEarly && !options.maxEventsReached) {
-    return options.style.dim(`${read}; reading stopped once every mapping had ${options.limit} ${options.limit === 1 ? "example" : "examples"}.`);
+    return options.style.dim(`${read}; reading stopped once every mapping had ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}.`);
   }
   if (options.maxEventsReached) {
     return options.style.dim(`${read}; reading stopped at --max-events. Raise it to look further for the missing examples.`);

@@ -1,3 +1,6 @@
+import { formatCount } from "./count-format.js";
+import { fitParts, type LinePart } from "./fit-line.js";
+
 /** The counts a progress line shows, read from the run as it goes. */
 export interface ProgressSnapshot {
   eventsRead: number;
@@ -10,10 +13,11 @@ export interface ProgressSnapshot {
   /** Size of all inputs on disk, or undefined when one of them is stdin. */
   totalBytes: number | undefined;
   /**
-   * Whether every input has been read, so that only deliveries remain. When the run does not set
-   * it, reading counts as done once the bytes read reach the inputs' size.
+   * Whether the events of every input have been read and handed to delivery, so that only
+   * deliveries remain. The bytes read cannot tell it, because an input is read a whole chunk at a
+   * time before the events in the chunk are parsed. A small input is all read before its first event.
    */
-  readingDone?: boolean;
+  readingDone: boolean;
   /** Entries handed to delivery and neither delivered nor dead-lettered yet, when the run reports them. */
   entriesPending?: number;
   /** Requests sent and still waiting for a response, when the run reports them. */
@@ -23,36 +27,66 @@ export interface ProgressSnapshot {
 /** Below this elapsed time a rate and a remaining time would mostly show start-up noise. */
 const MIN_ELAPSED_FOR_ESTIMATE_MS = 1000;
 
+const SEPARATOR = " · ";
+
+type PartName = "eventsRead" | "sent" | "skipped" | "someFailed" | "noneFailed" | "rate" | "share" | "timeLeft" | "inputRead" | "leftToDeliver" | "inFlight";
+
 /**
- * Writes one progress line, for example
+ * The parts shown while reading, most important first. A terminal too narrow for the whole line
+ * drops parts from the end of this list, so failures stay shown long and `0 failed` goes first.
+ */
+const READING_RANKS: readonly PartName[] = ["eventsRead", "share", "sent", "someFailed", "timeLeft", "skipped", "rate", "noneFailed"];
+
+/**
+ * The parts shown once reading is done, most important first. What is left to deliver now matters
+ * more than the events read, which no longer change.
+ */
+const DELIVERY_RANKS: readonly PartName[] = ["inputRead", "leftToDeliver", "sent", "someFailed", "timeLeft", "eventsRead", "inFlight", "skipped", "rate", "noneFailed"];
+
+interface NamedPart {
+  name: PartName;
+  text: string;
+  short?: string;
+}
+
+/**
+ * Formats one progress line of at most `maxWidth` characters, for example
  * `120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 42,000 events/s · 37% · about 1 min 10 s left`.
  * While inputs are read, the percentage and the remaining time are estimates from the bytes read,
  * shown only when the size of the inputs is known. Once reading is done, the line shows delivery
  * instead: the rate of entries sent and, when the run reports them, the entries left and the
- * requests in flight.
+ * requests in flight. A line too wide keeps the most important parts, some of them shortened.
  */
-export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number, dryRun: boolean): string {
+export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number, dryRun: boolean, maxWidth = Number.POSITIVE_INFINITY): string {
   const sentWord = dryRun ? "printed" : "sent";
-  const parts = [
-    `${formatCount(snapshot.eventsRead)} events read`,
-    `${formatCount(snapshot.entriesSent)} ${sentWord}`,
-    `${formatCount(snapshot.skipped)} skipped`,
-    `${formatCount(snapshot.failed)} failed`,
+  const eventsRead = formatCount(snapshot.eventsRead);
+  const parts: NamedPart[] = [
+    { name: "eventsRead", text: `${eventsRead} events read`, short: `${eventsRead} events` },
+    { name: "sent", text: `${formatCount(snapshot.entriesSent)} ${sentWord}` },
+    { name: "skipped", text: `${formatCount(snapshot.skipped)} skipped` },
+    { name: snapshot.failed > 0 ? "someFailed" : "noneFailed", text: `${formatCount(snapshot.failed)} failed` },
   ];
-  const fraction = readFraction(snapshot);
-  const readingDone = snapshot.readingDone ?? fraction === 1;
-  parts.push(...(readingDone ? deliveryParts(snapshot, elapsedMs, sentWord) : readingParts(snapshot, elapsedMs, fraction)));
-  return parts.join(" · ");
+  if (snapshot.readingDone) {
+    parts.push(...deliveryParts(snapshot, elapsedMs, sentWord));
+  } else {
+    parts.push(...readingParts(snapshot, elapsedMs));
+  }
+  const ranks = snapshot.readingDone ? DELIVERY_RANKS : READING_RANKS;
+  const ranked: LinePart[] = parts.map(({ name, text, short }) => ({ text, short, rank: ranks.indexOf(name) }));
+  return fitParts(ranked, maxWidth, SEPARATOR);
 }
 
 /** Returns the rate of events read, the share of bytes read and the time left to read the rest. */
-function readingParts(snapshot: ProgressSnapshot, elapsedMs: number, fraction: number | undefined): string[] {
-  const parts: string[] = [];
+function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[] {
+  const parts: NamedPart[] = [];
   if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS) {
-    parts.push(`${formatCount(Math.round((snapshot.eventsRead * 1000) / elapsedMs))} events/s`);
+    parts.push({ name: "rate", text: `${formatCount(Math.round((snapshot.eventsRead * 1000) / elapsedMs))} events/s` });
   }
+  const fraction = readFraction(snapshot);
   if (fraction !== undefined) {
-    parts.push(`${Math.floor(fraction * 100)}%`);
+    // At most 99% until the run reports reading done, because the events of the bytes read last
+    // are still to be parsed and mapped.
+    parts.push({ name: "share", text: `${Math.min(99, Math.floor(fraction * 100))}%` });
     if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
       parts.push(timeLeft((elapsedMs * (1 - fraction)) / fraction));
     }
@@ -64,26 +98,31 @@ function readingParts(snapshot: ProgressSnapshot, elapsedMs: number, fraction: n
  * Returns the delivery parts shown once reading is done: the entries sent per second since the
  * start and, when the run reports them, the entries left with an estimated time and the requests in flight.
  */
-function deliveryParts(snapshot: ProgressSnapshot, elapsedMs: number, sentWord: string): string[] {
-  const parts = ["input read"];
+function deliveryParts(snapshot: ProgressSnapshot, elapsedMs: number, sentWord: string): NamedPart[] {
+  const parts: NamedPart[] = [{ name: "inputRead", text: "input read" }];
   const entriesPerSecond = elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS ? (snapshot.entriesSent * 1000) / elapsedMs : undefined;
   if (entriesPerSecond !== undefined) {
-    parts.push(`${formatCount(Math.round(entriesPerSecond))} ${sentWord}/s`);
+    parts.push({ name: "rate", text: `${formatCount(Math.round(entriesPerSecond))} ${sentWord}/s` });
   }
   if (snapshot.entriesPending !== undefined) {
-    parts.push(`${formatCount(snapshot.entriesPending)} left to deliver`);
+    const pending = formatCount(snapshot.entriesPending);
+    parts.push({ name: "leftToDeliver", text: `${pending} left to deliver`, short: `${pending} to deliver` });
     if (entriesPerSecond !== undefined && entriesPerSecond > 0 && snapshot.entriesPending > 0) {
       parts.push(timeLeft((snapshot.entriesPending * 1000) / entriesPerSecond));
     }
   }
   if (snapshot.requestsInFlight !== undefined) {
-    parts.push(`${formatCount(snapshot.requestsInFlight)} ${snapshot.requestsInFlight === 1 ? "request" : "requests"} in flight`);
+    parts.push({ name: "inFlight", text: `${formatCount(snapshot.requestsInFlight)} ${snapshot.requestsInFlight === 1 ? "request" : "requests"} in flight` });
   }
   return parts;
 }
 
-function timeLeft(remainingMs: number): string {
-  return remainingMs < 1000 ? "less than 1 s left" : `about ${formatDuration(remainingMs)} left`;
+function timeLeft(remainingMs: number): NamedPart {
+  if (remainingMs < 1000) {
+    return { name: "timeLeft", text: "less than 1 s left", short: "<1 s left" };
+  }
+  const duration = formatDuration(remainingMs);
+  return { name: "timeLeft", text: `about ${duration} left`, short: `~${duration} left` };
 }
 
 function readFraction(snapshot: ProgressSnapshot): number | undefined {
@@ -91,10 +130,6 @@ function readFraction(snapshot: ProgressSnapshot): number | undefined {
     return undefined;
   }
   return Math.min(1, snapshot.bytesRead / snapshot.totalBytes);
-}
-
-export function formatCount(count: number): string {
-  return count.toLocaleString("en-US");
 }
 
 /** Formats a duration in whole seconds, minutes and hours: `45 s`, `3 min 20 s`, `2 h 5 min`. */

@@ -1,4 +1,5 @@
 import ora, { type Ora } from "ora";
+import { truncateText } from "./fit-line.js";
 import { formatProgressText, type ProgressSnapshot } from "./progress-text.js";
 
 /** A live status line for a long run, and the one way to print other lines while it is shown. */
@@ -14,8 +15,11 @@ export interface ProgressReporter {
 }
 
 export interface ProgressOptions {
-  /** Stream for the status line and logged lines: stderr, so that stdout stays clean for pipes. */
-  stream: NodeJS.WritableStream;
+  /**
+   * Stream for the status line and logged lines: stderr, so that stdout stays clean for pipes. The
+   * line is fitted to its `columns` at each redraw, so it follows a resized terminal.
+   */
+  stream: NodeJS.WritableStream & { columns?: number };
   /** Draws the status line; when false only `log` prints anything. */
   enabled: boolean;
   dryRun: boolean;
@@ -26,6 +30,16 @@ export interface ProgressOptions {
 }
 
 const DEFAULT_INTERVAL_MS = 100;
+
+/** Width assumed when the stream does not report its columns. */
+const DEFAULT_COLUMNS = 80;
+
+/**
+ * Columns of a line that the text cannot use. ora draws a one-column spinner frame and a space
+ * before the text. The last column stays empty too, because a terminal may move the cursor to the
+ * next line once a line fills it, and ora would then clear the wrong line.
+ */
+const RESERVED_COLUMNS = 3;
 
 /**
  * Whether a status line helps: only on a terminal, never with `--quiet` or in CI (where a spinner
@@ -73,7 +87,7 @@ class SpinnerProgress implements ProgressReporter {
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.startedAt = this.now();
     // stdin may be an input (`-`), so ora must not put it into raw mode to swallow keystrokes.
-    this.spinner = ora({ stream: options.stream, isEnabled: true, discardStdin: false, text: "reading inputs…" });
+    this.spinner = ora({ stream: options.stream, isEnabled: true, discardStdin: false, text: truncateText("reading inputs…", this.textWidth()) });
     this.spinner.start();
   }
 
@@ -83,12 +97,12 @@ class SpinnerProgress implements ProgressReporter {
       return;
     }
     this.lastDrawnAt = now;
-    this.spinner.text = formatProgressText(snapshot, now - this.startedAt, this.options.dryRun);
+    this.spinner.text = formatProgressText(snapshot, now - this.startedAt, this.options.dryRun, this.textWidth());
   }
 
   phase(description: string): void {
     if (!this.stopped) {
-      this.spinner.text = `${description}…`;
+      this.spinner.text = truncateText(`${description}…`, this.textWidth());
       // Drawn at once, because a phase can end before the spinner's next frame.
       this.spinner.render();
     }
@@ -109,5 +123,12 @@ class SpinnerProgress implements ProgressReporter {
       this.stopped = true;
       this.spinner.stop();
     }
+  }
+
+  /** Returns the number of characters the text may take, so that the line never wraps and ora clears it whole. */
+  private textWidth(): number {
+    const columns = this.options.stream.columns;
+    const width = columns !== undefined && columns > 0 ? columns : DEFAULT_COLUMNS;
+    return Math.max(1, width - RESERVED_COLUMNS);
   }
 }

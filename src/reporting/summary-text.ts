@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { RunStats } from "./run-stats.js";
 
@@ -17,44 +18,44 @@ export interface SummaryContext {
 
 /**
  * Formats the end-of-run summary. Its first lines state what happened and, when little or nothing was
- * sent, the main reason and the option that changes it.
+ * sent, the main reason and the option that changes it. Counts have thousands separators (`2,440`).
  */
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
-  const requests = `${stats.requestsSent} ${plural(stats.requestsSent, "request", "requests")} ${requestCountLabel(stats, context)}`;
-  lines.push(`koala-replay: ${stats.entriesSent} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${stats.eventsRead} ${plural(stats.eventsRead, "event", "events")} read (${requests})`);
+  const requests = `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} ${requestCountLabel(stats, context)}`;
+  lines.push(`koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`);
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
     lines.push(`  ${hint}`);
   }
   lines.push("");
 
-  lines.push(row("files read", `${filesReadText(stats, context)}${stats.filesSkipped.length > 0 ? ` (${stats.filesSkipped.length} skipped, see the warnings)` : ""}`));
-  lines.push(row("events read", String(stats.eventsRead)));
+  lines.push(row("files read", `${filesReadText(stats, context)}${stats.filesSkipped.length > 0 ? ` (${formatCount(stats.filesSkipped.length)} skipped, see the warnings)` : ""}`));
+  lines.push(row("events read", formatCount(stats.eventsRead)));
   lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
-  lines.push(row(context.dryRun ? "would be sent" : "sent", String(stats.entriesSent)));
-  lines.push(row("requests", `${stats.requestsSent} ${requestCountLabel(stats, context)}`));
-  lines.push(row("skipped", String(stats.skippedCount)));
+  lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
+  lines.push(row("requests", `${formatCount(stats.requestsSent)} ${requestCountLabel(stats, context)}`));
+  lines.push(row("skipped", formatCount(stats.skippedCount)));
   for (const [reason, count] of sortedByCount(stats.skippedByReason)) {
-    lines.push(row(`  ${reason}`, `${count}  ${skipReasonText[reason]}`));
+    lines.push(row(`  ${reason}`, `${formatCount(count)}  ${skipReasonText[reason]}`));
   }
-  lines.push(row("invalid", String(stats.invalidCount)));
+  lines.push(row("invalid", formatCount(stats.invalidCount)));
   for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
-    lines.push(row("", `${count}  ${reason}`));
+    lines.push(row("", `${formatCount(count)}  ${reason}`));
   }
-  lines.push(row("unreadable", String(stats.unreadableCount)));
+  lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
     // Line 0 means the whole file, which could not be read at all.
     const where = problem.origin.line === 0 ? problem.origin.input : `${problem.origin.input}:${problem.origin.line}`;
     lines.push(row("", `${where} ${problem.reason}`));
   }
   if (stats.unreadableCount > stats.unreadableExamples.length) {
-    lines.push(row("", `… and ${stats.unreadableCount - stats.unreadableExamples.length} more`));
+    lines.push(row("", `… and ${formatCount(stats.unreadableCount - stats.unreadableExamples.length)} more`));
   }
-  lines.push(row("failed", String(stats.failedCount)));
+  lines.push(row("failed", formatCount(stats.failedCount)));
   for (const [reason, count] of sortedByCount(stats.failedByReason)) {
-    lines.push(row("", `${count}  ${reason}`));
+    lines.push(row("", `${formatCount(count)}  ${reason}`));
   }
   lines.push(...deliveryLines(stats, context));
   lines.push(...identityLines(stats));
@@ -72,7 +73,7 @@ function requestCountLabel(stats: RunStats, context: SummaryContext): string {
     return "printed";
   }
   const made = (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
-  return stats.requestsAccepted === stats.requestsSent ? made : `${made}, ${stats.requestsAccepted} accepted`;
+  return stats.requestsAccepted === stats.requestsSent ? made : `${made}, ${formatCount(stats.requestsAccepted)} accepted`;
 }
 
 /**
@@ -81,12 +82,12 @@ function requestCountLabel(stats: RunStats, context: SummaryContext): string {
  */
 function filesReadText(stats: RunStats, context: SummaryContext): string {
   if (!context.inputs.includes("-") || stats.filesRead === 0) {
-    return String(stats.filesRead);
+    return formatCount(stats.filesRead);
   }
   if (context.inputs.length === 1) {
     return describeInputsRead(stats.filesRead, true);
   }
-  return `${stats.filesRead} (stdin counted as one)`;
+  return `${formatCount(stats.filesRead)} (stdin counted as one)`;
 }
 
 function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
@@ -96,19 +97,19 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
   }
   const lines: string[] = [];
   if (result.requestsSent > 0) {
-    lines.push(row("entries per request", `${result.entriesPerRequest.mean.toFixed(1)} on average, ${result.entriesPerRequest.max} at most`));
+    lines.push(row("entries per request", `${result.entriesPerRequest.mean.toFixed(1)} on average, ${formatCount(result.entriesPerRequest.max)} at most`));
   }
   if (result.retriesTotal > 0) {
     const reasons = Object.entries(result.retries)
-      .map(([reason, count]) => `${reason} ${count}`)
+      .map(([reason, count]) => `${reason} ${formatCount(count)}`)
       .join(", ");
-    lines.push(row("retries", `${result.retriesTotal} (${reasons})`));
+    lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
-    lines.push(row("dead letters", `${result.deadLetteredTotal} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; to send them again, run send with the same options and this file as the input`));
+    lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; to send them again, run send with the same options and this file as the input`));
   }
   if (result.undelivered > 0) {
-    lines.push(row("not yet delivered", `${result.undelivered} (the run stopped; --resume sends them)`));
+    lines.push(row("not yet delivered", `${formatCount(result.undelivered)} (the run stopped; --resume sends them)`));
   }
   if (!context.dryRun && result.statePath !== undefined && existsSync(result.statePath)) {
     lines.push(row("checkpoint", displayPath(result.statePath, context.workingDirectory)));
@@ -126,7 +127,7 @@ function identityLines(stats: RunStats): string[] {
   }
   const lines = formatCoverage(identity.coverage).map((line) => row("", line));
   const ids = identity.graph?.idsWithEmail ?? 0;
-  return [row("identity", `${ids} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
+  return [row("identity", `${formatCount(ids)} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
 }
 
 /** Names the main reason why events were not sent, and what to do about it, or undefined when nothing needs saying. */
@@ -143,7 +144,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
-    return stats.invalidCount > 0 ? `${stats.invalidCount} invalid: see the reasons below.` : undefined;
+    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.` : undefined;
   }
   let share: string;
   if (stats.entriesSent === 0) {
@@ -152,7 +153,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
     share = context.dryRun ? "Many events would not be sent" : "Many events were not sent";
   }
   const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy) : shortfallPhrase[topReason];
-  return `${share}: ${topCount} of ${stats.eventsRead} ${phrase}. ${remedy(topReason, stats, context)}`;
+  return `${share}: ${formatCount(topCount)} of ${formatCount(stats.eventsRead)} ${phrase}. ${remedy(topReason, stats, context)}`;
 }
 
 /** Names the analytics.js track events that the policy in use left out, and the policy. */
@@ -211,7 +212,7 @@ function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
     return `${typesSeen} Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.`;
   }
   const disabled = mappings === undefined ? 0 : mappings.total - mappings.enabled;
-  const disabledNote = disabled > 0 ? ` ${disabled} of ${mappings?.total} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
+  const disabledNote = disabled > 0 ? ` ${formatCount(disabled)} of ${formatCount(mappings?.total ?? 0)} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
   return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}`;
 }
 
@@ -221,7 +222,7 @@ function row(label: string, value: string): string {
 
 function formatMap(map: Map<string, number>): string {
   return sortedByCount(map)
-    .map(([key, count]) => `${key} ${count}`)
+    .map(([key, count]) => `${key} ${formatCount(count)}`)
     .join(", ");
 }
 

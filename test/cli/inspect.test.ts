@@ -189,6 +189,17 @@ describe("inspect text", () => {
     expect(result.stdout).toContain("or --csv-type <type>");
   });
 
+  test("unreadable counts with thousands separators", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    const path = join(directory, "broken.jsonl");
+    writeFileSync(path, `${Array.from({ length: 1_500 }, () => "{not json").join("\n")}\n`);
+    const result = await runCli(["inspect", path]);
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/ 1,500 unreadable: [\w-]+ 1,500\n/);
+  });
+
   test("notes counts before stitching", async () => {
     const result = await runCli(["inspect", "fixtures/identity/server-tracks.jsonl"]);
 

@@ -1,15 +1,37 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { presetMappings } from "../../src/koala/presets.js";
+import { parseBrowserEventsPolicy } from "../../src/pipeline/browser-events.js";
+import { runReplay } from "../../src/pipeline/run-replay.js";
 import { shouldShowProgress } from "../../src/reporting/progress.js";
 import { formatDuration, formatProgressText, type ProgressSnapshot } from "../../src/reporting/progress-text.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { runCli } from "../helpers/run-cli.js";
-import { runInTerminal } from "../helpers/run-in-terminal.js";
+import { ANSI_ESCAPE, runInTerminal } from "../helpers/run-in-terminal.js";
 
-const snapshot: ProgressSnapshot = { eventsRead: 120_000, entriesSent: 80_000, skipped: 39_000, failed: 1_000, bytesRead: 250, totalBytes: 1000 };
+const snapshot: ProgressSnapshot = { eventsRead: 120_000, entriesSent: 80_000, skipped: 39_000, failed: 1_000, bytesRead: 250, totalBytes: 1000, readingDone: false };
+const delivering: ProgressSnapshot = { ...snapshot, bytesRead: 1000, readingDone: true, entriesPending: 16_000, requestsInFlight: 8 };
+
+/**
+ * Returns the progress lines as drawn on a terminal, spinner frame included. Colours take no
+ * columns, so they are removed. Every other escape sequence moves the cursor or clears, so it
+ * separates two drawings, as line breaks do.
+ */
+function progressLines(output: string): string[] {
+  return output
+    .replace(/\u001b\[[0-9;]*m/g, "")
+    .split(new RegExp(`${ANSI_ESCAPE.source}|\\r|\\n`))
+    .filter((piece) => piece.includes("·") || piece.includes("…"));
+}
+
+/** Returns the width of a piece of terminal output, in which every character takes one column. */
+function columnsOf(text: string): number {
+  return [...text].length;
+}
 
 describe("progress line text", () => {
   test("counts, rate, share and time left", () => {
@@ -37,22 +59,27 @@ describe("progress line text", () => {
     expect(text).not.toContain("left");
   });
 
-  test("all bytes read: delivery instead of a share", () => {
-    const text = formatProgressText({ ...snapshot, bytesRead: 1000 }, 10_000, false);
+  test("all bytes read: still 99%", () => {
+    const text = formatProgressText({ ...snapshot, eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 1000 }, 500, false);
+
+    expect(text).toBe("0 events read · 0 sent · 0 skipped · 0 failed · 99%");
+  });
+
+  test("bytes past the size: still 99%", () => {
+    const text = formatProgressText({ ...snapshot, bytesRead: 1500 }, 10_000, false);
+
+    expect(text).toContain("99%");
+    expect(text).not.toContain("input read");
+  });
+
+  test("reading done: delivery instead of a share", () => {
+    const text = formatProgressText({ ...snapshot, bytesRead: 1000, readingDone: true }, 10_000, false);
 
     expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · input read · 8,000 sent/s");
   });
 
-  test("more bytes than the size still means done", () => {
-    const text = formatProgressText({ ...snapshot, bytesRead: 1500 }, 10_000, false);
-
-    expect(text).toContain("input read");
-    expect(text).not.toContain("%");
-    expect(text).not.toContain("left");
-  });
-
   test("reading done: entries left and requests in flight", () => {
-    const text = formatProgressText({ ...snapshot, readingDone: true, entriesPending: 16_000, requestsInFlight: 8 }, 10_000, false);
+    const text = formatProgressText(delivering, 10_000, false);
 
     expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · input read · 8,000 sent/s · 16,000 left to deliver · about 2 s left · 8 requests in flight");
   });
@@ -66,8 +93,53 @@ describe("progress line text", () => {
   test("reading not done when the run says so", () => {
     const text = formatProgressText({ ...snapshot, bytesRead: 1000, readingDone: false }, 10_000, false);
 
-    expect(text).toContain("100%");
+    expect(text).toContain("99%");
+    expect(text).not.toContain("100%");
     expect(text).not.toContain("input read");
+  });
+
+  test("80 columns reading: failures over skipped", () => {
+    const text = formatProgressText(snapshot, 10_000, false, 77);
+
+    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 failed · 25% · about 30 s left");
+  });
+
+  test("80 columns reading: 0 failed dropped", () => {
+    const text = formatProgressText({ ...snapshot, failed: 0 }, 10_000, false, 77);
+
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 25% · about 30 s left");
+  });
+
+  test("80 columns after reading: delivery kept", () => {
+    const text = formatProgressText(delivering, 10_000, false, 77);
+
+    expect(text).toBe("80,000 sent · 1,000 failed · input read · 16,000 left to deliver · ~2 s left");
+  });
+
+  test("narrow line shortens before it drops", () => {
+    const text = formatProgressText(delivering, 10_000, false, 60);
+
+    expect(text).toBe("80,000 sent · 1,000 failed · input read · 16,000 to deliver");
+  });
+
+  test("wide enough: the whole line", () => {
+    const whole = formatProgressText(delivering, 10_000, false);
+
+    expect(formatProgressText(delivering, 10_000, false, whole.length)).toBe(whole);
+    expect(formatProgressText(delivering, 10_000, false, whole.length - 1)).not.toBe(whole);
+  });
+
+  test.each([200, 117, 77, 60, 40, 20, 10, 3, 1])("width %i is never exceeded", (width) => {
+    for (const counts of [snapshot, { ...snapshot, failed: 0 }, delivering, { ...delivering, totalBytes: undefined }]) {
+      const text = formatProgressText(counts, 10_000, false, width);
+
+      expect(text.length, text).toBeLessThanOrEqual(width);
+      expect(text.length, text).toBeGreaterThan(0);
+    }
+  });
+
+  test("too narrow: cut with an ellipsis", () => {
+    expect(formatProgressText(snapshot, 10_000, false, 10)).toBe("120,000 e…");
   });
 
   test.each([
@@ -97,25 +169,39 @@ describe("progress line is shown only where it helps", () => {
   });
 });
 
+/** Writes `count` track events with an email, one JSON line each, into a new directory. */
+function writeTrackEvents(count: number): { directory: string; path: string } {
+  const directory = mkdtempSync(join(tmpdir(), "koala-replay-progress-"));
+  const events = Array.from({ length: count }, (_, index) =>
+    JSON.stringify({ type: "track", event: "A", messageId: `p-${index}`, timestamp: "2024-01-01T00:00:00Z", userId: `u-${index}`, context: { traits: { email: `u${index}@example.com` } } }),
+  );
+  const path = join(directory, "events.jsonl");
+  writeFileSync(path, `${events.join("\n")}\n`);
+  return { directory, path };
+}
+
 describe("send progress while deliveries remain", () => {
   let emulator: KoalaEmulator | undefined;
+  beforeAll(async () => {
+    // Every response is delayed by 60 ms and one request is in flight at a time, so 40 entries take
+    // about 2.4 s to deliver after the input, which is read at once.
+    emulator = await startKoalaEmulator({ publicKey: "pk_progress_0123", faults: { slowRate: 1, slowDelayMs: 60 } });
+  });
   afterAll(async () => {
     await emulator?.close();
   });
 
+  function sendSlowly(columns: number): ReturnType<typeof runInTerminal> {
+    const { directory, path } = writeTrackEvents(40);
+    return runInTerminal(
+      ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--endpoint", emulator?.url ?? "", "--state", join(directory, "state.json"), path],
+      { env: { KOALA_PUBLIC_KEY: "pk_progress_0123" }, columns },
+    );
+  }
+
   test("shows delivery, not a time left to read", async () => {
-    // Every response is delayed by 60 ms and one request is in flight at a time, so 40 entries take
-    // about 2.4 s to deliver after the input, which is read at once.
-    emulator = await startKoalaEmulator({ publicKey: "pk_progress_0123", faults: { slowRate: 1, slowDelayMs: 60 } });
-    const directory = mkdtempSync(join(tmpdir(), "koala-replay-progress-"));
-    const events = Array.from({ length: 40 }, (_, index) =>
-      JSON.stringify({ type: "track", event: "A", messageId: `p-${index}`, timestamp: "2024-01-01T00:00:00Z", userId: `u-${index}`, context: { traits: { email: `u${index}@example.com` } } }),
-    );
-    writeFileSync(join(directory, "events.jsonl"), `${events.join("\n")}\n`);
-    const result = await runInTerminal(
-      ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--endpoint", emulator.url, "--state", join(directory, "state.json"), join(directory, "events.jsonl")],
-      { env: { KOALA_PUBLIC_KEY: "pk_progress_0123" } },
-    );
+    // Wide enough for every part of the line.
+    const result = await sendSlowly(200);
 
     expect(result.status).toBe(0);
     expect(result.output).toMatch(/40 events read · \d+ sent · 0 skipped · 0 failed · input read · \d+ sent\/s/);
@@ -124,6 +210,97 @@ describe("send progress while deliveries remain", () => {
     // Once the input is read, a time left can only be the delivery's, next to the entries left.
     expect(result.output).not.toMatch(/input read(?:(?!left to deliver)[^\u001b])*s left/);
     expect(result.output).not.toContain("100%");
+  });
+
+  test("80 columns: the line fits", async () => {
+    const result = await sendSlowly(80);
+    const lines = progressLines(result.output);
+
+    expect(result.status).toBe(0);
+    expect(lines.some((line) => line.includes("input read"))).toBe(true);
+    for (const line of lines) {
+      // One column stays free after the spinner's frame, its space and the text.
+      expect(columnsOf(line), line).toBeLessThanOrEqual(79);
+    }
+  });
+});
+
+interface ShownProgress {
+  eventsRead: number;
+  allBytesRead: boolean;
+  text: string;
+}
+
+/** Replays `count` events in a dry run and returns the progress line of each report. */
+async function replayProgress(count: number, signal?: AbortSignal): Promise<ShownProgress[]> {
+  const { directory, path } = writeTrackEvents(count);
+  const reports: ShownProgress[] = [];
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  try {
+    await runReplay(
+      {
+        inputs: [path],
+        mappings: presetMappings(),
+        browserEvents: parseBrowserEventsPolicy("skip"),
+        filters: [],
+        stitch: false,
+        dryRun: true,
+        endpoint: "http://127.0.0.1:9",
+        userAgent: "koala-replay-test",
+        delivery: { concurrency: 1, adaptiveConcurrency: false, maxRps: undefined, maxBatchSize: 30, deadLetterPath: undefined, statePath: undefined, resume: false, timeoutMs: 1000, maxAttempts: 1 },
+      },
+      {
+        stdout: discard,
+        warn: () => {},
+        signal,
+        onProgress: (progress) => {
+          reports.push({ eventsRead: progress.eventsRead, allBytesRead: progress.bytesRead === progress.totalBytes, text: formatProgressText(progress, 0, true) });
+        },
+      },
+    );
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+  return reports;
+}
+
+describe("progress stages of a run", () => {
+  test("small input: read after its events", async () => {
+    const reports = await replayProgress(40);
+
+    // A report comes once the whole file is read into one chunk, before its events are.
+    const beforeEvents = reports.find((report) => report.eventsRead === 0 && report.allBytesRead);
+    expect(beforeEvents?.text).toBe("0 events read · 0 printed · 0 skipped · 0 failed · 99%");
+    expect(reports.at(-1)?.text).toContain("input read");
+    for (const { eventsRead, text } of reports.filter((report) => report.text.includes("input read"))) {
+      expect(eventsRead, text).toBe(40);
+    }
+  });
+
+  test("interrupted run: input never read", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const reports = await replayProgress(40, controller.signal);
+
+    expect(reports.length).toBeGreaterThan(0);
+    for (const { text } of reports) {
+      expect(text).not.toContain("input read");
+    }
+  });
+});
+
+describe("narrow terminal", () => {
+  test("40 columns: phase and counts fit", async () => {
+    const { directory, path } = writeTrackEvents(40);
+    const result = await runInTerminal(["send", "--dry-run", path], { redirectStdout: "/dev/null", columns: 40 });
+    rmSync(directory, { recursive: true, force: true });
+    const lines = progressLines(result.output);
+
+    expect(result.status).toBe(0);
+    expect(lines.some((line) => line.includes("first pass"))).toBe(true);
+    for (const line of lines) {
+      expect(columnsOf(line), line).toBeLessThanOrEqual(39);
+    }
   });
 });
 
@@ -140,7 +317,7 @@ describe("send progress on a real run", () => {
 
     expect(result.stderr).not.toContain("events read ·");
     expect(result.stderr).not.toMatch(/\u001b\[/);
-    expect(result.stderr).toContain("koala-replay: 60000 entries would be sent");
+    expect(result.stderr).toContain("koala-replay: 60,000 entries would be sent");
   });
 
   test("spinner shows counts on a terminal", async () => {
@@ -150,7 +327,7 @@ describe("send progress on a real run", () => {
     expect(result.output).toMatch(/[\d,]+ events read · [\d,]+ printed · [\d,]+ skipped · [\d,]+ failed/);
     expect(result.output).toMatch(/\d+%/);
     expect(result.output).toContain("first pass: collecting emails from identify calls and aliases…");
-    expect(result.output).toContain("koala-replay: 60000 entries would be sent");
+    expect(result.output).toContain("koala-replay: 60,000 entries would be sent");
   });
 
   test("warning starts on a line of its own", async () => {
@@ -172,7 +349,7 @@ describe("send progress on a real run", () => {
     const result = await runInTerminal(["send", "--dry-run", archive.path], { redirectStdout: "/dev/null", env: { CI: "true" } });
 
     expect(result.output).not.toContain("events read ·");
-    expect(result.output).toContain("koala-replay: 60000 entries would be sent");
+    expect(result.output).toContain("koala-replay: 60,000 entries would be sent");
   });
 
   test("--quiet prints nothing on a terminal", async () => {

@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator } from "../emulator/koala-emulator.js";
+import { IdentityCoverage } from "../../src/identity/index.js";
 import { RunStats } from "../../src/reporting/run-stats.js";
 import { formatSummary } from "../../src/reporting/summary-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
+import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { runCli } from "../helpers/run-cli.js";
 
 const publicKey = "pk_test_0123456789abcdef";
@@ -311,6 +313,131 @@ describe("summary of unreadable inputs", () => {
     expect(text).toMatch(/ gone\.jsonl unreadable-file\n/);
     expect(text).toContain(" bad.jsonl:7 malformed-json");
     expect(text).not.toContain("gone.jsonl:0");
+  });
+});
+
+describe("summary counts", () => {
+  /** Builds the counts of a run with every count of the summary at 1,000 or more. */
+  function largeRun(): RunStats {
+    const stats = new RunStats();
+    stats.filesRead = 1_001;
+    stats.filesSkipped.push(...Array.from({ length: 1_002 }, (_, index) => ({ path: `skipped-${index}.txt`, reason: "not an archive" })));
+    stats.eventsRead = 30_000;
+    stats.matchedByMapping.set("Track Event", 24_400);
+    stats.entriesSent = 24_400;
+    stats.requestsSent = 2_100;
+    stats.requestsAccepted = 2_050;
+    stats.countSkipped("no-identity", 15_500);
+
+    stats.invalidByReason.set("Track Event: email is invalid", 1_234);
+    for (let line = 1; line <= 1_025; line += 1) {
+      stats.countUnreadable({ origin: { input: "bad.jsonl", line }, reason: "malformed-json", message: `bad.jsonl:${line}: invalid JSON` });
+    }
+
+    stats.countFailed({ input: "events.jsonl", line: 1, mapping: "Track Event", reason: "rejected", status: 400 });
+    stats.failedCount = 2_000;
+    stats.failedByReason.set("HTTP 400: rejected", 2_000);
+    stats.delivery = {
+      dryRun: false,
+      submitted: 28_000,
+      delivered: 24_400,
+      deadLettered: { "rejected-by-api": 2_000 },
+      deadLetteredTotal: 2_000,
+      duplicatesSkipped: 0,
+      alreadyDone: 0,
+      undelivered: 1_600,
+      requestsSent: 2_100,
+      requestsAccepted: 2_050,
+      entriesPerRequest: { mean: 11.6, max: 1_000 },
+      retries: { "rate-limited": 1_500 },
+      retriesTotal: 1_500,
+      checkpointErrors: 0,
+      stopped: true,
+      deadLetterPath: "/tmp/dead.jsonl",
+    };
+
+    const coverage = new IdentityCoverage();
+    Object.assign(coverage.before, { withEmail: 1_200, withProfileIdOnly: 30, withNeither: 8_770 });
+    Object.assign(coverage.after, { withEmail: 9_100, withProfileIdOnly: 30, withNeither: 870 });
+    coverage.conflicts = 4_000;
+    stats.identity = {
+      coverage,
+      firstPassMs: 1_500,
+      graph: { ids: 5_000, idsWithEmail: 4_321, idsInMemory: 5_000, idsOnDisk: 0, emailObservations: 6_000, conflicts: 4_000, invalidEmails: 0, aliases: 1_000, spilledToDisk: false },
+      stitch: true,
+    };
+    return stats;
+  }
+
+  test("every count has thousands separators", () => {
+    const text = formatSummary(largeRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" });
+
+    expect(text).toContain("koala-replay: 24,400 entries sent from 30,000 events read (2,100 requests made, retries included, 2,050 accepted)\n");
+    expect(text).toContain("Many events were not sent: 15,500 of 30,000 have no email or profile_id.");
+    expect(text).toMatch(/files read +1,001 \(1,002 skipped, see the warnings\)\n/);
+    expect(text).toMatch(/events read +30,000\n/);
+    expect(text).toMatch(/matched +Track Event 24,400\n/);
+    expect(text).toMatch(/sent +24,400\n/);
+    expect(text).toMatch(/requests +2,100 made, retries included, 2,050 accepted\n/);
+    expect(text).toMatch(/skipped +15,500\n/);
+    expect(text).toMatch(/no-identity +15,500 {2}/);
+    expect(text).toMatch(/invalid +1,234\n +1,234 {2}Track Event: email is invalid\n/);
+    expect(text).toMatch(/unreadable +1,025\n/);
+    expect(text).toContain("… and 1,005 more\n");
+    expect(text).toMatch(/failed +2,000\n +2,000 {2}HTTP 400: rejected\n/);
+    expect(text).toMatch(/entries per request +11\.6 on average, 1,000 at most\n/);
+    expect(text).toMatch(/retries +1,500 \(rate-limited 1,500\)\n/);
+    expect(text).toMatch(/dead letters +2,000 written to dead\.jsonl/);
+    expect(text).toMatch(/not yet delivered +1,600 \(/);
+    expect(text).toMatch(/identity +4,321 userIds and anonymousIds linked to an email/);
+    expect(text).toContain("identity before stitching: 1,200 with email, 30 with profile_id only, 8,770 with neither");
+    expect(text).toContain("identity after stitching: 9,100 with email, 30 with profile_id only, 870 with neither (7,900 stitched)");
+    expect(text).toContain("identity conflicts: 4,000 observations");
+  });
+
+  test("no count without separators", () => {
+    const text = formatSummary(largeRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" });
+    // Line numbers of unreadable lines stay plain, as editors and grep expect them.
+    const withoutLocations = text.replace(/bad\.jsonl:\d+/g, "bad.jsonl:N");
+
+    expect(withoutLocations).not.toMatch(/\d{4}/);
+  });
+
+  test("invalid count in the first lines", () => {
+    const stats = new RunStats();
+    stats.eventsRead = 5_000;
+    stats.invalidByReason.set("Track Event: email is invalid", 1_500);
+
+    const text = formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" });
+
+    expect(text).toContain("\n  1,500 invalid: see the reasons below.\n");
+  });
+
+  test("disabled mappings counted in the advice", () => {
+    const stats = new RunStats();
+    stats.eventsRead = 2_000;
+    stats.countSkipped("no-mapping-matched", 2_000);
+    stats.countUnmatchedType("page");
+
+    const text = formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp", mappings: { total: 1_200, enabled: 100 } });
+
+    expect(text).toContain("Nothing would be sent: 2,000 of 2,000 matched no mapping's trigger.");
+    expect(text).toContain("1,100 of 1,200 mappings are disabled");
+  });
+
+  test("en-US separators under a German locale", async () => {
+    const archive = writeGeneratedArchive(1_200);
+    const path = join(directory, "run.json");
+    const result = await runCli(["send", "--dry-run", "--report", path, archive.path], { env: { LANG: "de_DE.UTF-8", LC_ALL: "de_DE.UTF-8" } });
+    archive.remove();
+    const report = JSON.parse(readFileSync(path, "utf8")) as { counts: { eventsRead: unknown; entriesSent: unknown } };
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("koala-replay: 1,200 entries would be sent from 1,200 events read (");
+    expect(result.stderr).toMatch(/events read +1,200\n/);
+    // The JSON report keeps plain numbers.
+    expect(report.counts.eventsRead).toBe(1200);
+    expect(report.counts.entriesSent).toBe(1200);
   });
 });
 

@@ -13,15 +13,19 @@ function shellQuote(argument: string): string {
 }
 
 /**
- * Runs the built binary in a pseudo-terminal of 120 columns, through util-linux `script`, so that
- * stdout and stderr are both a TTY. `redirectStdout` sends stdout to a file instead, leaving stderr
- * on the terminal, as `koala-replay send --dry-run > out.jsonl` does.
+ * Runs the built binary in a pseudo-terminal, through util-linux `script`, so that stdout and
+ * stderr are both a TTY. The terminal is 120 columns wide unless `columns` is given.
+ * `redirectStdout` sends stdout to a file instead, leaving stderr on the terminal, as
+ * `koala-replay send --dry-run > out.jsonl` does.
  */
-export function runInTerminal(args: readonly string[], options: { env?: Record<string, string>; redirectStdout?: string; timeoutMs?: number } = {}): Promise<TerminalResult> {
+export function runInTerminal(
+  args: readonly string[],
+  options: { env?: Record<string, string>; redirectStdout?: string; timeoutMs?: number; columns?: number } = {},
+): Promise<TerminalResult> {
   const command = [process.execPath, binPath, ...args].map(shellQuote).join(" ");
   const redirect = options.redirectStdout === undefined ? "" : ` > ${shellQuote(options.redirectStdout)}`;
   // A pseudo-terminal made by script has no size until stty sets one.
-  const shellCommand = `stty cols 120 rows 40; ${command}${redirect}`;
+  const shellCommand = `stty cols ${options.columns ?? 120} rows 40; ${command}${redirect}`;
   return new Promise((resolve, reject) => {
     const child = spawn("/usr/bin/script", ["-qfec", shellCommand, "/dev/null"], {
       cwd: projectRoot,

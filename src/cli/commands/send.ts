@@ -1,4 +1,5 @@
 import { runReplay } from "../../pipeline/run-replay.js";
+import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
@@ -94,7 +95,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     exitStatus = ExitCode.fatalApi;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
-    process.stderr.write(`interrupted: stopped reading; ${undelivered} ${undelivered === 1 ? "entry was" : "entries were"} left for a resumed run\n`);
+    process.stderr.write(`interrupted: stopped reading; ${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"} left for a resumed run\n`);
     if (!settings.dryRun) {
       process.stderr.write(`  resume with:\n  ${mask(resumeCommand())}\n`);
     }
