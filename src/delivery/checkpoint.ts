@@ -140,6 +140,10 @@ export class Checkpoint {
 
   /** Records that a record was read; returns its progress when it has entries to wait for. */
   begin(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
+    // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry per record.
+    if (this.path === undefined) {
+      return undefined;
+    }
     const input = this.inputFor(origin.input);
     if (input === undefined) {
       return undefined;
