@@ -20,6 +20,11 @@ export class MessageIdSet {
     return this.count;
   }
 
+  /** Slots in the table, 8 bytes each. */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
   /** Adds the pair and returns true, or returns false when it was already present. */
   add(mappingName: string, messageId: string): boolean {
     return this.addHash(hashMessageId(mappingName, messageId));
@@ -31,7 +36,9 @@ export class MessageIdSet {
       return false;
     }
     this.count += 1;
-    if (this.count * 2 > this.mask + 1) {
+    // Doubles at three quarters full rather than half: 600,000 ids then take 8 MB, not 16 MB, and
+    // briefly 24 MB while both tables exist. Probes stay short because the hashes are uniform.
+    if (this.count * 4 > (this.mask + 1) * 3) {
       this.grow();
     }
     return true;

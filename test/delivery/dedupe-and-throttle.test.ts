@@ -22,6 +22,19 @@ describe("MessageIdSet", () => {
     expect(addedAgain).toBe(0);
   });
 
+  it("doubles at three quarters full", () => {
+    const ids = new MessageIdSet(1 << 20);
+    const threeQuarters = (1 << 20) * 0.75;
+    for (let index = 0; index < threeQuarters; index += 1) {
+      ids.add("Track Event", `m-${index}`);
+    }
+    expect(ids.capacity).toBe(1 << 20);
+
+    ids.add("Track Event", "one more");
+    expect(ids.capacity).toBe(1 << 21);
+    expect(ids.size).toBe(threeQuarters + 1);
+  });
+
   it("keeps mappings apart", () => {
     const ids = new MessageIdSet(16);
     expect(ids.add("Track Event", "m1")).toBe(true);
