@@ -164,7 +164,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       source.release();
     }
   };
-  const readerOptions: ChunkReaderOptions = { keepEventLines: !settings.dryRun };
+  const readerOptions: ChunkReaderOptions = { keepEventLines: !settings.dryRun, separateEntryBuffers: !settings.dryRun };
 
   const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, delivery, io.onProgress);
   // Deliveries go on between input chunks and after the last one, so the line is also redrawn on a timer.

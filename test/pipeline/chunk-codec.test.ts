@@ -148,16 +148,34 @@ describe("chunk codec", () => {
   test("without event lines, entries are the same but have no event", () => {
     const bytes = Buffer.from(`${handMadeLines.join("\n")}\n`);
     const withLines = roundTrip(bytes, presets);
-    const withoutLines = roundTrip(bytes, presets, { keepEventLines: false });
+    const withoutLines = roundTrip(bytes, presets, { keepEventLines: false, separateEntryBuffers: true });
+    const sharing = roundTrip(bytes, presets, { keepEventLines: false, separateEntryBuffers: false });
 
     const entriesOf = (outcomes: ReadOutcome[]): KoalaEntry[] =>
       outcomes.flatMap((outcome) => (outcome.kind === "result" ? [...outcome.result.entries, ...outcome.result.unidentified] : []));
     expect(entriesOf(withoutLines).map(deliveredView)).toEqual(entriesOf(withLines).map(deliveredView));
+    expect(entriesOf(sharing).map(deliveredView)).toEqual(entriesOf(withLines).map(deliveredView));
+    const slabs = new Set(entriesOf(sharing).map((entry) => entry.entryBytes?.buffer));
+    expect(slabs.size).toBe(1);
     const mapped = entriesOf(withoutLines).find((entry) => entry.mappingName === "Track Event" && entry.messageId === "m-1");
     expect(() => mapped?.eventJson).toThrow(/input\.jsonl:1 was not kept/);
     // A resent dead letter carries its event, which is kept either way.
     const resent = entriesOf(withoutLines).find((entry) => entry.messageId === "m-11");
     expect(JSON.parse(resent?.eventJson ?? "")).toEqual({ type: "track" });
+  });
+
+  test("shared slabs fit an entry longer than a slab", () => {
+    const long = JSON.stringify({ timestamp: "2024-05-01T10:00:00.000Z", type: "track", event: "Long", userId: "u-1", messageId: "m-long", properties: { email: "long@example.com", note: "x".repeat(100_000) } });
+    const short = JSON.stringify({ timestamp: "2024-05-01T10:00:00.000Z", type: "track", event: "Short", userId: "u-2", messageId: "m-short", properties: { email: "short@example.com" } });
+    const bytes = Buffer.from(`${short}\n${long}\n${short.replace("m-short", "m-short-2")}\n`);
+
+    const separate = roundTrip(bytes, presets, { keepEventLines: false, separateEntryBuffers: true });
+    const sharing = roundTrip(bytes, presets, { keepEventLines: false, separateEntryBuffers: false });
+
+    const entriesOf = (outcomes: ReadOutcome[]): KoalaEntry[] => outcomes.flatMap((outcome) => (outcome.kind === "result" ? outcome.result.entries : []));
+    expect(entriesOf(sharing)).toHaveLength(3);
+    expect(entriesOf(sharing).map(deliveredView)).toEqual(entriesOf(separate).map(deliveredView));
+    expect(entriesOf(sharing)[1]?.entryJson).toContain("x".repeat(100_000));
   });
 
   test("buffers of a released chunk encode the next one", () => {
