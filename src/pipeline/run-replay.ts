@@ -79,26 +79,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
   const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
 
-  // Worker threads, started once an input chunk shows the input is large, and shared by both passes.
-  let pool: WorkerPool | undefined;
-  const workersFor = (chunkBytes: number): WorkerPool | undefined => {
-    if (pool === undefined && chunkBytes >= WORKER_POOL_THRESHOLD_BYTES) {
-      pool = new WorkerPool(config);
-    }
-    return pool;
-  };
-
-  const firstPassStarted = Date.now();
-  if (settings.stitch) {
-    io.onPhase?.("first pass: collecting emails from identify calls and aliases");
-  }
-  const graph = settings.stitch
-    ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor })
-    : undefined;
-  const stitcher = new Stitcher(graph);
-  stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
-
   const output = new BufferedOutput(io.stdout);
+  // Created before the first pass, so that a resume refused for a changed input stops the run before
+  // anything is read.
   const delivery = createDelivery({
     ...settings.delivery,
     endpoint: settings.endpoint,
@@ -109,133 +92,163 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     inputs: sources.map((source) => source.path),
     events: deliveryEvents(stats, io),
   });
-  // Ctrl-C may come at any time, while reading or while the last batches are sent.
-  const stopDelivery = (): void => {
-    void delivery.stop();
-  };
-  io.signal?.addEventListener("abort", stopDelivery, { once: true });
-  let warnings = 0;
-  const warnOnce = (message: string): void => {
-    warnings += 1;
-    if (warnings <= MAX_WARNINGS) {
-      io.warn(message);
-    } else if (warnings === MAX_WARNINGS + 1) {
-      io.warn(`more problems follow; they are counted in the summary but not printed`);
-    }
-  };
 
-  // Returns a promise only when delivery needs the reader to wait, so most records cost no await.
-  const handleResult = (result: RecordResult): Promise<void> | void => {
-    stats.eventsRead += 1;
-    if (delivery.isDone(result.origin)) {
-      stats.countSkipped("already-delivered");
-      return;
+  // Worker threads, started once an input chunk shows the input is large, and shared by both passes.
+  let pool: WorkerPool | undefined;
+  const workersFor = (chunkBytes: number): WorkerPool | undefined => {
+    if (pool === undefined && chunkBytes >= WORKER_POOL_THRESHOLD_BYTES) {
+      pool = new WorkerPool(config);
     }
-    recordVerdicts(stats, result);
-    const { deliverable, unidentified } = stitcher.stitch(result);
-    if (unidentified > 0) {
-      stats.countSkipped("no-identity", unidentified);
-    }
-    return delivery.submit(result.origin, deliverable);
+    return pool;
   };
-  const handleProblem = (problem: InputProblem): void => {
-    stats.countUnreadable(problem);
-    warnOnce(locate(problem));
+  const closeWorkers = async (): Promise<void> => {
+    const closing = pool;
+    pool = undefined;
+    await closing?.close();
   };
-  const handleOutcome = (outcome: ReadOutcome): Promise<void> | void => {
-    if (outcome.kind === "problem") {
-      handleProblem(outcome.problem);
-      return;
-    }
-    return handleResult(outcome.result);
-  };
-
-  // Chunks processed by workers or by this thread, in input order; their results are handled in that order.
-  const inFlight: Array<Promise<OutcomeSource>> = [];
-  const drain = async (keep: number): Promise<void> => {
-    while (inFlight.length > keep) {
-      const source = await (inFlight.shift() as Promise<OutcomeSource>);
-      for (let outcome = source.next(); outcome !== undefined; outcome = source.next()) {
-        const wait = handleOutcome(outcome);
-        if (wait !== undefined) {
-          await wait;
-        }
-      }
-      source.release();
-    }
-  };
-  const readerOptions: ChunkReaderOptions = { keepEventLines: !settings.dryRun, separateEntryBuffers: !settings.dryRun };
-
-  const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, delivery, io.onProgress);
-  // Deliveries go on between input chunks and after the last one, so the line is also redrawn on a timer.
-  const progressTimer = progress === undefined ? undefined : setInterval(() => progress.report(), 250);
-  progressTimer?.unref();
 
   try {
-    for (const source of sources) {
-      if (isAborted(io.signal) || delivery.isStopped()) {
-        break;
+    const firstPassStarted = Date.now();
+    if (settings.stitch) {
+      io.onPhase?.("first pass: collecting emails from identify calls and aliases");
+    }
+    const graph = settings.stitch
+      ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor })
+      : undefined;
+    const stitcher = new Stitcher(graph);
+    stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
+
+    // Ctrl-C may come at any time, while reading or while the last batches are sent.
+    const stopDelivery = (): void => {
+      void delivery.stop();
+    };
+    io.signal?.addEventListener("abort", stopDelivery, { once: true });
+    let warnings = 0;
+    const warnOnce = (message: string): void => {
+      warnings += 1;
+      if (warnings <= MAX_WARNINGS) {
+        io.warn(message);
+      } else if (warnings === MAX_WARNINGS + 1) {
+        io.warn(`more problems follow; they are counted in the summary but not printed`);
       }
-      stats.filesRead += 1;
-      try {
-        for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
-          if (isAborted(io.signal) || delivery.isStopped()) {
-            break;
+    };
+
+    // Returns a promise only when delivery needs the reader to wait, so most records cost no await.
+    const handleResult = (result: RecordResult): Promise<void> | void => {
+      stats.eventsRead += 1;
+      if (delivery.isDone(result.origin)) {
+        stats.countSkipped("already-delivered");
+        return;
+      }
+      recordVerdicts(stats, result);
+      const { deliverable, unidentified } = stitcher.stitch(result);
+      if (unidentified > 0) {
+        stats.countSkipped("no-identity", unidentified);
+      }
+      return delivery.submit(result.origin, deliverable);
+    };
+    const handleProblem = (problem: InputProblem): void => {
+      stats.countUnreadable(problem);
+      warnOnce(locate(problem));
+    };
+    const handleOutcome = (outcome: ReadOutcome): Promise<void> | void => {
+      if (outcome.kind === "problem") {
+        handleProblem(outcome.problem);
+        return;
+      }
+      return handleResult(outcome.result);
+    };
+
+    // Chunks processed by workers or by this thread, in input order; their results are handled in that order.
+    const inFlight: Array<Promise<OutcomeSource>> = [];
+    const drain = async (keep: number): Promise<void> => {
+      while (inFlight.length > keep) {
+        const source = await (inFlight.shift() as Promise<OutcomeSource>);
+        for (let outcome = source.next(); outcome !== undefined; outcome = source.next()) {
+          const wait = handleOutcome(outcome);
+          if (wait !== undefined) {
+            await wait;
           }
-          progress?.report();
-          if (batch.kind === "items") {
-            await drain(0);
-            for (const item of batch.items) {
-              if (item.kind === "problem") {
-                handleProblem(item);
-              } else {
-                await handleResult(processEvent(item.event, item.origin, undefined, rules));
-              }
+        }
+        source.release();
+      }
+    };
+    const readerOptions: ChunkReaderOptions = { keepEventLines: !settings.dryRun, separateEntryBuffers: !settings.dryRun };
+
+    const progress = io.onProgress === undefined ? undefined : await startProgress(stats, sources, delivery, io.onProgress);
+    // Deliveries go on between input chunks and after the last one, so the line is also redrawn on a timer.
+    const progressTimer = progress === undefined ? undefined : setInterval(() => progress.report(), 250);
+    progressTimer?.unref();
+
+    try {
+      for (const source of sources) {
+        if (isAborted(io.signal) || delivery.isStopped()) {
+          break;
+        }
+        stats.filesRead += 1;
+        try {
+          for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
+            if (isAborted(io.signal) || delivery.isStopped()) {
+              break;
             }
-            continue;
+            progress?.report();
+            if (batch.kind === "items") {
+              await drain(0);
+              for (const item of batch.items) {
+                if (item.kind === "problem") {
+                  handleProblem(item);
+                } else {
+                  await handleResult(processEvent(item.event, item.origin, undefined, rules));
+                }
+              }
+              continue;
+            }
+            const workers = workersFor(batch.bytes.length);
+            if (workers === undefined) {
+              const outcomes = collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules);
+              // The outcomes hold text decoded from the bytes, not the bytes.
+              chunkBuffers.give(batch.bytes);
+              inFlight.push(Promise.resolve(new OutcomeList(outcomes)));
+            } else if (workers.busy) {
+              const encoded = processChunk(batch.input, batch.firstLine, batch.bytes, rules, names, undefined, takeSpareResults());
+              inFlight.push(Promise.resolve(new ChunkReader(encoded, batch.input, batch.bytes, names, readerOptions)));
+            } else {
+              inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes, readerOptions));
+            }
+            await drain(workers === undefined ? 0 : workers.size * 2 + 1);
           }
-          const workers = workersFor(batch.bytes.length);
-          if (workers === undefined) {
-            const outcomes = collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules);
-            // The outcomes hold text decoded from the bytes, not the bytes.
-            chunkBuffers.give(batch.bytes);
-            inFlight.push(Promise.resolve(new OutcomeList(outcomes)));
-          } else if (workers.busy) {
-            const encoded = processChunk(batch.input, batch.firstLine, batch.bytes, rules, names, undefined, takeSpareResults());
-            inFlight.push(Promise.resolve(new ChunkReader(encoded, batch.input, batch.bytes, names, readerOptions)));
-          } else {
-            inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes, readerOptions));
-          }
-          await drain(workers === undefined ? 0 : workers.size * 2 + 1);
+        } catch (error) {
+          const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
+          stats.countUnreadable(problem);
+          warnOnce(problem.message);
         }
-      } catch (error) {
-        const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
-        stats.countUnreadable(problem);
-        warnOnce(problem.message);
+        progress?.finishInput();
       }
-      progress?.finishInput();
+      await drain(0);
+      // A run stopped early (Ctrl-C, a fatal response) did not read its inputs to the end.
+      if (!isAborted(io.signal) && !delivery.isStopped()) {
+        progress?.finishReading();
+      }
+    } finally {
+      // Workers hold memory that delivery does not need.
+      await closeWorkers();
     }
-    await drain(0);
-    // A run stopped early (Ctrl-C, a fatal response) did not read its inputs to the end.
-    if (!isAborted(io.signal) && !delivery.isStopped()) {
-      progress?.finishReading();
+    try {
+      await finishDelivery(delivery, stats);
+    } finally {
+      clearInterval(progressTimer);
     }
+    io.signal?.removeEventListener("abort", stopDelivery);
+    output.flush();
+    if (graph !== undefined) {
+      stitcher.coverage.conflicts = graph.stats().conflicts;
+      graph.close();
+    }
+    progress?.report();
+    return stats;
   } finally {
-    await pool?.close();
+    await closeWorkers();
   }
-  try {
-    await finishDelivery(delivery, stats);
-  } finally {
-    clearInterval(progressTimer);
-  }
-  io.signal?.removeEventListener("abort", stopDelivery);
-  output.flush();
-  if (graph !== undefined) {
-    stitcher.coverage.conflicts = graph.stats().conflicts;
-    graph.close();
-  }
-  progress?.report();
-  return stats;
 }
 
 /** Outcomes of one chunk in line order, read one at a time. */

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -242,4 +242,22 @@ describe("send interrupted with SIGINT", () => {
     expect(resumed.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
   }, 120_000);
+});
+
+describe("send --resume with a changed input", () => {
+  test("exits 2 even once the first pass has started workers", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    // Over 1 MiB, so that the identity first pass starts worker threads before the checkpoint is read.
+    const { path } = writeTrackEvents(directory, 4_000, () => ({ note: "x".repeat(300) }));
+    const args = ["send", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
+    const first = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY } });
+    expect(first.status).toBe(0);
+    appendFileSync(path, `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", properties: { email: "later@example.com" } })}\n`);
+
+    const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY }, killAfterMs: 20_000 });
+
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toContain("changed since the checkpoint");
+  }, 60_000);
 });

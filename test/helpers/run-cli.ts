@@ -14,6 +14,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   stdin?: string | Buffer;
   cwd?: string;
+  /** Kills the process with SIGKILL after this many milliseconds; its status is then null. */
+  killAfterMs?: number;
 }
 
 /** Runs the built binary as a user would, with a clean environment apart from what `env` adds. */
@@ -28,8 +30,10 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     const stderr: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    const killer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
     child.on("error", reject);
     child.on("close", (status) => {
+      clearTimeout(killer);
       resolve({ status, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
     });
     child.stdin.end(options.stdin ?? "");
