@@ -161,10 +161,13 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
     // Chunks processed by workers or by this thread, in input order; their results are handled in that order.
     const inFlight: Array<Promise<OutcomeSource>> = [];
+    // After Ctrl-C or a fatal stop, the outcomes not yet handled are left for the resumed run. Handled,
+    // they would count as read while delivery no longer takes their entries.
+    const stopped = (): boolean => isAborted(io.signal) || delivery.isStopped();
     const drain = async (keep: number): Promise<void> => {
       while (inFlight.length > keep) {
         const source = await (inFlight.shift() as Promise<OutcomeSource>);
-        for (let outcome = source.next(); outcome !== undefined; outcome = source.next()) {
+        for (let outcome = source.next(); outcome !== undefined && !stopped(); outcome = source.next()) {
           const wait = handleOutcome(outcome);
           if (wait !== undefined) {
             await wait;
@@ -182,19 +185,22 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
     try {
       for (const source of sources) {
-        if (isAborted(io.signal) || delivery.isStopped()) {
+        if (stopped()) {
           break;
         }
         stats.filesRead += 1;
         try {
           for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
-            if (isAborted(io.signal) || delivery.isStopped()) {
+            if (stopped()) {
               break;
             }
             progress?.report();
             if (batch.kind === "items") {
               await drain(0);
               for (const item of batch.items) {
+                if (stopped()) {
+                  break;
+                }
                 if (item.kind === "problem") {
                   handleProblem(item);
                 } else {
