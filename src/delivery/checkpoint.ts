@@ -40,6 +40,8 @@ interface StateFileInput {
 interface StateFile {
   version: number;
   savedAt: string;
+  /** Whether the run read every input and delivered or dead-lettered every entry. Missing in older files. */
+  finished?: boolean;
   inputs: Record<string, StateFileInput>;
 }
 
@@ -106,6 +108,9 @@ export class Checkpoint {
   private dirty = false;
   /** Whether `resume` was asked for and a state file was found to resume from. */
   readonly resumed: boolean;
+  /** Whether this run, without `resume`, replaces the state file of a run that did not finish. */
+  readonly replacesUnfinishedRun: boolean;
+  private finished = false;
 
   constructor(
     readonly path: string | undefined,
@@ -118,6 +123,7 @@ export class Checkpoint {
     }
     const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
     this.resumed = previous !== undefined;
+    this.replacesUnfinishedRun = !resume && path !== undefined && readsUnfinishedRun(path);
     // A folder given as an input is read file by file, so the state names files that are not in
     // `inputNames`. Each of them is checked now, before anything is sent.
     const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames.filter((name) => name !== STDIN_INPUT).map((name) => this.absolutePath(name))]);
@@ -161,6 +167,12 @@ export class Checkpoint {
     return progress;
   }
 
+  /** Records that the run read every input and settled every entry, for the next run to know. */
+  markFinished(): void {
+    this.finished = true;
+    this.dirty = true;
+  }
+
   /** Marks one entry of the record delivered or dead-lettered. */
   completeEntry(progress: RecordProgress): void {
     progress.remaining -= 1;
@@ -179,7 +191,7 @@ export class Checkpoint {
     if (this.path === undefined || !this.dirty) {
       return false;
     }
-    const state: StateFile = { version: STATE_VERSION, savedAt: new Date().toISOString(), inputs: {} };
+    const state: StateFile = { version: STATE_VERSION, savedAt: new Date().toISOString(), finished: this.finished, inputs: {} };
     for (const input of this.inputs.values()) {
       state.inputs[input.name] = describeInput(input);
     }
@@ -301,6 +313,16 @@ function readStateFile(path: string): StateFile | undefined {
     throw new CannotResumeError(`The checkpoint ${path} is not a koala-replay state file of version ${STATE_VERSION}.`, "Delete it to start over.");
   }
   return parsed;
+}
+
+/** Checks whether `path` contains the state of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
+function readsUnfinishedRun(path: string): boolean {
+  try {
+    const state = readStateFile(path);
+    return state !== undefined && state.finished !== true;
+  } catch {
+    return false;
+  }
 }
 
 function isStateFile(value: unknown): value is StateFile {

@@ -151,6 +151,8 @@ export interface DeliveryEvents {
   onCheckpointError?(path: string, message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
+  /** The state file is of an earlier run that did not finish, and this run, without `resume`, replaces it. */
+  onUnfinishedRunReplaced?(statePath: string): void;
 }
 
 /** Counts of a finished, stopped or failed run. */

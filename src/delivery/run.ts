@@ -66,6 +66,9 @@ export class DeliveryRun implements Delivery {
     if (options.resume && !this.checkpoint.resumed && options.statePath !== undefined) {
       options.events.onNothingToResume?.(options.statePath);
     }
+    if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
+      options.events.onUnfinishedRunReplaced?.(options.statePath);
+    }
     this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
     this.sender = new Sender(
       options,
@@ -173,6 +176,9 @@ export class DeliveryRun implements Delivery {
     await this.sender.close();
     if (this.saveTimer !== undefined) {
       clearTimeout(this.saveTimer);
+    }
+    if (!this.isStopped() && this.outstandingEntries === 0) {
+      this.checkpoint.markFinished();
     }
     this.saveCheckpoint();
     this.closeDeadLetters();

@@ -236,6 +236,7 @@ describe("send interrupted with SIGINT", () => {
     expect(interrupted.stderr).toContain("resume with:");
     expect(interrupted.stderr).toContain("--resume");
     expect(emulator.accepted.size).toBeLessThan(ids.length);
+    expect((JSON.parse(readFileSync(join(directory, "state.json"), "utf8")) as { finished?: boolean }).finished).toBe(false);
 
     const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY } });
 
@@ -259,5 +260,34 @@ describe("send --resume with a changed input", () => {
 
     expect(resumed.status).toBe(2);
     expect(resumed.stderr).toContain("changed since the checkpoint");
+  }, 60_000);
+});
+
+describe("send again without --resume", () => {
+  test("warns only when the checkpoint is of an unfinished run", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 50);
+    const statePath = join(directory, "state.json");
+    const args = ["send", "--no-stitch", "--endpoint", emulator.url, "--state", statePath, path];
+
+    const first = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY } });
+    const finished = JSON.parse(readFileSync(statePath, "utf8")) as { finished?: boolean };
+    const again = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY } });
+
+    expect(first.status).toBe(0);
+    expect(first.stderr).not.toContain("did not finish");
+    expect(finished.finished).toBe(true);
+    expect(again.status).toBe(0);
+    expect(again.stderr).not.toContain("did not finish");
+
+    // As a run stopped by Ctrl-C leaves it; a state file written before the field existed has none.
+    for (const state of [{ ...finished, finished: false }, { ...finished, finished: undefined }]) {
+      writeFileSync(statePath, JSON.stringify(state));
+      const replacing = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY } });
+      expect(replacing.status).toBe(0);
+      expect(replacing.stderr).toContain(`the checkpoint ${statePath} is of an earlier run that did not finish`);
+      expect(replacing.stderr).toContain("--resume");
+    }
   }, 60_000);
 });
