@@ -311,11 +311,9 @@ async function startProgress(
       snapshot.readingDone = true;
     },
     report: () => {
-      if (snapshot.readingDone) {
-        const { entriesPending, requestsInFlight } = delivery.progress();
-        snapshot.entriesPending = entriesPending;
-        snapshot.requestsInFlight = requestsInFlight;
-      }
+      const { entriesPending, requestsInFlight } = delivery.progress();
+      snapshot.entriesPending = entriesPending;
+      snapshot.requestsInFlight = requestsInFlight;
       snapshot.eventsRead = stats.eventsRead;
       snapshot.entriesSent = stats.entriesSent;
       snapshot.skipped = stats.skippedCount;

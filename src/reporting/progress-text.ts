@@ -76,7 +76,11 @@ export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number
   return fitParts(ranked, maxWidth, SEPARATOR);
 }
 
-/** Returns the rate of events read, the share of bytes read and the time left to read the rest. */
+/**
+ * Returns the rate of events read, the share of bytes read and the time left: to read the rest, or to
+ * deliver the entries already read, whichever is longer. Against a slow Koala, reading stays ahead of
+ * delivery by the entries the run buffers, which can take minutes to send once the input is read.
+ */
 function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[] {
   const parts: NamedPart[] = [];
   if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS) {
@@ -88,7 +92,10 @@ function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[
     // are still to be parsed and mapped.
     parts.push({ name: "share", text: `${Math.min(99, Math.floor(fraction * 100))}%` });
     if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
-      parts.push(timeLeft((elapsedMs * (1 - fraction)) / fraction));
+      const readingMs = (elapsedMs * (1 - fraction)) / fraction;
+      const pending = snapshot.entriesPending ?? 0;
+      const deliveringMs = snapshot.entriesSent > 0 ? (pending * elapsedMs) / snapshot.entriesSent : 0;
+      parts.push(timeLeft(Math.max(readingMs, deliveringMs)));
     }
   }
   return parts;

@@ -40,6 +40,14 @@ describe("progress line text", () => {
     expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 12,000 events/s · 25% · about 30 s left");
   });
 
+  test("time left covers entries read but not sent", () => {
+    // 99% read in 100 s, but 40,000 entries wait for a Koala that took 100 s for 1,000.
+    const slowKoala = { ...snapshot, bytesRead: 990, totalBytes: 1_000, entriesSent: 1_000, entriesPending: 40_000 };
+
+    expect(formatProgressText(slowKoala, 100_000, false)).toContain("about 1 h 6 min left");
+    expect(formatProgressText({ ...slowKoala, entriesPending: 0 }, 100_000, false)).toContain("about 1 s left");
+  });
+
   test("dry run says printed", () => {
     expect(formatProgressText(snapshot, 10_000, true)).toContain("80,000 printed");
   });
