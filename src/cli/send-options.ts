@@ -6,6 +6,7 @@ import { closestMatch } from "../mappings/suggest.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
+import { toolCommand } from "./tool-command.js";
 
 export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
 export const DEFAULT_CONCURRENCY = 8;
@@ -95,7 +96,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   if (raw.json === true && dryRun) {
     throw new UsageError(
       "--json cannot be combined with --dry-run, because a dry run prints the requests on stdout",
-      "to keep the run's report as JSON in a dry run, use --report <path> instead: koala-replay send --dry-run --report report.json …",
+      `to keep the run's report as JSON in a dry run, use --report <path> instead: ${toolCommand()} send --dry-run --report report.json …`,
     );
   }
   const publicKey = nonEmpty(raw.publicKey) ?? nonEmpty(env["KOALA_PUBLIC_KEY"]);

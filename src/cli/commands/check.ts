@@ -8,6 +8,7 @@ import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../send-options.js";
 import { packageVersion } from "../version.js";
+import { toolCommand } from "../tool-command.js";
 
 export interface RawCheckOptions {
   trigger?: string;
@@ -110,7 +111,7 @@ function describeNetworkError(code: string | undefined): string {
  */
 function checkTriggerCommand(options: RawCheckOptions): number {
   if (options.trigger === undefined) {
-    throw new UsageError("nothing to check", "give a trigger with --trigger '<trigger>', for example: koala-replay check --trigger 'type = \"track\"'");
+    throw new UsageError("nothing to check", `give a trigger with --trigger '<trigger>', for example: ${toolCommand()} check --trigger 'type = "track"'`);
   }
   const dialect = parseDialect(options.dialect);
   let trigger;

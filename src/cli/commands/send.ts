@@ -11,6 +11,7 @@ import { ExitCode } from "../errors.js";
 import { csvTableWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
+import { toolCommand } from "../tool-command.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
@@ -149,7 +150,7 @@ export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): 
   if (!args.includes("--resume")) {
     args.push("--resume");
   }
-  return ["koala-replay", ...args].map(shellQuote).join(" ");
+  return [toolCommand(), ...args.map(shellQuote)].join(" ");
 }
 
 function shellQuote(arg: string): string {
