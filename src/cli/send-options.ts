@@ -210,9 +210,10 @@ export function resolveFilters(raw: { filter?: string; since?: string; until?: s
   }
   if (raw.since !== undefined || raw.until !== undefined) {
     try {
-      filters.push({ label: "--since/--until", text: timeWindowTrigger({ since: raw.since, until: raw.until }) });
+      filters.push({ label: "--since/--until", text: timeWindowTrigger({ since: raw.since, until: raw.until }, { since: "--since", until: "--until" }) });
     } catch (error) {
-      throw new UsageError(`invalid --since/--until: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1), "dates and times without a zone are UTC, so add one for another zone, as in 2024-01-31T12:00:00+01:00");
     }
   }
   return filters;

@@ -134,7 +134,8 @@ function identityLines(stats: RunStats): string[] {
 function explainShortfall(stats: RunStats, context: SummaryContext): string | undefined {
   const fatal = stats.delivery?.fatal;
   if (fatal !== undefined) {
-    return `Stopped early: ${fatal.message}`;
+    // send prints the message as an error after the summary, next to the resume command.
+    return "Stopped early by the error below.";
   }
   if (stats.eventsRead === 0 && stats.delivery?.stopped === true) {
     return "Interrupted before any event was processed: nothing was sent.";

@@ -54,6 +54,7 @@ describe("check", () => {
 
     expect(result.status).toBe(3);
     expect(result.stderr).toContain("copy the key from Koala");
+    expect(result.stderr.match(/Settings › Install/g)).toHaveLength(1);
     expect(result.stderr).toContain("pk_w****");
     expect(result.stderr).not.toContain("pk_wrong_0123456789");
   });
