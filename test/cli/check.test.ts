@@ -180,6 +180,15 @@ describe("check --trigger", () => {
     expect(result.stderr).toContain("add --dialect fql to check it");
   });
 
+  test("misspelt field gets no FQL advice", async () => {
+    const result = await runCli(["check", "--trigger", 'evnt = "Order Completed"']);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Did you mean event?");
+    expect(result.stderr).not.toContain("--dialect fql");
+    expect(result.stderr).not.toContain("fql dialect");
+  });
+
   test("FQL accepted with --dialect fql", async () => {
     const result = await runCli(["check", "--dialect", "fql", "--trigger", 'lowercase(event) = "signed up"']);
 

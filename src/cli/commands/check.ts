@@ -120,7 +120,8 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   } catch (error) {
     if (error instanceof TriggerSyntaxError) {
       process.stderr.write(`${error.message}\n`);
-      if (dialect === "subscription" && isValidFql(options.trigger)) {
+      // After a did-you-mean for a misspelt field, advice to switch dialects would point the wrong way.
+      if (dialect === "subscription" && !error.hint.startsWith("Did you mean") && isValidFql(options.trigger)) {
         process.stderr.write(
           "It is valid FQL, the language of --filter: add --dialect fql to check it as one. " +
             "Mapping triggers in the config use the subscription dialect, where it is invalid.\n",
