@@ -142,6 +142,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     stats.countUnreadable(problem);
     warnOnce(locate(problem));
   };
+  const countCsvFile = (format: InputFormat): void => {
+    if (format === "csv") {
+      stats.csvFilesRead += 1;
+    }
+  };
   const handleOutcome = (outcome: ReadOutcome): Promise<void> | void => {
     if (outcome.kind === "problem") {
       handleProblem(outcome.problem);
@@ -178,7 +183,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       }
       stats.filesRead += 1;
       try {
-        for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
+        for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile })) {
           if (isAborted(io.signal) || delivery.isStopped()) {
             break;
           }

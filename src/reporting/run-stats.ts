@@ -22,6 +22,8 @@ export interface FailureRecord {
 export class RunStats {
   readonly startedAt = Date.now();
   filesRead = 0;
+  /** Inputs read as CSV, whose cells are text unless --csv-numbers converts them. */
+  csvFilesRead = 0;
   readonly filesSkipped: SkippedFile[] = [];
   eventsRead = 0;
   readonly matchedByMapping = new Map<string, number>();

@@ -14,6 +14,8 @@ export interface SummaryContext {
   workingDirectory: string;
   /** Mappings of the config, and how many of them are enabled, because a disabled one matches no event. */
   mappings?: { total: number; enabled: number };
+  /** Whether --csv-numbers was given, so number-like CSV cells became numbers. */
+  csvNumbers?: boolean;
 }
 
 /**
@@ -214,7 +216,11 @@ function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
   }
   const disabled = mappings === undefined ? 0 : mappings.total - mappings.enabled;
   const disabledNote = disabled > 0 ? ` ${formatCount(disabled)} of ${formatCount(mappings?.total ?? 0)} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
-  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}`;
+  const csvNote =
+    stats.csvFilesRead > 0 && context.csvNumbers !== true
+      ? " CSV cells are text without --csv-numbers, so a trigger that compares a number, such as properties.total > 0, matches no CSV event: add --csv-numbers to read number-like cells as numbers."
+      : "";
+  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}${csvNote}`;
 }
 
 function row(label: string, value: string): string {

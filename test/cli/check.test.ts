@@ -180,6 +180,25 @@ describe("check --trigger", () => {
     expect(result.stderr).toContain("add --dialect fql to check it");
   });
 
+  test.each([
+    ['"12"', "send, preview and inspect read number-like cells as numbers with --csv-numbers"],
+    ['"1,200"', '"1,200" stays text even with it'],
+  ])("number as text %s gets a note", async (total, advice) => {
+    const event = `{"type":"track","properties":{"total":${total}}}`;
+    const result = await runCli(["check", "--trigger", 'type = "track" and properties.total > 0', "--event", event]);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`note: properties.total is the text ${total}, not a number`);
+    expect(result.stdout).toContain(advice);
+  });
+
+  test("number as number gets no note", async () => {
+    const result = await runCli(["check", "--trigger", "properties.total > 20", "--event", '{"type":"track","properties":{"total":12}}']);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain("note:");
+  });
+
   test("misspelt field gets no FQL advice", async () => {
     const result = await runCli(["check", "--trigger", 'evnt = "Order Completed"']);
 

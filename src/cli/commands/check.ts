@@ -9,6 +9,7 @@ import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../send-options.js";
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
+import { parseDecimal } from "../../inputs/csv/cell.js";
 
 export interface RawCheckOptions {
   trigger?: string;
@@ -148,6 +149,14 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   process.stdout.write("does not match the event; failing conditions:\n");
   for (const condition of trigger.explain(event)) {
     process.stdout.write(`  ${condition}\n`);
+  }
+  for (const { field, value } of trigger.findNumbersAsText(event)) {
+    process.stdout.write(`note: ${field} is the text ${JSON.stringify(value)}, not a number, and a comparison with a number never matches text.\n`);
+    process.stdout.write(
+      parseDecimal(value.trim()) === undefined
+        ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${JSON.stringify(value)} stays text even with it.\n`
+        : "  Events from CSV files have text cells: send, preview and inspect read number-like cells as numbers with --csv-numbers.\n",
+    );
   }
   return ExitCode.incomplete;
 }

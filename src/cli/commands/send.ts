@@ -86,6 +86,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       inputs: settings.inputs,
       workingDirectory: process.cwd(),
       mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
+      csvNumbers: settings.csv.convertNumbers,
     });
     process.stderr.write(mask(summary));
   }
