@@ -329,6 +329,7 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
   }
   if (result.skipped !== undefined) {
     stats.countSkipped(result.skipped);
+    stats.filterFieldsSeen |= result.filterFieldsPresent ?? 0;
     if (result.skipped === "no-mapping-matched") {
       stats.countUnmatchedType(result.unmatchedType ?? "(unknown)");
     }

@@ -45,6 +45,8 @@ export class RunStats {
   identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
   /** What the delivery stage reported at the end: retries, dead letters, a fatal answer, the state file. */
   delivery: DeliveryResult | undefined;
+  /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */
+  filterFieldsSeen = 0;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
   readonly unmatchedTypes = new Map<string, number>();
 

@@ -14,6 +14,8 @@ export interface SummaryContext {
   workingDirectory: string;
   /** Mappings of the config, and how many of them are enabled, because a disabled one matches no event. */
   mappings?: { total: number; enabled: number };
+  /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
+  filterFields?: readonly { label: string; name: string }[];
   /** Whether --csv-numbers was given, so number-like CSV cells became numbers. */
   csvNumbers?: boolean;
 }
@@ -196,7 +198,7 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "no-mapping-matched":
       return noMappingRemedy(stats, context);
     case "filtered-out":
-      return "Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.";
+      return `${missingFilterFields(stats, context)}Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.`;
     case "duplicate-message-id":
       return "The inputs hold the same events more than once (an S3 archive is at-least-once).";
     case "already-delivered":
@@ -206,6 +208,28 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
       return String(unknownReason);
     }
   }
+}
+
+/**
+ * Names the filter fields that no event has, with a trailing space, when the filters excluded every
+ * event read. Otherwise returns an empty string, because an event that passed was not checked.
+ */
+function missingFilterFields(stats: RunStats, context: SummaryContext): string {
+  const fields = context.filterFields ?? [];
+  if (fields.length === 0 || stats.skippedByReason.get("filtered-out") !== stats.eventsRead) {
+    return "";
+  }
+  const missingByLabel = new Map<string, string[]>();
+  fields.forEach((field, index) => {
+    if ((stats.filterFieldsSeen & (1 << index)) === 0) {
+      missingByLabel.set(field.label, [...(missingByLabel.get(field.label) ?? []), field.name]);
+    }
+  });
+  const sentences = [...missingByLabel].map(([label, names]) => {
+    const list = names.length === 1 ? `the field ${names[0]}` : `the fields ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+    return `No event read has ${list}, which ${label} tests.`;
+  });
+  return sentences.length === 0 ? "" : `${sentences.join(" ")} `;
 }
 
 function noMappingRemedy(stats: RunStats, context: SummaryContext): string {

@@ -6,6 +6,7 @@ import { TriggerSyntaxError, type TriggerProblem } from "./errors.js";
 import { formatTrigger } from "./format.js";
 import { parseTrigger } from "./parser.js";
 import { findNumbersAsText, type NumberAsText } from "./numbers-as-text.js";
+import { listFields, type TriggerField } from "./walk.js";
 
 export interface TriggerOptions {
   /**
@@ -34,6 +35,8 @@ export interface CompiledTrigger {
    * whole trigger. Returns an empty list when the trigger matches.
    */
   explain(event: SegmentEvent): string[];
+  /** Fields that the trigger reads, each once, in trigger order. */
+  readonly fields: readonly TriggerField[];
   /** Lists the fields that the trigger compares with a number but that hold number-like text in this event. */
   findNumbersAsText(event: SegmentEvent): NumberAsText[];
 }
@@ -61,6 +64,7 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
     matches,
     explain: (event) => explainFailure(matches, parts, event),
     findNumbersAsText: (event) => findNumbersAsText(root, event),
+    fields: listFields(root, formatTrigger),
   };
 }
 
@@ -110,5 +114,6 @@ function matchEverything(text: string): CompiledTrigger {
     matches: () => true,
     explain: () => [],
     findNumbersAsText: () => [],
+    fields: [],
   };
 }

@@ -3,6 +3,7 @@ import type { TriggerNode } from "./ast.js";
 import { stringFields } from "./fields.js";
 import { formatTrigger } from "./format.js";
 import { compilePathReader, parseTimestamp } from "./values.js";
+import { visitNodes } from "./walk.js";
 
 /** A field that a trigger compares with a number, and the text that spells a number in its place. */
 export interface NumberAsText {
@@ -20,7 +21,7 @@ const NUMBER_LIKE_TEXT = /^\s*[+-]?\d[\d,]*(?:\.\d+)?\s*$/;
  */
 export function findNumbersAsText(root: TriggerNode, event: SegmentEvent): NumberAsText[] {
   const found = new Map<string, string>();
-  visit(root, (node) => {
+  visitNodes(root, (node) => {
     if (node.kind !== "comparison" || node.left.kind !== "path" || node.right.kind !== "literal" || !comparesAsNumber(node.operator, node.right.value)) {
       return;
     }
@@ -43,30 +44,4 @@ function comparesAsNumber(operator: string, literal: unknown): boolean {
   const ordering = operator !== "=" && operator !== "!=";
   // An ordering with a string that spells a number, but not a timestamp, compares as that number.
   return ordering && typeof literal === "string" && Number.isNaN(parseTimestamp(literal)) && /^[+-]?\d+(?:\.\d+)?$/.test(literal);
-}
-
-function visit(node: TriggerNode, onNode: (node: TriggerNode) => void): void {
-  onNode(node);
-  switch (node.kind) {
-    case "or":
-    case "and":
-      for (const operand of node.operands) visit(operand, onNode);
-      return;
-    case "not":
-      visit(node.operand, onNode);
-      return;
-    case "comparison":
-    case "in":
-      visit(node.left, onNode);
-      visit(node.right, onNode);
-      return;
-    case "call":
-      for (const arg of node.args) visit(arg, onNode);
-      return;
-    case "list":
-      for (const element of node.elements) visit(element, onNode);
-      return;
-    default:
-      return;
-  }
 }

@@ -12,6 +12,7 @@ import { csvTableWarning, resolveSendSettings, type RawSendOptions, type SendSet
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
+import { listFilterFields } from "../../pipeline/compile-rules.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
@@ -87,6 +88,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       workingDirectory: process.cwd(),
       mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
       csvNumbers: settings.csv.convertNumbers,
+      filterFields: listFilterFields(settings.filters),
     });
     process.stderr.write(mask(summary));
   }
