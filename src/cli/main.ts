@@ -2,6 +2,7 @@ import { CommanderError } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
+import { withToolCommand } from "./tool-command.js";
 
 export { buildProgram } from "./program.js";
 
@@ -59,7 +60,7 @@ function reportError(error: unknown, commandName: string): number {
   if (error instanceof Error && Object.hasOwn(USER_ERROR_HINTS, error.name)) {
     const ownHint = (error as { hint?: unknown }).hint;
     const hint = typeof ownHint === "string" && ownHint !== "" ? ownHint : USER_ERROR_HINTS[error.name];
-    printUserError(error.message, hint?.replace("COMMAND", commandName));
+    printUserError(error.message, hint === undefined ? undefined : withToolCommand(hint.replace("COMMAND", commandName)));
     return ExitCode.usage;
   }
   process.stderr.write(`koala-replay: internal error, please report it with the command you ran\n${(error as Error)?.stack ?? String(error)}\n`);

@@ -13,6 +13,7 @@ import {
   READ_ONLY_EXIT_STATUS_HELP,
   SEND_EXAMPLES,
 } from "./help-text.js";
+import { withToolCommand } from "./tool-command.js";
 import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT, type RawSendOptions } from "./send-options.js";
 import { packageVersion } from "./version.js";
 
@@ -51,7 +52,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .description("Replay exported Segment event archives into Koala")
     .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(add --help to the command for its usage)")
-    .addHelpText("after", `${PROGRAM_EXAMPLES}\n${EXIT_STATUS_HELP}`)
+    .addHelpText("after", withToolCommand(`${PROGRAM_EXAMPLES}\n${EXIT_STATUS_HELP}`))
     .exitOverride();
 
   program
@@ -74,8 +75,8 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .addOption(formatOption())
     .option("-c, --config <path>", CONFIG_HELP)
     .option("--filter <trigger>", "send only events matching this trigger (full FQL), before the mappings apply")
-    .option("--since <date>", "send only events whose timestamp is at or after this ISO-8601 date or time")
-    .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time")
+    .option("--since <date>", "send only events whose timestamp is at or after this ISO-8601 date or time (UTC unless it has a zone)")
+    .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--identities <file>", "CSV or JSONL of userId/anonymousId and email, used to fill the email of events that have none (for example a warehouse users export)")
     .option("--no-stitch", "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send")
     .option("--csv-table <name>", CSV_TABLE_HELP)
@@ -86,7 +87,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("-v, --verbose", "log each retry and each entry given up on, with its reason")
     .option("-q, --quiet", "print no warnings, no progress and no summary")
     .option("--no-progress", "never show the progress line (it is shown only on a terminal, and never in CI)")
-    .addHelpText("after", `${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`)
+    .addHelpText("after", withToolCommand(`${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawSendOptions) => {
       process.exitCode = await actions.send(inputs, options);
@@ -106,11 +107,11 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .addOption(new Option("--layout <layout>", "event and request one after the other, or side by side (auto: side by side on a terminal of 140 columns or more)").choices(["auto", "stacked", "side-by-side"]).default("auto"))
     .option("-c, --config <path>", CONFIG_HELP)
     .option("--filter <trigger>", "take only events matching this trigger (full FQL), as send --filter does")
-    .option("--since <date>", "take only events whose timestamp is at or after this ISO-8601 date or time")
-    .option("--until <date>", "take only events whose timestamp is before this ISO-8601 date or time")
+    .option("--since <date>", "take only events whose timestamp is at or after this ISO-8601 date or time (UTC unless it has a zone)")
+    .option("--until <date>", "take only events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--endpoint <url>", "Koala API base URL shown in the requests", DEFAULT_ENDPOINT)
     .option("--public-key <key>", "Koala public key shown (masked) in the requests; default: $KOALA_PUBLIC_KEY")
-    .addHelpText("after", `${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`)
+    .addHelpText("after", withToolCommand(`${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawPreviewOptions) => {
       process.exitCode = await actions.preview(inputs, options);
@@ -124,14 +125,14 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--top <names>", "track event names listed, most frequent first", "10")
     .option("-c, --config <path>", CONFIG_HELP)
     .option("--filter <trigger>", "count what each mapping would take of the events matching this trigger (full FQL), as send --filter does")
-    .option("--since <date>", "as --filter, for events whose timestamp is at or after this ISO-8601 date or time")
-    .option("--until <date>", "as --filter, for events whose timestamp is before this ISO-8601 date or time")
+    .option("--since <date>", "as --filter, for events whose timestamp is at or after this ISO-8601 date or time (UTC unless it has a zone)")
+    .option("--until <date>", "as --filter, for events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .addOption(formatOption())
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
-    .addHelpText("after", `${INSPECT_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`)
+    .addHelpText("after", withToolCommand(`${INSPECT_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawInspectOptions) => {
       process.exitCode = await actions.inspect(inputs, options);
@@ -141,7 +142,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .command("init")
     .description("write koala-replay.config.json holding Segment's two Koala presets, ready to edit")
     .argument("[path]", "where to write the config", "koala-replay.config.json")
-    .addHelpText("after", INIT_HELP)
+    .addHelpText("after", withToolCommand(INIT_HELP))
     .exitOverride()
     .action(async (path: string) => {
       process.exitCode = await actions.init(path);
@@ -156,7 +157,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--trigger <trigger>", "check only this trigger: print its error with the position, or its normalised form")
     .option("--dialect <dialect>", "subscription (Segment's trigger subset, used by mappings) or fql (the full language, used by --filter)", "subscription")
     .option("--event <json|file>", "event to evaluate the trigger on: inline JSON or a file holding one event")
-    .addHelpText("after", CHECK_EXAMPLES)
+    .addHelpText("after", withToolCommand(CHECK_EXAMPLES))
     .exitOverride()
     .action(async (options: RawCheckOptions) => {
       process.exitCode = await actions.check(options);

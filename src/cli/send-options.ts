@@ -6,6 +6,7 @@ import { closestMatch } from "../mappings/suggest.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
+import { toolCommand } from "./tool-command.js";
 
 export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
 export const DEFAULT_CONCURRENCY = 8;
@@ -95,7 +96,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   if (raw.json === true && dryRun) {
     throw new UsageError(
       "--json cannot be combined with --dry-run, because a dry run prints the requests on stdout",
-      "to keep the run's report as JSON in a dry run, use --report <path> instead: koala-replay send --dry-run --report report.json …",
+      `to keep the run's report as JSON in a dry run, use --report <path> instead: ${toolCommand()} send --dry-run --report report.json …`,
     );
   }
   const publicKey = nonEmpty(raw.publicKey) ?? nonEmpty(env["KOALA_PUBLIC_KEY"]);
@@ -209,9 +210,10 @@ export function resolveFilters(raw: { filter?: string; since?: string; until?: s
   }
   if (raw.since !== undefined || raw.until !== undefined) {
     try {
-      filters.push({ label: "--since/--until", text: timeWindowTrigger({ since: raw.since, until: raw.until }) });
+      filters.push({ label: "--since/--until", text: timeWindowTrigger({ since: raw.since, until: raw.until }, { since: "--since", until: "--until" }) });
     } catch (error) {
-      throw new UsageError(`invalid --since/--until: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1), "dates and times without a zone are UTC, so add one for another zone, as in 2024-01-31T12:00:00+01:00");
     }
   }
   return filters;

@@ -1,5 +1,6 @@
 import { isatty } from "node:tty";
 import { UsageError } from "./errors.js";
+import { toolCommand } from "./tool-command.js";
 
 /** Checks whether standard input is a terminal, without creating the `process.stdin` stream. */
 export function isStdinTerminal(): boolean {
@@ -18,7 +19,7 @@ export function resolveInputs(inputs: readonly string[], stdinIsTerminal: boolea
   if (stdinIsTerminal) {
     throw new UsageError(
       "no input given",
-      `pass files or directories (koala-replay ${commandName} <path>…), pipe events in, or give - to type events in the terminal`,
+      `pass files or directories (${toolCommand()} ${commandName} <path>…), pipe events in, or give - to type events in the terminal`,
     );
   }
   return ["-"];

@@ -188,7 +188,7 @@ export function errorCode(error: unknown): string {
   return error instanceof Error ? error.name : "UNKNOWN";
 }
 
-/** Result of `checkPublicKey`. `message` names the endpoint with the key masked, and the next step. */
+/** Result of `checkPublicKey`. `message` names the request, with the key masked, and what went wrong, but no next step. */
 export type KeyCheckResult =
   | { ok: true; status: number }
   | { ok: false; status?: number; errorCode?: string; message: string };
@@ -215,14 +215,14 @@ export async function checkPublicKey(endpoint: string, key: string, userAgent: s
     return {
       ok: false,
       status: response.statusCode,
-      message: `GET ${shownUrl} returned ${response.statusCode}: check the public key (Koala › Settings › Install) and the endpoint.`,
+      message: `GET ${shownUrl} returned ${response.statusCode}`,
     };
   } catch (error) {
     const code = errorCode(error);
     return {
       ok: false,
       errorCode: code,
-      message: maskSecret(`GET ${shownUrl} failed (${code}): check the endpoint and the network.`, key),
+      message: maskSecret(`GET ${shownUrl} failed (${code})`, key),
     };
   }
 }

@@ -23,6 +23,8 @@ export interface ReadInputOptions {
   csv?: { table?: string; type?: EventType; convertNumbers: boolean };
   /** Receives the raw-bytes counter of the opened input, for progress. */
   onOpen?: (progress: { sizeBytes?: number; bytesRead: () => number }) => void;
+  /** Receives the format of the input, given or detected, before its first batch. */
+  onFormat?: (format: InputFormat) => void;
 }
 
 /** A whole JSON document is parsed at once, so it is limited in size; JSONL has no such limit. */
@@ -36,6 +38,7 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
   options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: opened.bytesRead });
   const { head, rest } = await peek(opened.stream);
   const format = options.format ?? detectFormat(head);
+  options.onFormat?.(format);
 
   switch (format) {
     case "jsonl":

@@ -110,6 +110,7 @@ export class ChunkEncoder {
     this.int(lineStart);
     this.int(lineEnd);
     this.int(result.skipped === undefined ? -1 : (SKIP_REASONS as readonly string[]).indexOf(result.skipped));
+    this.int(result.filterFieldsPresent ?? 0);
     this.string(result.unmatchedType);
     this.int(result.matched.length);
     for (const name of result.matched) {
@@ -378,6 +379,10 @@ export class ChunkReader {
     const result: RecordResult = { origin, entries: NONE, unidentified: NONE, entriesWithEmail: 0, matched: NONE, verdicts: NONE, identity: NO_IDS };
     if (skippedIndex !== -1) {
       result.skipped = SKIP_REASONS[skippedIndex];
+    }
+    const filterFieldsPresent = this.int();
+    if (result.skipped === "filtered-out") {
+      result.filterFieldsPresent = filterFieldsPresent;
     }
     const unmatchedType = this.string();
     if (unmatchedType !== undefined) {

@@ -58,6 +58,33 @@ export function compileFilters(filters: readonly { label: string; text: string }
   return (event) => triggers.every((trigger) => trigger.matches(event));
 }
 
+/** A field read by `--filter`, `--since` or `--until`, with the label of the option that reads it. */
+export interface FilterField {
+  label: string;
+  name: string;
+  segments: readonly string[];
+}
+
+/**
+ * At most this many filter fields are tracked, because a processed event reports which of them it has
+ * as the bits of one 32-bit integer.
+ */
+export const MAX_FILTER_FIELDS = 31;
+
+/**
+ * Lists the fields that the filters read, to tell a user which of them no event has. The filters must
+ * compile, as `compileFilters` checks. The processor and the summary both index fields by this order.
+ */
+export function listFilterFields(filters: readonly { label: string; text: string }[]): FilterField[] {
+  const fields: FilterField[] = [];
+  for (const filter of filters) {
+    for (const field of compileTrigger(filter.text, { dialect: "fql" }).fields) {
+      fields.push({ label: filter.label, name: field.name, segments: field.segments });
+    }
+  }
+  return fields.slice(0, MAX_FILTER_FIELDS);
+}
+
 function compileOrCollect(text: string, label: string, problems: string[], dialect: "subscription" | "fql" = "subscription"): CompiledTrigger | undefined {
   try {
     return compileTrigger(text, { dialect });

@@ -1,6 +1,7 @@
 import type { MappingDefinition } from "../koala/presets.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
-import { compileFilters, compileRules, RuleCompilationError } from "./compile-rules.js";
+import { compilePathReader } from "../triggers/values.js";
+import { compileFilters, compileRules, listFilterFields, RuleCompilationError } from "./compile-rules.js";
 import type { ProcessorRules } from "./processor.js";
 
 /** Everything that decides what an event becomes, in a form that can be posted to a worker thread. */
@@ -22,6 +23,7 @@ export function buildProcessorRules(config: ProcessorConfig): ProcessorRules {
   const rules: ProcessorRules = { rules: compiled, browserEvents: config.browserEvents };
   if (filter !== undefined) {
     rules.filter = filter;
+    rules.filterFieldReaders = listFilterFields(config.filters).map((field) => compilePathReader(field.segments));
   }
   return rules;
 }

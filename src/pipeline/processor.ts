@@ -22,6 +22,8 @@ export interface ProcessorRules {
   rules: readonly CompiledRule[];
   /** The extra trigger of `--filter`, `--since` and `--until`, applied before the mappings. */
   filter?: (event: SegmentEvent) => boolean;
+  /** Readers of the fields that the filter reads, in `listFilterFields` order, to record which ones an excluded event has. */
+  filterFieldReaders?: ReadonlyArray<(event: SegmentEvent) => unknown>;
   browserEvents: BrowserEventsPolicy;
 }
 
@@ -46,6 +48,11 @@ export interface RecordResult {
   verdicts: MappingVerdict[];
   /** Set when the whole event was skipped before any mapping produced a verdict. */
   skipped?: SkipReason;
+  /**
+   * For an event excluded by the filter: bit i is set when the event has field i of `listFilterFields`,
+   * to explain a filter that excludes every event because no event has a field it tests.
+   */
+  filterFieldsPresent?: number;
   /** The event's `type` when no mapping matched, to explain a run that sends nothing. */
   unmatchedType?: string;
   identity: EventIdentity;
@@ -63,6 +70,7 @@ export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJso
   }
   if (rules.filter !== undefined && !rules.filter(event)) {
     result.skipped = "filtered-out";
+    result.filterFieldsPresent = presentFieldBits(rules.filterFieldReaders, event);
     return result;
   }
   if (event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "") {
@@ -97,6 +105,16 @@ export function processEvent(event: SegmentEvent, origin: RecordOrigin, eventJso
     result.unmatchedType = typeof type === "string" ? type : `(type ${JSON.stringify(type) ?? "missing"})`;
   }
   return result;
+}
+
+function presentFieldBits(readers: ReadonlyArray<(event: SegmentEvent) => unknown> | undefined, event: SegmentEvent): number {
+  let bits = 0;
+  readers?.forEach((read, index) => {
+    if (read(event) !== undefined) {
+      bits |= 1 << index;
+    }
+  });
+  return bits;
 }
 
 /** Maps one event with one rule into an entry, or returns why it cannot be sent. */

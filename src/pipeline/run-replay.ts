@@ -151,6 +151,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       stats.countUnreadable(problem);
       warnOnce(locate(problem));
     };
+    const countCsvFile = (format: InputFormat): void => {
+      if (format === "csv") {
+        stats.csvFilesRead += 1;
+      }
+    };
     const handleOutcome = (outcome: ReadOutcome): Promise<void> | void => {
       if (outcome.kind === "problem") {
         handleProblem(outcome.problem);
@@ -190,7 +195,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         }
         stats.filesRead += 1;
         try {
-          for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen })) {
+          for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile })) {
             if (stopped()) {
               break;
             }
@@ -341,6 +346,7 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
   }
   if (result.skipped !== undefined) {
     stats.countSkipped(result.skipped);
+    stats.filterFieldsSeen |= result.filterFieldsPresent ?? 0;
     if (result.skipped === "no-mapping-matched") {
       stats.countUnmatchedType(result.unmatchedType ?? "(unknown)");
     }

@@ -22,6 +22,8 @@ export interface FailureRecord {
 export class RunStats {
   readonly startedAt = Date.now();
   filesRead = 0;
+  /** Inputs read as CSV, whose cells are text unless --csv-numbers converts them. */
+  csvFilesRead = 0;
   readonly filesSkipped: SkippedFile[] = [];
   eventsRead = 0;
   readonly matchedByMapping = new Map<string, number>();
@@ -43,6 +45,8 @@ export class RunStats {
   identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
   /** What the delivery stage reported at the end: retries, dead letters, a fatal answer, the state file. */
   delivery: DeliveryResult | undefined;
+  /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */
+  filterFieldsSeen = 0;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
   readonly unmatchedTypes = new Map<string, number>();
 

@@ -14,6 +14,10 @@ export interface SummaryContext {
   workingDirectory: string;
   /** Mappings of the config, and how many of them are enabled, because a disabled one matches no event. */
   mappings?: { total: number; enabled: number };
+  /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
+  filterFields?: readonly { label: string; name: string }[];
+  /** Whether --csv-numbers was given, so number-like CSV cells became numbers. */
+  csvNumbers?: boolean;
 }
 
 /**
@@ -134,7 +138,8 @@ function identityLines(stats: RunStats): string[] {
 function explainShortfall(stats: RunStats, context: SummaryContext): string | undefined {
   const fatal = stats.delivery?.fatal;
   if (fatal !== undefined) {
-    return `Stopped early: ${fatal.message}`;
+    // send prints the message as an error after the summary, next to the resume command.
+    return "Stopped early by the error below.";
   }
   if (stats.eventsRead === 0 && stats.delivery?.stopped === true) {
     return "Interrupted before any event was processed: nothing was sent.";
@@ -193,7 +198,7 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "no-mapping-matched":
       return noMappingRemedy(stats, context);
     case "filtered-out":
-      return "Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.";
+      return `${missingFilterFields(stats, context)}Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.`;
     case "duplicate-message-id":
       return "The inputs hold the same events more than once (an S3 archive is at-least-once).";
     case "already-delivered":
@@ -205,6 +210,28 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
   }
 }
 
+/**
+ * Names the filter fields that no event has, with a trailing space, when the filters excluded every
+ * event read. Otherwise returns an empty string, because an event that passed was not checked.
+ */
+function missingFilterFields(stats: RunStats, context: SummaryContext): string {
+  const fields = context.filterFields ?? [];
+  if (fields.length === 0 || stats.skippedByReason.get("filtered-out") !== stats.eventsRead) {
+    return "";
+  }
+  const missingByLabel = new Map<string, string[]>();
+  fields.forEach((field, index) => {
+    if ((stats.filterFieldsSeen & (1 << index)) === 0) {
+      missingByLabel.set(field.label, [...(missingByLabel.get(field.label) ?? []), field.name]);
+    }
+  });
+  const sentences = [...missingByLabel].map(([label, names]) => {
+    const list = names.length === 1 ? `the field ${names[0]}` : `the fields ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+    return `No event read has ${list}, which ${label} tests.`;
+  });
+  return sentences.length === 0 ? "" : `${sentences.join(" ")} `;
+}
+
 function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
   const typesSeen = `Event types seen: ${formatMap(stats.unmatchedTypes)}.`;
   const mappings = context.mappings;
@@ -213,7 +240,11 @@ function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
   }
   const disabled = mappings === undefined ? 0 : mappings.total - mappings.enabled;
   const disabledNote = disabled > 0 ? ` ${formatCount(disabled)} of ${formatCount(mappings?.total ?? 0)} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
-  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}`;
+  const csvNote =
+    stats.csvFilesRead > 0 && context.csvNumbers !== true
+      ? " CSV cells are text without --csv-numbers, so a trigger that compares a number, such as properties.total > 0, matches no CSV event: add --csv-numbers to read number-like cells as numbers."
+      : "";
+  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}${csvNote}`;
 }
 
 function row(label: string, value: string): string {

@@ -3,6 +3,7 @@ import { TriggerSyntaxError } from "./errors.js";
 import { compileGlob, GlobSyntaxError } from "./glob.js";
 import { objectFields, specFields, stringFields, subscriptionRoots } from "./fields.js";
 import { parseTimestamp } from "./values.js";
+import { closestMatch } from "../mappings/suggest.js";
 
 const keywordNames: ReadonlySet<string> = new Set(["and", "or", "true", "false", "null", "in"]);
 
@@ -103,6 +104,10 @@ class Checker {
   private checkComparison(node: NodeOfKind<"comparison" | "in">): void {
     const { left, right } = node;
     const operator = node.kind === "in" ? "in" : node.operator;
+    if (left.kind === "not" && !left.parenthesized) {
+      // The parser binds `!` tighter than a comparison, so `!type = "track"` compares `!type`.
+      throw this.error(left.start, "a field on the left of the comparison", `\`!\` before ${this.found(left.operand.start)}`, this.negationHint(node, left));
+    }
     if (this.dialect === "subscription") {
       if (node.kind === "in") {
         throw this.error(node.operatorOffset, "a comparison operator (= != < <= > >=)", "`in`", "`in` lists are full FQL: compile the trigger with the fql dialect, or join comparisons with `or`.");
@@ -256,11 +261,14 @@ class Checker {
     }
 
     if (!subscriptionRoots.has(root)) {
+      const suggestion = closestMatch(root, [...subscriptionRoots]);
       throw this.error(
         node.start,
         "one of the fields type, event, name, userId or a field under properties, traits or context",
         this.found(node.start),
-        `Segment's trigger parser silently drops conditions on other fields. To filter on \`${root}\`, compile the trigger with the fql dialect.`,
+        suggestion !== undefined
+          ? `Did you mean ${suggestion}?`
+          : `Segment's trigger parser silently drops conditions on other fields. To filter on \`${root}\`, compile the trigger with the fql dialect.`,
       );
     }
     let offset = node.start;
@@ -294,6 +302,17 @@ class Checker {
     return `\`${word}\` is read as a field. To compare with the text, quote it: "${word}".`;
   }
 
+  /** Suggests negating the whole comparison, for `!field op value` where `!` applies to the field alone. */
+  private negationHint(comparison: NodeOfKind<"comparison" | "in">, left: NodeOfKind<"not">): string {
+    const operand = this.source(left.operand);
+    const right = this.source(comparison.right);
+    const operator = comparison.kind === "in" ? "in" : comparison.operator;
+    const whole = `!(${operand} ${operator} ${right})`;
+    const inverse = comparison.kind === "in" ? undefined : inverseOperators[comparison.operator];
+    const alternatives = inverse === undefined ? whole : `${whole} or ${operand} ${inverse} ${right}`;
+    return `\`!\` applies to \`${operand}\` alone here. To negate the comparison, write ${alternatives}.`;
+  }
+
   private source(node: TriggerNode): string {
     return this.text.slice(node.start, node.end);
   }
@@ -311,6 +330,12 @@ class Checker {
     return new TriggerSyntaxError(this.text, offset, expected, found, hint);
   }
 }
+
+/**
+ * The operator that is true exactly when the given one is false. Ordering operators have none, because
+ * `<` and `>=` are both false when a value is missing or not a number.
+ */
+const inverseOperators: Readonly<Partial<Record<string, string>>> = { "=": "!=", "!=": "=" };
 
 function isNumericText(text: string): boolean {
   return /^[+-]?\d+(?:\.\d+)?$/.test(text);

@@ -5,6 +5,8 @@ import { compileCondition, type EventPredicate } from "./compiler.js";
 import { TriggerSyntaxError, type TriggerProblem } from "./errors.js";
 import { formatTrigger } from "./format.js";
 import { parseTrigger } from "./parser.js";
+import { findNumbersAsText, type NumberAsText } from "./numbers-as-text.js";
+import { listFields, type TriggerField } from "./walk.js";
 
 export interface TriggerOptions {
   /**
@@ -33,6 +35,10 @@ export interface CompiledTrigger {
    * whole trigger. Returns an empty list when the trigger matches.
    */
   explain(event: SegmentEvent): string[];
+  /** Fields that the trigger reads, each once, in trigger order. */
+  readonly fields: readonly TriggerField[];
+  /** Lists the fields that the trigger compares with a number but that hold number-like text in this event. */
+  findNumbersAsText(event: SegmentEvent): NumberAsText[];
 }
 
 /** Compiles one trigger, or throws a TriggerSyntaxError that points at the problem. */
@@ -57,6 +63,8 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
     warnings,
     matches,
     explain: (event) => explainFailure(matches, parts, event),
+    findNumbersAsText: (event) => findNumbersAsText(root, event),
+    fields: listFields(root, formatTrigger),
   };
 }
 
@@ -105,5 +113,7 @@ function matchEverything(text: string): CompiledTrigger {
     warnings: [],
     matches: () => true,
     explain: () => [],
+    findNumbersAsText: () => [],
+    fields: [],
   };
 }

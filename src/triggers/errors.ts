@@ -55,6 +55,15 @@ function formatSyntaxMessage(
   return lines.join("\n");
 }
 
+/**
+ * Names a place in the trigger as the error summary does: `column 28` in a one-line trigger, else
+ * `line 2, column 5`. Columns count from 1.
+ */
+export function describePlace(text: string, offset: number): string {
+  const position = positionAt(text, offset);
+  return text.includes("\n") ? `line ${position.line}, column ${position.column}` : `column ${position.column}`;
+}
+
 /** Returns the line of `text` that contains the position and a caret line under the position. */
 export function caretLines(text: string, position: TriggerPosition): string[] {
   const lineStart = position.offset - (position.column - 1);

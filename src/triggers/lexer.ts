@@ -1,4 +1,4 @@
-import { TriggerSyntaxError } from "./errors.js";
+import { describePlace, TriggerSyntaxError } from "./errors.js";
 import type { Keyword, Token } from "./tokens.js";
 
 const keywords: ReadonlySet<string> = new Set<Keyword>(["and", "or", "true", "false", "null", "in"]);
@@ -138,7 +138,7 @@ function readString(text: string, start: number): Token {
     value += character;
     index++;
   }
-  throw new TriggerSyntaxError(text, text.length, `a closing ${quote} for the string that starts at offset ${start}`, "the end of the trigger");
+  throw new TriggerSyntaxError(text, text.length, `a closing ${quote} for the string that starts at ${describePlace(text, start)}`, "the end of the trigger");
 }
 
 function readNumber(text: string, start: number): Token {

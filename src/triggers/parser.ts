@@ -1,5 +1,5 @@
 import { functionNames, type FunctionName, type TriggerNode } from "./ast.js";
-import { TriggerSyntaxError } from "./errors.js";
+import { describePlace, TriggerSyntaxError } from "./errors.js";
 import { tokenize } from "./lexer.js";
 import { describeToken, type Token } from "./tokens.js";
 
@@ -32,7 +32,7 @@ class Parser {
     const root = this.parseOr();
     const next = this.peek();
     if (next.kind !== "end") {
-      throw this.error(next, "`and`, `or` or the end of the trigger", trailingTokenHint(next, this.text));
+      throw this.error(next, "`and`, `or` or the end of the trigger", unquotedTextHint(root, this.tokens, this.index, this.text) ?? trailingTokenHint(next, this.text));
     }
     return root;
   }
@@ -183,7 +183,7 @@ class Parser {
     this.index++;
     if (this.peekIsPunctuation(")")) throw this.error(this.peek(), "a condition inside the parentheses");
     const inner = this.parseOr();
-    this.expectPunctuation(")", `\`)\` to close the \`(\` at offset ${open.start}`);
+    this.expectPunctuation(")", `\`)\` to close the \`(\` at ${describePlace(this.text, open.start)}`);
     inner.parenthesized = true;
     return inner;
   }
@@ -255,6 +255,29 @@ function operatorHint(token: Token, text: string): string {
   if (word === "contains" || word === "match") return `Call it as a function: ${word}(field, "text").`;
   if (word === "AND" || word === "OR" || word === "And" || word === "Or") return `Keywords are lowercase: write \`${word.toLowerCase()}\`.`;
   return "";
+}
+
+/**
+ * Returns a hint to quote the value when a comparison ends in unquoted words, as in
+ * `event = Order Completed`, where the parser stops at the second word. `next` is the index of the
+ * token after the comparison.
+ */
+function unquotedTextHint(root: TriggerNode, tokens: readonly Token[], next: number, text: string): string | undefined {
+  let last = root;
+  while ((last.kind === "and" || last.kind === "or") && !last.parenthesized) {
+    last = last.operands[last.operands.length - 1] as TriggerNode;
+  }
+  if (last.kind !== "comparison" || last.parenthesized || last.right.kind !== "path" || last.right.parenthesized) return undefined;
+
+  let end = last.right.end;
+  for (let index = next; index < tokens.length; index++) {
+    const token = tokens[index] as Token;
+    if (token.kind !== "path" && token.kind !== "number") break;
+    end = token.end;
+  }
+  if (end === last.right.end) return undefined;
+  const words = text.slice(last.right.start, end);
+  return `To compare with the text, quote it: ${JSON.stringify(words)}.`;
 }
 
 function trailingTokenHint(token: Token, text: string): string {

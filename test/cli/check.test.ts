@@ -54,6 +54,7 @@ describe("check", () => {
 
     expect(result.status).toBe(3);
     expect(result.stderr).toContain("copy the key from Koala");
+    expect(result.stderr.match(/Settings › Install/g)).toHaveLength(1);
     expect(result.stderr).toContain("pk_w****");
     expect(result.stderr).not.toContain("pk_wrong_0123456789");
   });
@@ -177,6 +178,34 @@ describe("check --trigger", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("Invalid trigger at line 1");
     expect(result.stderr).toContain("add --dialect fql to check it");
+  });
+
+  test.each([
+    ['"12"', "send, preview and inspect read number-like cells as numbers with --csv-numbers"],
+    ['"1,200"', '"1,200" stays text even with it'],
+  ])("number as text %s gets a note", async (total, advice) => {
+    const event = `{"type":"track","properties":{"total":${total}}}`;
+    const result = await runCli(["check", "--trigger", 'type = "track" and properties.total > 0', "--event", event]);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`note: properties.total is the text ${total}, not a number`);
+    expect(result.stdout).toContain(advice);
+  });
+
+  test("number as number gets no note", async () => {
+    const result = await runCli(["check", "--trigger", "properties.total > 20", "--event", '{"type":"track","properties":{"total":12}}']);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain("note:");
+  });
+
+  test("misspelt field gets no FQL advice", async () => {
+    const result = await runCli(["check", "--trigger", 'evnt = "Order Completed"']);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Did you mean event?");
+    expect(result.stderr).not.toContain("--dialect fql");
+    expect(result.stderr).not.toContain("fql dialect");
   });
 
   test("FQL accepted with --dialect fql", async () => {

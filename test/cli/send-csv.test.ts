@@ -1,4 +1,5 @@
-import { createReadStream, readdirSync, statSync } from "node:fs";
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { readCsvRecords, tableFromFileName } from "../../src/inputs/csv/index.js";
@@ -68,5 +69,45 @@ describe("--csv-table typo", () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toContain("warning: --csv-table pagez is not a standard table");
     expect(result.stderr).toContain("Did you mean --csv-table pages?");
+  });
+});
+
+describe("numeric trigger on CSV text", () => {
+  const csv = [
+    "event,userId,properties.total,context.traits.email,timestamp",
+    "Order Completed,u1,12,a@example.com,2024-01-01T00:00:00Z",
+    "Order Completed,u2,0,b@example.com,2024-01-01T00:00:00Z",
+  ].join("\n");
+  async function dryRun(extra: readonly string[]): Promise<{ status: number | null; stderr: string; requests: number }> {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-numbers-"));
+    try {
+      writeFileSync(join(directory, "orders.csv"), `${csv}\n`);
+      // The presets from init, with the Track Event trigger of the README's example.
+      await runCli(["init", "config.json"], { cwd: directory });
+      const config = JSON.parse(readFileSync(join(directory, "config.json"), "utf8")) as { mappings: Array<{ action: string; trigger: string }> };
+      config.mappings = config.mappings.filter((mapping) => mapping.action === "trackEvent");
+      (config.mappings[0] as { trigger: string }).trigger = 'type = "track" and properties.total > 0';
+      writeFileSync(join(directory, "config.json"), JSON.stringify(config));
+      const result = await runCli(["send", "--dry-run", "--no-stitch", "--config", "config.json", ...extra, "orders.csv"], { cwd: directory });
+      return { status: result.status, stderr: result.stderr, requests: parseRequests(result.stdout).length };
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }
+
+  test("summary points at --csv-numbers", async () => {
+    const result = await dryRun([]);
+
+    expect(result.status).toBe(0);
+    expect(result.requests).toBe(0);
+    expect(result.stderr).toContain("2 of 2 matched no mapping's trigger");
+    expect(result.stderr).toContain("add --csv-numbers to read number-like cells as numbers");
+  });
+
+  test("no hint with --csv-numbers", async () => {
+    const result = await dryRun(["--csv-numbers"]);
+
+    expect(result.requests).toBe(1);
+    expect(result.stderr).not.toContain("add --csv-numbers");
   });
 });

@@ -147,6 +147,8 @@ describe("send to the Koala emulator", () => {
     expect(result.status).toBe(3);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.stderr).toContain("--resume");
+    expect(result.stderr.match(/Koala rejected the public key/g)).toHaveLength(1);
+    expect(result.stderr).toContain("Stopped early by the error below.");
     expect(result.stderr).not.toContain("pk_wrong_key_0000000000");
     expect(emulator.accepted.size).toBe(0);
   });

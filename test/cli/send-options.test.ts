@@ -149,6 +149,29 @@ describe("send options: rejected argv", () => {
     expect(error.hint).toContain("--report");
   });
 
+  test("--since not a date says invalid once", async () => {
+    const error = (await parseSend(["--since", "yesterday", "--dry-run", input]).catch((caught: unknown) => caught)) as UsageError;
+
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/^invalid --since "yesterday": expected an ISO-8601 date/);
+    expect(error.message.match(/invalid/gi)).toHaveLength(1);
+    expect(error.hint).toContain("without a zone are UTC");
+  });
+
+  test("--since after --until names both", async () => {
+    const error = (await parseSend(["--since", "2024-02-01", "--until", "2024-01-01", "--dry-run", input]).catch((caught: unknown) => caught)) as UsageError;
+
+    expect(error.message).toBe("the time window is empty: --since 2024-02-01 is not before --until 2024-01-01.");
+  });
+
+  test("help says zoneless times are UTC", () => {
+    for (const name of ["send", "preview", "inspect"]) {
+      const help = buildProgram().commands.find((command) => command.name() === name)?.helpInformation() ?? "";
+
+      expect(help.replace(/\s+/g, " "), name).toContain("date or time (UTC unless it has a zone)");
+    }
+  });
+
   test.each<[string, string[], string]>([
     ["unknown option", ["--timeout", "5"], "commander.unknownOption"],
     ["--format outside its choices", ["--format", "xml"], "commander.invalidArgument"],

@@ -80,7 +80,65 @@ describe("TriggerSyntaxError", () => {
   test("negated value in fql", () => {
     const error = syntaxErrorOf('!type = "track"', "fql");
     expect(error.position.offset).toBe(0);
-    expect(error.hint).toContain("`!` negates a condition");
+    expect(error.hint).toContain('write !(type = "track") or type != "track"');
+  });
+
+  test("negated field suggests both rewrites", () => {
+    const error = syntaxErrorOf('!type = "track"');
+
+    expect(error.position.offset).toBe(0);
+    expect(error.found).toBe("`!` before `type`");
+    expect(error.hint).toBe('`!` applies to `type` alone here. To negate the comparison, write !(type = "track") or type != "track".');
+  });
+
+  test("negated ordering suggests parentheses only", () => {
+    const error = syntaxErrorOf("!properties.total > 3");
+
+    expect(error.hint).toContain("write !(properties.total > 3).");
+    expect(error.hint).not.toContain("<=");
+  });
+
+  test.each([
+    ['evnt = "Order Completed"', "event"],
+    ['Type = "track"', "type"],
+    ["propeties.total > 0", "properties"],
+    ['context.traits.email != null and trait.plan = "pro"', "traits"],
+  ])("misspelt field %s suggests the field", (trigger, field) => {
+    const error = syntaxErrorOf(trigger);
+
+    expect(error.hint).toBe(`Did you mean ${field}?`);
+    expect(error.message).not.toContain("fql dialect");
+  });
+
+  test.each([
+    ["event = Order Completed", '"Order Completed"'],
+    ['type = "track" and event = Order Completed', '"Order Completed"'],
+    ["event = Checkout Step 2", '"Checkout Step 2"'],
+    ['event = Order Completed and type = "track"', '"Order Completed"'],
+  ])("unquoted words %s suggest quotes", (trigger, quoted) => {
+    const error = syntaxErrorOf(trigger);
+
+    expect(error.hint).toBe(`To compare with the text, quote it: ${quoted}.`);
+  });
+
+  test("unterminated string names a column only", () => {
+    const error = syntaxErrorOf('event = "Order Completed" and properties.name = "abc');
+
+    expect(error.expected).toBe('a closing " for the string that starts at column 49');
+    expect(error.message).not.toContain("offset");
+  });
+
+  test("unterminated string on a later line", () => {
+    const error = syntaxErrorOf('type = "track"\n  and event = "Order');
+
+    expect(error.expected).toBe('a closing " for the string that starts at line 2, column 15');
+  });
+
+  test("unclosed parenthesis names a column", () => {
+    const error = syntaxErrorOf('type = "track" and (event = "a"');
+
+    expect(error.expected).toBe("`)` to close the `(` at column 20");
+    expect(error.message).not.toContain("offset");
   });
 });
 

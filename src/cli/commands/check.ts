@@ -8,6 +8,8 @@ import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../send-options.js";
 import { packageVersion } from "../version.js";
+import { toolCommand } from "../tool-command.js";
+import { parseDecimal } from "../../inputs/csv/cell.js";
 
 export interface RawCheckOptions {
   trigger?: string;
@@ -110,7 +112,7 @@ function describeNetworkError(code: string | undefined): string {
  */
 function checkTriggerCommand(options: RawCheckOptions): number {
   if (options.trigger === undefined) {
-    throw new UsageError("nothing to check", "give a trigger with --trigger '<trigger>', for example: koala-replay check --trigger 'type = \"track\"'");
+    throw new UsageError("nothing to check", `give a trigger with --trigger '<trigger>', for example: ${toolCommand()} check --trigger 'type = "track"'`);
   }
   const dialect = parseDialect(options.dialect);
   let trigger;
@@ -119,7 +121,8 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   } catch (error) {
     if (error instanceof TriggerSyntaxError) {
       process.stderr.write(`${error.message}\n`);
-      if (dialect === "subscription" && isValidFql(options.trigger)) {
+      // After a did-you-mean for a misspelt field, advice to switch dialects would point the wrong way.
+      if (dialect === "subscription" && !error.hint.startsWith("Did you mean") && isValidFql(options.trigger)) {
         process.stderr.write(
           "It is valid FQL, the language of --filter: add --dialect fql to check it as one. " +
             "Mapping triggers in the config use the subscription dialect, where it is invalid.\n",
@@ -146,6 +149,14 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   process.stdout.write("does not match the event; failing conditions:\n");
   for (const condition of trigger.explain(event)) {
     process.stdout.write(`  ${condition}\n`);
+  }
+  for (const { field, value } of trigger.findNumbersAsText(event)) {
+    process.stdout.write(`note: ${field} is the text ${JSON.stringify(value)}, not a number, and a comparison with a number never matches text.\n`);
+    process.stdout.write(
+      parseDecimal(value.trim()) === undefined
+        ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${JSON.stringify(value)} stays text even with it.\n`
+        : "  Events from CSV files have text cells: send, preview and inspect read number-like cells as numbers with --csv-numbers.\n",
+    );
   }
   return ExitCode.incomplete;
 }

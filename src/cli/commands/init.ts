@@ -5,6 +5,7 @@ import { defaultConfigFileName, presetConfigText } from "../../mappings/index.js
 import { displayPath } from "../../reporting/input-names.js";
 import { UsageError } from "../errors.js";
 import { chooseSchemaReference } from "../schema-reference.js";
+import { toolCommand } from "../tool-command.js";
 
 /**
  * Runs `koala-replay init`: writes the presets as a config file, never over an existing file. A
@@ -13,7 +14,7 @@ import { chooseSchemaReference } from "../schema-reference.js";
 export async function initCommand(requestedPath: string): Promise<void> {
   const path = isDirectory(requestedPath) ? join(requestedPath, defaultConfigFileName) : requestedPath;
   if (existsSync(path)) {
-    throw new UsageError(`${path} already exists and was left unchanged`, "edit it, delete it first, or write elsewhere: koala-replay init <path>");
+    throw new UsageError(`${path} already exists and was left unchanged`, `edit it, delete it first, or write elsewhere: ${toolCommand()} init <path>`);
   }
   const file = resolve(path);
   const schema = chooseSchemaReference(file);
@@ -22,7 +23,7 @@ export async function initCommand(requestedPath: string): Promise<void> {
   const config = path === defaultConfigFileName ? "" : ` --config ${path}`;
   process.stderr.write(
     `wrote ${displayPath(file, process.cwd())}\n` +
-      `  edit the mappings, check them with koala-replay check${config}, then look at the requests they make: koala-replay preview${config} <inputs>\n`,
+      `  edit the mappings, check them with ${toolCommand()} check${config}, then look at the requests they make: ${toolCommand()} preview${config} <inputs>\n`,
   );
   if (schema.note !== undefined) {
     process.stderr.write(`note: ${schema.note}\n`);
@@ -54,7 +55,7 @@ async function writeConfig(file: string, text: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
-      throw new UsageError(`${file} already exists and was left unchanged`, "edit it, delete it first, or write elsewhere: koala-replay init <path>");
+      throw new UsageError(`${file} already exists and was left unchanged`, `edit it, delete it first, or write elsewhere: ${toolCommand()} init <path>`);
     }
     if (code === "ENOENT") {
       throw new UsageError(`cannot write ${file}: the directory ${dirname(file)} does not exist`, `create it first (mkdir -p ${dirname(file)}) or choose another path`);

@@ -11,6 +11,8 @@ import { ExitCode } from "../errors.js";
 import { csvTableWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
+import { toolCommand } from "../tool-command.js";
+import { listFilterFields } from "../../pipeline/compile-rules.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
@@ -85,6 +87,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       inputs: settings.inputs,
       workingDirectory: process.cwd(),
       mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
+      csvNumbers: settings.csv.convertNumbers,
+      filterFields: listFilterFields(settings.filters),
     });
     process.stderr.write(mask(summary));
   }
@@ -149,7 +153,7 @@ export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): 
   if (!args.includes("--resume")) {
     args.push("--resume");
   }
-  return ["koala-replay", ...args].map(shellQuote).join(" ");
+  return [toolCommand(), ...args.map(shellQuote)].join(" ");
 }
 
 function shellQuote(arg: string): string {

@@ -4,6 +4,7 @@ import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
 import { findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
 import { validateConfig } from "./validate-config.js";
+import { toolCommand } from "../../cli/tool-command.js";
 
 export const defaultConfigFileName = "koala-replay.config.json";
 
@@ -31,7 +32,7 @@ async function readConfigText(file: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "ENOENT" ? "the file does not exist" : `the file cannot be read (${code ?? String(error)})`;
-    throw new ConfigError(file, [{ pointer: "", message: `${reason}. Check the path, or run "koala-replay init" to create a config` }]);
+    throw new ConfigError(file, [{ pointer: "", message: `${reason}. Check the path, or run "${toolCommand()} init" to create a config` }]);
   }
 }
 
