@@ -119,6 +119,130 @@ describe("bad input found by breaking the CLI", () => {
   });
 });
 
+/** Returns the text of a JSON object nested `depth` levels deep under the key `a`. */
+function nestedText(depth: number): string {
+  return `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+}
+
+/**
+ * Writes the lines to a JSONL file and pads the line at `workerLine` (0-based) past 1 MiB. That
+ * line's chunk is then the first one over 1 MiB, so it starts the worker threads and goes to one of
+ * them. A worker's stack is about four times the main thread's.
+ */
+function writeWorkerFile(lines: readonly string[], workerLine: number): string {
+  const directory = mkdtempSync(join(tmpdir(), "koala-replay-deep-"));
+  const path = join(directory, "events.jsonl");
+  const padded = lines.map((line, index) => (index === workerLine ? line.replace(/}$/, `,"padding":"${"x".repeat(1_100_000)}"}`) : line));
+  writeFileSync(path, `${padded.join("\n")}\n`);
+  return path;
+}
+
+describe("events nested deeper than the main thread's stack allows", () => {
+  // With the presets, the main thread's stack overflowed at about 4,100 levels and a worker's at about 16,500.
+  const deepTrack = JSON.stringify({ type: "track", event: "Deep", messageId: "deep-1", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-deep" }).replace(
+    /}$/,
+    `,"context":{"traits":{"email":"deep@example.com"}},"properties":{"x":${nestedText(5_000)}}}`,
+  );
+
+  test("event at the depth limit is sent", async () => {
+    // 1,000 levels: the event object, `properties`, then 998 objects under `x`.
+    const line = JSON.stringify({ type: "track", event: "Deep", messageId: "deep-1", timestamp: "2024-01-01T00:00:00.000Z" }).replace(
+      /}$/,
+      `,"context":{"traits":{"email":"deep@example.com"}},"properties":{"x":${nestedText(998)}}}`,
+    );
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${line}\n` });
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(result.status).toBe(0);
+  });
+
+  test("event one level past the limit is unreadable", async () => {
+    const line = JSON.stringify({ type: "track", event: "Deep", messageId: "deep-1", timestamp: "2024-01-01T00:00:00.000Z" }).replace(
+      /}$/,
+      `,"context":{"traits":{"email":"deep@example.com"}},"properties":{"x":${nestedText(999)}}}`,
+    );
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${line}\n` });
+
+    expect(parseRequests(result.stdout)).toHaveLength(0);
+    expect(result.stderr).toContain("-:1: the event is nested too deeply to process (more than 1,000 levels)");
+    expect(result.status).toBe(1);
+  });
+
+  test("same event is unreadable on any thread", async () => {
+    const path = writeWorkerFile([identifyLine("a@example.com", "m-1"), deepTrack], 1);
+    const onWorker = await runCli(["send", "--dry-run", "--no-stitch", path]);
+    const onMainThread = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${deepTrack}\n` });
+
+    expect(onMainThread.stderr).toContain("-:1: the event is nested");
+    expect(onWorker.stderr).toContain(`${path}:2: the event is nested`);
+    expect(onWorker.stdout).not.toContain('"message_id":"deep-1"');
+    expect(onWorker.status).toBe(1);
+  });
+
+  test("stitching an event mapped by a worker does not crash", async () => {
+    // No email: stitching gives it the email of u-deep, and serialises its traits again.
+    const deepIdentify = JSON.stringify({ type: "identify", messageId: "deep-2", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-deep" }).replace(
+      /}$/,
+      `,"traits":{"x":${nestedText(8_000)}}}`,
+    );
+    const knownIdentify = JSON.stringify({ type: "identify", messageId: "known", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-deep", traits: { email: "deep@example.com" } });
+    const path = writeWorkerFile([knownIdentify, deepIdentify], 1);
+    const result = await runCli(["send", "--dry-run", path]);
+
+    expect(result.stderr).not.toContain("internal error");
+    expect(result.stderr).toContain("the event is nested too deeply to process (more than 1,000 levels)");
+    expect(result.stdout).toContain('"message_id":"known"');
+    expect(result.status).toBe(1);
+  });
+
+  test("first pass learns nothing from a deep event", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-deep-"));
+    const path = join(directory, "events.jsonl");
+    const deepIdentify = JSON.stringify({ type: "identify", messageId: "deep-3", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-deep" }).replace(
+      /}$/,
+      `,"traits":{"email":"deep@example.com","x":${nestedText(999)}}}`,
+    );
+    const track = JSON.stringify({ type: "track", event: "Opened", messageId: "m-2", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-deep" });
+    writeFileSync(path, `${deepIdentify}\n${track}\n`);
+    const result = await runCli(["send", "--dry-run", path]);
+
+    expect(result.stderr).toContain(`${path}:1: the event is nested too deeply to process (more than 1,000 levels)`);
+    expect(parseRequests(result.stdout)).toHaveLength(0);
+    expect(result.stderr).toMatch(/no-identity\s+1/);
+  });
+
+  test("deep element of a JSON document loses only that element", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-deep-"));
+    const path = join(directory, "events.json");
+    const deepIdentify = identifyLine("deep@example.com", "m-2").replace(/}}$/, `,"x":${nestedText(5_000)}}}`);
+    writeFileSync(path, `[${identifyLine("a@example.com", "m-1")},${deepIdentify},${identifyLine("b@example.com", "m-3")}]`);
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["a@example.com", "b@example.com"]);
+    expect(result.stderr).toContain(`${path}:2: the event is nested too deeply to process (more than 1,000 levels)`);
+    expect(result.status).toBe(1);
+  });
+
+  test("inspect reads the lines after a deep event", async () => {
+    const input = [identifyLine("a@example.com", "m-1"), deepTrack, identifyLine("b@example.com", "m-3")].join("\n");
+    const result = await runCli(["inspect", "--json", "-"], { stdin: `${input}\n` });
+    const report = JSON.parse(result.stdout) as { eventsRead: number; unreadableByReason: Record<string, number> };
+
+    expect(report.eventsRead).toBe(2);
+    expect(report.unreadableByReason).toEqual({ "malformed-json": 1 });
+    expect(result.status).toBe(1);
+  });
+
+  test("preview reads the lines after a deep event", async () => {
+    const input = [identifyLine("a@example.com", "m-1"), deepTrack, identifyLine("b@example.com", "m-3")].join("\n");
+    const result = await runCli(["preview", "-"], { stdin: `${input}\n` });
+
+    expect(result.stderr).toContain("-:2: the event is nested too deeply to process (more than 1,000 levels)");
+    expect(result.stdout).toContain("2 events read");
+    expect(result.status).toBe(1);
+  });
+});
+
 describe("one file named twice", () => {
   test("is read once, with a warning", async () => {
     const once = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/spec"]);
