@@ -1,4 +1,5 @@
 import { extractIdentityFacts, type IdentityFacts } from "../identity/identity-facts.js";
+import { isNestedTooDeeply } from "./event-depth.js";
 
 const NEWLINE = 0x0a;
 
@@ -52,7 +53,8 @@ function factsOfLine(line: string): IdentityFacts | undefined {
   }
   try {
     const value: unknown = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    // The second pass reports an event nested too deeply as unreadable, so its ids count for nothing.
+    if (typeof value !== "object" || value === null || Array.isArray(value) || isNestedTooDeeply(value as Record<string, unknown>, line.length)) {
       return undefined;
     }
     return extractIdentityFacts(value as Record<string, unknown>);

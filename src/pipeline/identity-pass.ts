@@ -2,6 +2,7 @@ import { IdentityGraph, loadIdentities } from "../identity/index.js";
 import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
+import { isNestedTooDeeply } from "./event-depth.js";
 import { decodeChunkFacts, extractChunkFacts } from "./identity-codec.js";
 import type { WorkerPool } from "./worker-pool.js";
 import type { InputSource } from "../inputs/expand-inputs.js";
@@ -75,7 +76,7 @@ async function observeBatches(
     if (batch.kind === "items") {
       await drain(0);
       for (const item of batch.items) {
-        if (item.kind === "record") {
+        if (item.kind === "record" && !isNestedTooDeeply(item.event)) {
           graph.observe(item.event);
         }
       }

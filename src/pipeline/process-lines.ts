@@ -1,5 +1,6 @@
 import { parseJsonLine } from "../inputs/jsonl.js";
 import type { InputProblem } from "../inputs/record.js";
+import { eventDepthProblem } from "./event-depth.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 
 const NEWLINE = 0x0a;
@@ -66,12 +67,16 @@ function processLine(line: string, origin: { input: string; line: number }, rule
       return { kind: "problem", problem: item };
     }
     if (item?.kind === "record") {
+      const tooDeep = eventDepthProblem(item.event, origin, line.length);
+      if (tooDeep !== undefined) {
+        return { kind: "problem", problem: tooDeep };
+      }
       return { kind: "result", result: processEvent(item.event, origin, line, rules), text: line, lineStart, lineEnd };
     }
     return undefined;
   } catch (error) {
-    // A value nested tens of thousands of levels deep overflows the stack in recursive code. Only
-    // that line is lost, and the rest of the file is read.
+    // Events within the depth limit should not overflow the stack in recursive code. Should one
+    // still do so, only that line is lost, and the rest of the file is read.
     if (!(error instanceof RangeError)) {
       throw error;
     }

@@ -11,6 +11,7 @@ import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
+import { eventDepthProblem } from "./event-depth.js";
 import { collectLineOutcomes, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
@@ -206,9 +207,10 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
                 if (stopped()) {
                   break;
                 }
-                if (item.kind === "problem") {
-                  handleProblem(item);
-                } else {
+                const problem = item.kind === "problem" ? item : eventDepthProblem(item.event, item.origin);
+                if (problem !== undefined) {
+                  handleProblem(problem);
+                } else if (item.kind === "record") {
                   await handleResult(processEvent(item.event, item.origin, undefined, rules));
                 }
               }

@@ -2,6 +2,7 @@ import { expandInputs, type SkippedFile } from "../inputs/expand-inputs.js";
 import { forEachLine, parseJsonLine } from "../inputs/jsonl.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
+import { eventDepthProblem } from "./event-depth.js";
 
 /** Callbacks that `preview` and `inspect` receive for each piece of input, in input order. */
 export interface ScanVisitor {
@@ -59,8 +60,9 @@ function scanLines(input: string, firstLine: number, bytes: Buffer, visitor: Sca
       return;
     }
     const item = parseJsonLine(text, { input, line });
-    if (item?.kind === "problem") {
-      visitor.onProblem(item);
+    const problem = item?.kind === "record" ? eventDepthProblem(item.event, item.origin, text.length) : item;
+    if (problem !== undefined) {
+      visitor.onProblem(problem);
     } else if (item?.kind === "record") {
       keepReading = visitor.onEvent(item.event, item.origin, text.endsWith("\r") ? text.slice(0, -1) : text);
     }
@@ -70,9 +72,10 @@ function scanLines(input: string, firstLine: number, bytes: Buffer, visitor: Sca
 
 function scanItems(items: readonly InputItem[], visitor: ScanVisitor): boolean {
   for (const item of items) {
-    if (item.kind === "problem") {
-      visitor.onProblem(item);
-    } else if (!visitor.onEvent(item.event, item.origin, undefined)) {
+    const problem = item.kind === "problem" ? item : eventDepthProblem(item.event, item.origin);
+    if (problem !== undefined) {
+      visitor.onProblem(problem);
+    } else if (item.kind === "record" && !visitor.onEvent(item.event, item.origin, undefined)) {
       return false;
     }
   }
