@@ -1,8 +1,11 @@
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { setTimeout as delay } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 
 function emailsByMessageId(stdout: string): Record<string, unknown> {
   const emails: Record<string, unknown> = {};
@@ -107,5 +110,36 @@ describe("--identities file problems", () => {
     expect(result.stderr).toContain(`error: identities file ${file} has no email column in its header (found "user_id", "name")`);
     expect(result.stderr).toContain("needs an email column");
     expect(result.stderr).not.toContain("internal error");
+  });
+});
+
+describe("Ctrl-C during the identity first pass", () => {
+  test("summary says nothing was sent", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-interrupt-"));
+    const pipePath = join(directory, "users.csv");
+    execFileSync("mkfifo", [pipePath]);
+    const child = spawn(process.execPath, [binPath, "send", "--dry-run", "--identities", pipePath, "fixtures/identity/server-tracks.jsonl"], {
+      cwd: projectRoot,
+      env: { PATH: process.env["PATH"] },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+
+    // Opening the pipe for writing waits until the run opens it for reading, so Ctrl-C comes while
+    // the run loads the identities file. Closing the pipe then ends the read in progress.
+    const pipe = await open(pipePath, "w");
+    await pipe.write("user_id,email\nu-1,a@example.com\n");
+    child.kill("SIGINT");
+    await delay(200);
+    await pipe.close();
+    const status = await exited;
+
+    expect(status).toBe(130);
+    expect(stderr).toContain("Interrupted before any event was processed: nothing was sent.");
+    expect(stderr).not.toContain("The inputs hold no events.");
   });
 });

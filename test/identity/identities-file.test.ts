@@ -1,7 +1,7 @@
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { IdentityGraph, loadIdentities, type IdentitiesFileProblem } from "../../src/identity/index.js";
 import { eventWithMessageId, fixturePath, readEvents } from "./fixtures.js";
@@ -66,6 +66,28 @@ describe("CSV identities file", () => {
     expect(graph.resolveEmail({ userId: "u1" })).toBeUndefined();
   });
 
+  it("stops at an aborted signal", async () => {
+    const rows = Array.from({ length: 10_000 }, (_, index) => `u${index},user${index}@example.com`);
+    const controller = new AbortController();
+    controller.abort();
+    const graph = newGraph();
+    const loading = loadIdentities(Readable.from([Buffer.from(`user_id,email\n${rows.join("\n")}\n`)]), graph, { signal: controller.signal });
+
+    await expect(loading).rejects.toThrow(/aborted/);
+    expect(graph.stats().emailObservations).toBe(0);
+  });
+
+  it("stops a read that waits for data at an abort", async () => {
+    // A pipe that sent one row and stays open, as `--identities <(slow command)` would.
+    const pipe = new PassThrough();
+    pipe.write("user_id,email\nu1,a@example.com\n");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const loading = loadIdentities(pipe, newGraph(), { signal: controller.signal });
+
+    await expect(loading).rejects.toThrow(/aborted/);
+  }, 5_000);
+
   it("keeps at most maxProblemsKept problems", async () => {
     const result = await loadIdentities(fixturePath("users-export.csv"), newGraph(), { maxProblemsKept: 1 });
     expect(result.problems).toHaveLength(1);
@@ -121,6 +143,17 @@ describe("JSONL identities file", () => {
     expect(graph.resolveId("anon-cc33")).toBe("frances@example.com");
     expect(graph.resolveId("901")).toBe("evelyn@example.com");
     expect(graph.resolveId("u-905")).toBe("radia@example.com");
+  });
+
+  it("stops at an aborted signal", async () => {
+    const lines = Array.from({ length: 10_000 }, (_, index) => JSON.stringify({ userId: `u${index}`, email: `user${index}@example.com` }));
+    const controller = new AbortController();
+    controller.abort();
+    const graph = newGraph();
+    const loading = loadIdentities(Readable.from([Buffer.from(`${lines.join("\n")}\n`)]), graph, { signal: controller.signal });
+
+    await expect(loading).rejects.toThrow(/aborted/);
+    expect(graph.stats().emailObservations).toBe(0);
   });
 
   it("counts and reports bad lines", async () => {

@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { buildIdentityGraph } from "../../src/pipeline/identity-pass.js";
+
+/** Writes a JSONL file of identify calls, each linking its own userId to an email, of about `bytes` bytes. */
+function writeIdentifies(bytes: number): string {
+  const path = join(mkdtempSync(join(tmpdir(), "koala-replay-first-pass-")), "events.jsonl");
+  const lines: string[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const line = JSON.stringify({ type: "identify", messageId: `m-${lines.length}`, userId: `u-${lines.length}`, traits: { email: `user${lines.length}@example.com` } });
+    lines.push(line);
+    length += line.length + 1;
+  }
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+describe("identity first pass", () => {
+  test("stops reading a file at Ctrl-C", async () => {
+    const path = writeIdentifies(3 * 1024 * 1024);
+    const controller = new AbortController();
+    // Ctrl-C as soon as the file is open, before its first chunk is read.
+    const graph = await buildIdentityGraph([{ path }], { readOptions: { onOpen: () => controller.abort() }, warn: () => undefined, signal: controller.signal });
+
+    expect(graph.stats().emailObservations).toBe(0);
+    graph.close();
+  });
+
+  test("stops loading the identities file at Ctrl-C", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-first-pass-"));
+    const identitiesFile = join(directory, "users.csv");
+    const rows = Array.from({ length: 10_000 }, (_, index) => `u-${index},user${index}@example.com`);
+    writeFileSync(identitiesFile, `user_id,email\n${rows.join("\n")}\n`);
+    const controller = new AbortController();
+    controller.abort();
+    const graph = await buildIdentityGraph([], { identitiesFile, readOptions: {}, warn: () => undefined, signal: controller.signal });
+
+    expect(graph.stats().emailObservations).toBe(0);
+    graph.close();
+  });
+});
