@@ -17,8 +17,9 @@ interface ParsedRecord {
  * warehouse `users` or `identifies` export works as it is. A row with fewer or more cells than the
  * header is reported, and so is a row whose quotes break CSV's rules: csv-parse reads such a row
  * as text (`relax_quotes`), so that the rows after it are not lost, and its raw text is checked.
+ * Reading stops at the first row read after `signal` is aborted.
  */
-export async function readCsvIdentities(stream: Readable, name: string, sink: RowSink): Promise<void> {
+export async function readCsvIdentities(stream: Readable, name: string, sink: RowSink, signal?: AbortSignal): Promise<void> {
   const parser = parse({
     bom: true,
     info: true,
@@ -41,6 +42,10 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
   let header: { fields: RowFields; columnOf: Map<string, number>; width: number } | undefined;
 
   for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
+    // Leaving the loop destroys the parser, and the caller closes the file.
+    if (signal?.aborted === true) {
+      return;
+    }
     if (header === undefined) {
       header = readHeader(parsed.record, name);
       continue;

@@ -25,6 +25,11 @@ export interface LoadIdentitiesOptions {
   onProblem?: (problem: IdentitiesFileProblem) => void;
   /** How many problems the result keeps (default 100); all are counted. */
   maxProblemsKept?: number;
+  /**
+   * Stops reading when aborted (Ctrl-C): the promise then rejects with the signal's reason, and the
+   * graph keeps the identities read until then.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LoadIdentitiesResult {
@@ -89,14 +94,28 @@ export async function loadIdentities(
     }
   };
 
+  // A stream from the caller may wait long for more data, so an abort also destroys it, which ends
+  // a pending read of most streams. A file stream still finishes a read in progress first, and the
+  // readers check the signal between rows.
+  const signal = options.signal;
+  const stopReading = (): void => {
+    opened.destroy(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+  };
+  signal?.addEventListener("abort", stopReading, { once: true });
   try {
+    signal?.throwIfAborted();
     const { format, stream } = await chooseFormat(opened, options.format ?? formatFromPath(source));
     result.format = format;
-    if (format === "csv") await readCsvIdentities(stream, name, sink);
-    else await readJsonlIdentities(stream, sink);
+    if (format === "csv") await readCsvIdentities(stream, name, sink, signal);
+    else await readJsonlIdentities(stream, sink, signal);
+    signal?.throwIfAborted();
   } catch (error) {
+    if (signal?.aborted === true) {
+      throw signal.reason;
+    }
     throw describeReadError(error, name);
   } finally {
+    signal?.removeEventListener("abort", stopReading);
     opened.destroy();
   }
   return result;

@@ -6,13 +6,18 @@ import { chooseFields, normalizeFieldName, readIdentityRow, type RowOutcome } fr
 /**
  * Reads one JSON object a line: `{"userId": "u1", "anonymousId": "a1", "email": "…", "timestamp": "…"}`,
  * with the same key spellings as CSV headers (`user_id`, `anonymous_id`, …). `traits.email` is read
- * too, so a file of identify calls works. Blank lines are skipped.
+ * too, so a file of identify calls works. Blank lines are skipped. Reading stops at the first line
+ * read after `signal` is aborted.
  */
-export async function readJsonlIdentities(stream: Readable, sink: RowSink): Promise<void> {
+export async function readJsonlIdentities(stream: Readable, sink: RowSink, signal?: AbortSignal): Promise<void> {
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
 
   for await (const rawLine of lines) {
+    if (signal?.aborted === true) {
+      lines.close();
+      return;
+    }
     lineNumber++;
     const line = lineNumber === 1 ? rawLine.replace(/^\uFEFF/, "") : rawLine;
     if (line.trim() === "") continue;

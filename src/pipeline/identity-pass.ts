@@ -1,4 +1,4 @@
-import { IdentityGraph, loadIdentities } from "../identity/index.js";
+import { IdentityGraph, loadIdentities, type LoadIdentitiesResult } from "../identity/index.js";
 import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
@@ -25,7 +25,16 @@ export interface IdentityPassOptions {
 export async function buildIdentityGraph(sources: readonly InputSource[], options: IdentityPassOptions): Promise<IdentityGraph> {
   const graph = new IdentityGraph();
   if (options.identitiesFile !== undefined) {
-    const loaded = await loadIdentities(options.identitiesFile, graph, { onProblem: (problem) => options.warn(problem.message) });
+    let loaded: LoadIdentitiesResult;
+    try {
+      loaded = await loadIdentities(options.identitiesFile, graph, { onProblem: (problem) => options.warn(problem.message), signal: options.signal });
+    } catch (error) {
+      // After Ctrl-C the run reads no input and reports that it was interrupted.
+      if (options.signal?.aborted === true) {
+        return graph;
+      }
+      throw error;
+    }
     if (loaded.badRows > 0) {
       options.warn(`${options.identitiesFile}: ${loaded.badRows} bad rows skipped; ${loaded.identities} identities read`);
     }
@@ -73,6 +82,10 @@ async function observeBatches(
   drain: (keep: number) => Promise<void>,
 ): Promise<void> {
   for await (const batch of readInput(path, options.readOptions)) {
+    // After Ctrl-C the second pass reads nothing more, so the identities in the rest of the file would go unused.
+    if (options.signal?.aborted === true) {
+      return;
+    }
     if (batch.kind === "items") {
       await drain(0);
       for (const item of batch.items) {

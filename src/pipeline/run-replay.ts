@@ -119,10 +119,14 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     const stitcher = new Stitcher(graph);
     stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
 
-    // Ctrl-C may come at any time, while reading or while the last batches are sent.
+    // Ctrl-C may come at any time, while reading or while the last batches are sent. A signal aborted
+    // during the first pass dispatches no further abort event, so delivery is stopped here at once.
     const stopDelivery = (): void => {
       void delivery.stop();
     };
+    if (isAborted(io.signal)) {
+      stopDelivery();
+    }
     io.signal?.addEventListener("abort", stopDelivery, { once: true });
     let warnings = 0;
     const warnOnce = (message: string): void => {
