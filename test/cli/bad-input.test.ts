@@ -111,6 +111,37 @@ describe("bad input found by breaking the CLI", () => {
     expect(result.status).toBe(0);
   });
 
+  test("byte order mark before line 1 is ignored by inspect", async () => {
+    const result = await runCli(["inspect", "--json", "-"], { stdin: `\uFEFF${identifyLine("a@example.com", "m-1")}\r\n` });
+    const report = JSON.parse(result.stdout) as { eventsRead: number; unreadable: number };
+
+    expect(report.eventsRead).toBe(1);
+    expect(report.unreadable).toBe(0);
+    expect(result.status).toBe(0);
+  });
+
+  test("byte order mark before line 1 is ignored by preview", async () => {
+    const result = await runCli(["preview", "-"], { stdin: `\uFEFF${identifyLine("a@example.com", "m-1")}\n` });
+
+    expect(result.stderr).not.toContain("invalid JSON");
+    expect(result.stdout).toContain("1 event read");
+    expect(result.status).toBe(0);
+  });
+
+  test("byte order mark past line 1 lends no email", async () => {
+    // The second pass reports line 2 as invalid JSON, so the first pass must not learn from it.
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-bom-"));
+    const path = join(directory, "events.jsonl");
+    const track = JSON.stringify({ type: "track", event: "Opened", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-bom" });
+    const identify = JSON.stringify({ type: "identify", messageId: "m-2", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-bom", traits: { email: "bom@example.com" } });
+    writeFileSync(path, `${track}\n\uFEFF${identify}\n`);
+    const result = await runCli(["send", "--dry-run", path]);
+
+    expect(result.stderr).toContain(`${path}:2: invalid JSON`);
+    expect(parseRequests(result.stdout)).toHaveLength(0);
+    expect(result.status).toBe(1);
+  });
+
   test("stdin named twice is a usage error", async () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-", "-"], { stdin: identifyLine("a@example.com", "m-1") });
 
