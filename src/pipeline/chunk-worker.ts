@@ -25,7 +25,7 @@ let lastTextBytes = 1 << 16;
 parentPort?.on("message", (task: ChunkTask) => {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   if (task.mode === "identities") {
-    const facts = extractChunkFacts(bytes);
+    const facts = extractChunkFacts(bytes, task.firstLine);
     parentPort?.postMessage({ id: task.id, ...facts, bytes: task.bytes }, [facts.ints.buffer, facts.times.buffer, task.bytes.buffer] as ArrayBuffer[]);
     return;
   }

@@ -16,10 +16,12 @@ const ALIAS_FLAG = 1;
 const INVALID_EMAIL_FLAG = 2;
 
 /**
- * Reads the identity facts of a chunk of JSONL lines for the first pass. Lines that do not parse are
- * skipped here, because the second pass reports and counts each of them once.
+ * Reads the identity facts of a chunk of JSONL lines for the first pass; `firstLine` is the line
+ * number of the chunk's first line in its input. Lines that do not parse are skipped here, because
+ * the second pass reports and counts each of them once. As there, a byte order mark is skipped only
+ * before line 1.
  */
-export function extractChunkFacts(bytes: Buffer): EncodedFacts {
+export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFacts {
   const strings: string[] = [];
   const ints: number[] = [];
   const times: number[] = [];
@@ -36,7 +38,7 @@ export function extractChunkFacts(bytes: Buffer): EncodedFacts {
     if (end === -1) {
       end = bytes.length;
     }
-    const facts = factsOfLine(bytes.toString("utf8", start, end));
+    const facts = factsOfLine(bytes.toString("utf8", start, end), firstLine === 1 && start === 0);
     if (facts !== undefined) {
       const flags = (facts.isAlias ? ALIAS_FLAG : 0) | (facts.email === null ? INVALID_EMAIL_FLAG : 0);
       ints.push(flags, intern(facts.userId), intern(facts.anonymousId), intern(facts.aliasOf), intern(facts.email));
@@ -47,12 +49,12 @@ export function extractChunkFacts(bytes: Buffer): EncodedFacts {
   return { strings, ints: Int32Array.from(ints), times: Float64Array.from(times) };
 }
 
-function factsOfLine(line: string): IdentityFacts | undefined {
+function factsOfLine(line: string, isInputsFirstLine: boolean): IdentityFacts | undefined {
   if (line.length < 2 || !mayHoldIdentityFacts(line)) {
     return undefined;
   }
   try {
-    const value: unknown = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
+    const value: unknown = JSON.parse(isInputsFirstLine && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
     // The second pass reports an event nested too deeply as unreadable, so its ids count for nothing.
     if (typeof value !== "object" || value === null || Array.isArray(value) || isNestedTooDeeply(value as Record<string, unknown>, line.length)) {
       return undefined;

@@ -98,20 +98,20 @@ async function observeBatches(
     const pool = options.workersFor?.(batch.bytes.length);
     if (pool === undefined) {
       await drain(0);
-      for (const facts of factsHere(batch.bytes)) {
+      for (const facts of factsHere(batch.bytes, batch.firstLine)) {
         graph.observeFacts(facts);
       }
     } else {
       // As in the second pass, this thread takes the chunk when every worker has a backlog.
-      inFlight.push(pool.busy ? Promise.resolve(factsHere(batch.bytes)) : pool.identities(batch.input, batch.firstLine, batch.bytes));
+      inFlight.push(pool.busy ? Promise.resolve(factsHere(batch.bytes, batch.firstLine)) : pool.identities(batch.input, batch.firstLine, batch.bytes));
       await drain(pool.size * 2 + 1);
     }
   }
 }
 
 /** Reads a chunk's identity facts on this thread, and gives its bytes back for reuse. */
-function factsHere(bytes: Buffer): IdentityFacts[] {
-  const facts = decodeChunkFacts(extractChunkFacts(bytes));
+function factsHere(bytes: Buffer, firstLine: number): IdentityFacts[] {
+  const facts = decodeChunkFacts(extractChunkFacts(bytes, firstLine));
   chunkBuffers.give(bytes);
   return facts;
 }

@@ -59,12 +59,14 @@ function scanLines(input: string, firstLine: number, bytes: Buffer, visitor: Sca
     if (!keepReading) {
       return;
     }
-    const item = parseJsonLine(text, { input, line });
-    const problem = item?.kind === "record" ? eventDepthProblem(item.event, item.origin, text.length) : item;
+    // As in send, a byte order mark is skipped only before line 1, and is not part of the event.
+    const content = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const item = parseJsonLine(content, { input, line });
+    const problem = item?.kind === "record" ? eventDepthProblem(item.event, item.origin, content.length) : item;
     if (problem !== undefined) {
       visitor.onProblem(problem);
     } else if (item?.kind === "record") {
-      keepReading = visitor.onEvent(item.event, item.origin, text.endsWith("\r") ? text.slice(0, -1) : text);
+      keepReading = visitor.onEvent(item.event, item.origin, content.endsWith("\r") ? content.slice(0, -1) : content);
     }
   });
   return keepReading;

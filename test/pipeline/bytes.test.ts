@@ -201,7 +201,7 @@ function index(line: string): number {
 }
 
 describe("identity first pass", () => {
-  const facts = (lines: readonly string[]): ReturnType<typeof decodeChunkFacts> => decodeChunkFacts(extractChunkFacts(Buffer.from(lines.join("\n"))));
+  const facts = (lines: readonly string[]): ReturnType<typeof decodeChunkFacts> => decodeChunkFacts(extractChunkFacts(Buffer.from(lines.join("\n")), 1));
 
   test("escaped key still read", () => {
     const found = facts([String.raw`{"type":"identify","userId":"u-1","traits":{"\u0065mail":"ada@example.com"}}`]);
