@@ -2,7 +2,7 @@ import { setFlagsFromString } from "node:v8";
 
 /**
  * Tunes V8's garbage collector for a replay, where the main thread keeps a few thousand entries
- * waiting for their batch while a hundred thousand pass through it each second. On a dry run of
+ * waiting for their batch while about 90,000 pass through it each second. On a dry run of
  * 1 million events (see BENCHMARKS.md), these two settings lowered the peak memory from about
  * 245 MB to about 195 MB, for the same CPU time:
  *

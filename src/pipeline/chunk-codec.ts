@@ -289,7 +289,7 @@ class DecodedEntry implements KoalaEntry {
 
   get eventJson(): string {
     if (this.eventText === undefined && !this.hasEventLine) {
-      throw new Error(`the event of ${this.origin.input}:${this.origin.line} was not kept, because nothing was to read it`);
+      throw new Error(`the event of ${this.origin.input}:${this.origin.line} was not kept: a dry run reads no event back`);
     }
     this.eventText ??= this.bytes.toString("utf8", this.entryEnd);
     return this.eventText;

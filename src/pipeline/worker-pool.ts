@@ -12,7 +12,7 @@ interface PendingChunk {
   reject: (error: Error) => void;
 }
 
-/** What a worker posts back: the outcomes of a chunk, or its identity facts, and the chunk's bytes. */
+/** A worker's reply: the outcomes of a chunk, or its identity facts, and the chunk's bytes. */
 type WorkerMessage = { id: number; bytes: Uint8Array } & (EncodedChunk | EncodedFacts);
 
 /**
