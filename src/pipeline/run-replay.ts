@@ -5,7 +5,7 @@ import type { InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
-import { formatDeadLetterLog, formatRetryLog } from "../reporting/verbose-log.js";
+import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
 import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
@@ -52,7 +52,7 @@ export interface ReplayIo {
    * The same object is passed each time and changes as the run goes on, so read it, do not keep it.
    */
   onProgress?: (snapshot: Readonly<ProgressSnapshot>) => void;
-  /** Receives one line for each entry that could not be delivered, with its reason (`--verbose`). */
+  /** Receives one line for each event that could not be mapped and each entry that could not be delivered, with the reason (`--verbose`). */
   verbose?: (message: string) => void;
   /** Receives the name of a stage that reports no counts, such as the identity pass, for the progress line. */
   onPhase?: (description: string) => void;
@@ -145,7 +145,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         stats.countSkipped("already-delivered");
         return;
       }
-      recordVerdicts(stats, result);
+      recordVerdicts(stats, result, io.verbose);
       const { deliverable, unidentified } = stitcher.stitch(result);
       if (unidentified > 0) {
         stats.countSkipped("no-identity", unidentified);
@@ -346,7 +346,7 @@ async function totalSizeOf(sources: readonly InputSource[]): Promise<number | un
   return total;
 }
 
-function recordVerdicts(stats: RunStats, result: RecordResult): void {
+function recordVerdicts(stats: RunStats, result: RecordResult, verbose: ((message: string) => void) | undefined): void {
   for (const name of result.matched) {
     stats.countMatched(name);
   }
@@ -361,7 +361,8 @@ function recordVerdicts(stats: RunStats, result: RecordResult): void {
     if (verdict.kind === "skipped") {
       stats.countSkipped(verdict.reason);
     } else {
-      stats.countInvalid(verdict.mapping, verdict.reason);
+      stats.countInvalid(verdict.mapping, verdict.reason, result.origin);
+      verbose?.(formatInvalidLog(result.origin, verdict.mapping, verdict.reason));
     }
   }
 }

@@ -94,6 +94,7 @@ export interface RunReport {
   } | null;
   filesSkipped: Array<{ path: string; reason: string }>;
   unreadableExamples: Array<{ input: string; line: number; reason: string; message: string }>;
+  invalidExamples: Array<{ input: string; line: number; mapping: string; reason: string }>;
   failedExamples: Array<{ input: string; line: number; mapping: string; reason: string; status: number | null }>;
 }
 
@@ -141,6 +142,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     identityStitching: identityStitchingOf(stats),
     filesSkipped: stats.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
     unreadableExamples: stats.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
+    invalidExamples: stats.invalidExamples.map((example) => ({ ...example })),
     failedExamples: stats.failedExamples.map((failure) => ({ ...failure, status: failure.status ?? null })),
   };
 }

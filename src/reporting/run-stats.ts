@@ -1,6 +1,6 @@
 import type { IdentityCoverage, IdentityGraphStats } from "../identity/index.js";
 import type { DeliveryResult } from "../delivery/index.js";
-import type { InputProblem } from "../inputs/record.js";
+import type { InputProblem, RecordOrigin } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 
@@ -13,6 +13,14 @@ export interface FailureRecord {
   mapping: string;
   reason: string;
   status?: number;
+}
+
+/** An event that a mapping matched but could not map into a valid entry. */
+export interface InvalidRecord {
+  input: string;
+  line: number;
+  mapping: string;
+  reason: string;
 }
 
 /**
@@ -35,6 +43,9 @@ export class RunStats {
   requestsAccepted = 0;
   readonly skippedByReason = new Map<SkipReason, number>();
   readonly invalidByReason = new Map<string, number>();
+  /** The first input line of each key of `invalidByReason`, for the summary to point at. */
+  readonly invalidFirstAt = new Map<string, RecordOrigin>();
+  readonly invalidExamples: InvalidRecord[] = [];
   unreadableCount = 0;
   readonly unreadableExamples: InputProblem[] = [];
   readonly unreadableByReason = new Map<string, number>();
@@ -63,8 +74,18 @@ export class RunStats {
     increment(this.skippedByReason, reason, count);
   }
 
-  countInvalid(mapping: string, reason: string): void {
-    increment(this.invalidByReason, `${mapping}: ${reason}`);
+  countInvalid(mapping: string, reason: string, origin?: RecordOrigin): void {
+    const key = `${mapping}: ${reason}`;
+    increment(this.invalidByReason, key);
+    if (origin === undefined) {
+      return;
+    }
+    if (!this.invalidFirstAt.has(key)) {
+      this.invalidFirstAt.set(key, origin);
+    }
+    if (this.invalidExamples.length < MAX_EXAMPLES) {
+      this.invalidExamples.push({ input: origin.input, line: origin.line, mapping, reason });
+    }
   }
 
   countUnreadable(problem: InputProblem): void {

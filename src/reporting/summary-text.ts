@@ -46,7 +46,9 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   lines.push(row("invalid", formatCount(stats.invalidCount)));
   for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
-    lines.push(row("", `${formatCount(count)}  ${reason}`));
+    const first = stats.invalidFirstAt.get(reason);
+    const where = first === undefined ? "" : ` (first at ${first.input}:${first.line})`;
+    lines.push(row("", `${formatCount(count)}  ${reason}${where}`));
   }
   lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {

@@ -68,3 +68,8 @@ function describeCause(reason: string, status: number | undefined, errorCode: st
 function formatDelay(delayMs: number): string {
   return delayMs < 1000 ? `${Math.round(delayMs)} ms` : `${(delayMs / 1000).toFixed(1)} s`;
 }
+
+/** Writes one `--verbose` line for an event a mapping matched but could not map: where, which mapping, why. */
+export function formatInvalidLog(origin: RecordOrigin, mapping: string, reason: string): string {
+  return `invalid: ${origin.input}:${origin.line} (mapping "${mapping}"): ${reason}`;
+}

@@ -37,6 +37,7 @@ const reportKeys = [
   "identityStitching",
   "filesSkipped",
   "unreadableExamples",
+  "invalidExamples",
   "failedExamples",
 ];
 
@@ -269,6 +270,35 @@ describe("send --json", () => {
 
     expect(JSON.parse(result.stdout)).toHaveProperty("counts");
     expect(result.stderr).toBe("");
+  });
+});
+
+describe("invalid events", () => {
+  // A track event without a timestamp, which the Track Event preset requires, on line 2.
+  const invalidInput = `${trackLine("ada@example.com", "v-1")}\n${JSON.stringify({ type: "track", event: "No time", messageId: "v-2", properties: { email: "bob@example.com" } })}\n`;
+
+  test("named by input line in the summary, report and --verbose", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-invalid-"));
+    const reportPath = join(directory, "report.json");
+    try {
+      const result = await runCli(["send", "--dry-run", "--no-stitch", "--verbose", "--report", reportPath, "-"], { stdin: invalidInput });
+      const report = JSON.parse(readFileSync(reportPath, "utf8")) as { invalidExamples: Array<Record<string, unknown>> };
+
+      // Exit status 1: an event was not sent because of a problem.
+      expect(result.status).toBe(1);
+      expect(report.invalidExamples).toHaveLength(1);
+      expect(report.invalidExamples[0]).toMatchObject({ input: "-", line: 2, mapping: "Track Event" });
+      expect(result.stderr).toMatch(/Track Event: .*\(first at -:2\)/);
+      expect(result.stderr).toMatch(/invalid: -:2 \(mapping "Track Event"\): /);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  test("no invalid line without --verbose", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: invalidInput });
+
+    expect(result.stderr).not.toContain("invalid: -:2");
   });
 });
 
