@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { addAbortSignal, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 
 /** The two bytes every gzip member starts with (RFC 1952). */
@@ -22,12 +22,16 @@ export interface OpenedInput {
  * by the file name, because some download paths hand S3 objects over already gunzipped while
  * keeping the `.gz` name.
  */
-export async function openInput(input: string): Promise<OpenedInput> {
+export async function openInput(input: string, signal?: AbortSignal): Promise<OpenedInput> {
   if (input === "-") {
-    return openStdin();
+    return openStdin(signal);
   }
   const { gzip, sizeBytes } = await sniffFile(input);
   const raw = createReadStream(input, { highWaterMark: 256 * 1024 });
+  if (signal !== undefined) {
+    // A named pipe can wait for its writer forever.
+    addAbortSignal(signal, raw);
+  }
   const stream = gzip ? raw.pipe(createGunzip()) : raw;
   if (gzip) {
     raw.on("error", (error) => stream.destroy(error));
@@ -54,14 +58,21 @@ export function isGzipMagic(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
 }
 
-async function openStdin(): Promise<OpenedInput> {
+async function openStdin(signal: AbortSignal | undefined): Promise<OpenedInput> {
   const stdin = process.stdin;
+  if (signal !== undefined) {
+    // A writer that stays open without writing would otherwise keep the run waiting after Ctrl-C.
+    addAbortSignal(signal, stdin);
+  }
   const head = await readFirstChunk(stdin);
   if (head !== undefined) {
     stdin.unshift(head);
   }
   const gzip = head !== undefined && isGzipMagic(head);
   const stream = gzip ? stdin.pipe(createGunzip()) : stdin;
+  if (gzip) {
+    stdin.on("error", (error) => stream.destroy(error));
+  }
   return { stream, gzip, bytesRead: () => 0 };
 }
 

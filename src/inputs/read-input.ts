@@ -25,6 +25,8 @@ export interface ReadInputOptions {
   onOpen?: (progress: { sizeBytes?: number; bytesRead: () => number }) => void;
   /** Receives the format of the input, given or detected, before its first batch. */
   onFormat?: (format: InputFormat) => void;
+  /** Aborts a read that waits for bytes, from stdin or a named pipe; the read then fails with an AbortError. */
+  signal?: AbortSignal;
 }
 
 /** A whole JSON document is parsed at once, so it is limited in size; JSONL has no such limit. */
@@ -34,7 +36,7 @@ const ITEMS_PER_BATCH = 1000;
 
 /** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
 export async function* readInput(input: string, options: ReadInputOptions = {}): AsyncGenerator<InputBatch> {
-  const opened = await openInput(input);
+  const opened = await openInput(input, options.signal);
   options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: opened.bytesRead });
   const { head, rest } = await peek(opened.stream);
   const format = options.format ?? detectFormat(head);

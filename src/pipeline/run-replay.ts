@@ -200,7 +200,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         }
         stats.filesRead += 1;
         try {
-          for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile })) {
+          for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal })) {
             if (stopped()) {
               break;
             }
@@ -235,9 +235,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
             await drain(workers === undefined ? 0 : workers.size * 2 + 1);
           }
         } catch (error) {
-          const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
-          stats.countUnreadable(problem);
-          warnOnce(problem.message);
+          // A read aborted by Ctrl-C failed because of the stop, not because of the input.
+          if (!stopped()) {
+            const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
+            stats.countUnreadable(problem);
+            warnOnce(problem.message);
+          }
         }
         progress?.finishInput();
       }

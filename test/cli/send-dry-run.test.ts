@@ -176,3 +176,29 @@ describe("dry run through a slow pipe", () => {
     expect(piped).toBe(expected);
   });
 });
+
+describe("dry run interrupted with SIGINT", () => {
+  test("says there is nothing to resume", async () => {
+    const child = spawn(process.execPath, [binPath, "send", "--dry-run", "--no-stitch", "-"], { env: { PATH: process.env["PATH"] }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    // stdin stays open, so the run waits for more events until the signal.
+    child.stdin.write(`${JSON.stringify({ type: "identify", userId: "u-1", messageId: "d-1", timestamp: "2024-01-01T00:00:00.000Z", traits: { email: "ada@example.com" } })}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    child.kill("SIGINT");
+    const status = await exited;
+
+    expect(status).toBe(130);
+    expect(stderr).toContain("nothing to resume");
+    expect(stderr).not.toContain("resumed run");
+    expect(stderr).not.toContain("resume with:");
+    expect(stdout).toBe("");
+  }, 20_000);
+});

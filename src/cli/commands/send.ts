@@ -99,8 +99,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     exitStatus = ExitCode.fatalApi;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
-    process.stderr.write(`interrupted: stopped reading; ${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"} left for a resumed run\n`);
-    if (!settings.dryRun) {
+    if (settings.dryRun) {
+      process.stderr.write(`interrupted: stopped reading; a dry run keeps no state file, so there is nothing to resume: run it again to see every request\n`);
+    } else {
+      process.stderr.write(`interrupted: stopped reading; ${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"} left for a resumed run\n`);
       process.stderr.write(`  resume with:\n  ${mask(resumeCommand())}\n`);
     }
     exitStatus = ExitCode.interrupted;
