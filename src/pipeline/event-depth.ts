@@ -13,22 +13,38 @@ import { formatCount } from "../reporting/count-format.js";
 export const MAX_EVENT_DEPTH = 1000;
 
 /**
- * Checks whether an event nests more than `MAX_EVENT_DEPTH` levels deep. `textLength` is the length
- * of the event's JSON text when known. A text of fewer than 2 × (limit + 1) characters is not
- * walked, because every level takes an opening and a closing bracket.
+ * Checks whether an event nests more than `MAX_EVENT_DEPTH` levels deep. `text` is the event's JSON
+ * text when known: each level opens with a `{` or a `[` and closes with a `}` or a `]`, so a text
+ * shorter than twice the limit, or with no more opening brackets than the limit, is not walked.
+ * Counting them costs a fraction of the walk, which took about half the time of `JSON.parse` on
+ * events of 3 KB.
  */
-export function isNestedTooDeeply(event: SegmentEvent, textLength?: number): boolean {
+export function isNestedTooDeeply(event: SegmentEvent, text?: string): boolean {
   // A dead-letter line contains the event one level down, so it may be one level deeper than the event.
   const maxDepth = event[DEAD_LETTER_MARKER] === undefined ? MAX_EVENT_DEPTH : MAX_EVENT_DEPTH + 1;
-  if (textLength !== undefined && textLength < 2 * (maxDepth + 1)) {
+  if (text !== undefined && (text.length < 2 * (maxDepth + 1) || !opensMoreThan(text, maxDepth))) {
     return false;
   }
   return nestsDeeperThan(event, maxDepth);
 }
 
-/** Returns the problem of an event nested more than `MAX_EVENT_DEPTH` levels deep, or undefined. `textLength` is as in `isNestedTooDeeply`. */
-export function eventDepthProblem(event: SegmentEvent, origin: RecordOrigin, textLength?: number): InputProblem | undefined {
-  if (!isNestedTooDeeply(event, textLength)) {
+/** Checks whether `text` has more than `limit` opening brackets, inside strings or not. */
+function opensMoreThan(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ["{", "["]) {
+    for (let index = text.indexOf(bracket); index !== -1; index = text.indexOf(bracket, index + 1)) {
+      count += 1;
+      if (count > limit) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Returns the problem of an event nested more than `MAX_EVENT_DEPTH` levels deep, or undefined. `text` is as in `isNestedTooDeeply`. */
+export function eventDepthProblem(event: SegmentEvent, origin: RecordOrigin, text?: string): InputProblem | undefined {
+  if (!isNestedTooDeeply(event, text)) {
     return undefined;
   }
   return {

@@ -56,7 +56,7 @@ function factsOfLine(line: string, isInputsFirstLine: boolean): IdentityFacts | 
   try {
     const value: unknown = JSON.parse(isInputsFirstLine && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
     // The second pass reports an event nested too deeply as unreadable, so its ids count for nothing.
-    if (typeof value !== "object" || value === null || Array.isArray(value) || isNestedTooDeeply(value as Record<string, unknown>, line.length)) {
+    if (typeof value !== "object" || value === null || Array.isArray(value) || isNestedTooDeeply(value as Record<string, unknown>, line)) {
       return undefined;
     }
     return extractIdentityFacts(value as Record<string, unknown>);

@@ -67,7 +67,7 @@ function processLine(line: string, origin: { input: string; line: number }, rule
       return { kind: "problem", problem: item };
     }
     if (item?.kind === "record") {
-      const tooDeep = eventDepthProblem(item.event, origin, line.length);
+      const tooDeep = eventDepthProblem(item.event, origin, line);
       if (tooDeep !== undefined) {
         return { kind: "problem", problem: tooDeep };
       }

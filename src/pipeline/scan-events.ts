@@ -62,7 +62,7 @@ function scanLines(input: string, firstLine: number, bytes: Buffer, visitor: Sca
     // As in send, a byte order mark is skipped only before line 1, and is not part of the event.
     const content = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     const item = parseJsonLine(content, { input, line });
-    const problem = item?.kind === "record" ? eventDepthProblem(item.event, item.origin, content.length) : item;
+    const problem = item?.kind === "record" ? eventDepthProblem(item.event, item.origin, content) : item;
     if (problem !== undefined) {
       visitor.onProblem(problem);
     } else if (item?.kind === "record") {
