@@ -153,6 +153,10 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.` : undefined;
   }
+  if (topReason === "filtered-out" && stats.entriesSent > 0) {
+    // Events outside a window the user gave are what was asked for, not a problem to fix.
+    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfallPhrase[topReason]}, as asked.`;
+  }
   let share: string;
   if (stats.entriesSent === 0) {
     share = context.dryRun ? "Nothing would be sent" : "Nothing was sent";

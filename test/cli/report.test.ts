@@ -399,6 +399,21 @@ describe("summary counts", () => {
     return stats;
   }
 
+  test("a window that excludes most events is no warning", () => {
+    const stats = new RunStats();
+    stats.eventsRead = 1_000;
+    stats.entriesSent = 100;
+    stats.countSkipped("filtered-out", 900);
+    const context = { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" };
+
+    const text = formatSummary(stats, context);
+    expect(text).toContain("900 of 1,000 events were excluded by --filter, --since or --until, as asked.");
+    expect(text).not.toContain("Check --filter");
+
+    stats.entriesSent = 0;
+    expect(formatSummary(stats, context)).toContain("Check --filter, --since and --until");
+  });
+
   test("every count has thousands separators", () => {
     const text = formatSummary(largeRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" });
 
