@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { IdentityGraph, loadIdentities, type LoadIdentitiesResult } from "../identity/index.js";
 import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
@@ -15,6 +16,8 @@ export interface IdentityPassOptions {
   signal?: AbortSignal;
   /** Returns the worker pool for inputs large enough to be worth it; see runReplay. */
   workersFor?: (chunkBytes: number) => WorkerPool | undefined;
+  /** Receives the share of the inputs' bytes read so far (0 to 1), after each chunk, for the progress line. */
+  onShareRead?: (share: number) => void;
 }
 
 /**
@@ -39,20 +42,64 @@ export async function buildIdentityGraph(sources: readonly InputSource[], option
       options.warn(`${options.identitiesFile}: ${loaded.badRows} bad rows skipped; ${loaded.identities} identities read`);
     }
   }
-  for (const source of sources) {
-    if (source.path === "-" || options.signal?.aborted === true) {
+  const files = sources.filter((source) => source.path !== "-");
+  const share = options.onShareRead === undefined ? undefined : await shareCounter(files, options.onShareRead);
+  for (const source of files) {
+    if (options.signal?.aborted === true) {
       continue;
     }
     try {
-      await observeInput(source.path, graph, options);
+      const readOptions: ReadInputOptions =
+        share === undefined
+          ? options.readOptions
+          : {
+              ...options.readOptions,
+              onOpen: (counter) => {
+                options.readOptions.onOpen?.(counter);
+                share.onOpen(counter);
+              },
+            };
+      await observeInput(source.path, graph, { ...options, readOptions }, share?.report);
     } catch {
       // The second pass reads the same input and reports why it cannot be read.
     }
+    share?.finishInput();
   }
   return graph;
 }
 
-async function observeInput(path: string, graph: IdentityGraph, options: IdentityPassOptions): Promise<void> {
+/** Adds up the bytes read across the inputs, as a share of their size on disk (compressed bytes for gzip). */
+async function shareCounter(
+  files: readonly InputSource[],
+  onShareRead: (share: number) => void,
+): Promise<{ onOpen: (counter: { bytesRead: () => number }) => void; finishInput: () => void; report: () => void }> {
+  let totalBytes = 0;
+  for (const file of files) {
+    totalBytes += await stat(file.path).then(
+      (found) => found.size,
+      () => 0,
+    );
+  }
+  let finishedBytes = 0;
+  let current: { bytesRead: () => number } | undefined;
+  return {
+    onOpen: (counter) => {
+      current = counter;
+    },
+    finishInput: () => {
+      finishedBytes += current?.bytesRead() ?? 0;
+      current = undefined;
+    },
+    report: () => {
+      if (totalBytes > 0) {
+        onShareRead(Math.min(1, (finishedBytes + (current?.bytesRead() ?? 0)) / totalBytes));
+      }
+    },
+  };
+}
+
+/** Reads one input's identity facts into the graph; `onChunk` is called after each chunk read. */
+async function observeInput(path: string, graph: IdentityGraph, options: IdentityPassOptions, onChunk?: () => void): Promise<void> {
   // Chunks read by workers, in input order: the graph resolves conflicts by time, with ties to the
   // later observation, so the order must be the same as on the main thread.
   const inFlight: Array<Promise<IdentityFacts[]>> = [];
@@ -65,7 +112,7 @@ async function observeInput(path: string, graph: IdentityGraph, options: Identit
   };
 
   try {
-    await observeBatches(path, graph, options, inFlight, drain);
+    await observeBatches(path, graph, options, inFlight, drain, onChunk);
   } catch (error) {
     // The chunks already read still count; the second pass reports why reading stopped.
     await drain(0).catch(() => undefined);
@@ -80,12 +127,14 @@ async function observeBatches(
   options: IdentityPassOptions,
   inFlight: Array<Promise<IdentityFacts[]>>,
   drain: (keep: number) => Promise<void>,
+  onChunk: (() => void) | undefined,
 ): Promise<void> {
   for await (const batch of readInput(path, options.readOptions)) {
     // After Ctrl-C the second pass reads nothing more, so the identities in the rest of the file would go unused.
     if (options.signal?.aborted === true) {
       return;
     }
+    onChunk?.();
     if (batch.kind === "items") {
       await drain(0);
       for (const item of batch.items) {

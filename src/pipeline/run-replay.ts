@@ -110,11 +110,13 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
   try {
     const firstPassStarted = Date.now();
+    const firstPassPhase = "first pass: collecting emails from identify calls and aliases";
     if (settings.stitch) {
-      io.onPhase?.("first pass: collecting emails from identify calls and aliases");
+      io.onPhase?.(firstPassPhase);
     }
+    const onShareRead = (share: number): void => io.onPhase?.(`${firstPassPhase} · ${Math.floor(share * 100)}%`);
     const graph = settings.stitch
-      ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor })
+      ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor, onShareRead })
       : undefined;
     const stitcher = new Stitcher(graph);
     stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };

@@ -77,7 +77,11 @@ class SpinnerProgress implements ProgressReporter {
   private readonly options: ProgressOptions;
   private readonly now: () => number;
   private readonly intervalMs: number;
-  private readonly startedAt: number;
+  /**
+   * The time of the first counts, from which rates and estimates are measured. The start of the run
+   * would count the identity first pass, which reads the inputs once before the counts begin.
+   */
+  private countsStartedAt: number | undefined;
   private lastDrawnAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
 
@@ -85,7 +89,6 @@ class SpinnerProgress implements ProgressReporter {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-    this.startedAt = this.now();
     // stdin may be an input (`-`), so ora must not put it into raw mode to swallow keystrokes.
     this.spinner = ora({ stream: options.stream, isEnabled: true, discardStdin: false, text: truncateText("reading inputs…", this.textWidth()) });
     this.spinner.start();
@@ -93,11 +96,12 @@ class SpinnerProgress implements ProgressReporter {
 
   update(snapshot: ProgressSnapshot): void {
     const now = this.now();
+    this.countsStartedAt ??= now;
     if (this.stopped || now - this.lastDrawnAt < this.intervalMs) {
       return;
     }
     this.lastDrawnAt = now;
-    this.spinner.text = formatProgressText(snapshot, now - this.startedAt, this.options.dryRun, this.textWidth());
+    this.spinner.text = formatProgressText(snapshot, now - this.countsStartedAt, this.options.dryRun, this.textWidth());
   }
 
   phase(description: string): void {

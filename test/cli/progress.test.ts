@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { presetMappings } from "../../src/koala/presets.js";
 import { parseBrowserEventsPolicy } from "../../src/pipeline/browser-events.js";
 import { runReplay } from "../../src/pipeline/run-replay.js";
-import { shouldShowProgress } from "../../src/reporting/progress.js";
+import { createProgress, shouldShowProgress } from "../../src/reporting/progress.js";
 import { formatDuration, formatProgressText, type ProgressSnapshot } from "../../src/reporting/progress-text.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
@@ -157,6 +157,35 @@ describe("progress line text", () => {
     [7_500_000, "2 h 5 min"],
   ])("duration %i ms reads %s", (milliseconds, expected) => {
     expect(formatDuration(milliseconds)).toBe(expected);
+  });
+});
+
+describe("progress rates after the first pass", () => {
+  test("measured from the first counts, not the start", async () => {
+    let written = "";
+    const stream = Object.assign(
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          written += chunk.toString("utf8");
+          done();
+        },
+      }),
+      // What ora calls on a terminal stream; the test only needs the text written.
+      { columns: 200, isTTY: true, cursorTo: () => true, clearLine: () => true, moveCursor: () => true },
+    );
+    let time = 0;
+    const progress = createProgress({ stream, enabled: true, dryRun: false, intervalMs: 0, now: () => time });
+    // A first pass of 100 s, then 10,000 events in the next 10 s: 1,000 events/s, not 91.
+    progress.phase("first pass");
+    time = 100_000;
+    progress.update({ eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 0, totalBytes: 1_000, readingDone: false });
+    time = 110_000;
+    progress.update({ eventsRead: 10_000, entriesSent: 5_000, skipped: 0, failed: 0, bytesRead: 500, totalBytes: 1_000, readingDone: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    progress.stop();
+
+    expect(written).toContain("1,000 events/s");
+    expect(written).toContain("about 10 s left");
   });
 });
 

@@ -19,6 +19,17 @@ function writeIdentifies(bytes: number): string {
 }
 
 describe("identity first pass", () => {
+  test("reports the share of bytes read", async () => {
+    const path = writeIdentifies(3 * 1024 * 1024);
+    const shares: number[] = [];
+    const graph = await buildIdentityGraph([{ path }], { readOptions: {}, warn: () => undefined, onShareRead: (share) => shares.push(share) });
+
+    expect(shares.length).toBeGreaterThan(2);
+    expect(shares).toEqual([...shares].sort((first, second) => first - second));
+    expect(shares.at(-1)).toBe(1);
+    graph.close();
+  });
+
   test("stops reading a file at Ctrl-C", async () => {
     const path = writeIdentifies(3 * 1024 * 1024);
     const controller = new AbortController();
