@@ -16,10 +16,10 @@ const ALIAS_FLAG = 1;
 const INVALID_EMAIL_FLAG = 2;
 
 /**
- * Reads the identity facts of a chunk of JSONL lines for the first pass; `firstLine` is the line
+ * Reads the identity facts of a chunk of JSONL lines for the first pass. `firstLine` is the line
  * number of the chunk's first line in its input. Lines that do not parse are skipped here, because
- * the second pass reports and counts each of them once. As there, a byte order mark is skipped only
- * before line 1.
+ * the second pass reports and counts each of them once. A byte order mark is skipped only before
+ * line 1, as in the second pass.
  */
 export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFacts {
   const strings: string[] = [];

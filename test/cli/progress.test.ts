@@ -3,9 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { presetMappings } from "../../src/koala/presets.js";
-import { parseBrowserEventsPolicy } from "../../src/pipeline/browser-events.js";
 import { runReplay } from "../../src/pipeline/run-replay.js";
+import { discardingOutput, dryRunSettings } from "../helpers/dry-run-settings.js";
 import { createProgress, shouldShowProgress } from "../../src/reporting/progress.js";
 import { formatDuration, formatProgressText, type ProgressSnapshot } from "../../src/reporting/progress-text.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
@@ -272,22 +271,11 @@ interface ShownProgress {
 async function replayProgress(count: number, signal?: AbortSignal): Promise<ShownProgress[]> {
   const { directory, path } = writeTrackEvents(count);
   const reports: ShownProgress[] = [];
-  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
   try {
     await runReplay(
+      dryRunSettings(path),
       {
-        inputs: [path],
-        mappings: presetMappings(),
-        browserEvents: parseBrowserEventsPolicy("skip"),
-        filters: [],
-        stitch: false,
-        dryRun: true,
-        endpoint: "http://127.0.0.1:9",
-        userAgent: "koala-replay-test",
-        delivery: { concurrency: 1, adaptiveConcurrency: false, maxRps: undefined, maxBatchSize: 30, deadLetterPath: undefined, statePath: undefined, resume: false, timeoutMs: 1000, maxAttempts: 1 },
-      },
-      {
-        stdout: discard,
+        stdout: discardingOutput(),
         warn: () => {},
         signal,
         onProgress: (progress) => {

@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { expect, test } from "vitest";
-import { presetMappings } from "../../src/koala/presets.js";
-import { parseBrowserEventsPolicy } from "../../src/pipeline/browser-events.js";
 import { runReplay } from "../../src/pipeline/run-replay.js";
+import { discardingOutput, dryRunSettings } from "../helpers/dry-run-settings.js";
 
 // After Ctrl-C, every event counted as read must be accounted for: sent, not yet delivered, or
 // skipped with a reason. Events read after the stop are left to the resumed run, not counted.
@@ -22,19 +20,9 @@ test("interrupted run accounts for every event read", async () => {
 
   try {
     const stats = await runReplay(
+      dryRunSettings(path),
       {
-        inputs: [path],
-        mappings: presetMappings(),
-        browserEvents: parseBrowserEventsPolicy("skip"),
-        filters: [],
-        stitch: false,
-        dryRun: true,
-        endpoint: "http://127.0.0.1:9",
-        userAgent: "koala-replay-test",
-        delivery: { concurrency: 1, adaptiveConcurrency: false, maxRps: undefined, maxBatchSize: 30, deadLetterPath: undefined, statePath: undefined, resume: false, timeoutMs: 1000, maxAttempts: 1 },
-      },
-      {
-        stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
+        stdout: discardingOutput(),
         warn: () => {},
         signal: controller.signal,
         onProgress: (progress) => {
