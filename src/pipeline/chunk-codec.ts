@@ -129,6 +129,7 @@ export class ChunkEncoder {
     this.string(needsIdentity ? result.identity.anonymousId : undefined);
     this.addEntries(result.entries, lineText);
     this.addEntries(result.unidentified, lineText);
+    this.int(result.unidentifiedNotBuilt);
   }
 
   private addEntries(entries: readonly KoalaEntry[], lineText: string): void {
@@ -376,7 +377,7 @@ export class ChunkReader {
     const lineStart = this.int();
     const lineEnd = this.int();
     const skippedIndex = this.int();
-    const result: RecordResult = { origin, entries: NONE, unidentified: NONE, entriesWithEmail: 0, matched: NONE, verdicts: NONE, identity: NO_IDS };
+    const result: RecordResult = { origin, entries: NONE, unidentified: NONE, unidentifiedNotBuilt: 0, entriesWithEmail: 0, matched: NONE, verdicts: NONE, identity: NO_IDS };
     if (skippedIndex !== -1) {
       result.skipped = SKIP_REASONS[skippedIndex];
     }
@@ -420,6 +421,7 @@ export class ChunkReader {
     }
     result.entries = this.readEntries(origin, lineStart, lineEnd);
     result.unidentified = this.readEntries(origin, lineStart, lineEnd);
+    result.unidentifiedNotBuilt = this.int();
     return { kind: "result", result };
   }
 

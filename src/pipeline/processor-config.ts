@@ -10,6 +10,11 @@ export interface ProcessorConfig {
   browserEvents: BrowserEventsPolicy;
   /** Triggers in the full FQL language that every event must match: `--filter`, `--since`, `--until`. */
   filters: readonly { label: string; text: string }[];
+  /**
+   * Whether identity stitching runs, and so may give an email to entries that have neither email nor
+   * profile_id. Off, such entries are only counted. On unless set to false.
+   */
+  stitching?: boolean;
 }
 
 /** Compiles the config into the rules that `processEvent` applies; throws on an invalid trigger or mapping. */
@@ -20,7 +25,7 @@ export function buildProcessorRules(config: ProcessorConfig): ProcessorRules {
   if (problems.length > 0 || compiled === undefined) {
     throw new RuleCompilationError(problems);
   }
-  const rules: ProcessorRules = { rules: compiled, browserEvents: config.browserEvents };
+  const rules: ProcessorRules = { rules: compiled, browserEvents: config.browserEvents, buildsUnidentified: config.stitching !== false };
   if (filter !== undefined) {
     rules.filter = filter;
     rules.filterFieldReaders = listFilterFields(config.filters).map((field) => compilePathReader(field.segments));

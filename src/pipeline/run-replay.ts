@@ -70,7 +70,7 @@ const MAX_WARNINGS = 20;
 /** Reads every input, maps each event and delivers the entries; returns the run's counts. */
 export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise<RunStats> {
   const stats = new RunStats();
-  const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters };
+  const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters, stitching: settings.stitch };
   const rules: ProcessorRules = buildProcessorRules(config);
   const names = mappingNames(config);
   const { sources, skipped } = await expandInputs(settings.inputs);

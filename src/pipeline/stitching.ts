@@ -17,20 +17,29 @@ export class Stitcher {
   stitch(result: RecordResult): { deliverable: KoalaEntry[]; unidentified: number } {
     const emailCount = result.entriesWithEmail;
     this.countIdentified(emailCount, result.entries.length - emailCount);
+    if (result.unidentifiedNotBuilt > 0) {
+      // Entries are left unbuilt only when nothing can give them an email.
+      this.countUnresolved(result.unidentifiedNotBuilt, false);
+    }
     if (result.unidentified.length === 0) {
-      return { deliverable: result.entries, unidentified: 0 };
+      return { deliverable: result.entries, unidentified: result.unidentifiedNotBuilt };
     }
 
     const email = this.graph?.resolveEmail({ userId: result.identity.userId, anonymousId: result.identity.anonymousId });
-    for (let index = 0; index < result.unidentified.length; index += 1) {
-      this.coverage.countBefore(false, false);
-      this.coverage.countAfter(email !== undefined, false);
-    }
+    this.countUnresolved(result.unidentified.length, email !== undefined);
     if (email === undefined) {
-      return { deliverable: result.entries, unidentified: result.unidentified.length };
+      return { deliverable: result.entries, unidentified: result.unidentified.length + result.unidentifiedNotBuilt };
     }
     const stitched = result.unidentified.map((entry) => addEmail(entry, email));
-    return { deliverable: [...result.entries, ...stitched], unidentified: 0 };
+    return { deliverable: [...result.entries, ...stitched], unidentified: result.unidentifiedNotBuilt };
+  }
+
+  /** Counts entries that had no identity, and whether stitching found one. */
+  private countUnresolved(count: number, stitched: boolean): void {
+    for (let index = 0; index < count; index += 1) {
+      this.coverage.countBefore(false, false);
+      this.coverage.countAfter(stitched, false);
+    }
   }
 
   private countIdentified(withEmail: number, withProfileIdOnly: number): void {

@@ -93,23 +93,40 @@ function outcomeView(outcome: ReadOutcome): Record<string, unknown> {
     identity: result.unidentified.length > 0 ? result.identity : {},
     entries: result.entries.map(entryView),
     unidentified: result.unidentified.map(entryView),
+    unidentifiedNotBuilt: result.unidentifiedNotBuilt,
   };
 }
 
 const presets: ProcessorConfig = { mappings: presetMappings(), browserEvents: { kind: "skip" }, filters: [] };
+const presetsWithoutStitching: ProcessorConfig = { ...presets, stitching: false };
 
 describe("chunk codec", () => {
   test.each([
-    ["hand-made lines", handMadeLines],
-    ["fixture archives", fixtureLines()],
-  ])("%s decode as processed", (_name, lines) => {
+    ["hand-made lines", handMadeLines, presets],
+    ["fixture archives", fixtureLines(), presets],
+    ["hand-made lines without stitching", handMadeLines, presetsWithoutStitching],
+    ["fixture archives without stitching", fixtureLines(), presetsWithoutStitching],
+  ])("%s decode as processed", (_name, lines, config) => {
     const bytes = Buffer.from(`\uFEFF${lines.join("\n")}\n`);
-    const expected = collectLineOutcomes("input.jsonl", 1, bytes, buildProcessorRules(presets));
+    const expected = collectLineOutcomes("input.jsonl", 1, bytes, buildProcessorRules(config));
 
-    const decoded = roundTrip(bytes, presets);
+    const decoded = roundTrip(bytes, config);
 
     expect(expected.length).toBeGreaterThan(5);
     expect(decoded.map(outcomeView)).toEqual(expected.map(outcomeView));
+  });
+
+  test("unidentified entries without stitching are counted only", () => {
+    const bytes = Buffer.from(`${handMadeLines[2]}\n`);
+
+    const [stitching] = roundTrip(bytes, presets);
+    const [notStitching] = roundTrip(bytes, presetsWithoutStitching);
+
+    expect(stitching?.kind === "result" && stitching.result.unidentified.length).toBe(1);
+    expect(stitching?.kind === "result" && stitching.result.unidentifiedNotBuilt).toBe(0);
+    expect(notStitching?.kind === "result" && notStitching.result.unidentified.length).toBe(0);
+    expect(notStitching?.kind === "result" && notStitching.result.unidentifiedNotBuilt).toBe(1);
+    expect(notStitching?.kind === "result" && notStitching.result.matched).toEqual(["Track Event"]);
   });
 
   test("entry bytes and hashes match the text", () => {
