@@ -69,7 +69,11 @@ Examples:
   koala-replay preview ./segment-logs > preview.txt
   FORCE_COLOR=1 koala-replay preview ./segment-logs | less -R
 
-Reading stops as soon as every mapping has --limit examples, or after --max-events events.`;
+Reading stops as soon as every mapping has --limit examples, or after --max-events events.
+Identity stitching is on, as in send, unless --no-stitch is given: the input files are first read
+to the end, to find the email of each userId and anonymousId, so a large archive takes longer.
+stdin can be read only once, so for stdin stitching needs --identities <file>, and is off without
+it (the output then says so).`;
 
 export const INSPECT_EXAMPLES = `
 Examples:
@@ -80,7 +84,13 @@ Examples:
   koala-replay inspect --json ./segment-logs | jq .identity
 
   # the 25 most frequent track event names
-  koala-replay inspect --top 25 events.jsonl.gz`;
+  koala-replay inspect --top 25 events.jsonl.gz
+
+The "would be sent" counts and the request estimate are those of send --dry-run with the same
+options: identity stitching is on unless --no-stitch is given, and reads the input files twice,
+and an entry whose mapping and messageId an earlier entry had counts as a duplicate, which send
+skips. stdin can be read only once, so for stdin stitching needs --identities <file>, and is off
+without it (the output then says so).`;
 
 export const CSV_HELP = `
 CSV cells stay text, except: empty cells (the value was absent) are left out; JSON-looking cells

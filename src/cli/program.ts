@@ -45,6 +45,9 @@ const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type
 const CSV_NUMBERS_HELP = "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)";
 const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";
 const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date>";
+const FORECAST_IDENTITIES_HELP =
+  "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin";
+const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send";
 
 /** Builds the command-line program. Commander's errors are thrown (exitOverride), so `main` can set the exit status. */
 export function buildProgram(actions: CommandActions = lazyActions): Command {
@@ -78,7 +81,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--since <date>", "send only events whose timestamp is at or after this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--identities <file>", "CSV or JSONL of userId/anonymousId and email, used to fill the email of events that have none (for example a warehouse users export)")
-    .option("--no-stitch", "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send")
+    .option("--no-stitch", NO_STITCH_SEND_HELP)
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
@@ -111,6 +114,8 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--until <date>", "take only events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--endpoint <url>", "Koala API base URL shown in the requests", DEFAULT_ENDPOINT)
     .option("--public-key <key>", "Koala public key shown (masked) in the requests; default: $KOALA_PUBLIC_KEY")
+    .option("--identities <file>", FORECAST_IDENTITIES_HELP)
+    .option("--no-stitch", "show what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin without --identities)")
     .addHelpText("after", withToolCommand(`${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawPreviewOptions) => {
@@ -128,6 +133,8 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--since <date>", "as --filter, for events whose timestamp is at or after this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--until <date>", "as --filter, for events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
+    .option("--identities <file>", FORECAST_IDENTITIES_HELP)
+    .option("--no-stitch", "count what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin without --identities)")
     .addOption(formatOption())
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)

@@ -1,5 +1,6 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
+import type { ForecastStitching } from "../pipeline/send-forecast.js";
 import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "../inputs/csv/index.js";
 import { closestMatch } from "../mappings/suggest.js";
@@ -188,6 +189,27 @@ export function csvTableWarning(table: string | undefined): string | undefined {
     return undefined;
   }
   return `--csv-table ${table} is not a standard table, so the rows are read as track events of a per-event table named ${table}. Did you mean --csv-table ${closest}?`;
+}
+
+/** Returns the warning for `--identities` given with `--no-stitch`, which `send`, `preview` and `inspect` print. */
+export function ignoredIdentitiesWarning(identitiesFile: string): string {
+  return `--identities ${identitiesFile} is ignored, because --no-stitch turns identity stitching off. Leave out --no-stitch to use the file.`;
+}
+
+/**
+ * Resolves identity stitching for `inspect` and `preview` as `send` resolves it: on unless
+ * `--no-stitch`, with the `--identities` file if given. Stitching reads the inputs twice and stdin
+ * can be read only once, so for stdin without `--identities`, where send stops with a usage error,
+ * these commands count without stitching and their output gives the reason.
+ */
+export function resolveForecastStitching(inputs: readonly string[], raw: { stitch?: boolean; identities?: string }): ForecastStitching {
+  if (raw.stitch === false) {
+    return { stitch: false, reason: "no-stitch" };
+  }
+  if (checkStitchingInputs({ readsStdin: inputs.includes("-"), stitch: true, identitiesFile: raw.identities }) !== undefined) {
+    return { stitch: false, reason: "stdin-without-identities" };
+  }
+  return { stitch: true, identitiesFile: raw.identities };
 }
 
 /** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */

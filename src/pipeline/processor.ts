@@ -181,7 +181,8 @@ function identityOf(event: SegmentEvent): EventIdentity {
 /**
  * Takes a line of a dead-letter file as the entry it failed to deliver, so that it is sent again
  * exactly as it was, without mapping its event again. Its origin becomes the dead-letter file's line,
- * which the checkpoint then tracks.
+ * which the checkpoint then tracks. No trigger decided anything, so the result names no matched
+ * mapping and no skip reason, and `isResentDeadLetter` recognises it by that.
  */
 function resendDeadLetter(event: SegmentEvent, result: RecordResult): RecordResult {
   let entry: KoalaEntry | undefined;
@@ -192,14 +193,15 @@ function resendDeadLetter(event: SegmentEvent, result: RecordResult): RecordResu
       throw error;
     }
     result.verdicts.push({ kind: "invalid", mapping: "dead letter", reason: error.message });
-    result.matched.push("dead letter");
     return result;
   }
   if (entry === undefined) {
+    // The marker is present but is not 1, the only value formatDeadLetterLine writes and readDeadLetterLine reads.
+    const marker = JSON.stringify(event[DEAD_LETTER_MARKER]);
+    result.verdicts.push({ kind: "invalid", mapping: "dead letter", reason: `"${DEAD_LETTER_MARKER}" is ${marker} where 1 is expected, so the line was not written by this version of koala-replay or was edited by hand` });
     return result;
   }
   entry.origin = result.origin;
-  result.matched.push(entry.mappingName);
   if (entry.person.email) {
     result.entriesWithEmail += 1;
   }

@@ -18,6 +18,7 @@ import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./proce
 import { WorkerPool } from "./worker-pool.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import { Stitcher } from "./stitching.js";
+import { isResentDeadLetter } from "./resent-dead-letter.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -62,7 +63,7 @@ export interface ReplayIo {
  * A chunk this large means the input is large, and worth the worker threads' start-up (about 30 ms
  * each). Smaller inputs are processed on the main thread.
  */
-const WORKER_POOL_THRESHOLD_BYTES = 1 << 20;
+export const WORKER_POOL_THRESHOLD_BYTES = 1 << 20;
 
 /** Warnings printed for unreadable lines before they are only counted, so a broken file cannot flood the terminal. */
 const MAX_WARNINGS = 20;
@@ -369,6 +370,14 @@ async function totalSizeOf(sources: readonly InputSource[]): Promise<number | un
 function recordVerdicts(stats: RunStats, result: RecordResult, verbose: ((message: string) => void) | undefined): void {
   for (const name of result.matched) {
     stats.countMatched(name);
+  }
+  if (isResentDeadLetter(result)) {
+    for (const entry of result.entries) {
+      stats.countResentDeadLetter(entry.mappingName);
+    }
+    for (const entry of result.unidentified) {
+      stats.countResentDeadLetter(entry.mappingName);
+    }
   }
   if (result.skipped !== undefined) {
     stats.countSkipped(result.skipped);

@@ -1,12 +1,16 @@
+import { MessageIdSet } from "../delivery/dedupe.js";
 import type { KoalaEntry } from "../delivery/entry.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
-import type { InputProblem, SegmentEvent } from "../inputs/record.js";
+import { deriveMessageId } from "../inputs/message-id.js";
+import type { InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
+import { isResentDeadLetter } from "../pipeline/resent-dead-letter.js";
+import type { EntryForecast } from "../pipeline/send-forecast.js";
+import type { RequestEstimator } from "./request-estimator.js";
 
 /** Unreadable lines listed with their location; the rest are only counted. */
 const MAX_UNREADABLE_EXAMPLES = 10;
-import type { RequestEstimator } from "./request-estimator.js";
 
 /**
  * Distinct values kept per counted field (event names, libraries, types). Archives with generated
@@ -28,6 +32,15 @@ export interface MappingTally {
   wouldSend: number;
   skippedByReason: Map<SkipReason, number>;
   invalidByReason: Map<string, number>;
+}
+
+/** Events whose messageId an earlier event of the inputs had, which `send` reads but skips. */
+export interface DuplicateEvents {
+  count: number;
+  /** The first event that repeated a messageId. */
+  firstAt: RecordOrigin | undefined;
+  /** Inputs all of whose events (one or more) repeat an earlier messageId, in the order read: often a copy of another input. */
+  inputsOfDuplicatesOnly: string[];
 }
 
 /** Events that carry each identifier; an event is counted once per identifier it has. */
@@ -61,11 +74,25 @@ export class ArchiveInventory {
   eventsWithoutTimestamp = 0;
   readonly identity: IdentityCoverage = { email: 0, userId: 0, anonymousId: 0, profileId: 0, emailOrProfileId: 0, none: 0 };
   readonly mappings: MappingTally[];
+  /** Lines of a dead-letter file given as input: `matched` counts the lines read, which no trigger decides on. */
+  readonly resentDeadLetters: MappingTally = {
+    name: "resent dead letters",
+    action: "as written in the dead-letter file",
+    trigger: "(none)",
+    matched: 0,
+    wouldSend: 0,
+    skippedByReason: new Map(),
+    invalidByReason: new Map(),
+  };
+  readonly duplicates: DuplicateEvents = { count: 0, firstAt: undefined, inputsOfDuplicatesOnly: [] };
   noMappingMatched = 0;
   /** Events excluded by `--filter`, `--since` or `--until` before any mapping saw them. */
   filteredOut = 0;
   readonly estimator: RequestEstimator;
   private readonly tallyByName: Map<string, MappingTally>;
+  private readonly eventMessageIds = new MessageIdSet();
+  /** The input being read, and whether every event of it so far repeated an earlier messageId. */
+  private currentInput: { input: string; onlyDuplicates: boolean } | undefined;
 
   constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator) {
     this.mappings = mappings.map((mapping) => ({ ...mapping, matched: 0, wouldSend: 0, skippedByReason: new Map(), invalidByReason: new Map() }));
@@ -81,9 +108,10 @@ export class ArchiveInventory {
     }
   }
 
-  /** Counts one event and what the mappings made of it. */
-  add(event: SegmentEvent, result: RecordResult): void {
+  /** Counts one event, what the mappings made of it and what a send would do with their entries. */
+  add(event: SegmentEvent, result: RecordResult, forecast: EntryForecast): void {
     this.eventsRead += 1;
+    this.countDuplicate(event, result.origin);
     const type = event["type"];
     increment(this.eventsByType, typeof type === "string" ? type : MISSING_VALUE);
     if (type === "track") {
@@ -93,7 +121,33 @@ export class ArchiveInventory {
     increment(this.libraries, libraryNameOf(event));
     this.countTimestamp(event["timestamp"]);
     this.countIdentity(event);
-    this.countMappings(result);
+    this.countMappings(result, forecast);
+  }
+
+  /** Closes the count of the last input, once every event is added. */
+  finish(): void {
+    this.closeInput();
+  }
+
+  /** Counts an event whose messageId an earlier event had. An event without one gets the messageId send derives for it. */
+  private countDuplicate(event: SegmentEvent, origin: RecordOrigin): void {
+    if (this.currentInput?.input !== origin.input) {
+      this.closeInput();
+      this.currentInput = { input: origin.input, onlyDuplicates: true };
+    }
+    if (this.eventMessageIds.add("", messageIdOf(event))) {
+      this.currentInput.onlyDuplicates = false;
+      return;
+    }
+    this.duplicates.count += 1;
+    this.duplicates.firstAt ??= origin;
+  }
+
+  private closeInput(): void {
+    if (this.currentInput?.onlyDuplicates === true) {
+      this.duplicates.inputsOfDuplicatesOnly.push(this.currentInput.input);
+    }
+    this.currentInput = undefined;
   }
 
   private countTimestamp(timestamp: unknown): void {
@@ -127,7 +181,7 @@ export class ArchiveInventory {
     coverage.none += email || profileId || userId || anonymousId ? 0 : 1;
   }
 
-  private countMappings(result: RecordResult): void {
+  private countMappings(result: RecordResult, forecast: EntryForecast): void {
     if (result.skipped === "no-mapping-matched") {
       this.noMappingMatched += 1;
     } else if (result.skipped === "filtered-out") {
@@ -139,8 +193,14 @@ export class ArchiveInventory {
         tally.matched += 1;
       }
     }
+    // A dead-letter line names the mapping that made its entry, which may not be in this config.
+    const resent = isResentDeadLetter(result);
+    if (resent) {
+      this.resentDeadLetters.matched += 1;
+    }
+    const tallyOf = (mapping: string): MappingTally | undefined => (resent ? this.resentDeadLetters : this.tallyByName.get(mapping));
     for (const verdict of result.verdicts) {
-      const tally = this.tallyByName.get(verdict.mapping);
+      const tally = tallyOf(verdict.mapping);
       if (tally === undefined) {
         continue;
       }
@@ -150,27 +210,36 @@ export class ArchiveInventory {
         increment(tally.invalidByReason, verdict.reason);
       }
     }
-    for (const entry of result.entries) {
-      this.countEntry(entry);
-    }
-    // NOTE: inspect does not stitch identities, so a send that fills emails from identify calls or
-    // --identities may send some of these.
-    for (const entry of result.unidentified) {
-      const tally = this.tallyByName.get(entry.mappingName);
+    for (const entry of forecast.sent) {
+      const tally = tallyOf(entry.mappingName);
       if (tally !== undefined) {
-        increment(tally.skippedByReason, "no-identity");
+        tally.wouldSend += 1;
       }
+      void this.estimator.add(entry);
     }
+    countSkippedEntries(forecast.duplicates, "duplicate-message-id", tallyOf);
+    countSkippedEntries(forecast.unidentified, "no-identity", tallyOf);
   }
+}
 
-  private countEntry(entry: KoalaEntry): void {
-    const tally = this.tallyByName.get(entry.mappingName);
-    if (tally === undefined) {
-      return;
+function countSkippedEntries(entries: readonly KoalaEntry[], reason: SkipReason, tallyOf: (mapping: string) => MappingTally | undefined): void {
+  for (const entry of entries) {
+    const tally = tallyOf(entry.mappingName);
+    if (tally !== undefined) {
+      increment(tally.skippedByReason, reason);
     }
-    tally.wouldSend += 1;
-    void this.estimator.add(entry);
   }
+}
+
+function messageIdOf(event: SegmentEvent): string {
+  const messageId = event["messageId"];
+  if (typeof messageId === "string" && messageId !== "") {
+    return messageId;
+  }
+  if (typeof messageId === "number") {
+    return String(messageId);
+  }
+  return deriveMessageId(event);
 }
 
 function libraryNameOf(event: SegmentEvent): string {

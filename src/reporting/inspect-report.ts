@@ -1,5 +1,5 @@
-import type { ArchiveInventory } from "./archive-inventory.js";
-import { NO_STITCHING_NOTE } from "./stitching-note.js";
+import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
+import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
 /** Version of the `inspect --json` layout; it changes only when a key is renamed, removed or changes meaning. */
 export const INSPECT_REPORT_VERSION = 1;
@@ -13,6 +13,18 @@ export interface InspectReportContext {
   /** Origin of the mappings: "presets" or a config file. */
   mappingSource: string;
   topCount: number;
+  stitching: ForecastStitchingResult;
+}
+
+/** Counts of one mapping, or of the resent dead letters, over the events of the inputs. */
+export interface MappingReport {
+  name: string;
+  action: string;
+  trigger: string;
+  matched: number;
+  wouldSend: number;
+  skippedByReason: Record<string, number>;
+  invalidByReason: Record<string, number>;
 }
 
 /** The JSON printed by `inspect --json`. Keys are documented in the README. */
@@ -26,6 +38,8 @@ export interface InspectReport {
   filesRead: number;
   filesSkipped: Array<{ path: string; reason: string }>;
   eventsRead: number;
+  /** Events whose messageId an earlier event had; send reads them but skips their entries as duplicates. */
+  duplicateEvents: { count: number; firstAt: { input: string; line: number } | null; inputsOfDuplicatesOnly: string[] };
   unreadable: number;
   unreadableByReason: Record<string, number>;
   /** The first 10 unreadable lines or files, with where they are and why. */
@@ -38,20 +52,13 @@ export interface InspectReport {
   identity: { email: number; userId: number; anonymousId: number; profileId: number; emailOrProfileId: number; none: number };
   mappingSource: string;
   browserEvents: string;
-  mappings: Array<{
-    name: string;
-    action: string;
-    trigger: string;
-    matched: number;
-    wouldSend: number;
-    skippedByReason: Record<string, number>;
-    invalidByReason: Record<string, number>;
-  }>;
+  mappings: MappingReport[];
+  /** Lines of a dead-letter file given as input, sent as written: `read` lines, then as for a mapping. */
+  resentDeadLetters: Omit<MappingReport, "name" | "action" | "trigger" | "matched"> & { read: number };
   noMappingMatched: number;
   filteredOut: number;
   requests: { estimated: number; method: string };
-  /** Whether the counts include identity stitching (never, in inspect), with a note on what that means for a send. */
-  identityStitching: { applied: false; note: string };
+  identityStitching: StitchingReport;
 }
 
 export function buildInspectReport(inventory: ArchiveInventory, context: InspectReportContext): InspectReport {
@@ -65,6 +72,11 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     filesRead: inventory.filesRead,
     filesSkipped: inventory.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
     eventsRead: inventory.eventsRead,
+    duplicateEvents: {
+      count: inventory.duplicates.count,
+      firstAt: inventory.duplicates.firstAt === undefined ? null : { ...inventory.duplicates.firstAt },
+      inputsOfDuplicatesOnly: [...inventory.duplicates.inputsOfDuplicatesOnly],
+    },
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),
     unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
@@ -80,19 +92,29 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     identity: { ...inventory.identity },
     mappingSource: context.mappingSource,
     browserEvents: context.browserEvents,
-    mappings: inventory.mappings.map((tally) => ({
-      name: tally.name,
-      action: tally.action,
-      trigger: tally.trigger,
-      matched: tally.matched,
-      wouldSend: tally.wouldSend,
-      skippedByReason: objectByCount(tally.skippedByReason),
-      invalidByReason: objectByCount(tally.invalidByReason),
-    })),
+    mappings: inventory.mappings.map(mappingReport),
+    resentDeadLetters: {
+      read: inventory.resentDeadLetters.matched,
+      wouldSend: inventory.resentDeadLetters.wouldSend,
+      skippedByReason: objectByCount(inventory.resentDeadLetters.skippedByReason),
+      invalidByReason: objectByCount(inventory.resentDeadLetters.invalidByReason),
+    },
     noMappingMatched: inventory.noMappingMatched,
     filteredOut: inventory.filteredOut,
     requests: { estimated: inventory.estimator.count(), method: inventory.estimator.method },
-    identityStitching: { applied: false, note: NO_STITCHING_NOTE },
+    identityStitching: buildStitchingReport(context.stitching),
+  };
+}
+
+function mappingReport(tally: MappingTally): MappingReport {
+  return {
+    name: tally.name,
+    action: tally.action,
+    trigger: tally.trigger,
+    matched: tally.matched,
+    wouldSend: tally.wouldSend,
+    skippedByReason: objectByCount(tally.skippedByReason),
+    invalidByReason: objectByCount(tally.invalidByReason),
   };
 }
 

@@ -1,3 +1,4 @@
+import { formatCoverage, IdentityCoverage } from "../identity/index.js";
 import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
@@ -22,7 +23,7 @@ export function formatInspectText(report: InspectReport, style: TextStyle): stri
     section(style, "Identity coverage", identityRows(report)),
     section(style, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, style)),
     requestLine(report),
-    report.identityStitching.note,
+    stitchingLines(report),
   ];
   return `${sections.filter((text) => text !== "").join("\n\n")}\n`;
 }
@@ -40,6 +41,7 @@ function headline(report: InspectReport, style: TextStyle): string {
   } else if (report.eventsRead > 0) {
     lines.push("  no event has a valid timestamp");
   }
+  lines.push(...duplicateLines(report, style));
   if (report.unreadable > 0) {
     lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${formatCount(count)}`).join(", ")}`));
     for (const example of report.unreadableExamples) {
@@ -57,6 +59,22 @@ function headline(report: InspectReport, style: TextStyle): string {
     }
   }
   return lines.join("\n");
+}
+
+/** Says how many events repeat an earlier messageId, where the first is, and which inputs hold nothing else. */
+function duplicateLines(report: InspectReport, style: TextStyle): string[] {
+  const { count, firstAt, inputsOfDuplicatesOnly } = report.duplicateEvents;
+  if (count === 0) {
+    return [];
+  }
+  const where = firstAt === null ? "" : ` (the first at ${firstAt.input}:${firstAt.line})`;
+  const lines = [
+    style.yellow(`  ${formatCount(count)} ${count === 1 ? "event repeats" : "events repeat"} the messageId of an event read before${where}; send skips their entries as duplicates`),
+  ];
+  for (const input of inputsOfDuplicatesOnly) {
+    lines.push(style.yellow(`    every event of ${input} repeats an earlier one: is it a copy of another input, such as an S3 object and its decompressed copy?`));
+  }
+  return lines;
 }
 
 function section(style: TextStyle, title: string, rows: string[]): string {
@@ -86,21 +104,47 @@ function identityRows(report: InspectReport): string[] {
 
 function mappingRows(report: InspectReport, style: TextStyle): string[] {
   const rows: string[] = [];
-  const width = Math.max(...report.mappings.map((mapping) => mapping.name.length), "no mapping matched".length);
+  const resent = report.resentDeadLetters;
+  const labels = resent.read > 0 ? ["no mapping matched", "resent dead letters"] : ["no mapping matched"];
+  const width = Math.max(...report.mappings.map((mapping) => mapping.name.length), ...labels.map((label) => label.length));
   for (const mapping of report.mappings) {
     rows.push(`  ${mapping.name.padEnd(width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}  ${style.dim(mapping.trigger)}`);
-    for (const [reason, count] of Object.entries(mapping.skippedByReason)) {
-      rows.push(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} skipped: ${skipReasonText[reason as SkipReason] ?? reason}`);
-    }
-    for (const [reason, count] of Object.entries(mapping.invalidByReason)) {
-      rows.push(style.yellow(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} invalid: ${reason}`));
-    }
+    rows.push(...reasonRows(mapping, width, style));
+  }
+  if (resent.read > 0) {
+    rows.push(`  ${"resent dead letters".padEnd(width)}  ${formatCount(resent.read).padStart(10)} read     ${style.green(`${formatCount(resent.wouldSend).padStart(10)} would be sent`)}  ${style.dim("lines of a dead-letter file, sent as written without a trigger")}`);
+    rows.push(...reasonRows(resent, width, style));
   }
   rows.push(`  ${"no mapping matched".padEnd(width)}  ${formatCount(report.noMappingMatched).padStart(10)}`);
   if (report.filteredOut > 0) {
     rows.push(`  ${"filtered out".padEnd(width)}  ${formatCount(report.filteredOut).padStart(10)}  excluded by --filter, --since or --until`);
   }
   return rows;
+}
+
+/** Lists the entries of a mapping, or of the resent dead letters, that would not be sent, by reason. */
+function reasonRows(tally: Pick<InspectReport["mappings"][number], "skippedByReason" | "invalidByReason">, width: number, style: TextStyle): string[] {
+  const rows: string[] = [];
+  for (const [reason, count] of Object.entries(tally.skippedByReason)) {
+    rows.push(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} skipped: ${skipReasonText[reason as SkipReason] ?? reason}`);
+  }
+  for (const [reason, count] of Object.entries(tally.invalidByReason)) {
+    rows.push(style.yellow(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} invalid: ${reason}`));
+  }
+  return rows;
+}
+
+/** Says whether the counts include identity stitching and, when they do, the entries by identity before and after it. */
+function stitchingLines(report: InspectReport): string {
+  const stitching = report.identityStitching;
+  if (!stitching.applied) {
+    return stitching.note;
+  }
+  const coverage = new IdentityCoverage();
+  Object.assign(coverage.before, stitching.before);
+  Object.assign(coverage.after, stitching.after);
+  coverage.conflicts = stitching.conflicts;
+  return [stitching.note, ...formatCoverage(coverage).map((line) => `  ${line}`)].join("\n");
 }
 
 function requestLine(report: InspectReport): string {

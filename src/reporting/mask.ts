@@ -1,18 +1,28 @@
 /** Characters of a public key that may be shown: enough to tell two keys apart, too few to use one. */
 const VISIBLE_PREFIX_LENGTH = 4;
 
-/** Keys shorter than this are masked entirely, because 4 visible characters would be most of the key. */
-const MIN_LENGTH_FOR_PREFIX = 12;
+/**
+ * Keys shorter than this show fewer than 4 characters when masked, and `check` warns that they look
+ * too short. NOTE: 12 is koala-replay's own threshold, not a length that Koala documents.
+ */
+export const MIN_PUBLIC_KEY_LENGTH = 12;
+
+/** A masked key shows at most this share of its characters, so that a short key keeps most of them hidden. */
+const MAX_VISIBLE_SHARE = 1 / 3;
 
 /**
- * Masks a Koala public key for output: `pk_abcdef123456` becomes `pk_a****`. At most the first 4
- * characters are shown, and a short key is masked entirely (`****`).
+ * Masks a Koala public key for output as its first characters and `****`: `pk_abcdef123456` becomes
+ * `pk_a****`. A key shows at most 4 characters and at most a third of its length, so `pk_test`
+ * becomes `pk****`, and a key of 1 or 2 characters becomes `****`.
  */
 export function maskPublicKey(key: string): string {
-  if (key.length < MIN_LENGTH_FOR_PREFIX) {
-    return "****";
-  }
-  return `${key.slice(0, VISIBLE_PREFIX_LENGTH)}****`;
+  const visible = Math.min(VISIBLE_PREFIX_LENGTH, Math.floor(key.length * MAX_VISIBLE_SHARE));
+  return `${key.slice(0, visible)}****`;
+}
+
+/** Checks whether a public key is shorter than koala-replay expects of a Koala public key. */
+export function isShortPublicKey(key: string): boolean {
+  return key.length < MIN_PUBLIC_KEY_LENGTH;
 }
 
 /**
@@ -38,7 +48,7 @@ export function maskSecret(text: string, key: string | undefined): string {
  * in (`maxRps`). A key of real length is replaced wherever it occurs.
  */
 function replaceKey(text: string, key: string, masked: string): string {
-  if (key.length >= MIN_LENGTH_FOR_PREFIX) {
+  if (!isShortPublicKey(key)) {
     return text.split(key).join(masked);
   }
   const escaped = key.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");

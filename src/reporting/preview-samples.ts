@@ -2,6 +2,7 @@ import type { KoalaEntry } from "../delivery/entry.js";
 import type { RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
+import type { EntryForecast } from "../pipeline/send-forecast.js";
 
 /** An event and the request one mapping makes of it. */
 export interface PreviewExample {
@@ -39,15 +40,20 @@ export class PreviewSamples {
   /** Events seen per reason for not sending, beyond the samples kept. */
   readonly notSentCounts = new Map<NotSentReason, number>();
   eventsRead = 0;
+  /** Entries of the events read that a send would deliver, stitched and deduplicated as send does. */
+  entriesWouldSend = 0;
   private readonly limit: number;
   private readonly mappingNames: readonly string[];
   private readonly explain: ExplainRejection;
+  /** Whether entries without an email were looked up in the identity graph, which the no-identity detail mentions. */
+  private readonly stitched: boolean;
   private mappingsComplete = 0;
 
-  constructor(mappingNames: readonly string[], limit: number, explain: ExplainRejection) {
+  constructor(mappingNames: readonly string[], limit: number, explain: ExplainRejection, stitched: boolean) {
     this.mappingNames = mappingNames;
     this.limit = limit;
     this.explain = explain;
+    this.stitched = stitched;
     for (const name of mappingNames) {
       this.examplesByMapping.set(name, []);
     }
@@ -58,7 +64,8 @@ export class PreviewSamples {
     return this.mappingsComplete === this.mappingNames.length;
   }
 
-  add(event: SegmentEvent, messageIdDerived: boolean, result: RecordResult): void {
+  /** Counts one event, and keeps it as an example or as a sample of an entry that a send would not deliver, as the forecast sorted them. */
+  add(event: SegmentEvent, messageIdDerived: boolean, result: RecordResult, forecast: EntryForecast): void {
     this.eventsRead += 1;
     const origin = result.origin;
     if (result.skipped !== undefined) {
@@ -72,10 +79,14 @@ export class PreviewSamples {
         this.addNotSent(verdict.reason, () => ({ origin, event, reason: verdict.reason, mapping: verdict.mapping, details: this.skipDetails(verdict.reason, event) }));
       }
     }
-    for (const entry of result.entries) {
+    this.entriesWouldSend += forecast.sent.length;
+    for (const entry of forecast.sent) {
       this.addExample({ origin, event, messageIdDerived, entry });
     }
-    for (const entry of result.unidentified) {
+    for (const entry of forecast.duplicates) {
+      this.addNotSent("duplicate-message-id", () => ({ origin, event, reason: "duplicate-message-id", mapping: entry.mappingName, details: this.skipDetails("duplicate-message-id", event) }));
+    }
+    for (const entry of forecast.unidentified) {
       this.addNotSent("no-identity", () => ({ origin, event, reason: "no-identity", mapping: entry.mappingName, details: this.skipDetails("no-identity", event) }));
     }
   }
@@ -108,11 +119,13 @@ export class PreviewSamples {
       case "browser-event":
         return ["recorded by analytics.js (context.library.name), which Koala's browser pixel records itself; see --browser-events"];
       case "no-identity":
-        return ["the request has no email and no profile_id, so Koala cannot attach it to a person"];
+        return this.stitched
+          ? ["the request has no email and no profile_id, and no email is linked to its userId or anonymousId, so Koala cannot attach it to a person"]
+          : ["the request has no email and no profile_id, so Koala cannot attach it to a person"];
       case "filtered-out":
         return ["excluded by --filter, --since or --until"];
       case "duplicate-message-id":
-        return ["its messageId was already sent in this run"];
+        return ["an earlier entry of the same mapping had its messageId, so send skips it as a duplicate"];
       case "already-delivered":
         return ["an earlier run delivered it"];
       default: {

@@ -3,7 +3,6 @@ import { skipReasonText } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { highlightJsonLine } from "./json-highlight.js";
 import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
-import { NO_STITCHING_NOTE } from "./stitching-note.js";
 import { stripStyles, type TextStyle } from "./style.js";
 
 /** The request an entry becomes, as `send` would make it. */
@@ -29,6 +28,8 @@ export interface PreviewTextOptions {
   maxEventsReached: boolean;
   /** Lines and files that could not be read. The first of them are printed as warnings. */
   unreadable: number;
+  /** The sentence on whether the examples and counts include identity stitching. */
+  stitchingNote: string;
 }
 
 /** Below this width per column, side-by-side JSON wraps so much that stacked reads better. */
@@ -50,7 +51,7 @@ export function formatPreviewText(samples: PreviewSamples, options: PreviewTextO
     examples.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
   }
   blocks.push(formatNotSent(samples, options));
-  blocks.push(NO_STITCHING_NOTE);
+  blocks.push(options.stitchingNote);
   blocks.push(closingLine(samples, options));
   return `${blocks.join("\n\n")}\n`;
 }
@@ -118,13 +119,15 @@ function closingLine(samples: PreviewSamples, options: PreviewTextOptions): stri
   const unreadable =
     options.unreadable === 0 ? "" : ` (${formatCount(options.unreadable)} ${options.unreadable === 1 ? "line or file" : "lines or files"} could not be read: see the warnings)`;
   const read = `${formatCount(samples.eventsRead)} ${samples.eventsRead === 1 ? "event" : "events"} read${unreadable}`;
+  const entries = samples.entriesWouldSend;
+  const wouldSend = `${formatCount(entries)} ${entries === 1 ? "entry" : "entries"} would be sent from them.`;
   if (options.stoppedEarly && !options.maxEventsReached) {
-    return options.style.dim(`${read}; reading stopped once every mapping had ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}.`);
+    return options.style.dim(`${read}; reading stopped once every mapping had ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}. ${wouldSend}`);
   }
   if (options.maxEventsReached) {
-    return options.style.dim(`${read}; reading stopped at --max-events. Raise it to look further for the missing examples.`);
+    return options.style.dim(`${read}; reading stopped at --max-events. Raise it to look further for the missing examples. ${wouldSend}`);
   }
-  return options.style.dim(`${read}: the whole input.`);
+  return options.style.dim(`${read}: the whole input. ${wouldSend}`);
 }
 
 function compactEvent(event: unknown): string {

@@ -39,6 +39,6 @@ export function batchedRequests(): RequestEstimator {
       await delivery.finish();
     },
     count: () => requests,
-    method: "per-person batches of up to 30 entries of each kind, as send batches them, without the entries that only identity stitching would send",
+    method: "per-person batches of up to 30 entries of each kind, as send batches them",
   };
 }

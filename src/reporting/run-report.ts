@@ -64,6 +64,8 @@ export interface RunReport {
     failed: number;
   };
   matchedByMapping: Record<string, number>;
+  /** Lines of a dead-letter file given as input, by the mapping of their entry; they are not in `matchedByMapping`. */
+  resentDeadLettersByMapping: Record<string, number>;
   sentByMapping: Record<string, number>;
   skippedByReason: Record<string, number>;
   invalidByReason: Record<string, number>;
@@ -132,6 +134,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
       failed: stats.failedCount,
     },
     matchedByMapping: objectByCount(stats.matchedByMapping),
+    resentDeadLettersByMapping: objectByCount(stats.resentDeadLettersByMapping),
     sentByMapping: objectByCount(stats.deliveredByMapping),
     skippedByReason: objectByCount(stats.skippedByReason),
     invalidByReason: objectByCount(stats.invalidByReason),

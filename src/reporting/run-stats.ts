@@ -34,7 +34,13 @@ export class RunStats {
   csvFilesRead = 0;
   readonly filesSkipped: SkippedFile[] = [];
   eventsRead = 0;
+  /** Events whose trigger each mapping matched. Resent dead letters are not among them. */
   readonly matchedByMapping = new Map<string, number>();
+  /**
+   * Lines of a dead-letter file given as input, by the mapping that made their entry. They are sent
+   * again as written, without a trigger, and then counted as sent, skipped or failed like any entry.
+   */
+  readonly resentDeadLettersByMapping = new Map<string, number>();
   entriesSent = 0;
   /** Entries delivered (or printed, in a dry run) per mapping. */
   readonly deliveredByMapping = new Map<string, number>();
@@ -63,6 +69,10 @@ export class RunStats {
 
   countMatched(mapping: string): void {
     increment(this.matchedByMapping, mapping);
+  }
+
+  countResentDeadLetter(mapping: string): void {
+    increment(this.resentDeadLettersByMapping, mapping);
   }
 
   countDelivered(mapping: string): void {

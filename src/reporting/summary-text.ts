@@ -38,6 +38,9 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row("files read", `${filesReadText(stats, context)}${stats.filesSkipped.length > 0 ? ` (${formatCount(stats.filesSkipped.length)} skipped, see the warnings)` : ""}`));
   lines.push(row("events read", formatCount(stats.eventsRead)));
   lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
+  if (stats.resentDeadLettersByMapping.size > 0) {
+    lines.push(row("dead letters resent", `${formatMap(stats.resentDeadLettersByMapping)}  (lines of a dead-letter file, sent again as written without their trigger)`));
+  }
   lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
   lines.push(row("requests", `${formatCount(stats.requestsSent)} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", formatCount(stats.skippedCount)));

@@ -59,6 +59,47 @@ describe("check", () => {
     expect(result.stderr).not.toContain("pk_wrong_0123456789");
   });
 
+  test("short key: masked by a third, and a warning", async () => {
+    emulator = await startKoalaEmulator({ publicKey: "pk_test" });
+    const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", "pk_test"], { cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("public key pk**** accepted");
+    expect(result.stderr).toContain("warning: the public key pk**** has only 7 characters, which looks too short for a Koala public key (koala-replay expects at least 12)");
+    expect(result.stderr).toContain("check that you copied all of it (Koala: Settings › Install)");
+    expect(`${result.stdout}${result.stderr}`).not.toContain("pk_test");
+  });
+
+  test("two short keys are told apart", async () => {
+    emulator = await startKoalaEmulator({ publicKey: "ab_key_1" });
+    const cwd = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const accepted = await runCli(["check", "--endpoint", emulator.url, "--public-key", "ab_key_1"], { cwd });
+    const rejected = await runCli(["check", "--endpoint", emulator.url, "--public-key", "cd_key_1"], { cwd });
+
+    expect(accepted.stdout).toContain("public key ab**** accepted");
+    expect(rejected.status).toBe(3);
+    expect(rejected.stderr).toContain("error: public key cd**** was not accepted");
+    expect(rejected.stderr).not.toContain("cd_key_1");
+  });
+
+  test("key of two characters shows none of them", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", "q7"], { cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain("warning: the public key **** has only 2 characters");
+    expect(result.stderr).toContain("it is shown as **** alone");
+    expect(result.stderr).toContain("/web/projects/****/auth returned 401");
+    expect(result.stderr).not.toContain("q7");
+  });
+
+  test("key of normal length gets no warning", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", KEY], { cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.stderr).toBe("");
+  });
+
   test("closed port: unreachable, not a bad key", async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
     const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });

@@ -18,6 +18,7 @@ const inspectKeys = [
   "filesRead",
   "filesSkipped",
   "eventsRead",
+  "duplicateEvents",
   "unreadable",
   "unreadableByReason",
   "unreadableExamples",
@@ -30,6 +31,7 @@ const inspectKeys = [
   "mappingSource",
   "browserEvents",
   "mappings",
+  "resentDeadLetters",
   "noMappingMatched",
   "filteredOut",
   "requests",
@@ -117,15 +119,14 @@ describe("inspect --json on the fixture archives", () => {
 
   test.each([["skip"], ["include"]])("mappings agree with send --dry-run (--browser-events %s)", async (policy) => {
     const report = await inspectJson(["--browser-events", policy, archives]);
-    // inspect does not stitch identities, so the send it is compared with does not either.
-    const dryRun = await runCli(["send", "--dry-run", "--no-stitch", "--browser-events", policy, archives]);
+    const dryRun = await runCli(["send", "--dry-run", "--browser-events", policy, archives]);
     const requests = parseRequests(dryRun.stdout);
     const wouldSend = report.mappings.reduce((total: number, mapping: { wouldSend: number }) => total + mapping.wouldSend, 0);
 
     expect(wouldSend).toBe(requests.length);
-    expect(report.requests).toEqual({ estimated: requests.length, method: "per-person batches of up to 30 entries of each kind, as send batches them, without the entries that only identity stitching would send" });
-    expect(report.identityStitching.applied).toBe(false);
-    expect(report.identityStitching.note).toContain("Counts are before identity stitching.");
+    expect(report.requests).toEqual({ estimated: requests.length, method: "per-person batches of up to 30 entries of each kind, as send batches them" });
+    expect(report.identityStitching.applied).toBe(true);
+    expect(report.identityStitching.note).toContain("Counts include identity stitching, as send applies it");
     expect(report.browserEvents).toBe(policy);
   });
 
@@ -175,7 +176,7 @@ describe("inspect text", () => {
     for (const title of ["Events by type", "Top track event names", "Libraries (context.library.name)", "Identity coverage", "Mappings (presets, --browser-events skip)"]) {
       expect(result.stdout).toContain(title);
     }
-    expect(result.stdout).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them, without the entries that only identity stitching would send\)\./);
+    expect(result.stdout).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them\)\./);
   });
 
   test("unknown CSV table gets the --csv-table advice", async () => {
@@ -200,10 +201,17 @@ describe("inspect text", () => {
     expect(result.stdout).toMatch(/ 1,500 unreadable: [\w-]+ 1,500\n/);
   });
 
-  test("notes counts before stitching", async () => {
+  test("notes counts include stitching", async () => {
     const result = await runCli(["inspect", "fixtures/identity/server-tracks.jsonl"]);
 
-    expect(result.stdout).toContain("Counts are before identity stitching. send also gives an event without an email the email");
+    expect(result.stdout).toContain("Counts include identity stitching, as send applies it:");
+    expect(result.stdout).toContain("Add --no-stitch to leave it out.");
+  });
+
+  test("notes counts without stitching under --no-stitch", async () => {
+    const result = await runCli(["inspect", "--no-stitch", "fixtures/identity/server-tracks.jsonl"]);
+
+    expect(result.stdout).toContain("Counts are without identity stitching (--no-stitch), as send --no-stitch sends.");
   });
 
   test("colour on a terminal", async () => {

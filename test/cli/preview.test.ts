@@ -119,11 +119,16 @@ describe("preview of events not sent", () => {
     expect(result.stdout).toContain(`── ${mixedPath}:4 · mapping "Track Event"\n  sent_at: is required`);
   });
 
-  test("notes counts before stitching", async () => {
+  test("notes examples include stitching", async () => {
     const result = await runCli(["preview", mixedPath]);
 
-    expect(result.stdout).toContain("Counts are before identity stitching. send also gives an event without an email the email");
-    expect(result.stdout).toContain("so it may send more than shown here.");
+    expect(result.stdout).toContain("Examples and counts include identity stitching, as send applies it:");
+  });
+
+  test("notes examples without stitching under --no-stitch", async () => {
+    const result = await runCli(["preview", "--no-stitch", mixedPath]);
+
+    expect(result.stdout).toContain("Examples and counts are without identity stitching (--no-stitch), as send --no-stitch sends.");
   });
 
   test("--browser-events include sends the browser event", async () => {

@@ -27,6 +27,7 @@ const reportKeys = [
   "options",
   "counts",
   "matchedByMapping",
+  "resentDeadLettersByMapping",
   "sentByMapping",
   "skippedByReason",
   "invalidByReason",

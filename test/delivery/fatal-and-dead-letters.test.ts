@@ -212,15 +212,26 @@ describe("dead letters", () => {
 describe("maskPublicKey", () => {
   it("shows at most four characters", () => {
     expect(maskPublicKey("pk_abcdef1234567890")).toBe("pk_a****");
-    expect(maskPublicKey("short")).toBe("****");
+    expect(maskPublicKey("pk_abcdefgh")).toBe("pk_****");
     expect(maskPublicKey("")).toBe("****");
+  });
+
+  it.each([
+    ["ab", "****"],
+    ["abc", "a****"],
+    ["short", "s****"],
+    ["pk_test", "pk****"],
+    ["pk_abcdefgh", "pk_****"],
+    ["pk_abcdefghi", "pk_a****"],
+  ])("short key %s shows a third at most: %s", (key, masked) => {
+    expect(maskPublicKey(key)).toBe(masked);
   });
 
   it("maskSecret replaces every occurrence", () => {
     const key = "pk_abcdef1234567890";
     expect(maskSecret(`/web/projects/${key}/batch and ${key}`, key)).toBe("/web/projects/pk_a****/batch and pk_a****");
-    expect(maskSecret("key a/b+c= used", "a/b+c=")).toBe("key **** used");
-    expect(maskSecret("x/a%2Fb%2Bc%3D/y", "a/b+c=")).toBe("x/****/y");
+    expect(maskSecret("key a/b+c= used", "a/b+c=")).toBe("key a/**** used");
+    expect(maskSecret("x/a%2Fb%2Bc%3D/y", "a/b+c=")).toBe("x/a/****/y");
   });
 
   it("short key spares the words around", () => {

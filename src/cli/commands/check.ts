@@ -3,7 +3,7 @@ import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../t
 import { checkPublicKey } from "../../delivery/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
 import { displayPath } from "../../reporting/input-names.js";
-import { maskPublicKey, maskSecret } from "../../reporting/mask.js";
+import { isShortPublicKey, maskPublicKey, maskSecret, MIN_PUBLIC_KEY_LENGTH } from "../../reporting/mask.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../send-options.js";
@@ -49,6 +49,9 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     process.stdout.write("public key not checked: give it with --public-key <key> or KOALA_PUBLIC_KEY\n");
     return ExitCode.done;
   }
+  if (isShortPublicKey(key)) {
+    process.stderr.write(`${shortKeyWarning(key)}\n`);
+  }
   const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
   const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`, KEY_CHECK_TIMEOUT_MS);
   if (result.ok) {
@@ -72,6 +75,16 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
       : `  check the --endpoint URL (default ${DEFAULT_ENDPOINT})\n`,
   );
   return ExitCode.fatalApi;
+}
+
+/** Warns that a key looks cut short, and explains its mask, which shows fewer characters than the 4 of a key of normal length. */
+function shortKeyWarning(key: string): string {
+  const characters = key.length === 1 ? "1 character" : `${key.length} characters`;
+  const masking = maskPublicKey(key) === "****" ? "it is shown as **** alone" : "it is shown with at most a third of its characters";
+  return (
+    `warning: the public key ${maskPublicKey(key)} has only ${characters}, which looks too short for a Koala public key (koala-replay expects at least ${MIN_PUBLIC_KEY_LENGTH})\n` +
+    `  check that you copied all of it (Koala: Settings › Install); ${masking}, so that output never shows most of a key`
+  );
 }
 
 const KEY_CHECK_TIMEOUT_MS = 10_000;

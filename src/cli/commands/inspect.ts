@@ -1,6 +1,7 @@
 import { parseBrowserEventsPolicy } from "../../pipeline/browser-events.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { scanEvents } from "../../pipeline/scan-events.js";
+import { buildForecastStitcher, SendForecast } from "../../pipeline/send-forecast.js";
 import { ArchiveInventory } from "../../reporting/archive-inventory.js";
 import { buildInspectReport } from "../../reporting/inspect-report.js";
 import { formatInspectText } from "../../reporting/inspect-text.js";
@@ -9,7 +10,15 @@ import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
-import { parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters, writeInputWarnings } from "../send-options.js";
+import {
+  ignoredIdentitiesWarning,
+  parseFormat,
+  parsePositiveInteger,
+  resolveCsvOptions,
+  resolveFilters,
+  resolveForecastStitching,
+  writeInputWarnings,
+} from "../send-options.js";
 import { packageVersion } from "../version.js";
 
 export const DEFAULT_TOP_COUNT = 10;
@@ -27,6 +36,9 @@ export interface RawInspectOptions {
   filter?: string;
   since?: string;
   until?: string;
+  /** False with `--no-stitch`. */
+  stitch?: boolean;
+  identities?: string;
 }
 
 export interface InspectDependencies {
@@ -44,21 +56,36 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const format = parseFormat(raw.format);
   const stdinIsTerminal = isStdinTerminal();
   const inputList = resolveInputs(inputs, stdinIsTerminal, "inspect");
-  const rules = await loadMappingRules(raw.config, browserEvents, resolveFilters(raw));
-
-  const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
+  const filters = resolveFilters(raw);
+  const rules = await loadMappingRules(raw.config, browserEvents, filters);
+  const stitching = resolveForecastStitching(inputList, raw);
   const csv = resolveCsvOptions(raw);
   writeInputWarnings(inputList, stdinIsTerminal, csv.table);
-  const scan = await scanEvents(inputList, { format, csv }, {
+  if (!stitching.stitch && stitching.reason === "no-stitch" && raw.identities !== undefined) {
+    process.stderr.write(`warning: ${ignoredIdentitiesWarning(raw.identities)}\n`);
+  }
+
+  const readOptions = { format, csv };
+  const { stitcher, finish: finishStitching } = await buildForecastStitcher(inputList, stitching, {
+    readOptions,
+    config: { mappings: rules.mappings, browserEvents, filters },
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+  });
+  const forecast = new SendForecast(stitcher);
+  const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
+  const scan = await scanEvents(inputList, readOptions, {
     onEvent: (event, origin, eventJson) => {
-      inventory.add(event, processEvent(event, origin, eventJson, rules.processor));
+      const result = processEvent(event, origin, eventJson, rules.processor);
+      inventory.add(event, result, forecast.sort(result));
       return true;
     },
     onProblem: (problem) => inventory.countUnreadable(problem),
     onSkippedFile: (file) => inventory.filesSkipped.push(file),
   });
   inventory.filesRead = scan.filesRead;
+  inventory.finish();
   await inventory.estimator.finish();
+  const graphStats = finishStitching();
 
   const report = buildInspectReport(inventory, {
     version: packageVersion(),
@@ -67,6 +94,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
     browserEvents: browserEventsText,
     mappingSource: rules.source,
     topCount,
+    stitching: { settings: stitching, coverage: stitcher.coverage, graph: graphStats },
   });
   if (raw.json === true) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

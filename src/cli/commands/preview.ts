@@ -4,13 +4,24 @@ import { maskPublicKey } from "../../reporting/mask.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { buildBatchBody } from "../../delivery/index.js";
 import { scanEvents } from "../../pipeline/scan-events.js";
+import { buildForecastStitcher, SendForecast } from "../../pipeline/send-forecast.js";
+import { stitchingNote } from "../../reporting/stitching-note.js";
 import { PreviewSamples } from "../../reporting/preview-samples.js";
 import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type PreviewRequest } from "../../reporting/preview-text.js";
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
-import { DEFAULT_ENDPOINT, parseFormat, parsePositiveInteger, resolveCsvOptions, resolveFilters, writeInputWarnings } from "../send-options.js";
+import {
+  DEFAULT_ENDPOINT,
+  ignoredIdentitiesWarning,
+  parseFormat,
+  parsePositiveInteger,
+  resolveCsvOptions,
+  resolveFilters,
+  resolveForecastStitching,
+  writeInputWarnings,
+} from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
@@ -38,6 +49,9 @@ export interface RawPreviewOptions {
   filter?: string;
   since?: string;
   until?: string;
+  /** False with `--no-stitch`. */
+  stitch?: boolean;
+  identities?: string;
 }
 
 export interface PreviewDependencies {
@@ -54,10 +68,13 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
   const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
   const browserEventsText = raw.browserEvents ?? "skip";
-  const rules = await loadMappingRules(raw.config, parseBrowserEventsOption(browserEventsText), resolveFilters(raw));
+  const browserEvents = parseBrowserEventsOption(browserEventsText);
+  const filters = resolveFilters(raw);
+  const rules = await loadMappingRules(raw.config, browserEvents, filters);
   const format = parseFormat(raw.format);
   const layoutOption = parseLayout(raw.layout);
   const target = { endpoint: (raw.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, ""), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };
+  const stitching = resolveForecastStitching(inputList, raw);
 
   let warnings = 0;
   let unreadable = 0;
@@ -73,13 +90,27 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     rules.mappings.map((mapping) => mapping.name),
     limit,
     rules.explain,
+    stitching.stitch,
   );
   const csv = resolveCsvOptions(raw);
   writeInputWarnings(inputList, stdinIsTerminal, csv.table);
-  const scan = await scanEvents(inputList, { format, csv }, {
+  if (!stitching.stitch && stitching.reason === "no-stitch" && raw.identities !== undefined) {
+    process.stderr.write(`warning: ${ignoredIdentitiesWarning(raw.identities)}\n`);
+  }
+
+  // Stitching reads every input file to its end first, as send does, however early the preview stops.
+  const readOptions = { format, csv };
+  const { stitcher, finish: finishStitching } = await buildForecastStitcher(inputList, stitching, {
+    readOptions,
+    config: { mappings: rules.mappings, browserEvents, filters },
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+  });
+  const forecast = new SendForecast(stitcher);
+  const scan = await scanEvents(inputList, readOptions, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
-      samples.add(event, messageIdDerived, processEvent(event, origin, eventJson, rules.processor));
+      const result = processEvent(event, origin, eventJson, rules.processor);
+      samples.add(event, messageIdDerived, result, forecast.sort(result));
       return !samples.complete && samples.eventsRead < maxEvents;
     },
     onProblem: (problem) => {
@@ -88,6 +119,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     },
     onSkippedFile: (file) => process.stderr.write(`warning: skipped ${file.path}: ${file.reason}\n`),
   });
+  const graphStats = finishStitching();
 
   const width = outputWidth(process.stdout, process.env);
   let layout: PreviewLayout = layoutOption === "auto" ? "stacked" : layoutOption;
@@ -105,6 +137,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       stoppedEarly: scan.stopped,
       maxEventsReached: scan.stopped && !samples.complete,
       unreadable,
+      stitchingNote: stitchingNote({ settings: stitching, coverage: stitcher.coverage, graph: graphStats }, "Examples and counts"),
     }),
   );
   return unreadable > 0 ? ExitCode.incomplete : ExitCode.done;

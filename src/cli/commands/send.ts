@@ -8,7 +8,7 @@ import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode } from "../errors.js";
-import { csvTableWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
@@ -114,7 +114,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
 function optionWarnings(settings: SendSettings): string[] {
   const warnings: string[] = [];
   if (!settings.stitch && settings.identitiesFile !== undefined) {
-    warnings.push(`--identities ${settings.identitiesFile} is ignored, because --no-stitch turns identity stitching off. Leave out --no-stitch to use the file.`);
+    warnings.push(ignoredIdentitiesWarning(settings.identitiesFile));
   }
   const tableWarning = csvTableWarning(settings.csv.table);
   if (tableWarning !== undefined) {

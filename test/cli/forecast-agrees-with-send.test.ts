@@ -1,0 +1,209 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { parseRequests, runCli } from "../helpers/run-cli.js";
+
+// Track events without an email, and identify calls elsewhere that give their userIds one.
+const tracks = "fixtures/identity/server-tracks.jsonl";
+const identifies = "fixtures/identity/identify-elsewhere.jsonl";
+const usersExport = "fixtures/identity/users-export.csv";
+
+let directory: string;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-forecast-"));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** What `send --dry-run` did: the entries and requests it printed, and its report. */
+interface DryRun {
+  entries: number;
+  requests: number;
+  report: Record<string, any>;
+}
+
+async function sendDryRun(args: readonly string[], stdin?: string): Promise<DryRun> {
+  const reportPath = join(directory, `send-${Math.random().toString(36).slice(2)}.json`);
+  const result = await runCli(["send", "--dry-run", "--report", reportPath, ...args], { stdin });
+  expect(result.stderr).not.toContain("error:");
+  const requests = parseRequests(result.stdout);
+  const entries = requests.reduce((total, request) => total + entryCount(request.body), 0);
+  return { entries, requests: requests.length, report: JSON.parse(readFileSync(reportPath, "utf8")) as Record<string, any> };
+}
+
+function entryCount(body: Record<string, unknown>): number {
+  return ((body["events"] as unknown[] | undefined)?.length ?? 0) + ((body["identifies"] as unknown[] | undefined)?.length ?? 0);
+}
+
+async function inspectJson(args: readonly string[], stdin?: string): Promise<Record<string, any>> {
+  const result = await runCli(["inspect", "--json", ...args], { stdin });
+  expect(result.status).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, any>;
+}
+
+/** Returns inspect's "would be sent" count of each mapping that sends something, as send's `sentByMapping` lists them. */
+function wouldSendByMapping(report: Record<string, any>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const mapping of report.mappings as Array<{ name: string; wouldSend: number }>) {
+    if (mapping.wouldSend > 0) {
+      counts[mapping.name] = mapping.wouldSend;
+    }
+  }
+  return counts;
+}
+
+function skippedInMappings(report: Record<string, any>, reason: string): number {
+  return (report.mappings as Array<{ skippedByReason: Record<string, number> }>).reduce((total, mapping) => total + (mapping.skippedByReason[reason] ?? 0), 0);
+}
+
+/** Returns the count of preview's closing line: "N entries would be sent from them". */
+function previewWouldSend(stdout: string): number | undefined {
+  const match = /([\d,]+) (?:entry|entries) would be sent from them\./.exec(stdout);
+  return match === null ? undefined : Number(match[1]?.replace(/,/g, ""));
+}
+
+describe("inspect and preview count what send --dry-run sends", () => {
+  test("stitched track events count as sent", async () => {
+    const sent = await sendDryRun([tracks, identifies]);
+    const report = await inspectJson([tracks, identifies]);
+
+    // Four track events get their email from the identify calls; one (u-202) has none anywhere.
+    expect(sent.entries).toBe(6);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(skippedInMappings(report, "no-identity")).toBe(sent.report.skippedByReason["no-identity"]);
+    expect(report.requests.estimated).toBe(sent.requests);
+    expect(report.identityStitching.applied).toBe(true);
+    expect(report.identityStitching.stitched).toBe(sent.report.identityStitching.stitched);
+    expect(report.identityStitching.after).toEqual(sent.report.identityStitching.after);
+  });
+
+  test("--no-stitch counts as send --no-stitch", async () => {
+    const sent = await sendDryRun(["--no-stitch", tracks, identifies]);
+    const report = await inspectJson(["--no-stitch", tracks, identifies]);
+
+    expect(sent.entries).toBe(2);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(report.requests.estimated).toBe(sent.requests);
+    expect(report.identityStitching.applied).toBe(false);
+    expect(report.identityStitching.reason).toBe("no-stitch");
+  });
+
+  test("preview counts the stitched entries", async () => {
+    const sent = await sendDryRun([tracks, identifies]);
+    const result = await runCli(["preview", "--limit", "100", tracks, identifies]);
+
+    expect(result.status).toBe(0);
+    expect(previewWouldSend(result.stdout)).toBe(sent.entries);
+    expect(result.stdout).toContain('"email": "grace@example.com"');
+    expect(result.stdout).toContain("no-identity: no email or profile_id (Koala cannot attach it to a person): 1 in the events read");
+  });
+
+  test("preview --no-stitch counts as send --no-stitch", async () => {
+    const sent = await sendDryRun(["--no-stitch", tracks, identifies]);
+    const result = await runCli(["preview", "--no-stitch", "--limit", "100", tracks, identifies]);
+
+    expect(previewWouldSend(result.stdout)).toBe(sent.entries);
+  });
+
+  test("stdin with --identities stitches as send does", async () => {
+    const stdin = readFileSync(tracks, "utf8");
+    const sent = await sendDryRun(["--identities", usersExport, "-"], stdin);
+    const report = await inspectJson(["--identities", usersExport, "-"], stdin);
+    const preview = await runCli(["preview", "--limit", "100", "--identities", usersExport, "-"], { stdin });
+
+    expect(sent.entries).toBe(3);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(report.identityStitching.identitiesFile).toBe(usersExport);
+    expect(previewWouldSend(preview.stdout)).toBe(sent.entries);
+  });
+
+  test("stdin without --identities counts unstitched", async () => {
+    const stdin = readFileSync(tracks, "utf8");
+    const sendWithoutOption = await runCli(["send", "--dry-run", "-"], { stdin });
+    const sent = await sendDryRun(["--no-stitch", "-"], stdin);
+    const report = await inspectJson(["-"], stdin);
+    const text = await runCli(["inspect", "-"], { stdin });
+    const preview = await runCli(["preview", "--limit", "100", "-"], { stdin });
+
+    expect(sendWithoutOption.status).toBe(2);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(report.identityStitching.reason).toBe("stdin-without-identities");
+    expect(text.stdout).toContain("Counts are without identity stitching, as send --no-stitch sends: stitching reads the inputs twice, and standard input can be read only once.");
+    expect(preview.stdout).toContain("give --identities <file> here too to count with stitching");
+    expect(previewWouldSend(preview.stdout)).toBe(sent.entries);
+  });
+
+  test("--identities with --no-stitch warns it is ignored", async () => {
+    const result = await runCli(["inspect", "--no-stitch", "--identities", usersExport, tracks]);
+
+    expect(result.stderr).toContain(`warning: --identities ${usersExport} is ignored, because --no-stitch turns identity stitching off.`);
+  });
+
+  test("missing --identities file is a usage error", async () => {
+    const result = await runCli(["inspect", "--identities", join(directory, "missing.csv"), tracks]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("missing.csv");
+  });
+});
+
+describe("inspect of an archive object and its decompressed copy", () => {
+  /**
+   * Writes a folder of S3 archive objects holding one gzip object and its decompressed copy, whose
+   * name sorts first, so the directory walk reads the copy before the object.
+   */
+  function writeObjectAndCopy(): { folder: string; object: string } {
+    const lines = [
+      JSON.stringify({ type: "identify", messageId: "s3-1", userId: "u-1", timestamp: "2024-02-01T00:00:00.000Z", traits: { email: "ada@example.com" } }),
+      JSON.stringify({ type: "track", messageId: "s3-2", userId: "u-1", event: "Opened", timestamp: "2024-02-01T00:01:00.000Z", context: { traits: { email: "ada@example.com" } } }),
+      JSON.stringify({ type: "track", messageId: "s3-3", userId: "u-2", event: "Opened", timestamp: "2024-02-01T00:02:00.000Z", context: { traits: { email: "bob@example.com" } } }),
+      JSON.stringify({ type: "track", messageId: "s3-4", userId: "u-1", event: "Closed", timestamp: "2024-02-01T00:03:00.000Z" }),
+    ];
+    const text = `${lines.join("\n")}\n`;
+    const folder = join(directory, "segment-logs", "1706745600000");
+    mkdirSync(folder, { recursive: true });
+    const object = join(folder, "1706745600000.events-archiver-1.gz");
+    writeFileSync(object, gzipSync(text));
+    writeFileSync(join(folder, "1706745600000.events-archiver-1.decompressed.jsonl"), text);
+    return { folder: join(directory, "segment-logs"), object };
+  }
+
+  test("duplicates count as send skips them", async () => {
+    const { folder, object } = writeObjectAndCopy();
+    const sent = await sendDryRun([folder]);
+    const report = await inspectJson([folder]);
+
+    expect(report.eventsRead).toBe(8);
+    expect(sent.entries).toBe(4);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(skippedInMappings(report, "duplicate-message-id")).toBe(sent.report.skippedByReason["duplicate-message-id"]);
+    expect(report.requests.estimated).toBe(sent.requests);
+    expect(report.duplicateEvents.count).toBe(4);
+    expect(report.duplicateEvents.firstAt).toEqual({ input: object, line: 1 });
+    expect(report.duplicateEvents.inputsOfDuplicatesOnly).toEqual([object]);
+  });
+
+  test("text names the duplicates and the copy", async () => {
+    const { folder, object } = writeObjectAndCopy();
+    const result = await runCli(["inspect", folder]);
+
+    expect(result.stdout).toContain(`4 events repeat the messageId of an event read before (the first at ${object}:1); send skips their entries as duplicates`);
+    expect(result.stdout).toContain(`every event of ${object} repeats an earlier one`);
+    // Three track events in each file; the last one gets the email of u-1 from the identify call.
+    expect(result.stdout).toMatch(/Track Event +6 matched +3 would be sent/);
+    expect(result.stdout).toMatch(/\n +3 skipped: duplicate messageId/);
+  });
+
+  test("preview samples the duplicates", async () => {
+    const { folder } = writeObjectAndCopy();
+    const sent = await sendDryRun([folder]);
+    const result = await runCli(["preview", "--limit", "100", folder]);
+
+    expect(previewWouldSend(result.stdout)).toBe(sent.entries);
+    expect(result.stdout).toContain("duplicate-message-id: duplicate messageId, already sent in this run: 4 in the events read");
+  });
+});

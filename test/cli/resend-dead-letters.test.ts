@@ -1,0 +1,131 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { parseRequests, runCli } from "../helpers/run-cli.js";
+
+const KEY = "pk_dead_letters_0123456789";
+
+let directory: string;
+let emulator: KoalaEmulator | undefined;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-resend-"));
+});
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Counts the entries of the requests a dry run printed. */
+function printedEntries(stdout: string): number {
+  return parseRequests(stdout).reduce((total, request) => total + ((request.body["events"] as unknown[] | undefined)?.length ?? 0) + ((request.body["identifies"] as unknown[] | undefined)?.length ?? 0), 0);
+}
+
+function identifyLine(email: string, messageId: string): string {
+  return JSON.stringify({ type: "identify", userId: `u-${messageId}`, messageId, timestamp: "2024-01-01T00:00:00.000Z", traits: { email } });
+}
+
+function trackLine(email: string, messageId: string): string {
+  return JSON.stringify({ type: "track", event: "Signed Up", messageId, timestamp: "2024-01-01T00:00:00.000Z", context: { traits: { email } } });
+}
+
+/**
+ * Sends events to an emulator that rejects every entry of rejected@example.com with a 400, and
+ * returns the dead-letter file that send wrote: one line for each of those entries.
+ */
+async function writeDeadLetters(): Promise<string> {
+  const events = join(directory, "events.jsonl");
+  writeFileSync(events, `${[identifyLine("ada@example.com", "m-1"), identifyLine("rejected@example.com", "m-2"), trackLine("rejected@example.com", "m-3")].join("\n")}\n`);
+  const rejecting = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => JSON.stringify(entry).includes("rejected@example.com") } });
+  const deadLetterPath = join(directory, "dead.jsonl");
+  try {
+    const result = await runCli(["send", "--no-stitch", "--endpoint", rejecting.url, "--dead-letter", deadLetterPath, "--state", join(directory, "state.json"), events], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+    expect(result.stderr).toContain("dead letters           2 written to");
+  } finally {
+    await rejecting.close();
+  }
+  return deadLetterPath;
+}
+
+describe("send with a dead-letter file as input", () => {
+  test("summary counts resent dead letters, not matches", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "resend-state.json"), deadLetterPath], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/\n {2}matched {16}0\n/);
+    expect(result.stderr).toContain("dead letters resent    Identify Visitor 1, Track Event 1  (lines of a dead-letter file, sent again as written without their trigger)");
+    expect(result.stderr).toMatch(/\n {2}sent {19}2\n/);
+    expect([...emulator.accepted.keys()].sort()).toEqual(["m-2", "m-3"]);
+  });
+
+  test("report lists resent dead letters apart from matches", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", join(directory, "report.json"), deadLetterPath]);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
+
+    expect(printedEntries(result.stdout)).toBe(2);
+    expect(report.matchedByMapping).toEqual({});
+    expect(report.resentDeadLettersByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
+    expect(report.sentByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
+    expect(report.counts.entriesSent).toBe(2);
+  });
+
+  test("every line is counted with its reason", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const [first, second] = readFileSync(deadLetterPath, "utf8").trim().split("\n") as [string, string];
+    const unknownVersion = second.replace('"koalaReplayDeadLetter":1', '"koalaReplayDeadLetter":2');
+    const missingEntry = JSON.stringify({ ...(JSON.parse(first) as Record<string, unknown>), entry: undefined });
+    const edited = join(directory, "edited.jsonl");
+    writeFileSync(edited, `${[first, unknownVersion, missingEntry, first].join("\n")}\n`);
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", join(directory, "report.json"), edited]);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
+
+    expect(result.status).toBe(1);
+    expect(report.counts.eventsRead).toBe(4);
+    expect(report.counts.entriesSent).toBe(1);
+    expect(report.skippedByReason).toEqual({ "duplicate-message-id": 1 });
+    expect(report.invalidByReason).toEqual({
+      'dead letter: "koalaReplayDeadLetter" is 2 where 1 is expected, so the line was not written by this version of koala-replay or was edited by hand': 1,
+      'dead letter: Invalid dead-letter line: "entry" is missing or has the wrong type. Was the line edited by hand?': 1,
+    });
+    expect(Object.values(report.resentDeadLettersByMapping as Record<string, number>).reduce((total, count) => total + count, 0)).toBe(2);
+    expect(report.matchedByMapping).toEqual({});
+  });
+
+  test("lines mapped by a worker thread count alike", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const [first, second] = readFileSync(deadLetterPath, "utf8").trim().split("\n") as [string, string];
+    // A line over 1 MiB makes its chunk large enough for the worker threads; readDeadLetterLine ignores the extra field.
+    const padded = first.replace(/}$/, `,"padding":"${"x".repeat(1_100_000)}"}`);
+    const large = join(directory, "large.jsonl");
+    writeFileSync(large, `${padded}\n${second}\n`);
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", join(directory, "report.json"), large]);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
+
+    expect(printedEntries(result.stdout)).toBe(2);
+    expect(report.matchedByMapping).toEqual({});
+    expect(report.resentDeadLettersByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
+  });
+
+  test("inspect counts resent dead letters as send does", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const result = await runCli(["inspect", "--json", deadLetterPath]);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+    const text = await runCli(["inspect", deadLetterPath]);
+
+    expect(report.resentDeadLetters).toEqual({ read: 2, wouldSend: 2, skippedByReason: {}, invalidByReason: {} });
+    expect(report.mappings.map((mapping: { matched: number }) => mapping.matched)).toEqual([0, 0]);
+    // Both entries are of rejected@example.com, with the same person fields, so they share a request.
+    expect(report.requests.estimated).toBe(1);
+    expect(text.stdout).toMatch(/resent dead letters +2 read +2 would be sent {2}lines of a dead-letter file/);
+  });
+});
