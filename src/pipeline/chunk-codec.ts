@@ -111,6 +111,7 @@ export class ChunkEncoder {
     this.int(lineEnd);
     this.int(result.skipped === undefined ? -1 : (SKIP_REASONS as readonly string[]).indexOf(result.skipped));
     this.int(result.filterFieldsPresent ?? 0);
+    this.int(result.resentDeadLetter === true ? 1 : 0);
     this.string(result.unmatchedType);
     this.int(result.matched.length);
     for (const name of result.matched) {
@@ -384,6 +385,9 @@ export class ChunkReader {
     const filterFieldsPresent = this.int();
     if (result.skipped === "filtered-out") {
       result.filterFieldsPresent = filterFieldsPresent;
+    }
+    if (this.int() === 1) {
+      result.resentDeadLetter = true;
     }
     const unmatchedType = this.string();
     if (unmatchedType !== undefined) {

@@ -61,6 +61,8 @@ export interface RecordResult {
    * to explain a filter that excludes every event because no event has a field it tests.
    */
   filterFieldsPresent?: number;
+  /** Set for a line of a dead-letter file given as input, which is sent again as written, without a trigger. */
+  resentDeadLetter?: true;
   /** The event's `type` when no mapping matched, to explain a run that sends nothing. */
   unmatchedType?: string;
   identity: EventIdentity;
@@ -182,9 +184,10 @@ function identityOf(event: SegmentEvent): EventIdentity {
  * Takes a line of a dead-letter file as the entry it failed to deliver, so that it is sent again
  * exactly as it was, without mapping its event again. Its origin becomes the dead-letter file's line,
  * which the checkpoint then tracks. No trigger decided anything, so the result names no matched
- * mapping and no skip reason, and `isResentDeadLetter` recognises it by that.
+ * mapping and no skip reason.
  */
 function resendDeadLetter(event: SegmentEvent, result: RecordResult): RecordResult {
+  result.resentDeadLetter = true;
   let entry: KoalaEntry | undefined;
   try {
     entry = readDeadLetterLine(event);

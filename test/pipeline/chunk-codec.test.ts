@@ -85,6 +85,7 @@ function outcomeView(outcome: ReadOutcome): Record<string, unknown> {
   return {
     origin: result.origin,
     skipped: result.skipped,
+    resentDeadLetter: result.resentDeadLetter,
     unmatchedType: result.unmatchedType,
     matched: result.matched,
     verdicts: result.verdicts,
