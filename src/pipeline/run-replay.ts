@@ -177,9 +177,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     // After Ctrl-C or a fatal stop, the outcomes not yet handled are left for the resumed run. Handled,
     // they would count as read while delivery no longer takes their entries.
     const stopped = (): boolean => isAborted(io.signal) || delivery.isStopped();
-    // Handles chunks, oldest first, until `keep` are left, or until `maxChunks` are handled.
-    const drain = async (keep: number, maxChunks = Number.POSITIVE_INFINITY): Promise<void> => {
-      for (let handled = 0; inFlight.length > keep && handled < maxChunks; handled += 1) {
+    const drain = async (keep: number): Promise<void> => {
+      while (inFlight.length > keep) {
         const source = await (inFlight.shift() as Promise<OutcomeSource>);
         for (let outcome = source.next(); outcome !== undefined && !stopped(); outcome = source.next()) {
           const wait = handleOutcome(outcome);
@@ -236,9 +235,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
             } else {
               inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes, readerOptions));
             }
-            // Two chunks at most between reads, so that the workers get new chunks while the main
-            // thread works off those it processed ahead.
-            await drain(workers === undefined ? 0 : chunksAhead(workers), 2);
+            await drain(workers === undefined ? 0 : workers.size * 2 + 1);
           }
         } catch (error) {
           // A read aborted by Ctrl-C failed because of the stop, not because of the input.
@@ -276,18 +273,6 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     await closeWorkers();
   }
 }
-
-/**
- * Chunks read ahead of the oldest one whose outcomes are not yet handled: enough to keep every worker
- * busy. Until the first worker has started, which takes about 200 ms, the main thread processes
- * chunks itself and would otherwise wait for that worker with its own chunks done.
- */
-function chunksAhead(workers: WorkerPool): number {
-  return workers.started ? workers.size * 2 + 1 : CHUNKS_AHEAD_WHILE_WORKERS_START;
-}
-
-/** Chunks the main thread may process ahead while the workers start: about 1 MB of input each. */
-const CHUNKS_AHEAD_WHILE_WORKERS_START = 16;
 
 /** Outcomes of one chunk in line order, read one at a time. */
 interface OutcomeSource {

@@ -34,7 +34,6 @@ export class WorkerPool {
   private nextId = 0;
   private nextWorker = 0;
   private failure: Error | undefined;
-  private firstResultReceived = false;
 
   constructor(config: ProcessorConfig, size = defaultPoolSize()) {
     this.names = mappingNames(config);
@@ -48,11 +47,6 @@ export class WorkerPool {
 
   get size(): number {
     return this.workers.length;
-  }
-
-  /** Whether a worker has returned a result, which shows that the workers have started. */
-  get started(): boolean {
-    return this.firstResultReceived;
   }
 
   /**
@@ -101,7 +95,6 @@ export class WorkerPool {
   }
 
   private onResult(message: WorkerMessage): void {
-    this.firstResultReceived = true;
     const chunk = this.pending.get(message.id);
     if (chunk === undefined) {
       return;
