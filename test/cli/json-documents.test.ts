@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // JSON files that hold several pretty-printed documents one after another, as some export tools
 // write them, read by the built CLI.
@@ -71,7 +72,7 @@ describe("several JSON documents in one file", () => {
 
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--browser-events", "include", path]);
 
-    expect(result.stderr).toContain(`(first at ${path}:${firstLines(documents)[2]})`);
+    expect(unwrapSummary(result.stderr)).toContain(`(first at ${path}:${firstLines(documents)[2]})`);
     expect(parseRequests(result.stdout)).toHaveLength(2);
   });
 
