@@ -60,6 +60,10 @@ interface OpenDocument {
  * allows none (after a complete value, or after a comma in an object). That is a new document
  * starting before the previous one was closed, typically a cut-short write, so the previous one is
  * reported as `not-closed` and reading goes on with the new one.
+ *
+ * NOTE: a document cut right after a comma in an array is not detected, because an object may
+ * follow there. The documents after it are then read as part of it, up to the end of the input,
+ * and reported with it as one document that is not closed.
  */
 export class JsonSequenceSplitter {
   private mode: Mode = "between";
