@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
 import { extname } from "node:path";
 import { Readable } from "node:stream";
+import { isNamedPipe, openNamedPipe } from "../inputs/named-pipe.js";
 import type { IdentityGraph } from "./identity-graph.js";
 import type { IdentityRow, RowOutcome } from "./identity-row.js";
 import { readCsvIdentities } from "./identities-csv.js";
@@ -94,9 +95,9 @@ export async function loadIdentities(
     }
   };
 
-  // A stream from the caller may wait long for more data, so an abort also destroys it, which ends
-  // a pending read of most streams. A file stream still finishes a read in progress first, and the
-  // readers check the signal between rows.
+  // A stream may wait long for more data, so an abort also destroys it, which ends a pending read of
+  // a pipe or socket at once. A file stream still finishes a read in progress first, and the readers
+  // check the signal between rows.
   const signal = options.signal;
   const stopReading = (): void => {
     opened.destroy(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
@@ -123,6 +124,10 @@ export async function loadIdentities(
 
 async function openFile(path: string, name: string): Promise<Readable> {
   try {
+    // A pipe is read through the event loop, so that Ctrl-C stops a read that waits for its writer.
+    if (await isNamedPipe(path)) {
+      return await openNamedPipe(path);
+    }
     const handle = await open(path, "r");
     return handle.createReadStream();
   } catch (error) {

@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
 import { readCsvRecords, tableFromFileName, type CsvOptions, type EventType } from "./csv/index.js";
 import { detectFormat, type InputFormat } from "./detect-format.js";
-import { eventsFromDocument } from "./json-document.js";
+import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
+import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
 import { MAX_LINE_BYTES, readLineChunks, StreamReadError } from "./line-chunks.js";
 import { openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
@@ -29,9 +30,6 @@ export interface ReadInputOptions {
   signal?: AbortSignal;
 }
 
-/** A whole JSON document is parsed at once, so it is limited in size; JSONL has no such limit. */
-const MAX_DOCUMENT_BYTES = 512 * 1024 * 1024;
-
 const ITEMS_PER_BATCH = 1000;
 
 /** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
@@ -47,7 +45,7 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
       yield* readJsonLines(input, rest);
       return;
     case "json":
-      yield { kind: "items", items: eventsFromDocument(await readWhole(rest, input), input) };
+      yield* readJsonDocuments(input, rest);
       return;
     case "csv":
       yield* readCsvItems(input, rest, options);
@@ -74,6 +72,45 @@ async function* readJsonLines(input: string, bytes: AsyncIterable<Buffer>): Asyn
     }
     yield { kind: "items", items: [streamProblem(input, error)] };
   }
+}
+
+/**
+ * Reads a JSON input of one document or several one after another, a document at a time, so that
+ * memory is bounded by the largest document. The events read before a read error are yielded
+ * before the error is thrown.
+ */
+async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
+  const splitter = new JsonSequenceSplitter(MAX_DOCUMENT_BYTES);
+  const numbers = new JsonEventNumbers();
+  let items: InputItem[] = [];
+  const add = (parts: JsonSequencePart[]): void => {
+    for (const part of parts) {
+      for (const item of itemsFromPart(part, input, numbers)) {
+        items.push(item);
+      }
+    }
+  };
+  /** Yields the items in batches of ITEMS_PER_BATCH, and the last smaller batch too when `all` is set. */
+  function* takeBatches(all: boolean): Generator<InputBatch> {
+    let start = 0;
+    while (items.length - start >= ITEMS_PER_BATCH || (all && start < items.length)) {
+      yield { kind: "items", items: items.slice(start, start + ITEMS_PER_BATCH) };
+      start += ITEMS_PER_BATCH;
+    }
+    items = items.slice(start);
+  }
+
+  try {
+    for await (const chunk of bytes) {
+      add(splitter.push(chunk));
+      yield* takeBatches(false);
+    }
+  } catch (error) {
+    yield* takeBatches(true);
+    throw error;
+  }
+  add(splitter.end());
+  yield* takeBatches(true);
 }
 
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {
@@ -144,17 +181,4 @@ async function peek(stream: Readable): Promise<{ head: Buffer; rest: AsyncIterab
 async function* failingIterable(error: unknown): AsyncGenerator<Buffer> {
   yield* [];
   throw error;
-}
-
-async function readWhole(bytes: AsyncIterable<Buffer>, input: string): Promise<string> {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const part of bytes) {
-    total += part.length;
-    if (total > MAX_DOCUMENT_BYTES) {
-      throw new Error(`${input}: a JSON document larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB cannot be read at once; convert it to JSONL (one event per line), for example with: jq -c '.[]' ${input}`);
-    }
-    parts.push(part);
-  }
-  return Buffer.concat(parts, total).toString("utf8").replace(/^\uFEFF/, "");
 }

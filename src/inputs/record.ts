@@ -7,7 +7,11 @@ export type SegmentEvent = { [key: string]: unknown };
 /** Source of a record: the input as the user named it (`-` for stdin) and its 1-based line. */
 export interface RecordOrigin {
   input: string;
-  /** Line of a JSONL file, row of a CSV file (counting the header as line 1), or element of a JSON array. */
+  /**
+   * Line of a JSONL file, row of a CSV file (counting the header as line 1), or, in a JSON file, the
+   * line where the event's document starts. The elements of an array that starts on line 1 get
+   * their positions in it instead (see `JsonEventNumbers`).
+   */
   line: number;
 }
 

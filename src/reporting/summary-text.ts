@@ -4,6 +4,12 @@ import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { RunStats } from "./run-stats.js";
+import { wrapText } from "./wrap-text.js";
+
+/** Columns that every line of the summary fits in, whatever the terminal: the width the status line assumes when the terminal reports none. */
+export const SUMMARY_WIDTH = 80;
+/** Column where the values of the summary's rows start: two spaces, a label of 22 columns and a space. */
+const VALUE_COLUMN = 25;
 
 export interface SummaryContext {
   dryRun: boolean;
@@ -23,15 +29,18 @@ export interface SummaryContext {
 /**
  * Formats the end-of-run summary. Its first lines state what happened and, when little or nothing was
  * sent, the main reason and the option that changes it. Counts have thousands separators (`2,440`).
+ * Every line fits in `SUMMARY_WIDTH` columns: longer rows are wrapped, with their continuation lines
+ * indented under the row's value, and a long path is broken after a `/`.
  */
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
   const requests = `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} ${requestCountLabel(stats, context)}`;
-  lines.push(`koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`);
+  const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
+  lines.push(...wrapText(headline, SUMMARY_WIDTH, "", "  "));
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
-    lines.push(`  ${hint}`);
+    lines.push(...wrapText(hint, SUMMARY_WIDTH, "  ", "  "));
   }
   lines.push("");
 
@@ -45,13 +54,13 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row("requests", `${formatCount(stats.requestsSent)} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", formatCount(stats.skippedCount)));
   for (const [reason, count] of sortedByCount(stats.skippedByReason)) {
-    lines.push(row(`  ${reason}`, `${formatCount(count)}  ${skipReasonText[reason]}`));
+    lines.push(countRow(`  ${reason}`, count, skipReasonText[reason]));
   }
   lines.push(row("invalid", formatCount(stats.invalidCount)));
   for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
     const first = stats.invalidFirstAt.get(reason);
     const where = first === undefined ? "" : ` (first at ${first.input}:${first.line})`;
-    lines.push(row("", `${formatCount(count)}  ${reason}${where}`));
+    lines.push(countRow("", count, `${reason}${where}`));
   }
   lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
@@ -64,7 +73,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   lines.push(row("failed", formatCount(stats.failedCount)));
   for (const [reason, count] of sortedByCount(stats.failedByReason)) {
-    lines.push(row("", `${formatCount(count)}  ${reason}`));
+    lines.push(countRow("", count, reason));
   }
   lines.push(...deliveryLines(stats, context));
   lines.push(...identityLines(stats));
@@ -256,8 +265,15 @@ function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
   return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}${csvNote}`;
 }
 
+/** Formats a row of the summary: its label, then its value from `VALUE_COLUMN` on, wrapped under itself. */
 function row(label: string, value: string): string {
-  return `  ${label.padEnd(22)} ${value}`;
+  return wrapText(value, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN)).join("\n");
+}
+
+/** Formats a row whose value is a count and its reason, with the reason's continuation lines under the reason. */
+function countRow(label: string, count: number, reason: string): string {
+  const countText = `${formatCount(count)}  `;
+  return wrapText(`${countText}${reason}`, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN + countText.length)).join("\n");
 }
 
 function formatMap(map: Map<string, number>): string {

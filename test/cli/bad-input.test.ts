@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 function identifyLine(email: string, messageId: string): string {
   return JSON.stringify({ type: "identify", messageId, timestamp: "2024-01-01T00:00:00.000Z", traits: { email } });
@@ -82,6 +83,32 @@ describe("bad CSV rows are counted and the run goes on", () => {
     expect(result.stderr).toMatch(/unreadable\s+1\n/);
     expect(result.stderr).toContain("-:1 unknown-csv-table");
     expect(result.status).toBe(1);
+  });
+
+  test("row over 32 MiB loses only that row", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-long-row-"));
+    const path = join(directory, "identifies.csv");
+    const file = openSync(path, "w");
+    writeSync(file, "type,userId,messageId,timestamp,traits.email,traits.note\n");
+    writeSync(file, "identify,u1,m-1,2024-01-01T00:00:00Z,a@example.com,short\n");
+    writeSync(file, "identify,u2,m-2,2024-01-01T00:00:00Z,b@example.com,");
+    const megabyte = Buffer.alloc(1 << 20, "y");
+    for (let written = 0; written < 33; written += 1) {
+      writeSync(file, megabyte);
+    }
+    writeSync(file, "\nidentify,u3,m-3,2024-01-01T00:00:00Z,c@example.com,short\n");
+    writeSync(file, "identify,u4,m-4,2024-01-01T00:00:00Z,d@example.com,short\n");
+    closeSync(file);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    const emails = parseRequests(result.stdout).map((request) => request.body["email"]);
+    expect(emails).toEqual(["a@example.com", "c@example.com", "d@example.com"]);
+    expect(result.stderr).toContain(`${path}:3: The row is 33 MiB long (line 3), more than the 32 MiB a row may have, so it is skipped`);
+    expect(result.stderr).toMatch(/unreadable\s+1\n/);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:3 malformed-csv-row`);
+    expect(result.status).toBe(1);
+    rmSync(directory, { recursive: true, force: true });
   });
 
   test("unknown table read with --csv-type", async () => {

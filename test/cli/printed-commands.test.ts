@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { join, resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { toolCommand } from "../../src/cli/tool-command.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { runCli } from "../helpers/run-cli.js";
+import { projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
 
 // npx and `npm exec` (npm 10.9 and 11.19) start the tool with npm_command=exec in its environment.
 const NPX = { npm_command: "exec" };
@@ -76,5 +78,94 @@ describe("printed commands under npx", () => {
     expect(result.stderr).toContain(`npx koala-replay send --no-stitch --endpoint ${emulator.url}`);
     expect(result.stderr).toMatch(/npx koala-replay send .* --resume\n/);
     expect(result.stderr).not.toMatch(BARE_COMMAND);
+  });
+});
+
+describe("printed commands under npx --prefix", () => {
+  const KEY = "pk_test_0123456789abcdef";
+  const root = resolve(projectRoot);
+  // One npm cache for the file, because npx links this checkout into it on the first run (about 6 s).
+  let npmCache: string;
+
+  beforeAll(() => {
+    npmCache = mkdtempSync(join(tmpdir(), "koala-replay-npm-cache-"));
+  });
+  afterAll(() => {
+    rmSync(npmCache, { recursive: true, force: true });
+  });
+
+  /**
+   * Runs a shell command line, as a user pastes one, in `cwd`. npm runs offline with an unreachable
+   * registry, so a command that npm does not resolve locally fails at once instead of looking
+   * koala-replay up on the registry.
+   */
+  function runShell(commandLine: string, cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn("sh", ["-c", commandLine], {
+        cwd,
+        env: {
+          PATH: process.env["PATH"],
+          HOME: process.env["HOME"],
+          npm_config_cache: npmCache,
+          npm_config_offline: "true",
+          npm_config_registry: "http://127.0.0.1:9/",
+          npm_config_update_notifier: "false",
+          ...env,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      child.on("error", reject);
+      child.on("close", (status) => resolvePromise({ status, stdout, stderr }));
+    });
+  }
+
+  test("error hint keeps --prefix and runs", async () => {
+    const first = await runShell(`npx --prefix ${root} koala-replay send --dry-run missing.jsonl`, directory);
+    const hint = /run (npx .*) for the inputs it accepts/.exec(first.stderr)?.[1];
+
+    expect(first.status).toBe(2);
+    expect(hint).toBe(`npx --prefix ${root} koala-replay send --help`);
+
+    const second = await runShell(hint as string, directory);
+    expect(second.stderr).toBe("");
+    expect(second.stdout).toContain("Usage: koala-replay send");
+    expect(second.status).toBe(0);
+  }, 60_000);
+
+  test("resume command keeps --prefix and resumes", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify({ type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-05-01T10:00:00.000Z", userId: "u-1", context: { traits: { email: "a@example.com" } } })}\n`);
+    const stopped = await runShell(`npx --prefix ${root} koala-replay send --no-stitch --endpoint ${emulator.url} --state state.json events.jsonl`, directory, { KOALA_PUBLIC_KEY: "pk_wrong_key_0000000000" });
+    const resume = /after fixing it, resume with:\n {2}(.*)\n/.exec(stopped.stderr)?.[1];
+
+    expect(stopped.status).toBe(3);
+    expect(resume).toBe(`npx --prefix ${root} koala-replay send --no-stitch --endpoint ${emulator.url} --state state.json events.jsonl --resume`);
+
+    const resumed = await runShell(resume as string, directory, { KOALA_PUBLIC_KEY: KEY });
+    expect(resumed.status).toBe(0);
+    expect(emulator.accepted.size).toBe(1);
+  }, 60_000);
+
+  test.each([
+    ["no npm", {}, root, "koala-replay"],
+    ["npx without a prefix", { npm_command: "exec" }, root, "npx koala-replay"],
+    ["prefix npm finds from a subfolder", { npm_command: "exec", npm_config_local_prefix: root }, join(root, "test", "cli"), "npx koala-replay"],
+    ["prefix elsewhere, with a space", { npm_command: "exec", npm_config_local_prefix: "/opt/my tools/koala-replay" }, "/", "npx --prefix '/opt/my tools/koala-replay' koala-replay"],
+  ])("toolCommand: %s", (_case, env, workingDirectory, expected) => {
+    expect(toolCommand(env, workingDirectory)).toBe(expected);
+  });
+
+  test("toolCommand: prefix of a plain folder", () => {
+    const project = join(directory, "project");
+    const work = join(directory, "work");
+    mkdirSync(join(project, "node_modules"), { recursive: true });
+    mkdirSync(work);
+
+    expect(toolCommand({ npm_command: "exec", npm_config_local_prefix: work }, work)).toBe("npx koala-replay");
+    expect(toolCommand({ npm_command: "exec", npm_config_local_prefix: project }, work)).toBe(`npx --prefix ${project} koala-replay`);
   });
 });

@@ -1,16 +1,19 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import stringWidth from "string-width";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { IdentityCoverage } from "../../src/identity/index.js";
 import { RunStats } from "../../src/reporting/run-stats.js";
 import { formatSummary } from "../../src/reporting/summary-text.js";
+import { wrapText } from "../../src/reporting/wrap-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 const publicKey = "pk_test_0123456789abcdef";
 
@@ -162,7 +165,7 @@ describe("send --report", () => {
 
     expect(report.workingDirectory).toBe(realpathSync(directory));
     expect(report.failedExamples[0].input).toBe("events.jsonl");
-    const deadLetters = /dead letters +1 written to (\S+);/.exec(result.stderr)?.[1];
+    const deadLetters = /dead letters 1 written to (\S+);/.exec(unwrapSummary(result.stderr))?.[1];
     expect(deadLetters).toMatch(/^\.koala-replay\/state-[0-9a-f]+\.dead-letters\.jsonl$/);
     expect(join(report.workingDirectory, deadLetters!)).toBe(report.delivery.deadLetterPath);
     const checkpoint = /checkpoint +(\S+)\n/.exec(result.stderr)?.[1];
@@ -195,7 +198,7 @@ describe("send --report", () => {
       const deadLetterPath = join(elsewhere, "dead.jsonl");
       const result = await runCli(["send", "--no-stitch", "--endpoint", koala.endpoint, "--dead-letter", deadLetterPath, "-"], { cwd: directory, stdin: input, env: { KOALA_PUBLIC_KEY: publicKey } });
 
-      expect(result.stderr).toContain(`1 written to ${deadLetterPath};`);
+      expect(unwrapSummary(result.stderr)).toContain(`1 written to ${deadLetterPath};`);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
@@ -289,7 +292,7 @@ describe("invalid events", () => {
       expect(result.status).toBe(1);
       expect(report.invalidExamples).toHaveLength(1);
       expect(report.invalidExamples[0]).toMatchObject({ input: "-", line: 2, mapping: "Track Event" });
-      expect(result.stderr).toMatch(/Track Event: .*\(first at -:2\)/);
+      expect(unwrapSummary(result.stderr)).toMatch(/Track Event: .*\(first at -:2\)/);
       expect(result.stderr).toMatch(/invalid: -:2 \(mapping "Track Event"\): /);
     } finally {
       rmSync(directory, { recursive: true, force: true });
@@ -418,7 +421,7 @@ describe("summary counts", () => {
   test("every count has thousands separators", () => {
     const text = formatSummary(largeRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" });
 
-    expect(text).toContain("koala-replay: 24,400 entries sent from 30,000 events read (2,100 requests made, retries included, 2,050 accepted)\n");
+    expect(text).toContain("koala-replay: 24,400 entries sent from 30,000 events read (2,100 requests made,\n  retries included, 2,050 accepted)\n");
     expect(text).toContain("Many events were not sent: 15,500 of 30,000 have no email or profile_id.");
     expect(text).toMatch(/files read +1,001 \(1,002 skipped, see the warnings\)\n/);
     expect(text).toMatch(/events read +30,000\n/);
@@ -436,9 +439,9 @@ describe("summary counts", () => {
     expect(text).toMatch(/dead letters +2,000 written to dead\.jsonl/);
     expect(text).toMatch(/not yet delivered +1,600 \(/);
     expect(text).toMatch(/identity +4,321 userIds and anonymousIds linked to an email/);
-    expect(text).toContain("identity before stitching: 1,200 with email, 30 with profile_id only, 8,770 with neither");
-    expect(text).toContain("identity after stitching: 9,100 with email, 30 with profile_id only, 870 with neither (7,900 stitched)");
-    expect(text).toContain("identity conflicts: 4,000 observations");
+    expect(unwrapSummary(text)).toContain("identity before stitching: 1,200 with email, 30 with profile_id only, 8,770 with neither");
+    expect(unwrapSummary(text)).toContain("identity after stitching: 9,100 with email, 30 with profile_id only, 870 with neither (7,900 stitched)");
+    expect(unwrapSummary(text)).toContain("identity conflicts: 4,000 observations");
   });
 
   test("no count without separators", () => {
@@ -468,7 +471,7 @@ describe("summary counts", () => {
     const text = formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp", mappings: { total: 1_200, enabled: 100 } });
 
     expect(text).toContain("Nothing would be sent: 2,000 of 2,000 matched no mapping's trigger.");
-    expect(text).toContain("1,100 of 1,200 mappings are disabled");
+    expect(unwrapSummary(text)).toContain("1,100 of 1,200 mappings are disabled");
   });
 
   test("en-US separators under a German locale", async () => {
@@ -529,5 +532,142 @@ describe("verbose log lines", () => {
     });
 
     expect(line).toBe('dead letter: a.jsonl:7 (mapping "Identify Visitor", messageId m-7) after 10 attempts: retries-exhausted, HTTP 503');
+  });
+});
+
+describe("summary width", () => {
+  const BILLIONS = 9_876_543_210;
+  const longDirectory = "/var/data/exports/segment-logs/a-source-with-a-rather-long-identifier-0123456789";
+  const longReason = "Order Completed (warehouse import): properties.total: expected a number but the mapping gave the string \"12.50 USD\" from $.properties.total";
+
+  /** Builds the counts of a run with counts in the billions and reasons and paths far wider than 80 columns. */
+  function wideRun(): RunStats {
+    const stats = new RunStats();
+    stats.filesRead = BILLIONS;
+    stats.eventsRead = BILLIONS;
+    stats.matchedByMapping.set("Order Completed (warehouse import, second attempt after the schema change)", BILLIONS);
+    stats.matchedByMapping.set("Identify Visitor", BILLIONS);
+    stats.entriesSent = BILLIONS;
+    stats.requestsSent = BILLIONS;
+    stats.requestsAccepted = BILLIONS - 1;
+    for (const reason of ["already-delivered", "browser-event", "no-identity", "duplicate-message-id", "filtered-out", "no-mapping-matched"] as const) {
+      stats.countSkipped(reason, BILLIONS);
+    }
+    stats.invalidByReason.set(longReason, BILLIONS);
+    stats.invalidFirstAt.set(longReason, { input: `${longDirectory}/2024-05-01/1714521600000.events-archiver-1-1.gz`, line: 123_456 });
+    stats.countUnreadable({ origin: { input: `${longDirectory}/2024-05-02/a-file-name-without-any-break-${"x".repeat(70)}.jsonl`, line: 7 }, reason: "malformed-json", message: "invalid JSON" });
+    stats.unreadableCount = BILLIONS;
+    stats.failedCount = BILLIONS;
+    stats.failedByReason.set(`HTTP 400: rejected-by-api: {"error":"invalid email","detail":"${"the address has no domain part ".repeat(3)}"}`, BILLIONS);
+    stats.delivery = {
+      dryRun: false,
+      submitted: BILLIONS,
+      delivered: BILLIONS,
+      deadLettered: { "rejected-by-api": BILLIONS },
+      deadLetteredTotal: BILLIONS,
+      duplicatesSkipped: 0,
+      alreadyDone: 0,
+      undelivered: BILLIONS,
+      requestsSent: BILLIONS,
+      requestsAccepted: BILLIONS - 1,
+      entriesPerRequest: { mean: 29.9, max: BILLIONS },
+      retries: { "rate-limited": BILLIONS, "server-error": BILLIONS, timeout: BILLIONS },
+      retriesTotal: 3 * BILLIONS,
+      checkpointErrors: 0,
+      stopped: true,
+      deadLetterPath: `${longDirectory}/state-0123456789abcdef.dead-letters.jsonl`,
+    };
+    const coverage = new IdentityCoverage();
+    Object.assign(coverage.before, { withEmail: BILLIONS, withProfileIdOnly: BILLIONS, withNeither: BILLIONS });
+    Object.assign(coverage.after, { withEmail: BILLIONS, withProfileIdOnly: BILLIONS, withNeither: BILLIONS });
+    coverage.conflicts = BILLIONS;
+    stats.identity = {
+      coverage,
+      firstPassMs: 1_234_567,
+      graph: { ids: BILLIONS, idsWithEmail: BILLIONS, idsInMemory: 0, idsOnDisk: BILLIONS, emailObservations: BILLIONS, conflicts: BILLIONS, invalidEmails: 0, aliases: 0, spilledToDisk: true },
+      stitch: true,
+    };
+    return stats;
+  }
+
+  test("every line within 80 columns", () => {
+    for (const dryRun of [false, true]) {
+      const text = formatSummary(wideRun(), { dryRun, browserEventsPolicy: "before:2024-05-01T00:00:00Z", inputs: [longDirectory], workingDirectory: "/tmp" });
+
+      for (const line of text.split("\n")) {
+        expect(stringWidth(line), line).toBeLessThanOrEqual(80);
+      }
+    }
+  });
+
+  test("wrapped rows keep every fact", () => {
+    const text = formatSummary(wideRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: [longDirectory], workingDirectory: "/tmp" });
+    // A word wider than its column is broken at the width, without a space, so the facts are
+    // compared without whitespace.
+    const withoutSpaces = (value: string): string => value.replace(/\s+/g, "");
+    const facts = [
+      "koala-replay: 9,876,543,210 entries sent from 9,876,543,210 events read (9,876,543,210 requests made, retries included, 9,876,543,209 accepted)",
+      `9,876,543,210 ${longReason} (first at ${longDirectory}/2024-05-01/1714521600000.events-archiver-1-1.gz:123456)`,
+      `${longDirectory}/2024-05-02/a-file-name-without-any-break-${"x".repeat(70)}.jsonl:7 malformed-json`,
+      `9,876,543,210 HTTP 400: rejected-by-api: {"error":"invalid email","detail":"${"the address has no domain part ".repeat(3)}"}`,
+      "already-delivered 9,876,543,210 already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it",
+      `dead letters 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl; to send them again`,
+      "retries 29,629,629,630 (rate-limited 9,876,543,210, server-error 9,876,543,210, timeout 9,876,543,210)",
+      "identity after stitching: 9,876,543,210 with email, 9,876,543,210 with profile_id only, 9,876,543,210 with neither (0 stitched)",
+    ];
+
+    for (const fact of facts) {
+      expect(withoutSpaces(text), fact).toContain(withoutSpaces(fact));
+    }
+    // Text wrapped at spaces reads back whole.
+    expect(unwrapSummary(text)).toContain("already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it");
+    expect(unwrapSummary(text)).toContain(`written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl;`);
+  });
+
+  test("built CLI: summary within 80 columns", async () => {
+    const deep = join(directory, "exports-of-the-marketing-workspace", "segment-logs", "a-source-with-a-long-identifier");
+    mkdirSync(deep, { recursive: true });
+    const path = join(deep, "events-exported-on-the-first-of-may.jsonl");
+    const untimed = JSON.stringify({ type: "track", event: "No time", messageId: "w-2", properties: { email: "bob@example.com" } });
+    const browser = JSON.stringify({ type: "track", event: "Clicked", messageId: "ajs-w-3", timestamp: "2024-01-01T00:00:00.000Z", context: { library: { name: "analytics.js" } }, properties: { email: "eve@example.com" } });
+    writeFileSync(path, `${trackLine("ada@example.com", "w-1")}\n${untimed}\n${browser}\nnot json\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path], { cwd: directory });
+    const summary = result.stderr.slice(result.stderr.indexOf("koala-replay:"));
+
+    expect(summary).toContain("unreadable");
+    for (const line of summary.split("\n")) {
+      expect(stringWidth(line), line).toBeLessThanOrEqual(80);
+    }
+    expect(summary.replace(/\s+/g, "")).toContain(`${path}:4malformed-json`.replace(/\s+/g, ""));
+  });
+
+  test("continuation lines indented under the value", () => {
+    const text = formatSummary(wideRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: [longDirectory], workingDirectory: "/tmp" });
+    const lines = text.split("\n");
+    const skipped = lines.findIndex((line) => line.startsWith("    already-delivered    9,876,543,210  already done"));
+
+    expect(skipped).toBeGreaterThan(0);
+    // The reason goes on under itself, after the count.
+    expect(lines[skipped + 1]).toMatch(/^ {40}\S/);
+    expect(lines[1]).toMatch(/^ {2}\S/);
+  });
+});
+
+describe("wrapText", () => {
+  test.each([
+    ["breaks at spaces", "one two three four", 9, ["one two", "three", "four"]],
+    ["keeps spaces inside a line", "12  reason text", 80, ["12  reason text"]],
+    ["drops spaces at a break", "12  reason", 7, ["12", "reason"]],
+    ["breaks a path after a slash", "see /aaaa/bbbb/cccc/dddd/eeee", 20, ["see /aaaa/bbbb/cccc/", "dddd/eeee"]],
+    ["moves a path to the next line", "see /aaaa/bbbb/cccc", 11, ["see", "/aaaa/bbbb/", "cccc"]],
+    ["breaks a word without slash at the width", "abcdefghij", 4, ["abcd", "efgh", "ij"]],
+    ["counts a wide character as two columns", "漢字漢字 ab", 4, ["漢字", "漢字", "ab"]],
+  ])("%s", (_case, text, width, expected) => {
+    expect(wrapText(text, width, "", "")).toEqual(expected);
+  });
+
+  test("indents the first and next lines", () => {
+    expect(wrapText("alpha beta gamma", 12, "> ", "  ")).toEqual(["> alpha beta", "  gamma"]);
   });
 });

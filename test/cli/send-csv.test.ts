@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { readCsvRecords, tableFromFileName } from "../../src/inputs/csv/index.js";
 import { deriveMessageId } from "../../src/inputs/message-id.js";
 import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody, sortByMessageId, uniqueByMessageId } from "../helpers/segment-reference.js";
 
 // The CSV reader's events are checked field by field in test/csv; here the whole pipeline must turn
@@ -100,8 +101,8 @@ describe("numeric trigger on CSV text", () => {
 
     expect(result.status).toBe(0);
     expect(result.requests).toBe(0);
-    expect(result.stderr).toContain("2 of 2 matched no mapping's trigger");
-    expect(result.stderr).toContain("add --csv-numbers to read number-like cells as numbers");
+    expect(unwrapSummary(result.stderr)).toContain("2 of 2 matched no mapping's trigger");
+    expect(unwrapSummary(result.stderr)).toContain("add --csv-numbers to read number-like cells as numbers");
   });
 
   test("no hint with --csv-numbers", async () => {

@@ -5,6 +5,7 @@ import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody, sortByMessageId, uniqueByMessageId } from "../helpers/segment-reference.js";
 
 const archives = join(projectRoot, "fixtures/archives");
@@ -61,7 +62,8 @@ describe("send summary", () => {
   test("S3 archive under defaults names the browser-events option", async () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
     const summary = result.stderr.slice(result.stderr.indexOf("koala-replay:"));
-    const firstLines = summary.split("\n").slice(0, 2).join("\n");
+    // The headline and the hint, up to the blank line before the rows.
+    const firstLines = unwrapSummary(summary.slice(0, summary.indexOf("\n\n")));
 
     expect(result.stdout).toBe("");
     expect(firstLines).toContain("Nothing would be sent");
@@ -72,7 +74,7 @@ describe("send summary", () => {
   test("before:<date> hint names that policy", async () => {
     const result = await runCli(["send", "--dry-run", "--browser-events", "before:2020-01-01", "fixtures/archives/s3"]);
     const summary = result.stderr.slice(result.stderr.indexOf("koala-replay:"));
-    const firstLines = summary.split("\n").slice(0, 2).join("\n");
+    const firstLines = unwrapSummary(summary.slice(0, summary.indexOf("\n\n")));
 
     expect(firstLines).toContain("dated on or after 2020-01-01 (or without a valid timestamp), which --browser-events before:2020-01-01 leaves out");
     expect(firstLines).toContain("later than 2020-01-01");
@@ -87,7 +89,7 @@ describe("send summary", () => {
     writeFileSync(config, JSON.stringify({ mappings: [{ name: "Track Event", enabled: false, trigger: 'type = "track"', action: "trackEvent", mapping }] }));
     const result = await runCli(["send", "--dry-run", "--config", config, "fixtures/archives/spec"]);
 
-    expect(result.stderr).toContain('Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.');
+    expect(unwrapSummary(result.stderr)).toContain('Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.');
     expect(result.stderr).not.toContain("Add a mapping whose trigger matches them");
   });
 

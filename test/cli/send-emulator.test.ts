@@ -7,6 +7,7 @@ import { canonicalJson } from "../../src/inputs/message-id.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { readFixtureEvents } from "../helpers/fixture-events.js";
 import { binPath, projectRoot, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody } from "../helpers/segment-reference.js";
 
 // Real sends of the built CLI to the Koala emulator on 127.0.0.1, with and without injected faults.
@@ -129,7 +130,7 @@ describe("send to the Koala emulator", () => {
 
     expect(result.status).toBe(1);
     expect(requestsMade).toBeGreaterThan(3);
-    expect(result.stderr).toContain(`koala-replay: 0 entries sent from 3 events read (${requestsMade} requests made, retries included, 0 accepted)`);
+    expect(unwrapSummary(result.stderr)).toContain(`koala-replay: 0 entries sent from 3 events read (${requestsMade} requests made, retries included, 0 accepted)`);
     expect(result.stderr).toMatch(/\n {2}sent\s+0\n/);
     expect(result.stderr).toMatch(new RegExp(`\\n {2}requests\\s+${requestsMade} made, retries included, 0 accepted\\n`));
     expect(result.stderr).not.toMatch(/sent\s+0 in \d+ requests/);

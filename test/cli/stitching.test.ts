@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 function emailsByMessageId(stdout: string): Record<string, unknown> {
   const emails: Record<string, unknown> = {};
@@ -27,7 +28,7 @@ describe("send with identity stitching", () => {
     expect(emails["api-1002"]).toBe("numeric@example.com");
     expect(emails["api-1003"]).toBe("hedy@example.com");
     expect(emails["api-1005"]).toBeUndefined();
-    expect(result.stderr).toMatch(/identity after stitching: .*\(4 stitched\)/);
+    expect(unwrapSummary(result.stderr)).toMatch(/identity after stitching: .*\(4 stitched\)/);
   });
 
   test("stitched email is top-level only; the entry is unchanged", async () => {

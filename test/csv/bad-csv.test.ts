@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_RECORD_CHARACTERS } from "../../src/inputs/csv/csv-parser.js";
+import { MAX_ROW_BYTES } from "../../src/inputs/csv/csv-parser.js";
 import { eventsOf, linesOf, problemsOf, readText } from "./read.js";
 
 const options = { table: "tracks" } as const;
@@ -230,14 +230,51 @@ describe("bad CSV input", () => {
     expect(problems[0]!.message).toContain("The header row cannot be parsed");
   });
 
-  it("row beyond the size limit ends the input", async () => {
-    const huge = "x".repeat(MAX_RECORD_CHARACTERS + 10);
+  it("row beyond the size limit skipped", async () => {
+    const huge = "x".repeat(MAX_ROW_BYTES + 10);
     const items = await readText(["id,note\nm1,a\nm2,", huge, "\nm3,b\n"], options);
+    expect(eventsOf(items).map((event) => event.messageId)).toEqual(["m1", "m3"]);
+    expect(linesOf(items)).toEqual([2, 3, 4]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.reason).toBe("malformed-csv-row");
+    expect(problems[0]!.message).toContain("The row is 32 MiB long (line 3), more than the 32 MiB a row may have");
+    expect(problems[0]!.message).toContain("reading goes on with the next row");
+  });
+
+  it("oversized row in many chunks, CRLF", async () => {
+    const piece = "y".repeat(1 << 20);
+    const chunks = ["id,note\r\nm1,a\r\nm2,", ...Array.from({ length: 33 }, () => piece), "\r", "\nm3,b\r\nm4,c\r\n"];
+    const items = await readText(chunks, options);
+    expect(eventsOf(items).map((event) => event.messageId)).toEqual(["m1", "m3", "m4"]);
+    expect(linesOf(items)).toEqual([2, 3, 4, 5]);
+  });
+
+  it("oversized quoted row spanning lines", async () => {
+    const cell = `"${"z".repeat(MAX_ROW_BYTES / 2)}\n,""\r\n${"z".repeat(MAX_ROW_BYTES / 2)}"`;
+    const items = await readText(["id,note\nm1,a\nm2,", cell, "\nm3,b\n"], options);
+    expect(eventsOf(items).map((event) => event.messageId)).toEqual(["m1", "m3"]);
+    expect(linesOf(items)).toEqual([2, 3, 6]);
+    expect(problemsOf(items)[0]!.message).toContain("(lines 3 to 5)");
+  });
+
+  it("oversized row with a quote never closed", async () => {
+    const items = await readText(["id,note\nm1,a\nm2,\"", "w".repeat(MAX_ROW_BYTES), "\nm3,b\nm4,c\n"], options);
     expect(eventsOf(items).map((event) => event.messageId)).toEqual(["m1"]);
     const problems = problemsOf(items);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.origin.line).toBe(3);
-    expect(problems[0]!.message).toContain("The rest of the input is not read");
+    expect(problems[0]!.message).toContain("a quoted cell opened in it is never closed");
+    expect(problems[0]!.message).toContain("(lines 3 to 5)");
+  });
+
+  it("oversized header stops the input", async () => {
+    const items = await readText(["id,", "n".repeat(MAX_ROW_BYTES), "\nm1,a\n"], options);
+    expect(eventsOf(items)).toEqual([]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(1);
+    expect(problems[0]!.message).toContain("The header row cannot be parsed");
   });
 
   it("source error is thrown", async () => {

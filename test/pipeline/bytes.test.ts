@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
 import { describe, expect, test } from "vitest";
 import { buildBatchBody, writeBatchBody } from "../../src/delivery/body.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
@@ -113,6 +114,56 @@ describe("readLineChunks", () => {
     const third = buffers.take(10);
     expect(second.buffer).toBe(first.buffer);
     expect(third.buffer).not.toBe(first.buffer);
+  });
+});
+
+describe("ChunkBuffers.give", () => {
+  test.each([
+    ["the capacity", 1024],
+    ["a pooled buffer's memory", new ChunkBuffers(1024).take(1).buffer.byteLength],
+  ])("ignores a foreign buffer the size of %s", (_size, byteLength) => {
+    const buffers = new ChunkBuffers(1024);
+    const foreign = Buffer.allocUnsafeSlow(byteLength).fill(0x41);
+
+    buffers.give(foreign);
+
+    expect(buffers.take(10).buffer).not.toBe(foreign.buffer);
+  });
+
+  test("ignores a buffer of another pool", () => {
+    const pool = new ChunkBuffers(1024);
+    const otherPool = new ChunkBuffers(1024);
+    const other = otherPool.take(10);
+
+    pool.give(other);
+
+    expect(pool.take(10).buffer).not.toBe(other.buffer);
+    expect(otherPool.take(10).buffer).not.toBe(other.buffer);
+  });
+
+  test("keeps a buffer back from a worker thread", async () => {
+    const buffers = new ChunkBuffers(1024);
+    const chunk = buffers.take(5);
+    chunk.write("hello");
+    // Echoes the chunk back, transferring its memory both ways as the worker pool does.
+    const worker = new Worker(
+      `const { parentPort } = require("node:worker_threads");
+       parentPort.on("message", (bytes) => parentPort.postMessage(bytes, [bytes.buffer]));`,
+      { eval: true },
+    );
+    try {
+      const returned = new Promise<Uint8Array>((resolve) => worker.once("message", resolve));
+      worker.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
+      const back = await returned;
+      expect(chunk.buffer.byteLength).toBe(0);
+
+      buffers.give(back);
+
+      expect(Buffer.from(back).toString("utf8")).toBe("hello");
+      expect(buffers.take(10).buffer).toBe(back.buffer);
+    } finally {
+      await worker.terminate();
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import { ExitCode } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
-import { toolCommand } from "../tool-command.js";
+import { shellQuote, toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
@@ -156,10 +156,6 @@ export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): 
     args.push("--resume");
   }
   return [toolCommand(), ...args.map(shellQuote)].join(" ");
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
 function exitStatusOf(stats: RunStats): number {

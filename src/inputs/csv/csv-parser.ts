@@ -1,10 +1,11 @@
 import { Parser, type CsvError, type InfoRecord, type Options } from "csv-parse";
 import { ByteWindow } from "./byte-window.js";
 import { LineTracker } from "./line-tracker.js";
-import { describeParseError, describeQuoteProblem, MAX_RECORD_CHARACTERS } from "./parse-problems.js";
+import { describeOversizedRow, describeParseError, describeQuoteProblem, MAX_ROW_BYTES } from "./parse-problems.js";
 import { countRecordLines, findQuoteProblem } from "./quote-check.js";
+import { RowSizeGuard } from "./row-size-guard.js";
 
-export { MAX_RECORD_CHARACTERS };
+export { MAX_ROW_BYTES };
 
 /** One record of the CSV input as the parser produced it, or a record it had to skip. */
 export type ParsedRecord =
@@ -12,20 +13,35 @@ export type ParsedRecord =
   | { kind: "skipped"; line: number; message: string; endsInput: boolean };
 
 /**
- * csv-parse's stream parser, which also hands every chunk to a `ByteWindow` before parsing it, so
- * that the records produced from the chunk can be checked against their raw text.
+ * csv-parse's stream parser, which first passes every chunk through a `RowSizeGuard`, then hands
+ * what the guard passes on to a `ByteWindow` before parsing it, so that the records produced from
+ * it can be checked against their raw text.
  */
 class WindowedParser extends Parser {
   constructor(
     options: Options,
     private readonly window: ByteWindow,
+    private readonly guard: RowSizeGuard,
   ) {
     super(options);
   }
 
-  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.window.append(chunk);
-    super._transform(chunk, encoding, callback);
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.parseGuarded(this.guard.push(chunk), callback);
+  }
+
+  override _flush(callback: (error?: Error | null) => void): void {
+    this.parseGuarded(this.guard.end(), (error) => (error ? callback(error) : super._flush(callback)));
+  }
+
+  private parseGuarded(bytes: Buffer, callback: (error?: Error | null) => void): void {
+    if (bytes.length === 0) {
+      callback();
+      return;
+    }
+    this.window.append(bytes);
+    // csv-parse ignores the encoding argument: the chunks of this stream are Buffers.
+    super._transform(bytes, "utf8", callback);
   }
 }
 
@@ -42,13 +58,20 @@ class WindowedParser extends Parser {
  * too long) skip the record (`skip_records_with_error`) and are pushed from `on_skip`, so every
  * skipped record keeps its place between the good rows.
  */
-export function createCsvParser(): Parser {
+export function createCsvParser(maxRowBytes = MAX_ROW_BYTES): Parser {
   const window = new ByteWindow();
   const lines = new LineTracker();
+  const guard = new RowSizeGuard(maxRowBytes);
   let inputEnded = false;
 
   const onRecord = (cells: string[], context: InfoRecord): ParsedRecord => {
     const line = lines.startOfRecord(cells, context.lines, context.empty_lines);
+    if (cells.length === 1 && cells[0] === guard.marker) {
+      window.endRecord(context.bytes);
+      const oversized = guard.takeOversized();
+      const message = oversized === undefined ? `The row is longer than ${MAX_ROW_BYTES} bytes, so it is skipped.` : describeOversizedRow(oversized, line);
+      return { kind: "skipped", line, message, endsInput: false };
+    }
     // A quote misplaced and read as text always stays in a cell, so a record without one is well formed.
     const message = cells.some((cell) => cell.includes('"'))
       ? checkQuotes(window.recordText(context.bytes), line)
@@ -79,12 +102,14 @@ export function createCsvParser(): Parser {
       relax_quotes: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
-      max_record_size: MAX_RECORD_CHARACTERS,
+      // The guard drops longer rows first, so this limit is reached only by UTF-16 input, which it does not read.
+      max_record_size: MAX_ROW_BYTES,
       // csv-parse's types expect `on_record` to return a record of cells; any object is pushed as is.
       on_record: onRecord as unknown as Options["on_record"],
       on_skip: onSkip,
     },
     window,
+    guard,
   );
   return parser;
 }

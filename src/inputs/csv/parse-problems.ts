@@ -1,12 +1,29 @@
 import type { CsvError } from "csv-parse";
 import type { QuoteProblem } from "./quote-check.js";
+import type { OversizedRow } from "./row-size-guard.js";
 
 /**
- * Maximum length of one record, in characters. A longer record usually means an opening quote that
- * is never closed. csv-parse (6.2) cannot resume after this error, so the rest of the input is
- * reported unread, which also keeps it from being buffered whole in memory.
+ * Maximum length of one row, in bytes, without its line break. A longer row usually means an
+ * opening quote that is never closed, and it is skipped without being held in memory whole.
  */
-export const MAX_RECORD_CHARACTERS = 32 * 1024 * 1024;
+export const MAX_ROW_BYTES = 32 * 1024 * 1024;
+
+/** Describes a row longer than `MAX_ROW_BYTES` and how to fix the file. The caller adds the input and `firstLine`. */
+export function describeOversizedRow(row: OversizedRow, firstLine: number): string {
+  const megabytes = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MiB`;
+  const lastLine = firstLine + row.innerLineBreaks;
+  const lines = lastLine > firstLine ? `lines ${firstLine} to ${lastLine}` : `line ${firstLine}`;
+  if (row.quoteNotClosed) {
+    return (
+      `The row is longer than ${megabytes(MAX_ROW_BYTES)} because a quoted cell opened in it is never closed, so everything ` +
+      `up to the end of the input (${lines}) was read as one row and skipped. Close the quote, or double it if it is part of the text.`
+    );
+  }
+  return (
+    `The row is ${megabytes(row.bytes)} long (${lines}), more than the ${megabytes(MAX_ROW_BYTES)} a row may have, so it is ` +
+    "skipped and reading goes on with the next row. Shorten its longest cell, or check that its quotes are closed."
+  );
+}
 
 /**
  * Describes a misplaced quote and how to fix the file. The caller adds the input and the first
@@ -47,7 +64,7 @@ export function describeParseError(error: CsvError, readLastLine: () => number):
       );
     case "CSV_MAX_RECORD_SIZE":
       return (
-        `The row is longer than ${MAX_RECORD_CHARACTERS} characters, which usually means an opening quote ` +
+        `The row is longer than ${MAX_ROW_BYTES} characters, which usually means an opening quote ` +
         "is never closed. The rest of the input is not read. Check the quotes of this row."
       );
     default:

@@ -1,0 +1,128 @@
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { binPath, parseRequests, projectRoot } from "../helpers/run-cli.js";
+
+// `send --identities` with a named pipe, run by the built CLI in a child process. The pipe is read as
+// it is written, and one Ctrl-C stops a run that waits for a writer.
+
+const KEY = "pk_test_0123456789abcdef";
+const TRACKS = "fixtures/identity/server-tracks.jsonl";
+
+let directory: string;
+let pipePath: string;
+let emulator: KoalaEmulator | undefined;
+/** Runs started by the test, killed afterwards when a failed check left one running. */
+const runs: ChildProcess[] = [];
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-identities-pipe-"));
+  pipePath = join(directory, "users.csv");
+  execFileSync("mkfifo", [pipePath]);
+});
+afterEach(async () => {
+  for (const child of runs.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+    }
+  }
+  await emulator?.close();
+  emulator = undefined;
+  rmSync(directory, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  /** Resolves with the exit status, or null when the run had to be killed after `timeoutMs`. */
+  exited: (timeoutMs: number) => Promise<number | null>;
+}
+
+function startSend(args: readonly string[]): Run {
+  const child = spawn(process.execPath, [binPath, "send", ...args], { cwd: projectRoot, env: { PATH: process.env["PATH"] }, stdio: ["ignore", "pipe", "pipe"] });
+  runs.push(child);
+  const output = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (chunk: Buffer) => (output.stdout += chunk.toString("utf8")));
+  child.stderr?.on("data", (chunk: Buffer) => (output.stderr += chunk.toString("utf8")));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
+  const exited = async (timeoutMs: number): Promise<number | null> => {
+    const status = await Promise.race([exit, delay(timeoutMs).then(() => "timed out" as const)]);
+    if (status !== "timed out") {
+      return status;
+    }
+    child.kill("SIGKILL");
+    await exit;
+    return null;
+  };
+  return { child, output, exited };
+}
+
+/** Waits until process `pid` has `path` open, read from Linux's /proc. */
+async function waitUntilOpened(pid: number, path: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const descriptors = readdirSync(`/proc/${pid}/fd`);
+    if (descriptors.some((descriptor) => readlinkTarget(`/proc/${pid}/fd/${descriptor}`) === path)) {
+      return;
+    }
+    await delay(50);
+  }
+  throw new Error(`process ${pid} did not open ${path} within 10 s`);
+}
+
+function readlinkTarget(link: string): string | undefined {
+  try {
+    return readlinkSync(link);
+  } catch {
+    // The descriptor was closed between the listing and the read.
+    return undefined;
+  }
+}
+
+describe("--identities from a named pipe", () => {
+  test("rows written to the pipe stitch events", async () => {
+    const run = startSend(["--dry-run", "--identities", pipePath, TRACKS]);
+    const pipe = await open(pipePath, "w");
+    await pipe.write("user_id,email\nu-200,grace@example.com\n");
+    await pipe.close();
+
+    expect(await run.exited(20_000)).toBe(0);
+    const request = parseRequests(run.output.stdout).find((candidate) => JSON.stringify(candidate.body).includes("api-1001"));
+    expect(request?.body["email"]).toBe("grace@example.com");
+  });
+
+  test("silent writer: one Ctrl-C stops the run", async () => {
+    const run = startSend(["--dry-run", "--identities", pipePath, TRACKS]);
+    // Opening the pipe for writing returns once the run has opened it for reading.
+    const pipe = await open(pipePath, "w");
+    try {
+      await delay(300);
+      run.child.kill("SIGINT");
+
+      expect(await run.exited(10_000)).toBe(130);
+    } finally {
+      await pipe.close();
+    }
+    expect(run.output.stderr).toContain("Interrupted before any event was processed: nothing was sent.");
+    expect(run.output.stderr).toContain("interrupted: stopped reading; a dry run keeps no state file");
+    expect(run.output.stderr).not.toContain("interrupted again");
+  });
+
+  test("no writer: one Ctrl-C stops a send", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const statePath = join(directory, "state.json");
+    const run = startSend(["--public-key", KEY, "--endpoint", emulator.url, "--state", statePath, "--identities", pipePath, TRACKS]);
+    await waitUntilOpened(run.child.pid as number, pipePath);
+    run.child.kill("SIGINT");
+
+    expect(await run.exited(10_000)).toBe(130);
+    expect(run.output.stderr).toContain("Interrupted before any event was processed: nothing was sent.");
+    expect(run.output.stderr).toContain("interrupted: stopped reading; 0 entries were left for a resumed run");
+    expect(run.output.stderr).toMatch(/resume with:\n {2}koala-replay send .* --resume\n/);
+    expect(run.output.stderr).not.toContain("interrupted again");
+  });
+});

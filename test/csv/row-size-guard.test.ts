@@ -1,0 +1,126 @@
+import { Readable } from "node:stream";
+import { parse, type Options } from "csv-parse/sync";
+import { describe, expect, test } from "vitest";
+import { createCsvParser, type ParsedRecord } from "../../src/inputs/csv/csv-parser.js";
+import { RowSizeGuard, type OversizedRow } from "../../src/inputs/csv/row-size-guard.js";
+import { SeededRandom } from "../triggers/support/random.js";
+
+// The guard must cut rows exactly where csv-parse does, or a dropped row would take good rows with
+// it. These tests parse its output with csv-parse and compare with csv-parse's records of the input.
+
+/** The csv-parse options of `createCsvParser` that decide where a record ends. */
+const PARSE_OPTIONS: Options = {
+  bom: true,
+  record_delimiter: ["\r\n", "\n", "\r"],
+  relax_column_count: true,
+  relax_quotes: true,
+  skip_empty_lines: true,
+  skip_records_with_error: true,
+};
+
+function guard(input: Buffer, maxRowBytes: number, pieceBytes: number): { output: Buffer; marker: string; oversized: OversizedRow[] } {
+  const rowGuard = new RowSizeGuard(maxRowBytes);
+  const pieces: Buffer[] = [];
+  for (let start = 0; start < input.length; start += pieceBytes) {
+    pieces.push(rowGuard.push(input.subarray(start, start + pieceBytes)));
+  }
+  pieces.push(rowGuard.end());
+  const oversized: OversizedRow[] = [];
+  for (let row = rowGuard.takeOversized(); row !== undefined; row = rowGuard.takeOversized()) {
+    oversized.push(row);
+  }
+  return { output: Buffer.concat(pieces), marker: rowGuard.marker, oversized };
+}
+
+function records(input: Buffer): string[][] {
+  return parse(input, PARSE_OPTIONS) as string[][];
+}
+
+/** Parses `input`, given in pieces of `pieceBytes`, as `readCsvRecords` does. */
+async function parsedRecords(input: Buffer, maxRowBytes: number, pieceBytes: number): Promise<ParsedRecord[]> {
+  const pieces: Buffer[] = [];
+  for (let start = 0; start < input.length; start += pieceBytes) {
+    pieces.push(input.subarray(start, start + pieceBytes));
+  }
+  const parsed: ParsedRecord[] = [];
+  for await (const record of Readable.from(pieces).pipe(createCsvParser(maxRowBytes))) {
+    parsed.push(record as ParsedRecord);
+  }
+  return parsed;
+}
+
+const TOKENS = ["a", "bc", "é", " ", ",", '"', '""', "\n", "\r\n", "\r"];
+
+describe("RowSizeGuard", () => {
+  test("random input cut as csv-parse cuts it", () => {
+    const random = new SeededRandom(20_240_501);
+    for (let round = 0; round < 3_000; round += 1) {
+      const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
+      const input = Buffer.from(text);
+      const maxRowBytes = 3 + random.integer(20);
+      const { output, marker, oversized } = guard(input, maxRowBytes, 1 + random.integer(8));
+      const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
+
+      const expected = records(input);
+      const actual = records(output);
+      // csv-parse skips a last row whose quote is never closed, and the guard replaces it when it is too long.
+      const lastOversized = oversized[oversized.length - 1];
+      const extraMarker = lastOversized?.quoteNotClosed === true ? 1 : 0;
+      expect(actual.length, context).toBe(expected.length + extraMarker);
+      let oversizedIndex = 0;
+      actual.forEach((cells, index) => {
+        if (cells.length === 1 && cells[0] === marker) {
+          expect(oversized[oversizedIndex]?.bytes, context).toBeGreaterThan(maxRowBytes);
+          oversizedIndex += 1;
+        } else {
+          expect(cells, context).toEqual(expected[index]);
+        }
+      });
+      expect(oversizedIndex, context).toBe(oversized.length);
+    }
+  });
+
+  test("random input keeps its line numbers", async () => {
+    const random = new SeededRandom(20_240_502);
+    for (let round = 0; round < 500; round += 1) {
+      const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
+      const input = Buffer.from(text);
+      const maxRowBytes = 3 + random.integer(20);
+      const pieceBytes = 1 + random.integer(8);
+      const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
+
+      const unlimited = await parsedRecords(input, 1 << 20, pieceBytes);
+      const limited = await parsedRecords(input, maxRowBytes, pieceBytes);
+
+      // Every record keeps its place: a skipped one on the line where its row starts.
+      expect(limited.map((record) => record.line), context).toEqual(unlimited.map((record) => record.line));
+      // Every row the limit leaves is read as it is without the limit.
+      limited.forEach((record, index) => {
+        if (record.kind === "row") {
+          expect(record, context).toEqual(unlimited[index]);
+        }
+      });
+    }
+  });
+
+  test("input without long rows passed unchanged", () => {
+    const input = Buffer.from('\ufeff"id","note"\r\nm1,"a ""quoted"" word"\nm2,"two\r\nlines"\rm3,x');
+
+    expect(guard(input, 1 << 10, 5).output.equals(input)).toBe(true);
+  });
+
+  test("quote after a byte order mark opens a cell", () => {
+    // The quoted cell hides a line break, so the row is 24 bytes long, not two short rows.
+    const input = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('"id\nxxxxxxxxxxxxxxxxxxx"\nm1\n')]);
+    const { output, marker, oversized } = guard(input, 20, 2);
+
+    expect(records(output)).toEqual([[marker], ["m1"]]);
+    expect(oversized).toEqual([{ bytes: 24, innerLineBreaks: 1, quoteNotClosed: false }]);
+  });
+
+  test("UTF-16 input passed unchanged", () => {
+    const input = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`id\n${"x".repeat(100)}\n`, "utf16le")]);
+
+    expect(guard(input, 20, 7).output.equals(input)).toBe(true);
+  });
+});
