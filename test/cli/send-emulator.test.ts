@@ -118,6 +118,22 @@ describe("send to the Koala emulator", () => {
     expect(result.stderr).toMatch(/retries\s+\d+/);
   }, 120_000);
 
+  test("many requests in flight print no warning", async () => {
+    // Slow responses keep a request of each of the 25 persons in flight at once.
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 300 } });
+    const directory = temporaryDirectory();
+    const { path, ids } = writeTrackEvents(directory, 50);
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "32", "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path],
+      { env: { KOALA_PUBLIC_KEY: KEY } },
+    );
+
+    expect(result.status).toBe(0);
+    expect(emulator.accepted.size).toBe(ids.length);
+    expect(emulator.stats.maxConcurrent).toBeGreaterThan(10);
+    expect(result.stderr).not.toContain("MaxListenersExceededWarning");
+  }, 60_000);
+
   test("failed attempts are not counted as sent", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { serverErrorRate: 1 } });
     const directory = temporaryDirectory();
