@@ -116,6 +116,29 @@ describe("send with a dead-letter file as input", () => {
     expect(report.resentDeadLettersByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
   });
 
+  test("own dead-letter file is a usage error", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const before = readFileSync(deadLetterPath, "utf8");
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const cases = [
+      { label: "the file", inputs: [deadLetterPath], shown: deadLetterPath },
+      { label: "its folder", inputs: [directory], shown: deadLetterPath },
+    ];
+
+    for (const { label, inputs, shown } of cases) {
+      const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--dead-letter", deadLetterPath, "--state", join(directory, "resend-state.json"), ...inputs], {
+        env: { KOALA_PUBLIC_KEY: KEY },
+      });
+
+      expect(result.status, label).toBe(2);
+      expect(result.stderr, label).toContain(`error: the dead-letter file ${shown} is also an input, so the dead letters of this run would be appended to the file being sent`);
+      expect(result.stderr, label).toContain("--dead-letter <path>");
+      expect(result.stderr, label).not.toContain("internal error");
+    }
+    expect(emulator.stats.requests).toBe(0);
+    expect(readFileSync(deadLetterPath, "utf8")).toBe(before);
+  });
+
   test("inspect counts resent dead letters as send does", async () => {
     const deadLetterPath = await writeDeadLetters();
     const result = await runCli(["inspect", "--json", deadLetterPath]);
