@@ -152,3 +152,24 @@ describe("send with a dead-letter file as input", () => {
     expect(text.stdout).toMatch(/resent dead letters +2 read +2 would be sent {2}lines of a dead-letter file/);
   });
 });
+
+describe("send of the folder it runs in", () => {
+  test("skips its own .koala-replay folder", async () => {
+    writeFileSync(join(directory, "events.jsonl"), `${[identifyLine("ada@example.com", "m-1"), identifyLine("rejected@example.com", "m-2")].join("\n")}\n`);
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => JSON.stringify(entry).includes("rejected@example.com") } });
+    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "."], { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
+    expect(first.stderr).toMatch(/dead letters {11}1 written to \.koala-replay\//);
+
+    // The folder now holds the state file and the dead-letter file of the first run.
+    const second = await runCli(["send", "--dry-run", "--no-stitch", "--report", "report.json", "."], { cwd: directory });
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
+
+    expect(second.status).toBe(0);
+    expect(second.stderr).toContain("warning: skipped .koala-replay: a hidden folder, which a directory walk does not enter");
+    expect(report.counts.filesRead).toBe(1);
+    expect(report.counts.eventsRead).toBe(2);
+    expect(report.resentDeadLettersByMapping).toEqual({});
+    expect(report.skippedByReason).toEqual({});
+    expect(printedEntries(second.stdout)).toBe(2);
+  });
+});
