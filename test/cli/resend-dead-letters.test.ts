@@ -116,6 +116,22 @@ describe("send with a dead-letter file as input", () => {
     expect(report.resentDeadLettersByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
   });
 
+  test("preview shows resent dead letters apart", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const events = join(directory, "more-events.jsonl");
+    writeFileSync(events, `${[trackLine("ada@example.com", "m-4"), identifyLine("ada@example.com", "m-5")].join("\n")}\n`);
+    const result = await runCli(["preview", "--no-stitch", "--limit", "1", deadLetterPath, events]);
+    const blocks = result.stdout.split("━━ ");
+    const blockOf = (title: string): string => blocks.find((block) => block.startsWith(title)) ?? "";
+
+    expect(result.status).toBe(0);
+    expect(blockOf("Track Event")).toContain(`── example 1 · ${events}:1`);
+    expect(blockOf("Identify Visitor")).toContain(`── example 1 · ${events}:2`);
+    expect(blockOf("resent dead letters")).toContain("lines of a dead-letter file, sent as written without a trigger · 1 of 1 example");
+    expect(blockOf("resent dead letters")).toContain(`── example 1 · ${deadLetterPath}:1`);
+    expect(result.stdout).toContain("4 events read; reading stopped once every mapping had 1 example. 4 entries would be sent from them.");
+  });
+
   test("own dead-letter file is a usage error", async () => {
     const deadLetterPath = await writeDeadLetters();
     const before = readFileSync(deadLetterPath, "utf8");
@@ -160,7 +176,7 @@ describe("send of the folder it runs in", () => {
     const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "."], { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
     expect(first.stderr).toMatch(/dead letters {11}1 written to \.koala-replay\//);
 
-    // The folder now holds the state file and the dead-letter file of the first run.
+    // The folder now contains the state file and the dead-letter file of the first run.
     const second = await runCli(["send", "--dry-run", "--no-stitch", "--report", "report.json", "."], { cwd: directory });
     const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
 
