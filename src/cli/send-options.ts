@@ -128,7 +128,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     identitiesFile: raw.identities,
     publicKey,
     dryRun,
-    endpoint: parseEndpoint(raw.endpoint ?? DEFAULT_ENDPOINT),
+    endpoint: parseEndpointOption(raw.endpoint),
     delivery: resolveDeliveryOptions(raw),
     browserEvents,
     browserEventsText,
@@ -256,7 +256,8 @@ export function parsePositiveInteger(option: string, value: string | undefined, 
   return number;
 }
 
-function parseEndpoint(value: string): string {
+/** Parses `--endpoint` for `send`, `preview` and `check`: an http or https URL, without its trailing slashes. */
+export function parseEndpointOption(value: string = DEFAULT_ENDPOINT): string {
   let url: URL;
   try {
     url = new URL(value);
