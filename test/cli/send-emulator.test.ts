@@ -151,6 +151,23 @@ describe("send to the Koala emulator", () => {
     expect(result.stderr).not.toMatch(/sent\s+0 in \d+ requests/);
   }, 60_000);
 
+  test("entries given up without a response name the network error", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { dropRate: 1 } });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 2);
+    const reportPath = join(directory, "report.json");
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-attempts", "2", "--endpoint", emulator.url, "--state", join(directory, "state.json"), "--report", reportPath, path],
+      { env: { KOALA_PUBLIC_KEY: KEY } },
+    );
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { failedByReason: Record<string, number> };
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/\n {25}2 {2}retries-exhausted \(connection-reset, [A-Z_]+\)\n/);
+    expect(Object.keys(report.failedByReason)).toHaveLength(1);
+    expect(Object.keys(report.failedByReason)[0]).toMatch(/^retries-exhausted \(connection-reset, [A-Z_]+\)$/);
+  }, 60_000);
+
   test("wrong key stops within seconds with exit 3", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
     const directory = temporaryDirectory();
