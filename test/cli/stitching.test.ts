@@ -4,6 +4,7 @@ import { open } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 
@@ -57,6 +58,19 @@ describe("send with identity stitching", () => {
     expect(emails["api-1002"]).toBe("numeric@example.com");
   });
 
+  test("gzip --identities file stitches as its CSV does", async () => {
+    const tracks = readFileSync("fixtures/identity/server-tracks.jsonl", "utf8");
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-identities-"));
+    const compressed = join(directory, "users.csv.gz");
+    writeFileSync(compressed, gzipSync(readFileSync("fixtures/identity/users-export.csv")));
+    const plain = await runCli(["send", "--dry-run", "--identities", "fixtures/identity/users-export.csv", "-"], { stdin: tracks });
+    const result = await runCli(["send", "--dry-run", "--identities", compressed, "-"], { stdin: tracks });
+
+    expect(result.status).toBe(0);
+    expect(emailsByMessageId(result.stdout)["api-1001"]).toBe("grace@example.com");
+    expect(result.stdout).toBe(plain.stdout);
+  });
+
   test("ids without an email are not counted as linked", async () => {
     const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/identity/s3-archive-without-emails.jsonl"]);
 
@@ -97,6 +111,19 @@ describe("--identities file problems", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`error: --identities names a directory: ${directory}\n`);
+    expect(result.stderr).not.toContain("internal error");
+  });
+
+  test("damaged gzip: one error line and exit 2", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-identities-"));
+    const file = join(directory, "users.csv.gz");
+    const compressed = gzipSync("user_id,email\nu-1,ada@example.com\n");
+    // Without its last bytes (the checksum and the size), the gzip stream ends early.
+    writeFileSync(file, compressed.subarray(0, compressed.length - 6));
+    const result = await runCli(["send", "--dry-run", "--identities", file, tracks]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^error: identities file ${file} is gzip-compressed but cannot be decompressed \\(.+\\)\n  the file is cut short or damaged`));
     expect(result.stderr).not.toContain("internal error");
   });
 
