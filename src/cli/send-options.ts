@@ -206,10 +206,11 @@ export function resolveForecastStitching(inputs: readonly string[], raw: { stitc
   if (raw.stitch === false) {
     return { stitch: false, reason: "no-stitch" };
   }
-  if (checkStitchingInputs({ readsStdin: inputs.includes("-"), stitch: true, identitiesFile: raw.identities }) !== undefined) {
+  const readsStdin = inputs.includes("-");
+  if (checkStitchingInputs({ readsStdin, stitch: true, identitiesFile: raw.identities }) !== undefined) {
     return { stitch: false, reason: "stdin-without-identities" };
   }
-  return { stitch: true, identitiesFile: raw.identities };
+  return { stitch: true, identitiesFile: raw.identities, readsStdin };
 }
 
 /** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */

@@ -71,6 +71,21 @@ describe("send with identity stitching", () => {
     expect(result.stdout).toBe(plain.stdout);
   });
 
+  test("identify calls on stdin: output says they are not used", async () => {
+    const stdin = [
+      JSON.stringify({ type: "identify", userId: "u-9", messageId: "i-9", timestamp: "2024-01-01T00:00:00.000Z", traits: { email: "nine@example.com" } }),
+      JSON.stringify({ type: "track", event: "Opened", userId: "u-9", messageId: "t-9", timestamp: "2024-01-01T00:00:01.000Z" }),
+    ].join("\n");
+    const sent = await runCli(["send", "--dry-run", "--identities", "fixtures/identity/users-export.csv", "-"], { stdin });
+    const inspected = await runCli(["inspect", "--identities", "fixtures/identity/users-export.csv", "-"], { stdin });
+
+    // The first pass skips stdin, so the track event of u-9 gets no email.
+    expect(emailsByMessageId(sent.stdout)["t-9"]).toBeUndefined();
+    expect(sent.stderr).toContain("Identify calls read from standard input are not used, because it can be read only once");
+    expect(sent.stderr).not.toContain("never appear with an email in the inputs");
+    expect(inspected.stdout).toContain("Identify calls read from standard input are not used, because it can be read only once.");
+  });
+
   test("ids without an email are not counted as linked", async () => {
     const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/identity/s3-archive-without-emails.jsonl"]);
 
