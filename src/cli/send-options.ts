@@ -128,7 +128,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     identitiesFile: raw.identities,
     publicKey,
     dryRun,
-    endpoint: parseEndpoint(raw.endpoint ?? DEFAULT_ENDPOINT),
+    endpoint: parseEndpointOption(raw.endpoint),
     delivery: resolveDeliveryOptions(raw),
     browserEvents,
     browserEventsText,
@@ -206,10 +206,11 @@ export function resolveForecastStitching(inputs: readonly string[], raw: { stitc
   if (raw.stitch === false) {
     return { stitch: false, reason: "no-stitch" };
   }
-  if (checkStitchingInputs({ readsStdin: inputs.includes("-"), stitch: true, identitiesFile: raw.identities }) !== undefined) {
+  const readsStdin = inputs.includes("-");
+  if (checkStitchingInputs({ readsStdin, stitch: true, identitiesFile: raw.identities }) !== undefined) {
     return { stitch: false, reason: "stdin-without-identities" };
   }
-  return { stitch: true, identitiesFile: raw.identities };
+  return { stitch: true, identitiesFile: raw.identities, readsStdin };
 }
 
 /** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */
@@ -256,7 +257,8 @@ export function parsePositiveInteger(option: string, value: string | undefined, 
   return number;
 }
 
-function parseEndpoint(value: string): string {
+/** Parses `--endpoint` for `send`, `preview` and `check`: an http or https URL, without its trailing slashes. */
+export function parseEndpointOption(value: string = DEFAULT_ENDPOINT): string {
   let url: URL;
   try {
     url = new URL(value);

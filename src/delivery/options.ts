@@ -113,6 +113,10 @@ export interface RetryEvent {
 export interface DeadLetterEvent {
   entry: KoalaEntry;
   reason: DeadLetterReason;
+  /** The reason the attempt before the last was retried, when the entry was retried at all. */
+  lastRetryReason?: RetryReason;
+  /** The network error code of the last attempt (`ETIMEDOUT`, `ECONNRESET`), when it got no response. */
+  errorCode?: string;
   status?: number;
   /** The start of Koala's answer, with the public key masked, when there was one. */
   responseExcerpt?: string;

@@ -202,6 +202,8 @@ export class DeliveryRun implements Delivery {
         entry,
         reason: details.reason,
         attempts: details.attempts,
+        ...(details.lastRetryReason === undefined ? {} : { lastRetryReason: details.lastRetryReason }),
+        ...(details.errorCode === undefined ? {} : { errorCode: details.errorCode }),
         ...(details.status === undefined ? {} : { status: details.status }),
         ...(details.responseExcerpt === undefined ? {} : { responseExcerpt: details.responseExcerpt }),
       });

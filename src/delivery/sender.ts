@@ -58,7 +58,7 @@ export class Sender {
   /** Aborted by `stop()` and by a fatal response. It ends every backoff wait at once. */
   private readonly waitAbort = createUnlimitedAbortController();
   /** Aborted when the stop grace period is over: ends the requests still in flight. */
-  private readonly requestAbort = new AbortController();
+  private readonly requestAbort = createUnlimitedAbortController();
   /** Start of each dry-run line, up to the body, with the key masked in the URL. */
   private readonly dryRunLineStart: Buffer;
   private idleWaiters: (() => void)[] = [];
@@ -456,7 +456,8 @@ function describeFatal(reason: FatalReason, url: string): string {
 
 /**
  * Creates an AbortController whose signal takes any number of listeners: every batch waiting for its
- * backoff listens to it, and Node warns of a leak past 10 listeners.
+ * backoff, or every request in flight (up to --concurrency), listens to one, and Node warns of a
+ * leak past 10 listeners.
  */
 function createUnlimitedAbortController(): AbortController {
   const controller = new AbortController();

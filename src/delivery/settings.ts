@@ -60,10 +60,15 @@ function rejectDeadLetterPathAmongInputs(options: ResolvedDeliveryOptions): void
   const deadLetterPath = resolve(options.cwd, options.deadLetterPath);
   const input = options.inputs.find((name) => name !== "-" && resolve(options.cwd, name) === deadLetterPath);
   if (input !== undefined) {
-    throw new Error(
-      `Invalid deadLetterPath: ${input} is also an input, so new dead letters would be appended to the file being sent. ` +
-        "Write dead letters to another file.",
-    );
+    throw new DeadLetterPathError(input);
+  }
+}
+
+/** Raised for a dead-letter file that is also an input, before anything is read or sent. */
+export class DeadLetterPathError extends Error {
+  constructor(readonly input: string) {
+    super(`the dead-letter file ${input} is also an input, so the dead letters of this run would be appended to the file being sent`);
+    this.name = "DeadLetterPathError";
   }
 }
 

@@ -2,6 +2,8 @@ import { open } from "node:fs/promises";
 import { extname } from "node:path";
 import { Readable } from "node:stream";
 import { isNamedPipe, openNamedPipe } from "../inputs/named-pipe.js";
+import { createGunzip } from "node:zlib";
+import { isGzipMagic } from "../inputs/open-input.js";
 import type { IdentityGraph } from "./identity-graph.js";
 import type { IdentityRow, RowOutcome } from "./identity-row.js";
 import { readCsvIdentities } from "./identities-csv.js";
@@ -52,9 +54,10 @@ export type RowSink = (outcome: RowOutcome, line: number) => void;
 const DEFAULT_MAX_PROBLEMS_KEPT = 100;
 
 /**
- * Reads a CSV or JSONL file of `userId`/`anonymousId` and `email` into the graph. Bad rows are
- * counted and reported with their line, never fatal. Throws IdentitiesFileError when the file
- * cannot be opened or read, or a CSV header has no id or email column.
+ * Reads a CSV or JSONL file (gzip-compressed or not) of `userId`/`anonymousId` and `email` into
+ * the graph. Bad rows are counted and reported with their line, never fatal. Throws
+ * IdentitiesFileError when the file cannot be opened, read or decompressed, or a CSV header has no
+ * id or email column.
  */
 export async function loadIdentities(
   source: string | Readable,
@@ -105,7 +108,7 @@ export async function loadIdentities(
   signal?.addEventListener("abort", stopReading, { once: true });
   try {
     signal?.throwIfAborted();
-    const { format, stream } = await chooseFormat(opened, options.format ?? formatFromPath(source));
+    const { format, stream } = await chooseFormat(await gunzipIfCompressed(opened), options.format ?? formatFromPath(source));
     result.format = format;
     if (format === "csv") await readCsvIdentities(stream, name, sink, signal);
     else await readJsonlIdentities(stream, sink, signal);
@@ -148,17 +151,24 @@ function formatFromPath(source: string | Readable): IdentitiesFormat | undefined
   return undefined;
 }
 
-/** Uses the given format, or reads the first chunk and takes JSONL when it starts with `{`. */
-async function chooseFormat(
-  stream: Readable,
-  format: IdentitiesFormat | undefined,
-): Promise<{ format: IdentitiesFormat; stream: Readable }> {
-  if (format !== undefined) return { format, stream };
+/**
+ * Returns the stream's bytes, gunzipped when they start with the gzip magic bytes, as inputs are
+ * read: a warehouse export is often gzip-compressed. A first chunk of one byte is taken as not gzip.
+ */
+async function gunzipIfCompressed(stream: Readable): Promise<Readable> {
+  const { first, rest } = await peekFirstChunk(stream);
+  if (first === undefined || !isGzipMagic(Buffer.from(first))) {
+    return rest;
+  }
+  const gunzip = createGunzip();
+  rest.on("error", (error) => gunzip.destroy(error));
+  return rest.pipe(gunzip);
+}
 
+/** Reads the first chunk of a stream, and returns it with a stream of every chunk, the first included. */
+async function peekFirstChunk(stream: Readable): Promise<{ first: Buffer | string | undefined; rest: Readable }> {
   const iterator: AsyncIterator<Buffer | string> = stream[Symbol.asyncIterator]();
   const first = await iterator.next();
-  const firstText = first.done === true ? "" : first.value.toString();
-  const detected: IdentitiesFormat = /^\uFEFF?\s*\{/.test(firstText) ? "jsonl" : "csv";
 
   async function* replay(): AsyncGenerator<Buffer | string> {
     if (first.done !== true) yield first.value;
@@ -168,7 +178,20 @@ async function chooseFormat(
       yield next.value;
     }
   }
-  return { format: detected, stream: Readable.from(replay(), { objectMode: false }) };
+  return { first: first.done === true ? undefined : first.value, rest: Readable.from(replay(), { objectMode: false }) };
+}
+
+/** Uses the given format, or reads the first chunk and takes JSONL when it starts with `{`. */
+async function chooseFormat(
+  stream: Readable,
+  format: IdentitiesFormat | undefined,
+): Promise<{ format: IdentitiesFormat; stream: Readable }> {
+  if (format !== undefined) return { format, stream };
+
+  const { first, rest } = await peekFirstChunk(stream);
+  const firstText = first === undefined ? "" : first.toString();
+  const detected: IdentitiesFormat = /^\uFEFF?\s*\{/.test(firstText) ? "jsonl" : "csv";
+  return { format: detected, stream: rest };
 }
 
 function describeReadError(error: unknown, name: string): Error {
@@ -186,6 +209,14 @@ function describeReadError(error: unknown, name: string): Error {
     case "EACCES":
     case "EPERM":
       return new IdentitiesFileError(`identities file cannot be read: ${name} (${code})`, name, "check the permissions of the file", { cause: error });
+    case "Z_BUF_ERROR":
+    case "Z_DATA_ERROR":
+      return new IdentitiesFileError(
+        `identities file ${name} is gzip-compressed but cannot be decompressed (${(error as Error).message})`,
+        name,
+        "the file is cut short or damaged: copy or download it again",
+        { cause: error },
+      );
     default:
       return error instanceof Error ? error : new Error(String(error));
   }

@@ -26,8 +26,8 @@ export class InputNotFoundError extends Error {
 
 /**
  * File names read when walking a directory: S3 archive objects (`….gz`), JSON, JSONL and CSV, each
- * possibly gzip-compressed. Anything else in a directory (`dummy-object.txt`, `.DS_Store`) is
- * skipped and reported; a file named directly is always read.
+ * possibly gzip-compressed. Anything else in a directory (`dummy-object.txt`, `.DS_Store`, a hidden
+ * folder) is skipped and reported; a file named directly is always read.
  */
 const ARCHIVE_NAME = /\.(gz|jsonl|ndjson|json|csv)$/i;
 
@@ -80,7 +80,10 @@ async function walkDirectory(directory: string, root: string, sources: InputSour
   entries.sort((left, right) => compareNames(left.name, right.name));
   for (const entry of entries) {
     const path = join(directory, entry.name);
-    if (entry.isDirectory()) {
+    if (entry.isDirectory() && entry.name.startsWith(".")) {
+      // Hidden folders include .koala-replay, where a run in this folder keeps its state and dead-letter files.
+      skipped.push({ path, reason: "a hidden folder, which a directory walk does not enter; name a file in it to read that file" });
+    } else if (entry.isDirectory()) {
       await walkDirectory(path, root, sources, skipped);
     } else if (!entry.isFile()) {
       skipped.push({ path, reason: "not a regular file" });

@@ -8,7 +8,7 @@ import { RunStats } from "../reporting/run-stats.js";
 import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput } from "./buffered-output.js";
-import { createDelivery, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
+import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { eventDepthProblem } from "./event-depth.js";
@@ -403,7 +403,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
     },
     onDeadLetter: (event) => {
       const { origin, mappingName } = event.entry;
-      const reason = event.responseExcerpt === undefined || event.responseExcerpt === "" ? event.reason : `${event.reason}: ${event.responseExcerpt}`;
+      const reason = failureReason(event);
       stats.countFailed({ input: origin.input, line: origin.line, mapping: mappingName, reason, status: event.status });
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
@@ -414,6 +414,23 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
       io.warn(`the checkpoint ${statePath} is of an earlier run that did not finish; this run sends everything again and replaces it. To continue that run instead, stop now (Ctrl-C) and run again with --resume`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
   };
+}
+
+/**
+ * Describes why an entry was dead-lettered, for the summary and the report: the reason, then
+ * Koala's response when there was one (`countFailed` puts the status in front). Without a response
+ * the network error follows, because "retries-exhausted" alone does not say whether the attempts
+ * timed out or were refused.
+ */
+function failureReason(event: DeadLetterEvent): string {
+  let reason: string = event.reason;
+  if (event.status === undefined) {
+    const causes = [event.lastRetryReason, event.errorCode].filter((cause) => cause !== undefined);
+    if (causes.length > 0) {
+      reason += ` (${causes.join(", ")})`;
+    }
+  }
+  return event.responseExcerpt === undefined || event.responseExcerpt === "" ? reason : `${reason}: ${event.responseExcerpt}`;
 }
 
 /** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */

@@ -47,7 +47,14 @@ export class SendForecast {
 export type StitchingOffReason = "no-stitch" | "stdin-without-identities";
 
 /** Identity stitching of `inspect` and `preview`, resolved from `--no-stitch` and `--identities`. */
-export type ForecastStitching = { stitch: true; identitiesFile: string | undefined } | { stitch: false; reason: StitchingOffReason };
+export type ForecastStitching =
+  | {
+      stitch: true;
+      identitiesFile: string | undefined;
+      /** Whether stdin is among the inputs. The first pass skips it, because it can be read only once. */
+      readsStdin: boolean;
+    }
+  | { stitch: false; reason: StitchingOffReason };
 
 export interface StitcherSetup {
   readOptions: ReadInputOptions;

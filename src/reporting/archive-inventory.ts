@@ -215,8 +215,9 @@ export class ArchiveInventory {
       if (tally !== undefined) {
         tally.wouldSend += 1;
       }
-      void this.estimator.add(entry);
     }
+    // Every record goes to the estimator, also one without entries, as send hands every record to delivery.
+    void this.estimator.addRecord(result.origin, forecast.sent);
     countSkippedEntries(forecast.duplicates, "duplicate-message-id", tallyOf);
     countSkippedEntries(forecast.unidentified, "no-identity", tallyOf);
   }

@@ -2,6 +2,7 @@ import type { KoalaEntry } from "../delivery/entry.js";
 import type { RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
+import { isResentDeadLetter } from "../pipeline/resent-dead-letter.js";
 import type { EntryForecast } from "../pipeline/send-forecast.js";
 
 /** An event and the request one mapping makes of it. */
@@ -36,6 +37,11 @@ export type ExplainRejection = (mappingName: string, event: SegmentEvent) => rea
  */
 export class PreviewSamples {
   readonly examplesByMapping = new Map<string, PreviewExample[]>();
+  /**
+   * The first `limit` lines of a dead-letter file given as input that a send would deliver. No trigger
+   * matched them, so they are not examples of their mapping, and reading does not stop for them.
+   */
+  readonly resentDeadLetterExamples: PreviewExample[] = [];
   readonly notSent = new Map<NotSentReason, NotSentSample[]>();
   /** Events seen per reason for not sending, beyond the samples kept. */
   readonly notSentCounts = new Map<NotSentReason, number>();
@@ -80,8 +86,13 @@ export class PreviewSamples {
       }
     }
     this.entriesWouldSend += forecast.sent.length;
+    const resent = isResentDeadLetter(result);
     for (const entry of forecast.sent) {
-      this.addExample({ origin, event, messageIdDerived, entry });
+      if (resent) {
+        this.addResentDeadLetter({ origin, event, messageIdDerived: false, entry });
+      } else {
+        this.addExample({ origin, event, messageIdDerived, entry });
+      }
     }
     for (const entry of forecast.duplicates) {
       this.addNotSent("duplicate-message-id", () => ({ origin, event, reason: "duplicate-message-id", mapping: entry.mappingName, details: this.skipDetails("duplicate-message-id", event) }));
@@ -99,6 +110,12 @@ export class PreviewSamples {
     examples.push(example);
     if (examples.length === this.limit) {
       this.mappingsComplete += 1;
+    }
+  }
+
+  private addResentDeadLetter(example: PreviewExample): void {
+    if (this.resentDeadLetterExamples.length < this.limit) {
+      this.resentDeadLetterExamples.push(example);
     }
   }
 

@@ -50,6 +50,11 @@ export function formatPreviewText(samples: PreviewSamples, options: PreviewTextO
     }
     examples.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
   }
+  const resent = samples.resentDeadLetterExamples;
+  if (resent.length > 0) {
+    blocks.push(style.bold(`━━ resent dead letters · lines of a dead-letter file, sent as written without a trigger · ${formatCount(resent.length)} of ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}`));
+    resent.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
+  }
   blocks.push(formatNotSent(samples, options));
   blocks.push(options.stitchingNote);
   blocks.push(closingLine(samples, options));

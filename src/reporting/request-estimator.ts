@@ -1,10 +1,16 @@
 import { createDelivery, type Delivery } from "../delivery/index.js";
 import type { KoalaEntry } from "../delivery/entry.js";
+import type { RecordOrigin } from "../inputs/record.js";
 
-/** Counts the requests a send would make for the entries it is given, in input order. */
+/** Counts the requests a send would make for the records it is given, in input order. */
 export interface RequestEstimator {
-  add(entry: KoalaEntry): void | Promise<void>;
-  /** Sends what is still buffered; call it once, after the last `add` and before `count`. */
+  /**
+   * Adds the entries that a send would deliver for one record (an event or a dead-letter line),
+   * possibly none. Call it for every record read, because send closes a batch that has waited
+   * 2,000 records, whether or not they made entries.
+   */
+  addRecord(origin: RecordOrigin, entries: readonly KoalaEntry[]): void | Promise<void>;
+  /** Sends what is still buffered; call it once, after the last `addRecord` and before `count`. */
   finish(): Promise<void>;
   /** Requests needed for the entries added so far. */
   count(): number;
@@ -34,7 +40,7 @@ export function batchedRequests(): RequestEstimator {
     },
   });
   return {
-    add: (entry) => delivery.submit(entry.origin, [entry]),
+    addRecord: (origin, entries) => delivery.submit(origin, entries),
     finish: async () => {
       await delivery.finish();
     },

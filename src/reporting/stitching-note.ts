@@ -61,8 +61,10 @@ export function stitchingNote(result: ForecastStitchingResult, subject: string):
   const stitched = coverage.stitched;
   const ids = result.graph?.idsWithEmail ?? 0;
   const source = settings.identitiesFile === undefined ? "the input files" : `the input files and ${settings.identitiesFile}`;
+  // The first pass skips stdin, as send's does, so identify calls read from it give no email.
+  const stdinNote = settings.readsStdin ? " Identify calls read from standard input are not used, because it can be read only once." : "";
   return (
     `${subject} include identity stitching, as send applies it: ${formatCount(stitched)} ${stitched === 1 ? "entry" : "entries"} without an email got the email ` +
-    `that their userId or anonymousId has in ${source} (${formatCount(ids)} ${ids === 1 ? "id" : "ids"} linked to an email). Add --no-stitch to leave it out.`
+    `that their userId or anonymousId has in ${source} (${formatCount(ids)} ${ids === 1 ? "id" : "ids"} linked to an email).${stdinNote} Add --no-stitch to leave it out.`
   );
 }

@@ -210,9 +210,13 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
         : `Events from after the pixel went live are recorded by the pixel itself. If it went live later than ${date}, give that later date with --browser-events before:<date>. --browser-events include sends all of them.`;
     }
     case "no-identity":
-      return stats.identity?.stitch === true
-        ? "Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in koala-replay.config.json."
-        : "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
+      if (stats.identity?.stitch !== true) {
+        return "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
+      }
+      // The first pass skips stdin, so an email given there by an identify call is not used.
+      return context.inputs.includes("-")
+        ? "Their userId and anonymousId appear with an email neither in --identities nor in the input files. Identify calls read from standard input are not used, because it can be read only once: save it to a file and give that file instead of -, or give a file of userId/anonymousId and email with --identities <file>."
+        : "Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in koala-replay.config.json.";
     case "no-mapping-matched":
       return noMappingRemedy(stats, context);
     case "filtered-out":

@@ -111,6 +111,25 @@ describe("check", () => {
     expect(result.stderr).not.toContain("not accepted");
   });
 
+  test("invalid --endpoint is a usage error", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    for (const endpoint of ["not a url", "ftp://127.0.0.1:9"]) {
+      const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd });
+
+      expect(result.status, endpoint).toBe(2);
+      expect(result.stderr, endpoint).toContain(`error: invalid --endpoint "${endpoint}": expected an http or https URL such as https://api2.getkoala.com`);
+      expect(result.stderr, endpoint).not.toContain("internal error");
+    }
+  });
+
+  test("preview rejects an invalid --endpoint", async () => {
+    const result = await runCli(["preview", "--endpoint", "not a url", "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('error: invalid --endpoint "not a url": expected an http or https URL');
+    expect(result.stdout).toBe("");
+  });
+
   test("server error: key not tested, not rejected", async () => {
     const server = createServer((_request, response) => {
       response.writeHead(503).end();

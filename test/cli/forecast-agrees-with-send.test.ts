@@ -207,3 +207,48 @@ describe("inspect of an archive object and its decompressed copy", () => {
     expect(result.stdout).toContain("duplicate-message-id: duplicate messageId, already sent in this run: 4 in the events read");
   });
 });
+
+describe("inspect estimates the requests send makes", () => {
+  // send closes a person's open batch once 2,000 records have been read after it opened, whether or
+  // not those records made entries. These inputs put more than that between two entries of Ada.
+  const ada = { userId: "u-ada", context: { traits: { email: "ada@example.com" } } };
+
+  function track(messageId: string, person: Record<string, unknown>): string {
+    return JSON.stringify({ type: "track", event: "Opened", messageId, timestamp: "2024-02-01T00:00:00.000Z", ...person });
+  }
+
+  test("records without entries count", async () => {
+    // Page events match no preset mapping, so they make no entries.
+    const pages = Array.from({ length: 2_100 }, (_, index) => JSON.stringify({ type: "page", messageId: `page-${index}`, userId: "u-page" }));
+    const input = join(directory, "pages-between.jsonl");
+    writeFileSync(input, `${[track("ada-1", ada), ...pages, track("ada-2", ada)].join("\n")}\n`);
+    const sent = await sendDryRun([input]);
+    const report = await inspectJson([input]);
+
+    expect(sent.requests).toBe(2);
+    expect(report.requests.estimated).toBe(sent.requests);
+  });
+
+  test("a record with two entries counts once", async () => {
+    // Both mappings take every track event, so each event of Bob makes two entries.
+    const config = join(directory, "two-mappings.json");
+    const mapping = {
+      email: { "@path": "$.context.traits.email" },
+      event: { "@path": "$.event" },
+      sent_at: { "@path": "$.timestamp" },
+      message_id: { "@path": "$.messageId" },
+    };
+    const mappings = ["First", "Second"].map((name) => ({ name, enabled: true, trigger: 'type = "track"', action: "trackEvent", mapping }));
+    writeFileSync(config, JSON.stringify({ mappings }));
+    const bob = { userId: "u-bob", context: { traits: { email: "bob@example.com" } } };
+    const bobTracks = Array.from({ length: 1_100 }, (_, index) => track(`bob-${index}`, bob));
+    const input = join(directory, "bob-between.jsonl");
+    writeFileSync(input, `${[track("ada-1", ada), ...bobTracks, track("ada-2", ada)].join("\n")}\n`);
+    const sent = await sendDryRun(["--config", config, input]);
+    const report = await inspectJson(["--config", config, input]);
+
+    // Ada's two events, 1,102 records apart, share one request of 4 entries.
+    expect(sent.requests).toBe(1 + Math.ceil(1_100 / 30) * 2);
+    expect(report.requests.estimated).toBe(sent.requests);
+  });
+});

@@ -117,6 +117,45 @@ describe("send with a dead-letter file as input", () => {
     expect(report.resentDeadLettersByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
   });
 
+  test("preview shows resent dead letters apart", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const events = join(directory, "more-events.jsonl");
+    writeFileSync(events, `${[trackLine("ada@example.com", "m-4"), identifyLine("ada@example.com", "m-5")].join("\n")}\n`);
+    const result = await runCli(["preview", "--no-stitch", "--limit", "1", deadLetterPath, events]);
+    const blocks = result.stdout.split("━━ ");
+    const blockOf = (title: string): string => blocks.find((block) => block.startsWith(title)) ?? "";
+
+    expect(result.status).toBe(0);
+    expect(blockOf("Track Event")).toContain(`── example 1 · ${events}:1`);
+    expect(blockOf("Identify Visitor")).toContain(`── example 1 · ${events}:2`);
+    expect(blockOf("resent dead letters")).toContain("lines of a dead-letter file, sent as written without a trigger · 1 of 1 example");
+    expect(blockOf("resent dead letters")).toContain(`── example 1 · ${deadLetterPath}:1`);
+    expect(result.stdout).toContain("4 events read; reading stopped once every mapping had 1 example. 4 entries would be sent from them.");
+  });
+
+  test("own dead-letter file is a usage error", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const before = readFileSync(deadLetterPath, "utf8");
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const cases = [
+      { label: "the file", inputs: [deadLetterPath], shown: deadLetterPath },
+      { label: "its folder", inputs: [directory], shown: deadLetterPath },
+    ];
+
+    for (const { label, inputs, shown } of cases) {
+      const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--dead-letter", deadLetterPath, "--state", join(directory, "resend-state.json"), ...inputs], {
+        env: { KOALA_PUBLIC_KEY: KEY },
+      });
+
+      expect(result.status, label).toBe(2);
+      expect(result.stderr, label).toContain(`error: the dead-letter file ${shown} is also an input, so the dead letters of this run would be appended to the file being sent`);
+      expect(result.stderr, label).toContain("--dead-letter <path>");
+      expect(result.stderr, label).not.toContain("internal error");
+    }
+    expect(emulator.stats.requests).toBe(0);
+    expect(readFileSync(deadLetterPath, "utf8")).toBe(before);
+  });
+
   test("inspect counts resent dead letters as send does", async () => {
     const deadLetterPath = await writeDeadLetters();
     const result = await runCli(["inspect", "--json", deadLetterPath]);
@@ -128,5 +167,26 @@ describe("send with a dead-letter file as input", () => {
     // Both entries are of rejected@example.com, with the same person fields, so they share a request.
     expect(report.requests.estimated).toBe(1);
     expect(text.stdout).toMatch(/resent dead letters +2 read +2 would be sent {2}lines of a dead-letter file/);
+  });
+});
+
+describe("send of the folder it runs in", () => {
+  test("skips its own .koala-replay folder", async () => {
+    writeFileSync(join(directory, "events.jsonl"), `${[identifyLine("ada@example.com", "m-1"), identifyLine("rejected@example.com", "m-2")].join("\n")}\n`);
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => JSON.stringify(entry).includes("rejected@example.com") } });
+    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "."], { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
+    expect(first.stderr).toMatch(/dead letters {11}1 written to \.koala-replay\//);
+
+    // The folder now contains the state file and the dead-letter file of the first run.
+    const second = await runCli(["send", "--dry-run", "--no-stitch", "--report", "report.json", "."], { cwd: directory });
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
+
+    expect(second.status).toBe(0);
+    expect(second.stderr).toContain("warning: skipped .koala-replay: a hidden folder, which a directory walk does not enter");
+    expect(report.counts.filesRead).toBe(1);
+    expect(report.counts.eventsRead).toBe(2);
+    expect(report.resentDeadLettersByMapping).toEqual({});
+    expect(report.skippedByReason).toEqual({});
+    expect(printedEntries(second.stdout)).toBe(2);
   });
 });

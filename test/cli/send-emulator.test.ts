@@ -119,6 +119,22 @@ describe("send to the Koala emulator", () => {
     expect(result.stderr).toMatch(/retries\s+\d+/);
   }, 120_000);
 
+  test("many requests in flight print no warning", async () => {
+    // Slow responses keep a request of each of the 25 persons in flight at once.
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 300 } });
+    const directory = temporaryDirectory();
+    const { path, ids } = writeTrackEvents(directory, 50);
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "32", "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path],
+      { env: { KOALA_PUBLIC_KEY: KEY } },
+    );
+
+    expect(result.status).toBe(0);
+    expect(emulator.accepted.size).toBe(ids.length);
+    expect(emulator.stats.maxConcurrent).toBeGreaterThan(10);
+    expect(result.stderr).not.toContain("MaxListenersExceededWarning");
+  }, 60_000);
+
   test("failed attempts are not counted as sent", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { serverErrorRate: 1 } });
     const directory = temporaryDirectory();
@@ -134,6 +150,23 @@ describe("send to the Koala emulator", () => {
     expect(result.stderr).toMatch(/\n {2}sent\s+0\n/);
     expect(result.stderr).toMatch(new RegExp(`\\n {2}requests\\s+${requestsMade} made, retries included, 0 accepted\\n`));
     expect(result.stderr).not.toMatch(/sent\s+0 in \d+ requests/);
+  }, 60_000);
+
+  test("entries given up without a response name the network error", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { dropRate: 1 } });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 2);
+    const reportPath = join(directory, "report.json");
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-attempts", "2", "--endpoint", emulator.url, "--state", join(directory, "state.json"), "--report", reportPath, path],
+      { env: { KOALA_PUBLIC_KEY: KEY } },
+    );
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { failedByReason: Record<string, number> };
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/\n {25}2 {2}retries-exhausted \(connection-reset, [A-Z_]+\)\n/);
+    expect(Object.keys(report.failedByReason)).toHaveLength(1);
+    expect(Object.keys(report.failedByReason)[0]).toMatch(/^retries-exhausted \(connection-reset, [A-Z_]+\)$/);
   }, 60_000);
 
   test("wrong key stops within seconds with exit 3", async () => {

@@ -4,6 +4,7 @@ import { open } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
@@ -58,6 +59,34 @@ describe("send with identity stitching", () => {
     expect(emails["api-1002"]).toBe("numeric@example.com");
   });
 
+  test("gzip --identities file stitches as its CSV does", async () => {
+    const tracks = readFileSync("fixtures/identity/server-tracks.jsonl", "utf8");
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-identities-"));
+    const compressed = join(directory, "users.csv.gz");
+    writeFileSync(compressed, gzipSync(readFileSync("fixtures/identity/users-export.csv")));
+    const plain = await runCli(["send", "--dry-run", "--identities", "fixtures/identity/users-export.csv", "-"], { stdin: tracks });
+    const result = await runCli(["send", "--dry-run", "--identities", compressed, "-"], { stdin: tracks });
+
+    expect(result.status).toBe(0);
+    expect(emailsByMessageId(result.stdout)["api-1001"]).toBe("grace@example.com");
+    expect(result.stdout).toBe(plain.stdout);
+  });
+
+  test("identify calls on stdin: output says they are not used", async () => {
+    const stdin = [
+      JSON.stringify({ type: "identify", userId: "u-9", messageId: "i-9", timestamp: "2024-01-01T00:00:00.000Z", traits: { email: "nine@example.com" } }),
+      JSON.stringify({ type: "track", event: "Opened", userId: "u-9", messageId: "t-9", timestamp: "2024-01-01T00:00:01.000Z" }),
+    ].join("\n");
+    const sent = await runCli(["send", "--dry-run", "--identities", "fixtures/identity/users-export.csv", "-"], { stdin });
+    const inspected = await runCli(["inspect", "--identities", "fixtures/identity/users-export.csv", "-"], { stdin });
+
+    // The first pass skips stdin, so the track event of u-9 gets no email.
+    expect(emailsByMessageId(sent.stdout)["t-9"]).toBeUndefined();
+    expect(sent.stderr).toContain("Identify calls read from standard input are not used, because it can be read only once");
+    expect(sent.stderr).not.toContain("never appear with an email in the inputs");
+    expect(inspected.stdout).toContain("Identify calls read from standard input are not used, because it can be read only once.");
+  });
+
   test("ids without an email are not counted as linked", async () => {
     const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/identity/s3-archive-without-emails.jsonl"]);
 
@@ -98,6 +127,19 @@ describe("--identities file problems", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`error: --identities names a directory: ${directory}\n`);
+    expect(result.stderr).not.toContain("internal error");
+  });
+
+  test("damaged gzip: one error line and exit 2", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-identities-"));
+    const file = join(directory, "users.csv.gz");
+    const compressed = gzipSync("user_id,email\nu-1,ada@example.com\n");
+    // Without its last bytes (the checksum and the size), the gzip stream ends early.
+    writeFileSync(file, compressed.subarray(0, compressed.length - 6));
+    const result = await runCli(["send", "--dry-run", "--identities", file, tracks]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^error: identities file ${file} is gzip-compressed but cannot be decompressed \\(.+\\)\n  the file is cut short or damaged`));
     expect(result.stderr).not.toContain("internal error");
   });
 

@@ -6,7 +6,7 @@ import { displayPath } from "../../reporting/input-names.js";
 import { isShortPublicKey, maskPublicKey, maskSecret, MIN_PUBLIC_KEY_LENGTH } from "../../reporting/mask.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
-import { DEFAULT_ENDPOINT } from "../send-options.js";
+import { DEFAULT_ENDPOINT, parseEndpointOption } from "../send-options.js";
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
 import { parseDecimal } from "../../inputs/csv/cell.js";
@@ -52,7 +52,7 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
   if (isShortPublicKey(key)) {
     process.stderr.write(`${shortKeyWarning(key)}\n`);
   }
-  const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
+  const endpoint = parseEndpointOption(options.endpoint);
   const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`, KEY_CHECK_TIMEOUT_MS);
   if (result.ok) {
     process.stdout.write(`public key ${maskPublicKey(key)} accepted by ${endpoint} (HTTP ${result.status})\n`);

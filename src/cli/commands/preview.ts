@@ -13,8 +13,8 @@ import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
-  DEFAULT_ENDPOINT,
   ignoredIdentitiesWarning,
+  parseEndpointOption,
   parseFormat,
   parsePositiveInteger,
   resolveCsvOptions,
@@ -73,7 +73,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const rules = await loadMappingRules(raw.config, browserEvents, filters);
   const format = parseFormat(raw.format);
   const layoutOption = parseLayout(raw.layout);
-  const target = { endpoint: (raw.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, ""), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };
+  const target = { endpoint: parseEndpointOption(raw.endpoint), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };
   const stitching = resolveForecastStitching(inputList, raw);
 
   let warnings = 0;
