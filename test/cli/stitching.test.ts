@@ -82,7 +82,7 @@ describe("send with identity stitching", () => {
 
     // The first pass skips stdin, so the track event of u-9 gets no email.
     expect(emailsByMessageId(sent.stdout)["t-9"]).toBeUndefined();
-    expect(sent.stderr).toContain("Identify calls read from standard input are not used, because it can be read only once");
+    expect(unwrapSummary(sent.stderr)).toContain("Identify calls read from standard input are not used, because it can be read only once");
     expect(sent.stderr).not.toContain("never appear with an email in the inputs");
     expect(inspected.stdout).toContain("Identify calls read from standard input are not used, because it can be read only once.");
   });
