@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 const KEY = "pk_dead_letters_0123456789";
 
@@ -62,7 +63,7 @@ describe("send with a dead-letter file as input", () => {
 
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(/\n {2}matched {16}0\n/);
-    expect(result.stderr).toContain("dead letters resent    Identify Visitor 1, Track Event 1  (lines of a dead-letter file, sent again as written without their trigger)");
+    expect(unwrapSummary(result.stderr)).toContain("dead letters resent Identify Visitor 1, Track Event 1 (lines of a dead-letter file, sent again as written without their trigger)");
     expect(result.stderr).toMatch(/\n {2}sent {19}2\n/);
     expect([...emulator.accepted.keys()].sort()).toEqual(["m-2", "m-3"]);
   });
