@@ -51,6 +51,9 @@ Examples:
   # read from a pipe (stdin cannot be read twice, so stitching needs --identities or --no-stitch)
   gunzip -c export.gz | koala-replay send --dry-run --no-stitch - | jq .body.email
 
+  # the same with process substitution in bash; a named pipe (mkfifo) works the same way
+  koala-replay send --dry-run --identities users.csv <(gunzip -c export.gz)
+
 Progress:
   On a terminal, a status line on stderr shows events read, sent, skipped and failed, the rate, and
   (for files) the share read and the time left to read. Once the inputs are read, it shows the
@@ -72,8 +75,8 @@ Examples:
 Reading stops as soon as every mapping has --limit examples, or after --max-events events.
 Identity stitching is on, as in send, unless --no-stitch is given: the input files are first read
 to the end, to find the email of each userId and anonymousId, so a large archive takes longer.
-stdin can be read only once, so for stdin stitching needs --identities <file>, and is off without
-it (the output then says so).`;
+stdin and pipes can be read only once, so for them stitching needs --identities <file>, and is
+off without it (the output then says so).`;
 
 export const INSPECT_EXAMPLES = `
 Examples:
@@ -89,8 +92,8 @@ Examples:
 The "would be sent" counts and the request estimate are those of send --dry-run with the same
 options: identity stitching is on unless --no-stitch is given, and reads the input files twice,
 and an entry whose mapping and messageId an earlier entry had counts as a duplicate, which send
-skips. stdin can be read only once, so for stdin stitching needs --identities <file>, and is off
-without it (the output then says so).`;
+skips. stdin and pipes can be read only once, so for them stitching needs --identities <file>,
+and is off without it (the output then says so).`;
 
 export const CSV_HELP = `
 CSV cells stay text, except: empty cells (the value was absent) are left out; JSON-looking cells

@@ -38,7 +38,8 @@ const lazyActions: CommandActions = {
   check: async (options) => (await import("./commands/check.js")).checkCommand(options),
 };
 
-const INPUTS_HELP = "files, directories (walked recursively) or - for stdin; without inputs, stdin is read when it is a pipe or a file, not a terminal";
+const INPUTS_HELP =
+  "files, named pipes, <(…) pipes, directories (walked recursively) or - for stdin; without inputs, stdin is read when it is a pipe or a file, not a terminal";
 const CSV_TABLE_HELP =
   "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name";
 const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type column";
@@ -46,7 +47,7 @@ const CSV_NUMBERS_HELP = "convert number-like CSV cells in properties, traits an
 const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";
 const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date>";
 const FORECAST_IDENTITIES_HELP =
-  "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin";
+  "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin or a pipe";
 const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send";
 
 /** Builds the command-line program. Commander's errors are thrown (exitOverride), so `main` can set the exit status. */
@@ -115,7 +116,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--endpoint <url>", "Koala API base URL shown in the requests", DEFAULT_ENDPOINT)
     .option("--public-key <key>", "Koala public key shown (masked) in the requests; default: $KOALA_PUBLIC_KEY")
     .option("--identities <file>", FORECAST_IDENTITIES_HELP)
-    .option("--no-stitch", "show what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin without --identities)")
+    .option("--no-stitch", "show what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin and pipes without --identities)")
     .addHelpText("after", withToolCommand(`${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawPreviewOptions) => {
@@ -134,7 +135,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--until <date>", "as --filter, for events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .option("--identities <file>", FORECAST_IDENTITIES_HELP)
-    .option("--no-stitch", "count what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin without --identities)")
+    .option("--no-stitch", "count what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin and pipes without --identities)")
     .addOption(formatOption())
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)

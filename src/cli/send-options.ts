@@ -3,6 +3,7 @@ import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/
 import type { ForecastStitching } from "../pipeline/send-forecast.js";
 import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "../inputs/csv/index.js";
+import { findReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import { closestMatch } from "../mappings/suggest.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
@@ -48,6 +49,8 @@ export interface RawSendOptions {
 /** Validated options of `send`, resolved once at start-up. */
 export interface SendSettings {
   readonly inputs: readonly string[];
+  /** The inputs that can be read only once (stdin, named pipes, pipes from `<(…)`), which no resume can read again. */
+  readonly readOnceInputs: readonly ReadOnceInput[];
   readonly publicKey: string | undefined;
   readonly dryRun: boolean;
   readonly endpoint: string;
@@ -118,12 +121,19 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     throw new UsageError("stdin (-) is given more than once", "standard input can be read only once: give - a single time");
   }
   const stitch = raw.stitch !== false;
-  const stitchingProblem = checkStitchingInputs({ readsStdin: resolvedInputs.includes("-"), stitch, identitiesFile: raw.identities });
+  const readOnceInputs = findReadOnceInputs(resolvedInputs);
+  const stitchingProblem = checkStitchingInputs({
+    readsStdin: resolvedInputs.includes("-"),
+    readOnceFiles: readOnceInputs.filter((input) => input.input !== "-"),
+    stitch,
+    identitiesFile: raw.identities,
+  });
   if (stitchingProblem !== undefined) {
     throw new UsageError(stitchingProblem);
   }
   return Object.freeze({
     inputs: resolvedInputs,
+    readOnceInputs,
     stitch,
     identitiesFile: raw.identities,
     publicKey,
@@ -198,19 +208,24 @@ export function ignoredIdentitiesWarning(identitiesFile: string): string {
 
 /**
  * Resolves identity stitching for `inspect` and `preview` as `send` resolves it: on unless
- * `--no-stitch`, with the `--identities` file if given. Stitching reads the inputs twice and stdin
- * can be read only once, so for stdin without `--identities`, where send stops with a usage error,
- * these commands count without stitching and their output gives the reason.
+ * `--no-stitch`, with the `--identities` file if given. Stitching reads the inputs twice, and stdin
+ * or a pipe can be read only once. For such inputs without `--identities`, where send stops with a
+ * usage error, these commands count without stitching and their output gives the reason.
  */
 export function resolveForecastStitching(inputs: readonly string[], raw: { stitch?: boolean; identities?: string }): ForecastStitching {
   if (raw.stitch === false) {
     return { stitch: false, reason: "no-stitch" };
   }
   const readsStdin = inputs.includes("-");
-  if (checkStitchingInputs({ readsStdin, stitch: true, identitiesFile: raw.identities }) !== undefined) {
-    return { stitch: false, reason: "stdin-without-identities" };
+  if (raw.identities !== undefined) {
+    return { stitch: true, identitiesFile: raw.identities, readsStdin };
   }
-  return { stitch: true, identitiesFile: raw.identities, readsStdin };
+  const readOnceInputs = findReadOnceInputs(inputs);
+  if (readOnceInputs.length > 0) {
+    const reason = readsStdin ? "stdin-without-identities" : "pipe-without-identities";
+    return { stitch: false, reason, readOnceInputs };
+  }
+  return { stitch: true, identitiesFile: undefined, readsStdin: false };
 }
 
 /** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */

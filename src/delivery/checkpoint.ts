@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
 
@@ -62,7 +63,7 @@ export class StateMismatchError extends Error {
   }
 }
 
-/** Raised when a resume is impossible: stdin among the inputs, or a state file that cannot be read. */
+/** Raised when a resume is impossible: stdin or a pipe among the inputs, or a state file that cannot be read. */
 export class CannotResumeError extends Error {
   readonly code = "CANNOT_RESUME";
 
@@ -96,7 +97,8 @@ export function defaultDeadLetterPath(statePath: string): string {
 
 /**
  * Tracks, per input, which records are done (every entry delivered or dead-lettered) and writes
- * that to the state file atomically. Stdin is not tracked, because it cannot be read again.
+ * that to the state file atomically. stdin and pipes are not tracked, because they cannot be read
+ * again: a second read gets other bytes, or none.
  */
 export class Checkpoint {
   /** Progress by the input's absolute path, so that `a.jsonl` and `./a.jsonl` are one input. */
@@ -111,6 +113,8 @@ export class Checkpoint {
   /** Whether this run, without `resume`, replaces the state file of a run that did not finish. */
   readonly replacesUnfinishedRun: boolean;
   private finished = false;
+  /** Inputs as the run names them that can be read only once, which are not tracked. */
+  private readonly untracked: ReadonlySet<string>;
 
   constructor(
     readonly path: string | undefined,
@@ -118,15 +122,19 @@ export class Checkpoint {
     private readonly cwd: string,
     resume: boolean,
   ) {
-    if (resume && inputNames.includes(STDIN_INPUT)) {
-      throw new CannotResumeError("Cannot resume a run that reads stdin (-), because stdin cannot be read again.", "Pass the files instead of -.");
+    // stat does not open a pipe, so no byte of it is lost here.
+    const readOnce = findReadOnceInputs(inputNames);
+    if (resume && readOnce.length > 0) {
+      throw cannotResumeReadOnce(readOnce);
     }
+    this.untracked = new Set(readOnce.map((input) => input.input));
     const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
     this.resumed = previous !== undefined;
-    this.replacesUnfinishedRun = !resume && path !== undefined && readsUnfinishedRun(path);
+    // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
+    this.replacesUnfinishedRun = !resume && path !== undefined && readOnce.length === 0 && readsUnfinishedRun(path);
     // A folder given as an input is read file by file, so the state names files that are not in
     // `inputNames`. Each of them is checked now, before anything is sent.
-    const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames.filter((name) => name !== STDIN_INPUT).map((name) => this.absolutePath(name))]);
+    const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames.filter((name) => !this.untracked.has(name)).map((name) => this.absolutePath(name))]);
     for (const name of names) {
       this.inputs.set(name, this.createInputProgress(name, previous));
     }
@@ -134,7 +142,7 @@ export class Checkpoint {
 
   /** Returns whether a previous run finished the record. */
   isDone(origin: RecordOrigin): boolean {
-    if (origin.input === STDIN_INPUT) {
+    if (origin.input === STDIN_INPUT || this.untracked.has(origin.input)) {
       return false;
     }
     const input = this.inputs.get(this.absolutePath(origin.input));
@@ -204,7 +212,7 @@ export class Checkpoint {
     if (this.lastName === name) {
       return this.lastInput;
     }
-    if (name === STDIN_INPUT) {
+    if (name === STDIN_INPUT || this.untracked.has(name)) {
       return undefined;
     }
     const path = this.absolutePath(name);
@@ -246,6 +254,23 @@ export class Checkpoint {
       inProgress: new Map(),
     };
   }
+}
+
+/**
+ * Explains why a run that reads stdin or a pipe cannot be resumed. The checkpoint counts lines of
+ * each input, and a second read of a pipe gives other bytes, or none. Skipping the same line
+ * numbers again would skip events that were never sent.
+ */
+function cannotResumeReadOnce(inputs: readonly ReadOnceInput[]): CannotResumeError {
+  if (inputs.length === 1 && inputs[0]?.input === STDIN_INPUT) {
+    return new CannotResumeError("Cannot resume a run that reads stdin (-), because stdin cannot be read again.", "Pass the files instead of -.");
+  }
+  const names = nameReadOnceInputs(inputs);
+  const pronoun = inputs.length === 1 ? "it" : "they";
+  return new CannotResumeError(
+    `Cannot resume a run that reads ${names}, because ${pronoun} cannot be read again from where the run stopped.`,
+    "Save the events to a regular file and give that file, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).",
+  );
 }
 
 function describeInput(input: InputProgress): StateFileInput {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 
 /** Cheap identity of an input file's content, which a changed file fails to match. */
 export interface InputFingerprint {
@@ -11,8 +11,12 @@ export interface InputFingerprint {
 
 const SAMPLE_BYTES = 64 * 1024;
 
-/** Fingerprints the file at `path`; returns undefined for a folder or a path that cannot be opened. */
+/** Fingerprints the file at `path`. Returns undefined for a folder, a pipe or a path that cannot be opened. */
 export function fingerprintFile(path: string): InputFingerprint | undefined {
+  // Opening a named pipe would wait for a writer, and closing it would cut the writer off.
+  if (!isRegularFile(path)) {
+    return undefined;
+  }
   let descriptor: number;
   try {
     descriptor = openSync(path, "r");
@@ -32,6 +36,14 @@ export function fingerprintFile(path: string): InputFingerprint | undefined {
     return { size: stats.size, mtimeMs: stats.mtimeMs, headTailSha256: hash.digest("hex") };
   } finally {
     closeSync(descriptor);
+  }
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    return false;
   }
 }
 

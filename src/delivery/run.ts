@@ -226,7 +226,7 @@ export class DeliveryRun implements Delivery {
       this.sender.halt();
       this.onFatal({
         reason: "dead-letter-write-failed",
-        message: `Cannot write the dead-letter file ${path}: ${(error as Error).message}. Free space or fix its permissions, then rerun with --resume.`,
+        message: `Cannot write the dead-letter file ${path}: ${(error as Error).message}. Free space or fix its permissions.`,
       });
       return false;
     }

@@ -430,25 +430,29 @@ export class Sender {
   }
 }
 
+/**
+ * Describes a fatal response and what to fix. The step after the fix is left to the caller, because
+ * it depends on the inputs: a resume for files, a new run for stdin and pipes.
+ */
 function describeFatal(reason: FatalReason, url: string): string {
   switch (reason) {
     case "unauthorized":
     case "forbidden":
-      return `Koala rejected the public key (${reason}) for POST ${url}. Check the key under Koala › Settings › Install, then rerun with --resume.`;
+      return `Koala rejected the public key (${reason}) for POST ${url}. Check the key under Koala › Settings › Install.`;
     case "not-found":
-      return `POST ${url} returned 404 Not Found: the endpoint or the public key is wrong. Fix it, then rerun with --resume.`;
+      return `POST ${url} returned 404 Not Found: the endpoint or the public key is wrong. Fix it.`;
     case "method-not-allowed":
-      return `POST ${url} returned 405 Method Not Allowed: the endpoint is not Koala's API. Fix it, then rerun with --resume.`;
+      return `POST ${url} returned 405 Method Not Allowed: the endpoint is not Koala's API. Fix it.`;
     case "redirected":
-      return `POST ${url} was redirected: the endpoint is probably wrong (http instead of https, or an old host). Fix it, then rerun with --resume.`;
+      return `POST ${url} was redirected: the endpoint is probably wrong (http instead of https, or an old host). Fix it.`;
     case "not-implemented":
-      return `POST ${url} returned 501 Not Implemented: the endpoint does not support this request. Fix it, then rerun with --resume.`;
+      return `POST ${url} returned 501 Not Implemented: the endpoint does not support this request. Fix it.`;
     case "http-version-not-supported":
-      return `POST ${url} returned 505 HTTP Version Not Supported. Check the endpoint, then rerun with --resume.`;
+      return `POST ${url} returned 505 HTTP Version Not Supported. Check the endpoint.`;
     case "host-not-found":
-      return `The host of ${url} was not found (DNS). Check the endpoint, then rerun with --resume.`;
+      return `The host of ${url} was not found (DNS). Check the endpoint.`;
     case "unreachable":
-      return `Every connection to ${url} was refused since the run started: nothing answers at that endpoint. Check --endpoint, then rerun with --resume.`;
+      return `Every connection to ${url} was refused since the run started: nothing answers at that endpoint. Check --endpoint.`;
     default:
       return assertNever(reason);
   }

@@ -1,9 +1,11 @@
 import { parse } from "csv-parse";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import type { RowSink } from "./identities-file.js";
 import { IDENTITIES_COLUMNS_HINT, IdentitiesFileError } from "./identities-file-error.js";
 import { chooseFields, normalizeFieldName, readIdentityRow, type RowFields } from "./identity-row.js";
+import { MAX_ROW_BYTES } from "../inputs/csv/parse-problems.js";
 import { findQuoteProblem, type QuoteProblem } from "../inputs/csv/quote-check.js";
+import { RowSizeGuard, type OversizedRow } from "../inputs/csv/row-size-guard.js";
 
 interface ParsedRecord {
   record: string[];
@@ -17,9 +19,22 @@ interface ParsedRecord {
  * warehouse `users` or `identifies` export works as it is. A row with fewer or more cells than the
  * header is reported, and so is a row whose quotes break CSV's rules: csv-parse reads such a row
  * as text (`relax_quotes`), so that the rows after it are not lost, and its raw text is checked.
+ * A row longer than `MAX_ROW_BYTES` (32 MiB), usually a quote never closed, is reported and left
+ * out by a `RowSizeGuard` before csv-parse buffers it, so memory stays bounded by that size.
  * Reading stops at the first row read after `signal` is aborted.
+ *
+ * NOTE: a UTF-16 file passes the guard unchecked, so there csv-parse's own limit applies, and the
+ * rows after an oversized one are not read.
  */
 export async function readCsvIdentities(stream: Readable, name: string, sink: RowSink, signal?: AbortSignal): Promise<void> {
+  const guard = new RowSizeGuard(MAX_ROW_BYTES);
+  // csv-parse (6.2) cannot go on after its own record size error, and reports it again for every
+  // chunk after it, so the bytes after the first such error are read but not parsed.
+  let skipRest = false;
+  const guarded = new Transform({
+    transform: (chunk: Buffer, _encoding, callback) => (skipRest ? callback() : callback(null, guard.push(chunk))),
+    flush: (callback) => (skipRest ? callback() : callback(null, guard.end())),
+  });
   const parser = parse({
     bom: true,
     info: true,
@@ -29,15 +44,26 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
     record_delimiter: ["\r\n", "\n", "\r"],
     skip_empty_lines: true,
     skip_records_with_error: true,
+    // The guard drops longer rows first, so this limit is reached only by UTF-16 input, which it does not read.
+    max_record_size: MAX_ROW_BYTES,
     on_skip: (error) => {
+      if (skipRest) {
+        return undefined;
+      }
       const line = typeof error?.["lines"] === "number" ? error["lines"] : 0;
-      sink({ kind: "problem", message: `is not valid CSV (${error?.message ?? "unknown error"})` }, line);
+      let message = `is not valid CSV (${error?.message ?? "unknown error"})`;
+      if (error?.code === "CSV_MAX_RECORD_SIZE") {
+        skipRest = true;
+        message = `is longer than ${megabytes(MAX_ROW_BYTES)}, which usually means a quote that is never closed, so the rest of the file is not read. Check the quotes of this row`;
+      }
+      sink({ kind: "problem", message }, line);
       return undefined;
     },
   });
   // pipe() does not pass a read error on, and the loop below would wait for ever without it.
   stream.once("error", (error) => parser.destroy(error));
-  stream.pipe(parser);
+  guarded.once("error", (error) => parser.destroy(error));
+  stream.pipe(guarded).pipe(parser);
 
   let header: { fields: RowFields; columnOf: Map<string, number>; width: number } | undefined;
 
@@ -46,12 +72,20 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
     if (signal?.aborted === true) {
       return;
     }
+    const { record, info, raw } = parsed;
+    if (record.length === 1 && record[0] === guard.marker) {
+      const oversized = guard.takeOversized();
+      if (header === undefined) {
+        throw oversizedHeaderError(name, oversized);
+      }
+      sink({ kind: "problem", message: describeOversizedRow(oversized, info.lines) }, info.lines);
+      continue;
+    }
     if (header === undefined) {
-      header = readHeader(parsed.record, name);
+      header = readHeader(record, name);
       continue;
     }
 
-    const { record, info, raw } = parsed;
     const quoteProblem = raw.includes('"') ? findQuoteProblem(raw) : undefined;
     if (quoteProblem !== undefined) {
       sink({ kind: "problem", message: `has a misplaced double quote in cell ${quoteProblem.column} (${describeQuoteKind(quoteProblem)}); double each quote inside a quoted cell` }, info.lines);
@@ -87,6 +121,41 @@ function readHeader(cells: string[], name: string): { fields: RowFields; columnO
     );
   }
   return { fields, columnOf, width: cells.length };
+}
+
+/**
+ * Describes a row that the guard left out, and how to fix the file. `firstLine` is the line the row
+ * starts on: the guard puts its marker there.
+ */
+function describeOversizedRow(row: OversizedRow | undefined, firstLine: number): string {
+  if (row === undefined) {
+    return `is longer than ${megabytes(MAX_ROW_BYTES)}`;
+  }
+  const lastLine = firstLine + row.innerLineBreaks;
+  const lines = lastLine > firstLine ? `lines ${firstLine} to ${lastLine}` : `line ${firstLine}`;
+  if (row.quoteNotClosed) {
+    return (
+      `is longer than ${megabytes(MAX_ROW_BYTES)} because a quoted cell opened in it is never closed, so everything up to ` +
+      `the end of the file (${lines}) was read as one row. Close the quote, or double it if it is part of the text`
+    );
+  }
+  return (
+    `is ${megabytes(row.bytes)} long (${lines}), more than the ${megabytes(MAX_ROW_BYTES)} a row may have. ` +
+    "Shorten its longest cell, or check that its quotes are closed"
+  );
+}
+
+function oversizedHeaderError(name: string, row: OversizedRow | undefined): IdentitiesFileError {
+  const cause = row?.quoteNotClosed === true ? "a quoted cell opened in it is never closed" : "it is too long";
+  return new IdentitiesFileError(
+    `the header row of identities file ${name} is longer than ${megabytes(MAX_ROW_BYTES)} because ${cause}, so no row can be read`,
+    name,
+    `fix the first line of the file: ${IDENTITIES_COLUMNS_HINT}`,
+  );
+}
+
+function megabytes(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024))} MiB`;
 }
 
 function describeQuoteKind(problem: QuoteProblem): string {

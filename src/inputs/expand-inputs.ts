@@ -1,11 +1,17 @@
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { readOnceKindOf } from "./read-once.js";
 
 /** One stream to read: a file found directly or in a directory, or stdin (`-`). */
 export interface InputSource {
   path: string;
   /** The directory the user named, when the file was found by walking it. */
   foundIn?: string;
+  /**
+   * Kind of a read-once input: "standard input", "a named pipe", "a pipe" (such as `<(…)`), "a
+   * character device" or "a socket". Undefined for a regular file.
+   */
+  readOnce?: string;
 }
 
 /** A file met while walking a directory that was not read, and why. */
@@ -37,14 +43,17 @@ export async function expandInputs(inputs: readonly string[]): Promise<{ sources
   const skipped: SkippedFile[] = [];
   for (const input of inputs) {
     if (input === "-") {
-      sources.push({ path: "-" });
+      sources.push({ path: "-", readOnce: "standard input" });
       continue;
     }
     const info = await stat(input).catch((error: unknown) => {
       throw new InputNotFoundError(input, error);
     });
+    const readOnce = readOnceKindOf(input, info);
     if (info.isDirectory()) {
       await walkDirectory(input, input, sources, skipped);
+    } else if (readOnce !== undefined) {
+      sources.push({ path: input, readOnce });
     } else {
       sources.push({ path: input });
     }
@@ -54,24 +63,43 @@ export async function expandInputs(inputs: readonly string[]): Promise<{ sources
 
 /**
  * Keeps the first of several sources that are one file (a folder and a file in it, `./a` and `a`,
- * a link and its target), and stdin once. Reading a file twice in one run would only send its
+ * a link and its target), one pipe, or stdin. Reading a file twice in one run would only send its
  * events again, and the checkpoint, which tracks each file's lines once, could not tell the two
- * reads apart.
+ * reads apart. A pipe or stdin gives its bytes to one reader only.
  */
 async function dropRepeatedFiles(sources: readonly InputSource[], skipped: SkippedFile[]): Promise<InputSource[]> {
   const firstByFile = new Map<string, string>();
   const unique: InputSource[] = [];
   for (const source of sources) {
-    const file = source.path === "-" ? "-" : await realpath(source.path);
+    const file = await fileIdentity(source);
     const first = firstByFile.get(file);
     if (first === undefined) {
       firstByFile.set(file, source.path);
       unique.push(source);
+    } else if (file === "-") {
+      skipped.push({ path: source.path, reason: "stdin is read once" });
     } else {
-      skipped.push({ path: source.path, reason: file === "-" ? "stdin is read once" : `the same file as ${first}, which is read once` });
+      const kind = source.readOnce === undefined ? "file" : source.readOnce.replace(/^an? /, "");
+      skipped.push({ path: source.path, reason: `the same ${kind} as ${first}, which is read once` });
     }
   }
   return unique;
+}
+
+/**
+ * Returns a key that is the same for every name of one file. A pipe from `<(…)` has no path that
+ * `realpath` can resolve (`/dev/fd/63` links to `pipe:[…]`), so read-once inputs are known by
+ * device and inode.
+ */
+async function fileIdentity(source: InputSource): Promise<string> {
+  if (source.path === "-") {
+    return "-";
+  }
+  if (source.readOnce !== undefined) {
+    const found = await stat(source.path);
+    return `inode ${found.dev}:${found.ino}`;
+  }
+  return realpath(source.path);
 }
 
 async function walkDirectory(directory: string, root: string, sources: InputSource[], skipped: SkippedFile[]): Promise<void> {

@@ -1,7 +1,6 @@
 import { constants, open } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Socket } from "node:net";
-import type { Readable } from "node:stream";
 
 /** Checks whether `path` is a named pipe (a FIFO, or a pipe such as `/dev/fd/63` from `<(…)`). */
 export async function isNamedPipe(path: string): Promise<boolean> {
@@ -15,7 +14,7 @@ export async function isNamedPipe(path: string): Promise<boolean> {
  * pipe is opened with O_NONBLOCK and read as a socket, through the event loop. The open does not
  * wait for a writer, and on Linux a read before the first writer waits for it rather than ending.
  */
-export async function openNamedPipe(path: string): Promise<Readable> {
+export async function openNamedPipe(path: string): Promise<Socket> {
   const descriptor = await new Promise<number>((resolve, reject) => {
     open(path, constants.O_RDONLY | constants.O_NONBLOCK, (error, opened) => (error === null ? resolve(opened) : reject(error)));
   });

@@ -1,11 +1,13 @@
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
-import { addAbortSignal, type Readable } from "node:stream";
+import { open, stat } from "node:fs/promises";
+import { addAbortSignal, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { openNamedPipe } from "./named-pipe.js";
 
 /** The two bytes every gzip member starts with (RFC 1952). */
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+const GZIP_MAGIC_LENGTH = 2;
 
 export interface OpenedInput {
   /** The input's bytes, gunzipped when they were gzip. */
@@ -20,23 +22,38 @@ export interface OpenedInput {
 /**
  * Opens a file, or stdin for `-`, as a byte stream. gzip is recognised by its magic bytes and never
  * by the file name, because some download paths hand S3 objects over already gunzipped while
- * keeping the `.gz` name.
+ * keeping the `.gz` name. A regular file is sniffed at position 0 before it is read. stdin, a named
+ * pipe, a pipe from `<(…)` and a character device cannot seek, so their first bytes are read
+ * from the stream and put back in front of it.
  */
 export async function openInput(input: string, signal?: AbortSignal): Promise<OpenedInput> {
   if (input === "-") {
-    return openStdin(signal);
+    return openWithoutSeeking(process.stdin, () => 0, signal);
   }
+  const found = await stat(input);
+  if (found.isDirectory()) {
+    throw Object.assign(new Error(`${input} is a directory`), { code: "EISDIR" });
+  }
+  if (found.isFIFO()) {
+    // Read through the event loop, so that Ctrl-C stops a read that waits for the writer.
+    const pipe = await openNamedPipe(input);
+    return openWithoutSeeking(pipe, () => pipe.bytesRead, signal);
+  }
+  if (!found.isFile()) {
+    // Without `start`, the stream reads at the current position, which a character device needs.
+    const device = createReadStream(input, { highWaterMark: 256 * 1024 });
+    return openWithoutSeeking(device, () => device.bytesRead, signal);
+  }
+  return openRegularFile(input, signal);
+}
+
+async function openRegularFile(input: string, signal: AbortSignal | undefined): Promise<OpenedInput> {
   const { gzip, sizeBytes } = await sniffFile(input);
   const raw = createReadStream(input, { highWaterMark: 256 * 1024 });
   if (signal !== undefined) {
-    // A named pipe can wait for its writer forever.
     addAbortSignal(signal, raw);
   }
-  const stream = gzip ? raw.pipe(createGunzip()) : raw;
-  if (gzip) {
-    raw.on("error", (error) => stream.destroy(error));
-  }
-  return { stream, gzip, sizeBytes, bytesRead: () => raw.bytesRead };
+  return { ...gunzipIf(gzip, raw), sizeBytes, bytesRead: () => raw.bytesRead };
 }
 
 async function sniffFile(path: string): Promise<{ gzip: boolean; sizeBytes: number }> {
@@ -46,9 +63,9 @@ async function sniffFile(path: string): Promise<{ gzip: boolean; sizeBytes: numb
     if (stat.isDirectory()) {
       throw Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
     }
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return { gzip: bytesRead === 2 && isGzipMagic(head), sizeBytes: stat.size };
+    const head = Buffer.alloc(GZIP_MAGIC_LENGTH);
+    const { bytesRead } = await handle.read(head, 0, GZIP_MAGIC_LENGTH, 0);
+    return { gzip: bytesRead === GZIP_MAGIC_LENGTH && isGzipMagic(head), sizeBytes: stat.size };
   } finally {
     await handle.close();
   }
@@ -58,37 +75,57 @@ export function isGzipMagic(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
 }
 
-async function openStdin(signal: AbortSignal | undefined): Promise<OpenedInput> {
-  const stdin = process.stdin;
+/**
+ * Opens a stream that cannot seek (stdin, a pipe, a character device): its first bytes show
+ * whether it is gzip, and are then read again as the start of the stream.
+ */
+async function openWithoutSeeking(raw: Readable, bytesRead: () => number, signal: AbortSignal | undefined): Promise<OpenedInput> {
   if (signal !== undefined) {
     // A writer that stays open without writing would otherwise keep the run waiting after Ctrl-C.
-    addAbortSignal(signal, stdin);
+    addAbortSignal(signal, raw);
   }
-  const head = await readFirstChunk(stdin);
-  if (head !== undefined) {
-    stdin.unshift(head);
+  const { head, ended } = await readHead(raw, GZIP_MAGIC_LENGTH);
+  let source = raw;
+  if (ended || raw.readableEnded) {
+    // The stream ended while its head was read, and an ended stream takes nothing back.
+    source = Readable.from(head.length > 0 ? [head] : []);
+  } else {
+    source.unshift(head);
   }
-  const gzip = head !== undefined && isGzipMagic(head);
-  const stream = gzip ? stdin.pipe(createGunzip()) : stdin;
-  if (gzip) {
-    stdin.on("error", (error) => stream.destroy(error));
-  }
-  return { stream, gzip, bytesRead: () => 0 };
+  return { ...gunzipIf(isGzipMagic(head), source), bytesRead };
 }
 
-function readFirstChunk(stream: Readable): Promise<Buffer | undefined> {
+function gunzipIf(gzip: boolean, raw: Readable): { stream: Readable; gzip: boolean } {
+  if (!gzip) {
+    return { stream: raw, gzip };
+  }
+  const stream = raw.pipe(createGunzip());
+  raw.on("error", (error) => stream.destroy(error));
+  return { stream, gzip };
+}
+
+/**
+ * Reads from `stream` until at least `minBytes` bytes have come or the stream ends, without
+ * seeking. A pipe may deliver its first bytes in pieces, so one chunk can be shorter than the gzip
+ * magic. Returns the bytes read, and whether the stream ended.
+ */
+function readHead(stream: Readable, minBytes: number): Promise<{ head: Buffer; ended: boolean }> {
   return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
     const onReadable = (): void => {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk === null) {
-        return;
+      for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) {
+        chunks.push(chunk);
+        length += chunk.length;
       }
-      cleanup();
-      resolve(chunk);
+      if (length >= minBytes) {
+        cleanup();
+        resolve({ head: Buffer.concat(chunks, length), ended: false });
+      }
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(undefined);
+      resolve({ head: Buffer.concat(chunks, length), ended: true });
     };
     const onError = (error: Error): void => {
       cleanup();

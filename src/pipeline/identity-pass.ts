@@ -22,8 +22,9 @@ export interface IdentityPassOptions {
 
 /**
  * Builds the identity graph before any event is sent: from the identities file, then from a first
- * pass over every input except stdin, which cannot be read twice. Unreadable lines are skipped here
- * silently, because the second pass reports and counts each of them once.
+ * pass over every input except those that can be read only once (stdin, a pipe), whose events the
+ * second pass needs. Unreadable lines are skipped here silently, because the second pass reports
+ * and counts each of them once.
  */
 export async function buildIdentityGraph(sources: readonly InputSource[], options: IdentityPassOptions): Promise<IdentityGraph> {
   const graph = new IdentityGraph();
@@ -42,7 +43,7 @@ export async function buildIdentityGraph(sources: readonly InputSource[], option
       options.warn(`${options.identitiesFile}: ${loaded.badRows} bad rows skipped; ${loaded.identities} identities read`);
     }
   }
-  const files = sources.filter((source) => source.path !== "-");
+  const files = sources.filter((source) => source.readOnce === undefined);
   const share = options.onShareRead === undefined ? undefined : await shareCounter(files, options.onShareRead);
   for (const source of files) {
     if (options.signal?.aborted === true) {

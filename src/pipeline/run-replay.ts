@@ -304,7 +304,8 @@ interface ProgressTracker {
 
 /**
  * Tracks the bytes read across all inputs for the progress line. The total is the inputs' size on
- * disk, so the percentage counts compressed bytes for gzip files; it is unknown when stdin is read.
+ * disk, so the percentage counts compressed bytes for gzip files; it is unknown when stdin or a
+ * pipe is read.
  */
 async function startProgress(
   stats: RunStats,
@@ -344,7 +345,7 @@ async function startProgress(
 async function totalSizeOf(sources: readonly InputSource[]): Promise<number | undefined> {
   let total = 0;
   for (const source of sources) {
-    if (source.path === "-") {
+    if (source.readOnce !== undefined) {
       return undefined;
     }
     total += (await stat(source.path)).size;

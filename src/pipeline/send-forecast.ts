@@ -3,6 +3,7 @@ import type { KoalaEntry } from "../delivery/entry.js";
 import type { IdentityGraph, IdentityGraphStats } from "../identity/index.js";
 import { expandInputs } from "../inputs/expand-inputs.js";
 import type { ReadInputOptions } from "../inputs/read-input.js";
+import type { ReadOnceInput } from "../inputs/read-once.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import type { RecordResult } from "./processor.js";
 import type { ProcessorConfig } from "./processor-config.js";
@@ -43,8 +44,11 @@ export class SendForecast {
   }
 }
 
-/** Reason a command that forecasts a send counts without identity stitching. */
-export type StitchingOffReason = "no-stitch" | "stdin-without-identities";
+/**
+ * Reason a command that forecasts a send counts without identity stitching: `--no-stitch`, or
+ * stdin or a pipe among the inputs, which cannot be read twice, without `--identities`.
+ */
+export type StitchingOffReason = "no-stitch" | "stdin-without-identities" | "pipe-without-identities";
 
 /** Identity stitching of `inspect` and `preview`, resolved from `--no-stitch` and `--identities`. */
 export type ForecastStitching =
@@ -54,7 +58,12 @@ export type ForecastStitching =
       /** Whether stdin is among the inputs. The first pass skips it, because it can be read only once. */
       readsStdin: boolean;
     }
-  | { stitch: false; reason: StitchingOffReason };
+  | {
+      stitch: false;
+      reason: StitchingOffReason;
+      /** The inputs that can be read only once, for the reasons other than `no-stitch`. */
+      readOnceInputs?: readonly ReadOnceInput[];
+    };
 
 export interface StitcherSetup {
   readOptions: ReadInputOptions;

@@ -1,5 +1,6 @@
 import type { CoverageCounts, IdentityCoverage, IdentityGraphStats } from "../identity/index.js";
 import type { ForecastStitching, StitchingOffReason } from "../pipeline/send-forecast.js";
+import { nameReadOnceInputs } from "../inputs/read-once.js";
 import { formatCount } from "./count-format.js";
 
 /** Identity stitching of an `inspect` or `preview` run, as the commands collected it. */
@@ -14,7 +15,7 @@ export interface ForecastStitchingResult {
 export interface StitchingReport {
   /** Whether the counts include identity stitching, as `send` applies it. */
   applied: boolean;
-  /** Why stitching was off: `no-stitch` or `stdin-without-identities`; null when it was applied. */
+  /** Why stitching was off: `no-stitch`, `stdin-without-identities` or `pipe-without-identities`; null when it was applied. */
   reason: StitchingOffReason | null;
   identitiesFile: string | null;
   /** userIds and anonymousIds that the identity graph links to an email. */
@@ -52,6 +53,14 @@ export function stitchingNote(result: ForecastStitchingResult, subject: string):
   if (!settings.stitch) {
     if (settings.reason === "no-stitch") {
       return `${subject} are without identity stitching (--no-stitch), as send --no-stitch sends.`;
+    }
+    const readOnce = settings.readOnceInputs ?? [];
+    if (readOnce.some((input) => input.input !== "-")) {
+      return (
+        `${subject} are without identity stitching, as send --no-stitch sends: stitching reads the inputs twice, and ` +
+        `${nameReadOnceInputs(readOnce)} can be read only once. send reads such inputs only with --no-stitch or with ` +
+        "--identities <file>, so give --identities <file> here too to count with stitching, or save the events to a regular file."
+      );
     }
     return (
       `${subject} are without identity stitching, as send --no-stitch sends: stitching reads the inputs twice, and standard input can be read only once. ` +

@@ -24,6 +24,8 @@ export interface SummaryContext {
   filterFields?: readonly { label: string; name: string }[];
   /** Whether --csv-numbers was given, so number-like CSV cells became numbers. */
   csvNumbers?: boolean;
+  /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
+  resumable?: boolean;
 }
 
 /**
@@ -127,7 +129,8 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
     lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; to send them again, run send with the same options and this file as the input`));
   }
   if (result.undelivered > 0) {
-    lines.push(row("not yet delivered", `${formatCount(result.undelivered)} (the run stopped; --resume sends them)`));
+    const next = context.resumable === false ? "stdin and pipes cannot be read again, so only a new run sends them" : "--resume sends them";
+    lines.push(row("not yet delivered", `${formatCount(result.undelivered)} (the run stopped; ${next})`));
   }
   if (!context.dryRun && result.statePath !== undefined && existsSync(result.statePath)) {
     lines.push(row("checkpoint", displayPath(result.statePath, context.workingDirectory)));

@@ -40,6 +40,7 @@ const input = "in.jsonl";
 
 const defaults = {
   inputs: [input],
+  readOnceInputs: [],
   publicKey: "pk_env_0123456789",
   dryRun: false,
   endpoint: "https://api2.getkoala.com",
@@ -74,7 +75,7 @@ describe("send options: argv to settings", () => {
   test.each<[string, string[], Partial<SendSettings>]>([
     ["no option", [], {}],
     ["inputs in order", ["b.jsonl", "a/"], { inputs: ["b.jsonl", "a/", input] }],
-    ["stdin with --no-stitch", ["--no-stitch", "-"], { inputs: ["-", input], stitch: false }],
+    ["stdin with --no-stitch", ["--no-stitch", "-"], { inputs: ["-", input], readOnceInputs: [{ input: "-", kind: "standard input" }], stitch: false }],
     ["--config", ["--config", "backfill.json"], { configPath: "backfill.json" }],
     ["-c", ["-c", "backfill.json"], { configPath: "backfill.json" }],
     ["--filter", ["--filter", 'event = "Signed Up"'], { filters: [{ label: "--filter", text: 'event = "Signed Up"' }] }],

@@ -41,7 +41,22 @@ describe("checkStitchingInputs", () => {
     expect(message).toMatch(/--no-stitch/);
   });
 
+  it("named pipe with stitching and no identities file", () => {
+    const message = checkStitchingInputs({ readsStdin: false, readOnceFiles: [{ input: "/tmp/events", kind: "a named pipe" }], stitch: true });
+    expect(message).toMatch(/\/tmp\/events is a named pipe, which can be read only once/);
+    expect(message).toMatch(/--identities <file>/);
+    expect(message).toMatch(/--no-stitch/);
+    expect(message).toMatch(/save the events to a regular file/);
+  });
+
+  it("stdin and a pipe are both named", () => {
+    const message = checkStitchingInputs({ readsStdin: true, readOnceFiles: [{ input: "/dev/fd/63", kind: "a pipe" }], stitch: true });
+    expect(message).toMatch(/and standard input and \/dev\/fd\/63 \(a pipe\) can be read only once/);
+  });
+
   it.each([
+    ["pipe with identities file", { readsStdin: false, readOnceFiles: [{ input: "/dev/fd/63", kind: "a pipe" }], stitch: true, identitiesFile: "users.csv" }],
+    ["pipe without stitching", { readsStdin: false, readOnceFiles: [{ input: "/dev/fd/63", kind: "a pipe" }], stitch: false }],
     ["stdin with identities file", { readsStdin: true, stitch: true, identitiesFile: "users.csv" }],
     ["stdin without stitching", { readsStdin: true, stitch: false }],
     ["files with stitching", { readsStdin: false, stitch: true }],

@@ -13,6 +13,7 @@ import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { shellQuote, toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
+import { nameReadOnceInputs } from "../../inputs/read-once.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
@@ -46,7 +47,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     warn(warning);
   }
 
-  const interruption = handleInterruptions(progress, settings.dryRun, settings.publicKey);
+  const interruption = handleInterruptions(progress, settings);
   let stats: RunStats;
   try {
     stats = await runReplay(
@@ -87,27 +88,53 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       inputs: settings.inputs,
       workingDirectory: process.cwd(),
       mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
+      resumable: settings.readOnceInputs.length === 0,
       csvNumbers: settings.csv.convertNumbers,
       filterFields: listFilterFields(settings.filters),
     });
     process.stderr.write(mask(summary));
   }
   const fatal = stats.delivery?.fatal;
+  const notResumable = notResumableText(settings);
   if (fatal !== undefined) {
     process.stderr.write(`error: stopped: ${mask(fatal.message)}\n`);
-    process.stderr.write(`  after fixing it, resume with:\n  ${mask(resumeCommand())}\n`);
+    if (notResumable === undefined) {
+      process.stderr.write(`  after fixing it, resume with:\n  ${mask(resumeCommand())}\n`);
+    } else {
+      process.stderr.write(`  after fixing it, run the command again. ${notResumable}\n`);
+    }
     exitStatus = ExitCode.fatalApi;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
+    const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
     if (settings.dryRun) {
       process.stderr.write(`interrupted: stopped reading; a dry run keeps no state file, so there is nothing to resume: run it again to see every request\n`);
-    } else {
-      process.stderr.write(`interrupted: stopped reading; ${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"} left for a resumed run\n`);
+    } else if (notResumable === undefined) {
+      process.stderr.write(`interrupted: stopped reading; ${entries} left for a resumed run\n`);
       process.stderr.write(`  resume with:\n  ${mask(resumeCommand())}\n`);
+    } else {
+      process.stderr.write(`interrupted: stopped reading; ${entries} not delivered\n`);
+      process.stderr.write(`  ${notResumable}\n`);
     }
     exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, config.source, exitStatus);
+}
+
+/**
+ * Explains why a stopped run cannot be resumed when it read stdin or a pipe, or returns undefined
+ * when it read regular files only. The checkpoint counts the lines of each input, and a pipe read
+ * again gives other bytes, or none.
+ */
+function notResumableText(settings: SendSettings): string | undefined {
+  if (settings.readOnceInputs.length === 0) {
+    return undefined;
+  }
+  return (
+    `${nameReadOnceInputs(settings.readOnceInputs)} cannot be read again, so this run cannot be resumed with --resume. ` +
+    "Run it again with the same events to send everything (Koala ignores entries whose message_id it already has), " +
+    "or save the events to a regular file and give that file, so that a stopped run can be resumed."
+  );
 }
 
 /** Returns warnings about options that are valid but probably not what the user meant. */
@@ -212,15 +239,18 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter, dryRun: boolean, publicKey: string | undefined): { signal: AbortSignal; dispose: () => void } {
+function handleInterruptions(progress: ProgressReporter, settings: SendSettings): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) {
       progress.stop();
       process.stderr.write("interrupted again: exiting now\n");
-      if (!dryRun) {
+      const notResumable = notResumableText(settings);
+      if (!settings.dryRun && notResumable !== undefined) {
+        process.stderr.write(`  ${notResumable}\n`);
+      } else if (!settings.dryRun) {
         // The checkpoint is written at least once a second, so a resume sends at most that much again.
-        process.stderr.write(`  the checkpoint is saved; resume with:\n  ${maskSecret(resumeCommand(), publicKey)}\n`);
+        process.stderr.write(`  the checkpoint is saved; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}\n`);
       }
       process.exit(ExitCode.interrupted);
     }
