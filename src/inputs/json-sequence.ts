@@ -179,6 +179,7 @@ export class JsonSequenceSplitter {
   private keyLength = 0;
   /** Whether the last key of the top-level object was `batch`, so that an array after its colon is streamed. */
   private lastKeyIsBatch = false;
+  private batchArrayCount = 0;
   /** The first bytes of the input, kept until they show whether it starts with a UTF-8 byte order mark. */
   private head: Buffer | undefined = Buffer.alloc(0);
 
@@ -187,6 +188,11 @@ export class JsonSequenceSplitter {
   /** The line of the input that the last byte read is on. */
   get currentLine(): number {
     return this.line;
+  }
+
+  /** The number of arrays under the `batch` key of a top-level object that were opened so far. */
+  get batchArraysOpened(): number {
+    return this.batchArrayCount;
   }
 
   /** Reads the next bytes of the input and returns the values they complete. */
@@ -367,6 +373,7 @@ export class JsonSequenceSplitter {
       const document = this.document as OpenDocument;
       document.batch ??= { elements: 0, cuts: [] };
       document.batch.cuts.push({ byteOffset: document.bytes, lines: 0 });
+      this.batchArrayCount += 1;
       this.openArray(document.firstLine, true);
     } else if (this.readStructure(chunk, index, byte) && this.containers.length === 0) {
       parts.push(this.finishDocument(chunk, index + 1));
@@ -723,4 +730,14 @@ function isWhitespace(byte: number): boolean {
 /** Tests whether `byte` ends a number or literal element: whitespace, or a character of JSON's structure. */
 function endsToken(byte: number): boolean {
   return isWhitespace(byte) || byte === COMMA || byte === CLOSE_BRACKET || byte === CLOSE_BRACE || byte === OPEN_BRACKET || byte === OPEN_BRACE || byte === QUOTE || byte === COLON;
+}
+
+/**
+ * Tests whether a line opens a `/v1/batch` request body: an object whose `batch` key has an array
+ * value that starts on this line. The body may end on the line or go on over the next ones.
+ */
+export function opensBatchBody(line: Buffer): boolean {
+  const splitter = new JsonSequenceSplitter(line.length);
+  splitter.push(line);
+  return splitter.batchArraysOpened > 0;
 }

@@ -311,6 +311,22 @@ describe("batch body streamed", () => {
     expect(result.status).toBe(0);
   });
 
+  test.each([
+    ["compact on one line", (events: unknown[]) => `${JSON.stringify({ batch: events, sentAt: "2024-05-01T10:00:00.000Z", writeKey: "key" })}\n`],
+    ["its events on the next lines", (events: unknown[]) => `{"sentAt":"2024-05-01T10:00:00.000Z","batch":[\n${events.map((event) => JSON.stringify(event)).join(",\n")}\n],"writeKey":"key"}\n`],
+    ["one body a line", (events: unknown[]) => `${events.map((event) => JSON.stringify({ batch: [event] })).join("\n")}\n`],
+  ])("batch body %s", async (_layout, write) => {
+    const path = join(directory, "body.json");
+    writeFileSync(path, write([identify(1), identify(2), identify(3)]));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-2@example.com", "person-3@example.com"]);
+    expect(result.stderr).toMatch(/unreadable\s+0\n/);
+    expect(result.stderr).toMatch(/skipped\s+0\n/);
+    expect(result.status).toBe(0);
+  });
+
   test("error after the batch array at its line", async () => {
     const path = join(directory, "body.json");
     const text = pretty({ batch: [identify(1), identify(2)], sentAt: "2024-05-01T10:00:00.000Z", writeKey: "key" }).replace('"sentAt": "2024-05-01T10:00:00.000Z",', '"sentAt": "2024-05-01T10:00:00.000Z"');
