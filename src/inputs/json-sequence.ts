@@ -177,6 +177,12 @@ export class JsonSequenceSplitter {
   /** The key's bytes from earlier chunks, kept only while they may still spell `batch`. */
   private keyPrefix: Buffer | undefined;
   private keyLength = 0;
+  /**
+   * Offset in the current chunk of the first line break at or after the last string read, or
+   * `chunk.length` when there is none, or -1 before the first string of the chunk. Strings look it
+   * up once a line, not once each.
+   */
+  private nextLineBreak = -1;
   /** Whether the last key of the top-level object was `batch`, so that an array after its colon is streamed. */
   private lastKeyIsBatch = false;
   private batchArrayCount = 0;
@@ -239,6 +245,7 @@ export class JsonSequenceSplitter {
   private scan(chunk: Buffer): JsonSequencePart[] {
     const parts: JsonSequencePart[] = [];
     this.sinkStart = 0;
+    this.nextLineBreak = -1;
     if (this.keyStart !== -1) {
       this.keyStart = 0;
     }
@@ -558,30 +565,46 @@ export class JsonSequenceSplitter {
 
   /**
    * Reads the string of the open container from `start` up to its closing quote, and returns the
-   * offset of that quote, or the offset of the last byte of `chunk` when the string goes on.
+   * offset of that quote, or the offset of the last byte of `chunk` when the string goes on. It
+   * looks for quotes with `indexOf`, because most bytes of an event are in strings and a native
+   * search is faster than a loop over them. A quote after an odd number of backslashes is escaped.
    */
   private skipStringContents(chunk: Buffer, start: number): number {
-    let escaped = this.escaped;
-    for (let index = start; index < chunk.length; index += 1) {
-      const byte = chunk[index] as number;
-      if (escaped) {
-        escaped = false;
-      } else if (byte === BACKSLASH) {
-        escaped = true;
-      } else if (byte === QUOTE) {
-        this.escaped = false;
+    // A backslash at the end of the previous chunk escapes the first byte of this one.
+    let from = this.escaped ? start + 1 : start;
+    this.escaped = false;
+    for (;;) {
+      const quote = chunk.indexOf(QUOTE, from);
+      const end = quote === -1 ? chunk.length : quote;
+      this.countLineBreaksInString(chunk, from, end);
+      const escaped = countBackslashesBefore(chunk, end, from) % 2 === 1;
+      if (quote === -1) {
+        this.escaped = escaped;
+        return chunk.length - 1;
+      }
+      if (!escaped) {
         this.inString = false;
         this.lastSignificant = QUOTE;
         this.lineHasContent = true;
         this.lastContentLine = this.line;
-        return index;
-      } else if (byte === NEWLINE) {
-        // Invalid in a JSON string, but counted, so that the lines of later errors stay right.
-        this.line += 1;
+        return quote;
       }
+      from = quote + 1;
     }
-    this.escaped = escaped;
-    return chunk.length - 1;
+  }
+
+  /**
+   * Counts the line breaks in `chunk[from, end)`, part of a string. They are invalid in a JSON
+   * string, but counted, so that the lines of later errors stay right.
+   */
+  private countLineBreaksInString(chunk: Buffer, from: number, end: number): void {
+    if (this.nextLineBreak < from) {
+      this.nextLineBreak = indexOrLength(chunk, NEWLINE, from);
+    }
+    while (this.nextLineBreak < end) {
+      this.line += 1;
+      this.nextLineBreak = indexOrLength(chunk, NEWLINE, this.nextLineBreak + 1);
+    }
   }
 
   /** Handles the closing quote at `index` of a string in a container: the end of a key, or of a string element. */
@@ -721,6 +744,20 @@ function textOf(buffer: ValueBuffer): string {
     return first.toString("utf8");
   }
   return Buffer.concat(buffer.pieces, buffer.bytes).toString("utf8");
+}
+
+/** Counts the backslashes right before `end` in `chunk`, down to `from` at most. */
+function countBackslashesBefore(chunk: Buffer, end: number, from: number): number {
+  let index = end - 1;
+  while (index >= from && chunk[index] === BACKSLASH) {
+    index -= 1;
+  }
+  return end - 1 - index;
+}
+
+function indexOrLength(chunk: Buffer, byte: number, from: number): number {
+  const index = chunk.indexOf(byte, from);
+  return index === -1 ? chunk.length : index;
 }
 
 function isWhitespace(byte: number): boolean {
