@@ -1,3 +1,5 @@
+import { opensBatchBody } from "./json-sequence.js";
+
 /** Layout of an input's bytes, once any gzip layer has been removed. */
 export type InputFormat = "jsonl" | "json" | "csv";
 
@@ -8,12 +10,16 @@ const BYTE_ORDER_MARK = "\ufeff";
  * input when it is shorter), never from its file name, because CSV files come named `.txt` or
  * without an extension. The rule, after a UTF-8 byte order mark and leading whitespace:
  * - `[` starts a JSON document (an array of events).
- * - `{` starts JSON lines in three cases. The first line is a complete JSON value. Or the first
- *   line does not end within `firstBytes`, since compact events can be long while a pretty-printed
- *   document breaks its first line after the brace. Or the next non-blank line starts with `{`
- *   too (JSON lines whose first line is corrupt). Otherwise `{` starts one pretty-printed document.
+ * - `{` starts a JSON document when the first line opens the `batch` array of a `/v1/batch`
+ *   request body, compact on one line as analytics.js sends it, or with its events on the next
+ *   lines. Otherwise `{` starts JSON lines in three cases. The first line is a complete JSON
+ *   value. Or the first line does not end within `firstBytes`, since compact events can be long
+ *   while a pretty-printed document breaks its first line after the brace. Or the next non-blank
+ *   line starts with `{` too (JSON lines whose first line is corrupt). Otherwise `{` starts one
+ *   pretty-printed document.
  * - Anything else is CSV. An empty or blank input is `jsonl`, which reads as zero events.
- * A single compact JSON document on one line is therefore `jsonl`, which reads it as one line.
+ * A single compact JSON document on one line, other than a request body, is therefore `jsonl`,
+ * which reads it as one line.
  */
 export function detectFormat(firstBytes: Buffer): InputFormat {
   const text = stripByteOrderMark(firstBytes.toString("utf8"));
@@ -25,6 +31,7 @@ export function detectFormat(firstBytes: Buffer): InputFormat {
   if (firstCharacter !== "{") return "csv";
 
   const lineEnd = text.indexOf("\n", start);
+  if (opensBatchBody(Buffer.from(text.slice(start, lineEnd === -1 ? undefined : lineEnd)))) return "json";
   if (lineEnd === -1) return "jsonl";
   if (isJson(text.slice(start, lineEnd))) return "jsonl";
   return nextLineStartsObject(text, lineEnd) ? "jsonl" : "json";

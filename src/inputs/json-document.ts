@@ -1,4 +1,5 @@
-import { MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
+import { formatCount } from "../reporting/count-format.js";
+import { MAX_DOCUMENT_BYTES, type ElementPlace, type JsonSequencePart, type StreamedBatch } from "./json-sequence.js";
 import { describeJsonType } from "./jsonl.js";
 import type { InputItem } from "./record.js";
 
@@ -20,16 +21,29 @@ export class JsonEventNumbers {
 /**
  * Turns one part of a JSON input into events, or into the problem that kept it from being read.
  * A document is one event object, an array of events, or a `/v1/batch` request body
- * (`{"batch": [...]}`) as analytics.js sends it.
+ * (`{"batch": [...]}`) as analytics.js sends it. The elements of a top-level array, or of a
+ * request body's batch array, come one by one, and each takes the next event number, broken or not.
  */
 export function itemsFromPart(part: JsonSequencePart, input: string, numbers: JsonEventNumbers): InputItem[] {
   switch (part.kind) {
     case "document":
-      return itemsFromDocument(part.text, part.firstLine, input, numbers);
+      return itemsFromDocument(part, input, numbers);
+    case "element":
+      return [itemFromElementText(part, input, numbers)];
     case "not-closed":
+      if (part.place !== undefined) {
+        numbers.next(part.place.documentLine);
+      }
       return [problem(input, part.firstLine, "malformed-json", `${input}:${part.firstLine}: ${describeNotClosed(part)}`)];
     case "too-large":
+      if (part.place !== undefined) {
+        numbers.next(part.place.documentLine);
+      }
       return [problem(input, part.firstLine, "unreadable-file", `${input}:${part.firstLine}: ${describeTooLarge(part, input)}`)];
+    case "array-not-closed":
+      return [problem(input, part.arrayLine, "malformed-json", `${input}:${part.arrayLine}: ${describeArrayNotClosed(part)}`)];
+    case "array-syntax":
+      return [problem(input, part.line, "malformed-json", `${input}:${part.line}: ${describeArraySyntax(part)}`)];
     default: {
       const unknownPart: never = part;
       throw new Error(`unknown part ${JSON.stringify(unknownPart)}`);
@@ -37,17 +51,19 @@ export function itemsFromPart(part: JsonSequencePart, input: string, numbers: Js
   }
 }
 
-function itemsFromDocument(text: string, firstLine: number, input: string, numbers: JsonEventNumbers): InputItem[] {
+function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>, input: string, numbers: JsonEventNumbers): InputItem[] {
+  const { text, firstLine } = part;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return [malformedDocument(text, firstLine, input, (error as Error).message)];
+    return [malformedDocument(part, input, (error as Error).message)];
   }
 
+  // A request body whose batch array was streamed has an empty one here, so it adds no event.
   const elements = Array.isArray(value) ? value : isObject(value) && Array.isArray(value["batch"]) ? (value["batch"] as unknown[]) : undefined;
   if (elements !== undefined) {
-    return elements.map((element, index) => itemFromElement(element, index + 1, firstLine, input, numbers));
+    return elements.map((element, index) => itemFromElement(element, { position: index + 1, arrayLine: firstLine, documentLine: firstLine }, firstLine, input, numbers));
   }
   if (isObject(value)) {
     return [{ kind: "record", origin: { input, line: numbers.next(firstLine) }, event: value }];
@@ -56,13 +72,28 @@ function itemsFromDocument(text: string, firstLine: number, input: string, numbe
   return [problem(input, firstLine, "not-an-object", message)];
 }
 
-function itemFromElement(element: unknown, position: number, arrayLine: number, input: string, numbers: JsonEventNumbers): InputItem {
-  const line = numbers.next(arrayLine);
+function itemFromElementText(part: Extract<JsonSequencePart, { kind: "element" }>, input: string, numbers: JsonEventNumbers): InputItem {
+  let value: unknown;
+  try {
+    value = JSON.parse(part.text);
+  } catch (error) {
+    numbers.next(part.place.documentLine);
+    return malformedElement(part, input, (error as Error).message);
+  }
+  return itemFromElement(value, part.place, part.firstLine, input, numbers);
+}
+
+/**
+ * Turns an array element into an event numbered after the previous one. `elementLine` is the line
+ * where the element starts, or, for an array parsed whole, where the array starts.
+ */
+function itemFromElement(element: unknown, place: ElementPlace, elementLine: number, input: string, numbers: JsonEventNumbers): InputItem {
+  const line = numbers.next(place.documentLine);
   if (isObject(element)) {
     return { kind: "record", origin: { input, line }, event: element };
   }
-  const message = `${input}: element ${position} of the array that starts at line ${arrayLine} is ${describeJsonType(element)}, expected an event object`;
-  return problem(input, line, "not-an-object", message);
+  const message = `${input}:${elementLine}: ${describeElement(place)} is ${describeJsonType(element)}, expected an event object`;
+  return problem(input, elementLine, "not-an-object", message);
 }
 
 /**
@@ -70,23 +101,94 @@ function itemFromElement(element: unknown, position: number, arrayLine: number, 
  * documents that is not a document. V8's message gives the position within the document, which is left out
  * because the line within the input replaces it.
  */
-function malformedDocument(text: string, firstLine: number, input: string, parseMessage: string): InputItem {
+function malformedDocument(part: Extract<JsonSequencePart, { kind: "document" }>, input: string, parseMessage: string): InputItem {
+  const { text, firstLine, batch } = part;
   if (!/^[[{"]/.test(text)) {
     const message = `${input}:${firstLine}: unexpected text ${JSON.stringify(excerpt(text))} between JSON documents; remove it, because documents one after another are separated by whitespace only`;
     return problem(input, firstLine, "malformed-json", message);
   }
-  const line = firstLine + linesBefore(text, parseMessage);
-  const reason = parseMessage.replace(/ at position \d+( \(line \d+ column \d+\))?/, "");
+  const line = firstLine + linesBefore(text, parseMessage) + (batch === undefined ? 0 : linesCutBefore(text, parseMessage, batch));
+  const reason = describeParseError(parseMessage);
+  if (batch !== undefined) {
+    const message = `${input}:${line}: invalid JSON in the batch body that starts at line ${firstLine}, outside its batch array (${reason}); the ${formatCount(batch.elements)} elements of the batch array were read, but fix the body`;
+    return problem(input, line, "malformed-json", message);
+  }
   const message = `${input}:${line}: invalid JSON in the document that starts at line ${firstLine} (${reason}); fix the document, or give one event per line (JSONL)`;
   return problem(input, line, "malformed-json", message);
 }
 
+/** Describes an element that JSON.parse rejected, at the line where it starts, with the line of the error. */
+function malformedElement(part: Extract<JsonSequencePart, { kind: "element" }>, input: string, parseMessage: string): InputItem {
+  const errorLine = part.firstLine + linesBefore(part.text, parseMessage);
+  const where = errorLine === part.firstLine ? "" : `, at line ${errorLine}`;
+  const message = `${input}:${part.firstLine}: invalid JSON in ${describeElement(part.place)} (${describeParseError(parseMessage)}${where}), so the element was skipped; fix or remove it`;
+  return problem(input, part.firstLine, "malformed-json", message);
+}
+
+function describeElement(place: ElementPlace): string {
+  return `element ${formatCount(place.position)} of the array that starts at line ${place.arrayLine}`;
+}
+
+/** Removes V8's position within the parsed text from a JSON.parse message, because the line within the input replaces it. */
+function describeParseError(parseMessage: string): string {
+  return parseMessage.replace(/ at position \d+( \(line \d+ column \d+\))?/, "");
+}
+
 function describeNotClosed(part: Extract<JsonSequencePart, { kind: "not-closed" }>): string {
   const skipped = part.lastLine > part.firstLine ? `lines ${part.firstLine} to ${part.lastLine} were skipped` : "the line was skipped";
-  if (part.ending.kind === "new-document") {
-    return `the JSON document that starts here is cut short: another document starts at line ${part.ending.line} before this one is closed, so ${skipped}; complete or remove the broken document`;
+  const value = part.place === undefined ? "the JSON document that starts here" : describeElement(part.place);
+  switch (part.ending.kind) {
+    case "next-element":
+      return `${value} is cut short: the next element starts at line ${part.ending.line} before this one is closed, so ${skipped}; complete or remove the broken element`;
+    case "new-document":
+      if (part.batch !== undefined) {
+        return `the batch body that starts here is cut short: another document starts at line ${part.ending.line} before it is closed, after the ${formatCount(part.batch.elements)} elements of its batch array were read; complete or remove the rest of the body`;
+      }
+      return `${value} is cut short: another document starts at line ${part.ending.line} before this one is closed, so ${skipped}; complete or remove the broken ${part.place === undefined ? "document" : "element"}`;
+    case "end-of-input":
+      if (part.batch !== undefined) {
+        return `the batch body that starts here is not closed at the end of the input (line ${part.lastLine}), after the ${formatCount(part.batch.elements)} elements of its batch array were read; the file may be truncated, so export or download it again`;
+      }
+      return `${value} is not closed at the end of the input (line ${part.lastLine}), so ${skipped}; the file may be truncated, so export or download it again`;
+    default: {
+      const unknownEnding: never = part.ending;
+      throw new Error(`unknown ending ${JSON.stringify(unknownEnding)}`);
+    }
   }
-  return `the JSON document that starts here is not closed at the end of the input (line ${part.lastLine}), so ${skipped}; the file may be truncated, so export or download it again`;
+}
+
+function describeArrayNotClosed(part: Extract<JsonSequencePart, { kind: "array-not-closed" }>): string {
+  const array = part.inBatch ? "the batch array that starts here" : "the array that starts here";
+  const read = `the ${formatCount(part.elements)} complete elements before the break were read`;
+  switch (part.ending.kind) {
+    case "end-of-input":
+      return `${array} is not closed at the end of the input (line ${part.lastLine}), and ${read}; the file may be truncated, so export or download it again`;
+    case "new-document":
+    case "next-element":
+      return `${array} is cut short: another document starts at line ${part.ending.line} before it is closed, and ${read}; complete or remove the rest of the array`;
+    default: {
+      const unknownEnding: never = part.ending;
+      throw new Error(`unknown ending ${JSON.stringify(unknownEnding)}`);
+    }
+  }
+}
+
+function describeArraySyntax(part: Extract<JsonSequencePart, { kind: "array-syntax" }>): string {
+  const array = `the array that starts at line ${part.arrayLine}`;
+  switch (part.problem.kind) {
+    case "missing-comma":
+      return `a comma is missing before element ${formatCount(part.problem.position)} of ${array}; the element was read, but add the comma`;
+    case "unexpected-comma":
+      return `unexpected comma in ${array}, where an element is missing; remove the comma`;
+    case "trailing-comma":
+      return `unexpected comma after the last element of ${array}; remove the comma`;
+    case "unexpected-character":
+      return `unexpected ${JSON.stringify(part.problem.character)} between the elements of ${array}; remove it`;
+    default: {
+      const unknownProblem: never = part.problem;
+      throw new Error(`unknown problem ${JSON.stringify(unknownProblem)}`);
+    }
+  }
 }
 
 function describeTooLarge(part: Extract<JsonSequencePart, { kind: "too-large" }>, input: string): string {
@@ -99,11 +201,18 @@ function describeTooLarge(part: Extract<JsonSequencePart, { kind: "too-large" }>
     case "new-document":
       end = `another document starts at line ${part.ending.line} before it is closed`;
       break;
+    case "next-element":
+      end = `the next element starts at line ${part.ending.line} before it is closed`;
+      break;
     case "end-of-input":
       end = `it is not closed at the end of the input, line ${part.lastLine}`;
       break;
   }
-  return `the JSON document that starts here is ${megabytes(part.bytes)} long, more than the ${megabytes(MAX_DOCUMENT_BYTES)} a document may have (${end}), so it was skipped without being held in memory; convert the file to JSONL, one event per line (for an array: jq -c '.[]' ${input})`;
+  if (part.place !== undefined) {
+    return `${describeElement(part.place)} is ${megabytes(part.bytes)} long, more than the ${megabytes(MAX_DOCUMENT_BYTES)} an element may have (${end}), so it was skipped without being held in memory; remove or shorten the element`;
+  }
+  const batchRead = part.batch === undefined ? "" : `, apart from the ${formatCount(part.batch.elements)} elements of its batch array, which were read`;
+  return `the JSON document that starts here is ${megabytes(part.bytes)} long, more than the ${megabytes(MAX_DOCUMENT_BYTES)} a document may have (${end}), so it was skipped without being held in memory${batchRead}; convert the file to JSONL, one event per line (for an array: jq -c '.[]' ${input})`;
 }
 
 function problem(input: string, line: number, reason: "malformed-json" | "not-an-object" | "unreadable-file", message: string): InputItem {
@@ -126,6 +235,19 @@ function linesBefore(text: string, message: string): number {
     lines += 1;
   }
   return lines;
+}
+
+/**
+ * Counts the line breaks of the batch arrays cut out of a request body before the offset that V8's
+ * JSON.parse message names, since the body's text no longer contains them.
+ */
+function linesCutBefore(text: string, message: string, batch: StreamedBatch): number {
+  const match = /position (\d+)/.exec(message);
+  if (match === null) {
+    return 0;
+  }
+  const errorByteOffset = Buffer.byteLength(text.slice(0, Number(match[1])));
+  return batch.cuts.filter((cut) => cut.byteOffset <= errorByteOffset).reduce((lines, cut) => lines + cut.lines, 0);
 }
 
 function excerpt(text: string): string {

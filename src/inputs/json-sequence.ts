@@ -2,24 +2,74 @@ import { constants } from "node:buffer";
 
 /**
  * A top-level JSON value cut from an input that contains one or several of them one after another,
- * as some export tools write pretty-printed events. Lines are 1-based lines of the input.
+ * as some export tools write pretty-printed events, or an element of a top-level array, which is
+ * cut out on its own. Lines are 1-based lines of the input.
  */
 export type JsonSequencePart =
-  /** The bytes of one value, or of text between values that is not one, to be parsed. */
-  | { kind: "document"; text: string; firstLine: number }
+  /**
+   * The bytes of one value, or of text between values that is not one, to be parsed. For a
+   * `/v1/batch` request body whose batch array was streamed, `batch` is set and the text contains the
+   * body with that array emptied.
+   */
+  | { kind: "document"; text: string; firstLine: number; batch?: StreamedBatch }
+  /** The bytes of one element of a streamed array, to be parsed. */
+  | { kind: "element"; text: string; firstLine: number; place: ElementPlace }
   /** An object, array or string whose closing character never came. Its bytes are not kept. */
-  | { kind: "not-closed"; firstLine: number; lastLine: number; ending: UnclosedEnding }
+  | { kind: "not-closed"; firstLine: number; lastLine: number; ending: UnclosedEnding; place?: ElementPlace; batch?: StreamedBatch }
   /** A value longer than the limit, skipped to its end without being kept in memory. */
-  | { kind: "too-large"; firstLine: number; lastLine: number; bytes: number; ending: UnclosedEnding | { kind: "closed" } };
-
-/** The end of a value that was not closed: the end of the input, or a new document starting at `line`. */
-export type UnclosedEnding = { kind: "end-of-input" } | { kind: "new-document"; line: number };
+  | {
+      kind: "too-large";
+      firstLine: number;
+      lastLine: number;
+      bytes: number;
+      ending: UnclosedEnding | { kind: "closed" };
+      place?: ElementPlace;
+      batch?: StreamedBatch;
+    }
+  /** A streamed array whose closing bracket never came. Its `elements` complete elements before the break were emitted. */
+  | { kind: "array-not-closed"; arrayLine: number; lastLine: number; elements: number; inBatch: boolean; ending: UnclosedEnding }
+  /** A comma or other character that breaks JSON between the elements of a streamed array. */
+  | { kind: "array-syntax"; line: number; arrayLine: number; problem: ArraySyntaxProblem };
 
 /**
- * Maximum length of one JSON document, in bytes. A document is parsed at once, so it is held in
- * memory whole, as bytes and as text, and a longer one is skipped. The text must also fit in a
- * V8 string (`MAX_STRING_LENGTH`, 2^29 - 24 characters on 64-bit Node 20), and a character takes
- * at least one byte. A JSONL file is read a line at a time instead.
+ * The end of a value that was not closed: the end of the input, a new document starting at `line`,
+ * or, for an element of a streamed array, the next element starting at `line`.
+ */
+export type UnclosedEnding = { kind: "end-of-input" } | { kind: "new-document"; line: number } | { kind: "next-element"; line: number };
+
+/** The place of an element: its 1-based position in its array, and the lines where the array and its top-level document start. */
+export interface ElementPlace {
+  position: number;
+  arrayLine: number;
+  documentLine: number;
+}
+
+/**
+ * The streamed `batch` arrays of a request body: how many elements were emitted, and where their
+ * bytes were cut out of the body's text, so that an error after them can be given its line.
+ */
+export interface StreamedBatch {
+  elements: number;
+  /** For each array, the byte offset in the body's text right after its `[`, and the line breaks cut out there. */
+  cuts: Array<{ byteOffset: number; lines: number }>;
+}
+
+export type ArraySyntaxProblem =
+  /** A value follows the previous element without a comma. The value is still read as the element at `position`. */
+  | { kind: "missing-comma"; position: number }
+  /** A comma after the opening bracket or after another comma. */
+  | { kind: "unexpected-comma" }
+  /** A comma right before the closing bracket. */
+  | { kind: "trailing-comma" }
+  /** A `}` or `:` where an element, a comma or the closing bracket was expected. */
+  | { kind: "unexpected-character"; character: string };
+
+/**
+ * Maximum length of one JSON document or array element, in bytes. A value is parsed at once, so it
+ * is held in memory whole, as bytes and as text, and a longer one is skipped. The text must also
+ * fit in a V8 string (`MAX_STRING_LENGTH`, 2^29 - 24 characters on 64-bit Node 20), and a character
+ * takes at least one byte. A streamed array has no limit of its own, and a JSONL file is read a
+ * line at a time instead.
  */
 export const MAX_DOCUMENT_BYTES = Math.min(512 * 1024 * 1024, constants.MAX_STRING_LENGTH);
 
@@ -36,18 +86,44 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
+const BATCH_KEY = Buffer.from("batch");
 
 /** Part of the input being read: whitespace between values, an object or array, a string value, or any other token. */
 type Mode = "between" | "container" | "string" | "token";
 
-interface OpenDocument {
+/** The bytes of a value being cut out, kept while it is within the limit. */
+interface ValueBuffer {
   firstLine: number;
-  /** Line of the last byte that is not whitespace. */
-  lastLine: number;
   pieces: Buffer[];
   bytes: number;
-  /** Whether the document is still within the limit, so that its pieces are stored. */
+  /** Whether the value is still within the limit, so that its pieces are stored. */
   stored: boolean;
+}
+
+interface OpenDocument extends ValueBuffer {
+  batch?: StreamedBatch;
+}
+
+/** A top-level array, or the array under a top-level `batch` key, whose elements are emitted one at a time. */
+interface StreamedArray {
+  arrayLine: number;
+  documentLine: number;
+  /** Nesting depth of the elements' own brackets: the array's depth, 1 for a top-level array. */
+  depth: number;
+  inBatch: boolean;
+  /** Elements started so far, broken ones included. */
+  elements: number;
+  /** The token expected next between elements: the first element, an element after a comma, or a comma after an element. */
+  expecting: "first" | "element" | "comma";
+  commaLine: number;
+  /** Line of the array's `[`, for counting the lines of a batch array cut out of its body. */
+  openedOnLine: number;
+}
+
+interface OpenElement {
+  buffer: ValueBuffer;
+  place: ElementPlace;
+  kind: "container" | "string" | "token";
 }
 
 /**
@@ -56,20 +132,33 @@ interface OpenDocument {
  * strings and brackets only, so a value with a syntax error inside is still cut where its brackets
  * close, and JSON.parse then reports the error.
  *
+ * A top-level array, and the array under the `batch` key of a top-level object (a `/v1/batch`
+ * request body), is not kept whole. Each of its elements is emitted as soon as it closes, so an
+ * array of any size is read in the memory of one element. The rest of a request body is kept and
+ * emitted as a document whose batch array is empty, so that it is still checked.
+ *
  * One syntax error is detected here: an object or array that starts, first on its line, where JSON
  * allows none (after a complete value, or after a comma in an object). That is a new document
  * starting before the previous one was closed, typically a cut-short write, so the previous one is
- * reported as `not-closed` and reading goes on with the new one.
+ * reported as `not-closed` and reading goes on with the new one. In a streamed array, an indented
+ * object there starts the next element instead, because elements are indented and documents one
+ * after another are not: the open element is reported as `not-closed`, or, between elements, the
+ * missing comma is reported.
  *
  * NOTE: a document cut right after a comma in an array is not detected, because an object may
- * follow there. The documents after it are then read as part of it, up to the end of the input,
- * and reported with it as one document that is not closed.
+ * follow there. In a streamed array, the objects after it are then read as its elements. Outside
+ * one, the documents after it are read as part of it, up to the end of the input, and reported
+ * with it as one document that is not closed.
  */
 export class JsonSequenceSplitter {
   private mode: Mode = "between";
   private line = 1;
   /** Whether a byte other than whitespace came before on the current line. */
   private lineHasContent = false;
+  /** Whether whitespace came before the first byte of content on the current line. */
+  private lineIndented = false;
+  /** Line of the last byte outside strings that is not whitespace, or of the last closing quote. */
+  private lastContentLine = 1;
   /** The open brackets of the current document, innermost last. */
   private readonly containers: number[] = [];
   private inString = false;
@@ -77,10 +166,40 @@ export class JsonSequenceSplitter {
   /** The last byte outside strings that is not whitespace, or a quote after a string. */
   private lastSignificant = 0;
   private document: OpenDocument | undefined;
+  private array: StreamedArray | undefined;
+  private element: OpenElement | undefined;
+  /** The destination of the bytes being read: the open document, the open element, or none (between elements). */
+  private sink: ValueBuffer | undefined;
+  /** Offset in the current chunk from which bytes are still to be added to `sink`. */
+  private sinkStart = 0;
+  /** Offset in the current chunk where the key being read starts, or -1 when no key of a top-level object is read. */
+  private keyStart = -1;
+  /** The key's bytes from earlier chunks, kept only while they may still spell `batch`. */
+  private keyPrefix: Buffer | undefined;
+  private keyLength = 0;
+  /**
+   * Offset in the current chunk of the first line break at or after the last string read, or
+   * `chunk.length` when there is none, or -1 before the first string of the chunk. Strings look it
+   * up once a line, not once each.
+   */
+  private nextLineBreak = -1;
+  /** Whether the last key of the top-level object was `batch`, so that an array after its colon is streamed. */
+  private lastKeyIsBatch = false;
+  private batchArrayCount = 0;
   /** The first bytes of the input, kept until they show whether it starts with a UTF-8 byte order mark. */
   private head: Buffer | undefined = Buffer.alloc(0);
 
-  constructor(private readonly maxDocumentBytes: number) {}
+  constructor(private readonly maxValueBytes: number) {}
+
+  /** The line of the input that the last byte read is on. */
+  get currentLine(): number {
+    return this.line;
+  }
+
+  /** The number of arrays under the `batch` key of a top-level object that were opened so far. */
+  get batchArraysOpened(): number {
+    return this.batchArrayCount;
+  }
 
   /** Reads the next bytes of the input and returns the values they complete. */
   push(chunk: Buffer): JsonSequencePart[] {
@@ -92,12 +211,17 @@ export class JsonSequenceSplitter {
   end(): JsonSequencePart[] {
     const parts = this.head !== undefined && this.head.length > 0 ? this.scan(this.head) : [];
     this.head = undefined;
+    const empty = Buffer.alloc(0);
+    if (this.array !== undefined) {
+      this.cutArray(empty, 0, { kind: "end-of-input" }, parts);
+      return parts;
+    }
     const document = this.document;
     if (document === undefined) {
       return parts;
     }
     if (this.mode === "token") {
-      parts.push(this.finish(document));
+      parts.push(this.finishDocument(empty, 0));
     } else {
       parts.push(this.finishUnclosed(document, { kind: "end-of-input" }));
     }
@@ -120,56 +244,65 @@ export class JsonSequenceSplitter {
 
   private scan(chunk: Buffer): JsonSequencePart[] {
     const parts: JsonSequencePart[] = [];
-    // Offset in `chunk` where the open document's bytes start.
-    let documentStart = 0;
+    this.sinkStart = 0;
+    this.nextLineBreak = -1;
+    if (this.keyStart !== -1) {
+      this.keyStart = 0;
+    }
     for (let index = 0; index < chunk.length; index += 1) {
       const byte = chunk[index] as number;
 
-      // Fast paths for most of the bytes of pretty-printed JSON: indentation and string contents.
+      // Fast paths for most of the bytes of an array or of pretty-printed JSON: string contents,
+      // the digits and letters of an element that is not an object, and indentation.
       if (this.mode === "container") {
         if (this.inString) {
           index = this.skipStringContents(chunk, index);
+          if (!this.inString) {
+            this.closeString(chunk, index, parts);
+          }
           continue;
         }
+        if (this.element?.kind === "token") {
+          if (!endsToken(byte)) {
+            continue;
+          }
+          parts.push(this.finishElement(chunk, index));
+        }
         if (byte === SPACE) {
+          this.lineIndented ||= !this.lineHasContent;
           continue;
         }
         if (byte === NEWLINE) {
-          this.line += 1;
-          this.lineHasContent = false;
+          this.startLine();
+          continue;
+        }
+        if (this.array !== undefined) {
+          this.readArrayByte(chunk, index, byte, parts);
+          this.noteByte(byte);
           continue;
         }
       }
 
       if (this.mode === "token" && (isWhitespace(byte) || byte === OPEN_BRACE || byte === OPEN_BRACKET || byte === QUOTE)) {
-        parts.push(this.finish(this.keep(chunk, documentStart, index)));
+        parts.push(this.finishDocument(chunk, index));
         this.mode = "between";
       }
 
       switch (this.mode) {
         case "between":
           if (!isWhitespace(byte)) {
-            documentStart = index;
-            this.open(byte);
+            this.open(chunk, index, byte);
           }
           break;
         case "string":
           if (this.readStringByte(byte)) {
-            parts.push(this.finish(this.keep(chunk, documentStart, index + 1), this.line));
+            this.lastContentLine = this.line;
+            parts.push(this.finishDocument(chunk, index + 1));
             this.mode = "between";
           }
           break;
         case "container":
-          if (isWhitespace(byte)) {
-            break;
-          } else if (this.startsNewDocument(byte)) {
-            parts.push(this.finishUnclosed(this.keep(chunk, documentStart, index), { kind: "new-document", line: this.line }));
-            documentStart = index;
-            this.open(byte);
-          } else if (this.readStructure(byte)) {
-            parts.push(this.finish(this.keep(chunk, documentStart, index + 1), this.line));
-            this.mode = "between";
-          }
+          this.readDocumentByte(chunk, index, byte, parts);
           break;
         case "token":
           break;
@@ -178,30 +311,49 @@ export class JsonSequenceSplitter {
           throw new Error(`unknown mode ${String(unknownMode)}`);
         }
       }
-
-      if (this.document !== undefined && !isWhitespace(byte)) {
-        this.document.lastLine = this.line;
-      }
-      if (byte === NEWLINE) {
-        this.line += 1;
-        this.lineHasContent = false;
-      } else if (!isWhitespace(byte)) {
-        this.lineHasContent = true;
-      }
+      this.noteByte(byte);
     }
-    if (this.document !== undefined) {
-      this.keep(chunk, documentStart, chunk.length);
-    }
+    this.flushSink(chunk, chunk.length);
+    this.keepKeyPrefix(chunk);
     return parts;
   }
 
+  /** Updates the line counters after a byte outside strings. */
+  private noteByte(byte: number): void {
+    if (byte === NEWLINE) {
+      this.startLine();
+    } else if (!isWhitespace(byte)) {
+      this.lineHasContent = true;
+      this.lastContentLine = this.line;
+    } else if (!this.lineHasContent) {
+      this.lineIndented = true;
+    }
+  }
+
+  private startLine(): void {
+    this.line += 1;
+    this.lineHasContent = false;
+    this.lineIndented = false;
+  }
+
   /** Starts a document at `byte`, the first byte of a value that is not whitespace. */
-  private open(byte: number): void {
-    this.document = { firstLine: this.line, lastLine: this.line, pieces: [], bytes: 0, stored: true };
+  private open(chunk: Buffer, index: number, byte: number): void {
+    const document: OpenDocument = newBuffer(this.line);
+    this.document = document;
     this.escaped = false;
     this.inString = false;
     this.containers.length = 0;
-    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+    this.keyStart = -1;
+    this.lastKeyIsBatch = false;
+    if (byte === OPEN_BRACKET) {
+      // A top-level array is emitted element by element, and nothing of it is kept.
+      this.mode = "container";
+      this.switchSink(chunk, index, undefined);
+      this.openArray(document.firstLine, false);
+      return;
+    }
+    this.switchSink(chunk, index, document);
+    if (byte === OPEN_BRACE) {
       this.mode = "container";
       this.containers.push(byte);
       this.lastSignificant = byte;
@@ -212,35 +364,278 @@ export class JsonSequenceSplitter {
     }
   }
 
+  /** Reads a byte of an object or array that is not streamed, outside strings. */
+  private readDocumentByte(chunk: Buffer, index: number, byte: number, parts: JsonSequencePart[]): void {
+    if (isWhitespace(byte)) {
+      return;
+    }
+    if (this.startsNewDocument(byte)) {
+      this.flushSink(chunk, index);
+      parts.push(this.finishUnclosed(this.document as OpenDocument, { kind: "new-document", line: this.line }));
+      this.open(chunk, index, byte);
+    } else if (byte === OPEN_BRACKET && this.opensBatchArray()) {
+      // The body keeps its `[`, and the elements' bytes are cut out up to the closing `]`.
+      this.flushSink(chunk, index + 1);
+      this.switchSink(chunk, index + 1, undefined);
+      const document = this.document as OpenDocument;
+      document.batch ??= { elements: 0, cuts: [] };
+      document.batch.cuts.push({ byteOffset: document.bytes, lines: 0 });
+      this.batchArrayCount += 1;
+      this.openArray(document.firstLine, true);
+    } else if (this.readStructure(chunk, index, byte) && this.containers.length === 0) {
+      parts.push(this.finishDocument(chunk, index + 1));
+      this.mode = "between";
+    }
+  }
+
+  /** Tests whether a `[` read now is the value of the `batch` key of a top-level object. */
+  private opensBatchArray(): boolean {
+    return this.containers.length === 1 && this.containers[0] === OPEN_BRACE && this.lastSignificant === COLON && this.lastKeyIsBatch;
+  }
+
+  private openArray(documentLine: number, inBatch: boolean): void {
+    this.containers.push(OPEN_BRACKET);
+    this.lastSignificant = OPEN_BRACKET;
+    this.array = {
+      arrayLine: this.line,
+      documentLine,
+      depth: this.containers.length,
+      inBatch,
+      elements: 0,
+      expecting: "first",
+      commaLine: this.line,
+      openedOnLine: this.line,
+    };
+  }
+
+  /** Reads a byte of a streamed array outside strings and tokens: a byte of an element, or one between elements. */
+  private readArrayByte(chunk: Buffer, index: number, byte: number, parts: JsonSequencePart[]): void {
+    if (isWhitespace(byte)) {
+      return;
+    }
+    const array = this.array as StreamedArray;
+    if (this.containers.length > array.depth) {
+      if (this.startsNewDocument(byte)) {
+        this.recoverInArray(chunk, index, byte, parts);
+      } else if (this.readStructure(chunk, index, byte) && this.containers.length === array.depth) {
+        parts.push(this.finishElement(chunk, index + 1));
+      }
+      return;
+    }
+
+    switch (byte) {
+      case COMMA:
+        if (array.expecting !== "comma") {
+          parts.push({ kind: "array-syntax", line: this.line, arrayLine: array.arrayLine, problem: { kind: "unexpected-comma" } });
+        }
+        array.expecting = "element";
+        array.commaLine = this.line;
+        return;
+      case CLOSE_BRACKET:
+        if (array.expecting === "element" && array.elements > 0) {
+          parts.push({ kind: "array-syntax", line: array.commaLine, arrayLine: array.arrayLine, problem: { kind: "trailing-comma" } });
+        }
+        this.closeArray(chunk, index);
+        return;
+      case CLOSE_BRACE:
+      case COLON:
+        parts.push({ kind: "array-syntax", line: this.line, arrayLine: array.arrayLine, problem: { kind: "unexpected-character", character: String.fromCharCode(byte) } });
+        return;
+      default:
+        break;
+    }
+
+    if (array.expecting === "comma") {
+      if (this.startsDocumentAfterElement(byte)) {
+        this.cutArray(chunk, index, { kind: "new-document", line: this.line }, parts);
+        this.open(chunk, index, byte);
+        return;
+      }
+      const position = array.elements + 1;
+      parts.push({ kind: "array-syntax", line: this.line, arrayLine: array.arrayLine, problem: { kind: "missing-comma", position } });
+    }
+    this.startElement(chunk, index, byte);
+  }
+
+  /**
+   * Tests whether `byte`, read between elements where a comma was expected, starts a new document
+   * rather than an element after a missing comma: an array, or an object that is not indented,
+   * first on its line.
+   */
+  private startsDocumentAfterElement(byte: number): boolean {
+    return !this.lineHasContent && (byte === OPEN_BRACKET || (byte === OPEN_BRACE && !this.lineIndented));
+  }
+
+  /** Handles an object or array that starts, inside an element, where JSON allows none. */
+  private recoverInArray(chunk: Buffer, index: number, byte: number, parts: JsonSequencePart[]): void {
+    const array = this.array as StreamedArray;
+    if (byte === OPEN_BRACE && this.lineIndented) {
+      this.flushSink(chunk, index);
+      parts.push(this.finishUnclosedElement({ kind: "next-element", line: this.line }));
+      this.containers.length = array.depth;
+      this.startElement(chunk, index, byte);
+      return;
+    }
+    this.cutArray(chunk, index, { kind: "new-document", line: this.line }, parts);
+    this.open(chunk, index, byte);
+  }
+
+  private startElement(chunk: Buffer, index: number, byte: number): void {
+    const array = this.array as StreamedArray;
+    array.elements += 1;
+    array.expecting = "comma";
+    const buffer = newBuffer(this.line);
+    const place: ElementPlace = { position: array.elements, arrayLine: array.arrayLine, documentLine: array.documentLine };
+    this.switchSink(chunk, index, buffer);
+    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      this.element = { buffer, place, kind: "container" };
+      this.containers.push(byte);
+      this.lastSignificant = byte;
+    } else if (byte === QUOTE) {
+      this.element = { buffer, place, kind: "string" };
+      this.inString = true;
+      this.escaped = false;
+    } else {
+      this.element = { buffer, place, kind: "token" };
+    }
+  }
+
+  /** Ends the open element before `end`, an offset in `chunk`. */
+  private finishElement(chunk: Buffer, end: number): JsonSequencePart {
+    const { buffer, place } = this.element as OpenElement;
+    this.switchSink(chunk, end, undefined);
+    this.element = undefined;
+    if (!buffer.stored) {
+      return { kind: "too-large", firstLine: buffer.firstLine, lastLine: this.lastContentLine, bytes: buffer.bytes, ending: { kind: "closed" }, place };
+    }
+    return { kind: "element", text: textOf(buffer), firstLine: buffer.firstLine, place };
+  }
+
+  /** Ends the open element, whose bytes were flushed, as not closed. */
+  private finishUnclosedElement(ending: UnclosedEnding): JsonSequencePart {
+    const { buffer, place } = this.element as OpenElement;
+    this.sink = undefined;
+    this.element = undefined;
+    this.inString = false;
+    const { firstLine, bytes } = buffer;
+    const lastLine = this.lastContentLine;
+    return buffer.stored ? { kind: "not-closed", firstLine, lastLine, ending, place } : { kind: "too-large", firstLine, lastLine, bytes, ending, place };
+  }
+
+  /** Closes the streamed array at its `]`, at `index` in `chunk`. */
+  private closeArray(chunk: Buffer, index: number): void {
+    const array = this.array as StreamedArray;
+    this.array = undefined;
+    this.containers.pop();
+    this.lastSignificant = CLOSE_BRACKET;
+    const document = this.document as OpenDocument;
+    if (!array.inBatch) {
+      this.document = undefined;
+      this.mode = "between";
+      return;
+    }
+    const batch = document.batch as StreamedBatch;
+    batch.elements += array.elements;
+    (batch.cuts[batch.cuts.length - 1] as { lines: number }).lines = this.line - array.openedOnLine;
+    this.switchSink(chunk, index, document);
+  }
+
+  /**
+   * Ends the streamed array, and its document, before `index` in `chunk`: the open element is
+   * reported as not closed, then the array. A token element is complete where the input ends.
+   */
+  private cutArray(chunk: Buffer, index: number, ending: UnclosedEnding, parts: JsonSequencePart[]): void {
+    const array = this.array as StreamedArray;
+    let elements = array.elements;
+    if (this.element?.kind === "token") {
+      parts.push(this.finishElement(chunk, index));
+    } else if (this.element !== undefined) {
+      this.flushSink(chunk, index);
+      parts.push(this.finishUnclosedElement(ending));
+      elements -= 1;
+    }
+    parts.push({ kind: "array-not-closed", arrayLine: array.arrayLine, lastLine: this.lastContentLine, elements, inBatch: array.inBatch, ending });
+    this.array = undefined;
+    this.document = undefined;
+    this.sink = undefined;
+    this.inString = false;
+    this.containers.length = 0;
+    this.mode = "between";
+  }
+
   /**
    * Reads the string of the open container from `start` up to its closing quote, and returns the
-   * offset of that quote, or the offset of the last byte of `chunk` when the string goes on.
+   * offset of that quote, or the offset of the last byte of `chunk` when the string goes on. It
+   * looks for quotes with `indexOf`, because most bytes of an event are in strings and a native
+   * search is faster than a loop over them. A quote after an odd number of backslashes is escaped.
    */
   private skipStringContents(chunk: Buffer, start: number): number {
-    let escaped = this.escaped;
-    for (let index = start; index < chunk.length; index += 1) {
-      const byte = chunk[index] as number;
-      if (escaped) {
-        escaped = false;
-      } else if (byte === BACKSLASH) {
-        escaped = true;
-      } else if (byte === QUOTE) {
-        this.escaped = false;
+    // A backslash at the end of the previous chunk escapes the first byte of this one.
+    let from = this.escaped ? start + 1 : start;
+    this.escaped = false;
+    for (;;) {
+      const quote = chunk.indexOf(QUOTE, from);
+      const end = quote === -1 ? chunk.length : quote;
+      this.countLineBreaksInString(chunk, from, end);
+      const escaped = countBackslashesBefore(chunk, end, from) % 2 === 1;
+      if (quote === -1) {
+        this.escaped = escaped;
+        return chunk.length - 1;
+      }
+      if (!escaped) {
         this.inString = false;
         this.lastSignificant = QUOTE;
         this.lineHasContent = true;
-        (this.document as OpenDocument).lastLine = this.line;
-        return index;
-      } else if (byte === NEWLINE) {
-        // Invalid in a JSON string, but counted, so that the lines of later errors stay right.
-        this.line += 1;
+        this.lastContentLine = this.line;
+        return quote;
       }
+      from = quote + 1;
     }
-    this.escaped = escaped;
-    return chunk.length - 1;
   }
 
-  /** Reads a byte inside a string. Returns true when it is the closing quote. */
+  /**
+   * Counts the line breaks in `chunk[from, end)`, part of a string. They are invalid in a JSON
+   * string, but counted, so that the lines of later errors stay right.
+   */
+  private countLineBreaksInString(chunk: Buffer, from: number, end: number): void {
+    if (this.nextLineBreak < from) {
+      this.nextLineBreak = indexOrLength(chunk, NEWLINE, from);
+    }
+    while (this.nextLineBreak < end) {
+      this.line += 1;
+      this.nextLineBreak = indexOrLength(chunk, NEWLINE, this.nextLineBreak + 1);
+    }
+  }
+
+  /** Handles the closing quote at `index` of a string in a container: the end of a key, or of a string element. */
+  private closeString(chunk: Buffer, index: number, parts: JsonSequencePart[]): void {
+    if (this.keyStart !== -1) {
+      this.keyLength += index - this.keyStart;
+      const key = this.keyPrefix === undefined ? chunk.subarray(this.keyStart, index) : Buffer.concat([this.keyPrefix, chunk.subarray(this.keyStart, index)]);
+      this.lastKeyIsBatch = this.keyLength === BATCH_KEY.length && key.equals(BATCH_KEY);
+      this.keyStart = -1;
+      this.keyPrefix = undefined;
+    }
+    if (this.element?.kind === "string") {
+      parts.push(this.finishElement(chunk, index + 1));
+    }
+  }
+
+  /** Keeps the start of a key that goes on in the next chunk, as long as it may still be `batch`. */
+  private keepKeyPrefix(chunk: Buffer): void {
+    if (this.keyStart === -1) {
+      return;
+    }
+    this.keyLength += chunk.length - this.keyStart;
+    if (this.keyLength <= BATCH_KEY.length) {
+      const rest = chunk.subarray(this.keyStart);
+      this.keyPrefix = this.keyPrefix === undefined ? Buffer.from(rest) : Buffer.concat([this.keyPrefix, rest]);
+    } else {
+      this.keyPrefix = undefined;
+    }
+  }
+
+  /** Reads a byte inside a top-level string. Returns true when it is the closing quote. */
   private readStringByte(byte: number): boolean {
     if (this.escaped) {
       this.escaped = false;
@@ -266,51 +661,120 @@ export class JsonSequenceSplitter {
     return !allowed;
   }
 
-  /** Reads a byte of an object or array outside strings. Returns true when it closes the document. */
-  private readStructure(byte: number): boolean {
+  /**
+   * Reads a byte of an object or array outside strings, at `index` in `chunk`. Returns true when it
+   * closes a level. A quote in the place of a key of a top-level object starts reading the key.
+   */
+  private readStructure(chunk: Buffer, index: number, byte: number): boolean {
+    const previous = this.lastSignificant;
     this.lastSignificant = byte;
+    this.lastContentLine = this.line;
     if (byte === QUOTE) {
       this.inString = true;
+      if (this.containers.length === 1 && this.containers[0] === OPEN_BRACE && (previous === OPEN_BRACE || previous === COMMA)) {
+        this.keyStart = index + 1;
+        this.keyLength = 0;
+      }
     } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
       this.containers.push(byte);
     } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
       // A closing bracket of the wrong kind still closes a level, and JSON.parse then reports the mismatch.
       this.containers.pop();
-      return this.containers.length === 0;
+      return true;
     }
     return false;
   }
 
-  /** Adds `chunk[start, end)` to the open document, or only counts it once the document is too large. */
-  private keep(chunk: Buffer, start: number, end: number): OpenDocument {
+  /** Adds the bytes read since the last flush, up to `end`, to the current sink, and sends the next bytes to `next`. */
+  private switchSink(chunk: Buffer, end: number, next: ValueBuffer | undefined): void {
+    this.flushSink(chunk, end);
+    this.sink = next;
+  }
+
+  /** Adds `chunk[sinkStart, end)` to the current sink, or only counts it once the value is too large. */
+  private flushSink(chunk: Buffer, end: number): void {
+    const sink = this.sink;
+    const start = this.sinkStart;
+    this.sinkStart = end;
+    if (sink === undefined || end <= start) {
+      return;
+    }
+    sink.bytes += end - start;
+    if (sink.stored && sink.bytes > this.maxValueBytes) {
+      sink.stored = false;
+      sink.pieces = [];
+    }
+    if (sink.stored) {
+      sink.pieces.push(chunk.subarray(start, end));
+    }
+  }
+
+  /** Ends the document before `end`, an offset in `chunk`: after a closing quote or bracket, or before the byte that ends a token. */
+  private finishDocument(chunk: Buffer, end: number): JsonSequencePart {
     const document = this.document as OpenDocument;
-    document.bytes += end - start;
-    if (document.stored && document.bytes > this.maxDocumentBytes) {
-      document.stored = false;
-      document.pieces = [];
-    }
-    if (document.stored && end > start) {
-      document.pieces.push(chunk.subarray(start, end));
-    }
-    return document;
-  }
-
-  /** Ends the document at the byte just read (a closing quote or bracket), or before it (a token). */
-  private finish(document: OpenDocument, lastLine = document.lastLine): JsonSequencePart {
+    this.switchSink(chunk, end, undefined);
     this.document = undefined;
+    const batch = document.batch;
     if (!document.stored) {
-      return { kind: "too-large", firstLine: document.firstLine, lastLine, bytes: document.bytes, ending: { kind: "closed" } };
+      const part: JsonSequencePart = { kind: "too-large", firstLine: document.firstLine, lastLine: this.lastContentLine, bytes: document.bytes, ending: { kind: "closed" } };
+      return batch === undefined ? part : { ...part, batch };
     }
-    return { kind: "document", text: Buffer.concat(document.pieces, document.bytes).toString("utf8"), firstLine: document.firstLine };
+    const part: JsonSequencePart = { kind: "document", text: textOf(document), firstLine: document.firstLine };
+    return batch === undefined ? part : { ...part, batch };
   }
 
+  /** Ends the document, whose bytes were flushed, as not closed. */
   private finishUnclosed(document: OpenDocument, ending: UnclosedEnding): JsonSequencePart {
     this.document = undefined;
-    const { firstLine, lastLine, bytes } = document;
-    return document.stored ? { kind: "not-closed", firstLine, lastLine, ending } : { kind: "too-large", firstLine, lastLine, bytes, ending };
+    this.sink = undefined;
+    const { firstLine, bytes, batch } = document;
+    const lastLine = this.lastContentLine;
+    const part: JsonSequencePart = document.stored ? { kind: "not-closed", firstLine, lastLine, ending } : { kind: "too-large", firstLine, lastLine, bytes, ending };
+    return batch === undefined ? part : { ...part, batch };
   }
+}
+
+function newBuffer(firstLine: number): ValueBuffer {
+  return { firstLine, pieces: [], bytes: 0, stored: true };
+}
+
+function textOf(buffer: ValueBuffer): string {
+  const [first] = buffer.pieces;
+  if (buffer.pieces.length === 1 && first !== undefined) {
+    return first.toString("utf8");
+  }
+  return Buffer.concat(buffer.pieces, buffer.bytes).toString("utf8");
+}
+
+/** Counts the backslashes right before `end` in `chunk`, down to `from` at most. */
+function countBackslashesBefore(chunk: Buffer, end: number, from: number): number {
+  let index = end - 1;
+  while (index >= from && chunk[index] === BACKSLASH) {
+    index -= 1;
+  }
+  return end - 1 - index;
+}
+
+function indexOrLength(chunk: Buffer, byte: number, from: number): number {
+  const index = chunk.indexOf(byte, from);
+  return index === -1 ? chunk.length : index;
 }
 
 function isWhitespace(byte: number): boolean {
   return byte === SPACE || byte === NEWLINE || byte === CARRIAGE_RETURN || byte === TAB;
+}
+
+/** Tests whether `byte` ends a number or literal element: whitespace, or a character of JSON's structure. */
+function endsToken(byte: number): boolean {
+  return isWhitespace(byte) || byte === COMMA || byte === CLOSE_BRACKET || byte === CLOSE_BRACE || byte === OPEN_BRACKET || byte === OPEN_BRACE || byte === QUOTE || byte === COLON;
+}
+
+/**
+ * Tests whether a line opens a `/v1/batch` request body: an object whose `batch` key has an array
+ * value that starts on this line. The body may end on the line or go on over the next ones.
+ */
+export function opensBatchBody(line: Buffer): boolean {
+  const splitter = new JsonSequenceSplitter(line.length);
+  splitter.push(line);
+  return splitter.batchArraysOpened > 0;
 }

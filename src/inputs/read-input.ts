@@ -75,9 +75,10 @@ async function* readJsonLines(input: string, bytes: AsyncIterable<Buffer>): Asyn
 }
 
 /**
- * Reads a JSON input of one document or several one after another, a document at a time, so that
- * memory is bounded by the largest document. The events read before a read error are yielded
- * before the error is thrown.
+ * Reads a JSON input of one document or several one after another, a document or an array element
+ * at a time, so that memory is bounded by the largest of them. The events read before a read error
+ * are yielded before the error is thrown, or, for gzip data that ends early, before the problem
+ * that reports it.
  */
 async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
   const splitter = new JsonSequenceSplitter(MAX_DOCUMENT_BYTES);
@@ -107,7 +108,13 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
     }
   } catch (error) {
     yield* takeBatches(true);
-    throw error;
+    if (!endsGzipEarly(error)) {
+      throw error;
+    }
+    const line = splitter.currentLine;
+    const message = `${input}:${line}: the gzip data ends early, so the file is truncated at line ${line}; the events before it were read, so download the file again to replay the rest`;
+    yield { kind: "items", items: [{ kind: "problem", origin: { input, line }, reason: "truncated-gzip", message }] };
+    return;
   }
   add(splitter.end());
   yield* takeBatches(true);
@@ -144,8 +151,7 @@ function oversizedLineProblem(input: string, line: number, bytes: number): Input
 }
 
 function streamProblem(input: string, error: StreamReadError): InputItem {
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  const truncated = cause?.code === "Z_BUF_ERROR" || /unexpected end of file/i.test(error.message);
+  const truncated = endsGzipEarly(error.cause) || endsGzipEarly(error);
   const lost = error.partialLine.length > 0 ? ` (the last ${error.partialLine.length} bytes, an incomplete line, were not read)` : "";
   return {
     kind: "problem",
@@ -155,6 +161,11 @@ function streamProblem(input: string, error: StreamReadError): InputItem {
       ? `${input}:${error.line}: the gzip data ends early, so the file is truncated${lost}; download it again to replay the rest`
       : `${input}:${error.line}: reading failed (${error.message})${lost}`,
   };
+}
+
+/** Tests whether a read failed because gzip data ends before its end marker: zlib's `Z_BUF_ERROR`, "unexpected end of file". */
+function endsGzipEarly(error: unknown): boolean {
+  return error instanceof Error && ((error as NodeJS.ErrnoException).code === "Z_BUF_ERROR" || /unexpected end of file/i.test(error.message));
 }
 
 /** Reads the first chunk of a stream without losing it: `rest` yields it again, then the remainder. */

@@ -17,6 +17,25 @@ describe("detectFormat", () => {
     expect(detectFormat(bytes('{\n  "batch": [\n    {"type":"track"}\n  ]\n}\n'))).toBe("json");
   });
 
+  it("compact batch body is json", () => {
+    expect(detectFormat(bytes('{"batch":[{"type":"track"}],"sentAt":"2024-05-01T10:00:00.000Z"}\n'))).toBe("json");
+    expect(detectFormat(bytes('{"writeKey":"k","sentAt":"x","batch":[{"type":"track"}]}'))).toBe("json");
+    expect(detectFormat(bytes('{"batch":[{"type":"track"}]}\n{"batch":[{"type":"identify"}]}\n'))).toBe("json");
+  });
+
+  it("batch body cut off in its first line is json", () => {
+    expect(detectFormat(bytes('{"sentAt":"x","batch":[{"type":"track","properties":{"long":"'))).toBe("json");
+  });
+
+  it("batch array opened on the first line is json", () => {
+    expect(detectFormat(bytes('{"sentAt":"x","batch":[\n{"type":"track"},\n{"type":"identify"}\n]}\n'))).toBe("json");
+  });
+
+  it("batch key elsewhere is jsonl", () => {
+    expect(detectFormat(bytes('{"type":"track","properties":{"batch":[1]}}\n{"type":"identify"}\n'))).toBe("jsonl");
+    expect(detectFormat(bytes('{"type":"track","batch":"b-1"}\n'))).toBe("jsonl");
+  });
+
   it("first line cut off is jsonl", () => {
     expect(detectFormat(bytes('{"type":"track","properties":{"long":"'))).toBe("jsonl");
   });
