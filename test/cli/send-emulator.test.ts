@@ -351,6 +351,7 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(unwrapSummary(defaultState.stderr)).toContain("If files were added to an input folder since, give the earlier run's checkpoint with --state <path>.");
     expect(namedState.status).toBe(0);
     expect(unwrapSummary(namedState.stderr)).toContain("1 entry sent from 51 events read");
+    expect(unwrapSummary(namedState.stderr)).toContain("50 of 51 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
     expect(emulator.stats.batchRequests - requestsBefore).toBe(1);
   }, 60_000);
 });
