@@ -3,7 +3,8 @@
 export const EXIT_STATUS_HELP = `
 Exit status:
   0    everything that matched was delivered (or printed, with --dry-run)
-  1    done, but some entries were not delivered (invalid events, unreadable lines, failed requests)
+  1    done, but some entries were not delivered (invalid events, unreadable
+       lines, failed requests)
   2    usage or config error; nothing was sent
   3    stopped by a fatal answer from Koala (wrong public key or endpoint)
   130  interrupted (Ctrl-C or SIGTERM)`;
@@ -40,25 +41,30 @@ Examples:
   koala-replay send --json ./segment-logs | jq .counts
 
   # include analytics.js track events recorded before Koala's pixel went live
-  koala-replay send --dry-run --browser-events before:2024-03-01 ./segment-logs
+  koala-replay send --dry-run --browser-events before:2024-03-01 \\
+    ./segment-logs
 
   # only order events of the first quarter of 2024
-  koala-replay send --dry-run --filter 'event = "Order Completed"' --since 2024-01-01 --until 2024-04-01 ./archive
+  koala-replay send --dry-run --filter 'event = "Order Completed"' \\
+    --since 2024-01-01 --until 2024-04-01 ./archive
 
-  # a warehouse export: the table is taken from the file name (tracks.csv), or given
+  # a warehouse export: the table comes from the file name (tracks.csv) or
+  # from --csv-table
   koala-replay send --dry-run --csv-table identifies export.csv
 
-  # read from a pipe (stdin cannot be read twice, so stitching needs --identities or --no-stitch)
-  gunzip -c export.gz | koala-replay send --dry-run --no-stitch - | jq .body.email
+  # read from a pipe (stdin cannot be read twice, so stitching needs
+  # --identities or --no-stitch)
+  gunzip -c export.gz |
+    koala-replay send --dry-run --no-stitch - | jq .body.email
 
   # the same with process substitution in bash; a named pipe (mkfifo) works the same way
   koala-replay send --dry-run --identities users.csv <(gunzip -c export.gz)
 
 Progress:
-  On a terminal, a status line on stderr shows events read, sent, skipped and failed, the rate, and
-  (for files) the share read and the time left to read. Once the inputs are read, it shows the
-  entries sent per second instead. It is never shown in a pipe, in CI (CI set), with --quiet or
-  with --no-progress.`;
+  On a terminal, a status line on stderr shows events read, sent, skipped and
+  failed, the rate, and (for files) the share read and the time left to read.
+  Once the inputs are read, it shows the entries sent per second instead. It is
+  never shown in a pipe, in CI (CI set), with --quiet or with --no-progress.`;
 
 export const PREVIEW_EXAMPLES = `
 Examples:
@@ -68,19 +74,22 @@ Examples:
   # one example per mapping, with analytics.js track events included
   koala-replay preview --limit 1 --browser-events include events.jsonl.gz
 
-  # plain text for a file or a pager (colour is off in a pipe; NO_COLOR turns it off, FORCE_COLOR on)
+  # plain text for a file or a pager (colour is off in a pipe; NO_COLOR turns
+  # it off, FORCE_COLOR on)
   koala-replay preview ./segment-logs > preview.txt
   FORCE_COLOR=1 koala-replay preview ./segment-logs | less -R
 
-Reading stops as soon as every mapping has --limit examples, or after --max-events events.
-Identity stitching is on, as in send, unless --no-stitch is given: the input files are first read
-to the end, to find the email of each userId and anonymousId, so a large archive takes longer.
-stdin and pipes can be read only once, so for them stitching needs --identities <file>, and is
-off without it (the output then says so).`;
+Reading stops as soon as every mapping has --limit examples, or after
+--max-events events. Identity stitching is on, as in send, unless --no-stitch is
+given: the input files are first read to the end, to find the email of each
+userId and anonymousId, so a large archive takes longer. stdin and pipes can be
+read only once, so for them stitching needs --identities <file>, and is off
+without it (the output then says so).`;
 
 export const INSPECT_EXAMPLES = `
 Examples:
-  # event types, names, libraries, time range, identity coverage and what each mapping would take
+  # event types, names, libraries, time range, identity coverage and what
+  # each mapping would take
   koala-replay inspect ./segment-logs
 
   # the same as JSON for scripts (keys are listed in the README)
@@ -89,33 +98,39 @@ Examples:
   # the 25 most frequent track event names
   koala-replay inspect --top 25 events.jsonl.gz
 
-The "would be sent" counts and the request estimate are those of send --dry-run with the same
-options: identity stitching is on unless --no-stitch is given, and reads the input files twice,
-and an entry whose mapping and messageId an earlier entry had counts as a duplicate, which send
-skips. stdin and pipes can be read only once, so for them stitching needs --identities <file>,
-and is off without it (the output then says so).`;
+The "would be sent" counts and the request estimate are those of send --dry-run
+with the same options: identity stitching is on unless --no-stitch is given, and
+reads the input files twice, and an entry whose mapping and messageId an earlier
+entry had counts as a duplicate, which send skips. stdin and pipes can be read
+only once, so for them stitching needs --identities <file>, and is off without
+it (the output then says so).`;
 
 export const CSV_HELP = `
-CSV cells stay text, except: empty cells (the value was absent) are left out; JSON-looking cells
-holding an object or array become that value; timestamps without a zone are UTC, and epoch seconds
-or milliseconds become ISO-8601; with --csv-numbers, number-like cells become numbers. Rows
-without an id get a messageId derived from their content, so a second run is deduplicated by
-Koala. Full rules: docs/csv.md.`;
+CSV cells stay text, except: empty cells (the value was absent) are left out;
+JSON-looking cells holding an object or array become that value; timestamps
+without a zone are UTC, and epoch seconds or milliseconds become ISO-8601; with
+--csv-numbers, number-like cells become numbers. Rows without an id get a
+messageId derived from their content, so a second run is deduplicated by Koala.
+Full rules: docs/csv.md.`;
 
 export const CHECK_EXAMPLES = `
 Examples:
-  # validate koala-replay.config.json (or the presets) and test the public key with Koala
+  # validate koala-replay.config.json (or the presets) and test the public key
+  # with Koala
   KOALA_PUBLIC_KEY=<key> koala-replay check
-  koala-replay check --config configs/backfill.json --endpoint http://127.0.0.1:8080
+  koala-replay check --config configs/backfill.json \\
+    --endpoint http://127.0.0.1:8080
 
   # compile one trigger, and test it on an event
   koala-replay check --trigger 'type = "track" and properties.plan = "pro"'
-  koala-replay check --trigger 'event = "Signed Up"' --event '{"type":"track","event":"Signed Up"}'
-  koala-replay check --dialect fql --trigger 'lowercase(event) = "signed up"' --event event.json
+  koala-replay check --trigger 'event = "Signed Up"' \\
+    --event '{"type":"track","event":"Signed Up"}'
+  koala-replay check --dialect fql \\
+    --trigger 'lowercase(event) = "signed up"' --event event.json
 
-Exit status: 0 when everything checked is valid; 2 when the config or a trigger is invalid;
-3 when Koala rejects the public key, cannot be reached or responds with an error. With --event, 1
-when the trigger does not match the event.`;
+Exit status: 0 when everything checked is valid; 2 when the config or a trigger
+is invalid; 3 when Koala rejects the public key, cannot be reached or responds
+with an error. With --event, 1 when the trigger does not match the event.`;
 
 export const INIT_HELP = `
 Examples:

@@ -1,5 +1,6 @@
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { defaultConfigFileName } from "../mappings/config/load-config.js";
 import { readOnceKindOf } from "./read-once.js";
 
 /** One stream to read: a file found directly or in a directory, or stdin (`-`). */
@@ -33,7 +34,8 @@ export class InputNotFoundError extends Error {
 /**
  * File names read when walking a directory: S3 archive objects (`….gz`), JSON, JSONL and CSV, each
  * possibly gzip-compressed. Anything else in a directory (`dummy-object.txt`, `.DS_Store`, a hidden
- * folder) is skipped and reported; a file named directly is always read.
+ * folder) is skipped and reported, and so is koala-replay.config.json. A file named directly is
+ * always read.
  */
 const ARCHIVE_NAME = /\.(gz|jsonl|ndjson|json|csv)$/i;
 
@@ -115,6 +117,9 @@ async function walkDirectory(directory: string, root: string, sources: InputSour
       await walkDirectory(path, root, sources, skipped);
     } else if (!entry.isFile()) {
       skipped.push({ path, reason: "not a regular file" });
+    } else if (entry.name === defaultConfigFileName) {
+      // The config usually sits next to the archives, in the folder the command runs in (`send .`).
+      skipped.push({ path, reason: "a koala-replay config file, not events; name it to read it as events anyway" });
     } else if (entry.name.startsWith(".") || !ARCHIVE_NAME.test(entry.name)) {
       skipped.push({ path, reason: "not an archive (a directory walk reads .gz, .json, .jsonl, .ndjson and .csv files; name the file to read it anyway)" });
     } else {

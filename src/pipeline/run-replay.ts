@@ -410,7 +410,9 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
     onNothingToResume: (statePath) =>
-      io.warn(`--resume found no checkpoint at ${statePath}, so every event is sent; a run is resumed from the folder it ran in, with the same inputs, or with --state`),
+      io.warn(
+        `--resume found no checkpoint at ${statePath}, so every event is sent. The default checkpoint is named after the files the inputs expand to, so it is found only from the folder of the earlier run and with the same files. If files were added to an input folder since, give the earlier run's checkpoint with --state <path>.`,
+      ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`the checkpoint ${statePath} is of an earlier run that did not finish; this run sends everything again and replaces it. To continue that run instead, stop now (Ctrl-C) and run again with --resume`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),

@@ -172,6 +172,10 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
     // Events outside a window the user gave are what was asked for, not a problem to fix.
     return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfallPhrase[topReason]}, as asked.`;
   }
+  if (topReason === "already-delivered" && stats.entriesSent > 0) {
+    // A resume that sends the rest of a run is the expected case, not a shortfall.
+    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfallPhrase[topReason]}, so --resume skipped them.`;
+  }
   let share: string;
   if (stats.entriesSent === 0) {
     share = context.dryRun ? "Nothing would be sent" : "Nothing was sent";

@@ -418,6 +418,21 @@ describe("summary counts", () => {
     expect(formatSummary(stats, context)).toContain("Check --filter, --since and --until");
   });
 
+  test("resume that sends the rest is no warning", () => {
+    const stats = new RunStats();
+    stats.eventsRead = 1_000;
+    stats.entriesSent = 100;
+    stats.countSkipped("already-delivered", 900);
+    const context = { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" };
+
+    const text = unwrapSummary(formatSummary(stats, context));
+    expect(text).toContain("900 of 1,000 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
+    expect(text).not.toContain("Many events were not sent");
+
+    stats.entriesSent = 0;
+    expect(unwrapSummary(formatSummary(stats, context))).toContain("Nothing was sent: 900 of 1,000 were done by an earlier run");
+  });
+
   test("every count has thousands separators", () => {
     const text = formatSummary(largeRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" });
 

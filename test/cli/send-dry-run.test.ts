@@ -99,6 +99,23 @@ describe("send summary", () => {
     expect(result.stderr).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
   });
 
+  test("directory walk skips the config file", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-walk-config-"));
+    const event = { type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-05-01T10:00:00.000Z", email: "a@example.com" };
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify(event)}\n`);
+    const init = await runCli(["init"], { cwd: directory });
+    const walked = await runCli(["send", "--dry-run", "--no-stitch", "."], { cwd: directory });
+    const named = await runCli(["send", "--dry-run", "--no-stitch", "koala-replay.config.json"], { cwd: directory });
+
+    expect(init.status).toBe(0);
+    expect(walked.status).toBe(0);
+    expect(walked.stderr).toContain("warning: skipped koala-replay.config.json: a koala-replay config file, not events");
+    expect(unwrapSummary(walked.stderr)).toContain(" events read 1 matched ");
+    expect(parseRequests(walked.stdout)).toHaveLength(1);
+    expect(unwrapSummary(named.stderr)).toContain(" events read 1 matched ");
+    expect(named.stderr).toMatch(/no-mapping-matched\s+1/);
+  });
+
   test("S3 archive with browser events included has no identity", async () => {
     const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/archives/s3"]);
 

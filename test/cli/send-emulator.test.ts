@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -325,5 +325,33 @@ describe("send again without --resume", () => {
       expect(replacing.stderr).toContain(`the checkpoint ${statePath} is of an earlier run that did not finish`);
       expect(replacing.stderr).toContain("--resume");
     }
+  }, 60_000);
+});
+
+describe("send --resume after a file was added to an input folder", () => {
+  test("warning names --state, which resumes", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const archive = join(directory, "archive");
+    mkdirSync(archive);
+    writeTrackEvents(archive, 50);
+    const env = { KOALA_PUBLIC_KEY: KEY };
+    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive"], { cwd: directory, env });
+    const statePath = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json"));
+    writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", timestamp: "2024-05-02T10:00:00.000Z", email: "later@example.com" })}\n`);
+
+    const defaultState = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive", "--resume"], { cwd: directory, env });
+    const requestsBefore = emulator.stats.batchRequests;
+    const namedState = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive", "--resume", "--state", `.koala-replay/${statePath}`], { cwd: directory, env });
+
+    expect(first.status).toBe(0);
+    expect(statePath).toBeDefined();
+    expect(defaultState.status).toBe(0);
+    expect(defaultState.stderr).toContain("--resume found no checkpoint at");
+    expect(unwrapSummary(defaultState.stderr)).toContain("If files were added to an input folder since, give the earlier run's checkpoint with --state <path>.");
+    expect(namedState.status).toBe(0);
+    expect(unwrapSummary(namedState.stderr)).toContain("1 entry sent from 51 events read");
+    expect(unwrapSummary(namedState.stderr)).toContain("50 of 51 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
+    expect(emulator.stats.batchRequests - requestsBefore).toBe(1);
   }, 60_000);
 });
