@@ -57,7 +57,8 @@ Examples:
   gunzip -c export.gz |
     koala-replay send --dry-run --no-stitch - | jq .body.email
 
-  # the same with process substitution in bash; a named pipe (mkfifo) works the same way
+  # the same with process substitution in bash; a named pipe (mkfifo)
+  # works the same way
   koala-replay send --dry-run --identities users.csv <(gunzip -c export.gz)
 
 Progress:
