@@ -1,6 +1,7 @@
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
-import type { ForecastStitching } from "../pipeline/send-forecast.js";
+import { buildForecastStitcher, SendForecast, type ForecastStitching, type StitcherSetup } from "../pipeline/send-forecast.js";
+import type { IdentityGraphStats } from "../identity/index.js";
 import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "../inputs/csv/index.js";
 import { findReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
@@ -226,6 +227,27 @@ export function resolveForecastStitching(inputs: readonly string[], raw: { stitc
     return { stitch: false, reason, readOnceInputs };
   }
   return { stitch: true, identitiesFile: undefined, readsStdin: false };
+}
+
+/**
+ * Starts the count of what `send` would send, for `inspect` and `preview`: warns about an
+ * `--identities` file that `--no-stitch` ignores, then, with stitching on, reads the identities as
+ * send's first pass does. Call `finishStitching` once the last record is counted.
+ */
+export async function startSendForecast(
+  inputs: readonly string[],
+  stitching: ForecastStitching,
+  identitiesFile: string | undefined,
+  setup: Omit<StitcherSetup, "warn">,
+): Promise<{ forecast: SendForecast; finishStitching: () => IdentityGraphStats | undefined }> {
+  const warn = (message: string): void => {
+    process.stderr.write(`warning: ${message}\n`);
+  };
+  if (!stitching.stitch && stitching.reason === "no-stitch" && identitiesFile !== undefined) {
+    warn(ignoredIdentitiesWarning(identitiesFile));
+  }
+  const { stitcher, finish } = await buildForecastStitcher(inputs, stitching, { ...setup, warn });
+  return { forecast: new SendForecast(stitcher), finishStitching: finish };
 }
 
 /** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */

@@ -122,12 +122,15 @@ describe("chunk codec", () => {
 
     const [stitching] = roundTrip(bytes, presets);
     const [notStitching] = roundTrip(bytes, presetsWithoutStitching);
+    if (stitching?.kind !== "result" || notStitching?.kind !== "result") {
+      throw new Error("expected the line to be read as an event");
+    }
 
-    expect(stitching?.kind === "result" && stitching.result.unidentified.length).toBe(1);
-    expect(stitching?.kind === "result" && stitching.result.unidentifiedNotBuilt).toBe(0);
-    expect(notStitching?.kind === "result" && notStitching.result.unidentified.length).toBe(0);
-    expect(notStitching?.kind === "result" && notStitching.result.unidentifiedNotBuilt).toBe(1);
-    expect(notStitching?.kind === "result" && notStitching.result.matched).toEqual(["Track Event"]);
+    expect(stitching.result.unidentified.length).toBe(1);
+    expect(stitching.result.unidentifiedNotBuilt).toBe(0);
+    expect(notStitching.result.unidentified.length).toBe(0);
+    expect(notStitching.result.unidentifiedNotBuilt).toBe(1);
+    expect(notStitching.result.matched).toEqual(["Track Event"]);
   });
 
   test("entry bytes and hashes match the text", () => {

@@ -1,7 +1,6 @@
 import { parseBrowserEventsPolicy } from "../../pipeline/browser-events.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { scanEvents } from "../../pipeline/scan-events.js";
-import { buildForecastStitcher, SendForecast } from "../../pipeline/send-forecast.js";
 import { ArchiveInventory } from "../../reporting/archive-inventory.js";
 import { buildInspectReport } from "../../reporting/inspect-report.js";
 import { formatInspectText } from "../../reporting/inspect-text.js";
@@ -11,12 +10,12 @@ import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
-  ignoredIdentitiesWarning,
   parseFormat,
   parsePositiveInteger,
   resolveCsvOptions,
   resolveFilters,
   resolveForecastStitching,
+  startSendForecast,
   writeInputWarnings,
 } from "../send-options.js";
 import { packageVersion } from "../version.js";
@@ -61,17 +60,12 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const stitching = resolveForecastStitching(inputList, raw);
   const csv = resolveCsvOptions(raw);
   writeInputWarnings(inputList, stdinIsTerminal, csv.table);
-  if (!stitching.stitch && stitching.reason === "no-stitch" && raw.identities !== undefined) {
-    process.stderr.write(`warning: ${ignoredIdentitiesWarning(raw.identities)}\n`);
-  }
 
   const readOptions = { format, csv };
-  const { stitcher, finish: finishStitching } = await buildForecastStitcher(inputList, stitching, {
+  const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, {
     readOptions,
     config: { mappings: rules.mappings, browserEvents, filters },
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });
-  const forecast = new SendForecast(stitcher);
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
   const scan = await scanEvents(inputList, readOptions, {
     onEvent: (event, origin, eventJson) => {
@@ -94,7 +88,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
     browserEvents: browserEventsText,
     mappingSource: rules.source,
     topCount,
-    stitching: { settings: stitching, coverage: stitcher.coverage, graph: graphStats },
+    stitching: { settings: stitching, coverage: forecast.stitcher.coverage, graph: graphStats },
   });
   if (raw.json === true) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

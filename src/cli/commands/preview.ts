@@ -4,7 +4,6 @@ import { maskPublicKey } from "../../reporting/mask.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { buildBatchBody } from "../../delivery/index.js";
 import { scanEvents } from "../../pipeline/scan-events.js";
-import { buildForecastStitcher, SendForecast } from "../../pipeline/send-forecast.js";
 import { stitchingNote } from "../../reporting/stitching-note.js";
 import { PreviewSamples } from "../../reporting/preview-samples.js";
 import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type PreviewRequest } from "../../reporting/preview-text.js";
@@ -13,13 +12,13 @@ import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
-  ignoredIdentitiesWarning,
   parseEndpointOption,
   parseFormat,
   parsePositiveInteger,
   resolveCsvOptions,
   resolveFilters,
   resolveForecastStitching,
+  startSendForecast,
   writeInputWarnings,
 } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
@@ -94,18 +93,13 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   );
   const csv = resolveCsvOptions(raw);
   writeInputWarnings(inputList, stdinIsTerminal, csv.table);
-  if (!stitching.stitch && stitching.reason === "no-stitch" && raw.identities !== undefined) {
-    process.stderr.write(`warning: ${ignoredIdentitiesWarning(raw.identities)}\n`);
-  }
 
   // Stitching reads every input file to its end first, as send does, however early the preview stops.
   const readOptions = { format, csv };
-  const { stitcher, finish: finishStitching } = await buildForecastStitcher(inputList, stitching, {
+  const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, {
     readOptions,
     config: { mappings: rules.mappings, browserEvents, filters },
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });
-  const forecast = new SendForecast(stitcher);
   const scan = await scanEvents(inputList, readOptions, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
@@ -137,7 +131,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       stoppedEarly: scan.stopped,
       maxEventsReached: scan.stopped && !samples.complete,
       unreadable,
-      stitchingNote: stitchingNote({ settings: stitching, coverage: stitcher.coverage, graph: graphStats }, "Examples and counts"),
+      stitchingNote: stitchingNote({ settings: stitching, coverage: forecast.stitcher.coverage, graph: graphStats }, "Examples and counts"),
     }),
   );
   return unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
