@@ -1,5 +1,5 @@
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { binPath, parseRequests, projectRoot } from "../helpers/run-cli.js";
+import { killLeftovers, startChild, waitUntilOpened, type ChildRun } from "../helpers/child-runs.js";
 
 // `send --identities` with a named pipe, run by the built CLI in a child process. The pipe is read as
 // it is written, and one Ctrl-C stops a run that waits for a writer.
@@ -26,61 +27,14 @@ beforeEach(() => {
   execFileSync("mkfifo", [pipePath]);
 });
 afterEach(async () => {
-  for (const child of runs.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-    }
-  }
+  killLeftovers(runs);
   await emulator?.close();
   emulator = undefined;
   rmSync(directory, { recursive: true, force: true });
 });
 
-interface Run {
-  child: ChildProcess;
-  output: { stdout: string; stderr: string };
-  /** Resolves with the exit status, or null when the run had to be killed after `timeoutMs`. */
-  exited: (timeoutMs: number) => Promise<number | null>;
-}
-
-function startSend(args: readonly string[]): Run {
-  const child = spawn(process.execPath, [binPath, "send", ...args], { cwd: projectRoot, env: { PATH: process.env["PATH"] }, stdio: ["ignore", "pipe", "pipe"] });
-  runs.push(child);
-  const output = { stdout: "", stderr: "" };
-  child.stdout?.on("data", (chunk: Buffer) => (output.stdout += chunk.toString("utf8")));
-  child.stderr?.on("data", (chunk: Buffer) => (output.stderr += chunk.toString("utf8")));
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
-  const exited = async (timeoutMs: number): Promise<number | null> => {
-    const status = await Promise.race([exit, delay(timeoutMs).then(() => "timed out" as const)]);
-    if (status !== "timed out") {
-      return status;
-    }
-    child.kill("SIGKILL");
-    await exit;
-    return null;
-  };
-  return { child, output, exited };
-}
-
-/** Waits until process `pid` has `path` open, read from Linux's /proc. */
-async function waitUntilOpened(pid: number, path: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const descriptors = readdirSync(`/proc/${pid}/fd`);
-    if (descriptors.some((descriptor) => readlinkTarget(`/proc/${pid}/fd/${descriptor}`) === path)) {
-      return;
-    }
-    await delay(50);
-  }
-  throw new Error(`process ${pid} did not open ${path} within 10 s`);
-}
-
-function readlinkTarget(link: string): string | undefined {
-  try {
-    return readlinkSync(link);
-  } catch {
-    // The descriptor was closed between the listing and the read.
-    return undefined;
-  }
+function startSend(args: readonly string[]): ChildRun {
+  return startChild(process.execPath, [binPath, "send", ...args], { cwd: projectRoot, started: runs });
 }
 
 describe("--identities from a named pipe", () => {

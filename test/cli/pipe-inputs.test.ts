@@ -1,5 +1,5 @@
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { binPath, projectRoot, runCli } from "../helpers/run-cli.js";
+import { killLeftovers, startChild, waitUntilOpened, type ChildRun } from "../helpers/child-runs.js";
 
 // Event inputs that can be read only once: named pipes made with mkfifo, and pipes from bash's
 // process substitution (`<(…)`, which the command receives as /dev/fd/63). The built CLI runs in a
@@ -29,45 +30,19 @@ beforeEach(() => {
   execFileSync("mkfifo", [pipePath]);
 });
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-    }
-  }
+  killLeftovers(children);
   await emulator?.close();
   emulator = undefined;
   rmSync(directory, { recursive: true, force: true });
 });
 
-interface Run {
-  child: ChildProcess;
-  output: { stdout: string; stderr: string };
-  /** Resolves with the exit status, or null when the run had to be killed after `timeoutMs`. */
-  exited: (timeoutMs: number) => Promise<number | null>;
-}
-
-/** Starts `program args` with a clean environment plus `env`, collecting its output. */
-function start(program: string, args: readonly string[], env: Record<string, string> = {}): Run {
-  const child = spawn(program, args, { cwd: directory, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  const output = { stdout: "", stderr: "" };
-  child.stdout?.on("data", (chunk: Buffer) => (output.stdout += chunk.toString("utf8")));
-  child.stderr?.on("data", (chunk: Buffer) => (output.stderr += chunk.toString("utf8")));
-  const exit = new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
-  const exited = async (timeoutMs: number): Promise<number | null> => {
-    const status = await Promise.race([exit, delay(timeoutMs).then(() => "timed out" as const)]);
-    if (status !== "timed out") {
-      return status;
-    }
-    child.kill("SIGKILL");
-    await exit;
-    return null;
-  };
-  return { child, output, exited };
+/** Starts `program args` in the test's folder with a clean environment plus `env`, collecting its output. */
+function start(program: string, args: readonly string[], env: Record<string, string> = {}): ChildRun {
+  return startChild(program, args, { cwd: directory, env, started: children });
 }
 
 /** Starts the built CLI with `args`. */
-function startCli(args: readonly string[], env: Record<string, string> = {}): Run {
+function startCli(args: readonly string[], env: Record<string, string> = {}): ChildRun {
   return start(process.execPath, [binPath, ...args], env);
 }
 
@@ -82,29 +57,8 @@ async function runBash(script: string, args: readonly string[], env: Record<stri
 }
 
 /** Starts a writer that copies `file` into the named pipe once a reader opens it. */
-function writeIntoPipe(file: string, pipe = pipePath): Run {
+function writeIntoPipe(file: string, pipe = pipePath): ChildRun {
   return start("bash", ["-c", 'cat "$1" > "$2"', "bash", file, pipe]);
-}
-
-/** Waits until process `pid` has `path` open, read from Linux's /proc. */
-async function waitUntilOpened(pid: number, path: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const descriptors = readdirSync(`/proc/${pid}/fd`);
-    if (descriptors.some((descriptor) => readlinkTarget(`/proc/${pid}/fd/${descriptor}`) === path)) {
-      return;
-    }
-    await delay(50);
-  }
-  throw new Error(`process ${pid} did not open ${path} within 10 s`);
-}
-
-function readlinkTarget(link: string): string | undefined {
-  try {
-    return readlinkSync(link);
-  } catch {
-    // The descriptor was closed between the listing and the read.
-    return undefined;
-  }
 }
 
 /** Track and identify events that each carry an email, so every one becomes a request. */
