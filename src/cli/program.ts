@@ -14,7 +14,8 @@ import {
   SEND_EXAMPLES,
 } from "./help-text.js";
 import { withToolCommand } from "./tool-command.js";
-import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT, type RawSendOptions } from "./send-options.js";
+import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT } from "./option-defaults.js";
+import type { RawSendOptions } from "./send-options.js";
 import { packageVersion } from "./version.js";
 
 /** Handlers of the commands, each returning the exit status. Tests pass their own to read the parsed options. */

@@ -10,9 +10,8 @@ import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 import { toolCommand } from "./tool-command.js";
+import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT } from "./option-defaults.js";
 
-export const DEFAULT_ENDPOINT = "https://api2.getkoala.com";
-export const DEFAULT_CONCURRENCY = 8;
 
 /** Options of `send` as commander hands them over: strings, before validation. */
 export interface RawSendOptions {

@@ -12,7 +12,7 @@ function render(templates: Template[], event: unknown, pointer: string): string 
   // The event is passed as globals and a fresh object as the scope, because tags such as
   // `increment` write into the scope, and the event must stay untouched for the next mapping.
   try {
-    const output: unknown = liquidEngine.renderSync(templates, {}, { globals: event as object });
+    const output: unknown = liquidEngine().renderSync(templates, {}, { globals: event as object });
     return typeof output === "string" ? output : String(output);
   } catch (error) {
     throw new MappingRuntimeError(pointer, `@liquid: ${errorMessage(error)}`);
@@ -32,7 +32,7 @@ export const compileLiquidDirective: DirectiveCompiler = (argument, pointer, con
 
   let templates: Template[];
   try {
-    templates = liquidEngine.parse(source);
+    templates = liquidEngine().parse(source);
   } catch (error) {
     context.report({ pointer, message: `invalid Liquid template: ${errorMessage(error)}`, expected: "a Liquid template" });
     return absent;
