@@ -4,36 +4,31 @@
  * fractions. The time zone (`Z` or `±hh:mm`) is optional there, although RFC 3339 requires it, and
  * koala-replay accepts what Segment accepted.
  */
-const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
-const timePattern = /^(\d{2}):(\d{2}):(\d{2})(\.\d+)?(z|[+-]\d{2}(?::?\d{2})?)?$/i;
+// The date and the time have fixed widths, so the parts are read at fixed positions once the
+// pattern matches: YYYY-MM-DD, one separator, hh:mm:ss. `\d` is [0-9] in a pattern without the u flag.
+const dateTimePattern = /^\d{4}-\d{2}-\d{2}[t\s]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const daysInMonth = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function isLeapYear(year: number): boolean {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }
 
-function isValidDate(text: string): boolean {
-  const match = datePattern.exec(text);
-  if (match === null) return false;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const lastDay = month === 2 && isLeapYear(year) ? 29 : (daysInMonth[month] ?? 0);
-  return day <= lastDay;
-}
-
-function isValidTime(text: string): boolean {
-  const match = timePattern.exec(text);
-  if (match === null) return false;
-  const hour = Number(match[1]);
-  const minute = Number(match[2]);
-  const second = Number(match[3]);
-  const isLeapSecond = hour === 23 && minute === 59 && second === 60;
-  return (hour <= 23 && minute <= 59 && second <= 59) || isLeapSecond;
+/** Returns the number that the two digits at `index` write. */
+function twoDigits(text: string, index: number): number {
+  return (text.charCodeAt(index) - 48) * 10 + (text.charCodeAt(index + 1) - 48);
 }
 
 export function isDateTime(text: string): boolean {
-  const parts = text.split(/t|\s/i);
-  return parts.length === 2 && isValidDate(parts[0] ?? "") && isValidTime(parts[1] ?? "");
+  if (!dateTimePattern.test(text)) return false;
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const lastDay = month === 2 && isLeapYear(year) ? 29 : (daysInMonth[month] ?? 0);
+  if (day > lastDay) return false;
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  const isLeapSecond = hour === 23 && minute === 59 && second === 60;
+  return (hour <= 23 && minute <= 59 && second <= 59) || isLeapSecond;
 }

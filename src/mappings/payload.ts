@@ -28,6 +28,12 @@ function coerceToString(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The field names of each action, looked up for every key of every payload. */
+const fieldNames: Readonly<Record<ActionId, ReadonlySet<string>>> = {
+  trackEvent: new Set(actionFields.trackEvent.map((field) => field.name)),
+  identifyVisitor: new Set(actionFields.identifyVisitor.map((field) => field.name)),
+};
+
 function problem(field: ActionField, reason: PayloadProblemReason, message: string, expected: string, found: unknown): PayloadProblem {
   return { field: field.name, reason, message: `${field.name}: ${message}`, expected, found: describeValue(found) };
 }
@@ -76,10 +82,10 @@ function checkField(field: ActionField, payload: Record<string, unknown>): Paylo
  */
 export function validatePayload(action: ActionId, payload: Record<string, unknown>): PayloadProblem | undefined {
   const fields = actionFields[action];
+  const names = fieldNames[action];
   for (const key of Object.keys(payload)) {
     const value = payload[key];
-    const isField = fields.some((field) => field.name === key);
-    if (!isField || value === null || value === "") delete payload[key];
+    if (!names.has(key) || value === null || value === "") delete payload[key];
   }
   for (const field of fields) {
     const found = checkField(field, payload);

@@ -1,4 +1,4 @@
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import { truncateText } from "./fit-line.js";
 import { formatProgressText, type ProgressSnapshot } from "./progress-text.js";
 
@@ -57,8 +57,12 @@ export function shouldShowProgress(stream: { isTTY?: boolean; columns?: number }
   return stream.isTTY === true && env["TERM"] !== "dumb" && (stream.columns ?? 0) > 0;
 }
 
-/** Creates the status line: an ora spinner when enabled, and a plain line writer otherwise. */
-export function createProgress(options: ProgressOptions): ProgressReporter {
+/**
+ * Creates the status line: an ora spinner when enabled, and a plain line writer otherwise. ora is
+ * loaded only for a spinner, because it imports string-width, whose loading costs a run without a
+ * spinner a fifth of its start-up (see wrap-text.ts).
+ */
+export async function createProgress(options: ProgressOptions): Promise<ProgressReporter> {
   if (!options.enabled) {
     return {
       update: () => {},
@@ -69,7 +73,8 @@ export function createProgress(options: ProgressOptions): ProgressReporter {
       stop: () => {},
     };
   }
-  return new SpinnerProgress(options);
+  const { default: ora } = await import("ora");
+  return new SpinnerProgress(options, ora);
 }
 
 class SpinnerProgress implements ProgressReporter {
@@ -85,7 +90,7 @@ class SpinnerProgress implements ProgressReporter {
   private lastDrawnAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
 
-  constructor(options: ProgressOptions) {
+  constructor(options: ProgressOptions, ora: typeof import("ora").default) {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;

@@ -173,7 +173,7 @@ describe("progress rates after the first pass", () => {
       { columns: 200, isTTY: true, cursorTo: () => true, clearLine: () => true, moveCursor: () => true },
     );
     let time = 0;
-    const progress = createProgress({ stream, enabled: true, dryRun: false, intervalMs: 0, now: () => time });
+    const progress = await createProgress({ stream, enabled: true, dryRun: false, intervalMs: 0, now: () => time });
     // A first pass of 100 s, then 10,000 events in the next 10 s: 1,000 events/s, not 91.
     progress.phase("first pass");
     time = 100_000;

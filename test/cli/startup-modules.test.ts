@@ -7,8 +7,8 @@ import { defaultMapping } from "../../src/koala/fields.js";
 import { runCli } from "../helpers/run-cli.js";
 
 // Start-up time is measured by `npm run bench`. These tests guard what it depends on: which modules
-// a command loads. Each module the CLI loads costs compile time, and liquidjs and undici cost about
-// 50 and 100 ms of CPU time each, so they are loaded only by the runs that use them.
+// a command loads. Each module the CLI loads costs compile time, and liquidjs, string-width and
+// undici take tens of milliseconds each to load, so they are loaded only by the runs that use them.
 
 let directory: string;
 let preload: string;
@@ -74,6 +74,17 @@ describe("modules loaded at start-up", () => {
     expect(modules).toContain("dist/pipeline/run-replay.js");
     expect(packages(modules)).not.toContain("undici");
     expect(packages(modules)).not.toContain("liquidjs");
+    expect(packages(modules)).not.toContain("string-width");
+  });
+
+  test("non-ASCII summary loads string-width", async () => {
+    // The summary names the types of the events that no mapping matched.
+    const events = join(directory, "unmatched.jsonl");
+    writeFileSync(events, `${JSON.stringify({ type: "événement", messageId: "m1" })}\n`);
+
+    const modules = await modulesLoadedBy(["send", "--dry-run", "--no-stitch", events]);
+
+    expect(packages(modules)).toContain("string-width");
   });
 
   test("@liquid mapping loads liquidjs", async () => {

@@ -6,6 +6,7 @@ import { checkReportPath, writeReportFile } from "../../reporting/report-file.js
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
+import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
@@ -32,7 +33,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   // around every line, and that made such a run about 5 times slower when measured. Events typed
   // in the terminal would be drawn over by the spinner too.
   const requestsOnTerminal = settings.dryRun && process.stdout.isTTY === true;
-  const progress = createProgress({
+  const progress = await createProgress({
     stream: process.stderr,
     enabled: shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal && notice === undefined,
     dryRun: settings.dryRun,
@@ -82,7 +83,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
 
   let exitStatus = exitStatusOf(stats);
   if (!settings.quiet && !settings.json) {
-    const summary = formatSummary(stats, {
+    const summary = await formatWithTextWidth(() =>
+      formatSummary(stats, {
       dryRun: settings.dryRun,
       browserEventsPolicy: settings.browserEventsText,
       inputs: settings.inputs,
@@ -90,8 +92,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
       resumable: settings.readOnceInputs.length === 0,
       csvNumbers: settings.csv.convertNumbers,
-      filterFields: listFilterFields(settings.filters),
-    });
+        filterFields: listFilterFields(settings.filters),
+      }),
+    );
     process.stderr.write(mask(summary));
   }
   const fatal = stats.delivery?.fatal;
