@@ -16,11 +16,19 @@ export interface ChunkTask {
   spare?: ResultBuffers;
 }
 
+/** The message a worker posts once it can process chunks. */
+export interface WorkerReady {
+  ready: true;
+}
+
 const config = workerData as ProcessorConfig;
 const rules = buildProcessorRules(config);
 const names = mappingNames(config);
 /** Text bytes of the last chunk, to size the next chunk's buffer without growing it. */
 let lastTextBytes = 1 << 16;
+
+// Tells the pool that chunks sent now are processed at once, not after this thread's start-up.
+parentPort?.postMessage({ ready: true } satisfies WorkerReady);
 
 parentPort?.on("message", (task: ChunkTask) => {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);

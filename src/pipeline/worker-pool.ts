@@ -4,7 +4,7 @@ import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, takeSpareResults, type ChunkReaderOptions, type EncodedChunk } from "./chunk-codec.js";
 import { decodeChunkFacts, type EncodedFacts } from "./identity-codec.js";
-import type { ChunkTask } from "./chunk-worker.js";
+import type { ChunkTask, WorkerReady } from "./chunk-worker.js";
 import { mappingNames, type ProcessorConfig } from "./processor-config.js";
 
 interface PendingChunk {
@@ -29,6 +29,12 @@ const WORKER_YOUNG_GENERATION_MB = 12;
  */
 export class WorkerPool {
   private readonly workers: Worker[] = [];
+  /**
+   * Workers that have started up, in the order they did. Chunks go only to them: a worker takes
+   * 100 ms or more to start, and a chunk sent earlier would hold up the results of the chunks after it,
+   * which the main thread processes meanwhile.
+   */
+  private readonly ready: Worker[] = [];
   private readonly pending = new Map<number, PendingChunk>();
   private readonly names: string[];
   private nextId = 0;
@@ -39,7 +45,13 @@ export class WorkerPool {
     this.names = mappingNames(config);
     for (let index = 0; index < size; index += 1) {
       const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), { workerData: config, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-      worker.on("message", (message: WorkerMessage) => this.onResult(message));
+      worker.on("message", (message: WorkerMessage | WorkerReady) => {
+        if ("ready" in message) {
+          this.ready.push(worker);
+        } else {
+          this.onResult(message);
+        }
+      });
       worker.on("error", (error) => this.onFailure(error));
       this.workers.push(worker);
     }
@@ -50,11 +62,12 @@ export class WorkerPool {
   }
 
   /**
-   * Whether every worker has a chunk waiting behind the one it is processing. The main thread then
-   * processes the next chunk itself, because it would otherwise wait for the workers.
+   * Whether no worker has started up yet, or every one has a chunk waiting behind the one it is
+   * processing. The main thread then processes the next chunk itself, because it would otherwise
+   * wait for the workers.
    */
   get busy(): boolean {
-    return this.pending.size >= this.workers.length * 2;
+    return this.pending.size >= this.ready.length * 2;
   }
 
   /**
@@ -78,8 +91,10 @@ export class WorkerPool {
       return Promise.reject(this.failure);
     }
     const id = this.nextId++;
-    const worker = this.workers[this.nextWorker] as Worker;
-    this.nextWorker = (this.nextWorker + 1) % this.workers.length;
+    // Before any worker is ready, the chunk waits for the first one to start.
+    const candidates = this.ready.length > 0 ? this.ready : this.workers;
+    const worker = candidates[this.nextWorker % candidates.length] as Worker;
+    this.nextWorker = (this.nextWorker + 1) % candidates.length;
     const transfer = [task.bytes.buffer as ArrayBuffer];
     if (task.spare !== undefined) {
       transfer.push(task.spare.ints, task.spare.text);

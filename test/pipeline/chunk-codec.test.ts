@@ -6,6 +6,7 @@ import { ChunkEncoder, ChunkReader, processChunk, takeSpareResults, type ChunkRe
 import { collectLineOutcomes, type ReadOutcome } from "../../src/pipeline/process-lines.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "../../src/pipeline/processor-config.js";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
+import { WorkerPool } from "../../dist/pipeline/worker-pool.js";
 
 // The worker threads send each chunk's outcomes to the main thread as numbers and UTF-8 bytes.
 // Whatever the main thread reads back must be what it would have computed itself.
@@ -39,6 +40,15 @@ function fixtureLines(): string[] {
   );
 }
 
+/** Returns every outcome of a chunk reader, in order. */
+function readAll(reader: { next(): ReadOutcome | undefined }): ReadOutcome[] {
+  const outcomes: ReadOutcome[] = [];
+  for (let outcome = reader.next(); outcome !== undefined; outcome = reader.next()) {
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
 function roundTrip(bytes: Buffer, config: ProcessorConfig, options?: ChunkReaderOptions, spare?: ResultBuffers): ReadOutcome[] {
   const rules = buildProcessorRules(config);
   const names = mappingNames(config);
@@ -49,12 +59,7 @@ function roundTrip(bytes: Buffer, config: ProcessorConfig, options?: ChunkReader
   const encoded = encoder.finish();
   // The worker posts copies of these, so the reader must not depend on the encoder's own buffers.
   const copied = { ints: encoded.ints.slice(), text: Uint8Array.from(encoded.text) };
-  const reader = new ChunkReader(copied, "input.jsonl", bytes, names, options);
-  const outcomes: ReadOutcome[] = [];
-  for (let outcome = reader.next(); outcome !== undefined; outcome = reader.next()) {
-    outcomes.push(outcome);
-  }
-  return outcomes;
+  return readAll(new ChunkReader(copied, "input.jsonl", bytes, names, options));
 }
 
 /** Picks the fields of an entry that delivery, stitching and dead letters read. */
@@ -218,5 +223,51 @@ describe("chunk codec", () => {
 
     const decoded = roundTrip(second, presets, undefined, spare);
     expect(decoded.map(outcomeView)).toEqual(expected);
+  });
+});
+
+// The pool starts the compiled worker (dist/pipeline/chunk-worker.js), so it is imported from the
+// build, which `npm test` makes first. The CLI tests' inputs are often read by the main thread
+// alone, because it processes the chunks itself until a worker has started.
+describe("worker pool", () => {
+  async function whenReady(pool: WorkerPool): Promise<void> {
+    for (let waited = 0; pool.busy; waited += 10) {
+      if (waited > 20_000) {
+        throw new Error("the worker did not start within 20 s");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  test("busy until a worker has started", async () => {
+    const pool = new WorkerPool(presets, 1);
+    try {
+      expect(pool.busy).toBe(true);
+
+      await whenReady(pool);
+
+      expect(pool.busy).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test.each([
+    ["stitching", presets],
+    ["no stitching", presetsWithoutStitching],
+  ])("worker outcomes equal the main thread's, %s", async (_name, config) => {
+    const text = `${[...handMadeLines, ...fixtureLines()].join("\n")}\n`;
+    const expected = collectLineOutcomes("input.jsonl", 1, Buffer.from(text), buildProcessorRules(config));
+    const pool = new WorkerPool(config, 1);
+    try {
+      await whenReady(pool);
+
+      // The bytes move to the worker, so the pool gets a copy of its own.
+      const reader = await pool.process("input.jsonl", 1, Buffer.from(text), { keepEventLines: true, separateEntryBuffers: true });
+
+      expect(readAll(reader).map(outcomeView)).toEqual(expected.map(outcomeView));
+    } finally {
+      await pool.close();
+    }
   });
 });
