@@ -49,6 +49,42 @@ async function parsedRecords(input: Buffer, maxRowBytes: number, pieceBytes: num
   return parsed;
 }
 
+/** Checks that the guard's output parses to csv-parse's records of `input`, with a marker in place of each row it dropped. */
+function expectCutAsCsvParse(input: Buffer, maxRowBytes: number, pieceBytes: number, context: string): void {
+  const { output, marker, oversized } = guard(input, maxRowBytes, pieceBytes);
+  const expected = records(input);
+  const actual = records(output);
+  // csv-parse skips a last row whose quote is never closed, and the guard replaces it when it is too long.
+  const lastOversized = oversized[oversized.length - 1];
+  const extraMarker = lastOversized?.quoteNotClosed === true ? 1 : 0;
+  expect(actual.length, context).toBe(expected.length + extraMarker);
+  let oversizedIndex = 0;
+  actual.forEach((cells, index) => {
+    if (cells.length === 1 && cells[0] === marker) {
+      expect(oversized[oversizedIndex]?.bytes, context).toBeGreaterThan(maxRowBytes);
+      oversizedIndex += 1;
+    } else {
+      expect(cells, context).toEqual(expected[index]);
+    }
+  });
+  expect(oversizedIndex, context).toBe(oversized.length);
+}
+
+/** Checks that every record of `input` keeps its line under the limit, and every row left is read as without it. */
+async function expectLinesKept(input: Buffer, maxRowBytes: number, pieceBytes: number, context: string): Promise<void> {
+  const unlimited = await parsedRecords(input, 1 << 20, pieceBytes);
+  const limited = await parsedRecords(input, maxRowBytes, pieceBytes);
+
+  // Every record keeps its place: a skipped one on the line where its row starts.
+  expect(limited.map((record) => record.line), context).toEqual(unlimited.map((record) => record.line));
+  // Every row the limit leaves is read as it is without the limit.
+  limited.forEach((record, index) => {
+    if (record.kind === "row") {
+      expect(record, context).toEqual(unlimited[index]);
+    }
+  });
+}
+
 const TOKENS = ["a", "bc", "é", " ", ",", '"', '""', "\n", "\r\n", "\r"];
 
 describe("RowSizeGuard", () => {
@@ -56,27 +92,9 @@ describe("RowSizeGuard", () => {
     const random = new SeededRandom(20_240_501);
     for (let round = 0; round < 3_000; round += 1) {
       const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
-      const input = Buffer.from(text);
       const maxRowBytes = 3 + random.integer(20);
-      const { output, marker, oversized } = guard(input, maxRowBytes, 1 + random.integer(8));
       const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
-
-      const expected = records(input);
-      const actual = records(output);
-      // csv-parse skips a last row whose quote is never closed, and the guard replaces it when it is too long.
-      const lastOversized = oversized[oversized.length - 1];
-      const extraMarker = lastOversized?.quoteNotClosed === true ? 1 : 0;
-      expect(actual.length, context).toBe(expected.length + extraMarker);
-      let oversizedIndex = 0;
-      actual.forEach((cells, index) => {
-        if (cells.length === 1 && cells[0] === marker) {
-          expect(oversized[oversizedIndex]?.bytes, context).toBeGreaterThan(maxRowBytes);
-          oversizedIndex += 1;
-        } else {
-          expect(cells, context).toEqual(expected[index]);
-        }
-      });
-      expect(oversizedIndex, context).toBe(oversized.length);
+      expectCutAsCsvParse(Buffer.from(text), maxRowBytes, 1 + random.integer(8), context);
     }
   });
 
@@ -84,22 +102,10 @@ describe("RowSizeGuard", () => {
     const random = new SeededRandom(20_240_502);
     for (let round = 0; round < 500; round += 1) {
       const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
-      const input = Buffer.from(text);
       const maxRowBytes = 3 + random.integer(20);
       const pieceBytes = 1 + random.integer(8);
       const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
-
-      const unlimited = await parsedRecords(input, 1 << 20, pieceBytes);
-      const limited = await parsedRecords(input, maxRowBytes, pieceBytes);
-
-      // Every record keeps its place: a skipped one on the line where its row starts.
-      expect(limited.map((record) => record.line), context).toEqual(unlimited.map((record) => record.line));
-      // Every row the limit leaves is read as it is without the limit.
-      limited.forEach((record, index) => {
-        if (record.kind === "row") {
-          expect(record, context).toEqual(unlimited[index]);
-        }
-      });
+      await expectLinesKept(Buffer.from(text), maxRowBytes, pieceBytes, context);
     }
   });
 
@@ -118,9 +124,31 @@ describe("RowSizeGuard", () => {
     expect(oversized).toEqual([{ bytes: 24, innerLineBreaks: 1, quoteNotClosed: false }]);
   });
 
-  test("UTF-16 input passed unchanged", () => {
-    const input = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`id\n${"x".repeat(100)}\n`, "utf16le")]);
+  test("UTF-16 input without long rows passed unchanged", () => {
+    const input = Buffer.from(`\ufeffid,"note"\r\nm1,"a ""b"" é"\n${"x".repeat(100)}\r`, "utf16le");
 
-    expect(guard(input, 20, 7).output.equals(input)).toBe(true);
+    expect(guard(input, 1 << 10, 7).output.equals(input)).toBe(true);
+  });
+
+  test("random UTF-16 input cut as csv-parse cuts it", () => {
+    const random = new SeededRandom(20_240_503);
+    for (let round = 0; round < 2_000; round += 1) {
+      const text = Array.from({ length: random.integer(60) }, () => random.pick([...TOKENS, "\u20ac", "\u{1F600}"])).join("");
+      const maxRowBytes = 6 + random.integer(40);
+      const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
+      // Pieces of any length, so that a code unit is often cut in two.
+      expectCutAsCsvParse(Buffer.from(`\ufeff${text}`, "utf16le"), maxRowBytes, 1 + random.integer(9), context);
+    }
+  });
+
+  test("random UTF-16 input keeps its line numbers", async () => {
+    const random = new SeededRandom(20_240_504);
+    for (let round = 0; round < 300; round += 1) {
+      const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
+      const maxRowBytes = 6 + random.integer(40);
+      const pieceBytes = 1 + random.integer(9);
+      const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
+      await expectLinesKept(Buffer.from(`\ufeff${text}`, "utf16le"), maxRowBytes, pieceBytes, context);
+    }
   });
 });
