@@ -364,6 +364,10 @@ function recordVerdicts(stats: RunStats, result: RecordResult, verbose: ((messag
     for (const entry of result.unidentified) {
       stats.countResentDeadLetter(entry.mappingName);
     }
+    // A line that cannot be resent has an invalid verdict in place of its entry, counted below.
+    if (result.entries.length + result.unidentified.length === 0) {
+      stats.invalidDeadLetterLines += 1;
+    }
   }
   if (result.skipped !== undefined) {
     stats.countSkipped(result.skipped);
