@@ -7,7 +7,7 @@ import { legacyStatePath } from "../../src/delivery/checkpoint.js";
 import { canonicalJson } from "../../src/inputs/message-id.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { readFixtureEvents } from "../helpers/fixture-events.js";
-import { binPath, projectRoot, runCli } from "../helpers/run-cli.js";
+import { binPath, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody } from "../helpers/segment-reference.js";
 
@@ -334,21 +334,33 @@ describe("send again without --resume", () => {
   }, 60_000);
 });
 
+/**
+ * Starts the emulator and sends the folder `archive` of a new directory, with `files` of track
+ * events in it, from that directory with the default checkpoint. Returns the paths and the run.
+ */
+async function sendArchiveFolder(files: Record<string, number>): Promise<{ koala: KoalaEmulator; directory: string; archive: string; env: Record<string, string>; first: CliResult }> {
+  const koala = await startKoalaEmulator({ publicKey: KEY });
+  emulator = koala;
+  const directory = temporaryDirectory();
+  const archive = join(directory, "archive");
+  mkdirSync(archive);
+  for (const [name, count] of Object.entries(files)) {
+    writeTrackEvents(archive, count, () => ({}), name);
+  }
+  const env = { KOALA_PUBLIC_KEY: KEY };
+  const first = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive"], { cwd: directory, env });
+  return { koala, directory, archive, env, first };
+}
+
 describe("send --resume after a file was added to an input folder", () => {
   test("default checkpoint sends only the new file", async () => {
-    emulator = await startKoalaEmulator({ publicKey: KEY });
-    const directory = temporaryDirectory();
-    const archive = join(directory, "archive");
-    mkdirSync(archive);
-    writeTrackEvents(archive, 50);
-    const env = { KOALA_PUBLIC_KEY: KEY };
-    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive"], { cwd: directory, env });
+    const { koala, directory, archive, env, first } = await sendArchiveFolder({ "events.jsonl": 50 });
     const stateFiles = readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"));
     writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", timestamp: "2024-05-02T10:00:00.000Z", email: "later@example.com" })}\n`);
-    const requestsBefore = emulator.stats.batchRequests;
+    const requestsBefore = koala.stats.batchRequests;
 
     // Given as ./archive/ this time: the same folder.
-    const resumed = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "./archive/", "--resume"], { cwd: directory, env });
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "./archive/", "--resume"], { cwd: directory, env });
 
     expect(first.status).toBe(0);
     expect(stateFiles).toHaveLength(1);
@@ -356,48 +368,37 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(resumed.stderr).not.toContain("--resume found no checkpoint");
     expect(unwrapSummary(resumed.stderr)).toContain("1 entry sent from 51 events read");
     expect(unwrapSummary(resumed.stderr)).toContain("50 of 51 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
-    expect(emulator.stats.batchRequests - requestsBefore).toBe(1);
-    expect(emulator.accepted.has("later")).toBe(true);
+    expect(koala.stats.batchRequests - requestsBefore).toBe(1);
+    expect(koala.accepted.has("later")).toBe(true);
     expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual(stateFiles);
   }, 60_000);
 
   test("changed file in the folder still rejected", async () => {
-    emulator = await startKoalaEmulator({ publicKey: KEY });
-    const directory = temporaryDirectory();
-    const archive = join(directory, "archive");
-    mkdirSync(archive);
-    const { path } = writeTrackEvents(archive, 50);
-    const env = { KOALA_PUBLIC_KEY: KEY };
-    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive"], { cwd: directory, env });
+    const { koala, directory, archive, env, first } = await sendArchiveFolder({ "events.jsonl": 50 });
+    const path = join(archive, "events.jsonl");
     writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", email: "later@example.com" })}\n`);
     // Truncated to its first half, as an interrupted download would leave it.
     const text = readFileSync(path, "utf8");
     writeFileSync(path, text.slice(0, Math.floor(text.length / 2)));
-    const requestsBefore = emulator.stats.requests;
+    const requestsBefore = koala.stats.requests;
 
-    const resumed = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive", "--resume"], { cwd: directory, env });
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive", "--resume"], { cwd: directory, env });
 
     expect(first.status).toBe(0);
     expect(resumed.status).toBe(2);
     expect(resumed.stderr).toContain("changed since the checkpoint");
     expect(resumed.stderr).toContain("its size changed from");
-    expect(emulator.stats.requests).toBe(requestsBefore);
+    expect(koala.stats.requests).toBe(requestsBefore);
   }, 60_000);
 
   test("other working folder warns and names --state", async () => {
-    emulator = await startKoalaEmulator({ publicKey: KEY });
-    const directory = temporaryDirectory();
-    const archive = join(directory, "archive");
+    const { koala, directory, env, first } = await sendArchiveFolder({ "events.jsonl": 50 });
     mkdirSync(join(directory, "elsewhere"));
-    mkdirSync(archive);
-    writeTrackEvents(archive, 50);
-    const env = { KOALA_PUBLIC_KEY: KEY };
-    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive"], { cwd: directory, env });
     const statePath = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json"));
 
-    const elsewhere = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "../archive", "--resume"], { cwd: join(directory, "elsewhere"), env });
-    const requestsBefore = emulator.stats.batchRequests;
-    const namedState = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "../archive", "--resume", "--state", `../.koala-replay/${statePath}`], {
+    const elsewhere = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "../archive", "--resume"], { cwd: join(directory, "elsewhere"), env });
+    const requestsBefore = koala.stats.batchRequests;
+    const namedState = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "../archive", "--resume", "--state", `../.koala-replay/${statePath}`], {
       cwd: join(directory, "elsewhere"),
       env,
     });
@@ -408,32 +409,25 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(unwrapSummary(elsewhere.stderr)).toContain("Otherwise give the earlier run's checkpoint with --state <path>.");
     expect(namedState.status).toBe(0);
     expect(unwrapSummary(namedState.stderr)).toContain("0 entries sent from 50 events read");
-    expect(emulator.stats.batchRequests - requestsBefore).toBe(0);
+    expect(koala.stats.batchRequests - requestsBefore).toBe(0);
   }, 60_000);
 
   test("state file named after the files read resumed", async () => {
-    emulator = await startKoalaEmulator({ publicKey: KEY });
-    const directory = temporaryDirectory();
-    const archive = join(directory, "archive");
-    mkdirSync(archive);
-    writeTrackEvents(archive, 20, () => ({}), "a.jsonl");
-    writeTrackEvents(archive, 30, () => ({}), "b.jsonl");
-    const env = { KOALA_PUBLIC_KEY: KEY };
-    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive"], { cwd: directory, env });
+    const { koala, directory, archive, env, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });
     // Renamed as an earlier version named it: a hash of the files read, in the order read.
     const folder = join(directory, ".koala-replay");
     const statePath = join(folder, readdirSync(folder).find((name) => name.endsWith(".json")) ?? "");
     const legacyPath = legacyStatePath([join(archive, "a.jsonl"), join(archive, "b.jsonl")], directory);
     renameSync(statePath, legacyPath);
-    const requestsBefore = emulator.stats.batchRequests;
+    const requestsBefore = koala.stats.batchRequests;
 
-    const resumed = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive", "--resume"], { cwd: directory, env });
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive", "--resume"], { cwd: directory, env });
 
     expect(first.status).toBe(0);
     expect(legacyPath).not.toBe(statePath);
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).not.toContain("--resume found no checkpoint");
     expect(unwrapSummary(resumed.stderr)).toContain("0 entries sent from 50 events read");
-    expect(emulator.stats.batchRequests - requestsBefore).toBe(0);
+    expect(koala.stats.batchRequests - requestsBefore).toBe(0);
   }, 60_000);
 });

@@ -87,25 +87,46 @@ async function expectLinesKept(input: Buffer, maxRowBytes: number, pieceBytes: n
 
 const TOKENS = ["a", "bc", "é", " ", ",", '"', '""', "\n", "\r\n", "\r"];
 
+/**
+ * Inputs of the random tests in each encoding. A UTF-16 character takes 2 or 4 bytes, so its rows
+ * get larger limits, and pieces of any length often cut a code unit in two.
+ */
+const ENCODINGS = [
+  { name: "UTF-8", encode: (text: string) => Buffer.from(text), tokens: TOKENS, minRowBytes: 3, rowBytesRange: 20, pieceRange: 8, cutSeed: 20_240_501, cutRounds: 3_000, lineSeed: 20_240_502, lineRounds: 500 },
+  {
+    name: "UTF-16",
+    encode: (text: string) => Buffer.from(`\ufeff${text}`, "utf16le"),
+    tokens: [...TOKENS, "\u20ac", "\u{1F600}"],
+    minRowBytes: 6,
+    rowBytesRange: 40,
+    pieceRange: 9,
+    cutSeed: 20_240_503,
+    cutRounds: 2_000,
+    lineSeed: 20_240_504,
+    lineRounds: 300,
+  },
+];
+
 describe("RowSizeGuard", () => {
-  test("random input cut as csv-parse cuts it", () => {
-    const random = new SeededRandom(20_240_501);
-    for (let round = 0; round < 3_000; round += 1) {
-      const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
-      const maxRowBytes = 3 + random.integer(20);
+  test.each(ENCODINGS.map((encoding) => [encoding.name, encoding] as const))("random %s input cut as csv-parse cuts it", (_name, encoding) => {
+    const random = new SeededRandom(encoding.cutSeed);
+    for (let round = 0; round < encoding.cutRounds; round += 1) {
+      const text = Array.from({ length: random.integer(60) }, () => random.pick(encoding.tokens)).join("");
+      const maxRowBytes = encoding.minRowBytes + random.integer(encoding.rowBytesRange);
+      const pieceBytes = 1 + random.integer(encoding.pieceRange);
       const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
-      expectCutAsCsvParse(Buffer.from(text), maxRowBytes, 1 + random.integer(8), context);
+      expectCutAsCsvParse(encoding.encode(text), maxRowBytes, pieceBytes, context);
     }
   });
 
-  test("random input keeps its line numbers", async () => {
-    const random = new SeededRandom(20_240_502);
-    for (let round = 0; round < 500; round += 1) {
-      const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
-      const maxRowBytes = 3 + random.integer(20);
-      const pieceBytes = 1 + random.integer(8);
+  test.each(ENCODINGS.map((encoding) => [encoding.name, encoding] as const))("random %s input keeps its line numbers", async (_name, encoding) => {
+    const random = new SeededRandom(encoding.lineSeed);
+    for (let round = 0; round < encoding.lineRounds; round += 1) {
+      const text = Array.from({ length: random.integer(60) }, () => random.pick(encoding.tokens)).join("");
+      const maxRowBytes = encoding.minRowBytes + random.integer(encoding.rowBytesRange);
+      const pieceBytes = 1 + random.integer(encoding.pieceRange);
       const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
-      await expectLinesKept(Buffer.from(text), maxRowBytes, pieceBytes, context);
+      await expectLinesKept(encoding.encode(text), maxRowBytes, pieceBytes, context);
     }
   });
 
@@ -128,27 +149,5 @@ describe("RowSizeGuard", () => {
     const input = Buffer.from(`\ufeffid,"note"\r\nm1,"a ""b"" é"\n${"x".repeat(100)}\r`, "utf16le");
 
     expect(guard(input, 1 << 10, 7).output.equals(input)).toBe(true);
-  });
-
-  test("random UTF-16 input cut as csv-parse cuts it", () => {
-    const random = new SeededRandom(20_240_503);
-    for (let round = 0; round < 2_000; round += 1) {
-      const text = Array.from({ length: random.integer(60) }, () => random.pick([...TOKENS, "\u20ac", "\u{1F600}"])).join("");
-      const maxRowBytes = 6 + random.integer(40);
-      const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
-      // Pieces of any length, so that a code unit is often cut in two.
-      expectCutAsCsvParse(Buffer.from(`\ufeff${text}`, "utf16le"), maxRowBytes, 1 + random.integer(9), context);
-    }
-  });
-
-  test("random UTF-16 input keeps its line numbers", async () => {
-    const random = new SeededRandom(20_240_504);
-    for (let round = 0; round < 300; round += 1) {
-      const text = Array.from({ length: random.integer(60) }, () => random.pick(TOKENS)).join("");
-      const maxRowBytes = 6 + random.integer(40);
-      const pieceBytes = 1 + random.integer(9);
-      const context = `round ${round}: ${JSON.stringify(text)} with at most ${maxRowBytes} bytes a row`;
-      await expectLinesKept(Buffer.from(`\ufeff${text}`, "utf16le"), maxRowBytes, pieceBytes, context);
-    }
   });
 });
