@@ -1,11 +1,18 @@
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
 
-const STATE_VERSION = 1;
+/**
+ * Version of the state file format. Version 2 files are written since the events of a JSON file
+ * are numbered from the line where their document starts. A version 1 file may be of a version
+ * that numbered the elements of an array from 1 wherever the array started. Its lines after the
+ * first one not done may then name other events, so only the lines before that one are taken as done.
+ */
+const STATE_VERSION = 2;
+const FIRST_STATE_VERSION = 1;
 const STDIN_INPUT = "-";
 
 /** Progress of one record that has entries still to deliver. */
@@ -77,13 +84,31 @@ export class CannotResumeError extends Error {
 }
 
 /**
- * Returns the default checkpoint path for a list of inputs: `.koala-replay/state-<hash>.json` under
- * `cwd`, where the hash covers the inputs' absolute paths, so each input list gets its own state.
+ * Returns the default checkpoint path for the inputs as the user gave them (files, folders, `-`):
+ * `.koala-replay/state-<hash>.json` under `cwd`. The hash covers the inputs' absolute paths with
+ * links resolved, sorted and without repeats, so a file added to an input folder keeps the name,
+ * and so do another spelling or order of the same inputs.
  */
 export function defaultStatePath(inputs: readonly string[], cwd: string): string {
+  const paths = [...new Set(inputs.map((input) => (input === STDIN_INPUT ? STDIN_INPUT : canonicalPath(cwd, input))))].sort();
+  return statePathForHash(cwd, paths);
+}
+
+/**
+ * Returns the default checkpoint path of earlier versions, which hashed the files read, in the
+ * order read, rather than the inputs as given. Only `--resume` looks for it.
+ */
+export function legacyStatePath(filesRead: readonly string[], cwd: string): string {
+  return statePathForHash(
+    cwd,
+    filesRead.map((input) => (input === STDIN_INPUT ? STDIN_INPUT : canonicalPath(cwd, input))),
+  );
+}
+
+function statePathForHash(cwd: string, paths: readonly string[]): string {
   const hash = createHash("sha256");
-  for (const input of inputs) {
-    hash.update(input === STDIN_INPUT ? STDIN_INPUT : canonicalPath(cwd, input));
+  for (const path of paths) {
+    hash.update(path);
     hash.update("\n");
   }
   return join(cwd, ".koala-replay", `state-${hash.digest("hex").slice(0, 16)}.json`);
@@ -132,11 +157,17 @@ export class Checkpoint {
     this.resumed = previous !== undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     this.replacesUnfinishedRun = !resume && path !== undefined && readOnce.length === 0 && readsUnfinishedRun(path);
-    // A folder given as an input is read file by file, so the state names files that are not in
-    // `inputNames`. Each of them is checked now, before anything is sent.
-    const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames.filter((name) => !this.untracked.has(name)).map((name) => this.absolutePath(name))]);
-    for (const name of names) {
+    const trackedPaths = inputNames.filter((name) => !this.untracked.has(name)).map((name) => this.absolutePath(name));
+    for (const name of trackedPaths) {
       this.inputs.set(name, this.createInputProgress(name, previous));
+    }
+    // The state may name files that are not in `inputNames`: files of a folder given as an input
+    // (checked now, before anything is sent), and inputs this run does not read, which are kept.
+    for (const name of Object.keys(previous?.inputs ?? {})) {
+      if (!this.inputs.has(name)) {
+        const covered = trackedPaths.some((path) => name.startsWith(path.endsWith(sep) ? path : `${path}${sep}`));
+        this.inputs.set(name, covered ? this.createInputProgress(name, previous) : carryInputProgress(name, previous));
+      }
     }
   }
 
@@ -235,11 +266,18 @@ export class Checkpoint {
     return path;
   }
 
-  /** Creates the progress of the input at the absolute path `name`, carrying what `previous` recorded for it. */
+  /**
+   * Creates the progress of the input at the absolute path `name`, carrying what `previous` recorded
+   * for it. Raises StateMismatchError when the file changed since. A file that no longer exists
+   * cannot be read, so nothing of it is skipped wrongly, and its record is kept as it was.
+   */
   private createInputProgress(name: string, previous: StateFile | undefined): InputProgress {
     const fingerprint = fingerprintFile(name);
     const recorded = previous?.inputs[name];
     if (recorded !== undefined && recorded.fingerprint !== null) {
+      if (fingerprint === undefined && !existsSync(name)) {
+        return carryInputProgress(name, previous);
+      }
       const change = describeFingerprintChange(recorded.fingerprint, fingerprint);
       if (change !== undefined) {
         throw new StateMismatchError(name, change, this.path ?? "");
@@ -254,6 +292,22 @@ export class Checkpoint {
       inProgress: new Map(),
     };
   }
+}
+
+/**
+ * Returns the progress of an input that this run does not read, as `previous` recorded it, so that
+ * the state file keeps it, with its fingerprint, for a later run that reads the input again.
+ */
+function carryInputProgress(name: string, previous: StateFile | undefined): InputProgress {
+  const recorded = previous?.inputs[name];
+  return {
+    name,
+    fingerprint: recorded?.fingerprint ?? undefined,
+    doneThrough: recorded?.doneThrough ?? 0,
+    previousDoneThrough: recorded?.doneThrough ?? 0,
+    carriedNotDone: new Set(recorded?.notDone ?? []),
+    inProgress: new Map(),
+  };
 }
 
 /**
@@ -334,10 +388,32 @@ function readStateFile(path: string): StateFile | undefined {
   } catch {
     throw new CannotResumeError(`The checkpoint ${path} is not valid JSON.`, "Delete it to start over, or restore it from a backup.");
   }
-  if (!isStateFile(parsed)) {
-    throw new CannotResumeError(`The checkpoint ${path} is not a koala-replay state file of version ${STATE_VERSION}.`, "Delete it to start over.");
+  const version = isObject(parsed) ? parsed["version"] : undefined;
+  if (typeof version === "number" && Number.isInteger(version) && (version < FIRST_STATE_VERSION || version > STATE_VERSION)) {
+    throw new CannotResumeError(
+      `The checkpoint ${path} has state file version ${version}, and this version of koala-replay reads versions ${FIRST_STATE_VERSION} to ${STATE_VERSION}, so it cannot tell which events that run finished.`,
+      "Resume with the koala-replay version that wrote it, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).",
+    );
   }
-  return parsed;
+  if (!isStateFile(parsed)) {
+    throw new CannotResumeError(`The checkpoint ${path} is not a koala-replay state file.`, "Delete it to start over.");
+  }
+  return parsed.version === FIRST_STATE_VERSION ? upgradeFirstVersion(parsed) : parsed;
+}
+
+/**
+ * Reads a version 1 state as version 2. Its lines up to the first one not done are done under
+ * either numbering of JSON events, because the current number of an event is never lower than the
+ * number it had then. The lines done after that one are sent again, and Koala ignores the copies.
+ */
+function upgradeFirstVersion(state: StateFile): StateFile {
+  const inputs: Record<string, StateFileInput> = {};
+  for (const [name, input] of Object.entries(state.inputs)) {
+    const firstNotDone = input.notDone.reduce((lowest, line) => Math.min(lowest, line), Number.POSITIVE_INFINITY);
+    const doneThrough = Math.min(input.doneThrough, firstNotDone - 1);
+    inputs[name] = { ...input, doneThrough, watermark: doneThrough, notDone: [] };
+  }
+  return { ...state, version: STATE_VERSION, inputs };
 }
 
 /** Checks whether `path` contains the state of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
@@ -351,11 +427,12 @@ function readsUnfinishedRun(path: string): boolean {
 }
 
 function isStateFile(value: unknown): value is StateFile {
-  if (typeof value !== "object" || value === null) {
+  if (!isObject(value)) {
     return false;
   }
   const candidate = value as Partial<StateFile>;
-  if (candidate.version !== STATE_VERSION || typeof candidate.inputs !== "object" || candidate.inputs === null) {
+  const version = candidate.version;
+  if (typeof version !== "number" || version < FIRST_STATE_VERSION || version > STATE_VERSION || typeof candidate.inputs !== "object" || candidate.inputs === null) {
     return false;
   }
   return Object.values(candidate.inputs).every(
@@ -382,4 +459,8 @@ export function writeFileAtomically(path: string, content: string): void {
   } finally {
     closeSync(folderDescriptor);
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -29,12 +29,17 @@ export interface DeliveryOptions {
   flushAfterRecords?: number;
   /** Dead-letter file; defaults to a file next to the state file. */
   deadLetterPath?: string;
-  /** Checkpoint file; defaults to `defaultStatePath(inputs, cwd)`. */
+  /**
+   * Checkpoint file; defaults to `defaultStatePath(givenInputs, cwd)`, or with `resume`, when that
+   * file does not exist, to an existing `legacyStatePath(inputs, cwd)`.
+   */
   statePath?: string;
   /** Skip records that the checkpoint marks as done. */
   resume: boolean;
   /** Inputs as the records' `origin.input` names them (`-` for stdin), for fingerprints. */
   inputs: readonly string[];
+  /** Inputs as the user gave them (folders before they are walked), which name the default state file; defaults to `inputs`. */
+  givenInputs?: readonly string[];
   /** Directory relative inputs and the default state path are resolved against. */
   cwd?: string;
   /** Attempts per request, the first one included. */
@@ -219,7 +224,7 @@ export interface DeliveryProgress {
 }
 
 export type ResolvedDeliveryOptions = Readonly<
-  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events">> & {
+  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events" | "givenInputs">> & {
     publicKey: string | undefined;
     maxRps: number | undefined;
     deadLetterPath: string | undefined;

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { defaultDeadLetterPath, defaultStatePath } from "./checkpoint.js";
+import { existsSync } from "node:fs";
+import { defaultDeadLetterPath, defaultStatePath, legacyStatePath } from "./checkpoint.js";
 import { parseEndpoint } from "./http.js";
 import { DELIVERY_DEFAULTS, type DeliveryOptions, KOALA_MAX_BATCH_SIZE, type ResolvedDeliveryOptions } from "./options.js";
 
@@ -17,7 +18,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
   }
 
   const cwd = options.cwd ?? process.cwd();
-  const statePath = options.statePath ?? defaultStatePath(options.inputs, cwd);
+  const statePath = options.statePath ?? chooseDefaultStatePath(options, cwd);
   const resolved: ResolvedDeliveryOptions = {
     endpoint: options.endpoint.replace(/\/+$/, ""),
     publicKey: options.publicKey,
@@ -50,6 +51,20 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
   };
   rejectDeadLetterPathAmongInputs(resolved);
   return Object.freeze(resolved);
+}
+
+/**
+ * Returns the default state file of the inputs as given. A resume that finds none there takes the
+ * state file that an earlier version named after the files read, when it exists, so that a run
+ * stopped before an upgrade can still be resumed.
+ */
+function chooseDefaultStatePath(options: DeliveryOptions, cwd: string): string {
+  const path = defaultStatePath(options.givenInputs ?? options.inputs, cwd);
+  if (!options.resume || options.dryRun || existsSync(path)) {
+    return path;
+  }
+  const legacyPath = legacyStatePath(options.inputs, cwd);
+  return existsSync(legacyPath) ? legacyPath : path;
 }
 
 /** Rejects a dead-letter path that is also an input, because the file would grow under its own reader. */

@@ -22,9 +22,6 @@ interface ParsedRecord {
  * A row longer than `MAX_ROW_BYTES` (32 MiB), usually a quote never closed, is reported and left
  * out by a `RowSizeGuard` before csv-parse buffers it, so memory stays bounded by that size.
  * Reading stops at the first row read after `signal` is aborted.
- *
- * NOTE: a UTF-16 file passes the guard unchecked, so there csv-parse's own limit applies, and the
- * rows after an oversized one are not read.
  */
 export async function readCsvIdentities(stream: Readable, name: string, sink: RowSink, signal?: AbortSignal): Promise<void> {
   const guard = new RowSizeGuard(MAX_ROW_BYTES);
@@ -44,7 +41,7 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
     record_delimiter: ["\r\n", "\n", "\r"],
     skip_empty_lines: true,
     skip_records_with_error: true,
-    // The guard drops longer rows first, so this limit is reached only by UTF-16 input, which it does not read.
+    // The guard drops longer rows first, in UTF-8 and UTF-16LE input, so this limit is only a safety net.
     max_record_size: MAX_ROW_BYTES,
     on_skip: (error) => {
       if (skipRest) {

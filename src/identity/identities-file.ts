@@ -151,13 +151,17 @@ function formatFromPath(source: string | Readable): IdentitiesFormat | undefined
   return undefined;
 }
 
+/** Maximum bytes read to find the gzip magic or the first character of the text, after leading whitespace. */
+const FORMAT_SNIFF_MAX_BYTES = 64 * 1024;
+
 /**
  * Returns the stream's bytes, gunzipped when they start with the gzip magic bytes, as inputs are
- * read: a warehouse export is often gzip-compressed. A first chunk of one byte is taken as not gzip.
+ * read: a warehouse export is often gzip-compressed. A pipe may deliver the two magic bytes in
+ * separate reads, so reading goes on until two bytes have come or the stream ends.
  */
 async function gunzipIfCompressed(stream: Readable): Promise<Readable> {
-  const { first, rest } = await peekFirstChunk(stream);
-  if (first === undefined || !isGzipMagic(Buffer.from(first))) {
+  const { head, rest } = await peekHead(stream, (bytes) => bytes.length >= 2);
+  if (!isGzipMagic(head)) {
     return rest;
   }
   const gunzip = createGunzip();
@@ -165,32 +169,48 @@ async function gunzipIfCompressed(stream: Readable): Promise<Readable> {
   return rest.pipe(gunzip);
 }
 
-/** Reads the first chunk of a stream, and returns it with a stream of every chunk, the first included. */
-async function peekFirstChunk(stream: Readable): Promise<{ first: Buffer | string | undefined; rest: Readable }> {
+/**
+ * Reads chunks of a stream until `isEnough` accepts the bytes read so far, the stream ends, or
+ * `FORMAT_SNIFF_MAX_BYTES` have come. Returns those bytes, and a stream of every chunk, those
+ * included.
+ */
+async function peekHead(stream: Readable, isEnough: (head: Buffer) => boolean): Promise<{ head: Buffer; rest: Readable }> {
   const iterator: AsyncIterator<Buffer | string> = stream[Symbol.asyncIterator]();
-  const first = await iterator.next();
+  const peeked: Array<Buffer | string> = [];
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (!isEnough(head) && head.length < FORMAT_SNIFF_MAX_BYTES) {
+    const next = await iterator.next();
+    if (next.done === true) {
+      ended = true;
+      break;
+    }
+    peeked.push(next.value);
+    head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
 
   async function* replay(): AsyncGenerator<Buffer | string> {
-    if (first.done !== true) yield first.value;
+    yield* peeked;
+    if (ended) return;
     for (;;) {
       const next = await iterator.next();
       if (next.done === true) return;
       yield next.value;
     }
   }
-  return { first: first.done === true ? undefined : first.value, rest: Readable.from(replay(), { objectMode: false }) };
+  return { head, rest: Readable.from(replay(), { objectMode: false }) };
 }
 
-/** Uses the given format, or reads the first chunk and takes JSONL when it starts with `{`. */
+/** Uses the given format, or takes JSONL when the first character other than whitespace is `{`. */
 async function chooseFormat(
   stream: Readable,
   format: IdentitiesFormat | undefined,
 ): Promise<{ format: IdentitiesFormat; stream: Readable }> {
   if (format !== undefined) return { format, stream };
 
-  const { first, rest } = await peekFirstChunk(stream);
-  const firstText = first === undefined ? "" : first.toString();
-  const detected: IdentitiesFormat = /^\uFEFF?\s*\{/.test(firstText) ? "jsonl" : "csv";
+  // The first character may come after a byte order mark and blank lines, in a later read than the first.
+  const { head, rest } = await peekHead(stream, (bytes) => /^\uFEFF?\s*\S/.test(bytes.toString("utf8")));
+  const detected: IdentitiesFormat = /^\uFEFF?\s*\{/.test(head.toString("utf8")) ? "jsonl" : "csv";
   return { format: detected, stream: rest };
 }
 

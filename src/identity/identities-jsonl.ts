@@ -1,29 +1,65 @@
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import { chunkBuffers } from "../inputs/chunk-buffers.js";
+import { MAX_ROW_BYTES } from "../inputs/csv/parse-problems.js";
+import { readLineChunks, StreamReadError } from "../inputs/line-chunks.js";
 import type { RowSink } from "./identities-file.js";
 import { chooseFields, normalizeFieldName, readIdentityRow, type RowOutcome } from "./identity-row.js";
+
+/** Bytes of lines decoded at a time. */
+const CHUNK_BYTES = 1 << 20;
 
 /**
  * Reads one JSON object a line: `{"userId": "u1", "anonymousId": "a1", "email": "…", "timestamp": "…"}`,
  * with the same key spellings as CSV headers (`user_id`, `anonymous_id`, …). `traits.email` is read
- * too, so a file of identify calls works. Blank lines are skipped. Reading stops at the first line
- * read after `signal` is aborted.
+ * too, so a file of identify calls works. Blank lines are skipped. A line longer than
+ * `MAX_ROW_BYTES` (32 MiB, the limit of a CSV row) is reported and skipped without being held in
+ * memory, and the lines after it are read. Reading stops at the first line read after `signal` is
+ * aborted.
  */
 export async function readJsonlIdentities(stream: Readable, sink: RowSink, signal?: AbortSignal): Promise<void> {
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  let lineNumber = 0;
-
-  for await (const rawLine of lines) {
-    if (signal?.aborted === true) {
-      lines.close();
-      return;
+  try {
+    for await (const chunk of readLineChunks(stream, CHUNK_BYTES, MAX_ROW_BYTES)) {
+      if (signal?.aborted === true) {
+        return;
+      }
+      if (chunk.kind === "oversized") {
+        sink({ kind: "problem", message: describeOversizedLine(chunk.bytes) }, chunk.line);
+        continue;
+      }
+      const text = chunk.bytes.toString("utf8");
+      chunkBuffers.give(chunk.bytes);
+      if (!readLines(text, chunk.firstLine, sink, signal)) {
+        return;
+      }
     }
-    lineNumber++;
-    const line = lineNumber === 1 ? rawLine.replace(/^\uFEFF/, "") : rawLine;
+  } catch (error) {
+    // The caller reports the stream's own error, such as a damaged gzip file, with its code.
+    throw error instanceof StreamReadError ? error.cause : error;
+  }
+}
+
+/** Reads the lines of `text`, the first of which is line `firstLine`. Returns false once `signal` is aborted. */
+function readLines(text: string, firstLine: number, sink: RowSink, signal: AbortSignal | undefined): boolean {
+  const lines = text.split("\n");
+  // A chunk ends with its last line's line break, which leaves an empty string after it.
+  if (lines[lines.length - 1] === "") lines.pop();
+  for (let index = 0; index < lines.length; index++) {
+    if (signal?.aborted === true) {
+      return false;
+    }
+    const lineNumber = firstLine + index;
+    let line = (lines[index] as string).replace(/\r$/, "");
+    if (lineNumber === 1) line = line.replace(/^\uFEFF/, "");
     if (line.trim() === "") continue;
 
     sink(readJsonLine(line), lineNumber);
   }
+  return true;
+}
+
+function describeOversizedLine(bytes: number): string {
+  const megabytes = (count: number): string => `${Math.round(count / (1024 * 1024))} MiB`;
+  return `is ${megabytes(bytes)} long, more than the ${megabytes(MAX_ROW_BYTES)} a line may have, so it was not held in memory; check that the file is JSON Lines, one object a line`;
 }
 
 function readJsonLine(line: string): RowOutcome {

@@ -9,8 +9,8 @@ export interface InputSource {
   /** The directory the user named, when the file was found by walking it. */
   foundIn?: string;
   /**
-   * Kind of a read-once input: "standard input", "a named pipe", "a pipe" (such as `<(…)`), "a
-   * character device" or "a socket". Undefined for a regular file.
+   * Kind of a read-once input: "standard input", "a named pipe", "a pipe" (such as `<(…)`) or "a
+   * character device". Undefined for a regular file, and for a socket, whose read fails.
    */
   readOnce?: string;
 }
@@ -90,15 +90,15 @@ async function dropRepeatedFiles(sources: readonly InputSource[], skipped: Skipp
 
 /**
  * Returns a key that is the same for every name of one file. A pipe from `<(…)` has no path that
- * `realpath` can resolve (`/dev/fd/63` links to `pipe:[…]`), so read-once inputs are known by
- * device and inode.
+ * `realpath` can resolve (`/dev/fd/63` links to `pipe:[…]`), and neither has a socket on stdin, so
+ * read-once inputs and sockets are known by device and inode.
  */
 async function fileIdentity(source: InputSource): Promise<string> {
   if (source.path === "-") {
     return "-";
   }
-  if (source.readOnce !== undefined) {
-    const found = await stat(source.path);
+  const found = await stat(source.path);
+  if (source.readOnce !== undefined || found.isSocket()) {
     return `inode ${found.dev}:${found.ino}`;
   }
   return realpath(source.path);

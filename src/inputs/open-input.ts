@@ -1,8 +1,9 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { addAbortSignal, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { openNamedPipe } from "./named-pipe.js";
+import { isStandardInput } from "./read-once.js";
 
 /** The two bytes every gzip member starts with (RFC 1952). */
 const GZIP_MAGIC_0 = 0x1f;
@@ -34,6 +35,9 @@ export async function openInput(input: string, signal?: AbortSignal): Promise<Op
   if (found.isDirectory()) {
     throw Object.assign(new Error(`${input} is a directory`), { code: "EISDIR" });
   }
+  if (found.isSocket()) {
+    throw new Error(describeSocketInput(input, found));
+  }
   if (found.isFIFO()) {
     // Read through the event loop, so that Ctrl-C stops a read that waits for the writer.
     const pipe = await openNamedPipe(input);
@@ -45,6 +49,18 @@ export async function openInput(input: string, signal?: AbortSignal): Promise<Op
     return openWithoutSeeking(device, () => device.bytesRead, signal);
   }
   return openRegularFile(input, signal);
+}
+
+/**
+ * Describes why the socket at `path` cannot be read, and what to give instead. Linux rejects the
+ * open of a socket with ENXIO. It is usually standard input given by its path (`/dev/stdin`) when
+ * the parent process connected stdin with a socket pair, as Node's child_process does.
+ */
+export function describeSocketInput(path: string, stats: Stats): string {
+  if (isStandardInput(stats)) {
+    return `it is standard input, which is a socket here, and a socket cannot be opened by its path; give - instead of ${path} to read standard input`;
+  }
+  return `it is a Unix domain socket, which cannot be opened as a file; save what its server sends to a file and give that file, or pipe it in and give -`;
 }
 
 async function openRegularFile(input: string, signal: AbortSignal | undefined): Promise<OpenedInput> {

@@ -92,6 +92,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     output,
     userAgent: settings.userAgent,
     inputs: sources.map((source) => source.path),
+    givenInputs: settings.inputs,
     events: deliveryEvents(stats, io),
   });
 
@@ -364,6 +365,10 @@ function recordVerdicts(stats: RunStats, result: RecordResult, verbose: ((messag
     for (const entry of result.unidentified) {
       stats.countResentDeadLetter(entry.mappingName);
     }
+    // A line that cannot be resent has an invalid verdict in place of its entry, counted below.
+    if (result.entries.length + result.unidentified.length === 0) {
+      stats.invalidDeadLetterLines += 1;
+    }
   }
   if (result.skipped !== undefined) {
     stats.countSkipped(result.skipped);
@@ -411,7 +416,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
     onNothingToResume: (statePath) =>
       io.warn(
-        `--resume found no checkpoint at ${statePath}, so every event is sent. The default checkpoint is named after the files the inputs expand to, so it is found only from the folder of the earlier run and with the same files. If files were added to an input folder since, give the earlier run's checkpoint with --state <path>.`,
+        `--resume found no checkpoint at ${statePath}, so every event is sent. The default checkpoint is kept in .koala-replay in the working folder and named after the inputs as given (files and folders, in any order), so it is found only from the folder of the earlier run and with the same inputs. Otherwise give the earlier run's checkpoint with --state <path>.`,
       ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`the checkpoint ${statePath} is of an earlier run that did not finish; this run sends everything again and replaces it. To continue that run instead, stop now (Ctrl-C) and run again with --resume`),

@@ -74,7 +74,7 @@ export class ArchiveInventory {
   eventsWithoutTimestamp = 0;
   readonly identity: IdentityCoverage = { email: 0, userId: 0, anonymousId: 0, profileId: 0, emailOrProfileId: 0, none: 0 };
   readonly mappings: MappingTally[];
-  /** Lines of a dead-letter file given as input: `matched` counts the lines read, which no trigger decides on. */
+  /** Lines of a dead-letter file given as input: `matched` counts the lines read, valid or not, which no trigger decides on. */
   readonly resentDeadLetters: MappingTally = {
     name: "resent dead letters",
     action: "as written in the dead-letter file",
@@ -84,6 +84,8 @@ export class ArchiveInventory {
     skippedByReason: new Map(),
     invalidByReason: new Map(),
   };
+  /** Lines of a dead-letter file given as input that carry an entry to resend, and lines that do not (edited or from another version). */
+  readonly resentDeadLetterLines = { valid: 0, invalid: 0 };
   readonly duplicates: DuplicateEvents = { count: 0, firstAt: undefined, inputsOfDuplicatesOnly: [] };
   noMappingMatched = 0;
   /** Events excluded by `--filter`, `--since` or `--until` before any mapping saw them. */
@@ -108,19 +110,24 @@ export class ArchiveInventory {
     }
   }
 
-  /** Counts one event, what the mappings made of it and what a send would do with their entries. */
+  /**
+   * Counts one event, what the mappings made of it and what a send would do with their entries. A
+   * line of a dead-letter file is counted by the event it carries, and by the person fields that
+   * its entry is resent with, rather than by the fields of the line itself.
+   */
   add(event: SegmentEvent, result: RecordResult, forecast: EntryForecast): void {
     this.eventsRead += 1;
     this.countDuplicate(event, result.origin);
-    const type = event["type"];
+    const counted = isResentDeadLetter(result) ? deadLetterContent(event) : { event, person: undefined };
+    const type = counted.event["type"];
     increment(this.eventsByType, typeof type === "string" ? type : MISSING_VALUE);
     if (type === "track") {
-      const name = event["event"];
+      const name = counted.event["event"];
       increment(this.eventNames, typeof name === "string" ? name : MISSING_VALUE);
     }
-    increment(this.libraries, libraryNameOf(event));
-    this.countTimestamp(event["timestamp"]);
-    this.countIdentity(event);
+    increment(this.libraries, libraryNameOf(counted.event));
+    this.countTimestamp(counted.event["timestamp"]);
+    this.countIdentity(counted.event, counted.person);
     this.countMappings(result, forecast);
   }
 
@@ -164,12 +171,17 @@ export class ArchiveInventory {
     }
   }
 
-  private countIdentity(event: SegmentEvent): void {
+  /** Counts the identifiers of an event. `person`, when given, contains the email and profile_id that its entry is sent with. */
+  private countIdentity(event: SegmentEvent, person: Record<string, unknown> | undefined): void {
     const traits = recordAt(event, "traits");
     const contextTraits = recordAt(recordAt(event, "context"), "traits");
     const properties = recordAt(event, "properties");
-    const email = isPresent(traits?.["email"]) || isPresent(contextTraits?.["email"]) || isPresent(properties?.["email"]);
-    const profileId = isPresent(properties?.["profile_id"]) || isPresent(traits?.["profile_id"]) || isPresent(contextTraits?.["profile_id"]);
+    const email =
+      person === undefined ? isPresent(traits?.["email"]) || isPresent(contextTraits?.["email"]) || isPresent(properties?.["email"]) : isPresent(person["email"]);
+    const profileId =
+      person === undefined
+        ? isPresent(properties?.["profile_id"]) || isPresent(traits?.["profile_id"]) || isPresent(contextTraits?.["profile_id"])
+        : isPresent(person["profile_id"]);
     const userId = isPresent(event["userId"]);
     const anonymousId = isPresent(event["anonymousId"]);
     const coverage = this.identity;
@@ -197,6 +209,12 @@ export class ArchiveInventory {
     const resent = isResentDeadLetter(result);
     if (resent) {
       this.resentDeadLetters.matched += 1;
+      // A line that cannot be resent has an invalid verdict in place of its entry.
+      if (result.verdicts.some((verdict) => verdict.kind === "invalid")) {
+        this.resentDeadLetterLines.invalid += 1;
+      } else {
+        this.resentDeadLetterLines.valid += 1;
+      }
     }
     const tallyOf = (mapping: string): MappingTally | undefined => (resent ? this.resentDeadLetters : this.tallyByName.get(mapping));
     for (const verdict of result.verdicts) {
@@ -241,6 +259,14 @@ function messageIdOf(event: SegmentEvent): string {
     return String(messageId);
   }
   return deriveMessageId(event);
+}
+
+/**
+ * Returns what a dead-letter line carries: the event its entry was mapped from (an empty event when
+ * the line has none), and the person fields the entry is resent with (undefined when the line has none).
+ */
+function deadLetterContent(line: SegmentEvent): { event: SegmentEvent; person: Record<string, unknown> | undefined } {
+  return { event: recordAt(line, "event") ?? {}, person: recordAt(line, "person") };
 }
 
 function libraryNameOf(event: SegmentEvent): string {

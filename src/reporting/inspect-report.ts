@@ -53,8 +53,11 @@ export interface InspectReport {
   mappingSource: string;
   browserEvents: string;
   mappings: MappingReport[];
-  /** Lines of a dead-letter file given as input, sent as written: `read` lines, then as for a mapping. */
-  resentDeadLetters: Omit<MappingReport, "name" | "action" | "trigger" | "matched"> & { read: number };
+  /**
+   * Lines of a dead-letter file given as input, sent as written: `read` lines, of which `valid` carry
+   * an entry to resend and `invalid` do not, then as for a mapping.
+   */
+  resentDeadLetters: Omit<MappingReport, "name" | "action" | "trigger" | "matched"> & { read: number; valid: number; invalid: number };
   noMappingMatched: number;
   filteredOut: number;
   requests: { estimated: number; method: string };
@@ -95,6 +98,8 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     mappings: inventory.mappings.map(mappingReport),
     resentDeadLetters: {
       read: inventory.resentDeadLetters.matched,
+      valid: inventory.resentDeadLetterLines.valid,
+      invalid: inventory.resentDeadLetterLines.invalid,
       wouldSend: inventory.resentDeadLetters.wouldSend,
       skippedByReason: objectByCount(inventory.resentDeadLetters.skippedByReason),
       invalidByReason: objectByCount(inventory.resentDeadLetters.invalidByReason),

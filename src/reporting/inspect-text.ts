@@ -113,6 +113,10 @@ function mappingRows(report: InspectReport, style: TextStyle): string[] {
   }
   if (resent.read > 0) {
     rows.push(`  ${"resent dead letters".padEnd(width)}  ${formatCount(resent.read).padStart(10)} read     ${style.green(`${formatCount(resent.wouldSend).padStart(10)} would be sent`)}  ${style.dim("lines of a dead-letter file, sent as written without a trigger")}`);
+    if (resent.invalid > 0) {
+      const lines = resent.invalid === 1 ? "line" : "lines";
+      rows.push(style.yellow(`  ${"".padEnd(width)}  ${formatCount(resent.invalid).padStart(10)} invalid ${lines}, which cannot be resent (${formatCount(resent.valid)} valid)`));
+    }
     rows.push(...reasonRows(resent, width, style));
   }
   rows.push(`  ${"no mapping matched".padEnd(width)}  ${formatCount(report.noMappingMatched).padStart(10)}`);

@@ -66,6 +66,8 @@ export interface RunReport {
   matchedByMapping: Record<string, number>;
   /** Lines of a dead-letter file given as input, by the mapping of their entry; they are not in `matchedByMapping`. */
   resentDeadLettersByMapping: Record<string, number>;
+  /** Lines of dead-letter files among the inputs: `read`, of which `valid` carry an entry to resend and `invalid` do not. */
+  resentDeadLetters: { read: number; valid: number; invalid: number };
   sentByMapping: Record<string, number>;
   skippedByReason: Record<string, number>;
   invalidByReason: Record<string, number>;
@@ -135,6 +137,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     },
     matchedByMapping: objectByCount(stats.matchedByMapping),
     resentDeadLettersByMapping: objectByCount(stats.resentDeadLettersByMapping),
+    resentDeadLetters: resentDeadLettersOf(stats),
     sentByMapping: objectByCount(stats.deliveredByMapping),
     skippedByReason: objectByCount(stats.skippedByReason),
     invalidByReason: objectByCount(stats.invalidByReason),
@@ -194,4 +197,12 @@ function objectByCount(map: ReadonlyMap<string, number>): Record<string, number>
     result[key] = count;
   }
   return result;
+}
+
+function resentDeadLettersOf(stats: RunStats): RunReport["resentDeadLetters"] {
+  let valid = 0;
+  for (const count of stats.resentDeadLettersByMapping.values()) {
+    valid += count;
+  }
+  return { read: valid + stats.invalidDeadLetterLines, valid, invalid: stats.invalidDeadLetterLines };
 }

@@ -41,6 +41,8 @@ export class RunStats {
    * again as written, without a trigger, and then counted as sent, skipped or failed like any entry.
    */
   readonly resentDeadLettersByMapping = new Map<string, number>();
+  /** Lines of a dead-letter file given as input that carry no entry to resend; each is also counted as invalid. */
+  invalidDeadLetterLines = 0;
   entriesSent = 0;
   /** Entries delivered (or printed, in a dry run) per mapping. */
   readonly deliveredByMapping = new Map<string, number>();

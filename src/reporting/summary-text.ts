@@ -52,6 +52,10 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   if (stats.resentDeadLettersByMapping.size > 0) {
     lines.push(row("dead letters resent", `${formatMap(stats.resentDeadLettersByMapping)}  (lines of a dead-letter file, sent again as written without their trigger)`));
   }
+  if (stats.invalidDeadLetterLines > 0) {
+    const count = stats.invalidDeadLetterLines;
+    lines.push(row("dead letters invalid", `${formatCount(count)} ${plural(count, "line", "lines")} of a dead-letter file cannot be resent (see invalid)`));
+  }
   lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
   lines.push(row("requests", `${formatCount(stats.requestsSent)} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", formatCount(stats.skippedCount)));

@@ -1,8 +1,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
-import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { createServer, type Server } from "node:net";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startChild } from "../helpers/child-runs.js";
+import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 function identifyLine(email: string, messageId: string): string {
@@ -177,6 +179,107 @@ describe("bad input found by breaking the CLI", () => {
   });
 });
 
+describe("standard input named twice", () => {
+  // runCli connects stdin with a socket pair, as Node's child_process does, and bash with a pipe.
+  test.each([
+    ["send", "/dev/stdin"],
+    ["send", "/proc/self/fd/0"],
+    ["send", "/dev/fd/0"],
+    ["inspect", "/dev/stdin"],
+    ["preview", "/proc/self/fd/0"],
+  ])("%s with - and %s is a usage error", async (command, path) => {
+    const options = command === "send" ? ["--dry-run", "--no-stitch"] : ["--no-stitch"];
+    const result = await runCli([command, ...options, "-", path], { stdin: identifyLine("a@example.com", "m-1") });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: - and ${path} both name standard input, which can be read only once`);
+    expect(result.stderr).toContain(`give either - or ${path}, not both`);
+    expect(result.stdout).toBe("");
+  });
+
+  test("pipe as - and /dev/stdin is a usage error", async () => {
+    const script = 'printf "%s\\n" "$1" | exec "$2" "$3" send --dry-run --no-stitch /dev/stdin -';
+    const result = await runBash(script, [identifyLine("a@example.com", "m-1"), process.execPath, binPath]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: - and /dev/stdin both name standard input");
+  });
+
+  test("file on stdin and named is a usage error", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-stdin-"));
+    const path = join(directory, "events.jsonl");
+    writeFileSync(path, `${identifyLine("a@example.com", "m-1")}\n`);
+    try {
+      const result = await runBash('exec "$2" "$3" send --dry-run --no-stitch - "$1" < "$1"', [path, process.execPath, binPath]);
+
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(`error: - and ${path} both name standard input`);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  test("/dev/stdin alone is read", async () => {
+    const script = 'printf "%s\\n" "$1" | exec "$2" "$3" send --dry-run --no-stitch /dev/stdin';
+    const result = await runBash(script, [identifyLine("a@example.com", "m-1"), process.execPath, binPath]);
+
+    expect(result.status).toBe(0);
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+  });
+});
+
+describe("socket as an input", () => {
+  let directory: string;
+  let server: Server;
+  let socketPath: string;
+  let eventsPath: string;
+
+  beforeEach(async () => {
+    directory = mkdtempSync(join(tmpdir(), "koala-replay-socket-"));
+    socketPath = join(directory, "events.sock");
+    eventsPath = join(directory, "events.jsonl");
+    writeFileSync(eventsPath, `${identifyLine("a@example.com", "m-1")}\n`);
+    server = createServer((connection) => connection.end());
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  test.each([
+    ["send", ["--dry-run", "--no-stitch"]],
+    ["send", ["--dry-run"]],
+  ])("%s %s reports it and reads the others", async (command, options) => {
+    const result = await runCli([command, ...options, socketPath, eventsPath]);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `${socketPath}: cannot be read (it is a Unix domain socket, which cannot be opened as a file; save what its server sends to a file and give that file, or pipe it in and give -)`,
+    );
+    expect(result.stderr).not.toContain("ENXIO");
+    expect(result.stderr).not.toContain("internal error");
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+  });
+
+  test("inspect reports it and counts the others", async () => {
+    const result = await runCli(["inspect", "--json", socketPath, eventsPath]);
+    const report = JSON.parse(result.stdout) as { eventsRead: number; unreadableExamples: Array<{ input: string; message: string }> };
+
+    expect(result.status).toBe(1);
+    expect(report.eventsRead).toBe(1);
+    expect(report.unreadableExamples[0]?.input).toBe(socketPath);
+    expect(report.unreadableExamples[0]?.message).toContain("it is a Unix domain socket");
+  });
+
+  test("stdin socket by its path points to -", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "/dev/stdin"], { stdin: identifyLine("a@example.com", "m-1") });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("/dev/stdin: cannot be read (it is standard input, which is a socket here, and a socket cannot be opened by its path; give - instead of /dev/stdin to read standard input)");
+  });
+});
+
 /** Returns the text of a JSON object nested `depth` levels deep under the key `a`. */
 function nestedText(depth: number): string {
   return `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
@@ -329,3 +432,11 @@ describe("a line too long to be an event", () => {
     expect(result.status).toBe(1);
   });
 });
+
+
+/** Runs a bash script with `args` as `$1`…, collecting its output. */
+async function runBash(script: string, args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const run = startChild("bash", ["-c", script, "bash", ...args], { cwd: projectRoot, started: [] });
+  const status = await run.exited(30_000);
+  return { status, ...run.output };
+}

@@ -243,6 +243,32 @@ describe("process substitution as an event input", () => {
     expect(result.stdout).toBe(fromStdin.stdout);
   });
 
+  test("gzip --identities whose first read is 1 byte", async () => {
+    const fromFile = await runCli(["send", "--dry-run", "--identities", USERS, TRACKS]);
+    const users = join(directory, "users.csv.gz");
+    writeFileSync(users, gzipSync(readFileSync(USERS)));
+
+    // The first byte of the gzip magic alone, then the rest once the reader has waited for it.
+    const result = await runBash('exec $CLI send --dry-run --identities <({ head -c 1 "$2"; sleep 0.3; tail -c +2 "$2"; }) "$1"', [TRACKS, users]);
+
+    expect(fromFile.status).toBe(0);
+    expect(result.stderr).not.toContain("identities file");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(fromFile.stdout);
+    expect(result.stdout).toContain('"email":"grace@example.com"');
+  });
+
+  test("gzip stdin whose first read is 1 byte", async () => {
+    const file = writeArchive("events.jsonl.gz", "jsonl", true);
+    const expected = await fileRequests(file);
+
+    const result = await runBash('{ head -c 1 "$1"; sleep 0.3; tail -c +2 "$1"; } | $CLI send --dry-run --no-stitch -', [file]);
+
+    expect(result.stderr).not.toContain("cannot be read");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(expected);
+  });
+
   test("inspect counts unstitched and says why", async () => {
     const file = writeArchive("events.jsonl", "jsonl", false);
     const sent = await runCli(["send", "--dry-run", "--no-stitch", "--report", join(directory, "report.json"), file], { cwd: directory });

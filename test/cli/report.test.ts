@@ -31,6 +31,7 @@ const reportKeys = [
   "counts",
   "matchedByMapping",
   "resentDeadLettersByMapping",
+  "resentDeadLetters",
   "sentByMapping",
   "skippedByReason",
   "invalidByReason",

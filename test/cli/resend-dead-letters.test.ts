@@ -162,11 +162,55 @@ describe("send with a dead-letter file as input", () => {
     const report = JSON.parse(result.stdout) as Record<string, any>;
     const text = await runCli(["inspect", deadLetterPath]);
 
-    expect(report.resentDeadLetters).toEqual({ read: 2, wouldSend: 2, skippedByReason: {}, invalidByReason: {} });
+    expect(report.resentDeadLetters).toEqual({ read: 2, valid: 2, invalid: 0, wouldSend: 2, skippedByReason: {}, invalidByReason: {} });
     expect(report.mappings.map((mapping: { matched: number }) => mapping.matched)).toEqual([0, 0]);
     // Both entries are of rejected@example.com, with the same person fields, so they share a request.
     expect(report.requests.estimated).toBe(1);
     expect(text.stdout).toMatch(/resent dead letters +2 read +2 would be sent {2}lines of a dead-letter file/);
+  });
+});
+
+describe("dead-letter lines counted by their entry", () => {
+  test("inspect counts the carried event", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const lines = readFileSync(deadLetterPath, "utf8").trimEnd().split("\n");
+    // Take the email out of the carried track event: its entry is still resent with the person's email.
+    const track = JSON.parse(lines[1]!) as { event: { context: { traits: Record<string, unknown> } } };
+    delete track.event.context.traits["email"];
+    writeFileSync(deadLetterPath, `${lines[0]}\n${JSON.stringify(track)}\n`);
+
+    const result = await runCli(["inspect", "--json", deadLetterPath]);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+
+    expect(result.status).toBe(0);
+    expect(report.eventsByType).toEqual({ identify: 1, track: 1 });
+    expect(report.topEventNames).toEqual([{ name: "Signed Up", count: 1 }]);
+    expect(report.timeRange).toEqual({ earliest: "2024-01-01T00:00:00.000Z", latest: "2024-01-01T00:00:00.000Z", eventsWithoutTimestamp: 0 });
+    expect(report.identity).toEqual({ email: 2, userId: 1, anonymousId: 0, profileId: 0, emailOrProfileId: 2, none: 0 });
+  });
+
+  test("invalid lines counted apart", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const valid = readFileSync(deadLetterPath, "utf8");
+    const invalid = { ...(JSON.parse(valid.split("\n")[0]!) as Record<string, unknown>), kind: undefined };
+    writeFileSync(deadLetterPath, `${valid}${JSON.stringify(invalid)}\n`);
+
+    const inspected = await runCli(["inspect", "--json", deadLetterPath]);
+    const inspectReport = JSON.parse(inspected.stdout) as Record<string, any>;
+    const text = await runCli(["inspect", deadLetterPath]);
+    const reportPath = join(directory, "report.json");
+    const sent = await runCli(["send", "--dry-run", "--report", reportPath, deadLetterPath]);
+    const sendReport = JSON.parse(readFileSync(reportPath, "utf8")) as Record<string, any>;
+
+    expect(inspectReport.resentDeadLetters).toMatchObject({ read: 3, valid: 2, invalid: 1, wouldSend: 2 });
+    expect(Object.values(inspectReport.resentDeadLetters.invalidByReason)).toEqual([1]);
+    expect(text.stdout).toMatch(/resent dead letters +3 read +2 would be sent/);
+    expect(text.stdout).toMatch(/ +1 invalid line, which cannot be resent \(2 valid\)/);
+    expect(sent.status).toBe(1);
+    expect(unwrapSummary(sent.stderr)).toContain("dead letters invalid 1 line of a dead-letter file cannot be resent (see invalid)");
+    expect(sendReport.resentDeadLetters).toEqual({ read: 3, valid: 2, invalid: 1 });
+    expect(sendReport.resentDeadLettersByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
+    expect(sendReport.counts.invalid).toBe(1);
   });
 });
 

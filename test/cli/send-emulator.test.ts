@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
+import { legacyStatePath } from "../../src/delivery/checkpoint.js";
 import { canonicalJson } from "../../src/inputs/message-id.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { readFixtureEvents } from "../helpers/fixture-events.js";
-import { binPath, projectRoot, runCli } from "../helpers/run-cli.js";
+import { binPath, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody } from "../helpers/segment-reference.js";
 
@@ -27,11 +28,16 @@ function temporaryDirectory(): string {
 }
 
 /** Writes `count` track events of 25 persons, each with an email, and returns the file and the ids. */
-function writeTrackEvents(directory: string, count: number, extra: (index: number) => Record<string, unknown> = () => ({})): { path: string; ids: string[] } {
+function writeTrackEvents(
+  directory: string,
+  count: number,
+  extra: (index: number) => Record<string, unknown> = () => ({}),
+  name = "events.jsonl",
+): { path: string; ids: string[] } {
   const ids: string[] = [];
   const lines: string[] = [];
   for (let index = 1; index <= count; index += 1) {
-    const messageId = `e2e-${index}`;
+    const messageId = name === "events.jsonl" ? `e2e-${index}` : `${name}-${index}`;
     ids.push(messageId);
     lines.push(
       JSON.stringify({
@@ -45,7 +51,7 @@ function writeTrackEvents(directory: string, count: number, extra: (index: numbe
       }),
     );
   }
-  const path = join(directory, "events.jsonl");
+  const path = join(directory, name);
   writeFileSync(path, `${lines.join("\n")}\n`);
   return { path, ids };
 }
@@ -328,30 +334,100 @@ describe("send again without --resume", () => {
   }, 60_000);
 });
 
-describe("send --resume after a file was added to an input folder", () => {
-  test("warning names --state, which resumes", async () => {
-    emulator = await startKoalaEmulator({ publicKey: KEY });
-    const directory = temporaryDirectory();
-    const archive = join(directory, "archive");
-    mkdirSync(archive);
-    writeTrackEvents(archive, 50);
-    const env = { KOALA_PUBLIC_KEY: KEY };
-    const first = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive"], { cwd: directory, env });
-    const statePath = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json"));
-    writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", timestamp: "2024-05-02T10:00:00.000Z", email: "later@example.com" })}\n`);
+/**
+ * Starts the emulator and sends the folder `archive` of a new directory, with `files` of track
+ * events in it, from that directory with the default checkpoint. Returns the paths and the run.
+ */
+async function sendArchiveFolder(files: Record<string, number>): Promise<{ koala: KoalaEmulator; directory: string; archive: string; env: Record<string, string>; first: CliResult }> {
+  const koala = await startKoalaEmulator({ publicKey: KEY });
+  emulator = koala;
+  const directory = temporaryDirectory();
+  const archive = join(directory, "archive");
+  mkdirSync(archive);
+  for (const [name, count] of Object.entries(files)) {
+    writeTrackEvents(archive, count, () => ({}), name);
+  }
+  const env = { KOALA_PUBLIC_KEY: KEY };
+  const first = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive"], { cwd: directory, env });
+  return { koala, directory, archive, env, first };
+}
 
-    const defaultState = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive", "--resume"], { cwd: directory, env });
-    const requestsBefore = emulator.stats.batchRequests;
-    const namedState = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "archive", "--resume", "--state", `.koala-replay/${statePath}`], { cwd: directory, env });
+describe("send --resume after a file was added to an input folder", () => {
+  test("default checkpoint sends only the new file", async () => {
+    const { koala, directory, archive, env, first } = await sendArchiveFolder({ "events.jsonl": 50 });
+    const stateFiles = readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"));
+    writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", timestamp: "2024-05-02T10:00:00.000Z", email: "later@example.com" })}\n`);
+    const requestsBefore = koala.stats.batchRequests;
+
+    // Given as ./archive/ this time: the same folder.
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "./archive/", "--resume"], { cwd: directory, env });
 
     expect(first.status).toBe(0);
-    expect(statePath).toBeDefined();
-    expect(defaultState.status).toBe(0);
-    expect(defaultState.stderr).toContain("--resume found no checkpoint at");
-    expect(unwrapSummary(defaultState.stderr)).toContain("If files were added to an input folder since, give the earlier run's checkpoint with --state <path>.");
+    expect(stateFiles).toHaveLength(1);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain("--resume found no checkpoint");
+    expect(unwrapSummary(resumed.stderr)).toContain("1 entry sent from 51 events read");
+    expect(unwrapSummary(resumed.stderr)).toContain("50 of 51 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
+    expect(koala.stats.batchRequests - requestsBefore).toBe(1);
+    expect(koala.accepted.has("later")).toBe(true);
+    expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual(stateFiles);
+  }, 60_000);
+
+  test("changed file in the folder still rejected", async () => {
+    const { koala, directory, archive, env, first } = await sendArchiveFolder({ "events.jsonl": 50 });
+    const path = join(archive, "events.jsonl");
+    writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", email: "later@example.com" })}\n`);
+    // Truncated to its first half, as an interrupted download would leave it.
+    const text = readFileSync(path, "utf8");
+    writeFileSync(path, text.slice(0, Math.floor(text.length / 2)));
+    const requestsBefore = koala.stats.requests;
+
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive", "--resume"], { cwd: directory, env });
+
+    expect(first.status).toBe(0);
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toContain("changed since the checkpoint");
+    expect(resumed.stderr).toContain("its size changed from");
+    expect(koala.stats.requests).toBe(requestsBefore);
+  }, 60_000);
+
+  test("other working folder warns and names --state", async () => {
+    const { koala, directory, env, first } = await sendArchiveFolder({ "events.jsonl": 50 });
+    mkdirSync(join(directory, "elsewhere"));
+    const statePath = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json"));
+
+    const elsewhere = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "../archive", "--resume"], { cwd: join(directory, "elsewhere"), env });
+    const requestsBefore = koala.stats.batchRequests;
+    const namedState = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "../archive", "--resume", "--state", `../.koala-replay/${statePath}`], {
+      cwd: join(directory, "elsewhere"),
+      env,
+    });
+
+    expect(first.status).toBe(0);
+    expect(elsewhere.status).toBe(0);
+    expect(unwrapSummary(elsewhere.stderr)).toContain("--resume found no checkpoint at");
+    expect(unwrapSummary(elsewhere.stderr)).toContain("Otherwise give the earlier run's checkpoint with --state <path>.");
     expect(namedState.status).toBe(0);
-    expect(unwrapSummary(namedState.stderr)).toContain("1 entry sent from 51 events read");
-    expect(unwrapSummary(namedState.stderr)).toContain("50 of 51 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
-    expect(emulator.stats.batchRequests - requestsBefore).toBe(1);
+    expect(unwrapSummary(namedState.stderr)).toContain("0 entries sent from 50 events read");
+    expect(koala.stats.batchRequests - requestsBefore).toBe(0);
+  }, 60_000);
+
+  test("state file named after the files read resumed", async () => {
+    const { koala, directory, archive, env, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });
+    // Renamed as an earlier version named it: a hash of the files read, in the order read.
+    const folder = join(directory, ".koala-replay");
+    const statePath = join(folder, readdirSync(folder).find((name) => name.endsWith(".json")) ?? "");
+    const legacyPath = legacyStatePath([join(archive, "a.jsonl"), join(archive, "b.jsonl")], directory);
+    renameSync(statePath, legacyPath);
+    const requestsBefore = koala.stats.batchRequests;
+
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive", "--resume"], { cwd: directory, env });
+
+    expect(first.status).toBe(0);
+    expect(legacyPath).not.toBe(statePath);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain("--resume found no checkpoint");
+    expect(unwrapSummary(resumed.stderr)).toContain("0 entries sent from 50 events read");
+    expect(koala.stats.batchRequests - requestsBefore).toBe(0);
   }, 60_000);
 });

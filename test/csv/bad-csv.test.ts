@@ -268,6 +268,31 @@ describe("bad CSV input", () => {
     expect(problems[0]!.message).toContain("(lines 3 to 5)");
   });
 
+  it("UTF-16 row beyond the size limit skipped", async () => {
+    // 17 Mi characters of 2 bytes each: 34 MiB of the input, in pieces of odd length.
+    const piece = Buffer.from("u".repeat(1 << 20), "utf16le");
+    const chunks = [
+      Buffer.from("\ufeffid,note\r\nm1,a\r\nm2,", "utf16le"),
+      ...Array.from({ length: 17 }, () => piece),
+      Buffer.from("\r\nm3,b\r\nm4,\"c\"\r\n", "utf16le"),
+    ];
+    const bytes = Buffer.concat(chunks);
+    const oddPieces: Buffer[] = [];
+    for (let start = 0; start < bytes.length; start += 999_999) {
+      oddPieces.push(bytes.subarray(start, start + 999_999));
+    }
+
+    const items = await readText(oddPieces, options);
+
+    expect(eventsOf(items).map((event) => event.messageId)).toEqual(["m1", "m3", "m4"]);
+    expect(eventsOf(items)[2]!.properties).toEqual({ note: "c" });
+    expect(linesOf(items)).toEqual([2, 3, 4, 5]);
+    const problems = problemsOf(items);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.origin.line).toBe(3);
+    expect(problems[0]!.message).toContain("The row is 34 MiB long (line 3), more than the 32 MiB a row may have");
+  });
+
   it("oversized header stops the input", async () => {
     const items = await readText(["id,", "n".repeat(MAX_ROW_BYTES), "\nm1,a\n"], options);
     expect(eventsOf(items)).toEqual([]);

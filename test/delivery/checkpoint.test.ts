@@ -1,11 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
 import { CannotResumeError, createDelivery, defaultStatePath, StateMismatchError } from "../../src/delivery/index.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
-import { makeRecords, TEST_KEY, temporaryDirectory, testOptions } from "./helpers.js";
+import { readInput } from "../../src/inputs/read-input.js";
+import type { RecordOrigin } from "../../src/inputs/record.js";
+import { makeEntry, makeRecords, TEST_KEY, temporaryDirectory, testOptions } from "./helpers.js";
 
 const emulators: KoalaEmulator[] = [];
 
@@ -60,6 +62,7 @@ describe("checkpoint", () => {
     const statePath = defaultStatePath([input], folder);
     expect(result.statePath).toBe(statePath);
     const state = JSON.parse(readFileSync(statePath, "utf8"));
+    expect(state.version).toBe(2);
     expect(state.inputs[join(folder, input)]).toMatchObject({ doneThrough: 50, watermark: 50, notDone: [] });
     expect(state.inputs[join(folder, input)].fingerprint.size).toBeGreaterThan(0);
   });
@@ -306,6 +309,223 @@ describe("checkpoint", () => {
 
     expect(records.every((entry) => resumed.isDone(entry.origin))).toBe(true);
     await resumed.finish();
+  });
+});
+
+/** Writes `count` records to `archive/<name>` under `folder`, one line each, and returns them. */
+function writeArchiveFile(folder: string, name: string, count: number): KoalaEntry[] {
+  mkdirSync(join(folder, "archive"), { recursive: true });
+  const records = makeRecords(count, 2, `archive/${name}`);
+  writeFileSync(join(folder, "archive", name), records.map((entry) => entry.eventJson).join("\n"));
+  return records;
+}
+
+/** Writes a state file of `version` with one input, `events.jsonl`, and returns its path. */
+function writeState(folder: string, version: number, input: Record<string, unknown>): string {
+  const statePath = join(folder, "state.json");
+  writeFileSync(statePath, JSON.stringify({ version, savedAt: "2024-01-01T00:00:00.000Z", finished: false, inputs: { [join(folder, "events.jsonl")]: input } }));
+  return statePath;
+}
+
+/** Reads the records of a JSON file, with their origins, as entries: each event carries its own email. */
+async function readJsonEntries(path: string): Promise<KoalaEntry[]> {
+  const entries: KoalaEntry[] = [];
+  for await (const batch of readInput(path)) {
+    if (batch.kind !== "items") {
+      throw new Error("expected a JSON file");
+    }
+    for (const item of batch.items) {
+      if (item.kind === "record") {
+        const event = item.event as { messageId: string; email: string };
+        entries.push(makeEntry({ email: event.email, traits: {} }, event.messageId, item.origin));
+      }
+    }
+  }
+  return entries;
+}
+
+describe("default state path", () => {
+  it("same for order, repeats and spelling", () => {
+    const folder = temporaryDirectory();
+    mkdirSync(join(folder, "archive"));
+    symlinkSync(join(folder, "archive"), join(folder, "link"));
+    const expected = defaultStatePath(["archive", "b.jsonl"], folder);
+
+    expect(defaultStatePath(["b.jsonl", "./archive/"], folder)).toBe(expected);
+    expect(defaultStatePath(["link", "b.jsonl", "archive"], folder)).toBe(expected);
+    expect(defaultStatePath([join(folder, "archive"), "b.jsonl"], folder)).toBe(expected);
+    expect(defaultStatePath(["archive"], folder)).not.toBe(expected);
+  });
+
+  it("same after a file is added to a folder", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = writeArchiveFile(folder, "day-1.jsonl", 10);
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive/day-1.jsonl"], givenInputs: ["archive"] }));
+    for (const entry of records) {
+      await first.submit(entry.origin, [entry]);
+    }
+    const { statePath } = await first.finish();
+    writeArchiveFile(folder, "day-2.jsonl", 10);
+
+    const resumed = createDelivery(
+      testOptions(emulator.url, { cwd: folder, inputs: ["archive/day-1.jsonl", "archive/day-2.jsonl"], givenInputs: ["archive"], resume: true }),
+    );
+
+    expect(resumed.isDone({ input: "archive/day-1.jsonl", line: 10 })).toBe(true);
+    expect(resumed.isDone({ input: "archive/day-2.jsonl", line: 1 })).toBe(false);
+    expect((await resumed.finish()).statePath).toBe(statePath);
+  });
+});
+
+describe("state of inputs this run does not read", () => {
+  it("file removed from a folder keeps its record", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const dayOne = writeArchiveFile(folder, "day-1.jsonl", 10);
+    const dayTwo = writeArchiveFile(folder, "day-2.jsonl", 10);
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive/day-1.jsonl", "archive/day-2.jsonl"], givenInputs: ["archive"] }));
+    for (const entry of [...dayOne, ...dayTwo.slice(0, 5)]) {
+      await first.submit(entry.origin, [entry]);
+    }
+    const { statePath } = await first.finish();
+    const recorded = JSON.parse(readFileSync(statePath ?? "", "utf8")).inputs[join(folder, "archive", "day-1.jsonl")];
+    rmSync(join(folder, "archive", "day-1.jsonl"));
+
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["archive/day-2.jsonl"], givenInputs: ["archive"], resume: true }));
+    expect(resumed.isDone({ input: "archive/day-2.jsonl", line: 5 })).toBe(true);
+    expect(resumed.isDone({ input: "archive/day-2.jsonl", line: 6 })).toBe(false);
+    await resumed.submit(dayTwo[5]!.origin, [dayTwo[5]!]);
+    await resumed.finish();
+
+    const saved = JSON.parse(readFileSync(statePath ?? "", "utf8")).inputs;
+    expect(saved[join(folder, "archive", "day-1.jsonl")]).toEqual(recorded);
+    expect(saved[join(folder, "archive", "day-2.jsonl")].doneThrough).toBe(6);
+  });
+
+  it("changed input given no more is not checked", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(10, 2, "a.jsonl");
+    writeFileSync(join(folder, "a.jsonl"), records.map((entry) => entry.eventJson).join("\n"));
+    writeFileSync(join(folder, "b.jsonl"), "{}\n");
+    const statePath = join(folder, "state.json");
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["a.jsonl"], statePath }));
+    for (const entry of records) {
+      await first.submit(entry.origin, [entry]);
+    }
+    await first.finish();
+    const recorded = JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, "a.jsonl")];
+    writeFileSync(join(folder, "a.jsonl"), "changed\n");
+
+    const other = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["b.jsonl"], statePath, resume: true }));
+    await other.submit({ input: "b.jsonl", line: 1 }, []);
+    await other.finish();
+
+    expect(JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, "a.jsonl")]).toEqual(recorded);
+    expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["a.jsonl"], statePath, resume: true }))).toThrow(/a\.jsonl changed/);
+  });
+});
+
+describe("state file version", () => {
+  it("version 1 resumed up to its first line not done", async () => {
+    const emulator = await startEmulator();
+    const folder = temporaryDirectory();
+    const records = makeRecords(12, 3);
+    const input = writeInput(folder, records);
+    const statePath = join(folder, "state.json");
+    const first = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], statePath }));
+    await first.submit(records[0]!.origin, []);
+    await first.finish();
+    // As a version 1 run stopped with lines 4 and 7 in flight would have left it.
+    const state = JSON.parse(readFileSync(statePath, "utf8"));
+    state.version = 1;
+    Object.assign(state.inputs[join(folder, input)], { doneThrough: 10, watermark: 3, notDone: [4, 7] });
+    writeFileSync(statePath, JSON.stringify(state));
+
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: [input], statePath, resume: true }));
+
+    expect(records.filter((entry) => resumed.isDone(entry.origin)).map((entry) => entry.origin.line)).toEqual([1, 2, 3]);
+    await resumed.finish();
+  });
+
+  it("newer version rejected", () => {
+    const folder = temporaryDirectory();
+    writeInput(folder, makeRecords(3, 1));
+    const statePath = writeState(folder, 3, { fingerprint: null, doneThrough: 3, watermark: 3, notDone: [] });
+    const resume = (): unknown => createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, inputs: ["events.jsonl"], statePath, resume: true }));
+
+    expect(resume).toThrow(CannotResumeError);
+    expect(resume).toThrow(`The checkpoint ${statePath} has state file version 3, and this version of koala-replay reads versions 1 to 2`);
+  });
+});
+
+describe("JSON array that starts after line 1", () => {
+  // Blank lines, then an array of pretty-printed events, then an event and a batch body on their own.
+  function writeJsonFile(folder: string): string {
+    const event = (index: number): Record<string, unknown> => ({ type: "track", messageId: `json-${index}`, email: `person${index % 4}@example.com` });
+    const array = JSON.stringify(Array.from({ length: 150 }, (_, index) => event(index)), null, 2);
+    const text = `\n\n${array}\n${JSON.stringify(event(150))}\n${JSON.stringify({ batch: Array.from({ length: 50 }, (_, index) => event(151 + index)) })}\n`;
+    writeFileSync(join(folder, "events.json"), text);
+    return "events.json";
+  }
+
+  it("numbers stable and increasing", async () => {
+    const folder = temporaryDirectory();
+    const path = join(folder, writeJsonFile(folder));
+
+    const first = (await readJsonEntries(path)).map((entry) => entry.origin.line);
+    const second = (await readJsonEntries(path)).map((entry) => entry.origin.line);
+
+    expect(first).toHaveLength(201);
+    expect(first.slice(0, 3)).toEqual([3, 4, 5]);
+    expect(first.every((line, index) => index === 0 || line > (first[index - 1] as number))).toBe(true);
+    expect(second).toEqual(first);
+  });
+
+  it.each([0.3, 0.7])("resume after a crash at %s skips only what was received", async (crashPoint) => {
+    const folder = temporaryDirectory();
+    const input = writeJsonFile(folder);
+    const records = (await readJsonEntries(join(folder, input))).map((entry) => ({ ...entry, origin: { input, line: entry.origin.line } }));
+    const statePath = join(folder, "state.json");
+    const first = await startEmulator({ slowRate: 0.3, slowDelayMs: 20 });
+    const crashed = createDelivery(testOptions(first.url, { cwd: folder, inputs: [input], statePath, maxBatchSize: 4, flushAfterRecords: 20, checkpointIntervalMs: 0 }));
+    for (const entry of records.slice(0, Math.floor(records.length * crashPoint))) {
+      await crashed.submit(entry.origin, [entry]);
+    }
+    // The numbers start at 3, so a watermark of 2 is no progress: wait until a record is done.
+    const hasDoneRecord = (): boolean => {
+      if (!existsSync(statePath)) {
+        return false;
+      }
+      const state = JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, input)] as { doneThrough: number; notDone: number[] };
+      return records.some((entry) => entry.origin.line <= state.doneThrough && !state.notDone.includes(entry.origin.line));
+    };
+    const deadline = Date.now() + 5_000;
+    while (!hasDoneRecord() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const crashState = join(folder, "crash-state.json");
+    copyFileSync(statePath, crashState);
+    const receivedBeforeCrash = new Set(first.accepted.keys());
+    void crashed.stop();
+
+    const second = await startEmulator();
+    const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath: crashState, resume: true }));
+    const skipped: RecordOrigin[] = [];
+    for (const entry of records) {
+      if (resumed.isDone(entry.origin)) {
+        skipped.push(entry.origin);
+        expect(receivedBeforeCrash.has(entry.messageId), `${entry.messageId} at ${entry.origin.line}`).toBe(true);
+        continue;
+      }
+      await resumed.submit(entry.origin, [entry]);
+    }
+    await resumed.finish();
+
+    expect(skipped.length).toBeGreaterThan(0);
+    const missing = records.filter((entry) => !receivedBeforeCrash.has(entry.messageId) && !second.accepted.has(entry.messageId));
+    expect(missing.map((entry) => entry.messageId)).toEqual([]);
   });
 });
 

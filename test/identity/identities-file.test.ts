@@ -2,6 +2,7 @@ import { createReadStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { IdentityGraph, loadIdentities, type IdentitiesFileProblem } from "../../src/identity/index.js";
 import { eventWithMessageId, fixturePath, readEvents } from "./fixtures.js";
@@ -180,6 +181,88 @@ describe("JSONL identities file", () => {
     const result = await loadIdentities(createReadStream(fixturePath("users-export.csv")), newGraph());
     expect(result.format).toBe("csv");
     expect(result.identities).toBe(3);
+  });
+});
+
+/** Yields `bytes` in pieces of `sizes`, one after the other, and the rest in one piece, as a pipe may deliver it. */
+function inPieces(bytes: Buffer, sizes: readonly number[]): Readable {
+  const pieces: Buffer[] = [];
+  let start = 0;
+  for (const size of sizes) {
+    pieces.push(bytes.subarray(start, start + size));
+    start += size;
+  }
+  pieces.push(bytes.subarray(start));
+  return Readable.from(pieces);
+}
+
+describe("identities file read in small pieces", () => {
+  const jsonl = `${JSON.stringify({ userId: "u1", email: "one@example.com" })}\n${JSON.stringify({ anonymousId: "a2", email: "two@example.com" })}\n`;
+  const csv = "user_id,email\nu1,one@example.com\nu2,two@example.com\n";
+
+  it.each([
+    ["gzip JSONL", gzipSync(jsonl), "jsonl"],
+    ["gzip CSV", gzipSync(csv), "csv"],
+    ["JSONL", Buffer.from(jsonl), "jsonl"],
+  ] as const)("%s with a first piece of 1 byte", async (_name, bytes, format) => {
+    const graph = newGraph();
+    const result = await loadIdentities(inPieces(bytes, [1, 1, 3]), graph);
+
+    expect(result.format).toBe(format);
+    expect(result.identities).toBe(2);
+    expect(graph.resolveId("u1")).toBe("one@example.com");
+  });
+
+  it("JSONL after blank lines in their own pieces", async () => {
+    const result = await loadIdentities(inPieces(Buffer.from(`\n  \n${jsonl}`), [1, 2, 1]), newGraph());
+
+    expect(result.format).toBe("jsonl");
+    expect(result.identities).toBe(2);
+  });
+
+  it("empty stream reads as CSV without rows", async () => {
+    await expect(loadIdentities(Readable.from([]), newGraph())).resolves.toMatchObject({ format: "csv", rows: 0 });
+  });
+});
+
+describe("JSONL identities line size", () => {
+  /** Yields a first line, then a line of `megabytes` MiB without a line break in 1 MiB pieces, then `after`. */
+  async function* longLine(megabytes: number, after: string): AsyncGenerator<Buffer> {
+    yield Buffer.from(`${JSON.stringify({ userId: "u1", email: "one@example.com" })}\n`);
+    const piece = Buffer.alloc(1024 * 1024, 0x78);
+    for (let index = 0; index < megabytes; index++) yield piece;
+    yield Buffer.from(after);
+  }
+
+  it("line over 32 MiB skipped, later lines read", async () => {
+    const graph = newGraph();
+    const after = `\n${JSON.stringify({ userId: "u3", email: "three@example.com" })}\n`;
+    const result = await loadIdentities(Readable.from(longLine(40, after)), graph, { format: "jsonl", name: "people.jsonl" });
+
+    expect(result.badRows).toBe(1);
+    expect(result.problems[0]!.line).toBe(2);
+    expect(result.problems[0]!.message).toBe(
+      "people.jsonl:2: row is 40 MiB long, more than the 32 MiB a line may have, so it was not held in memory; check that the file is JSON Lines, one object a line. The row is skipped.",
+    );
+    expect(graph.resolveId("u1")).toBe("one@example.com");
+    expect(graph.resolveId("u3")).toBe("three@example.com");
+    expect(result.identities).toBe(2);
+  });
+
+  it("line over 32 MiB at the end reported", async () => {
+    const result = await loadIdentities(Readable.from(longLine(33, "")), newGraph(), { format: "jsonl" });
+
+    expect(result.badRows).toBe(1);
+    expect(result.problems[0]!.line).toBe(2);
+    expect(result.identities).toBe(1);
+  });
+
+  it("CRLF line endings read", async () => {
+    const text = `${JSON.stringify({ userId: "u1", email: "one@example.com" })}\r\n\r\n${JSON.stringify({ userId: "u2", email: "two@example.com" })}\r\n`;
+    const result = await loadIdentities(Readable.from([Buffer.from(text)]), newGraph(), { format: "jsonl" });
+
+    expect(result.identities).toBe(2);
+    expect(result.badRows).toBe(0);
   });
 });
 

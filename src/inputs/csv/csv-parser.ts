@@ -102,7 +102,7 @@ export function createCsvParser(maxRowBytes = MAX_ROW_BYTES): Parser {
       relax_quotes: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
-      // The guard drops longer rows first, so this limit is reached only by UTF-16 input, which it does not read.
+      // The guard drops longer rows first, in UTF-8 and UTF-16LE input, so this limit is only a safety net.
       max_record_size: MAX_ROW_BYTES,
       // csv-parse's types expect `on_record` to return a record of cells; any object is pushed as is.
       on_record: onRecord as unknown as Options["on_record"],

@@ -31,7 +31,7 @@ interface UnknownTable {
 /**
  * Reads CSV input (already decompressed) as a stream and yields one event per data row, or a
  * problem for a row that cannot become one. A bad row does not stop the reading, except a
- * malformed header, or a row beyond `MAX_ROW_BYTES` in UTF-16 input. A file whose rows have no known event
+ * malformed header. A file whose rows have no known event
  * type gives one problem for the whole file, on the header's line, and is not read further. The
  * first row is the header.
  * Errors of `source` itself are thrown from the iteration, because only the caller can tell a

@@ -23,8 +23,6 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CARRIAGE_RETURN = 0x0d;
 const LINE_FEED = 0x0a;
-/** Offset that `RowSizeGuard.detectEncoding` returns for a UTF-16 input, whose rows it does not read. */
-const UTF16_INPUT = -1;
 const UTF8_BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
 const UTF16LE_BYTE_ORDER_MARK = Buffer.from([0xff, 0xfe]);
 
@@ -41,8 +39,9 @@ const UTF16LE_BYTE_ORDER_MARK = Buffer.from([0xff, 0xfe]);
  * then opens a quoted cell only at the start of a cell, and a quote in a quoted cell closes it
  * unless another quote follows.
  *
- * NOTE: a UTF-16 input (recognised by its byte order mark) is passed on unchecked, so there an
- * oversized row still ends the reading of the file, through csv-parse's own limit.
+ * A UTF-16LE input, recognised by its byte order mark as csv-parse recognises it, is read in code
+ * units of 2 bytes, and its marker rows are written in UTF-16LE. Lengths are in bytes of the input
+ * in both encodings.
  */
 export class RowSizeGuard {
   readonly marker = `koala-replay oversized row ${randomUUID()}`;
@@ -50,6 +49,8 @@ export class RowSizeGuard {
   private encoding: "unknown" | "utf8" | "utf16" = "unknown";
   /** The first bytes of the input, kept until they show its byte order mark, if any. */
   private head: Buffer = Buffer.alloc(0);
+  /** The first byte of a UTF-16 code unit whose second byte is in the next chunk. */
+  private splitUnit: Buffer | undefined;
 
   private quoting = false;
   /** Whether the next byte starts a cell, where a double quote opens a quoted cell. */
@@ -70,13 +71,13 @@ export class RowSizeGuard {
   /** Reads the next bytes of the input and returns the bytes to parse: every row they complete. */
   push(chunk: Buffer): Buffer {
     if (this.encoding !== "unknown") {
-      return this.encoding === "utf16" ? chunk : this.scan(chunk, 0);
+      return this.scanUnits(chunk, 0);
     }
     const rowsStart = this.detectEncoding(chunk, false);
     if (rowsStart === undefined) {
       return Buffer.alloc(0);
     }
-    return rowsStart === UTF16_INPUT ? this.head : this.scan(this.head, rowsStart);
+    return this.scanUnits(this.head, rowsStart);
   }
 
   /** Returns the bytes left to parse at the end of the input: the last row, or the marker of a dropped one. */
@@ -87,10 +88,10 @@ export class RowSizeGuard {
       this.quoting = false;
     }
     if (this.encoding !== "unknown") {
-      return this.encoding === "utf16" ? Buffer.alloc(0) : this.finish();
+      return this.finish();
     }
     const rowsStart = this.detectEncoding(Buffer.alloc(0), true) ?? 0;
-    return rowsStart === UTF16_INPUT ? this.head : Buffer.concat([this.scan(this.head, rowsStart), this.finish()]);
+    return Buffer.concat([this.scanUnits(this.head, rowsStart), this.finish()]);
   }
 
   /** Returns the oldest dropped row whose marker has not been described yet. */
@@ -100,8 +101,7 @@ export class RowSizeGuard {
 
   /**
    * Gathers the first bytes of the input until they show its encoding. Returns the offset in
-   * `head` where the rows start, after a UTF-8 byte order mark, `UTF16_INPUT` for UTF-16, or
-   * undefined while more bytes are needed.
+   * `head` where the rows start, after a byte order mark, or undefined while more bytes are needed.
    */
   private detectEncoding(chunk: Buffer, ended: boolean): number | undefined {
     this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
@@ -110,14 +110,29 @@ export class RowSizeGuard {
     }
     if (this.head.subarray(0, UTF16LE_BYTE_ORDER_MARK.length).equals(UTF16LE_BYTE_ORDER_MARK)) {
       this.encoding = "utf16";
-      return UTF16_INPUT;
+      return UTF16LE_BYTE_ORDER_MARK.length;
     }
     this.encoding = "utf8";
     // csv-parse drops the byte order mark, so a quote right after it starts a quoted cell.
     return this.head.subarray(0, UTF8_BYTE_ORDER_MARK.length).equals(UTF8_BYTE_ORDER_MARK) ? UTF8_BYTE_ORDER_MARK.length : 0;
   }
 
-  private scan(chunk: Buffer, start: number): Buffer {
+  /** Scans the whole code units of `chunk` from `start`, keeping back the first byte of a UTF-16 code unit cut in two. */
+  private scanUnits(chunk: Buffer, start: number): Buffer {
+    if (this.encoding !== "utf16") {
+      return this.scan(chunk, start, 1);
+    }
+    let units = this.splitUnit === undefined ? chunk : Buffer.concat([this.splitUnit, chunk]);
+    this.splitUnit = undefined;
+    if ((units.length - start) % 2 === 1) {
+      this.splitUnit = units.subarray(units.length - 1);
+      units = units.subarray(0, units.length - 1);
+    }
+    return this.scan(units, start, 2);
+  }
+
+  /** Scans `chunk` from `start` in code units of `unitBytes` (1 for UTF-8, 2 for UTF-16LE); the chunk ends with a whole unit. */
+  private scan(chunk: Buffer, start: number, unitBytes: number): Buffer {
     const output: Buffer[] = [];
     // Bytes of `chunk` before `passedUpTo` are passed on or dropped. Those from there to
     // `rowStart` are complete rows, and the current row starts at `rowStart`.
@@ -127,15 +142,16 @@ export class RowSizeGuard {
     let index = start;
     if (this.swallowLineFeed && index < chunk.length) {
       this.swallowLineFeed = false;
-      if (chunk[index] === LINE_FEED) {
-        index += 1;
+      if (codeUnitAt(chunk, index, unitBytes) === LINE_FEED) {
+        index += unitBytes;
         passedUpTo = index;
         rowStart = index;
       }
     }
 
-    for (; index < chunk.length; index += 1) {
-      const byte = chunk[index] as number;
+    for (; index < chunk.length; index += unitBytes) {
+      // UTF-8, the usual case, is read inline, without a call per byte.
+      const byte = unitBytes === 1 ? (chunk[index] as number) : codeUnitAt(chunk, index, unitBytes);
       if (!this.readByte(byte)) {
         continue;
       }
@@ -150,15 +166,15 @@ export class RowSizeGuard {
         this.drop(chunk, rowStart, index);
         output.push(this.markerRow(false));
         this.swallowLineFeed = byte === CARRIAGE_RETURN;
-        if (this.swallowLineFeed && index + 1 < chunk.length) {
+        if (this.swallowLineFeed && index + unitBytes < chunk.length) {
           this.swallowLineFeed = false;
-          if (chunk[index + 1] === LINE_FEED) {
-            index += 1;
+          if (codeUnitAt(chunk, index + unitBytes, unitBytes) === LINE_FEED) {
+            index += unitBytes;
           }
         }
-        passedUpTo = index + 1;
+        passedUpTo = index + unitBytes;
       }
-      rowStart = index + 1;
+      rowStart = index + unitBytes;
     }
 
     const rowBytes = (this.dropping?.bytes ?? this.pendingBytes) + (chunk.length - rowStart);
@@ -173,8 +189,8 @@ export class RowSizeGuard {
   }
 
   /**
-   * Follows the quoting of one byte, as csv-parse does. Returns true when the byte is a line break
-   * that ends the current row.
+   * Follows the quoting of one byte (one code unit, in UTF-16), as csv-parse does. Returns true when
+   * it is a line break that ends the current row.
    */
   private readByte(byte: number): boolean {
     if (this.quoting) {
@@ -207,14 +223,18 @@ export class RowSizeGuard {
     if (this.dropping === undefined) {
       const dropping: DroppedRow = { bytes: this.pendingBytes, innerLineBreaks: 0, trailingLineBreaks: 0, endsWithCarriageReturn: false };
       for (const piece of this.pendingPieces) {
-        countLineBreaks(dropping, piece, 0, piece.length);
+        countLineBreaks(dropping, piece, 0, piece.length, this.unitBytes());
       }
       this.dropping = dropping;
       this.pendingPieces = [];
       this.pendingBytes = 0;
     }
     this.dropping.bytes += end - start;
-    countLineBreaks(this.dropping, chunk, start, end);
+    countLineBreaks(this.dropping, chunk, start, end, this.unitBytes());
+  }
+
+  private unitBytes(): number {
+    return this.encoding === "utf16" ? 2 : 1;
   }
 
   /**
@@ -228,10 +248,19 @@ export class RowSizeGuard {
     this.oversized.push({ bytes: dropped.bytes, innerLineBreaks, quoteNotClosed: this.quoting });
     // CRLF is one line break for csv-parse whatever came before, and every row after it starts on a new line.
     const lineBreaks = atEndOfInput ? "" : "\r\n".repeat(innerLineBreaks + 1);
-    return Buffer.from(`${this.marker}${lineBreaks}`);
+    return Buffer.from(`${this.marker}${lineBreaks}`, this.encoding === "utf16" ? "utf16le" : "utf8");
   }
 
   private finish(): Buffer {
+    // An odd last byte of UTF-16 input belongs to the last row, which csv-parse then reads as it is.
+    const splitUnit = this.splitUnit;
+    this.splitUnit = undefined;
+    if (splitUnit !== undefined && this.dropping !== undefined) {
+      this.dropping.bytes += splitUnit.length;
+    } else if (splitUnit !== undefined) {
+      this.pendingPieces.push(splitUnit);
+      this.pendingBytes += splitUnit.length;
+    }
     if (this.dropping !== undefined) {
       return this.markerRow(true);
     }
@@ -243,9 +272,9 @@ export class RowSizeGuard {
 }
 
 /** Adds the line breaks in `bytes[start, end)` to the dropped row's count, a CRLF once, even across chunks. */
-function countLineBreaks(row: DroppedRow, bytes: Buffer, start: number, end: number): void {
-  for (let index = start; index < end; index += 1) {
-    const byte = bytes[index];
+function countLineBreaks(row: DroppedRow, bytes: Buffer, start: number, end: number, unitBytes: number): void {
+  for (let index = start; index + unitBytes <= end; index += unitBytes) {
+    const byte = codeUnitAt(bytes, index, unitBytes);
     if (byte === CARRIAGE_RETURN || (byte === LINE_FEED && !row.endsWithCarriageReturn)) {
       row.innerLineBreaks += 1;
       row.trailingLineBreaks += 1;
@@ -254,4 +283,10 @@ function countLineBreaks(row: DroppedRow, bytes: Buffer, start: number, end: num
     }
     row.endsWithCarriageReturn = byte === CARRIAGE_RETURN;
   }
+}
+
+/** Returns the code unit at `index`: a byte, or a UTF-16LE unit of 2 bytes, which matches an ASCII byte only when its high byte is 0. */
+function codeUnitAt(bytes: Buffer, index: number, unitBytes: number): number {
+  const low = bytes[index] as number;
+  return unitBytes === 1 ? low : low | ((bytes[index + 1] as number) << 8);
 }
