@@ -10,6 +10,8 @@ export interface MachineInfo {
   nodeVersion: string;
   platform: string;
   jqVersion: string | null;
+  /** Whether NODE_EXTRA_CA_CERTS is set, which makes every Node.js process load certificates at start. */
+  nodeExtraCaCerts: boolean;
 }
 
 export interface SourceInfo {
@@ -26,6 +28,7 @@ export function describeMachine(): MachineInfo {
     nodeVersion: process.version,
     platform: `${process.platform} ${process.arch}`,
     jqVersion: commandOutput("jq", ["--version"]),
+    nodeExtraCaCerts: (process.env["NODE_EXTRA_CA_CERTS"] ?? "") !== "",
   };
 }
 

@@ -26,6 +26,7 @@ async function main(argv: string[]): Promise<void> {
   const started = performance.now();
   const loadAtStart = loadAverage();
   warnIfBusy(loadAtStart);
+  noteExtraCaCertificates();
   if (!koalaReplayAvailable()) log("koala-replay is not built (dist/cli/main.js is missing): its figures will read n/a");
 
   // Every archive is written before the first measurement, so no timing shares the disk with the generator.
@@ -54,6 +55,16 @@ function warnIfBusy(load: number): void {
   const cpus = availableParallelism();
   if (load > cpus / 2) {
     log(`warning: load average ${load} on ${cpus} CPUs: other processes compete for the CPU, so wall times will be inflated (CPU times in the JSON report are less affected)`);
+  }
+}
+
+/**
+ * Notes that every Node.js process of this run loads extra CA certificates at start. Node does so
+ * when NODE_EXTRA_CA_CERTS is set, even for `node -e 0`, so start-up times include it.
+ */
+function noteExtraCaCertificates(): void {
+  if (describeMachine().nodeExtraCaCerts) {
+    log("note: NODE_EXTRA_CA_CERTS is set, so every Node.js process of this run, node -e 0 included, loads those certificates at start, which lengthens start-up times");
   }
 }
 

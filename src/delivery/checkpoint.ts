@@ -137,6 +137,11 @@ export class Checkpoint {
   readonly resumed: boolean;
   /** Whether this run, without `resume`, replaces the state file of a run that did not finish. */
   readonly replacesUnfinishedRun: boolean;
+  /**
+   * Absolute paths of the inputs that the resumed state names and this run does not read: files
+   * removed from an input folder, deleted, or not given this time. Their records are kept as they were.
+   */
+  readonly inputsNotRead: string[] = [];
   private finished = false;
   /** Inputs as the run names them that can be read only once, which are not tracked. */
   private readonly untracked: ReadonlySet<string>;
@@ -167,6 +172,9 @@ export class Checkpoint {
       if (!this.inputs.has(name)) {
         const covered = trackedPaths.some((path) => name.startsWith(path.endsWith(sep) ? path : `${path}${sep}`));
         this.inputs.set(name, covered ? this.createInputProgress(name, previous) : carryInputProgress(name, previous));
+        if (!covered || !existsSync(name)) {
+          this.inputsNotRead.push(name);
+        }
       }
     }
   }

@@ -160,6 +160,11 @@ export interface DeliveryEvents {
   onCheckpointError?(path: string, message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
+  /**
+   * The resumed state file names inputs that this run does not read (`paths`, absolute), so the
+   * events of them that were not delivered stay unsent.
+   */
+  onInputsNotRead?(statePath: string, paths: readonly string[]): void;
   /** The state file is of an earlier run that did not finish, and this run, without `resume`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
 }

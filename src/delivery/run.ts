@@ -66,6 +66,9 @@ export class DeliveryRun implements Delivery {
     if (options.resume && !this.checkpoint.resumed && options.statePath !== undefined) {
       options.events.onNothingToResume?.(options.statePath);
     }
+    if (this.checkpoint.inputsNotRead.length > 0 && options.statePath !== undefined) {
+      options.events.onInputsNotRead?.(options.statePath, this.checkpoint.inputsNotRead);
+    }
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
       options.events.onUnfinishedRunReplaced?.(options.statePath);
     }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -371,6 +371,20 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(koala.stats.batchRequests - requestsBefore).toBe(1);
     expect(koala.accepted.has("later")).toBe(true);
     expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual(stateFiles);
+  }, 60_000);
+
+  test("removed file in the folder is named", async () => {
+    const { koala, directory, archive, env, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });
+    rmSync(join(archive, "b.jsonl"));
+
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive", "--resume"], { cwd: directory, env });
+    const warnings = unwrapSummary(resumed.stderr);
+
+    expect(first.status).toBe(0);
+    expect(resumed.status).toBe(0);
+    expect(warnings).toContain(`names an input that this run does not read, because it was removed or not given: ${join(realpathSync(archive), "b.jsonl")}.`);
+    expect(warnings).toContain("give it again with --resume to send them.");
+    expect(warnings).not.toContain("a.jsonl");
   }, 60_000);
 
   test("changed file in the folder still rejected", async () => {
