@@ -55,14 +55,16 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
   lines.push(row("requests", `${formatCount(stats.requestsSent)} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", formatCount(stats.skippedCount)));
+  // The counts under skipped, invalid and failed are right-aligned in one column, so their reasons line up.
+  const countWidth = subCountWidth(stats);
   for (const [reason, count] of sortedByCount(stats.skippedByReason)) {
-    lines.push(countRow(`  ${reason}`, count, skipReasonText[reason]));
+    lines.push(countRow(`  ${reason}`, count, countWidth, skipReasonText[reason]));
   }
   lines.push(row("invalid", formatCount(stats.invalidCount)));
   for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
     const first = stats.invalidFirstAt.get(reason);
     const where = first === undefined ? "" : ` (first at ${first.input}:${first.line})`;
-    lines.push(countRow("", count, `${reason}${where}`));
+    lines.push(countRow("", count, countWidth, `${reason}${where}`));
   }
   lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
@@ -75,7 +77,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   lines.push(row("failed", formatCount(stats.failedCount)));
   for (const [reason, count] of sortedByCount(stats.failedByReason)) {
-    lines.push(countRow("", count, reason));
+    lines.push(countRow("", count, countWidth, reason));
   }
   lines.push(...deliveryLines(stats, context));
   lines.push(...identityLines(stats));
@@ -281,9 +283,18 @@ function row(label: string, value: string): string {
   return wrapText(value, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN)).join("\n");
 }
 
-/** Formats a row whose value is a count and its reason, with the reason's continuation lines under the reason. */
-function countRow(label: string, count: number, reason: string): string {
-  const countText = `${formatCount(count)}  `;
+/** Returns the columns of the widest count listed by reason under skipped, invalid and failed. */
+function subCountWidth(stats: RunStats): number {
+  const counts = [...stats.skippedByReason.values(), ...stats.invalidByReason.values(), ...stats.failedByReason.values()];
+  return Math.max(1, ...counts.map((count) => formatCount(count).length));
+}
+
+/**
+ * Formats a row whose value is a count and its reason. The count is right-aligned in `countWidth`
+ * columns, and the reason's continuation lines go on under the reason.
+ */
+function countRow(label: string, count: number, countWidth: number, reason: string): string {
+  const countText = `${formatCount(count).padStart(countWidth)}  `;
   return wrapText(`${countText}${reason}`, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN + countText.length)).join("\n");
 }
 

@@ -467,6 +467,35 @@ describe("summary counts", () => {
     expect(withoutLocations).not.toMatch(/\d{4}/);
   });
 
+  test("reason counts right-aligned in one column", () => {
+    const stats = new RunStats();
+    stats.eventsRead = 20_000;
+    stats.countSkipped("browser-event", 12_000);
+    stats.countSkipped("no-identity", 7);
+    stats.invalidByReason.set("Track Event: email is invalid", 3);
+    stats.invalidByReason.set("Identify Visitor: traits is required", 250);
+    stats.failedCount = 40;
+    stats.failedByReason.set("HTTP 400: rejected", 40);
+
+    const lines = formatSummary(stats, { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" }).split("\n");
+    const reasonRows = [
+      lines.find((line) => line.includes("browser-event ")),
+      lines.find((line) => line.includes("no-identity ")),
+      lines.find((line) => line.includes("Track Event: email is invalid")),
+      lines.find((line) => line.includes("Identify Visitor: traits is required")),
+      lines.find((line) => line.includes("HTTP 400: rejected")),
+    ];
+
+    // Each count ends in the same column, and each reason starts two columns after it.
+    for (const line of reasonRows) {
+      expect(line, "a reason row is missing").toBeDefined();
+      expect((line as string).slice(0, 33), line).toMatch(/^ +(\S+ +)?[\d,]+  $/);
+      expect((line as string).charAt(33), line).not.toBe(" ");
+    }
+    expect(reasonRows[2]).toMatch(/^ {30}3  Track Event/);
+    expect(reasonRows[3]).toMatch(/^ {28}250  Identify Visitor/);
+  });
+
   test("invalid count in the first lines", () => {
     const stats = new RunStats();
     stats.eventsRead = 5_000;
