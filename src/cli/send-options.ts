@@ -10,6 +10,7 @@ import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 import { toolCommand } from "./tool-command.js";
+import { writeWarning } from "./warning.js";
 import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT } from "./option-defaults.js";
 
 
@@ -239,9 +240,7 @@ export async function startSendForecast(
   identitiesFile: string | undefined,
   setup: Omit<StitcherSetup, "warn">,
 ): Promise<{ forecast: SendForecast; finishStitching: () => IdentityGraphStats | undefined }> {
-  const warn = (message: string): void => {
-    process.stderr.write(`warning: ${message}\n`);
-  };
+  const warn = writeWarning;
   if (!stitching.stitch && stitching.reason === "no-stitch" && identitiesFile !== undefined) {
     warn(ignoredIdentitiesWarning(identitiesFile));
   }
@@ -257,7 +256,7 @@ export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: b
   }
   const tableWarning = csvTableWarning(csvTable);
   if (tableWarning !== undefined) {
-    process.stderr.write(`warning: ${tableWarning}\n`);
+    writeWarning(tableWarning);
   }
 }
 

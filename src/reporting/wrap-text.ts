@@ -81,3 +81,55 @@ function breakWord(word: string, firstWidth: number, nextWidth: number): string[
   pieces.push(rest);
   return pieces;
 }
+
+/**
+ * Wraps each line of `text` to `width` columns. A line keeps its leading spaces, and its
+ * continuation lines are indented by those spaces, or by two when it has none, so that a
+ * `warning: …` line reads as one item. Empty lines stay.
+ */
+export function wrapMessage(text: string, width: number): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      const indent = /^ */.exec(line)?.[0] ?? "";
+      return line.length === indent.length ? line : wrapText(line.slice(indent.length), width, indent, indent === "" ? "  " : indent).join("\n");
+    })
+    .join("\n");
+}
+
+/**
+ * Wraps `text` as `wrapText` does and applies `style` to each line apart from its indentation, so
+ * that no colour code is cut by a line break. Returns the lines joined by newlines.
+ */
+export function wrapStyled(text: string, width: number, firstIndent: string, nextIndent: string, style: (text: string) => string): string {
+  return wrapText(text, width, firstIndent, nextIndent)
+    .map((line, index) => {
+      const indent = index === 0 ? firstIndent : nextIndent;
+      const content = line.slice(indent.length);
+      return content === "" ? line : `${indent}${style(content)}`;
+    })
+    .join("\n");
+}
+
+/** Columns below which a note goes on the lines under a table row rather than beside it. */
+const MIN_NOTE_WIDTH = 24;
+
+/**
+ * Appends `note` to a table row `head`, after `separator`, wrapped in the columns right of the row.
+ * When fewer than `MIN_NOTE_WIDTH` columns are left, the note goes on the lines below, indented by
+ * four spaces. `style` applies to the note only. `head` may contain colour codes, which
+ * `string-width` does not count.
+ */
+export function appendNote(head: string, separator: string, note: string, width: number, style: (text: string) => string): string[] {
+  const column = stringWidth(head) + separator.length;
+  const oneLine = `${head}${separator}${note}`;
+  if (stringWidth(oneLine) <= width) {
+    return [`${head}${separator}${style(note)}`];
+  }
+  if (width - column >= MIN_NOTE_WIDTH) {
+    const indent = " ".repeat(column);
+    const [first = "", ...rest] = wrapStyled(note, width, indent, indent, style).split("\n");
+    return [`${head}${separator}${first.slice(column)}`, ...rest];
+  }
+  return [head, ...wrapStyled(note, width, "    ", "    ", style).split("\n")];
+}

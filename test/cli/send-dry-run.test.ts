@@ -96,7 +96,7 @@ describe("send summary", () => {
   test("directory walk reports files that are not archives", async () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
 
-    expect(result.stderr).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
+    expect(unwrapSummary(result.stderr)).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
   });
 
   test("directory walk skips the config file", async () => {
@@ -109,7 +109,7 @@ describe("send summary", () => {
 
     expect(init.status).toBe(0);
     expect(walked.status).toBe(0);
-    expect(walked.stderr).toContain("warning: skipped koala-replay.config.json: a koala-replay config file, not events");
+    expect(unwrapSummary(walked.stderr)).toContain("warning: skipped koala-replay.config.json: a koala-replay config file, not events");
     expect(unwrapSummary(walked.stderr)).toContain(" events read 1 matched ");
     expect(parseRequests(walked.stdout)).toHaveLength(1);
     expect(unwrapSummary(named.stderr)).toContain(" events read 1 matched ");

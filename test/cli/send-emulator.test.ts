@@ -322,7 +322,7 @@ describe("send again without --resume", () => {
       writeFileSync(statePath, JSON.stringify(state));
       const replacing = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY } });
       expect(replacing.status).toBe(0);
-      expect(replacing.stderr).toContain(`the checkpoint ${statePath} is of an earlier run that did not finish`);
+      expect(unwrapSummary(replacing.stderr)).toContain(`the checkpoint ${statePath} is of an earlier run that did not finish`);
       expect(replacing.stderr).toContain("--resume");
     }
   }, 60_000);

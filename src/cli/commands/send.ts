@@ -11,6 +11,7 @@ import { ExitCode } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
+import { formatWarning } from "../warning.js";
 import { shellQuote, toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { nameReadOnceInputs } from "../../inputs/read-once.js";
@@ -39,7 +40,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   });
   const warn = (message: string): void => {
     if (!settings.quiet) {
-      progress.log(`warning: ${mask(message)}`);
+      progress.log(formatWarning(mask(message)));
     }
   };
 
