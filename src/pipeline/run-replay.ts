@@ -19,6 +19,7 @@ import { WorkerPool } from "./worker-pool.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import { Stitcher } from "./stitching.js";
 import { isResentDeadLetter } from "./resent-dead-letter.js";
+import { CsvNumbersCheck } from "./csv-numbers-check.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -80,6 +81,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
   const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
+  // Without --csv-numbers, number-like CSV cells stay text, which a trigger comparing a number never matches.
+  const numbersCheck = settings.csv?.convertNumbers === true ? undefined : new CsvNumbersCheck(settings.mappings, settings.filters);
+  const numbersWatch = numbersCheck?.comparesNumbers === true ? numbersCheck : undefined;
 
   const output = new BufferedOutput(io.stdout);
   // Created before the first pass, so that a resume refused for a changed input stops the run before
@@ -160,6 +164,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       warnOnce(locate(problem));
     };
     const countCsvFile = (format: InputFormat): void => {
+      numbersWatch?.startInput(format);
       if (format === "csv") {
         stats.csvFilesRead += 1;
       }
@@ -203,7 +208,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         }
         stats.filesRead += 1;
         try {
-          for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal })) {
+          const batches = readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal });
+          for await (const batch of numbersWatch === undefined ? batches : numbersWatch.watch(batches)) {
             if (stopped()) {
               break;
             }
@@ -248,6 +254,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         progress?.finishInput();
       }
       await drain(0);
+      stats.csvNumberKeptAsText = numbersWatch?.found;
       // A run stopped early (Ctrl-C, a fatal response) did not read its inputs to the end.
       if (!isAborted(io.signal) && !delivery.isStopped()) {
         progress?.finishReading();

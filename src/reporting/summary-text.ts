@@ -22,8 +22,6 @@ export interface SummaryContext {
   mappings?: { total: number; enabled: number };
   /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
   filterFields?: readonly { label: string; name: string }[];
-  /** Whether --csv-numbers was given, so number-like CSV cells became numbers. */
-  csvNumbers?: boolean;
   /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
   resumable?: boolean;
 }
@@ -43,6 +41,10 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
     lines.push(...wrapText(hint, SUMMARY_WIDTH, "  ", "  "));
+  }
+  const csvHint = csvNumbersHint(stats);
+  if (csvHint !== undefined) {
+    lines.push(...wrapText(csvHint, SUMMARY_WIDTH, "  ", "  "));
   }
   lines.push("");
 
@@ -271,11 +273,22 @@ function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
   }
   const disabled = mappings === undefined ? 0 : mappings.total - mappings.enabled;
   const disabledNote = disabled > 0 ? ` ${formatCount(disabled)} of ${formatCount(mappings?.total ?? 0)} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
-  const csvNote =
-    stats.csvFilesRead > 0 && context.csvNumbers !== true
-      ? " CSV cells are text without --csv-numbers, so a trigger that compares a number, such as properties.total > 0, matches no CSV event: add --csv-numbers to read number-like cells as numbers."
-      : "";
-  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}${csvNote}`;
+  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}`;
+}
+
+/**
+ * Names a CSV cell kept as text in a field that a trigger compares with a number, which
+ * --csv-numbers would have read as a number, or returns undefined when the run found none.
+ */
+function csvNumbersHint(stats: RunStats): string | undefined {
+  const cell = stats.csvNumberKeptAsText;
+  if (cell === undefined) {
+    return undefined;
+  }
+  return (
+    `CSV cells are text without --csv-numbers: ${cell.field} is ${JSON.stringify(cell.value)} at ${cell.origin.input}:${cell.origin.line}, ` +
+    `and ${cell.comparedBy} compares it with a number, which text never matches. Add --csv-numbers to read number-like cells as numbers.`
+  );
 }
 
 /** Formats a row of the summary: its label, then its value from `VALUE_COLUMN` on, wrapped under itself. */

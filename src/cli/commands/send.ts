@@ -90,7 +90,6 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       workingDirectory: process.cwd(),
       mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
       resumable: settings.readOnceInputs.length === 0,
-      csvNumbers: settings.csv.convertNumbers,
       filterFields: listFilterFields(settings.filters),
     });
     process.stderr.write(mask(summary));
