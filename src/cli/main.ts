@@ -2,6 +2,7 @@ import { CommanderError } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
+import { handleClosedStdout } from "./stdout-pipe.js";
 import { withToolCommand } from "./tool-command.js";
 
 export { buildProgram } from "./program.js";
@@ -25,7 +26,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
 
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */
 export async function main(argv: readonly string[]): Promise<void> {
-  exitQuietlyOnClosedPipe();
+  handleClosedStdout();
   tuneGarbageCollector();
   const program = buildProgram();
   try {
@@ -34,19 +35,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     const commandName = program.commands.find((command) => argv.includes(command.name()))?.name() ?? "COMMAND";
     process.exitCode = reportError(error, commandName);
   }
-}
-
-/**
- * Ends the process quietly when the reader of stdout goes away (`koala-replay send --dry-run | head`),
- * as command-line tools do, instead of failing with an EPIPE stack trace.
- */
-function exitQuietlyOnClosedPipe(): void {
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") {
-      process.exit(0);
-    }
-    throw error;
-  });
 }
 
 function reportError(error: unknown, commandName: string): number {

@@ -7,7 +7,7 @@ import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
 import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
-import { BufferedOutput } from "./buffered-output.js";
+import { BufferedOutput, type OutputTarget } from "./buffered-output.js";
 import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
@@ -44,7 +44,7 @@ export interface ReplaySettings {
 
 export interface ReplayIo {
   /** Stream that receives the dry-run lines. */
-  stdout: NodeJS.WritableStream;
+  stdout: OutputTarget;
   /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
   warn: (message: string) => void;
   /** Aborted by Ctrl-C or SIGTERM: reading stops, and what was read is delivered or saved. */

@@ -24,6 +24,8 @@ export interface SummaryContext {
   filterFields?: readonly { label: string; name: string }[];
   /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
   resumable?: boolean;
+  /** Requests a dry run wrote to stdout before its reader closed the pipe, which stopped the run; absent otherwise. */
+  outputClosedAfter?: number;
 }
 
 /**
@@ -35,7 +37,8 @@ export interface SummaryContext {
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
-  const requests = `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} ${requestCountLabel(stats, context)}`;
+  const requestCount = printedRequests(stats, context);
+  const requests = `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
   lines.push(...wrapText(headline, SUMMARY_WIDTH, "", "  "));
   const hint = explainShortfall(stats, context);
@@ -55,7 +58,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(row("dead letters resent", `${formatMap(stats.resentDeadLettersByMapping)}  (lines of a dead-letter file, sent again as written without their trigger)`));
   }
   lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
-  lines.push(row("requests", `${formatCount(stats.requestsSent)} ${requestCountLabel(stats, context)}`));
+  lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", formatCount(stats.skippedCount)));
   // The counts under skipped, invalid and failed are right-aligned in one column, so their reasons line up.
   const countWidth = subCountWidth(stats);
@@ -94,10 +97,15 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
  */
 function requestCountLabel(stats: RunStats, context: SummaryContext): string {
   if (context.dryRun) {
-    return "printed";
+    return context.outputClosedAfter === undefined ? "printed" : "printed before stdout closed";
   }
   const made = (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
   return stats.requestsAccepted === stats.requestsSent ? made : `${made}, ${formatCount(stats.requestsAccepted)} accepted`;
+}
+
+/** Returns the requests made, or in a dry run whose stdout closed, those that reached stdout before it closed. */
+function printedRequests(stats: RunStats, context: SummaryContext): number {
+  return context.dryRun && context.outputClosedAfter !== undefined ? context.outputClosedAfter : stats.requestsSent;
 }
 
 /**
@@ -132,7 +140,9 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
     lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; to send them again, run send with the same options and this file as the input`));
   }
-  if (result.undelivered > 0) {
+  if (result.undelivered > 0 && context.dryRun) {
+    lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));
+  } else if (result.undelivered > 0) {
     const next = context.resumable === false ? "stdin and pipes cannot be read again, so only a new run sends them" : "--resume sends them";
     lines.push(row("not yet delivered", `${formatCount(result.undelivered)} (the run stopped; ${next})`));
   }
@@ -161,6 +171,10 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (fatal !== undefined) {
     // send prints the message as an error after the summary, next to the resume command.
     return "Stopped early by the error below.";
+  }
+  if (context.outputClosedAfter !== undefined) {
+    const requests = `${formatCount(context.outputClosedAfter)} ${plural(context.outputClosedAfter, "request", "requests")}`;
+    return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it, so reading stopped and the counts below are partial. Write the requests to a file to keep all of them.`;
   }
   if (stats.eventsRead === 0 && stats.delivery?.stopped === true) {
     return "Interrupted before any event was processed: nothing was sent.";

@@ -12,6 +12,7 @@ import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type Ra
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { formatWarning } from "../warning.js";
+import { DryRunStdout, onClosedStdout } from "../stdout-pipe.js";
 import { shellQuote, toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { nameReadOnceInputs } from "../../inputs/read-once.js";
@@ -49,6 +50,14 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   }
 
   const interruption = handleInterruptions(progress, settings);
+  // A dry run stops reading when the reader of its requests goes away (`| head`), and reports
+  // what it wrote. A real send writes only the --json report to stdout, and goes on without it.
+  const dryRunStdout = settings.dryRun ? new DryRunStdout(process.stdout) : undefined;
+  onClosedStdout(() => {
+    if (dryRunStdout !== undefined) {
+      interruption.stop();
+    }
+  });
   let stats: RunStats;
   try {
     stats = await runReplay(
@@ -68,7 +77,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         userAgent: `koala-replay/${packageVersion()}`,
       },
       {
-        stdout: process.stdout,
+        stdout: dryRunStdout ?? process.stdout,
         warn,
         signal: interruption.signal,
         verbose: createVerboseLog(settings, progress),
@@ -76,10 +85,13 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         onPhase: (description) => progress.phase(description),
       },
     );
+    // The write callbacks of the last requests, and the error of a closed pipe, come on the next turns.
+    await new Promise((resolve) => setImmediate(resolve));
   } finally {
     progress.stop();
     interruption.dispose();
   }
+  const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
   let exitStatus = exitStatusOf(stats);
   if (!settings.quiet && !settings.json) {
@@ -90,6 +102,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       workingDirectory: process.cwd(),
       mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
       resumable: settings.readOnceInputs.length === 0,
+      outputClosedAfter,
       filterFields: listFilterFields(settings.filters),
     });
     process.stderr.write(mask(summary));
@@ -104,6 +117,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       process.stderr.write(`  after fixing it, run the command again. ${notResumable}\n`);
     }
     exitStatus = ExitCode.fatalApi;
+  } else if (outputClosedAfter !== undefined) {
+    exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
     const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
@@ -239,7 +254,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter, settings: SendSettings): { signal: AbortSignal; dispose: () => void } {
+function handleInterruptions(progress: ProgressReporter, settings: SendSettings): { signal: AbortSignal; stop: () => void; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) {
@@ -261,6 +276,7 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
   process.on("SIGTERM", onSignal);
   return {
     signal: controller.signal,
+    stop: () => controller.abort(),
     dispose: () => {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
