@@ -17,7 +17,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   ConfigError: "fix the file, or run koala-replay init in an empty folder to see a valid config",
   RuleCompilationError: "",
   TriggerSyntaxError: "fix the trigger; the message points at the problem, and koala-replay check --trigger '<trigger>' tests it",
-  StateMismatchError: "the inputs changed since the checkpoint: run without --resume to start over",
+  StateMismatchError: "the inputs changed since the checkpoint: run with --restart in place of --resume to start over",
   CannotResumeError: "run without --resume to start over, or give the checkpoint with --state <path>",
   InvalidDeadLetterLineError: "the dead-letter file was changed by hand; fix the line or remove it",
   DeadLetterPathError: "write the dead letters of this run to another file with --dead-letter <path>",

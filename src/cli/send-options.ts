@@ -27,6 +27,7 @@ export interface RawSendOptions {
   maxAttempts?: string;
   state?: string;
   resume?: boolean;
+  restart?: boolean;
   deadLetter?: string;
   browserEvents?: string;
   format?: string;
@@ -65,6 +66,8 @@ export interface SendSettings {
     readonly maxAttempts: number;
     readonly statePath: string | undefined;
     readonly resume: boolean;
+    /** Whether to replace the checkpoint of an earlier run that did not finish and send everything again. */
+    readonly restart: boolean;
     readonly deadLetterPath: string | undefined;
   };
   readonly browserEvents: BrowserEventsPolicy;
@@ -97,6 +100,9 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   const dryRun = raw.dryRun === true;
   if (raw.verbose === true && raw.quiet === true) {
     throw new UsageError("--verbose and --quiet cannot be combined", "use --verbose to see each retry and dead letter, or --quiet to print only errors");
+  }
+  if (raw.resume === true && raw.restart === true) {
+    throw new UsageError("--resume and --restart cannot be combined", "give --resume to continue the earlier run, or --restart to start over and send everything again");
   }
   if (raw.json === true && dryRun) {
     throw new UsageError(
@@ -165,6 +171,7 @@ function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
     maxAttempts: parsePositiveInteger("--max-attempts", raw.maxAttempts, 10, 100),
     statePath: raw.state,
     resume: raw.resume === true,
+    restart: raw.restart === true,
     deadLetterPath: raw.deadLetter,
   });
 }

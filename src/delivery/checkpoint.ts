@@ -51,7 +51,7 @@ export class StateMismatchError extends Error {
   readonly code = "STATE_MISMATCH";
   /** The next step, for the CLI to print below the message. */
   readonly hint =
-    "Restore the original file, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).";
+    "Restore the original file, or run with --restart in place of --resume to send everything again (Koala ignores entries whose message_id it already has).";
 
   constructor(
     readonly input: string,
@@ -73,6 +73,25 @@ export class CannotResumeError extends Error {
   ) {
     super(message);
     this.name = "CannotResumeError";
+  }
+}
+
+/**
+ * Raised, before anything is sent, when a run that neither resumes nor restarts finds the state file
+ * of an earlier run that did not finish. Sending everything again would replace that state, so the
+ * user chooses: `resume` continues the earlier run, `restart` starts over.
+ */
+export class UnfinishedRunError extends Error {
+  readonly code = "UNFINISHED_RUN";
+
+  constructor(
+    readonly statePath: string,
+    /** When the earlier run last saved the state file, as ISO-8601, or undefined when the file lacks it. */
+    readonly savedAt: string | undefined,
+  ) {
+    const saved = typeof savedAt === "string" ? ` (last saved ${savedAt})` : "";
+    super(`the checkpoint ${statePath} is of an earlier run that did not finish${saved}, and this run would send every event again`);
+    this.name = "UnfinishedRunError";
   }
 }
 
@@ -110,7 +129,7 @@ export class Checkpoint {
   private dirty = false;
   /** Whether `resume` was asked for and a state file was found to resume from. */
   readonly resumed: boolean;
-  /** Whether this run, without `resume`, replaces the state file of a run that did not finish. */
+  /** Whether this run, with `restart`, replaces the state file of a run that did not finish. */
   readonly replacesUnfinishedRun: boolean;
   private finished = false;
   /** Inputs as the run names them that can be read only once, which are not tracked. */
@@ -121,6 +140,7 @@ export class Checkpoint {
     inputNames: readonly string[],
     private readonly cwd: string,
     resume: boolean,
+    restart = false,
   ) {
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
@@ -131,7 +151,11 @@ export class Checkpoint {
     const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
     this.resumed = previous !== undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
-    this.replacesUnfinishedRun = !resume && path !== undefined && readOnce.length === 0 && readsUnfinishedRun(path);
+    const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
+    if (unfinished !== undefined && !restart) {
+      throw new UnfinishedRunError(path as string, unfinished.savedAt);
+    }
+    this.replacesUnfinishedRun = unfinished !== undefined;
     // A folder given as an input is read file by file, so the state names files that are not in
     // `inputNames`. Each of them is checked now, before anything is sent.
     const names = new Set([...Object.keys(previous?.inputs ?? {}), ...inputNames.filter((name) => !this.untracked.has(name)).map((name) => this.absolutePath(name))]);
@@ -340,13 +364,13 @@ function readStateFile(path: string): StateFile | undefined {
   return parsed;
 }
 
-/** Checks whether `path` contains the state of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
-function readsUnfinishedRun(path: string): boolean {
+/** Returns the state in `path` when it is of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
+function readUnfinishedRun(path: string): StateFile | undefined {
   try {
     const state = readStateFile(path);
-    return state !== undefined && state.finished !== true;
+    return state !== undefined && state.finished !== true ? state : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

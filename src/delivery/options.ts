@@ -33,6 +33,11 @@ export interface DeliveryOptions {
   statePath?: string;
   /** Skip records that the checkpoint marks as done. */
   resume: boolean;
+  /**
+   * Replace the checkpoint of an earlier run that did not finish, and send everything again. Without
+   * it or `resume`, such a checkpoint raises `UnfinishedRunError` before anything is sent.
+   */
+  restart?: boolean;
   /** Inputs as the records' `origin.input` names them (`-` for stdin), for fingerprints. */
   inputs: readonly string[];
   /** Directory relative inputs and the default state path are resolved against. */
@@ -155,7 +160,7 @@ export interface DeliveryEvents {
   onCheckpointError?(path: string, message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
-  /** The state file is of an earlier run that did not finish, and this run, without `resume`, replaces it. */
+  /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
 }
 

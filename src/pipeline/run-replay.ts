@@ -38,7 +38,7 @@ export interface ReplaySettings {
   /** Batching, throttling, retries, checkpoint and dead letters, as the delivery stage takes them. */
   delivery: Pick<
     DeliveryOptions,
-    "concurrency" | "adaptiveConcurrency" | "maxRps" | "maxBatchSize" | "deadLetterPath" | "statePath" | "resume" | "timeoutMs" | "maxAttempts"
+    "concurrency" | "adaptiveConcurrency" | "maxRps" | "maxBatchSize" | "deadLetterPath" | "statePath" | "resume" | "restart" | "timeoutMs" | "maxAttempts"
   >;
 }
 
@@ -421,7 +421,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
         `--resume found no checkpoint at ${statePath}, so every event is sent. The default checkpoint is named after the files the inputs expand to, so it is found only from the folder of the earlier run and with the same files. If files were added to an input folder since, give the earlier run's checkpoint with --state <path>.`,
       ),
     onUnfinishedRunReplaced: (statePath) =>
-      io.warn(`the checkpoint ${statePath} is of an earlier run that did not finish; this run sends everything again and replaces it. To continue that run instead, stop now (Ctrl-C) and run again with --resume`),
+      io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
   };
 }

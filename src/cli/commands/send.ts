@@ -1,4 +1,6 @@
 import { runReplay } from "../../pipeline/run-replay.js";
+import { UnfinishedRunError } from "../../delivery/index.js";
+import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
@@ -7,7 +9,7 @@ import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { loadConfigOption } from "../config-file.js";
-import { ExitCode } from "../errors.js";
+import { ExitCode, UsageError } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
@@ -87,6 +89,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     );
     // The write callbacks of the last requests, and the error of a closed pipe, come on the next turns.
     await new Promise((resolve) => setImmediate(resolve));
+  } catch (error) {
+    throw error instanceof UnfinishedRunError ? unfinishedRunUsageError(error) : error;
   } finally {
     progress.stop();
     interruption.dispose();
@@ -177,11 +181,35 @@ export function createVerboseLog(settings: SendSettings, progress: ProgressRepor
 }
 
 /**
+ * Turns the refusal to replace the checkpoint of an unfinished run into a usage error that gives
+ * the command for each choice: continue that run, or start over.
+ */
+function unfinishedRunUsageError(error: UnfinishedRunError): UsageError {
+  const message = error.message.replace(error.statePath, displayPath(error.statePath, process.cwd()));
+  const hint = [
+    "to continue that run, sending only what it did not deliver:",
+    `    ${rerunCommand("--resume")}`,
+    "  to start over, sending every event again and replacing the checkpoint:",
+    `    ${rerunCommand("--restart")}`,
+  ].join("\n");
+  return new UsageError(message, hint);
+}
+
+/**
  * Builds the command that resumes this run: the same arguments and `--resume`, which finds the same
  * state file because its default path derives from the inputs. A public key given on the command
  * line is replaced by a placeholder, because the key is never printed.
  */
 export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
+  return rerunCommand("--resume", argv);
+}
+
+/**
+ * Builds the command that runs this run again with `flag`, `--resume` or `--restart`, in place of
+ * the other one. A public key given on the command line is replaced by a placeholder.
+ */
+function rerunCommand(flag: "--resume" | "--restart", argv: readonly string[] = process.argv.slice(2)): string {
+  const otherFlag = flag === "--resume" ? "--restart" : "--resume";
   const args: string[] = [];
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index] as string;
@@ -190,12 +218,12 @@ export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): 
       index += 1;
     } else if (arg.startsWith("--public-key=")) {
       args.push("--public-key=<public key>");
-    } else {
+    } else if (arg !== otherFlag) {
       args.push(arg);
     }
   }
-  if (!args.includes("--resume")) {
-    args.push("--resume");
+  if (!args.includes(flag)) {
+    args.push(flag);
   }
   return [toolCommand(), ...args.map(shellQuote)].join(" ");
 }
