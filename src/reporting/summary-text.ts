@@ -138,7 +138,7 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
     lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
-    lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; to send them again, run send with the same options and this file as the input`));
+    lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; the command below the summary sends them again`));
   }
   if (result.undelivered > 0 && context.dryRun) {
     lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));

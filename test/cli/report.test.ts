@@ -655,7 +655,7 @@ describe("summary width", () => {
       `${longDirectory}/2024-05-02/a-file-name-without-any-break-${"x".repeat(70)}.jsonl:7 malformed-json`,
       `9,876,543,210 HTTP 400: rejected-by-api: {"error":"invalid email","detail":"${"the address has no domain part ".repeat(3)}"}`,
       "already-delivered 9,876,543,210 already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it",
-      `dead letters 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl; to send them again`,
+      `dead letters 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl; the command below the summary sends them again`,
       "retries 29,629,629,630 (rate-limited 9,876,543,210, server-error 9,876,543,210, timeout 9,876,543,210)",
       "identity after stitching: 9,876,543,210 with email, 9,876,543,210 with profile_id only, 9,876,543,210 with neither (0 stitched)",
     ];

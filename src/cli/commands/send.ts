@@ -15,7 +15,7 @@ import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { formatWarning } from "../warning.js";
 import { DryRunStdout, onClosedStdout } from "../stdout-pipe.js";
-import { shellQuote, toolCommand } from "../tool-command.js";
+import { deadLetterResendCommand, rerunCommand, resumeCommand } from "../rerun-commands.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { nameReadOnceInputs } from "../../inputs/read-once.js";
 
@@ -110,6 +110,11 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       filterFields: listFilterFields(settings.filters),
     });
     process.stderr.write(mask(summary));
+    const deadLetterPath = stats.delivery?.deadLetterPath;
+    if ((stats.delivery?.deadLetteredTotal ?? 0) > 0 && deadLetterPath !== undefined) {
+      const command = deadLetterResendCommand(displayPath(deadLetterPath, process.cwd()));
+      process.stderr.write(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}\n`);
+    }
   }
   const fatal = stats.delivery?.fatal;
   const notResumable = notResumableText(settings);
@@ -193,39 +198,6 @@ function unfinishedRunUsageError(error: UnfinishedRunError): UsageError {
     `    ${rerunCommand("--restart")}`,
   ].join("\n");
   return new UsageError(message, hint);
-}
-
-/**
- * Builds the command that resumes this run: the same arguments and `--resume`, which finds the same
- * state file because its default path derives from the inputs. A public key given on the command
- * line is replaced by a placeholder, because the key is never printed.
- */
-export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
-  return rerunCommand("--resume", argv);
-}
-
-/**
- * Builds the command that runs this run again with `flag`, `--resume` or `--restart`, in place of
- * the other one. A public key given on the command line is replaced by a placeholder.
- */
-function rerunCommand(flag: "--resume" | "--restart", argv: readonly string[] = process.argv.slice(2)): string {
-  const otherFlag = flag === "--resume" ? "--restart" : "--resume";
-  const args: string[] = [];
-  for (let index = 0; index < argv.length; index += 1) {
-    const arg = argv[index] as string;
-    if (arg === "--public-key") {
-      args.push(arg, "<public key>");
-      index += 1;
-    } else if (arg.startsWith("--public-key=")) {
-      args.push("--public-key=<public key>");
-    } else if (arg !== otherFlag) {
-      args.push(arg);
-    }
-  }
-  if (!args.includes(flag)) {
-    args.push(flag);
-  }
-  return [toolCommand(), ...args.map(shellQuote)].join(" ");
 }
 
 function exitStatusOf(stats: RunStats): number {
