@@ -12,7 +12,7 @@ import { formatSummary } from "../../src/reporting/summary-text.js";
 import { wrapText } from "../../src/reporting/wrap-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
-import { runCli } from "../helpers/run-cli.js";
+import { parseRequests, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 const publicKey = "pk_test_0123456789abcdef";
@@ -238,6 +238,64 @@ describe("send --report", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("it is a directory");
     expect(result.stdout).toBe("");
+  });
+
+  test("report path that is an input fails before the run", async () => {
+    const events = join(directory, "events.jsonl");
+    writeFileSync(events, input);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", "./events.jsonl", events], { cwd: directory });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: cannot write the report to "./events.jsonl": it is the input ${events}, which the report would replace`);
+    expect(result.stdout).toBe("");
+    expect(readFileSync(events, "utf8")).toBe(input);
+  });
+});
+
+describe("reports in a walked folder", () => {
+  test("skipped by content with a warning", async () => {
+    const folder = join(directory, "archive");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "events.jsonl"), input);
+    // Named like events, so only the content tells them apart.
+    const sendReport = join(folder, "run-1.jsonl");
+    const inspectReport = join(folder, "inspect.json");
+
+    const first = await runCli(["send", "--dry-run", "--no-stitch", "--report", sendReport, folder]);
+    const inspected = await runCli(["inspect", "--json", "--no-stitch", folder]);
+    writeFileSync(inspectReport, inspected.stdout);
+    const again = await runCli(["send", "--dry-run", "--no-stitch", folder]);
+    const previewed = await runCli(["preview", "--no-stitch", folder]);
+
+    expect(first.status).toBe(1);
+    expect(again.status).toBe(1);
+    expect(unwrapSummary(again.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report (--report or --json output), not events`);
+    expect(unwrapSummary(again.stderr)).toContain(`warning: skipped ${inspectReport}: a koala-replay report`);
+    expect(unwrapSummary(again.stderr)).toContain("files read 1 (2 skipped, see the warnings)");
+    expect(parseRequests(again.stdout)).toEqual(parseRequests(first.stdout));
+    expect(unwrapSummary(previewed.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report`);
+  });
+
+  test("events file named report.json is read", async () => {
+    const folder = join(directory, "named-like-a-report");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "report.json"), `${JSON.stringify({ reportVersion: 1, type: "track", event: "Report Viewed", messageId: "r-1", timestamp: "2024-01-01T00:00:00.000Z", properties: { email: "ada@example.com" } })}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", folder]);
+
+    expect(result.stderr).not.toContain("warning: skipped");
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+  });
+
+  test("named directly, a report is read", async () => {
+    const path = join(directory, "run.json");
+    await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(result.stderr).not.toContain("a koala-replay report");
+    expect(unwrapSummary(result.stderr)).toContain("events read 1");
   });
 });
 

@@ -25,7 +25,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const settings = resolveSendSettings(inputs, raw, process.env, stdinIsTerminal);
   const config = await loadConfigOption(settings.configPath);
   if (settings.reportPath !== undefined) {
-    await checkReportPath(settings.reportPath);
+    await checkReportPath(settings.reportPath, settings.inputs);
   }
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
   const notice = terminalInputNotice(settings.inputs, stdinIsTerminal);
