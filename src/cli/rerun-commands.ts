@@ -41,14 +41,14 @@ export function rerunCommand(flag: "--resume" | "--restart", argv: readonly stri
  */
 export function deadLetterResendCommand(deadLetterPath: string, argv: readonly string[] = process.argv.slice(2)): string {
   const args = ["send"];
-  const given = withoutPublicKey(argv);
-  for (let index = 0; index < given.length; index += 1) {
-    const arg = given[index] as string;
+  const runArgs = withoutPublicKey(argv);
+  for (let index = 0; index < runArgs.length; index += 1) {
+    const arg = runArgs[index] as string;
     const name = arg.split("=", 1)[0] as string;
     if (RESEND_FLAGS.has(arg) || (RESEND_OPTIONS_WITH_VALUE.has(name) && arg.includes("="))) {
       args.push(arg);
-    } else if (RESEND_OPTIONS_WITH_VALUE.has(arg) && index + 1 < given.length) {
-      args.push(arg, given[index + 1] as string);
+    } else if (RESEND_OPTIONS_WITH_VALUE.has(arg) && index + 1 < runArgs.length) {
+      args.push(arg, runArgs[index + 1] as string);
       index += 1;
     }
   }

@@ -258,7 +258,7 @@ describe("reports in a walked folder", () => {
     const folder = join(directory, "archive");
     mkdirSync(folder);
     writeFileSync(join(folder, "events.jsonl"), input);
-    // Named like events, so only the content tells them apart.
+    // The reports have names of event files, so only their content marks them as reports.
     const sendReport = join(folder, "run-1.jsonl");
     const inspectReport = join(folder, "inspect.json");
 
