@@ -7,7 +7,9 @@ Exit status:
        lines, failed requests)
   2    usage or config error; nothing was sent
   3    stopped by a fatal answer from Koala (wrong public key or endpoint)
-  130  interrupted (Ctrl-C or SIGTERM)`;
+  130  interrupted (Ctrl-C or SIGTERM)
+  141  a dry run stopped because the reader of stdout closed the pipe (| head);
+       the summary and --report count what was done until then`;
 
 export const READ_ONLY_EXIT_STATUS_HELP = `
 Exit status:

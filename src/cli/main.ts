@@ -2,6 +2,7 @@ import { CommanderError } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
+import { handleClosedStdout } from "./stdout-pipe.js";
 import { withToolCommand } from "./tool-command.js";
 
 export { buildProgram } from "./program.js";
@@ -16,7 +17,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   ConfigError: "fix the file, or run koala-replay init in an empty folder to see a valid config",
   RuleCompilationError: "",
   TriggerSyntaxError: "fix the trigger; the message points at the problem, and koala-replay check --trigger '<trigger>' tests it",
-  StateMismatchError: "the inputs changed since the checkpoint: run without --resume to start over",
+  StateMismatchError: "the inputs changed since the checkpoint: run with --restart in place of --resume to start over",
   CannotResumeError: "run without --resume to start over, or give the checkpoint with --state <path>",
   InvalidDeadLetterLineError: "the dead-letter file was changed by hand; fix the line or remove it",
   DeadLetterPathError: "write the dead letters of this run to another file with --dead-letter <path>",
@@ -25,7 +26,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
 
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */
 export async function main(argv: readonly string[]): Promise<void> {
-  exitQuietlyOnClosedPipe();
+  handleClosedStdout();
   tuneGarbageCollector();
   const program = buildProgram();
   try {
@@ -34,19 +35,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     const commandName = program.commands.find((command) => argv.includes(command.name()))?.name() ?? "COMMAND";
     process.exitCode = reportError(error, commandName);
   }
-}
-
-/**
- * Ends the process quietly when the reader of stdout goes away (`koala-replay send --dry-run | head`),
- * as command-line tools do, instead of failing with an EPIPE stack trace.
- */
-function exitQuietlyOnClosedPipe(): void {
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") {
-      process.exit(0);
-    }
-    throw error;
-  });
 }
 
 function reportError(error: unknown, commandName: string): number {

@@ -10,6 +10,7 @@ import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 import { toolCommand } from "./tool-command.js";
+import { writeWarning } from "./warning.js";
 import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT } from "./option-defaults.js";
 
 
@@ -26,6 +27,7 @@ export interface RawSendOptions {
   maxAttempts?: string;
   state?: string;
   resume?: boolean;
+  restart?: boolean;
   deadLetter?: string;
   browserEvents?: string;
   format?: string;
@@ -64,6 +66,8 @@ export interface SendSettings {
     readonly maxAttempts: number;
     readonly statePath: string | undefined;
     readonly resume: boolean;
+    /** Whether to replace the checkpoint of an earlier run that did not finish and send everything again. */
+    readonly restart: boolean;
     readonly deadLetterPath: string | undefined;
   };
   readonly browserEvents: BrowserEventsPolicy;
@@ -96,6 +100,9 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
   const dryRun = raw.dryRun === true;
   if (raw.verbose === true && raw.quiet === true) {
     throw new UsageError("--verbose and --quiet cannot be combined", "use --verbose to see each retry and dead letter, or --quiet to print only errors");
+  }
+  if (raw.resume === true && raw.restart === true) {
+    throw new UsageError("--resume and --restart cannot be combined", "give --resume to continue the earlier run, or --restart to start over and send everything again");
   }
   if (raw.json === true && dryRun) {
     throw new UsageError(
@@ -164,6 +171,7 @@ function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
     maxAttempts: parsePositiveInteger("--max-attempts", raw.maxAttempts, 10, 100),
     statePath: raw.state,
     resume: raw.resume === true,
+    restart: raw.restart === true,
     deadLetterPath: raw.deadLetter,
   });
 }
@@ -239,9 +247,7 @@ export async function startSendForecast(
   identitiesFile: string | undefined,
   setup: Omit<StitcherSetup, "warn">,
 ): Promise<{ forecast: SendForecast; finishStitching: () => IdentityGraphStats | undefined }> {
-  const warn = (message: string): void => {
-    process.stderr.write(`warning: ${message}\n`);
-  };
+  const warn = writeWarning;
   if (!stitching.stitch && stitching.reason === "no-stitch" && identitiesFile !== undefined) {
     warn(ignoredIdentitiesWarning(identitiesFile));
   }
@@ -257,7 +263,7 @@ export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: b
   }
   const tableWarning = csvTableWarning(csvTable);
   if (tableWarning !== undefined) {
-    process.stderr.write(`warning: ${tableWarning}\n`);
+    writeWarning(tableWarning);
   }
 }
 

@@ -58,7 +58,7 @@ export class StateMismatchError extends Error {
   readonly code = "STATE_MISMATCH";
   /** The next step, for the CLI to print below the message. */
   readonly hint =
-    "Restore the original file, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).";
+    "Restore the original file, or run with --restart in place of --resume to send everything again (Koala ignores entries whose message_id it already has).";
 
   constructor(
     readonly input: string,
@@ -80,6 +80,25 @@ export class CannotResumeError extends Error {
   ) {
     super(message);
     this.name = "CannotResumeError";
+  }
+}
+
+/**
+ * Raised, before anything is sent, when a run that neither resumes nor restarts finds the state file
+ * of an earlier run that did not finish. Sending everything again would replace that state, so the
+ * user chooses: `resume` continues the earlier run, `restart` starts over.
+ */
+export class UnfinishedRunError extends Error {
+  readonly code = "UNFINISHED_RUN";
+
+  constructor(
+    readonly statePath: string,
+    /** When the earlier run last saved the state file, as ISO-8601, or undefined when the file lacks it. */
+    readonly savedAt: string | undefined,
+  ) {
+    const saved = typeof savedAt === "string" ? ` (last saved ${savedAt})` : "";
+    super(`the checkpoint ${statePath} is of an earlier run that did not finish${saved}, and this run would send every event again`);
+    this.name = "UnfinishedRunError";
   }
 }
 
@@ -135,7 +154,7 @@ export class Checkpoint {
   private dirty = false;
   /** Whether `resume` was asked for and a state file was found to resume from. */
   readonly resumed: boolean;
-  /** Whether this run, without `resume`, replaces the state file of a run that did not finish. */
+  /** Whether this run, with `restart`, replaces the state file of a run that did not finish. */
   readonly replacesUnfinishedRun: boolean;
   /**
    * Absolute paths of the inputs that the resumed state names and this run does not read: files
@@ -151,6 +170,7 @@ export class Checkpoint {
     inputNames: readonly string[],
     private readonly cwd: string,
     resume: boolean,
+    restart = false,
   ) {
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
@@ -161,7 +181,11 @@ export class Checkpoint {
     const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
     this.resumed = previous !== undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
-    this.replacesUnfinishedRun = !resume && path !== undefined && readOnce.length === 0 && readsUnfinishedRun(path);
+    const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
+    if (unfinished !== undefined && !restart) {
+      throw new UnfinishedRunError(path as string, unfinished.savedAt);
+    }
+    this.replacesUnfinishedRun = unfinished !== undefined;
     const trackedPaths = inputNames.filter((name) => !this.untracked.has(name)).map((name) => this.absolutePath(name));
     for (const name of trackedPaths) {
       this.inputs.set(name, this.createInputProgress(name, previous));
@@ -424,13 +448,13 @@ function upgradeFirstVersion(state: StateFile): StateFile {
   return { ...state, version: STATE_VERSION, inputs };
 }
 
-/** Checks whether `path` contains the state of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
-function readsUnfinishedRun(path: string): boolean {
+/** Returns the state in `path` when it is of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
+function readUnfinishedRun(path: string): StateFile | undefined {
   try {
     const state = readStateFile(path);
-    return state !== undefined && state.finished !== true;
+    return state !== undefined && state.finished !== true ? state : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

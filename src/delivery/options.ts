@@ -36,6 +36,11 @@ export interface DeliveryOptions {
   statePath?: string;
   /** Skip records that the checkpoint marks as done. */
   resume: boolean;
+  /**
+   * Replace the checkpoint of an earlier run that did not finish, and send everything again. Without
+   * it or `resume`, such a checkpoint raises `UnfinishedRunError` before anything is sent.
+   */
+  restart?: boolean;
   /** Inputs as the records' `origin.input` names them (`-` for stdin), for fingerprints. */
   inputs: readonly string[];
   /** Inputs as the user gave them (folders before they are walked), which name the default state file; defaults to `inputs`. */
@@ -165,7 +170,7 @@ export interface DeliveryEvents {
    * events of them that were not delivered stay unsent.
    */
   onInputsNotRead?(statePath: string, paths: readonly string[]): void;
-  /** The state file is of an earlier run that did not finish, and this run, without `resume`, replaces it. */
+  /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
 }
 

@@ -62,7 +62,7 @@ export class DeliveryRun implements Delivery {
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
-    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume);
+    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart);
     if (options.resume && !this.checkpoint.resumed && options.statePath !== undefined) {
       options.events.onNothingToResume?.(options.statePath);
     }

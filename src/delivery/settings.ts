@@ -36,6 +36,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     statePath: options.dryRun ? undefined : statePath,
     deadLetterPath: options.dryRun ? undefined : (options.deadLetterPath ?? defaultDeadLetterPath(statePath)),
     resume: options.resume,
+    restart: options.restart ?? false,
     inputs: [...options.inputs],
     cwd,
     maxAttempts: integerOption("maxAttempts", options.maxAttempts, DELIVERY_DEFAULTS.maxAttempts, 1),

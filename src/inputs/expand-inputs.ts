@@ -1,4 +1,4 @@
-import { readdir, realpath, stat } from "node:fs/promises";
+import { open, readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { defaultConfigFileName } from "../mappings/config/load-config.js";
 import { readOnceKindOf } from "./read-once.js";
@@ -34,10 +34,23 @@ export class InputNotFoundError extends Error {
 /**
  * File names read when walking a directory: S3 archive objects (`….gz`), JSON, JSONL and CSV, each
  * possibly gzip-compressed. Anything else in a directory (`dummy-object.txt`, `.DS_Store`, a hidden
- * folder) is skipped and reported, and so is koala-replay.config.json. A file named directly is
- * always read.
+ * folder) is skipped and reported, and so are koala-replay.config.json and the JSON reports of
+ * koala-replay, which are recognised by their content. A file named directly is always read.
  */
 const ARCHIVE_NAME = /\.(gz|jsonl|ndjson|json|csv)$/i;
+
+/** Names of uncompressed JSON files, which may be a report that koala-replay wrote. */
+const JSON_NAME = /\.(jsonl|ndjson|json)$/i;
+
+/**
+ * The start of a JSON report of koala-replay (`send --report`, `send --json`, `inspect --json`):
+ * its first keys are `reportVersion` and `tool`, whose `name` is koala-replay. Segment's event
+ * spec defines neither key.
+ */
+const REPORT_START = /^\uFEFF?\s*\{\s*"reportVersion"\s*:\s*\d+\s*,\s*"tool"\s*:\s*\{\s*"name"\s*:\s*"koala-replay"/;
+
+/** Bytes read from the start of a JSON file to recognise a report, more than `REPORT_START` needs with the usual indentation. */
+const REPORT_START_BYTES = 512;
 
 /** Expands the inputs the user named into the files to read, walking directories recursively in name order. */
 export async function expandInputs(inputs: readonly string[]): Promise<{ sources: InputSource[]; skipped: SkippedFile[] }> {
@@ -122,9 +135,29 @@ async function walkDirectory(directory: string, root: string, sources: InputSour
       skipped.push({ path, reason: "a koala-replay config file, not events; name it to read it as events anyway" });
     } else if (entry.name.startsWith(".") || !ARCHIVE_NAME.test(entry.name)) {
       skipped.push({ path, reason: "not an archive (a directory walk reads .gz, .json, .jsonl, .ndjson and .csv files; name the file to read it anyway)" });
+    } else if (JSON_NAME.test(entry.name) && (await isKoalaReplayReport(path))) {
+      // A --report written into an input folder would otherwise be read as events by the next run.
+      skipped.push({ path, reason: "a koala-replay report (--report or --json output), not events; name it to read it as events anyway" });
     } else {
       sources.push({ path, foundIn: root });
     }
+  }
+}
+
+/** Checks whether the file at `path` starts as a koala-replay JSON report does. A file that cannot be opened is left to the reader, which reports it. */
+async function isKoalaReplayReport(path: string): Promise<boolean> {
+  let file;
+  try {
+    file = await open(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const buffer = Buffer.alloc(REPORT_START_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, REPORT_START_BYTES, 0);
+    return REPORT_START.test(buffer.toString("utf8", 0, bytesRead));
+  } finally {
+    await file.close();
   }
 }
 

@@ -1,3 +1,10 @@
+/** The destination of the dry-run requests: stdout, or an object that writes to it. */
+export interface OutputTarget {
+  /** Returns false when the writer should wait for `drain`, as a stream's `write` does. */
+  write(chunk: string | Uint8Array): boolean;
+  once(event: "drain", listener: () => void): unknown;
+}
+
 /**
  * Gathers small writes (a dry-run request is three) into blocks of about 64 KiB, because stdout to
  * a file or a pipe is written synchronously on Linux and one system call per line costs more than
@@ -8,7 +15,7 @@ export class BufferedOutput {
   private used = 0;
 
   constructor(
-    private readonly target: NodeJS.WritableStream,
+    private readonly target: OutputTarget,
     private readonly blockLength = 64 * 1024,
   ) {
     this.block = Buffer.allocUnsafe(blockLength);
@@ -56,7 +63,7 @@ export class BufferedOutput {
 }
 
 /** Returns the bytes a stream has buffered and not yet written, or undefined for a stream without `writableLength`. */
-function writableLength(stream: NodeJS.WritableStream): number | undefined {
+function writableLength(stream: OutputTarget): number | undefined {
   const length = (stream as { writableLength?: unknown }).writableLength;
   return typeof length === "number" ? length : undefined;
 }

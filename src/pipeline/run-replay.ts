@@ -7,7 +7,7 @@ import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { RunStats } from "../reporting/run-stats.js";
 import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
-import { BufferedOutput } from "./buffered-output.js";
+import { BufferedOutput, type OutputTarget } from "./buffered-output.js";
 import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
@@ -19,6 +19,7 @@ import { WorkerPool } from "./worker-pool.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import { Stitcher } from "./stitching.js";
 import { isResentDeadLetter } from "./resent-dead-letter.js";
+import { CsvNumbersCheck } from "./csv-numbers-check.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -37,13 +38,13 @@ export interface ReplaySettings {
   /** Batching, throttling, retries, checkpoint and dead letters, as the delivery stage takes them. */
   delivery: Pick<
     DeliveryOptions,
-    "concurrency" | "adaptiveConcurrency" | "maxRps" | "maxBatchSize" | "deadLetterPath" | "statePath" | "resume" | "timeoutMs" | "maxAttempts"
+    "concurrency" | "adaptiveConcurrency" | "maxRps" | "maxBatchSize" | "deadLetterPath" | "statePath" | "resume" | "restart" | "timeoutMs" | "maxAttempts"
   >;
 }
 
 export interface ReplayIo {
   /** Stream that receives the dry-run lines. */
-  stdout: NodeJS.WritableStream;
+  stdout: OutputTarget;
   /** Receives a warning for the person running the replay (an unreadable line, a skipped file). */
   warn: (message: string) => void;
   /** Aborted by Ctrl-C or SIGTERM: reading stops, and what was read is delivered or saved. */
@@ -83,6 +84,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
   const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
+  // Without --csv-numbers, number-like CSV cells stay text, which a trigger comparing a number never matches.
+  const numbersCheck = settings.csv?.convertNumbers === true ? undefined : new CsvNumbersCheck(settings.mappings, settings.filters);
+  const numbersWatch = numbersCheck?.comparesNumbers === true ? numbersCheck : undefined;
 
   const output = new BufferedOutput(io.stdout);
   // Created before the first pass, so that a resume refused for a changed input stops the run before
@@ -164,6 +168,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       warnOnce(locate(problem));
     };
     const countCsvFile = (format: InputFormat): void => {
+      numbersWatch?.startInput(format);
       if (format === "csv") {
         stats.csvFilesRead += 1;
       }
@@ -207,7 +212,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         }
         stats.filesRead += 1;
         try {
-          for await (const batch of readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal })) {
+          const batches = readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal });
+          for await (const batch of numbersWatch === undefined ? batches : numbersWatch.watch(batches)) {
             if (stopped()) {
               break;
             }
@@ -252,6 +258,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         progress?.finishInput();
       }
       await drain(0);
+      stats.csvNumberKeptAsText = numbersWatch?.found;
       // A run stopped early (Ctrl-C, a fatal response) did not read its inputs to the end.
       if (!isAborted(io.signal) && !delivery.isStopped()) {
         progress?.finishReading();
@@ -429,7 +436,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
       );
     },
     onUnfinishedRunReplaced: (statePath) =>
-      io.warn(`the checkpoint ${statePath} is of an earlier run that did not finish; this run sends everything again and replaces it. To continue that run instead, stop now (Ctrl-C) and run again with --resume`),
+      io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
   };
 }

@@ -5,6 +5,7 @@ import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { InspectReport } from "./inspect-report.js";
 import type { TextStyle } from "./style.js";
+import { appendNote, wrapStyled } from "./wrap-text.js";
 
 /** Advice for CSV files whose table is unknown, the same as in the warning `send` prints for each such file. */
 const UNKNOWN_CSV_TABLE_ADVICE =
@@ -13,75 +14,90 @@ const UNKNOWN_CSV_TABLE_ADVICE =
   `or a per-event table such as order_completed), or --csv-type <type> with the type of every row (${EVENT_TYPES.join(", ")}), ` +
   "or rename each file after its table (identifies.csv).";
 
-/** Writes the `inspect` report for a person: one titled section per question, counts aligned. */
-export function formatInspectText(report: InspectReport, style: TextStyle): string {
+/**
+ * Writes the `inspect` report for a person: one titled section per question, counts aligned. Text
+ * is wrapped to `width` columns. Table rows are not, so a very long event name, library name or
+ * mapping name can make its row wider.
+ */
+export function formatInspectText(report: InspectReport, style: TextStyle, width: number): string {
+  const text: TextLayout = { style, width };
   const sections = [
-    headline(report, style),
-    section(style, "Events by type", countRows(Object.entries(report.eventsByType), report.eventsRead)),
-    section(style, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined)),
-    section(style, "Libraries (context.library.name)", countRows(Object.entries(report.libraries), report.eventsRead)),
-    section(style, "Identity coverage", identityRows(report)),
-    section(style, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, style)),
-    requestLine(report),
-    stitchingLines(report),
+    headline(report, text),
+    section(text, "Events by type", countRows(Object.entries(report.eventsByType), report.eventsRead)),
+    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined)),
+    section(text, "Libraries (context.library.name)", countRows(Object.entries(report.libraries), report.eventsRead)),
+    section(text, "Identity coverage", identityRows(report)),
+    section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
+    wrapStyled(requestLine(report), width, "", "  ", plain),
+    stitchingLines(report, width),
   ];
   return `${sections.filter((text) => text !== "").join("\n\n")}\n`;
 }
 
-function headline(report: InspectReport, style: TextStyle): string {
+/** The colours of the text and the columns it is wrapped to. */
+interface TextLayout {
+  style: TextStyle;
+  width: number;
+}
+
+const plain = (text: string): string => text;
+
+function headline(report: InspectReport, { style, width }: TextLayout): string {
   // inspect reads every input, so stdin was read when it was given.
   const stdinRead = report.inputs.includes("-");
   const inputs = describeInputsRead(report.filesRead, stdinRead);
   const preposition = stdinRead && report.filesRead === 1 ? "from" : "in";
   const events = `${formatCount(report.eventsRead)} ${report.eventsRead === 1 ? "event" : "events"}`;
-  const lines = [style.bold(`${events} ${preposition} ${inputs}`)];
+  const lines = [wrapStyled(`${events} ${preposition} ${inputs}`, width, "", "  ", style.bold)];
   const { earliest, latest, eventsWithoutTimestamp } = report.timeRange;
   if (earliest !== null && latest !== null) {
-    lines.push(`  from ${earliest} to ${latest}${eventsWithoutTimestamp > 0 ? ` (${formatCount(eventsWithoutTimestamp)} without a valid timestamp)` : ""}`);
+    const untimed = eventsWithoutTimestamp > 0 ? ` (${formatCount(eventsWithoutTimestamp)} without a valid timestamp)` : "";
+    lines.push(wrapStyled(`from ${earliest} to ${latest}${untimed}`, width, "  ", "    ", plain));
   } else if (report.eventsRead > 0) {
     lines.push("  no event has a valid timestamp");
   }
-  lines.push(...duplicateLines(report, style));
+  lines.push(...duplicateLines(report, { style, width }));
   if (report.unreadable > 0) {
-    lines.push(style.yellow(`  ${formatCount(report.unreadable)} unreadable: ${Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${formatCount(count)}`).join(", ")}`));
+    const reasons = Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${formatCount(count)}`).join(", ");
+    lines.push(wrapStyled(`${formatCount(report.unreadable)} unreadable: ${reasons}`, width, "  ", "    ", style.yellow));
     for (const example of report.unreadableExamples) {
       const where = example.line === 0 ? example.input : `${example.input}:${example.line}`;
-      lines.push(style.yellow(`    ${where} ${example.reason}`));
+      lines.push(wrapStyled(`${where} ${example.reason}`, width, "    ", "      ", style.yellow));
     }
     if ((report.unreadableByReason["unknown-csv-table"] ?? 0) > 0) {
-      lines.push(`  ${UNKNOWN_CSV_TABLE_ADVICE}`);
+      lines.push(wrapStyled(UNKNOWN_CSV_TABLE_ADVICE, width, "  ", "    ", plain));
     }
   }
   if (report.filesSkipped.length > 0) {
     lines.push(`  ${formatCount(report.filesSkipped.length)} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped:`);
     for (const file of report.filesSkipped) {
-      lines.push(`    ${file.path}: ${file.reason}`);
+      lines.push(wrapStyled(`${file.path}: ${file.reason}`, width, "    ", "      ", plain));
     }
   }
   return lines.join("\n");
 }
 
 /** Says how many events repeat an earlier messageId, where the first is, and which inputs hold nothing else. */
-function duplicateLines(report: InspectReport, style: TextStyle): string[] {
+function duplicateLines(report: InspectReport, { style, width }: TextLayout): string[] {
   const { count, firstAt, inputsOfDuplicatesOnly } = report.duplicateEvents;
   if (count === 0) {
     return [];
   }
   const where = firstAt === null ? "" : ` (the first at ${firstAt.input}:${firstAt.line})`;
-  const lines = [
-    style.yellow(`  ${formatCount(count)} ${count === 1 ? "event repeats" : "events repeat"} the messageId of an event read before${where}; send skips their entries as duplicates`),
-  ];
+  const repeats = count === 1 ? "event repeats" : "events repeat";
+  const lines = [wrapStyled(`${formatCount(count)} ${repeats} the messageId of an event read before${where}; send skips their entries as duplicates`, width, "  ", "    ", style.yellow)];
   for (const input of inputsOfDuplicatesOnly) {
-    lines.push(style.yellow(`    every event of ${input} repeats an earlier one: is it a copy of another input, such as an S3 object and its decompressed copy?`));
+    const question = `every event of ${input} repeats an earlier one: is it a copy of another input, such as an S3 object and its decompressed copy?`;
+    lines.push(wrapStyled(question, width, "    ", "      ", style.yellow));
   }
   return lines;
 }
 
-function section(style: TextStyle, title: string, rows: string[]): string {
+function section({ style, width }: TextLayout, title: string, rows: string[]): string {
   if (rows.length === 0) {
     return "";
   }
-  return [style.bold(title), ...rows].join("\n");
+  return [wrapStyled(title, width, "", "  ", style.bold), ...rows].join("\n");
 }
 
 function countRows(entries: ReadonlyArray<readonly [string, number]>, total: number | undefined): string[] {
@@ -102,53 +118,58 @@ function identityRows(report: InspectReport): string[] {
   return countRows(rows, report.eventsRead);
 }
 
-function mappingRows(report: InspectReport, style: TextStyle): string[] {
+function mappingRows(report: InspectReport, text: TextLayout): string[] {
+  const { style, width: columns } = text;
   const rows: string[] = [];
   const resent = report.resentDeadLetters;
   const labels = resent.read > 0 ? ["no mapping matched", "resent dead letters"] : ["no mapping matched"];
   const width = Math.max(...report.mappings.map((mapping) => mapping.name.length), ...labels.map((label) => label.length));
   for (const mapping of report.mappings) {
-    rows.push(`  ${mapping.name.padEnd(width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}  ${style.dim(mapping.trigger)}`);
-    rows.push(...reasonRows(mapping, width, style));
+    const head = `  ${mapping.name.padEnd(width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}`;
+    rows.push(...appendNote(head, "  ", mapping.trigger, columns, style.dim));
+    rows.push(...reasonRows(mapping, width, text));
   }
   if (resent.read > 0) {
-    rows.push(`  ${"resent dead letters".padEnd(width)}  ${formatCount(resent.read).padStart(10)} read     ${style.green(`${formatCount(resent.wouldSend).padStart(10)} would be sent`)}  ${style.dim("lines of a dead-letter file, sent as written without a trigger")}`);
+    const head = `  ${"resent dead letters".padEnd(width)}  ${formatCount(resent.read).padStart(10)} read     ${style.green(`${formatCount(resent.wouldSend).padStart(10)} would be sent`)}`;
+    rows.push(...appendNote(head, "  ", "lines of a dead-letter file, sent as written without a trigger", columns, style.dim));
     if (resent.invalid > 0) {
       const lines = resent.invalid === 1 ? "line" : "lines";
       rows.push(style.yellow(`  ${"".padEnd(width)}  ${formatCount(resent.invalid).padStart(10)} invalid ${lines}, which cannot be resent (${formatCount(resent.valid)} valid)`));
     }
-    rows.push(...reasonRows(resent, width, style));
+    rows.push(...reasonRows(resent, width, text));
   }
   rows.push(`  ${"no mapping matched".padEnd(width)}  ${formatCount(report.noMappingMatched).padStart(10)}`);
   if (report.filteredOut > 0) {
-    rows.push(`  ${"filtered out".padEnd(width)}  ${formatCount(report.filteredOut).padStart(10)}  excluded by --filter, --since or --until`);
+    rows.push(...appendNote(`  ${"filtered out".padEnd(width)}  ${formatCount(report.filteredOut).padStart(10)}`, "  ", "excluded by --filter, --since or --until", columns, plain));
   }
   return rows;
 }
 
 /** Lists the entries of a mapping, or of the resent dead letters, that would not be sent, by reason. */
-function reasonRows(tally: Pick<InspectReport["mappings"][number], "skippedByReason" | "invalidByReason">, width: number, style: TextStyle): string[] {
+function reasonRows(tally: Pick<InspectReport["mappings"][number], "skippedByReason" | "invalidByReason">, width: number, { style, width: columns }: TextLayout): string[] {
   const rows: string[] = [];
   for (const [reason, count] of Object.entries(tally.skippedByReason)) {
-    rows.push(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} skipped: ${skipReasonText[reason as SkipReason] ?? reason}`);
+    rows.push(...appendNote(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)}`, " ", `skipped: ${skipReasonText[reason as SkipReason] ?? reason}`, columns, plain));
   }
   for (const [reason, count] of Object.entries(tally.invalidByReason)) {
-    rows.push(style.yellow(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)} invalid: ${reason}`));
+    const lines = appendNote(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)}`, " ", `invalid: ${reason}`, columns, plain);
+    rows.push(...lines.map((line) => style.yellow(line)));
   }
   return rows;
 }
 
 /** Says whether the counts include identity stitching and, when they do, the entries by identity before and after it. */
-function stitchingLines(report: InspectReport): string {
+function stitchingLines(report: InspectReport, width: number): string {
   const stitching = report.identityStitching;
+  const note = wrapStyled(stitching.note, width, "", "  ", plain);
   if (!stitching.applied) {
-    return stitching.note;
+    return note;
   }
   const coverage = new IdentityCoverage();
   Object.assign(coverage.before, stitching.before);
   Object.assign(coverage.after, stitching.after);
   coverage.conflicts = stitching.conflicts;
-  return [stitching.note, ...formatCoverage(coverage).map((line) => `  ${line}`)].join("\n");
+  return [note, ...formatCoverage(coverage).map((line) => wrapStyled(line, width, "  ", "    ", plain))].join("\n");
 }
 
 function requestLine(report: InspectReport): string {

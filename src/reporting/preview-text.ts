@@ -4,6 +4,7 @@ import { formatCount } from "./count-format.js";
 import { highlightJsonLine } from "./json-highlight.js";
 import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
 import { stripStyles, type TextStyle } from "./style.js";
+import { wrapStyled } from "./wrap-text.js";
 
 /** The request an entry becomes, as `send` would make it. */
 export interface PreviewRequest {
@@ -17,8 +18,10 @@ export type PreviewLayout = "stacked" | "side-by-side";
 export interface PreviewTextOptions {
   style: TextStyle;
   layout: PreviewLayout;
-  /** Width of the output in columns; side-by-side splits it into two columns. */
+  /** Width of the JSON of events and requests in columns; side-by-side splits it into two columns. */
   width: number;
+  /** Columns that the text around the JSON (headings, reasons, notes) is wrapped to. */
+  textWidth: number;
   limit: number;
   mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>;
   requestOf: (entry: KoalaEntry) => PreviewRequest;
@@ -40,33 +43,38 @@ const MAX_SAMPLE_EVENT_CHARS = 300;
 
 /** Writes the preview: each mapping's examples, then a sample of the events that would not be sent. */
 export function formatPreviewText(samples: PreviewSamples, options: PreviewTextOptions): string {
-  const { style } = options;
+  const { style, textWidth } = options;
+  const examplesOf = (count: number): string => `${formatCount(count)} of ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}`;
   const blocks: string[] = [];
   for (const mapping of options.mappings) {
     const examples = samples.examplesByMapping.get(mapping.name) ?? [];
-    blocks.push(style.bold(`━━ ${mapping.name} (${mapping.action}) · trigger ${mapping.trigger} · ${formatCount(examples.length)} of ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}`));
+    blocks.push(wrapStyled(`━━ ${mapping.name} (${mapping.action}) · trigger ${mapping.trigger} · ${examplesOf(examples.length)}`, textWidth, "", "   ", style.bold));
     if (examples.length === 0) {
-      blocks.push(style.yellow(`  no event read would be sent by this mapping; see the sample of events not sent below`));
+      blocks.push(wrapStyled("no event read would be sent by this mapping; see the sample of events not sent below", textWidth, "  ", "  ", style.yellow));
     }
     examples.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
   }
   const resent = samples.resentDeadLetterExamples;
   if (resent.length > 0) {
-    blocks.push(style.bold(`━━ resent dead letters · lines of a dead-letter file, sent as written without a trigger · ${formatCount(resent.length)} of ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}`));
+    const heading = `━━ resent dead letters · lines of a dead-letter file, sent as written without a trigger · ${examplesOf(resent.length)}`;
+    blocks.push(wrapStyled(heading, textWidth, "", "   ", style.bold));
     resent.forEach((example, index) => blocks.push(formatExample(example, index + 1, options)));
   }
   blocks.push(formatNotSent(samples, options));
-  blocks.push(options.stitchingNote);
-  blocks.push(closingLine(samples, options));
+  blocks.push(wrapStyled(options.stitchingNote, textWidth, "", "", plain));
+  blocks.push(wrapStyled(closingLine(samples, options), textWidth, "", "", style.dim));
   return `${blocks.join("\n\n")}\n`;
 }
+
+const plain = (text: string): string => text;
 
 function formatExample(example: PreviewExample, number: number, options: PreviewTextOptions): string {
   const { style } = options;
   const request = options.requestOf(example.entry);
-  const heading = style.dim(`── example ${number} · ${example.origin.input}:${example.origin.line}${example.messageIdDerived ? " · messageId derived by koala-replay" : ""}`);
+  const derived = example.messageIdDerived ? " · messageId derived by koala-replay" : "";
+  const heading = wrapStyled(`── example ${number} · ${example.origin.input}:${example.origin.line}${derived}`, options.textWidth, "", "   ", style.dim);
   const eventTitle = style.bold("event");
-  const requestTitle = style.bold(`request  ${request.method} ${request.url}`);
+  const requestTitle = wrapStyled(`request  ${request.method} ${request.url}`, options.textWidth, "", "  ", style.bold);
   const eventLines = JSON.stringify(example.event, null, 2).split("\n");
   const requestLines = JSON.stringify(request.body, null, 2).split("\n");
   if (options.layout === "side-by-side") {
@@ -96,21 +104,22 @@ function sideBySide(left: string[], right: string[], columnWidth: number, style:
 }
 
 function formatNotSent(samples: PreviewSamples, options: PreviewTextOptions): string {
-  const { style } = options;
+  const { style, textWidth } = options;
   const lines = [style.bold("━━ Not sent (a sample per reason)")];
   if (samples.notSentCounts.size === 0) {
     lines.push(samples.eventsRead === 0 ? "  no event was read" : "  every event read would be sent");
     return lines.join("\n");
   }
   for (const [reason, count] of [...samples.notSentCounts.entries()].sort((left, right) => right[1] - left[1])) {
-    lines.push("", style.yellow(`${reasonTitle(reason)}: ${formatCount(count)} in the events read`));
+    lines.push("", wrapStyled(`${reasonTitle(reason)}: ${formatCount(count)} in the events read`, textWidth, "", "  ", style.yellow));
     for (const sample of samples.notSent.get(reason) ?? []) {
       const mapping = sample.mapping === undefined ? "" : ` · mapping "${sample.mapping}"`;
-      lines.push(style.dim(`── ${sample.origin.input}:${sample.origin.line}${mapping}`));
+      lines.push(wrapStyled(`── ${sample.origin.input}:${sample.origin.line}${mapping}`, textWidth, "", "   ", style.dim));
       for (const detail of sample.details) {
-        lines.push(`  ${detail}`);
+        lines.push(wrapStyled(detail, textWidth, "  ", "    ", plain));
       }
-      lines.push(`  event ${compactEvent(sample.event)}`);
+      // Cut at the width like the JSON of the examples, so that the JSON starts on the line of its label.
+      lines.push(...wrapLines([`  event ${compactEvent(sample.event)}`], textWidth));
     }
   }
   return lines.join("\n");
@@ -127,12 +136,12 @@ function closingLine(samples: PreviewSamples, options: PreviewTextOptions): stri
   const entries = samples.entriesWouldSend;
   const wouldSend = `${formatCount(entries)} ${entries === 1 ? "entry" : "entries"} would be sent from them.`;
   if (options.stoppedEarly && !options.maxEventsReached) {
-    return options.style.dim(`${read}; reading stopped once every mapping had ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}. ${wouldSend}`);
+    return `${read}; reading stopped once every mapping had ${formatCount(options.limit)} ${options.limit === 1 ? "example" : "examples"}. ${wouldSend}`;
   }
   if (options.maxEventsReached) {
-    return options.style.dim(`${read}; reading stopped at --max-events. Raise it to look further for the missing examples. ${wouldSend}`);
+    return `${read}; reading stopped at --max-events. Raise it to look further for the missing examples. ${wouldSend}`;
   }
-  return options.style.dim(`${read}: the whole input. ${wouldSend}`);
+  return `${read}: the whole input. ${wouldSend}`;
 }
 
 function compactEvent(event: unknown): string {

@@ -1,4 +1,4 @@
-import { access, constants, rename, stat, writeFile } from "node:fs/promises";
+import { access, constants, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 
 /** Error raised when a report cannot be written to a path. It is checked before the run starts, so no run is wasted. */
@@ -12,12 +12,22 @@ export class ReportPathError extends Error {
   }
 }
 
-/** Checks that a report can be written to `path`: its directory exists and is writable, and it is not a directory itself. */
-export async function checkReportPath(path: string): Promise<void> {
+/**
+ * Checks that a report can be written to `path`: its directory exists and is writable, it is not a
+ * directory itself, and it is not one of `inputs`, which the report would replace.
+ */
+export async function checkReportPath(path: string, inputs: readonly string[] = []): Promise<void> {
   const directory = dirname(resolve(path));
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory() === true) {
     throw new ReportPathError(`cannot write the report to "${path}": it is a directory`, `name a file instead, for example --report ${path.replace(/\/+$/, "")}/report.json`);
+  }
+  const input = existing === undefined ? undefined : await findSameFile(path, inputs);
+  if (input !== undefined) {
+    throw new ReportPathError(
+      `cannot write the report to "${path}": it is the input ${input}, which the report would replace`,
+      "choose a --report path outside the inputs, for example report.json in another folder",
+    );
   }
   try {
     await access(directory, constants.W_OK);
@@ -26,6 +36,17 @@ export async function checkReportPath(path: string): Promise<void> {
     const reason = code === "ENOENT" ? "does not exist" : `is not writable (${code ?? String(error)})`;
     throw new ReportPathError(`cannot write the report to "${path}": the directory ${directory} ${reason}`, `create it first (mkdir -p ${directory}) or choose another --report path`);
   }
+}
+
+/** Returns the first of `inputs` that is the file at `path`, compared by real path so that links and `./` count. */
+async function findSameFile(path: string, inputs: readonly string[]): Promise<string | undefined> {
+  const target = await realpath(path);
+  for (const input of inputs) {
+    if (input !== "-" && (await realpath(input).catch(() => undefined)) === target) {
+      return input;
+    }
+  }
+  return undefined;
 }
 
 /** Writes the report through a temporary file and a rename, so a reader never finds half a report. */

@@ -3,6 +3,7 @@ import type { DeliveryResult } from "../delivery/index.js";
 import type { InputProblem, RecordOrigin } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
+import type { NumberKeptAsText } from "../pipeline/csv-numbers-check.js";
 
 /** At most this many unreadable lines and failures are kept with their details; all are counted. */
 const MAX_EXAMPLES = 20;
@@ -32,6 +33,8 @@ export class RunStats {
   filesRead = 0;
   /** Inputs read as CSV, whose cells are text unless --csv-numbers converts them. */
   csvFilesRead = 0;
+  /** The first CSV cell kept as text that a trigger compares with a number, when --csv-numbers would have changed a match. */
+  csvNumberKeptAsText: NumberKeptAsText | undefined;
   readonly filesSkipped: SkippedFile[] = [];
   eventsRead = 0;
   /** Events whose trigger each mapping matched. Resent dead letters are not among them. */

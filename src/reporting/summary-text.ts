@@ -22,10 +22,10 @@ export interface SummaryContext {
   mappings?: { total: number; enabled: number };
   /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
   filterFields?: readonly { label: string; name: string }[];
-  /** Whether --csv-numbers was given, so number-like CSV cells became numbers. */
-  csvNumbers?: boolean;
   /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
   resumable?: boolean;
+  /** Requests a dry run wrote to stdout before its reader closed the pipe, which stopped the run; absent otherwise. */
+  outputClosedAfter?: number;
 }
 
 /**
@@ -37,12 +37,17 @@ export interface SummaryContext {
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
-  const requests = `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} ${requestCountLabel(stats, context)}`;
+  const requestCount = printedRequests(stats, context);
+  const requests = `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
   lines.push(...wrapText(headline, SUMMARY_WIDTH, "", "  "));
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
     lines.push(...wrapText(hint, SUMMARY_WIDTH, "  ", "  "));
+  }
+  const csvHint = csvNumbersHint(stats);
+  if (csvHint !== undefined) {
+    lines.push(...wrapText(csvHint, SUMMARY_WIDTH, "  ", "  "));
   }
   lines.push("");
 
@@ -57,16 +62,18 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(row("dead letters invalid", `${formatCount(count)} ${plural(count, "line", "lines")} of a dead-letter file cannot be resent (see invalid)`));
   }
   lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
-  lines.push(row("requests", `${formatCount(stats.requestsSent)} ${requestCountLabel(stats, context)}`));
+  lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
   lines.push(row("skipped", formatCount(stats.skippedCount)));
+  // The counts under skipped, invalid and failed are right-aligned in one column, so their reasons line up.
+  const countWidth = subCountWidth(stats);
   for (const [reason, count] of sortedByCount(stats.skippedByReason)) {
-    lines.push(countRow(`  ${reason}`, count, skipReasonText[reason]));
+    lines.push(countRow(`  ${reason}`, count, countWidth, skipReasonText[reason]));
   }
   lines.push(row("invalid", formatCount(stats.invalidCount)));
   for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
     const first = stats.invalidFirstAt.get(reason);
     const where = first === undefined ? "" : ` (first at ${first.input}:${first.line})`;
-    lines.push(countRow("", count, `${reason}${where}`));
+    lines.push(countRow("", count, countWidth, `${reason}${where}`));
   }
   lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
@@ -79,7 +86,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   lines.push(row("failed", formatCount(stats.failedCount)));
   for (const [reason, count] of sortedByCount(stats.failedByReason)) {
-    lines.push(countRow("", count, reason));
+    lines.push(countRow("", count, countWidth, reason));
   }
   lines.push(...deliveryLines(stats, context));
   lines.push(...identityLines(stats));
@@ -94,10 +101,15 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
  */
 function requestCountLabel(stats: RunStats, context: SummaryContext): string {
   if (context.dryRun) {
-    return "printed";
+    return context.outputClosedAfter === undefined ? "printed" : "printed before stdout closed";
   }
   const made = (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
   return stats.requestsAccepted === stats.requestsSent ? made : `${made}, ${formatCount(stats.requestsAccepted)} accepted`;
+}
+
+/** Returns the requests made, or in a dry run whose stdout closed, those that reached stdout before it closed. */
+function printedRequests(stats: RunStats, context: SummaryContext): number {
+  return context.dryRun && context.outputClosedAfter !== undefined ? context.outputClosedAfter : stats.requestsSent;
 }
 
 /**
@@ -130,9 +142,11 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
     lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
-    lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; to send them again, run send with the same options and this file as the input`));
+    lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; the command below the summary sends them again`));
   }
-  if (result.undelivered > 0) {
+  if (result.undelivered > 0 && context.dryRun) {
+    lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));
+  } else if (result.undelivered > 0) {
     const next = context.resumable === false ? "stdin and pipes cannot be read again, so only a new run sends them" : "--resume sends them";
     lines.push(row("not yet delivered", `${formatCount(result.undelivered)} (the run stopped; ${next})`));
   }
@@ -161,6 +175,10 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (fatal !== undefined) {
     // send prints the message as an error after the summary, next to the resume command.
     return "Stopped early by the error below.";
+  }
+  if (context.outputClosedAfter !== undefined) {
+    const requests = `${formatCount(context.outputClosedAfter)} ${plural(context.outputClosedAfter, "request", "requests")}`;
+    return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it, so reading stopped and the counts below are partial. Write the requests to a file to keep all of them.`;
   }
   if (stats.eventsRead === 0 && stats.delivery?.stopped === true) {
     return "Interrupted before any event was processed: nothing was sent.";
@@ -273,11 +291,22 @@ function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
   }
   const disabled = mappings === undefined ? 0 : mappings.total - mappings.enabled;
   const disabledNote = disabled > 0 ? ` ${formatCount(disabled)} of ${formatCount(mappings?.total ?? 0)} mappings are disabled ("enabled": false): enable the one meant for them, if any.` : "";
-  const csvNote =
-    stats.csvFilesRead > 0 && context.csvNumbers !== true
-      ? " CSV cells are text without --csv-numbers, so a trigger that compares a number, such as properties.total > 0, matches no CSV event: add --csv-numbers to read number-like cells as numbers."
-      : "";
-  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}${csvNote}`;
+  return `${typesSeen} Add a mapping whose trigger matches them.${disabledNote}`;
+}
+
+/**
+ * Names a CSV cell kept as text in a field that a trigger compares with a number, which
+ * --csv-numbers would have read as a number, or returns undefined when the run found none.
+ */
+function csvNumbersHint(stats: RunStats): string | undefined {
+  const cell = stats.csvNumberKeptAsText;
+  if (cell === undefined) {
+    return undefined;
+  }
+  return (
+    `CSV cells are text without --csv-numbers: ${cell.field} is ${JSON.stringify(cell.value)} at ${cell.origin.input}:${cell.origin.line}, ` +
+    `and ${cell.comparedBy} compares it with a number, which text never matches. Add --csv-numbers to read number-like cells as numbers.`
+  );
 }
 
 /** Formats a row of the summary: its label, then its value from `VALUE_COLUMN` on, wrapped under itself. */
@@ -285,9 +314,18 @@ function row(label: string, value: string): string {
   return wrapText(value, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN)).join("\n");
 }
 
-/** Formats a row whose value is a count and its reason, with the reason's continuation lines under the reason. */
-function countRow(label: string, count: number, reason: string): string {
-  const countText = `${formatCount(count)}  `;
+/** Returns the columns of the widest count listed by reason under skipped, invalid and failed. */
+function subCountWidth(stats: RunStats): number {
+  const counts = [...stats.skippedByReason.values(), ...stats.invalidByReason.values(), ...stats.failedByReason.values()];
+  return Math.max(1, ...counts.map((count) => formatCount(count).length));
+}
+
+/**
+ * Formats a row whose value is a count and its reason. The count is right-aligned in `countWidth`
+ * columns, and the reason's continuation lines go on under the reason.
+ */
+function countRow(label: string, count: number, countWidth: number, reason: string): string {
+  const countText = `${formatCount(count).padStart(countWidth)}  `;
   return wrapText(`${countText}${reason}`, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN + countText.length)).join("\n");
 }
 

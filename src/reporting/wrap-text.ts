@@ -1,14 +1,16 @@
+import { stripStyles } from "./style.js";
+
 /**
  * string-width, once `formatWithTextWidth` has loaded it. Loading it builds Unicode property sets and
  * an `Intl.Segmenter`: about 300 million instructions on Node 20 (valgrind), a fifth of a one-event
  * dry run, which a run whose text is all ASCII should not pay.
  */
 let measureWideText: ((text: string) => number) | undefined;
-/** Whether `textWidth` has measured text that is not printable ASCII since `formatWithTextWidth` started. */
+/** Whether `displayWidth` has measured text that is not printable ASCII since `formatWithTextWidth` started. */
 let wideTextMeasured = false;
 
 /**
- * Runs `format`, which wraps text with `textWidth`, and runs it again with string-width loaded when
+ * Runs `format`, which wraps text with `displayWidth`, and runs it again with string-width loaded when
  * it measured text that is not printable ASCII, so that such text is measured exactly.
  */
 export async function formatWithTextWidth<T>(format: () => T): Promise<T> {
@@ -24,11 +26,12 @@ export async function formatWithTextWidth<T>(format: () => T): Promise<T> {
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
- * Returns the terminal columns that `text` takes. Until `formatWithTextWidth` has loaded
- * string-width, each character that is not printable ASCII counts two columns, the most one takes, so that a
- * wrapped line is never wider than asked.
+ * Returns the terminal columns that `styled` takes, colour codes aside. Until `formatWithTextWidth`
+ * has loaded string-width, each other character that is not printable ASCII counts two columns, the
+ * most one takes, so that a wrapped line is never wider than asked.
  */
-export function textWidth(text: string): number {
+export function displayWidth(styled: string): number {
+  const text = styled.includes("\u001b") ? stripStyles(styled) : styled;
   if (PRINTABLE_ASCII.test(text)) {
     return text.length;
   }
@@ -51,7 +54,7 @@ const MIN_PIECE_WIDTH = 12;
  * `firstIndent` and the others with `nextIndent`. Lines break at spaces. A word longer than a line
  * (a long path, say) is broken after its last `/` that fits, or else at the width, so that nothing
  * is cut off. A run of spaces inside a line is kept, and one at a break is dropped. Columns are
- * counted by `textWidth`, so a wide character such as 漢 counts two.
+ * counted by `displayWidth`, so a wide character such as 漢 counts two.
  */
 export function wrapText(text: string, width: number, firstIndent: string, nextIndent: string): string[] {
   const lines: string[] = [];
@@ -69,15 +72,15 @@ export function wrapText(text: string, width: number, firstIndent: string, nextI
       }
       continue;
     }
-    if (lineHasWord && textWidth(line + spaces + word) <= width) {
+    if (lineHasWord && displayWidth(line + spaces + word) <= width) {
       line += spaces + word;
       continue;
     }
     // A word wider than any line is broken anyway, so it starts on this line when enough room is
     // left for a piece that ends at a `/`.
-    const nextWidth = width - textWidth(nextIndent);
-    const room = width - textWidth(line + spaces);
-    const startsHere = lineHasWord && textWidth(word) > nextWidth && room >= MIN_PIECE_WIDTH && (breakWord(word, room, nextWidth)[0] as string).endsWith("/");
+    const nextWidth = width - displayWidth(nextIndent);
+    const room = width - displayWidth(line + spaces);
+    const startsHere = lineHasWord && displayWidth(word) > nextWidth && room >= MIN_PIECE_WIDTH && (breakWord(word, room, nextWidth)[0] as string).endsWith("/");
     if (lineHasWord && !startsHere) {
       lines.push(line);
       line = nextIndent;
@@ -85,7 +88,7 @@ export function wrapText(text: string, width: number, firstIndent: string, nextI
     } else if (index > 0) {
       line += spaces;
     }
-    const pieces = breakWord(word, width - textWidth(line), nextWidth);
+    const pieces = breakWord(word, width - displayWidth(line), nextWidth);
     line += pieces[0] as string;
     lineHasWord = true;
     for (const piece of pieces.slice(1)) {
@@ -105,12 +108,12 @@ function breakWord(word: string, firstWidth: number, nextWidth: number): string[
   const pieces: string[] = [];
   let rest = word;
   let available = Math.max(1, firstWidth);
-  while (textWidth(rest) > available) {
+  while (displayWidth(rest) > available) {
     const characters = Array.from(rest);
     let fitting = 0;
     let columns = 0;
-    while (fitting < characters.length && columns + textWidth(characters[fitting] as string) <= available) {
-      columns += textWidth(characters[fitting] as string);
+    while (fitting < characters.length && columns + displayWidth(characters[fitting] as string) <= available) {
+      columns += displayWidth(characters[fitting] as string);
       fitting += 1;
     }
     // At least one character, so that a character wider than the line still moves on.
@@ -123,4 +126,56 @@ function breakWord(word: string, firstWidth: number, nextWidth: number): string[
   }
   pieces.push(rest);
   return pieces;
+}
+
+/**
+ * Wraps each line of `text` to `width` columns. A line keeps its leading spaces, and its
+ * continuation lines are indented by those spaces, or by two when it has none, so that a
+ * `warning: …` line reads as one item. Empty lines stay.
+ */
+export function wrapMessage(text: string, width: number): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      const indent = /^ */.exec(line)?.[0] ?? "";
+      return line.length === indent.length ? line : wrapText(line.slice(indent.length), width, indent, indent === "" ? "  " : indent).join("\n");
+    })
+    .join("\n");
+}
+
+/**
+ * Wraps `text` as `wrapText` does and applies `style` to each line apart from its indentation, so
+ * that no colour code is cut by a line break. Returns the lines joined by newlines.
+ */
+export function wrapStyled(text: string, width: number, firstIndent: string, nextIndent: string, style: (text: string) => string): string {
+  return wrapText(text, width, firstIndent, nextIndent)
+    .map((line, index) => {
+      const indent = index === 0 ? firstIndent : nextIndent;
+      const content = line.slice(indent.length);
+      return content === "" ? line : `${indent}${style(content)}`;
+    })
+    .join("\n");
+}
+
+/** Columns below which a note goes on the lines under a table row rather than beside it. */
+const MIN_NOTE_WIDTH = 24;
+
+/**
+ * Appends `note` to a table row `head`, after `separator`, wrapped in the columns right of the row.
+ * When fewer than `MIN_NOTE_WIDTH` columns are left, the note goes on the lines below, indented by
+ * four spaces. `style` applies to the note only. `head` may contain colour codes, which
+ * `displayWidth` does not count.
+ */
+export function appendNote(head: string, separator: string, note: string, width: number, style: (text: string) => string): string[] {
+  const column = displayWidth(head) + separator.length;
+  const oneLine = `${head}${separator}${note}`;
+  if (displayWidth(oneLine) <= width) {
+    return [`${head}${separator}${style(note)}`];
+  }
+  if (width - column >= MIN_NOTE_WIDTH) {
+    const indent = " ".repeat(column);
+    const [first = "", ...rest] = wrapStyled(note, width, indent, indent, style).split("\n");
+    return [`${head}${separator}${first.slice(column)}`, ...rest];
+  }
+  return [head, ...wrapStyled(note, width, "    ", "    ", style).split("\n")];
 }

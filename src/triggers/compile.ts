@@ -5,7 +5,7 @@ import { compileCondition, type EventPredicate } from "./compiler.js";
 import { TriggerSyntaxError, type TriggerProblem } from "./errors.js";
 import { formatTrigger } from "./format.js";
 import { parseTrigger } from "./parser.js";
-import { findNumbersAsText, type NumberAsText } from "./numbers-as-text.js";
+import { findNumbersAsText, listNumberComparisons, type NumberAsText } from "./numbers-as-text.js";
 import { listFields, type TriggerField } from "./walk.js";
 
 export interface TriggerOptions {
@@ -37,6 +37,8 @@ export interface CompiledTrigger {
   explain(event: SegmentEvent): string[];
   /** Fields that the trigger reads, each once, in trigger order. */
   readonly fields: readonly TriggerField[];
+  /** Fields that the trigger compares with a number, each once, in trigger order. Text there never matches. */
+  readonly numberFields: readonly string[];
   /** Lists the fields that the trigger compares with a number but that hold number-like text in this event. */
   findNumbersAsText(event: SegmentEvent): NumberAsText[];
 }
@@ -56,6 +58,7 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
   const warnings = checkTrigger(root, text, dialect);
   const matches = compileCondition(root);
   const parts = topLevelParts(root).map((part) => ({ text: formatTrigger(part), matches: compileCondition(part) }));
+  const numberComparisons = listNumberComparisons(root);
   return {
     source: text,
     normalized: formatTrigger(root),
@@ -63,7 +66,8 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
     warnings,
     matches,
     explain: (event) => explainFailure(matches, parts, event),
-    findNumbersAsText: (event) => findNumbersAsText(root, event),
+    numberFields: numberComparisons.map((comparison) => comparison.field),
+    findNumbersAsText: (event) => findNumbersAsText(numberComparisons, event),
     fields: listFields(root, formatTrigger),
   };
 }
@@ -113,6 +117,7 @@ function matchEverything(text: string): CompiledTrigger {
     warnings: [],
     matches: () => true,
     explain: () => [],
+    numberFields: [],
     findNumbersAsText: () => [],
     fields: [],
   };

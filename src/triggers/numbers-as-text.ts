@@ -11,31 +11,51 @@ export interface NumberAsText {
   value: string;
 }
 
+/** A field that a trigger compares with a number, and the reader of its value. */
+export interface NumberComparison {
+  field: string;
+  read: (event: SegmentEvent) => unknown;
+}
+
 /** Digits with an optional sign, thousands separators and fraction: `12`, `-3.5`, `1,200`. */
 const NUMBER_LIKE_TEXT = /^\s*[+-]?\d[\d,]*(?:\.\d+)?\s*$/;
 
 /**
- * Lists the fields that `root` compares with a number but that hold text spelling a number in
- * `event`. Such a comparison never matches, because a number compares only with a number, which
- * explains a CSV event read without --csv-numbers. Each field is listed once, in trigger order.
+ * Lists the fields that `root` compares with a number, each once, in trigger order. Text in such a
+ * field never matches, because a number compares only with a number. type, event, name and userId
+ * are left out, because they compare a number literal as its text.
  */
-export function findNumbersAsText(root: TriggerNode, event: SegmentEvent): NumberAsText[] {
-  const found = new Map<string, string>();
+export function listNumberComparisons(root: TriggerNode): NumberComparison[] {
+  const comparisons = new Map<string, NumberComparison>();
   visitNodes(root, (node) => {
     if (node.kind !== "comparison" || node.left.kind !== "path" || node.right.kind !== "literal" || !comparesAsNumber(node.operator, node.right.value)) {
       return;
     }
-    // type, event, name and userId compare a number literal as its text, so text matches there.
     if (node.left.segments.length === 1 && stringFields.has(node.left.segments[0] as string)) {
       return;
     }
-    const value = compilePathReader(node.left.segments)(event);
     const field = formatTrigger(node.left);
-    if (typeof value === "string" && NUMBER_LIKE_TEXT.test(value) && !found.has(field)) {
-      found.set(field, value);
+    if (!comparisons.has(field)) {
+      comparisons.set(field, { field, read: compilePathReader(node.left.segments) });
     }
   });
-  return [...found].map(([field, value]) => ({ field, value }));
+  return [...comparisons.values()];
+}
+
+/**
+ * Lists the fields of `comparisons` that hold text spelling a number in `event`. Such a comparison
+ * never matches, which explains a CSV event read without --csv-numbers. Each field is listed once,
+ * in trigger order.
+ */
+export function findNumbersAsText(comparisons: readonly NumberComparison[], event: SegmentEvent): NumberAsText[] {
+  const found: NumberAsText[] = [];
+  for (const { field, read } of comparisons) {
+    const value = read(event);
+    if (typeof value === "string" && NUMBER_LIKE_TEXT.test(value)) {
+      found.push({ field, value });
+    }
+  }
+  return found;
 }
 
 /** Checks whether a comparison with this literal needs a number on the other side, as compileComparison decides. */

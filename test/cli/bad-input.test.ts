@@ -17,7 +17,7 @@ describe("bad input is counted and the run goes on", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
 
     expect(parseRequests(result.stdout)).toHaveLength(2);
-    expect(result.stderr).toContain("-:2: invalid JSON");
+    expect(unwrapSummary(result.stderr)).toContain("-:2: invalid JSON");
     expect(result.stderr).toMatch(/unreadable\s+1/);
     expect(result.status).toBe(1);
   });
@@ -27,14 +27,14 @@ describe("bad input is counted and the run goes on", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
 
     expect(parseRequests(result.stdout)).toHaveLength(1);
-    expect(result.stderr).toContain("-:2: expected a JSON object");
-    expect(result.stderr).toContain("-:3: expected a JSON object");
+    expect(unwrapSummary(result.stderr)).toContain("-:2: expected a JSON object");
+    expect(unwrapSummary(result.stderr)).toContain("-:3: expected a JSON object");
   });
 
   test("truncated gzip keeps the events before the cut", async () => {
     const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/bad/truncated.jsonl.gz"]);
 
-    expect(result.stderr).toContain("truncated");
+    expect(unwrapSummary(result.stderr)).toContain("truncated");
     expect(result.stderr).toMatch(/unreadable\s+1/);
     expect(result.status).toBe(1);
   });
@@ -69,9 +69,9 @@ describe("bad CSV rows are counted and the run goes on", () => {
 
     const emails = parseRequests(result.stdout).map((request) => request.body["email"]);
     expect(emails).toEqual(["a@example.com", "c@example.com", "d@example.com"]);
-    expect(result.stderr).toContain("-:3: Quoted cell 5 continues after its closing double quote on line 3");
+    expect(unwrapSummary(result.stderr)).toContain("-:3: Quoted cell 5 continues after its closing double quote on line 3");
     expect(result.stderr).toMatch(/unreadable\s+1/);
-    expect(result.stderr).toContain("-:3 malformed-csv-row");
+    expect(unwrapSummary(result.stderr)).toContain("-:3 malformed-csv-row");
     expect(result.status).toBe(1);
   });
 
@@ -80,10 +80,10 @@ describe("bad CSV rows are counted and the run goes on", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
 
     expect(parseRequests(result.stdout)).toEqual([]);
-    expect(result.stderr).toContain("-:1: This CSV is not a table koala-replay recognises");
-    expect(result.stderr).toContain("--csv-table <table>");
+    expect(unwrapSummary(result.stderr)).toContain("-:1: This CSV is not a table koala-replay recognises");
+    expect(unwrapSummary(result.stderr)).toContain("--csv-table <table>");
     expect(result.stderr).toMatch(/unreadable\s+1\n/);
-    expect(result.stderr).toContain("-:1 unknown-csv-table");
+    expect(unwrapSummary(result.stderr)).toContain("-:1 unknown-csv-table");
     expect(result.status).toBe(1);
   });
 
@@ -106,7 +106,7 @@ describe("bad CSV rows are counted and the run goes on", () => {
 
     const emails = parseRequests(result.stdout).map((request) => request.body["email"]);
     expect(emails).toEqual(["a@example.com", "c@example.com", "d@example.com"]);
-    expect(result.stderr).toContain(`${path}:3: The row is 33 MiB long (line 3), more than the 32 MiB a row may have, so it is skipped`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:3: The row is 33 MiB long (line 3), more than the 32 MiB a row may have, so it is skipped`);
     expect(result.stderr).toMatch(/unreadable\s+1\n/);
     expect(unwrapSummary(result.stderr)).toContain(`${path}:3 malformed-csv-row`);
     expect(result.status).toBe(1);
@@ -129,7 +129,7 @@ describe("bad input found by breaking the CLI", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
 
     expect(parseRequests(result.stdout)).toHaveLength(2);
-    expect(result.stderr).toContain("-:2: the event is nested too deeply");
+    expect(unwrapSummary(result.stderr)).toContain("-:2: the event is nested too deeply");
     expect(result.status).toBe(1);
   });
 
@@ -166,7 +166,7 @@ describe("bad input found by breaking the CLI", () => {
     writeFileSync(path, `${track}\n\uFEFF${identify}\n`);
     const result = await runCli(["send", "--dry-run", path]);
 
-    expect(result.stderr).toContain(`${path}:2: invalid JSON`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:2: invalid JSON`);
     expect(parseRequests(result.stdout)).toHaveLength(0);
     expect(result.status).toBe(1);
   });
@@ -175,7 +175,7 @@ describe("bad input found by breaking the CLI", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-", "-"], { stdin: identifyLine("a@example.com", "m-1") });
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("stdin (-) is given more than once");
+    expect(unwrapSummary(result.stderr)).toContain("stdin (-) is given more than once");
   });
 });
 
@@ -254,7 +254,7 @@ describe("socket as an input", () => {
     const result = await runCli([command, ...options, socketPath, eventsPath]);
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
+    expect(unwrapSummary(result.stderr)).toContain(
       `${socketPath}: cannot be read (it is a Unix domain socket, which cannot be opened as a file; save what its server sends to a file and give that file, or pipe it in and give -)`,
     );
     expect(result.stderr).not.toContain("ENXIO");
@@ -276,7 +276,7 @@ describe("socket as an input", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "/dev/stdin"], { stdin: identifyLine("a@example.com", "m-1") });
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("/dev/stdin: cannot be read (it is standard input, which is a socket here, and a socket cannot be opened by its path; give - instead of /dev/stdin to read standard input)");
+    expect(unwrapSummary(result.stderr)).toContain("/dev/stdin: cannot be read (it is standard input, which is a socket here, and a socket cannot be opened by its path; give - instead of /dev/stdin to read standard input)");
   });
 });
 
@@ -325,7 +325,7 @@ describe("events nested deeper than the main thread's stack allows", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${line}\n` });
 
     expect(parseRequests(result.stdout)).toHaveLength(0);
-    expect(result.stderr).toContain("-:1: the event is nested too deeply to process (more than 1,000 levels)");
+    expect(unwrapSummary(result.stderr)).toContain("-:1: the event is nested too deeply to process (more than 1,000 levels)");
     expect(result.status).toBe(1);
   });
 
@@ -351,7 +351,7 @@ describe("events nested deeper than the main thread's stack allows", () => {
     const result = await runCli(["send", "--dry-run", path]);
 
     expect(result.stderr).not.toContain("internal error");
-    expect(result.stderr).toContain("the event is nested too deeply to process (more than 1,000 levels)");
+    expect(unwrapSummary(result.stderr)).toContain("the event is nested too deeply to process (more than 1,000 levels)");
     expect(result.stdout).toContain('"message_id":"known"');
     expect(result.status).toBe(1);
   });
@@ -367,7 +367,7 @@ describe("events nested deeper than the main thread's stack allows", () => {
     writeFileSync(path, `${deepIdentify}\n${track}\n`);
     const result = await runCli(["send", "--dry-run", path]);
 
-    expect(result.stderr).toContain(`${path}:1: the event is nested too deeply to process (more than 1,000 levels)`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:1: the event is nested too deeply to process (more than 1,000 levels)`);
     expect(parseRequests(result.stdout)).toHaveLength(0);
     expect(result.stderr).toMatch(/no-identity\s+1/);
   });
@@ -380,7 +380,7 @@ describe("events nested deeper than the main thread's stack allows", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["a@example.com", "b@example.com"]);
-    expect(result.stderr).toContain(`${path}:2: the event is nested too deeply to process (more than 1,000 levels)`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:2: the event is nested too deeply to process (more than 1,000 levels)`);
     expect(result.status).toBe(1);
   });
 
@@ -398,7 +398,7 @@ describe("events nested deeper than the main thread's stack allows", () => {
     const input = [identifyLine("a@example.com", "m-1"), deepTrack, identifyLine("b@example.com", "m-3")].join("\n");
     const result = await runCli(["preview", "-"], { stdin: `${input}\n` });
 
-    expect(result.stderr).toContain("-:2: the event is nested too deeply to process (more than 1,000 levels)");
+    expect(unwrapSummary(result.stderr)).toContain("-:2: the event is nested too deeply to process (more than 1,000 levels)");
     expect(result.stdout).toContain("2 events read");
     expect(result.status).toBe(1);
   });
@@ -410,7 +410,7 @@ describe("one file named twice", () => {
     const twice = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/spec", "./fixtures/archives/spec/segment-spec-complete-examples.jsonl"]);
 
     expect(parseRequests(twice.stdout)).toEqual(parseRequests(once.stdout));
-    expect(twice.stderr).toContain(
+    expect(unwrapSummary(twice.stderr)).toContain(
       "skipped ./fixtures/archives/spec/segment-spec-complete-examples.jsonl: the same file as fixtures/archives/spec/segment-spec-complete-examples.jsonl, which is read once",
     );
     expect(twice.stderr).not.toContain("duplicate-message-id");
@@ -427,7 +427,7 @@ describe("a line too long to be an event", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["a@example.com", "b@example.com"]);
-    expect(result.stderr).toContain(`${path}:2: the line is 20 MiB long, more than the 16 MiB a line may have, so it was skipped`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:2: the line is 20 MiB long, more than the 16 MiB a line may have, so it was skipped`);
     expect(result.stderr).toMatch(/unreadable\s+1/);
     expect(result.status).toBe(1);
   });

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { projectRoot, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 const KEY = "pk_check_0123456789";
 let emulator: KoalaEmulator | undefined;
@@ -65,7 +66,7 @@ describe("check", () => {
 
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("public key pk**** accepted");
-    expect(result.stderr).toContain("warning: the public key pk**** has only 7 characters, which looks too short for a Koala public key (koala-replay expects at least 12)");
+    expect(unwrapSummary(result.stderr)).toContain("warning: the public key pk**** has only 7 characters, which looks too short for a Koala public key (koala-replay expects at least 12)");
     expect(result.stderr).toContain("check that you copied all of it (Koala: Settings › Install)");
     expect(`${result.stdout}${result.stderr}`).not.toContain("pk_test");
   });
@@ -88,7 +89,7 @@ describe("check", () => {
 
     expect(result.status).toBe(3);
     expect(result.stderr).toContain("warning: the public key **** has only 2 characters");
-    expect(result.stderr).toContain("it is shown as **** alone");
+    expect(unwrapSummary(result.stderr)).toContain("it is shown as **** alone");
     expect(result.stderr).toContain("/web/projects/****/auth returned 401");
     expect(result.stderr).not.toContain("q7");
   });
@@ -153,7 +154,7 @@ describe("check", () => {
     const result = await runCli(["check"], { cwd: directory });
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain('warning: every mapping of koala-replay.config.json is disabled ("enabled": false), so send would send nothing');
+    expect(unwrapSummary(result.stderr)).toContain('warning: every mapping of koala-replay.config.json is disabled ("enabled": false), so send would send nothing');
     expect(result.stderr).toContain('set "enabled": true on the mappings to use');
   });
 

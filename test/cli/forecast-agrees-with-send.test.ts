@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // Track events without an email, and identify calls elsewhere that give their userIds one.
 const tracks = "fixtures/identity/server-tracks.jsonl";
@@ -99,7 +100,7 @@ describe("inspect and preview count what send --dry-run sends", () => {
     expect(result.status).toBe(0);
     expect(previewWouldSend(result.stdout)).toBe(sent.entries);
     expect(result.stdout).toContain('"email": "grace@example.com"');
-    expect(result.stdout).toContain("no-identity: no email or profile_id (Koala cannot attach it to a person): 1 in the events read");
+    expect(unwrapSummary(result.stdout)).toContain("no-identity: no email or profile_id (Koala cannot attach it to a person): 1 in the events read");
   });
 
   test("preview --no-stitch counts as send --no-stitch", async () => {
@@ -132,15 +133,15 @@ describe("inspect and preview count what send --dry-run sends", () => {
     expect(sendWithoutOption.status).toBe(2);
     expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
     expect(report.identityStitching.reason).toBe("stdin-without-identities");
-    expect(text.stdout).toContain("Counts are without identity stitching, as send --no-stitch sends: stitching reads the inputs twice, and standard input can be read only once.");
-    expect(preview.stdout).toContain("give --identities <file> here too to count with stitching");
+    expect(unwrapSummary(text.stdout)).toContain("Counts are without identity stitching, as send --no-stitch sends: stitching reads the inputs twice, and standard input can be read only once.");
+    expect(unwrapSummary(preview.stdout)).toContain("give --identities <file> here too to count with stitching");
     expect(previewWouldSend(preview.stdout)).toBe(sent.entries);
   });
 
   test("--identities with --no-stitch warns it is ignored", async () => {
     const result = await runCli(["inspect", "--no-stitch", "--identities", usersExport, tracks]);
 
-    expect(result.stderr).toContain(`warning: --identities ${usersExport} is ignored, because --no-stitch turns identity stitching off.`);
+    expect(unwrapSummary(result.stderr)).toContain(`warning: --identities ${usersExport} is ignored, because --no-stitch turns identity stitching off.`);
   });
 
   test("missing --identities file is a usage error", async () => {
@@ -191,8 +192,8 @@ describe("inspect of an archive object and its decompressed copy", () => {
     const { folder, object } = writeObjectAndCopy();
     const result = await runCli(["inspect", folder]);
 
-    expect(result.stdout).toContain(`4 events repeat the messageId of an event read before (the first at ${object}:1); send skips their entries as duplicates`);
-    expect(result.stdout).toContain(`every event of ${object} repeats an earlier one`);
+    expect(unwrapSummary(result.stdout)).toContain(`4 events repeat the messageId of an event read before (the first at ${object}:1); send skips their entries as duplicates`);
+    expect(unwrapSummary(result.stdout)).toContain(`every event of ${object} repeats an earlier one`);
     // Three track events in each file; the last one gets the email of u-1 from the identify call.
     expect(result.stdout).toMatch(/Track Event +6 matched +3 would be sent/);
     expect(result.stdout).toMatch(/\n +3 skipped: duplicate messageId/);
@@ -204,7 +205,7 @@ describe("inspect of an archive object and its decompressed copy", () => {
     const result = await runCli(["preview", "--limit", "100", folder]);
 
     expect(previewWouldSend(result.stdout)).toBe(sent.entries);
-    expect(result.stdout).toContain("duplicate-message-id: duplicate messageId, already sent in this run: 4 in the events read");
+    expect(unwrapSummary(result.stdout)).toContain("duplicate-message-id: duplicate messageId, already sent in this run: 4 in the events read");
   });
 });
 

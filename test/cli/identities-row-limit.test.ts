@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // An identities CSV row may have at most 32 MiB, as a row of an events CSV. A longer row, usually an
 // opening quote that is never closed, is reported with its lines and left out without being held in
@@ -53,10 +54,10 @@ describe("identities CSV row limit", () => {
     const result = await runCli(["send", "--dry-run", "--identities", path, TRACKS]);
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain(
+    expect(unwrapSummary(result.stderr)).toContain(
       `warning: ${path}:3: row is 33 MiB long (lines 3 to 4), more than the 32 MiB a row may have. Shorten its longest cell, or check that its quotes are closed. The row is skipped.`,
     );
-    expect(result.stderr).toContain(`warning: ${path}: 1 bad rows skipped; 2 identities read`);
+    expect(unwrapSummary(result.stderr)).toContain(`warning: ${path}: 1 bad rows skipped; 2 identities read`);
     expect(emailOf(result.stdout, "api-1001")).toBe("grace@example.com");
     expect(emailOf(result.stdout, "api-1002")).toBe("numeric@example.com");
   });
@@ -92,10 +93,10 @@ describe("identities CSV row limit", () => {
     expect(status).toBe(0);
     // "filler line\n" is 12 bytes: the row runs over line 3, the whole filler lines, and a last partial one.
     const lastLine = 3 + 1 + Math.floor(fillerBytes / 12);
-    expect(output.stderr).toContain(
+    expect(unwrapSummary(output.stderr)).toContain(
       `warning: ${pipePath}:3: row is longer than 32 MiB because a quoted cell opened in it is never closed, so everything up to the end of the file (lines 3 to ${lastLine}) was read as one row. Close the quote, or double it if it is part of the text. The row is skipped.`,
     );
-    expect(output.stderr).toContain(`warning: ${pipePath}: 1 bad rows skipped; 1 identities read`);
+    expect(unwrapSummary(output.stderr)).toContain(`warning: ${pipePath}: 1 bad rows skipped; 1 identities read`);
     expect(emailOf(output.stdout, "api-1001")).toBe("grace@example.com");
     // Peak RSS measured with Node 20.20 on this input: about 120 MiB with the limit, 1.2 GiB without it.
     expect(peakKib).toBeGreaterThan(0);
@@ -109,10 +110,10 @@ describe("identities CSV row limit", () => {
     const result = await runCli(["send", "--dry-run", "--identities", path, TRACKS]);
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(
+    expect(unwrapSummary(result.stderr)).toContain(
       `error: the header row of identities file ${path} is longer than 32 MiB because a quoted cell opened in it is never closed, so no row can be read`,
     );
-    expect(result.stderr).toContain("fix the first line of the file");
+    expect(unwrapSummary(result.stderr)).toContain("fix the first line of the file");
     expect(result.stderr).not.toContain("internal error");
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 const archives = "fixtures/archives";
 
@@ -176,7 +177,7 @@ describe("inspect text", () => {
     for (const title of ["Events by type", "Top track event names", "Libraries (context.library.name)", "Identity coverage", "Mappings (presets, --browser-events skip)"]) {
       expect(result.stdout).toContain(title);
     }
-    expect(result.stdout).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them\)\./);
+    expect(unwrapSummary(result.stdout)).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them\)\./);
   });
 
   test("unknown CSV table gets the --csv-table advice", async () => {
@@ -187,7 +188,7 @@ describe("inspect text", () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toContain("unknown-csv-table: koala-replay cannot tell the event type of these CSV files");
     expect(result.stdout).toContain("Pass --csv-table <table>");
-    expect(result.stdout).toContain("or --csv-type <type>");
+    expect(unwrapSummary(result.stdout)).toContain("or --csv-type <type>");
   });
 
   test("unreadable counts with thousands separators", async () => {

@@ -87,11 +87,11 @@ describe("several JSON documents in one file", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual(["person-1@example.com", "person-4@example.com", "person-5@example.com"]);
-    expect(result.stderr).toContain(`${path}:${lines[1]! + 2}: invalid JSON in the document that starts at line ${lines[1]} (Expected ',' or '}' after property value in JSON)`);
-    expect(result.stderr).toContain(`${path}:${lines[2]}: the JSON document that starts here is cut short: another document starts at line ${lines[3]} before this one is closed`);
-    expect(result.stderr).toContain(`${path}:${lines[4]}: unexpected text "," between JSON documents`);
-    expect(result.stderr).toContain(`${path}:${lines[6]}: the JSON document that starts here is a number`);
-    expect(result.stderr).toContain(`${path}:${lines[7]}: the JSON document that starts here is not closed at the end of the input`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:${lines[1]! + 2}: invalid JSON in the document that starts at line ${lines[1]} (Expected ',' or '}' after property value in JSON)`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:${lines[2]}: the JSON document that starts here is cut short: another document starts at line ${lines[3]} before this one is closed`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:${lines[4]}: unexpected text "," between JSON documents`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:${lines[6]}: the JSON document that starts here is a number`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:${lines[7]}: the JSON document that starts here is not closed at the end of the input`);
     expect(result.stderr).toMatch(/unreadable\s+5\n/);
     expect(result.status).toBe(1);
   });
@@ -162,8 +162,8 @@ describe("one JSON array streamed", () => {
 
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--browser-events", "include", "--verbose", path]);
 
-    expect(result.stderr).toContain(`invalid: ${path}:4 (mapping "Track Event")`);
-    expect(result.stderr).toContain(`invalid: ${path}:5 (mapping "Track Event")`);
+    expect(unwrapSummary(result.stderr)).toContain(`invalid: ${path}:4 (mapping "Track Event")`);
+    expect(unwrapSummary(result.stderr)).toContain(`invalid: ${path}:5 (mapping "Track Event")`);
     expect(emails(result.stdout)).toEqual(["person-1@example.com"]);
   });
 
@@ -201,7 +201,7 @@ describe("one JSON array streamed", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-3@example.com", "person-4@example.com"]);
-    expect(result.stderr).toContain(
+    expect(unwrapSummary(result.stderr)).toContain(
       `${path}:${secondLine}: invalid JSON in element 2 of the array that starts at line 1 (Expected ',' or '}' after property value in JSON, at line ${secondLine + 2}), so the element was skipped; fix or remove it`,
     );
     expect(result.stderr).toMatch(/unreadable\s+1\n/);
@@ -220,7 +220,7 @@ describe("one JSON array streamed", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-3@example.com"]);
-    expect(result.stderr).toContain(
+    expect(unwrapSummary(result.stderr)).toContain(
       `${path}:${secondLine}: element 2 of the array that starts at line 1 is cut short: the next element starts at line ${thirdLine} before this one is closed, so lines ${secondLine} to ${thirdLine - 1} were skipped`,
     );
     expect(result.stderr).toMatch(/unreadable\s+1\n/);
@@ -235,10 +235,10 @@ describe("one JSON array streamed", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-2@example.com", "person-3@example.com"]);
-    expect(result.stderr).toContain(`${path}:2: a comma is missing before element 2 of the array that starts at line 1; the element was read, but add the comma`);
-    expect(result.stderr).toContain(`${path}:3: unexpected comma in the array that starts at line 1, where an element is missing; remove the comma`);
-    expect(result.stderr).toContain(`${path}:4: element 3 of the array that starts at line 1 is a number, expected an event object`);
-    expect(result.stderr).toContain(`${path}:5: unexpected comma after the last element of the array that starts at line 1; remove the comma`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:2: a comma is missing before element 2 of the array that starts at line 1; the element was read, but add the comma`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:3: unexpected comma in the array that starts at line 1, where an element is missing; remove the comma`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:4: element 3 of the array that starts at line 1 is a number, expected an event object`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:5: unexpected comma after the last element of the array that starts at line 1; remove the comma`);
     expect(result.stderr).toMatch(/unreadable\s+4\n/);
     expect(result.status).toBe(1);
   });
@@ -251,8 +251,8 @@ describe("one JSON array streamed", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-2@example.com"]);
-    expect(result.stderr).toContain(`${path}:4: element 3 of the array that starts at line 1 is not closed at the end of the input (line 4), so the line was skipped`);
-    expect(result.stderr).toContain(`${path}:1: the array that starts here is not closed at the end of the input (line 4), and the 2 complete elements before the break were read; the file may be truncated`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:4: element 3 of the array that starts at line 1 is not closed at the end of the input (line 4), so the line was skipped`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:1: the array that starts here is not closed at the end of the input (line 4), and the 2 complete elements before the break were read; the file may be truncated`);
     expect(result.stderr).toMatch(/unreadable\s+2\n/);
     expect(result.status).toBe(1);
   });
@@ -265,7 +265,7 @@ describe("one JSON array streamed", () => {
 
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
-    const truncation = /:(\d+): the gzip data ends early, so the file is truncated at line (\d+); the events before it were read/.exec(result.stderr);
+    const truncation = /:(\d+): the gzip data ends early, so the file is truncated at line (\d+); the events before it were read/.exec(unwrapSummary(result.stderr));
     expect(truncation).not.toBeNull();
     const line = Number(truncation?.[1]);
     expect(Number(truncation?.[2])).toBe(line);
@@ -336,7 +336,7 @@ describe("batch body streamed", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-2@example.com"]);
-    expect(result.stderr).toContain(
+    expect(unwrapSummary(result.stderr)).toContain(
       `${path}:${writeKeyLine}: invalid JSON in the batch body that starts at line 1, outside its batch array (Expected ',' or '}' after property value in JSON); the 2 elements of the batch array were read, but fix the body`,
     );
     expect(result.stderr).toMatch(/unreadable\s+1\n/);
@@ -351,7 +351,7 @@ describe("batch body streamed", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
 
     expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-2@example.com"]);
-    expect(result.stderr).toContain(`${path}:3: the batch array that starts here is not closed at the end of the input`);
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:3: the batch array that starts here is not closed at the end of the input`);
     expect(result.stderr).toMatch(/unreadable\s+2\n/);
     expect(result.status).toBe(1);
   });

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { binPath, projectRoot, runCli } from "../helpers/run-cli.js";
 import { killLeftovers, startChild, waitUntilOpened, type ChildRun } from "../helpers/child-runs.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // Event inputs that can be read only once: named pipes made with mkfifo, and pipes from bash's
 // process substitution (`<(…)`, which the command receives as /dev/fd/63). The built CLI runs in a
@@ -164,7 +165,7 @@ describe("named pipe as an event input", () => {
     const status = await run.exited(30_000);
 
     expect(status).toBe(0);
-    expect(run.output.stderr).toContain(`warning: skipped ${pipePath}: the same named pipe as ${pipePath}, which is read once`);
+    expect(unwrapSummary(run.output.stderr)).toContain(`warning: skipped ${pipePath}: the same named pipe as ${pipePath}, which is read once`);
     expect(run.output.stdout).toBe(expected);
     expect(await writer.exited(5_000)).toBe(0);
   });
@@ -288,7 +289,7 @@ describe("process substitution as an event input", () => {
     const wouldSend = Object.fromEntries(report.mappings.filter((mapping) => mapping.wouldSend > 0).map((mapping) => [mapping.name, mapping.wouldSend]));
     expect(wouldSend).toEqual(sentByMapping);
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/stitching reads the inputs twice, and \/dev\/fd\/\d+ \(a pipe\) can be read only once\./);
+    expect(unwrapSummary(text.stdout)).toMatch(/stitching reads the inputs twice, and \/dev\/fd\/\d+ \(a pipe\) can be read only once\./);
   });
 
   test("inspect with --identities stitches", async () => {
@@ -308,7 +309,7 @@ describe("process substitution as an event input", () => {
     expect(result.status).toBe(0);
     expect(result.stderr).not.toContain("internal error");
     expect(result.stdout).toContain("Order Completed");
-    expect(result.stdout).toMatch(/Examples and counts are without identity stitching, as send --no-stitch sends: stitching reads the inputs twice, and \/dev\/fd\/\d+ \(a pipe\) can be read only once\./);
+    expect(unwrapSummary(result.stdout)).toMatch(/Examples and counts are without identity stitching, as send --no-stitch sends: stitching reads the inputs twice, and \/dev\/fd\/\d+ \(a pipe\) can be read only once\./);
   });
 });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { generatedEvent } from "../helpers/generated-archive.js";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 const timestamp = "2024-01-01T00:00:00.000Z";
 
@@ -82,7 +83,7 @@ describe("preview examples", () => {
     const result = await runCli(["preview", mixedPath]);
 
     expect(result.stdout).toContain('━━ Track Event (trackEvent) · trigger type = "track" · 1 of 3 examples');
-    expect(result.stdout).toContain('━━ Identify Visitor (identifyVisitor) · trigger type = "identify" · 1 of 3 examples');
+    expect(unwrapSummary(result.stdout)).toContain('━━ Identify Visitor (identifyVisitor) · trigger type = "identify" · 1 of 3 examples');
     expect(result.stdout).toContain("request  POST https://api2.getkoala.com/web/projects/<public-key>/batch");
     expect(result.stdout).toContain(`── example 1 · ${mixedPath}:5`);
   });
@@ -128,7 +129,7 @@ describe("preview of events not sent", () => {
   test("notes examples without stitching under --no-stitch", async () => {
     const result = await runCli(["preview", "--no-stitch", mixedPath]);
 
-    expect(result.stdout).toContain("Examples and counts are without identity stitching (--no-stitch), as send --no-stitch sends.");
+    expect(unwrapSummary(result.stdout)).toContain("Examples and counts are without identity stitching (--no-stitch), as send --no-stitch sends.");
   });
 
   test("--browser-events include sends the browser event", async () => {
@@ -148,8 +149,8 @@ describe("preview of unreadable inputs", () => {
     const result = await runCli(["preview", folder]);
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`warning: ${join(folder, "sub", "dbt-model.csv")}:1: This CSV is not a table koala-replay recognises`);
-    expect(result.stderr).toContain(`warning: skipped ${join(folder, "readme.txt")}: not an archive`);
+    expect(unwrapSummary(result.stderr)).toContain(`warning: ${join(folder, "sub", "dbt-model.csv")}:1: This CSV is not a table koala-replay recognises`);
+    expect(unwrapSummary(result.stderr)).toContain(`warning: skipped ${join(folder, "readme.txt")}: not an archive`);
     expect(result.stdout).toContain("no event was read");
     expect(result.stdout).toContain("0 events read (1 line or file could not be read: see the warnings)");
   });
@@ -270,7 +271,7 @@ describe("preview with a config file", () => {
     const result = await runCli(["preview", "--limit", "10", "--config", configPath, mixedPath]);
 
     expect(init.status).toBe(0);
-    expect(result.stdout).toContain('trigger type = "track" and event = "Order Completed"');
+    expect(unwrapSummary(result.stdout)).toContain('trigger type = "track" and event = "Order Completed"');
     // Signed Up is a track event, so only the event-name condition rejects it.
     expect(result.stdout).toContain(`── ${mixedPath}:6\n  Track Event: event = "Order Completed"\n  Identify Visitor: type = "identify"`);
   });

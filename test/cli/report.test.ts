@@ -12,7 +12,7 @@ import { formatSummary } from "../../src/reporting/summary-text.js";
 import { wrapText } from "../../src/reporting/wrap-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
-import { runCli } from "../helpers/run-cli.js";
+import { parseRequests, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 const publicKey = "pk_test_0123456789abcdef";
@@ -239,6 +239,64 @@ describe("send --report", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("it is a directory");
     expect(result.stdout).toBe("");
+  });
+
+  test("report path that is an input fails before the run", async () => {
+    const events = join(directory, "events.jsonl");
+    writeFileSync(events, input);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", "./events.jsonl", events], { cwd: directory });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`error: cannot write the report to "./events.jsonl": it is the input ${events}, which the report would replace`);
+    expect(result.stdout).toBe("");
+    expect(readFileSync(events, "utf8")).toBe(input);
+  });
+});
+
+describe("reports in a walked folder", () => {
+  test("skipped by content with a warning", async () => {
+    const folder = join(directory, "archive");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "events.jsonl"), input);
+    // The reports have names of event files, so only their content marks them as reports.
+    const sendReport = join(folder, "run-1.jsonl");
+    const inspectReport = join(folder, "inspect.json");
+
+    const first = await runCli(["send", "--dry-run", "--no-stitch", "--report", sendReport, folder]);
+    const inspected = await runCli(["inspect", "--json", "--no-stitch", folder]);
+    writeFileSync(inspectReport, inspected.stdout);
+    const again = await runCli(["send", "--dry-run", "--no-stitch", folder]);
+    const previewed = await runCli(["preview", "--no-stitch", folder]);
+
+    expect(first.status).toBe(1);
+    expect(again.status).toBe(1);
+    expect(unwrapSummary(again.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report (--report or --json output), not events`);
+    expect(unwrapSummary(again.stderr)).toContain(`warning: skipped ${inspectReport}: a koala-replay report`);
+    expect(unwrapSummary(again.stderr)).toContain("files read 1 (2 skipped, see the warnings)");
+    expect(parseRequests(again.stdout)).toEqual(parseRequests(first.stdout));
+    expect(unwrapSummary(previewed.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report`);
+  });
+
+  test("events file named report.json is read", async () => {
+    const folder = join(directory, "named-like-a-report");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "report.json"), `${JSON.stringify({ reportVersion: 1, type: "track", event: "Report Viewed", messageId: "r-1", timestamp: "2024-01-01T00:00:00.000Z", properties: { email: "ada@example.com" } })}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", folder]);
+
+    expect(result.stderr).not.toContain("warning: skipped");
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+  });
+
+  test("named directly, a report is read", async () => {
+    const path = join(directory, "run.json");
+    await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(result.stderr).not.toContain("a koala-replay report");
+    expect(unwrapSummary(result.stderr)).toContain("events read 1");
   });
 });
 
@@ -468,6 +526,35 @@ describe("summary counts", () => {
     expect(withoutLocations).not.toMatch(/\d{4}/);
   });
 
+  test("reason counts right-aligned in one column", () => {
+    const stats = new RunStats();
+    stats.eventsRead = 20_000;
+    stats.countSkipped("browser-event", 12_000);
+    stats.countSkipped("no-identity", 7);
+    stats.invalidByReason.set("Track Event: email is invalid", 3);
+    stats.invalidByReason.set("Identify Visitor: traits is required", 250);
+    stats.failedCount = 40;
+    stats.failedByReason.set("HTTP 400: rejected", 40);
+
+    const lines = formatSummary(stats, { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" }).split("\n");
+    const reasonRows = [
+      lines.find((line) => line.includes("browser-event ")),
+      lines.find((line) => line.includes("no-identity ")),
+      lines.find((line) => line.includes("Track Event: email is invalid")),
+      lines.find((line) => line.includes("Identify Visitor: traits is required")),
+      lines.find((line) => line.includes("HTTP 400: rejected")),
+    ];
+
+    // Each count ends in the same column, and each reason starts two columns after it.
+    for (const line of reasonRows) {
+      expect(line, "a reason row is missing").toBeDefined();
+      expect((line as string).slice(0, 33), line).toMatch(/^ +(\S+ +)?[\d,]+  $/);
+      expect((line as string).charAt(33), line).not.toBe(" ");
+    }
+    expect(reasonRows[2]).toMatch(/^ {30}3  Track Event/);
+    expect(reasonRows[3]).toMatch(/^ {28}250  Identify Visitor/);
+  });
+
   test("invalid count in the first lines", () => {
     const stats = new RunStats();
     stats.eventsRead = 5_000;
@@ -627,7 +714,7 @@ describe("summary width", () => {
       `${longDirectory}/2024-05-02/a-file-name-without-any-break-${"x".repeat(70)}.jsonl:7 malformed-json`,
       `9,876,543,210 HTTP 400: rejected-by-api: {"error":"invalid email","detail":"${"the address has no domain part ".repeat(3)}"}`,
       "already-delivered 9,876,543,210 already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it",
-      `dead letters 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl; to send them again`,
+      `dead letters 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl; the command below the summary sends them again`,
       "retries 29,629,629,630 (rate-limited 9,876,543,210, server-error 9,876,543,210, timeout 9,876,543,210)",
       "identity after stitching: 9,876,543,210 with email, 9,876,543,210 with profile_id only, 9,876,543,210 with neither (0 stitched)",
     ];

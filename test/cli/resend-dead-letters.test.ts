@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { parseRequests, runCli, type CliOptions, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 const KEY = "pk_dead_letters_0123456789";
@@ -34,22 +34,26 @@ function trackLine(email: string, messageId: string): string {
 }
 
 /**
- * Sends events to an emulator that rejects every entry of rejected@example.com with a 400, and
- * returns the dead-letter file that send wrote: one line for each of those entries.
+ * Sends events to an emulator that rejects every entry of rejected@example.com with a 400, with
+ * `args` before the input, and returns the run's output: the dead-letter file gets one line for
+ * each of those entries.
  */
-async function writeDeadLetters(): Promise<string> {
+async function sendWithRejections(args: readonly string[], options: CliOptions = { env: { KOALA_PUBLIC_KEY: KEY } }): Promise<CliResult> {
   const events = join(directory, "events.jsonl");
   writeFileSync(events, `${[identifyLine("ada@example.com", "m-1"), identifyLine("rejected@example.com", "m-2"), trackLine("rejected@example.com", "m-3")].join("\n")}\n`);
   const rejecting = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => JSON.stringify(entry).includes("rejected@example.com") } });
-  const deadLetterPath = join(directory, "dead.jsonl");
   try {
-    const result = await runCli(["send", "--no-stitch", "--endpoint", rejecting.url, "--dead-letter", deadLetterPath, "--state", join(directory, "state.json"), events], {
-      env: { KOALA_PUBLIC_KEY: KEY },
-    });
-    expect(result.stderr).toContain("dead letters           2 written to");
+    return await runCli(["send", "--no-stitch", "--endpoint", rejecting.url, ...args, events], options);
   } finally {
     await rejecting.close();
   }
+}
+
+/** Returns the dead-letter file of a send whose emulator rejected two entries. */
+async function writeDeadLetters(): Promise<string> {
+  const deadLetterPath = join(directory, "dead.jsonl");
+  const result = await sendWithRejections(["--dead-letter", deadLetterPath, "--state", join(directory, "state.json")]);
+  expect(result.stderr).toContain("dead letters           2 written to");
   return deadLetterPath;
 }
 
@@ -128,9 +132,9 @@ describe("send with a dead-letter file as input", () => {
     expect(result.status).toBe(0);
     expect(blockOf("Track Event")).toContain(`── example 1 · ${events}:1`);
     expect(blockOf("Identify Visitor")).toContain(`── example 1 · ${events}:2`);
-    expect(blockOf("resent dead letters")).toContain("lines of a dead-letter file, sent as written without a trigger · 1 of 1 example");
+    expect(unwrapSummary(blockOf("resent dead letters"))).toContain("lines of a dead-letter file, sent as written without a trigger · 1 of 1 example");
     expect(blockOf("resent dead letters")).toContain(`── example 1 · ${deadLetterPath}:1`);
-    expect(result.stdout).toContain("4 events read; reading stopped once every mapping had 1 example. 4 entries would be sent from them.");
+    expect(unwrapSummary(result.stdout)).toContain("4 events read; reading stopped once every mapping had 1 example. 4 entries would be sent from them.");
   });
 
   test("own dead-letter file is a usage error", async () => {
@@ -166,7 +170,7 @@ describe("send with a dead-letter file as input", () => {
     expect(report.mappings.map((mapping: { matched: number }) => mapping.matched)).toEqual([0, 0]);
     // Both entries are of rejected@example.com, with the same person fields, so they share a request.
     expect(report.requests.estimated).toBe(1);
-    expect(text.stdout).toMatch(/resent dead letters +2 read +2 would be sent {2}lines of a dead-letter file/);
+    expect(unwrapSummary(text.stdout)).toMatch(/resent dead letters +2 read +2 would be sent +lines of a dead-letter file/);
   });
 });
 
@@ -226,11 +230,57 @@ describe("send of the folder it runs in", () => {
     const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
 
     expect(second.status).toBe(0);
-    expect(second.stderr).toContain("warning: skipped .koala-replay: a hidden folder, which a directory walk does not enter");
+    expect(unwrapSummary(second.stderr)).toContain("warning: skipped .koala-replay: a hidden folder, which a directory walk does not enter");
     expect(report.counts.filesRead).toBe(1);
     expect(report.counts.eventsRead).toBe(2);
     expect(report.resentDeadLettersByMapping).toEqual({});
     expect(report.skippedByReason).toEqual({});
     expect(printedEntries(second.stdout)).toBe(2);
+  });
+});
+
+describe("command printed for dead letters", () => {
+  test("resends them as printed", async () => {
+    const result = await sendWithRejections(["--max-attempts", "3", "--concurrency", "2"], { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
+    const lines = result.stderr.split("\n");
+    const command = lines[lines.indexOf("  to send the dead letters again once their cause is fixed:") + 1]?.trim() ?? "";
+
+    expect(result.status).toBe(1);
+    expect(unwrapSummary(result.stderr)).toContain("the command below the summary sends them again");
+    expect(command).toMatch(/^koala-replay send --endpoint http:\/\/127\.0\.0\.1:\d+ --max-attempts 3 --concurrency 2 --no-stitch \.koala-replay\/state-[0-9a-f]{16}\.dead-letters\.jsonl$/);
+
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    // The emulator that rejected the entries is gone, so the command is pointed at a new one.
+    const resendArgs = command.replace(/^koala-replay /, "").replace(/http:\/\/127\.0\.0\.1:\d+/, emulator.url).split(" ");
+    const resent = await runCli(resendArgs, { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
+
+    expect(resent.status).toBe(0);
+    expect([...emulator.accepted.keys()].sort()).toEqual(["m-2", "m-3"]);
+  });
+
+  test("key on the command line is a placeholder", async () => {
+    const result = await sendWithRejections(["--public-key", KEY, "--dead-letter", join(directory, "dead.jsonl")], { cwd: directory });
+
+    expect(result.stderr).not.toContain(KEY);
+    expect(result.stderr).toContain("koala-replay send --endpoint ");
+    expect(result.stderr).toContain(" --public-key '<public key>' --no-stitch dead.jsonl\n");
+  });
+
+  test("npx --prefix kept", async () => {
+    const prefix = join(directory, "tools");
+    const env = { KOALA_PUBLIC_KEY: KEY, npm_command: "exec", npm_config_local_prefix: prefix };
+    const result = await sendWithRejections(["--dead-letter", join(directory, "dead.jsonl")], { cwd: directory, env });
+
+    expect(result.stderr).toContain(`  npx --prefix ${prefix} koala-replay send --endpoint `);
+  });
+
+  test("no command without dead letters", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const events = join(directory, "events.jsonl");
+    writeFileSync(events, `${identifyLine("ada@example.com", "m-1")}\n`);
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, events], { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain("dead letters again");
   });
 });

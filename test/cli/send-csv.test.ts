@@ -74,41 +74,74 @@ describe("--csv-table typo", () => {
 });
 
 describe("numeric trigger on CSV text", () => {
-  const csv = [
-    "event,userId,properties.total,context.traits.email,timestamp",
-    "Order Completed,u1,12,a@example.com,2024-01-01T00:00:00Z",
-    "Order Completed,u2,0,b@example.com,2024-01-01T00:00:00Z",
-  ].join("\n");
-  async function dryRun(extra: readonly string[]): Promise<{ status: number | null; stderr: string; requests: number }> {
+  const header = "event,userId,properties.total,context.traits.email,timestamp";
+  const orders = [header, "Order Completed,u1,12,a@example.com,2024-01-01T00:00:00Z", "Order Completed,u2,0,b@example.com,2024-01-01T00:00:00Z"];
+
+  /** Runs a dry run of `rows` as orders.csv, with the Track Event preset under `trigger`. */
+  async function dryRun(options: { trigger?: string; rows?: readonly string[]; extra?: readonly string[] } = {}): Promise<{ status: number | null; stderr: string; requests: number }> {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-numbers-"));
     try {
-      writeFileSync(join(directory, "orders.csv"), `${csv}\n`);
-      // The presets from init, with the Track Event trigger of the README's example.
+      writeFileSync(join(directory, "orders.csv"), `${(options.rows ?? orders).join("\n")}\n`);
       await runCli(["init", "config.json"], { cwd: directory });
       const config = JSON.parse(readFileSync(join(directory, "config.json"), "utf8")) as { mappings: Array<{ action: string; trigger: string }> };
       config.mappings = config.mappings.filter((mapping) => mapping.action === "trackEvent");
-      (config.mappings[0] as { trigger: string }).trigger = 'type = "track" and properties.total > 0';
+      (config.mappings[0] as { trigger: string }).trigger = options.trigger ?? 'type = "track" and properties.total > 0';
       writeFileSync(join(directory, "config.json"), JSON.stringify(config));
-      const result = await runCli(["send", "--dry-run", "--no-stitch", "--config", "config.json", ...extra, "orders.csv"], { cwd: directory });
-      return { status: result.status, stderr: result.stderr, requests: parseRequests(result.stdout).length };
+      const result = await runCli(["send", "--dry-run", "--no-stitch", "--config", "config.json", ...(options.extra ?? []), "orders.csv"], { cwd: directory });
+      return { status: result.status, stderr: unwrapSummary(result.stderr), requests: parseRequests(result.stdout).length };
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
   }
 
-  test("summary points at --csv-numbers", async () => {
-    const result = await dryRun([]);
+  test("summary names the cell and the trigger", async () => {
+    const result = await dryRun();
 
     expect(result.status).toBe(0);
     expect(result.requests).toBe(0);
-    expect(unwrapSummary(result.stderr)).toContain("2 of 2 matched no mapping's trigger");
-    expect(unwrapSummary(result.stderr)).toContain("add --csv-numbers to read number-like cells as numbers");
+    expect(result.stderr).toContain("2 of 2 matched no mapping's trigger");
+    expect(result.stderr).toContain(
+      'CSV cells are text without --csv-numbers: properties.total is "12" at orders.csv:2, and mapping "Track Event" compares it with a number, which text never matches.',
+    );
+    expect(result.stderr).toContain("Add --csv-numbers to read number-like cells as numbers.");
+  });
+
+  test("hint for a --filter comparison", async () => {
+    const result = await dryRun({ trigger: 'type = "track"', extra: ["--filter", "properties.total >= 10"] });
+
+    expect(result.requests).toBe(0);
+    expect(result.stderr).toContain('properties.total is "12" at orders.csv:2, and --filter compares it with a number');
   });
 
   test("no hint with --csv-numbers", async () => {
-    const result = await dryRun(["--csv-numbers"]);
+    const result = await dryRun({ extra: ["--csv-numbers"] });
 
     expect(result.requests).toBe(1);
-    expect(result.stderr).not.toContain("add --csv-numbers");
+    expect(result.stderr).not.toContain("--csv-numbers");
+  });
+
+  test("no hint without a number comparison", async () => {
+    // Identify rows match no Track Event trigger, so the summary explains the unmatched events.
+    const rows = ["type,userId,traits.email,traits.age,timestamp", "identify,u1,a@example.com,41,2024-01-01T00:00:00Z"];
+    const result = await dryRun({ trigger: 'type = "track"', rows });
+
+    expect(result.stderr).toContain("1 of 1 matched no mapping's trigger");
+    expect(result.stderr).not.toContain("--csv-numbers");
+  });
+
+  test("no hint when no cell is number-like", async () => {
+    const rows = [header, "Order Completed,u1,n/a,a@example.com,2024-01-01T00:00:00Z", "Order Completed,u2,,b@example.com,2024-01-01T00:00:00Z"];
+    const result = await dryRun({ rows });
+
+    expect(result.stderr).toContain("2 of 2 matched no mapping's trigger");
+    expect(result.stderr).not.toContain("--csv-numbers");
+  });
+
+  test("no hint for text --csv-numbers keeps", async () => {
+    // --csv-numbers converts plain decimals only, so 1,200 stays text with it and the option cannot help.
+    const rows = [header, 'Order Completed,u1,"1,200",a@example.com,2024-01-01T00:00:00Z'];
+    const result = await dryRun({ rows });
+
+    expect(result.stderr).not.toContain("--csv-numbers");
   });
 });

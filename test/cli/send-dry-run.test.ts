@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody, sortByMessageId, uniqueByMessageId } from "../helpers/segment-reference.js";
+import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 
 const archives = join(projectRoot, "fixtures/archives");
 
@@ -96,7 +97,7 @@ describe("send summary", () => {
   test("directory walk reports files that are not archives", async () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
 
-    expect(result.stderr).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
+    expect(unwrapSummary(result.stderr)).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
   });
 
   test("directory walk skips the config file", async () => {
@@ -109,7 +110,7 @@ describe("send summary", () => {
 
     expect(init.status).toBe(0);
     expect(walked.status).toBe(0);
-    expect(walked.stderr).toContain("warning: skipped koala-replay.config.json: a koala-replay config file, not events");
+    expect(unwrapSummary(walked.stderr)).toContain("warning: skipped koala-replay.config.json: a koala-replay config file, not events");
     expect(unwrapSummary(walked.stderr)).toContain(" events read 1 matched ");
     expect(parseRequests(walked.stdout)).toHaveLength(1);
     expect(unwrapSummary(named.stderr)).toContain(" events read 1 matched ");
@@ -220,4 +221,50 @@ describe("dry run interrupted with SIGINT", () => {
     expect(stderr).not.toContain("resume with:");
     expect(stdout).toBe("");
   }, 20_000);
+});
+
+describe("dry run whose reader closes stdout", () => {
+  /** Runs a dry run and closes the read end of its stdout as soon as the first requests arrive, as `| head -1` does. */
+  function runClosingStdout(args: readonly string[]): Promise<{ status: number | null; stderr: string; firstChunk: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, env: { PATH: process.env["PATH"] }, stdio: ["ignore", "pipe", "pipe"] });
+      let firstChunk = "";
+      let stderr = "";
+      child.stdout.once("data", (chunk: Buffer) => {
+        firstChunk = chunk.toString("utf8");
+        child.stdout.destroy();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString("utf8");
+      });
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stderr, firstChunk }));
+    });
+  }
+
+  test("stops, summarises and writes the report", async () => {
+    const eventCount = 100_000;
+    const archive = writeGeneratedArchive(eventCount);
+    const reportPath = join(dirname(archive.path), "report.json");
+    try {
+      const result = await runClosingStdout(["send", "--dry-run", "--no-stitch", "--report", reportPath, archive.path]);
+      const report = JSON.parse(readFileSync(reportPath, "utf8")) as { exitStatus: number; counts: { eventsRead: number; requestsSent: number } };
+      const written = /the reader of stdout closed the pipe after ([\d,]+) requests? reached it/.exec(unwrapSummary(result.stderr));
+
+      expect(result.firstChunk.startsWith('{"method":"POST"')).toBe(true);
+      expect(result.status).toBe(141);
+      expect(written, result.stderr).not.toBeNull();
+      const requestsWritten = Number(written?.[1]?.replaceAll(",", ""));
+      expect(requestsWritten).toBeGreaterThan(0);
+      expect(unwrapSummary(result.stderr)).toContain("so reading stopped and the counts below are partial");
+      expect(unwrapSummary(result.stderr)).toContain(`requests ${written?.[1]} printed before stdout closed`);
+      expect(result.stderr).not.toContain("--resume");
+      expect(report.exitStatus).toBe(141);
+      // Reading stopped soon after the close, long before the end of the input.
+      expect(report.counts.eventsRead).toBeLessThan(eventCount / 2);
+      expect(report.counts.requestsSent).toBeGreaterThanOrEqual(requestsWritten);
+    } finally {
+      archive.remove();
+    }
+  }, 30_000);
 });

@@ -306,7 +306,7 @@ describe("send --resume with a changed input", () => {
 });
 
 describe("send again without --resume", () => {
-  test("warns only when the checkpoint is of an unfinished run", async () => {
+  test("finished checkpoint is replaced silently", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
     const directory = temporaryDirectory();
     const { path } = writeTrackEvents(directory, 50);
@@ -322,16 +322,73 @@ describe("send again without --resume", () => {
     expect(finished.finished).toBe(true);
     expect(again.status).toBe(0);
     expect(again.stderr).not.toContain("did not finish");
+  }, 60_000);
+
+  test("unfinished checkpoint: usage error naming both choices", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 50);
+    const env = { KOALA_PUBLIC_KEY: KEY };
+    const args = ["send", "--no-stitch", "--endpoint", emulator.url, path];
+    await runCli(args, { cwd: directory, env });
+    const stateName = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json")) as string;
+    const statePath = join(directory, ".koala-replay", stateName);
+    const finished = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+    const requestsBefore = emulator.stats.batchRequests;
 
     // As a run stopped by Ctrl-C leaves it; a state file written before the field existed has none.
     for (const state of [{ ...finished, finished: false }, { ...finished, finished: undefined }]) {
       writeFileSync(statePath, JSON.stringify(state));
-      const replacing = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY } });
-      expect(replacing.status).toBe(0);
-      expect(replacing.stderr).toContain(`the checkpoint ${statePath} is of an earlier run that did not finish`);
-      expect(replacing.stderr).toContain("--resume");
+      const refused = await runCli(args, { cwd: directory, env });
+      const text = unwrapSummary(refused.stderr);
+
+      expect(refused.status).toBe(2);
+      expect(text).toContain(`error: the checkpoint .koala-replay/${stateName} is of an earlier run that did not finish (last saved ${String(finished["savedAt"])})`);
+      expect(refused.stderr).toContain(`    koala-replay send --no-stitch --endpoint ${emulator.url} ${path} --resume\n`);
+      expect(refused.stderr).toContain(`    koala-replay send --no-stitch --endpoint ${emulator.url} ${path} --restart\n`);
+      expect(emulator.stats.batchRequests).toBe(requestsBefore);
+      expect(JSON.parse(readFileSync(statePath, "utf8"))).toEqual(JSON.parse(JSON.stringify(state)));
     }
   }, 60_000);
+
+  test("--restart replaces the unfinished checkpoint", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 50);
+    const statePath = join(directory, "state.json");
+    const env = { KOALA_PUBLIC_KEY: KEY };
+    const args = ["send", "--no-stitch", "--endpoint", emulator.url, "--state", statePath, path];
+    await runCli(args, { env });
+    const finished = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+    writeFileSync(statePath, JSON.stringify({ ...finished, finished: false }));
+    const requestsBefore = emulator.stats.batchRequests;
+
+    const restarted = await runCli([...args, "--restart"], { env });
+
+    expect(restarted.status).toBe(0);
+    expect(unwrapSummary(restarted.stderr)).toContain(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`);
+    expect(emulator.stats.batchRequests).toBeGreaterThan(requestsBefore);
+    expect((JSON.parse(readFileSync(statePath, "utf8")) as { finished?: boolean }).finished).toBe(true);
+  }, 60_000);
+
+  test("dry run ignores the unfinished checkpoint", async () => {
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 5);
+    const statePath = join(directory, "state.json");
+    writeFileSync(statePath, JSON.stringify({ version: 1, savedAt: "2024-05-01T00:00:00.000Z", finished: false, inputs: {} }));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--state", statePath, path]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain("did not finish");
+  });
+
+  test("--resume with --restart is a usage error", async () => {
+    const result = await runCli(["send", "--dry-run", "--resume", "--restart", "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: --resume and --restart cannot be combined");
+  });
 });
 
 /**

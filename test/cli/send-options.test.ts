@@ -53,6 +53,7 @@ const defaults = {
     maxAttempts: 10,
     statePath: undefined,
     resume: false,
+    restart: false,
     deadLetterPath: undefined,
   },
   browserEvents: { kind: "skip" },
@@ -91,6 +92,7 @@ describe("send options: argv to settings", () => {
     ["--timeout-ms", ["--timeout-ms", "5000"], { delivery: { ...defaults.delivery, timeoutMs: 5000 } }],
     ["--max-attempts", ["--max-attempts", "3"], { delivery: { ...defaults.delivery, maxAttempts: 3 } }],
     ["--state and --resume", ["--state", "run.state.json", "--resume"], { delivery: { ...defaults.delivery, statePath: "run.state.json", resume: true } }],
+    ["--restart", ["--restart"], { delivery: { ...defaults.delivery, restart: true } }],
     ["--dead-letter", ["--dead-letter", "failed.jsonl"], { delivery: { ...defaults.delivery, deadLetterPath: "failed.jsonl" } }],
     ["--browser-events include", ["--browser-events", "include"], { browserEvents: { kind: "include" }, browserEventsText: "include" }],
     [

@@ -84,7 +84,7 @@ describe("send with identity stitching", () => {
     expect(emailsByMessageId(sent.stdout)["t-9"]).toBeUndefined();
     expect(unwrapSummary(sent.stderr)).toContain("Identify calls read from standard input are not used, because it can be read only once");
     expect(sent.stderr).not.toContain("never appear with an email in the inputs");
-    expect(inspected.stdout).toContain("Identify calls read from standard input are not used, because it can be read only once.");
+    expect(unwrapSummary(inspected.stdout)).toContain("Identify calls read from standard input are not used, because it can be read only once.");
   });
 
   test("ids without an email are not counted as linked", async () => {
@@ -97,7 +97,7 @@ describe("send with identity stitching", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--identities", "fixtures/identity/users-export.csv", "fixtures/identity/server-tracks.jsonl"]);
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain("warning: --identities fixtures/identity/users-export.csv is ignored, because --no-stitch turns identity stitching off.");
+    expect(unwrapSummary(result.stderr)).toContain("warning: --identities fixtures/identity/users-export.csv is ignored, because --no-stitch turns identity stitching off.");
   });
 
   test("stdin without --identities or --no-stitch is a usage error", async () => {

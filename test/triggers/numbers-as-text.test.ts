@@ -38,3 +38,15 @@ describe("findNumbersAsText", () => {
     expect(numbersAsText(trigger, event)).toEqual([]);
   });
 });
+
+describe("numberFields", () => {
+  test("lists fields compared with a number", () => {
+    const trigger = compileTrigger('properties.total > 0 and properties.plan = "pro" and (traits.age >= "18" or properties.total < 5)', { dialect: "fql" });
+
+    expect(trigger.numberFields).toEqual(["properties.total", "traits.age"]);
+  });
+
+  test("leaves out fields compared as text", () => {
+    expect(compileTrigger('type = "track" and userId = 5 and event = "Order Completed"', { dialect: "fql" }).numberFields).toEqual([]);
+  });
+});

@@ -10,6 +10,7 @@ import { DEFAULT_ENDPOINT } from "../option-defaults.js";
 import { parseEndpointOption } from "../send-options.js";
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
+import { formatWarning, writeWarning } from "../warning.js";
 import { parseDecimal } from "../../inputs/csv/cell.js";
 
 export interface RawCheckOptions {
@@ -38,8 +39,7 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
   }
   if (!config.mappings.some((mapping) => mapping.enabled)) {
-    process.stderr.write(`warning: every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n`);
-    process.stderr.write('  set "enabled": true on the mappings to use, or remove "enabled": false\n');
+    process.stderr.write(`${formatWarning(`every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n  set "enabled": true on the mappings to use, or remove "enabled": false`)}\n`);
   }
   return checkKey(options);
 }
@@ -51,7 +51,7 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     return ExitCode.done;
   }
   if (isShortPublicKey(key)) {
-    process.stderr.write(`${shortKeyWarning(key)}\n`);
+    process.stderr.write(`${formatWarning(shortKeyWarning(key))}\n`);
   }
   const endpoint = parseEndpointOption(options.endpoint);
   const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`, KEY_CHECK_TIMEOUT_MS);
@@ -83,7 +83,7 @@ function shortKeyWarning(key: string): string {
   const characters = key.length === 1 ? "1 character" : `${key.length} characters`;
   const masking = maskPublicKey(key) === "****" ? "it is shown as **** alone" : "it is shown with at most a third of its characters";
   return (
-    `warning: the public key ${maskPublicKey(key)} has only ${characters}, which looks too short for a Koala public key (koala-replay expects at least ${MIN_PUBLIC_KEY_LENGTH})\n` +
+    `the public key ${maskPublicKey(key)} has only ${characters}, which looks too short for a Koala public key (koala-replay expects at least ${MIN_PUBLIC_KEY_LENGTH})\n` +
     `  check that you copied all of it (Koala: Settings › Install); ${masking}, so that output never shows most of a key`
   );
 }
@@ -149,7 +149,7 @@ function checkTriggerCommand(options: RawCheckOptions): number {
 
   process.stdout.write(`valid ${dialect === "fql" ? "FQL" : "trigger"}: ${trigger.normalized}\n`);
   for (const warning of trigger.warnings) {
-    process.stderr.write(`warning: ${warning}\n`);
+    writeWarning(warning);
   }
   if (options.event === undefined) {
     return ExitCode.done;

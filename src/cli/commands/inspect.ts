@@ -6,6 +6,8 @@ import { buildInspectReport } from "../../reporting/inspect-report.js";
 import { formatInspectText } from "../../reporting/inspect-text.js";
 import { batchedRequests, type RequestEstimator } from "../../reporting/request-estimator.js";
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
+import { textWidth } from "../../reporting/output-width.js";
+import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
@@ -93,7 +95,8 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   if (raw.json === true) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    process.stdout.write(formatInspectText(report, createTextStyle(isColorEnabled(process.stdout, process.env))));
+    const style = createTextStyle(isColorEnabled(process.stdout, process.env));
+    process.stdout.write(await formatWithTextWidth(() => formatInspectText(report, style, textWidth(process.stdout))));
   }
   return report.unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
 }

@@ -6,8 +6,10 @@ import { buildBatchBody } from "../../delivery/index.js";
 import { scanEvents } from "../../pipeline/scan-events.js";
 import { stitchingNote } from "../../reporting/stitching-note.js";
 import { PreviewSamples } from "../../reporting/preview-samples.js";
+import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { formatPreviewText, MIN_SIDE_BY_SIDE_WIDTH, type PreviewLayout, type PreviewRequest } from "../../reporting/preview-text.js";
 import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
+import { DEFAULT_TEXT_WIDTH, reportedWidth } from "../../reporting/output-width.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
@@ -22,12 +24,13 @@ import {
   writeInputWarnings,
 } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
+import { writeWarning } from "../warning.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
 export const DEFAULT_MAX_EVENTS = 100_000;
 
 /** Width assumed for side-by-side output when it is forced and the width is unknown (a pipe, no COLUMNS). */
-const FALLBACK_WIDTH = 160;
+const SIDE_BY_SIDE_FALLBACK_WIDTH = 160;
 
 /** Unreadable lines printed before the rest are only counted, so a broken file cannot flood the terminal. */
 const MAX_WARNINGS = 10;
@@ -80,9 +83,9 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const warnLimited = (message: string): void => {
     warnings += 1;
     if (warnings <= MAX_WARNINGS) {
-      process.stderr.write(`warning: ${message}\n`);
+      writeWarning(message);
     } else if (warnings === MAX_WARNINGS + 1) {
-      process.stderr.write("warning: more unreadable lines follow; they are not printed\n");
+      writeWarning("more unreadable lines follow; they are not printed");
     }
   };
   const samples = new PreviewSamples(
@@ -111,28 +114,31 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       unreadable += 1;
       warnLimited(locateProblem(problem));
     },
-    onSkippedFile: (file) => process.stderr.write(`warning: skipped ${file.path}: ${file.reason}\n`),
+    onSkippedFile: (file) => writeWarning(`skipped ${file.path}: ${file.reason}`),
   });
   const graphStats = finishStitching();
 
-  const width = outputWidth(process.stdout, process.env);
+  const width = reportedWidth(process.stdout, process.env);
   let layout: PreviewLayout = layoutOption === "auto" ? "stacked" : layoutOption;
   if (layoutOption === "auto" && width !== undefined && width >= MIN_SIDE_BY_SIDE_WIDTH) {
     layout = "side-by-side";
   }
   process.stdout.write(
-    formatPreviewText(samples, {
-      style: createTextStyle(isColorEnabled(process.stdout, process.env)),
-      layout,
-      width: width ?? FALLBACK_WIDTH,
-      limit,
-      mappings: rules.mappings,
-      requestOf: (entry) => dependencies.requestOf(entry, target),
-      stoppedEarly: scan.stopped,
-      maxEventsReached: scan.stopped && !samples.complete,
-      unreadable,
-      stitchingNote: stitchingNote({ settings: stitching, coverage: forecast.stitcher.coverage, graph: graphStats }, "Examples and counts"),
-    }),
+    await formatWithTextWidth(() =>
+      formatPreviewText(samples, {
+        style: createTextStyle(isColorEnabled(process.stdout, process.env)),
+        layout,
+        width: width ?? (layout === "side-by-side" ? SIDE_BY_SIDE_FALLBACK_WIDTH : DEFAULT_TEXT_WIDTH),
+        textWidth: width ?? DEFAULT_TEXT_WIDTH,
+        limit,
+        mappings: rules.mappings,
+        requestOf: (entry) => dependencies.requestOf(entry, target),
+        stoppedEarly: scan.stopped,
+        maxEventsReached: scan.stopped && !samples.complete,
+        unreadable,
+        stitchingNote: stitchingNote({ settings: stitching, coverage: forecast.stitcher.coverage, graph: graphStats }, "Examples and counts"),
+      }),
+    ),
   );
   return unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
 }
@@ -152,13 +158,4 @@ function parseLayout(value: string | undefined): PreviewLayout | "auto" {
     return value ?? "auto";
   }
   throw new UsageError(`invalid --layout "${value}": expected auto, stacked or side-by-side`);
-}
-
-/** Returns the output width in columns: COLUMNS when set, else the terminal's width, else undefined (a pipe). */
-function outputWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv): number | undefined {
-  const columns = Number(env["COLUMNS"]);
-  if (Number.isInteger(columns) && columns > 0) {
-    return columns;
-  }
-  return stream.isTTY === true && typeof stream.columns === "number" && stream.columns > 0 ? stream.columns : undefined;
 }

@@ -1,4 +1,6 @@
 import { runReplay } from "../../pipeline/run-replay.js";
+import { UnfinishedRunError } from "../../delivery/index.js";
+import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
@@ -8,11 +10,13 @@ import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { loadConfigOption } from "../config-file.js";
-import { ExitCode } from "../errors.js";
+import { ExitCode, UsageError } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
-import { shellQuote, toolCommand } from "../tool-command.js";
+import { formatWarning } from "../warning.js";
+import { DryRunStdout, onClosedStdout } from "../stdout-pipe.js";
+import { deadLetterResendCommand, rerunCommand, resumeCommand } from "../rerun-commands.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { nameReadOnceInputs } from "../../inputs/read-once.js";
 
@@ -22,7 +26,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const settings = resolveSendSettings(inputs, raw, process.env, stdinIsTerminal);
   const config = await loadConfigOption(settings.configPath);
   if (settings.reportPath !== undefined) {
-    await checkReportPath(settings.reportPath);
+    await checkReportPath(settings.reportPath, settings.inputs);
   }
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
   const notice = terminalInputNotice(settings.inputs, stdinIsTerminal);
@@ -40,7 +44,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   });
   const warn = (message: string): void => {
     if (!settings.quiet) {
-      progress.log(`warning: ${mask(message)}`);
+      progress.log(formatWarning(mask(message)));
     }
   };
 
@@ -49,6 +53,14 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   }
 
   const interruption = handleInterruptions(progress, settings);
+  // A dry run stops reading when the reader of its requests goes away (`| head`), and reports
+  // what it wrote. A real send writes only the --json report to stdout, and goes on without it.
+  const dryRunStdout = settings.dryRun ? new DryRunStdout(process.stdout) : undefined;
+  onClosedStdout(() => {
+    if (dryRunStdout !== undefined) {
+      interruption.stop();
+    }
+  });
   let stats: RunStats;
   try {
     stats = await runReplay(
@@ -68,7 +80,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         userAgent: `koala-replay/${packageVersion()}`,
       },
       {
-        stdout: process.stdout,
+        stdout: dryRunStdout ?? process.stdout,
         warn,
         signal: interruption.signal,
         verbose: createVerboseLog(settings, progress),
@@ -76,26 +88,36 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         onPhase: (description) => progress.phase(description),
       },
     );
+    // The write callbacks of the last requests, and the error of a closed pipe, come on the next turns.
+    await new Promise((resolve) => setImmediate(resolve));
+  } catch (error) {
+    throw error instanceof UnfinishedRunError ? unfinishedRunUsageError(error) : error;
   } finally {
     progress.stop();
     interruption.dispose();
   }
+  const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
   let exitStatus = exitStatusOf(stats);
   if (!settings.quiet && !settings.json) {
     const summary = await formatWithTextWidth(() =>
       formatSummary(stats, {
-      dryRun: settings.dryRun,
-      browserEventsPolicy: settings.browserEventsText,
-      inputs: settings.inputs,
-      workingDirectory: process.cwd(),
-      mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
-      resumable: settings.readOnceInputs.length === 0,
-      csvNumbers: settings.csv.convertNumbers,
+        dryRun: settings.dryRun,
+        browserEventsPolicy: settings.browserEventsText,
+        inputs: settings.inputs,
+        workingDirectory: process.cwd(),
+        mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
+        resumable: settings.readOnceInputs.length === 0,
+        outputClosedAfter,
         filterFields: listFilterFields(settings.filters),
       }),
     );
     process.stderr.write(mask(summary));
+    const deadLetterPath = stats.delivery?.deadLetterPath;
+    if ((stats.delivery?.deadLetteredTotal ?? 0) > 0 && deadLetterPath !== undefined) {
+      const command = deadLetterResendCommand(displayPath(deadLetterPath, process.cwd()));
+      process.stderr.write(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}\n`);
+    }
   }
   const fatal = stats.delivery?.fatal;
   const notResumable = notResumableText(settings);
@@ -107,6 +129,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       process.stderr.write(`  after fixing it, run the command again. ${notResumable}\n`);
     }
     exitStatus = ExitCode.fatalApi;
+  } else if (outputClosedAfter !== undefined) {
+    exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
     const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
@@ -165,27 +189,18 @@ export function createVerboseLog(settings: SendSettings, progress: ProgressRepor
 }
 
 /**
- * Builds the command that resumes this run: the same arguments and `--resume`, which finds the same
- * state file because its default path derives from the inputs. A public key given on the command
- * line is replaced by a placeholder, because the key is never printed.
+ * Turns the refusal to replace the checkpoint of an unfinished run into a usage error that gives
+ * the command for each choice: continue that run, or start over.
  */
-export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
-  const args: string[] = [];
-  for (let index = 0; index < argv.length; index += 1) {
-    const arg = argv[index] as string;
-    if (arg === "--public-key") {
-      args.push(arg, "<public key>");
-      index += 1;
-    } else if (arg.startsWith("--public-key=")) {
-      args.push("--public-key=<public key>");
-    } else {
-      args.push(arg);
-    }
-  }
-  if (!args.includes("--resume")) {
-    args.push("--resume");
-  }
-  return [toolCommand(), ...args.map(shellQuote)].join(" ");
+function unfinishedRunUsageError(error: UnfinishedRunError): UsageError {
+  const message = error.message.replace(error.statePath, displayPath(error.statePath, process.cwd()));
+  const hint = [
+    "to continue that run, sending only what it did not deliver:",
+    `    ${rerunCommand("--resume")}`,
+    "  to start over, sending every event again and replacing the checkpoint:",
+    `    ${rerunCommand("--restart")}`,
+  ].join("\n");
+  return new UsageError(message, hint);
 }
 
 function exitStatusOf(stats: RunStats): number {
@@ -242,7 +257,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter, settings: SendSettings): { signal: AbortSignal; dispose: () => void } {
+function handleInterruptions(progress: ProgressReporter, settings: SendSettings): { signal: AbortSignal; stop: () => void; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) {
@@ -264,6 +279,7 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
   process.on("SIGTERM", onSignal);
   return {
     signal: controller.signal,
+    stop: () => controller.abort(),
     dispose: () => {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

@@ -1,23 +1,23 @@
 import { describe, expect, test } from "vitest";
-import { formatWithTextWidth, textWidth, wrapText } from "../../src/reporting/wrap-text.js";
+import { formatWithTextWidth, displayWidth, wrapText } from "../../src/reporting/wrap-text.js";
 
 // The tests run in order: string-width is loaded by the first call of formatWithTextWidth that
 // measures text that is not printable ASCII, and stays loaded for the rest of the file.
-describe("textWidth", () => {
+describe("displayWidth", () => {
   test("printable ASCII counts its length", () => {
-    expect(textWidth("events read 1,024")).toBe(17);
+    expect(displayWidth("events read 1,024")).toBe(17);
   });
 
   test("other characters count two before loading", () => {
-    expect(textWidth("Café")).toBe(5);
-    expect(textWidth("漢字")).toBe(4);
+    expect(displayWidth("Café")).toBe(5);
+    expect(displayWidth("漢字")).toBe(4);
   });
 
   test("ASCII-only formatting loads nothing", async () => {
     const lines = await formatWithTextWidth(() => wrapText("alpha beta", 80, "", ""));
 
     expect(lines).toEqual(["alpha beta"]);
-    expect(textWidth("é")).toBe(2);
+    expect(displayWidth("é")).toBe(2);
   });
 
   test("wide text formats again, measured exactly", async () => {
@@ -25,7 +25,7 @@ describe("textWidth", () => {
     const lines = await formatWithTextWidth(() => wrapText("Café Café", 9, "", ""));
 
     expect(lines).toEqual(["Café Café"]);
-    expect(textWidth("Café")).toBe(4);
-    expect(textWidth("漢字")).toBe(4);
+    expect(displayWidth("Café")).toBe(4);
+    expect(displayWidth("漢字")).toBe(4);
   });
 });

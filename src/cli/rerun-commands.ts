@@ -1,0 +1,78 @@
+import { shellQuote, toolCommand } from "./tool-command.js";
+
+/** The placeholder printed in place of a public key given on the command line, because the key is never printed. */
+const KEY_PLACEHOLDER = "<public key>";
+
+/**
+ * Options of `send` that a resend of its dead letters keeps: where and how the requests go. The
+ * others select and map events, which dead letters skip because they are resent as written, or
+ * name the state and dead-letter files, which the resend derives from its own input.
+ */
+const RESEND_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(["--endpoint", "--public-key", "--concurrency", "--max-rps", "--max-batch-size", "--timeout-ms", "--max-attempts"]);
+const RESEND_FLAGS: ReadonlySet<string> = new Set(["--no-adaptive-concurrency", "-v", "--verbose", "-q", "--quiet", "--no-progress"]);
+
+/**
+ * Builds the command that resumes this run: the same arguments and `--resume`, which finds the same
+ * state file because its default path derives from the inputs. A public key given on the command
+ * line is replaced by a placeholder.
+ */
+export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
+  return rerunCommand("--resume", argv);
+}
+
+/**
+ * Builds the command that runs this run again with `flag`, `--resume` or `--restart`, in place of
+ * the other one. A public key given on the command line is replaced by a placeholder.
+ */
+export function rerunCommand(flag: "--resume" | "--restart", argv: readonly string[] = process.argv.slice(2)): string {
+  const otherFlag = flag === "--resume" ? "--restart" : "--resume";
+  const args = withoutPublicKey(argv).filter((arg) => arg !== otherFlag);
+  if (!args.includes(flag)) {
+    args.push(flag);
+  }
+  return printedCommand(args);
+}
+
+/**
+ * Builds the command that sends the dead letters of this run again: `send` with the options of
+ * this run that set where and how to send, and the dead-letter file as the only input. Stitching
+ * is off, because a dead letter is resent as written. A public key given on the command line is
+ * replaced by a placeholder, and one from KOALA_PUBLIC_KEY is left to that variable.
+ */
+export function deadLetterResendCommand(deadLetterPath: string, argv: readonly string[] = process.argv.slice(2)): string {
+  const args = ["send"];
+  const runArgs = withoutPublicKey(argv);
+  for (let index = 0; index < runArgs.length; index += 1) {
+    const arg = runArgs[index] as string;
+    const name = arg.split("=", 1)[0] as string;
+    if (RESEND_FLAGS.has(arg) || (RESEND_OPTIONS_WITH_VALUE.has(name) && arg.includes("="))) {
+      args.push(arg);
+    } else if (RESEND_OPTIONS_WITH_VALUE.has(arg) && index + 1 < runArgs.length) {
+      args.push(arg, runArgs[index + 1] as string);
+      index += 1;
+    }
+  }
+  args.push("--no-stitch", deadLetterPath);
+  return printedCommand(args);
+}
+
+/** Returns `argv` with the value of `--public-key` replaced by a placeholder. */
+function withoutPublicKey(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === "--public-key") {
+      args.push(arg, KEY_PLACEHOLDER);
+      index += 1;
+    } else if (arg.startsWith("--public-key=")) {
+      args.push(`--public-key=${KEY_PLACEHOLDER}`);
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
+}
+
+function printedCommand(args: readonly string[]): string {
+  return [toolCommand(), ...args.map(shellQuote)].join(" ");
+}

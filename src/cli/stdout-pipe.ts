@@ -1,0 +1,77 @@
+/** The handler of a closed stdout, set by a command that reports it instead of ending the process. */
+let closedStdoutHandler: (() => void) | undefined;
+
+/**
+ * Handles the EPIPE error that stdout emits when its reader goes away (`koala-replay inspect | head`).
+ * Without a handler set by `onClosedStdout`, the process ends quietly with status 0, as
+ * command-line tools do, instead of failing with a stack trace. Other errors are thrown.
+ */
+export function handleClosedStdout(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") {
+      throw error;
+    }
+    if (closedStdoutHandler === undefined) {
+      process.exit(0);
+    }
+    closedStdoutHandler();
+  });
+}
+
+/** Makes `handler` handle a closed stdout instead of ending the process, for the rest of the process. */
+export function onClosedStdout(handler: () => void): void {
+  closedStdoutHandler = handler;
+}
+
+/**
+ * The stdout of a dry run. It counts the requests (lines) that reached the pipe, and once the reader
+ * has closed the pipe it drops further writes and reports them as accepted. A write to a closed
+ * stream returns false, so without that the run would wait for a `drain` that never comes.
+ */
+export class DryRunStdout {
+  /** Requests written whole to stdout before the reader closed it. */
+  requestsWritten = 0;
+  private failed = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  /** Whether a write failed because the reader closed stdout, so that nothing more reaches it. */
+  get closed(): boolean {
+    return this.failed || this.stream.destroyed;
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.closed) {
+      return true;
+    }
+    const lines = countLines(chunk);
+    const accepted = this.stream.write(chunk, (error) => {
+      if (error === null || error === undefined) {
+        this.requestsWritten += lines;
+      } else {
+        this.failed = true;
+      }
+    });
+    // A write that failed at once returns false, and the stream will not emit `drain`.
+    return accepted || this.closed;
+  }
+
+  once(event: "drain", listener: () => void): this {
+    this.stream.once(event, listener);
+    return this;
+  }
+
+  get writableLength(): number {
+    return this.stream.writableLength;
+  }
+}
+
+/** Counts the newlines in `chunk`: each dry-run request ends with one. */
+function countLines(chunk: string | Uint8Array): number {
+  const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+  let count = 0;
+  for (let index = bytes.indexOf(0x0a); index !== -1; index = bytes.indexOf(0x0a, index + 1)) {
+    count += 1;
+  }
+  return count;
+}

@@ -1,0 +1,12 @@
+import { textWidth } from "../reporting/output-width.js";
+import { wrapMessage } from "../reporting/wrap-text.js";
+
+/** Formats `warning: <message>` wrapped to the width of stderr, with continuation lines indented by two spaces. */
+export function formatWarning(message: string): string {
+  return wrapMessage(`warning: ${message}`, textWidth(process.stderr));
+}
+
+/** Writes `warning: <message>` to stderr, wrapped to its width. */
+export function writeWarning(message: string): void {
+  process.stderr.write(`${formatWarning(message)}\n`);
+}
