@@ -27,7 +27,7 @@ export interface DeadLetterDetails {
  */
 export function formatDeadLetterLine(entry: KoalaEntry, details: DeadLetterDetails, publicKey: string | undefined): string {
   const excerpt =
-    details.responseExcerpt === undefined ? undefined : maskSecret(details.responseExcerpt.slice(0, RESPONSE_EXCERPT_LENGTH), publicKey);
+    details.responseExcerpt === undefined ? undefined : maskSecret(details.responseExcerpt, publicKey).slice(0, RESPONSE_EXCERPT_LENGTH);
   const header = {
     [DEAD_LETTER_MARKER]: 1,
     reason: details.reason,

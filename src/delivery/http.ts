@@ -173,7 +173,8 @@ class RequestDeadline {
 async function readExcerpt(body: { text(): Promise<string> }, publicKey: string): Promise<string | undefined> {
   try {
     const text = await body.text();
-    return maskSecret(text.slice(0, RESPONSE_EXCERPT_LENGTH), publicKey);
+    // Masked before it is cut, because a cut through the key would leave the key's first part unmasked.
+    return maskSecret(text, publicKey).slice(0, RESPONSE_EXCERPT_LENGTH);
   } catch {
     // The status already decides what happens; a body cut off mid-read only loses the excerpt.
     return undefined;

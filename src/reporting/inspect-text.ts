@@ -4,7 +4,7 @@ import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { InspectReport } from "./inspect-report.js";
-import type { TextStyle } from "./style.js";
+import { escapeControlCharacters, type TextStyle } from "./style.js";
 import { appendNote, wrapStyled } from "./wrap-text.js";
 
 /** Advice for CSV files whose table is unknown, the same as in the warning `send` prints for each such file. */
@@ -101,8 +101,10 @@ function section({ style, width }: TextLayout, title: string, rows: string[]): s
 }
 
 function countRows(entries: ReadonlyArray<readonly [string, number]>, total: number | undefined): string[] {
-  const width = Math.max(0, ...entries.map(([label]) => label.length));
-  return entries.map(([label, count]) => `  ${label.padEnd(width)}  ${formatCount(count).padStart(10)}${share(count, total)}`);
+  // Labels are event types, names and libraries read from the events.
+  const labels = entries.map(([label]) => escapeControlCharacters(label));
+  const width = Math.max(0, ...labels.map((label) => label.length));
+  return entries.map(([, count], index) => `  ${(labels[index] as string).padEnd(width)}  ${formatCount(count).padStart(10)}${share(count, total)}`);
 }
 
 function identityRows(report: InspectReport): string[] {

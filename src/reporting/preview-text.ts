@@ -146,10 +146,13 @@ function closingLine(samples: PreviewSamples, options: PreviewTextOptions): stri
 
 function compactEvent(event: unknown): string {
   const text = JSON.stringify(event);
-  return text.length <= MAX_SAMPLE_EVENT_CHARS ? text : `${text.slice(0, MAX_SAMPLE_EVENT_CHARS)}…`;
+  return text.length <= MAX_SAMPLE_EVENT_CHARS ? text : `${text.slice(0, cutPosition(text, MAX_SAMPLE_EVENT_CHARS))}…`;
 }
 
-/** Cuts lines longer than `width` into several, keeping the indentation of a continued line. */
+/**
+ * Cuts lines longer than `width` into several, keeping the indentation of a continued line.
+ * NOTE: lengths are UTF-16 code units, so a line of wide characters (漢字) takes up to twice `width` columns.
+ */
 export function wrapLines(lines: readonly string[], width: number): string[] {
   const wrapped: string[] = [];
   const usable = Math.max(20, width);
@@ -159,10 +162,21 @@ export function wrapLines(lines: readonly string[], width: number): string[] {
       continue;
     }
     const indent = " ".repeat(Math.min(line.length - line.trimStart().length + 2, usable / 2));
-    wrapped.push(line.slice(0, usable));
-    for (let start = usable; start < line.length; start += usable - indent.length) {
-      wrapped.push(`${indent}${line.slice(start, start + usable - indent.length)}`);
+    const firstEnd = cutPosition(line, usable);
+    wrapped.push(line.slice(0, firstEnd));
+    for (let start = firstEnd; start < line.length; ) {
+      const end = cutPosition(line, start + usable - indent.length);
+      wrapped.push(`${indent}${line.slice(start, end)}`);
+      start = end;
     }
   }
   return wrapped;
+}
+
+/** Returns `index`, or the index before it when a cut there would split a surrogate pair (an emoji, say). */
+function cutPosition(text: string, index: number): number {
+  const before = text.charCodeAt(index - 1);
+  const after = text.charCodeAt(index);
+  const splitsPair = before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff;
+  return splitsPair ? index - 1 : index;
 }

@@ -45,3 +45,11 @@ export function createTextStyle(enabled: boolean): TextStyle {
 export function stripStyles(text: string): string {
   return text.replace(/\u001b\[[0-9;]*m/g, "");
 }
+
+/**
+ * Writes C0 and C1 control characters and DEL as escapes such as `\u001b`, for values read from
+ * events that reports print as plain text. An escape sequence there would otherwise drive the terminal.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

@@ -4,6 +4,7 @@ import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { RunStats } from "./run-stats.js";
+import { escapeControlCharacters } from "./style.js";
 import { wrapText } from "./wrap-text.js";
 
 /** Columns that every line of the summary fits in, whatever the terminal: the width the status line assumes when the terminal reports none. */
@@ -331,7 +332,7 @@ function countRow(label: string, count: number, countWidth: number, reason: stri
 
 function formatMap(map: Map<string, number>): string {
   return sortedByCount(map)
-    .map(([key, count]) => `${key} ${formatCount(count)}`)
+    .map(([key, count]) => `${escapeControlCharacters(key)} ${formatCount(count)}`)
     .join(", ");
 }
 

@@ -440,3 +440,23 @@ async function runBash(script: string, args: readonly string[]): Promise<{ statu
   const status = await run.exited(30_000);
   return { status, ...run.output };
 }
+
+describe("terminal control characters in event values", () => {
+  // An OSC sequence that sets the terminal's title, then a C1 CSI sequence that turns text red.
+  const type = "\u001b]0;owned\u0007\u009b31m";
+  const input = JSON.stringify({ type, event: "Signed Up", messageId: "control-1", userId: "u-1" });
+
+  test("send summary shows them escaped", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: input });
+
+    expect(result.stderr).toContain("\\u001b]0;owned\\u0007\\u009b31m 1");
+    expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
+  test("inspect text shows them escaped", async () => {
+    const result = await runCli(["inspect", "--no-stitch", "-"], { stdin: input });
+
+    expect(result.stdout).toContain("\\u001b]0;owned\\u0007\\u009b31m");
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+});

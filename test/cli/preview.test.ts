@@ -234,6 +234,21 @@ describe("preview layout and colour", () => {
 
     expect(result.output).not.toMatch(/\u001b\[[0-9;]*m/);
   });
+
+  test.each(["80", "160"])("wrapped emoji stay whole at %s columns", async (columns) => {
+    // Each emoji is two UTF-16 code units, and both the wrapped JSON lines and the 300-character
+    // sample of the page event (not sent) would be cut inside one at these widths.
+    const note = "😀".repeat(120);
+    const events = [
+      { type: "track", event: "Noted", messageId: "emoji-1", timestamp, properties: { email: "ada@example.com", note } },
+      { type: "page", name: "Home", messageId: "emoji-page-1", timestamp, properties: { note } },
+    ];
+    const path = writeLines(`emoji-${columns}.jsonl`, events.map((event) => JSON.stringify(event)));
+    const result = await runCli(["preview", "--no-stitch", path], { env: { COLUMNS: columns } });
+
+    expect(result.stdout).toContain("😀");
+    expect(result.stdout).not.toContain("\ufffd");
+  });
 });
 
 describe("preview usage errors", () => {

@@ -215,6 +215,27 @@ describe("send to the Koala emulator", () => {
     expect(replay.status).toBe(0);
     expect([...emulator.accepted.keys()]).toEqual(["e2e-17"]);
   });
+
+  test("key cut off by the response excerpt stays masked", async () => {
+    // The emulator echoes the request path, so the key starts at character 47 of the 400 response and
+    // runs past the 300 characters of the excerpt kept for logs and dead letters.
+    const longKey = `pk_${"k".repeat(280)}`;
+    emulator = await startKoalaEmulator({ publicKey: longKey, faults: { rejectEntry: () => true, echoPathInErrors: true } });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 1);
+    const deadLetter = join(directory, "dead.jsonl");
+    const report = join(directory, "report.json");
+    const result = await runCli(["send", "--verbose", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), "--dead-letter", deadLetter, "--report", report, path], {
+      env: { KOALA_PUBLIC_KEY: longKey },
+    });
+
+    expect(result.status).toBe(1);
+    expect(readFileSync(deadLetter, "utf8")).toContain("/web/projects/pk_k****");
+    const keyStart = longKey.slice(0, 20);
+    expect(result.stderr).not.toContain(keyStart);
+    expect(readFileSync(deadLetter, "utf8")).not.toContain(keyStart);
+    expect(readFileSync(report, "utf8")).not.toContain(keyStart);
+  });
 });
 
 describe("send killed with SIGKILL, then resumed", () => {
