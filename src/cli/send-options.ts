@@ -292,7 +292,8 @@ export function parsePositiveInteger(option: string, value: string | undefined, 
   if (value === undefined) {
     return fallback;
   }
-  const number = Number(value);
+  // Digits only: Number() would also take "0x10", "1e1" and " 8 ", which the message does not promise.
+  const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(number) || number < 1 || number > max) {
     throw new UsageError(`invalid ${option} "${value}": expected a whole number from 1 to ${max}`);
   }

@@ -33,7 +33,7 @@ type PartName = "eventsRead" | "sent" | "skipped" | "someFailed" | "noneFailed" 
 
 /**
  * The parts shown while reading, most important first. A terminal too narrow for the whole line
- * drops parts from the end of this list, so failures stay shown long and `0 failed` goes first.
+ * drops parts from the end of this list, so problems stay shown long and `0 problems` goes first.
  */
 const READING_RANKS: readonly PartName[] = ["eventsRead", "share", "sent", "someFailed", "timeLeft", "skipped", "rate", "noneFailed"];
 
@@ -64,7 +64,8 @@ export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number
     { name: "eventsRead", text: `${eventsRead} events read`, short: `${eventsRead} events` },
     { name: "sent", text: `${formatCount(snapshot.entriesSent)} ${sentWord}` },
     { name: "skipped", text: `${formatCount(snapshot.skipped)} skipped` },
-    { name: snapshot.failed > 0 ? "someFailed" : "noneFailed", text: `${formatCount(snapshot.failed)} failed` },
+    // Not "failed": the summary's failed row counts only entries that Koala did not accept.
+    { name: snapshot.failed > 0 ? "someFailed" : "noneFailed", text: `${formatCount(snapshot.failed)} ${snapshot.failed === 1 ? "problem" : "problems"}` },
   ];
   if (snapshot.readingDone) {
     parts.push(...deliveryParts(snapshot, elapsedMs, sentWord));

@@ -36,7 +36,7 @@ describe("progress line text", () => {
   test("counts, rate, share and time left", () => {
     const text = formatProgressText(snapshot, 10_000, false);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 12,000 events/s · 25% · about 30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 12,000 events/s · 25% · about 30 s left");
   });
 
   test("time left covers entries read but not sent", () => {
@@ -69,7 +69,7 @@ describe("progress line text", () => {
   test("all bytes read: still 99%", () => {
     const text = formatProgressText({ ...snapshot, eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 1000 }, 500, false);
 
-    expect(text).toBe("0 events read · 0 sent · 0 skipped · 0 failed · 99%");
+    expect(text).toBe("0 events read · 0 sent · 0 skipped · 0 problems · 99%");
   });
 
   test("bytes past the size: still 99%", () => {
@@ -82,19 +82,19 @@ describe("progress line text", () => {
   test("reading done: delivery instead of a share", () => {
     const text = formatProgressText({ ...snapshot, bytesRead: 1000, readingDone: true }, 10_000, false);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · input read · 8,000 sent/s");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · input read · 8,000 sent/s");
   });
 
   test("reading done: entries left and requests in flight", () => {
     const text = formatProgressText(delivering, 10_000, false);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · input read · 8,000 sent/s · 16,000 left to deliver · about 2 s left · 8 requests in flight");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · input read · 8,000 sent/s · 16,000 left to deliver · about 2 s left · 8 requests in flight");
   });
 
   test("reading done on stdin when the run says so", () => {
     const text = formatProgressText({ ...snapshot, totalBytes: undefined, readingDone: true, requestsInFlight: 1 }, 10_000, true);
 
-    expect(text).toBe("120,000 events read · 80,000 printed · 39,000 skipped · 1,000 failed · input read · 8,000 printed/s · 1 request in flight");
+    expect(text).toBe("120,000 events read · 80,000 printed · 39,000 skipped · 1,000 problems · input read · 8,000 printed/s · 1 request in flight");
   });
 
   test("reading not done when the run says so", () => {
@@ -108,10 +108,10 @@ describe("progress line text", () => {
   test("80 columns reading: failures over skipped", () => {
     const text = formatProgressText(snapshot, 10_000, false, 77);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 failed · 25% · about 30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 problems · 25% · about 30 s left");
   });
 
-  test("80 columns reading: 0 failed dropped", () => {
+  test("80 columns reading: 0 problems dropped", () => {
     const text = formatProgressText({ ...snapshot, failed: 0 }, 10_000, false, 77);
 
     expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 25% · about 30 s left");
@@ -120,13 +120,13 @@ describe("progress line text", () => {
   test("80 columns after reading: delivery kept", () => {
     const text = formatProgressText(delivering, 10_000, false, 77);
 
-    expect(text).toBe("80,000 sent · 1,000 failed · input read · 16,000 left to deliver · ~2 s left");
+    expect(text).toBe("80,000 sent · 1,000 problems · input read · 16,000 left to deliver · ~2 s left");
   });
 
   test("narrow line shortens before it drops", () => {
     const text = formatProgressText(delivering, 10_000, false, 60);
 
-    expect(text).toBe("80,000 sent · 1,000 failed · input read · 16,000 to deliver");
+    expect(text).toBe("80,000 sent · 1,000 problems · input read · 16,000 to deliver");
   });
 
   test("wide enough: the whole line", () => {
@@ -240,7 +240,7 @@ describe("send progress while deliveries remain", () => {
     const result = await sendSlowly(200);
 
     expect(result.status).toBe(0);
-    expect(result.output).toMatch(/40 events read · \d+ sent · 0 skipped · 0 failed · input read · \d+ sent\/s/);
+    expect(result.output).toMatch(/40 events read · \d+ sent · 0 skipped · 0 problems · input read · \d+ sent\/s/);
     expect(result.output).toMatch(/\d+ left to deliver/);
     expect(result.output).toMatch(/1 request in flight/);
     // Once the input is read, a time left can only be the delivery's, next to the entries left.
@@ -295,7 +295,7 @@ describe("progress stages of a run", () => {
 
     // A report comes once the whole file is read into one chunk, before its events are.
     const beforeEvents = reports.find((report) => report.eventsRead === 0 && report.allBytesRead);
-    expect(beforeEvents?.text).toBe("0 events read · 0 printed · 0 skipped · 0 failed · 99%");
+    expect(beforeEvents?.text).toBe("0 events read · 0 printed · 0 skipped · 0 problems · 99%");
     expect(reports.at(-1)?.text).toContain("input read");
     for (const { eventsRead, text } of reports.filter((report) => report.text.includes("input read"))) {
       expect(eventsRead, text).toBe(40);
@@ -349,7 +349,7 @@ describe("send progress on a real run", () => {
     const result = await runInTerminal(["send", "--dry-run", archive.path], { redirectStdout: "/dev/null" });
 
     expect(result.status).toBe(1);
-    expect(result.output).toMatch(/[\d,]+ events read · [\d,]+ printed · [\d,]+ skipped · [\d,]+ failed/);
+    expect(result.output).toMatch(/[\d,]+ events read · [\d,]+ printed · [\d,]+ skipped · [\d,]+ problems/);
     expect(result.output).toMatch(/\d+%/);
     expect(result.output).toContain("first pass: collecting emails from identify calls and aliases…");
     expect(result.output).toContain("koala-replay: 60,000 entries would be sent");

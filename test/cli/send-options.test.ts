@@ -131,6 +131,8 @@ describe("send options: rejected argv", () => {
     ["--verbose with --quiet", ["--verbose", "--quiet"], "--verbose and --quiet cannot be combined"],
     ["--concurrency 0", ["--concurrency", "0", "--dry-run"], 'invalid --concurrency "0"'],
     ["--concurrency not a number", ["--concurrency", "lots", "--dry-run"], 'invalid --concurrency "lots"'],
+    ["--concurrency in hex", ["--concurrency", "0x10", "--dry-run"], 'invalid --concurrency "0x10"'],
+    ["--max-batch-size with an exponent", ["--max-batch-size", "1e1", "--dry-run"], 'invalid --max-batch-size "1e1"'],
     ["--endpoint without a scheme", ["--endpoint", "api2.getkoala.com", "--dry-run"], 'invalid --endpoint "api2.getkoala.com"'],
     ["--endpoint ftp", ["--endpoint", "ftp://example.com", "--dry-run"], 'invalid --endpoint "ftp://example.com"'],
     ["--browser-events unknown", ["--browser-events", "sometimes", "--dry-run"], 'invalid --browser-events value "sometimes"'],
