@@ -120,11 +120,11 @@ describe("progress line text", () => {
   test("80 columns after reading: delivery kept", () => {
     const text = formatProgressText(delivering, 10_000, false, 77);
 
-    expect(text).toBe("80,000 sent · 1,000 problems · input read · 16,000 left to deliver · ~2 s left");
+    expect(text).toBe("80,000 sent · 1,000 problems · input read · 16,000 to deliver · ~2 s left");
   });
 
   test("narrow line shortens before it drops", () => {
-    const text = formatProgressText(delivering, 10_000, false, 60);
+    const text = formatProgressText(delivering, 10_000, false, 62);
 
     expect(text).toBe("80,000 sent · 1,000 problems · input read · 16,000 to deliver");
   });
