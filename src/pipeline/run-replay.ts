@@ -61,7 +61,7 @@ export interface ReplayIo {
 }
 
 /**
- * A chunk this large means the input is large, and worth the worker threads' start-up (about 30 ms
+ * Inputs this large, or a chunk this large, are worth the worker threads' start-up (100 ms or more
  * each). Smaller inputs are processed on the main thread.
  */
 export const WORKER_POOL_THRESHOLD_BYTES = 1 << 20;
@@ -103,8 +103,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     events: deliveryEvents(stats, io),
   });
 
-  // Worker threads, started once an input chunk shows the input is large, and shared by both passes.
-  let pool: WorkerPool | undefined;
+  // Worker threads, shared by both passes. They start at once when the files' sizes show the input is
+  // large, so that they start up while the first chunks are read (the first ones are small), and
+  // otherwise once a chunk shows it, as for a pipe.
+  // A file that cannot be read now is reported when its turn comes.
+  const inputBytes = await totalSizeOf(sources).catch(() => undefined);
+  let pool: WorkerPool | undefined = inputBytes !== undefined && inputBytes >= WORKER_POOL_THRESHOLD_BYTES ? new WorkerPool(config) : undefined;
   const workersFor = (chunkBytes: number): WorkerPool | undefined => {
     if (pool === undefined && chunkBytes >= WORKER_POOL_THRESHOLD_BYTES) {
       pool = new WorkerPool(config);
