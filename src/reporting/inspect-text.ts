@@ -5,7 +5,7 @@ import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { InspectReport } from "./inspect-report.js";
 import { escapeControlCharacters, type TextStyle } from "./style.js";
-import { appendNote, wrapStyled } from "./wrap-text.js";
+import { appendNote, displayWidth, padColumns, wrapStyled } from "./wrap-text.js";
 
 /** Advice for CSV files whose table is unknown, the same as in the warning `send` prints for each such file. */
 const UNKNOWN_CSV_TABLE_ADVICE =
@@ -103,8 +103,8 @@ function section({ style, width }: TextLayout, title: string, rows: string[]): s
 function countRows(entries: ReadonlyArray<readonly [string, number]>, total: number | undefined): string[] {
   // Labels are event types, names and libraries read from the events.
   const labels = entries.map(([label]) => escapeControlCharacters(label));
-  const width = Math.max(0, ...labels.map((label) => label.length));
-  return entries.map(([, count], index) => `  ${(labels[index] as string).padEnd(width)}  ${formatCount(count).padStart(10)}${share(count, total)}`);
+  const width = Math.max(0, ...labels.map((label) => displayWidth(label)));
+  return entries.map(([, count], index) => `  ${padColumns(labels[index] as string, width)}  ${formatCount(count).padStart(10)}${share(count, total)}`);
 }
 
 function identityRows(report: InspectReport): string[] {
@@ -125,9 +125,9 @@ function mappingRows(report: InspectReport, text: TextLayout): string[] {
   const rows: string[] = [];
   const resent = report.resentDeadLetters;
   const labels = resent.read > 0 ? ["no mapping matched", "resent dead letters"] : ["no mapping matched"];
-  const width = Math.max(...report.mappings.map((mapping) => mapping.name.length), ...labels.map((label) => label.length));
+  const width = Math.max(...report.mappings.map((mapping) => displayWidth(mapping.name)), ...labels.map((label) => label.length));
   for (const mapping of report.mappings) {
-    const head = `  ${mapping.name.padEnd(width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}`;
+    const head = `  ${padColumns(mapping.name, width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}`;
     rows.push(...appendNote(head, "  ", mapping.trigger, columns, style.dim));
     rows.push(...reasonRows(mapping, width, text));
   }

@@ -3,8 +3,8 @@ import { skipReasonText } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { highlightJsonLine } from "./json-highlight.js";
 import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
-import { stripStyles, type TextStyle } from "./style.js";
-import { wrapStyled } from "./wrap-text.js";
+import type { TextStyle } from "./style.js";
+import { displayWidth, wrapStyled } from "./wrap-text.js";
 
 /** The request an entry becomes, as `send` would make it. */
 export interface PreviewRequest {
@@ -97,7 +97,7 @@ function sideBySide(left: string[], right: string[], columnWidth: number, style:
     const rightText = rightLines[index] ?? "";
     const leftShown = index === 0 ? leftText : highlightJsonLine(leftText, style);
     const rightShown = index === 0 ? rightText : highlightJsonLine(rightText, style);
-    const padding = " ".repeat(Math.max(0, columnWidth - stripStyles(leftText).length));
+    const padding = " ".repeat(Math.max(0, columnWidth - displayWidth(leftText)));
     rows.push(`${leftShown}${padding} ${style.dim("│")} ${rightShown}`.trimEnd());
   }
   return rows.join("\n");
@@ -150,25 +150,34 @@ function compactEvent(event: unknown): string {
 }
 
 /**
- * Cuts lines longer than `width` into several, keeping the indentation of a continued line.
- * NOTE: lengths are UTF-16 code units, so a line of wide characters (漢字) takes up to twice `width` columns.
+ * Cuts lines wider than `width` columns into several, keeping the indentation of a continued line.
+ * Cuts fall between code points, so an emoji is never split into halves that print as U+FFFD.
  */
 export function wrapLines(lines: readonly string[], width: number): string[] {
   const wrapped: string[] = [];
   const usable = Math.max(20, width);
   for (const line of lines) {
-    if (line.length <= usable) {
+    if (displayWidth(line) <= usable) {
       wrapped.push(line);
       continue;
     }
     const indent = " ".repeat(Math.min(line.length - line.trimStart().length + 2, usable / 2));
-    const firstEnd = cutPosition(line, usable);
-    wrapped.push(line.slice(0, firstEnd));
-    for (let start = firstEnd; start < line.length; ) {
-      const end = cutPosition(line, start + usable - indent.length);
-      wrapped.push(`${indent}${line.slice(start, end)}`);
-      start = end;
+    // The first piece starts the line; the others go under it, indented.
+    let prefix = "";
+    let piece = "";
+    let columns = 0;
+    for (const character of line) {
+      const characterWidth = displayWidth(character);
+      if (columns + characterWidth > usable - prefix.length && piece !== "") {
+        wrapped.push(`${prefix}${piece}`);
+        prefix = indent;
+        piece = "";
+        columns = 0;
+      }
+      piece += character;
+      columns += characterWidth;
     }
+    wrapped.push(`${prefix}${piece}`);
   }
   return wrapped;
 }

@@ -46,6 +46,11 @@ export function displayWidth(styled: string): number {
   return width;
 }
 
+/** Pads `text` with spaces to `width` columns, as `padEnd` pads to a number of UTF-16 code units. */
+export function padColumns(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - displayWidth(text)));
+}
+
 /** Columns left on a line below which a word too wide for any line starts on the next line instead. */
 const MIN_PIECE_WIDTH = 12;
 

@@ -1,3 +1,4 @@
+import stringWidth from "string-width";
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -178,6 +179,23 @@ describe("inspect text", () => {
       expect(result.stdout).toContain(title);
     }
     expect(unwrapSummary(result.stdout)).toMatch(/A send would make about \d+ requests \(per-person batches of up to 30 entries of each kind, as send batches them\)\./);
+  });
+
+  test("wide event names keep counts aligned", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    const path = join(directory, "wide.jsonl");
+    const names = ["漢字の名前", "plain"];
+    writeFileSync(path, names.map((event, index) => JSON.stringify({ type: "track", event, messageId: `wide-${index}` })).join("\n"));
+    const result = await runCli(["inspect", "--no-stitch", path]);
+    rmSync(directory, { recursive: true, force: true });
+
+    // The column where each row's count ends, measured in terminal columns.
+    const countEnds = names.map((name) => {
+      const row = result.stdout.split("\n").find((line) => line.startsWith(`  ${name} `)) ?? "";
+      return stringWidth(row.replace(/(\d)\s*$/, "$1"));
+    });
+    expect(countEnds[0]).toBeGreaterThan(0);
+    expect(countEnds[0]).toBe(countEnds[1]);
   });
 
   test("unknown CSV table gets the --csv-table advice", async () => {

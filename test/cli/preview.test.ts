@@ -1,3 +1,4 @@
+import stringWidth from "string-width";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -248,6 +249,20 @@ describe("preview layout and colour", () => {
 
     expect(result.stdout).toContain("😀");
     expect(result.stdout).not.toContain("\ufffd");
+  });
+});
+
+describe("preview of wide characters", () => {
+  test.each(["80", "160"])("lines fit %s columns", async (columns) => {
+    const note = "漢字".repeat(100);
+    const events = [{ type: "track", event: "Noted 漢字", messageId: "wide-1", timestamp, properties: { email: "ada@example.com", note } }];
+    const path = writeLines(`wide-${columns}.jsonl`, events.map((event) => JSON.stringify(event)));
+    const result = await runCli(["preview", "--no-stitch", path], { env: { COLUMNS: columns } });
+
+    expect(result.stdout).toContain("漢字");
+    for (const line of result.stdout.split("\n")) {
+      expect(stringWidth(line), line).toBeLessThanOrEqual(Number(columns));
+    }
   });
 });
 
