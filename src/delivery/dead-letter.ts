@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RecordOrigin } from "../inputs/record.js";
 import { maskSecret } from "../reporting/mask.js";
@@ -52,6 +52,8 @@ export class DeadLetterWriter {
   private descriptor: number | undefined;
   private unsynced = false;
   count = 0;
+  /** Whether the file already contained lines when this run first opened it. Lines are only ever appended. */
+  hadEarlierLines = false;
 
   constructor(
     readonly path: string,
@@ -93,6 +95,7 @@ export class DeadLetterWriter {
     if (this.descriptor === undefined) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.descriptor = openSync(this.path, "a", 0o600);
+      this.hadEarlierLines = fstatSync(this.descriptor).size > 0;
     }
     return this.descriptor;
   }

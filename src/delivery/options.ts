@@ -205,6 +205,8 @@ export interface DeliveryResult {
   /** Whether `stop()` ended the run early. */
   stopped: boolean;
   deadLetterPath?: string;
+  /** Whether the dead-letter file already contained lines of earlier runs, which stay in it. */
+  deadLetterFileHadEarlierLines?: boolean;
   statePath?: string;
 }
 

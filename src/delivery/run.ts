@@ -341,7 +341,9 @@ export class DeliveryRun implements Delivery {
       ...(this.fatalCause === undefined ? {} : { fatal: this.fatalCause }),
       checkpointErrors: this.checkpointErrors,
       stopped: this.stopped,
-      ...(this.deadLetters === undefined || this.deadLetters.count === 0 ? {} : { deadLetterPath: this.deadLetters.path }),
+      ...(this.deadLetters === undefined || this.deadLetters.count === 0
+        ? {}
+        : { deadLetterPath: this.deadLetters.path, deadLetterFileHadEarlierLines: this.deadLetters.hadEarlierLines }),
       ...(this.options.statePath === undefined ? {} : { statePath: this.options.statePath }),
     };
   }

@@ -143,7 +143,12 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
     lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
-    lines.push(row("dead letters", `${formatCount(result.deadLetteredTotal)} written to ${displayPath(result.deadLetterPath, context.workingDirectory)}; the command below the summary sends them again`));
+    const path = displayPath(result.deadLetterPath, context.workingDirectory);
+    const text =
+      result.deadLetterFileHadEarlierLines === true
+        ? `${formatCount(result.deadLetteredTotal)} appended to ${path}, which also contains the dead letters of earlier runs; the command below the summary sends all of them again`
+        : `${formatCount(result.deadLetteredTotal)} written to ${path}; the command below the summary sends them again`;
+    lines.push(row("dead letters", text));
   }
   if (result.undelivered > 0 && context.dryRun) {
     lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));

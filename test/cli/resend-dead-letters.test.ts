@@ -284,3 +284,17 @@ describe("command printed for dead letters", () => {
     expect(result.stderr).not.toContain("dead letters again");
   });
 });
+
+describe("dead-letter file of an earlier run", () => {
+  test("second run says it appended", async () => {
+    const args = ["--dead-letter", "dead.jsonl", "--state", "state.json"];
+    const options = { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory };
+    const first = await sendWithRejections(args, options);
+    const second = await sendWithRejections(args, options);
+    const lines = readFileSync(join(directory, "dead.jsonl"), "utf8").trim().split("\n");
+
+    expect(first.stderr).toContain("dead letters           2 written to");
+    expect(unwrapSummary(second.stderr)).toContain("dead letters 2 appended to dead.jsonl, which also contains the dead letters of earlier runs;");
+    expect(lines).toHaveLength(4);
+  });
+});

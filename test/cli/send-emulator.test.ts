@@ -193,6 +193,31 @@ describe("send to the Koala emulator", () => {
     expect(emulator.accepted.size).toBe(0);
   });
 
+  test("wrong endpoint path: resume hint names --endpoint", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 20);
+    const result = await runCli(["send", "--no-stitch", "--endpoint", `${emulator.url}/v2`, "--state", join(directory, "state.json"), path], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain("after fixing it, resume with this command, correcting its --endpoint first if that was the mistake:\n");
+    expect(result.stderr).toContain(`--endpoint ${emulator.url}/v2 `);
+  });
+
+  test("wrong key: resume hint leaves --endpoint alone", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 20);
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path], {
+      env: { KOALA_PUBLIC_KEY: "pk_wrong_key_0000000000" },
+    });
+
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain("after fixing it, resume with:\n");
+  });
+
   test("400 on one entry dead-letters it alone, and the dead-letter file replays", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => (entry["properties"] as { index?: number } | undefined)?.index === 17 } });
     const directory = temporaryDirectory();

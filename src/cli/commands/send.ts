@@ -1,5 +1,5 @@
 import { runReplay } from "../../pipeline/run-replay.js";
-import { UnfinishedRunError } from "../../delivery/index.js";
+import { UnfinishedRunError, type RunFailureReason } from "../../delivery/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret } from "../../reporting/mask.js";
@@ -124,7 +124,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   if (fatal !== undefined) {
     process.stderr.write(`error: stopped: ${mask(fatal.message)}\n`);
     if (notResumable === undefined) {
-      process.stderr.write(`  after fixing it, resume with:\n  ${mask(resumeCommand())}\n`);
+      // The printed command repeats this run's --endpoint, which may be the mistake.
+      const hint = ENDPOINT_FAILURES.has(fatal.reason) ? "resume with this command, correcting its --endpoint first if that was the mistake:" : "resume with:";
+      process.stderr.write(`  after fixing it, ${hint}\n  ${mask(resumeCommand())}\n`);
     } else {
       process.stderr.write(`  after fixing it, run the command again. ${notResumable}\n`);
     }
@@ -153,6 +155,17 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
  * when it read regular files only. The checkpoint counts the lines of each input, and a pipe read
  * again gives other bytes, or none.
  */
+/** Fatal reasons that a wrong `--endpoint` can cause, as well as or instead of a wrong key. */
+const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReason>([
+  "not-found",
+  "method-not-allowed",
+  "redirected",
+  "not-implemented",
+  "http-version-not-supported",
+  "host-not-found",
+  "unreachable",
+]);
+
 function notResumableText(settings: SendSettings): string | undefined {
   if (settings.readOnceInputs.length === 0) {
     return undefined;
