@@ -175,6 +175,17 @@ function identityLines(stats: RunStats): string[] {
   return [row("identity", `${formatCount(ids)} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
 }
 
+/**
+ * Returns advice for events without a timestamp, which the default mapping of `sent_at` needs,
+ * when some were invalid for that reason, or an empty string. Engage audience CSV downloads have none.
+ */
+function missingSentAtAdvice(stats: RunStats): string {
+  const missing = [...stats.invalidByReason.keys()].some((key) => key.includes(": sent_at: is required"));
+  return missing
+    ? ' Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (koala-replay init writes one).'
+    : "";
+}
+
 /** Names the main reason why events were not sent, and what to do about it, or undefined when nothing needs saying. */
 function explainShortfall(stats: RunStats, context: SummaryContext): string | undefined {
   const fatal = stats.delivery?.fatal;
@@ -194,7 +205,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
-    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.` : undefined;
+    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${missingSentAtAdvice(stats)}` : undefined;
   }
   if (topReason === "filtered-out" && stats.entriesSent > 0) {
     // Events outside a window the user gave are what was asked for, not a problem to fix.

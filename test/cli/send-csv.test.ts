@@ -145,3 +145,19 @@ describe("numeric trigger on CSV text", () => {
     expect(result.stderr).not.toContain("--csv-numbers");
   });
 });
+
+describe("Engage audience downloads", () => {
+  test("summary says how to map sent_at", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/csv/engage"]);
+    const summary = unwrapSummary(result.stderr);
+
+    expect(summary).toContain("invalid: see the reasons below. Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped");
+    expect(summary).toContain('{"@literal": "2024-01-01T00:00:00Z"}');
+  });
+
+  test("no advice when timestamps are there", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/spec"]);
+
+    expect(unwrapSummary(result.stderr)).not.toContain("Events without a timestamp");
+  });
+});
