@@ -257,7 +257,10 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     }
     case "no-identity":
       if (stats.identity?.stitch !== true) {
-        return "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
+        // Stdin and pipes need --identities to be stitched, which is likely why stitching is off.
+        return context.resumable === false
+          ? "Koala needs an email or a profile_id. Stitching fills the email of such events from a file of userId/anonymousId and email: run without --no-stitch and give --identities <file> (a warehouse users export works), since stdin and pipes are read only once."
+          : "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
       }
       // The first pass skips stdin, so an email given there by an identify call is not used.
       return context.inputs.includes("-")

@@ -268,3 +268,23 @@ describe("dry run whose reader closes stdout", () => {
     }
   }, 30_000);
 });
+
+describe("advice for events without identity", () => {
+  const event = JSON.stringify({ type: "track", event: "A", userId: "u1", messageId: "m1", timestamp: "2024-01-01T00:00:00Z" });
+
+  test("stdin without stitching points to --identities", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${event}\n` });
+
+    expect(unwrapSummary(result.stderr)).toContain("run without --no-stitch and give --identities <file>");
+  });
+
+  test("a file without stitching points to stitching", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-identity-advice-"));
+    const path = join(directory, "events.jsonl");
+    writeFileSync(path, `${event}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(unwrapSummary(result.stderr)).toContain("Identity stitching (on unless --no-stitch) fills the email from identify calls");
+  });
+});
