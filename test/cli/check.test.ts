@@ -43,7 +43,7 @@ describe("check", () => {
     const result = await runCli(["check", "--endpoint", emulator.url], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
 
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("config valid: 2 mappings");
+    expect(result.stdout).toContain("config valid: 2 mappings from Segment's two presets (no config file found)");
     expect(result.stdout).toContain("public key pk_c**** accepted");
     expect(result.stdout).not.toContain(KEY);
     expect(emulator.requests.map((request) => request.path)).toEqual([`/web/projects/${KEY}/auth`]);

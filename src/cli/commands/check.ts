@@ -33,8 +33,9 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   }
   const config = await loadConfigOption(options.config);
   buildProcessorRules({ mappings: config.mappings, browserEvents: { kind: "skip" }, filters: [] });
-  const source = config.source === "presets" ? "no config file, so Segment's two presets" : displayPath(config.source, process.cwd());
-  process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${source}\n`);
+  const source = config.source === "presets" ? "Segment's two presets" : displayPath(config.source, process.cwd());
+  const origin = config.source === "presets" ? "Segment's two presets (no config file found)" : source;
+  process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${origin}\n`);
   for (const mapping of config.mappings) {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
   }
