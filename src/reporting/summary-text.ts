@@ -38,8 +38,11 @@ export interface SummaryContext {
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
-  const requestCount = printedRequests(stats, context);
-  const requests = `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
+  const requestCount = stats.requestsSent;
+  const requests =
+    context.dryRun && context.outputClosedAfter !== undefined
+      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} before stdout closed`
+      : `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
   lines.push(...wrapText(headline, SUMMARY_WIDTH, "", "  "));
   const hint = explainShortfall(stats, context);
@@ -62,8 +65,14 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     const count = stats.invalidDeadLetterLines;
     lines.push(row("dead letters invalid", `${formatCount(count)} ${plural(count, "line", "lines")} of a dead-letter file cannot be resent (see invalid)`));
   }
-  lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
-  lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
+  if (context.dryRun && context.outputClosedAfter !== undefined) {
+    // Requests written before the close was noticed count as written, but some never reached the reader.
+    lines.push(row("would be sent", `${formatCount(stats.entriesSent)} (in the ${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written)`));
+    lines.push(row("requests", `${formatCount(stats.requestsSent)} written, ${formatCount(context.outputClosedAfter)} of them before stdout closed`));
+  } else {
+    lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
+    lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
+  }
   lines.push(row("skipped", formatCount(stats.skippedCount)));
   // The counts under skipped, invalid and failed are right-aligned in one column, so their reasons line up.
   const countWidth = subCountWidth(stats);
@@ -102,15 +111,10 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
  */
 function requestCountLabel(stats: RunStats, context: SummaryContext): string {
   if (context.dryRun) {
-    return context.outputClosedAfter === undefined ? "printed" : "printed before stdout closed";
+    return "printed";
   }
   const made = (stats.delivery?.retriesTotal ?? 0) > 0 ? "made, retries included" : "made";
   return stats.requestsAccepted === stats.requestsSent ? made : `${made}, ${formatCount(stats.requestsAccepted)} accepted`;
-}
-
-/** Returns the requests made, or in a dry run whose stdout closed, those that reached stdout before it closed. */
-function printedRequests(stats: RunStats, context: SummaryContext): number {
-  return context.dryRun && context.outputClosedAfter !== undefined ? context.outputClosedAfter : stats.requestsSent;
 }
 
 /**

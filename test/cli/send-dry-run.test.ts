@@ -257,7 +257,11 @@ describe("dry run whose reader closes stdout", () => {
       const requestsWritten = Number(written?.[1]?.replaceAll(",", ""));
       expect(requestsWritten).toBeGreaterThan(0);
       expect(unwrapSummary(result.stderr)).toContain("so reading stopped and the counts below are partial");
-      expect(unwrapSummary(result.stderr)).toContain(`requests ${written?.[1]} printed before stdout closed`);
+      const rows = /would be sent ([\d,]+) \(in the ([\d,]+) requests? written\) requests ([\d,]+) written, ([\d,]+) of them before stdout closed/.exec(unwrapSummary(result.stderr));
+      expect(rows, result.stderr).not.toBeNull();
+      expect(rows?.[2]).toBe(rows?.[3]);
+      expect(rows?.[4]).toBe(written?.[1]);
+      expect(report.counts.requestsSent).toBe(Number(rows?.[3]?.replaceAll(",", "")));
       expect(result.stderr).not.toContain("--resume");
       expect(report.exitStatus).toBe(141);
       // Reading stopped soon after the close, long before the end of the input.
