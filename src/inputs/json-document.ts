@@ -28,8 +28,10 @@ export function itemsFromPart(part: JsonSequencePart, input: string, numbers: Js
   switch (part.kind) {
     case "document":
       return itemsFromDocument(part, input, numbers);
-    case "element":
-      return [itemFromElementText(part, input, numbers)];
+    case "element": {
+      const element = { eventLine: numbers.next(part.place.documentLine), firstLine: part.firstLine, place: part.place };
+      return [itemFromElementText(part.bytes.toString("utf8"), element, input)];
+    }
     case "not-closed":
       if (part.place !== undefined) {
         numbers.next(part.place.documentLine);
@@ -63,7 +65,7 @@ function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>
   // A request body whose batch array was streamed has an empty one here, so it adds no event.
   const elements = Array.isArray(value) ? value : isObject(value) && Array.isArray(value["batch"]) ? (value["batch"] as unknown[]) : undefined;
   if (elements !== undefined) {
-    return elements.map((element, index) => itemFromElement(element, { position: index + 1, arrayLine: firstLine, documentLine: firstLine }, firstLine, input, numbers));
+    return elements.map((element, index) => itemFromElement(element, { eventLine: numbers.next(firstLine), firstLine, place: { position: index + 1, arrayLine: firstLine, documentLine: firstLine } }, input));
   }
   if (isObject(value)) {
     return [{ kind: "record", origin: { input, line: numbers.next(firstLine) }, event: value }];
@@ -72,28 +74,37 @@ function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>
   return [problem(input, firstLine, "not-an-object", message)];
 }
 
-function itemFromElementText(part: Extract<JsonSequencePart, { kind: "element" }>, input: string, numbers: JsonEventNumbers): InputItem {
-  let value: unknown;
-  try {
-    value = JSON.parse(part.text);
-  } catch (error) {
-    numbers.next(part.place.documentLine);
-    return malformedElement(part, input, (error as Error).message);
-  }
-  return itemFromElement(value, part.place, part.firstLine, input, numbers);
+/**
+ * An element of a JSON array and its numbers: `eventLine` from `JsonEventNumbers`, which every
+ * element takes, broken or not, and `firstLine`, where the element starts, or, for an array parsed
+ * whole, where the array starts.
+ */
+export interface NumberedElement {
+  eventLine: number;
+  firstLine: number;
+  place: ElementPlace;
 }
 
 /**
- * Turns an array element into an event numbered after the previous one. `elementLine` is the line
- * where the element starts, or, for an array parsed whole, where the array starts.
+ * Parses the text of an array element into its event, or into the problem that kept it from being
+ * read. Worker threads call it too, so it must give the same result on any thread.
  */
-function itemFromElement(element: unknown, place: ElementPlace, elementLine: number, input: string, numbers: JsonEventNumbers): InputItem {
-  const line = numbers.next(place.documentLine);
-  if (isObject(element)) {
-    return { kind: "record", origin: { input, line }, event: element };
+export function itemFromElementText(text: string, element: NumberedElement, input: string): InputItem {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return malformedElement(text, element, input, (error as Error).message);
   }
-  const message = `${input}:${elementLine}: ${describeElement(place)} is ${describeJsonType(element)}, expected an event object`;
-  return problem(input, elementLine, "not-an-object", message);
+  return itemFromElement(value, element, input);
+}
+
+function itemFromElement(value: unknown, element: NumberedElement, input: string): InputItem {
+  if (isObject(value)) {
+    return { kind: "record", origin: { input, line: element.eventLine }, event: value };
+  }
+  const message = `${input}:${element.firstLine}: ${describeElement(element.place)} is ${describeJsonType(value)}, expected an event object`;
+  return problem(input, element.firstLine, "not-an-object", message);
 }
 
 /**
@@ -118,11 +129,11 @@ function malformedDocument(part: Extract<JsonSequencePart, { kind: "document" }>
 }
 
 /** Describes an element that JSON.parse rejected, at the line where it starts, with the line of the error. */
-function malformedElement(part: Extract<JsonSequencePart, { kind: "element" }>, input: string, parseMessage: string): InputItem {
-  const errorLine = part.firstLine + linesBefore(part.text, parseMessage);
-  const where = errorLine === part.firstLine ? "" : `, at line ${errorLine}`;
-  const message = `${input}:${part.firstLine}: invalid JSON in ${describeElement(part.place)} (${describeParseError(parseMessage)}${where}), so the element was skipped; fix or remove it`;
-  return problem(input, part.firstLine, "malformed-json", message);
+function malformedElement(text: string, element: NumberedElement, input: string, parseMessage: string): InputItem {
+  const errorLine = element.firstLine + linesBefore(text, parseMessage);
+  const where = errorLine === element.firstLine ? "" : `, at line ${errorLine}`;
+  const message = `${input}:${element.firstLine}: invalid JSON in ${describeElement(element.place)} (${describeParseError(parseMessage)}${where}), so the element was skipped; fix or remove it`;
+  return problem(input, element.firstLine, "malformed-json", message);
 }
 
 function describeElement(place: ElementPlace): string {

@@ -12,8 +12,11 @@ export type JsonSequencePart =
    * body with that array emptied.
    */
   | { kind: "document"; text: string; firstLine: number; batch?: StreamedBatch }
-  /** The bytes of one element of a streamed array, to be parsed. */
-  | { kind: "element"; text: string; firstLine: number; place: ElementPlace }
+  /**
+   * The bytes of one element of a streamed array, to be parsed. They may be a view of a chunk given
+   * to `push`, so they are valid as long as that chunk is.
+   */
+  | { kind: "element"; bytes: Buffer; firstLine: number; place: ElementPlace }
   /** An object, array or string whose closing character never came. Its bytes are not kept. */
   | { kind: "not-closed"; firstLine: number; lastLine: number; ending: UnclosedEnding; place?: ElementPlace; batch?: StreamedBatch }
   /** A value longer than the limit, skipped to its end without being kept in memory. */
@@ -508,7 +511,7 @@ export class JsonSequenceSplitter {
     if (!buffer.stored) {
       return { kind: "too-large", firstLine: buffer.firstLine, lastLine: this.lastContentLine, bytes: buffer.bytes, ending: { kind: "closed" }, place };
     }
-    return { kind: "element", text: textOf(buffer), firstLine: buffer.firstLine, place };
+    return { kind: "element", bytes: bytesOf(buffer), firstLine: buffer.firstLine, place };
   }
 
   /** Ends the open element, whose bytes were flushed, as not closed. */
@@ -739,11 +742,15 @@ function newBuffer(firstLine: number): ValueBuffer {
 }
 
 function textOf(buffer: ValueBuffer): string {
+  return bytesOf(buffer).toString("utf8");
+}
+
+function bytesOf(buffer: ValueBuffer): Buffer {
   const [first] = buffer.pieces;
   if (buffer.pieces.length === 1 && first !== undefined) {
-    return first.toString("utf8");
+    return first;
   }
-  return Buffer.concat(buffer.pieces, buffer.bytes).toString("utf8");
+  return Buffer.concat(buffer.pieces, buffer.bytes);
 }
 
 /** Counts the backslashes right before `end` in `chunk`, down to `from` at most. */

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { readCsvRecords, tableFromFileName, type CsvOptions, type EventType } from "./csv/index.js";
 import { detectFormat, type InputFormat } from "./detect-format.js";
+import { ElementChunkBuilder } from "./element-chunks.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
 import { MAX_LINE_BYTES, readLineChunks, StreamReadError } from "./line-chunks.js";
@@ -10,12 +11,14 @@ import type { InputItem } from "./record.js";
 export type { InputFormat };
 
 /**
- * Unit of work the reader hands the pipeline: raw JSONL lines, parsed where the work is cheapest (a worker
- * thread), or items already parsed by a reader that had to parse them itself (JSON documents, CSV).
+ * Unit of work the reader hands the pipeline. JSONL lines and the elements of JSON arrays come as
+ * bytes from `chunkBuffers`, to be parsed where the work is cheapest (a worker thread). Other JSON
+ * documents and CSV rows come as items that the reader had to parse itself.
  */
-export type InputBatch =
-  | { kind: "lines"; input: string; firstLine: number; bytes: Buffer }
-  | { kind: "items"; items: InputItem[] };
+export type InputBatch = RawChunk | { kind: "items"; items: InputItem[] };
+
+/** JSONL lines from `firstLine` on, or elements of JSON arrays that `elements` locates and numbers (see `forEachElement`). */
+export type RawChunk = { kind: "lines"; input: string; firstLine: number; bytes: Buffer } | { kind: "elements"; input: string; bytes: Buffer; elements: Int32Array };
 
 export interface ReadInputOptions {
   /** Forces a format; without it the format is detected from the first bytes. */
@@ -31,6 +34,8 @@ export interface ReadInputOptions {
 }
 
 const ITEMS_PER_BATCH = 1000;
+/** Bytes of array elements per batch, as many as `readLineChunks` puts in a chunk of lines. */
+const ELEMENT_BYTES_PER_BATCH = 1 << 20;
 
 /** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
 export async function* readInput(input: string, options: ReadInputOptions = {}): AsyncGenerator<InputBatch> {
@@ -76,38 +81,60 @@ async function* readJsonLines(input: string, bytes: AsyncIterable<Buffer>): Asyn
 
 /**
  * Reads a JSON input of one document or several one after another, a document or an array element
- * at a time, so that memory is bounded by the largest of them. The events read before a read error
- * are yielded before the error is thrown, or, for gzip data that ends early, before the problem
- * that reports it.
+ * at a time, so that memory is bounded by the largest of them. The elements of top-level arrays and
+ * batch arrays come as bytes, numbered here, so that worker threads can parse them. The other parts
+ * come parsed, as items. The events read before a read error are yielded before the error is
+ * thrown, or, for gzip data that ends early, before the problem that reports it.
  */
 async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
   const splitter = new JsonSequenceSplitter(MAX_DOCUMENT_BYTES);
   const numbers = new JsonEventNumbers();
+  const elements = new ElementChunkBuilder();
   let items: InputItem[] = [];
+  // Batches in input order: adding an element ends the batch of items, and adding an item ends the batch of elements.
+  const ready: InputBatch[] = [];
+  const endItems = (): void => {
+    if (items.length > 0) {
+      ready.push({ kind: "items", items });
+      items = [];
+    }
+  };
+  const endElements = (): void => {
+    const chunk = elements.take();
+    if (chunk !== undefined) {
+      ready.push({ kind: "elements", input, ...chunk });
+    }
+  };
   const add = (parts: JsonSequencePart[]): void => {
     for (const part of parts) {
-      for (const item of itemsFromPart(part, input, numbers)) {
-        items.push(item);
+      if (part.kind === "element") {
+        endItems();
+        elements.add(part.bytes, numbers.next(part.place.documentLine), part.firstLine, part.place);
+        if (elements.byteLength >= ELEMENT_BYTES_PER_BATCH) {
+          endElements();
+        }
+        continue;
+      }
+      endElements();
+      items.push(...itemsFromPart(part, input, numbers));
+      if (items.length >= ITEMS_PER_BATCH) {
+        endItems();
       }
     }
   };
-  /** Yields the items in batches of ITEMS_PER_BATCH, and the last smaller batch too when `all` is set. */
-  function* takeBatches(all: boolean): Generator<InputBatch> {
-    let start = 0;
-    while (items.length - start >= ITEMS_PER_BATCH || (all && start < items.length)) {
-      yield { kind: "items", items: items.slice(start, start + ITEMS_PER_BATCH) };
-      start += ITEMS_PER_BATCH;
-    }
-    items = items.slice(start);
-  }
+  const endAll = (): InputBatch[] => {
+    endItems();
+    endElements();
+    return ready.splice(0);
+  };
 
   try {
     for await (const chunk of bytes) {
       add(splitter.push(chunk));
-      yield* takeBatches(false);
+      yield* ready.splice(0);
     }
   } catch (error) {
-    yield* takeBatches(true);
+    yield* endAll();
     if (!endsGzipEarly(error)) {
       throw error;
     }
@@ -117,7 +144,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
     return;
   }
   add(splitter.end());
-  yield* takeBatches(true);
+  yield* endAll();
 }
 
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {

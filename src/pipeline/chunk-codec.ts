@@ -2,7 +2,8 @@ import type { EntryKind, KoalaEntry, PersonFields } from "../delivery/entry.js";
 import { hashMessageId, type MessageIdHash } from "../delivery/dedupe.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import type { InputProblem, RecordOrigin, UnreadableReason } from "../inputs/record.js";
-import { processLines, type LineOutcome, type ReadOutcome } from "./process-lines.js";
+import type { RawChunk } from "../inputs/read-input.js";
+import { processRawChunk, type LineOutcome, type ReadOutcome } from "./process-lines.js";
 import type { ProcessorRules } from "./processor.js";
 import type { MappingVerdict, SkipReason } from "./outcomes.js";
 import type { EventIdentity, RecordResult } from "./processor.js";
@@ -215,21 +216,19 @@ export class ChunkEncoder {
 }
 
 /**
- * Processes a chunk of JSONL lines and encodes the outcomes, as a worker does. The main thread uses
- * it too when it takes a chunk from busy workers, because a chunk's outcomes kept as objects until
- * their turn would outlive young-generation collections and burden the old generation.
+ * Processes a chunk of JSONL lines or array elements and encodes the outcomes, as a worker does. The
+ * main thread uses it too when it takes a chunk from busy workers, because a chunk's outcomes kept as
+ * objects until their turn would outlive young-generation collections and burden the old generation.
  */
 export function processChunk(
-  input: string,
-  firstLine: number,
-  bytes: Buffer,
+  chunk: RawChunk,
   rules: ProcessorRules,
   mappingNames: readonly string[],
   expectedTextBytes?: number,
   spare?: ResultBuffers,
 ): EncodedChunk {
   const encoder = new ChunkEncoder(mappingNames, expectedTextBytes, spare);
-  processLines(input, firstLine, bytes, rules, (outcome) => encoder.add(outcome));
+  processRawChunk(chunk, rules, (outcome) => encoder.add(outcome));
   return encoder.finish();
 }
 

@@ -1,15 +1,17 @@
 import { parentPort, workerData } from "node:worker_threads";
+import type { RawChunk } from "../inputs/read-input.js";
 import { processChunk, type ResultBuffers } from "./chunk-codec.js";
-import { extractChunkFacts } from "./identity-codec.js";
+import { extractChunkFacts, extractElementFacts } from "./identity-codec.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 
-/** A chunk of JSONL lines to process, posted by the worker pool. */
+/** A chunk of JSONL lines or array elements to process, posted by the worker pool. */
 export interface ChunkTask {
   id: number;
   /** `process`: parse and map every event; `identities`: read only the identity facts, for the first pass. */
   mode: "process" | "identities";
   input: string;
-  firstLine: number;
+  /** The chunk's layout: where its lines start, or where its elements are and their numbers (see `forEachElement`). */
+  layout: { kind: "lines"; firstLine: number } | { kind: "elements"; elements: Int32Array };
   /** The chunk's bytes, transferred, and transferred back with the results, to be reused. */
   bytes: Uint8Array;
   /** Buffers of an earlier chunk's outcomes that the main thread has read, for this chunk's outcomes. */
@@ -32,12 +34,14 @@ parentPort?.postMessage({ ready: true } satisfies WorkerReady);
 
 parentPort?.on("message", (task: ChunkTask) => {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
+  const { layout } = task;
   if (task.mode === "identities") {
-    const facts = extractChunkFacts(bytes, task.firstLine);
+    const facts = layout.kind === "lines" ? extractChunkFacts(bytes, layout.firstLine) : extractElementFacts(bytes, layout.elements);
     parentPort?.postMessage({ id: task.id, ...facts, bytes: task.bytes }, [facts.ints.buffer, facts.times.buffer, task.bytes.buffer] as ArrayBuffer[]);
     return;
   }
-  const { ints, text } = processChunk(task.input, task.firstLine, bytes, rules, names, lastTextBytes + (lastTextBytes >> 3), task.spare);
+  const chunk: RawChunk = layout.kind === "lines" ? { kind: "lines", input: task.input, firstLine: layout.firstLine, bytes } : { kind: "elements", input: task.input, elements: layout.elements, bytes };
+  const { ints, text } = processChunk(chunk, rules, names, lastTextBytes + (lastTextBytes >> 3), task.spare);
   lastTextBytes = text.byteLength;
   const transfer = [ints.buffer, text.buffer, task.bytes.buffer] as ArrayBuffer[];
   parentPort?.postMessage({ id: task.id, ints, text, bytes: task.bytes }, transfer);

@@ -1,4 +1,5 @@
 import { extractIdentityFacts, type IdentityFacts } from "../identity/identity-facts.js";
+import { forEachElement } from "../inputs/element-chunks.js";
 import { isNestedTooDeeply } from "./event-depth.js";
 
 const NEWLINE = 0x0a;
@@ -22,31 +23,51 @@ const INVALID_EMAIL_FLAG = 2;
  * line 1, as in the second pass.
  */
 export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFacts {
-  const strings: string[] = [];
-  const ints: number[] = [];
-  const times: number[] = [];
-  const intern = (value: string | null | undefined): number => {
-    if (value === undefined || value === null) {
-      return -1;
-    }
-    strings.push(value);
-    return strings.length - 1;
-  };
+  const encoder = new FactsEncoder();
   let start = 0;
   while (start < bytes.length) {
     let end = bytes.indexOf(NEWLINE, start);
     if (end === -1) {
       end = bytes.length;
     }
-    const facts = factsOfLine(bytes.toString("utf8", start, end), firstLine === 1 && start === 0);
-    if (facts !== undefined) {
-      const flags = (facts.isAlias ? ALIAS_FLAG : 0) | (facts.email === null ? INVALID_EMAIL_FLAG : 0);
-      ints.push(flags, intern(facts.userId), intern(facts.anonymousId), intern(facts.aliasOf), intern(facts.email));
-      times.push(facts.time);
-    }
+    encoder.add(factsOfLine(bytes.toString("utf8", start, end), firstLine === 1 && start === 0));
     start = end + 1;
   }
-  return { strings, ints: Int32Array.from(ints), times: Float64Array.from(times) };
+  return encoder.finish();
+}
+
+/** Reads the identity facts of a chunk of array elements, which `elements` locates, as `extractChunkFacts` does for lines. */
+export function extractElementFacts(bytes: Buffer, elements: Int32Array): EncodedFacts {
+  const encoder = new FactsEncoder();
+  forEachElement(elements, (element) => encoder.add(factsOfLine(bytes.toString("utf8", element.start, element.end), false)));
+  return encoder.finish();
+}
+
+class FactsEncoder {
+  private readonly strings: string[] = [];
+  private readonly ints: number[] = [];
+  private readonly times: number[] = [];
+
+  add(facts: IdentityFacts | undefined): void {
+    if (facts === undefined) {
+      return;
+    }
+    const flags = (facts.isAlias ? ALIAS_FLAG : 0) | (facts.email === null ? INVALID_EMAIL_FLAG : 0);
+    this.ints.push(flags, this.intern(facts.userId), this.intern(facts.anonymousId), this.intern(facts.aliasOf), this.intern(facts.email));
+    this.times.push(facts.time);
+  }
+
+  finish(): EncodedFacts {
+    return { strings: this.strings, ints: Int32Array.from(this.ints), times: Float64Array.from(this.times) };
+  }
+
+  private intern(value: string | null | undefined): number {
+    if (value === undefined || value === null) {
+      return -1;
+    }
+    this.strings.push(value);
+    return this.strings.length - 1;
+  }
 }
 
 function factsOfLine(line: string, isInputsFirstLine: boolean): IdentityFacts | undefined {

@@ -2,9 +2,9 @@ import { stat } from "node:fs/promises";
 import { IdentityGraph, loadIdentities, type LoadIdentitiesResult } from "../identity/index.js";
 import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
-import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
+import { readInput, type RawChunk, type ReadInputOptions } from "../inputs/read-input.js";
 import { isNestedTooDeeply } from "./event-depth.js";
-import { decodeChunkFacts, extractChunkFacts } from "./identity-codec.js";
+import { decodeChunkFacts, extractChunkFacts, extractElementFacts } from "./identity-codec.js";
 import type { WorkerPool } from "./worker-pool.js";
 import type { InputSource } from "../inputs/expand-inputs.js";
 
@@ -148,20 +148,21 @@ async function observeBatches(
     const pool = options.workersFor?.(batch.bytes.length);
     if (pool === undefined) {
       await drain(0);
-      for (const facts of factsHere(batch.bytes, batch.firstLine)) {
+      for (const facts of factsHere(batch)) {
         graph.observeFacts(facts);
       }
     } else {
       // As in the second pass, this thread takes the chunk when every worker has a backlog.
-      inFlight.push(pool.busy ? Promise.resolve(factsHere(batch.bytes, batch.firstLine)) : pool.identities(batch.input, batch.firstLine, batch.bytes));
+      inFlight.push(pool.busy ? Promise.resolve(factsHere(batch)) : pool.identities(batch));
       await drain(pool.size * 2 + 1);
     }
   }
 }
 
 /** Reads a chunk's identity facts on this thread, and gives its bytes back for reuse. */
-function factsHere(bytes: Buffer, firstLine: number): IdentityFacts[] {
-  const facts = decodeChunkFacts(extractChunkFacts(bytes, firstLine));
-  chunkBuffers.give(bytes);
+function factsHere(chunk: RawChunk): IdentityFacts[] {
+  const encoded = chunk.kind === "lines" ? extractChunkFacts(chunk.bytes, chunk.firstLine) : extractElementFacts(chunk.bytes, chunk.elements);
+  const facts = decodeChunkFacts(encoded);
+  chunkBuffers.give(chunk.bytes);
   return facts;
 }

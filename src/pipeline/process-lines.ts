@@ -1,5 +1,8 @@
+import { forEachElement } from "../inputs/element-chunks.js";
+import { itemFromElementText } from "../inputs/json-document.js";
 import { parseJsonLine } from "../inputs/jsonl.js";
-import type { InputProblem } from "../inputs/record.js";
+import type { RawChunk } from "../inputs/read-input.js";
+import type { InputItem, InputProblem, RecordOrigin } from "../inputs/record.js";
 import { eventDepthProblem } from "./event-depth.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 
@@ -19,7 +22,7 @@ export interface LineResult {
 /** An event's result or a line's problem, as the main thread handles them. */
 export type ReadOutcome = { kind: "result"; result: RecordResult } | { kind: "problem"; problem: InputProblem };
 
-/** Results of a chunk of JSONL lines, in line order: an event's result or a line's problem. */
+/** Results of a chunk of JSONL lines or array elements, in input order: an event's result or a line's problem. */
 export type LineOutcome = LineResult | { kind: "problem"; problem: InputProblem };
 
 /**
@@ -49,8 +52,41 @@ export function processLines(input: string, firstLine: number, bytes: Buffer, ru
   }
 }
 
+/**
+ * Parses and processes the elements of JSON arrays in a chunk as `processLines` does lines. The
+ * results are those of the items of `itemsFromPart`. In particular, the entries of an element carry
+ * its event as `JSON.stringify` writes it, with any `messageId` filled in, not the element's text.
+ */
+export function processElements(input: string, bytes: Buffer, elements: Int32Array, rules: ProcessorRules, visit: (outcome: LineOutcome) => void): void {
+  forEachElement(elements, (element) => {
+    const outcome = catchingStackOverflow({ input, line: element.eventLine }, () => {
+      const text = bytes.toString("utf8", element.start, element.end);
+      return processItem(itemFromElementText(text, element, input), text, undefined, rules, element.start, element.end);
+    });
+    if (outcome !== undefined) {
+      visit(outcome);
+    }
+  });
+}
+
+/** Processes a chunk of either kind, passing each outcome to `visit` in input order. */
+export function processRawChunk(chunk: RawChunk, rules: ProcessorRules, visit: (outcome: LineOutcome) => void): void {
+  if (chunk.kind === "lines") {
+    processLines(chunk.input, chunk.firstLine, chunk.bytes, rules, visit);
+  } else {
+    processElements(chunk.input, chunk.bytes, chunk.elements, rules, visit);
+  }
+}
+
 function startsWithByteOrderMark(bytes: Buffer, start: number): boolean {
   return bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf;
+}
+
+/** Returns the outcomes of a chunk of either kind as an array, for callers that handle them together. */
+export function collectChunkOutcomes(chunk: RawChunk, rules: ProcessorRules): LineOutcome[] {
+  const outcomes: LineOutcome[] = [];
+  processRawChunk(chunk, rules, (outcome) => outcomes.push(outcome));
+  return outcomes;
 }
 
 /** Returns the outcomes of a chunk of JSONL lines as an array, for callers that handle them together. */
@@ -60,20 +96,31 @@ export function collectLineOutcomes(input: string, firstLine: number, bytes: Buf
   return outcomes;
 }
 
-function processLine(line: string, origin: { input: string; line: number }, rules: ProcessorRules, lineStart: number, lineEnd: number): LineOutcome | undefined {
-  try {
+function processLine(line: string, origin: RecordOrigin, rules: ProcessorRules, lineStart: number, lineEnd: number): LineOutcome | undefined {
+  return catchingStackOverflow(origin, () => {
     const item = parseJsonLine(line, origin);
-    if (item?.kind === "problem") {
-      return { kind: "problem", problem: item };
-    }
-    if (item?.kind === "record") {
-      const tooDeep = eventDepthProblem(item.event, origin, line);
-      if (tooDeep !== undefined) {
-        return { kind: "problem", problem: tooDeep };
-      }
-      return { kind: "result", result: processEvent(item.event, origin, line, rules), text: line, lineStart, lineEnd };
-    }
-    return undefined;
+    return item === undefined ? undefined : processItem(item, line, line, rules, lineStart, lineEnd);
+  });
+}
+
+/**
+ * Processes a parsed line or element. `text` is its JSON text, and `eventJson` the text that its
+ * entries carry as their event, or undefined for the event as `JSON.stringify` writes it.
+ */
+function processItem(item: InputItem, text: string, eventJson: string | undefined, rules: ProcessorRules, lineStart: number, lineEnd: number): LineOutcome {
+  if (item.kind === "problem") {
+    return { kind: "problem", problem: item };
+  }
+  const tooDeep = eventDepthProblem(item.event, item.origin, text);
+  if (tooDeep !== undefined) {
+    return { kind: "problem", problem: tooDeep };
+  }
+  return { kind: "result", result: processEvent(item.event, item.origin, eventJson, rules), text, lineStart, lineEnd };
+}
+
+function catchingStackOverflow(origin: RecordOrigin, process: () => LineOutcome | undefined): LineOutcome | undefined {
+  try {
+    return process();
   } catch (error) {
     // Events within the depth limit should not overflow the stack in recursive code. Should one
     // still do so, only that line is lost, and the rest of the file is read.

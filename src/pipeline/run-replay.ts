@@ -12,7 +12,7 @@ import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvent
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { eventDepthProblem } from "./event-depth.js";
-import { collectLineOutcomes, type ReadOutcome } from "./process-lines.js";
+import { collectChunkOutcomes, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -239,15 +239,15 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
             }
             const workers = workersFor(batch.bytes.length);
             if (workers === undefined) {
-              const outcomes = collectLineOutcomes(batch.input, batch.firstLine, batch.bytes, rules);
+              const outcomes = collectChunkOutcomes(batch, rules);
               // The outcomes hold text decoded from the bytes, not the bytes.
               chunkBuffers.give(batch.bytes);
               inFlight.push(Promise.resolve(new OutcomeList(outcomes)));
             } else if (workers.busy) {
-              const encoded = processChunk(batch.input, batch.firstLine, batch.bytes, rules, names, undefined, takeSpareResults());
+              const encoded = processChunk(batch, rules, names, undefined, takeSpareResults());
               inFlight.push(Promise.resolve(new ChunkReader(encoded, batch.input, batch.bytes, names, readerOptions)));
             } else {
-              inFlight.push(workers.process(batch.input, batch.firstLine, batch.bytes, readerOptions));
+              inFlight.push(workers.process(batch, readerOptions));
             }
             await drain(workers === undefined ? 0 : workers.size * 2 + 1);
           }

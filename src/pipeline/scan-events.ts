@@ -1,4 +1,6 @@
 import { expandInputs, type SkippedFile } from "../inputs/expand-inputs.js";
+import { forEachElement } from "../inputs/element-chunks.js";
+import { itemFromElementText } from "../inputs/json-document.js";
 import { forEachLine, parseJsonLine } from "../inputs/jsonl.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
@@ -42,7 +44,18 @@ export async function scanEvents(inputs: readonly string[], readOptions: ReadInp
 async function scanSource(input: string, readOptions: ReadInputOptions, visitor: ScanVisitor): Promise<boolean> {
   try {
     for await (const batch of readInput(input, readOptions)) {
-      const keepReading = batch.kind === "lines" ? scanLines(batch.input, batch.firstLine, batch.bytes, visitor) : scanItems(batch.items, visitor);
+      let keepReading: boolean;
+      switch (batch.kind) {
+        case "lines":
+          keepReading = scanLines(batch.input, batch.firstLine, batch.bytes, visitor);
+          break;
+        case "elements":
+          keepReading = scanItems(itemsOfElements(batch.input, batch.bytes, batch.elements), visitor);
+          break;
+        case "items":
+          keepReading = scanItems(batch.items, visitor);
+          break;
+      }
       if (!keepReading) {
         return false;
       }
@@ -70,6 +83,12 @@ function scanLines(input: string, firstLine: number, bytes: Buffer, visitor: Sca
     }
   });
   return keepReading;
+}
+
+function itemsOfElements(input: string, bytes: Buffer, elements: Int32Array): InputItem[] {
+  const items: InputItem[] = [];
+  forEachElement(elements, (element) => items.push(itemFromElementText(bytes.toString("utf8", element.start, element.end), element, input)));
+  return items;
 }
 
 function scanItems(items: readonly InputItem[], visitor: ScanVisitor): boolean {

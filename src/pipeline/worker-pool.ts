@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
+import type { RawChunk } from "../inputs/read-input.js";
 import { ChunkReader, takeSpareResults, type ChunkReaderOptions, type EncodedChunk } from "./chunk-codec.js";
 import { decodeChunkFacts, type EncodedFacts } from "./identity-codec.js";
 import type { ChunkTask, WorkerReady } from "./chunk-worker.js";
@@ -74,14 +75,16 @@ export class WorkerPool {
    * Queues a chunk; the promise resolves with a reader of its outcomes once a worker has processed
    * it. The chunk's bytes move to the worker and back, so `bytes` must not be used meanwhile.
    */
-  async process(input: string, firstLine: number, bytes: Buffer, options?: ChunkReaderOptions): Promise<ChunkReader> {
-    const message = (await this.post({ mode: "process", input, firstLine, bytes: transferable(bytes), spare: takeSpareResults() })) as EncodedChunk & { bytes: Uint8Array };
-    return new ChunkReader(message, input, asBuffer(message.bytes), this.names, options);
+  async process(chunk: RawChunk, options?: ChunkReaderOptions): Promise<ChunkReader> {
+    const message = (await this.post({ mode: "process", input: chunk.input, layout: layoutOf(chunk), bytes: transferable(chunk.bytes), spare: takeSpareResults() })) as EncodedChunk & {
+      bytes: Uint8Array;
+    };
+    return new ChunkReader(message, chunk.input, asBuffer(message.bytes), this.names, options);
   }
 
   /** Queues a chunk for the identity first pass; the promise resolves with the facts of its events. */
-  async identities(input: string, firstLine: number, bytes: Buffer): Promise<IdentityFacts[]> {
-    const message = await this.post({ mode: "identities", input, firstLine, bytes: transferable(bytes) });
+  async identities(chunk: RawChunk): Promise<IdentityFacts[]> {
+    const message = await this.post({ mode: "identities", input: chunk.input, layout: layoutOf(chunk), bytes: transferable(chunk.bytes) });
     chunkBuffers.give(message.bytes);
     return decodeChunkFacts(message as EncodedFacts);
   }
@@ -147,6 +150,10 @@ function transferable(bytes: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
   bytes.copy(copy);
   return copy;
+}
+
+function layoutOf(chunk: RawChunk): ChunkTask["layout"] {
+  return chunk.kind === "lines" ? { kind: "lines", firstLine: chunk.firstLine } : { kind: "elements", elements: chunk.elements };
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -5,8 +5,10 @@ import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
 import { CannotResumeError, createDelivery, defaultStatePath, StateMismatchError } from "../../src/delivery/index.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
+import { forEachElement } from "../../src/inputs/element-chunks.js";
+import { itemFromElementText } from "../../src/inputs/json-document.js";
 import { readInput } from "../../src/inputs/read-input.js";
-import type { RecordOrigin } from "../../src/inputs/record.js";
+import type { InputItem, RecordOrigin } from "../../src/inputs/record.js";
 import { makeEntry, makeRecords, TEST_KEY, temporaryDirectory, testOptions } from "./helpers.js";
 
 const emulators: KoalaEmulator[] = [];
@@ -331,10 +333,17 @@ function writeState(folder: string, version: number, input: Record<string, unkno
 async function readJsonEntries(path: string): Promise<KoalaEntry[]> {
   const entries: KoalaEntry[] = [];
   for await (const batch of readInput(path)) {
-    if (batch.kind !== "items") {
+    if (batch.kind === "lines") {
       throw new Error("expected a JSON file");
     }
-    for (const item of batch.items) {
+    const items: InputItem[] = [];
+    if (batch.kind === "elements") {
+      // Array elements come as raw bytes, numbered by the reader, and are parsed as the worker threads parse them.
+      forEachElement(batch.elements, (element) => items.push(itemFromElementText(batch.bytes.toString("utf8", element.start, element.end), element, path)));
+    } else {
+      items.push(...batch.items);
+    }
+    for (const item of items) {
       if (item.kind === "record") {
         const event = item.event as { messageId: string; email: string };
         entries.push(makeEntry({ email: event.email, traits: {} }, event.messageId, item.origin));

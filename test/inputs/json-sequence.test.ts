@@ -1,7 +1,11 @@
 import { describe, expect, test } from "vitest";
 import { JsonSequenceSplitter, type JsonSequencePart } from "../../src/inputs/json-sequence.js";
 
-function split(input: string | Buffer, pieceBytes: number, maxDocumentBytes = 1 << 20): JsonSequencePart[] {
+type ElementPart = Extract<JsonSequencePart, { kind: "element" }>;
+/** A part as `split` returns it: an element with its text in place of its bytes, so that expected parts are readable. */
+type SplitPart = Exclude<JsonSequencePart, ElementPart> | (Omit<ElementPart, "bytes"> & { text: string });
+
+function split(input: string | Buffer, pieceBytes: number, maxDocumentBytes = 1 << 20): SplitPart[] {
   const bytes = typeof input === "string" ? Buffer.from(input) : input;
   const splitter = new JsonSequenceSplitter(maxDocumentBytes);
   const parts: JsonSequencePart[] = [];
@@ -9,7 +13,13 @@ function split(input: string | Buffer, pieceBytes: number, maxDocumentBytes = 1 
     parts.push(...splitter.push(bytes.subarray(start, start + pieceBytes)));
   }
   parts.push(...splitter.end());
-  return parts;
+  return parts.map((part) => {
+    if (part.kind !== "element") {
+      return part;
+    }
+    const { bytes, ...rest } = part;
+    return { ...rest, text: bytes.toString("utf8") };
+  });
 }
 
 function pretty(value: unknown): string {
@@ -24,12 +34,12 @@ const SEQUENCE = DOCUMENTS.join("\n");
 const FIRST_LINES = DOCUMENTS.map((_document, index) => 1 + DOCUMENTS.slice(0, index).reduce((lines, document) => lines + document.split("\n").length, 0));
 
 /** Returns the line where each part starts, for the parts that have one. */
-function firstLines(parts: JsonSequencePart[]): Array<number | undefined> {
+function firstLines(parts: SplitPart[]): Array<number | undefined> {
   return parts.map((part) => ("firstLine" in part ? part.firstLine : undefined));
 }
 
 /** Returns the parsed value of each part that has text, and the kind of the others. */
-function values(parts: JsonSequencePart[]): unknown[] {
+function values(parts: SplitPart[]): unknown[] {
   return parts.map((part) => (part.kind === "document" || part.kind === "element" ? JSON.parse(part.text) : part.kind));
 }
 

@@ -1,9 +1,21 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { hashMessageId } from "../../src/delivery/dedupe.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { presetMappings } from "../../src/koala/presets.js";
 import { ChunkEncoder, ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions, type ResultBuffers } from "../../src/pipeline/chunk-codec.js";
+import { extractIdentityFacts } from "../../src/identity/identity-facts.js";
+import { ElementChunkBuilder, type ElementChunk } from "../../src/inputs/element-chunks.js";
+import { itemsFromPart, JsonEventNumbers } from "../../src/inputs/json-document.js";
+import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES } from "../../src/inputs/json-sequence.js";
+import { readInput, type InputBatch } from "../../src/inputs/read-input.js";
+import type { InputItem } from "../../src/inputs/record.js";
+import { eventDepthProblem, isNestedTooDeeply } from "../../src/pipeline/event-depth.js";
+import { decodeChunkFacts, extractElementFacts } from "../../src/pipeline/identity-codec.js";
 import { collectLineOutcomes, type ReadOutcome } from "../../src/pipeline/process-lines.js";
+import { processEvent } from "../../src/pipeline/processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "../../src/pipeline/processor-config.js";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { WorkerPool } from "../../dist/pipeline/worker-pool.js";
@@ -211,7 +223,7 @@ describe("chunk codec", () => {
     const second = Buffer.from(`${fixtureLines().join("\n")}\n`);
     const expected = roundTrip(second, presets).map(outcomeView);
 
-    const reader = new ChunkReader(processChunk("input.jsonl", 1, first, rules, names), "input.jsonl", first, names);
+    const reader = new ChunkReader(processChunk({ kind: "lines", input: "input.jsonl", firstLine: 1, bytes: first }, rules, names), "input.jsonl", first, names);
     while (reader.next() !== undefined) {
       // Read every outcome, as the replay does before it releases a chunk.
     }
@@ -263,11 +275,116 @@ describe("worker pool", () => {
       await whenReady(pool);
 
       // The bytes move to the worker, so the pool gets a copy of its own.
-      const reader = await pool.process("input.jsonl", 1, Buffer.from(text), { keepEventLines: true, separateEntryBuffers: true });
+      const reader = await pool.process({ kind: "lines", input: "input.jsonl", firstLine: 1, bytes: Buffer.from(text) }, { keepEventLines: true, separateEntryBuffers: true });
 
       expect(readAll(reader).map(outcomeView)).toEqual(expected.map(outcomeView));
     } finally {
       await pool.close();
     }
   });
+
+  test.each([
+    ["stitching", presets],
+    ["no stitching", presetsWithoutStitching],
+  ])("worker elements equal parsed items, %s", async (_name, config) => {
+    const text = arrayOfTrickyElements();
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-elements-"));
+    const path = join(directory, "events.json");
+    writeFileSync(path, text);
+    const rules = buildProcessorRules(config);
+    const expected = parsedItems(text, path).map((item) => outcomeOfItem(item, rules));
+    const pool = new WorkerPool(config, 1);
+    try {
+      await whenReady(pool);
+
+      const outcomes: ReadOutcome[] = [];
+      const kinds: Array<InputBatch["kind"]> = [];
+      for await (const batch of readInput(path)) {
+        kinds.push(batch.kind);
+        if (batch.kind === "elements") {
+          outcomes.push(...readAll(await pool.process(batch, { keepEventLines: true, separateEntryBuffers: true })));
+        } else if (batch.kind === "items") {
+          outcomes.push(...batch.items.map((item) => outcomeOfItem(item, rules)));
+        }
+      }
+
+      expect(kinds).toEqual(["elements", "items", "elements"]);
+      const problems = expected.flatMap((outcome) => (outcome.kind === "problem" ? [outcome.problem.message.replace(/^\S+: /, "")] : []));
+      expect(problems).toEqual([
+        "element 7 of the array that starts at line 1 is an array, expected an event object",
+        "the event is nested too deeply to process (more than 1,000 levels); flatten or remove the line",
+        "invalid JSON in element 19 of the array that starts at line 1 (Expected ',' or '}' after property value in JSON, at line 28), so the element was skipped; fix or remove it",
+        "element 20 of the array that starts at line 1 is a string, expected an event object",
+        "element 21 of the array that starts at line 1 is a number, expected an event object",
+        "unexpected comma in the array that starts at line 1, where an element is missing; remove the comma",
+      ]);
+      expect(outcomes.map(outcomeWithEventText)).toEqual(expected.map(outcomeWithEventText));
+    } finally {
+      await pool.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  test("element identity facts equal items'", () => {
+    const text = arrayOfTrickyElements();
+    const splitter = new JsonSequenceSplitter(MAX_DOCUMENT_BYTES);
+    const parts = [...splitter.push(Buffer.from(text)), ...splitter.end()];
+    const elements = parts.filter((part) => part.kind === "element");
+    const builder = new ElementChunkBuilder();
+    elements.forEach((part, index) => builder.add(part.bytes, index + 1, part.firstLine, part.place));
+    const chunk = builder.take() as ElementChunk;
+    const numbers = new JsonEventNumbers();
+    const expected = elements
+      .flatMap((part) => itemsFromPart(part, "events.json", numbers))
+      .flatMap((item) => (item.kind === "record" && !isNestedTooDeeply(item.event) ? [extractIdentityFacts(item.event)] : []))
+      .filter((facts) => facts !== undefined);
+
+    const facts = decodeChunkFacts(extractElementFacts(chunk.bytes, chunk.elements));
+
+    expect(expected.length).toBeGreaterThan(10);
+    expect(facts).toEqual(expected);
+  });
 });
+
+/**
+ * Builds a JSON array of the hand-made lines and the fixture events. Some elements are broken, not
+ * objects, pretty-printed, nested too deeply, or without a messageId. A stray comma between elements
+ * makes the reader yield a problem item between two chunks of elements.
+ */
+function arrayOfTrickyElements(): string {
+  const lines = handMadeLines.filter((line) => line !== "" && !line.endsWith('"cut short"')).map((line) => line.replace(/\r$/, ""));
+  const deep = `{"type":"track","event":"Deep","userId":"u","properties":${"[".repeat(1000)}${"]".repeat(1000)}}`;
+  const pretty = JSON.stringify({ type: "identify", userId: "u-p", traits: { email: "pretty@example.com" }, timestamp: "2024-05-01T10:00:00.000Z" }, null, 2);
+  const broken = `{"type":"track"\n  "event":"Broken"}`;
+  const first = [...lines, deep, pretty, broken, '"a string"', "42"];
+  const second = fixtureLines().slice(0, 200);
+  return `[\n${first.join(",\n")},\n,\n${second.join(",\n")}\n]\n`;
+}
+
+/** Reads a JSON input as it was read before its array elements went to the worker threads: as parsed items. */
+function parsedItems(text: string, input: string): InputItem[] {
+  const splitter = new JsonSequenceSplitter(MAX_DOCUMENT_BYTES);
+  const numbers = new JsonEventNumbers();
+  return [...splitter.push(Buffer.from(text)), ...splitter.end()].flatMap((part) => itemsFromPart(part, input, numbers));
+}
+
+/** Processes an item on this thread, as `runReplay` does. */
+function outcomeOfItem(item: InputItem, rules: ReturnType<typeof buildProcessorRules>): ReadOutcome {
+  if (item.kind === "problem") {
+    return { kind: "problem", problem: item };
+  }
+  const problem = eventDepthProblem(item.event, item.origin);
+  if (problem !== undefined) {
+    return { kind: "problem", problem };
+  }
+  return { kind: "result", result: processEvent(item.event, item.origin, undefined, rules) };
+}
+
+/** Adds each entry's event text, exactly as a dead letter would write it, to `outcomeView`. */
+function outcomeWithEventText(outcome: ReadOutcome): Record<string, unknown> {
+  if (outcome.kind === "problem") {
+    return outcomeView(outcome);
+  }
+  const { entries, unidentified } = outcome.result;
+  return { ...outcomeView(outcome), eventTexts: [...entries, ...unidentified].map((entry) => entry.eventJson) };
+}
