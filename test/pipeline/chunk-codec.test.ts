@@ -251,6 +251,17 @@ describe("worker pool", () => {
     }
   }
 
+  /** Runs `use` with a pool of one worker once the worker has started, and closes the pool. */
+  async function withReadyPool(config: ProcessorConfig, use: (pool: WorkerPool) => Promise<void>): Promise<void> {
+    const pool = new WorkerPool(config, 1);
+    try {
+      await whenReady(pool);
+      await use(pool);
+    } finally {
+      await pool.close();
+    }
+  }
+
   test("busy until a worker has started", async () => {
     const pool = new WorkerPool(presets, 1);
     try {
@@ -270,17 +281,12 @@ describe("worker pool", () => {
   ])("worker outcomes equal the main thread's, %s", async (_name, config) => {
     const text = `${[...handMadeLines, ...fixtureLines()].join("\n")}\n`;
     const expected = collectLineOutcomes("input.jsonl", 1, Buffer.from(text), buildProcessorRules(config));
-    const pool = new WorkerPool(config, 1);
-    try {
-      await whenReady(pool);
-
+    await withReadyPool(config, async (pool) => {
       // The bytes move to the worker, so the pool gets a copy of its own.
       const reader = await pool.process({ kind: "lines", input: "input.jsonl", firstLine: 1, bytes: Buffer.from(text) }, { keepEventLines: true, separateEntryBuffers: true });
 
       expect(readAll(reader).map(outcomeView)).toEqual(expected.map(outcomeView));
-    } finally {
-      await pool.close();
-    }
+    });
   });
 
   test.each([
@@ -293,34 +299,32 @@ describe("worker pool", () => {
     writeFileSync(path, text);
     const rules = buildProcessorRules(config);
     const expected = parsedItems(text, path).map((item) => outcomeOfItem(item, rules));
-    const pool = new WorkerPool(config, 1);
     try {
-      await whenReady(pool);
-
-      const outcomes: ReadOutcome[] = [];
-      const kinds: Array<InputBatch["kind"]> = [];
-      for await (const batch of readInput(path)) {
-        kinds.push(batch.kind);
-        if (batch.kind === "elements") {
-          outcomes.push(...readAll(await pool.process(batch, { keepEventLines: true, separateEntryBuffers: true })));
-        } else if (batch.kind === "items") {
-          outcomes.push(...batch.items.map((item) => outcomeOfItem(item, rules)));
+      await withReadyPool(config, async (pool) => {
+        const outcomes: ReadOutcome[] = [];
+        const kinds: Array<InputBatch["kind"]> = [];
+        for await (const batch of readInput(path)) {
+          kinds.push(batch.kind);
+          if (batch.kind === "elements") {
+            outcomes.push(...readAll(await pool.process(batch, { keepEventLines: true, separateEntryBuffers: true })));
+          } else if (batch.kind === "items") {
+            outcomes.push(...batch.items.map((item) => outcomeOfItem(item, rules)));
+          }
         }
-      }
 
-      expect(kinds).toEqual(["elements", "items", "elements"]);
-      const problems = expected.flatMap((outcome) => (outcome.kind === "problem" ? [outcome.problem.message.replace(/^\S+: /, "")] : []));
-      expect(problems).toEqual([
-        "element 7 of the array that starts at line 1 is an array, expected an event object",
-        "the event is nested too deeply to process (more than 1,000 levels); flatten or remove the line",
-        "invalid JSON in element 19 of the array that starts at line 1 (Expected ',' or '}' after property value in JSON, at line 28), so the element was skipped; fix or remove it",
-        "element 20 of the array that starts at line 1 is a string, expected an event object",
-        "element 21 of the array that starts at line 1 is a number, expected an event object",
-        "unexpected comma in the array that starts at line 1, where an element is missing; remove the comma",
-      ]);
-      expect(outcomes.map(outcomeWithEventText)).toEqual(expected.map(outcomeWithEventText));
+        expect(kinds).toEqual(["elements", "items", "elements"]);
+        const problems = expected.flatMap((outcome) => (outcome.kind === "problem" ? [outcome.problem.message.replace(/^\S+: /, "")] : []));
+        expect(problems).toEqual([
+          "element 7 of the array that starts at line 1 is an array, expected an event object",
+          "the event is nested too deeply to process (more than 1,000 levels); flatten or remove the line",
+          "invalid JSON in element 19 of the array that starts at line 1 (Expected ',' or '}' after property value in JSON, at line 28), so the element was skipped; fix or remove it",
+          "element 20 of the array that starts at line 1 is a string, expected an event object",
+          "element 21 of the array that starts at line 1 is a number, expected an event object",
+          "unexpected comma in the array that starts at line 1, where an element is missing; remove the comma",
+        ]);
+        expect(outcomes.map(outcomeWithEventText)).toEqual(expected.map(outcomeWithEventText));
+      });
     } finally {
-      await pool.close();
       rmSync(directory, { recursive: true, force: true });
     }
   });
