@@ -103,12 +103,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     events: deliveryEvents(stats, io),
   });
 
-  // Worker threads, shared by both passes. They start at once when the files' sizes show the input is
-  // large, so that they start up while the first chunks are read (the first ones are small), and
-  // otherwise once a chunk shows it, as for a pipe.
-  // A file that cannot be read now is reported when its turn comes.
+  // Worker threads, shared by both passes. Large files start them at once, so that they start up
+  // while the first (small) chunks are read. A pipe, whose size is unknown, starts them on a large chunk.
+  // A file that cannot be stat'ed now is reported when its turn comes.
   const inputBytes = await totalSizeOf(sources).catch(() => undefined);
-  let pool: WorkerPool | undefined = inputBytes !== undefined && inputBytes >= WORKER_POOL_THRESHOLD_BYTES ? new WorkerPool(config) : undefined;
+  const largeInput = inputBytes !== undefined && inputBytes >= WORKER_POOL_THRESHOLD_BYTES;
+  let pool: WorkerPool | undefined = largeInput ? new WorkerPool(config) : undefined;
   const workersFor = (chunkBytes: number): WorkerPool | undefined => {
     if (pool === undefined && chunkBytes >= WORKER_POOL_THRESHOLD_BYTES) {
       pool = new WorkerPool(config);
