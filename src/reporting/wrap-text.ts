@@ -28,7 +28,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /**
  * Returns the terminal columns that `styled` takes, colour codes aside. Until `formatWithTextWidth`
  * has loaded string-width, each other character that is not printable ASCII counts two columns, the
- * most one takes, so that a wrapped line is never wider than asked.
+ * most one takes, so that a line that wrapping fills is never wider than asked.
  */
 export function displayWidth(styled: string): number {
   const text = styled.includes("\u001b") ? stripStyles(styled) : styled;
@@ -57,9 +57,11 @@ const MIN_PIECE_WIDTH = 12;
 /**
  * Wraps `text` into lines of at most `width` terminal columns. The first line starts with
  * `firstIndent` and the others with `nextIndent`. Lines break at spaces. A word longer than a line
- * (a long path, say) is broken after its last `/` that fits, or else at the width, so that nothing
- * is cut off. A run of spaces inside a line is kept, and one at a break is dropped. Columns are
- * counted by `displayWidth`, so a wide character such as 漢 counts two.
+ * (a long path, say) is broken after its last `/` that fits. A word without a `/`, or a path segment,
+ * that is wider than a line is kept whole on a line of its own, which is then wider than `width`.
+ * The terminal wraps that line, and the name can still be selected and copied in one piece. A run of
+ * spaces inside a line is kept, and one at a break is dropped. Columns are counted by
+ * `displayWidth`, so a wide character such as 漢 counts two.
  */
 export function wrapText(text: string, width: number, firstIndent: string, nextIndent: string): string[] {
   const lines: string[] = [];
@@ -81,11 +83,11 @@ export function wrapText(text: string, width: number, firstIndent: string, nextI
       line += spaces + word;
       continue;
     }
-    // A word wider than any line is broken anyway, so it starts on this line when enough room is
+    // A path wider than any line is broken anyway, so it starts on this line when enough room is
     // left for a piece that ends at a `/`.
     const nextWidth = width - displayWidth(nextIndent);
     const room = width - displayWidth(line + spaces);
-    const startsHere = lineHasWord && displayWidth(word) > nextWidth && room >= MIN_PIECE_WIDTH && (breakWord(word, room, nextWidth)[0] as string).endsWith("/");
+    const startsHere = lineHasWord && displayWidth(word) > nextWidth && room >= MIN_PIECE_WIDTH && fitsBeforeBreak(word, room, nextWidth);
     if (lineHasWord && !startsHere) {
       lines.push(line);
       line = nextIndent;
@@ -106,31 +108,54 @@ export function wrapText(text: string, width: number, firstIndent: string, nextI
 }
 
 /**
- * Cuts `word` into pieces: the first at most `firstWidth` columns wide, the others at most
- * `nextWidth`. Each cut comes after the last `/` that fits, when there is one, or else at the width.
+ * Cuts `word` into pieces after a `/`, so that a path breaks only between its segments. Each piece
+ * ends at the last `/` that fits in its line: `firstWidth` columns for the first piece and
+ * `nextWidth` for the others. When no `/` fits, the piece runs to the next `/`, or to the end of
+ * the word, and is wider than its line.
  */
 function breakWord(word: string, firstWidth: number, nextWidth: number): string[] {
   const pieces: string[] = [];
   let rest = word;
-  let available = Math.max(1, firstWidth);
+  let available = firstWidth;
   while (displayWidth(rest) > available) {
-    const characters = Array.from(rest);
-    let fitting = 0;
-    let columns = 0;
-    while (fitting < characters.length && columns + displayWidth(characters[fitting] as string) <= available) {
-      columns += displayWidth(characters[fitting] as string);
-      fitting += 1;
+    const cut = slashCut(rest, available);
+    if (cut === undefined) {
+      break;
     }
-    // At least one character, so that a character wider than the line still moves on.
-    const head = characters.slice(0, Math.max(1, fitting)).join("");
-    const slash = head.lastIndexOf("/");
-    const cut = slash > 0 && slash < head.length - 1 ? head.slice(0, slash + 1) : head;
-    pieces.push(cut);
-    rest = rest.slice(cut.length);
-    available = Math.max(1, nextWidth);
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+    available = nextWidth;
   }
   pieces.push(rest);
   return pieces;
+}
+
+/** Returns whether the first piece of `word`, as `breakWord` cuts it, fits in `firstWidth` columns and ends at a `/`. */
+function fitsBeforeBreak(word: string, firstWidth: number, nextWidth: number): boolean {
+  const first = breakWord(word, firstWidth, nextWidth)[0] as string;
+  return first.length < word.length && displayWidth(first) <= firstWidth;
+}
+
+/**
+ * Returns the index just after the last `/` of `text` within its first `width` columns, else just
+ * after its first `/` beyond them, or undefined when no `/` leaves text on both sides of the cut.
+ */
+function slashCut(text: string, width: number): number | undefined {
+  let columns = 0;
+  let lastFitting: number | undefined;
+  let index = 0;
+  for (const character of text) {
+    columns += displayWidth(character);
+    index += character.length;
+    const inside = index > 1 && index < text.length;
+    if (character === "/" && inside) {
+      if (columns > width) {
+        return lastFitting ?? index;
+      }
+      lastFitting = index;
+    }
+  }
+  return lastFitting;
 }
 
 /**

@@ -6,12 +6,16 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
-import { appendNote, wrapMessage } from "../../src/reporting/wrap-text.js";
+import { appendNote, wrapMessage, wrapText } from "../../src/reporting/wrap-text.js";
 
 /** Lines of `text` wider than `width` columns; string-width leaves colour codes out. */
 function linesWiderThan(text: string, width: number): string[] {
   return text.split("\n").filter((line) => stringWidth(line) > width);
 }
+
+/** A Segment S3 archive folder, and its object whose name is wider than a 60-column line. */
+const S3_ARCHIVE = "fixtures/archives/s3/segment-logs";
+const S3_OBJECT = "1700680092417.events-archiver-480-41..5591e831-bc4c-4944-874e-6655fb78010c.gz";
 
 let directory: string;
 let archive: string;
@@ -114,7 +118,37 @@ describe("text output width on a terminal", () => {
     const result = await runInTerminal(["preview", "--no-stitch", archive], { columns: 60, env: { NO_COLOR: "1" } });
 
     expect(result.status).toBe(0);
-    expect(linesWiderThan(result.output, 60)).toEqual([]);
+    // The file names are 60 and 65 columns wide, so their lines are wider than 60 with the line number.
+    for (const line of linesWiderThan(result.output, 60)) {
+      expect(line.trim(), line).toMatch(/^events-exported-on-the-first-of-may-from-the-warehouse(-copy)?\.jsonl:\d$/);
+    }
+  });
+
+  test("inspect keeps S3 object names whole", async () => {
+    const result = await runInTerminal(["inspect", "--no-stitch", S3_ARCHIVE], { columns: 60, env: { NO_COLOR: "1" } });
+    const lines = result.output.split("\n").map((line) => line.trim());
+
+    expect(result.status).toBe(0);
+    expect(lines).toContain("r9QxNCpUszLY641VRaszNv/1700611200000/");
+    expect(lines).toContain(`${S3_OBJECT}:1);`);
+    expect(lines).toContain(S3_OBJECT);
+    // The tables below the headline are not wrapped, and the identity table is wider than 60 columns.
+    const headline = result.output.slice(0, result.output.indexOf("Events by type"));
+    for (const line of linesWiderThan(headline, 60)) {
+      expect(line.trim(), line).toMatch(/^\d{13}\.events-archiver-[^ /]*\.gz(:1\);)?$/);
+    }
+  });
+});
+
+describe("wrapText", () => {
+  test.each([
+    ["breaks a path after the last fitting /", "file segment-logs/source-id/1700611200000/x.gz read", 24, ["file segment-logs/", "  source-id/", "  1700611200000/x.gz", "  read"]],
+    ["keeps a segment wider than a line whole", `in ${"x".repeat(20)}/y.gz`, 12, ["in", `  ${"x".repeat(20)}/`, "  y.gz"]],
+    ["keeps a word without / whole", `a ${"x".repeat(20)} b`, 12, ["a", `  ${"x".repeat(20)}`, "  b"]],
+    ["starts a path on the line when a segment fits", "read segment-logs/source/1700680092417.events.gz", 30, ["read segment-logs/source/", "  1700680092417.events.gz"]],
+    ["never cuts after a leading or trailing /", `/${"x".repeat(14)}/`, 10, [`/${"x".repeat(14)}/`]],
+  ])("%s", (_case, text, width, expected) => {
+    expect(wrapText(text, width, "", "  ")).toEqual(expected);
   });
 });
 

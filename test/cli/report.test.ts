@@ -13,7 +13,7 @@ import { wrapText } from "../../src/reporting/wrap-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
-import { unwrapSummary } from "../helpers/summary-text.js";
+import { linesWiderThan, unwrapSummary } from "../helpers/summary-text.js";
 
 const publicKey = "pk_test_0123456789abcdef";
 
@@ -697,16 +697,17 @@ describe("summary width", () => {
     for (const dryRun of [false, true]) {
       const text = formatSummary(wideRun(), { dryRun, browserEventsPolicy: "before:2024-05-01T00:00:00Z", inputs: [longDirectory], workingDirectory: "/tmp" });
 
-      for (const line of text.split("\n")) {
-        expect(stringWidth(line), line).toBeLessThanOrEqual(80);
+      // A path segment wider than the columns left is kept whole, alone on its line.
+      for (const line of linesWiderThan(text, 80)) {
+        expect(line.trim(), line).toMatch(/^[^ /]+\/?$/);
       }
+      expect(text).toContain(`\n${" ".repeat(25)}a-file-name-without-any-break-${"x".repeat(70)}.jsonl:7\n`);
     }
   });
 
   test("wrapped rows keep every fact", () => {
     const text = formatSummary(wideRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: [longDirectory], workingDirectory: "/tmp" });
-    // A word wider than its column is broken at the width, without a space, so the facts are
-    // compared without whitespace.
+    // A path is broken after a slash, without a space, so the facts are compared without whitespace.
     const withoutSpaces = (value: string): string => value.replace(/\s+/g, "");
     const facts = [
       "koala-replay: 9,876,543,210 entries sent from 9,876,543,210 events read (9,876,543,210 requests made, retries included, 9,876,543,209 accepted)",
@@ -764,8 +765,9 @@ describe("wrapText", () => {
     ["drops spaces at a break", "12  reason", 7, ["12", "reason"]],
     ["breaks a path after a slash", "see /aaaa/bbbb/cccc/dddd/eeee", 20, ["see /aaaa/bbbb/cccc/", "dddd/eeee"]],
     ["moves a path to the next line", "see /aaaa/bbbb/cccc", 11, ["see", "/aaaa/bbbb/", "cccc"]],
-    ["breaks a word without slash at the width", "abcdefghij", 4, ["abcd", "efgh", "ij"]],
-    ["counts a wide character as two columns", "漢字漢字 ab", 4, ["漢字", "漢字", "ab"]],
+    ["keeps a word without slash whole", "ab abcdefghij", 4, ["ab", "abcdefghij"]],
+    ["keeps a path segment wider than the line whole", "/aaaaaaaa/b", 4, ["/aaaaaaaa/", "b"]],
+    ["counts a wide character as two columns", "漢字 ab", 6, ["漢字", "ab"]],
   ])("%s", (_case, text, width, expected) => {
     expect(wrapText(text, width, "", "")).toEqual(expected);
   });
