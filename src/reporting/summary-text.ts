@@ -4,13 +4,17 @@ import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import type { RunStats } from "./run-stats.js";
+import { DEFAULT_TEXT_WIDTH } from "./output-width.js";
 import { escapeControlCharacters } from "./style.js";
 import { wrapText } from "./wrap-text.js";
 
-/** Columns that every line of the summary fits in, whatever the terminal: the width the status line assumes when the terminal reports none. */
-export const SUMMARY_WIDTH = 80;
 /** Column where the values of the summary's rows start: two spaces, a label of 22 columns and a space. */
 const VALUE_COLUMN = 25;
+/**
+ * Columns that a value needs beside the label column. A narrower summary puts each value after its
+ * label (`files read: 4`), because a value squeezed into fewer columns breaks at almost every word.
+ */
+const MIN_VALUE_WIDTH = 35;
 
 export interface SummaryContext {
   dryRun: boolean;
@@ -27,15 +31,20 @@ export interface SummaryContext {
   resumable?: boolean;
   /** Requests a dry run wrote to stdout before its reader closed the pipe, which stopped the run; absent otherwise. */
   outputClosedAfter?: number;
+  /** Columns that the summary is wrapped to (default: `DEFAULT_TEXT_WIDTH`, 80). */
+  width?: number;
 }
 
 /**
  * Formats the end-of-run summary. Its first lines state what happened and, when little or nothing was
  * sent, the main reason and the option that changes it. Counts have thousands separators (`2,440`).
- * Every line fits in `SUMMARY_WIDTH` columns: longer rows are wrapped, with their continuation lines
- * indented under the row's value, and a long path is broken after a `/`.
+ * Lines are wrapped to `context.width` columns, with their continuation lines indented under the
+ * row's value, and a long path is broken after a `/`. Below `VALUE_COLUMN + MIN_VALUE_WIDTH`
+ * columns each value follows its label instead of starting in a column of its own.
  */
 export function formatSummary(stats: RunStats, context: SummaryContext): string {
+  const width = context.width ?? DEFAULT_TEXT_WIDTH;
+  const { row, countRow } = rowLayout(width);
   const lines: string[] = [];
   const verb = context.dryRun ? "would be sent" : "sent";
   const requestCount = stats.requestsSent;
@@ -44,14 +53,14 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
       ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} before stdout closed`
       : `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
-  lines.push(...wrapText(headline, SUMMARY_WIDTH, "", "  "));
+  lines.push(...wrapText(headline, width, "", "  "));
   const hint = explainShortfall(stats, context);
   if (hint !== undefined) {
-    lines.push(...wrapText(hint, SUMMARY_WIDTH, "  ", "  "));
+    lines.push(...wrapText(hint, width, "  ", "  "));
   }
   const csvHint = csvNumbersHint(stats);
   if (csvHint !== undefined) {
-    lines.push(...wrapText(csvHint, SUMMARY_WIDTH, "  ", "  "));
+    lines.push(...wrapText(csvHint, width, "  ", "  "));
   }
   lines.push("");
 
@@ -98,8 +107,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   for (const [reason, count] of sortedByCount(stats.failedByReason)) {
     lines.push(countRow("", count, countWidth, reason));
   }
-  lines.push(...deliveryLines(stats, context));
-  lines.push(...identityLines(stats));
+  lines.push(...deliveryLines(stats, context, row));
+  lines.push(...identityLines(stats, row));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
 }
@@ -131,7 +140,7 @@ function filesReadText(stats: RunStats, context: SummaryContext): string {
   return `${formatCount(stats.filesRead)} (stdin counted as one)`;
 }
 
-function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
+function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout["row"]): string[] {
   const result = stats.delivery;
   if (result === undefined) {
     return [];
@@ -166,7 +175,7 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
   return lines;
 }
 
-function identityLines(stats: RunStats): string[] {
+function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
   const identity = stats.identity;
   if (identity === undefined) {
     return [];
@@ -333,24 +342,48 @@ function csvNumbersHint(stats: RunStats): string | undefined {
   );
 }
 
-/** Formats a row of the summary: its label, then its value from `VALUE_COLUMN` on, wrapped under itself. */
-function row(label: string, value: string): string {
-  return wrapText(value, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN)).join("\n");
+/** Formatters of the summary's rows for one width. */
+interface RowLayout {
+  /** Formats a row: its label, then its value, wrapped. An empty label continues the row above. */
+  row(label: string, value: string): string;
+  /**
+   * Formats a row whose value is a count and its reason, under skipped, invalid or failed. The count
+   * is right-aligned in `countWidth` columns, and the reason's continuation lines go on under the reason.
+   */
+  countRow(label: string, count: number, countWidth: number, reason: string): string;
+}
+
+/**
+ * Returns the row formatters for `width` columns. From `VALUE_COLUMN + MIN_VALUE_WIDTH` columns on,
+ * values start at `VALUE_COLUMN` and wrap under themselves. On a narrower terminal each value
+ * follows its label and a colon, and continuation lines are indented by two more spaces than the row.
+ */
+function rowLayout(width: number): RowLayout {
+  if (width >= VALUE_COLUMN + MIN_VALUE_WIDTH) {
+    return {
+      row: (label, value) => wrapText(value, width, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN)).join("\n"),
+      countRow: (label, count, countWidth, reason) => {
+        const countText = `${formatCount(count).padStart(countWidth)}  `;
+        return wrapText(`${countText}${reason}`, width, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN + countText.length)).join("\n");
+      },
+    };
+  }
+  const narrowRow = (label: string, value: string): string => {
+    const text = label.trim() === "" ? value : `${label.trim()}: ${value}`;
+    // A label with leading spaces is a reason under a row, indented as far as a continuation line.
+    const indent = label === "" || label.startsWith(" ") ? "    " : "  ";
+    return wrapText(text, width, indent, `${indent}  `).join("\n");
+  };
+  return {
+    row: narrowRow,
+    countRow: (label, count, _countWidth, reason) => narrowRow(label, `${formatCount(count)}  ${reason}`),
+  };
 }
 
 /** Returns the columns of the widest count listed by reason under skipped, invalid and failed. */
 function subCountWidth(stats: RunStats): number {
   const counts = [...stats.skippedByReason.values(), ...stats.invalidByReason.values(), ...stats.failedByReason.values()];
   return Math.max(1, ...counts.map((count) => formatCount(count).length));
-}
-
-/**
- * Formats a row whose value is a count and its reason. The count is right-aligned in `countWidth`
- * columns, and the reason's continuation lines go on under the reason.
- */
-function countRow(label: string, count: number, countWidth: number, reason: string): string {
-  const countText = `${formatCount(count).padStart(countWidth)}  `;
-  return wrapText(`${countText}${reason}`, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN + countText.length)).join("\n");
 }
 
 function formatMap(map: Map<string, number>): string {

@@ -140,6 +140,50 @@ describe("text output width on a terminal", () => {
   });
 });
 
+describe("send summary width", () => {
+  /** Returns the summary that a dry run of the test archive writes to a terminal of `columns` columns. */
+  async function summaryOnTerminal(columns: number): Promise<string> {
+    const result = await runInTerminal(["send", "--dry-run", "--no-stitch", "--no-progress", archive], { columns, redirectStdout: "/dev/null", env: { NO_COLOR: "1" } });
+
+    expect(result.status).toBe(0);
+    return result.output.slice(result.output.indexOf("koala-replay:"));
+  }
+
+  test("fits a narrow terminal", async () => {
+    const summary = await summaryOnTerminal(44);
+
+    expect(linesWiderThan(summary, 44)).toEqual([]);
+    expect(summary).toContain("\n  events read: 4\n");
+    expect(summary).toContain("\n  would be sent: 1\n");
+    expect(unwrapSummary(summary)).toContain("no-identity: 2 no email or profile_id (Koala cannot attach it to a person)");
+  });
+
+  test("keeps the value column from 60 columns", async () => {
+    const summary = await summaryOnTerminal(60);
+
+    expect(linesWiderThan(summary, 60)).toEqual([]);
+    expect(summary).toMatch(/\n {2}events read {12}4\n/);
+  });
+
+  test("widens on a wide terminal", async () => {
+    const summary = await summaryOnTerminal(130);
+
+    expect(linesWiderThan(summary, 130)).toEqual([]);
+    expect(linesWiderThan(summary, 80).length).toBeGreaterThan(0);
+  });
+
+  test("keeps 80 columns in a pipe", async () => {
+    // COLUMNS sets the width of warnings, but not of the summary, which a log file keeps.
+    const result = await runCli(["send", "--dry-run", "--no-stitch", archive], { env: { COLUMNS: "44" } });
+    const summary = result.stderr.slice(result.stderr.indexOf("koala-replay:"));
+
+    expect(result.status).toBe(0);
+    expect(linesWiderThan(summary, 80)).toEqual([]);
+    expect(linesWiderThan(summary, 44).length).toBeGreaterThan(0);
+    expect(summary).toMatch(/\n {2}events read {12}4\n/);
+  });
+});
+
 describe("wrapText", () => {
   test.each([
     ["breaks a path after the last fitting /", "file segment-logs/source-id/1700611200000/x.gz read", 24, ["file segment-logs/", "  source-id/", "  1700611200000/x.gz", "  read"]],

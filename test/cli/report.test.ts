@@ -746,6 +746,20 @@ describe("summary width", () => {
     expect(summary.replace(/\s+/g, "")).toContain(`${path}:4malformed-json`.replace(/\s+/g, ""));
   });
 
+  test("narrow width: values after labels", () => {
+    const text = formatSummary(wideRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: [longDirectory], workingDirectory: "/tmp", width: 40 });
+    const unwrapped = unwrapSummary(text);
+
+    for (const line of linesWiderThan(text, 40)) {
+      expect(line.trim(), line).toMatch(/^[^ /]+\/?$/);
+    }
+    expect(text).toContain("\n  events read: 9,876,543,210\n");
+    expect(text).toContain("\n    already-delivered: 9,876,543,210\n      already done by an earlier run");
+    expect(unwrapped).toContain(`9,876,543,210 ${longReason} (first at ${longDirectory}/2024-05-01/1714521600000.events-archiver-1-1.gz:123456)`);
+    expect(unwrapped).toContain(`dead letters: 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl;`);
+    expect(unwrapped).toContain("identity after stitching: 9,876,543,210 with email, 9,876,543,210 with profile_id only");
+  });
+
   test("continuation lines indented under the value", () => {
     const text = formatSummary(wideRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: [longDirectory], workingDirectory: "/tmp" });
     const lines = text.split("\n");

@@ -8,7 +8,8 @@ import { checkReportPath, writeReportFile } from "../../reporting/report-file.js
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
-import { formatWithTextWidth } from "../../reporting/wrap-text.js";
+import { terminalTextWidth } from "../../reporting/output-width.js";
+import { formatWithTextWidth, wrapMessage } from "../../reporting/wrap-text.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
@@ -99,6 +100,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
   let exitStatus = exitStatusOf(stats);
+  const summaryWidth = terminalTextWidth(process.stderr);
   if (!settings.quiet && !settings.json) {
     const summary = await formatWithTextWidth(() =>
       formatSummary(stats, {
@@ -110,13 +112,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
         filterFields: listFilterFields(settings.filters),
+        width: summaryWidth,
       }),
     );
     process.stderr.write(mask(summary));
     const deadLetterPath = stats.delivery?.deadLetterPath;
     if ((stats.delivery?.deadLetteredTotal ?? 0) > 0 && deadLetterPath !== undefined) {
+      // The command stays on one line, so that it can be copied and pasted.
       const command = deadLetterResendCommand(displayPath(deadLetterPath, process.cwd()));
-      process.stderr.write(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}\n`);
+      process.stderr.write(`${wrapMessage("  to send the dead letters again once their cause is fixed:", summaryWidth)}\n  ${mask(command)}\n`);
     }
   }
   const fatal = stats.delivery?.fatal;
