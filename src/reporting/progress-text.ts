@@ -33,15 +33,17 @@ type PartName = "eventsRead" | "sent" | "skipped" | "someFailed" | "noneFailed" 
 
 /**
  * The parts shown while reading, most important first. A terminal too narrow for the whole line
- * drops parts from the end of this list, so problems stay shown long and `0 problems` goes first.
+ * drops parts from the end of this list. The counts of events read and sent, and problems when
+ * there are any, stay longest, because the share and the time left only estimate how far the run is.
  */
-const READING_RANKS: readonly PartName[] = ["eventsRead", "share", "sent", "someFailed", "timeLeft", "skipped", "rate", "noneFailed"];
+const READING_RANKS: readonly PartName[] = ["eventsRead", "sent", "someFailed", "share", "timeLeft", "skipped", "rate", "noneFailed"];
 
 /**
- * The parts shown once reading is done, most important first. What is left to deliver now matters
- * more than the events read, which no longer change.
+ * The parts shown once reading is done, most important first. The entries sent and left to deliver
+ * now matter more than the events read, which no longer change. `input read` is dropped before them,
+ * because the entries left to deliver already tell that only deliveries remain.
  */
-const DELIVERY_RANKS: readonly PartName[] = ["inputRead", "leftToDeliver", "sent", "someFailed", "timeLeft", "eventsRead", "inFlight", "skipped", "rate", "noneFailed"];
+const DELIVERY_RANKS: readonly PartName[] = ["sent", "someFailed", "leftToDeliver", "timeLeft", "inputRead", "eventsRead", "inFlight", "skipped", "rate", "noneFailed"];
 
 interface NamedPart {
   name: PartName;
@@ -61,7 +63,8 @@ export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number
   const sentWord = dryRun ? "printed" : "sent";
   const eventsRead = formatCount(snapshot.eventsRead);
   const parts: NamedPart[] = [
-    { name: "eventsRead", text: `${eventsRead} events read`, short: `${eventsRead} events` },
+    // Next to "80,000 sent", "120,000 read" needs no noun, which leaves room for one more part.
+    { name: "eventsRead", text: `${eventsRead} events read`, short: `${eventsRead} read` },
     { name: "sent", text: `${formatCount(snapshot.entriesSent)} ${sentWord}` },
     { name: "skipped", text: `${formatCount(snapshot.skipped)} skipped` },
     // Not "failed": the summary's failed row counts only entries that Koala did not accept.

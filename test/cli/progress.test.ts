@@ -126,7 +126,18 @@ describe("progress line text", () => {
   test("narrow line shortens before it drops", () => {
     const text = formatProgressText(delivering, 10_000, false, 62);
 
-    expect(text).toBe("80,000 sent · 1,000 problems · input read · 16,000 to deliver");
+    expect(text).toBe("80,000 sent · 1,000 problems · 16,000 to deliver · ~2 s left");
+  });
+
+  test.each([
+    ["reading, 20 columns", snapshot, 17, "120,000 read"],
+    ["reading, 30 columns", { ...snapshot, failed: 0 }, 27, "120,000 read · 80,000 sent"],
+    ["reading with problems, 46 columns", snapshot, 43, "120,000 read · 80,000 sent · 1,000 problems"],
+    ["delivering, 20 columns", delivering, 17, "80,000 sent"],
+    ["delivering with problems, 30 columns", { ...delivering, failed: 3 }, 27, "80,000 sent · 3 problems"],
+    ["delivering, 40 columns", { ...delivering, failed: 0 }, 37, "80,000 sent · 16,000 left to deliver"],
+  ])("narrow terminal keeps the counts: %s", (_case, counts, width, expected) => {
+    expect(formatProgressText(counts, 10_000, false, width)).toBe(expected);
   });
 
   test("wide enough: the whole line", () => {
@@ -146,7 +157,7 @@ describe("progress line text", () => {
   });
 
   test("too narrow: cut with an ellipsis", () => {
-    expect(formatProgressText(snapshot, 10_000, false, 10)).toBe("120,000 e…");
+    expect(formatProgressText(snapshot, 10_000, false, 10)).toBe("120,000 r…");
   });
 
   test.each([
@@ -246,6 +257,15 @@ describe("send progress while deliveries remain", () => {
     // Once the input is read, a time left can only be the delivery's, next to the entries left.
     expect(result.output).not.toMatch(/input read(?:(?!left to deliver)[^\u001b])*s left/);
     expect(result.output).not.toContain("100%");
+  });
+
+  test("20 columns: entries sent, not input read", async () => {
+    const result = await sendSlowly(20);
+    const drawn = result.output.replace(/\u001b\[[0-9;]*m/g, "").split(new RegExp(`${ANSI_ESCAPE.source}|\\r|\\n`));
+
+    expect(result.status).toBe(0);
+    expect(drawn.some((piece) => /^. \d+ sent$/.test(piece))).toBe(true);
+    expect(result.output).not.toContain("input read");
   });
 
   test("80 columns: the line fits", async () => {
