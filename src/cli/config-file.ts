@@ -3,7 +3,7 @@ import { access, stat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { defaultConfigFileName, loadConfig, type LoadedConfig } from "../mappings/index.js";
 import { UsageError } from "./errors.js";
-import { toolCommand } from "./tool-command.js";
+import { shellQuote, toolCommand } from "./tool-command.js";
 
 /**
  * Loads the config as `loadConfig` does (`--config`, else koala-replay.config.json in the working
@@ -24,7 +24,8 @@ async function checkConfigPath(path: string): Promise<void> {
     if (error.code === "ENOENT" || error.code === "ENOTDIR") {
       throw new UsageError(
         `config file not found: ${pathText}`,
-        `check the path given with --config, or create a config there with: ${toolCommand()} init ${path}`,
+        // The command goes on a line of its own, which is never wrapped, so that it can be copied whole.
+        `check the path given with --config, or create a config there with:\n    ${toolCommand()} init ${shellQuote(path)}`,
       );
     }
     throw new UsageError(`config file cannot be read: ${pathText} (${error.code ?? error.message})`, "check the --config path and its permissions");

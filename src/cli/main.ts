@@ -33,32 +33,31 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync(argv as string[]);
   } catch (error) {
     const commandName = program.commands.find((command) => argv.includes(command.name()))?.name() ?? "COMMAND";
-    process.exitCode = reportError(error, commandName);
+    process.exitCode = await reportError(error, commandName);
   }
 }
 
-function reportError(error: unknown, commandName: string): number {
+async function reportError(error: unknown, commandName: string): Promise<number> {
   if (error instanceof CommanderError) {
     // commander has printed its message already; help and version are successes.
     return error.exitCode === 0 ? ExitCode.done : ExitCode.usage;
   }
   if (error instanceof UsageError) {
-    printUserError(error.message, error.hint);
+    await printUserError(error.message, error.hint);
     return error.exitCode;
   }
   if (error instanceof Error && Object.hasOwn(USER_ERROR_HINTS, error.name)) {
     const ownHint = (error as { hint?: unknown }).hint;
     const hint = typeof ownHint === "string" && ownHint !== "" ? ownHint : USER_ERROR_HINTS[error.name];
-    printUserError(error.message, hint === undefined ? undefined : withToolCommand(hint.replace("COMMAND", commandName)));
+    await printUserError(error.message, hint === undefined ? undefined : withToolCommand(hint.replace("COMMAND", commandName)));
     return ExitCode.usage;
   }
   process.stderr.write(`koala-replay: internal error, please report it with the command you ran\n${(error as Error)?.stack ?? String(error)}\n`);
   return ExitCode.incomplete;
 }
 
-function printUserError(message: string, hint: string | undefined): void {
-  process.stderr.write(`error: ${message}\n`);
-  if (hint !== undefined && hint !== "") {
-    process.stderr.write(`  ${hint}\n`);
-  }
+/** Prints a user error, wrapped as warnings are. The wrapping code is loaded here, because `--version` and `--help` do not need it. */
+async function printUserError(message: string, hint: string | undefined): Promise<void> {
+  const { writeError } = await import("./stderr-message.js");
+  writeError(message, hint);
 }

@@ -1,9 +1,8 @@
-import { textWidth } from "../reporting/output-width.js";
-import { wrapMessage } from "../reporting/wrap-text.js";
+import { wrapStderrMessage } from "./stderr-message.js";
 
 /** Formats `warning: <message>` wrapped to the width of stderr, with continuation lines indented by two spaces. */
 export function formatWarning(message: string): string {
-  return wrapMessage(`warning: ${message}`, textWidth(process.stderr));
+  return wrapStderrMessage(`warning: ${message}`);
 }
 
 /** Writes `warning: <message>` to stderr, wrapped to its width. */

@@ -158,17 +158,25 @@ function slashCut(text: string, width: number): number | undefined {
   return lastFitting;
 }
 
+/** A line that contains only a caret, which points at a character of the line above it. */
+const CARET_LINE = /^ *\^ *$/;
+
 /**
  * Wraps each line of `text` to `width` columns. A line keeps its leading spaces, and its
  * continuation lines are indented by those spaces, or by two when it has none, so that a
- * `warning: …` line reads as one item. Empty lines stay.
+ * `warning: …` line reads as one item. Empty lines stay. A caret line and the line above it stay
+ * whole, so that the caret stays under the character it points at. So does each line for which
+ * `keepWhole` returns true, such as a command to copy into a shell.
  */
-export function wrapMessage(text: string, width: number): string {
-  return text
-    .split("\n")
-    .map((line) => {
+export function wrapMessage(text: string, width: number, keepWhole: (line: string) => boolean = () => false): string {
+  const lines = text.split("\n");
+  return lines
+    .map((line, index) => {
       const indent = /^ */.exec(line)?.[0] ?? "";
-      return line.length === indent.length ? line : wrapText(line.slice(indent.length), width, indent, indent === "" ? "  " : indent).join("\n");
+      if (line.length === indent.length || keepWhole(line) || CARET_LINE.test(line) || CARET_LINE.test(lines[index + 1] ?? "")) {
+        return line;
+      }
+      return wrapText(line.slice(indent.length), width, indent, indent === "" ? "  " : indent).join("\n");
     })
     .join("\n");
 }

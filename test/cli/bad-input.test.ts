@@ -192,8 +192,8 @@ describe("standard input named twice", () => {
     const result = await runCli([command, ...options, "-", path], { stdin: identifyLine("a@example.com", "m-1") });
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`error: - and ${path} both name standard input, which can be read only once`);
-    expect(result.stderr).toContain(`give either - or ${path}, not both`);
+    expect(unwrapSummary(result.stderr)).toContain(`error: - and ${path} both name standard input, which can be read only once`);
+    expect(unwrapSummary(result.stderr)).toContain(`give either - or ${path}, not both`);
     expect(result.stdout).toBe("");
   });
 
@@ -213,7 +213,7 @@ describe("standard input named twice", () => {
       const result = await runBash('exec "$2" "$3" send --dry-run --no-stitch - "$1" < "$1"', [path, process.execPath, binPath]);
 
       expect(result.status).toBe(2);
-      expect(result.stderr).toContain(`error: - and ${path} both name standard input`);
+      expect(unwrapSummary(result.stderr)).toContain(`error: - and ${path} both name standard input`);
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }

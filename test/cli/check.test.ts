@@ -106,7 +106,7 @@ describe("check", () => {
     const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
 
     expect(result.status).toBe(3);
-    expect(result.stderr).toContain(`error: Koala could not be reached at ${endpoint} (connection refused: nothing listens at that address)`);
+    expect(unwrapSummary(result.stderr)).toContain(`error: Koala could not be reached at ${endpoint} (connection refused: nothing listens at that address)`);
     expect(result.stderr).toContain("check the --endpoint URL");
     expect(result.stderr).not.toContain("copy the key");
     expect(result.stderr).not.toContain("not accepted");
@@ -118,7 +118,7 @@ describe("check", () => {
       const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd });
 
       expect(result.status, endpoint).toBe(2);
-      expect(result.stderr, endpoint).toContain(`error: invalid --endpoint "${endpoint}": expected an http or https URL such as https://api2.getkoala.com`);
+      expect(unwrapSummary(result.stderr), endpoint).toContain(`error: invalid --endpoint "${endpoint}": expected an http or https URL such as https://api2.getkoala.com`);
       expect(result.stderr, endpoint).not.toContain("internal error");
     }
   });
@@ -141,7 +141,7 @@ describe("check", () => {
       const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
 
       expect(result.status).toBe(3);
-      expect(result.stderr).toContain(`error: the key check at ${endpoint} failed with HTTP 503, so the public key was not tested`);
+      expect(unwrapSummary(result.stderr)).toContain(`error: the key check at ${endpoint} failed with HTTP 503, so the public key was not tested`);
       expect(result.stderr).not.toContain("copy the key");
     } finally {
       server.close();
@@ -195,7 +195,7 @@ describe("--config path problems", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
       `error: config file not found: no-such-config.json (in ${resolve(projectRoot)})\n` +
-        "  check the path given with --config, or create a config there with: koala-replay init no-such-config.json\n",
+        "  check the path given with --config, or create a config there with:\n    koala-replay init no-such-config.json\n",
     );
     expect(result.stdout).toBe("");
   });
@@ -205,7 +205,7 @@ describe("--config path problems", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("error: --config names a directory: fixtures");
-    expect(result.stderr).toContain("--config fixtures/koala-replay.config.json");
+    expect(unwrapSummary(result.stderr)).toContain("--config fixtures/koala-replay.config.json");
     expect(result.stderr).not.toContain("Invalid config");
   });
 });
@@ -297,7 +297,7 @@ describe("check --trigger", () => {
     const result = await runCli(["check", "--trigger", 'event = "A"', "--event", file]);
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`error: invalid --event file ${file}: it contains more than one event (JSON Lines)`);
+    expect(unwrapSummary(result.stderr)).toContain(`error: invalid --event file ${file}: it contains more than one event (JSON Lines)`);
   });
 
   test("--event file of one event", async () => {

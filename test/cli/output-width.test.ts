@@ -184,6 +184,48 @@ describe("send summary width", () => {
   });
 });
 
+describe("error width", () => {
+  test("usage error wraps to COLUMNS", async () => {
+    const config = join(directory, "a-folder-that-does-not-exist", "with-a-rather-long-name", "koala-replay.config.json");
+    const result = await runCli(["send", "--dry-run", "--config", config, archive], { env: { COLUMNS: "50" } });
+    const lines = result.stderr.split("\n");
+
+    expect(result.status).toBe(2);
+    expect(lines[0]).toMatch(/^error: config file not found: /);
+    // The command to create the config is kept whole, so that it can be pasted into a shell.
+    expect(lines).toContain(`    koala-replay init ${config}`);
+    for (const line of linesWiderThan(result.stderr, 50)) {
+      expect(line, line).toBe(`    koala-replay init ${config}`);
+    }
+    expect(unwrapSummary(result.stderr)).toContain(`error: config file not found: ${config}`);
+  });
+
+  test("key check error wraps on a narrow terminal", async () => {
+    // Nothing listens on port 9, so the key check fails before any request.
+    const result = await runInTerminal(["check", "--public-key", "pk_1234567890ab", "--endpoint", "http://127.0.0.1:9"], { columns: 40, env: { NO_COLOR: "1" } });
+
+    // The mapping list that check prints to stdout before the error is a table, which is not wrapped.
+    const error = result.output.slice(result.output.indexOf("error:"));
+
+    expect(result.status).toBe(3);
+    expect(error).toMatch(/^error: Koala could not be reached at/);
+    expect(linesWiderThan(error, 40)).toEqual([]);
+    expect(unwrapSummary(error)).toContain("check the --endpoint URL (default https://api2.getkoala.com), that the server is up");
+  });
+
+  test("trigger error keeps its caret under the error", async () => {
+    const trigger = 'type = "track" and event = "Order Completed" and properties.total >';
+    const result = await runCli(["check", "--trigger", trigger], { env: { COLUMNS: "40" } });
+    const lines = result.stderr.split("\n");
+    const triggerLine = lines.indexOf(`  ${trigger}`);
+
+    expect(result.status).toBe(2);
+    expect(triggerLine).toBeGreaterThan(0);
+    expect(lines[triggerLine + 1]).toBe(`  ${" ".repeat(trigger.length)}^`);
+    expect(linesWiderThan(lines.slice(0, triggerLine).join("\n"), 40)).toEqual([]);
+  });
+});
+
 describe("wrapText", () => {
   test.each([
     ["breaks a path after the last fitting /", "file segment-logs/source-id/1700611200000/x.gz read", 24, ["file segment-logs/", "  source-id/", "  1700611200000/x.gz", "  read"]],
@@ -203,6 +245,18 @@ describe("wrapMessage", () => {
 
   test("keeps the indentation of an indented line", () => {
     expect(wrapMessage("error: x\n    alpha beta gamma", 16)).toBe("error: x\n    alpha beta\n    gamma");
+  });
+
+  test("keeps a caret under its character", () => {
+    const text = "error: at column 20\n  alpha beta gamma delta\n                     ^";
+
+    expect(wrapMessage(text, 16)).toBe("error: at column\n  20\n  alpha beta gamma delta\n                     ^");
+  });
+
+  test("keeps lines that keepWhole selects", () => {
+    const text = "error: run this to resume\n  tool send --resume alpha beta";
+
+    expect(wrapMessage(text, 16, (line) => line.includes("--resume"))).toBe("error: run this\n  to resume\n  tool send --resume alpha beta");
   });
 });
 

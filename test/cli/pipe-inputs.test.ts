@@ -176,7 +176,7 @@ describe("named pipe as an event input", () => {
     const status = await run.exited(10_000);
 
     expect(status).toBe(2);
-    expect(run.output.stderr).toContain(`error: Identity stitching reads the inputs twice, and ${pipePath} is a named pipe, which can be read only once.`);
+    expect(unwrapSummary(run.output.stderr)).toContain(`error: Identity stitching reads the inputs twice, and ${pipePath} is a named pipe, which can be read only once.`);
     expect(run.output.stderr).toContain("--identities <file>");
     expect(run.output.stderr).toContain("--no-stitch");
     expect(run.output.stderr).toContain("save the events to a regular file");
@@ -230,7 +230,7 @@ describe("process substitution as an event input", () => {
     const result = await runBash('exec $CLI send --dry-run <(cat "$1")', [file]);
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^error: Identity stitching reads the inputs twice, and \/dev\/fd\/\d+ is a pipe, which can be read only once\. /);
+    expect(unwrapSummary(result.stderr)).toMatch(/^error: Identity stitching reads the inputs twice, and \/dev\/fd\/\d+ is a pipe, which can be read only once\. /);
     expect(result.stderr).toContain("--no-stitch");
     expect(result.stderr).not.toContain("internal error");
   });
@@ -322,8 +322,8 @@ describe("checkpoint with a pipe among the inputs", () => {
     const result = await runBash('exec $CLI send --no-stitch --resume --endpoint "$2" --state "$3" <(cat "$1")', [file, emulator.url, state], { KOALA_PUBLIC_KEY: KEY });
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^error: Cannot resume a run that reads \/dev\/fd\/\d+ \(a pipe\), because it cannot be read again from where the run stopped\.\n/);
-    expect(result.stderr).toContain("run without --resume to send everything again");
+    expect(unwrapSummary(result.stderr)).toMatch(/^error: Cannot resume a run that reads \/dev\/fd\/\d+ \(a pipe\), because it cannot be read again from where the run stopped\. /);
+    expect(unwrapSummary(result.stderr)).toContain("run without --resume to send everything again");
     expect(emulator.stats.batchRequests).toBe(0);
   });
 
@@ -337,7 +337,7 @@ describe("checkpoint with a pipe among the inputs", () => {
 
     expect(result.status).toBe(3);
     expect(result.stderr).toContain("error: stopped: Koala rejected the public key (unauthorized)");
-    expect(result.stderr).toMatch(/ {2}after fixing it, run the command again\. \/dev\/fd\/\d+ \(a pipe\) cannot be read again, so this run cannot be resumed with --resume\./);
+    expect(unwrapSummary(result.stderr)).toMatch(/ after fixing it, run the command again\. \/dev\/fd\/\d+ \(a pipe\) cannot be read again, so this run cannot be resumed with --resume\./);
     expect(result.stderr).not.toContain("resume with:");
     expect(result.stderr).not.toContain("rerun with --resume");
   });
@@ -358,7 +358,7 @@ describe("checkpoint with a pipe among the inputs", () => {
 
     expect(await run.exited(20_000)).toBe(130);
     expect(run.output.stderr).toContain("entries were not delivered");
-    expect(run.output.stderr).toContain(`${pipePath} (a named pipe) cannot be read again, so this run cannot be resumed with --resume.`);
+    expect(unwrapSummary(run.output.stderr)).toContain(`${pipePath} (a named pipe) cannot be read again, so this run cannot be resumed with --resume.`);
     expect(run.output.stderr).not.toContain("resume with:");
     expect(run.output.stderr).not.toContain("--resume sends them");
     expect(server.accepted.size).toBeLessThan(300);

@@ -227,8 +227,8 @@ describe("send --report", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`cannot write the report to "${path}"`);
-    expect(result.stderr).toContain("mkdir -p");
+    expect(unwrapSummary(result.stderr)).toContain(`cannot write the report to "${path}"`);
+    expect(unwrapSummary(result.stderr)).toContain("mkdir -p");
     expect(result.stderr).not.toContain("    at ");
     expect(result.stdout).toBe("");
   });
@@ -237,7 +237,7 @@ describe("send --report", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", directory, "-"], { stdin: input });
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("it is a directory");
+    expect(unwrapSummary(result.stderr)).toContain("it is a directory");
     expect(result.stdout).toBe("");
   });
 
@@ -248,7 +248,7 @@ describe("send --report", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", "./events.jsonl", events], { cwd: directory });
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`error: cannot write the report to "./events.jsonl": it is the input ${events}, which the report would replace`);
+    expect(unwrapSummary(result.stderr)).toContain(`error: cannot write the report to "./events.jsonl": it is the input ${events}, which the report would replace`);
     expect(result.stdout).toBe("");
     expect(readFileSync(events, "utf8")).toBe(input);
   });

@@ -152,8 +152,8 @@ describe("send with a dead-letter file as input", () => {
       });
 
       expect(result.status, label).toBe(2);
-      expect(result.stderr, label).toContain(`error: the dead-letter file ${shown} is also an input, so the dead letters of this run would be appended to the file being sent`);
-      expect(result.stderr, label).toContain("--dead-letter <path>");
+      expect(unwrapSummary(result.stderr), label).toContain(`error: the dead-letter file ${shown} is also an input, so the dead letters of this run would be appended to the file being sent`);
+      expect(unwrapSummary(result.stderr), label).toContain("--dead-letter <path>");
       expect(result.stderr, label).not.toContain("internal error");
     }
     expect(emulator.stats.requests).toBe(0);

@@ -216,7 +216,7 @@ describe("dry run interrupted with SIGINT", () => {
     const status = await exited;
 
     expect(status).toBe(130);
-    expect(stderr).toContain("nothing to resume");
+    expect(unwrapSummary(stderr)).toContain("nothing to resume");
     expect(stderr).not.toContain("resumed run");
     expect(stderr).not.toContain("resume with:");
     expect(stdout).toBe("");

@@ -202,7 +202,7 @@ describe("send to the Koala emulator", () => {
     });
 
     expect(result.status).toBe(3);
-    expect(result.stderr).toContain("after fixing it, resume with this command, correcting its --endpoint first if that was the mistake:\n");
+    expect(unwrapSummary(result.stderr)).toContain("after fixing it, resume with this command, correcting its --endpoint first if that was the mistake: ");
     expect(result.stderr).toContain(`--endpoint ${emulator.url}/v2 `);
   });
 
@@ -347,7 +347,7 @@ describe("send --resume with a changed input", () => {
     const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY }, killAfterMs: 20_000 });
 
     expect(resumed.status).toBe(2);
-    expect(resumed.stderr).toContain("changed since the checkpoint");
+    expect(unwrapSummary(resumed.stderr)).toContain("changed since the checkpoint");
   }, 60_000);
 });
 
@@ -503,7 +503,7 @@ describe("send --resume after a file was added to an input folder", () => {
 
     expect(first.status).toBe(0);
     expect(resumed.status).toBe(2);
-    expect(resumed.stderr).toContain("changed since the checkpoint");
+    expect(unwrapSummary(resumed.stderr)).toContain("changed since the checkpoint");
     expect(resumed.stderr).toContain("its size changed from");
     expect(koala.stats.requests).toBe(requestsBefore);
   }, 60_000);

@@ -10,6 +10,7 @@ import { DEFAULT_ENDPOINT } from "../option-defaults.js";
 import { parseEndpointOption } from "../send-options.js";
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
+import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { formatWarning, writeWarning } from "../warning.js";
 import { parseDecimal } from "../../inputs/csv/cell.js";
 
@@ -61,20 +62,19 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     return ExitCode.done;
   }
   if (result.status === undefined) {
-    process.stderr.write(`error: Koala could not be reached at ${endpoint} (${describeNetworkError(result.errorCode)}), so the public key was not tested\n`);
-    process.stderr.write(`  check the --endpoint URL (default ${DEFAULT_ENDPOINT}), that the server is up, and the network, proxy or firewall in between\n`);
+    writeError(
+      `Koala could not be reached at ${endpoint} (${describeNetworkError(result.errorCode)}), so the public key was not tested`,
+      `check the --endpoint URL (default ${DEFAULT_ENDPOINT}), that the server is up, and the network, proxy or firewall in between`,
+    );
     return ExitCode.fatalApi;
   }
   if (KEY_REJECTED_STATUSES.has(result.status)) {
-    process.stderr.write(`error: public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}\n`);
-    process.stderr.write("  copy the key from Koala (Settings › Install), and check --endpoint\n");
+    writeError(`public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}`, "copy the key from Koala (Settings › Install), and check --endpoint");
     return ExitCode.fatalApi;
   }
-  process.stderr.write(`error: the key check at ${endpoint} failed with HTTP ${result.status}, so the public key was not tested\n`);
-  process.stderr.write(
-    result.status >= 500
-      ? "  Koala may be down for a moment: run check again later, and check --endpoint if it persists\n"
-      : `  check the --endpoint URL (default ${DEFAULT_ENDPOINT})\n`,
+  writeError(
+    `the key check at ${endpoint} failed with HTTP ${result.status}, so the public key was not tested`,
+    result.status >= 500 ? "Koala may be down for a moment: run check again later, and check --endpoint if it persists" : `check the --endpoint URL (default ${DEFAULT_ENDPOINT})`,
   );
   return ExitCode.fatalApi;
 }
@@ -135,13 +135,11 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     trigger = compileTrigger(options.trigger, { dialect });
   } catch (error) {
     if (error instanceof TriggerSyntaxError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${wrapStderrMessage(error.message)}\n`);
       // After a did-you-mean for a misspelt field, advice to switch dialects would point the wrong way.
       if (dialect === "subscription" && !error.hint.startsWith("Did you mean") && isValidFql(options.trigger)) {
-        process.stderr.write(
-          "It is valid FQL, the language of --filter: add --dialect fql to check it as one. " +
-            "Mapping triggers in the config use the subscription dialect, where it is invalid.\n",
-        );
+        const advice = "It is valid FQL, the language of --filter: add --dialect fql to check it as one. Mapping triggers in the config use the subscription dialect, where it is invalid.";
+        process.stderr.write(`${wrapStderrMessage(advice)}\n`);
       }
       return ExitCode.usage;
     }

@@ -9,12 +9,13 @@ import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { terminalTextWidth } from "../../reporting/output-width.js";
-import { formatWithTextWidth, wrapMessage } from "../../reporting/wrap-text.js";
+import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
+import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { formatWarning } from "../warning.js";
 import { DryRunStdout, onClosedStdout } from "../stdout-pipe.js";
 import { deadLetterResendCommand, rerunCommand, resumeCommand } from "../rerun-commands.js";
@@ -118,21 +119,19 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     process.stderr.write(mask(summary));
     const deadLetterPath = stats.delivery?.deadLetterPath;
     if ((stats.delivery?.deadLetteredTotal ?? 0) > 0 && deadLetterPath !== undefined) {
-      // The command stays on one line, so that it can be copied and pasted.
       const command = deadLetterResendCommand(displayPath(deadLetterPath, process.cwd()));
-      process.stderr.write(`${wrapMessage("  to send the dead letters again once their cause is fixed:", summaryWidth)}\n  ${mask(command)}\n`);
+      process.stderr.write(`${wrapStderrMessage(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}`, summaryWidth)}\n`);
     }
   }
   const fatal = stats.delivery?.fatal;
   const notResumable = notResumableText(settings);
   if (fatal !== undefined) {
-    process.stderr.write(`error: stopped: ${mask(fatal.message)}\n`);
     if (notResumable === undefined) {
       // The printed command repeats this run's --endpoint, which may be the mistake.
       const hint = ENDPOINT_FAILURES.has(fatal.reason) ? "resume with this command, correcting its --endpoint first if that was the mistake:" : "resume with:";
-      process.stderr.write(`  after fixing it, ${hint}\n  ${mask(resumeCommand())}\n`);
+      writeError(`stopped: ${mask(fatal.message)}`, `after fixing it, ${hint}\n  ${mask(resumeCommand())}`);
     } else {
-      process.stderr.write(`  after fixing it, run the command again. ${notResumable}\n`);
+      writeError(`stopped: ${mask(fatal.message)}`, `after fixing it, run the command again. ${notResumable}`);
     }
     exitStatus = ExitCode.fatalApi;
   } else if (outputClosedAfter !== undefined) {
@@ -140,15 +139,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
     const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
+    let message: string;
     if (settings.dryRun) {
-      process.stderr.write(`interrupted: stopped reading; a dry run keeps no state file, so there is nothing to resume: run it again to see every request\n`);
+      message = "interrupted: stopped reading; a dry run keeps no state file, so there is nothing to resume: run it again to see every request";
     } else if (notResumable === undefined) {
-      process.stderr.write(`interrupted: stopped reading; ${entries} left for a resumed run\n`);
-      process.stderr.write(`  resume with:\n  ${mask(resumeCommand())}\n`);
+      message = `interrupted: stopped reading; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
     } else {
-      process.stderr.write(`interrupted: stopped reading; ${entries} not delivered\n`);
-      process.stderr.write(`  ${notResumable}\n`);
+      message = `interrupted: stopped reading; ${entries} not delivered\n  ${notResumable}`;
     }
+    process.stderr.write(`${wrapStderrMessage(message)}\n`);
     exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, config.source, exitStatus);
@@ -265,7 +264,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
     await writeReportFile(settings.reportPath, text);
     return exitStatus;
   } catch (error) {
-    process.stderr.write(`error: the report could not be written to ${settings.reportPath} (${(error as Error).message}); the run itself finished as summarised above\n`);
+    writeError(`the report could not be written to ${settings.reportPath} (${(error as Error).message}); the run itself finished as summarised above`);
     return Math.max(exitStatus, ExitCode.incomplete);
   }
 }
@@ -279,14 +278,15 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
   const onSignal = (): void => {
     if (controller.signal.aborted) {
       progress.stop();
-      process.stderr.write("interrupted again: exiting now\n");
+      let message = "interrupted again: exiting now";
       const notResumable = notResumableText(settings);
       if (!settings.dryRun && notResumable !== undefined) {
-        process.stderr.write(`  ${notResumable}\n`);
+        message += `\n  ${notResumable}`;
       } else if (!settings.dryRun) {
         // The checkpoint is written at least once a second, so a resume sends at most that much again.
-        process.stderr.write(`  the checkpoint is saved; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}\n`);
+        message += `\n  the checkpoint is saved; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
       }
+      process.stderr.write(`${wrapStderrMessage(message)}\n`);
       process.exit(ExitCode.interrupted);
     }
     progress.log("\ninterrupting: finishing the requests in flight (Ctrl-C again to exit at once)");
