@@ -57,7 +57,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .description("Replay exported Segment event archives into Koala")
     .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(add --help to the command for its usage)")
-    .addHelpText("after", withToolCommand(`${PROGRAM_EXAMPLES}\n${EXIT_STATUS_HELP}`))
+    .addHelpText("after", () => withToolCommand(`${PROGRAM_EXAMPLES}\n${EXIT_STATUS_HELP}`))
     .exitOverride();
 
   program
@@ -93,7 +93,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("-v, --verbose", "log each retry, each entry given up on and each event that could not be mapped, with the reason")
     .option("-q, --quiet", "print no warnings, no progress and no summary")
     .option("--no-progress", "never show the progress line (it is shown only on a terminal, and never in CI)")
-    .addHelpText("after", withToolCommand(`${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`))
+    .addHelpText("after", () => withToolCommand(`${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawSendOptions) => {
       process.exitCode = await actions.send(inputs, options);
@@ -119,7 +119,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--public-key <key>", "Koala public key shown (masked) in the requests; default: $KOALA_PUBLIC_KEY")
     .option("--identities <file>", FORECAST_IDENTITIES_HELP)
     .option("--no-stitch", "show what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin and pipes without --identities)")
-    .addHelpText("after", withToolCommand(`${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
+    .addHelpText("after", () => withToolCommand(`${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawPreviewOptions) => {
       process.exitCode = await actions.preview(inputs, options);
@@ -142,7 +142,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
-    .addHelpText("after", withToolCommand(`${INSPECT_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
+    .addHelpText("after", () => withToolCommand(`${INSPECT_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawInspectOptions) => {
       process.exitCode = await actions.inspect(inputs, options);
@@ -152,7 +152,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .command("init")
     .description("write koala-replay.config.json holding Segment's two Koala presets, ready to edit")
     .argument("[path]", "where to write the config", "koala-replay.config.json")
-    .addHelpText("after", withToolCommand(INIT_HELP))
+    .addHelpText("after", () => withToolCommand(INIT_HELP))
     .exitOverride()
     .action(async (path: string) => {
       process.exitCode = await actions.init(path);
@@ -167,7 +167,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--trigger <trigger>", "check only this trigger: print its error with the position, or its normalised form")
     .option("--dialect <dialect>", "subscription (Segment's trigger subset, used by mappings) or fql (the full language, used by --filter)", "subscription")
     .option("--event <json|file>", "event to evaluate the trigger on: inline JSON or a file holding one event")
-    .addHelpText("after", withToolCommand(CHECK_EXAMPLES))
+    .addHelpText("after", () => withToolCommand(CHECK_EXAMPLES))
     .exitOverride()
     .action(async (options: RawCheckOptions) => {
       process.exitCode = await actions.check(options);

@@ -33,6 +33,8 @@ export interface SummaryContext {
   outputClosedAfter?: number;
   /** Columns that the summary is wrapped to (default: `DEFAULT_TEXT_WIDTH`, 80). */
   width?: number;
+  /** The command that starts koala-replay, for the commands that the summary names (default: `koala-replay`). */
+  command?: string;
 }
 
 /**
@@ -192,10 +194,10 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
  * Returns advice for events without a timestamp, which the default mapping of `sent_at` needs,
  * when some were invalid for that reason, or an empty string. Engage audience CSV downloads have none.
  */
-function missingSentAtAdvice(stats: RunStats): string {
+function missingSentAtAdvice(stats: RunStats, command: string): string {
   const missing = [...stats.invalidByReason.keys()].some((key) => key.includes(": sent_at: is required"));
   return missing
-    ? ' Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (koala-replay init writes one).'
+    ? ` Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${command} init writes one).`
     : "";
 }
 
@@ -218,7 +220,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
-    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${missingSentAtAdvice(stats)}` : undefined;
+    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${missingSentAtAdvice(stats, context.command ?? "koala-replay")}` : undefined;
   }
   if (topReason === "filtered-out" && stats.entriesSent > 0) {
     // Events outside a window the user gave are what was asked for, not a problem to fix.

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { projectRoot, runCli } from "../helpers/run-cli.js";
+import { printedCommand, projectRoot, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 const KEY = "pk_check_0123456789";
@@ -195,7 +195,7 @@ describe("--config path problems", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
       `error: config file not found: no-such-config.json (in ${resolve(projectRoot)})\n` +
-        "  check the path given with --config, or create a config there with:\n    koala-replay init no-such-config.json\n",
+        `  check the path given with --config, or create a config there with:\n    ${printedCommand()} init no-such-config.json\n`,
     );
     expect(result.stdout).toBe("");
   });

@@ -1,15 +1,32 @@
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
 import stringWidth from "string-width";
-import { describe, expect, test } from "vitest";
-import { runCli } from "../helpers/run-cli.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { binPath, runCli } from "../helpers/run-cli.js";
 
 // npx and `npm exec` start the tool with npm_command=exec, which makes the help examples start with `npx `.
 const NPX = { npm_command: "exec" };
 
 const COMMANDS: ReadonlyArray<readonly string[]> = [[], ["send"], ["preview"], ["inspect"], ["check"], ["init"]];
 
+let directory: string;
+/** A PATH whose `koala-replay` is a link to the built binary, as after `npm install -g`, so that the help names koala-replay alone. */
+let installedPath: string;
+
+beforeAll(() => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-help-"));
+  symlinkSync(binPath, join(directory, "koala-replay"));
+  installedPath = `${directory}${delimiter}${process.env["PATH"] ?? ""}`;
+});
+afterAll(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
 describe("help text width", () => {
+  // Run as `node bin/koala-replay.js`, the examples start with that longer command and may be wider.
   test.each(COMMANDS.map((command) => [command.join(" ") || "(program)", command] as const))("%s --help fits 80 columns", async (_name, command) => {
-    for (const env of [{}, NPX]) {
+    for (const env of [{ PATH: installedPath }, NPX]) {
       const result = await runCli([...command, "--help"], { env });
 
       expect(result.status).toBe(0);
@@ -17,6 +34,14 @@ describe("help text width", () => {
         expect(stringWidth(line), line).toBeLessThanOrEqual(80);
       }
     }
+  });
+
+  test("examples name the command that ran", async () => {
+    const installed = await runCli(["inspect", "--help"], { env: { PATH: installedPath } });
+    const withNode = await runCli(["inspect", "--help"]);
+
+    expect(installed.stdout).toContain("\n  koala-replay inspect ");
+    expect(withNode.stdout).toContain("\n  node bin/koala-replay.js inspect ");
   });
 
   test("send --help names maximums", async () => {

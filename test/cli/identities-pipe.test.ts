@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { binPath, parseRequests, projectRoot } from "../helpers/run-cli.js";
+import { binPath, parseRequests, printedCommand, projectRoot } from "../helpers/run-cli.js";
 import { killLeftovers, startChild, waitUntilOpened, type ChildRun } from "../helpers/child-runs.js";
 
 // `send --identities` with a named pipe, run by the built CLI in a child process. The pipe is read as
@@ -76,7 +76,8 @@ describe("--identities from a named pipe", () => {
     expect(await run.exited(10_000)).toBe(130);
     expect(run.output.stderr).toContain("Interrupted before any event was processed: nothing was sent.");
     expect(run.output.stderr).toContain("interrupted: stopped reading; 0 entries were left for a resumed run");
-    expect(run.output.stderr).toMatch(/resume with:\n {2}koala-replay send .* --resume\n/);
+    expect(run.output.stderr).toContain(`resume with:\n  ${printedCommand()} send `);
+    expect(run.output.stderr).toMatch(/resume with:\n {2}\S.* send .* --resume\n/);
     expect(run.output.stderr).not.toContain("interrupted again");
   });
 });

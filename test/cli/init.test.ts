@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { chooseSchemaReference } from "../../src/cli/schema-reference.js";
 import { projectRoot, runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 const SCHEMA_FILE = "koala-replay.config.schema.json";
 const checkoutSchema = join(projectRoot, "schema", SCHEMA_FILE);
@@ -111,7 +112,7 @@ describe("init errors", () => {
 
     expect(result.status).toBe(0);
     expect(JSON.parse(readFileSync(join(directory, "configs", "koala-replay.config.json"), "utf8"))).toHaveProperty("mappings");
-    expect(result.stderr).toContain("--config configs/koala-replay.config.json");
+    expect(unwrapSummary(result.stderr)).toContain("--config configs/koala-replay.config.json");
   });
 
   test("missing directory names mkdir", async () => {

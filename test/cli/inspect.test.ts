@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
-import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { parseRequests, printedCommand, projectRoot, runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
@@ -300,7 +300,7 @@ describe("inspect user errors", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("error: input not found: fixtures/no-such-file.jsonl");
-    expect(result.stderr).toContain("run koala-replay inspect --help");
+    expect(unwrapSummary(result.stderr)).toContain(`run ${printedCommand()} inspect --help`);
     expect(result.stderr).not.toContain("    at ");
   });
 });

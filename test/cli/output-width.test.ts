@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import stringWidth from "string-width";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runCli } from "../helpers/run-cli.js";
+import { printedCommand, runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { appendNote, wrapMessage, wrapText } from "../../src/reporting/wrap-text.js";
@@ -193,9 +193,9 @@ describe("error width", () => {
     expect(result.status).toBe(2);
     expect(lines[0]).toMatch(/^error: config file not found: /);
     // The command to create the config is kept whole, so that it can be pasted into a shell.
-    expect(lines).toContain(`    koala-replay init ${config}`);
+    expect(lines).toContain(`    ${printedCommand()} init ${config}`);
     for (const line of linesWiderThan(result.stderr, 50)) {
-      expect(line, line).toBe(`    koala-replay init ${config}`);
+      expect(line, line).toBe(`    ${printedCommand()} init ${config}`);
     }
     expect(unwrapSummary(result.stderr)).toContain(`error: config file not found: ${config}`);
   });

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { toolCommand } from "../../src/cli/tool-command.js";
+import { toolCommand, type Invocation } from "../../src/cli/tool-command.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
+import { binPath, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // npx and `npm exec` (npm 10.9 and 11.19) start the tool with npm_command=exec in its environment.
 const NPX = { npm_command: "exec" };
@@ -35,13 +36,6 @@ describe("printed commands under npx", () => {
     expect(result.stderr).not.toMatch(BARE_COMMAND);
   });
 
-  test("init hint without npm stays bare", async () => {
-    const result = await runCli(["init"], { cwd: directory });
-
-    expect(result.status).toBe(0);
-    expect(result.stderr).toContain("koala-replay check");
-    expect(result.stderr).not.toContain("npx");
-  });
 
   test("error hints start with npx", async () => {
     const missingConfig = await runCli(["check", "--config", "missing.json"], { cwd: directory, env: NPX });
@@ -52,7 +46,7 @@ describe("printed commands under npx", () => {
     expect(missingConfig.stderr).not.toMatch(BARE_COMMAND);
     expect(missingInput.stderr).toContain("npx koala-replay send --help");
     expect(missingInput.stderr).not.toMatch(BARE_COMMAND);
-    expect(noTrigger.stderr).toContain("npx koala-replay check --trigger");
+    expect(unwrapSummary(noTrigger.stderr)).toContain("npx koala-replay check --trigger");
   });
 
   test("help examples start with npx", async () => {
@@ -78,6 +72,90 @@ describe("printed commands under npx", () => {
     expect(result.stderr).toContain(`npx koala-replay send --no-stitch --endpoint ${emulator.url}`);
     expect(result.stderr).toMatch(/npx koala-replay send .* --resume\n/);
     expect(result.stderr).not.toMatch(BARE_COMMAND);
+  });
+});
+
+/** Runs `command` with `args` as a shell would find it on `PATH`, in `cwd`. */
+function runFromPath(command: string, args: readonly string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (status) => resolvePromise({ status, stdout, stderr }));
+  });
+}
+
+/** Makes `folder` contain a `koala-replay` link to the built binary, as a global or local npm install does. */
+function linkBinary(folder: string): void {
+  mkdirSync(folder, { recursive: true });
+  symlinkSync(binPath, join(folder, "koala-replay"));
+}
+
+describe("printed commands run with node", () => {
+  test("error hint names node and the script", async () => {
+    const result = await runCli(["send", "--dry-run", "missing.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr)).toContain("run node bin/koala-replay.js send --help for the inputs it accepts");
+    expect(result.stderr).not.toMatch(BARE_COMMAND);
+  });
+
+  test("script outside the folder: absolute path", async () => {
+    const result = await runCli(["init"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(unwrapSummary(result.stderr)).toContain(`check them with node ${binPath} check, then`);
+    expect(result.stderr).not.toMatch(BARE_COMMAND);
+  });
+
+  test("node options come along", async () => {
+    const result = await runFromPath(process.execPath, ["--max-old-space-size=512", binPath, "send", "--dry-run", "missing.jsonl"], projectRoot, { PATH: process.env["PATH"] ?? "" });
+
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr)).toContain("run node --max-old-space-size=512 bin/koala-replay.js send --help");
+  });
+
+  test("resume command runs as printed", async () => {
+    emulator = await startKoalaEmulator({ publicKey: "pk_test_0123456789abcdef" });
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify({ type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-05-01T10:00:00.000Z", userId: "u-1", context: { traits: { email: "a@example.com" } } })}\n`);
+    const env = { PATH: process.env["PATH"] ?? "" };
+    const stopped = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", "state.json", "events.jsonl"], { cwd: directory, env: { KOALA_PUBLIC_KEY: "pk_wrong_key_0000000000" } });
+    const resume = /after fixing it, resume with:\n {2}(.*)\n/.exec(stopped.stderr)?.[1];
+
+    expect(stopped.status).toBe(3);
+    expect(resume).toBe(`node ${binPath} send --no-stitch --endpoint ${emulator.url} --state state.json events.jsonl --resume`);
+
+    const resumed = await runFromPath("sh", ["-c", resume as string], directory, { ...env, KOALA_PUBLIC_KEY: "pk_test_0123456789abcdef" });
+    expect(resumed.stderr).not.toContain("error:");
+    expect(resumed.status).toBe(0);
+    expect(emulator.accepted.size).toBe(1);
+  });
+});
+
+describe("printed commands run from the PATH", () => {
+  test("init hint stays bare", async () => {
+    const bin = join(directory, "bin");
+    linkBinary(bin);
+    const result = await runFromPath("koala-replay", ["init"], directory, { PATH: `${bin}${delimiter}${process.env["PATH"] ?? ""}` });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("check them with koala-replay check, then");
+    expect(result.stderr).not.toContain("npx");
+    expect(result.stderr).not.toContain("node ");
+  });
+
+  test("npm run: npx, because the PATH is npm's", async () => {
+    const bin = join(directory, "node_modules", ".bin");
+    linkBinary(bin);
+    writeFileSync(join(directory, "package.json"), "{}\n");
+    const env = { PATH: `${bin}${delimiter}${process.env["PATH"] ?? ""}`, npm_command: "run-script", npm_config_local_prefix: directory };
+    const result = await runFromPath("koala-replay", ["send", "--dry-run", "missing.jsonl"], directory, env);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("run npx koala-replay send --help");
   });
 });
 
@@ -125,7 +203,7 @@ describe("printed commands under npx --prefix", () => {
 
   test("error hint keeps --prefix and runs", async () => {
     const first = await runShell(`npx --prefix ${root} koala-replay send --dry-run missing.jsonl`, directory);
-    const hint = /run (npx .*) for the inputs it accepts/.exec(first.stderr)?.[1];
+    const hint = /run (npx .*) for the inputs it accepts/.exec(unwrapSummary(first.stderr))?.[1];
 
     expect(first.status).toBe(2);
     expect(hint).toBe(`npx --prefix ${root} koala-replay send --help`);
@@ -151,12 +229,11 @@ describe("printed commands under npx --prefix", () => {
   }, 60_000);
 
   test.each([
-    ["no npm", {}, root, "koala-replay"],
     ["npx without a prefix", { npm_command: "exec" }, root, "npx koala-replay"],
     ["prefix npm finds from a subfolder", { npm_command: "exec", npm_config_local_prefix: root }, join(root, "test", "cli"), "npx koala-replay"],
     ["prefix elsewhere, with a space", { npm_command: "exec", npm_config_local_prefix: "/opt/my tools/koala-replay" }, "/", "npx --prefix '/opt/my tools/koala-replay' koala-replay"],
   ])("toolCommand: %s", (_case, env, workingDirectory, expected) => {
-    expect(toolCommand(env, workingDirectory)).toBe(expected);
+    expect(toolCommand(invocation({ env, workingDirectory }))).toBe(expected);
   });
 
   test("toolCommand: prefix of a plain folder", () => {
@@ -165,7 +242,47 @@ describe("printed commands under npx --prefix", () => {
     mkdirSync(join(project, "node_modules"), { recursive: true });
     mkdirSync(work);
 
-    expect(toolCommand({ npm_command: "exec", npm_config_local_prefix: work }, work)).toBe("npx koala-replay");
-    expect(toolCommand({ npm_command: "exec", npm_config_local_prefix: project }, work)).toBe(`npx --prefix ${project} koala-replay`);
+    expect(toolCommand(invocation({ env: { npm_command: "exec", npm_config_local_prefix: work }, workingDirectory: work }))).toBe("npx koala-replay");
+    expect(toolCommand(invocation({ env: { npm_command: "exec", npm_config_local_prefix: project }, workingDirectory: work }))).toBe(`npx --prefix ${project} koala-replay`);
+  });
+});
+
+/** Returns the invocation of `node bin/koala-replay.js` from the project root, as the tests start the CLI, with `changes` applied. */
+function invocation(changes: Partial<Invocation>): Invocation {
+  return { env: { PATH: process.env["PATH"] }, workingDirectory: projectRoot, scriptPath: binPath, nodePath: process.execPath, nodeOptions: [], ...changes };
+}
+
+describe("toolCommand without npm", () => {
+  test.each([
+    ["script in the working folder", {}, "node bin/koala-replay.js"],
+    ["node options", { nodeOptions: ["--max-old-space-size=8192", "--stack-size=2000"] }, "node --max-old-space-size=8192 --stack-size=2000 bin/koala-replay.js"],
+    ["node not on the PATH", { env: { PATH: "/nonexistent" }, nodePath: "/opt/node 20/bin/node" }, "'/opt/node 20/bin/node' bin/koala-replay.js"],
+    ["no script", { scriptPath: undefined }, "koala-replay"],
+  ])("%s", (_case, changes, expected) => {
+    expect(toolCommand(invocation(changes))).toBe(expected);
+  });
+
+  test("script outside the working folder", () => {
+    // A new temporary folder cannot contain the project.
+    expect(toolCommand(invocation({ workingDirectory: directory }))).toBe(`node ${binPath}`);
+  });
+
+  test("koala-replay on the PATH runs the script", () => {
+    const bin = join(directory, "bin");
+    linkBinary(bin);
+    const link = join(bin, "koala-replay");
+    const path = `${bin}${delimiter}${process.env["PATH"] ?? ""}`;
+
+    expect(toolCommand(invocation({ env: { PATH: path }, scriptPath: link }))).toBe("koala-replay");
+    // `node path/to/bin/koala-replay.js` runs the same file as the koala-replay on the PATH.
+    expect(toolCommand(invocation({ env: { PATH: path } }))).toBe("koala-replay");
+  });
+
+  test("koala-replay on the PATH is another install", () => {
+    const bin = join(directory, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "koala-replay"), "#!/bin/sh\n");
+
+    expect(toolCommand(invocation({ env: { PATH: `${bin}${delimiter}${process.env["PATH"] ?? ""}` } }))).toBe("node bin/koala-replay.js");
   });
 });

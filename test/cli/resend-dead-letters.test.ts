@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { parseRequests, runCli, type CliOptions, type CliResult } from "../helpers/run-cli.js";
+import { parseRequests, printedCommand, runCli, type CliOptions, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 const KEY = "pk_dead_letters_0123456789";
@@ -247,11 +247,13 @@ describe("command printed for dead letters", () => {
 
     expect(result.status).toBe(1);
     expect(unwrapSummary(result.stderr)).toContain("the command below the summary sends them again");
-    expect(command).toMatch(/^koala-replay send --endpoint http:\/\/127\.0\.0\.1:\d+ --max-attempts 3 --concurrency 2 --no-stitch \.koala-replay\/state-[0-9a-f]{16}\.dead-letters\.jsonl$/);
+    expect(command.startsWith(`${printedCommand(directory)} send `), command).toBe(true);
+    const args = command.slice(printedCommand(directory).length + 1);
+    expect(args).toMatch(/^send --endpoint http:\/\/127\.0\.0\.1:\d+ --max-attempts 3 --concurrency 2 --no-stitch \.koala-replay\/state-[0-9a-f]{16}\.dead-letters\.jsonl$/);
 
     emulator = await startKoalaEmulator({ publicKey: KEY });
     // The emulator that rejected the entries is gone, so the command is pointed at a new one.
-    const resendArgs = command.replace(/^koala-replay /, "").replace(/http:\/\/127\.0\.0\.1:\d+/, emulator.url).split(" ");
+    const resendArgs = args.replace(/http:\/\/127\.0\.0\.1:\d+/, emulator.url).split(" ");
     const resent = await runCli(resendArgs, { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
 
     expect(resent.status).toBe(0);
@@ -262,7 +264,7 @@ describe("command printed for dead letters", () => {
     const result = await sendWithRejections(["--public-key", KEY, "--dead-letter", join(directory, "dead.jsonl")], { cwd: directory });
 
     expect(result.stderr).not.toContain(KEY);
-    expect(result.stderr).toContain("koala-replay send --endpoint ");
+    expect(result.stderr).toContain(`  ${printedCommand(directory)} send --endpoint `);
     expect(result.stderr).toContain(" --public-key '<public key>' --no-stitch dead.jsonl\n");
   });
 

@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { readCsvRecords, tableFromFileName } from "../../src/inputs/csv/index.js";
 import { deriveMessageId } from "../../src/inputs/message-id.js";
-import { parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
+import { parseRequests, printedCommand, projectRoot, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody, sortByMessageId, uniqueByMessageId } from "../helpers/segment-reference.js";
 
@@ -153,6 +153,7 @@ describe("Engage audience downloads", () => {
 
     expect(summary).toContain("invalid: see the reasons below. Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped");
     expect(summary).toContain('{"@literal": "2024-01-01T00:00:00Z"}');
+    expect(summary).toContain(`in a config (${printedCommand()} init writes one).`);
   });
 
   test("no advice when timestamps are there", async () => {

@@ -7,7 +7,7 @@ import { legacyStatePath } from "../../src/delivery/checkpoint.js";
 import { canonicalJson } from "../../src/inputs/message-id.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { readFixtureEvents } from "../helpers/fixture-events.js";
-import { binPath, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
+import { binPath, printedCommand, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody } from "../helpers/segment-reference.js";
 
@@ -390,8 +390,8 @@ describe("send again without --resume", () => {
 
       expect(refused.status).toBe(2);
       expect(text).toContain(`error: the checkpoint .koala-replay/${stateName} is of an earlier run that did not finish (last saved ${String(finished["savedAt"])})`);
-      expect(refused.stderr).toContain(`    koala-replay send --no-stitch --endpoint ${emulator.url} ${path} --resume\n`);
-      expect(refused.stderr).toContain(`    koala-replay send --no-stitch --endpoint ${emulator.url} ${path} --restart\n`);
+      expect(refused.stderr).toContain(`    ${printedCommand(directory)} send --no-stitch --endpoint ${emulator.url} ${path} --resume\n`);
+      expect(refused.stderr).toContain(`    ${printedCommand(directory)} send --no-stitch --endpoint ${emulator.url} ${path} --restart\n`);
       expect(emulator.stats.batchRequests).toBe(requestsBefore);
       expect(JSON.parse(readFileSync(statePath, "utf8"))).toEqual(JSON.parse(JSON.stringify(state)));
     }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { runCli } from "../helpers/run-cli.js";
+import { printedCommand, runCli } from "../helpers/run-cli.js";
 import { runInTerminal } from "../helpers/run-in-terminal.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 const NOTICE = "koala-replay: reading events from the terminal, one JSON object per line, until Ctrl-D.";
 
@@ -15,7 +16,7 @@ describe("no input on a terminal", () => {
 
     expect(result.status).toBe(2);
     expect(result.output).toContain("error: no input given\n");
-    expect(result.output).toContain(`pass files or directories (koala-replay ${command} <path>…), pipe events in, or give - to type events in the terminal`);
+    expect(unwrapSummary(result.output)).toContain(`pass files or directories (${printedCommand()} ${command} <path>…), pipe events in, or give - to type events in the terminal`);
     expect(result.output).not.toContain("standard input can be read only once");
   });
 

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { isAbsolute, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -16,6 +17,16 @@ export interface CliOptions {
   cwd?: string;
   /** Kills the process with SIGKILL after this many milliseconds; its status is then null. */
   killAfterMs?: number;
+}
+
+/**
+ * Returns the command that koala-replay prints for itself when a test runs `node bin/koala-replay.js`
+ * in `cwd`: `node bin/koala-replay.js` from the project root, and node with the script's absolute
+ * path from elsewhere. It takes the `node` on the PATH to be the one that runs the tests.
+ */
+export function printedCommand(cwd: string = projectRoot): string {
+  const script = relative(cwd, binPath);
+  return `node ${script.startsWith("..") || isAbsolute(script) ? binPath : script}`;
 }
 
 /** Runs the built binary as a user would, with a clean environment apart from what `env` adds. */

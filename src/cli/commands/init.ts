@@ -5,7 +5,8 @@ import { defaultConfigFileName, presetConfigText } from "../../mappings/index.js
 import { displayPath } from "../../reporting/input-names.js";
 import { UsageError } from "../errors.js";
 import { chooseSchemaReference } from "../schema-reference.js";
-import { toolCommand } from "../tool-command.js";
+import { wrapStderrMessage } from "../stderr-message.js";
+import { shellQuote, toolCommand } from "../tool-command.js";
 
 /**
  * Runs `koala-replay init`: writes the presets as a config file, never over an existing file. A
@@ -20,11 +21,9 @@ export async function initCommand(requestedPath: string): Promise<void> {
   const schema = chooseSchemaReference(file);
   await writeConfig(file, configText(schema.reference));
 
-  const config = path === defaultConfigFileName ? "" : ` --config ${path}`;
-  process.stderr.write(
-    `wrote ${displayPath(file, process.cwd())}\n` +
-      `  edit the mappings, check them with ${toolCommand()} check${config}, then look at the requests they make: ${toolCommand()} preview${config} <inputs>\n`,
-  );
+  const config = path === defaultConfigFileName ? "" : ` --config ${shellQuote(path)}`;
+  const next = `edit the mappings, check them with ${toolCommand()} check${config}, then look at the requests they make: ${toolCommand()} preview${config} <inputs>`;
+  process.stderr.write(`${wrapStderrMessage(`wrote ${displayPath(file, process.cwd())}\n  ${next}`)}\n`);
   if (schema.note !== undefined) {
     process.stderr.write(`note: ${schema.note}\n`);
   }

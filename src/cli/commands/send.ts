@@ -19,6 +19,7 @@ import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { formatWarning } from "../warning.js";
 import { DryRunStdout, onClosedStdout } from "../stdout-pipe.js";
 import { deadLetterResendCommand, rerunCommand, resumeCommand } from "../rerun-commands.js";
+import { toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { nameReadOnceInputs } from "../../inputs/read-once.js";
 
@@ -114,6 +115,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         outputClosedAfter,
         filterFields: listFilterFields(settings.filters),
         width: summaryWidth,
+        command: toolCommand(),
       }),
     );
     process.stderr.write(mask(summary));
