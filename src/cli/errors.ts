@@ -8,7 +8,10 @@ export const ExitCode = {
   usage: 2,
   /** Stopped by a fatal API answer (wrong key or endpoint). */
   fatalApi: 3,
-  /** A dry run stopped because the reader of stdout closed the pipe: 128 + SIGPIPE (13), as a shell reports a process that SIGPIPE ended. */
+  /**
+   * The reader of stdout closed the pipe (`| head`) before everything was written: 128 + SIGPIPE (13),
+   * as a shell reports a process that SIGPIPE ended. A dry run stops reading and prints its summary.
+   */
   outputClosed: 141,
   /** Interrupted by Ctrl-C or SIGTERM. */
   interrupted: 130,

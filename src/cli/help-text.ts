@@ -15,7 +15,9 @@ export const READ_ONLY_EXIT_STATUS_HELP = `
 Exit status:
   0    the inputs were read
   1    some lines or files could not be read (they are counted)
-  2    usage or config error`;
+  2    usage or config error
+  141  the reader of stdout closed the pipe (| head) before the whole report
+       was written`;
 
 export const PROGRAM_EXAMPLES = `
 Examples:

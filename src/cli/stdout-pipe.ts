@@ -1,10 +1,14 @@
+import { ExitCode } from "./errors.js";
+
 /** The handler of a closed stdout, set by a command that reports it instead of ending the process. */
 let closedStdoutHandler: (() => void) | undefined;
 
 /**
  * Handles the EPIPE error that stdout emits when its reader goes away (`koala-replay inspect | head`).
- * Without a handler set by `onClosedStdout`, the process ends quietly with status 0, as
- * command-line tools do, instead of failing with a stack trace. Other errors are thrown.
+ * Without a handler set by `onClosedStdout`, the process ends at once with status 141, which a
+ * shell reports for a program that SIGPIPE ended, as it does for `send --dry-run | head`. It
+ * prints nothing, as such programs do: the reader closed the pipe on purpose, and a note on stderr
+ * would land on the terminal under what the reader printed. Other errors are thrown.
  */
 export function handleClosedStdout(): void {
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -12,7 +16,7 @@ export function handleClosedStdout(): void {
       throw error;
     }
     if (closedStdoutHandler === undefined) {
-      process.exit(0);
+      process.exit(ExitCode.outputClosed);
     }
     closedStdoutHandler();
   });
