@@ -83,9 +83,29 @@ export function withToolCommand(text: string): string {
   return command === BIN_NAME ? text : text.replaceAll(`${BIN_NAME} `, `${command} `);
 }
 
-/** Quotes `arg` for a POSIX shell when it contains anything but letters, digits and `@%+=:,./-`. */
+/**
+ * Quotes `arg` for a POSIX shell when it contains anything but letters, digits and `@%+=:,./-`.
+ * An argument with a control character is written as `$'…'` with escapes (`\x1b`, `\u0085`),
+ * which bash reads back as the same characters (checked with bash 5.2). The printed command then
+ * neither drives the terminal nor changes when it is pasted.
+ * NOTE: dash, the `sh` of Debian, reads `$'…'` as a `$` and a quoted string (checked with 0.5.12).
+ */
 export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+  if (/^[\w@%+=:,./-]+$/.test(arg)) {
+    return arg;
+  }
+  if (!/[\u0000-\u001f\u007f-\u009f]/.test(arg)) {
+    return `'${arg.replace(/'/g, "'\\''")}'`;
+  }
+  const escaped = arg.replace(/[\\'\u0000-\u001f\u007f-\u009f]/g, (character) => {
+    if (character === "\\" || character === "'") {
+      return `\\${character}`;
+    }
+    const code = character.charCodeAt(0);
+    // \xHH is one byte, which is the character itself only below 0x80.
+    return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+  return `$'${escaped}'`;
 }
 
 /** Returns the path of the file named `name` that a shell finds through `pathVariable`, or undefined. */

@@ -3,7 +3,7 @@ import { skipReasonText } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { highlightJsonLine } from "./json-highlight.js";
 import type { NotSentReason, PreviewExample, PreviewSamples } from "./preview-samples.js";
-import type { TextStyle } from "./style.js";
+import { escapeControlCharacters, type TextStyle } from "./style.js";
 import { displayWidth, wrapStyled } from "./wrap-text.js";
 
 /** The request an entry becomes, as `send` would make it. */
@@ -75,8 +75,9 @@ function formatExample(example: PreviewExample, number: number, options: Preview
   const heading = wrapStyled(`── example ${number} · ${example.origin.input}:${example.origin.line}${derived}`, options.textWidth, "", "   ", style.dim);
   const eventTitle = style.bold("event");
   const requestTitle = wrapStyled(`request  ${request.method} ${request.url}`, options.textWidth, "", "  ", style.bold);
-  const eventLines = JSON.stringify(example.event, null, 2).split("\n");
-  const requestLines = JSON.stringify(request.body, null, 2).split("\n");
+  // JSON.stringify escapes C0 control characters but writes DEL and C1 ones as they are.
+  const eventLines = JSON.stringify(example.event, null, 2).split("\n").map(escapeControlCharacters);
+  const requestLines = JSON.stringify(request.body, null, 2).split("\n").map(escapeControlCharacters);
   if (options.layout === "side-by-side") {
     const columnWidth = Math.floor((options.width - 3) / 2);
     return [heading, sideBySide([eventTitle, ...eventLines], [requestTitle, ...requestLines], columnWidth, style)].join("\n");

@@ -1,4 +1,4 @@
-import { stripStyles } from "./style.js";
+import { escapeControlCharacters, stripStyles } from "./style.js";
 
 /**
  * string-width, once `formatWithTextWidth` has loaded it. Loading it builds Unicode property sets and
@@ -61,14 +61,16 @@ const MIN_PIECE_WIDTH = 12;
  * that is wider than a line is kept whole on a line of its own, which is then wider than `width`.
  * The terminal wraps that line, and the name can still be selected and copied in one piece. A run of
  * spaces inside a line is kept, and one at a break is dropped. Columns are counted by
- * `displayWidth`, so a wide character such as 漢 counts two.
+ * `displayWidth`, so a wide character such as 漢 counts two. Control characters, which a file name
+ * may contain, are written as escapes such as `\u001b`: a raw one would drive the terminal, and
+ * has no width to count.
  */
 export function wrapText(text: string, width: number, firstIndent: string, nextIndent: string): string[] {
   const lines: string[] = [];
   let line = firstIndent;
   let lineHasWord = false;
   // Splitting on a captured separator keeps each run of spaces, at the odd positions.
-  const tokens = text.split(/( +)/);
+  const tokens = escapeControlCharacters(text).split(/( +)/);
   for (let index = 0; index < tokens.length; index += 2) {
     const word = tokens[index] as string;
     const spaces = index === 0 ? "" : (tokens[index - 1] as string);
@@ -174,7 +176,7 @@ export function wrapMessage(text: string, width: number, keepWhole: (line: strin
     .map((line, index) => {
       const indent = /^ */.exec(line)?.[0] ?? "";
       if (line.length === indent.length || keepWhole(line) || CARET_LINE.test(line) || CARET_LINE.test(lines[index + 1] ?? "")) {
-        return line;
+        return escapeControlCharacters(line);
       }
       return wrapText(line.slice(indent.length), width, indent, indent === "" ? "  " : indent).join("\n");
     })
@@ -204,7 +206,8 @@ const MIN_NOTE_WIDTH = 24;
  * four spaces. `style` applies to the note only. `head` may contain colour codes, which
  * `displayWidth` does not count.
  */
-export function appendNote(head: string, separator: string, note: string, width: number, style: (text: string) => string): string[] {
+export function appendNote(head: string, separator: string, rawNote: string, width: number, style: (text: string) => string): string[] {
+  const note = escapeControlCharacters(rawNote);
   const column = displayWidth(head) + separator.length;
   const oneLine = `${head}${separator}${note}`;
   if (displayWidth(oneLine) <= width) {

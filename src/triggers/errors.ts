@@ -70,8 +70,9 @@ export function caretLines(text: string, position: TriggerPosition): string[] {
   let lineEnd = text.indexOf("\n", lineStart);
   if (lineEnd === -1) lineEnd = text.length;
 
-  // Tabs and carriage returns are shown as spaces so the caret stays under the right character.
-  const sourceLine = text.slice(lineStart, lineEnd).replace(/[\t\r]/g, " ");
+  // Tabs, carriage returns and other control characters are shown as spaces, so that none drives
+  // the terminal and the caret stays under the right character.
+  const sourceLine = text.slice(lineStart, lineEnd).replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
   return [`  ${sourceLine}`, `  ${" ".repeat(position.column - 1)}^`];
 }
 

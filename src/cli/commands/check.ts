@@ -4,6 +4,7 @@ import { checkPublicKey } from "../../delivery/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { isShortPublicKey, maskPublicKey, maskSecret, MIN_PUBLIC_KEY_LENGTH } from "../../reporting/mask.js";
+import { escapeControlCharacters } from "../../reporting/style.js";
 import { loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../option-defaults.js";
@@ -36,7 +37,7 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   buildProcessorRules({ mappings: config.mappings, browserEvents: { kind: "skip" }, filters: [] });
   const source = config.source === "presets" ? "Segment's two presets" : displayPath(config.source, process.cwd());
   const origin = config.source === "presets" ? "Segment's two presets (no config file found)" : source;
-  process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${origin}\n`);
+  process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${escapeControlCharacters(origin)}\n`);
   for (const mapping of config.mappings) {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
   }

@@ -25,7 +25,7 @@ export async function initCommand(requestedPath: string): Promise<void> {
   const next = `edit the mappings, check them with ${toolCommand()} check${config}, then look at the requests they make: ${toolCommand()} preview${config} <inputs>`;
   process.stderr.write(`${wrapStderrMessage(`wrote ${displayPath(file, process.cwd())}\n  ${next}`)}\n`);
   if (schema.note !== undefined) {
-    process.stderr.write(`note: ${schema.note}\n`);
+    process.stderr.write(`${wrapStderrMessage(`note: ${schema.note}`)}\n`);
   }
 }
 

@@ -3,6 +3,7 @@ import { UnfinishedRunError, type RunFailureReason } from "../../delivery/index.
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret } from "../../reporting/mask.js";
+import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
 import { buildRunReport } from "../../reporting/run-report.js";
@@ -203,7 +204,8 @@ export function createVerboseLog(settings: SendSettings, progress: ProgressRepor
   if (!settings.verbose) {
     return undefined;
   }
-  return (message) => progress.log(maskSecret(message, settings.publicKey));
+  // A line names its input, whose name may contain control characters.
+  return (message) => progress.log(escapeControlCharacters(maskSecret(message, settings.publicKey)));
 }
 
 /**
