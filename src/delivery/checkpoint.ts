@@ -34,6 +34,8 @@ interface InputProgress {
   previousDoneThrough: number;
   /** Lines submitted in this run whose entries are still on their way. */
   inProgress: Map<number, RecordProgress>;
+  /** Whether the last run that read this input finished, so that it read the input to its end. */
+  readByFinishedRun: boolean;
 }
 
 interface StateFileInput {
@@ -43,6 +45,11 @@ interface StateFileInput {
   /** Highest line below which everything is done: a contiguous watermark, for people reading the file. */
   watermark: number;
   notDone: number[];
+  /**
+   * Whether the last run that read this input finished. A later run that does not read the input
+   * keeps the value. Missing in older files.
+   */
+  readByFinishedRun?: boolean;
 }
 
 interface StateFile {
@@ -51,6 +58,16 @@ interface StateFile {
   /** Whether the run read every input and delivered or dead-lettered every entry. Missing in older files. */
   finished?: boolean;
   inputs: Record<string, StateFileInput>;
+}
+
+/** An input that the resumed state names and this run does not read, as the state records it. */
+export interface InputNotRead {
+  /** Absolute path of the input. */
+  path: string;
+  /** Events of the input that earlier runs read and neither delivered nor dead-lettered. */
+  undeliveredEvents: number;
+  /** Whether the last run that read the input finished, so that no event after those it read is left unread. */
+  readToEnd: boolean;
 }
 
 /** Raised when `--resume` finds that an input changed since the checkpoint was written. */
@@ -157,10 +174,10 @@ export class Checkpoint {
   /** Whether this run, with `restart`, replaces the state file of a run that did not finish. */
   readonly replacesUnfinishedRun: boolean;
   /**
-   * Absolute paths of the inputs that the resumed state names and this run does not read: files
-   * removed from an input folder, deleted, or not given this time. Their records are kept as they were.
+   * The inputs that the resumed state names and this run does not read: files removed from an input
+   * folder, deleted, or not given this time. Their records are kept as they were.
    */
-  readonly inputsNotRead: string[] = [];
+  readonly inputsNotRead: InputNotRead[] = [];
   private finished = false;
   /** Inputs as the run names them that can be read only once, which are not tracked. */
   private readonly untracked: ReadonlySet<string>;
@@ -195,9 +212,11 @@ export class Checkpoint {
     for (const name of Object.keys(previous?.inputs ?? {})) {
       if (!this.inputs.has(name)) {
         const covered = trackedPaths.some((path) => name.startsWith(path.endsWith(sep) ? path : `${path}${sep}`));
-        this.inputs.set(name, covered ? this.createInputProgress(name, previous) : carryInputProgress(name, previous));
-        if (!covered || !existsSync(name)) {
-          this.inputsNotRead.push(name);
+        const read = covered && existsSync(name);
+        const progress = read ? this.createInputProgress(name, previous) : carryInputProgress(name, previous);
+        this.inputs.set(name, progress);
+        if (!read) {
+          this.inputsNotRead.push({ path: name, undeliveredEvents: progress.carriedNotDone.size, readToEnd: progress.readByFinishedRun });
         }
       }
     }
@@ -241,6 +260,12 @@ export class Checkpoint {
   /** Records that the run read every input and settled every entry, for the next run to know. */
   markFinished(): void {
     this.finished = true;
+    const notRead = new Set(this.inputsNotRead.map((input) => input.path));
+    for (const input of this.inputs.values()) {
+      if (!notRead.has(input.name)) {
+        input.readByFinishedRun = true;
+      }
+    }
     this.dirty = true;
   }
 
@@ -322,6 +347,7 @@ export class Checkpoint {
       previousDoneThrough: recorded?.doneThrough ?? 0,
       carriedNotDone: new Set(recorded?.notDone ?? []),
       inProgress: new Map(),
+      readByFinishedRun: false,
     };
   }
 }
@@ -339,6 +365,9 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     previousDoneThrough: recorded?.doneThrough ?? 0,
     carriedNotDone: new Set(recorded?.notDone ?? []),
     inProgress: new Map(),
+    // NOTE: a state file written before the field existed records only whether its own run finished,
+    // which may not be the run that last read this input.
+    readByFinishedRun: recorded?.readByFinishedRun ?? previous?.finished === true,
   };
 }
 
@@ -371,6 +400,7 @@ function describeInput(input: InputProgress): StateFileInput {
     doneThrough: input.doneThrough,
     watermark: first === undefined ? input.doneThrough : first - 1,
     notDone: lines,
+    readByFinishedRun: input.readByFinishedRun,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RecordOrigin } from "../inputs/record.js";
+import type { InputNotRead } from "./checkpoint.js";
 import type { KoalaEntry } from "./entry.js";
 import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
 
@@ -166,10 +167,10 @@ export interface DeliveryEvents {
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
   /**
-   * The resumed state file names inputs that this run does not read (`paths`, absolute), so the
-   * events of them that were not delivered stay unsent.
+   * The resumed state file names inputs that this run does not read, so the events of them that
+   * were not delivered stay unsent.
    */
-  onInputsNotRead?(statePath: string, paths: readonly string[]): void;
+  onInputsNotRead?(statePath: string, inputs: readonly InputNotRead[]): void;
   /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
 }

@@ -4,6 +4,7 @@ import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/re
 import type { InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import type { ProgressSnapshot } from "../reporting/progress-text.js";
+import { formatInputsNotRead } from "../reporting/inputs-not-read.js";
 import { RunStats } from "../reporting/run-stats.js";
 import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
@@ -65,9 +66,6 @@ export interface ReplayIo {
  * each). Smaller inputs are processed on the main thread.
  */
 export const WORKER_POOL_THRESHOLD_BYTES = 1 << 20;
-
-/** Inputs named in the warning about inputs of a checkpoint that a resumed run does not read. */
-const MAX_LISTED_INPUTS = 5;
 
 /** Warnings printed for unreadable lines before they are only counted, so a broken file cannot flood the terminal. */
 const MAX_WARNINGS = 20;
@@ -432,13 +430,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
       io.warn(
         `--resume found no checkpoint at ${statePath}, so every event is sent. The default checkpoint is kept in .koala-replay in the working folder and named after the inputs as given (files and folders, in any order), so it is found only from the folder of the earlier run and with the same inputs. Otherwise give the earlier run's checkpoint with --state <path>.`,
       ),
-    onInputsNotRead: (statePath, paths) => {
-      const listed = paths.slice(0, MAX_LISTED_INPUTS).join(", ");
-      const more = paths.length > MAX_LISTED_INPUTS ? ` and ${paths.length - MAX_LISTED_INPUTS} more` : "";
-      io.warn(
-        `the checkpoint ${statePath} names ${paths.length === 1 ? "an input" : `${paths.length} inputs`} that this run does not read, because ${paths.length === 1 ? "it was" : "they were"} removed or not given: ${listed}${more}. Events of ${paths.length === 1 ? "it" : "them"} that the earlier run did not deliver are not sent; give ${paths.length === 1 ? "it" : "them"} again with --resume to send them.`,
-      );
-    },
+    onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),

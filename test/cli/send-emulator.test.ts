@@ -486,8 +486,43 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(first.status).toBe(0);
     expect(resumed.status).toBe(0);
     expect(warnings).toContain(`names an input that this run does not read, because it was removed or not given: ${join(realpathSync(archive), "b.jsonl")}.`);
-    expect(warnings).toContain("give it again with --resume to send them.");
+    // The first run finished, so nothing of b.jsonl is left to send.
+    expect(warnings).toContain("The runs that read it delivered or dead-lettered every event of it, so none is left to send.");
+    expect(warnings).not.toContain("--resume to send them");
     expect(warnings).not.toContain("a.jsonl");
+  }, 60_000);
+
+  test("input of a stopped run: its undelivered events counted", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 20 } });
+    const server = emulator;
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 2_000);
+    const other = writeTrackEvents(directory, 1, () => ({}), "other.jsonl").path;
+    const statePath = join(directory, "state.json");
+    const args = ["send", "--no-stitch", "--max-batch-size", "5", "--concurrency", "2", "--endpoint", server.url, "--state", statePath];
+    const child = spawn(process.execPath, [binPath, ...args, path], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY }, stdio: "ignore" });
+    const watcher = setInterval(() => {
+      if (server.stats.batchRequests >= 10) {
+        clearInterval(watcher);
+        child.kill("SIGINT");
+      }
+    }, 2);
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    clearInterval(watcher);
+    const recorded = JSON.parse(readFileSync(statePath, "utf8")).inputs[realpathSync(path)] as { notDone: number[] };
+    const undelivered = recorded.notDone.length;
+
+    const resumed = await runCli([...args, "--resume", other], { env: { KOALA_PUBLIC_KEY: KEY } });
+    const warnings = unwrapSummary(resumed.stderr);
+
+    expect(code).toBe(130);
+    expect(resumed.status).toBe(0);
+    expect(warnings).toContain(`names an input that this run does not read, because it was removed or not given: ${realpathSync(path)} (`);
+    if (undelivered > 0) {
+      expect(warnings).toContain(`${undelivered.toLocaleString("en-US")} ${undelivered === 1 ? "event of it that earlier runs read was" : "events of it that earlier runs read were"} neither delivered nor dead-lettered.`);
+    }
+    expect(warnings).toContain("The run that last read it stopped before its end, so it may also hold events that were never read.");
+    expect(warnings).toContain("Give it again with --resume to send them.");
   }, 60_000);
 
   test("changed file in the folder still rejected", async () => {

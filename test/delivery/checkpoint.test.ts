@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFileAtomically } from "../../src/delivery/checkpoint.js";
-import { CannotResumeError, createDelivery, defaultStatePath, StateMismatchError } from "../../src/delivery/index.js";
+import { CannotResumeError, createDelivery, defaultStatePath, StateMismatchError, type DeliveryOptions, type InputNotRead } from "../../src/delivery/index.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { forEachElement } from "../../src/inputs/element-chunks.js";
@@ -433,6 +433,55 @@ describe("state of inputs this run does not read", () => {
 
     expect(JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, "a.jsonl")]).toEqual(recorded);
     expect(() => createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["a.jsonl"], statePath, resume: true }))).toThrow(/a\.jsonl changed/);
+  });
+});
+
+describe("undelivered events of inputs not read", () => {
+  it("counted from the state", async () => {
+    const emulator = await startEmulator();
+    const folder = realpathSync(temporaryDirectory());
+    writeFileSync(join(folder, "b.jsonl"), "{}\n");
+    // As a run that stopped with lines 3 and 4 of events.jsonl in flight leaves it.
+    const statePath = writeState(folder, 2, { fingerprint: null, doneThrough: 10, watermark: 2, notDone: [3, 4] });
+    const seen: InputNotRead[] = [];
+
+    const resumed = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["b.jsonl"], statePath, resume: true, events: { onInputsNotRead: (_path, inputs) => seen.push(...inputs) } }));
+    await resumed.finish();
+
+    expect(seen).toEqual([{ path: join(folder, "events.jsonl"), undeliveredEvents: 2, readToEnd: false }]);
+  });
+
+  it("read to the end by a finished run, kept by later runs", async () => {
+    const emulator = await startEmulator();
+    const folder = realpathSync(temporaryDirectory());
+    const records = makeRecords(6, 2, "a.jsonl");
+    writeFileSync(join(folder, "a.jsonl"), records.map((entry) => entry.eventJson).join("\n"));
+    writeFileSync(join(folder, "b.jsonl"), "{}\n");
+    writeFileSync(join(folder, "c.jsonl"), "{}\n");
+    const statePath = join(folder, "state.json");
+    const options = (inputs: string[], events = {}): DeliveryOptions => testOptions(emulator.url, { cwd: folder, inputs, statePath, resume: true, events });
+
+    const first = createDelivery(options(["a.jsonl"]));
+    for (const entry of records) {
+      await first.submit(entry.origin, [entry]);
+    }
+    await first.finish();
+    // The second run reads b.jsonl and stops before its end, so it does not finish.
+    const second = createDelivery(options(["b.jsonl"]));
+    await second.submit({ input: "b.jsonl", line: 1 }, []);
+    await second.stop();
+    const seen: InputNotRead[] = [];
+    const third = createDelivery(options(["c.jsonl"], { onInputsNotRead: (_path: string, inputs: readonly InputNotRead[]) => seen.push(...inputs) }));
+    await third.finish();
+
+    const saved = JSON.parse(readFileSync(statePath, "utf8")).inputs;
+    expect(saved[join(folder, "a.jsonl")].readByFinishedRun).toBe(true);
+    expect(saved[join(folder, "b.jsonl")].readByFinishedRun).toBe(false);
+    expect(saved[join(folder, "c.jsonl")].readByFinishedRun).toBe(true);
+    expect(seen.sort((left, right) => left.path.localeCompare(right.path))).toEqual([
+      { path: join(folder, "a.jsonl"), undeliveredEvents: 0, readToEnd: true },
+      { path: join(folder, "b.jsonl"), undeliveredEvents: 0, readToEnd: false },
+    ]);
   });
 });
 
