@@ -3,12 +3,15 @@ import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
-import type { RunStats } from "./run-stats.js";
+import { MAX_REASONS, OTHER_REASONS, OTHER_TYPES, type RunStats } from "./run-stats.js";
 import { escapeControlCharacters } from "./style.js";
 import { wrapText } from "./wrap-text.js";
 
 /** Columns that every line of the summary fits in, whatever the terminal: the width the status line assumes when the terminal reports none. */
 export const SUMMARY_WIDTH = 80;
+
+/** Reasons listed under invalid and failed, and event types named, before the rest are counted together. */
+const MAX_LISTED_REASONS = 10;
 /** Column where the values of the summary's rows start: two spaces, a label of 22 columns and a space. */
 const VALUE_COLUMN = 25;
 
@@ -80,10 +83,10 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(countRow(`  ${reason}`, count, countWidth, skipReasonText[reason]));
   }
   lines.push(row("invalid", formatCount(stats.invalidCount)));
-  for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
+  for (const [reason, count] of listedReasons(stats.invalidByReason, countWidth)) {
     const first = stats.invalidFirstAt.get(reason);
-    const where = first === undefined ? "" : ` (first at ${first.input}:${first.line})`;
-    lines.push(countRow("", count, countWidth, `${reason}${where}`));
+    const where = first === undefined ? "" : ` (first at ${first.origin.input}:${first.origin.line}${first.found === undefined ? "" : `, found ${first.found}`})`;
+    lines.push(typeof count === "number" ? countRow("", count, countWidth, `${escapeControlCharacters(reason)}${where}`) : count);
   }
   lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
@@ -95,8 +98,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(row("", `… and ${formatCount(stats.unreadableCount - stats.unreadableExamples.length)} more`));
   }
   lines.push(row("failed", formatCount(stats.failedCount)));
-  for (const [reason, count] of sortedByCount(stats.failedByReason)) {
-    lines.push(countRow("", count, countWidth, reason));
+  for (const [reason, count] of listedReasons(stats.failedByReason, countWidth)) {
+    lines.push(typeof count === "number" ? countRow("", count, countWidth, escapeControlCharacters(reason)) : count);
   }
   lines.push(...deliveryLines(stats, context));
   lines.push(...identityLines(stats));
@@ -308,7 +311,7 @@ function missingFilterFields(stats: RunStats, context: SummaryContext): string {
 }
 
 function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
-  const typesSeen = `Event types seen: ${formatMap(stats.unmatchedTypes)}.`;
+  const typesSeen = `Event types seen: ${formatMap(stats.unmatchedTypes, { maxListed: MAX_LISTED_REASONS, otherKey: OTHER_TYPES })}.`;
   const mappings = context.mappings;
   if (mappings !== undefined && mappings.total > 0 && mappings.enabled === 0) {
     return `${typesSeen} Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.`;
@@ -353,10 +356,42 @@ function countRow(label: string, count: number, countWidth: number, reason: stri
   return wrapText(`${countText}${reason}`, SUMMARY_WIDTH, `  ${label.padEnd(VALUE_COLUMN - 3)} `, " ".repeat(VALUE_COLUMN + countText.length)).join("\n");
 }
 
-function formatMap(map: Map<string, number>): string {
-  return sortedByCount(map)
-    .map(([key, count]) => `${escapeControlCharacters(key)} ${formatCount(count)}`)
-    .join(", ");
+function formatMap(map: Map<string, number>, folded?: { maxListed: number; otherKey: string }): string {
+  const { listed, otherCount } = splitListed(map, folded?.maxListed ?? Number.POSITIVE_INFINITY, folded?.otherKey);
+  const items = listed.map(([key, count]) => `${escapeControlCharacters(key)} ${formatCount(count)}`);
+  if (otherCount > 0) {
+    items.push(`and ${formatCount(otherCount)} ${plural(otherCount, "event", "events")} of other types`);
+  }
+  return items.join(", ");
+}
+
+/**
+ * Returns the most frequent reasons with their counts, then a printed row that counts the events of
+ * the others, which the report lists (up to `MAX_REASONS`).
+ */
+function listedReasons(counts: Map<string, number>, countWidth: number): Array<[string, number | string]> {
+  const { listed, otherCount } = splitListed(counts, MAX_LISTED_REASONS, OTHER_REASONS);
+  if (otherCount === 0) {
+    return listed;
+  }
+  const text = `${plural(otherCount, "event", "events")} for other reasons (a --report file lists up to ${MAX_REASONS})`;
+  return [...listed, ["", countRow("", otherCount, countWidth, text)]];
+}
+
+/**
+ * Splits counts into the `maxListed` largest, and the sum of the rest and of `otherKey`, which contains
+ * the counts of keys past a tally's limit. One more key than `maxListed` is listed rather than folded.
+ */
+function splitListed(counts: Map<string, number>, maxListed: number, otherKey?: string): { listed: Array<[string, number]>; otherCount: number } {
+  const sorted = sortedByCount(counts).filter(([key]) => key !== otherKey);
+  const foldedKeys = otherKey !== undefined && counts.has(otherKey);
+  const listedCount = sorted.length <= maxListed + 1 && !foldedKeys ? sorted.length : maxListed;
+  const otherCount = sum(sorted.slice(listedCount)) + (otherKey === undefined ? 0 : (counts.get(otherKey) ?? 0));
+  return { listed: sorted.slice(0, listedCount), otherCount };
+}
+
+function sum(counts: ReadonlyArray<[unknown, number]>): number {
+  return counts.reduce((total, [, count]) => total + count, 0);
 }
 
 function sortedByCount<K>(map: Map<K, number>): Array<[K, number]> {
