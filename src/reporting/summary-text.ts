@@ -149,6 +149,10 @@ function deliveryLines(stats: RunStats, context: SummaryContext): string[] {
       .join(", ");
     lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
   }
+  if (result.duplicateWindow !== undefined) {
+    const text = `looked for among the last ${formatCount(result.duplicateWindow)} entries or more, to keep memory flat; a messageId repeated further apart was ${context.dryRun ? "printed" : "sent"} again, and Koala records it once`;
+    lines.push(row("duplicates", text));
+  }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
     const path = displayPath(result.deadLetterPath, context.workingDirectory);
     const text =

@@ -365,6 +365,15 @@ describe("an archive with a different bad value in every event", () => {
     }
   });
 
+  test("summary names the duplicate window", () => {
+    const stats = new RunStats();
+    const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, alreadyDone: 0, undelivered: 0 };
+    stats.delivery = { ...delivery, requestsSent: 0, requestsAccepted: 0, entriesPerRequest: { mean: 0, max: 0 }, retries: {}, retriesTotal: 0, checkpointErrors: 0, stopped: false, duplicateWindow: 1_572_864 };
+    const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
+
+    expect(summary).toContain("duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again");
+  });
+
   test("summary folds failure reasons past ten", () => {
     const stats = new RunStats();
     for (let index = 0; index < 150; index += 1) {
