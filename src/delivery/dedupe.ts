@@ -1,6 +1,18 @@
 /**
+ * Slots of the largest table. At three quarters full it contains 1,572,864 ids in 16 MB, so the two
+ * tables of a `MessageIdSet` never take more than 32 MB, however many entries a run has.
+ */
+export const MAX_TABLE_SLOTS = 1 << 21;
+
+/**
  * A set of (mapping name, messageId) pairs stored as 64-bit hashes in an open-addressing table of
  * 32-bit halves, so a million ids take 16 MB instead of the hundreds a `Set<string>` would.
+ *
+ * The set remembers recent ids, not all of them. When the table reaches `maxSlots` and is three quarters
+ * full, it becomes the previous table, the one before it is forgotten, and a new table starts. An id
+ * is found while it is in either table, so a duplicate is always caught within the last
+ * `maxSlots * 3 / 4` distinct ids, and a repeat further apart is taken for a new id. Koala records an
+ * entry once per message_id anyway, and Segment's own duplicates come from retries close together.
  *
  * NOTE: two different ids whose two 32-bit MurmurHash3 values both collide are taken for
  * duplicates. For a million ids the chance of any such pair is about 3 in 100 million.
@@ -8,21 +20,38 @@
 export class MessageIdSet {
   private table: Uint32Array;
   private mask: number;
+  /** Ids in `table`. */
+  private tableCount = 0;
+  /** The table before `table`, once the first one filled up. */
+  private previous: Uint32Array | undefined;
   private count = 0;
+  private forgotten = false;
 
-  constructor(initialCapacity = 1 << 16) {
-    const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, initialCapacity)));
+  constructor(
+    initialCapacity = 1 << 16,
+    private readonly maxSlots = MAX_TABLE_SLOTS,
+  ) {
+    const capacity = 2 ** Math.ceil(Math.log2(Math.min(maxSlots, Math.max(16, initialCapacity))));
     this.table = new Uint32Array(capacity * 2);
     this.mask = capacity - 1;
   }
 
+  /** Distinct ids added, the forgotten ones included. */
   get size(): number {
     return this.count;
   }
 
-  /** Slots in the table, 8 bytes each. */
+  /** Slots in the current table, 8 bytes each. */
   get capacity(): number {
     return this.mask + 1;
+  }
+
+  /**
+   * The fewest recent ids that are always remembered, once older ones have been forgotten, or
+   * undefined while every id added is remembered.
+   */
+  get window(): number | undefined {
+    return this.forgotten ? (this.maxSlots * 3) / 4 : undefined;
   }
 
   /** Adds the pair and returns true, or returns false when it was already present. */
@@ -32,14 +61,33 @@ export class MessageIdSet {
 
   /** Adds a pair by the hash `hashMessageId` returned for it, as `add` does. */
   addHash(hash: MessageIdHash): boolean {
-    if (!this.insert(hash.high, hash.low)) {
+    const previous = this.previous;
+    if (previous !== undefined && find(previous, previous.length / 2 - 1, hash.high, hash.low)) {
+      // Seen again, so it is recent again: it moves to the current table, to be remembered longer.
+      this.insertAndGrow(hash);
+      return false;
+    }
+    if (!this.insertAndGrow(hash)) {
       return false;
     }
     this.count += 1;
+    return true;
+  }
+
+  /** Inserts into the current table, then grows it or starts a new one when it is three quarters full. */
+  private insertAndGrow(hash: MessageIdHash): boolean {
+    if (!this.insert(hash.high, hash.low)) {
+      return false;
+    }
+    this.tableCount += 1;
     // Doubles at three quarters full rather than half: 600,000 ids then take 8 MB, not 16 MB, and
     // briefly 24 MB while both tables exist. Probes stay short because the hashes are uniform.
-    if (this.count * 4 > (this.mask + 1) * 3) {
-      this.grow();
+    if (this.tableCount * 4 > (this.mask + 1) * 3) {
+      if (this.mask + 1 < this.maxSlots) {
+        this.grow();
+      } else {
+        this.startNewTable();
+      }
     }
     return true;
   }
@@ -73,6 +121,31 @@ export class MessageIdSet {
         this.insert(previous[index] ?? 0, low);
       }
     }
+  }
+
+  /** Makes the full table the previous one and reuses the memory of the one before it, cleared. */
+  private startNewTable(): void {
+    const reused = this.previous;
+    this.forgotten ||= reused !== undefined;
+    this.previous = this.table;
+    this.table = reused === undefined ? new Uint32Array(this.table.length) : reused.fill(0);
+    this.tableCount = 0;
+  }
+}
+
+/** Checks whether a table of `MessageIdSet` contains the hash, `mask` being its slot count less one. */
+function find(table: Uint32Array, mask: number, high: number, low: number): boolean {
+  let slot = (high ^ low) & mask;
+  for (;;) {
+    const index = slot * 2;
+    const storedLow = table[index + 1];
+    if (storedLow === 0) {
+      return false;
+    }
+    if (storedLow === low && table[index] === high) {
+      return true;
+    }
+    slot = (slot + 1) & mask;
   }
 }
 

@@ -189,6 +189,11 @@ export interface DeliveryResult {
   deadLetteredTotal: number;
   /** Entries whose (mapping, messageId) was already submitted in this run. */
   duplicatesSkipped: number;
+  /**
+   * Set when the run had more entries than the duplicate check remembers: duplicates were caught
+   * among at least this many recent entries, and a repeat further apart was sent again.
+   */
+  duplicateWindow?: number;
   /** Entries of records that a previous run had finished, submitted again and ignored. */
   alreadyDone: number;
   /** Entries neither delivered nor dead-lettered because the run stopped; a resume sends them. */

@@ -328,6 +328,7 @@ export class DeliveryRun implements Delivery {
       deadLettered: { ...counts.deadLettered },
       deadLetteredTotal: counts.deadLetteredTotal,
       duplicatesSkipped: counts.duplicatesSkipped,
+      ...(this.seenMessageIds.window === undefined ? {} : { duplicateWindow: this.seenMessageIds.window }),
       alreadyDone: counts.alreadyDone,
       undelivered: this.outstandingEntries,
       requestsSent: counts.requestsSent,

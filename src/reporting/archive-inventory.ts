@@ -8,6 +8,7 @@ import type { RecordResult } from "../pipeline/processor.js";
 import { isResentDeadLetter } from "../pipeline/resent-dead-letter.js";
 import type { EntryForecast } from "../pipeline/send-forecast.js";
 import type { RequestEstimator } from "./request-estimator.js";
+import { addToTally, splitFoundValue } from "./tally.js";
 
 /** Unreadable lines listed with their location; the rest are only counted. */
 const MAX_UNREADABLE_EXAMPLES = 10;
@@ -225,7 +226,8 @@ export class ArchiveInventory {
       if (verdict.kind === "skipped") {
         increment(tally.skippedByReason, verdict.reason);
       } else {
-        increment(tally.invalidByReason, verdict.reason);
+        // Counted without the bad value it quotes, as the summary of a send counts it.
+        increment(tally.invalidByReason, splitFoundValue(verdict.reason).reason);
       }
     }
     for (const entry of forecast.sent) {
@@ -285,12 +287,5 @@ function isPresent(value: unknown): boolean {
 }
 
 function increment<K>(map: Map<K | string, number>, key: K): void {
-  const count = map.get(key);
-  if (count !== undefined) {
-    map.set(key, count + 1);
-  } else if (map.size < MAX_DISTINCT_VALUES) {
-    map.set(key, 1);
-  } else {
-    map.set(OTHER_VALUES, (map.get(OTHER_VALUES) ?? 0) + 1);
-  }
+  addToTally(map, key, OTHER_VALUES, MAX_DISTINCT_VALUES);
 }

@@ -3,6 +3,7 @@ import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
+import { OTHER_VALUES } from "./archive-inventory.js";
 import type { InspectReport } from "./inspect-report.js";
 import { escapeControlCharacters, type TextStyle } from "./style.js";
 import { appendNote, displayWidth, padColumns, wrapStyled } from "./wrap-text.js";
@@ -14,6 +15,9 @@ const UNKNOWN_CSV_TABLE_ADVICE =
   `or a per-event table such as order_completed), or --csv-type <type> with the type of every row (${EVENT_TYPES.join(", ")}), ` +
   "or rename each file after its table (identifies.csv).";
 
+/** Event types and libraries listed by name; the rest are counted in one row. */
+const MAX_LISTED_VALUES = 20;
+
 /**
  * Writes the `inspect` report for a person: one titled section per question, counts aligned. Text
  * is wrapped to `width` columns. Table rows are not, so a very long event name, library name or
@@ -23,9 +27,9 @@ export function formatInspectText(report: InspectReport, style: TextStyle, width
   const text: TextLayout = { style, width };
   const sections = [
     headline(report, text),
-    section(text, "Events by type", countRows(Object.entries(report.eventsByType), report.eventsRead)),
+    section(text, "Events by type", countRows(foldedEntries(report.eventsByType), report.eventsRead)),
     section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined)),
-    section(text, "Libraries (context.library.name)", countRows(Object.entries(report.libraries), report.eventsRead)),
+    section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead)),
     section(text, "Identity coverage", identityRows(report)),
     section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
     wrapStyled(requestLine(report), width, "", "  ", plain),
@@ -98,6 +102,22 @@ function section({ style, width }: TextLayout, title: string, rows: string[]): s
     return "";
   }
   return [wrapStyled(title, width, "", "  ", style.bold), ...rows].join("\n");
+}
+
+/**
+ * Returns the largest counts of a field, most frequent first, then the rest added to the row of
+ * OTHER_VALUES, which already counts the values past the inventory's limit.
+ */
+function foldedEntries(counts: Readonly<Record<string, number>>): Array<[string, number]> {
+  const other = counts[OTHER_VALUES] ?? 0;
+  const sorted = Object.entries(counts)
+    .filter(([value]) => value !== OTHER_VALUES)
+    .sort((left, right) => right[1] - left[1]);
+  if (sorted.length <= MAX_LISTED_VALUES && other === 0) {
+    return sorted;
+  }
+  const rest = sorted.slice(MAX_LISTED_VALUES).reduce((total, [, count]) => total + count, other);
+  return [...sorted.slice(0, MAX_LISTED_VALUES), [OTHER_VALUES, rest]];
 }
 
 function countRows(entries: ReadonlyArray<readonly [string, number]>, total: number | undefined): string[] {

@@ -81,6 +81,8 @@ export interface RunReport {
     retries: Record<string, number>;
     deadLettered: Record<string, number>;
     duplicatesSkipped: number;
+    /** Recent entries that the duplicate check always covered, when a run had more than it remembers; null otherwise. */
+    duplicateWindow: number | null;
     alreadyDelivered: number;
     undelivered: number;
     stopped: boolean;
@@ -164,6 +166,7 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
     retries: { ...result.retries },
     deadLettered: { ...result.deadLettered },
     duplicatesSkipped: result.duplicatesSkipped,
+    duplicateWindow: result.duplicateWindow ?? null,
     alreadyDelivered: result.alreadyDone,
     undelivered: result.undelivered,
     stopped: result.stopped,

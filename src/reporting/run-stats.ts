@@ -4,9 +4,24 @@ import type { InputProblem, RecordOrigin } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { NumberKeptAsText } from "../pipeline/csv-numbers-check.js";
+import { addToTally, splitFoundValue } from "./tally.js";
 
 /** At most this many unreadable lines and failures are kept with their details; all are counted. */
 const MAX_EXAMPLES = 20;
+
+/**
+ * Distinct invalid reasons, failure reasons and unmatched event types counted apart. Past this many,
+ * the counts go to the `OTHER_…` keys, so that memory and the report stay small whatever the input.
+ */
+export const MAX_REASONS = 100;
+export const OTHER_REASONS = `other reasons (past the first ${MAX_REASONS} distinct ones)`;
+export const OTHER_TYPES = `(other types, past the first ${MAX_REASONS})`;
+
+/** Where an invalid reason was first met, and the value it found there when the reason quotes one. */
+export interface FirstInvalid {
+  origin: RecordOrigin;
+  found?: string;
+}
 
 export interface FailureRecord {
   input: string;
@@ -54,8 +69,11 @@ export class RunStats {
   requestsAccepted = 0;
   readonly skippedByReason = new Map<SkipReason, number>();
   readonly invalidByReason = new Map<string, number>();
-  /** The first input line of each key of `invalidByReason`, for the summary to point at. */
-  readonly invalidFirstAt = new Map<string, RecordOrigin>();
+  /**
+   * The first input line of each key of `invalidByReason`, for the summary to point at. Reasons are
+   * counted without the value they found, which is kept here for the first event.
+   */
+  readonly invalidFirstAt = new Map<string, FirstInvalid>();
   readonly invalidExamples: InvalidRecord[] = [];
   unreadableCount = 0;
   readonly unreadableExamples: InputProblem[] = [];
@@ -90,13 +108,13 @@ export class RunStats {
   }
 
   countInvalid(mapping: string, reason: string, origin?: RecordOrigin): void {
-    const key = `${mapping}: ${reason}`;
-    increment(this.invalidByReason, key);
+    const split = splitFoundValue(reason);
+    const key = addToTally(this.invalidByReason, `${mapping}: ${split.reason}`, OTHER_REASONS, MAX_REASONS);
     if (origin === undefined) {
       return;
     }
     if (!this.invalidFirstAt.has(key)) {
-      this.invalidFirstAt.set(key, origin);
+      this.invalidFirstAt.set(key, key === OTHER_REASONS || split.found === undefined ? { origin } : { origin, found: split.found });
     }
     if (this.invalidExamples.length < MAX_EXAMPLES) {
       this.invalidExamples.push({ input: origin.input, line: origin.line, mapping, reason });
@@ -113,14 +131,15 @@ export class RunStats {
 
   countFailed(failure: FailureRecord): void {
     this.failedCount += 1;
-    increment(this.failedByReason, failure.status === undefined ? failure.reason : `HTTP ${failure.status}: ${failure.reason}`);
+    const reason = failure.status === undefined ? failure.reason : `HTTP ${failure.status}: ${failure.reason}`;
+    addToTally(this.failedByReason, reason, OTHER_REASONS, MAX_REASONS);
     if (this.failedExamples.length < MAX_EXAMPLES) {
       this.failedExamples.push(failure);
     }
   }
 
   countUnmatchedType(type: string): void {
-    increment(this.unmatchedTypes, type);
+    addToTally(this.unmatchedTypes, type, OTHER_TYPES, MAX_REASONS);
   }
 
   get skippedCount(): number {

@@ -3,10 +3,13 @@ import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
-import type { RunStats } from "./run-stats.js";
 import { DEFAULT_TEXT_WIDTH } from "./output-width.js";
+import { MAX_REASONS, OTHER_REASONS, OTHER_TYPES, type RunStats } from "./run-stats.js";
 import { escapeControlCharacters } from "./style.js";
 import { wrapText } from "./wrap-text.js";
+
+/** Reasons listed under invalid and failed, and event types named, before the rest are counted together. */
+const MAX_LISTED_REASONS = 10;
 
 /** Column where the values of the summary's rows start: two spaces, a label of 22 columns and a space. */
 const VALUE_COLUMN = 25;
@@ -91,10 +94,14 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(countRow(`  ${reason}`, count, countWidth, skipReasonText[reason]));
   }
   lines.push(row("invalid", formatCount(stats.invalidCount)));
-  for (const [reason, count] of sortedByCount(stats.invalidByReason)) {
+  const invalid = splitListed(stats.invalidByReason, MAX_LISTED_REASONS, OTHER_REASONS);
+  for (const [reason, count] of invalid.listed) {
     const first = stats.invalidFirstAt.get(reason);
-    const where = first === undefined ? "" : ` (first at ${first.input}:${first.line})`;
-    lines.push(countRow("", count, countWidth, `${reason}${where}`));
+    const where = first === undefined ? "" : ` (first at ${first.origin.input}:${first.origin.line}${first.found === undefined ? "" : `, found ${first.found}`})`;
+    lines.push(countRow("", count, countWidth, `${escapeControlCharacters(reason)}${where}`));
+  }
+  if (invalid.otherCount > 0) {
+    lines.push(countRow("", invalid.otherCount, countWidth, otherReasonsText(invalid.otherCount)));
   }
   lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
@@ -106,8 +113,12 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(row("", `… and ${formatCount(stats.unreadableCount - stats.unreadableExamples.length)} more`));
   }
   lines.push(row("failed", formatCount(stats.failedCount)));
-  for (const [reason, count] of sortedByCount(stats.failedByReason)) {
-    lines.push(countRow("", count, countWidth, reason));
+  const failed = splitListed(stats.failedByReason, MAX_LISTED_REASONS, OTHER_REASONS);
+  for (const [reason, count] of failed.listed) {
+    lines.push(countRow("", count, countWidth, escapeControlCharacters(reason)));
+  }
+  if (failed.otherCount > 0) {
+    lines.push(countRow("", failed.otherCount, countWidth, otherReasonsText(failed.otherCount)));
   }
   lines.push(...deliveryLines(stats, context, row));
   lines.push(...identityLines(stats, row));
@@ -156,6 +167,10 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
       .map(([reason, count]) => `${reason} ${formatCount(count)}`)
       .join(", ");
     lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
+  }
+  if (result.duplicateWindow !== undefined) {
+    const text = `looked for among the last ${formatCount(result.duplicateWindow)} entries or more, to keep memory flat; a messageId repeated further apart was ${context.dryRun ? "printed" : "sent"} again, and Koala records it once`;
+    lines.push(row("duplicates", text));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {
     const path = displayPath(result.deadLetterPath, context.workingDirectory);
@@ -319,7 +334,7 @@ function missingFilterFields(stats: RunStats, context: SummaryContext): string {
 }
 
 function noMappingRemedy(stats: RunStats, context: SummaryContext): string {
-  const typesSeen = `Event types seen: ${formatMap(stats.unmatchedTypes)}.`;
+  const typesSeen = `Event types seen: ${formatMap(stats.unmatchedTypes, { maxListed: MAX_LISTED_REASONS, otherKey: OTHER_TYPES })}.`;
   const mappings = context.mappings;
   if (mappings !== undefined && mappings.total > 0 && mappings.enabled === 0) {
     return `${typesSeen} Every mapping of the config is disabled ("enabled": false), so none was applied: set "enabled": true on the mappings that should send them.`;
@@ -388,10 +403,34 @@ function subCountWidth(stats: RunStats): number {
   return Math.max(1, ...counts.map((count) => formatCount(count).length));
 }
 
-function formatMap(map: Map<string, number>): string {
-  return sortedByCount(map)
-    .map(([key, count]) => `${escapeControlCharacters(key)} ${formatCount(count)}`)
-    .join(", ");
+function formatMap(map: Map<string, number>, folded?: { maxListed: number; otherKey: string }): string {
+  const { listed, otherCount } = splitListed(map, folded?.maxListed ?? Number.POSITIVE_INFINITY, folded?.otherKey);
+  const items = listed.map(([key, count]) => `${escapeControlCharacters(key)} ${formatCount(count)}`);
+  if (otherCount > 0) {
+    items.push(`and ${formatCount(otherCount)} ${plural(otherCount, "event", "events")} of other types`);
+  }
+  return items.join(", ");
+}
+
+/** Returns the text of the row that counts the events of the reasons not listed. */
+function otherReasonsText(events: number): string {
+  return `${plural(events, "event", "events")} for other reasons (a --report file lists up to ${MAX_REASONS})`;
+}
+
+/**
+ * Splits counts into the `maxListed` largest, and the sum of the rest and of `otherKey`, which contains
+ * the counts of keys past a tally's limit. One more key than `maxListed` is listed rather than folded.
+ */
+function splitListed(counts: Map<string, number>, maxListed: number, otherKey?: string): { listed: Array<[string, number]>; otherCount: number } {
+  const sorted = sortedByCount(counts).filter(([key]) => key !== otherKey);
+  const foldedKeys = otherKey !== undefined && counts.has(otherKey);
+  const listedCount = sorted.length <= maxListed + 1 && !foldedKeys ? sorted.length : maxListed;
+  const otherCount = sum(sorted.slice(listedCount)) + (otherKey === undefined ? 0 : (counts.get(otherKey) ?? 0));
+  return { listed: sorted.slice(0, listedCount), otherCount };
+}
+
+function sum(counts: ReadonlyArray<[unknown, number]>): number {
+  return counts.reduce((total, [, count]) => total + count, 0);
 }
 
 function sortedByCount<K>(map: Map<K, number>): Array<[K, number]> {

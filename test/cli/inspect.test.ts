@@ -304,3 +304,30 @@ describe("inspect user errors", () => {
     expect(result.stderr).not.toContain("    at ");
   });
 });
+
+describe("inspect of an archive with many distinct values", () => {
+  // 40 types of 1 event each next to 100 track events with 100 different bad timestamps.
+  const lines = [
+    ...Array.from({ length: 100 }, (_, index) => JSON.stringify({ type: "track", event: "Signed Up", messageId: `t-${index}`, timestamp: `bad ${index}`, properties: { email: `u${index}@example.com` } })),
+    ...Array.from({ length: 40 }, (_, index) => JSON.stringify({ type: `custom-${String(index).padStart(2, "0")}`, messageId: `c-${index}` })),
+  ];
+
+  test("text folds types past twenty", async () => {
+    const result = await runCli(["inspect", "-"], { stdin: `${lines.join("\n")}\n` });
+
+    expect(result.status).toBe(0);
+    const typeRows = result.stdout.split("Events by type\n")[1]?.split("\n\n")[0]?.split("\n") ?? [];
+    expect(typeRows).toHaveLength(21);
+    expect(typeRows[0]).toMatch(/^ {2}track +100 +71\.4%$/);
+    expect(typeRows[20]).toMatch(/^ {2}\(other values\) +21 +15\.0%$/);
+  });
+
+  test("groups invalid reasons by value", async () => {
+    const result = await runCli(["inspect", "--json", "-"], { stdin: `${lines.join("\n")}\n` });
+    const report = JSON.parse(result.stdout) as { mappings: Array<{ name: string; invalidByReason: Record<string, number> }> };
+
+    expect(report.mappings.find((mapping) => mapping.name === "Track Event")?.invalidByReason).toEqual({
+      "sent_at: must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z": 100,
+    });
+  });
+});

@@ -336,6 +336,58 @@ describe("send --json", () => {
   });
 });
 
+describe("an archive with a different bad value in every event", () => {
+  // 300 track events whose timestamps are all invalid in different ways, and 300 events of 300 types
+  // that no mapping matches: one reason and one row of types, not 300 of each.
+  const messyInput = Array.from({ length: 300 }, (_, index) => [
+    JSON.stringify({ type: "track", event: "Signed Up", messageId: `t-${index}`, timestamp: `not a time ${index}`, properties: { email: `user${index}@example.com` } }),
+    JSON.stringify({ type: `custom-${index}`, messageId: `c-${index}` }),
+  ]).flat();
+
+  test("groups bad values, caps types", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-messy-"));
+    const reportPath = join(directory, "report.json");
+    try {
+      const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", reportPath, "-"], { stdin: `${messyInput.join("\n")}\n` });
+      const report = JSON.parse(readFileSync(reportPath, "utf8")) as { invalidByReason: Record<string, number>; unmatchedTypes: Record<string, number> };
+      const summary = unwrapSummary(result.stderr);
+
+      expect(result.status).toBe(1);
+      expect(report.invalidByReason).toEqual({ "Track Event: sent_at: must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z": 300 });
+      expect(summary).toContain('300 Track Event: sent_at: must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z (first at -:1, found string "not a time 0")');
+      expect(Object.keys(report.unmatchedTypes)).toHaveLength(101);
+      expect(Object.values(report.unmatchedTypes).reduce((total, count) => total + count, 0)).toBe(300);
+      expect(report.unmatchedTypes["(other types, past the first 100)"]).toBe(200);
+      expect(summary).toContain("and 290 events of other types.");
+      expect(result.stderr.split("\n").length).toBeLessThan(60);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  test("summary names the duplicate window", () => {
+    const stats = new RunStats();
+    const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, alreadyDone: 0, undelivered: 0 };
+    stats.delivery = { ...delivery, requestsSent: 0, requestsAccepted: 0, entriesPerRequest: { mean: 0, max: 0 }, retries: {}, retriesTotal: 0, checkpointErrors: 0, stopped: false, duplicateWindow: 1_572_864 };
+    const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
+
+    expect(summary).toContain("duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again");
+  });
+
+  test("summary folds failure reasons past ten", () => {
+    const stats = new RunStats();
+    for (let index = 0; index < 150; index += 1) {
+      stats.countFailed({ input: "a.jsonl", line: index + 1, mapping: "Track Event", reason: `rejected-by-api: entry ${index} refused`, status: 400 });
+    }
+    const summary = unwrapSummary(formatSummary(stats, { dryRun: false, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
+
+    expect(stats.failedByReason.size).toBe(101);
+    expect(summary).toContain("HTTP 400: rejected-by-api: entry 9 refused");
+    expect(summary).not.toContain("HTTP 400: rejected-by-api: entry 10 refused");
+    expect(summary).toContain("140 events for other reasons (a --report file lists up to 100)");
+  });
+});
+
 describe("invalid events", () => {
   // A track event without a timestamp, which the Track Event preset requires, on line 2.
   const invalidInput = `${trackLine("ada@example.com", "v-1")}\n${JSON.stringify({ type: "track", event: "No time", messageId: "v-2", properties: { email: "bob@example.com" } })}\n`;
@@ -657,7 +709,7 @@ describe("summary width", () => {
       stats.countSkipped(reason, BILLIONS);
     }
     stats.invalidByReason.set(longReason, BILLIONS);
-    stats.invalidFirstAt.set(longReason, { input: `${longDirectory}/2024-05-01/1714521600000.events-archiver-1-1.gz`, line: 123_456 });
+    stats.invalidFirstAt.set(longReason, { origin: { input: `${longDirectory}/2024-05-01/1714521600000.events-archiver-1-1.gz`, line: 123_456 } });
     stats.countUnreadable({ origin: { input: `${longDirectory}/2024-05-02/a-file-name-without-any-break-${"x".repeat(70)}.jsonl`, line: 7 }, reason: "malformed-json", message: "invalid JSON" });
     stats.unreadableCount = BILLIONS;
     stats.failedCount = BILLIONS;

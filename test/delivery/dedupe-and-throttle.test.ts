@@ -35,6 +35,43 @@ describe("MessageIdSet", () => {
     expect(ids.size).toBe(threeQuarters + 1);
   });
 
+  it("remembers at least the last window of ids", () => {
+    // A table of 16 slots is full at its 13th id, which starts the next table.
+    const ids = new MessageIdSet(16, 16);
+    for (let index = 0; index < 24; index += 1) {
+      expect(ids.add("Track Event", `m-${index}`)).toBe(true);
+    }
+    expect(ids.window).toBeUndefined();
+    // Every id is still in one of the two tables.
+    expect(ids.add("Track Event", "m-0")).toBe(false);
+
+    for (let index = 24; index < 36; index += 1) {
+      ids.add("Track Event", `m-${index}`);
+    }
+    expect(ids.window).toBe(12);
+    expect(ids.size).toBe(36);
+    // m-0 was seen again at 24 ids, so it moved to a later table; m-1 was forgotten with the first table.
+    expect(ids.add("Track Event", "m-0")).toBe(false);
+    expect(ids.add("Track Event", "m-1")).toBe(true);
+    // The 12 ids added before m-1 are still known.
+    for (let index = 25; index < 36; index += 1) {
+      expect(ids.add("Track Event", `m-${index}`)).toBe(false);
+    }
+    expect(ids.add("Track Event", "m-0")).toBe(false);
+  });
+
+  it("stays within two tables however many ids", () => {
+    const ids = new MessageIdSet(16, 1 << 12);
+    const before = process.memoryUsage().arrayBuffers;
+    for (let index = 0; index < 200_000; index += 1) {
+      ids.add("Track Event", `m-${index}`);
+    }
+
+    expect(ids.capacity).toBe(1 << 12);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThanOrEqual(2 * (1 << 12) * 8);
+    expect(ids.size).toBe(200_000);
+  });
+
   it("keeps mappings apart", () => {
     const ids = new MessageIdSet(16);
     expect(ids.add("Track Event", "m1")).toBe(true);
