@@ -169,10 +169,10 @@ function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
     maxBatchSize: parsePositiveInteger("--max-batch-size", raw.maxBatchSize, 30, 30),
     timeoutMs: parsePositiveInteger("--timeout-ms", raw.timeoutMs, 30_000, 600_000),
     maxAttempts: parsePositiveInteger("--max-attempts", raw.maxAttempts, 10, 100),
-    statePath: raw.state,
+    statePath: parseFilePathOption("--state", raw.state),
     resume: raw.resume === true,
     restart: raw.restart === true,
-    deadLetterPath: raw.deadLetter,
+    deadLetterPath: parseFilePathOption("--dead-letter", raw.deadLetter),
   });
 }
 
@@ -322,6 +322,14 @@ export function parseFormat(value: string | undefined): InputFormat | undefined 
     return value;
   }
   throw new UsageError(`invalid --format "${value}": expected jsonl, json or csv (without it, the format is detected from the content)`);
+}
+
+/** Rejects an empty path, which the file system cannot create, before the run starts. */
+function parseFilePathOption(option: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === "") {
+    throw new UsageError(`invalid ${option} "${value}": expected a file path`);
+  }
+  return value;
 }
 
 function parseReportPath(value: string | undefined): string | undefined {

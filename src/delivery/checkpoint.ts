@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
@@ -479,12 +479,19 @@ export function writeFileAtomically(path: string, content: string): void {
   const temporaryPath = `${path}.${process.pid}.tmp`;
   const descriptor = openSync(temporaryPath, "w", 0o600);
   try {
-    writeSync(descriptor, content);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
+    try {
+      writeSync(descriptor, content);
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(temporaryPath, path);
+  } catch (error) {
+    // A failed save (disk full, a folder in the way) removes its temporary file. A later run has
+    // another process id, so it would never replace the file and it would stay there.
+    rmSync(temporaryPath, { force: true });
+    throw error;
   }
-  renameSync(temporaryPath, path);
   const folderDescriptor = openSync(folder, "r");
   try {
     fsyncSync(folderDescriptor);

@@ -1,5 +1,5 @@
 import { open, readdir, realpath, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { defaultConfigFileName } from "../mappings/config/load-config.js";
 import { readOnceKindOf } from "./read-once.js";
 
@@ -51,6 +51,20 @@ const REPORT_START = /^\uFEFF?\s*\{\s*"reportVersion"\s*:\s*\d+\s*,\s*"tool"\s*:
 
 /** Bytes read from the start of a JSON file to recognise a report, more than `REPORT_START` needs with the usual indentation. */
 const REPORT_START_BYTES = 512;
+
+/**
+ * Checks whether a walk of a folder reads the file at `relativePath` inside it, by the rules of
+ * `walkDirectory`: no hidden folder on the way, and a visible archive name other than the config's.
+ * Reports, which the walk recognises by their content, are not considered.
+ */
+export function isReadByDirectoryWalk(relativePath: string): boolean {
+  const parts = relativePath.split(sep).filter((part) => part !== "");
+  const name = parts.pop();
+  if (name === undefined || parts.some((part) => part.startsWith("."))) {
+    return false;
+  }
+  return !name.startsWith(".") && ARCHIVE_NAME.test(name) && name !== defaultConfigFileName;
+}
 
 /** Expands the inputs the user named into the files to read, walking directories recursively in name order. */
 export async function expandInputs(inputs: readonly string[]): Promise<{ sources: InputSource[]; skipped: SkippedFile[] }> {

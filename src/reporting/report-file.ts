@@ -1,5 +1,6 @@
 import { access, constants, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { canonicalPath } from "../delivery/output-paths.js";
 
 /** Error raised when a report cannot be written to a path. It is checked before the run starts, so no run is wasted. */
 export class ReportPathError extends Error {
@@ -12,11 +13,18 @@ export class ReportPathError extends Error {
   }
 }
 
+/** Another file the run writes, which the report must not replace. */
+export interface RunOutputFile {
+  path: string;
+  /** Name of the file's role in messages, such as "the checkpoint file". */
+  description: string;
+}
+
 /**
  * Checks that a report can be written to `path`: its directory exists and is writable, it is not a
- * directory itself, and it is not one of `inputs`, which the report would replace.
+ * directory itself, and it is neither one of `inputs` nor one of `outputs`, which the report would replace.
  */
-export async function checkReportPath(path: string, inputs: readonly string[] = []): Promise<void> {
+export async function checkReportPath(path: string, inputs: readonly string[] = [], outputs: readonly RunOutputFile[] = []): Promise<void> {
   const directory = dirname(resolve(path));
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory() === true) {
@@ -27,6 +35,14 @@ export async function checkReportPath(path: string, inputs: readonly string[] = 
     throw new ReportPathError(
       `cannot write the report to "${path}": it is the input ${input}, which the report would replace`,
       "choose a --report path outside the inputs, for example report.json in another folder",
+    );
+  }
+  const reportPath = canonicalPath(process.cwd(), path);
+  const output = outputs.find((candidate) => canonicalPath(process.cwd(), candidate.path) === reportPath);
+  if (output !== undefined) {
+    throw new ReportPathError(
+      `cannot write the report to "${path}": it is ${output.description} of this run, which the report would replace`,
+      "choose another --report path",
     );
   }
   try {

@@ -1,0 +1,178 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { runCli, type CliResult } from "../helpers/run-cli.js";
+
+// The checkpoint is replaced as a whole on every save, the dead letters are appended to, and the
+// report is written at the end. Each must be checked against the inputs and the others before the
+// first request, or a typo in a path destroys events.
+
+const KEY = "pk_output_paths_0123456789";
+
+let directory: string;
+let emulator: KoalaEmulator;
+
+beforeEach(async () => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-output-paths-"));
+  emulator = await startKoalaEmulator({ publicKey: KEY });
+});
+
+afterEach(async () => {
+  await emulator.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function writeEvents(path: string): string {
+  const lines = [1, 2, 3].map((index) =>
+    JSON.stringify({ type: "track", event: "Clicked", messageId: `paths-${index}`, timestamp: "2024-01-01T00:00:00.000Z", context: { traits: { email: `p${index}@example.com` } } }),
+  );
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+function send(args: readonly string[]): Promise<CliResult> {
+  return runCli(["send", "--no-stitch", "--endpoint", emulator.url, ...args], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+}
+
+/** Checks that the run stopped with a usage error before it sent anything. */
+function expectRejected(result: CliResult, message: string): void {
+  expect(result.status).toBe(2);
+  expect(result.stderr).toContain(message);
+  expect(result.stderr).not.toContain("internal error");
+  expect(emulator.stats.requests).toBe(0);
+}
+
+describe("send output paths", () => {
+  test("--state naming the input", async () => {
+    const input = writeEvents(join(directory, "events.jsonl"));
+    const before = readFileSync(input, "utf8");
+
+    const result = await send(["--state", "events.jsonl", "events.jsonl"]);
+
+    expectRejected(result, "error: the checkpoint file events.jsonl is also an input, so saving the checkpoint would replace the events being sent");
+    expect(result.stderr).toContain("give --state <path> a file outside the inputs");
+    expect(readFileSync(input, "utf8")).toBe(before);
+  });
+
+  test("--state naming a file of an input folder", async () => {
+    mkdirSync(join(directory, "archive"));
+    const input = writeEvents(join(directory, "archive", "events.jsonl"));
+    const before = readFileSync(input, "utf8");
+
+    const result = await send(["--state", join("archive", "events.jsonl"), "archive"]);
+
+    expectRejected(result, `error: the checkpoint file ${join("archive", "events.jsonl")} is also an input`);
+    expect(readFileSync(input, "utf8")).toBe(before);
+  });
+
+  test("--state inside an input folder", async () => {
+    mkdirSync(join(directory, "archive"));
+    writeEvents(join(directory, "archive", "events.jsonl"));
+
+    const result = await send(["--state", join("archive", "state.json"), "archive"]);
+
+    expectRejected(result, `error: the checkpoint file ${join("archive", "state.json")} is in the input folder archive, so the next run of these inputs would read it as events`);
+    expect(readdirSync(join(directory, "archive"))).toEqual(["events.jsonl"]);
+  });
+
+  test("--state in a hidden folder of an input folder", async () => {
+    mkdirSync(join(directory, "archive"));
+    writeEvents(join(directory, "archive", "events.jsonl"));
+    const state = join("archive", ".state", "state.json");
+
+    const first = await send(["--state", state, "archive"]);
+    const resumed = await send(["--state", state, "--resume", "archive"]);
+
+    expect(first.status).toBe(0);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toMatch(/already-delivered +3/);
+    expect(emulator.accepted.size).toBe(3);
+  });
+
+  test("--state and --dead-letter naming one file", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send(["--state", "run.json", "--dead-letter", "./run.json", "events.jsonl"]);
+
+    expectRejected(result, "error: --state and --dead-letter name the same file, run.json, so each save of the checkpoint would replace the dead letters");
+    expect(existsSync(join(directory, "run.json"))).toBe(false);
+  });
+
+  test("--dead-letter inside an input folder", async () => {
+    mkdirSync(join(directory, "archive"));
+    writeEvents(join(directory, "archive", "events.jsonl"));
+
+    const result = await send(["--dead-letter", join("archive", "dead.jsonl"), "archive"]);
+
+    expectRejected(result, `error: the dead-letter file ${join("archive", "dead.jsonl")} is in the input folder archive, so the next run of these inputs would read the dead letters as events`);
+    expect(result.stderr).toContain("--dead-letter <path>");
+  });
+
+  test("dead letters named after a checkpoint in an input folder", async () => {
+    mkdirSync(join(directory, "archive"));
+    writeEvents(join(directory, "archive", "events.jsonl"));
+
+    // The checkpoint's name is not read by a walk, but the dead-letter file named after it is.
+    const result = await send(["--state", join("archive", "state.txt"), "archive"]);
+
+    expectRejected(result, `error: the dead-letter file ${join("archive", "state.txt.dead-letters.jsonl")} is in the input folder archive`);
+    expect(result.stderr).toContain("give --state <path> a file outside the inputs");
+  });
+
+  test("--state naming a directory", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    mkdirSync(join(directory, "states"));
+
+    const result = await send(["--state", "states", "events.jsonl"]);
+
+    expectRejected(result, "error: the checkpoint path states is a directory");
+    expect(result.stderr).toContain(`--state ${join("states", "state.json")}`);
+  });
+
+  test.each(["--state", "--dead-letter"])("%s with an empty path", async (option) => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send([option, "", "events.jsonl"]);
+
+    expectRejected(result, `error: invalid ${option} "": expected a file path`);
+  });
+
+  test.each([
+    { option: "--state", description: "the checkpoint file" },
+    { option: "--dead-letter", description: "the dead-letter file" },
+  ])("--report naming $description", async ({ option, description }) => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send([option, "run.json", "--report", "./run.json", "events.jsonl"]);
+
+    expectRejected(result, `error: cannot write the report to "./run.json": it is ${description} of this run, which the report would replace`);
+  });
+
+  test("--report naming the default checkpoint", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    const first = await send(["events.jsonl"]);
+    const statePath = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json")) as string;
+    const before = readFileSync(join(directory, ".koala-replay", statePath), "utf8");
+    const requestsBefore = emulator.stats.requests;
+
+    const result = await send(["--report", join(".koala-replay", statePath), "events.jsonl"]);
+
+    expect(first.status).toBe(0);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("it is the checkpoint file of this run, which the report would replace");
+    expect(emulator.stats.requests).toBe(requestsBefore);
+    expect(readFileSync(join(directory, ".koala-replay", statePath), "utf8")).toBe(before);
+  });
+
+  test("--report beside the checkpoint", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send(["--state", "state.json", "--report", "report.json", "events.jsonl"]);
+
+    expect(result.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(directory, "report.json"), "utf8"))).toMatchObject({ command: "send" });
+    expect(JSON.parse(readFileSync(join(directory, "state.json"), "utf8"))).toMatchObject({ version: 2, finished: true });
+  });
+});
