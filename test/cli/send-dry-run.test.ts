@@ -45,6 +45,25 @@ describe("send --dry-run output", () => {
     expect(result.stderr).not.toContain(key);
   });
 
+  // The project URL, https://api2.getkoala.com/web/projects/<key>, is a likely mistake for --endpoint.
+  // It would be printed as given in dry-run lines, previews and check messages.
+  test.each([
+    ["send", "--dry-run"],
+    ["preview", "--no-stitch"],
+    ["check"],
+  ])("endpoint holding the key: %s", async (command, ...options) => {
+    const key = "pk_live_0123456789abcdef";
+    const endpoint = `http://127.0.0.1:9/web/projects/${key}`;
+    const inputs = command === "check" ? [] : ["fixtures/archives/spec"];
+
+    const result = await runCli([command, ...options, "--public-key", key, "--endpoint", endpoint, ...inputs]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('error: invalid --endpoint "http://127.0.0.1:9/web/projects/pk_l****": expected the base URL');
+    expect(result.stdout).not.toContain(key);
+    expect(result.stderr).not.toContain(key);
+  });
+
   test("stdin is read when the input is -", async () => {
     const line = JSON.stringify({
       type: "identify",
