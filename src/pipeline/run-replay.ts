@@ -423,8 +423,9 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
     },
     onDeadLetter: (event) => {
       const { origin, mappingName } = event.entry;
-      const reason = failureReason(event);
-      stats.countFailed({ input: origin.input, line: origin.line, mapping: mappingName, reason, status: event.status });
+      const cause = failureCause(event);
+      const reason = event.responseExcerpt === undefined || event.responseExcerpt === "" ? cause : `${cause}: ${event.responseExcerpt}`;
+      stats.countFailed({ input: origin.input, line: origin.line, mapping: mappingName, reason, cause, status: event.status });
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
@@ -446,12 +447,11 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
 }
 
 /**
- * Describes why an entry was dead-lettered, for the summary and the report: the reason, then
- * Koala's response when there was one (`countFailed` puts the status in front). Without a response
- * the network error follows, because "retries-exhausted" alone does not say whether the attempts
- * timed out or were refused.
+ * Describes why an entry was dead-lettered, for the summary and the report, before Koala's response
+ * is added (`countFailed` puts the status in front). Without a response the network error follows,
+ * because "retries-exhausted" alone does not say whether the attempts timed out or were refused.
  */
-function failureReason(event: DeadLetterEvent): string {
+function failureCause(event: DeadLetterEvent): string {
   let reason: string = event.reason;
   if (event.status === undefined) {
     const causes = [event.lastRetryReason, event.errorCode].filter((cause) => cause !== undefined);
@@ -459,7 +459,7 @@ function failureReason(event: DeadLetterEvent): string {
       reason += ` (${causes.join(", ")})`;
     }
   }
-  return event.responseExcerpt === undefined || event.responseExcerpt === "" ? reason : `${reason}: ${event.responseExcerpt}`;
+  return reason;
 }
 
 /** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */

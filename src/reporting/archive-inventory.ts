@@ -8,7 +8,11 @@ import type { RecordResult } from "../pipeline/processor.js";
 import { parseTimestamp } from "../triggers/values.js";
 import { isResentDeadLetter } from "../pipeline/resent-dead-letter.js";
 import type { EntryForecast } from "../pipeline/send-forecast.js";
+import { countBoundedReason } from "./reason-counts.js";
 import type { RequestEstimator } from "./request-estimator.js";
+
+/** Reason of a mapping's invalid events once its distinct reasons fill `MAX_REASONS_PER_GROUP`. */
+const OTHER_INVALID_REASONS = "other reasons, which send --dry-run --verbose prints for each event";
 
 /** Unreadable lines listed with their location; the rest are only counted. */
 const MAX_UNREADABLE_EXAMPLES = 10;
@@ -227,7 +231,7 @@ export class ArchiveInventory {
       if (verdict.kind === "skipped") {
         increment(tally.skippedByReason, verdict.reason);
       } else {
-        increment(tally.invalidByReason, verdict.reason);
+        countBoundedReason(tally.invalidByReason, verdict.reason, OTHER_INVALID_REASONS);
       }
     }
     for (const entry of forecast.sent) {

@@ -4,15 +4,28 @@ import type { InputProblem, RecordOrigin } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { NumberKeptAsText } from "../pipeline/csv-numbers-check.js";
+import { BoundedReasonCounts } from "./reason-counts.js";
 
 /** At most this many unreadable lines and failures are kept with their details; all are counted. */
 const MAX_EXAMPLES = 20;
+
+/** Reason of a mapping's invalid events once its distinct reasons fill `MAX_REASONS_PER_GROUP`. */
+export const OTHER_INVALID_REASONS = "other reasons, which --verbose prints for each event";
+
+/** Reason of failures once the distinct responses of one status and cause fill `MAX_REASONS_PER_GROUP`. */
+export const OTHER_RESPONSES = "other responses, which the dead-letter file keeps for each entry";
+
+/** Event type counted once `MAX_REASONS_PER_GROUP` distinct types that no mapping matched are counted. */
+export const OTHER_TYPES = "(other types)";
 
 export interface FailureRecord {
   input: string;
   line: number;
   mapping: string;
+  /** Reason the entry failed, with an excerpt of Koala's response when there was one. */
   reason: string;
+  /** The reason without the response excerpt, which groups failures whose responses differ. */
+  cause?: string;
   status?: number;
 }
 
@@ -53,7 +66,9 @@ export class RunStats {
   /** Requests Koala accepted (requests printed, in a dry run). */
   requestsAccepted = 0;
   readonly skippedByReason = new Map<SkipReason, number>();
-  readonly invalidByReason = new Map<string, number>();
+  private readonly invalidReasons = new BoundedReasonCounts();
+  /** Invalid events by `<mapping>: <reason>`, with at most `MAX_REASONS_PER_GROUP` reasons for each mapping. */
+  readonly invalidByReason = this.invalidReasons.counts;
   /** The first input line of each key of `invalidByReason`, for the summary to point at. */
   readonly invalidFirstAt = new Map<string, RecordOrigin>();
   readonly invalidExamples: InvalidRecord[] = [];
@@ -61,7 +76,9 @@ export class RunStats {
   readonly unreadableExamples: InputProblem[] = [];
   readonly unreadableByReason = new Map<string, number>();
   failedCount = 0;
-  readonly failedByReason = new Map<string, number>();
+  private readonly failedReasons = new BoundedReasonCounts();
+  /** Failed entries by reason, with at most `MAX_REASONS_PER_GROUP` responses for each status and cause. */
+  readonly failedByReason = this.failedReasons.counts;
   readonly failedExamples: FailureRecord[] = [];
   /** Identity stitching: coverage of entries before and after, and the graph's size. */
   identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
@@ -69,8 +86,9 @@ export class RunStats {
   delivery: DeliveryResult | undefined;
   /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */
   filterFieldsSeen = 0;
+  private readonly unmatchedTypeCounts = new BoundedReasonCounts();
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
-  readonly unmatchedTypes = new Map<string, number>();
+  readonly unmatchedTypes = this.unmatchedTypeCounts.counts;
 
   countMatched(mapping: string): void {
     increment(this.matchedByMapping, mapping);
@@ -90,8 +108,7 @@ export class RunStats {
   }
 
   countInvalid(mapping: string, reason: string, origin?: RecordOrigin): void {
-    const key = `${mapping}: ${reason}`;
-    increment(this.invalidByReason, key);
+    const key = this.invalidReasons.add(mapping, `${mapping}: ${reason}`, `${mapping}: ${OTHER_INVALID_REASONS}`);
     if (origin === undefined) {
       return;
     }
@@ -113,14 +130,18 @@ export class RunStats {
 
   countFailed(failure: FailureRecord): void {
     this.failedCount += 1;
-    increment(this.failedByReason, failure.status === undefined ? failure.reason : `HTTP ${failure.status}: ${failure.reason}`);
+    const status = failure.status === undefined ? "" : `HTTP ${failure.status}: `;
+    const group = `${status}${failure.cause ?? failure.reason}`;
+    this.failedReasons.add(group, `${status}${failure.reason}`, `${group}: ${OTHER_RESPONSES}`);
     if (this.failedExamples.length < MAX_EXAMPLES) {
-      this.failedExamples.push(failure);
+      // The cause only groups the counts, and the reason contains it.
+      const { cause: _cause, ...example } = failure;
+      this.failedExamples.push(example);
     }
   }
 
   countUnmatchedType(type: string): void {
-    increment(this.unmatchedTypes, type);
+    this.unmatchedTypeCounts.add("", type, OTHER_TYPES);
   }
 
   get skippedCount(): number {

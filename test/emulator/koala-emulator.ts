@@ -17,6 +17,8 @@ export interface EmulatorFaults {
   rejectEntry?: (entry: Record<string, unknown>) => boolean;
   /** Puts the request path, which contains the key, in every error body, as some servers do. */
   echoPathInErrors?: boolean;
+  /** Puts a request id of its own in every error body, as many APIs do, so that no two error bodies are alike. */
+  requestIdInErrors?: boolean;
 }
 
 export interface EmulatorOptions {
@@ -180,7 +182,13 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     countStatus(String(status));
     response.statusCode = status;
     response.setHeader("content-type", "application/json");
-    const detail = faults.echoPathInErrors === true ? { error: message, path: log.path } : { error: message };
+    const detail: Record<string, unknown> = { error: message };
+    if (faults.echoPathInErrors === true) {
+      detail["path"] = log.path;
+    }
+    if (faults.requestIdInErrors === true) {
+      detail["request_id"] = `req-${stats.requests}`;
+    }
     response.end(status === 200 ? message : JSON.stringify(detail));
   }
 
