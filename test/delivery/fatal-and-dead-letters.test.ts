@@ -127,6 +127,25 @@ describe("dead letters", () => {
     expect(String(line.response)).toContain("Invalid entry");
   });
 
+  it("endless error body is read only for its excerpt", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { endlessErrorBody: true } });
+    const deadLetters: DeadLetterEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, { maxAttempts: 1, timeoutMs: 10_000, events: { onDeadLetter: (event) => deadLetters.push(event) } }),
+    );
+    const entry = makeEntry({ email: "ada@example.com", traits: {} }, "endless-1", { input: "events.jsonl", line: 1 });
+    const startedAt = performance.now();
+
+    await delivery.submit(entry.origin, [entry]);
+    const result = await delivery.finish();
+
+    // Read to its end, the body would keep the request open until the 10 s timeout, and fill memory meanwhile.
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+    expect(result.deadLetteredTotal).toBe(1);
+    expect(deadLetters[0]?.status).toBe(500);
+    expect(deadLetters[0]?.responseExcerpt).toMatch(/^<p>Internal error<\/p>/);
+  });
+
   it("accepted key is not probed per 401", async () => {
     let authProbes = 0;
     let batches = 0;

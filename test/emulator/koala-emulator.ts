@@ -19,6 +19,8 @@ export interface EmulatorFaults {
   echoPathInErrors?: boolean;
   /** Puts a request id of its own in every error body, as many APIs do, so that no two error bodies are alike. */
   requestIdInErrors?: boolean;
+  /** Responds to every `/batch` with a 500 whose body streams without end, like a broken proxy's error page. */
+  endlessErrorBody?: boolean;
 }
 
 export interface EmulatorOptions {
@@ -141,6 +143,10 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
   }
 
   async function answerBatch(response: ServerResponse, log: EmulatorRequest, batch: ParsedBatch): Promise<void> {
+    if (faults.endlessErrorBody === true) {
+      streamEndlessError(response, log);
+      return;
+    }
     if (faults.dropRate !== undefined && random() < faults.dropRate) {
       log.status = "dropped";
       log.endedAtMs = performance.now();
@@ -190,6 +196,18 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
       detail["request_id"] = `req-${stats.requests}`;
     }
     response.end(status === 200 ? message : JSON.stringify(detail));
+  }
+
+  /** Writes a 500 status, then a block of 67,200 bytes of body every 10 ms until the client goes away. */
+  function streamEndlessError(response: ServerResponse, log: EmulatorRequest): void {
+    log.status = 500;
+    log.endedAtMs = performance.now();
+    countStatus("500");
+    response.writeHead(500, { "content-type": "text/html" });
+    const block = "<p>Internal error</p>".repeat(3_200);
+    const timer = setInterval(() => response.write(block), 10);
+    response.write(block);
+    response.on("close", () => clearInterval(timer));
   }
 
   function countStatus(status: string): void {
