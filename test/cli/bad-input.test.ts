@@ -2,6 +2,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server } from "node:net";
+import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startChild } from "../helpers/child-runs.js";
 import { binPath, parseRequests, projectRoot, runCli } from "../helpers/run-cli.js";
@@ -37,6 +38,48 @@ describe("bad input is counted and the run goes on", () => {
     expect(unwrapSummary(result.stderr)).toContain("truncated");
     expect(result.stderr).toMatch(/unreadable\s+1/);
     expect(result.status).toBe(1);
+  });
+
+  test("gzip with trailing bytes keeps every event", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-gzip-"));
+    const lines = Array.from({ length: 3_000 }, (_unused, index) => identifyLine(`p${index}@example.com`, `gz-${index}`));
+    const half = lines.length / 2;
+    // Two members, then bytes that are not gzip, as a download with junk appended has.
+    const members = [gzipSync(`${lines.slice(0, half).join("\n")}\n`), gzipSync(`${lines.slice(half).join("\n")}\n`)];
+    writeFileSync(join(directory, "events.gz"), Buffer.concat([...members, Buffer.from("<html>")]));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", join(directory, "events.gz")]);
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(parseRequests(result.stdout)).toHaveLength(lines.length);
+    expect(unwrapSummary(result.stderr)).toContain("events.gz:3001: reading failed (the file ends with 6 bytes after its gzip data that are not gzip data, which were not read)");
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.status).toBe(1);
+  });
+
+  test("gzip on stdin with trailing bytes says events were lost", async () => {
+    const lines = Array.from({ length: 3_000 }, (_unused, index) => identifyLine(`p${index}@example.com`, `gz-${index}`));
+    const stdin = Buffer.concat([gzipSync(`${lines.join("\n")}\n`), Buffer.from("<html>")]);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin });
+
+    // stdin cannot be read again, so the end of the member is lost, and the warning tells it.
+    expect(parseRequests(result.stdout).length).toBeLessThan(lines.length);
+    expect(unwrapSummary(result.stderr)).toContain("bytes that are not gzip data follow the gzip data, and the events decompressed in the same step before them, up to 16 KiB, were lost too");
+    expect(result.status).toBe(1);
+  });
+
+  test("gzip with zero padding is read whole", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-gzip-"));
+    const lines = Array.from({ length: 3_000 }, (_unused, index) => identifyLine(`p${index}@example.com`, `gz-${index}`));
+    writeFileSync(join(directory, "events.gz"), Buffer.concat([gzipSync(`${lines.join("\n")}\n`), Buffer.alloc(512)]));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", join(directory, "events.gz")]);
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(parseRequests(result.stdout)).toHaveLength(lines.length);
+    expect(result.stderr).toMatch(/unreadable\s+0/);
+    expect(result.status).toBe(0);
   });
 
   test("unreadable file does not stop the other inputs", async () => {
