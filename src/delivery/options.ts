@@ -172,6 +172,11 @@ export interface DeliveryEvents {
   onInputsNotRead?(statePath: string, paths: readonly string[]): void;
   /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
+  /**
+   * Two mappings made entries of one kind with the same `message_id` from one record. Koala records
+   * one entry per `message_id`, so it keeps only one of them. Called for each such pair, `first` being the earlier mapping.
+   */
+  onSharedMessageId?(first: KoalaEntry, second: KoalaEntry): void;
 }
 
 /** Counts of a finished, stopped or failed run. */

@@ -415,6 +415,7 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. */
 function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
+  const warnedMappingPairs = new Set<string>();
   return {
     onDelivered: (entries) => {
       for (const entry of entries) {
@@ -440,6 +441,18 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
         `the checkpoint ${statePath} names ${paths.length === 1 ? "an input" : `${paths.length} inputs`} that this run does not read, because ${paths.length === 1 ? "it was" : "they were"} removed or not given: ${listed}${more}. Events of ${paths.length === 1 ? "it" : "them"} that the earlier run did not deliver are not sent; give ${paths.length === 1 ? "it" : "them"} again with --resume to send them.`,
       );
     },
+    onSharedMessageId: (first, second) => {
+      const pair = JSON.stringify([first.mappingName, second.mappingName]);
+      if (warnedMappingPairs.has(pair)) {
+        return;
+      }
+      warnedMappingPairs.add(pair);
+      const { origin } = second;
+      io.warn(
+        `${origin.input}:${origin.line}: the mappings "${first.mappingName}" and "${second.mappingName}" both made an entry with message_id ${JSON.stringify(second.messageId)}, and Koala records one entry per message_id, so it keeps only one of them. ` +
+          `Give one of the mappings a message_id of its own, such as {"@template": "{{messageId}}-${slug(second.mappingName)}"}. Later events of these two mappings are not reported.`,
+      );
+    },
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
@@ -460,6 +473,11 @@ function failureCause(event: DeadLetterEvent): string {
     }
   }
   return reason;
+}
+
+/** Returns a mapping name in lower case with dashes, for a message_id suffix in an example. */
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "mapping";
 }
 
 /** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */
