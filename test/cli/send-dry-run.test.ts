@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -117,6 +117,26 @@ describe("send summary", () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
 
     expect(unwrapSummary(result.stderr)).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
+  });
+
+  test("directory walk reads links to files", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-walk-links-"));
+    const elsewhere = mkdtempSync(join(tmpdir(), "koala-replay-walk-target-"));
+    const event = { type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-05-01T10:00:00.000Z", context: { traits: { email: "a@example.com" } } };
+    writeFileSync(join(elsewhere, "events.jsonl"), `${JSON.stringify(event)}\n`);
+    mkdirSync(join(directory, "archive"));
+    symlinkSync(join(elsewhere, "events.jsonl"), join(directory, "archive", "linked.jsonl"));
+    symlinkSync(join(elsewhere, "missing.jsonl"), join(directory, "archive", "dangling.jsonl"));
+    symlinkSync(directory, join(directory, "archive", "loop"));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", join(directory, "archive")]);
+    const stderr = unwrapSummary(result.stderr);
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(stderr).toContain(`skipped ${join(directory, "archive", "dangling.jsonl")}: a symbolic link whose target does not exist`);
+    expect(stderr).toContain(`skipped ${join(directory, "archive", "loop")}: a symbolic link to a folder, which a directory walk does not follow`);
+    expect(stderr).not.toContain("not a regular file");
+    expect(result.status).toBe(0);
   });
 
   test("directory walk skips the config file", async () => {
