@@ -69,6 +69,25 @@ describe("wrong key", () => {
     expect(JSON.parse(state).inputs[join(folder, "events.jsonl")].watermark).toBe(0);
   });
 
+  it.each([407, 415, 431])("%i on every request stops the run", async (status) => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { batchStatus: status } });
+    const folder = temporaryDirectory();
+    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["events.jsonl"], deadLetterPath: join(folder, "dead.jsonl") }));
+    const records = makeRecords(200, 20);
+
+    for (const entry of records) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    // Dead-lettering would put every entry of the archive in the file, one request each.
+    expect(result.fatal?.status).toBe(status);
+    expect(result.fatal?.message).toContain(`returned ${status}`);
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBeGreaterThan(0);
+    expect(emulator.stats.batchRequests).toBeLessThan(20);
+  });
+
   it("checkPublicKey reports valid and invalid keys", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
 

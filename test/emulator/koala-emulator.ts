@@ -21,6 +21,8 @@ export interface EmulatorFaults {
   requestIdInErrors?: boolean;
   /** Responds to every `/batch` with a 500 whose body streams without end, like a broken proxy's error page. */
   endlessErrorBody?: boolean;
+  /** Status of every `/batch` response instead of Koala's, as a proxy or another server in front of it would answer. */
+  batchStatus?: number;
 }
 
 export interface EmulatorOptions {
@@ -145,6 +147,10 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
   async function answerBatch(response: ServerResponse, log: EmulatorRequest, batch: ParsedBatch): Promise<void> {
     if (faults.endlessErrorBody === true) {
       streamEndlessError(response, log);
+      return;
+    }
+    if (faults.batchStatus !== undefined) {
+      answer(response, log, faults.batchStatus, "Rejected by the server in front of Koala");
       return;
     }
     if (faults.dropRate !== undefined && random() < faults.dropRate) {

@@ -162,6 +162,8 @@ const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReaso
   "redirected",
   "not-implemented",
   "http-version-not-supported",
+  "proxy-authentication-required",
+  "request-form-rejected",
   "host-not-found",
   "unreachable",
 ]);
