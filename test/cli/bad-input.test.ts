@@ -40,6 +40,18 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.status).toBe(1);
   });
 
+  test("first line that is no object loses only that line", async () => {
+    const lines = ["null", identifyLine("ada@example.com", "m-1"), identifyLine("grace@example.com", "m-2")];
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${lines.join("\n")}\n` });
+
+    // Read as CSV, every event line would be a row with quotes in an unquoted cell.
+    expect(parseRequests(result.stdout)).toHaveLength(2);
+    expect(unwrapSummary(result.stderr)).toContain("-:1: expected a JSON object (one event per line), found null");
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.status).toBe(1);
+  });
+
   test("gzip with trailing bytes keeps every event", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-gzip-"));
     const lines = Array.from({ length: 3_000 }, (_unused, index) => identifyLine(`p${index}@example.com`, `gz-${index}`));
@@ -63,7 +75,7 @@ describe("bad input is counted and the run goes on", () => {
 
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin });
 
-    // stdin cannot be read again, so the end of the member is lost, and the warning tells it.
+    // stdin cannot be read again, so the end of the member is lost, and the warning reports the loss.
     expect(parseRequests(result.stdout).length).toBeLessThan(lines.length);
     expect(unwrapSummary(result.stderr)).toContain("bytes that are not gzip data follow the gzip data, and the events decompressed in the same step before them, up to 16 KiB, were lost too");
     expect(result.status).toBe(1);
