@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -92,5 +92,25 @@ describe("mappings sharing a message_id", () => {
     expect(result.stderr).not.toContain("both made an entry");
     expect(emulator.accepted.size).toBe(4);
     expect(emulator.stats.duplicateEntries).toBe(0);
+  });
+
+  test("message_id repeated by the config", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--config", writeConfig({ "@path": "$.properties.currency" }), writeOrders()]);
+    const summary = unwrapSummary(result.stderr);
+
+    // Both orders have the currency EUR, so every Orders entry after the first repeats its message_id.
+    expect(summary).toMatch(/duplicate-message-id +1 /);
+    expect(summary).toContain("or a mapping gives different events the same message_id: check what the config maps message_id from.");
+  });
+
+  test("duplicate events under the presets", async () => {
+    const input = writeOrders();
+    writeFileSync(input, `${readFileSync(input, "utf8")}${readFileSync(input, "utf8")}`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", input], { cwd: directory });
+    const summary = unwrapSummary(result.stderr);
+
+    expect(summary).toContain("The inputs hold the same events more than once (an S3 archive is at-least-once).");
+    expect(summary).not.toContain("check what the config maps message_id from");
   });
 });

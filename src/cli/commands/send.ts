@@ -106,7 +106,11 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         browserEventsPolicy: settings.browserEventsText,
         inputs: settings.inputs,
         workingDirectory: process.cwd(),
-        mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
+        mappings: {
+          total: config.mappings.length,
+          enabled: config.mappings.filter((mapping) => mapping.enabled).length,
+          fromConfigFile: config.source !== "presets",
+        },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
         filterFields: listFilterFields(settings.filters),
