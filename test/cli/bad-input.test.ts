@@ -52,6 +52,20 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.status).toBe(1);
   });
 
+  // TODO: src/pipeline/process-lines.ts, in the hot path, decodes each line with Buffer#toString,
+  // which replaces bytes that are not UTF-8 with U+FFFD, as CSV rows were before they were checked.
+  // Once a line that contains U+FFFD is checked with isUtf8 there, and reported instead of sent,
+  // change test.fails to test.
+  test.fails("JSON line not in UTF-8 is not sent", async () => {
+    const latin1 = Buffer.concat([Buffer.from('{"type":"identify","messageId":"m-1","traits":{"email":"ada@example.com","name":"Caf'), Buffer.from([0xe9]), Buffer.from('"}}\n')]);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: latin1 });
+
+    expect(result.stdout).not.toContain("\uFFFD");
+    expect(parseRequests(result.stdout)).toHaveLength(0);
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+  });
+
   test("gzip with trailing bytes keeps every event", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-gzip-"));
     const lines = Array.from({ length: 3_000 }, (_unused, index) => identifyLine(`p${index}@example.com`, `gz-${index}`));
