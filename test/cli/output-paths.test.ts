@@ -175,4 +175,34 @@ describe("send output paths", () => {
     expect(JSON.parse(readFileSync(join(directory, "report.json"), "utf8"))).toMatchObject({ command: "send" });
     expect(JSON.parse(readFileSync(join(directory, "state.json"), "utf8"))).toMatchObject({ version: 2, finished: true });
   });
+
+  test.each([
+    { option: "--state", message: "the checkpoint file users.csv is also the --identities file, so each save of the checkpoint would replace it" },
+    { option: "--dead-letter", message: "the dead-letter file users.csv is also the --identities file, so the dead letters would be appended to it" },
+    { option: "--report", message: "the report users.csv is also the --identities file, so the report would replace it" },
+  ])("$option naming the --identities file", async ({ option, message }) => {
+    writeEvents(join(directory, "events.jsonl"));
+    const identities = join(directory, "users.csv");
+    writeFileSync(identities, "user_id,email\nu1,ada@example.com\n");
+
+    const result = await send(["--identities", "users.csv", option, "users.csv", "events.jsonl"]);
+
+    expectRejected(result, `error: ${message}`);
+    expect(result.stderr).toContain(`give ${option} another path`);
+    expect(readFileSync(identities, "utf8")).toBe("user_id,email\nu1,ada@example.com\n");
+  });
+
+  test("--report naming the config file", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    const config = join(directory, "mappings.json");
+    const mapping = { email: { "@path": "$.context.traits.email" }, event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    writeFileSync(config, JSON.stringify({ mappings: [{ name: "Track Event", trigger: 'type = "track"', action: "trackEvent", mapping }] }));
+    const before = readFileSync(config, "utf8");
+
+    const result = await send(["--config", "mappings.json", "--report", "mappings.json", "events.jsonl"]);
+
+    expectRejected(result, "error: the report mappings.json is also the config file, so the report would replace it");
+    expect(readFileSync(config, "utf8")).toBe(before);
+  });
 });
+

@@ -1,10 +1,11 @@
 import { runReplay } from "../../pipeline/run-replay.js";
-import { defaultDeadLetterPath, defaultStatePath, UnfinishedRunError, type RunFailureReason } from "../../delivery/index.js";
+import { UnfinishedRunError, type RunFailureReason } from "../../delivery/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret } from "../../reporting/mask.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
-import { checkReportPath, writeReportFile, type RunOutputFile } from "../../reporting/report-file.js";
+import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
+import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js";
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
@@ -25,6 +26,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const stdinIsTerminal = isStdinTerminal();
   const settings = resolveSendSettings(inputs, raw, process.env, stdinIsTerminal);
   const config = await loadConfigOption(settings.configPath);
+  rejectFilesWrittenOverReadFiles(settings, config.source === "presets" ? undefined : config.source);
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath, settings.inputs, filesWritten(settings));
   }
@@ -181,19 +183,6 @@ function notResumableText(settings: SendSettings): string | undefined {
     "Run it again with the same events to send everything (Koala ignores entries whose message_id it already has), " +
     "or save the events to a regular file and give that file, so that a stopped run can be resumed."
   );
-}
-
-/** Returns the checkpoint and dead-letter files that a real send writes; a dry run writes neither. */
-function filesWritten(settings: SendSettings): RunOutputFile[] {
-  if (settings.dryRun) {
-    return [];
-  }
-  const statePath = settings.delivery.statePath ?? defaultStatePath(settings.inputs, process.cwd());
-  const deadLetterPath = settings.delivery.deadLetterPath ?? defaultDeadLetterPath(statePath);
-  return [
-    { path: statePath, description: "the checkpoint file" },
-    { path: deadLetterPath, description: "the dead-letter file" },
-  ];
 }
 
 /** Returns warnings about options that are valid but probably not what the user meant. */
