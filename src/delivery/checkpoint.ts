@@ -50,6 +50,8 @@ interface StateFile {
   savedAt: string;
   /** Whether the run read every input and delivered or dead-lettered every entry. Missing in older files. */
   finished?: boolean;
+  /** Hash of the settings that decide the entries of an event, as `DeliveryOptions.entrySettingsHash`. Missing in older files. */
+  entrySettingsHash?: string;
   inputs: Record<string, StateFileInput>;
 }
 
@@ -156,6 +158,8 @@ export class Checkpoint {
   readonly resumed: boolean;
   /** Whether this run, with `restart`, replaces the state file of a run that did not finish. */
   readonly replacesUnfinishedRun: boolean;
+  /** Whether the resumed state file was written with other settings deciding the entries of an event. */
+  readonly entrySettingsChanged: boolean;
   /**
    * Absolute paths of the inputs that the resumed state names and this run does not read: files
    * removed from an input folder, deleted, or not given this time. Their records are kept as they were.
@@ -171,6 +175,7 @@ export class Checkpoint {
     private readonly cwd: string,
     resume: boolean,
     restart = false,
+    private readonly entrySettingsHash: string | undefined = undefined,
   ) {
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
@@ -180,6 +185,8 @@ export class Checkpoint {
     this.untracked = new Set(readOnce.map((input) => input.input));
     const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
     this.resumed = previous !== undefined;
+    const previousHash = previous?.entrySettingsHash;
+    this.entrySettingsChanged = previousHash !== undefined && entrySettingsHash !== undefined && previousHash !== entrySettingsHash;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
     if (unfinished !== undefined && !restart) {
@@ -262,7 +269,13 @@ export class Checkpoint {
     if (this.path === undefined || !this.dirty) {
       return false;
     }
-    const state: StateFile = { version: STATE_VERSION, savedAt: new Date().toISOString(), finished: this.finished, inputs: {} };
+    const state: StateFile = {
+      version: STATE_VERSION,
+      savedAt: new Date().toISOString(),
+      finished: this.finished,
+      ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
+      inputs: {},
+    };
     for (const input of this.inputs.values()) {
       state.inputs[input.name] = describeInput(input);
     }

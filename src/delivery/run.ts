@@ -62,7 +62,7 @@ export class DeliveryRun implements Delivery {
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
-    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart);
+    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart, options.entrySettingsHash);
     if (options.resume && !this.checkpoint.resumed && options.statePath !== undefined) {
       options.events.onNothingToResume?.(options.statePath);
     }
@@ -71,6 +71,9 @@ export class DeliveryRun implements Delivery {
     }
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
       options.events.onUnfinishedRunReplaced?.(options.statePath);
+    }
+    if (this.checkpoint.entrySettingsChanged && options.statePath !== undefined) {
+      options.events.onEntrySettingsChanged?.(options.statePath);
     }
     this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
     this.sender = new Sender(

@@ -48,6 +48,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     stopGraceMs: integerOption("stopGraceMs", options.stopGraceMs, DELIVERY_DEFAULTS.stopGraceMs, 0),
     checkpointIntervalMs: integerOption("checkpointIntervalMs", options.checkpointIntervalMs, DELIVERY_DEFAULTS.checkpointIntervalMs, 0),
     events: options.events ?? {},
+    entrySettingsHash: options.entrySettingsHash,
     random: options.random ?? Math.random,
   };
   rejectOutputPathsAmongInputs({

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
@@ -100,6 +101,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     userAgent: settings.userAgent,
     inputs: sources.map((source) => source.path),
     givenInputs: settings.inputs,
+    entrySettingsHash: hashEntrySettings(settings),
     events: deliveryEvents(stats, io),
   });
 
@@ -289,6 +291,16 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
 }
 
+/**
+ * Hashes the settings that decide which entries an event makes: how inputs are read, the mappings,
+ * the filters, --browser-events and stitching. When the hash differs from the checkpoint's, a
+ * resume warns that the events the earlier run finished are not mapped again.
+ */
+function hashEntrySettings(settings: ReplaySettings): string {
+  const decisive = [settings.format, settings.csv, settings.mappings, settings.filters, settings.browserEvents, settings.stitch];
+  return createHash("sha256").update(JSON.stringify(decisive)).digest("hex").slice(0, 16);
+}
+
 /** Outcomes of one chunk in line order, read one at a time. */
 interface OutcomeSource {
   next(): ReadOutcome | undefined;
@@ -453,6 +465,10 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
           `Give one of the mappings a message_id of its own, such as {"@template": "{{messageId}}-${slug(second.mappingName)}"}. Later events of these two mappings are not reported.`,
       );
     },
+    onEntrySettingsChanged: (statePath) =>
+      io.warn(
+        `the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,
+      ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
