@@ -64,6 +64,14 @@ export function rejectOutputPathsAmongInputs(paths: OutputPaths): void {
     if (isDirectory(statePath)) {
       throw new StatePathError(`the checkpoint path ${paths.statePath} is a directory`, `name a file in it instead, such as --state ${join(paths.statePath, "state.json")}`);
     }
+    // Each save renames a new file over the path, which would replace a device such as /dev/null for a user allowed to.
+    const special = describeSpecialFile(statePath);
+    if (special !== undefined) {
+      throw new StatePathError(
+        `the checkpoint path ${paths.statePath} is ${special}, not a regular file, and each save of the checkpoint would replace it`,
+        "give --state <path> a regular file; a run always keeps a checkpoint, so that it can be resumed",
+      );
+    }
     if (paths.deadLetterPath !== undefined && canonicalPath(paths.cwd, paths.deadLetterPath) === statePath) {
       throw new StatePathError(
         `--state and --dead-letter name the same file, ${paths.statePath}, so each save of the checkpoint would replace the dead letters`,
@@ -117,6 +125,21 @@ export function canonicalPath(cwd: string, name: string): string {
       return path;
     }
   }
+}
+
+/** Names the kind of an existing file that is neither a regular file nor a directory, or returns undefined. */
+function describeSpecialFile(path: string): string | undefined {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return undefined;
+  }
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  if (stats.isFIFO()) return "a named pipe";
+  if (stats.isSocket()) return "a socket";
+  return undefined;
 }
 
 function isDirectory(path: string): boolean {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -129,6 +130,17 @@ describe("send output paths", () => {
 
     expectRejected(result, "error: the checkpoint path states is a directory");
     expect(result.stderr).toContain(`--state ${join("states", "state.json")}`);
+  });
+
+  test("--state naming a named pipe", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    // A pipe replaces /dev/null in this test, because a save renamed over /dev/null would replace it for root.
+    execFileSync("mkfifo", [join(directory, "pipe")]);
+
+    const result = await send(["--state", "pipe", "events.jsonl"]);
+
+    expectRejected(result, "error: the checkpoint path pipe is a named pipe, not a regular file, and each save of the checkpoint would replace it");
+    expect(lstatSync(join(directory, "pipe")).isFIFO()).toBe(true);
   });
 
   test.each(["--state", "--dead-letter"])("%s with an empty path", async (option) => {
