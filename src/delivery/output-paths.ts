@@ -11,11 +11,15 @@ export class DeadLetterPathError extends Error {
     readonly input: string,
     folder: string | undefined,
     pathGiven: boolean,
+    /** Kind of the special file at the path, when the path is not a regular file. */
+    special?: string,
   ) {
     super(
-      folder === undefined
-        ? `the dead-letter file ${input} is also an input, so the dead letters of this run would be appended to the file being sent`
-        : `the dead-letter file ${input} is in the input folder ${folder}, so the next run of these inputs would read the dead letters as events`,
+      special !== undefined
+        ? `the dead-letter path ${input} is ${special}, not a regular file, and the dead letters are the only copy of the entries Koala did not take`
+        : folder === undefined
+          ? `the dead-letter file ${input} is also an input, so the dead letters of this run would be appended to the file being sent`
+          : `the dead-letter file ${input} is in the input folder ${folder}, so the next run of these inputs would read the dead letters as events`,
     );
     this.name = "DeadLetterPathError";
     this.hint = pathGiven
@@ -90,6 +94,11 @@ export function rejectOutputPathsAmongInputs(paths: OutputPaths): void {
 
   if (paths.deadLetterPath !== undefined) {
     const deadLetterPath = canonicalPath(paths.cwd, paths.deadLetterPath);
+    // Opening a named pipe for the first dead letter would wait for a reader, with the whole run stopped.
+    const special = describeSpecialFile(deadLetterPath);
+    if (special !== undefined) {
+      throw new DeadLetterPathError(paths.deadLetterPath, undefined, paths.deadLetterPathGiven, special);
+    }
     const input = inputs.find((candidate) => candidate.path === deadLetterPath);
     if (input !== undefined) {
       throw new DeadLetterPathError(input.name, undefined, paths.deadLetterPathGiven);

@@ -143,6 +143,19 @@ describe("send output paths", () => {
     expect(lstatSync(join(directory, "pipe")).isFIFO()).toBe(true);
   });
 
+  test("--dead-letter naming a named pipe", async () => {
+    await emulator.close();
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: () => true } });
+    writeEvents(join(directory, "events.jsonl"));
+    execFileSync("mkfifo", [join(directory, "pipe")]);
+
+    // Without a reader, opening the pipe for the first dead letter would wait for ever.
+    const result = await send(["--dead-letter", "pipe", "events.jsonl"]);
+
+    expectRejected(result, "error: the dead-letter path pipe is a named pipe, not a regular file");
+    expect(result.stderr).toContain("--dead-letter <path>");
+  });
+
   test.each(["--state", "--dead-letter"])("%s with an empty path", async (option) => {
     writeEvents(join(directory, "events.jsonl"));
 
