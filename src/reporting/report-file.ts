@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { access, constants, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { canonicalPath } from "../delivery/output-paths.js";
@@ -30,6 +31,13 @@ export async function checkReportPath(path: string, inputs: readonly string[] = 
   if (existing?.isDirectory() === true) {
     throw new ReportPathError(`cannot write the report to "${path}": it is a directory`, `name a file instead, for example --report ${path.replace(/\/+$/, "")}/report.json`);
   }
+  // The report goes to a new file renamed over the path, which would replace /dev/stdout itself for root.
+  if (existing !== undefined && !existing.isFile()) {
+    throw new ReportPathError(
+      `cannot write the report to "${path}": it is ${describeFileKind(existing)}, not a regular file, and the report is written to a new file renamed over it`,
+      "to print the report on stdout, use --json (a dry run prints its requests there instead); otherwise name a regular file",
+    );
+  }
   const input = existing === undefined ? undefined : await findSameFile(path, inputs);
   if (input !== undefined) {
     throw new ReportPathError(
@@ -54,6 +62,14 @@ export async function checkReportPath(path: string, inputs: readonly string[] = 
   }
 }
 
+/** Names the kind of a file that is neither a regular file nor a directory. */
+function describeFileKind(stats: Stats): string {
+  if (stats.isCharacterDevice()) return "a character device, such as a terminal";
+  if (stats.isFIFO()) return "a pipe";
+  if (stats.isSocket()) return "a socket";
+  return "a block device";
+}
+
 /** Returns the first of `inputs` that is the file at `path`, compared by real path so that links and `./` count. */
 async function findSameFile(path: string, inputs: readonly string[]): Promise<string | undefined> {
   const target = await realpath(path);
@@ -65,9 +81,13 @@ async function findSameFile(path: string, inputs: readonly string[]): Promise<st
   return undefined;
 }
 
-/** Writes the report through a temporary file and a rename, so a reader never finds half a report. */
+/**
+ * Writes the report through a temporary file and a rename, so a reader never finds half a report.
+ * A symbolic link is written through, to its target, so that the link stays.
+ */
 export async function writeReportFile(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  const target = await realpath(path).catch(() => path);
+  const temporary = `${target}.${process.pid}.tmp`;
   await writeFile(temporary, text, "utf8");
-  await rename(temporary, path);
+  await rename(temporary, target);
 }

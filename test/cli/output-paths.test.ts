@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -173,6 +173,33 @@ describe("send output paths", () => {
     const result = await send([option, "run.json", "--report", "./run.json", "events.jsonl"]);
 
     expectRejected(result, `error: cannot write the report to "./run.json": it is ${description} of this run, which the report would replace`);
+  });
+
+  test("--report naming a link to a pipe", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    // A link to a pipe, as /dev/stdout is when stdout is piped; /dev/stdout itself would be replaced for root.
+    execFileSync("mkfifo", [join(directory, "pipe")]);
+    symlinkSync(join(directory, "pipe"), join(directory, "stdout"));
+
+    const result = await send(["--report", "stdout", "events.jsonl"]);
+
+    expectRejected(result, 'error: cannot write the report to "stdout": it is a pipe, not a regular file');
+    expect(result.stderr).toContain("use --json");
+    expect(lstatSync(join(directory, "stdout")).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(directory, "pipe")).isFIFO()).toBe(true);
+  });
+
+  test("--report through a link to a file", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    mkdirSync(join(directory, "reports"));
+    writeFileSync(join(directory, "reports", "last.json"), "{}");
+    symlinkSync(join("reports", "last.json"), join(directory, "report.json"));
+
+    const result = await send(["--report", "report.json", "events.jsonl"]);
+
+    expect(result.status).toBe(0);
+    expect(lstatSync(join(directory, "report.json")).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(directory, "reports", "last.json"), "utf8"))).toMatchObject({ command: "send" });
   });
 
   test("--report naming the default checkpoint", async () => {
