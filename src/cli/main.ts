@@ -20,7 +20,8 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   StateMismatchError: "the inputs changed since the checkpoint: run with --restart in place of --resume to start over",
   CannotResumeError: "run without --resume to start over, or give the checkpoint with --state <path>",
   InvalidDeadLetterLineError: "the dead-letter file was changed by hand; fix the line or remove it",
-  DeadLetterPathError: "write the dead letters of this run to another file with --dead-letter <path>",
+  DeadLetterPathError: "",
+  StatePathError: "",
   IdentitiesFileError: "",
 };
 

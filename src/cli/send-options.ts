@@ -6,6 +6,7 @@ import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "../inputs/csv/index.js";
 import { findReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import { closestMatch } from "../mappings/suggest.js";
+import { maskPublicKey } from "../reporting/mask.js";
 import { timeWindowTrigger } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
@@ -169,10 +170,10 @@ function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
     maxBatchSize: parsePositiveInteger("--max-batch-size", raw.maxBatchSize, 30, 30),
     timeoutMs: parsePositiveInteger("--timeout-ms", raw.timeoutMs, 30_000, 600_000),
     maxAttempts: parsePositiveInteger("--max-attempts", raw.maxAttempts, 10, 100),
-    statePath: raw.state,
+    statePath: parseFilePathOption("--state", raw.state),
     resume: raw.resume === true,
     restart: raw.restart === true,
-    deadLetterPath: raw.deadLetter,
+    deadLetterPath: parseFilePathOption("--dead-letter", raw.deadLetter),
   });
 }
 
@@ -311,7 +312,32 @@ export function parseEndpointOption(value: string = DEFAULT_ENDPOINT): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new UsageError(`invalid --endpoint "${value}": expected an http or https URL such as ${DEFAULT_ENDPOINT}`);
   }
+  // These messages never print a public key in the path or a password, which are secrets.
+  if (/\/web\/projects(\/|$)/.test(url.pathname)) {
+    throw new UsageError(
+      `invalid --endpoint "${maskProjectKey(url)}": expected the base URL of Koala's API, such as ${DEFAULT_ENDPOINT}, without /web/projects/<key>`,
+      "koala-replay adds /web/projects/<key>/batch to it, with the key of --public-key or KOALA_PUBLIC_KEY",
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new UsageError(
+      `invalid --endpoint "${url.protocol}//****@${url.host}${url.pathname}": a user name or password in the URL is never sent with the requests`,
+      `give the URL without them, such as ${url.origin}${url.pathname.replace(/\/+$/, "")}`,
+    );
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw new UsageError(
+      `invalid --endpoint "${value}": a query string or fragment is never sent with the requests`,
+      `give the URL without them, such as ${url.origin}${url.pathname.replace(/\/+$/, "")}`,
+    );
+  }
   return value.replace(/\/+$/, "");
+}
+
+/** Returns the endpoint URL with the path segment after /web/projects/, usually a public key, masked. */
+function maskProjectKey(url: URL): string {
+  const path = url.pathname.replace(/(\/web\/projects\/)([^/]+)/, (_match, prefix: string, key: string) => `${prefix}${maskPublicKey(decodeURIComponent(key))}`);
+  return `${url.origin}${path}`;
 }
 
 export function parseFormat(value: string | undefined): InputFormat | undefined {
@@ -322,6 +348,14 @@ export function parseFormat(value: string | undefined): InputFormat | undefined 
     return value;
   }
   throw new UsageError(`invalid --format "${value}": expected jsonl, json or csv (without it, the format is detected from the content)`);
+}
+
+/** Rejects an empty path, which the file system cannot create, before the run starts. */
+function parseFilePathOption(option: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === "") {
+    throw new UsageError(`invalid ${option} "${value}": expected a file path`);
+  }
+  return value;
 }
 
 function parseReportPath(value: string | undefined): string | undefined {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
@@ -57,6 +57,8 @@ interface StateFile {
   savedAt: string;
   /** Whether the run read every input and delivered or dead-lettered every entry. Missing in older files. */
   finished?: boolean;
+  /** Hash of the settings that decide the entries of an event, as `DeliveryOptions.entrySettingsHash`. Missing in older files. */
+  entrySettingsHash?: string;
   inputs: Record<string, StateFileInput>;
 }
 
@@ -173,6 +175,8 @@ export class Checkpoint {
   readonly resumed: boolean;
   /** Whether this run, with `restart`, replaces the state file of a run that did not finish. */
   readonly replacesUnfinishedRun: boolean;
+  /** Whether the resumed state file was written with other settings deciding the entries of an event. */
+  readonly entrySettingsChanged: boolean;
   /**
    * The inputs that the resumed state names and this run does not read: files removed from an input
    * folder, deleted, or not given this time. Their records are kept as they were.
@@ -188,6 +192,7 @@ export class Checkpoint {
     private readonly cwd: string,
     resume: boolean,
     restart = false,
+    private readonly entrySettingsHash: string | undefined = undefined,
   ) {
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
@@ -197,6 +202,8 @@ export class Checkpoint {
     this.untracked = new Set(readOnce.map((input) => input.input));
     const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
     this.resumed = previous !== undefined;
+    const previousHash = previous?.entrySettingsHash;
+    this.entrySettingsChanged = previousHash !== undefined && entrySettingsHash !== undefined && previousHash !== entrySettingsHash;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
     if (unfinished !== undefined && !restart) {
@@ -287,7 +294,13 @@ export class Checkpoint {
     if (this.path === undefined || !this.dirty) {
       return false;
     }
-    const state: StateFile = { version: STATE_VERSION, savedAt: new Date().toISOString(), finished: this.finished, inputs: {} };
+    const state: StateFile = {
+      version: STATE_VERSION,
+      savedAt: new Date().toISOString(),
+      finished: this.finished,
+      ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
+      inputs: {},
+    };
     for (const input of this.inputs.values()) {
       state.inputs[input.name] = describeInput(input);
     }
@@ -509,12 +522,19 @@ export function writeFileAtomically(path: string, content: string): void {
   const temporaryPath = `${path}.${process.pid}.tmp`;
   const descriptor = openSync(temporaryPath, "w", 0o600);
   try {
-    writeSync(descriptor, content);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
+    try {
+      writeSync(descriptor, content);
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(temporaryPath, path);
+  } catch (error) {
+    // A failed save (disk full, a folder in the way) removes its temporary file. A later run has
+    // another process id, so it would never replace the file and it would stay there.
+    rmSync(temporaryPath, { force: true });
+    throw error;
   }
-  renameSync(temporaryPath, path);
   const folderDescriptor = openSync(folder, "r");
   try {
     fsyncSync(folderDescriptor);

@@ -170,15 +170,32 @@ class RequestDeadline {
   }
 }
 
-async function readExcerpt(body: { text(): Promise<string> }, publicKey: string): Promise<string | undefined> {
+/**
+ * Bytes of an unsuccessful response's body read for its excerpt. The rest is not read, because an
+ * error page of a proxy can be large or never end. It is far more than RESPONSE_EXCERPT_LENGTH
+ * characters, so the key is masked in all of the text that the excerpt is cut from.
+ */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+async function readExcerpt(body: AsyncIterable<Uint8Array>, publicKey: string): Promise<string | undefined> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
   try {
-    const text = await body.text();
-    // Masked before it is cut, because a cut through the key would leave the key's first part unmasked.
-    return maskSecret(text, publicKey).slice(0, RESPONSE_EXCERPT_LENGTH);
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= MAX_ERROR_BODY_BYTES) {
+        // Leaving the loop destroys the body, and with it the connection, which is not reused.
+        break;
+      }
+    }
   } catch {
     // The status already decides what happens; a body cut off mid-read only loses the excerpt.
     return undefined;
   }
+  const text = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString("utf8");
+  // Masked before it is cut, because a cut through the key would leave the key's first part unmasked.
+  return maskSecret(text, publicKey).slice(0, RESPONSE_EXCERPT_LENGTH);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -19,7 +19,7 @@ export { CannotResumeError, defaultStatePath, defaultDeadLetterPath, StateMismat
 export { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } from "./dead-letter.js";
 export { buildBatchBody } from "./body.js";
 export { DELIVERY_DEFAULTS, KOALA_MAX_BATCH_SIZE } from "./options.js";
-export { DeadLetterPathError } from "./settings.js";
+export { DeadLetterPathError, StatePathError } from "./output-paths.js";
 export type {
   DryRunOutput,
   DeadLetterEvent,

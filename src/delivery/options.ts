@@ -46,6 +46,11 @@ export interface DeliveryOptions {
   inputs: readonly string[];
   /** Inputs as the user gave them (folders before they are walked), which name the default state file; defaults to `inputs`. */
   givenInputs?: readonly string[];
+  /**
+   * Hash of what decides the entries of an event (mappings, filters, --browser-events, stitching).
+   * The state file keeps it, so that a resume can tell that it changed since the earlier run.
+   */
+  entrySettingsHash?: string;
   /** Directory relative inputs and the default state path are resolved against. */
   cwd?: string;
   /** Attempts per request, the first one included. */
@@ -173,6 +178,16 @@ export interface DeliveryEvents {
   onInputsNotRead?(statePath: string, inputs: readonly InputNotRead[]): void;
   /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
+  /**
+   * The resumed state file was written by a run whose mappings, filters, --browser-events or
+   * stitching differ from this run's, so the records it finished are skipped without being mapped again.
+   */
+  onEntrySettingsChanged?(statePath: string): void;
+  /**
+   * Two mappings made entries of one kind with the same `message_id` from one record. Koala records
+   * one entry per `message_id`, so it keeps only one of them. Called for each such pair, `first` being the earlier mapping.
+   */
+  onSharedMessageId?(first: KoalaEntry, second: KoalaEntry): void;
 }
 
 /** Counts of a finished, stopped or failed run. */
@@ -242,8 +257,9 @@ export interface DeliveryProgress {
 }
 
 export type ResolvedDeliveryOptions = Readonly<
-  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events" | "givenInputs">> & {
+  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events" | "givenInputs" | "entrySettingsHash">> & {
     publicKey: string | undefined;
+    entrySettingsHash: string | undefined;
     maxRps: number | undefined;
     deadLetterPath: string | undefined;
     statePath: string | undefined;

@@ -38,6 +38,10 @@ export type FatalReason =
   | "not-implemented"
   | "http-version-not-supported"
   | "host-not-found"
+  /** A proxy on the way asked for credentials (407), which koala-replay does not send. */
+  | "proxy-authentication-required"
+  /** The server rejected the form that every request has (411, 414, 415, 426, 431), whatever its entries. */
+  | "request-form-rejected"
   /** Every connection was refused from the start of the run: nothing listens at the endpoint. */
   | "unreachable";
 
@@ -167,6 +171,15 @@ function classifyClientError(status: number): Decision {
       return { action: "fatal", reason: "not-found", confirmWithProbe: true };
     case 405:
       return { action: "fatal", reason: "method-not-allowed", confirmWithProbe: false };
+    case 407:
+      return { action: "fatal", reason: "proxy-authentication-required", confirmWithProbe: false };
+    // Length, URL, content type, protocol and headers are alike in every request, so each would get the same status.
+    case 411:
+    case 414:
+    case 415:
+    case 426:
+    case 431:
+      return { action: "fatal", reason: "request-form-rejected", confirmWithProbe: false };
     case 408:
       return { action: "retry", reason: "request-timeout" };
     case 429:

@@ -62,7 +62,7 @@ export class DeliveryRun implements Delivery {
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
-    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart);
+    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart, options.entrySettingsHash);
     if (options.resume && !this.checkpoint.resumed && options.statePath !== undefined) {
       options.events.onNothingToResume?.(options.statePath);
     }
@@ -71,6 +71,9 @@ export class DeliveryRun implements Delivery {
     }
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
       options.events.onUnfinishedRunReplaced?.(options.statePath);
+    }
+    if (this.checkpoint.entrySettingsChanged && options.statePath !== undefined) {
+      options.events.onEntrySettingsChanged?.(options.statePath);
     }
     this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
     this.sender = new Sender(
@@ -141,6 +144,9 @@ export class DeliveryRun implements Delivery {
   }
 
   private take(origin: RecordOrigin, entries: readonly KoalaEntry[]): void {
+    if (entries.length > 1) {
+      this.reportSharedMessageIds(entries);
+    }
     const record = this.checkpoint.begin(origin, entries.length);
     this.counts.submitted += entries.length;
     for (const entry of entries) {
@@ -156,6 +162,19 @@ export class DeliveryRun implements Delivery {
       this.outstandingEntries += 1;
       this.outstandingBytes += entrySize(entry);
       this.batcher.add(entry, record);
+    }
+  }
+
+  /** Reports entries of one record that several mappings gave the same kind and `message_id`, of which Koala keeps one. */
+  private reportSharedMessageIds(entries: readonly KoalaEntry[]): void {
+    for (let later = 1; later < entries.length; later += 1) {
+      const second = entries[later] as KoalaEntry;
+      for (let earlier = 0; earlier < later; earlier += 1) {
+        const first = entries[earlier] as KoalaEntry;
+        if (first.messageId === second.messageId && first.kind === second.kind && first.mappingName !== second.mappingName) {
+          this.options.events.onSharedMessageId?.(first, second);
+        }
+      }
     }
   }
 

@@ -411,7 +411,7 @@ export class Sender {
       reason,
       ...(status === undefined ? {} : { status }),
       ...(probeStatus === undefined ? {} : { probeStatus }),
-      message: maskSecret(describeFatal(reason, url), this.options.publicKey),
+      message: maskSecret(describeFatal(reason, url, status), this.options.publicKey),
     };
     this.halt();
     this.callbacks.fatal(cause);
@@ -434,7 +434,7 @@ export class Sender {
  * Describes a fatal response and what to fix. The step after the fix is left to the caller, because
  * it depends on the inputs: a resume for files, a new run for stdin and pipes.
  */
-function describeFatal(reason: FatalReason, url: string): string {
+function describeFatal(reason: FatalReason, url: string, status: number | undefined): string {
   switch (reason) {
     case "unauthorized":
     case "forbidden":
@@ -451,6 +451,10 @@ function describeFatal(reason: FatalReason, url: string): string {
       return `POST ${url} returned 505 HTTP Version Not Supported. Check the endpoint.`;
     case "host-not-found":
       return `The host of ${url} was not found (DNS). Check the endpoint.`;
+    case "proxy-authentication-required":
+      return `POST ${url} returned 407 Proxy Authentication Required: a proxy between koala-replay and Koala asks for credentials, which koala-replay does not send. Give --endpoint a URL that needs none.`;
+    case "request-form-rejected":
+      return `POST ${url} returned ${status ?? "an error"}: the server rejects the form of every request, not its entries, so it is probably not Koala's API. Check --endpoint.`;
     case "unreachable":
       return `Every connection to ${url} was refused since the run started: nothing answers at that endpoint. Check --endpoint.`;
     default:

@@ -1,7 +1,7 @@
-import { resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { defaultDeadLetterPath, defaultStatePath, legacyStatePath } from "./checkpoint.js";
 import { parseEndpoint } from "./http.js";
+import { rejectOutputPathsAmongInputs } from "./output-paths.js";
 import { DELIVERY_DEFAULTS, type DeliveryOptions, KOALA_MAX_BATCH_SIZE, type ResolvedDeliveryOptions } from "./options.js";
 
 /**
@@ -48,9 +48,17 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     stopGraceMs: integerOption("stopGraceMs", options.stopGraceMs, DELIVERY_DEFAULTS.stopGraceMs, 0),
     checkpointIntervalMs: integerOption("checkpointIntervalMs", options.checkpointIntervalMs, DELIVERY_DEFAULTS.checkpointIntervalMs, 0),
     events: options.events ?? {},
+    entrySettingsHash: options.entrySettingsHash,
     random: options.random ?? Math.random,
   };
-  rejectDeadLetterPathAmongInputs(resolved);
+  rejectOutputPathsAmongInputs({
+    statePath: resolved.statePath,
+    deadLetterPath: resolved.deadLetterPath,
+    deadLetterPathGiven: options.deadLetterPath !== undefined,
+    inputs: resolved.inputs,
+    givenInputs: options.givenInputs ?? options.inputs,
+    cwd,
+  });
   return Object.freeze(resolved);
 }
 
@@ -66,26 +74,6 @@ function chooseDefaultStatePath(options: DeliveryOptions, cwd: string): string {
   }
   const legacyPath = legacyStatePath(options.inputs, cwd);
   return existsSync(legacyPath) ? legacyPath : path;
-}
-
-/** Rejects a dead-letter path that is also an input, because the file would grow under its own reader. */
-function rejectDeadLetterPathAmongInputs(options: ResolvedDeliveryOptions): void {
-  if (options.deadLetterPath === undefined) {
-    return;
-  }
-  const deadLetterPath = resolve(options.cwd, options.deadLetterPath);
-  const input = options.inputs.find((name) => name !== "-" && resolve(options.cwd, name) === deadLetterPath);
-  if (input !== undefined) {
-    throw new DeadLetterPathError(input);
-  }
-}
-
-/** Raised for a dead-letter file that is also an input, before anything is read or sent. */
-export class DeadLetterPathError extends Error {
-  constructor(readonly input: string) {
-    super(`the dead-letter file ${input} is also an input, so the dead letters of this run would be appended to the file being sent`);
-    this.name = "DeadLetterPathError";
-  }
 }
 
 function integerOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -17,7 +17,10 @@ const BYTE_ORDER_MARK = "\ufeff";
  *   while a pretty-printed document breaks its first line after the brace. Or the next non-blank
  *   line starts with `{` too (JSON lines whose first line is corrupt). Otherwise `{` starts one
  *   pretty-printed document.
- * - Anything else is CSV. An empty or blank input is `jsonl`, which reads as zero events.
+ * - Anything else is CSV, unless it looks like JSON lines whose first line is not an event: the first
+ *   line is `null`, `true`, `false` or a number, or the next non-blank line is a complete JSON
+ *   object. A CSV header is neither, and a CSV row that starts with an unquoted object is invalid.
+ *   An empty or blank input is `jsonl`, which reads as zero events.
  * A single compact JSON document on one line, other than a request body, is therefore `jsonl`,
  * which reads it as one line.
  */
@@ -28,13 +31,31 @@ export function detectFormat(firstBytes: Buffer): InputFormat {
 
   const firstCharacter = text[start];
   if (firstCharacter === "[") return "json";
-  if (firstCharacter !== "{") return "csv";
-
   const lineEnd = text.indexOf("\n", start);
+  if (firstCharacter !== "{") return startsJsonLines(text, start, lineEnd) ? "jsonl" : "csv";
+
   if (opensBatchBody(Buffer.from(text.slice(start, lineEnd === -1 ? undefined : lineEnd)))) return "json";
   if (lineEnd === -1) return "jsonl";
   if (isJson(text.slice(start, lineEnd))) return "jsonl";
   return nextLineStartsObject(text, lineEnd) ? "jsonl" : "json";
+}
+
+/**
+ * Tests whether text whose first line does not start with `{` is JSON lines all the same. It is when
+ * the first line is JSON other than a string, which could be a one-column CSV header such as
+ * `"email"`. It is too when the next non-blank line is a complete JSON object.
+ */
+function startsJsonLines(text: string, start: number, lineEnd: number): boolean {
+  const firstLine = text.slice(start, lineEnd === -1 ? undefined : lineEnd).trim();
+  if (/^(null|true|false|-?\d[\d.eE+-]*)$/.test(firstLine) && isJson(firstLine)) {
+    return true;
+  }
+  if (lineEnd === -1 || !nextLineStartsObject(text, lineEnd)) {
+    return false;
+  }
+  const nextStart = lineEnd + 1 + text.slice(lineEnd + 1).search(/\S/);
+  const nextEnd = text.indexOf("\n", nextStart);
+  return isJson(text.slice(nextStart, nextEnd === -1 ? undefined : nextEnd));
 }
 
 /** Tests whether the line after `previousLineEnd` starts with `{`, which a pretty-printed object's second line never does. */

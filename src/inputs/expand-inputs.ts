@@ -1,5 +1,5 @@
 import { open, readdir, realpath, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { defaultConfigFileName } from "../mappings/config/load-config.js";
 import { readOnceKindOf } from "./read-once.js";
 
@@ -51,6 +51,20 @@ const REPORT_START = /^\uFEFF?\s*\{\s*"reportVersion"\s*:\s*\d+\s*,\s*"tool"\s*:
 
 /** Bytes read from the start of a JSON file to recognise a report, more than `REPORT_START` needs with the usual indentation. */
 const REPORT_START_BYTES = 512;
+
+/**
+ * Checks whether a walk of a folder reads the file at `relativePath` inside it, by the rules of
+ * `walkDirectory`: no hidden folder on the way, and a visible archive name other than the config's.
+ * Reports, which the walk recognises by their content, are not considered.
+ */
+export function isReadByDirectoryWalk(relativePath: string): boolean {
+  const parts = relativePath.split(sep).filter((part) => part !== "");
+  const name = parts.pop();
+  if (name === undefined || parts.some((part) => part.startsWith("."))) {
+    return false;
+  }
+  return !name.startsWith(".") && ARCHIVE_NAME.test(name) && name !== defaultConfigFileName;
+}
 
 /** Expands the inputs the user named into the files to read, walking directories recursively in name order. */
 export async function expandInputs(inputs: readonly string[]): Promise<{ sources: InputSource[]; skipped: SkippedFile[] }> {
@@ -123,12 +137,15 @@ async function walkDirectory(directory: string, root: string, sources: InputSour
   entries.sort((left, right) => compareNames(left.name, right.name));
   for (const entry of entries) {
     const path = join(directory, entry.name);
+    const linkTarget = entry.isSymbolicLink() ? await linkTargetKind(path) : undefined;
     if (entry.isDirectory() && entry.name.startsWith(".")) {
       // Hidden folders include .koala-replay, where a run in this folder keeps its state and dead-letter files.
       skipped.push({ path, reason: "a hidden folder, which a directory walk does not enter; name a file in it to read that file" });
     } else if (entry.isDirectory()) {
       await walkDirectory(path, root, sources, skipped);
-    } else if (!entry.isFile()) {
+    } else if (entry.isSymbolicLink() && linkTarget !== "file") {
+      skipped.push({ path, reason: linkSkipReason(linkTarget) });
+    } else if (!entry.isFile() && !entry.isSymbolicLink()) {
       skipped.push({ path, reason: "not a regular file" });
     } else if (entry.name === defaultConfigFileName) {
       // The config usually sits next to the archives, in the folder the command runs in (`send .`).
@@ -141,6 +158,33 @@ async function walkDirectory(directory: string, root: string, sources: InputSour
     } else {
       sources.push({ path, foundIn: root });
     }
+  }
+}
+
+/** Kind of the target of a symbolic link met in a walk. A link to a regular file is read like the file. */
+type LinkTarget = "file" | "folder" | "missing" | "other";
+
+async function linkTargetKind(path: string): Promise<LinkTarget> {
+  try {
+    const target = await stat(path);
+    if (target.isFile()) {
+      return "file";
+    }
+    return target.isDirectory() ? "folder" : "other";
+  } catch {
+    return "missing";
+  }
+}
+
+function linkSkipReason(kind: LinkTarget | undefined): string {
+  switch (kind) {
+    case "folder":
+      // Links to folders can form loops, which a walk that followed them would never leave.
+      return "a symbolic link to a folder, which a directory walk does not follow; name the link to read that folder";
+    case "missing":
+      return "a symbolic link whose target does not exist";
+    default:
+      return "a symbolic link to something other than a regular file or folder";
   }
 }
 

@@ -2,6 +2,7 @@ import { createReadStream, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { addAbortSignal, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { gunzipFile } from "./gzip-file.js";
 import { openNamedPipe } from "./named-pipe.js";
 import { isStandardInput } from "./read-once.js";
 
@@ -69,7 +70,9 @@ async function openRegularFile(input: string, signal: AbortSignal | undefined): 
   if (signal !== undefined) {
     addAbortSignal(signal, raw);
   }
-  return { ...gunzipIf(gzip, raw), sizeBytes, bytesRead: () => raw.bytesRead };
+  // A regular file can be read again, which lets gunzipFile keep the output before a failure.
+  const stream = gzip ? gunzipFile(input, raw) : raw;
+  return { stream, gzip, sizeBytes, bytesRead: () => raw.bytesRead };
 }
 
 async function sniffFile(path: string): Promise<{ gzip: boolean; sizeBytes: number }> {

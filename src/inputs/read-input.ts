@@ -179,6 +179,15 @@ function oversizedLineProblem(input: string, line: number, bytes: number): Input
 
 function streamProblem(input: string, error: StreamReadError): InputItem {
   const truncated = endsGzipEarly(error.cause) || endsGzipEarly(error);
+  if (!truncated && isGzipHeaderError(error)) {
+    return {
+      kind: "problem",
+      origin: { input, line: error.line },
+      reason: "unreadable-file",
+      // gunzipFile decompresses a regular file again up to these bytes, but stdin and pipes cannot be read again.
+      message: `${input}:${error.line}: bytes that are not gzip data follow the gzip data, and the events decompressed in the same step before them, up to 16 KiB, were lost too; decompress the input with gunzip, which skips such bytes, and give the result`,
+    };
+  }
   const lost = error.partialLine.length > 0 ? ` (the last ${error.partialLine.length} bytes, an incomplete line, were not read)` : "";
   return {
     kind: "problem",
@@ -188,6 +197,11 @@ function streamProblem(input: string, error: StreamReadError): InputItem {
       ? `${input}:${error.line}: the gzip data ends early, so the file is truncated${lost}; download it again to replay the rest`
       : `${input}:${error.line}: reading failed (${error.message})${lost}`,
   };
+}
+
+/** Tests whether zlib rejected bytes after a gzip member as the header of the next one. */
+function isGzipHeaderError(error: StreamReadError): boolean {
+  return /incorrect header check/i.test(error.message);
 }
 
 /** Tests whether a read failed because gzip data ends before its end marker: zlib's `Z_BUF_ERROR`, "unexpected end of file". */

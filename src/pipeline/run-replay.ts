@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
@@ -98,6 +99,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     userAgent: settings.userAgent,
     inputs: sources.map((source) => source.path),
     givenInputs: settings.inputs,
+    entrySettingsHash: hashEntrySettings(settings),
     events: deliveryEvents(stats, io),
   });
 
@@ -287,6 +289,16 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
 }
 
+/**
+ * Hashes the settings that decide which entries an event makes: how inputs are read, the mappings,
+ * the filters, --browser-events and stitching. When the hash differs from the checkpoint's, a
+ * resume warns that the events the earlier run finished are not mapped again.
+ */
+function hashEntrySettings(settings: ReplaySettings): string {
+  const decisive = [settings.format, settings.csv, settings.mappings, settings.filters, settings.browserEvents, settings.stitch];
+  return createHash("sha256").update(JSON.stringify(decisive)).digest("hex").slice(0, 16);
+}
+
 /** Outcomes of one chunk in line order, read one at a time. */
 interface OutcomeSource {
   next(): ReadOutcome | undefined;
@@ -413,6 +425,7 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. */
 function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
+  const warnedMappingPairs = new Set<string>();
   return {
     onDelivered: (entries) => {
       for (const entry of entries) {
@@ -421,8 +434,9 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
     },
     onDeadLetter: (event) => {
       const { origin, mappingName } = event.entry;
-      const reason = failureReason(event);
-      stats.countFailed({ input: origin.input, line: origin.line, mapping: mappingName, reason, status: event.status });
+      const cause = failureCause(event);
+      const reason = event.responseExcerpt === undefined || event.responseExcerpt === "" ? cause : `${cause}: ${event.responseExcerpt}`;
+      stats.countFailed({ input: origin.input, line: origin.line, mapping: mappingName, reason, cause, status: event.status });
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
@@ -431,6 +445,22 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
         `--resume found no checkpoint at ${statePath}, so every event is sent. The default checkpoint is kept in .koala-replay in the working folder and named after the inputs as given (files and folders, in any order), so it is found only from the folder of the earlier run and with the same inputs. Otherwise give the earlier run's checkpoint with --state <path>.`,
       ),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
+    onSharedMessageId: (first, second) => {
+      const pair = JSON.stringify([first.mappingName, second.mappingName]);
+      if (warnedMappingPairs.has(pair)) {
+        return;
+      }
+      warnedMappingPairs.add(pair);
+      const { origin } = second;
+      io.warn(
+        `${origin.input}:${origin.line}: the mappings "${first.mappingName}" and "${second.mappingName}" both made an entry with message_id ${JSON.stringify(second.messageId)}, and Koala records one entry per message_id, so it keeps only one of them. ` +
+          `Give one of the mappings a message_id of its own, such as {"@template": "{{messageId}}-${slug(second.mappingName)}"}. Later events of these two mappings are not reported.`,
+      );
+    },
+    onEntrySettingsChanged: (statePath) =>
+      io.warn(
+        `the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,
+      ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
@@ -438,12 +468,11 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
 }
 
 /**
- * Describes why an entry was dead-lettered, for the summary and the report: the reason, then
- * Koala's response when there was one (`countFailed` puts the status in front). Without a response
- * the network error follows, because "retries-exhausted" alone does not say whether the attempts
- * timed out or were refused.
+ * Describes why an entry was dead-lettered, for the summary and the report, before Koala's response
+ * is added (`countFailed` puts the status in front). Without a response the network error follows,
+ * because "retries-exhausted" alone does not say whether the attempts timed out or were refused.
  */
-function failureReason(event: DeadLetterEvent): string {
+function failureCause(event: DeadLetterEvent): string {
   let reason: string = event.reason;
   if (event.status === undefined) {
     const causes = [event.lastRetryReason, event.errorCode].filter((cause) => cause !== undefined);
@@ -451,7 +480,12 @@ function failureReason(event: DeadLetterEvent): string {
       reason += ` (${causes.join(", ")})`;
     }
   }
-  return event.responseExcerpt === undefined || event.responseExcerpt === "" ? reason : `${reason}: ${event.responseExcerpt}`;
+  return reason;
+}
+
+/** Returns a mapping name in lower case with dashes, for a message_id suffix in an example. */
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "mapping";
 }
 
 /** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */

@@ -5,6 +5,7 @@ import { deriveMessageId } from "../inputs/message-id.js";
 import type { InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
+import { parseTimestamp } from "../triggers/values.js";
 import { isResentDeadLetter } from "../pipeline/resent-dead-letter.js";
 import type { EntryForecast } from "../pipeline/send-forecast.js";
 import type { RequestEstimator } from "./request-estimator.js";
@@ -159,7 +160,8 @@ export class ArchiveInventory {
   }
 
   private countTimestamp(timestamp: unknown): void {
-    const time = typeof timestamp === "string" ? Date.parse(timestamp) : Number.NaN;
+    // Parsed as --since and --until parse it, because Date.parse reads text such as "not a date 1" as 2001.
+    const time = typeof timestamp === "string" ? parseTimestamp(timestamp) : Number.NaN;
     if (!Number.isFinite(time)) {
       this.eventsWithoutTimestamp += 1;
       return;

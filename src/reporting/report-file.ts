@@ -1,5 +1,7 @@
+import type { Stats } from "node:fs";
 import { access, constants, realpath, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { canonicalPath } from "../delivery/output-paths.js";
 
 /** Error raised when a report cannot be written to a path. It is checked before the run starts, so no run is wasted. */
 export class ReportPathError extends Error {
@@ -12,21 +14,43 @@ export class ReportPathError extends Error {
   }
 }
 
+/** Another file the run writes, which the report must not replace. */
+export interface RunOutputFile {
+  path: string;
+  /** Name of the file's role in messages, such as "the checkpoint file". */
+  description: string;
+}
+
 /**
  * Checks that a report can be written to `path`: its directory exists and is writable, it is not a
- * directory itself, and it is not one of `inputs`, which the report would replace.
+ * directory itself, and it is neither one of `inputs` nor one of `outputs`, which the report would replace.
  */
-export async function checkReportPath(path: string, inputs: readonly string[] = []): Promise<void> {
+export async function checkReportPath(path: string, inputs: readonly string[] = [], outputs: readonly RunOutputFile[] = []): Promise<void> {
   const directory = dirname(resolve(path));
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory() === true) {
     throw new ReportPathError(`cannot write the report to "${path}": it is a directory`, `name a file instead, for example --report ${path.replace(/\/+$/, "")}/report.json`);
+  }
+  // The report goes to a new file renamed over the path, which would replace /dev/stdout itself for root.
+  if (existing !== undefined && !existing.isFile()) {
+    throw new ReportPathError(
+      `cannot write the report to "${path}": it is ${describeFileKind(existing)}, not a regular file, and the report is written to a new file renamed over it`,
+      "to print the report on stdout, use --json (a dry run prints its requests there instead); otherwise name a regular file",
+    );
   }
   const input = existing === undefined ? undefined : await findSameFile(path, inputs);
   if (input !== undefined) {
     throw new ReportPathError(
       `cannot write the report to "${path}": it is the input ${input}, which the report would replace`,
       "choose a --report path outside the inputs, for example report.json in another folder",
+    );
+  }
+  const reportPath = canonicalPath(process.cwd(), path);
+  const output = outputs.find((candidate) => canonicalPath(process.cwd(), candidate.path) === reportPath);
+  if (output !== undefined) {
+    throw new ReportPathError(
+      `cannot write the report to "${path}": it is ${output.description} of this run, which the report would replace`,
+      "choose another --report path",
     );
   }
   try {
@@ -36,6 +60,14 @@ export async function checkReportPath(path: string, inputs: readonly string[] = 
     const reason = code === "ENOENT" ? "does not exist" : `is not writable (${code ?? String(error)})`;
     throw new ReportPathError(`cannot write the report to "${path}": the directory ${directory} ${reason}`, `create it first (mkdir -p ${directory}) or choose another --report path`);
   }
+}
+
+/** Names the kind of a file that is neither a regular file nor a directory. */
+function describeFileKind(stats: Stats): string {
+  if (stats.isCharacterDevice()) return "a character device, such as a terminal";
+  if (stats.isFIFO()) return "a pipe";
+  if (stats.isSocket()) return "a socket";
+  return "a block device";
 }
 
 /** Returns the first of `inputs` that is the file at `path`, compared by real path so that links and `./` count. */
@@ -49,9 +81,13 @@ async function findSameFile(path: string, inputs: readonly string[]): Promise<st
   return undefined;
 }
 
-/** Writes the report through a temporary file and a rename, so a reader never finds half a report. */
+/**
+ * Writes the report through a temporary file and a rename, so a reader never finds half a report.
+ * A symbolic link is written through, to its target, so that the link stays.
+ */
 export async function writeReportFile(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  const target = await realpath(path).catch(() => path);
+  const temporary = `${target}.${process.pid}.tmp`;
   await writeFile(temporary, text, "utf8");
-  await rename(temporary, path);
+  await rename(temporary, target);
 }

@@ -4,14 +4,15 @@ import type { InputProblem, RecordOrigin } from "../inputs/record.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { NumberKeptAsText } from "../pipeline/csv-numbers-check.js";
+import { BoundedReasonCounts } from "./reason-counts.js";
 import { addToTally, splitFoundValue } from "./tally.js";
 
 /** At most this many unreadable lines and failures are kept with their details; all are counted. */
 const MAX_EXAMPLES = 20;
 
 /**
- * Distinct invalid reasons, failure reasons and unmatched event types counted apart. Past this many,
- * the counts go to the `OTHER_…` keys, so that memory and the report stay small whatever the input.
+ * Distinct invalid reasons and unmatched event types counted apart. Past this many, the counts go to
+ * the `OTHER_…` keys, so that memory and the report stay small whatever the input.
  */
 export const MAX_REASONS = 100;
 export const OTHER_REASONS = `other reasons (past the first ${MAX_REASONS} distinct ones)`;
@@ -23,11 +24,17 @@ export interface FirstInvalid {
   found?: string;
 }
 
+/** Reason of failures once the distinct responses of one status and cause fill `MAX_REASONS_PER_GROUP`. */
+export const OTHER_RESPONSES = "other responses, which the dead-letter file keeps for each entry";
+
 export interface FailureRecord {
   input: string;
   line: number;
   mapping: string;
+  /** Reason the entry failed, with an excerpt of Koala's response when there was one. */
   reason: string;
+  /** The reason without the response excerpt, which groups failures whose responses differ. */
+  cause?: string;
   status?: number;
 }
 
@@ -79,7 +86,9 @@ export class RunStats {
   readonly unreadableExamples: InputProblem[] = [];
   readonly unreadableByReason = new Map<string, number>();
   failedCount = 0;
-  readonly failedByReason = new Map<string, number>();
+  private readonly failedReasons = new BoundedReasonCounts();
+  /** Failed entries by reason, with at most `MAX_REASONS_PER_GROUP` responses for each status and cause. */
+  readonly failedByReason = this.failedReasons.counts;
   readonly failedExamples: FailureRecord[] = [];
   /** Identity stitching: coverage of entries before and after, and the graph's size. */
   identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
@@ -131,10 +140,15 @@ export class RunStats {
 
   countFailed(failure: FailureRecord): void {
     this.failedCount += 1;
-    const reason = failure.status === undefined ? failure.reason : `HTTP ${failure.status}: ${failure.reason}`;
-    addToTally(this.failedByReason, reason, OTHER_REASONS, MAX_REASONS);
+    const status = failure.status === undefined ? "" : `HTTP ${failure.status}: `;
+    // Without a cause, the reasons of one status form the group, so they too stay a few rows.
+    const group = `${status}${failure.cause ?? ""}`;
+    const otherKey = failure.cause === undefined ? `${status}${OTHER_RESPONSES}` : `${group}: ${OTHER_RESPONSES}`;
+    this.failedReasons.add(group, `${status}${failure.reason}`, otherKey);
     if (this.failedExamples.length < MAX_EXAMPLES) {
-      this.failedExamples.push(failure);
+      // The cause only groups the counts, and the reason contains it.
+      const { cause: _cause, ...example } = failure;
+      this.failedExamples.push(example);
     }
   }
 

@@ -4,7 +4,7 @@ import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { DEFAULT_TEXT_WIDTH } from "./output-width.js";
-import { MAX_REASONS, OTHER_REASONS, OTHER_TYPES, type RunStats } from "./run-stats.js";
+import { OTHER_REASONS, OTHER_TYPES, type RunStats } from "./run-stats.js";
 import { escapeControlCharacters } from "./style.js";
 import { wrapText } from "./wrap-text.js";
 
@@ -26,8 +26,11 @@ export interface SummaryContext {
   inputs: readonly string[];
   /** The directory the run was started in: paths inside it are shown relative to it, as the inputs are. */
   workingDirectory: string;
-  /** Mappings of the config, and how many of them are enabled, because a disabled one matches no event. */
-  mappings?: { total: number; enabled: number };
+  /**
+   * Mappings of the config, how many of them are enabled, because a disabled one matches no event,
+   * and whether they came from a config file, whose message_id mappings may repeat across events.
+   */
+  mappings?: { total: number; enabled: number; fromConfigFile?: boolean };
   /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
   filterFields?: readonly { label: string; name: string }[];
   /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
@@ -301,7 +304,9 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "filtered-out":
       return `${missingFilterFields(stats, context)}Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.`;
     case "duplicate-message-id":
-      return "The inputs hold the same events more than once (an S3 archive is at-least-once).";
+      return context.mappings?.fromConfigFile === true
+        ? "The inputs hold the same events more than once (an S3 archive is at-least-once), or a mapping gives different events the same message_id: check what the config maps message_id from."
+        : "The inputs hold the same events more than once (an S3 archive is at-least-once).";
     case "already-delivered":
       return "The state file records them as done; without --resume they are read and sent again, which Koala deduplicates by message_id.";
     default: {
@@ -414,7 +419,7 @@ function formatMap(map: Map<string, number>, folded?: { maxListed: number; other
 
 /** Returns the text of the row that counts the events of the reasons not listed. */
 function otherReasonsText(events: number): string {
-  return `${plural(events, "event", "events")} for other reasons (a --report file lists up to ${MAX_REASONS})`;
+  return `${plural(events, "event", "events")} for other reasons, which a --report file lists`;
 }
 
 /**

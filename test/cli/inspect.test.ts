@@ -109,6 +109,19 @@ describe("inspect --json on the fixture archives", () => {
     expect(report.timeRange.eventsWithoutTimestamp).toBe(fixtureEvents.length - times.length);
   });
 
+  test("time range skips text that is no timestamp", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    const path = join(directory, "events.jsonl");
+    // Date.parse reads the first two as dates of 2001 and 2024, but --since and --until never match them.
+    const timestamps = ["not a date 1", "foo 2024", "2024-13-01", "2024-02-03T04:05:06Z", "2024-02-01T00:00:00+01:00"];
+    writeFileSync(path, timestamps.map((timestamp, index) => JSON.stringify({ type: "track", event: "E", messageId: `t-${index}`, timestamp })).join("\n"));
+
+    const report = await inspectJson(["--no-stitch", path]);
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(report.timeRange).toEqual({ earliest: "2024-01-31T23:00:00.000Z", latest: "2024-02-03T04:05:06.000Z", eventsWithoutTimestamp: 3 });
+  });
+
   test("identity coverage matches the fixtures", async () => {
     const report = await inspectJson([archives]);
     const email = (event: Record<string, unknown>): boolean =>

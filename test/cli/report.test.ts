@@ -374,17 +374,29 @@ describe("an archive with a different bad value in every event", () => {
     expect(summary).toContain("duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again");
   });
 
-  test("summary folds failure reasons past ten", () => {
+  test("summary folds invalid reasons past ten", () => {
+    const stats = new RunStats();
+    for (let index = 0; index < 15; index += 1) {
+      stats.countInvalid("Track Event", `@path: invalid computed path "a${index}["`, { input: "a.jsonl", line: index + 1 });
+    }
+    const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
+
+    expect(summary).toContain('Track Event: @path: invalid computed path "a9["');
+    expect(summary).not.toContain('Track Event: @path: invalid computed path "a10["');
+    expect(summary).toContain("5 events for other reasons, which a --report file lists");
+  });
+
+  test("failure reasons bounded per status", () => {
     const stats = new RunStats();
     for (let index = 0; index < 150; index += 1) {
       stats.countFailed({ input: "a.jsonl", line: index + 1, mapping: "Track Event", reason: `rejected-by-api: entry ${index} refused`, status: 400 });
     }
     const summary = unwrapSummary(formatSummary(stats, { dryRun: false, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
 
-    expect(stats.failedByReason.size).toBe(101);
+    expect(stats.failedByReason.size).toBe(11);
     expect(summary).toContain("HTTP 400: rejected-by-api: entry 9 refused");
     expect(summary).not.toContain("HTTP 400: rejected-by-api: entry 10 refused");
-    expect(summary).toContain("140 events for other reasons (a --report file lists up to 100)");
+    expect(summary).toContain("140 HTTP 400: other responses, which the dead-letter file keeps for each entry");
   });
 });
 

@@ -147,7 +147,9 @@ describe("send with a dead-letter file as input", () => {
     ];
 
     for (const { label, inputs, shown } of cases) {
-      const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--dead-letter", deadLetterPath, "--state", join(directory, "resend-state.json"), ...inputs], {
+      // The checkpoint goes outside the input folder, which would be an error of its own.
+      const stateFolder = mkdtempSync(join(tmpdir(), "koala-replay-resend-state-"));
+      const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--dead-letter", deadLetterPath, "--state", join(stateFolder, "resend-state.json"), ...inputs], {
         env: { KOALA_PUBLIC_KEY: KEY },
       });
 
@@ -155,6 +157,7 @@ describe("send with a dead-letter file as input", () => {
       expect(unwrapSummary(result.stderr), label).toContain(`error: the dead-letter file ${shown} is also an input, so the dead letters of this run would be appended to the file being sent`);
       expect(unwrapSummary(result.stderr), label).toContain("--dead-letter <path>");
       expect(result.stderr, label).not.toContain("internal error");
+      rmSync(stateFolder, { recursive: true, force: true });
     }
     expect(emulator.stats.requests).toBe(0);
     expect(readFileSync(deadLetterPath, "utf8")).toBe(before);

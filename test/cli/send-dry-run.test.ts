@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -41,6 +41,25 @@ describe("send --dry-run output", () => {
     const result = await runCli(["send", "--dry-run", "--public-key", key, "--endpoint", "http://127.0.0.1:9", "fixtures/archives/spec"]);
 
     expect(result.stdout).toContain("http://127.0.0.1:9/web/projects/pk_l****/batch");
+    expect(result.stdout).not.toContain(key);
+    expect(result.stderr).not.toContain(key);
+  });
+
+  // The project URL, https://api2.getkoala.com/web/projects/<key>, is a likely mistake for --endpoint.
+  // It would be printed as given in dry-run lines, previews and check messages.
+  test.each([
+    ["send", "--dry-run"],
+    ["preview", "--no-stitch"],
+    ["check"],
+  ])("endpoint holding the key: %s", async (command, ...options) => {
+    const key = "pk_live_0123456789abcdef";
+    const endpoint = `http://127.0.0.1:9/web/projects/${key}`;
+    const inputs = command === "check" ? [] : ["fixtures/archives/spec"];
+
+    const result = await runCli([command, ...options, "--public-key", key, "--endpoint", endpoint, ...inputs]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('error: invalid --endpoint "http://127.0.0.1:9/web/projects/pk_l****": expected the base URL');
     expect(result.stdout).not.toContain(key);
     expect(result.stderr).not.toContain(key);
   });
@@ -98,6 +117,26 @@ describe("send summary", () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
 
     expect(unwrapSummary(result.stderr)).toContain("skipped fixtures/archives/s3/segment-logs/dummy-object.txt: not an archive");
+  });
+
+  test("directory walk reads links to files", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-walk-links-"));
+    const elsewhere = mkdtempSync(join(tmpdir(), "koala-replay-walk-target-"));
+    const event = { type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-05-01T10:00:00.000Z", context: { traits: { email: "a@example.com" } } };
+    writeFileSync(join(elsewhere, "events.jsonl"), `${JSON.stringify(event)}\n`);
+    mkdirSync(join(directory, "archive"));
+    symlinkSync(join(elsewhere, "events.jsonl"), join(directory, "archive", "linked.jsonl"));
+    symlinkSync(join(elsewhere, "missing.jsonl"), join(directory, "archive", "dangling.jsonl"));
+    symlinkSync(directory, join(directory, "archive", "loop"));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", join(directory, "archive")]);
+    const stderr = unwrapSummary(result.stderr);
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(stderr).toContain(`skipped ${join(directory, "archive", "dangling.jsonl")}: a symbolic link whose target does not exist`);
+    expect(stderr).toContain(`skipped ${join(directory, "archive", "loop")}: a symbolic link to a folder, which a directory walk does not follow`);
+    expect(stderr).not.toContain("not a regular file");
+    expect(result.status).toBe(0);
   });
 
   test("directory walk skips the config file", async () => {

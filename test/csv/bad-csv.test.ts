@@ -19,6 +19,31 @@ describe("bad CSV input", () => {
     expect(problems[1]!.message).toContain("The row has 1 cells but the header has 2 columns");
   });
 
+  it("row not in UTF-8 is skipped", async () => {
+    // "Café" in Windows-1252, then in UTF-8, then a real U+FFFD in UTF-8.
+    const bytes = Buffer.concat([
+      Buffer.from("id,user_id,event\n"),
+      Buffer.from([0x6d, 0x31, 0x2c, 0x75, 0x31, 0x2c, 0x43, 0x61, 0x66, 0xe9, 0x0a]),
+      Buffer.from("m2,u2,Café\nm3,u3,x\uFFFDy\n"),
+    ]);
+    const items = await readText(bytes, options);
+
+    expect(userIds(items)).toEqual(["u2", "u3"]);
+    const problems = problemsOf(items);
+    expect(problems.map((problem) => problem.origin.line)).toEqual([2]);
+    expect(problems[0]!.message).toContain("The row contains bytes that are not UTF-8 text, so it is skipped");
+    expect(problems[0]!.message).toContain("iconv -f WINDOWS-1252 -t UTF-8");
+  });
+
+  it("multi-byte character split across chunks", async () => {
+    const text = Buffer.from("id,user_id,event\nm1,u1,Café\n");
+    const split = text.indexOf(0xc3) + 1;
+    const items = await readText([text.subarray(0, split), text.subarray(split)], options);
+
+    expect(problemsOf(items)).toEqual([]);
+    expect(eventsOf(items).map((event) => event.event)).toEqual(["Café"]);
+  });
+
   it("trailing empty cells accepted", async () => {
     const items = await readText("id,user_id\nm1,u1,,\n", options);
     expect(problemsOf(items)).toEqual([]);

@@ -44,6 +44,25 @@ describe("detectFormat", () => {
     expect(detectFormat(bytes('{"type":"tr\n{"type":"identify"}\n'))).toBe("jsonl");
   });
 
+  it("jsonl after a first line that is no object is jsonl", () => {
+    expect(detectFormat(bytes('null\n{"type":"track"}\n'))).toBe("jsonl");
+    expect(detectFormat(bytes('42\n{"type":"track"}\n'))).toBe("jsonl");
+    expect(detectFormat(bytes('"a string"\n{"type":"track"}\n'))).toBe("jsonl");
+    // The end of an event whose start was cut off, as a byte range of an archive begins.
+    expect(detectFormat(bytes('rack","messageId":"m-1"}\n\n{"type":"track"}\n'))).toBe("jsonl");
+  });
+
+  it("json scalar alone is jsonl", () => {
+    expect(detectFormat(bytes("null\n"))).toBe("jsonl");
+    expect(detectFormat(bytes("-1.5e3"))).toBe("jsonl");
+  });
+
+  it("header with an object-like row is csv", () => {
+    expect(detectFormat(bytes('"email"\nada@example.com\n'))).toBe("csv");
+    expect(detectFormat(bytes("properties,type\n{},track\n"))).toBe("csv");
+    expect(detectFormat(bytes('type\n{"not json\n'))).toBe("csv");
+  });
+
   it("byte order mark is skipped", () => {
     expect(detectFormat(bytes('\ufeff{"type":"track"}\n'))).toBe("jsonl");
     expect(detectFormat(bytes("\ufeffid,anonymous_id\n"))).toBe("csv");

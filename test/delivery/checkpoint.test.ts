@@ -36,6 +36,15 @@ async function yieldToIo(): Promise<void> {
 }
 
 describe("checkpoint", () => {
+  it("leaves no temporary file after a failed save", () => {
+    const folder = temporaryDirectory();
+    // A folder created in place of the state file after the run started makes the rename fail.
+    mkdirSync(join(folder, "state.json"));
+
+    expect(() => writeFileAtomically(join(folder, "state.json"), "state\n")).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(readdirSync(folder)).toEqual(["state.json"]);
+  });
+
   it("writes the state file atomically", () => {
     const folder = temporaryDirectory();
     const path = join(folder, "nested", "state.json");
@@ -593,6 +602,16 @@ describe("options", () => {
     expect(() =>
       createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, inputs: ["dead.jsonl"], deadLetterPath: join(folder, "dead.jsonl") })),
     ).toThrow(/dead\.jsonl is also an input/);
+  });
+
+  it("rejects a state file that is an input through a link", () => {
+    const folder = temporaryDirectory();
+    writeFileSync(join(folder, "events.jsonl"), "{}\n");
+    symlinkSync(join(folder, "events.jsonl"), join(folder, "link.json"));
+    expect(() =>
+      createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, inputs: ["events.jsonl"], statePath: join(folder, "link.json") })),
+    ).toThrow("the checkpoint file events.jsonl is also an input, so saving the checkpoint would replace the events being sent");
+    expect(readFileSync(join(folder, "events.jsonl"), "utf8")).toBe("{}\n");
   });
 
   it("rejects an out-of-range maxBatchSize", () => {

@@ -69,6 +69,25 @@ describe("wrong key", () => {
     expect(JSON.parse(state).inputs[join(folder, "events.jsonl")].watermark).toBe(0);
   });
 
+  it.each([407, 415, 431])("%i on every request stops the run", async (status) => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { batchStatus: status } });
+    const folder = temporaryDirectory();
+    const delivery = createDelivery(testOptions(emulator.url, { cwd: folder, inputs: ["events.jsonl"], deadLetterPath: join(folder, "dead.jsonl") }));
+    const records = makeRecords(200, 20);
+
+    for (const entry of records) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    // Dead-lettering would put every entry of the archive in the file, one request each.
+    expect(result.fatal?.status).toBe(status);
+    expect(result.fatal?.message).toContain(`returned ${status}`);
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBeGreaterThan(0);
+    expect(emulator.stats.batchRequests).toBeLessThan(20);
+  });
+
   it("checkPublicKey reports valid and invalid keys", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
 
@@ -125,6 +144,25 @@ describe("dead letters", () => {
       event: { type: "track", messageId: "m13" },
     });
     expect(String(line.response)).toContain("Invalid entry");
+  });
+
+  it("endless error body is read only for its excerpt", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { endlessErrorBody: true } });
+    const deadLetters: DeadLetterEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, { maxAttempts: 1, timeoutMs: 10_000, events: { onDeadLetter: (event) => deadLetters.push(event) } }),
+    );
+    const entry = makeEntry({ email: "ada@example.com", traits: {} }, "endless-1", { input: "events.jsonl", line: 1 });
+    const startedAt = performance.now();
+
+    await delivery.submit(entry.origin, [entry]);
+    const result = await delivery.finish();
+
+    // Read to its end, the body would keep the request open until the 10 s timeout, and fill memory meanwhile.
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+    expect(result.deadLetteredTotal).toBe(1);
+    expect(deadLetters[0]?.status).toBe(500);
+    expect(deadLetters[0]?.responseExcerpt).toMatch(/^<p>Internal error<\/p>/);
   });
 
   it("accepted key is not probed per 401", async () => {

@@ -17,6 +17,12 @@ export interface EmulatorFaults {
   rejectEntry?: (entry: Record<string, unknown>) => boolean;
   /** Puts the request path, which contains the key, in every error body, as some servers do. */
   echoPathInErrors?: boolean;
+  /** Puts a request id of its own in every error body, as many APIs do, so that no two error bodies are alike. */
+  requestIdInErrors?: boolean;
+  /** Responds to every `/batch` with a 500 whose body streams without end, like a broken proxy's error page. */
+  endlessErrorBody?: boolean;
+  /** Status of every `/batch` response instead of Koala's, as a proxy or another server in front of it would answer. */
+  batchStatus?: number;
 }
 
 export interface EmulatorOptions {
@@ -139,6 +145,14 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
   }
 
   async function answerBatch(response: ServerResponse, log: EmulatorRequest, batch: ParsedBatch): Promise<void> {
+    if (faults.endlessErrorBody === true) {
+      streamEndlessError(response, log);
+      return;
+    }
+    if (faults.batchStatus !== undefined) {
+      answer(response, log, faults.batchStatus, "Rejected by the server in front of Koala");
+      return;
+    }
     if (faults.dropRate !== undefined && random() < faults.dropRate) {
       log.status = "dropped";
       log.endedAtMs = performance.now();
@@ -180,8 +194,26 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     countStatus(String(status));
     response.statusCode = status;
     response.setHeader("content-type", "application/json");
-    const detail = faults.echoPathInErrors === true ? { error: message, path: log.path } : { error: message };
+    const detail: Record<string, unknown> = { error: message };
+    if (faults.echoPathInErrors === true) {
+      detail["path"] = log.path;
+    }
+    if (faults.requestIdInErrors === true) {
+      detail["request_id"] = `req-${stats.requests}`;
+    }
     response.end(status === 200 ? message : JSON.stringify(detail));
+  }
+
+  /** Writes a 500 status, then a block of 67,200 bytes of body every 10 ms until the client goes away. */
+  function streamEndlessError(response: ServerResponse, log: EmulatorRequest): void {
+    log.status = 500;
+    log.endedAtMs = performance.now();
+    countStatus("500");
+    response.writeHead(500, { "content-type": "text/html" });
+    const block = "<p>Internal error</p>".repeat(3_200);
+    const timer = setInterval(() => response.write(block), 10);
+    response.write(block);
+    response.on("close", () => clearInterval(timer));
   }
 
   function countStatus(status: string): void {

@@ -6,6 +6,7 @@ import { maskSecret } from "../../reporting/mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
+import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js";
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
@@ -29,8 +30,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const stdinIsTerminal = isStdinTerminal();
   const settings = resolveSendSettings(inputs, raw, process.env, stdinIsTerminal);
   const config = await loadConfigOption(settings.configPath);
+  rejectFilesWrittenOverReadFiles(settings, config.source === "presets" ? undefined : config.source);
   if (settings.reportPath !== undefined) {
-    await checkReportPath(settings.reportPath, settings.inputs);
+    await checkReportPath(settings.reportPath, settings.inputs, filesWritten(settings));
   }
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
   const notice = terminalInputNotice(settings.inputs, stdinIsTerminal);
@@ -111,7 +113,11 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         browserEventsPolicy: settings.browserEventsText,
         inputs: settings.inputs,
         workingDirectory: process.cwd(),
-        mappings: { total: config.mappings.length, enabled: config.mappings.filter((mapping) => mapping.enabled).length },
+        mappings: {
+          total: config.mappings.length,
+          enabled: config.mappings.filter((mapping) => mapping.enabled).length,
+          fromConfigFile: config.source !== "presets",
+        },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
         filterFields: listFilterFields(settings.filters),
@@ -168,6 +174,8 @@ const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReaso
   "redirected",
   "not-implemented",
   "http-version-not-supported",
+  "proxy-authentication-required",
+  "request-form-rejected",
   "host-not-found",
   "unreachable",
 ]);

@@ -40,6 +40,16 @@ export class ByteWindow {
     return this.slice(start, end).toString(encoding);
   }
 
+  /** Returns the current record's bytes, from its start to `end`, without a byte order mark. */
+  recordBytes(end: number = this.receivedEnd): Buffer {
+    return this.slice(Math.max(this.recordStart, this.byteOrderMarkLength()), end);
+  }
+
+  /** Whether the input is UTF-16LE, which csv-parse recognises by its byte order mark. */
+  get utf16(): boolean {
+    return this.isUtf16();
+  }
+
   /** Marks `end` as the start of the next record and drops the chunks that end before it. */
   endRecord(end: number): void {
     this.recordStart = end;

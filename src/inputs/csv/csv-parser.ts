@@ -1,7 +1,8 @@
+import { isUtf8 } from "node:buffer";
 import { Parser, type CsvError, type InfoRecord, type Options } from "csv-parse";
 import { ByteWindow } from "./byte-window.js";
 import { LineTracker } from "./line-tracker.js";
-import { describeOversizedRow, describeParseError, describeQuoteProblem, MAX_ROW_BYTES } from "./parse-problems.js";
+import { describeInvalidUtf8Row, describeOversizedRow, describeParseError, describeQuoteProblem, MAX_ROW_BYTES } from "./parse-problems.js";
 import { countRecordLines, findQuoteProblem } from "./quote-check.js";
 import { RowSizeGuard } from "./row-size-guard.js";
 
@@ -71,6 +72,11 @@ export function createCsvParser(maxRowBytes = MAX_ROW_BYTES): Parser {
       const oversized = guard.takeOversized();
       const message = oversized === undefined ? `The row is longer than ${MAX_ROW_BYTES} bytes, so it is skipped.` : describeOversizedRow(oversized, line);
       return { kind: "skipped", line, message, endsInput: false };
+    }
+    // csv-parse decodes bytes that are not UTF-8 as U+FFFD, so only rows that contain it are checked.
+    if (!window.utf16 && cells.some((cell) => cell.includes("\uFFFD")) && !isUtf8(window.recordBytes(context.bytes))) {
+      window.endRecord(context.bytes);
+      return { kind: "skipped", line, message: describeInvalidUtf8Row(), endsInput: false };
     }
     // A quote misplaced and read as text always stays in a cell, so a record without one is well formed.
     const message = cells.some((cell) => cell.includes('"'))

@@ -1,0 +1,58 @@
+import { defaultDeadLetterPath, defaultStatePath } from "../delivery/index.js";
+import { canonicalPath } from "../delivery/output-paths.js";
+import type { RunOutputFile } from "../reporting/report-file.js";
+import { UsageError } from "./errors.js";
+import type { SendSettings } from "./send-options.js";
+
+/** A file that `send` writes, with the option that names it and what writing it does to a file already there. */
+interface WrittenFile {
+  path: string;
+  option: string;
+  description: string;
+  effect: string;
+}
+
+/** Returns the checkpoint and dead-letter files that a real send writes; a dry run writes neither. */
+export function filesWritten(settings: SendSettings): RunOutputFile[] {
+  if (settings.dryRun) {
+    return [];
+  }
+  const statePath = settings.delivery.statePath ?? defaultStatePath(settings.inputs, process.cwd());
+  const deadLetterPath = settings.delivery.deadLetterPath ?? defaultDeadLetterPath(statePath);
+  return [
+    { path: statePath, description: "the checkpoint file" },
+    { path: deadLetterPath, description: "the dead-letter file" },
+  ];
+}
+
+/**
+ * Rejects a checkpoint, dead-letter or report path that names the `--identities` file or the config
+ * file, before anything is read. The run reads both at its start and would then replace them, or
+ * append dead letters to them. Paths are compared with links resolved.
+ */
+export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPath: string | undefined): void {
+  const read = [
+    { path: settings.identitiesFile, description: "the --identities file" },
+    { path: configPath, description: "the config file" },
+  ].filter((file): file is { path: string; description: string } => file.path !== undefined);
+  if (read.length === 0) {
+    return;
+  }
+  const [state, deadLetters] = filesWritten(settings);
+  const written: WrittenFile[] = [];
+  if (state !== undefined) {
+    written.push({ path: state.path, option: "--state", description: state.description, effect: "each save of the checkpoint would replace it" });
+  }
+  if (deadLetters !== undefined) {
+    written.push({ path: deadLetters.path, option: "--dead-letter", description: deadLetters.description, effect: "the dead letters would be appended to it" });
+  }
+  if (settings.reportPath !== undefined) {
+    written.push({ path: settings.reportPath, option: "--report", description: "the report", effect: "the report would replace it" });
+  }
+  for (const file of written) {
+    const clash = read.find((candidate) => canonicalPath(process.cwd(), candidate.path) === canonicalPath(process.cwd(), file.path));
+    if (clash !== undefined) {
+      throw new UsageError(`${file.description} ${file.path} is also ${clash.description}, so ${file.effect}`, `give ${file.option} another path`);
+    }
+  }
+}

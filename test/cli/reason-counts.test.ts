@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { MAX_REASONS_PER_GROUP } from "../../src/reporting/reason-counts.js";
+import { runCli } from "../helpers/run-cli.js";
+
+// A failure reason ends with an excerpt of Koala's response. When every response is different, the
+// counts must stay a few rows, not one row per entry. Invalid reasons and event types are covered
+// in report.test.ts.
+
+const KEY = "pk_reason_counts_0123456789";
+const EVENTS = 40;
+
+let directory: string;
+let emulator: KoalaEmulator | undefined;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-reasons-"));
+});
+
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Writes `EVENTS` track events, each of its own person so that each goes in a request of its own. */
+function writeEvents(eventOf: (index: number) => Record<string, unknown> = () => ({})): string {
+  const lines = Array.from({ length: EVENTS }, (_unused, index) =>
+    JSON.stringify({
+      type: "track",
+      event: "Clicked",
+      messageId: `reason-${index}`,
+      timestamp: "2024-01-01T00:00:00.000Z",
+      context: { traits: { email: `p${index}@example.com` } },
+      ...eventOf(index),
+    }),
+  );
+  const path = join(directory, "events.jsonl");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((total, count) => total + count, 0);
+}
+
+describe("reason counts", () => {
+  test("failures with a request id each", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: () => true, requestIdInErrors: true } });
+    const input = writeEvents();
+    const reportPath = join(directory, "run.json");
+
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--report", reportPath, "--state", join(directory, "state", "state.json"), input], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { failedByReason: Record<string, number>; counts: { failed: number } };
+
+    expect(result.status).toBe(1);
+    expect(report.counts.failed).toBe(EVENTS);
+    expect(sum(report.failedByReason)).toBe(EVENTS);
+    expect(Object.keys(report.failedByReason)).toHaveLength(MAX_REASONS_PER_GROUP + 1);
+    expect(report.failedByReason["HTTP 400: rejected-by-api: other responses, which the dead-letter file keeps for each entry"]).toBe(EVENTS - MAX_REASONS_PER_GROUP);
+    expect(result.stderr.match(/request_id/g)).toHaveLength(MAX_REASONS_PER_GROUP);
+  });
+});

@@ -1,0 +1,81 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
+
+// A resume skips the records the earlier run finished, those it found invalid included. When the
+// mappings changed in between, for instance to fix what made them invalid, the fix never reaches
+// those records, so the resume must warn about it.
+
+const KEY = "pk_resume_settings_0123456789";
+
+let directory: string;
+let emulator: KoalaEmulator;
+
+beforeEach(async () => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-resume-settings-"));
+  emulator = await startKoalaEmulator({ publicKey: KEY });
+  const lines = [1, 2, 3].map((index) =>
+    JSON.stringify({ type: "track", event: "Clicked", messageId: `resume-${index}`, timestamp: "2024-01-01T00:00:00.000Z", context: { traits: { email: `p${index}@example.com` } } }),
+  );
+  writeFileSync(join(directory, "events.jsonl"), `${lines.join("\n")}\n`);
+});
+
+afterEach(async () => {
+  await emulator.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Writes a config whose sent_at comes from `sentAtPath`. */
+function writeConfig(name: string, sentAtPath: string): string {
+  const mapping = { email: { "@path": "$.context.traits.email" }, event: { "@path": "$.event" }, sent_at: { "@path": sentAtPath }, message_id: { "@path": "$.messageId" } };
+  writeFileSync(join(directory, name), JSON.stringify({ mappings: [{ name: "Track Event", trigger: 'type = "track"', action: "trackEvent", mapping }] }));
+  return name;
+}
+
+function send(args: readonly string[]): ReturnType<typeof runCli> {
+  return runCli(["send", "--no-stitch", "--endpoint", emulator.url, ...args, "events.jsonl"], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+}
+
+describe("resume with other mappings", () => {
+  test("fixed mapping warns of finished events", async () => {
+    const first = await send(["--config", writeConfig("broken.json", "$.sentAt")]);
+    const resumed = await send(["--config", writeConfig("fixed.json", "$.timestamp"), "--resume"]);
+    const warning = unwrapSummary(resumed.stderr);
+
+    expect(first.stderr).toMatch(/invalid +3/);
+    expect(warning).toContain("warning: the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint");
+    expect(warning).toContain("events it found invalid included");
+    expect(warning).toContain("run with --restart in place of --resume");
+    expect(emulator.accepted.size).toBe(0);
+  });
+
+  test("same mappings resume quietly", async () => {
+    const config = writeConfig("mappings.json", "$.timestamp");
+    await send(["--config", config]);
+    const resumed = await send(["--config", config, "--resume"]);
+
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain("differ from those of the run");
+  });
+
+  test("restart applies the fix to every event", async () => {
+    await send(["--config", writeConfig("broken.json", "$.sentAt")]);
+    const restarted = await send(["--config", writeConfig("fixed.json", "$.timestamp"), "--restart"]);
+
+    expect(restarted.status).toBe(0);
+    expect(emulator.accepted.size).toBe(3);
+    const state = readFileSync(join(directory, ".koala-replay", readStateName()), "utf8");
+    expect(JSON.parse(state)).toMatchObject({ finished: true, entrySettingsHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+  });
+});
+
+/** Returns the name of the default state file in the test folder. */
+function readStateName(): string {
+  const name = readdirSync(join(directory, ".koala-replay")).find((file) => file.endsWith(".json"));
+  if (name === undefined) throw new Error("no state file in .koala-replay");
+  return name;
+}
