@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { runCli, type CliResult } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // The checkpoint is replaced as a whole on every save, the dead letters are appended to, and the
 // report is written at the end. Each must be checked against the inputs and the others before the
@@ -40,7 +41,7 @@ function send(args: readonly string[]): Promise<CliResult> {
 /** Checks that the run stopped with a usage error before it sent anything. */
 function expectRejected(result: CliResult, message: string): void {
   expect(result.status).toBe(2);
-  expect(result.stderr).toContain(message);
+  expect(unwrapSummary(result.stderr)).toContain(message);
   expect(result.stderr).not.toContain("internal error");
   expect(emulator.stats.requests).toBe(0);
 }
@@ -53,7 +54,7 @@ describe("send output paths", () => {
     const result = await send(["--state", "events.jsonl", "events.jsonl"]);
 
     expectRejected(result, "error: the checkpoint file events.jsonl is also an input, so saving the checkpoint would replace the events being sent");
-    expect(result.stderr).toContain("give --state <path> a file outside the inputs");
+    expect(unwrapSummary(result.stderr)).toContain("give --state <path> a file outside the inputs");
     expect(readFileSync(input, "utf8")).toBe(before);
   });
 
@@ -108,7 +109,7 @@ describe("send output paths", () => {
     const result = await send(["--dead-letter", join("archive", "dead.jsonl"), "archive"]);
 
     expectRejected(result, `error: the dead-letter file ${join("archive", "dead.jsonl")} is in the input folder archive, so the next run of these inputs would read the dead letters as events`);
-    expect(result.stderr).toContain("--dead-letter <path>");
+    expect(unwrapSummary(result.stderr)).toContain("--dead-letter <path>");
   });
 
   test("dead letters named after a checkpoint in an input folder", async () => {
@@ -119,7 +120,7 @@ describe("send output paths", () => {
     const result = await send(["--state", join("archive", "state.txt"), "archive"]);
 
     expectRejected(result, `error: the dead-letter file ${join("archive", "state.txt.dead-letters.jsonl")} is in the input folder archive`);
-    expect(result.stderr).toContain("give --state <path> a file outside the inputs");
+    expect(unwrapSummary(result.stderr)).toContain("give --state <path> a file outside the inputs");
   });
 
   test("--state naming a directory", async () => {
@@ -129,7 +130,7 @@ describe("send output paths", () => {
     const result = await send(["--state", "states", "events.jsonl"]);
 
     expectRejected(result, "error: the checkpoint path states is a directory");
-    expect(result.stderr).toContain(`--state ${join("states", "state.json")}`);
+    expect(unwrapSummary(result.stderr)).toContain(`--state ${join("states", "state.json")}`);
   });
 
   test("--state naming a named pipe", async () => {
@@ -153,7 +154,7 @@ describe("send output paths", () => {
     const result = await send(["--dead-letter", "pipe", "events.jsonl"]);
 
     expectRejected(result, "error: the dead-letter path pipe is a named pipe, not a regular file");
-    expect(result.stderr).toContain("--dead-letter <path>");
+    expect(unwrapSummary(result.stderr)).toContain("--dead-letter <path>");
   });
 
   test.each(["--state", "--dead-letter"])("%s with an empty path", async (option) => {
@@ -184,7 +185,7 @@ describe("send output paths", () => {
     const result = await send(["--report", "stdout", "events.jsonl"]);
 
     expectRejected(result, 'error: cannot write the report to "stdout": it is a pipe, not a regular file');
-    expect(result.stderr).toContain("use --json");
+    expect(unwrapSummary(result.stderr)).toContain("use --json");
     expect(lstatSync(join(directory, "stdout")).isSymbolicLink()).toBe(true);
     expect(lstatSync(join(directory, "pipe")).isFIFO()).toBe(true);
   });
@@ -213,7 +214,7 @@ describe("send output paths", () => {
 
     expect(first.status).toBe(0);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("it is the checkpoint file of this run, which the report would replace");
+    expect(unwrapSummary(result.stderr)).toContain("it is the checkpoint file of this run, which the report would replace");
     expect(emulator.stats.requests).toBe(requestsBefore);
     expect(readFileSync(join(directory, ".koala-replay", statePath), "utf8")).toBe(before);
   });
@@ -240,7 +241,7 @@ describe("send output paths", () => {
     const result = await send(["--identities", "users.csv", option, "users.csv", "events.jsonl"]);
 
     expectRejected(result, `error: ${message}`);
-    expect(result.stderr).toContain(`give ${option} another path`);
+    expect(unwrapSummary(result.stderr)).toContain(`give ${option} another path`);
     expect(readFileSync(identities, "utf8")).toBe("user_id,email\nu1,ada@example.com\n");
   });
 

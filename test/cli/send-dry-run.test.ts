@@ -59,7 +59,7 @@ describe("send --dry-run output", () => {
     const result = await runCli([command, ...options, "--public-key", key, "--endpoint", endpoint, ...inputs]);
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('error: invalid --endpoint "http://127.0.0.1:9/web/projects/pk_l****": expected the base URL');
+    expect(unwrapSummary(result.stderr)).toContain('error: invalid --endpoint "http://127.0.0.1:9/web/projects/pk_l****": expected the base URL');
     expect(result.stdout).not.toContain(key);
     expect(result.stderr).not.toContain(key);
   });
