@@ -2,6 +2,7 @@ import { formatCount } from "../reporting/count-format.js";
 import { MAX_DOCUMENT_BYTES, type ElementPlace, type JsonSequencePart, type StreamedBatch } from "./json-sequence.js";
 import { describeJsonType } from "./jsonl.js";
 import type { InputItem } from "./record.js";
+import { describeInvalidUtf8, lostBytesInDecoding } from "./utf8.js";
 
 /**
  * Gives the events of a JSON input their `line`: the line where the event's document starts, or
@@ -30,7 +31,11 @@ export function itemsFromPart(part: JsonSequencePart, input: string, numbers: Js
       return itemsFromDocument(part, input, numbers);
     case "element": {
       const element = { eventLine: numbers.next(part.place.documentLine), firstLine: part.firstLine, place: part.place };
-      return [itemFromElementText(part.bytes.toString("utf8"), element, input)];
+      const text = part.bytes.toString("utf8");
+      if (lostBytesInDecoding(text, part.bytes, 0, part.bytes.length)) {
+        return [problem(input, part.firstLine, "not-utf8", `${input}:${part.firstLine}: ${describeInvalidUtf8(describeElement(part.place))}`)];
+      }
+      return [itemFromElementText(text, element, input)];
     }
     case "not-closed":
       if (part.place !== undefined) {
@@ -55,6 +60,9 @@ export function itemsFromPart(part: JsonSequencePart, input: string, numbers: Js
 
 function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>, input: string, numbers: JsonEventNumbers): InputItem[] {
   const { text, firstLine } = part;
+  if (part.notUtf8 === true) {
+    return [problem(input, firstLine, "not-utf8", `${input}:${firstLine}: ${describeInvalidUtf8("The JSON document that starts here")}`)];
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -136,7 +144,8 @@ function malformedElement(text: string, element: NumberedElement, input: string,
   return problem(input, element.firstLine, "malformed-json", message);
 }
 
-function describeElement(place: ElementPlace): string {
+/** Names an element of a JSON array by its position and the line where the array starts. */
+export function describeElement(place: ElementPlace): string {
   return `element ${formatCount(place.position)} of the array that starts at line ${place.arrayLine}`;
 }
 
@@ -226,7 +235,7 @@ function describeTooLarge(part: Extract<JsonSequencePart, { kind: "too-large" }>
   return `the JSON document that starts here is ${megabytes(part.bytes)} long, more than the ${megabytes(MAX_DOCUMENT_BYTES)} a document may have (${end}), so it was skipped without being held in memory${batchRead}; convert the file to JSONL, one event per line (for an array: jq -c '.[]' ${input})`;
 }
 
-function problem(input: string, line: number, reason: "malformed-json" | "not-an-object" | "unreadable-file", message: string): InputItem {
+function problem(input: string, line: number, reason: "malformed-json" | "not-an-object" | "unreadable-file" | "not-utf8", message: string): InputItem {
   return { kind: "problem", origin: { input, line }, reason, message };
 }
 

@@ -1,4 +1,5 @@
 import { constants } from "node:buffer";
+import { lostBytesInDecoding } from "./utf8.js";
 
 /**
  * A top-level JSON value cut from an input that contains one or several of them one after another,
@@ -11,7 +12,7 @@ export type JsonSequencePart =
    * `/v1/batch` request body whose batch array was streamed, `batch` is set and the text contains the
    * body with that array emptied.
    */
-  | { kind: "document"; text: string; firstLine: number; batch?: StreamedBatch }
+  | { kind: "document"; text: string; firstLine: number; batch?: StreamedBatch; notUtf8?: true }
   /**
    * The bytes of one element of a streamed array, to be parsed. They may be a view of a chunk given
    * to `push`, so they are valid as long as that chunk is.
@@ -722,7 +723,9 @@ export class JsonSequenceSplitter {
       const part: JsonSequencePart = { kind: "too-large", firstLine: document.firstLine, lastLine: this.lastContentLine, bytes: document.bytes, ending: { kind: "closed" } };
       return batch === undefined ? part : { ...part, batch };
     }
-    const part: JsonSequencePart = { kind: "document", text: textOf(document), firstLine: document.firstLine };
+    const bytes = bytesOf(document);
+    const text = bytes.toString("utf8");
+    const part: JsonSequencePart = { kind: "document", text, firstLine: document.firstLine, ...(lostBytesInDecoding(text, bytes, 0, bytes.length) ? { notUtf8: true as const } : {}) };
     return batch === undefined ? part : { ...part, batch };
   }
 
@@ -739,10 +742,6 @@ export class JsonSequenceSplitter {
 
 function newBuffer(firstLine: number): ValueBuffer {
   return { firstLine, pieces: [], bytes: 0, stored: true };
-}
-
-function textOf(buffer: ValueBuffer): string {
-  return bytesOf(buffer).toString("utf8");
 }
 
 function bytesOf(buffer: ValueBuffer): Buffer {

@@ -29,7 +29,8 @@ export type UnreadableReason =
   | "not-an-archive"
   | "malformed-csv-row"
   | "unknown-csv-table"
-  | "line-too-long";
+  | "line-too-long"
+  | "not-utf8";
 
 export interface InputProblem {
   origin: RecordOrigin;

@@ -28,6 +28,7 @@ const UNREADABLE_REASONS = [
   "malformed-csv-row",
   "unknown-csv-table",
   "line-too-long",
+  "not-utf8",
 ] as const;
 listsEvery<SkipReason, (typeof SKIP_REASONS)[number]>(true);
 listsEvery<UnreadableReason, (typeof UNREADABLE_REASONS)[number]>(true);

@@ -1,5 +1,6 @@
 import { extractIdentityFacts, type IdentityFacts } from "../identity/identity-facts.js";
 import { forEachElement } from "../inputs/element-chunks.js";
+import { lostBytesInDecoding } from "../inputs/utf8.js";
 import { isNestedTooDeeply } from "./event-depth.js";
 
 const NEWLINE = 0x0a;
@@ -30,7 +31,11 @@ export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFact
     if (end === -1) {
       end = bytes.length;
     }
-    encoder.add(factsOfLine(bytes.toString("utf8", start, end), firstLine === 1 && start === 0));
+    const line = bytes.toString("utf8", start, end);
+    // The second pass reports a line that is not UTF-8 and sends nothing of it, so its ids count for nothing.
+    if (!lostBytesInDecoding(line, bytes, start, end)) {
+      encoder.add(factsOfLine(line, firstLine === 1 && start === 0));
+    }
     start = end + 1;
   }
   return encoder.finish();
@@ -39,7 +44,12 @@ export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFact
 /** Reads the identity facts of a chunk of array elements, which `elements` locates, as `extractChunkFacts` does for lines. */
 export function extractElementFacts(bytes: Buffer, elements: Int32Array): EncodedFacts {
   const encoder = new FactsEncoder();
-  forEachElement(elements, (element) => encoder.add(factsOfLine(bytes.toString("utf8", element.start, element.end), false)));
+  forEachElement(elements, (element) => {
+    const text = bytes.toString("utf8", element.start, element.end);
+    if (!lostBytesInDecoding(text, bytes, element.start, element.end)) {
+      encoder.add(factsOfLine(text, false));
+    }
+  });
   return encoder.finish();
 }
 

@@ -1,8 +1,9 @@
 import { forEachElement } from "../inputs/element-chunks.js";
-import { itemFromElementText } from "../inputs/json-document.js";
+import { describeElement, itemFromElementText } from "../inputs/json-document.js";
 import { parseJsonLine } from "../inputs/jsonl.js";
 import type { RawChunk } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin } from "../inputs/record.js";
+import { describeInvalidUtf8, lostBytesInDecoding } from "../inputs/utf8.js";
 import { eventDepthProblem } from "./event-depth.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 
@@ -43,7 +44,8 @@ export function processLines(input: string, firstLine: number, bytes: Buffer, ru
     // A byte order mark before the first line is not part of the event, nor of its byte range.
     const contentStart = lineNumber === 1 && startsWithByteOrderMark(bytes, start) ? start + 3 : start;
     const line = bytes.toString("utf8", contentStart, contentEnd);
-    const outcome = processLine(line, { input, line: lineNumber }, rules, contentStart, contentEnd);
+    const origin = { input, line: lineNumber };
+    const outcome = lostBytesInDecoding(line, bytes, contentStart, contentEnd) ? notUtf8(origin, "The line") : processLine(line, origin, rules, contentStart, contentEnd);
     if (outcome !== undefined) {
       visit(outcome);
     }
@@ -61,6 +63,9 @@ export function processElements(input: string, bytes: Buffer, elements: Int32Arr
   forEachElement(elements, (element) => {
     const outcome = catchingStackOverflow({ input, line: element.eventLine }, () => {
       const text = bytes.toString("utf8", element.start, element.end);
+      if (lostBytesInDecoding(text, bytes, element.start, element.end)) {
+        return notUtf8({ input, line: element.firstLine }, describeElement(element.place));
+      }
       return processItem(itemFromElementText(text, element, input), text, undefined, rules, element.start, element.end);
     });
     if (outcome !== undefined) {
@@ -76,6 +81,10 @@ export function processRawChunk(chunk: RawChunk, rules: ProcessorRules, visit: (
   } else {
     processElements(chunk.input, chunk.bytes, chunk.elements, rules, visit);
   }
+}
+
+function notUtf8(origin: RecordOrigin, subject: string): LineOutcome {
+  return { kind: "problem", problem: { origin, reason: "not-utf8", message: `${origin.input}:${origin.line}: ${describeInvalidUtf8(subject)}` } };
 }
 
 function startsWithByteOrderMark(bytes: Buffer, start: number): boolean {

@@ -52,11 +52,7 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.status).toBe(1);
   });
 
-  // TODO: src/pipeline/process-lines.ts, in the hot path, decodes each line with Buffer#toString,
-  // which replaces bytes that are not UTF-8 with U+FFFD, as CSV rows were before they were checked.
-  // Once a line that contains U+FFFD is checked with isUtf8 there, and reported instead of sent,
-  // change test.fails to test.
-  test.fails("JSON line not in UTF-8 is not sent", async () => {
+  test("JSON line not in UTF-8 is not sent", async () => {
     const latin1 = Buffer.concat([Buffer.from('{"type":"identify","messageId":"m-1","traits":{"email":"ada@example.com","name":"Caf'), Buffer.from([0xe9]), Buffer.from('"}}\n')]);
 
     const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: latin1 });
@@ -64,6 +60,41 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.stdout).not.toContain("\uFFFD");
     expect(parseRequests(result.stdout)).toHaveLength(0);
     expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(unwrapSummary(result.stderr)).toContain("-:1: The line contains bytes that are not UTF-8 text");
+    expect(result.stderr).toContain("iconv -f WINDOWS-1252 -t UTF-8");
+  });
+
+  test("array element not in UTF-8 is not sent", async () => {
+    const element = (name: Buffer): Buffer => Buffer.concat([Buffer.from('{"type":"identify","timestamp":"2024-01-01T00:00:00Z","messageId":"'), name, Buffer.from('","traits":{"email":"'), name, Buffer.from('@example.com"}}')]);
+    const array = Buffer.concat([Buffer.from("[\n"), element(Buffer.from("ada")), Buffer.from(",\n"), element(Buffer.from([0x63, 0x61, 0x66, 0xe9])), Buffer.from("\n]\n")]);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: array });
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(result.stdout).not.toContain("\uFFFD");
+    expect(unwrapSummary(result.stderr)).toContain("-:3: element 2 of the array that starts at line 1 contains bytes that are not UTF-8 text");
+  });
+
+  test("JSON document not in UTF-8 is not sent", async () => {
+    const identify = (messageId: string, name: Buffer): Buffer =>
+      Buffer.concat([Buffer.from(`{"type":"identify","timestamp":"2024-01-01T00:00:00Z",\n"messageId":"${messageId}","traits":{"email":"`), name, Buffer.from('@example.com"}}\n')]);
+    const documents = Buffer.concat([identify("m-1", Buffer.from([0x63, 0x61, 0x66, 0xe9])), identify("m-2", Buffer.from("ada"))]);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: documents });
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(result.stdout).not.toContain("\uFFFD");
+    expect(unwrapSummary(result.stderr)).toContain("-:1: The JSON document that starts here contains bytes that are not UTF-8 text");
+  });
+
+  test("U+FFFD written as UTF-8 is sent", async () => {
+    const line = '{"type":"identify","timestamp":"2024-01-01T00:00:00Z","messageId":"m-1","traits":{"email":"ada@example.com","name":"Caf\uFFFD"}}\n';
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: Buffer.from(line, "utf8") });
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(result.stdout).toContain("Caf\uFFFD");
+    expect(result.stderr).toMatch(/unreadable\s+0/);
   });
 
   test("gzip with trailing bytes keeps every event", async () => {

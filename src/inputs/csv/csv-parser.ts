@@ -1,8 +1,9 @@
 import { isUtf8 } from "node:buffer";
+import { describeInvalidUtf8 } from "../utf8.js";
 import { Parser, type CsvError, type InfoRecord, type Options } from "csv-parse";
 import { ByteWindow } from "./byte-window.js";
 import { LineTracker } from "./line-tracker.js";
-import { describeInvalidUtf8Row, describeOversizedRow, describeParseError, describeQuoteProblem, MAX_ROW_BYTES } from "./parse-problems.js";
+import { describeOversizedRow, describeParseError, describeQuoteProblem, MAX_ROW_BYTES } from "./parse-problems.js";
 import { countRecordLines, findQuoteProblem } from "./quote-check.js";
 import { RowSizeGuard } from "./row-size-guard.js";
 
@@ -76,7 +77,7 @@ export function createCsvParser(maxRowBytes = MAX_ROW_BYTES): Parser {
     // csv-parse decodes bytes that are not UTF-8 as U+FFFD, so only rows that contain it are checked.
     if (!window.utf16 && cells.some((cell) => cell.includes("\uFFFD")) && !isUtf8(window.recordBytes(context.bytes))) {
       window.endRecord(context.bytes);
-      return { kind: "skipped", line, message: describeInvalidUtf8Row(), endsInput: false };
+      return { kind: "skipped", line, message: describeInvalidUtf8("The row"), endsInput: false };
     }
     // A quote misplaced and read as text always stays in a cell, so a record without one is well formed.
     const message = cells.some((cell) => cell.includes('"'))

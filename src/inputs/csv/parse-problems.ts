@@ -71,15 +71,3 @@ export function describeParseError(error: CsvError, readLastLine: () => number):
       return `The row could not be parsed (${error.message}), so it is skipped.`;
   }
 }
-
-/**
- * Describes a row whose bytes are not UTF-8, usually a file saved as Windows-1252 or Latin-1. Sent,
- * its text would be wrong for good, because Koala keeps the first entry of each message_id and
- * ignores a corrected copy. The caller adds the input and the line.
- */
-export function describeInvalidUtf8Row(): string {
-  return (
-    "The row contains bytes that are not UTF-8 text, so it is skipped rather than sent with its letters replaced by �. " +
-    "Save the file as UTF-8, for example with iconv -f WINDOWS-1252 -t UTF-8, and send it again."
-  );
-}
