@@ -74,7 +74,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--timeout-ms <ms>", "timeout of one request, in milliseconds", "30000")
     .option("--max-attempts <attempts>", "attempts per request before its entries go to the dead-letter file", "10")
     .option("--state <path>", "checkpoint file recording what was delivered (default: .koala-replay/state-<hash of the inputs>.json)")
-    .option("--resume", "skip the events that the checkpoint records as delivered or dead-lettered")
+    .option("--resume", "skip the events that the checkpoint records as delivered or dead-lettered (with --dry-run: print only what the resumed run would send)")
     .option("--restart", "start over when the checkpoint is of an earlier run that did not finish: send every event again and replace it")
     .option("--dead-letter <path>", "file (JSONL, mode 0600) of entries that were not delivered (default: next to the state file)")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")

@@ -182,12 +182,18 @@ export class Checkpoint {
   /** Inputs as the run names them that can be read only once, which are not tracked. */
   private readonly untracked: ReadonlySet<string>;
 
+  /**
+   * `path` is the state file that `save` writes, or undefined when nothing is written (a dry run).
+   * With `resume`, the earlier run's state is read from `resumePath`, which a dry run gives in place
+   * of `path` to skip what a resumed run would skip.
+   */
   constructor(
     readonly path: string | undefined,
     inputNames: readonly string[],
     private readonly cwd: string,
     resume: boolean,
     restart = false,
+    private readonly resumePath: string | undefined = path,
   ) {
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
@@ -195,7 +201,7 @@ export class Checkpoint {
       throw cannotResumeReadOnce(readOnce);
     }
     this.untracked = new Set(readOnce.map((input) => input.input));
-    const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
+    const previous = resume && resumePath !== undefined ? readAbsoluteStateFile(resumePath, cwd) : undefined;
     this.resumed = previous !== undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
@@ -337,7 +343,7 @@ export class Checkpoint {
       }
       const change = describeFingerprintChange(recorded.fingerprint, fingerprint);
       if (change !== undefined) {
-        throw new StateMismatchError(name, change, this.path ?? "");
+        throw new StateMismatchError(name, change, this.resumePath ?? "");
       }
     }
     return {

@@ -36,6 +36,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     statePath: options.dryRun ? undefined : statePath,
     deadLetterPath: options.dryRun ? undefined : (options.deadLetterPath ?? defaultDeadLetterPath(statePath)),
     resume: options.resume,
+    resumeStatePath: options.resume ? statePath : undefined,
     restart: options.restart ?? false,
     inputs: [...options.inputs],
     cwd,
@@ -61,7 +62,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
  */
 function chooseDefaultStatePath(options: DeliveryOptions, cwd: string): string {
   const path = defaultStatePath(options.givenInputs ?? options.inputs, cwd);
-  if (!options.resume || options.dryRun || existsSync(path)) {
+  if (!options.resume || existsSync(path)) {
     return path;
   }
   const legacyPath = legacyStatePath(options.inputs, cwd);

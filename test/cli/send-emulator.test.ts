@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -7,7 +7,7 @@ import { legacyStatePath } from "../../src/delivery/checkpoint.js";
 import { canonicalJson } from "../../src/inputs/message-id.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { readFixtureEvents } from "../helpers/fixture-events.js";
-import { binPath, printedCommand, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
+import { binPath, parseRequests, printedCommand, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody } from "../helpers/segment-reference.js";
 
@@ -475,6 +475,38 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(koala.accepted.has("later")).toBe(true);
     expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual(stateFiles);
   }, 60_000);
+
+  test("dry run prints only what --resume would send", async () => {
+    const { directory, archive, first } = await sendArchiveFolder({ "events.jsonl": 50 });
+    const stateFolder = join(directory, ".koala-replay");
+    const stateName = readdirSync(stateFolder).find((name) => name.endsWith(".json")) as string;
+    const stateBefore = readFileSync(join(stateFolder, stateName), "utf8");
+    writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", timestamp: "2024-05-02T10:00:00.000Z", email: "later@example.com" })}\n`);
+
+    const preview = await runCli(["send", "--dry-run", "--no-stitch", "archive", "--resume"], { cwd: directory });
+    const requests = parseRequests(preview.stdout);
+
+    expect(first.status).toBe(0);
+    expect(preview.status).toBe(0);
+    expect(preview.stderr).not.toContain("--resume found no checkpoint");
+    expect(unwrapSummary(preview.stderr)).toContain("1 entry would be sent from 51 events read");
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.body["email"]).toBe("later@example.com");
+    expect(readFileSync(join(stateFolder, stateName), "utf8")).toBe(stateBefore);
+    expect(readdirSync(stateFolder).sort()).toEqual([stateName]);
+  }, 60_000);
+
+  test("dry run --resume without a checkpoint warns", async () => {
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 3);
+
+    const preview = await runCli(["send", "--dry-run", "--no-stitch", path, "--resume"], { cwd: directory });
+
+    expect(preview.status).toBe(0);
+    expect(parseRequests(preview.stdout).length).toBeGreaterThan(0);
+    expect(unwrapSummary(preview.stderr)).toContain("so the dry run prints the requests of every event.");
+    expect(existsSync(join(directory, ".koala-replay"))).toBe(false);
+  });
 
   test("removed file in the folder is named", async () => {
     const { koala, directory, archive, env, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });
