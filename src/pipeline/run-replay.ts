@@ -263,6 +263,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       stats.csvNumberKeptAsText = numbersWatch?.found;
       // A run stopped early (Ctrl-C, a fatal response) did not read its inputs to the end.
       if (!isAborted(io.signal) && !delivery.isStopped()) {
+        stats.inputsReadToEnd = true;
         progress?.finishReading();
       }
     } finally {

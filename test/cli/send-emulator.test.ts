@@ -331,6 +331,40 @@ describe("send interrupted with SIGINT", () => {
     expect(resumed.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
   }, 120_000);
+
+  test("after the last event was read: no 'stopped reading'", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 50 } });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 200);
+    const args = ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
+    const server = emulator;
+
+    const interrupted = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY, COLUMNS: "50" }, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString("utf8");
+      });
+      // 200 events are read at once, while each request takes 50 ms.
+      const watcher = setInterval(() => {
+        if (server.stats.batchRequests >= 3) {
+          clearInterval(watcher);
+          child.kill("SIGINT");
+        }
+      }, 2);
+      child.on("exit", (code) => {
+        clearInterval(watcher);
+        resolve({ code, stderr });
+      });
+    });
+    const text = unwrapSummary(interrupted.stderr);
+
+    expect(interrupted.code).toBe(130);
+    expect(text).toContain("events read 200");
+    expect(text).toMatch(/interrupted after reading every event; \d+ entries were left for a resumed run/);
+    expect(text).not.toContain("stopped reading");
+    expect(interrupted.stderr).toContain("interrupting: finishing the requests in flight\n");
+  }, 60_000);
 });
 
 describe("send --resume with a changed input", () => {

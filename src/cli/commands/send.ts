@@ -142,13 +142,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
     const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
+    // Ctrl-C during delivery often comes after the last event was read, and then no input is left unread.
+    const interrupted = stats.inputsReadToEnd ? "interrupted after reading every event" : "interrupted: stopped reading";
     let message: string;
     if (settings.dryRun) {
-      message = "interrupted: stopped reading; a dry run keeps no state file, so there is nothing to resume: run it again to see every request";
+      message = `${interrupted}; a dry run keeps no state file, so there is nothing to resume: run it again to see every request`;
     } else if (notResumable === undefined) {
-      message = `interrupted: stopped reading; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
+      message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
     } else {
-      message = `interrupted: stopped reading; ${entries} not delivered\n  ${notResumable}`;
+      message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
     process.stderr.write(`${wrapStderrMessage(message)}\n`);
     exitStatus = ExitCode.interrupted;
@@ -156,11 +158,6 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   return writeReports(stats, settings, config.source, exitStatus);
 }
 
-/**
- * Explains why a stopped run cannot be resumed when it read stdin or a pipe, or returns undefined
- * when it read regular files only. The checkpoint counts the lines of each input, and a pipe read
- * again gives other bytes, or none.
- */
 /** Fatal reasons that a wrong `--endpoint` can cause, as well as or instead of a wrong key. */
 const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReason>([
   "not-found",
@@ -172,6 +169,11 @@ const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReaso
   "unreachable",
 ]);
 
+/**
+ * Explains why a stopped run cannot be resumed when it read stdin or a pipe, or returns undefined
+ * when it read regular files only. The checkpoint counts the lines of each input, and a pipe read
+ * again gives other bytes, or none.
+ */
 function notResumableText(settings: SendSettings): string | undefined {
   if (settings.readOnceInputs.length === 0) {
     return undefined;
@@ -293,7 +295,7 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       process.stderr.write(`${wrapStderrMessage(message)}\n`);
       process.exit(ExitCode.interrupted);
     }
-    progress.log("\ninterrupting: finishing the requests in flight (Ctrl-C again to exit at once)");
+    progress.log(`\n${wrapStderrMessage("interrupting: finishing the requests in flight (Ctrl-C again to exit at once)")}`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
