@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
@@ -117,6 +117,56 @@ export class UnfinishedRunError extends Error {
     super(`the checkpoint ${statePath} is of an earlier run that did not finish${saved}, and this run would send every event again`);
     this.name = "UnfinishedRunError";
   }
+}
+
+/** The state file of a run that did not finish, as `listUnfinishedCheckpoints` finds it. */
+export interface UnfinishedCheckpoint {
+  path: string;
+  /** When that run last saved it, as ISO-8601, or undefined when the file lacks it. */
+  savedAt: string | undefined;
+  /** The files that run read, by absolute path, or `-` for stdin. */
+  inputs: string[];
+}
+
+/**
+ * Raised, before anything is read, when `resume` finds no state file at the default path of the
+ * inputs as given, but the same folder has state files of runs that did not finish. Such a file
+ * was most likely written for the same files given another way, such as a folder in place of its
+ * files, and sending every event again is not what a resume is for.
+ */
+export class CheckpointNotFoundError extends Error {
+  readonly code = "CHECKPOINT_NOT_FOUND";
+
+  constructor(
+    readonly statePath: string,
+    /** The most recently saved first. */
+    readonly unfinished: readonly UnfinishedCheckpoint[],
+  ) {
+    super(`--resume found no checkpoint of these inputs at ${statePath}`);
+    this.name = "CheckpointNotFoundError";
+  }
+}
+
+/**
+ * Lists the state files in `folder` (named `state-<hash>.json`) of runs that did not finish, the
+ * most recently saved first. Files that cannot be read as state files are left out.
+ */
+export function listUnfinishedCheckpoints(folder: string): UnfinishedCheckpoint[] {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const found: UnfinishedCheckpoint[] = [];
+  for (const name of names.filter((entry) => /^state-[0-9a-f]+\.json$/.test(entry))) {
+    const path = join(folder, name);
+    const state = readUnfinishedRun(path);
+    if (state !== undefined) {
+      found.push({ path, savedAt: typeof state.savedAt === "string" ? state.savedAt : undefined, inputs: Object.keys(state.inputs) });
+    }
+  }
+  return found.sort((left, right) => (right.savedAt ?? "").localeCompare(left.savedAt ?? ""));
 }
 
 /**

@@ -530,6 +530,37 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(readdirSync(stateFolder).sort()).toEqual([stateName]);
   }, 60_000);
 
+  test("files of a stopped folder run: usage error naming its checkpoint", async () => {
+    const { koala, directory, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });
+    const stateName = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json")) as string;
+    const statePath = join(directory, ".koala-replay", stateName);
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+    // As a run stopped by Ctrl-C leaves it.
+    writeFileSync(statePath, JSON.stringify({ ...state, finished: false }));
+    const requestsBefore = koala.stats.batchRequests;
+    const env = { KOALA_PUBLIC_KEY: KEY };
+    const files = ["archive/b.jsonl", "archive/a.jsonl"];
+
+    const refused = await runCli(["send", "--no-stitch", "--endpoint", koala.url, ...files, "--resume"], { cwd: directory, env });
+    const text = unwrapSummary(refused.stderr);
+    const resumeCommand = `${printedCommand(directory)} send --no-stitch --endpoint ${koala.url} ${files.join(" ")} --resume --state .koala-replay/${stateName}`;
+
+    expect(first.status).toBe(0);
+    expect(refused.status).toBe(2);
+    expect(text).toContain("error: --resume found no checkpoint of these inputs");
+    expect(text).toContain(`.koala-replay/${stateName}, last saved ${String(state["savedAt"])}, which read archive/a.jsonl and 1 more input`);
+    expect(refused.stderr).toContain(`    ${resumeCommand}\n`);
+    expect(refused.stderr).toContain(`    ${printedCommand(directory)} send --no-stitch --endpoint ${koala.url} ${files.join(" ")}\n`);
+    expect(koala.stats.batchRequests).toBe(requestsBefore);
+    expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual([stateName]);
+
+    const resumed = await runCli(resumeCommand.split(" ").slice(2), { cwd: directory, env });
+
+    expect(resumed.status).toBe(0);
+    expect(unwrapSummary(resumed.stderr)).toContain("Nothing was sent: 50 of 50 were done by an earlier run");
+    expect(koala.stats.batchRequests).toBe(requestsBefore);
+  }, 60_000);
+
   test("dry run --resume without a checkpoint warns", async () => {
     const directory = temporaryDirectory();
     const { path } = writeTrackEvents(directory, 3);
