@@ -173,7 +173,27 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
       process.exitCode = await actions.check(options);
     });
 
+  showDefaultsUnquoted(program);
   return program;
+}
+
+/**
+ * Makes `--help` show each default as it would be typed, `(default: 8)`, where commander would
+ * print the JSON of the string, `(default: "8")`, which reads as if the quotes were needed.
+ */
+function showDefaultsUnquoted(program: Command): void {
+  for (const command of program.commands) {
+    for (const option of command.options) {
+      if (typeof option.defaultValue === "string" && option.defaultValueDescription === undefined) {
+        option.defaultValueDescription = option.defaultValue;
+      }
+    }
+    for (const argument of command.registeredArguments) {
+      if (typeof argument.defaultValue === "string" && argument.defaultValueDescription === undefined) {
+        argument.defaultValueDescription = argument.defaultValue;
+      }
+    }
+  }
 }
 
 function formatOption(): Option {
