@@ -46,7 +46,7 @@ const CSV_TABLE_HELP =
 const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type column";
 const CSV_NUMBERS_HELP = "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)";
 const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";
-const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date>";
+const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date> (UTC unless it has a zone)";
 const FORECAST_IDENTITIES_HELP =
   "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin or a pipe";
 const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send";
