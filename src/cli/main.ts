@@ -14,7 +14,7 @@ export { buildProgram } from "./program.js";
 const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   InputNotFoundError: "check the path; run koala-replay COMMAND --help for the inputs it accepts",
   ReportPathError: "",
-  ConfigError: "fix the file, or run koala-replay init in an empty folder to see a valid config",
+  ConfigError: "fix the file, or see a valid config by running this in an empty folder:\n    koala-replay init",
   RuleCompilationError: "",
   TriggerSyntaxError: "fix the trigger; the message points at the problem, and koala-replay check --trigger '<trigger>' tests it",
   StateMismatchError: "the inputs changed since the checkpoint: run with --restart in place of --resume to start over",

@@ -46,7 +46,7 @@ const CSV_TABLE_HELP =
 const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type column";
 const CSV_NUMBERS_HELP = "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)";
 const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";
-const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date>";
+const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), include, or before:<ISO date> (UTC unless it has a zone)";
 const FORECAST_IDENTITIES_HELP =
   "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin or a pipe";
 const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send";
@@ -74,7 +74,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--timeout-ms <ms>", "timeout of one request, in milliseconds", "30000")
     .option("--max-attempts <attempts>", "attempts per request before its entries go to the dead-letter file", "10")
     .option("--state <path>", "checkpoint file recording what was delivered (default: .koala-replay/state-<hash of the inputs>.json)")
-    .option("--resume", "skip the events that the checkpoint records as delivered or dead-lettered")
+    .option("--resume", "skip the events that the checkpoint records as delivered or dead-lettered (with --dry-run: print only what the resumed run would send)")
     .option("--restart", "start over when the checkpoint is of an earlier run that did not finish: send every event again and replace it")
     .option("--dead-letter <path>", "file (JSONL, mode 0600) of entries that were not delivered (default: next to the state file)")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
@@ -173,7 +173,27 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
       process.exitCode = await actions.check(options);
     });
 
+  showDefaultsUnquoted(program);
   return program;
+}
+
+/**
+ * Makes `--help` show each default as it would be typed, `(default: 8)`, where commander would
+ * print the JSON of the string, `(default: "8")`, which reads as if the quotes were needed.
+ */
+function showDefaultsUnquoted(program: Command): void {
+  for (const command of program.commands) {
+    for (const option of command.options) {
+      if (typeof option.defaultValue === "string" && option.defaultValueDescription === undefined) {
+        option.defaultValueDescription = option.defaultValue;
+      }
+    }
+    for (const argument of command.registeredArguments) {
+      if (typeof argument.defaultValue === "string" && argument.defaultValueDescription === undefined) {
+        argument.defaultValueDescription = argument.defaultValue;
+      }
+    }
+  }
 }
 
 function formatOption(): Option {

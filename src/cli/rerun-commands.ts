@@ -34,6 +34,25 @@ export function rerunCommand(flag: "--resume" | "--restart", argv: readonly stri
 }
 
 /**
+ * Builds the command that resumes the run of the state file `statePath`: this run's arguments with
+ * `--resume` and `--state <statePath>`. A public key given on the command line is replaced by a
+ * placeholder.
+ */
+export function resumeFromStateCommand(statePath: string, argv: readonly string[] = process.argv.slice(2)): string {
+  const args = withoutPublicKey(argv).filter((arg) => arg !== "--restart");
+  if (!args.includes("--resume")) {
+    args.push("--resume");
+  }
+  args.push("--state", statePath);
+  return printedCommand(args);
+}
+
+/** Builds this run's command without `--resume`, so that it sends every event again. The public key is replaced as above. */
+export function withoutResumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
+  return printedCommand(withoutPublicKey(argv).filter((arg) => arg !== "--resume"));
+}
+
+/**
  * Builds the command that sends the dead letters of this run again: `send` with the options of
  * this run that set where and how to send, and the dead-letter file as the only input. Stitching
  * is off, because a dead letter is resent as written. A public key given on the command line is

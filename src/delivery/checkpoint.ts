@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
@@ -121,6 +121,56 @@ export class UnfinishedRunError extends Error {
   }
 }
 
+/** The state file of a run that did not finish, as `listUnfinishedCheckpoints` finds it. */
+export interface UnfinishedCheckpoint {
+  path: string;
+  /** When that run last saved it, as ISO-8601, or undefined when the file lacks it. */
+  savedAt: string | undefined;
+  /** The files that run read, by absolute path, or `-` for stdin. */
+  inputs: string[];
+}
+
+/**
+ * Raised, before anything is read, when `resume` finds no state file at the default path of the
+ * inputs as given, but the same folder has state files of runs that did not finish. Such a file
+ * was most likely written for the same files given another way, such as a folder in place of its
+ * files, and sending every event again is not what a resume is for.
+ */
+export class CheckpointNotFoundError extends Error {
+  readonly code = "CHECKPOINT_NOT_FOUND";
+
+  constructor(
+    readonly statePath: string,
+    /** The most recently saved first. */
+    readonly unfinished: readonly UnfinishedCheckpoint[],
+  ) {
+    super(`--resume found no checkpoint of these inputs at ${statePath}`);
+    this.name = "CheckpointNotFoundError";
+  }
+}
+
+/**
+ * Lists the state files in `folder` (named `state-<hash>.json`) of runs that did not finish, the
+ * most recently saved first. Files that cannot be read as state files are left out.
+ */
+export function listUnfinishedCheckpoints(folder: string): UnfinishedCheckpoint[] {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const found: UnfinishedCheckpoint[] = [];
+  for (const name of names.filter((entry) => /^state-[0-9a-f]+\.json$/.test(entry))) {
+    const path = join(folder, name);
+    const state = readUnfinishedRun(path);
+    if (state !== undefined) {
+      found.push({ path, savedAt: typeof state.savedAt === "string" ? state.savedAt : undefined, inputs: Object.keys(state.inputs) });
+    }
+  }
+  return found.sort((left, right) => (right.savedAt ?? "").localeCompare(left.savedAt ?? ""));
+}
+
 /**
  * Returns the default checkpoint path for the inputs as the user gave them (files, folders, `-`):
  * `.koala-replay/state-<hash>.json` under `cwd`. The hash covers the inputs' absolute paths with
@@ -186,6 +236,11 @@ export class Checkpoint {
   /** Inputs as the run names them that can be read only once, which are not tracked. */
   private readonly untracked: ReadonlySet<string>;
 
+  /**
+   * `path` is the state file that `save` writes, or undefined when nothing is written (a dry run).
+   * With `resume`, the earlier run's state is read from `resumePath`, which a dry run gives in place
+   * of `path` to skip what a resumed run would skip.
+   */
   constructor(
     readonly path: string | undefined,
     inputNames: readonly string[],
@@ -193,6 +248,7 @@ export class Checkpoint {
     resume: boolean,
     restart = false,
     private readonly entrySettingsHash: string | undefined = undefined,
+    private readonly resumePath: string | undefined = path,
   ) {
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
@@ -200,7 +256,7 @@ export class Checkpoint {
       throw cannotResumeReadOnce(readOnce);
     }
     this.untracked = new Set(readOnce.map((input) => input.input));
-    const previous = resume && path !== undefined ? readAbsoluteStateFile(path, cwd) : undefined;
+    const previous = resume && resumePath !== undefined ? readAbsoluteStateFile(resumePath, cwd) : undefined;
     this.resumed = previous !== undefined;
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && entrySettingsHash !== undefined && previousHash !== entrySettingsHash;
@@ -350,7 +406,7 @@ export class Checkpoint {
       }
       const change = describeFingerprintChange(recorded.fingerprint, fingerprint);
       if (change !== undefined) {
-        throw new StateMismatchError(name, change, this.path ?? "");
+        throw new StateMismatchError(name, change, this.resumePath ?? "");
       }
     }
     return {

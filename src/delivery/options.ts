@@ -262,7 +262,13 @@ export type ResolvedDeliveryOptions = Readonly<
     entrySettingsHash: string | undefined;
     maxRps: number | undefined;
     deadLetterPath: string | undefined;
+    /** State file written as delivery goes on; undefined in a dry run, which delivers nothing. */
     statePath: string | undefined;
+    /**
+     * State file that `resume` reads to skip finished records: `statePath`, or in a dry run the file
+     * that a real run would resume from, which the dry run reads and never writes. Undefined without `resume`.
+     */
+    resumeStatePath: string | undefined;
     events: DeliveryEvents;
   }
 >;

@@ -62,18 +62,18 @@ export class DeliveryRun implements Delivery {
   private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
-    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart, options.entrySettingsHash);
-    if (options.resume && !this.checkpoint.resumed && options.statePath !== undefined) {
-      options.events.onNothingToResume?.(options.statePath);
+    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart, options.entrySettingsHash, options.resumeStatePath);
+    if (options.resumeStatePath !== undefined && !this.checkpoint.resumed) {
+      options.events.onNothingToResume?.(options.resumeStatePath);
     }
-    if (this.checkpoint.inputsNotRead.length > 0 && options.statePath !== undefined) {
-      options.events.onInputsNotRead?.(options.statePath, this.checkpoint.inputsNotRead);
+    if (this.checkpoint.inputsNotRead.length > 0 && options.resumeStatePath !== undefined) {
+      options.events.onInputsNotRead?.(options.resumeStatePath, this.checkpoint.inputsNotRead);
     }
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
       options.events.onUnfinishedRunReplaced?.(options.statePath);
     }
-    if (this.checkpoint.entrySettingsChanged && options.statePath !== undefined) {
-      options.events.onEntrySettingsChanged?.(options.statePath);
+    if (this.checkpoint.entrySettingsChanged && options.resumeStatePath !== undefined) {
+      options.events.onEntrySettingsChanged?.(options.resumeStatePath);
     }
     this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
     this.sender = new Sender(

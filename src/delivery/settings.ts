@@ -1,5 +1,7 @@
+import { dirname, resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { defaultDeadLetterPath, defaultStatePath, legacyStatePath } from "./checkpoint.js";
+import { findReadOnceInputs } from "../inputs/read-once.js";
+import { CheckpointNotFoundError, defaultDeadLetterPath, defaultStatePath, legacyStatePath, listUnfinishedCheckpoints } from "./checkpoint.js";
 import { parseEndpoint } from "./http.js";
 import { rejectOutputPathsAmongInputs } from "./output-paths.js";
 import { DELIVERY_DEFAULTS, type DeliveryOptions, KOALA_MAX_BATCH_SIZE, type ResolvedDeliveryOptions } from "./options.js";
@@ -36,6 +38,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     statePath: options.dryRun ? undefined : statePath,
     deadLetterPath: options.dryRun ? undefined : (options.deadLetterPath ?? defaultDeadLetterPath(statePath)),
     resume: options.resume,
+    resumeStatePath: options.resume ? statePath : undefined,
     restart: options.restart ?? false,
     inputs: [...options.inputs],
     cwd,
@@ -65,15 +68,26 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
 /**
  * Returns the default state file of the inputs as given. A resume that finds none there takes the
  * state file that an earlier version named after the files read, when it exists, so that a run
- * stopped before an upgrade can still be resumed.
+ * stopped before an upgrade can still be resumed. When neither exists but the folder has state
+ * files of runs that did not finish, it raises CheckpointNotFoundError, which lists them.
  */
 function chooseDefaultStatePath(options: DeliveryOptions, cwd: string): string {
   const path = defaultStatePath(options.givenInputs ?? options.inputs, cwd);
-  if (!options.resume || options.dryRun || existsSync(path)) {
+  if (!options.resume || existsSync(path)) {
     return path;
   }
   const legacyPath = legacyStatePath(options.inputs, cwd);
-  return existsSync(legacyPath) ? legacyPath : path;
+  if (existsSync(legacyPath)) {
+    return legacyPath;
+  }
+  // Inputs read only once cannot be resumed at all, which the checkpoint reports in its own words.
+  if (findReadOnceInputs(options.inputs).length === 0) {
+    const unfinished = listUnfinishedCheckpoints(dirname(path));
+    if (unfinished.length > 0) {
+      throw new CheckpointNotFoundError(path, unfinished);
+    }
+  }
+  return path;
 }
 
 function integerOption(name: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

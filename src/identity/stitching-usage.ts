@@ -22,15 +22,19 @@ export function checkStitchingInputs(inputs: StitchingInputs): string | undefine
     return undefined;
   }
   const options =
-    "Pass --identities <file> with a CSV or JSONL file of userId/anonymousId and email, " +
+    "pass --identities <file> with a CSV or JSONL file of userId/anonymousId and email, " +
     "or pass --no-stitch to send only the events that carry an email or profile_id";
   if (files.length === 0) {
-    return `Identity stitching reads the inputs twice, and standard input can be read only once. ${options}.`;
+    // `zcat archive.gz | koala-replay send -` is the usual way in, and the file itself can be read twice.
+    return (
+      "Identity stitching reads the inputs twice, and standard input can be read only once. " +
+      `Give the file that you pipe in place of - (gzip files are read as they are), so that it can be read twice. Or ${options}.`
+    );
   }
   const first = files[0] as ReadOnceInput;
   const subject =
     files.length === 1 && !inputs.readsStdin
       ? `${first.input} is ${first.kind}, which`
       : nameReadOnceInputs([...(inputs.readsStdin ? [{ input: "-", kind: "standard input" }] : []), ...files]);
-  return `Identity stitching reads the inputs twice, and ${subject} can be read only once. ${options}, or save the events to a regular file and give that file instead.`;
+  return `Identity stitching reads the inputs twice, and ${subject} can be read only once. Either ${options}, or save the events to a regular file and give that file instead.`;
 }

@@ -1,4 +1,5 @@
 import type { SegmentEvent } from "../inputs/record.js";
+import { parseTimestamp } from "../triggers/values.js";
 
 /**
  * Policy for track events recorded by analytics.js, which Koala's browser pixel may have
@@ -12,19 +13,27 @@ export type BrowserEventsPolicy =
 
 export class InvalidBrowserEventsPolicyError extends Error {
   constructor(value: string) {
-    super(`invalid --browser-events value "${value}": expected skip, include or before:<ISO date> (for example before:2024-03-01)`);
+    const expected = value.startsWith("before:")
+      ? `${JSON.stringify(value.slice("before:".length))} is not a valid ISO-8601 date or time, such as before:2024-03-01 or before:2024-03-01T12:00:00Z (UTC unless it has a zone)`
+      : "expected skip, include or before:<ISO date> (for example before:2024-03-01, UTC unless it has a zone)";
+    super(`invalid --browser-events value "${value}": ${expected}`);
     this.name = "InvalidBrowserEventsPolicyError";
   }
 }
 
+/**
+ * Parses `skip`, `include` or `before:<date>`. The date is read as `--since` and `--until` read
+ * theirs: UTC unless it has a zone, whatever the machine's time zone, and a day that does not exist
+ * (2024-02-30) is rejected rather than moved to the next month.
+ */
 export function parseBrowserEventsPolicy(value: string): BrowserEventsPolicy {
   if (value === "skip" || value === "include") {
     return { kind: value };
   }
   if (value.startsWith("before:")) {
     const date = value.slice("before:".length);
-    const beforeMs = Date.parse(date);
-    if (/^\d{4}-\d{2}-\d{2}/.test(date) && Number.isFinite(beforeMs)) {
+    const beforeMs = parseTimestamp(date);
+    if (!Number.isNaN(beforeMs)) {
       return { kind: "before", beforeMs, date };
     }
   }
@@ -45,7 +54,8 @@ export function keepsBrowserEvent(policy: BrowserEventsPolicy, event: SegmentEve
       return true;
     case "before": {
       const timestamp = event["timestamp"];
-      const time = typeof timestamp === "string" ? Date.parse(timestamp) : Number.NaN;
+      // Parsed as the policy's date is, so that a timestamp without a zone is UTC here too.
+      const time = typeof timestamp === "string" ? parseTimestamp(timestamp) : Number.NaN;
       return Number.isFinite(time) && time < policy.beforeMs;
     }
     default: {

@@ -100,7 +100,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     inputs: sources.map((source) => source.path),
     givenInputs: settings.inputs,
     entrySettingsHash: hashEntrySettings(settings),
-    events: deliveryEvents(stats, io),
+    events: deliveryEvents(stats, io, settings.dryRun),
   });
 
   // Worker threads, shared by both passes. Large files start them at once, so that they start up
@@ -265,6 +265,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       stats.csvNumberKeptAsText = numbersWatch?.found;
       // A run stopped early (Ctrl-C, a fatal response) did not read its inputs to the end.
       if (!isAborted(io.signal) && !delivery.isStopped()) {
+        stats.inputsReadToEnd = true;
         progress?.finishReading();
       }
     } finally {
@@ -424,7 +425,7 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 }
 
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. */
-function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
+function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
   return {
     onDelivered: (entries) => {
@@ -442,7 +443,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo): DeliveryEvents {
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
     onNothingToResume: (statePath) =>
       io.warn(
-        `--resume found no checkpoint at ${statePath}, so every event is sent. The default checkpoint is kept in .koala-replay in the working folder and named after the inputs as given (files and folders, in any order), so it is found only from the folder of the earlier run and with the same inputs. Otherwise give the earlier run's checkpoint with --state <path>.`,
+        `--resume found no checkpoint at ${statePath}, so ${dryRun ? "the dry run prints the requests of every event" : "every event is sent"}. The default checkpoint is kept in .koala-replay in the working folder and named after the inputs as given (files and folders, in any order), so it is found only from the folder of the earlier run and with the same inputs. Otherwise give the earlier run's checkpoint with --state <path>.`,
       ),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
     onSharedMessageId: (first, second) => {

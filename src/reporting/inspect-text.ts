@@ -20,17 +20,18 @@ const MAX_LISTED_VALUES = 20;
 
 /**
  * Writes the `inspect` report for a person: one titled section per question, counts aligned. Text
- * is wrapped to `width` columns. Table rows are not, so a very long event name, library name or
- * mapping name can make its row wider.
+ * is wrapped to `width` columns. A table whose rows are wider than that is written as
+ * `label: count` lines instead, which wrap. A word wider than the line, such as a long event name,
+ * still stays whole.
  */
 export function formatInspectText(report: InspectReport, style: TextStyle, width: number): string {
   const text: TextLayout = { style, width };
   const sections = [
     headline(report, text),
-    section(text, "Events by type", countRows(foldedEntries(report.eventsByType), report.eventsRead)),
-    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined)),
-    section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead)),
-    section(text, "Identity coverage", identityRows(report)),
+    section(text, "Events by type", countRows(foldedEntries(report.eventsByType), report.eventsRead, width)),
+    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined, width)),
+    section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead, width)),
+    section(text, "Identity coverage", identityRows(report, width)),
     section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
     wrapStyled(requestLine(report), width, "", "  ", plain),
     stitchingLines(report, width),
@@ -120,14 +121,21 @@ function foldedEntries(counts: Readonly<Record<string, number>>): Array<[string,
   return [...sorted.slice(0, MAX_LISTED_VALUES), [OTHER_VALUES, rest]];
 }
 
-function countRows(entries: ReadonlyArray<readonly [string, number]>, total: number | undefined): string[] {
+function countRows(entries: ReadonlyArray<readonly [string, number]>, total: number | undefined, columns: number): string[] {
   // Labels are event types, names and libraries read from the events.
   const labels = entries.map(([label]) => escapeControlCharacters(label));
   const width = Math.max(0, ...labels.map((label) => displayWidth(label)));
-  return entries.map(([, count], index) => `  ${padColumns(labels[index] as string, width)}  ${formatCount(count).padStart(10)}${share(count, total)}`);
+  const rows = entries.map(([, count], index) => `  ${padColumns(labels[index] as string, width)}  ${formatCount(count).padStart(10)}${share(count, total)}`);
+  if (rows.every((row) => displayWidth(row) <= columns)) {
+    return rows;
+  }
+  return entries.map(([, count], index) => {
+    const percent = total === undefined || total === 0 ? "" : ` (${((count * 100) / total).toFixed(1)}%)`;
+    return wrapStyled(`${labels[index] as string}: ${formatCount(count)}${percent}`, columns, "  ", "    ", plain);
+  });
 }
 
-function identityRows(report: InspectReport): string[] {
+function identityRows(report: InspectReport, columns: number): string[] {
   const identity = report.identity;
   const rows: Array<[string, number]> = [
     ["email (traits, context.traits or properties)", identity.email],
@@ -137,7 +145,7 @@ function identityRows(report: InspectReport): string[] {
     ["email or profile_id (Koala can attach these)", identity.emailOrProfileId],
     ["none of the four", identity.none],
   ];
-  return countRows(rows, report.eventsRead);
+  return countRows(rows, report.eventsRead, columns);
 }
 
 function mappingRows(report: InspectReport, text: TextLayout): string[] {
@@ -146,6 +154,9 @@ function mappingRows(report: InspectReport, text: TextLayout): string[] {
   const resent = report.resentDeadLetters;
   const labels = resent.read > 0 ? ["no mapping matched", "resent dead letters"] : ["no mapping matched"];
   const width = Math.max(...report.mappings.map((mapping) => displayWidth(mapping.name)), ...labels.map((label) => label.length));
+  if (MAPPING_ROW_COLUMNS + width > columns) {
+    return compactMappingRows(report, text);
+  }
   for (const mapping of report.mappings) {
     const head = `  ${padColumns(mapping.name, width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}`;
     rows.push(...appendNote(head, "  ", mapping.trigger, columns, style.dim));
@@ -163,6 +174,58 @@ function mappingRows(report: InspectReport, text: TextLayout): string[] {
   rows.push(`  ${"no mapping matched".padEnd(width)}  ${formatCount(report.noMappingMatched).padStart(10)}`);
   if (report.filteredOut > 0) {
     rows.push(...appendNote(`  ${"filtered out".padEnd(width)}  ${formatCount(report.filteredOut).padStart(10)}`, "  ", "excluded by --filter, --since or --until", columns, plain));
+  }
+  return rows;
+}
+
+/** Columns of a mapping row besides its name: the indent, the gaps and the two counts with their words. */
+const MAPPING_ROW_COLUMNS = "  ".length + "  ".length + 10 + " matched  ".length + 10 + " would be sent".length;
+
+/**
+ * Writes the rows of `mappingRows` as lines of their own, `name: 3 matched, 2 would be sent`, with
+ * the trigger and the reasons below, for a terminal too narrow for the table.
+ */
+function compactMappingRows(report: InspectReport, text: TextLayout): string[] {
+  const { style, width: columns } = text;
+  const rows: string[] = [];
+  const line = (content: string, indent: string, color: (text: string) => string = plain): string => wrapStyled(content, columns, indent, `${indent}  `, color);
+  for (const mapping of report.mappings) {
+    const name = escapeControlCharacters(mapping.name);
+    rows.push(highlightWouldSend(line(`${name}: ${formatCount(mapping.matched)} matched, ${formatCount(mapping.wouldSend)} would be sent`, "  "), mapping.wouldSend, style));
+    rows.push(line(escapeControlCharacters(mapping.trigger), "    ", style.dim));
+    rows.push(...compactReasonRows(mapping, text));
+  }
+  const resent = report.resentDeadLetters;
+  if (resent.read > 0) {
+    rows.push(highlightWouldSend(line(`resent dead letters: ${formatCount(resent.read)} read, ${formatCount(resent.wouldSend)} would be sent`, "  "), resent.wouldSend, style));
+    rows.push(line("lines of a dead-letter file, sent as written without a trigger", "    ", style.dim));
+    if (resent.invalid > 0) {
+      const lines = resent.invalid === 1 ? "line" : "lines";
+      rows.push(line(`${formatCount(resent.invalid)} invalid ${lines}, which cannot be resent (${formatCount(resent.valid)} valid)`, "    ", style.yellow));
+    }
+    rows.push(...compactReasonRows(resent, text));
+  }
+  rows.push(line(`no mapping matched: ${formatCount(report.noMappingMatched)}`, "  "));
+  if (report.filteredOut > 0) {
+    rows.push(line(`filtered out: ${formatCount(report.filteredOut)} (excluded by --filter, --since or --until)`, "  "));
+  }
+  return rows;
+}
+
+/** Colours the count that would be sent, as the table does, unless wrapping split it over two lines. */
+function highlightWouldSend(wrapped: string, wouldSend: number, style: TextStyle): string {
+  const words = `${formatCount(wouldSend)} would be sent`;
+  const at = wrapped.lastIndexOf(words);
+  return at < 0 ? wrapped : `${wrapped.slice(0, at)}${style.green(words)}${wrapped.slice(at + words.length)}`;
+}
+
+function compactReasonRows(tally: Pick<InspectReport["mappings"][number], "skippedByReason" | "invalidByReason">, { style, width: columns }: TextLayout): string[] {
+  const rows: string[] = [];
+  for (const [reason, count] of Object.entries(tally.skippedByReason)) {
+    rows.push(wrapStyled(`${formatCount(count)} skipped: ${skipReasonText[reason as SkipReason] ?? reason}`, columns, "    ", "      ", plain));
+  }
+  for (const [reason, count] of Object.entries(tally.invalidByReason)) {
+    rows.push(wrapStyled(`${formatCount(count)} invalid: ${escapeControlCharacters(reason)}`, columns, "    ", "      ", style.yellow));
   }
   return rows;
 }

@@ -59,6 +59,8 @@ export class RunStats {
   csvNumberKeptAsText: NumberKeptAsText | undefined;
   readonly filesSkipped: SkippedFile[] = [];
   eventsRead = 0;
+  /** Whether every input was read to its end, which a run stopped early (Ctrl-C, a fatal response) may not have done. */
+  inputsReadToEnd = false;
   /** Events whose trigger each mapping matched. Resent dead letters are not among them. */
   readonly matchedByMapping = new Map<string, number>();
   /**

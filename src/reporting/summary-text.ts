@@ -77,6 +77,10 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
   if (stats.resentDeadLettersByMapping.size > 0) {
     lines.push(row("dead letters resent", `${formatMap(stats.resentDeadLettersByMapping)}  (lines of a dead-letter file, sent again as written without their trigger)`));
+    if (resentDeadLettersAllDelivered(stats, context)) {
+      // A run appends to a dead-letter file and never empties it, so a later resend would send these again.
+      lines.push(row("", "every one was delivered, so the dead-letter files read can be deleted"));
+    }
   }
   if (stats.invalidDeadLetterLines > 0) {
     const count = stats.invalidDeadLetterLines;
@@ -127,6 +131,24 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(...identityLines(stats, row));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Returns whether every dead-letter line among the inputs was delivered. That holds for a real run
+ * that finished with nothing failed, invalid, unreadable or left undelivered.
+ */
+function resentDeadLettersAllDelivered(stats: RunStats, context: SummaryContext): boolean {
+  const delivery = stats.delivery;
+  return (
+    !context.dryRun &&
+    delivery !== undefined &&
+    !delivery.stopped &&
+    delivery.fatal === undefined &&
+    delivery.undelivered === 0 &&
+    stats.failedCount === 0 &&
+    stats.invalidCount === 0 &&
+    stats.unreadableCount === 0
+  );
 }
 
 /**

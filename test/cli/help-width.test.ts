@@ -53,3 +53,22 @@ describe("help text width", () => {
     expect(help).toContain("--max-batch-size <entries> maximum entries of each kind in one request");
   });
 });
+
+describe("help defaults", () => {
+  test.each(COMMANDS.filter((command) => command.length > 0).map((command) => [command.join(" "), command] as const))("%s --help shows defaults unquoted", async (_name, command) => {
+    const result = await runCli([...command, "--help"]);
+    const text = result.stdout.replace(/\s+/g, " ");
+
+    expect(result.status).toBe(0);
+    expect(text).not.toMatch(/default: "/);
+  });
+
+  test("send --help shows numbers as typed", async () => {
+    const text = (await runCli(["send", "--help"])).stdout.replace(/\s+/g, " ");
+
+    expect(text).toContain("(default: 8)");
+    expect(text).toContain("1 to 30 (default: 30)");
+    expect(text).toContain("in milliseconds (default: 30000)");
+    expect(text).toContain("(default: https://api2.getkoala.com)");
+  });
+});

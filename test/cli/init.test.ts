@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { chooseSchemaReference } from "../../src/cli/schema-reference.js";
-import { projectRoot, runCli } from "../helpers/run-cli.js";
+import { printedCommand, projectRoot, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 const SCHEMA_FILE = "koala-replay.config.schema.json";
@@ -92,6 +92,33 @@ describe("init $schema", () => {
 
     expect(chosen.reference).toBeUndefined();
     expect(chosen.note).toContain("was not found");
+  });
+});
+
+describe("init next steps", () => {
+  // A command broken over two lines runs its first half when pasted, so a narrow width must not break it.
+  test("commands on lines of their own at 40 columns", async () => {
+    const result = await runCli(["init", "backfill.json"], { cwd: directory, env: { COLUMNS: "40" } });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} check --config backfill.json\n`);
+    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} preview --config backfill.json <inputs>\n`);
+  });
+
+  test("existing file: init command on its own line", async () => {
+    writeFileSync(join(directory, "koala-replay.config.json"), "{}\n");
+    const result = await runCli(["init"], { cwd: directory, env: { COLUMNS: "40" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} init <path>\n`);
+  });
+
+  test("invalid config: init command on its own line", async () => {
+    writeFileSync(join(directory, "broken.json"), '{"mappings": 3}\n');
+    const result = await runCli(["check", "--config", "broken.json"], { cwd: directory, env: { COLUMNS: "40" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} init\n`);
   });
 });
 

@@ -132,11 +132,31 @@ describe("text output width on a terminal", () => {
     expect(lines).toContain("r9QxNCpUszLY641VRaszNv/1700611200000/");
     expect(lines).toContain(`${S3_OBJECT}:1);`);
     expect(lines).toContain(S3_OBJECT);
-    // The tables below the headline are not wrapped, and the identity table is wider than 60 columns.
-    const headline = result.output.slice(0, result.output.indexOf("Events by type"));
-    for (const line of linesWiderThan(headline, 60)) {
+    for (const line of linesWiderThan(result.output, 60)) {
       expect(line.trim(), line).toMatch(/^\d{13}\.events-archiver-[^ /]*\.gz(:1\);)?$/);
     }
+  });
+
+  test("inspect tables fit a 50-column terminal", async () => {
+    const result = await runInTerminal(["inspect", "--no-stitch", S3_ARCHIVE], { columns: 50, env: { NO_COLOR: "1" } });
+    const lines = result.output.split("\n");
+
+    expect(result.status).toBe(0);
+    for (const line of linesWiderThan(result.output, 50)) {
+      expect(line.trim(), line).toMatch(/^\d{13}\.events-archiver-[^ /]*\.gz(:1\);)?$/);
+    }
+    expect(lines).toContain("  email or profile_id (Koala can attach these): 0");
+    expect(lines).toContain("  Track Event: 18 matched, 0 would be sent");
+    expect(lines).toContain("    18 skipped: analytics.js track event, skipped");
+    expect(lines).toContain("  no mapping matched: 0");
+  });
+
+  test("inspect keeps table columns where they fit", async () => {
+    const result = await runInTerminal(["inspect", "--no-stitch", S3_ARCHIVE], { columns: 100, env: { NO_COLOR: "1" } });
+
+    expect(result.status).toBe(0);
+    expect(result.output).toMatch(/\n {2}Track Event {2,}18 matched {2,}0 would be sent {2}type = "track"\n/);
+    expect(result.output).toMatch(/\n {2}userId {2,}\d+ +\d+\.\d%\n/);
   });
 });
 

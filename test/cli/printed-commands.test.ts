@@ -107,7 +107,7 @@ describe("printed commands run with node", () => {
     const result = await runCli(["init"], { cwd: directory });
 
     expect(result.status).toBe(0);
-    expect(unwrapSummary(result.stderr)).toContain(`check them with node ${binPath} check, then`);
+    expect(result.stderr).toContain(`check them with:\n    node ${binPath} check\n`);
     expect(result.stderr).not.toMatch(BARE_COMMAND);
   });
 
@@ -142,7 +142,7 @@ describe("printed commands run from the PATH", () => {
     const result = await runFromPath("koala-replay", ["init"], directory, { PATH: `${bin}${delimiter}${process.env["PATH"] ?? ""}` });
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain("check them with koala-replay check, then");
+    expect(result.stderr).toContain("check them with:\n    koala-replay check\n");
     expect(result.stderr).not.toContain("npx");
     expect(result.stderr).not.toContain("node ");
   });

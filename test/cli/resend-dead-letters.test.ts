@@ -49,6 +49,16 @@ async function sendWithRejections(args: readonly string[], options: CliOptions =
   }
 }
 
+/** Resends the dead-letter file `deadLetterPath` to an emulator that rejects its entries again. */
+async function sendWithRejectionsOf(deadLetterPath: string): Promise<CliResult> {
+  const rejecting = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => JSON.stringify(entry).includes("rejected@example.com") } });
+  try {
+    return await runCli(["send", "--no-stitch", "--endpoint", rejecting.url, "--state", join(directory, "resend-state.json"), deadLetterPath], { env: { KOALA_PUBLIC_KEY: KEY } });
+  } finally {
+    await rejecting.close();
+  }
+}
+
 /** Returns the dead-letter file of a send whose emulator rejected two entries. */
 async function writeDeadLetters(): Promise<string> {
   const deadLetterPath = join(directory, "dead.jsonl");
@@ -69,7 +79,25 @@ describe("send with a dead-letter file as input", () => {
     expect(result.stderr).toMatch(/\n {2}matched {16}0\n/);
     expect(unwrapSummary(result.stderr)).toContain("dead letters resent Identify Visitor 1, Track Event 1 (lines of a dead-letter file, sent again as written without their trigger)");
     expect(result.stderr).toMatch(/\n {2}sent {19}2\n/);
+    expect(unwrapSummary(result.stderr)).toContain("every one was delivered, so the dead-letter files read can be deleted");
     expect([...emulator.accepted.keys()].sort()).toEqual(["m-2", "m-3"]);
+  });
+
+  test("rejected again: no advice to delete the file", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const result = await sendWithRejectionsOf(deadLetterPath);
+
+    expect(result.status).toBe(1);
+    expect(unwrapSummary(result.stderr)).toContain("dead letters resent");
+    expect(result.stderr).not.toContain("can be deleted");
+  });
+
+  test("dry run: no advice to delete the file", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const result = await runCli(["send", "--dry-run", "--no-stitch", deadLetterPath]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain("can be deleted");
   });
 
   test("report lists resent dead letters apart from matches", async () => {

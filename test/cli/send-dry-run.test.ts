@@ -102,6 +102,23 @@ describe("send summary", () => {
     expect(firstLines).not.toContain("use --browser-events before:");
   });
 
+  test("before:<time> without a zone is UTC in any time zone", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-before-utc-"));
+    const event = (messageId: string, timestamp: string): string =>
+      JSON.stringify({ type: "track", event: "Signed Up", messageId, timestamp, email: "ada@example.com", context: { library: { name: "analytics.js" } } });
+    // 02:00 UTC is before the 03:00 UTC cutoff, and 05:00 UTC after it. Read in New York time
+    // (UTC-5), the cutoff would be 08:00 UTC and keep both.
+    writeFileSync(join(directory, "events.jsonl"), `${event("early", "2024-03-01T02:00:00.000Z")}\n${event("late", "2024-03-01T05:00:00.000Z")}\n`);
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--browser-events", "before:2024-03-01T03:00", join(directory, "events.jsonl")], {
+      env: { TZ: "America/New_York" },
+    });
+    const sent = parseRequests(result.stdout).flatMap((request) => (request.body["events"] as Array<{ message_id: string }>).map((entry) => entry.message_id));
+
+    expect(result.status).toBe(0);
+    expect(sent).toEqual(["early"]);
+    expect(result.stderr).toMatch(/browser-event\s+1/);
+  });
+
   test("every mapping disabled: hint names it", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-disabled-"));
     const config = join(directory, "disabled.json");
@@ -177,6 +194,13 @@ describe("send usage errors", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('invalid --browser-events value "sometimes"');
+  });
+
+  test.each(["before:2024-02-30", "before:2024-13-01", "before:March 1 2024"])("--browser-events %s exits 2 naming the date", async (policy) => {
+    const result = await runCli(["send", "--dry-run", "--browser-events", policy, "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr)).toContain(`invalid --browser-events value "${policy}": "${policy.slice("before:".length)}" is not a valid ISO-8601 date or time`);
   });
 
   test("missing input file exits 2 without a stack trace", async () => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -7,7 +7,7 @@ import { legacyStatePath } from "../../src/delivery/checkpoint.js";
 import { canonicalJson } from "../../src/inputs/message-id.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { readFixtureEvents } from "../helpers/fixture-events.js";
-import { binPath, printedCommand, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
+import { binPath, parseRequests, printedCommand, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody } from "../helpers/segment-reference.js";
 
@@ -331,6 +331,40 @@ describe("send interrupted with SIGINT", () => {
     expect(resumed.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
   }, 120_000);
+
+  test("after the last event was read: no 'stopped reading'", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 50 } });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 200);
+    const args = ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
+    const server = emulator;
+
+    const interrupted = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY, COLUMNS: "50" }, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString("utf8");
+      });
+      // 200 events are read at once, while each request takes 50 ms.
+      const watcher = setInterval(() => {
+        if (server.stats.batchRequests >= 3) {
+          clearInterval(watcher);
+          child.kill("SIGINT");
+        }
+      }, 2);
+      child.on("exit", (code) => {
+        clearInterval(watcher);
+        resolve({ code, stderr });
+      });
+    });
+    const text = unwrapSummary(interrupted.stderr);
+
+    expect(interrupted.code).toBe(130);
+    expect(text).toContain("events read 200");
+    expect(text).toMatch(/interrupted after reading every event; \d+ entries were left for a resumed run/);
+    expect(text).not.toContain("stopped reading");
+    expect(interrupted.stderr).toContain("interrupting: finishing the requests in flight\n");
+  }, 60_000);
 });
 
 describe("send --resume with a changed input", () => {
@@ -475,6 +509,69 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(koala.accepted.has("later")).toBe(true);
     expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual(stateFiles);
   }, 60_000);
+
+  test("dry run prints only what --resume would send", async () => {
+    const { directory, archive, first } = await sendArchiveFolder({ "events.jsonl": 50 });
+    const stateFolder = join(directory, ".koala-replay");
+    const stateName = readdirSync(stateFolder).find((name) => name.endsWith(".json")) as string;
+    const stateBefore = readFileSync(join(stateFolder, stateName), "utf8");
+    writeFileSync(join(archive, "later.jsonl"), `${JSON.stringify({ type: "track", event: "Added later", messageId: "later", timestamp: "2024-05-02T10:00:00.000Z", email: "later@example.com" })}\n`);
+
+    const preview = await runCli(["send", "--dry-run", "--no-stitch", "archive", "--resume"], { cwd: directory });
+    const requests = parseRequests(preview.stdout);
+
+    expect(first.status).toBe(0);
+    expect(preview.status).toBe(0);
+    expect(preview.stderr).not.toContain("--resume found no checkpoint");
+    expect(unwrapSummary(preview.stderr)).toContain("1 entry would be sent from 51 events read");
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.body["email"]).toBe("later@example.com");
+    expect(readFileSync(join(stateFolder, stateName), "utf8")).toBe(stateBefore);
+    expect(readdirSync(stateFolder).sort()).toEqual([stateName]);
+  }, 60_000);
+
+  test("files of a stopped folder run: usage error naming its checkpoint", async () => {
+    const { koala, directory, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });
+    const stateName = readdirSync(join(directory, ".koala-replay")).find((name) => name.endsWith(".json")) as string;
+    const statePath = join(directory, ".koala-replay", stateName);
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+    // As a run stopped by Ctrl-C leaves it.
+    writeFileSync(statePath, JSON.stringify({ ...state, finished: false }));
+    const requestsBefore = koala.stats.batchRequests;
+    const env = { KOALA_PUBLIC_KEY: KEY };
+    const files = ["archive/b.jsonl", "archive/a.jsonl"];
+
+    const refused = await runCli(["send", "--no-stitch", "--endpoint", koala.url, ...files, "--resume"], { cwd: directory, env });
+    const text = unwrapSummary(refused.stderr);
+    const resumeCommand = `${printedCommand(directory)} send --no-stitch --endpoint ${koala.url} ${files.join(" ")} --resume --state .koala-replay/${stateName}`;
+
+    expect(first.status).toBe(0);
+    expect(refused.status).toBe(2);
+    expect(text).toContain("error: --resume found no checkpoint of these inputs");
+    expect(text).toContain(`.koala-replay/${stateName}, last saved ${String(state["savedAt"])}, which read archive/a.jsonl and 1 more input`);
+    expect(refused.stderr).toContain(`    ${resumeCommand}\n`);
+    expect(refused.stderr).toContain(`    ${printedCommand(directory)} send --no-stitch --endpoint ${koala.url} ${files.join(" ")}\n`);
+    expect(koala.stats.batchRequests).toBe(requestsBefore);
+    expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual([stateName]);
+
+    const resumed = await runCli(resumeCommand.split(" ").slice(2), { cwd: directory, env });
+
+    expect(resumed.status).toBe(0);
+    expect(unwrapSummary(resumed.stderr)).toContain("Nothing was sent: 50 of 50 were done by an earlier run");
+    expect(koala.stats.batchRequests).toBe(requestsBefore);
+  }, 60_000);
+
+  test("dry run --resume without a checkpoint warns", async () => {
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 3);
+
+    const preview = await runCli(["send", "--dry-run", "--no-stitch", path, "--resume"], { cwd: directory });
+
+    expect(preview.status).toBe(0);
+    expect(parseRequests(preview.stdout).length).toBeGreaterThan(0);
+    expect(unwrapSummary(preview.stderr)).toContain("so the dry run prints the requests of every event.");
+    expect(existsSync(join(directory, ".koala-replay"))).toBe(false);
+  });
 
   test("removed file in the folder is named", async () => {
     const { koala, directory, archive, env, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });

@@ -106,6 +106,7 @@ describe("send with identity stitching", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("--identities <file>");
     expect(result.stderr).toContain("--no-stitch");
+    expect(unwrapSummary(result.stderr)).toContain("Give the file that you pipe in place of - (gzip files are read as they are), so that it can be read twice. Or pass --identities <file>");
   });
 });
 

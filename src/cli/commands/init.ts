@@ -15,18 +15,28 @@ import { shellQuote, toolCommand } from "../tool-command.js";
 export async function initCommand(requestedPath: string): Promise<void> {
   const path = isDirectory(requestedPath) ? join(requestedPath, defaultConfigFileName) : requestedPath;
   if (existsSync(path)) {
-    throw new UsageError(`${path} already exists and was left unchanged`, `edit it, delete it first, or write elsewhere: ${toolCommand()} init <path>`);
+    throw new UsageError(`${path} already exists and was left unchanged`, existingFileHint());
   }
   const file = resolve(path);
   const schema = chooseSchemaReference(file);
   await writeConfig(file, configText(schema.reference));
 
   const config = path === defaultConfigFileName ? "" : ` --config ${shellQuote(path)}`;
-  const next = `edit the mappings, check them with ${toolCommand()} check${config}, then look at the requests they make: ${toolCommand()} preview${config} <inputs>`;
+  // Each command is on a line of its own, which is never wrapped, so that it can be pasted.
+  const next = [
+    "edit the mappings, then check them with:",
+    `    ${toolCommand()} check${config}`,
+    "  and look at the requests they make with:",
+    `    ${toolCommand()} preview${config} <inputs>`,
+  ].join("\n");
   process.stderr.write(`${wrapStderrMessage(`wrote ${displayPath(file, process.cwd())}\n  ${next}`)}\n`);
   if (schema.note !== undefined) {
     process.stderr.write(`${wrapStderrMessage(`note: ${schema.note}`)}\n`);
   }
+}
+
+function existingFileHint(): string {
+  return `edit it, delete it first, or write elsewhere with:\n    ${toolCommand()} init <path>`;
 }
 
 function isDirectory(path: string): boolean {
@@ -54,7 +64,7 @@ async function writeConfig(file: string, text: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
-      throw new UsageError(`${file} already exists and was left unchanged`, `edit it, delete it first, or write elsewhere: ${toolCommand()} init <path>`);
+      throw new UsageError(`${file} already exists and was left unchanged`, existingFileHint());
     }
     if (code === "ENOENT") {
       throw new UsageError(`cannot write ${file}: the directory ${dirname(file)} does not exist`, `create it first (mkdir -p ${dirname(file)}) or choose another path`);

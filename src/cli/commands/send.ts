@@ -1,5 +1,6 @@
 import { runReplay } from "../../pipeline/run-replay.js";
-import { UnfinishedRunError, type RunFailureReason } from "../../delivery/index.js";
+import { dirname } from "node:path";
+import { CheckpointNotFoundError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret } from "../../reporting/mask.js";
@@ -20,7 +21,7 @@ import { packageVersion } from "../version.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { formatWarning } from "../warning.js";
 import { DryRunStdout, onClosedStdout } from "../stdout-pipe.js";
-import { deadLetterResendCommand, rerunCommand, resumeCommand } from "../rerun-commands.js";
+import { deadLetterResendCommand, rerunCommand, resumeCommand, resumeFromStateCommand, withoutResumeCommand } from "../rerun-commands.js";
 import { toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { nameReadOnceInputs } from "../../inputs/read-once.js";
@@ -97,7 +98,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     // The write callbacks of the last requests, and the error of a closed pipe, come on the next turns.
     await new Promise((resolve) => setImmediate(resolve));
   } catch (error) {
-    throw error instanceof UnfinishedRunError ? unfinishedRunUsageError(error) : error;
+    if (error instanceof UnfinishedRunError) {
+      throw unfinishedRunUsageError(error);
+    }
+    throw error instanceof CheckpointNotFoundError ? checkpointNotFoundUsageError(error) : error;
   } finally {
     progress.stop();
     interruption.dispose();
@@ -148,13 +152,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
     const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
+    // Ctrl-C during delivery often comes after the last event was read, and then no input is left unread.
+    const interrupted = stats.inputsReadToEnd ? "interrupted after reading every event" : "interrupted: stopped reading";
     let message: string;
     if (settings.dryRun) {
-      message = "interrupted: stopped reading; a dry run keeps no state file, so there is nothing to resume: run it again to see every request";
+      message = `${interrupted}; a dry run keeps no state file, so there is nothing to resume: run it again to see every request`;
     } else if (notResumable === undefined) {
-      message = `interrupted: stopped reading; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
+      message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
     } else {
-      message = `interrupted: stopped reading; ${entries} not delivered\n  ${notResumable}`;
+      message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
     process.stderr.write(`${wrapStderrMessage(message)}\n`);
     exitStatus = ExitCode.interrupted;
@@ -162,11 +168,6 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   return writeReports(stats, settings, config.source, exitStatus);
 }
 
-/**
- * Explains why a stopped run cannot be resumed when it read stdin or a pipe, or returns undefined
- * when it read regular files only. The checkpoint counts the lines of each input, and a pipe read
- * again gives other bytes, or none.
- */
 /** Fatal reasons that a wrong `--endpoint` can cause, as well as or instead of a wrong key. */
 const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReason>([
   "not-found",
@@ -180,6 +181,11 @@ const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReaso
   "unreachable",
 ]);
 
+/**
+ * Explains why a stopped run cannot be resumed when it read stdin or a pipe, or returns undefined
+ * when it read regular files only. The checkpoint counts the lines of each input, and a pipe read
+ * again gives other bytes, or none.
+ */
 function notResumableText(settings: SendSettings): string | undefined {
   if (settings.readOnceInputs.length === 0) {
     return undefined;
@@ -229,6 +235,48 @@ function unfinishedRunUsageError(error: UnfinishedRunError): UsageError {
     `    ${rerunCommand("--restart")}`,
   ].join("\n");
   return new UsageError(message, hint);
+}
+
+/**
+ * Turns a resume that found no checkpoint of its inputs, beside checkpoints of unfinished runs, into
+ * a usage error. It lists those runs and gives the command for each choice: resume the run saved
+ * last from its checkpoint, or send everything without --resume.
+ */
+function checkpointNotFoundUsageError(error: CheckpointNotFoundError): UsageError {
+  const cwd = process.cwd();
+  const count = error.unfinished.length;
+  const folder = displayPath(dirname(error.statePath), cwd);
+  const found = count === 1 ? "a checkpoint of a run" : `${formatCount(count)} checkpoints of runs`;
+  const message =
+    `--resume found no checkpoint of these inputs (${displayPath(error.statePath, cwd)}), but ${folder} has ${found} that did not finish, ` +
+    "perhaps of the same files given another way (a folder in place of its files, or other files added). Nothing was sent";
+  const listed = error.unfinished.slice(0, MAX_LISTED_CHECKPOINTS).map((checkpoint) => `  ${describeUnfinishedCheckpoint(checkpoint, cwd)}`);
+  if (count > MAX_LISTED_CHECKPOINTS) {
+    listed.push(`  and ${formatCount(count - MAX_LISTED_CHECKPOINTS)} more`);
+  }
+  const [latest] = error.unfinished;
+  const hint = [
+    ...listed,
+    count === 1 ? "  to resume that run with these inputs:" : "  to resume the run saved last with these inputs:",
+    `    ${resumeFromStateCommand(displayPath(latest?.path ?? "", cwd))}`,
+    "  to send every event of these inputs instead, without --resume:",
+    `    ${withoutResumeCommand()}`,
+  ].join("\n");
+  return new UsageError(message, hint.trimStart());
+}
+
+/** Checkpoints listed by `checkpointNotFoundUsageError`; the rest are counted. */
+const MAX_LISTED_CHECKPOINTS = 5;
+
+function describeUnfinishedCheckpoint(checkpoint: UnfinishedCheckpoint, cwd: string): string {
+  const saved = checkpoint.savedAt === undefined ? "" : `, last saved ${checkpoint.savedAt}`;
+  const [first] = checkpoint.inputs;
+  if (first === undefined) {
+    return `${displayPath(checkpoint.path, cwd)}${saved}`;
+  }
+  const others = checkpoint.inputs.length - 1;
+  const more = others === 0 ? "" : ` and ${formatCount(others)} more ${others === 1 ? "input" : "inputs"}`;
+  return `${displayPath(checkpoint.path, cwd)}${saved}, which read ${escapeControlCharacters(displayPath(first, cwd))}${more}`;
 }
 
 function exitStatusOf(stats: RunStats): number {
@@ -301,7 +349,7 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       process.stderr.write(`${wrapStderrMessage(message)}\n`);
       process.exit(ExitCode.interrupted);
     }
-    progress.log("\ninterrupting: finishing the requests in flight (Ctrl-C again to exit at once)");
+    progress.log(`\n${wrapStderrMessage("interrupting: finishing the requests in flight (Ctrl-C again to exit at once)")}`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
