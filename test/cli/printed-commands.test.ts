@@ -178,28 +178,17 @@ describe("printed commands under npx --prefix", () => {
    * koala-replay up on the registry.
    */
   function runShell(commandLine: string, cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn("sh", ["-c", commandLine], {
-        cwd,
-        env: {
-          PATH: process.env["PATH"],
-          HOME: process.env["HOME"],
-          npm_config_cache: npmCache,
-          npm_config_offline: "true",
-          npm_config_registry: "http://127.0.0.1:9/",
-          npm_config_update_notifier: "false",
-          ...env,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-      child.on("error", reject);
-      child.on("close", (status) => resolvePromise({ status, stdout, stderr }));
+    return runFromPath("sh", ["-c", commandLine], cwd, {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "",
+      npm_config_cache: npmCache,
+      npm_config_offline: "true",
+      npm_config_registry: "http://127.0.0.1:9/",
+      npm_config_update_notifier: "false",
+      ...env,
     });
   }
+
 
   test("error hint keeps --prefix and runs", async () => {
     const first = await runShell(`npx --prefix ${root} koala-replay send --dry-run missing.jsonl`, directory);

@@ -302,23 +302,7 @@ describe("send interrupted with SIGINT", () => {
     const args = ["send", "--no-stitch", "--max-batch-size", "5", "--concurrency", "2", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
     const server = emulator;
 
-    const interrupted = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY }, stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString("utf8");
-      });
-      const watcher = setInterval(() => {
-        if (server.stats.batchRequests >= 10) {
-          clearInterval(watcher);
-          child.kill("SIGINT");
-        }
-      }, 2);
-      child.on("exit", (code) => {
-        clearInterval(watcher);
-        resolve({ code, stderr });
-      });
-    });
+    const interrupted = await interruptAfterRequests(args, server, 10, {});
 
     expect(interrupted.code).toBe(130);
     expect(interrupted.stderr).toContain("resume with:");
@@ -339,24 +323,8 @@ describe("send interrupted with SIGINT", () => {
     const args = ["send", "--no-stitch", "--max-batch-size", "1", "--concurrency", "1", "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
     const server = emulator;
 
-    const interrupted = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY, COLUMNS: "50" }, stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString("utf8");
-      });
-      // 200 events are read at once, while each request takes 50 ms.
-      const watcher = setInterval(() => {
-        if (server.stats.batchRequests >= 3) {
-          clearInterval(watcher);
-          child.kill("SIGINT");
-        }
-      }, 2);
-      child.on("exit", (code) => {
-        clearInterval(watcher);
-        resolve({ code, stderr });
-      });
-    });
+    // 200 events are read at once, while each request takes 50 ms.
+    const interrupted = await interruptAfterRequests(args, server, 3, { COLUMNS: "50" });
     const text = unwrapSummary(interrupted.stderr);
 
     expect(interrupted.code).toBe(130);
@@ -680,3 +648,24 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(koala.stats.batchRequests - requestsBefore).toBe(0);
   }, 60_000);
 });
+
+/** Runs the CLI with `args` and sends it SIGINT once the emulator has received `requests` batch requests. */
+function interruptAfterRequests(args: readonly string[], server: KoalaEmulator, requests: number, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    const watcher = setInterval(() => {
+      if (server.stats.batchRequests >= requests) {
+        clearInterval(watcher);
+        child.kill("SIGINT");
+      }
+    }, 2);
+    child.on("exit", (code) => {
+      clearInterval(watcher);
+      resolve({ code, stderr });
+    });
+  });
+}
