@@ -114,6 +114,18 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.stderr).toMatch(/unreadable\s+0/);
   });
 
+  test("batch body with Latin-1 outside its array", async () => {
+    const events = [identifyLine("ada@example.com", "m-1"), identifyLine("bob@example.com", "m-2")];
+    const body = Buffer.concat([Buffer.from(`{"batch":[\n${events.join(",\n")}\n],"context":{"note":"caf`), Buffer.from([0xe9]), Buffer.from('"},"writeKey":"w"}\n')]);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: body });
+
+    expect(parseRequests(result.stdout)).toHaveLength(2);
+    expect(result.stderr).toMatch(/unreadable\s+0/);
+    expect(result.stderr).not.toContain("not UTF-8");
+    expect(result.status).toBe(0);
+  });
+
   test("U+FFFD written as UTF-8 is sent", async () => {
     const line = '{"type":"identify","timestamp":"2024-01-01T00:00:00Z","messageId":"m-1","traits":{"email":"ada@example.com","name":"Caf\uFFFD"}}\n';
 
