@@ -2,7 +2,7 @@ import { CommanderError } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
-import { handleClosedStdout } from "./stdout-pipe.js";
+import { handleClosedStdout, ignoreClosedStderr } from "./stdout-pipe.js";
 import { withToolCommand } from "./tool-command.js";
 
 export { buildProgram } from "./program.js";
@@ -28,6 +28,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */
 export async function main(argv: readonly string[]): Promise<void> {
   handleClosedStdout();
+  ignoreClosedStderr();
   tuneGarbageCollector();
   const program = buildProgram();
   try {

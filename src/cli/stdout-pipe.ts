@@ -22,6 +22,19 @@ export function handleClosedStdout(): void {
   });
 }
 
+/**
+ * Ignores the EPIPE error that stderr emits when its reader goes away (`send … 2>&1 | head`). The
+ * warnings and the summary are then lost, but a send goes on to save its checkpoint and sets its
+ * exit status, where an unhandled error would end it in the middle of a delivery.
+ */
+export function ignoreClosedStderr(): void {
+  process.stderr.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") {
+      throw error;
+    }
+  });
+}
+
 /** Makes `handler` handle a closed stdout instead of ending the process, for the rest of the process. */
 export function onClosedStdout(handler: () => void): void {
   closedStdoutHandler = handler;

@@ -1,4 +1,4 @@
-import { realpathSync, statSync } from "node:fs";
+import { realpathSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { isReadByDirectoryWalk } from "../inputs/expand-inputs.js";
 
@@ -57,7 +57,8 @@ const STATE_HINT = "give --state <path> a file outside the inputs, or leave --st
  * Rejects a checkpoint or dead-letter path that the run would damage or read back. Each save
  * replaces the checkpoint as a whole, so it must be neither an input nor the dead-letter file.
  * Neither file may be one that a walk of an input folder reads, or the next run reads it as events.
- * Paths are compared with links resolved.
+ * Paths are compared with symbolic links resolved, and the dead-letter file by inode too, so that a
+ * hard link to an input is rejected.
  */
 export function rejectOutputPathsAmongInputs(paths: OutputPaths): void {
   const inputs = paths.inputs.filter((name) => name !== "-").map((name) => ({ name, path: canonicalPath(paths.cwd, name) }));
@@ -99,7 +100,8 @@ export function rejectOutputPathsAmongInputs(paths: OutputPaths): void {
     if (special !== undefined) {
       throw new DeadLetterPathError(paths.deadLetterPath, undefined, paths.deadLetterPathGiven, special);
     }
-    const input = inputs.find((candidate) => candidate.path === deadLetterPath);
+    // Dead letters are appended, so a hard link to an input, which has another path, would grow the input too.
+    const input = inputs.find((candidate) => candidate.path === deadLetterPath || isSameFile(candidate.path, deadLetterPath));
     if (input !== undefined) {
       throw new DeadLetterPathError(input.name, undefined, paths.deadLetterPathGiven);
     }
@@ -149,6 +151,25 @@ function describeSpecialFile(path: string): string | undefined {
   if (stats.isFIFO()) return "a named pipe";
   if (stats.isSocket()) return "a socket";
   return undefined;
+}
+
+/** Checks whether two paths name one existing file, by its device and inode. */
+function isSameFile(first: string, second: string): boolean {
+  const firstStats = statIfPresent(first);
+  const secondStats = statIfPresent(second);
+  if (firstStats === undefined || secondStats === undefined) {
+    return false;
+  }
+  return firstStats.dev === secondStats.dev && firstStats.ino === secondStats.ino;
+}
+
+/** Returns the stats of `path`, or undefined when it cannot be read, as when a folder on the way is a file. */
+function statIfPresent(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(path: string): boolean {

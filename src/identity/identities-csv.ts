@@ -1,15 +1,18 @@
+import { isUtf8 } from "node:buffer";
 import { parse } from "csv-parse";
 import { Transform, type Readable } from "node:stream";
 import type { RowSink } from "./identities-file.js";
 import { IDENTITIES_COLUMNS_HINT, IdentitiesFileError } from "./identities-file-error.js";
-import { chooseFields, normalizeFieldName, readIdentityRow, type RowFields } from "./identity-row.js";
+import { chooseFields, normalizeFieldName, NOT_UTF8_ROW, readIdentityRow, type RowFields } from "./identity-row.js";
+import { ByteWindow } from "../inputs/csv/byte-window.js";
 import { MAX_ROW_BYTES } from "../inputs/csv/parse-problems.js";
 import { findQuoteProblem, type QuoteProblem } from "../inputs/csv/quote-check.js";
 import { RowSizeGuard, type OversizedRow } from "../inputs/csv/row-size-guard.js";
 
 interface ParsedRecord {
   record: string[];
-  info: { lines: number };
+  /** `bytes` is the offset just past the record, from the start of the input. */
+  info: { lines: number; bytes: number };
   /** The record's text as read, for checking its quotes. */
   raw: string;
 }
@@ -25,13 +28,19 @@ interface ParsedRecord {
  */
 export async function readCsvIdentities(stream: Readable, name: string, sink: RowSink, signal?: AbortSignal): Promise<void> {
   const guard = new RowSizeGuard(MAX_ROW_BYTES);
+  // The bytes given to the parser, so that a row with U+FFFD can be checked for bytes that are not UTF-8.
+  const window = new ByteWindow();
   // csv-parse (6.2) cannot go on after its own record size error, and reports it again for every
   // chunk after it, so the bytes after the first such error are read but not parsed.
   let skipRest = false;
   const guarded = new Transform({
-    transform: (chunk: Buffer, _encoding, callback) => (skipRest ? callback() : callback(null, guard.push(chunk))),
-    flush: (callback) => (skipRest ? callback() : callback(null, guard.end())),
+    transform: (chunk: Buffer, _encoding, callback) => (skipRest ? callback() : callback(null, windowed(guard.push(chunk)))),
+    flush: (callback) => (skipRest ? callback() : callback(null, windowed(guard.end()))),
   });
+  const windowed = (bytes: Buffer): Buffer => {
+    window.append(bytes);
+    return bytes;
+  };
   const parser = parse({
     bom: true,
     info: true,
@@ -70,6 +79,10 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
       return;
     }
     const { record, info, raw } = parsed;
+    // csv-parse decodes bytes that are not UTF-8 as U+FFFD, so only rows that contain it are checked.
+    // NOTE: a row skipped by `on_skip` never reaches this loop, so its bytes are checked with the next row's.
+    const lostBytes = !window.utf16 && record.some((cell) => cell.includes("\uFFFD")) && !isUtf8(window.recordBytes(info.bytes));
+    window.endRecord(info.bytes);
     if (record.length === 1 && record[0] === guard.marker) {
       const oversized = guard.takeOversized();
       if (header === undefined) {
@@ -83,6 +96,10 @@ export async function readCsvIdentities(stream: Readable, name: string, sink: Ro
       continue;
     }
 
+    if (lostBytes) {
+      sink(NOT_UTF8_ROW, info.lines);
+      continue;
+    }
     const quoteProblem = raw.includes('"') ? findQuoteProblem(raw) : undefined;
     if (quoteProblem !== undefined) {
       sink({ kind: "problem", message: `has a misplaced double quote in cell ${quoteProblem.column} (${describeQuoteKind(quoteProblem)}); double each quote inside a quoted cell` }, info.lines);

@@ -3,7 +3,10 @@ import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { MAX_ROW_BYTES } from "../inputs/csv/parse-problems.js";
 import { readLineChunks, StreamReadError } from "../inputs/line-chunks.js";
 import type { RowSink } from "./identities-file.js";
-import { chooseFields, normalizeFieldName, readIdentityRow, type RowOutcome } from "./identity-row.js";
+import { lostBytesInDecoding } from "../inputs/utf8.js";
+import { chooseFields, normalizeFieldName, NOT_UTF8_ROW, readIdentityRow, type RowOutcome } from "./identity-row.js";
+
+const NEWLINE = 0x0a;
 
 /** Bytes of lines decoded at a time. */
 const CHUNK_BYTES = 1 << 20;
@@ -26,9 +29,9 @@ export async function readJsonlIdentities(stream: Readable, sink: RowSink, signa
         sink({ kind: "problem", message: describeOversizedLine(chunk.bytes) }, chunk.line);
         continue;
       }
-      const text = chunk.bytes.toString("utf8");
+      const keepReading = readLines(chunk.bytes, chunk.firstLine, sink, signal);
       chunkBuffers.give(chunk.bytes);
-      if (!readLines(text, chunk.firstLine, sink, signal)) {
+      if (!keepReading) {
         return;
       }
     }
@@ -38,21 +41,31 @@ export async function readJsonlIdentities(stream: Readable, sink: RowSink, signa
   }
 }
 
-/** Reads the lines of `text`, the first of which is line `firstLine`. Returns false once `signal` is aborted. */
-function readLines(text: string, firstLine: number, sink: RowSink, signal: AbortSignal | undefined): boolean {
-  const lines = text.split("\n");
-  // A chunk ends with its last line's line break, which leaves an empty string after it.
-  if (lines[lines.length - 1] === "") lines.pop();
-  for (let index = 0; index < lines.length; index++) {
+/**
+ * Reads the lines of `bytes`, the first of which is line `firstLine`. Lines are cut and decoded one
+ * by one, so that a line whose bytes are not UTF-8 is reported. Returns false once `signal` is aborted.
+ */
+function readLines(bytes: Buffer, firstLine: number, sink: RowSink, signal: AbortSignal | undefined): boolean {
+  let start = 0;
+  let lineNumber = firstLine;
+  while (start < bytes.length) {
     if (signal?.aborted === true) {
       return false;
     }
-    const lineNumber = firstLine + index;
-    let line = (lines[index] as string).replace(/\r$/, "");
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) {
+      end = bytes.length;
+    }
+    const text = bytes.toString("utf8", start, end);
+    let line = text.replace(/\r$/, "");
     if (lineNumber === 1) line = line.replace(/^\uFEFF/, "");
-    if (line.trim() === "") continue;
-
-    sink(readJsonLine(line), lineNumber);
+    if (lostBytesInDecoding(text, bytes, start, end)) {
+      sink(NOT_UTF8_ROW, lineNumber);
+    } else if (line.trim() !== "") {
+      sink(readJsonLine(line), lineNumber);
+    }
+    lineNumber += 1;
+    start = end + 1;
   }
   return true;
 }

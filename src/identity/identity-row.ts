@@ -16,6 +16,16 @@ export type RowOutcome =
   | { kind: "problem"; message: string };
 
 /**
+ * Outcome of a row whose bytes are not UTF-8, usually of a file saved as Windows-1252 or Latin-1.
+ * Read, its email and ids would have their letters replaced by U+FFFD, and entries would be sent
+ * with that email for good, because Koala keeps the first entry of each message_id.
+ */
+export const NOT_UTF8_ROW: RowOutcome = {
+  kind: "problem",
+  message: "contains bytes that are not UTF-8 text, so its email and ids would be read with letters replaced by �. Save the file as UTF-8, for example with iconv -f WINDOWS-1252 -t UTF-8",
+};
+
+/**
  * A row without a time is taken as the current state, like a warehouse `users` table, so it wins
  * over every timed observation from the archive.
  */

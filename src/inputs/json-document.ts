@@ -60,7 +60,8 @@ export function itemsFromPart(part: JsonSequencePart, input: string, numbers: Js
 
 function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>, input: string, numbers: JsonEventNumbers): InputItem[] {
   const { text, firstLine } = part;
-  if (part.notUtf8 === true) {
+  // The elements of a streamed batch array were checked one by one, and nothing outside the array is sent.
+  if (part.notUtf8 === true && part.batch === undefined) {
     return [problem(input, firstLine, "not-utf8", `${input}:${firstLine}: ${describeInvalidUtf8("The JSON document that starts here")}`)];
   }
   let value: unknown;

@@ -42,8 +42,16 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
   const opened = await openInput(input, options.signal);
   options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: opened.bytesRead });
   const { head, rest } = await peek(opened.stream);
-  const format = options.format ?? detectFormat(head);
+  const utf16 = utf16Encoding(head);
+  // detectFormat reads UTF-8, and a UTF-16LE file of JSON lines would otherwise be taken for CSV.
+  const format = options.format ?? detectFormat(utf16 === "UTF-16LE" ? Buffer.from(head.toString("utf16le")) : head);
   options.onFormat?.(format);
+  // Only the CSV reader decodes UTF-16, and only UTF-16LE. Read as UTF-8, every line would be reported.
+  if (utf16 !== undefined && (format !== "csv" || utf16 === "UTF-16BE")) {
+    opened.stream.destroy();
+    yield { kind: "items", items: [utf16Problem(input, utf16)] };
+    return;
+  }
 
   switch (format) {
     case "jsonl":
@@ -210,6 +218,24 @@ function endsGzipEarly(error: unknown): boolean {
 }
 
 /** Reads the first chunk of a stream without losing it: `rest` yields it again, then the remainder. */
+/** Names the UTF-16 encoding whose byte order mark starts `head`, or returns undefined. */
+function utf16Encoding(head: Buffer): "UTF-16LE" | "UTF-16BE" | undefined {
+  if (head[0] === 0xff && head[1] === 0xfe) return "UTF-16LE";
+  if (head[0] === 0xfe && head[1] === 0xff) return "UTF-16BE";
+  return undefined;
+}
+
+function utf16Problem(input: string, encoding: "UTF-16LE" | "UTF-16BE"): InputItem {
+  return {
+    kind: "problem",
+    origin: { input, line: 0 },
+    reason: "not-utf8",
+    message:
+      `${input}: is ${encoding} text (it starts with that byte order mark), but JSON and JSONL files are read only as UTF-8, and CSV files as UTF-8 or UTF-16LE, so none of its events are read. ` +
+      "Save the file as UTF-8, for example with iconv -f UTF-16 -t UTF-8, and send it again.",
+  };
+}
+
 async function peek(stream: Readable): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let first: IteratorResult<Buffer>;

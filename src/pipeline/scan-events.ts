@@ -1,10 +1,13 @@
 import { expandInputs, type SkippedFile } from "../inputs/expand-inputs.js";
 import { forEachElement } from "../inputs/element-chunks.js";
-import { itemFromElementText } from "../inputs/json-document.js";
-import { forEachLine, parseJsonLine } from "../inputs/jsonl.js";
+import { describeElement, itemFromElementText } from "../inputs/json-document.js";
+import { parseJsonLine } from "../inputs/jsonl.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
+import { describeInvalidUtf8, lostBytesInDecoding } from "../inputs/utf8.js";
 import { eventDepthProblem } from "./event-depth.js";
+
+const NEWLINE = 0x0a;
 
 /** Callbacks that `preview` and `inspect` receive for each piece of input, in input order. */
 export interface ScanVisitor {
@@ -66,29 +69,64 @@ async function scanSource(input: string, readOptions: ReadInputOptions, visitor:
   return true;
 }
 
+/**
+ * Hands the events of a chunk of JSON lines to the visitor. Lines are cut on bytes, as send cuts
+ * them, so that a line whose bytes are not UTF-8 is reported as send reports it rather than read
+ * with its letters replaced by U+FFFD.
+ */
 function scanLines(input: string, firstLine: number, bytes: Buffer, visitor: ScanVisitor): boolean {
-  let keepReading = true;
-  forEachLine(bytes.toString("utf8"), firstLine, (text, line) => {
-    if (!keepReading) {
-      return;
+  let start = 0;
+  let line = firstLine;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) {
+      end = bytes.length;
     }
-    // As in send, a byte order mark is skipped only before line 1, and is not part of the event.
-    const content = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    const item = parseJsonLine(content, { input, line });
-    const problem = item?.kind === "record" ? eventDepthProblem(item.event, item.origin, content) : item;
-    if (problem !== undefined) {
-      visitor.onProblem(problem);
-    } else if (item?.kind === "record") {
-      keepReading = visitor.onEvent(item.event, item.origin, content.endsWith("\r") ? content.slice(0, -1) : content);
+    const text = bytes.toString("utf8", start, end);
+    const origin = { input, line };
+    if (lostBytesInDecoding(text, bytes, start, end)) {
+      visitor.onProblem(notUtf8Problem(origin, "The line"));
+    } else if (!scanLine(text, origin, visitor)) {
+      return false;
     }
-  });
-  return keepReading;
+    line += 1;
+    start = end + 1;
+  }
+  return true;
+}
+
+/** Hands the event of one line to the visitor, and returns false when the visitor stops the scan. */
+function scanLine(text: string, origin: RecordOrigin, visitor: ScanVisitor): boolean {
+  // As in send, a byte order mark is skipped only before line 1, and is not part of the event.
+  const content = origin.line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const item = parseJsonLine(content, origin);
+  const problem = item?.kind === "record" ? eventDepthProblem(item.event, item.origin, content) : item;
+  if (problem !== undefined) {
+    visitor.onProblem(problem);
+    return true;
+  }
+  if (item?.kind === "record") {
+    return visitor.onEvent(item.event, item.origin, content.endsWith("\r") ? content.slice(0, -1) : content);
+  }
+  return true;
 }
 
 function itemsOfElements(input: string, bytes: Buffer, elements: Int32Array): InputItem[] {
   const items: InputItem[] = [];
-  forEachElement(elements, (element) => items.push(itemFromElementText(bytes.toString("utf8", element.start, element.end), element, input)));
+  forEachElement(elements, (element) => {
+    const text = bytes.toString("utf8", element.start, element.end);
+    if (lostBytesInDecoding(text, bytes, element.start, element.end)) {
+      items.push({ kind: "problem", ...notUtf8Problem({ input, line: element.firstLine }, describeElement(element.place)) });
+    } else {
+      items.push(itemFromElementText(text, element, input));
+    }
+  });
   return items;
+}
+
+/** Builds the `not-utf8` problem that send reports for a line or element, with the same message. */
+function notUtf8Problem(origin: RecordOrigin, subject: string): InputProblem {
+  return { origin, reason: "not-utf8", message: `${origin.input}:${origin.line}: ${describeInvalidUtf8(subject)}` };
 }
 
 function scanItems(items: readonly InputItem[], visitor: ScanVisitor): boolean {

@@ -9,6 +9,7 @@ import { parseTimestamp } from "../triggers/values.js";
 import { isResentDeadLetter } from "../pipeline/resent-dead-letter.js";
 import type { EntryForecast } from "../pipeline/send-forecast.js";
 import type { RequestEstimator } from "./request-estimator.js";
+import { MAX_REASONS, OTHER_REASONS } from "./run-stats.js";
 import { addToTally, splitFoundValue } from "./tally.js";
 
 /** Unreadable lines listed with their location; the rest are only counted. */
@@ -228,8 +229,9 @@ export class ArchiveInventory {
       if (verdict.kind === "skipped") {
         increment(tally.skippedByReason, verdict.reason);
       } else {
-        // Counted without the bad value it quotes, as the summary of a send counts it.
-        increment(tally.invalidByReason, splitFoundValue(verdict.reason).reason);
+        // Counted without the bad value it quotes, and with at most MAX_REASONS distinct reasons, as
+        // the summary of a send counts it, because a reason may still quote event data.
+        addToTally(tally.invalidByReason, splitFoundValue(verdict.reason).reason, OTHER_REASONS, MAX_REASONS);
       }
     }
     for (const entry of forecast.sent) {

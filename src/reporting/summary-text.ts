@@ -4,7 +4,7 @@ import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { DEFAULT_TEXT_WIDTH } from "./output-width.js";
-import { OTHER_REASONS, OTHER_TYPES, type RunStats } from "./run-stats.js";
+import { OTHER_REASONS, OTHER_RESPONSES, OTHER_TYPES, type RunStats } from "./run-stats.js";
 import { escapeControlCharacters } from "./style.js";
 import { wrapText } from "./wrap-text.js";
 
@@ -108,7 +108,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(countRow("", count, countWidth, `${escapeControlCharacters(reason)}${where}`));
   }
   if (invalid.otherCount > 0) {
-    lines.push(countRow("", invalid.otherCount, countWidth, otherReasonsText(invalid.otherCount)));
+    lines.push(countRow("", invalid.otherCount, countWidth, otherReasonsText(invalid.otherCount, "event", stats.invalidByReason.has(OTHER_REASONS))));
   }
   lines.push(row("unreadable", formatCount(stats.unreadableCount)));
   for (const problem of stats.unreadableExamples) {
@@ -125,7 +125,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(countRow("", count, countWidth, escapeControlCharacters(reason)));
   }
   if (failed.otherCount > 0) {
-    lines.push(countRow("", failed.otherCount, countWidth, otherReasonsText(failed.otherCount)));
+    const failedFolded = [...stats.failedByReason.keys()].some((reason) => reason.endsWith(OTHER_RESPONSES));
+    lines.push(countRow("", failed.otherCount, countWidth, otherReasonsText(failed.otherCount, "entry", failedFolded)));
   }
   lines.push(...deliveryLines(stats, context, row));
   lines.push(...identityLines(stats, row));
@@ -439,9 +440,13 @@ function formatMap(map: Map<string, number>, folded?: { maxListed: number; other
   return items.join(", ");
 }
 
-/** Returns the text of the row that counts the events of the reasons not listed. */
-function otherReasonsText(events: number): string {
-  return `${plural(events, "event", "events")} for other reasons, which a --report file lists`;
+/**
+ * Returns the text of the row that counts the events or entries of the reasons not listed. `folded`
+ * is true when the tally itself counted some reasons together, so the report does not list them all.
+ */
+function otherReasonsText(count: number, noun: "event" | "entry", folded: boolean): string {
+  const counted = plural(count, noun, noun === "event" ? "events" : "entries");
+  return `${counted} for other reasons, which a --report file ${folded ? "counts, listing only the first distinct ones" : "lists"}`;
 }
 
 /**

@@ -87,6 +87,45 @@ describe("bad input is counted and the run goes on", () => {
     expect(unwrapSummary(result.stderr)).toContain("-:1: The JSON document that starts here contains bytes that are not UTF-8 text");
   });
 
+  test("UTF-16 JSON lines are one problem", async () => {
+    const text = `${identifyLine("ada@example.com", "m-1")}\n${identifyLine("bob@example.com", "m-2")}\n`;
+    const littleEndian = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    const bigEndian = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, "utf16le").swap16()]);
+
+    for (const [encoding, bytes] of [["UTF-16LE", littleEndian], ["UTF-16BE", bigEndian]] as const) {
+      const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: bytes });
+      const stderr = unwrapSummary(result.stderr);
+
+      expect(parseRequests(result.stdout)).toHaveLength(0);
+      expect(result.stderr).toMatch(/unreadable\s+1/);
+      expect(stderr).toContain(`-: is ${encoding} text (it starts with that byte order mark)`);
+      expect(stderr).toContain("iconv -f UTF-16 -t UTF-8");
+      expect(stderr).not.toContain("WINDOWS-1252");
+    }
+  });
+
+  test("UTF-16LE CSV is still read", async () => {
+    const csv = "message_id,user_id,email,timestamp\nm-1,u-1,ada@example.com,2024-01-01T00:00:00Z\n";
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, "utf16le")]);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--csv-table", "identifies", "-"], { stdin: bytes });
+
+    expect(parseRequests(result.stdout)).toHaveLength(1);
+    expect(result.stderr).toMatch(/unreadable\s+0/);
+  });
+
+  test("batch body with Latin-1 outside its array", async () => {
+    const events = [identifyLine("ada@example.com", "m-1"), identifyLine("bob@example.com", "m-2")];
+    const body = Buffer.concat([Buffer.from(`{"batch":[\n${events.join(",\n")}\n],"context":{"note":"caf`), Buffer.from([0xe9]), Buffer.from('"},"writeKey":"w"}\n')]);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: body });
+
+    expect(parseRequests(result.stdout)).toHaveLength(2);
+    expect(result.stderr).toMatch(/unreadable\s+0/);
+    expect(result.stderr).not.toContain("not UTF-8");
+    expect(result.status).toBe(0);
+  });
+
   test("U+FFFD written as UTF-8 is sent", async () => {
     const line = '{"type":"identify","timestamp":"2024-01-01T00:00:00Z","messageId":"m-1","traits":{"email":"ada@example.com","name":"Caf\uFFFD"}}\n';
 

@@ -8,15 +8,27 @@ import { binPath, projectRoot, type CliResult } from "../helpers/run-cli.js";
  * however small the output, so the test does not depend on the pipe's buffer size.
  */
 function runWithStdoutClosed(args: readonly string[]): Promise<CliResult> {
+  return runWithClosed(args, "stdout");
+}
+
+/** Runs the built binary with the read end of `closed` closed before it writes anything. */
+function runWithClosed(args: readonly string[], closed: "stdout" | "stderr"): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, env: { PATH: process.env["PATH"] }, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.destroy();
+    child[closed].destroy();
+    let stdout = "";
     let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
+    if (closed === "stderr") {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString("utf8");
+      });
+    } else {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString("utf8");
+      });
+    }
     child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout: "", stderr }));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -40,5 +52,15 @@ describe("stdout closed by its reader", () => {
     expect(result.status).toBe(141);
     expect(result.stderr).toContain("Stopped early: the reader of stdout closed the pipe");
     expect(result.stderr).not.toContain("    at ");
+  });
+});
+
+describe("stderr closed by its reader", () => {
+  test("send --dry-run still finishes", async () => {
+    // As when the reader of stderr goes away: the warnings and the summary are lost, and the run goes on.
+    const result = await runWithClosed(["send", "--dry-run", "--no-stitch", "--browser-events", "include", "fixtures/archives/spec"], "stderr");
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('"method":"POST"');
   });
 });

@@ -152,6 +152,54 @@ describe("inspect and preview count what send --dry-run sends", () => {
   });
 });
 
+describe("inspect and preview skip what is not UTF-8 as send does", () => {
+  /** Builds a track event with an email, whose `note` property is given as raw bytes. */
+  function trackLine(messageId: string, note: Buffer): Buffer {
+    const before = `{"type":"track","event":"Signed Up","messageId":"${messageId}","userId":"u-${messageId}","timestamp":"2026-01-01T00:00:00Z","properties":{"email":"${messageId}@example.com","note":"`;
+    return Buffer.concat([Buffer.from(before), note, Buffer.from('"}}')]);
+  }
+  /** Runs `inspect --json` on inputs with unreadable lines, for which it exits 1. */
+  async function inspectJsonWithProblems(args: readonly string[]): Promise<Record<string, any>> {
+    const result = await runCli(["inspect", "--json", ...args]);
+    expect(result.status).toBe(1);
+    return JSON.parse(result.stdout) as Record<string, any>;
+  }
+  const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+  const replacementCharacter = Buffer.from("caf\uFFFD", "utf8");
+
+  test("JSONL with a Latin-1 line", async () => {
+    const file = join(directory, "latin1.jsonl");
+    const lines = [trackLine("m-1", Buffer.from("ada")), trackLine("m-2", latin1), trackLine("m-3", replacementCharacter)];
+    writeFileSync(file, Buffer.concat(lines.flatMap((line) => [line, Buffer.from("\n")])));
+
+    const sent = await sendDryRun(["--no-stitch", file]);
+    const report = await inspectJsonWithProblems(["--no-stitch", file]);
+    const preview = await runCli(["preview", "--no-stitch", "--limit", "100", file]);
+
+    expect(sent.entries).toBe(2);
+    expect(report.eventsRead).toBe(2);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(report.unreadableByReason).toEqual({ "not-utf8": 1 });
+    expect(report.unreadableExamples[0].line).toBe(2);
+    expect(previewWouldSend(preview.stdout)).toBe(sent.entries);
+    expect(unwrapSummary(preview.stderr)).toContain(`${file}:2: The line contains bytes that are not UTF-8 text`);
+  });
+
+  test("array with a Latin-1 element", async () => {
+    const file = join(directory, "latin1.json");
+    writeFileSync(file, Buffer.concat([Buffer.from("[\n"), trackLine("m-1", Buffer.from("ada")), Buffer.from(",\n"), trackLine("m-2", latin1), Buffer.from("\n]\n")]));
+
+    const sent = await sendDryRun(["--no-stitch", file]);
+    const report = await inspectJsonWithProblems(["--no-stitch", file]);
+
+    expect(sent.entries).toBe(1);
+    expect(report.eventsRead).toBe(1);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(report.unreadableByReason).toEqual({ "not-utf8": 1 });
+    expect(report.unreadableExamples[0].line).toBe(3);
+  });
+});
+
 describe("inspect of an archive object and its decompressed copy", () => {
   /**
    * Writes a folder of S3 archive objects holding one gzip object and its decompressed copy, whose

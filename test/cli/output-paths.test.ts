@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -110,6 +110,17 @@ describe("send output paths", () => {
 
     expectRejected(result, `error: the dead-letter file ${join("archive", "dead.jsonl")} is in the input folder archive, so the next run of these inputs would read the dead letters as events`);
     expect(unwrapSummary(result.stderr)).toContain("--dead-letter <path>");
+  });
+
+  test("--dead-letter naming a hard link to the input", async () => {
+    const input = writeEvents(join(directory, "events.jsonl"));
+    linkSync(input, join(directory, "dead.jsonl"));
+    const before = readFileSync(input, "utf8");
+
+    const result = await send(["--dead-letter", "dead.jsonl", "events.jsonl"]);
+
+    expectRejected(result, "error: the dead-letter file events.jsonl is also an input, so the dead letters of this run would be appended to the file being sent");
+    expect(readFileSync(input, "utf8")).toBe(before);
   });
 
   test("dead letters named after a checkpoint in an input folder", async () => {

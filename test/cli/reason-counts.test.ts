@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { MAX_REASONS_PER_GROUP } from "../../src/reporting/reason-counts.js";
+import { MAX_REASONS, OTHER_REASONS } from "../../src/reporting/run-stats.js";
 import { runCli } from "../helpers/run-cli.js";
 
 // A failure reason ends with an excerpt of Koala's response. When every response is different, the
-// counts must stay a few rows, not one row per entry. Invalid reasons and event types are covered
-// in report.test.ts.
+// counts must stay a few rows, not one row per entry. The invalid reasons and event types of send
+// are covered in report.test.ts, and those of inspect here.
 
 const KEY = "pk_reason_counts_0123456789";
 const EVENTS = 40;
@@ -64,5 +65,27 @@ describe("reason counts", () => {
     expect(Object.keys(report.failedByReason)).toHaveLength(MAX_REASONS_PER_GROUP + 1);
     expect(report.failedByReason["HTTP 400: rejected-by-api: other responses, which the dead-letter file keeps for each entry"]).toBe(EVENTS - MAX_REASONS_PER_GROUP);
     expect(result.stderr.match(/request_id/g)).toHaveLength(MAX_REASONS_PER_GROUP);
+  });
+
+  test("inspect bounds invalid reasons", async () => {
+    // A computed path is quoted in the reason, so each event gives a reason of its own.
+    const events = MAX_REASONS + 20;
+    const lines = Array.from({ length: events }, (_unused, index) =>
+      JSON.stringify({ type: "track", event: "Clicked", messageId: `path-${index}`, timestamp: "2024-01-01T00:00:00.000Z", properties: { email: `p${index}@example.com`, path: `$.x[${index}` } }),
+    );
+    const input = join(directory, "paths.jsonl");
+    writeFileSync(input, `${lines.join("\n")}\n`);
+    const config = join(directory, "config.json");
+    const mapping = { email: { "@path": "$.properties.email" }, event: { "@path": { "@path": "$.properties.path" } }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    writeFileSync(config, JSON.stringify({ mappings: [{ name: "Computed", trigger: 'type = "track"', action: "trackEvent", mapping }] }));
+
+    const result = await runCli(["inspect", "--json", "--no-stitch", "--config", config, input]);
+    const report = JSON.parse(result.stdout) as { mappings: Array<{ invalidByReason: Record<string, number> }> };
+    const invalid = report.mappings[0]?.invalidByReason ?? {};
+
+    expect(result.status).toBe(0);
+    expect(sum(invalid)).toBe(events);
+    expect(Object.keys(invalid)).toHaveLength(MAX_REASONS + 1);
+    expect(invalid[OTHER_REASONS]).toBe(events - MAX_REASONS);
   });
 });

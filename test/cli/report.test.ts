@@ -386,6 +386,28 @@ describe("an archive with a different bad value in every event", () => {
     expect(summary).toContain("5 events for other reasons, which a --report file lists");
   });
 
+  test("summary says when the report folded reasons", () => {
+    const stats = new RunStats();
+    for (let index = 0; index < 120; index += 1) {
+      stats.countInvalid("Track Event", `@path: invalid computed path "a${index}["`, { input: "a.jsonl", line: index + 1 });
+    }
+    const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
+
+    // 90 reasons past the ten listed are counted apart, and 20 past the first 100 together.
+    expect(summary).toContain("110 events for other reasons, which a --report file counts, listing only the first distinct ones");
+    expect(summary).not.toContain("which a --report file lists");
+  });
+
+  test("summary counts other failures as entries", () => {
+    const stats = new RunStats();
+    for (let index = 0; index < 15; index += 1) {
+      stats.countFailed({ input: "a.jsonl", line: index + 1, mapping: "Track Event", reason: `HTTP 400: entry ${index} refused`, status: 400, cause: `cause-${index}` });
+    }
+    const summary = unwrapSummary(formatSummary(stats, { dryRun: false, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
+
+    expect(summary).toContain("5 entries for other reasons, which a --report file lists");
+  });
+
   test("failure reasons bounded per status", () => {
     const stats = new RunStats();
     for (let index = 0; index < 150; index += 1) {

@@ -60,6 +60,38 @@ describe("MessageIdSet", () => {
     expect(ids.add("Track Event", "m-0")).toBe(false);
   });
 
+  it("matches a model of recent ids", () => {
+    // Checks every add against a list of ids by recency: an id among the last `window` distinct ones
+    // must be found, and an id never added must not be. Ids in between may go either way.
+    for (const maxSlots of [16, 64]) {
+      const window = (maxSlots * 3) / 4;
+      const ids = new MessageIdSet(16, maxSlots);
+      const recency: string[] = [];
+      const added = new Set<string>();
+      let seed = maxSlots;
+      for (let step = 0; step < 5_000; step += 1) {
+        seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+        const id = `m-${seed % (window * 3)}`;
+        const fresh = ids.add("Track Event", id);
+        const position = recency.lastIndexOf(id);
+
+        if (!added.has(id)) {
+          expect(fresh, `${id} at step ${step}`).toBe(true);
+        }
+        if (position !== -1 && recency.length - position <= window) {
+          expect(fresh, `${id} at step ${step}`).toBe(false);
+        }
+
+        if (position !== -1) {
+          recency.splice(position, 1);
+        }
+        recency.push(id);
+        added.add(id);
+      }
+      expect(ids.window).toBe(window);
+    }
+  });
+
   it("stays within two tables however many ids", () => {
     const ids = new MessageIdSet(16, 1 << 12);
     const before = process.memoryUsage().arrayBuffers;

@@ -53,6 +53,24 @@ describe("CSV identities file", () => {
     expect(reported[3]!.message).toMatch(/unreadable time "yesterday"/);
   });
 
+  it("skips a row that is not UTF-8", async () => {
+    // Row 3 is Latin-1. Row 2 contains U+FFFD written as UTF-8, which is text and not damage.
+    const bytes = Buffer.concat([
+      Buffer.from("\uFEFFuser_id,email\r\nu1,\uFFFD@example.com\r\nu2,jos"),
+      Buffer.from([0xe9]),
+      Buffer.from("@example.com\r\nu3,ana@example.com\r\n"),
+    ]);
+    const graph = newGraph();
+    const result = await loadIdentities(Readable.from([bytes]), graph, { name: "latin1.csv" });
+
+    expect(result.problems.map((problem) => problem.line)).toEqual([3]);
+    expect(result.problems[0]!.message).toContain("latin1.csv:3: row contains bytes that are not UTF-8 text");
+    expect(result.identities).toBe(2);
+    expect(graph.resolveEmail({ userId: "u2" })).toBeUndefined();
+    expect(graph.resolveEmail({ userId: "u1" })).toBe("\uFFFD@example.com");
+    expect(graph.resolveEmail({ userId: "u3" })).toBe("ana@example.com");
+  });
+
   it("reports a row with misplaced quotes", async () => {
     const text = 'user_id,email\nu1,"a@example.com"x\nu2,b@example.com\nu3,c"d@example.com\nu4,e@example.com\n';
     const reported: IdentitiesFileProblem[] = [];
@@ -144,6 +162,23 @@ describe("JSONL identities file", () => {
     expect(graph.resolveId("anon-cc33")).toBe("frances@example.com");
     expect(graph.resolveId("901")).toBe("evelyn@example.com");
     expect(graph.resolveId("u-905")).toBe("radia@example.com");
+  });
+
+  it("skips a line that is not UTF-8", async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"userId":"u1","email":"\uFFFD@example.com"}\n{"userId":"u2","email":"jos'),
+      Buffer.from([0xe9]),
+      Buffer.from('@example.com"}\n{"userId":"u3","email":"ana@example.com"}\n'),
+    ]);
+    const graph = newGraph();
+    const result = await loadIdentities(Readable.from([bytes]), graph, { name: "latin1.jsonl" });
+
+    expect(result.format).toBe("jsonl");
+    expect(result.problems.map((problem) => problem.line)).toEqual([2]);
+    expect(result.problems[0]!.message).toContain("latin1.jsonl:2: row contains bytes that are not UTF-8 text");
+    expect(result.identities).toBe(2);
+    expect(graph.resolveEmail({ userId: "u2" })).toBeUndefined();
+    expect(graph.resolveEmail({ userId: "u3" })).toBe("ana@example.com");
   });
 
   it("stops at an aborted signal", async () => {
