@@ -4,6 +4,7 @@ import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { OTHER_VALUES } from "./archive-inventory.js";
+import { OTHER_REASONS } from "./run-stats.js";
 import type { InspectReport } from "./inspect-report.js";
 import { escapeControlCharacters, type TextStyle } from "./style.js";
 import { appendNote, displayWidth, padColumns, wrapStyled } from "./wrap-text.js";
@@ -17,6 +18,9 @@ const UNKNOWN_CSV_TABLE_ADVICE =
 
 /** Event types and libraries listed by name; the rest are counted in one row. */
 const MAX_LISTED_VALUES = 20;
+
+/** Invalid reasons listed under each mapping; the rest are counted in one row. */
+const MAX_LISTED_REASONS = 10;
 
 /**
  * Writes the `inspect` report for a person: one titled section per question, counts aligned. Text
@@ -236,7 +240,17 @@ function reasonRows(tally: Pick<InspectReport["mappings"][number], "skippedByRea
   for (const [reason, count] of Object.entries(tally.skippedByReason)) {
     rows.push(...appendNote(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)}`, " ", `skipped: ${skipReasonText[reason as SkipReason] ?? reason}`, columns, plain));
   }
-  for (const [reason, count] of Object.entries(tally.invalidByReason)) {
+  // The JSON report lists the reasons (up to 100); the text lists the most frequent and counts the rest.
+  const folded = tally.invalidByReason[OTHER_REASONS] ?? 0;
+  const invalid = Object.entries(tally.invalidByReason)
+    .filter(([reason]) => reason !== OTHER_REASONS)
+    .sort((left, right) => right[1] - left[1]);
+  const listed = invalid.length > MAX_LISTED_REASONS + 1 || folded > 0 ? invalid.slice(0, MAX_LISTED_REASONS) : invalid;
+  const others = invalid.slice(listed.length).reduce((total, [, count]) => total + count, folded);
+  if (others > 0) {
+    listed.push(["other reasons, which --json lists", others]);
+  }
+  for (const [reason, count] of listed) {
     const lines = appendNote(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)}`, " ", `invalid: ${reason}`, columns, plain);
     rows.push(...lines.map((line) => style.yellow(line)));
   }

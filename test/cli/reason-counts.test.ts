@@ -87,5 +87,11 @@ describe("reason counts", () => {
     expect(sum(invalid)).toBe(events);
     expect(Object.keys(invalid)).toHaveLength(MAX_REASONS + 1);
     expect(invalid[OTHER_REASONS]).toBe(events - MAX_REASONS);
+
+    const text = await runCli(["inspect", "--no-stitch", "--config", config, input]);
+    const invalidRows = text.stdout.split("\n").filter((line) => line.includes("invalid: "));
+
+    expect(invalidRows).toHaveLength(11);
+    expect(invalidRows[10]).toMatch(/^ +110 invalid: other reasons, which --json lists$/);
   });
 });

@@ -516,6 +516,7 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(first.status).toBe(0);
     expect(refused.status).toBe(2);
     expect(text).toContain("error: --resume found no checkpoint of these inputs");
+    expect(text).toContain("or other files added). Nothing was sent.");
     expect(text).toContain(`.koala-replay/${stateName}, last saved ${String(state["savedAt"])}, which read archive/a.jsonl and 1 more input`);
     expect(refused.stderr).toContain(`    ${resumeCommand}\n`);
     expect(refused.stderr).toContain(`    ${printedCommand(directory)} send --no-stitch --endpoint ${koala.url} ${files.join(" ")}\n`);

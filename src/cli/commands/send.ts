@@ -249,7 +249,7 @@ function checkpointNotFoundUsageError(error: CheckpointNotFoundError): UsageErro
   const found = count === 1 ? "a checkpoint of a run" : `${formatCount(count)} checkpoints of runs`;
   const message =
     `--resume found no checkpoint of these inputs (${displayPath(error.statePath, cwd)}), but ${folder} has ${found} that did not finish, ` +
-    "perhaps of the same files given another way (a folder in place of its files, or other files added). Nothing was sent";
+    "perhaps of the same files given another way (a folder in place of its files, or other files added). Nothing was sent.";
   const listed = error.unfinished.slice(0, MAX_LISTED_CHECKPOINTS).map((checkpoint) => `  ${describeUnfinishedCheckpoint(checkpoint, cwd)}`);
   if (count > MAX_LISTED_CHECKPOINTS) {
     listed.push(`  and ${formatCount(count - MAX_LISTED_CHECKPOINTS)} more`);
