@@ -228,10 +228,24 @@ function compactReasonRows(tally: Pick<InspectReport["mappings"][number], "skipp
   for (const [reason, count] of Object.entries(tally.skippedByReason)) {
     rows.push(wrapStyled(`${formatCount(count)} skipped: ${skipReasonText[reason as SkipReason] ?? reason}`, columns, "    ", "      ", plain));
   }
-  for (const [reason, count] of Object.entries(tally.invalidByReason)) {
+  for (const [reason, count] of listedInvalidReasons(tally.invalidByReason)) {
     rows.push(wrapStyled(`${formatCount(count)} invalid: ${escapeControlCharacters(reason)}`, columns, "    ", "      ", style.yellow));
   }
   return rows;
+}
+
+/**
+ * Returns the most frequent invalid reasons, then one row that counts the events of the others and
+ * of `OTHER_REASONS`. The JSON report lists the reasons, up to 100.
+ */
+function listedInvalidReasons(counts: Readonly<Record<string, number>>): Array<[string, number]> {
+  const folded = counts[OTHER_REASONS] ?? 0;
+  const invalid = Object.entries(counts)
+    .filter(([reason]) => reason !== OTHER_REASONS)
+    .sort((left, right) => right[1] - left[1]);
+  const listed = invalid.length > MAX_LISTED_REASONS + 1 || folded > 0 ? invalid.slice(0, MAX_LISTED_REASONS) : invalid;
+  const others = invalid.slice(listed.length).reduce((total, [, count]) => total + count, folded);
+  return others > 0 ? [...listed, ["other reasons, which --json lists", others]] : listed;
 }
 
 /** Lists the entries of a mapping, or of the resent dead letters, that would not be sent, by reason. */
@@ -240,17 +254,7 @@ function reasonRows(tally: Pick<InspectReport["mappings"][number], "skippedByRea
   for (const [reason, count] of Object.entries(tally.skippedByReason)) {
     rows.push(...appendNote(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)}`, " ", `skipped: ${skipReasonText[reason as SkipReason] ?? reason}`, columns, plain));
   }
-  // The JSON report lists the reasons (up to 100); the text lists the most frequent and counts the rest.
-  const folded = tally.invalidByReason[OTHER_REASONS] ?? 0;
-  const invalid = Object.entries(tally.invalidByReason)
-    .filter(([reason]) => reason !== OTHER_REASONS)
-    .sort((left, right) => right[1] - left[1]);
-  const listed = invalid.length > MAX_LISTED_REASONS + 1 || folded > 0 ? invalid.slice(0, MAX_LISTED_REASONS) : invalid;
-  const others = invalid.slice(listed.length).reduce((total, [, count]) => total + count, folded);
-  if (others > 0) {
-    listed.push(["other reasons, which --json lists", others]);
-  }
-  for (const [reason, count] of listed) {
+  for (const [reason, count] of listedInvalidReasons(tally.invalidByReason)) {
     const lines = appendNote(`  ${"".padEnd(width)}  ${formatCount(count).padStart(10)}`, " ", `invalid: ${reason}`, columns, plain);
     rows.push(...lines.map((line) => style.yellow(line)));
   }
