@@ -277,6 +277,9 @@ function stitchingLines(report: InspectReport, width: number): string {
 
 function requestLine(report: InspectReport): string {
   const estimated = report.requests.estimated;
+  if (estimated === 0) {
+    return "A send would make no request.";
+  }
   return `A send would make about ${formatCount(estimated)} ${estimated === 1 ? "request" : "requests"} (${report.requests.method}).`;
 }
 

@@ -265,11 +265,11 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   if (topReason === "filtered-out" && stats.entriesSent > 0) {
     // Events outside a window the user gave are what was asked for, not a problem to fix.
-    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfallPhrase[topReason]}, as asked.`;
+    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, as asked.`;
   }
   if (topReason === "already-delivered" && stats.entriesSent > 0) {
     // A resume that sends the rest of a run is the expected case, not a shortfall.
-    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfallPhrase[topReason]}, so --resume skipped them.`;
+    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, so --resume skipped ${topCount === 1 ? "it" : "them"}.`;
   }
   let share: string;
   if (stats.entriesSent === 0) {
@@ -277,16 +277,17 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   } else {
     share = context.dryRun ? "Many events would not be sent" : "Many events were not sent";
   }
-  const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy) : shortfallPhrase[topReason];
+  const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy, topCount) : shortfall(topReason, topCount);
   return `${share}: ${formatCount(topCount)} of ${formatCount(stats.eventsRead)} ${phrase}. ${remedy(topReason, stats, context)}`;
 }
 
 /** Names the analytics.js track events that the policy in use left out, and the policy. */
-function browserEventsPhrase(policy: string): string {
+function browserEventsPhrase(policy: string, count: number): string {
   const date = beforeDateOf(policy);
+  const events = count === 1 ? "is an analytics.js track event" : "are analytics.js track events";
   return date === undefined
-    ? `are analytics.js track events, which --browser-events ${policy} leaves out`
-    : `are analytics.js track events dated on or after ${date} (or without a valid timestamp), which --browser-events ${policy} leaves out`;
+    ? `${events}, which --browser-events ${policy} leaves out`
+    : `${events} dated on or after ${date} (or without a valid timestamp), which --browser-events ${policy} leaves out`;
 }
 
 /** Returns the date of a `before:<date>` policy, or undefined for the other policies. */
@@ -302,6 +303,21 @@ const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
   "duplicate-message-id": "repeat a messageId already sent in this run",
   "already-delivered": "were done by an earlier run (delivered, dead-lettered or skipped)",
 };
+
+/** The same phrases for a count of one event. */
+const shortfallPhraseForOne: Readonly<Record<SkipReason, string>> = {
+  "browser-event": "is an analytics.js track event, which the --browser-events policy leaves out",
+  "no-identity": "has no email or profile_id",
+  "no-mapping-matched": "matched no mapping's trigger",
+  "filtered-out": "was excluded by --filter, --since or --until",
+  "duplicate-message-id": "repeats a messageId already sent in this run",
+  "already-delivered": "was done by an earlier run (delivered, dead-lettered or skipped)",
+};
+
+/** Returns the phrase that says why `count` events were skipped for `reason`, its verb agreeing with the count. */
+function shortfall(reason: SkipReason, count: number): string {
+  return (count === 1 ? shortfallPhraseForOne : shortfallPhrase)[reason];
+}
 
 function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
   switch (reason) {

@@ -344,3 +344,13 @@ describe("inspect of an archive with many distinct values", () => {
     });
   });
 });
+
+describe("inspect of events that a send would not send", () => {
+  test("says no request, not about 0", async () => {
+    const line = JSON.stringify({ type: "page", messageId: "p-1" });
+
+    const result = await runCli(["inspect", "-"], { stdin: `${line}\n` });
+
+    expect(unwrapSummary(result.stdout)).toContain("A send would make no request.");
+  });
+});

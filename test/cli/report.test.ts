@@ -365,6 +365,14 @@ describe("an archive with a different bad value in every event", () => {
     }
   });
 
+  test("one skipped event: singular verb", async () => {
+    const line = JSON.stringify({ type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", properties: {} });
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-"], { stdin: `${line}\n` });
+
+    expect(unwrapSummary(result.stderr)).toContain("Nothing would be sent: 1 of 1 has no email or profile_id.");
+  });
+
   test("summary names the duplicate window", () => {
     const stats = new RunStats();
     const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, alreadyDone: 0, undelivered: 0 };

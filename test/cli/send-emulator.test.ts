@@ -523,6 +523,11 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(koala.stats.batchRequests).toBe(requestsBefore);
     expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual([stateName]);
 
+    const dryRun = await runCli(["send", "--dry-run", "--no-stitch", ...files, "--resume"], { cwd: directory, env });
+    expect(dryRun.status).toBe(2);
+    expect(unwrapSummary(dryRun.stderr)).toContain("Nothing was printed.");
+    expect(unwrapSummary(dryRun.stderr)).toContain("to print the requests of every event of these inputs instead, without --resume:");
+
     const resumed = await runCli(resumeCommand.split(" ").slice(2), { cwd: directory, env });
 
     expect(resumed.status).toBe(0);

@@ -101,7 +101,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     if (error instanceof UnfinishedRunError) {
       throw unfinishedRunUsageError(error);
     }
-    throw error instanceof CheckpointNotFoundError ? checkpointNotFoundUsageError(error) : error;
+    throw error instanceof CheckpointNotFoundError ? checkpointNotFoundUsageError(error, settings.dryRun) : error;
   } finally {
     progress.stop();
     interruption.dispose();
@@ -242,14 +242,14 @@ function unfinishedRunUsageError(error: UnfinishedRunError): UsageError {
  * a usage error. It lists those runs and gives the command for each choice: resume the run saved
  * last from its checkpoint, or send everything without --resume.
  */
-function checkpointNotFoundUsageError(error: CheckpointNotFoundError): UsageError {
+function checkpointNotFoundUsageError(error: CheckpointNotFoundError, dryRun: boolean): UsageError {
   const cwd = process.cwd();
   const count = error.unfinished.length;
   const folder = displayPath(dirname(error.statePath), cwd);
   const found = count === 1 ? "a checkpoint of a run" : `${formatCount(count)} checkpoints of runs`;
   const message =
     `--resume found no checkpoint of these inputs (${displayPath(error.statePath, cwd)}), but ${folder} has ${found} that did not finish, ` +
-    "perhaps of the same files given another way (a folder in place of its files, or other files added). Nothing was sent.";
+    `perhaps of the same files given another way (a folder in place of its files, or other files added). Nothing was ${dryRun ? "printed" : "sent"}.`;
   const listed = error.unfinished.slice(0, MAX_LISTED_CHECKPOINTS).map((checkpoint) => `  ${describeUnfinishedCheckpoint(checkpoint, cwd)}`);
   if (count > MAX_LISTED_CHECKPOINTS) {
     listed.push(`  and ${formatCount(count - MAX_LISTED_CHECKPOINTS)} more`);
@@ -259,7 +259,7 @@ function checkpointNotFoundUsageError(error: CheckpointNotFoundError): UsageErro
     ...listed,
     count === 1 ? "  to resume that run with these inputs:" : "  to resume the run saved last with these inputs:",
     `    ${resumeFromStateCommand(displayPath(latest?.path ?? "", cwd))}`,
-    "  to send every event of these inputs instead, without --resume:",
+    dryRun ? "  to print the requests of every event of these inputs instead, without --resume:" : "  to send every event of these inputs instead, without --resume:",
     `    ${withoutResumeCommand()}`,
   ].join("\n");
   return new UsageError(message, hint.trimStart());
