@@ -337,7 +337,7 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
       // The first pass skips stdin, so an email given there by an identify call is not used.
       return context.inputs.includes("-")
         ? "Their userId and anonymousId appear with an email neither in --identities nor in the input files. Identify calls read from standard input are not used, because it can be read only once: save it to a file and give that file instead of -, or give a file of userId/anonymousId and email with --identities <file>."
-        : "Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in koala-replay.config.json.";
+        : `Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in ${context.mappings?.fromConfigFile === true ? "the config" : `a config (${context.command ?? "koala-replay"} init writes one)`}.`;
     case "no-mapping-matched":
       return noMappingRemedy(stats, context);
     case "filtered-out":

@@ -373,6 +373,21 @@ describe("an archive with a different bad value in every event", () => {
     expect(unwrapSummary(result.stderr)).toContain("Nothing would be sent: 1 of 1 has no email or profile_id.");
   });
 
+  test("no-identity advice without a config", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-no-identity-"));
+    const path = join(directory, "events.jsonl");
+    writeFileSync(path, `${JSON.stringify({ type: "track", event: "Signed Up", userId: "u-1", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z" })}\n`);
+    try {
+      const result = await runCli(["send", "--dry-run", path], { cwd: directory });
+
+      expect(unwrapSummary(result.stderr)).toContain("or map an email in a config (");
+      expect(unwrapSummary(result.stderr)).toContain(" init writes one).");
+      expect(result.stderr).not.toContain("koala-replay.config.json");
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   test("summary names the duplicate window", () => {
     const stats = new RunStats();
     const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, alreadyDone: 0, undelivered: 0 };
