@@ -1,5 +1,5 @@
 import { defaultDeadLetterPath, defaultStatePath } from "../delivery/index.js";
-import { canonicalPath } from "../delivery/output-paths.js";
+import { canonicalPath, isSameFile } from "../delivery/output-paths.js";
 import type { RunOutputFile } from "../reporting/report-file.js";
 import { UsageError } from "./errors.js";
 import type { SendSettings } from "./send-options.js";
@@ -50,7 +50,12 @@ export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPa
     written.push({ path: settings.reportPath, option: "--report", description: "the report", effect: "the report would replace it" });
   }
   for (const file of written) {
-    const clash = read.find((candidate) => canonicalPath(process.cwd(), candidate.path) === canonicalPath(process.cwd(), file.path));
+    const writtenPath = canonicalPath(process.cwd(), file.path);
+    // Dead letters are appended, so a hard link to a read file would change it too. The other files are replaced by a rename.
+    const clash = read.find((candidate) => {
+      const readPath = canonicalPath(process.cwd(), candidate.path);
+      return readPath === writtenPath || (file.option === "--dead-letter" && isSameFile(readPath, writtenPath));
+    });
     if (clash !== undefined) {
       throw new UsageError(`${file.description} ${file.path} is also ${clash.description}, so ${file.effect}`, `give ${file.option} another path`);
     }

@@ -154,7 +154,7 @@ function describeSpecialFile(path: string): string | undefined {
 }
 
 /** Checks whether two paths name one existing file, by its device and inode. */
-function isSameFile(first: string, second: string): boolean {
+export function isSameFile(first: string, second: string): boolean {
   const firstStats = statIfPresent(first);
   const secondStats = statIfPresent(second);
   if (firstStats === undefined || secondStats === undefined) {

@@ -256,6 +256,17 @@ describe("send output paths", () => {
     expect(readFileSync(identities, "utf8")).toBe("user_id,email\nu1,ada@example.com\n");
   });
 
+  test("--dead-letter naming a hard link to the --identities file", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    writeFileSync(join(directory, "users.csv"), "user_id,email\nu1,ada@example.com\n");
+    linkSync(join(directory, "users.csv"), join(directory, "dead.jsonl"));
+
+    const result = await send(["--identities", "users.csv", "--dead-letter", "dead.jsonl", "events.jsonl"]);
+
+    expectRejected(result, "error: the dead-letter file dead.jsonl is also the --identities file, so the dead letters would be appended to it");
+    expect(readFileSync(join(directory, "users.csv"), "utf8")).toBe("user_id,email\nu1,ada@example.com\n");
+  });
+
   test("--report naming the config file", async () => {
     writeEvents(join(directory, "events.jsonl"));
     const config = join(directory, "mappings.json");
