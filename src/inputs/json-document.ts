@@ -2,7 +2,7 @@ import { formatCount } from "../reporting/count-format.js";
 import { MAX_DOCUMENT_BYTES, type ElementPlace, type JsonSequencePart, type StreamedBatch } from "./json-sequence.js";
 import { describeJsonType } from "./jsonl.js";
 import type { InputItem } from "./record.js";
-import { describeInvalidUtf8, lostBytesInDecoding } from "./utf8.js";
+import { lostBytesInDecoding, notUtf8Problem } from "./utf8.js";
 
 /**
  * Gives the events of a JSON input their `line`: the line where the event's document starts, or
@@ -31,11 +31,7 @@ export function itemsFromPart(part: JsonSequencePart, input: string, numbers: Js
       return itemsFromDocument(part, input, numbers);
     case "element": {
       const element = { eventLine: numbers.next(part.place.documentLine), firstLine: part.firstLine, place: part.place };
-      const text = part.bytes.toString("utf8");
-      if (lostBytesInDecoding(text, part.bytes, 0, part.bytes.length)) {
-        return [problem(input, part.firstLine, "not-utf8", `${input}:${part.firstLine}: ${describeInvalidUtf8(describeElement(part.place))}`)];
-      }
-      return [itemFromElementText(text, element, input)];
+      return [itemFromElementBytes(part.bytes, 0, part.bytes.length, element, input).item];
     }
     case "not-closed":
       if (part.place !== undefined) {
@@ -62,7 +58,7 @@ function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>
   const { text, firstLine } = part;
   // The elements of a streamed batch array were checked one by one, and nothing outside the array is sent.
   if (part.notUtf8 === true && part.batch === undefined) {
-    return [problem(input, firstLine, "not-utf8", `${input}:${firstLine}: ${describeInvalidUtf8("The JSON document that starts here")}`)];
+    return [{ kind: "problem", ...notUtf8Problem({ input, line: firstLine }, "The JSON document that starts here") }];
   }
   let value: unknown;
   try {
@@ -92,6 +88,18 @@ export interface NumberedElement {
   eventLine: number;
   firstLine: number;
   place: ElementPlace;
+}
+
+/**
+ * Decodes the array element between `start` and `end` of `bytes` and parses it as `itemFromElementText`
+ * does, or returns its `not-utf8` problem. Returns the decoded text too, which the entries of its event carry.
+ */
+export function itemFromElementBytes(bytes: Buffer, start: number, end: number, element: NumberedElement, input: string): { item: InputItem; text: string } {
+  const text = bytes.toString("utf8", start, end);
+  if (lostBytesInDecoding(text, bytes, start, end)) {
+    return { item: { kind: "problem", ...notUtf8Problem({ input, line: element.firstLine }, describeElement(element.place)) }, text };
+  }
+  return { item: itemFromElementText(text, element, input), text };
 }
 
 /**
@@ -146,7 +154,7 @@ function malformedElement(text: string, element: NumberedElement, input: string,
 }
 
 /** Names an element of a JSON array by its position and the line where the array starts. */
-export function describeElement(place: ElementPlace): string {
+function describeElement(place: ElementPlace): string {
   return `element ${formatCount(place.position)} of the array that starts at line ${place.arrayLine}`;
 }
 
@@ -236,7 +244,7 @@ function describeTooLarge(part: Extract<JsonSequencePart, { kind: "too-large" }>
   return `the JSON document that starts here is ${megabytes(part.bytes)} long, more than the ${megabytes(MAX_DOCUMENT_BYTES)} a document may have (${end}), so it was skipped without being held in memory${batchRead}; convert the file to JSONL, one event per line (for an array: jq -c '.[]' ${input})`;
 }
 
-function problem(input: string, line: number, reason: "malformed-json" | "not-an-object" | "unreadable-file" | "not-utf8", message: string): InputItem {
+function problem(input: string, line: number, reason: "malformed-json" | "not-an-object" | "unreadable-file", message: string): InputItem {
   return { kind: "problem", origin: { input, line }, reason, message };
 }
 

@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import type { InputProblem, RecordOrigin } from "./record.js";
 
 /**
  * Checks whether `text`, decoded from `bytes` between `start` and `end`, had bytes that are not UTF-8,
@@ -20,4 +21,9 @@ export function describeInvalidUtf8(subject: string): string {
     `${subject} contains bytes that are not UTF-8 text, so it is skipped rather than sent with its letters replaced by �. ` +
     "Save the file as UTF-8, for example with iconv -f WINDOWS-1252 -t UTF-8, and send it again."
   );
+}
+
+/** Builds the `not-utf8` problem of a line, element or document (`subject`) at `origin`. */
+export function notUtf8Problem(origin: RecordOrigin, subject: string): InputProblem {
+  return { origin, reason: "not-utf8", message: `${origin.input}:${origin.line}: ${describeInvalidUtf8(subject)}` };
 }

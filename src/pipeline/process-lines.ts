@@ -1,9 +1,9 @@
 import { forEachElement } from "../inputs/element-chunks.js";
-import { describeElement, itemFromElementText } from "../inputs/json-document.js";
+import { itemFromElementBytes } from "../inputs/json-document.js";
 import { parseJsonLine } from "../inputs/jsonl.js";
 import type { RawChunk } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin } from "../inputs/record.js";
-import { describeInvalidUtf8, lostBytesInDecoding } from "../inputs/utf8.js";
+import { lostBytesInDecoding, notUtf8Problem } from "../inputs/utf8.js";
 import { eventDepthProblem } from "./event-depth.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 
@@ -45,7 +45,9 @@ export function processLines(input: string, firstLine: number, bytes: Buffer, ru
     const contentStart = lineNumber === 1 && startsWithByteOrderMark(bytes, start) ? start + 3 : start;
     const line = bytes.toString("utf8", contentStart, contentEnd);
     const origin = { input, line: lineNumber };
-    const outcome = lostBytesInDecoding(line, bytes, contentStart, contentEnd) ? notUtf8(origin, "The line") : processLine(line, origin, rules, contentStart, contentEnd);
+    const outcome = lostBytesInDecoding(line, bytes, contentStart, contentEnd)
+      ? ({ kind: "problem", problem: notUtf8Problem(origin, "The line") } as const)
+      : processLine(line, origin, rules, contentStart, contentEnd);
     if (outcome !== undefined) {
       visit(outcome);
     }
@@ -62,11 +64,8 @@ export function processLines(input: string, firstLine: number, bytes: Buffer, ru
 export function processElements(input: string, bytes: Buffer, elements: Int32Array, rules: ProcessorRules, visit: (outcome: LineOutcome) => void): void {
   forEachElement(elements, (element) => {
     const outcome = catchingStackOverflow({ input, line: element.eventLine }, () => {
-      const text = bytes.toString("utf8", element.start, element.end);
-      if (lostBytesInDecoding(text, bytes, element.start, element.end)) {
-        return notUtf8({ input, line: element.firstLine }, describeElement(element.place));
-      }
-      return processItem(itemFromElementText(text, element, input), text, undefined, rules, element.start, element.end);
+      const { item, text } = itemFromElementBytes(bytes, element.start, element.end, element, input);
+      return processItem(item, text, undefined, rules, element.start, element.end);
     });
     if (outcome !== undefined) {
       visit(outcome);
@@ -81,10 +80,6 @@ export function processRawChunk(chunk: RawChunk, rules: ProcessorRules, visit: (
   } else {
     processElements(chunk.input, chunk.bytes, chunk.elements, rules, visit);
   }
-}
-
-function notUtf8(origin: RecordOrigin, subject: string): LineOutcome {
-  return { kind: "problem", problem: { origin, reason: "not-utf8", message: `${origin.input}:${origin.line}: ${describeInvalidUtf8(subject)}` } };
 }
 
 function startsWithByteOrderMark(bytes: Buffer, start: number): boolean {

@@ -1,10 +1,10 @@
 import { expandInputs, type SkippedFile } from "../inputs/expand-inputs.js";
 import { forEachElement } from "../inputs/element-chunks.js";
-import { describeElement, itemFromElementText } from "../inputs/json-document.js";
+import { itemFromElementBytes } from "../inputs/json-document.js";
 import { parseJsonLine } from "../inputs/jsonl.js";
 import { readInput, type ReadInputOptions } from "../inputs/read-input.js";
 import type { InputItem, InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
-import { describeInvalidUtf8, lostBytesInDecoding } from "../inputs/utf8.js";
+import { lostBytesInDecoding, notUtf8Problem } from "../inputs/utf8.js";
 import { eventDepthProblem } from "./event-depth.js";
 
 const NEWLINE = 0x0a;
@@ -113,20 +113,8 @@ function scanLine(text: string, origin: RecordOrigin, visitor: ScanVisitor): boo
 
 function itemsOfElements(input: string, bytes: Buffer, elements: Int32Array): InputItem[] {
   const items: InputItem[] = [];
-  forEachElement(elements, (element) => {
-    const text = bytes.toString("utf8", element.start, element.end);
-    if (lostBytesInDecoding(text, bytes, element.start, element.end)) {
-      items.push({ kind: "problem", ...notUtf8Problem({ input, line: element.firstLine }, describeElement(element.place)) });
-    } else {
-      items.push(itemFromElementText(text, element, input));
-    }
-  });
+  forEachElement(elements, (element) => items.push(itemFromElementBytes(bytes, element.start, element.end, element, input).item));
   return items;
-}
-
-/** Builds the `not-utf8` problem that send reports for a line or element, with the same message. */
-function notUtf8Problem(origin: RecordOrigin, subject: string): InputProblem {
-  return { origin, reason: "not-utf8", message: `${origin.input}:${origin.line}: ${describeInvalidUtf8(subject)}` };
 }
 
 function scanItems(items: readonly InputItem[], visitor: ScanVisitor): boolean {

@@ -18,7 +18,7 @@ export const MAX_REASONS = 100;
 export const OTHER_REASONS = `other reasons (past the first ${MAX_REASONS} distinct ones)`;
 export const OTHER_TYPES = `(other types, past the first ${MAX_REASONS})`;
 
-/** Where an invalid reason was first met, and the value it found there when the reason quotes one. */
+/** The first event of an invalid reason: its input line, and the value it had when the reason quotes one. */
 export interface FirstInvalid {
   origin: RecordOrigin;
   found?: string;

@@ -135,7 +135,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
 }
 
 /**
- * Returns whether every dead-letter line among the inputs was delivered. That holds for a real run
+ * Returns whether every dead-letter line among the inputs was delivered. That is true of a real run
  * that finished with nothing failed, invalid, unreadable or left undelivered.
  */
 function resentDeadLettersAllDelivered(stats: RunStats, context: SummaryContext): boolean {
@@ -314,7 +314,7 @@ const shortfallPhraseForOne: Readonly<Record<SkipReason, string>> = {
   "already-delivered": "was done by an earlier run (delivered, dead-lettered or skipped)",
 };
 
-/** Returns the phrase that says why `count` events were skipped for `reason`, its verb agreeing with the count. */
+/** Returns why `count` events were skipped for `reason`, with the verb agreeing with the count. */
 function shortfall(reason: SkipReason, count: number): string {
   return (count === 1 ? shortfallPhraseForOne : shortfallPhrase)[reason];
 }

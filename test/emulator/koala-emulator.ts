@@ -21,7 +21,7 @@ export interface EmulatorFaults {
   requestIdInErrors?: boolean;
   /** Responds to every `/batch` with a 500 whose body streams without end, like a broken proxy's error page. */
   endlessErrorBody?: boolean;
-  /** Status of every `/batch` response instead of Koala's, as a proxy or another server in front of it would answer. */
+  /** Status of every `/batch` response in place of Koala's, as a proxy or another server in front of it would return. */
   batchStatus?: number;
 }
 

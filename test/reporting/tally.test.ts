@@ -3,7 +3,7 @@ import { describeValue } from "../../src/mappings/value-types.js";
 import { addToTally, splitFoundValue } from "../../src/reporting/tally.js";
 
 describe("addToTally", () => {
-  test("counts keys apart up to the limit, then counts new keys under the other key", () => {
+  test("new keys past the limit", () => {
     const counts = new Map<string, number>();
     for (let index = 0; index < 10; index += 1) {
       addToTally(counts, `key ${index % 5}`, "other", 3);
@@ -17,7 +17,7 @@ describe("addToTally", () => {
     ]);
   });
 
-  test("keeps counting a key it already holds after the limit is reached", () => {
+  test("known key past the limit", () => {
     const counts = new Map<string, number>();
     addToTally(counts, "first", "other", 1);
     expect(addToTally(counts, "second", "other", 1)).toBe("other");
