@@ -4,7 +4,7 @@ import type { InputProblem, RecordOrigin } from "./record.js";
 /**
  * Checks whether `text`, decoded from `bytes` between `start` and `end`, had bytes that are not UTF-8,
  * which decoding replaced with U+FFFD. Only text that contains U+FFFD is checked, because a file
- * may hold that character as valid UTF-8.
+ * may contain that character as valid UTF-8.
  */
 export function lostBytesInDecoding(text: string, bytes: Buffer, start: number, end: number): boolean {
   return text.includes("\uFFFD") && !isUtf8(bytes.subarray(start, end));
