@@ -44,6 +44,18 @@ describe("parsePath", () => {
   it.each(["$..a", "$.a..b", "$.a['b", "$.a[1x]"])("rejects %s", (path) => {
     expect(parsePath(path).ok).toBe(false);
   });
+
+  // The reason never quotes the path, so that invalid paths computed from events count under one reason.
+  it.each([
+    ["$..a", "recursive descent (..) is not supported, so name each key, as in $.a.b", 2],
+    ["$.a..b", "empty key between two dots", 4],
+    ["a..b", "empty key between two dots", 2],
+    ["$.a['b", "the quoted key is not closed with ']", 3],
+    ["$['b", "the quoted key is not closed with ']", 1],
+    ["$.a[1x]", "the index must be digits followed by ]", 3],
+  ])("reason and position of %s", (path, reason, position) => {
+    expect(parsePath(path)).toEqual({ ok: false, reason, position });
+  });
 });
 
 describe("compileMapping safety", () => {
