@@ -36,23 +36,51 @@ function placeholderGetter(placeholder: string, inner: string): PathGetter | Pla
   return { placeholder, reason: parsed.reason, position: braces + leadingSpaces + parsed.position };
 }
 
-/** Splits `text` at the placeholders of `pattern`, passing the literal pieces in between to `literal`. */
+/**
+ * Splits `text` at the placeholders of `pattern`, passing the literal pieces in between to `literal`
+ * with their offset in `text`.
+ */
 function splitAt(
   text: string,
   pattern: RegExp,
   parts: TemplatePart[],
-  literal: (piece: string) => PlaceholderProblem | undefined,
+  literal: (piece: string, offset: number) => PlaceholderProblem | undefined,
 ): PlaceholderProblem | undefined {
   let last = 0;
   for (const match of text.matchAll(pattern)) {
-    const problem = literal(text.slice(last, match.index));
+    const problem = literal(text.slice(last, match.index), last);
     if (problem !== undefined) return problem;
     const getter = placeholderGetter(match[0], match[1] ?? "");
     if (typeof getter !== "function") return getter;
     parts.push(getter);
     last = match.index + match[0].length;
   }
-  return literal(text.slice(last));
+  return literal(text.slice(last), last);
+}
+
+/** Calls `visit` with each literal piece of a template and its offset, as `parseTemplate` splits it. */
+function visitLiterals(text: string, visit: (piece: string, offset: number) => void): void {
+  const parts: TemplatePart[] = [];
+  splitAt(text, triplePlaceholder, parts, (between, betweenOffset) =>
+    splitAt(between, doublePlaceholder, parts, (piece, pieceOffset) => {
+      visit(piece, betweenOffset + pieceOffset);
+      return undefined;
+    }),
+  );
+}
+
+/**
+ * Returns the 0-based positions of the `{{` in a template that start no placeholder, because no `}}`
+ * closes them or the text up to the next `}}` is empty or contains `}`. Such braces are rendered as text.
+ */
+export function findStrayOpeningBraces(text: string): number[] {
+  const positions: number[] = [];
+  visitLiterals(text, (piece, offset) => {
+    for (let at = piece.indexOf("{{"); at !== -1; at = piece.indexOf("{{", at + 2)) {
+      positions.push(offset + at);
+    }
+  });
+  return positions;
 }
 
 /** Parses a template once: triple-brace placeholders first, then double-brace ones in the text between them. */
@@ -62,9 +90,7 @@ export function parseTemplate(text: string): ParsedTemplate {
     if (piece !== "") parts.push(piece);
     return undefined;
   };
-  const problem = splitAt(text, triplePlaceholder, parts, (between) =>
-    splitAt(between, doublePlaceholder, parts, pushLiteral),
-  );
+  const problem = splitAt(text, triplePlaceholder, parts, (between) => splitAt(between, doublePlaceholder, parts, pushLiteral));
   if (problem !== undefined) return { ok: false, ...problem };
   return { ok: true, parts };
 }

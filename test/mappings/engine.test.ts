@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileMapping, MappingRuntimeError, MappingValidationError, type MappingProblem } from "../../src/mappings/index.js";
 import { parsePath } from "../../src/mappings/path.js";
+import { findStrayOpeningBraces } from "../../src/mappings/template-text.js";
 
 function problemsOf(mapping: unknown): MappingProblem[] {
   try {
@@ -55,6 +56,20 @@ describe("parsePath", () => {
     ["$.a[1x]", "the index must be digits followed by ]", 3],
   ])("reason and position of %s", (path, reason, position) => {
     expect(parsePath(path)).toEqual({ ok: false, reason, position });
+  });
+});
+
+describe("findStrayOpeningBraces", () => {
+  it.each([
+    ["Hi {{traits.name}}", []],
+    ["{{{a}}} and {{b}}", []],
+    ["Hi {{traits.name", [3]],
+    ["{{a}} {{b", [6]],
+    ["{{{a}} {{b}}", []],
+    ["{{}} {{a}b}}", [0, 5]],
+    ["{{x {{{y}}} {{z", [0, 12]],
+  ])("%s", (template, positions) => {
+    expect(findStrayOpeningBraces(template)).toEqual(positions);
   });
 });
 

@@ -13,7 +13,7 @@ import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { terminalTextWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
-import { loadConfigOption } from "../config-file.js";
+import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
@@ -56,6 +56,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   };
 
   for (const warning of optionWarnings(settings)) {
+    warn(warning);
+  }
+  for (const warning of describeConfigWarnings(config)) {
     warn(warning);
   }
 
