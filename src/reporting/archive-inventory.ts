@@ -70,6 +70,8 @@ export class ArchiveInventory {
   readonly eventsByType = new Map<string, number>();
   /** Names of track events (`event`). */
   readonly eventNames = new Map<string, number>();
+  /** Track events whose `event` is missing, empty or not a string, which are not among `eventNames`. */
+  trackEventsWithoutName = 0;
   /** `context.library.name`. */
   readonly libraries = new Map<string, number>();
   earliestTimestampMs: number | undefined;
@@ -126,7 +128,11 @@ export class ArchiveInventory {
     increment(this.eventsByType, typeof type === "string" ? type : MISSING_VALUE);
     if (type === "track") {
       const name = counted.event["event"];
-      increment(this.eventNames, typeof name === "string" ? name : MISSING_VALUE);
+      if (typeof name === "string" && name !== "") {
+        increment(this.eventNames, name);
+      } else {
+        this.trackEventsWithoutName += 1;
+      }
     }
     increment(this.libraries, libraryNameOf(counted.event));
     this.countTimestamp(counted.event["timestamp"]);

@@ -47,6 +47,8 @@ export interface InspectReport {
   eventsByType: Record<string, number>;
   topEventNames: Array<{ name: string; count: number }>;
   distinctEventNames: number;
+  /** Track events whose `event` is missing, empty or not a string. Neither count above includes them. */
+  trackEventsWithoutName: number;
   libraries: Record<string, number>;
   timeRange: { earliest: string | null; latest: string | null; eventsWithoutTimestamp: number };
   identity: { email: number; userId: number; anonymousId: number; profileId: number; emailOrProfileId: number; none: number };
@@ -86,6 +88,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     eventsByType: objectByCount(inventory.eventsByType),
     topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
     distinctEventNames: inventory.eventNames.size,
+    trackEventsWithoutName: inventory.trackEventsWithoutName,
     libraries: objectByCount(inventory.libraries),
     timeRange: {
       earliest: isoOrNull(inventory.earliestTimestampMs),

@@ -33,7 +33,7 @@ export function formatInspectText(report: InspectReport, style: TextStyle, width
   const sections = [
     headline(report, text),
     section(text, "Events by type", countRows(foldedEntries(report.eventsByType), report.eventsRead, width)),
-    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined, width)),
+    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, eventNameRows(report, width)),
     section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead, width)),
     section(text, "Identity coverage", identityRows(report, width)),
     section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
@@ -137,6 +137,18 @@ function countRows(entries: ReadonlyArray<readonly [string, number]>, total: num
     const percent = total === undefined || total === 0 ? "" : ` (${((count * 100) / total).toFixed(1)}%)`;
     return wrapStyled(`${labels[index] as string}: ${formatCount(count)}${percent}`, columns, "  ", "    ", plain);
   });
+}
+
+/** Returns the rows of the top track event names, then a line for the track events without a name. */
+function eventNameRows(report: InspectReport, columns: number): string[] {
+  const rows = countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined, columns);
+  const unnamed = report.trackEventsWithoutName;
+  if (unnamed > 0) {
+    const events = unnamed === 1 ? "1 track event" : `${formatCount(unnamed)} track events`;
+    const verb = unnamed === 1 ? "is" : "are";
+    rows.push(wrapStyled(`${events} without a name (event missing, empty or not a string) ${verb} not counted above`, columns, "  ", "    ", plain));
+  }
+  return rows;
 }
 
 function identityRows(report: InspectReport, columns: number): string[] {
