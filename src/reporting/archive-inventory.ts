@@ -1,4 +1,5 @@
 import { MessageIdSet } from "../delivery/dedupe.js";
+import { DuplicateOnlyInputs } from "../delivery/duplicate-inputs.js";
 import type { KoalaEntry } from "../delivery/entry.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import { deriveMessageId } from "../inputs/message-id.js";
@@ -98,8 +99,7 @@ export class ArchiveInventory {
   readonly estimator: RequestEstimator;
   private readonly tallyByName: Map<string, MappingTally>;
   private readonly eventMessageIds = new MessageIdSet();
-  /** The input being read, and whether every event of it so far repeated an earlier messageId. */
-  private currentInput: { input: string; onlyDuplicates: boolean } | undefined;
+  private readonly duplicateOnlyInputs = new DuplicateOnlyInputs((input) => this.duplicates.inputsOfDuplicatesOnly.push(input));
 
   constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator) {
     this.mappings = mappings.map((mapping) => ({ ...mapping, matched: 0, wouldSend: 0, skippedByReason: new Map(), invalidByReason: new Map() }));
@@ -142,28 +142,18 @@ export class ArchiveInventory {
 
   /** Closes the count of the last input, once every event is added. */
   finish(): void {
-    this.closeInput();
+    this.duplicateOnlyInputs.finish();
   }
 
   /** Counts an event whose messageId an earlier event had. An event without one gets the messageId send derives for it. */
   private countDuplicate(event: SegmentEvent, origin: RecordOrigin): void {
-    if (this.currentInput?.input !== origin.input) {
-      this.closeInput();
-      this.currentInput = { input: origin.input, onlyDuplicates: true };
-    }
-    if (this.eventMessageIds.add("", messageIdOf(event))) {
-      this.currentInput.onlyDuplicates = false;
+    const fresh = this.eventMessageIds.add("", messageIdOf(event));
+    this.duplicateOnlyInputs.note(origin.input, !fresh);
+    if (fresh) {
       return;
     }
     this.duplicates.count += 1;
     this.duplicates.firstAt ??= origin;
-  }
-
-  private closeInput(): void {
-    if (this.currentInput?.onlyDuplicates === true) {
-      this.duplicates.inputsOfDuplicatesOnly.push(this.currentInput.input);
-    }
-    this.currentInput = undefined;
   }
 
   private countTimestamp(timestamp: unknown): void {

@@ -1,6 +1,7 @@
 import { formatCoverage, IdentityCoverage } from "../identity/index.js";
 import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import { askIfCopiedInput } from "./copied-input.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { OTHER_VALUES } from "./archive-inventory.js";
@@ -96,8 +97,7 @@ function duplicateLines(report: InspectReport, { style, width }: TextLayout): st
   const repeats = count === 1 ? "event repeats" : "events repeat";
   const lines = [wrapStyled(`${formatCount(count)} ${repeats} the messageId of an event read before${where}; send skips their entries as duplicates`, width, "  ", "    ", style.yellow)];
   for (const input of inputsOfDuplicatesOnly) {
-    const question = `every event of ${input} repeats an earlier one: is it a copy of another input, such as an S3 object and its decompressed copy?`;
-    lines.push(wrapStyled(question, width, "    ", "      ", style.yellow));
+    lines.push(wrapStyled(askIfCopiedInput(input, "event"), width, "    ", "      ", style.yellow));
   }
   return lines;
 }

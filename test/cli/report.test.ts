@@ -390,7 +390,7 @@ describe("an archive with a different bad value in every event", () => {
 
   test("summary names the duplicate window", () => {
     const stats = new RunStats();
-    const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, alreadyDone: 0, undelivered: 0 };
+    const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, inputsOfDuplicatesOnly: [], alreadyDone: 0, undelivered: 0 };
     stats.delivery = { ...delivery, requestsSent: 0, requestsAccepted: 0, entriesPerRequest: { mean: 0, max: 0 }, retries: {}, retriesTotal: 0, checkpointErrors: 0, stopped: false, duplicateWindow: 1_572_864 };
     const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
 
@@ -546,6 +546,7 @@ describe("summary counts", () => {
       deadLettered: { "rejected-by-api": 2_000 },
       deadLetteredTotal: 2_000,
       duplicatesSkipped: 0,
+      inputsOfDuplicatesOnly: [],
       alreadyDone: 0,
       undelivered: 1_600,
       requestsSent: 2_100,
@@ -778,6 +779,7 @@ describe("summary width", () => {
       deadLettered: { "rejected-by-api": BILLIONS },
       deadLetteredTotal: BILLIONS,
       duplicatesSkipped: 0,
+      inputsOfDuplicatesOnly: [],
       alreadyDone: 0,
       undelivered: BILLIONS,
       requestsSent: BILLIONS,
