@@ -11,7 +11,7 @@ import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js"
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
-import { terminalTextWidth } from "../../reporting/output-width.js";
+import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
@@ -112,7 +112,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
   let exitStatus = exitStatusOf(stats);
-  const summaryWidth = terminalTextWidth(process.stderr);
+  // The width of warnings and errors too: COLUMNS when set, else the terminal's, else 80 columns.
+  const summaryWidth = textWidth(process.stderr);
   if (!settings.quiet && !settings.json) {
     const summary = await formatWithTextWidth(() =>
       formatSummary(stats, {
