@@ -216,6 +216,19 @@ describe("send summary width", () => {
 });
 
 describe("error width", () => {
+  test.each([
+    [["send", "--dry-runn", "x.jsonl"], "error: unknown option '--dry-runn' Did you mean --dry-run? Add --help to the command for its usage."],
+    [["sendd"], "error: unknown command 'sendd' Did you mean send? Add --help to the command for its usage."],
+    [["send", "--config"], "error: option '-c, --config <path>' argument missing Add --help to the command for its usage."],
+    [["init", "a.json", "b.json"], "error: too many arguments for 'init'. Expected 1 argument but got 2. Add --help to the command for its usage."],
+  ])("commander error %j keeps its suggestion and status 2", async (args, expected) => {
+    const result = await runCli(args, { env: { COLUMNS: "30" } });
+
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr).trim()).toBe(expected);
+    expect(linesWiderThan(result.stderr, 30)).toEqual([]);
+  });
+
   test("usage error wraps to COLUMNS", async () => {
     const config = join(directory, "a-folder-that-does-not-exist", "with-a-rather-long-name", "koala-replay.config.json");
     const result = await runCli(["send", "--dry-run", "--config", config, archive], { env: { COLUMNS: "50" } });
