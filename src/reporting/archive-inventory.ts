@@ -1,4 +1,4 @@
-import { MessageIdSet } from "../delivery/dedupe.js";
+import { MAX_TABLE_SLOTS, MessageIdSet } from "../delivery/dedupe.js";
 import { DuplicateOnlyInputs } from "../delivery/duplicate-inputs.js";
 import type { KoalaEntry } from "../delivery/entry.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
@@ -45,6 +45,11 @@ export interface DuplicateEvents {
   firstAt: RecordOrigin | undefined;
   /** Inputs all of whose events (one or more) repeat an earlier messageId, in the order read: often a copy of another input. */
   inputsOfDuplicatesOnly: string[];
+  /**
+   * Set once the inputs had more distinct messageIds than the check remembers: repeats were caught
+   * among at least this many recent ids, and a repeat further apart was not counted (see `MessageIdSet`).
+   */
+  window?: number;
 }
 
 /** Events that carry each identifier; an event is counted once per identifier it has. */
@@ -98,10 +103,12 @@ export class ArchiveInventory {
   filteredOut = 0;
   readonly estimator: RequestEstimator;
   private readonly tallyByName: Map<string, MappingTally>;
-  private readonly eventMessageIds = new MessageIdSet();
+  private readonly eventMessageIds: MessageIdSet;
   private readonly duplicateOnlyInputs = new DuplicateOnlyInputs((input) => this.duplicates.inputsOfDuplicatesOnly.push(input));
 
-  constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator) {
+  /** `maxMessageIdSlots` sizes the check of repeated messageIds as `MessageIdSet` takes it; tests make it small. */
+  constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator, maxMessageIdSlots = MAX_TABLE_SLOTS) {
+    this.eventMessageIds = new MessageIdSet(undefined, maxMessageIdSlots);
     this.mappings = mappings.map((mapping) => ({ ...mapping, matched: 0, wouldSend: 0, skippedByReason: new Map(), invalidByReason: new Map() }));
     this.tallyByName = new Map(this.mappings.map((tally) => [tally.name, tally]));
     this.estimator = estimator;
@@ -143,6 +150,10 @@ export class ArchiveInventory {
   /** Closes the count of the last input, once every event is added. */
   finish(): void {
     this.duplicateOnlyInputs.finish();
+    const window = this.eventMessageIds.window;
+    if (window !== undefined) {
+      this.duplicates.window = window;
+    }
   }
 
   /** Counts an event whose messageId an earlier event had. An event without one gets the messageId send derives for it. */

@@ -39,7 +39,8 @@ export interface InspectReport {
   filesSkipped: Array<{ path: string; reason: string }>;
   eventsRead: number;
   /** Events whose messageId an earlier event had; send reads them but skips their entries as duplicates. */
-  duplicateEvents: { count: number; firstAt: { input: string; line: number } | null; inputsOfDuplicatesOnly: string[] };
+  /** `window` is null unless the inputs had more distinct messageIds than the check remembers (see `DuplicateEvents`). */
+  duplicateEvents: { count: number; firstAt: { input: string; line: number } | null; inputsOfDuplicatesOnly: string[]; window: number | null };
   unreadable: number;
   unreadableByReason: Record<string, number>;
   /** The first 10 unreadable lines or files, with where they are and why. */
@@ -81,6 +82,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
       count: inventory.duplicates.count,
       firstAt: inventory.duplicates.firstAt === undefined ? null : { ...inventory.duplicates.firstAt },
       inputsOfDuplicatesOnly: [...inventory.duplicates.inputsOfDuplicatesOnly],
+      window: inventory.duplicates.window ?? null,
     },
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),

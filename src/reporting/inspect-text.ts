@@ -2,6 +2,7 @@ import { formatCoverage, IdentityCoverage } from "../identity/index.js";
 import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { askIfCopiedInput } from "./copied-input.js";
+import { describeDuplicateWindow } from "./duplicate-window.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { OTHER_VALUES } from "./archive-inventory.js";
@@ -87,17 +88,24 @@ function headline(report: InspectReport, { style, width }: TextLayout): string {
   return lines.join("\n");
 }
 
-/** Says how many events repeat an earlier messageId, where the first is, and which inputs hold nothing else. */
+/**
+ * Says how many events repeat an earlier messageId, where the first is, which inputs hold nothing
+ * else, and how far back repeats were looked for when the inputs had more ids than the check remembers.
+ */
 function duplicateLines(report: InspectReport, { style, width }: TextLayout): string[] {
-  const { count, firstAt, inputsOfDuplicatesOnly } = report.duplicateEvents;
-  if (count === 0) {
-    return [];
+  const { count, firstAt, inputsOfDuplicatesOnly, window } = report.duplicateEvents;
+  const lines: string[] = [];
+  if (count > 0) {
+    const where = firstAt === null ? "" : ` (the first at ${firstAt.input}:${firstAt.line})`;
+    const repeats = count === 1 ? "event repeats" : "events repeat";
+    lines.push(wrapStyled(`${formatCount(count)} ${repeats} the messageId of an event read before${where}; send skips their entries as duplicates`, width, "  ", "    ", style.yellow));
   }
-  const where = firstAt === null ? "" : ` (the first at ${firstAt.input}:${firstAt.line})`;
-  const repeats = count === 1 ? "event repeats" : "events repeat";
-  const lines = [wrapStyled(`${formatCount(count)} ${repeats} the messageId of an event read before${where}; send skips their entries as duplicates`, width, "  ", "    ", style.yellow)];
   for (const input of inputsOfDuplicatesOnly) {
     lines.push(wrapStyled(askIfCopiedInput(input, "event"), width, "    ", "      ", style.yellow));
+  }
+  if (window !== null) {
+    const text = describeDuplicateWindow(window, "distinct messageIds", "an event that repeats a messageId further apart is not counted here, and send sends its entries again");
+    lines.push(wrapStyled(`duplicates ${text}`, width, "  ", "    ", plain));
   }
   return lines;
 }

@@ -394,7 +394,9 @@ describe("an archive with a different bad value in every event", () => {
     stats.delivery = { ...delivery, requestsSent: 0, requestsAccepted: 0, entriesPerRequest: { mean: 0, max: 0 }, retries: {}, retriesTotal: 0, checkpointErrors: 0, stopped: false, duplicateWindow: 1_572_864 };
     const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
 
-    expect(summary).toContain("duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again");
+    expect(summary).toContain(
+      "duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again. Koala records each message_id once, keeping the first entry",
+    );
   });
 
   test("summary folds invalid reasons past ten", () => {
