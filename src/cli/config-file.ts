@@ -2,6 +2,8 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { defaultConfigFileName, loadConfig, type LoadedConfig } from "../mappings/index.js";
+import { displayPath } from "../reporting/input-names.js";
+import { escapeControlCharacters } from "../reporting/style.js";
 import { UsageError } from "./errors.js";
 import { shellQuote, toolCommand } from "./tool-command.js";
 
@@ -35,5 +37,14 @@ async function checkConfigPath(path: string): Promise<void> {
   }
   await access(path, constants.R_OK).catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(`config file cannot be read: ${pathText} (${error.code ?? error.message})`, "check the permissions of the file");
+  });
+}
+
+/** Formats each warning of a loaded config as `<file> <pointer> (line L, column C): <message>`, for `writeWarning`. */
+export function describeConfigWarnings(config: LoadedConfig): string[] {
+  const file = escapeControlCharacters(displayPath(config.source, process.cwd()));
+  return config.warnings.map((warning) => {
+    const position = warning.line === undefined ? "" : ` (line ${warning.line}, column ${warning.column ?? 1})`;
+    return `${file} ${escapeControlCharacters(warning.pointer)}${position}: ${escapeControlCharacters(warning.message)}`;
   });
 }

@@ -133,9 +133,12 @@ Examples:
   koala-replay check --dialect fql \\
     --trigger 'lowercase(event) = "signed up"' --event event.json
 
-Exit status: 0 when everything checked is valid; 2 when the config or a trigger
-is invalid; 3 when Koala rejects the public key, cannot be reached or responds
-with an error. With --event, 1 when the trigger does not match the event.`;
+Exit status:
+  0    everything checked is valid (and, with --event, the trigger matches it)
+  1    with --event, the trigger does not match the event
+  2    the config or a trigger is invalid, or a usage error
+  3    Koala rejects the public key, cannot be reached or responds with an
+       error`;
 
 export const INIT_HELP = `
 Examples:

@@ -41,8 +41,17 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 async function reportError(error: unknown, commandName: string): Promise<number> {
   if (error instanceof CommanderError) {
-    // commander has printed its message already; help and version are successes.
-    return error.exitCode === 0 ? ExitCode.done : ExitCode.usage;
+    // Help and version are successes. commander prints the help it shows for a missing command itself,
+    // and leaves every other message to be printed here (see `buildProgram`).
+    if (error.exitCode === 0) {
+      return ExitCode.done;
+    }
+    if (error.code !== "commander.help") {
+      const { rewordCommanderError } = await import("./commander-error.js");
+      const { message, hint } = rewordCommanderError(error.message);
+      await printUserError(message, hint);
+    }
+    return ExitCode.usage;
   }
   if (error instanceof UsageError) {
     await printUserError(error.message, error.hint);

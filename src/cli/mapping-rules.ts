@@ -4,7 +4,7 @@ import type { BrowserEventsPolicy } from "../pipeline/browser-events.js";
 import type { ProcessorRules } from "../pipeline/processor.js";
 import { buildProcessorRules } from "../pipeline/processor-config.js";
 import { compileTrigger, type CompiledTrigger } from "../triggers/index.js";
-import { loadConfigOption } from "./config-file.js";
+import { describeConfigWarnings, loadConfigOption } from "./config-file.js";
 
 /**
  * Returns the conditions of a mapping's trigger, in canonical text, that reject an event; an empty
@@ -20,6 +20,8 @@ export interface MappingRules {
   source: string;
   processor: ProcessorRules;
   explain: TriggerExplainer;
+  /** Warnings about the config file, formatted for `writeWarning`. */
+  configWarnings: readonly string[];
 }
 
 /**
@@ -35,7 +37,7 @@ export async function loadMappingRules(
   const config = await loadConfigOption(configPath);
   const mappings = config.mappings.filter((definition) => definition.enabled);
   const processor = buildProcessorRules({ mappings, browserEvents, filters });
-  return { mappings, source: config.source, processor, explain: explainTriggers(mappings) };
+  return { mappings, source: config.source, processor, explain: explainTriggers(mappings), configWarnings: describeConfigWarnings(config) };
 }
 
 /** Compiles each trigger a second time for its `explain`, which the rules do not keep; only preview samples call it. */

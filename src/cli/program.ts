@@ -51,12 +51,15 @@ const FORECAST_IDENTITIES_HELP =
   "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin or a pipe";
 const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send";
 
-/** Builds the command-line program. Commander's errors are thrown (exitOverride), so `main` can set the exit status. */
+/**
+ * Builds the command-line program. Commander's errors are thrown (exitOverride) and not printed
+ * (outputError), so that `main` prints them as koala-replay's own errors and sets the exit status.
+ */
 export function buildProgram(actions: CommandActions = lazyActions): Command {
   const program = new Command("koala-replay")
     .description("Replay exported Segment event archives into Koala")
     .version(packageVersion(), "-V, --version", "print the version")
-    .showHelpAfterError("(add --help to the command for its usage)")
+    .configureOutput({ outputError: () => {} })
     .addHelpText("after", () => withToolCommand(`${PROGRAM_EXAMPLES}\n${EXIT_STATUS_HELP}`))
     .exitOverride();
 

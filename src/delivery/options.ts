@@ -188,6 +188,11 @@ export interface DeliveryEvents {
    * one entry per `message_id`, so it keeps only one of them. Called for each such pair, `first` being the earlier mapping.
    */
   onSharedMessageId?(first: KoalaEntry, second: KoalaEntry): void;
+  /**
+   * Every entry of `input` repeated the mapping and messageId of an entry submitted before, so none
+   * was sent: the input is often a copy of another. Called once the next input starts or the run finishes.
+   */
+  onInputOfDuplicatesOnly?(input: string): void;
 }
 
 /** Counts of a finished, stopped or failed run. */
@@ -209,6 +214,8 @@ export interface DeliveryResult {
    * among at least this many recent entries, and a repeat further apart was sent again.
    */
   duplicateWindow?: number;
+  /** Inputs every entry of which was skipped as a duplicate, in the order read (see `onInputOfDuplicatesOnly`). */
+  inputsOfDuplicatesOnly: string[];
   /** Entries of records that a previous run had finished, submitted again and ignored. */
   alreadyDone: number;
   /** Entries neither delivered nor dead-lettered because the run stopped; a resume sends them. */

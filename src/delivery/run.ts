@@ -3,6 +3,7 @@ import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
 import { type DeadLetterDetails, DeadLetterWriter } from "./dead-letter.js";
 import { MessageIdSet } from "./dedupe.js";
+import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
 import { entrySize, type KoalaEntry } from "./entry.js";
 import type { Delivery, DeliveryProgress, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import type { RetryReason } from "./outcome.js";
@@ -32,6 +33,7 @@ export class DeliveryRun implements Delivery {
   private readonly checkpoint: Checkpoint;
   private readonly deadLetters: DeadLetterWriter | undefined;
   private readonly seenMessageIds = new MessageIdSet();
+  private readonly duplicateOnlyInputs: DuplicateOnlyInputs;
   private readonly batcher: Batcher;
   private readonly sender: Sender;
   private readonly counts: Counts = {
@@ -76,6 +78,7 @@ export class DeliveryRun implements Delivery {
       options.events.onEntrySettingsChanged?.(options.resumeStatePath);
     }
     this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
+    this.duplicateOnlyInputs = new DuplicateOnlyInputs((input) => options.events.onInputOfDuplicatesOnly?.(input));
     this.sender = new Sender(
       options,
       {
@@ -151,6 +154,7 @@ export class DeliveryRun implements Delivery {
     this.counts.submitted += entries.length;
     for (const entry of entries) {
       const fresh = entry.messageIdHash === undefined ? this.seenMessageIds.add(entry.mappingName, entry.messageId) : this.seenMessageIds.addHash(entry.messageIdHash);
+      this.duplicateOnlyInputs.note(origin.input, !fresh);
       if (!fresh) {
         // Sent once already in this run; the record is done as far as this entry goes.
         this.counts.duplicatesSkipped += 1;
@@ -201,6 +205,11 @@ export class DeliveryRun implements Delivery {
     }
     if (!this.isStopped() && this.outstandingEntries === 0) {
       this.checkpoint.markFinished();
+    }
+    if (this.isStopped()) {
+      this.duplicateOnlyInputs.abandon();
+    } else {
+      this.duplicateOnlyInputs.finish();
     }
     this.saveCheckpoint();
     this.closeDeadLetters();
@@ -348,6 +357,7 @@ export class DeliveryRun implements Delivery {
       deadLetteredTotal: counts.deadLetteredTotal,
       duplicatesSkipped: counts.duplicatesSkipped,
       ...(this.seenMessageIds.window === undefined ? {} : { duplicateWindow: this.seenMessageIds.window }),
+      inputsOfDuplicatesOnly: [...this.duplicateOnlyInputs.inputs],
       alreadyDone: counts.alreadyDone,
       undelivered: this.outstandingEntries,
       requestsSent: counts.requestsSent,

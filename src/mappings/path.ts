@@ -17,7 +17,16 @@ export interface PathSegment {
   index: number;
 }
 
-export type ParsedPath = { ok: true; segments: PathSegment[] } | { ok: false; reason: string };
+/**
+ * A parsed path, or why it is invalid. The reason never quotes the path, so that invalid paths computed
+ * from events group under one reason. `position` is the 0-based index in the path where the problem starts.
+ */
+export type ParsedPath = { ok: true; segments: PathSegment[] } | { ok: false; reason: string; position: number };
+
+/** Formats the problem of an invalid path for a message that quotes the path before it. */
+export function describePathProblem(parsed: { reason: string; position: number }): string {
+  return `${parsed.reason} at position ${parsed.position}`;
+}
 
 /** Reads the value at a compiled path, or undefined when any step is missing. */
 export type PathGetter = (root: unknown) => unknown;
@@ -48,14 +57,14 @@ function readBracket(text: string, start: number): BracketResult {
   if (opener === "'" || opener === '"') {
     const close = text.indexOf(`${opener}]`, start + 2);
     if (close === -1) {
-      return { end: start, reason: `the quoted key starting at position ${start} is not closed with ${opener}]` };
+      return { end: start, reason: `the quoted key is not closed with ${opener}]` };
     }
     return { key: text.slice(start + 2, close), end: close + 2 };
   }
   let position = start + 1;
   while (isDigit(text[position])) position++;
   if (text[position] !== "]") {
-    return { end: start, reason: `the index starting at position ${start} must be digits followed by ]` };
+    return { end: start, reason: "the index must be digits followed by ]" };
   }
   return { key: text.slice(start + 1, position), end: position + 1 };
 }
@@ -68,8 +77,10 @@ export function parsePath(text: string): ParsedPath {
   let rest = text;
   if (rest.startsWith("$.")) rest = rest.slice(2);
   else if (rest.startsWith("$[")) rest = rest.slice(1);
+  // Positions are counted in `rest` and reported in `text`, which may start with the `$` or `$.` taken off.
+  const offset = text.length - rest.length;
   if (rest.startsWith(".")) {
-    return { ok: false, reason: "recursive descent (..) is not supported, so name each key, as in $.a.b" };
+    return { ok: false, reason: "recursive descent (..) is not supported, so name each key, as in $.a.b", position: offset };
   }
 
   const segments: PathSegment[] = [];
@@ -77,7 +88,7 @@ export function parsePath(text: string): ParsedPath {
   while (position < rest.length) {
     if (startsBracket(rest, position)) {
       const bracket = readBracket(rest, position);
-      if (bracket.key === undefined) return { ok: false, reason: bracket.reason ?? "invalid bracket" };
+      if (bracket.key === undefined) return { ok: false, reason: bracket.reason ?? "invalid bracket", position: offset + position };
       segments.push(segmentOf(bracket.key));
       position = bracket.end;
     } else {
@@ -89,7 +100,7 @@ export function parsePath(text: string): ParsedPath {
     if (rest[position] === ".") {
       position++;
       if (rest[position] === ".") {
-        return { ok: false, reason: `empty key between two dots at position ${position}` };
+        return { ok: false, reason: "empty key between two dots", position: offset + position };
       }
     }
   }

@@ -1,4 +1,4 @@
-import { compilePathGetter, parsePath, type PathGetter } from "./path.js";
+import { compilePathGetter, describePathProblem, parsePath, type PathGetter } from "./path.js";
 
 /**
  * Text templates of `@template`: `{{path}}` and `{{{path}}}` are replaced by the value at the path,
@@ -10,34 +10,77 @@ import { compilePathGetter, parsePath, type PathGetter } from "./path.js";
 
 export type TemplatePart = string | PathGetter;
 
-export type ParsedTemplate = { ok: true; parts: TemplatePart[] } | { ok: false; reason: string };
+/** A placeholder whose path is invalid: its text with the braces, and the problem's 0-based index in that text. */
+export interface PlaceholderProblem {
+  placeholder: string;
+  reason: string;
+  position: number;
+}
+
+export type ParsedTemplate = { ok: true; parts: TemplatePart[] } | ({ ok: false } & PlaceholderProblem);
+
+/** Formats the problem of an invalid template for a message that does not quote the template. */
+export function describeTemplateProblem(problem: PlaceholderProblem): string {
+  return `placeholder ${problem.placeholder}: ${describePathProblem(problem)}`;
+}
 
 const triplePlaceholder = /\{\{\{([^}]+)\}\}\}/g;
 const doublePlaceholder = /\{\{([^}]+)\}\}/g;
 
-function placeholderGetter(inner: string): PathGetter | string {
-  const parsed = parsePath(inner.trim());
-  if (!parsed.ok) return `placeholder {{${inner}}}: ${parsed.reason}`;
-  return compilePathGetter(parsed.segments);
+function placeholderGetter(placeholder: string, inner: string): PathGetter | PlaceholderProblem {
+  const path = inner.trim();
+  const parsed = parsePath(path);
+  if (parsed.ok) return compilePathGetter(parsed.segments);
+  const braces = (placeholder.length - inner.length) / 2;
+  const leadingSpaces = inner.length - inner.trimStart().length;
+  return { placeholder, reason: parsed.reason, position: braces + leadingSpaces + parsed.position };
 }
 
-/** Splits `text` at the placeholders of `pattern`, passing the literal pieces in between to `literal`. */
+/**
+ * Splits `text` at the placeholders of `pattern`, passing the literal pieces in between to `literal`
+ * with their offset in `text`.
+ */
 function splitAt(
   text: string,
   pattern: RegExp,
   parts: TemplatePart[],
-  literal: (piece: string) => string | undefined,
-): string | undefined {
+  literal: (piece: string, offset: number) => PlaceholderProblem | undefined,
+): PlaceholderProblem | undefined {
   let last = 0;
   for (const match of text.matchAll(pattern)) {
-    const problem = literal(text.slice(last, match.index));
+    const problem = literal(text.slice(last, match.index), last);
     if (problem !== undefined) return problem;
-    const getter = placeholderGetter(match[1] ?? "");
-    if (typeof getter === "string") return getter;
+    const getter = placeholderGetter(match[0], match[1] ?? "");
+    if (typeof getter !== "function") return getter;
     parts.push(getter);
     last = match.index + match[0].length;
   }
-  return literal(text.slice(last));
+  return literal(text.slice(last), last);
+}
+
+/** Calls `visit` with each literal piece of a template and its offset, as `parseTemplate` splits it. */
+function visitLiterals(text: string, visit: (piece: string, offset: number) => void): void {
+  const parts: TemplatePart[] = [];
+  splitAt(text, triplePlaceholder, parts, (between, betweenOffset) =>
+    splitAt(between, doublePlaceholder, parts, (piece, pieceOffset) => {
+      visit(piece, betweenOffset + pieceOffset);
+      return undefined;
+    }),
+  );
+}
+
+/**
+ * Returns the 0-based positions of the `{{` in a template that start no placeholder, because no `}}`
+ * closes them or the text up to the next `}}` is empty or contains `}`. Such braces are rendered as text.
+ */
+export function findStrayOpeningBraces(text: string): number[] {
+  const positions: number[] = [];
+  visitLiterals(text, (piece, offset) => {
+    for (let at = piece.indexOf("{{"); at !== -1; at = piece.indexOf("{{", at + 2)) {
+      positions.push(offset + at);
+    }
+  });
+  return positions;
 }
 
 /** Parses a template once: triple-brace placeholders first, then double-brace ones in the text between them. */
@@ -47,10 +90,8 @@ export function parseTemplate(text: string): ParsedTemplate {
     if (piece !== "") parts.push(piece);
     return undefined;
   };
-  const problem = splitAt(text, triplePlaceholder, parts, (between) =>
-    splitAt(between, doublePlaceholder, parts, pushLiteral),
-  );
-  if (problem !== undefined) return { ok: false, reason: problem };
+  const problem = splitAt(text, triplePlaceholder, parts, (between) => splitAt(between, doublePlaceholder, parts, pushLiteral));
+  if (problem !== undefined) return { ok: false, ...problem };
   return { ok: true, parts };
 }
 

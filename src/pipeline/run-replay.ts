@@ -5,6 +5,7 @@ import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/re
 import type { InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import type { ProgressSnapshot } from "../reporting/progress-text.js";
+import { askIfCopiedInput } from "../reporting/copied-input.js";
 import { formatInputsNotRead } from "../reporting/inputs-not-read.js";
 import { RunStats } from "../reporting/run-stats.js";
 import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../reporting/verbose-log.js";
@@ -458,6 +459,8 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
           `Give one of the mappings a message_id of its own, such as {"@template": "{{messageId}}-${slug(second.mappingName)}"}. Later events of these two mappings are not reported.`,
       );
     },
+    onInputOfDuplicatesOnly: (input) =>
+      io.warn(`${askIfCopiedInput(input, "entry")} Its entries were skipped as duplicates, so ${dryRun ? "no request of it was printed" : "none of it was sent again"}. Leave the copy out of the inputs.`),
     onEntrySettingsChanged: (statePath) =>
       io.warn(
         `the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,

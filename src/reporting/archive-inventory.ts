@@ -1,4 +1,5 @@
-import { MessageIdSet } from "../delivery/dedupe.js";
+import { MAX_TABLE_SLOTS, MessageIdSet } from "../delivery/dedupe.js";
+import { DuplicateOnlyInputs } from "../delivery/duplicate-inputs.js";
 import type { KoalaEntry } from "../delivery/entry.js";
 import type { SkippedFile } from "../inputs/expand-inputs.js";
 import { deriveMessageId } from "../inputs/message-id.js";
@@ -44,6 +45,11 @@ export interface DuplicateEvents {
   firstAt: RecordOrigin | undefined;
   /** Inputs all of whose events (one or more) repeat an earlier messageId, in the order read: often a copy of another input. */
   inputsOfDuplicatesOnly: string[];
+  /**
+   * Set once the inputs had more distinct messageIds than the check remembers: repeats were caught
+   * among at least this many recent ids, and a repeat further apart was not counted (see `MessageIdSet`).
+   */
+  window?: number;
 }
 
 /** Events that carry each identifier; an event is counted once per identifier it has. */
@@ -70,6 +76,8 @@ export class ArchiveInventory {
   readonly eventsByType = new Map<string, number>();
   /** Names of track events (`event`). */
   readonly eventNames = new Map<string, number>();
+  /** Track events whose `event` is missing, empty or not a string, which are not among `eventNames`. */
+  trackEventsWithoutName = 0;
   /** `context.library.name`. */
   readonly libraries = new Map<string, number>();
   earliestTimestampMs: number | undefined;
@@ -95,11 +103,12 @@ export class ArchiveInventory {
   filteredOut = 0;
   readonly estimator: RequestEstimator;
   private readonly tallyByName: Map<string, MappingTally>;
-  private readonly eventMessageIds = new MessageIdSet();
-  /** The input being read, and whether every event of it so far repeated an earlier messageId. */
-  private currentInput: { input: string; onlyDuplicates: boolean } | undefined;
+  private readonly eventMessageIds: MessageIdSet;
+  private readonly duplicateOnlyInputs = new DuplicateOnlyInputs((input) => this.duplicates.inputsOfDuplicatesOnly.push(input));
 
-  constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator) {
+  /** `maxMessageIdSlots` sizes the check of repeated messageIds as `MessageIdSet` takes it; tests make it small. */
+  constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator, maxMessageIdSlots = MAX_TABLE_SLOTS) {
+    this.eventMessageIds = new MessageIdSet(undefined, maxMessageIdSlots);
     this.mappings = mappings.map((mapping) => ({ ...mapping, matched: 0, wouldSend: 0, skippedByReason: new Map(), invalidByReason: new Map() }));
     this.tallyByName = new Map(this.mappings.map((tally) => [tally.name, tally]));
     this.estimator = estimator;
@@ -126,7 +135,11 @@ export class ArchiveInventory {
     increment(this.eventsByType, typeof type === "string" ? type : MISSING_VALUE);
     if (type === "track") {
       const name = counted.event["event"];
-      increment(this.eventNames, typeof name === "string" ? name : MISSING_VALUE);
+      if (typeof name === "string" && name !== "") {
+        increment(this.eventNames, name);
+      } else {
+        this.trackEventsWithoutName += 1;
+      }
     }
     increment(this.libraries, libraryNameOf(counted.event));
     this.countTimestamp(counted.event["timestamp"]);
@@ -136,28 +149,22 @@ export class ArchiveInventory {
 
   /** Closes the count of the last input, once every event is added. */
   finish(): void {
-    this.closeInput();
+    this.duplicateOnlyInputs.finish();
+    const window = this.eventMessageIds.window;
+    if (window !== undefined) {
+      this.duplicates.window = window;
+    }
   }
 
   /** Counts an event whose messageId an earlier event had. An event without one gets the messageId send derives for it. */
   private countDuplicate(event: SegmentEvent, origin: RecordOrigin): void {
-    if (this.currentInput?.input !== origin.input) {
-      this.closeInput();
-      this.currentInput = { input: origin.input, onlyDuplicates: true };
-    }
-    if (this.eventMessageIds.add("", messageIdOf(event))) {
-      this.currentInput.onlyDuplicates = false;
+    const fresh = this.eventMessageIds.add("", messageIdOf(event));
+    this.duplicateOnlyInputs.note(origin.input, !fresh);
+    if (fresh) {
       return;
     }
     this.duplicates.count += 1;
     this.duplicates.firstAt ??= origin;
-  }
-
-  private closeInput(): void {
-    if (this.currentInput?.onlyDuplicates === true) {
-      this.duplicates.inputsOfDuplicatesOnly.push(this.currentInput.input);
-    }
-    this.currentInput = undefined;
   }
 
   private countTimestamp(timestamp: unknown): void {

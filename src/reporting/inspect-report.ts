@@ -39,7 +39,8 @@ export interface InspectReport {
   filesSkipped: Array<{ path: string; reason: string }>;
   eventsRead: number;
   /** Events whose messageId an earlier event had; send reads them but skips their entries as duplicates. */
-  duplicateEvents: { count: number; firstAt: { input: string; line: number } | null; inputsOfDuplicatesOnly: string[] };
+  /** `window` is null unless the inputs had more distinct messageIds than the check remembers (see `DuplicateEvents`). */
+  duplicateEvents: { count: number; firstAt: { input: string; line: number } | null; inputsOfDuplicatesOnly: string[]; window: number | null };
   unreadable: number;
   unreadableByReason: Record<string, number>;
   /** The first 10 unreadable lines or files, with where they are and why. */
@@ -47,6 +48,8 @@ export interface InspectReport {
   eventsByType: Record<string, number>;
   topEventNames: Array<{ name: string; count: number }>;
   distinctEventNames: number;
+  /** Track events whose `event` is missing, empty or not a string. Neither count above includes them. */
+  trackEventsWithoutName: number;
   libraries: Record<string, number>;
   timeRange: { earliest: string | null; latest: string | null; eventsWithoutTimestamp: number };
   identity: { email: number; userId: number; anonymousId: number; profileId: number; emailOrProfileId: number; none: number };
@@ -79,6 +82,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
       count: inventory.duplicates.count,
       firstAt: inventory.duplicates.firstAt === undefined ? null : { ...inventory.duplicates.firstAt },
       inputsOfDuplicatesOnly: [...inventory.duplicates.inputsOfDuplicatesOnly],
+      window: inventory.duplicates.window ?? null,
     },
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),
@@ -86,6 +90,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     eventsByType: objectByCount(inventory.eventsByType),
     topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
     distinctEventNames: inventory.eventNames.size,
+    trackEventsWithoutName: inventory.trackEventsWithoutName,
     libraries: objectByCount(inventory.libraries),
     timeRange: {
       earliest: isoOrNull(inventory.earliestTimestampMs),

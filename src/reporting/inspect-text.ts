@@ -1,6 +1,8 @@
 import { formatCoverage, IdentityCoverage } from "../identity/index.js";
 import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import { askIfCopiedInput } from "./copied-input.js";
+import { describeDuplicateWindow } from "./duplicate-window.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { OTHER_VALUES } from "./archive-inventory.js";
@@ -33,7 +35,7 @@ export function formatInspectText(report: InspectReport, style: TextStyle, width
   const sections = [
     headline(report, text),
     section(text, "Events by type", countRows(foldedEntries(report.eventsByType), report.eventsRead, width)),
-    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined, width)),
+    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, eventNameRows(report, width)),
     section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead, width)),
     section(text, "Identity coverage", identityRows(report, width)),
     section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
@@ -86,18 +88,24 @@ function headline(report: InspectReport, { style, width }: TextLayout): string {
   return lines.join("\n");
 }
 
-/** Says how many events repeat an earlier messageId, where the first is, and which inputs hold nothing else. */
+/**
+ * Says how many events repeat an earlier messageId, where the first is, which inputs hold nothing
+ * else, and how far back repeats were looked for when the inputs had more ids than the check remembers.
+ */
 function duplicateLines(report: InspectReport, { style, width }: TextLayout): string[] {
-  const { count, firstAt, inputsOfDuplicatesOnly } = report.duplicateEvents;
-  if (count === 0) {
-    return [];
+  const { count, firstAt, inputsOfDuplicatesOnly, window } = report.duplicateEvents;
+  const lines: string[] = [];
+  if (count > 0) {
+    const where = firstAt === null ? "" : ` (the first at ${firstAt.input}:${firstAt.line})`;
+    const repeats = count === 1 ? "event repeats" : "events repeat";
+    lines.push(wrapStyled(`${formatCount(count)} ${repeats} the messageId of an event read before${where}; send skips their entries as duplicates`, width, "  ", "    ", style.yellow));
   }
-  const where = firstAt === null ? "" : ` (the first at ${firstAt.input}:${firstAt.line})`;
-  const repeats = count === 1 ? "event repeats" : "events repeat";
-  const lines = [wrapStyled(`${formatCount(count)} ${repeats} the messageId of an event read before${where}; send skips their entries as duplicates`, width, "  ", "    ", style.yellow)];
   for (const input of inputsOfDuplicatesOnly) {
-    const question = `every event of ${input} repeats an earlier one: is it a copy of another input, such as an S3 object and its decompressed copy?`;
-    lines.push(wrapStyled(question, width, "    ", "      ", style.yellow));
+    lines.push(wrapStyled(askIfCopiedInput(input, "event"), width, "    ", "      ", style.yellow));
+  }
+  if (window !== null) {
+    const text = describeDuplicateWindow(window, "distinct messageIds", "an event that repeats a messageId further apart is not counted here, and send sends its entries again");
+    lines.push(wrapStyled(`duplicates ${text}`, width, "  ", "    ", plain));
   }
   return lines;
 }
@@ -137,6 +145,18 @@ function countRows(entries: ReadonlyArray<readonly [string, number]>, total: num
     const percent = total === undefined || total === 0 ? "" : ` (${((count * 100) / total).toFixed(1)}%)`;
     return wrapStyled(`${labels[index] as string}: ${formatCount(count)}${percent}`, columns, "  ", "    ", plain);
   });
+}
+
+/** Returns the rows of the top track event names, then a line for the track events without a name. */
+function eventNameRows(report: InspectReport, columns: number): string[] {
+  const rows = countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined, columns);
+  const unnamed = report.trackEventsWithoutName;
+  if (unnamed > 0) {
+    const events = unnamed === 1 ? "1 track event" : `${formatCount(unnamed)} track events`;
+    const verb = unnamed === 1 ? "is" : "are";
+    rows.push(wrapStyled(`${events} without a name (event missing, empty or not a string) ${verb} not counted above`, columns, "  ", "    ", plain));
+  }
+  return rows;
 }
 
 function identityRows(report: InspectReport, columns: number): string[] {

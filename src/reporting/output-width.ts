@@ -17,12 +17,3 @@ export function reportedWidth(stream: { isTTY?: boolean; columns?: number }, env
 export function textWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
   return reportedWidth(stream, env) ?? DEFAULT_TEXT_WIDTH;
 }
-
-/**
- * Returns the columns that text written to `stream` is wrapped to when `stream` is a terminal, as
- * `textWidth` does, and `DEFAULT_TEXT_WIDTH` otherwise, whatever the value of COLUMNS. Output kept
- * in a file or a CI log then reads the same wherever it was made.
- */
-export function terminalTextWidth(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): number {
-  return stream.isTTY === true ? textWidth(stream, env) : DEFAULT_TEXT_WIDTH;
-}

@@ -83,6 +83,8 @@ export interface RunReport {
     duplicatesSkipped: number;
     /** Recent entries that the duplicate check always covered, when a run had more than it remembers; null otherwise. */
     duplicateWindow: number | null;
+    /** Inputs every entry of which was skipped as a duplicate: often a copy of another input. */
+    inputsOfDuplicatesOnly: string[];
     alreadyDelivered: number;
     undelivered: number;
     stopped: boolean;
@@ -167,6 +169,7 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
     deadLettered: { ...result.deadLettered },
     duplicatesSkipped: result.duplicatesSkipped,
     duplicateWindow: result.duplicateWindow ?? null,
+    inputsOfDuplicatesOnly: [...result.inputsOfDuplicatesOnly],
     alreadyDelivered: result.alreadyDone,
     undelivered: result.undelivered,
     stopped: result.stopped,

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
+import { describeDuplicateWindow } from "./duplicate-window.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { DEFAULT_TEXT_WIDTH } from "./output-width.js";
@@ -195,7 +196,7 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
     lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
   }
   if (result.duplicateWindow !== undefined) {
-    const text = `looked for among the last ${formatCount(result.duplicateWindow)} entries or more, to keep memory flat; a messageId repeated further apart was ${context.dryRun ? "printed" : "sent"} again, and Koala records it once`;
+    const text = describeDuplicateWindow(result.duplicateWindow, "entries", `a messageId repeated further apart was ${context.dryRun ? "printed" : "sent"} again`);
     lines.push(row("duplicates", text));
   }
   if (result.deadLetteredTotal > 0 && result.deadLetterPath !== undefined) {

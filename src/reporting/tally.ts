@@ -18,21 +18,27 @@ export function addToTally<K>(counts: Map<K, number>, key: K, otherKey: K, maxKe
   return otherKey;
 }
 
-/** The separator before the value that a reason quotes, as `describeValue` wrote it. */
+/** The separator before the value that a reason quotes, as `describeValue` and the computed-path and template errors write it. */
 const FOUND = ", found ";
 
-/** Matches the value descriptions that `describeValue` writes. Other text after ", found " stays in the reason. */
-const DESCRIBED_VALUE = /^(?:string ".*"|string of \d+ characters|(?:number|boolean) \S+|null|undefined|array of \d+ items?|object|bigint|symbol|function)$/su;
+/**
+ * Matches the value descriptions that `describeValue` writes, and the quoted path or placeholder of a
+ * computed `@path` or `@template`, which may add where in it the problem is. Other text after
+ * ", found " stays in the reason.
+ */
+const DESCRIBED_VALUE = /^(?:string ".*"|string of \d+ characters|(?:number|boolean) \S+|null|undefined|array of \d+ items?|object|bigint|symbol|function|placeholder ".*")(?: at position \d+)?$/su;
 
 /**
  * Splits a reason that ends with the value it found (`…, found string "yesterday"`) into the reason
- * and the value, so that events with different bad values count under one reason.
+ * and the value, so that events with different bad values count under one reason. The first ", found "
+ * followed by a described value wins, because the quoted value itself may contain ", found ".
  */
 export function splitFoundValue(reason: string): { reason: string; found?: string } {
-  const at = reason.lastIndexOf(FOUND);
-  if (at === -1) {
-    return { reason };
+  for (let at = reason.indexOf(FOUND); at !== -1; at = reason.indexOf(FOUND, at + 1)) {
+    const found = reason.slice(at + FOUND.length);
+    if (DESCRIBED_VALUE.test(found)) {
+      return { reason: reason.slice(0, at), found };
+    }
   }
-  const found = reason.slice(at + FOUND.length);
-  return DESCRIBED_VALUE.test(found) ? { reason: reason.slice(0, at), found } : { reason };
+  return { reason };
 }

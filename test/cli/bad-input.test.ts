@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server } from "node:net";
@@ -62,6 +62,24 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.stderr).toMatch(/unreadable\s+1/);
     expect(unwrapSummary(result.stderr)).toContain("-:1: The line contains bytes that are not UTF-8 text");
     expect(result.stderr).toContain("iconv -f WINDOWS-1252 -t UTF-8");
+  });
+
+  test("CSV row not in UTF-8 counts as not-utf8", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-utf8-"));
+    try {
+      const csv = Buffer.concat([Buffer.from("id,timestamp,email,name\nm-1,2024-01-01T00:00:00Z,ada@example.com,Caf"), Buffer.from([0xe9]), Buffer.from("\nm-2,2024-01-01T00:00:00Z,grace@example.com,Café\n")]);
+      writeFileSync(join(directory, "identifies.csv"), csv);
+
+      const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", "run.json", "identifies.csv"], { cwd: directory });
+      const report = JSON.parse(readFileSync(join(directory, "run.json"), "utf8")) as { unreadableByReason: Record<string, number> };
+
+      expect(parseRequests(result.stdout)).toHaveLength(1);
+      expect(report.unreadableByReason).toEqual({ "not-utf8": 1 });
+      expect(unwrapSummary(result.stderr)).toContain("identifies.csv:2: The row contains bytes that are not UTF-8 text");
+      expect(result.stderr).toContain("iconv -f WINDOWS-1252 -t UTF-8");
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   test("array element not in UTF-8 is not sent", async () => {

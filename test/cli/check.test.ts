@@ -183,6 +183,64 @@ describe("check", () => {
   });
 });
 
+describe("unclosed {{ in a @template", () => {
+  /** Writes a config whose event template misses its closing braces, and one whose literal contains "{{". */
+  function writeTemplateConfig(): string {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-template-"));
+    const mapping = {
+      email: { "@path": "$.context.traits.email" },
+      event: { "@template": "Clicked {{properties.plan" },
+      sent_at: { "@path": "$.timestamp" },
+      message_id: { "@literal": { "@template": "{{not a template" } },
+    };
+    const config = { mappings: [{ name: "Track Event", trigger: 'type = "track"', action: "trackEvent", mapping }] };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    return directory;
+  }
+
+  const warning =
+    'warning: koala-replay.config.json /mappings/0/mapping/event/@template (line 12, column 11): the template "Clicked {{properties.plan" ' +
+    'has a "{{" at position 8 that no "}}" closes, so the braces are sent as text. To insert a value, write its path between "{{" and "}}"';
+
+  test.each([
+    [["check"]],
+    [["send", "--dry-run", "--no-stitch", "events.jsonl"]],
+    [["preview", "--no-stitch", "events.jsonl"]],
+    [["inspect", "--no-stitch", "events.jsonl"]],
+  ])("warns with its place (%j)", async (args) => {
+    const directory = writeTemplateConfig();
+    const event = { type: "track", event: "Clicked", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", properties: { plan: "pro" }, context: { traits: { email: "ada@example.com" } } };
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify(event)}\n`);
+
+    const result = await runCli(args, { cwd: directory });
+    const stderr = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(0);
+    expect(stderr).toContain(warning);
+    expect(stderr).toContain('For text that contains "{{" and no placeholder, use {"@literal": …} instead');
+    expect(result.stderr.match(/warning:/g)).toHaveLength(1);
+  });
+
+  test("send --quiet prints no warning", async () => {
+    const directory = writeTemplateConfig();
+    writeFileSync(join(directory, "events.jsonl"), "");
+
+    const result = await runCli(["send", "--dry-run", "--quiet", "--no-stitch", "events.jsonl"], { cwd: directory });
+
+    expect(result.stderr).not.toContain("warning:");
+  });
+
+  test("sent as text", async () => {
+    const directory = writeTemplateConfig();
+    const event = { type: "track", event: "Clicked", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", properties: { plan: "pro" }, context: { traits: { email: "ada@example.com" } } };
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify(event)}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "events.jsonl"], { cwd: directory });
+
+    expect(result.stdout).toContain('"event":"Clicked {{properties.plan"');
+  });
+});
+
 describe("--config path problems", () => {
   test.each([
     ["check", "--config", "no-such-config.json"],

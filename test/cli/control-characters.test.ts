@@ -30,6 +30,16 @@ afterAll(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
+describe("control characters in option values", () => {
+  test("commander's error escapes them", async () => {
+    const result = await runCli(["send", "--dry-run", "--format", "js\u001b[31mon", "x.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).not.toMatch(CONTROL_CHARACTER);
+    expect(unwrapSummary(result.stderr)).toContain("error: option '--format <format>' argument 'js\\u001b[31mon' is invalid.");
+  });
+});
+
 describe("control characters in file names", () => {
   test("send: warnings, summary and verbose log", async () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--verbose", NAME], { cwd: directory });

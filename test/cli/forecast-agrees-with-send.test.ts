@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { parseRequests, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
@@ -245,6 +246,41 @@ describe("inspect of an archive object and its decompressed copy", () => {
     // Three track events in each file; the last one gets the email of u-1 from the identify call.
     expect(result.stdout).toMatch(/Track Event +6 matched +3 would be sent/);
     expect(result.stdout).toMatch(/\n +3 skipped: duplicate messageId/);
+  });
+
+  test("send --dry-run warns about the copy", async () => {
+    const { folder, object } = writeObjectAndCopy();
+    const reportPath = join(directory, "send.json");
+    const result = await runCli(["send", "--dry-run", "--report", reportPath, folder]);
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { delivery: { inputsOfDuplicatesOnly: string[] } };
+    const stderr = unwrapSummary(result.stderr);
+
+    expect(stderr).toContain(`warning: every entry of ${object} repeats an earlier one: is it a copy of another input, such as an S3 object and its decompressed copy?`);
+    expect(stderr).toContain("Its entries were skipped as duplicates, so no request of it was printed. Leave the copy out of the inputs.");
+    expect(stderr.match(/is it a copy of another input/g)).toHaveLength(1);
+    expect(report.delivery.inputsOfDuplicatesOnly).toEqual([object]);
+  });
+
+  test("send to Koala warns about the copy", async () => {
+    const { folder, object } = writeObjectAndCopy();
+    const publicKey = "pk_copied_input_0123456789";
+    const koala = await startKoalaEmulator({ publicKey });
+    try {
+      const result = await runCli(["send", "--endpoint", koala.url, "--state", join(directory, "state.json"), folder], { env: { KOALA_PUBLIC_KEY: publicKey } });
+
+      expect(result.status).toBe(0);
+      expect(unwrapSummary(result.stderr)).toContain(`every entry of ${object} repeats an earlier one`);
+      expect(unwrapSummary(result.stderr)).toContain("so none of it was sent again");
+    } finally {
+      await koala.close();
+    }
+  });
+
+  test("no warning without a copy", async () => {
+    const { object } = writeObjectAndCopy();
+    const result = await runCli(["send", "--dry-run", object]);
+
+    expect(result.stderr).not.toContain("is it a copy");
   });
 
   test("preview samples the duplicates", async () => {

@@ -72,3 +72,25 @@ describe("help defaults", () => {
     expect(text).toContain("(default: https://api2.getkoala.com)");
   });
 });
+
+describe("help exit statuses", () => {
+  test.each(COMMANDS.map((command) => [command.join(" ") || "(program)", command] as const))("%s --help lists one per line", async (_name, command) => {
+    const result = await runCli([...command, "--help"]);
+    const section = result.stdout.split("\nExit status:\n")[1];
+
+    expect(section, "no 'Exit status:' heading on a line of its own").toBeDefined();
+    const lines = (section ?? "").split("\n\n")[0]!.split("\n").filter((line) => line !== "");
+    expect(lines[0]).toMatch(/^ {2}0 {4}\S/);
+    for (const line of lines) {
+      // A status starts its line; a description too long for one line goes on, indented under it.
+      expect(line).toMatch(/^ {2}(?:\d{1,3} +| {5})\S/);
+    }
+  });
+
+  test("check --help lists statuses 0 to 3", async () => {
+    const result = await runCli(["check", "--help"]);
+    const statuses = (result.stdout.split("\nExit status:\n")[1] ?? "").match(/^ {2}\d+/gm)?.map((status) => Number(status));
+
+    expect(statuses).toEqual([0, 1, 2, 3]);
+  });
+});

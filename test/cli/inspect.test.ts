@@ -27,6 +27,7 @@ const inspectKeys = [
   "eventsByType",
   "topEventNames",
   "distinctEventNames",
+  "trackEventsWithoutName",
   "libraries",
   "timeRange",
   "identity",
@@ -342,6 +343,36 @@ describe("inspect of an archive with many distinct values", () => {
     expect(report.mappings.find((mapping) => mapping.name === "Track Event")?.invalidByReason).toEqual({
       "sent_at: must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z": 100,
     });
+  });
+});
+
+describe("track events without a name", () => {
+  const lines = [
+    { type: "track", event: "Signed Up", messageId: "n-1" },
+    { type: "track", messageId: "n-2" },
+    { type: "track", event: "", messageId: "n-3" },
+    { type: "track", event: 42, messageId: "n-4" },
+    { type: "track", event: "Signed Up", messageId: "n-5" },
+    { type: "identify", messageId: "n-6" },
+  ].map((event) => JSON.stringify(event));
+  const stdin = `${lines.join("\n")}\n`;
+
+  test("counted apart from the names", async () => {
+    const result = await runCli(["inspect", "--json", "--no-stitch", "-"], { stdin });
+    const report = JSON.parse(result.stdout) as { topEventNames: Array<{ name: string; count: number }>; distinctEventNames: number; trackEventsWithoutName: number };
+
+    expect(report.topEventNames).toEqual([{ name: "Signed Up", count: 2 }]);
+    expect(report.distinctEventNames).toBe(1);
+    expect(report.trackEventsWithoutName).toBe(3);
+  });
+
+  test("text says how many", async () => {
+    const result = await runCli(["inspect", "--no-stitch", "-"], { stdin });
+    const text = unwrapSummary(result.stdout);
+
+    expect(text).toContain("Top track event names (1 distinct) Signed Up 2 ");
+    expect(text).toContain("3 track events without a name (event missing, empty or not a string) are not counted above");
+    expect(text).not.toContain("(missing) 1");
   });
 });
 

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { MAX_REASONS_PER_GROUP } from "../../src/reporting/reason-counts.js";
 import { MAX_REASONS, OTHER_REASONS } from "../../src/reporting/run-stats.js";
+import { DEAD_LETTER_MARKER } from "../../src/delivery/dead-letter.js";
 import { runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // A failure reason ends with an excerpt of Koala's response. When every response is different, the
 // counts must stay a few rows, not one row per entry. The invalid reasons and event types of send
@@ -67,31 +69,61 @@ describe("reason counts", () => {
     expect(result.stderr.match(/request_id/g)).toHaveLength(MAX_REASONS_PER_GROUP);
   });
 
-  test("inspect bounds invalid reasons", async () => {
-    // A computed path is quoted in the reason, so each event gives a reason of its own.
-    const events = MAX_REASONS + 20;
-    const lines = Array.from({ length: events }, (_unused, index) =>
-      JSON.stringify({ type: "track", event: "Clicked", messageId: `path-${index}`, timestamp: "2024-01-01T00:00:00.000Z", properties: { email: `p${index}@example.com`, path: `$.x[${index}` } }),
+  test("computed paths and templates group", async () => {
+    const lines = Array.from({ length: EVENTS }, (_unused, index) =>
+      JSON.stringify({
+        type: "track",
+        event: "Clicked",
+        messageId: `computed-${index}`,
+        timestamp: "2024-01-01T00:00:00.000Z",
+        properties: { email: `p${index}@example.com`, path: `$.x[${index}`, template: `Hi {{a..b${index}}}` },
+      }),
     );
-    const input = join(directory, "paths.jsonl");
+    const input = join(directory, "computed.jsonl");
     writeFileSync(input, `${lines.join("\n")}\n`);
     const config = join(directory, "config.json");
-    const mapping = { email: { "@path": "$.properties.email" }, event: { "@path": { "@path": "$.properties.path" } }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
-    writeFileSync(config, JSON.stringify({ mappings: [{ name: "Computed", trigger: 'type = "track"', action: "trackEvent", mapping }] }));
+    const fields = { email: { "@path": "$.properties.email" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const mappings = [
+      { name: "Path", trigger: 'type = "track"', action: "trackEvent", mapping: { ...fields, event: { "@path": { "@path": "$.properties.path" } } } },
+      { name: "Template", trigger: 'type = "track"', action: "trackEvent", mapping: { ...fields, event: { "@template": { "@path": "$.properties.template" } } } },
+    ];
+    writeFileSync(config, JSON.stringify({ mappings }));
+    const reportPath = join(directory, "run.json");
 
-    const result = await runCli(["inspect", "--json", "--no-stitch", "--config", config, input]);
-    const report = JSON.parse(result.stdout) as { mappings: Array<{ invalidByReason: Record<string, number> }> };
-    const invalid = report.mappings[0]?.invalidByReason ?? {};
+    const send = await runCli(["send", "--dry-run", "--no-stitch", "--config", config, "--report", reportPath, input]);
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { invalidByReason: Record<string, number>; invalidExamples: Array<{ reason: string }> };
+    const summary = unwrapSummary(send.stderr);
+
+    expect(send.status).toBe(1);
+    expect(report.invalidByReason).toEqual({
+      "Path: /event/@path: @path: invalid computed path: the index must be digits followed by ]": EVENTS,
+      "Template: /event/@template: @template: invalid placeholder in the computed template: empty key between two dots": EVENTS,
+    });
+    expect(report.invalidExamples[0]?.reason).toBe('/event/@path: @path: invalid computed path: the index must be digits followed by ], found string "$.x[0" at position 3');
+    expect(summary).toContain('computed.jsonl:1, found string "$.x[0" at position 3)');
+    expect(summary).toContain('computed.jsonl:1, found placeholder "{{a..b0}}" at position 4)');
+
+    const inspect = await runCli(["inspect", "--json", "--no-stitch", "--config", config, input]);
+    const inventory = JSON.parse(inspect.stdout) as { mappings: Array<{ invalidByReason: Record<string, number> }> };
+
+    expect(inventory.mappings[0]?.invalidByReason).toEqual({ "/event/@path: @path: invalid computed path: the index must be digits followed by ]": EVENTS });
+    expect(inventory.mappings[1]?.invalidByReason).toEqual({ "/event/@template: @template: invalid placeholder in the computed template: empty key between two dots": EVENTS });
+  });
+
+  test("inspect bounds invalid reasons", async () => {
+    // NOTE: a dead-letter line's marker value is quoted inside its reason, so each line gives a reason of its own.
+    const lines = MAX_REASONS + 20;
+    const deadLetters = Array.from({ length: lines }, (_unused, index) => JSON.stringify({ [DEAD_LETTER_MARKER]: `v${index}`, type: "track" }));
+    const input = join(directory, "dead-letters.jsonl");
+    writeFileSync(input, `${deadLetters.join("\n")}\n`);
+
+    const result = await runCli(["inspect", "--json", "--no-stitch", input]);
+    const report = JSON.parse(result.stdout) as { resentDeadLetters: { invalidByReason: Record<string, number> } };
+    const invalid = report.resentDeadLetters.invalidByReason;
 
     expect(result.status).toBe(0);
-    expect(sum(invalid)).toBe(events);
+    expect(sum(invalid)).toBe(lines);
     expect(Object.keys(invalid)).toHaveLength(MAX_REASONS + 1);
-    expect(invalid[OTHER_REASONS]).toBe(events - MAX_REASONS);
-
-    const text = await runCli(["inspect", "--no-stitch", "--config", config, input]);
-    const invalidRows = text.stdout.split("\n").filter((line) => line.includes("invalid: "));
-
-    expect(invalidRows).toHaveLength(11);
-    expect(invalidRows[10]).toMatch(/^ +110 invalid: other reasons, which --json lists$/);
+    expect(invalid[OTHER_REASONS]).toBe(lines - MAX_REASONS);
   });
 });

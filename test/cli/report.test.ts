@@ -390,11 +390,13 @@ describe("an archive with a different bad value in every event", () => {
 
   test("summary names the duplicate window", () => {
     const stats = new RunStats();
-    const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, alreadyDone: 0, undelivered: 0 };
+    const delivery = { dryRun: true, submitted: 0, delivered: 0, deadLettered: {}, deadLetteredTotal: 0, duplicatesSkipped: 0, inputsOfDuplicatesOnly: [], alreadyDone: 0, undelivered: 0 };
     stats.delivery = { ...delivery, requestsSent: 0, requestsAccepted: 0, entriesPerRequest: { mean: 0, max: 0 }, retries: {}, retriesTotal: 0, checkpointErrors: 0, stopped: false, duplicateWindow: 1_572_864 };
     const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
 
-    expect(summary).toContain("duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again");
+    expect(summary).toContain(
+      "duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again. Koala records each message_id once, keeping the first entry",
+    );
   });
 
   test("summary folds invalid reasons past ten", () => {
@@ -546,6 +548,7 @@ describe("summary counts", () => {
       deadLettered: { "rejected-by-api": 2_000 },
       deadLetteredTotal: 2_000,
       duplicatesSkipped: 0,
+      inputsOfDuplicatesOnly: [],
       alreadyDone: 0,
       undelivered: 1_600,
       requestsSent: 2_100,
@@ -778,6 +781,7 @@ describe("summary width", () => {
       deadLettered: { "rejected-by-api": BILLIONS },
       deadLetteredTotal: BILLIONS,
       duplicatesSkipped: 0,
+      inputsOfDuplicatesOnly: [],
       alreadyDone: 0,
       undelivered: BILLIONS,
       requestsSent: BILLIONS,

@@ -31,7 +31,18 @@ describe("bad CSV input", () => {
     expect(userIds(items)).toEqual(["u2", "u3"]);
     const problems = problemsOf(items);
     expect(problems.map((problem) => problem.origin.line)).toEqual([2]);
+    expect(problems[0]!.reason).toBe("not-utf8");
     expect(problems[0]!.message).toContain("The row contains bytes that are not UTF-8 text, so it is skipped");
+    expect(problems[0]!.message).toContain("iconv -f WINDOWS-1252 -t UTF-8");
+  });
+
+  it("header not in UTF-8 is not-utf8", async () => {
+    const bytes = Buffer.concat([Buffer.from("id,user_id,caf"), Buffer.from([0xe9]), Buffer.from("\nm1,u1,x\n")]);
+    const problems = problemsOf(await readText(bytes, options));
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.reason).toBe("not-utf8");
+    expect(problems[0]!.message).toContain("The header row cannot be parsed, so no row of this input can be read.");
     expect(problems[0]!.message).toContain("iconv -f WINDOWS-1252 -t UTF-8");
   });
 

@@ -30,6 +30,15 @@ export interface EmulatorOptions {
   publicKey: string;
   seed?: number;
   faults?: EmulatorFaults;
+  /** Port on 127.0.0.1 to listen on; 0, the default, takes a free one. */
+  port?: number;
+  /**
+   * Whether `requests` keeps every request with its body (the default). A long run from the command
+   * line turns it off, so that memory grows only with the entries accepted.
+   */
+  keepRequests?: boolean;
+  /** Called once each request is answered or dropped, with its log. */
+  onResponse?: (request: EmulatorRequest) => void;
 }
 
 /** An entry Koala recorded, with the person of its request. */
@@ -110,7 +119,9 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
         startedAtMs: performance.now(),
         endedAtMs: 0,
       };
-      requests.push(log);
+      if (options.keepRequests !== false) {
+        requests.push(log);
+      }
       void handle(request, response, body, log);
     });
   });
@@ -158,6 +169,7 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
       log.endedAtMs = performance.now();
       countStatus("dropped");
       response.socket?.destroy();
+      options.onResponse?.(log);
       return;
     }
     if (faults.rateLimitEvery !== undefined && stats.batchRequests % faults.rateLimitEvery === 0) {
@@ -202,6 +214,7 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
       detail["request_id"] = `req-${stats.requests}`;
     }
     response.end(status === 200 ? message : JSON.stringify(detail));
+    options.onResponse?.(log);
   }
 
   /** Writes a 500 status, then a block of 67,200 bytes of body every 10 ms until the client goes away. */
@@ -210,6 +223,7 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     log.endedAtMs = performance.now();
     countStatus("500");
     response.writeHead(500, { "content-type": "text/html" });
+    options.onResponse?.(log);
     const block = "<p>Internal error</p>".repeat(3_200);
     const timer = setInterval(() => response.write(block), 10);
     response.write(block);
@@ -220,7 +234,10 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     stats.statusCounts[status] = (stats.statusCounts[status] ?? 0) + 1;
   }
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileMapping, MappingRuntimeError, MappingValidationError, type MappingProblem } from "../../src/mappings/index.js";
 import { parsePath } from "../../src/mappings/path.js";
+import { findStrayOpeningBraces } from "../../src/mappings/template-text.js";
 
 function problemsOf(mapping: unknown): MappingProblem[] {
   try {
@@ -43,6 +44,32 @@ describe("parsePath", () => {
 
   it.each(["$..a", "$.a..b", "$.a['b", "$.a[1x]"])("rejects %s", (path) => {
     expect(parsePath(path).ok).toBe(false);
+  });
+
+  // The reason never quotes the path, so that invalid paths computed from events count under one reason.
+  it.each([
+    ["$..a", "recursive descent (..) is not supported, so name each key, as in $.a.b", 2],
+    ["$.a..b", "empty key between two dots", 4],
+    ["a..b", "empty key between two dots", 2],
+    ["$.a['b", "the quoted key is not closed with ']", 3],
+    ["$['b", "the quoted key is not closed with ']", 1],
+    ["$.a[1x]", "the index must be digits followed by ]", 3],
+  ])("reason and position of %s", (path, reason, position) => {
+    expect(parsePath(path)).toEqual({ ok: false, reason, position });
+  });
+});
+
+describe("findStrayOpeningBraces", () => {
+  it.each([
+    ["Hi {{traits.name}}", []],
+    ["{{{a}}} and {{b}}", []],
+    ["Hi {{traits.name", [3]],
+    ["{{a}} {{b", [6]],
+    ["{{{a}} {{b}}", []],
+    ["{{}} {{a}b}}", [0, 5]],
+    ["{{x {{{y}}} {{z", [0, 12]],
+  ])("%s", (template, positions) => {
+    expect(findStrayOpeningBraces(template)).toEqual(positions);
   });
 });
 

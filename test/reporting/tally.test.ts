@@ -51,6 +51,24 @@ describe("splitFoundValue", () => {
     expect(splitFoundValue(reason)).toEqual({ reason });
   });
 
+  test("takes off a computed path with its position", () => {
+    const reason = '@path: invalid computed path: empty key between two dots, found string "$.a, found b..c" at position 13';
+
+    expect(splitFoundValue(reason)).toEqual({
+      reason: "@path: invalid computed path: empty key between two dots",
+      found: 'string "$.a, found b..c" at position 13',
+    });
+  });
+
+  test("takes off a computed template's placeholder", () => {
+    const reason = '@template: invalid placeholder in the computed template: empty key between two dots, found placeholder "{{a..b}}" at position 4';
+
+    expect(splitFoundValue(reason)).toEqual({
+      reason: "@template: invalid placeholder in the computed template: empty key between two dots",
+      found: 'placeholder "{{a..b}}" at position 4',
+    });
+  });
+
   test("leaves a reason that quotes no value whole", () => {
     const reason = "event: is required but the mapping gave no value (or null, or an empty string)";
 

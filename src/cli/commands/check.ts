@@ -5,7 +5,7 @@ import { buildProcessorRules } from "../../pipeline/processor-config.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { isShortPublicKey, maskPublicKey, maskSecret, MIN_PUBLIC_KEY_LENGTH } from "../../reporting/mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
-import { loadConfigOption } from "../config-file.js";
+import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../option-defaults.js";
 import { parseEndpointOption } from "../send-options.js";
@@ -40,6 +40,9 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${escapeControlCharacters(origin)}\n`);
   for (const mapping of config.mappings) {
     process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
+  }
+  for (const warning of describeConfigWarnings(config)) {
+    writeWarning(warning);
   }
   if (!config.mappings.some((mapping) => mapping.enabled)) {
     process.stderr.write(`${formatWarning(`every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n  set "enabled": true on the mappings to use, or remove "enabled": false`)}\n`);

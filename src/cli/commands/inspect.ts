@@ -10,6 +10,7 @@ import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
+import { writeWarning } from "../warning.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
   parseFormat,
@@ -59,6 +60,9 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const inputList = resolveInputs(inputs, stdinIsTerminal, "inspect");
   const filters = resolveFilters(raw);
   const rules = await loadMappingRules(raw.config, browserEvents, filters);
+  for (const warning of rules.configWarnings) {
+    writeWarning(warning);
+  }
   const stitching = resolveForecastStitching(inputList, raw);
   const csv = resolveCsvOptions(raw);
   writeInputWarnings(inputList, stdinIsTerminal, csv.table);

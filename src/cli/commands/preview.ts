@@ -73,6 +73,9 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const browserEvents = parseBrowserEventsOption(browserEventsText);
   const filters = resolveFilters(raw);
   const rules = await loadMappingRules(raw.config, browserEvents, filters);
+  for (const warning of rules.configWarnings) {
+    writeWarning(warning);
+  }
   const format = parseFormat(raw.format);
   const layoutOption = parseLayout(raw.layout);
   const target = { endpoint: parseEndpointOption(raw.endpoint), publicKey: raw.publicKey ?? process.env["KOALA_PUBLIC_KEY"] };

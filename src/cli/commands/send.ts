@@ -11,9 +11,9 @@ import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js"
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
-import { terminalTextWidth } from "../../reporting/output-width.js";
+import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
-import { loadConfigOption } from "../config-file.js";
+import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
@@ -56,6 +56,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   };
 
   for (const warning of optionWarnings(settings)) {
+    warn(warning);
+  }
+  for (const warning of describeConfigWarnings(config)) {
     warn(warning);
   }
 
@@ -109,7 +112,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
   let exitStatus = exitStatusOf(stats);
-  const summaryWidth = terminalTextWidth(process.stderr);
+  // The width of warnings and errors too: COLUMNS when set, else the terminal's, else 80 columns.
+  const summaryWidth = textWidth(process.stderr);
   if (!settings.quiet && !settings.json) {
     const summary = await formatWithTextWidth(() =>
       formatSummary(stats, {

@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import type { UnreadableReason } from "../record.js";
 import { describeInvalidUtf8 } from "../utf8.js";
 import { Parser, type CsvError, type InfoRecord, type Options } from "csv-parse";
 import { ByteWindow } from "./byte-window.js";
@@ -9,10 +10,13 @@ import { RowSizeGuard } from "./row-size-guard.js";
 
 export { MAX_ROW_BYTES };
 
+/** Reason a record was skipped: its bytes are not UTF-8, or it is not well-formed CSV. */
+export type SkippedRecordReason = Extract<UnreadableReason, "not-utf8" | "malformed-csv-row">;
+
 /** One record of the CSV input as the parser produced it, or a record it had to skip. */
 export type ParsedRecord =
   | { kind: "row"; cells: string[]; line: number }
-  | { kind: "skipped"; line: number; message: string; endsInput: boolean };
+  | { kind: "skipped"; line: number; reason: SkippedRecordReason; message: string; endsInput: boolean };
 
 /**
  * csv-parse's stream parser, which first passes every chunk through a `RowSizeGuard`, then hands
@@ -72,12 +76,12 @@ export function createCsvParser(maxRowBytes = MAX_ROW_BYTES): Parser {
       window.endRecord(context.bytes);
       const oversized = guard.takeOversized();
       const message = oversized === undefined ? `The row is longer than ${MAX_ROW_BYTES} bytes, so it is skipped.` : describeOversizedRow(oversized, line);
-      return { kind: "skipped", line, message, endsInput: false };
+      return { kind: "skipped", line, reason: "malformed-csv-row", message, endsInput: false };
     }
     // csv-parse decodes bytes that are not UTF-8 as U+FFFD, so only rows that contain it are checked.
     if (!window.utf16 && cells.some((cell) => cell.includes("\uFFFD")) && !isUtf8(window.recordBytes(context.bytes))) {
       window.endRecord(context.bytes);
-      return { kind: "skipped", line, message: describeInvalidUtf8("The row"), endsInput: false };
+      return { kind: "skipped", line, reason: "not-utf8", message: describeInvalidUtf8("The row"), endsInput: false };
     }
     // A quote misplaced and read as text always stays in a cell, so a record without one is well formed.
     const message = cells.some((cell) => cell.includes('"'))
@@ -85,7 +89,7 @@ export function createCsvParser(maxRowBytes = MAX_ROW_BYTES): Parser {
       : undefined;
     window.endRecord(context.bytes);
     if (message === undefined) return { kind: "row", cells, line };
-    return { kind: "skipped", line, message, endsInput: false };
+    return { kind: "skipped", line, reason: "malformed-csv-row", message, endsInput: false };
   };
 
   const onSkip = (error: CsvError | undefined): undefined => {
@@ -96,7 +100,7 @@ export function createCsvParser(maxRowBytes = MAX_ROW_BYTES): Parser {
     // csv-parse counts a CRLF inside a quoted cell as two lines, so the last line is counted here.
     // The record runs to the last byte received, which is the end of the input for a quote never closed.
     const readLastLine = () => line + countRecordLines(window.recordText()) - 1;
-    const skipped: ParsedRecord = { kind: "skipped", line, message: describeParseError(error, readLastLine), endsInput };
+    const skipped: ParsedRecord = { kind: "skipped", line, reason: "malformed-csv-row", message: describeParseError(error, readLastLine), endsInput };
     parser.push(skipped);
     return undefined;
   };

@@ -96,5 +96,5 @@ function skippedRowProblem(
   const message = isHeader
     ? `The header row cannot be parsed, so no row of this input can be read. ${skipped.message}`
     : skipped.message;
-  return { kind: "problem", origin: { input, line: skipped.line }, reason: "malformed-csv-row", message };
+  return { kind: "problem", origin: { input, line: skipped.line }, reason: skipped.reason, message };
 }

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
 import { findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
+import { findTemplateWarnings, type ConfigWarning } from "./template-warnings.js";
 import { validateConfig } from "./validate-config.js";
 import { toolCommand } from "../../cli/tool-command.js";
 
@@ -13,6 +14,13 @@ export interface LoadedConfig {
   mappings: MappingDefinition[];
   /** Absolute path of the config file, or "presets" when no config file was found. */
   source: string;
+  /** Warnings about a valid config file, each with the line and column of its pointer. */
+  warnings: PositionedConfigWarning[];
+}
+
+export interface PositionedConfigWarning extends ConfigWarning {
+  line?: number;
+  column?: number;
 }
 
 /** Returns the absolute path of `koala-replay.config.json` in `cwd` (not its parents), or undefined when there is none. */
@@ -53,7 +61,7 @@ function parseConfigText(file: string, text: string): unknown {
  * Adds the line and column of each problem's pointer, or of its nearest ancestor present in the text
  * when the pointer names a missing key.
  */
-function withPositions(text: string, problems: readonly ConfigProblem[]): ConfigProblem[] {
+function withPositions<T extends { pointer: string }>(text: string, problems: readonly T[]): Array<T & { line?: number; column?: number }> {
   const positions = locateJsonPointers(text);
   return problems.map((problem) => {
     let pointer = problem.pointer;
@@ -70,11 +78,12 @@ function withPositions(text: string, problems: readonly ConfigProblem[]): Config
  */
 export async function loadConfig(path?: string, cwd: string = process.cwd()): Promise<LoadedConfig> {
   const file = path === undefined ? await findDefaultConfig(cwd) : resolve(cwd, path);
-  if (file === undefined) return { mappings: presetMappings(), source: "presets" };
+  if (file === undefined) return { mappings: presetMappings(), source: "presets", warnings: [] };
 
   const text = await readConfigText(file);
   const config = parseConfigText(file, text);
   const { mappings, problems } = validateConfig(config);
-  if (problems.length > 0) throw new ConfigError(file, withPositions(text.replace(/^\uFEFF/, ""), problems));
-  return { mappings, source: file };
+  const textWithoutBom = text.replace(/^\uFEFF/, "");
+  if (problems.length > 0) throw new ConfigError(file, withPositions(textWithoutBom, problems));
+  return { mappings, source: file, warnings: withPositions(textWithoutBom, findTemplateWarnings(config)) };
 }

@@ -1,6 +1,6 @@
 import { isDirectiveObject, reportNotStringOrDirective } from "../arguments.js";
 import { absent, type DirectiveCompiler, type Evaluate } from "../context.js";
-import { compilePathGetter, parsePath } from "../path.js";
+import { compilePathGetter, describePathProblem, parsePath } from "../path.js";
 import { childPointer } from "../pointer.js";
 import { describeValue, isPlainObject } from "../value-types.js";
 
@@ -8,7 +8,7 @@ function compileRoot(root: unknown, pointer: string, context: Parameters<Directi
   if (typeof root === "string") {
     const parsed = parsePath(root);
     if (parsed.ok) return compilePathGetter(parsed.segments);
-    context.report({ pointer, message: `invalid path ${JSON.stringify(root)}: ${parsed.reason}`, expected: "a path such as $.properties.products" });
+    context.report({ pointer, message: `invalid path ${JSON.stringify(root)}: ${describePathProblem(parsed)}`, expected: "a path such as $.properties.products" });
     return undefined;
   }
   if (isDirectiveObject(root)) return context.compileValue(root, pointer);

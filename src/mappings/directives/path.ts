@@ -1,7 +1,7 @@
 import { isDirectiveObject, reportNotStringOrDirective } from "../arguments.js";
 import { absent, type DirectiveCompiler, type Evaluate } from "../context.js";
 import { MappingRuntimeError } from "../errors.js";
-import { compilePathGetter, parsePath, type PathGetter } from "../path.js";
+import { compilePathGetter, describePathProblem, parsePath, type PathGetter } from "../path.js";
 import { describeValue } from "../value-types.js";
 
 /** `@path`: the value at a path of the event. The path may itself be computed by a directive. */
@@ -11,7 +11,7 @@ export const compilePathDirective: DirectiveCompiler = (argument, pointer, conte
     if (parsed.ok) return compilePathGetter(parsed.segments);
     context.report({
       pointer,
-      message: `invalid path ${JSON.stringify(argument)}: ${parsed.reason}`,
+      message: `invalid path ${JSON.stringify(argument)}: ${describePathProblem(parsed)}`,
       expected: "a path such as $.traits.email or $.properties.items[0]",
       found: describeValue(argument),
     });
@@ -35,7 +35,11 @@ function computedPath(computePath: Evaluate, pointer: string): Evaluate {
     }
     if (path !== lastPath) {
       const parsed = parsePath(path);
-      if (!parsed.ok) throw new MappingRuntimeError(pointer, `@path: invalid computed path ${JSON.stringify(path)}: ${parsed.reason}`);
+      if (!parsed.ok) {
+        // The path comes from the event, so it goes after ", found", in full, and invalid events group by the problem.
+        const found = `string ${JSON.stringify(path)} at position ${parsed.position}`;
+        throw new MappingRuntimeError(pointer, `@path: invalid computed path: ${parsed.reason}, found ${found}`);
+      }
       lastGetter = compilePathGetter(parsed.segments);
       lastPath = path;
     }

@@ -1,7 +1,7 @@
 import { isDirectiveObject, reportNotStringOrDirective } from "../arguments.js";
 import { absent, type DirectiveCompiler, type Evaluate } from "../context.js";
 import { MappingRuntimeError } from "../errors.js";
-import { parseTemplate, renderTemplate, type TemplatePart } from "../template-text.js";
+import { describeTemplateProblem, parseTemplate, renderTemplate, type TemplatePart } from "../template-text.js";
 import { describeValue } from "../value-types.js";
 
 /** `@template`: text with `{{path}}` placeholders. The template may itself be computed by a directive. */
@@ -12,7 +12,7 @@ export const compileTemplateDirective: DirectiveCompiler = (argument, pointer, c
       const parts = parsed.parts;
       return (payload) => renderTemplate(parts, payload);
     }
-    context.report({ pointer, message: `invalid template: ${parsed.reason}`, expected: "a template such as \"Hi {{traits.name}}\"" });
+    context.report({ pointer, message: `invalid template: ${describeTemplateProblem(parsed)}`, expected: "a template such as \"Hi {{traits.name}}\"" });
     return absent;
   }
   if (isDirectiveObject(argument)) {
@@ -32,7 +32,11 @@ function computedTemplate(computeTemplate: Evaluate, pointer: string): Evaluate 
     }
     if (text !== lastText) {
       const parsed = parseTemplate(text);
-      if (!parsed.ok) throw new MappingRuntimeError(pointer, `@template: invalid computed template: ${parsed.reason}`);
+      if (!parsed.ok) {
+        // The placeholder comes from the event, so it goes after ", found" and invalid events group by the problem.
+        const found = `placeholder ${JSON.stringify(parsed.placeholder)} at position ${parsed.position}`;
+        throw new MappingRuntimeError(pointer, `@template: invalid placeholder in the computed template: ${parsed.reason}, found ${found}`);
+      }
       lastParts = parsed.parts;
       lastText = text;
     }

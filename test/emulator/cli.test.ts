@@ -1,0 +1,153 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { projectRoot, runCli } from "../helpers/run-cli.js";
+import { DEFAULT_PUBLIC_KEY, EMULATOR_USAGE, EmulatorUsageError, parseEmulatorArgs, runEmulatorCli, type EmulatorCliOptions, type EmulatorCliOutput } from "./cli.js";
+
+let directory: string;
+
+beforeAll(() => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-emulator-cli-"));
+});
+afterAll(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Collects what the runner prints, and resolves `url` once the runner printed where it listens. */
+function captureOutput(): { output: EmulatorCliOutput; out: string[]; err: string[]; url: Promise<string> } {
+  const out: string[] = [];
+  const err: string[] = [];
+  let resolveUrl: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  const output: EmulatorCliOutput = {
+    out: (line) => {
+      out.push(line);
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (match !== null) resolveUrl(match[1] ?? "");
+    },
+    err: (line) => err.push(line),
+  };
+  return { output, out, err, url };
+}
+
+function writeIdentify(): string {
+  const path = join(directory, `events-${Math.random().toString(36).slice(2)}.jsonl`);
+  writeFileSync(path, `${JSON.stringify({ type: "identify", messageId: "e-1", timestamp: "2024-01-01T00:00:00Z", traits: { email: "ada@example.com" } })}\n`);
+  return path;
+}
+
+describe("emulator command line", () => {
+  test.each<[string[], Partial<EmulatorCliOptions>]>([
+    [[], { port: 0, publicKey: DEFAULT_PUBLIC_KEY, seed: 1, faults: {}, quiet: false }],
+    [["--port", "8080", "--seed", "7", "--quiet"], { port: 8080, seed: 7, quiet: true }],
+    [["--public-key", "pk_local"], { publicKey: "pk_local" }],
+    [["--fault", "5xx=0.1", "--fault", "429=50", "--fault", "retry-after=2"], { faults: { serverErrorRate: 0.1, rateLimitEvery: 50, retryAfterSeconds: 2 } }],
+    [["--fault", "drop=0.05", "--fault", "slow=1", "--fault", "slow-ms=20"], { faults: { dropRate: 0.05, slowRate: 1, slowDelayMs: 20 } }],
+    [["--fault", "status=503", "--fault", "request-id", "--fault", "echo-path"], { faults: { batchStatus: 503, requestIdInErrors: true, echoPathInErrors: true } }],
+    [["--fault", "endless-error"], { faults: { endlessErrorBody: true } }],
+  ])("parses %j", (argv, expected) => {
+    expect(parseEmulatorArgs(argv)).toMatchObject(expected);
+  });
+
+  test.each([
+    [["--fault", "5xx=2"], "invalid --fault 5xx=2: expected a share from 0 to 1, such as 5xx=0.1"],
+    [["--fault", "5xx"], "invalid --fault 5xx=: expected a share from 0 to 1, such as 5xx=0.1"],
+    [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, endless-error, echo-path, request-id'],
+    [["--fault", "429=0"], 'invalid --fault 429 "0": expected a whole number, 1 or more'],
+    [["--fault", "status=99"], 'invalid --fault status "99": expected a whole number, 100 to 599'],
+    [["--fault", "request-id=no"], "invalid --fault request-id=no: the fault takes no value"],
+    [["--port", "70000"], 'invalid --port "70000": expected a whole number, 0 to 65535'],
+    [["--public-key", "a/b"], 'invalid --public-key "a/b": expected a non-empty key without "/"'],
+  ])("rejects %j", (argv, message) => {
+    expect(() => parseEmulatorArgs(argv)).toThrow(new EmulatorUsageError(message));
+  });
+
+  test("unknown option is a usage error", () => {
+    expect(() => parseEmulatorArgs(["--prot", "1"])).toThrow(EmulatorUsageError);
+  });
+
+  test("help fits 80 columns", () => {
+    expect(parseEmulatorArgs(["--help"])).toBe("help");
+    for (const line of EMULATOR_USAGE.split("\n")) {
+      expect(line.length, line).toBeLessThanOrEqual(80);
+    }
+  });
+
+  test("invalid option exits 2", async () => {
+    const { output, err } = captureOutput();
+
+    expect(await runEmulatorCli(["--fault", "5xx=2"], output, Promise.resolve())).toBe(2);
+    expect(err.join("\n")).toContain("error: invalid --fault 5xx=2");
+  });
+
+  test("busy port exits 1", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const { output, err } = captureOutput();
+
+      expect(await runEmulatorCli(["--port", String(port)], output, Promise.resolve())).toBe(1);
+      expect(err.join("\n")).toContain(`error: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  test("serves send with the faults asked for", async () => {
+    const { output, out, err, url } = captureOutput();
+    let stop: (value?: unknown) => void = () => {};
+    const stopped = new Promise((resolve) => {
+      stop = resolve;
+    });
+    const running = runEmulatorCli(["--fault", "429=1", "--fault", "retry-after=0", "--seed", "2"], output, stopped);
+    const endpoint = await url;
+
+    const result = await runCli(["send", "--no-stitch", "--max-attempts", "2", "--endpoint", endpoint, "--state", join(directory, "state.json"), "--dead-letter", join(directory, "dead.jsonl"), writeIdentify()], {
+      env: { KOALA_PUBLIC_KEY: DEFAULT_PUBLIC_KEY },
+    });
+    stop();
+
+    expect(await running).toBe(0);
+    expect(result.status).toBe(1);
+    expect(out[1]).toBe(`  KOALA_PUBLIC_KEY=${DEFAULT_PUBLIC_KEY} koala-replay send --endpoint ${endpoint} <inputs>`);
+    expect(out.filter((line) => line.startsWith(`429 POST /web/projects/${DEFAULT_PUBLIC_KEY}/batch 1 entry `))).toHaveLength(2);
+    expect(err.join("\n")).toContain("responses: 429 2");
+    expect(err.join("\n")).toContain("entries accepted: 0 distinct message_ids, 0 received again");
+  });
+});
+
+describe("emulator runner built as npm run emulator builds it", () => {
+  test("starts, serves and stops on SIGINT", async () => {
+    const outDir = join(directory, "dist-emulator");
+    await promisify(execFile)(process.execPath, [join(projectRoot, "node_modules/typescript/bin/tsc"), "-p", join(projectRoot, "test/emulator/tsconfig.json"), "--outDir", outDir]);
+    const child = spawn(process.execPath, [join(outDir, "cli.js"), "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const endpoint = await new Promise<string>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (match !== null) resolve(match[1] ?? "");
+      });
+    });
+
+    const result = await runCli(["send", "--no-stitch", "--endpoint", endpoint, "--state", join(directory, "built-state.json"), writeIdentify()], { env: { KOALA_PUBLIC_KEY: DEFAULT_PUBLIC_KEY } });
+    child.kill("SIGINT");
+
+    expect(result.status).toBe(0);
+    expect(await exited).toBe(0);
+    expect(stdout).not.toContain("POST");
+    expect(stderr).toContain("responses: 200 1");
+    expect(stderr).toContain("entries accepted: 1 distinct message_ids, 0 received again");
+  }, 30_000);
+});
