@@ -57,7 +57,7 @@ function compileRootDirective(mapping: Record<string, unknown>, context: Compile
 function checkedResult(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (isPlainObject(value)) return value;
-  throw new MappingRuntimeError("", `the mapping produced ${describeValue(value)}, but a mapping must produce an object`);
+  throw new MappingRuntimeError("", `a mapping must produce an object, found ${describeValue(value)}`);
 }
 
 function compileRootValue(mapping: unknown, context: CompileContext): Evaluate {

@@ -4,6 +4,7 @@ import { deriveMessageId } from "../inputs/message-id.js";
 import type { RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { ActionId } from "../koala/fields.js";
 import { buildRequestParts, hasIdentity, personKey } from "../koala/request-body.js";
+import { describeValue } from "../mappings/value-types.js";
 import { isAnalyticsJsEvent, keepsBrowserEvent, type BrowserEventsPolicy } from "./browser-events.js";
 import type { MappingVerdict, SkipReason } from "./outcomes.js";
 
@@ -200,8 +201,9 @@ function resendDeadLetter(event: SegmentEvent, result: RecordResult): RecordResu
   }
   if (entry === undefined) {
     // The marker is present but is not 1, the only value formatDeadLetterLine writes and readDeadLetterLine reads.
-    const marker = JSON.stringify(event[DEAD_LETTER_MARKER]);
-    result.verdicts.push({ kind: "invalid", mapping: "dead letter", reason: `"${DEAD_LETTER_MARKER}" is ${marker} where 1 is expected, so the line was not written by this version of koala-replay or was edited by hand` });
+    // The value goes last, after ", found", so that lines with different markers count under one reason.
+    const marker = describeValue(event[DEAD_LETTER_MARKER]);
+    result.verdicts.push({ kind: "invalid", mapping: "dead letter", reason: `the line was not written by this version of koala-replay or was edited by hand, because "${DEAD_LETTER_MARKER}" must be 1, found ${marker}` });
     return result;
   }
   entry.origin = result.origin;

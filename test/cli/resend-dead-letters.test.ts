@@ -116,18 +116,20 @@ describe("send with a dead-letter file as input", () => {
     const deadLetterPath = await writeDeadLetters();
     const [first, second] = readFileSync(deadLetterPath, "utf8").trim().split("\n") as [string, string];
     const unknownVersion = second.replace('"koalaReplayDeadLetter":1', '"koalaReplayDeadLetter":2');
+    const otherVersion = second.replace('"koalaReplayDeadLetter":1', '"koalaReplayDeadLetter":"v3"');
     const missingEntry = JSON.stringify({ ...(JSON.parse(first) as Record<string, unknown>), entry: undefined });
     const edited = join(directory, "edited.jsonl");
-    writeFileSync(edited, `${[first, unknownVersion, missingEntry, first].join("\n")}\n`);
+    writeFileSync(edited, `${[first, unknownVersion, otherVersion, missingEntry, first].join("\n")}\n`);
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", join(directory, "report.json"), edited]);
     const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
 
     expect(result.status).toBe(1);
-    expect(report.counts.eventsRead).toBe(4);
+    expect(report.counts.eventsRead).toBe(5);
     expect(report.counts.entriesSent).toBe(1);
     expect(report.skippedByReason).toEqual({ "duplicate-message-id": 1 });
+    // Markers that differ count under one reason, with the value left out.
     expect(report.invalidByReason).toEqual({
-      'dead letter: "koalaReplayDeadLetter" is 2 where 1 is expected, so the line was not written by this version of koala-replay or was edited by hand': 1,
+      'dead letter: the line was not written by this version of koala-replay or was edited by hand, because "koalaReplayDeadLetter" must be 1': 2,
       'dead letter: Invalid dead-letter line: "entry" is missing or has the wrong type. Was the line edited by hand?': 1,
     });
     expect(Object.values(report.resentDeadLettersByMapping as Record<string, number>).reduce((total, count) => total + count, 0)).toBe(2);

@@ -191,6 +191,11 @@ describe("compileMapping at run time", () => {
   it("treats a missing root result as an empty payload", () => {
     expect(compileMapping({ "@if": { exists: { "@path": "$.x" }, then: { a: 1 } } }).apply({})).toStrictEqual({});
   });
+
+  it("names the root result that is no object last", () => {
+    const compiled = compileMapping({ "@path": "$.properties" });
+    expect(() => compiled.apply({ properties: "flat" })).toThrow('a mapping must produce an object, found string "flat"');
+  });
 });
 
 describe("deeply nested values", () => {
