@@ -21,7 +21,7 @@ const MAX_UNREADABLE_EXAMPLES = 10;
  * event names ("Viewed /page/123") would otherwise hold one key per event; values past the limit
  * are counted under OTHER_VALUES.
  */
-const MAX_DISTINCT_VALUES = 10_000;
+export const MAX_DISTINCT_VALUES = 10_000;
 export const OTHER_VALUES = "(other values)";
 export const MISSING_VALUE = "(missing)";
 

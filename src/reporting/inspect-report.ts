@@ -1,4 +1,4 @@
-import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
+import { OTHER_VALUES, type ArchiveInventory, type MappingTally } from "./archive-inventory.js";
 import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
 /** Version of the `inspect --json` layout; it changes only when a key is renamed, removed or changes meaning. */
@@ -50,6 +50,11 @@ export interface InspectReport {
   distinctEventNames: number;
   /** Track events whose `event` is missing, empty or not a string. Neither count above includes them. */
   trackEventsWithoutName: number;
+  /**
+   * Track events whose name came after the first `MAX_DISTINCT_VALUES` distinct names, which are
+   * counted here and not listed, so `distinctEventNames` is then a lower bound.
+   */
+  trackEventsWithUnlistedNames: number;
   libraries: Record<string, number>;
   timeRange: { earliest: string | null; latest: string | null; eventsWithoutTimestamp: number };
   identity: { email: number; userId: number; anonymousId: number; profileId: number; emailOrProfileId: number; none: number };
@@ -68,7 +73,7 @@ export interface InspectReport {
 }
 
 export function buildInspectReport(inventory: ArchiveInventory, context: InspectReportContext): InspectReport {
-  const names = sortedByCount(inventory.eventNames);
+  const names = sortedByCount(inventory.eventNames).filter(([name]) => name !== OTHER_VALUES);
   return {
     reportVersion: INSPECT_REPORT_VERSION,
     tool: { name: "koala-replay", version: context.version },
@@ -89,8 +94,9 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
     eventsByType: objectByCount(inventory.eventsByType),
     topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
-    distinctEventNames: inventory.eventNames.size,
+    distinctEventNames: names.length,
     trackEventsWithoutName: inventory.trackEventsWithoutName,
+    trackEventsWithUnlistedNames: inventory.eventNames.get(OTHER_VALUES) ?? 0,
     libraries: objectByCount(inventory.libraries),
     timeRange: {
       earliest: isoOrNull(inventory.earliestTimestampMs),

@@ -5,7 +5,7 @@ import { askIfCopiedInput } from "./copied-input.js";
 import { describeDuplicateWindow } from "./duplicate-window.js";
 import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
-import { OTHER_VALUES } from "./archive-inventory.js";
+import { MAX_DISTINCT_VALUES, OTHER_VALUES } from "./archive-inventory.js";
 import { OTHER_REASONS } from "./run-stats.js";
 import type { InspectReport } from "./inspect-report.js";
 import { escapeControlCharacters, type TextStyle } from "./style.js";
@@ -35,7 +35,7 @@ export function formatInspectText(report: InspectReport, style: TextStyle, width
   const sections = [
     headline(report, text),
     section(text, "Events by type", countRows(foldedEntries(report.eventsByType), report.eventsRead, width)),
-    section(text, `Top track event names (${formatCount(report.distinctEventNames)} distinct)`, eventNameRows(report, width)),
+    section(text, eventNamesTitle(report), eventNameRows(report, width)),
     section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead, width)),
     section(text, "Identity coverage", identityRows(report, width)),
     section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
@@ -147,7 +147,15 @@ function countRows(entries: ReadonlyArray<readonly [string, number]>, total: num
   });
 }
 
-/** Returns the rows of the top track event names, then a line for the track events without a name. */
+function eventNamesTitle(report: InspectReport): string {
+  const distinct = formatCount(report.distinctEventNames);
+  return report.trackEventsWithUnlistedNames > 0 ? `Top track event names (more than ${distinct} distinct)` : `Top track event names (${distinct} distinct)`;
+}
+
+/**
+ * Returns the rows of the top track event names, then a line for the track events without a name
+ * and one for those whose names were past the inventory's limit.
+ */
 function eventNameRows(report: InspectReport, columns: number): string[] {
   const rows = countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined, columns);
   const unnamed = report.trackEventsWithoutName;
@@ -155,6 +163,11 @@ function eventNameRows(report: InspectReport, columns: number): string[] {
     const events = unnamed === 1 ? "1 track event" : `${formatCount(unnamed)} track events`;
     const verb = unnamed === 1 ? "is" : "are";
     rows.push(wrapStyled(`${events} without a name (event missing, empty or not a string) ${verb} not counted above`, columns, "  ", "    ", plain));
+  }
+  const unlisted = report.trackEventsWithUnlistedNames;
+  if (unlisted > 0) {
+    const events = unlisted === 1 ? "1 track event has" : `${formatCount(unlisted)} track events have`;
+    rows.push(wrapStyled(`${events} a name past the first ${formatCount(MAX_DISTINCT_VALUES)} distinct ones, which inspect counts but does not list`, columns, "  ", "    ", plain));
   }
   return rows;
 }

@@ -28,6 +28,7 @@ const inspectKeys = [
   "topEventNames",
   "distinctEventNames",
   "trackEventsWithoutName",
+  "trackEventsWithUnlistedNames",
   "libraries",
   "timeRange",
   "identity",
@@ -373,6 +374,28 @@ describe("track events without a name", () => {
     expect(text).toContain("Top track event names (1 distinct) Signed Up 2 ");
     expect(text).toContain("3 track events without a name (event missing, empty or not a string) are not counted above");
     expect(text).not.toContain("(missing) 1");
+  });
+});
+
+describe("inspect of more event names than it keeps", () => {
+  const names = 10_005;
+  const stdin = Array.from({ length: names }, (_, index) => `${JSON.stringify({ type: "track", event: `e${index}`, messageId: `m${index}` })}\n`).join("");
+
+  test("leaves the overflow out of the names", async () => {
+    const result = await runCli(["inspect", "--json", "--no-stitch", "-"], { stdin });
+    const report = JSON.parse(result.stdout) as { topEventNames: Array<{ name: string; count: number }>; distinctEventNames: number; trackEventsWithUnlistedNames: number };
+
+    expect(report.topEventNames.map((name) => name.name)).not.toContain("(other values)");
+    expect(report.distinctEventNames).toBe(10_000);
+    expect(report.trackEventsWithUnlistedNames).toBe(5);
+  });
+
+  test("text says the count is a lower bound", async () => {
+    const result = await runCli(["inspect", "--no-stitch", "-"], { stdin });
+    const text = unwrapSummary(result.stdout);
+
+    expect(text).toContain("Top track event names (more than 10,000 distinct)");
+    expect(text).toContain("5 track events have a name past the first 10,000 distinct ones, which inspect counts but does not list");
   });
 });
 
