@@ -35,11 +35,29 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync(argv as string[]);
   } catch (error) {
     const commandName = program.commands.find((command) => argv.includes(command.name()))?.name() ?? "COMMAND";
-    process.exitCode = await reportError(error, commandName);
+    process.exitCode = await reportError(error, commandName, publicKeysOf(argv, process.env));
   }
 }
 
-async function reportError(error: unknown, commandName: string): Promise<number> {
+/**
+ * Returns the public keys given with `--public-key` or KOALA_PUBLIC_KEY. An error can quote a
+ * value that contains a key, such as an --endpoint URL with the key in its query string, so errors
+ * are printed with these keys masked.
+ */
+function publicKeysOf(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const keys = [env["KOALA_PUBLIC_KEY"]];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === "--public-key") {
+      keys.push(argv[index + 1]);
+    } else if (arg.startsWith("--public-key=")) {
+      keys.push(arg.slice("--public-key=".length));
+    }
+  }
+  return keys.map((key) => key?.trim() ?? "").filter((key) => key !== "");
+}
+
+async function reportError(error: unknown, commandName: string, publicKeys: readonly string[]): Promise<number> {
   if (error instanceof CommanderError) {
     // Help and version are successes. commander prints the help it shows for a missing command itself,
     // and leaves every other message to be printed here (see `buildProgram`).
@@ -53,17 +71,20 @@ async function reportError(error: unknown, commandName: string): Promise<number>
     }
     return ExitCode.usage;
   }
+  // Loaded here, as the wrapping code is, because `--version` and `--help` do not need it.
+  const { maskSecret } = await import("../reporting/mask.js");
+  const mask = (text: string): string => publicKeys.reduce((masked, key) => maskSecret(masked, key), text);
   if (error instanceof UsageError) {
-    await printUserError(error.message, error.hint);
+    await printUserError(mask(error.message), error.hint === undefined ? undefined : mask(error.hint));
     return error.exitCode;
   }
   if (error instanceof Error && Object.hasOwn(USER_ERROR_HINTS, error.name)) {
     const ownHint = (error as { hint?: unknown }).hint;
     const hint = typeof ownHint === "string" && ownHint !== "" ? ownHint : USER_ERROR_HINTS[error.name];
-    await printUserError(error.message, hint === undefined ? undefined : withToolCommand(hint.replace("COMMAND", commandName)));
+    await printUserError(mask(error.message), hint === undefined ? undefined : mask(withToolCommand(hint.replace("COMMAND", commandName))));
     return ExitCode.usage;
   }
-  process.stderr.write(`koala-replay: internal error, please report it with the command you ran\n${(error as Error)?.stack ?? String(error)}\n`);
+  process.stderr.write(`koala-replay: internal error, please report it with the command you ran\n${mask((error as Error)?.stack ?? String(error))}\n`);
   return ExitCode.incomplete;
 }
 

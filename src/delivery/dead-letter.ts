@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RecordOrigin } from "../inputs/record.js";
 import { maskSecret } from "../reporting/mask.js";
@@ -62,8 +62,7 @@ export class DeadLetterWriter {
 
   /** Writes the line synchronously, so it is in the file before the checkpoint can mark its record done. */
   write(entry: KoalaEntry, details: DeadLetterDetails): void {
-    const line = formatDeadLetterLine(entry, details, this.publicKey);
-    writeSync(this.open(), line);
+    writeFully(this.open(), Buffer.from(formatDeadLetterLine(entry, details, this.publicKey)));
     this.unsynced = true;
     this.count += 1;
   }
@@ -95,9 +94,43 @@ export class DeadLetterWriter {
     if (this.descriptor === undefined) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.descriptor = openSync(this.path, "a", 0o600);
-      this.hadEarlierLines = fstatSync(this.descriptor).size > 0;
+      const stats = fstatSync(this.descriptor);
+      this.hadEarlierLines = stats.size > 0;
+      // A run killed, or a disk that filled up, in the middle of a line leaves that line without its
+      // newline. The next line would be appended to it, and both would be one line of invalid JSON.
+      if (stats.isFile() && stats.size > 0 && !endsWithNewline(this.path, stats.size)) {
+        writeFully(this.descriptor, Buffer.from("\n"));
+      }
     }
     return this.descriptor;
+  }
+}
+
+/** Writes all of `bytes`: one `write` may write only part of them, as when the disk fills up. */
+function writeFully(descriptor: number, bytes: Buffer): void {
+  let written = 0;
+  while (written < bytes.length) {
+    written += writeSync(descriptor, bytes, written, bytes.length - written);
+  }
+}
+
+/**
+ * Checks whether the last of the `size` bytes of the file at `path` is a newline. A file that can be
+ * appended to but not read counts as ending with one, because a line is still better written than not.
+ */
+function endsWithNewline(path: string, size: number): boolean {
+  // The append descriptor is write-only, so the last byte is read through a descriptor of its own.
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, "r");
+  } catch {
+    return true;
+  }
+  try {
+    const last = Buffer.alloc(1);
+    return readSync(descriptor, last, 0, 1, size - 1) === 1 && last[0] === 0x0a;
+  } finally {
+    closeSync(descriptor);
   }
 }
 

@@ -46,7 +46,8 @@ export function parseEndpoint(endpoint: string): ParsedEndpoint {
 export function printableBatchUrl(endpoint: string, publicKey: string | undefined): string {
   const { origin, basePath } = parseEndpoint(endpoint);
   const shownKey = publicKey === undefined ? "<public-key>" : maskPublicKey(publicKey);
-  return `${origin}${basePath}/web/projects/${shownKey}/batch`;
+  // The base path of --endpoint may contain the key as well.
+  return maskSecret(`${origin}${basePath}/web/projects/${shownKey}/batch`, publicKey);
 }
 
 export interface KoalaClientOptions {
@@ -227,7 +228,7 @@ export type KeyCheckResult =
 export async function checkPublicKey(endpoint: string, key: string, userAgent: string, timeoutMs = 10_000): Promise<KeyCheckResult> {
   const { origin, basePath } = parseEndpoint(endpoint);
   const url = `${origin}${basePath}/web/projects/${encodeURIComponent(key)}/auth`;
-  const shownUrl = `${origin}${basePath}/web/projects/${maskPublicKey(key)}/auth`;
+  const shownUrl = maskSecret(`${origin}${basePath}/web/projects/${maskPublicKey(key)}/auth`, key);
   try {
     const response = await undici().request(url, {
       method: "GET",

@@ -128,10 +128,11 @@ export function decideRetry(reason: RetryReason, outcome: AttemptOutcome, contex
   }
 
   const retryAfterMs = outcome.kind === "response" ? parseRetryAfter(outcome.retryAfter, context.nowMs) : undefined;
-  const delayMs =
-    retryAfterMs === undefined
-      ? computeBackoffDelay(context.attempt, limits, context.random)
-      : Math.min(retryAfterMs, limits.retryAfterCapMs);
+  // Retry-After sets the least wait, and the backoff still grows with the attempts. A server that keeps
+  // returning Retry-After: 0, a date already past, or 1 would otherwise use up every attempt within
+  // milliseconds or seconds, far sooner than without the header.
+  const backoffMs = computeBackoffDelay(context.attempt, limits, context.random);
+  const delayMs = retryAfterMs === undefined ? backoffMs : Math.max(Math.min(retryAfterMs, limits.retryAfterCapMs), backoffMs);
 
   if (context.elapsedMs + delayMs > limits.maxRetryTimeMs) {
     return { action: "give-up", reason: "retry-time-exhausted", lastRetryReason: reason };

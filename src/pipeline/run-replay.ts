@@ -12,6 +12,7 @@ import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../report
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput, type OutputTarget } from "./buffered-output.js";
 import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
+import { fingerprintFile } from "../delivery/fingerprint.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { eventDepthProblem } from "./event-depth.js";
@@ -293,12 +294,25 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
 /**
  * Hashes the settings that decide which entries an event makes: how inputs are read, the mappings,
- * the filters, --browser-events and stitching. When the hash differs from the checkpoint's, a
- * resume warns that the events the earlier run finished are not mapped again.
+ * the filters, --browser-events and stitching with its --identities file. When the hash differs from
+ * the checkpoint's, a resume warns that the events the earlier run finished are not mapped again.
  */
 function hashEntrySettings(settings: ReplaySettings): string {
-  const decisive = [settings.format, settings.csv, settings.mappings, settings.filters, settings.browserEvents, settings.stitch];
+  const decisive: unknown[] = [settings.format, settings.csv, settings.mappings, settings.filters, settings.browserEvents, settings.stitch];
+  // Added only with a file, so that a checkpoint of a run without one keeps its hash.
+  if (settings.stitch && settings.identitiesFile !== undefined) {
+    decisive.push(identitiesFileContent(settings.identitiesFile));
+  }
   return createHash("sha256").update(JSON.stringify(decisive)).digest("hex").slice(0, 16);
+}
+
+/**
+ * Identifies the content of an --identities file, wherever it lies, because the emails it gives
+ * decide which events have a person. A pipe cannot be read twice, so only its kind is known.
+ */
+function identitiesFileContent(path: string): unknown {
+  const fingerprint = fingerprintFile(path);
+  return fingerprint === undefined ? "identities-not-a-file" : { identitiesSize: fingerprint.size, identitiesSha256: fingerprint.headTailSha256 };
 }
 
 /** Outcomes of one chunk in line order, read one at a time. */

@@ -26,31 +26,66 @@ export function isShortPublicKey(key: string): boolean {
 }
 
 /**
- * Replaces every occurrence of `key` in `text` with its mask, including its URL-encoded form, so
- * URLs, error messages and response excerpts can be shown or stored. An empty key changes nothing.
+ * Replaces every occurrence of `key` in `text` with its mask, so URLs, error messages and response
+ * excerpts can be shown or stored. A server or a proxy may echo the key in another form than it
+ * was sent in, so each character of it is matched as it is, percent-encoded with hex digits of
+ * either case, as a JSON escape (`\/`, `\"`, `\u002f`), or as `+` for a space. An empty key
+ * changes nothing.
  */
 export function maskSecret(text: string, key: string | undefined): string {
   if (key === undefined || key.length === 0) {
     return text;
   }
   const masked = maskPublicKey(key);
-  let result = replaceKey(text, key, masked);
-  const encoded = encodeURIComponent(key);
-  if (encoded !== key) {
-    result = replaceKey(result, encoded, masked);
-  }
-  return result;
+  return text.replace(keyPattern(key), () => masked);
 }
 
+/** Patterns by key: a run masks every message with the same key. */
+const keyPatterns = new Map<string, RegExp>();
+
 /**
- * Replaces `key` with `masked`. A key shorter than a real one (a test key such as `x`) is replaced
- * only where no letter, digit, `_` or `-` touches it, so that it does not mask the words it occurs
- * in (`maxRps`). A key of real length is replaced wherever it occurs.
+ * Returns a pattern that matches `key` in any of the forms `maskSecret` names. A key shorter than a
+ * real one (a test key such as `x`) matches only where no letter, digit, `_` or `-` touches it, so
+ * that it does not mask the words it occurs in (`maxRps`). A key of real length matches wherever
+ * it occurs.
  */
-function replaceKey(text: string, key: string, masked: string): string {
-  if (!isShortPublicKey(key)) {
-    return text.split(key).join(masked);
+function keyPattern(key: string): RegExp {
+  let pattern = keyPatterns.get(key);
+  if (pattern === undefined) {
+    const characters = [...key].map((character) => `(?:${characterForms(character).join("|")})`).join("");
+    const source = isShortPublicKey(key) ? `(?<![A-Za-z0-9_-])${characters}(?![A-Za-z0-9_-])` : characters;
+    pattern = new RegExp(source, "g");
+    keyPatterns.set(key, pattern);
   }
-  const escaped = key.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  return text.replace(new RegExp(`(?<![A-Za-z0-9_-])${escaped}(?![A-Za-z0-9_-])`, "g"), () => masked);
+  pattern.lastIndex = 0;
+  return pattern;
+}
+
+/** Returns the regular expressions of the forms one character of a key can be echoed in. */
+function characterForms(character: string): string[] {
+  const forms = [escapeRegExp(character)];
+  const percentEncoded = [...Buffer.from(character, "utf8")].map((byte) => `%${hexDigitsOfEitherCase(byte)}`).join("");
+  forms.push(percentEncoded);
+  let unicodeEscapes = "";
+  for (let index = 0; index < character.length; index += 1) {
+    const unit = character.charCodeAt(index);
+    unicodeEscapes += `\\\\u${hexDigitsOfEitherCase(unit >> 8)}${hexDigitsOfEitherCase(unit & 0xff)}`;
+  }
+  forms.push(unicodeEscapes);
+  if (character === "/" || character === '"' || character === "\\") {
+    forms.push(`\\\\${escapeRegExp(character)}`);
+  }
+  if (character === " ") {
+    forms.push("\\+");
+  }
+  return forms;
+}
+
+/** Returns a pattern of the two hex digits of `byte` that matches either case, such as `2[fF]`. */
+function hexDigitsOfEitherCase(byte: number): string {
+  return [...byte.toString(16).padStart(2, "0")].map((digit) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit)).join("");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 }

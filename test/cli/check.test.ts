@@ -123,6 +123,32 @@ describe("check", () => {
     }
   });
 
+  test("key in an invalid --endpoint is masked", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const endpoints = [`http://127.0.0.1:9/?key=${KEY}`, `http://127.0.0.1:9/#${KEY}`, `ftp://127.0.0.1:9/${KEY}`, `not a url ${KEY}`];
+    for (const endpoint of endpoints) {
+      for (const command of [["check"], ["send", "--dry-run", "--no-stitch", "fixtures/archives/spec"], ["preview", "fixtures/archives/spec"]]) {
+        for (const keyArgs of [[], ["--public-key", KEY], [`--public-key=${KEY}`]]) {
+          const result = await runCli([...command, ...keyArgs, "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: keyArgs.length === 0 ? KEY : undefined }, cwd });
+          const label = `${command[0]} ${keyArgs.join(" ")} ${endpoint}`;
+
+          expect(result.status, label).toBe(2);
+          expect(result.stderr, label).toContain("invalid --endpoint");
+          expect(result.stderr, label).not.toContain(KEY);
+        }
+      }
+    }
+  });
+
+  test("key in the endpoint path is masked", async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}/${KEY}`;
+    const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+
+    expect(result.status).toBe(3);
+    expect(unwrapSummary(result.stderr)).toContain("error: Koala could not be reached at http://127.0.0.1:");
+    expect(result.stderr).not.toContain(KEY);
+  });
+
   test("preview rejects an invalid --endpoint", async () => {
     const result = await runCli(["preview", "--endpoint", "not a url", "fixtures/archives/spec"]);
 

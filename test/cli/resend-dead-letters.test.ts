@@ -333,3 +333,20 @@ describe("dead-letter file of an earlier run", () => {
     expect(lines).toHaveLength(4);
   });
 });
+
+describe("dead-letter file cut off mid-line", () => {
+  test("next line is resent, not merged", async () => {
+    // What a run killed while it wrote a line leaves: the start of a line, without its newline.
+    const deadLetterPath = join(directory, "dead.jsonl");
+    writeFileSync(deadLetterPath, '{"koalaReplayDeadLetter":1,"reason":"rejected-by-api","status":400,"attem');
+    await sendWithRejections(["--dead-letter", deadLetterPath, "--state", join(directory, "state.json")]);
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "resend-state.json"), deadLetterPath], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+
+    expect(readFileSync(deadLetterPath, "utf8").split("\n")).toHaveLength(4);
+    expect([...emulator.accepted.keys()].sort()).toEqual(["m-2", "m-3"]);
+    expect(unwrapSummary(result.stderr)).toContain(`${deadLetterPath}:1 malformed-json`);
+  });
+});

@@ -79,3 +79,35 @@ function readStateName(): string {
   if (name === undefined) throw new Error("no state file in .koala-replay");
   return name;
 }
+
+describe("resume with an --identities file", () => {
+  /** Writes a track event of an anonymous visitor, whom only an --identities file names. */
+  function writeAnonymousEvent(): void {
+    const line = JSON.stringify({ type: "track", event: "Clicked", messageId: "anonymous-1", anonymousId: "anon-1", timestamp: "2024-01-01T00:00:00.000Z" });
+    writeFileSync(join(directory, "anonymous.jsonl"), `${line}\n`);
+    writeFileSync(join(directory, "identities.csv"), "anonymous_id,email\nanon-1,anon@example.com\n");
+  }
+
+  function sendAnonymous(args: readonly string[]): ReturnType<typeof runCli> {
+    return runCli(["send", "--endpoint", emulator.url, ...args, "anonymous.jsonl"], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+  }
+
+  test("file added on resume warns", async () => {
+    writeAnonymousEvent();
+    const first = await sendAnonymous([]);
+    const resumed = await sendAnonymous(["--identities", "identities.csv", "--resume"]);
+
+    expect(first.stderr).toMatch(/no-identity +1/);
+    expect(unwrapSummary(resumed.stderr)).toContain("warning: the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint");
+  });
+
+  test("same file resumes quietly", async () => {
+    writeAnonymousEvent();
+    await sendAnonymous(["--identities", "identities.csv"]);
+    const resumed = await sendAnonymous(["--identities", "identities.csv", "--resume"]);
+
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain("differ from those of the run");
+    expect(emulator.accepted.has("anonymous-1")).toBe(true);
+  });
+});

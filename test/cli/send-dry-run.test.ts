@@ -64,6 +64,20 @@ describe("send --dry-run output", () => {
     expect(result.stderr).not.toContain(key);
   });
 
+  // A base path is allowed, so the key in it is not an error, but it is never printed either.
+  test.each([
+    ["send", "--dry-run", "--browser-events", "include"],
+    ["preview", "--no-stitch"],
+  ])("base path holding the key: %s", async (command, ...options) => {
+    const key = "pk_live_0123456789abcdef";
+    const result = await runCli([command, ...options, "--public-key", key, "--endpoint", `http://127.0.0.1:9/${key}`, "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("http://127.0.0.1:9/pk_l****/web/projects/pk_l****/batch");
+    expect(result.stdout).not.toContain(key);
+    expect(result.stderr).not.toContain(key);
+  });
+
   test("stdin is read when the input is -", async () => {
     const line = JSON.stringify({
       type: "identify",

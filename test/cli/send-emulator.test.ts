@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -239,6 +241,39 @@ describe("send to the Koala emulator", () => {
 
     expect(replay.status).toBe(0);
     expect([...emulator.accepted.keys()]).toEqual(["e2e-17"]);
+  });
+
+  test("key echoed in another encoding stays masked", async () => {
+    // A server that decodes the path, or encodes it again its own way, echoes the key in a form other than the one sent.
+    const oddKey = "pk+live/KEY==0123456789";
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        const path = request.url ?? "";
+        const lowerCase = path.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+        response.statusCode = 400;
+        response.end(JSON.stringify({ error: "Invalid entry", path: lowerCase, decoded: decodeURIComponent(path) }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const directory = temporaryDirectory();
+      const { path } = writeTrackEvents(directory, 1);
+      const deadLetter = join(directory, "dead.jsonl");
+      const report = join(directory, "report.json");
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const result = await runCli(["send", "--verbose", "--no-stitch", "--endpoint", endpoint, "--state", join(directory, "state.json"), "--dead-letter", deadLetter, "--report", report, path], {
+        env: { KOALA_PUBLIC_KEY: oddKey },
+      });
+
+      expect(result.status).toBe(1);
+      expect(readFileSync(deadLetter, "utf8")).toContain("/web/projects/pk+l****/batch");
+      for (const output of [result.stderr, readFileSync(deadLetter, "utf8"), readFileSync(report, "utf8")]) {
+        expect(output).not.toContain("0123456789");
+      }
+    } finally {
+      server.close();
+    }
   });
 
   test("key cut off by the response excerpt stays masked", async () => {

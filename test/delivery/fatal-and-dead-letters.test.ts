@@ -272,6 +272,29 @@ describe("maskPublicKey", () => {
     expect(maskSecret("x/a%2Fb%2Bc%3D/y", "a/b+c=")).toBe("x/a/****/y");
   });
 
+  it.each([
+    ["lower-case percent escapes", "/web/projects/pk%2blive%2fKEY%3d%3d0123456789/batch"],
+    ["some characters decoded", "/web/projects/pk+live%2FKEY%3D%3D0123456789/batch"],
+    ["JSON-escaped slash", '{"path":"/web/projects/pk+live\\/KEY==0123456789/batch"}'],
+    ["JSON unicode escapes", '{"path":"/web/projects/pk\\u002blive\\u002FKEY==0123456789/batch"}'],
+  ])("maskSecret masks the key echoed with %s", (_form, echoed) => {
+    const masked = maskSecret(echoed, "pk+live/KEY==0123456789");
+
+    expect(masked).toContain("pk+l****");
+    expect(masked).not.toMatch(/0123456789/);
+  });
+
+  it("maskSecret masks a key with quotes in JSON", () => {
+    const key = 'pk_live"SECRET\\0123456789';
+    const masked = maskSecret(JSON.stringify({ path: `/web/projects/${key}/batch` }), key);
+
+    expect(masked).toBe('{"path":"/web/projects/pk_l****/batch"}');
+  });
+
+  it("maskSecret masks a key with a space sent as +", () => {
+    expect(maskSecret("key=pk_live+SECRET+0123456789&x=1", "pk_live SECRET 0123456789")).toBe("key=pk_l****&x=1");
+  });
+
   it("short key spares the words around", () => {
     expect(maskSecret('{"maxRps":null,"key":"x","url":"/projects/x/batch"}', "x")).toBe('{"maxRps":null,"key":"****","url":"/projects/****/batch"}');
     expect(maskSecret("pk_long_key_123 in pk_long_key_1234", "pk_long_key_123")).toBe("pk_l**** in pk_l****4");

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDelivery } from "../../src/delivery/index.js";
 import type { RetryEvent } from "../../src/delivery/options.js";
@@ -138,6 +140,36 @@ describe("delivery under faults", () => {
     expect(result.delivered).toBe(300);
     expect(result.deadLetteredTotal).toBe(0);
     expect(emulator.accepted.size).toBe(300);
+  });
+
+  it("429 with Retry-After 0 backs off", async () => {
+    // A server that throttles for a moment and requests no wait. Retried at once, each request would
+    // spend its attempts within milliseconds and go to the dead-letter file.
+    let throttledUntilMs: number | undefined;
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        throttledUntilMs ??= Date.now() + 400;
+        response.statusCode = Date.now() < throttledUntilMs ? 429 : 200;
+        response.setHeader("retry-after", "0");
+        response.end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const delivery = createDelivery(testOptions(url, { maxBatchSize: 5, retryBaseDelayMs: 50, retryMaxDelayMs: 1_000 }));
+      for (const entry of makeRecords(50, 10)) {
+        await delivery.submit(entry.origin, [entry]);
+      }
+      const result = await delivery.finish();
+
+      expect(result.retries["rate-limited"]).toBeGreaterThan(0);
+      expect(result.deadLetteredTotal).toBe(0);
+      expect(result.delivered).toBe(50);
+    } finally {
+      server.close();
+    }
   });
 
   it("stops as unreachable when every connection is refused", async () => {

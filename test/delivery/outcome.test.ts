@@ -102,6 +102,19 @@ describe("classifyOutcome", () => {
     expect(verdict).toMatchObject({ action: "retry", delayMs: 10_000, pauseAllSenders: false });
   });
 
+  it.each([
+    ["0", "0"],
+    ["a date already past", "Wed, 31 Dec 2025 23:00:00 GMT"],
+  ])("Retry-After %s backs off", (_label, retryAfter) => {
+    const verdict = classifyOutcome(response(429, retryAfter), context({ attempt: 3 }));
+    expect(verdict).toEqual({ action: "retry", reason: "rate-limited", delayMs: 200, pauseAllSenders: true });
+  });
+
+  it("Retry-After shorter than the backoff waits the backoff", () => {
+    const verdict = classifyOutcome(response(503, "1"), context({ attempt: 3, limits: { ...limits, baseDelayMs: 1_000 } }));
+    expect(verdict).toEqual({ action: "retry", reason: "server-error", delayMs: 2_000, pauseAllSenders: false });
+  });
+
   it("invalid Retry-After falls back to backoff", () => {
     const verdict = classifyOutcome(response(429, "soon"), context({ attempt: 2 }));
     expect(verdict).toMatchObject({ action: "retry", delayMs: 100 });

@@ -60,24 +60,26 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     process.stderr.write(`${formatWarning(shortKeyWarning(key))}\n`);
   }
   const endpoint = parseEndpointOption(options.endpoint);
+  // A base path may contain the key, which is never printed.
+  const shownEndpoint = maskSecret(endpoint, key);
   const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`, KEY_CHECK_TIMEOUT_MS);
   if (result.ok) {
-    process.stdout.write(`public key ${maskPublicKey(key)} accepted by ${endpoint} (HTTP ${result.status})\n`);
+    process.stdout.write(`public key ${maskPublicKey(key)} accepted by ${shownEndpoint} (HTTP ${result.status})\n`);
     return ExitCode.done;
   }
   if (result.status === undefined) {
     writeError(
-      `Koala could not be reached at ${endpoint} (${describeNetworkError(result.errorCode)}), so the public key was not tested`,
+      `Koala could not be reached at ${shownEndpoint} (${describeNetworkError(result.errorCode)}), so the public key was not tested`,
       `check the --endpoint URL (default ${DEFAULT_ENDPOINT}), that the server is up, and the network, proxy or firewall in between`,
     );
     return ExitCode.fatalApi;
   }
   if (KEY_REJECTED_STATUSES.has(result.status)) {
-    writeError(`public key ${maskPublicKey(key)} was not accepted by ${endpoint}: ${maskSecret(result.message, key)}`, "copy the key from Koala (Settings › Install), and check --endpoint");
+    writeError(`public key ${maskPublicKey(key)} was not accepted by ${shownEndpoint}: ${maskSecret(result.message, key)}`, "copy the key from Koala (Settings › Install), and check --endpoint");
     return ExitCode.fatalApi;
   }
   writeError(
-    `the key check at ${endpoint} failed with HTTP ${result.status}, so the public key was not tested`,
+    `the key check at ${shownEndpoint} failed with HTTP ${result.status}, so the public key was not tested`,
     result.status >= 500 ? "Koala may be down for a moment: run check again later, and check --endpoint if it persists" : `check the --endpoint URL (default ${DEFAULT_ENDPOINT})`,
   );
   return ExitCode.fatalApi;

@@ -1,6 +1,6 @@
 import type { KoalaEntry } from "../../delivery/entry.js";
 import type { InputProblem } from "../../inputs/record.js";
-import { maskPublicKey } from "../../reporting/mask.js";
+import { maskPublicKey, maskSecret } from "../../reporting/mask.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { buildBatchBody } from "../../delivery/index.js";
 import { scanEvents } from "../../pipeline/scan-events.js";
@@ -153,7 +153,9 @@ function locateProblem(problem: InputProblem): string {
 
 function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {
   const key = target.publicKey === undefined || target.publicKey === "" ? "<public-key>" : maskPublicKey(target.publicKey);
-  return { method: "POST", url: `${target.endpoint}/web/projects/${key}/batch`, body: JSON.parse(buildBatchBody(entry.personKey, [entry]).toString("utf8")) as unknown };
+  // The base path of --endpoint may contain the key as well.
+  const url = maskSecret(`${target.endpoint}/web/projects/${key}/batch`, target.publicKey);
+  return { method: "POST", url, body: JSON.parse(buildBatchBody(entry.personKey, [entry]).toString("utf8")) as unknown };
 }
 
 function parseLayout(value: string | undefined): PreviewLayout | "auto" {
