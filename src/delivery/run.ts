@@ -62,9 +62,18 @@ export class DeliveryRun implements Delivery {
   private lastSaveAtMs = 0;
   private checkpointErrors = 0;
   private saveTimer: NodeJS.Timeout | undefined;
+  /**
+   * Saves the checkpoint when the process exits before `finish`, as on a second Ctrl-C, so that a
+   * resume does not send again what was delivered since the last timed save. Saving is synchronous,
+   * as an exit listener must be.
+   */
+  private readonly saveOnExit = (): void => this.saveCheckpoint();
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
     this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart, options.entrySettingsHash, options.resumeStatePath);
+    if (options.statePath !== undefined) {
+      process.once("exit", this.saveOnExit);
+    }
     if (options.resumeStatePath !== undefined && !this.checkpoint.resumed) {
       options.events.onNothingToResume?.(options.resumeStatePath);
     }
@@ -211,6 +220,7 @@ export class DeliveryRun implements Delivery {
     } else {
       this.duplicateOnlyInputs.finish();
     }
+    process.off("exit", this.saveOnExit);
     this.saveCheckpoint();
     this.closeDeadLetters();
     return this.result();

@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { MAX_REASONS_PER_GROUP } from "../../src/reporting/reason-counts.js";
-import { MAX_REASONS, OTHER_REASONS } from "../../src/reporting/run-stats.js";
-import { DEAD_LETTER_MARKER } from "../../src/delivery/dead-letter.js";
 import { runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
@@ -108,22 +106,5 @@ describe("reason counts", () => {
 
     expect(inventory.mappings[0]?.invalidByReason).toEqual({ "/event/@path: @path: invalid computed path: the index must be digits followed by ]": EVENTS });
     expect(inventory.mappings[1]?.invalidByReason).toEqual({ "/event/@template: @template: invalid placeholder in the computed template: empty key between two dots": EVENTS });
-  });
-
-  test("inspect bounds invalid reasons", async () => {
-    // NOTE: a dead-letter line's marker value is quoted inside its reason, so each line gives a reason of its own.
-    const lines = MAX_REASONS + 20;
-    const deadLetters = Array.from({ length: lines }, (_unused, index) => JSON.stringify({ [DEAD_LETTER_MARKER]: `v${index}`, type: "track" }));
-    const input = join(directory, "dead-letters.jsonl");
-    writeFileSync(input, `${deadLetters.join("\n")}\n`);
-
-    const result = await runCli(["inspect", "--json", "--no-stitch", input]);
-    const report = JSON.parse(result.stdout) as { resentDeadLetters: { invalidByReason: Record<string, number> } };
-    const invalid = report.resentDeadLetters.invalidByReason;
-
-    expect(result.status).toBe(0);
-    expect(sum(invalid)).toBe(lines);
-    expect(Object.keys(invalid)).toHaveLength(MAX_REASONS + 1);
-    expect(invalid[OTHER_REASONS]).toBe(lines - MAX_REASONS);
   });
 });

@@ -351,6 +351,30 @@ describe("send interrupted with SIGINT", () => {
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
   }, 120_000);
 
+  test("second SIGINT saves the checkpoint", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 150 } });
+    const directory = temporaryDirectory();
+    const { path, ids } = writeTrackEvents(directory, 2_000);
+    const concurrency = 2;
+    const batchSize = 5;
+    const requests = 6;
+    const args = ["send", "--no-stitch", "--max-batch-size", String(batchSize), "--concurrency", String(concurrency), "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
+
+    // The first delivery is saved at once and the next timed save comes a second later, after the
+    // exit: only a save at the exit covers the requests answered in between.
+    const interrupted = await interruptAfterRequests(args, emulator, requests, {}, 2);
+    const acceptedBefore = emulator.accepted.size;
+    const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY } });
+
+    expect(interrupted.code).toBe(130);
+    expect(unwrapSummary(interrupted.stderr)).toContain("the checkpoint is saved without the requests in flight");
+    expect(acceptedBefore).toBeGreaterThanOrEqual((requests - concurrency) * batchSize);
+    expect(resumed.status).toBe(0);
+    expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
+    // Only the requests in flight at the exit are sent again.
+    expect(emulator.stats.duplicateEntries).toBeLessThanOrEqual(concurrency * batchSize);
+  }, 120_000);
+
   test("after the last event was read: no 'stopped reading'", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 50 } });
     const directory = temporaryDirectory();
@@ -692,7 +716,7 @@ describe("send --resume after a file was added to an input folder", () => {
 });
 
 /** Runs the CLI with `args` and sends it SIGINT once the emulator has received `requests` batch requests. */
-function interruptAfterRequests(args: readonly string[], server: KoalaEmulator, requests: number, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function interruptAfterRequests(args: readonly string[], server: KoalaEmulator, requests: number, env: Record<string, string>, signals = 1): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY, ...env }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
@@ -703,6 +727,10 @@ function interruptAfterRequests(args: readonly string[], server: KoalaEmulator, 
       if (server.stats.batchRequests >= requests) {
         clearInterval(watcher);
         child.kill("SIGINT");
+        // Two signals sent at once may arrive as one, so the next waits for the first to be handled.
+        for (let signal = 1; signal < signals; signal += 1) {
+          setTimeout(() => child.kill("SIGINT"), signal * 50);
+        }
       }
     }, 2);
     child.on("exit", (code) => {

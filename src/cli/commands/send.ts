@@ -347,8 +347,8 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       if (!settings.dryRun && notResumable !== undefined) {
         message += `\n  ${notResumable}`;
       } else if (!settings.dryRun) {
-        // The checkpoint is written at least once a second, so a resume sends at most that much again.
-        message += `\n  the checkpoint is saved; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
+        // The delivery run saves the checkpoint as the process exits, without the requests in flight.
+        message += `\n  the checkpoint is saved without the requests in flight, which a resume sends again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
       }
       process.stderr.write(`${wrapStderrMessage(message)}\n`);
       process.exit(ExitCode.interrupted);
