@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { printedCommand, projectRoot, runCli } from "../helpers/run-cli.js";
-import { unwrapSummary } from "../helpers/summary-text.js";
+import { linesWiderThan, unwrapSummary } from "../helpers/summary-text.js";
 
 const KEY = "pk_check_0123456789";
 let emulator: KoalaEmulator | undefined;
@@ -180,6 +180,20 @@ describe("check", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("/mappings/0/trigger");
     expect(result.stderr).toContain("expected a condition");
+  });
+
+  test("mapping list fits 80 columns", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const trigger = 'type = "page" and contains(properties.url, "getdbt.com") and properties.title != "Pricing"';
+    const mapping = { event: { "@path": "$.name" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const config = { mappings: [{ name: "Pages on getdbt.com \u001b[2J", trigger, action: "trackEvent", mapping }] };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(linesWiderThan(result.stdout, 80)).toEqual([]);
+    expect(result.stdout).not.toContain("\u001b");
+    expect(unwrapSummary(result.stdout)).toContain(`on Pages on getdbt.com \\u001b[2J (trackEvent): ${trigger}`);
   });
 });
 
