@@ -125,6 +125,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
           total: config.mappings.length,
           enabled: config.mappings.filter((mapping) => mapping.enabled).length,
           fromConfigFile: config.source !== "presets",
+          enabledNames: config.mappings.filter((mapping) => mapping.enabled).map((mapping) => mapping.name),
         },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
