@@ -141,7 +141,9 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
  * whose trigger matched no event, so that a trigger naming a wrong field or value shows.
  */
 function matchedText(stats: RunStats, context: SummaryContext): string {
-  const unmatched = (context.mappings?.enabledNames ?? []).filter((name) => !stats.matchedByMapping.has(name));
+  // Before any event is read, as when a run is interrupted during the first pass, a 0 says nothing about a trigger.
+  const enabledNames = stats.eventsRead > 0 ? (context.mappings?.enabledNames ?? []) : [];
+  const unmatched = enabledNames.filter((name) => !stats.matchedByMapping.has(name));
   const items = [formatMap(stats.matchedByMapping), ...unmatched.map((name) => `${escapeControlCharacters(name)} 0`)];
   return items.filter((item) => item !== "").join(", ") || "0";
 }

@@ -145,6 +145,14 @@ describe("send summary", () => {
     expect(unwrapSummary(result.stderr)).toContain(" matched Tracks 2, Pages on getdbt.com 0 would be sent ");
   });
 
+  test("no event read: matched is one 0", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-unmatched-"));
+    writeFileSync(join(directory, "empty.jsonl"), "");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "empty.jsonl"], { cwd: directory });
+
+    expect(unwrapSummary(result.stderr)).toContain(" events read 0 matched 0 would be sent ");
+  });
+
   test("directory walk reports files that are not archives", async () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
 
