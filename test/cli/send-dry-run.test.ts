@@ -302,6 +302,8 @@ describe("dry run interrupted with SIGINT", () => {
     const status = await exited;
 
     expect(status).toBe(130);
+    expect(unwrapSummary(stderr)).toContain("interrupting: stopping the dry run (Ctrl-C again to exit at once)");
+    expect(stderr).not.toContain("requests in flight");
     expect(unwrapSummary(stderr)).toContain("nothing to resume");
     expect(stderr).not.toContain("resumed run");
     expect(stderr).not.toContain("resume with:");

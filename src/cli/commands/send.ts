@@ -354,7 +354,9 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       process.stderr.write(`${wrapStderrMessage(message)}\n`);
       process.exit(ExitCode.interrupted);
     }
-    progress.log(`\n${wrapStderrMessage("interrupting: finishing the requests in flight (Ctrl-C again to exit at once)")}`);
+    // A dry run has no requests in flight: it stops reading and prints its summary.
+    const stopping = settings.dryRun ? "stopping the dry run" : "finishing the requests in flight";
+    progress.log(`\n${wrapStderrMessage(`interrupting: ${stopping} (Ctrl-C again to exit at once)`)}`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
