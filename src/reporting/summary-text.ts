@@ -141,8 +141,14 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
  * whose trigger matched no event, so that a trigger naming a wrong field or value shows.
  */
 function matchedText(stats: RunStats, context: SummaryContext): string {
-  // Before any event is read, as when a run is interrupted during the first pass, a 0 says nothing about a trigger.
-  const enabledNames = stats.eventsRead > 0 ? (context.mappings?.enabledNames ?? []) : [];
+  // A 0 says something about a trigger only when some event went through the triggers: not before
+  // any event is read, as when a run is interrupted during the first pass, and not when every line
+  // read is a dead letter, which is resent without a trigger.
+  let deadLetterLines = stats.invalidDeadLetterLines;
+  for (const count of stats.resentDeadLettersByMapping.values()) {
+    deadLetterLines += count;
+  }
+  const enabledNames = stats.eventsRead > deadLetterLines ? (context.mappings?.enabledNames ?? []) : [];
   const unmatched = enabledNames.filter((name) => !stats.matchedByMapping.has(name));
   const items = [formatMap(stats.matchedByMapping), ...unmatched.map((name) => `${escapeControlCharacters(name)} 0`)];
   return items.filter((item) => item !== "").join(", ") || "0";
