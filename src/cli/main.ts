@@ -14,7 +14,7 @@ export { buildProgram } from "./program.js";
 const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   InputNotFoundError: "check the path; run koala-replay COMMAND --help for the inputs it accepts",
   ReportPathError: "",
-  ConfigError: "fix the file, or see a valid config by running this in an empty folder:\n    koala-replay init",
+  ConfigError: "fix the problems listed. To compare the file with a valid config, write one with:\n    koala-replay init example.config.json",
   RuleCompilationError: "",
   TriggerSyntaxError: "fix the trigger; the message points at the problem, and koala-replay check --trigger '<trigger>' tests it",
   StateMismatchError: "the inputs changed since the checkpoint: run with --restart in place of --resume to start over",

@@ -42,7 +42,7 @@ const lazyActions: CommandActions = {
 const INPUTS_HELP =
   "files, named pipes, <(…) pipes, directories (walked recursively) or - for stdin; without inputs, stdin is read when it is a pipe or a file, not a terminal";
 const CSV_TABLE_HELP =
-  "warehouse table a CSV file was exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed); default: the file name";
+  "warehouse table the CSV files were exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed), for every CSV file read; default: each file's name";
 const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type column";
 const CSV_NUMBERS_HELP = "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)";
 const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";

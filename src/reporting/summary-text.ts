@@ -30,8 +30,9 @@ export interface SummaryContext {
   /**
    * Mappings of the config, how many of them are enabled, because a disabled one matches no event,
    * and whether they came from a config file, whose message_id mappings may repeat across events.
+   * `enabledNames` lists the enabled ones, so that one whose trigger matched nothing shows a 0.
    */
-  mappings?: { total: number; enabled: number; fromConfigFile?: boolean };
+  mappings?: { total: number; enabled: number; fromConfigFile?: boolean; enabledNames?: readonly string[] };
   /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
   filterFields?: readonly { label: string; name: string }[];
   /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
@@ -75,7 +76,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
 
   lines.push(row("files read", `${filesReadText(stats, context)}${stats.filesSkipped.length > 0 ? ` (${formatCount(stats.filesSkipped.length)} skipped, see the warnings)` : ""}`));
   lines.push(row("events read", formatCount(stats.eventsRead)));
-  lines.push(row("matched", formatMap(stats.matchedByMapping) || "0"));
+  lines.push(row("matched", matchedText(stats, context)));
   if (stats.resentDeadLettersByMapping.size > 0) {
     lines.push(row("dead letters resent", `${formatMap(stats.resentDeadLettersByMapping)}  (lines of a dead-letter file, sent again as written without their trigger)`));
     if (resentDeadLettersAllDelivered(stats, context)) {
@@ -133,6 +134,24 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(...identityLines(stats, row));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Formats the events that each mapping matched, largest first, then a 0 for each enabled mapping
+ * whose trigger matched no event, so that a trigger naming a wrong field or value shows.
+ */
+function matchedText(stats: RunStats, context: SummaryContext): string {
+  // A 0 says something about a trigger only when some event went through the triggers: not before
+  // any event is read, as when a run is interrupted during the first pass, and not when every line
+  // read is a dead letter, which is resent without a trigger.
+  let deadLetterLines = stats.invalidDeadLetterLines;
+  for (const count of stats.resentDeadLettersByMapping.values()) {
+    deadLetterLines += count;
+  }
+  const enabledNames = stats.eventsRead > deadLetterLines ? (context.mappings?.enabledNames ?? []) : [];
+  const unmatched = enabledNames.filter((name) => !stats.matchedByMapping.has(name));
+  const items = [formatMap(stats.matchedByMapping), ...unmatched.map((name) => `${escapeControlCharacters(name)} 0`)];
+  return items.filter((item) => item !== "").join(", ") || "0";
 }
 
 /**

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { printedCommand, projectRoot, runCli } from "../helpers/run-cli.js";
-import { unwrapSummary } from "../helpers/summary-text.js";
+import { linesWiderThan, unwrapSummary } from "../helpers/summary-text.js";
 
 const KEY = "pk_check_0123456789";
 let emulator: KoalaEmulator | undefined;
@@ -206,6 +206,39 @@ describe("check", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("/mappings/0/trigger");
     expect(result.stderr).toContain("expected a condition");
+  });
+
+  test("config problems: each message under its pointer", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const mapping = { event: { "@path": "$.event" }, sent_at: { "@pth": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const config = { mappings: [{ name: "Orders", trigger: 'tpye = "track"', action: "trackEvent", mapping }] };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+    const lines = result.stderr.split("\n");
+    const triggerAt = lines.indexOf("  /mappings/0/trigger (line 5, column 7):");
+    const directiveAt = lines.indexOf("  /mappings/0/mapping/sent_at/@pth (line 12, column 11):");
+
+    expect(result.status).toBe(2);
+    expect(triggerAt).toBeGreaterThan(0);
+    expect(directiveAt).toBeGreaterThan(triggerAt);
+    expect(lines.slice(triggerAt + 1, directiveAt).every((line) => line.startsWith("    "))).toBe(true);
+    expect(lines[triggerAt + 1]).toMatch(/^    Invalid trigger at line 1, column 1:/);
+    expect(lines[directiveAt + 1]).toMatch(/^    unknown directive @pth\./);
+    expect(unwrapSummary(result.stderr)).toContain(`To compare the file with a valid config, write one with: ${printedCommand(directory)} init example.config.json`);
+  });
+
+  test("mapping list fits 80 columns", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const trigger = 'type = "page" and contains(properties.url, "getdbt.com") and properties.title != "Pricing"';
+    const mapping = { event: { "@path": "$.name" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const config = { mappings: [{ name: "Pages on getdbt.com \u001b[2J", trigger, action: "trackEvent", mapping }] };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(linesWiderThan(result.stdout, 80)).toEqual([]);
+    expect(result.stdout).not.toContain("\u001b");
+    expect(unwrapSummary(result.stdout)).toContain(`on Pages on getdbt.com \\u001b[2J (trackEvent): ${trigger}`);
   });
 });
 

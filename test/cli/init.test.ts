@@ -118,7 +118,7 @@ describe("init next steps", () => {
     const result = await runCli(["check", "--config", "broken.json"], { cwd: directory, env: { COLUMNS: "40" } });
 
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} init\n`);
+    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} init example.config.json\n`);
   });
 });
 

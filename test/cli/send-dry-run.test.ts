@@ -144,6 +144,29 @@ describe("send summary", () => {
     expect(result.stderr).not.toContain("Add a mapping whose trigger matches them");
   });
 
+  test("mapping that matched nothing shows 0", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-unmatched-"));
+    const config = join(directory, "pages.json");
+    const mapping = { event: { "@path": "$.name" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const mappings = [
+      { name: "Tracks", trigger: 'type = "track"', action: "trackEvent", mapping },
+      { name: "Pages on getdbt.com", trigger: 'type = "page" and contains(properties.url, "getdbt.com")', action: "trackEvent", mapping },
+      { name: "Disabled", enabled: false, trigger: 'type = "page"', action: "trackEvent", mapping },
+    ];
+    writeFileSync(config, JSON.stringify({ mappings }));
+    const result = await runCli(["send", "--dry-run", "--config", config, "fixtures/archives/spec"]);
+
+    expect(unwrapSummary(result.stderr)).toContain(" matched Tracks 2, Pages on getdbt.com 0 would be sent ");
+  });
+
+  test("no event read: matched is one 0", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-unmatched-"));
+    writeFileSync(join(directory, "empty.jsonl"), "");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "empty.jsonl"], { cwd: directory });
+
+    expect(unwrapSummary(result.stderr)).toContain(" events read 0 matched 0 would be sent ");
+  });
+
   test("directory walk reports files that are not archives", async () => {
     const result = await runCli(["send", "--dry-run", "fixtures/archives/s3"]);
 
@@ -293,6 +316,8 @@ describe("dry run interrupted with SIGINT", () => {
     const status = await exited;
 
     expect(status).toBe(130);
+    expect(unwrapSummary(stderr)).toContain("interrupting: stopping the dry run (Ctrl-C again to exit at once)");
+    expect(stderr).not.toContain("requests in flight");
     expect(unwrapSummary(stderr)).toContain("nothing to resume");
     expect(stderr).not.toContain("resumed run");
     expect(stderr).not.toContain("resume with:");

@@ -155,7 +155,7 @@ describe("loadConfig", () => {
 
   it("names the file and the pointers in its message", async () => {
     const file = await writeConfig({ mappings: [{ ...trackMapping("Orders"), action: "page" }] });
-    await expect(loadConfig(file)).rejects.toThrow(`Invalid config ${file} (1 problem):\n  /mappings/0/action (line 7, column 7): unknown action "page"`);
+    await expect(loadConfig(file)).rejects.toThrow(`Invalid config ${file} (1 problem):\n  /mappings/0/action (line 7, column 7):\n    unknown action "page"`);
   });
 
   it("reports a missing file", async () => {

@@ -4,7 +4,9 @@ import { checkPublicKey } from "../../delivery/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { isShortPublicKey, maskPublicKey, maskSecret, MIN_PUBLIC_KEY_LENGTH } from "../../reporting/mask.js";
+import { textWidth } from "../../reporting/output-width.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
+import { appendNote, formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../option-defaults.js";
@@ -38,9 +40,7 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   const source = config.source === "presets" ? "Segment's two presets" : displayPath(config.source, process.cwd());
   const origin = config.source === "presets" ? "Segment's two presets (no config file found)" : source;
   process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${escapeControlCharacters(origin)}\n`);
-  for (const mapping of config.mappings) {
-    process.stdout.write(`  ${mapping.enabled ? "on " : "off"}  ${mapping.name} (${mapping.action}): ${mapping.trigger}\n`);
-  }
+  process.stdout.write(await formatWithTextWidth(() => formatMappingList(config.mappings, textWidth(process.stdout))));
   for (const warning of describeConfigWarnings(config)) {
     writeWarning(warning);
   }
@@ -48,6 +48,19 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
     process.stderr.write(`${formatWarning(`every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n  set "enabled": true on the mappings to use, or remove "enabled": false`)}\n`);
   }
   return checkKey(options);
+}
+
+/**
+ * Formats the mappings of a valid config, one a row with on or off, the name, the action and the
+ * trigger. The trigger wraps to `width` columns beside the name, or below it when the name leaves
+ * too little room.
+ */
+function formatMappingList(mappings: ReadonlyArray<{ name: string; enabled: boolean; action: string; trigger: string }>, width: number): string {
+  const rows = mappings.flatMap((mapping) => {
+    const head = `  ${mapping.enabled ? "on " : "off"}  ${escapeControlCharacters(mapping.name)} (${mapping.action}):`;
+    return appendNote(head, " ", mapping.trigger, width, (text) => text);
+  });
+  return rows.map((row) => `${row}\n`).join("");
 }
 
 async function checkKey(options: RawCheckOptions): Promise<number> {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname } from "node:path";
 import { CheckpointNotFoundError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
@@ -125,6 +126,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
           total: config.mappings.length,
           enabled: config.mappings.filter((mapping) => mapping.enabled).length,
           fromConfigFile: config.source !== "presets",
+          enabledNames: config.mappings.filter((mapping) => mapping.enabled).map((mapping) => mapping.name),
         },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
@@ -161,6 +163,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     let message: string;
     if (settings.dryRun) {
       message = `${interrupted}; a dry run keeps no state file, so there is nothing to resume: run it again to see every request`;
+    } else if (notResumable === undefined && stats.delivery?.statePath !== undefined && !existsSync(stats.delivery.statePath)) {
+      // A run stopped before its first delivery, as in the identity pass, writes no checkpoint, and
+      // a resume would warn that it found none and send everything.
+      message = `${interrupted} before delivery started, so nothing was sent and there is no checkpoint to resume from\n  run the same command again:\n  ${mask(withoutResumeCommand())}`;
     } else if (notResumable === undefined) {
       message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
     } else {
@@ -353,7 +359,9 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       process.stderr.write(`${wrapStderrMessage(message)}\n`);
       process.exit(ExitCode.interrupted);
     }
-    progress.log(`\n${wrapStderrMessage("interrupting: finishing the requests in flight (Ctrl-C again to exit at once)")}`);
+    // A dry run has no requests in flight, so it stops reading and prints its summary.
+    const stopping = settings.dryRun ? "stopping the dry run" : "finishing the requests in flight";
+    progress.log(`\n${wrapStderrMessage(`interrupting: ${stopping} (Ctrl-C again to exit at once)`)}`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);

@@ -10,10 +10,20 @@ export interface ConfigProblem {
   column?: number;
 }
 
+/**
+ * Formats a problem as its pointer and position on one line and its message on the lines below,
+ * indented further, so that where one problem ends and the next starts shows however the message
+ * wraps. Every line of the message keeps its own indentation, such as a trigger and its caret.
+ */
 function formatProblem(problem: ConfigProblem): string {
   const position = problem.line === undefined ? "" : `line ${problem.line}, column ${problem.column ?? 1}`;
-  if (problem.pointer === "") return position === "" ? `  ${problem.message}` : `  ${position}: ${problem.message}`;
-  return position === "" ? `  ${problem.pointer}: ${problem.message}` : `  ${problem.pointer} (${position}): ${problem.message}`;
+  const { pointer } = problem;
+  const location = pointer !== "" && position !== "" ? `${pointer} (${position})` : pointer || position;
+  const message = problem.message
+    .split("\n")
+    .map((line) => (line === "" ? line : `    ${line}`))
+    .join("\n");
+  return location === "" ? message : `  ${location}:\n${message}`;
 }
 
 /** Thrown when a config file cannot be used, with every problem found in it. */

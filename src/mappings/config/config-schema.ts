@@ -12,7 +12,7 @@ function fieldSchema(field: ActionField): Record<string, unknown> {
   const format = field.format === undefined ? "" : ` (${field.format})`;
   const required = field.required ? "Required. " : "";
   return {
-    description: `${required}${field.description}. Produces a ${field.type}${format}. ${mappingValueDescription}`,
+    description: `${required}${field.description}. Produces ${/^[aeiou]/.test(field.type) ? "an" : "a"} ${field.type}${format}. ${mappingValueDescription}`,
     default: field.default,
   };
 }
