@@ -200,5 +200,5 @@ function showDefaultsUnquoted(program: Command): void {
 }
 
 function formatOption(): Option {
-  return new Option("--format <format>", "input format; detected from the content when absent").choices(["jsonl", "json", "csv"]);
+  return new Option("--format <format>", "input format (ndjson is another name for jsonl); detected from the content when absent").choices(["jsonl", "ndjson", "json", "csv"]);
 }

@@ -347,7 +347,11 @@ export function parseFormat(value: string | undefined): InputFormat | undefined 
   if (value === "jsonl" || value === "json" || value === "csv") {
     return value;
   }
-  throw new UsageError(`invalid --format "${value}": expected jsonl, json or csv (without it, the format is detected from the content)`);
+  // Newline-delimited JSON is the same format as JSON Lines, and folder walks read .ndjson files too.
+  if (value === "ndjson") {
+    return "jsonl";
+  }
+  throw new UsageError(`invalid --format "${value}": expected jsonl (or ndjson), json or csv (without it, the format is detected from the content)`);
 }
 
 /** Rejects an empty path, which the file system cannot create, before the run starts. */

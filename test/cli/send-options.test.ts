@@ -101,6 +101,7 @@ describe("send options: argv to settings", () => {
       { browserEvents: { kind: "before", beforeMs: Date.parse("2024-03-01"), date: "2024-03-01" }, browserEventsText: "before:2024-03-01" },
     ],
     ["--format csv", ["--format", "csv"], { format: "csv" }],
+    ["--format ndjson", ["--format", "ndjson"], { format: "jsonl" }],
     ["-q", ["-q"], { quiet: true }],
     ["--quiet", ["--quiet"], { quiet: true }],
     ["-v", ["-v"], { verbose: true }],
