@@ -44,6 +44,7 @@ describe("check", () => {
 
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("config valid: 2 mappings from Segment's two presets (no config file found)");
+    expect(result.stdout).toContain(`checking public key pk_c**** from KOALA_PUBLIC_KEY at ${emulator.url}\n`);
     expect(result.stdout).toContain("public key pk_c**** accepted");
     expect(result.stdout).not.toContain(KEY);
     expect(emulator.requests.map((request) => request.path)).toEqual([`/web/projects/${KEY}/auth`]);
@@ -77,6 +78,7 @@ describe("check", () => {
     const accepted = await runCli(["check", "--endpoint", emulator.url, "--public-key", "ab_key_1"], { cwd });
     const rejected = await runCli(["check", "--endpoint", emulator.url, "--public-key", "cd_key_1"], { cwd });
 
+    expect(accepted.stdout).toContain(`checking public key ab**** at ${emulator.url}\n`);
     expect(accepted.stdout).toContain("public key ab**** accepted");
     expect(rejected.status).toBe(3);
     expect(rejected.stderr).toContain("error: public key cd**** was not accepted");

@@ -64,7 +64,8 @@ function formatMappingList(mappings: ReadonlyArray<{ name: string; enabled: bool
 }
 
 async function checkKey(options: RawCheckOptions): Promise<number> {
-  const key = options.publicKey?.trim() || process.env["KOALA_PUBLIC_KEY"]?.trim() || undefined;
+  const optionKey = options.publicKey?.trim() || undefined;
+  const key = optionKey ?? (process.env["KOALA_PUBLIC_KEY"]?.trim() || undefined);
   if (key === undefined) {
     process.stdout.write("public key not checked: give it with --public-key <key> or KOALA_PUBLIC_KEY\n");
     return ExitCode.done;
@@ -75,6 +76,10 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
   const endpoint = parseEndpointOption(options.endpoint);
   // A base path may contain the key, which is never printed.
   const shownEndpoint = maskSecret(endpoint, key);
+  // Said before the request, because a key exported for a trial against a local server would
+  // otherwise reach the default endpoint unnoticed.
+  const keySource = optionKey === undefined ? " from KOALA_PUBLIC_KEY" : "";
+  process.stdout.write(`checking public key ${maskPublicKey(key)}${keySource} at ${shownEndpoint}\n`);
   const result = await checkPublicKey(endpoint, key, `koala-replay/${packageVersion()}`, KEY_CHECK_TIMEOUT_MS);
   if (result.ok) {
     process.stdout.write(`public key ${maskPublicKey(key)} accepted by ${shownEndpoint} (HTTP ${result.status})\n`);
