@@ -76,7 +76,9 @@ async function reportError(error: unknown, commandName: string, publicKeys: read
     return ExitCode.usage;
   }
   if (error instanceof UsageError) {
-    await printUserError(mask(error.message), error.hint === undefined ? undefined : mask(error.hint));
+    // The message is one line that may quote an option value, whose newline would start a line of its own.
+    const { escapeControlCharacters } = await import("../reporting/style.js");
+    await printUserError(escapeControlCharacters(mask(error.message)), error.hint === undefined ? undefined : mask(error.hint));
     return error.exitCode;
   }
   if (error instanceof Error && Object.hasOwn(USER_ERROR_HINTS, error.name)) {
