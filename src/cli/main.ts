@@ -58,24 +58,27 @@ function publicKeysOf(argv: readonly string[], env: NodeJS.ProcessEnv): string[]
 }
 
 async function reportError(error: unknown, commandName: string, publicKeys: readonly string[]): Promise<number> {
-  if (error instanceof CommanderError) {
-    // Help and version are successes. commander prints the help it shows for a missing command itself,
-    // and leaves every other message to be printed here (see `buildProgram`).
-    if (error.exitCode === 0) {
-      return ExitCode.done;
-    }
-    if (error.code !== "commander.help") {
-      const { rewordCommanderError } = await import("./commander-error.js");
-      const { message, hint } = rewordCommanderError(error.message);
-      await printUserError(message, hint);
-    }
-    return ExitCode.usage;
+  // Help and version are successes. commander prints the help it shows for a missing command itself,
+  // and leaves every other message to be printed here (see `buildProgram`).
+  if (error instanceof CommanderError && error.exitCode === 0) {
+    return ExitCode.done;
   }
   // Loaded here, as the wrapping code is, because `--version` and `--help` do not need it.
   const { maskSecret } = await import("../reporting/mask.js");
   const mask = (text: string): string => publicKeys.reduce((masked, key) => maskSecret(masked, key), text);
+  if (error instanceof CommanderError) {
+    if (error.code !== "commander.help") {
+      const { rewordCommanderError } = await import("./commander-error.js");
+      // commander quotes a misspelt option whole (`--endpont=<url with the key>`), and an unknown command as typed.
+      const { message, hint } = rewordCommanderError(mask(error.message));
+      await printUserError(message, hint);
+    }
+    return ExitCode.usage;
+  }
   if (error instanceof UsageError) {
-    await printUserError(mask(error.message), error.hint === undefined ? undefined : mask(error.hint));
+    // The message is one line that may quote an option value, whose newline would start a line of its own.
+    const { escapeControlCharacters } = await import("../reporting/style.js");
+    await printUserError(escapeControlCharacters(mask(error.message)), error.hint === undefined ? undefined : mask(error.hint));
     return error.exitCode;
   }
   if (error instanceof Error && Object.hasOwn(USER_ERROR_HINTS, error.name)) {

@@ -1,6 +1,7 @@
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { defaultConfigFileName } from "../mappings/config/load-config.js";
+import { escapeControlCharacters } from "../reporting/style.js";
 import { readOnceKindOf } from "./read-once.js";
 
 /** One stream to read: a file found directly or in a directory, or stdin (`-`). */
@@ -25,7 +26,8 @@ export class InputNotFoundError extends Error {
   readonly path: string;
 
   constructor(path: string, cause: unknown) {
-    super(`input not found: ${path}`, { cause });
+    // A newline in the name would end the message early and print the rest as a line of its own.
+    super(`input not found: ${escapeControlCharacters(path)}`, { cause });
     this.name = "InputNotFoundError";
     this.path = path;
   }

@@ -74,10 +74,15 @@ export class ArchiveInventory {
   /** The first unreadable lines, with their file, line and message. */
   readonly unreadableExamples: InputProblem[] = [];
   readonly eventsByType = new Map<string, number>();
-  /** Names of track events (`event`). */
+  /** Names of track events (`event`), the first `MAX_DISTINCT_VALUES` distinct ones. */
   readonly eventNames = new Map<string, number>();
   /** Track events whose `event` is missing, empty or not a string, which are not among `eventNames`. */
   trackEventsWithoutName = 0;
+  /**
+   * Track events whose name came after the first `MAX_DISTINCT_VALUES` distinct names. They are counted
+   * here and not under `OTHER_VALUES`, which an event may be named.
+   */
+  trackEventsWithUnlistedNames = 0;
   /** `context.library.name`. */
   readonly libraries = new Map<string, number>();
   earliestTimestampMs: number | undefined;
@@ -135,10 +140,12 @@ export class ArchiveInventory {
     increment(this.eventsByType, typeof type === "string" ? type : MISSING_VALUE);
     if (type === "track") {
       const name = counted.event["event"];
-      if (typeof name === "string" && name !== "") {
-        increment(this.eventNames, name);
-      } else {
+      if (typeof name !== "string" || name === "") {
         this.trackEventsWithoutName += 1;
+      } else if (this.eventNames.has(name) || this.eventNames.size < MAX_DISTINCT_VALUES) {
+        this.eventNames.set(name, (this.eventNames.get(name) ?? 0) + 1);
+      } else {
+        this.trackEventsWithUnlistedNames += 1;
       }
     }
     increment(this.libraries, libraryNameOf(counted.event));

@@ -1,4 +1,4 @@
-import { OTHER_VALUES, type ArchiveInventory, type MappingTally } from "./archive-inventory.js";
+import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
 import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
 /** Version of the `inspect --json` layout; it changes only when a key is renamed, removed or changes meaning. */
@@ -73,7 +73,7 @@ export interface InspectReport {
 }
 
 export function buildInspectReport(inventory: ArchiveInventory, context: InspectReportContext): InspectReport {
-  const names = sortedByCount(inventory.eventNames).filter(([name]) => name !== OTHER_VALUES);
+  const names = sortedByCount(inventory.eventNames);
   return {
     reportVersion: INSPECT_REPORT_VERSION,
     tool: { name: "koala-replay", version: context.version },
@@ -96,7 +96,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
     distinctEventNames: names.length,
     trackEventsWithoutName: inventory.trackEventsWithoutName,
-    trackEventsWithUnlistedNames: inventory.eventNames.get(OTHER_VALUES) ?? 0,
+    trackEventsWithUnlistedNames: inventory.trackEventsWithUnlistedNames,
     libraries: objectByCount(inventory.libraries),
     timeRange: {
       earliest: isoOrNull(inventory.earliestTimestampMs),

@@ -40,20 +40,63 @@ export function maskSecret(text: string, key: string | undefined): string {
   return text.replace(keyPattern(key), () => masked);
 }
 
+/**
+ * Serializes `value` as JSON, with 2 spaces of indentation, and `key` masked in its strings. The
+ * property names of a report are words such as `invalid` or `events`, which a short test key may
+ * equal, so they are masked only for a key of real length, which no such word is.
+ */
+export function stringifyWithSecretMasked(value: unknown, key: string | undefined): string {
+  if (key === undefined || key.length === 0) {
+    return JSON.stringify(value, null, 2);
+  }
+  const masksNames = !isShortPublicKey(key);
+  return JSON.stringify(
+    value,
+    (_name, member: unknown) => {
+      if (typeof member === "string") {
+        return maskSecret(member, key);
+      }
+      if (masksNames && typeof member === "object" && member !== null && !Array.isArray(member)) {
+        return Object.fromEntries(Object.entries(member).map(([name, child]) => [maskSecret(name, key), child]));
+      }
+      return member;
+    },
+    2,
+  );
+}
+
 /** Patterns by key: a run masks every message with the same key. */
 const keyPatterns = new Map<string, RegExp>();
 
 /**
- * Returns a pattern that matches `key` in any of the forms `maskSecret` names. A key shorter than a
- * real one (a test key such as `x`) matches only where no letter, digit, `_` or `-` touches it, so
- * that it does not mask the words it occurs in (`maxRps`). A key of real length matches wherever
- * it occurs.
+ * Lookbehind of a short key of letters only: the start of the text, or a `/`, `=`, `:`, `"` or `'`,
+ * plain or percent-encoded. These end a URL path segment, a query parameter's name, a JSON property
+ * or an opening quote.
+ */
+const WORD_KEY_BEFORE = `(?<=^|[/=:"']|%2[fF]|%3[dDaA]|%2[27])`;
+
+/** Negative lookahead of a short key of letters only: a character that URLs leave unencoded in a path segment. */
+const WORD_KEY_NOT_AFTER = "(?![A-Za-z0-9_.~-])";
+
+/**
+ * Returns a pattern that matches `key` in any of the forms `maskSecret` names. A key of real length
+ * matches wherever it occurs. A shorter key (a test key such as `pk_test`) matches only where no
+ * letter, digit, `_` or `-` touches it, so that it does not mask the words it occurs in (`maxRps`).
+ * A short key of letters only, such as `a` or `events`, may also be a word of a sentence or a file
+ * name (`20 events read`, `events.jsonl`), so it matches only as a whole URL path segment, query
+ * value or quoted string. NOTE: such a key quoted by a server in plain words, as in `unknown key
+ * events`, stays unmasked.
  */
 function keyPattern(key: string): RegExp {
   let pattern = keyPatterns.get(key);
   if (pattern === undefined) {
     const characters = [...key].map((character) => `(?:${characterForms(character).join("|")})`).join("");
-    const source = isShortPublicKey(key) ? `(?<![A-Za-z0-9_-])${characters}(?![A-Za-z0-9_-])` : characters;
+    let source = characters;
+    if (isShortPublicKey(key) && /^[A-Za-z]+$/.test(key)) {
+      source = `${WORD_KEY_BEFORE}${characters}${WORD_KEY_NOT_AFTER}`;
+    } else if (isShortPublicKey(key)) {
+      source = `(?<![A-Za-z0-9_-])${characters}(?![A-Za-z0-9_-])`;
+    }
     pattern = new RegExp(source, "g");
     keyPatterns.set(key, pattern);
   }

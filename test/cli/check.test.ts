@@ -151,6 +151,25 @@ describe("check", () => {
     expect(result.stderr).not.toContain(KEY);
   });
 
+  test("key in a commander error is masked", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const cases = [
+      // A misspelt option name: commander quotes the whole argument, value included.
+      { args: ["send", "--dry-run", "--public-key", KEY, `--endpont=http://127.0.0.1:9/${KEY}`], env: {}, quoted: "unknown option '--endpont=http://127.0.0.1:9/pk_c****'" },
+      { args: ["check", `--public-key=${KEY}`, `--endpont=http://127.0.0.1:9/?key=${KEY}`], env: {}, quoted: "unknown option '--endpont=http://127.0.0.1:9/?key=pk_c****'" },
+      // The key pasted in place of the command.
+      { args: [KEY], env: { KOALA_PUBLIC_KEY: KEY }, quoted: "unknown command 'pk_c****'" },
+    ];
+    for (const { args, env, quoted } of cases) {
+      const result = await runCli(args, { env, cwd });
+      const label = args.join(" ");
+
+      expect(result.status, label).toBe(2);
+      expect(unwrapSummary(result.stderr), label).toContain(quoted);
+      expect(result.stderr, label).not.toContain(KEY);
+    }
+  });
+
   test("preview rejects an invalid --endpoint", async () => {
     const result = await runCli(["preview", "--endpoint", "not a url", "fixtures/archives/spec"]);
 

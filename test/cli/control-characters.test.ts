@@ -38,6 +38,22 @@ describe("control characters in option values", () => {
     expect(result.stderr).not.toMatch(CONTROL_CHARACTER);
     expect(unwrapSummary(result.stderr)).toContain("error: option '--format <format>' argument 'js\\u001b[31mon' is invalid.");
   });
+
+  test("usage error keeps a newline of the value on its line", async () => {
+    const result = await runCli(["send", "--concurrency", "5\nerror: forged", "x.jsonl"], { env: { KOALA_PUBLIC_KEY: "pk_test_0123456789" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).not.toContain("\nerror: forged");
+    expect(unwrapSummary(result.stderr)).toContain('error: invalid --concurrency "5\\u000aerror: forged": expected a whole number from 1 to 256');
+  });
+
+  test("missing input keeps a newline of its name on its line", async () => {
+    const result = await runCli(["inspect", "missing\nerror: forged.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).not.toContain("\nerror: forged");
+    expect(unwrapSummary(result.stderr)).toContain("error: input not found: missing\\u000aerror: forged.jsonl");
+  });
 });
 
 describe("control characters in file names", () => {

@@ -397,6 +397,16 @@ describe("inspect of more event names than it keeps", () => {
     expect(text).toContain("Top track event names (more than 10,000 distinct)");
     expect(text).toContain("5 track events have a name past the first 10,000 distinct ones, which inspect counts but does not list");
   });
+
+  test("event named like the overflow row is listed", async () => {
+    const stdin = `${JSON.stringify({ type: "track", event: "(other values)", messageId: "m1" })}\n`;
+    const result = await runCli(["inspect", "--json", "--no-stitch", "-"], { stdin });
+    const report = JSON.parse(result.stdout) as { topEventNames: Array<{ name: string; count: number }>; distinctEventNames: number; trackEventsWithUnlistedNames: number };
+
+    expect(report.topEventNames).toEqual([{ name: "(other values)", count: 1 }]);
+    expect(report.distinctEventNames).toBe(1);
+    expect(report.trackEventsWithUnlistedNames).toBe(0);
+  });
 });
 
 describe("inspect of events that a send would not send", () => {

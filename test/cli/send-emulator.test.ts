@@ -220,6 +220,43 @@ describe("send to the Koala emulator", () => {
     expect(result.stderr).toContain("after fixing it, resume with:\n");
   });
 
+  test("short key named like the input: resume command intact", async () => {
+    // A short key is masked only where it stands alone, as in /web/projects/<key>/batch, and the
+    // base name of a file such as events.jsonl does not stand alone.
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 20);
+    const report = join(directory, "report.json");
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), "--report", report, path], {
+      env: { KOALA_PUBLIC_KEY: "events" },
+    });
+
+    const written = JSON.parse(readFileSync(report, "utf8")) as { options: { inputs: string[] } };
+
+    expect(result.status).toBe(3);
+    expect(unwrapSummary(result.stderr)).toContain("/web/projects/ev****/batch");
+    expect(unwrapSummary(result.stderr)).toContain("0 entries sent from 20 events read");
+    expect(result.stderr).toContain(`${path} --resume`);
+    expect(written.options.inputs).toEqual([path]);
+    expect(readFileSync(report, "utf8")).not.toContain("ev****.jsonl");
+  });
+
+  test("short key named like a report field: report intact", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 20);
+    const report = join(directory, "report.json");
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), "--report", report, path], {
+      env: { KOALA_PUBLIC_KEY: "invalid" },
+    });
+    const text = readFileSync(report, "utf8");
+    const written = JSON.parse(text) as { counts: Record<string, unknown> };
+
+    expect(result.status).toBe(3);
+    expect(written.counts).toHaveProperty("invalid", 0);
+    expect(text).not.toContain('"in****":');
+  });
+
   test("400 on one entry dead-letters it alone, and the dead-letter file replays", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => (entry["properties"] as { index?: number } | undefined)?.index === 17 } });
     const directory = temporaryDirectory();

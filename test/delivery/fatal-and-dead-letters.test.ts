@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { checkPublicKey, createDelivery, DEAD_LETTER_MARKER, readDeadLetterLine } from "../../src/delivery/index.js";
 import { InvalidDeadLetterLineError } from "../../src/delivery/dead-letter.js";
 import type { DeadLetterEvent, FatalCause } from "../../src/delivery/options.js";
-import { maskPublicKey, maskSecret } from "../../src/reporting/mask.js";
+import { maskPublicKey, maskSecret, stringifyWithSecretMasked } from "../../src/reporting/mask.js";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { makeEntry, makeRecords, TEST_KEY, temporaryDirectory, testOptions } from "./helpers.js";
 
@@ -299,6 +299,27 @@ describe("maskPublicKey", () => {
     expect(maskSecret('{"maxRps":null,"key":"x","url":"/projects/x/batch"}', "x")).toBe('{"maxRps":null,"key":"****","url":"/projects/****/batch"}');
     expect(maskSecret("pk_long_key_123 in pk_long_key_1234", "pk_long_key_123")).toBe("pk_l**** in pk_l****4");
     expect(maskSecret("nothing here", undefined)).toBe("nothing here");
+  });
+
+  it.each([
+    ["20 events read from events.jsonl", "20 events read from events.jsonl"],
+    ["POST http://h/web/projects/events/batch", "POST http://h/web/projects/ev****/batch"],
+    ["/x?key=events&y=1", "/x?key=ev****&y=1"],
+    ['{"key":"events","kind":"events"}', '{"key":"ev****","kind":"ev****"}'],
+    ["/web/projects%2Fevents%2Fbatch", "/web/projects%2Fev****%2Fbatch"],
+  ])("word key masks only a whole segment: %s", (text, masked) => {
+    expect(maskSecret(text, "events")).toBe(masked);
+  });
+
+  it("one-letter key spares file names", () => {
+    expect(maskSecret("send a.jsonl to /web/projects/a/batch", "a")).toBe("send a.jsonl to /web/projects/****/batch");
+  });
+
+  it("report JSON keeps names a short key equals", () => {
+    const report = { counts: { invalid: 0 }, fatal: { message: "POST /web/projects/invalid/batch returned 401" } };
+
+    expect(JSON.parse(stringifyWithSecretMasked(report, "invalid"))).toEqual({ counts: { invalid: 0 }, fatal: { message: "POST /web/projects/in****/batch returned 401" } });
+    expect(JSON.parse(stringifyWithSecretMasked({ ["pk_live_0123456789"]: "pk_live_0123456789" }, "pk_live_0123456789"))).toEqual({ "pk_l****": "pk_l****" });
   });
 });
 

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { CheckpointNotFoundError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
-import { maskSecret } from "../../reporting/mask.js";
+import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
@@ -323,7 +323,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
       filters: settings.filters.map((filter) => filter.text),
     },
   });
-  const text = `${maskSecret(JSON.stringify(report, null, 2), settings.publicKey)}\n`;
+  const text = `${stringifyWithSecretMasked(report, settings.publicKey)}\n`;
   if (settings.json) {
     process.stdout.write(text);
   }
