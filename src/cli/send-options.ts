@@ -309,17 +309,19 @@ export function parseEndpointOption(value: string = DEFAULT_ENDPOINT): string {
   } catch {
     throw new UsageError(`invalid --endpoint "${value}": expected an http or https URL such as ${DEFAULT_ENDPOINT}`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`invalid --endpoint "${value}": expected an http or https URL such as ${DEFAULT_ENDPOINT}`);
-  }
   // These messages never print a public key in the path or a password, which are secrets.
+  const hasCredentials = url.username !== "" || url.password !== "";
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    const shown = hasCredentials ? `${url.protocol}//****@${url.host}${url.pathname}` : value;
+    throw new UsageError(`invalid --endpoint "${shown}": expected an http or https URL such as ${DEFAULT_ENDPOINT}`);
+  }
   if (/\/web\/projects(\/|$)/.test(url.pathname)) {
     throw new UsageError(
       `invalid --endpoint "${maskProjectKey(url)}": expected the base URL of Koala's API, such as ${DEFAULT_ENDPOINT}, without /web/projects/<key>`,
       "koala-replay adds /web/projects/<key>/batch to it, with the key of --public-key or KOALA_PUBLIC_KEY",
     );
   }
-  if (url.username !== "" || url.password !== "") {
+  if (hasCredentials) {
     throw new UsageError(
       `invalid --endpoint "${url.protocol}//****@${url.host}${url.pathname}": a user name or password in the URL is never sent with the requests`,
       `give the URL without them, such as ${url.origin}${url.pathname.replace(/\/+$/, "")}`,

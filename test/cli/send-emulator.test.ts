@@ -404,7 +404,7 @@ describe("send interrupted with SIGINT", () => {
     const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY } });
 
     expect(interrupted.code).toBe(130);
-    expect(unwrapSummary(interrupted.stderr)).toContain("the checkpoint is saved without the requests in flight");
+    expect(unwrapSummary(interrupted.stderr)).toContain("the requests in flight are not waited for, so a resume sends them again");
     expect(acceptedBefore).toBeGreaterThanOrEqual((requests - concurrency) * batchSize);
     expect(resumed.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());

@@ -138,6 +138,7 @@ describe("send options: rejected argv", () => {
     ["--endpoint ftp", ["--endpoint", "ftp://example.com", "--dry-run"], 'invalid --endpoint "ftp://example.com"'],
     ["--endpoint with the project path", ["--endpoint", "https://api2.getkoala.com/web/projects/pk_live_0123456789abcdef", "--dry-run"], 'invalid --endpoint "https://api2.getkoala.com/web/projects/pk_l****"'],
     ["--endpoint with a password", ["--endpoint", "https://user:secret@proxy.example/koala", "--dry-run"], 'invalid --endpoint "https://****@proxy.example/koala"'],
+    ["--endpoint not http, with a password", ["--endpoint", "ftp://user:secret@proxy.example/koala", "--dry-run"], 'invalid --endpoint "ftp://****@proxy.example/koala"'],
     ["--endpoint with a query", ["--endpoint", "https://proxy.example/koala?token=1", "--dry-run"], "a query string or fragment is never sent"],
     ["--browser-events unknown", ["--browser-events", "sometimes", "--dry-run"], 'invalid --browser-events value "sometimes"'],
     ["--report -", ["--report", "-", "--dry-run"], 'invalid --report "-"'],

@@ -58,6 +58,7 @@ describe("emulator command line", () => {
 
   test.each([
     [["--fault", "5xx=2"], "invalid --fault 5xx=2: expected a share from 0 to 1, such as 5xx=0.1"],
+    [["--fault", "5xx=0x1"], "invalid --fault 5xx=0x1: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "5xx"], "invalid --fault 5xx=: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, endless-error, echo-path, request-id'],
     [["--fault", "429=0"], 'invalid --fault 429 "0": expected a whole number, 1 or more'],

@@ -122,8 +122,9 @@ function applyFault(faults: EmulatorFaults, text: string): void {
 }
 
 function parseRate(name: string, value: string | undefined): number {
-  const rate = Number(value);
-  if (value === undefined || value.trim() === "" || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+  // Decimal notation only: Number() would also take "0x1" and "1e-1".
+  const rate = value !== undefined && /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+  if (value === undefined || !Number.isFinite(rate) || rate < 0 || rate > 1) {
     throw new EmulatorUsageError(`invalid ${name}=${value ?? ""}: expected a share from 0 to 1, such as ${name.replace("--fault ", "")}=0.1`);
   }
   return rate;

@@ -353,8 +353,9 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       if (!settings.dryRun && notResumable !== undefined) {
         message += `\n  ${notResumable}`;
       } else if (!settings.dryRun) {
-        // The delivery run saves the checkpoint as the process exits, without the requests in flight.
-        message += `\n  the checkpoint is saved without the requests in flight, which a resume sends again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
+        // The delivery run saves the checkpoint as the process exits, after this message, and warns
+        // if that fails, so the message does not claim the save.
+        message += `\n  the requests in flight are not waited for, so a resume sends them again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
       }
       process.stderr.write(`${wrapStderrMessage(message)}\n`);
       process.exit(ExitCode.interrupted);
