@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
+import { type Destination, DestinationMismatchError, destinationsDiffer } from "./destination.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
 
 /**
@@ -59,7 +60,35 @@ interface StateFile {
   finished?: boolean;
   /** Hash of the settings that decide the entries of an event, as `DeliveryOptions.entrySettingsHash`. Missing in older files. */
   entrySettingsHash?: string;
+  /**
+   * Base URL that runs of this state delivered entries to, as `Destination.endpoint`, or null while
+   * none delivered any. Missing in files of earlier versions.
+   */
+  endpoint?: string | null;
+  /** As `Destination.publicKeySha256`, beside `endpoint`. */
+  publicKeySha256?: string;
+  /** As `Destination.publicKeyMasked`, beside `endpoint`, for the message that rejects a resume with another key. */
+  publicKeyMasked?: string;
   inputs: Record<string, StateFileInput>;
+}
+
+/** Options of a checkpoint besides its path, inputs and working folder. */
+export interface CheckpointOptions {
+  /** Skip what the state file at `resumePath` records as done. */
+  resume: boolean;
+  /** Replace the state file of a run that did not finish, which otherwise raises UnfinishedRunError. */
+  restart?: boolean;
+  entrySettingsHash?: string | undefined;
+  /**
+   * Destination of this run's entries. The state file records it, and a resume from a state file
+   * that recorded another one raises DestinationMismatchError.
+   */
+  destination?: Destination | undefined;
+  /**
+   * State file that `resume` reads, by default the one that `save` writes. A dry run gives the file
+   * that a real run would resume from, to skip what that run would skip.
+   */
+  resumePath?: string | undefined;
 }
 
 /** An input that the resumed state names and this run does not read, as the state records it. */
@@ -227,6 +256,10 @@ export class Checkpoint {
   readonly replacesUnfinishedRun: boolean;
   /** Whether the resumed state file was written with other settings deciding the entries of an event. */
   readonly entrySettingsChanged: boolean;
+  /** Whether the resumed state file is of a version that did not record the endpoint and key, so they could not be checked. */
+  readonly destinationUnchecked: boolean;
+  /** Set in a dry run (which writes no state file) whose destination differs from the resumed state file's, which a real run would reject. */
+  readonly destinationMismatch: DestinationMismatchError | undefined;
   /**
    * The inputs that the resumed state names and this run does not read: files removed from an input
    * folder, deleted, or not given this time. Their records are kept as they were.
@@ -236,20 +269,28 @@ export class Checkpoint {
   /** Inputs as the run names them that can be read only once, which are not tracked. */
   private readonly untracked: ReadonlySet<string>;
 
+  private readonly entrySettingsHash: string | undefined;
+  private readonly destination: Destination | undefined;
   /**
-   * `path` is the state file that `save` writes, or undefined when nothing is written (a dry run).
-   * With `resume`, the earlier run's state is read from `resumePath`, which a dry run gives in place
-   * of `path` to skip what a resumed run would skip.
+   * Destination that runs of this state delivered entries to, which the state file records: the
+   * resumed one's, until this run delivers. A run stopped by a wrong key or endpoint delivers
+   * nothing, so a resume with the right one is not rejected.
    */
+  private deliveredTo: Destination | undefined;
+  private readonly resumePath: string | undefined;
+
+  /** `path` is the state file that `save` writes, or undefined when nothing is written (a dry run). */
   constructor(
     readonly path: string | undefined,
     inputNames: readonly string[],
     private readonly cwd: string,
-    resume: boolean,
-    restart = false,
-    private readonly entrySettingsHash: string | undefined = undefined,
-    private readonly resumePath: string | undefined = path,
+    options: CheckpointOptions,
   ) {
+    const { resume, restart = false } = options;
+    this.entrySettingsHash = options.entrySettingsHash;
+    this.destination = options.destination;
+    const resumePath = options.resumePath ?? path;
+    this.resumePath = resumePath;
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
     if (resume && readOnce.length > 0) {
@@ -258,8 +299,19 @@ export class Checkpoint {
     this.untracked = new Set(readOnce.map((input) => input.input));
     const previous = resume && resumePath !== undefined ? readAbsoluteStateFile(resumePath, cwd) : undefined;
     this.resumed = previous !== undefined;
+    const recorded = previous === undefined ? undefined : readDestination(previous);
+    if (recorded !== undefined && recorded !== null && this.destination !== undefined && destinationsDiffer(recorded, this.destination)) {
+      const mismatch = new DestinationMismatchError(resumePath as string, recorded, this.destination);
+      // A dry run sends nothing, so it shows what a resume would send and only warns.
+      if (path !== undefined) {
+        throw mismatch;
+      }
+      this.destinationMismatch = mismatch;
+    }
+    this.destinationUnchecked = previous !== undefined && recorded === undefined;
+    this.deliveredTo = recorded ?? undefined;
     const previousHash = previous?.entrySettingsHash;
-    this.entrySettingsChanged = previousHash !== undefined && entrySettingsHash !== undefined && previousHash !== entrySettingsHash;
+    this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
     if (unfinished !== undefined && !restart) {
@@ -332,6 +384,14 @@ export class Checkpoint {
     this.dirty = true;
   }
 
+  /** Records that this run delivered entries, so that the state file names its destination. */
+  noteDelivered(): void {
+    if (this.deliveredTo !== this.destination) {
+      this.deliveredTo = this.destination;
+      this.dirty = true;
+    }
+  }
+
   /** Marks one entry of the record delivered or dead-lettered. */
   completeEntry(progress: RecordProgress): void {
     progress.remaining -= 1;
@@ -355,6 +415,7 @@ export class Checkpoint {
       savedAt: new Date().toISOString(),
       finished: this.finished,
       ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
+      ...describeDestinationFields(this.deliveredTo),
       inputs: {},
     };
     for (const input of this.inputs.values()) {
@@ -419,6 +480,35 @@ export class Checkpoint {
       readByFinishedRun: false,
     };
   }
+}
+
+/**
+ * Returns the destination that `state` records: null while no run of it delivered an entry, and
+ * undefined for a state file of an earlier version, which recorded none.
+ */
+function readDestination(state: StateFile): Destination | null | undefined {
+  if (state.endpoint === null) {
+    return null;
+  }
+  if (typeof state.endpoint !== "string") {
+    return undefined;
+  }
+  return {
+    endpoint: state.endpoint,
+    publicKeySha256: typeof state.publicKeySha256 === "string" ? state.publicKeySha256 : undefined,
+    publicKeyMasked: typeof state.publicKeyMasked === "string" ? state.publicKeyMasked : undefined,
+  };
+}
+
+function describeDestinationFields(destination: Destination | undefined): Pick<StateFile, "endpoint" | "publicKeySha256" | "publicKeyMasked"> {
+  if (destination === undefined) {
+    return { endpoint: null };
+  }
+  return {
+    endpoint: destination.endpoint,
+    ...(destination.publicKeySha256 === undefined ? {} : { publicKeySha256: destination.publicKeySha256 }),
+    ...(destination.publicKeyMasked === undefined ? {} : { publicKeyMasked: destination.publicKeyMasked }),
+  };
 }
 
 /**

@@ -176,6 +176,16 @@ export interface DeliveryEvents {
    * were not delivered stay unsent.
    */
   onInputsNotRead?(statePath: string, inputs: readonly InputNotRead[]): void;
+  /**
+   * The resumed state file is of a version that did not record the endpoint and public key, so the
+   * resume cannot check that this run sends where the earlier one did.
+   */
+  onDestinationUnchecked?(statePath: string): void;
+  /**
+   * A dry run with `resume` has another endpoint or key than the resumed state file records, as
+   * `difference` describes. A real run would raise DestinationMismatchError.
+   */
+  onOtherDestination?(statePath: string, difference: string): void;
   /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
   /**

@@ -2,6 +2,7 @@ import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
 import { type DeadLetterDetails, DeadLetterWriter } from "./dead-letter.js";
+import { describeDestination } from "./destination.js";
 import { MessageIdSet } from "./dedupe.js";
 import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
 import { entrySize, type KoalaEntry } from "./entry.js";
@@ -70,7 +71,13 @@ export class DeliveryRun implements Delivery {
   private readonly saveOnExit = (): void => this.saveCheckpoint();
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
-    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart, options.entrySettingsHash, options.resumeStatePath);
+    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, {
+      resume: options.resume,
+      restart: options.restart,
+      entrySettingsHash: options.entrySettingsHash,
+      destination: describeDestination(options.endpoint, options.publicKey),
+      resumePath: options.resumeStatePath,
+    });
     if (options.statePath !== undefined) {
       process.once("exit", this.saveOnExit);
     }
@@ -82,6 +89,12 @@ export class DeliveryRun implements Delivery {
     }
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
       options.events.onUnfinishedRunReplaced?.(options.statePath);
+    }
+    if (this.checkpoint.destinationMismatch !== undefined && options.resumeStatePath !== undefined) {
+      options.events.onOtherDestination?.(options.resumeStatePath, this.checkpoint.destinationMismatch.difference);
+    }
+    if (this.checkpoint.destinationUnchecked && options.resumeStatePath !== undefined) {
+      options.events.onDestinationUnchecked?.(options.resumeStatePath);
     }
     if (this.checkpoint.entrySettingsChanged && options.resumeStatePath !== undefined) {
       options.events.onEntrySettingsChanged?.(options.resumeStatePath);
@@ -227,6 +240,7 @@ export class DeliveryRun implements Delivery {
   }
 
   private onDelivered(batch: Batch): void {
+    this.checkpoint.noteDelivered();
     this.counts.delivered += batch.entries.length;
     this.counts.requestsAccepted += 1;
     this.options.events.onDelivered?.(batch.entries);

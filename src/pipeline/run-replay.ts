@@ -479,6 +479,14 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
       io.warn(
         `the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,
       ),
+    onDestinationUnchecked: (statePath) =>
+      io.warn(
+        `the checkpoint ${statePath} was written by an earlier version of koala-replay, which did not record the endpoint and public key, so --resume cannot check that this run sends where that run did. If that run sent elsewhere, such as to the emulator for a trial, run with --restart in place of --resume to send every event here (Koala ignores entries whose message_id it already has).`,
+      ),
+    onOtherDestination: (statePath, difference) =>
+      io.warn(
+        `the checkpoint ${statePath} is of a run that sent ${difference}. This dry run prints what a resume to that run's destination would send, but send --resume with these options stops before sending anything. To send every event to this destination, run with --restart in place of --resume (Koala keeps the first entry per message_id), or give the run a checkpoint of its own with --state <other path>.`,
+      ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
