@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
+import type { ResolvedIds } from "../identity/identity-graph.js";
 import { type Destination, DestinationMismatchError, destinationsDiffer } from "./destination.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
 
@@ -37,6 +38,11 @@ interface InputProgress {
   inProgress: Map<number, RecordProgress>;
   /** Whether the last run that read this input finished, so that it read the input to its end. */
   readByFinishedRun: boolean;
+  /**
+   * Records some of whose entries were skipped for want of an email or profile_id, counted once, when
+   * a run first reads them: this run's and earlier runs'.
+   */
+  noIdentityEvents: number;
 }
 
 interface StateFileInput {
@@ -51,6 +57,12 @@ interface StateFileInput {
    * keeps the value. Missing in older files.
    */
   readByFinishedRun?: boolean;
+  /**
+   * Records done by the runs of this state some of whose entries were skipped as no-identity, which
+   * a resume does not read again, even when its identity graph could now give them an email.
+   * Missing in older files.
+   */
+  noIdentityEvents?: number;
 }
 
 interface StateFile {
@@ -69,7 +81,25 @@ interface StateFile {
   publicKeySha256?: string;
   /** As `Destination.publicKeyMasked`, beside `endpoint`, for the message that rejects a resume with another key. */
   publicKeyMasked?: string;
+  /**
+   * The ids that the identity graph resolved to an email when the records counted in `noIdentityEvents`
+   * were skipped: the graph of the earliest run still counted there. Missing in older files.
+   */
+  identityGraph?: ResolvedIds;
   inputs: Record<string, StateFileInput>;
+}
+
+/**
+ * Records that earlier runs skipped as no-identity and that the identity graph of this run may now
+ * give an email, because it resolves other ids than the graph they were skipped with.
+ */
+export interface NoIdentityRecordsLeft {
+  /** Records done by earlier runs some of whose entries were skipped as no-identity, in every input of the state. */
+  events: number;
+  /** Ids that the earlier graph resolved to an email. */
+  idsBefore: number;
+  /** Ids that this run's graph resolves to an email. */
+  idsNow: number;
 }
 
 /** Options of a checkpoint besides its path, inputs and working folder. */
@@ -277,6 +307,12 @@ export class Checkpoint {
    * nothing, so a resume with the right one is not rejected.
    */
   private deliveredTo: Destination | undefined;
+  /** The identity graph that the resumed state recorded, and the no-identity records it counted. */
+  private readonly previousGraph: { resolved: ResolvedIds | undefined; noIdentityEvents: number };
+  /** The identity graph that the state file records, as `StateFile.identityGraph`. */
+  private recordedGraph: ResolvedIds | undefined;
+  /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
+  private unidentifiedOrigin: RecordOrigin | undefined;
   private readonly resumePath: string | undefined;
 
   /** `path` is the state file that `save` writes, or undefined when nothing is written (a dry run). */
@@ -310,6 +346,9 @@ export class Checkpoint {
     }
     this.destinationUnchecked = previous !== undefined && recorded === undefined;
     this.deliveredTo = recorded ?? undefined;
+    const previousGraph = isResolvedIds(previous?.identityGraph) ? previous?.identityGraph : undefined;
+    this.previousGraph = { resolved: previousGraph, noIdentityEvents: countNoIdentityEvents(previous) };
+    this.recordedGraph = previousGraph;
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
@@ -349,6 +388,29 @@ export class Checkpoint {
     return origin.line <= input.previousDoneThrough && !input.carriedNotDone.has(origin.line);
   }
 
+  /**
+   * Compares the identity graph of this run with the one the resumed state recorded, and records the
+   * graph for the next run. Returns what earlier runs skipped as no-identity when this run's graph
+   * resolves other ids, so that some of those records could now be sent.
+   */
+  useIdentityGraph(current: ResolvedIds): NoIdentityRecordsLeft | undefined {
+    const { resolved: previous, noIdentityEvents } = this.previousGraph;
+    // The records counted were skipped with the recorded graph, so it stays while they are counted.
+    // The next save writes the graph: a run that reads no record writes no state file.
+    if (previous === undefined || noIdentityEvents === 0) {
+      this.recordedGraph = current;
+    }
+    if (previous === undefined || noIdentityEvents === 0 || current.idsWithEmail === 0 || previous.digest === current.digest) {
+      return undefined;
+    }
+    return { events: noIdentityEvents, idsBefore: previous.idsWithEmail, idsNow: current.idsWithEmail };
+  }
+
+  /** Notes that some entries of the record at `origin` have no identity; the `begin` that follows for it counts the record. */
+  noteUnidentified(origin: RecordOrigin): void {
+    this.unidentifiedOrigin = origin;
+  }
+
   /** Records that a record was read; returns its progress when it has entries to wait for. */
   begin(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
     // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry per record.
@@ -361,6 +423,13 @@ export class Checkpoint {
     }
     if (origin.line > input.doneThrough) {
       input.doneThrough = origin.line;
+    }
+    // A line that an earlier run left not done was counted by that run.
+    if (origin === this.unidentifiedOrigin) {
+      this.unidentifiedOrigin = undefined;
+      if (!input.carriedNotDone.has(origin.line)) {
+        input.noIdentityEvents += 1;
+      }
     }
     this.dirty = true;
     if (entryCount === 0) {
@@ -416,6 +485,7 @@ export class Checkpoint {
       finished: this.finished,
       ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
       ...describeDestinationFields(this.deliveredTo),
+      ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
       inputs: {},
     };
     for (const input of this.inputs.values()) {
@@ -478,8 +548,20 @@ export class Checkpoint {
       carriedNotDone: new Set(recorded?.notDone ?? []),
       inProgress: new Map(),
       readByFinishedRun: false,
+      noIdentityEvents: recorded?.noIdentityEvents ?? 0,
     };
   }
+}
+
+/** Adds up the records of every input of `state` that were skipped as no-identity. */
+function countNoIdentityEvents(state: StateFile | undefined): number {
+  let total = 0;
+  for (const input of Object.values(state?.inputs ?? {})) {
+    if (typeof input.noIdentityEvents === "number") {
+      total += input.noIdentityEvents;
+    }
+  }
+  return total;
 }
 
 /**
@@ -527,6 +609,7 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     // NOTE: a state file written before the field existed records only whether its own run finished,
     // which may not be the run that last read this input.
     readByFinishedRun: recorded?.readByFinishedRun ?? previous?.finished === true,
+    noIdentityEvents: recorded?.noIdentityEvents ?? 0,
   };
 }
 
@@ -560,6 +643,7 @@ function describeInput(input: InputProgress): StateFileInput {
     watermark: first === undefined ? input.doneThrough : first - 1,
     notDone: lines,
     readByFinishedRun: input.readByFinishedRun,
+    noIdentityEvents: input.noIdentityEvents,
   };
 }
 
@@ -645,6 +729,10 @@ function readUnfinishedRun(path: string): StateFile | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isResolvedIds(value: unknown): value is ResolvedIds {
+  return isObject(value) && typeof value["idsWithEmail"] === "number" && typeof value["digest"] === "string";
 }
 
 function isStateFile(value: unknown): value is StateFile {

@@ -1,3 +1,4 @@
+import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
@@ -122,6 +123,18 @@ export class DeliveryRun implements Delivery {
    */
   isDone(origin: RecordOrigin): boolean {
     return this.options.resume && this.checkpoint.isDone(origin);
+  }
+
+  useIdentityGraph(resolved: ResolvedIds): void {
+    const left = this.checkpoint.useIdentityGraph(resolved);
+    const statePath = this.options.statePath ?? this.options.resumeStatePath;
+    if (left !== undefined && statePath !== undefined) {
+      this.options.events.onNoIdentityRecordsLeft?.(statePath, left);
+    }
+  }
+
+  noteUnidentified(origin: RecordOrigin): void {
+    this.checkpoint.noteUnidentified(origin);
   }
 
   isStopped(): boolean {
