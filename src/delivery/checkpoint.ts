@@ -86,6 +86,12 @@ interface StateFile {
    * were skipped: the graph of the earliest run still counted there. Missing in older files.
    */
   identityGraph?: ResolvedIds;
+  /**
+   * The dead-letter file, by absolute path, and its length in bytes when the state was saved. The
+   * lines after that length were written after the save, and a resume fails their entries again.
+   * Missing in older files and while a run has written no state file with a dead-letter file.
+   */
+  deadLetterFile?: DeadLetterFileLength;
   inputs: Record<string, StateFileInput>;
 }
 
@@ -100,6 +106,13 @@ export interface NoIdentityRecordsLeft {
   idsBefore: number;
   /** Ids that this run's graph resolves to an email. */
   idsNow: number;
+}
+
+/** A dead-letter file and its length in bytes at a checkpoint save. */
+export interface DeadLetterFileLength {
+  /** Absolute path of the file. */
+  path: string;
+  bytes: number;
 }
 
 /** Options of a checkpoint besides its path, inputs and working folder. */
@@ -311,6 +324,8 @@ export class Checkpoint {
   private readonly previousGraph: { resolved: ResolvedIds | undefined; noIdentityEvents: number };
   /** The identity graph that the state file records, as `StateFile.identityGraph`. */
   private recordedGraph: ResolvedIds | undefined;
+  /** The dead-letter file of the resumed state, with its length when that state was saved. */
+  readonly resumedDeadLetterFile: DeadLetterFileLength | undefined;
   /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
   private unidentifiedOrigin: RecordOrigin | undefined;
   private readonly resumePath: string | undefined;
@@ -349,6 +364,7 @@ export class Checkpoint {
     const previousGraph = isResolvedIds(previous?.identityGraph) ? previous?.identityGraph : undefined;
     this.previousGraph = { resolved: previousGraph, noIdentityEvents: countNoIdentityEvents(previous) };
     this.recordedGraph = previousGraph;
+    this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
@@ -473,9 +489,10 @@ export class Checkpoint {
 
   /**
    * Writes the state file atomically (a temporary file, fsync, rename, then fsync of the folder)
-   * when something changed since the last write. Returns whether it wrote.
+   * when something changed since the last write. Returns whether it wrote. `deadLetterFile` is the
+   * run's dead-letter file with its length now, after every line in it reached the disk.
    */
-  save(): boolean {
+  save(deadLetterFile?: DeadLetterFileLength): boolean {
     if (this.path === undefined || !this.dirty) {
       return false;
     }
@@ -486,6 +503,7 @@ export class Checkpoint {
       ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
       ...describeDestinationFields(this.deliveredTo),
       ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
+      ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
       inputs: {},
     };
     for (const input of this.inputs.values()) {
@@ -729,6 +747,10 @@ function readUnfinishedRun(path: string): StateFile | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isDeadLetterFileLength(value: unknown): value is DeadLetterFileLength {
+  return isObject(value) && typeof value["path"] === "string" && Number.isSafeInteger(value["bytes"]) && (value["bytes"] as number) >= 0;
 }
 
 function isResolvedIds(value: unknown): value is ResolvedIds {
