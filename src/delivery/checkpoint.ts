@@ -3,6 +3,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
+import type { ResolvedIds } from "../identity/identity-graph.js";
+import { type Destination, DestinationMismatchError, destinationsDiffer } from "./destination.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
 
 /**
@@ -36,6 +38,11 @@ interface InputProgress {
   inProgress: Map<number, RecordProgress>;
   /** Whether the last run that read this input finished, so that it read the input to its end. */
   readByFinishedRun: boolean;
+  /**
+   * Records some of whose entries were skipped for want of an email or profile_id, counted once, when
+   * a run first reads them: this run's and earlier runs'.
+   */
+  noIdentityEvents: number;
 }
 
 interface StateFileInput {
@@ -50,6 +57,12 @@ interface StateFileInput {
    * keeps the value. Missing in older files.
    */
   readByFinishedRun?: boolean;
+  /**
+   * Records done by the runs of this state some of whose entries were skipped as no-identity, which
+   * a resume does not read again, even when its identity graph could now give them an email.
+   * Missing in older files.
+   */
+  noIdentityEvents?: number;
 }
 
 interface StateFile {
@@ -59,7 +72,66 @@ interface StateFile {
   finished?: boolean;
   /** Hash of the settings that decide the entries of an event, as `DeliveryOptions.entrySettingsHash`. Missing in older files. */
   entrySettingsHash?: string;
+  /**
+   * Base URL that runs of this state delivered entries to, as `Destination.endpoint`, or null while
+   * none delivered any. Missing in files of earlier versions.
+   */
+  endpoint?: string | null;
+  /** As `Destination.publicKeySha256`, beside `endpoint`. */
+  publicKeySha256?: string;
+  /** As `Destination.publicKeyMasked`, beside `endpoint`, for the message that rejects a resume with another key. */
+  publicKeyMasked?: string;
+  /**
+   * The ids that the identity graph resolved to an email when the records counted in `noIdentityEvents`
+   * were skipped: the graph of the earliest run still counted there. Missing in older files.
+   */
+  identityGraph?: ResolvedIds;
+  /**
+   * The dead-letter file, by absolute path, and its length in bytes when the state was saved. The
+   * lines after that length were written after the save, and a resume fails their entries again.
+   * Missing in older files and while a run has written no state file with a dead-letter file.
+   */
+  deadLetterFile?: DeadLetterFileLength;
   inputs: Record<string, StateFileInput>;
+}
+
+/**
+ * Records that earlier runs skipped as no-identity and that the identity graph of this run may now
+ * give an email, because it resolves other ids than the graph they were skipped with.
+ */
+export interface NoIdentityRecordsLeft {
+  /** Records done by earlier runs some of whose entries were skipped as no-identity, in every input of the state. */
+  events: number;
+  /** Ids that the earlier graph resolved to an email. */
+  idsBefore: number;
+  /** Ids that this run's graph resolves to an email. */
+  idsNow: number;
+}
+
+/** A dead-letter file and its length in bytes at a checkpoint save. */
+export interface DeadLetterFileLength {
+  /** Absolute path of the file. */
+  path: string;
+  bytes: number;
+}
+
+/** Options of a checkpoint besides its path, inputs and working folder. */
+export interface CheckpointOptions {
+  /** Skip what the state file at `resumePath` records as done. */
+  resume: boolean;
+  /** Replace the state file of a run that did not finish, which otherwise raises UnfinishedRunError. */
+  restart?: boolean;
+  entrySettingsHash?: string | undefined;
+  /**
+   * Destination of this run's entries. The state file records it, and a resume from a state file
+   * that recorded another one raises DestinationMismatchError.
+   */
+  destination?: Destination | undefined;
+  /**
+   * State file that `resume` reads, by default the one that `save` writes. A dry run gives the file
+   * that a real run would resume from, to skip what that run would skip.
+   */
+  resumePath?: string | undefined;
 }
 
 /** An input that the resumed state names and this run does not read, as the state records it. */
@@ -227,6 +299,10 @@ export class Checkpoint {
   readonly replacesUnfinishedRun: boolean;
   /** Whether the resumed state file was written with other settings deciding the entries of an event. */
   readonly entrySettingsChanged: boolean;
+  /** Whether the resumed state file is of a version that did not record the endpoint and key, so they could not be checked. */
+  readonly destinationUnchecked: boolean;
+  /** Set in a dry run (which writes no state file) whose destination differs from the resumed state file's, which a real run would reject. */
+  readonly destinationMismatch: DestinationMismatchError | undefined;
   /**
    * The inputs that the resumed state names and this run does not read: files removed from an input
    * folder, deleted, or not given this time. Their records are kept as they were.
@@ -236,20 +312,36 @@ export class Checkpoint {
   /** Inputs as the run names them that can be read only once, which are not tracked. */
   private readonly untracked: ReadonlySet<string>;
 
+  private readonly entrySettingsHash: string | undefined;
+  private readonly destination: Destination | undefined;
   /**
-   * `path` is the state file that `save` writes, or undefined when nothing is written (a dry run).
-   * With `resume`, the earlier run's state is read from `resumePath`, which a dry run gives in place
-   * of `path` to skip what a resumed run would skip.
+   * Destination that runs of this state delivered entries to, which the state file records: the
+   * resumed one's, until this run delivers. A run stopped by a wrong key or endpoint delivers
+   * nothing, so a resume with the right one is not rejected.
    */
+  private deliveredTo: Destination | undefined;
+  /** The identity graph that the resumed state recorded, and the no-identity records it counted. */
+  private readonly previousGraph: { resolved: ResolvedIds | undefined; noIdentityEvents: number };
+  /** The identity graph that the state file records, as `StateFile.identityGraph`. */
+  private recordedGraph: ResolvedIds | undefined;
+  /** The dead-letter file of the resumed state, with its length when that state was saved. */
+  readonly resumedDeadLetterFile: DeadLetterFileLength | undefined;
+  /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
+  private unidentifiedOrigin: RecordOrigin | undefined;
+  private readonly resumePath: string | undefined;
+
+  /** `path` is the state file that `save` writes, or undefined when nothing is written (a dry run). */
   constructor(
     readonly path: string | undefined,
     inputNames: readonly string[],
     private readonly cwd: string,
-    resume: boolean,
-    restart = false,
-    private readonly entrySettingsHash: string | undefined = undefined,
-    private readonly resumePath: string | undefined = path,
+    options: CheckpointOptions,
   ) {
+    const { resume, restart = false } = options;
+    this.entrySettingsHash = options.entrySettingsHash;
+    this.destination = options.destination;
+    const resumePath = options.resumePath ?? path;
+    this.resumePath = resumePath;
     // stat does not open a pipe, so no byte of it is lost here.
     const readOnce = findReadOnceInputs(inputNames);
     if (resume && readOnce.length > 0) {
@@ -258,8 +350,23 @@ export class Checkpoint {
     this.untracked = new Set(readOnce.map((input) => input.input));
     const previous = resume && resumePath !== undefined ? readAbsoluteStateFile(resumePath, cwd) : undefined;
     this.resumed = previous !== undefined;
+    const recorded = previous === undefined ? undefined : readDestination(previous);
+    if (recorded !== undefined && recorded !== null && this.destination !== undefined && destinationsDiffer(recorded, this.destination)) {
+      const mismatch = new DestinationMismatchError(resumePath as string, recorded, this.destination);
+      // A dry run sends nothing, so it shows what a resume would send and only warns.
+      if (path !== undefined) {
+        throw mismatch;
+      }
+      this.destinationMismatch = mismatch;
+    }
+    this.destinationUnchecked = previous !== undefined && recorded === undefined;
+    this.deliveredTo = recorded ?? undefined;
+    const previousGraph = isResolvedIds(previous?.identityGraph) ? previous?.identityGraph : undefined;
+    this.previousGraph = { resolved: previousGraph, noIdentityEvents: countNoIdentityEvents(previous) };
+    this.recordedGraph = previousGraph;
+    this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
     const previousHash = previous?.entrySettingsHash;
-    this.entrySettingsChanged = previousHash !== undefined && entrySettingsHash !== undefined && previousHash !== entrySettingsHash;
+    this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
     if (unfinished !== undefined && !restart) {
@@ -297,6 +404,29 @@ export class Checkpoint {
     return origin.line <= input.previousDoneThrough && !input.carriedNotDone.has(origin.line);
   }
 
+  /**
+   * Compares the identity graph of this run with the one the resumed state recorded, and records the
+   * graph for the next run. Returns what earlier runs skipped as no-identity when this run's graph
+   * resolves other ids, so that some of those records could now be sent.
+   */
+  useIdentityGraph(current: ResolvedIds): NoIdentityRecordsLeft | undefined {
+    const { resolved: previous, noIdentityEvents } = this.previousGraph;
+    // The records counted were skipped with the recorded graph, so it stays while they are counted.
+    // The next save writes the graph: a run that reads no record writes no state file.
+    if (previous === undefined || noIdentityEvents === 0) {
+      this.recordedGraph = current;
+    }
+    if (previous === undefined || noIdentityEvents === 0 || current.idsWithEmail === 0 || previous.digest === current.digest) {
+      return undefined;
+    }
+    return { events: noIdentityEvents, idsBefore: previous.idsWithEmail, idsNow: current.idsWithEmail };
+  }
+
+  /** Notes that some entries of the record at `origin` have no identity; the `begin` that follows for it counts the record. */
+  noteUnidentified(origin: RecordOrigin): void {
+    this.unidentifiedOrigin = origin;
+  }
+
   /** Records that a record was read; returns its progress when it has entries to wait for. */
   begin(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
     // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry per record.
@@ -309,6 +439,13 @@ export class Checkpoint {
     }
     if (origin.line > input.doneThrough) {
       input.doneThrough = origin.line;
+    }
+    // A line that an earlier run left not done was counted by that run.
+    if (origin === this.unidentifiedOrigin) {
+      this.unidentifiedOrigin = undefined;
+      if (!input.carriedNotDone.has(origin.line)) {
+        input.noIdentityEvents += 1;
+      }
     }
     this.dirty = true;
     if (entryCount === 0) {
@@ -332,6 +469,14 @@ export class Checkpoint {
     this.dirty = true;
   }
 
+  /** Records that this run delivered entries, so that the state file names its destination. */
+  noteDelivered(): void {
+    if (this.deliveredTo !== this.destination) {
+      this.deliveredTo = this.destination;
+      this.dirty = true;
+    }
+  }
+
   /** Marks one entry of the record delivered or dead-lettered. */
   completeEntry(progress: RecordProgress): void {
     progress.remaining -= 1;
@@ -344,9 +489,10 @@ export class Checkpoint {
 
   /**
    * Writes the state file atomically (a temporary file, fsync, rename, then fsync of the folder)
-   * when something changed since the last write. Returns whether it wrote.
+   * when something changed since the last write. Returns whether it wrote. `deadLetterFile` is the
+   * run's dead-letter file with its length now, after every line in it reached the disk.
    */
-  save(): boolean {
+  save(deadLetterFile?: DeadLetterFileLength): boolean {
     if (this.path === undefined || !this.dirty) {
       return false;
     }
@@ -355,6 +501,9 @@ export class Checkpoint {
       savedAt: new Date().toISOString(),
       finished: this.finished,
       ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
+      ...describeDestinationFields(this.deliveredTo),
+      ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
+      ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
       inputs: {},
     };
     for (const input of this.inputs.values()) {
@@ -417,8 +566,49 @@ export class Checkpoint {
       carriedNotDone: new Set(recorded?.notDone ?? []),
       inProgress: new Map(),
       readByFinishedRun: false,
+      noIdentityEvents: recorded?.noIdentityEvents ?? 0,
     };
   }
+}
+
+/** Adds up the records of every input of `state` that were skipped as no-identity. */
+function countNoIdentityEvents(state: StateFile | undefined): number {
+  let total = 0;
+  for (const input of Object.values(state?.inputs ?? {})) {
+    if (typeof input.noIdentityEvents === "number") {
+      total += input.noIdentityEvents;
+    }
+  }
+  return total;
+}
+
+/**
+ * Returns the destination that `state` records: null while no run of it delivered an entry, and
+ * undefined for a state file of an earlier version, which recorded none.
+ */
+function readDestination(state: StateFile): Destination | null | undefined {
+  if (state.endpoint === null) {
+    return null;
+  }
+  if (typeof state.endpoint !== "string") {
+    return undefined;
+  }
+  return {
+    endpoint: state.endpoint,
+    publicKeySha256: typeof state.publicKeySha256 === "string" ? state.publicKeySha256 : undefined,
+    publicKeyMasked: typeof state.publicKeyMasked === "string" ? state.publicKeyMasked : undefined,
+  };
+}
+
+function describeDestinationFields(destination: Destination | undefined): Pick<StateFile, "endpoint" | "publicKeySha256" | "publicKeyMasked"> {
+  if (destination === undefined) {
+    return { endpoint: null };
+  }
+  return {
+    endpoint: destination.endpoint,
+    ...(destination.publicKeySha256 === undefined ? {} : { publicKeySha256: destination.publicKeySha256 }),
+    ...(destination.publicKeyMasked === undefined ? {} : { publicKeyMasked: destination.publicKeyMasked }),
+  };
 }
 
 /**
@@ -437,6 +627,7 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     // NOTE: a state file written before the field existed records only whether its own run finished,
     // which may not be the run that last read this input.
     readByFinishedRun: recorded?.readByFinishedRun ?? previous?.finished === true,
+    noIdentityEvents: recorded?.noIdentityEvents ?? 0,
   };
 }
 
@@ -470,6 +661,7 @@ function describeInput(input: InputProgress): StateFileInput {
     watermark: first === undefined ? input.doneThrough : first - 1,
     notDone: lines,
     readByFinishedRun: input.readByFinishedRun,
+    noIdentityEvents: input.noIdentityEvents,
   };
 }
 
@@ -555,6 +747,14 @@ function readUnfinishedRun(path: string): StateFile | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isDeadLetterFileLength(value: unknown): value is DeadLetterFileLength {
+  return isObject(value) && typeof value["path"] === "string" && Number.isSafeInteger(value["bytes"]) && (value["bytes"] as number) >= 0;
+}
+
+function isResolvedIds(value: unknown): value is ResolvedIds {
+  return isObject(value) && typeof value["idsWithEmail"] === "number" && typeof value["digest"] === "string";
 }
 
 function isStateFile(value: unknown): value is StateFile {

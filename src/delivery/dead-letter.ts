@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RecordOrigin } from "../inputs/record.js";
 import { maskSecret } from "../reporting/mask.js";
@@ -47,24 +47,68 @@ export function formatDeadLetterLine(entry: KoalaEntry, details: DeadLetterDetai
   return `${headerJson},"person":${entry.personKey},"entry":${entry.entryJson},"event":${entry.eventJson}}\n`;
 }
 
+/** Returns the key of an entry's dead letter: its mapping and `message_id`. */
+export function deadLetterKey(mappingName: string, messageId: string): string {
+  return `${mappingName}\n${messageId}`;
+}
+
 /** Appends dead-letter lines to a file created with mode 0600, because the lines hold personal data. */
 export class DeadLetterWriter {
   private descriptor: number | undefined;
   private unsynced = false;
+  /** Bytes in the file: its size when this run opened it, plus what this run appended. */
+  private bytes: number | undefined;
+  /** Entries counted in this run, those already in the file included. */
   count = 0;
   /** Whether the file already contained lines when this run first opened it. Lines are only ever appended. */
   hadEarlierLines = false;
 
+  private readonly alreadyWritten: Set<string>;
+
+  /**
+   * `alreadyWrittenFrom.keys` contains the `deadLetterKey`s of the lines after byte `fromByte` of this file,
+   * which a run killed before its checkpoint covered them wrote. The resumed run fails those entries
+   * again, and skips each key once instead of writing it twice.
+   */
   constructor(
     readonly path: string,
     private readonly publicKey: string | undefined,
-  ) {}
+    private readonly alreadyWrittenFrom?: { keys: Set<string>; fromByte: number },
+  ) {
+    this.alreadyWritten = alreadyWrittenFrom?.keys ?? new Set();
+  }
 
   /** Writes the line synchronously, so it is in the file before the checkpoint can mark its record done. */
   write(entry: KoalaEntry, details: DeadLetterDetails): void {
-    writeFully(this.open(), Buffer.from(formatDeadLetterLine(entry, details, this.publicKey)));
-    this.unsynced = true;
     this.count += 1;
+    if (this.alreadyWritten.size > 0 && this.alreadyWritten.delete(deadLetterKey(entry.mappingName, entry.messageId))) {
+      this.hadEarlierLines = true;
+      return;
+    }
+    const line = Buffer.from(formatDeadLetterLine(entry, details, this.publicKey));
+    writeFully(this.open(), line);
+    this.bytes = (this.bytes ?? 0) + line.length;
+    this.unsynced = true;
+  }
+
+  /**
+   * Returns the length in bytes that the checkpoint records: a resume reads the lines after it
+   * back. While lines of a killed run that this run has not failed again remain, it is where they
+   * start, so that a resume of this run still finds them. Otherwise it is the file's length, 0 for
+   * a file that does not exist.
+   */
+  get checkpointBytes(): number {
+    if (this.alreadyWritten.size > 0 && this.alreadyWrittenFrom !== undefined) {
+      return this.alreadyWrittenFrom.fromByte;
+    }
+    if (this.bytes === undefined) {
+      try {
+        return statSync(this.path).size;
+      } catch {
+        return 0;
+      }
+    }
+    return this.bytes;
   }
 
   /** Flushes written lines to disk; called before every checkpoint write. */
@@ -95,14 +139,76 @@ export class DeadLetterWriter {
       mkdirSync(dirname(this.path), { recursive: true });
       this.descriptor = openSync(this.path, "a", 0o600);
       const stats = fstatSync(this.descriptor);
-      this.hadEarlierLines = stats.size > 0;
+      this.hadEarlierLines ||= stats.size > 0;
+      this.bytes = stats.size;
       // A run killed, or a disk that filled up, in the middle of a line leaves that line without its
       // newline. The next line would be appended to it, and both would be one line of invalid JSON.
       if (stats.isFile() && stats.size > 0 && !endsWithNewline(this.path, stats.size)) {
         writeFully(this.descriptor, Buffer.from("\n"));
+        this.bytes += 1;
       }
     }
     return this.descriptor;
+  }
+}
+
+/** Bytes read at once from the end of a dead-letter file. */
+const TAIL_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads the `deadLetterKey`s of the dead-letter lines in the file at `path` from byte `offset` to
+ * its end: the lines that a run wrote after its last checkpoint save. Reads at most `maxKeys`
+ * keys, and a line that is not a dead letter (one cut off by a crash) is passed over. A file
+ * shorter than `offset`, or missing, was replaced since, so it gives no keys.
+ */
+export function readDeadLetterKeysAfter(path: string, offset: number, maxKeys: number): Set<string> {
+  const keys = new Set<string>();
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, "r");
+  } catch {
+    return keys;
+  }
+  try {
+    const size = fstatSync(descriptor).size;
+    if (size <= offset) {
+      return keys;
+    }
+    const chunk = Buffer.alloc(TAIL_CHUNK_BYTES);
+    let pending: Buffer = Buffer.alloc(0);
+    for (let position = offset; position < size && keys.size < maxKeys; ) {
+      const read = readSync(descriptor, chunk, 0, Math.min(chunk.length, size - position), position);
+      if (read === 0) {
+        break;
+      }
+      position += read;
+      pending = Buffer.concat([pending, chunk.subarray(0, read)]);
+      let start = 0;
+      for (let end = pending.indexOf(0x0a); end !== -1 && keys.size < maxKeys; end = pending.indexOf(0x0a, start)) {
+        addDeadLetterKey(keys, pending.toString("utf8", start, end));
+        start = end + 1;
+      }
+      pending = pending.subarray(start);
+    }
+    // A run killed in the middle of a write leaves a last line without its newline, which fails to parse.
+    if (keys.size < maxKeys && pending.length > 0) {
+      addDeadLetterKey(keys, pending.toString("utf8"));
+    }
+    return keys;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function addDeadLetterKey(keys: Set<string>, line: string): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return;
+  }
+  if (isObject(value) && value[DEAD_LETTER_MARKER] === 1 && typeof value["mapping"] === "string" && typeof value["messageId"] === "string") {
+    keys.add(deadLetterKey(value["mapping"], value["messageId"]));
   }
 }
 

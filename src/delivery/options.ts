@@ -1,5 +1,6 @@
 import type { RecordOrigin } from "../inputs/record.js";
-import type { InputNotRead } from "./checkpoint.js";
+import type { ResolvedIds } from "../identity/identity-graph.js";
+import type { InputNotRead, NoIdentityRecordsLeft } from "./checkpoint.js";
 import type { KoalaEntry } from "./entry.js";
 import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
 
@@ -176,6 +177,22 @@ export interface DeliveryEvents {
    * were not delivered stay unsent.
    */
   onInputsNotRead?(statePath: string, inputs: readonly InputNotRead[]): void;
+  /**
+   * The resumed state file is of a version that did not record the endpoint and public key, so the
+   * resume cannot check that this run sends where the earlier one did.
+   */
+  onDestinationUnchecked?(statePath: string): void;
+  /**
+   * A dry run with `resume` has another endpoint or key than the resumed state file records, as
+   * `difference` describes. A real run would raise DestinationMismatchError.
+   */
+  onOtherDestination?(statePath: string, difference: string): void;
+  /**
+   * Earlier runs of the resumed state skipped records as no-identity, and this run's identity graph
+   * resolves other ids than theirs, so it may give some of those records an email. A resume does not
+   * read them again.
+   */
+  onNoIdentityRecordsLeft?(statePath: string, left: NoIdentityRecordsLeft): void;
   /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
   /**
@@ -246,6 +263,13 @@ export interface Delivery {
   submit(origin: RecordOrigin, entries: readonly KoalaEntry[]): Promise<void> | void;
   /** Whether a previous run finished this record (only with `resume`). */
   isDone(origin: RecordOrigin): boolean;
+  /**
+   * Takes the ids that this run's identity graph resolves, once the graph is built and before the
+   * first record is submitted: the checkpoint records them and compares them with the resumed ones.
+   */
+  useIdentityGraph(resolved: ResolvedIds): void;
+  /** Notes that some entries of the record at `origin` have no identity, before the record is submitted. */
+  noteUnidentified(origin: RecordOrigin): void;
   /** Whether the run stopped taking work, after `stop()` or a fatal response, so the caller should stop reading. */
   isStopped(): boolean;
   /** Sends what is buffered, waits for every request, saves the checkpoint and returns the counts. */

@@ -1,13 +1,23 @@
+import { resolve } from "node:path";
+import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
-import { type DeadLetterDetails, DeadLetterWriter } from "./dead-letter.js";
+import { type DeadLetterDetails, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
+import { describeDestination } from "./destination.js";
 import { MessageIdSet } from "./dedupe.js";
 import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
 import { entrySize, type KoalaEntry } from "./entry.js";
 import type { Delivery, DeliveryProgress, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import type { RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
+
+/**
+ * Maximum dead letters written after the last checkpoint save that a resume reads back, to write
+ * none of them twice. The checkpoint is saved every second, and a second of dead letters is far
+ * fewer unless saves failed. NOTE: beyond this bound, the rest of such lines may be written twice.
+ */
+const MAX_UNSAVED_DEAD_LETTERS = 100_000;
 
 /** The result's counters as they grow, plus what the entries-per-request figures are computed from. */
 interface Counts
@@ -70,7 +80,13 @@ export class DeliveryRun implements Delivery {
   private readonly saveOnExit = (): void => this.saveCheckpoint();
 
   constructor(private readonly options: ResolvedDeliveryOptions) {
-    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, options.resume, options.restart, options.entrySettingsHash, options.resumeStatePath);
+    this.checkpoint = new Checkpoint(options.statePath, options.inputs, options.cwd, {
+      resume: options.resume,
+      restart: options.restart,
+      entrySettingsHash: options.entrySettingsHash,
+      destination: describeDestination(options.endpoint, options.publicKey),
+      resumePath: options.resumeStatePath,
+    });
     if (options.statePath !== undefined) {
       process.once("exit", this.saveOnExit);
     }
@@ -83,10 +99,16 @@ export class DeliveryRun implements Delivery {
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
       options.events.onUnfinishedRunReplaced?.(options.statePath);
     }
+    if (this.checkpoint.destinationMismatch !== undefined && options.resumeStatePath !== undefined) {
+      options.events.onOtherDestination?.(options.resumeStatePath, this.checkpoint.destinationMismatch.difference);
+    }
+    if (this.checkpoint.destinationUnchecked && options.resumeStatePath !== undefined) {
+      options.events.onDestinationUnchecked?.(options.resumeStatePath);
+    }
     if (this.checkpoint.entrySettingsChanged && options.resumeStatePath !== undefined) {
       options.events.onEntrySettingsChanged?.(options.resumeStatePath);
     }
-    this.deadLetters = options.deadLetterPath === undefined ? undefined : new DeadLetterWriter(options.deadLetterPath, options.publicKey);
+    this.deadLetters = options.deadLetterPath === undefined ? undefined : this.openDeadLetters(options.deadLetterPath);
     this.duplicateOnlyInputs = new DuplicateOnlyInputs((input) => options.events.onInputOfDuplicatesOnly?.(input));
     this.sender = new Sender(
       options,
@@ -104,11 +126,38 @@ export class DeliveryRun implements Delivery {
   }
 
   /**
+   * Creates the dead-letter writer. A resume fails again the entries of the records that its
+   * checkpoint does not cover, and those that the earlier run dead-lettered after its last save are
+   * in the file already, so the writer skips them.
+   */
+  private openDeadLetters(path: string): DeadLetterWriter {
+    const resumed = this.checkpoint.resumedDeadLetterFile;
+    const absolutePath = resolve(this.options.cwd, path);
+    if (resumed === undefined || resumed.path !== absolutePath) {
+      return new DeadLetterWriter(path, this.options.publicKey);
+    }
+    const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes, MAX_UNSAVED_DEAD_LETTERS);
+    return new DeadLetterWriter(path, this.options.publicKey, { keys, fromByte: resumed.bytes });
+  }
+
+  /**
    * The pipeline should not map or submit a record for which this returns true. A done record that
    * is submitted anyway is harmless: its entries are counted in `alreadyDone` and not sent.
    */
   isDone(origin: RecordOrigin): boolean {
     return this.options.resume && this.checkpoint.isDone(origin);
+  }
+
+  useIdentityGraph(resolved: ResolvedIds): void {
+    const left = this.checkpoint.useIdentityGraph(resolved);
+    const statePath = this.options.statePath ?? this.options.resumeStatePath;
+    if (left !== undefined && statePath !== undefined) {
+      this.options.events.onNoIdentityRecordsLeft?.(statePath, left);
+    }
+  }
+
+  noteUnidentified(origin: RecordOrigin): void {
+    this.checkpoint.noteUnidentified(origin);
   }
 
   isStopped(): boolean {
@@ -227,6 +276,7 @@ export class DeliveryRun implements Delivery {
   }
 
   private onDelivered(batch: Batch): void {
+    this.checkpoint.noteDelivered();
     this.counts.delivered += batch.entries.length;
     this.counts.requestsAccepted += 1;
     this.options.events.onDelivered?.(batch.entries);
@@ -346,7 +396,8 @@ export class DeliveryRun implements Delivery {
     try {
       // Dead letters reach the disk before a checkpoint that counts their records as done.
       this.deadLetters?.sync();
-      if (this.checkpoint.save()) {
+      const deadLetterFile = this.deadLetters === undefined ? undefined : { path: resolve(this.options.cwd, this.deadLetters.path), bytes: this.deadLetters.checkpointBytes };
+      if (this.checkpoint.save(deadLetterFile)) {
         this.options.events.onCheckpointSaved?.(this.options.statePath);
       }
     } catch (error) {

@@ -84,6 +84,12 @@ export class DiskNodes implements NodeStore {
     return this.firstNode + local;
   }
 
+  keyOf(node: number, key: IdKey): void {
+    readSync(this.nodesFile, this.field, 0, 8, this.recordPosition(node) + KEY_HIGH);
+    key[0] = this.field.readUInt32LE(0);
+    key[1] = this.field.readUInt32LE(4);
+  }
+
   parentOf(node: number): number {
     return this.readInt32(node, PARENT);
   }

@@ -1,6 +1,8 @@
 export {
   IdentityGraph,
   DEFAULT_MAX_MEMORY_ENTRIES,
+  NO_RESOLVED_IDS,
+  type ResolvedIds,
   type IdentityGraphOptions,
   type IdentityGraphStats,
 } from "./identity-graph.js";

@@ -84,6 +84,11 @@ export class MemoryNodes implements NodeStore {
     return node;
   }
 
+  keyOf(node: number, key: IdKey): void {
+    key[0] = this.words[node * WORDS_PER_NODE + KEY_HIGH]!;
+    key[1] = this.words[node * WORDS_PER_NODE + KEY_LOW]!;
+  }
+
   parentOf(node: number): number {
     return this.signedWords[node * WORDS_PER_NODE + PARENT]!;
   }

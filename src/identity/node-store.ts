@@ -14,6 +14,8 @@ export interface NodeStore {
   find(key: IdKey): number;
   /** Adds a node for `key`, which must not be present yet. */
   add(key: IdKey): number;
+  /** Writes the key of `node` into `key`. */
+  keyOf(node: number, key: IdKey): void;
 
   parentOf(node: number): number;
   setParent(node: number, parent: number): void;

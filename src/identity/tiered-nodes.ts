@@ -48,6 +48,10 @@ export class TieredNodes implements NodeStore {
     return this.disk.add(key);
   }
 
+  keyOf(node: number, key: IdKey): void {
+    this.tierOf(node).keyOf(node, key);
+  }
+
   parentOf(node: number): number {
     return this.tierOf(node).parentOf(node);
   }

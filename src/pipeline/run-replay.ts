@@ -8,6 +8,7 @@ import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { askIfCopiedInput } from "../reporting/copied-input.js";
 import { formatInputsNotRead } from "../reporting/inputs-not-read.js";
 import { RunStats } from "../reporting/run-stats.js";
+import { formatCount } from "../reporting/count-format.js";
 import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../reporting/verbose-log.js";
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput, type OutputTarget } from "./buffered-output.js";
@@ -21,6 +22,7 @@ import { processEvent, type ProcessorRules, type RecordResult } from "./processo
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
 import { buildIdentityGraph } from "./identity-pass.js";
+import { NO_RESOLVED_IDS } from "../identity/index.js";
 import { Stitcher } from "./stitching.js";
 import { isResentDeadLetter } from "./resent-dead-letter.js";
 import { CsvNumbersCheck } from "./csv-numbers-check.js";
@@ -133,7 +135,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     const graph = settings.stitch
       ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor, onShareRead })
       : undefined;
-    const stitcher = new Stitcher(graph);
+    const stitcher = new Stitcher(graph, (origin) => delivery.noteUnidentified(origin));
+    delivery.useIdentityGraph(graph?.resolvedIds() ?? NO_RESOLVED_IDS);
     stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
 
     // Ctrl-C may come at any time, while reading or while the last batches are sent. A signal aborted
@@ -478,6 +481,23 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
     onEntrySettingsChanged: (statePath) =>
       io.warn(
         `the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,
+      ),
+    onDestinationUnchecked: (statePath) =>
+      io.warn(
+        `the checkpoint ${statePath} was written by an earlier version of koala-replay, which did not record the endpoint and public key, so --resume cannot check that this run sends where that run did. If that run sent elsewhere, such as to the emulator for a trial, run with --restart in place of --resume to send every event here (Koala ignores entries whose message_id it already has).`,
+      ),
+    onNoIdentityRecordsLeft: (statePath, left) => {
+      stats.noIdentityRecordsLeft = left.events;
+      const events = `${formatCount(left.events)} ${left.events === 1 ? "event" : "events"}`;
+      io.warn(
+        `earlier runs of the checkpoint ${statePath} skipped ${events} as no-identity (no email or profile_id), and --resume does not read them again. ` +
+          `This run's identity graph links ${formatCount(left.idsNow)} userIds and anonymousIds to an email, and theirs linked ${formatCount(left.idsBefore)} (a different set), so it may give some of those events an email, because the inputs or the --identities file now hold other identify calls or aliases. ` +
+          `To send them, run with --restart in place of --resume: it sends every event again, which is safe because Koala keeps the first entry per message_id.`,
+      );
+    },
+    onOtherDestination: (statePath, difference) =>
+      io.warn(
+        `the checkpoint ${statePath} is of a run that sent ${difference}. This dry run prints what a resume to that run's destination would send, but send --resume with these options stops before sending anything. To send every event to this destination, run with --restart in place of --resume (Koala keeps the first entry per message_id), or give the run a checkpoint of its own with --state <other path>.`,
       ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),

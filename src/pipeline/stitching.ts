@@ -1,6 +1,7 @@
 import type { KoalaEntry } from "../delivery/entry.js";
 import { IdentityCoverage, type IdentityGraph } from "../identity/index.js";
 import { personKey } from "../koala/request-body.js";
+import type { RecordOrigin } from "../inputs/record.js";
 import type { RecordResult } from "./processor.js";
 
 /**
@@ -11,10 +12,25 @@ import type { RecordResult } from "./processor.js";
 export class Stitcher {
   readonly coverage = new IdentityCoverage();
 
-  constructor(private readonly graph: IdentityGraph | undefined) {}
+  /**
+   * `onUnidentified` is called with the origin of each record some of whose entries have no
+   * identity, before `stitch` returns, so that the checkpoint can count the records skipped that way.
+   */
+  constructor(
+    private readonly graph: IdentityGraph | undefined,
+    private readonly onUnidentified?: (origin: RecordOrigin) => void,
+  ) {}
 
   /** Returns the entries of a record that can be sent, stitched where needed; the rest have no identity. */
   stitch(result: RecordResult): { deliverable: KoalaEntry[]; unidentified: number } {
+    const stitched = this.stitchEntries(result);
+    if (stitched.unidentified > 0) {
+      this.onUnidentified?.(result.origin);
+    }
+    return stitched;
+  }
+
+  private stitchEntries(result: RecordResult): { deliverable: KoalaEntry[]; unidentified: number } {
     const emailCount = result.entriesWithEmail;
     this.countIdentified(emailCount, result.entries.length - emailCount);
     if (result.unidentifiedNotBuilt > 0) {

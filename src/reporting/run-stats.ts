@@ -94,6 +94,11 @@ export class RunStats {
   readonly failedExamples: FailureRecord[] = [];
   /** Identity stitching: coverage of entries before and after, and the graph's size. */
   identity: { coverage: IdentityCoverage; firstPassMs: number; graph: IdentityGraphStats | undefined; stitch: boolean } | undefined;
+  /**
+   * Records that earlier runs of the resumed checkpoint skipped as no-identity, when this run's identity
+   * graph resolves other ids than theirs, so some of them might now be sent: a resume does not read them again.
+   */
+  noIdentityRecordsLeft: number | undefined;
   /** What the delivery stage reported at the end: retries, dead letters, a fatal answer, the state file. */
   delivery: DeliveryResult | undefined;
   /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */

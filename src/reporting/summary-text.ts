@@ -248,6 +248,10 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
   }
   const lines = formatCoverage(identity.coverage).map((line) => row("", line));
   const ids = identity.graph?.idsWithEmail ?? 0;
+  const left = stats.noIdentityRecordsLeft;
+  if (left !== undefined) {
+    lines.push(row("", `${formatCount(left)} ${plural(left, "event", "events")} skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them (see the warning)`));
+  }
   return [row("identity", `${formatCount(ids)} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
 }
 

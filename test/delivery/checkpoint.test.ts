@@ -31,6 +31,15 @@ function writeInput(folder: string, records: readonly KoalaEntry[]): string {
   return "events.jsonl";
 }
 
+/**
+ * Rewrites the endpoint that a state file records, so that a resume to a second emulator, which
+ * stands for the same Koala after a crash, is not rejected as a resume to another destination.
+ */
+function moveCheckpointTo(statePath: string, endpoint: string): void {
+  const state = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+  writeFileSync(statePath, JSON.stringify({ ...state, endpoint }));
+}
+
 async function yieldToIo(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
 }
@@ -111,6 +120,7 @@ describe("checkpoint", () => {
     void crashed.stop();
 
     const second = await startEmulator();
+    moveCheckpointTo(crashState, second.url);
     const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath: crashState, resume: true }));
     let skipped = 0;
     for (const entry of records) {
@@ -156,6 +166,7 @@ describe("checkpoint", () => {
     expect(firstResult.submitted).toBe(200);
 
     const second = await startEmulator();
+    moveCheckpointTo(statePath, second.url);
     const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath, resume: true }));
     for (const entry of records) {
       if (!resumed.isDone(entry.origin)) {
@@ -578,6 +589,7 @@ describe("JSON array that starts after line 1", () => {
     void crashed.stop();
 
     const second = await startEmulator();
+    moveCheckpointTo(crashState, second.url);
     const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath: crashState, resume: true }));
     const skipped: RecordOrigin[] = [];
     for (const entry of records) {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
@@ -85,5 +85,31 @@ describe("delivery killed with SIGKILL", () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it.each([20, 60])("dead letters after kill at request %i are written once", async (killAfterRequests) => {
+    // Every entry whose message_id ends in 7 makes Koala reject its request with a 400.
+    emulator = await startKoalaEmulator({
+      publicKey: TEST_KEY,
+      seed: killAfterRequests,
+      faults: { slowRate: 0.3, slowDelayMs: 15, rejectEntry: (entry) => String(entry["message_id"]).endsWith("7") },
+    });
+    const folder = temporaryDirectory();
+    const input = writeInput(folder);
+    const statePath = join(folder, "state.json");
+
+    // A checkpoint saved once a second, as the CLI saves it, leaves dead letters after the last save.
+    const killed = await runProgram([emulator.url, TEST_KEY, input, statePath, "fresh", "1000"], emulator, killAfterRequests);
+    const resumed = await runProgram([emulator.url, TEST_KEY, input, statePath, "resume", "1000"], emulator);
+    const ids = readFileSync(join(folder, "state.dead-letters.jsonl"), "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith("{") && line.endsWith("}"))
+      .map((line) => (JSON.parse(line) as { messageId: string }).messageId);
+    const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
+
+    expect(killed.code).toBeNull();
+    expect(resumed.code).toBe(0);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(repeated).toEqual([]);
   });
 });

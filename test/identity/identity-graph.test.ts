@@ -275,6 +275,46 @@ describe("real archives", () => {
   });
 });
 
+describe("resolved ids", () => {
+  const identifies: SegmentEvent[] = [
+    { type: "identify", userId: "u-1", traits: { email: "one@example.com" } },
+    { type: "identify", userId: "u-2", anonymousId: "a-2", traits: { email: "two@example.com" } },
+    { type: "page", userId: "u-3", anonymousId: "a-3" },
+  ];
+
+  function resolvedIdsOf(events: readonly SegmentEvent[], maxMemoryEntries?: number): ReturnType<IdentityGraph["resolvedIds"]> {
+    const graph = new IdentityGraph(maxMemoryEntries === undefined ? {} : { maxMemoryEntries });
+    graphs.push(graph);
+    for (const event of events) graph.observe(event);
+    return graph.resolvedIds();
+  }
+
+  it("count skips ids without an email", () => {
+    expect(resolvedIdsOf(identifies).idsWithEmail).toBe(3);
+  });
+
+  it("digest ignores the order of the events", () => {
+    expect(resolvedIdsOf([...identifies].reverse()).digest).toBe(resolvedIdsOf(identifies).digest);
+  });
+
+  it("digest is the same for spilled ids", () => {
+    expect(resolvedIdsOf(identifies, 1).digest).toBe(resolvedIdsOf(identifies).digest);
+  });
+
+  it("digest changes when an id resolves", () => {
+    const linked = [...identifies, { type: "identify", userId: "u-3", traits: { email: "three@example.com" } }];
+
+    expect(resolvedIdsOf(linked).idsWithEmail).toBe(5);
+    expect(resolvedIdsOf(linked).digest).not.toBe(resolvedIdsOf(identifies).digest);
+  });
+
+  it("digest ignores a changed email", () => {
+    const changed = [...identifies, { type: "identify", userId: "u-1", timestamp: "2030-01-01T00:00:00Z", traits: { email: "new@example.com" } }];
+
+    expect(resolvedIdsOf(changed).digest).toBe(resolvedIdsOf(identifies).digest);
+  });
+});
+
 describe("options", () => {
   it("rejects a maxMemoryEntries of zero", () => {
     expect(() => new IdentityGraph({ maxMemoryEntries: 0 })).toThrow(/maxMemoryEntries must be a positive integer, got 0/);

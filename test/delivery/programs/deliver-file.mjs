@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { createDelivery } from "../../../dist/delivery/index.js";
 
-const [endpoint, publicKey, input, statePath, mode] = process.argv.slice(2);
+const [endpoint, publicKey, input, statePath, mode, checkpointIntervalMs = "20"] = process.argv.slice(2);
 const delivery = createDelivery({
   endpoint,
   publicKey,
@@ -15,7 +15,7 @@ const delivery = createDelivery({
   statePath,
   maxBatchSize: 5,
   flushAfterRecords: 40,
-  checkpointIntervalMs: 20,
+  checkpointIntervalMs: Number(checkpointIntervalMs),
   retryBaseDelayMs: 5,
   retryMaxDelayMs: 50,
 });

@@ -1,0 +1,122 @@
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { runCli } from "../helpers/run-cli.js";
+
+// The checkpoint is saved at most once a second, so a run killed with SIGKILL has dead-lettered
+// entries of records that its last save does not count done. The resume fails them again, and it
+// appended their lines to the dead-letter file a second time. These tests leave the files as such a
+// kill does: the state file of the last save, and a dead-letter file with lines written after it.
+
+const KEY = "pk_resume_dead_letters_0123456789";
+const REJECTED = new Set(["d-3", "d-7", "d-9"]);
+
+let directory: string;
+let emulator: KoalaEmulator;
+
+beforeEach(async () => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-resume-dead-letters-"));
+  emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => REJECTED.has(String(entry["message_id"])) } });
+  const lines = Array.from({ length: 10 }, (_, index) =>
+    JSON.stringify({ type: "track", event: "Clicked", messageId: `d-${index + 1}`, timestamp: "2024-01-01T00:00:00.000Z", context: { traits: { email: `p${index + 1}@example.com` } } }),
+  );
+  writeFileSync(join(directory, "events.jsonl"), `${lines.join("\n")}\n`);
+});
+
+afterEach(async () => {
+  await emulator.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function send(args: readonly string[] = []): ReturnType<typeof runCli> {
+  return runCli(["send", "--no-stitch", "--max-batch-size", "1", "--endpoint", emulator.url, ...args, "events.jsonl"], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+}
+
+function statePath(): string {
+  const name = readdirSync(join(directory, ".koala-replay")).find((file) => file.endsWith(".json"));
+  if (name === undefined) throw new Error("no state file in .koala-replay");
+  return join(directory, ".koala-replay", name);
+}
+
+function deadLetterPath(): string {
+  return statePath().replace(/\.json$/, ".dead-letters.jsonl");
+}
+
+/** Returns the message_id of each dead-letter line, in file order. */
+function deadLetterIds(): string[] {
+  return readFileSync(deadLetterPath(), "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => (JSON.parse(line) as { messageId: string }).messageId);
+}
+
+/**
+ * Rewrites the state file as the last save before a SIGKILL left it: lines up to `doneThrough` done,
+ * and the dead-letter file `deadLetterBytes` long at that save.
+ */
+function rewindCheckpoint(doneThrough: number, deadLetterBytes: number): void {
+  const state = JSON.parse(readFileSync(statePath(), "utf8")) as { finished: boolean; deadLetterFile: { bytes: number }; inputs: Record<string, Record<string, unknown>> };
+  state.finished = false;
+  state.deadLetterFile.bytes = deadLetterBytes;
+  for (const input of Object.values(state.inputs)) {
+    Object.assign(input, { doneThrough, watermark: doneThrough, notDone: [], readByFinishedRun: false });
+  }
+  writeFileSync(statePath(), JSON.stringify(state));
+}
+
+describe("resume after SIGKILL with dead letters", () => {
+  test("state file records the dead-letter length", async () => {
+    const first = await send();
+    const state = JSON.parse(readFileSync(statePath(), "utf8")) as { deadLetterFile: { path: string; bytes: number } };
+
+    expect(first.status).toBe(1);
+    expect(deadLetterIds()).toEqual(["d-3", "d-7", "d-9"]);
+    expect(state.deadLetterFile).toEqual({ path: deadLetterPath(), bytes: readFileSync(deadLetterPath()).length });
+  });
+
+  test("lines after the last save are not written twice", async () => {
+    await send();
+    const firstLineBytes = readFileSync(deadLetterPath(), "utf8").indexOf("\n") + 1;
+    rewindCheckpoint(5, firstLineBytes);
+    const resumed = await send(["--resume"]);
+
+    expect(resumed.status).toBe(1);
+    expect(resumed.stderr).toMatch(/failed +2/);
+    expect(deadLetterIds()).toEqual(["d-3", "d-7", "d-9"]);
+  });
+
+  test("line cut off by the kill is written again", async () => {
+    await send();
+    const text = readFileSync(deadLetterPath(), "utf8");
+    const lines = text.split("\n").filter((line) => line !== "");
+    // The kill came while the line of d-9 was being written: half of it is in the file.
+    writeFileSync(deadLetterPath(), `${lines[0]}\n${lines[1]}\n`);
+    appendFileSync(deadLetterPath(), (lines[2] as string).slice(0, 100));
+    rewindCheckpoint(5, (lines[0] as string).length + 1);
+    await send(["--resume"]);
+    const after = readFileSync(deadLetterPath(), "utf8").split("\n").filter((line) => line !== "");
+
+    expect(after).toHaveLength(4);
+    expect(after.slice(0, 2)).toEqual(lines.slice(0, 2));
+    expect(after[2]).toBe((lines[2] as string).slice(0, 100));
+    expect((JSON.parse(after[3] as string) as { messageId: string }).messageId).toBe("d-9");
+  });
+
+  test("a restart writes every dead letter again", async () => {
+    await send();
+    await send(["--restart"]);
+
+    expect(deadLetterIds()).toEqual(["d-3", "d-7", "d-9", "d-3", "d-7", "d-9"]);
+  });
+
+  test("resume with another dead-letter file writes there", async () => {
+    await send();
+    rewindCheckpoint(5, 0);
+    await send(["--resume", "--dead-letter", "other.jsonl"]);
+    const other = readFileSync(join(directory, "other.jsonl"), "utf8").split("\n").filter((line) => line !== "");
+
+    expect(other.map((line) => (JSON.parse(line) as { messageId: string }).messageId)).toEqual(["d-7", "d-9"]);
+  });
+});
