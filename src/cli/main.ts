@@ -1,4 +1,4 @@
-import { CommanderError } from "commander";
+import { CommanderError, type Command } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
@@ -33,11 +33,25 @@ export async function main(argv: readonly string[]): Promise<void> {
   tuneGarbageCollector();
   const program = buildProgram();
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(withoutHelpOfUnknownCommand(program, argv));
   } catch (error) {
     const commandName = program.commands.find((command) => argv.includes(command.name()))?.name() ?? "COMMAND";
     process.exitCode = await reportError(error, commandName, publicKeysOf(argv, process.env));
   }
+}
+
+/**
+ * Turns `help <name>` for a name that is no command into `<name>`. commander prints the whole help
+ * to stderr for it, without saying which name it did not know; as a command, the name gets
+ * commander's "unknown command" error with its "Did you mean" suggestion.
+ */
+function withoutHelpOfUnknownCommand(program: Command, argv: readonly string[]): string[] {
+  const [node, script, first, name] = argv;
+  const known = program.commands.some((command) => command.name() === name || command.aliases().includes(name ?? ""));
+  if (first !== "help" || name === undefined || name.startsWith("-") || known || node === undefined || script === undefined) {
+    return [...argv];
+  }
+  return [node, script, name, ...argv.slice(4)];
 }
 
 /**
