@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
+import { describeTableOverride } from "../inputs/csv/table.js";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
 import type { InputProblem } from "../inputs/record.js";
@@ -85,6 +86,12 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   for (const file of skipped) {
     stats.filesSkipped.push(file);
     io.warn(`skipped ${file.path}: ${file.reason}`);
+  }
+  for (const source of sources) {
+    const override = describeTableOverride(source.path, settings.csv?.table);
+    if (override !== undefined) {
+      io.warn(override);
+    }
   }
   const readOptions: ReadInputOptions = { format: settings.format, csv: settings.csv };
   // Without --csv-numbers, number-like CSV cells stay text, which a trigger comparing a number never matches.

@@ -1,3 +1,4 @@
+import { describeTableOverride } from "../inputs/csv/table.js";
 import { expandInputs, type SkippedFile } from "../inputs/expand-inputs.js";
 import { forEachElement } from "../inputs/element-chunks.js";
 import { itemFromElementBytes } from "../inputs/json-document.js";
@@ -15,6 +16,8 @@ export interface ScanVisitor {
   onEvent(event: SegmentEvent, origin: RecordOrigin, eventJson: string | undefined): boolean;
   onProblem(problem: InputProblem): void;
   onSkippedFile(file: SkippedFile): void;
+  /** Receives a warning about an input, such as a `--csv-table` that overrides the table its name gives. */
+  onWarning(message: string): void;
 }
 
 export interface ScanResult {
@@ -32,6 +35,12 @@ export async function scanEvents(inputs: readonly string[], readOptions: ReadInp
   const { sources, skipped } = await expandInputs(inputs);
   for (const file of skipped) {
     visitor.onSkippedFile(file);
+  }
+  for (const source of sources) {
+    const override = describeTableOverride(source.path, readOptions.csv?.table);
+    if (override !== undefined) {
+      visitor.onWarning(override);
+    }
   }
   let filesRead = 0;
   for (const source of sources) {

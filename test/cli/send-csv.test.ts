@@ -162,3 +162,24 @@ describe("Engage audience downloads", () => {
     expect(unwrapSummary(result.stderr)).not.toContain("Events without a timestamp");
   });
 });
+
+describe("--csv-table over a file named after another table", () => {
+  const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-table-"));
+  writeFileSync(join(directory, "identifies.csv"), "id,user_id,email,timestamp\n1,u1,a@example.com,2024-01-01T00:00:00Z\n");
+  writeFileSync(join(directory, "export-2024.csv"), "id,user_id,email,timestamp\n2,u2,b@example.com,2024-01-01T00:00:00Z\n");
+  const warning = `--csv-table pages reads ${join(directory, "identifies.csv")} as the pages table, though its name gives the identifies table`;
+
+  test.each([["send", "--dry-run"], ["inspect"], ["preview"]])("%s warns for that file only", async (...command) => {
+    const result = await runCli([...command, "--no-stitch", "--csv-table", "pages", directory]);
+    const warnings = unwrapSummary(result.stderr);
+
+    expect(warnings).toContain(warning);
+    expect(warnings).not.toContain("export-2024.csv as the pages table");
+  });
+
+  test("no warning for the table the name gives", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--csv-table", "identifies", join(directory, "identifies.csv")]);
+
+    expect(result.stderr).not.toContain("though its name gives");
+  });
+});

@@ -81,6 +81,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
     },
     onProblem: (problem) => inventory.countUnreadable(problem),
     onSkippedFile: (file) => inventory.filesSkipped.push(file),
+    onWarning: (message) => writeWarning(message),
   });
   inventory.filesRead = scan.filesRead;
   inventory.finish();

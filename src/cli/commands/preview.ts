@@ -118,6 +118,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
       warnLimited(locateProblem(problem));
     },
     onSkippedFile: (file) => writeWarning(`skipped ${file.path}: ${file.reason}`),
+    onWarning: (message) => writeWarning(message),
   });
   const graphStats = finishStitching();
 

@@ -46,3 +46,19 @@ export function tableFromFileName(path: string): string | undefined {
   const lowerCaseName = name.toLowerCase();
   return /^[a-z_][a-z0-9_]*$/.test(lowerCaseName) ? lowerCaseName : undefined;
 }
+
+/**
+ * Returns a warning when `--csv-table` (`table`) overrides the table that the file's name gives, so
+ * that its rows are read as another table's, or undefined. Only standard table names count, because
+ * other file names (`export-2024.csv`, `order_completed.csv`) are what the option is for.
+ */
+export function describeTableOverride(path: string, table: string | undefined): string | undefined {
+  const named = tableFromFileName(path);
+  if (table === undefined || named === undefined || named === table.toLowerCase() || !STANDARD_TABLE_TYPES.has(named)) {
+    return undefined;
+  }
+  return (
+    `--csv-table ${table} reads ${path} as the ${table} table, though its name gives the ${named} table; ` +
+    `if that is wrong, give the files of each table in a run of their own, or leave --csv-table out so that each file is read as the table its name gives`
+  );
+}
