@@ -115,7 +115,9 @@ function formatNotSent(samples: PreviewSamples, options: PreviewTextOptions): st
     lines.push("", wrapStyled(`${reasonTitle(reason)}: ${formatCount(count)} in the events read`, textWidth, "", "  ", style.yellow));
     for (const sample of samples.notSent.get(reason) ?? []) {
       const mapping = sample.mapping === undefined ? "" : ` · mapping "${sample.mapping}"`;
-      lines.push(wrapStyled(`── ${sample.origin.input}:${sample.origin.line}${mapping}`, textWidth, "", "   ", style.dim));
+      // The type comes first, because it is what a trigger tests most often.
+      const type = typeof sample.event["type"] === "string" ? ` · type ${escapeControlCharacters(sample.event["type"])}` : " · no type";
+      lines.push(wrapStyled(`── ${sample.origin.input}:${sample.origin.line}${type}${mapping}`, textWidth, "", "   ", style.dim));
       for (const detail of sample.details) {
         lines.push(wrapStyled(detail, textWidth, "  ", "    ", plain));
       }

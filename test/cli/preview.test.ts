@@ -110,15 +110,23 @@ describe("preview of events not sent", () => {
     const result = await runCli(["preview", mixedPath]);
 
     expect(result.stdout).toContain("no-mapping-matched: no mapping's trigger matched: 1 in the events read");
-    expect(result.stdout).toContain(`── ${mixedPath}:1\n  Track Event: type = "track"\n  Identify Visitor: type = "identify"`);
+    expect(result.stdout).toContain(`── ${mixedPath}:1 · type page\n  Track Event: type = "track"\n  Identify Visitor: type = "identify"`);
+  });
+
+  test("event without a type says so", async () => {
+    const result = await runCli(["preview", "-"], { stdin: `${JSON.stringify({ messageId: "untyped-1", event: "Clicked" })}\n` });
+
+    expect(unwrapSummary(result.stdout)).toContain("── -:1 · no type Track Event: type");
   });
 
   test("no identity, browser event and invalid field", async () => {
     const result = await runCli(["preview", mixedPath]);
+    // A heading with a long temporary path wraps, so its lines are joined before comparing.
+    const text = unwrapSummary(result.stdout);
 
-    expect(result.stdout).toContain(`── ${mixedPath}:2 · mapping "Identify Visitor"\n  the request has no email and no profile_id`);
-    expect(result.stdout).toContain(`── ${mixedPath}:3 · mapping "Track Event"\n  recorded by analytics.js`);
-    expect(result.stdout).toContain(`── ${mixedPath}:4 · mapping "Track Event"\n  sent_at: is required`);
+    expect(text).toContain(`── ${mixedPath}:2 · type identify · mapping "Identify Visitor" the request has no email and no profile_id`);
+    expect(text).toContain(`── ${mixedPath}:3 · type track · mapping "Track Event" recorded by analytics.js`);
+    expect(text).toContain(`── ${mixedPath}:4 · type track · mapping "Track Event" sent_at: is required`);
   });
 
   test("notes examples include stitching", async () => {
@@ -303,7 +311,7 @@ describe("preview with a config file", () => {
     expect(init.status).toBe(0);
     expect(unwrapSummary(result.stdout)).toContain('trigger type = "track" and event = "Order Completed"');
     // Signed Up is a track event, so only the event-name condition rejects it.
-    expect(result.stdout).toContain(`── ${mixedPath}:6\n  Track Event: event = "Order Completed"\n  Identify Visitor: type = "identify"`);
+    expect(result.stdout).toContain(`── ${mixedPath}:6 · type track\n  Track Event: event = "Order Completed"\n  Identify Visitor: type = "identify"`);
   });
 
   test("invalid trigger exits 2 before reading", async () => {
