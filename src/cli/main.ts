@@ -41,17 +41,27 @@ export async function main(argv: readonly string[]): Promise<void> {
 }
 
 /**
- * Turns `help <name>` for a name that is no command into `<name>`. commander prints the whole help
- * to stderr for it, without saying which name it did not know; as a command, the name gets
- * commander's "unknown command" error with its "Did you mean" suggestion.
+ * Turns `help <name>` for a name that is no command into `<name>`, and drops `--help` after such a
+ * name. commander prints the whole help for both, without saying which name it did not know; as a
+ * command, the name gets commander's "unknown command" error with its "Did you mean" suggestion.
  */
 function withoutHelpOfUnknownCommand(program: Command, argv: readonly string[]): string[] {
   const [node, script, first, name] = argv;
-  const known = program.commands.some((command) => command.name() === name || command.aliases().includes(name ?? ""));
-  if (first !== "help" || name === undefined || name.startsWith("-") || known || node === undefined || script === undefined) {
+  if (node === undefined || script === undefined || first === undefined) {
     return [...argv];
   }
-  return [node, script, name, ...argv.slice(4)];
+  if (first === "help" && name !== undefined && !name.startsWith("-") && !isCommand(program, name)) {
+    return [node, script, name, ...argv.slice(4)];
+  }
+  // `sendd --help` would print the program's help and exit 0, as if the misspelt command were fine.
+  if (!first.startsWith("-") && first !== "help" && !isCommand(program, first)) {
+    return argv.filter((arg) => arg !== "--help" && arg !== "-h");
+  }
+  return [...argv];
+}
+
+function isCommand(program: Command, name: string): boolean {
+  return program.commands.some((command) => command.name() === name || command.aliases().includes(name));
 }
 
 /**

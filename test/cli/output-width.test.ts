@@ -220,6 +220,7 @@ describe("error width", () => {
     [["send", "--dry-runn", "x.jsonl"], "error: unknown option '--dry-runn' Did you mean --dry-run? Add --help to the command for its usage."],
     [["sendd"], "error: unknown command 'sendd' Did you mean send? Add --help to the command for its usage."],
     [["help", "sendd"], "error: unknown command 'sendd' Did you mean send? Add --help to the command for its usage."],
+    [["sendd", "--help"], "error: unknown command 'sendd' Did you mean send? Add --help to the command for its usage."],
     [["send", "--config"], "error: option '-c, --config <path>' argument missing Add --help to the command for its usage."],
     [["init", "a.json", "b.json"], "error: too many arguments for 'init'. Expected 1 argument but got 2. Add --help to the command for its usage."],
   ])("commander error %j keeps its suggestion and status 2", async (args, expected) => {
