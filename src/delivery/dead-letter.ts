@@ -163,10 +163,8 @@ const TAIL_CHUNK_BYTES = 1024 * 1024;
  */
 export function readDeadLetterKeysAfter(path: string, offset: number, maxKeys: number): Set<string> {
   const keys = new Set<string>();
-  let descriptor: number;
-  try {
-    descriptor = openSync(path, "r");
-  } catch {
+  const descriptor = openForReading(path);
+  if (descriptor === undefined) {
     return keys;
   }
   try {
@@ -226,10 +224,8 @@ function writeFully(descriptor: number, bytes: Buffer): void {
  */
 function endsWithNewline(path: string, size: number): boolean {
   // The append descriptor is write-only, so the last byte is read through a descriptor of its own.
-  let descriptor: number;
-  try {
-    descriptor = openSync(path, "r");
-  } catch {
+  const descriptor = openForReading(path);
+  if (descriptor === undefined) {
     return true;
   }
   try {
@@ -308,4 +304,13 @@ function requireString(value: Record<string, unknown>, field: string): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Opens the file at `path` for reading, or returns undefined when it cannot be opened (missing, or not readable). */
+function openForReading(path: string): number | undefined {
+  try {
+    return openSync(path, "r");
+  } catch {
+    return undefined;
+  }
 }
