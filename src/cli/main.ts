@@ -42,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 /**
  * Turns `help <name>` for a name that is no command into `<name>`, and drops `--help` after such a
- * name. commander prints the whole help for both, without saying which name it did not know; as a
+ * name. commander prints the whole help for both, without saying which name it did not know. As a
  * command, the name gets commander's "unknown command" error with its "Did you mean" suggestion.
  */
 function withoutHelpOfUnknownCommand(program: Command, argv: readonly string[]): string[] {

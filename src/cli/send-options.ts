@@ -312,8 +312,8 @@ export function parseEndpointOption(value: string = DEFAULT_ENDPOINT): string {
   // These messages never print a public key in the path or a password, which are secrets.
   const hasCredentials = url.username !== "" || url.password !== "";
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    const shown = hasCredentials ? `${url.protocol}//****@${url.host}${url.pathname}` : value;
-    throw new UsageError(`invalid --endpoint "${shown}": expected an http or https URL such as ${DEFAULT_ENDPOINT}`);
+    const maskedEndpoint = hasCredentials ? `${url.protocol}//****@${url.host}${url.pathname}` : value;
+    throw new UsageError(`invalid --endpoint "${maskedEndpoint}": expected an http or https URL such as ${DEFAULT_ENDPOINT}`);
   }
   if (/\/web\/projects(\/|$)/.test(url.pathname)) {
     throw new UsageError(

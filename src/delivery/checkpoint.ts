@@ -39,7 +39,7 @@ interface InputProgress {
   /** Whether the last run that read this input finished, so that it read the input to its end. */
   readByFinishedRun: boolean;
   /**
-   * Records some of whose entries were skipped for want of an email or profile_id, counted once, when
+   * Records with entries skipped because they had no email or profile_id, counted once, when
    * a run first reads them: this run's and earlier runs'.
    */
   noIdentityEvents: number;
@@ -58,8 +58,8 @@ interface StateFileInput {
    */
   readByFinishedRun?: boolean;
   /**
-   * Records done by the runs of this state some of whose entries were skipped as no-identity, which
-   * a resume does not read again, even when its identity graph could now give them an email.
+   * Records done by the runs of this state with entries skipped as no-identity, which a resume does
+   * not read again, even when its identity graph could now give them an email.
    * Missing in older files.
    */
   noIdentityEvents?: number;

@@ -28,7 +28,7 @@ export function isShortPublicKey(key: string): boolean {
 /**
  * Replaces every occurrence of `key` in `text` with its mask, so URLs, error messages and response
  * excerpts can be shown or stored. A server or a proxy may echo the key in another form than it
- * was sent in, so each character of it is matched as it is, percent-encoded with hex digits of
+ * was sent in. So each character of it is matched as it is, percent-encoded with hex digits of
  * either case, as a JSON escape (`\/`, `\"`, `\u002f`), or as `+` for a space. An empty key
  * changes nothing.
  */

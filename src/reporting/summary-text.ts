@@ -141,9 +141,9 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
  * whose trigger matched no event, so that a trigger naming a wrong field or value shows.
  */
 function matchedText(stats: RunStats, context: SummaryContext): string {
-  // A 0 says something about a trigger only when some event went through the triggers: not before
-  // any event is read, as when a run is interrupted during the first pass, and not when every line
-  // read is a dead letter, which is resent without a trigger.
+  // A 0 tells something about a trigger only when some event went through the triggers. So no 0 is
+  // shown before any event is read (a run interrupted in the first pass), nor when every line read
+  // is a dead letter, which is resent without a trigger.
   let deadLetterLines = stats.invalidDeadLetterLines;
   for (const count of stats.resentDeadLettersByMapping.values()) {
     deadLetterLines += count;

@@ -221,8 +221,8 @@ describe("send to the Koala emulator", () => {
   });
 
   test("short key named like the input: resume command intact", async () => {
-    // A short key is masked only where it stands alone, as in /web/projects/<key>/batch, and the
-    // base name of a file such as events.jsonl does not stand alone.
+    // A short key is masked only as a whole path segment, as in /web/projects/<key>/batch. The
+    // base name of a file such as events.jsonl is not a whole segment.
     emulator = await startKoalaEmulator({ publicKey: KEY });
     const directory = temporaryDirectory();
     const { path } = writeTrackEvents(directory, 20);
@@ -398,7 +398,7 @@ describe("send interrupted with SIGINT", () => {
     const args = ["send", "--no-stitch", "--max-batch-size", String(batchSize), "--concurrency", String(concurrency), "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
 
     // The first delivery is saved at once and the next timed save comes a second later, after the
-    // exit: only a save at the exit covers the requests answered in between.
+    // exit. Only a save at the exit covers the requests completed in between.
     const interrupted = await interruptAfterRequests(args, emulator, requests, {}, 2);
     const acceptedBefore = emulator.accepted.size;
     const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY } });

@@ -171,7 +171,7 @@ export async function startEmulatorFromCli(options: EmulatorCliOptions, output: 
   return emulator;
 }
 
-/** Formats one answered request: status, method, path, entries and time taken. */
+/** Formats one completed request: status, method, path, entries and time taken. */
 export function formatRequestLine(request: EmulatorRequest): string {
   const milliseconds = (request.endedAtMs - request.startedAtMs).toFixed(1);
   const entries = request.entryCount === 1 ? "1 entry" : `${request.entryCount} entries`;

@@ -37,7 +37,7 @@ export interface EmulatorOptions {
    * line turns it off, so that memory grows only with the entries accepted.
    */
   keepRequests?: boolean;
-  /** Called once each request is answered or dropped, with its log. */
+  /** Called once each request gets its response or is dropped, with its log. */
   onResponse?: (request: EmulatorRequest) => void;
 }
 
