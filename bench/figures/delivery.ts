@@ -2,14 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import pLimit from "p-limit";
-import { Pool } from "undici";
 import { buildBatchBody } from "../../src/delivery/body.js";
 import type { KoalaEntry, PersonFields } from "../../src/delivery/entry.js";
 import { createDelivery } from "../../src/delivery/index.js";
 import type { SegmentEvent } from "../../src/inputs/record.js";
-import { type KoalaEmulator, startKoalaEmulator } from "../../test/emulator/koala-emulator.js";
 import type { Figure, MeasureFigures } from "../figure.js";
+import { type EmulatorCounts, postEachBody, withEmulatorProcess } from "../measure/emulator-process.js";
 
 const PUBLIC_KEY = "pk_bench_0123456789abcdef";
 const USER_AGENT = "koala-replay/bench";
@@ -35,6 +33,8 @@ const SCENARIOS: Scenario[] = [
 /**
  * Measures delivery throughput against the local Koala emulator: koala-replay's per-person batching
  * beside one request per event (what Segment's destination does), both with 8 requests in flight.
+ * The emulator runs in a process of its own, as Koala would, so that building its responses does not
+ * take the sender's CPU.
  */
 export const measure: MeasureFigures = async (context) => {
   const sample = entriesFromEvents(context.events);
@@ -78,73 +78,45 @@ interface Measured {
 }
 
 async function measureBatched(entries: readonly KoalaEntry[], scenario: Scenario): Promise<Measured> {
-  const emulator = await startEmulator(scenario);
   const folder = mkdtempSync(join(tmpdir(), "koala-replay-bench-"));
   try {
-    const delivery = createDelivery({
-      endpoint: emulator.url,
-      publicKey: PUBLIC_KEY,
-      dryRun: false,
-      output: discardingStream(),
-      userAgent: USER_AGENT,
-      concurrency: CONCURRENCY,
-      resume: false,
-      inputs: [],
-      // The checkpoint is part of a real run's cost, so it is written, to a folder removed afterwards.
-      cwd: folder,
+    const { result, counts } = await withEmulatorProcess(PUBLIC_KEY, scenario.latencyMs, async (url) => {
+      const delivery = createDelivery({
+        endpoint: url,
+        publicKey: PUBLIC_KEY,
+        dryRun: false,
+        output: discardingStream(),
+        userAgent: USER_AGENT,
+        concurrency: CONCURRENCY,
+        resume: false,
+        inputs: [],
+        // The checkpoint is part of a real run's cost, so it is written, to a folder removed afterwards.
+        cwd: folder,
+      });
+      const startedAt = performance.now();
+      for (const entry of entries) {
+        await delivery.submit(entry.origin, [entry]);
+      }
+      const finished = await delivery.finish();
+      return { seconds: (performance.now() - startedAt) / 1000, entriesPerRequest: finished.entriesPerRequest.mean };
     });
-    const startedAt = performance.now();
-    for (const entry of entries) {
-      await delivery.submit(entry.origin, [entry]);
-    }
-    const result = await delivery.finish();
-    const seconds = (performance.now() - startedAt) / 1000;
-    checkAccepted(emulator, entries.length);
-    return { eventsPerSecond: entries.length / seconds, entriesPerRequest: result.entriesPerRequest.mean };
+    checkAccepted(counts, entries.length);
+    return { eventsPerSecond: entries.length / result.seconds, entriesPerRequest: result.entriesPerRequest };
   } finally {
-    await emulator.close();
     rmSync(folder, { recursive: true, force: true });
   }
 }
 
 async function measureOnePerEvent(entries: readonly KoalaEntry[], scenario: Scenario): Promise<Measured> {
-  const emulator = await startEmulator(scenario);
-  const pool = new Pool(emulator.url, { connections: CONCURRENCY });
-  const limit = pLimit(CONCURRENCY);
-  try {
-    const startedAt = performance.now();
-    await Promise.all(
-      entries.map((entry) =>
-        limit(async () => {
-          const response = await pool.request({
-            method: "POST",
-            path: `/web/projects/${PUBLIC_KEY}/batch`,
-            headers: { "content-type": "application/json", "user-agent": USER_AGENT },
-            body: buildBatchBody(entry.personKey, [entry]),
-          });
-          await response.body.dump();
-        }),
-      ),
-    );
-    const seconds = (performance.now() - startedAt) / 1000;
-    checkAccepted(emulator, entries.length);
-    return { eventsPerSecond: entries.length / seconds, entriesPerRequest: 1 };
-  } finally {
-    await pool.close();
-    await emulator.close();
-  }
+  const bodies = entries.map((entry) => buildBatchBody(entry.personKey, [entry]));
+  const { result: seconds, counts } = await withEmulatorProcess(PUBLIC_KEY, scenario.latencyMs, (url) => postEachBody(url, PUBLIC_KEY, bodies, CONCURRENCY));
+  checkAccepted(counts, entries.length);
+  return { eventsPerSecond: entries.length / seconds, entriesPerRequest: 1 };
 }
 
-function startEmulator(scenario: Scenario): Promise<KoalaEmulator> {
-  return startKoalaEmulator({
-    publicKey: PUBLIC_KEY,
-    faults: scenario.latencyMs > 0 ? { slowRate: 1, slowDelayMs: scenario.latencyMs } : {},
-  });
-}
-
-function checkAccepted(emulator: KoalaEmulator, expected: number): void {
-  if (emulator.accepted.size !== expected) {
-    throw new Error(`the emulator accepted ${emulator.accepted.size} entries, expected ${expected}`);
+function checkAccepted(counts: EmulatorCounts, expected: number): void {
+  if (counts.acceptedEntries !== expected) {
+    throw new Error(`the emulator accepted ${counts.acceptedEntries} entries, expected ${expected}`);
   }
 }
 
