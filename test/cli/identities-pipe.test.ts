@@ -84,4 +84,22 @@ describe("--identities from a named pipe", () => {
     expect(emulator.stats.batchRequests).toBe(0);
     expect(run.output.stderr).not.toContain("interrupted again");
   });
+
+  test("no writer: second Ctrl-C prints no --resume", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const statePath = join(directory, "state.json");
+    const run = startSend(["--public-key", KEY, "--endpoint", emulator.url, "--state", statePath, "--identities", pipePath, TRACKS]);
+    await waitUntilOpened(run.child.pid as number, pipePath);
+    // Linux merges a pending SIGINT with a second one, but not with a SIGTERM, which the run takes as
+    // a second Ctrl-C. Both arrive before the run reacts to the first, so during the identity pass.
+    run.child.kill("SIGINT");
+    run.child.kill("SIGTERM");
+
+    expect(await run.exited(10_000)).toBe(130);
+    expect(run.output.stderr).toContain("interrupted again: exiting now");
+    expect(unwrapSummary(run.output.stderr)).toContain("nothing was sent and there is no checkpoint to resume from");
+    expect(run.output.stderr).toContain(`run the same command again:\n  ${printedCommand()} send `);
+    expect(run.output.stderr).not.toContain("--resume");
+    expect(existsSync(statePath)).toBe(false);
+  });
 });
