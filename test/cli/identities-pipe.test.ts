@@ -83,6 +83,9 @@ describe("--identities from a named pipe", () => {
     expect(existsSync(statePath)).toBe(false);
     expect(emulator.stats.batchRequests).toBe(0);
     expect(run.output.stderr).not.toContain("interrupted again");
+    // The identities file gave no row, so the summary has no identity fact to show.
+    expect(run.output.stderr).not.toMatch(/^ {2}identity/m);
+    expect(run.output.stderr).not.toContain("identity after stitching");
   });
 
   test("no writer: second Ctrl-C prints no --resume", async () => {
