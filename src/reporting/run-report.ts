@@ -4,9 +4,10 @@ import { maskPublicKey } from "./mask.js";
 
 /**
  * Version of the report's layout. It changes only when a key is renamed or removed or its meaning
- * changes; new keys may appear without a change.
+ * changes; new keys may appear without a change. In 2, `invalidByReason` counts a reason without
+ * the bad value it quotes, and folds reasons past the first 100.
  */
-export const RUN_REPORT_VERSION = 1;
+export const RUN_REPORT_VERSION = 2;
 
 /** The options of a run as the report records them, with the public key masked. */
 export interface ReportedOptions {

@@ -75,7 +75,7 @@ describe("inspect --json on the fixture archives", () => {
     const report = await inspectJson([archives]);
 
     expect(Object.keys(report)).toEqual(inspectKeys);
-    expect(report.reportVersion).toBe(1);
+    expect(report.reportVersion).toBe(2);
     expect(report.command).toBe("inspect");
     expect(Object.keys(report.identity)).toEqual(["email", "userId", "anonymousId", "profileId", "emailOrProfileId", "none"]);
     expect(Object.keys(report.timeRange)).toEqual(["earliest", "latest", "eventsWithoutTimestamp"]);

@@ -109,7 +109,7 @@ describe("send --report", () => {
 
     expect(result.status).toBe(1);
     expect(Object.keys(report)).toEqual(reportKeys);
-    expect(report.reportVersion).toBe(1);
+    expect(report.reportVersion).toBe(2);
     expect(report.command).toBe("send");
     expect(report.exitStatus).toBe(1);
     expect(report.options.dryRun).toBe(true);
@@ -276,6 +276,26 @@ describe("reports in a walked folder", () => {
     expect(unwrapSummary(again.stderr)).toContain("files read 1 (2 skipped, see the warnings)");
     expect(parseRequests(again.stdout)).toEqual(parseRequests(first.stdout));
     expect(unwrapSummary(previewed.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report`);
+  });
+
+  test("version 1 reports skipped too", async () => {
+    const folder = join(directory, "old-reports");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "events.jsonl"), input);
+    const sendReport = join(folder, "run-1.json");
+    const inspectReport = join(folder, "inspect.json");
+    await runCli(["send", "--dry-run", "--no-stitch", "--report", sendReport, folder]);
+    const inspected = await runCli(["inspect", "--json", "--no-stitch", folder]);
+    // Reports written before version 2 differ only in their reportVersion where the walk looks.
+    writeFileSync(sendReport, readFileSync(sendReport, "utf8").replace('"reportVersion": 2', '"reportVersion": 1'));
+    writeFileSync(inspectReport, inspected.stdout.replace('"reportVersion": 2', '"reportVersion": 1'));
+    const result = await runCli(["send", "--dry-run", "--no-stitch", folder]);
+
+    expect(readFileSync(sendReport, "utf8")).toContain('"reportVersion": 1');
+    expect(readFileSync(inspectReport, "utf8")).toContain('"reportVersion": 1');
+    expect(unwrapSummary(result.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report`);
+    expect(unwrapSummary(result.stderr)).toContain(`warning: skipped ${inspectReport}: a koala-replay report`);
+    expect(unwrapSummary(result.stderr)).toContain("files read 1 (2 skipped, see the warnings)");
   });
 
   test("events file named report.json is read", async () => {
