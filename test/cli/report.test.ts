@@ -385,6 +385,47 @@ describe("an archive with a different bad value in every event", () => {
     }
   });
 
+  test("every reason that quotes a value groups", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-grouped-"));
+    const base = { email: { "@path": "$.properties.email" }, event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    // Each mapping fails on a value of the event that differs from event to event.
+    const mappings = [
+      { name: "template", mapping: { ...base, event: { "@template": { "@path": "$.properties.template" } } } },
+      { name: "date", mapping: { ...base, sent_at: { "@path": "$.properties.date" } } },
+      { name: "path", mapping: { ...base, event: { "@path": { "@path": "$.properties.path" } } } },
+      { name: "replace", mapping: { ...base, event: { "@replace": { value: { "@path": "$.properties.object" }, pattern: "a", replacement: "b" } } } },
+      { name: "type", mapping: { ...base, email: { "@path": "$.properties.list" } } },
+    ].map((mapping) => ({ ...mapping, action: "trackEvent", trigger: 'type = "track"' }));
+    const events = Array.from({ length: 30 }, (_, index) => ({
+      type: "track",
+      event: "Signed Up",
+      messageId: `m-${index}`,
+      timestamp: "2024-01-01T00:00:00Z",
+      properties: { email: "a@example.com", template: `{{a..b${index}}}`, date: `day ${index}`, path: `a..b${index}`, object: { index }, list: Array.from({ length: index + 2 }, () => index) },
+    }));
+    writeFileSync(join(directory, "config.json"), JSON.stringify({ mappings }));
+    writeFileSync(join(directory, "events.jsonl"), `${events.map((event) => JSON.stringify(event)).join("\n")}\n`);
+    try {
+      await runCli(["send", "--dry-run", "--no-stitch", "--config", "config.json", "--report", "report.json", "events.jsonl"], { cwd: directory });
+      const inspected = await runCli(["inspect", "--json", "--no-stitch", "--config", "config.json", "events.jsonl"], { cwd: directory });
+      const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as { invalidByReason: Record<string, number> };
+      const inspectReport = JSON.parse(inspected.stdout) as { mappings: Array<{ name: string; invalidByReason: Record<string, number> }> };
+
+      expect(report.invalidByReason).toEqual({
+        "template: /event/@template: @template: invalid placeholder in the computed template: empty key between two dots": 30,
+        "date: sent_at: must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z": 30,
+        "path: /event/@path: @path: invalid computed path: empty key between two dots": 30,
+        "replace: /event/@replace: @replace: the value must be a string, number or boolean": 30,
+        "type: email: must be a string": 30,
+      });
+      for (const mapping of inspectReport.mappings) {
+        expect(Object.values(mapping.invalidByReason)).toEqual([30]);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   test("one skipped event: singular verb", async () => {
     const line = JSON.stringify({ type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", properties: {} });
 
