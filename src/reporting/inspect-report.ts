@@ -31,7 +31,7 @@ export interface MappingReport {
   invalidByReason: Record<string, number>;
 }
 
-/** The JSON printed by `inspect --json`. Keys are documented in the README. */
+/** The JSON printed by `inspect --json`. Keys are documented in docs/reports.md. */
 export interface InspectReport {
   reportVersion: number;
   tool: { name: "koala-replay"; version: string };

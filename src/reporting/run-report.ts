@@ -40,7 +40,7 @@ export interface RunReportContext {
   finishedAt: number;
 }
 
-/** The JSON written by `send --report` and printed by `send --json`. Keys are documented in the README. */
+/** The JSON written by `send --report` and printed by `send --json`. Keys are documented in docs/reports.md. */
 export interface RunReport {
   reportVersion: number;
   tool: { name: "koala-replay"; version: string };
