@@ -12,7 +12,7 @@ import { formatSummary } from "../../src/reporting/summary-text.js";
 import { wrapText } from "../../src/reporting/wrap-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
-import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { parseRequests, runCli, type CliResult } from "../helpers/run-cli.js";
 import { linesWiderThan, unwrapSummary } from "../helpers/summary-text.js";
 
 const publicKey = "pk_test_0123456789abcdef";
@@ -255,17 +255,24 @@ describe("send --report", () => {
 });
 
 describe("reports in a walked folder", () => {
-  test("skipped by content with a warning", async () => {
-    const folder = join(directory, "archive");
+  /**
+   * Writes an events file into a new folder, then the report of a dry run of the folder and its
+   * inspect --json report. The reports have names of event files, so only their content marks them.
+   */
+  async function writeReportsInFolder(name: string): Promise<{ folder: string; sendReport: string; inspectReport: string; first: CliResult }> {
+    const folder = join(directory, name);
     mkdirSync(folder);
     writeFileSync(join(folder, "events.jsonl"), input);
-    // The reports have names of event files, so only their content marks them as reports.
     const sendReport = join(folder, "run-1.jsonl");
     const inspectReport = join(folder, "inspect.json");
-
     const first = await runCli(["send", "--dry-run", "--no-stitch", "--report", sendReport, folder]);
     const inspected = await runCli(["inspect", "--json", "--no-stitch", folder]);
     writeFileSync(inspectReport, inspected.stdout);
+    return { folder, sendReport, inspectReport, first };
+  }
+
+  test("skipped by content with a warning", async () => {
+    const { folder, sendReport, inspectReport, first } = await writeReportsInFolder("archive");
     const again = await runCli(["send", "--dry-run", "--no-stitch", folder]);
     const previewed = await runCli(["preview", "--no-stitch", folder]);
 
@@ -279,16 +286,11 @@ describe("reports in a walked folder", () => {
   });
 
   test("version 1 reports skipped too", async () => {
-    const folder = join(directory, "old-reports");
-    mkdirSync(folder);
-    writeFileSync(join(folder, "events.jsonl"), input);
-    const sendReport = join(folder, "run-1.json");
-    const inspectReport = join(folder, "inspect.json");
-    await runCli(["send", "--dry-run", "--no-stitch", "--report", sendReport, folder]);
-    const inspected = await runCli(["inspect", "--json", "--no-stitch", folder]);
+    const { folder, sendReport, inspectReport } = await writeReportsInFolder("old-reports");
     // Reports written before version 2 differ only in their reportVersion where the walk looks.
-    writeFileSync(sendReport, readFileSync(sendReport, "utf8").replace('"reportVersion": 2', '"reportVersion": 1'));
-    writeFileSync(inspectReport, inspected.stdout.replace('"reportVersion": 2', '"reportVersion": 1'));
+    for (const report of [sendReport, inspectReport]) {
+      writeFileSync(report, readFileSync(report, "utf8").replace('"reportVersion": 2', '"reportVersion": 1'));
+    }
     const result = await runCli(["send", "--dry-run", "--no-stitch", folder]);
 
     expect(readFileSync(sendReport, "utf8")).toContain('"reportVersion": 1');
