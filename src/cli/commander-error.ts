@@ -7,16 +7,21 @@ export interface UsageMessage {
 }
 
 /**
+ * commander's suggestion, which it appends as the message's last line (commander 14, `suggestSimilar`).
+ * Only this line is split off: any other newline belongs to a value typed on the command line.
+ */
+const SUGGESTION_LINE = /\n\((Did you mean [^\n]*\?)\)$/;
+
+/**
  * Rewords the message of a commander error (`error: unknown option '--dry-runn'` and, on the next
  * line, `(Did you mean --dry-run?)`) as koala-replay prints errors. Its control characters are
  * escaped, because an option value typed or pasted on the command line may contain some.
  */
 export function rewordCommanderError(commanderMessage: string): UsageMessage {
-  const [first = "", ...rest] = commanderMessage.replace(/^error: /, "").split("\n");
-  const suggestions = rest
-    .map((line) => line.trim().replace(/^\((.*)\)$/, "$1"))
-    .filter((line) => line !== "")
-    .map((line) => escapeControlCharacters(line));
-  const hint = [...suggestions, "Add --help to the command for its usage."].join(" ");
-  return { message: escapeControlCharacters(first), hint };
+  const text = commanderMessage.replace(/^error: /, "");
+  const suggestion = SUGGESTION_LINE.exec(text);
+  const problem = suggestion === null ? text : text.slice(0, suggestion.index);
+  const nextSteps = suggestion === null ? [] : [escapeControlCharacters(suggestion[1] ?? "")];
+  const hint = [...nextSteps, "Add --help to the command for its usage."].join(" ");
+  return { message: escapeControlCharacters(problem), hint };
 }

@@ -256,6 +256,8 @@ export interface DeliveryResult {
 }
 
 export interface Delivery {
+  /** State file that the run saves its checkpoint to; undefined in a dry run. */
+  readonly statePath: string | undefined;
   /**
    * Takes the entries mapped from one record. Call it once for every record read, in input order,
    * with no entries when the record was skipped or invalid. Returns a promise while buffers are full.

@@ -125,6 +125,10 @@ export class DeliveryRun implements Delivery {
     this.batcher = new Batcher(options, (lane: PersonLane) => this.sender.schedule(lane));
   }
 
+  get statePath(): string | undefined {
+    return this.options.statePath;
+  }
+
   /**
    * Creates the dead-letter writer. A resume fails again the entries of the records that its
    * checkpoint does not cover, and those that the earlier run dead-lettered after its last save are

@@ -65,6 +65,8 @@ export interface ReplayIo {
   verbose?: (message: string) => void;
   /** Receives the name of a stage that reports no counts, such as the identity pass, for the progress line. */
   onPhase?: (description: string) => void;
+  /** Receives the state file that the run saves its checkpoint to, before anything is read. A dry run has none. */
+  onStatePath?: (statePath: string) => void;
 }
 
 /**
@@ -113,6 +115,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     entrySettingsHash: hashEntrySettings(settings),
     events: deliveryEvents(stats, io, settings.dryRun),
   });
+  if (delivery.statePath !== undefined) {
+    io.onStatePath?.(delivery.statePath);
+  }
 
   // Worker threads, shared by both passes. Large files start them at once, so that they start up
   // while the first (small) chunks are read. A pipe, whose size is unknown, starts them on a large chunk.

@@ -1,8 +1,12 @@
 import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
 import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
-/** Version of the `inspect --json` layout; it changes only when a key is renamed, removed or changes meaning. */
-export const INSPECT_REPORT_VERSION = 1;
+/**
+ * Version of the `inspect --json` layout; it changes only when a key is renamed, removed or changes
+ * meaning. In 2, `topEventNames` lists no "(other values)" row, whose events
+ * `trackEventsWithUnlistedNames` counts.
+ */
+export const INSPECT_REPORT_VERSION = 2;
 
 export interface InspectReportContext {
   version: string;
@@ -27,7 +31,7 @@ export interface MappingReport {
   invalidByReason: Record<string, number>;
 }
 
-/** The JSON printed by `inspect --json`. Keys are documented in the README. */
+/** The JSON printed by `inspect --json`. Keys are documented in docs/reports.md. */
 export interface InspectReport {
   reportVersion: number;
   tool: { name: "koala-replay"; version: string };

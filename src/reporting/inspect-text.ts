@@ -11,9 +11,11 @@ import type { InspectReport } from "./inspect-report.js";
 import { escapeControlCharacters, type TextStyle } from "./style.js";
 import { appendNote, displayWidth, padColumns, wrapStyled } from "./wrap-text.js";
 
+/** Unreadable reason of a CSV file whose table, and so the event type of its rows, is unknown. */
+const UNKNOWN_CSV_TABLE = "unknown-csv-table";
+
 /** Advice for CSV files whose table is unknown, the same as in the warning `send` prints for each such file. */
 const UNKNOWN_CSV_TABLE_ADVICE =
-  "unknown-csv-table: koala-replay cannot tell the event type of these CSV files, so it reads none of their rows. " +
   `Pass --csv-table <table> with the warehouse table they were exported from (${[...STANDARD_TABLE_TYPES.keys()].join(", ")}, ` +
   `or a per-event table such as order_completed), or --csv-type <type> with the type of every row (${EVENT_TYPES.join(", ")}), ` +
   "or rename each file after its table (identifies.csv).";
@@ -68,17 +70,7 @@ function headline(report: InspectReport, { style, width }: TextLayout): string {
     lines.push("  no event has a valid timestamp");
   }
   lines.push(...duplicateLines(report, { style, width }));
-  if (report.unreadable > 0) {
-    const reasons = Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${formatCount(count)}`).join(", ");
-    lines.push(wrapStyled(`${formatCount(report.unreadable)} unreadable: ${reasons}`, width, "  ", "    ", style.yellow));
-    for (const example of report.unreadableExamples) {
-      const where = example.line === 0 ? example.input : `${example.input}:${example.line}`;
-      lines.push(wrapStyled(`${where} ${example.reason}`, width, "    ", "      ", style.yellow));
-    }
-    if ((report.unreadableByReason["unknown-csv-table"] ?? 0) > 0) {
-      lines.push(wrapStyled(UNKNOWN_CSV_TABLE_ADVICE, width, "  ", "    ", plain));
-    }
-  }
+  lines.push(...unreadableLines(report, { style, width }));
   if (report.filesSkipped.length > 0) {
     lines.push(`  ${formatCount(report.filesSkipped.length)} ${report.filesSkipped.length === 1 ? "file" : "files"} skipped:`);
     for (const file of report.filesSkipped) {
@@ -86,6 +78,42 @@ function headline(report: InspectReport, { style, width }: TextLayout): string {
     }
   }
   return lines.join("\n");
+}
+
+/**
+ * Formats the count of unreadable lines by reason, with examples. CSV files of an unknown table
+ * are listed apart, once, with the options that name their table, because each has the same fix.
+ */
+function unreadableLines(report: InspectReport, { style, width }: TextLayout): string[] {
+  if (report.unreadable === 0) {
+    return [];
+  }
+  const reasons = Object.entries(report.unreadableByReason).map(([reason, count]) => `${reason} ${formatCount(count)}`).join(", ");
+  const lines = [wrapStyled(`${formatCount(report.unreadable)} unreadable: ${reasons}`, width, "  ", "    ", style.yellow)];
+  for (const example of report.unreadableExamples.filter((candidate) => candidate.reason !== UNKNOWN_CSV_TABLE)) {
+    const where = example.line === 0 ? example.input : `${example.input}:${example.line}`;
+    lines.push(wrapStyled(`${where} ${example.reason}`, width, "    ", "      ", style.yellow));
+  }
+  return [...lines, ...unknownCsvTableLines(report, { style, width })];
+}
+
+/** Lists the CSV files of an unknown table, which `unreadableLines` counts, followed by the options that name their table. */
+function unknownCsvTableLines(report: InspectReport, { style, width }: TextLayout): string[] {
+  const count = report.unreadableByReason[UNKNOWN_CSV_TABLE] ?? 0;
+  if (count === 0) {
+    return [];
+  }
+  const files = count === 1 ? "1 CSV file is" : `${formatCount(count)} CSV files are`;
+  const lines = [wrapStyled(`${files} of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them:`, width, "  ", "    ", style.yellow)];
+  const listed = report.unreadableExamples.filter((example) => example.reason === UNKNOWN_CSV_TABLE);
+  for (const example of listed) {
+    lines.push(wrapStyled(example.input, width, "    ", "      ", style.yellow));
+  }
+  if (count > listed.length) {
+    lines.push(`    … and ${formatCount(count - listed.length)} more`);
+  }
+  lines.push(wrapStyled(UNKNOWN_CSV_TABLE_ADVICE, width, "    ", "    ", plain));
+  return lines;
 }
 
 /**

@@ -4,9 +4,10 @@ import { maskPublicKey } from "./mask.js";
 
 /**
  * Version of the report's layout. It changes only when a key is renamed or removed or its meaning
- * changes; new keys may appear without a change.
+ * changes; new keys may appear without a change. In 2, `invalidByReason` counts a reason without
+ * the bad value it quotes, and folds reasons past the first 100.
  */
-export const RUN_REPORT_VERSION = 1;
+export const RUN_REPORT_VERSION = 2;
 
 /** The options of a run as the report records them, with the public key masked. */
 export interface ReportedOptions {
@@ -39,7 +40,7 @@ export interface RunReportContext {
   finishedAt: number;
 }
 
-/** The JSON written by `send --report` and printed by `send --json`. Keys are documented in the README. */
+/** The JSON written by `send --report` and printed by `send --json`. Keys are documented in docs/reports.md. */
 export interface RunReport {
   reportVersion: number;
   tool: { name: "koala-replay"; version: string };

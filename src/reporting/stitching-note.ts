@@ -11,7 +11,7 @@ export interface ForecastStitchingResult {
   graph: IdentityGraphStats | undefined;
 }
 
-/** Identity stitching as `inspect --json` reports it. Keys are documented in the README. */
+/** Identity stitching as `inspect --json` reports it. Keys are documented in docs/reports.md. */
 export interface StitchingReport {
   /** Whether the counts include identity stitching, as `send` applies it. */
   applied: boolean;

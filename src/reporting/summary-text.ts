@@ -238,6 +238,11 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
   return lines;
 }
 
+/** Checks whether the run was stopped, by Ctrl-C, before it read any event of the pass that maps and sends them. */
+function stoppedBeforeAnyEvent(stats: RunStats): boolean {
+  return stats.eventsRead === 0 && stats.delivery?.stopped === true;
+}
+
 function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
   const identity = stats.identity;
   if (identity === undefined) {
@@ -246,13 +251,20 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
   if (!identity.stitch) {
     return [row("identity", "stitching off (--no-stitch)")];
   }
-  const lines = formatCoverage(identity.coverage).map((line) => row("", line));
   const ids = identity.graph?.idsWithEmail ?? 0;
+  const graphText = `${formatCount(ids)} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s)`;
   const left = stats.noIdentityRecordsLeft;
-  if (left !== undefined) {
-    lines.push(row("", `${formatCount(left)} ${plural(left, "event", "events")} skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them (see the warning)`));
+  const leftLines =
+    left === undefined
+      ? []
+      : [`${formatCount(left)} ${plural(left, "event", "events")} skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them (see the warning)`];
+  if (stoppedBeforeAnyEvent(stats)) {
+    // No event was mapped, so every coverage count is 0, and a graph that links no id adds no information either.
+    const facts = ids > 0 ? [graphText, ...leftLines] : leftLines;
+    return facts.map((text, index) => row(index === 0 ? "identity" : "", text));
   }
-  return [row("identity", `${formatCount(ids)} ${plural(ids, "userId or anonymousId", "userIds and anonymousIds")} linked to an email (first pass ${(identity.firstPassMs / 1000).toFixed(1)} s); counts are of mapped entries`), ...lines];
+  const details = [...formatCoverage(identity.coverage), ...leftLines].map((line) => row("", line));
+  return [row("identity", `${graphText}; counts are of mapped entries`), ...details];
 }
 
 /**
@@ -277,7 +289,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
     const requests = `${formatCount(context.outputClosedAfter)} ${plural(context.outputClosedAfter, "request", "requests")}`;
     return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it, so reading stopped and the counts below are partial. Write the requests to a file to keep all of them.`;
   }
-  if (stats.eventsRead === 0 && stats.delivery?.stopped === true) {
+  if (stoppedBeforeAnyEvent(stats)) {
     return "Interrupted before any event was processed: nothing was sent.";
   }
   if (stats.eventsRead === 0) {

@@ -39,6 +39,23 @@ describe("control characters in option values", () => {
     expect(unwrapSummary(result.stderr)).toContain("error: option '--format <format>' argument 'js\\u001b[31mon' is invalid.");
   });
 
+  test("commander's error escapes a value's newline", async () => {
+    const result = await runCli(["send", "--dry-run", "--format", "js\non", "x.jsonl"]);
+    const stderr = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(2);
+    expect(stderr).toContain("error: option '--format <format>' argument 'js\\u000aon' is invalid. Allowed choices are");
+    expect(result.stderr).not.toContain("\non' is invalid");
+  });
+
+  test("commander's suggestion goes to the hint", async () => {
+    const result = await runCli(["send", "--dry-runn", "x.jsonl"]);
+    const stderr = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(2);
+    expect(stderr).toContain("error: unknown option '--dry-runn' Did you mean --dry-run? Add --help to the command for its usage.");
+  });
+
   test("usage error keeps a newline of the value on its line", async () => {
     const result = await runCli(["send", "--concurrency", "5\nerror: forged", "x.jsonl"], { env: { KOALA_PUBLIC_KEY: "pk_test_0123456789" } });
 

@@ -38,6 +38,23 @@ function startSend(args: readonly string[]): ChildRun {
   return startChild(process.execPath, [binPath, "send", ...args], { cwd: projectRoot, started: runs });
 }
 
+/** Starts a send to the emulator whose --identities pipe has no writer, once it has opened the pipe. */
+async function startSendWithoutWriter(): Promise<{ run: ChildRun; statePath: string; server: KoalaEmulator }> {
+  const server = await startKoalaEmulator({ publicKey: KEY });
+  emulator = server;
+  const statePath = join(directory, "state.json");
+  const run = startSend(["--public-key", KEY, "--endpoint", server.url, "--state", statePath, "--identities", pipePath, TRACKS]);
+  await waitUntilOpened(run.child.pid as number, pipePath);
+  return { run, statePath, server };
+}
+
+/** Checks that a run stopped before its first delivery saved no checkpoint and printed its command without --resume. */
+function expectRerunWithoutResume(run: ChildRun, statePath: string): void {
+  expect(run.output.stderr).toContain(`run the same command again:\n  ${printedCommand()} send `);
+  expect(run.output.stderr).not.toContain("--resume");
+  expect(existsSync(statePath)).toBe(false);
+}
+
 describe("--identities from a named pipe", () => {
   test("rows written to the pipe stitch events", async () => {
     const run = startSend(["--dry-run", "--identities", pipePath, TRACKS]);
@@ -68,20 +85,31 @@ describe("--identities from a named pipe", () => {
   });
 
   test("no writer: one Ctrl-C stops a send", async () => {
-    emulator = await startKoalaEmulator({ publicKey: KEY });
-    const statePath = join(directory, "state.json");
-    const run = startSend(["--public-key", KEY, "--endpoint", emulator.url, "--state", statePath, "--identities", pipePath, TRACKS]);
-    await waitUntilOpened(run.child.pid as number, pipePath);
+    const { run, statePath, server } = await startSendWithoutWriter();
     run.child.kill("SIGINT");
 
     expect(await run.exited(10_000)).toBe(130);
     expect(run.output.stderr).toContain("Interrupted before any event was processed: nothing was sent.");
     // No checkpoint is written before the first delivery, so the run prints the same command without --resume.
     expect(unwrapSummary(run.output.stderr)).toContain("interrupted: stopped reading before delivery started, so nothing was sent and there is no checkpoint to resume from");
-    expect(run.output.stderr).toContain(`run the same command again:\n  ${printedCommand()} send `);
-    expect(run.output.stderr).not.toContain("--resume");
-    expect(existsSync(statePath)).toBe(false);
-    expect(emulator.stats.batchRequests).toBe(0);
+    expectRerunWithoutResume(run, statePath);
+    expect(server.stats.batchRequests).toBe(0);
     expect(run.output.stderr).not.toContain("interrupted again");
+    // The identities file gave no row, so the summary has no identity fact to show.
+    expect(run.output.stderr).not.toMatch(/^ {2}identity/m);
+    expect(run.output.stderr).not.toContain("identity after stitching");
+  });
+
+  test("no writer: second Ctrl-C prints no --resume", async () => {
+    const { run, statePath } = await startSendWithoutWriter();
+    // Linux merges a pending SIGINT with a second one, but not with a SIGTERM, which the run takes as
+    // a second Ctrl-C. Both arrive before the run reacts to the first, so during the identity pass.
+    run.child.kill("SIGINT");
+    run.child.kill("SIGTERM");
+
+    expect(await run.exited(10_000)).toBe(130);
+    expect(run.output.stderr).toContain("interrupted again: exiting now");
+    expect(unwrapSummary(run.output.stderr)).toContain("nothing was sent and there is no checkpoint to resume from");
+    expectRerunWithoutResume(run, statePath);
   });
 });

@@ -96,13 +96,21 @@ describe("init $schema", () => {
 });
 
 describe("init next steps", () => {
+  test("result on stdout, stderr empty", async () => {
+    const result = await runCli(["init"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("wrote koala-replay.config.json\n  edit the mappings, then check them with:\n");
+    expect(result.stderr).toBe("");
+  });
+
   // A command broken over two lines runs its first half when pasted, so a narrow width must not break it.
   test("commands on lines of their own at 40 columns", async () => {
     const result = await runCli(["init", "backfill.json"], { cwd: directory, env: { COLUMNS: "40" } });
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} check --config backfill.json\n`);
-    expect(result.stderr).toContain(`\n    ${printedCommand(directory)} preview --config backfill.json <inputs>\n`);
+    expect(result.stdout).toContain(`\n    ${printedCommand(directory)} check --config backfill.json\n`);
+    expect(result.stdout).toContain(`\n    ${printedCommand(directory)} preview --config backfill.json <inputs>\n`);
   });
 
   test("existing file: init command on its own line", async () => {
@@ -139,7 +147,7 @@ describe("init errors", () => {
 
     expect(result.status).toBe(0);
     expect(JSON.parse(readFileSync(join(directory, "configs", "koala-replay.config.json"), "utf8"))).toHaveProperty("mappings");
-    expect(unwrapSummary(result.stderr)).toContain("--config configs/koala-replay.config.json");
+    expect(unwrapSummary(result.stdout)).toContain("--config configs/koala-replay.config.json");
   });
 
   test("missing directory names mkdir", async () => {

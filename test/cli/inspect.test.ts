@@ -75,7 +75,7 @@ describe("inspect --json on the fixture archives", () => {
     const report = await inspectJson([archives]);
 
     expect(Object.keys(report)).toEqual(inspectKeys);
-    expect(report.reportVersion).toBe(1);
+    expect(report.reportVersion).toBe(2);
     expect(report.command).toBe("inspect");
     expect(Object.keys(report.identity)).toEqual(["email", "userId", "anonymousId", "profileId", "emailOrProfileId", "none"]);
     expect(Object.keys(report.timeRange)).toEqual(["earliest", "latest", "eventsWithoutTimestamp"]);
@@ -219,9 +219,25 @@ describe("inspect text", () => {
     const result = await runCli(["inspect", directory]);
 
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain("unknown-csv-table: koala-replay cannot tell the event type of these CSV files");
+    expect(unwrapSummary(result.stdout)).toContain("1 CSV file is of a table that koala-replay does not recognise");
     expect(result.stdout).toContain("Pass --csv-table <table>");
     expect(unwrapSummary(result.stdout)).toContain("or --csv-type <type>");
+  });
+
+  test("unknown CSV tables named once", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    writeFileSync(join(directory, "dbt-model.csv"), "event_id,foo\n1,2\n");
+    writeFileSync(join(directory, "dbt-other.csv"), "event_id,foo\n1,2\n");
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify({ type: "track", event: "A", messageId: "m-1" })}\nnot json\n`);
+    const result = await runCli(["inspect", "--no-stitch", directory]);
+    rmSync(directory, { recursive: true, force: true });
+    const text = unwrapSummary(result.stdout);
+
+    expect(result.status).toBe(1);
+    expect(text.split("unknown-csv-table").length - 1).toBe(1);
+    expect(text).toContain("3 unreadable: unknown-csv-table 2, malformed-json 1");
+    expect(text).toContain(`${join(directory, "events.jsonl")}:2 malformed-json`);
+    expect(text).toContain(`2 CSV files are of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them: ${join(directory, "dbt-model.csv")} ${join(directory, "dbt-other.csv")} Pass --csv-table <table>`);
   });
 
   test("unreadable counts with thousands separators", async () => {

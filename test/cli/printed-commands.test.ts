@@ -31,9 +31,9 @@ describe("printed commands under npx", () => {
     const result = await runCli(["init"], { cwd: directory, env: NPX });
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain("npx koala-replay check");
-    expect(result.stderr).toContain("npx koala-replay preview");
-    expect(result.stderr).not.toMatch(BARE_COMMAND);
+    expect(result.stdout).toContain("npx koala-replay check");
+    expect(result.stdout).toContain("npx koala-replay preview");
+    expect(result.stdout).not.toMatch(BARE_COMMAND);
   });
 
 
@@ -107,8 +107,8 @@ describe("printed commands run with node", () => {
     const result = await runCli(["init"], { cwd: directory });
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain(`check them with:\n    node ${binPath} check\n`);
-    expect(result.stderr).not.toMatch(BARE_COMMAND);
+    expect(result.stdout).toContain(`check them with:\n    node ${binPath} check\n`);
+    expect(result.stdout).not.toMatch(BARE_COMMAND);
   });
 
   test("node options come along", async () => {
@@ -142,9 +142,9 @@ describe("printed commands run from the PATH", () => {
     const result = await runFromPath("koala-replay", ["init"], directory, { PATH: `${bin}${delimiter}${process.env["PATH"] ?? ""}` });
 
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain("check them with:\n    koala-replay check\n");
-    expect(result.stderr).not.toContain("npx");
-    expect(result.stderr).not.toContain("node ");
+    expect(result.stdout).toContain("check them with:\n    koala-replay check\n");
+    expect(result.stdout).not.toContain("npx");
+    expect(result.stdout).not.toContain("node ");
   });
 
   test("npm run: npx, because the PATH is npm's", async () => {

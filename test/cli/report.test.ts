@@ -12,7 +12,7 @@ import { formatSummary } from "../../src/reporting/summary-text.js";
 import { wrapText } from "../../src/reporting/wrap-text.js";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
-import { parseRequests, runCli } from "../helpers/run-cli.js";
+import { parseRequests, runCli, type CliResult } from "../helpers/run-cli.js";
 import { linesWiderThan, unwrapSummary } from "../helpers/summary-text.js";
 
 const publicKey = "pk_test_0123456789abcdef";
@@ -109,7 +109,7 @@ describe("send --report", () => {
 
     expect(result.status).toBe(1);
     expect(Object.keys(report)).toEqual(reportKeys);
-    expect(report.reportVersion).toBe(1);
+    expect(report.reportVersion).toBe(2);
     expect(report.command).toBe("send");
     expect(report.exitStatus).toBe(1);
     expect(report.options.dryRun).toBe(true);
@@ -255,17 +255,24 @@ describe("send --report", () => {
 });
 
 describe("reports in a walked folder", () => {
-  test("skipped by content with a warning", async () => {
-    const folder = join(directory, "archive");
+  /**
+   * Writes an events file into a new folder, then the report of a dry run of the folder and its
+   * inspect --json report. The reports have names of event files, so only their content marks them.
+   */
+  async function writeReportsInFolder(name: string): Promise<{ folder: string; sendReport: string; inspectReport: string; first: CliResult }> {
+    const folder = join(directory, name);
     mkdirSync(folder);
     writeFileSync(join(folder, "events.jsonl"), input);
-    // The reports have names of event files, so only their content marks them as reports.
     const sendReport = join(folder, "run-1.jsonl");
     const inspectReport = join(folder, "inspect.json");
-
     const first = await runCli(["send", "--dry-run", "--no-stitch", "--report", sendReport, folder]);
     const inspected = await runCli(["inspect", "--json", "--no-stitch", folder]);
     writeFileSync(inspectReport, inspected.stdout);
+    return { folder, sendReport, inspectReport, first };
+  }
+
+  test("skipped by content with a warning", async () => {
+    const { folder, sendReport, inspectReport, first } = await writeReportsInFolder("archive");
     const again = await runCli(["send", "--dry-run", "--no-stitch", folder]);
     const previewed = await runCli(["preview", "--no-stitch", folder]);
 
@@ -276,6 +283,21 @@ describe("reports in a walked folder", () => {
     expect(unwrapSummary(again.stderr)).toContain("files read 1 (2 skipped, see the warnings)");
     expect(parseRequests(again.stdout)).toEqual(parseRequests(first.stdout));
     expect(unwrapSummary(previewed.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report`);
+  });
+
+  test("version 1 reports skipped too", async () => {
+    const { folder, sendReport, inspectReport } = await writeReportsInFolder("old-reports");
+    // Reports written before version 2 differ only in their reportVersion where the walk looks.
+    for (const report of [sendReport, inspectReport]) {
+      writeFileSync(report, readFileSync(report, "utf8").replace('"reportVersion": 2', '"reportVersion": 1'));
+    }
+    const result = await runCli(["send", "--dry-run", "--no-stitch", folder]);
+
+    expect(readFileSync(sendReport, "utf8")).toContain('"reportVersion": 1');
+    expect(readFileSync(inspectReport, "utf8")).toContain('"reportVersion": 1');
+    expect(unwrapSummary(result.stderr)).toContain(`warning: skipped ${sendReport}: a koala-replay report`);
+    expect(unwrapSummary(result.stderr)).toContain(`warning: skipped ${inspectReport}: a koala-replay report`);
+    expect(unwrapSummary(result.stderr)).toContain("files read 1 (2 skipped, see the warnings)");
   });
 
   test("events file named report.json is read", async () => {
@@ -365,6 +387,47 @@ describe("an archive with a different bad value in every event", () => {
     }
   });
 
+  test("every reason that quotes a value groups", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-grouped-"));
+    const base = { email: { "@path": "$.properties.email" }, event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    // Each mapping fails on a value of the event that differs from event to event.
+    const mappings = [
+      { name: "template", mapping: { ...base, event: { "@template": { "@path": "$.properties.template" } } } },
+      { name: "date", mapping: { ...base, sent_at: { "@path": "$.properties.date" } } },
+      { name: "path", mapping: { ...base, event: { "@path": { "@path": "$.properties.path" } } } },
+      { name: "replace", mapping: { ...base, event: { "@replace": { value: { "@path": "$.properties.object" }, pattern: "a", replacement: "b" } } } },
+      { name: "type", mapping: { ...base, email: { "@path": "$.properties.list" } } },
+    ].map((mapping) => ({ ...mapping, action: "trackEvent", trigger: 'type = "track"' }));
+    const events = Array.from({ length: 30 }, (_, index) => ({
+      type: "track",
+      event: "Signed Up",
+      messageId: `m-${index}`,
+      timestamp: "2024-01-01T00:00:00Z",
+      properties: { email: "a@example.com", template: `{{a..b${index}}}`, date: `day ${index}`, path: `a..b${index}`, object: { index }, list: Array.from({ length: index + 2 }, () => index) },
+    }));
+    writeFileSync(join(directory, "config.json"), JSON.stringify({ mappings }));
+    writeFileSync(join(directory, "events.jsonl"), `${events.map((event) => JSON.stringify(event)).join("\n")}\n`);
+    try {
+      await runCli(["send", "--dry-run", "--no-stitch", "--config", "config.json", "--report", "report.json", "events.jsonl"], { cwd: directory });
+      const inspected = await runCli(["inspect", "--json", "--no-stitch", "--config", "config.json", "events.jsonl"], { cwd: directory });
+      const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as { invalidByReason: Record<string, number> };
+      const inspectReport = JSON.parse(inspected.stdout) as { mappings: Array<{ name: string; invalidByReason: Record<string, number> }> };
+
+      expect(report.invalidByReason).toEqual({
+        "template: /event/@template: @template: invalid placeholder in the computed template: empty key between two dots": 30,
+        "date: sent_at: must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z": 30,
+        "path: /event/@path: @path: invalid computed path: empty key between two dots": 30,
+        "replace: /event/@replace: @replace: the value must be a string, number or boolean": 30,
+        "type: email: must be a string": 30,
+      });
+      for (const mapping of inspectReport.mappings) {
+        expect(Object.values(mapping.invalidByReason)).toEqual([30]);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   test("one skipped event: singular verb", async () => {
     const line = JSON.stringify({ type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", properties: {} });
 
@@ -397,6 +460,15 @@ describe("an archive with a different bad value in every event", () => {
     expect(summary).toContain(
       "duplicates looked for among the last 1,572,864 entries or more, to keep memory flat; a messageId repeated further apart was printed again. Koala records each message_id once, keeping the first entry",
     );
+  });
+
+  test("summary of a run without events keeps identity rows", () => {
+    const stats = new RunStats();
+    stats.identity = { coverage: new IdentityCoverage(), firstPassMs: 100, graph: undefined, stitch: true };
+    const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
+
+    expect(summary).toContain("identity 0 userIds and anonymousIds linked to an email (first pass 0.1 s); counts are of mapped entries");
+    expect(summary).toContain("identity after stitching: 0 with email, 0 with profile_id only, 0 with neither (0 stitched)");
   });
 
   test("summary folds invalid reasons past ten", () => {

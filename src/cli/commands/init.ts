@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { defaultConfigFileName, presetConfigText } from "../../mappings/index.js";
 import { displayPath } from "../../reporting/input-names.js";
+import { textWidth } from "../../reporting/output-width.js";
 import { UsageError } from "../errors.js";
 import { chooseSchemaReference } from "../schema-reference.js";
 import { wrapStderrMessage } from "../stderr-message.js";
@@ -29,7 +30,8 @@ export async function initCommand(requestedPath: string): Promise<void> {
     "  and look at the requests they make with:",
     `    ${toolCommand()} preview${config} <inputs>`,
   ].join("\n");
-  process.stderr.write(`${wrapStderrMessage(`wrote ${displayPath(file, process.cwd())}\n  ${next}`)}\n`);
+  // The file written and the next steps are the result of init, so they go to stdout, and the note to stderr.
+  process.stdout.write(`${wrapStderrMessage(`wrote ${displayPath(file, process.cwd())}\n  ${next}`, textWidth(process.stdout))}\n`);
   if (schema.note !== undefined) {
     process.stderr.write(`${wrapStderrMessage(`note: ${schema.note}`)}\n`);
   }

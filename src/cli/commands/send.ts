@@ -97,6 +97,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         verbose: createVerboseLog(settings, progress),
         onProgress: (snapshot) => progress.update(snapshot),
         onPhase: (description) => progress.phase(description),
+        onStatePath: (statePath) => interruption.useStatePath(statePath),
       },
     );
     // The write callbacks of the last requests, and the error of a closed pipe, come on the next turns.
@@ -163,10 +164,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     let message: string;
     if (settings.dryRun) {
       message = `${interrupted}; a dry run keeps no state file, so there is nothing to resume: run it again to see every request`;
-    } else if (notResumable === undefined && stats.delivery?.statePath !== undefined && !existsSync(stats.delivery.statePath)) {
-      // A run stopped before its first delivery, as in the identity pass, writes no checkpoint, and
-      // a resume would warn that it found none and send everything.
-      message = `${interrupted} before delivery started, so nothing was sent and there is no checkpoint to resume from\n  run the same command again:\n  ${mask(withoutResumeCommand())}`;
+    } else if (notResumable === undefined && !hasCheckpoint(stats.delivery?.statePath)) {
+      message = `${interrupted} before delivery started, so ${NO_CHECKPOINT_TEXT}:\n  ${mask(withoutResumeCommand())}`;
     } else if (notResumable === undefined) {
       message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
     } else {
@@ -339,25 +338,39 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
   }
 }
 
+/** Tells a stopped run to run again in full: a resume would warn that it found no checkpoint and send everything. */
+const NO_CHECKPOINT_TEXT = "nothing was sent and there is no checkpoint to resume from\n  run the same command again";
+
+/**
+ * Checks whether a resume of this run would find a checkpoint. A run stopped before its first
+ * delivery, as in the identity pass, has saved none, unless it resumed one.
+ */
+function hasCheckpoint(statePath: string | undefined): boolean {
+  return statePath === undefined || existsSync(statePath);
+}
+
+/** The interruption state of a send, as `handleInterruptions` returns it. */
+interface Interruption {
+  signal: AbortSignal;
+  stop: () => void;
+  dispose: () => void;
+  /** Takes the state file of the run, which the message of a second Ctrl-C checks for a checkpoint. */
+  useStatePath: (statePath: string) => void;
+}
+
 /**
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter, settings: SendSettings): { signal: AbortSignal; stop: () => void; dispose: () => void } {
+function handleInterruptions(progress: ProgressReporter, settings: SendSettings): Interruption {
   const controller = new AbortController();
+  let statePath: string | undefined;
   const onSignal = (): void => {
     if (controller.signal.aborted) {
       progress.stop();
-      let message = "interrupted again: exiting now";
-      const notResumable = notResumableText(settings);
-      if (!settings.dryRun && notResumable !== undefined) {
-        message += `\n  ${notResumable}`;
-      } else if (!settings.dryRun) {
-        // The delivery run saves the checkpoint as the process exits, after this message, and warns
-        // if that fails, so the message does not claim the save.
-        message += `\n  the requests in flight are not waited for, so a resume sends them again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
-      }
-      process.stderr.write(`${wrapStderrMessage(message)}\n`);
+      // The delivery run saves the checkpoint in its own exit listener, which was added before
+      // this one, so the message is written once the state file is on disk or known to be missing.
+      process.once("exit", () => process.stderr.write(`${wrapStderrMessage(secondInterruptMessage(settings, statePath))}\n`));
       process.exit(ExitCode.interrupted);
     }
     // A dry run has no requests in flight, so it stops reading and prints its summary.
@@ -374,5 +387,25 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     },
+    useStatePath: (path) => {
+      statePath = path;
+    },
   };
+}
+
+/** Builds what a second Ctrl-C prints as the process exits: how to run the rest, when it can be run. */
+function secondInterruptMessage(settings: SendSettings, statePath: string | undefined): string {
+  const message = "interrupted again: exiting now";
+  const notResumable = notResumableText(settings);
+  if (settings.dryRun) {
+    return message;
+  }
+  if (notResumable !== undefined) {
+    return `${message}\n  ${notResumable}`;
+  }
+  if (!hasCheckpoint(statePath)) {
+    return `${message}\n  ${NO_CHECKPOINT_TEXT}:\n  ${maskSecret(withoutResumeCommand(), settings.publicKey)}`;
+  }
+  // The delivery run warns if its save on exit failed, so the message does not claim the save.
+  return `${message}\n  the requests in flight are not waited for, so a resume sends them again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
 }
