@@ -216,6 +216,19 @@ describe("check", () => {
     expect(result.stderr).not.toContain("warning:");
   });
 
+  test("track trigger reading traits.*: warning", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const trigger = 'type = "track" and !contains(traits.email, "@example.com")';
+    const config = { mappings: [{ name: "Track Event", trigger, action: "trackEvent", mapping: disabledPresets().mappings[0]!["mapping"] }] };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(unwrapSummary(result.stderr)).toContain(
+      "warning: koala-replay.config.json /mappings/0/trigger (line 5, column 7): `traits.email` (line 1) reads the top-level traits, which Segment's track calls do not have: they carry the user's traits in context.traits. Write `context.traits.email` to read them there.",
+    );
+  });
+
   test("invalid trigger in the config exits 2 with its JSON path", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
     const config = {
