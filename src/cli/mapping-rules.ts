@@ -5,6 +5,7 @@ import type { ProcessorRules } from "../pipeline/processor.js";
 import { buildProcessorRules } from "../pipeline/processor-config.js";
 import { compileTrigger, type CompiledTrigger } from "../triggers/index.js";
 import { describeConfigWarnings, loadConfigOption } from "./config-file.js";
+import { describeFilterWarnings } from "./send-options.js";
 
 /**
  * Returns the conditions of a mapping's trigger, in canonical text, that reject an event; an empty
@@ -20,7 +21,7 @@ export interface MappingRules {
   source: string;
   processor: ProcessorRules;
   explain: TriggerExplainer;
-  /** Warnings about the config file, formatted for `writeWarning`. */
+  /** Warnings about the config file and the `--filter` trigger, formatted for `writeWarning`. */
   configWarnings: readonly string[];
 }
 
@@ -37,7 +38,8 @@ export async function loadMappingRules(
   const config = await loadConfigOption(configPath);
   const mappings = config.mappings.filter((definition) => definition.enabled);
   const processor = buildProcessorRules({ mappings, browserEvents, filters });
-  return { mappings, source: config.source, processor, explain: explainTriggers(mappings), configWarnings: describeConfigWarnings(config) };
+  const configWarnings = [...describeConfigWarnings(config), ...describeFilterWarnings(filters)];
+  return { mappings, source: config.source, processor, explain: explainTriggers(mappings), configWarnings };
 }
 
 /** Compiles each trigger a second time for its `explain`, which the rules do not keep; only preview samples call it. */

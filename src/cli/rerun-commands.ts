@@ -1,3 +1,4 @@
+import { basename, dirname, extname, join } from "node:path";
 import { shellQuote, toolCommand } from "./tool-command.js";
 
 /** The placeholder printed in place of a public key given on the command line, because the key is never printed. */
@@ -6,7 +7,8 @@ const KEY_PLACEHOLDER = "<public key>";
 /**
  * Options of `send` that a resend of its dead letters keeps: where and how the requests go. The
  * others select and map events, which dead letters skip because they are resent as written, or
- * name the state and dead-letter files, which the resend derives from its own input.
+ * name the state and dead-letter files. The resend names its own after its input, or after
+ * `--state` when the run had one (see deadLetterResendCommand).
  */
 const RESEND_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(["--endpoint", "--public-key", "--concurrency", "--max-rps", "--max-batch-size", "--timeout-ms", "--max-attempts"]);
 const RESEND_FLAGS: ReadonlySet<string> = new Set(["--no-adaptive-concurrency", "-v", "--verbose", "-q", "--quiet", "--no-progress"]);
@@ -57,10 +59,16 @@ export function withoutResumeCommand(argv: readonly string[] = process.argv.slic
  * this run that set where and how to send, and the dead-letter file as the only input. Stitching
  * is off, because a dead letter is resent as written. A public key given on the command line is
  * replaced by a placeholder, and one from KOALA_PUBLIC_KEY is left to that variable.
+ *
+ * When this run was given `--state`, such as a trial against a local emulator, the resend gets a
+ * checkpoint beside it (`trial/state-resend.json` for `trial/state.json`). Otherwise its
+ * checkpoint, and any dead letters of its own, would go to the default folder `.koala-replay` that
+ * the run was kept out of.
  */
 export function deadLetterResendCommand(deadLetterPath: string, argv: readonly string[] = process.argv.slice(2)): string {
   const args = ["send"];
   const runArgs = withoutPublicKey(argv);
+  let statePath: string | undefined;
   for (let index = 0; index < runArgs.length; index += 1) {
     const arg = runArgs[index] as string;
     const name = arg.split("=", 1)[0] as string;
@@ -69,10 +77,23 @@ export function deadLetterResendCommand(deadLetterPath: string, argv: readonly s
     } else if (RESEND_OPTIONS_WITH_VALUE.has(arg) && index + 1 < runArgs.length) {
       args.push(arg, runArgs[index + 1] as string);
       index += 1;
+    } else if (arg.startsWith("--state=")) {
+      statePath = arg.slice("--state=".length);
+    } else if (arg === "--state" && index + 1 < runArgs.length) {
+      statePath = runArgs[index + 1] as string;
+      index += 1;
     }
+  }
+  if (statePath !== undefined && statePath !== "") {
+    args.push("--state", resendStatePath(statePath));
   }
   args.push("--no-stitch", deadLetterPath);
   return printedCommand(args);
+}
+
+/** Names the checkpoint of a resend after the run's own: `state.json` becomes `state-resend.json`, in the same folder. */
+function resendStatePath(statePath: string): string {
+  return join(dirname(statePath), `${basename(statePath, extname(statePath))}-resend.json`);
 }
 
 /** Returns `argv` with the value of `--public-key` replaced by a placeholder. */

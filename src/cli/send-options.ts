@@ -7,7 +7,7 @@ import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "
 import { findReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import { closestMatch } from "../mappings/suggest.js";
 import { maskPublicKey } from "../reporting/mask.js";
-import { timeWindowTrigger } from "../triggers/index.js";
+import { compileTrigger, timeWindowTrigger, TriggerSyntaxError } from "../triggers/index.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 import { toolCommand } from "./tool-command.js";
@@ -283,6 +283,22 @@ export function resolveFilters(raw: { filter?: string; since?: string; until?: s
     }
   }
   return filters;
+}
+
+/**
+ * Lists the warnings of the `--filter` trigger, such as `and` mixed with `or`, formatted for
+ * `writeWarning`. An invalid filter gives none here, because compiling the rules reports it.
+ */
+export function describeFilterWarnings(filters: readonly { label: string; text: string }[]): string[] {
+  return filters.flatMap((filter) => {
+    if (filter.label !== "--filter") return [];
+    try {
+      return compileTrigger(filter.text, { dialect: "fql" }).warnings.map((warning) => `--filter: ${warning}`);
+    } catch (error) {
+      if (error instanceof TriggerSyntaxError) return [];
+      throw error;
+    }
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

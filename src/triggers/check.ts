@@ -2,6 +2,7 @@ import type { NodeOfKind, TriggerDialect, TriggerNode } from "./ast.js";
 import { TriggerSyntaxError } from "./errors.js";
 import { compileGlob, GlobSyntaxError } from "./glob.js";
 import { objectFields, specFields, stringFields, subscriptionRoots } from "./fields.js";
+import { findTraitsOfOtherTypes } from "./traits-by-type.js";
 import { parseTimestamp } from "./values.js";
 import { closestMatch } from "../mappings/suggest.js";
 
@@ -18,7 +19,7 @@ const SUBSCRIPTION_FUNCTIONS_HINT =
 export function checkTrigger(root: TriggerNode, text: string, dialect: TriggerDialect): string[] {
   const checker = new Checker(text, dialect);
   checker.checkCondition(root);
-  return checker.warnings;
+  return [...checker.warnings, ...findTraitsOfOtherTypes(root, text)];
 }
 
 class Checker {

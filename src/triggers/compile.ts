@@ -5,6 +5,7 @@ import { compileCondition, type EventPredicate } from "./compiler.js";
 import { TriggerSyntaxError, type TriggerProblem } from "./errors.js";
 import { formatTrigger } from "./format.js";
 import { parseTrigger } from "./parser.js";
+import { findNegatedTestsWithoutText, listNegatedTextTests, type NegatedTestWithoutText } from "./negated-tests.js";
 import { findNumbersAsText, listNumberComparisons, type NumberAsText } from "./numbers-as-text.js";
 import { listFields, type TriggerField } from "./walk.js";
 
@@ -41,6 +42,8 @@ export interface CompiledTrigger {
   readonly numberFields: readonly string[];
   /** Lists the fields that the trigger compares with a number but that hold number-like text in this event. */
   findNumbersAsText(event: SegmentEvent): NumberAsText[];
+  /** Lists the `!contains(…)` and `!match(…)` conditions that reject this event because their field is not text. */
+  findNegatedTestsWithoutText(event: SegmentEvent): NegatedTestWithoutText[];
 }
 
 /** Compiles one trigger, or throws a TriggerSyntaxError that points at the problem. */
@@ -59,6 +62,7 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
   const matches = compileCondition(root);
   const parts = topLevelParts(root).map((part) => ({ text: formatTrigger(part), matches: compileCondition(part) }));
   const numberComparisons = listNumberComparisons(root);
+  const negatedTests = listNegatedTextTests(root);
   return {
     source: text,
     normalized: formatTrigger(root),
@@ -68,6 +72,7 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
     explain: (event) => explainFailure(matches, parts, event),
     numberFields: numberComparisons.map((comparison) => comparison.field),
     findNumbersAsText: (event) => findNumbersAsText(numberComparisons, event),
+    findNegatedTestsWithoutText: (event) => findNegatedTestsWithoutText(negatedTests, event),
     fields: listFields(root, formatTrigger),
   };
 }
@@ -119,6 +124,7 @@ function matchEverything(text: string): CompiledTrigger {
     explain: () => [],
     numberFields: [],
     findNumbersAsText: () => [],
+    findNegatedTestsWithoutText: () => [],
     fields: [],
   };
 }

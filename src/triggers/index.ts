@@ -3,6 +3,7 @@ export type { CompiledTrigger, TriggerCompilation, TriggerOptions } from "./comp
 export type { TriggerDialect } from "./ast.js";
 export { TriggerSyntaxError } from "./errors.js";
 export type { TriggerPosition, TriggerProblem } from "./errors.js";
+export type { NegatedTestWithoutText } from "./negated-tests.js";
 export type { NumberAsText } from "./numbers-as-text.js";
 export type { TriggerField } from "./walk.js";
 export { timeWindowTrigger } from "./time-window.js";

@@ -216,6 +216,19 @@ describe("check", () => {
     expect(result.stderr).not.toContain("warning:");
   });
 
+  test("track trigger reading traits.*: warning", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const trigger = 'type = "track" and !contains(traits.email, "@example.com")';
+    const config = { mappings: [{ name: "Track Event", trigger, action: "trackEvent", mapping: disabledPresets().mappings[0]!["mapping"] }] };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(unwrapSummary(result.stderr)).toContain(
+      "warning: koala-replay.config.json /mappings/0/trigger (line 5, column 7): `traits.email` (line 1) reads the top-level traits, which Segment's track calls do not have: they carry the user's traits in context.traits. Write `context.traits.email` to read them there.",
+    );
+  });
+
   test("invalid trigger in the config exits 2 with its JSON path", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
     const config = {
@@ -445,6 +458,43 @@ describe("check --trigger", () => {
 
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("matches the event");
+  });
+
+  test.each(["subscription", "fql"])("negated contains on an absent field gets a note (%s)", async (dialect) => {
+    const trigger = 'type = "track" and !contains(traits.email, "@example.com")';
+    const result = await runCli(["check", "--dialect", dialect, "--trigger", trigger, "--event", '{"type":"track","event":"A"}']);
+
+    expect(result.status).toBe(1);
+    expect(unwrapSummary(result.stdout)).toContain(
+      "note: traits.email is absent from the event. !contains(…) and !match(…) match only a field whose value is text, as in Segment, so the condition rejects the event. To keep the events without traits.email, write:",
+    );
+    expect(result.stdout).toContain('\n    (traits.email = null or !contains(traits.email, "@example.com"))\n');
+  });
+
+  test("suggested condition keeps the event without the field", async () => {
+    const trigger = '(traits.email = null or !contains(traits.email, "@example.com"))';
+    const without = await runCli(["check", "--trigger", trigger, "--event", '{"type":"identify"}']);
+    const outsider = await runCli(["check", "--trigger", trigger, "--event", '{"type":"identify","traits":{"email":"a@other.org"}}']);
+    const insider = await runCli(["check", "--trigger", trigger, "--event", '{"type":"identify","traits":{"email":"a@example.com"}}']);
+
+    expect(without.status).toBe(0);
+    expect(outsider.status).toBe(0);
+    expect(insider.status).toBe(1);
+  });
+
+  test("negated match on a number gets a note", async () => {
+    const result = await runCli(["check", "--trigger", '!match(properties.plan, "pro*")', "--event", '{"type":"track","properties":{"plan":12}}']);
+
+    expect(result.status).toBe(1);
+    expect(unwrapSummary(result.stdout)).toContain("note: properties.plan is a number, not text. !contains(…) and !match(…) match only a field whose value is text");
+    expect(result.stdout).not.toContain("= null or");
+  });
+
+  test("negated contains on text gets no note", async () => {
+    const result = await runCli(["check", "--trigger", '!contains(event, "A")', "--event", '{"type":"track","event":"A"}']);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain("note:");
   });
 
   test("event that does not match exits 1 and names the failing condition", async () => {

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { deadLetterResendCommand } from "../../src/cli/rerun-commands.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { parseRequests, printedCommand, runCli, type CliOptions, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
@@ -291,6 +292,34 @@ describe("command printed for dead letters", () => {
 
     expect(resent.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual(["m-2", "m-3"]);
+  });
+
+  test("run with --state: resend checkpoint beside it", async () => {
+    const result = await sendWithRejections(["--state", "trial/state.json"], { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
+    const lines = result.stderr.split("\n");
+    const command = lines[lines.indexOf("  to send the dead letters again once their cause is fixed:") + 1]?.trim() ?? "";
+    const args = command.slice(printedCommand(directory).length + 1);
+
+    expect(args).toMatch(/^send --endpoint http:\/\/127\.0\.0\.1:\d+ --state trial\/state-resend\.json --no-stitch trial\/state\.dead-letters\.jsonl$/);
+
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: (entry) => JSON.stringify(entry).includes("m-3") } });
+    const resent = await runCli(args.replace(/http:\/\/127\.0\.0\.1:\d+/, emulator.url).split(" "), { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } });
+
+    expect(resent.status).toBe(1);
+    expect([...emulator.accepted.keys()]).toEqual(["m-2"]);
+    expect(existsSync(join(directory, "trial", "state-resend.json"))).toBe(true);
+    expect(readFileSync(join(directory, "trial", "state-resend.dead-letters.jsonl"), "utf8")).toContain('"m-3"');
+    expect(existsSync(join(directory, ".koala-replay"))).toBe(false);
+  });
+
+  test.each([
+    [["--state=/tmp/runs/backfill.json"], "--state /tmp/runs/backfill-resend.json"],
+    [["--state", "state"], "--state state-resend.json"],
+    [["--state", "./state.json"], "--state state-resend.json"],
+  ])("--state given as %j", (stateArgs, expected) => {
+    const command = deadLetterResendCommand("dead.jsonl", ["send", "--endpoint", "http://127.0.0.1:9", ...stateArgs, "events.jsonl"]);
+
+    expect(command).toContain(` send --endpoint http://127.0.0.1:9 ${expected} --no-stitch dead.jsonl`);
   });
 
   test("key on the command line is a placeholder", async () => {

@@ -167,7 +167,8 @@ export async function startEmulatorFromCli(options: EmulatorCliOptions, output: 
     onResponse: options.quiet ? undefined : (request) => output.out(formatRequestLine(request)),
   });
   output.out(`Koala emulator listening on ${emulator.url} (public key ${options.publicKey})`);
-  output.out(`  KOALA_PUBLIC_KEY=${options.publicKey} koala-replay send --endpoint ${emulator.url} <inputs>`);
+  // A checkpoint of its own keeps the trial out of the default one, which a later send to Koala resumes.
+  output.out(`  KOALA_PUBLIC_KEY=${options.publicKey} koala-replay send --endpoint ${emulator.url} --state trial/state.json <inputs>`);
   return emulator;
 }
 

@@ -52,6 +52,46 @@ describe("warnings", () => {
   });
 });
 
+describe("traits of a type without them", () => {
+  test("track trigger reading traits.email", () => {
+    const trigger = compileTrigger('type = "track" and !contains(traits.email, "@example.com")');
+    expect(trigger.warnings).toEqual([
+      "`traits.email` (line 1) reads the top-level traits, which Segment's track calls do not have: they carry the user's traits in context.traits. Write `context.traits.email` to read them there.",
+    ]);
+  });
+
+  test.each([
+    ['(type = "track" or type = "page") and traits.plan = "pro"', "track and page calls"],
+    ['type = "screen" and traits.plan = "pro" and traits.plan != "x"', "screen calls"],
+    ['event = "Signed Up" and type = "track" and\n  match(traits.email, "*@example.com")', "track calls"],
+  ])("%s", (source, calls) => {
+    const warnings = compileTrigger(source).warnings;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`which Segment's ${calls} do not have`);
+  });
+
+  test("line of the field in a trigger of several lines", () => {
+    const warnings = compileTrigger('type = "track"\n  and traits.plan = "pro"').warnings;
+    expect(warnings[0]).toContain("`traits.plan` (line 2)");
+  });
+
+  test.each([
+    'type = "identify" and traits.plan = "pro"',
+    '(type = "track" or type = "group") and traits.plan = "pro"',
+    'traits.plan = "pro"',
+    'type = "track" or traits.plan = "pro"',
+    'type = "track" and context.traits.plan = "pro"',
+  ])("no warning: %s", (source) => {
+    expect(compileTrigger(source).warnings).toEqual([]);
+  });
+
+  test("the fql dialect warns too", () => {
+    const warnings = compileTrigger('type = "track" and !(lowercase(traits.email) = "a@example.com")', fql).warnings;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("`context.traits.email`");
+  });
+});
+
 describe("explain", () => {
   test("lists failing conditions of an and", () => {
     const trigger = compileTrigger('type = "track" and event = "A" and properties.total > 5');

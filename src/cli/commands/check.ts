@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
-import { compileTrigger, TriggerSyntaxError, type TriggerDialect } from "../../triggers/index.js";
+import { compileTrigger, TriggerSyntaxError, type NegatedTestWithoutText, type TriggerDialect } from "../../triggers/index.js";
 import { checkPublicKey } from "../../delivery/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { isShortPublicKey, maskPublicKey, maskSecret, MIN_PUBLIC_KEY_LENGTH } from "../../reporting/mask.js";
 import { textWidth } from "../../reporting/output-width.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
-import { appendNote, formatWithTextWidth } from "../../reporting/wrap-text.js";
+import { appendNote, formatWithTextWidth, wrapMessage } from "../../reporting/wrap-text.js";
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../option-defaults.js";
@@ -187,6 +187,9 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   for (const condition of trigger.explain(event)) {
     process.stdout.write(`  ${condition}\n`);
   }
+  for (const test of trigger.findNegatedTestsWithoutText(event)) {
+    process.stdout.write(`${wrapStdoutNote(describeNegatedTestWithoutText(test))}\n`);
+  }
   for (const { field, value } of trigger.findNumbersAsText(event)) {
     process.stdout.write(`note: ${field} is the text ${JSON.stringify(value)}, not a number, and a comparison with a number never matches text.\n`);
     process.stdout.write(
@@ -196,6 +199,24 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     );
   }
   return ExitCode.incomplete;
+}
+
+/**
+ * Explains why a `!contains(…)` or `!match(…)` condition rejects an event whose field is not text. A
+ * trigger written to leave out some values then also leaves out the events without the field, so
+ * for an absent field the note gives the condition that keeps them.
+ */
+function describeNegatedTestWithoutText({ field, condition, found }: NegatedTestWithoutText): string {
+  const rule = "!contains(…) and !match(…) match only a field whose value is text, as in Segment, so the condition rejects the event.";
+  if (found !== "absent") {
+    return `note: ${field} is ${found === "array" || found === "object" ? "an" : "a"} ${found}, not text. ${rule}`;
+  }
+  return `note: ${field} is absent from the event. ${rule} To keep the events without ${field}, write:\n    (${field} = null or ${condition})`;
+}
+
+/** Wraps a note to the width of stdout. A trigger indented on a line of its own stays whole, so that it can be copied. */
+function wrapStdoutNote(text: string): string {
+  return wrapMessage(text, textWidth(process.stdout), (line) => line.startsWith("    "));
 }
 
 function isValidFql(text: string): boolean {

@@ -16,7 +16,7 @@ import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
-import { csvTableWarning, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { csvTableWarning, describeFilterWarnings, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
@@ -59,7 +59,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   for (const warning of optionWarnings(settings)) {
     warn(warning);
   }
-  for (const warning of describeConfigWarnings(config)) {
+  for (const warning of [...describeConfigWarnings(config), ...describeFilterWarnings(settings.filters)]) {
     warn(warning);
   }
 
