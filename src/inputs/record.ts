@@ -39,6 +39,14 @@ export interface InputProblem {
   message: string;
 }
 
+/**
+ * Returns the problem's message with its file and line in front, unless the message already starts
+ * with the file's name.
+ */
+export function locateProblem(problem: InputProblem): string {
+  return problem.message.startsWith(problem.origin.input) ? problem.message : `${problem.origin.input}:${problem.origin.line}: ${problem.message}`;
+}
+
 export type InputItem =
   | ({ kind: "record" } & InputRecord)
   | ({ kind: "problem" } & InputProblem);

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { describeTableOverride } from "../inputs/csv/table.js";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
-import type { InputProblem } from "../inputs/record.js";
+import { locateProblem, type InputProblem } from "../inputs/record.js";
 import type { MappingDefinition } from "../koala/presets.js";
 import type { ProgressSnapshot } from "../reporting/progress-text.js";
 import { askIfCopiedInput } from "../reporting/copied-input.js";
@@ -186,7 +186,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     };
     const handleProblem = (problem: InputProblem): void => {
       stats.countUnreadable(problem);
-      warnOnce(locate(problem));
+      warnOnce(locateProblem(problem));
     };
     const countCsvFile = (format: InputFormat): void => {
       numbersWatch?.startInput(format);
@@ -543,8 +543,3 @@ function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
-/** Prefixes a problem's message with its file and line, unless the message starts with them already. */
-function locate(problem: InputProblem): string {
-  const where = `${problem.origin.input}:${problem.origin.line}`;
-  return problem.message.startsWith(problem.origin.input) ? problem.message : `${where}: ${problem.message}`;
-}

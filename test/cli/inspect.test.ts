@@ -240,6 +240,20 @@ describe("inspect text", () => {
     expect(text).toContain(`2 CSV files are of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them: ${join(directory, "dbt-model.csv")} ${join(directory, "dbt-other.csv")} Pass --csv-table <table>`);
   });
 
+  test("unreadable examples say what is wrong", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    writeFileSync(join(directory, "tracks.csv"), 'type,event,user_id\ntrack,A,u1\ntrack,"B,u2\n');
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify({ type: "track", event: "A", messageId: "m-1" })}\n{not json\n`);
+    const result = await runCli(["inspect", "--no-stitch", directory]);
+    rmSync(directory, { recursive: true, force: true });
+    const text = unwrapSummary(result.stdout);
+
+    expect(result.status).toBe(1);
+    expect(text).toContain(`${join(directory, "tracks.csv")}:3 malformed-csv-row: A quoted cell opened in this row is never closed`);
+    expect(text).toContain(`${join(directory, "events.jsonl")}:2 malformed-json: invalid JSON (`);
+    expect(text).toContain("fix or remove the line and run again");
+  });
+
   test("unreadable counts with thousands separators", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
     const path = join(directory, "broken.jsonl");

@@ -1,5 +1,5 @@
 import type { KoalaEntry } from "../../delivery/entry.js";
-import type { InputProblem } from "../../inputs/record.js";
+import { locateProblem, type InputProblem } from "../../inputs/record.js";
 import { maskPublicKey, maskSecret } from "../../reporting/mask.js";
 import { processEvent } from "../../pipeline/processor.js";
 import { buildBatchBody } from "../../delivery/index.js";
@@ -145,11 +145,6 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     ),
   );
   return unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
-}
-
-/** Prefixes a problem's message with its file and line, unless the message starts with the file already. */
-function locateProblem(problem: InputProblem): string {
-  return problem.message.startsWith(problem.origin.input) ? problem.message : `${problem.origin.input}:${problem.origin.line}: ${problem.message}`;
 }
 
 function singleEntryRequest(entry: KoalaEntry, target: { endpoint: string; publicKey: string | undefined }): PreviewRequest {
