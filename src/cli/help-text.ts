@@ -97,7 +97,7 @@ Examples:
   # each mapping would take
   koala-replay inspect ./segment-logs
 
-  # the same as JSON for scripts (keys: see the README)
+  # the same as JSON for scripts (keys: docs/reports.md in the package)
   koala-replay inspect --json ./segment-logs | jq .identity
 
   # the 25 most frequent track event names

@@ -132,7 +132,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .command("inspect")
     .description("count what the inputs contain: event types and names, libraries, time range, identities, and what each mapping would take")
     .argument("[inputs...]", INPUTS_HELP)
-    .option("--json", "print the counts as JSON (stable keys, see the README)")
+    .option("--json", "print the counts as JSON (stable keys: docs/reports.md in the package)")
     .option("--top <names>", "track event names listed, most frequent first", "10")
     .option("-c, --config <path>", CONFIG_HELP)
     .option("--filter <trigger>", "count what each mapping would take of the events matching this trigger (full FQL), as send --filter does")
