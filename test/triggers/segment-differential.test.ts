@@ -453,7 +453,7 @@ describe("subscription dialect against @segment/destination-subscriptions", () =
           if (!hasTag(trigger, "koala-rejects")) problems.push(describeCase(trigger, undefined, "parsed", `rejected: ${ours.message}`));
         } else {
           counts.rejectedBySegment++;
-          if (!hasTag(trigger, "segment-rejects")) problems.push(describeCase(trigger, undefined, `error ${String(ast.error)}`, "compiled"));
+          if (!hasTag(trigger, "segment-rejects")) problems.push(describeCase(trigger, undefined, "an error", "compiled"));
         }
         continue;
       }
