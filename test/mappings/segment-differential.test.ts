@@ -181,7 +181,7 @@ function runOurs(mapping: unknown, event: unknown): Outcome {
   }
 }
 
-const paths = ["$.a", "$.b", "$.n", "$.z", "$.e", "$.f", "$.nul", "$.arr", "$.arr[0]", "$.arr.1", "$.obj", "$.obj.x", "$.obj.y.z", "$.missing", "$.objs", "$.objs[1].x", "obj.x", '$.obj["x"]', "$.obj['x']", "$.mix", "$.u"];
+const paths = [".obj.x", "$.a", "$.b", "$.n", "$.z", "$.e", "$.f", "$.nul", "$.arr", "$.arr[0]", "$.arr.1", "$.obj", "$.obj.x", "$.obj.y.z", "$.missing", "$.objs", "$.objs[1].x", "obj.x", '$.obj["x"]', "$.obj['x']", "$.mix", "$.u"];
 const strings = ["", "a", "A b", "x_y", "ß", "İ", "a-b", ".", "$&", "a.b", "{{a}}"];
 
 /** A random mapping value and the tags of the departures it may touch. */
@@ -345,5 +345,18 @@ describe("mapping directives against @segment/actions-core", () => {
     expect(counts.compared).toBe(6_000);
     // The comparison means something only if most results agree without any rule.
     expect(counts.agreed).toBeGreaterThan(counts.compared * 0.6);
+  });
+});
+
+describe("paths with a leading dot", () => {
+  test.each([
+    [{ "@path": ".obj.x" }],
+    [{ "@path": ".arr[1]" }],
+    [{ "@template": "<{{ .obj.x }}>" }],
+    [{ "@arrayPath": [".objs", { v: { "@path": ".x" } }] }],
+  ])("%j reads as in Segment", (directive) => {
+    const event = { obj: { x: "ox" }, arr: ["a", "b"], objs: [{ x: 1 }, { x: 2 }] };
+    const mapping = { out: directive };
+    expect(runOurs(mapping, event)).toEqual(runSegment(mapping, event, false));
   });
 });
