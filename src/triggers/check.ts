@@ -243,6 +243,11 @@ class Checker {
       // the trigger text moves the caret one character to the left of it.
       throw this.error(pattern.start + 1 + error.offset, "a valid glob pattern", error.message);
     }
+    if (this.dialect === "subscription" && !isPrefixOrSuffixPattern(pattern.value)) {
+      this.warnings.push(
+        `${this.source(pattern)} (line ${this.line(pattern.start)}) is a glob pattern here, but Segment's trigger parser reads only "prefix*" or "*suffix" and takes ?, [ and \\ as plain characters, so it selects other events.`,
+      );
+    }
   }
 
   private checkPath(node: NodeOfKind<"path">): void {
@@ -356,3 +361,13 @@ class Checker {
  * `<` and `>=` are both false when a value is missing or not a number.
  */
 const inverseOperators: Readonly<Partial<Record<string, string>>> = { "=": "!=", "!=": "=" };
+
+/**
+ * Tells whether Segment's trigger parser (@segment/destination-subscriptions 3.37.0) reads a match()
+ * pattern as the glob does: `*`, or a leading or trailing `*` beside text without wildcards or `\`.
+ */
+function isPrefixOrSuffixPattern(pattern: string): boolean {
+  if (pattern === "*") return true;
+  const text = pattern.endsWith("*") ? pattern.slice(0, -1) : pattern.startsWith("*") ? pattern.slice(1) : undefined;
+  return text !== undefined && !/[*?[\\]/.test(text);
+}

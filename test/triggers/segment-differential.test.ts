@@ -76,7 +76,7 @@ const allowList: Readonly<Record<Tag, { departure: Departure | Departure[]; reas
   "glob-pattern": {
     departure: "evaluation",
     reason:
-      "match() patterns are globs (fql-anomalies.json: match(event, \"O*d\")), so `?`, `[…]`, `\\` and inner `*` are wildcards; Segment reads a prefix or a suffix",
+      "match() patterns are globs (fql-anomalies.json: match(event, \"O*d\")), so `?`, `[…]`, `\\` and inner `*` are wildcards where Segment reads a prefix or a suffix; koala-replay warns about such patterns",
   },
   "function-on-type": {
     departure: "koala-rejects",
@@ -458,6 +458,12 @@ describe("subscription dialect against @segment/destination-subscriptions", () =
         continue;
       }
 
+      // A glob pattern that Segment reads as a prefix or a suffix must come with a warning, and only then.
+      const globWarning = ours.trigger.warnings.some((warning) => warning.includes("is a glob pattern here"));
+      if (globWarning !== trigger.conditions.some((condition) => condition.tags.includes("glob-pattern"))) {
+        problems.push(describeCase(trigger, undefined, "compiled", `compiled with the warnings ${JSON.stringify(ours.trigger.warnings)}`));
+      }
+
       for (let sample = 0; sample < 6; sample++) {
         const event = randomEvent(random);
         if (sample % 2 === 0) reachPath(random, event, random.pick(trigger.conditions).path);
@@ -536,5 +542,21 @@ describe("ordering with decimal text", () => {
     const trigger = compileTrigger(text);
     expect(trigger.matches(event)).toBe(expected);
     expect(trigger.warnings).toEqual([]);
+  });
+});
+
+describe("match() patterns that Segment reads as text", () => {
+  test.each(['"O*d"', '"*Order*"', '"Order"', '"a?*"', '"[SALE]*"', '"a\\*"', '"**"'])("%s warns", (pattern) => {
+    const trigger = compileTrigger(`match(event, ${pattern})`);
+    expect(trigger.warnings).toHaveLength(1);
+    expect(trigger.warnings[0]).toContain(`${pattern} (line 1) is a glob pattern here`);
+  });
+
+  test.each(['"*"', '"Order*"', '"*Completed"', '"é 😀*"'])("%s does not warn", (pattern) => {
+    expect(compileTrigger(`match(event, ${pattern})`).warnings).toEqual([]);
+  });
+
+  test("fql dialect does not warn", () => {
+    expect(compileTrigger('match(event, "O?d*")', { dialect: "fql" }).warnings).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
 import { findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
 import { findTemplateWarnings, type ConfigWarning } from "./template-warnings.js";
+import { findTriggerWarnings } from "./trigger-warnings.js";
 import { validateConfig } from "./validate-config.js";
 import { toolCommand } from "../../cli/tool-command.js";
 
@@ -85,5 +86,6 @@ export async function loadConfig(path?: string, cwd: string = process.cwd()): Pr
   const { mappings, problems } = validateConfig(config);
   const textWithoutBom = text.replace(/^\uFEFF/, "");
   if (problems.length > 0) throw new ConfigError(file, withPositions(textWithoutBom, problems));
-  return { mappings, source: file, warnings: withPositions(textWithoutBom, findTemplateWarnings(config)) };
+  const warnings = [...findTriggerWarnings(config), ...findTemplateWarnings(config)];
+  return { mappings, source: file, warnings: withPositions(textWithoutBom, warnings) };
 }
