@@ -1,8 +1,8 @@
 /**
  * Paths into an event, as `@path`, `@arrayPath` and template placeholders write them: `$.a.b`,
- * `a.b`, `$.a[0]`, `$.a.0`, `$['a b']`, `$.a["b c"]`. `$`, `$.`, `.` and the empty string are the
- * event itself. A bracket that does not start with a quote or a digit is part of the key name, as in
- * Segment (`$.a[b]` reads the key `a[b]`).
+ * `a.b`, `.a.b`, `$.a[0]`, `$.a.0`, `$['a b']`, `$.a["b c"]`. `$`, `$.`, `.` and the empty string
+ * are the event itself. A bracket that does not start with a quote or a digit is part of the key
+ * name, as in Segment (`$.a[b]` reads the key `a[b]`).
  *
  * Differences from Segment's `get` (actions-core 3.170.0), each of which only changes results that
  * Segment gets wrong: a quoted key keeps its dots (`['b.c']` is one key), `..` is rejected instead of
@@ -77,6 +77,8 @@ export function parsePath(text: string): ParsedPath {
   let rest = text;
   if (rest.startsWith("$.")) rest = rest.slice(2);
   else if (rest.startsWith("$[")) rest = rest.slice(1);
+  // A single leading dot starts at the event, as in Segment and in jq: `.a.b` is `$.a.b`.
+  else if (rest.startsWith(".") && rest[1] !== ".") rest = rest.slice(1);
   // Positions are counted in `rest` and reported in `text`, which may start with the `$` or `$.` taken off.
   const offset = text.length - rest.length;
   if (rest.startsWith(".")) {

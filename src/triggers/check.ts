@@ -3,10 +3,8 @@ import { TriggerSyntaxError } from "./errors.js";
 import { compileGlob, GlobSyntaxError } from "./glob.js";
 import { objectFields, specFields, stringFields, subscriptionRoots } from "./fields.js";
 import { findTraitsOfOtherTypes } from "./traits-by-type.js";
-import { parseTimestamp } from "./values.js";
+import { isDecimalNumberText, parseTimestamp } from "./values.js";
 import { closestMatch } from "../mappings/suggest.js";
-
-const keywordNames: ReadonlySet<string> = new Set(["and", "or", "true", "false", "null", "in"]);
 
 const SUBSCRIPTION_FUNCTIONS_HINT =
   "Only contains() and match() exist in Segment's trigger subset; compile the trigger with the fql dialect to use other functions.";
@@ -139,7 +137,7 @@ class Checker {
       if (side.kind === "list" || (side.kind === "literal" && (side.value === null || typeof side.value === "boolean"))) {
         throw this.error(side.start, `a number or a timestamp to compare with \`${operator}\``, this.found(side.start));
       }
-      if (side.kind === "literal" && typeof side.value === "string" && Number.isNaN(parseTimestamp(side.value)) && !isNumericText(side.value)) {
+      if (side.kind === "literal" && typeof side.value === "string" && Number.isNaN(parseTimestamp(side.value)) && !isDecimalNumberText(side.value)) {
         this.warnings.push(
           `${this.source(side)} (line ${this.line(side.start)}) is neither a number nor an ISO-8601 timestamp, so \`${operator}\` never matches.`,
         );
@@ -246,6 +244,11 @@ class Checker {
       // the trigger text moves the caret one character to the left of it.
       throw this.error(pattern.start + 1 + error.offset, "a valid glob pattern", error.message);
     }
+    if (this.dialect === "subscription" && !isPrefixOrSuffixPattern(pattern.value)) {
+      this.warnings.push(
+        `${this.source(pattern)} (line ${this.line(pattern.start)}) is a glob pattern here, but Segment's trigger parser reads only "prefix*" or "*suffix" and takes ?, [ and \\ as plain characters, so it selects other events.`,
+      );
+    }
   }
 
   private checkPath(node: NodeOfKind<"path">): void {
@@ -274,17 +277,39 @@ class Checker {
     }
     let offset = node.start;
     node.segments.forEach((segment, index) => {
-      if (index > 0 && node.segmentEscaped[index] === false && (keywordNames.has(segment) || /^[0-9]+$/.test(segment))) {
-        const where = this.text.indexOf(segment, offset);
+      const where = Math.max(this.text.indexOf(segment, offset), node.start);
+      offset += segment.length;
+      if (index === 0) return;
+      if (!node.segmentEscaped[index] && this.isMisreadSegment(segment, index === node.segments.length - 1, node.end)) {
         throw this.error(
-          where === -1 ? node.start : where,
+          where,
           "a field name",
           `\`${segment}\``,
           `Segment's trigger parser misreads this path segment: escape its first character (\\${segment}) or compile the trigger with the fql dialect.`,
         );
       }
-      offset += segment.length;
+      if (/[.[\]]/.test(segment)) {
+        throw this.error(
+          where,
+          "a field name without an escaped `.`, `[` or `]`",
+          `\`${segment}\``,
+          "Segment's trigger parser splits field names at these characters even when they are escaped, so it would read another field. Compile the trigger with the fql dialect to use such a name.",
+        );
+      }
     });
+  }
+
+  /**
+   * Tells whether Segment's lexer (@segment/fql-ts) reads an unescaped path segment as something other
+   * than a name. A segment that starts with a digit or `-` becomes a number. `and`, `or` and `null`
+   * become keywords at the end of a path, unless `=` or `!=` follows at once. `true`, `false` and `in`
+   * stay names.
+   */
+  private isMisreadSegment(segment: string, isLast: boolean, pathEnd: number): boolean {
+    if (/^[0-9-]/.test(segment)) return true;
+    if (!isLast || (segment !== "and" && segment !== "or" && segment !== "null")) return false;
+    const following = this.text[pathEnd];
+    return following !== "=" && following !== "!";
   }
 
   /**
@@ -338,6 +363,12 @@ class Checker {
  */
 const inverseOperators: Readonly<Partial<Record<string, string>>> = { "=": "!=", "!=": "=" };
 
-function isNumericText(text: string): boolean {
-  return /^[+-]?\d+(?:\.\d+)?$/.test(text);
+/**
+ * Tells whether Segment's trigger parser (@segment/destination-subscriptions 3.37.0) reads a match()
+ * pattern as the glob does: `*`, or a leading or trailing `*` beside text without wildcards or `\`.
+ */
+function isPrefixOrSuffixPattern(pattern: string): boolean {
+  if (pattern === "*") return true;
+  const text = pattern.endsWith("*") ? pattern.slice(0, -1) : pattern.startsWith("*") ? pattern.slice(1) : undefined;
+  return text !== undefined && !/[*?[\\]/.test(text);
 }

@@ -2,7 +2,7 @@ import type { LiteralValue, NodeOfKind, TriggerNode } from "./ast.js";
 import { compileValue, type EventPredicate } from "./compiler.js";
 import { stringFields } from "./fields.js";
 import type { ComparisonOperator } from "./tokens.js";
-import { parseTimestamp, valuesEqual, type ValueReader } from "./values.js";
+import { isDecimalNumberText, parseTimestamp, valuesEqual, type ValueReader } from "./values.js";
 
 /** Compiles `=`, `!=`, `<`, `<=`, `>` and `>=`, with a fast path for a field compared with a literal. */
 export function compileComparison(node: NodeOfKind<"comparison">): EventPredicate {
@@ -107,7 +107,7 @@ function compileOrdering(read: ValueReader, operator: ComparisonOperator, litera
       return !Number.isNaN(valueInstant) && holds(valueInstant, instant);
     };
   }
-  if (/^[+-]?\d+(?:\.\d+)?$/.test(literal)) return compileOrdering(read, operator, Number(literal));
+  if (isDecimalNumberText(literal)) return compileOrdering(read, operator, Number(literal));
   return () => false;
 }
 

@@ -2,7 +2,7 @@ import type { SegmentEvent } from "../inputs/record.js";
 import type { TriggerNode } from "./ast.js";
 import { stringFields } from "./fields.js";
 import { formatTrigger } from "./format.js";
-import { compilePathReader, parseTimestamp } from "./values.js";
+import { compilePathReader, isDecimalNumberText, parseTimestamp } from "./values.js";
 import { visitNodes } from "./walk.js";
 
 /** A field that a trigger compares with a number, and the text that spells a number in its place. */
@@ -63,5 +63,5 @@ function comparesAsNumber(operator: string, literal: unknown): boolean {
   if (typeof literal === "number") return true;
   const ordering = operator !== "=" && operator !== "!=";
   // An ordering with a string that spells a number, but not a timestamp, compares as that number.
-  return ordering && typeof literal === "string" && Number.isNaN(parseTimestamp(literal)) && /^[+-]?\d+(?:\.\d+)?$/.test(literal);
+  return ordering && typeof literal === "string" && Number.isNaN(parseTimestamp(literal)) && isDecimalNumberText(literal);
 }

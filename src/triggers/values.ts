@@ -163,6 +163,15 @@ function zoneOffsetMinutes(text: string, start: number): number {
 }
 
 /**
+ * Tells whether a string literal spells a decimal number (`12`, `-3.5`, `.5`, `5.`, `1e3`). An ordering
+ * compares such text as that number, as Segment does with Number(). Number() also converts "", " 5",
+ * "0x10" and "Infinity", which are left out on purpose, so the checker warns that they never match.
+ */
+export function isDecimalNumberText(text: string): boolean {
+  return /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(text);
+}
+
+/**
  * Compares two values for `=`: a missing field equals null, numbers, strings and booleans compare by
  * type and value (`"5"` never equals 5), arrays and objects compare element by element.
  */

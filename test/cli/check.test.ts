@@ -334,6 +334,30 @@ describe("unclosed {{ in a @template", () => {
   });
 });
 
+describe("trigger warnings in a config", () => {
+  /** Writes a config whose trigger has a match() pattern that Segment's trigger parser reads as a prefix. */
+  function writeGlobTriggerConfig(): string {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-trigger-warning-"));
+    const mapping = { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const config = { mappings: [{ name: "Sales", trigger: 'type = "track" and match(event, "[SALE]*")', action: "trackEvent", mapping }] };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));
+    writeFileSync(join(directory, "events.jsonl"), "");
+    return directory;
+  }
+
+  const warning =
+    'warning: koala-replay.config.json /mappings/0/trigger (line 5, column 7): "[SALE]*" (line 1) is a glob pattern here, ' +
+    "but Segment's trigger parser reads only \"prefix*\" or \"*suffix\" and takes ?, [ and \\ as plain characters, so it selects other events.";
+
+  test.each([[["check"]], [["send", "--dry-run", "--no-stitch", "events.jsonl"]]])("warns with its place (%j)", async (args) => {
+    const result = await runCli(args, { cwd: writeGlobTriggerConfig() });
+
+    expect(result.status).toBe(0);
+    expect(unwrapSummary(result.stderr)).toContain(warning);
+    expect(result.stderr.match(/warning:/g)).toHaveLength(1);
+  });
+});
+
 describe("--config path problems", () => {
   test.each([
     ["check", "--config", "no-such-config.json"],

@@ -35,6 +35,8 @@ describe("parsePath", () => {
     ["$.a[b]", ["a[b]"]],
     ["$.a[0]b", ["a", "0", "b"]],
     ["$.a.", ["a"]],
+    [".a.b", ["a", "b"]],
+    [".[0]", ["0"]],
     ["$", []],
     ["", []],
   ])("%s", (path, keys) => {
@@ -42,7 +44,7 @@ describe("parsePath", () => {
     expect(parsed.ok && parsed.segments.map((segment) => segment.key)).toEqual(keys);
   });
 
-  it.each(["$..a", "$.a..b", "$.a['b", "$.a[1x]"])("rejects %s", (path) => {
+  it.each(["$..a", "..a", "$.a..b", "$.a['b", "$.a[1x]"])("rejects %s", (path) => {
     expect(parsePath(path).ok).toBe(false);
   });
 

@@ -4,9 +4,8 @@ import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
 import { findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
 import { findTemplateWarnings, type ConfigWarning } from "./template-warnings.js";
+import { findTriggerWarnings } from "./trigger-warnings.js";
 import { validateConfig } from "./validate-config.js";
-import { childPointer } from "../pointer.js";
-import { compileTrigger } from "../../triggers/index.js";
 import { toolCommand } from "../../cli/tool-command.js";
 
 export const defaultConfigFileName = "koala-replay.config.json";
@@ -87,13 +86,6 @@ export async function loadConfig(path?: string, cwd: string = process.cwd()): Pr
   const { mappings, problems } = validateConfig(config);
   const textWithoutBom = text.replace(/^\uFEFF/, "");
   if (problems.length > 0) throw new ConfigError(file, withPositions(textWithoutBom, problems));
-  const warnings = [...findTemplateWarnings(config), ...findTriggerWarnings(mappings)];
+  const warnings = [...findTriggerWarnings(config), ...findTemplateWarnings(config)];
   return { mappings, source: file, warnings: withPositions(textWithoutBom, warnings) };
-}
-
-/** Lists the warnings of each mapping's trigger, which compiles but may not select what its author meant. */
-function findTriggerWarnings(mappings: readonly MappingDefinition[]): ConfigWarning[] {
-  return mappings.flatMap((mapping, index) =>
-    compileTrigger(mapping.trigger).warnings.map((message) => ({ pointer: childPointer(childPointer("/mappings", index), "trigger"), message })),
-  );
 }
