@@ -7,7 +7,7 @@ import type { KoalaEntry, PersonFields } from "../../src/delivery/entry.js";
 import { createDelivery } from "../../src/delivery/index.js";
 import type { SegmentEvent } from "../../src/inputs/record.js";
 import type { Figure, MeasureFigures } from "../figure.js";
-import { type EmulatorCounts, postEachBody, withEmulatorProcess } from "../measure/emulator-process.js";
+import { type EmulatorCounts, LATENCY_SCENARIOS, type LatencyScenario, postEachBody, withEmulatorProcess } from "../measure/emulator-process.js";
 
 const PUBLIC_KEY = "pk_bench_0123456789abcdef";
 const USER_AGENT = "koala-replay/bench";
@@ -17,18 +17,6 @@ const BATCHED_ENTRIES = 20_000;
 /** Entries sent one per request by the baseline, which is slower, so it gets a smaller share. */
 const BASELINE_ENTRIES = 2_000;
 const WARM_UP_ENTRIES = 1_000;
-
-interface Scenario {
-  id: string;
-  label: string;
-  /** Delay the emulator adds to every response, standing in for the round trip to Koala. */
-  latencyMs: number;
-}
-
-const SCENARIOS: Scenario[] = [
-  { id: "latency-0ms", label: "local emulator, no added latency", latencyMs: 0 },
-  { id: "latency-20ms", label: "local emulator, 20 ms per response", latencyMs: 20 },
-];
 
 /**
  * Measures delivery throughput against the local Koala emulator: koala-replay's per-person batching
@@ -43,9 +31,9 @@ export const measure: MeasureFigures = async (context) => {
   }
   const figures: Figure[] = [];
   // A short unmeasured round of each, so JIT compilation does not fall into the first measurement.
-  await measureBatched(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-batched"), SCENARIOS[0] as Scenario);
-  await measureOnePerEvent(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-single"), SCENARIOS[0] as Scenario);
-  for (const scenario of SCENARIOS) {
+  await measureBatched(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-batched"), LATENCY_SCENARIOS[0] as LatencyScenario);
+  await measureOnePerEvent(repeatEntries(sample, WARM_UP_ENTRIES, "warm-up-single"), LATENCY_SCENARIOS[0] as LatencyScenario);
+  for (const scenario of LATENCY_SCENARIOS) {
     const batched = await measureBatched(repeatEntries(sample, BATCHED_ENTRIES, "batched"), scenario);
     const baseline = await measureOnePerEvent(repeatEntries(sample, BASELINE_ENTRIES, "single"), scenario);
     figures.push(
@@ -77,7 +65,7 @@ interface Measured {
   entriesPerRequest: number;
 }
 
-async function measureBatched(entries: readonly KoalaEntry[], scenario: Scenario): Promise<Measured> {
+async function measureBatched(entries: readonly KoalaEntry[], scenario: LatencyScenario): Promise<Measured> {
   const folder = mkdtempSync(join(tmpdir(), "koala-replay-bench-"));
   try {
     const { result, counts } = await withEmulatorProcess(PUBLIC_KEY, scenario.latencyMs, async (url) => {
@@ -107,7 +95,7 @@ async function measureBatched(entries: readonly KoalaEntry[], scenario: Scenario
   }
 }
 
-async function measureOnePerEvent(entries: readonly KoalaEntry[], scenario: Scenario): Promise<Measured> {
+async function measureOnePerEvent(entries: readonly KoalaEntry[], scenario: LatencyScenario): Promise<Measured> {
   const bodies = entries.map((entry) => buildBatchBody(entry.personKey, [entry]));
   const { result: seconds, counts } = await withEmulatorProcess(PUBLIC_KEY, scenario.latencyMs, (url) => postEachBody(url, PUBLIC_KEY, bodies, CONCURRENCY));
   checkAccepted(counts, entries.length);

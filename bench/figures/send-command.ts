@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Figure, MeasureFigures } from "../figure.js";
-import { postEachBody, withEmulatorProcess } from "../measure/emulator-process.js";
+import { LATENCY_SCENARIOS, type LatencyScenario, postEachBody, withEmulatorProcess } from "../measure/emulator-process.js";
 import { assertSucceeded, measureProcess } from "../measure/process.js";
 import { repositoryRoot } from "../paths.js";
 
@@ -10,18 +10,6 @@ const PUBLIC_KEY = "pk_bench_send_0123456789";
 const CONCURRENCY = 8;
 /** Events of the sample written to the archive that is sent. About two thirds become entries. */
 const ARCHIVE_EVENTS = 5_000;
-
-interface Scenario {
-  id: string;
-  label: string;
-  /** Delay the emulator adds to every response, standing in for the round trip to Koala. */
-  latencyMs: number;
-}
-
-const SCENARIOS: Scenario[] = [
-  { id: "latency-0ms", label: "local emulator, no added latency", latencyMs: 0 },
-  { id: "latency-20ms", label: "local emulator, 20 ms per response", latencyMs: 20 },
-];
 
 const koalaReplayBin = join(repositoryRoot, "bin", "koala-replay.js");
 
@@ -41,7 +29,7 @@ export const measure: MeasureFigures = async (context) => {
     if (singleBodies.length === 0) throw new Error("the archive gives no entry to send");
 
     const figures: Figure[] = [];
-    for (const scenario of SCENARIOS) {
+    for (const scenario of LATENCY_SCENARIOS) {
       const sent = await measureSendCommand(archive, folder, scenario);
       const baseline = await measureOneRequestPerEntry(singleBodies, scenario);
       figures.push(
@@ -78,7 +66,7 @@ interface SendMeasurement {
 }
 
 /** Runs the built CLI against an emulator process and checks that the emulator got every entry once. */
-async function measureSendCommand(archive: string, folder: string, scenario: Scenario): Promise<SendMeasurement> {
+async function measureSendCommand(archive: string, folder: string, scenario: LatencyScenario): Promise<SendMeasurement> {
   const report = join(folder, `report-${scenario.id}.json`);
   const { result: measurement, counts } = await withEmulatorProcess(PUBLIC_KEY, scenario.latencyMs, (url) =>
     measureProcess({
@@ -124,7 +112,7 @@ async function oneEntryBodies(archive: string, folder: string): Promise<string[]
 }
 
 /** Posts each body on its own, `CONCURRENCY` at a time, as Segment's destination sends one event per request. */
-async function measureOneRequestPerEntry(bodies: readonly string[], scenario: Scenario): Promise<{ entriesPerSecond: number }> {
+async function measureOneRequestPerEntry(bodies: readonly string[], scenario: LatencyScenario): Promise<{ entriesPerSecond: number }> {
   const { result: seconds, counts } = await withEmulatorProcess(PUBLIC_KEY, scenario.latencyMs, (url) => postEachBody(url, PUBLIC_KEY, bodies, CONCURRENCY));
   if (counts.acceptedEntries !== bodies.length) {
     throw new Error(`the baseline sent ${bodies.length} entries; the emulator accepted ${counts.acceptedEntries}`);

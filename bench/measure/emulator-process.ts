@@ -9,6 +9,20 @@ import { compiledBenchDirectory } from "../paths.js";
 /** The emulator's command-line runner, compiled beside the bench (bench/tsconfig.json includes it). */
 const emulatorRunner = join(compiledBenchDirectory, "..", "test", "emulator", "cli.js");
 
+/** A delay of the emulator's responses under which delivery is measured. */
+export interface LatencyScenario {
+  id: string;
+  label: string;
+  /** Delay the emulator adds to every response, standing in for the round trip to Koala. */
+  latencyMs: number;
+}
+
+/** No added latency, where the sender's CPU limits delivery, and 20 ms, where the round trips do. */
+export const LATENCY_SCENARIOS: readonly LatencyScenario[] = [
+  { id: "latency-0ms", label: "local emulator, no added latency", latencyMs: 0 },
+  { id: "latency-20ms", label: "local emulator, 20 ms per response", latencyMs: 20 },
+];
+
 /** A Koala emulator running in a process of its own, so that it does not take CPU from the sender. */
 export interface EmulatorProcess {
   url: string;
