@@ -52,7 +52,8 @@ function identifyBody(payload: Payload): Payload | null {
 }
 
 function person(profileId: unknown, email: unknown, traits: Payload, ip: unknown): Payload | null {
-  if (profileId == null && email == null) return null;
+  // Segment's destination tests both for truth, so a profile_id of 0 with an empty email sends nothing.
+  if (!profileId && !email) return null;
   const body: Payload = {};
   if (profileId != null) body["profile_id"] = profileId;
   if (email != null) body["email"] = email;
