@@ -131,6 +131,7 @@ class Checker {
     }
     this.checkObjectComparison(left, right, operator);
     this.checkObjectComparison(right, left, operator);
+    if (operator === "!=") this.warnIfBooleanTextInSegment(right);
     if (operator === "=" || operator === "!=") return;
 
     for (const side of [left, right]) {
@@ -143,6 +144,20 @@ class Checker {
         );
       }
     }
+  }
+
+  /**
+   * Warns about `!= true` and `!= false` in the trigger subset. Segment's parser compares them with
+   * the text "true" or "false", so they matched a field of that very boolean there, and koala-replay
+   * compares with the boolean as the trigger reads.
+   */
+  private warnIfBooleanTextInSegment(value: TriggerNode): void {
+    if (this.dialect !== "subscription" || value.kind !== "literal" || typeof value.value !== "boolean") return;
+    const text = String(value.value);
+    this.warnings.push(
+      `\`!= ${text}\` (line ${this.line(value.start)}) skips events whose field is the boolean ${text}. Segment's trigger parser compares it with the text "${text}" instead, ` +
+        `so there it matched those events and skipped the ones whose field is the text "${text}". To keep Segment's selection, write \`!= "${text}"\`.`,
+    );
   }
 
   /** Rejects comparing a whole `properties`, `traits` or `context` object with anything but null. */

@@ -1,3 +1,4 @@
+import segmentSubscriptions from "@segment/destination-subscriptions";
 import { describe, expect, test } from "vitest";
 import { compileTrigger } from "../../src/triggers/index.js";
 
@@ -49,6 +50,34 @@ describe("warnings", () => {
 
   test("field differing only in case", () => {
     expect(compileTrigger('userid = "u"', fql).warnings[0]).toContain("`userId`");
+  });
+});
+
+describe("!= true and != false", () => {
+  const values: readonly unknown[] = [true, false, "true", "false", 1, 0, null, undefined];
+
+  test.each([["true"], ["false"]])("!= %s warns in the subset", (text) => {
+    const warnings = compileTrigger(`properties.flag != ${text}`).warnings;
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`Segment's trigger parser compares it with the text "${text}"`);
+    expect(warnings[0]).toContain(`write \`!= "${text}"\``);
+  });
+
+  test.each([["true"], ["false"]])("suggested != \"%s\" selects as Segment does", (text) => {
+    const ast = segmentSubscriptions.parseFql(`properties.flag != ${text}`);
+    const suggested = compileTrigger(`properties.flag != "${text}"`);
+
+    for (const value of values) {
+      const event = { type: "track", properties: value === undefined ? {} : { flag: value } };
+      expect(suggested.matches(event), `flag ${JSON.stringify(value)}`).toBe(segmentSubscriptions.validate(ast, event));
+    }
+  });
+
+  test("no warning for = true, != text, or full FQL", () => {
+    expect(compileTrigger("properties.flag = true").warnings).toEqual([]);
+    expect(compileTrigger('properties.flag != "true"').warnings).toEqual([]);
+    expect(compileTrigger("properties.flag != true", fql).warnings).toEqual([]);
   });
 });
 
