@@ -33,12 +33,16 @@ export function timeWindowTrigger(window: TimeWindow, labels: TimeWindowLabels =
   return conditions.join(" and ");
 }
 
+/** Text that reads as a duration, such as 90d, 2 weeks or 6 months, which users try for a recent window. */
+const DURATION = /^\d+\s*(?:[dhwmy]|hours?|days?|weeks?|months?|years?)(?:\s*ago)?$/i;
+
 function validDate(label: string, text: string | undefined): { text: string; instant: number } | undefined {
   if (text === undefined) return undefined;
   const instant = parseTimestamp(text);
   if (Number.isNaN(instant)) {
     throw new RangeError(
-      `Invalid ${label} ${JSON.stringify(text)}: expected an ISO-8601 date such as 2024-01-31 or a timestamp such as 2024-01-31T12:00:00Z.`,
+      `Invalid ${label} ${JSON.stringify(text)}: expected an ISO-8601 date such as 2024-01-31 or a timestamp such as 2024-01-31T12:00:00Z.` +
+        (DURATION.test(text.trim()) ? ` Durations are not taken, so that a resumed run keeps the same window: compute the date in the shell, as in $(date -u -d -90days +%F).` : ""),
     );
   }
   return { text, instant };

@@ -57,8 +57,13 @@ describe("timeWindowTrigger", () => {
     expect(timeWindowTrigger({ until: "2024-01-01" })).toBe('timestamp < "2024-01-01"');
   });
 
+  test.each(["90d", "2 weeks", "6 months ago"])("duration %j: compute the date", (since) => {
+    expect(() => timeWindowTrigger({ since })).toThrow("Durations are not taken, so that a resumed run keeps the same window");
+  });
+
   test.each(["2024-13-01", "2024-02-30", "yesterday", "01/02/2024", "2024-01-01T25:00:00Z", ""])("invalid date %j", (since) => {
     expect(() => timeWindowTrigger({ since })).toThrow(`Invalid since date ${JSON.stringify(since)}`);
+    expect(() => timeWindowTrigger({ since })).not.toThrow("Durations");
   });
 
   test("empty window", () => {
