@@ -107,12 +107,10 @@ export class KoalaClient {
       });
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       const responseExcerpt = ok ? undefined : await readExcerpt(response.body, this.options.publicKey);
-      if (ok) {
-        await response.body.dump();
-      }
+      const webPage = ok ? await isWebPage(response.body) : false;
       const retryAfter = headerValue(response.headers["retry-after"]);
       return {
-        outcome: { kind: "response", status: response.statusCode, retryAfter },
+        outcome: { kind: "response", status: response.statusCode, retryAfter, ...(webPage ? { webPage } : {}) },
         ...(responseExcerpt === undefined ? {} : { responseExcerpt }),
         latencyMs: performance.now() - startedAt,
       };
@@ -199,6 +197,29 @@ async function readExcerpt(body: AsyncIterable<Uint8Array>, publicKey: string): 
   return maskSecret(text, publicKey).slice(0, RESPONSE_EXCERPT_LENGTH);
 }
 
+/**
+ * Reads a success body (up to 64 KiB) and returns whether it is an HTML page. The content type is
+ * not enough, because some frameworks label an empty success response text/html.
+ */
+async function isWebPage(body: AsyncIterable<Uint8Array>): Promise<boolean> {
+  let start = "";
+  let length = 0;
+  try {
+    for await (const chunk of body) {
+      if (start.length < WEB_PAGE_PROBE_LENGTH) start += Buffer.from(chunk).toString("latin1", 0, WEB_PAGE_PROBE_LENGTH);
+      length += chunk.length;
+      // Leaving the loop destroys the body and its connection, which only a huge body costs.
+      if (length >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // A body cut off mid-read is taken for no page, so the status alone decides what happens.
+  }
+  return /^\s*<(?:!doctype\s+html|html[\s>])/i.test(start);
+}
+
+/** Bytes of a success body that `isWebPage` looks at. */
+const WEB_PAGE_PROBE_LENGTH = 64;
+
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -219,7 +240,7 @@ export function errorCode(error: unknown): string {
 /** Result of `checkPublicKey`. `message` names the request, with the key masked, and what went wrong, but no next step. */
 export type KeyCheckResult =
   | { ok: true; status: number }
-  | { ok: false; status?: number; errorCode?: string; message: string };
+  | { ok: false; status?: number; errorCode?: string; message: string; webPage?: boolean };
 
 /**
  * Checks a public key with `GET <endpoint>/web/projects/<key>/auth`, the request Segment's Koala
@@ -236,10 +257,14 @@ export async function checkPublicKey(endpoint: string, key: string, userAgent: s
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    await response.body.dump();
-    if (response.statusCode >= 200 && response.statusCode < 300) {
+    const ok = response.statusCode >= 200 && response.statusCode < 300;
+    if (ok && (await isWebPage(response.body))) {
+      return { ok: false, status: response.statusCode, webPage: true, message: `GET ${shownUrl} returned ${response.statusCode} with a web page (HTML)` };
+    }
+    if (ok) {
       return { ok: true, status: response.statusCode };
     }
+    await response.body.dump();
     return {
       ok: false,
       status: response.statusCode,

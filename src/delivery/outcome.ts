@@ -5,7 +5,13 @@ import { type BackoffLimits, computeBackoffDelay, parseRetryAfter } from "./back
  * `Retry-After` header), or a network error identified by its Node or undici error code.
  */
 export type AttemptOutcome =
-  | { kind: "response"; status: number; retryAfter?: string | undefined }
+  | {
+      kind: "response";
+      status: number;
+      retryAfter?: string | undefined;
+      /** Whether a 2xx body was an HTML page, as a website sends, rather than an API response. */
+      webPage?: boolean;
+    }
   | { kind: "network-error"; code: string };
 
 /** Reason for retrying an attempt. */
@@ -43,7 +49,9 @@ export type FatalReason =
   /** The server rejected the form that every request has (411, 414, 415, 426, 431), whatever its entries. */
   | "request-form-rejected"
   /** Every connection was refused from the start of the run: nothing listens at the endpoint. */
-  | "unreachable";
+  | "unreachable"
+  /** A success status with an HTML page, so a website sent the response, not Koala's API. */
+  | "web-page";
 
 /** Decision that the delivery loop carries out for an attempt's outcome. */
 export type Verdict =
@@ -103,6 +111,10 @@ type Decision =
  * whose response was lost (timeout, reset connection) can be sent again without doubling events.
  */
 export function classifyOutcome(outcome: AttemptOutcome, context: OutcomeContext): Verdict {
+  if (outcome.kind === "response" && outcome.webPage === true && outcome.status >= 200 && outcome.status < 300) {
+    // Counting these entries as delivered would lose them: a resume would skip them.
+    return { action: "fatal", reason: "web-page", confirmWithProbe: false };
+  }
   const decision = outcome.kind === "response" ? classifyStatus(outcome.status) : classifyNetworkError(outcome.code);
   switch (decision.action) {
     case "delivered":

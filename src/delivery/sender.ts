@@ -457,6 +457,8 @@ function describeFatal(reason: FatalReason, url: string, status: number | undefi
       return `POST ${url} returned ${status ?? "an error"}: the server rejects the form of every request, not its entries, so it is probably not Koala's API. Check --endpoint.`;
     case "unreachable":
       return `Every connection to ${url} was refused since the run started: nothing answers at that endpoint. Check --endpoint.`;
+    case "web-page":
+      return `POST ${url} returned ${status ?? "a success status"} with a web page (HTML), not an API response: the endpoint is probably a website, so its entries are not counted as delivered. Check --endpoint.`;
     default:
       return assertNever(reason);
   }

@@ -114,6 +114,21 @@ describe("check", () => {
     expect(result.stderr).not.toContain("not accepted");
   });
 
+  test("website answering 200: key not tested", async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/html" });
+      response.end("<html><body>Sign in</body></html>");
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const result = await runCli(["check", "--endpoint", endpoint], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: mkdtempSync(join(tmpdir(), "koala-replay-check-")) });
+    server.close();
+
+    expect(result.status).toBe(3);
+    expect(unwrapSummary(result.stderr)).toContain(`error: ${endpoint} answered the key check with a web page (HTML), not an API response, so the public key was not tested`);
+    expect(result.stdout).not.toContain("accepted by");
+  });
+
   test("invalid --endpoint is a usage error", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
     for (const endpoint of ["not a url", "ftp://127.0.0.1:9"]) {

@@ -208,6 +208,52 @@ describe("send to the Koala emulator", () => {
     expect(result.stderr).toContain(`--endpoint ${emulator.url}/v2 `);
   });
 
+  test("website answering 200 stops the run", async () => {
+    // A wrong --endpoint can be a website that answers every request 200 with a page.
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        response.end("<!DOCTYPE html>\n<html><head><title>Koala</title></head><body>Welcome</body></html>");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 20);
+    const result = await runCli(["send", "--no-stitch", "--endpoint", url, "--state", join(directory, "state.json"), "--report", join(directory, "report.json"), path], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+    server.close();
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as { counts: { entriesSent: number } };
+
+    expect(result.status).toBe(3);
+    expect(unwrapSummary(result.stderr)).toContain("with a web page (HTML), not an API response: the endpoint is probably a website, so its entries are not counted as delivered. Check --endpoint.");
+    expect(report.counts.entriesSent).toBe(0);
+    expect(result.stderr).not.toContain(KEY);
+  });
+
+  test("empty 200 labelled text/html is delivered", async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        response.writeHead(200, { "content-type": "text/html" });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const directory = temporaryDirectory();
+    const { path } = writeTrackEvents(directory, 20);
+    const result = await runCli(["send", "--no-stitch", "--endpoint", url, "--state", join(directory, "state.json"), path], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+    });
+    server.close();
+
+    expect(result.status).toBe(0);
+    expect(unwrapSummary(result.stderr)).toContain("20 entries sent");
+  });
+
   test("wrong key: resume hint leaves --endpoint alone", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
     const directory = temporaryDirectory();

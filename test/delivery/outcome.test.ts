@@ -31,6 +31,7 @@ describe("classifyOutcome", () => {
     ["200", response(200), "delivered"],
     ["202", response(202), "delivered"],
     ["204", response(204), "delivered"],
+    ["200 with a web page", { kind: "response", status: 200, webPage: true }, "fatal:web-page"],
     ["101", response(101), "give-up:unexpected-status"],
     ["301", response(301), "fatal:redirected"],
     ["308", response(308), "fatal:redirected"],

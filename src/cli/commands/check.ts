@@ -92,6 +92,13 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     );
     return ExitCode.fatalApi;
   }
+  if (result.webPage === true) {
+    writeError(
+      `${shownEndpoint} answered the key check with a web page (HTML), not an API response, so the public key was not tested`,
+      `check the --endpoint URL (default ${DEFAULT_ENDPOINT}): it is probably a website`,
+    );
+    return ExitCode.fatalApi;
+  }
   if (KEY_REJECTED_STATUSES.has(result.status)) {
     writeError(`public key ${maskPublicKey(key)} was not accepted by ${shownEndpoint}: ${maskSecret(result.message, key)}`, "copy the key from Koala (Settings › Install), and check --endpoint");
     return ExitCode.fatalApi;

@@ -188,6 +188,7 @@ const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReaso
   "request-form-rejected",
   "host-not-found",
   "unreachable",
+  "web-page",
 ]);
 
 /**
