@@ -23,6 +23,8 @@ export interface MappingRules {
   explain: TriggerExplainer;
   /** Warnings about the config file and the `--filter` trigger, formatted for `writeWarning`. */
   configWarnings: readonly string[];
+  /** Email patterns of the config's `excludeEmails`. */
+  excludeEmails: readonly string[];
 }
 
 /**
@@ -39,7 +41,7 @@ export async function loadMappingRules(
   const mappings = config.mappings.filter((definition) => definition.enabled);
   const processor = buildProcessorRules({ mappings, browserEvents, filters });
   const configWarnings = [...describeConfigWarnings(config), ...describeFilterWarnings(filters)];
-  return { mappings, source: config.source, processor, explain: explainTriggers(mappings), configWarnings };
+  return { mappings, source: config.source, processor, explain: explainTriggers(mappings), configWarnings, excludeEmails: config.excludeEmails };
 }
 
 /** Compiles each trigger a second time for its `explain`, which the rules do not keep; only preview samples call it. */

@@ -8,6 +8,7 @@ import { findReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import { closestMatch } from "../mappings/suggest.js";
 import { maskPublicKey } from "../reporting/mask.js";
 import { compileTrigger, timeWindowTrigger, TriggerSyntaxError } from "../triggers/index.js";
+import { describeEmailPatternProblem, type EmailExclusion } from "../pipeline/email-exclusion.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 import { toolCommand } from "./tool-command.js";
@@ -38,6 +39,7 @@ export interface RawSendOptions {
   csvTable?: string;
   stitch?: boolean;
   identities?: string;
+  excludeEmails?: string;
   csvType?: string;
   csvNumbers?: boolean;
   since?: string;
@@ -80,6 +82,8 @@ export interface SendSettings {
   readonly csv: { table?: string; type?: EventType; convertNumbers: boolean };
   readonly stitch: boolean;
   readonly identitiesFile: string | undefined;
+  /** Email patterns of `--exclude-emails`, which add to those of the config. */
+  readonly excludeEmails: readonly string[];
   /** Full-FQL triggers every event must match, labelled with the option they came from. */
   readonly filters: readonly { label: string; text: string }[];
   /** Logs each retry and each entry given up on, with its reason. */
@@ -155,6 +159,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     configPath: raw.config,
     csv: resolveCsvOptions(raw),
     filters: resolveFilters(raw),
+    excludeEmails: parseExcludeEmailsOption(raw.excludeEmails),
     verbose: raw.verbose === true,
     json: raw.json === true,
     reportPath: parseReportPath(raw.report),
@@ -240,20 +245,22 @@ export function resolveForecastStitching(inputs: readonly string[], raw: { stitc
 /**
  * Starts the count of what `send` would send, for `inspect` and `preview`: warns about an
  * `--identities` file that `--no-stitch` ignores, then, with stitching on, reads the identities as
- * send's first pass does. Call `finishStitching` once the last record is counted.
+ * send's first pass does. The forecast leaves out the entries that `exclusion` excludes, as send
+ * does. Call `finishStitching` once the last record is counted.
  */
 export async function startSendForecast(
   inputs: readonly string[],
   stitching: ForecastStitching,
   identitiesFile: string | undefined,
   setup: Omit<StitcherSetup, "warn">,
+  exclusion: EmailExclusion | undefined,
 ): Promise<{ forecast: SendForecast; finishStitching: () => IdentityGraphStats | undefined }> {
   const warn = writeWarning;
   if (!stitching.stitch && stitching.reason === "no-stitch" && identitiesFile !== undefined) {
     warn(ignoredIdentitiesWarning(identitiesFile));
   }
   const { stitcher, finish } = await buildForecastStitcher(inputs, stitching, { ...setup, warn });
-  return { forecast: new SendForecast(stitcher), finishStitching: finish };
+  return { forecast: new SendForecast(stitcher, exclusion), finishStitching: finish };
 }
 
 /** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */
@@ -266,6 +273,29 @@ export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: b
   if (tableWarning !== undefined) {
     writeWarning(tableWarning);
   }
+}
+
+/**
+ * Parses `--exclude-emails` of `send`, `preview` and `inspect`: email patterns separated by commas,
+ * with the spaces around each one ignored. Rejects the first pattern that would match nothing.
+ */
+export function parseExcludeEmailsOption(value: string | undefined): string[] {
+  if (value === undefined) {
+    return [];
+  }
+  const patterns = value.split(",").map((pattern) => pattern.trim());
+  for (const pattern of patterns) {
+    const problem = describeEmailPatternProblem(pattern);
+    if (problem === undefined) {
+      continue;
+    }
+    const where = pattern === "" && value.trim() !== "" ? " (nothing between two commas, or before or after one)" : "";
+    throw new UsageError(
+      `invalid --exclude-emails pattern ${JSON.stringify(pattern)}${where}: ${problem}`,
+      `give email patterns separated by commas, such as --exclude-emails '*@yourcompany.com,ceo@partner.example'`,
+    );
+  }
+  return patterns;
 }
 
 /** Returns the triggers of `--filter`, `--since` and `--until`, shared by `send`, `preview` and `inspect`. */

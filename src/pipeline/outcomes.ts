@@ -4,6 +4,7 @@ export type SkipReason =
   | "no-mapping-matched"
   | "browser-event"
   | "no-identity"
+  | "excluded-email"
   | "duplicate-message-id"
   | "already-delivered";
 
@@ -12,6 +13,7 @@ export const skipReasonText: Readonly<Record<SkipReason, string>> = {
   "no-mapping-matched": "no mapping's trigger matched",
   "browser-event": "analytics.js track event, skipped by the --browser-events policy",
   "no-identity": "no email or profile_id (Koala cannot attach it to a person)",
+  "excluded-email": "the person's email matches a pattern of --exclude-emails or excludeEmails in the config",
   "duplicate-message-id": "duplicate messageId, already sent in this run",
   "already-delivered": "already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it",
 };

@@ -27,6 +27,8 @@ import { NO_RESOLVED_IDS } from "../identity/index.js";
 import { Stitcher } from "./stitching.js";
 import { isResentDeadLetter } from "./resent-dead-letter.js";
 import { CsvNumbersCheck } from "./csv-numbers-check.js";
+import { createEmailExclusion, type EmailExclusion } from "./email-exclusion.js";
+import type { KoalaEntry } from "../delivery/entry.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -37,6 +39,8 @@ export interface ReplaySettings {
   filters: ProcessorConfig["filters"];
   /** Whether identity stitching fills the email of entries that have none (on unless --no-stitch). */
   stitch: boolean;
+  /** Email patterns of the config's `excludeEmails` and `--exclude-emails`: entries with a matching email are not sent. None when absent. */
+  excludeEmails?: readonly string[];
   identitiesFile?: string;
   dryRun: boolean;
   publicKey?: string;
@@ -84,6 +88,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters, stitching: settings.stitch };
   const rules: ProcessorRules = buildProcessorRules(config);
   const names = mappingNames(config);
+  const exclusion = createEmailExclusion(settings.excludeEmails ?? []);
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
     stats.filesSkipped.push(file);
@@ -112,7 +117,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     userAgent: settings.userAgent,
     inputs: sources.map((source) => source.path),
     givenInputs: settings.inputs,
-    entrySettingsHash: hashEntrySettings(settings),
+    entrySettingsHash: hashEntrySettings(settings, exclusion),
     events: deliveryEvents(stats, io, settings.dryRun),
   });
   if (delivery.statePath !== undefined) {
@@ -182,7 +187,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       if (unidentified > 0) {
         stats.countSkipped("no-identity", unidentified);
       }
-      return delivery.submit(result.origin, deliverable);
+      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats));
     };
     const handleProblem = (problem: InputProblem): void => {
       stats.countUnreadable(problem);
@@ -307,16 +312,30 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
 }
 
+/** Returns the entries to send, and counts those whose email the exclusion leaves out. */
+function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats): readonly KoalaEntry[] {
+  const { kept, excluded } = exclusion.split(entries);
+  if (excluded.length > 0) {
+    stats.countSkipped("excluded-email", excluded.length);
+  }
+  return kept;
+}
+
 /**
- * Hashes the settings that decide which entries an event makes: how inputs are read, the mappings,
- * the filters, --browser-events and stitching with its --identities file. When the hash differs from
- * the checkpoint's, a resume warns that the events the earlier run finished are not mapped again.
+ * Hashes the settings that decide which entries an event makes and sends: how inputs are read, the
+ * mappings, the filters, --browser-events, stitching with its --identities file, and the email
+ * exclusions. When the hash differs from the checkpoint's, a resume warns that the events the
+ * earlier run finished are not mapped again.
  */
-function hashEntrySettings(settings: ReplaySettings): string {
+function hashEntrySettings(settings: ReplaySettings, exclusion: EmailExclusion | undefined): string {
   const decisive: unknown[] = [settings.format, settings.csv, settings.mappings, settings.filters, settings.browserEvents, settings.stitch];
   // Added only with a file, so that a checkpoint of a run without one keeps its hash.
   if (settings.stitch && settings.identitiesFile !== undefined) {
     decisive.push(identitiesFileContent(settings.identitiesFile));
+  }
+  // Added only with patterns, for the same reason.
+  if (exclusion !== undefined) {
+    decisive.push({ excludeEmails: exclusion.canonicalPatterns() });
   }
   return createHash("sha256").update(JSON.stringify(decisive)).digest("hex").slice(0, 16);
 }
@@ -492,7 +511,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
       io.warn(`${askIfCopiedInput(input, "entry")} Its entries were skipped as duplicates, so ${dryRun ? "no request of it was printed" : "none of it was sent again"}. Leave the copy out of the inputs.`),
     onEntrySettingsChanged: (statePath) =>
       io.warn(
-        `the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,
+        `the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,
       ),
     onDestinationUnchecked: (statePath) =>
       io.warn(

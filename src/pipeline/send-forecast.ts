@@ -4,6 +4,7 @@ import type { IdentityGraph, IdentityGraphStats } from "../identity/index.js";
 import { expandInputs } from "../inputs/expand-inputs.js";
 import type { ReadInputOptions } from "../inputs/read-input.js";
 import type { ReadOnceInput } from "../inputs/read-once.js";
+import type { EmailExclusion, ExcludedEntry } from "./email-exclusion.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import type { RecordResult } from "./processor.js";
 import type { ProcessorConfig } from "./processor-config.js";
@@ -19,24 +20,30 @@ export interface EntryForecast {
   duplicates: KoalaEntry[];
   /** Entries that have no email or profile_id, even after stitching. */
   unidentified: KoalaEntry[];
+  /** Entries whose email, stitched or not, matches an email exclusion pattern. */
+  excluded: readonly ExcludedEntry[];
 }
 
 /**
  * Sorts mapped entries the way `send` treats them before delivery, for `inspect` and `preview`,
  * which only count or show them. The stitcher gives an entry without an email the email of its
- * userId or anonymousId. An entry whose mapping name and messageId were already taken is then a
- * duplicate, because the delivery stage skips those. Records must be given in input order, as
- * send reads them.
+ * userId or anonymousId. Entries whose email matches an exclusion pattern are left out next. An
+ * entry whose mapping name and messageId were already taken is then a duplicate, because the
+ * delivery stage skips those. Records must be given in input order, as send reads them.
  */
 export class SendForecast {
   private readonly taken = new MessageIdSet();
 
-  constructor(readonly stitcher: Stitcher) {}
+  constructor(
+    readonly stitcher: Stitcher,
+    private readonly exclusion?: EmailExclusion,
+  ) {}
 
   sort(result: RecordResult): EntryForecast {
     const { deliverable, unidentified } = this.stitcher.stitch(result);
-    const forecast: EntryForecast = { sent: [], duplicates: [], unidentified: unidentified > 0 ? result.unidentified : [] };
-    for (const entry of deliverable) {
+    const { kept, excluded } = this.exclusion?.split(deliverable) ?? { kept: deliverable, excluded: [] };
+    const forecast: EntryForecast = { sent: [], duplicates: [], unidentified: unidentified > 0 ? result.unidentified : [], excluded };
+    for (const entry of kept) {
       const fresh = this.taken.add(entry.mappingName, entry.messageId);
       (fresh ? forecast.sent : forecast.duplicates).push(entry);
     }

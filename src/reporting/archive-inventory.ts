@@ -258,6 +258,7 @@ export class ArchiveInventory {
     void this.estimator.addRecord(result.origin, forecast.sent);
     countSkippedEntries(forecast.duplicates, "duplicate-message-id", tallyOf);
     countSkippedEntries(forecast.unidentified, "no-identity", tallyOf);
+    countSkippedEntries(forecast.excluded.map((excluded) => excluded.entry), "excluded-email", tallyOf);
   }
 }
 

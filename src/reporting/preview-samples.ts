@@ -100,6 +100,10 @@ export class PreviewSamples {
     for (const entry of forecast.unidentified) {
       this.addNotSent("no-identity", () => ({ origin, event, reason: "no-identity", mapping: entry.mappingName, details: this.skipDetails("no-identity", event) }));
     }
+    for (const { entry, pattern } of forecast.excluded) {
+      const details = [`the request's email ${JSON.stringify(entry.person.email)} matches the email exclusion pattern ${JSON.stringify(pattern)}`];
+      this.addNotSent("excluded-email", () => ({ origin, event, reason: "excluded-email", mapping: entry.mappingName, details }));
+    }
   }
 
   private addExample(example: PreviewExample): void {
@@ -145,6 +149,8 @@ export class PreviewSamples {
         return ["an earlier entry of the same mapping had its messageId, so send skips it as a duplicate"];
       case "already-delivered":
         return ["an earlier run delivered it"];
+      case "excluded-email":
+        return ["the request's email matches an email exclusion pattern"];
       default: {
         const unknownReason: never = reason;
         return [String(unknownReason)];

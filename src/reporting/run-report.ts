@@ -29,6 +29,8 @@ export interface ReportedOptions {
   stitch: boolean;
   /** Texts of `--filter`, `--since` and `--until`, as the run compiled them. */
   filters: readonly string[];
+  /** Email patterns of the config's `excludeEmails` and `--exclude-emails`, as written. */
+  excludeEmails: readonly string[];
 }
 
 export interface RunReportContext {
@@ -123,6 +125,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
       ...options,
       inputs: [...options.inputs],
       filters: [...options.filters],
+      excludeEmails: [...options.excludeEmails],
       publicKey: publicKey === undefined ? null : maskPublicKey(publicKey),
       format: format ?? null,
       // Kept as null when there is no limit, so that the key is always present.

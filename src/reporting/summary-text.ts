@@ -299,8 +299,8 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${missingSentAtAdvice(stats, context.command ?? "koala-replay")}` : undefined;
   }
-  if (topReason === "filtered-out" && stats.entriesSent > 0) {
-    // Events outside a window the user gave are what was asked for, not a problem to fix.
+  if ((topReason === "filtered-out" || topReason === "excluded-email") && stats.entriesSent > 0) {
+    // Events outside a window the user gave, or of people the user excluded, are what was asked for, not a problem to fix.
     return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, as asked.`;
   }
   if (topReason === "already-delivered" && stats.entriesSent > 0) {
@@ -336,6 +336,7 @@ const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
   "no-identity": "have no email or profile_id",
   "no-mapping-matched": "matched no mapping's trigger",
   "filtered-out": "were excluded by --filter, --since or --until",
+  "excluded-email": "belong to people whose email matches an email exclusion pattern",
   "duplicate-message-id": "repeat a messageId already sent in this run",
   "already-delivered": "were done by an earlier run (delivered, dead-lettered or skipped)",
 };
@@ -346,6 +347,7 @@ const shortfallPhraseForOne: Readonly<Record<SkipReason, string>> = {
   "no-identity": "has no email or profile_id",
   "no-mapping-matched": "matched no mapping's trigger",
   "filtered-out": "was excluded by --filter, --since or --until",
+  "excluded-email": "belongs to a person whose email matches an email exclusion pattern",
   "duplicate-message-id": "repeats a messageId already sent in this run",
   "already-delivered": "was done by an earlier run (delivered, dead-lettered or skipped)",
 };
@@ -382,6 +384,8 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
       return context.mappings?.fromConfigFile === true
         ? "The inputs hold the same events more than once (an S3 archive is at-least-once), or a mapping gives different events the same message_id: check what the config maps message_id from."
         : "The inputs hold the same events more than once (an S3 archive is at-least-once).";
+    case "excluded-email":
+      return "--exclude-emails and excludeEmails in the config leave out these people, such as your own staff. If more were left out than you expected, check the patterns.";
     case "already-delivered":
       return "The state file records them as done; without --resume they are read and sent again, which Koala deduplicates by message_id.";
     default: {

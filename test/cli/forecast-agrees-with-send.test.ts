@@ -104,6 +104,22 @@ describe("inspect and preview count what send --dry-run sends", () => {
     expect(unwrapSummary(result.stdout)).toContain("no-identity: no email or profile_id (Koala cannot attach it to a person): 1 in the events read");
   });
 
+  test("excluded emails count as send's", async () => {
+    // u-200's track event gets grace@example.com only from an identify call.
+    const exclude = ["--exclude-emails", "GRACE@example.com"];
+    const sent = await sendDryRun([...exclude, tracks, identifies]);
+    const report = await inspectJson([...exclude, tracks, identifies]);
+    const preview = await runCli(["preview", "--limit", "100", ...exclude, tracks, identifies]);
+
+    expect(sent.report.skippedByReason["excluded-email"]).toBe(2);
+    expect(skippedInMappings(report, "excluded-email")).toBe(2);
+    expect(wouldSendByMapping(report)).toEqual({ ...sent.report.sentByMapping });
+    expect(report.requests.estimated).toBe(sent.requests);
+    expect(previewWouldSend(preview.stdout)).toBe(sent.entries);
+    expect(unwrapSummary(preview.stdout)).toContain("excluded-email: the person's email matches a pattern of --exclude-emails or excludeEmails in the config: 2 in the events read");
+    expect(unwrapSummary(preview.stdout)).toContain('the request\'s email "grace@example.com" matches the email exclusion pattern "GRACE@example.com"');
+  });
+
   test("preview --no-stitch counts as send --no-stitch", async () => {
     const sent = await sendDryRun(["--no-stitch", tracks, identifies]);
     const result = await runCli(["preview", "--no-stitch", "--limit", "100", tracks, identifies]);

@@ -47,7 +47,7 @@ describe("resume with other mappings", () => {
     const warning = unwrapSummary(resumed.stderr);
 
     expect(first.stderr).toMatch(/invalid +3/);
-    expect(warning).toContain("warning: the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint");
+    expect(warning).toContain("warning: the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint");
     expect(warning).toContain("events it found invalid included");
     expect(warning).toContain("run with --restart in place of --resume");
     expect(emulator.accepted.size).toBe(0);
@@ -98,7 +98,7 @@ describe("resume with an --identities file", () => {
     const resumed = await sendAnonymous(["--identities", "identities.csv", "--resume"]);
 
     expect(first.stderr).toMatch(/no-identity +1/);
-    expect(unwrapSummary(resumed.stderr)).toContain("warning: the mappings, filters, --browser-events, stitching or CSV options differ from those of the run that wrote the checkpoint");
+    expect(unwrapSummary(resumed.stderr)).toContain("warning: the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint");
   });
 
   test("same file resumes quietly", async () => {
@@ -109,5 +109,27 @@ describe("resume with an --identities file", () => {
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).not.toContain("differ from those of the run");
     expect(emulator.accepted.has("anonymous-1")).toBe(true);
+  });
+});
+
+describe("resume with other email exclusions", () => {
+  test("changed list warns", async () => {
+    const config = writeConfig("mappings.json", "$.timestamp");
+    const first = await send(["--config", config, "--exclude-emails", "p1@example.com"]);
+    const resumed = await send(["--config", config, "--exclude-emails", "p2@example.com", "--resume"]);
+
+    expect(first.stderr).toMatch(/excluded-email +1/);
+    expect(unwrapSummary(resumed.stderr)).toContain("warning: the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint");
+    // The first run finished resume-1 by leaving it out, so the resume does not read it again.
+    expect([...emulator.accepted.keys()].sort()).toEqual(["resume-2", "resume-3"]);
+  });
+
+  test("same patterns otherwise written resume quietly", async () => {
+    const config = writeConfig("mappings.json", "$.timestamp");
+    await send(["--config", config, "--exclude-emails", "p1@example.com,p2@example.com"]);
+    const resumed = await send(["--config", config, "--exclude-emails", "P2@example.com, p1@example.com", "--resume"]);
+
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain("differ from those of the run");
   });
 });

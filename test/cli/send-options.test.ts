@@ -69,6 +69,7 @@ const defaults = {
   stitch: true,
   identitiesFile: undefined,
   filters: [],
+  excludeEmails: [],
 };
 const keyInEnv = { KOALA_PUBLIC_KEY: "pk_env_0123456789" };
 
@@ -82,6 +83,7 @@ describe("send options: argv to settings", () => {
     ["--filter", ["--filter", 'event = "Signed Up"'], { filters: [{ label: "--filter", text: 'event = "Signed Up"' }] }],
     ["--csv-numbers", ["--csv-numbers"], { csv: { convertNumbers: true } }],
     ["--identities", ["--identities", "users.csv"], { identitiesFile: "users.csv" }],
+    ["--exclude-emails", ["--exclude-emails", " *@yourcompany.com , ceo@partner.example"], { excludeEmails: ["*@yourcompany.com", "ceo@partner.example"] }],
     ["--public-key wins over the environment", ["--public-key", " pk_flag_0123456789 "], { publicKey: "pk_flag_0123456789" }],
     ["--dry-run", ["--dry-run"], { dryRun: true }],
     ["--endpoint drops trailing slashes", ["--endpoint", "http://127.0.0.1:8080/"], { endpoint: "http://127.0.0.1:8080" }],
@@ -145,6 +147,8 @@ describe("send options: rejected argv", () => {
     ["--csv-type unknown", ["--csv-type", "purchase", "--dry-run"], 'invalid --csv-type "purchase"'],
     ["--max-batch-size 31", ["--max-batch-size", "31", "--dry-run"], 'invalid --max-batch-size "31"'],
     ["--max-rps 0", ["--max-rps", "0", "--dry-run"], 'invalid --max-rps "0"'],
+    ["--exclude-emails without @", ["--exclude-emails", "yourcompany.com", "--dry-run"], 'invalid --exclude-emails pattern "yourcompany.com": it has no "@"'],
+    ["--exclude-emails empty", ["--exclude-emails", "", "--dry-run"], 'invalid --exclude-emails pattern "": the pattern is empty'],
   ])("%s", async (_name, argv, message) => {
     const error = await parseSend([...argv, input]).catch((caught: unknown) => caught);
 

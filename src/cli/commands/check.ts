@@ -41,6 +41,7 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   const origin = config.source === "presets" ? "Segment's two presets (no config file found)" : source;
   process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${escapeControlCharacters(origin)}\n`);
   process.stdout.write(await formatWithTextWidth(() => formatMappingList(config.mappings, textWidth(process.stdout))));
+  process.stdout.write(formatExcludedEmails(config.excludeEmails));
   for (const warning of describeConfigWarnings(config)) {
     writeWarning(warning);
   }
@@ -61,6 +62,17 @@ function formatMappingList(mappings: ReadonlyArray<{ name: string; enabled: bool
     return appendNote(head, " ", mapping.trigger, width, (text) => text);
   });
   return rows.map((row) => `${row}\n`).join("");
+}
+
+/**
+ * Lists the email patterns of `excludeEmails`, one a line so that none is wrapped. `send`, `preview`
+ * and `inspect` add those of `--exclude-emails` to them.
+ */
+function formatExcludedEmails(patterns: readonly string[]): string {
+  if (patterns.length === 0) {
+    return "excluded emails: none\n";
+  }
+  return `excluded emails (excludeEmails), whose entries are not sent:\n${patterns.map((pattern) => `  ${pattern}\n`).join("")}`;
 }
 
 async function checkKey(options: RawCheckOptions): Promise<number> {

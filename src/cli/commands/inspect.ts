@@ -10,9 +10,11 @@ import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
+import { createEmailExclusion } from "../../pipeline/email-exclusion.js";
 import { writeWarning } from "../warning.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
+  parseExcludeEmailsOption,
   parseFormat,
   parsePositiveInteger,
   resolveCsvOptions,
@@ -41,6 +43,7 @@ export interface RawInspectOptions {
   /** False with `--no-stitch`. */
   stitch?: boolean;
   identities?: string;
+  excludeEmails?: string;
 }
 
 export interface InspectDependencies {
@@ -59,6 +62,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const stdinIsTerminal = isStdinTerminal();
   const inputList = resolveInputs(inputs, stdinIsTerminal, "inspect");
   const filters = resolveFilters(raw);
+  const excludedByOption = parseExcludeEmailsOption(raw.excludeEmails);
   const rules = await loadMappingRules(raw.config, browserEvents, filters);
   for (const warning of rules.configWarnings) {
     writeWarning(warning);
@@ -68,10 +72,9 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   writeInputWarnings(inputList, stdinIsTerminal, csv.table);
 
   const readOptions = { format, csv };
-  const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, {
-    readOptions,
-    config: { mappings: rules.mappings, browserEvents, filters },
-  });
+  const exclusion = createEmailExclusion([...rules.excludeEmails, ...excludedByOption]);
+  const setup = { readOptions, config: { mappings: rules.mappings, browserEvents, filters } };
+  const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, setup, exclusion);
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
   const scan = await scanEvents(inputList, readOptions, {
     onEvent: (event, origin, eventJson) => {

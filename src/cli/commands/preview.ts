@@ -12,9 +12,11 @@ import { createTextStyle, isColorEnabled } from "../../reporting/style.js";
 import { DEFAULT_TEXT_WIDTH, reportedWidth } from "../../reporting/output-width.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
+import { createEmailExclusion } from "../../pipeline/email-exclusion.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
   parseEndpointOption,
+  parseExcludeEmailsOption,
   parseFormat,
   parsePositiveInteger,
   resolveCsvOptions,
@@ -54,6 +56,7 @@ export interface RawPreviewOptions {
   /** False with `--no-stitch`. */
   stitch?: boolean;
   identities?: string;
+  excludeEmails?: string;
 }
 
 export interface PreviewDependencies {
@@ -72,6 +75,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   const browserEventsText = raw.browserEvents ?? "skip";
   const browserEvents = parseBrowserEventsOption(browserEventsText);
   const filters = resolveFilters(raw);
+  const excludedByOption = parseExcludeEmailsOption(raw.excludeEmails);
   const rules = await loadMappingRules(raw.config, browserEvents, filters);
   for (const warning of rules.configWarnings) {
     writeWarning(warning);
@@ -102,10 +106,9 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
 
   // Stitching reads every input file to its end first, as send does, however early the preview stops.
   const readOptions = { format, csv };
-  const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, {
-    readOptions,
-    config: { mappings: rules.mappings, browserEvents, filters },
-  });
+  const exclusion = createEmailExclusion([...rules.excludeEmails, ...excludedByOption]);
+  const setup = { readOptions, config: { mappings: rules.mappings, browserEvents, filters } };
+  const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, setup, exclusion);
   const scan = await scanEvents(inputList, readOptions, {
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";

@@ -32,6 +32,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const stdinIsTerminal = isStdinTerminal();
   const settings = resolveSendSettings(inputs, raw, process.env, stdinIsTerminal);
   const config = await loadConfigOption(settings.configPath);
+  const excludeEmails = [...config.excludeEmails, ...settings.excludeEmails];
   rejectFilesWrittenOverReadFiles(settings, config.source === "presets" ? undefined : config.source);
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath, settings.inputs, filesWritten(settings));
@@ -84,6 +85,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         filters: settings.filters,
         stitch: settings.stitch,
         identitiesFile: settings.identitiesFile,
+        excludeEmails,
         dryRun: settings.dryRun,
         publicKey: settings.publicKey,
         endpoint: settings.endpoint,
@@ -174,7 +176,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     process.stderr.write(`${wrapStderrMessage(message)}\n`);
     exitStatus = ExitCode.interrupted;
   }
-  return writeReports(stats, settings, config.source, exitStatus);
+  return writeReports(stats, settings, { source: config.source, excludeEmails }, exitStatus);
 }
 
 /** Fatal reasons that a wrong `--endpoint` can cause, as well as or instead of a wrong key. */
@@ -295,7 +297,7 @@ function exitStatusOf(stats: RunStats): number {
 }
 
 /** Writes the JSON report to `--report` and to stdout for `--json`; returns the exit status, raised to 1 when the file cannot be written. */
-async function writeReports(stats: RunStats, settings: SendSettings, configSource: string, exitStatus: number): Promise<number> {
+async function writeReports(stats: RunStats, settings: SendSettings, config: { source: string; excludeEmails: readonly string[] }, exitStatus: number): Promise<number> {
   if (settings.reportPath === undefined && !settings.json) {
     return exitStatus;
   }
@@ -318,9 +320,10 @@ async function writeReports(stats: RunStats, settings: SendSettings, configSourc
       resume: settings.delivery.resume,
       browserEvents: settings.browserEventsText,
       format: settings.format,
-      config: configSource,
+      config: config.source,
       stitch: settings.stitch,
       filters: settings.filters.map((filter) => filter.text),
+      excludeEmails: config.excludeEmails,
     },
   });
   const text = `${stringifyWithSecretMasked(report, settings.publicKey)}\n`;

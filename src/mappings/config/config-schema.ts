@@ -64,6 +64,12 @@ export function buildConfigSchema(): Record<string, unknown> {
         maxItems: maxMappings,
         items: { oneOf: actionIds.map((action) => ({ $ref: `#/definitions/${action}Mapping` })) },
       },
+      excludeEmails: {
+        type: "array",
+        description:
+          "Emails whose entries are not sent, such as your own staff's, checked after identity stitching fills missing emails. Globs on the whole address, compared case-insensitively: * matches any characters, ? one character, for example \"*@yourcompany.com\". send, preview and inspect add the patterns of --exclude-emails.",
+        items: { type: "string", pattern: "^[^@\\s\\[\\]\\\\]+@[^@\\s\\[\\]\\\\]+$" },
+      },
     },
     definitions,
   };

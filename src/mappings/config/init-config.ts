@@ -10,7 +10,8 @@ import { defaultConfigFileName } from "./load-config.js";
  * `schemaReference` is its `$schema`, which resolves relative to the config's directory.
  */
 export function presetConfigText(schemaReference: string = configSchemaReference): string {
-  const config = { $schema: schemaReference, mappings: presetMappings() };
+  // An empty excludeEmails shows where to list the emails of your own people, which are then not sent.
+  const config = { $schema: schemaReference, excludeEmails: [], mappings: presetMappings() };
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 

@@ -10,9 +10,11 @@ import { toolCommand } from "../../cli/tool-command.js";
 
 export const defaultConfigFileName = "koala-replay.config.json";
 
-/** The mappings to run, and where they came from. */
+/** The mappings to run, the emails to leave out, and where they came from. */
 export interface LoadedConfig {
   mappings: MappingDefinition[];
+  /** Email patterns of `excludeEmails`, as written. Empty without a config file or the key. */
+  excludeEmails: string[];
   /** Absolute path of the config file, or "presets" when no config file was found. */
   source: string;
   /** Warnings about a valid config file, each with the line and column of its pointer. */
@@ -79,13 +81,13 @@ function withPositions<T extends { pointer: string }>(text: string, problems: re
  */
 export async function loadConfig(path?: string, cwd: string = process.cwd()): Promise<LoadedConfig> {
   const file = path === undefined ? await findDefaultConfig(cwd) : resolve(cwd, path);
-  if (file === undefined) return { mappings: presetMappings(), source: "presets", warnings: [] };
+  if (file === undefined) return { mappings: presetMappings(), excludeEmails: [], source: "presets", warnings: [] };
 
   const text = await readConfigText(file);
   const config = parseConfigText(file, text);
-  const { mappings, problems } = validateConfig(config);
+  const { mappings, excludeEmails, problems } = validateConfig(config);
   const textWithoutBom = text.replace(/^\uFEFF/, "");
   if (problems.length > 0) throw new ConfigError(file, withPositions(textWithoutBom, problems));
   const warnings = [...findTriggerWarnings(config), ...findTemplateWarnings(config)];
-  return { mappings, source: file, warnings: withPositions(textWithoutBom, warnings) };
+  return { mappings, excludeEmails, source: file, warnings: withPositions(textWithoutBom, warnings) };
 }

@@ -3,6 +3,7 @@ import type { MappingDefinition } from "../../koala/presets.js";
 import { compileMapping, rootDirectiveKey } from "../compile.js";
 import { isStackOverflow, MappingValidationError } from "../errors.js";
 import { compileTrigger, TriggerSyntaxError } from "../../triggers/index.js";
+import { describeEmailPatternProblem } from "../../pipeline/email-exclusion.js";
 import { checkFieldValue } from "../payload.js";
 import { childPointer } from "../pointer.js";
 import { suggestionHint } from "../suggest.js";
@@ -12,7 +13,7 @@ import type { ConfigProblem } from "./config-error.js";
 /** Maximum number of mappings in one Segment destination, kept so that a config can be copied back to Segment. */
 export const maxMappings = 50;
 
-export const configKeys: readonly string[] = ["$schema", "mappings"];
+export const configKeys: readonly string[] = ["$schema", "mappings", "excludeEmails"];
 export const mappingKeys: readonly string[] = ["name", "enabled", "trigger", "action", "mapping"];
 export const actionIds: readonly ActionId[] = ["trackEvent", "identifyVisitor"];
 
@@ -175,29 +176,68 @@ function readMappings(value: unknown, report: Report): MappingDefinition[] {
   return definitions.filter((definition) => definition !== undefined);
 }
 
-function readConfig(config: unknown, report: Report): MappingDefinition[] {
+/**
+ * Reads `excludeEmails`: glob patterns of the emails whose entries are not sent. Each pattern is
+ * checked here, so that one that would match nothing is reported with its position.
+ */
+function readExcludedEmails(value: unknown, report: Report): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    report({
+      pointer: "/excludeEmails",
+      message: `"excludeEmails" must be an array of email patterns, such as ["*@yourcompany.com"], found ${describeValue(value)}`,
+      expected: "an array of strings",
+      found: describeValue(value),
+    });
+    return [];
+  }
+  const patterns: string[] = [];
+  value.forEach((pattern: unknown, index) => {
+    const pointer = childPointer("/excludeEmails", index);
+    if (typeof pattern !== "string") {
+      report({ pointer, message: `each email pattern must be a string, such as "*@yourcompany.com", found ${describeValue(pattern)}`, expected: "a string", found: describeValue(pattern) });
+      return;
+    }
+    const problem = describeEmailPatternProblem(pattern);
+    if (problem !== undefined) {
+      report({ pointer, message: `invalid email pattern ${JSON.stringify(pattern)}: ${problem}`, expected: "an email pattern", found: JSON.stringify(pattern) });
+      return;
+    }
+    patterns.push(pattern);
+  });
+  return patterns;
+}
+
+function readConfig(config: unknown, report: Report): ValidConfig {
   if (!isPlainObject(config)) {
     report({ pointer: "", message: `a config must be a JSON object with "mappings", found ${describeValue(config)}`, expected: "an object", found: describeValue(config) });
-    return [];
+    return { mappings: [], excludeEmails: [] };
   }
   rejectUnknownKeys(config, configKeys, "", "the config", report);
   if (config.$schema !== undefined && typeof config.$schema !== "string") {
     report({ pointer: "/$schema", message: `"$schema" must be a string, found ${describeValue(config.$schema)}`, expected: "a string", found: describeValue(config.$schema) });
   }
-  return readMappings(config.mappings, report);
+  return { mappings: readMappings(config.mappings, report), excludeEmails: readExcludedEmails(config.excludeEmails, report) };
 }
 
-/** Validates a parsed config, triggers included, and returns its mappings or the list of every problem found. */
-export function validateConfig(config: unknown): { mappings: MappingDefinition[]; problems: ConfigProblem[] } {
+/** Settings of a valid config. */
+export interface ValidConfig {
+  mappings: MappingDefinition[];
+  /** Email patterns of `excludeEmails`, as written. Empty when the key is absent. */
+  excludeEmails: string[];
+}
+
+/** Validates a parsed config, triggers and email patterns included, and returns what it sets or the list of every problem found. */
+export function validateConfig(config: unknown): ValidConfig & { problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const report: Report = (problem) => {
     problems.push(problem);
   };
   try {
-    return { mappings: readConfig(config, report), problems };
+    return { ...readConfig(config, report), problems };
   } catch (error) {
     if (!isStackOverflow(error)) throw error;
     report({ pointer: "", message: "the config is nested too deeply to check (the call stack overflowed)" });
-    return { mappings: [], problems };
+    return { mappings: [], excludeEmails: [], problems };
   }
 }
