@@ -208,10 +208,11 @@ function checkTriggerCommand(options: RawCheckOptions): number {
  */
 function describeNegatedTestWithoutText({ field, condition, found }: NegatedTestWithoutText): string {
   const rule = "!contains(…) and !match(…) match only a field whose value is text, as in Segment, so the condition rejects the event.";
-  if (found !== "absent") {
+  if (found !== "absent" && found !== "null") {
     return `note: ${field} is ${found === "array" || found === "object" ? "an" : "a"} ${found}, not text. ${rule}`;
   }
-  return `note: ${field} is absent from the event. ${rule} To keep the events without ${field}, write:\n    (${field} = null or ${condition})`;
+  const state = found === "null" ? "is null in the event" : "is absent from the event";
+  return `note: ${field} ${state}. ${rule} To keep the events without ${field}, write:\n    (${field} = null or ${condition})`;
 }
 
 /** Wraps a note to the width of stdout. A trigger indented on a line of its own stays whole, so that it can be copied. */
