@@ -108,9 +108,9 @@ function unknownCsvTableLines(report: InspectReport, { style, width }: TextLayou
   }
   const files = count === 1 ? "1 CSV file is" : `${formatCount(count)} CSV files are`;
   const lines = [wrapStyled(`${files} of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them:`, width, "  ", "    ", style.yellow)];
-  const listed = report.unreadableExamples.filter((example) => example.reason === UNKNOWN_CSV_TABLE);
-  for (const example of listed) {
-    lines.push(wrapStyled(example.input, width, "    ", "      ", style.yellow));
+  const listed = report.unknownCsvTableFiles;
+  for (const file of listed) {
+    lines.push(wrapStyled(file, width, "    ", "      ", style.yellow));
   }
   if (count > listed.length) {
     lines.push(`    … and ${formatCount(count - listed.length)} more`);

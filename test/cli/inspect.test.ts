@@ -24,6 +24,7 @@ const inspectKeys = [
   "unreadable",
   "unreadableByReason",
   "unreadableExamples",
+  "unknownCsvTableFiles",
   "eventsByType",
   "topEventNames",
   "distinctEventNames",
@@ -238,6 +239,23 @@ describe("inspect text", () => {
     expect(text).toContain("3 unreadable: unknown-csv-table 2, malformed-json 1");
     expect(text).toContain(`${join(directory, "events.jsonl")}:2 malformed-json`);
     expect(text).toContain(`2 CSV files are of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them: ${join(directory, "dbt-model.csv")} ${join(directory, "dbt-other.csv")} Pass --csv-table <table>`);
+  });
+
+  test("unknown CSV table named past examples", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    // The walk reads a.jsonl first, so its 12 bad lines take every unreadable example.
+    writeFileSync(join(directory, "a.jsonl"), "{bad\n".repeat(12));
+    writeFileSync(join(directory, "dbt-model.csv"), "event_id,foo\n1,2\n");
+    const result = await runCli(["inspect", "--no-stitch", directory]);
+    const json = await runCli(["inspect", "--no-stitch", "--json", directory]);
+    rmSync(directory, { recursive: true, force: true });
+    const text = unwrapSummary(result.stdout);
+    const report = JSON.parse(json.stdout) as { unknownCsvTableFiles: string[] };
+
+    expect(text).toContain("13 unreadable: malformed-json 12, unknown-csv-table 1");
+    expect(text).toContain(`read none of them: ${join(directory, "dbt-model.csv")} Pass --csv-table <table>`);
+    expect(text).not.toContain("… and 1 more");
+    expect(report.unknownCsvTableFiles).toEqual([join(directory, "dbt-model.csv")]);
   });
 
   test("unreadable examples say what is wrong", async () => {
