@@ -521,6 +521,16 @@ describe("check --trigger", () => {
     expect(result.stdout).not.toContain("note:");
   });
 
+  test("control characters in a trigger are escaped", async () => {
+    const trigger = 'event = "a\u001b[2Jb" and type = "x"';
+    const result = await runCli(["check", "--trigger", trigger, "--event", '{"type":"track"}']);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('valid trigger: event = "a\\u001b[2Jb" and type = "x"\n');
+    expect(result.stdout).toContain('failing conditions:\n  event = "a\\u001b[2Jb"\n');
+    expect(result.stdout).not.toContain("\u001b");
+  });
+
   test("negated contains in a matching operand gets no note", async () => {
     const trigger = 'type = "identify" and (properties.plan = "pro" or !contains(properties.email, "@example.com"))';
     const result = await runCli(["check", "--trigger", trigger, "--event", '{"type":"track","properties":{"plan":"pro"}}']);

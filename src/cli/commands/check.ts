@@ -170,7 +170,8 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     throw error;
   }
 
-  process.stdout.write(`valid ${dialect === "fql" ? "FQL" : "trigger"}: ${trigger.normalized}\n`);
+  // The trigger's strings and escaped field names may hold control characters, which a terminal would run.
+  process.stdout.write(`valid ${dialect === "fql" ? "FQL" : "trigger"}: ${escapeControlCharacters(trigger.normalized)}\n`);
   for (const warning of trigger.warnings) {
     writeWarning(warning);
   }
@@ -185,16 +186,17 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   }
   process.stdout.write("does not match the event; failing conditions:\n");
   for (const condition of trigger.explain(event)) {
-    process.stdout.write(`  ${condition}\n`);
+    process.stdout.write(`  ${escapeControlCharacters(condition)}\n`);
   }
   for (const test of trigger.findNegatedTestsWithoutText(event)) {
     process.stdout.write(`${wrapStdoutNote(describeNegatedTestWithoutText(test))}\n`);
   }
   for (const { field, value } of trigger.findNumbersAsText(event)) {
-    process.stdout.write(`note: ${field} is the text ${JSON.stringify(value)}, not a number, and a comparison with a number never matches text.\n`);
+    const text = escapeControlCharacters(JSON.stringify(value));
+    process.stdout.write(`note: ${escapeControlCharacters(field)} is the text ${text}, not a number, and a comparison with a number never matches text.\n`);
     process.stdout.write(
       parseDecimal(value.trim()) === undefined
-        ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${JSON.stringify(value)} stays text even with it.\n`
+        ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${text} stays text even with it.\n`
         : "  Events from CSV files have text cells: send, preview and inspect read number-like cells as numbers with --csv-numbers.\n",
     );
   }
