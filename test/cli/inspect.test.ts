@@ -348,6 +348,19 @@ describe("inspect text", () => {
     }
   });
 
+  test("mapping name control characters escaped", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    const mapping = { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const config = { mappings: [{ name: "Track\u001b[31m", trigger: 'type = "track"', action: "trackEvent", mapping }] };
+    const configPath = join(directory, "config.json");
+    writeFileSync(configPath, JSON.stringify(config));
+    const result = await runCli(["inspect", "--config", configPath, `${archives}/spec`]);
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(result.stdout).toMatch(/\n {2}Track\\u001b\[31m +\d+ matched/);
+    expect(result.stdout).not.toContain("\u001b");
+  });
+
   test("invalid --top exits 2", async () => {
     const result = await runCli(["inspect", "--top", "0", archives]);
 
