@@ -73,6 +73,11 @@ export class ArchiveInventory {
   readonly unreadableByReason = new Map<string, number>();
   /** The first unreadable lines, with their file, line and message. */
   readonly unreadableExamples: InputProblem[] = [];
+  /**
+   * The first CSV files of a table koala-replay does not recognise, kept apart from
+   * `unreadableExamples` so that they are named even when other problems fill those.
+   */
+  readonly unknownCsvTableFiles: string[] = [];
   readonly eventsByType = new Map<string, number>();
   /** Names of track events (`event`), the first `MAX_DISTINCT_VALUES` distinct ones. */
   readonly eventNames = new Map<string, number>();
@@ -124,6 +129,9 @@ export class ArchiveInventory {
     increment(this.unreadableByReason, problem.reason);
     if (this.unreadableExamples.length < MAX_UNREADABLE_EXAMPLES) {
       this.unreadableExamples.push(problem);
+    }
+    if (problem.reason === "unknown-csv-table" && this.unknownCsvTableFiles.length < MAX_UNREADABLE_EXAMPLES) {
+      this.unknownCsvTableFiles.push(problem.origin.input);
     }
   }
 

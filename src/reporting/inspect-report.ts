@@ -49,6 +49,8 @@ export interface InspectReport {
   unreadableByReason: Record<string, number>;
   /** The first 10 unreadable lines or files, with where they are and why. */
   unreadableExamples: Array<{ input: string; line: number; reason: string; message: string }>;
+  /** The first 10 CSV files counted under `unknown-csv-table`, whether or not `unreadableExamples` has them. */
+  unknownCsvTableFiles: string[];
   eventsByType: Record<string, number>;
   topEventNames: Array<{ name: string; count: number }>;
   distinctEventNames: number;
@@ -96,6 +98,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),
     unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
+    unknownCsvTableFiles: [...inventory.unknownCsvTableFiles],
     eventsByType: objectByCount(inventory.eventsByType),
     topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
     distinctEventNames: names.length,

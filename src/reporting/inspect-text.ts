@@ -108,9 +108,9 @@ function unknownCsvTableLines(report: InspectReport, { style, width }: TextLayou
   }
   const files = count === 1 ? "1 CSV file is" : `${formatCount(count)} CSV files are`;
   const lines = [wrapStyled(`${files} of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them:`, width, "  ", "    ", style.yellow)];
-  const listed = report.unreadableExamples.filter((example) => example.reason === UNKNOWN_CSV_TABLE);
-  for (const example of listed) {
-    lines.push(wrapStyled(example.input, width, "    ", "      ", style.yellow));
+  const listed = report.unknownCsvTableFiles;
+  for (const file of listed) {
+    lines.push(wrapStyled(file, width, "    ", "      ", style.yellow));
   }
   if (count > listed.length) {
     lines.push(`    … and ${formatCount(count - listed.length)} more`);
@@ -221,12 +221,13 @@ function mappingRows(report: InspectReport, text: TextLayout): string[] {
   const rows: string[] = [];
   const resent = report.resentDeadLetters;
   const labels = resent.read > 0 ? ["no mapping matched", "resent dead letters"] : ["no mapping matched"];
-  const width = Math.max(...report.mappings.map((mapping) => displayWidth(mapping.name)), ...labels.map((label) => label.length));
+  // Names come from the config, so control characters in them are escaped, as the compact rows do.
+  const width = Math.max(...report.mappings.map((mapping) => displayWidth(escapeControlCharacters(mapping.name))), ...labels.map((label) => label.length));
   if (MAPPING_ROW_COLUMNS + width > columns) {
     return compactMappingRows(report, text);
   }
   for (const mapping of report.mappings) {
-    const head = `  ${padColumns(mapping.name, width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}`;
+    const head = `  ${padColumns(escapeControlCharacters(mapping.name), width)}  ${formatCount(mapping.matched).padStart(10)} matched  ${style.green(`${formatCount(mapping.wouldSend).padStart(10)} would be sent`)}`;
     rows.push(...appendNote(head, "  ", mapping.trigger, columns, style.dim));
     rows.push(...reasonRows(mapping, width, text));
   }

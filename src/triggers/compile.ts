@@ -72,7 +72,7 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
     explain: (event) => explainFailure(matches, parts, event),
     numberFields: numberComparisons.map((comparison) => comparison.field),
     findNumbersAsText: (event) => findNumbersAsText(numberComparisons, event),
-    findNegatedTestsWithoutText: (event) => findNegatedTestsWithoutText(negatedTests, event),
+    findNegatedTestsWithoutText: (event) => findNegatedTestsWithoutText(negatedTests, root, event),
     fields: listFields(root, formatTrigger),
   };
 }

@@ -24,7 +24,7 @@ export function formatTrigger(node: TriggerNode): string {
     case "call":
       return `${node.name}(${node.args.map(formatTrigger).join(", ")})`;
     case "path":
-      return node.segments.map((segment, index) => formatSegment(segment, index)).join(".");
+      return node.segments.map((segment) => formatSegment(segment)).join(".");
     case "literal":
       return formatLiteral(node.value);
     case "list":
@@ -47,11 +47,12 @@ function formatOperand(node: TriggerNode): string {
     : formatTrigger(node);
 }
 
-function formatSegment(segment: string, index: number): string {
+function formatSegment(segment: string): string {
   let text = "";
   for (let position = 0; position < segment.length; position++) {
     const character = segment[position] as string;
-    const plain = /[A-Za-z_]/.test(character) || (/[0-9-]/.test(character) && (position > 0 || index > 0));
+    // A digit or `-` may only continue a name: Segment's trigger parser reads `properties.1b` as a number.
+    const plain = /[A-Za-z_]/.test(character) || (/[0-9-]/.test(character) && position > 0);
     text += plain ? character : `\\${character}`;
   }
   // A segment that spells a keyword is escaped so it stays a field name.

@@ -536,6 +536,34 @@ describe("check --trigger", () => {
     expect(result.stdout).not.toContain("note:");
   });
 
+  test("control characters in a trigger are escaped", async () => {
+    const trigger = 'event = "a\u001b[2Jb" and type = "x"';
+    const result = await runCli(["check", "--trigger", trigger, "--event", '{"type":"track"}']);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('valid trigger: event = "a\\u001b[2Jb" and type = "x"\n');
+    expect(result.stdout).toContain('failing conditions:\n  event = "a\\u001b[2Jb"\n');
+    expect(result.stdout).not.toContain("\u001b");
+  });
+
+  test("negated contains in a matching operand gets no note", async () => {
+    const trigger = 'type = "identify" and (properties.plan = "pro" or !contains(properties.email, "@example.com"))';
+    const result = await runCli(["check", "--trigger", trigger, "--event", '{"type":"track","properties":{"plan":"pro"}}']);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('failing conditions:\n  type = "identify"\n');
+    expect(result.stdout).not.toContain("note:");
+  });
+
+  test("negated contains on a null field says null", async () => {
+    const trigger = '!contains(properties.email, "@example.com")';
+    const result = await runCli(["check", "--trigger", trigger, "--event", '{"type":"track","properties":{"email":null}}']);
+
+    expect(result.status).toBe(1);
+    expect(unwrapSummary(result.stdout)).toContain("note: properties.email is null in the event.");
+    expect(result.stdout).toContain('\n    (properties.email = null or !contains(properties.email, "@example.com"))\n');
+  });
+
   test("event that does not match exits 1 and names the failing condition", async () => {
     const result = await runCli(["check", "--trigger", 'type = "track" and event = "A"', "--event", '{"type":"track","event":"B"}']);
 

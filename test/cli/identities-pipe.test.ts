@@ -112,4 +112,23 @@ describe("--identities from a named pipe", () => {
     expect(unwrapSummary(run.output.stderr)).toContain("nothing was sent and there is no checkpoint to resume from");
     expectRerunWithoutResume(run, statePath);
   });
+  test.each([
+    ["one Ctrl-C", ["SIGINT"]],
+    ["second Ctrl-C", ["SIGINT", "SIGTERM"]],
+  ] as const)("earlier run's checkpoint: %s prints no --resume", async (_name, signals) => {
+    const earlier = await startKoalaEmulator({ publicKey: KEY });
+    const statePath = join(directory, "state.json");
+    const finished = startSend(["--public-key", KEY, "--endpoint", earlier.url, "--state", statePath, TRACKS]);
+    expect(await finished.exited(20_000)).toBe(0);
+    await earlier.close();
+
+    // This run does not resume, so it replaces the earlier checkpoint at its first save, which never comes.
+    const { run } = await startSendWithoutWriter();
+    for (const signal of signals) run.child.kill(signal);
+
+    expect(await run.exited(10_000)).toBe(130);
+    expect(unwrapSummary(run.output.stderr)).toContain("nothing was sent and there is no checkpoint to resume from");
+    expect(run.output.stderr).toContain(`run the same command again:\n  ${printedCommand()} send `);
+    expect(run.output.stderr).not.toContain("--resume");
+  });
 });

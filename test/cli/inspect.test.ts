@@ -24,6 +24,7 @@ const inspectKeys = [
   "unreadable",
   "unreadableByReason",
   "unreadableExamples",
+  "unknownCsvTableFiles",
   "eventsByType",
   "topEventNames",
   "distinctEventNames",
@@ -240,6 +241,23 @@ describe("inspect text", () => {
     expect(text).toContain(`2 CSV files are of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them: ${join(directory, "dbt-model.csv")} ${join(directory, "dbt-other.csv")} Pass --csv-table <table>`);
   });
 
+  test("unknown CSV table named past examples", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    // The walk reads a.jsonl first, so its 12 bad lines take every unreadable example.
+    writeFileSync(join(directory, "a.jsonl"), "{bad\n".repeat(12));
+    writeFileSync(join(directory, "dbt-model.csv"), "event_id,foo\n1,2\n");
+    const result = await runCli(["inspect", "--no-stitch", directory]);
+    const json = await runCli(["inspect", "--no-stitch", "--json", directory]);
+    rmSync(directory, { recursive: true, force: true });
+    const text = unwrapSummary(result.stdout);
+    const report = JSON.parse(json.stdout) as { unknownCsvTableFiles: string[] };
+
+    expect(text).toContain("13 unreadable: malformed-json 12, unknown-csv-table 1");
+    expect(text).toContain(`read none of them: ${join(directory, "dbt-model.csv")} Pass --csv-table <table>`);
+    expect(text).not.toContain("… and 1 more");
+    expect(report.unknownCsvTableFiles).toEqual([join(directory, "dbt-model.csv")]);
+  });
+
   test("unreadable examples say what is wrong", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
     writeFileSync(join(directory, "tracks.csv"), 'type,event,user_id\ntrack,A,u1\ntrack,"B,u2\n');
@@ -328,6 +346,19 @@ describe("inspect text", () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+
+  test("mapping name control characters escaped", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    const mapping = { event: { "@path": "$.event" }, sent_at: { "@path": "$.timestamp" }, message_id: { "@path": "$.messageId" } };
+    const config = { mappings: [{ name: "Track\u001b[31m", trigger: 'type = "track"', action: "trackEvent", mapping }] };
+    const configPath = join(directory, "config.json");
+    writeFileSync(configPath, JSON.stringify(config));
+    const result = await runCli(["inspect", "--config", configPath, `${archives}/spec`]);
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(result.stdout).toMatch(/\n {2}Track\\u001b\[31m +\d+ matched/);
+    expect(result.stdout).not.toContain("\u001b");
   });
 
   test("invalid --top exits 2", async () => {

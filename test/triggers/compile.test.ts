@@ -28,6 +28,21 @@ describe("normalized", () => {
     expect(trigger.normalized).toBe("properties.\\and = 1");
     expect(trigger.matches({ properties: { and: 1 } })).toBe(true);
   });
+
+  test.each(["properties.\\1b = 1", "properties.\\-x = 1", "properties.items.\\0 = 1"])("escaped leading %s compiles again", (source) => {
+    const trigger = compileTrigger(source);
+    const again = compileTrigger(trigger.normalized);
+
+    expect(trigger.normalized).toBe(source);
+    expect(again.normalized).toBe(source);
+  });
+
+  test("fql array index keeps its reading", () => {
+    const trigger = compileTrigger("properties.items.0.price > 5", fql);
+    const again = compileTrigger(trigger.normalized, fql);
+
+    expect(again.matches({ properties: { items: [{ price: 6 }] } })).toBe(true);
+  });
 });
 
 describe("warnings", () => {

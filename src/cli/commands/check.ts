@@ -189,7 +189,8 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     throw error;
   }
 
-  process.stdout.write(`valid ${dialect === "fql" ? "FQL" : "trigger"}: ${trigger.normalized}\n`);
+  // The trigger's strings and escaped field names may hold control characters, which a terminal would run.
+  process.stdout.write(`valid ${dialect === "fql" ? "FQL" : "trigger"}: ${escapeControlCharacters(trigger.normalized)}\n`);
   for (const warning of trigger.warnings) {
     writeWarning(warning);
   }
@@ -204,16 +205,17 @@ function checkTriggerCommand(options: RawCheckOptions): number {
   }
   process.stdout.write("does not match the event; failing conditions:\n");
   for (const condition of trigger.explain(event)) {
-    process.stdout.write(`  ${condition}\n`);
+    process.stdout.write(`  ${escapeControlCharacters(condition)}\n`);
   }
   for (const test of trigger.findNegatedTestsWithoutText(event)) {
     process.stdout.write(`${wrapStdoutNote(describeNegatedTestWithoutText(test))}\n`);
   }
   for (const { field, value } of trigger.findNumbersAsText(event)) {
-    process.stdout.write(`note: ${field} is the text ${JSON.stringify(value)}, not a number, and a comparison with a number never matches text.\n`);
+    const text = escapeControlCharacters(JSON.stringify(value));
+    process.stdout.write(`note: ${escapeControlCharacters(field)} is the text ${text}, not a number, and a comparison with a number never matches text.\n`);
     process.stdout.write(
       parseDecimal(value.trim()) === undefined
-        ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${JSON.stringify(value)} stays text even with it.\n`
+        ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${text} stays text even with it.\n`
         : "  Events from CSV files have text cells: send, preview and inspect read number-like cells as numbers with --csv-numbers.\n",
     );
   }
@@ -227,10 +229,11 @@ function checkTriggerCommand(options: RawCheckOptions): number {
  */
 function describeNegatedTestWithoutText({ field, condition, found }: NegatedTestWithoutText): string {
   const rule = "!contains(…) and !match(…) match only a field whose value is text, as in Segment, so the condition rejects the event.";
-  if (found !== "absent") {
+  if (found !== "absent" && found !== "null") {
     return `note: ${field} is ${found === "array" || found === "object" ? "an" : "a"} ${found}, not text. ${rule}`;
   }
-  return `note: ${field} is absent from the event. ${rule} To keep the events without ${field}, write:\n    (${field} = null or ${condition})`;
+  const state = found === "null" ? "is null in the event" : "is absent from the event";
+  return `note: ${field} ${state}. ${rule} To keep the events without ${field}, write:\n    (${field} = null or ${condition})`;
 }
 
 /** Wraps a note to the width of stdout. A trigger indented on a line of its own stays whole, so that it can be copied. */

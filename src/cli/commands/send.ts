@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname } from "node:path";
 import { CheckpointNotFoundError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
@@ -166,7 +166,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     let message: string;
     if (settings.dryRun) {
       message = `${interrupted}; a dry run keeps no state file, so there is nothing to resume: run it again to see every request`;
-    } else if (notResumable === undefined && !hasCheckpoint(stats.delivery?.statePath)) {
+    } else if (notResumable === undefined && !interruption.hasCheckpoint()) {
       message = `${interrupted} before delivery started, so ${NO_CHECKPOINT_TEXT}:\n  ${mask(withoutResumeCommand())}`;
     } else if (notResumable === undefined) {
       message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
@@ -345,12 +345,38 @@ async function writeReports(stats: RunStats, settings: SendSettings, config: { s
 /** Tells a stopped run to run again in full: a resume would warn that it found no checkpoint and send everything. */
 const NO_CHECKPOINT_TEXT = "nothing was sent and there is no checkpoint to resume from\n  run the same command again";
 
+/** The state file of a run as the run found it: its path, and its inode and change time, or undefined when it was missing. */
+interface StateFileAtStart {
+  path: string;
+  stamp: string | undefined;
+}
+
+/** Identifies one version of a file. Each save of the checkpoint renames a new file over it, which changes both values. */
+function fileStamp(path: string): string | undefined {
+  try {
+    const stats = statSync(path, { bigint: true });
+    return `${stats.ino}:${stats.ctimeNs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
 /**
- * Checks whether a resume of this run would find a checkpoint. A run stopped before its first
- * delivery, as in the identity pass, has saved none, unless it resumed one.
+ * Checks whether a resume of this run would find a checkpoint of it. A run stopped before its first
+ * delivery, as in the identity pass, has saved none. The state file of an earlier run at the same
+ * path counts only when this run resumed it. A run that does not resume replaces that file at its
+ * first save, and before then a resume would skip what the earlier run finished.
  */
-function hasCheckpoint(statePath: string | undefined): boolean {
-  return statePath === undefined || existsSync(statePath);
+function hasCheckpoint(stateFile: StateFileAtStart | undefined, resume: boolean): boolean {
+  if (stateFile === undefined) {
+    return true;
+  }
+  const stamp = fileStamp(stateFile.path);
+  if (stamp === undefined) {
+    return false;
+  }
+  return resume || stamp !== stateFile.stamp;
 }
 
 /** The interruption state of a send, as `handleInterruptions` returns it. */
@@ -358,8 +384,10 @@ interface Interruption {
   signal: AbortSignal;
   stop: () => void;
   dispose: () => void;
-  /** Takes the state file of the run, which the message of a second Ctrl-C checks for a checkpoint. */
+  /** Takes the state file of the run before its first save, which the messages of Ctrl-C check for a checkpoint. */
   useStatePath: (statePath: string) => void;
+  /** Checks whether a resume of this run would find a checkpoint of it (see `hasCheckpoint`). */
+  hasCheckpoint: () => boolean;
 }
 
 /**
@@ -368,13 +396,13 @@ interface Interruption {
  */
 function handleInterruptions(progress: ProgressReporter, settings: SendSettings): Interruption {
   const controller = new AbortController();
-  let statePath: string | undefined;
+  let stateFile: StateFileAtStart | undefined;
   const onSignal = (): void => {
     if (controller.signal.aborted) {
       progress.stop();
       // The delivery run saves the checkpoint in its own exit listener, which was added before
       // this one, so the message is written once the state file is on disk or known to be missing.
-      process.once("exit", () => process.stderr.write(`${wrapStderrMessage(secondInterruptMessage(settings, statePath))}\n`));
+      process.once("exit", () => process.stderr.write(`${wrapStderrMessage(secondInterruptMessage(settings, hasCheckpoint(stateFile, settings.delivery.resume)))}\n`));
       process.exit(ExitCode.interrupted);
     }
     // A dry run has no requests in flight, so it stops reading and prints its summary.
@@ -392,13 +420,14 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       process.off("SIGTERM", onSignal);
     },
     useStatePath: (path) => {
-      statePath = path;
+      stateFile = { path, stamp: fileStamp(path) };
     },
+    hasCheckpoint: () => hasCheckpoint(stateFile, settings.delivery.resume),
   };
 }
 
 /** Builds what a second Ctrl-C prints as the process exits: how to run the rest, when it can be run. */
-function secondInterruptMessage(settings: SendSettings, statePath: string | undefined): string {
+function secondInterruptMessage(settings: SendSettings, checkpointSaved: boolean): string {
   const message = "interrupted again: exiting now";
   const notResumable = notResumableText(settings);
   if (settings.dryRun) {
@@ -407,7 +436,7 @@ function secondInterruptMessage(settings: SendSettings, statePath: string | unde
   if (notResumable !== undefined) {
     return `${message}\n  ${notResumable}`;
   }
-  if (!hasCheckpoint(statePath)) {
+  if (!checkpointSaved) {
     return `${message}\n  ${NO_CHECKPOINT_TEXT}:\n  ${maskSecret(withoutResumeCommand(), settings.publicKey)}`;
   }
   // The delivery run warns if its save on exit failed, so the message does not claim the save.
