@@ -94,7 +94,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
-    .option("--report <path>", "write the run's report as JSON to this file (public key masked)")
+    .option("--report <path>", "write the run's report as JSON to this file (public key masked; keys: docs/reports.md in the package)")
     .option("--json", "print the run's report as JSON on stdout instead of the text summary (not with --dry-run)")
     .option("-v, --verbose", "log each retry, each entry given up on and each event that could not be mapped, with the reason")
     .option("-q, --quiet", "print no warnings, no progress and no summary")
