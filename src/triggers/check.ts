@@ -2,6 +2,7 @@ import type { NodeOfKind, TriggerDialect, TriggerNode } from "./ast.js";
 import { TriggerSyntaxError } from "./errors.js";
 import { compileGlob, GlobSyntaxError } from "./glob.js";
 import { objectFields, specFields, stringFields, subscriptionRoots } from "./fields.js";
+import { lineNote } from "./line-note.js";
 import { findTraitsOfOtherTypes } from "./traits-by-type.js";
 import { isDecimalNumberText, parseTimestamp } from "./values.js";
 import { closestMatch } from "../mappings/suggest.js";
@@ -79,7 +80,7 @@ class Checker {
           );
         }
         this.warnings.push(
-          `\`and\` binds tighter than \`or\` (line ${this.line(offset)}): the trigger is read as ${this.source(operand)} in parentheses; add parentheses to make the grouping explicit.`,
+          `\`and\` binds tighter than \`or\`${lineNote(this.text, offset)}: the trigger is read as ${this.source(operand)} in parentheses; add parentheses to make the grouping explicit.`,
         );
       });
     }
@@ -140,7 +141,7 @@ class Checker {
       }
       if (side.kind === "literal" && typeof side.value === "string" && Number.isNaN(parseTimestamp(side.value)) && !isDecimalNumberText(side.value)) {
         this.warnings.push(
-          `${this.source(side)} (line ${this.line(side.start)}) is neither a number nor an ISO-8601 timestamp, so \`${operator}\` never matches.`,
+          `${this.source(side)}${lineNote(this.text, side.start)} is neither a number nor an ISO-8601 timestamp, so \`${operator}\` never matches.`,
         );
       }
     }
@@ -155,7 +156,7 @@ class Checker {
     if (this.dialect !== "subscription" || value.kind !== "literal" || typeof value.value !== "boolean") return;
     const text = String(value.value);
     this.warnings.push(
-      `\`!= ${text}\` (line ${this.line(value.start)}) skips events whose field is the boolean ${text}. Segment's trigger parser compares it with the text "${text}" instead, ` +
+      `\`!= ${text}\`${lineNote(this.text, value.start)} skips events whose field is the boolean ${text}. Segment's trigger parser compares it with the text "${text}" instead, ` +
         `so there it matched those events and skipped the ones whose field is the text "${text}". To keep Segment's selection, write \`!= "${text}"\`.`,
     );
   }
@@ -261,7 +262,7 @@ class Checker {
     }
     if (this.dialect === "subscription" && !isPrefixOrSuffixPattern(pattern.value)) {
       this.warnings.push(
-        `${this.source(pattern)} (line ${this.line(pattern.start)}) is a glob pattern here, but Segment's trigger parser reads only "prefix*" or "*suffix" and takes ?, [ and \\ as plain characters, so it selects other events.`,
+        `${this.source(pattern)}${lineNote(this.text, pattern.start)} is a glob pattern here, but Segment's trigger parser reads only "prefix*" or "*suffix" and takes ?, [ and \\ as plain characters, so it selects other events.`,
       );
     }
   }
@@ -274,7 +275,7 @@ class Checker {
     if (this.dialect === "fql") {
       const sameLetters = specFields.find((field) => field !== root && field.toLowerCase() === root.toLowerCase());
       if (sameLetters !== undefined) {
-        this.warnings.push(`\`${root}\` (line ${this.line(node.start)}) differs from the Segment field \`${sameLetters}\` only in case; field names are case-sensitive.`);
+        this.warnings.push(`\`${root}\`${lineNote(this.text, node.start)} differs from the Segment field \`${sameLetters}\` only in case; field names are case-sensitive.`);
       }
       return;
     }
@@ -361,10 +362,6 @@ class Checker {
   private found(offset: number): string {
     const rest = this.text.slice(offset).split(/[\s,)]/)[0] ?? "";
     return rest === "" ? "the end of the trigger" : `\`${rest}\``;
-  }
-
-  private line(offset: number): number {
-    return this.text.slice(0, offset).split("\n").length;
   }
 
   private error(offset: number, expected: string, found: string, hint = ""): TriggerSyntaxError {

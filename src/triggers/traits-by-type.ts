@@ -1,5 +1,6 @@
 import type { TriggerNode } from "./ast.js";
 import { formatTrigger } from "./format.js";
+import { lineNote } from "./line-note.js";
 import { visitNodes } from "./walk.js";
 
 /**
@@ -27,9 +28,8 @@ export function findTraitsOfOtherTypes(root: TriggerNode, text: string): string[
     const field = formatTrigger(node);
     if (warned.has(field)) return;
     warned.add(field);
-    const line = text.slice(0, node.start).split("\n").length;
     warnings.push(
-      `\`${field}\` (line ${line}) reads the top-level traits, which Segment's ${calls} do not have: they carry the user's traits in context.traits. ` +
+      `\`${field}\`${lineNote(text, node.start)} reads the top-level traits, which Segment's ${calls} do not have: they carry the user's traits in context.traits. ` +
         `Write \`context.${field}\` to read them there.`,
     );
   });

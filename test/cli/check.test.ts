@@ -240,7 +240,7 @@ describe("check", () => {
 
     expect(result.status).toBe(0);
     expect(unwrapSummary(result.stderr)).toContain(
-      "warning: koala-replay.config.json /mappings/0/trigger (line 5, column 7): `traits.email` (line 1) reads the top-level traits, which Segment's track calls do not have: they carry the user's traits in context.traits. Write `context.traits.email` to read them there.",
+      "warning: koala-replay.config.json /mappings/0/trigger (line 5, column 7): `traits.email` reads the top-level traits, which Segment's track calls do not have: they carry the user's traits in context.traits. Write `context.traits.email` to read them there.",
     );
   });
 
@@ -361,7 +361,7 @@ describe("trigger warnings in a config", () => {
   }
 
   const warning =
-    'warning: koala-replay.config.json /mappings/0/trigger (line 5, column 7): "[SALE]*" (line 1) is a glob pattern here, ' +
+    'warning: koala-replay.config.json /mappings/0/trigger (line 5, column 7): "[SALE]*" is a glob pattern here, ' +
     "but Segment's trigger parser reads only \"prefix*\" or \"*suffix\" and takes ?, [ and \\ as plain characters, so it selects other events.";
 
   test.each([[["check"]], [["send", "--dry-run", "--no-stitch", "events.jsonl"]]])("warns with its place (%j)", async (args) => {

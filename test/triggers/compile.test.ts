@@ -100,7 +100,7 @@ describe("traits of a type without them", () => {
   test("track trigger reading traits.email", () => {
     const trigger = compileTrigger('type = "track" and !contains(traits.email, "@example.com")');
     expect(trigger.warnings).toEqual([
-      "`traits.email` (line 1) reads the top-level traits, which Segment's track calls do not have: they carry the user's traits in context.traits. Write `context.traits.email` to read them there.",
+      "`traits.email` reads the top-level traits, which Segment's track calls do not have: they carry the user's traits in context.traits. Write `context.traits.email` to read them there.",
     ]);
   });
 
