@@ -107,7 +107,8 @@ function unknownCsvTableLines(report: InspectReport, { style, width }: TextLayou
     return [];
   }
   const files = count === 1 ? "1 CSV file is" : `${formatCount(count)} CSV files are`;
-  const lines = [wrapStyled(`${files} of a table that koala-replay does not recognise, so it cannot tell the event type of their rows and read none of them:`, width, "  ", "    ", style.yellow)];
+  const rows = count === 1 ? "its rows and read none of them" : "their rows and read none of them";
+  const lines = [wrapStyled(`${files} of a table that koala-replay does not recognise, so it cannot tell the event type of ${rows}:`, width, "  ", "    ", style.yellow)];
   const listed = report.unknownCsvTableFiles;
   for (const file of listed) {
     lines.push(wrapStyled(file, width, "    ", "      ", style.yellow));

@@ -220,7 +220,7 @@ describe("inspect text", () => {
     const result = await runCli(["inspect", directory]);
 
     expect(result.status).toBe(1);
-    expect(unwrapSummary(result.stdout)).toContain("1 CSV file is of a table that koala-replay does not recognise");
+    expect(unwrapSummary(result.stdout)).toContain("1 CSV file is of a table that koala-replay does not recognise, so it cannot tell the event type of its rows and read none of them:");
     expect(result.stdout).toContain("Pass --csv-table <table>");
     expect(unwrapSummary(result.stdout)).toContain("or --csv-type <type>");
   });
