@@ -92,7 +92,7 @@ function readBracket(pattern: string, start: number): { source: string; end: num
     }
     if (pattern[index + 1] === "-" && index + 2 < pattern.length && pattern[index + 2] !== "]") {
       const last = pattern[index + 2] as string;
-      if (last < character) throw new GlobSyntaxError(`the range ${character}-${last} is reversed`, index);
+      if (last < character) throw new GlobSyntaxError(`the reversed range ${character}-${last}`, index);
       body += `${escapeInClass(character)}-${escapeInClass(last)}`;
       index += 3;
       continue;
@@ -100,7 +100,7 @@ function readBracket(pattern: string, start: number): { source: string; end: num
     body += escapeInClass(character);
     index++;
   }
-  if (index >= pattern.length) throw new GlobSyntaxError("the `[` has no closing `]`", start);
+  if (index >= pattern.length) throw new GlobSyntaxError("a `[` without a closing `]`", start);
   return { source: `[${negated ? "^" : ""}${body}]`, end: index + 1 };
 }
 

@@ -74,7 +74,7 @@ describe("TriggerSyntaxError", () => {
   test("invalid glob points into the pattern", () => {
     const error = syntaxErrorOf('match(event, "ab[c")');
     expect(error.position.offset).toBe(16);
-    expect(error.found).toContain("no closing `]`");
+    expect(error.found).toBe("a `[` without a closing `]`");
   });
 
   test("negated value in fql", () => {
