@@ -92,7 +92,7 @@ function unreadableLines(report: InspectReport, { style, width }: TextLayout): s
   const lines = [wrapStyled(`${formatCount(report.unreadable)} unreadable: ${reasons}`, width, "  ", "    ", style.yellow)];
   for (const example of report.unreadableExamples.filter((candidate) => candidate.reason !== UNKNOWN_CSV_TABLE)) {
     const where = example.line === 0 ? example.input : `${example.input}:${example.line}`;
-    // The message says what is wrong with the line and how to fix it, as send's warning does.
+    // The message describes what is wrong with the line and how to fix it, as send's warning does.
     const text = example.message.startsWith(`${where}: `) ? example.message.slice(where.length + 2) : example.message;
     const message = text === "" ? "" : `: ${escapeControlCharacters(text)}`;
     lines.push(wrapStyled(`${where} ${example.reason}${message}`, width, "    ", "      ", style.yellow));

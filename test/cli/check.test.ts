@@ -125,7 +125,7 @@ describe("check", () => {
     server.close();
 
     expect(result.status).toBe(3);
-    expect(unwrapSummary(result.stderr)).toContain(`error: ${endpoint} answered the key check with a web page (HTML), not an API response, so the public key was not tested`);
+    expect(unwrapSummary(result.stderr)).toContain(`error: ${endpoint} returned a web page (HTML) to the key check, not an API response, so the public key was not tested`);
     expect(result.stdout).not.toContain("accepted by");
   });
 

@@ -106,7 +106,7 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
   }
   if (result.webPage === true) {
     writeError(
-      `${shownEndpoint} answered the key check with a web page (HTML), not an API response, so the public key was not tested`,
+      `${shownEndpoint} returned a web page (HTML) to the key check, not an API response, so the public key was not tested`,
       `check the --endpoint URL (default ${DEFAULT_ENDPOINT}): it is probably a website`,
     );
     return ExitCode.fatalApi;
