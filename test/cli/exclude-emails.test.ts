@@ -131,6 +131,14 @@ describe("send --exclude-emails", () => {
     expect(summary).toContain("If more were left out than you expected, check the patterns.");
   });
 
+  test("repeated option adds patterns", async () => {
+    const result = await dryRun(["--exclude-emails", "*@yourcompany.com", "--exclude-emails", "customer@example.org"]);
+
+    // Commander kept only the last value, so the staff entries were sent.
+    expect(result.sent).toEqual(["m-4"]);
+    expect(result.report.options.excludeEmails).toEqual(["*@yourcompany.com", "customer@example.org"]);
+  });
+
   test("real send leaves excluded entries out", async () => {
     const emulator = await startKoalaEmulator({ publicKey: KEY });
     try {
