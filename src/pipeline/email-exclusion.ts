@@ -102,7 +102,7 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
   }
   const parts = pattern.split("@");
   if (parts.length === 1) {
-    return `it has no "@", so it matches no email address. To leave out every address at a domain, write *@${pattern.replace(/^\*\.?/, "")}`;
+    return `it has no "@", so it matches no email address. To leave out every address at a domain, write ${domainPatternFor(pattern)}`;
   }
   if (parts.length > 2) {
     return `it contains more than one "@", and an email address has one`;
@@ -115,4 +115,13 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
     return `it has nothing after "@", so it matches no email address. Add the domain, or * for any domain: ${pattern}*`;
   }
   return undefined;
+}
+
+/**
+ * Suggests the pattern of every address at the domain that a pattern without "@" names. A pattern
+ * that names no domain, such as `*`, gets an example, because `*@` alone is rejected too.
+ */
+function domainPatternFor(pattern: string): string {
+  const domain = pattern.replace(/^\*\.?/, "");
+  return /[^*?.]/.test(domain) ? `*@${domain}` : "* followed by @ and the domain, such as *@yourcompany.com";
 }

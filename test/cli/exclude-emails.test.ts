@@ -182,6 +182,16 @@ describe("invalid email patterns", () => {
     expect(message).toContain("give email patterns separated by commas");
   });
 
+  test("pattern without a domain gets a valid example", async () => {
+    const result = await run(["send", "--dry-run", "--exclude-emails", "*", "events.jsonl"]);
+
+    // The suggestion was "*@", which is rejected in turn.
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr)).toContain(
+      'invalid --exclude-emails pattern "*": it has no "@", so it matches no email address. To leave out every address at a domain, write * followed by @ and the domain, such as *@yourcompany.com',
+    );
+  });
+
   test("empty option item rejected", async () => {
     const result = await run(["send", "--dry-run", "--exclude-emails", "*@yourcompany.com,", "events.jsonl"]);
 
