@@ -1,3 +1,4 @@
+import { domainToUnicode } from "node:url";
 import type { KoalaEntry } from "../delivery/entry.js";
 import { compileGlob } from "../triggers/glob.js";
 
@@ -36,18 +37,20 @@ export class EmailExclusion {
       }
     }
     this.patterns = [...new Set(patterns)];
-    this.tests = this.patterns.map((pattern) => ({ pattern, matches: compileGlob(pattern.toLowerCase()) }));
+    this.tests = this.patterns.map((pattern) => ({ pattern, matches: compileGlob(withUnicodeDomain(pattern.toLowerCase())) }));
   }
 
   /**
    * Returns the first pattern that matches `email`, or undefined. Spaces around the email are
    * ignored, because a mapped trait may carry them around an address that is otherwise excluded.
+   * A domain in its ASCII form (`xn--mnchen-3ya.de`) matches a pattern that spells it in Unicode
+   * (`münchen.de`), and the other way round, because both name the same mailboxes.
    */
   matchingPattern(email: string | undefined): string | undefined {
     if (typeof email !== "string") {
       return undefined;
     }
-    const address = email.trim().toLowerCase();
+    const address = withUnicodeDomain(email.trim().toLowerCase());
     return this.tests.find((test) => test.matches(address))?.pattern;
   }
 
@@ -115,6 +118,21 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
     return `it has nothing after "@", so it matches no email address. Add the domain, or * for any domain: ${pattern}*`;
   }
   return undefined;
+}
+
+/**
+ * Writes the labels of the domain that are in the ASCII form of international domain names
+ * (`xn--…`) in Unicode, so that an address and a pattern compare alike whichever form each uses.
+ * Labels with a wildcard, and labels that are not valid in that form, are kept as written.
+ */
+function withUnicodeDomain(address: string): string {
+  const atIndex = address.lastIndexOf("@");
+  if (!address.includes("xn--", atIndex)) {
+    return address;
+  }
+  const labels = address.slice(atIndex + 1).split(".");
+  const decoded = labels.map((label) => (label.startsWith("xn--") && !/[*?]/.test(label) ? domainToUnicode(label) || label : label));
+  return `${address.slice(0, atIndex + 1)}${decoded.join(".")}`;
 }
 
 /**

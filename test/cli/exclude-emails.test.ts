@@ -139,6 +139,19 @@ describe("send --exclude-emails", () => {
     expect(result.report.options.excludeEmails).toEqual(["*@yourcompany.com", "customer@example.org"]);
   });
 
+  test("international domain matches in either form", async () => {
+    const international = [
+      { type: "track", event: "Opened Report", email: "anna@xn--mnchen-3ya.de", messageId: "idn-1" },
+      { type: "track", event: "Opened Report", email: "jonas@MÜNCHEN.de", messageId: "idn-2" },
+      { type: "track", event: "Opened Report", email: "lea@example.org", messageId: "idn-3" },
+    ];
+    writeFileSync(join(directory, "events.jsonl"), `${international.map((event) => JSON.stringify({ ...event, timestamp })).join("\n")}\n`);
+
+    // Mail to the ASCII form of a domain reaches the same mailboxes as mail to its Unicode form.
+    expect((await dryRun(["--exclude-emails", "*@münchen.de"])).sent).toEqual(["idn-3"]);
+    expect((await dryRun(["--exclude-emails", "*@XN--MNCHEN-3YA.de"])).sent).toEqual(["idn-3"]);
+  });
+
   test("real send leaves excluded entries out", async () => {
     const emulator = await startKoalaEmulator({ publicKey: KEY });
     try {
