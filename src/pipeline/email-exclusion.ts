@@ -96,8 +96,12 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
   if (pattern.trim() === "") {
     return "the pattern is empty. Write one such as *@yourcompany.com, or remove it";
   }
-  if (/[\s\p{Cc}]/u.test(pattern)) {
-    return "it contains whitespace or a control character, which no email address has. Remove it";
+  // Format characters such as a zero-width space or a soft hyphen are invisible, and can come with text
+  // pasted from web pages and chats.
+  const hidden = /[\s\p{Cc}\p{Cf}]/u.exec(pattern);
+  if (hidden !== null) {
+    const code = `U+${(hidden[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}`;
+    return `it contains whitespace or an invisible character (${code} at character ${hidden.index + 1}), which no email address has. Remove it`;
   }
   const special = /[[\]\\]/.exec(pattern);
   if (special !== null) {

@@ -178,6 +178,18 @@ describe("invalid email patterns", () => {
     );
   });
 
+  test("zero-width space in pattern rejected", async () => {
+    const config = writeConfig("pasted.json", { excludeEmails: ["*@yourcompany.com\u200b"] });
+    const result = await run(["send", "--dry-run", "--config", config, "events.jsonl"]);
+
+    // The pattern matched no address, so the staff entries were sent.
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(unwrapSummary(result.stderr)).toContain(
+      "it contains whitespace or an invisible character (U+200B at character 18), which no email address has. Remove it",
+    );
+  });
+
   test("non-array config value rejected", async () => {
     const config = writeConfig("string.json", { excludeEmails: "*@yourcompany.com" });
     const result = await run(["check", "--config", config]);
