@@ -50,8 +50,17 @@ const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), 
 const FORECAST_IDENTITIES_HELP =
   "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin or a pipe";
 const EXCLUDE_EMAILS_HELP =
-  "comma-separated email patterns (* any characters, ? one; case-insensitive), such as '*@yourcompany.com': entries whose email matches one, stitched or not, are not sent; adds to excludeEmails in the config";
+  "comma-separated email patterns (* any characters, ? one; case-insensitive), such as '*@yourcompany.com': entries whose email matches one, stitched or not, are not sent; adds to excludeEmails in the config, and so does each repeat of the option";
 const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send";
+
+/**
+ * Joins the values of a repeated `--exclude-emails` with a comma, so that each one adds patterns.
+ * Commander keeps only the last value of an option given twice, which would send the events of the
+ * people that the earlier values name.
+ */
+function joinPatternLists(value: string, previous: string | undefined): string {
+  return previous === undefined ? value : `${previous},${value}`;
+}
 
 /**
  * Builds the command-line program. Commander's errors are thrown (exitOverride) and not printed
@@ -90,7 +99,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--until <date>", "send only events whose timestamp is before this ISO-8601 date or time (UTC unless it has a zone)")
     .option("--identities <file>", "CSV or JSONL of userId/anonymousId and email, used to fill the email of events that have none (for example a warehouse users export)")
     .option("--no-stitch", NO_STITCH_SEND_HELP)
-    .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP)
+    .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP, joinPatternLists)
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
@@ -125,7 +134,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--public-key <key>", "Koala public key shown (masked) in the requests; default: $KOALA_PUBLIC_KEY")
     .option("--identities <file>", FORECAST_IDENTITIES_HELP)
     .option("--no-stitch", "show what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin and pipes without --identities)")
-    .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP)
+    .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP, joinPatternLists)
     .addHelpText("after", () => withToolCommand(`${PREVIEW_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawPreviewOptions) => {
@@ -145,7 +154,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .option("--identities <file>", FORECAST_IDENTITIES_HELP)
     .option("--no-stitch", "count what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin and pipes without --identities)")
-    .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP)
+    .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP, joinPatternLists)
     .addOption(formatOption())
     .option("--csv-table <name>", CSV_TABLE_HELP)
     .option("--csv-type <type>", CSV_TYPE_HELP)

@@ -1,3 +1,4 @@
+import { domainToUnicode } from "node:url";
 import type { KoalaEntry } from "../delivery/entry.js";
 import { compileGlob } from "../triggers/glob.js";
 
@@ -36,18 +37,20 @@ export class EmailExclusion {
       }
     }
     this.patterns = [...new Set(patterns)];
-    this.tests = this.patterns.map((pattern) => ({ pattern, matches: compileGlob(pattern.toLowerCase()) }));
+    this.tests = this.patterns.map((pattern) => ({ pattern, matches: compileGlob(withUnicodeDomain(pattern.toLowerCase())) }));
   }
 
   /**
    * Returns the first pattern that matches `email`, or undefined. Spaces around the email are
    * ignored, because a mapped trait may carry them around an address that is otherwise excluded.
+   * A domain in its ASCII form (`xn--mnchen-3ya.de`) matches a pattern that spells it in Unicode
+   * (`münchen.de`), and the other way round, because both name the same mailboxes.
    */
   matchingPattern(email: string | undefined): string | undefined {
     if (typeof email !== "string") {
       return undefined;
     }
-    const address = email.trim().toLowerCase();
+    const address = withUnicodeDomain(email.trim().toLowerCase());
     return this.tests.find((test) => test.matches(address))?.pattern;
   }
 
@@ -93,8 +96,12 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
   if (pattern.trim() === "") {
     return "the pattern is empty. Write one such as *@yourcompany.com, or remove it";
   }
-  if (/[\s\p{Cc}]/u.test(pattern)) {
-    return "it contains whitespace or a control character, which no email address has. Remove it";
+  // Format characters such as a zero-width space or a soft hyphen are invisible, and can come with text
+  // pasted from web pages and chats.
+  const hidden = /[\s\p{Cc}\p{Cf}]/u.exec(pattern);
+  if (hidden !== null) {
+    const code = `U+${(hidden[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}`;
+    return `it contains whitespace or an invisible character (${code} at character ${hidden.index + 1}), which no email address has. Remove it`;
   }
   const special = /[[\]\\]/.exec(pattern);
   if (special !== null) {
@@ -102,7 +109,7 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
   }
   const parts = pattern.split("@");
   if (parts.length === 1) {
-    return `it has no "@", so it matches no email address. To leave out every address at a domain, write *@${pattern.replace(/^\*\.?/, "")}`;
+    return `it has no "@", so it matches no email address. To leave out every address at a domain, write ${domainPatternFor(pattern)}`;
   }
   if (parts.length > 2) {
     return `it contains more than one "@", and an email address has one`;
@@ -115,4 +122,28 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
     return `it has nothing after "@", so it matches no email address. Add the domain, or * for any domain: ${pattern}*`;
   }
   return undefined;
+}
+
+/**
+ * Writes the labels of the domain that are in the ASCII form of international domain names
+ * (`xn--…`) in Unicode, so that an address and a pattern compare alike whichever form each uses.
+ * Labels with a wildcard, and labels that are not valid in that form, are kept as written.
+ */
+function withUnicodeDomain(address: string): string {
+  const atIndex = address.lastIndexOf("@");
+  if (!address.includes("xn--", atIndex)) {
+    return address;
+  }
+  const labels = address.slice(atIndex + 1).split(".");
+  const decoded = labels.map((label) => (label.startsWith("xn--") && !/[*?]/.test(label) ? domainToUnicode(label) || label : label));
+  return `${address.slice(0, atIndex + 1)}${decoded.join(".")}`;
+}
+
+/**
+ * Suggests the pattern of every address at the domain that a pattern without "@" names. A pattern
+ * that names no domain, such as `*`, gets an example, because `*@` alone is rejected too.
+ */
+function domainPatternFor(pattern: string): string {
+  const domain = pattern.replace(/^\*\.?/, "");
+  return /[^*?.]/.test(domain) ? `*@${domain}` : "* followed by @ and the domain, such as *@yourcompany.com";
 }

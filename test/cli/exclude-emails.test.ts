@@ -131,6 +131,27 @@ describe("send --exclude-emails", () => {
     expect(summary).toContain("If more were left out than you expected, check the patterns.");
   });
 
+  test("repeated option adds patterns", async () => {
+    const result = await dryRun(["--exclude-emails", "*@yourcompany.com", "--exclude-emails", "customer@example.org"]);
+
+    // Commander kept only the last value, so the staff entries were sent.
+    expect(result.sent).toEqual(["m-4"]);
+    expect(result.report.options.excludeEmails).toEqual(["*@yourcompany.com", "customer@example.org"]);
+  });
+
+  test("international domain matches in either form", async () => {
+    const international = [
+      { type: "track", event: "Opened Report", email: "anna@xn--mnchen-3ya.de", messageId: "idn-1" },
+      { type: "track", event: "Opened Report", email: "jonas@MÜNCHEN.de", messageId: "idn-2" },
+      { type: "track", event: "Opened Report", email: "lea@example.org", messageId: "idn-3" },
+    ];
+    writeFileSync(join(directory, "events.jsonl"), `${international.map((event) => JSON.stringify({ ...event, timestamp })).join("\n")}\n`);
+
+    // Mail to the ASCII form of a domain reaches the same mailboxes as mail to its Unicode form.
+    expect((await dryRun(["--exclude-emails", "*@münchen.de"])).sent).toEqual(["idn-3"]);
+    expect((await dryRun(["--exclude-emails", "*@XN--MNCHEN-3YA.de"])).sent).toEqual(["idn-3"]);
+  });
+
   test("real send leaves excluded entries out", async () => {
     const emulator = await startKoalaEmulator({ publicKey: KEY });
     try {
@@ -157,6 +178,18 @@ describe("invalid email patterns", () => {
     );
   });
 
+  test("zero-width space in pattern rejected", async () => {
+    const config = writeConfig("pasted.json", { excludeEmails: ["*@yourcompany.com\u200b"] });
+    const result = await run(["send", "--dry-run", "--config", config, "events.jsonl"]);
+
+    // The pattern matched no address, so the staff entries were sent.
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(unwrapSummary(result.stderr)).toContain(
+      "it contains whitespace or an invisible character (U+200B at character 18), which no email address has. Remove it",
+    );
+  });
+
   test("non-array config value rejected", async () => {
     const config = writeConfig("string.json", { excludeEmails: "*@yourcompany.com" });
     const result = await run(["check", "--config", config]);
@@ -172,6 +205,16 @@ describe("invalid email patterns", () => {
     expect(result.status).toBe(2);
     expect(message).toContain('invalid --exclude-emails pattern "@partner.example": it has nothing before "@", so it matches no email address. To leave out every address at partner.example, write *@partner.example');
     expect(message).toContain("give email patterns separated by commas");
+  });
+
+  test("pattern without a domain gets a valid example", async () => {
+    const result = await run(["send", "--dry-run", "--exclude-emails", "*", "events.jsonl"]);
+
+    // The suggestion was "*@", which is rejected in turn.
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr)).toContain(
+      'invalid --exclude-emails pattern "*": it has no "@", so it matches no email address. To leave out every address at a domain, write * followed by @ and the domain, such as *@yourcompany.com',
+    );
   });
 
   test("empty option item rejected", async () => {

@@ -37,6 +37,7 @@ describe("email pattern check", () => {
     ["jane@", "nothing after \"@\""],
     ["a@b@c.com", "more than one \"@\""],
     ["jane @example.com", "whitespace"],
+    ["jane\u00ad@example.com", "invisible character (U+00AD at character 5)"],
     ["[ab]@example.com", "only the wildcards * (any characters) and ? (one character)"],
     ["a\\*@example.com", "only the wildcards"],
   ])("%j is rejected", (pattern, reason) => {
