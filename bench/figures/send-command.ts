@@ -88,7 +88,7 @@ async function measureSendCommand(archive: string, folder: string, scenario: Lat
 }
 
 /**
- * The requests a dry run of the archive prints, split into one body per entry: each keeps its
+ * Returns the requests a dry run of the archive prints, split into one body per entry: each keeps its
  * request's person fields (`profile_id`, `email`, `traits`, `ip`) and contains one event or identify.
  */
 async function oneEntryBodies(archive: string, folder: string): Promise<string[]> {

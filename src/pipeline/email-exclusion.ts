@@ -10,7 +10,7 @@ export interface ExcludedEntry {
 
 /** Entries of one record, split by the email exclusions. */
 export interface ExclusionSplit {
-  kept: readonly KoalaEntry[];
+  sendable: readonly KoalaEntry[];
   excluded: readonly ExcludedEntry[];
 }
 
@@ -54,22 +54,22 @@ export class EmailExclusion {
     return this.tests.find((test) => test.matches(address))?.pattern;
   }
 
-  /** Splits entries into those to send and those whose email is excluded. An entry without an email is kept. */
+  /** Splits entries into those to send and those whose email is excluded. An entry without an email is sent. */
   split(entries: readonly KoalaEntry[]): ExclusionSplit {
-    let kept: KoalaEntry[] | undefined;
+    let sendable: KoalaEntry[] | undefined;
     let excluded: ExcludedEntry[] | undefined;
     entries.forEach((entry, index) => {
       const pattern = this.matchingPattern(entry.person.email);
       if (pattern === undefined) {
-        kept?.push(entry);
+        sendable?.push(entry);
         return;
       }
       // Most records have nothing excluded, so the lists are copied only from the first exclusion on.
-      kept ??= entries.slice(0, index);
+      sendable ??= entries.slice(0, index);
       excluded ??= [];
       excluded.push({ entry, pattern });
     });
-    return { kept: kept ?? entries, excluded: excluded ?? NOTHING_EXCLUDED };
+    return { sendable: sendable ?? entries, excluded: excluded ?? NOTHING_EXCLUDED };
   }
 
   /**

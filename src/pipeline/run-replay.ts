@@ -314,11 +314,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 
 /** Returns the entries to send, and counts those whose email the exclusion leaves out. */
 function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats): readonly KoalaEntry[] {
-  const { kept, excluded } = exclusion.split(entries);
+  const { sendable, excluded } = exclusion.split(entries);
   if (excluded.length > 0) {
     stats.countSkipped("excluded-email", excluded.length);
   }
-  return kept;
+  return sendable;
 }
 
 /**

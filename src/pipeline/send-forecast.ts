@@ -41,9 +41,9 @@ export class SendForecast {
 
   sort(result: RecordResult): EntryForecast {
     const { deliverable, unidentified } = this.stitcher.stitch(result);
-    const { kept, excluded } = this.exclusion?.split(deliverable) ?? { kept: deliverable, excluded: [] };
+    const { sendable, excluded } = this.exclusion?.split(deliverable) ?? { sendable: deliverable, excluded: [] };
     const forecast: EntryForecast = { sent: [], duplicates: [], unidentified: unidentified > 0 ? result.unidentified : [], excluded };
-    for (const entry of kept) {
+    for (const entry of sendable) {
       const fresh = this.taken.add(entry.mappingName, entry.messageId);
       (fresh ? forecast.sent : forecast.duplicates).push(entry);
     }

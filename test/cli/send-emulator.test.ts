@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -81,6 +81,19 @@ function expectedEntries(files: string[]): string[] {
     }
   }
   return entryKeys(entries);
+}
+
+/** Starts a server on 127.0.0.1 that returns 200, labelled text/html, with `body` to every request. */
+async function startHtmlServer(body: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      response.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 describe("send to the Koala emulator", () => {
@@ -209,16 +222,8 @@ describe("send to the Koala emulator", () => {
   });
 
   test("website answering 200 stops the run", async () => {
-    // A wrong --endpoint can be a website that answers every request 200 with a page.
-    const server = createServer((request, response) => {
-      request.resume();
-      request.on("end", () => {
-        response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-        response.end("<!DOCTYPE html>\n<html><head><title>Koala</title></head><body>Welcome</body></html>");
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // A wrong --endpoint can be a website that returns 200 and a page to every request.
+    const { server, url } = await startHtmlServer("<!DOCTYPE html>\n<html><head><title>Koala</title></head><body>Welcome</body></html>");
     const directory = temporaryDirectory();
     const { path } = writeTrackEvents(directory, 20);
     const result = await runCli(["send", "--no-stitch", "--endpoint", url, "--state", join(directory, "state.json"), "--report", join(directory, "report.json"), path], {
@@ -234,15 +239,7 @@ describe("send to the Koala emulator", () => {
   });
 
   test("empty 200 labelled text/html is delivered", async () => {
-    const server = createServer((request, response) => {
-      request.resume();
-      request.on("end", () => {
-        response.writeHead(200, { "content-type": "text/html" });
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { server, url } = await startHtmlServer("");
     const directory = temporaryDirectory();
     const { path } = writeTrackEvents(directory, 20);
     const result = await runCli(["send", "--no-stitch", "--endpoint", url, "--state", join(directory, "state.json"), path], {

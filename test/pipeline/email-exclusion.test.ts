@@ -66,7 +66,7 @@ describe("EmailExclusion matching", () => {
     const profileOnly = entryFor({ profile_id: "p-1" });
     const split = exclusion.split([profileOnly]);
 
-    expect(split.kept).toEqual([profileOnly]);
+    expect(split.sendable).toEqual([profileOnly]);
     expect(split.excluded).toEqual([]);
   });
 
@@ -76,14 +76,14 @@ describe("EmailExclusion matching", () => {
     const last = entryFor({ email: "b@example.org" }, "m-3");
     const split = exclusion.split([first, staff, last]);
 
-    expect(split.kept).toEqual([first, last]);
+    expect(split.sendable).toEqual([first, last]);
     expect(split.excluded).toEqual([{ entry: staff, pattern: "*@YourCompany.com" }]);
   });
 
   test("split without matches returns input list", () => {
     const entries = [entryFor({ email: "a@example.org" })];
 
-    expect(exclusion.split(entries).kept).toBe(entries);
+    expect(exclusion.split(entries).sendable).toBe(entries);
   });
 });
 
