@@ -50,7 +50,7 @@ const BROWSER_EVENTS_HELP = "analytics.js track events: skip (as Segment does), 
 const FORECAST_IDENTITIES_HELP =
   "CSV or JSONL of userId/anonymousId and email, used as send uses it to fill the email of events that have none; needed to stitch events read from stdin or a pipe";
 const EXCLUDE_EMAILS_HELP =
-  "comma-separated email patterns (* any characters, ? one; case-insensitive), such as '*@yourcompany.com': entries whose email matches one, stitched or not, are not sent; adds to excludeEmails in the config, and so does each repeat of the option";
+  "comma-separated email patterns (* any characters, ? one, \\* \\? \\\\ literal; case-insensitive), such as '*@yourcompany.com': entries whose email matches one, stitched or not, are not sent; adds to excludeEmails in the config, and so does each repeat of the option";
 const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and --identities: send exactly what Segment's destination would send";
 
 /**
@@ -184,6 +184,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--trigger <trigger>", "check only this trigger: print its error with the position, or its normalised form")
     .option("--dialect <dialect>", "subscription (Segment's trigger subset, used by mappings) or fql (the full language, used by --filter)", "subscription")
     .option("--event <json|file>", "event to evaluate the trigger on: inline JSON or a file holding one event")
+    .option("--exclude-emails <patterns>", `${EXCLUDE_EMAILS_HELP}; check validates them and lists them with the config's`, joinPatternLists)
     .addHelpText("after", () => withToolCommand(CHECK_EXAMPLES))
     .exitOverride()
     .action(async (options: RawCheckOptions) => {

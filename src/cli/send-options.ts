@@ -276,7 +276,7 @@ export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: b
 }
 
 /**
- * Parses `--exclude-emails` of `send`, `preview` and `inspect`: email patterns separated by commas,
+ * Parses `--exclude-emails` of `send`, `preview`, `inspect` and `check`: email patterns separated by commas,
  * with the spaces around each one ignored. Rejects the first pattern that would match nothing.
  */
 export function parseExcludeEmailsOption(value: string | undefined): string[] {

@@ -1,6 +1,5 @@
-import { domainToUnicode } from "node:url";
 import type { KoalaEntry } from "../delivery/entry.js";
-import { compileGlob } from "../triggers/glob.js";
+import { addressForMatching, canonicalPattern, compileEmailPattern, describeEscapeProblem, describeForbiddenCodePoint } from "./email-pattern.js";
 
 /** An entry left out because the email it would be sent with matches `pattern`. */
 export interface ExcludedEntry {
@@ -20,13 +19,14 @@ const NOTHING_EXCLUDED: readonly ExcludedEntry[] = Object.freeze([]);
  * Leaves out the entries of people whose email matches one of the patterns of `--exclude-emails` and
  * `excludeEmails` in the config, such as a company's own staff. It runs after identity stitching,
  * so it also checks the emails that stitching gave. Patterns are globs on the whole address, where
- * `*` matches any run of characters and `?` one character. They are compared case-insensitively,
- * because mail systems treat domains, and in practice local parts, that way.
+ * `*` matches any run of characters and `?` one character. Patterns and emails are compared in the
+ * form that email-pattern.ts describes: NFKC-normalized and case-folded, because mail systems treat
+ * domains, and in practice local parts, without regard to case.
  */
 export class EmailExclusion {
   /** The patterns as written, without repeats. */
   private readonly patterns: readonly string[];
-  private readonly tests: ReadonlyArray<{ pattern: string; matches: (email: string) => boolean }>;
+  private readonly tests: ReadonlyArray<{ pattern: string; matches: (address: string) => boolean }>;
 
   /** Throws on a pattern that `describeEmailPatternProblem` rejects, because callers report those with their position first. */
   constructor(patterns: readonly string[]) {
@@ -37,23 +37,25 @@ export class EmailExclusion {
       }
     }
     this.patterns = [...new Set(patterns)];
-    this.tests = this.patterns.map((pattern) => ({ pattern, matches: compileGlob(withUnicodeDomain(pattern.toLowerCase())) }));
+    this.tests = this.patterns.map((pattern) => ({ pattern, matches: compileEmailPattern(canonicalPattern(pattern)) }));
   }
 
   /**
-   * Returns the first pattern that matches `email`, or undefined. Spaces around the email are
-   * ignored, because a mapped trait may carry them around an address that is otherwise excluded.
-   * A domain in its ASCII form (`xn--mnchen-3ya.de`) matches a pattern that spells it in Unicode
-   * (`münchen.de`), and the other way round, because both name the same mailboxes.
+   * Returns the first pattern that matches `email`, or undefined. The email is compared as
+   * `addressForMatching` reads it: the address of `Name <address>`, without `mailto:`, surrounding
+   * whitespace or a trailing dot, and with a domain in its ASCII form (`xn--mnchen-3ya.de`) equal
+   * to its Unicode form (`münchen.de`). The entry keeps its email as it was.
    */
   matchingPattern(email: string | undefined): string | undefined {
     if (typeof email !== "string") {
       return undefined;
     }
-    const address = withUnicodeDomain(email.trim().toLowerCase());
+    const address = addressForMatching(email);
+    if (address === undefined) {
+      return undefined;
+    }
     return this.tests.find((test) => test.matches(address))?.pattern;
   }
-
   /** Splits entries into those to send and those whose email is excluded. An entry without an email is sent. */
   split(entries: readonly KoalaEntry[]): ExclusionSplit {
     let sendable: KoalaEntry[] | undefined;
@@ -73,13 +75,32 @@ export class EmailExclusion {
   }
 
   /**
-   * Returns the patterns in lower case, sorted and without repeats, for the checkpoint's hash of the
-   * entry settings. Order, repeats and case do not change which entries are excluded, so a resume
-   * with the same patterns written otherwise is not warned that they changed.
+   * Returns the patterns in their canonical form (see `canonicalPattern`), sorted and without
+   * repeats, for the checkpoint's hash of the entry settings. Order, repeats, case, Unicode
+   * normalization and the spelling of a domain (`xn--` or Unicode) do not change which entries are
+   * excluded, so a resume with the same patterns written otherwise is not warned that they changed.
+   * A plain ASCII pattern keeps its lower-case form, as in checkpoints written before.
    */
   canonicalPatterns(): string[] {
-    return [...new Set(this.patterns.map((pattern) => pattern.toLowerCase()))].sort();
+    return [...new Set(this.patterns.map(canonicalPattern))].sort();
   }
+}
+
+/** Source of an email pattern: `excludeEmails` of the config file, or `--exclude-emails`. */
+export type EmailPatternSource = "excludeEmails" | "--exclude-emails";
+
+/** An email pattern as written, and where it was given. */
+export interface SourcedEmailPattern {
+  pattern: string;
+  source: EmailPatternSource;
+}
+
+/** Lists the patterns in effect, those of the config first, each with where it was given. A pattern given in both places is listed twice. */
+export function listEmailPatterns(configPatterns: readonly string[], optionPatterns: readonly string[]): SourcedEmailPattern[] {
+  return [
+    ...configPatterns.map((pattern): SourcedEmailPattern => ({ pattern, source: "excludeEmails" })),
+    ...optionPatterns.map((pattern): SourcedEmailPattern => ({ pattern, source: "--exclude-emails" })),
+  ];
 }
 
 /** Builds the exclusion of `patterns`, or returns undefined for an empty list, so that a run without one checks nothing. */
@@ -96,16 +117,17 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
   if (pattern.trim() === "") {
     return "the pattern is empty. Write one such as *@yourcompany.com, or remove it";
   }
-  // Format characters such as a zero-width space or a soft hyphen are invisible, and can come with text
-  // pasted from web pages and chats.
-  const hidden = /[\s\p{Cc}\p{Cf}]/u.exec(pattern);
-  if (hidden !== null) {
-    const code = `U+${(hidden[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}`;
-    return `it contains whitespace or an invisible character (${code} at character ${hidden.index + 1}), which no email address has. Remove it`;
+  const codePointProblem = describeCodePointProblem(pattern);
+  if (codePointProblem !== undefined) {
+    return codePointProblem;
   }
-  const special = /[[\]\\]/.exec(pattern);
+  const special = /[[\]]/.exec(pattern);
   if (special !== null) {
-    return `it contains "${special[0]}", but email patterns take only the wildcards * (any characters) and ? (one character)`;
+    return `it contains "${special[0]}", but email patterns take only the wildcards * (any characters) and ? (one character), and \\ to escape them`;
+  }
+  const escapeProblem = describeEscapeProblem(pattern);
+  if (escapeProblem !== undefined) {
+    return escapeProblem;
   }
   const parts = pattern.split("@");
   if (parts.length === 1) {
@@ -125,18 +147,29 @@ export function describeEmailPatternProblem(pattern: string): string | undefined
 }
 
 /**
- * Writes the labels of the domain that are in the ASCII form of international domain names
- * (`xn--…`) in Unicode, so that an address and a pattern compare alike whichever form each uses.
- * Labels with a wildcard, and labels that are not valid in that form, are kept as written.
+ * Describes the first code point of a pattern that no email address has, or that NFKC would turn
+ * into pattern syntax (a full-width ＠ or ＊), or returns undefined.
  */
-function withUnicodeDomain(address: string): string {
-  const atIndex = address.lastIndexOf("@");
-  if (!address.includes("xn--", atIndex)) {
-    return address;
+function describeCodePointProblem(pattern: string): string | undefined {
+  let index = 0;
+  for (const character of pattern) {
+    const problem = describeForbiddenCodePoint(character);
+    const code = `U+${(character.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}`;
+    // Format characters such as a zero-width space or a soft hyphen are invisible, and can come with text
+    // pasted from web pages and chats.
+    if (problem === "invisible") {
+      return `it contains whitespace or an invisible character (${code} at character ${index + 1}), which no email address has. Remove it`;
+    }
+    if (problem === "compatibility-form") {
+      const plain = character.normalize("NFKC");
+      const where = `${JSON.stringify(character)} (${code} at character ${index + 1})`;
+      return /^[@*?\\[\]]$/.test(plain)
+        ? `it contains ${where}, a compatibility form of "${plain}", which patterns do not take in place of it. Write "${plain}" instead`
+        : `it contains ${where}, which Unicode normalization (NFKC) turns into whitespace or an invisible character. Remove it`;
+    }
+    index += character.length;
   }
-  const labels = address.slice(atIndex + 1).split(".");
-  const decoded = labels.map((label) => (label.startsWith("xn--") && !/[*?]/.test(label) ? domainToUnicode(label) || label : label));
-  return `${address.slice(0, atIndex + 1)}${decoded.join(".")}`;
+  return undefined;
 }
 
 /**

@@ -187,7 +187,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       if (unidentified > 0) {
         stats.countSkipped("no-identity", unidentified);
       }
-      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats));
+      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats, isResentDeadLetter(result)));
     };
     const handleProblem = (problem: InputProblem): void => {
       stats.countUnreadable(problem);
@@ -312,11 +312,18 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   }
 }
 
-/** Returns the entries to send, and counts those whose email the exclusion leaves out. */
-function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats): readonly KoalaEntry[] {
+/**
+ * Returns the entries to send, and counts those whose email the exclusion leaves out. Resent dead
+ * letters are excluded too, because the patterns exist to keep these people's events out of Koala,
+ * and are counted apart so that the summary can say so.
+ */
+function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats, resentDeadLetter: boolean): readonly KoalaEntry[] {
   const { sendable, excluded } = exclusion.split(entries);
   if (excluded.length > 0) {
     stats.countSkipped("excluded-email", excluded.length);
+  }
+  if (resentDeadLetter) {
+    stats.resentDeadLettersExcluded += excluded.length;
   }
   return sendable;
 }

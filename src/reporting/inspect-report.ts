@@ -1,3 +1,4 @@
+import type { SourcedEmailPattern } from "../pipeline/email-exclusion.js";
 import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
 import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
@@ -18,6 +19,8 @@ export interface InspectReportContext {
   mappingSource: string;
   topCount: number;
   stitching: ForecastStitchingResult;
+  /** Email patterns in effect, from the config and `--exclude-emails`. */
+  excludeEmails: readonly SourcedEmailPattern[];
 }
 
 /** Counts of one mapping, or of the resent dead letters, over the events of the inputs. */
@@ -66,6 +69,8 @@ export interface InspectReport {
   identity: { email: number; userId: number; anonymousId: number; profileId: number; emailOrProfileId: number; none: number };
   mappingSource: string;
   browserEvents: string;
+  /** Email patterns in effect, as written: `source` is `excludeEmails` (of the config at `mappingSource`) or `--exclude-emails`. */
+  excludeEmails: SourcedEmailPattern[];
   mappings: MappingReport[];
   /**
    * Lines of a dead-letter file given as input, sent as written: `read` lines, of which `valid` carry
@@ -113,6 +118,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     identity: { ...inventory.identity },
     mappingSource: context.mappingSource,
     browserEvents: context.browserEvents,
+    excludeEmails: context.excludeEmails.map(({ pattern, source }) => ({ pattern, source })),
     mappings: inventory.mappings.map(mappingReport),
     resentDeadLetters: {
       read: inventory.resentDeadLetters.matched,

@@ -41,10 +41,24 @@ export function formatInspectText(report: InspectReport, style: TextStyle, width
     section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead, width)),
     section(text, "Identity coverage", identityRows(report, width)),
     section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
+    section(text, "Excluded emails, whose entries are counted as excluded-email", excludedEmailRows(report)),
     wrapStyled(requestLine(report), width, "", "  ", plain),
     stitchingLines(report, width),
   ];
   return `${sections.filter((text) => text !== "").join("\n\n")}\n`;
+}
+
+/**
+ * Lists the email patterns in effect with where each was given, one a line so that none is wrapped.
+ * Without patterns there are no rows, so the section is left out.
+ */
+function excludedEmailRows(report: InspectReport): string[] {
+  if (report.excludeEmails.length === 0) {
+    return [];
+  }
+  const config = displayPath(report.mappingSource, report.workingDirectory);
+  const patternWidth = Math.max(...report.excludeEmails.map(({ pattern }) => pattern.length));
+  return report.excludeEmails.map(({ pattern, source }) => `  ${pattern.padEnd(patternWidth)}  (${source === "excludeEmails" ? `excludeEmails in ${config}` : source})`);
 }
 
 /** The colours of the text and the columns it is wrapped to. */

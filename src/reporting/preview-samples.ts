@@ -101,8 +101,7 @@ export class PreviewSamples {
       this.addNotSent("no-identity", () => ({ origin, event, reason: "no-identity", mapping: entry.mappingName, details: this.skipDetails("no-identity", event) }));
     }
     for (const { entry, pattern } of forecast.excluded) {
-      const details = [`the request's email ${JSON.stringify(entry.person.email)} matches the email exclusion pattern ${JSON.stringify(pattern)}`];
-      this.addNotSent("excluded-email", () => ({ origin, event, reason: "excluded-email", mapping: entry.mappingName, details }));
+      this.addNotSent("excluded-email", () => ({ origin, event, reason: "excluded-email", mapping: entry.mappingName, details: [describeExcludedEmail(entry.person.email, pattern)] }));
     }
   }
 
@@ -157,4 +156,8 @@ export class PreviewSamples {
       }
     }
   }
+}
+
+function describeExcludedEmail(email: string | undefined, pattern: string): string {
+  return `the request's email ${JSON.stringify(email)} matches the email exclusion pattern ${JSON.stringify(pattern)}`;
 }

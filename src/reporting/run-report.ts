@@ -70,7 +70,7 @@ export interface RunReport {
   /** Lines of a dead-letter file given as input, by the mapping of their entry; they are not in `matchedByMapping`. */
   resentDeadLettersByMapping: Record<string, number>;
   /** Lines of dead-letter files among the inputs: `read`, of which `valid` carry an entry to resend and `invalid` do not. */
-  resentDeadLetters: { read: number; valid: number; invalid: number };
+  resentDeadLetters: { read: number; valid: number; invalid: number; excluded: number };
   sentByMapping: Record<string, number>;
   skippedByReason: Record<string, number>;
   invalidByReason: Record<string, number>;
@@ -214,5 +214,5 @@ function resentDeadLettersOf(stats: RunStats): RunReport["resentDeadLetters"] {
   for (const count of stats.resentDeadLettersByMapping.values()) {
     valid += count;
   }
-  return { read: valid + stats.invalidDeadLetterLines, valid, invalid: stats.invalidDeadLetterLines };
+  return { read: valid + stats.invalidDeadLetterLines, valid, invalid: stats.invalidDeadLetterLines, excluded: stats.resentDeadLettersExcluded };
 }

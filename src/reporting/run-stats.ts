@@ -70,6 +70,11 @@ export class RunStats {
   readonly resentDeadLettersByMapping = new Map<string, number>();
   /** Lines of a dead-letter file given as input that carry no entry to resend; each is also counted as invalid. */
   invalidDeadLetterLines = 0;
+  /**
+   * Entries of dead-letter lines given as input that were not resent, because their email matches an
+   * email exclusion pattern. Each is also counted as skipped under excluded-email.
+   */
+  resentDeadLettersExcluded = 0;
   entriesSent = 0;
   /** Entries delivered (or printed, in a dry run) per mapping. */
   readonly deliveredByMapping = new Map<string, number>();

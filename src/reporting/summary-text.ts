@@ -43,6 +43,8 @@ export interface SummaryContext {
   width?: number;
   /** The command that starts koala-replay, for the commands that the summary names (default: `koala-replay`). */
   command?: string;
+  /** Sources of the email patterns in effect, such as `excludeEmails in koala-replay.config.json` and `--exclude-emails`. */
+  emailPatternSources?: readonly string[];
 }
 
 /**
@@ -83,6 +85,9 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
       // A run appends to a dead-letter file and never empties it, so a later resend would send these again.
       lines.push(row("", "every one was delivered, so the dead-letter files read can be deleted"));
     }
+  }
+  if (stats.resentDeadLettersExcluded > 0) {
+    lines.push(row("dead letters excluded", resentDeadLettersExcludedText(stats.resentDeadLettersExcluded, context)));
   }
   if (stats.invalidDeadLetterLines > 0) {
     const count = stats.invalidDeadLetterLines;
@@ -155,8 +160,19 @@ function matchedText(stats: RunStats, context: SummaryContext): string {
 }
 
 /**
+ * Says how many resent dead letters an email exclusion left out and where the patterns came from.
+ * A line gets to a dead-letter file only when the run that wrote it sent it, so a pattern added
+ * since then, or one of a config found in the working directory, is the likely cause.
+ */
+function resentDeadLettersExcludedText(count: number, context: SummaryContext): string {
+  const sources = context.emailPatternSources?.join(" and ") ?? "excludeEmails or --exclude-emails";
+  const lines = `${formatCount(count)} ${plural(count, "line", "lines")}`;
+  return `${lines} not resent: the email matches a pattern of ${sources}, which apply to resent dead letters too (counted under excluded-email). To send ${count === 1 ? "it" : "them"}, remove the pattern and give the dead-letter file again`;
+}
+
+/**
  * Returns whether every dead-letter line among the inputs was delivered. That is true of a real run
- * that finished with nothing failed, invalid, unreadable or left undelivered.
+ * that finished with nothing failed, invalid, unreadable, excluded or left undelivered.
  */
 function resentDeadLettersAllDelivered(stats: RunStats, context: SummaryContext): boolean {
   const delivery = stats.delivery;
@@ -166,6 +182,7 @@ function resentDeadLettersAllDelivered(stats: RunStats, context: SummaryContext)
     !delivery.stopped &&
     delivery.fatal === undefined &&
     delivery.undelivered === 0 &&
+    stats.resentDeadLettersExcluded === 0 &&
     stats.failedCount === 0 &&
     stats.invalidCount === 0 &&
     stats.unreadableCount === 0

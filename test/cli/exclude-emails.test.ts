@@ -152,6 +152,34 @@ describe("send --exclude-emails", () => {
     expect((await dryRun(["--exclude-emails", "*@XN--MNCHEN-3YA.de"])).sent).toEqual(["idn-3"]);
   });
 
+  test("written-otherwise emails are excluded", async () => {
+    const variants = [
+      { type: "track", event: "Opened Report", email: "Staff <staff@yourcompany.com>", messageId: "form-1" },
+      { type: "track", event: "Opened Report", email: "mailto:staff@yourcompany.com", messageId: "form-2" },
+      { type: "track", event: "Opened Report", email: "staff@yourcompany.com.", messageId: "form-3" },
+      { type: "track", event: "Opened Report", email: "ｓｔａｆｆ@ＹＯＵＲＣＯＭＰＡＮＹ.com", messageId: "form-4" },
+      { type: "track", event: "Opened Report", email: "Customer <customer@example.org>", messageId: "form-5" },
+    ];
+    writeFileSync(join(directory, "events.jsonl"), `${variants.map((event) => JSON.stringify({ ...event, timestamp })).join("\n")}\n`);
+    const result = await dryRun(["--exclude-emails", "*@yourcompany.com"]);
+
+    expect(result.sent).toEqual(["form-5"]);
+    // The email is sent as it was written.
+    expect(result.emails.get("form-5")).toBe("Customer <customer@example.org>");
+    expect(result.report.skippedByReason["excluded-email"]).toBe(4);
+  });
+
+  test("escaped wildcard matches only itself", async () => {
+    const literal = [
+      { type: "track", event: "Opened Report", email: "team*@yourcompany.com", messageId: "star-1" },
+      { type: "track", event: "Opened Report", email: "teammate@yourcompany.com", messageId: "star-2" },
+    ];
+    writeFileSync(join(directory, "events.jsonl"), `${literal.map((event) => JSON.stringify({ ...event, timestamp })).join("\n")}\n`);
+    const result = await dryRun(["--exclude-emails", "team\\*@yourcompany.com"]);
+
+    expect(result.sent).toEqual(["star-2"]);
+  });
+
   test("real send leaves excluded entries out", async () => {
     const emulator = await startKoalaEmulator({ publicKey: KEY });
     try {
@@ -162,6 +190,36 @@ describe("send --exclude-emails", () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+describe("inspect --exclude-emails", () => {
+  test("JSON names every pattern and its source", async () => {
+    const config = writeConfig("listed.json", { excludeEmails: ["*@yourcompany.com"] });
+    const result = await run(["inspect", "--json", "--config", config, "--exclude-emails", "customer@example.org", "events.jsonl"]);
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+
+    expect(result.status).toBe(0);
+    expect(report["excludeEmails"]).toEqual([
+      { pattern: "*@yourcompany.com", source: "excludeEmails" },
+      { pattern: "customer@example.org", source: "--exclude-emails" },
+    ]);
+    expect(report["mappingSource"]).toBe(join(directory, "listed.json"));
+  });
+
+  test("JSON without patterns has an empty list", async () => {
+    const result = await run(["inspect", "--json", "events.jsonl"]);
+
+    expect((JSON.parse(result.stdout) as Record<string, unknown>)["excludeEmails"]).toEqual([]);
+  });
+
+  test("text lists the patterns", async () => {
+    const config = writeConfig("listed.json", { excludeEmails: ["*@yourcompany.com"] });
+    const result = await run(["inspect", "--config", config, "--exclude-emails", "customer@example.org", "events.jsonl"], { COLUMNS: "120" });
+
+    expect(result.stdout).toContain(
+      "Excluded emails, whose entries are counted as excluded-email\n  *@yourcompany.com     (excludeEmails in listed.json)\n  customer@example.org  (--exclude-emails)\n",
+    );
   });
 });
 
@@ -231,13 +289,30 @@ describe("check and init", () => {
     const result = await run(["check", "--config", config]);
 
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("excluded emails (excludeEmails), whose entries are not sent:\n  *@yourcompany.com\n  ceo@partner.example\n");
+    expect(result.stdout).toContain("excluded emails, whose entries are not sent:\n  *@yourcompany.com    (excludeEmails in listed.json)\n  ceo@partner.example  (excludeEmails in listed.json)\n");
+  });
+
+  test("check lists option patterns with their source", async () => {
+    const config = writeConfig("listed.json", { excludeEmails: ["*@yourcompany.com"] });
+    const result = await run(["check", "--config", config, "--exclude-emails", "ceo@partner.example", "--exclude-emails", "cfo@partner.example"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      "excluded emails, whose entries are not sent:\n  *@yourcompany.com    (excludeEmails in listed.json)\n  ceo@partner.example  (--exclude-emails)\n  cfo@partner.example  (--exclude-emails)\n",
+    );
+  });
+
+  test("check rejects bad option pattern", async () => {
+    const result = await run(["check", "--exclude-emails", "a\\"]);
+
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr)).toContain('invalid --exclude-emails pattern "a\\\\": it ends with a lone "\\" (character 2)');
   });
 
   test("check without patterns says none", async () => {
     const result = await run(["check"]);
 
-    expect(result.stdout).toContain("excluded emails: none\n");
+    expect(result.stdout).toContain("excluded emails: none (set excludeEmails in the config or --exclude-emails)\n");
   });
 
   test("init writes an empty list", async () => {

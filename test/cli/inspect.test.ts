@@ -35,6 +35,7 @@ const inspectKeys = [
   "identity",
   "mappingSource",
   "browserEvents",
+  "excludeEmails",
   "mappings",
   "resentDeadLetters",
   "noMappingMatched",

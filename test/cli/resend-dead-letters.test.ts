@@ -246,7 +246,7 @@ describe("dead-letter lines counted by their entry", () => {
     expect(text.stdout).toMatch(/ +1 invalid line, which cannot be resent \(2 valid\)/);
     expect(sent.status).toBe(1);
     expect(unwrapSummary(sent.stderr)).toContain("dead letters invalid 1 line of a dead-letter file cannot be resent (see invalid)");
-    expect(sendReport.resentDeadLetters).toEqual({ read: 3, valid: 2, invalid: 1 });
+    expect(sendReport.resentDeadLetters).toEqual({ read: 3, valid: 2, invalid: 1, excluded: 0 });
     expect(sendReport.resentDeadLettersByMapping).toEqual({ "Identify Visitor": 1, "Track Event": 1 });
     expect(sendReport.counts.invalid).toBe(1);
   });
@@ -377,5 +377,32 @@ describe("dead-letter file cut off mid-line", () => {
     expect(readFileSync(deadLetterPath, "utf8").split("\n")).toHaveLength(4);
     expect([...emulator.accepted.keys()].sort()).toEqual(["m-2", "m-3"]);
     expect(unwrapSummary(result.stderr)).toContain(`${deadLetterPath}:1 malformed-json`);
+  });
+});
+
+describe("dead letters and an email exclusion added since", () => {
+  test("config in working directory leaves them out, counted", async () => {
+    const deadLetterPath = await writeDeadLetters();
+    const init = await runCli(["init"], { cwd: directory });
+    const configPath = join(directory, "koala-replay.config.json");
+    const config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+    writeFileSync(configPath, JSON.stringify({ ...config, excludeEmails: ["*@EXAMPLE.com"] }));
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", "resend-state.json", "--report", "report.json", deadLetterPath], {
+      env: { KOALA_PUBLIC_KEY: KEY },
+      cwd: directory,
+    });
+    const summary = unwrapSummary(result.stderr);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
+
+    expect(init.status).toBe(0);
+    expect(result.status).toBe(0);
+    expect(emulator.accepted.size).toBe(0);
+    expect(summary).toContain(
+      "dead letters excluded 2 lines not resent: the email matches a pattern of excludeEmails in koala-replay.config.json, which apply to resent dead letters too (counted under excluded-email). To send them, remove the pattern and give the dead-letter file again",
+    );
+    expect(summary).not.toContain("every one was delivered");
+    expect(report.resentDeadLetters).toEqual({ read: 2, valid: 2, invalid: 0, excluded: 2 });
+    expect(report.skippedByReason["excluded-email"]).toBe(2);
   });
 });

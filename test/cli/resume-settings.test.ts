@@ -132,4 +132,14 @@ describe("resume with other email exclusions", () => {
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).not.toContain("differ from those of the run");
   });
+
+  test("domain spelt in punycode then Unicode resumes quietly", async () => {
+    const config = writeConfig("mappings.json", "$.timestamp");
+    await send(["--config", config, "--exclude-emails", "*@xn--mnchen-3ya.de"]);
+    const resumed = await send(["--config", config, "--exclude-emails", "*@MÜNCHEN.de.", "--resume"]);
+
+    // Both spellings exclude the same addresses, so the settings did not change.
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain("differ from those of the run");
+  });
 });

@@ -24,6 +24,11 @@ describe("email pattern check", () => {
     ["*@*.yourcompany.com"],
     ["j?n@example.com"],
     ["*@*"],
+    ["a\\*b@example.com"],
+    ["a\\?b@example.com"],
+    ["a\\\\b@example.com"],
+    ["*@yourcompany.com."],
+    ["*@ｙｏｕｒｃｏｍｐａｎｙ.com"],
   ])("%s is valid", (pattern) => {
     expect(describeEmailPatternProblem(pattern)).toBeUndefined();
   });
@@ -39,7 +44,15 @@ describe("email pattern check", () => {
     ["jane @example.com", "whitespace"],
     ["jane\u00ad@example.com", "invisible character (U+00AD at character 5)"],
     ["[ab]@example.com", "only the wildcards * (any characters) and ? (one character)"],
-    ["a\\*@example.com", "only the wildcards"],
+    ["a\\", 'it ends with a lone "\\" (character 2). Write \\\\ for a literal backslash'],
+    ["a@example.com\\", 'it ends with a lone "\\" (character 14)'],
+    ["a\\b@example.com", '"\\" escapes only *, ? and \\'],
+    ["a\\@example.com", '"\\" escapes only *, ? and \\'],
+    ["*\uff20yourcompany.com", 'it contains "\uff20" (U+FF20 at character 2), a compatibility form of "@"'],
+    ["\uff0a@yourcompany.com", 'a compatibility form of "*"'],
+    ["*@yourcompany.com\u{e0041}", "invisible character (U+E0041 at character 18)"],
+    ["*@your\u034fcompany.com", "invisible character (U+034F at character 7)"],
+    ["a\u00a8@example.com", "which Unicode normalization (NFKC) turns into whitespace"],
   ])("%j is rejected", (pattern, reason) => {
     expect(describeEmailPatternProblem(pattern)).toContain(reason);
   });
@@ -87,7 +100,105 @@ describe("EmailExclusion matching", () => {
   });
 });
 
+describe("EmailExclusion email forms", () => {
+  const exclusion = new EmailExclusion(["*@yourcompany.com"]);
+
+  test.each([
+    ["Anna <anna@yourcompany.com>"],
+    ['"Smith, Anna" <Anna@YourCompany.com> '],
+    ["<anna@yourcompany.com>"],
+    ["mailto:anna@yourcompany.com"],
+    ["MAILTO:anna@yourcompany.com?subject=Hello"],
+    ["Anna <mailto:anna@yourcompany.com>"],
+    ["anna@yourcompany.com."],
+    ["\t anna@yourcompany.com \n"],
+    ["\u00a0anna@yourcompany.com\u3000"],
+    ["ａｎｎａ@ｙｏｕｒｃｏｍｐａｎｙ.ｃｏｍ"],
+    ["ＡＮＮＡ＠ＹＯＵＲＣＯＭＰＡＮＹ．ＣＯＭ"],
+    ["anna@your\u200bcompany.com"],
+    ["\ufeffanna@yourcompany.com"],
+  ])("%j matches", (email) => {
+    expect(exclusion.matchingPattern(email)).toBe("*@yourcompany.com");
+  });
+
+  test.each([["anna@yourcompany.com.evil.example"], ["Anna <anna@example.org>"], ["anna@yourcompany.co"], ["mailto:"], ["<>"]])("%j does not match", (email) => {
+    expect(exclusion.matchingPattern(email)).toBeUndefined();
+  });
+
+  test("split keeps the email as sent", () => {
+    const entry = entryFor({ email: "Anna <ANNA@yourcompany.com.>" });
+    const split = exclusion.split([entry]);
+
+    expect(split.excluded).toEqual([{ entry, pattern: "*@yourcompany.com" }]);
+    expect(entry.person.email).toBe("Anna <ANNA@yourcompany.com.>");
+  });
+});
+
+describe("EmailExclusion Unicode", () => {
+  test.each([
+    // NFC in the pattern, NFD in the email, and the other way round.
+    ["j\u00f6rg@example.com", "jo\u0308rg@example.com"],
+    ["jo\u0308rg@example.com", "J\u00d6RG@example.com"],
+    ["*@m\u00fcnchen.de", "anna@mu\u0308nchen.de"],
+    ["*@ｙｏｕｒｃｏｍｐａｎｙ.com", "anna@yourcompany.com"],
+    ["ﬁona@example.com", "fiona@example.com"],
+    ["stra\u00dfe@example.de", "STRASSE@example.de"],
+    ["*@STRASSE.de", "a@xn--strae-oqa.de"],
+    ["\u03c3\u03bf\u03c6\u03b9\u03b1@example.gr", "\u03a3\u039f\u03a6\u0399\u0391@example.gr"],
+    ["\u0130lker@example.com", "i\u0307lker@example.com"],
+  ])("%j matches %j", (pattern, email) => {
+    expect(new EmailExclusion([pattern]).matchingPattern(email)).toBe(pattern);
+  });
+
+  test("? matches İ as one character", () => {
+    // İ (U+0130) folds to i and U+0307, two code points: the combining mark stays with the i.
+    expect(new EmailExclusion(["?lker@example.com"]).matchingPattern("\u0130lker@example.com")).toBe("?lker@example.com");
+    expect(new EmailExclusion(["??lker@example.com"]).matchingPattern("\u0130lker@example.com")).toBeUndefined();
+    expect(new EmailExclusion(["*lker@example.com"]).matchingPattern("\u0130lker@example.com")).toBe("*lker@example.com");
+  });
+
+  test("? matches a decomposed letter once", () => {
+    expect(new EmailExclusion(["j?rg@example.com"]).matchingPattern("jo\u0308rg@example.com")).toBe("j?rg@example.com");
+    expect(new EmailExclusion(["j??rg@example.com"]).matchingPattern("jo\u0308rg@example.com")).toBeUndefined();
+  });
+});
+
+describe("EmailExclusion escapes", () => {
+  const exclusion = new EmailExclusion(["a\\*b@example.com", "c\\?d@example.com", "e\\\\f@example.com"]);
+
+  test.each([
+    ["a*b@example.com", "a\\*b@example.com"],
+    ["c?d@example.com", "c\\?d@example.com"],
+    ["e\\f@example.com", "e\\\\f@example.com"],
+  ])("%j matches %j", (email, pattern) => {
+    expect(exclusion.matchingPattern(email)).toBe(pattern);
+  });
+
+  test.each([["axb@example.com"], ["a**b@example.com"], ["cxd@example.com"], ["ef@example.com"], ["e\\\\f@example.com"]])("%j does not match", (email) => {
+    expect(exclusion.matchingPattern(email)).toBeUndefined();
+  });
+
+  test("escaped and unescaped stay apart", () => {
+    expect(new EmailExclusion(["a\\*@example.com"]).canonicalPatterns()).not.toEqual(new EmailExclusion(["a*@example.com"]).canonicalPatterns());
+  });
+});
+
 describe("EmailExclusion patterns", () => {
+  test.each([
+    ["*@xn--mnchen-3ya.de", "*@münchen.de"],
+    ["*@XN--MNCHEN-3YA.DE", "*@MÜNCHEN.de"],
+    ["*@yourcompany.com.", "*@yourcompany.com"],
+    ["*@ｙｏｕｒｃｏｍｐａｎｙ.com", "*@yourcompany.com"],
+    ["j\u00f6rg@example.com", "jo\u0308rg@example.com"],
+  ])("%j and %j hash alike", (first, second) => {
+    expect(new EmailExclusion([first]).canonicalPatterns()).toEqual(new EmailExclusion([second]).canonicalPatterns());
+  });
+
+  test("ASCII pattern keeps its lower-case form", () => {
+    // Checkpoints written before hashed the patterns in lower case.
+    expect(new EmailExclusion(["*@YourCompany.com", "J?n@example.com"]).canonicalPatterns()).toEqual(["*@yourcompany.com", "j?n@example.com"]);
+  });
+
   test("canonical patterns ignore order, case and repeats", () => {
     const first = new EmailExclusion(["*@b.example", "A@a.example"]);
     const second = new EmailExclusion(["a@a.example", "*@B.example", "*@b.example"]);

@@ -37,6 +37,7 @@ async function inspectDistinctIds(count: number): Promise<InspectReport> {
     browserEvents: "skip",
     mappingSource: "presets",
     topCount: 10,
+    excludeEmails: [],
     stitching: { settings: { stitch: false, reason: "no-stitch" }, coverage: forecast.stitcher.coverage, graph: undefined },
   });
 }

@@ -10,7 +10,8 @@ import { appendNote, formatWithTextWidth, wrapMessage } from "../../reporting/wr
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { DEFAULT_ENDPOINT } from "../option-defaults.js";
-import { parseEndpointOption } from "../send-options.js";
+import { parseEndpointOption, parseExcludeEmailsOption } from "../send-options.js";
+import { listEmailPatterns, type SourcedEmailPattern } from "../../pipeline/email-exclusion.js";
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
@@ -24,6 +25,7 @@ export interface RawCheckOptions {
   config?: string;
   publicKey?: string;
   endpoint?: string;
+  excludeEmails?: string;
 }
 
 /**
@@ -35,13 +37,14 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   if (options.trigger !== undefined || options.event !== undefined) {
     return checkTriggerCommand(options);
   }
+  const excludedByOption = parseExcludeEmailsOption(options.excludeEmails);
   const config = await loadConfigOption(options.config);
   buildProcessorRules({ mappings: config.mappings, browserEvents: { kind: "skip" }, filters: [] });
   const source = config.source === "presets" ? "Segment's two presets" : displayPath(config.source, process.cwd());
   const origin = config.source === "presets" ? "Segment's two presets (no config file found)" : source;
   process.stdout.write(`config valid: ${config.mappings.length} ${config.mappings.length === 1 ? "mapping" : "mappings"} from ${escapeControlCharacters(origin)}\n`);
   process.stdout.write(await formatWithTextWidth(() => formatMappingList(config.mappings, textWidth(process.stdout))));
-  process.stdout.write(formatExcludedEmails(config.excludeEmails));
+  process.stdout.write(formatExcludedEmails(listEmailPatterns(config.excludeEmails, excludedByOption), source));
   for (const warning of describeConfigWarnings(config)) {
     writeWarning(warning);
   }
@@ -65,14 +68,16 @@ function formatMappingList(mappings: ReadonlyArray<{ name: string; enabled: bool
 }
 
 /**
- * Lists the email patterns of `excludeEmails`, one a line so that none is wrapped. `send`, `preview`
- * and `inspect` add those of `--exclude-emails` to them.
+ * Lists the email patterns in effect, one a line so that none is wrapped, each with where it was
+ * given. `send`, `preview` and `inspect` with the same `--exclude-emails` use the same list.
  */
-function formatExcludedEmails(patterns: readonly string[]): string {
+function formatExcludedEmails(patterns: readonly SourcedEmailPattern[], configName: string): string {
   if (patterns.length === 0) {
-    return "excluded emails: none\n";
+    return "excluded emails: none (set excludeEmails in the config or --exclude-emails)\n";
   }
-  return `excluded emails (excludeEmails), whose entries are not sent:\n${patterns.map((pattern) => `  ${pattern}\n`).join("")}`;
+  const width = Math.max(...patterns.map(({ pattern }) => pattern.length));
+  const rows = patterns.map(({ pattern, source }) => `  ${pattern.padEnd(width)}  (${source === "excludeEmails" ? `excludeEmails in ${escapeControlCharacters(configName)}` : source})\n`);
+  return `excluded emails, whose entries are not sent:\n${rows.join("")}`;
 }
 
 async function checkKey(options: RawCheckOptions): Promise<number> {

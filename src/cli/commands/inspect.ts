@@ -10,7 +10,7 @@ import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
-import { createEmailExclusion } from "../../pipeline/email-exclusion.js";
+import { createEmailExclusion, listEmailPatterns } from "../../pipeline/email-exclusion.js";
 import { writeWarning } from "../warning.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
@@ -72,7 +72,8 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   writeInputWarnings(inputList, stdinIsTerminal, csv.table);
 
   const readOptions = { format, csv };
-  const exclusion = createEmailExclusion([...rules.excludeEmails, ...excludedByOption]);
+  const excludeEmails = listEmailPatterns(rules.excludeEmails, excludedByOption);
+  const exclusion = createEmailExclusion(excludeEmails.map(({ pattern }) => pattern));
   const setup = { readOptions, config: { mappings: rules.mappings, browserEvents, filters } };
   const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, setup, exclusion);
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
@@ -98,6 +99,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
     browserEvents: browserEventsText,
     mappingSource: rules.source,
     topCount,
+    excludeEmails,
     stitching: { settings: stitching, coverage: forecast.stitcher.coverage, graph: graphStats },
   });
   if (raw.json === true) {

@@ -136,6 +136,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         filterFields: listFilterFields(settings.filters),
         width: summaryWidth,
         command: toolCommand(),
+        emailPatternSources: describeEmailPatternSources(config, settings.excludeEmails),
       }),
     );
     process.stderr.write(mask(summary));
@@ -441,4 +442,16 @@ function secondInterruptMessage(settings: SendSettings, checkpointSaved: boolean
   }
   // The delivery run warns if its save on exit failed, so the message does not claim the save.
   return `${message}\n  the requests in flight are not waited for, so a resume sends them again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
+}
+
+/** Names where the email patterns in effect came from: the config file, `--exclude-emails`, or both. */
+function describeEmailPatternSources(config: { source: string; excludeEmails: readonly string[] }, optionPatterns: readonly string[]): string[] {
+  const sources: string[] = [];
+  if (config.excludeEmails.length > 0) {
+    sources.push(`excludeEmails in ${displayPath(config.source, process.cwd())}`);
+  }
+  if (optionPatterns.length > 0) {
+    sources.push("--exclude-emails");
+  }
+  return sources;
 }

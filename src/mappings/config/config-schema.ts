@@ -1,6 +1,7 @@
 import { actionFields, type ActionField, type ActionId } from "../../koala/fields.js";
 import { rootDirectiveKey } from "../compile.js";
 import { directiveNames } from "../registry.js";
+import { listForbiddenCodePointRanges } from "../../pipeline/email-pattern.js";
 import { actionIds, maxMappings } from "./validate-config.js";
 
 /** Location of the JSON Schema that `koala-replay init` writes into `$schema`: the copy shipped in the package, present once koala-replay is installed in the project. */
@@ -45,6 +46,28 @@ function actionMappingSchema(action: ActionId): Record<string, unknown> {
   };
 }
 
+/**
+ * Builds the regular expression that the schema checks an email pattern with. It rejects what
+ * `describeEmailPatternProblem` rejects: no "@" or more than one, nothing on one side of it, "[" or
+ * "]", a backslash that does not escape *, ? or a backslash, and the code points of `listForbiddenCodePointRanges`.
+ * It uses `\u{…}` escapes, so a validator must compile it with the `u` flag. Without the flag it
+ * does not compile, so it cannot quietly match other characters.
+ * NOTE: the code points come from the Unicode data of the Node.js that builds the schema. One with
+ * a newer Unicode version may list more, and the schema test then asks to regenerate the file.
+ */
+function emailPatternRegExpSource(): string {
+  const forbidden = listForbiddenCodePointRanges()
+    .map(([first, last]) => (first === last ? codePointEscape(first) : `${codePointEscape(first)}-${codePointEscape(last)}`))
+    .join("");
+  const character = `(?:[^@\\\\\\[\\]${forbidden}]|\\\\[*?\\\\])`;
+  return `^${character}+@${character}+$`;
+}
+
+function codePointEscape(codePoint: number): string {
+  const hex = codePoint.toString(16).toUpperCase();
+  return codePoint > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, "0")}`;
+}
+
 /** Builds the JSON Schema of `koala-replay.config.json` from the action field declarations. */
 export function buildConfigSchema(): Record<string, unknown> {
   const definitions: Record<string, unknown> = {};
@@ -67,8 +90,8 @@ export function buildConfigSchema(): Record<string, unknown> {
       excludeEmails: {
         type: "array",
         description:
-          "Emails whose entries are not sent, such as your own staff's, checked after identity stitching fills missing emails. Globs on the whole address, compared case-insensitively: * matches any characters, ? one character, for example \"*@yourcompany.com\". send, preview and inspect add the patterns of --exclude-emails.",
-        items: { type: "string", pattern: "^[^@\\s\\[\\]\\\\]+@[^@\\s\\[\\]\\\\]+$" },
+          "Emails whose entries are not sent, such as your own staff's, checked after identity stitching fills missing emails. Globs on the whole address, compared after Unicode NFKC normalization and case folding: * matches any characters, ? one character, and \\*, \\? and \\\\ a literal *, ? and \\, for example \"*@yourcompany.com\". A lone \\ at the end is invalid. send, preview, inspect and check add the patterns of --exclude-emails.",
+        items: { type: "string", pattern: emailPatternRegExpSource() },
       },
     },
     definitions,

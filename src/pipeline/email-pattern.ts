@@ -1,0 +1,211 @@
+import { domainToUnicode } from "node:url";
+
+/**
+ * Email patterns and addresses, brought to one form before they are compared. Both sides get
+ * Unicode NFKC normalization and case folding, so that full-width letters (`ａ`), ligatures and
+ * decomposed accents (NFD) compare equal to their plain forms. The domain loses a trailing dot and
+ * its `xn--` labels are written in Unicode. Patterns are globs: `*` matches any run of characters,
+ * `?` one character, and `\*`, `\?` and `\\` stand for a literal `*`, `?` and `\`.
+ *
+ * `?` matches one code point of the normalized, case-folded text together with the combining marks
+ * (Unicode category M) that follow it. So `İ` (U+0130), which case folding turns into `i` and
+ * U+0307, is one character, as it looks.
+ */
+
+/** Whitespace, control and invisible code points, which no email address has. */
+const INVISIBLE = /[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+
+/** Characters that a compatibility form must not become under NFKC: pattern syntax, whitespace and invisible code points. */
+const SYNTAX_OR_INVISIBLE = /[@*?\\[\]\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+
+/** Emails are mostly ASCII, which NFKC leaves as it is and which `toLowerCase` folds fully. */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** Classifies a code point that a pattern may not contain, or returns undefined for one it may. */
+export function describeForbiddenCodePoint(character: string): "invisible" | "compatibility-form" | undefined {
+  if (INVISIBLE.test(character)) {
+    return "invisible";
+  }
+  const normalized = character.normalize("NFKC");
+  return normalized !== character && SYNTAX_OR_INVISIBLE.test(normalized) ? "compatibility-form" : undefined;
+}
+
+/**
+ * Lists every code point that `describeForbiddenCodePoint` rejects, as ranges of the Unicode data
+ * of the running Node.js, for the JSON Schema of the config. It tests all 1.1 million code points,
+ * so it runs only when the schema is built.
+ */
+export function listForbiddenCodePointRanges(): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (let codePoint = 0; codePoint <= 0x10ffff; codePoint++) {
+    if (codePoint >= 0xd800 && codePoint <= 0xdfff) {
+      continue;
+    }
+    if (describeForbiddenCodePoint(String.fromCodePoint(codePoint)) === undefined) {
+      continue;
+    }
+    const last = ranges.at(-1);
+    if (last !== undefined && last[1] === codePoint - 1) {
+      last[1] = codePoint;
+    } else {
+      ranges.push([codePoint, codePoint]);
+    }
+  }
+  return ranges;
+}
+
+/**
+ * Folds case for comparison. JavaScript has no full case folding, so upper case followed by lower
+ * case approximates it: `ß` and `SS` both become `ss`. Final sigma `ς` becomes `σ`. It also
+ * makes dotless `ı` equal to `i`, which full case folding does not, so it may match more, never less.
+ */
+function foldCase(text: string): string {
+  return text.toUpperCase().toLowerCase().replaceAll("ς", "σ");
+}
+
+/** Applies NFKC and case folding, then NFKC again, because folding can leave text that is not normalized. */
+export function normalizeText(text: string): string {
+  if (ASCII_ONLY.test(text)) {
+    return text.toLowerCase();
+  }
+  return foldCase(text.normalize("NFKC")).normalize("NFKC");
+}
+
+/**
+ * Returns the form of an email value that patterns are compared with. It is the address inside
+ * `Name <address>`, without a `mailto:` prefix and its `?query`, and without surrounding whitespace
+ * and invisible code points. It is then normalized, loses a trailing dot on the domain and gets the
+ * domain in Unicode. Returns undefined when nothing is left.
+ */
+export function addressForMatching(email: string): string | undefined {
+  let address = email.trim();
+  const bracketed = /<([^<>]*)>$/.exec(address);
+  if (bracketed !== null) {
+    address = (bracketed[1] as string).trim();
+  }
+  if (/^mailto:/i.test(address)) {
+    address = address.slice("mailto:".length).split("?", 1)[0] as string;
+  }
+  if (!ASCII_ONLY.test(address)) {
+    // NFKC with case folding (NFKC_Casefold) removes these too.
+    address = address.replace(/\p{Default_Ignorable_Code_Point}/gu, "");
+  }
+  address = inComparedForm(address.trim());
+  return address === "" ? undefined : address;
+}
+
+/**
+ * Returns the form of a valid pattern that is compiled and hashed: normalized like an address, with
+ * no trailing dot on the domain and its `xn--` labels in Unicode. Two patterns with the same form
+ * exclude the same addresses.
+ */
+export function canonicalPattern(pattern: string): string {
+  return inComparedForm(pattern);
+}
+
+/** Normalizes `text`, drops a trailing dot and decodes `xn--` labels, which are normalized again because IDNA keeps `ß`. */
+function inComparedForm(text: string): string {
+  const normalized = withoutTrailingDot(normalizeText(text));
+  const decoded = withUnicodeDomain(normalized);
+  return decoded === normalized ? normalized : normalizeText(decoded);
+}
+
+/** Compiles a canonical pattern into a test of addresses from `addressForMatching`. */
+export function compileEmailPattern(canonical: string): (address: string) => boolean {
+  const tokens = tokenize(canonical);
+  const literals = tokens.every((token) => token.kind === "literal");
+  if (literals) {
+    const text = tokens.map((token) => token.text).join("");
+    return (address) => address === text;
+  }
+  // `*@domain`, the common pattern, needs no RegExp.
+  const [first, ...rest] = tokens;
+  if (first?.kind === "any" && rest.every((token) => token.kind === "literal")) {
+    const suffix = rest.map((token) => token.text).join("");
+    return (address) => address.endsWith(suffix);
+  }
+  const source = tokens.map(regExpSourceOf).join("");
+  const expression = new RegExp(`^${source}$`, "u");
+  return (address) => expression.test(address);
+}
+
+function regExpSourceOf(token: PatternToken): string {
+  switch (token.kind) {
+    case "any":
+      return "[^]*";
+    case "one":
+      // One code point with the combining marks that follow it.
+      return "\\P{M}\\p{M}*";
+    case "literal":
+      return escapeForRegExp(token.text);
+    default: {
+      const unknownToken: never = token;
+      return String(unknownToken);
+    }
+  }
+}
+
+type PatternToken = { kind: "literal"; text: string } | { kind: "any"; text: "*" } | { kind: "one"; text: "?" };
+
+/** Splits a pattern into wildcards and literal characters, with escapes resolved. The pattern must be valid. */
+function tokenize(pattern: string): PatternToken[] {
+  const tokens: PatternToken[] = [];
+  for (let index = 0; index < pattern.length; index++) {
+    const character = pattern[index] as string;
+    if (character === "\\") {
+      index++;
+      tokens.push({ kind: "literal", text: pattern[index] ?? "" });
+    } else if (character === "*") {
+      tokens.push({ kind: "any", text: "*" });
+    } else if (character === "?") {
+      tokens.push({ kind: "one", text: "?" });
+    } else {
+      tokens.push({ kind: "literal", text: character });
+    }
+  }
+  return tokens;
+}
+
+/**
+ * Describes the first misplaced `\` of a pattern, or returns undefined. A `\` escapes only `*`, `?`
+ * and `\`, so that the other characters of a pattern keep one spelling.
+ */
+export function describeEscapeProblem(pattern: string): string | undefined {
+  for (let index = 0; index < pattern.length; index++) {
+    if (pattern[index] !== "\\") {
+      continue;
+    }
+    const next = pattern[index + 1];
+    if (next === undefined) {
+      return `it ends with a lone "\\" (character ${index + 1}). Write \\\\ for a literal backslash, or remove it`;
+    }
+    if (next !== "*" && next !== "?" && next !== "\\") {
+      return `it contains "\\${next}" (character ${index + 1}), but "\\" escapes only *, ? and \\ (as \\*, \\? and \\\\). Write ${next} without the backslash, or \\\\ for a literal backslash`;
+    }
+    index++;
+  }
+  return undefined;
+}
+
+function withoutTrailingDot(address: string): string {
+  return address.endsWith(".") ? address.slice(0, -1) : address;
+}
+
+/**
+ * Writes the labels of the domain that are in the ASCII form of international domain names
+ * (`xn--…`) in Unicode, so that an address and a pattern compare alike whichever form each uses.
+ * Labels with a wildcard or an escape, and labels that are not valid in that form, are kept as written.
+ */
+function withUnicodeDomain(address: string): string {
+  const atIndex = address.lastIndexOf("@");
+  if (!address.includes("xn--", atIndex)) {
+    return address;
+  }
+  const labels = address.slice(atIndex + 1).split(".");
+  const decoded = labels.map((label) => (label.startsWith("xn--") && !/[*?\\]/.test(label) ? domainToUnicode(label) || label : label));
+  return `${address.slice(0, atIndex + 1)}${decoded.join(".")}`;
+}
+
+function escapeForRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+}
