@@ -23,6 +23,11 @@ export interface RecordProgress {
   line: number;
   /** Entries of the record neither delivered nor dead-lettered yet. */
   remaining: number;
+  /**
+   * The `deadLetterKey`s of the record's entries written to the dead-letter file while others were
+   * still on their way, by this run or by the earlier runs of the state.
+   */
+  deadLettered: string[] | undefined;
 }
 
 interface InputProgress {
@@ -36,6 +41,8 @@ interface InputProgress {
   previousDoneThrough: number;
   /** Lines submitted in this run whose entries are still on their way. */
   inProgress: Map<number, RecordProgress>;
+  /** Dead-letter keys of entries of lines in `carriedNotDone`, as an earlier run recorded them, until this run reads the line. */
+  carriedDeadLettered: Map<number, string[]>;
   /** Whether the last run that read this input finished, so that it read the input to its end. */
   readByFinishedRun: boolean;
   /**
@@ -52,6 +59,12 @@ interface StateFileInput {
   /** Highest line below which everything is done: a contiguous watermark, for people reading the file. */
   watermark: number;
   notDone: number[];
+  /**
+   * The `deadLetterKey`s of entries already in the dead-letter file, by line in `notDone`: a record
+   * whose other entries were not delivered when the state was saved. A resume neither sends those
+   * entries nor writes their lines again. Missing when empty and in older files.
+   */
+  deadLettered?: Record<string, string[]>;
   /**
    * Whether the last run that read this input finished. A later run that does not read the input
    * keeps the value. Missing in older files.
@@ -81,6 +94,11 @@ interface StateFile {
   publicKeySha256?: string;
   /** As `Destination.publicKeyMasked`, beside `endpoint`, for the message that rejects a resume with another key. */
   publicKeyMasked?: string;
+  /**
+   * Whether the last run stopped because Koala rejected the key of `endpoint` (401, 403 or 404, which
+   * GET /auth confirmed), so that a resume may use another key. Missing when false and in older files.
+   */
+  publicKeyRejected?: boolean;
   /**
    * The ids that the identity graph resolved to an email when the records counted in `noIdentityEvents`
    * were skipped: the graph of the earliest run still counted there. Missing in older files.
@@ -304,6 +322,11 @@ export class Checkpoint {
   /** Set in a dry run (which writes no state file) whose destination differs from the resumed state file's, which a real run would reject. */
   readonly destinationMismatch: DestinationMismatchError | undefined;
   /**
+   * Set when this run resumes with another key than the one Koala rejected to stop the last run, as
+   * the corrected key of the same project: the destination that the state file recorded.
+   */
+  readonly rejectedKeyReplaced: Destination | undefined;
+  /**
    * The inputs that the resumed state names and this run does not read: files removed from an input
    * folder, deleted, or not given this time. Their records are kept as they were.
    */
@@ -320,6 +343,8 @@ export class Checkpoint {
    * nothing, so a resume with the right one is not rejected.
    */
   private deliveredTo: Destination | undefined;
+  /** Whether Koala rejected the key of `deliveredTo` since it last accepted an entry, as `StateFile.publicKeyRejected`. */
+  private publicKeyRejected: boolean;
   /** The identity graph that the resumed state recorded, and the no-identity records it counted. */
   private readonly previousGraph: { resolved: ResolvedIds | undefined; noIdentityEvents: number };
   /** The identity graph that the state file records, as `StateFile.identityGraph`. */
@@ -351,13 +376,24 @@ export class Checkpoint {
     const previous = resume && resumePath !== undefined ? readAbsoluteStateFile(resumePath, cwd) : undefined;
     this.resumed = previous !== undefined;
     const recorded = previous === undefined ? undefined : readDestination(previous);
+    this.publicKeyRejected = previous?.publicKeyRejected === true;
     if (recorded !== undefined && recorded !== null && this.destination !== undefined && destinationsDiffer(recorded, this.destination)) {
-      const mismatch = new DestinationMismatchError(resumePath as string, recorded, this.destination);
-      // A dry run sends nothing, so it shows what a resume would send and only warns.
-      if (path !== undefined) {
-        throw mismatch;
+      // Koala's public key names the project: it is the {public_key} of /web/projects/{public_key},
+      // and no other project id reaches a client. So another key means another project, whose
+      // events a resume would skip, unless Koala rejected the recorded key to stop the last run.
+      // That key can deliver nothing more, so a resume has to use another one, most likely the key
+      // regenerated for the same project. Only then is another key taken as the same destination,
+      // with a warning that names both keys masked. The endpoint must still match.
+      if (this.publicKeyRejected && recorded.endpoint === this.destination.endpoint) {
+        this.rejectedKeyReplaced = recorded;
+      } else {
+        const mismatch = new DestinationMismatchError(resumePath as string, recorded, this.destination);
+        // A dry run sends nothing, so it shows what a resume would send and only warns.
+        if (path !== undefined) {
+          throw mismatch;
+        }
+        this.destinationMismatch = mismatch;
       }
-      this.destinationMismatch = mismatch;
     }
     this.destinationUnchecked = previous !== undefined && recorded === undefined;
     this.deliveredTo = recorded ?? undefined;
@@ -448,11 +484,15 @@ export class Checkpoint {
       }
     }
     this.dirty = true;
+    const deadLettered = input.carriedDeadLettered.get(origin.line);
+    if (deadLettered !== undefined) {
+      input.carriedDeadLettered.delete(origin.line);
+    }
     if (entryCount === 0) {
       input.carriedNotDone.delete(origin.line);
       return undefined;
     }
-    const progress: RecordProgress = { input, line: origin.line, remaining: entryCount };
+    const progress: RecordProgress = { input, line: origin.line, remaining: entryCount, deadLettered };
     input.inProgress.set(origin.line, progress);
     return progress;
   }
@@ -473,8 +513,32 @@ export class Checkpoint {
   noteDelivered(): void {
     if (this.deliveredTo !== this.destination) {
       this.deliveredTo = this.destination;
+      this.publicKeyRejected = false;
       this.dirty = true;
     }
+  }
+
+  /**
+   * Records that Koala rejected the key (401, 403 or 404, confirmed by GET /auth) after runs of this
+   * state delivered entries, so that a resume with the corrected key is not taken for a run to
+   * another project. Without deliveries the state file records no destination, and any key resumes.
+   */
+  notePublicKeyRejected(): void {
+    if (this.deliveredTo !== undefined && !this.publicKeyRejected) {
+      this.publicKeyRejected = true;
+      this.dirty = true;
+    }
+  }
+
+  /**
+   * Marks one entry of the record dead-lettered, its line being in the dead-letter file. While other
+   * entries of the record are on their way, the state file lists its key, for a resume to skip it.
+   */
+  completeDeadLetteredEntry(progress: RecordProgress, key: string): void {
+    if (progress.remaining > 1) {
+      (progress.deadLettered ??= []).push(key);
+    }
+    this.completeEntry(progress);
   }
 
   /** Marks one entry of the record delivered or dead-lettered. */
@@ -502,6 +566,7 @@ export class Checkpoint {
       finished: this.finished,
       ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
       ...describeDestinationFields(this.deliveredTo),
+      ...(this.publicKeyRejected && this.deliveredTo !== undefined ? { publicKeyRejected: true } : {}),
       ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
       ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
       inputs: {},
@@ -564,6 +629,7 @@ export class Checkpoint {
       doneThrough: recorded?.doneThrough ?? 0,
       previousDoneThrough: recorded?.doneThrough ?? 0,
       carriedNotDone: new Set(recorded?.notDone ?? []),
+      carriedDeadLettered: readDeadLetteredKeys(recorded),
       inProgress: new Map(),
       readByFinishedRun: false,
       noIdentityEvents: recorded?.noIdentityEvents ?? 0,
@@ -623,6 +689,7 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     doneThrough: recorded?.doneThrough ?? 0,
     previousDoneThrough: recorded?.doneThrough ?? 0,
     carriedNotDone: new Set(recorded?.notDone ?? []),
+    carriedDeadLettered: readDeadLetteredKeys(recorded),
     inProgress: new Map(),
     // NOTE: a state file written before the field existed records only whether its own run finished,
     // which may not be the run that last read this input.
@@ -650,8 +717,17 @@ function cannotResumeReadOnce(inputs: readonly ReadOnceInput[]): CannotResumeErr
 
 function describeInput(input: InputProgress): StateFileInput {
   const notDone = new Set(input.carriedNotDone);
-  for (const line of input.inProgress.keys()) {
+  const deadLettered: Record<string, string[]> = {};
+  for (const [line, keys] of input.carriedDeadLettered) {
+    if (notDone.has(line)) {
+      deadLettered[line] = keys;
+    }
+  }
+  for (const [line, progress] of input.inProgress) {
     notDone.add(line);
+    if (progress.deadLettered !== undefined) {
+      deadLettered[line] = progress.deadLettered;
+    }
   }
   const lines = [...notDone].sort((left, right) => left - right);
   const first = lines[0];
@@ -660,9 +736,25 @@ function describeInput(input: InputProgress): StateFileInput {
     doneThrough: input.doneThrough,
     watermark: first === undefined ? input.doneThrough : first - 1,
     notDone: lines,
+    ...(Object.keys(deadLettered).length === 0 ? {} : { deadLettered }),
     readByFinishedRun: input.readByFinishedRun,
     noIdentityEvents: input.noIdentityEvents,
   };
+}
+
+/** Reads the dead-letter keys that a state file lists for lines not done, leaving out what is not a list of strings. */
+function readDeadLetteredKeys(recorded: StateFileInput | undefined): Map<number, string[]> {
+  const keys = new Map<number, string[]>();
+  const listed = recorded?.deadLettered;
+  if (!isObject(listed)) {
+    return keys;
+  }
+  for (const [line, value] of Object.entries(listed)) {
+    if (Array.isArray(value) && value.every((key) => typeof key === "string")) {
+      keys.set(Number(line), value);
+    }
+  }
+  return keys;
 }
 
 /**

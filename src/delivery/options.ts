@@ -1,6 +1,7 @@
 import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { InputNotRead, NoIdentityRecordsLeft } from "./checkpoint.js";
+import type { Destination } from "./destination.js";
 import type { KoalaEntry } from "./entry.js";
 import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
 
@@ -187,6 +188,11 @@ export interface DeliveryEvents {
    * `difference` describes. A real run would raise DestinationMismatchError.
    */
   onOtherDestination?(statePath: string, difference: string): void;
+  /**
+   * Koala rejected the key of the run that wrote the resumed state file, and this run resumes with
+   * another key (`current`), taken as the corrected key of the same project.
+   */
+  onRejectedKeyReplaced?(statePath: string, recorded: Destination, current: Destination): void;
   /**
    * Earlier runs of the resumed state skipped records as no-identity, and this run's identity graph
    * resolves other ids than theirs, so it may give some of those records an email. A resume does not

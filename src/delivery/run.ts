@@ -3,7 +3,7 @@ import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
-import { type DeadLetterDetails, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
+import { type DeadLetterDetails, deadLetterKey, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
 import { describeDestination } from "./destination.js";
 import { MessageIdSet } from "./dedupe.js";
 import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
@@ -18,6 +18,9 @@ import { Sender } from "./sender.js";
  * fewer unless saves failed. NOTE: beyond this bound, the rest of such lines may be written twice.
  */
 const MAX_UNSAVED_DEAD_LETTERS = 100_000;
+
+/** Fatal reasons that mean Koala rejected the public key, once GET /auth confirmed them. */
+const KEY_REJECTIONS: ReadonlySet<FatalCause["reason"]> = new Set(["unauthorized", "forbidden", "not-found"]);
 
 /** The result's counters as they grow, plus what the entries-per-request figures are computed from. */
 interface Counts
@@ -101,6 +104,9 @@ export class DeliveryRun implements Delivery {
     }
     if (this.checkpoint.destinationMismatch !== undefined && options.resumeStatePath !== undefined) {
       options.events.onOtherDestination?.(options.resumeStatePath, this.checkpoint.destinationMismatch.difference);
+    }
+    if (this.checkpoint.rejectedKeyReplaced !== undefined && options.resumeStatePath !== undefined) {
+      options.events.onRejectedKeyReplaced?.(options.resumeStatePath, this.checkpoint.rejectedKeyReplaced, describeDestination(options.endpoint, options.publicKey));
     }
     if (this.checkpoint.destinationUnchecked && options.resumeStatePath !== undefined) {
       options.events.onDestinationUnchecked?.(options.resumeStatePath);
@@ -215,6 +221,12 @@ export class DeliveryRun implements Delivery {
     const record = this.checkpoint.begin(origin, entries.length);
     this.counts.submitted += entries.length;
     for (const entry of entries) {
+      if (record?.deadLettered !== undefined && record.deadLettered.includes(deadLetterKey(entry.mappingName, entry.messageId))) {
+        // An earlier run of the state wrote its dead letter while other entries of the record were on their way.
+        this.counts.alreadyDone += 1;
+        this.checkpoint.completeEntry(record);
+        continue;
+      }
       const fresh = entry.messageIdHash === undefined ? this.seenMessageIds.add(entry.mappingName, entry.messageId) : this.seenMessageIds.addHash(entry.messageIdHash);
       this.duplicateOnlyInputs.note(origin.input, !fresh);
       if (!fresh) {
@@ -287,12 +299,26 @@ export class DeliveryRun implements Delivery {
     this.settle(batch);
   }
 
+  /**
+   * Writes the dead letters of a batch and settles each entry once its line is written, so that a
+   * write that fails part-way leaves the entries whose lines are in the file settled, and the rest
+   * unfinished for a resume: the checkpoint and the file then agree on every entry.
+   */
   private onDeadLettered(batch: Batch, details: DeadLetterDetails): void {
-    for (const entry of batch.entries) {
+    for (let index = 0; index < batch.entries.length; index += 1) {
+      const entry = batch.entries[index] as KoalaEntry;
       // Written before the entry counts as done, so the checkpoint never covers a lost entry.
       if (!this.writeDeadLetter(entry, details)) {
-        return;
+        break;
       }
+      const record = batch.records[index];
+      if (record !== undefined) {
+        this.checkpoint.completeDeadLetteredEntry(record, deadLetterKey(entry.mappingName, entry.messageId));
+      }
+      this.outstandingEntries -= 1;
+      this.outstandingBytes -= entrySize(entry);
+      this.counts.deadLettered[details.reason] = (this.counts.deadLettered[details.reason] ?? 0) + 1;
+      this.counts.deadLetteredTotal += 1;
       this.options.events.onDeadLetter?.({
         entry,
         reason: details.reason,
@@ -303,9 +329,7 @@ export class DeliveryRun implements Delivery {
         ...(details.responseExcerpt === undefined ? {} : { responseExcerpt: details.responseExcerpt }),
       });
     }
-    this.counts.deadLettered[details.reason] = (this.counts.deadLettered[details.reason] ?? 0) + batch.entries.length;
-    this.counts.deadLetteredTotal += batch.entries.length;
-    this.settle(batch);
+    this.scheduleCheckpoint();
   }
 
   /**
@@ -356,6 +380,9 @@ export class DeliveryRun implements Delivery {
       return;
     }
     this.fatalCause = cause;
+    if (KEY_REJECTIONS.has(cause.reason) && cause.probeStatus !== undefined) {
+      this.checkpoint.notePublicKeyRejected();
+    }
     this.options.events.onFatal?.(cause);
     this.releaseRoomWaiters();
     // Saved at once, so the run can be resumed with the right key even if the process ends now.

@@ -530,6 +530,10 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
       io.warn(
         `the checkpoint ${statePath} is of a run that sent ${difference}. This dry run prints what a resume to that run's destination would send, but send --resume with these options stops before sending anything. To send every event to this destination, run with --restart in place of --resume (Koala keeps the first entry per message_id), or give the run a checkpoint of its own with --state <other path>.`,
       ),
+    onRejectedKeyReplaced: (statePath, recorded, current) =>
+      io.warn(
+        `Koala rejected the public key ${recorded.publicKeyMasked ?? "****"} of the run that wrote the checkpoint ${statePath}, and this run resumes it with another key (${current.publicKeyMasked ?? "****"}), taken as the corrected key of the same Koala project: the events that run delivered are not sent again. If this key is of another project, run with --restart in place of --resume to send every event to it (Koala keeps the first entry per message_id).`,
+      ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
