@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RecordOrigin } from "../inputs/record.js";
 import { maskSecret } from "../reporting/mask.js";
@@ -60,6 +60,8 @@ export class DeadLetterWriter {
   private bytes: number | undefined;
   /** Entries counted in this run, those already in the file included. */
   count = 0;
+  /** The error of the write that failed, after which the writer writes nothing more. */
+  private failure: Error | undefined;
   /** Whether the file already contained lines when this run first opened it. Lines are only ever appended. */
   hadEarlierLines = false;
 
@@ -78,17 +80,43 @@ export class DeadLetterWriter {
     this.alreadyWritten = alreadyWrittenFrom?.keys ?? new Set();
   }
 
-  /** Writes the line synchronously, so it is in the file before the checkpoint can mark its record done. */
+  /**
+   * Writes the line synchronously, so it is in the file before the checkpoint can mark its record
+   * done. A write that fails part-way (disk full, EIO) is cut back off the file, so that no piece of
+   * a line stays, and every later write raises: a resume writes the lines that are missing.
+   */
   write(entry: KoalaEntry, details: DeadLetterDetails): void {
+    if (this.failure !== undefined) {
+      throw new Error(`an earlier write failed (${this.failure.message})`);
+    }
     this.count += 1;
     if (this.alreadyWritten.size > 0 && this.alreadyWritten.delete(deadLetterKey(entry.mappingName, entry.messageId))) {
       this.hadEarlierLines = true;
       return;
     }
     const line = Buffer.from(formatDeadLetterLine(entry, details, this.publicKey));
-    writeFully(this.open(), line);
+    try {
+      const descriptor = this.open();
+      writeFully(descriptor, line, () => this.cutBack(descriptor));
+    } catch (error) {
+      this.count -= 1;
+      this.failure = error as Error;
+      throw error;
+    }
     this.bytes = (this.bytes ?? 0) + line.length;
     this.unsynced = true;
+  }
+
+  /** Truncates the file to the length before a failed write. When that fails too, the next run ends the piece of line with a newline. */
+  private cutBack(descriptor: number): void {
+    if (this.bytes === undefined) {
+      return;
+    }
+    try {
+      ftruncateSync(descriptor, this.bytes);
+    } catch {
+      // The error of the write is the one reported.
+    }
   }
 
   /**
@@ -210,11 +238,21 @@ function addDeadLetterKey(keys: Set<string>, line: string): void {
   }
 }
 
-/** Writes all of `bytes`: one `write` may write only part of them, as when the disk fills up. */
-function writeFully(descriptor: number, bytes: Buffer): void {
+/**
+ * Writes all of `bytes`: one `write` may write only part of them, as when the disk fills up. Calls
+ * `onPartialFailure` before raising when a write fails after part of them was written.
+ */
+function writeFully(descriptor: number, bytes: Buffer, onPartialFailure?: () => void): void {
   let written = 0;
   while (written < bytes.length) {
-    written += writeSync(descriptor, bytes, written, bytes.length - written);
+    try {
+      written += writeSync(descriptor, bytes, written, bytes.length - written);
+    } catch (error) {
+      if (written > 0) {
+        onPartialFailure?.();
+      }
+      throw error;
+    }
   }
 }
 
