@@ -12,13 +12,6 @@ import type { Delivery, DeliveryProgress, DeliveryResult, FatalCause, ResolvedDe
 import type { RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
 
-/**
- * Maximum dead letters written after the last checkpoint save that a resume reads back, to write
- * none of them twice. The checkpoint is saved every second, and a second of dead letters is far
- * fewer unless saves failed. NOTE: beyond this bound, the rest of such lines may be written twice.
- */
-const MAX_UNSAVED_DEAD_LETTERS = 100_000;
-
 /** Fatal reasons that mean Koala rejected the public key, once GET /auth confirmed them. */
 const KEY_REJECTIONS: ReadonlySet<FatalCause["reason"]> = new Set(["unauthorized", "forbidden", "not-found"]);
 
@@ -146,7 +139,7 @@ export class DeliveryRun implements Delivery {
     if (resumed === undefined || resumed.path !== absolutePath) {
       return new DeadLetterWriter(path, this.options.publicKey);
     }
-    const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes, MAX_UNSAVED_DEAD_LETTERS);
+    const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes);
     return new DeadLetterWriter(path, this.options.publicKey, { keys, fromByte: resumed.bytes });
   }
 
