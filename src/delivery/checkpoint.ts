@@ -105,6 +105,12 @@ interface StateFile {
    */
   identityGraph?: ResolvedIds;
   /**
+   * Digest of the identity graph of the last run that warned about the records counted in
+   * `noIdentityEvents`, as `NoIdentityRecordsLeft` describes them. A resume with the same graph
+   * does not print the warning again. Missing in older files and while no run warned.
+   */
+  identityGraphWarned?: string;
+  /**
    * The dead-letter file, by absolute path, and its length in bytes when the state was saved. The
    * lines after that length were written after the save, and a resume fails their entries again.
    * Missing in older files and while a run has written no state file with a dead-letter file.
@@ -124,6 +130,8 @@ export interface NoIdentityRecordsLeft {
   idsBefore: number;
   /** Ids that this run's graph resolves to an email. */
   idsNow: number;
+  /** Whether an earlier resume with the same graph already warned about these records. */
+  warnedBefore: boolean;
 }
 
 /** A dead-letter file and its length in bytes at a checkpoint save. */
@@ -349,6 +357,8 @@ export class Checkpoint {
   private readonly previousGraph: { resolved: ResolvedIds | undefined; noIdentityEvents: number };
   /** The identity graph that the state file records, as `StateFile.identityGraph`. */
   private recordedGraph: ResolvedIds | undefined;
+  /** The digest that the state file records as `StateFile.identityGraphWarned`. */
+  private warnedGraphDigest: string | undefined;
   /** The dead-letter file of the resumed state, with its length when that state was saved. */
   readonly resumedDeadLetterFile: DeadLetterFileLength | undefined;
   /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
@@ -400,6 +410,7 @@ export class Checkpoint {
     const previousGraph = isResolvedIds(previous?.identityGraph) ? previous?.identityGraph : undefined;
     this.previousGraph = { resolved: previousGraph, noIdentityEvents: countNoIdentityEvents(previous) };
     this.recordedGraph = previousGraph;
+    this.warnedGraphDigest = previousGraph === undefined ? undefined : stringOrUndefined(previous?.identityGraphWarned);
     this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
@@ -455,7 +466,14 @@ export class Checkpoint {
     if (previous === undefined || noIdentityEvents === 0 || current.idsWithEmail === 0 || previous.digest === current.digest) {
       return undefined;
     }
-    return { events: noIdentityEvents, idsBefore: previous.idsWithEmail, idsNow: current.idsWithEmail };
+    // The records stay unsent on every resume until a restart, but the warning is printed once per
+    // graph that could give them an email: the summary still counts them on later resumes.
+    const warnedBefore = this.warnedGraphDigest === current.digest;
+    if (!warnedBefore) {
+      this.warnedGraphDigest = current.digest;
+      this.dirty = true;
+    }
+    return { events: noIdentityEvents, idsBefore: previous.idsWithEmail, idsNow: current.idsWithEmail, warnedBefore };
   }
 
   /** Notes that some entries of the record at `origin` have no identity; the `begin` that follows for it counts the record. */
@@ -568,6 +586,7 @@ export class Checkpoint {
       ...describeDestinationFields(this.deliveredTo),
       ...(this.publicKeyRejected && this.deliveredTo !== undefined ? { publicKeyRejected: true } : {}),
       ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
+      ...(this.warnedGraphDigest === undefined ? {} : { identityGraphWarned: this.warnedGraphDigest }),
       ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
       inputs: {},
     };
@@ -843,6 +862,10 @@ function readUnfinishedRun(path: string): StateFile | undefined {
 
 function isDeadLetterFileLength(value: unknown): value is DeadLetterFileLength {
   return isObject(value) && typeof value["path"] === "string" && Number.isSafeInteger(value["bytes"]) && (value["bytes"] as number) >= 0;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
 }
 
 function isResolvedIds(value: unknown): value is ResolvedIds {

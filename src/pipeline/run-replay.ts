@@ -519,6 +519,9 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
       ),
     onNoIdentityRecordsLeft: (statePath, left) => {
       stats.noIdentityRecordsLeft = left.events;
+      if (left.warnedBefore) {
+        return;
+      }
       const events = `${formatCount(left.events)} ${left.events === 1 ? "event" : "events"}`;
       io.warn(
         `earlier runs of the checkpoint ${statePath} skipped ${events} as no-identity (no email or profile_id), and --resume does not read them again. ` +

@@ -257,7 +257,7 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
   const leftLines =
     left === undefined
       ? []
-      : [`${formatCount(left)} ${plural(left, "event", "events")} skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them (see the warning)`];
+      : [`${formatCount(left)} ${plural(left, "event", "events")} skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them`];
   if (stoppedBeforeAnyEvent(stats)) {
     // No event was mapped, so every coverage count is 0, and a graph that links no id adds no information either.
     const facts = ids > 0 ? [graphText, ...leftLines] : leftLines;
