@@ -86,6 +86,11 @@ interface StateFile {
   /** Hash of the settings that decide the entries of an event, as `DeliveryOptions.entrySettingsHash`. Missing in older files. */
   entrySettingsHash?: string;
   /**
+   * A hash per group of those settings, as `DeliveryOptions.entrySettingHashes`, to name the groups
+   * that changed. Missing in older files, which a resume compares by `entrySettingsHash` alone.
+   */
+  entrySettingHashes?: Record<string, string>;
+  /**
    * Base URL that runs of this state delivered entries to, as `Destination.endpoint`, or null while
    * none delivered any. Missing in files of earlier versions.
    */
@@ -148,6 +153,7 @@ export interface CheckpointOptions {
   /** Replace the state file of a run that did not finish, which otherwise raises UnfinishedRunError. */
   restart?: boolean;
   entrySettingsHash?: string | undefined;
+  entrySettingHashes?: Readonly<Record<string, string>> | undefined;
   /**
    * Destination of this run's entries. The state file records it, and a resume from a state file
    * that recorded another one raises DestinationMismatchError.
@@ -325,6 +331,11 @@ export class Checkpoint {
   readonly replacesUnfinishedRun: boolean;
   /** Whether the resumed state file was written with other settings deciding the entries of an event. */
   readonly entrySettingsChanged: boolean;
+  /**
+   * The groups of `entrySettingHashes` that changed, when `entrySettingsChanged`. Undefined when the
+   * resumed state file kept one hash for all settings, so that the changed ones are unknown.
+   */
+  readonly changedEntrySettings: readonly string[] | undefined;
   /** Whether the resumed state file is of a version that did not record the endpoint and key, so they could not be checked. */
   readonly destinationUnchecked: boolean;
   /** Set in a dry run (which writes no state file) whose destination differs from the resumed state file's, which a real run would reject. */
@@ -344,6 +355,7 @@ export class Checkpoint {
   private readonly untracked: ReadonlySet<string>;
 
   private readonly entrySettingsHash: string | undefined;
+  private readonly entrySettingHashes: Readonly<Record<string, string>> | undefined;
   private readonly destination: Destination | undefined;
   /**
    * Destination that runs of this state delivered entries to, which the state file records: the
@@ -374,6 +386,7 @@ export class Checkpoint {
   ) {
     const { resume, restart = false } = options;
     this.entrySettingsHash = options.entrySettingsHash;
+    this.entrySettingHashes = options.entrySettingHashes;
     this.destination = options.destination;
     const resumePath = options.resumePath ?? path;
     this.resumePath = resumePath;
@@ -414,6 +427,7 @@ export class Checkpoint {
     this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
+    this.changedEntrySettings = this.entrySettingsChanged ? findChangedGroups(previous?.entrySettingHashes, this.entrySettingHashes) : undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
     if (unfinished !== undefined && !restart) {
@@ -583,6 +597,7 @@ export class Checkpoint {
       savedAt: new Date().toISOString(),
       finished: this.finished,
       ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
+      ...(this.entrySettingHashes === undefined ? {} : { entrySettingHashes: { ...this.entrySettingHashes } }),
       ...describeDestinationFields(this.deliveredTo),
       ...(this.publicKeyRejected && this.deliveredTo !== undefined ? { publicKeyRejected: true } : {}),
       ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
@@ -654,6 +669,18 @@ export class Checkpoint {
       noIdentityEvents: recorded?.noIdentityEvents ?? 0,
     };
   }
+}
+
+/**
+ * Returns the names of the groups whose hashes differ, a group missing on one side included, or
+ * undefined when `recorded` is not a record of hashes (a state file of an earlier version).
+ */
+function findChangedGroups(recorded: unknown, current: Readonly<Record<string, string>> | undefined): string[] | undefined {
+  if (!isObject(recorded) || current === undefined) {
+    return undefined;
+  }
+  const names = new Set([...Object.keys(current), ...Object.keys(recorded)]);
+  return [...names].filter((name) => recorded[name] !== current[name]);
 }
 
 /** Adds up the records of every input of `state` that were skipped as no-identity. */

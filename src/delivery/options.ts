@@ -53,6 +53,11 @@ export interface DeliveryOptions {
    * The state file keeps it, so that a resume can tell that it changed since the earlier run.
    */
   entrySettingsHash?: string;
+  /**
+   * A hash per group of those settings, by group name (such as "mappings" or "excludeEmails"), so
+   * that a resume can name the settings that changed.
+   */
+  entrySettingHashes?: Readonly<Record<string, string>>;
   /** Directory relative inputs and the default state path are resolved against. */
   cwd?: string;
   /** Attempts per request, the first one included. */
@@ -202,10 +207,12 @@ export interface DeliveryEvents {
   /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
   /**
-   * The resumed state file was written by a run whose mappings, filters, --browser-events or
-   * stitching differ from this run's, so the records it finished are skipped without being mapped again.
+   * The resumed state file was written by a run whose settings that decide the entries of an event
+   * differ from this run's, so the records it finished are skipped without being mapped again.
+   * `changed` names the groups of `entrySettingHashes` that differ, or is undefined for a state file
+   * of an earlier version, which kept one hash for all of them.
    */
-  onEntrySettingsChanged?(statePath: string): void;
+  onEntrySettingsChanged?(statePath: string, changed: readonly string[] | undefined): void;
   /**
    * Two mappings made entries of one kind with the same `message_id` from one record. Koala records
    * one entry per `message_id`, so it keeps only one of them. Called for each such pair, `first` being the earlier mapping.
@@ -296,7 +303,8 @@ export interface DeliveryProgress {
 }
 
 export type ResolvedDeliveryOptions = Readonly<
-  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events" | "givenInputs" | "entrySettingsHash">> & {
+  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events" | "givenInputs" | "entrySettingsHash" | "entrySettingHashes">> & {
+    entrySettingHashes: Readonly<Record<string, string>> | undefined;
     publicKey: string | undefined;
     entrySettingsHash: string | undefined;
     maxRps: number | undefined;

@@ -80,6 +80,7 @@ export class DeliveryRun implements Delivery {
       resume: options.resume,
       restart: options.restart,
       entrySettingsHash: options.entrySettingsHash,
+      entrySettingHashes: options.entrySettingHashes,
       destination: describeDestination(options.endpoint, options.publicKey),
       resumePath: options.resumeStatePath,
     });
@@ -105,7 +106,7 @@ export class DeliveryRun implements Delivery {
       options.events.onDestinationUnchecked?.(options.resumeStatePath);
     }
     if (this.checkpoint.entrySettingsChanged && options.resumeStatePath !== undefined) {
-      options.events.onEntrySettingsChanged?.(options.resumeStatePath);
+      options.events.onEntrySettingsChanged?.(options.resumeStatePath, this.checkpoint.changedEntrySettings);
     }
     this.deadLetters = options.deadLetterPath === undefined ? undefined : this.openDeadLetters(options.deadLetterPath);
     this.duplicateOnlyInputs = new DuplicateOnlyInputs((input) => options.events.onInputOfDuplicatesOnly?.(input));
