@@ -50,6 +50,12 @@ interface InputProgress {
    * a run first reads them: this run's and earlier runs'.
    */
   noIdentityEvents: number;
+  /**
+   * Records done with no entry to send (the event skipped, or every entry of it skipped or invalid),
+   * counted when a run finishes them: this run's and earlier runs'. Undefined when the resumed state
+   * file, of an earlier version, did not count them.
+   */
+  doneWithoutEntries: number | undefined;
 }
 
 interface StateFileInput {
@@ -76,6 +82,8 @@ interface StateFileInput {
    * Missing in older files.
    */
   noIdentityEvents?: number;
+  /** As `InputProgress.doneWithoutEntries`. Missing in older files. */
+  doneWithoutEntries?: number;
 }
 
 interface StateFile {
@@ -522,6 +530,9 @@ export class Checkpoint {
     }
     if (entryCount === 0) {
       input.carriedNotDone.delete(origin.line);
+      if (input.doneWithoutEntries !== undefined) {
+        input.doneWithoutEntries += 1;
+      }
       return undefined;
     }
     const progress: RecordProgress = { input, line: origin.line, remaining: entryCount, deadLettered };
@@ -667,8 +678,37 @@ export class Checkpoint {
       inProgress: new Map(),
       readByFinishedRun: false,
       noIdentityEvents: recorded?.noIdentityEvents ?? 0,
+      doneWithoutEntries: readDoneWithoutEntries(recorded),
     };
   }
+
+  /**
+   * Returns how many of the records that earlier runs finished, in the inputs this run reads, had no
+   * entry to send: skipped or invalid. Undefined when a state file of an earlier version did not
+   * count them. Read before this run finishes any record.
+   */
+  countEarlierRecordsWithoutEntries(): number | undefined {
+    const notRead = new Set(this.inputsNotRead.map((input) => input.path));
+    let total = 0;
+    for (const input of this.inputs.values()) {
+      if (notRead.has(input.name) || input.previousDoneThrough === 0) {
+        continue;
+      }
+      if (input.doneWithoutEntries === undefined) {
+        return undefined;
+      }
+      total += input.doneWithoutEntries;
+    }
+    return total;
+  }
+}
+
+/** Reads the count of records done without entries, 0 for an input that no run finished a record of, and undefined when an older state file did not count them. */
+function readDoneWithoutEntries(recorded: StateFileInput | undefined): number | undefined {
+  if (recorded === undefined || recorded.doneThrough === 0) {
+    return 0;
+  }
+  return typeof recorded.doneWithoutEntries === "number" ? recorded.doneWithoutEntries : undefined;
 }
 
 /**
@@ -741,6 +781,7 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     // which may not be the run that last read this input.
     readByFinishedRun: recorded?.readByFinishedRun ?? previous?.finished === true,
     noIdentityEvents: recorded?.noIdentityEvents ?? 0,
+    doneWithoutEntries: readDoneWithoutEntries(recorded),
   };
 }
 
@@ -785,6 +826,7 @@ function describeInput(input: InputProgress): StateFileInput {
     ...(Object.keys(deadLettered).length === 0 ? {} : { deadLettered }),
     readByFinishedRun: input.readByFinishedRun,
     noIdentityEvents: input.noIdentityEvents,
+    ...(input.doneWithoutEntries === undefined ? {} : { doneWithoutEntries: input.doneWithoutEntries }),
   };
 }
 

@@ -246,8 +246,18 @@ export interface DeliveryResult {
   duplicateWindow?: number;
   /** Inputs every entry of which was skipped as a duplicate, in the order read (see `onInputOfDuplicatesOnly`). */
   inputsOfDuplicatesOnly: string[];
-  /** Entries of records that a previous run had finished, submitted again and ignored. */
+  /**
+   * Entries not sent because earlier runs of the resumed state finished them: entries of records
+   * those runs had finished, submitted again and ignored, and entries those runs dead-lettered
+   * while other entries of their record were on their way.
+   */
   alreadyDone: number;
+  /**
+   * In a resume: how many of the records that earlier runs finished, in the inputs this run reads,
+   * had no entry to send (skipped or invalid). Undefined outside a resume, and for a state file of
+   * an earlier version, which did not count them.
+   */
+  earlierRecordsWithoutEntries?: number;
   /** Entries neither delivered nor dead-lettered because the run stopped; a resume sends them. */
   undelivered: number;
   /** Requests made, each attempt and retry counted (requests printed, in a dry run). */

@@ -37,6 +37,8 @@ interface Counts
 /** One delivery run: takes records, keeps the counts, the checkpoint and the dead-letter file. */
 export class DeliveryRun implements Delivery {
   private readonly checkpoint: Checkpoint;
+  /** As `DeliveryResult.earlierRecordsWithoutEntries`, counted before this run finishes any record. */
+  private readonly earlierRecordsWithoutEntries: number | undefined;
   private readonly deadLetters: DeadLetterWriter | undefined;
   private readonly seenMessageIds = new MessageIdSet();
   private readonly duplicateOnlyInputs: DuplicateOnlyInputs;
@@ -108,6 +110,7 @@ export class DeliveryRun implements Delivery {
     if (this.checkpoint.entrySettingsChanged && options.resumeStatePath !== undefined) {
       options.events.onEntrySettingsChanged?.(options.resumeStatePath, this.checkpoint.changedEntrySettings);
     }
+    this.earlierRecordsWithoutEntries = this.checkpoint.resumed ? this.checkpoint.countEarlierRecordsWithoutEntries() : undefined;
     this.deadLetters = options.deadLetterPath === undefined ? undefined : this.openDeadLetters(options.deadLetterPath);
     this.duplicateOnlyInputs = new DuplicateOnlyInputs((input) => options.events.onInputOfDuplicatesOnly?.(input));
     this.sender = new Sender(
@@ -445,6 +448,7 @@ export class DeliveryRun implements Delivery {
       ...(this.seenMessageIds.window === undefined ? {} : { duplicateWindow: this.seenMessageIds.window }),
       inputsOfDuplicatesOnly: [...this.duplicateOnlyInputs.inputs],
       alreadyDone: counts.alreadyDone,
+      ...(this.earlierRecordsWithoutEntries === undefined ? {} : { earlierRecordsWithoutEntries: this.earlierRecordsWithoutEntries }),
       undelivered: this.outstandingEntries,
       requestsSent: counts.requestsSent,
       requestsAccepted: counts.requestsAccepted,

@@ -438,6 +438,7 @@ function recordVerdicts(stats: RunStats, result: RecordResult, verbose: ((messag
 async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void> {
   const result = await delivery.finish();
   stats.delivery = result;
+  stats.splitDoneEarlier(result.earlierRecordsWithoutEntries);
   stats.entriesSent = result.delivered;
   stats.requestsSent = result.requestsSent;
   stats.requestsAccepted = result.requestsAccepted;
