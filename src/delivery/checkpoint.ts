@@ -505,9 +505,11 @@ export class Checkpoint {
 
   /** Records that a record was read; returns its progress when it has entries to wait for. */
   begin(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
-    // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry per record.
+    // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry
+    // per record. Only a record with dead letters of earlier runs gets one, so that a dry run prints
+    // what a resume would send, without those entries.
     if (this.path === undefined) {
-      return undefined;
+      return this.beginWithoutStateFile(origin, entryCount);
     }
     const input = this.inputFor(origin.input);
     if (input === undefined) {
@@ -538,6 +540,15 @@ export class Checkpoint {
     const progress: RecordProgress = { input, line: origin.line, remaining: entryCount, deadLettered };
     input.inProgress.set(origin.line, progress);
     return progress;
+  }
+
+  private beginWithoutStateFile(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
+    const input = this.inputFor(origin.input);
+    const deadLettered = input?.carriedDeadLettered.get(origin.line);
+    if (input === undefined || deadLettered === undefined || entryCount === 0) {
+      return undefined;
+    }
+    return { input, line: origin.line, remaining: entryCount, deadLettered };
   }
 
   /** Records that the run read every input and settled every entry, for the next run to know. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { runCli } from "../helpers/run-cli.js";
+import { parseRequests, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 // The project's key is regenerated in the middle of a run: Koala accepted the first requests, then
@@ -105,6 +105,15 @@ describe("resume after the key was regenerated", () => {
     await send(NEW_KEY, ["--resume"]);
 
     expect(deadLetterIds()).toEqual(["k-2"]);
+  });
+
+  test("dry run leaves out the dead letter", async () => {
+    await send(OLD_KEY);
+    const preview = await send(NEW_KEY, ["--resume", "--dry-run"]);
+    const messageIds = parseRequests(preview.stdout).flatMap((request) => (request.body["events"] as Array<{ message_id: string }>).map((entry) => entry.message_id));
+
+    expect(preview.status).toBe(0);
+    expect(messageIds.sort()).toEqual(["k-2-copy", "k-3", "k-3-copy", "k-4", "k-4-copy"]);
   });
 
   test("another key without a rejection still stops", async () => {
