@@ -185,18 +185,20 @@ export class DeadLetterWriter {
  * The dead-letter keys of lines already in a file, each of which `take` finds once. Keys are kept
  * as 64-bit hashes in a sorted typed array, 9 bytes each, so that any number of lines fits.
  * NOTE: two keys with the same hash would pass for each other, and the second line would not be
- * written: about a chance in 10^7 for 10^6 lines read and 10^6 entries that fail again.
+ * written. For n lines read and m entries failed again the chance is about m × n / 2^64, an
+ * estimated 1 in 18 million for a million of each.
  */
 export class WrittenDeadLetters {
   private readonly hashes: BigUint64Array;
-  private readonly taken: Uint8Array;
+  /** 1 at the index of each hash taken. */
+  private readonly takenFlags: Uint8Array;
   /** Keys not taken yet. */
   remaining: number;
 
   /** Takes `hashes` over, and sorts them in place. */
   constructor(hashes: BigUint64Array) {
     this.hashes = hashes.sort();
-    this.taken = new Uint8Array(this.hashes.length);
+    this.takenFlags = new Uint8Array(this.hashes.length);
     this.remaining = this.hashes.length;
   }
 
@@ -215,8 +217,8 @@ export class WrittenDeadLetters {
     }
     // The same key may be in the file more than once, and each line of it is taken once.
     for (let index = low; index < this.hashes.length && this.hashes[index] === hash; index += 1) {
-      if (this.taken[index] === 0) {
-        this.taken[index] = 1;
+      if (this.takenFlags[index] === 0) {
+        this.takenFlags[index] = 1;
         this.remaining -= 1;
         return true;
       }

@@ -297,9 +297,9 @@ export class DeliveryRun implements Delivery {
   }
 
   /**
-   * Writes the dead letters of a batch and settles each entry once its line is written, so that a
-   * write that fails part-way leaves the entries whose lines are in the file settled, and the rest
-   * unfinished for a resume: the checkpoint and the file then agree on every entry.
+   * Writes the dead letters of a batch and settles each entry once its line is written. A write that
+   * fails part-way then leaves settled exactly the entries whose lines are in the file, and the rest
+   * unfinished for a resume, so that the checkpoint and the file agree on every entry.
    */
   private onDeadLettered(batch: Batch, details: DeadLetterDetails): void {
     for (let index = 0; index < batch.entries.length; index += 1) {

@@ -9,8 +9,8 @@ import { unwrapSummary } from "../helpers/summary-text.js";
 
 // A disk that fills up in the middle of a dead-letter line. The file-size limit of the shell
 // (`ulimit -f`, in blocks of 512 bytes in POSIX sh) makes write(2) write part of a line and then
-// fail with EFBIG, as ENOSPC does on a full disk, without root or a file system of its own. SIGXFSZ
-// is ignored so that the process sees the error instead of being killed.
+// fail with EFBIG, as it fails with ENOSPC on a full disk. This needs neither root nor a file
+// system of its own. SIGXFSZ is ignored so that the process gets the error instead of being killed.
 
 const KEY = "pk_dead_letter_write_0123456789";
 

@@ -7,7 +7,7 @@ import { parseRequests, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 // The project's key is regenerated in the middle of a run: Koala accepted the first requests, then
-// answers 401 to the old key. The user resumes with the new key, which must send only what Koala
+// returns 401 for the old key. The user resumes with the new key, which must send only what Koala
 // did not accept, and must not write again the dead letters of records left unfinished.
 
 const OLD_KEY = "pk_old_project_key_0123456789";
