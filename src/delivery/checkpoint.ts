@@ -23,6 +23,11 @@ export interface RecordProgress {
   line: number;
   /** Entries of the record neither delivered nor dead-lettered yet. */
   remaining: number;
+  /**
+   * The `deadLetterKey`s of the record's entries written to the dead-letter file while others were
+   * still on their way, by this run or by the earlier runs of the state.
+   */
+  deadLettered: string[] | undefined;
 }
 
 interface InputProgress {
@@ -36,6 +41,8 @@ interface InputProgress {
   previousDoneThrough: number;
   /** Lines submitted in this run whose entries are still on their way. */
   inProgress: Map<number, RecordProgress>;
+  /** Dead-letter keys of entries of lines in `carriedNotDone`, as an earlier run recorded them, until this run reads the line. */
+  carriedDeadLettered: Map<number, string[]>;
   /** Whether the last run that read this input finished, so that it read the input to its end. */
   readByFinishedRun: boolean;
   /**
@@ -43,6 +50,12 @@ interface InputProgress {
    * a run first reads them: this run's and earlier runs'.
    */
   noIdentityEvents: number;
+  /**
+   * Records done with no entry to send (the event skipped, or every entry of it skipped or invalid),
+   * counted when a run finishes them: this run's and earlier runs'. Undefined when the resumed state
+   * file, of an earlier version, did not count them.
+   */
+  doneWithoutEntries: number | undefined;
 }
 
 interface StateFileInput {
@@ -52,6 +65,12 @@ interface StateFileInput {
   /** Highest line below which everything is done: a contiguous watermark, for people reading the file. */
   watermark: number;
   notDone: number[];
+  /**
+   * The `deadLetterKey`s of entries already in the dead-letter file, by line in `notDone`: a record
+   * whose other entries were not delivered when the state was saved. A resume neither sends those
+   * entries nor writes their lines again. Missing when empty and in older files.
+   */
+  deadLettered?: Record<string, string[]>;
   /**
    * Whether the last run that read this input finished. A later run that does not read the input
    * keeps the value. Missing in older files.
@@ -63,6 +82,8 @@ interface StateFileInput {
    * Missing in older files.
    */
   noIdentityEvents?: number;
+  /** As `InputProgress.doneWithoutEntries`. Missing in older files. */
+  doneWithoutEntries?: number;
 }
 
 interface StateFile {
@@ -73,6 +94,11 @@ interface StateFile {
   /** Hash of the settings that decide the entries of an event, as `DeliveryOptions.entrySettingsHash`. Missing in older files. */
   entrySettingsHash?: string;
   /**
+   * A hash per group of those settings, as `DeliveryOptions.entrySettingHashes`, to name the groups
+   * that changed. Missing in older files, which a resume compares by `entrySettingsHash` alone.
+   */
+  entrySettingHashes?: Record<string, string>;
+  /**
    * Base URL that runs of this state delivered entries to, as `Destination.endpoint`, or null while
    * none delivered any. Missing in files of earlier versions.
    */
@@ -82,10 +108,21 @@ interface StateFile {
   /** As `Destination.publicKeyMasked`, beside `endpoint`, for the message that rejects a resume with another key. */
   publicKeyMasked?: string;
   /**
+   * Whether the last run stopped because Koala rejected the key of `endpoint` (401, 403 or 404, which
+   * GET /auth confirmed), so that a resume may use another key. Missing when false and in older files.
+   */
+  publicKeyRejected?: boolean;
+  /**
    * The ids that the identity graph resolved to an email when the records counted in `noIdentityEvents`
    * were skipped: the graph of the earliest run still counted there. Missing in older files.
    */
   identityGraph?: ResolvedIds;
+  /**
+   * Digest of the identity graph of the last run that warned about the records counted in
+   * `noIdentityEvents`, as `NoIdentityRecordsLeft` describes them. A resume with the same graph
+   * does not print the warning again. Missing in older files and while no run warned.
+   */
+  identityGraphWarned?: string;
   /**
    * The dead-letter file, by absolute path, and its length in bytes when the state was saved. The
    * lines after that length were written after the save, and a resume fails their entries again.
@@ -106,6 +143,8 @@ export interface NoIdentityRecordsLeft {
   idsBefore: number;
   /** Ids that this run's graph resolves to an email. */
   idsNow: number;
+  /** Whether an earlier resume with the same graph already warned about these records. */
+  warnedBefore: boolean;
 }
 
 /** A dead-letter file and its length in bytes at a checkpoint save. */
@@ -122,6 +161,7 @@ export interface CheckpointOptions {
   /** Replace the state file of a run that did not finish, which otherwise raises UnfinishedRunError. */
   restart?: boolean;
   entrySettingsHash?: string | undefined;
+  entrySettingHashes?: Readonly<Record<string, string>> | undefined;
   /**
    * Destination of this run's entries. The state file records it, and a resume from a state file
    * that recorded another one raises DestinationMismatchError.
@@ -299,10 +339,20 @@ export class Checkpoint {
   readonly replacesUnfinishedRun: boolean;
   /** Whether the resumed state file was written with other settings deciding the entries of an event. */
   readonly entrySettingsChanged: boolean;
+  /**
+   * The groups of `entrySettingHashes` that changed, when `entrySettingsChanged`. Undefined when the
+   * resumed state file kept one hash for all settings, so that the changed ones are unknown.
+   */
+  readonly changedEntrySettings: readonly string[] | undefined;
   /** Whether the resumed state file is of a version that did not record the endpoint and key, so they could not be checked. */
   readonly destinationUnchecked: boolean;
   /** Set in a dry run (which writes no state file) whose destination differs from the resumed state file's, which a real run would reject. */
   readonly destinationMismatch: DestinationMismatchError | undefined;
+  /**
+   * Set when this run resumes with another key than the one Koala rejected to stop the last run, as
+   * the corrected key of the same project: the destination that the state file recorded.
+   */
+  readonly rejectedKeyReplaced: Destination | undefined;
   /**
    * The inputs that the resumed state names and this run does not read: files removed from an input
    * folder, deleted, or not given this time. Their records are kept as they were.
@@ -313,6 +363,7 @@ export class Checkpoint {
   private readonly untracked: ReadonlySet<string>;
 
   private readonly entrySettingsHash: string | undefined;
+  private readonly entrySettingHashes: Readonly<Record<string, string>> | undefined;
   private readonly destination: Destination | undefined;
   /**
    * Destination that runs of this state delivered entries to, which the state file records: the
@@ -320,10 +371,14 @@ export class Checkpoint {
    * nothing, so a resume with the right one is not rejected.
    */
   private deliveredTo: Destination | undefined;
+  /** Whether Koala rejected the key of `deliveredTo` since it last accepted an entry, as `StateFile.publicKeyRejected`. */
+  private publicKeyRejected: boolean;
   /** The identity graph that the resumed state recorded, and the no-identity records it counted. */
   private readonly previousGraph: { resolved: ResolvedIds | undefined; noIdentityEvents: number };
   /** The identity graph that the state file records, as `StateFile.identityGraph`. */
   private recordedGraph: ResolvedIds | undefined;
+  /** The digest that the state file records as `StateFile.identityGraphWarned`. */
+  private warnedGraphDigest: string | undefined;
   /** The dead-letter file of the resumed state, with its length when that state was saved. */
   readonly resumedDeadLetterFile: DeadLetterFileLength | undefined;
   /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
@@ -339,6 +394,7 @@ export class Checkpoint {
   ) {
     const { resume, restart = false } = options;
     this.entrySettingsHash = options.entrySettingsHash;
+    this.entrySettingHashes = options.entrySettingHashes;
     this.destination = options.destination;
     const resumePath = options.resumePath ?? path;
     this.resumePath = resumePath;
@@ -351,22 +407,35 @@ export class Checkpoint {
     const previous = resume && resumePath !== undefined ? readAbsoluteStateFile(resumePath, cwd) : undefined;
     this.resumed = previous !== undefined;
     const recorded = previous === undefined ? undefined : readDestination(previous);
+    this.publicKeyRejected = previous?.publicKeyRejected === true;
     if (recorded !== undefined && recorded !== null && this.destination !== undefined && destinationsDiffer(recorded, this.destination)) {
-      const mismatch = new DestinationMismatchError(resumePath as string, recorded, this.destination);
-      // A dry run sends nothing, so it shows what a resume would send and only warns.
-      if (path !== undefined) {
-        throw mismatch;
+      // Koala's public key names the project: it is the {public_key} of /web/projects/{public_key},
+      // and no other project id reaches a client. So another key means another project, whose
+      // events a resume would skip, unless Koala rejected the recorded key to stop the last run.
+      // That key can deliver nothing more, so a resume has to use another one, most likely the key
+      // regenerated for the same project. Only then is another key taken as the same destination,
+      // with a warning that names both keys masked. The endpoint must still match.
+      if (this.publicKeyRejected && recorded.endpoint === this.destination.endpoint) {
+        this.rejectedKeyReplaced = recorded;
+      } else {
+        const mismatch = new DestinationMismatchError(resumePath as string, recorded, this.destination);
+        // A dry run sends nothing, so it shows what a resume would send and only warns.
+        if (path !== undefined) {
+          throw mismatch;
+        }
+        this.destinationMismatch = mismatch;
       }
-      this.destinationMismatch = mismatch;
     }
     this.destinationUnchecked = previous !== undefined && recorded === undefined;
     this.deliveredTo = recorded ?? undefined;
     const previousGraph = isResolvedIds(previous?.identityGraph) ? previous?.identityGraph : undefined;
     this.previousGraph = { resolved: previousGraph, noIdentityEvents: countNoIdentityEvents(previous) };
     this.recordedGraph = previousGraph;
+    this.warnedGraphDigest = previousGraph === undefined ? undefined : stringOrUndefined(previous?.identityGraphWarned);
     this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
+    this.changedEntrySettings = this.entrySettingsChanged ? findChangedGroups(previous?.entrySettingHashes, this.entrySettingHashes) : undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
     const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
     if (unfinished !== undefined && !restart) {
@@ -419,7 +488,14 @@ export class Checkpoint {
     if (previous === undefined || noIdentityEvents === 0 || current.idsWithEmail === 0 || previous.digest === current.digest) {
       return undefined;
     }
-    return { events: noIdentityEvents, idsBefore: previous.idsWithEmail, idsNow: current.idsWithEmail };
+    // The records stay unsent on every resume until a restart, but the warning is printed once per
+    // graph that could give them an email: the summary still counts them on later resumes.
+    const warnedBefore = this.warnedGraphDigest === current.digest;
+    if (!warnedBefore) {
+      this.warnedGraphDigest = current.digest;
+      this.dirty = true;
+    }
+    return { events: noIdentityEvents, idsBefore: previous.idsWithEmail, idsNow: current.idsWithEmail, warnedBefore };
   }
 
   /** Notes that some entries of the record at `origin` have no identity; the `begin` that follows for it counts the record. */
@@ -429,9 +505,11 @@ export class Checkpoint {
 
   /** Records that a record was read; returns its progress when it has entries to wait for. */
   begin(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
-    // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry per record.
+    // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry
+    // per record. Only a record with dead letters of earlier runs gets one, so that a dry run prints
+    // what a resume would send, without those entries.
     if (this.path === undefined) {
-      return undefined;
+      return this.beginWithoutStateFile(origin, entryCount);
     }
     const input = this.inputFor(origin.input);
     if (input === undefined) {
@@ -448,13 +526,29 @@ export class Checkpoint {
       }
     }
     this.dirty = true;
+    const deadLettered = input.carriedDeadLettered.get(origin.line);
+    if (deadLettered !== undefined) {
+      input.carriedDeadLettered.delete(origin.line);
+    }
     if (entryCount === 0) {
       input.carriedNotDone.delete(origin.line);
+      if (input.doneWithoutEntries !== undefined) {
+        input.doneWithoutEntries += 1;
+      }
       return undefined;
     }
-    const progress: RecordProgress = { input, line: origin.line, remaining: entryCount };
+    const progress: RecordProgress = { input, line: origin.line, remaining: entryCount, deadLettered };
     input.inProgress.set(origin.line, progress);
     return progress;
+  }
+
+  private beginWithoutStateFile(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
+    const input = this.inputFor(origin.input);
+    const deadLettered = input?.carriedDeadLettered.get(origin.line);
+    if (input === undefined || deadLettered === undefined || entryCount === 0) {
+      return undefined;
+    }
+    return { input, line: origin.line, remaining: entryCount, deadLettered };
   }
 
   /** Records that the run read every input and settled every entry, for the next run to know. */
@@ -473,8 +567,32 @@ export class Checkpoint {
   noteDelivered(): void {
     if (this.deliveredTo !== this.destination) {
       this.deliveredTo = this.destination;
+      this.publicKeyRejected = false;
       this.dirty = true;
     }
+  }
+
+  /**
+   * Records that Koala rejected the key (401, 403 or 404, confirmed by GET /auth) after runs of this
+   * state delivered entries, so that a resume with the corrected key is not taken for a run to
+   * another project. Without deliveries the state file records no destination, and any key resumes.
+   */
+  notePublicKeyRejected(): void {
+    if (this.deliveredTo !== undefined && !this.publicKeyRejected) {
+      this.publicKeyRejected = true;
+      this.dirty = true;
+    }
+  }
+
+  /**
+   * Marks one entry of the record dead-lettered, its line being in the dead-letter file. While other
+   * entries of the record are on their way, the state file lists its key, for a resume to skip it.
+   */
+  completeDeadLetteredEntry(progress: RecordProgress, key: string): void {
+    if (progress.remaining > 1) {
+      (progress.deadLettered ??= []).push(key);
+    }
+    this.completeEntry(progress);
   }
 
   /** Marks one entry of the record delivered or dead-lettered. */
@@ -501,8 +619,11 @@ export class Checkpoint {
       savedAt: new Date().toISOString(),
       finished: this.finished,
       ...(this.entrySettingsHash === undefined ? {} : { entrySettingsHash: this.entrySettingsHash }),
+      ...(this.entrySettingHashes === undefined ? {} : { entrySettingHashes: { ...this.entrySettingHashes } }),
       ...describeDestinationFields(this.deliveredTo),
+      ...(this.publicKeyRejected && this.deliveredTo !== undefined ? { publicKeyRejected: true } : {}),
       ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
+      ...(this.warnedGraphDigest === undefined ? {} : { identityGraphWarned: this.warnedGraphDigest }),
       ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
       inputs: {},
     };
@@ -564,11 +685,53 @@ export class Checkpoint {
       doneThrough: recorded?.doneThrough ?? 0,
       previousDoneThrough: recorded?.doneThrough ?? 0,
       carriedNotDone: new Set(recorded?.notDone ?? []),
+      carriedDeadLettered: readDeadLetteredKeys(recorded),
       inProgress: new Map(),
       readByFinishedRun: false,
       noIdentityEvents: recorded?.noIdentityEvents ?? 0,
+      doneWithoutEntries: readDoneWithoutEntries(recorded),
     };
   }
+
+  /**
+   * Returns how many of the records that earlier runs finished, in the inputs this run reads, had no
+   * entry to send: skipped or invalid. Undefined when a state file of an earlier version did not
+   * count them. Read before this run finishes any record.
+   */
+  countEarlierRecordsWithoutEntries(): number | undefined {
+    const notRead = new Set(this.inputsNotRead.map((input) => input.path));
+    let total = 0;
+    for (const input of this.inputs.values()) {
+      if (notRead.has(input.name) || input.previousDoneThrough === 0) {
+        continue;
+      }
+      if (input.doneWithoutEntries === undefined) {
+        return undefined;
+      }
+      total += input.doneWithoutEntries;
+    }
+    return total;
+  }
+}
+
+/** Reads the count of records done without entries, 0 for an input that no run finished a record of, and undefined when an older state file did not count them. */
+function readDoneWithoutEntries(recorded: StateFileInput | undefined): number | undefined {
+  if (recorded === undefined || recorded.doneThrough === 0) {
+    return 0;
+  }
+  return typeof recorded.doneWithoutEntries === "number" ? recorded.doneWithoutEntries : undefined;
+}
+
+/**
+ * Returns the names of the groups whose hashes differ, a group missing on one side included, or
+ * undefined when `recorded` is not a record of hashes (a state file of an earlier version).
+ */
+function findChangedGroups(recorded: unknown, current: Readonly<Record<string, string>> | undefined): string[] | undefined {
+  if (!isObject(recorded) || current === undefined) {
+    return undefined;
+  }
+  const names = new Set([...Object.keys(current), ...Object.keys(recorded)]);
+  return [...names].filter((name) => recorded[name] !== current[name]);
 }
 
 /** Adds up the records of every input of `state` that were skipped as no-identity. */
@@ -623,11 +786,13 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     doneThrough: recorded?.doneThrough ?? 0,
     previousDoneThrough: recorded?.doneThrough ?? 0,
     carriedNotDone: new Set(recorded?.notDone ?? []),
+    carriedDeadLettered: readDeadLetteredKeys(recorded),
     inProgress: new Map(),
     // NOTE: a state file written before the field existed records only whether its own run finished,
     // which may not be the run that last read this input.
     readByFinishedRun: recorded?.readByFinishedRun ?? previous?.finished === true,
     noIdentityEvents: recorded?.noIdentityEvents ?? 0,
+    doneWithoutEntries: readDoneWithoutEntries(recorded),
   };
 }
 
@@ -650,8 +815,17 @@ function cannotResumeReadOnce(inputs: readonly ReadOnceInput[]): CannotResumeErr
 
 function describeInput(input: InputProgress): StateFileInput {
   const notDone = new Set(input.carriedNotDone);
-  for (const line of input.inProgress.keys()) {
+  const deadLettered: Record<string, string[]> = {};
+  for (const [line, keys] of input.carriedDeadLettered) {
+    if (notDone.has(line)) {
+      deadLettered[line] = keys;
+    }
+  }
+  for (const [line, progress] of input.inProgress) {
     notDone.add(line);
+    if (progress.deadLettered !== undefined) {
+      deadLettered[line] = progress.deadLettered;
+    }
   }
   const lines = [...notDone].sort((left, right) => left - right);
   const first = lines[0];
@@ -660,9 +834,26 @@ function describeInput(input: InputProgress): StateFileInput {
     doneThrough: input.doneThrough,
     watermark: first === undefined ? input.doneThrough : first - 1,
     notDone: lines,
+    ...(Object.keys(deadLettered).length === 0 ? {} : { deadLettered }),
     readByFinishedRun: input.readByFinishedRun,
     noIdentityEvents: input.noIdentityEvents,
+    ...(input.doneWithoutEntries === undefined ? {} : { doneWithoutEntries: input.doneWithoutEntries }),
   };
+}
+
+/** Reads the dead-letter keys that a state file lists for lines not done, leaving out what is not a list of strings. */
+function readDeadLetteredKeys(recorded: StateFileInput | undefined): Map<number, string[]> {
+  const keys = new Map<number, string[]>();
+  const listed = recorded?.deadLettered;
+  if (!isObject(listed)) {
+    return keys;
+  }
+  for (const [line, value] of Object.entries(listed)) {
+    if (Array.isArray(value) && value.every((key) => typeof key === "string")) {
+      keys.set(Number(line), value);
+    }
+  }
+  return keys;
 }
 
 /**
@@ -751,6 +942,10 @@ function readUnfinishedRun(path: string): StateFile | undefined {
 
 function isDeadLetterFileLength(value: unknown): value is DeadLetterFileLength {
   return isObject(value) && typeof value["path"] === "string" && Number.isSafeInteger(value["bytes"]) && (value["bytes"] as number) >= 0;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
 }
 
 function isResolvedIds(value: unknown): value is ResolvedIds {

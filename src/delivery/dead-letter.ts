@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RecordOrigin } from "../inputs/record.js";
 import { maskSecret } from "../reporting/mask.js";
@@ -60,10 +61,12 @@ export class DeadLetterWriter {
   private bytes: number | undefined;
   /** Entries counted in this run, those already in the file included. */
   count = 0;
+  /** The error of the write that failed, after which the writer writes nothing more. */
+  private failure: Error | undefined;
   /** Whether the file already contained lines when this run first opened it. Lines are only ever appended. */
   hadEarlierLines = false;
 
-  private readonly alreadyWritten: Set<string>;
+  private readonly alreadyWritten: WrittenDeadLetters;
 
   /**
    * `alreadyWrittenFrom.keys` contains the `deadLetterKey`s of the lines after byte `fromByte` of this file,
@@ -73,22 +76,48 @@ export class DeadLetterWriter {
   constructor(
     readonly path: string,
     private readonly publicKey: string | undefined,
-    private readonly alreadyWrittenFrom?: { keys: Set<string>; fromByte: number },
+    private readonly alreadyWrittenFrom?: { keys: WrittenDeadLetters; fromByte: number },
   ) {
-    this.alreadyWritten = alreadyWrittenFrom?.keys ?? new Set();
+    this.alreadyWritten = alreadyWrittenFrom?.keys ?? new WrittenDeadLetters(new BigUint64Array(0));
   }
 
-  /** Writes the line synchronously, so it is in the file before the checkpoint can mark its record done. */
+  /**
+   * Writes the line synchronously, so it is in the file before the checkpoint can mark its record
+   * done. A write that fails part-way (disk full, EIO) is cut back off the file, so that no piece of
+   * a line stays, and every later write raises: a resume writes the lines that are missing.
+   */
   write(entry: KoalaEntry, details: DeadLetterDetails): void {
+    if (this.failure !== undefined) {
+      throw new Error(`an earlier write failed (${this.failure.message})`);
+    }
     this.count += 1;
-    if (this.alreadyWritten.size > 0 && this.alreadyWritten.delete(deadLetterKey(entry.mappingName, entry.messageId))) {
+    if (this.alreadyWritten.remaining > 0 && this.alreadyWritten.take(deadLetterKey(entry.mappingName, entry.messageId))) {
       this.hadEarlierLines = true;
       return;
     }
     const line = Buffer.from(formatDeadLetterLine(entry, details, this.publicKey));
-    writeFully(this.open(), line);
+    try {
+      const descriptor = this.open();
+      writeFully(descriptor, line, () => this.cutBack(descriptor));
+    } catch (error) {
+      this.count -= 1;
+      this.failure = error as Error;
+      throw error;
+    }
     this.bytes = (this.bytes ?? 0) + line.length;
     this.unsynced = true;
+  }
+
+  /** Truncates the file to the length before a failed write. When that fails too, the next run ends the piece of line with a newline. */
+  private cutBack(descriptor: number): void {
+    if (this.bytes === undefined) {
+      return;
+    }
+    try {
+      ftruncateSync(descriptor, this.bytes);
+    } catch {
+      // The error of the write is the one reported.
+    }
   }
 
   /**
@@ -98,7 +127,7 @@ export class DeadLetterWriter {
    * a file that does not exist.
    */
   get checkpointBytes(): number {
-    if (this.alreadyWritten.size > 0 && this.alreadyWrittenFrom !== undefined) {
+    if (this.alreadyWritten.remaining > 0 && this.alreadyWrittenFrom !== undefined) {
       return this.alreadyWrittenFrom.fromByte;
     }
     if (this.bytes === undefined) {
@@ -152,29 +181,79 @@ export class DeadLetterWriter {
   }
 }
 
+/**
+ * The dead-letter keys of lines already in a file, each of which `take` finds once. Keys are kept
+ * as 64-bit hashes in a sorted typed array, 9 bytes each, so that any number of lines fits.
+ * NOTE: two keys with the same hash would pass for each other, and the second line would not be
+ * written. For n lines read and m entries failed again the chance is about m × n / 2^64, an
+ * estimated 1 in 18 million for a million of each.
+ */
+export class WrittenDeadLetters {
+  private readonly hashes: BigUint64Array;
+  /** 1 at the index of each hash taken. */
+  private readonly takenFlags: Uint8Array;
+  /** Keys not taken yet. */
+  remaining: number;
+
+  /** Takes `hashes` over, and sorts them in place. */
+  constructor(hashes: BigUint64Array) {
+    this.hashes = hashes.sort();
+    this.takenFlags = new Uint8Array(this.hashes.length);
+    this.remaining = this.hashes.length;
+  }
+
+  /** Takes one line of `key` not taken before, and returns whether there was one. */
+  take(key: string): boolean {
+    const hash = hashDeadLetterKey(key);
+    let low = 0;
+    let high = this.hashes.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.hashes[middle] as bigint) < hash) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    // The same key may be in the file more than once, and each line of it is taken once.
+    for (let index = low; index < this.hashes.length && this.hashes[index] === hash; index += 1) {
+      if (this.takenFlags[index] === 0) {
+        this.takenFlags[index] = 1;
+        this.remaining -= 1;
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+function hashDeadLetterKey(key: string): bigint {
+  return createHash("sha256").update(key).digest().readBigUInt64BE(0);
+}
+
 /** Bytes read at once from the end of a dead-letter file. */
 const TAIL_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Reads the `deadLetterKey`s of the dead-letter lines in the file at `path` from byte `offset` to
- * its end: the lines that a run wrote after its last checkpoint save. Reads at most `maxKeys`
- * keys, and a line that is not a dead letter (one cut off by a crash) is passed over. A file
- * shorter than `offset`, or missing, was replaced since, so it gives no keys.
+ * its end: the lines that a run wrote after its last checkpoint save, however many. A line that is
+ * not a dead letter (one cut off by a crash) is passed over. A file shorter than `offset`, or
+ * missing, was replaced since, so it gives no keys.
  */
-export function readDeadLetterKeysAfter(path: string, offset: number, maxKeys: number): Set<string> {
-  const keys = new Set<string>();
+export function readDeadLetterKeysAfter(path: string, offset: number): WrittenDeadLetters {
+  const keys = new HashList();
   const descriptor = openForReading(path);
   if (descriptor === undefined) {
-    return keys;
+    return new WrittenDeadLetters(keys.toArray());
   }
   try {
     const size = fstatSync(descriptor).size;
     if (size <= offset) {
-      return keys;
+      return new WrittenDeadLetters(keys.toArray());
     }
     const chunk = Buffer.alloc(TAIL_CHUNK_BYTES);
     let pending: Buffer = Buffer.alloc(0);
-    for (let position = offset; position < size && keys.size < maxKeys; ) {
+    for (let position = offset; position < size; ) {
       const read = readSync(descriptor, chunk, 0, Math.min(chunk.length, size - position), position);
       if (read === 0) {
         break;
@@ -182,23 +261,43 @@ export function readDeadLetterKeysAfter(path: string, offset: number, maxKeys: n
       position += read;
       pending = Buffer.concat([pending, chunk.subarray(0, read)]);
       let start = 0;
-      for (let end = pending.indexOf(0x0a); end !== -1 && keys.size < maxKeys; end = pending.indexOf(0x0a, start)) {
+      for (let end = pending.indexOf(0x0a); end !== -1; end = pending.indexOf(0x0a, start)) {
         addDeadLetterKey(keys, pending.toString("utf8", start, end));
         start = end + 1;
       }
       pending = pending.subarray(start);
     }
     // A run killed in the middle of a write leaves a last line without its newline, which fails to parse.
-    if (keys.size < maxKeys && pending.length > 0) {
+    if (pending.length > 0) {
       addDeadLetterKey(keys, pending.toString("utf8"));
     }
-    return keys;
+    return new WrittenDeadLetters(keys.toArray());
   } finally {
     closeSync(descriptor);
   }
 }
 
-function addDeadLetterKey(keys: Set<string>, line: string): void {
+/** A list of 64-bit hashes that grows by doubling, without a heap object per hash. */
+class HashList {
+  private hashes = new BigUint64Array(1024);
+  private length = 0;
+
+  push(hash: bigint): void {
+    if (this.length === this.hashes.length) {
+      const larger = new BigUint64Array(this.hashes.length * 2);
+      larger.set(this.hashes);
+      this.hashes = larger;
+    }
+    this.hashes[this.length] = hash;
+    this.length += 1;
+  }
+
+  toArray(): BigUint64Array {
+    return this.hashes.subarray(0, this.length);
+  }
+}
+
+function addDeadLetterKey(keys: HashList, line: string): void {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -206,15 +305,25 @@ function addDeadLetterKey(keys: Set<string>, line: string): void {
     return;
   }
   if (isObject(value) && value[DEAD_LETTER_MARKER] === 1 && typeof value["mapping"] === "string" && typeof value["messageId"] === "string") {
-    keys.add(deadLetterKey(value["mapping"], value["messageId"]));
+    keys.push(hashDeadLetterKey(deadLetterKey(value["mapping"], value["messageId"])));
   }
 }
 
-/** Writes all of `bytes`: one `write` may write only part of them, as when the disk fills up. */
-function writeFully(descriptor: number, bytes: Buffer): void {
+/**
+ * Writes all of `bytes`: one `write` may write only part of them, as when the disk fills up. Calls
+ * `onPartialFailure` before raising when a write fails after part of them was written.
+ */
+function writeFully(descriptor: number, bytes: Buffer, onPartialFailure?: () => void): void {
   let written = 0;
   while (written < bytes.length) {
-    written += writeSync(descriptor, bytes, written, bytes.length - written);
+    try {
+      written += writeSync(descriptor, bytes, written, bytes.length - written);
+    } catch (error) {
+      if (written > 0) {
+        onPartialFailure?.();
+      }
+      throw error;
+    }
   }
 }
 

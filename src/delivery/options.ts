@@ -1,6 +1,7 @@
 import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { InputNotRead, NoIdentityRecordsLeft } from "./checkpoint.js";
+import type { Destination } from "./destination.js";
 import type { KoalaEntry } from "./entry.js";
 import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
 
@@ -52,6 +53,11 @@ export interface DeliveryOptions {
    * The state file keeps it, so that a resume can tell that it changed since the earlier run.
    */
   entrySettingsHash?: string;
+  /**
+   * A hash per group of those settings, by group name (such as "mappings" or "excludeEmails"), so
+   * that a resume can name the settings that changed.
+   */
+  entrySettingHashes?: Readonly<Record<string, string>>;
   /** Directory relative inputs and the default state path are resolved against. */
   cwd?: string;
   /** Attempts per request, the first one included. */
@@ -188,6 +194,11 @@ export interface DeliveryEvents {
    */
   onOtherDestination?(statePath: string, difference: string): void;
   /**
+   * Koala rejected the key of the run that wrote the resumed state file, and this run resumes with
+   * another key (`current`), taken as the corrected key of the same project.
+   */
+  onRejectedKeyReplaced?(statePath: string, recorded: Destination, current: Destination): void;
+  /**
    * Earlier runs of the resumed state skipped records as no-identity, and this run's identity graph
    * resolves other ids than theirs, so it may give some of those records an email. A resume does not
    * read them again.
@@ -196,10 +207,12 @@ export interface DeliveryEvents {
   /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
   onUnfinishedRunReplaced?(statePath: string): void;
   /**
-   * The resumed state file was written by a run whose mappings, filters, --browser-events or
-   * stitching differ from this run's, so the records it finished are skipped without being mapped again.
+   * The resumed state file was written by a run whose settings that decide the entries of an event
+   * differ from this run's, so the records it finished are skipped without being mapped again.
+   * `changed` names the groups of `entrySettingHashes` that differ, or is undefined for a state file
+   * of an earlier version, which kept one hash for all of them.
    */
-  onEntrySettingsChanged?(statePath: string): void;
+  onEntrySettingsChanged?(statePath: string, changed: readonly string[] | undefined): void;
   /**
    * Two mappings made entries of one kind with the same `message_id` from one record. Koala records
    * one entry per `message_id`, so it keeps only one of them. Called for each such pair, `first` being the earlier mapping.
@@ -233,8 +246,18 @@ export interface DeliveryResult {
   duplicateWindow?: number;
   /** Inputs every entry of which was skipped as a duplicate, in the order read (see `onInputOfDuplicatesOnly`). */
   inputsOfDuplicatesOnly: string[];
-  /** Entries of records that a previous run had finished, submitted again and ignored. */
+  /**
+   * Entries not sent because earlier runs of the resumed state finished them: entries of records
+   * those runs had finished, submitted again and ignored, and entries those runs dead-lettered
+   * while other entries of their record were on their way.
+   */
   alreadyDone: number;
+  /**
+   * In a resume: how many of the records that earlier runs finished, in the inputs this run reads,
+   * had no entry to send (skipped or invalid). Undefined outside a resume, and for a state file of
+   * an earlier version, which did not count them.
+   */
+  earlierRecordsWithoutEntries?: number;
   /** Entries neither delivered nor dead-lettered because the run stopped; a resume sends them. */
   undelivered: number;
   /** Requests made, each attempt and retry counted (requests printed, in a dry run). */
@@ -290,7 +313,8 @@ export interface DeliveryProgress {
 }
 
 export type ResolvedDeliveryOptions = Readonly<
-  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events" | "givenInputs" | "entrySettingsHash">> & {
+  Required<Omit<DeliveryOptions, "publicKey" | "maxRps" | "deadLetterPath" | "statePath" | "events" | "givenInputs" | "entrySettingsHash" | "entrySettingHashes">> & {
+    entrySettingHashes: Readonly<Record<string, string>> | undefined;
     publicKey: string | undefined;
     entrySettingsHash: string | undefined;
     maxRps: number | undefined;

@@ -3,7 +3,7 @@ import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
-import { type DeadLetterDetails, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
+import { type DeadLetterDetails, deadLetterKey, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
 import { describeDestination } from "./destination.js";
 import { MessageIdSet } from "./dedupe.js";
 import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
@@ -12,12 +12,8 @@ import type { Delivery, DeliveryProgress, DeliveryResult, FatalCause, ResolvedDe
 import type { RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
 
-/**
- * Maximum dead letters written after the last checkpoint save that a resume reads back, to write
- * none of them twice. The checkpoint is saved every second, and a second of dead letters is far
- * fewer unless saves failed. NOTE: beyond this bound, the rest of such lines may be written twice.
- */
-const MAX_UNSAVED_DEAD_LETTERS = 100_000;
+/** Fatal reasons that mean Koala rejected the public key, once GET /auth confirmed them. */
+const KEY_REJECTIONS: ReadonlySet<FatalCause["reason"]> = new Set(["unauthorized", "forbidden", "not-found"]);
 
 /** The result's counters as they grow, plus what the entries-per-request figures are computed from. */
 interface Counts
@@ -41,6 +37,8 @@ interface Counts
 /** One delivery run: takes records, keeps the counts, the checkpoint and the dead-letter file. */
 export class DeliveryRun implements Delivery {
   private readonly checkpoint: Checkpoint;
+  /** As `DeliveryResult.earlierRecordsWithoutEntries`, counted before this run finishes any record. */
+  private readonly earlierRecordsWithoutEntries: number | undefined;
   private readonly deadLetters: DeadLetterWriter | undefined;
   private readonly seenMessageIds = new MessageIdSet();
   private readonly duplicateOnlyInputs: DuplicateOnlyInputs;
@@ -84,6 +82,7 @@ export class DeliveryRun implements Delivery {
       resume: options.resume,
       restart: options.restart,
       entrySettingsHash: options.entrySettingsHash,
+      entrySettingHashes: options.entrySettingHashes,
       destination: describeDestination(options.endpoint, options.publicKey),
       resumePath: options.resumeStatePath,
     });
@@ -102,12 +101,16 @@ export class DeliveryRun implements Delivery {
     if (this.checkpoint.destinationMismatch !== undefined && options.resumeStatePath !== undefined) {
       options.events.onOtherDestination?.(options.resumeStatePath, this.checkpoint.destinationMismatch.difference);
     }
+    if (this.checkpoint.rejectedKeyReplaced !== undefined && options.resumeStatePath !== undefined) {
+      options.events.onRejectedKeyReplaced?.(options.resumeStatePath, this.checkpoint.rejectedKeyReplaced, describeDestination(options.endpoint, options.publicKey));
+    }
     if (this.checkpoint.destinationUnchecked && options.resumeStatePath !== undefined) {
       options.events.onDestinationUnchecked?.(options.resumeStatePath);
     }
     if (this.checkpoint.entrySettingsChanged && options.resumeStatePath !== undefined) {
-      options.events.onEntrySettingsChanged?.(options.resumeStatePath);
+      options.events.onEntrySettingsChanged?.(options.resumeStatePath, this.checkpoint.changedEntrySettings);
     }
+    this.earlierRecordsWithoutEntries = this.checkpoint.resumed ? this.checkpoint.countEarlierRecordsWithoutEntries() : undefined;
     this.deadLetters = options.deadLetterPath === undefined ? undefined : this.openDeadLetters(options.deadLetterPath);
     this.duplicateOnlyInputs = new DuplicateOnlyInputs((input) => options.events.onInputOfDuplicatesOnly?.(input));
     this.sender = new Sender(
@@ -140,7 +143,7 @@ export class DeliveryRun implements Delivery {
     if (resumed === undefined || resumed.path !== absolutePath) {
       return new DeadLetterWriter(path, this.options.publicKey);
     }
-    const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes, MAX_UNSAVED_DEAD_LETTERS);
+    const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes);
     return new DeadLetterWriter(path, this.options.publicKey, { keys, fromByte: resumed.bytes });
   }
 
@@ -215,6 +218,12 @@ export class DeliveryRun implements Delivery {
     const record = this.checkpoint.begin(origin, entries.length);
     this.counts.submitted += entries.length;
     for (const entry of entries) {
+      if (record?.deadLettered !== undefined && record.deadLettered.includes(deadLetterKey(entry.mappingName, entry.messageId))) {
+        // An earlier run of the state wrote its dead letter while other entries of the record were on their way.
+        this.counts.alreadyDone += 1;
+        this.checkpoint.completeEntry(record);
+        continue;
+      }
       const fresh = entry.messageIdHash === undefined ? this.seenMessageIds.add(entry.mappingName, entry.messageId) : this.seenMessageIds.addHash(entry.messageIdHash);
       this.duplicateOnlyInputs.note(origin.input, !fresh);
       if (!fresh) {
@@ -287,12 +296,26 @@ export class DeliveryRun implements Delivery {
     this.settle(batch);
   }
 
+  /**
+   * Writes the dead letters of a batch and settles each entry once its line is written. A write that
+   * fails part-way then leaves settled exactly the entries whose lines are in the file, and the rest
+   * unfinished for a resume, so that the checkpoint and the file agree on every entry.
+   */
   private onDeadLettered(batch: Batch, details: DeadLetterDetails): void {
-    for (const entry of batch.entries) {
+    for (let index = 0; index < batch.entries.length; index += 1) {
+      const entry = batch.entries[index] as KoalaEntry;
       // Written before the entry counts as done, so the checkpoint never covers a lost entry.
       if (!this.writeDeadLetter(entry, details)) {
-        return;
+        break;
       }
+      const record = batch.records[index];
+      if (record !== undefined) {
+        this.checkpoint.completeDeadLetteredEntry(record, deadLetterKey(entry.mappingName, entry.messageId));
+      }
+      this.outstandingEntries -= 1;
+      this.outstandingBytes -= entrySize(entry);
+      this.counts.deadLettered[details.reason] = (this.counts.deadLettered[details.reason] ?? 0) + 1;
+      this.counts.deadLetteredTotal += 1;
       this.options.events.onDeadLetter?.({
         entry,
         reason: details.reason,
@@ -303,9 +326,7 @@ export class DeliveryRun implements Delivery {
         ...(details.responseExcerpt === undefined ? {} : { responseExcerpt: details.responseExcerpt }),
       });
     }
-    this.counts.deadLettered[details.reason] = (this.counts.deadLettered[details.reason] ?? 0) + batch.entries.length;
-    this.counts.deadLetteredTotal += batch.entries.length;
-    this.settle(batch);
+    this.scheduleCheckpoint();
   }
 
   /**
@@ -356,6 +377,9 @@ export class DeliveryRun implements Delivery {
       return;
     }
     this.fatalCause = cause;
+    if (KEY_REJECTIONS.has(cause.reason) && cause.probeStatus !== undefined) {
+      this.checkpoint.notePublicKeyRejected();
+    }
     this.options.events.onFatal?.(cause);
     this.releaseRoomWaiters();
     // Saved at once, so the run can be resumed with the right key even if the process ends now.
@@ -424,6 +448,7 @@ export class DeliveryRun implements Delivery {
       ...(this.seenMessageIds.window === undefined ? {} : { duplicateWindow: this.seenMessageIds.window }),
       inputsOfDuplicatesOnly: [...this.duplicateOnlyInputs.inputs],
       alreadyDone: counts.alreadyDone,
+      ...(this.earlierRecordsWithoutEntries === undefined ? {} : { earlierRecordsWithoutEntries: this.earlierRecordsWithoutEntries }),
       undelivered: this.outstandingEntries,
       requestsSent: counts.requestsSent,
       requestsAccepted: counts.requestsAccepted,

@@ -52,6 +52,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     checkpointIntervalMs: integerOption("checkpointIntervalMs", options.checkpointIntervalMs, DELIVERY_DEFAULTS.checkpointIntervalMs, 0),
     events: options.events ?? {},
     entrySettingsHash: options.entrySettingsHash,
+    entrySettingHashes: options.entrySettingHashes,
     random: options.random ?? Math.random,
   };
   rejectOutputPathsAmongInputs({

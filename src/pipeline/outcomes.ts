@@ -6,7 +6,9 @@ export type SkipReason =
   | "no-identity"
   | "excluded-email"
   | "duplicate-message-id"
-  | "already-delivered";
+  | "already-delivered"
+  | "skipped-earlier"
+  | "done-earlier";
 
 export const skipReasonText: Readonly<Record<SkipReason, string>> = {
   "filtered-out": "excluded by --filter, --since or --until",
@@ -15,7 +17,9 @@ export const skipReasonText: Readonly<Record<SkipReason, string>> = {
   "no-identity": "no email or profile_id (Koala cannot attach it to a person)",
   "excluded-email": "the person's email matches a pattern of --exclude-emails or excludeEmails in the config",
   "duplicate-message-id": "duplicate messageId, already sent in this run",
-  "already-delivered": "already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it",
+  "already-delivered": "delivered or dead-lettered by an earlier run, so --resume skipped it",
+  "skipped-earlier": "skipped or found invalid by an earlier run, so --resume did not read it again (the earlier run's summary gives the reasons)",
+  "done-earlier": "done by an earlier run (delivered, dead-lettered, skipped or found invalid), so --resume skipped it",
 };
 
 /** One mapping's verdict on one event that its trigger matched. */

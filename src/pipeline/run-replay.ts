@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { describeTableOverride } from "../inputs/csv/table.js";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
@@ -14,7 +13,6 @@ import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../report
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import { BufferedOutput, type OutputTarget } from "./buffered-output.js";
 import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
-import { fingerprintFile } from "../delivery/fingerprint.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { eventDepthProblem } from "./event-depth.js";
@@ -28,6 +26,7 @@ import { Stitcher } from "./stitching.js";
 import { isResentDeadLetter } from "./resent-dead-letter.js";
 import { CsvNumbersCheck } from "./csv-numbers-check.js";
 import { createEmailExclusion, type EmailExclusion } from "./email-exclusion.js";
+import { formatEntrySettingsChanged, hashEntrySettings } from "./entry-settings-hash.js";
 import type { KoalaEntry } from "../delivery/entry.js";
 
 export interface ReplaySettings {
@@ -106,6 +105,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const numbersWatch = numbersCheck?.comparesNumbers === true ? numbersCheck : undefined;
 
   const output = new BufferedOutput(io.stdout);
+  const entrySettings = hashEntrySettings(settings, exclusion);
   // Created before the first pass, so that a resume refused for a changed input stops the run before
   // anything is read.
   const delivery = createDelivery({
@@ -117,7 +117,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     userAgent: settings.userAgent,
     inputs: sources.map((source) => source.path),
     givenInputs: settings.inputs,
-    entrySettingsHash: hashEntrySettings(settings, exclusion),
+    entrySettingsHash: entrySettings.combined,
+    entrySettingHashes: entrySettings.groups,
     events: deliveryEvents(stats, io, settings.dryRun),
   });
   if (delivery.statePath !== undefined) {
@@ -328,34 +329,6 @@ function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusi
   return sendable;
 }
 
-/**
- * Hashes the settings that decide which entries an event makes and sends: how inputs are read, the
- * mappings, the filters, --browser-events, stitching with its --identities file, and the email
- * exclusions. When the hash differs from the checkpoint's, a resume warns that the events the
- * earlier run finished are not mapped again.
- */
-function hashEntrySettings(settings: ReplaySettings, exclusion: EmailExclusion | undefined): string {
-  const decisive: unknown[] = [settings.format, settings.csv, settings.mappings, settings.filters, settings.browserEvents, settings.stitch];
-  // Added only with a file, so that a checkpoint of a run without one keeps its hash.
-  if (settings.stitch && settings.identitiesFile !== undefined) {
-    decisive.push(identitiesFileContent(settings.identitiesFile));
-  }
-  // Added only with patterns, for the same reason.
-  if (exclusion !== undefined) {
-    decisive.push({ excludeEmails: exclusion.canonicalPatterns() });
-  }
-  return createHash("sha256").update(JSON.stringify(decisive)).digest("hex").slice(0, 16);
-}
-
-/**
- * Identifies the content of an --identities file, wherever it lies, because the emails it gives
- * decide which events have a person. A pipe cannot be read twice, so only its kind is known.
- */
-function identitiesFileContent(path: string): unknown {
-  const fingerprint = fingerprintFile(path);
-  return fingerprint === undefined ? "identities-not-a-file" : { identitiesSize: fingerprint.size, identitiesSha256: fingerprint.headTailSha256 };
-}
-
 /** Outcomes of one chunk in line order, read one at a time. */
 interface OutcomeSource {
   next(): ReadOutcome | undefined;
@@ -472,6 +445,7 @@ function recordVerdicts(stats: RunStats, result: RecordResult, verbose: ((messag
 async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void> {
   const result = await delivery.finish();
   stats.delivery = result;
+  stats.splitDoneEarlier(result.earlierRecordsWithoutEntries);
   stats.entriesSent = result.delivered;
   stats.requestsSent = result.requestsSent;
   stats.requestsAccepted = result.requestsAccepted;
@@ -516,16 +490,16 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
     },
     onInputOfDuplicatesOnly: (input) =>
       io.warn(`${askIfCopiedInput(input, "entry")} Its entries were skipped as duplicates, so ${dryRun ? "no request of it was printed" : "none of it was sent again"}. Leave the copy out of the inputs.`),
-    onEntrySettingsChanged: (statePath) =>
-      io.warn(
-        `the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint ${statePath}. --resume skips the events that run finished without mapping them again, events it found invalid included, so these settings apply only to the rest. To apply them to every event, run with --restart in place of --resume (Koala ignores entries whose message_id it already has).`,
-      ),
+    onEntrySettingsChanged: (statePath, changed) => io.warn(formatEntrySettingsChanged(statePath, changed)),
     onDestinationUnchecked: (statePath) =>
       io.warn(
         `the checkpoint ${statePath} was written by an earlier version of koala-replay, which did not record the endpoint and public key, so --resume cannot check that this run sends where that run did. If that run sent elsewhere, such as to the emulator for a trial, run with --restart in place of --resume to send every event here (Koala ignores entries whose message_id it already has).`,
       ),
     onNoIdentityRecordsLeft: (statePath, left) => {
       stats.noIdentityRecordsLeft = left.events;
+      if (left.warnedBefore) {
+        return;
+      }
       const events = `${formatCount(left.events)} ${left.events === 1 ? "event" : "events"}`;
       io.warn(
         `earlier runs of the checkpoint ${statePath} skipped ${events} as no-identity (no email or profile_id), and --resume does not read them again. ` +
@@ -536,6 +510,10 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
     onOtherDestination: (statePath, difference) =>
       io.warn(
         `the checkpoint ${statePath} is of a run that sent ${difference}. This dry run prints what a resume to that run's destination would send, but send --resume with these options stops before sending anything. To send every event to this destination, run with --restart in place of --resume (Koala keeps the first entry per message_id), or give the run a checkpoint of its own with --state <other path>.`,
+      ),
+    onRejectedKeyReplaced: (statePath, recorded, current) =>
+      io.warn(
+        `Koala rejected the public key ${recorded.publicKeyMasked ?? "****"} of the run that wrote the checkpoint ${statePath}, and this run resumes it with another key (${current.publicKeyMasked ?? "****"}), taken as the corrected key of the same Koala project: the events that run delivered are not sent again. If this key is of another project, run with --restart in place of --resume to send every event to it (Koala keeps the first entry per message_id).`,
       ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),

@@ -147,7 +147,11 @@ export class PreviewSamples {
       case "duplicate-message-id":
         return ["an earlier entry of the same mapping had its messageId, so send skips it as a duplicate"];
       case "already-delivered":
-        return ["an earlier run delivered it"];
+        return ["an earlier run delivered or dead-lettered it"];
+      case "skipped-earlier":
+        return ["an earlier run skipped it or found it invalid"];
+      case "done-earlier":
+        return ["an earlier run delivered, dead-lettered or skipped it"];
       case "excluded-email":
         return ["the request's email matches an email exclusion pattern"];
       default: {

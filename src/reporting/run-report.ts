@@ -7,7 +7,7 @@ import { maskPublicKey } from "./mask.js";
  * changes; new keys may appear without a change. In 2, `invalidByReason` counts a reason without
  * the bad value it quotes, and folds reasons past the first 100.
  */
-export const RUN_REPORT_VERSION = 2;
+export const RUN_REPORT_VERSION = 3;
 
 /** The options of a run as the report records them, with the public key masked. */
 export interface ReportedOptions {

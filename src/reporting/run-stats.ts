@@ -128,6 +128,31 @@ export class RunStats {
     increment(this.skippedByReason, reason, count);
   }
 
+  /**
+   * Splits the events that a resume skipped as done by earlier runs, all counted "already-delivered"
+   * while reading, into those whose entries earlier runs delivered or dead-lettered and those they
+   * skipped or found invalid (`earlierWithoutEntries`, from the checkpoint). The checkpoint counts
+   * these per input, not per line, so the split is exact only when this run read every input to its
+   * end. Otherwise, or without the count, the events are counted "done-earlier".
+   */
+  splitDoneEarlier(earlierWithoutEntries: number | undefined): void {
+    const done = this.skippedByReason.get("already-delivered") ?? 0;
+    if (done === 0) {
+      return;
+    }
+    this.skippedByReason.delete("already-delivered");
+    if (earlierWithoutEntries === undefined || !this.inputsReadToEnd || earlierWithoutEntries > done) {
+      this.countSkipped("done-earlier", done);
+      return;
+    }
+    if (done > earlierWithoutEntries) {
+      this.countSkipped("already-delivered", done - earlierWithoutEntries);
+    }
+    if (earlierWithoutEntries > 0) {
+      this.countSkipped("skipped-earlier", earlierWithoutEntries);
+    }
+  }
+
   countInvalid(mapping: string, reason: string, origin?: RecordOrigin): void {
     const split = splitFoundValue(reason);
     const key = addToTally(this.invalidByReason, `${mapping}: ${split.reason}`, OTHER_REASONS, MAX_REASONS);

@@ -274,7 +274,7 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
   const leftLines =
     left === undefined
       ? []
-      : [`${formatCount(left)} ${plural(left, "event", "events")} skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them (see the warning)`];
+      : [`${formatCount(left)} ${plural(left, "event", "events")} skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them`];
   if (stoppedBeforeAnyEvent(stats)) {
     // No event was mapped, so every coverage count is 0, and a graph that links no id adds no information either.
     const facts = ids > 0 ? [graphText, ...leftLines] : leftLines;
@@ -320,7 +320,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
     // Events outside a window the user gave, or of people the user excluded, are what was asked for, not a problem to fix.
     return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, as asked.`;
   }
-  if (topReason === "already-delivered" && stats.entriesSent > 0) {
+  if (DONE_EARLIER_REASONS.has(topReason) && stats.entriesSent > 0) {
     // A resume that sends the rest of a run is the expected case, not a shortfall.
     return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, so --resume skipped ${topCount === 1 ? "it" : "them"}.`;
   }
@@ -348,6 +348,9 @@ function beforeDateOf(policy: string): string | undefined {
   return policy.startsWith("before:") ? policy.slice("before:".length) : undefined;
 }
 
+/** Reasons of the events that a resume skips because earlier runs finished them. */
+const DONE_EARLIER_REASONS: ReadonlySet<SkipReason> = new Set(["already-delivered", "skipped-earlier", "done-earlier"]);
+
 const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
   "browser-event": "are analytics.js track events, which the --browser-events policy leaves out",
   "no-identity": "have no email or profile_id",
@@ -355,7 +358,9 @@ const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
   "filtered-out": "were excluded by --filter, --since or --until",
   "excluded-email": "belong to people whose email matches an email exclusion pattern",
   "duplicate-message-id": "repeat a messageId already sent in this run",
-  "already-delivered": "were done by an earlier run (delivered, dead-lettered or skipped)",
+  "already-delivered": "were delivered or dead-lettered by an earlier run",
+  "skipped-earlier": "were skipped or found invalid by an earlier run",
+  "done-earlier": "were done by an earlier run (delivered, dead-lettered, skipped or found invalid)",
 };
 
 /** The same phrases for a count of one event. */
@@ -366,7 +371,9 @@ const shortfallPhraseForOne: Readonly<Record<SkipReason, string>> = {
   "filtered-out": "was excluded by --filter, --since or --until",
   "excluded-email": "belongs to a person whose email matches an email exclusion pattern",
   "duplicate-message-id": "repeats a messageId already sent in this run",
-  "already-delivered": "was done by an earlier run (delivered, dead-lettered or skipped)",
+  "already-delivered": "was delivered or dead-lettered by an earlier run",
+  "skipped-earlier": "was skipped or found invalid by an earlier run",
+  "done-earlier": "was done by an earlier run (delivered, dead-lettered, skipped or found invalid)",
 };
 
 /** Returns why `count` events were skipped for `reason`, with the verb agreeing with the count. */
@@ -404,6 +411,8 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "excluded-email":
       return "--exclude-emails and excludeEmails in the config leave out these people, such as your own staff. If more were left out than you expected, check the patterns.";
     case "already-delivered":
+    case "skipped-earlier":
+    case "done-earlier":
       return "The state file records them as done; without --resume they are read and sent again, which Koala deduplicates by message_id.";
     default: {
       const unknownReason: never = reason;

@@ -109,7 +109,7 @@ describe("send --report", () => {
 
     expect(result.status).toBe(1);
     expect(Object.keys(report)).toEqual(reportKeys);
-    expect(report.reportVersion).toBe(2);
+    expect(report.reportVersion).toBe(3);
     expect(report.command).toBe("send");
     expect(report.exitStatus).toBe(1);
     expect(report.options.dryRun).toBe(true);
@@ -289,7 +289,7 @@ describe("reports in a walked folder", () => {
     const { folder, sendReport, inspectReport } = await writeReportsInFolder("old-reports");
     // Reports written before version 2 differ only in their reportVersion where the walk looks.
     for (const report of [sendReport, inspectReport]) {
-      writeFileSync(report, readFileSync(report, "utf8").replace('"reportVersion": 2', '"reportVersion": 1'));
+      writeFileSync(report, readFileSync(report, "utf8").replace(/"reportVersion": [23]/, '"reportVersion": 1'));
     }
     const result = await runCli(["send", "--dry-run", "--no-stitch", folder]);
 
@@ -669,11 +669,11 @@ describe("summary counts", () => {
     const context = { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" };
 
     const text = unwrapSummary(formatSummary(stats, context));
-    expect(text).toContain("900 of 1,000 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
+    expect(text).toContain("900 of 1,000 events were delivered or dead-lettered by an earlier run, so --resume skipped them.");
     expect(text).not.toContain("Many events were not sent");
 
     stats.entriesSent = 0;
-    expect(unwrapSummary(formatSummary(stats, context))).toContain("Nothing was sent: 900 of 1,000 were done by an earlier run");
+    expect(unwrapSummary(formatSummary(stats, context))).toContain("Nothing was sent: 900 of 1,000 were delivered or dead-lettered by an earlier run");
   });
 
   test("every count has thousands separators", () => {
@@ -899,7 +899,7 @@ describe("summary width", () => {
       `9,876,543,210 ${longReason} (first at ${longDirectory}/2024-05-01/1714521600000.events-archiver-1-1.gz:123456)`,
       `${longDirectory}/2024-05-02/a-file-name-without-any-break-${"x".repeat(70)}.jsonl:7 malformed-json`,
       `9,876,543,210 HTTP 400: rejected-by-api: {"error":"invalid email","detail":"${"the address has no domain part ".repeat(3)}"}`,
-      "already-delivered 9,876,543,210 already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it",
+      "already-delivered 9,876,543,210 delivered or dead-lettered by an earlier run, so --resume skipped it",
       `dead letters 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl; the command below the summary sends them again`,
       "retries 29,629,629,630 (rate-limited 9,876,543,210, server-error 9,876,543,210, timeout 9,876,543,210)",
       "identity after stitching: 9,876,543,210 with email, 9,876,543,210 with profile_id only, 9,876,543,210 with neither (0 stitched)",
@@ -909,7 +909,7 @@ describe("summary width", () => {
       expect(withoutSpaces(text), fact).toContain(withoutSpaces(fact));
     }
     // Text wrapped at spaces reads back whole.
-    expect(unwrapSummary(text)).toContain("already done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped it");
+    expect(unwrapSummary(text)).toContain("delivered or dead-lettered by an earlier run, so --resume skipped it");
     expect(unwrapSummary(text)).toContain(`written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl;`);
   });
 
@@ -939,7 +939,7 @@ describe("summary width", () => {
       expect(line.trim(), line).toMatch(/^[^ /]+\/?$/);
     }
     expect(text).toContain("\n  events read: 9,876,543,210\n");
-    expect(text).toContain("\n    already-delivered: 9,876,543,210\n      already done by an earlier run");
+    expect(text).toContain("\n    already-delivered: 9,876,543,210\n      delivered or dead-lettered by an\n");
     expect(unwrapped).toContain(`9,876,543,210 ${longReason} (first at ${longDirectory}/2024-05-01/1714521600000.events-archiver-1-1.gz:123456)`);
     expect(unwrapped).toContain(`dead letters: 9,876,543,210 written to ${longDirectory}/state-0123456789abcdef.dead-letters.jsonl;`);
     expect(unwrapped).toContain("identity after stitching: 9,876,543,210 with email, 9,876,543,210 with profile_id only");
@@ -948,7 +948,7 @@ describe("summary width", () => {
   test("continuation lines indented under the value", () => {
     const text = formatSummary(wideRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: [longDirectory], workingDirectory: "/tmp" });
     const lines = text.split("\n");
-    const skipped = lines.findIndex((line) => line.startsWith("    already-delivered    9,876,543,210  already done"));
+    const skipped = lines.findIndex((line) => line.startsWith("    already-delivered    9,876,543,210  delivered or"));
 
     expect(skipped).toBeGreaterThan(0);
     // The reason goes on under itself, after the count.

@@ -64,15 +64,17 @@ describe("resume with new identify calls", () => {
     expect(emulator.accepted.has("events:api-1001")).toBe(false);
   });
 
-  test("warning stays until a restart", async () => {
+  test("warning printed once per graph", async () => {
     await send();
     copyFileSync(IDENTIFIES, join(directory, "in", "identifies.jsonl"));
-    await send(["--resume"]);
+    const first = await send(["--resume"]);
     const again = await send(["--resume"]);
     const restarted = await send(["--restart"]);
     const afterRestart = await send(["--resume"]);
 
-    expect(unwrapSummary(again.stderr)).toContain("skipped 3 events as no-identity");
+    expect(unwrapSummary(first.stderr)).toContain("skipped 3 events as no-identity");
+    expect(unwrapSummary(again.stderr)).not.toContain("skipped 3 events as no-identity");
+    expect(unwrapSummary(again.stderr)).toMatch(/3 events skipped as no-identity by earlier runs not read again, though this graph may give them an email: --restart sends them/);
     expect(restarted.status).toBe(0);
     expect([...emulator.accepted.keys()].filter((key) => key.includes("api-1001") || key.includes("api-1002"))).toHaveLength(2);
     expect(afterRestart.stderr).not.toContain("as no-identity (no email");
@@ -84,6 +86,15 @@ describe("resume with new identify calls", () => {
 
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).not.toContain("as no-identity (no email");
+  });
+
+  test("another graph warns again", async () => {
+    await send();
+    copyFileSync(IDENTIFIES, join(directory, "in", "identifies.jsonl"));
+    await send(["--resume"]);
+    const otherGraph = await send(["--resume", "--identities", join(projectRoot, "fixtures/identity/users-export.csv")]);
+
+    expect(unwrapSummary(otherGraph.stderr)).toContain("skipped 3 events as no-identity");
   });
 
   test("other --identities file warns", async () => {

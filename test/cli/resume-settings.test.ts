@@ -47,9 +47,11 @@ describe("resume with other mappings", () => {
     const warning = unwrapSummary(resumed.stderr);
 
     expect(first.stderr).toMatch(/invalid +3/);
-    expect(warning).toContain("warning: the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint");
-    expect(warning).toContain("events it found invalid included");
-    expect(warning).toContain("run with --restart in place of --resume");
+    expect(warning).toContain("warning: these settings changed since the run that wrote the checkpoint");
+    expect(warning).toMatch(/checkpoint \S+: mappings\. --resume/);
+    expect(warning).toContain("those it skipped or found invalid included");
+    expect(warning).not.toContain("every event, run with --restart");
+    expect(warning).toContain("Run with --restart in place of --resume");
     expect(emulator.accepted.size).toBe(0);
   });
 
@@ -59,7 +61,7 @@ describe("resume with other mappings", () => {
     const resumed = await send(["--config", config, "--resume"]);
 
     expect(resumed.status).toBe(0);
-    expect(resumed.stderr).not.toContain("differ from those of the run");
+    expect(resumed.stderr).not.toContain("changed since the run");
   });
 
   test("restart applies the fix to every event", async () => {
@@ -98,7 +100,7 @@ describe("resume with an --identities file", () => {
     const resumed = await sendAnonymous(["--identities", "identities.csv", "--resume"]);
 
     expect(first.stderr).toMatch(/no-identity +1/);
-    expect(unwrapSummary(resumed.stderr)).toContain("warning: the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint");
+    expect(unwrapSummary(resumed.stderr)).toMatch(/checkpoint \S+: stitching \(--no-stitch and --identities\)\. --resume/);
   });
 
   test("same file resumes quietly", async () => {
@@ -107,7 +109,7 @@ describe("resume with an --identities file", () => {
     const resumed = await sendAnonymous(["--identities", "identities.csv", "--resume"]);
 
     expect(resumed.status).toBe(0);
-    expect(resumed.stderr).not.toContain("differ from those of the run");
+    expect(resumed.stderr).not.toContain("changed since the run");
     expect(emulator.accepted.has("anonymous-1")).toBe(true);
   });
 });
@@ -119,7 +121,7 @@ describe("resume with other email exclusions", () => {
     const resumed = await send(["--config", config, "--exclude-emails", "p2@example.com", "--resume"]);
 
     expect(first.stderr).toMatch(/excluded-email +1/);
-    expect(unwrapSummary(resumed.stderr)).toContain("warning: the mappings, filters, --browser-events, stitching, email exclusions or CSV options differ from those of the run that wrote the checkpoint");
+    expect(unwrapSummary(resumed.stderr)).toMatch(/checkpoint \S+: email exclusions \(excludeEmails and --exclude-emails\)\. --resume/);
     // The first run finished resume-1 by leaving it out, so the resume does not read it again.
     expect([...emulator.accepted.keys()].sort()).toEqual(["resume-2", "resume-3"]);
   });
@@ -130,7 +132,64 @@ describe("resume with other email exclusions", () => {
     const resumed = await send(["--config", config, "--exclude-emails", "P2@example.com, p1@example.com", "--resume"]);
 
     expect(resumed.status).toBe(0);
-    expect(resumed.stderr).not.toContain("differ from those of the run");
+    expect(resumed.stderr).not.toContain("changed since the run");
+  });
+});
+
+describe("resume with another setting group", () => {
+  test("--browser-events change is named", async () => {
+    const config = writeConfig("mappings.json", "$.timestamp");
+    await send(["--config", config]);
+    const resumed = await send(["--config", config, "--browser-events", "include", "--resume"]);
+
+    expect(unwrapSummary(resumed.stderr)).toMatch(/checkpoint \S+: --browser-events\. --resume/);
+  });
+
+  test("two changes are both named", async () => {
+    await send(["--config", writeConfig("broken.json", "$.sentAt")]);
+    const resumed = await send(["--config", writeConfig("fixed.json", "$.timestamp"), "--since", "2023-01-01", "--resume"]);
+
+    expect(unwrapSummary(resumed.stderr)).toMatch(/checkpoint \S+: mappings; --filter, --since and --until\. --resume/);
+  });
+
+  test("restart is not said to change delivered entries", async () => {
+    await send(["--config", writeConfig("broken.json", "$.sentAt")]);
+    const resumed = await send(["--config", writeConfig("fixed.json", "$.timestamp"), "--resume"]);
+    const warning = unwrapSummary(resumed.stderr);
+
+    expect(warning).toContain("entries Koala already has stay as they are");
+    expect(warning).not.toContain("to every event");
+  });
+});
+
+describe("resume from a checkpoint with one settings hash", () => {
+  /** Rewrites the state file as versions that kept one hash for all entry settings wrote it. */
+  function dropGroupHashes(): void {
+    const path = join(directory, ".koala-replay", readStateName());
+    const state = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    delete state["entrySettingHashes"];
+    state["finished"] = false;
+    writeFileSync(path, JSON.stringify(state));
+  }
+
+  test("changed settings warn without names", async () => {
+    await send(["--config", writeConfig("broken.json", "$.sentAt")]);
+    dropGroupHashes();
+    const resumed = await send(["--config", writeConfig("fixed.json", "$.timestamp"), "--resume"]);
+    const warning = unwrapSummary(resumed.stderr);
+
+    expect(resumed.status).toBe(0);
+    expect(warning).toContain("kept one hash for all of them, so this run cannot tell which changed");
+  });
+
+  test("same settings resume quietly", async () => {
+    const config = writeConfig("mappings.json", "$.timestamp");
+    await send(["--config", config, "--exclude-emails", "p1@example.com"]);
+    dropGroupHashes();
+    const resumed = await send(["--config", config, "--exclude-emails", "p1@example.com", "--resume"]);
+
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain("warning");
   });
 
   test("domain spelt in punycode then Unicode resumes quietly", async () => {

@@ -612,7 +612,7 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).not.toContain("--resume found no checkpoint");
     expect(unwrapSummary(resumed.stderr)).toContain("1 entry sent from 51 events read");
-    expect(unwrapSummary(resumed.stderr)).toContain("50 of 51 events were done by an earlier run (delivered, dead-lettered or skipped), so --resume skipped them.");
+    expect(unwrapSummary(resumed.stderr)).toContain("50 of 51 events were delivered or dead-lettered by an earlier run, so --resume skipped them.");
     expect(koala.stats.batchRequests - requestsBefore).toBe(1);
     expect(koala.accepted.has("later")).toBe(true);
     expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual(stateFiles);
@@ -671,7 +671,7 @@ describe("send --resume after a file was added to an input folder", () => {
     const resumed = await runCli(resumeCommand.split(" ").slice(2), { cwd: directory, env });
 
     expect(resumed.status).toBe(0);
-    expect(unwrapSummary(resumed.stderr)).toContain("Nothing was sent: 50 of 50 were done by an earlier run");
+    expect(unwrapSummary(resumed.stderr)).toContain("Nothing was sent: 50 of 50 were delivered or dead-lettered by an earlier run");
     expect(koala.stats.batchRequests).toBe(requestsBefore);
   }, 60_000);
 

@@ -23,6 +23,11 @@ export interface EmulatorFaults {
   endlessErrorBody?: boolean;
   /** Status of every `/batch` response in place of Koala's, as a proxy or another server in front of it would return. */
   batchStatus?: number;
+  /**
+   * Replaces the accepted key with `newKey` once `afterBatches` requests to `/batch` were answered,
+   * as when someone regenerates the project's key during a run: the old key gets 401 from then on.
+   */
+  rotateKey?: { afterBatches: number; newKey: string };
 }
 
 export interface EmulatorOptions {
@@ -105,6 +110,7 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
   const inProgressByPerson = new Map<string, number>();
   let inProgress = 0;
 
+  let publicKey = options.publicKey;
   const server = createServer((request, response) => {
     void readBody(request).then((body) => {
       stats.requests += 1;
@@ -127,7 +133,10 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse, body: string, log: EmulatorRequest): Promise<void> {
-    const route = matchRoute(request.method ?? "", request.url ?? "", options.publicKey);
+    if (faults.rotateKey !== undefined && stats.batchRequests >= faults.rotateKey.afterBatches) {
+      publicKey = faults.rotateKey.newKey;
+    }
+    const route = matchRoute(request.method ?? "", request.url ?? "", publicKey);
     if (route.kind !== "batch") {
       answer(response, log, route.status, route.message);
       return;
