@@ -69,7 +69,9 @@ Progress:
   On a terminal, a status line on stderr shows events read, sent, skipped and
   failed, the rate, and (for files) the share read and the time left to read.
   Once the inputs are read, it shows the entries sent per second instead. It is
-  never shown in a pipe, in CI (CI set), with --quiet or with --no-progress.`;
+  never shown in a pipe, in CI (CI set), with TERM=dumb, with --quiet or with
+  --no-progress, nor on a terminal that reports a width of 0 columns, as one
+  opened by script(1) does: stty cols 100 gives it a width.`;
 
 export const PREVIEW_EXAMPLES = `
 Examples:

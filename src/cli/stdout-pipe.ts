@@ -81,6 +81,21 @@ export class DryRunStdout {
   get writableLength(): number {
     return this.stream.writableLength;
   }
+
+  /**
+   * Waits until every request written so far has left the process. A pipe takes the output of
+   * `send --dry-run … 2>&1 | tee log` in parts, so a summary written to stderr before then would
+   * land inside a request line.
+   */
+  async waitForFlush(): Promise<void> {
+    if (this.closed || this.stream.writableLength === 0) {
+      return;
+    }
+    // The callback of a write runs after those of every earlier write, with an error once the reader closed the pipe.
+    await new Promise<void>((resolve) => {
+      this.stream.write("", () => resolve());
+    });
+  }
 }
 
 /** Counts the newlines in `chunk`: each dry-run request ends with one. */

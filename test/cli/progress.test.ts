@@ -214,6 +214,14 @@ describe("progress line is shown only where it helps", () => {
   ])("%s", (_name, stream, env, options, expected) => {
     expect(shouldShowProgress(stream, env, options)).toBe(expected);
   });
+
+  test("send --help names every case", async () => {
+    const help = (await runCli(["send", "--help"], { env: { COLUMNS: "80" } })).stdout.replace(/\s+/g, " ");
+
+    expect(help).toContain("with TERM=dumb");
+    expect(help).toContain("a terminal that reports a width of 0 columns");
+    expect(help).toContain("stty cols 100");
+  });
 });
 
 /** Writes `count` track events with an email, one JSON line each, into a new directory. */

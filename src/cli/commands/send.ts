@@ -104,6 +104,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     );
     // The write callbacks of the last requests, and the error of a closed pipe, come on the next turns.
     await new Promise((resolve) => setImmediate(resolve));
+    await dryRunStdout?.waitForFlush();
   } catch (error) {
     if (error instanceof UnfinishedRunError) {
       throw unfinishedRunUsageError(error);
