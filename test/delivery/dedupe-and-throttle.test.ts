@@ -14,6 +14,8 @@ describe("MessageIdSet", () => {
 
     expect(added).toBe(1_000_000);
     expect(ids.size).toBe(1_000_000);
+    // 1,482,910 slots of 8 bytes (11.9 MB), and the 8 MB table before the last growth if not yet freed.
+    expect(ids.capacity).toBe(1_482_910);
     expect(tableBytes).toBeLessThan(40 * 1024 * 1024);
     let addedAgain = 0;
     for (let index = 0; index < 1_000_000; index += 97) {
@@ -22,17 +24,35 @@ describe("MessageIdSet", () => {
     expect(addedAgain).toBe(0);
   });
 
-  it("doubles at three quarters full", () => {
-    const ids = new MessageIdSet(1 << 20);
-    const threeQuarters = (1 << 20) * 0.75;
-    for (let index = 0; index < threeQuarters; index += 1) {
+  it("grows by √2 at three quarters full", () => {
+    const ids = new MessageIdSet(1 << 10, 1 << 13);
+    // [ids added, slots afterwards] at each growth: the id that takes a table past three quarters full grows it.
+    const growths: Array<[number, number]> = [];
+    for (let index = 0; index < 6_000; index += 1) {
+      const before = ids.capacity;
       ids.add("Track Event", `m-${index}`);
+      if (ids.capacity !== before) {
+        growths.push([ids.size, ids.capacity]);
+      }
     }
-    expect(ids.capacity).toBe(1 << 20);
 
-    ids.add("Track Event", "one more");
-    expect(ids.capacity).toBe(1 << 21);
-    expect(ids.size).toBe(threeQuarters + 1);
+    expect(growths).toEqual([
+      [769, 1448],
+      [1087, 2048],
+      [1537, 2896],
+      [2173, 4096],
+      [3073, 5793],
+      [4345, 8192],
+    ]);
+    for (let index = 0; index < 6_000; index += 1) {
+      expect(ids.add("Track Event", `m-${index}`)).toBe(false);
+    }
+    expect(ids.size).toBe(6_000);
+  });
+
+  it("rejects a table size that is not a power of two", () => {
+    expect(() => new MessageIdSet(16, 100)).toThrow(RangeError);
+    expect(() => new MessageIdSet(16, 1 << 22)).toThrow(RangeError);
   });
 
   it("remembers at least the last window of ids", () => {
