@@ -344,7 +344,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, config: { s
 }
 
 /** Tells a stopped run to run again in full: a resume would warn that it found no checkpoint and send everything. */
-const NO_CHECKPOINT_TEXT = "nothing was sent and there is no checkpoint to resume from\n  run the same command again";
+const NO_CHECKPOINT_TEXT = "nothing was sent and there is no checkpoint to resume from\n  send every event again with";
 
 /** The state file of a run as the run found it: its path, and its inode and change time, or undefined when it was missing. */
 interface StateFileAtStart {
