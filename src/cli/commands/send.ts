@@ -403,6 +403,8 @@ function handleInterruptions(progress: ProgressReporter, logLine: (line: string)
       progress.stop();
       // The delivery run saves the checkpoint in its own exit listener, which was added before
       // this one, so the message is written once the state file is on disk or known to be missing.
+      // It goes to stderr directly, not through writeStderr, because the process exits at once and
+      // could not wait for stdout's queued bytes.
       process.once("exit", () => process.stderr.write(`${wrapStderrMessage(secondInterruptMessage(settings, hasCheckpoint(stateFile, settings.delivery.resume)))}\n`));
       process.exit(ExitCode.interrupted);
     }
