@@ -16,7 +16,7 @@ const RESEND_FLAGS: ReadonlySet<string> = new Set(["--no-adaptive-concurrency", 
 /**
  * Builds the command that resumes this run: the same arguments and `--resume`, which finds the same
  * state file because its default path derives from the inputs. A public key given on the command
- * line is replaced by a placeholder.
+ * line is replaced by a placeholder, and `--report` gets a path of its own (see `nextReportPath`).
  */
 export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
   return rerunCommand("--resume", argv);
@@ -24,7 +24,8 @@ export function resumeCommand(argv: readonly string[] = process.argv.slice(2)): 
 
 /**
  * Builds the command that runs this run again with `flag`, `--resume` or `--restart`, in place of
- * the other one. A public key given on the command line is replaced by a placeholder.
+ * the other one. A public key given on the command line is replaced by a placeholder, and
+ * `--report` gets a path of its own (see `nextReportPath`).
  */
 export function rerunCommand(flag: "--resume" | "--restart", argv: readonly string[] = process.argv.slice(2)): string {
   const otherFlag = flag === "--resume" ? "--restart" : "--resume";
@@ -32,13 +33,13 @@ export function rerunCommand(flag: "--resume" | "--restart", argv: readonly stri
   if (!args.includes(flag)) {
     args.push(flag);
   }
-  return printedCommand(args);
+  return printedCommand(withNextReportPath(args, flag === "--resume" ? "resume" : "rerun"));
 }
 
 /**
  * Builds the command that resumes the run of the state file `statePath`: this run's arguments with
  * `--resume` and `--state <statePath>`. A public key given on the command line is replaced by a
- * placeholder.
+ * placeholder, and `--report` gets a path of its own (see `nextReportPath`).
  */
 export function resumeFromStateCommand(statePath: string, argv: readonly string[] = process.argv.slice(2)): string {
   const args = withoutPublicKey(argv).filter((arg) => arg !== "--restart");
@@ -46,12 +47,51 @@ export function resumeFromStateCommand(statePath: string, argv: readonly string[
     args.push("--resume");
   }
   args.push("--state", statePath);
-  return printedCommand(args);
+  return printedCommand(withNextReportPath(args, "resume"));
 }
 
-/** Builds this run's command without `--resume`, so that it sends every event again. The public key is replaced as above. */
+/**
+ * Builds this run's command without `--resume`, so that it sends every event again. The public key
+ * and `--report` are replaced as above.
+ */
 export function withoutResumeCommand(argv: readonly string[] = process.argv.slice(2)): string {
-  return printedCommand(withoutPublicKey(argv).filter((arg) => arg !== "--resume"));
+  return printedCommand(withNextReportPath(withoutPublicKey(argv).filter((arg) => arg !== "--resume"), "rerun"));
+}
+
+/** The kind of run that a printed command starts, which names its report (see `nextReportPath`). */
+type RerunKind = "resume" | "rerun";
+
+/** Returns `args` with the path of `--report <path>` or `--report=<path>` replaced by `nextReportPath`. */
+function withNextReportPath(args: readonly string[], kind: RerunKind): string[] {
+  const result: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    if (arg === "--report" && index + 1 < args.length) {
+      result.push(arg, nextReportPath(args[index + 1] as string, kind));
+      index += 1;
+    } else if (arg.startsWith("--report=") && arg.length > "--report=".length) {
+      result.push(`--report=${nextReportPath(arg.slice("--report=".length), kind)}`);
+    } else {
+      result.push(arg);
+    }
+  }
+  return result;
+}
+
+/**
+ * Names the report of a run that a printed command starts, so that it does not replace this run's
+ * report: `r1.json` becomes `r1-resume.json` for a resume and `r1-rerun.json` for a run that sends
+ * everything again, in the same folder. A report that already ends with that suffix gets a
+ * number: `r1-resume.json` becomes `r1-resume-2.json`, then `r1-resume-3.json`.
+ */
+export function nextReportPath(reportPath: string, kind: RerunKind): string {
+  const extension = extname(reportPath);
+  const stem = basename(reportPath, extension);
+  const numbered = new RegExp(`^(.*)-${kind}(?:-(\\d+))?$`).exec(stem);
+  const name = numbered === null ? `${stem}-${kind}` : `${numbered[1]}-${kind}-${Number(numbered[2] ?? "1") + 1}`;
+  // join() would drop the `./` of `./r1.json` and normalise the rest, so the folder is kept as written.
+  const folder = reportPath.slice(0, reportPath.length - basename(reportPath).length);
+  return `${folder}${name}${extension}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { textWidth } from "../reporting/output-width.js";
 import { wrapMessage } from "../reporting/wrap-text.js";
+import { writeStderr } from "./stdout-pipe.js";
 import { toolCommand } from "./tool-command.js";
 
 /**
@@ -23,5 +24,5 @@ export function formatError(message: string, hint?: string): string {
 
 /** Writes `error: <message>` and its hint to stderr, wrapped to its width. */
 export function writeError(message: string, hint?: string): void {
-  process.stderr.write(`${formatError(message, hint)}\n`);
+  writeStderr(`${formatError(message, hint)}\n`);
 }

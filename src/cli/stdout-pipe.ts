@@ -1,3 +1,4 @@
+import { fstatSync } from "node:fs";
 import { ExitCode } from "./errors.js";
 
 /** The handler of a closed stdout, set by a command that reports it instead of ending the process. */
@@ -40,17 +41,61 @@ export function onClosedStdout(handler: () => void): void {
   closedStdoutHandler = handler;
 }
 
+/** Whether stdout and stderr are one file, pipe or terminal (`2>&1`), found on first use. */
+let stderrIsStdout: boolean | undefined;
+
+/**
+ * Checks whether stdout and stderr are the same file, pipe or terminal, as after `2>&1`, by
+ * comparing the device and inode of file descriptors 1 and 2. A closed descriptor counts as
+ * not shared.
+ */
+export function isStderrSameAsStdout(): boolean {
+  if (stderrIsStdout === undefined) {
+    try {
+      const stdout = fstatSync(1);
+      const stderr = fstatSync(2);
+      stderrIsStdout = stdout.dev === stderr.dev && stdout.ino === stderr.ino;
+    } catch {
+      stderrIsStdout = false;
+    }
+  }
+  return stderrIsStdout;
+}
+
+/**
+ * Writes text meant for stderr. When stderr is the same pipe or file as stdout, the text goes
+ * through stdout's stream, behind the bytes that stdout still queues for a slow pipe. Written to
+ * stderr directly, it would reach the pipe before them and land inside a line of stdout. Once
+ * stdout is closed, the text goes to stderr, whose closed pipe is ignored (see `ignoreClosedStderr`).
+ */
+export function writeStderr(text: string): void {
+  if (isStderrSameAsStdout() && !process.stdout.destroyed) {
+    process.stdout.write(text);
+  } else {
+    process.stderr.write(text);
+  }
+}
+
 /**
  * The stdout of a dry run. It counts the requests (lines) that reached the pipe, and once the reader
  * has closed the pipe it drops further writes and reports them as accepted. A write to a closed
  * stream returns false, so without that the run would wait for a `drain` that never comes.
+ *
+ * The requests come in pieces, and a block of them can end inside a line. When stderr is the same
+ * pipe or file (`holdPartialLines`), the bytes after the last newline of a block wait here for the
+ * rest of their line. The stream then always ends between two lines, where `writeStderr` adds its text.
  */
 export class DryRunStdout {
   /** Requests written whole to stdout before the reader closed it. */
   requestsWritten = 0;
   private failed = false;
+  /** The start of a line held back by `holdPartialLines`, copied, because the writer reuses its buffers. */
+  private partialLine: Buffer[] = [];
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly holdPartialLines = false,
+  ) {}
 
   /** Whether a write failed because the reader closed stdout, so that nothing more reaches it. */
   get closed(): boolean {
@@ -61,6 +106,23 @@ export class DryRunStdout {
     if (this.closed) {
       return true;
     }
+    if (!this.holdPartialLines) {
+      return this.writeToStream(chunk);
+    }
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    const wholeLinesEnd = bytes.lastIndexOf(0x0a) + 1;
+    if (wholeLinesEnd === 0) {
+      this.partialLine.push(typeof chunk === "string" ? (bytes as Buffer) : Buffer.from(bytes));
+      // Nothing was written, so the writer waits only for a `drain` that the stream owes it already.
+      return !this.stream.writableNeedDrain;
+    }
+    const wholeLines = bytes.subarray(0, wholeLinesEnd);
+    const accepted = this.writeToStream(this.partialLine.length === 0 ? wholeLines : Buffer.concat([...this.partialLine, wholeLines]));
+    this.partialLine = wholeLinesEnd === bytes.length ? [] : [Buffer.from(bytes.subarray(wholeLinesEnd))];
+    return accepted;
+  }
+
+  private writeToStream(chunk: string | Uint8Array): boolean {
     const lines = countLines(chunk);
     const accepted = this.stream.write(chunk, (error) => {
       if (error === null || error === undefined) {
@@ -83,11 +145,15 @@ export class DryRunStdout {
   }
 
   /**
-   * Waits until every request written so far has left the process. A pipe takes the output of
-   * `send --dry-run … 2>&1 | tee log` in parts, so a summary written to stderr before then would
-   * land inside a request line.
+   * Waits until every request written so far has left the process, so that `requestsWritten` and
+   * `closed` are final when the summary is written.
    */
   async waitForFlush(): Promise<void> {
+    // The sender writes each request whole, so nothing should be held here. A held part is written, not lost.
+    if (this.partialLine.length > 0 && !this.closed) {
+      this.writeToStream(Buffer.concat(this.partialLine));
+      this.partialLine = [];
+    }
     if (this.closed || this.stream.writableLength === 0) {
       return;
     }

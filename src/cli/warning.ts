@@ -1,4 +1,5 @@
 import { wrapStderrMessage } from "./stderr-message.js";
+import { writeStderr } from "./stdout-pipe.js";
 
 /** Formats `warning: <message>` wrapped to the width of stderr, with continuation lines indented by two spaces. */
 export function formatWarning(message: string): string {
@@ -7,5 +8,5 @@ export function formatWarning(message: string): string {
 
 /** Writes `warning: <message>` to stderr, wrapped to its width. */
 export function writeWarning(message: string): void {
-  process.stderr.write(`${formatWarning(message)}\n`);
+  writeStderr(`${formatWarning(message)}\n`);
 }

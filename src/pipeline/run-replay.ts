@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import { isAbsolute } from "node:path";
 import { describeTableOverride } from "../inputs/csv/table.js";
 import { expandInputs, type InputSource } from "../inputs/expand-inputs.js";
 import { readInput, type InputFormat, type ReadInputOptions } from "../inputs/read-input.js";
@@ -119,7 +120,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     givenInputs: settings.inputs,
     entrySettingsHash: entrySettings.combined,
     entrySettingHashes: entrySettings.groups,
-    events: deliveryEvents(stats, io, settings.dryRun),
+    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined),
   });
   if (delivery.statePath !== undefined) {
     io.onStatePath?.(delivery.statePath);
@@ -454,8 +455,8 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
   }
 }
 
-/** Counts and logs what the delivery stage reports; the stage itself prints nothing. */
-function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): DeliveryEvents {
+/** Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven` is whether --state named the checkpoint. */
+function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePathGiven: boolean): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
   return {
     onDelivered: (entries) => {
@@ -471,10 +472,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
-    onNothingToResume: (statePath) =>
-      io.warn(
-        `--resume found no checkpoint at ${statePath}, so ${dryRun ? "the dry run prints the requests of every event" : "every event is sent"}. The default checkpoint is kept in .koala-replay in the working folder and named after the inputs as given (files and folders, in any order), so it is found only from the folder of the earlier run and with the same inputs. Otherwise give the earlier run's checkpoint with --state <path>.`,
-      ),
+    onNothingToResume: (statePath) => io.warn(describeNothingToResume(statePath, dryRun, statePathGiven)),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
     onSharedMessageId: (first, second) => {
       const pair = JSON.stringify([first.mappingName, second.mappingName]);
@@ -519,6 +517,26 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean): Deliver
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
     onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
   };
+}
+
+/**
+ * Explains a --resume that found no checkpoint, and where to look for the earlier run's: at the
+ * path given with --state, or at the default path, which depends on the working folder and inputs.
+ */
+function describeNothingToResume(statePath: string, dryRun: boolean, statePathGiven: boolean): string {
+  const outcome = dryRun ? "the dry run prints the requests of every event" : "every event is sent (Koala ignores entries whose message_id it already has)";
+  if (!statePathGiven) {
+    return (
+      `--resume found no checkpoint at ${statePath}, so ${outcome}. The default checkpoint is kept in .koala-replay in the working folder and named after the inputs as given (files and folders, in any order), ` +
+      "so it is found only from the folder of the earlier run and with the same inputs. Otherwise give the earlier run's checkpoint with --state <path>."
+    );
+  }
+  const savedHere = dryRun ? "" : ` This run saves its checkpoint to ${statePath}, so a later --resume with the same --state continues it.`;
+  return (
+    `--resume found no checkpoint at ${statePath}, the path given with --state, so ${outcome}.${savedHere} ` +
+    `To resume an earlier run, give --state the path of that run's checkpoint, as in the resume command it printed${isAbsolute(statePath) ? "" : ` (a relative path is taken from the working folder, ${process.cwd()})`}, ` +
+    "or leave --state out if that run kept its checkpoint in the default place, .koala-replay in its working folder."
+  );
 }
 
 /**

@@ -50,7 +50,7 @@ async function startSendWithoutWriter(): Promise<{ run: ChildRun; statePath: str
 
 /** Checks that a run stopped before its first delivery saved no checkpoint and printed its command without --resume. */
 function expectRerunWithoutResume(run: ChildRun, statePath: string): void {
-  expect(run.output.stderr).toContain(`run the same command again:\n  ${printedCommand()} send `);
+  expect(run.output.stderr).toContain(`send every event again with:\n  ${printedCommand()} send `);
   expect(run.output.stderr).not.toContain("--resume");
   expect(existsSync(statePath)).toBe(false);
 }
@@ -128,7 +128,7 @@ describe("--identities from a named pipe", () => {
 
     expect(await run.exited(10_000)).toBe(130);
     expect(unwrapSummary(run.output.stderr)).toContain("nothing was sent and there is no checkpoint to resume from");
-    expect(run.output.stderr).toContain(`run the same command again:\n  ${printedCommand()} send `);
+    expect(run.output.stderr).toContain(`send every event again with:\n  ${printedCommand()} send `);
     expect(run.output.stderr).not.toContain("--resume");
   });
 });

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { deadLetterResendCommand, nextReportPath, rerunCommand, resumeCommand, resumeFromStateCommand, withoutResumeCommand } from "../../src/cli/rerun-commands.js";
 import { toolCommand, type Invocation } from "../../src/cli/tool-command.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { binPath, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
@@ -132,6 +133,59 @@ describe("printed commands run with node", () => {
     expect(resumed.stderr).not.toContain("error:");
     expect(resumed.status).toBe(0);
     expect(emulator.accepted.size).toBe(1);
+  });
+
+  test("resume command keeps the first report", async () => {
+    emulator = await startKoalaEmulator({ publicKey: "pk_test_0123456789abcdef" });
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify({ type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-05-01T10:00:00.000Z", userId: "u-1", context: { traits: { email: "a@example.com" } } })}\n`);
+    const env = { PATH: process.env["PATH"] ?? "" };
+    const stopped = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", "state.json", "--report", "r1.json", "events.jsonl"], {
+      cwd: directory,
+      env: { KOALA_PUBLIC_KEY: "pk_wrong_key_0000000000" },
+    });
+    const resume = /after fixing it, resume with:\n {2}(.*)\n/.exec(stopped.stderr)?.[1];
+
+    expect(stopped.status).toBe(3);
+    expect(resume).toBe(`node ${binPath} send --no-stitch --endpoint ${emulator.url} --state state.json --report r1-resume.json events.jsonl --resume`);
+
+    const resumed = await runFromPath("sh", ["-c", resume as string], directory, { ...env, KOALA_PUBLIC_KEY: "pk_test_0123456789abcdef" });
+    const firstReport = JSON.parse(readFileSync(join(directory, "r1.json"), "utf8")) as { exitStatus: number; options: { resume: boolean } };
+    const resumedReport = JSON.parse(readFileSync(join(directory, "r1-resume.json"), "utf8")) as { exitStatus: number; options: { resume: boolean } };
+
+    expect(resumed.status).toBe(0);
+    expect(firstReport.exitStatus).toBe(3);
+    expect(firstReport.options.resume).toBe(false);
+    expect(resumedReport.exitStatus).toBe(0);
+    expect(resumedReport.options.resume).toBe(true);
+  });
+});
+
+describe("report path of printed commands", () => {
+  test.each([
+    ["r1.json", "resume", "r1-resume.json"],
+    ["r1-resume.json", "resume", "r1-resume-2.json"],
+    ["r1-resume-2.json", "resume", "r1-resume-3.json"],
+    ["reports/r1.json", "rerun", "reports/r1-rerun.json"],
+    ["./r1.json", "resume", "./r1-resume.json"],
+    ["r1-resume.json", "rerun", "r1-resume-rerun.json"],
+    ["report", "resume", "report-resume"],
+  ] as const)("nextReportPath: %s for a %s", (reportPath, kind, expected) => {
+    expect(nextReportPath(reportPath, kind)).toBe(expected);
+  });
+
+  test("every rerun command gets its own report", () => {
+    const argv = ["send", "--report", "r1.json", "events.jsonl", "--resume"];
+    const command = toolCommand();
+
+    expect(resumeCommand(argv)).toBe(`${command} send --report r1-resume.json events.jsonl --resume`);
+    expect(rerunCommand("--restart", argv)).toBe(`${command} send --report r1-rerun.json events.jsonl --restart`);
+    expect(resumeFromStateCommand("state.json", argv)).toBe(`${command} send --report r1-resume.json events.jsonl --resume --state state.json`);
+    expect(withoutResumeCommand(argv)).toBe(`${command} send --report r1-rerun.json events.jsonl`);
+    expect(resumeCommand(["send", "--report=out/r1.json", "events.jsonl"])).toBe(`${command} send --report=out/r1-resume.json events.jsonl --resume`);
+  });
+
+  test("dead-letter resend has no report", () => {
+    expect(deadLetterResendCommand("dead.jsonl", ["send", "--report", "r1.json", "events.jsonl"])).toBe(`${toolCommand()} send --no-stitch dead.jsonl`);
   });
 });
 

@@ -775,6 +775,28 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(koala.stats.batchRequests - requestsBefore).toBe(0);
   }, 60_000);
 
+  test("--state path without a checkpoint named", async () => {
+    const { koala, directory, env, first } = await sendArchiveFolder({ "events.jsonl": 20 });
+
+    const dryRun = await runCli(["send", "--dry-run", "--no-stitch", "archive", "--resume", "--state", "st/s.json"], { cwd: directory, env });
+    const resumed = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive", "--resume", "--state", "st/s.json"], { cwd: directory, env });
+    const dryRunText = unwrapSummary(dryRun.stderr);
+    const resumedText = unwrapSummary(resumed.stderr);
+
+    expect(first.status).toBe(0);
+    expect(dryRun.status).toBe(0);
+    expect(dryRunText).toContain("--resume found no checkpoint at st/s.json, the path given with --state, so the dry run prints the requests of every event.");
+    expect(dryRunText).toContain(`a relative path is taken from the working folder, ${realpathSync(directory)}`);
+    expect(dryRunText).not.toContain("The default checkpoint is kept");
+    expect(dryRunText).not.toContain("This run saves its checkpoint");
+    expect(resumed.status).toBe(0);
+    expect(resumedText).toContain("--resume found no checkpoint at st/s.json, the path given with --state, so every event is sent");
+    expect(resumedText).toContain("This run saves its checkpoint to st/s.json, so a later --resume with the same --state continues it.");
+    expect(resumedText).toContain("or leave --state out if that run kept its checkpoint in the default place, .koala-replay in its working folder.");
+    expect(resumedText).not.toContain("The default checkpoint is kept");
+    expect(existsSync(join(directory, "st", "s.json"))).toBe(true);
+  }, 60_000);
+
   test("state file named after the files read resumed", async () => {
     const { koala, directory, archive, env, first } = await sendArchiveFolder({ "a.jsonl": 20, "b.jsonl": 30 });
     // Renamed as an earlier version named it: a hash of the files read, in the order read.

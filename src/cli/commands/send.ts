@@ -21,7 +21,7 @@ import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { formatWarning } from "../warning.js";
-import { DryRunStdout, onClosedStdout } from "../stdout-pipe.js";
+import { DryRunStdout, isStderrSameAsStdout, onClosedStdout, writeStderr } from "../stdout-pipe.js";
 import { deadLetterResendCommand, rerunCommand, resumeCommand, resumeFromStateCommand, withoutResumeCommand } from "../rerun-commands.js";
 import { toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
@@ -40,20 +40,19 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
   const notice = terminalInputNotice(settings.inputs, stdinIsTerminal);
   if (notice !== undefined && !settings.quiet) {
-    process.stderr.write(`${notice}\n`);
+    writeStderr(`${notice}\n`);
   }
   // A dry run that prints to the terminal scrolls its requests by there. A spinner would be redrawn
   // around every line, and that made such a run about 5 times slower when measured. Events typed
   // in the terminal would be drawn over by the spinner too.
   const requestsOnTerminal = settings.dryRun && process.stdout.isTTY === true;
-  const progress = await createProgress({
-    stream: process.stderr,
-    enabled: shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal && notice === undefined,
-    dryRun: settings.dryRun,
-  });
+  const progressEnabled = shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal && notice === undefined;
+  const progress = await createProgress({ stream: process.stderr, enabled: progressEnabled, dryRun: settings.dryRun });
+  // The spinner is drawn only on a terminal that shows no requests, so the lines it logs cannot split one.
+  const logLine = progressEnabled ? (line: string) => progress.log(line) : (line: string) => writeStderr(`${line}\n`);
   const warn = (message: string): void => {
     if (!settings.quiet) {
-      progress.log(formatWarning(mask(message)));
+      logLine(formatWarning(mask(message)));
     }
   };
 
@@ -64,10 +63,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     warn(warning);
   }
 
-  const interruption = handleInterruptions(progress, settings);
+  const interruption = handleInterruptions(progress, logLine, settings);
   // A dry run stops reading when the reader of its requests goes away (`| head`), and reports
   // what it wrote. A real send writes only the --json report to stdout, and goes on without it.
-  const dryRunStdout = settings.dryRun ? new DryRunStdout(process.stdout) : undefined;
+  const dryRunStdout = settings.dryRun ? new DryRunStdout(process.stdout, isStderrSameAsStdout()) : undefined;
   onClosedStdout(() => {
     if (dryRunStdout !== undefined) {
       interruption.stop();
@@ -96,7 +95,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         stdout: dryRunStdout ?? process.stdout,
         warn,
         signal: interruption.signal,
-        verbose: createVerboseLog(settings, progress),
+        verbose: createVerboseLog(settings, logLine),
         onProgress: (snapshot) => progress.update(snapshot),
         onPhase: (description) => progress.phase(description),
         onStatePath: (statePath) => interruption.useStatePath(statePath),
@@ -140,11 +139,11 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         emailPatternSources: describeEmailPatternSources(config, settings.excludeEmails),
       }),
     );
-    process.stderr.write(mask(summary));
+    writeStderr(mask(summary));
     const deadLetterPath = stats.delivery?.deadLetterPath;
     if ((stats.delivery?.deadLetteredTotal ?? 0) > 0 && deadLetterPath !== undefined) {
       const command = deadLetterResendCommand(displayPath(deadLetterPath, process.cwd()));
-      process.stderr.write(`${wrapStderrMessage(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}`, summaryWidth)}\n`);
+      writeStderr(`${wrapStderrMessage(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}`, summaryWidth)}\n`);
     }
   }
   const fatal = stats.delivery?.fatal;
@@ -175,7 +174,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     } else {
       message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
-    process.stderr.write(`${wrapStderrMessage(message)}\n`);
+    writeStderr(`${wrapStderrMessage(message)}\n`);
     exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, { source: config.source, excludeEmails }, exitStatus);
@@ -225,15 +224,15 @@ function optionWarnings(settings: SendSettings): string[] {
 }
 
 /**
- * Returns the `--verbose` sink: each call prints one line above the progress line, with the public
- * key masked. The delivery stage calls it for every retry and every dead-lettered entry.
+ * Returns the `--verbose` sink: each call prints one line with `logLine` (above the progress line),
+ * with the public key masked. The delivery stage calls it for every retry and every dead-lettered entry.
  */
-export function createVerboseLog(settings: SendSettings, progress: ProgressReporter): ((message: string) => void) | undefined {
+export function createVerboseLog(settings: SendSettings, logLine: (line: string) => void): ((message: string) => void) | undefined {
   if (!settings.verbose) {
     return undefined;
   }
   // A line names its input, whose name may contain control characters.
-  return (message) => progress.log(escapeControlCharacters(maskSecret(message, settings.publicKey)));
+  return (message) => logLine(escapeControlCharacters(maskSecret(message, settings.publicKey)));
 }
 
 /**
@@ -345,7 +344,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, config: { s
 }
 
 /** Tells a stopped run to run again in full: a resume would warn that it found no checkpoint and send everything. */
-const NO_CHECKPOINT_TEXT = "nothing was sent and there is no checkpoint to resume from\n  run the same command again";
+const NO_CHECKPOINT_TEXT = "nothing was sent and there is no checkpoint to resume from\n  send every event again with";
 
 /** The state file of a run as the run found it: its path, and its inode and change time, or undefined when it was missing. */
 interface StateFileAtStart {
@@ -396,7 +395,7 @@ interface Interruption {
  * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter, settings: SendSettings): Interruption {
+function handleInterruptions(progress: ProgressReporter, logLine: (line: string) => void, settings: SendSettings): Interruption {
   const controller = new AbortController();
   let stateFile: StateFileAtStart | undefined;
   const onSignal = (): void => {
@@ -404,12 +403,14 @@ function handleInterruptions(progress: ProgressReporter, settings: SendSettings)
       progress.stop();
       // The delivery run saves the checkpoint in its own exit listener, which was added before
       // this one, so the message is written once the state file is on disk or known to be missing.
+      // It goes to stderr directly, not through writeStderr, because the process exits at once and
+      // could not wait for stdout's queued bytes.
       process.once("exit", () => process.stderr.write(`${wrapStderrMessage(secondInterruptMessage(settings, hasCheckpoint(stateFile, settings.delivery.resume)))}\n`));
       process.exit(ExitCode.interrupted);
     }
     // A dry run has no requests in flight, so it stops reading and prints its summary.
     const stopping = settings.dryRun ? "stopping the dry run" : "finishing the requests in flight";
-    progress.log(`\n${wrapStderrMessage(`interrupting: ${stopping} (Ctrl-C again to exit at once)`)}`);
+    logLine(`\n${wrapStderrMessage(`interrupting: ${stopping} (Ctrl-C again to exit at once)`)}`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
