@@ -4,8 +4,8 @@ import type { PersonFields } from "../../src/delivery/entry.js";
 import { createEmailExclusion, describeEmailPatternProblem, EmailExclusion } from "../../src/pipeline/email-exclusion.js";
 import { compileEmailPattern } from "../../src/pipeline/email-pattern.js";
 
-function entryFor(person: Omit<PersonFields, "traits">, messageId = "m-1"): KoalaEntry {
-  const fields: PersonFields = { ...person, traits: {} };
+function entryFor(person: Omit<PersonFields, "traits">, messageId = "m-1", traits: Record<string, unknown> = {}): KoalaEntry {
+  const fields: PersonFields = { ...person, traits };
   return {
     kind: "events",
     person: fields,
@@ -91,13 +91,38 @@ describe("EmailExclusion matching", () => {
     const split = exclusion.split([first, staff, last]);
 
     expect(split.sendable).toEqual([first, last]);
-    expect(split.excluded).toEqual([{ entry: staff, pattern: "*@YourCompany.com" }]);
+    expect(split.excluded).toEqual([{ entry: staff, pattern: "*@YourCompany.com", email: staff.person.email, field: "email" }]);
   });
 
   test("split without matches returns input list", () => {
     const entries = [entryFor({ email: "a@example.org" })];
 
     expect(exclusion.split(entries).sendable).toBe(entries);
+  });
+});
+
+describe("EmailExclusion traits email", () => {
+  const exclusion = new EmailExclusion(["*@yourcompany.com"]);
+
+  test("staff email in traits is excluded", () => {
+    // A staff member typed a customer's address into a form: the request is for the customer.
+    const entry = entryFor({ email: "customer@example.org" }, "m-1", { email: "Anna@YourCompany.com" });
+    const split = exclusion.split([entry]);
+
+    expect(split.sendable).toEqual([]);
+    expect(split.excluded).toEqual([{ entry, pattern: "*@yourcompany.com", email: "Anna@YourCompany.com", field: "traits.email" }]);
+  });
+
+  test("traits email excludes without top-level email", () => {
+    const entry = entryFor({ profile_id: "p-1" }, "m-1", { email: "anna@yourcompany.com" });
+
+    expect(exclusion.split([entry]).excluded).toHaveLength(1);
+  });
+
+  test.each([[{ email: "bob@example.org" }], [{ email: 42 }], [{ Email: "anna@yourcompany.com" }], [{}]])("traits %j keep the entry", (traits) => {
+    const entry = entryFor({ email: "customer@example.org" }, "m-1", traits);
+
+    expect(exclusion.split([entry]).sendable).toEqual([entry]);
   });
 });
 
@@ -137,7 +162,7 @@ describe("EmailExclusion email forms", () => {
     const entry = entryFor({ email: "Anna <ANNA@yourcompany.com.>" });
     const split = exclusion.split([entry]);
 
-    expect(split.excluded).toEqual([{ entry, pattern: "*@yourcompany.com" }]);
+    expect(split.excluded).toEqual([{ entry, pattern: "*@yourcompany.com", email: "Anna <ANNA@yourcompany.com.>", field: "email" }]);
     expect(entry.person.email).toBe("Anna <ANNA@yourcompany.com.>");
   });
 });
