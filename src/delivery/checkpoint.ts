@@ -974,7 +974,7 @@ export function writeFileAtomically(path: string, content: string): void {
   const descriptor = openSync(temporaryPath, "w", 0o600);
   try {
     try {
-      writeSync(descriptor, content);
+      writeAll(descriptor, Buffer.from(content, "utf8"));
       fsyncSync(descriptor);
     } finally {
       closeSync(descriptor);
@@ -991,6 +991,18 @@ export function writeFileAtomically(path: string, content: string): void {
     fsyncSync(folderDescriptor);
   } finally {
     closeSync(folderDescriptor);
+  }
+}
+
+/**
+ * Writes every byte of `bytes`. write(2) may write only part of them and succeed, as when the disk
+ * fills up or a file-size limit is reached: the next call then fails with ENOSPC or EFBIG. One
+ * `writeSync` would leave the file cut short without an error.
+ */
+function writeAll(descriptor: number, bytes: Buffer): void {
+  let written = 0;
+  while (written < bytes.length) {
+    written += writeSync(descriptor, bytes, written, bytes.length - written);
   }
 }
 

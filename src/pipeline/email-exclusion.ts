@@ -1,10 +1,14 @@
 import type { KoalaEntry } from "../delivery/entry.js";
 import { addressForMatching, canonicalPattern, compileEmailPattern, describeEscapeProblem, describeForbiddenCodePoint } from "./email-pattern.js";
 
-/** An entry left out because the email it would be sent with matches `pattern`. */
+/** An entry left out because an email it would be sent with matches `pattern`. */
 export interface ExcludedEntry {
   entry: KoalaEntry;
   pattern: string;
+  /** The email that matched: the request's `email`, or the `email` of its `traits`. */
+  email: string;
+  /** Where that email is in the request. */
+  field: "email" | "traits.email";
 }
 
 /** Entries of one record, split by the email exclusions. */
@@ -56,20 +60,40 @@ export class EmailExclusion {
     }
     return this.tests.find((test) => test.matches(address))?.pattern;
   }
-  /** Splits entries into those to send and those whose email is excluded. An entry without an email is sent. */
+  /**
+   * Finds the pattern that the request's `email` matches, else the one that `traits.email` matches.
+   * Both are checked because a track event takes its `email` from the payload or `properties` before
+   * `context.traits`: a staff member who types a customer's address into a form is sent as that
+   * customer, with the staff member's own email in `traits`.
+   */
+  private matchPerson(person: KoalaEntry["person"]): Omit<ExcludedEntry, "entry"> | undefined {
+    const email = person.email;
+    const pattern = this.matchingPattern(email);
+    if (pattern !== undefined && email !== undefined) {
+      return { pattern, email, field: "email" };
+    }
+    const traitEmail = person.traits["email"];
+    if (typeof traitEmail !== "string" || traitEmail === email) {
+      return undefined;
+    }
+    const traitPattern = this.matchingPattern(traitEmail);
+    return traitPattern === undefined ? undefined : { pattern: traitPattern, email: traitEmail, field: "traits.email" };
+  }
+
+  /** Splits entries into those to send and those with an excluded email. An entry without an email is sent. */
   split(entries: readonly KoalaEntry[]): ExclusionSplit {
     let sendable: KoalaEntry[] | undefined;
     let excluded: ExcludedEntry[] | undefined;
     entries.forEach((entry, index) => {
-      const pattern = this.matchingPattern(entry.person.email);
-      if (pattern === undefined) {
+      const match = this.matchPerson(entry.person);
+      if (match === undefined) {
         sendable?.push(entry);
         return;
       }
       // Most records have nothing excluded, so the lists are copied only from the first exclusion on.
       sendable ??= entries.slice(0, index);
       excluded ??= [];
-      excluded.push({ entry, pattern });
+      excluded.push({ entry, ...match });
     });
     return { sendable: sendable ?? entries, excluded: excluded ?? NOTHING_EXCLUDED };
   }

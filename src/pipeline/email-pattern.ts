@@ -73,25 +73,45 @@ export function normalizeText(text: string): string {
 
 /**
  * Returns the form of an email value that patterns are compared with. It is the address inside
- * `Name <address>`, without a `mailto:` prefix and its `?query`, and without surrounding whitespace
- * and invisible code points. It is then normalized, loses a trailing dot on the domain and gets the
- * domain in Unicode. Returns undefined when nothing is left.
+ * `Name <address>`, without a `mailto:` prefix and its `?query` but with its `%XX` escapes decoded,
+ * and without surrounding whitespace, controls and invisible code points. It is then normalized,
+ * gets the domain in Unicode with `.` between labels and loses a trailing dot on the domain.
+ * Returns undefined when nothing is left.
  */
 export function addressForMatching(email: string): string | undefined {
-  let address = email.trim();
+  let address = withoutSurroundingInvisibles(email);
   const bracketed = /<([^<>]*)>$/.exec(address);
   if (bracketed !== null) {
-    address = (bracketed[1] as string).trim();
+    address = withoutSurroundingInvisibles(bracketed[1] as string);
   }
   if (/^mailto:/i.test(address)) {
-    address = address.slice("mailto:".length).split("?", 1)[0] as string;
+    address = decodePercentEscapes(address.slice("mailto:".length).split("?", 1)[0] as string);
   }
   if (!ASCII_ONLY.test(address)) {
     // NFKC with case folding (NFKC_Casefold) removes these too.
     address = address.replace(/\p{Default_Ignorable_Code_Point}/gu, "");
   }
-  address = inComparedForm(address.trim());
+  address = inComparedForm(withoutSurroundingInvisibles(address));
   return address === "" ? undefined : address;
+}
+
+/**
+ * Removes whitespace and invisible code points at both ends, including those that `String.trim`
+ * keeps: controls such as NUL and U+0085, and format characters such as a zero-width space.
+ */
+function withoutSurroundingInvisibles(text: string): string {
+  return text.replace(SURROUNDING_INVISIBLES, "");
+}
+
+const SURROUNDING_INVISIBLES = /^[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]+|[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]+$/gu;
+
+/** Decodes the `%XX` escapes of a `mailto:` address (RFC 6068), or keeps the text when they are not valid UTF-8. */
+function decodePercentEscapes(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**
@@ -103,11 +123,14 @@ export function canonicalPattern(pattern: string): string {
   return inComparedForm(pattern);
 }
 
-/** Normalizes `text`, drops a trailing dot and decodes `xn--` labels, which are normalized again because IDNA keeps `ß`. */
+/**
+ * Normalizes `text`, writes the domain's ideographic full stops as dots and its `xn--` labels in
+ * Unicode, normalized again because IDNA keeps `ß`, and drops a trailing dot.
+ */
 function inComparedForm(text: string): string {
-  const normalized = withoutTrailingDot(normalizeText(text));
+  const normalized = normalizeText(text);
   const decoded = withUnicodeDomain(normalized);
-  return decoded === normalized ? normalized : normalizeText(decoded);
+  return withoutTrailingDot(decoded === normalized ? normalized : normalizeText(decoded));
 }
 
 /** Compiles a canonical pattern into a test of addresses from `addressForMatching`. */
@@ -118,43 +141,90 @@ export function compileEmailPattern(canonical: string): (address: string) => boo
     const text = tokens.map((token) => token.text).join("");
     return (address) => address === text;
   }
-  // `*@domain`, the common pattern, needs no RegExp.
+  // `*@domain`, the common pattern, needs no automaton.
   const [first, ...rest] = tokens;
   if (first?.kind === "any" && rest.every((token) => token.kind === "literal")) {
     const suffix = rest.map((token) => token.text).join("");
     return (address) => address.endsWith(suffix);
   }
-  const source = tokens.map(regExpSourceOf).join("");
-  const expression = new RegExp(`^${source}$`, "u");
-  return (address) => expression.test(address);
+  return (address) => matchesTokens(tokens, address);
 }
 
-function regExpSourceOf(token: PatternToken): string {
-  switch (token.kind) {
-    case "any":
-      return "[^]*";
-    case "one":
-      // One code point with the combining marks that follow it.
-      return "\\P{M}\\p{M}*";
-    case "literal":
-      return escapeForRegExp(token.text);
-    default: {
-      const unknownToken: never = token;
-      return String(unknownToken);
+const COMBINING_MARK = /^\p{M}$/u;
+
+/** `matchesTokens` state bits: the tokens before this index have matched the text read so far. */
+const REACHED = 1;
+/** The token before this index is a `?`, which may still take the combining marks that come next. */
+const TAKES_MARKS = 2;
+
+/**
+ * Tests a whole address against pattern tokens by simulating all ways of matching at once, one code
+ * point at a time. A backtracking RegExp such as `^.*a.*a.*a.*b$` takes time exponential in the
+ * number of `*`, which let one pattern like `*a*a*a*a*b@*` stall a run for seconds per email. This
+ * takes time proportional to the address length times the pattern length.
+ */
+function matchesTokens(tokens: readonly PatternToken[], address: string): boolean {
+  let states = new Uint8Array(tokens.length + 1);
+  let nextStates = new Uint8Array(tokens.length + 1);
+  states[0] = REACHED;
+  skipEmptyStars(tokens, states);
+  for (const character of address) {
+    nextStates.fill(0);
+    const isMark = COMBINING_MARK.test(character);
+    let anyReached = false;
+    for (let index = 0; index < states.length; index++) {
+      const state = states[index] as number;
+      if (state === 0) {
+        continue;
+      }
+      if ((state & TAKES_MARKS) !== 0 && isMark) {
+        nextStates[index] = (nextStates[index] as number) | REACHED | TAKES_MARKS;
+      }
+      const token = tokens[index];
+      if (token === undefined) {
+        continue;
+      }
+      if (token.kind === "any") {
+        nextStates[index] = (nextStates[index] as number) | REACHED;
+      } else if (token.kind === "one" ? !isMark : token.text === character) {
+        nextStates[index + 1] = (nextStates[index + 1] as number) | REACHED | (token.kind === "one" ? TAKES_MARKS : 0);
+      }
+    }
+    skipEmptyStars(tokens, nextStates);
+    [states, nextStates] = [nextStates, states];
+    for (const state of states) {
+      anyReached ||= state !== 0;
+    }
+    if (!anyReached) {
+      return false;
+    }
+  }
+  return states[tokens.length] !== 0;
+}
+
+/** Marks the index after each reached `*` as reached too, because `*` may match no characters. */
+function skipEmptyStars(tokens: readonly PatternToken[], states: Uint8Array): void {
+  for (let index = 0; index < tokens.length; index++) {
+    if (states[index] !== 0 && tokens[index]?.kind === "any") {
+      states[index + 1] = (states[index + 1] as number) | REACHED;
     }
   }
 }
 
 type PatternToken = { kind: "literal"; text: string } | { kind: "any"; text: "*" } | { kind: "one"; text: "?" };
 
-/** Splits a pattern into wildcards and literal characters, with escapes resolved. The pattern must be valid. */
+/**
+ * Splits a pattern into wildcards and literal code points, with escapes resolved. The pattern must
+ * be valid.
+ */
 function tokenize(pattern: string): PatternToken[] {
   const tokens: PatternToken[] = [];
-  for (let index = 0; index < pattern.length; index++) {
-    const character = pattern[index] as string;
+  const characters = Array.from(pattern);
+  for (let index = 0; index < characters.length; index++) {
+    const character = characters[index] as string;
     if (character === "\\") {
       index++;
-      tokens.push({ kind: "literal", text: pattern[index] ?? "" });
+      tokens.push({ kind: "literal", text: characters[index] ?? "" });
     } else if (character === "*") {
       tokens.push({ kind: "any", text: "*" });
     } else if (character === "?") {
@@ -198,14 +268,13 @@ function withoutTrailingDot(address: string): string {
  */
 function withUnicodeDomain(address: string): string {
   const atIndex = address.lastIndexOf("@");
-  if (!address.includes("xn--", atIndex)) {
-    return address;
+  // IDNA (RFC 3490, section 3.1, and UTS #46) reads the ideographic full stops U+3002 and U+FF61 as
+  // dots between labels. NFKC has already turned the full-width U+FF0E into ".".
+  const domain = address.slice(atIndex + 1).replace(/[\u3002\uff61]/g, ".");
+  if (!domain.includes("xn--")) {
+    return `${address.slice(0, atIndex + 1)}${domain}`;
   }
-  const labels = address.slice(atIndex + 1).split(".");
+  const labels = domain.split(".");
   const decoded = labels.map((label) => (label.startsWith("xn--") && !/[*?\\]/.test(label) ? domainToUnicode(label) || label : label));
   return `${address.slice(0, atIndex + 1)}${decoded.join(".")}`;
-}
-
-function escapeForRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 }

@@ -100,8 +100,9 @@ export class PreviewSamples {
     for (const entry of forecast.unidentified) {
       this.addNotSent("no-identity", () => ({ origin, event, reason: "no-identity", mapping: entry.mappingName, details: this.skipDetails("no-identity", event) }));
     }
-    for (const { entry, pattern } of forecast.excluded) {
-      this.addNotSent("excluded-email", () => ({ origin, event, reason: "excluded-email", mapping: entry.mappingName, details: [describeExcludedEmail(entry.person.email, pattern)] }));
+    for (const excluded of forecast.excluded) {
+      const details = (): string[] => [describeExcludedEmail(excluded.email, excluded.field, excluded.pattern)];
+      this.addNotSent("excluded-email", () => ({ origin, event, reason: "excluded-email", mapping: excluded.entry.mappingName, details: details() }));
     }
   }
 
@@ -162,6 +163,6 @@ export class PreviewSamples {
   }
 }
 
-function describeExcludedEmail(email: string | undefined, pattern: string): string {
-  return `the request's email ${JSON.stringify(email)} matches the email exclusion pattern ${JSON.stringify(pattern)}`;
+function describeExcludedEmail(email: string, field: "email" | "traits.email", pattern: string): string {
+  return `the request's ${field} ${JSON.stringify(email)} matches the email exclusion pattern ${JSON.stringify(pattern)}`;
 }

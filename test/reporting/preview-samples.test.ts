@@ -33,7 +33,16 @@ describe("PreviewSamples excluded entries", () => {
     for (let index = 0; index < 50; index++) {
       const entry = countingEntry(index, reads);
       const result: RecordResult = { origin: entry.origin, entries: [], unidentified: [], unidentifiedNotBuilt: 0, entriesWithEmail: 1, matched: ["Track Event"], verdicts: [], identity: {} };
-      const forecast: EntryForecast = { sent: [], duplicates: [], unidentified: [], excluded: [{ entry, pattern: "*@yourcompany.com" }] };
+      // The matched email is read through the entry's counting getter, only when a detail is built.
+      const excluded = {
+        entry,
+        pattern: "*@yourcompany.com",
+        field: "email" as const,
+        get email(): string {
+          return entry.person.email ?? "";
+        },
+      };
+      const forecast: EntryForecast = { sent: [], duplicates: [], unidentified: [], excluded: [excluded] };
       samples.add({ type: "track" }, false, result, forecast);
     }
 
