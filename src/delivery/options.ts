@@ -111,9 +111,9 @@ export const DELIVERY_DEFAULTS = Object.freeze({
   timeoutMs: 30_000,
   // A restart or deploy of Koala, or a short network loss, is usually over within a minute or two and
   // is retried through. Past that, a run that stops with its checkpoint costs the user one resume,
-  // while one that keeps retrying leaves them waiting without news. During an outage a request out of
-  // attempts stops the run too (see Sender.stopsForOutage): 10 attempts with the default backoff and
-  // its full jitter wait about 92 s on average, and at most 183.5 s.
+  // while one that keeps retrying leaves them waiting without news. A request out of attempts during an
+  // outage keeps retrying until then instead of being dead-lettered: among hundreds of requests, the
+  // first to use up 10 attempts does so well before their 92 s mean, since the backoff has full jitter.
   maxOutageMs: 120_000,
   stopGraceMs: 5_000,
   checkpointIntervalMs: 1_000,

@@ -17,14 +17,14 @@ export interface OutageState {
 }
 
 /**
- * Whether an attempt failed in a way that says nothing about its entries: no response (refused,
+ * Returns whether an attempt failed in a way that tells nothing about its entries: no response (refused,
  * reset, timed out), a 5xx, or a 408. Every other response shows that Koala is up.
  */
 export function isOutageFailure(outcome: AttemptOutcome): boolean {
   if (outcome.kind === "network-error") {
     return true;
   }
-  return outcome.status >= 500 || outcome.status === 408;
+  return (outcome.status >= 500 && outcome.status < 600) || outcome.status === 408;
 }
 
 /**
@@ -70,7 +70,7 @@ export class OutageTracker {
     return this.failingPersons >= OUTAGE_MIN_FAILING_PERSONS ? this.state : undefined;
   }
 
-  /** Whether the current outage has lasted `limitMs` or longer. */
+  /** Returns whether the current outage has lasted `limitMs` or longer. */
   hasLasted(limitMs: number, nowMs: number): boolean {
     const outage = this.outage;
     return outage !== undefined && nowMs - outage.sinceMs >= limitMs;

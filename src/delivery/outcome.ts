@@ -51,8 +51,8 @@ export type FatalReason =
   /** Every connection was refused from the start of the run: nothing listens at the endpoint. */
   | "unreachable"
   /**
-   * Koala did not respond while requests of several persons kept failing with connection errors, 5xx
-   * or 408, for `maxOutageMs` or until one request ran out of attempts.
+   * Koala did not respond for `maxOutageMs` while the requests of several persons kept failing with
+   * connection errors, 5xx or 408.
    */
   | "unavailable"
   /** A success status with an HTML page, so a website sent the response, not Koala's API. */

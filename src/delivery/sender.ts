@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { maskSecret } from "../reporting/mask.js";
 import { formatDuration } from "../reporting/progress-text.js";
-import { sleep } from "./backoff.js";
+import { computeBackoffDelay, sleep } from "./backoff.js";
 import { type Batch, type PersonLane, splitBatch } from "./batcher.js";
 import { buildBatchBody, writeBatchBody } from "./body.js";
 import type { DeadLetterDetails } from "./dead-letter.js";
@@ -52,6 +52,8 @@ export class Sender {
   /** Whether Koala has responded to any request, which separates a wrong endpoint from a restart when connections are refused. */
   private answeredBefore = false;
   private readonly outageTracker = new OutageTracker();
+  /** Fires when the current outage reaches `maxOutageMs`, so that the run stops even while every request waits for its backoff. */
+  private outageTimer: NodeJS.Timeout | undefined;
   /** Batches waiting for their backoff, with the epoch millisecond at which each is sent again. */
   private readonly retryTimes = new Map<Batch, number>();
   private authProbe: Promise<AttemptResult> | undefined;
@@ -158,6 +160,8 @@ export class Sender {
     this.halted = true;
     this.waitAbort.abort();
     this.retryTimes.clear();
+    clearTimeout(this.outageTimer);
+    this.outageTimer = undefined;
     if (this.wakeTimer !== undefined) {
       clearTimeout(this.wakeTimer);
       this.wakeTimer = undefined;
@@ -307,33 +311,46 @@ export class Sender {
     const outageFailure = isOutageFailure(outcome);
     if (outageFailure) {
       this.outageTracker.noteFailure(batch.lane, outcome, Date.now());
+      this.armOutageTimer();
     } else if (outcome.kind === "response") {
       this.outageTracker.noteResponse();
     }
     if (verdict.action === "fatal" && verdict.confirmWithProbe) {
       verdict = await this.confirmFatal(batch, verdict.reason, outcome.kind === "response" ? outcome.status : undefined);
     }
-    if (outageFailure && this.stopsForOutage(verdict)) {
-      // The batch stays unfinished in the checkpoint, so a resume sends it.
-      this.failRun("unavailable", outcome.kind === "response" ? outcome.status : undefined, undefined, this.outageTracker.outage);
-      return;
+    if (outageFailure && verdict.action === "give-up" && this.outageTracker.outage !== undefined) {
+      // Koala is down for everyone, so these entries are not at fault: rather than dead-letter them,
+      // the batch waits for the outage to end, or for the run to stop with it unfinished for a resume.
+      verdict = {
+        action: "retry",
+        reason: verdict.lastRetryReason ?? "network-error",
+        delayMs: computeBackoffDelay(batch.attempts, this.retryLimits, this.options.random),
+        pauseAllSenders: false,
+      };
     }
     this.obey(batch, verdict, result);
   }
 
-  /**
-   * Whether a failed attempt stops the run because Koala is down for everyone: no response for
-   * `maxOutageMs`, or a request out of attempts during the outage. Its entries failed through no fault
-   * of their own, so they are kept for a resume rather than dead-lettered.
-   */
-  private stopsForOutage(verdict: Verdict): boolean {
-    if (verdict.action !== "retry" && verdict.action !== "give-up") {
-      return false;
+  /** Stops the run as `unavailable` once the current outage has lasted `maxOutageMs`. */
+  private armOutageTimer(): void {
+    const outage = this.outageTracker.outage;
+    if (outage === undefined || this.outageTimer !== undefined || this.halted) {
+      return;
     }
-    if (this.outageTracker.hasLasted(this.options.maxOutageMs, Date.now())) {
-      return true;
-    }
-    return verdict.action === "give-up" && this.outageTracker.outage !== undefined;
+    this.outageTimer = setTimeout(() => {
+      this.outageTimer = undefined;
+      if (this.halted) {
+        return;
+      }
+      if (this.outageTracker.hasLasted(this.options.maxOutageMs, Date.now())) {
+        // The batches waiting for a retry stay unfinished in the checkpoint, so a resume sends them.
+        this.failRun("unavailable", undefined, undefined, this.outageTracker.outage);
+      } else {
+        // Koala responded since this outage began, and another one may have begun later.
+        this.armOutageTimer();
+      }
+    }, Math.max(0, outage.sinceMs + this.options.maxOutageMs - Date.now()));
+    this.outageTimer.unref();
   }
 
   private obey(batch: Batch, verdict: Verdict, result: AttemptResult): void {

@@ -160,9 +160,10 @@ describe("send to the Koala emulator", () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { serverErrorRate: 1 } });
     const directory = temporaryDirectory();
     const { path } = writeTrackEvents(directory, 3);
-    const result = await runCli(["send", "--no-stitch", "--max-attempts", "2", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path], {
-      env: { KOALA_PUBLIC_KEY: KEY },
-    });
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-attempts", "2", "--max-outage-ms", "1000", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path],
+      { env: { KOALA_PUBLIC_KEY: KEY } },
+    );
     const requestsMade = emulator.stats.batchRequests;
 
     // Every request of several persons fails with a 5xx, so the run stops as Koala unavailable.

@@ -13,20 +13,37 @@ afterEach(async () => {
 });
 
 describe("delivery during a Koala outage", () => {
-  it("request out of attempts stops the run", async () => {
+  it("requests out of attempts wait for the outage", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { batchStatus: 503 } });
-    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxOutageMs: 60_000, maxBatchSize: 5 }));
+    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxOutageMs: 300, maxBatchSize: 5 }));
     for (const entry of makeRecords(40, 10)) {
       await delivery.submit(entry.origin, [entry]);
     }
     const result = await delivery.finish();
 
     expect(result.fatal?.reason).toBe("unavailable");
-    expect(result.fatal?.status).toBe(503);
     expect(result.fatal?.message).toContain("last error: HTTP 503");
     expect(result.fatal?.message).not.toContain(TEST_KEY);
     expect(result.deadLetteredTotal).toBe(0);
     expect(result.undelivered).toBe(40);
+    // 10 persons' batches, each tried more than its 2 attempts.
+    expect(emulator.stats.batchRequests).toBeGreaterThan(10 * 2);
+  });
+
+  it("outage shorter than maxOutageMs is delivered", async () => {
+    const faults: { batchStatus?: number } = { batchStatus: 503 };
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults });
+    setTimeout(() => delete faults.batchStatus, 300);
+    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxOutageMs: 10_000, maxBatchSize: 5 }));
+    for (const entry of makeRecords(40, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal).toBeUndefined();
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.delivered).toBe(40);
+    expect(emulator.accepted.size).toBe(40);
   });
 
   it("outage longer than maxOutageMs stops the run", async () => {
@@ -41,6 +58,22 @@ describe("delivery during a Koala outage", () => {
     expect(result.fatal?.reason).toBe("unavailable");
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBe(40);
+  });
+
+  it("stop comes on time during long backoff", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { batchStatus: 502 } });
+    const startedAt = Date.now();
+    const delivery = createDelivery(
+      testOptions(emulator.url, { maxOutageMs: 300, retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000, random: () => 0.99, maxBatchSize: 5 }),
+    );
+    for (const entry of makeRecords(40, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unavailable");
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
     expect(result.undelivered).toBe(40);
   });
 
