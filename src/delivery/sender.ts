@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { formatCount } from "../reporting/count-format.js";
 import { maskSecret } from "../reporting/mask.js";
 import { formatDuration } from "../reporting/progress-text.js";
 import { computeBackoffDelay, sleep } from "./backoff.js";
@@ -546,7 +547,7 @@ function describeOutage(url: string, outage: OutageState | undefined): string {
     return `Koala at ${url} stopped responding: requests failed with connection errors or 5xx responses.`;
   }
   const duration = formatDuration(Date.now() - outage.sinceMs);
-  const attempts = `${outage.failedAttempts} ${outage.failedAttempts === 1 ? "attempt" : "attempts"}`;
+  const attempts = `${formatCount(outage.failedAttempts)} ${outage.failedAttempts === 1 ? "attempt" : "attempts"}`;
   return (
     `Koala did not respond for ${duration}: ${attempts} of several persons failed with connection errors or 5xx responses ` +
     `(last error: ${outage.lastError}, POST ${url}). The entries not delivered are kept for a resume, not dead-lettered.`

@@ -63,43 +63,72 @@ function sendArgs(directory: string, input: string, extra: readonly string[] = [
   ];
 }
 
-/** Starts the emulator and calls `goDown` once, when it has accepted `after` entries. */
+/**
+ * Starts the emulator and calls `goDown` once, when it has accepted `after` entries. It listens on a
+ * port below Linux's default range of ports that the system hands out (32768 to 60999), so that no
+ * other program running tests takes its port while it is down.
+ */
 async function startEmulatorGoingDown(after: number, goDown: (faults: EmulatorFaults) => void): Promise<KoalaEmulator> {
   const faults: EmulatorFaults = {};
   let wentDown = false;
-  const started = await startKoalaEmulator({
-    publicKey: KEY,
-    faults,
-    onResponse: () => {
-      if (!wentDown && started.accepted.size >= after) {
-        wentDown = true;
-        goDown(faults);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const started: KoalaEmulator = await startKoalaEmulator({
+        publicKey: KEY,
+        faults,
+        port: 20_000 + Math.floor(Math.random() * 10_000),
+        onResponse: () => {
+          if (!wentDown && started.accepted.size >= after) {
+            wentDown = true;
+            goDown(faults);
+          }
+        },
+      });
+      return started;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt === 20) {
+        throw error;
       }
-    },
-  });
-  return started;
+    }
+  }
+}
+
+/** A way for Koala to go down and come back. */
+interface OutageKind {
+  name: string;
+  /** The error that the stopped run names last. */
+  lastError: string;
+  goDown(emulator: KoalaEmulator, faults: EmulatorFaults): void;
+  comeBack(emulator: KoalaEmulator, faults: EmulatorFaults): Promise<void>;
 }
 
 describe("send when Koala goes down", () => {
-  test.each([
-    ["refused connections", "ECONNREFUSED", (faults: EmulatorFaults) => void faults, (down: KoalaEmulator) => down.stopListening(), (down: KoalaEmulator) => down.listenAgain()],
-    [
-      "503 answers",
-      "HTTP 503",
-      (faults: EmulatorFaults) => (faults.batchStatus = 503),
-      async () => {},
-      async (_down: KoalaEmulator, faults: EmulatorFaults) => {
+  const outages: readonly OutageKind[] = [
+    {
+      name: "refused connections",
+      lastError: "ECONNREFUSED",
+      goDown: (down) => void down.stopListening(),
+      comeBack: (down) => down.listenAgain(),
+    },
+    {
+      name: "503 answers",
+      lastError: "HTTP 503",
+      goDown: (_down, faults) => {
+        faults.batchStatus = 503;
+      },
+      comeBack: async (_down, faults) => {
         delete faults.batchStatus;
       },
-    ],
-  ] as const)("outage of %s stops with exit 3, then resumes", async (_name, lastError, setFault, stop, restart) => {
+    },
+  ];
+
+  test.each(outages)("outage of $name stops with exit 3, then resumes", async ({ lastError, goDown, comeBack }) => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-outage-"));
     const { path, ids } = writeTrackEvents(directory, EVENT_COUNT);
     let faultsOfRun: EmulatorFaults | undefined;
     emulator = await startEmulatorGoingDown(150, (faults) => {
       faultsOfRun = faults;
-      setFault(faults);
-      void stop(emulator as KoalaEmulator);
+      goDown(emulator as KoalaEmulator, faults);
     });
 
     const first = await runCli(sendArgs(directory, path, ["--max-outage-ms", "1000"]), { env: { KOALA_PUBLIC_KEY: KEY }, killAfterMs: 45_000 });
@@ -107,7 +136,7 @@ describe("send when Koala goes down", () => {
     // The message is wrapped to the terminal width, so its lines are joined before matching.
     const message = first.stderr.replace(/\s+/g, " ");
     expect(first.status).toBe(3);
-    expect(message).toMatch(/stopped: Koala did not respond for \d+ s: \d+ attempts of several persons failed/);
+    expect(message).toMatch(/stopped: Koala did not respond for \d+ s: [\d,]+ attempts of several persons failed/);
     expect(message).toContain(`last error: ${lastError}`);
     expect(first.stderr).toContain("once Koala responds again, resume with:");
     expect(first.stderr).toMatch(/--resume/);
@@ -119,7 +148,7 @@ describe("send when Koala goes down", () => {
     const state = JSON.parse(readFileSync(join(directory, "state.json"), "utf8")) as { finished?: boolean };
     expect(state.finished).not.toBe(true);
 
-    await restart(emulator, faultsOfRun as EmulatorFaults);
+    await comeBack(emulator, faultsOfRun as EmulatorFaults);
     const resumed = await runCli(sendArgs(directory, path, ["--resume"]), { env: { KOALA_PUBLIC_KEY: KEY }, killAfterMs: 45_000 });
 
     expect(resumed.stderr).not.toContain("stopped:");
