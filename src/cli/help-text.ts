@@ -6,7 +6,8 @@ Exit status:
   1    done, but some entries were not delivered (invalid events, unreadable
        lines, failed requests)
   2    usage or config error; nothing was sent
-  3    stopped by a fatal answer from Koala (wrong public key or endpoint)
+  3    stopped by a fatal answer from Koala (wrong public key or endpoint), or
+       by Koala not responding for --max-outage-ms; resume with --resume
   130  interrupted (Ctrl-C or SIGTERM)
   141  a dry run stopped because the reader of stdout closed the pipe (| head);
        the summary and --report count what was done until then`;

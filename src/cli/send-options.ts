@@ -27,6 +27,7 @@ export interface RawSendOptions {
   maxBatchSize?: string;
   timeoutMs?: string;
   maxAttempts?: string;
+  maxOutageMs?: string;
   state?: string;
   resume?: boolean;
   restart?: boolean;
@@ -67,6 +68,8 @@ export interface SendSettings {
     readonly maxBatchSize: number;
     readonly timeoutMs: number;
     readonly maxAttempts: number;
+    /** How long Koala may not respond while requests fail before the run stops, resumable. */
+    readonly maxOutageMs: number;
     readonly statePath: string | undefined;
     readonly resume: boolean;
     /** Whether to replace the checkpoint of an earlier run that did not finish and send everything again. */
@@ -175,6 +178,7 @@ function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
     maxBatchSize: parsePositiveInteger("--max-batch-size", raw.maxBatchSize, 30, 30),
     timeoutMs: parsePositiveInteger("--timeout-ms", raw.timeoutMs, 30_000, 600_000),
     maxAttempts: parsePositiveInteger("--max-attempts", raw.maxAttempts, 10, 100),
+    maxOutageMs: parsePositiveInteger("--max-outage-ms", raw.maxOutageMs, 120_000, 24 * 3_600_000),
     statePath: parseFilePathOption("--state", raw.state),
     resume: raw.resume === true,
     restart: raw.restart === true,

@@ -50,6 +50,11 @@ export type FatalReason =
   | "request-form-rejected"
   /** Every connection was refused from the start of the run: nothing listens at the endpoint. */
   | "unreachable"
+  /**
+   * Koala did not respond for `maxOutageMs` while the requests of several persons kept failing with
+   * connection errors, 5xx or 408.
+   */
+  | "unavailable"
   /** A success status with an HTML page, so a website sent the response, not Koala's API. */
   | "web-page";
 

@@ -189,7 +189,12 @@ export class DeliveryRun implements Delivery {
   }
 
   progress(): DeliveryProgress {
-    return { entriesPending: this.outstandingEntries, requestsInFlight: this.sender.inFlightCount };
+    const koalaNotResponding = this.sender.koalaNotResponding(Date.now());
+    return {
+      entriesPending: this.outstandingEntries,
+      requestsInFlight: this.sender.inFlightCount,
+      ...(koalaNotResponding === undefined ? {} : { koalaNotResponding }),
+    };
   }
 
   finish(): Promise<DeliveryResult> {

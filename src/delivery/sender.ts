@@ -1,12 +1,15 @@
 import { setMaxListeners } from "node:events";
+import { formatCount } from "../reporting/count-format.js";
 import { maskSecret } from "../reporting/mask.js";
-import { sleep } from "./backoff.js";
+import { formatDuration } from "../reporting/progress-text.js";
+import { computeBackoffDelay, sleep } from "./backoff.js";
 import { type Batch, type PersonLane, splitBatch } from "./batcher.js";
 import { buildBatchBody, writeBatchBody } from "./body.js";
 import type { DeadLetterDetails } from "./dead-letter.js";
 import { ABORTED_CODE, type AttemptResult, KoalaClient, printableBatchUrl } from "./http.js";
 import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import { classifyOutcome, decideRetry, type FatalReason, type OutcomeContext, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
+import { isOutageFailure, type OutageState, OutageTracker } from "./outage.js";
 import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
 const DRY_RUN_LINE_END = Buffer.from("}\n");
@@ -49,6 +52,11 @@ export class Sender {
   private halted = false;
   /** Whether Koala has responded to any request, which separates a wrong endpoint from a restart when connections are refused. */
   private answeredBefore = false;
+  private readonly outageTracker = new OutageTracker();
+  /** Fires when the current outage reaches `maxOutageMs`, so that the run stops even while every request waits for its backoff. */
+  private outageTimer: NodeJS.Timeout | undefined;
+  /** Batches waiting for their backoff, with the epoch millisecond at which each is sent again. */
+  private readonly retryTimes = new Map<Batch, number>();
   private authProbe: Promise<AttemptResult> | undefined;
   /** The last GET /auth that accepted the key, while batches were rejected with 401, 403 or 404. */
   private acceptedProbe: { atMs: number; outcome: AttemptResult["outcome"] } | undefined;
@@ -117,6 +125,29 @@ export class Sender {
     return this.inFlight;
   }
 
+  /**
+   * Returns how long Koala has not responded since a request failed with a connection error, a 5xx or
+   * a 408, and when no request is in flight, how long until the next one starts. Undefined while the
+   * last request that got a result got a response.
+   */
+  koalaNotResponding(nowMs: number): { forMs: number; nextRetryInMs: number | undefined } | undefined {
+    const failing = this.outageTracker.failingSince;
+    if (failing === undefined || this.halted) {
+      return undefined;
+    }
+    let nextRetryAtMs: number | undefined;
+    if (this.inFlight === 0) {
+      for (const retryAtMs of this.retryTimes.values()) {
+        nextRetryAtMs = nextRetryAtMs === undefined ? retryAtMs : Math.min(nextRetryAtMs, retryAtMs);
+      }
+      if (nextRetryAtMs !== undefined) {
+        // After a 429 every sender waits, so a retry whose backoff ended still waits for the pause.
+        nextRetryAtMs = Math.max(nextRetryAtMs, this.pausedUntilMs);
+      }
+    }
+    return { forMs: nowMs - failing.sinceMs, nextRetryInMs: nextRetryAtMs === undefined ? undefined : Math.max(0, nextRetryAtMs - nowMs) };
+  }
+
   /** Resolves when no request is in flight or waiting (the queues are empty, or the sender halted). */
   whenIdle(): Promise<void> {
     if (this.isIdleOrHalted()) {
@@ -129,6 +160,9 @@ export class Sender {
   halt(): void {
     this.halted = true;
     this.waitAbort.abort();
+    this.retryTimes.clear();
+    clearTimeout(this.outageTimer);
+    this.outageTimer = undefined;
     if (this.wakeTimer !== undefined) {
       clearTimeout(this.wakeTimer);
       this.wakeTimer = undefined;
@@ -275,10 +309,49 @@ export class Sender {
     if (outcome.kind === "response") {
       this.answeredBefore = true;
     }
+    const outageFailure = isOutageFailure(outcome);
+    if (outageFailure) {
+      this.outageTracker.noteFailure(batch.lane, outcome, Date.now());
+      this.armOutageTimer();
+    } else if (outcome.kind === "response") {
+      this.outageTracker.noteResponse();
+    }
     if (verdict.action === "fatal" && verdict.confirmWithProbe) {
       verdict = await this.confirmFatal(batch, verdict.reason, outcome.kind === "response" ? outcome.status : undefined);
     }
+    if (outageFailure && verdict.action === "give-up" && this.outageTracker.outage !== undefined) {
+      // Koala is down for everyone, so these entries are not at fault: rather than dead-letter them,
+      // the batch waits for the outage to end, or for the run to stop with it unfinished for a resume.
+      verdict = {
+        action: "retry",
+        reason: verdict.lastRetryReason ?? "network-error",
+        delayMs: computeBackoffDelay(batch.attempts, this.retryLimits, this.options.random),
+        pauseAllSenders: false,
+      };
+    }
     this.obey(batch, verdict, result);
+  }
+
+  /** Stops the run as `unavailable` once the current outage has lasted `maxOutageMs`. */
+  private armOutageTimer(): void {
+    const outage = this.outageTracker.outage;
+    if (outage === undefined || this.outageTimer !== undefined || this.halted) {
+      return;
+    }
+    this.outageTimer = setTimeout(() => {
+      this.outageTimer = undefined;
+      if (this.halted) {
+        return;
+      }
+      if (this.outageTracker.hasLasted(this.options.maxOutageMs, Date.now())) {
+        // The batches waiting for a retry stay unfinished in the checkpoint, so a resume sends them.
+        this.failRun("unavailable", undefined, undefined, this.outageTracker.outage);
+      } else {
+        // Koala responded since this outage began, and another one may have begun later.
+        this.armOutageTimer();
+      }
+    }, Math.max(0, outage.sinceMs + this.options.maxOutageMs - Date.now()));
+    this.outageTimer.unref();
   }
 
   private obey(batch: Batch, verdict: Verdict, result: AttemptResult): void {
@@ -342,7 +415,9 @@ export class Sender {
       ...(errorCode === undefined ? {} : { errorCode }),
     });
 
+    this.retryTimes.set(batch, nowMs + delayMs);
     void sleep(delayMs, this.waitAbort.signal).then((completed) => {
+      this.retryTimes.delete(batch);
       if (completed) {
         this.retryReady.push(batch);
         this.pump();
@@ -402,7 +477,7 @@ export class Sender {
     };
   }
 
-  private failRun(reason: FatalReason, status: number | undefined, probeStatus: number | undefined): void {
+  private failRun(reason: FatalReason, status: number | undefined, probeStatus: number | undefined, outage?: OutageState): void {
     if (this.halted) {
       return;
     }
@@ -411,7 +486,7 @@ export class Sender {
       reason,
       ...(status === undefined ? {} : { status }),
       ...(probeStatus === undefined ? {} : { probeStatus }),
-      message: maskSecret(describeFatal(reason, url, status), this.options.publicKey),
+      message: maskSecret(describeFatal(reason, url, status, outage), this.options.publicKey),
     };
     this.halt();
     this.callbacks.fatal(cause);
@@ -434,7 +509,7 @@ export class Sender {
  * Describes a fatal response and what to fix. The step after the fix is left to the caller, because
  * it depends on the inputs: a resume for files, a new run for stdin and pipes.
  */
-function describeFatal(reason: FatalReason, url: string, status: number | undefined): string {
+function describeFatal(reason: FatalReason, url: string, status: number | undefined, outage: OutageState | undefined): string {
   switch (reason) {
     case "unauthorized":
     case "forbidden":
@@ -457,11 +532,26 @@ function describeFatal(reason: FatalReason, url: string, status: number | undefi
       return `POST ${url} returned ${status ?? "an error"}: the server rejects the form of every request, not its entries, so it is probably not Koala's API. Check --endpoint.`;
     case "unreachable":
       return `Every connection to ${url} was refused since the run started: nothing answers at that endpoint. Check --endpoint.`;
+    case "unavailable":
+      return describeOutage(url, outage);
     case "web-page":
       return `POST ${url} returned ${status ?? "a success status"} with a web page (HTML), not an API response: the endpoint is probably a website, so its entries are not counted as delivered. Check --endpoint.`;
     default:
       return assertNever(reason);
   }
+}
+
+/** Describes an outage: how long Koala did not respond, how many attempts failed and the last error. */
+function describeOutage(url: string, outage: OutageState | undefined): string {
+  if (outage === undefined) {
+    return `Koala at ${url} stopped responding: requests failed with connection errors or 5xx responses.`;
+  }
+  const duration = formatDuration(Date.now() - outage.sinceMs);
+  const attempts = `${formatCount(outage.failedAttempts)} ${outage.failedAttempts === 1 ? "attempt" : "attempts"}`;
+  return (
+    `Koala did not respond for ${duration}: ${attempts} of several persons failed with connection errors or 5xx responses ` +
+    `(last error: ${outage.lastError}, POST ${url}). The entries not delivered are kept for a resume, not dead-lettered.`
+  );
 }
 
 /**

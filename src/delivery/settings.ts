@@ -48,6 +48,7 @@ export function resolveDeliveryOptions(options: DeliveryOptions): ResolvedDelive
     retryBaseDelayMs: integerOption("retryBaseDelayMs", options.retryBaseDelayMs, DELIVERY_DEFAULTS.retryBaseDelayMs, 1),
     retryMaxDelayMs: integerOption("retryMaxDelayMs", options.retryMaxDelayMs, DELIVERY_DEFAULTS.retryMaxDelayMs, 1),
     timeoutMs: integerOption("timeoutMs", options.timeoutMs, DELIVERY_DEFAULTS.timeoutMs, 1),
+    maxOutageMs: integerOption("maxOutageMs", options.maxOutageMs, DELIVERY_DEFAULTS.maxOutageMs, 0),
     stopGraceMs: integerOption("stopGraceMs", options.stopGraceMs, DELIVERY_DEFAULTS.stopGraceMs, 0),
     checkpointIntervalMs: integerOption("checkpointIntervalMs", options.checkpointIntervalMs, DELIVERY_DEFAULTS.checkpointIntervalMs, 0),
     events: options.events ?? {},

@@ -49,7 +49,7 @@ export interface ReplaySettings {
   /** Batching, throttling, retries, checkpoint and dead letters, as the delivery stage takes them. */
   delivery: Pick<
     DeliveryOptions,
-    "concurrency" | "adaptiveConcurrency" | "maxRps" | "maxBatchSize" | "deadLetterPath" | "statePath" | "resume" | "restart" | "timeoutMs" | "maxAttempts"
+    "concurrency" | "adaptiveConcurrency" | "maxRps" | "maxBatchSize" | "deadLetterPath" | "statePath" | "resume" | "restart" | "timeoutMs" | "maxAttempts" | "maxOutageMs"
   >;
 }
 
@@ -385,9 +385,10 @@ async function startProgress(
       snapshot.readingDone = true;
     },
     report: () => {
-      const { entriesPending, requestsInFlight } = delivery.progress();
+      const { entriesPending, requestsInFlight, koalaNotResponding } = delivery.progress();
       snapshot.entriesPending = entriesPending;
       snapshot.requestsInFlight = requestsInFlight;
+      snapshot.koalaNotResponding = koalaNotResponding;
       snapshot.eventsRead = stats.eventsRead;
       snapshot.entriesSent = stats.entriesSent;
       snapshot.skipped = stats.skippedCount;

@@ -22,28 +22,36 @@ export interface ProgressSnapshot {
   entriesPending?: number;
   /** Requests sent and still waiting for a response, when the run reports them. */
   requestsInFlight?: number;
+  /**
+   * Set while Koala has not responded since a request failed with a connection error or 5xx: for how
+   * long, and, when no request is in flight, the time until the next retry starts.
+   */
+  koalaNotResponding?: { forMs: number; nextRetryInMs: number | undefined } | undefined;
 }
 
 /** Below this elapsed time a rate and a remaining time would mostly show start-up noise. */
 const MIN_ELAPSED_FOR_ESTIMATE_MS = 1000;
 
+/** Koala not responding for less than this is a failed request or two, not worth replacing the estimate. */
+const MIN_NOT_RESPONDING_SHOWN_MS = 1000;
+
 const SEPARATOR = " · ";
 
-type PartName = "eventsRead" | "sent" | "skipped" | "someFailed" | "noneFailed" | "rate" | "share" | "timeLeft" | "inputRead" | "leftToDeliver" | "inFlight";
+type PartName = "eventsRead" | "sent" | "skipped" | "someFailed" | "noneFailed" | "rate" | "share" | "timeLeft" | "waiting" | "inputRead" | "leftToDeliver" | "inFlight";
 
 /**
  * The parts shown while reading, most important first. A terminal too narrow for the whole line
  * drops parts from the end of this list. The counts of events read and sent, and problems when
  * there are any, stay longest, because the share and the time left only estimate how far the run is.
  */
-const READING_RANKS: readonly PartName[] = ["eventsRead", "sent", "someFailed", "share", "timeLeft", "skipped", "rate", "noneFailed"];
+const READING_RANKS: readonly PartName[] = ["eventsRead", "sent", "someFailed", "waiting", "share", "timeLeft", "skipped", "rate", "noneFailed"];
 
 /**
  * The parts shown once reading is done, most important first. The entries sent and left to deliver
  * now matter more than the events read, which no longer change. `input read` is dropped before them,
  * because the entries left to deliver already tell that only deliveries remain.
  */
-const DELIVERY_RANKS: readonly PartName[] = ["sent", "someFailed", "leftToDeliver", "timeLeft", "inputRead", "eventsRead", "inFlight", "skipped", "rate", "noneFailed"];
+const DELIVERY_RANKS: readonly PartName[] = ["sent", "someFailed", "waiting", "leftToDeliver", "timeLeft", "inputRead", "eventsRead", "inFlight", "skipped", "rate", "noneFailed"];
 
 interface NamedPart {
   name: PartName;
@@ -57,7 +65,9 @@ interface NamedPart {
  * While inputs are read, the percentage and the remaining time are estimates from the bytes read,
  * shown only when the size of the inputs is known. Once reading is done, the line shows delivery
  * instead: the rate of entries sent and, when the run reports them, the entries left and the
- * requests in flight. A line too wide keeps the most important parts, some of them shortened.
+ * requests in flight. While Koala does not respond, the remaining time, which the rate so far cannot
+ * estimate, gives way to how long Koala has not responded and when the next retry starts. A line too
+ * wide keeps the most important parts, some of them shortened.
  */
 export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number, dryRun: boolean, maxWidth = Number.POSITIVE_INFINITY): string {
   const sentWord = dryRun ? "printed" : "sent";
@@ -91,23 +101,28 @@ function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[
     parts.push({ name: "rate", text: `${formatCount(Math.round((snapshot.eventsRead * 1000) / elapsedMs))} events/s` });
   }
   const fraction = readFraction(snapshot);
+  const waiting = waitingPart(snapshot.koalaNotResponding);
   if (fraction !== undefined) {
     // At most 99% until the run reports reading done, because the events of the bytes read last
     // are still to be parsed and mapped.
     parts.push({ name: "share", text: `${Math.min(99, Math.floor(fraction * 100))}%` });
-    if (elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
+    if (waiting === undefined && elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
       const readingMs = (elapsedMs * (1 - fraction)) / fraction;
       const pending = snapshot.entriesPending ?? 0;
       const deliveringMs = snapshot.entriesSent > 0 ? (pending * elapsedMs) / snapshot.entriesSent : 0;
       parts.push(timeLeft(Math.max(readingMs, deliveringMs)));
     }
   }
+  if (waiting !== undefined) {
+    parts.push(waiting);
+  }
   return parts;
 }
 
 /**
  * Returns the delivery parts shown once reading is done: the entries sent per second since the
- * start and, when the run reports them, the entries left with an estimated time and the requests in flight.
+ * start and, when the run reports them, the entries left with an estimated time and the requests in
+ * flight. While Koala does not respond, the time since it last did replaces the estimated time.
  */
 function deliveryParts(snapshot: ProgressSnapshot, elapsedMs: number, sentWord: string): NamedPart[] {
   const parts: NamedPart[] = [{ name: "inputRead", text: "input read" }];
@@ -118,14 +133,35 @@ function deliveryParts(snapshot: ProgressSnapshot, elapsedMs: number, sentWord: 
   if (snapshot.entriesPending !== undefined) {
     const pending = formatCount(snapshot.entriesPending);
     parts.push({ name: "leftToDeliver", text: `${pending} left to deliver`, short: `${pending} to deliver` });
-    if (entriesPerSecond !== undefined && entriesPerSecond > 0 && snapshot.entriesPending > 0) {
-      parts.push(timeLeft((snapshot.entriesPending * 1000) / entriesPerSecond));
-    }
+  }
+  const waiting = waitingPart(snapshot.koalaNotResponding);
+  if (waiting !== undefined) {
+    parts.push(waiting);
+  } else if (snapshot.entriesPending !== undefined && entriesPerSecond !== undefined && entriesPerSecond > 0 && snapshot.entriesPending > 0) {
+    parts.push(timeLeft((snapshot.entriesPending * 1000) / entriesPerSecond));
   }
   if (snapshot.requestsInFlight !== undefined) {
     parts.push({ name: "inFlight", text: `${formatCount(snapshot.requestsInFlight)} ${snapshot.requestsInFlight === 1 ? "request" : "requests"} in flight` });
   }
   return parts;
+}
+
+/** Returns the part that says Koala is not responding, or undefined when it responds or the failures are too recent to matter. */
+function waitingPart(notResponding: ProgressSnapshot["koalaNotResponding"]): NamedPart | undefined {
+  if (notResponding === undefined || notResponding.forMs < MIN_NOT_RESPONDING_SHOWN_MS) {
+    return undefined;
+  }
+  const forDuration = formatDuration(notResponding.forMs);
+  if (notResponding.nextRetryInMs === undefined) {
+    return { name: "waiting", text: `no response from Koala for ${forDuration}`, short: `no response for ${forDuration}` };
+  }
+  // Rounded up, so that the line never says "retry in 0 s" while the retry still waits.
+  const retryIn = formatDuration(Math.ceil(notResponding.nextRetryInMs / 1000) * 1000);
+  return {
+    name: "waiting",
+    text: `waiting for Koala (no response for ${forDuration}, retry in ${retryIn})`,
+    short: `waiting for Koala (retry in ${retryIn})`,
+  };
 }
 
 function timeLeft(remainingMs: number): NamedPart {

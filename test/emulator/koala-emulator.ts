@@ -85,6 +85,13 @@ export interface KoalaEmulator {
   requests: EmulatorRequest[];
   stats: EmulatorStats;
   close(): Promise<void>;
+  /**
+   * Stops listening and closes every connection, as a Koala that went down, keeping what it accepted:
+   * connections are refused until `listenAgain`.
+   */
+  stopListening(): Promise<void>;
+  /** Listens again on the port of `url`, as a Koala that came back. */
+  listenAgain(): Promise<void>;
 }
 
 const MAX_ENTRIES_PER_KIND = 30;
@@ -243,21 +250,29 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     stats.statusCounts[status] = (stats.statusCounts[status] ?? 0) + 1;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", resolve);
-  });
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     accepted,
     requests,
     stats,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => (server.listening ? close() : Promise.resolve()),
+    stopListening: close,
+    listenAgain: () => listen(port),
   };
 }
 

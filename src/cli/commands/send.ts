@@ -151,10 +151,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   if (fatal !== undefined) {
     if (notResumable === undefined) {
       // The printed command repeats this run's --endpoint, which may be the mistake.
-      const hint = ENDPOINT_FAILURES.has(fatal.reason) ? "resume with this command, correcting its --endpoint first if that was the mistake:" : "resume with:";
-      writeError(`stopped: ${mask(fatal.message)}`, `after fixing it, ${hint}\n  ${mask(resumeCommand())}`);
+      writeError(`stopped: ${mask(fatal.message)}`, `${resumeHint(fatal.reason)}\n  ${mask(resumeCommand())}`);
     } else {
-      writeError(`stopped: ${mask(fatal.message)}`, `after fixing it, run the command again. ${notResumable}`);
+      const when = fatal.reason === "unavailable" ? "once Koala responds again" : "after fixing it";
+      writeError(`stopped: ${mask(fatal.message)}`, `${when}, run the command again. ${notResumable}`);
     }
     exitStatus = ExitCode.fatalApi;
   } else if (outputClosedAfter !== undefined) {
@@ -178,6 +178,17 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     exitStatus = ExitCode.interrupted;
   }
   return writeReports(stats, settings, { source: config.source, excludeEmails }, exitStatus);
+}
+
+/** Returns what to do before running the printed resume command after a run stopped for `reason`. */
+function resumeHint(reason: RunFailureReason): string {
+  if (reason === "unavailable") {
+    return "once Koala responds again, resume with:";
+  }
+  if (ENDPOINT_FAILURES.has(reason)) {
+    return "after fixing it, resume with this command, correcting its --endpoint first if that was the mistake:";
+  }
+  return "after fixing it, resume with:";
 }
 
 /** Fatal reasons that a wrong `--endpoint` can cause, as well as or instead of a wrong key. */
