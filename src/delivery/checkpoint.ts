@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
+import { writeAll } from "../files/write-all.js";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
@@ -991,18 +992,6 @@ export function writeFileAtomically(path: string, content: string): void {
     fsyncSync(folderDescriptor);
   } finally {
     closeSync(folderDescriptor);
-  }
-}
-
-/**
- * Writes every byte of `bytes`. write(2) may write only part of them and succeed, as when the disk
- * fills up or a file-size limit is reached: the next call then fails with ENOSPC or EFBIG. One
- * `writeSync` would leave the file cut short without an error.
- */
-function writeAll(descriptor: number, bytes: Buffer): void {
-  let written = 0;
-  while (written < bytes.length) {
-    written += writeSync(descriptor, bytes, written, bytes.length - written);
   }
 }
 
