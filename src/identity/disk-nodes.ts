@@ -35,12 +35,13 @@ const LINK_TIME = 40;
 export class IdentityGraphWriteError extends Error {
   readonly hint: string;
 
-  constructor(path: string, cause: unknown) {
+  /** `parentDirectory` is the folder that the graph's temporary directory is created in. */
+  constructor(path: string, parentDirectory: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(`the identity graph could not be written to ${path} (${reason})`, { cause });
     this.name = "IdentityGraphWriteError";
     this.hint =
-      `free space on the disk of ${dirname(path)}, or set TMPDIR to a folder on a disk with more free space: ` +
+      `free space on the disk of ${parentDirectory}, or set TMPDIR to a folder on a disk with more free space: ` +
       "the first pass keeps the ids that do not fit in memory in temporary files there";
   }
 }
@@ -73,7 +74,7 @@ export class DiskNodes implements NodeStore {
     try {
       this.directory = mkdtempSync(join(parentDirectory, "koala-replay-identity-"));
     } catch (error) {
-      throw new IdentityGraphWriteError(join(parentDirectory, "koala-replay-identity-*"), error);
+      throw new IdentityGraphWriteError(join(parentDirectory, "koala-replay-identity-*"), parentDirectory, error);
     }
     this.firstNode = firstNode;
     this.nodesFile = openSync(join(this.directory, "nodes.bin"), "w+");
@@ -236,7 +237,7 @@ export class DiskNodes implements NodeStore {
       ftruncateSync(file, slotCount * SLOT_BYTES);
     } catch (error) {
       closeSync(file);
-      throw new IdentityGraphWriteError(join(this.directory, name), error);
+      throw new IdentityGraphWriteError(join(this.directory, name), dirname(this.directory), error);
     }
     return file;
   }
@@ -246,7 +247,7 @@ export class DiskNodes implements NodeStore {
     try {
       writeAll(file, bytes, position);
     } catch (error) {
-      throw new IdentityGraphWriteError(join(this.directory, fileName), error);
+      throw new IdentityGraphWriteError(join(this.directory, fileName), dirname(this.directory), error);
     }
   }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -34,6 +34,13 @@ interface ChildOutcome {
   hint: string;
 }
 
+/** Runs the ES module `script` under the file-size limit and returns its JSON output. */
+function runWithFileLimit<T>(script: string): T {
+  const result = spawnSync("sh", ["-c", `trap "" XFSZ; ulimit -f ${LIMIT_BLOCKS}; exec "$0" --input-type=module -e "$1"`, process.execPath, script], { encoding: "utf8" });
+  expect(result.stderr).toBe("");
+  return JSON.parse(result.stdout) as T;
+}
+
 /** Adds nodes until an add throws, under the file-size limit, and returns how many were added and the error. */
 function addUntilFailure(): ChildOutcome {
   const moduleUrl = pathToFileURL(join(projectRoot, "dist/identity/disk-nodes.js")).href;
@@ -52,9 +59,7 @@ function addUntilFailure(): ChildOutcome {
       process.stdout.write(JSON.stringify({ added, name: error.name, message: error.message, hint: error.hint }));
     }
   `;
-  const result = spawnSync("sh", ["-c", `trap "" XFSZ; ulimit -f ${LIMIT_BLOCKS}; exec "$0" --input-type=module -e "$1"`, process.execPath, script], { encoding: "utf8" });
-  expect(result.stderr).toBe("");
-  return JSON.parse(result.stdout) as ChildOutcome;
+  return runWithFileLimit<ChildOutcome>(script);
 }
 
 describe("DiskNodes write that fails part-way", () => {
@@ -69,12 +74,47 @@ describe("DiskNodes write that fails part-way", () => {
 
     expect(outcome.name).toBe("IdentityGraphWriteError");
     expect(outcome.message).toMatch(/^the identity graph could not be written to .*koala-replay-identity-[^/]+\/nodes\.bin \(EFBIG/);
-    expect(outcome.hint).toContain("set TMPDIR to a folder on a disk with more free space");
+    expect(outcome.hint).toBe(
+      `free space on the disk of ${directory}, or set TMPDIR to a folder on a disk with more free space: ` +
+        "the first pass keeps the ids that do not fit in memory in temporary files there",
+    );
   });
 
   test("temporary files are deleted at exit", () => {
     addUntilFailure();
 
     expect(readdirSync(directory)).toEqual([]);
+  });
+});
+
+describe("first pass whose graph write fails", () => {
+  // 20,000 events with a userId and an anonymousId each make 40,000 nodes: more than fit under the limit.
+  function writeEvents(): string {
+    const path = join(directory, "events.jsonl");
+    const lines = Array.from({ length: 20_000 }, (_, index) =>
+      JSON.stringify({ type: "identify", userId: `u${index}`, anonymousId: `a${index}`, timestamp: "2024-01-01T00:00:00.000Z", traits: { email: `p${index}@example.com` } }),
+    );
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    return path;
+  }
+
+  test("error stops the pass", () => {
+    const events = writeEvents();
+    const moduleUrl = pathToFileURL(join(projectRoot, "dist/pipeline/identity-pass.js")).href;
+    const script = `
+      const { buildIdentityGraph } = await import(${JSON.stringify(moduleUrl)});
+      const sources = [{ path: ${JSON.stringify(events)} }];
+      const options = { readOptions: {}, warn: () => {}, graph: { maxMemoryEntries: 10, spillDirectory: ${JSON.stringify(directory)} } };
+      try {
+        const graph = await buildIdentityGraph(sources, options);
+        process.stdout.write(JSON.stringify({ name: "none", ids: graph.stats().idsWithEmail }));
+      } catch (error) {
+        process.stdout.write(JSON.stringify({ name: error.name }));
+      }
+    `;
+
+    const outcome = runWithFileLimit<{ name: string }>(script);
+
+    expect(outcome.name).toBe("IdentityGraphWriteError");
   });
 });
