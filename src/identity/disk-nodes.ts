@@ -77,9 +77,15 @@ export class DiskNodes implements NodeStore {
       throw new IdentityGraphWriteError(join(parentDirectory, "koala-replay-identity-*"), parentDirectory, error);
     }
     this.firstNode = firstNode;
-    this.nodesFile = openSync(join(this.directory, "nodes.bin"), "w+");
-    this.emailsFile = openSync(join(this.directory, "emails.bin"), "w+");
-    this.indexFile = this.createIndexFile("index.bin", this.slotCount);
+    try {
+      this.nodesFile = openSync(join(this.directory, "nodes.bin"), "w+");
+      this.emailsFile = openSync(join(this.directory, "emails.bin"), "w+");
+      this.indexFile = this.createIndexFile("index.bin", this.slotCount);
+    } catch (error) {
+      // The exit listener that deletes the directory is not registered yet.
+      rmSync(this.directory, { recursive: true, force: true });
+      throw error instanceof IdentityGraphWriteError ? error : new IdentityGraphWriteError(this.directory, parentDirectory, error);
+    }
     process.once("exit", this.removeOnExit);
   }
 

@@ -34,9 +34,9 @@ interface ChildOutcome {
   hint: string;
 }
 
-/** Runs the ES module `script` under the file-size limit and returns its JSON output. */
-function runWithFileLimit<T>(script: string): T {
-  const result = spawnSync("sh", ["-c", `trap "" XFSZ; ulimit -f ${LIMIT_BLOCKS}; exec "$0" --input-type=module -e "$1"`, process.execPath, script], { encoding: "utf8" });
+/** Runs the ES module `script` under a file-size limit of `blocks` × 512 bytes and returns its JSON output. */
+function runWithFileLimit<T>(script: string, blocks = LIMIT_BLOCKS): T {
+  const result = spawnSync("sh", ["-c", `trap "" XFSZ; ulimit -f ${blocks}; exec "$0" --input-type=module -e "$1"`, process.execPath, script], { encoding: "utf8" });
   expect(result.stderr).toBe("");
   return JSON.parse(result.stdout) as T;
 }
@@ -78,6 +78,26 @@ describe("DiskNodes write that fails part-way", () => {
       `free space on the disk of ${directory}, or set TMPDIR to a folder on a disk with more free space: ` +
         "the first pass keeps the ids that do not fit in memory in temporary files there",
     );
+  });
+
+  test("index file too large for the limit", () => {
+    const moduleUrl = pathToFileURL(join(projectRoot, "dist/identity/disk-nodes.js")).href;
+    const script = `
+      const { DiskNodes } = await import(${JSON.stringify(moduleUrl)});
+      try {
+        new DiskNodes(${JSON.stringify(directory)}, 0);
+        process.stdout.write(JSON.stringify({ name: "none" }));
+      } catch (error) {
+        process.stdout.write(JSON.stringify({ name: error.name, message: error.message }));
+      }
+    `;
+
+    // The empty index file is sized at once to 786,432 bytes, more than one block.
+    const outcome = runWithFileLimit<{ name: string; message: string }>(script, 1);
+
+    expect(outcome.name).toBe("IdentityGraphWriteError");
+    expect(outcome.message).toMatch(/\/index\.bin \(EFBIG/);
+    expect(readdirSync(directory)).toEqual([]);
   });
 
   test("temporary files are deleted at exit", () => {
