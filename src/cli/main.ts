@@ -24,6 +24,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   DeadLetterPathError: "",
   StatePathError: "",
   IdentitiesFileError: "",
+  IdentityGraphWriteError: "",
 };
 
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */

@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
+import { writeAll } from "../files/write-all.js";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import { type Destination, DestinationMismatchError, destinationsDiffer } from "./destination.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
+import { findStateFileProblem } from "./state-file-check.js";
 
 /**
  * Version of the state file format. Version 2 files are written since the events of a JSON file
@@ -909,10 +911,16 @@ function readStateFile(path: string): StateFile | undefined {
       "Resume with the koala-replay version that wrote it, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).",
     );
   }
-  if (!isStateFile(parsed)) {
-    throw new CannotResumeError(`The checkpoint ${path} is not a koala-replay state file.`, "Delete it to start over.");
+  const problem = findStateFileProblem(parsed, FIRST_STATE_VERSION, STATE_VERSION);
+  if (problem !== undefined) {
+    const found = problem.found === undefined ? "it is missing" : `found ${problem.found}`;
+    throw new CannotResumeError(
+      `The checkpoint ${path} is not a valid koala-replay state file: ${problem.path} must be ${problem.expected}, ${found}.`,
+      "Run with --restart in place of --resume to start over (Koala ignores entries whose message_id it already has), or delete the file, or restore it from a backup.",
+    );
   }
-  return parsed.version === FIRST_STATE_VERSION ? upgradeFirstVersion(parsed) : parsed;
+  const state = parsed as StateFile;
+  return state.version === FIRST_STATE_VERSION ? upgradeFirstVersion(state) : state;
 }
 
 /**
@@ -952,20 +960,6 @@ function isResolvedIds(value: unknown): value is ResolvedIds {
   return isObject(value) && typeof value["idsWithEmail"] === "number" && typeof value["digest"] === "string";
 }
 
-function isStateFile(value: unknown): value is StateFile {
-  if (!isObject(value)) {
-    return false;
-  }
-  const candidate = value as Partial<StateFile>;
-  const version = candidate.version;
-  if (typeof version !== "number" || version < FIRST_STATE_VERSION || version > STATE_VERSION || typeof candidate.inputs !== "object" || candidate.inputs === null) {
-    return false;
-  }
-  return Object.values(candidate.inputs).every(
-    (input: Partial<StateFileInput>) => typeof input.doneThrough === "number" && Array.isArray(input.notDone),
-  );
-}
-
 /** Replaces `path` with `content` so that a crash leaves either the old file or the new one, never a mix. */
 export function writeFileAtomically(path: string, content: string): void {
   const folder = dirname(path);
@@ -991,18 +985,6 @@ export function writeFileAtomically(path: string, content: string): void {
     fsyncSync(folderDescriptor);
   } finally {
     closeSync(folderDescriptor);
-  }
-}
-
-/**
- * Writes every byte of `bytes`. write(2) may write only part of them and succeed, as when the disk
- * fills up or a file-size limit is reached: the next call then fails with ENOSPC or EFBIG. One
- * `writeSync` would leave the file cut short without an error.
- */
-function writeAll(descriptor: number, bytes: Buffer): void {
-  let written = 0;
-  while (written < bytes.length) {
-    written += writeSync(descriptor, bytes, written, bytes.length - written);
   }
 }
 

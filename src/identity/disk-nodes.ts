@@ -1,5 +1,6 @@
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, renameSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { writeAll } from "../files/write-all.js";
 import type { IdKey } from "./hash-id.js";
 import { NO_NODE, type NodeStore } from "./node-store.js";
 import { UNKNOWN_TIME } from "./event-identity.js";
@@ -27,6 +28,25 @@ const EMAIL_TIME = 32;
 const LINK_TIME = 40;
 
 /**
+ * A file of the identity graph kept on disk could not be created or written, most often because
+ * the disk of the temporary directory is full. The run stops, because an identity cut short would
+ * give events the wrong email or none.
+ */
+export class IdentityGraphWriteError extends Error {
+  readonly hint: string;
+
+  /** `parentDirectory` is the folder that the graph's temporary directory is created in. */
+  constructor(path: string, parentDirectory: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`the identity graph could not be written to ${path} (${reason})`, { cause });
+    this.name = "IdentityGraphWriteError";
+    this.hint =
+      `free space on the disk of ${parentDirectory}, or set TMPDIR to a folder on a disk with more free space: ` +
+      "the first pass keeps the ids that do not fit in memory in temporary files there";
+  }
+}
+
+/**
  * Nodes kept in files of a temporary directory, for graphs larger than the memory budget. Every
  * access is a positioned read or write, so it is much slower than {@link MemoryNodes} but keeps no
  * more than about 200 KB in memory (the batch read while the index is rebuilt). Node numbers start at `firstNode`. `close()` deletes the files.
@@ -51,11 +71,21 @@ export class DiskNodes implements NodeStore {
   private readonly removeOnExit = (): void => this.close();
 
   constructor(parentDirectory: string, firstNode: number) {
-    this.directory = mkdtempSync(join(parentDirectory, "koala-replay-identity-"));
+    try {
+      this.directory = mkdtempSync(join(parentDirectory, "koala-replay-identity-"));
+    } catch (error) {
+      throw new IdentityGraphWriteError(join(parentDirectory, "koala-replay-identity-*"), parentDirectory, error);
+    }
     this.firstNode = firstNode;
-    this.nodesFile = openSync(join(this.directory, "nodes.bin"), "w+");
-    this.emailsFile = openSync(join(this.directory, "emails.bin"), "w+");
-    this.indexFile = this.createIndexFile("index.bin", this.slotCount);
+    try {
+      this.nodesFile = openSync(join(this.directory, "nodes.bin"), "w+");
+      this.emailsFile = openSync(join(this.directory, "emails.bin"), "w+");
+      this.indexFile = this.createIndexFile("index.bin", this.slotCount);
+    } catch (error) {
+      // The exit listener that deletes the directory is not registered yet.
+      rmSync(this.directory, { recursive: true, force: true });
+      throw error instanceof IdentityGraphWriteError ? error : new IdentityGraphWriteError(this.directory, parentDirectory, error);
+    }
     process.once("exit", this.removeOnExit);
   }
 
@@ -68,7 +98,7 @@ export class DiskNodes implements NodeStore {
     if ((this.size + 1) * 2 > this.slotCount) {
       this.rebuildIndex(this.slotCount * 2);
     }
-    const local = this.size++;
+    const local = this.size;
 
     this.record.fill(0);
     this.record.writeUInt32LE(key[0]!, KEY_HIGH);
@@ -77,10 +107,11 @@ export class DiskNodes implements NodeStore {
     this.record.writeInt32LE(NO_NODE, LINK);
     this.record.writeDoubleLE(UNKNOWN_TIME, EMAIL_TIME);
     this.record.writeDoubleLE(UNKNOWN_TIME, LINK_TIME);
-    writeSync(this.nodesFile, this.record, 0, RECORD_BYTES, local * RECORD_BYTES);
+    this.write(this.nodesFile, "nodes.bin", this.record, local * RECORD_BYTES);
+    this.size += 1;
 
     const slot = this.findSlot(key).slot;
-    this.writeSlot(this.indexFile, slot, key[0]!, key[1]!, local);
+    this.writeSlot(this.indexFile, "index.bin", slot, key[0]!, key[1]!, local);
     return this.firstNode + local;
   }
 
@@ -118,19 +149,19 @@ export class DiskNodes implements NodeStore {
     const length = Buffer.byteLength(email);
     if (this.emailBuffer.length < length) this.emailBuffer = Buffer.alloc(length);
     this.emailBuffer.write(email, 0, "utf8");
-    writeSync(this.emailsFile, this.emailBuffer, 0, length, this.emailBytes);
+    this.write(this.emailsFile, "emails.bin", this.emailBuffer.subarray(0, length), this.emailBytes);
 
     this.readRecord(node);
     this.record.writeUInt32LE(length, EMAIL_LENGTH);
     this.record.writeDoubleLE(this.emailBytes, EMAIL_OFFSET);
     this.record.writeDoubleLE(time, EMAIL_TIME);
-    writeSync(this.nodesFile, this.record, EMAIL_LENGTH, RECORD_BYTES - EMAIL_LENGTH, this.recordPosition(node) + EMAIL_LENGTH);
+    this.write(this.nodesFile, "nodes.bin", this.record.subarray(EMAIL_LENGTH), this.recordPosition(node) + EMAIL_LENGTH);
     this.emailBytes += length;
   }
 
   setEmailTime(node: number, time: number): void {
     this.field.writeDoubleLE(time, 0);
-    writeSync(this.nodesFile, this.field, 0, 8, this.recordPosition(node) + EMAIL_TIME);
+    this.write(this.nodesFile, "nodes.bin", this.field, this.recordPosition(node) + EMAIL_TIME);
   }
 
   linkOf(node: number): number {
@@ -144,7 +175,7 @@ export class DiskNodes implements NodeStore {
   setLink(node: number, linked: number, time: number): void {
     this.writeInt32(node, LINK, linked);
     this.field.writeDoubleLE(time, 0);
-    writeSync(this.nodesFile, this.field, 0, 8, this.recordPosition(node) + LINK_TIME);
+    this.write(this.nodesFile, "nodes.bin", this.field, this.recordPosition(node) + LINK_TIME);
   }
 
   /** Closes and deletes the files. Safe to call more than once. */
@@ -198,7 +229,7 @@ export class DiskNodes implements NodeStore {
       for (let index = 0; index < count; index++) {
         key[0] = batch.readUInt32LE(index * RECORD_BYTES + KEY_HIGH);
         key[1] = batch.readUInt32LE(index * RECORD_BYTES + KEY_LOW);
-        this.writeSlot(nextFile, this.findSlot(key).slot, key[0], key[1], start + index);
+        this.writeSlot(nextFile, "index-next.bin", this.findSlot(key).slot, key[0], key[1], start + index);
       }
     }
 
@@ -208,16 +239,30 @@ export class DiskNodes implements NodeStore {
 
   private createIndexFile(name: string, slotCount: number): number {
     const file = openSync(join(this.directory, name), "w+");
-    ftruncateSync(file, slotCount * SLOT_BYTES);
+    try {
+      ftruncateSync(file, slotCount * SLOT_BYTES);
+    } catch (error) {
+      closeSync(file);
+      throw new IdentityGraphWriteError(join(this.directory, name), dirname(this.directory), error);
+    }
     return file;
   }
 
-  private writeSlot(file: number, slot: number, high: number, low: number, local: number): void {
+  /** Writes all of `bytes` at `position`, or throws an {@link IdentityGraphWriteError} that names the file. */
+  private write(file: number, fileName: string, bytes: Uint8Array, position: number): void {
+    try {
+      writeAll(file, bytes, position);
+    } catch (error) {
+      throw new IdentityGraphWriteError(join(this.directory, fileName), dirname(this.directory), error);
+    }
+  }
+
+  private writeSlot(file: number, fileName: string, slot: number, high: number, low: number, local: number): void {
     const entry = this.slotBatch.subarray(0, SLOT_BYTES);
     entry.writeUInt32LE(high, 0);
     entry.writeUInt32LE(low, 4);
     entry.writeInt32LE(local + 1, 8);
-    writeSync(file, entry, 0, SLOT_BYTES, slot * SLOT_BYTES);
+    this.write(file, fileName, entry, slot * SLOT_BYTES);
   }
 
   private recordPosition(node: number): number {
@@ -235,7 +280,7 @@ export class DiskNodes implements NodeStore {
 
   private writeInt32(node: number, offset: number, value: number): void {
     this.field.writeInt32LE(value, 0);
-    writeSync(this.nodesFile, this.field, 0, 4, this.recordPosition(node) + offset);
+    this.write(this.nodesFile, "nodes.bin", this.field.subarray(0, 4), this.recordPosition(node) + offset);
   }
 
   private readDouble(node: number, offset: number): number {

@@ -14,6 +14,7 @@ export {
   type LoadIdentitiesResult,
 } from "./identities-file.js";
 export { IdentitiesFileError } from "./identities-file-error.js";
+export { IdentityGraphWriteError } from "./disk-nodes.js";
 export { IdentityCoverage, formatCoverage, type CoverageCounts } from "./coverage.js";
 export { checkStitchingInputs, type StitchingInputs } from "./stitching-usage.js";
 export { normalizeEmail, normalizeId, readEventEmail, readEventTime, parseTime } from "./event-identity.js";

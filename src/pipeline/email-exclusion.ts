@@ -1,5 +1,6 @@
 import type { KoalaEntry } from "../delivery/entry.js";
-import { addressForMatching, canonicalPattern, compileEmailPattern, describeEscapeProblem, describeForbiddenCodePoint } from "./email-pattern.js";
+import { addressesForMatching, canonicalPattern, describeEscapeProblem, describeForbiddenCodePoint } from "./email-pattern.js";
+import { EmailPatternIndex } from "./email-pattern-index.js";
 
 /** An entry left out because an email it would be sent with matches `pattern`. */
 export interface ExcludedEntry {
@@ -30,7 +31,7 @@ const NOTHING_EXCLUDED: readonly ExcludedEntry[] = Object.freeze([]);
 export class EmailExclusion {
   /** The patterns as written, without repeats. */
   private readonly patterns: readonly string[];
-  private readonly tests: ReadonlyArray<{ pattern: string; matches: (address: string) => boolean }>;
+  private readonly index: EmailPatternIndex;
 
   /** Throws on a pattern that `describeEmailPatternProblem` rejects, because callers report those with their position first. */
   constructor(patterns: readonly string[]) {
@@ -41,25 +42,29 @@ export class EmailExclusion {
       }
     }
     this.patterns = [...new Set(patterns)];
-    this.tests = this.patterns.map((pattern) => ({ pattern, matches: compileEmailPattern(canonicalPattern(pattern)) }));
+    this.index = new EmailPatternIndex(this.patterns);
   }
 
   /**
    * Returns the first pattern that matches `email`, or undefined. The email is compared as
-   * `addressForMatching` reads it: the address of `Name <address>`, without `mailto:`, surrounding
-   * whitespace or a trailing dot, and with a domain in its ASCII form (`xn--mnchen-3ya.de`) equal
-   * to its Unicode form (`münchen.de`). The entry keeps its email as it was.
+   * `addressesForMatching` reads it. Each address of a list (`a@x.com, Jane <jane@corp.com>`) is
+   * compared, so one match excludes the entry. An address is taken from `Name <address>`, without
+   * comments, `mailto:`, quotes around the local part, surrounding whitespace, controls or trailing
+   * dots, and its domain in ASCII form (`xn--mnchen-3ya.de`) equals its Unicode form (`münchen.de`).
+   * The entry keeps its email as it was.
    */
   matchingPattern(email: string | undefined): string | undefined {
     if (typeof email !== "string") {
       return undefined;
     }
-    const address = addressForMatching(email);
-    if (address === undefined) {
+    const addresses = addressesForMatching(email);
+    if (addresses.length === 0) {
       return undefined;
     }
-    return this.tests.find((test) => test.matches(address))?.pattern;
+    const position = this.index.firstMatch(addresses);
+    return position === undefined ? undefined : this.index.patternAt(position);
   }
+
   /**
    * Finds the pattern that the request's `email` matches, else the one that `traits.email` matches.
    * Both are checked because a track event takes its `email` from the payload or `properties` before

@@ -3,7 +3,7 @@ import { domainToUnicode } from "node:url";
 /**
  * Email patterns and addresses, brought to one form before they are compared. Both sides get
  * Unicode NFKC normalization and case folding, so that full-width letters (`ａ`), ligatures and
- * decomposed accents (NFD) compare equal to their plain forms. The domain loses a trailing dot and
+ * decomposed accents (NFD) compare equal to their plain forms. The domain loses its trailing dots and
  * its `xn--` labels are written in Unicode. Patterns are globs: `*` matches any run of characters,
  * `?` one character, and `\*`, `\?` and `\\` stand for a literal `*`, `?` and `\`.
  *
@@ -72,27 +72,116 @@ export function normalizeText(text: string): string {
 }
 
 /**
- * Returns the form of an email value that patterns are compared with. It is the address inside
- * `Name <address>`, without a `mailto:` prefix and its `?query` but with its `%XX` escapes decoded,
- * and without surrounding whitespace, controls and invisible code points. It is then normalized,
- * gets the domain in Unicode with `.` between labels and loses a trailing dot on the domain.
- * Returns undefined when nothing is left.
+ * Returns the forms of the addresses in an email value that patterns are compared with. A value
+ * may hold a list, such as `a@x.com, Jane <jane@corp.com>` or `a@x.com; b@y.com`, split at each
+ * `,` and `;` outside quotes and angle brackets. Comments in parentheses, such as the `(Jane)` of
+ * `jane@corp.com (Jane)`, are removed. Each address is then read as `addressForMatching` reads it.
+ * Returns an empty list when no address is left.
+ */
+export function addressesForMatching(email: string): string[] {
+  const addresses: string[] = [];
+  for (const item of splitAddressList(email)) {
+    const address = addressForMatching(item);
+    if (address !== undefined) {
+      addresses.push(address);
+    }
+  }
+  return addresses;
+}
+
+/**
+ * Returns the form of one address that patterns are compared with. It is the address inside
+ * `Name <address>`, without a `mailto:` prefix and its `?query` but with its `%XX` escapes decoded.
+ * It loses the quotes of a quoted local part (`"jane"@corp.com` is `jane@corp.com`), whitespace at
+ * both ends, and controls and invisible code points anywhere. It is then normalized, gets the
+ * domain in Unicode with `.` between labels and loses the trailing dots of the domain. Returns
+ * undefined when nothing is left.
  */
 export function addressForMatching(email: string): string | undefined {
   let address = withoutSurroundingInvisibles(email);
-  const bracketed = /<([^<>]*)>$/.exec(address);
+  const bracketed = /<([^<>]*)>[^<>]*$/.exec(address);
   if (bracketed !== null) {
     address = withoutSurroundingInvisibles(bracketed[1] as string);
   }
   if (/^mailto:/i.test(address)) {
     address = decodePercentEscapes(address.slice("mailto:".length).split("?", 1)[0] as string);
   }
-  if (!ASCII_ONLY.test(address)) {
-    // NFKC with case folding (NFKC_Casefold) removes these too.
-    address = address.replace(/\p{Default_Ignorable_Code_Point}/gu, "");
-  }
-  address = inComparedForm(withoutSurroundingInvisibles(address));
+  // No address has these, and a control character in the middle would otherwise keep an address
+  // such as `jane\u0000@corp.com` apart from its pattern. NFKC with case folding (NFKC_Casefold)
+  // removes the default-ignorable code points too.
+  address = address.replace(INVISIBLES, "");
+  address = withoutLocalPartQuotes(address);
+  address = inComparedForm(address);
   return address === "" ? undefined : address;
+}
+
+const INVISIBLES = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * Splits an email value at the `,` and `;` that separate addresses (mail headers use `,`, and
+ * clients such as Outlook `;`), and removes comments in parentheses. Separators
+ * and parentheses inside a quoted string (`"Smith, Jane" <jane@corp.com>`) or inside angle brackets
+ * are kept.
+ */
+function splitAddressList(email: string): string[] {
+  const items: string[] = [];
+  let current = "";
+  let quoted = false;
+  let bracketed = false;
+  let commentDepth = 0;
+  for (let index = 0; index < email.length; index++) {
+    const character = email[index] as string;
+    if (commentDepth > 0) {
+      if (character === "\\") {
+        index++;
+      } else if (character === "(") {
+        commentDepth++;
+      } else if (character === ")") {
+        commentDepth--;
+      }
+      continue;
+    }
+    if (quoted) {
+      current += character;
+      if (character === "\\" && index + 1 < email.length) {
+        index++;
+        current += email[index] as string;
+      } else if (character === '"') {
+        quoted = false;
+      }
+      continue;
+    }
+    if (character === '"') {
+      quoted = true;
+    } else if (character === "(") {
+      commentDepth = 1;
+      continue;
+    } else if (character === "<") {
+      bracketed = true;
+    } else if (character === ">") {
+      bracketed = false;
+    } else if ((character === "," || character === ";") && !bracketed) {
+      items.push(current);
+      current = "";
+      continue;
+    }
+    current += character;
+  }
+  items.push(current);
+  return items;
+}
+
+/**
+ * Removes the quotes of a quoted local part and the backslashes of its quoted pairs, because
+ * `"jane"@corp.com` and `jane@corp.com` name the same mailbox.
+ */
+function withoutLocalPartQuotes(address: string): string {
+  const quotedLocalPart = /^"((?:[^"\\]|\\.)*)"@/s.exec(address);
+  if (quotedLocalPart === null) {
+    return address;
+  }
+  const local = (quotedLocalPart[1] as string).replace(/\\(.)/gs, "$1");
+  return `${local}${address.slice(quotedLocalPart[0].length - 1)}`;
 }
 
 /**
@@ -116,7 +205,7 @@ function decodePercentEscapes(text: string): string {
 
 /**
  * Returns the form of a valid pattern that is compiled and hashed: normalized like an address, with
- * no trailing dot on the domain and its `xn--` labels in Unicode. Two patterns with the same form
+ * no trailing dots on the domain and its `xn--` labels in Unicode. Two patterns with the same form
  * exclude the same addresses.
  */
 export function canonicalPattern(pattern: string): string {
@@ -125,12 +214,37 @@ export function canonicalPattern(pattern: string): string {
 
 /**
  * Normalizes `text`, writes the domain's ideographic full stops as dots and its `xn--` labels in
- * Unicode, normalized again because IDNA keeps `ß`, and drops a trailing dot.
+ * Unicode, normalized again because IDNA keeps `ß`, and drops the trailing dots.
  */
 function inComparedForm(text: string): string {
   const normalized = normalizeText(text);
   const decoded = withUnicodeDomain(normalized);
-  return withoutTrailingDot(decoded === normalized ? normalized : normalizeText(decoded));
+  return withoutTrailingDots(decoded === normalized ? normalized : normalizeText(decoded));
+}
+
+/**
+ * A canonical pattern by how it is looked up: an exact address (no wildcard), every address at a
+ * domain (`*@domain` with no other wildcard), or any other glob, which is tested address by address.
+ */
+export type EmailPatternShape = { kind: "exact"; address: string } | { kind: "domain"; domain: string } | { kind: "glob"; matches: (address: string) => boolean };
+
+/** Sorts a canonical pattern into an {@link EmailPatternShape}, with wildcards and escapes resolved. */
+export function classifyEmailPattern(canonical: string): EmailPatternShape {
+  const tokens = tokenize(canonical);
+  if (tokens.every((token) => token.kind === "literal")) {
+    return { kind: "exact", address: tokens.map((token) => token.text).join("") };
+  }
+  const [first, second, ...rest] = tokens;
+  if (first?.kind === "any" && second?.kind === "literal" && second.text === "@" && rest.every((token) => token.kind === "literal")) {
+    return { kind: "domain", domain: rest.map((token) => token.text).join("") };
+  }
+  return { kind: "glob", matches: compileEmailPattern(canonical) };
+}
+
+/** Returns the domain of an address from `addressForMatching`: the text after its last `@`, or undefined without one. */
+export function domainOf(address: string): string | undefined {
+  const atIndex = address.lastIndexOf("@");
+  return atIndex === -1 ? undefined : address.slice(atIndex + 1);
 }
 
 /** Compiles a canonical pattern into a test of addresses from `addressForMatching`. */
@@ -257,8 +371,9 @@ export function describeEscapeProblem(pattern: string): string | undefined {
   return undefined;
 }
 
-function withoutTrailingDot(address: string): string {
-  return address.endsWith(".") ? address.slice(0, -1) : address;
+/** Removes every trailing dot, because `corp.com.` is the fully qualified form of `corp.com` and `corp.com..` a typo of it. */
+function withoutTrailingDots(address: string): string {
+  return address.replace(/\.+$/, "");
 }
 
 /**

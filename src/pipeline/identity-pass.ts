@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { IdentityGraph, loadIdentities, type LoadIdentitiesResult } from "../identity/index.js";
+import { IdentityGraph, IdentityGraphWriteError, loadIdentities, type IdentityGraphOptions, type LoadIdentitiesResult } from "../identity/index.js";
 import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { readInput, type RawChunk, type ReadInputOptions } from "../inputs/read-input.js";
@@ -18,6 +18,8 @@ export interface IdentityPassOptions {
   workersFor?: (chunkBytes: number) => WorkerPool | undefined;
   /** Receives the share of the inputs' bytes read so far (0 to 1), after each chunk, for the progress line. */
   onShareRead?: (share: number) => void;
+  /** The memory budget and temporary directory of the graph (default: those of `IdentityGraph`). */
+  graph?: IdentityGraphOptions;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface IdentityPassOptions {
  * and counts each of them once.
  */
 export async function buildIdentityGraph(sources: readonly InputSource[], options: IdentityPassOptions): Promise<IdentityGraph> {
-  const graph = new IdentityGraph();
+  const graph = new IdentityGraph(options.graph);
   if (options.identitiesFile !== undefined) {
     let loaded: LoadIdentitiesResult;
     try {
@@ -61,7 +63,11 @@ export async function buildIdentityGraph(sources: readonly InputSource[], option
               },
             };
       await observeInput(source.path, graph, { ...options, readOptions }, share?.report);
-    } catch {
+    } catch (error) {
+      // A graph that lost ids would give events a wrong email or none, so a failed write stops the run.
+      if (error instanceof IdentityGraphWriteError) {
+        throw error;
+      }
       // The second pass reads the same input and reports why it cannot be read.
     }
     share?.finishInput();
@@ -116,7 +122,11 @@ async function observeInput(path: string, graph: IdentityGraph, options: Identit
     await observeBatches(path, graph, options, inFlight, drain, onChunk);
   } catch (error) {
     // The chunks already read still count; the second pass reports why reading stopped.
-    await drain(0).catch(() => undefined);
+    await drain(0).catch((drainError: unknown) => {
+      if (drainError instanceof IdentityGraphWriteError) {
+        throw drainError;
+      }
+    });
     throw error;
   }
   await drain(0);

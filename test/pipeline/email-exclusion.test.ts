@@ -306,3 +306,114 @@ describe("EmailExclusion patterns", () => {
     expect(() => new EmailExclusion(["yourcompany.com"])).toThrow('invalid email pattern "yourcompany.com"');
   });
 });
+
+describe("EmailExclusion lists, comments and quotes", () => {
+  const exclusion = new EmailExclusion(["jane@corp.com"]);
+
+  test.each([
+    ["jane@corp.com (Jane)"],
+    ["(Jane) jane@corp.com"],
+    ["jane@corp.com (Jane (work))"],
+    ["jane(at work)@corp.com"],
+    ["Jane <jane@corp.com> (work)"],
+    ["jane@corp.com;"],
+    ["jane@corp.com ; "],
+    ["jane@corp.com,"],
+    ["a@x.com, jane@corp.com"],
+    ["a@x.com; jane@corp.com"],
+    ["jane@corp.com, a@x.com"],
+    ["Jane <jane@corp.com>, Bob <bob@x.com>"],
+    ["Bob <bob@x.com>, Jane <jane@corp.com>"],
+    ['"Doe, Bob" <bob@x.com>, "Doe, Jane" <jane@corp.com>'],
+    ["Bob <bob@x.com>; Jane <jane@corp.com>;"],
+    ['"jane"@corp.com'],
+    ['"ja\\ne"@corp.com'],
+    ['Jane <"jane"@corp.com>'],
+    ["jane@corp.com.."],
+    ["jane@corp.com..."],
+    ["Jane <jane@corp.com..>"],
+    ["jane\u0000@corp.com"],
+    ["ja\u0001ne@corp.com"],
+    ["jane@corp\u001f.com"],
+    ["jane@\u007fcorp.com"],
+    ["jane\n@corp.com"],
+    ["mailto:a@x.com,jane@corp.com"],
+  ])("%j matches", (email) => {
+    expect(exclusion.matchingPattern(email)).toBe("jane@corp.com");
+  });
+
+  test.each([
+    ["a@x.com, bob@x.com"],
+    ['"jane@corp.com" <bob@x.com>'],
+    ["bob@x.com (jane@corp.com)"],
+    ['"jane, jane@corp.com"@x.com'],
+    ["jane@corp.com.x"],
+    ["jane@corp.comm"],
+  ])("%j does not match", (email) => {
+    expect(exclusion.matchingPattern(email)).toBeUndefined();
+  });
+
+  test("trailing dots in a pattern match", () => {
+    expect(new EmailExclusion(["*@corp.com.."]).matchingPattern("jane@corp.com")).toBe("*@corp.com..");
+  });
+});
+
+describe("EmailExclusion pattern index", () => {
+  test("first pattern in given order wins", () => {
+    const exclusion = new EmailExclusion(["j*@corp.com", "*@corp.com", "jane@corp.com"]);
+
+    expect(exclusion.matchingPattern("jane@corp.com")).toBe("j*@corp.com");
+  });
+
+  test("exact pattern before domain pattern wins", () => {
+    const exclusion = new EmailExclusion(["jane@corp.com", "*@corp.com", "j*@corp.com"]);
+
+    expect(exclusion.matchingPattern("jane@corp.com")).toBe("jane@corp.com");
+  });
+
+  test("domain pattern before glob wins", () => {
+    const exclusion = new EmailExclusion(["*@corp.com", "j*@*"]);
+
+    expect(exclusion.matchingPattern("jane@corp.com")).toBe("*@corp.com");
+  });
+
+  test("first pattern across a list wins", () => {
+    const exclusion = new EmailExclusion(["bob@x.com", "jane@corp.com"]);
+
+    expect(exclusion.matchingPattern("jane@corp.com, bob@x.com")).toBe("bob@x.com");
+  });
+
+  test("domain pattern needs the whole domain", () => {
+    const exclusion = new EmailExclusion(["*@corp.com"]);
+
+    expect(exclusion.matchingPattern("jane@sub.corp.com")).toBeUndefined();
+    expect(exclusion.matchingPattern("jane@xcorp.com")).toBeUndefined();
+  });
+
+  test("escaped star in domain is literal", () => {
+    const exclusion = new EmailExclusion(["*@c\\*rp.com"]);
+
+    expect(exclusion.matchingPattern("jane@c*rp.com")).toBe("*@c\\*rp.com");
+    expect(exclusion.matchingPattern("jane@corp.com")).toBeUndefined();
+  });
+
+  test("50,000 exact patterns cost little CPU", () => {
+    // Scanned one by one, the patterns made this test take 8.4 s in one run on a shared 2-core
+    // machine. Looked up in a Map, it took 0.6 s, most of it to build the exclusion. The bound is on
+    // CPU time, not wall-clock time, so that the other processes of the machine do not count.
+    const patterns = Array.from({ length: 50_000 }, (_, index) => `user${index}@corp${index % 100}.com`);
+    const exclusion = new EmailExclusion(patterns);
+    const started = process.cpuUsage();
+
+    let matched = 0;
+    for (let index = 0; index < 10_000; index++) {
+      if (exclusion.matchingPattern(`user${index * 7}@corp${(index * 7) % 100}.com`) !== undefined) {
+        matched += 1;
+      }
+    }
+
+    const used = process.cpuUsage(started);
+    expect(matched).toBe(Math.floor(49_999 / 7) + 1);
+    expect((used.user + used.system) / 1000).toBeLessThan(2000);
+  });
+});
