@@ -39,6 +39,11 @@ export interface SummaryContext {
   resumable?: boolean;
   /** Requests a dry run wrote to stdout before its reader closed the pipe, which stopped the run; absent otherwise. */
   outputClosedAfter?: number;
+  /**
+   * The error code, such as ENOSPC, when stdout did not close but a write to it failed, which
+   * stopped the dry run as a closed pipe does; absent otherwise.
+   */
+  outputError?: string;
   /** Columns that the summary is wrapped to (default: `DEFAULT_TEXT_WIDTH`, 80). */
   width?: number;
   /** The command that starts koala-replay, for the commands that the summary names (default: `koala-replay`). */
@@ -62,7 +67,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   const requestCount = stats.requestsSent;
   const requests =
     context.dryRun && context.outputClosedAfter !== undefined
-      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} before stdout closed`
+      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} ${outputStopText(context)}`
       : `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
   lines.push(...wrapText(headline, width, "", "  "));
@@ -96,7 +101,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   if (context.dryRun && context.outputClosedAfter !== undefined) {
     // Requests written before the close was noticed count as written, but some never reached the reader.
     lines.push(row("would be sent", `${formatCount(stats.entriesSent)} (in the ${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written)`));
-    lines.push(row("requests", `${formatCount(stats.requestsSent)} written, ${formatCount(context.outputClosedAfter)} of them before stdout closed`));
+    lines.push(row("requests", `${formatCount(stats.requestsSent)} written, ${formatCount(context.outputClosedAfter)} of them ${outputStopText(context)}`));
   } else {
     lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
     lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
@@ -295,6 +300,11 @@ function missingSentAtAdvice(stats: RunStats, command: string): string {
     : "";
 }
 
+/** Says what stopped a dry run's output: `before stdout closed`, or the write error. */
+function outputStopText(context: SummaryContext): string {
+  return context.outputError === undefined ? "before stdout closed" : `before writing stdout failed (${context.outputError})`;
+}
+
 /** Names the main reason why events were not sent, and what to do about it, or undefined when nothing needs saying. */
 function explainShortfall(stats: RunStats, context: SummaryContext): string | undefined {
   const fatal = stats.delivery?.fatal;
@@ -304,6 +314,9 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   if (context.outputClosedAfter !== undefined) {
     const requests = `${formatCount(context.outputClosedAfter)} ${plural(context.outputClosedAfter, "request", "requests")}`;
+    if (context.outputError !== undefined) {
+      return `Stopped early: writing the requests to stdout failed (${context.outputError}) after ${requests} were written, so reading stopped and the counts below are partial. Write the requests where there is room for all of them.`;
+    }
     return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it, so reading stopped and the counts below are partial. Write the requests to a file to keep all of them.`;
   }
   if (stoppedBeforeAnyEvent(stats)) {

@@ -21,7 +21,7 @@ import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { formatWarning } from "../warning.js";
-import { DryRunStdout, isStderrSameAsStdout, onClosedStdout, writeStderr } from "../stdout-pipe.js";
+import { DryRunStdout, isStderrSameAsStdout, onClosedStdout, stdoutWriteErrorCode, writeStderr } from "../stdout-pipe.js";
 import { deadLetterResendCommand, rerunCommand, resumeCommand, resumeFromStateCommand, withoutResumeCommand } from "../rerun-commands.js";
 import { toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
@@ -133,6 +133,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
+        outputError: stdoutWriteErrorCode(),
         filterFields: listFilterFields(settings.filters),
         width: summaryWidth,
         command: toolCommand(),
@@ -157,6 +158,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       writeError(`stopped: ${mask(fatal.message)}`, `${when}, run the command again. ${notResumable}`);
     }
     exitStatus = ExitCode.fatalApi;
+  } else if (stdoutWriteErrorCode() !== undefined && (settings.dryRun || !interruption.signal.aborted)) {
+    exitStatus = ExitCode.outputFailed;
   } else if (outputClosedAfter !== undefined) {
     exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
