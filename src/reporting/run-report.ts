@@ -91,6 +91,8 @@ export interface RunReport {
     alreadyDelivered: number;
     undelivered: number;
     stopped: boolean;
+    /** Failed saves of the state file, of which the summary printed the first error. */
+    checkpointErrors: number;
     fatal: { reason: string; status: number | null; message: string } | null;
     deadLetterPath: string | null;
     statePath: string | null;
@@ -177,6 +179,7 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
     alreadyDelivered: result.alreadyDone,
     undelivered: result.undelivered,
     stopped: result.stopped,
+    checkpointErrors: result.checkpointErrors,
     fatal: result.fatal === undefined ? null : { reason: result.fatal.reason, status: result.fatal.status ?? null, message: result.fatal.message },
     deadLetterPath: result.deadLetterPath === undefined ? null : resolve(workingDirectory, result.deadLetterPath),
     statePath: result.statePath === undefined ? null : resolve(workingDirectory, result.statePath),

@@ -257,6 +257,10 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
   if (!context.dryRun && result.statePath !== undefined && existsSync(result.statePath)) {
     lines.push(row("checkpoint", displayPath(result.statePath, context.workingDirectory)));
   }
+  if (result.checkpointErrors > 0) {
+    const saves = `${formatCount(result.checkpointErrors)} ${plural(result.checkpointErrors, "save", "saves")}`;
+    lines.push(row("checkpoint failed", `${saves} of the checkpoint failed (the first error is printed above), so a resume sends again what the last save that worked did not record`));
+  }
   return lines;
 }
 

@@ -42,7 +42,7 @@ function runWithFullDisk(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
 }
 
 /**
- * Runs the built binary under `ulimit -f 1` (1 KiB) with SIGXFSZ ignored, so that a write past
+ * Runs the built binary under `ulimit -f 1` (512 bytes in POSIX sh) with SIGXFSZ ignored, so that a write past
  * the limit fails with EFBIG, and stdout on a file in the test folder.
  */
 function runUnderFileSizeLimit(args: readonly string[]): Promise<CliResult> {
