@@ -187,6 +187,8 @@ export interface DeliveryEvents {
   onCheckpointSaved?(path: string): void;
   /** The state file could not be written; delivery goes on, and a resume would resend more. */
   onCheckpointError?(path: string, message: string): void;
+  /** A resume cut off the piece of a dead-letter line, `bytes` long, that a run killed while writing it left at the end of `path`. */
+  onPartialDeadLetterLineCut?(path: string, bytes: number): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
   /**

@@ -3,7 +3,7 @@ import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
-import { type DeadLetterDetails, deadLetterKey, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
+import { cutOffPartialLastLine, type DeadLetterDetails, deadLetterKey, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
 import { describeDestination } from "./destination.js";
 import { MessageIdSet } from "./dedupe.js";
 import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
@@ -142,6 +142,10 @@ export class DeliveryRun implements Delivery {
     const absolutePath = resolve(this.options.cwd, path);
     if (resumed === undefined || resumed.path !== absolutePath) {
       return new DeadLetterWriter(path, this.options.publicKey);
+    }
+    const cutBytes = cutOffPartialLastLine(absolutePath, resumed.bytes);
+    if (cutBytes > 0) {
+      this.options.events.onPartialDeadLetterLineCut?.(path, cutBytes);
     }
     const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes);
     return new DeadLetterWriter(path, this.options.publicKey, { keys, fromByte: resumed.bytes });

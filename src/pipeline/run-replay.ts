@@ -459,7 +459,7 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven` is whether --state named the checkpoint. */
 function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePathGiven: boolean): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
-  // A save that fails once, on a full disk, fails again every few seconds: the first error is printed, and the summary counts them all.
+  // A save that fails, as on a full disk, usually fails again at every later save. Only the first error is printed, and the summary counts them all.
   const checkpointErrorPaths = new Set<string>();
   return {
     onDelivered: (entries) => {
@@ -518,6 +518,10 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
       ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
+    onPartialDeadLetterLineCut: (path, bytes) =>
+      io.warn(
+        `the dead-letter file ${path} ended with ${formatCount(bytes)} ${bytes === 1 ? "byte" : "bytes"} of a line without its newline, left by a run that was killed while writing it. That piece of a line was cut off, and this resume sends its entry again (and writes its line whole if it fails again)`,
+      ),
     onCheckpointError: (path, message) => {
       if (checkpointErrorPaths.has(path)) {
         return;
