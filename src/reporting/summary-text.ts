@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import type { DeliveryResult } from "../delivery/index.js";
 import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { describeDuplicateWindow } from "./duplicate-window.js";
@@ -248,6 +249,10 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
         : `${formatCount(result.deadLetteredTotal)} written to ${path}; the command below the summary sends them again`;
     lines.push(row("dead letters", text));
   }
+  const earlierText = describeEarlierDeadLetters(result, context);
+  if (earlierText !== undefined) {
+    lines.push(row("earlier dead letters", earlierText));
+  }
   if (result.undelivered > 0 && context.dryRun) {
     lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));
   } else if (result.undelivered > 0) {
@@ -262,6 +267,25 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
     lines.push(row("checkpoint failed", `${saves} of the checkpoint failed (the first error is printed above), so a resume sends again what the last save that worked did not record`));
   }
   return lines;
+}
+
+/**
+ * Describes the dead letters of the earlier runs of a resumed checkpoint, which this run neither
+ * sent nor counts among its own, or returns undefined when there are none.
+ */
+function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryContext): string | undefined {
+  const earlier = result.earlierDeadLetters;
+  if (earlier === undefined || earlier.entries === 0) {
+    return undefined;
+  }
+  const file = earlier.path === undefined ? undefined : displayPath(earlier.path, context.workingDirectory);
+  if (earlier.entries === undefined) {
+    const where = file === undefined ? "their dead-letter file" : file;
+    return `not counted, because an earlier version of koala-replay wrote the checkpoint: earlier runs may have written entries to ${where}, which a resend of that file sends again`;
+  }
+  const entries = `${formatCount(earlier.entries)} ${plural(earlier.entries, "entry", "entries")}`;
+  const where = file === undefined ? "" : `, to ${file}`;
+  return `${entries} dead-lettered by earlier runs of this checkpoint${where}: not delivered, and not sent again by --resume (their events count under already-delivered); the command below the summary sends them again`;
 }
 
 /** Checks whether the run was stopped, by Ctrl-C, before it read any event of the pass that maps and sends them. */
