@@ -28,7 +28,7 @@ function runWithStdoutFile(command: string, args: readonly string[], stdoutPath:
   return new Promise<CliResult>((resolve, reject) => {
     const child = spawn(command, args, { cwd: directory, env: { PATH: process.env["PATH"], ...env }, stdio: ["ignore", descriptor, "pipe"] });
     let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
     });
     child.on("error", reject);

@@ -36,7 +36,7 @@ afterEach(async () => {
 const SEND_ARGS = ["send", "--no-stitch", "--no-progress", "--max-batch-size", "1", "--concurrency", "1", "--no-adaptive-concurrency", "--state", "state.json", "--dead-letter", "dead.jsonl"];
 
 /**
- * Sends the events one per request to an emulator that answers each after 300 ms and rejects d-3,
+ * Sends the events one per request to an emulator that responds to each after 300 ms and rejects d-3,
  * and interrupts the run with SIGINT once the line of d-3 is in the dead-letter file.
  */
 async function sendAndInterrupt(): Promise<CliResult> {

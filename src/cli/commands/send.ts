@@ -326,7 +326,7 @@ function deadLetterFilesToResend(stats: RunStats): string[] {
   return [...files];
 }
 
-/** Status 1 when entries were not delivered: by this run, or, in a real resume, dead-lettered by the earlier runs of its checkpoint. */
+/** Returns status 1 when entries were not delivered: by this run, or, in a real resume, dead-lettered by the earlier runs of its checkpoint. */
 function exitStatusOf(stats: RunStats, dryRun: boolean): number {
   const earlierDeadLetters = dryRun ? 0 : (stats.delivery?.earlierDeadLetters?.entries ?? 0);
   const incomplete = stats.invalidCount > 0 || stats.failedCount > 0 || stats.unreadableCount > 0 || earlierDeadLetters > 0;
