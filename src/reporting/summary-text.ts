@@ -284,6 +284,8 @@ function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryCont
     return `not counted, because an earlier version of koala-replay wrote the checkpoint: earlier runs may have written entries to ${where}, which a resend of that file sends again`;
   }
   const entries = `${formatCount(earlier.entries)} ${plural(earlier.entries, "entry", "entries")}`;
+  // NOTE: the state file records only the last dead-letter file, so entries that an earlier resume
+  // wrote to another file (--dead-letter changed between runs) are counted here but not named.
   const where = file === undefined ? "" : `, to ${file}`;
   return `${entries} dead-lettered by earlier runs of this checkpoint${where}: not delivered, and not sent again by --resume (their events count under already-delivered); the command below the summary sends them again`;
 }
