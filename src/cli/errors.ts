@@ -13,6 +13,12 @@ export const ExitCode = {
    * as a shell reports a process that SIGPIPE ended. A dry run stops reading and prints its summary.
    */
   outputClosed: 141,
+  /**
+   * Writing stdout failed for another reason than a closed pipe, such as a full disk (ENOSPC) or a
+   * file-size limit (EFBIG): 74 is EX_IOERR of the BSD sysexits.h. A real send finishes and saves
+   * its checkpoint first.
+   */
+  outputFailed: 74,
   /** Interrupted by Ctrl-C or SIGTERM. */
   interrupted: 130,
 } as const;

@@ -8,6 +8,8 @@ Exit status:
   2    usage or config error; nothing was sent
   3    stopped by a fatal answer from Koala (wrong public key or endpoint), or
        by Koala not responding for --max-outage-ms; resume with --resume
+  74   stdout could not be written (full disk, file-size limit); a real send
+       still finishes and saves its checkpoint
   130  interrupted (Ctrl-C or SIGTERM)
   141  a dry run stopped because the reader of stdout closed the pipe (| head);
        the summary and --report count what was done until then`;
@@ -17,6 +19,7 @@ Exit status:
   0    the inputs were read
   1    some lines or files could not be read (they are counted)
   2    usage or config error
+  74   stdout could not be written (full disk, file-size limit)
   141  the reader of stdout closed the pipe (| head) before the whole report
        was written`;
 

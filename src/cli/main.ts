@@ -2,7 +2,7 @@ import { CommanderError, type Command } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
-import { handleClosedStdout, ignoreClosedStderr } from "./stdout-pipe.js";
+import { handleClosedStdout, ignoreClosedStderr, stdoutWriteErrorCode } from "./stdout-pipe.js";
 import { withToolCommand } from "./tool-command.js";
 
 export { buildProgram } from "./program.js";
@@ -39,7 +39,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     const commandName = program.commands.find((command) => argv.includes(command.name()))?.name() ?? "COMMAND";
     process.exitCode = await reportError(error, commandName, publicKeysOf(argv, process.env));
   }
+  // The error of the last write to stdout, such as the --json report, comes on a later turn.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (stdoutWriteErrorCode() !== undefined && OUTPUT_FAILURE_REPLACES.has(Number(process.exitCode ?? ExitCode.done))) {
+    process.exitCode = ExitCode.outputFailed;
+  }
 }
+
+/**
+ * Exit statuses that a failed write to stdout replaces with `ExitCode.outputFailed`. A usage error,
+ * a fatal API response and an interruption say more about the run, so they stay.
+ */
+const OUTPUT_FAILURE_REPLACES: ReadonlySet<number> = new Set([ExitCode.done, ExitCode.incomplete, ExitCode.outputClosed]);
 
 /**
  * Turns `help <name>` for a name that is no command into `<name>`, and drops `--help` after such a

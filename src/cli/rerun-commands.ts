@@ -5,12 +5,25 @@ import { shellQuote, toolCommand } from "./tool-command.js";
 const KEY_PLACEHOLDER = "<public key>";
 
 /**
- * Options of `send` that a resend of its dead letters keeps: where and how the requests go. The
- * others select and map events, which dead letters skip because they are resent as written, or
- * name the state and dead-letter files. The resend names its own after its input, or after
- * `--state` when the run had one (see deadLetterResendCommand).
+ * Options of `send` that a resend of its dead letters keeps: where and how the requests go, and
+ * which entries are not sent. `--exclude-emails` and the config, whose `excludeEmails` add to it,
+ * apply to a resent dead letter as to any entry. The other options select and map events, which
+ * dead letters skip because they are resent as written, or name the state and dead-letter files.
+ * The resend names its own after its input, or after `--state` when the run had one (see
+ * deadLetterResendCommand).
  */
-const RESEND_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(["--endpoint", "--public-key", "--concurrency", "--max-rps", "--max-batch-size", "--timeout-ms", "--max-attempts"]);
+const RESEND_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set([
+  "--endpoint",
+  "--public-key",
+  "--concurrency",
+  "--max-rps",
+  "--max-batch-size",
+  "--timeout-ms",
+  "--max-attempts",
+  "--exclude-emails",
+  "--config",
+  "-c",
+]);
 const RESEND_FLAGS: ReadonlySet<string> = new Set(["--no-adaptive-concurrency", "-v", "--verbose", "-q", "--quiet", "--no-progress"]);
 
 /**
@@ -112,7 +125,7 @@ export function deadLetterResendCommand(deadLetterPath: string, argv: readonly s
   for (let index = 0; index < runArgs.length; index += 1) {
     const arg = runArgs[index] as string;
     const name = arg.split("=", 1)[0] as string;
-    if (RESEND_FLAGS.has(arg) || (RESEND_OPTIONS_WITH_VALUE.has(name) && arg.includes("="))) {
+    if (RESEND_FLAGS.has(arg) || (RESEND_OPTIONS_WITH_VALUE.has(name) && arg.includes("=")) || isConfigWithAttachedPath(arg)) {
       args.push(arg);
     } else if (RESEND_OPTIONS_WITH_VALUE.has(arg) && index + 1 < runArgs.length) {
       args.push(arg, runArgs[index + 1] as string);
@@ -129,6 +142,11 @@ export function deadLetterResendCommand(deadLetterPath: string, argv: readonly s
   }
   args.push("--no-stitch", deadLetterPath);
   return printedCommand(args);
+}
+
+/** Whether `arg` is `-c` with its path attached (`-cmy.json`), which commander accepts as `-c my.json`. */
+function isConfigWithAttachedPath(arg: string): boolean {
+  return arg.startsWith("-c") && arg.length > 2 && !arg.startsWith("--");
 }
 
 /** Names the checkpoint of a resend after the run's own: `state.json` becomes `state-resend.json`, in the same folder. */

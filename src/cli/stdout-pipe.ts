@@ -1,20 +1,42 @@
-import { fstatSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import { ExitCode } from "./errors.js";
 
 /** The handler of a closed stdout, set by a command that reports it instead of ending the process. */
 let closedStdoutHandler: (() => void) | undefined;
 
+/** The first error, other than a closed pipe, of a write to stdout: a full disk, a file-size limit. */
+let stdoutWriteError: NodeJS.ErrnoException | undefined;
+
+/** Meaning and fix of each error code of a failed write to stdout. */
+const WRITE_ERROR_TEXTS: Readonly<Record<string, { meaning: string; fix: string }>> = {
+  ENOSPC: { meaning: "no space left on device", fix: "free space on that disk or write the output elsewhere" },
+  EDQUOT: { meaning: "disk quota exceeded", fix: "free space within the quota or write the output elsewhere" },
+  EFBIG: { meaning: "file too large: the file-size limit (ulimit -f) was reached", fix: "raise the limit or write the output elsewhere" },
+  EIO: { meaning: "input/output error", fix: "check the device, or write the output elsewhere" },
+};
+
 /**
- * Handles the EPIPE error that stdout emits when its reader goes away (`koala-replay inspect | head`).
- * Without a handler set by `onClosedStdout`, the process ends at once with status 141, which a
+ * Handles the errors that stdout emits. EPIPE comes when its reader goes away (`koala-replay inspect
+ * | head`). Without a handler set by `onClosedStdout`, the process ends at once with status 141, which a
  * shell reports for a program that SIGPIPE ended, as it does for `send --dry-run | head`. It
  * prints nothing, as such programs do: the reader closed the pipe on purpose, and a note on stderr
- * would land on the terminal under what the reader printed. Other errors are thrown.
+ * would land on the terminal under what the reader printed.
+ *
+ * Any other error, such as ENOSPC on a full disk or EFBIG past `ulimit -f`, gets one message on
+ * stderr. Without a handler the process then ends with status 74 (`ExitCode.outputFailed`). With
+ * one, the command stops or goes on as it does for a closed pipe, and `main` sets status 74 at
+ * its end (see `stdoutWriteFailed`), so that a real send still saves its checkpoint.
  */
 export function handleClosedStdout(): void {
+  writeFileChunksWhole(process.stdout);
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") {
-      throw error;
+      reportStdoutWriteError(error);
+      if (closedStdoutHandler === undefined) {
+        process.exit(ExitCode.outputFailed);
+      }
+      closedStdoutHandler();
+      return;
     }
     if (closedStdoutHandler === undefined) {
       process.exit(ExitCode.outputClosed);
@@ -24,13 +46,67 @@ export function handleClosedStdout(): void {
 }
 
 /**
- * Ignores the EPIPE error that stderr emits when its reader goes away (`send … 2>&1 | head`). The
- * warnings and the summary are then lost, but a send goes on to save its checkpoint and sets its
- * exit status, where an unhandled error would end it in the middle of a delivery.
+ * Makes a stdout that is a regular file write each chunk whole or fail. Node 20 writes a file's
+ * chunk with one `writeSync` and ignores a short count. A file-size limit or a filling disk returns
+ * such a count before the next write fails with EFBIG or ENOSPC, so an output that fits in one
+ * write would end cut short, without an error.
+ */
+function writeFileChunksWhole(stream: NodeJS.WriteStream): void {
+  let isFile: boolean;
+  try {
+    isFile = fstatSync(1).isFile();
+  } catch {
+    return;
+  }
+  if (!isFile) {
+    return;
+  }
+  stream._write = (chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void => {
+    try {
+      let written = 0;
+      while (written < chunk.length) {
+        written += writeSync(1, chunk, written, chunk.length - written);
+      }
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    callback();
+  };
+}
+
+/** Prints the first write error of stdout to stderr, once: later writes fail the same way. */
+function reportStdoutWriteError(error: NodeJS.ErrnoException): void {
+  if (stdoutWriteError !== undefined) {
+    return;
+  }
+  stdoutWriteError = error;
+  process.stderr.write(`${describeStdoutWriteError(error)}\n`);
+}
+
+/** Formats the message of a failed write to stdout, as `error: <what>` and the fix on the next line. */
+export function describeStdoutWriteError(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? "unknown error";
+  const text = WRITE_ERROR_TEXTS[code];
+  const cause = text === undefined ? `${code} (${error.message})` : `${code} (${text.meaning})`;
+  const fix = text?.fix ?? "write the output elsewhere";
+  return `error: cannot write the output to stdout: ${cause}, so it is cut short\n  ${fix}`;
+}
+
+/** Returns the code (ENOSPC, EFBIG …) of the first failed write to stdout other than a closed pipe, or undefined (see `handleClosedStdout`). */
+export function stdoutWriteErrorCode(): string | undefined {
+  return stdoutWriteError === undefined ? undefined : (stdoutWriteError.code ?? "unknown error");
+}
+
+/**
+ * Ignores the errors that stderr emits when its reader goes away (`send … 2>&1 | head`, EPIPE) or
+ * its file cannot grow (`2> /dev/full`, ENOSPC, EFBIG). The warnings and the summary are then
+ * lost, because there is nowhere left to report them. A send goes on to save its checkpoint and
+ * sets its exit status, where an unhandled error would end it in the middle of a delivery.
  */
 export function ignoreClosedStderr(): void {
   process.stderr.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") {
+    if (error.code === undefined) {
       throw error;
     }
   });

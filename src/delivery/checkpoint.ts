@@ -131,6 +131,13 @@ interface StateFile {
    * Missing in older files and while a run has written no state file with a dead-letter file.
    */
   deadLetterFile?: DeadLetterFileLength;
+  /**
+   * Entries that the runs of this state wrote to their dead-letter files, counted at the save that
+   * recorded `deadLetterFile`'s length. A resume fails the entries of the lines after that length
+   * again and counts them then. Missing in older files, and in the files of every resume of a state
+   * that lacked it, because the count would leave out the dead letters of its first runs.
+   */
+  deadLetteredEntries?: number;
   inputs: Record<string, StateFileInput>;
 }
 
@@ -383,6 +390,11 @@ export class Checkpoint {
   private warnedGraphDigest: string | undefined;
   /** The dead-letter file of the resumed state, with its length when that state was saved. */
   readonly resumedDeadLetterFile: DeadLetterFileLength | undefined;
+  /**
+   * Entries that the earlier runs of the resumed state dead-lettered, as `StateFile.deadLetteredEntries`:
+   * 0 when this run does not resume, undefined when the resumed state file did not count them.
+   */
+  readonly earlierDeadLetteredEntries: number | undefined;
   /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
   private unidentifiedOrigin: RecordOrigin | undefined;
   private readonly resumePath: string | undefined;
@@ -435,6 +447,7 @@ export class Checkpoint {
     this.recordedGraph = previousGraph;
     this.warnedGraphDigest = previousGraph === undefined ? undefined : stringOrUndefined(previous?.identityGraphWarned);
     this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
+    this.earlierDeadLetteredEntries = previous === undefined ? 0 : readDeadLetteredEntries(previous, this.resumedDeadLetterFile);
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     this.changedEntrySettings = this.entrySettingsChanged ? findChangedGroups(previous?.entrySettingHashes, this.entrySettingHashes) : undefined;
@@ -610,9 +623,10 @@ export class Checkpoint {
   /**
    * Writes the state file atomically (a temporary file, fsync, rename, then fsync of the folder)
    * when something changed since the last write. Returns whether it wrote. `deadLetterFile` is the
-   * run's dead-letter file with its length now, after every line in it reached the disk.
+   * run's dead-letter file with its length now, after every line in it reached the disk, and
+   * `deadLetteredEntries` the entries this run dead-lettered until now, whose lines are in it.
    */
-  save(deadLetterFile?: DeadLetterFileLength): boolean {
+  save(deadLetterFile?: DeadLetterFileLength, deadLetteredEntries?: number): boolean {
     if (this.path === undefined || !this.dirty) {
       return false;
     }
@@ -627,6 +641,7 @@ export class Checkpoint {
       ...(this.recordedGraph === undefined ? {} : { identityGraph: this.recordedGraph }),
       ...(this.warnedGraphDigest === undefined ? {} : { identityGraphWarned: this.warnedGraphDigest }),
       ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
+      ...(deadLetteredEntries === undefined || this.earlierDeadLetteredEntries === undefined ? {} : { deadLetteredEntries: this.earlierDeadLetteredEntries + deadLetteredEntries }),
       inputs: {},
     };
     for (const input of this.inputs.values()) {
@@ -946,6 +961,18 @@ function readUnfinishedRun(path: string): StateFile | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads how many entries the runs of the state `previous` dead-lettered. A state file without the
+ * count is of an earlier version, and counts 0 only when its dead-letter file was empty at the save.
+ */
+function readDeadLetteredEntries(previous: StateFile, deadLetterFile: DeadLetterFileLength | undefined): number | undefined {
+  const recorded = previous.deadLetteredEntries;
+  if (Number.isSafeInteger(recorded) && (recorded as number) >= 0) {
+    return recorded;
+  }
+  return deadLetterFile?.bytes === 0 ? 0 : undefined;
 }
 
 function isDeadLetterFileLength(value: unknown): value is DeadLetterFileLength {

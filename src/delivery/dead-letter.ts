@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, truncateSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RecordOrigin } from "../inputs/record.js";
 import { maskSecret } from "../reporting/mask.js";
@@ -275,6 +275,61 @@ export function readDeadLetterKeysAfter(path: string, offset: number): WrittenDe
   } finally {
     closeSync(descriptor);
   }
+}
+
+/**
+ * Cuts off the end of the dead-letter file at `path` that follows its last newline, when that end
+ * starts at or after byte `fromByte`, the length that the resumed checkpoint recorded. Such an end
+ * is the start of a line that a run killed in the middle of a write left behind. Its entry's record
+ * is not done in the checkpoint, so the resume sends the entry again, and writes its line whole if
+ * it fails again. Returns the number of bytes cut off: 0 when the file ends with a newline, is
+ * missing, cannot be read or truncated, or when the piece of a line starts before `fromByte`.
+ */
+export function cutOffPartialLastLine(path: string, fromByte: number): number {
+  const descriptor = openForReading(path);
+  if (descriptor === undefined) {
+    return 0;
+  }
+  let keptBytes: number | undefined;
+  let size: number;
+  try {
+    size = fstatSync(descriptor).size;
+    keptBytes = endOfLastLine(descriptor, size, fromByte);
+  } finally {
+    closeSync(descriptor);
+  }
+  if (keptBytes === undefined || keptBytes === size) {
+    return 0;
+  }
+  try {
+    truncateSync(path, keptBytes);
+  } catch {
+    // NOTE: a file that cannot be truncated keeps the piece, and the writer ends it with a newline, so
+    // that a resend of the file counts it as an unreadable line.
+    return 0;
+  }
+  return size - keptBytes;
+}
+
+/**
+ * Returns the length of the file of `descriptor` up to and including its last newline, or 0 when
+ * `fromByte` is 0 and it has none. Reads back from the end no further than `fromByte` (and the byte
+ * before it, which ends the lines that the checkpoint covers). Returns undefined when no newline
+ * ends a line at or after that point, so that a piece of a line starting before it is left alone.
+ */
+function endOfLastLine(descriptor: number, size: number, fromByte: number): number | undefined {
+  const lowest = Math.max(fromByte - 1, 0);
+  const chunk = Buffer.alloc(Math.min(TAIL_CHUNK_BYTES, Math.max(size - lowest, 1)));
+  for (let end = size; end > lowest; ) {
+    const start = Math.max(end - chunk.length, lowest);
+    const read = readSync(descriptor, chunk, 0, end - start, start);
+    const newline = chunk.subarray(0, read).lastIndexOf(0x0a);
+    if (newline !== -1) {
+      return start + newline + 1;
+    }
+    end = start;
+  }
+  return fromByte === 0 ? 0 : undefined;
 }
 
 /** A list of 64-bit hashes that grows by doubling, without a heap object per hash. */

@@ -187,6 +187,8 @@ export interface DeliveryEvents {
   onCheckpointSaved?(path: string): void;
   /** The state file could not be written; delivery goes on, and a resume would resend more. */
   onCheckpointError?(path: string, message: string): void;
+  /** A resume cut off the piece of a dead-letter line, `bytes` long, that a run killed while writing it left at the end of `path`. */
+  onPartialDeadLetterLineCut?(path: string, bytes: number): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
   /**
@@ -236,6 +238,14 @@ export interface DeliveryEvents {
   onInputOfDuplicatesOnly?(input: string): void;
 }
 
+/** The dead letters of the earlier runs of a resumed state. */
+export interface EarlierDeadLetters {
+  /** Entries those runs dead-lettered, or undefined when the state file, of an earlier version, did not count them. */
+  entries: number | undefined;
+  /** The dead-letter file, by absolute path, that the state file records last; absent in older state files. */
+  path?: string;
+}
+
 /** Counts of a finished, stopped or failed run. */
 export interface DeliveryResult {
   dryRun: boolean;
@@ -269,6 +279,8 @@ export interface DeliveryResult {
    * an earlier version, which did not count them.
    */
   earlierRecordsWithoutEntries?: number;
+  /** In a resume: the dead letters of the earlier runs of the resumed state. */
+  earlierDeadLetters?: EarlierDeadLetters;
   /** Entries neither delivered nor dead-lettered because the run stopped; a resume sends them. */
   undelivered: number;
   /** Requests made, each attempt and retry counted (requests printed, in a dry run). */

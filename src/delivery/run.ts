@@ -3,12 +3,12 @@ import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
-import { type DeadLetterDetails, deadLetterKey, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
+import { cutOffPartialLastLine, type DeadLetterDetails, deadLetterKey, DeadLetterWriter, readDeadLetterKeysAfter } from "./dead-letter.js";
 import { describeDestination } from "./destination.js";
 import { MessageIdSet } from "./dedupe.js";
 import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
 import { entrySize, type KoalaEntry } from "./entry.js";
-import type { Delivery, DeliveryProgress, DeliveryResult, FatalCause, ResolvedDeliveryOptions } from "./options.js";
+import type { Delivery, DeliveryProgress, DeliveryResult, EarlierDeadLetters, FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import type { RetryReason } from "./outcome.js";
 import { Sender } from "./sender.js";
 
@@ -142,6 +142,10 @@ export class DeliveryRun implements Delivery {
     const absolutePath = resolve(this.options.cwd, path);
     if (resumed === undefined || resumed.path !== absolutePath) {
       return new DeadLetterWriter(path, this.options.publicKey);
+    }
+    const cutBytes = cutOffPartialLastLine(absolutePath, resumed.bytes);
+    if (cutBytes > 0) {
+      this.options.events.onPartialDeadLetterLineCut?.(path, cutBytes);
     }
     const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes);
     return new DeadLetterWriter(path, this.options.publicKey, { keys, fromByte: resumed.bytes });
@@ -430,7 +434,7 @@ export class DeliveryRun implements Delivery {
       // Dead letters reach the disk before a checkpoint that counts their records as done.
       this.deadLetters?.sync();
       const deadLetterFile = this.deadLetters === undefined ? undefined : { path: resolve(this.options.cwd, this.deadLetters.path), bytes: this.deadLetters.checkpointBytes };
-      if (this.checkpoint.save(deadLetterFile)) {
+      if (this.checkpoint.save(deadLetterFile, this.counts.deadLetteredTotal)) {
         this.options.events.onCheckpointSaved?.(this.options.statePath);
       }
     } catch (error) {
@@ -439,6 +443,12 @@ export class DeliveryRun implements Delivery {
       this.options.events.onCheckpointError?.(this.options.statePath, (error as Error).message);
     }
     this.lastSaveAtMs = Date.now();
+  }
+
+  private earlierDeadLetters(): EarlierDeadLetters {
+    const entries = this.checkpoint.earlierDeadLetteredEntries;
+    const path = this.checkpoint.resumedDeadLetterFile?.path;
+    return { entries, ...(path === undefined ? {} : { path }) };
   }
 
   private result(): DeliveryResult {
@@ -454,6 +464,7 @@ export class DeliveryRun implements Delivery {
       inputsOfDuplicatesOnly: [...this.duplicateOnlyInputs.inputs],
       alreadyDone: counts.alreadyDone,
       ...(this.earlierRecordsWithoutEntries === undefined ? {} : { earlierRecordsWithoutEntries: this.earlierRecordsWithoutEntries }),
+      ...(this.checkpoint.resumed ? { earlierDeadLetters: this.earlierDeadLetters() } : {}),
       undelivered: this.outstandingEntries,
       requestsSent: counts.requestsSent,
       requestsAccepted: counts.requestsAccepted,

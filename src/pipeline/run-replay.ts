@@ -459,6 +459,8 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven` is whether --state named the checkpoint. */
 function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePathGiven: boolean): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
+  // A save that fails, as on a full disk, usually fails again at every later save. Only the first error is printed, and the summary counts them all.
+  const checkpointErrorPaths = new Set<string>();
   return {
     onDelivered: (entries) => {
       for (const entry of entries) {
@@ -516,7 +518,17 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
       ),
     onUnfinishedRunReplaced: (statePath) =>
       io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
-    onCheckpointError: (path, message) => io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again`),
+    onPartialDeadLetterLineCut: (path, bytes) =>
+      io.warn(
+        `the dead-letter file ${path} ended with ${formatCount(bytes)} ${bytes === 1 ? "byte" : "bytes"} of a line without its newline, left by a run that was killed while writing it. That piece of a line was cut off, and this resume sends its entry again (and writes its line whole if it fails again)`,
+      ),
+    onCheckpointError: (path, message) => {
+      if (checkpointErrorPaths.has(path)) {
+        return;
+      }
+      checkpointErrorPaths.add(path);
+      io.warn(`the checkpoint could not be written to ${path} (${message}); a resumed run would send more again. Later failures to write it are not printed, and the summary counts them`);
+    },
   };
 }
 

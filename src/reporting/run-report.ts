@@ -89,8 +89,14 @@ export interface RunReport {
     /** Inputs every entry of which was skipped as a duplicate: often a copy of another input. */
     inputsOfDuplicatesOnly: string[];
     alreadyDelivered: number;
+    /** In a resume, entries that the earlier runs of the checkpoint dead-lettered: null when it did not count them, 0 outside a resume. */
+    earlierDeadLettered: number | null;
+    /** The dead-letter file of those runs, as the checkpoint records it last; null outside a resume and when it records none. */
+    earlierDeadLetterPath: string | null;
     undelivered: number;
     stopped: boolean;
+    /** Failed saves of the state file, of which the summary printed the first error. */
+    checkpointErrors: number;
     fatal: { reason: string; status: number | null; message: string } | null;
     deadLetterPath: string | null;
     statePath: string | null;
@@ -175,8 +181,11 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
     duplicateWindow: result.duplicateWindow ?? null,
     inputsOfDuplicatesOnly: [...result.inputsOfDuplicatesOnly],
     alreadyDelivered: result.alreadyDone,
+    earlierDeadLettered: result.earlierDeadLetters === undefined ? 0 : (result.earlierDeadLetters.entries ?? null),
+    earlierDeadLetterPath: result.earlierDeadLetters?.path ?? null,
     undelivered: result.undelivered,
     stopped: result.stopped,
+    checkpointErrors: result.checkpointErrors,
     fatal: result.fatal === undefined ? null : { reason: result.fatal.reason, status: result.fatal.status ?? null, message: result.fatal.message },
     deadLetterPath: result.deadLetterPath === undefined ? null : resolve(workingDirectory, result.deadLetterPath),
     statePath: result.statePath === undefined ? null : resolve(workingDirectory, result.statePath),

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import type { DeliveryResult } from "../delivery/index.js";
 import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { describeDuplicateWindow } from "./duplicate-window.js";
@@ -39,6 +40,11 @@ export interface SummaryContext {
   resumable?: boolean;
   /** Requests a dry run wrote to stdout before its reader closed the pipe, which stopped the run; absent otherwise. */
   outputClosedAfter?: number;
+  /**
+   * The error code, such as ENOSPC, when stdout did not close but a write to it failed, which
+   * stopped the dry run as a closed pipe does; absent otherwise.
+   */
+  outputError?: string;
   /** Columns that the summary is wrapped to (default: `DEFAULT_TEXT_WIDTH`, 80). */
   width?: number;
   /** The command that starts koala-replay, for the commands that the summary names (default: `koala-replay`). */
@@ -62,7 +68,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   const requestCount = stats.requestsSent;
   const requests =
     context.dryRun && context.outputClosedAfter !== undefined
-      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} before stdout closed`
+      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} ${outputStopText(context)}`
       : `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
   lines.push(...wrapText(headline, width, "", "  "));
@@ -96,7 +102,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   if (context.dryRun && context.outputClosedAfter !== undefined) {
     // Requests written before the close was noticed count as written, but some never reached the reader.
     lines.push(row("would be sent", `${formatCount(stats.entriesSent)} (in the ${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written)`));
-    lines.push(row("requests", `${formatCount(stats.requestsSent)} written, ${formatCount(context.outputClosedAfter)} of them before stdout closed`));
+    lines.push(row("requests", `${formatCount(stats.requestsSent)} written, ${formatCount(context.outputClosedAfter)} of them ${outputStopText(context)}`));
   } else {
     lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
     lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
@@ -243,6 +249,10 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
         : `${formatCount(result.deadLetteredTotal)} written to ${path}; the command below the summary sends them again`;
     lines.push(row("dead letters", text));
   }
+  const earlierText = describeEarlierDeadLetters(result, context);
+  if (earlierText !== undefined) {
+    lines.push(row("earlier dead letters", earlierText));
+  }
   if (result.undelivered > 0 && context.dryRun) {
     lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));
   } else if (result.undelivered > 0) {
@@ -252,7 +262,32 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
   if (!context.dryRun && result.statePath !== undefined && existsSync(result.statePath)) {
     lines.push(row("checkpoint", displayPath(result.statePath, context.workingDirectory)));
   }
+  if (result.checkpointErrors > 0) {
+    const saves = `${formatCount(result.checkpointErrors)} ${plural(result.checkpointErrors, "save", "saves")}`;
+    lines.push(row("checkpoint failed", `${saves} of the checkpoint failed (the first error is printed above), so a resume sends again what the last save that worked did not record`));
+  }
   return lines;
+}
+
+/**
+ * Describes the dead letters of the earlier runs of a resumed checkpoint, which this run neither
+ * sent nor counts among its own, or returns undefined when there are none.
+ */
+function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryContext): string | undefined {
+  const earlier = result.earlierDeadLetters;
+  if (earlier === undefined || earlier.entries === 0) {
+    return undefined;
+  }
+  const file = earlier.path === undefined ? undefined : displayPath(earlier.path, context.workingDirectory);
+  if (earlier.entries === undefined) {
+    const where = file === undefined ? "their dead-letter file" : file;
+    return `not counted, because an earlier version of koala-replay wrote the checkpoint: earlier runs may have written entries to ${where}, which a resend of that file sends again`;
+  }
+  const entries = `${formatCount(earlier.entries)} ${plural(earlier.entries, "entry", "entries")}`;
+  // NOTE: the state file records only the last dead-letter file, so entries that an earlier resume
+  // wrote to another file (--dead-letter changed between runs) are counted here but not named.
+  const where = file === undefined ? "" : `, to ${file}`;
+  return `${entries} dead-lettered by earlier runs of this checkpoint${where}: not delivered, and not sent again by --resume (their events count under already-delivered); the command below the summary sends them again`;
 }
 
 /** Checks whether the run was stopped, by Ctrl-C, before it read any event of the pass that maps and sends them. */
@@ -295,6 +330,11 @@ function missingSentAtAdvice(stats: RunStats, command: string): string {
     : "";
 }
 
+/** Says what stopped a dry run's output: `before stdout closed`, or the write error. */
+function outputStopText(context: SummaryContext): string {
+  return context.outputError === undefined ? "before stdout closed" : `before writing stdout failed (${context.outputError})`;
+}
+
 /** Names the main reason why events were not sent, and what to do about it, or undefined when nothing needs saying. */
 function explainShortfall(stats: RunStats, context: SummaryContext): string | undefined {
   const fatal = stats.delivery?.fatal;
@@ -304,6 +344,9 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   if (context.outputClosedAfter !== undefined) {
     const requests = `${formatCount(context.outputClosedAfter)} ${plural(context.outputClosedAfter, "request", "requests")}`;
+    if (context.outputError !== undefined) {
+      return `Stopped early: writing the requests to stdout failed (${context.outputError}) after ${requests} were written, so reading stopped and the counts below are partial. Write the requests where there is room for all of them.`;
+    }
     return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it, so reading stopped and the counts below are partial. Write the requests to a file to keep all of them.`;
   }
   if (stoppedBeforeAnyEvent(stats)) {

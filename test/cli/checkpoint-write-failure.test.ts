@@ -73,3 +73,16 @@ describe("checkpoint write that fails part-way", () => {
     expect(emulator.accepted.size).toBe(INPUT_COUNT);
   });
 });
+
+describe("checkpoint saves that keep failing", () => {
+  test("error printed once, failures counted", async () => {
+    const result = await sendWithFileLimit(2);
+    const summary = unwrapSummary(result.stderr);
+    const failures = Number(/checkpoint failed (\d+) saves of the checkpoint failed/.exec(summary)?.[1] ?? "0");
+
+    expect(summary.split("the checkpoint could not be written to state.json")).toHaveLength(2);
+    expect(summary).toContain("Later failures to write it are not printed, and the summary counts them");
+    expect(failures).toBeGreaterThan(1);
+    expect(summary).toContain("(the first error is printed above), so a resume sends again what the last save that worked did not record");
+  });
+});

@@ -184,6 +184,19 @@ describe("report path of printed commands", () => {
     expect(resumeCommand(["send", "--report=out/r1.json", "events.jsonl"])).toBe(`${command} send --report=out/r1-resume.json events.jsonl --resume`);
   });
 
+  test("every rerun command keeps exclusions and config", () => {
+    const options = ["--exclude-emails", "*@corp.com", "--exclude-emails=ceo@partner.example", "-c", "replay.json"];
+    const kept = "--exclude-emails '*@corp.com' --exclude-emails=ceo@partner.example -c replay.json";
+    const argv = ["send", ...options, "events.jsonl"];
+    const command = toolCommand();
+
+    expect(resumeCommand(argv)).toBe(`${command} send ${kept} events.jsonl --resume`);
+    expect(rerunCommand("--restart", argv)).toBe(`${command} send ${kept} events.jsonl --restart`);
+    expect(resumeFromStateCommand("state.json", argv)).toBe(`${command} send ${kept} events.jsonl --resume --state state.json`);
+    expect(withoutResumeCommand(argv)).toBe(`${command} send ${kept} events.jsonl`);
+    expect(deadLetterResendCommand("dead.jsonl", argv)).toBe(`${command} send ${kept} --no-stitch dead.jsonl`);
+  });
+
   test("dead-letter resend has no report", () => {
     expect(deadLetterResendCommand("dead.jsonl", ["send", "--report", "r1.json", "events.jsonl"])).toBe(`${toolCommand()} send --no-stitch dead.jsonl`);
   });

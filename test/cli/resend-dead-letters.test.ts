@@ -406,3 +406,44 @@ describe("dead letters and an email exclusion added since", () => {
     expect(report.skippedByReason["excluded-email"]).toBe(2);
   });
 });
+
+describe("resend command and email exclusions", () => {
+  test("carries --exclude-emails of the run", async () => {
+    const events = join(directory, "events.jsonl");
+    writeFileSync(events, `${[identifyLine("ada@example.com", "m-1"), identifyLine("staff@corp.com", "m-2")].join("\n")}\n`);
+    const args = ["send", "--no-stitch", "--dead-letter", "dead.jsonl", "--state", "state.json"];
+    const options = { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY } };
+    const rejecting = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: () => true } });
+    let second: CliResult;
+    try {
+      await runCli([...args, "--endpoint", rejecting.url, events], options);
+      second = await runCli([...args, "--endpoint", rejecting.url, "--restart", "--exclude-emails", "*@corp.com", events], options);
+    } finally {
+      await rejecting.close();
+    }
+    const lines = second.stderr.split("\n");
+    const command = lines[lines.indexOf("  to send the dead letters again once their cause is fixed:") + 1]?.trim() ?? "";
+    const resendArgs = command.slice(printedCommand(directory).length + 1);
+
+    expect(resendArgs).toMatch(/^send --endpoint http:\/\/127\.0\.0\.1:\d+ --exclude-emails '\*@corp\.com' --state state-resend\.json --no-stitch dead\.jsonl$/);
+
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    // The shell would take the quotes off the pattern, and the emulator that rejected the entries is gone.
+    const resent = await runCli(resendArgs.replace("'*@corp.com'", "*@corp.com").replace(/http:\/\/127\.0\.0\.1:\d+/, emulator.url).split(" "), options);
+
+    expect(resent.status).toBe(0);
+    expect([...emulator.accepted.keys()]).toEqual(["m-1"]);
+  });
+
+  test.each([
+    [["--exclude-emails=*@corp.com", "--exclude-emails", "ceo@partner.example"], "'--exclude-emails=*@corp.com' --exclude-emails ceo@partner.example"],
+    [["--config", "replay.json"], "--config replay.json"],
+    [["--config=replay.json"], "--config=replay.json"],
+    [["-c", "replay.json"], "-c replay.json"],
+    [["-creplay.json"], "-creplay.json"],
+  ])("keeps %j", (runArgs, expected) => {
+    const command = deadLetterResendCommand("dead.jsonl", ["send", "--endpoint", "http://127.0.0.1:9", ...runArgs, "--filter", "type = 'track'", "events.jsonl"]);
+
+    expect(command).toContain(` send --endpoint http://127.0.0.1:9 ${expected} --no-stitch dead.jsonl`);
+  });
+});

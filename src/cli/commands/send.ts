@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { CheckpointNotFoundError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
@@ -21,7 +21,7 @@ import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { formatWarning } from "../warning.js";
-import { DryRunStdout, isStderrSameAsStdout, onClosedStdout, writeStderr } from "../stdout-pipe.js";
+import { DryRunStdout, isStderrSameAsStdout, onClosedStdout, stdoutWriteErrorCode, writeStderr } from "../stdout-pipe.js";
 import { deadLetterResendCommand, rerunCommand, resumeCommand, resumeFromStateCommand, withoutResumeCommand } from "../rerun-commands.js";
 import { toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
@@ -115,7 +115,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   }
   const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
-  let exitStatus = exitStatusOf(stats);
+  let exitStatus = exitStatusOf(stats, settings.dryRun);
   // The width of warnings and errors too: COLUMNS when set, else the terminal's, else 80 columns.
   const summaryWidth = textWidth(process.stderr);
   if (!settings.quiet && !settings.json) {
@@ -133,6 +133,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
+        outputError: stdoutWriteErrorCode(),
         filterFields: listFilterFields(settings.filters),
         width: summaryWidth,
         command: toolCommand(),
@@ -140,9 +141,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       }),
     );
     writeStderr(mask(summary));
-    const deadLetterPath = stats.delivery?.deadLetterPath;
-    if ((stats.delivery?.deadLetteredTotal ?? 0) > 0 && deadLetterPath !== undefined) {
-      const command = deadLetterResendCommand(displayPath(deadLetterPath, process.cwd()));
+    for (const path of deadLetterFilesToResend(stats)) {
+      const command = deadLetterResendCommand(displayPath(path, process.cwd()));
       writeStderr(`${wrapStderrMessage(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}`, summaryWidth)}\n`);
     }
   }
@@ -157,6 +157,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       writeError(`stopped: ${mask(fatal.message)}`, `${when}, run the command again. ${notResumable}`);
     }
     exitStatus = ExitCode.fatalApi;
+  } else if (stdoutWriteErrorCode() !== undefined && (settings.dryRun || !interruption.signal.aborted)) {
+    exitStatus = ExitCode.outputFailed;
   } else if (outputClosedAfter !== undefined) {
     exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
@@ -303,8 +305,31 @@ function describeUnfinishedCheckpoint(checkpoint: UnfinishedCheckpoint, cwd: str
   return `${displayPath(checkpoint.path, cwd)}${saved}, which read ${escapeControlCharacters(displayPath(first, cwd))}${more}`;
 }
 
-function exitStatusOf(stats: RunStats): number {
-  const incomplete = stats.invalidCount > 0 || stats.failedCount > 0 || stats.unreadableCount > 0;
+/**
+ * Returns the dead-letter files that the summary's resend commands name, by absolute path: this
+ * run's, when it wrote dead letters, and that of the earlier runs of a resumed checkpoint, when they
+ * dead-lettered entries and wrote them to another file.
+ */
+function deadLetterFilesToResend(stats: RunStats): string[] {
+  const delivery = stats.delivery;
+  if (delivery === undefined) {
+    return [];
+  }
+  const files = new Set<string>();
+  if (delivery.deadLetteredTotal > 0 && delivery.deadLetterPath !== undefined) {
+    files.add(resolve(delivery.deadLetterPath));
+  }
+  const earlier = delivery.earlierDeadLetters;
+  if (earlier?.path !== undefined && (earlier.entries ?? 0) > 0) {
+    files.add(earlier.path);
+  }
+  return [...files];
+}
+
+/** Returns status 1 when entries were not delivered: by this run, or, in a real resume, dead-lettered by the earlier runs of its checkpoint. */
+function exitStatusOf(stats: RunStats, dryRun: boolean): number {
+  const earlierDeadLetters = dryRun ? 0 : (stats.delivery?.earlierDeadLetters?.entries ?? 0);
+  const incomplete = stats.invalidCount > 0 || stats.failedCount > 0 || stats.unreadableCount > 0 || earlierDeadLetters > 0;
   return incomplete ? ExitCode.incomplete : ExitCode.done;
 }
 
