@@ -17,7 +17,7 @@ export interface OutageState {
 }
 
 /**
- * Returns whether an attempt failed in a way that tells nothing about its entries: no response (refused,
+ * Returns whether an attempt failed in a way that reveals nothing about its entries: no response (refused,
  * reset, timed out), a 5xx, or a 408. Every other response shows that Koala is up.
  */
 export function isOutageFailure(outcome: AttemptOutcome): boolean {

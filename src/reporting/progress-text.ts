@@ -146,7 +146,7 @@ function deliveryParts(snapshot: ProgressSnapshot, elapsedMs: number, sentWord: 
   return parts;
 }
 
-/** Returns the part that says Koala is not responding, or undefined when it responds or the failures are too recent to matter. */
+/** Returns the text reporting that Koala is not responding, or undefined when it responds or the failures are too recent to matter. */
 function waitingPart(notResponding: ProgressSnapshot["koalaNotResponding"]): NamedPart | undefined {
   if (notResponding === undefined || notResponding.forMs < MIN_NOT_RESPONDING_SHOWN_MS) {
     return undefined;
@@ -155,7 +155,7 @@ function waitingPart(notResponding: ProgressSnapshot["koalaNotResponding"]): Nam
   if (notResponding.nextRetryInMs === undefined) {
     return { name: "waiting", text: `no response from Koala for ${forDuration}`, short: `no response for ${forDuration}` };
   }
-  // Rounded up, so that the line never says "retry in 0 s" while the retry still waits.
+  // Rounded up, so that the line never shows "retry in 0 s" while the retry still waits.
   const retryIn = formatDuration(Math.ceil(notResponding.nextRetryInMs / 1000) * 1000);
   return {
     name: "waiting",
