@@ -20,6 +20,7 @@ const RESEND_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set([
   "--max-batch-size",
   "--timeout-ms",
   "--max-attempts",
+  "--max-outage-ms",
   "--exclude-emails",
   "--config",
   "-c",

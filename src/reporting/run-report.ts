@@ -21,6 +21,8 @@ export interface ReportedOptions {
   maxBatchSize: number;
   timeoutMs: number;
   maxAttempts: number;
+  /** How long an outage may last before the run stops (`--max-outage-ms`). */
+  maxOutageMs: number;
   resume: boolean;
   browserEvents: string;
   format: string | undefined;

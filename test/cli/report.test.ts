@@ -117,6 +117,7 @@ describe("send --report", () => {
     expect(report.options.config).toBe("presets");
     expect(report.options.stitch).toBe(false);
     expect(report.options.filters).toEqual([]);
+    expect(report.options.maxOutageMs).toBe(120_000);
     expect(report.counts).toEqual({
       filesRead: 1,
       filesSkipped: 0,

@@ -441,6 +441,8 @@ describe("resend command and email exclusions", () => {
     [["--config=replay.json"], "--config=replay.json"],
     [["-c", "replay.json"], "-c replay.json"],
     [["-creplay.json"], "-creplay.json"],
+    [["--max-outage-ms", "600000"], "--max-outage-ms 600000"],
+    [["--max-outage-ms=600000"], "--max-outage-ms=600000"],
   ])("keeps %j", (runArgs, expected) => {
     const command = deadLetterResendCommand("dead.jsonl", ["send", "--endpoint", "http://127.0.0.1:9", ...runArgs, "--filter", "type = 'track'", "events.jsonl"]);
 

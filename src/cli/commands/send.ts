@@ -354,6 +354,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, config: { s
       maxBatchSize: settings.delivery.maxBatchSize,
       timeoutMs: settings.delivery.timeoutMs,
       maxAttempts: settings.delivery.maxAttempts,
+      maxOutageMs: settings.delivery.maxOutageMs,
       resume: settings.delivery.resume,
       browserEvents: settings.browserEventsText,
       format: settings.format,
