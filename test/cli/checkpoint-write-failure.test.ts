@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { binPath, type CliResult } from "../helpers/run-cli.js";
+import { type CliResult, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 // A disk that fills up while the checkpoint is saved. The file-size limit of the shell (`ulimit -f`,
@@ -39,21 +38,9 @@ function inputName(index: number): string {
 
 /** Runs `send` with files limited to `blocks` × 512 bytes. */
 function sendWithFileLimit(blocks: number): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const script = `trap "" XFSZ; ulimit -f ${blocks}; exec "$0" "$@"`;
-    const inputs = Array.from({ length: INPUT_COUNT }, (_, index) => inputName(index));
-    const args = ["send", "--no-stitch", "--no-progress", "--endpoint", emulator.url, "--state", "state.json", ...inputs];
-    const child = spawn("sh", ["-c", script, process.execPath, binPath, ...args], {
-      cwd: directory,
-      env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  const inputs = Array.from({ length: INPUT_COUNT }, (_, index) => inputName(index));
+  const args = ["send", "--no-stitch", "--no-progress", "--endpoint", emulator.url, "--state", "state.json", ...inputs];
+  return runCli(args, { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY }, fileSizeLimitBlocks: blocks });
 }
 
 describe("checkpoint write that fails part-way", () => {

@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { binPath, type CliResult, runCli } from "../helpers/run-cli.js";
+import { type CliResult, runCli } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 // A disk that fills up in the middle of a dead-letter line. The file-size limit of the shell
@@ -36,19 +35,7 @@ const SEND_ARGS = ["send", "--no-stitch", "--no-progress"];
 
 /** Runs the CLI with files limited to `blocks` × 512 bytes. */
 function sendWithFileLimit(blocks: number, args: readonly string[] = []): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const script = `trap "" XFSZ; ulimit -f ${blocks}; exec "$0" "$@"`;
-    const child = spawn("sh", ["-c", script, process.execPath, binPath, ...SEND_ARGS, "--endpoint", emulator.url, ...args, "events.jsonl"], {
-      cwd: directory,
-      env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli([...SEND_ARGS, "--endpoint", emulator.url, ...args, "events.jsonl"], { cwd: directory, env: { KOALA_PUBLIC_KEY: KEY }, fileSizeLimitBlocks: blocks });
 }
 
 function send(args: readonly string[] = []): Promise<CliResult> {

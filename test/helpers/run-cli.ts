@@ -17,6 +17,12 @@ export interface CliOptions {
   cwd?: string;
   /** Kills the process with SIGKILL after this many milliseconds; its status is then null. */
   killAfterMs?: number;
+  /**
+   * Limits the files the process writes to this many blocks of 512 bytes (`ulimit -f` in POSIX sh),
+   * with SIGXFSZ ignored, so that a write past the limit fails with EFBIG as a full disk fails with
+   * ENOSPC. Neither root nor a file system of its own is needed.
+   */
+  fileSizeLimitBlocks?: number;
 }
 
 /**
@@ -32,7 +38,11 @@ export function printedCommand(cwd: string = projectRoot): string {
 /** Runs the built binary as a user would, with a clean environment apart from what `env` adds. */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
+    const [command, commandArgs] =
+      options.fileSizeLimitBlocks === undefined
+        ? [process.execPath, [binPath, ...args]]
+        : ["sh", ["-c", `trap "" XFSZ; ulimit -f ${options.fileSizeLimitBlocks}; exec "$0" "$@"`, process.execPath, binPath, ...args]];
+    const child = spawn(command, commandArgs, {
       cwd: options.cwd ?? projectRoot,
       env: { PATH: process.env["PATH"], ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
