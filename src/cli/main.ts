@@ -48,7 +48,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 /**
  * Exit statuses that a failed write to stdout replaces with `ExitCode.outputFailed`. A usage error,
- * a fatal API response and an interruption say more about the run, so they stay.
+ * a fatal API response and an interruption describe the run better, so they are kept.
  */
 const OUTPUT_FAILURE_REPLACES: ReadonlySet<number> = new Set([ExitCode.done, ExitCode.incomplete, ExitCode.outputClosed]);
 

@@ -145,7 +145,7 @@ export function deadLetterResendCommand(deadLetterPath: string, argv: readonly s
   return printedCommand(args);
 }
 
-/** Whether `arg` is `-c` with its path attached (`-cmy.json`), which commander accepts as `-c my.json`. */
+/** Checks whether `arg` is `-c` with its path attached (`-cmy.json`), which commander accepts as `-c my.json`. */
 function isConfigWithAttachedPath(arg: string): boolean {
   return arg.startsWith("-c") && arg.length > 2 && !arg.startsWith("--");
 }

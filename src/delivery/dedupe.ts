@@ -9,7 +9,7 @@ export const MAX_TABLE_SLOTS = 1 << 21;
  * 32-bit halves, so a million ids take 12 MB instead of the hundreds a `Set<string>` would.
  *
  * The table grows by a factor of √2 at three quarters full, alternating between a power of two and
- * about 1.41 times one, so it is never less than 53 % full once grown, and growing holds both tables
+ * about 1.41 times one, so it is never less than 53 % full once grown, and growing keeps both tables
  * for a moment in 2.4 times the memory of the old one, not 3 times.
  *
  * The set remembers recent ids, not all of them. When the table reaches `maxSlots` and is three quarters

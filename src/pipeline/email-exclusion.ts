@@ -8,7 +8,7 @@ export interface ExcludedEntry {
   pattern: string;
   /** The email that matched: the request's `email`, or the `email` of its `traits`. */
   email: string;
-  /** Where that email is in the request. */
+  /** The request field that contains that email. */
   field: "email" | "traits.email";
 }
 

@@ -317,7 +317,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
 /**
  * Returns the entries to send, and counts those whose email the exclusion leaves out. Resent dead
  * letters are excluded too, because the patterns exist to keep these people's events out of Koala,
- * and are counted apart so that the summary can say so.
+ * and are counted apart so that the summary can report them.
  */
 function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats, resentDeadLetter: boolean): readonly KoalaEntry[] {
   const { sendable, excluded } = exclusion.split(entries);

@@ -24,7 +24,7 @@ export interface EmulatorFaults {
   /** Status of every `/batch` response in place of Koala's, as a proxy or another server in front of it would return. */
   batchStatus?: number;
   /**
-   * Replaces the accepted key with `newKey` once `afterBatches` requests to `/batch` were answered,
+   * Replaces the accepted key with `newKey` once `afterBatches` requests to `/batch` got a response,
    * as when someone regenerates the project's key during a run: the old key gets 401 from then on.
    */
   rotateKey?: { afterBatches: number; newKey: string };

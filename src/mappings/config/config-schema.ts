@@ -53,7 +53,7 @@ function actionMappingSchema(action: ActionId): Record<string, unknown> {
  * It uses `\u{…}` escapes, so a validator must compile it with the `u` flag. Without the flag it
  * does not compile, so it cannot quietly match other characters.
  * NOTE: the code points come from the Unicode data of the Node.js that builds the schema. One with
- * a newer Unicode version may list more, and the schema test then asks to regenerate the file.
+ * a newer Unicode version may list more, and the schema test then fails until the file is regenerated.
  */
 function emailPatternRegExpSource(): string {
   const forbidden = listForbiddenCodePointRanges()
