@@ -20,6 +20,7 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   StateMismatchError: "the inputs changed since the checkpoint: run with --restart in place of --resume to start over",
   DestinationMismatchError: "run with --restart in place of --resume to send everything to this destination, or give this run its own checkpoint with --state <path>",
   CannotResumeError: "run without --resume to start over, or give the checkpoint with --state <path>",
+  InvalidStateFileError: "",
   InvalidDeadLetterLineError: "the dead-letter file was changed by hand; fix the line or remove it",
   DeadLetterPathError: "",
   StatePathError: "",

@@ -224,6 +224,26 @@ export class CannotResumeError extends Error {
 }
 
 /**
+ * Raised, before anything is sent, for a state file that exists but cannot be read, is not JSON,
+ * is of a newer version or fails its checks. A resume raises it, and so does a run that would
+ * replace the file without `restart`, because the file may be the only record of a run that did
+ * not finish.
+ */
+export class InvalidStateFileError extends CannotResumeError {
+  constructor(
+    readonly statePath: string,
+    /** What is wrong, as the end of a sentence that starts with the file: "is not valid JSON (…)". */
+    readonly problem: string,
+  ) {
+    super(
+      `the checkpoint ${statePath} ${problem}`,
+      "Restore it from a backup, or run with --restart to start over and replace it (Koala ignores entries whose message_id it already has), or give this run a checkpoint of its own with --state <path> to keep it.",
+    );
+    this.name = "InvalidStateFileError";
+  }
+}
+
+/**
  * Raised, before anything is sent, when a run that neither resumes nor restarts finds the state file
  * of an earlier run that did not finish. Sending everything again would replace that state, so the
  * user chooses: `resume` continues the earlier run, `restart` starts over.
@@ -344,8 +364,10 @@ export class Checkpoint {
   private dirty = false;
   /** Whether `resume` was asked for and a state file was found to resume from. */
   readonly resumed: boolean;
-  /** Whether this run, with `restart`, replaces the state file of a run that did not finish. */
+  /** Whether this run, with `restart`, replaces the state file of a run that did not finish, or one that cannot be read. */
   readonly replacesUnfinishedRun: boolean;
+  /** What is wrong with the state file that this run replaces with `restart`, when it cannot be read as one. */
+  readonly replacedInvalidStateFile: string | undefined;
   /** Whether the resumed state file was written with other settings deciding the entries of an event. */
   readonly entrySettingsChanged: boolean;
   /**
@@ -452,11 +474,12 @@ export class Checkpoint {
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     this.changedEntrySettings = this.entrySettingsChanged ? findChangedGroups(previous?.entrySettingHashes, this.entrySettingHashes) : undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
-    const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
+    const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readReplacedState(path, restart) : undefined;
     if (unfinished !== undefined && !restart) {
       throw new UnfinishedRunError(path as string, unfinished.savedAt);
     }
     this.replacesUnfinishedRun = unfinished !== undefined;
+    this.replacedInvalidStateFile = unfinished?.invalid;
     const trackedPaths = inputNames.filter((name) => !this.untracked.has(name)).map((name) => this.absolutePath(name));
     for (const name of trackedPaths) {
       this.inputs.set(name, this.createInputProgress(name, previous));
@@ -911,28 +934,25 @@ function readStateFile(path: string): StateFile | undefined {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       return undefined;
     }
-    throw new CannotResumeError(`Cannot read the checkpoint ${path}: ${(error as Error).message}.`, "Check its permissions.");
+    throw new InvalidStateFileError(path, `cannot be read (${(error as Error).message})`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
-    throw new CannotResumeError(`The checkpoint ${path} is not valid JSON.`, "Delete it to start over, or restore it from a backup.");
+  } catch (error) {
+    throw new InvalidStateFileError(path, `is not valid JSON (${(error as Error).message})`);
   }
   const version = isObject(parsed) ? parsed["version"] : undefined;
   if (typeof version === "number" && Number.isInteger(version) && (version < FIRST_STATE_VERSION || version > STATE_VERSION)) {
-    throw new CannotResumeError(
-      `The checkpoint ${path} has state file version ${version}, and this version of koala-replay reads versions ${FIRST_STATE_VERSION} to ${STATE_VERSION}, so it cannot tell which events that run finished.`,
-      "Resume with the koala-replay version that wrote it, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).",
+    throw new InvalidStateFileError(
+      path,
+      `has state file version ${version}, and this version of koala-replay reads versions ${FIRST_STATE_VERSION} to ${STATE_VERSION}, so it cannot tell which events that run finished (the version that wrote the file can)`,
     );
   }
   const problem = findStateFileProblem(parsed, FIRST_STATE_VERSION, STATE_VERSION);
   if (problem !== undefined) {
     const found = problem.found === undefined ? "it is missing" : `found ${problem.found}`;
-    throw new CannotResumeError(
-      `The checkpoint ${path} is not a valid koala-replay state file: ${problem.path} must be ${problem.expected}, ${found}.`,
-      "Run with --restart in place of --resume to start over (Koala ignores entries whose message_id it already has), or delete the file, or restore it from a backup.",
-    );
+    throw new InvalidStateFileError(path, `is not a valid koala-replay state file: ${problem.path} must be ${problem.expected}, ${found}`);
   }
   const state = parsed as StateFile;
   return state.version === FIRST_STATE_VERSION ? upgradeFirstVersion(state) : state;
@@ -953,14 +973,45 @@ function upgradeFirstVersion(state: StateFile): StateFile {
   return { ...state, version: STATE_VERSION, inputs };
 }
 
-/** Returns the state in `path` when it is of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
+/**
+ * Returns the state in `path` when it is of a run that did not finish, for the listing of
+ * `listUnfinishedCheckpoints`. A file that cannot be read as a state file is left out.
+ */
 function readUnfinishedRun(path: string): StateFile | undefined {
   try {
     const state = readStateFile(path);
     return state !== undefined && state.finished !== true ? state : undefined;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidStateFileError) {
+      return undefined;
+    }
+    throw error;
   }
+}
+
+/**
+ * Reads the state file that a run without `resume` is about to replace: what it replaces when it is
+ * of a run that did not finish, or undefined when there is none or that run finished. A file that
+ * cannot be read as a state file may be the only record of an unfinished run, so it raises
+ * InvalidStateFileError, unless `restart` asks to replace it whatever it holds.
+ */
+function readReplacedState(path: string, restart: boolean): ReplacedState | undefined {
+  try {
+    const state = readStateFile(path);
+    return state !== undefined && state.finished !== true ? { savedAt: typeof state.savedAt === "string" ? state.savedAt : undefined } : undefined;
+  } catch (error) {
+    if (restart && error instanceof InvalidStateFileError) {
+      return { savedAt: undefined, invalid: error.problem };
+    }
+    throw error;
+  }
+}
+
+/** The state file of a run that did not finish, or one that cannot be read, which a run with `restart` replaces. */
+interface ReplacedState {
+  savedAt: string | undefined;
+  /** What is wrong with the file, as `InvalidStateFileError.problem`, when it cannot be read as a state file. */
+  invalid?: string;
 }
 
 /**

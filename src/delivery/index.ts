@@ -15,7 +15,7 @@ export { checkPublicKey, type KeyCheckResult } from "./http.js";
 export { classifyOutcome } from "./outcome.js";
 export type { AttemptOutcome, DeadLetterReason, FatalReason, OutcomeContext, RetryLimits, RetryReason, Verdict } from "./outcome.js";
 export { computeBackoffDelay, parseRetryAfter } from "./backoff.js";
-export { CannotResumeError, CheckpointNotFoundError, defaultStatePath, defaultDeadLetterPath, StateMismatchError, UnfinishedRunError, type InputNotRead, type NoIdentityRecordsLeft, type UnfinishedCheckpoint } from "./checkpoint.js";
+export { CannotResumeError, CheckpointNotFoundError, defaultStatePath, defaultDeadLetterPath, InvalidStateFileError, StateMismatchError, UnfinishedRunError, type InputNotRead, type NoIdentityRecordsLeft, type UnfinishedCheckpoint } from "./checkpoint.js";
 export { DestinationMismatchError } from "./destination.js";
 export { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } from "./dead-letter.js";
 export { buildBatchBody } from "./body.js";

@@ -217,8 +217,11 @@ export interface DeliveryEvents {
    * read them again.
    */
   onNoIdentityRecordsLeft?(statePath: string, left: NoIdentityRecordsLeft): void;
-  /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
-  onUnfinishedRunReplaced?(statePath: string): void;
+  /**
+   * The state file is of an earlier run that did not finish, or cannot be read as a state file
+   * (`invalid` says why), and this run, with `restart`, replaces it.
+   */
+  onUnfinishedRunReplaced?(statePath: string, invalid?: string): void;
   /**
    * The resumed state file was written by a run whose settings that decide the entries of an event
    * differ from this run's, so the records it finished are skipped without being mapped again.

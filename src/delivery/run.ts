@@ -96,7 +96,7 @@ export class DeliveryRun implements Delivery {
       options.events.onInputsNotRead?.(options.resumeStatePath, this.checkpoint.inputsNotRead);
     }
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
-      options.events.onUnfinishedRunReplaced?.(options.statePath);
+      options.events.onUnfinishedRunReplaced?.(options.statePath, this.checkpoint.replacedInvalidStateFile);
     }
     if (this.checkpoint.destinationMismatch !== undefined && options.resumeStatePath !== undefined) {
       options.events.onOtherDestination?.(options.resumeStatePath, this.checkpoint.destinationMismatch.difference);

@@ -137,7 +137,7 @@ describe("resume from invalid state file", () => {
 
     expect(resume).toThrow(CannotResumeError);
     expect(resume).toThrow(
-      `The checkpoint ${statePath} is not a valid koala-replay state file: $.deadLetterFile must be an object with "path" and "bytes", found 42.`,
+      `the checkpoint ${statePath} is not a valid koala-replay state file: $.deadLetterFile must be an object with "path" and "bytes", found 42`,
     );
   });
 
@@ -147,10 +147,10 @@ describe("resume from invalid state file", () => {
       delete input["doneThrough"];
     });
 
-    expect(resume).toThrow(/\.doneThrough must be a non-negative safe integer \(the last line done\), it is missing\.$/);
+    expect(resume).toThrow(/\.doneThrough must be a non-negative safe integer \(the last line done\), it is missing$/);
   });
 
-  test("hint gives --restart and deleting", () => {
+  test("hint gives --restart and --state", () => {
     const { resume } = resumeWith((state) => (state["identityGraph"] = "x"));
 
     let hint: string | undefined;
@@ -159,8 +159,8 @@ describe("resume from invalid state file", () => {
     } catch (error) {
       hint = (error as CannotResumeError).hint;
     }
-    expect(hint).toContain("--restart in place of --resume");
-    expect(hint).toContain("delete the file");
+    expect(hint).toContain("run with --restart to start over and replace it");
+    expect(hint).toContain("--state <path> to keep it");
   });
 
   test("older state without optional fields resumes", async () => {

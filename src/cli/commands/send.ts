@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
-import { CheckpointNotFoundError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { CheckpointNotFoundError, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
@@ -107,6 +107,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   } catch (error) {
     if (error instanceof UnfinishedRunError) {
       throw unfinishedRunUsageError(error);
+    }
+    if (error instanceof InvalidStateFileError) {
+      throw invalidStateFileUsageError(error, settings);
     }
     throw error instanceof CheckpointNotFoundError ? checkpointNotFoundUsageError(error, settings.dryRun) : error;
   } finally {
@@ -259,6 +262,29 @@ function unfinishedRunUsageError(error: UnfinishedRunError): UsageError {
     `    ${rerunCommand("--resume")}`,
     "  to start over, sending every event again and replacing the checkpoint:",
     `    ${rerunCommand("--restart")}`,
+  ].join("\n");
+  return new UsageError(message, hint);
+}
+
+/**
+ * Turns a state file that cannot be read as one into a usage error that gives the command for each
+ * choice. Without --resume the run would replace it, and it may be the only record of a run that
+ * did not finish, so the run stops as it does for such a run.
+ */
+function invalidStateFileUsageError(error: InvalidStateFileError, settings: SendSettings): UsageError {
+  const statePath = displayPath(error.statePath, process.cwd());
+  const resume = settings.delivery.resume;
+  const consequence = resume
+    ? `The run it records cannot be resumed from it. Nothing was ${settings.dryRun ? "printed" : "sent"}.`
+    : "It may be the only record of a run that did not finish, and this run would replace it. Nothing was sent.";
+  const message = `the checkpoint ${statePath} ${error.problem}. ${consequence}`;
+  const restart = settings.dryRun
+    ? ["  to print the requests of every event instead, without --resume:", `    ${withoutResumeCommand()}`]
+    : ["  to start over, sending every event again and replacing the file:", `    ${rerunCommand("--restart")}`];
+  const hint = [
+    resume ? "restore the file from a backup and run the same command to resume that run" : "restore the file from a backup and add --resume to resume that run",
+    ...restart,
+    ...(settings.dryRun ? [] : ["  to keep the file as it is, give this run a checkpoint of its own with --state <path>"]),
   ].join("\n");
   return new UsageError(message, hint);
 }
