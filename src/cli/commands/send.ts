@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
 import { CheckpointNotFoundError, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
@@ -111,6 +112,11 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     if (error instanceof InvalidStateFileError) {
       throw invalidStateFileUsageError(error, settings);
     }
+    if (error instanceof IdentityGraphWriteError) {
+      // The first pass ends before delivery starts, so the run stopped before it sent anything.
+      const outcome = settings.dryRun ? "Nothing was printed" : "Nothing was sent, and the checkpoint was left as it was";
+      throw new UsageError(`${error.message}. ${outcome}`, `${error.hint}\n  then run the same command again`, ExitCode.ioError);
+    }
     throw error instanceof CheckpointNotFoundError ? checkpointNotFoundUsageError(error, settings.dryRun) : error;
   } finally {
     progress.stop();
@@ -161,7 +167,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     }
     exitStatus = ExitCode.fatalApi;
   } else if (stdoutWriteErrorCode() !== undefined && (settings.dryRun || !interruption.signal.aborted)) {
-    exitStatus = ExitCode.outputFailed;
+    exitStatus = ExitCode.ioError;
   } else if (outputClosedAfter !== undefined) {
     exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
