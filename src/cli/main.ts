@@ -2,7 +2,7 @@ import { CommanderError, type Command } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
-import { handleClosedStdout, ignoreClosedStderr, stdoutWriteErrorCode } from "./stdout-pipe.js";
+import { handleClosedStdout, ignoreClosedStderr, stdoutWriteErrorCode, writeStderr } from "./stdout-pipe.js";
 import { withToolCommand } from "./tool-command.js";
 
 export { buildProgram } from "./program.js";
@@ -130,7 +130,7 @@ async function reportError(error: unknown, commandName: string, publicKeys: read
     await printUserError(mask(error.message), hint === undefined ? undefined : mask(withToolCommand(hint.replace("COMMAND", commandName))));
     return USER_ERROR_EXIT_CODES[error.name] ?? ExitCode.usage;
   }
-  process.stderr.write(`koala-replay: internal error, please report it with the command you ran\n${mask((error as Error)?.stack ?? String(error))}\n`);
+  writeStderr(`koala-replay: internal error, please report it with the command you ran\n${mask((error as Error)?.stack ?? String(error))}\n`);
   return ExitCode.incomplete;
 }
 
