@@ -129,7 +129,8 @@ function existsInWorkingDirectory(path: string): boolean {
 
 /**
  * Builds the command that sends the dead letters of this run again: `send` with the options of
- * this run that set where and how to send, and the dead-letter file as the only input. Stitching
+ * this run that set where and how to send, and the dead-letter files as the only inputs. One
+ * command sends every file, so that one checkpoint of the resend records them all. Stitching
  * is off, because a dead letter is resent as written. A public key given on the command line is
  * replaced by a placeholder, and one from KOALA_PUBLIC_KEY is left to that variable.
  *
@@ -138,7 +139,7 @@ function existsInWorkingDirectory(path: string): boolean {
  * checkpoint, and any dead letters of its own, would go to the default folder `.koala-replay` that
  * the run was kept out of.
  */
-export function deadLetterResendCommand(deadLetterPath: string, argv: readonly string[] = process.argv.slice(2)): string {
+export function deadLetterResendCommand(deadLetterPaths: string | readonly string[], argv: readonly string[] = process.argv.slice(2)): string {
   const args = ["send"];
   const runArgs = withoutPublicKey(argv);
   let statePath: string | undefined;
@@ -160,7 +161,7 @@ export function deadLetterResendCommand(deadLetterPath: string, argv: readonly s
   if (statePath !== undefined && statePath !== "") {
     args.push("--state", resendStatePath(statePath));
   }
-  args.push("--no-stitch", deadLetterPath);
+  args.push("--no-stitch", ...(typeof deadLetterPaths === "string" ? [deadLetterPaths] : deadLetterPaths));
   return printedCommand(args);
 }
 

@@ -7,6 +7,7 @@ import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import { type Destination, DestinationMismatchError, destinationsDiffer } from "./destination.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
+import { addRunDeadLetters, checkResends, readDeadLetterFileRecords, type DeadLetterFileRecord, type EarlierDeadLetterFile } from "./dead-letter-files.js";
 import { findStateFileProblem } from "./state-file-check.js";
 
 /**
@@ -58,6 +59,12 @@ interface InputProgress {
    * file, of an earlier version, did not count them.
    */
   doneWithoutEntries: number | undefined;
+  /**
+   * Entries of the input's records that the runs of the state dead-lettered, so that a resend of a
+   * dead-letter file tells which of the files it read its own dead letters came from. Undefined when
+   * the resumed state file, of an earlier version, did not count them.
+   */
+  deadLetteredEntries: number | undefined;
 }
 
 interface StateFileInput {
@@ -86,6 +93,8 @@ interface StateFileInput {
   noIdentityEvents?: number;
   /** As `InputProgress.doneWithoutEntries`. Missing in older files. */
   doneWithoutEntries?: number;
+  /** As `InputProgress.deadLetteredEntries`. Missing in older files. */
+  deadLetteredEntries?: number;
 }
 
 interface StateFile {
@@ -138,6 +147,13 @@ interface StateFile {
    * that lacked it, because the count would leave out the dead letters of its first runs.
    */
   deadLetteredEntries?: number;
+  /**
+   * Every dead-letter file that the runs of this state wrote to, with their entries in it and
+   * whether a resend delivered them. Missing in older files, which a resume reads as one record of
+   * `deadLetterFile` with `deadLetteredEntries`, and in the files of every resume of a state that
+   * counted no dead letters.
+   */
+  deadLetterFiles?: DeadLetterFileRecord[];
   inputs: Record<string, StateFileInput>;
 }
 
@@ -417,6 +433,13 @@ export class Checkpoint {
    * 0 when this run does not resume, undefined when the resumed state file did not count them.
    */
   readonly earlierDeadLetteredEntries: number | undefined;
+  /**
+   * The dead-letter files of the earlier runs of the resumed state, with what resends did with their
+   * entries: undefined when this run does not resume, or the state file did not count its dead letters.
+   */
+  readonly earlierDeadLetterFiles: readonly EarlierDeadLetterFile[] | undefined;
+  /** The dead-letter files that the state file lists, as `StateFile.deadLetterFiles`, before this run's are added. */
+  private readonly deadLetterFileRecords: readonly DeadLetterFileRecord[] | undefined;
   /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
   private unidentifiedOrigin: RecordOrigin | undefined;
   private readonly resumePath: string | undefined;
@@ -470,6 +493,15 @@ export class Checkpoint {
     this.warnedGraphDigest = previousGraph === undefined ? undefined : stringOrUndefined(previous?.identityGraphWarned);
     this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
     this.earlierDeadLetteredEntries = previous === undefined ? 0 : readDeadLetteredEntries(previous, this.resumedDeadLetterFile);
+    const records = previous === undefined ? [] : readDeadLetterFileRecords(previous);
+    if (previous !== undefined && records !== undefined && resumePath !== undefined) {
+      const checked = checkResends(records, { statePath: resolve(cwd, resumePath), cwd, readState: (statePath) => readAbsoluteStateFile(statePath, cwd) });
+      this.deadLetterFileRecords = checked.records;
+      this.earlierDeadLetterFiles = checked.files;
+    } else {
+      this.deadLetterFileRecords = records;
+      this.earlierDeadLetterFiles = undefined;
+    }
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     this.changedEntrySettings = this.entrySettingsChanged ? findChangedGroups(previous?.entrySettingHashes, this.entrySettingHashes) : undefined;
@@ -627,6 +659,9 @@ export class Checkpoint {
    * entries of the record are on their way, the state file lists its key, for a resume to skip it.
    */
   completeDeadLetteredEntry(progress: RecordProgress, key: string): void {
+    if (progress.input.deadLetteredEntries !== undefined) {
+      progress.input.deadLetteredEntries += 1;
+    }
     if (progress.remaining > 1) {
       (progress.deadLettered ??= []).push(key);
     }
@@ -665,6 +700,7 @@ export class Checkpoint {
       ...(this.warnedGraphDigest === undefined ? {} : { identityGraphWarned: this.warnedGraphDigest }),
       ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
       ...(deadLetteredEntries === undefined || this.earlierDeadLetteredEntries === undefined ? {} : { deadLetteredEntries: this.earlierDeadLetteredEntries + deadLetteredEntries }),
+      ...(this.deadLetterFileRecords === undefined ? {} : { deadLetterFiles: addRunDeadLetters(this.deadLetterFileRecords, deadLetterFile, deadLetteredEntries ?? 0) }),
       inputs: {},
     };
     for (const input of this.inputs.values()) {
@@ -730,6 +766,7 @@ export class Checkpoint {
       readByFinishedRun: false,
       noIdentityEvents: recorded?.noIdentityEvents ?? 0,
       doneWithoutEntries: readDoneWithoutEntries(recorded),
+      deadLetteredEntries: readInputDeadLetteredEntries(recorded),
     };
   }
 
@@ -752,6 +789,14 @@ export class Checkpoint {
     }
     return total;
   }
+}
+
+/** Reads the count of an input's dead-lettered entries: 0 for an input that no run finished a record of, undefined when an older state file did not count them. */
+function readInputDeadLetteredEntries(recorded: StateFileInput | undefined): number | undefined {
+  if (recorded === undefined || recorded.doneThrough === 0) {
+    return 0;
+  }
+  return typeof recorded.deadLetteredEntries === "number" ? recorded.deadLetteredEntries : undefined;
 }
 
 /** Reads the count of records done without entries, 0 for an input that no run finished a record of, and undefined when an older state file did not count them. */
@@ -833,6 +878,7 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     readByFinishedRun: recorded?.readByFinishedRun ?? previous?.finished === true,
     noIdentityEvents: recorded?.noIdentityEvents ?? 0,
     doneWithoutEntries: readDoneWithoutEntries(recorded),
+    deadLetteredEntries: readInputDeadLetteredEntries(recorded),
   };
 }
 
@@ -878,6 +924,7 @@ function describeInput(input: InputProgress): StateFileInput {
     readByFinishedRun: input.readByFinishedRun,
     noIdentityEvents: input.noIdentityEvents,
     ...(input.doneWithoutEntries === undefined ? {} : { doneWithoutEntries: input.doneWithoutEntries }),
+    ...(input.deadLetteredEntries === undefined ? {} : { deadLetteredEntries: input.deadLetteredEntries }),
   };
 }
 
@@ -931,7 +978,9 @@ function readStateFile(path: string): StateFile | undefined {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+    // ENOTDIR: a folder on the way is a file, so no state file can be there.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
       return undefined;
     }
     throw new InvalidStateFileError(path, `cannot be read (${(error as Error).message})`);

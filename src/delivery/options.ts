@@ -1,6 +1,7 @@
 import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { InputNotRead, NoIdentityRecordsLeft } from "./checkpoint.js";
+import type { EarlierDeadLetterFile } from "./dead-letter-files.js";
 import type { Destination } from "./destination.js";
 import type { KoalaEntry } from "./entry.js";
 import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
@@ -247,6 +248,11 @@ export interface EarlierDeadLetters {
   entries: number | undefined;
   /** The dead-letter file, by absolute path, that the state file records last; absent in older state files. */
   path?: string;
+  /**
+   * Every dead-letter file of those runs, with what resends did with its entries; undefined when
+   * the state file did not count its dead letters.
+   */
+  files?: readonly EarlierDeadLetterFile[];
 }
 
 /** Counts of a finished, stopped or failed run. */

@@ -448,7 +448,8 @@ export class DeliveryRun implements Delivery {
   private earlierDeadLetters(): EarlierDeadLetters {
     const entries = this.checkpoint.earlierDeadLetteredEntries;
     const path = this.checkpoint.resumedDeadLetterFile?.path;
-    return { entries, ...(path === undefined ? {} : { path }) };
+    const files = this.checkpoint.earlierDeadLetterFiles;
+    return { entries, ...(path === undefined ? {} : { path }), ...(files === undefined ? {} : { files }) };
   }
 
   private result(): DeliveryResult {

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
-import { CheckpointNotFoundError, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { CheckpointNotFoundError, countUndeliveredEarlier, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
@@ -150,8 +150,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       }),
     );
     writeStderr(mask(summary));
-    for (const path of deadLetterFilesToResend(stats)) {
-      const command = deadLetterResendCommand(displayPath(path, process.cwd()));
+    const resendFiles = deadLetterFilesToResend(stats);
+    if (resendFiles.length > 0) {
+      const command = deadLetterResendCommand(resendFiles.map((path) => displayPath(path, process.cwd())));
       writeStderr(`${wrapStderrMessage(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}`, summaryWidth)}\n`);
     }
   }
@@ -338,9 +339,9 @@ function describeUnfinishedCheckpoint(checkpoint: UnfinishedCheckpoint, cwd: str
 }
 
 /**
- * Returns the dead-letter files that the summary's resend commands name, by absolute path: this
- * run's, when it wrote dead letters, and that of the earlier runs of a resumed checkpoint, when they
- * dead-lettered entries and wrote them to another file.
+ * Returns the dead-letter files that the summary's resend command names, by absolute path: this
+ * run's, when it wrote dead letters, and those of the earlier runs of a resumed checkpoint that
+ * still exist and hold entries that no resend delivered.
  */
 function deadLetterFilesToResend(stats: RunStats): string[] {
   const delivery = stats.delivery;
@@ -352,15 +353,25 @@ function deadLetterFilesToResend(stats: RunStats): string[] {
     files.add(resolve(delivery.deadLetterPath));
   }
   const earlier = delivery.earlierDeadLetters;
-  if (earlier?.path !== undefined && (earlier.entries ?? 0) > 0) {
+  if (earlier?.files !== undefined) {
+    for (const file of earlier.files) {
+      if (file.undelivered > 0 && file.status !== "missing") {
+        files.add(file.path);
+      }
+    }
+  } else if (earlier?.path !== undefined && (earlier.entries ?? 0) > 0) {
     files.add(earlier.path);
   }
   return [...files];
 }
 
-/** Returns status 1 when entries were not delivered: by this run, or, in a real resume, dead-lettered by the earlier runs of its checkpoint. */
+/**
+ * Returns status 1 when entries were not delivered: by this run, or, in a real resume, dead-lettered
+ * by the earlier runs of its checkpoint and not delivered by a resend since.
+ */
 function exitStatusOf(stats: RunStats, dryRun: boolean): number {
-  const earlierDeadLetters = dryRun ? 0 : (stats.delivery?.earlierDeadLetters?.entries ?? 0);
+  const earlier = stats.delivery?.earlierDeadLetters;
+  const earlierDeadLetters = dryRun || earlier === undefined ? 0 : (countUndeliveredEarlier(earlier) ?? 0);
   const incomplete = stats.invalidCount > 0 || stats.failedCount > 0 || stats.unreadableCount > 0 || earlierDeadLetters > 0;
   return incomplete ? ExitCode.incomplete : ExitCode.done;
 }
