@@ -94,8 +94,8 @@ function withNextReportPath(args: readonly string[], kind: RerunKind): string[] 
 }
 
 /**
- * Names the report of a run that a printed command starts, in the folder of this run's report, so
- * that it replaces neither this run's report nor any other file: `r1.json` becomes
+ * Names the report of a run that a printed command starts, in the folder of this run's report. The
+ * name is that of neither this run's report nor any existing file. `r1.json` becomes
  * `r1-resume.json` for a resume and `r1-rerun.json` for a run that sends everything again. The
  * suffix of an earlier printed command is taken off first, so suffixes do not stack:
  * `r1-resume.json` becomes `r1-rerun.json`. When the name is taken, by this run's report or by a

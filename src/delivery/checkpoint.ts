@@ -60,8 +60,8 @@ interface InputProgress {
    */
   doneWithoutEntries: number | undefined;
   /**
-   * Entries of the input's records that the runs of the state dead-lettered, so that a resend of a
-   * dead-letter file tells which of the files it read its own dead letters came from. Undefined when
+   * Entries of the input's records that the runs of the state dead-lettered, so that the dead letters
+   * of a resend that read several dead-letter files can be traced to each file. Undefined when
    * the resumed state file, of an earlier version, did not count them.
    */
   deadLetteredEntries: number | undefined;
@@ -248,7 +248,7 @@ export class CannotResumeError extends Error {
 export class InvalidStateFileError extends CannotResumeError {
   constructor(
     readonly statePath: string,
-    /** What is wrong, as the end of a sentence that starts with the file: "is not valid JSON (…)". */
+    /** Problem with the file, as the end of a sentence that starts with the file: "is not valid JSON (…)". */
     readonly problem: string,
   ) {
     super(
@@ -382,7 +382,7 @@ export class Checkpoint {
   readonly resumed: boolean;
   /** Whether this run, with `restart`, replaces the state file of a run that did not finish, or one that cannot be read. */
   readonly replacesUnfinishedRun: boolean;
-  /** What is wrong with the state file that this run replaces with `restart`, when it cannot be read as one. */
+  /** Problem with the state file that this run replaces with `restart`, when it cannot be read as one. */
   readonly replacedInvalidStateFile: string | undefined;
   /** Whether the resumed state file was written with other settings deciding the entries of an event. */
   readonly entrySettingsChanged: boolean;
@@ -1042,7 +1042,7 @@ function readUnfinishedRun(path: string): StateFile | undefined {
  * Reads the state file that a run without `resume` is about to replace: what it replaces when it is
  * of a run that did not finish, or undefined when there is none or that run finished. A file that
  * cannot be read as a state file may be the only record of an unfinished run, so it raises
- * InvalidStateFileError, unless `restart` asks to replace it whatever it holds.
+ * InvalidStateFileError, unless `restart` requests that it be replaced whatever it contains.
  */
 function readReplacedState(path: string, restart: boolean): ReplacedState | undefined {
   try {
@@ -1059,7 +1059,7 @@ function readReplacedState(path: string, restart: boolean): ReplacedState | unde
 /** The state file of a run that did not finish, or one that cannot be read, which a run with `restart` replaces. */
 interface ReplacedState {
   savedAt: string | undefined;
-  /** What is wrong with the file, as `InvalidStateFileError.problem`, when it cannot be read as a state file. */
+  /** Problem with the file, as `InvalidStateFileError.problem`, when it cannot be read as a state file. */
   invalid?: string;
 }
 

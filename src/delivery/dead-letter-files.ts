@@ -22,7 +22,7 @@ export interface DeadLetterFileRecord {
   resentBy?: string;
 }
 
-/** What a resume found out about a dead-letter file of its checkpoint. */
+/** Outcome of a resume's search for the resend of a dead-letter file of its checkpoint. */
 export type DeadLetterFileStatus =
   /** A resend read the file through its last line of the checkpoint and delivered every entry. */
   | "resent"
@@ -112,7 +112,7 @@ export function addRunDeadLetters(earlier: readonly DeadLetterFileRecord[], runF
   return records;
 }
 
-/** Where a resume of the checkpoint at `statePath` looks for resend checkpoints. */
+/** Settings of the search for the resend checkpoints of the checkpoint at `statePath`. */
 export interface ResendSearch {
   /** The checkpoint being resumed, by absolute path, which is no resend of its own files. */
   statePath: string;

@@ -220,7 +220,7 @@ export interface DeliveryEvents {
   onNoIdentityRecordsLeft?(statePath: string, left: NoIdentityRecordsLeft): void;
   /**
    * The state file is of an earlier run that did not finish, or cannot be read as a state file
-   * (`invalid` says why), and this run, with `restart`, replaces it.
+   * (`invalid` is the reason), and this run, with `restart`, replaces it.
    */
   onUnfinishedRunReplaced?(statePath: string, invalid?: string): void;
   /**

@@ -341,7 +341,7 @@ function describeUnfinishedCheckpoint(checkpoint: UnfinishedCheckpoint, cwd: str
 /**
  * Returns the dead-letter files that the summary's resend command names, by absolute path: this
  * run's, when it wrote dead letters, and those of the earlier runs of a resumed checkpoint that
- * still exist and hold entries that no resend delivered.
+ * still exist and contain entries that no resend delivered.
  */
 function deadLetterFilesToResend(stats: RunStats): string[] {
   const delivery = stats.delivery;
