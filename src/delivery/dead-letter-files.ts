@@ -90,7 +90,11 @@ export function readDeadLetterFileRecords(state: DeadLetterStateFields): DeadLet
   }
   // NOTE: when --dead-letter changed between the runs of such a state, some of these entries are in
   // files it did not record, which the resend of this one file does not send.
-  return count > 0 && file !== undefined ? [{ path: file.path, entries: count, bytes: file.bytes }] : [];
+  if (count === 0) {
+    return [];
+  }
+  // A count without a file to put it against, as in a state file edited by hand, stays uncounted by file.
+  return file === undefined ? undefined : [{ path: file.path, entries: count, bytes: file.bytes }];
 }
 
 /**

@@ -138,7 +138,7 @@ describe("dead-letter files of a checkpoint", () => {
     ]);
   });
 
-  test("resend that fails again: resume exits 1 until its dead letters are resent", async () => {
+  test("resend failing again: exit 1 until resent", async () => {
     const { resumed } = await runAndResumeWithTwoFiles();
     const resend = await runPrinted(resendCommandOf(resumed), NEW_KEY);
 
