@@ -14,11 +14,12 @@ export const ExitCode = {
    */
   outputClosed: 141,
   /**
-   * Writing stdout failed for another reason than a closed pipe, such as a full disk (ENOSPC) or a
-   * file-size limit (EFBIG): 74 is EX_IOERR of the BSD sysexits.h. A real send finishes and saves
-   * its checkpoint first.
+   * A file could not be written because of the disk, not the command: 74 is EX_IOERR of the BSD
+   * sysexits.h. Either stdout failed for another reason than a closed pipe, such as a full disk
+   * (ENOSPC) or a file-size limit (EFBIG), and a real send finishes and saves its checkpoint first.
+   * Or the identity graph could not write its temporary files, which stops a run before it sends.
    */
-  outputFailed: 74,
+  ioError: 74,
   /** Interrupted by Ctrl-C or SIGTERM. */
   interrupted: 130,
 } as const;

@@ -8,8 +8,9 @@ Exit status:
   2    usage or config error; nothing was sent
   3    stopped by a fatal answer from Koala (wrong public key or endpoint), or
        by Koala not responding for --max-outage-ms; resume with --resume
-  74   stdout could not be written (full disk, file-size limit); a real send
-       still finishes and saves its checkpoint
+  74   a file could not be written (full disk, file-size limit): stdout, and a
+       real send still finishes and saves its checkpoint; or the temporary
+       files of the identity graph in TMPDIR, and nothing was sent
   130  interrupted (Ctrl-C or SIGTERM)
   141  a dry run stopped because the reader of stdout closed the pipe (| head);
        the summary and --report count what was done until then`;
@@ -19,7 +20,8 @@ Exit status:
   0    the inputs were read
   1    some lines or files could not be read (they are counted)
   2    usage or config error
-  74   stdout could not be written (full disk, file-size limit)
+  74   stdout, or the temporary files of the identity graph in TMPDIR, could
+       not be written (full disk, file-size limit)
   141  the reader of stdout closed the pipe (| head) before the whole report
        was written`;
 
@@ -144,7 +146,10 @@ Exit status:
   1    with --event, the trigger does not match the event
   2    the config or a trigger is invalid, or a usage error
   3    Koala rejects the public key, cannot be reached or responds with an
-       error`;
+       error
+  74   stdout could not be written (full disk, file-size limit)
+  141  the reader of stdout closed the pipe (| head) before the output was
+       written`;
 
 export const INIT_HELP = `
 Examples:
@@ -155,4 +160,8 @@ An existing file is never overwritten.
 
 Exit status:
   0    the config was written
-  2    the file exists already, or cannot be written`;
+  2    the file exists already, or cannot be written
+  74   the config was written, but stdout could not be (full disk, file-size
+       limit)
+  141  the config was written, but the reader of stdout closed the pipe
+       (| head) before the message was written`;

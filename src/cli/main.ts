@@ -2,7 +2,7 @@ import { CommanderError, type Command } from "commander";
 import { ExitCode, UsageError } from "./errors.js";
 import { tuneGarbageCollector } from "./heap-tuning.js";
 import { buildProgram } from "./program.js";
-import { handleClosedStdout, ignoreClosedStderr, stdoutWriteErrorCode } from "./stdout-pipe.js";
+import { handleClosedStdout, ignoreClosedStderr, stdoutWriteErrorCode, writeStderr } from "./stdout-pipe.js";
 import { withToolCommand } from "./tool-command.js";
 
 export { buildProgram } from "./program.js";
@@ -20,11 +20,17 @@ const USER_ERROR_HINTS: Readonly<Record<string, string>> = {
   StateMismatchError: "the inputs changed since the checkpoint: run with --restart in place of --resume to start over",
   DestinationMismatchError: "run with --restart in place of --resume to send everything to this destination, or give this run its own checkpoint with --state <path>",
   CannotResumeError: "run without --resume to start over, or give the checkpoint with --state <path>",
+  InvalidStateFileError: "",
   InvalidDeadLetterLineError: "the dead-letter file was changed by hand; fix the line or remove it",
   DeadLetterPathError: "",
   StatePathError: "",
   IdentitiesFileError: "",
   IdentityGraphWriteError: "",
+};
+
+/** Exit statuses of the errors of `USER_ERROR_HINTS` that are not usage errors: the command was right, the disk failed. */
+const USER_ERROR_EXIT_CODES: Readonly<Record<string, number>> = {
+  IdentityGraphWriteError: ExitCode.ioError,
 };
 
 /** Runs the program with `argv` and sets the exit status; the one place where errors are caught. */
@@ -42,12 +48,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   // The error of the last write to stdout, such as the --json report, comes on a later turn.
   await new Promise((resolve) => setImmediate(resolve));
   if (stdoutWriteErrorCode() !== undefined && OUTPUT_FAILURE_REPLACES.has(Number(process.exitCode ?? ExitCode.done))) {
-    process.exitCode = ExitCode.outputFailed;
+    process.exitCode = ExitCode.ioError;
   }
 }
 
 /**
- * Exit statuses that a failed write to stdout replaces with `ExitCode.outputFailed`. A usage error,
+ * Exit statuses that a failed write to stdout replaces with `ExitCode.ioError`. A usage error,
  * a fatal API response and an interruption describe the run better, so they are kept.
  */
 const OUTPUT_FAILURE_REPLACES: ReadonlySet<number> = new Set([ExitCode.done, ExitCode.incomplete, ExitCode.outputClosed]);
@@ -122,9 +128,9 @@ async function reportError(error: unknown, commandName: string, publicKeys: read
     const ownHint = (error as { hint?: unknown }).hint;
     const hint = typeof ownHint === "string" && ownHint !== "" ? ownHint : USER_ERROR_HINTS[error.name];
     await printUserError(mask(error.message), hint === undefined ? undefined : mask(withToolCommand(hint.replace("COMMAND", commandName))));
-    return ExitCode.usage;
+    return USER_ERROR_EXIT_CODES[error.name] ?? ExitCode.usage;
   }
-  process.stderr.write(`koala-replay: internal error, please report it with the command you ran\n${mask((error as Error)?.stack ?? String(error))}\n`);
+  writeStderr(`koala-replay: internal error, please report it with the command you ran\n${mask((error as Error)?.stack ?? String(error))}\n`);
   return ExitCode.incomplete;
 }
 

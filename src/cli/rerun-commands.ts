@@ -1,4 +1,5 @@
-import { basename, dirname, extname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import { shellQuote, toolCommand } from "./tool-command.js";
 
 /** The placeholder printed in place of a public key given on the command line, because the key is never printed. */
@@ -93,24 +94,43 @@ function withNextReportPath(args: readonly string[], kind: RerunKind): string[] 
 }
 
 /**
- * Names the report of a run that a printed command starts, so that it does not replace this run's
- * report: `r1.json` becomes `r1-resume.json` for a resume and `r1-rerun.json` for a run that sends
- * everything again, in the same folder. A report that already ends with that suffix gets a
- * number: `r1-resume.json` becomes `r1-resume-2.json`, then `r1-resume-3.json`.
+ * Names the report of a run that a printed command starts, in the folder of this run's report. The
+ * name is that of neither this run's report nor any existing file. `r1.json` becomes
+ * `r1-resume.json` for a resume and `r1-rerun.json` for a run that sends everything again. The
+ * suffix of an earlier printed command is taken off first, so suffixes do not stack:
+ * `r1-resume.json` becomes `r1-rerun.json`. When the name is taken, by this run's report or by a
+ * file that `exists`, it gets a number: `r1-resume-2.json`, then `r1-resume-3.json`. A resume of
+ * `r1-resume-2.json` gets `r1-resume-3.json` at least.
  */
-export function nextReportPath(reportPath: string, kind: RerunKind): string {
+export function nextReportPath(reportPath: string, kind: RerunKind, exists: (path: string) => boolean = existsInWorkingDirectory): string {
   const extension = extname(reportPath);
-  const stem = basename(reportPath, extension);
-  const numbered = new RegExp(`^(.*)-${kind}(?:-(\\d+))?$`).exec(stem);
-  const name = numbered === null ? `${stem}-${kind}` : `${numbered[1]}-${kind}-${Number(numbered[2] ?? "1") + 1}`;
+  const fullStem = basename(reportPath, extension);
+  const stem = fullStem.replace(PRINTED_REPORT_SUFFIXES, "");
+  // A resume of `r1-resume-2.json` continues from 3, so that the numbers follow the order of the runs.
+  const last = new RegExp(`-${kind}(?:-(\\d+))?$`).exec(fullStem);
+  const firstNumber = last === null ? 1 : Number(last[1] ?? "1") + 1;
   // join() would drop the `./` of `./r1.json` and normalise the rest, so the folder is kept as written.
   const folder = reportPath.slice(0, reportPath.length - basename(reportPath).length);
-  return `${folder}${name}${extension}`;
+  for (let number = firstNumber; ; number += 1) {
+    const candidate = `${folder}${stem === "" ? kind : `${stem}-${kind}`}${number === 1 ? "" : `-${number}`}${extension}`;
+    if (candidate !== reportPath && !exists(candidate)) {
+      return candidate;
+    }
+  }
+}
+
+/** The suffixes that `nextReportPath` adds, once or several times, as written by any version: `-resume`, `-rerun-2`, `-resume-rerun`. */
+const PRINTED_REPORT_SUFFIXES = /(?:-(?:resume|rerun)(?:-\d+)?)+$/;
+
+/** Checks whether a path, relative to the working directory or absolute, names an existing file or folder. */
+function existsInWorkingDirectory(path: string): boolean {
+  return existsSync(resolve(process.cwd(), path));
 }
 
 /**
  * Builds the command that sends the dead letters of this run again: `send` with the options of
- * this run that set where and how to send, and the dead-letter file as the only input. Stitching
+ * this run that set where and how to send, and the dead-letter files as the only inputs. One
+ * command sends every file, so that one checkpoint of the resend records them all. Stitching
  * is off, because a dead letter is resent as written. A public key given on the command line is
  * replaced by a placeholder, and one from KOALA_PUBLIC_KEY is left to that variable.
  *
@@ -119,7 +139,7 @@ export function nextReportPath(reportPath: string, kind: RerunKind): string {
  * checkpoint, and any dead letters of its own, would go to the default folder `.koala-replay` that
  * the run was kept out of.
  */
-export function deadLetterResendCommand(deadLetterPath: string, argv: readonly string[] = process.argv.slice(2)): string {
+export function deadLetterResendCommand(deadLetterPaths: string | readonly string[], argv: readonly string[] = process.argv.slice(2)): string {
   const args = ["send"];
   const runArgs = withoutPublicKey(argv);
   let statePath: string | undefined;
@@ -141,7 +161,7 @@ export function deadLetterResendCommand(deadLetterPath: string, argv: readonly s
   if (statePath !== undefined && statePath !== "") {
     args.push("--state", resendStatePath(statePath));
   }
-  args.push("--no-stitch", deadLetterPath);
+  args.push("--no-stitch", ...(typeof deadLetterPaths === "string" ? [deadLetterPaths] : deadLetterPaths));
   return printedCommand(args);
 }
 

@@ -12,6 +12,7 @@ import { describeEmailPatternProblem, type EmailExclusion } from "../pipeline/em
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 import { toolCommand } from "./tool-command.js";
+import { writeStderr } from "./stdout-pipe.js";
 import { writeWarning } from "./warning.js";
 import { DEFAULT_CONCURRENCY, DEFAULT_ENDPOINT } from "./option-defaults.js";
 
@@ -271,7 +272,7 @@ export async function startSendForecast(
 export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: boolean, csvTable: string | undefined): void {
   const notice = terminalInputNotice(inputs, stdinIsTerminal);
   if (notice !== undefined) {
-    process.stderr.write(`${notice}\n`);
+    writeStderr(`${notice}\n`);
   }
   const tableWarning = csvTableWarning(csvTable);
   if (tableWarning !== undefined) {

@@ -23,7 +23,7 @@ const WRITE_ERROR_TEXTS: Readonly<Record<string, { meaning: string; fix: string 
  * would land on the terminal under what the reader printed.
  *
  * Any other error, such as ENOSPC on a full disk or EFBIG past `ulimit -f`, gets one message on
- * stderr. Without a handler the process then ends with status 74 (`ExitCode.outputFailed`). With
+ * stderr. Without a handler the process then ends with status 74 (`ExitCode.ioError`). With
  * one, the command stops or goes on as it does for a closed pipe, and `main` sets status 74 at
  * its end (see `stdoutWriteFailed`), so that a real send still saves its checkpoint.
  */
@@ -33,7 +33,7 @@ export function handleClosedStdout(): void {
     if (error.code !== "EPIPE") {
       reportStdoutWriteError(error);
       if (closedStdoutHandler === undefined) {
-        process.exit(ExitCode.outputFailed);
+        process.exit(ExitCode.ioError);
       }
       closedStdoutHandler();
       return;

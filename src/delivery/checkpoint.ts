@@ -7,6 +7,7 @@ import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import { type Destination, DestinationMismatchError, destinationsDiffer } from "./destination.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
+import { addRunDeadLetters, checkResends, readDeadLetterFileRecords, type DeadLetterFileRecord, type EarlierDeadLetterFile } from "./dead-letter-files.js";
 import { findStateFileProblem } from "./state-file-check.js";
 
 /**
@@ -58,6 +59,12 @@ interface InputProgress {
    * file, of an earlier version, did not count them.
    */
   doneWithoutEntries: number | undefined;
+  /**
+   * Entries of the input's records that the runs of the state dead-lettered, so that the dead letters
+   * of a resend that read several dead-letter files can be traced to each file. Undefined when
+   * the resumed state file, of an earlier version, did not count them.
+   */
+  deadLetteredEntries: number | undefined;
 }
 
 interface StateFileInput {
@@ -86,6 +93,8 @@ interface StateFileInput {
   noIdentityEvents?: number;
   /** As `InputProgress.doneWithoutEntries`. Missing in older files. */
   doneWithoutEntries?: number;
+  /** As `InputProgress.deadLetteredEntries`. Missing in older files. */
+  deadLetteredEntries?: number;
 }
 
 interface StateFile {
@@ -138,6 +147,13 @@ interface StateFile {
    * that lacked it, because the count would leave out the dead letters of its first runs.
    */
   deadLetteredEntries?: number;
+  /**
+   * Every dead-letter file that the runs of this state wrote to, with their entries in it and
+   * whether a resend delivered them. Missing in older files, which a resume reads as one record of
+   * `deadLetterFile` with `deadLetteredEntries`, and in the files of every resume of a state that
+   * counted no dead letters.
+   */
+  deadLetterFiles?: DeadLetterFileRecord[];
   inputs: Record<string, StateFileInput>;
 }
 
@@ -220,6 +236,26 @@ export class CannotResumeError extends Error {
   ) {
     super(message);
     this.name = "CannotResumeError";
+  }
+}
+
+/**
+ * Raised, before anything is sent, for a state file that exists but cannot be read, is not JSON,
+ * is of a newer version or fails its checks. A resume raises it, and so does a run that would
+ * replace the file without `restart`, because the file may be the only record of a run that did
+ * not finish.
+ */
+export class InvalidStateFileError extends CannotResumeError {
+  constructor(
+    readonly statePath: string,
+    /** Problem with the file, as the end of a sentence that starts with the file: "is not valid JSON (…)". */
+    readonly problem: string,
+  ) {
+    super(
+      `the checkpoint ${statePath} ${problem}`,
+      "Restore it from a backup, or run with --restart to start over and replace it (Koala ignores entries whose message_id it already has), or give this run a checkpoint of its own with --state <path> to keep it.",
+    );
+    this.name = "InvalidStateFileError";
   }
 }
 
@@ -344,8 +380,10 @@ export class Checkpoint {
   private dirty = false;
   /** Whether `resume` was asked for and a state file was found to resume from. */
   readonly resumed: boolean;
-  /** Whether this run, with `restart`, replaces the state file of a run that did not finish. */
+  /** Whether this run, with `restart`, replaces the state file of a run that did not finish, or one that cannot be read. */
   readonly replacesUnfinishedRun: boolean;
+  /** Problem with the state file that this run replaces with `restart`, when it cannot be read as one. */
+  readonly replacedInvalidStateFile: string | undefined;
   /** Whether the resumed state file was written with other settings deciding the entries of an event. */
   readonly entrySettingsChanged: boolean;
   /**
@@ -395,6 +433,13 @@ export class Checkpoint {
    * 0 when this run does not resume, undefined when the resumed state file did not count them.
    */
   readonly earlierDeadLetteredEntries: number | undefined;
+  /**
+   * The dead-letter files of the earlier runs of the resumed state, with what resends did with their
+   * entries: undefined when this run does not resume, or the state file did not count its dead letters.
+   */
+  readonly earlierDeadLetterFiles: readonly EarlierDeadLetterFile[] | undefined;
+  /** The dead-letter files that the state file lists, as `StateFile.deadLetterFiles`, before this run's are added. */
+  private readonly deadLetterFileRecords: readonly DeadLetterFileRecord[] | undefined;
   /** Origin of the last record that `noteUnidentified` named, until `begin` takes it. */
   private unidentifiedOrigin: RecordOrigin | undefined;
   private readonly resumePath: string | undefined;
@@ -448,15 +493,25 @@ export class Checkpoint {
     this.warnedGraphDigest = previousGraph === undefined ? undefined : stringOrUndefined(previous?.identityGraphWarned);
     this.resumedDeadLetterFile = isDeadLetterFileLength(previous?.deadLetterFile) ? previous?.deadLetterFile : undefined;
     this.earlierDeadLetteredEntries = previous === undefined ? 0 : readDeadLetteredEntries(previous, this.resumedDeadLetterFile);
+    const records = previous === undefined ? [] : readDeadLetterFileRecords(previous);
+    if (previous !== undefined && records !== undefined && resumePath !== undefined) {
+      const checked = checkResends(records, { statePath: resolve(cwd, resumePath), cwd, readState: (statePath) => readAbsoluteStateFile(statePath, cwd) });
+      this.deadLetterFileRecords = checked.records;
+      this.earlierDeadLetterFiles = checked.files;
+    } else {
+      this.deadLetterFileRecords = records;
+      this.earlierDeadLetterFiles = undefined;
+    }
     const previousHash = previous?.entrySettingsHash;
     this.entrySettingsChanged = previousHash !== undefined && this.entrySettingsHash !== undefined && previousHash !== this.entrySettingsHash;
     this.changedEntrySettings = this.entrySettingsChanged ? findChangedGroups(previous?.entrySettingHashes, this.entrySettingHashes) : undefined;
     // A run with stdin or a pipe among its inputs cannot be resumed, so there is no resume to suggest.
-    const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readUnfinishedRun(path) : undefined;
+    const unfinished = !resume && path !== undefined && readOnce.length === 0 ? readReplacedState(path, restart) : undefined;
     if (unfinished !== undefined && !restart) {
       throw new UnfinishedRunError(path as string, unfinished.savedAt);
     }
     this.replacesUnfinishedRun = unfinished !== undefined;
+    this.replacedInvalidStateFile = unfinished?.invalid;
     const trackedPaths = inputNames.filter((name) => !this.untracked.has(name)).map((name) => this.absolutePath(name));
     for (const name of trackedPaths) {
       this.inputs.set(name, this.createInputProgress(name, previous));
@@ -604,6 +659,9 @@ export class Checkpoint {
    * entries of the record are on their way, the state file lists its key, for a resume to skip it.
    */
   completeDeadLetteredEntry(progress: RecordProgress, key: string): void {
+    if (progress.input.deadLetteredEntries !== undefined) {
+      progress.input.deadLetteredEntries += 1;
+    }
     if (progress.remaining > 1) {
       (progress.deadLettered ??= []).push(key);
     }
@@ -642,6 +700,7 @@ export class Checkpoint {
       ...(this.warnedGraphDigest === undefined ? {} : { identityGraphWarned: this.warnedGraphDigest }),
       ...(deadLetterFile === undefined ? {} : { deadLetterFile }),
       ...(deadLetteredEntries === undefined || this.earlierDeadLetteredEntries === undefined ? {} : { deadLetteredEntries: this.earlierDeadLetteredEntries + deadLetteredEntries }),
+      ...(this.deadLetterFileRecords === undefined ? {} : { deadLetterFiles: addRunDeadLetters(this.deadLetterFileRecords, deadLetterFile, deadLetteredEntries ?? 0) }),
       inputs: {},
     };
     for (const input of this.inputs.values()) {
@@ -707,6 +766,7 @@ export class Checkpoint {
       readByFinishedRun: false,
       noIdentityEvents: recorded?.noIdentityEvents ?? 0,
       doneWithoutEntries: readDoneWithoutEntries(recorded),
+      deadLetteredEntries: readInputDeadLetteredEntries(recorded),
     };
   }
 
@@ -729,6 +789,14 @@ export class Checkpoint {
     }
     return total;
   }
+}
+
+/** Reads the count of an input's dead-lettered entries: 0 for an input that no run finished a record of, undefined when an older state file did not count them. */
+function readInputDeadLetteredEntries(recorded: StateFileInput | undefined): number | undefined {
+  if (recorded === undefined || recorded.doneThrough === 0) {
+    return 0;
+  }
+  return typeof recorded.deadLetteredEntries === "number" ? recorded.deadLetteredEntries : undefined;
 }
 
 /** Reads the count of records done without entries, 0 for an input that no run finished a record of, and undefined when an older state file did not count them. */
@@ -810,6 +878,7 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     readByFinishedRun: recorded?.readByFinishedRun ?? previous?.finished === true,
     noIdentityEvents: recorded?.noIdentityEvents ?? 0,
     doneWithoutEntries: readDoneWithoutEntries(recorded),
+    deadLetteredEntries: readInputDeadLetteredEntries(recorded),
   };
 }
 
@@ -855,6 +924,7 @@ function describeInput(input: InputProgress): StateFileInput {
     readByFinishedRun: input.readByFinishedRun,
     noIdentityEvents: input.noIdentityEvents,
     ...(input.doneWithoutEntries === undefined ? {} : { doneWithoutEntries: input.doneWithoutEntries }),
+    ...(input.deadLetteredEntries === undefined ? {} : { deadLetteredEntries: input.deadLetteredEntries }),
   };
 }
 
@@ -908,31 +978,30 @@ function readStateFile(path: string): StateFile | undefined {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+    // ENOTDIR: a folder on the way is a file, so no state file can be there.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
       return undefined;
     }
-    throw new CannotResumeError(`Cannot read the checkpoint ${path}: ${(error as Error).message}.`, "Check its permissions.");
+    throw new InvalidStateFileError(path, `cannot be read (${(error as Error).message})`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
-    throw new CannotResumeError(`The checkpoint ${path} is not valid JSON.`, "Delete it to start over, or restore it from a backup.");
+  } catch (error) {
+    throw new InvalidStateFileError(path, `is not valid JSON (${(error as Error).message})`);
   }
   const version = isObject(parsed) ? parsed["version"] : undefined;
   if (typeof version === "number" && Number.isInteger(version) && (version < FIRST_STATE_VERSION || version > STATE_VERSION)) {
-    throw new CannotResumeError(
-      `The checkpoint ${path} has state file version ${version}, and this version of koala-replay reads versions ${FIRST_STATE_VERSION} to ${STATE_VERSION}, so it cannot tell which events that run finished.`,
-      "Resume with the koala-replay version that wrote it, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).",
+    throw new InvalidStateFileError(
+      path,
+      `has state file version ${version}, and this version of koala-replay reads versions ${FIRST_STATE_VERSION} to ${STATE_VERSION}, so it cannot tell which events that run finished (the version that wrote the file can)`,
     );
   }
   const problem = findStateFileProblem(parsed, FIRST_STATE_VERSION, STATE_VERSION);
   if (problem !== undefined) {
     const found = problem.found === undefined ? "it is missing" : `found ${problem.found}`;
-    throw new CannotResumeError(
-      `The checkpoint ${path} is not a valid koala-replay state file: ${problem.path} must be ${problem.expected}, ${found}.`,
-      "Run with --restart in place of --resume to start over (Koala ignores entries whose message_id it already has), or delete the file, or restore it from a backup.",
-    );
+    throw new InvalidStateFileError(path, `is not a valid koala-replay state file: ${problem.path} must be ${problem.expected}, ${found}`);
   }
   const state = parsed as StateFile;
   return state.version === FIRST_STATE_VERSION ? upgradeFirstVersion(state) : state;
@@ -953,14 +1022,45 @@ function upgradeFirstVersion(state: StateFile): StateFile {
   return { ...state, version: STATE_VERSION, inputs };
 }
 
-/** Returns the state in `path` when it is of a run that did not finish. An unreadable file counts as finished, and is overwritten. */
+/**
+ * Returns the state in `path` when it is of a run that did not finish, for the listing of
+ * `listUnfinishedCheckpoints`. A file that cannot be read as a state file is left out.
+ */
 function readUnfinishedRun(path: string): StateFile | undefined {
   try {
     const state = readStateFile(path);
     return state !== undefined && state.finished !== true ? state : undefined;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidStateFileError) {
+      return undefined;
+    }
+    throw error;
   }
+}
+
+/**
+ * Reads the state file that a run without `resume` is about to replace: what it replaces when it is
+ * of a run that did not finish, or undefined when there is none or that run finished. A file that
+ * cannot be read as a state file may be the only record of an unfinished run, so it raises
+ * InvalidStateFileError, unless `restart` requests that it be replaced whatever it contains.
+ */
+function readReplacedState(path: string, restart: boolean): ReplacedState | undefined {
+  try {
+    const state = readStateFile(path);
+    return state !== undefined && state.finished !== true ? { savedAt: typeof state.savedAt === "string" ? state.savedAt : undefined } : undefined;
+  } catch (error) {
+    if (restart && error instanceof InvalidStateFileError) {
+      return { savedAt: undefined, invalid: error.problem };
+    }
+    throw error;
+  }
+}
+
+/** The state file of a run that did not finish, or one that cannot be read, which a run with `restart` replaces. */
+interface ReplacedState {
+  savedAt: string | undefined;
+  /** Problem with the file, as `InvalidStateFileError.problem`, when it cannot be read as a state file. */
+  invalid?: string;
 }
 
 /**

@@ -15,9 +15,10 @@ export { checkPublicKey, type KeyCheckResult } from "./http.js";
 export { classifyOutcome } from "./outcome.js";
 export type { AttemptOutcome, DeadLetterReason, FatalReason, OutcomeContext, RetryLimits, RetryReason, Verdict } from "./outcome.js";
 export { computeBackoffDelay, parseRetryAfter } from "./backoff.js";
-export { CannotResumeError, CheckpointNotFoundError, defaultStatePath, defaultDeadLetterPath, StateMismatchError, UnfinishedRunError, type InputNotRead, type NoIdentityRecordsLeft, type UnfinishedCheckpoint } from "./checkpoint.js";
+export { CannotResumeError, CheckpointNotFoundError, defaultStatePath, defaultDeadLetterPath, InvalidStateFileError, StateMismatchError, UnfinishedRunError, type InputNotRead, type NoIdentityRecordsLeft, type UnfinishedCheckpoint } from "./checkpoint.js";
 export { DestinationMismatchError } from "./destination.js";
 export { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } from "./dead-letter.js";
+export { countUndeliveredEarlier, type DeadLetterFileStatus, type EarlierDeadLetterFile } from "./dead-letter-files.js";
 export { buildBatchBody } from "./body.js";
 export { DELIVERY_DEFAULTS, KOALA_MAX_BATCH_SIZE } from "./options.js";
 export { DeadLetterPathError, StatePathError } from "./output-paths.js";
@@ -28,6 +29,7 @@ export type {
   DeliveryEvents,
   DeliveryOptions,
   DeliveryResult,
+  EarlierDeadLetters,
   FatalCause,
   RequestSentEvent,
   RetryEvent,

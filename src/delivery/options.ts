@@ -1,6 +1,7 @@
 import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import type { InputNotRead, NoIdentityRecordsLeft } from "./checkpoint.js";
+import type { EarlierDeadLetterFile } from "./dead-letter-files.js";
 import type { Destination } from "./destination.js";
 import type { KoalaEntry } from "./entry.js";
 import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
@@ -217,8 +218,11 @@ export interface DeliveryEvents {
    * read them again.
    */
   onNoIdentityRecordsLeft?(statePath: string, left: NoIdentityRecordsLeft): void;
-  /** The state file is of an earlier run that did not finish, and this run, with `restart`, replaces it. */
-  onUnfinishedRunReplaced?(statePath: string): void;
+  /**
+   * The state file is of an earlier run that did not finish, or cannot be read as a state file
+   * (`invalid` is the reason), and this run, with `restart`, replaces it.
+   */
+  onUnfinishedRunReplaced?(statePath: string, invalid?: string): void;
   /**
    * The resumed state file was written by a run whose settings that decide the entries of an event
    * differ from this run's, so the records it finished are skipped without being mapped again.
@@ -244,6 +248,11 @@ export interface EarlierDeadLetters {
   entries: number | undefined;
   /** The dead-letter file, by absolute path, that the state file records last; absent in older state files. */
   path?: string;
+  /**
+   * Every dead-letter file of those runs, with what resends did with its entries; undefined when
+   * the state file did not count its dead letters.
+   */
+  files?: readonly EarlierDeadLetterFile[];
 }
 
 /** Counts of a finished, stopped or failed run. */

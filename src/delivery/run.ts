@@ -96,7 +96,7 @@ export class DeliveryRun implements Delivery {
       options.events.onInputsNotRead?.(options.resumeStatePath, this.checkpoint.inputsNotRead);
     }
     if (this.checkpoint.replacesUnfinishedRun && options.statePath !== undefined) {
-      options.events.onUnfinishedRunReplaced?.(options.statePath);
+      options.events.onUnfinishedRunReplaced?.(options.statePath, this.checkpoint.replacedInvalidStateFile);
     }
     if (this.checkpoint.destinationMismatch !== undefined && options.resumeStatePath !== undefined) {
       options.events.onOtherDestination?.(options.resumeStatePath, this.checkpoint.destinationMismatch.difference);
@@ -448,7 +448,8 @@ export class DeliveryRun implements Delivery {
   private earlierDeadLetters(): EarlierDeadLetters {
     const entries = this.checkpoint.earlierDeadLetteredEntries;
     const path = this.checkpoint.resumedDeadLetterFile?.path;
-    return { entries, ...(path === undefined ? {} : { path }) };
+    const files = this.checkpoint.earlierDeadLetterFiles;
+    return { entries, ...(path === undefined ? {} : { path }), ...(files === undefined ? {} : { files }) };
   }
 
   private result(): DeliveryResult {

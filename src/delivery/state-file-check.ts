@@ -57,6 +57,8 @@ export function findStateFileProblem(value: unknown, firstVersion: number, lastV
     checkIdentityGraph(value["identityGraph"]) ??
     checkOptional(value, "$", "identityGraphWarned", isShortHash, SHORT_HASH_TEXT) ??
     checkDeadLetterFile(value["deadLetterFile"]) ??
+    checkOptional(value, "$", "deadLetteredEntries", isCount, COUNT) ??
+    checkDeadLetterFiles(value["deadLetterFiles"]) ??
     checkInputs(value["inputs"])
   );
 }
@@ -100,6 +102,33 @@ function checkDeadLetterFile(file: unknown): StateFileProblem | undefined {
   );
 }
 
+function checkDeadLetterFiles(files: unknown): StateFileProblem | undefined {
+  if (files === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(files)) {
+    return problem("$.deadLetterFiles", "an array of dead-letter files", files);
+  }
+  const isAbsolutePath: Check = (path) => typeof path === "string" && isAbsolute(path);
+  for (const [index, file] of files.entries()) {
+    const path = `$.deadLetterFiles[${index}]`;
+    if (!isObject(file)) {
+      return problem(path, 'an object with "path", "entries" and "bytes"', file);
+    }
+    const entries = file["entries"] as number;
+    const found =
+      checkRequired(file, path, "path", isAbsolutePath, "an absolute path") ??
+      checkRequired(file, path, "entries", isCount, COUNT) ??
+      checkRequired(file, path, "bytes", isCount, `${COUNT} (a length in bytes)`) ??
+      checkOptional(file, path, "resentEntries", (value) => isCount(value) && (value as number) <= entries, `${COUNT} up to entries (${entries})`) ??
+      checkOptional(file, path, "resentBy", isAbsolutePath, "an absolute path (a checkpoint)");
+    if (found !== undefined) {
+      return found;
+    }
+  }
+  return undefined;
+}
+
 function checkInputs(inputs: unknown): StateFileProblem | undefined {
   if (!isObject(inputs)) {
     return problem("$.inputs", "an object of progress by input path", inputs);
@@ -128,7 +157,8 @@ function checkInput(path: string, name: string, input: unknown): StateFileProble
     checkDeadLettered(`${path}.deadLettered`, input["deadLettered"]) ??
     checkOptional(input, path, "readByFinishedRun", isBoolean, "true or false") ??
     checkOptional(input, path, "noIdentityEvents", isCount, COUNT) ??
-    checkOptional(input, path, "doneWithoutEntries", isCount, COUNT)
+    checkOptional(input, path, "doneWithoutEntries", isCount, COUNT) ??
+    checkOptional(input, path, "deadLetteredEntries", isCount, COUNT)
   );
 }
 

@@ -516,8 +516,12 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
       io.warn(
         `Koala rejected the public key ${recorded.publicKeyMasked ?? "****"} of the run that wrote the checkpoint ${statePath}, and this run resumes it with another key (${current.publicKeyMasked ?? "****"}), taken as the corrected key of the same Koala project: the events that run delivered are not sent again. If this key is of another project, run with --restart in place of --resume to send every event to it (Koala keeps the first entry per message_id).`,
       ),
-    onUnfinishedRunReplaced: (statePath) =>
-      io.warn(`--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`),
+    onUnfinishedRunReplaced: (statePath, invalid) =>
+      io.warn(
+        invalid === undefined
+          ? `--restart: the checkpoint ${statePath} of an earlier run that did not finish is replaced, and every event is sent again`
+          : `--restart: the checkpoint ${statePath} ${invalid}; it is replaced, and every event is sent again`,
+      ),
     onPartialDeadLetterLineCut: (path, bytes) =>
       io.warn(
         `the dead-letter file ${path} ended with ${formatCount(bytes)} ${bytes === 1 ? "byte" : "bytes"} of a line without its newline, left by a run that was killed while writing it. That piece of a line was cut off, and this resume sends its entry again (and writes its line whole if it fails again)`,

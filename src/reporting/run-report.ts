@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { countUndeliveredEarlier, type DeadLetterFileStatus, type EarlierDeadLetters } from "../delivery/index.js";
 import type { RunStats } from "./run-stats.js";
 import { maskPublicKey } from "./mask.js";
 
@@ -95,6 +96,10 @@ export interface RunReport {
     earlierDeadLettered: number | null;
     /** The dead-letter file of those runs, as the checkpoint records it last; null outside a resume and when it records none. */
     earlierDeadLetterPath: string | null;
+    /** Those of `earlierDeadLettered` that no resend delivered since, which make the resume exit 1: null when not counted, 0 outside a resume. */
+    earlierDeadLettersUndelivered: number | null;
+    /** Every dead-letter file of those runs, with what resends did with its entries: null when the checkpoint does not list them, [] outside a resume. */
+    earlierDeadLetterFiles: EarlierDeadLetterFileReport[] | null;
     undelivered: number;
     stopped: boolean;
     /** Failed saves of the state file, of which the summary printed the first error. */
@@ -185,6 +190,8 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
     alreadyDelivered: result.alreadyDone,
     earlierDeadLettered: result.earlierDeadLetters === undefined ? 0 : (result.earlierDeadLetters.entries ?? null),
     earlierDeadLetterPath: result.earlierDeadLetters?.path ?? null,
+    earlierDeadLettersUndelivered: result.earlierDeadLetters === undefined ? 0 : (countUndeliveredEarlier(result.earlierDeadLetters) ?? null),
+    earlierDeadLetterFiles: describeEarlierDeadLetterFiles(result.earlierDeadLetters),
     undelivered: result.undelivered,
     stopped: result.stopped,
     checkpointErrors: result.checkpointErrors,
@@ -226,4 +233,24 @@ function resentDeadLettersOf(stats: RunStats): RunReport["resentDeadLetters"] {
     valid += count;
   }
   return { read: valid + stats.invalidDeadLetterLines, valid, invalid: stats.invalidDeadLetterLines, excluded: stats.resentDeadLettersExcluded };
+}
+
+/** A dead-letter file of the earlier runs of a resumed checkpoint, in the report. */
+interface EarlierDeadLetterFileReport {
+  path: string;
+  entries: number;
+  undelivered: number;
+  status: DeadLetterFileStatus;
+  /** Checkpoint of the resend that `status` describes, or null when none was found. */
+  resendStatePath: string | null;
+}
+
+function describeEarlierDeadLetterFiles(earlier: EarlierDeadLetters | undefined): EarlierDeadLetterFileReport[] | null {
+  if (earlier === undefined) {
+    return [];
+  }
+  if (earlier.files === undefined) {
+    return null;
+  }
+  return earlier.files.map((file) => ({ path: file.path, entries: file.entries, undelivered: file.undelivered, status: file.status, resendStatePath: file.resendStatePath ?? null }));
 }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import type { DeliveryResult } from "../delivery/index.js";
+import type { DeliveryResult, EarlierDeadLetterFile } from "../delivery/index.js";
 import { formatCoverage } from "../identity/index.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { describeDuplicateWindow } from "./duplicate-window.js";
@@ -249,10 +249,7 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
         : `${formatCount(result.deadLetteredTotal)} written to ${path}; the command below the summary sends them again`;
     lines.push(row("dead letters", text));
   }
-  const earlierText = describeEarlierDeadLetters(result, context);
-  if (earlierText !== undefined) {
-    lines.push(row("earlier dead letters", earlierText));
-  }
+  describeEarlierDeadLetters(result, context).forEach((text, index) => lines.push(row(index === 0 ? "earlier dead letters" : "", text)));
   if (result.undelivered > 0 && context.dryRun) {
     lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));
   } else if (result.undelivered > 0) {
@@ -271,23 +268,63 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
 
 /**
  * Describes the dead letters of the earlier runs of a resumed checkpoint, which this run neither
- * sent nor counts among its own, or returns undefined when there are none.
+ * sent nor counts among its own, file by file with what resends did with them, or returns no line
+ * when there are none.
  */
-function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryContext): string | undefined {
+function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryContext): string[] {
   const earlier = result.earlierDeadLetters;
   if (earlier === undefined || earlier.entries === 0) {
-    return undefined;
+    return [];
   }
   const file = earlier.path === undefined ? undefined : displayPath(earlier.path, context.workingDirectory);
   if (earlier.entries === undefined) {
     const where = file === undefined ? "their dead-letter file" : file;
-    return `not counted, because an earlier version of koala-replay wrote the checkpoint: earlier runs may have written entries to ${where}, which a resend of that file sends again`;
+    return [`not counted, because an earlier version of koala-replay wrote the checkpoint: earlier runs may have written entries to ${where}, which a resend of that file sends again`];
   }
-  const entries = `${formatCount(earlier.entries)} ${plural(earlier.entries, "entry", "entries")}`;
-  // NOTE: the state file records only the last dead-letter file, so entries that an earlier resume
-  // wrote to another file (--dead-letter changed between runs) are counted here but not named.
-  const where = file === undefined ? "" : `, to ${file}`;
-  return `${entries} dead-lettered by earlier runs of this checkpoint${where}: not delivered, and not sent again by --resume (their events count under already-delivered); the command below the summary sends them again`;
+  const files = (earlier.files ?? (earlier.path === undefined ? [] : [{ path: earlier.path, entries: earlier.entries, undelivered: earlier.entries, status: "not-resent" as const }])).filter(
+    (candidate) => candidate.entries > 0,
+  );
+  const entries = countEntries(earlier.entries);
+  if (files.length === 0) {
+    return [`${entries} dead-lettered by earlier runs of this checkpoint: not delivered, and not sent again by --resume (their events count under already-delivered)`];
+  }
+  if (files.length === 1) {
+    const [only] = files as [EarlierDeadLetterFile];
+    return [`${entries} dead-lettered by earlier runs of this checkpoint, to ${displayPath(only.path, context.workingDirectory)}: ${describeDeadLetterFileStatus(only, context)}`];
+  }
+  const lines = [`${entries} dead-lettered by earlier runs of this checkpoint, to ${formatCount(files.length)} files; their events count under already-delivered:`];
+  for (const each of files) {
+    lines.push(`${countEntries(each.entries)} to ${displayPath(each.path, context.workingDirectory)}: ${describeDeadLetterFileStatus(each, context)}`);
+  }
+  return lines;
+}
+
+function countEntries(count: number): string {
+  return `${formatCount(count)} ${plural(count, "entry", "entries")}`;
+}
+
+/** Says what became of the entries of an earlier dead-letter file, and what to do about those not delivered. */
+function describeDeadLetterFileStatus(file: EarlierDeadLetterFile, context: SummaryContext): string {
+  const resend = file.resendStatePath === undefined ? "a resend" : `the resend whose checkpoint is ${displayPath(file.resendStatePath, context.workingDirectory)}`;
+  const undelivered = `${formatCount(file.undelivered)} of them`;
+  switch (file.status) {
+    case "resent":
+      return `delivered since by ${resend}`;
+    case "resent-partly":
+      return `${resend} read them, but ${undelivered} ${file.undelivered === 1 ? "was" : "were"} not delivered then either (failed again, left out by an email pattern or invalid; its summary says which); the command below the summary sends the file again`;
+    case "resend-unfinished":
+      return `not all delivered: ${resend} did not finish; resume it, or run the command below the summary`;
+    case "resent-before-last-lines":
+      return `not all delivered: ${resend} read the file before the last of them were written; the command below the summary sends it again`;
+    case "missing":
+      return "not delivered, and the file no longer exists: no checkpoint of a resend of it was found, so they cannot be sent again from it";
+    case "not-resent":
+      return "not delivered, and not sent again by --resume (their events count under already-delivered); the command below the summary sends them again";
+    default: {
+      const unknown: never = file.status;
+      return unknown;
+    }
+  }
 }
 
 /** Checks whether the run was stopped, by Ctrl-C, before it read any event of the pass that maps and sends them. */

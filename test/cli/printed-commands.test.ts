@@ -160,6 +160,24 @@ describe("printed commands run with node", () => {
   });
 });
 
+describe("report path beside existing reports", () => {
+  test("resume and restart commands skip taken names", async () => {
+    emulator = await startKoalaEmulator({ publicKey: "pk_test_0123456789abcdef" });
+    writeFileSync(join(directory, "events.jsonl"), `${JSON.stringify({ type: "track", event: "Signed Up", messageId: "m-1", timestamp: "2024-05-01T10:00:00.000Z", userId: "u-1", context: { traits: { email: "a@example.com" } } })}\n`);
+    writeFileSync(join(directory, "r1-resume.json"), "{}\n");
+    writeFileSync(join(directory, "r1-rerun.json"), "{}\n");
+    const args = ["send", "--no-stitch", "--endpoint", emulator.url, "--state", "state.json", "--report", "r1-resume.json", "events.jsonl"];
+    const stopped = await runCli(args, { cwd: directory, env: { KOALA_PUBLIC_KEY: "pk_wrong_key_0000000000" } });
+    const resume = /after fixing it, resume with:\n {2}(.*)\n/.exec(stopped.stderr)?.[1];
+    const refused = await runCli(args, { cwd: directory, env: { KOALA_PUBLIC_KEY: "pk_test_0123456789abcdef" } });
+
+    expect(stopped.status).toBe(3);
+    expect(resume).toBe(`node ${binPath} send --no-stitch --endpoint ${emulator.url} --state state.json --report r1-resume-2.json events.jsonl --resume`);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`    node ${binPath} send --no-stitch --endpoint ${emulator.url} --state state.json --report r1-rerun-2.json events.jsonl --restart\n`);
+  });
+});
+
 describe("report path of printed commands", () => {
   test.each([
     ["r1.json", "resume", "r1-resume.json"],
@@ -167,10 +185,23 @@ describe("report path of printed commands", () => {
     ["r1-resume-2.json", "resume", "r1-resume-3.json"],
     ["reports/r1.json", "rerun", "reports/r1-rerun.json"],
     ["./r1.json", "resume", "./r1-resume.json"],
-    ["r1-resume.json", "rerun", "r1-resume-rerun.json"],
+    ["r1-resume.json", "rerun", "r1-rerun.json"],
+    ["r1-rerun-2.json", "resume", "r1-resume.json"],
+    ["r1-resume-rerun.json", "resume", "r1-resume.json"],
     ["report", "resume", "report-resume"],
   ] as const)("nextReportPath: %s for a %s", (reportPath, kind, expected) => {
-    expect(nextReportPath(reportPath, kind)).toBe(expected);
+    expect(nextReportPath(reportPath, kind, () => false)).toBe(expected);
+  });
+
+  test.each([
+    ["r1.json", "resume", ["r1-resume.json"], "r1-resume-2.json"],
+    ["r1.json", "resume", ["r1-resume.json", "r1-resume-2.json"], "r1-resume-3.json"],
+    ["r1-resume.json", "rerun", ["r1-rerun.json"], "r1-rerun-2.json"],
+    ["out/r1.json", "rerun", ["out/r1-rerun.json", "r1-rerun-2.json"], "out/r1-rerun-2.json"],
+  ] as const)("nextReportPath: %s for a %s beside %j", (reportPath, kind, existing, expected) => {
+    const taken = new Set<string>(existing);
+
+    expect(nextReportPath(reportPath, kind, (path) => taken.has(path))).toBe(expected);
   });
 
   test("every rerun command gets its own report", () => {

@@ -254,7 +254,7 @@ describe("checkpoint", () => {
     const statePath = join(folder, "state.json");
     writeFileSync(statePath, "{half");
     expect(() => createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, statePath, resume: true }))).toThrow(
-      `The checkpoint ${statePath} is not valid JSON.`,
+      `the checkpoint ${statePath} is not valid JSON (`,
     );
   });
 
@@ -534,7 +534,7 @@ describe("state file version", () => {
     const resume = (): unknown => createDelivery(testOptions("http://127.0.0.1:9", { cwd: folder, inputs: ["events.jsonl"], statePath, resume: true }));
 
     expect(resume).toThrow(CannotResumeError);
-    expect(resume).toThrow(`The checkpoint ${statePath} has state file version 3, and this version of koala-replay reads versions 1 to 2`);
+    expect(resume).toThrow(`the checkpoint ${statePath} has state file version 3, and this version of koala-replay reads versions 1 to 2`);
   });
 });
 

@@ -24,6 +24,11 @@ function fullState(): Record<string, any> {
     identityGraph: { idsWithEmail: 12, digest: HASH },
     identityGraphWarned: HASH,
     deadLetterFile: { path: "/data/dead-letters.jsonl", bytes: 120 },
+    deadLetteredEntries: 2,
+    deadLetterFiles: [
+      { path: "/data/first.dead-letters.jsonl", entries: 1, bytes: 300, resentEntries: 1, resentBy: "/data/state-resend.json" },
+      { path: "/data/dead-letters.jsonl", entries: 1, bytes: 120 },
+    ],
     inputs: {
       [INPUT]: {
         fingerprint: { size: 2048, mtimeMs: 1714557600000.5, headTailSha256: SHA_256 },
@@ -34,6 +39,7 @@ function fullState(): Record<string, any> {
         readByFinishedRun: false,
         noIdentityEvents: 2,
         doneWithoutEntries: 3,
+        deadLetteredEntries: 1,
       },
     },
   };
@@ -77,6 +83,13 @@ describe("state file check", () => {
     { name: "deadLetterFile a number", edit: (state) => (state["deadLetterFile"] = 42), path: "$.deadLetterFile", found: "42" },
     { name: "deadLetterFile relative path", edit: (state) => (state["deadLetterFile"].path = "dead.jsonl"), path: "$.deadLetterFile.path", found: '"dead.jsonl"' },
     { name: "deadLetterFile negative bytes", edit: (state) => (state["deadLetterFile"].bytes = -5), path: "$.deadLetterFile.bytes", found: "-5" },
+    { name: "deadLetteredEntries a string", edit: (state) => (state["deadLetteredEntries"] = "2"), path: "$.deadLetteredEntries", found: '"2"' },
+    { name: "deadLetterFiles an object", edit: (state) => (state["deadLetterFiles"] = {}), path: "$.deadLetterFiles", found: "{}" },
+    { name: "deadLetterFiles relative path", edit: (state) => (state["deadLetterFiles"][1].path = "dead.jsonl"), path: "$.deadLetterFiles[1].path", found: '"dead.jsonl"' },
+    { name: "deadLetterFiles missing entries", edit: (state) => delete state["deadLetterFiles"][0].entries, path: "$.deadLetterFiles[0].entries", found: undefined },
+    { name: "deadLetterFiles more resent than entries", edit: (state) => (state["deadLetterFiles"][0].resentEntries = 2), path: "$.deadLetterFiles[0].resentEntries", found: "2" },
+    { name: "deadLetterFiles relative resentBy", edit: (state) => (state["deadLetterFiles"][0].resentBy = "state.json"), path: "$.deadLetterFiles[0].resentBy", found: '"state.json"' },
+    { name: "input deadLetteredEntries negative", edit: (state) => (state["inputs"][INPUT].deadLetteredEntries = -1), path: `${input}.deadLetteredEntries`, found: "-1" },
     { name: "identityGraph a string", edit: (state) => (state["identityGraph"] = "x"), path: "$.identityGraph", found: '"x"' },
     { name: "identityGraph short digest", edit: (state) => (state["identityGraph"].digest = "abc"), path: "$.identityGraph.digest", found: '"abc"' },
     { name: "identityGraph negative count", edit: (state) => (state["identityGraph"].idsWithEmail = -1), path: "$.identityGraph.idsWithEmail", found: "-1" },
@@ -137,7 +150,7 @@ describe("resume from invalid state file", () => {
 
     expect(resume).toThrow(CannotResumeError);
     expect(resume).toThrow(
-      `The checkpoint ${statePath} is not a valid koala-replay state file: $.deadLetterFile must be an object with "path" and "bytes", found 42.`,
+      `the checkpoint ${statePath} is not a valid koala-replay state file: $.deadLetterFile must be an object with "path" and "bytes", found 42`,
     );
   });
 
@@ -147,10 +160,10 @@ describe("resume from invalid state file", () => {
       delete input["doneThrough"];
     });
 
-    expect(resume).toThrow(/\.doneThrough must be a non-negative safe integer \(the last line done\), it is missing\.$/);
+    expect(resume).toThrow(/\.doneThrough must be a non-negative safe integer \(the last line done\), it is missing$/);
   });
 
-  test("hint gives --restart and deleting", () => {
+  test("hint gives --restart and --state", () => {
     const { resume } = resumeWith((state) => (state["identityGraph"] = "x"));
 
     let hint: string | undefined;
@@ -159,8 +172,8 @@ describe("resume from invalid state file", () => {
     } catch (error) {
       hint = (error as CannotResumeError).hint;
     }
-    expect(hint).toContain("--restart in place of --resume");
-    expect(hint).toContain("delete the file");
+    expect(hint).toContain("run with --restart to start over and replace it");
+    expect(hint).toContain("--state <path> to keep it");
   });
 
   test("older state without optional fields resumes", async () => {

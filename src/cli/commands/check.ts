@@ -15,7 +15,8 @@ import { listEmailPatterns, type SourcedEmailPattern } from "../../pipeline/emai
 import { packageVersion } from "../version.js";
 import { toolCommand } from "../tool-command.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
-import { formatWarning, writeWarning } from "../warning.js";
+import { writeStderr } from "../stdout-pipe.js";
+import { writeWarning } from "../warning.js";
 import { parseDecimal } from "../../inputs/csv/cell.js";
 
 export interface RawCheckOptions {
@@ -49,7 +50,7 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
     writeWarning(warning);
   }
   if (!config.mappings.some((mapping) => mapping.enabled)) {
-    process.stderr.write(`${formatWarning(`every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n  set "enabled": true on the mappings to use, or remove "enabled": false`)}\n`);
+    writeWarning(`every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n  set "enabled": true on the mappings to use, or remove "enabled": false`);
   }
   return checkKey(options);
 }
@@ -88,7 +89,7 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     return ExitCode.done;
   }
   if (isShortPublicKey(key)) {
-    process.stderr.write(`${formatWarning(shortKeyWarning(key))}\n`);
+    writeWarning(shortKeyWarning(key));
   }
   const endpoint = parseEndpointOption(options.endpoint);
   // A base path may contain the key, which is never printed.
@@ -183,11 +184,11 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     trigger = compileTrigger(options.trigger, { dialect });
   } catch (error) {
     if (error instanceof TriggerSyntaxError) {
-      process.stderr.write(`${wrapStderrMessage(error.message)}\n`);
+      writeStderr(`${wrapStderrMessage(error.message)}\n`);
       // After a did-you-mean for a misspelt field, advice to switch dialects would point the wrong way.
       if (dialect === "subscription" && !error.hint.startsWith("Did you mean") && isValidFql(options.trigger)) {
         const advice = "It is valid FQL, the language of --filter: add --dialect fql to check it as one. Mapping triggers in the config use the subscription dialect, where it is invalid.";
-        process.stderr.write(`${wrapStderrMessage(advice)}\n`);
+        writeStderr(`${wrapStderrMessage(advice)}\n`);
       }
       return ExitCode.usage;
     }

@@ -7,6 +7,7 @@ import { textWidth } from "../../reporting/output-width.js";
 import { UsageError } from "../errors.js";
 import { chooseSchemaReference } from "../schema-reference.js";
 import { wrapStderrMessage } from "../stderr-message.js";
+import { writeStderr } from "../stdout-pipe.js";
 import { shellQuote, toolCommand } from "../tool-command.js";
 
 /**
@@ -33,7 +34,7 @@ export async function initCommand(requestedPath: string): Promise<void> {
   // The file written and the next steps are the result of init, so they go to stdout, and the note to stderr.
   process.stdout.write(`${wrapStderrMessage(`wrote ${displayPath(file, process.cwd())}\n  ${next}`, textWidth(process.stdout))}\n`);
   if (schema.note !== undefined) {
-    process.stderr.write(`${wrapStderrMessage(`note: ${schema.note}`)}\n`);
+    writeStderr(`${wrapStderrMessage(`note: ${schema.note}`)}\n`);
   }
 }
 

@@ -1,7 +1,8 @@
 import { statSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
-import { CheckpointNotFoundError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { CheckpointNotFoundError, countUndeliveredEarlier, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
@@ -108,6 +109,14 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     if (error instanceof UnfinishedRunError) {
       throw unfinishedRunUsageError(error);
     }
+    if (error instanceof InvalidStateFileError) {
+      throw invalidStateFileUsageError(error, settings);
+    }
+    if (error instanceof IdentityGraphWriteError) {
+      // The first pass ends before delivery starts, so the run stopped before it sent anything.
+      const outcome = settings.dryRun ? "Nothing was printed" : "Nothing was sent, and the checkpoint was left as it was";
+      throw new UsageError(`${error.message}. ${outcome}`, `${error.hint}\n  then run the same command again`, ExitCode.ioError);
+    }
     throw error instanceof CheckpointNotFoundError ? checkpointNotFoundUsageError(error, settings.dryRun) : error;
   } finally {
     progress.stop();
@@ -141,8 +150,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       }),
     );
     writeStderr(mask(summary));
-    for (const path of deadLetterFilesToResend(stats)) {
-      const command = deadLetterResendCommand(displayPath(path, process.cwd()));
+    const resendFiles = deadLetterFilesToResend(stats);
+    if (resendFiles.length > 0) {
+      const command = deadLetterResendCommand(resendFiles.map((path) => displayPath(path, process.cwd())));
       writeStderr(`${wrapStderrMessage(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}`, summaryWidth)}\n`);
     }
   }
@@ -158,7 +168,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     }
     exitStatus = ExitCode.fatalApi;
   } else if (stdoutWriteErrorCode() !== undefined && (settings.dryRun || !interruption.signal.aborted)) {
-    exitStatus = ExitCode.outputFailed;
+    exitStatus = ExitCode.ioError;
   } else if (outputClosedAfter !== undefined) {
     exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
@@ -264,6 +274,29 @@ function unfinishedRunUsageError(error: UnfinishedRunError): UsageError {
 }
 
 /**
+ * Turns a state file that cannot be read as one into a usage error that gives the command for each
+ * choice. Without --resume the run would replace it, and it may be the only record of a run that
+ * did not finish, so the run stops as it does for such a run.
+ */
+function invalidStateFileUsageError(error: InvalidStateFileError, settings: SendSettings): UsageError {
+  const statePath = displayPath(error.statePath, process.cwd());
+  const resume = settings.delivery.resume;
+  const consequence = resume
+    ? `The run it records cannot be resumed from it. Nothing was ${settings.dryRun ? "printed" : "sent"}.`
+    : "It may be the only record of a run that did not finish, and this run would replace it. Nothing was sent.";
+  const message = `the checkpoint ${statePath} ${error.problem}. ${consequence}`;
+  const restart = settings.dryRun
+    ? ["  to print the requests of every event instead, without --resume:", `    ${withoutResumeCommand()}`]
+    : ["  to start over, sending every event again and replacing the file:", `    ${rerunCommand("--restart")}`];
+  const hint = [
+    resume ? "restore the file from a backup and run the same command to resume that run" : "restore the file from a backup and add --resume to resume that run",
+    ...restart,
+    ...(settings.dryRun ? [] : ["  to keep the file as it is, give this run a checkpoint of its own with --state <path>"]),
+  ].join("\n");
+  return new UsageError(message, hint);
+}
+
+/**
  * Turns a resume that found no checkpoint of its inputs, beside checkpoints of unfinished runs, into
  * a usage error. It lists those runs and gives the command for each choice: resume the run saved
  * last from its checkpoint, or send everything without --resume.
@@ -306,9 +339,9 @@ function describeUnfinishedCheckpoint(checkpoint: UnfinishedCheckpoint, cwd: str
 }
 
 /**
- * Returns the dead-letter files that the summary's resend commands name, by absolute path: this
- * run's, when it wrote dead letters, and that of the earlier runs of a resumed checkpoint, when they
- * dead-lettered entries and wrote them to another file.
+ * Returns the dead-letter files that the summary's resend command names, by absolute path: this
+ * run's, when it wrote dead letters, and those of the earlier runs of a resumed checkpoint that
+ * still exist and contain entries that no resend delivered.
  */
 function deadLetterFilesToResend(stats: RunStats): string[] {
   const delivery = stats.delivery;
@@ -320,15 +353,25 @@ function deadLetterFilesToResend(stats: RunStats): string[] {
     files.add(resolve(delivery.deadLetterPath));
   }
   const earlier = delivery.earlierDeadLetters;
-  if (earlier?.path !== undefined && (earlier.entries ?? 0) > 0) {
+  if (earlier?.files !== undefined) {
+    for (const file of earlier.files) {
+      if (file.undelivered > 0 && file.status !== "missing") {
+        files.add(file.path);
+      }
+    }
+  } else if (earlier?.path !== undefined && (earlier.entries ?? 0) > 0) {
     files.add(earlier.path);
   }
   return [...files];
 }
 
-/** Returns status 1 when entries were not delivered: by this run, or, in a real resume, dead-lettered by the earlier runs of its checkpoint. */
+/**
+ * Returns status 1 when entries were not delivered: by this run, or, in a real resume, dead-lettered
+ * by the earlier runs of its checkpoint and not delivered by a resend since.
+ */
 function exitStatusOf(stats: RunStats, dryRun: boolean): number {
-  const earlierDeadLetters = dryRun ? 0 : (stats.delivery?.earlierDeadLetters?.entries ?? 0);
+  const earlier = stats.delivery?.earlierDeadLetters;
+  const earlierDeadLetters = dryRun || earlier === undefined ? 0 : (countUndeliveredEarlier(earlier) ?? 0);
   const incomplete = stats.invalidCount > 0 || stats.failedCount > 0 || stats.unreadableCount > 0 || earlierDeadLetters > 0;
   return incomplete ? ExitCode.incomplete : ExitCode.done;
 }
