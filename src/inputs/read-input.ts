@@ -1,5 +1,7 @@
 import { Readable } from "node:stream";
-import { readCsvRecords, tableFromFileName, type CsvOptions, type EventType } from "./csv/index.js";
+import type { CsvOptions } from "./csv/read-csv.js";
+import type { EventType } from "./csv/event-type.js";
+import { tableFromFileName } from "./csv/table.js";
 import { detectFormat, type InputFormat } from "./detect-format.js";
 import { ElementChunkBuilder } from "./element-chunks.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
@@ -162,6 +164,9 @@ async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, option
     type: options.csv?.type,
     convertNumbers: options.csv?.convertNumbers ?? false,
   };
+  // Loaded only when a CSV input is read: the reader and csv-parse are about 30 modules, which took
+  // 40 ms or more to load, and most replays read JSON.
+  const { readCsvRecords } = await import("./csv/read-csv.js");
   let items: InputItem[] = [];
   for await (const item of readCsvRecords(Readable.from(bytes, { objectMode: false }), csvOptions)) {
     items.push(item);
