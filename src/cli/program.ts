@@ -29,7 +29,11 @@ export interface CommandActions {
 
 /** Loads each command's module only when it runs, to keep start-up fast. */
 const lazyActions: CommandActions = {
-  send: async (inputs, options) => (await import("./commands/send.js")).sendCommand(inputs, options),
+  send: async (inputs, options) => {
+    // The worker threads load their modules while this thread loads the send command's.
+    (await import("../pipeline/early-workers.js")).startWorkersEarly(inputs);
+    return (await import("./commands/send.js")).sendCommand(inputs, options);
+  },
   preview: async (inputs, options) => (await import("./commands/preview.js")).previewCommand(inputs, options),
   inspect: async (inputs, options) => (await import("./commands/inspect.js")).inspectCommand(inputs, options),
   init: async (path) => {

@@ -3,7 +3,8 @@ import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/
 import { buildForecastStitcher, SendForecast, type ForecastStitching, type StitcherSetup } from "../pipeline/send-forecast.js";
 import type { IdentityGraphStats } from "../identity/index.js";
 import { checkStitchingInputs } from "../identity/index.js";
-import { EVENT_TYPES, isEventType, STANDARD_TABLE_TYPES, type EventType } from "../inputs/csv/index.js";
+import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/event-type.js";
+import { STANDARD_TABLE_TYPES } from "../inputs/csv/table.js";
 import { findReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import { closestMatch } from "../mappings/suggest.js";
 import { maskPublicKey } from "../reporting/mask.js";

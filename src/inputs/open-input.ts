@@ -19,6 +19,8 @@ export interface OpenedInput {
   sizeBytes?: number;
   /** Raw (still compressed) bytes read so far, for progress; 0 for stdin. */
   bytesRead: () => number;
+  /** The path of a regular file that is not gzip, which can be read without `stream` (see `readFileLineChunks`). */
+  plainFile?: string;
 }
 
 /**
@@ -72,7 +74,7 @@ async function openRegularFile(input: string, signal: AbortSignal | undefined): 
   }
   // A regular file can be read again, which lets gunzipFile keep the output before a failure.
   const stream = gzip ? gunzipFile(input, raw) : raw;
-  return { stream, gzip, sizeBytes, bytesRead: () => raw.bytesRead };
+  return { stream, gzip, sizeBytes, bytesRead: () => raw.bytesRead, plainFile: gzip ? undefined : input };
 }
 
 async function sniffFile(path: string): Promise<{ gzip: boolean; sizeBytes: number }> {

@@ -1,10 +1,13 @@
+import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { readCsvRecords, tableFromFileName, type CsvOptions, type EventType } from "./csv/index.js";
+import type { CsvOptions } from "./csv/read-csv.js";
+import type { EventType } from "./csv/event-type.js";
+import { tableFromFileName } from "./csv/table.js";
 import { detectFormat, type InputFormat } from "./detect-format.js";
 import { ElementChunkBuilder } from "./element-chunks.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
-import { MAX_LINE_BYTES, readLineChunks, StreamReadError } from "./line-chunks.js";
+import { MAX_LINE_BYTES, readFileLineChunks, readLineChunks, StreamReadError, type FileReader, type LineChunk, type OversizedLine } from "./line-chunks.js";
 import { openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
 
@@ -40,7 +43,9 @@ const ELEMENT_BYTES_PER_BATCH = 1 << 20;
 /** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
 export async function* readInput(input: string, options: ReadInputOptions = {}): AsyncGenerator<InputBatch> {
   const opened = await openInput(input, options.signal);
-  options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: opened.bytesRead });
+  // The bytes read so far, from `opened.stream` unless a plain file is read without it.
+  let bytesRead = opened.bytesRead;
+  options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: () => bytesRead() });
   const { head, rest } = await peek(opened.stream);
   const utf16 = utf16Encoding(head);
   // detectFormat reads UTF-8, and a UTF-16LE file of JSON lines would otherwise be taken for CSV.
@@ -54,9 +59,18 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
   }
 
   switch (format) {
-    case "jsonl":
-      yield* readJsonLines(input, rest);
+    case "jsonl": {
+      if (opened.plainFile === undefined) {
+        yield* readJsonLines(input, readLineChunks(rest));
+        return;
+      }
+      // The head read for detection is read again, in the first chunk.
+      opened.stream.destroy();
+      const file: FileReader = { handle: await open(opened.plainFile, "r"), bytesRead: 0 };
+      bytesRead = () => file.bytesRead;
+      yield* readJsonLines(input, readFileLineChunks(file));
       return;
+    }
     case "json":
       yield* readJsonDocuments(input, rest);
       return;
@@ -70,9 +84,9 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
   }
 }
 
-async function* readJsonLines(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
+async function* readJsonLines(input: string, chunks: AsyncIterable<LineChunk | OversizedLine>): AsyncGenerator<InputBatch> {
   try {
-    for await (const chunk of readLineChunks(bytes)) {
+    for await (const chunk of chunks) {
       if (chunk.kind === "oversized") {
         yield { kind: "items", items: [oversizedLineProblem(input, chunk.line, chunk.bytes)] };
       } else {
@@ -162,6 +176,9 @@ async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, option
     type: options.csv?.type,
     convertNumbers: options.csv?.convertNumbers ?? false,
   };
+  // Loaded only when a CSV input is read: the reader and csv-parse are about 30 modules, which took
+  // 40 ms or more to load, and most replays read JSON.
+  const { readCsvRecords } = await import("./csv/read-csv.js");
   let items: InputItem[] = [];
   for await (const item of readCsvRecords(Readable.from(bytes, { objectMode: false }), csvOptions)) {
     items.push(item);

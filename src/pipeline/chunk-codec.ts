@@ -15,6 +15,10 @@ import type { EventIdentity, RecordResult } from "./processor.js";
 
 const RECORD = 1;
 const PROBLEM = 2;
+const SKIPPED_VERDICT = 0;
+const INVALID_VERDICT = 1;
+/** Bytes of a messageId hash in an entry's block: its two halves, unsigned, little-endian. */
+const HASH_BYTES = 8;
 
 // Reasons travel as their index in these lists. `listsEvery` fails to compile when a reason is added
 // to its type but not here, where it would be decoded as another one.
@@ -129,9 +133,14 @@ export class ChunkEncoder {
     }
     this.int(result.verdicts.length);
     for (const verdict of result.verdicts) {
-      this.int(verdict.kind === "skipped" ? 0 : 1);
       this.mapping(verdict.mapping);
-      this.string(verdict.reason);
+      if (verdict.kind === "skipped") {
+        this.int(SKIPPED_VERDICT);
+        this.int(SKIP_REASONS.indexOf(verdict.reason));
+      } else {
+        this.int(INVALID_VERDICT);
+        this.string(verdict.reason);
+      }
     }
     this.int(result.entriesWithEmail);
     // Only identity stitching reads the ids, and only for entries that have no email or profile_id.
@@ -148,17 +157,30 @@ export class ChunkEncoder {
     for (const entry of entries) {
       this.int(ENTRY_KINDS.indexOf(entry.kind));
       this.mapping(entry.mappingName);
-      this.json(entry.personKey);
       const personId = entry.personId ?? entry.person.profile_id ?? entry.person.email;
       this.string(personId === undefined ? undefined : String(personId));
-      this.json(entry.entryJson);
-      this.string(entry.messageId);
-      const hash = hashMessageId(entry.mappingName, entry.messageId);
-      this.int(hash.high);
-      this.int(hash.low);
+      this.addEntryBlock(entry);
       // The event is the line itself, which the main thread has, except for a resent dead letter.
       this.string(entry.eventJson === lineText ? undefined : entry.eventJson);
     }
+  }
+
+  /**
+   * Adds the bytes that the main thread copies into the entry's own memory, one after the other so
+   * that one copy takes them all (see `EntryBlock`): the hash of its messageId, its person key, its
+   * JSON and its messageId. The integers give where the block starts and the length of each part.
+   */
+  private addEntryBlock(entry: KoalaEntry): void {
+    const start = this.textLength;
+    const hash = hashMessageId(entry.mappingName, entry.messageId);
+    this.reserve(HASH_BYTES);
+    writeUint32(this.text, start, hash.high);
+    writeUint32(this.text, start + 4, hash.low);
+    this.textLength += HASH_BYTES;
+    this.int(start);
+    this.int(this.appendJson(entry.personKey));
+    this.int(this.appendJson(entry.entryJson));
+    this.int(this.appendString(entry.messageId));
   }
 
   /**
@@ -195,23 +217,27 @@ export class ChunkEncoder {
       this.int(0);
       return;
     }
-    const escaped = !isWellFormed(value);
-    const text = escaped ? JSON.stringify(value) : value;
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    this.reserve(text.length * 3);
-    const written = this.text.write(text, this.textLength);
-    this.int(this.textLength);
-    this.int(escaped ? -written - 1 : written);
-    this.textLength += written;
+    const start = this.textLength;
+    const length = this.appendString(value);
+    this.int(start);
+    this.int(length);
   }
 
-  /** Adds JSON text that `JSON.stringify` produced, which never contains a lone surrogate, as UTF-8. */
-  private json(value: string): void {
+  /** Appends a string as `string` encodes it. Returns its byte length, or -1 minus it when the string went as JSON text. */
+  private appendString(value: string): number {
+    if (isWellFormed(value)) {
+      return this.appendJson(value);
+    }
+    return -this.appendJson(JSON.stringify(value)) - 1;
+  }
+
+  /** Appends text without a lone surrogate, such as what `JSON.stringify` produces, as UTF-8. Returns its byte length. */
+  private appendJson(value: string): number {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
     this.reserve(value.length * 3);
     const written = this.text.write(value, this.textLength);
-    this.int(this.textLength);
-    this.int(written);
     this.textLength += written;
+    return written;
   }
 
   private reserve(bytes: number): void {
@@ -222,6 +248,14 @@ export class ChunkEncoder {
     this.text.copy(grown, 0, 0, this.textLength);
     this.text = grown;
   }
+}
+
+/** Writes an unsigned 32-bit integer, little-endian, as `readUInt32LE` reads it, without `writeUInt32LE`'s range checks. */
+function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = value >>> 24;
 }
 
 /**
@@ -242,35 +276,75 @@ export function processChunk(
 }
 
 /**
- * An entry decoded on the main thread. Its person key, its JSON and its event's line stay UTF-8 in one
- * buffer of its own, and they are decoded only when asked for, because most entries are delivered
+ * The layout of an entry's memory: the hash of its messageId, its person key, its JSON and its
+ * messageId, one after the other from `start`, then its event's line, if kept. A messageId that had
+ * a lone surrogate is its JSON text, and its length is then -1 minus its byte length.
+ */
+interface EntryBlock {
+  start: number;
+  personKeyLength: number;
+  entryLength: number;
+  messageIdLength: number;
+  /** 0 when the line is not kept. */
+  lineLength: number;
+}
+
+/**
+ * An entry decoded on the main thread. Its parts stay UTF-8 in memory of its own, or in a slab that
+ * entries share, and they are decoded only when asked for, because most entries are delivered
  * without anyone reading them. The copy costs about a microsecond. In exchange, an entry that waits
  * for Koala (slow responses, a person's requests being retried) keeps a few kilobytes in memory, not
- * the megabytes of its chunk's buffers.
+ * the megabytes of its chunk's buffers. Few objects are made per entry, because entries that wait
+ * for their batch outlive young-generation collections, which copy every object that is still alive.
  */
 class DecodedEntry implements KoalaEntry {
   private personKeyText: string | undefined;
+  private personKeyReplaced = false;
   private personFields: PersonFields | undefined;
   private entryText: string | undefined;
   private eventText: string | undefined;
-  personKeyBytes: Buffer | undefined;
+  private messageIdText: string | undefined;
+  private readonly start: number;
+  private readonly personKeyLength: number;
+  private readonly messageIdLength: number;
+  private readonly lineLength: number;
   readonly entryBytes: Buffer;
   personId: string | undefined;
 
   constructor(
     readonly kind: EntryKind,
     readonly mappingName: string,
-    readonly messageId: string,
-    readonly messageIdHash: MessageIdHash,
     readonly origin: RecordOrigin,
-    /** The person key, the entry's JSON and then the event's line, unless the event was given as text or not kept. */
     private readonly bytes: Buffer,
-    personKeyEnd: number,
-    private readonly entryEnd: number,
-    private readonly hasEventLine: boolean,
+    block: EntryBlock,
   ) {
-    this.personKeyBytes = bytes.subarray(0, personKeyEnd);
-    this.entryBytes = bytes.subarray(personKeyEnd, entryEnd);
+    this.start = block.start;
+    this.personKeyLength = block.personKeyLength;
+    this.messageIdLength = block.messageIdLength;
+    this.lineLength = block.lineLength;
+    const entryStart = block.start + HASH_BYTES + block.personKeyLength;
+    this.entryBytes = bytes.subarray(entryStart, entryStart + block.entryLength);
+  }
+
+  get messageIdHash(): MessageIdHash {
+    return { high: this.bytes.readUInt32LE(this.start), low: this.bytes.readUInt32LE(this.start + 4) };
+  }
+
+  get messageId(): string {
+    if (this.messageIdText === undefined) {
+      const start = this.messageIdStart();
+      const text = this.bytes.toString("utf8", start, start + this.messageIdByteLength());
+      this.messageIdText = this.messageIdLength < 0 ? (JSON.parse(text) as string) : text;
+    }
+    return this.messageIdText;
+  }
+
+  get personKeyBytes(): Buffer | undefined {
+    if (this.personKeyReplaced) {
+      return undefined;
+    }
+    const start = this.start + HASH_BYTES;
+    return this.bytes.subarray(start, start + this.personKeyLength);
   }
 
   get personKey(): string {
@@ -280,7 +354,7 @@ class DecodedEntry implements KoalaEntry {
 
   set personKey(value: string) {
     this.personKeyText = value;
-    this.personKeyBytes = undefined;
+    this.personKeyReplaced = true;
   }
 
   get person(): PersonFields {
@@ -298,15 +372,26 @@ class DecodedEntry implements KoalaEntry {
   }
 
   get eventJson(): string {
-    if (this.eventText === undefined && !this.hasEventLine) {
-      throw new Error(`the event of ${this.origin.input}:${this.origin.line} was not kept: a dry run reads no event back`);
+    if (this.eventText === undefined) {
+      if (this.lineLength === 0) {
+        throw new Error(`the event of ${this.origin.input}:${this.origin.line} was not kept: a dry run reads no event back`);
+      }
+      const start = this.messageIdStart() + this.messageIdByteLength();
+      this.eventText = this.bytes.toString("utf8", start, start + this.lineLength);
     }
-    this.eventText ??= this.bytes.toString("utf8", this.entryEnd);
     return this.eventText;
   }
 
   set eventJson(value: string) {
     this.eventText = value;
+  }
+
+  private messageIdStart(): number {
+    return this.start + HASH_BYTES + this.personKeyLength + this.entryBytes.length;
+  }
+
+  private messageIdByteLength(): number {
+    return this.messageIdLength < 0 ? -this.messageIdLength - 1 : this.messageIdLength;
   }
 }
 
@@ -413,10 +498,9 @@ export class ChunkReader {
       result.verdicts = [];
     }
     for (let count = verdictCount; count > 0; count -= 1) {
-      const kind = this.int();
       const mapping = this.mappingName();
-      const reason = this.string() ?? "";
-      const verdict: MappingVerdict = kind === 0 ? { kind: "skipped", mapping, reason: reason as SkipReason } : { kind: "invalid", mapping, reason };
+      const verdict: MappingVerdict =
+        this.int() === SKIPPED_VERDICT ? { kind: "skipped", mapping, reason: SKIP_REASONS[this.int()] ?? "skipped-earlier" } : { kind: "invalid", mapping, reason: this.string() ?? "" };
       result.verdicts.push(verdict);
     }
     result.entriesWithEmail = this.int();
@@ -447,24 +531,21 @@ export class ChunkReader {
     for (let left = count; left > 0; left -= 1) {
       const kind = ENTRY_KINDS[this.int()] ?? "events";
       const mapping = this.mappingName();
-      const personKeyStart = this.int();
-      const personKeyLength = this.int();
       const personId = this.string();
-      const entryStart = this.int();
+      const blockStart = this.int();
+      const personKeyLength = this.int();
       const entryLength = this.int();
-      const messageId = this.string() ?? "";
-      const messageIdHash = { high: this.int() >>> 0, low: this.int() >>> 0 };
+      const messageIdLength = this.int();
       const eventJson = this.string();
 
-      const keepsLine = eventJson === undefined && this.options.keepEventLines;
-      const lineLength = keepsLine ? lineEnd - lineStart : 0;
-      const bytes = this.entryBuffer(personKeyLength + entryLength + lineLength);
-      text.copy(bytes, 0, personKeyStart, personKeyStart + personKeyLength);
-      text.copy(bytes, personKeyLength, entryStart, entryStart + entryLength);
+      const blockLength = HASH_BYTES + personKeyLength + entryLength + (messageIdLength < 0 ? -messageIdLength - 1 : messageIdLength);
+      const lineLength = eventJson === undefined && this.options.keepEventLines ? lineEnd - lineStart : 0;
+      const { bytes, start } = this.entryMemory(blockLength + lineLength);
+      text.copy(bytes, start, blockStart, blockStart + blockLength);
       if (lineLength > 0) {
-        input.copy(bytes, personKeyLength + entryLength, lineStart, lineEnd);
+        input.copy(bytes, start + blockLength, lineStart, lineEnd);
       }
-      const entry = new DecodedEntry(kind, mapping, messageId, messageIdHash, origin, bytes, personKeyLength, personKeyLength + entryLength, keepsLine);
+      const entry = new DecodedEntry(kind, mapping, origin, bytes, { start, personKeyLength, entryLength, messageIdLength, lineLength });
       if (personId !== undefined) {
         entry.personId = personId;
       }
@@ -476,17 +557,18 @@ export class ChunkReader {
     return entries;
   }
 
-  private entryBuffer(length: number): Buffer {
+  /** Returns `length` bytes for an entry: a buffer of its own, or a piece of the slab that entries share. */
+  private entryMemory(length: number): { bytes: Buffer; start: number } {
     if (this.options.separateEntryBuffers) {
       // Not from Buffer's shared pool, whose 8 KiB slabs a waiting entry would keep whole.
-      return Buffer.allocUnsafeSlow(length);
+      return { bytes: Buffer.allocUnsafeSlow(length), start: 0 };
     }
     if (this.slab.used + length > this.slab.bytes.length) {
       this.slab = { bytes: Buffer.allocUnsafeSlow(Math.max(length, ENTRY_SLAB_BYTES)), used: 0 };
     }
     const start = this.slab.used;
     this.slab.used += length;
-    return this.slab.bytes.subarray(start, this.slab.used);
+    return { bytes: this.slab.bytes, start };
   }
 
   private mappingName(): string {

@@ -1,8 +1,9 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import type { RawChunk } from "../inputs/read-input.js";
 import { processChunk, type ResultBuffers } from "./chunk-codec.js";
 import { extractChunkFacts, extractElementFacts } from "./identity-codec.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
+import type { ProcessorRules } from "./processor.js";
 
 /** A chunk of JSONL lines or array elements to process, posted by the worker pool. */
 export interface ChunkTask {
@@ -18,21 +19,35 @@ export interface ChunkTask {
   spare?: ResultBuffers;
 }
 
+/** The first message of the pool to a worker: what decides the outcome of an event. */
+export interface WorkerSetup {
+  config: ProcessorConfig;
+}
+
 /** The message a worker posts once it can process chunks. */
 export interface WorkerReady {
   ready: true;
 }
 
-const config = workerData as ProcessorConfig;
-const rules = buildProcessorRules(config);
-const names = mappingNames(config);
+/** The compiled config, from the first message; a worker may start before the config is known. */
+let processor: { rules: ProcessorRules; names: string[] } | undefined;
 /** Text bytes of the last chunk, to size the next chunk's buffer without growing it. */
 let lastTextBytes = 1 << 16;
 
-// Tells the pool that chunks sent now are processed at once, not after this thread's start-up.
-parentPort?.postMessage({ ready: true } satisfies WorkerReady);
+parentPort?.on("message", (message: WorkerSetup | ChunkTask) => {
+  if ("config" in message) {
+    processor = { rules: buildProcessorRules(message.config), names: mappingNames(message.config) };
+    // Tells the pool that chunks sent now are processed at once, not after this thread's start-up.
+    parentPort?.postMessage({ ready: true } satisfies WorkerReady);
+    return;
+  }
+  if (processor === undefined) {
+    throw new Error("the chunk worker received a chunk before its processor config");
+  }
+  processTask(message, processor.rules, processor.names);
+});
 
-parentPort?.on("message", (task: ChunkTask) => {
+function processTask(task: ChunkTask, rules: ProcessorRules, names: readonly string[]): void {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   const { layout } = task;
   if (task.mode === "identities") {
@@ -45,4 +60,4 @@ parentPort?.on("message", (task: ChunkTask) => {
   lastTextBytes = text.byteLength;
   const transfer = [ints.buffer, text.buffer, task.bytes.buffer] as ArrayBuffer[];
   parentPort?.postMessage({ id: task.id, ints, text, bytes: task.bytes }, transfer);
-});
+}

@@ -21,6 +21,7 @@ import { collectChunkOutcomes, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
+import { WORKER_POOL_THRESHOLD_BYTES } from "./early-workers.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import { NO_RESOLVED_IDS } from "../identity/index.js";
 import { Stitcher } from "./stitching.js";
@@ -72,12 +73,6 @@ export interface ReplayIo {
   /** Receives the state file that the run saves its checkpoint to, before anything is read. A dry run has none. */
   onStatePath?: (statePath: string) => void;
 }
-
-/**
- * Inputs this large, or a chunk this large, are worth the worker threads' start-up (100 ms or more
- * each). Smaller inputs are processed on the main thread.
- */
-export const WORKER_POOL_THRESHOLD_BYTES = 1 << 20;
 
 /** Warnings printed for unreadable lines before they are only counted, so a broken file cannot flood the terminal. */
 const MAX_WARNINGS = 20;

@@ -8,7 +8,7 @@ import type { EmailExclusion, ExcludedEntry } from "./email-exclusion.js";
 import { buildIdentityGraph } from "./identity-pass.js";
 import type { RecordResult } from "./processor.js";
 import type { ProcessorConfig } from "./processor-config.js";
-import { WORKER_POOL_THRESHOLD_BYTES } from "./run-replay.js";
+import { WORKER_POOL_THRESHOLD_BYTES } from "./early-workers.js";
 import { Stitcher } from "./stitching.js";
 import { WorkerPool } from "./worker-pool.js";
 

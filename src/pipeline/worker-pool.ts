@@ -1,11 +1,11 @@
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import type { RawChunk } from "../inputs/read-input.js";
 import { ChunkReader, takeSpareResults, type ChunkReaderOptions, type EncodedChunk } from "./chunk-codec.js";
 import { decodeChunkFacts, type EncodedFacts } from "./identity-codec.js";
-import type { ChunkTask, WorkerReady } from "./chunk-worker.js";
+import type { ChunkTask, WorkerReady, WorkerSetup } from "./chunk-worker.js";
+import { defaultPoolSize, startChunkWorker, takeEarlyWorker } from "./early-workers.js";
 import { mappingNames, type ProcessorConfig } from "./processor-config.js";
 
 interface PendingChunk {
@@ -15,13 +15,6 @@ interface PendingChunk {
 
 /** A worker's reply: the outcomes of a chunk, or its identity facts, and the chunk's bytes. */
 type WorkerMessage = { id: number; bytes: Uint8Array } & (EncodedChunk | EncodedFacts);
-
-/**
- * Young generation of each worker's heap, in MB. A worker keeps almost nothing between chunks, so a
- * small one costs little CPU time. Left to itself, V8 let a worker's new space grow from 8 to 34 MB
- * in the identity first pass, and a stitching dry run of 1 million events peaked about 25 MB higher.
- */
-const WORKER_YOUNG_GENERATION_MB = 12;
 
 /**
  * Worker threads that parse and map chunks of JSONL lines in parallel. JSON.parse is the largest
@@ -45,7 +38,9 @@ export class WorkerPool {
   constructor(config: ProcessorConfig, size = defaultPoolSize()) {
     this.names = mappingNames(config);
     for (let index = 0; index < size; index += 1) {
-      const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), { workerData: config, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      // A worker started early has loaded its modules, or is loading them, while this thread loaded its own.
+      const worker = takeEarlyWorker() ?? startChunkWorker();
+      worker.postMessage({ config } satisfies WorkerSetup);
       worker.on("message", (message: WorkerMessage | WorkerReady) => {
         if ("ready" in message) {
           this.ready.push(worker);
@@ -128,14 +123,6 @@ export class WorkerPool {
     }
     this.pending.clear();
   }
-}
-
-/**
- * One worker per core but one, at most 8, because the main thread processes chunks too whenever the
- * workers have a backlog. Each worker is a V8 heap of its own, so fewer workers also use less memory.
- */
-export function defaultPoolSize(): number {
-  return Math.max(1, Math.min(8, availableParallelism() - 1));
 }
 
 /**

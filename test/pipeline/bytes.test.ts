@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
@@ -5,7 +9,7 @@ import { describe, expect, test } from "vitest";
 import { buildBatchBody, writeBatchBody } from "../../src/delivery/body.js";
 import type { KoalaEntry } from "../../src/delivery/entry.js";
 import { ChunkBuffers } from "../../src/inputs/chunk-buffers.js";
-import { readLineChunks } from "../../src/inputs/line-chunks.js";
+import { readFileLineChunks, readLineChunks, type LineChunk, type OversizedLine } from "../../src/inputs/line-chunks.js";
 import { BufferedOutput } from "../../src/pipeline/buffered-output.js";
 import { decodeChunkFacts, extractChunkFacts } from "../../src/pipeline/identity-codec.js";
 
@@ -114,6 +118,81 @@ describe("readLineChunks", () => {
     const third = buffers.take(10);
     expect(second.buffer).toBe(first.buffer);
     expect(third.buffer).not.toBe(first.buffer);
+  });
+});
+
+describe("readFileLineChunks", () => {
+  /** Lists chunks as their first line number and text, and each oversized line by its number and length. */
+  async function describeChunks(chunks: AsyncIterable<LineChunk | OversizedLine>): Promise<string[]> {
+    const seen: string[] = [];
+    for await (const chunk of chunks) {
+      seen.push(chunk.kind === "lines" ? `lines ${chunk.firstLine}: ${chunk.bytes.toString("utf8")}` : `oversized ${chunk.line}: ${chunk.bytes} bytes`);
+    }
+    return seen;
+  }
+
+  /** Runs `use` with the path of a file of `text`, then removes it. */
+  async function withFile(text: string, use: (path: string) => Promise<void>): Promise<void> {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-lines-"));
+    try {
+      const path = join(directory, "events.jsonl");
+      writeFileSync(path, text);
+      await use(path);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  }
+
+  test.each([
+    ["lines cut by reads", "a\nbb\nccc\ndddd\ne\n"],
+    ["no final line break", "a\nbb\nccc"],
+    ["multi-byte characters", "é😀\n漢字\nzoë\n"],
+    ["a line longer than a read", `a\n${"b".repeat(30)}\nc\n`],
+    ["an empty file", ""],
+  ])("same lines as the whole file, %s", async (_name, text) => {
+    await withFile(text, async (path) => {
+      const file = { handle: await open(path, "r"), bytesRead: 0 };
+      const seen = await describeChunks(readFileLineChunks(file, 4, 64));
+
+      expect(seen.map((chunk) => chunk.replace(/^lines \d+: /, "")).join("")).toBe(text);
+      expect(seen.every((chunk) => chunk.startsWith("lines "))).toBe(true);
+      expect(file.bytesRead).toBe(Buffer.byteLength(text));
+    });
+  });
+
+  test("numbers the first line of each chunk", async () => {
+    await withFile("a\nb\nc\nd\ne\n", async (path) => {
+      const seen = await describeChunks(readFileLineChunks({ handle: await open(path, "r"), bytesRead: 0 }, 4));
+
+      expect(seen).toEqual(["lines 1: a\nb\n", "lines 3: c\nd\n", "lines 5: e\n"]);
+    });
+  });
+
+  test.each([
+    ["in the middle", `a\n${"b".repeat(200)}\nc\n`, ["lines 1: a\n", "oversized 2: 200 bytes", "lines 3: c\n"]],
+    ["at the end", `a\n${"b".repeat(200)}`, ["lines 1: a\n", "oversized 2: 200 bytes"]],
+  ])("skips a line too long %s", async (_where, text, expected) => {
+    await withFile(text, async (path) => {
+      const seen = await describeChunks(readFileLineChunks({ handle: await open(path, "r"), bytesRead: 0 }, 16, 64));
+
+      expect(seen).toEqual(expected);
+    });
+  });
+
+  test("gives each chunk a buffer of the pool", async () => {
+    const buffers = new ChunkBuffers(16_384);
+    const chunks: Buffer[] = [];
+    await withFile(`${"x".repeat(5_000)}\n${"y".repeat(5_000)}\nz`, async (path) => {
+      for await (const chunk of readFileLineChunks({ handle: await open(path, "r"), bytesRead: 0 }, 8_192, undefined, buffers)) {
+        if (chunk.kind === "lines") {
+          chunks.push(chunk.bytes);
+        }
+      }
+    });
+
+    expect(chunks.map((chunk) => chunk.length)).toEqual([5_001, 5_001, 1]);
+    expect(chunks.every((chunk) => buffers.holdsAlone(chunk) && chunk.byteOffset === 0)).toBe(true);
+    expect(new Set(chunks.map((chunk) => chunk.buffer)).size).toBe(3);
   });
 });
 

@@ -19,6 +19,7 @@ import { processEvent } from "../../src/pipeline/processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "../../src/pipeline/processor-config.js";
 import { archiveFiles, readFixtureEvents } from "../helpers/fixture-events.js";
 import { WorkerPool } from "../../dist/pipeline/worker-pool.js";
+import { startWorkersEarly, takeEarlyWorker, WORKER_POOL_THRESHOLD_BYTES } from "../../dist/pipeline/early-workers.js";
 
 // The worker threads send each chunk's outcomes to the main thread as numbers and UTF-8 bytes.
 // Whatever the main thread reads back must be what it would have computed itself.
@@ -287,6 +288,57 @@ describe("worker pool", () => {
 
       expect(readAll(reader).map(outcomeView)).toEqual(expected.map(outcomeView));
     });
+  });
+
+  describe("workers started early", () => {
+    /** Runs `use` with the path of a file of `bytes` bytes, then removes it. */
+    async function withFileOfSize(bytes: number, use: (path: string) => Promise<void> | void): Promise<void> {
+      const directory = mkdtempSync(join(tmpdir(), "koala-replay-early-"));
+      const path = join(directory, "events.jsonl");
+      writeFileSync(path, Buffer.alloc(bytes, "\n"));
+      try {
+        await use(path);
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    }
+
+    test("none for a small input", () =>
+      withFileOfSize(WORKER_POOL_THRESHOLD_BYTES - 1, (path) => {
+        startWorkersEarly([path, "missing.jsonl", "-"]);
+
+        expect(takeEarlyWorker()).toBeUndefined();
+      }));
+
+    test("started for a large input", () =>
+      withFileOfSize(WORKER_POOL_THRESHOLD_BYTES, async (path) => {
+        startWorkersEarly([path]);
+        const workers = [];
+        for (let worker = takeEarlyWorker(); worker !== undefined; worker = takeEarlyWorker()) {
+          workers.push(worker);
+        }
+
+        expect(workers.length).toBeGreaterThan(0);
+        await Promise.all(workers.map((worker) => worker.terminate()));
+      }));
+
+    test("taken by the pool", () =>
+      withFileOfSize(WORKER_POOL_THRESHOLD_BYTES, async (path) => {
+        const text = `${[...handMadeLines, ...fixtureLines()].join("\n")}\n`;
+        const expected = collectLineOutcomes("input.jsonl", 1, Buffer.from(text), buildProcessorRules(presets));
+        startWorkersEarly([path]);
+        const pool = new WorkerPool(presets);
+        try {
+          expect(takeEarlyWorker()).toBeUndefined();
+
+          await whenReady(pool);
+          const reader = await pool.process({ kind: "lines", input: "input.jsonl", firstLine: 1, bytes: Buffer.from(text) }, { keepEventLines: true, separateEntryBuffers: true });
+
+          expect(readAll(reader).map(outcomeView)).toEqual(expected.map(outcomeView));
+        } finally {
+          await pool.close();
+        }
+      }));
   });
 
   test.each([
