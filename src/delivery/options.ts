@@ -134,7 +134,13 @@ export interface RetryEvent {
   /** Attempts made so far (1 after the first failure). */
   attempt: number;
   reason: RetryReason;
+  /** Wait before the next attempt, in milliseconds; for a request held during an outage, the wait before the next test request (0 while one is in flight). */
   delayMs: number;
+  /**
+   * Whether the request is held with the others until Koala responds to a test request, because
+   * Koala has an outage. It is sent again only then, or as a later test request.
+   */
+  heldForOutage?: boolean;
   entries: number;
   /** The entries of the retried request, for a log line that names the person and the input. */
   batchEntries: readonly KoalaEntry[];
