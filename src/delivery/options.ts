@@ -171,8 +171,10 @@ export type RunFailureReason = FatalReason | "dead-letter-write-failed";
 
 export interface FatalCause {
   reason: RunFailureReason;
-  /** Status of the batch request that failed, when there was one. */
+  /** Status of the batch request that failed last, when it got a response (the last 5xx or 408 of an outage). */
   status?: number;
+  /** Network error code of the batch request that failed last, when it got no response (`ECONNREFUSED`, `ECONNRESET`, `UND_ERR_HEADERS_TIMEOUT`). */
+  errorCode?: string;
   /** Status of the confirming `GET /auth` probe, when one was made. */
   probeStatus?: number;
   /** Description of the failure and the next step, with the public key masked. */

@@ -15,6 +15,10 @@ export interface OutageState {
   failedAttempts: number;
   /** The last failure: a network error code (`ECONNREFUSED`) or `HTTP <status>`. */
   lastError: string;
+  /** The status of the last failure, when it was a response (a 5xx or a 408). */
+  lastStatus: number | undefined;
+  /** The network error code of the last failure, when it got no response. */
+  lastErrorCode: string | undefined;
 }
 
 /**
@@ -47,12 +51,16 @@ export class OutageTracker {
 
   /** Records a failed attempt (see `isOutageFailure`) of `person`, any object that stands for one person, such as its lane. */
   noteFailure(person: object, outcome: AttemptOutcome, nowMs: number): void {
-    const lastError = outcome.kind === "network-error" ? outcome.code : `HTTP ${outcome.status}`;
+    const lastStatus = outcome.kind === "response" ? outcome.status : undefined;
+    const lastErrorCode = outcome.kind === "network-error" ? outcome.code : undefined;
+    const lastError = lastErrorCode ?? `HTTP ${lastStatus}`;
     if (this.state === undefined) {
-      this.state = { sinceMs: nowMs, failedAttempts: 0, lastError };
+      this.state = { sinceMs: nowMs, failedAttempts: 0, lastError, lastStatus, lastErrorCode };
     }
     this.state.failedAttempts += 1;
     this.state.lastError = lastError;
+    this.state.lastStatus = lastStatus;
+    this.state.lastErrorCode = lastErrorCode;
     if (this.failingPersons === 0) {
       this.firstFailingPerson = person;
       this.failingPersons = 1;

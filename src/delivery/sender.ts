@@ -392,7 +392,8 @@ export class Sender {
       }
       if (this.outageTracker.hasLasted(this.options.maxOutageMs, Date.now())) {
         // The batches waiting for a retry stay unfinished in the checkpoint, so a resume sends them.
-        this.failRun("unavailable", undefined, undefined, this.outageTracker.outage);
+        const outage = this.outageTracker.outage;
+        this.failRun("unavailable", { status: outage?.lastStatus, errorCode: outage?.lastErrorCode }, outage);
       } else {
         // Koala responded since this outage began, and another one may have begun later.
         this.armOutageTimer();
@@ -432,7 +433,7 @@ export class Sender {
         this.finishLane(batch.lane);
         return;
       case "fatal":
-        this.failRun(verdict.reason, status, undefined);
+        this.failRun(verdict.reason, { status, errorCode });
         return;
       default:
         assertNever(verdict);
@@ -526,7 +527,7 @@ export class Sender {
     const probe = await this.authProbe;
     const probeStatus = probe.outcome.kind === "response" ? probe.outcome.status : undefined;
     if (probeStatus === 401 || probeStatus === 403 || probeStatus === 404) {
-      this.failRun(reason, status, probeStatus);
+      this.failRun(reason, { status, probeStatus });
       return { action: "fatal", reason, confirmWithProbe: false };
     }
     if (probe.outcome.kind === "response" && probe.outcome.status < 300) {
@@ -549,14 +550,17 @@ export class Sender {
     };
   }
 
-  private failRun(reason: FatalReason, status: number | undefined, probeStatus: number | undefined, outage?: OutageState): void {
+  /** Ends the run with a fatal cause that records the last failure: its status, or its network error code. */
+  private failRun(reason: FatalReason, last: { status?: number | undefined; errorCode?: string | undefined; probeStatus?: number | undefined }, outage?: OutageState): void {
     if (this.halted) {
       return;
     }
+    const { status, errorCode, probeStatus } = last;
     const url = printableBatchUrl(this.options.endpoint, this.options.publicKey);
     const cause: FatalCause = {
       reason,
       ...(status === undefined ? {} : { status }),
+      ...(errorCode === undefined ? {} : { errorCode }),
       ...(probeStatus === undefined ? {} : { probeStatus }),
       message: maskSecret(describeFatal(reason, url, status, outage), this.options.publicKey),
     };

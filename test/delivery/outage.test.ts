@@ -26,10 +26,44 @@ describe("delivery during a Koala outage", () => {
     expect(result.fatal?.reason).toBe("unavailable");
     expect(result.fatal?.message).toContain("last error: HTTP 503");
     expect(result.fatal?.message).not.toContain(TEST_KEY);
+    expect(result.fatal?.status).toBe(503);
+    expect(result.fatal?.errorCode).toBeUndefined();
     expect(result.deadLetteredTotal).toBe(0);
     expect(result.undelivered).toBe(40);
     // A test request that failed its 2nd attempt is held again rather than dead-lettered.
     expect(retries.some((retry) => retry.attempt >= 2 && retry.heldForOutage === true)).toBe(true);
+  });
+
+  it("refused outage records the error code", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const down = emulator;
+    let accepted = 0;
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        maxOutageMs: 300,
+        maxBatchSize: 1,
+        concurrency: 2,
+        adaptiveConcurrency: false,
+        events: {
+          onDelivered: () => {
+            accepted += 1;
+            if (accepted === 3) {
+              void down.stopListening();
+            }
+          },
+        },
+      }),
+    );
+    for (const entry of makeRecords(40, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unavailable");
+    expect(result.fatal?.status).toBeUndefined();
+    expect(result.fatal?.errorCode).toBe("ECONNREFUSED");
+    expect(result.fatal?.message).toContain("last error: ECONNREFUSED");
+    expect(result.deadLetteredTotal).toBe(0);
   });
 
   it("outage holds requests but one test at a time", async () => {
@@ -146,6 +180,7 @@ describe("delivery during a Koala outage", () => {
     const result = await delivery.finish();
 
     expect(result.fatal?.reason).toBe("unreachable");
+    expect(result.fatal?.errorCode).toBe("ECONNREFUSED");
     // 8 first attempts at once, then one test request retried twice: the third refused attempt of a
     // request stops the run. One request may retry on its own backoff before the second failure
     // starts the outage. Tests that went to each held request in turn would take 8 more.
