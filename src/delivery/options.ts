@@ -197,6 +197,13 @@ export interface DeliveryEvents {
   onCheckpointError?(path: string, message: string): void;
   /** A resume cut off the piece of a dead-letter line, `bytes` long, that a run killed while writing it left at the end of `path`. */
   onPartialDeadLetterLineCut?(path: string, bytes: number): void;
+  /**
+   * A resume found such a piece of a line, `bytes` long, at the end of `path`, and cutting it off
+   * failed with the error `message` (a read-only file, say). The run goes on and sends its entry
+   * again. Until it writes a dead letter, which first ends the piece with a newline, its checkpoint
+   * records the file's length before the piece, so that a later resume can cut it off.
+   */
+  onPartialDeadLetterLineNotCut?(path: string, bytes: number, message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
   /**
@@ -301,6 +308,11 @@ export interface DeliveryResult {
   fatal?: FatalCause;
   /** Failed writes of the state file. */
   checkpointErrors: number;
+  /**
+   * Problems with the dead-letter file that did not stop the run: a piece of a line that a resume
+   * could not cut off (`onPartialDeadLetterLineNotCut`), or a final fsync that failed. Absent when none.
+   */
+  deadLetterFileErrors?: number;
   /** Whether `stop()` ended the run early. */
   stopped: boolean;
   deadLetterPath?: string;

@@ -99,6 +99,8 @@ export interface RunReport {
     stopped: boolean;
     /** Failed saves of the state file, of which the summary printed the first error. */
     checkpointErrors: number;
+    /** Problems with the dead-letter file that did not stop the run, each printed as a warning. */
+    deadLetterFileErrors: number;
     /** The cause that stopped the run, with the `status` or `errorCode` of the last request that failed (null when it had none). */
     fatal: { reason: string; status: number | null; errorCode: string | null; message: string } | null;
     deadLetterPath: string | null;
@@ -189,6 +191,7 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
     undelivered: result.undelivered,
     stopped: result.stopped,
     checkpointErrors: result.checkpointErrors,
+    deadLetterFileErrors: result.deadLetterFileErrors ?? 0,
     fatal:
       result.fatal === undefined
         ? null
