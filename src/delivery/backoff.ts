@@ -37,21 +37,3 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   }
   return Math.max(0, dateMs - nowMs);
 }
-
-/** A wait that ends early, with `false`, when its signal is aborted (Ctrl-C must not sit out a backoff). */
-export function sleep(delayMs: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) {
-    return Promise.resolve(false);
-  }
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, delayMs);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}

@@ -71,12 +71,13 @@ export class DeadLetterWriter {
   /**
    * `alreadyWrittenFrom.keys` contains the `deadLetterKey`s of the lines after byte `fromByte` of this file,
    * which a run killed before its checkpoint covered them wrote. The resumed run fails those entries
-   * again, and skips each key once instead of writing it twice.
+   * again, and skips each key once instead of writing it twice. `uncutPieceStart` is where a piece
+   * of a line starts that `cutOffPartialLastLine` could not cut off.
    */
   constructor(
     readonly path: string,
     private readonly publicKey: string | undefined,
-    private readonly alreadyWrittenFrom?: { keys: WrittenDeadLetters; fromByte: number },
+    private readonly alreadyWrittenFrom?: { keys: WrittenDeadLetters; fromByte: number; uncutPieceStart?: number | undefined },
   ) {
     this.alreadyWritten = alreadyWrittenFrom?.keys ?? new WrittenDeadLetters(new BigUint64Array(0));
   }
@@ -123,12 +124,16 @@ export class DeadLetterWriter {
   /**
    * Returns the length in bytes that the checkpoint records: a resume reads the lines after it
    * back. While lines of a killed run that this run has not failed again remain, it is where they
-   * start, so that a resume of this run still finds them. Otherwise it is the file's length, 0 for
-   * a file that does not exist.
+   * start, so that a resume of this run still finds them. Before this run writes, a piece of a line
+   * that could not be cut off stays after it, so that a resume can cut it off. Otherwise it is the
+   * file's length, 0 for a file that does not exist.
    */
   get checkpointBytes(): number {
     if (this.alreadyWritten.remaining > 0 && this.alreadyWrittenFrom !== undefined) {
       return this.alreadyWrittenFrom.fromByte;
+    }
+    if (this.bytes === undefined && this.alreadyWrittenFrom?.uncutPieceStart !== undefined) {
+      return this.alreadyWrittenFrom.uncutPieceStart;
     }
     if (this.bytes === undefined) {
       try {
@@ -277,18 +282,25 @@ export function readDeadLetterKeysAfter(path: string, offset: number): WrittenDe
   }
 }
 
+/** Result of `cutOffPartialLastLine` for the end of a dead-letter file. */
+export type PartialLineCut =
+  /** The file ends with a newline, is missing or cannot be read, or the piece starts before `fromByte`. */
+  | { outcome: "none" }
+  | { outcome: "cut"; bytes: number }
+  /** Truncating the file failed, as for a read-only file: the piece of `bytes` bytes from `pieceStart` stays. */
+  | { outcome: "failed"; bytes: number; pieceStart: number; error: Error };
+
 /**
  * Cuts off the end of the dead-letter file at `path` that follows its last newline, when that end
  * starts at or after byte `fromByte`, the length that the resumed checkpoint recorded. Such an end
  * is the start of a line that a run killed in the middle of a write left behind. Its entry's record
  * is not done in the checkpoint, so the resume sends the entry again, and writes its line whole if
- * it fails again. Returns the number of bytes cut off: 0 when the file ends with a newline, is
- * missing, cannot be read or truncated, or when the piece of a line starts before `fromByte`.
+ * it fails again.
  */
-export function cutOffPartialLastLine(path: string, fromByte: number): number {
+export function cutOffPartialLastLine(path: string, fromByte: number): PartialLineCut {
   const descriptor = openForReading(path);
   if (descriptor === undefined) {
-    return 0;
+    return { outcome: "none" };
   }
   let keptBytes: number | undefined;
   let size: number;
@@ -299,16 +311,16 @@ export function cutOffPartialLastLine(path: string, fromByte: number): number {
     closeSync(descriptor);
   }
   if (keptBytes === undefined || keptBytes === size) {
-    return 0;
+    return { outcome: "none" };
   }
   try {
     truncateSync(path, keptBytes);
-  } catch {
-    // NOTE: a file that cannot be truncated keeps the piece, and the writer ends it with a newline, so
-    // that a resend of the file counts it as an unreadable line.
-    return 0;
+  } catch (error) {
+    // The piece stays. A writer that can append ends it with a newline before its first line, so
+    // that a resend of the file counts it as one unreadable line.
+    return { outcome: "failed", bytes: size - keptBytes, pieceStart: keptBytes, error: error as Error };
   }
-  return size - keptBytes;
+  return { outcome: "cut", bytes: size - keptBytes };
 }
 
 /**

@@ -135,7 +135,13 @@ export interface RetryEvent {
   /** Attempts made so far (1 after the first failure). */
   attempt: number;
   reason: RetryReason;
+  /** Wait before the next attempt, in milliseconds; for a request held during an outage, the wait before the next test request (0 while one is in flight). */
   delayMs: number;
+  /**
+   * Whether the request is held with the others until Koala responds to a test request, because
+   * Koala has an outage. It is sent again only then, or as a later test request.
+   */
+  heldForOutage?: boolean;
   entries: number;
   /** The entries of the retried request, for a log line that names the person and the input. */
   batchEntries: readonly KoalaEntry[];
@@ -166,8 +172,10 @@ export type RunFailureReason = FatalReason | "dead-letter-write-failed";
 
 export interface FatalCause {
   reason: RunFailureReason;
-  /** Status of the batch request that failed, when there was one. */
+  /** Status of the batch request that failed last, when it got a response (the last 5xx or 408 of an outage). */
   status?: number;
+  /** Network error code of the batch request that failed last, when it got no response (`ECONNREFUSED`, `ECONNRESET`, `UND_ERR_HEADERS_TIMEOUT`). */
+  errorCode?: string;
   /** Status of the confirming `GET /auth` probe, when one was made. */
   probeStatus?: number;
   /** Description of the failure and the next step, with the public key masked. */
@@ -190,6 +198,13 @@ export interface DeliveryEvents {
   onCheckpointError?(path: string, message: string): void;
   /** A resume cut off the piece of a dead-letter line, `bytes` long, that a run killed while writing it left at the end of `path`. */
   onPartialDeadLetterLineCut?(path: string, bytes: number): void;
+  /**
+   * A resume found such a piece of a line, `bytes` long, at the end of `path`, and cutting it off
+   * failed with the error `message` (a read-only file, say). The run goes on and sends its entry
+   * again. Until it writes a dead letter, which first ends the piece with a newline, its checkpoint
+   * records the file's length before the piece, so that a later resume can cut it off.
+   */
+  onPartialDeadLetterLineNotCut?(path: string, bytes: number, message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
   /**
@@ -302,6 +317,11 @@ export interface DeliveryResult {
   fatal?: FatalCause;
   /** Failed writes of the state file. */
   checkpointErrors: number;
+  /**
+   * Problems with the dead-letter file that did not stop the run: a piece of a line that a resume
+   * could not cut off (`onPartialDeadLetterLineNotCut`), or a final fsync that failed. Absent when none.
+   */
+  deadLetterFileErrors?: number;
   /** Whether `stop()` ended the run early. */
   stopped: boolean;
   deadLetterPath?: string;

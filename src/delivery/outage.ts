@@ -1,3 +1,4 @@
+import type { BackoffLimits } from "./backoff.js";
 import type { AttemptOutcome } from "./outcome.js";
 
 /**
@@ -14,6 +15,10 @@ export interface OutageState {
   failedAttempts: number;
   /** The last failure: a network error code (`ECONNREFUSED`) or `HTTP <status>`. */
   lastError: string;
+  /** The status of the last failure, when it was a response (a 5xx or a 408). */
+  lastStatus: number | undefined;
+  /** The network error code of the last failure, when it got no response. */
+  lastErrorCode: string | undefined;
 }
 
 /**
@@ -46,12 +51,16 @@ export class OutageTracker {
 
   /** Records a failed attempt (see `isOutageFailure`) of `person`, any object that stands for one person, such as its lane. */
   noteFailure(person: object, outcome: AttemptOutcome, nowMs: number): void {
-    const lastError = outcome.kind === "network-error" ? outcome.code : `HTTP ${outcome.status}`;
+    const lastStatus = outcome.kind === "response" ? outcome.status : undefined;
+    const lastErrorCode = outcome.kind === "network-error" ? outcome.code : undefined;
+    const lastError = lastErrorCode ?? `HTTP ${lastStatus}`;
     if (this.state === undefined) {
-      this.state = { sinceMs: nowMs, failedAttempts: 0, lastError };
+      this.state = { sinceMs: nowMs, failedAttempts: 0, lastError, lastStatus, lastErrorCode };
     }
     this.state.failedAttempts += 1;
     this.state.lastError = lastError;
+    this.state.lastStatus = lastStatus;
+    this.state.lastErrorCode = lastErrorCode;
     if (this.failingPersons === 0) {
       this.firstFailingPerson = person;
       this.failingPersons = 1;
@@ -74,5 +83,86 @@ export class OutageTracker {
   hasLasted(limitMs: number, nowMs: number): boolean {
     const outage = this.outage;
     return outage !== undefined && nowMs - outage.sinceMs >= limitMs;
+  }
+}
+
+/**
+ * Largest wait between two test requests during an outage, in milliseconds (unless the retry backoff
+ * is capped lower). It bounds how long a run stays idle after Koala is back, at the cost of one
+ * request every 2.5 to 5 s while Koala is down.
+ */
+export const OUTAGE_PROBE_MAX_DELAY_MS = 5_000;
+
+/**
+ * Holds requests while Koala has an outage, so that the run backs off as a whole instead of every
+ * waiting request retrying on its own backoff. One request at a time tests whether Koala is back,
+ * after a wait that doubles with each failed test, capped and jittered. The sender opens the gate
+ * when any request gets a response other than an outage failure, and then every request held goes.
+ */
+export class OutageGate {
+  private closed = false;
+  private probeInFlight = false;
+  private failedProbes = 0;
+  private probeAtMs = 0;
+
+  constructor(
+    private readonly limits: BackoffLimits,
+    private readonly random: () => number,
+  ) {}
+
+  /** Whether requests are held, apart from one test request at a time. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Epoch millisecond at which the next test request may start. */
+  get nextProbeAtMs(): number {
+    return this.probeAtMs;
+  }
+
+  /** Starts holding requests, when an outage has just begun; the first test request waits one backoff step. */
+  close(nowMs: number): void {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    this.probeInFlight = false;
+    this.failedProbes = 0;
+    this.probeAtMs = nowMs + this.probeDelayMs(1);
+  }
+
+  /** Lets every request go again: Koala responded. */
+  open(): void {
+    this.closed = false;
+    this.probeInFlight = false;
+    this.failedProbes = 0;
+  }
+
+  /** Returns the wait until a test request may start, 0 when one may start now, or undefined while one is in flight. */
+  waitMs(nowMs: number): number | undefined {
+    return this.probeInFlight ? undefined : Math.max(0, this.probeAtMs - nowMs);
+  }
+
+  /** Records that a test request started. */
+  startProbe(): void {
+    this.probeInFlight = true;
+  }
+
+  /** Records that the test request failed as the outage's requests do, and sets the time of the next one. */
+  probeFailed(nowMs: number): void {
+    this.probeInFlight = false;
+    this.failedProbes += 1;
+    this.probeAtMs = nowMs + this.probeDelayMs(this.failedProbes + 1);
+  }
+
+  /**
+   * Returns the wait before test request `probe` (1 for the first) with "equal jitter": uniform
+   * between half the ceiling and the ceiling, which doubles from the base delay up to its cap. Unlike
+   * the full jitter of retries, the wait never drops near 0, so the tests stay spaced as they grow.
+   */
+  private probeDelayMs(probe: number): number {
+    const cap = Math.min(this.limits.maxDelayMs, OUTAGE_PROBE_MAX_DELAY_MS);
+    const ceiling = Math.min(cap, this.limits.baseDelayMs * 2 ** Math.min(probe - 1, 31));
+    return Math.floor(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 }

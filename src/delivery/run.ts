@@ -69,6 +69,8 @@ export class DeliveryRun implements Delivery {
   private stopping: Promise<void> | undefined;
   private lastSaveAtMs = 0;
   private checkpointErrors = 0;
+  /** Problems with the dead-letter file that did not stop the run, each reported by an event. */
+  private deadLetterFileErrors = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   /**
    * Saves the checkpoint when the process exits before `finish`, as on a second Ctrl-C, so that a
@@ -143,12 +145,16 @@ export class DeliveryRun implements Delivery {
     if (resumed === undefined || resumed.path !== absolutePath) {
       return new DeadLetterWriter(path, this.options.publicKey);
     }
-    const cutBytes = cutOffPartialLastLine(absolutePath, resumed.bytes);
-    if (cutBytes > 0) {
-      this.options.events.onPartialDeadLetterLineCut?.(path, cutBytes);
+    const cut = cutOffPartialLastLine(absolutePath, resumed.bytes);
+    if (cut.outcome === "cut") {
+      this.options.events.onPartialDeadLetterLineCut?.(path, cut.bytes);
+    } else if (cut.outcome === "failed") {
+      this.deadLetterFileErrors += 1;
+      this.options.events.onPartialDeadLetterLineNotCut?.(path, cut.bytes, cut.error.message);
     }
     const keys = readDeadLetterKeysAfter(absolutePath, resumed.bytes);
-    return new DeadLetterWriter(path, this.options.publicKey, { keys, fromByte: resumed.bytes });
+    const uncutPieceStart = cut.outcome === "failed" ? cut.pieceStart : undefined;
+    return new DeadLetterWriter(path, this.options.publicKey, { keys, fromByte: resumed.bytes, uncutPieceStart });
   }
 
   /**
@@ -267,6 +273,7 @@ export class DeliveryRun implements Delivery {
       this.deadLetters?.close();
     } catch (error) {
       // The lines were written; only the final fsync failed, which the caller hears about.
+      this.deadLetterFileErrors += 1;
       this.options.events.onCheckpointError?.(this.deadLetters?.path ?? "", (error as Error).message);
     }
   }
@@ -477,6 +484,7 @@ export class DeliveryRun implements Delivery {
       retriesTotal: counts.retriesTotal,
       ...(this.fatalCause === undefined ? {} : { fatal: this.fatalCause }),
       checkpointErrors: this.checkpointErrors,
+      ...(this.deadLetterFileErrors === 0 ? {} : { deadLetterFileErrors: this.deadLetterFileErrors }),
       stopped: this.stopped,
       ...(this.deadLetters === undefined || this.deadLetters.count === 0
         ? {}

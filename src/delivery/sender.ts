@@ -2,14 +2,14 @@ import { setMaxListeners } from "node:events";
 import { formatCount } from "../reporting/count-format.js";
 import { maskSecret } from "../reporting/mask.js";
 import { formatDuration } from "../reporting/progress-text.js";
-import { computeBackoffDelay, sleep } from "./backoff.js";
+import { computeBackoffDelay } from "./backoff.js";
 import { type Batch, type PersonLane, splitBatch } from "./batcher.js";
 import { buildBatchBody, writeBatchBody } from "./body.js";
 import type { DeadLetterDetails } from "./dead-letter.js";
 import { ABORTED_CODE, type AttemptResult, KoalaClient, printableBatchUrl } from "./http.js";
 import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import { classifyOutcome, decideRetry, type FatalReason, type OutcomeContext, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
-import { isOutageFailure, type OutageState, OutageTracker } from "./outage.js";
+import { isOutageFailure, OutageGate, type OutageState, OutageTracker } from "./outage.js";
 import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
 const DRY_RUN_LINE_END = Buffer.from("}\n");
@@ -30,8 +30,9 @@ export interface SenderCallbacks {
 
 /**
  * Sends closed batches: one request at a time per person, at most `limit` in flight, at most
- * `maxRps` started per second, every sender paused after a 429. Obeys `classifyOutcome` for every
- * response. In a dry run it writes each request to the output instead.
+ * `maxRps` started per second, every sender paused after a 429, and during an outage one test
+ * request at a time (`OutageGate`). Obeys `classifyOutcome` for every response. In a dry run it
+ * writes each request to the output instead.
  *
  * The gate is its own rather than `p-limit`, because a person's next batch may only start when the
  * previous one is done, every sender must pause together after a 429, and AIMD changes the limit
@@ -53,18 +54,18 @@ export class Sender {
   /** Whether Koala has responded to any request, which separates a wrong endpoint from a restart when connections are refused. */
   private answeredBefore = false;
   private readonly outageTracker = new OutageTracker();
+  /** Holds requests during an outage, while one test request at a time checks whether Koala is back. */
+  private readonly outageGate: OutageGate;
   /** Fires when the current outage reaches `maxOutageMs`, so that the run stops even while every request waits for its backoff. */
   private outageTimer: NodeJS.Timeout | undefined;
-  /** Batches waiting for their backoff, with the epoch millisecond at which each is sent again. */
-  private readonly retryTimes = new Map<Batch, number>();
+  /** Batches waiting for their backoff, with the epoch millisecond at which each is sent again and its timer. */
+  private readonly retryTimers = new Map<Batch, { atMs: number; timer: NodeJS.Timeout }>();
   private authProbe: Promise<AttemptResult> | undefined;
   /** The last GET /auth that accepted the key, while batches were rejected with 401, 403 or 404. */
   private acceptedProbe: { atMs: number; outcome: AttemptResult["outcome"] } | undefined;
   private readonly controller: ConcurrencyController;
   private readonly rateLimiter: RateLimiter;
   private readonly client: KoalaClient | undefined;
-  /** Aborted by `stop()` and by a fatal response. It ends every backoff wait at once. */
-  private readonly waitAbort = createUnlimitedAbortController();
   /** Aborted when the stop grace period is over: ends the requests still in flight. */
   private readonly requestAbort = createUnlimitedAbortController();
   /** Start of each dry-run line, up to the body, with the key masked in the URL. */
@@ -88,6 +89,7 @@ export class Sender {
       baseDelayMs: options.retryBaseDelayMs,
       maxDelayMs: options.retryMaxDelayMs,
     };
+    this.outageGate = new OutageGate(this.retryLimits, options.random);
     this.dryRunLineStart = Buffer.from(`{"method":"POST","url":${JSON.stringify(printableBatchUrl(options.endpoint, options.publicKey))},"body":`);
     this.client =
       options.dryRun || options.publicKey === undefined
@@ -127,25 +129,30 @@ export class Sender {
 
   /**
    * Returns how long Koala has not responded since a request failed with a connection error, a 5xx or
-   * a 408, and when no request is in flight, how long until the next one starts. Undefined while the
-   * last request that got a result got a response.
+   * a 408, and when no request is in flight, how long until the next one starts: during an outage the
+   * next test request. Undefined while the last request that got a result got a response.
    */
   koalaNotResponding(nowMs: number): { forMs: number; nextRetryInMs: number | undefined } | undefined {
     const failing = this.outageTracker.failingSince;
     if (failing === undefined || this.halted) {
       return undefined;
     }
-    let nextRetryAtMs: number | undefined;
-    if (this.inFlight === 0) {
-      for (const retryAtMs of this.retryTimes.values()) {
-        nextRetryAtMs = nextRetryAtMs === undefined ? retryAtMs : Math.min(nextRetryAtMs, retryAtMs);
-      }
-      if (nextRetryAtMs !== undefined) {
-        // After a 429 every sender waits, so a retry whose backoff ended still waits for the pause.
-        nextRetryAtMs = Math.max(nextRetryAtMs, this.pausedUntilMs);
+    const nextRetryAtMs = this.inFlight === 0 ? this.nextRequestAtMs() : undefined;
+    return { forMs: nowMs - failing.sinceMs, nextRetryInMs: nextRetryAtMs === undefined ? undefined : Math.max(0, nextRetryAtMs - nowMs) };
+  }
+
+  /** Returns the epoch millisecond at which the next retry starts, or undefined when none waits. */
+  private nextRequestAtMs(): number | undefined {
+    let nextAtMs: number | undefined;
+    if (this.outageGate.isClosed) {
+      nextAtMs = this.outageGate.nextProbeAtMs;
+    } else {
+      for (const { atMs } of this.retryTimers.values()) {
+        nextAtMs = nextAtMs === undefined ? atMs : Math.min(nextAtMs, atMs);
       }
     }
-    return { forMs: nowMs - failing.sinceMs, nextRetryInMs: nextRetryAtMs === undefined ? undefined : Math.max(0, nextRetryAtMs - nowMs) };
+    // After a 429 every sender waits, so a retry whose backoff ended still waits for the pause.
+    return nextAtMs === undefined ? undefined : Math.max(nextAtMs, this.pausedUntilMs);
   }
 
   /** Resolves when no request is in flight or waiting (the queues are empty, or the sender halted). */
@@ -159,8 +166,10 @@ export class Sender {
   /** Stops starting requests and cancels backoff waits; requests in flight go on. */
   halt(): void {
     this.halted = true;
-    this.waitAbort.abort();
-    this.retryTimes.clear();
+    for (const { timer } of this.retryTimers.values()) {
+      clearTimeout(timer);
+    }
+    this.retryTimers.clear();
     clearTimeout(this.outageTimer);
     this.outageTimer = undefined;
     if (this.wakeTimer !== undefined) {
@@ -211,13 +220,25 @@ export class Sender {
         return;
       }
       const nowMs = Date.now();
-      const waitMs = Math.max(this.pausedUntilMs - nowMs, this.rateLimiter.delayMs(nowMs));
+      let waitMs = Math.max(this.pausedUntilMs - nowMs, this.rateLimiter.delayMs(nowMs));
+      const isProbe = this.outageGate.isClosed;
+      if (isProbe) {
+        // During an outage one test request at a time goes, and its result calls pump again.
+        const probeWaitMs = this.outageGate.waitMs(nowMs);
+        if (probeWaitMs === undefined) {
+          return;
+        }
+        waitMs = Math.max(waitMs, probeWaitMs);
+      }
       if (waitMs > 0) {
         this.wakeAfter(waitMs);
         return;
       }
       this.rateLimiter.take(nowMs);
-      void this.attempt(this.nextBatch());
+      if (isProbe) {
+        this.outageGate.startProbe();
+      }
+      void this.attempt(this.nextBatch(), isProbe);
     }
     this.notifyIfIdle();
   }
@@ -278,7 +299,8 @@ export class Sender {
     this.finishLane(batch.lane);
   }
 
-  private async attempt(batch: Batch): Promise<void> {
+  /** Sends one request; `isProbe` marks the test request of an outage. */
+  private async attempt(batch: Batch, isProbe: boolean): Promise<void> {
     const client = this.client as KoalaClient;
     batch.attempts += 1;
     if (batch.firstAttemptAtMs === 0) {
@@ -294,12 +316,12 @@ export class Sender {
     });
 
     const result = await client.postBatch(buildBatchBody(batch.personKey, batch.entries), this.requestAbort.signal);
-    await this.handleResult(batch, result);
+    await this.handleResult(batch, result, isProbe);
     this.inFlight -= 1;
     this.pump();
   }
 
-  private async handleResult(batch: Batch, result: AttemptResult): Promise<void> {
+  private async handleResult(batch: Batch, result: AttemptResult, isProbe: boolean): Promise<void> {
     const { outcome } = result;
     if (outcome.kind === "network-error" && outcome.code === ABORTED_CODE) {
       // Stopped: the entries stay undelivered and unfinished in the checkpoint, so a resume sends them.
@@ -313,8 +335,10 @@ export class Sender {
     if (outageFailure) {
       this.outageTracker.noteFailure(batch.lane, outcome, Date.now());
       this.armOutageTimer();
+      this.closeGateForOutage(isProbe);
     } else if (outcome.kind === "response") {
       this.outageTracker.noteResponse();
+      this.outageGate.open();
     }
     if (verdict.action === "fatal" && verdict.confirmWithProbe) {
       verdict = await this.confirmFatal(batch, verdict.reason, outcome.kind === "response" ? outcome.status : undefined);
@@ -329,7 +353,30 @@ export class Sender {
         pauseAllSenders: false,
       };
     }
-    this.obey(batch, verdict, result);
+    this.obey(batch, verdict, result, isProbe);
+  }
+
+  /**
+   * Holds every request once an outage has begun, the batches waiting for their own backoff
+   * included, so that only test requests reach Koala. After a failed test, sets when the next goes.
+   */
+  private closeGateForOutage(isProbe: boolean): void {
+    if (this.outageTracker.outage === undefined) {
+      return;
+    }
+    const nowMs = Date.now();
+    if (this.outageGate.isClosed) {
+      if (isProbe) {
+        this.outageGate.probeFailed(nowMs);
+      }
+      return;
+    }
+    this.outageGate.close(nowMs);
+    for (const [batch, { timer }] of this.retryTimers) {
+      clearTimeout(timer);
+      this.retryReady.push(batch);
+    }
+    this.retryTimers.clear();
   }
 
   /** Stops the run as `unavailable` once the current outage has lasted `maxOutageMs`. */
@@ -345,7 +392,8 @@ export class Sender {
       }
       if (this.outageTracker.hasLasted(this.options.maxOutageMs, Date.now())) {
         // The batches waiting for a retry stay unfinished in the checkpoint, so a resume sends them.
-        this.failRun("unavailable", undefined, undefined, this.outageTracker.outage);
+        const outage = this.outageTracker.outage;
+        this.failRun("unavailable", { status: outage?.lastStatus, errorCode: outage?.lastErrorCode }, outage);
       } else {
         // Koala responded since this outage began, and another one may have begun later.
         this.armOutageTimer();
@@ -354,7 +402,7 @@ export class Sender {
     this.outageTimer.unref();
   }
 
-  private obey(batch: Batch, verdict: Verdict, result: AttemptResult): void {
+  private obey(batch: Batch, verdict: Verdict, result: AttemptResult, isProbe: boolean): void {
     const status = result.outcome.kind === "response" ? result.outcome.status : undefined;
     const errorCode = result.outcome.kind === "network-error" ? result.outcome.code : undefined;
     switch (verdict.action) {
@@ -364,7 +412,11 @@ export class Sender {
         this.finishLane(batch.lane);
         return;
       case "retry":
-        this.scheduleRetry(batch, verdict.reason, verdict.delayMs, verdict.pauseAllSenders, status, errorCode);
+        if (this.outageGate.isClosed && isOutageFailure(result.outcome)) {
+          this.holdForOutage(batch, verdict.reason, status, errorCode, isProbe);
+        } else {
+          this.scheduleRetry(batch, verdict.reason, verdict.delayMs, verdict.pauseAllSenders, status, errorCode);
+        }
         return;
       case "split":
         this.split(batch);
@@ -381,7 +433,7 @@ export class Sender {
         this.finishLane(batch.lane);
         return;
       case "fatal":
-        this.failRun(verdict.reason, status, undefined);
+        this.failRun(verdict.reason, { status, errorCode });
         return;
       default:
         assertNever(verdict);
@@ -415,15 +467,36 @@ export class Sender {
       ...(errorCode === undefined ? {} : { errorCode }),
     });
 
-    this.retryTimes.set(batch, nowMs + delayMs);
-    void sleep(delayMs, this.waitAbort.signal).then((completed) => {
-      this.retryTimes.delete(batch);
-      if (completed) {
-        this.retryReady.push(batch);
-        this.pump();
-      } else {
-        this.notifyIfIdle();
-      }
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(batch);
+      this.retryReady.push(batch);
+      this.pump();
+    }, delayMs);
+    this.retryTimers.set(batch, { atMs: nowMs + delayMs, timer });
+  }
+
+  /**
+   * Holds a batch that failed during an outage until the gate opens, rather than on a backoff of its
+   * own. A test request that got a 5xx or a 408 goes behind the others, so that entries which make
+   * Koala fail cannot be the only test. One without a response stays first, so that a run whose
+   * connections were all refused since it started still reaches the attempts that stop it as unreachable.
+   */
+  private holdForOutage(batch: Batch, reason: RetryReason, status: number | undefined, errorCode: string | undefined, isProbe: boolean): void {
+    if (isProbe && status === undefined) {
+      this.retryReady.unshift(batch);
+    } else {
+      this.retryReady.push(batch);
+    }
+    this.callbacks.retried(reason);
+    this.options.events.onRetry?.({
+      attempt: batch.attempts,
+      reason,
+      delayMs: this.outageGate.waitMs(Date.now()) ?? 0,
+      heldForOutage: true,
+      entries: batch.entries.length,
+      batchEntries: batch.entries,
+      ...(status === undefined ? {} : { status }),
+      ...(errorCode === undefined ? {} : { errorCode }),
     });
   }
 
@@ -454,7 +527,7 @@ export class Sender {
     const probe = await this.authProbe;
     const probeStatus = probe.outcome.kind === "response" ? probe.outcome.status : undefined;
     if (probeStatus === 401 || probeStatus === 403 || probeStatus === 404) {
-      this.failRun(reason, status, probeStatus);
+      this.failRun(reason, { status, probeStatus });
       return { action: "fatal", reason, confirmWithProbe: false };
     }
     if (probe.outcome.kind === "response" && probe.outcome.status < 300) {
@@ -477,14 +550,17 @@ export class Sender {
     };
   }
 
-  private failRun(reason: FatalReason, status: number | undefined, probeStatus: number | undefined, outage?: OutageState): void {
+  /** Ends the run with a fatal cause that records the last failure: its status, or its network error code. */
+  private failRun(reason: FatalReason, last: { status?: number | undefined; errorCode?: string | undefined; probeStatus?: number | undefined }, outage?: OutageState): void {
     if (this.halted) {
       return;
     }
+    const { status, errorCode, probeStatus } = last;
     const url = printableBatchUrl(this.options.endpoint, this.options.publicKey);
     const cause: FatalCause = {
       reason,
       ...(status === undefined ? {} : { status }),
+      ...(errorCode === undefined ? {} : { errorCode }),
       ...(probeStatus === undefined ? {} : { probeStatus }),
       message: maskSecret(describeFatal(reason, url, status, outage), this.options.publicKey),
     };
@@ -555,9 +631,8 @@ function describeOutage(url: string, outage: OutageState | undefined): string {
 }
 
 /**
- * Creates an AbortController whose signal takes any number of listeners: every batch waiting for its
- * backoff, or every request in flight (up to --concurrency), listens to one, and Node warns of a
- * leak past 10 listeners.
+ * Creates an AbortController whose signal takes any number of listeners: every request in flight (up
+ * to --concurrency) listens to it, and Node warns of a leak past 10 listeners.
  */
 function createUnlimitedAbortController(): AbortController {
   const controller = new AbortController();

@@ -521,6 +521,12 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
       io.warn(
         `the dead-letter file ${path} ended with ${formatCount(bytes)} ${bytes === 1 ? "byte" : "bytes"} of a line without its newline, left by a run that was killed while writing it. That piece of a line was cut off, and this resume sends its entry again (and writes its line whole if it fails again)`,
       ),
+    onPartialDeadLetterLineNotCut: (path, bytes, message) =>
+      io.warn(
+        `the dead-letter file ${path} ends with ${formatCount(bytes)} ${bytes === 1 ? "byte" : "bytes"} of a line without its newline, left by a run that was killed while writing it, and cutting that piece off failed (${message}). ` +
+          "This resume sends its entry again. If a dead letter is written to the file, the piece is first ended with a newline, and a resend of the file counts it as one unreadable line; if the file cannot be written at all, the run stops at the first dead letter (exit status 3). " +
+          `To have the piece cut off, stop this run (Ctrl-C), make the file writable (chmod u+w ${path}) and resume again.`,
+      ),
     onCheckpointError: (path, message) => {
       if (checkpointErrorPaths.has(path)) {
         return;

@@ -104,7 +104,10 @@ export interface RunReport {
     stopped: boolean;
     /** Failed saves of the state file, of which the summary printed the first error. */
     checkpointErrors: number;
-    fatal: { reason: string; status: number | null; message: string } | null;
+    /** Problems with the dead-letter file that did not stop the run, each printed as a warning. */
+    deadLetterFileErrors: number;
+    /** The cause that stopped the run, with the `status` or `errorCode` of the last request that failed (null when it had none). */
+    fatal: { reason: string; status: number | null; errorCode: string | null; message: string } | null;
     deadLetterPath: string | null;
     statePath: string | null;
   } | null;
@@ -195,7 +198,11 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
     undelivered: result.undelivered,
     stopped: result.stopped,
     checkpointErrors: result.checkpointErrors,
-    fatal: result.fatal === undefined ? null : { reason: result.fatal.reason, status: result.fatal.status ?? null, message: result.fatal.message },
+    deadLetterFileErrors: result.deadLetterFileErrors ?? 0,
+    fatal:
+      result.fatal === undefined
+        ? null
+        : { reason: result.fatal.reason, status: result.fatal.status ?? null, errorCode: result.fatal.errorCode ?? null, message: result.fatal.message },
     deadLetterPath: result.deadLetterPath === undefined ? null : resolve(workingDirectory, result.deadLetterPath),
     statePath: result.statePath === undefined ? null : resolve(workingDirectory, result.statePath),
   };

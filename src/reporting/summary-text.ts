@@ -263,6 +263,10 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
     const saves = `${formatCount(result.checkpointErrors)} ${plural(result.checkpointErrors, "save", "saves")}`;
     lines.push(row("checkpoint failed", `${saves} of the checkpoint failed (the first error is printed above), so a resume sends again what the last save that worked did not record`));
   }
+  const deadLetterFileErrors = result.deadLetterFileErrors ?? 0;
+  if (deadLetterFileErrors > 0) {
+    lines.push(row("dead-letter file", `${formatCount(deadLetterFileErrors)} ${plural(deadLetterFileErrors, "problem", "problems")} with the dead-letter file, printed above`));
+  }
   return lines;
 }
 

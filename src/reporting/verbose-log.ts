@@ -8,8 +8,10 @@ export interface RetryLogEvent {
   /** Attempts made so far (1 after the first failure). */
   attempt: number;
   reason: string;
-  /** Wait before the next attempt, in milliseconds. */
+  /** Wait before the next attempt, in milliseconds; with `heldForOutage`, before the next test request (0 while one is in flight). */
   delayMs: number;
+  /** Whether the request waits with the others until Koala responds to a test request during an outage. */
+  heldForOutage?: boolean;
   entries: number;
   status?: number;
   errorCode?: string;
@@ -40,7 +42,12 @@ export interface DeadLetterLogEvent {
 export function formatRetryLog(event: RetryLogEvent): string {
   const entries = event.entries === 1 ? "1 entry" : `${event.entries} entries`;
   const where = event.batchEntries === undefined ? "" : describeRetriedEntries(event.batchEntries);
-  return `retry: attempt ${event.attempt} for ${entries}${where} failed (${describeCause(event.reason, event.status, event.errorCode)}); next attempt in ${formatDelay(event.delayMs)}`;
+  const cause = describeCause(event.reason, event.status, event.errorCode);
+  if (event.heldForOutage === true) {
+    const nextTest = event.delayMs > 0 ? ` (next test in ${formatDelay(event.delayMs)})` : "";
+    return `retry: attempt ${event.attempt} for ${entries}${where} failed (${cause}); Koala is not responding, so the request is held until Koala responds to a test request${nextTest}`;
+  }
+  return `retry: attempt ${event.attempt} for ${entries}${where} failed (${cause}); next attempt in ${formatDelay(event.delayMs)}`;
 }
 
 /** Names the person of a retried request and where its entries were read: " (person …, a.jsonl:4 and 2 more)". */

@@ -98,6 +98,8 @@ interface OutageKind {
   name: string;
   /** The error that the stopped run names last. */
   lastError: string;
+  /** What the run report records of that error. */
+  reported: { status: number | null; errorCode: string | null };
   goDown(emulator: KoalaEmulator, faults: EmulatorFaults): void;
   comeBack(emulator: KoalaEmulator, faults: EmulatorFaults): Promise<void>;
 }
@@ -107,12 +109,14 @@ describe("send when Koala goes down", () => {
     {
       name: "refused connections",
       lastError: "ECONNREFUSED",
+      reported: { status: null, errorCode: "ECONNREFUSED" },
       goDown: (down) => void down.stopListening(),
       comeBack: (down) => down.listenAgain(),
     },
     {
       name: "503 answers",
       lastError: "HTTP 503",
+      reported: { status: 503, errorCode: null },
       goDown: (_down, faults) => {
         faults.batchStatus = 503;
       },
@@ -122,7 +126,7 @@ describe("send when Koala goes down", () => {
     },
   ];
 
-  test.each(outages)("outage of $name stops with exit 3, then resumes", async ({ lastError, goDown, comeBack }) => {
+  test.each(outages)("outage of $name stops with exit 3, then resumes", async ({ lastError, reported, goDown, comeBack }) => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-outage-"));
     const { path, ids } = writeTrackEvents(directory, EVENT_COUNT);
     let faultsOfRun: EmulatorFaults | undefined;
@@ -131,7 +135,8 @@ describe("send when Koala goes down", () => {
       goDown(emulator as KoalaEmulator, faults);
     });
 
-    const first = await runCli(sendArgs(directory, path, ["--max-outage-ms", "1000"]), { env: { KOALA_PUBLIC_KEY: KEY }, killAfterMs: 45_000 });
+    const reportPath = join(directory, "report.json");
+    const first = await runCli(sendArgs(directory, path, ["--max-outage-ms", "1000", "--report", reportPath]), { env: { KOALA_PUBLIC_KEY: KEY }, killAfterMs: 45_000 });
 
     // The message is wrapped to the terminal width, so its lines are joined before matching.
     const message = first.stderr.replace(/\s+/g, " ");
@@ -142,6 +147,12 @@ describe("send when Koala goes down", () => {
     expect(first.stderr).toMatch(/--resume/);
     expect(first.stderr).not.toContain(KEY);
     expect(existsSync(join(directory, "dead-letters.jsonl"))).toBe(false);
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { delivery: { fatal: { reason: string; status: number | null; errorCode: string | null; message: string } } };
+    expect(report.delivery.fatal.reason).toBe("unavailable");
+    expect(report.delivery.fatal.status).toBe(reported.status);
+    expect(report.delivery.fatal.errorCode).toBe(reported.errorCode);
+    expect(report.delivery.fatal.message).toContain(`last error: ${lastError}`);
+    expect(report.delivery.fatal.message).not.toContain(KEY);
     const acceptedBeforeResume = emulator.accepted.size;
     expect(acceptedBeforeResume).toBeGreaterThanOrEqual(150);
     expect(acceptedBeforeResume).toBeLessThan(EVENT_COUNT);

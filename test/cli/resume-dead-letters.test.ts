@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -31,8 +31,27 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-function send(args: readonly string[] = []): ReturnType<typeof runCli> {
-  return runCli(["send", "--no-stitch", "--max-batch-size", "1", "--endpoint", emulator.url, ...args, "events.jsonl"], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+function send(args: readonly string[] = [], user?: { uid: number; gid: number }): ReturnType<typeof runCli> {
+  return runCli(["send", "--no-stitch", "--max-batch-size", "1", "--endpoint", emulator.url, ...args, "events.jsonl"], {
+    env: { KOALA_PUBLIC_KEY: KEY },
+    cwd: directory,
+    ...(user === undefined ? {} : { user }),
+  });
+}
+
+/**
+ * Returns the user to run koala-replay as so that a read-only file cannot be written: none for a
+ * user other than root, and nobody (65534) for root, which permissions do not stop. The folder,
+ * the checkpoint and the dead-letter file are made readable, and the folders writable, for nobody.
+ */
+function userStoppedByPermissions(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) {
+    return undefined;
+  }
+  chmodSync(directory, 0o777);
+  chmodSync(join(directory, ".koala-replay"), 0o777);
+  chmodSync(statePath(), 0o644);
+  return { uid: 65_534, gid: 65_534 };
 }
 
 function statePath(): string {
@@ -123,6 +142,38 @@ describe("resume after SIGKILL with dead letters", () => {
     } finally {
       await accepting.close();
     }
+  });
+
+  test("read-only file keeps the piece, with a warning", async () => {
+    await send();
+    const lines = readFileSync(deadLetterPath(), "utf8").split("\n").filter((line) => line !== "");
+    const written = `${lines[0]}\n${lines[1]}\n${(lines[2] as string).slice(0, 100)}`;
+    writeFileSync(deadLetterPath(), written);
+    rewindCheckpoint(5, (lines[0] as string).length + 1);
+    chmodSync(deadLetterPath(), 0o444);
+    const readOnly = await send(["--resume", "--report", "read-only.json"], userStoppedByPermissions());
+    const warning = unwrapSummary(readOnly.stderr);
+
+    expect(warning).toContain(`the dead-letter file ${deadLetterPath()} ends with 100 bytes of a line without its newline`);
+    expect(warning).toMatch(/cutting that piece off failed \(EACCES: permission denied/);
+    expect(warning).toContain(`make the file writable (chmod u+w ${deadLetterPath()}) and resume again`);
+    expect(warning).toMatch(/dead-letter file +1 problem with the dead-letter file, printed above/);
+    const report = JSON.parse(readFileSync(join(directory, "read-only.json"), "utf8")) as { delivery: { deadLetterFileErrors: number } };
+    expect(report.delivery.deadLetterFileErrors).toBe(1);
+    // The line of d-9 cannot be written after the piece either, so the run stops there.
+    expect(readOnly.status).toBe(3);
+    expect(warning).toContain("Cannot write the dead-letter file");
+    expect(readFileSync(deadLetterPath(), "utf8")).toBe(written);
+    const state = JSON.parse(readFileSync(statePath(), "utf8")) as { deadLetterFile: { bytes: number } };
+    expect(state.deadLetterFile.bytes).toBe(written.length - 100);
+
+    chmodSync(deadLetterPath(), 0o644);
+    const writable = await send(["--resume"]);
+    const after = readFileSync(deadLetterPath(), "utf8").split("\n").filter((line) => line !== "");
+
+    expect(unwrapSummary(writable.stderr)).toContain("That piece of a line was cut off");
+    expect(writable.status).toBe(1);
+    expect(after.map((line) => (JSON.parse(line) as { messageId: string }).messageId)).toEqual(["d-3", "d-7", "d-9"]);
   });
 
   test("piece before the checkpoint length is kept", async () => {

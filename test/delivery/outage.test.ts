@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDelivery } from "../../src/delivery/index.js";
+import type { RequestSentEvent, RetryEvent } from "../../src/delivery/options.js";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { makeRecords, TEST_KEY, testOptions } from "./helpers.js";
 
@@ -15,7 +16,8 @@ afterEach(async () => {
 describe("delivery during a Koala outage", () => {
   it("requests out of attempts wait for the outage", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { batchStatus: 503 } });
-    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxOutageMs: 300, maxBatchSize: 5 }));
+    const retries: RetryEvent[] = [];
+    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxOutageMs: 300, maxBatchSize: 5, events: { onRetry: (event) => retries.push(event) } }));
     for (const entry of makeRecords(40, 10)) {
       await delivery.submit(entry.origin, [entry]);
     }
@@ -24,10 +26,165 @@ describe("delivery during a Koala outage", () => {
     expect(result.fatal?.reason).toBe("unavailable");
     expect(result.fatal?.message).toContain("last error: HTTP 503");
     expect(result.fatal?.message).not.toContain(TEST_KEY);
+    expect(result.fatal?.status).toBe(503);
+    expect(result.fatal?.errorCode).toBeUndefined();
     expect(result.deadLetteredTotal).toBe(0);
     expect(result.undelivered).toBe(40);
-    // 10 persons' batches, each tried more than its 2 attempts.
-    expect(emulator.stats.batchRequests).toBeGreaterThan(10 * 2);
+    // A test request that failed its 2nd attempt is held again rather than dead-lettered.
+    expect(retries.some((retry) => retry.attempt >= 2 && retry.heldForOutage === true)).toBe(true);
+  });
+
+  it("refused outage records the error code", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const down = emulator;
+    let accepted = 0;
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        maxOutageMs: 300,
+        maxBatchSize: 1,
+        concurrency: 2,
+        adaptiveConcurrency: false,
+        events: {
+          onDelivered: () => {
+            accepted += 1;
+            if (accepted === 3) {
+              void down.stopListening();
+            }
+          },
+        },
+      }),
+    );
+    for (const entry of makeRecords(40, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unavailable");
+    expect(result.fatal?.status).toBeUndefined();
+    expect(result.fatal?.errorCode).toBe("ECONNREFUSED");
+    expect(result.fatal?.message).toContain("last error: ECONNREFUSED");
+    expect(result.deadLetteredTotal).toBe(0);
+  });
+
+  it("outage holds requests but one test at a time", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { batchStatus: 503 } });
+    const sent: RequestSentEvent[] = [];
+    const retries: RetryEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        maxOutageMs: 1_500,
+        maxAttempts: 100,
+        retryBaseDelayMs: 20,
+        retryMaxDelayMs: 200,
+        concurrency: 8,
+        adaptiveConcurrency: false,
+        maxBatchSize: 5,
+        events: { onRequestSent: (event) => sent.push(event), onRetry: (event) => retries.push(event) },
+      }),
+    );
+    for (const entry of makeRecords(100, 20)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unavailable");
+    expect(result.undelivered).toBe(100);
+    // The first requests go at full concurrency; once two persons failed, a test request at a time.
+    // Each batch on a backoff of its own (20 to 200 ms, with full jitter) would have made hundreds
+    // of requests in 1.5 s. The test requests wait at least 10, 20, 40, 80, 100, 100, … ms.
+    const first = sent.findIndex((event) => event.attempt >= 2);
+    expect(first).toBeGreaterThan(0);
+    expect(emulator.stats.batchRequests).toBeLessThan(first + 30);
+    for (const event of sent.slice(first + 8)) {
+      expect(event.inFlight).toBe(1);
+    }
+    expect(retries.slice(2).every((retry) => retry.heldForOutage === true)).toBe(true);
+  });
+
+  it("held requests all go once Koala responds", async () => {
+    const faults: { batchStatus?: number } = { batchStatus: 503 };
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults });
+    const sent: RequestSentEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        maxOutageMs: 30_000,
+        maxAttempts: 100,
+        retryBaseDelayMs: 20,
+        retryMaxDelayMs: 200,
+        concurrency: 8,
+        adaptiveConcurrency: false,
+        maxBatchSize: 5,
+        events: { onRequestSent: (event) => sent.push(event) },
+      }),
+    );
+    for (const entry of makeRecords(100, 20)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const finished = delivery.finish();
+    const deadline = Date.now() + 10_000;
+    while (emulator.stats.batchRequests < 12 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const sentDuringOutage = sent.length;
+    delete faults.batchStatus;
+    const result = await finished;
+
+    expect(result.fatal).toBeUndefined();
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.delivered).toBe(100);
+    expect(emulator.accepted.size).toBe(100);
+    // The test request that got through opened the gate, and the held requests went 8 at a time.
+    expect(Math.max(...sent.slice(sentDuringOutage).map((event) => event.inFlight))).toBe(8);
+  });
+
+  it("failing entries cannot keep an outage going", async () => {
+    // person0's entries get a 500 every time, and Koala is down for everyone at first. Tests that
+    // only sent person0's batch would never see Koala come back, and the run would stop as an outage.
+    const faults: { batchStatus?: number; serverErrorEntry?: (entry: Record<string, unknown>) => boolean } = {
+      batchStatus: 503,
+      serverErrorEntry: (entry) => entry["message_id"] === "message-2",
+    };
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults });
+    const delivery = createDelivery(
+      testOptions(emulator.url, { maxOutageMs: 5_000, maxAttempts: 5, maxBatchSize: 1, concurrency: 1, adaptiveConcurrency: false }),
+    );
+    // person0's entry goes first, so that its batch is the first test request of the outage.
+    for (const entry of makeRecords(2, 2).reverse()) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const finished = delivery.finish();
+    const deadline = Date.now() + 10_000;
+    while (emulator.stats.batchRequests < 4 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    delete faults.batchStatus;
+    const result = await finished;
+
+    expect(result.fatal).toBeUndefined();
+    expect(result.delivered).toBe(1);
+    expect(emulator.accepted.has("message-1")).toBe(true);
+    expect(result.deadLettered["retries-exhausted"]).toBe(1);
+  });
+
+  it("refused from the start stops as unreachable", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const url = emulator.url;
+    await emulator.close();
+    emulator = undefined;
+    const delivery = createDelivery(
+      testOptions(url, { maxOutageMs: 60_000, concurrency: 8, adaptiveConcurrency: false, retryBaseDelayMs: 200, retryMaxDelayMs: 2_000 }),
+    );
+    for (const entry of makeRecords(40, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unreachable");
+    expect(result.fatal?.errorCode).toBe("ECONNREFUSED");
+    // 8 first attempts at once, then one test request retried twice: the third refused attempt of a
+    // request stops the run. One request may retry on its own backoff before the second failure
+    // starts the outage. Tests that went to each held request in turn would take 8 more.
+    expect(result.requestsSent).toBeLessThanOrEqual(12);
   });
 
   it("outage shorter than maxOutageMs is delivered", async () => {

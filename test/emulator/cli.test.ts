@@ -52,6 +52,8 @@ describe("emulator command line", () => {
     [["--fault", "drop=0.05", "--fault", "slow=1", "--fault", "slow-ms=20"], { faults: { dropRate: 0.05, slowRate: 1, slowDelayMs: 20 } }],
     [["--fault", "status=503", "--fault", "request-id", "--fault", "echo-path"], { faults: { batchStatus: 503, requestIdInErrors: true, echoPathInErrors: true } }],
     [["--fault", "endless-error"], { faults: { endlessErrorBody: true } }],
+    [["--fault", "rotate-key=3:pk_rotated_0123"], { faults: { rotateKey: { afterBatches: 3, newKey: "pk_rotated_0123" } } }],
+    [["--fault", "rotate-key=0:pk:with:colons"], { faults: { rotateKey: { afterBatches: 0, newKey: "pk:with:colons" } } }],
   ])("parses %j", (argv, expected) => {
     expect(parseEmulatorArgs(argv)).toMatchObject(expected);
   });
@@ -60,10 +62,15 @@ describe("emulator command line", () => {
     [["--fault", "5xx=2"], "invalid --fault 5xx=2: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "5xx=0x1"], "invalid --fault 5xx=0x1: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "5xx"], "invalid --fault 5xx=: expected a share from 0 to 1, such as 5xx=0.1"],
-    [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, endless-error, echo-path, request-id'],
+    [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, endless-error, echo-path, request-id, rotate-key'],
     [["--fault", "429=0"], 'invalid --fault 429 "0": expected a whole number, 1 or more'],
     [["--fault", "status=99"], 'invalid --fault status "99": expected a whole number, 100 to 599'],
     [["--fault", "request-id=no"], "invalid --fault request-id=no: the fault takes no value"],
+    [["--fault", "rotate-key=3"], "invalid --fault rotate-key=3: expected <requests>:<new key>, such as rotate-key=100:pk_rotated_0123456789"],
+    [["--fault", "rotate-key=3:"], "invalid --fault rotate-key=3:: expected <requests>:<new key>, such as rotate-key=100:pk_rotated_0123456789"],
+    [["--fault", "rotate-key=3:a/b"], "invalid --fault rotate-key=3:a/b: expected <requests>:<new key>, such as rotate-key=100:pk_rotated_0123456789"],
+    [["--fault", "rotate-key=x:pk_new"], 'invalid --fault rotate-key requests "x": expected a whole number, 0 or more'],
+    [["--fault", "rotate-key=1:pk_same", "--public-key", "pk_same"], 'invalid --fault rotate-key: the new key is the --public-key "pk_same"; give another key'],
     [["--port", "70000"], 'invalid --port "70000": expected a whole number, 0 to 65535'],
     [["--public-key", "a/b"], 'invalid --public-key "a/b": expected a non-empty key without "/"'],
   ])("rejects %j", (argv, message) => {
@@ -122,6 +129,34 @@ describe("emulator command line", () => {
     expect(out.filter((line) => line.startsWith(`429 POST /web/projects/${DEFAULT_PUBLIC_KEY}/batch 1 entry `))).toHaveLength(2);
     expect(err.join("\n")).toContain("responses: 429 2");
     expect(err.join("\n")).toContain("entries accepted: 0 distinct message_ids, 0 received again");
+  });
+
+  test("rotate-key stops send as a rejected key", async () => {
+    const { output, out, err, url } = captureOutput();
+    let stop: (value?: unknown) => void = () => {};
+    const stopped = new Promise((resolve) => {
+      stop = resolve;
+    });
+    const running = runEmulatorCli(["--fault", "rotate-key=2:pk_rotated_0123456789"], output, stopped);
+    const endpoint = await url;
+    const events = join(directory, `rotate-${Math.random().toString(36).slice(2)}.jsonl`);
+    const lines = [1, 2, 3, 4, 5].map((index) =>
+      JSON.stringify({ type: "identify", messageId: `rotate-${index}`, timestamp: "2024-01-01T00:00:00Z", traits: { email: `person${index}@example.com` } }),
+    );
+    writeFileSync(events, `${lines.join("\n")}\n`);
+
+    const result = await runCli(
+      ["send", "--no-stitch", "--concurrency", "1", "--no-adaptive-concurrency", "--endpoint", endpoint, "--state", join(directory, "rotate-state.json"), events],
+      { env: { KOALA_PUBLIC_KEY: DEFAULT_PUBLIC_KEY } },
+    );
+    stop();
+
+    expect(await running).toBe(0);
+    expect(result.status).toBe(3);
+    expect(result.stderr.replace(/\s+/g, " ")).toContain("Koala rejected the public key");
+    expect(out.filter((line) => line.startsWith(`200 POST /web/projects/${DEFAULT_PUBLIC_KEY}/batch`))).toHaveLength(2);
+    expect(out.filter((line) => line.startsWith(`401 GET /web/projects/${DEFAULT_PUBLIC_KEY}/auth`))).toHaveLength(1);
+    expect(err.join("\n")).toContain("entries accepted: 2 distinct message_ids");
   });
 });
 

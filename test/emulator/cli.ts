@@ -42,6 +42,11 @@ const FAULTS: ReadonlyArray<{ name: string; help: string; set: FaultSetter }> = 
   { name: "endless-error", help: "endless-error    answer every /batch request 500 with an endless body", set: (faults, value, name) => (faults.endlessErrorBody = parseFlag(name, value)) },
   { name: "echo-path", help: "echo-path        put the request path, with the key, in error bodies", set: (faults, value, name) => (faults.echoPathInErrors = parseFlag(name, value)) },
   { name: "request-id", help: "request-id       put a request id of its own in every error body", set: (faults, value, name) => (faults.requestIdInErrors = parseFlag(name, value)) },
+  {
+    name: "rotate-key",
+    help: "rotate-key=<n>:<key>\n                   after n /batch requests, accept only <key>, as when the\n                   project's key is regenerated: the old key gets 401",
+    set: (faults, value, name) => (faults.rotateKey = parseKeyRotation(name, value)),
+  },
 ];
 
 export const EMULATOR_USAGE = `Usage: npm run emulator -- [options]
@@ -98,8 +103,11 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliOptions |
     applyFault(faults, fault);
   }
   const publicKey = values["public-key"] ?? DEFAULT_PUBLIC_KEY;
-  if (publicKey.trim() === "" || publicKey.includes("/")) {
+  if (!isUsableKey(publicKey)) {
     throw new EmulatorUsageError(`invalid --public-key ${JSON.stringify(publicKey)}: expected a non-empty key without "/"`);
+  }
+  if (faults.rotateKey?.newKey === publicKey) {
+    throw new EmulatorUsageError(`invalid --fault rotate-key: the new key is the --public-key ${JSON.stringify(publicKey)}; give another key`);
   }
   return {
     port: values.port === undefined ? 0 : parseWholeNumber("--port", values.port, 0, 65_535),
@@ -141,6 +149,21 @@ function parseWholeNumber(name: string, value: string | undefined, min: number, 
 
 function parseStatus(name: string, value: string | undefined): number {
   return parseWholeNumber(name, value, 100, 599);
+}
+
+/** Parses `<n>:<key>`: the number of /batch requests that the old key may make, then the key accepted from then on. */
+function parseKeyRotation(name: string, value: string | undefined): { afterBatches: number; newKey: string } {
+  const separator = value?.indexOf(":") ?? -1;
+  const newKey = value === undefined || separator === -1 ? "" : value.slice(separator + 1);
+  if (value === undefined || separator === -1 || !isUsableKey(newKey)) {
+    throw new EmulatorUsageError(`invalid ${name}=${value ?? ""}: expected <requests>:<new key>, such as ${name.replace("--fault ", "")}=100:pk_rotated_0123456789`);
+  }
+  return { afterBatches: parseWholeNumber(`${name} requests`, value.slice(0, separator), 0), newKey };
+}
+
+/** Returns whether a key can be a segment of the URL path of the emulator's routes: not empty, without "/". */
+function isUsableKey(key: string): boolean {
+  return key.trim() !== "" && !key.includes("/");
 }
 
 function parseFlag(name: string, value: string | undefined): boolean {

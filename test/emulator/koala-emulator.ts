@@ -15,6 +15,8 @@ export interface EmulatorFaults {
   slowDelayMs?: number;
   /** Entries for which the whole request gets a 400, like a real rejection. */
   rejectEntry?: (entry: Record<string, unknown>) => boolean;
+  /** Entries for which the whole request gets a 500 every time, as entries that crash the server would. */
+  serverErrorEntry?: (entry: Record<string, unknown>) => boolean;
   /** Puts the request path, which contains the key, in every error body, as some servers do. */
   echoPathInErrors?: boolean;
   /** Puts a request id of its own in every error body, as many APIs do, so that no two error bodies are alike. */
@@ -200,6 +202,10 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     }
     if (faults.slowRate !== undefined && random() < faults.slowRate) {
       await new Promise((resolve) => setTimeout(resolve, faults.slowDelayMs ?? 200));
+    }
+    if (faults.serverErrorEntry !== undefined && batch.entries.some((item) => faults.serverErrorEntry?.(item.entry))) {
+      answer(response, log, 500, "Internal error");
+      return;
     }
     if (faults.rejectEntry !== undefined && batch.entries.some((item) => faults.rejectEntry?.(item.entry))) {
       answer(response, log, 400, "Invalid entry");

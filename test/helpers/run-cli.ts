@@ -23,6 +23,8 @@ export interface CliOptions {
    * ENOSPC. Neither root nor a file system of its own is needed.
    */
   fileSizeLimitBlocks?: number;
+  /** Runs the process as this user and group id, which needs root: file permissions then apply to it. */
+  user?: { uid: number; gid: number };
 }
 
 /**
@@ -46,6 +48,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       cwd: options.cwd ?? projectRoot,
       env: { PATH: process.env["PATH"], ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
+      ...(options.user === undefined ? {} : { uid: options.user.uid, gid: options.user.gid }),
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
