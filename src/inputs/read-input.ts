@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { readCsvRecords, tableFromFileName, type CsvOptions, type EventType } from "./csv/index.js";
-import { detectFormat, type InputFormat } from "./detect-format.js";
+import { detectFormat, formatNeedsMoreBytes, type InputFormat } from "./detect-format.js";
 import { ElementChunkBuilder } from "./element-chunks.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
@@ -34,6 +34,8 @@ export interface ReadInputOptions {
 }
 
 const ITEMS_PER_BATCH = 1000;
+/** Bytes that format detection reads at most before it decides, when the first chunk leaves the format open. */
+const MAX_HEAD_BYTES = 64 * 1024;
 /** Bytes of array elements per batch, as many as `readLineChunks` puts in a chunk of lines. */
 const ELEMENT_BYTES_PER_BATCH = 1 << 20;
 
@@ -41,7 +43,7 @@ const ELEMENT_BYTES_PER_BATCH = 1 << 20;
 export async function* readInput(input: string, options: ReadInputOptions = {}): AsyncGenerator<InputBatch> {
   const opened = await openInput(input, options.signal);
   options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: opened.bytesRead });
-  const { head, rest } = await peek(opened.stream);
+  const { head, rest } = await peek(opened.stream, options.format === undefined ? formatNeedsMoreBytes : () => false);
   const utf16 = utf16Encoding(head);
   // detectFormat reads UTF-8, and a UTF-16LE file of JSON lines would otherwise be taken for CSV.
   const format = options.format ?? detectFormat(utf16 === "UTF-16LE" ? Buffer.from(head.toString("utf16le")) : head);
@@ -217,7 +219,6 @@ function endsGzipEarly(error: unknown): boolean {
   return error instanceof Error && ((error as NodeJS.ErrnoException).code === "Z_BUF_ERROR" || /unexpected end of file/i.test(error.message));
 }
 
-/** Reads the first chunk of a stream without losing it: `rest` yields it again, then the remainder. */
 /** Names the UTF-16 encoding whose byte order mark starts `head`, or returns undefined. */
 function utf16Encoding(head: Buffer): "UTF-16LE" | "UTF-16BE" | undefined {
   if (head[0] === 0xff && head[1] === 0xfe) return "UTF-16LE";
@@ -236,27 +237,45 @@ function utf16Problem(input: string, encoding: "UTF-16LE" | "UTF-16BE"): InputIt
   };
 }
 
-async function peek(stream: Readable): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+/**
+ * Reads the first chunks of a stream without losing them: `rest` yields them again, then the
+ * remainder. It reads on while `needsMore` returns true for the bytes read, up to `MAX_HEAD_BYTES`, because
+ * a pipe can deliver its first bytes in pieces of any size.
+ */
+async function peek(stream: Readable, needsMore: (head: Buffer) => boolean): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let first: IteratorResult<Buffer>;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
   try {
-    first = await iterator.next();
+    do {
+      const next = await iterator.next();
+      if (next.done === true) {
+        ended = true;
+      } else {
+        chunks.push(next.value);
+        length += next.value.length;
+      }
+    } while (!ended && (length === 0 || (length < MAX_HEAD_BYTES && needsMore(Buffer.concat(chunks, length)))));
   } catch (error) {
-    return { head: Buffer.alloc(0), rest: failingIterable(error) };
+    failure = { error };
   }
-  const head = first.done === true ? Buffer.alloc(0) : first.value;
+  const head = Buffer.concat(chunks, length);
+
   async function* rest(): AsyncGenerator<Buffer> {
-    if (first.done !== true) {
-      yield first.value;
+    if (length > 0) {
+      yield head;
+    }
+    if (failure !== undefined) {
+      throw failure.error;
+    }
+    if (ended) {
+      return;
     }
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
       yield next.value;
     }
   }
   return { head, rest: rest() };
-}
-
-async function* failingIterable(error: unknown): AsyncGenerator<Buffer> {
-  yield* [];
-  throw error;
 }
