@@ -183,3 +183,20 @@ describe("--csv-table over a file named after another table", () => {
     expect(result.stderr).not.toContain("though its name gives");
   });
 });
+
+describe("columns that fill one field", () => {
+  test("joined id columns are not sent", async () => {
+    // A join of tracks and users exported with SELECT *: the second id is the user's, not the messageId.
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-join-"));
+    const file = join(directory, "tracks.csv");
+    writeFileSync(file, "id,user_id,event_text,timestamp,context_traits_email,id\nm1,u1,Signed Up,2024-01-01,a@example.com,u1\nm2,u2,Signed Up,2024-01-01,b@example.com,\n");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", join(directory, "report.json"), file]);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as { counts: Record<string, number> };
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(result.status).toBe(1);
+    expect(parseRequests(result.stdout).map((request) => (request.body["events"] as Array<{ message_id: string }>)[0]!.message_id)).toEqual(["m2"]);
+    expect(report.counts["unreadable"]).toBe(1);
+    expect(unwrapSummary(result.stderr)).toContain(`${file}:2: Columns 1 (id) and 6 (id) both give messageId, and this row has different values in them`);
+  });
+});
