@@ -5,7 +5,7 @@ import { ElementChunkBuilder } from "./element-chunks.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
 import { MAX_LINE_BYTES, readLineChunks, StreamReadError } from "./line-chunks.js";
-import { openInput } from "./open-input.js";
+import { isGzipMagic, openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
 
 export type { InputFormat };
@@ -52,6 +52,12 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
   if (utf16 !== undefined && (format !== "csv" || utf16 === "UTF-16BE")) {
     opened.stream.destroy();
     yield { kind: "items", items: [utf16Problem(input, utf16)] };
+    return;
+  }
+  // Read as text, the inner gzip data would be reported as a CSV header that is not UTF-8.
+  if (opened.gzip && isGzipMagic(head)) {
+    opened.stream.destroy();
+    yield { kind: "items", items: [doubleGzipProblem(input)] };
     return;
   }
 
@@ -234,6 +240,17 @@ function utf16Problem(input: string, encoding: "UTF-16LE" | "UTF-16BE"): InputIt
     message:
       `${input}: is ${encoding} text (it starts with that byte order mark), but JSON and JSONL files are read only as UTF-8, and CSV files as UTF-8 or UTF-16LE, so none of its events are read. ` +
       "Save the file as UTF-8, for example with iconv -f UTF-16 -t UTF-8, and send it again.",
+  };
+}
+
+function doubleGzipProblem(input: string): InputItem {
+  return {
+    kind: "problem",
+    origin: { input, line: 0 },
+    reason: "unreadable-file",
+    message:
+      `${input}: is compressed twice (its gzip data holds gzip data), so none of its events are read. ` +
+      "Decompress it once, for example with gunzip -c < file.gz > once.gz, and give the result.",
   };
 }
 
