@@ -36,7 +36,7 @@ export interface ReadInputOptions {
 const ITEMS_PER_BATCH = 1000;
 /** Bytes that format detection reads at most before it decides, when the first chunk leaves the format open. */
 const MAX_HEAD_BYTES = 64 * 1024;
-/** Bytes of array elements per batch, as many as `readLineChunks` puts in a chunk of lines. */
+/** Bytes of array elements or CSV rows per batch, as many as `readLineChunks` puts in a chunk of lines. */
 const ELEMENT_BYTES_PER_BATCH = 1 << 20;
 
 /** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
@@ -170,12 +170,22 @@ async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, option
     type: options.csv?.type,
     convertNumbers: options.csv?.convertNumbers ?? false,
   };
+  // A batch ends after 1,000 rows or after the rows of about 1 MiB of input, whichever comes first,
+  // because a row of thousands of columns becomes an event of thousands of properties.
+  let bytesSinceBatch = 0;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of bytes) {
+      bytesSinceBatch += chunk.length;
+      yield chunk;
+    }
+  }
   let items: InputItem[] = [];
-  for await (const item of readCsvRecords(Readable.from(bytes, { objectMode: false }), csvOptions)) {
+  for await (const item of readCsvRecords(Readable.from(counted(), { objectMode: false }), csvOptions)) {
     items.push(item);
-    if (items.length >= ITEMS_PER_BATCH) {
+    if (items.length >= ITEMS_PER_BATCH || bytesSinceBatch >= ELEMENT_BYTES_PER_BATCH) {
       yield { kind: "items", items };
       items = [];
+      bytesSinceBatch = 0;
     }
   }
   if (items.length > 0) {

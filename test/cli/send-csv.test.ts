@@ -1,4 +1,4 @@
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -199,4 +199,28 @@ describe("columns that fill one field", () => {
     expect(report.counts["unreadable"]).toBe(1);
     expect(unwrapSummary(result.stderr)).toContain(`${file}:2: Columns 1 (id) and 6 (id) both give messageId, and this row has different values in them`);
   });
+});
+
+describe("wide CSV rows", () => {
+  test("wide rows read with a small heap", async () => {
+    // 1,000 rows of 2,000 columns make about 150 MB of events, which a 128 MB heap cannot hold at once.
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-wide-"));
+    const path = join(directory, "wide.csv");
+    const columnCount = 2_000;
+    const rowCount = 1_500;
+    const file = openSync(path, "w");
+    writeSync(file, `type,event,userId,timestamp,email,${Array.from({ length: columnCount }, (_, index) => `p${index}`).join(",")}\n`);
+    const cells = Array.from({ length: columnCount }, () => "x".repeat(10)).join(",");
+    for (let row = 0; row < rowCount; row += 1) {
+      writeSync(file, `track,Viewed,u${row},2024-01-01,u${row}@example.com,${cells}\n`);
+    }
+    closeSync(file);
+
+    const result = await runCli(["inspect", "--json", "--no-stitch", path], { env: { NODE_OPTIONS: "--max-old-space-size=128" } });
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(result.stderr).not.toContain("heap out of memory");
+    expect((JSON.parse(result.stdout) as { eventsRead: number }).eventsRead).toBe(rowCount);
+    expect(result.status).toBe(0);
+  }, 120_000);
 });
