@@ -6,8 +6,10 @@ export const UNKNOWN_TIME = Number.NEGATIVE_INFINITY;
 const BLANK = /^\s*$/;
 
 /**
- * Returns an id as a string: a non-blank string as it is, a finite number in its decimal form (so
- * the number 42 and the string "42" are the same user, as in Segment), anything else undefined.
+ * Returns an id as a string: a non-blank string as it is, a number in its decimal form (so the
+ * number 42 and the string "42" are the same user, as in Segment), anything else undefined. A
+ * number beyond ±2^53 gives undefined too, because JSON.parse rounds it. 64-bit ids such as
+ * 1234567890123456789 and 1234567890123456790 would otherwise become one user and share an email.
  */
 export function normalizeId(value: unknown): string | undefined {
   if (typeof value === "string") {
@@ -15,7 +17,7 @@ export function normalizeId(value: unknown): string | undefined {
     const startsVisible = value.length > 0 && value.charCodeAt(0) > 32;
     return startsVisible || !BLANK.test(value) ? value : undefined;
   }
-  if (typeof value === "number" && Number.isFinite(value)) {
+  if (typeof value === "number" && Math.abs(value) <= Number.MAX_SAFE_INTEGER) {
     return String(value);
   }
   return undefined;

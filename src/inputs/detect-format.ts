@@ -41,6 +41,37 @@ export function detectFormat(firstBytes: Buffer): InputFormat {
 }
 
 /**
+ * Tests whether more bytes could change what `detectFormat` returns for `firstBytes`. A pipe can
+ * deliver its first bytes in pieces as small as `{"bat`, which alone would read as JSON lines, so a
+ * reader of a pipe reads on while this returns true, up to the 64 KiB that detection needs at most.
+ */
+export function formatNeedsMoreBytes(firstBytes: Buffer): boolean {
+  const text = stripByteOrderMark(firstBytes.toString("utf8"));
+  const start = text.search(/\S/);
+  if (start === -1) return true;
+  if (text[start] === "[") return false;
+
+  const lineEnd = text.indexOf("\n", start);
+  if (lineEnd === -1) return text[start] !== "{" || !opensBatchBody(Buffer.from(text.slice(start)));
+  const firstLine = text.slice(start, lineEnd);
+  if (text[start] === "{") {
+    // A complete JSON value or an opened batch array decides at once. Otherwise the next line's first character does.
+    return !opensBatchBody(Buffer.from(firstLine)) && !isJson(firstLine) && nextNonBlank(text, lineEnd) === -1;
+  }
+  if (/^(null|true|false|-?\d[\d.eE+-]*)$/.test(firstLine.trim()) && isJson(firstLine.trim())) return false;
+
+  // A next line that starts with `{` decides only once it is complete, because `startsJsonLines` parses it.
+  const nextStart = nextNonBlank(text, lineEnd);
+  return nextStart === -1 || (text[nextStart] === "{" && text.indexOf("\n", nextStart) === -1);
+}
+
+/** Returns the index of the first non-blank character after `previousLineEnd`, or -1. */
+function nextNonBlank(text: string, previousLineEnd: number): number {
+  const offset = text.slice(previousLineEnd + 1).search(/\S/);
+  return offset === -1 ? -1 : previousLineEnd + 1 + offset;
+}
+
+/**
  * Tests whether text whose first line does not start with `{` is JSON lines all the same. It is when
  * the first line is JSON other than a string, which could be a one-column CSV header such as
  * `"email"`. It is too when the next non-blank line is a complete JSON object.

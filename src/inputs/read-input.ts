@@ -3,12 +3,12 @@ import { Readable } from "node:stream";
 import type { CsvOptions } from "./csv/read-csv.js";
 import type { EventType } from "./csv/event-type.js";
 import { tableFromFileName } from "./csv/table.js";
-import { detectFormat, type InputFormat } from "./detect-format.js";
+import { detectFormat, formatNeedsMoreBytes, type InputFormat } from "./detect-format.js";
 import { ElementChunkBuilder } from "./element-chunks.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
 import { MAX_LINE_BYTES, readFileLineChunks, readLineChunks, StreamReadError, type FileReader, type LineChunk, type OversizedLine } from "./line-chunks.js";
-import { openInput } from "./open-input.js";
+import { isGzipMagic, openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
 
 export type { InputFormat };
@@ -37,7 +37,9 @@ export interface ReadInputOptions {
 }
 
 const ITEMS_PER_BATCH = 1000;
-/** Bytes of array elements per batch, as many as `readLineChunks` puts in a chunk of lines. */
+/** Bytes that format detection reads at most before it decides, when the first chunk leaves the format open. */
+const MAX_HEAD_BYTES = 64 * 1024;
+/** Bytes of array elements or CSV rows per batch, as many as `readLineChunks` puts in a chunk of lines. */
 const ELEMENT_BYTES_PER_BATCH = 1 << 20;
 
 /** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
@@ -46,7 +48,7 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
   // The bytes read so far, from `opened.stream` unless a plain file is read without it.
   let bytesRead = opened.bytesRead;
   options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: () => bytesRead() });
-  const { head, rest } = await peek(opened.stream);
+  const { head, rest } = await peek(opened.stream, options.format === undefined ? formatNeedsMoreBytes : () => false);
   const utf16 = utf16Encoding(head);
   // detectFormat reads UTF-8, and a UTF-16LE file of JSON lines would otherwise be taken for CSV.
   const format = options.format ?? detectFormat(utf16 === "UTF-16LE" ? Buffer.from(head.toString("utf16le")) : head);
@@ -55,6 +57,12 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
   if (utf16 !== undefined && (format !== "csv" || utf16 === "UTF-16BE")) {
     opened.stream.destroy();
     yield { kind: "items", items: [utf16Problem(input, utf16)] };
+    return;
+  }
+  // Read as text, the inner gzip data would be reported as a CSV header that is not UTF-8.
+  if (opened.gzip && isGzipMagic(head)) {
+    opened.stream.destroy();
+    yield { kind: "items", items: [doubleGzipProblem(input)] };
     return;
   }
 
@@ -179,12 +187,22 @@ async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, option
   // Loaded only when a CSV input is read: the reader and csv-parse are about 30 modules, which took
   // 40 ms or more to load, and most replays read JSON.
   const { readCsvRecords } = await import("./csv/read-csv.js");
+  // A batch ends after 1,000 rows or after the rows of about 1 MiB of input, whichever comes first,
+  // because a row of thousands of columns becomes an event of thousands of properties.
+  let bytesSinceBatch = 0;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of bytes) {
+      bytesSinceBatch += chunk.length;
+      yield chunk;
+    }
+  }
   let items: InputItem[] = [];
-  for await (const item of readCsvRecords(Readable.from(bytes, { objectMode: false }), csvOptions)) {
+  for await (const item of readCsvRecords(Readable.from(counted(), { objectMode: false }), csvOptions)) {
     items.push(item);
-    if (items.length >= ITEMS_PER_BATCH) {
+    if (items.length >= ITEMS_PER_BATCH || bytesSinceBatch >= ELEMENT_BYTES_PER_BATCH) {
       yield { kind: "items", items };
       items = [];
+      bytesSinceBatch = 0;
     }
   }
   if (items.length > 0) {
@@ -234,7 +252,6 @@ function endsGzipEarly(error: unknown): boolean {
   return error instanceof Error && ((error as NodeJS.ErrnoException).code === "Z_BUF_ERROR" || /unexpected end of file/i.test(error.message));
 }
 
-/** Reads the first chunk of a stream without losing it: `rest` yields it again, then the remainder. */
 /** Names the UTF-16 encoding whose byte order mark starts `head`, or returns undefined. */
 function utf16Encoding(head: Buffer): "UTF-16LE" | "UTF-16BE" | undefined {
   if (head[0] === 0xff && head[1] === 0xfe) return "UTF-16LE";
@@ -253,27 +270,56 @@ function utf16Problem(input: string, encoding: "UTF-16LE" | "UTF-16BE"): InputIt
   };
 }
 
-async function peek(stream: Readable): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+function doubleGzipProblem(input: string): InputItem {
+  return {
+    kind: "problem",
+    origin: { input, line: 0 },
+    reason: "unreadable-file",
+    message:
+      `${input}: is compressed twice (its gzip data holds gzip data), so none of its events are read. ` +
+      "Decompress it once, for example with gunzip -c < file.gz > once.gz, and give the result.",
+  };
+}
+
+/**
+ * Reads the first chunks of a stream without losing them: `rest` yields them again, then the
+ * remainder. It reads on while `needsMore` returns true for the bytes read, up to `MAX_HEAD_BYTES`, because
+ * a pipe can deliver its first bytes in pieces of any size.
+ */
+async function peek(stream: Readable, needsMore: (head: Buffer) => boolean): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let first: IteratorResult<Buffer>;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
   try {
-    first = await iterator.next();
+    do {
+      const next = await iterator.next();
+      if (next.done === true) {
+        ended = true;
+      } else {
+        chunks.push(next.value);
+        length += next.value.length;
+      }
+    } while (!ended && (length === 0 || (length < MAX_HEAD_BYTES && needsMore(Buffer.concat(chunks, length)))));
   } catch (error) {
-    return { head: Buffer.alloc(0), rest: failingIterable(error) };
+    failure = { error };
   }
-  const head = first.done === true ? Buffer.alloc(0) : first.value;
+  const head = Buffer.concat(chunks, length);
+
   async function* rest(): AsyncGenerator<Buffer> {
-    if (first.done !== true) {
-      yield first.value;
+    if (length > 0) {
+      yield head;
+    }
+    if (failure !== undefined) {
+      throw failure.error;
+    }
+    if (ended) {
+      return;
     }
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
       yield next.value;
     }
   }
   return { head, rest: rest() };
-}
-
-async function* failingIterable(error: unknown): AsyncGenerator<Buffer> {
-  yield* [];
-  throw error;
 }

@@ -6,7 +6,7 @@ import { EmailPatternIndex } from "./email-pattern-index.js";
 export interface ExcludedEntry {
   entry: KoalaEntry;
   pattern: string;
-  /** The email that matched: the request's `email`, or the `email` of its `traits`. */
+  /** The email that matched: the request's `email` or the `email` of its `traits`, or a text in an array or object there. */
   email: string;
   /** The request field that contains that email. */
   field: "email" | "traits.email";
@@ -72,17 +72,31 @@ export class EmailExclusion {
    * customer, with the staff member's own email in `traits`.
    */
   private matchPerson(person: KoalaEntry["person"]): Omit<ExcludedEntry, "entry"> | undefined {
-    const email = person.email;
-    const pattern = this.matchingPattern(email);
-    if (pattern !== undefined && email !== undefined) {
-      return { pattern, email, field: "email" };
+    const emailMatch = this.matchEmailValue(person.email);
+    if (emailMatch !== undefined) {
+      return { ...emailMatch, field: "email" };
     }
     const traitEmail = person.traits["email"];
-    if (typeof traitEmail !== "string" || traitEmail === email) {
+    if (traitEmail === person.email) {
       return undefined;
     }
-    const traitPattern = this.matchingPattern(traitEmail);
-    return traitPattern === undefined ? undefined : { pattern: traitPattern, email: traitEmail, field: "traits.email" };
+    const traitMatch = this.matchEmailValue(traitEmail);
+    return traitMatch === undefined ? undefined : { ...traitMatch, field: "traits.email" };
+  }
+
+  /**
+   * Matches an email field whatever its JSON type. The field is sent as the event had it, so an
+   * array such as `properties.email: ["anna@yourcompany.com"]` would reach Koala with the staff
+   * address in it. Each text in it, at any depth of arrays and objects, is compared.
+   */
+  private matchEmailValue(value: unknown): { pattern: string; email: string } | undefined {
+    for (const email of textsIn(value)) {
+      const pattern = this.matchingPattern(email);
+      if (pattern !== undefined) {
+        return { pattern, email };
+      }
+    }
+    return undefined;
   }
 
   /** Splits entries into those to send and those with an excluded email. An entry without an email is sent. */
@@ -113,6 +127,28 @@ export class EmailExclusion {
   canonicalPatterns(): string[] {
     return [...new Set(this.patterns.map(canonicalPattern))].sort();
   }
+}
+
+/** Lists the strings in a JSON value: the value itself, or those inside its arrays and objects. */
+function textsIn(value: unknown): string[] {
+  if (typeof value === "string") {
+    return [value];
+  }
+  if (typeof value !== "object" || value === null) {
+    return [];
+  }
+  const texts: string[] = [];
+  const pending: object[] = [value];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const item of Object.values(next)) {
+      if (typeof item === "string") {
+        texts.push(item);
+      } else if (typeof item === "object" && item !== null) {
+        pending.push(item as object);
+      }
+    }
+  }
+  return texts;
 }
 
 /** Source of an email pattern: `excludeEmails` of the config file, or `--exclude-emails`. */

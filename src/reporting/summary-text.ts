@@ -400,22 +400,24 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${missingSentAtAdvice(stats, context.command ?? "koala-replay")}` : undefined;
   }
+  // Reasons found after mapping count entries, one per mapping that took the event, so they can outnumber the events.
+  const share = topCount > stats.eventsRead ? `${formatCount(topCount)} entries from the ${formatCount(stats.eventsRead)} events read` : undefined;
   if ((topReason === "filtered-out" || topReason === "excluded-email") && stats.entriesSent > 0) {
     // Events outside a window the user gave, or of people the user excluded, are what was asked for, not a problem to fix.
-    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, as asked.`;
+    return `${share ?? `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events`} ${shortfall(topReason, topCount)}, as asked.`;
   }
   if (DONE_EARLIER_REASONS.has(topReason) && stats.entriesSent > 0) {
     // A resume that sends the rest of a run is the expected case, not a shortfall.
     return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, so --resume skipped ${topCount === 1 ? "it" : "them"}.`;
   }
-  let share: string;
+  let headline: string;
   if (stats.entriesSent === 0) {
-    share = context.dryRun ? "Nothing would be sent" : "Nothing was sent";
+    headline = context.dryRun ? "Nothing would be sent" : "Nothing was sent";
   } else {
-    share = context.dryRun ? "Many events would not be sent" : "Many events were not sent";
+    headline = context.dryRun ? "Many events would not be sent" : "Many events were not sent";
   }
   const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy, topCount) : shortfall(topReason, topCount);
-  return `${share}: ${formatCount(topCount)} of ${formatCount(stats.eventsRead)} ${phrase}. ${remedy(topReason, stats, context)}`;
+  return `${headline}: ${share ?? `${formatCount(topCount)} of ${formatCount(stats.eventsRead)}`} ${phrase}. ${remedy(topReason, stats, context)}`;
 }
 
 /** Names the analytics.js track events that the policy in use left out, and the policy. */

@@ -4,7 +4,7 @@ import { compileGlob, GlobSyntaxError } from "./glob.js";
 import { objectFields, specFields, stringFields, subscriptionRoots } from "./fields.js";
 import { lineNote } from "./line-note.js";
 import { findTraitsOfOtherTypes } from "./traits-by-type.js";
-import { isDecimalNumberText, parseTimestamp } from "./values.js";
+import { canonicalTypeName, isDecimalNumberText, parseTimestamp } from "./values.js";
 import { closestMatch } from "../mappings/suggest.js";
 
 const SUBSCRIPTION_FUNCTIONS_HINT =
@@ -122,6 +122,10 @@ class Checker {
     }
     this.checkValue(left);
     this.checkValue(right);
+    if (operator === "=" || operator === "!=" || operator === "in") {
+      this.checkTypeNames(left, right);
+      if (operator !== "in") this.checkTypeNames(right, left);
+    }
 
     if (left.kind === "path" && right.kind === "path" && this.looksLikeUnquotedText(right)) {
       throw this.error(right.start, "a quoted string, a number, true, false or null", this.found(right.start), this.literalHint(right));
@@ -159,6 +163,20 @@ class Checker {
       `\`!= ${text}\`${lineNote(this.text, value.start)} skips events whose field is the boolean ${text}. Segment's trigger parser compares it with the text "${text}" instead, ` +
         `so there it matched those events and skipped the ones whose field is the text "${text}". To keep Segment's selection, write \`!= "${text}"\`.`,
     );
+  }
+
+  /**
+   * Rejects a value compared with `typeof()` that names no type, such as "undefined" or a misspelt
+   * name, because the comparison would never match (or, with `!=`, always match).
+   */
+  private checkTypeNames(call: TriggerNode, names: TriggerNode): void {
+    if (call.kind !== "call" || call.name !== "typeof") return;
+    const literals = names.kind === "list" ? names.elements : [names];
+    for (const literal of literals) {
+      if (literal.kind !== "literal" || (typeof literal.value === "string" && canonicalTypeName(literal.value) !== undefined)) continue;
+      const hint = literal.value === "undefined" ? 'A missing field is "null".' : '"boolean" and "array" are accepted too.';
+      throw this.error(literal.start, 'a type that typeof() returns: "string", "number", "bool", "list", "object" or "null"', `the value ${this.source(literal)}`, hint);
+    }
   }
 
   /** Rejects comparing a whole `properties`, `traits` or `context` object with anything but null. */

@@ -2,7 +2,7 @@ import type { LiteralValue, NodeOfKind, TriggerNode } from "./ast.js";
 import { compileValue, type EventPredicate } from "./compiler.js";
 import { stringFields } from "./fields.js";
 import type { ComparisonOperator } from "./tokens.js";
-import { isDecimalNumberText, parseTimestamp, valuesEqual, type ValueReader } from "./values.js";
+import { canonicalTypeName, isDecimalNumberText, parseTimestamp, valuesEqual, type ValueReader } from "./values.js";
 
 /** Compiles `=`, `!=`, `<`, `<=`, `>` and `>=`, with a fast path for a field compared with a literal. */
 export function compileComparison(node: NodeOfKind<"comparison">): EventPredicate {
@@ -49,7 +49,8 @@ function compileAgainstLiteral(subject: TriggerNode, operator: ComparisonOperato
     return operator === "=" ? (event) => valuesEqual(read(event), literal) : (event) => !valuesEqual(read(event), literal);
   }
   if (operator === "=" || operator === "!=") {
-    return compileEquality(read, operator === "=", coerceForStringField(subject, literal as LiteralValue));
+    const expected = isTypeofCall(subject) && typeof literal === "string" ? (canonicalTypeName(literal) ?? literal) : literal;
+    return compileEquality(read, operator === "=", coerceForStringField(subject, expected as LiteralValue));
   }
   return compileOrdering(read, operator, literal as LiteralValue);
 }
@@ -141,3 +142,7 @@ function orderingTest(operator: ComparisonOperator): (a: number, b: number) => b
   }
 }
 
+/** Tests whether a node is a call of `typeof()`, whose result is compared with a type name. */
+export function isTypeofCall(node: TriggerNode): boolean {
+  return node.kind === "call" && node.name === "typeof";
+}

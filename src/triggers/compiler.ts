@@ -1,8 +1,8 @@
 import type { SegmentEvent } from "../inputs/record.js";
 import type { NodeOfKind, TriggerNode } from "./ast.js";
-import { compileComparison } from "./comparison.js";
+import { compileComparison, isTypeofCall } from "./comparison.js";
 import { compileGlob } from "./glob.js";
-import { compilePathReader, toSnakeCase, typeName, valuesEqual, type ValueReader } from "./values.js";
+import { canonicalTypeName, compilePathReader, toSnakeCase, typeName, valuesEqual, type ValueReader } from "./values.js";
 
 export type EventPredicate = (event: SegmentEvent) => boolean;
 
@@ -166,7 +166,10 @@ function compileValueCall(node: NodeOfKind<"call">): ValueReader {
 function compileIn(node: NodeOfKind<"in">): EventPredicate {
   const readNeedle = compileValue(node.left);
   if (node.right.kind === "list") {
-    const elements = literalOf(node.right) as unknown[];
+    let elements = literalOf(node.right) as unknown[];
+    if (isTypeofCall(node.left)) {
+      elements = elements.map((element) => (typeof element === "string" ? (canonicalTypeName(element) ?? element) : element));
+    }
     const primitives = new Set(elements.filter((element) => typeof element !== "object" || element === null));
     const composites = elements.filter((element) => typeof element === "object" && element !== null);
     return (event) => {

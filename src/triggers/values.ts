@@ -191,6 +191,27 @@ export function valuesEqual(left: unknown, right: unknown): boolean {
   );
 }
 
+/**
+ * Names that `typeof()` may be compared with, by the name `typeName` returns. Segment's FQL reference
+ * (segment-docs, src/api/public-api/fql.md) names the types "list" and "bool", while tsub-js, the FQL
+ * evaluator of analytics.js, returns JavaScript's typeof ("boolean"), so both spellings select the same values.
+ */
+const TYPE_NAME_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ["string", "string"],
+  ["number", "number"],
+  ["bool", "boolean"],
+  ["boolean", "boolean"],
+  ["list", "array"],
+  ["array", "array"],
+  ["object", "object"],
+  ["null", "null"],
+]);
+
+/** Returns the name `typeName` gives for a type written as `name` in a trigger, or undefined for a name no value has. */
+export function canonicalTypeName(name: string): string | undefined {
+  return TYPE_NAME_SPELLINGS.get(name);
+}
+
 /** Names the JSON type of a value for `typeof()`: a missing field is "null", like a null one. */
 export function typeName(value: unknown): string {
   if (value === undefined || value === null) return "null";

@@ -196,6 +196,22 @@ describe("bad input is counted and the run goes on", () => {
     expect(result.status).toBe(0);
   });
 
+  test("gzip inside gzip says to decompress once", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-gzip-"));
+    const file = join(directory, "events.jsonl.gz");
+    writeFileSync(file, gzipSync(gzipSync(`${identifyLine("a@example.com", "gz-1")}\n`)));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", file]);
+    rmSync(directory, { recursive: true, force: true });
+    const summary = unwrapSummary(result.stderr);
+
+    expect(result.stdout).toBe("");
+    expect(summary).toContain(`${file}: is compressed twice (its gzip data holds gzip data), so none of its events are read. Decompress it once`);
+    expect(summary).not.toContain("WINDOWS-1252");
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.status).toBe(1);
+  });
+
   test("unreadable file does not stop the other inputs", async () => {
     const result = await runCli(["send", "--dry-run", "fixtures/bad", "fixtures/archives/engage"]);
 

@@ -97,6 +97,22 @@ describe("send --exclude-emails", () => {
     expect(after.summary).toContain("excluded-email 3 the person's email matches a pattern of --exclude-emails or excludeEmails in the config");
   });
 
+  test("email in an array is excluded", async () => {
+    // Segment's destination takes properties.email as it is, so the array is sent whole.
+    const arrayEvents = [
+      { type: "track", event: "Opened Report", properties: { email: ["staff@yourcompany.com"] }, messageId: "m-7", timestamp },
+      { type: "track", event: "Opened Report", properties: { email: ["customer@example.org"] }, messageId: "m-8", timestamp },
+    ];
+    writeFileSync(join(directory, "arrays.jsonl"), `${arrayEvents.map((event) => JSON.stringify(event)).join("\n")}\n`);
+
+    const result = await run(["send", "--dry-run", "--no-stitch", "--report", "report.json", "--exclude-emails", "*@yourcompany.com", "arrays.jsonl"]);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as Record<string, any>;
+
+    expect(result.status).toBe(0);
+    expect(parseRequests(result.stdout).map((request) => request.body["email"])).toEqual([["customer@example.org"]]);
+    expect(report.skippedByReason["excluded-email"]).toBe(1);
+  });
+
   test("patterns match case-insensitively", async () => {
     const result = await dryRun(["--exclude-emails", "*@YOURCOMPANY.com"]);
 

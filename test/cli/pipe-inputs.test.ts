@@ -142,6 +142,31 @@ describe("named pipe as an event input", () => {
     expect(await writer.exited(5_000)).toBe(0);
   });
 
+  test.each([
+    ["batch body", (events: unknown[]) => `${JSON.stringify({ batch: events, sentAt: "2024-01-01T00:00:00.000Z" })}\n`, 5],
+    ["JSON lines after a text line", (events: unknown[]) => `"export"\n${events.map((event) => JSON.stringify(event)).join("\n")}\n`, 9],
+    ["pretty-printed array", (events: unknown[]) => JSON.stringify(events, null, 2), 1],
+  ])("%s split at its start reads as the file does", async (_name, render, firstBytes) => {
+    const file = join(directory, "events.json");
+    writeFileSync(file, render(archiveEvents(4)));
+    const fromFile = await runCli(["send", "--dry-run", "--no-stitch", file], { cwd: directory });
+    const go = join(directory, "go");
+
+    // The first bytes alone, then the rest only once the reader has had time to read them.
+    const script = '{ head -c "$3" "$1"; while [ ! -e "$4" ]; do sleep 0.05; done; tail -c +"$(($3 + 1))" "$1"; } > "$2"';
+    const writer = start("bash", ["-c", script, "bash", file, pipePath, String(firstBytes), go]);
+    const run = startCli(["send", "--dry-run", "--no-stitch", pipePath]);
+    await waitUntilOpened(run.child.pid as number, pipePath);
+    await delay(1_500);
+    writeFileSync(go, "");
+    const status = await run.exited(30_000);
+
+    expect(fromFile.stdout.split("\n")).toHaveLength(5);
+    expect(run.output.stdout).toBe(fromFile.stdout);
+    expect(status, run.output.stderr).toBe(fromFile.status);
+    expect(await writer.exited(5_000)).toBe(0);
+  });
+
   test("--identities stitches as stdin does", async () => {
     const fromStdin = await runCli(["send", "--dry-run", "--identities", USERS, "-"], { stdin: readFileSync(TRACKS) });
     expect(fromStdin.status).toBe(0);

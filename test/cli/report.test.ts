@@ -677,6 +677,19 @@ describe("summary counts", () => {
     expect(unwrapSummary(formatSummary(stats, context))).toContain("Nothing was sent: 900 of 1,000 were delivered or dead-lettered by an earlier run");
   });
 
+  test("entries of several mappings are not counted as events", () => {
+    // Each of 50 mappings took the one track event, so 50 entries had no email, and the other event matched none.
+    const stats = new RunStats();
+    stats.eventsRead = 2;
+    stats.countSkipped("no-identity", 50);
+    stats.countSkipped("no-mapping-matched", 1);
+    const context = { dryRun: true, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" };
+
+    const text = unwrapSummary(formatSummary(stats, context));
+    expect(text).toContain("Nothing would be sent: 50 entries from the 2 events read have no email or profile_id.");
+    expect(text).not.toContain("50 of 2");
+  });
+
   test("every count has thousands separators", () => {
     const text = formatSummary(largeRun(), { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" });
 

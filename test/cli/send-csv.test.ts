@@ -1,4 +1,4 @@
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -182,4 +182,45 @@ describe("--csv-table over a file named after another table", () => {
 
     expect(result.stderr).not.toContain("though its name gives");
   });
+});
+
+describe("columns that fill one field", () => {
+  test("joined id columns are not sent", async () => {
+    // A join of tracks and users exported with SELECT *: the second id is the user's, not the messageId.
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-join-"));
+    const file = join(directory, "tracks.csv");
+    writeFileSync(file, "id,user_id,event_text,timestamp,context_traits_email,id\nm1,u1,Signed Up,2024-01-01,a@example.com,u1\nm2,u2,Signed Up,2024-01-01,b@example.com,\n");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", join(directory, "report.json"), file]);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as { counts: Record<string, number> };
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(result.status).toBe(1);
+    expect(parseRequests(result.stdout).map((request) => (request.body["events"] as Array<{ message_id: string }>)[0]!.message_id)).toEqual(["m2"]);
+    expect(report.counts["unreadable"]).toBe(1);
+    expect(unwrapSummary(result.stderr)).toContain(`${file}:2: Columns 1 (id) and 6 (id) both give messageId, and this row has different values in them`);
+  });
+});
+
+describe("wide CSV rows", () => {
+  test("wide rows read with a small heap", async () => {
+    // 1,000 rows of 2,000 columns make about 150 MB of events, which a 128 MB heap cannot hold at once.
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-csv-wide-"));
+    const path = join(directory, "wide.csv");
+    const columnCount = 2_000;
+    const rowCount = 1_500;
+    const file = openSync(path, "w");
+    writeSync(file, `type,event,userId,timestamp,email,${Array.from({ length: columnCount }, (_, index) => `p${index}`).join(",")}\n`);
+    const cells = Array.from({ length: columnCount }, () => "x".repeat(10)).join(",");
+    for (let row = 0; row < rowCount; row += 1) {
+      writeSync(file, `track,Viewed,u${row},2024-01-01,u${row}@example.com,${cells}\n`);
+    }
+    closeSync(file);
+
+    const result = await runCli(["inspect", "--json", "--no-stitch", path], { env: { NODE_OPTIONS: "--max-old-space-size=128" } });
+    rmSync(directory, { recursive: true, force: true });
+
+    expect(result.stderr).not.toContain("heap out of memory");
+    expect((JSON.parse(result.stdout) as { eventsRead: number }).eventsRead).toBe(rowCount);
+    expect(result.status).toBe(0);
+  }, 120_000);
 });

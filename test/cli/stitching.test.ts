@@ -87,6 +87,25 @@ describe("send with identity stitching", () => {
     expect(unwrapSummary(inspected.stdout)).toContain("Identify calls read from standard input are not used, because it can be read only once.");
   });
 
+  test("numeric userIds beyond 2^53 are not linked", async () => {
+    // JSON.parse reads both userIds as 1234567890123456800, so they would seem to be one user.
+    const events = [
+      '{"type":"identify","userId":1234567890123456789,"messageId":"i-1","timestamp":"2024-01-01T00:00:00Z","traits":{"email":"alice@example.com"}}',
+      '{"type":"track","event":"Bought","userId":1234567890123456790,"messageId":"t-1","timestamp":"2024-01-01T00:00:00Z"}',
+      '{"type":"track","event":"Bought","userId":12345,"messageId":"t-2","timestamp":"2024-01-01T00:00:00Z"}',
+      '{"type":"identify","userId":"12345","messageId":"i-2","timestamp":"2024-01-01T00:00:00Z","traits":{"email":"bob@example.com"}}',
+    ];
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-big-ids-"));
+    writeFileSync(join(directory, "events.jsonl"), `${events.join("\n")}\n`);
+    const result = await runCli(["send", "--dry-run", join(directory, "events.jsonl")]);
+    const emails = emailsByMessageId(result.stdout);
+
+    expect(emails["i-1"]).toBe("alice@example.com");
+    expect(emails["t-1"]).toBeUndefined();
+    expect(emails["t-2"]).toBe("bob@example.com");
+    expect(unwrapSummary(result.stderr)).toContain("no-identity 1");
+  });
+
   test("ids without an email are not counted as linked", async () => {
     const result = await runCli(["send", "--dry-run", "--browser-events", "include", "fixtures/identity/s3-archive-without-emails.jsonl"]);
 

@@ -355,3 +355,38 @@ describe("bad CSV input", () => {
     await expect(read()).rejects.toThrow("unexpected end of file");
   });
 });
+
+describe("columns that fill one field", () => {
+  it.each([
+    ["event paths, same name", "type,event,userId,email,email\ntrack,A,u1,a@x.com,b@x.com\n", {}, "Columns 4 (email) and 5 (email) both give properties.email or traits.email"],
+    ["event paths, two spellings", "type,event,userId,user_id\ntrack,A,u1,u2\n", {}, "Columns 3 (userId) and 4 (user_id) both give userId"],
+    ["warehouse, two cases", "id,user_id,event_text,plan,PLAN\nm1,u1,A,p1,p2\n", { table: "tracks" }, "Columns 4 (plan) and 5 (PLAN) both give properties.plan"],
+    ["warehouse join", "id,user_id,event_text,id\nm1,u1,A,u1\n", { table: "tracks" }, "Columns 1 (id) and 4 (id) both give messageId"],
+    ["S3 (Actions)", "event_name,event_type,message_id,user_id,USER_ID\nA,track,m1,u1,u2\n", {}, "Columns 4 (user_id) and 5 (USER_ID) both give user_id"],
+    ["Engage", "key,external_ids,email,EMAIL\nk1,[],a@x.com,b@x.com\n", {}, "Columns 3 (email) and 4 (EMAIL) both give traits.email"],
+  ])("%s with different values is reported", async (_name, text, options, message) => {
+    const items = await readText(text, options);
+    const problems = problemsOf(items);
+
+    expect(eventsOf(items)).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.reason).toBe("malformed-csv-row");
+    expect(problems[0]!.origin.line).toBe(2);
+    expect(problems[0]!.message).toContain(message);
+    expect(problems[0]!.message).toContain("so the row is skipped. Rename or remove one of the columns.");
+  });
+
+  it("same value or an empty cell is read", async () => {
+    const items = await readText("type,event,userId,email,email\ntrack,A,u1,a@x.com,a@x.com\ntrack,B,u2,,b@x.com\ntrack,C,u3,c@x.com,\n", {});
+
+    expect(problemsOf(items)).toEqual([]);
+    expect(eventsOf(items).map((event) => (event.properties as Record<string, unknown>)["email"])).toEqual(["a@x.com", "b@x.com", "c@x.com"]);
+  });
+
+  it("object column and paths below it are read", async () => {
+    const items = await readText('type,event,properties,properties.plan\ntrack,A,"{""a"":1}",pro\n', {});
+
+    expect(problemsOf(items)).toEqual([]);
+    expect(eventsOf(items)[0]!.properties).toEqual({ a: 1, plan: "pro" });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectFormat } from "../../src/inputs/detect-format.js";
+import { detectFormat, formatNeedsMoreBytes } from "../../src/inputs/detect-format.js";
 
 const bytes = (text: string): Buffer => Buffer.from(text);
 
@@ -77,5 +77,50 @@ describe("detectFormat", () => {
   it("empty input is jsonl", () => {
     expect(detectFormat(bytes(""))).toBe("jsonl");
     expect(detectFormat(bytes(" \n\t"))).toBe("jsonl");
+  });
+});
+
+describe("formatNeedsMoreBytes", () => {
+  const inputs = [
+    '[{"type":"track"}]',
+    '{"type":"track"}\n{"type":"identify"}\n',
+    '{\n  "batch": [\n    {"type":"track"}\n  ]\n}\n',
+    '{"sentAt":"x","batch":[{"type":"track"}]}\n',
+    '{"type":"track","batch":"b-1"}\n',
+    '{"type":"tr\n{"type":"identify"}\n',
+    'null\n{"type":"track"}\n',
+    '"a string"\n{"type":"track"}\n',
+    '"email"\nada@example.com\n',
+    'type\n{"not json\n',
+    "\ufeffid,anonymous_id\n1,a\n",
+  ];
+
+  // Every prefix that needs no more bytes must be detected as the whole input is.
+  it.each(inputs)("prefixes of %j decide as the whole", (text) => {
+    const whole = bytes(text);
+    const expected = detectFormat(whole);
+    for (let length = 1; length <= whole.length; length += 1) {
+      const prefix = whole.subarray(0, length);
+      if (!formatNeedsMoreBytes(prefix)) {
+        expect(detectFormat(prefix), `first ${length} bytes`).toBe(expected);
+      }
+    }
+  });
+
+  it("decided inputs need no more", () => {
+    expect(formatNeedsMoreBytes(bytes("["))).toBe(false);
+    expect(formatNeedsMoreBytes(bytes('{"batch":['))).toBe(false);
+    expect(formatNeedsMoreBytes(bytes('{"type":"track"}\n'))).toBe(false);
+    expect(formatNeedsMoreBytes(bytes("{\n  "))).toBe(true);
+    expect(formatNeedsMoreBytes(bytes('{\n  "type"'))).toBe(false);
+    expect(formatNeedsMoreBytes(bytes("type,event\ntrack"))).toBe(false);
+  });
+
+  it("open starts need more", () => {
+    expect(formatNeedsMoreBytes(bytes(""))).toBe(true);
+    expect(formatNeedsMoreBytes(bytes('{"bat'))).toBe(true);
+    expect(formatNeedsMoreBytes(bytes('"export"\n'))).toBe(true);
+    expect(formatNeedsMoreBytes(bytes('"export"\n{"type":"tr'))).toBe(true);
+    expect(formatNeedsMoreBytes(bytes("type,ev"))).toBe(true);
   });
 });

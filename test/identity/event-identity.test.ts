@@ -27,6 +27,13 @@ describe("normalizeId", () => {
     [null, undefined],
     [true, undefined],
     [Number.POSITIVE_INFINITY, undefined],
+    [Number.MAX_SAFE_INTEGER, "9007199254740991"],
+    [-Number.MAX_SAFE_INTEGER, "-9007199254740991"],
+    [1.5, "1.5"],
+    // JSON.parse reads 1234567890123456789 and 1234567890123456790 as one number.
+    [1234567890123456789, undefined],
+    [Number.MAX_SAFE_INTEGER + 1, undefined],
+    [-1e21, undefined],
   ] as const)("%j", (value, expected) => {
     expect(normalizeId(value)).toBe(expected);
   });

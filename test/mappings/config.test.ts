@@ -186,6 +186,47 @@ describe("loadConfig positions", () => {
   });
 });
 
+describe("loadConfig duplicate keys", () => {
+  const mapping = '"mapping": { "event": { "@path": "$.event" }, "sent_at": { "@path": "$.timestamp" }, "message_id": { "@path": "$.messageId" } }';
+
+  it("rejects a key given twice", async () => {
+    const text = [
+      "{",
+      '  "mappings": [',
+      "    {",
+      '      "name": "Orders",',
+      '      "trigger": "type = \\"track\\"",',
+      '      "action": "trackEvent",',
+      '      "trigger": "type = \\"identify\\"",',
+      `      ${mapping}`,
+      "    }",
+      "  ]",
+      "}",
+    ].join("\n");
+    const problems = await problemsOf(loadConfig(await writeConfig(text)));
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ pointer: "/mappings/0/trigger", line: 7, column: 7 });
+    expect(problems[0]!.message).toBe(
+      'the key "trigger" is given more than once in this object (first at line 5, column 7), and only the last would be used. Remove one of them, or rename it',
+    );
+  });
+
+  it("reports a mapping field given twice", async () => {
+    const text = `{"mappings": [{"name": "A", "trigger": "type = \\"track\\"", "action": "trackEvent", ${mapping.slice(0, -2)}, "event": { "@literal": "X" } }}]}`;
+    const problems = await problemsOf(loadConfig(await writeConfig(text)));
+
+    expect(problems.map((problem) => problem.pointer)).toEqual(["/mappings/0/mapping/event"]);
+  });
+
+  it("lists duplicates with other problems", async () => {
+    const text = `{"mappings": [{"name": "A", "name": "B", "trigger": "type = \\"track\\"", "action": "track", ${mapping}}]}`;
+    const problems = await problemsOf(loadConfig(await writeConfig(text)));
+
+    expect(problems.map((problem) => problem.pointer).sort()).toEqual(["/mappings/0/action", "/mappings/0/name"]);
+  });
+});
+
 describe("initConfig", () => {
   it("writes the presets with $schema", async () => {
     const file = await initConfig(undefined, directory);

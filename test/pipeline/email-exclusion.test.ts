@@ -126,6 +126,34 @@ describe("EmailExclusion traits email", () => {
   });
 });
 
+describe("EmailExclusion emails that are not text", () => {
+  const exclusion = new EmailExclusion(["*@yourcompany.com"]);
+
+  // Segment's destination sends properties.email and traits.email whatever their JSON type.
+  test.each([
+    [["anna@yourcompany.com"]],
+    [["customer@example.org", "anna@yourcompany.com"]],
+    [[["anna@yourcompany.com"]]],
+    [{ work: "anna@yourcompany.com" }],
+  ])("email %j is excluded", (email) => {
+    const entry = entryFor({ email: email as unknown as string });
+
+    expect(exclusion.split([entry]).excluded).toEqual([{ entry, pattern: "*@yourcompany.com", email: "anna@yourcompany.com", field: "email" }]);
+  });
+
+  test("traits email array is excluded", () => {
+    const entry = entryFor({ email: "customer@example.org" }, "m-1", { email: ["anna@yourcompany.com"] });
+
+    expect(exclusion.split([entry]).excluded).toEqual([{ entry, pattern: "*@yourcompany.com", email: "anna@yourcompany.com", field: "traits.email" }]);
+  });
+
+  test.each([[["customer@example.org"]], [[42, null]], [{}], [7]])("email %j keeps the entry", (email) => {
+    const entry = entryFor({ email: email as unknown as string });
+
+    expect(exclusion.split([entry]).sendable).toEqual([entry]);
+  });
+});
+
 describe("EmailExclusion email forms", () => {
   const exclusion = new EmailExclusion(["*@yourcompany.com"]);
 

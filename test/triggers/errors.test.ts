@@ -167,3 +167,21 @@ describe("compileTriggers", () => {
     expect(result.triggers.map((trigger) => trigger.source)).toEqual(['type = "track"', 'type = "identify"']);
   });
 });
+
+describe("typeof() type names", () => {
+  test.each([
+    ['typeof(userId) = "undefined"', 17],
+    ['typeof(userId) != "str"', 18],
+    ['"integer" = typeof(properties.total)', 0],
+    ['typeof(userId) in ["string", "Array"]', 29],
+  ])("%s is rejected", (trigger, offset) => {
+    const error = syntaxErrorOf(trigger, "fql");
+
+    expect(error.position.offset).toBe(offset);
+    expect(error.expected).toBe('a type that typeof() returns: "string", "number", "bool", "list", "object" or "null"');
+  });
+
+  test("missing field hint", () => {
+    expect(syntaxErrorOf('typeof(userId) = "undefined"', "fql").message).toContain('A missing field is "null".');
+  });
+});

@@ -72,12 +72,15 @@ const DECIMAL_PATTERN = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
  * Parses a plain decimal number, or returns undefined when the text is not one or would not survive
- * the conversion: an integer beyond 2^53 (a 19-digit id) stays text, so it keeps every digit.
+ * the conversion: an integer beyond 2^53 (a 19-digit id) stays text, so it keeps every digit, and so
+ * does a number too large or too small for a double (`1e999`, `1e-999`), which would become
+ * Infinity or 0.
  */
 export function parseDecimal(text: string): number | undefined {
   if (!DECIMAL_PATTERN.test(text)) return undefined;
   const number = Number(text);
   if (!Number.isFinite(number)) return undefined;
   if (Number.isInteger(number) && !Number.isSafeInteger(number)) return undefined;
+  if (number === 0 && /[1-9]/.test(text.split(/[eE]/)[0]!)) return undefined;
   return number;
 }

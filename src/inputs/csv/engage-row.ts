@@ -31,6 +31,12 @@ export interface EngageRowOptions {
   convertNumbers: boolean;
 }
 
+function targetOfColumn(name: string): string {
+  if (name === "anonymous_id") return "anonymousId";
+  if (name === "user_id") return "userId";
+  return `traits.${name}`;
+}
+
 /**
  * Converts rows of an Engage download, which lists profiles rather than events, into identify
  * calls. `userId` and `anonymousId` come from their columns, else from the first id of that kind in
@@ -42,6 +48,7 @@ export function createEngageRowConverter(options: EngageRowOptions): RowConverte
   const { header, convertNumbers } = options;
 
   return {
+    columnTargets: header.map(targetOfColumn),
     convertRow(cells) {
       const traits: JsonObject = {};
       const event: SegmentEvent = { type: "identify", traits };

@@ -82,6 +82,7 @@ export function createPathRowConverter(options: PathRowOptions): RowConverter {
   order.sort((left, right) => rank(columns[left]!) - rank(columns[right]!));
 
   return {
+    columnTargets: columns.map(targetOfColumn),
     convertRow(cells) {
       const eventName = eventIndex === -1 ? "" : (cells[eventIndex] ?? "");
       const typeCell = typeIndex === -1 ? undefined : cells[typeIndex];
@@ -159,6 +160,24 @@ function planColumn(name: string): PathColumn {
       return { kind: "object-field", field: known.field };
     default:
       return assertNever(known.decoding);
+  }
+}
+
+function targetOfColumn(column: PathColumn): string {
+  switch (column.kind) {
+    case "type":
+      return "type";
+    case "text-field":
+    case "timestamp-field":
+    case "object-field":
+      return column.field;
+    case "path":
+      return column.path.join(".");
+    case "payload":
+      // The payload is `properties` or `traits` by the row's type, which the header does not tell.
+      return `properties.${column.key} or traits.${column.key}`;
+    default:
+      return assertNever(column);
   }
 }
 

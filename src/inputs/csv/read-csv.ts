@@ -80,7 +80,7 @@ function createRowReader(headerCells: readonly string[], headerLine: number, opt
     convertNumbers: options.convertNumbers,
   });
   if (converter === undefined) return { kind: "unknown-table", headerLine };
-  return new RowReader(options.input, header.length, converter, shape === "engage");
+  return new RowReader(options.input, header, converter, shape === "engage");
 }
 
 function unknownTableProblem(input: string, headerLine: number): InputItem {

@@ -8,4 +8,10 @@ export class InvalidRow {
 /** Turns the cells of one data row into an event. Built once per file from its header. */
 export interface RowConverter {
   convertRow(cells: readonly string[]): SegmentEvent | InvalidRow;
+  /**
+   * The place in the event that each column's value goes to, such as `userId` or
+   * `properties.plan`, or undefined for a column whose value is dropped. Columns that fill the same
+   * place have the same string, so the reader can report a row that gives them different values.
+   */
+  readonly columnTargets: readonly (string | undefined)[];
 }

@@ -62,6 +62,11 @@ export function createS3ActionsRowConverter(options: S3ActionsRowOptions): RowCo
   const { defaultType, convertNumbers } = options;
   const indexOf = new Map<S3Column, number>();
   const extraColumns: { index: number; name: string }[] = [];
+  const columnTargets = options.header.map((name): string | undefined => {
+    const lowerCaseName = name.toLowerCase();
+    if (S3_COLUMNS.has(lowerCaseName)) return lowerCaseName;
+    return DROPPED_COLUMNS.has(lowerCaseName) ? undefined : `properties.${name} or traits.${name}`;
+  });
   options.header.forEach((name, index) => {
     const lowerCaseName = name.toLowerCase();
     if (S3_COLUMNS.has(lowerCaseName)) indexOf.set(lowerCaseName as S3Column, index);
@@ -73,6 +78,7 @@ export function createS3ActionsRowConverter(options: S3ActionsRowOptions): RowCo
   };
 
   return {
+    columnTargets,
     convertRow(cells) {
       const eventName = cellOf(cells, "event_name");
       const type = resolveRowType(cellOf(cells, "event_type"), defaultType, eventName !== "", "event_type");

@@ -48,6 +48,7 @@ export function createWarehouseRowConverter(options: WarehouseRowOptions): RowCo
   const payloadField = payloadFieldOf(type);
 
   return {
+    columnTargets: columns.map((column) => targetOfColumn(column, payloadField)),
     convertRow(cells) {
       const event: SegmentEvent = { type };
       if (fallbackEventName !== undefined) event.event = fallbackEventName;
@@ -86,6 +87,22 @@ export function createWarehouseRowConverter(options: WarehouseRowOptions): RowCo
       return event;
     },
   };
+}
+
+function targetOfColumn(column: WarehouseColumn, payloadField: string): string | undefined {
+  switch (column.kind) {
+    case "drop":
+      return undefined;
+    case "text-field":
+    case "timestamp-field":
+      return column.field;
+    case "context":
+      return `context.${column.path.join(".")}`;
+    case "payload":
+      return `${payloadField}.${column.key}`;
+    default:
+      return assertNever(column);
+  }
 }
 
 function planColumn(name: string, table: WarehouseTable, type: EventType, hasEventText: boolean): WarehouseColumn {

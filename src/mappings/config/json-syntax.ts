@@ -24,10 +24,20 @@ class JsonScanStop extends Error {
   }
 }
 
+/** A key given twice in one object: JSON.parse keeps the value of its last occurrence. */
+export interface DuplicateJsonKey {
+  /** JSON pointer of the member. */
+  pointer: string;
+  firstOffset: number;
+  /** Offset of the later occurrence. */
+  offset: number;
+}
+
 class JsonScanner {
   position = 0;
   /** Offset of each member's key and each element's value, by JSON pointer. */
   readonly positions = new Map<string, number>();
+  readonly duplicateKeys: DuplicateJsonKey[] = [];
 
   constructor(private readonly text: string) {}
 
@@ -79,13 +89,18 @@ class JsonScanner {
       this.position++;
       return;
     }
+    const keyOffsets = new Map<string, number>();
     for (;;) {
       this.skipWhitespace();
       if (this.text[this.position] === "}") this.fail("trailing comma before }");
       if (this.text[this.position] !== '"') this.fail(`expected a double-quoted key, found ${this.describeHere()}`);
       const keyStart = this.position;
       this.string();
-      const memberPointer = childPointer(pointer, JSON.parse(this.text.slice(keyStart, this.position)) as string);
+      const key = JSON.parse(this.text.slice(keyStart, this.position)) as string;
+      const memberPointer = childPointer(pointer, key);
+      const firstOffset = keyOffsets.get(key);
+      if (firstOffset === undefined) keyOffsets.set(key, keyStart);
+      else this.duplicateKeys.push({ pointer: memberPointer, firstOffset, offset: keyStart });
       this.positions.set(memberPointer, keyStart);
       this.expect(":", "a colon after the key");
       this.value(depth + 1, memberPointer);
@@ -174,6 +189,18 @@ export function locateJsonPointers(text: string): ReadonlyMap<string, number> {
     throw error;
   }
   return scanner.positions;
+}
+
+/** Lists the keys given more than once in an object of a valid JSON text, in the order of their repeats. */
+export function findDuplicateKeys(text: string): DuplicateJsonKey[] {
+  const scanner = new JsonScanner(text);
+  try {
+    scanner.document();
+  } catch (error) {
+    if (error instanceof JsonScanStop) return [];
+    throw error;
+  }
+  return scanner.duplicateKeys;
 }
 
 /** Converts an offset into a 1-based line and column. */

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
-import { findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
+import { findDuplicateKeys, findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
 import { findTemplateWarnings, type ConfigWarning } from "./template-warnings.js";
 import { findTriggerWarnings } from "./trigger-warnings.js";
 import { validateConfig } from "./validate-config.js";
@@ -61,6 +61,23 @@ function parseConfigText(file: string, text: string): unknown {
 }
 
 /**
+ * Returns a problem for each key given more than once in one object. JSON.parse silently keeps the
+ * last value, so a mapping copied and edited in place would otherwise lose its first trigger or field mapping.
+ */
+function duplicateKeyProblems(text: string): ConfigProblem[] {
+  return findDuplicateKeys(text).map(({ pointer, firstOffset }) => {
+    const first = lineAndColumn(text, firstOffset);
+    const key = pointer.slice(pointer.lastIndexOf("/") + 1).replaceAll("~1", "/").replaceAll("~0", "~");
+    return {
+      pointer,
+      message:
+        `the key ${JSON.stringify(key)} is given more than once in this object (first at line ${first.line}, column ${first.column}), ` +
+        "and only the last would be used. Remove one of them, or rename it",
+    };
+  });
+}
+
+/**
  * Adds the line and column of each problem's pointer, or of its nearest ancestor present in the text
  * when the pointer names a missing key.
  */
@@ -85,8 +102,9 @@ export async function loadConfig(path?: string, cwd: string = process.cwd()): Pr
 
   const text = await readConfigText(file);
   const config = parseConfigText(file, text);
-  const { mappings, excludeEmails, problems } = validateConfig(config);
   const textWithoutBom = text.replace(/^\uFEFF/, "");
+  const { mappings, excludeEmails, problems: configProblems } = validateConfig(config);
+  const problems = [...duplicateKeyProblems(textWithoutBom), ...configProblems];
   if (problems.length > 0) throw new ConfigError(file, withPositions(textWithoutBom, problems));
   const warnings = [...findTriggerWarnings(config), ...findTemplateWarnings(config)];
   return { mappings, excludeEmails, source: file, warnings: withPositions(textWithoutBom, warnings) };
