@@ -190,6 +190,11 @@ export interface DeliveryEvents {
   onCheckpointError?(path: string, message: string): void;
   /** A resume cut off the piece of a dead-letter line, `bytes` long, that a run killed while writing it left at the end of `path`. */
   onPartialDeadLetterLineCut?(path: string, bytes: number): void;
+  /**
+   * The lock of the checkpoint or dead-letter file was left by a run of this host that no longer
+   * runs, and this run took it over; or it could not be created, and this run goes on without it.
+   */
+  onLockWarning?(message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
   /**

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
-import { CheckpointNotFoundError, countUndeliveredEarlier, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { CheckpointNotFoundError, countUndeliveredEarlier, FileInUseError, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
@@ -108,6 +108,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   } catch (error) {
     if (error instanceof UnfinishedRunError) {
       throw unfinishedRunUsageError(error);
+    }
+    if (error instanceof FileInUseError) {
+      throw new UsageError(`${error.message}. Nothing was read or sent`, error.hint);
     }
     if (error instanceof InvalidStateFileError) {
       throw invalidStateFileUsageError(error, settings);
