@@ -33,7 +33,14 @@ export interface SummaryContext {
    * and whether they came from a config file, whose message_id mappings may repeat across events.
    * `enabledNames` lists the enabled ones, so that one whose trigger matched nothing shows a 0.
    */
-  mappings?: { total: number; enabled: number; fromConfigFile?: boolean; enabledNames?: readonly string[] };
+  mappings?: {
+    total: number;
+    enabled: number;
+    fromConfigFile?: boolean;
+    enabledNames?: readonly string[];
+    /** Mappings, by name, whose sent_at reads the event's timestamp as the presets do: events they find without one lack it. */
+    sentAtFromTimestamp?: readonly string[];
+  };
   /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
   filterFields?: readonly { label: string; name: string }[];
   /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
@@ -357,14 +364,29 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
 }
 
 /**
- * Returns advice for events without a timestamp, which the default mapping of `sent_at` needs,
- * when some were invalid for that reason, or an empty string. Engage audience CSV downloads have none.
+ * Returns advice for events that a mapping gave no valid sent_at, or an empty string. A mapping
+ * whose sent_at reads the timestamp, as the presets do, and gave no value found events without one
+ * (Engage audience CSV downloads have none). Any other sent_at is a mapping of the config whose path
+ * finds no date-time in these events, so the advice is about the path.
  */
-function missingSentAtAdvice(stats: RunStats, command: string): string {
-  const missing = [...stats.invalidByReason.keys()].some((key) => key.includes(": sent_at: is required"));
-  return missing
-    ? ` Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${command} init writes one).`
-    : "";
+function sentAtAdvice(stats: RunStats, context: SummaryContext): string {
+  const missing = mappingsWithReason(stats, ": sent_at: is required");
+  // Without the list, every mapping is taken to read the timestamp, which the presets do.
+  const fromTimestamp = new Set(context.mappings?.sentAtFromTimestamp ?? missing);
+  if (missing.some((name) => fromTimestamp.has(name))) {
+    return ` Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
+  }
+  const wrongPath = [...missing, ...mappingsWithReason(stats, ": sent_at: must be an ISO-8601")].filter((name) => !fromTimestamp.has(name));
+  if (wrongPath.length === 0) {
+    return "";
+  }
+  const names = [...new Set(wrongPath)].map((name) => `"${name}"`).join(", ");
+  return ` The sent_at of ${names} in the config gives no ISO-8601 date-time for these events: check its path against an event (${context.command ?? "koala-replay"} preview shows what each mapping makes of one), or map it to {"@path": "$.timestamp"}.`;
+}
+
+/** Returns the names of the mappings that made events invalid for a reason that starts with `reason` (": sent_at: …"). */
+function mappingsWithReason(stats: RunStats, reason: string): string[] {
+  return [...stats.invalidByReason.keys()].filter((key) => key.includes(reason)).map((key) => key.slice(0, key.indexOf(reason)));
 }
 
 /** Says what stopped a dry run's output: `before stdout closed`, or the write error. */
@@ -394,7 +416,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
-    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${missingSentAtAdvice(stats, context.command ?? "koala-replay")}` : undefined;
+    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${sentAtAdvice(stats, context)}` : undefined;
   }
   if ((topReason === "filtered-out" || topReason === "excluded-email") && stats.entriesSent > 0) {
     // Events outside a window the user gave, or of people the user excluded, are what was asked for, not a problem to fix.

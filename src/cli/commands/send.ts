@@ -1,4 +1,6 @@
 import { statSync } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
+import { defaultMapping } from "../../koala/fields.js";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
 import { CheckpointNotFoundError, countUndeliveredEarlier, FileInUseError, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
@@ -142,6 +144,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
           enabled: config.mappings.filter((mapping) => mapping.enabled).length,
           fromConfigFile: config.source !== "presets",
           enabledNames: config.mappings.filter((mapping) => mapping.enabled).map((mapping) => mapping.name),
+          sentAtFromTimestamp: config.mappings.filter((mapping) => isDeepStrictEqual(mapping.mapping["sent_at"], defaultMapping(mapping.action)["sent_at"])).map((mapping) => mapping.name),
         },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
