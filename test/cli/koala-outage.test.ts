@@ -98,6 +98,8 @@ interface OutageKind {
   name: string;
   /** The error that the stopped run names last. */
   lastError: string;
+  /** The start of the stop message. */
+  stop: RegExp;
   goDown(emulator: KoalaEmulator, faults: EmulatorFaults): void;
   comeBack(emulator: KoalaEmulator, faults: EmulatorFaults): Promise<void>;
 }
@@ -107,12 +109,14 @@ describe("send when Koala goes down", () => {
     {
       name: "refused connections",
       lastError: "ECONNREFUSED",
+      stop: /stopped: Koala did not respond for \d+ s: [\d,]+ attempts of several persons failed with connection errors/,
       goDown: (down) => void down.stopListening(),
       comeBack: (down) => down.listenAgain(),
     },
     {
       name: "503 answers",
       lastError: "HTTP 503",
+      stop: /stopped: Koala answered only with errors for \d+ s: [\d,]+ attempts of several persons got 5xx or 408 responses/,
       goDown: (_down, faults) => {
         faults.batchStatus = 503;
       },
@@ -122,7 +126,7 @@ describe("send when Koala goes down", () => {
     },
   ];
 
-  test.each(outages)("outage of $name stops with exit 3, then resumes", async ({ lastError, goDown, comeBack }) => {
+  test.each(outages)("outage of $name stops with exit 3, then resumes", async ({ lastError, stop, goDown, comeBack }) => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-outage-"));
     const { path, ids } = writeTrackEvents(directory, EVENT_COUNT);
     let faultsOfRun: EmulatorFaults | undefined;
@@ -136,7 +140,7 @@ describe("send when Koala goes down", () => {
     // The message is wrapped to the terminal width, so its lines are joined before matching.
     const message = first.stderr.replace(/\s+/g, " ");
     expect(first.status).toBe(3);
-    expect(message).toMatch(/stopped: Koala did not respond for \d+ s: [\d,]+ attempts of several persons failed/);
+    expect(message).toMatch(stop);
     expect(message).toContain(`last error: ${lastError}`);
     expect(first.stderr).toContain("once Koala responds again, resume with:");
     expect(first.stderr).toMatch(/--resume/);
