@@ -47,6 +47,8 @@ export interface SummaryContext {
   resumable?: boolean;
   /** Requests a dry run wrote to stdout before its reader closed the pipe, which stopped the run; absent otherwise. */
   outputClosedAfter?: number;
+  /** Whether a failed write left part of the request after those `outputClosedAfter` counts at the end of stdout's file. */
+  outputEndsInsideRequest?: boolean;
   /**
    * The error code, such as ENOSPC, when stdout did not close but a write to it failed, which
    * stopped the dry run as a closed pipe does; absent otherwise.
@@ -75,7 +77,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   const requestCount = stats.requestsSent;
   const requests =
     context.dryRun && context.outputClosedAfter !== undefined
-      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} ${outputStopText(context)}`
+      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")}, ${formatCount(context.outputClosedAfter)} of them written whole ${outputStopText(context)}`
       : `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
   lines.push(...wrapText(headline, width, "", "  "));
@@ -108,8 +110,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   if (context.dryRun && context.outputClosedAfter !== undefined) {
     // Requests written before the close was noticed count as written, but some never reached the reader.
-    lines.push(row("would be sent", `${formatCount(stats.entriesSent)} (in the ${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written)`));
-    lines.push(row("requests", `${formatCount(stats.requestsSent)} written, ${formatCount(context.outputClosedAfter)} of them ${outputStopText(context)}`));
+    lines.push(row("would be sent", `${formatCount(stats.entriesSent)} (in the ${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} formed)`));
+    lines.push(row("requests", `${formatCount(stats.requestsSent)} formed, ${formatCount(context.outputClosedAfter)} of them written whole ${outputStopText(context)}`));
   } else {
     lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
     lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
@@ -403,10 +405,13 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   if (context.outputClosedAfter !== undefined) {
     const requests = `${formatCount(context.outputClosedAfter)} ${plural(context.outputClosedAfter, "request", "requests")}`;
+    // The close or failure may come after the last event was read, while the last requests are written.
+    const counts = stats.inputsReadToEnd ? ". Every event was read, but the requests after those were not written" : ", so reading stopped and the counts below are partial";
     if (context.outputError !== undefined) {
-      return `Stopped early: writing the requests to stdout failed (${context.outputError}) after ${requests} were written, so reading stopped and the counts below are partial. Write the requests where there is room for all of them.`;
+      const cut = context.outputEndsInsideRequest === true ? " (and part of the next one)" : "";
+      return `Stopped early: writing the requests to stdout failed (${context.outputError}) after ${requests} ${context.outputClosedAfter === 1 ? "was" : "were"} written whole${cut}${counts}. Write the requests where there is room for all of them.`;
     }
-    return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it, so reading stopped and the counts below are partial. Write the requests to a file to keep all of them.`;
+    return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it${counts}. Write the requests to a file to keep all of them.`;
   }
   if (stoppedBeforeAnyEvent(stats)) {
     return "Interrupted before any event was processed: nothing was sent.";

@@ -148,6 +148,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
+        outputEndsInsideRequest: dryRunStdout?.endsInsideRequest === true,
         outputError: stdoutWriteErrorCode(),
         filterFields: listFilterFields(settings.filters),
         width: summaryWidth,
