@@ -223,6 +223,48 @@ describe("progress rates after the first pass", () => {
   });
 });
 
+describe("plain status lines off a terminal", () => {
+  async function plainLines(times: readonly number[]): Promise<string[]> {
+    let written = "";
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        written += chunk.toString("utf8");
+        callback();
+      },
+    });
+    let time = 0;
+    const progress = await createProgress({ stream, enabled: false, dryRun: false, now: () => time, plainLineIntervalMs: 30_000 });
+    for (const at of times) {
+      time = at;
+      progress.update({ ...snapshot, eventsRead: at, bytesRead: 250 });
+    }
+    progress.stop();
+    time = 200_000;
+    progress.update(snapshot);
+    return written.split("\n").filter((line) => line !== "");
+  }
+
+  test("one line every 30 s", async () => {
+    const lines = await plainLines([0, 10_000, 29_999, 30_000, 45_000, 60_000]);
+
+    expect(lines).toEqual([
+      "progress (30 s): 30,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% · ~1 min 30 s left",
+      "progress (1 min 0 s): 60,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% · ~3 min 0 s left",
+    ]);
+  });
+
+  test("short run prints none", async () => {
+    expect(await plainLines([0, 10_000, 29_000])).toEqual([]);
+  });
+
+  test("short send to a pipe prints none", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain("progress (");
+  });
+});
+
 describe("progress line is shown only where it helps", () => {
   const terminal = { isTTY: true, columns: 120 };
   test.each([

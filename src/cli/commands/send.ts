@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { Writable } from "node:stream";
 import { isDeepStrictEqual } from "node:util";
 import { defaultMapping } from "../../koala/fields.js";
 import { runReplay } from "../../pipeline/run-replay.js";
@@ -9,7 +10,7 @@ import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
-import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
+import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
 import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js";
 import { buildRunReport } from "../../reporting/run-report.js";
@@ -50,7 +51,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   // in the terminal would be drawn over by the spinner too.
   const requestsOnTerminal = settings.dryRun && process.stdout.isTTY === true;
   const progressEnabled = shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal && notice === undefined;
-  const progress = await createProgress({ stream: process.stderr, enabled: progressEnabled, dryRun: settings.dryRun });
+  // Where stderr is not a terminal, as in a CI log, a plain line every 30 s shows that a long run is alive.
+  const plainLines = !progressEnabled && !settings.quiet && settings.progress && process.stderr.isTTY !== true && notice === undefined;
+  const progress = await createProgress({
+    // Through writeStderr, which keeps a line on a stderr shared with stdout out of the requests of a dry run.
+    stream: plainLines ? new Writable({ write: (chunk: Buffer, _encoding, callback) => (writeStderr(chunk.toString("utf8")), callback()) }) : process.stderr,
+    enabled: progressEnabled,
+    dryRun: settings.dryRun,
+    plainLineIntervalMs: plainLines ? PLAIN_LINE_INTERVAL_MS : undefined,
+  });
   // The spinner is drawn only on a terminal that shows no requests, so the lines it logs cannot split one.
   const logLine = progressEnabled ? (line: string) => progress.log(line) : (line: string) => writeStderr(`${line}\n`);
   const warn = (message: string): void => {
