@@ -3,8 +3,8 @@ import { maskPublicKey } from "../reporting/mask.js";
 
 /**
  * Characters that a public key may contain: those a URL path segment carries without percent-encoding
- * (RFC 3986 unreserved), because the key is a segment of every request's URL. Koala does not publish
- * the key format; its keys seen so far are `pk_` and hexadecimal digits, which this allows.
+ * (RFC 3986 unreserved), because the key is a segment of every request's URL. No key format is
+ * documented, so any length of these characters is accepted.
  */
 const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9._~-]+$/;
 

@@ -107,8 +107,8 @@ export class FileLock {
         rmdirSync(this.createdFolder);
       }
     } catch {
-      // A lock file that cannot be removed is taken over by the next run of this host as stale, and a
-      // folder that the run wrote files to is not empty, which is what it is left for.
+      // A lock file that cannot be removed is taken over as stale by the next run of this host. A
+      // folder that is not empty, because the run saved its checkpoint there, stays.
     }
   }
 }
@@ -154,7 +154,7 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined;
 }
 
-/** Whether a process with this pid runs on this host. EPERM means it runs under another user. */
+/** Checks whether a process with this pid runs on this host. EPERM means that it runs under another user. */
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
