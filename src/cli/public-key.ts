@@ -2,15 +2,16 @@ import { UsageError } from "./errors.js";
 import { maskPublicKey } from "../reporting/mask.js";
 
 /**
- * Characters that a public key may contain: those a URL path segment carries without percent-encoding
- * (RFC 3986 unreserved), because the key is a segment of every request's URL. No key format is
- * documented, so any length of these characters is accepted.
+ * Characters that no public key contains: white space and control characters, which a copy adds,
+ * and the `<`, `>`, `*`, quotes and backticks of placeholders, masked keys and shell quoting. No key
+ * format is documented, so every other character is accepted, and the URL of a request carries it
+ * percent-encoded where needed.
  */
-const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9._~-]+$/;
+const NOT_IN_PUBLIC_KEY = /[\s\p{Cc}<>*"'`]/u;
 
 /**
  * Raises a UsageError, before any request, for a public key that cannot be a Koala key: empty, or
- * with a character outside PUBLIC_KEY_PATTERN. The placeholder `<public key>` of a printed command
+ * with a character of NOT_IN_PUBLIC_KEY. The placeholder `<public key>` of a printed command
  * and a masked key such as `pk_a****` get a message of their own, because both are pasted from
  * koala-replay's own output.
  */
@@ -18,7 +19,7 @@ export function checkPublicKeyFormat(key: string, source: string): void {
   if (key.length === 0) {
     throw new UsageError(`${source} is empty`, "give your Koala public key (Koala: Settings › Install)");
   }
-  if (PUBLIC_KEY_PATTERN.test(key)) {
+  if (!NOT_IN_PUBLIC_KEY.test(key)) {
     return;
   }
   if (key.includes("<") || key.includes(">")) {
@@ -34,7 +35,7 @@ export function checkPublicKeyFormat(key: string, source: string): void {
     );
   }
   throw new UsageError(
-    `invalid public key ${maskPublicKey(key)} in ${source}: a Koala public key contains only letters, digits, _, -, . and ~, and no spaces`,
+    `invalid public key ${maskPublicKey(key)} in ${source}: a Koala public key contains no spaces, control characters, quotes or backticks`,
     "copy the key again from Koala (Settings › Install), without quotes or spaces",
   );
 }

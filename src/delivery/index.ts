@@ -7,7 +7,7 @@ import { resolveDeliveryOptions } from "./settings.js";
  * Creates a delivery run: per-person batching, retries, throttling, checkpoint and dead letters.
  * Raises on invalid options, on `resume` with stdin among the inputs, and with `StateMismatchError`
  * when `resume` finds an input changed since the checkpoint. Holds the locks of the checkpoint and
- * dead-letter file until `finish` has saved the checkpoint, or the process exits.
+ * dead-letter file until `finish` or `stop` has saved the checkpoint, or the process exits.
  */
 export function createDelivery(options: DeliveryOptions): Delivery {
   const resolved = resolveDeliveryOptions(options);
@@ -22,10 +22,20 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   for (const lock of locks) {
     lock.releaseAtExit();
   }
+  // After `stop` the checkpoint is saved and the dead-letter file closed, so a caller that stops a
+  // run and never finishes it does not keep its files locked until the process exits.
   const finish = run.finish.bind(run);
+  const stop = run.stop.bind(run);
   run.finish = async () => {
     try {
       return await finish();
+    } finally {
+      releaseAll(locks);
+    }
+  };
+  run.stop = async () => {
+    try {
+      await stop();
     } finally {
       releaseAll(locks);
     }
@@ -67,8 +77,9 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
   return locks;
 }
 
+/** Releases the locks last taken first, so that the checkpoint's lock, taken first, can remove the folder that it created. */
 function releaseAll(locks: readonly FileLock[]): void {
-  for (const lock of locks) {
+  for (const lock of [...locks].reverse()) {
     lock.release();
   }
 }

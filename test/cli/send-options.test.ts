@@ -135,7 +135,7 @@ describe("send options: rejected argv", () => {
     ["--json with --dry-run", ["--json", "--dry-run"], "--json cannot be combined with --dry-run"],
     ["--public-key placeholder", ["--public-key", "<public key>"], "it is the placeholder in angle brackets"],
     ["--public-key masked", ["--public-key", "pk_a****"], "it contains *, as a masked key does"],
-    ["--public-key with a space", ["--public-key", "pk_a 0123456789"], "contains only letters, digits"],
+    ["--public-key with a space", ["--public-key", "pk_a 0123456789"], "contains no spaces, control characters"],
     ["--public-key empty", ["--public-key", " "], "--public-key is empty"],
     ["--verbose with --quiet", ["--verbose", "--quiet"], "--verbose and --quiet cannot be combined"],
     ["--concurrency 0", ["--concurrency", "0", "--dry-run"], 'invalid --concurrency "0"'],
