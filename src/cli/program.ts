@@ -112,7 +112,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--json", "print the run's report as JSON on stdout instead of the text summary (not with --dry-run)")
     .option("-v, --verbose", "log each retry, each entry given up on and each event that could not be mapped, with the reason")
     .option("-q, --quiet", "print no warnings, no progress and no summary")
-    .option("--no-progress", "never show the progress line (it is shown only on a terminal, and never in CI)")
+    .option("--no-progress", "never show the progress line (drawn only on a terminal outside CI; elsewhere a plain line every 30 s)")
     .addHelpText("after", () => withToolCommand(`${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`))
     .exitOverride()
     .action(async (inputs: string[], options: RawSendOptions) => {

@@ -10,6 +10,7 @@ import { closestMatch } from "../mappings/suggest.js";
 import { maskPublicKey } from "../reporting/mask.js";
 import { compileTrigger, timeWindowTrigger, TriggerSyntaxError } from "../triggers/index.js";
 import { describeEmailPatternProblem, type EmailExclusion } from "../pipeline/email-exclusion.js";
+import { checkPublicKeyFormat } from "./public-key.js";
 import { UsageError } from "./errors.js";
 import { isStdinTerminal, resolveInputs, terminalInputNotice } from "./stdin-input.js";
 import { toolCommand } from "./tool-command.js";
@@ -120,7 +121,13 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
       `to keep the run's report as JSON in a dry run, use --report <path> instead: ${toolCommand()} send --dry-run --report report.json …`,
     );
   }
+  if (raw.publicKey !== undefined) {
+    checkPublicKeyFormat(raw.publicKey.trim(), "--public-key");
+  }
   const publicKey = nonEmpty(raw.publicKey) ?? nonEmpty(env["KOALA_PUBLIC_KEY"]);
+  if (raw.publicKey === undefined && publicKey !== undefined) {
+    checkPublicKeyFormat(publicKey, "KOALA_PUBLIC_KEY");
+  }
   if (publicKey === undefined && !dryRun) {
     throw new UsageError(
       "missing Koala public key",

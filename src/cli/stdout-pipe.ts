@@ -62,13 +62,16 @@ function writeFileChunksWhole(stream: NodeJS.WriteStream): void {
     return;
   }
   stream._write = (chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void => {
+    let written = 0;
     try {
-      let written = 0;
       while (written < chunk.length) {
         written += writeSync(1, chunk, written, chunk.length - written);
       }
     } catch (error) {
-      callback(error as Error);
+      // The bytes before the failure are in the file. They are counted now, because the writer may
+      // reuse the chunk's buffer before the callback runs.
+      const part = chunk.subarray(0, written);
+      callback(Object.assign(error as Error, { partWritten: { lines: countLines(part), endsInsideLine: written > 0 && part[written - 1] !== 0x0a } }));
       return;
     }
     callback();
@@ -162,8 +165,10 @@ export function writeStderr(text: string): void {
  * rest of their line. The stream then always ends between two lines, where `writeStderr` adds its text.
  */
 export class DryRunStdout {
-  /** Requests written whole to stdout before the reader closed it. */
+  /** Requests written whole to stdout before the reader closed it or a write failed. */
   requestsWritten = 0;
+  /** Whether a write to a file failed after part of a request, so that the file ends inside a line. */
+  endsInsideRequest = false;
   private failed = false;
   /** The start of a line held back by `holdPartialLines`, copied, because the writer reuses its buffers. */
   private partialLine: Buffer[] = [];
@@ -204,11 +209,24 @@ export class DryRunStdout {
       if (error === null || error === undefined) {
         this.requestsWritten += lines;
       } else {
+        this.countPartlyWritten(error);
         this.failed = true;
       }
     });
     // A write that failed at once returns false, and the stream will not emit `drain`.
     return accepted || this.closed;
+  }
+
+  /**
+   * Counts the requests that a failed write to a file ended before it failed (see
+   * `writeFileChunksWhole`). Only the first failure wrote anything: the writes after it fail at once.
+   */
+  private countPartlyWritten(error: Error & { partWritten?: { lines: number; endsInsideLine: boolean } }): void {
+    if (this.failed || error.partWritten === undefined) {
+      return;
+    }
+    this.requestsWritten += error.partWritten.lines;
+    this.endsInsideRequest = error.partWritten.endsInsideLine;
   }
 
   once(event: "drain", listener: () => void): this {

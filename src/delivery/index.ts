@@ -1,14 +1,87 @@
-import type { Delivery, DeliveryOptions } from "./options.js";
+import { FileInUseError, FileLock } from "./file-lock.js";
+import type { Delivery, DeliveryOptions, ResolvedDeliveryOptions } from "./options.js";
 import { DeliveryRun } from "./run.js";
 import { resolveDeliveryOptions } from "./settings.js";
 
 /**
  * Creates a delivery run: per-person batching, retries, throttling, checkpoint and dead letters.
  * Raises on invalid options, on `resume` with stdin among the inputs, and with `StateMismatchError`
- * when `resume` finds an input changed since the checkpoint.
+ * when `resume` finds an input changed since the checkpoint. Holds the locks of the checkpoint and
+ * dead-letter file until `finish` or `stop` has saved the checkpoint, or the process exits.
  */
 export function createDelivery(options: DeliveryOptions): Delivery {
-  return new DeliveryRun(resolveDeliveryOptions(options));
+  const resolved = resolveDeliveryOptions(options);
+  const locks = lockOutputFiles(resolved);
+  let run: DeliveryRun;
+  try {
+    run = new DeliveryRun(resolved);
+  } catch (error) {
+    releaseAll(locks);
+    throw error;
+  }
+  for (const lock of locks) {
+    lock.releaseAtExit();
+  }
+  // After `stop` the checkpoint is saved and the dead-letter file closed, so a caller that stops a
+  // run and never finishes it does not keep its files locked until the process exits.
+  const finish = run.finish.bind(run);
+  const stop = run.stop.bind(run);
+  run.finish = async () => {
+    try {
+      return await finish();
+    } finally {
+      releaseAll(locks);
+    }
+  };
+  run.stop = async () => {
+    try {
+      await stop();
+    } finally {
+      releaseAll(locks);
+    }
+  };
+  return run;
+}
+
+/**
+ * Locks the checkpoint and the dead-letter file before the checkpoint is read, so that a second run
+ * of them stops before it reads or sends anything (FileInUseError). A dry run writes neither and
+ * takes no lock. A lock that cannot be created (a read-only folder) is reported, and the run goes on
+ * without it, as it does when the checkpoint cannot be saved.
+ */
+function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
+  const files: Array<[string | undefined, string]> = [
+    [options.statePath, "checkpoint"],
+    [options.deadLetterPath, "dead-letter file"],
+  ];
+  const warn = (message: string): void => options.events.onLockWarning?.(message);
+  const locks: FileLock[] = [];
+  try {
+    for (const [path, role] of files) {
+      if (path === undefined) {
+        continue;
+      }
+      try {
+        locks.push(FileLock.acquire(path, role, (lockPath, owner) => warn(`took over the lock ${lockPath} of the ${role} ${path}, left by a run that no longer runs (${owner})`)));
+      } catch (error) {
+        if (error instanceof FileInUseError) {
+          throw error;
+        }
+        warn(`cannot lock the ${role} ${path} (${(error as Error).message}), so this run does not stop another run of it from writing it at the same time`);
+      }
+    }
+  } catch (error) {
+    releaseAll(locks);
+    throw error;
+  }
+  return locks;
+}
+
+/** Releases the locks last taken first, so that the checkpoint's lock, taken first, can remove the folder that it created. */
+function releaseAll(locks: readonly FileLock[]): void {
+  for (const lock of [...locks].reverse()) {
+    lock.release();
+  }
 }
 
 export { checkPublicKey, type KeyCheckResult } from "./http.js";
@@ -17,6 +90,7 @@ export type { AttemptOutcome, DeadLetterReason, FatalReason, OutcomeContext, Ret
 export { computeBackoffDelay, parseRetryAfter } from "./backoff.js";
 export { CannotResumeError, CheckpointNotFoundError, defaultStatePath, defaultDeadLetterPath, InvalidStateFileError, StateMismatchError, UnfinishedRunError, type InputNotRead, type NoIdentityRecordsLeft, type UnfinishedCheckpoint } from "./checkpoint.js";
 export { DestinationMismatchError } from "./destination.js";
+export { FileInUseError } from "./file-lock.js";
 export { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } from "./dead-letter.js";
 export { countUndeliveredEarlier, type DeadLetterFileStatus, type EarlierDeadLetterFile } from "./dead-letter-files.js";
 export { buildBatchBody } from "./body.js";

@@ -205,6 +205,11 @@ export interface DeliveryEvents {
    * records the file's length before the piece, so that a later resume can cut it off.
    */
   onPartialDeadLetterLineNotCut?(path: string, bytes: number, message: string): void;
+  /**
+   * The lock of the checkpoint or dead-letter file was left by a run of this host that no longer
+   * runs, and this run took it over; or it could not be created, and this run goes on without it.
+   */
+  onLockWarning?(message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */
   onNothingToResume?(statePath: string): void;
   /**

@@ -12,6 +12,8 @@ export const OUTAGE_MIN_FAILING_PERSONS = 2;
 export interface OutageState {
   /** Time the first failure after Koala's last response arrived, in epoch milliseconds. */
   sinceMs: number;
+  /** Failed attempts that got a response (a 5xx or a 408), absent while none did: the others got none. */
+  failedResponses?: number;
   failedAttempts: number;
   /** The last failure: a network error code (`ECONNREFUSED`) or `HTTP <status>`. */
   lastError: string;
@@ -66,6 +68,9 @@ export class OutageTracker {
       this.failingPersons = 1;
     } else if (this.failingPersons === 1 && person !== this.firstFailingPerson) {
       this.failingPersons = 2;
+    }
+    if (outcome.kind === "response") {
+      this.state.failedResponses = (this.state.failedResponses ?? 0) + 1;
     }
   }
 

@@ -617,17 +617,21 @@ function describeFatal(reason: FatalReason, url: string, status: number | undefi
   }
 }
 
-/** Describes an outage: how long Koala did not respond, how many attempts failed and the last error. */
+/** Describes an outage: how long Koala did not respond or answered only with errors, how many attempts failed and the last error. */
 function describeOutage(url: string, outage: OutageState | undefined): string {
   if (outage === undefined) {
     return `Koala at ${url} stopped responding: requests failed with connection errors or 5xx responses.`;
   }
   const duration = formatDuration(Date.now() - outage.sinceMs);
   const attempts = `${formatCount(outage.failedAttempts)} ${outage.failedAttempts === 1 ? "attempt" : "attempts"}`;
-  return (
-    `Koala did not respond for ${duration}: ${attempts} of several persons failed with connection errors or 5xx responses ` +
-    `(last error: ${outage.lastError}, POST ${url}). The entries not delivered are kept for a resume, not dead-lettered.`
-  );
+  const responses = outage.failedResponses ?? 0;
+  let failure = `Koala did not respond, or answered only with errors, for ${duration}: ${attempts} of several persons failed with connection errors or 5xx responses`;
+  if (responses === 0) {
+    failure = `Koala did not respond for ${duration}: ${attempts} of several persons failed with connection errors or timeouts`;
+  } else if (responses === outage.failedAttempts) {
+    failure = `Koala answered only with errors for ${duration}: ${attempts} of several persons got 5xx or 408 responses`;
+  }
+  return `${failure} (last error: ${outage.lastError}, POST ${url}). The entries not delivered are kept for a resume, not dead-lettered.`;
 }
 
 /**

@@ -45,7 +45,8 @@ function checkStringField(field: ActionField, payload: Record<string, unknown>, 
   }
   payload[field.name] = text;
   if (field.format === "date-time" && !isDateTime(text)) {
-    return problem(field, "invalid-date-time", `must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z, found ${describeValue(text)}`, "a date-time", text);
+    // A number or boolean is reported as the value the event has, not as the string it was coerced to.
+    return problem(field, "invalid-date-time", `must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z, found ${describeValue(value)}`, "a date-time", value);
   }
   return undefined;
 }

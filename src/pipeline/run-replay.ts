@@ -470,6 +470,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
+    onLockWarning: (message) => io.warn(message),
     onNothingToResume: (statePath) => io.warn(describeNothingToResume(statePath, dryRun, statePathGiven)),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
     onSharedMessageId: (first, second) => {

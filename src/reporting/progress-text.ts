@@ -29,8 +29,18 @@ export interface ProgressSnapshot {
   koalaNotResponding?: { forMs: number; nextRetryInMs: number | undefined } | undefined;
 }
 
-/** Below this elapsed time a rate and a remaining time would mostly show start-up noise. */
+/** Below this elapsed time a rate would mostly show start-up noise. */
 const MIN_ELAPSED_FOR_ESTIMATE_MS = 1000;
+
+/**
+ * Below this elapsed time a remaining time is not shown. In the first seconds the share read jumps
+ * by whole chunks and few entries have been sent, so an estimate could fall from 45 minutes to
+ * under one within seconds.
+ */
+const MIN_ELAPSED_FOR_TIME_LEFT_MS = 5000;
+
+/** Below this share of the input read, the remaining time of the reading is not estimated. */
+const MIN_SHARE_FOR_TIME_LEFT = 0.02;
 
 /** Koala not responding for less than this is a failed request or two, not worth replacing the estimate. */
 const MIN_NOT_RESPONDING_SHOWN_MS = 1000;
@@ -61,9 +71,10 @@ interface NamedPart {
 
 /**
  * Formats one progress line of at most `maxWidth` characters, for example
- * `120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 42,000 events/s · 37% · about 1 min 10 s left`.
+ * `120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 42,000 events/s · 37% · ~1 min 10 s left`.
  * While inputs are read, the percentage and the remaining time are estimates from the bytes read,
- * shown only when the size of the inputs is known. Once reading is done, the line shows delivery
+ * shown only when the size of the inputs is known (see `readFraction`), and the remaining time only
+ * after the first 5 seconds. Once reading is done, the line shows delivery
  * instead: the rate of entries sent and, when the run reports them, the entries left and the
  * requests in flight. While Koala does not respond, the remaining time, which the rate so far cannot
  * estimate, gives way to how long Koala has not responded and when the next retry starts. A line too
@@ -103,10 +114,8 @@ function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[
   const fraction = readFraction(snapshot);
   const waiting = waitingPart(snapshot.koalaNotResponding);
   if (fraction !== undefined) {
-    // At most 99% until the run reports reading done, because the events of the bytes read last
-    // are still to be parsed and mapped.
-    parts.push({ name: "share", text: `${Math.min(99, Math.floor(fraction * 100))}%` });
-    if (waiting === undefined && elapsedMs >= MIN_ELAPSED_FOR_ESTIMATE_MS && fraction > 0) {
+    parts.push({ name: "share", text: `${Math.floor(fraction * 100)}%` });
+    if (waiting === undefined && elapsedMs >= MIN_ELAPSED_FOR_TIME_LEFT_MS && fraction >= MIN_SHARE_FOR_TIME_LEFT) {
       const readingMs = (elapsedMs * (1 - fraction)) / fraction;
       const pending = snapshot.entriesPending ?? 0;
       const deliveringMs = snapshot.entriesSent > 0 ? (pending * elapsedMs) / snapshot.entriesSent : 0;
@@ -137,7 +146,7 @@ function deliveryParts(snapshot: ProgressSnapshot, elapsedMs: number, sentWord: 
   const waiting = waitingPart(snapshot.koalaNotResponding);
   if (waiting !== undefined) {
     parts.push(waiting);
-  } else if (snapshot.entriesPending !== undefined && entriesPerSecond !== undefined && entriesPerSecond > 0 && snapshot.entriesPending > 0) {
+  } else if (snapshot.entriesPending !== undefined && elapsedMs >= MIN_ELAPSED_FOR_TIME_LEFT_MS && entriesPerSecond !== undefined && entriesPerSecond > 0 && snapshot.entriesPending > 0) {
     parts.push(timeLeft((snapshot.entriesPending * 1000) / entriesPerSecond));
   }
   if (snapshot.requestsInFlight !== undefined) {
@@ -164,19 +173,25 @@ function waitingPart(notResponding: ProgressSnapshot["koalaNotResponding"]): Nam
   };
 }
 
+/** Formats the remaining time in one form only, so that the line does not switch between two phrasings as its width changes. */
 function timeLeft(remainingMs: number): NamedPart {
   if (remainingMs < 1000) {
-    return { name: "timeLeft", text: "less than 1 s left", short: "<1 s left" };
+    return { name: "timeLeft", text: "<1 s left" };
   }
-  const duration = formatDuration(remainingMs);
-  return { name: "timeLeft", text: `about ${duration} left`, short: `~${duration} left` };
+  return { name: "timeLeft", text: `~${formatDuration(remainingMs)} left` };
 }
 
+/**
+ * Returns the share of the input bytes read, or undefined when it would not show how far the run
+ * is: the size is unknown, no event has been read yet, or every byte is read while the run has not
+ * reported reading done. A small file, or a gzip file, is read whole in a chunk or two before most
+ * of its events are parsed, and would show 99% while few events or none had been read.
+ */
 function readFraction(snapshot: ProgressSnapshot): number | undefined {
-  if (snapshot.totalBytes === undefined || snapshot.totalBytes <= 0) {
+  if (snapshot.totalBytes === undefined || snapshot.totalBytes <= 0 || snapshot.eventsRead === 0 || snapshot.bytesRead >= snapshot.totalBytes) {
     return undefined;
   }
-  return Math.min(1, snapshot.bytesRead / snapshot.totalBytes);
+  return snapshot.bytesRead / snapshot.totalBytes;
 }
 
 /** Formats a duration in whole seconds, minutes and hours: `45 s`, `3 min 20 s`, `2 h 5 min`. */

@@ -1,6 +1,6 @@
 import type { Ora } from "ora";
 import { truncateText } from "./fit-line.js";
-import { formatProgressText, type ProgressSnapshot } from "./progress-text.js";
+import { formatDuration, formatProgressText, type ProgressSnapshot } from "./progress-text.js";
 
 /** A live status line for a long run, and the one way to print other lines while it is shown. */
 export interface ProgressReporter {
@@ -27,7 +27,18 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** Clock, in milliseconds; tests pass a fake one. */
   now?: () => number;
+  /**
+   * When the status line is not drawn, prints the counts as a plain line this often, in
+   * milliseconds, so that a log shows that a long run is alive. Undefined prints none.
+   */
+  plainLineIntervalMs?: number;
 }
+
+/**
+ * Interval of the plain status lines where stderr is not a terminal (a CI log, a file). A run
+ * shorter than this prints none, so scripts that read stderr of short runs see no new lines.
+ */
+export const PLAIN_LINE_INTERVAL_MS = 30_000;
 
 const DEFAULT_INTERVAL_MS = 100;
 
@@ -64,6 +75,9 @@ export function shouldShowProgress(stream: { isTTY?: boolean; columns?: number }
  */
 export async function createProgress(options: ProgressOptions): Promise<ProgressReporter> {
   if (!options.enabled) {
+    if (options.plainLineIntervalMs !== undefined) {
+      return new PlainLineProgress(options, options.plainLineIntervalMs);
+    }
     return {
       update: () => {},
       phase: () => {},
@@ -139,5 +153,60 @@ class SpinnerProgress implements ProgressReporter {
     const columns = this.options.stream.columns;
     const width = columns !== undefined && columns > 0 ? columns : DEFAULT_COLUMNS;
     return Math.max(1, width - RESERVED_COLUMNS);
+  }
+}
+
+/**
+ * Prints the counts as a whole line, `progress: 120,000 events read · …`, once every interval, for
+ * a stream that is not a terminal. The first comes one interval after the start, and a run that
+ * ends sooner prints none.
+ */
+class PlainLineProgress implements ProgressReporter {
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private countsStartedAt: number | undefined;
+  private lastPrintedAt: number;
+  private stopped = false;
+
+  constructor(
+    private readonly options: ProgressOptions,
+    private readonly intervalMs: number,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    this.lastPrintedAt = this.startedAt;
+  }
+
+  update(snapshot: ProgressSnapshot): void {
+    const now = this.now();
+    this.countsStartedAt ??= now;
+    if (this.isDue(now)) {
+      this.print(now, formatProgressText(snapshot, now - this.countsStartedAt, this.options.dryRun));
+    }
+  }
+
+  phase(description: string): void {
+    const now = this.now();
+    if (this.isDue(now)) {
+      this.print(now, description);
+    }
+  }
+
+  log(line: string): void {
+    this.options.stream.write(`${line}\n`);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private isDue(now: number): boolean {
+    return !this.stopped && now - this.lastPrintedAt >= this.intervalMs;
+  }
+
+  private print(now: number, text: string): void {
+    this.lastPrintedAt = now;
+    const elapsed = formatDuration(now - this.startedAt);
+    this.options.stream.write(`progress (${elapsed}): ${text}\n`);
   }
 }

@@ -33,13 +33,22 @@ export interface SummaryContext {
    * and whether they came from a config file, whose message_id mappings may repeat across events.
    * `enabledNames` lists the enabled ones, so that one whose trigger matched nothing shows a 0.
    */
-  mappings?: { total: number; enabled: number; fromConfigFile?: boolean; enabledNames?: readonly string[] };
+  mappings?: {
+    total: number;
+    enabled: number;
+    fromConfigFile?: boolean;
+    enabledNames?: readonly string[];
+    /** Mappings, by name, whose sent_at reads the event's timestamp as the presets do: events they find without one lack it. */
+    sentAtFromTimestamp?: readonly string[];
+  };
   /** Fields that --filter, --since and --until read, in `listFilterFields` order, which `RunStats.filterFieldsSeen` indexes. */
   filterFields?: readonly { label: string; name: string }[];
   /** False when the run read stdin or a pipe, which a resumed run cannot read again; true when absent. */
   resumable?: boolean;
   /** Requests a dry run wrote to stdout before its reader closed the pipe, which stopped the run; absent otherwise. */
   outputClosedAfter?: number;
+  /** Whether a failed write left part of the request after those `outputClosedAfter` counts at the end of stdout's file. */
+  outputEndsInsideRequest?: boolean;
   /**
    * The error code, such as ENOSPC, when stdout did not close but a write to it failed, which
    * stopped the dry run as a closed pipe does; absent otherwise.
@@ -68,7 +77,7 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   const requestCount = stats.requestsSent;
   const requests =
     context.dryRun && context.outputClosedAfter !== undefined
-      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written, ${formatCount(context.outputClosedAfter)} ${outputStopText(context)}`
+      ? `${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")}, ${formatCount(context.outputClosedAfter)} of them written whole ${outputStopText(context)}`
       : `${formatCount(requestCount)} ${plural(requestCount, "request", "requests")} ${requestCountLabel(stats, context)}`;
   const headline = `koala-replay: ${formatCount(stats.entriesSent)} ${plural(stats.entriesSent, "entry", "entries")} ${verb} from ${formatCount(stats.eventsRead)} ${plural(stats.eventsRead, "event", "events")} read (${requests})`;
   lines.push(...wrapText(headline, width, "", "  "));
@@ -101,8 +110,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   }
   if (context.dryRun && context.outputClosedAfter !== undefined) {
     // Requests written before the close was noticed count as written, but some never reached the reader.
-    lines.push(row("would be sent", `${formatCount(stats.entriesSent)} (in the ${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} written)`));
-    lines.push(row("requests", `${formatCount(stats.requestsSent)} written, ${formatCount(context.outputClosedAfter)} of them ${outputStopText(context)}`));
+    lines.push(row("would be sent", `${formatCount(stats.entriesSent)} (in the ${formatCount(stats.requestsSent)} ${plural(stats.requestsSent, "request", "requests")} formed)`));
+    lines.push(row("requests", `${formatCount(stats.requestsSent)} formed, ${formatCount(context.outputClosedAfter)} of them written whole ${outputStopText(context)}`));
   } else {
     lines.push(row(context.dryRun ? "would be sent" : "sent", formatCount(stats.entriesSent)));
     lines.push(row("requests", `${formatCount(requestCount)} ${requestCountLabel(stats, context)}`));
@@ -361,14 +370,29 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
 }
 
 /**
- * Returns advice for events without a timestamp, which the default mapping of `sent_at` needs,
- * when some were invalid for that reason, or an empty string. Engage audience CSV downloads have none.
+ * Returns advice for events that a mapping gave no valid sent_at, or an empty string. A mapping
+ * whose sent_at reads the timestamp, as the presets do, and gave no value found events without one
+ * (Engage audience CSV downloads have none). Any other sent_at is a mapping of the config whose path
+ * finds no date-time in these events, so the advice is about the path.
  */
-function missingSentAtAdvice(stats: RunStats, command: string): string {
-  const missing = [...stats.invalidByReason.keys()].some((key) => key.includes(": sent_at: is required"));
-  return missing
-    ? ` Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${command} init writes one).`
-    : "";
+function sentAtAdvice(stats: RunStats, context: SummaryContext): string {
+  const missing = mappingsWithReason(stats, ": sent_at: is required");
+  // Without the list, every mapping is taken to read the timestamp, which the presets do.
+  const fromTimestamp = new Set(context.mappings?.sentAtFromTimestamp ?? missing);
+  if (missing.some((name) => fromTimestamp.has(name))) {
+    return ` Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
+  }
+  const wrongPath = [...missing, ...mappingsWithReason(stats, ": sent_at: must be an ISO-8601")].filter((name) => !fromTimestamp.has(name));
+  if (wrongPath.length === 0) {
+    return "";
+  }
+  const names = [...new Set(wrongPath)].map((name) => `"${name}"`).join(", ");
+  return ` The sent_at of ${names} in the config gives no ISO-8601 date-time for these events: check its path against an event (${context.command ?? "koala-replay"} preview shows what each mapping makes of one), or map it to {"@path": "$.timestamp"}.`;
+}
+
+/** Returns the names of the mappings that made events invalid for a reason that starts with `reason` (": sent_at: …"). */
+function mappingsWithReason(stats: RunStats, reason: string): string[] {
+  return [...stats.invalidByReason.keys()].filter((key) => key.includes(reason)).map((key) => key.slice(0, key.indexOf(reason)));
 }
 
 /** Says what stopped a dry run's output: `before stdout closed`, or the write error. */
@@ -385,10 +409,13 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   if (context.outputClosedAfter !== undefined) {
     const requests = `${formatCount(context.outputClosedAfter)} ${plural(context.outputClosedAfter, "request", "requests")}`;
+    // The close or failure may come after the last event was read, while the last requests are written.
+    const counts = stats.inputsReadToEnd ? ". Every event was read, but the requests after those were not written" : ", so reading stopped and the counts below are partial";
     if (context.outputError !== undefined) {
-      return `Stopped early: writing the requests to stdout failed (${context.outputError}) after ${requests} were written, so reading stopped and the counts below are partial. Write the requests where there is room for all of them.`;
+      const cut = context.outputEndsInsideRequest === true ? " (and part of the next one)" : "";
+      return `Stopped early: writing the requests to stdout failed (${context.outputError}) after ${requests} ${context.outputClosedAfter === 1 ? "was" : "were"} written whole${cut}${counts}. Write the requests where there is room for all of them.`;
     }
-    return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it, so reading stopped and the counts below are partial. Write the requests to a file to keep all of them.`;
+    return `Stopped early: the reader of stdout closed the pipe after ${requests} reached it${counts}. Write the requests to a file to keep all of them.`;
   }
   if (stoppedBeforeAnyEvent(stats)) {
     return "Interrupted before any event was processed: nothing was sent.";
@@ -398,7 +425,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
-    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${missingSentAtAdvice(stats, context.command ?? "koala-replay")}` : undefined;
+    return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${sentAtAdvice(stats, context)}` : undefined;
   }
   // Reasons found after mapping count entries, one per mapping that took the event, so they can outnumber the events.
   const share = topCount > stats.eventsRead ? `${formatCount(topCount)} entries from the ${formatCount(stats.eventsRead)} events read` : undefined;

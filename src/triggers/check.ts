@@ -8,7 +8,7 @@ import { canonicalTypeName, isDecimalNumberText, parseTimestamp } from "./values
 import { closestMatch } from "../mappings/suggest.js";
 
 const SUBSCRIPTION_FUNCTIONS_HINT =
-  "Only contains() and match() exist in Segment's trigger subset; compile the trigger with the fql dialect to use other functions.";
+  "Only contains() and match() exist in Segment's trigger subset, which mapping triggers use. Other functions work in --filter, which reads full FQL and applies to every mapping.";
 
 /**
  * Checks a parsed trigger: conditions where conditions belong and values where values belong, the
@@ -110,7 +110,7 @@ class Checker {
     }
     if (this.dialect === "subscription") {
       if (node.kind === "in") {
-        throw this.error(node.operatorOffset, "a comparison operator (= != < <= > >=)", "`in`", "`in` lists are full FQL: compile the trigger with the fql dialect, or join comparisons with `or`.");
+        throw this.error(node.operatorOffset, "a comparison operator (= != < <= > >=)", "`in`", "`in` lists are full FQL, which mapping triggers cannot use: join comparisons with `or`, or give the condition with --filter, which applies to every mapping.");
       }
       if (left.kind !== "path") {
         const hint = left.kind === "call" ? SUBSCRIPTION_FUNCTIONS_HINT : "";
@@ -306,7 +306,7 @@ class Checker {
         this.found(node.start),
         suggestion !== undefined
           ? `Did you mean ${suggestion}?`
-          : `Segment's trigger parser silently drops conditions on other fields. To filter on \`${root}\`, compile the trigger with the fql dialect.`,
+          : `Segment's trigger parser silently drops conditions on other fields, so a mapping's trigger cannot test \`${root}\`. To select events by it, give the condition with --filter, which reads full FQL and applies to every mapping.`,
       );
     }
     let offset = node.start;
@@ -319,7 +319,7 @@ class Checker {
           where,
           "a field name",
           `\`${segment}\``,
-          `Segment's trigger parser misreads this path segment: escape its first character (\\${segment}) or compile the trigger with the fql dialect.`,
+          `Segment's trigger parser misreads this path segment: escape its first character (\\${segment}), or give the condition with --filter, which reads full FQL and applies to every mapping.`,
         );
       }
       if (/[.[\]]/.test(segment)) {
@@ -327,7 +327,7 @@ class Checker {
           where,
           "a field name without an escaped `.`, `[` or `]`",
           `\`${segment}\``,
-          "Segment's trigger parser splits field names at these characters even when they are escaped, so it would read another field. Compile the trigger with the fql dialect to use such a name.",
+          "Segment's trigger parser splits field names at these characters even when they are escaped, so it would read another field. Give a condition on such a name with --filter, which reads full FQL and applies to every mapping.",
         );
       }
     });

@@ -450,13 +450,21 @@ describe("check --trigger", () => {
     expect(result.stdout).not.toContain("note:");
   });
 
+  test("field outside the subset names --filter", async () => {
+    const result = await runCli(["check", "--trigger", 'anonymousId = "x"'], { env: { COLUMNS: "500" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("a mapping's trigger cannot test `anonymousId`. To select events by it, give the condition with --filter");
+    expect(result.stderr).not.toContain("compile the trigger");
+  });
+
   test("misspelt field gets no FQL advice", async () => {
     const result = await runCli(["check", "--trigger", 'evnt = "Order Completed"']);
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("Did you mean event?");
     expect(result.stderr).not.toContain("--dialect fql");
-    expect(result.stderr).not.toContain("fql dialect");
+    expect(result.stderr).not.toContain("--filter");
   });
 
   test("FQL accepted with --dialect fql", async () => {

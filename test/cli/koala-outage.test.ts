@@ -100,6 +100,8 @@ interface OutageKind {
   lastError: string;
   /** What the run report records of that error. */
   reported: { status: number | null; errorCode: string | null };
+  /** The start of the stop message. */
+  stop: RegExp;
   goDown(emulator: KoalaEmulator, faults: EmulatorFaults): void;
   comeBack(emulator: KoalaEmulator, faults: EmulatorFaults): Promise<void>;
 }
@@ -110,6 +112,7 @@ describe("send when Koala goes down", () => {
       name: "refused connections",
       lastError: "ECONNREFUSED",
       reported: { status: null, errorCode: "ECONNREFUSED" },
+      stop: /stopped: Koala did not respond for \d+ s: [\d,]+ attempts of several persons failed with connection errors/,
       goDown: (down) => void down.stopListening(),
       comeBack: (down) => down.listenAgain(),
     },
@@ -117,6 +120,7 @@ describe("send when Koala goes down", () => {
       name: "503 answers",
       lastError: "HTTP 503",
       reported: { status: 503, errorCode: null },
+      stop: /stopped: Koala answered only with errors for \d+ s: [\d,]+ attempts of several persons got 5xx or 408 responses/,
       goDown: (_down, faults) => {
         faults.batchStatus = 503;
       },
@@ -126,7 +130,7 @@ describe("send when Koala goes down", () => {
     },
   ];
 
-  test.each(outages)("outage of $name stops with exit 3, then resumes", async ({ lastError, reported, goDown, comeBack }) => {
+  test.each(outages)("outage of $name stops with exit 3, then resumes", async ({ lastError, reported, stop, goDown, comeBack }) => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-outage-"));
     const { path, ids } = writeTrackEvents(directory, EVENT_COUNT);
     let faultsOfRun: EmulatorFaults | undefined;
@@ -141,7 +145,7 @@ describe("send when Koala goes down", () => {
     // The message is wrapped to the terminal width, so its lines are joined before matching.
     const message = first.stderr.replace(/\s+/g, " ");
     expect(first.status).toBe(3);
-    expect(message).toMatch(/stopped: Koala did not respond for \d+ s: [\d,]+ attempts of several persons failed/);
+    expect(message).toMatch(stop);
     expect(message).toContain(`last error: ${lastError}`);
     expect(first.stderr).toContain("once Koala responds again, resume with:");
     expect(first.stderr).toMatch(/--resume/);

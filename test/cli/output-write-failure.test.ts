@@ -45,8 +45,8 @@ function runWithFullDisk(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
  * Runs the built binary under `ulimit -f 1` (512 bytes in POSIX sh) with SIGXFSZ ignored, so that a write past
  * the limit fails with EFBIG, and stdout on a file in the test folder.
  */
-function runUnderFileSizeLimit(args: readonly string[]): Promise<CliResult> {
-  const command = `ulimit -f 1; trap '' XFSZ; exec "$0" "$@"`;
+function runUnderFileSizeLimit(args: readonly string[], blocks = 1): Promise<CliResult> {
+  const command = `ulimit -f ${blocks}; trap '' XFSZ; exec "$0" "$@"`;
   return runWithStdoutFile("sh", ["-c", command, process.execPath, binPath, ...args], join(directory, "out.txt"));
 }
 
@@ -98,5 +98,28 @@ describe("stdout past the file-size limit", () => {
     expect(result.status).toBe(74);
     expect(result.stderr).toContain("error: cannot write the output to stdout: EFBIG (file too large: the file-size limit (ulimit -f) was reached), so it is cut short\n  raise the limit or write the output elsewhere\n");
     expect(result.stderr).not.toContain("    at ");
+  });
+
+  test("dry-run summary counts the requests in the file", async () => {
+    const lines: string[] = [];
+    for (let index = 1; index <= 2_000; index += 1) {
+      const person = index % 500;
+      lines.push(JSON.stringify({ type: "track", event: `Event ${index}`, messageId: `limit-${index}`, userId: `u${person}`, context: { traits: { email: `u${person}@example.com` } }, properties: { text: "x".repeat(200) }, timestamp: "2024-05-01T10:00:00Z" }));
+    }
+    const events = join(directory, "small.jsonl");
+    writeFileSync(events, `${lines.join("\n")}\n`);
+
+    const result = await runUnderFileSizeLimit(["send", "--dry-run", "--no-stitch", events], 100);
+    const output = readFileSync(join(directory, "out.txt"), "utf8");
+    const whole = output.split("\n").length - 1;
+    const summary = result.stderr.replace(/\s+/g, " ");
+
+    expect(result.status).toBe(74);
+    expect(output.length).toBe(100 * 512);
+    expect(output.endsWith("\n")).toBe(false);
+    expect(summary).toContain(`(500 requests, ${whole} of them written whole before writing stdout failed (EFBIG))`);
+    expect(summary).toContain(`after ${whole} requests were written whole (and part of the next one). Every event was read, but the requests after those were not written.`);
+    expect(summary).toContain(`requests 500 formed, ${whole} of them written whole before writing stdout failed (EFBIG)`);
+    expect(summary).not.toContain("counts below are partial");
   });
 });

@@ -36,15 +36,15 @@ describe("progress line text", () => {
   test("counts, rate, share and time left", () => {
     const text = formatProgressText(snapshot, 10_000, false);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 12,000 events/s · 25% · about 30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 12,000 events/s · 25% · ~30 s left");
   });
 
   test("time left covers entries read but not sent", () => {
     // 99% read in 100 s, but 40,000 entries wait for a Koala that took 100 s for 1,000.
     const slowKoala = { ...snapshot, bytesRead: 990, totalBytes: 1_000, entriesSent: 1_000, entriesPending: 40_000 };
 
-    expect(formatProgressText(slowKoala, 100_000, false)).toContain("about 1 h 6 min left");
-    expect(formatProgressText({ ...slowKoala, entriesPending: 0 }, 100_000, false)).toContain("about 1 s left");
+    expect(formatProgressText(slowKoala, 100_000, false)).toContain("~1 h 6 min left");
+    expect(formatProgressText({ ...slowKoala, entriesPending: 0 }, 100_000, false)).toContain("~1 s left");
   });
 
   test("dry run says printed", () => {
@@ -66,17 +66,42 @@ describe("progress line text", () => {
     expect(text).not.toContain("left");
   });
 
-  test("all bytes read: still 99%", () => {
+  test("all bytes read before any event: no share", () => {
     const text = formatProgressText({ ...snapshot, eventsRead: 0, entriesSent: 0, skipped: 0, failed: 0, bytesRead: 1000 }, 500, false);
 
-    expect(text).toBe("0 events read · 0 sent · 0 skipped · 0 problems · 99%");
+    expect(text).toBe("0 events read · 0 sent · 0 skipped · 0 problems");
   });
 
-  test("bytes past the size: still 99%", () => {
+  test("no event read yet: no share", () => {
+    const text = formatProgressText({ ...snapshot, eventsRead: 0, bytesRead: 500 }, 10_000, false);
+
+    expect(text).not.toContain("%");
+    expect(text).not.toContain("left");
+  });
+
+  test("bytes past the size: no share", () => {
     const text = formatProgressText({ ...snapshot, bytesRead: 1500 }, 10_000, false);
 
-    expect(text).toContain("99%");
+    expect(text).not.toContain("%");
+    expect(text).not.toContain("left");
     expect(text).not.toContain("input read");
+  });
+
+  test("no time left in the first 5 seconds", () => {
+    expect(formatProgressText(snapshot, 4_000, false)).not.toContain("left");
+    expect(formatProgressText(delivering, 4_000, false)).not.toContain("s left");
+    expect(formatProgressText(snapshot, 5_000, false)).toContain("~15 s left");
+  });
+
+  test("no time left below 2% read", () => {
+    expect(formatProgressText({ ...snapshot, bytesRead: 19 }, 10_000, false)).not.toContain("left");
+  });
+
+  test("time left has one phrasing at any width", () => {
+    for (let width = 40; width <= 200; width += 1) {
+      const text = formatProgressText(delivering, 10_000, false, width);
+      expect(text).not.toContain("about");
+    }
   });
 
   test("reading done: delivery instead of a share", () => {
@@ -88,7 +113,7 @@ describe("progress line text", () => {
   test("reading done: entries left and requests in flight", () => {
     const text = formatProgressText(delivering, 10_000, false);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · input read · 8,000 sent/s · 16,000 left to deliver · about 2 s left · 8 requests in flight");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · input read · 8,000 sent/s · 16,000 left to deliver · ~2 s left · 8 requests in flight");
   });
 
   test("reading done on stdin when the run says so", () => {
@@ -100,21 +125,20 @@ describe("progress line text", () => {
   test("reading not done when the run says so", () => {
     const text = formatProgressText({ ...snapshot, bytesRead: 1000, readingDone: false }, 10_000, false);
 
-    expect(text).toContain("99%");
-    expect(text).not.toContain("100%");
+    expect(text).not.toContain("%");
     expect(text).not.toContain("input read");
   });
 
   test("80 columns reading: failures over skipped", () => {
     const text = formatProgressText(snapshot, 10_000, false, 77);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 problems · 25% · about 30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 problems · 25% · ~30 s left");
   });
 
   test("80 columns reading: 0 problems dropped", () => {
     const text = formatProgressText({ ...snapshot, failed: 0 }, 10_000, false, 77);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 25% · about 30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 25% · ~30 s left");
   });
 
   test("80 columns after reading: delivery kept", () => {
@@ -195,7 +219,49 @@ describe("progress rates after the first pass", () => {
     progress.stop();
 
     expect(written).toContain("1,000 events/s");
-    expect(written).toContain("about 10 s left");
+    expect(written).toContain("~10 s left");
+  });
+});
+
+describe("plain status lines off a terminal", () => {
+  async function plainLines(times: readonly number[]): Promise<string[]> {
+    let written = "";
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        written += chunk.toString("utf8");
+        callback();
+      },
+    });
+    let time = 0;
+    const progress = await createProgress({ stream, enabled: false, dryRun: false, now: () => time, plainLineIntervalMs: 30_000 });
+    for (const at of times) {
+      time = at;
+      progress.update({ ...snapshot, eventsRead: at, bytesRead: 250 });
+    }
+    progress.stop();
+    time = 200_000;
+    progress.update(snapshot);
+    return written.split("\n").filter((line) => line !== "");
+  }
+
+  test("one line every 30 s", async () => {
+    const lines = await plainLines([0, 10_000, 29_999, 30_000, 45_000, 60_000]);
+
+    expect(lines).toEqual([
+      "progress (30 s): 30,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% · ~1 min 30 s left",
+      "progress (1 min 0 s): 60,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% · ~3 min 0 s left",
+    ]);
+  });
+
+  test("short run prints none", async () => {
+    expect(await plainLines([0, 10_000, 29_000])).toEqual([]);
+  });
+
+  test("short send to a pipe prints none", async () => {
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/spec"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain("progress (");
   });
 });
 
@@ -323,7 +389,7 @@ describe("progress stages of a run", () => {
 
     // A report comes once the whole file is read into one chunk, before its events are.
     const beforeEvents = reports.find((report) => report.eventsRead === 0 && report.allBytesRead);
-    expect(beforeEvents?.text).toBe("0 events read · 0 printed · 0 skipped · 0 problems · 99%");
+    expect(beforeEvents?.text).toBe("0 events read · 0 printed · 0 skipped · 0 problems");
     expect(reports.at(-1)?.text).toContain("input read");
     for (const { eventsRead, text } of reports.filter((report) => report.text.includes("input read"))) {
       expect(eventsRead, text).toBe(40);

@@ -359,7 +359,7 @@ describe("dry run whose reader closes stdout", () => {
       const requestsWritten = Number(written?.[1]?.replaceAll(",", ""));
       expect(requestsWritten).toBeGreaterThan(0);
       expect(unwrapSummary(result.stderr)).toContain("so reading stopped and the counts below are partial");
-      const rows = /would be sent ([\d,]+) \(in the ([\d,]+) requests? written\) requests ([\d,]+) written, ([\d,]+) of them before stdout closed/.exec(unwrapSummary(result.stderr));
+      const rows = /would be sent ([\d,]+) \(in the ([\d,]+) requests? formed\) requests ([\d,]+) formed, ([\d,]+) of them written whole before stdout closed/.exec(unwrapSummary(result.stderr));
       expect(rows, result.stderr).not.toBeNull();
       expect(rows?.[2]).toBe(rows?.[3]);
       expect(rows?.[4]).toBe(written?.[1]);

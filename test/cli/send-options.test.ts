@@ -133,6 +133,10 @@ describe("send options: rejected argv", () => {
   test.each<[string, string[], string]>([
     ["missing public key", [], "missing Koala public key"],
     ["--json with --dry-run", ["--json", "--dry-run"], "--json cannot be combined with --dry-run"],
+    ["--public-key placeholder", ["--public-key", "<public key>"], "it is the placeholder in angle brackets"],
+    ["--public-key masked", ["--public-key", "pk_a****"], "it contains *, as a masked key does"],
+    ["--public-key with a space", ["--public-key", "pk_a 0123456789"], "contains no spaces, control characters"],
+    ["--public-key empty", ["--public-key", " "], "--public-key is empty"],
     ["--verbose with --quiet", ["--verbose", "--quiet"], "--verbose and --quiet cannot be combined"],
     ["--concurrency 0", ["--concurrency", "0", "--dry-run"], 'invalid --concurrency "0"'],
     ["--concurrency not a number", ["--concurrency", "lots", "--dry-run"], 'invalid --concurrency "lots"'],

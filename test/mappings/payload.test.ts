@@ -66,6 +66,16 @@ describe("validatePayload problems", () => {
     expect(problem?.found).toBe('string "yesterday"');
   });
 
+  it.each<[string, unknown, string]>([
+    ["number", 120.5, "number 120.5"],
+    ["boolean", true, "boolean true"],
+  ])("names the JSON type of a %s date-time", (_name, value, found) => {
+    const problem = validatePayload("trackEvent", { ...complete, sent_at: value });
+    expect(problem?.reason).toBe("invalid-date-time");
+    expect(problem?.found).toBe(found);
+    expect(problem?.message).toBe(`sent_at: must be an ISO-8601 date-time such as 2024-01-31T12:00:00Z, found ${found}`);
+  });
+
   it("coerces numbers to strings", () => {
     const payload: Record<string, unknown> = { ...complete, event: 42 };
     expect(validatePayload("trackEvent", payload)).toBeUndefined();

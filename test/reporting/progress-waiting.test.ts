@@ -39,7 +39,7 @@ describe("progress line while Koala does not respond", () => {
     const text = formatProgressText({ ...delivering, koalaNotResponding: { forMs: 200, nextRetryInMs: 400 } }, 120_000, false);
 
     expect(text).toContain("min");
-    expect(text).toMatch(/about .* left/);
+    expect(text).toMatch(/~.* left/);
     expect(text).not.toContain("waiting for Koala");
   });
 
@@ -48,7 +48,7 @@ describe("progress line while Koala does not respond", () => {
     const text = formatProgressText(reading, 60_000, false);
 
     expect(text).toContain("waiting for Koala");
-    expect(text).not.toMatch(/about .* left/);
+    expect(text).not.toMatch(/~.* left/);
   });
 
   test("narrow line keeps the short wait", () => {

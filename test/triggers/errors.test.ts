@@ -57,7 +57,7 @@ describe("TriggerSyntaxError", () => {
     ["properties.total > .5", "write 0.5"],
     ['type = "track")', "no matching `(`"],
     ['type = "track" event = "A"', "Join conditions with `and` or `or`."],
-    ['anonymousId = "a"', "compile the trigger with the fql dialect"],
+    ['anonymousId = "a"', "a mapping's trigger cannot test `anonymousId`. To select events by it, give the condition with --filter"],
     ['lowercase(event) = "a"', "Only contains() and match() exist"],
     ["length(properties.items) > 2", "Only contains() and match() exist"],
     ['!(type = "track")', 'type != "track"'],
@@ -107,7 +107,7 @@ describe("TriggerSyntaxError", () => {
     const error = syntaxErrorOf(trigger);
 
     expect(error.hint).toBe(`Did you mean ${field}?`);
-    expect(error.message).not.toContain("fql dialect");
+    expect(error.message).not.toContain("--filter");
   });
 
   test.each([

@@ -9,6 +9,7 @@ import { escapeControlCharacters } from "../../reporting/style.js";
 import { appendNote, formatWithTextWidth, wrapMessage } from "../../reporting/wrap-text.js";
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
+import { checkPublicKeyFormat } from "../public-key.js";
 import { DEFAULT_ENDPOINT } from "../option-defaults.js";
 import { parseEndpointOption, parseExcludeEmailsOption } from "../send-options.js";
 import { listEmailPatterns, type SourcedEmailPattern } from "../../pipeline/email-exclusion.js";
@@ -88,6 +89,10 @@ async function checkKey(options: RawCheckOptions): Promise<number> {
     process.stdout.write("public key not checked: give it with --public-key <key> or KOALA_PUBLIC_KEY\n");
     return ExitCode.done;
   }
+  if (options.publicKey !== undefined) {
+    checkPublicKeyFormat(options.publicKey.trim(), "--public-key");
+  }
+  checkPublicKeyFormat(key, optionKey === undefined ? "KOALA_PUBLIC_KEY" : "--public-key");
   if (isShortPublicKey(key)) {
     writeWarning(shortKeyWarning(key));
   }

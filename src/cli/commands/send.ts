@@ -1,13 +1,16 @@
 import { statSync } from "node:fs";
+import { Writable } from "node:stream";
+import { isDeepStrictEqual } from "node:util";
+import { defaultMapping } from "../../koala/fields.js";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
-import { CheckpointNotFoundError, countUndeliveredEarlier, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { CheckpointNotFoundError, countUndeliveredEarlier, FileInUseError, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
-import { createProgress, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
+import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
 import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js";
 import { buildRunReport } from "../../reporting/run-report.js";
@@ -48,7 +51,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   // in the terminal would be drawn over by the spinner too.
   const requestsOnTerminal = settings.dryRun && process.stdout.isTTY === true;
   const progressEnabled = shouldShowProgress(process.stderr, process.env, settings) && !requestsOnTerminal && notice === undefined;
-  const progress = await createProgress({ stream: process.stderr, enabled: progressEnabled, dryRun: settings.dryRun });
+  // Where stderr is not a terminal, as in a CI log, a plain line every 30 s shows that a long run is alive.
+  const plainLines = !progressEnabled && !settings.quiet && settings.progress && process.stderr.isTTY !== true && notice === undefined;
+  const progress = await createProgress({
+    // Through writeStderr, which keeps a line on a stderr shared with stdout out of the requests of a dry run.
+    stream: plainLines ? new Writable({ write: (chunk: Buffer, _encoding, callback) => (writeStderr(chunk.toString("utf8")), callback()) }) : process.stderr,
+    enabled: progressEnabled,
+    dryRun: settings.dryRun,
+    plainLineIntervalMs: plainLines ? PLAIN_LINE_INTERVAL_MS : undefined,
+  });
   // The spinner is drawn only on a terminal that shows no requests, so the lines it logs cannot split one.
   const logLine = progressEnabled ? (line: string) => progress.log(line) : (line: string) => writeStderr(`${line}\n`);
   const warn = (message: string): void => {
@@ -109,6 +120,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     if (error instanceof UnfinishedRunError) {
       throw unfinishedRunUsageError(error);
     }
+    if (error instanceof FileInUseError) {
+      throw new UsageError(`${error.message}. Nothing was read or sent`, error.hint);
+    }
     if (error instanceof InvalidStateFileError) {
       throw invalidStateFileUsageError(error, settings);
     }
@@ -139,9 +153,11 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
           enabled: config.mappings.filter((mapping) => mapping.enabled).length,
           fromConfigFile: config.source !== "presets",
           enabledNames: config.mappings.filter((mapping) => mapping.enabled).map((mapping) => mapping.name),
+          sentAtFromTimestamp: config.mappings.filter((mapping) => isDeepStrictEqual(mapping.mapping["sent_at"], defaultMapping(mapping.action)["sent_at"])).map((mapping) => mapping.name),
         },
         resumable: settings.readOnceInputs.length === 0,
         outputClosedAfter,
+        outputEndsInsideRequest: dryRunStdout?.endsInsideRequest === true,
         outputError: stdoutWriteErrorCode(),
         filterFields: listFilterFields(settings.filters),
         width: summaryWidth,

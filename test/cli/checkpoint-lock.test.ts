@@ -1,0 +1,128 @@
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { afterEach, describe, expect, test } from "vitest";
+import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
+import { killLeftovers, startChild } from "../helpers/child-runs.js";
+import { binPath, runCli } from "../helpers/run-cli.js";
+
+// The built CLI with two runs of one checkpoint: the second stops before it reads or sends anything
+// while the first holds the lock, and a lock left by a process that no longer runs is taken over.
+
+const KEY = "pk_emulator_0123456789";
+
+let emulator: KoalaEmulator | undefined;
+const started: ChildProcess[] = [];
+
+afterEach(async () => {
+  killLeftovers(started);
+  await emulator?.close();
+  emulator = undefined;
+});
+
+function writeEvents(directory: string, count: number): string {
+  const lines: string[] = [];
+  for (let index = 1; index <= count; index += 1) {
+    lines.push(JSON.stringify({ type: "track", event: "Lock Test", messageId: `lock-${index}`, userId: `u${index}`, context: { traits: { email: `u${index}@example.com` } }, timestamp: "2024-05-01T10:00:00.000Z" }));
+  }
+  const path = join(directory, "events.jsonl");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+function sendArgs(directory: string, input: string, extra: readonly string[] = []): string[] {
+  return ["send", "--no-stitch", "--endpoint", (emulator as KoalaEmulator).url, "--public-key", KEY, "--state", join(directory, "state.json"), ...extra, input];
+}
+
+/** Returns the pid of a process that has exited, so that no process of this host has it for now. */
+function deadPid(): number {
+  const result = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  return Number(result.stdout);
+}
+
+describe("checkpoint lock", () => {
+  test("second run of a checkpoint stops while the first runs", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 40 } });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 150);
+    const lockPath = join(directory, "state.json.lock");
+
+    const first = startChild(process.execPath, [binPath, ...sendArgs(directory, input, ["--concurrency", "1", "--no-adaptive-concurrency"])], { cwd: directory, env: { COLUMNS: "500" }, started });
+    for (let waited = 0; !existsSync(lockPath) && waited < 10_000; waited += 50) {
+      await delay(50);
+    }
+    const lock = JSON.parse(readFileSync(lockPath, "utf8")) as { pid: number; host: string; since: string };
+    expect(lock.pid).toBe(first.child.pid);
+    expect(lock.host).toBe(hostname());
+
+    const second = await runCli(sendArgs(directory, input), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(second.status).toBe(2);
+    expect(second.stderr).toContain(`another run is using this checkpoint, ${join(directory, "state.json")} (pid ${first.child.pid}, since ${lock.since})`);
+    expect(second.stderr).not.toContain("did not finish");
+
+    const resumed = await runCli(sendArgs(directory, input, ["--resume"]), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toContain("another run is using this checkpoint");
+
+    expect(await first.exited(60_000)).toBe(0);
+    expect(existsSync(lockPath)).toBe(false);
+    expect(existsSync(join(directory, "state.dead-letters.jsonl.lock"))).toBe(false);
+    expect(emulator.stats.duplicateEntries).toBe(0);
+    expect(emulator.stats.maxConcurrentPerPerson).toBe(1);
+    expect(emulator.accepted.size).toBe(150);
+  }, 90_000);
+
+  test("lock of a dead process is taken over", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 20);
+    const pid = deadPid();
+    writeFileSync(join(directory, "state.json.lock"), JSON.stringify({ pid, host: hostname(), since: "2026-01-01T00:00:00.000Z" }));
+
+    const result = await runCli(sendArgs(directory, input), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`took over the lock ${join(directory, "state.json.lock")}`);
+    expect(result.stderr).toContain(`(pid ${pid}, since 2026-01-01T00:00:00.000Z)`);
+    expect(existsSync(join(directory, "state.json.lock"))).toBe(false);
+    expect(emulator.accepted.size).toBe(20);
+  });
+
+  test("lock of another host stops the run", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 20);
+    writeFileSync(join(directory, "state.json.lock"), JSON.stringify({ pid: deadPid(), host: "other-host.example", since: "2026-01-01T00:00:00.000Z" }));
+
+    const result = await runCli(sendArgs(directory, input), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("another run is using this checkpoint");
+    expect(result.stderr).toContain("on other-host.example, since 2026-01-01T00:00:00.000Z");
+    expect(emulator.stats.batchRequests).toBe(0);
+    expect(existsSync(join(directory, "state.json.lock"))).toBe(true);
+  });
+
+  test("shared dead-letter file is locked too", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 20);
+    const deadLetters = join(directory, "shared.jsonl");
+    writeFileSync(`${deadLetters}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00.000Z" }));
+
+    const result = await runCli(sendArgs(directory, input, ["--dead-letter", deadLetters]), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`another run is using this dead-letter file, ${deadLetters} (pid ${process.pid}`);
+    expect(existsSync(join(directory, "state.json.lock"))).toBe(false);
+  });
+
+  test("dry run takes no lock", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 5);
+    writeFileSync(join(directory, "state.json.lock"), JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00.000Z" }));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--state", join(directory, "state.json"), input], { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split("\n")).toHaveLength(5);
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
+import { runCli } from "../helpers/run-cli.js";
+
+// The built CLI with a public key that cannot be a Koala key, as the placeholder of a printed
+// command: it stops with exit status 2 before any request.
+
+const KEY = "pk_emulator_0123456789";
+
+let emulator: KoalaEmulator | undefined;
+
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+function writeEvent(directory: string): string {
+  const path = join(directory, "events.jsonl");
+  writeFileSync(path, `${JSON.stringify({ type: "track", event: "Key Test", messageId: "key-1", userId: "u1", context: { traits: { email: "u1@example.com" } }, timestamp: "2024-05-01T10:00:00.000Z" })}\n`);
+  return path;
+}
+
+describe("public key format", () => {
+  test.each<[string, string, string]>([
+    ["placeholder of a printed command", "<public key>", "replace the placeholder with your Koala public key"],
+    ["masked placeholder", "<pub****", "replace the placeholder with your Koala public key"],
+    ["masked key", "pk_e****", "give the whole key"],
+    ["key with a space", "pk_emulator 0123456789", "without quotes or spaces"],
+  ])("send rejects %s", async (_name, key, hint) => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-key-"));
+    const input = writeEvent(directory);
+
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", key, "--state", join(directory, "state.json"), input], { cwd: directory, env: { COLUMNS: "500" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: invalid public key");
+    expect(result.stderr).toContain(hint);
+    expect(emulator.stats.requests).toBe(0);
+  });
+
+  test("check rejects the placeholder", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+
+    const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", "<public key>"], { env: { COLUMNS: "500" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("replace the placeholder");
+    expect(emulator.stats.requests).toBe(0);
+  });
+
+  test("send takes the emulator key", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-key-"));
+    const input = writeEvent(directory);
+
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", KEY, "--state", join(directory, "state.json"), input], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(emulator.accepted.size).toBe(1);
+  });
+});

@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
+
+// The built CLI's summary advice when a config maps sent_at from a path that these events lack:
+// the events have timestamps, so the advice is about the path, not about missing timestamps.
+
+function writeEvents(directory: string): string {
+  const input = join(directory, "events.jsonl");
+  const lines = [1, 2, 3].map((index) =>
+    JSON.stringify({ type: "track", event: "Advice", messageId: `advice-${index}`, userId: `u${index}`, context: { traits: { email: `u${index}@example.com` } }, timestamp: "2024-05-01T10:00:00.000Z" }),
+  );
+  writeFileSync(input, `${lines.join("\n")}\n`);
+  return input;
+}
+
+/** Writes the config that `init` writes, with the sent_at of Track Event replaced. */
+async function writeConfig(directory: string, sentAt: unknown): Promise<string> {
+  const initialized = join(directory, "initialized.json");
+  await runCli(["init", initialized], { cwd: directory });
+  const content = JSON.parse(readFileSync(initialized, "utf8")) as { mappings: Array<{ name: string; mapping: Record<string, unknown> }> };
+  const track = content.mappings.find((mapping) => mapping.name === "Track Event");
+  expect(track).toBeDefined();
+  (track as { mapping: Record<string, unknown> }).mapping["sent_at"] = sentAt;
+  const config = join(directory, "rt.json");
+  writeFileSync(config, JSON.stringify(content));
+  return config;
+}
+
+describe("sent_at advice", () => {
+  test.each<[string, unknown]>([
+    ["path the events lack", { "@path": "$.properties.when" }],
+    ["path to a non-date", { "@path": "$.event" }],
+  ])("config sent_at from a %s", async (_name, sentAt) => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-sent-at-"));
+    const input = writeEvents(directory);
+    const config = await writeConfig(directory, sentAt);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-c", config, input], { cwd: directory });
+    const summary = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(1);
+    expect(summary).toContain('3 invalid: see the reasons below. The sent_at of "Track Event" in the config gives no ISO-8601 date-time for these events');
+    expect(summary).toContain('or map it to {"@path": "$.timestamp"}');
+    expect(summary).not.toContain("Events without a timestamp");
+  });
+});
