@@ -28,7 +28,11 @@ export function parseJsonLine(text: string, origin: RecordOrigin): InputItem | u
       message: `${origin.input}:${origin.line}: expected a JSON object (one event per line), found ${describeJsonType(value)}`,
     };
   }
-  return { kind: "record", origin, event: value as Record<string, unknown> };
+  const event = value as Record<string, unknown>;
+  if (isBatchWithoutArray(event)) {
+    return { kind: "problem", origin, reason: "not-an-object", message: `${origin.input}:${origin.line}: ${describeBatchWithoutArray(event)}` };
+  }
+  return { kind: "record", origin, event };
 }
 
 /** Calls `visit` for every line of `text`, numbered from `firstLine`. */
@@ -53,5 +57,18 @@ export function describeJsonType(value: unknown): string {
   if (Array.isArray(value)) {
     return "an array";
   }
-  return `a ${typeof value}`;
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * Tests whether an object is a `/v1/batch` request body whose `batch` is not an array. An object
+ * with a `type` is taken for an event that has a field named `batch`.
+ */
+export function isBatchWithoutArray(value: Record<string, unknown>): boolean {
+  const batch = value["batch"];
+  return batch !== undefined && !Array.isArray(batch) && value["type"] === undefined;
+}
+
+export function describeBatchWithoutArray(value: Record<string, unknown>): string {
+  return `"batch" is ${describeJsonType(value["batch"])} in this request body, but batch must be an array of events, so the body was not read; put its events in an array ("batch": [{…}, {…}])`;
 }

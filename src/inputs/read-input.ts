@@ -8,6 +8,7 @@ import { ElementChunkBuilder } from "./element-chunks.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
 import { MAX_LINE_BYTES, readFileLineChunks, readLineChunks, StreamReadError, type FileReader, type LineChunk, type OversizedLine } from "./line-chunks.js";
+import { formatCount } from "../reporting/count-format.js";
 import { isGzipMagic, openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
 
@@ -34,6 +35,8 @@ export interface ReadInputOptions {
   onFormat?: (format: InputFormat) => void;
   /** Aborts a read that waits for bytes, from stdin or a named pipe; the read then fails with an AbortError. */
   signal?: AbortSignal;
+  /** Receives warnings about input that was read but not as the user may expect, with its file and line. */
+  onWarning?: (message: string) => void;
 }
 
 const ITEMS_PER_BATCH = 1000;
@@ -80,7 +83,7 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
       return;
     }
     case "json":
-      yield* readJsonDocuments(input, rest);
+      yield* readJsonDocuments(input, rest, options.onWarning);
       return;
     case "csv":
       yield* readCsvItems(input, rest, options);
@@ -116,9 +119,24 @@ async function* readJsonLines(input: string, chunks: AsyncIterable<LineChunk | O
  * come parsed, as items. The events read before a read error are yielded before the error is
  * thrown, or, for gzip data that ends early, before the problem that reports it.
  */
-async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
+async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>, warn?: (message: string) => void): AsyncGenerator<InputBatch> {
   const splitter = new JsonSequenceSplitter(MAX_DOCUMENT_BYTES);
   const numbers = new JsonEventNumbers();
+  // The first batch body with its context after its array is described; the others are counted, for one warning at the end.
+  const defaultsAfterBatch = { bodies: 0, events: 0 };
+  const onDefaultsAfterBatch = (message: string, events: number): void => {
+    if (defaultsAfterBatch.bodies === 0) {
+      warn?.(message);
+    }
+    defaultsAfterBatch.bodies += 1;
+    defaultsAfterBatch.events += events;
+  };
+  const warnOfLaterBodies = (): void => {
+    const { bodies, events } = defaultsAfterBatch;
+    if (bodies > 1) {
+      warn?.(`${input}: ${formatCount(bodies - 1)} more batch bodies have their top-level "context" or "integrations" after their batch array, which was not applied to ${formatCount(events)} events in all (see the warning above)`);
+    }
+  };
   const elements = new ElementChunkBuilder();
   let items: InputItem[] = [];
   // Batches in input order: adding an element ends the batch of items, and adding an item ends the batch of elements.
@@ -137,7 +155,8 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
   };
   const add = (parts: JsonSequencePart[]): void => {
     for (const part of parts) {
-      if (part.kind === "element") {
+      // An element that gets its body's context is parsed here, so that workers only parse plain elements.
+      if (part.kind === "element" && part.defaults === undefined) {
         endItems();
         elements.add(part.bytes, numbers.next(part.place.documentLine), part.firstLine, part.place);
         if (elements.byteLength >= ELEMENT_BYTES_PER_BATCH) {
@@ -146,7 +165,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
         continue;
       }
       endElements();
-      items.push(...itemsFromPart(part, input, numbers));
+      items.push(...itemsFromPart(part, input, numbers, onDefaultsAfterBatch));
       if (items.length >= ITEMS_PER_BATCH) {
         endItems();
       }
@@ -165,6 +184,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
     }
   } catch (error) {
     yield* endAll();
+    warnOfLaterBodies();
     if (!endsGzipEarly(error)) {
       throw error;
     }
@@ -175,6 +195,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
   }
   add(splitter.end());
   yield* endAll();
+  warnOfLaterBodies();
 }
 
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {

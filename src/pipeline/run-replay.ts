@@ -235,7 +235,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         }
         stats.filesRead += 1;
         try {
-          const batches = readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal });
+          const batches = readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal, onWarning: io.warn });
           for await (const batch of numbersWatch === undefined ? batches : numbersWatch.watch(batches)) {
             if (stopped()) {
               break;
