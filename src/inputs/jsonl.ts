@@ -13,12 +13,13 @@ export function parseJsonLine(text: string, origin: RecordOrigin): InputItem | u
   try {
     value = JSON.parse(line);
   } catch (error) {
-    return {
-      kind: "problem",
-      origin,
-      reason: "malformed-json",
-      message: `${origin.input}:${origin.line}: invalid JSON (${(error as Error).message}); fix or remove the line and run again`,
-    };
+    // Checked only here, on the error path: a line that contains carriage returns is likely a whole file with CR line endings.
+    const carriageReturns = countCarriageReturns(line);
+    const message =
+      carriageReturns > 0
+        ? `${origin.input}:${origin.line}: invalid JSON (${(error as Error).message}), and the line contains ${carriageReturns} carriage ${carriageReturns === 1 ? "return" : "returns"} (CR) without a line feed; ${describeCarriageReturnLines(origin.input)}`
+        : `${origin.input}:${origin.line}: invalid JSON (${(error as Error).message}); fix or remove the line and run again`;
+    return { kind: "problem", origin, reason: "malformed-json", message };
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return {
@@ -58,6 +59,24 @@ export function describeJsonType(value: unknown): string {
     return "an array";
   }
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * Describes an input whose lines end in CR alone (as on classic Mac OS), which JSON Lines does not
+ * allow, so that its events were read as one line, with the command that converts it.
+ */
+export function describeCarriageReturnLines(input: string): string {
+  const convert =
+    input === "-" ? "pipe it through tr '\\r' '\\n'" : input.endsWith(".gz") ? `convert it with gunzip -c ${input} | tr '\\r' '\\n' > fixed.jsonl` : `convert it with tr '\\r' '\\n' < ${input} > fixed.jsonl`;
+  return `the input seems to use CR line endings, which JSON Lines does not allow, so its events were read as one line and none of them was sent; ${convert}, and give the result`;
+}
+
+function countCarriageReturns(text: string): number {
+  let count = 0;
+  for (let index = text.indexOf("\r"); index !== -1; index = text.indexOf("\r", index + 1)) {
+    count += 1;
+  }
+  return count;
 }
 
 /**
