@@ -4,7 +4,7 @@ import type { SegmentEvent } from "./record.js";
 /**
  * Merges the `context` and `integrations` of a `/v1/batch` request body into one of its events. The
  * HTTP APIs of Segment and compatible services apply them to every call of a batch (Customer.io's
- * batch reference says so), but do not document how. Here the merge is deep and the event wins:
+ * batch reference states it), but do not document how. Here the merge is deep and the event wins:
  * where both have an object, their keys are merged level by level, and anywhere else the event's
  * own value is kept. So an event with `context.traits.name` still gets the body's
  * `context.traits.email`, because both describe the same person and a shallow merge would drop the
