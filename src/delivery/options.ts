@@ -256,6 +256,11 @@ export interface DeliveryEvents {
    */
   onSharedMessageId?(first: KoalaEntry, second: KoalaEntry): void;
   /**
+   * An entry was skipped as a duplicate, and its `message_id` is a JSON number too large to be
+   * exact (see `isRoundedLargeNumber`), so the entries may be different events whose ids rounded to one.
+   */
+  onRoundedMessageId?(entry: KoalaEntry): void;
+  /**
    * Every entry of `input` repeated the mapping and messageId of an entry submitted before, so none
    * was sent: the input is often a copy of another. Called once the next input starts or the run finishes.
    */

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { ResolvedIds } from "../identity/identity-graph.js";
+import { isRoundedLargeNumber } from "../inputs/message-id.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { type Batch, Batcher, type PersonLane } from "./batcher.js";
 import { Checkpoint } from "./checkpoint.js";
@@ -244,6 +245,9 @@ export class DeliveryRun implements Delivery {
       if (!fresh) {
         // Sent once already in this run; the record is done as far as this entry goes.
         this.counts.duplicatesSkipped += 1;
+        if (isRoundedLargeNumber(entry.messageId)) {
+          this.options.events.onRoundedMessageId?.(entry);
+        }
         if (record !== undefined) {
           this.checkpoint.completeEntry(record);
         }

@@ -1,6 +1,7 @@
 import { formatCount } from "../reporting/count-format.js";
-import { MAX_DOCUMENT_BYTES, type ElementPlace, type JsonSequencePart, type StreamedBatch } from "./json-sequence.js";
-import { describeJsonType } from "./jsonl.js";
+import { applyBatchDefaults } from "./batch-defaults.js";
+import { BATCH_DEFAULT_KEYS, MAX_DOCUMENT_BYTES, type ElementPlace, type JsonSequencePart, type StreamedBatch } from "./json-sequence.js";
+import { describeBatchWithoutArray, describeJsonType, isBatchWithoutArray } from "./jsonl.js";
 import type { InputItem } from "./record.js";
 import { lostBytesInDecoding, notUtf8Problem } from "./utf8.js";
 
@@ -24,14 +25,21 @@ export class JsonEventNumbers {
  * A document is one event object, an array of events, or a `/v1/batch` request body
  * (`{"batch": [...]}`) as analytics.js sends it. The elements of a top-level array, or of a
  * request body's batch array, come one by one, and each takes the next event number, broken or not.
+ * An element of a batch array that the body's `context` or `integrations` came before gets them,
+ * as `applyBatchDefaults` merges them. `onDefaultsAfterBatch` receives the warning about a body
+ * whose `context` or `integrations` came after its array, with the number of events that lack them.
  */
-export function itemsFromPart(part: JsonSequencePart, input: string, numbers: JsonEventNumbers): InputItem[] {
+export function itemsFromPart(part: JsonSequencePart, input: string, numbers: JsonEventNumbers, onDefaultsAfterBatch?: (message: string, events: number) => void): InputItem[] {
   switch (part.kind) {
     case "document":
-      return itemsFromDocument(part, input, numbers);
+      return itemsFromDocument(part, input, numbers, onDefaultsAfterBatch);
     case "element": {
       const element = { eventLine: numbers.next(part.place.documentLine), firstLine: part.firstLine, place: part.place };
-      return [itemFromElementBytes(part.bytes, 0, part.bytes.length, element, input).item];
+      const { item } = itemFromElementBytes(part.bytes, 0, part.bytes.length, element, input);
+      if (part.defaults !== undefined && item.kind === "record") {
+        applyBatchDefaults(item.event, part.defaults);
+      }
+      return [item];
     }
     case "not-closed":
       if (part.place !== undefined) {
@@ -54,7 +62,7 @@ export function itemsFromPart(part: JsonSequencePart, input: string, numbers: Js
   }
 }
 
-function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>, input: string, numbers: JsonEventNumbers): InputItem[] {
+function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>, input: string, numbers: JsonEventNumbers, onDefaultsAfterBatch?: (message: string, events: number) => void): InputItem[] {
   const { text, firstLine } = part;
   // The elements of a streamed batch array were checked one by one, and nothing outside the array is sent.
   if (part.notUtf8 === true && part.batch === undefined) {
@@ -67,16 +75,47 @@ function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>
     return [malformedDocument(part, input, (error as Error).message)];
   }
 
+  if (part.batch !== undefined && isObject(value)) {
+    const warning = describeDefaultsAfterBatch(value, part.batch, input, firstLine);
+    if (warning !== undefined) {
+      onDefaultsAfterBatch?.(warning.message, warning.events);
+    }
+  }
   // A request body whose batch array was streamed has an empty one here, so it adds no event.
   const elements = Array.isArray(value) ? value : isObject(value) && Array.isArray(value["batch"]) ? (value["batch"] as unknown[]) : undefined;
   if (elements !== undefined) {
     return elements.map((element, index) => itemFromElement(element, { eventLine: numbers.next(firstLine), firstLine, place: { position: index + 1, arrayLine: firstLine, documentLine: firstLine } }, input));
+  }
+  if (isObject(value) && isBatchWithoutArray(value)) {
+    numbers.next(firstLine);
+    return [problem(input, firstLine, "not-an-object", `${input}:${firstLine}: ${describeBatchWithoutArray(value)}`)];
   }
   if (isObject(value)) {
     return [{ kind: "record", origin: { input, line: numbers.next(firstLine) }, event: value }];
   }
   const message = `${input}:${firstLine}: the JSON document that starts here is ${describeJsonType(value)}, expected an event object or an array of them`;
   return [problem(input, firstLine, "not-an-object", message)];
+}
+
+/**
+ * Describes the `context` and `integrations` of a request body that came after its batch array, so
+ * that its elements, streamed before the body ended, were read without them. Returns undefined when
+ * the body has none that were not applied.
+ */
+function describeDefaultsAfterBatch(body: Record<string, unknown>, batch: StreamedBatch, input: string, firstLine: number): { message: string; events: number } | undefined {
+  const missed = BATCH_DEFAULT_KEYS.filter((key) => isObject(body[key]) && Object.keys(body[key]).length > 0)
+    .map((key) => ({ key, elements: batch.elements - (batch.applied ?? []).filter((array) => array.keys.includes(key)).reduce((sum, array) => sum + array.elements, 0) }))
+    .filter((entry) => entry.elements > 0);
+  if (missed.length === 0) {
+    return undefined;
+  }
+  const keys = missed.map((entry) => `"${entry.key}"`).join(" and ");
+  const elements = Math.max(...missed.map((entry) => entry.elements));
+  const message =
+    `${input}:${firstLine}: the batch body that starts here has its top-level ${keys} after its batch array, so ${missed.length === 1 ? "it was" : "they were"} not applied to its ${formatCount(elements)} ${elements === 1 ? "event" : "events"}, ` +
+    `as Segment applies ${missed.length === 1 ? "it" : "them"} to every event of a batch (an email in context.traits and context.library.name matter here). ` +
+    `Put the keys before "batch", for example with jq -c '{context, integrations} + .' ${input} > fixed.json, and replay fixed.json`;
+  return { message, events: elements };
 }
 
 /**

@@ -17,7 +17,7 @@ export type JsonSequencePart =
    * The bytes of one element of a streamed array, to be parsed. They may be a view of a chunk given
    * to `push`, so they are valid as long as that chunk is.
    */
-  | { kind: "element"; bytes: Buffer; firstLine: number; place: ElementPlace }
+  | { kind: "element"; bytes: Buffer; firstLine: number; place: ElementPlace; defaults?: BatchDefaults }
   /** An object, array or string whose closing character never came. Its bytes are not kept. */
   | { kind: "not-closed"; firstLine: number; lastLine: number; ending: UnclosedEnding; place?: ElementPlace; batch?: StreamedBatch }
   /** A value longer than the limit, skipped to its end without being kept in memory. */
@@ -56,7 +56,16 @@ export interface StreamedBatch {
   elements: number;
   /** For each array, the byte offset in the body's text right after its `[`, and the line breaks cut out there. */
   cuts: Array<{ byteOffset: number; lines: number }>;
+  /** The arrays whose elements got the body's `context` or `integrations`, which came before them; absent when none did. */
+  applied?: Array<{ keys: BatchDefaultKey[]; elements: number }>;
 }
+
+/** The keys of a `/v1/batch` request body that apply to every event of its batch array. */
+export const BATCH_DEFAULT_KEYS = ["context", "integrations"] as const;
+export type BatchDefaultKey = (typeof BATCH_DEFAULT_KEYS)[number];
+
+/** The objects under the `context` and `integrations` keys of a request body, read before its batch array. */
+export type BatchDefaults = Partial<Record<BatchDefaultKey, Record<string, unknown>>>;
 
 export type ArraySyntaxProblem =
   /** A value follows the previous element without a comma. The value is still read as the element at `position`. */
@@ -91,6 +100,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
 const BATCH_KEY = Buffer.from("batch");
+const BATCH_DEFAULT_KEY_BYTES = BATCH_DEFAULT_KEYS.map((key) => Buffer.from(`"${key}"`));
 
 /** Part of the input being read: whitespace between values, an object or array, a string value, or any other token. */
 type Mode = "between" | "container" | "string" | "token";
@@ -122,6 +132,8 @@ interface StreamedArray {
   commaLine: number;
   /** Line of the array's `[`, for counting the lines of a batch array cut out of its body. */
   openedOnLine: number;
+  /** The body's `context` and `integrations` read before the array, which its elements carry. */
+  defaults?: BatchDefaults;
 }
 
 interface OpenElement {
@@ -386,6 +398,10 @@ export class JsonSequenceSplitter {
       document.batch.cuts.push({ byteOffset: document.bytes, lines: 0 });
       this.batchArrayCount += 1;
       this.openArray(document.firstLine, true);
+      const defaults = document.stored ? batchDefaultsBefore(bytesOf(document)) : undefined;
+      if (defaults !== undefined) {
+        (this.array as StreamedArray).defaults = defaults;
+      }
     } else if (this.readStructure(chunk, index, byte) && this.containers.length === 0) {
       parts.push(this.finishDocument(chunk, index + 1));
       this.mode = "between";
@@ -512,6 +528,10 @@ export class JsonSequenceSplitter {
     if (!buffer.stored) {
       return { kind: "too-large", firstLine: buffer.firstLine, lastLine: this.lastContentLine, bytes: buffer.bytes, ending: { kind: "closed" }, place };
     }
+    const defaults = this.array?.defaults;
+    if (defaults !== undefined) {
+      return { kind: "element", bytes: bytesOf(buffer), firstLine: buffer.firstLine, place, defaults };
+    }
     return { kind: "element", bytes: bytesOf(buffer), firstLine: buffer.firstLine, place };
   }
 
@@ -540,6 +560,10 @@ export class JsonSequenceSplitter {
     }
     const batch = document.batch as StreamedBatch;
     batch.elements += array.elements;
+    if (array.defaults !== undefined) {
+      batch.applied ??= [];
+      batch.applied.push({ keys: BATCH_DEFAULT_KEYS.filter((key) => array.defaults?.[key] !== undefined), elements: array.elements });
+    }
     (batch.cuts[batch.cuts.length - 1] as { lines: number }).lines = this.line - array.openedOnLine;
     this.switchSink(chunk, index, document);
   }
@@ -773,6 +797,32 @@ function isWhitespace(byte: number): boolean {
 /** Tests whether `byte` ends a number or literal element: whitespace, or a character of JSON's structure. */
 function endsToken(byte: number): boolean {
   return isWhitespace(byte) || byte === COMMA || byte === CLOSE_BRACKET || byte === CLOSE_BRACE || byte === OPEN_BRACKET || byte === OPEN_BRACE || byte === QUOTE || byte === COLON;
+}
+
+/**
+ * Reads the `context` and `integrations` objects of a request body from its bytes up to the `[` of
+ * its batch array, or returns undefined when it has neither there. Only bodies that name one of the
+ * keys are parsed, so the usual body (`{"batch": [...], "sentAt": …}`) costs one byte search per key.
+ */
+function batchDefaultsBefore(prefix: Buffer): BatchDefaults | undefined {
+  if (!BATCH_DEFAULT_KEY_BYTES.some((key) => prefix.includes(key))) {
+    return undefined;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(`${prefix.toString("utf8")}]}`);
+  } catch {
+    // The body is reported with its error once it ends, and its elements are read without defaults.
+    return undefined;
+  }
+  const defaults: BatchDefaults = {};
+  for (const key of BATCH_DEFAULT_KEYS) {
+    const value = (body as Record<string, unknown>)[key];
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      defaults[key] = value as Record<string, unknown>;
+    }
+  }
+  return Object.keys(defaults).length > 0 ? defaults : undefined;
 }
 
 /**

@@ -13,12 +13,13 @@ export function parseJsonLine(text: string, origin: RecordOrigin): InputItem | u
   try {
     value = JSON.parse(line);
   } catch (error) {
-    return {
-      kind: "problem",
-      origin,
-      reason: "malformed-json",
-      message: `${origin.input}:${origin.line}: invalid JSON (${(error as Error).message}); fix or remove the line and run again`,
-    };
+    // Checked only here, on the error path: a line that contains carriage returns is likely a whole file with CR line endings.
+    const carriageReturns = countCarriageReturns(line);
+    const message =
+      carriageReturns > 0
+        ? `${origin.input}:${origin.line}: invalid JSON (${(error as Error).message}), and the line contains ${carriageReturns} carriage ${carriageReturns === 1 ? "return" : "returns"} (CR) without a line feed; ${describeCarriageReturnLines(origin.input)}`
+        : `${origin.input}:${origin.line}: invalid JSON (${(error as Error).message}); fix or remove the line and run again`;
+    return { kind: "problem", origin, reason: "malformed-json", message };
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return {
@@ -28,7 +29,11 @@ export function parseJsonLine(text: string, origin: RecordOrigin): InputItem | u
       message: `${origin.input}:${origin.line}: expected a JSON object (one event per line), found ${describeJsonType(value)}`,
     };
   }
-  return { kind: "record", origin, event: value as Record<string, unknown> };
+  const event = value as Record<string, unknown>;
+  if (isBatchWithoutArray(event)) {
+    return { kind: "problem", origin, reason: "not-an-object", message: `${origin.input}:${origin.line}: ${describeBatchWithoutArray(event)}` };
+  }
+  return { kind: "record", origin, event };
 }
 
 /** Calls `visit` for every line of `text`, numbered from `firstLine`. */
@@ -53,5 +58,36 @@ export function describeJsonType(value: unknown): string {
   if (Array.isArray(value)) {
     return "an array";
   }
-  return `a ${typeof value}`;
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * Describes an input whose lines end in CR alone (as on classic Mac OS), which JSON Lines does not
+ * allow, so that its events were read as one line, with the command that converts it.
+ */
+export function describeCarriageReturnLines(input: string): string {
+  const convert =
+    input === "-" ? "pipe it through tr '\\r' '\\n'" : input.endsWith(".gz") ? `convert it with gunzip -c ${input} | tr '\\r' '\\n' > fixed.jsonl` : `convert it with tr '\\r' '\\n' < ${input} > fixed.jsonl`;
+  return `the input seems to use CR line endings, which JSON Lines does not allow, so its events were read as one line and none of them was sent; ${convert}, and give the result`;
+}
+
+function countCarriageReturns(text: string): number {
+  let count = 0;
+  for (let index = text.indexOf("\r"); index !== -1; index = text.indexOf("\r", index + 1)) {
+    count += 1;
+  }
+  return count;
+}
+
+/**
+ * Tests whether an object is a `/v1/batch` request body whose `batch` is not an array. An object
+ * with a `type` is taken for an event that has a field named `batch`.
+ */
+export function isBatchWithoutArray(value: Record<string, unknown>): boolean {
+  const batch = value["batch"];
+  return batch !== undefined && !Array.isArray(batch) && value["type"] === undefined;
+}
+
+export function describeBatchWithoutArray(value: Record<string, unknown>): string {
+  return `"batch" is ${describeJsonType(value["batch"])} in this request body, but batch must be an array of events, so the body was not read; put its events in an array ("batch": [{…}, {…}])`;
 }

@@ -2,6 +2,7 @@ import type { FileHandle } from "node:fs/promises";
 import { chunkBuffers, type ChunkBuffers } from "./chunk-buffers.js";
 
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /** Bytes of complete lines, cut from a stream at a line break. */
 export interface LineChunk {
@@ -18,6 +19,8 @@ export interface OversizedLine {
   line: number;
   /** Length of the line, without its line break. */
   bytes: number;
+  /** Whether the start of the line that was read contains a carriage return, as a file with CR line endings does. */
+  carriageReturns?: true;
 }
 
 /**
@@ -80,9 +83,11 @@ export async function* readLineChunks(
     return oversized;
   };
 
+  let skippedHasCarriageReturn = false;
   const finishOversized = (bytes: number): OversizedLine => {
     skippedBytes = -1;
-    const line: OversizedLine = { kind: "oversized", line: nextLine, bytes };
+    const line: OversizedLine = { kind: "oversized", line: nextLine, bytes, ...(skippedHasCarriageReturn ? { carriageReturns: true as const } : {}) };
+    skippedHasCarriageReturn = false;
     nextLine += 1;
     return line;
   };
@@ -137,6 +142,7 @@ export async function* readLineChunks(
         yield chunk;
       } else if (pendingBytes > maxLineBytes) {
         // No line break in more than the limit: drop what was read of the line and skip the rest.
+        skippedHasCarriageReturn = pending.some((piece) => piece.includes(CARRIAGE_RETURN));
         skippedBytes = pendingBytes;
         pending = [];
         pendingBytes = 0;

@@ -44,3 +44,25 @@ export function canonicalJson(value: unknown): string {
   }
   return text + "}";
 }
+
+/**
+ * Tests whether a `messageId`, as text, is a number that JSON.parse rounded: an integer beyond
+ * 2^53 (`Number.MAX_SAFE_INTEGER`) written as JavaScript prints it, such as the text of
+ * `12345678901234567890`, which is `12345678901234567000`. Numbers that differ beyond their 16th
+ * digit or so then give the same id. Call it only for duplicates, because a string id of that form
+ * is indistinguishable from a rounded number.
+ */
+export function isRoundedLargeNumber(messageId: string): boolean {
+  const value = Number(messageId);
+  return Number.isInteger(value) && !Number.isSafeInteger(value) && String(value) === messageId;
+}
+
+/** Describes an entry skipped as a duplicate whose numeric `messageId` may have been rounded into another's. */
+export function describeRoundedMessageId(input: string, line: number, messageId: string): string {
+  return (
+    `${input}:${line}: messageId ${messageId} is a number larger than 2^53, which a JSON number cannot hold exactly, so different ids that round to it count as one, ` +
+    "and this entry was skipped as a duplicate of an earlier one. Segment and Koala read such numbers the same way, so Koala would keep only one of them too. " +
+    "When they are different events, write messageId as a string in the input, or map message_id from another field in the config. " +
+    "All such entries are counted under duplicate-message-id"
+  );
+}

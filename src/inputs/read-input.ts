@@ -5,9 +5,11 @@ import type { EventType } from "./csv/event-type.js";
 import { tableFromFileName } from "./csv/table.js";
 import { detectFormat, formatNeedsMoreBytes, type InputFormat } from "./detect-format.js";
 import { ElementChunkBuilder } from "./element-chunks.js";
+import { describeCarriageReturnLines } from "./jsonl.js";
 import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
 import { MAX_LINE_BYTES, readFileLineChunks, readLineChunks, StreamReadError, type FileReader, type LineChunk, type OversizedLine } from "./line-chunks.js";
+import { formatCount } from "../reporting/count-format.js";
 import { isGzipMagic, openInput } from "./open-input.js";
 import type { InputItem } from "./record.js";
 
@@ -34,9 +36,13 @@ export interface ReadInputOptions {
   onFormat?: (format: InputFormat) => void;
   /** Aborts a read that waits for bytes, from stdin or a named pipe; the read then fails with an AbortError. */
   signal?: AbortSignal;
+  /** Receives warnings about input that was read but not as the user may expect, with its file and line. */
+  onWarning?: (message: string) => void;
 }
 
 const ITEMS_PER_BATCH = 1000;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 /** Bytes that format detection reads at most before it decides, when the first chunk leaves the format open. */
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Bytes of array elements or CSV rows per batch, as many as `readLineChunks` puts in a chunk of lines. */
@@ -68,6 +74,11 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
 
   switch (format) {
     case "jsonl": {
+      if (usesCarriageReturnLines(head)) {
+        options.onWarning?.(`${input}: its lines end in a carriage return (CR) alone, as on classic Mac OS, so each CR was read as a line break`);
+        yield* readJsonLines(input, readLineChunks(carriageReturnsAsLineFeeds(rest)));
+        return;
+      }
       if (opened.plainFile === undefined) {
         yield* readJsonLines(input, readLineChunks(rest));
         return;
@@ -80,7 +91,7 @@ export async function* readInput(input: string, options: ReadInputOptions = {}):
       return;
     }
     case "json":
-      yield* readJsonDocuments(input, rest);
+      yield* readJsonDocuments(input, rest, options.onWarning);
       return;
     case "csv":
       yield* readCsvItems(input, rest, options);
@@ -96,7 +107,7 @@ async function* readJsonLines(input: string, chunks: AsyncIterable<LineChunk | O
   try {
     for await (const chunk of chunks) {
       if (chunk.kind === "oversized") {
-        yield { kind: "items", items: [oversizedLineProblem(input, chunk.line, chunk.bytes)] };
+        yield { kind: "items", items: [oversizedLineProblem(input, chunk)] };
       } else {
         yield { kind: "lines", input, firstLine: chunk.firstLine, bytes: chunk.bytes };
       }
@@ -116,9 +127,24 @@ async function* readJsonLines(input: string, chunks: AsyncIterable<LineChunk | O
  * come parsed, as items. The events read before a read error are yielded before the error is
  * thrown, or, for gzip data that ends early, before the problem that reports it.
  */
-async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<InputBatch> {
+async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>, warn?: (message: string) => void): AsyncGenerator<InputBatch> {
   const splitter = new JsonSequenceSplitter(MAX_DOCUMENT_BYTES);
   const numbers = new JsonEventNumbers();
+  // The first batch body with its context after its array is described; the others are counted, for one warning at the end.
+  const defaultsAfterBatch = { bodies: 0, events: 0 };
+  const onDefaultsAfterBatch = (message: string, events: number): void => {
+    if (defaultsAfterBatch.bodies === 0) {
+      warn?.(message);
+    }
+    defaultsAfterBatch.bodies += 1;
+    defaultsAfterBatch.events += events;
+  };
+  const warnOfLaterBodies = (): void => {
+    const { bodies, events } = defaultsAfterBatch;
+    if (bodies > 1) {
+      warn?.(`${input}: ${formatCount(bodies - 1)} more batch bodies have their top-level "context" or "integrations" after their batch array, which was not applied to ${formatCount(events)} events in all (see the warning above)`);
+    }
+  };
   const elements = new ElementChunkBuilder();
   let items: InputItem[] = [];
   // Batches in input order: adding an element ends the batch of items, and adding an item ends the batch of elements.
@@ -137,7 +163,8 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
   };
   const add = (parts: JsonSequencePart[]): void => {
     for (const part of parts) {
-      if (part.kind === "element") {
+      // An element that gets its body's context is parsed here, so that workers only parse plain elements.
+      if (part.kind === "element" && part.defaults === undefined) {
         endItems();
         elements.add(part.bytes, numbers.next(part.place.documentLine), part.firstLine, part.place);
         if (elements.byteLength >= ELEMENT_BYTES_PER_BATCH) {
@@ -146,7 +173,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
         continue;
       }
       endElements();
-      items.push(...itemsFromPart(part, input, numbers));
+      items.push(...itemsFromPart(part, input, numbers, onDefaultsAfterBatch));
       if (items.length >= ITEMS_PER_BATCH) {
         endItems();
       }
@@ -165,6 +192,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
     }
   } catch (error) {
     yield* endAll();
+    warnOfLaterBodies();
     if (!endsGzipEarly(error)) {
       throw error;
     }
@@ -175,6 +203,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>): 
   }
   add(splitter.end());
   yield* endAll();
+  warnOfLaterBodies();
 }
 
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {
@@ -210,13 +239,14 @@ async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, option
   }
 }
 
-function oversizedLineProblem(input: string, line: number, bytes: number): InputItem {
+function oversizedLineProblem(input: string, { line, bytes, carriageReturns }: OversizedLine): InputItem {
   const megabytes = (size: number): string => `${Math.round(size / (1024 * 1024))} MiB`;
+  const advice = carriageReturns === true ? describeCarriageReturnLines(input) : "Segment events are at most 32 KB, so check that the file is JSON Lines";
   return {
     kind: "problem",
     origin: { input, line },
     reason: "line-too-long",
-    message: `${input}:${line}: the line is ${megabytes(bytes)} long, more than the ${megabytes(MAX_LINE_BYTES)} a line may have, so it was skipped; Segment events are at most 32 KB, so check that the file is JSON Lines`,
+    message: `${input}:${line}: the line is ${megabytes(bytes)} long, more than the ${megabytes(MAX_LINE_BYTES)} a line may have, so it was skipped; ${advice}`,
   };
 }
 
@@ -279,6 +309,26 @@ function doubleGzipProblem(input: string): InputItem {
       `${input}: is compressed twice (its gzip data holds gzip data), so none of its events are read. ` +
       "Decompress it once, for example with gunzip -c < file.gz > once.gz, and give the result.",
   };
+}
+
+/**
+ * Tests whether JSON lines end in CR alone: the first bytes contain a carriage return and no line
+ * feed. A CR is invalid inside a JSON string, so outside strings it can only be whitespace or a line end.
+ * NOTE: a first line longer than the head that uses CR as whitespace between tokens is misread as
+ * several lines; JSON writers do not put CRs there, so this is not checked further.
+ */
+function usesCarriageReturnLines(head: Buffer): boolean {
+  return head.includes(CARRIAGE_RETURN) && !head.includes(LINE_FEED);
+}
+
+/** Replaces every carriage return with a line feed, in place, in buffers that only this reader holds. */
+async function* carriageReturnsAsLineFeeds(bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of bytes) {
+    for (let index = chunk.indexOf(CARRIAGE_RETURN); index !== -1; index = chunk.indexOf(CARRIAGE_RETURN, index + 1)) {
+      chunk[index] = LINE_FEED;
+    }
+    yield chunk;
+  }
 }
 
 /**

@@ -30,6 +30,7 @@ import { CsvNumbersCheck } from "./csv-numbers-check.js";
 import { createEmailExclusion, type EmailExclusion } from "./email-exclusion.js";
 import { formatEntrySettingsChanged, hashEntrySettings } from "./entry-settings-hash.js";
 import type { KoalaEntry } from "../delivery/entry.js";
+import { describeRoundedMessageId } from "../inputs/message-id.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -235,7 +236,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         }
         stats.filesRead += 1;
         try {
-          const batches = readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal });
+          const batches = readInput(source.path, { ...readOptions, onOpen: progress?.onOpen, onFormat: countCsvFile, signal: io.signal, onWarning: io.warn });
           for await (const batch of numbersWatch === undefined ? batches : numbersWatch.watch(batches)) {
             if (stopped()) {
               break;
@@ -473,6 +474,12 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
     onLockWarning: (message) => io.warn(message),
     onNothingToResume: (statePath) => io.warn(describeNothingToResume(statePath, dryRun, statePathGiven)),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
+    onRoundedMessageId: (entry) => {
+      stats.roundedMessageIds += 1;
+      if (stats.roundedMessageIds === 1) {
+        io.warn(describeRoundedMessageId(entry.origin.input, entry.origin.line, entry.messageId));
+      }
+    },
     onSharedMessageId: (first, second) => {
       const pair = JSON.stringify([first.mappingName, second.mappingName]);
       if (warnedMappingPairs.has(pair)) {

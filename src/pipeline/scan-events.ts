@@ -55,7 +55,7 @@ export async function scanEvents(inputs: readonly string[], readOptions: ReadInp
 
 async function scanSource(input: string, readOptions: ReadInputOptions, visitor: ScanVisitor): Promise<boolean> {
   try {
-    for await (const batch of readInput(input, readOptions)) {
+    for await (const batch of readInput(input, { ...readOptions, onWarning: (message) => visitor.onWarning(message) })) {
       let keepReading: boolean;
       switch (batch.kind) {
         case "lines":

@@ -53,6 +53,8 @@ export interface InvalidRecord {
 export class RunStats {
   readonly startedAt = Date.now();
   filesRead = 0;
+  /** Entries skipped as duplicates whose numeric messageId was rounded, so they may be different events; also counted under duplicate-message-id. */
+  roundedMessageIds = 0;
   /** Inputs read as CSV, whose cells are text unless --csv-numbers converts them. */
   csvFilesRead = 0;
   /** The first CSV cell kept as text that a trigger compares with a number, when --csv-numbers would have changed a match. */

@@ -518,6 +518,10 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "filtered-out":
       return `${missingFilterFields(stats, context)}Check --filter, --since and --until; an event without a timestamp is outside any --since/--until window.`;
     case "duplicate-message-id":
+      if (stats.roundedMessageIds > 0) {
+        const verb = stats.roundedMessageIds === 1 ? "has" : "have";
+        return `${formatCount(stats.roundedMessageIds)} ${verb} a numeric messageId beyond 2^53 that rounds to the id of another event (see the warning above), so write messageId as a string. Any others repeat an event, as an S3 archive is at-least-once.`;
+      }
       return context.mappings?.fromConfigFile === true
         ? "The inputs hold the same events more than once (an S3 archive is at-least-once), or a mapping gives different events the same message_id: check what the config maps message_id from."
         : "The inputs hold the same events more than once (an S3 archive is at-least-once).";

@@ -292,8 +292,17 @@ describe("one JSON array streamed", () => {
   });
 });
 
+function track(index: number, context?: Record<string, unknown>): Record<string, unknown> {
+  return { type: "track", event: "Signed Up", userId: `u-${index}`, messageId: `t-${index}`, timestamp: "2024-05-01T10:00:00.000Z", ...(context === undefined ? {} : { context }) };
+}
+
+/** The `context` of each event that the printed requests carry. */
+function eventContexts(stdout: string): unknown[] {
+  return parseRequests(stdout).flatMap((request) => (request.body["events"] as Array<Record<string, unknown>>).map((event) => event["context"]));
+}
+
 describe("batch body streamed", () => {
-  test("other keys of the body ignored", async () => {
+  test("other keys of the body not sent", async () => {
     const path = join(directory, "body.json");
     const body = {
       writeKey: "key",
@@ -309,6 +318,79 @@ describe("batch body streamed", () => {
     expect(emails(result.stdout)).toEqual(["person-1@example.com", "person-2@example.com"]);
     expect(result.stderr).toMatch(/unreadable\s+0\n/);
     expect(result.status).toBe(0);
+  });
+
+  test.each([
+    ["pretty-printed", pretty],
+    ["compact", (value: unknown) => JSON.stringify(value)],
+  ])("context before the batch array applied, %s", async (_layout, write) => {
+    const path = join(directory, "body.json");
+    const body = {
+      context: { traits: { email: "batch@example.com", plan: "pro" }, ip: "10.0.0.1", library: { name: "analytics-node" } },
+      integrations: { All: false },
+      batch: [track(1), track(2, { traits: { email: "own@example.com" }, locale: "fr" })],
+    };
+    writeFileSync(path, write(body));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--browser-events", "skip", path]);
+
+    expect(emails(result.stdout)).toEqual(["batch@example.com", "own@example.com"]);
+    expect(eventContexts(result.stdout)).toEqual([
+      { traits: { email: "batch@example.com", plan: "pro" }, ip: "10.0.0.1", library: { name: "analytics-node" } },
+      { traits: { email: "own@example.com", plan: "pro" }, locale: "fr", ip: "10.0.0.1", library: { name: "analytics-node" } },
+    ]);
+    expect(result.stderr).not.toContain("warning");
+    expect(result.status).toBe(0);
+  });
+
+  test("context library decides browser events", async () => {
+    const path = join(directory, "body.json");
+    writeFileSync(path, JSON.stringify({ context: { library: { name: "analytics.js" }, traits: { email: "a@example.com" } }, batch: [track(1), track(2)] }));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--browser-events", "skip", path]);
+
+    expect(parseRequests(result.stdout)).toEqual([]);
+    expect(result.stderr).toMatch(/browser-event\s+2\b/);
+  });
+
+  test("context after the batch array warned", async () => {
+    const path = join(directory, "body.json");
+    writeFileSync(path, pretty({ batch: [track(1), track(2)], context: { traits: { email: "batch@example.com" } } }));
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(parseRequests(result.stdout)).toEqual([]);
+    const stderr = unwrapSummary(result.stderr);
+    expect(stderr).toContain(`${path}:1: the batch body that starts here has its top-level "context" after its batch array, so it was not applied to its 2 events`);
+    expect(stderr).toContain(`jq -c '{context, integrations} + .' ${path} > fixed.json`);
+    expect(result.stderr).toMatch(/no-identity\s+2\b/);
+  });
+
+  test("context after the array warned once per file", async () => {
+    const path = join(directory, "bodies.json");
+    const bodies = [1, 2, 3].map((index) => JSON.stringify({ batch: [track(index)], context: { traits: { email: `p-${index}@example.com` } } }));
+    writeFileSync(path, `${bodies.join("\n")}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    const stderr = unwrapSummary(result.stderr);
+    expect(stderr.split("the batch body that starts here").length - 1).toBe(1);
+    expect(stderr).toContain(`${path}: 2 more batch bodies have their top-level "context" or "integrations" after their batch array, which was not applied to 3 events in all`);
+  });
+
+  test.each([
+    ["pretty-printed", '{\n  "batch": {\n    "type": "track", "event": "A", "userId": "u-1"\n  },\n  "sentAt": "2024-05-01T10:00:00.000Z"\n}\n'],
+    ["on one line", '{"batch": {"type": "track", "event": "A", "userId": "u-1"}}\n'],
+  ])("batch object rejected, %s", async (_layout, text) => {
+    const path = join(directory, "body.json");
+    writeFileSync(path, text);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:1: "batch" is an object in this request body, but batch must be an array of events`);
+    expect(result.stderr).toMatch(/unreadable\s+1\n/);
+    expect(result.stderr).toMatch(/events read\s+0\n/);
+    expect(result.status).toBe(1);
   });
 
   test.each([

@@ -349,3 +349,32 @@ describe("JsonSequenceSplitter on batch bodies", () => {
     ]);
   });
 });
+
+describe("batch body defaults", () => {
+  const body = '{"writeKey": "k", "context": {"ip": "10.0.0.1", "batch": [1]}, "integrations": {"All": false}, "batch": [{"a": 1}, {"b": 2}], "sentAt": "x"}';
+
+  test.each([1, 3, 7, body.length])("elements carry them, in pieces of %i bytes", (pieceBytes) => {
+    const parts = split(body, pieceBytes);
+
+    const elements = parts.filter((part) => part.kind === "element");
+    expect(elements.map((part) => part.defaults)).toEqual([
+      { context: { ip: "10.0.0.1", batch: [1] }, integrations: { All: false } },
+      { context: { ip: "10.0.0.1", batch: [1] }, integrations: { All: false } },
+    ]);
+    const document = parts.find((part) => part.kind === "document");
+    expect(document?.batch?.applied).toEqual([{ keys: ["context", "integrations"], elements: 2 }]);
+  });
+
+  test("none after the array", () => {
+    const parts = split('{"batch": [{"a": 1}], "context": {"ip": "10.0.0.1"}}', 5);
+
+    expect(parts.filter((part) => part.kind === "element").map((part) => part.defaults)).toEqual([undefined]);
+    expect(parts.find((part) => part.kind === "document")?.batch?.applied).toBeUndefined();
+  });
+
+  test("key named in a value only", () => {
+    const parts = split('{"writeKey": "context", "batch": [{"a": 1}]}', 4);
+
+    expect(parts.filter((part) => part.kind === "element").map((part) => part.defaults)).toEqual([undefined]);
+  });
+});

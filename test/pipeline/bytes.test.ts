@@ -80,6 +80,21 @@ describe("readLineChunks", () => {
     expect(seen).toEqual(expected);
   });
 
+  test.each([
+    ["with a CR", ["a\n", `${"b".repeat(39)}\r`, "b".repeat(40), "b\n"], true],
+    ["without a CR", ["a\n", "b".repeat(40), "b".repeat(40), "b\n"], undefined],
+  ])("notes a too long line %s", async (_case, parts, carriageReturns) => {
+    const oversized: OversizedLine[] = [];
+    for await (const chunk of readLineChunks(pieces(parts), 16, 64)) {
+      if (chunk.kind === "oversized") {
+        oversized.push(chunk);
+      }
+    }
+
+    expect(oversized).toHaveLength(1);
+    expect(oversized[0]?.carriageReturns).toBe(carriageReturns);
+  });
+
   test("gives each chunk its own buffer", async () => {
     const buffers = new ChunkBuffers(16_384);
     const chunks = await chunksOf(["x".repeat(10_000), "\n", "y".repeat(9_000), "\nz"], 8_192, buffers);

@@ -159,7 +159,7 @@ describe("fql dialect", () => {
     event: "Order Completed",
     anonymousId: "anon-1",
     userId: "",
-    properties: { tags: ["a", "b"], enabled: true, name: "Nike Air", total: 12 },
+    properties: { tags: ["a", "b"], enabled: true, name: "Nike Air", total: 12, kana: "ア", emoji: "😀" },
     integrations: { Koala: false },
   };
 
@@ -179,6 +179,9 @@ describe("fql dialect", () => {
     ["length(userId) < 1", true],
     ["length(properties.tags) = 2", true],
     ["length(groupId) = 0", true],
+    // UTF-16 code units, as tsub-js counts them, where Segment's FQL reference says bytes (3 for "ア").
+    ["length(properties.kana) = 1", true],
+    ["length(properties.emoji) = 2", true],
     ['typeof(properties.tags) = "array"', true],
     ['typeof(properties.total) = "number"', true],
     ['typeof(groupId) = "null"', true],
