@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { binPath } from "../helpers/run-cli.js";
+import { runMergedWithSlowReader } from "../helpers/merged-output.js";
 
 // `check` lists the mappings on stdout and then warns on stderr. Under `2>&1` into a slow pipe,
 // stdout still queues most of a large list when the warning is written, so a warning written to
@@ -32,37 +31,11 @@ afterAll(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-/**
- * Runs the built binary with `2>&1` through sh, so that stdout and stderr are one pipe. The reader
- * starts late and pauses after each chunk, as a slow `tee` does.
- */
-function runMergedWithSlowReader(args: readonly string[]): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", 'exec "$0" "$@" 2>&1', process.execPath, binPath, ...args], {
-      cwd: directory,
-      env: { PATH: process.env["PATH"] },
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.pause();
-    setTimeout(() => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        chunks.push(chunk);
-        child.stdout.pause();
-        setTimeout(() => child.stdout.resume(), 10);
-      });
-      child.stdout.resume();
-    }, 300);
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, output: Buffer.concat(chunks).toString("utf8") }));
-  });
-}
-
 describe("check with stderr merged into stdout", () => {
   test("warning follows the whole mapping list", async () => {
     // Without routing the warning through stdout, it landed inside a trigger in each of 3 runs.
     for (let run = 0; run < 3; run += 1) {
-      const result = await runMergedWithSlowReader(["check", "--config", "config.json"]);
+      const result = await runMergedWithSlowReader(["check", "--config", "config.json"], directory);
       const lines = result.output.split("\n");
       const warningLine = lines.findIndex((line) => line.includes("warning: every mapping"));
       const triggerLines = lines.filter((line) => line.includes("x".repeat(100)));

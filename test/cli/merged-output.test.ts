@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { binPath } from "../helpers/run-cli.js";
+import { runMergedWithSlowReader } from "../helpers/merged-output.js";
 
 /**
  * Writes 12 people with 30 track events each and 4 kB of properties per event, so that each dry-run
@@ -89,32 +90,6 @@ function expectWarningsBetweenRequests(output: string): void {
   }
   expect(atLineStart.map((line) => /events\.jsonl:(\d+):/.exec(line)?.[1])).toEqual(["31", "92", "153", "214", "275", "336"]);
   expect(beforeSummary.filter((line) => line.startsWith("warning: "))).toHaveLength(6);
-}
-
-/**
- * Runs `send --dry-run … 2>&1` through sh, so that stdout and stderr are one pipe, as in
- * `2>&1 | tee log`. The reader starts late and pauses after each chunk, as a slow `tee` does, so
- * that the end of the requests is still waiting in the process when the run finishes.
- */
-function runMergedWithSlowReader(args: readonly string[]): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", 'exec "$0" "$@" 2>&1', process.execPath, binPath, ...args], {
-      env: { PATH: process.env["PATH"] },
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.pause();
-    setTimeout(() => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        chunks.push(chunk);
-        child.stdout.pause();
-        setTimeout(() => child.stdout.resume(), 10);
-      });
-      child.stdout.resume();
-    }, 300);
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, output: Buffer.concat(chunks).toString("utf8") }));
-  });
 }
 
 describe("send --dry-run with stderr merged into stdout", () => {
