@@ -6,7 +6,10 @@ export interface Batch {
   lane: PersonLane;
   personKey: PersonKey;
   entries: KoalaEntry[];
-  /** The record of each entry, at the same index; undefined for records that are not tracked (stdin). */
+  /**
+   * The record of each entry, at the same index. Records that are not tracked (stdin, a dry run) are
+   * undefined, and the list ends after the last tracked one, so a batch of untracked records fills none.
+   */
   records: (RecordProgress | undefined)[];
   /** Size of the entries' JSON (see `entrySize`), for buffer bounds. */
   bytes: number;
@@ -60,6 +63,8 @@ export class Batcher {
   private openCount = 0;
   private openBytes = 0;
   private tick = 0;
+  /** A lane whose batch is being closed to open another at once, which `releaseIfIdle` must keep. */
+  private reopenedLane: PersonLane | undefined;
 
   constructor(
     private readonly limits: BatcherLimits,
@@ -71,7 +76,10 @@ export class Batcher {
     let batch = lane.open;
     const personKey = personKeyOf(entry);
     if (batch !== undefined && !samePersonKey(batch.personKey, personKey)) {
+      // A dry run sends the closed batch at once. The lane stays, because its next batch opens below.
+      this.reopenedLane = lane;
       this.close(batch);
+      this.reopenedLane = undefined;
       batch = undefined;
     }
     if (batch === undefined) {
@@ -79,7 +87,12 @@ export class Batcher {
     }
 
     batch.entries.push(entry);
-    batch.records.push(record);
+    if (record !== undefined) {
+      while (batch.records.length < batch.entries.length - 1) {
+        batch.records.push(undefined);
+      }
+      batch.records.push(record);
+    }
     const size = entrySize(entry);
     batch.bytes += size;
     this.openBytes += size;
@@ -112,7 +125,7 @@ export class Batcher {
 
   /** Forgets a lane with nothing left, so memory follows the persons in flight, not all persons seen. */
   releaseIfIdle(lane: PersonLane): void {
-    if (!lane.busy && lane.open === undefined && lane.queued.length === 0) {
+    if (lane !== this.reopenedLane && !lane.busy && lane.open === undefined && lane.queued.length === 0) {
       this.lanes.delete(lane.key);
     }
   }
@@ -168,8 +181,6 @@ export class Batcher {
       firstAttemptAtMs: 0,
     };
     lane.open = batch;
-    // A dry run sends a closed batch at once, which may have released this lane in the meantime.
-    this.lanes.set(lane.key, lane);
     this.openQueue.push(batch);
     this.openCount += 1;
     this.compactOpenQueue();

@@ -6,7 +6,6 @@ import { createGunzip } from "node:zlib";
 import { isGzipMagic } from "../inputs/open-input.js";
 import type { IdentityGraph } from "./identity-graph.js";
 import type { IdentityRow, RowOutcome } from "./identity-row.js";
-import { readCsvIdentities } from "./identities-csv.js";
 import { readJsonlIdentities } from "./identities-jsonl.js";
 import { IdentitiesFileError } from "./identities-file-error.js";
 
@@ -110,8 +109,13 @@ export async function loadIdentities(
     signal?.throwIfAborted();
     const { format, stream } = await chooseFormat(await gunzipIfCompressed(opened), options.format ?? formatFromPath(source));
     result.format = format;
-    if (format === "csv") await readCsvIdentities(stream, name, sink, signal);
-    else await readJsonlIdentities(stream, sink, signal);
+    if (format === "csv") {
+      // Imported here, because csv-parse and the CSV checks are 13 modules that a send without a CSV --identities file never uses.
+      const { readCsvIdentities } = await import("./identities-csv.js");
+      await readCsvIdentities(stream, name, sink, signal);
+    } else {
+      await readJsonlIdentities(stream, sink, signal);
+    }
     signal?.throwIfAborted();
   } catch (error) {
     if (signal?.aborted === true) {
