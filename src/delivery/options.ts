@@ -375,8 +375,9 @@ export interface DeliveryProgress {
   /**
    * Set while Koala has not responded since a request failed with a connection error, 5xx or 408:
    * for how long, and, when no request is in flight, the time until the next retry starts.
+   * `onlyErrors` is true when every one of those failures was a 5xx or 408 response.
    */
-  koalaNotResponding?: { forMs: number; nextRetryInMs: number | undefined };
+  koalaNotResponding?: { forMs: number; nextRetryInMs: number | undefined; onlyErrors: boolean };
 }
 
 export type ResolvedDeliveryOptions = Readonly<

@@ -132,13 +132,17 @@ export class Sender {
    * a 408, and when no request is in flight, how long until the next one starts: during an outage the
    * next test request. Undefined while the last request that got a result got a response.
    */
-  koalaNotResponding(nowMs: number): { forMs: number; nextRetryInMs: number | undefined } | undefined {
+  koalaNotResponding(nowMs: number): { forMs: number; nextRetryInMs: number | undefined; onlyErrors: boolean } | undefined {
     const failing = this.outageTracker.failingSince;
     if (failing === undefined || this.halted) {
       return undefined;
     }
     const nextRetryAtMs = this.inFlight === 0 ? this.nextRequestAtMs() : undefined;
-    return { forMs: nowMs - failing.sinceMs, nextRetryInMs: nextRetryAtMs === undefined ? undefined : Math.max(0, nextRetryAtMs - nowMs) };
+    return {
+      forMs: nowMs - failing.sinceMs,
+      nextRetryInMs: nextRetryAtMs === undefined ? undefined : Math.max(0, nextRetryAtMs - nowMs),
+      onlyErrors: failing.failedResponses === failing.failedAttempts,
+    };
   }
 
   /** Returns the epoch millisecond at which the next retry starts, or undefined when none waits. */

@@ -24,9 +24,10 @@ export interface ProgressSnapshot {
   requestsInFlight?: number;
   /**
    * Set while Koala has not responded since a request failed with a connection error or 5xx: for how
-   * long, and, when no request is in flight, the time until the next retry starts.
+   * long, and, when no request is in flight, the time until the next retry starts. With `onlyErrors`,
+   * every failure was a 5xx or 408 response, so the line says errors rather than no response.
    */
-  koalaNotResponding?: { forMs: number; nextRetryInMs: number | undefined } | undefined;
+  koalaNotResponding?: { forMs: number; nextRetryInMs: number | undefined; onlyErrors?: boolean } | undefined;
 }
 
 /** Below this elapsed time a rate would mostly show start-up noise. */
@@ -161,14 +162,15 @@ function waitingPart(notResponding: ProgressSnapshot["koalaNotResponding"]): Nam
     return undefined;
   }
   const forDuration = formatDuration(notResponding.forMs);
+  const failure = notResponding.onlyErrors === true ? "only errors" : "no response";
   if (notResponding.nextRetryInMs === undefined) {
-    return { name: "waiting", text: `no response from Koala for ${forDuration}`, short: `no response for ${forDuration}` };
+    return { name: "waiting", text: `${failure} from Koala for ${forDuration}`, short: `${failure} for ${forDuration}` };
   }
   // Rounded up, so that the line never shows "retry in 0 s" while the retry still waits.
   const retryIn = formatDuration(Math.ceil(notResponding.nextRetryInMs / 1000) * 1000);
   return {
     name: "waiting",
-    text: `waiting for Koala (no response for ${forDuration}, retry in ${retryIn})`,
+    text: `waiting for Koala (${failure} for ${forDuration}, retry in ${retryIn})`,
     short: `waiting for Koala (retry in ${retryIn})`,
   };
 }

@@ -282,6 +282,7 @@ describe("delivery during a Koala outage", () => {
     expect(progress.requestsInFlight).toBe(0);
     expect(progress.koalaNotResponding?.forMs).toBeGreaterThanOrEqual(0);
     expect(progress.koalaNotResponding?.nextRetryInMs).toBeLessThanOrEqual(3_000);
+    expect(progress.koalaNotResponding?.onlyErrors).toBe(true);
     expect(delivery.progress().koalaNotResponding).toBeUndefined();
   });
 });

@@ -29,6 +29,15 @@ describe("progress line while Koala does not respond", () => {
     expect(text).not.toContain(" left ·");
   });
 
+  test("5xx answers say only errors", () => {
+    const waiting = formatProgressText({ ...delivering, koalaNotResponding: { forMs: 65_000, nextRetryInMs: 11_200, onlyErrors: true } }, 120_000, false);
+    const inFlight = formatProgressText({ ...delivering, requestsInFlight: 1, koalaNotResponding: { forMs: 40_000, nextRetryInMs: undefined, onlyErrors: true } }, 120_000, false);
+
+    expect(waiting).toContain("waiting for Koala (only errors for 1 min 5 s, retry in 12 s)");
+    expect(inFlight).toContain("only errors from Koala for 40 s");
+    expect(inFlight).not.toContain("no response");
+  });
+
   test("retry under one second says 1 s", () => {
     const text = formatProgressText({ ...delivering, koalaNotResponding: { forMs: 5_000, nextRetryInMs: 30 } }, 120_000, false);
 
