@@ -191,7 +191,7 @@ export async function startEmulatorFromCli(options: EmulatorCliOptions, output: 
   });
   output.out(`Koala emulator listening on ${emulator.url} (public key ${options.publicKey})`);
   // A checkpoint of its own keeps the trial out of the default one, which a later send to Koala resumes.
-  output.out(`  KOALA_PUBLIC_KEY=${options.publicKey} koala-replay send --endpoint ${emulator.url} --state trial/state.json <inputs>`);
+  output.out(`  KOALA_PUBLIC_KEY=${options.publicKey} npx koala-replay send --endpoint ${emulator.url} --state trial/state.json <inputs>`);
   return emulator;
 }
 
