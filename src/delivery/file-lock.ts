@@ -23,7 +23,7 @@ export class FileInUseError extends Error {
     /** The file that the lock guards. */
     readonly path: string,
     readonly lockPath: string,
-    /** What the file is to the run, as a noun phrase: "checkpoint", "dead-letter file". */
+    /** Role of the file in the run, as a noun phrase: "checkpoint", "dead-letter file". */
     readonly role: string,
     owner: LockOwner | undefined,
   ) {
@@ -60,8 +60,8 @@ export class FileLock {
   /**
    * Takes the lock of `path`: the file `<path>.lock`, created exclusively (O_EXCL) with the pid, host
    * and start time of this process. A lock left by a process of this host that no longer runs is
-   * taken over, and `onStaleLock` hears of it. Raises FileInUseError when a live process of this host,
-   * or any process of another host, holds it, because whether that one still runs cannot be checked.
+   * taken over, and `onStaleLock` is called. Raises FileInUseError when the lock belongs to a live
+   * process of this host, or to any process of another host, whose process this host cannot check.
    */
   static acquire(path: string, role: string, onStaleLock: (lockPath: string, owner: string) => void): FileLock {
     const lockPath = `${path}.lock`;

@@ -135,7 +135,10 @@ export interface RetryEvent {
   /** Attempts made so far (1 after the first failure). */
   attempt: number;
   reason: RetryReason;
-  /** Wait before the next attempt, in milliseconds; for a request held during an outage, the wait before the next test request (0 while one is in flight). */
+  /**
+   * Wait before the next attempt, in milliseconds. For a request held during an outage, it is the wait
+   * before the next test request, and 0 while one is in flight.
+   */
   delayMs: number;
   /**
    * Whether the request is held with the others until Koala responds to a test request, because
@@ -206,8 +209,8 @@ export interface DeliveryEvents {
    */
   onPartialDeadLetterLineNotCut?(path: string, bytes: number, message: string): void;
   /**
-   * The lock of the checkpoint or dead-letter file was left by a run of this host that no longer
-   * runs, and this run took it over; or it could not be created, and this run goes on without it.
+   * Reports a lock of the checkpoint or dead-letter file that a finished run of this host left and
+   * this run took over. Also reports a lock that could not be created, in which case the run goes on without it.
    */
   onLockWarning?(message: string): void;
   /** `resume` was asked for, but no state file exists at `statePath`, so every record is sent. */

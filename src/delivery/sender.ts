@@ -621,7 +621,7 @@ function describeFatal(reason: FatalReason, url: string, status: number | undefi
   }
 }
 
-/** Describes an outage: how long Koala did not respond or answered only with errors, how many attempts failed and the last error. */
+/** Describes an outage: how long Koala did not respond or returned only errors, how many attempts failed, and the last error. */
 function describeOutage(url: string, outage: OutageState | undefined): string {
   if (outage === undefined) {
     return `Koala at ${url} stopped responding: requests failed with connection errors or 5xx responses.`;

@@ -42,7 +42,7 @@ export function detectFormat(firstBytes: Buffer): InputFormat {
 
 /**
  * Tests whether more bytes could change what `detectFormat` returns for `firstBytes`. A pipe can
- * deliver its first bytes in pieces as small as `{"bat`, which alone would read as JSON lines, so a
+ * deliver its first bytes in pieces as small as `{"bat`, which alone would read as JSON lines. So a
  * reader of a pipe reads on while this returns true, up to the 64 KiB that detection needs at most.
  */
 export function formatNeedsMoreBytes(firstBytes: Buffer): boolean {

@@ -25,7 +25,7 @@ export interface ProgressSnapshot {
   /**
    * Set while Koala has not responded since a request failed with a connection error or 5xx: for how
    * long, and, when no request is in flight, the time until the next retry starts. With `onlyErrors`,
-   * every failure was a 5xx or 408 response, so the line says errors rather than no response.
+   * every failure was a 5xx or 408 response, so the line shows errors rather than no response.
    */
   koalaNotResponding?: { forMs: number; nextRetryInMs: number | undefined; onlyErrors?: boolean } | undefined;
 }

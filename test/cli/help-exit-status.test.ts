@@ -7,10 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { binPath, runCli } from "../helpers/run-cli.js";
 
-// Each command's --help lists the exit statuses it can end with. The table below is what each
-// command can exit with; for check and init every status of it is produced by a run here, and
-// other tests (closed-stdout, output-write-failure, send-emulator, koala-outage, …) produce those
-// of send, inspect and preview.
+// Each command's --help lists the exit statuses it can end with, and the table below gives them.
+// For check and init, a run here produces every status of the table. Other tests (closed-stdout,
+// output-write-failure, send-emulator, koala-outage, …) produce those of send, inspect and preview.
 
 const CAN_EXIT_WITH: Readonly<Record<string, readonly number[]>> = {
   send: [0, 1, 2, 3, 74, 130, 141],
@@ -21,7 +20,7 @@ const CAN_EXIT_WITH: Readonly<Record<string, readonly number[]>> = {
 };
 
 let directory: string;
-/** A port where a server accepts a connection and closes it, so that nothing answers. */
+/** A server that accepts each connection and closes it, so that no request gets a response. */
 let closingServer: Server;
 
 beforeAll(async () => {

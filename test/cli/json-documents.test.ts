@@ -296,7 +296,7 @@ function track(index: number, context?: Record<string, unknown>): Record<string,
   return { type: "track", event: "Signed Up", userId: `u-${index}`, messageId: `t-${index}`, timestamp: "2024-05-01T10:00:00.000Z", ...(context === undefined ? {} : { context }) };
 }
 
-/** The `context` of each event that the printed requests carry. */
+/** Returns the `context` of each event in the printed requests. */
 function eventContexts(stdout: string): unknown[] {
   return parseRequests(stdout).flatMap((request) => (request.body["events"] as Array<Record<string, unknown>>).map((event) => event["context"]));
 }

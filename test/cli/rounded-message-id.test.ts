@@ -17,7 +17,7 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-/** A track event with an email, whose messageId is written into the JSON text as given. */
+/** Returns the line of a track event with an email, with `messageIdText` written into the JSON as given. */
 function trackLine(event: string, messageIdText: string): string {
   return `{"type":"track","event":"${event}","userId":"u-1","messageId":${messageIdText},"timestamp":"2024-05-01T10:00:00.000Z","context":{"traits":{"email":"person@example.com"}}}`;
 }
