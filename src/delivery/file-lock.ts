@@ -131,9 +131,9 @@ const TAKEOVER_WAIT_MS = 10_000;
 /**
  * Creates `path` with `content`, or replaces it when the process that wrote it no longer runs.
  *
- * Several runs may find the same stale file at once, and a file cannot be replaced only if its
- * content is still the stale one. So a run first takes `<path>.takeover` (this same function, one
- * level up), rereads `path` while it holds that, and replaces it only if it is unchanged. Of the
+ * Several runs may find the same stale file at once, and no file system call replaces a file only
+ * while its content is still the stale one. So a run first takes `<path>.takeover` (this same
+ * function, one level up), rereads `path` while it holds that, and replaces it only if unchanged. Of the
  * runs that found the stale file, the first to take `.takeover` replaces it, and the others find
  * its lock when they reread. A new run that comes meanwhile finds `path` present, because the
  * replacement is a rename over it, and so never creates it beside the winner.
