@@ -59,8 +59,8 @@ export class MemoryNodes implements NodeStore {
   private signedWords = new Int32Array(0);
   private doubles = new Float64Array(0);
   /**
-   * Each distinct email, in the order first set: a u32 header (little-endian) with its length in
-   * UTF-16 code units, a u32 count of the nodes that have it, then its code units, one byte each
+   * Each distinct email, in the order first set. A u32 header (little-endian) contains its length in
+   * UTF-16 code units, and a u32 count the nodes that have it. Its code units follow, one byte each
    * (Latin-1) when all are below U+0100, else two (UTF-16LE, with `UTF16_FLAG` in the header). Both
    * keep every string exactly, lone surrogates included. An email that no node has any longer stays
    * until the buffer is next compacted.
