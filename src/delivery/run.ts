@@ -43,7 +43,7 @@ export class DeliveryRun implements Delivery {
   private readonly earlierRecordsWithoutEntries: number | undefined;
   private readonly deadLetters: DeadLetterWriter | undefined;
   private readonly seenMessageIds = new MessageIdSet();
-  /** Message_ids that may repeat; the others need not go into `seenMessageIds`. */
+  /** The message_ids that may repeat. An entry with another one need not go into `seenMessageIds`. */
   private repeats: RepeatFilter | undefined;
   private readonly duplicateOnlyInputs: DuplicateOnlyInputs;
   private readonly batcher: Batcher;
@@ -266,7 +266,10 @@ export class DeliveryRun implements Delivery {
     }
   }
 
-  /** Adds the entry's mapping name and messageId to the duplicate check, and returns false when they were there. */
+  /**
+   * Returns whether the entry is the first with its mapping name and messageId. Adds them to the
+   * duplicate check unless the repeat filter rules the messageId out.
+   */
   private isFirstOfMessageId(entry: KoalaEntry): boolean {
     if (this.repeats !== undefined && !this.repeats.mayRepeat(entry.messageId)) {
       return true;

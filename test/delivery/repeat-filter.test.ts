@@ -37,8 +37,8 @@ describe("RepeatFilter", () => {
 
     expect(repeats.filter((id) => !filter.mayRepeat(id))).toEqual([]);
     const repeatSet = new Set(repeats);
-    const taken = ids.filter((id) => !repeatSet.has(id) && filter.mayRepeat(id)).length;
-    expect(taken).toBeLessThan(1_000);
+    const singlesTaken = ids.filter((id) => !repeatSet.has(id) && filter.mayRepeat(id)).length;
+    expect(singlesTaken).toBeLessThan(1_000);
   });
 
   test("turned off, every id may repeat", () => {
