@@ -26,7 +26,7 @@ export function filesWritten(settings: SendSettings): RunOutputFile[] {
 }
 
 /**
- * Rejects a checkpoint, dead-letter or report path that names the `--identities` file or the config
+ * Rejects a checkpoint, dead-letter, report or not-sent path that names the `--identities` file or the config
  * file, before anything is read. The run reads both at its start and would then replace them, or
  * append dead letters to them. Paths are compared with links resolved.
  */
@@ -48,6 +48,9 @@ export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPa
   }
   if (settings.reportPath !== undefined) {
     written.push({ path: settings.reportPath, option: "--report", description: "the report", effect: "the report would replace it" });
+  }
+  if (settings.notSentPath !== undefined) {
+    written.push({ path: settings.notSentPath, option: "--not-sent", description: "the not-sent file", effect: "the run would empty it" });
   }
   for (const file of written) {
     const writtenPath = canonicalPath(process.cwd(), file.path);

@@ -17,7 +17,7 @@ import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvent
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { eventDepthProblem } from "./event-depth.js";
-import { collectChunkOutcomes, type ReadOutcome } from "./process-lines.js";
+import { collectChunkOutcomes, type LineOutcome, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -31,6 +31,8 @@ import { createEmailExclusion, type EmailExclusion } from "./email-exclusion.js"
 import { formatEntrySettingsChanged, hashEntrySettings } from "./entry-settings-hash.js";
 import type { KoalaEntry } from "../delivery/entry.js";
 import { describeRoundedMessageId } from "../inputs/message-id.js";
+import type { NotSentRecord } from "../reporting/not-sent-file.js";
+import { NotSentRecorder } from "../reporting/not-sent-records.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -73,6 +75,11 @@ export interface ReplayIo {
   onPhase?: (description: string) => void;
   /** Receives the state file that the run saves its checkpoint to, before anything is read. A dry run has none. */
   onStatePath?: (statePath: string) => void;
+  /**
+   * Receives each event, or each mapping's entry, as it is counted as skipped, invalid or unreadable
+   * (`--not-sent`), except the events that a resume skips because earlier runs finished them.
+   */
+  onNotSent?: (record: NotSentRecord) => void;
 }
 
 /** Warnings printed for unreadable lines before they are only counted, so a broken file cannot flood the terminal. */
@@ -85,6 +92,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const rules: ProcessorRules = buildProcessorRules(config);
   const names = mappingNames(config);
   const exclusion = createEmailExclusion(settings.excludeEmails ?? []);
+  const notSent = io.onNotSent === undefined ? undefined : new NotSentRecorder(io.onNotSent);
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
     stats.filesSkipped.push(file);
@@ -116,7 +124,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     givenInputs: settings.inputs,
     entrySettingsHash: entrySettings.combined,
     entrySettingHashes: entrySettings.groups,
-    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined),
+    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined, notSent),
   });
   if (delivery.statePath !== undefined) {
     io.onStatePath?.(delivery.statePath);
@@ -181,14 +189,17 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         return;
       }
       recordVerdicts(stats, result, io.verbose);
+      notSent?.recordVerdicts(result);
       const { deliverable, unidentified } = stitcher.stitch(result);
       if (unidentified > 0) {
         stats.countSkipped("no-identity", unidentified);
+        notSent?.recordUnidentified(result, unidentified);
       }
-      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats, isResentDeadLetter(result)));
+      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats, isResentDeadLetter(result), notSent));
     };
     const handleProblem = (problem: InputProblem): void => {
       stats.countUnreadable(problem);
+      notSent?.recordProblem(problem);
       warnOnce(locateProblem(problem));
     };
     const countCsvFile = (format: InputFormat): void => {
@@ -213,6 +224,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     const drain = async (keep: number): Promise<void> => {
       while (inFlight.length > keep) {
         const source = await (inFlight.shift() as Promise<OutcomeSource>);
+        if (notSent !== undefined) {
+          notSent.eventText = () => source.eventText();
+        }
         for (let outcome = source.next(); outcome !== undefined && !stopped(); outcome = source.next()) {
           const wait = handleOutcome(outcome);
           if (wait !== undefined) {
@@ -252,6 +266,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
                 if (problem !== undefined) {
                   handleProblem(problem);
                 } else if (item.kind === "record") {
+                  if (notSent !== undefined) {
+                    notSent.eventText = () => JSON.stringify(item.event);
+                  }
                   await handleResult(processEvent(item.event, item.origin, undefined, rules));
                 }
               }
@@ -276,6 +293,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
           if (!stopped()) {
             const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
             stats.countUnreadable(problem);
+            notSent?.recordProblem(problem);
             warnOnce(problem.message);
           }
         }
@@ -315,10 +333,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
  * letters are excluded too, because the patterns exist to keep these people's events out of Koala,
  * and are counted apart so that the summary can report them.
  */
-function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats, resentDeadLetter: boolean): readonly KoalaEntry[] {
+function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats, resentDeadLetter: boolean, notSent: NotSentRecorder | undefined): readonly KoalaEntry[] {
   const { sendable, excluded } = exclusion.split(entries);
   if (excluded.length > 0) {
     stats.countSkipped("excluded-email", excluded.length);
+    notSent?.recordExcluded(excluded);
   }
   if (resentDeadLetter) {
     stats.resentDeadLettersExcluded += excluded.length;
@@ -329,6 +348,8 @@ function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusi
 /** Outcomes of one chunk in line order, read one at a time. */
 interface OutcomeSource {
   next(): ReadOutcome | undefined;
+  /** Returns the JSON text of the event of the outcome `next` returned last, or undefined after a problem. */
+  eventText(): string | undefined;
   /** Frees what the chunk's outcomes were read from, once every one is read. */
   release(): void;
 }
@@ -337,10 +358,15 @@ interface OutcomeSource {
 class OutcomeList implements OutcomeSource {
   private index = 0;
 
-  constructor(private readonly outcomes: readonly ReadOutcome[]) {}
+  constructor(private readonly outcomes: readonly LineOutcome[]) {}
 
   next(): ReadOutcome | undefined {
     return this.outcomes[this.index++];
+  }
+
+  eventText(): string | undefined {
+    const last = this.outcomes[this.index - 1];
+    return last?.kind === "result" ? last.text : undefined;
   }
 
   release(): void {}
@@ -453,7 +479,7 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 }
 
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven` is whether --state named the checkpoint. */
-function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePathGiven: boolean): DeliveryEvents {
+function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePathGiven: boolean, notSent: NotSentRecorder | undefined): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
   // A save that fails, as on a full disk, usually fails again at every later save. Only the first error is printed, and the summary counts them all.
   const checkpointErrorPaths = new Set<string>();
@@ -471,6 +497,7 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
+    onDuplicateSkipped: notSent === undefined ? undefined : (entry) => notSent.recordDuplicate(entry),
     onLockWarning: (message) => io.warn(message),
     onNothingToResume: (statePath) => io.warn(describeNothingToResume(statePath, dryRun, statePathGiven)),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),

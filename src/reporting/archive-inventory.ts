@@ -128,7 +128,8 @@ export class ArchiveInventory {
     this.unreadableCount += 1;
     increment(this.unreadableByReason, problem.reason);
     if (this.unreadableExamples.length < MAX_UNREADABLE_EXAMPLES) {
-      this.unreadableExamples.push(problem);
+      // Without the line's text, which can be megabytes long.
+      this.unreadableExamples.push({ origin: problem.origin, reason: problem.reason, message: problem.message });
     }
     if (problem.reason === "unknown-csv-table" && this.unknownCsvTableFiles.length < MAX_UNREADABLE_EXAMPLES) {
       this.unknownCsvTableFiles.push(problem.origin.input);

@@ -18,6 +18,15 @@ export const MAX_REASONS = 100;
 export const OTHER_REASONS = `other reasons (past the first ${MAX_REASONS} distinct ones)`;
 export const OTHER_TYPES = `(other types, past the first ${MAX_REASONS})`;
 
+/** What became of the `--not-sent` file. */
+export interface NotSentFileResult {
+  path: string;
+  lines: number;
+  linesLost: number;
+  /** The message of the write that failed, such as `ENOSPC: no space left on device, write`; absent when every line was written. */
+  error?: string;
+}
+
 /** The first event of an invalid reason: its input line, and the value it had when the reason quotes one. */
 export interface FirstInvalid {
   origin: RecordOrigin;
@@ -110,6 +119,8 @@ export class RunStats {
   delivery: DeliveryResult | undefined;
   /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */
   filterFieldsSeen = 0;
+  /** The `--not-sent` file once it is closed: its path as given, the lines written, those lost to a failed write, and that write's error. */
+  notSentFile: NotSentFileResult | undefined;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
   readonly unmatchedTypes = new Map<string, number>();
 
@@ -173,7 +184,8 @@ export class RunStats {
     this.unreadableCount += 1;
     increment(this.unreadableByReason, problem.reason);
     if (this.unreadableExamples.length < MAX_EXAMPLES) {
-      this.unreadableExamples.push(problem);
+      // Without the line's text, which can be megabytes long.
+      this.unreadableExamples.push({ origin: problem.origin, reason: problem.reason, message: problem.message });
     }
   }
 
