@@ -116,7 +116,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--report <path>", "write the run's report as JSON to this file (public key masked; keys: docs/reports.md in the package)")
     .option("--not-sent <path>", NOT_SENT_HELP)
     .option("--json", "print the run's report as JSON on stdout instead of the text summary (not with --dry-run)")
-    .option("-v, --verbose", "log each retry, each entry given up on and each event that could not be mapped, with the reason")
+    .option("-v, --verbose", "log each retry, each entry given up on and each event that could not be mapped, with the reason (emails shown as email#<first 8 hex digits of their SHA-256>)")
     .option("-q, --quiet", "print no warnings, no progress and no summary")
     .option("--no-progress", "never show the progress line (drawn only on a terminal outside CI; elsewhere a plain line every 30 s)")
     .addHelpText("after", () => withToolCommand(`${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`))

@@ -9,6 +9,7 @@ import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
+import { hideEmails } from "../../reporting/email-mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
@@ -302,14 +303,15 @@ function optionWarnings(settings: SendSettings): string[] {
 
 /**
  * Returns the `--verbose` sink: each call prints one line with `logLine` (above the progress line),
- * with the public key masked. The delivery stage calls it for every retry and every dead-lettered entry.
+ * with the public key masked and emails hidden. The delivery stage calls it for every retry and every dead-lettered entry.
  */
 export function createVerboseLog(settings: SendSettings, logLine: (line: string) => void): ((message: string) => void) | undefined {
   if (!settings.verbose) {
     return undefined;
   }
-  // A line names its input, whose name may contain control characters.
-  return (message) => logLine(escapeControlCharacters(maskSecret(message, settings.publicKey)));
+  // A line names its input, whose name may contain control characters. Emails are hidden in every
+  // line, as the formatters hide those they know of, because verbose output ends up in CI logs.
+  return (message) => logLine(escapeControlCharacters(hideEmails(maskSecret(message, settings.publicKey))));
 }
 
 /**
