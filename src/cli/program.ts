@@ -129,7 +129,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .command("preview")
     .description("show the first events each mapping takes and the request each becomes, and why other events would not be sent")
     .argument("[inputs...]", INPUTS_HELP)
-    .option("--limit <events>", "examples per mapping, and samples per reason for not sending", "3")
+    .option("--limit <events>", "examples per mapping, and samples per reason for not sending; reading still stops at --max-events (to list every event not sent: send --dry-run --not-sent <file>)", "3")
     .option("--max-events <events>", "stop reading after this many events, even when a mapping has fewer examples", "100000")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .addOption(formatOption())

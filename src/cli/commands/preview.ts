@@ -70,7 +70,8 @@ const defaultDependencies: PreviewDependencies = { requestOf: singleEntryRequest
 export async function previewCommand(inputs: string[], raw: RawPreviewOptions, dependencies: PreviewDependencies = defaultDependencies): Promise<number> {
   const stdinIsTerminal = isStdinTerminal();
   const inputList = resolveInputs(inputs, stdinIsTerminal, "preview");
-  const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
+  // No cap of its own: the samples are held until printed, and --max-events bounds the events they are taken from.
+  const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, Number.MAX_SAFE_INTEGER);
   const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
   const browserEventsText = raw.browserEvents ?? "skip";
   const browserEvents = parseBrowserEventsOption(browserEventsText);
