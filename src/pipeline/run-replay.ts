@@ -32,7 +32,7 @@ import { formatEntrySettingsChanged, hashEntrySettings } from "./entry-settings-
 import type { KoalaEntry } from "../delivery/entry.js";
 import { describeRoundedMessageId } from "../inputs/message-id.js";
 import type { NotSentRecord } from "../reporting/not-sent-file.js";
-import { NotSentRecorder } from "../reporting/not-sent-records.js";
+import { NotSentRecorder, type EventTextSource } from "../reporting/not-sent-records.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -91,8 +91,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters, stitching: settings.stitch };
   const rules: ProcessorRules = buildProcessorRules(config);
   const names = mappingNames(config);
+  const allFilterFieldBits = 2 ** (rules.filterFieldReaders?.length ?? 0) - 1;
   const exclusion = createEmailExclusion(settings.excludeEmails ?? []);
-  const notSent = io.onNotSent === undefined ? undefined : new NotSentRecorder(io.onNotSent);
+  // The JSON text of the event being handled, read only for the not-sent file and to name the fields of events the filter excluded.
+  let eventText: EventTextSource = () => undefined;
+  const notSent = io.onNotSent === undefined ? undefined : new NotSentRecorder(io.onNotSent, () => eventText());
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
     stats.filesSkipped.push(file);
@@ -190,6 +193,9 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       }
       recordVerdicts(stats, result, io.verbose);
       notSent?.recordVerdicts(result);
+      if (result.skipped === "filtered-out") {
+        stats.sampleFilteredOut(eventText, allFilterFieldBits);
+      }
       const { deliverable, unidentified } = stitcher.stitch(result);
       if (unidentified > 0) {
         stats.countSkipped("no-identity", unidentified);
@@ -224,9 +230,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     const drain = async (keep: number): Promise<void> => {
       while (inFlight.length > keep) {
         const source = await (inFlight.shift() as Promise<OutcomeSource>);
-        if (notSent !== undefined) {
-          notSent.eventText = () => source.eventText();
-        }
+        eventText = () => source.eventText();
         for (let outcome = source.next(); outcome !== undefined && !stopped(); outcome = source.next()) {
           const wait = handleOutcome(outcome);
           if (wait !== undefined) {
@@ -266,9 +270,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
                 if (problem !== undefined) {
                   handleProblem(problem);
                 } else if (item.kind === "record") {
-                  if (notSent !== undefined) {
-                    notSent.eventText = () => JSON.stringify(item.event);
-                  }
+                  eventText = () => JSON.stringify(item.event);
                   await handleResult(processEvent(item.event, item.origin, undefined, rules));
                 }
               }

@@ -12,13 +12,14 @@ export type EventTextSource = () => string | undefined;
 /**
  * Turns the outcomes that `RunStats` counts as skipped, invalid or unreadable into lines of the
  * not-sent file, one line per count, so that the file and the report agree. The run calls it at
- * the same places as the counts. `eventText` is set to the source of the event being handled before
- * its outcomes are recorded, because delivery reports duplicates without the event's text.
+ * the same places as the counts. `eventText` returns the text of the event being handled, because
+ * delivery reports duplicates without it.
  */
 export class NotSentRecorder {
-  eventText: EventTextSource = () => undefined;
-
-  constructor(private readonly write: (record: NotSentRecord) => void) {}
+  constructor(
+    private readonly write: (record: NotSentRecord) => void,
+    private readonly eventText: EventTextSource,
+  ) {}
 
   /** Records the skip of the whole event and each mapping's skipped or invalid verdict. */
   recordVerdicts(result: RecordResult): void {

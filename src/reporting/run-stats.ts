@@ -119,6 +119,12 @@ export class RunStats {
   delivery: DeliveryResult | undefined;
   /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */
   filterFieldsSeen = 0;
+  /**
+   * Field paths of the first events the filter excluded, taken while a field it tests is in none of
+   * them, so that the summary can suggest the field a misspelt name meant.
+   */
+  readonly filteredOutFieldPaths = new Set<string>();
+  private filteredOutEventsSampled = 0;
   /** The `--not-sent` file once it is closed: its path as given, the lines written, those lost to a failed write, and that write's error. */
   notSentFile: NotSentFileResult | undefined;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
@@ -203,6 +209,21 @@ export class RunStats {
     }
   }
 
+  /**
+   * Adds the field paths of an event the filter excluded to `filteredOutFieldPaths`, unless every
+   * field of `allFieldBits` has been seen or enough events were taken.
+   */
+  sampleFilteredOut(readEventText: () => string | undefined, allFieldBits: number): void {
+    if ((this.filterFieldsSeen & allFieldBits) === allFieldBits || this.filteredOutEventsSampled >= MAX_FILTERED_OUT_SAMPLES) {
+      return;
+    }
+    this.filteredOutEventsSampled += 1;
+    const text = readEventText();
+    if (text !== undefined) {
+      collectFieldPaths(JSON.parse(text) as unknown, "", this.filteredOutFieldPaths);
+    }
+  }
+
   countUnmatchedType(type: string): void {
     addToTally(this.unmatchedTypes, type, OTHER_TYPES, MAX_REASONS);
   }
@@ -213,6 +234,27 @@ export class RunStats {
 
   get invalidCount(): number {
     return sum(this.invalidByReason);
+  }
+}
+
+/** Events whose fields `sampleFilteredOut` takes, and the distinct paths it keeps, so that the sample costs little whatever the input. */
+const MAX_FILTERED_OUT_SAMPLES = 1_000;
+const MAX_FIELD_PATHS = 2_000;
+/** Levels of objects whose keys are taken: deep enough for `context.traits.email` and `properties.product.sku`. */
+const MAX_FIELD_DEPTH = 4;
+
+/** Adds the dotted paths of the object fields of `value`, as FQL names them, without entering arrays. */
+function collectFieldPaths(value: unknown, prefix: string, paths: Set<string>, depth = 0): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || depth >= MAX_FIELD_DEPTH) {
+    return;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    if (paths.size >= MAX_FIELD_PATHS) {
+      return;
+    }
+    const path = `${prefix}${key}`;
+    paths.add(path);
+    collectFieldPaths(child, `${path}.`, paths, depth + 1);
   }
 }
 
