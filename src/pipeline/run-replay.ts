@@ -30,7 +30,7 @@ import { CsvNumbersCheck } from "./csv-numbers-check.js";
 import { createEmailExclusion, type EmailExclusion } from "./email-exclusion.js";
 import { formatEntrySettingsChanged, hashEntrySettings } from "./entry-settings-hash.js";
 import type { KoalaEntry } from "../delivery/entry.js";
-import { describeRoundedMessageId } from "../inputs/message-id.js";
+import { describeRoundedMessageId, holdsRoundedNumber } from "../inputs/message-id.js";
 import type { NotSentRecord } from "../reporting/not-sent-file.js";
 import { NotSentRecorder, type EventTextSource } from "../reporting/not-sent-records.js";
 
@@ -127,7 +127,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     givenInputs: settings.inputs,
     entrySettingsHash: entrySettings.combined,
     entrySettingHashes: entrySettings.groups,
-    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined, notSent),
+    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined, notSent, () => eventText()),
   });
   if (delivery.statePath !== undefined) {
     io.onStatePath?.(delivery.statePath);
@@ -481,7 +481,14 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 }
 
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven` is whether --state named the checkpoint. */
-function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePathGiven: boolean, notSent: NotSentRecorder | undefined): DeliveryEvents {
+function deliveryEvents(
+  stats: RunStats,
+  io: ReplayIo,
+  dryRun: boolean,
+  statePathGiven: boolean,
+  notSent: NotSentRecorder | undefined,
+  readEventText: EventTextSource,
+): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
   // A save that fails, as on a full disk, usually fails again at every later save. Only the first error is printed, and the summary counts them all.
   const checkpointErrorPaths = new Set<string>();
@@ -504,6 +511,11 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
     onNothingToResume: (statePath) => io.warn(describeNothingToResume(statePath, dryRun, statePathGiven)),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
     onRoundedMessageId: (entry) => {
+      // Delivery reports it within submit, so the event being handled is the entry's.
+      const text = readEventText();
+      if (text !== undefined && !holdsRoundedNumber(JSON.parse(text) as unknown, entry.messageId)) {
+        return;
+      }
       stats.roundedMessageIds += 1;
       if (stats.roundedMessageIds === 1) {
         io.warn(describeRoundedMessageId(entry.origin.input, entry.origin.line, entry.messageId));

@@ -80,6 +80,8 @@ export interface RunReport {
   unreadableByReason: Record<string, number>;
   failedByReason: Record<string, number>;
   unmatchedTypes: Record<string, number>;
+  /** Entries of `skippedByReason["duplicate-message-id"]` whose messageId is a JSON number past 2^53 in the event, which may be other events rounded to one id. */
+  roundedMessageIds: number;
   /** Entries by identity before and after stitching; null when the run did not collect it. */
   /** Batching, retries, dead letters and checkpoint, as the delivery stage reported them; null before delivery started. */
   delivery: {
@@ -170,6 +172,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     unreadableByReason: objectByCount(stats.unreadableByReason),
     failedByReason: objectByCount(stats.failedByReason),
     unmatchedTypes: objectByCount(stats.unmatchedTypes),
+    roundedMessageIds: stats.roundedMessageIds,
     delivery: deliveryOf(stats, context.workingDirectory),
     identityStitching: identityStitchingOf(stats),
     filesSkipped: stats.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),

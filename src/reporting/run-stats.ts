@@ -62,7 +62,10 @@ export interface InvalidRecord {
 export class RunStats {
   readonly startedAt = Date.now();
   filesRead = 0;
-  /** Entries skipped as duplicates whose numeric messageId was rounded, so they may be different events; also counted under duplicate-message-id. */
+  /**
+   * Entries skipped as duplicates whose messageId is a JSON number past 2^53 in their event, so they
+   * may be different events whose ids rounded to one; also counted under duplicate-message-id.
+   */
   roundedMessageIds = 0;
   /** Inputs read as CSV, whose cells are text unless --csv-numbers converts them. */
   csvFilesRead = 0;

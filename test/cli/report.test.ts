@@ -38,6 +38,7 @@ const reportKeys = [
   "unreadableByReason",
   "failedByReason",
   "unmatchedTypes",
+  "roundedMessageIds",
   "delivery",
   "identityStitching",
   "filesSkipped",

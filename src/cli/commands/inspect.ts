@@ -12,6 +12,7 @@ import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { createEmailExclusion, listEmailPatterns } from "../../pipeline/email-exclusion.js";
 import { writeWarning } from "../warning.js";
+import { describeRoundedMessageId } from "../../inputs/message-id.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
   parseExcludeEmailsOption,
@@ -89,6 +90,10 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   });
   inventory.filesRead = scan.filesRead;
   inventory.finish();
+  const rounded = inventory.duplicates.rounded;
+  if (rounded.firstAt !== undefined && rounded.messageId !== undefined) {
+    writeWarning(describeRoundedMessageId(rounded.firstAt.input, rounded.firstAt.line, rounded.messageId, ROUNDED_DUPLICATE_EVENT));
+  }
   await inventory.estimator.finish();
   const graphStats = finishStitching();
 
@@ -110,6 +115,9 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   }
   return report.unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
 }
+
+/** What becomes of an event whose rounded numeric messageId repeats an earlier one, for the warning of inspect. */
+const ROUNDED_DUPLICATE_EVENT = "send would skip the entries of this event as duplicates of an earlier one";
 
 export function parseBrowserEventsOption(text: string): ReturnType<typeof parseBrowserEventsPolicy> {
   try {

@@ -27,6 +27,7 @@ import {
 } from "../send-options.js";
 import { parseBrowserEventsOption } from "./inspect.js";
 import { writeWarning } from "../warning.js";
+import { describeRoundedMessageId, holdsRoundedNumber, isRoundedLargeNumber } from "../../inputs/message-id.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
 export const DEFAULT_MAX_EVENTS = 100_000;
@@ -88,6 +89,8 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
 
   let warnings = 0;
   let unreadable = 0;
+  // A rounded messageId is warned about once, as send does.
+  let roundedWarned = false;
   const warnLimited = (message: string): void => {
     warnings += 1;
     if (warnings <= MAX_WARNINGS) {
@@ -114,7 +117,15 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
       const result = processEvent(event, origin, eventJson, rules.processor);
-      samples.add(event, messageIdDerived, result, forecast.sort(result));
+      const sorted = forecast.sort(result);
+      samples.add(event, messageIdDerived, result, sorted);
+      if (!roundedWarned) {
+        const rounded = sorted.duplicates.find((entry) => isRoundedLargeNumber(entry.messageId) && holdsRoundedNumber(event, entry.messageId));
+        if (rounded !== undefined) {
+          roundedWarned = true;
+          writeWarning(describeRoundedMessageId(origin.input, origin.line, rounded.messageId, "send would skip this entry as a duplicate of an earlier one"));
+        }
+      }
       return !samples.complete && samples.eventsRead < maxEvents;
     },
     onProblem: (problem) => {
