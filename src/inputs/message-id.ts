@@ -80,7 +80,7 @@ export function holdsRoundedNumber(event: unknown, messageId: string): boolean {
 
 /**
  * Describes an entry skipped as a duplicate whose numeric `messageId` may have been rounded into
- * another's. `skipped` says what became of the entry, for a run or for a command that only looks.
+ * another's. `skipped` describes what became of the entry, for a run or for a command that only reads.
  */
 export function describeRoundedMessageId(input: string, line: number, messageId: string, skipped = "this entry was skipped as a duplicate of an earlier one"): string {
   return (

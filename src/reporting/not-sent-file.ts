@@ -15,7 +15,7 @@ export interface NotSentRecord {
   category: NotSentCategory;
   /** The key the run report counts it under, before the first 100 distinct invalid reasons fold the rest into one key. */
   reason: string;
-  /** Why it was not sent, in words, with the value an invalid reason found. */
+  /** The reason in words, with the value that an invalid reason found. */
   message: string;
   /** The mapping whose entry was not sent; absent for reasons about the whole event. */
   mapping?: string;

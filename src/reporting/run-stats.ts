@@ -18,7 +18,7 @@ export const MAX_REASONS = 100;
 export const OTHER_REASONS = `other reasons (past the first ${MAX_REASONS} distinct ones)`;
 export const OTHER_TYPES = `(other types, past the first ${MAX_REASONS})`;
 
-/** What became of the `--not-sent` file. */
+/** The outcome of writing the `--not-sent` file. */
 export interface NotSentFileResult {
   path: string;
   lines: number;
@@ -63,8 +63,8 @@ export class RunStats {
   readonly startedAt = Date.now();
   filesRead = 0;
   /**
-   * Entries skipped as duplicates whose messageId is a JSON number past 2^53 in their event, so they
-   * may be different events whose ids rounded to one; also counted under duplicate-message-id.
+   * Entries skipped as duplicates whose messageId is a JSON number past 2^53 in their event. They may
+   * be different events whose ids rounded to one. They are also counted under duplicate-message-id.
    */
   roundedMessageIds = 0;
   /** Inputs read as CSV, whose cells are text unless --csv-numbers converts them. */

@@ -599,15 +599,15 @@ const MAX_FIELD_SUGGESTIONS = 3;
  * as `closestMatch` judges one, or when its last part is `name`'s last part (`email` for `traits.email`).
  */
 function suggestFieldText(name: string, seen: ReadonlySet<string>): string {
-  const wanted = name.toLowerCase();
-  const wantedLast = lastSegment(wanted);
+  const target = name.toLowerCase();
+  const targetLast = lastSegment(target);
   const scored: Array<{ path: string; score: number }> = [];
   for (const path of seen) {
     const candidate = path.toLowerCase();
-    const distance = editDistance(wanted, candidate);
+    const distance = editDistance(target, candidate);
     if (distance <= Math.max(2, Math.floor(candidate.length / 3))) {
       scored.push({ path, score: distance });
-    } else if (lastSegment(candidate) === wantedLast) {
+    } else if (lastSegment(candidate) === targetLast) {
       // Behind every misspelling, because the whole path differs.
       scored.push({ path, score: 100 + distance });
     }

@@ -77,6 +77,17 @@ function writeMessyArchive(count: number): string {
   return path;
 }
 
+/** Returns the category of a reason of `MESSY_LINES`, where "invalid" stands for any invalid reason. */
+function categoryOf(reason: string): NotSentLine["category"] {
+  if (reason === "invalid") {
+    return "invalid";
+  }
+  if (reason === "malformed-json" || reason === "not-an-object") {
+    return "unreadable";
+  }
+  return "skipped";
+}
+
 function readNotSent(path: string): NotSentLine[] {
   return readFileSync(path, "utf8")
     .split("\n")
@@ -118,7 +129,7 @@ describe("send --not-sent", () => {
     expect(countByReason(lines, "invalid")).toEqual(report.invalidByReason);
     expect(countByReason(lines, "unreadable")).toEqual(report.unreadableByReason);
     for (const [reason] of MESSY_LINES) {
-      const category = reason === "invalid" ? "invalid" : reason === "malformed-json" || reason === "not-an-object" ? "unreadable" : "skipped";
+      const category = categoryOf(reason);
       expect(lines.filter((line) => line.category === category && (category === "invalid" || line.reason === reason)).length, reason).toBe(16);
     }
     expect(report.notSentFile).toEqual({ path: notSentPath, lines: lines.length, linesLost: 0, error: null });

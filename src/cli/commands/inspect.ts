@@ -116,7 +116,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   return report.unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
 }
 
-/** What becomes of an event whose rounded numeric messageId repeats an earlier one, for the warning of inspect. */
+/** The outcome, in the words of inspect's warning, of an event whose rounded numeric messageId repeats an earlier one. */
 const ROUNDED_DUPLICATE_EVENT = "send would skip the entries of this event as duplicates of an earlier one";
 
 export function parseBrowserEventsOption(text: string): ReturnType<typeof parseBrowserEventsPolicy> {

@@ -234,7 +234,7 @@ const NOT_SENT_FILE: OutputFileKind = { option: "--not-sent", noun: "the not-sen
 /** Exit statuses that a failed write of the not-sent file replaces with `ExitCode.ioError`, as a failed write to stdout does. */
 const OUTPUT_FAILURE_REPLACES: ReadonlySet<number> = new Set([ExitCode.done, ExitCode.incomplete]);
 
-/** Closes the not-sent file and returns what the summary and the report say of it. */
+/** Closes the not-sent file and returns the counts and error that the summary and the report show. */
 function closeNotSentFile(file: NotSentFile | undefined): NotSentFileResult | undefined {
   if (file === undefined) {
     return undefined;
