@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -235,6 +235,18 @@ describe("send --not-sent", () => {
     expect(unwrapSummary(result.stderr)).toContain(expected);
     expect(result.stdout).toBe("");
     expect(readFileSync(path, "utf8")).toBe(original);
+  });
+
+  test("path inside an input folder is rejected", async () => {
+    const folder = join(directory, "logs");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "events.jsonl"), `${JSON.stringify({ type: "weird" })}\n`);
+
+    const result = await runCli(["send", "--dry-run", "logs", "--not-sent", "logs/not-sent.ndjson"], { cwd: directory });
+
+    expect(result.status).toBe(2);
+    expect(unwrapSummary(result.stderr)).toContain("the not-sent file logs/not-sent.ndjson is inside the input folder logs");
+    expect(existsSync(join(folder, "not-sent.ndjson"))).toBe(false);
   });
 
   test("file that is not writable is rejected", async () => {

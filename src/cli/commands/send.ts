@@ -14,7 +14,7 @@ import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
 import { NotSentFile } from "../../reporting/not-sent-file.js";
-import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js";
+import { filesWritten, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
 import { buildRunReport } from "../../reporting/run-report.js";
 import type { NotSentFileResult, RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
@@ -46,6 +46,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   }
   if (settings.notSentPath !== undefined) {
     await checkOutputPath(settings.notSentPath, NOT_SENT_FILE, settings.inputs, filesWritten(settings));
+    rejectNotSentPathInInputFolder(settings.notSentPath, settings.inputs);
   }
   const notSentFile = settings.notSentPath === undefined ? undefined : new NotSentFile(settings.notSentPath, settings.publicKey);
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
