@@ -5,6 +5,7 @@ import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { NumberKeptAsText } from "../pipeline/csv-numbers-check.js";
 import { BoundedReasonCounts } from "./reason-counts.js";
+import { FilteredOutFields } from "./filter-fields.js";
 import { addToTally, splitFoundValue } from "./tally.js";
 
 /** At most this many unreadable lines and failures are kept with their details; all are counted. */
@@ -122,12 +123,8 @@ export class RunStats {
   delivery: DeliveryResult | undefined;
   /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */
   filterFieldsSeen = 0;
-  /**
-   * Field paths of the first events the filter excluded, taken while a field it tests is in none of
-   * them, so that the summary can suggest the field a misspelt name meant.
-   */
-  readonly filteredOutFieldPaths = new Set<string>();
-  private filteredOutEventsSampled = 0;
+  /** Field paths of the first events the filter excluded, so that the summary can suggest the field a misspelt name meant. */
+  readonly filteredOutFields = new FilteredOutFields();
   /** The `--not-sent` file once it is closed: its path as given, the lines written, those lost to a failed write, and that write's error. */
   notSentFile: NotSentFileResult | undefined;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
@@ -212,19 +209,12 @@ export class RunStats {
     }
   }
 
-  /**
-   * Adds the field paths of an event the filter excluded to `filteredOutFieldPaths`, unless every
-   * field of `allFieldBits` has been seen or enough events were taken.
-   */
+  /** Adds the field paths of an event the filter excluded, as `FilteredOutFields.add` takes them, once `filterFieldsSeen` counts the event. */
   sampleFilteredOut(readEventText: () => string | undefined, allFieldBits: number): void {
-    if ((this.filterFieldsSeen & allFieldBits) === allFieldBits || this.filteredOutEventsSampled >= MAX_FILTERED_OUT_SAMPLES) {
-      return;
-    }
-    this.filteredOutEventsSampled += 1;
-    const text = readEventText();
-    if (text !== undefined) {
-      collectFieldPaths(JSON.parse(text) as unknown, "", this.filteredOutFieldPaths);
-    }
+    this.filteredOutFields.add(this.filterFieldsSeen, allFieldBits, () => {
+      const text = readEventText();
+      return text === undefined ? undefined : (JSON.parse(text) as unknown);
+    });
   }
 
   countUnmatchedType(type: string): void {
@@ -237,27 +227,6 @@ export class RunStats {
 
   get invalidCount(): number {
     return sum(this.invalidByReason);
-  }
-}
-
-/** Events whose fields `sampleFilteredOut` takes, and the distinct paths it keeps, so that the sample costs little whatever the input. */
-const MAX_FILTERED_OUT_SAMPLES = 1_000;
-const MAX_FIELD_PATHS = 2_000;
-/** Levels of objects whose keys are taken: deep enough for `context.traits.email` and `properties.product.sku`. */
-const MAX_FIELD_DEPTH = 4;
-
-/** Adds the dotted paths of the object fields of `value`, as FQL names them, without entering arrays. */
-function collectFieldPaths(value: unknown, prefix: string, paths: Set<string>, depth = 0): void {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || depth >= MAX_FIELD_DEPTH) {
-    return;
-  }
-  for (const [key, child] of Object.entries(value)) {
-    if (paths.size >= MAX_FIELD_PATHS) {
-      return;
-    }
-    const path = `${prefix}${key}`;
-    paths.add(path);
-    collectFieldPaths(child, `${path}.`, paths, depth + 1);
   }
 }
 

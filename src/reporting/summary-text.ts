@@ -8,7 +8,7 @@ import { describeInputsRead, displayPath } from "./input-names.js";
 import { DEFAULT_TEXT_WIDTH } from "./output-width.js";
 import { OTHER_REASONS, OTHER_RESPONSES, OTHER_TYPES, type RunStats } from "./run-stats.js";
 import { escapeControlCharacters } from "./style.js";
-import { editDistance } from "../mappings/suggest.js";
+import { describeMissingFilterFields } from "./filter-fields.js";
 import { wrapText } from "./wrap-text.js";
 
 /** Reasons listed under invalid and failed, and event types named, before the rest are counted together. */
@@ -576,53 +576,8 @@ function missingFilterFields(stats: RunStats, context: SummaryContext): string {
   if (fields.length === 0 || stats.skippedByReason.get("filtered-out") !== stats.eventsRead) {
     return "";
   }
-  const missingByLabel = new Map<string, string[]>();
-  fields.forEach((field, index) => {
-    if ((stats.filterFieldsSeen & (1 << index)) === 0) {
-      missingByLabel.set(field.label, [...(missingByLabel.get(field.label) ?? []), field.name]);
-    }
-  });
-  const sentences = [...missingByLabel].map(([label, names]) => {
-    const list = names.length === 1 ? `the field ${names[0]}` : `the fields ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-    const suggestions = names.map((name) => suggestFieldText(name, stats.filteredOutFieldPaths)).filter((text) => text !== "");
-    return `No event read has ${list}, which ${label} tests.${suggestions.map((text) => ` ${text}`).join("")}`;
-  });
-  return sentences.length === 0 ? "" : `${sentences.join(" ")} `;
-}
-
-/** Fields suggested for a misspelt field name, at most. */
-const MAX_FIELD_SUGGESTIONS = 3;
-
-/**
- * Names the fields of the events read that `name` may have meant (`For evnt, did you mean event?`),
- * or returns an empty string when none is close. A field is close when it is a likely misspelling,
- * as `closestMatch` judges one, or when its last part is `name`'s last part (`email` for `traits.email`).
- */
-function suggestFieldText(name: string, seen: ReadonlySet<string>): string {
-  const target = name.toLowerCase();
-  const targetLast = lastSegment(target);
-  const scored: Array<{ path: string; score: number }> = [];
-  for (const path of seen) {
-    const candidate = path.toLowerCase();
-    const distance = editDistance(target, candidate);
-    if (distance <= Math.max(2, Math.floor(candidate.length / 3))) {
-      scored.push({ path, score: distance });
-    } else if (lastSegment(candidate) === targetLast) {
-      // Behind every misspelling, because the whole path differs.
-      scored.push({ path, score: 100 + distance });
-    }
-  }
-  scored.sort((left, right) => left.score - right.score || left.path.localeCompare(right.path));
-  const paths = scored.slice(0, MAX_FIELD_SUGGESTIONS).map((entry) => entry.path);
-  if (paths.length === 0) {
-    return "";
-  }
-  const list = paths.length === 1 ? paths[0] : `${paths.slice(0, -1).join(", ")} or ${paths[paths.length - 1]}`;
-  return `For ${name}, did you mean ${list}?`;
-}
-
-function lastSegment(path: string): string {
-  return path.slice(path.lastIndexOf(".") + 1);
+  const text = describeMissingFilterFields(fields, stats.filterFieldsSeen, stats.filteredOutFields.paths);
+  return text === "" ? "" : `${text} `;
 }
 
 function noMappingRemedy(stats: RunStats, context: SummaryContext): string {

@@ -93,3 +93,31 @@ describe("filter that excludes every event", () => {
     expect(summary).not.toContain("No event read has");
   });
 });
+
+describe("inspect and preview with a filter that excludes every event", () => {
+  test.each([["inspect"], ["preview"]])("%s warns with a suggestion", async (command) => {
+    const archive = writeGeneratedArchive(20);
+    try {
+      const result = await runCli([command, "--no-stitch", "--filter", 'evnt = "Order Completed"', archive.path]);
+
+      expect(result.status).toBe(0);
+      expect(unwrapSummary(result.stderr)).toContain(
+        "warning: every event read was excluded by --filter, --since or --until. No event read has the field evnt, which --filter tests. For evnt, did you mean event?",
+      );
+    } finally {
+      archive.remove();
+    }
+  });
+
+  test.each([["inspect"], ["preview"]])("%s says nothing when fields exist", async (command) => {
+    const archive = writeGeneratedArchive(20);
+    try {
+      const result = await runCli([command, "--no-stitch", "--filter", 'event = "Signed Up"', archive.path]);
+
+      expect(result.status).toBe(0);
+      expect(result.stderr).not.toContain("No event read has");
+    } finally {
+      archive.remove();
+    }
+  });
+});

@@ -25,8 +25,10 @@ import {
   startSendForecast,
   writeInputWarnings,
 } from "../send-options.js";
-import { parseBrowserEventsOption } from "./inspect.js";
+import { parseBrowserEventsOption, warnMissingFilterFields } from "./inspect.js";
 import { writeWarning } from "../warning.js";
+import { allFieldBits, FilteredOutFields } from "../../reporting/filter-fields.js";
+import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { describeRoundedMessageId, holdsRoundedNumber, isRoundedLargeNumber } from "../../inputs/message-id.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
@@ -91,6 +93,8 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
   let unreadable = 0;
   // A rounded messageId is warned about once, as send does.
   let roundedWarned = false;
+  const filterFields = listFilterFields(filters);
+  const filteredOut = new FilteredOutFields();
   const warnLimited = (message: string): void => {
     warnings += 1;
     if (warnings <= MAX_WARNINGS) {
@@ -117,6 +121,9 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
       const result = processEvent(event, origin, eventJson, rules.processor);
+      if (result.skipped === "filtered-out") {
+        filteredOut.add(result.filterFieldsPresent ?? 0, allFieldBits(filterFields.length), () => event);
+      }
       const sorted = forecast.sort(result);
       samples.add(event, messageIdDerived, result, sorted);
       if (!roundedWarned) {
@@ -136,6 +143,9 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     onWarning: (message) => writeWarning(message),
   });
   const graphStats = finishStitching();
+  if (samples.eventsRead > 0 && samples.notSentCounts.get("filtered-out") === samples.eventsRead) {
+    warnMissingFilterFields(filterFields, filteredOut);
+  }
 
   const width = reportedWidth(process.stdout, process.env);
   let layout: PreviewLayout = layoutOption === "auto" ? "stacked" : layoutOption;
