@@ -9,9 +9,9 @@ const MAX_FIELD_DEPTH = 4;
 const MAX_FIELD_SUGGESTIONS = 3;
 
 /**
- * The filter fields that events excluded by the filter had, as bits in `listFilterFields` order,
- * and the field paths of the first such events, taken while a field the filter tests is in none of
- * them, so that a misspelt field can be named with the field it probably meant.
+ * The filter fields that events excluded by the filter had, as bits in `listFilterFields` order.
+ * While a field the filter tests is in none of them, the field paths of those events are kept too,
+ * so that a misspelt field can be named with the field it probably meant.
  */
 export class FilteredOutFields {
   seenBits = 0;
