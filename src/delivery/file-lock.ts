@@ -125,9 +125,13 @@ function createExclusively(lockPath: string, content: string): boolean {
   }
   try {
     writeSync(fd, content);
-  } finally {
+  } catch (error) {
+    // An empty lock file left by a full disk would stop every later run as a lock held by another.
     closeSync(fd);
+    unlinkSync(lockPath);
+    throw error;
   }
+  closeSync(fd);
   return true;
 }
 

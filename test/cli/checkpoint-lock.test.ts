@@ -125,4 +125,21 @@ describe("checkpoint lock", () => {
     expect(result.status).toBe(0);
     expect(result.stdout.trim().split("\n")).toHaveLength(5);
   });
+
+  test("lock that cannot be written is not left behind", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 5);
+
+    // A file-size limit of 0 makes every write fail with EFBIG after the lock file was created, as a
+    // full disk does with ENOSPC.
+    const full = await runCli(sendArgs(directory, input), { cwd: directory, env: { COLUMNS: "500" }, fileSizeLimitBlocks: 0 });
+    expect(full.stderr).toContain(`cannot lock the checkpoint ${join(directory, "state.json")} (EFBIG`);
+    expect(existsSync(join(directory, "state.json.lock"))).toBe(false);
+    expect(existsSync(join(directory, "state.dead-letters.jsonl.lock"))).toBe(false);
+
+    const next = await runCli(sendArgs(directory, input, ["--restart"]), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(next.stderr).not.toContain("another run is using");
+    expect(next.status).toBe(0);
+  });
 });
