@@ -62,9 +62,11 @@ export class FileLock {
    * and start time of this process. A lock left by a process of this host that no longer runs is
    * taken over, and `onStaleLock` is called. Raises FileInUseError when the lock belongs to a live
    * process of this host, or to any process of another host, whose process this host cannot check.
+   * `target` is the path with symbolic links resolved, beside which the lock is created, so that two
+   * names of one file share one lock. Messages name the file as `path`.
    */
-  static acquire(path: string, role: string, onStaleLock: (lockPath: string, owner: string) => void): FileLock {
-    const lockPath = `${path}.lock`;
+  static acquire(path: string, role: string, onStaleLock: (lockPath: string, owner: string) => void, target = path): FileLock {
+    const lockPath = `${target}.lock`;
     const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
     const content = `${JSON.stringify(owner)}\n`;
     const createdFolder = mkdirSync(dirname(lockPath), { recursive: true });

@@ -1,3 +1,5 @@
+import { realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { FileInUseError, FileLock } from "./file-lock.js";
 import type { Delivery, DeliveryOptions, ResolvedDeliveryOptions } from "./options.js";
 import { DeliveryRun } from "./run.js";
@@ -62,7 +64,8 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
         continue;
       }
       try {
-        locks.push(FileLock.acquire(path, role, (lockPath, owner) => warn(`took over the lock ${lockPath} of the ${role} ${path}, left by a run that no longer runs (${owner})`)));
+        const onStaleLock = (lockPath: string, owner: string): void => warn(`took over the lock ${lockPath} of the ${role} ${path}, left by a run that no longer runs (${owner})`);
+        locks.push(FileLock.acquire(path, role, onStaleLock, resolveLinks(path)));
       } catch (error) {
         if (error instanceof FileInUseError) {
           throw error;
@@ -75,6 +78,23 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
     throw error;
   }
   return locks;
+}
+
+/**
+ * Returns `path` with symbolic links resolved, in the path of its folder and, when it exists, in its
+ * own name, so that a checkpoint given through a link and by its own name gets one lock.
+ */
+function resolveLinks(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    // Not created yet, or a link to a file not created yet: its folder may be a link still.
+  }
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return path;
+  }
 }
 
 /** Releases the locks last taken first, so that the checkpoint's lock, taken first, can remove the folder that it created. */

@@ -1,5 +1,5 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -72,6 +72,29 @@ describe("checkpoint lock", () => {
     expect(emulator.stats.duplicateEntries).toBe(0);
     expect(emulator.stats.maxConcurrentPerPerson).toBe(1);
     expect(emulator.accepted.size).toBe(150);
+  }, 90_000);
+
+  test("checkpoint through a link shares the lock", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 40 } });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 100);
+    const lockPath = join(directory, "state.json.lock");
+    symlinkSync("state.json", join(directory, "link.json"));
+
+    const first = startChild(process.execPath, [binPath, ...sendArgs(directory, input, ["--concurrency", "1", "--no-adaptive-concurrency"])], { cwd: directory, env: { COLUMNS: "500" }, started });
+    for (let waited = 0; !existsSync(join(directory, "state.json")) && waited < 10_000; waited += 50) {
+      await delay(50);
+    }
+    expect(existsSync(lockPath)).toBe(true);
+
+    const linkArgs = ["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", KEY, "--state", join(directory, "link.json"), "--resume", input];
+    const second = await runCli(linkArgs, { cwd: directory, env: { COLUMNS: "500" } });
+    expect(second.stderr).toContain(`another run is using this checkpoint, ${join(directory, "link.json")} (pid ${first.child.pid}`);
+    expect(second.status).toBe(2);
+
+    expect(await first.exited(60_000)).toBe(0);
+    expect(emulator.stats.duplicateEntries).toBe(0);
+    expect(emulator.stats.maxConcurrentPerPerson).toBe(1);
   }, 90_000);
 
   test("lock of a dead process is taken over", async () => {
