@@ -57,8 +57,8 @@ export class Sender {
   /** Holds requests during an outage, while one test request at a time checks whether Koala is back. */
   private readonly outageGate: OutageGate;
   /**
-   * Whether the next test request of an outage is a batch never sent, because the last test got a
-   * 5xx or 408 response: the held batches may all hold entries that make Koala fail every time.
+   * Whether the next test request of an outage takes a batch never sent. Set after a test got a 5xx
+   * or 408 response, because every held batch may contain entries that make Koala fail every time.
    */
   private testFreshBatchNext = false;
   /** Fires when the current outage reaches `maxOutageMs`, so that the run stops even while every request waits for its backoff. */
@@ -493,9 +493,10 @@ export class Sender {
   /**
    * Holds a batch that failed during an outage until the gate opens, rather than on a backoff of its
    * own. A test request that got a 5xx or a 408 goes behind the others, and the next test is a batch
-   * never sent when one is ready, so that entries which make Koala fail cannot be the only tests, also
-   * when every held batch contains such entries. One without a response stays first, so that a run whose
-   * connections were all refused since it started still reaches the attempts that stop it as unreachable.
+   * never sent when one is ready. So entries which make Koala fail cannot be the only tests, even
+   * when every held batch contains such entries. One without a response stays first, so that a run
+   * whose connections were all refused since it started still reaches the attempts that stop it as
+   * unreachable.
    */
   private holdForOutage(batch: Batch, reason: RetryReason, status: number | undefined, errorCode: string | undefined, isProbe: boolean): void {
     if (isProbe && status === undefined) {
