@@ -1,5 +1,6 @@
 import { realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { linkTarget } from "./checkpoint.js";
 import { FileInUseError, FileLock } from "./file-lock.js";
 import type { Delivery, DeliveryOptions, ResolvedDeliveryOptions } from "./options.js";
 import { DeliveryRun } from "./run.js";
@@ -81,19 +82,16 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
 }
 
 /**
- * Returns `path` with symbolic links resolved, in the path of its folder and, when it exists, in its
- * own name, so that a checkpoint given through a link and by its own name gets one lock.
+ * Returns `path` with symbolic links resolved, in its own name and in the path of its folder, so
+ * that a checkpoint given through a link and by its own name gets one lock.
  */
 function resolveLinks(path: string): string {
+  const target = linkTarget(path);
   try {
-    return realpathSync(path);
+    return join(realpathSync(dirname(target)), basename(target));
   } catch {
-    // Not created yet, or a link to a file not created yet: its folder may be a link still.
-  }
-  try {
-    return join(realpathSync(dirname(path)), basename(path));
-  } catch {
-    return path;
+    // The folder does not exist yet: the lock creates it.
+    return target;
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -96,6 +96,20 @@ describe("checkpoint lock", () => {
     expect(emulator.stats.duplicateEntries).toBe(0);
     expect(emulator.stats.maxConcurrentPerPerson).toBe(1);
   }, 90_000);
+
+  test("checkpoint link stays a link", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 20);
+    symlinkSync("state.json", join(directory, "link.json"));
+    const linkArgs = ["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", KEY, "--state", join(directory, "link.json"), input];
+
+    const result = await runCli(linkArgs, { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(0);
+    expect(lstatSync(join(directory, "link.json")).isSymbolicLink()).toBe(true);
+    const state = JSON.parse(readFileSync(join(directory, "state.json"), "utf8")) as { inputs: Record<string, unknown> };
+    expect(Object.keys(state.inputs)).toEqual([input]);
+  });
 
   test("lock of a dead process is taken over", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
