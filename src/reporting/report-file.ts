@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { access, constants, realpath, rename, stat, writeFile } from "node:fs/promises";
+import { access, constants, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { canonicalPath } from "../delivery/output-paths.js";
 
@@ -128,6 +128,12 @@ async function findSameFile(path: string, inputs: readonly string[]): Promise<st
 export async function writeReportFile(path: string, text: string): Promise<void> {
   const target = await realpath(path).catch(() => path);
   const temporary = `${target}.${process.pid}.tmp`;
-  await writeFile(temporary, text, "utf8");
-  await rename(temporary, target);
+  try {
+    await writeFile(temporary, text, "utf8");
+    await rename(temporary, target);
+  } catch (error) {
+    // A full disk leaves part of the report in the temporary file, which no later run would remove.
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw error;
+  }
 }
