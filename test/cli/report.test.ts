@@ -111,6 +111,7 @@ describe("send --report", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input, cwd: directory, fileSizeLimitBlocks: 1 });
 
     expect(unwrapSummary(result.stderr)).toContain(`the report could not be written to ${path} (EFBIG`);
+    expect(result.status).toBe(74);
     expect(readdirSync(directory)).toEqual([]);
   });
 
