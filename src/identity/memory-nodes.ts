@@ -46,7 +46,7 @@ const LINK_TIME = 3;
  *
  * The emails are kept out of V8's heap. As strings, 200,000 emails of about 35 characters took
  * 19.7 MB of it (test/identity/memory-nodes.test.ts), and the CLI lets V8's old generation grow to
- * twice its live size before a full collection (src/cli/heap-tuning.ts). `emailOf` decodes the
+ * 1.5 times its live size before a full collection (src/cli/heap-tuning.ts). `emailOf` decodes the
  * bytes on each call instead. Each distinct email is stored once, however many roots have it: a
  * user's userId and anonymousId are often two roots with one email.
  */
