@@ -60,6 +60,13 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       clearTimeout(killer);
       resolve({ status, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
     });
+    // A command that exits before it reads stdin closes the pipe, and the write then fails with
+    // EPIPE: the status and the output still tell what the command did.
+    child.stdin.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") {
+        reject(error);
+      }
+    });
     child.stdin.end(options.stdin ?? "");
   });
 }
