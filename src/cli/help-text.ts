@@ -11,7 +11,7 @@ Exit status:
   74   a file could not be written (full disk, file-size limit): stdout, and a
        real send still finishes and saves its checkpoint; or the temporary
        files of the identity graph in TMPDIR, and nothing was sent
-  130  interrupted (Ctrl-C or SIGTERM)
+  130  interrupted (Ctrl-C, SIGTERM, or SIGHUP when the terminal closes)
   141  a dry run stopped because the reader of stdout closed the pipe (| head);
        the summary and --report count what was done until then`;
 

@@ -24,6 +24,7 @@ const reportKeys = [
   "command",
   "workingDirectory",
   "exitStatus",
+  "interruption",
   "startedAt",
   "finishedAt",
   "durationMs",

@@ -13,7 +13,7 @@ import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
 import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js";
-import { buildRunReport } from "../../reporting/run-report.js";
+import { buildRunReport, type ReportedInterruption } from "../../reporting/run-report.js";
 import type { RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { textWidth } from "../../reporting/output-width.js";
@@ -174,6 +174,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   }
   const fatal = stats.delivery?.fatal;
   const notResumable = notResumableText(settings);
+  let reportedInterruption: ReportedInterruption | undefined;
   if (fatal !== undefined) {
     if (notResumable === undefined) {
       // The printed command repeats this run's --endpoint, which may be the mistake.
@@ -193,19 +194,22 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     // Ctrl-C during delivery often comes after the last event was read, and then no input is left unread.
     const interrupted = stats.inputsReadToEnd ? "interrupted after reading every event" : "interrupted: stopped reading";
     let message: string;
+    let resume: string | undefined;
     if (settings.dryRun) {
       message = `${interrupted}; a dry run keeps no state file, so there is nothing to resume: run it again to see every request`;
     } else if (notResumable === undefined && !interruption.hasCheckpoint()) {
       message = `${interrupted} before delivery started, so ${NO_CHECKPOINT_TEXT}:\n  ${mask(withoutResumeCommand())}`;
     } else if (notResumable === undefined) {
-      message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
+      resume = mask(resumeCommand());
+      message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${resume}`;
     } else {
       message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
     writeStderr(`${wrapStderrMessage(message)}\n`);
     exitStatus = ExitCode.interrupted;
+    reportedInterruption = { signal: interruption.receivedSignal() ?? null, resumeCommand: resume ?? null };
   }
-  return writeReports(stats, settings, { source: config.source, excludeEmails }, exitStatus);
+  return writeReports(stats, settings, { source: config.source, excludeEmails, interruption: reportedInterruption }, exitStatus);
 }
 
 /** Returns what to do before running the printed resume command after a run stopped for `reason`. */
@@ -393,7 +397,12 @@ function exitStatusOf(stats: RunStats, dryRun: boolean): number {
 }
 
 /** Writes the JSON report to `--report` and to stdout for `--json`; returns the exit status, raised to 1 when the file cannot be written. */
-async function writeReports(stats: RunStats, settings: SendSettings, config: { source: string; excludeEmails: readonly string[] }, exitStatus: number): Promise<number> {
+async function writeReports(
+  stats: RunStats,
+  settings: SendSettings,
+  config: { source: string; excludeEmails: readonly string[]; interruption: ReportedInterruption | undefined },
+  exitStatus: number,
+): Promise<number> {
   if (settings.reportPath === undefined && !settings.json) {
     return exitStatus;
   }
@@ -402,6 +411,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, config: { s
     workingDirectory: process.cwd(),
     exitStatus,
     finishedAt: Date.now(),
+    interruption: config.interruption,
     options: {
       inputs: settings.inputs,
       dryRun: settings.dryRun,
@@ -485,16 +495,28 @@ interface Interruption {
   useStatePath: (statePath: string) => void;
   /** Checks whether a resume of this run would find a checkpoint of it (see `hasCheckpoint`). */
   hasCheckpoint: () => boolean;
+  /** Returns the signal that interrupted the run, or undefined when none did. */
+  receivedSignal: () => InterruptSignal | undefined;
 }
 
 /**
- * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
+ * The signals that stop a send as Ctrl-C does. SIGHUP comes when the terminal closes or an ssh
+ * connection drops. Without a handler it would end the run at once, before the checkpoint is saved
+ * and the locks are removed.
+ */
+const INTERRUPT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
+
+/**
+ * Turns the first Ctrl-C, SIGTERM or SIGHUP into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
 function handleInterruptions(progress: ProgressReporter, logLine: (line: string) => void, settings: SendSettings): Interruption {
   const controller = new AbortController();
   let stateFile: StateFileAtStart | undefined;
-  const onSignal = (): void => {
+  let received: InterruptSignal | undefined;
+  const onSignal = (signal: InterruptSignal): void => {
     if (controller.signal.aborted) {
       progress.stop();
       // The delivery run saves the checkpoint in its own exit listener, which was added before
@@ -506,23 +528,40 @@ function handleInterruptions(progress: ProgressReporter, logLine: (line: string)
     }
     // A dry run has no requests in flight, so it stops reading and prints its summary.
     const stopping = settings.dryRun ? "stopping the dry run" : "finishing the requests in flight";
-    logLine(`\n${wrapStderrMessage(`interrupting: ${stopping} (Ctrl-C again to exit at once)`)}`);
+    received = signal;
+    // After SIGHUP the terminal is usually gone, and writes to it fail, which stderr's handler ignores.
+    logLine(`\n${wrapStderrMessage(firstInterruptMessage(signal, stopping))}`);
     controller.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const signal of INTERRUPT_SIGNALS) {
+    process.on(signal, onSignal);
+  }
   return {
     signal: controller.signal,
     stop: () => controller.abort(),
     dispose: () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      for (const signal of INTERRUPT_SIGNALS) {
+        process.off(signal, onSignal);
+      }
     },
+    receivedSignal: () => received,
     useStatePath: (path) => {
       stateFile = { path, stamp: fileStamp(path) };
     },
     hasCheckpoint: () => hasCheckpoint(stateFile, settings.delivery.resume),
   };
+}
+
+/** Builds the line printed when the first interrupting signal arrives, naming how to exit at once. */
+function firstInterruptMessage(signal: InterruptSignal, stopping: string): string {
+  switch (signal) {
+    case "SIGINT":
+      return `interrupting: ${stopping} (Ctrl-C again to exit at once)`;
+    case "SIGTERM":
+      return `interrupting on SIGTERM: ${stopping} (a second SIGTERM exits at once)`;
+    case "SIGHUP":
+      return `interrupting on SIGHUP (terminal closed or connection lost): ${stopping} (a second signal exits at once)`;
+  }
 }
 
 /** Builds what a second Ctrl-C prints as the process exits: how to run the rest, when it can be run. */
