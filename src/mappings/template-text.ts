@@ -83,6 +83,26 @@ export function findStrayOpeningBraces(text: string): number[] {
   return positions;
 }
 
+/**
+ * Returns the 0-based positions of the `}}` in a template that end no placeholder, as in "{id}}",
+ * whose braces are rendered as text.
+ */
+export function findStrayClosingBraces(text: string): number[] {
+  const positions: number[] = [];
+  visitLiterals(text, (piece, offset) => {
+    for (let at = piece.indexOf("}}"); at !== -1; at = piece.indexOf("}}", at + 2)) {
+      positions.push(offset + at);
+    }
+  });
+  return positions;
+}
+
+/** Checks whether a template has at least one placeholder, so that its text can differ between events. */
+export function hasPlaceholder(text: string): boolean {
+  const parsed = parseTemplate(text);
+  return !parsed.ok || parsed.parts.some((part) => typeof part !== "string");
+}
+
 /** Parses a template once: triple-brace placeholders first, then double-brace ones in the text between them. */
 export function parseTemplate(text: string): ParsedTemplate {
   const parts: TemplatePart[] = [];

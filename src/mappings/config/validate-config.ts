@@ -9,6 +9,7 @@ import { childPointer } from "../pointer.js";
 import { suggestionHint } from "../suggest.js";
 import { describeValue, isPlainObject } from "../value-types.js";
 import type { ConfigProblem } from "./config-error.js";
+import { findMessageIdTemplateProblems } from "./template-warnings.js";
 
 /** Maximum number of mappings in one Segment destination, kept so that a config can be copied back to Segment. */
 export const maxMappings = 50;
@@ -101,6 +102,7 @@ function checkMappingValue(mapping: unknown, action: ActionId | undefined, point
     return undefined;
   }
   if (action !== undefined) checkFields(mapping, action, pointer, report);
+  for (const problem of findMessageIdTemplateProblems(mapping, pointer)) report(problem);
   try {
     compileMapping(mapping);
   } catch (error) {
