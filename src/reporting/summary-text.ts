@@ -60,6 +60,8 @@ export interface SummaryContext {
   command?: string;
   /** Sources of the email patterns in effect, such as `excludeEmails in koala-replay.config.json` and `--exclude-emails`. */
   emailPatternSources?: readonly string[];
+  /** The `--identities` file of a run that stitches identities, as given; absent without one. */
+  identitiesFile?: string;
 }
 
 /**
@@ -494,6 +496,25 @@ function shortfall(reason: SkipReason, count: number): string {
   return (count === 1 ? shortfallPhraseForOne : shortfallPhrase)[reason];
 }
 
+/** Explains why stitching found no email for events, naming the `--identities` file when one was given. */
+function noIdentityStitchedRemedy(context: SummaryContext): string {
+  const identities = context.identitiesFile === undefined ? undefined : JSON.stringify(context.identitiesFile);
+  // The first pass skips stdin, so an email given there by an identify call is not used.
+  if (context.inputs.includes("-")) {
+    const found = identities === undefined ? "never appear with an email in the input files" : `appear with an email neither in ${identities} nor in the input files`;
+    const fix = identities === undefined ? "give a file of userId/anonymousId and email with --identities <file>" : `add their ids and emails to ${identities}`;
+    return (
+      `Their userId and anonymousId ${found}. Identify calls read from standard input are not used, ` +
+      `because standard input can be read only once: give the events as a file argument instead of piping them in, or ${fix}.`
+    );
+  }
+  const config = context.mappings?.fromConfigFile === true ? "the config" : `a config (${context.command ?? "koala-replay"} init writes one)`;
+  if (identities !== undefined) {
+    return `Their userId and anonymousId appear with an email neither in ${identities} nor in the inputs. Check that ${identities} lists these ids with their email, or map an email in ${config}.`;
+  }
+  return `Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in ${config}.`;
+}
+
 function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
   switch (reason) {
     case "browser-event": {
@@ -509,10 +530,7 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
           ? "Koala needs an email or a profile_id. Stitching fills the email of such events from a file of userId/anonymousId and email: run without --no-stitch and give --identities <file> (a warehouse users export works), since stdin and pipes are read only once."
           : "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
       }
-      // The first pass skips stdin, so an email given there by an identify call is not used.
-      return context.inputs.includes("-")
-        ? "Their userId and anonymousId appear with an email neither in --identities nor in the input files. Identify calls read from standard input are not used, because it can be read only once: save it to a file and give that file instead of -, or give a file of userId/anonymousId and email with --identities <file>."
-        : `Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in ${context.mappings?.fromConfigFile === true ? "the config" : `a config (${context.command ?? "koala-replay"} init writes one)`}.`;
+      return noIdentityStitchedRemedy(context);
     case "no-mapping-matched":
       return noMappingRemedy(stats, context);
     case "filtered-out":

@@ -163,6 +163,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         width: summaryWidth,
         command: toolCommand(),
         emailPatternSources: describeEmailPatternSources(config, settings.excludeEmails),
+        ...(settings.stitch && settings.identitiesFile !== undefined ? { identitiesFile: settings.identitiesFile } : {}),
       }),
     );
     writeStderr(mask(summary));
