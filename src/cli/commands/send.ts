@@ -20,7 +20,7 @@ import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
-import { csvTableWarning, describeFilterWarnings, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { csvTableWarnings, describeFilterWarnings, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
@@ -260,10 +260,7 @@ function optionWarnings(settings: SendSettings): string[] {
   if (!settings.stitch && settings.identitiesFile !== undefined) {
     warnings.push(ignoredIdentitiesWarning(settings.identitiesFile));
   }
-  const tableWarning = csvTableWarning(settings.csv.table);
-  if (tableWarning !== undefined) {
-    warnings.push(tableWarning);
-  }
+  warnings.push(...csvTableWarnings(settings.csv));
   return warnings;
 }
 
