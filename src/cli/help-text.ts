@@ -4,7 +4,8 @@ export const EXIT_STATUS_HELP = `
 Exit status:
   0    everything that matched was delivered (or printed, with --dry-run)
   1    done, but some entries were not delivered (invalid events, unreadable
-       lines, failed requests)
+       lines, failed requests), or an internal error (a bug: the message
+       with its stack trace asks you to report it)
   2    usage or config error; nothing was sent
   3    stopped by a fatal answer from Koala (wrong public key or endpoint), or
        by Koala not responding for --max-outage-ms; resume with --resume
@@ -18,12 +19,15 @@ Exit status:
 export const READ_ONLY_EXIT_STATUS_HELP = `
 Exit status:
   0    the inputs were read
-  1    some lines or files could not be read (they are counted)
+  1    some lines or files could not be read (they are counted), or an
+       internal error (a bug: the message asks you to report it)
   2    usage or config error
   74   stdout, or the temporary files of the identity graph in TMPDIR, could
        not be written (full disk, file-size limit)
+  130  interrupted by Ctrl-C: SIGINT ends the process (shells show 130)
   141  the reader of stdout closed the pipe (| head) before the whole report
-       was written`;
+       was written
+  143  stopped by SIGTERM, which ends the process (shells show 143)`;
 
 export const PROGRAM_EXAMPLES = `
 Examples:
@@ -143,13 +147,16 @@ Examples:
 
 Exit status:
   0    everything checked is valid (and, with --event, the trigger matches it)
-  1    with --event, the trigger does not match the event
+  1    with --event, the trigger does not match the event, or an internal
+       error (a bug: the message asks you to report it)
   2    the config or a trigger is invalid, or a usage error
   3    Koala rejects the public key, cannot be reached or responds with an
        error
   74   stdout could not be written (full disk, file-size limit)
+  130  interrupted by Ctrl-C: SIGINT ends the process (shells show 130)
   141  the reader of stdout closed the pipe (| head) before the output was
-       written`;
+       written
+  143  stopped by SIGTERM, which ends the process (shells show 143)`;
 
 export const INIT_HELP = `
 Examples:
@@ -160,8 +167,11 @@ An existing file is never overwritten.
 
 Exit status:
   0    the config was written
+  1    an internal error (a bug: the message asks you to report it)
   2    the file exists already, or cannot be written
   74   the config was written, but stdout could not be (full disk, file-size
        limit)
+  130  interrupted by Ctrl-C: SIGINT ends the process (shells show 130)
   141  the config was written, but the reader of stdout closed the pipe
-       (| head) before the message was written`;
+       (| head) before the message was written
+  143  stopped by SIGTERM, which ends the process (shells show 143)`;

@@ -1,13 +1,27 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { checkProcess, currentProcessStart, type ProcessStart } from "./process-start.js";
 
 /** Contents of a lock file: which process holds it, and since when. */
-interface LockOwner {
+interface LockOwner extends Partial<ProcessStart> {
   pid: number;
   host: string;
   /** When the run took the lock, as ISO-8601. */
   since: string;
+}
+
+/** Reason that a lock file stops this run. */
+type InUseReason = "running" | "other-host" | "unreadable";
+
+/** A lock left by a process that no longer runs, which `FileLock.acquire` replaced. */
+export interface StaleLock {
+  lockPath: string;
+  pid: number;
+  since: string;
+  /** Whether the pid runs again, as another process than the one that took the lock. */
+  pidReused: boolean;
 }
 
 /**
@@ -26,13 +40,22 @@ export class FileInUseError extends Error {
     /** Role of the file in the run, as a noun phrase: "checkpoint", "dead-letter file". */
     readonly role: string,
     owner: LockOwner | undefined,
+    readonly reason: InUseReason,
   ) {
-    const holder = owner === undefined ? "its lock file cannot be read" : `pid ${owner.pid}${owner.host === hostname() ? "" : ` on ${owner.host}`}, since ${owner.since}`;
+    const holder = owner === undefined ? "its lock file cannot be read" : `pid ${owner.pid}${reason === "other-host" ? ` on ${owner.host}` : ""}, since ${owner.since}`;
     super(`another run is using this ${role}, ${path} (${holder})`);
     this.name = "FileInUseError";
-    this.hint =
-      `Wait for that run to end, or give this run a ${role} of its own (${role === "checkpoint" ? "--state" : "--dead-letter"} <path>). ` +
-      `If no run is using it (the process is gone, or ran on another machine that shares this folder), delete ${lockPath} and run the command again.`;
+    const ownFile = `Wait for that run to end, or give this run a ${role} of its own (${role === "checkpoint" ? "--state" : "--dead-letter"} <path>).`;
+    const deleteLock = `delete ${lockPath} and run the command again. Deleting it while that run still runs lets both runs send the same entries and overwrite each other's saves.`;
+    if (owner === undefined) {
+      this.hint = `${ownFile} The lock file is empty or not JSON, so the run that wrote it cannot be checked. Once no other run of this ${role} is running, ${deleteLock}`;
+    } else if (reason === "other-host") {
+      this.hint =
+        `${ownFile} The lock was taken on ${owner.host}, whose processes this host cannot check, so it is never taken over. ` +
+        `Once pid ${owner.pid} has ended on ${owner.host} (\`ps -p ${owner.pid}\` there lists no process), ${deleteLock}`;
+    } else {
+      this.hint = `${ownFile} If pid ${owner.pid} is not a koala-replay run, ${deleteLock}`;
+    }
   }
 }
 
@@ -46,6 +69,8 @@ export class FileLock {
     private readonly content: string,
     /** The folder that `acquire` created for the lock, removed with it when empty. */
     private readonly createdFolder: string | undefined,
+    /** The lock of a process that no longer runs, which this one replaced. */
+    readonly takenOver: StaleLock | undefined,
   ) {}
 
   /**
@@ -58,38 +83,22 @@ export class FileLock {
   }
 
   /**
-   * Takes the lock of `path`: the file `<path>.lock`, created exclusively (O_EXCL) with the pid, host
-   * and start time of this process. A lock left by a process of this host that no longer runs is
-   * taken over, and `onStaleLock` is called. Raises FileInUseError when the lock belongs to a live
-   * process of this host, or to any process of another host, whose process this host cannot check.
+   * Takes the lock of `path`: the file `<path>.lock`, created exclusively with the pid, host and
+   * start time of this process. A lock left by a process of this host that no longer runs is
+   * replaced, and `takenOver` describes it. Raises FileInUseError when the lock belongs to a live
+   * process of this host, to any process of another host, whose process this host cannot check, or
+   * cannot be read.
    */
-  static acquire(path: string, role: string, onStaleLock: (lockPath: string, owner: string) => void): FileLock {
+  static acquire(path: string, role: string): FileLock {
     const lockPath = `${path}.lock`;
-    const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+    const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...currentProcessStart() };
     const content = `${JSON.stringify(owner)}\n`;
     const createdFolder = mkdirSync(dirname(lockPath), { recursive: true });
-    // Twice: a stale lock removed on the first pass may have been taken by another run in between.
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      if (createExclusively(lockPath, content)) {
-        return new FileLock(lockPath, content, createdFolder);
-      }
-      const existing = readLock(lockPath);
-      if (existing === undefined) {
-        // Removed between our attempt and the read: try again.
-        continue;
-      }
-      const holder = parseOwner(existing);
-      if (holder === undefined || holder.host !== owner.host || isRunning(holder.pid)) {
-        throw new FileInUseError(path, lockPath, role, holder);
-      }
-      // NOTE: two runs that find the same stale lock at once may both get here. The second one's
-      // unlink below is skipped only when the lock changed before it reread the file.
-      if (readLock(lockPath) === existing) {
-        unlinkSync(lockPath);
-        onStaleLock(lockPath, `pid ${holder.pid}, since ${holder.since}`);
-      }
+    const result = takeFile(lockPath, content, 0);
+    if (!result.taken) {
+      throw new FileInUseError(path, lockPath, role, result.holder, result.reason);
     }
-    throw new FileInUseError(path, lockPath, role, parseOwner(readLock(lockPath) ?? ""));
+    return new FileLock(lockPath, content, createdFolder, result.replaced);
   }
 
   /** Removes the lock file, unless another run has taken it over since. Safe to call more than once. */
@@ -100,9 +109,7 @@ export class FileLock {
     this.released = true;
     process.off("exit", this.releaseOnExit);
     try {
-      if (readLock(this.lockPath) === this.content) {
-        unlinkSync(this.lockPath);
-      }
+      removeIfOwn(this.lockPath, this.content);
       if (this.createdFolder !== undefined) {
         rmdirSync(this.createdFolder);
       }
@@ -113,10 +120,112 @@ export class FileLock {
   }
 }
 
-function createExclusively(lockPath: string, content: string): boolean {
+type TakeResult = { taken: true; replaced: StaleLock | undefined } | { taken: false; holder: LockOwner | undefined; reason: InUseReason };
+
+/** Levels of `.takeover` files on top of a lock: each one more is needed only after a crash in the microseconds that the one below is held. */
+const MAX_TAKEOVER_DEPTH = 3;
+
+/** How long a run waits for another run that holds the `.takeover` file, which it holds for microseconds unless the machine is overloaded. */
+const TAKEOVER_WAIT_MS = 10_000;
+
+/**
+ * Creates `path` with `content`, or replaces it when the process that wrote it no longer runs.
+ *
+ * Several runs may find the same stale file at once, and no file system call replaces a file only
+ * while its content is still the stale one. So a run first takes `<path>.takeover` (this same
+ * function, one level up), rereads `path` while it holds that, and replaces it only if unchanged. Of the
+ * runs that found the stale file, the first to take `.takeover` replaces it, and the others find
+ * its lock when they reread. A new run that comes meanwhile finds `path` present, because the
+ * replacement is a rename over it, and so never creates it beside the winner.
+ */
+function takeFile(path: string, content: string, depth: number): TakeResult {
+  for (;;) {
+    if (createExclusively(path, content)) {
+      return { taken: true, replaced: undefined };
+    }
+    const existing = readLock(path);
+    if (existing === undefined) {
+      // Released between the attempt and the read: try again.
+      continue;
+    }
+    const holder = parseOwner(existing);
+    const state = holderState(holder);
+    if (state === "running" || state === "other-host" || state === "unreadable") {
+      return { taken: false, holder, reason: state };
+    }
+    const takeoverPath = `${path}.takeover`;
+    const takeover = depth < MAX_TAKEOVER_DEPTH ? waitToTake(takeoverPath, content, depth + 1) : false;
+    if (!takeover) {
+      // NOTE: left only by runs that crashed while they replaced a stale lock, so reported as in use:
+      // the hint's `delete` then clears the lock, and the `.takeover` file no longer matters.
+      return { taken: false, holder, reason: "running" };
+    }
+    try {
+      if (readLock(path) !== existing) {
+        continue;
+      }
+      replaceAtomically(path, content);
+    } finally {
+      removeIfOwn(takeoverPath, content);
+    }
+    const owner = holder as LockOwner;
+    return { taken: true, replaced: { lockPath: path, pid: owner.pid, since: owner.since, pidReused: state === "pid-reused" } };
+  }
+}
+
+/** Takes a `.takeover` file, waiting while a live run holds it. Returns false when it cannot be taken. */
+function waitToTake(path: string, content: string, depth: number): boolean {
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
+    const result = takeFile(path, content, depth);
+    if (result.taken) {
+      return true;
+    }
+    if (result.reason !== "running" || Date.now() > deadline) {
+      return false;
+    }
+    sleep(5);
+  }
+}
+
+function holderState(holder: LockOwner | undefined): InUseReason | "exited" | "pid-reused" {
+  if (holder === undefined) {
+    return "unreadable";
+  }
+  if (holder.host !== hostname()) {
+    return "other-host";
+  }
+  return checkProcess(holder.pid, holder);
+}
+
+/**
+ * Creates `path` with all of `content` at once: written to a file of its own, then hard-linked to
+ * `path`, which fails if `path` exists. A run that reads the lock thus never finds it empty. File
+ * systems without hard links get an exclusive create (O_EXCL) followed by the write.
+ */
+function createExclusively(path: string, content: string): boolean {
+  const temporary = writeTemporary(path, content);
+  try {
+    linkSync(temporary, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      return false;
+    }
+    if (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS") {
+      return createWithExclusiveOpen(path, content);
+    }
+    throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
+}
+
+function createWithExclusiveOpen(path: string, content: string): boolean {
   let fd: number;
   try {
-    fd = openSync(lockPath, "wx", 0o600);
+    fd = openSync(path, "wx", 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
       return false;
@@ -131,6 +240,30 @@ function createExclusively(lockPath: string, content: string): boolean {
   return true;
 }
 
+/** Replaces `path` by renaming a complete file over it, so that `path` exists at every moment. */
+function replaceAtomically(path: string, content: string): void {
+  const temporary = writeTemporary(path, content);
+  try {
+    renameSync(temporary, path);
+  } catch (error) {
+    unlinkSync(temporary);
+    throw error;
+  }
+}
+
+/** Writes `content` to a new file beside `path`, named after this process and a random suffix. */
+function writeTemporary(path: string, content: string): string {
+  const temporary = `${path}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
+  writeFileSync(temporary, content, { flag: "wx", mode: 0o600 });
+  return temporary;
+}
+
+function removeIfOwn(path: string, content: string): void {
+  if (readLock(path) === content) {
+    unlinkSync(path);
+  }
+}
+
 function readLock(lockPath: string): string | undefined {
   try {
     return readFileSync(lockPath, "utf8");
@@ -142,24 +275,33 @@ function readLock(lockPath: string): string | undefined {
   }
 }
 
+/**
+ * Parses a lock file. The start-time fields are kept only with the types that this version writes,
+ * because a start time that cannot match would make a live holder look stale.
+ */
 function parseOwner(text: string): LockOwner | undefined {
+  let value: Partial<Record<keyof LockOwner, unknown>>;
   try {
-    const value = JSON.parse(text) as Partial<LockOwner>;
-    if (Number.isInteger(value.pid) && typeof value.host === "string" && typeof value.since === "string") {
-      return value as LockOwner;
-    }
+    value = JSON.parse(text) as Partial<Record<keyof LockOwner, unknown>>;
   } catch {
     // Not JSON: a lock file cut short, or not written by koala-replay.
+    return undefined;
   }
-  return undefined;
+  if (typeof value !== "object" || value === null || !Number.isInteger(value.pid) || typeof value.host !== "string" || typeof value.since !== "string") {
+    return undefined;
+  }
+  const owner: LockOwner = { pid: value.pid as number, host: value.host, since: value.since };
+  if (typeof value.started === "string") {
+    owner.started = value.started;
+  }
+  if (typeof value.bootId === "string" && Number.isSafeInteger(value.startTicks)) {
+    owner.bootId = value.bootId;
+    owner.startTicks = value.startTicks as number;
+  }
+  return owner;
 }
 
-/** Checks whether a process with this pid runs on this host. EPERM means that it runs under another user. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** Blocks the thread for `ms`, between two looks at a `.takeover` file: `acquire` is synchronous. */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

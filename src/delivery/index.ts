@@ -1,4 +1,4 @@
-import { FileInUseError, FileLock } from "./file-lock.js";
+import { FileInUseError, FileLock, type StaleLock } from "./file-lock.js";
 import type { Delivery, DeliveryOptions, ResolvedDeliveryOptions } from "./options.js";
 import { DeliveryRun } from "./run.js";
 import { resolveDeliveryOptions } from "./settings.js";
@@ -56,13 +56,18 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
   ];
   const warn = (message: string): void => options.events.onLockWarning?.(message);
   const locks: FileLock[] = [];
+  const takenOver: TakenOverLock[] = [];
   try {
     for (const [path, role] of files) {
       if (path === undefined) {
         continue;
       }
       try {
-        locks.push(FileLock.acquire(path, role, (lockPath, owner) => warn(`took over the lock ${lockPath} of the ${role} ${path}, left by a run that no longer runs (${owner})`)));
+        const lock = FileLock.acquire(path, role);
+        locks.push(lock);
+        if (lock.takenOver !== undefined) {
+          takenOver.push({ path, role, stale: lock.takenOver });
+        }
       } catch (error) {
         if (error instanceof FileInUseError) {
           throw error;
@@ -74,7 +79,36 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
     releaseAll(locks);
     throw error;
   }
+  if (takenOver.length > 0) {
+    warn(describeTakeovers(takenOver));
+  }
   return locks;
+}
+
+/** A stale lock that this run replaced, with the file that it guards. */
+interface TakenOverLock {
+  path: string;
+  role: string;
+  stale: StaleLock;
+}
+
+/**
+ * Describes the stale locks that this run replaced in one warning: a run that was killed leaves the
+ * locks of both its checkpoint and its dead-letter file.
+ */
+function describeTakeovers(takenOver: readonly TakenOverLock[]): string {
+  const describeOwner = (stale: StaleLock): string => `pid ${stale.pid}, since ${stale.since}${stale.pidReused ? `, a pid that another process uses now` : ""}`;
+  const [first, ...others] = takenOver as [TakenOverLock, ...TakenOverLock[]];
+  const sameOwner = others.every(({ stale }) => stale.pid === first.stale.pid && stale.since === first.stale.since);
+  if (others.length === 0) {
+    return `took over the lock ${first.stale.lockPath} of the ${first.role} ${first.path}, left by a run that no longer runs (${describeOwner(first.stale)})`;
+  }
+  if (sameOwner) {
+    const files = takenOver.map(({ role, stale }) => `${stale.lockPath} (${role})`).join(" and ");
+    return `took over the locks ${files}, left by a run that no longer runs (${describeOwner(first.stale)})`;
+  }
+  const files = takenOver.map(({ role, stale }) => `${stale.lockPath} (${role}, ${describeOwner(stale)})`).join(" and ");
+  return `took over the locks ${files}, left by runs that no longer run`;
 }
 
 /** Releases the locks last taken first, so that the checkpoint's lock, taken first, can remove the folder that it created. */

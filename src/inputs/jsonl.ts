@@ -30,10 +30,35 @@ export function parseJsonLine(text: string, origin: RecordOrigin): InputItem | u
     };
   }
   const event = value as Record<string, unknown>;
-  if (isBatchWithoutArray(event)) {
-    return { kind: "problem", origin, reason: "not-an-object", message: `${origin.input}:${origin.line}: ${describeBatchWithoutArray(event)}` };
+  // Ordinary lines have no `batch` key, so they cost one property lookup here.
+  if (event["batch"] !== undefined && event["type"] === undefined) {
+    return requestBodyLineProblem(event, origin);
   }
   return { kind: "record", origin, event };
+}
+
+/**
+ * Reports a line that is a `/v1/batch` request body, or returns undefined when its batch is empty.
+ * Its events are not read, because the checkpoint of a JSONL input counts lines, and a line whose
+ * events were sent in part could not be resumed. `--format json` reads the same file as JSON
+ * documents one after another, which gives every event of a body a number of its own.
+ */
+function requestBodyLineProblem(body: Record<string, unknown>, origin: RecordOrigin): InputItem | undefined {
+  const where = `${origin.input}:${origin.line}`;
+  const batch = body["batch"];
+  if (!Array.isArray(batch)) {
+    return { kind: "problem", origin, reason: "not-an-object", message: `${where}: ${describeBatchWithoutArray(body)}` };
+  }
+  if (batch.length === 0) {
+    // No events, as when --format json reads it.
+    return undefined;
+  }
+  const events = batch.length === 1 ? "1 event" : `${batch.length} events`;
+  const message =
+    `${where}: the line is a /v1/batch request body with ${events}, which JSON lines input does not expand, so none of them was read; ` +
+    `read the file with --format json, which expands request bodies with their context and integrations ` +
+    `(and use --restart, not --resume, to go on from a checkpoint written without it)`;
+  return { kind: "problem", origin, reason: "not-an-object", message };
 }
 
 /** Calls `visit` for every line of `text`, numbered from `firstLine`. */

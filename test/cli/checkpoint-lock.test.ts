@@ -89,6 +89,35 @@ describe("checkpoint lock", () => {
     expect(emulator.accepted.size).toBe(20);
   });
 
+  test("locks of one killed run give one warning", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 20);
+    const owner = JSON.stringify({ pid: deadPid(), host: hostname(), since: "2026-01-01T00:00:00.000Z" });
+    writeFileSync(join(directory, "state.json.lock"), owner);
+    writeFileSync(join(directory, "state.dead-letters.jsonl.lock"), owner);
+
+    const result = await runCli(sendArgs(directory, input), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(0);
+    expect(result.stderr.match(/took over/g)).toHaveLength(1);
+    expect(result.stderr).toContain(`took over the locks ${join(directory, "state.json.lock")} (checkpoint) and ${join(directory, "state.dead-letters.jsonl.lock")} (dead-letter file)`);
+    expect(existsSync(join(directory, "state.json.lock"))).toBe(false);
+    expect(existsSync(join(directory, "state.dead-letters.jsonl.lock"))).toBe(false);
+  });
+
+  test("lock whose pid runs again is taken over", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 20);
+    // This test's process started after 2026-01-01, so it cannot be the process that took this lock.
+    writeFileSync(join(directory, "state.json.lock"), JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00.000Z" }));
+
+    const result = await runCli(sendArgs(directory, input), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`(pid ${process.pid}, since 2026-01-01T00:00:00.000Z, a pid that another process uses now)`);
+    expect(emulator.accepted.size).toBe(20);
+  });
+
   test("lock of another host stops the run", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
     const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
@@ -99,6 +128,7 @@ describe("checkpoint lock", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("another run is using this checkpoint");
     expect(result.stderr).toContain("on other-host.example, since 2026-01-01T00:00:00.000Z");
+    expect(result.stderr.replace(/\s+/g, " ")).toContain(`delete ${join(directory, "state.json.lock")} and run the command again`);
     expect(emulator.stats.batchRequests).toBe(0);
     expect(existsSync(join(directory, "state.json.lock"))).toBe(true);
   });
@@ -108,11 +138,13 @@ describe("checkpoint lock", () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
     const input = writeEvents(directory, 20);
     const deadLetters = join(directory, "shared.jsonl");
-    writeFileSync(`${deadLetters}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), since: "2026-01-01T00:00:00.000Z" }));
+    // Taken after this process started, so that its pid is the holder's and not a pid used again.
+    const since = new Date().toISOString();
+    writeFileSync(`${deadLetters}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), since }));
 
     const result = await runCli(sendArgs(directory, input, ["--dead-letter", deadLetters]), { cwd: directory, env: { COLUMNS: "500" } });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`another run is using this dead-letter file, ${deadLetters} (pid ${process.pid}`);
+    expect(result.stderr).toContain(`another run is using this dead-letter file, ${deadLetters} (pid ${process.pid}, since ${since})`);
     expect(existsSync(join(directory, "state.json.lock"))).toBe(false);
   });
 

@@ -126,6 +126,7 @@ describe("emulator command line", () => {
     expect(await running).toBe(0);
     expect(result.status).toBe(1);
     expect(out[1]).toBe(`  KOALA_PUBLIC_KEY=${DEFAULT_PUBLIC_KEY} npx koala-replay send --endpoint ${endpoint} --state trial/state.json <inputs>`);
+    expect(out[2]).toMatch(/^  \(in another folder than .+, write npx --prefix .+ koala-replay\)$/);
     expect(out.filter((line) => line.startsWith(`429 POST /web/projects/${DEFAULT_PUBLIC_KEY}/batch 1 entry `))).toHaveLength(2);
     expect(err.join("\n")).toContain("responses: 429 2");
     expect(err.join("\n")).toContain("entries accepted: 0 distinct message_ids, 0 received again");

@@ -3,6 +3,7 @@
  * with faults: `npm run emulator -- --port 8080 --fault 5xx=0.1`. docs/development.md describes it.
  */
 import { realpathSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startKoalaEmulator, type EmulatorFaults, type EmulatorRequest, type KoalaEmulator } from "./koala-emulator.js";
@@ -192,7 +193,16 @@ export async function startEmulatorFromCli(options: EmulatorCliOptions, output: 
   output.out(`Koala emulator listening on ${emulator.url} (public key ${options.publicKey})`);
   // A checkpoint of its own keeps the trial out of the default one, which a later send to Koala resumes.
   output.out(`  KOALA_PUBLIC_KEY=${options.publicKey} npx koala-replay send --endpoint ${emulator.url} --state trial/state.json <inputs>`);
+  // Outside the clone, a plain `npx koala-replay` would look for the package in the npm registry.
+  const folder = packageFolder();
+  output.out(`  (in another folder than ${folder}, write npx --prefix ${folder} koala-replay)`);
   return emulator;
+}
+
+/** Returns the folder of the package whose script started the emulator, or the working folder. */
+function packageFolder(): string {
+  const packageJson = process.env.npm_package_json;
+  return packageJson === undefined || packageJson === "" ? process.cwd() : dirname(packageJson);
 }
 
 /** Formats one completed request: status, method, path, entries and time taken. */
