@@ -382,7 +382,10 @@ function sentAtAdvice(stats: RunStats, context: SummaryContext): string {
   // Without the list, every mapping is taken to read the timestamp, which the presets do.
   const fromTimestamp = new Set(context.mappings?.sentAtFromTimestamp ?? missing);
   if (missing.some((name) => fromTimestamp.has(name))) {
-    return ` Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
+    // Engage CSV downloads are named only when such an event came from a CSV file, because Engage's JSON events may lack one too.
+    const fromCsv = stats.invalidExamples.some((example) => example.reason.startsWith("sent_at: is required") && /\.csv(\.gz)?$/i.test(example.input));
+    const engage = fromCsv ? " (Engage audience CSV downloads have none)" : "";
+    return ` Events without a timestamp${engage} need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
   }
   const wrongPath = [...missing, ...mappingsWithReason(stats, ": sent_at: must be an ISO-8601")].filter((name) => !fromTimestamp.has(name));
   if (wrongPath.length === 0) {
