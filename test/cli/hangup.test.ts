@@ -92,7 +92,7 @@ describe("send stopped by SIGHUP", () => {
     expect(run.code).toBe(130);
     expect(text).toContain("interrupting on SIGHUP");
     expect(text).not.toContain("Ctrl-C");
-    expect(text).toContain("left for a resumed run");
+    expect(text).toMatch(/(interrupted after reading every event; \d+ entries were|interrupted: stopped reading; of the events read so far, \d+ entries were) left for a resumed run/);
     expect(text).toContain("--resume");
     expect((JSON.parse(readFileSync(join(directory, "state.json"), "utf8")) as { finished?: boolean }).finished).toBe(false);
     expect(readdirSync(directory).filter((name) => name.endsWith(".lock"))).toEqual([]);
@@ -125,6 +125,22 @@ describe("send stopped by SIGHUP", () => {
 
     expect(resumed.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
+  }, 120_000);
+});
+
+describe("send stopped before reading every event", () => {
+  test("counts only the events read so far", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 100 } });
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-hangup-"));
+    // Far more events than the run reads ahead of a delivery that takes 100 ms for 5 entries.
+    const { path } = writeTrackEvents(directory, 200_000);
+    const args = ["send", "--no-stitch", "--max-batch-size", "5", "--concurrency", "1", "--no-adaptive-concurrency", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
+
+    const run = await signalAfterRequests(args, emulator, 3, "SIGINT");
+    const text = unwrapSummary(run.stderr);
+
+    expect(run.code).toBe(130);
+    expect(text).toMatch(/interrupted: stopped reading; of the events read so far, [\d,]+ entries were left for a resumed run, which also reads the events after them/);
   }, 120_000);
 });
 

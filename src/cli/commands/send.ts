@@ -191,7 +191,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
-    const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
+    // Before the inputs were read to their end, the count covers only the events read so far, and a resume reads the rest too.
+    const soFar = stats.inputsReadToEnd ? "" : "of the events read so far, ";
+    const entries = `${soFar}${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
     // Ctrl-C during delivery often comes after the last event was read, and then no input is left unread.
     const interrupted = stats.inputsReadToEnd ? "interrupted after reading every event" : "interrupted: stopped reading";
     let message: string;
@@ -202,7 +204,8 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       message = `${interrupted} before delivery started, so ${NO_CHECKPOINT_TEXT}:\n  ${mask(withoutResumeCommand())}`;
     } else if (notResumable === undefined) {
       resume = mask(resumeCommand());
-      message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${resume}`;
+      const rest = stats.inputsReadToEnd ? "" : ", which also reads the events after them";
+      message = `${interrupted}; ${entries} left for a resumed run${rest}\n  resume with:\n  ${resume}`;
     } else {
       message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
