@@ -5,6 +5,7 @@ import type { EarlierDeadLetterFile } from "./dead-letter-files.js";
 import type { Destination } from "./destination.js";
 import type { KoalaEntry } from "./entry.js";
 import type { DeadLetterReason, FatalReason, RetryReason } from "./outcome.js";
+import type { RepeatFilter } from "./repeat-filter.js";
 
 /** Settings of one delivery run. Optional numbers have the defaults listed in `DELIVERY_DEFAULTS`. */
 export interface DeliveryOptions {
@@ -358,6 +359,11 @@ export interface Delivery {
    * first record is submitted: the checkpoint records them and compares them with the resumed ones.
    */
   useIdentityGraph(resolved: ResolvedIds): void;
+  /**
+   * Takes the message_ids that may repeat, found in the first pass, before the first record is
+   * submitted: the duplicate check then remembers only entries with those ids.
+   */
+  useRepeatFilter(repeats: RepeatFilter): void;
   /** Notes that some entries of the record at `origin` have no identity, before the record is submitted. */
   noteUnidentified(origin: RecordOrigin): void;
   /** Whether the run stopped taking work, after `stop()` or a fatal response, so the caller should stop reading. */

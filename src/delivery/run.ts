@@ -11,6 +11,7 @@ import { DuplicateOnlyInputs } from "./duplicate-inputs.js";
 import { entrySize, type KoalaEntry } from "./entry.js";
 import type { Delivery, DeliveryProgress, DeliveryResult, EarlierDeadLetters, FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import type { RetryReason } from "./outcome.js";
+import type { RepeatFilter } from "./repeat-filter.js";
 import { Sender } from "./sender.js";
 
 /** Fatal reasons that mean Koala rejected the public key, once GET /auth confirmed them. */
@@ -42,6 +43,8 @@ export class DeliveryRun implements Delivery {
   private readonly earlierRecordsWithoutEntries: number | undefined;
   private readonly deadLetters: DeadLetterWriter | undefined;
   private readonly seenMessageIds = new MessageIdSet();
+  /** The message_ids that may repeat. An entry with another one need not go into `seenMessageIds`. */
+  private repeats: RepeatFilter | undefined;
   private readonly duplicateOnlyInputs: DuplicateOnlyInputs;
   private readonly batcher: Batcher;
   private readonly sender: Sender;
@@ -174,6 +177,10 @@ export class DeliveryRun implements Delivery {
     }
   }
 
+  useRepeatFilter(repeats: RepeatFilter): void {
+    this.repeats = repeats.isOff ? undefined : repeats;
+  }
+
   noteUnidentified(origin: RecordOrigin): void {
     this.checkpoint.noteUnidentified(origin);
   }
@@ -240,7 +247,7 @@ export class DeliveryRun implements Delivery {
         this.checkpoint.completeEntry(record);
         continue;
       }
-      const fresh = entry.messageIdHash === undefined ? this.seenMessageIds.add(entry.mappingName, entry.messageId) : this.seenMessageIds.addHash(entry.messageIdHash);
+      const fresh = this.isFirstOfMessageId(entry);
       this.duplicateOnlyInputs.note(origin.input, !fresh);
       if (!fresh) {
         // Sent once already in this run; the record is done as far as this entry goes.
@@ -257,6 +264,17 @@ export class DeliveryRun implements Delivery {
       this.outstandingBytes += entrySize(entry);
       this.batcher.add(entry, record);
     }
+  }
+
+  /**
+   * Returns whether the entry is the first with its mapping name and messageId. Adds them to the
+   * duplicate check unless the repeat filter rules the messageId out.
+   */
+  private isFirstOfMessageId(entry: KoalaEntry): boolean {
+    if (this.repeats !== undefined && !this.repeats.mayRepeat(entry.messageId)) {
+      return true;
+    }
+    return entry.messageIdHash === undefined ? this.seenMessageIds.add(entry.mappingName, entry.messageId) : this.seenMessageIds.addHash(entry.messageIdHash);
   }
 
   /** Reports entries of one record that several mappings gave the same kind and `message_id`, of which Koala keeps one. */

@@ -4,12 +4,26 @@ import { UNKNOWN_TIME } from "./event-identity.js";
 
 const INITIAL_CAPACITY = 1024;
 const INITIAL_EMAIL_BYTES = 64 * 1024;
+const INITIAL_EMAIL_SLOTS = 1024;
 /** Offset in `emailBytes` of a node without an email. */
 const NO_EMAIL = 0xffffffff;
-/** Bytes of the u32 header written before each email: its length in code units, and the flag below. */
-const EMAIL_HEADER_BYTES = 4;
+/**
+ * Bytes of the two u32 words written before each email: its length in code units with the flags
+ * below, and the number of nodes that have it.
+ */
+const EMAIL_HEADER_BYTES = 8;
+const EMAIL_REFERENCES = 4;
 /** Header flag of an email stored as UTF-16 (2 bytes a code unit) rather than Latin-1 (1 byte). */
 const UTF16_FLAG = 0x80000000;
+/**
+ * Header flag of an email already copied while the buffer is compacted; its reference count then
+ * holds its new offset. A string has fewer than 2^30 code units in V8, so the flag is never part of
+ * a length.
+ */
+const MOVED_FLAG = 0x40000000;
+const LENGTH_MASK = 0x3fffffff;
+/** The buffer of emails is compacted into one of this many times the bytes of the emails in use. */
+const EMAIL_BYTES_GROWTH = 1.5;
 
 /*
  * Each node is one 32-byte record, so that the fields read together on one event share a cache line:
@@ -33,7 +47,8 @@ const LINK_TIME = 3;
  * The emails are kept out of V8's heap. As strings, 200,000 emails of about 35 characters took
  * 19.7 MB of it (test/identity/memory-nodes.test.ts), and the CLI lets V8's old generation grow to
  * twice its live size before a full collection (src/cli/heap-tuning.ts). `emailOf` decodes the
- * bytes on each call instead.
+ * bytes on each call instead. Each distinct email is stored once, however many roots have it: a
+ * user's userId and anonymousId are often two roots with one email.
  */
 export class MemoryNodes implements NodeStore {
   readonly maxSize: number;
@@ -44,17 +59,22 @@ export class MemoryNodes implements NodeStore {
   private signedWords = new Int32Array(0);
   private doubles = new Float64Array(0);
   /**
-   * Each email set, in the order set: a u32 header (little-endian) with its length in UTF-16 code
-   * units, then its code units, one byte each (Latin-1) when all are below U+0100, else two
-   * (UTF-16LE, with `UTF16_FLAG` in the header). Both keep every string exactly, lone surrogates
-   * included. An email replaced by a later one stays until the buffer is next grown.
+   * Each distinct email, in the order first set. A u32 header (little-endian) contains its length in
+   * UTF-16 code units, and a u32 count the nodes that have it. Its code units follow, one byte each
+   * (Latin-1) when all are below U+0100, else two (UTF-16LE, with `UTF16_FLAG` in the header). Both
+   * keep every string exactly, lone surrogates included. An email that no node has any longer stays
+   * until the buffer is next compacted.
    */
   private emailBytes = Buffer.allocUnsafeSlow(INITIAL_EMAIL_BYTES);
   private emailBytesUsed = 0;
-  /** Bytes in `emailBytes` of the emails that no later one replaced. */
-  private emailBytesSet = 0;
+  /** Bytes in `emailBytes` of the emails that some node has. */
+  private emailBytesInUse = 0;
+  /** Emails in `emailBytes`, those no node has included. */
+  private emailCount = 0;
   /** Offset in `emailBytes` of the email of each root that has one, else NO_EMAIL. */
   private emailOffsets = new Uint32Array(0);
+  /** Hash index of the emails in `emailBytes`: offset + 1 in each used slot, 0 in an empty one. */
+  private emailSlots = new Int32Array(INITIAL_EMAIL_SLOTS);
   /** Hash index: node number + 1 in each used slot, 0 in an empty one. */
   private slots = new Int32Array(0);
   private slotMask = 0;
@@ -124,8 +144,8 @@ export class MemoryNodes implements NodeStore {
     const header = this.emailBytes.readUInt32LE(offset);
     const start = offset + EMAIL_HEADER_BYTES;
     return (header & UTF16_FLAG) === 0
-      ? this.emailBytes.toString("latin1", start, start + header)
-      : this.emailBytes.toString("utf16le", start, start + (header & ~UTF16_FLAG) * 2);
+      ? this.emailBytes.toString("latin1", start, start + (header & LENGTH_MASK))
+      : this.emailBytes.toString("utf16le", start, start + (header & LENGTH_MASK) * 2);
   }
 
   emailTimeOf(node: number): number {
@@ -133,22 +153,13 @@ export class MemoryNodes implements NodeStore {
   }
 
   setEmail(node: number, email: string, time: number): void {
-    const latin1 = isLatin1(email);
-    const bytes = latin1 ? email.length : email.length * 2;
     const replaced = this.emailOffsets[node]!;
+    // Cleared first, so that compacting the buffer in `internEmail` drops the replaced email when no other node has it.
+    this.emailOffsets[node] = NO_EMAIL;
     if (replaced !== NO_EMAIL) {
-      this.emailBytesSet -= this.emailEntryBytes(replaced);
-      // Cleared first, so that a copy made by reserveEmailBytes below leaves the replaced email out.
-      this.emailOffsets[node] = NO_EMAIL;
+      this.releaseEmail(replaced);
     }
-    this.reserveEmailBytes(EMAIL_HEADER_BYTES + bytes);
-
-    const offset = this.emailBytesUsed;
-    this.emailBytes.writeUInt32LE(latin1 ? email.length : (email.length | UTF16_FLAG) >>> 0, offset);
-    this.emailBytes.write(email, offset + EMAIL_HEADER_BYTES, bytes, latin1 ? "latin1" : "utf16le");
-    this.emailBytesUsed = offset + EMAIL_HEADER_BYTES + bytes;
-    this.emailBytesSet += EMAIL_HEADER_BYTES + bytes;
-    this.emailOffsets[node] = offset;
+    this.emailOffsets[node] = this.internEmail(email);
     this.doubles[node * DOUBLES_PER_NODE + EMAIL_TIME] = time;
   }
 
@@ -174,7 +185,9 @@ export class MemoryNodes implements NodeStore {
     this.size = 0;
     this.emailBytes = Buffer.alloc(0);
     this.emailBytesUsed = 0;
-    this.emailBytesSet = 0;
+    this.emailBytesInUse = 0;
+    this.emailCount = 0;
+    this.emailSlots = new Int32Array(2);
     this.growNodes(0);
     this.rebuildIndex(2);
   }
@@ -194,34 +207,140 @@ export class MemoryNodes implements NodeStore {
     this.emailOffsets = emailOffsets;
   }
 
+  /** Returns the offset of `email` in `emailBytes`, stored there first if no node has had it, and counts one more node that has it. */
+  private internEmail(email: string): number {
+    const latin1 = isLatin1(email);
+    const hash = hashText(email);
+    const mask = this.emailSlots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.emailSlots[slot]!;
+      if (stored === 0) break;
+
+      const offset = stored - 1;
+      if (this.emailEquals(offset, email, latin1)) {
+        const references = this.emailBytes.readUInt32LE(offset + EMAIL_REFERENCES);
+        if (references === 0) this.emailBytesInUse += this.emailEntryBytes(offset);
+        this.emailBytes.writeUInt32LE(references + 1, offset + EMAIL_REFERENCES);
+        return offset;
+      }
+    }
+    return this.appendEmail(email, latin1, hash);
+  }
+
+  private appendEmail(email: string, latin1: boolean, hash: number): number {
+    const entryBytes = EMAIL_HEADER_BYTES + (latin1 ? email.length : email.length * 2);
+    this.reserveEmailBytes(entryBytes);
+    if ((this.emailCount + 1) * 2 > this.emailSlots.length) {
+      this.rebuildEmailIndex(this.emailSlots.length * 2);
+    }
+
+    const offset = this.emailBytesUsed;
+    this.emailBytes.writeUInt32LE(latin1 ? email.length : (email.length | UTF16_FLAG) >>> 0, offset);
+    this.emailBytes.writeUInt32LE(1, offset + EMAIL_REFERENCES);
+    this.emailBytes.write(email, offset + EMAIL_HEADER_BYTES, entryBytes - EMAIL_HEADER_BYTES, latin1 ? "latin1" : "utf16le");
+    this.emailBytesUsed = offset + entryBytes;
+    this.emailBytesInUse += entryBytes;
+    this.emailCount += 1;
+    this.insertIntoEmailIndex(offset, hash);
+    return offset;
+  }
+
+  /** Counts one node fewer that has the email at `offset`. */
+  private releaseEmail(offset: number): void {
+    const references = this.emailBytes.readUInt32LE(offset + EMAIL_REFERENCES) - 1;
+    this.emailBytes.writeUInt32LE(references, offset + EMAIL_REFERENCES);
+    if (references === 0) this.emailBytesInUse -= this.emailEntryBytes(offset);
+  }
+
   /**
-   * Makes room for `bytes` more bytes in `emailBytes`. When it is full, copies the emails still set
-   * into a new buffer with at least as many bytes free as they take, which drops the replaced ones.
+   * Makes room for `bytes` more bytes in `emailBytes`. When it is full, copies the emails that some
+   * node has into a new buffer of `EMAIL_BYTES_GROWTH` times their bytes and the new ones, which
+   * drops the others, and rebuilds the hash index of the emails.
    */
   private reserveEmailBytes(bytes: number): void {
     if (this.emailBytesUsed + bytes <= this.emailBytes.length) return;
 
-    let length = INITIAL_EMAIL_BYTES;
-    while (length < (this.emailBytesSet + bytes) * 2) length *= 2;
+    const length = Math.max(INITIAL_EMAIL_BYTES, Math.ceil((this.emailBytesInUse + bytes) * EMAIL_BYTES_GROWTH));
     const copy = Buffer.allocUnsafeSlow(length);
+    const previous = this.emailBytes;
     let used = 0;
+    let count = 0;
     for (let node = 0; node < this.size; node++) {
       const offset = this.emailOffsets[node]!;
       if (offset === NO_EMAIL) continue;
 
+      const header = previous.readUInt32LE(offset);
+      if ((header & MOVED_FLAG) !== 0) {
+        this.emailOffsets[node] = previous.readUInt32LE(offset + EMAIL_REFERENCES);
+        continue;
+      }
       const entryBytes = this.emailEntryBytes(offset);
-      this.emailBytes.copy(copy, used, offset, offset + entryBytes);
+      previous.copy(copy, used, offset, offset + entryBytes);
+      // The previous buffer is dropped below, so its header and count can record where the email went.
+      previous.writeUInt32LE((header | MOVED_FLAG) >>> 0, offset);
+      previous.writeUInt32LE(used, offset + EMAIL_REFERENCES);
       this.emailOffsets[node] = used;
       used += entryBytes;
+      count += 1;
     }
     this.emailBytes = copy;
     this.emailBytesUsed = used;
+    this.emailCount = count;
+    this.rebuildEmailIndex(this.emailSlots.length);
   }
 
   /** Returns the bytes of the email entry at `offset`, its header included. */
   private emailEntryBytes(offset: number): number {
     const header = this.emailBytes.readUInt32LE(offset);
-    return EMAIL_HEADER_BYTES + ((header & UTF16_FLAG) === 0 ? header : (header & ~UTF16_FLAG) * 2);
+    const length = header & LENGTH_MASK;
+    return EMAIL_HEADER_BYTES + ((header & UTF16_FLAG) === 0 ? length : length * 2);
+  }
+
+  /** Checks whether the email at `offset` has the code units of `email`. */
+  private emailEquals(offset: number, email: string, latin1: boolean): boolean {
+    const header = this.emailBytes.readUInt32LE(offset);
+    if ((header & LENGTH_MASK) !== email.length || ((header & UTF16_FLAG) === 0) !== latin1) return false;
+
+    const start = offset + EMAIL_HEADER_BYTES;
+    for (let index = 0; index < email.length; index++) {
+      const unit = latin1 ? this.emailBytes[start + index]! : this.emailBytes.readUInt16LE(start + index * 2);
+      if (unit !== email.charCodeAt(index)) return false;
+    }
+    return true;
+  }
+
+  /** Rebuilds the hash index of the emails in `emailBytes`, with at least `slotCount` slots and at most half of them used. */
+  private rebuildEmailIndex(slotCount: number): void {
+    let slots = slotCount;
+    while (this.emailCount * 2 > slots) slots *= 2;
+    this.emailSlots = new Int32Array(slots);
+
+    for (let offset = 0; offset < this.emailBytesUsed; offset += this.emailEntryBytes(offset)) {
+      this.insertIntoEmailIndex(offset, this.hashEmailAt(offset));
+    }
+  }
+
+  private insertIntoEmailIndex(offset: number, hash: number): void {
+    const mask = this.emailSlots.length - 1;
+    let slot = hash & mask;
+    while (this.emailSlots[slot] !== 0) {
+      slot = (slot + 1) & mask;
+    }
+    this.emailSlots[slot] = offset + 1;
+  }
+
+  /** Hashes the email at `offset` as `hashText` hashes its string. */
+  private hashEmailAt(offset: number): number {
+    const header = this.emailBytes.readUInt32LE(offset);
+    const length = header & LENGTH_MASK;
+    const latin1 = (header & UTF16_FLAG) === 0;
+    const start = offset + EMAIL_HEADER_BYTES;
+    let hash = FNV_OFFSET_BASIS;
+    for (let index = 0; index < length; index++) {
+      const unit = latin1 ? this.emailBytes[start + index]! : this.emailBytes.readUInt16LE(start + index * 2);
+      hash = Math.imul(hash ^ unit, FNV_PRIME);
+    }
+    return finishHash(hash);
   }
 
   private rebuildIndex(slotCount: number): void {
@@ -246,4 +365,22 @@ function isLatin1(text: string): boolean {
     if (text.charCodeAt(index) > 0xff) return false;
   }
   return true;
+}
+
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over the UTF-16 code units of `text`, mixed so that its low bits can pick a slot. */
+function hashText(text: string): number {
+  let hash = FNV_OFFSET_BASIS;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), FNV_PRIME);
+  }
+  return finishHash(hash);
+}
+
+function finishHash(hash: number): number {
+  let mixed = hash ^ (hash >>> 16);
+  mixed = Math.imul(mixed, 0x85ebca6b);
+  return (mixed ^ (mixed >>> 13)) >>> 0;
 }

@@ -17,6 +17,8 @@ export interface ChunkTask {
   bytes: Uint8Array;
   /** Buffers of an earlier chunk's outcomes that the main thread has read, for this chunk's outcomes. */
   spare?: ResultBuffers;
+  /** In `identities` mode: whether to add the keys of the events' message_ids (see `extractChunkFacts`). */
+  withMessageIds?: boolean;
 }
 
 /** The first message of the pool to a worker: what decides the outcome of an event. */
@@ -51,8 +53,13 @@ function processTask(task: ChunkTask, rules: ProcessorRules, names: readonly str
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   const { layout } = task;
   if (task.mode === "identities") {
-    const facts = layout.kind === "lines" ? extractChunkFacts(bytes, layout.firstLine) : extractElementFacts(bytes, layout.elements);
-    parentPort?.postMessage({ id: task.id, ...facts, bytes: task.bytes }, [facts.ints.buffer, facts.times.buffer, task.bytes.buffer] as ArrayBuffer[]);
+    const withMessageIds = task.withMessageIds === true;
+    const facts = layout.kind === "lines" ? extractChunkFacts(bytes, layout.firstLine, withMessageIds) : extractElementFacts(bytes, layout.elements, withMessageIds);
+    const transfer = [facts.ints.buffer, facts.times.buffer, task.bytes.buffer] as ArrayBuffer[];
+    if (facts.messageIdKeys !== undefined) {
+      transfer.push(facts.messageIdKeys.buffer as ArrayBuffer);
+    }
+    parentPort?.postMessage({ id: task.id, ...facts, bytes: task.bytes }, transfer);
     return;
   }
   const chunk: RawChunk = layout.kind === "lines" ? { kind: "lines", input: task.input, firstLine: layout.firstLine, bytes } : { kind: "elements", input: task.input, elements: layout.elements, bytes };

@@ -1,5 +1,8 @@
+import { defaultMessageIdOf } from "../delivery/repeat-filter.js";
+import { createIdKey, hashId } from "../identity/hash-id.js";
 import { extractIdentityFacts, type IdentityFacts } from "../identity/identity-facts.js";
 import { forEachElement } from "../inputs/element-chunks.js";
+import type { SegmentEvent } from "../inputs/record.js";
 import { lostBytesInDecoding } from "../inputs/utf8.js";
 import { isNestedTooDeeply } from "./event-depth.js";
 
@@ -11,6 +14,17 @@ export interface EncodedFacts {
   /** Per fact: flags (1: alias, 2: invalid email), then the string indexes of userId, anonymousId, aliasOf, email (-1: none). */
   ints: Int32Array;
   times: Float64Array;
+  /** With `withMessageIds`: the `hashId` key of each event's message_id, two words an event, for `RepeatFilter`. */
+  messageIdKeys?: Uint32Array;
+  /** With `withMessageIds`: events whose message_id the first pass cannot know (dead-letter lines). */
+  eventsWithoutKey?: number;
+}
+
+/** A chunk's identity facts, decoded, and the keys of its events' message_ids when they were asked for. */
+export interface ChunkFacts {
+  facts: IdentityFacts[];
+  messageIdKeys: Uint32Array | undefined;
+  eventsWithoutKey: number;
 }
 
 const INTS_PER_FACT = 5;
@@ -23,8 +37,8 @@ const INVALID_EMAIL_FLAG = 2;
  * the second pass reports and counts each of them once. A byte order mark is skipped only before
  * line 1, as in the second pass.
  */
-export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFacts {
-  const encoder = new FactsEncoder();
+export function extractChunkFacts(bytes: Buffer, firstLine: number, withMessageIds = false): EncodedFacts {
+  const encoder = new FactsEncoder(withMessageIds);
   let start = 0;
   while (start < bytes.length) {
     let end = bytes.indexOf(NEWLINE, start);
@@ -34,7 +48,7 @@ export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFact
     const line = bytes.toString("utf8", start, end);
     // The second pass reports a line that is not UTF-8 and sends nothing of it, so its ids count for nothing.
     if (!lostBytesInDecoding(line, bytes, start, end)) {
-      encoder.add(factsOfLine(line, firstLine === 1 && start === 0));
+      encoder.addLine(line, firstLine === 1 && start === 0);
     }
     start = end + 1;
   }
@@ -42,12 +56,12 @@ export function extractChunkFacts(bytes: Buffer, firstLine: number): EncodedFact
 }
 
 /** Reads the identity facts of a chunk of array elements, which `elements` locates, as `extractChunkFacts` does for lines. */
-export function extractElementFacts(bytes: Buffer, elements: Int32Array): EncodedFacts {
-  const encoder = new FactsEncoder();
+export function extractElementFacts(bytes: Buffer, elements: Int32Array, withMessageIds = false): EncodedFacts {
+  const encoder = new FactsEncoder(withMessageIds);
   forEachElement(elements, (element) => {
     const text = bytes.toString("utf8", element.start, element.end);
     if (!lostBytesInDecoding(text, bytes, element.start, element.end)) {
-      encoder.add(factsOfLine(text, false));
+      encoder.addLine(text, false);
     }
   });
   return encoder.finish();
@@ -57,6 +71,34 @@ class FactsEncoder {
   private readonly strings: string[] = [];
   private readonly ints: number[] = [];
   private readonly times: number[] = [];
+  /** Keys of the events' message_ids, while they are asked for. */
+  private readonly messageIdKeys: number[] | undefined;
+  private eventsWithoutKey = 0;
+  private readonly key = createIdKey();
+
+  constructor(withMessageIds: boolean) {
+    this.messageIdKeys = withMessageIds ? [] : undefined;
+  }
+
+  addLine(line: string, isInputsFirstLine: boolean): void {
+    if (this.messageIdKeys === undefined) {
+      this.add(mayHoldIdentityFacts(line) ? factsOfEvent(parseEvent(line, isInputsFirstLine)) : undefined);
+      return;
+    }
+    // Every event is parsed here, because each one has a message_id.
+    const event = parseEvent(line, isInputsFirstLine);
+    if (event === undefined) {
+      return;
+    }
+    const messageId = defaultMessageIdOf(event);
+    if (messageId === undefined) {
+      this.eventsWithoutKey += 1;
+    } else {
+      hashId(messageId, this.key);
+      this.messageIdKeys.push(this.key[0]!, this.key[1]!);
+    }
+    this.add(factsOfEvent(event));
+  }
 
   add(facts: IdentityFacts | undefined): void {
     if (facts === undefined) {
@@ -68,7 +110,12 @@ class FactsEncoder {
   }
 
   finish(): EncodedFacts {
-    return { strings: this.strings, ints: Int32Array.from(this.ints), times: Float64Array.from(this.times) };
+    const encoded: EncodedFacts = { strings: this.strings, ints: Int32Array.from(this.ints), times: Float64Array.from(this.times) };
+    if (this.messageIdKeys !== undefined) {
+      encoded.messageIdKeys = Uint32Array.from(this.messageIdKeys);
+      encoded.eventsWithoutKey = this.eventsWithoutKey;
+    }
+    return encoded;
   }
 
   private intern(value: string | null | undefined): number {
@@ -80,8 +127,9 @@ class FactsEncoder {
   }
 }
 
-function factsOfLine(line: string, isInputsFirstLine: boolean): IdentityFacts | undefined {
-  if (line.length < 2 || !mayHoldIdentityFacts(line)) {
+/** Parses a line into an event, or returns undefined for a line that the second pass reports as unreadable. */
+function parseEvent(line: string, isInputsFirstLine: boolean): SegmentEvent | undefined {
+  if (line.length < 2) {
     return undefined;
   }
   try {
@@ -90,11 +138,15 @@ function factsOfLine(line: string, isInputsFirstLine: boolean): IdentityFacts | 
     if (typeof value !== "object" || value === null || Array.isArray(value) || isNestedTooDeeply(value as Record<string, unknown>, line)) {
       return undefined;
     }
-    return extractIdentityFacts(value as Record<string, unknown>);
+    return value as SegmentEvent;
   } catch {
     // Malformed or nested too deeply: the second pass reports the line.
     return undefined;
   }
+}
+
+function factsOfEvent(event: SegmentEvent | undefined): IdentityFacts | undefined {
+  return event === undefined ? undefined : extractIdentityFacts(event);
 }
 
 /**
@@ -108,6 +160,11 @@ function mayHoldIdentityFacts(line: string): boolean {
     return true;
   }
   return line.includes('"userId"') && line.includes('"anonymousId"');
+}
+
+/** Turns what `extractChunkFacts` posted back into facts, in line order, with the message_id keys if any. */
+export function decodeChunk(encoded: EncodedFacts): ChunkFacts {
+  return { facts: decodeChunkFacts(encoded), messageIdKeys: encoded.messageIdKeys, eventsWithoutKey: encoded.eventsWithoutKey ?? 0 };
 }
 
 /** Turns what `extractChunkFacts` posted back into facts, in line order. */

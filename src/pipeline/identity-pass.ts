@@ -1,12 +1,14 @@
 import { stat } from "node:fs/promises";
+import { defaultMessageIdOf, type RepeatFilter } from "../delivery/repeat-filter.js";
+import { createIdKey, hashId } from "../identity/hash-id.js";
 import { IdentityGraph, IdentityGraphWriteError, loadIdentities, type IdentityGraphOptions, type LoadIdentitiesResult } from "../identity/index.js";
-import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { readInput, type RawChunk, type ReadInputOptions } from "../inputs/read-input.js";
 import { isNestedTooDeeply } from "./event-depth.js";
-import { decodeChunkFacts, extractChunkFacts, extractElementFacts } from "./identity-codec.js";
+import { decodeChunk, extractChunkFacts, extractElementFacts, type ChunkFacts } from "./identity-codec.js";
 import type { WorkerPool } from "./worker-pool.js";
 import type { InputSource } from "../inputs/expand-inputs.js";
+import type { SegmentEvent } from "../inputs/record.js";
 
 export interface IdentityPassOptions {
   /** CSV or JSONL file of userId/anonymousId → email given with `--identities`. */
@@ -20,6 +22,11 @@ export interface IdentityPassOptions {
   onShareRead?: (share: number) => void;
   /** The memory budget and temporary directory of the graph (default: those of `IdentityGraph`). */
   graph?: IdentityGraphOptions;
+  /**
+   * Receives the message_id of every event read, to find those that occur more than once. The pass
+   * turns it off when the second pass may read an event that this one did not.
+   */
+  repeats?: RepeatFilter;
 }
 
 /**
@@ -46,6 +53,9 @@ export async function buildIdentityGraph(sources: readonly InputSource[], option
     }
   }
   const files = sources.filter((source) => source.readOnce === undefined);
+  if (files.length < sources.length) {
+    options.repeats?.giveUp();
+  }
   const share = options.onShareRead === undefined ? undefined : await shareCounter(files, options.onShareRead);
   for (const source of files) {
     if (options.signal?.aborted === true) {
@@ -68,10 +78,13 @@ export async function buildIdentityGraph(sources: readonly InputSource[], option
       if (error instanceof IdentityGraphWriteError) {
         throw error;
       }
+      // The second pass may read events that this one did not.
+      options.repeats?.giveUp();
       // The second pass reads the same input and reports why it cannot be read.
     }
     share?.finishInput();
   }
+  options.repeats?.finishFirstPass();
   return graph;
 }
 
@@ -109,12 +122,14 @@ async function shareCounter(
 async function observeInput(path: string, graph: IdentityGraph, options: IdentityPassOptions, onChunk?: () => void): Promise<void> {
   // Chunks read by workers, in input order: the graph resolves conflicts by time, with ties to the
   // later observation, so the order must be the same as on the main thread.
-  const inFlight: Array<Promise<IdentityFacts[]>> = [];
+  const inFlight: Array<Promise<ChunkFacts>> = [];
   const drain = async (keep: number): Promise<void> => {
     while (inFlight.length > keep) {
-      for (const facts of await (inFlight.shift() as Promise<IdentityFacts[]>)) {
+      const chunk = await (inFlight.shift() as Promise<ChunkFacts>);
+      for (const facts of chunk.facts) {
         graph.observeFacts(facts);
       }
+      observeMessageIdKeys(chunk, options.repeats);
     }
   };
 
@@ -136,7 +151,7 @@ async function observeBatches(
   path: string,
   graph: IdentityGraph,
   options: IdentityPassOptions,
-  inFlight: Array<Promise<IdentityFacts[]>>,
+  inFlight: Array<Promise<ChunkFacts>>,
   drain: (keep: number) => Promise<void>,
   onChunk: (() => void) | undefined,
 ): Promise<void> {
@@ -151,28 +166,63 @@ async function observeBatches(
       for (const item of batch.items) {
         if (item.kind === "record" && !isNestedTooDeeply(item.event)) {
           graph.observe(item.event);
+          observeMessageId(item.event, options.repeats);
         }
       }
       continue;
     }
+    const withMessageIds = options.repeats !== undefined && !options.repeats.isOff;
     const pool = options.workersFor?.(batch.bytes.length);
     if (pool === undefined) {
       await drain(0);
-      for (const facts of factsHere(batch)) {
+      const chunk = factsHere(batch, withMessageIds);
+      for (const facts of chunk.facts) {
         graph.observeFacts(facts);
       }
+      observeMessageIdKeys(chunk, options.repeats);
     } else {
       // As in the second pass, this thread takes the chunk when every worker has a backlog.
-      inFlight.push(pool.busy ? Promise.resolve(factsHere(batch)) : pool.identities(batch));
+      inFlight.push(pool.busy ? Promise.resolve(factsHere(batch, withMessageIds)) : pool.identities(batch, withMessageIds));
       await drain(pool.size * 2 + 1);
     }
   }
 }
 
 /** Reads a chunk's identity facts on this thread, and gives its bytes back for reuse. */
-function factsHere(chunk: RawChunk): IdentityFacts[] {
-  const encoded = chunk.kind === "lines" ? extractChunkFacts(chunk.bytes, chunk.firstLine) : extractElementFacts(chunk.bytes, chunk.elements);
-  const facts = decodeChunkFacts(encoded);
+function factsHere(chunk: RawChunk, withMessageIds: boolean): ChunkFacts {
+  const encoded =
+    chunk.kind === "lines" ? extractChunkFacts(chunk.bytes, chunk.firstLine, withMessageIds) : extractElementFacts(chunk.bytes, chunk.elements, withMessageIds);
+  const facts = decodeChunk(encoded);
   chunkBuffers.give(chunk.bytes);
   return facts;
+}
+
+function observeMessageIdKeys(chunk: ChunkFacts, repeats: RepeatFilter | undefined): void {
+  if (repeats === undefined || repeats.isOff) {
+    return;
+  }
+  // Dead-letter lines keep the message_id of their entry, which this pass does not read.
+  if (chunk.messageIdKeys === undefined || chunk.eventsWithoutKey > 0) {
+    repeats.giveUp();
+    return;
+  }
+  for (let offset = 0; offset < chunk.messageIdKeys.length; offset += 2) {
+    repeats.observeKey(chunk.messageIdKeys, offset);
+  }
+}
+
+const messageIdKey = createIdKey();
+
+/** Adds the message_id of an event read on this thread, as the workers add those of a chunk. */
+function observeMessageId(event: SegmentEvent, repeats: RepeatFilter | undefined): void {
+  if (repeats === undefined || repeats.isOff) {
+    return;
+  }
+  const messageId = defaultMessageIdOf(event);
+  if (messageId === undefined) {
+    repeats.giveUp();
+    return;
+  }
+  hashId(messageId, messageIdKey);
+  repeats.observeKey(messageIdKey, 0);
 }

@@ -23,6 +23,7 @@ import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./proce
 import { WorkerPool } from "./worker-pool.js";
 import { WORKER_POOL_THRESHOLD_BYTES } from "./early-workers.js";
 import { buildIdentityGraph } from "./identity-pass.js";
+import { mapsEventMessageIds, RepeatFilter } from "../delivery/repeat-filter.js";
 import { NO_RESOLVED_IDS } from "../identity/index.js";
 import { Stitcher } from "./stitching.js";
 import { isResentDeadLetter } from "./resent-dead-letter.js";
@@ -147,11 +148,16 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       io.onPhase?.(firstPassPhase);
     }
     const onShareRead = (share: number): void => io.onPhase?.(`${firstPassPhase} · ${Math.floor(share * 100)}%`);
+    // The first pass also finds the message_ids that repeat, so that the duplicate check remembers only those.
+    const repeats = settings.stitch && inputBytes !== undefined && mapsEventMessageIds(settings.mappings) ? new RepeatFilter(inputBytes) : undefined;
     const graph = settings.stitch
-      ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor, onShareRead })
+      ? await buildIdentityGraph(sources, { identitiesFile: settings.identitiesFile, readOptions, warn: io.warn, signal: io.signal, workersFor, onShareRead, repeats })
       : undefined;
     const stitcher = new Stitcher(graph, (origin) => delivery.noteUnidentified(origin));
     delivery.useIdentityGraph(graph?.resolvedIds() ?? NO_RESOLVED_IDS);
+    if (repeats !== undefined) {
+      delivery.useRepeatFilter(repeats);
+    }
     stats.identity = { coverage: stitcher.coverage, firstPassMs: Date.now() - firstPassStarted, graph: graph?.stats(), stitch: settings.stitch };
 
     // Ctrl-C may come at any time, while reading or while the last batches are sent. A signal aborted

@@ -1,9 +1,8 @@
 import type { Worker } from "node:worker_threads";
-import type { IdentityFacts } from "../identity/identity-facts.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import type { RawChunk } from "../inputs/read-input.js";
 import { ChunkReader, takeSpareResults, type ChunkReaderOptions, type EncodedChunk } from "./chunk-codec.js";
-import { decodeChunkFacts, type EncodedFacts } from "./identity-codec.js";
+import { decodeChunk, type ChunkFacts, type EncodedFacts } from "./identity-codec.js";
 import type { ChunkTask, WorkerReady, WorkerSetup } from "./chunk-worker.js";
 import { defaultPoolSize, startChunkWorker, takeEarlyWorker } from "./early-workers.js";
 import { mappingNames, type ProcessorConfig } from "./processor-config.js";
@@ -77,11 +76,14 @@ export class WorkerPool {
     return new ChunkReader(message, chunk.input, asBuffer(message.bytes), this.names, options);
   }
 
-  /** Queues a chunk for the identity first pass; the promise resolves with the facts of its events. */
-  async identities(chunk: RawChunk): Promise<IdentityFacts[]> {
-    const message = await this.post({ mode: "identities", input: chunk.input, layout: layoutOf(chunk), bytes: transferable(chunk.bytes) });
+  /**
+   * Queues a chunk for the identity first pass; the promise resolves with the facts of its events,
+   * and with `withMessageIds` the keys of their message_ids.
+   */
+  async identities(chunk: RawChunk, withMessageIds = false): Promise<ChunkFacts> {
+    const message = await this.post({ mode: "identities", input: chunk.input, layout: layoutOf(chunk), bytes: transferable(chunk.bytes), withMessageIds });
     chunkBuffers.give(message.bytes);
-    return decodeChunkFacts(message as EncodedFacts);
+    return decodeChunk(message as EncodedFacts);
   }
 
   private post(task: Omit<ChunkTask, "id">): Promise<WorkerMessage> {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { defaultMessageIdOf, RepeatFilter } from "../../src/delivery/repeat-filter.js";
 import { buildIdentityGraph } from "../../src/pipeline/identity-pass.js";
 
 /** Writes a JSONL file of identify calls, each linking its own userId to an email, of about `bytes` bytes. */
@@ -50,6 +51,35 @@ describe("identity first pass", () => {
     const graph = await buildIdentityGraph([], { identitiesFile, readOptions: {}, warn: () => undefined, signal: controller.signal });
 
     expect(graph.stats().emailObservations).toBe(0);
+    graph.close();
+  });
+
+  test("finds repeated message_ids", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "koala-replay-first-pass-")), "events.jsonl");
+    const lines = Array.from({ length: 2_000 }, (_, index) => JSON.stringify({ type: "track", event: "A", messageId: `m-${index}` }));
+    // A repeat far from its first line, one next to it, and an event without messageId twice.
+    lines.push(lines[0]!, lines[1_999]!, JSON.stringify({ type: "page", name: "Home" }), JSON.stringify({ type: "page", name: "Home" }));
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    const repeats = new RepeatFilter(1024 * 1024);
+
+    const graph = await buildIdentityGraph([{ path }], { readOptions: {}, warn: () => undefined, repeats });
+
+    expect(repeats.isOff).toBe(false);
+    expect(repeats.mayRepeat("m-0")).toBe(true);
+    expect(repeats.mayRepeat("m-1999")).toBe(true);
+    expect(repeats.mayRepeat(defaultMessageIdOf({ type: "page", name: "Home" })!)).toBe(true);
+    const singles = Array.from({ length: 1_998 }, (_, index) => `m-${index + 1}`).filter((id) => repeats.mayRepeat(id));
+    expect(singles.length).toBeLessThan(20);
+    graph.close();
+  });
+
+  test("read-once input turns repeat filter off", async () => {
+    const path = writeIdentifies(10_000);
+    const repeats = new RepeatFilter(1024 * 1024);
+
+    const graph = await buildIdentityGraph([{ path }, { path: "-", readOnce: "standard input" }], { readOptions: {}, warn: () => undefined, repeats });
+
+    expect(repeats.isOff).toBe(true);
     graph.close();
   });
 });
