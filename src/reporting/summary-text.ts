@@ -428,7 +428,15 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (stats.eventsRead === 0) {
     return stats.unreadableCount > 0 ? "No event could be read: see the unreadable lines below." : "The inputs hold no events.";
   }
+  const finished = finishedEarlierText(stats);
+  if (finished !== undefined) {
+    return finished;
+  }
   const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
+  const failures = failuresText(stats, context, topReason === undefined ? undefined : `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}`);
+  if (failures !== undefined) {
+    return failures;
+  }
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${sentAtAdvice(stats, context)}` : undefined;
   }
@@ -450,6 +458,54 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy, topCount) : shortfall(topReason, topCount);
   return `${headline}: ${share ?? `${formatCount(topCount)} of ${formatCount(stats.eventsRead)}`} ${phrase}. ${remedy(topReason, stats, context)}`;
+}
+
+/**
+ * Returns the headline of a resume that found every event finished by the earlier runs of its
+ * checkpoint, or undefined for any other run. Such a run has nothing left to send, which is the
+ * outcome a finished backfill should report, not a shortfall.
+ */
+function finishedEarlierText(stats: RunStats): string | undefined {
+  if (stats.entriesSent > 0 || stats.failedCount > 0 || stats.invalidCount > 0 || stats.unreadableCount > 0) {
+    return undefined;
+  }
+  let doneEarlier = 0;
+  for (const reason of DONE_EARLIER_REASONS) {
+    doneEarlier += stats.skippedByReason.get(reason) ?? 0;
+  }
+  if (doneEarlier === 0 || doneEarlier !== stats.skippedCount || doneEarlier !== stats.eventsRead) {
+    return undefined;
+  }
+  const delivered = stats.skippedByReason.get("already-delivered") ?? 0;
+  const skipped = stats.skippedByReason.get("skipped-earlier") ?? 0;
+  const parts =
+    doneEarlier === delivered + skipped
+      ? [`${formatCount(delivered)} ${delivered === 1 ? "was" : "were"} delivered or dead-lettered`, `${formatCount(skipped)} skipped or found invalid, for the reasons in their own summaries`].filter((text) => !text.startsWith("0 "))
+      : [];
+  const detail = parts.length === 0 ? "" : ` (${parts.join(", ")})`;
+  return `Every one of the ${formatCount(stats.eventsRead)} events read was finished by earlier runs of this checkpoint${detail}: nothing was left to send.`;
+}
+
+/**
+ * Returns the headline of a run whose entries mostly failed delivery, naming the main failure and
+ * the dead-letter file, or undefined when at least as many entries were delivered as failed.
+ * `skipped` describes the main reason events were skipped, which follows as a second sentence.
+ */
+function failuresText(stats: RunStats, context: SummaryContext, skipped: string | undefined): string | undefined {
+  if (context.dryRun || stats.failedCount === 0 || stats.failedCount < stats.entriesSent) {
+    return undefined;
+  }
+  const failed = stats.failedCount;
+  const headline = stats.entriesSent === 0 ? "Nothing was delivered" : "Most entries were not delivered";
+  const [reason] = sortedByCount(stats.failedByReason)[0] ?? [];
+  const cause = reason === undefined ? "" : `, most with ${escapeControlCharacters(reason)}`;
+  const delivery = stats.delivery;
+  const deadLetters =
+    delivery?.deadLetterPath !== undefined && delivery.deadLetteredTotal > 0
+      ? ` ${delivery.deadLetteredTotal === 1 ? "It is" : "They are"} in the dead-letter file ${displayPath(delivery.deadLetterPath, context.workingDirectory)}: fix the cause, then send ${delivery.deadLetteredTotal === 1 ? "it" : "them"} again with the command below the summary.`
+      : "";
+  const also = skipped === undefined ? "" : ` Also, ${skipped}.`;
+  return `${headline}: ${formatCount(failed)} ${failed === 1 ? "entry" : "entries"} failed${cause}.${deadLetters}${also}`;
 }
 
 /** Names the analytics.js track events that the policy in use left out, and the policy. */

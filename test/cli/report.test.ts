@@ -742,7 +742,8 @@ describe("summary counts", () => {
       lines.find((line) => line.includes("no-identity ")),
       lines.find((line) => line.includes("Track Event: email is invalid")),
       lines.find((line) => line.includes("Identify Visitor: traits is required")),
-      lines.find((line) => line.includes("HTTP 400: rejected")),
+      // The headline names the main failure too, so the row is the last line that does.
+      [...lines].reverse().find((line) => line.includes("HTTP 400: rejected")),
     ];
 
     // Each count ends in the same column, and each reason starts two columns after it.
