@@ -71,6 +71,11 @@ function joinPatternLists(value: string, previous: string | undefined): string {
   return previous === undefined ? value : `${previous},${value}`;
 }
 
+const NOT_SENT_HELP =
+  "write one JSON line (mode 0600) for each event, or each mapping's entry of it, that the run skipped, found invalid or could not read: " +
+  "its input and line, category, reason, message and the event (or the raw line). Entries that fail delivery go to the dead-letter file instead. " +
+  "Fields: docs/not-sent.md in the package";
+
 /**
  * Builds the command-line program. Commander's errors are thrown (exitOverride) and not printed
  * (outputError), so that `main` prints them as koala-replay's own errors and sets the exit status.
@@ -114,8 +119,9 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
     .option("--report <path>", "write the run's report as JSON to this file (public key masked; keys: docs/reports.md in the package)")
+    .option("--not-sent <path>", NOT_SENT_HELP)
     .option("--json", "print the run's report as JSON on stdout instead of the text summary (not with --dry-run)")
-    .option("-v, --verbose", "log each retry, each entry given up on and each event that could not be mapped, with the reason")
+    .option("-v, --verbose", "log each retry, each entry given up on and each event that could not be mapped, with the reason (emails shown as email#<first 8 hex digits of their SHA-256>)")
     .option("-q, --quiet", "print no warnings, no progress and no summary")
     .option("--no-progress", "never show the progress line (drawn only on a terminal outside CI; elsewhere a plain line every 30 s)")
     .addHelpText("after", () => withToolCommand(`${SEND_EXAMPLES}\n${CSV_HELP}\n${EXIT_STATUS_HELP}`))
@@ -128,7 +134,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .command("preview")
     .description("show the first events each mapping takes and the request each becomes, and why other events would not be sent")
     .argument("[inputs...]", INPUTS_HELP)
-    .option("--limit <events>", "examples per mapping, and samples per reason for not sending", "3")
+    .option("--limit <events>", "examples per mapping, and samples per reason for not sending; reading still stops at --max-events (to list every event not sent: send --dry-run --not-sent <file>)", "3")
     .option("--max-events <events>", "stop reading after this many events, even when a mapping has fewer examples", "100000")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .addOption(formatOption())

@@ -76,16 +76,23 @@ export function withoutResumeCommand(argv: readonly string[] = process.argv.slic
 /** The kind of run that a printed command starts, which names its report (see `nextReportPath`). */
 type RerunKind = "resume" | "rerun";
 
-/** Returns `args` with the path of `--report <path>` or `--report=<path>` replaced by `nextReportPath`. */
+/**
+ * Options whose file each run writes anew, so that a printed command gives them a path of its own
+ * (see `nextReportPath`) and the next run keeps this run's file.
+ */
+const PER_RUN_FILE_OPTIONS: readonly string[] = ["--report", "--not-sent"];
+
+/** Returns `args` with the path of `--report <path>`, `--not-sent=<path>` and the like replaced by `nextReportPath`. */
 function withNextReportPath(args: readonly string[], kind: RerunKind): string[] {
   const result: string[] = [];
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] as string;
-    if (arg === "--report" && index + 1 < args.length) {
+    const inline = PER_RUN_FILE_OPTIONS.find((option) => arg.startsWith(`${option}=`) && arg.length > option.length + 1);
+    if (PER_RUN_FILE_OPTIONS.includes(arg) && index + 1 < args.length) {
       result.push(arg, nextReportPath(args[index + 1] as string, kind));
       index += 1;
-    } else if (arg.startsWith("--report=") && arg.length > "--report=".length) {
-      result.push(`--report=${nextReportPath(arg.slice("--report=".length), kind)}`);
+    } else if (inline !== undefined) {
+      result.push(`${inline}=${nextReportPath(arg.slice(inline.length + 1), kind)}`);
     } else {
       result.push(arg);
     }

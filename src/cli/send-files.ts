@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { resolve, sep } from "node:path";
 import { defaultDeadLetterPath, defaultStatePath } from "../delivery/index.js";
 import { canonicalPath, isSameFile } from "../delivery/output-paths.js";
 import type { RunOutputFile } from "../reporting/report-file.js";
@@ -26,7 +28,7 @@ export function filesWritten(settings: SendSettings): RunOutputFile[] {
 }
 
 /**
- * Rejects a checkpoint, dead-letter or report path that names the `--identities` file or the config
+ * Rejects a checkpoint, dead-letter, report or not-sent path that names the `--identities` file or the config
  * file, before anything is read. The run reads both at its start and would then replace them, or
  * append dead letters to them. Paths are compared with links resolved.
  */
@@ -49,6 +51,9 @@ export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPa
   if (settings.reportPath !== undefined) {
     written.push({ path: settings.reportPath, option: "--report", description: "the report", effect: "the report would replace it" });
   }
+  if (settings.notSentPath !== undefined) {
+    written.push({ path: settings.notSentPath, option: "--not-sent", description: "the not-sent file", effect: "the run would empty it" });
+  }
   for (const file of written) {
     const writtenPath = canonicalPath(process.cwd(), file.path);
     // Dead letters are appended, so a hard link to a read file would change it too. The other files are replaced by a rename.
@@ -59,5 +64,31 @@ export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPa
     if (clash !== undefined) {
       throw new UsageError(`${file.description} ${file.path} is also ${clash.description}, so ${file.effect}`, `give ${file.option} another path`);
     }
+  }
+}
+
+/**
+ * Rejects a `--not-sent` path inside a folder among the inputs. The walk of that folder would read
+ * the file of an earlier run as events while this run empties and rewrites it.
+ */
+export function rejectNotSentPathInInputFolder(notSentPath: string, inputs: readonly string[]): void {
+  const target = resolve(notSentPath);
+  for (const input of inputs) {
+    if (input === "-" || !isDirectory(input)) {
+      continue;
+    }
+    const folder = resolve(input);
+    if (target.startsWith(`${folder}${sep}`)) {
+      throw new UsageError(`the not-sent file ${notSentPath} is inside the input folder ${input}, which this run reads, so it would read the file as events`, "give --not-sent a path outside the input folders");
+    }
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    // An input that cannot be read is reported when the run reads it.
+    return false;
   }
 }

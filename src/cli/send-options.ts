@@ -54,6 +54,7 @@ export interface RawSendOptions {
   verbose?: boolean;
   json?: boolean;
   report?: string;
+  notSent?: string;
   /** False with `--no-progress`. */
   progress?: boolean;
 }
@@ -101,6 +102,8 @@ export interface SendSettings {
   readonly json: boolean;
   /** File the run report is written to as JSON. */
   readonly reportPath: string | undefined;
+  /** File of `--not-sent`: one JSON line per event or entry skipped, invalid or unreadable. */
+  readonly notSentPath: string | undefined;
   /** Whether a progress line may be shown; it still needs a terminal, and no `--quiet` or CI. */
   readonly progress: boolean;
 }
@@ -178,6 +181,7 @@ export function resolveSendSettings(inputs: readonly string[], raw: RawSendOptio
     verbose: raw.verbose === true,
     json: raw.json === true,
     reportPath: parseReportPath(raw.report),
+    notSentPath: parseNotSentPath(raw.notSent),
     progress: raw.progress !== false,
   });
 }
@@ -464,6 +468,13 @@ function parseFilePathOption(option: string, value: string | undefined): string 
     throw new UsageError(`invalid ${option} "${value}": expected a file path`);
   }
   return value;
+}
+
+function parseNotSentPath(value: string | undefined): string | undefined {
+  if (value === "-") {
+    throw new UsageError(`invalid --not-sent "${value}": expected a file path`, "to read the lines as they are written, give a named pipe or /dev/stderr");
+  }
+  return parseFilePathOption("--not-sent", value);
 }
 
 function parseReportPath(value: string | undefined): string | undefined {

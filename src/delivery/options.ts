@@ -264,6 +264,8 @@ export interface DeliveryEvents {
    * exact (see `isRoundedLargeNumber`), so the entries may be different events whose ids rounded to one.
    */
   onRoundedMessageId?(entry: KoalaEntry): void;
+  /** An entry was skipped because an earlier entry of this run had its mapping and `message_id`. Called within `submit`. */
+  onDuplicateSkipped?(entry: KoalaEntry): void;
   /**
    * Every entry of `input` repeated the mapping and messageId of an entry submitted before, so none
    * was sent: the input is often a copy of another. Called once the next input starts or the run finishes.

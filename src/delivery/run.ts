@@ -252,6 +252,7 @@ export class DeliveryRun implements Delivery {
       if (!fresh) {
         // Sent once already in this run; the record is done as far as this entry goes.
         this.counts.duplicatesSkipped += 1;
+        this.options.events.onDuplicateSkipped?.(entry);
         if (isRoundedLargeNumber(entry.messageId)) {
           this.options.events.onRoundedMessageId?.(entry);
         }

@@ -49,19 +49,43 @@ export function canonicalJson(value: unknown): string {
  * Tests whether a `messageId`, as text, is a number that JSON.parse rounded: an integer beyond
  * 2^53 (`Number.MAX_SAFE_INTEGER`) written as JavaScript prints it, such as the text of
  * `12345678901234567890`, which is `12345678901234567000`. Numbers that differ beyond their 16th
- * digit or so then give the same id. Call it only for duplicates, because a string id of that form
- * is indistinguishable from a rounded number.
+ * digit or so then give the same id. A string id of that form passes too, so `holdsRoundedNumber`
+ * checks the event itself.
  */
 export function isRoundedLargeNumber(messageId: string): boolean {
   const value = Number(messageId);
   return Number.isInteger(value) && !Number.isSafeInteger(value) && String(value) === messageId;
 }
 
-/** Describes an entry skipped as a duplicate whose numeric `messageId` may have been rounded into another's. */
-export function describeRoundedMessageId(input: string, line: number, messageId: string): string {
+/**
+ * Checks whether `event` holds, at any depth, a JSON number beyond 2^53 whose text is `messageId`:
+ * the value a mapping made the rounded id from. A string id that merely looks like a rounded number
+ * is not one, and neither is an id that a template built from other text.
+ */
+export function holdsRoundedNumber(event: unknown, messageId: string): boolean {
+  const pending: unknown[] = [event];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value) && String(value) === messageId) {
+      return true;
+    }
+    if (typeof value === "object" && value !== null) {
+      for (const member of Object.values(value)) {
+        pending.push(member);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Describes an entry skipped as a duplicate whose numeric `messageId` may have been rounded into
+ * another's. `skipped` describes what became of the entry, for a run or for a command that only reads.
+ */
+export function describeRoundedMessageId(input: string, line: number, messageId: string, skipped = "this entry was skipped as a duplicate of an earlier one"): string {
   return (
     `${input}:${line}: messageId ${messageId} is a number larger than 2^53, which a JSON number cannot hold exactly, so different ids that round to it count as one, ` +
-    "and this entry was skipped as a duplicate of an earlier one. Segment and Koala read such numbers the same way, so Koala would keep only one of them too. " +
+    `and ${skipped}. Segment and Koala read such numbers the same way, so Koala would keep only one of them too. ` +
     "When they are different events, write messageId as a string in the input, or map message_id from another field in the config. " +
     "All such entries are counted under duplicate-message-id"
   );

@@ -37,6 +37,10 @@ export interface InputProblem {
   reason: UnreadableReason;
   /** Description of what went wrong and what to do about it, for the person running the replay. */
   message: string;
+  /** The line's text, for `send --not-sent`, when a JSONL line or a JSON array element was read whole. */
+  raw?: string;
+  /** The line's bytes in base64, in place of `raw`, for a line that is not UTF-8 text. */
+  rawBase64?: string;
 }
 
 /**

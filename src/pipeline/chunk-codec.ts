@@ -108,6 +108,8 @@ export class ChunkEncoder {
       this.int(problem.origin.line);
       this.int((UNREADABLE_REASONS as readonly string[]).indexOf(problem.reason));
       this.string(problem.message);
+      this.string(problem.raw);
+      this.string(problem.rawBase64);
       return;
     }
     this.addRecord(outcome.result, outcome.text, outcome.lineStart, outcome.lineEnd);
@@ -424,6 +426,9 @@ export class ChunkReader {
   private released = false;
   /** The slab that entries share when `separateEntryBuffers` is off, and how much of it is used. */
   private slab = { bytes: Buffer.alloc(0), used: 0 };
+  /** The byte range in the input of the event that `next` returned last, for `eventText`; -1 after a problem. */
+  private lastLineStart = -1;
+  private lastLineEnd = -1;
 
   constructor(
     private readonly encoded: EncodedChunk,
@@ -459,17 +464,36 @@ export class ChunkReader {
     }
     const tag = this.int();
     const origin = { input: this.input, line: this.int() };
+    this.lastLineStart = -1;
     if (tag === PROBLEM) {
       const reason = UNREADABLE_REASONS[this.int()] ?? "unreadable-file";
       const problem: InputProblem = { origin, reason, message: this.string() ?? "" };
+      const raw = this.string();
+      const rawBase64 = this.string();
+      if (raw !== undefined) {
+        problem.raw = raw;
+      }
+      if (rawBase64 !== undefined) {
+        problem.rawBase64 = rawBase64;
+      }
       return { kind: "problem", problem };
     }
     return this.readRecord(origin);
   }
 
+  /**
+   * Returns the JSON text of the event of the outcome `next` returned last, read from the chunk's
+   * input bytes, or undefined after a problem. Call it before `release`.
+   */
+  eventText(): string | undefined {
+    return this.lastLineStart === -1 ? undefined : this.buffers.input.toString("utf8", this.lastLineStart, this.lastLineEnd);
+  }
+
   private readRecord(origin: RecordOrigin): ReadOutcome {
     const lineStart = this.int();
     const lineEnd = this.int();
+    this.lastLineStart = lineStart;
+    this.lastLineEnd = lineEnd;
     const skippedIndex = this.int();
     const result: RecordResult = { origin, entries: NONE, unidentified: NONE, unidentifiedNotBuilt: 0, entriesWithEmail: 0, matched: NONE, verdicts: NONE, identity: NO_IDS };
     if (skippedIndex !== -1) {

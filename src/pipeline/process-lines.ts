@@ -46,7 +46,7 @@ export function processLines(input: string, firstLine: number, bytes: Buffer, ru
     const line = bytes.toString("utf8", contentStart, contentEnd);
     const origin = { input, line: lineNumber };
     const outcome = lostBytesInDecoding(line, bytes, contentStart, contentEnd)
-      ? ({ kind: "problem", problem: notUtf8Problem(origin, "The line") } as const)
+      ? ({ kind: "problem", problem: { ...notUtf8Problem(origin, "The line"), rawBase64: bytes.toString("base64", contentStart, contentEnd) } } as const)
       : processLine(line, origin, rules, contentStart, contentEnd);
     if (outcome !== undefined) {
       visit(outcome);
@@ -113,11 +113,12 @@ function processLine(line: string, origin: RecordOrigin, rules: ProcessorRules, 
  */
 function processItem(item: InputItem, text: string, eventJson: string | undefined, rules: ProcessorRules, lineStart: number, lineEnd: number): LineOutcome {
   if (item.kind === "problem") {
-    return { kind: "problem", problem: item };
+    // The text of a line that is not UTF-8 has its bytes replaced, so it is not the line.
+    return { kind: "problem", problem: item.reason === "not-utf8" ? item : { ...item, raw: text } };
   }
   const tooDeep = eventDepthProblem(item.event, item.origin, text);
   if (tooDeep !== undefined) {
-    return { kind: "problem", problem: tooDeep };
+    return { kind: "problem", problem: { ...tooDeep, raw: text } };
   }
   return { kind: "result", result: processEvent(item.event, item.origin, eventJson, rules), text, lineStart, lineEnd };
 }

@@ -17,7 +17,7 @@ import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvent
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { eventDepthProblem } from "./event-depth.js";
-import { collectChunkOutcomes, type ReadOutcome } from "./process-lines.js";
+import { collectChunkOutcomes, type LineOutcome, type ReadOutcome } from "./process-lines.js";
 import { processEvent, type ProcessorRules, type RecordResult } from "./processor.js";
 import { buildProcessorRules, mappingNames, type ProcessorConfig } from "./processor-config.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -31,7 +31,9 @@ import { CsvNumbersCheck } from "./csv-numbers-check.js";
 import { createEmailExclusion, type EmailExclusion } from "./email-exclusion.js";
 import { formatEntrySettingsChanged, hashEntrySettings } from "./entry-settings-hash.js";
 import type { KoalaEntry } from "../delivery/entry.js";
-import { describeRoundedMessageId } from "../inputs/message-id.js";
+import { describeRoundedMessageId, holdsRoundedNumber } from "../inputs/message-id.js";
+import type { NotSentRecord } from "../reporting/not-sent-file.js";
+import { NotSentRecorder, type EventTextSource } from "../reporting/not-sent-records.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -74,6 +76,11 @@ export interface ReplayIo {
   onPhase?: (description: string) => void;
   /** Receives the state file that the run saves its checkpoint to, before anything is read. A dry run has none. */
   onStatePath?: (statePath: string) => void;
+  /**
+   * Receives each event, or each mapping's entry, as it is counted as skipped, invalid or unreadable
+   * (`--not-sent`), except the events that a resume skips because earlier runs finished them.
+   */
+  onNotSent?: (record: NotSentRecord) => void;
 }
 
 /** Warnings printed for unreadable lines before they are only counted, so a broken file cannot flood the terminal. */
@@ -85,7 +92,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
   const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters, stitching: settings.stitch };
   const rules: ProcessorRules = buildProcessorRules(config);
   const names = mappingNames(config);
+  const allFilterFieldBits = 2 ** (rules.filterFieldReaders?.length ?? 0) - 1;
   const exclusion = createEmailExclusion(settings.excludeEmails ?? []);
+  // The JSON text of the event being handled, read only for the not-sent file and to name the fields of events the filter excluded.
+  let eventText: EventTextSource = () => undefined;
+  const notSent = io.onNotSent === undefined ? undefined : new NotSentRecorder(io.onNotSent, () => eventText());
   const { sources, skipped } = await expandInputs(settings.inputs);
   for (const file of skipped) {
     stats.filesSkipped.push(file);
@@ -117,7 +128,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     givenInputs: settings.inputs,
     entrySettingsHash: entrySettings.combined,
     entrySettingHashes: entrySettings.groups,
-    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined),
+    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined, notSent, () => eventText()),
   });
   if (delivery.statePath !== undefined) {
     io.onStatePath?.(delivery.statePath);
@@ -187,14 +198,20 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         return;
       }
       recordVerdicts(stats, result, io.verbose);
+      notSent?.recordVerdicts(result);
+      if (result.skipped === "filtered-out") {
+        stats.sampleFilteredOut(eventText, allFilterFieldBits);
+      }
       const { deliverable, unidentified } = stitcher.stitch(result);
       if (unidentified > 0) {
         stats.countSkipped("no-identity", unidentified);
+        notSent?.recordUnidentified(result, unidentified);
       }
-      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats, isResentDeadLetter(result)));
+      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats, isResentDeadLetter(result), notSent));
     };
     const handleProblem = (problem: InputProblem): void => {
       stats.countUnreadable(problem);
+      notSent?.recordProblem(problem);
       warnOnce(locateProblem(problem));
     };
     const countCsvFile = (format: InputFormat): void => {
@@ -219,6 +236,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     const drain = async (keep: number): Promise<void> => {
       while (inFlight.length > keep) {
         const source = await (inFlight.shift() as Promise<OutcomeSource>);
+        eventText = () => source.eventText();
         for (let outcome = source.next(); outcome !== undefined && !stopped(); outcome = source.next()) {
           const wait = handleOutcome(outcome);
           if (wait !== undefined) {
@@ -258,6 +276,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
                 if (problem !== undefined) {
                   handleProblem(problem);
                 } else if (item.kind === "record") {
+                  eventText = () => JSON.stringify(item.event);
                   await handleResult(processEvent(item.event, item.origin, undefined, rules));
                 }
               }
@@ -282,6 +301,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
           if (!stopped()) {
             const problem = { origin: { input: source.path, line: 0 }, reason: "unreadable-file" as const, message: `${source.path}: cannot be read (${(error as Error).message})` };
             stats.countUnreadable(problem);
+            notSent?.recordProblem(problem);
             warnOnce(problem.message);
           }
         }
@@ -321,10 +341,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
  * letters are excluded too, because the patterns exist to keep these people's events out of Koala,
  * and are counted apart so that the summary can report them.
  */
-function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats, resentDeadLetter: boolean): readonly KoalaEntry[] {
+function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats, resentDeadLetter: boolean, notSent: NotSentRecorder | undefined): readonly KoalaEntry[] {
   const { sendable, excluded } = exclusion.split(entries);
   if (excluded.length > 0) {
     stats.countSkipped("excluded-email", excluded.length);
+    notSent?.recordExcluded(excluded);
   }
   if (resentDeadLetter) {
     stats.resentDeadLettersExcluded += excluded.length;
@@ -335,6 +356,8 @@ function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusi
 /** Outcomes of one chunk in line order, read one at a time. */
 interface OutcomeSource {
   next(): ReadOutcome | undefined;
+  /** Returns the JSON text of the event of the outcome `next` returned last, or undefined after a problem. */
+  eventText(): string | undefined;
   /** Frees what the chunk's outcomes were read from, once every one is read. */
   release(): void;
 }
@@ -343,10 +366,15 @@ interface OutcomeSource {
 class OutcomeList implements OutcomeSource {
   private index = 0;
 
-  constructor(private readonly outcomes: readonly ReadOutcome[]) {}
+  constructor(private readonly outcomes: readonly LineOutcome[]) {}
 
   next(): ReadOutcome | undefined {
     return this.outcomes[this.index++];
+  }
+
+  eventText(): string | undefined {
+    const last = this.outcomes[this.index - 1];
+    return last?.kind === "result" ? last.text : undefined;
   }
 
   release(): void {}
@@ -459,7 +487,14 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
 }
 
 /** Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven` is whether --state named the checkpoint. */
-function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePathGiven: boolean): DeliveryEvents {
+function deliveryEvents(
+  stats: RunStats,
+  io: ReplayIo,
+  dryRun: boolean,
+  statePathGiven: boolean,
+  notSent: NotSentRecorder | undefined,
+  readEventText: EventTextSource,
+): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
   // A save that fails, as on a full disk, usually fails again at every later save. Only the first error is printed, and the summary counts them all.
   const checkpointErrorPaths = new Set<string>();
@@ -477,10 +512,16 @@ function deliveryEvents(stats: RunStats, io: ReplayIo, dryRun: boolean, statePat
       io.verbose?.(formatDeadLetterLog({ ...event, reason }));
     },
     onRetry: (event) => io.verbose?.(formatRetryLog(event)),
+    onDuplicateSkipped: notSent === undefined ? undefined : (entry) => notSent.recordDuplicate(entry),
     onLockWarning: (message) => io.warn(message),
     onNothingToResume: (statePath) => io.warn(describeNothingToResume(statePath, dryRun, statePathGiven)),
     onInputsNotRead: (statePath, inputs) => io.warn(formatInputsNotRead(statePath, inputs)),
     onRoundedMessageId: (entry) => {
+      // Delivery reports it within submit, so the event being handled is the entry's.
+      const text = readEventText();
+      if (text !== undefined && !holdsRoundedNumber(JSON.parse(text) as unknown, entry.messageId)) {
+        return;
+      }
       stats.roundedMessageIds += 1;
       if (stats.roundedMessageIds === 1) {
         io.warn(describeRoundedMessageId(entry.origin.input, entry.origin.line, entry.messageId));

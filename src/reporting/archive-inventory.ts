@@ -45,6 +45,8 @@ export interface DuplicateEvents {
   firstAt: RecordOrigin | undefined;
   /** Inputs all of whose events (one or more) repeat an earlier messageId, in the order read: often a copy of another input. */
   inputsOfDuplicatesOnly: string[];
+  /** Repeats whose messageId is a JSON number past 2^53, which may be other events whose ids rounded to one, and the first of them. */
+  rounded: { count: number; firstAt: RecordOrigin | undefined; messageId: string | undefined };
   /**
    * Set once the inputs had more distinct messageIds than the check remembers: repeats were caught
    * among at least this many recent ids, and a repeat further apart was not counted (see `MessageIdSet`).
@@ -107,7 +109,7 @@ export class ArchiveInventory {
   };
   /** Lines of a dead-letter file given as input that carry an entry to resend, and lines that do not (edited or from another version). */
   readonly resentDeadLetterLines = { valid: 0, invalid: 0 };
-  readonly duplicates: DuplicateEvents = { count: 0, firstAt: undefined, inputsOfDuplicatesOnly: [] };
+  readonly duplicates: DuplicateEvents = { count: 0, firstAt: undefined, inputsOfDuplicatesOnly: [], rounded: { count: 0, firstAt: undefined, messageId: undefined } };
   noMappingMatched = 0;
   /** Events excluded by `--filter`, `--since` or `--until` before any mapping saw them. */
   filteredOut = 0;
@@ -128,7 +130,8 @@ export class ArchiveInventory {
     this.unreadableCount += 1;
     increment(this.unreadableByReason, problem.reason);
     if (this.unreadableExamples.length < MAX_UNREADABLE_EXAMPLES) {
-      this.unreadableExamples.push(problem);
+      // Without the line's text, which can be megabytes long.
+      this.unreadableExamples.push({ origin: problem.origin, reason: problem.reason, message: problem.message });
     }
     if (problem.reason === "unknown-csv-table" && this.unknownCsvTableFiles.length < MAX_UNREADABLE_EXAMPLES) {
       this.unknownCsvTableFiles.push(problem.origin.input);
@@ -180,6 +183,13 @@ export class ArchiveInventory {
     }
     this.duplicates.count += 1;
     this.duplicates.firstAt ??= origin;
+    const messageId = event["messageId"];
+    if (typeof messageId === "number" && Number.isInteger(messageId) && !Number.isSafeInteger(messageId)) {
+      const rounded = this.duplicates.rounded;
+      rounded.count += 1;
+      rounded.firstAt ??= origin;
+      rounded.messageId ??= String(messageId);
+    }
   }
 
   private countTimestamp(timestamp: unknown): void {

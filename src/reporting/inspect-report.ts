@@ -47,7 +47,14 @@ export interface InspectReport {
   eventsRead: number;
   /** Events whose messageId an earlier event had; send reads them but skips their entries as duplicates. */
   /** `window` is null unless the inputs had more distinct messageIds than the check remembers (see `DuplicateEvents`). */
-  duplicateEvents: { count: number; firstAt: { input: string; line: number } | null; inputsOfDuplicatesOnly: string[]; window: number | null };
+  duplicateEvents: {
+    count: number;
+    firstAt: { input: string; line: number } | null;
+    inputsOfDuplicatesOnly: string[];
+    window: number | null;
+    /** Those of `count` whose messageId is a JSON number past 2^53, which may be other events rounded to one id. */
+    roundedMessageIds: number;
+  };
   unreadable: number;
   unreadableByReason: Record<string, number>;
   /** The first 10 unreadable lines or files, with where they are and why. */
@@ -99,6 +106,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
       firstAt: inventory.duplicates.firstAt === undefined ? null : { ...inventory.duplicates.firstAt },
       inputsOfDuplicatesOnly: [...inventory.duplicates.inputsOfDuplicatesOnly],
       window: inventory.duplicates.window ?? null,
+      roundedMessageIds: inventory.duplicates.rounded.count,
     },
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),

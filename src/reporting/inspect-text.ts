@@ -146,6 +146,14 @@ function duplicateLines(report: InspectReport, { style, width }: TextLayout): st
     const repeats = count === 1 ? "event repeats" : "events repeat";
     lines.push(wrapStyled(`${formatCount(count)} ${repeats} the messageId of an event read before${where}; send skips their entries as duplicates`, width, "  ", "    ", style.yellow));
   }
+  const rounded = report.duplicateEvents.roundedMessageIds;
+  if (rounded > 0) {
+    const text =
+      rounded === 1
+        ? "1 of them has a numeric messageId beyond 2^53, which may be another event's id rounded to the same number (see the warning)"
+        : `${formatCount(rounded)} of them have numeric messageIds beyond 2^53, which may be other events' ids rounded to the same number (see the warning)`;
+    lines.push(wrapStyled(text, width, "    ", "      ", style.yellow));
+  }
   for (const input of inputsOfDuplicatesOnly) {
     lines.push(wrapStyled(askIfCopiedInput(input, "event"), width, "    ", "      ", style.yellow));
   }

@@ -22,37 +22,67 @@ export interface RunOutputFile {
   description: string;
 }
 
+/** A file of the run that a path option names, as the messages of `checkOutputPath` describe it. */
+export interface OutputFileKind {
+  /** The option, such as `--report`. */
+  option: string;
+  /** The file's role, such as "the report". */
+  noun: string;
+  /** A file name for the example of a path inside a directory. */
+  exampleName: string;
+  /**
+   * Whether the file is written in place, so that a pipe or a device such as /dev/stderr can take it.
+   * Otherwise it goes to a new file renamed over the path, which only a regular file allows.
+   */
+  writtenInPlace: boolean;
+}
+
+const REPORT_FILE: OutputFileKind = { option: "--report", noun: "the report", exampleName: "report.json", writtenInPlace: false };
+
 /**
  * Checks that a report can be written to `path`: its directory exists and is writable, or can be
  * created in a writable one, it is not a
  * directory itself, and it is neither one of `inputs` nor one of `outputs`, which the report would replace.
  */
 export async function checkReportPath(path: string, inputs: readonly string[] = [], outputs: readonly RunOutputFile[] = []): Promise<void> {
+  await checkOutputPath(path, REPORT_FILE, inputs, outputs);
+}
+
+/** Checks a path that `kind` is to be written to, as `checkReportPath` does for the report. */
+export async function checkOutputPath(path: string, kind: OutputFileKind, inputs: readonly string[] = [], outputs: readonly RunOutputFile[] = []): Promise<void> {
+  const { option, noun } = kind;
   const directory = dirname(resolve(path));
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory() === true) {
-    throw new ReportPathError(`cannot write the report to "${path}": it is a directory`, `name a file instead, for example --report ${path.replace(/\/+$/, "")}/report.json`);
+    throw new ReportPathError(`cannot write ${noun} to "${path}": it is a directory`, `name a file instead, for example ${option} ${path.replace(/\/+$/, "")}/${kind.exampleName}`);
+  }
+  if (existing !== undefined && kind.writtenInPlace) {
+    await checkWritable(path, kind);
+    if (!existing.isFile()) {
+      // A pipe or a device is written as it is, and cannot be an input or another file of the run.
+      return;
+    }
   }
   // The report goes to a new file renamed over the path, which would replace /dev/stdout itself for root.
   if (existing !== undefined && !existing.isFile()) {
     throw new ReportPathError(
-      `cannot write the report to "${path}": it is ${describeFileKind(existing)}, not a regular file, and the report is written to a new file renamed over it`,
+      `cannot write ${noun} to "${path}": it is ${describeFileKind(existing)}, not a regular file, and ${noun} is written to a new file renamed over it`,
       "to print the report on stdout, use --json (a dry run prints its requests there instead); otherwise name a regular file",
     );
   }
   const input = existing === undefined ? undefined : await findSameFile(path, inputs);
   if (input !== undefined) {
     throw new ReportPathError(
-      `cannot write the report to "${path}": it is the input ${input}, which the report would replace`,
-      "choose a --report path outside the inputs, for example report.json in another folder",
+      `cannot write ${noun} to "${path}": it is the input ${input}, which ${noun} would replace`,
+      `choose a ${option} path outside the inputs, for example ${kind.exampleName} in another folder`,
     );
   }
   const reportPath = canonicalPath(process.cwd(), path);
   const output = outputs.find((candidate) => canonicalPath(process.cwd(), candidate.path) === reportPath);
   if (output !== undefined) {
     throw new ReportPathError(
-      `cannot write the report to "${path}": it is ${output.description} of this run, which the report would replace`,
-      "choose another --report path",
+      `cannot write ${noun} to "${path}": it is ${output.description} of this run, which ${noun} would replace`,
+      `choose another ${option} path`,
     );
   }
   // A missing directory is created when the report is written, as the folder of --state is.
@@ -61,7 +91,17 @@ export async function checkReportPath(path: string, inputs: readonly string[] = 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === "ENOTDIR" ? `cannot be created, because ${(error as { path?: string }).path ?? "a part of it"} is a file` : `is not writable (${code ?? String(error)})`;
-    throw new ReportPathError(`cannot write the report to "${path}": the directory ${directory} ${reason}`, `create it first (mkdir -p ${directory}) or choose another --report path`);
+    throw new ReportPathError(`cannot write ${noun} to "${path}": the directory ${directory} ${reason}`, `create it first (mkdir -p ${directory}) or choose another ${option} path`);
+  }
+}
+
+/** Checks that an existing file written in place can be opened for writing. */
+async function checkWritable(path: string, kind: OutputFileKind): Promise<void> {
+  try {
+    await access(path, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ReportPathError(`cannot write ${kind.noun} to "${path}": the file is not writable (${code})`, `make it writable (chmod u+w ${path}) or choose another ${kind.option} path`);
   }
 }
 

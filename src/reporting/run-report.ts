@@ -91,6 +91,8 @@ export interface RunReport {
   unreadableByReason: Record<string, number>;
   failedByReason: Record<string, number>;
   unmatchedTypes: Record<string, number>;
+  /** Entries of `skippedByReason["duplicate-message-id"]` whose messageId is a JSON number past 2^53 in the event, which may be other events rounded to one id. */
+  roundedMessageIds: number;
   /** Entries by identity before and after stitching; null when the run did not collect it. */
   /** Batching, retries, dead letters and checkpoint, as the delivery stage reported them; null before delivery started. */
   delivery: {
@@ -131,6 +133,8 @@ export interface RunReport {
     conflicts: number;
   } | null;
   filesSkipped: Array<{ path: string; reason: string }>;
+  /** The `--not-sent` file: its absolute path, lines written and lost, and the error that lost them; null without `--not-sent`. */
+  notSentFile: { path: string; lines: number; linesLost: number; error: string | null } | null;
   unreadableExamples: Array<{ input: string; line: number; reason: string; message: string }>;
   invalidExamples: Array<{ input: string; line: number; mapping: string; reason: string }>;
   failedExamples: Array<{ input: string; line: number; mapping: string; reason: string; status: number | null }>;
@@ -180,13 +184,23 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     unreadableByReason: objectByCount(stats.unreadableByReason),
     failedByReason: objectByCount(stats.failedByReason),
     unmatchedTypes: objectByCount(stats.unmatchedTypes),
+    roundedMessageIds: stats.roundedMessageIds,
     delivery: deliveryOf(stats, context.workingDirectory),
     identityStitching: identityStitchingOf(stats),
     filesSkipped: stats.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
+    notSentFile: notSentFileOf(stats, context.workingDirectory),
     unreadableExamples: stats.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
     invalidExamples: stats.invalidExamples.map((example) => ({ ...example })),
     failedExamples: stats.failedExamples.map((failure) => ({ ...failure, status: failure.status ?? null })),
   };
+}
+
+function notSentFileOf(stats: RunStats, workingDirectory: string): RunReport["notSentFile"] {
+  const file = stats.notSentFile;
+  if (file === undefined) {
+    return null;
+  }
+  return { path: resolve(workingDirectory, file.path), lines: file.lines, linesLost: file.linesLost, error: file.error ?? null };
 }
 
 /** Copies the delivery counts and makes the state and dead-letter paths absolute, because `--state` and `--dead-letter` may be relative. */

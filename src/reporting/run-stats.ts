@@ -5,6 +5,7 @@ import type { SkippedFile } from "../inputs/expand-inputs.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { NumberKeptAsText } from "../pipeline/csv-numbers-check.js";
 import { BoundedReasonCounts } from "./reason-counts.js";
+import { FilteredOutFields } from "./filter-fields.js";
 import { addToTally, splitFoundValue } from "./tally.js";
 
 /** At most this many unreadable lines and failures are kept with their details; all are counted. */
@@ -17,6 +18,15 @@ const MAX_EXAMPLES = 20;
 export const MAX_REASONS = 100;
 export const OTHER_REASONS = `other reasons (past the first ${MAX_REASONS} distinct ones)`;
 export const OTHER_TYPES = `(other types, past the first ${MAX_REASONS})`;
+
+/** The outcome of writing the `--not-sent` file. */
+export interface NotSentFileResult {
+  path: string;
+  lines: number;
+  linesLost: number;
+  /** The message of the write that failed, such as `ENOSPC: no space left on device, write`; absent when every line was written. */
+  error?: string;
+}
 
 /** The first event of an invalid reason: its input line, and the value it had when the reason quotes one. */
 export interface FirstInvalid {
@@ -53,7 +63,10 @@ export interface InvalidRecord {
 export class RunStats {
   readonly startedAt = Date.now();
   filesRead = 0;
-  /** Entries skipped as duplicates whose numeric messageId was rounded, so they may be different events; also counted under duplicate-message-id. */
+  /**
+   * Entries skipped as duplicates whose messageId is a JSON number past 2^53 in their event. They may
+   * be different events whose ids rounded to one. They are also counted under duplicate-message-id.
+   */
   roundedMessageIds = 0;
   /** Inputs read as CSV, whose cells are text unless --csv-numbers converts them. */
   csvFilesRead = 0;
@@ -110,6 +123,10 @@ export class RunStats {
   delivery: DeliveryResult | undefined;
   /** Bit i is set once an event excluded by the filter had field i of `listFilterFields`. */
   filterFieldsSeen = 0;
+  /** Field paths of the first events the filter excluded, so that the summary can suggest the field a misspelt name meant. */
+  readonly filteredOutFields = new FilteredOutFields();
+  /** The `--not-sent` file once it is closed: its path as given, the lines written, those lost to a failed write, and that write's error. */
+  notSentFile: NotSentFileResult | undefined;
   /** Types of the events that no mapping matched, to explain a run that sends nothing. */
   readonly unmatchedTypes = new Map<string, number>();
 
@@ -173,7 +190,8 @@ export class RunStats {
     this.unreadableCount += 1;
     increment(this.unreadableByReason, problem.reason);
     if (this.unreadableExamples.length < MAX_EXAMPLES) {
-      this.unreadableExamples.push(problem);
+      // Without the line's text, which can be megabytes long.
+      this.unreadableExamples.push({ origin: problem.origin, reason: problem.reason, message: problem.message });
     }
   }
 
@@ -189,6 +207,14 @@ export class RunStats {
       const { cause: _cause, ...example } = failure;
       this.failedExamples.push(example);
     }
+  }
+
+  /** Adds the field paths of an event the filter excluded, as `FilteredOutFields.add` takes them, once `filterFieldsSeen` counts the event. */
+  sampleFilteredOut(readEventText: () => string | undefined, allFieldBits: number): void {
+    this.filteredOutFields.add(this.filterFieldsSeen, allFieldBits, () => {
+      const text = readEventText();
+      return text === undefined ? undefined : (JSON.parse(text) as unknown);
+    });
   }
 
   countUnmatchedType(type: string): void {

@@ -8,6 +8,7 @@ import { describeInputsRead, displayPath } from "./input-names.js";
 import { DEFAULT_TEXT_WIDTH } from "./output-width.js";
 import { OTHER_REASONS, OTHER_RESPONSES, OTHER_TYPES, type RunStats } from "./run-stats.js";
 import { escapeControlCharacters } from "./style.js";
+import { describeMissingFilterFields } from "./filter-fields.js";
 import { wrapText } from "./wrap-text.js";
 
 /** Reasons listed under invalid and failed, and event types named, before the rest are counted together. */
@@ -153,9 +154,37 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
     lines.push(countRow("", failed.otherCount, countWidth, otherReasonsText(failed.otherCount, "entry", failedFolded)));
   }
   lines.push(...deliveryLines(stats, context, row));
+  const notSent = notSentFileText(stats, context);
+  if (notSent !== undefined) {
+    lines.push(row("not-sent file", notSent));
+  }
   lines.push(...identityLines(stats, row));
   lines.push(row("time", `${((Date.now() - stats.startedAt) / 1000).toFixed(1)} s`));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Describes the `--not-sent` file: where it is, how many lines it has, and what is not in it, which
+ * is the entries of the dead-letter file and, in a resume, the events that earlier runs finished.
+ */
+function notSentFileText(stats: RunStats, context: SummaryContext): string | undefined {
+  const file = stats.notSentFile;
+  if (file === undefined) {
+    return undefined;
+  }
+  const path = escapeControlCharacters(displayPath(file.path, context.workingDirectory));
+  const parts = [`${path}: ${formatCount(file.lines)} ${plural(file.lines, "line", "lines")}, one for each event or entry counted under skipped, invalid or unreadable`];
+  if (file.error !== undefined) {
+    parts.push(`${formatCount(file.linesLost)} more could not be written (${file.error}), so the file is incomplete`);
+  }
+  const earlier = (stats.skippedByReason.get("already-delivered") ?? 0) + (stats.skippedByReason.get("skipped-earlier") ?? 0) + (stats.skippedByReason.get("done-earlier") ?? 0);
+  if (earlier > 0) {
+    parts.push(`but not the ${formatCount(earlier)} that earlier runs finished (the not-sent file of each earlier run lists those it did not send)`);
+  }
+  if (stats.failedCount > 0) {
+    parts.push(`the ${formatCount(stats.failedCount)} failed ${plural(stats.failedCount, "entry is", "entries are")} in the dead-letter file instead`);
+  }
+  return parts.join("; ");
 }
 
 /**
@@ -624,17 +653,8 @@ function missingFilterFields(stats: RunStats, context: SummaryContext): string {
   if (fields.length === 0 || stats.skippedByReason.get("filtered-out") !== stats.eventsRead) {
     return "";
   }
-  const missingByLabel = new Map<string, string[]>();
-  fields.forEach((field, index) => {
-    if ((stats.filterFieldsSeen & (1 << index)) === 0) {
-      missingByLabel.set(field.label, [...(missingByLabel.get(field.label) ?? []), field.name]);
-    }
-  });
-  const sentences = [...missingByLabel].map(([label, names]) => {
-    const list = names.length === 1 ? `the field ${names[0]}` : `the fields ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-    return `No event read has ${list}, which ${label} tests.`;
-  });
-  return sentences.length === 0 ? "" : `${sentences.join(" ")} `;
+  const text = describeMissingFilterFields(fields, stats.filterFieldsSeen, stats.filteredOutFields.paths);
+  return text === "" ? "" : `${text} `;
 }
 
 function noMappingRemedy(stats: RunStats, context: SummaryContext): string {

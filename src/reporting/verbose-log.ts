@@ -1,4 +1,5 @@
 import type { RecordOrigin } from "../inputs/record.js";
+import { hideEmails } from "./email-mask.js";
 
 /**
  * A retry as the delivery stage reports it. The fields are the ones `--verbose` prints; any event
@@ -55,7 +56,8 @@ function describeRetriedEntries(batchEntries: readonly RetriedEntry[]): string {
   const first = batchEntries[0];
   if (first === undefined) return "";
   const personId = first.personId ?? first.person.profile_id ?? first.person.email;
-  const person = personId === undefined ? "" : `person ${personId}, `;
+  // Verbose lines end up in CI logs, which must not show people's emails.
+  const person = personId === undefined ? "" : `person ${hideEmails(personId)}, `;
   const more = batchEntries.length > 1 ? ` and ${batchEntries.length - 1} more` : "";
   return ` (${person}${first.origin.input}:${first.origin.line}${more})`;
 }
@@ -76,7 +78,10 @@ function formatDelay(delayMs: number): string {
   return delayMs < 1000 ? `${Math.round(delayMs)} ms` : `${(delayMs / 1000).toFixed(1)} s`;
 }
 
-/** Writes one `--verbose` line for an event a mapping matched but could not map: where, which mapping, why. */
+/**
+ * Writes one `--verbose` line for an event a mapping matched but could not map: where, which mapping,
+ * why. The reason may quote the value it found, and an email there is hidden as `hideEmails` does.
+ */
 export function formatInvalidLog(origin: RecordOrigin, mapping: string, reason: string): string {
-  return `invalid: ${origin.input}:${origin.line} (mapping "${mapping}"): ${reason}`;
+  return `invalid: ${origin.input}:${origin.line} (mapping "${mapping}"): ${hideEmails(reason)}`;
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { generatedEvent, writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { runCli } from "../helpers/run-cli.js";
+import { unwrapSummary } from "../helpers/summary-text.js";
 
 // Generated events have type, event, userId, traits.email, timestamp and properties.revenue.
 
@@ -24,6 +25,18 @@ describe("filter that excludes every event", () => {
 
     expect(summary).toContain("Nothing would be sent: 20 of 20 were excluded");
     expect(summary).toContain("No event read has the field evnt, which --filter tests.");
+  });
+
+  test("suggests the field a typo meant", async () => {
+    const summary = unwrapSummary(await summaryOf(20, ["--filter", 'evnt = "Order Completed" and email = "a@example.com"']));
+
+    expect(summary).toContain("No event read has the fields evnt and email, which --filter tests. For evnt, did you mean event? For email, did you mean traits.email?");
+  });
+
+  test("suggests nothing far from the fields read", async () => {
+    const summary = unwrapSummary(await summaryOf(20, ["--filter", 'campaign_source = "x"']));
+
+    expect(summary).toContain("No event read has the field campaign_source, which --filter tests. Check --filter");
   });
 
   test("lists only the missing fields", async () => {
@@ -53,6 +66,7 @@ describe("filter that excludes every event", () => {
 
       expect(result.stderr).toContain("20,000 of 20,000 were excluded");
       expect(result.stderr).toContain("No event read has the field evnt, which --filter tests.");
+      expect(unwrapSummary(result.stderr)).toContain("For evnt, did you mean event?");
       expect(result.stderr).not.toMatch(/No event read has[^.]*properties\.rare/);
     } finally {
       rmSync(directory, { recursive: true, force: true });
@@ -77,5 +91,33 @@ describe("filter that excludes every event", () => {
     const summary = await summaryOf(20, ["--filter", 'type = "identify" or evnt = "x"']);
 
     expect(summary).not.toContain("No event read has");
+  });
+});
+
+describe("inspect and preview with a filter that excludes every event", () => {
+  test.each([["inspect"], ["preview"]])("%s warns with a suggestion", async (command) => {
+    const archive = writeGeneratedArchive(20);
+    try {
+      const result = await runCli([command, "--no-stitch", "--filter", 'evnt = "Order Completed"', archive.path]);
+
+      expect(result.status).toBe(0);
+      expect(unwrapSummary(result.stderr)).toContain(
+        "warning: every event read was excluded by --filter, --since or --until. No event read has the field evnt, which --filter tests. For evnt, did you mean event?",
+      );
+    } finally {
+      archive.remove();
+    }
+  });
+
+  test.each([["inspect"], ["preview"]])("%s says nothing when fields exist", async (command) => {
+    const archive = writeGeneratedArchive(20);
+    try {
+      const result = await runCli([command, "--no-stitch", "--filter", 'event = "Signed Up"', archive.path]);
+
+      expect(result.status).toBe(0);
+      expect(result.stderr).not.toContain("No event read has");
+    } finally {
+      archive.remove();
+    }
   });
 });

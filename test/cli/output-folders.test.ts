@@ -21,12 +21,13 @@ afterEach(async () => {
 const EVENT = JSON.stringify({ type: "track", event: "Clicked", messageId: "m-1", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-1", context: { traits: { email: "ada@example.com" } } });
 
 describe("send into missing folders", () => {
-  test("--report, --state and --dead-letter create theirs", async () => {
+  test("--report, --state, --dead-letter and --not-sent create theirs", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { rejectEntry: () => true } });
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-output-folders-"));
-    const args = ["send", "--no-stitch", "--max-attempts", "1", "--endpoint", emulator.url, "--state", "trial/state.json", "--report", "trial/reports/r1.json", "--dead-letter", "failed/dl.jsonl", "-"];
+    const args = ["send", "--no-stitch", "--max-attempts", "1", "--endpoint", emulator.url, "--state", "trial/state.json", "--report", "trial/reports/r1.json", "--dead-letter", "failed/dl.jsonl", "--not-sent", "notes/not-sent.jsonl", "-"];
 
-    const result = await runCli(args, { cwd: directory, stdin: `${EVENT}\n`, env: { KOALA_PUBLIC_KEY: KEY } });
+    const skipped = JSON.stringify({ type: "track", event: "Clicked", messageId: "m-2", timestamp: "2024-01-01T00:00:00.000Z", userId: "u-2" });
+    const result = await runCli(args, { cwd: directory, stdin: `${EVENT}\n${skipped}\n`, env: { KOALA_PUBLIC_KEY: KEY } });
     const report = JSON.parse(readFileSync(join(directory, "trial/reports/r1.json"), "utf8")) as { counts: { failed: number } };
 
     expect(result.stderr).not.toContain("does not exist");
@@ -34,6 +35,7 @@ describe("send into missing folders", () => {
     expect(report.counts.failed).toBe(1);
     expect(existsSync(join(directory, "trial/state.json"))).toBe(true);
     expect(readFileSync(join(directory, "failed/dl.jsonl"), "utf8")).toContain('"m-1"');
+    expect(readFileSync(join(directory, "notes/not-sent.jsonl"), "utf8")).toContain('"m-2"');
   });
 
   test("dry run --report creates its folder", async () => {

@@ -97,6 +97,23 @@ describe("preview examples", () => {
     expect(result.stdout).toContain("2 of 2 examples");
   });
 
+  test("--limit above 100 is taken", async () => {
+    const path = writeLines("many.jsonl", Array.from({ length: 300 }, (_, index) => JSON.stringify(generatedEvent(index))));
+    const result = await runCli(["preview", "--limit", "120", "--no-stitch", path]);
+
+    expect(result.status).toBe(0);
+    expect(previewRequestBodies(result.stdout)).toHaveLength(240);
+    expect(unwrapSummary(result.stdout)).toContain("120 of 120 examples");
+  });
+
+  test("--limit past --max-events shows what was read", async () => {
+    const path = writeLines("many.jsonl", Array.from({ length: 300 }, (_, index) => JSON.stringify(generatedEvent(index))));
+    const result = await runCli(["preview", "--limit", "1000", "--max-events", "50", "--no-stitch", path]);
+
+    expect(result.status).toBe(0);
+    expect(previewRequestBodies(result.stdout)).toHaveLength(50);
+  });
+
   test("public key shown masked", async () => {
     const result = await runCli(["preview", "--public-key", "pk_live_0123456789abcdef", mixedPath]);
 

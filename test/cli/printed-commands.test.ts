@@ -215,6 +215,18 @@ describe("report path of printed commands", () => {
     expect(resumeCommand(["send", "--report=out/r1.json", "events.jsonl"])).toBe(`${command} send --report=out/r1-resume.json events.jsonl --resume`);
   });
 
+  test("every rerun command gets its own not-sent file", () => {
+    const argv = ["send", "--not-sent", "skipped.ndjson", "events.jsonl", "--resume"];
+    const command = toolCommand();
+
+    expect(resumeCommand(argv)).toBe(`${command} send --not-sent skipped-resume.ndjson events.jsonl --resume`);
+    expect(rerunCommand("--restart", argv)).toBe(`${command} send --not-sent skipped-rerun.ndjson events.jsonl --restart`);
+    expect(resumeFromStateCommand("state.json", argv)).toBe(`${command} send --not-sent skipped-resume.ndjson events.jsonl --resume --state state.json`);
+    expect(withoutResumeCommand(argv)).toBe(`${command} send --not-sent skipped-rerun.ndjson events.jsonl`);
+    expect(resumeCommand(["send", "--not-sent=out/s.ndjson", "--report", "r.json", "events.jsonl"])).toBe(`${command} send --not-sent=out/s-resume.ndjson --report r-resume.json events.jsonl --resume`);
+    expect(deadLetterResendCommand("dead.jsonl", argv)).toBe(`${command} send --no-stitch dead.jsonl`);
+  });
+
   test("every rerun command keeps exclusions and config", () => {
     const options = ["--exclude-emails", "*@corp.com", "--exclude-emails=ceo@partner.example", "-c", "replay.json"];
     const kept = "--exclude-emails '*@corp.com' --exclude-emails=ceo@partner.example -c replay.json";

@@ -10,7 +10,7 @@ import { IdentityCoverage } from "../../src/identity/index.js";
 import { RunStats } from "../../src/reporting/run-stats.js";
 import { formatSummary } from "../../src/reporting/summary-text.js";
 import { wrapText } from "../../src/reporting/wrap-text.js";
-import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
+import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 import { writeGeneratedArchive } from "../helpers/generated-archive.js";
 import { parseRequests, runCli, type CliResult } from "../helpers/run-cli.js";
 import { linesWiderThan, unwrapSummary } from "../helpers/summary-text.js";
@@ -39,9 +39,11 @@ const reportKeys = [
   "unreadableByReason",
   "failedByReason",
   "unmatchedTypes",
+  "roundedMessageIds",
   "delivery",
   "identityStitching",
   "filesSkipped",
+  "notSentFile",
   "unreadableExamples",
   "invalidExamples",
   "failedExamples",
@@ -565,7 +567,9 @@ describe("send --verbose", () => {
     try {
       const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--verbose", "-"], { stdin: lines, env: { KOALA_PUBLIC_KEY: publicKey } });
 
-      expect(result.stderr).toMatch(/retry: attempt 1 for 1 entry \(person (ada|bob)@example\.com, -:[12]\) failed \(rate-limited, HTTP 429\)/);
+      // The email's SHA-256 begins b5fc85e5 for ada@example.com and 5ff860bf for bob@example.com.
+      expect(result.stderr).toMatch(/retry: attempt 1 for 1 entry \(person email#(b5fc85e5|5ff860bf), -:[12]\) failed \(rate-limited, HTTP 429\)/);
+      expect(result.stderr).not.toContain("@example.com");
       expect(emulator.accepted.size).toBe(2);
       expect(result.status).toBe(0);
     } finally {
@@ -809,7 +813,7 @@ describe("verbose log lines", () => {
     ];
     const line = formatRetryLog({ attempt: 1, reason: "server-error", delayMs: 500, entries: 3, status: 503, batchEntries });
 
-    expect(line).toBe("retry: attempt 1 for 3 entries (person ada@example.com, a.jsonl:4 and 2 more) failed (server-error, HTTP 503); next attempt in 500 ms");
+    expect(line).toBe("retry: attempt 1 for 3 entries (person email#b5fc85e5, a.jsonl:4 and 2 more) failed (server-error, HTTP 503); next attempt in 500 ms");
   });
 
   test("retry prefers personId, then profile_id", () => {
@@ -819,6 +823,12 @@ describe("verbose log lines", () => {
 
     expect(withId).toContain("for 1 entry (person p-1, -:7) failed");
     expect(withProfile).toContain("for 1 entry (person p-2, -:7) failed");
+  });
+
+  test("invalid line hides a quoted email", () => {
+    const line = formatInvalidLog({ input: "a.jsonl", line: 3 }, "Track Event", 'sent_at: expected an ISO-8601 date, found string "ada@example.com"');
+
+    expect(line).toBe('invalid: a.jsonl:3 (mapping "Track Event"): sent_at: expected an ISO-8601 date, found string "email#b5fc85e5"');
   });
 
   test("retry after a network error", () => {

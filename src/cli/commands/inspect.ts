@@ -12,6 +12,9 @@ import { ExitCode, UsageError } from "../errors.js";
 import { loadMappingRules } from "../mapping-rules.js";
 import { createEmailExclusion, listEmailPatterns } from "../../pipeline/email-exclusion.js";
 import { writeWarning } from "../warning.js";
+import { allFieldBits, describeMissingFilterFields, FilteredOutFields } from "../../reporting/filter-fields.js";
+import { listFilterFields } from "../../pipeline/compile-rules.js";
+import { describeRoundedMessageId } from "../../inputs/message-id.js";
 import { isStdinTerminal, resolveInputs } from "../stdin-input.js";
 import {
   parseExcludeEmailsOption,
@@ -77,10 +80,15 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const setup = { readOptions, config: { mappings: rules.mappings, browserEvents, filters } };
   const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, setup, exclusion);
   const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
+  const filterFields = listFilterFields(filters);
+  const filteredOut = new FilteredOutFields();
   const scan = await scanEvents(inputList, readOptions, {
     onEvent: (event, origin, eventJson) => {
       const result = processEvent(event, origin, eventJson, rules.processor);
       inventory.add(event, result, forecast.sort(result));
+      if (result.skipped === "filtered-out") {
+        filteredOut.add(result.filterFieldsPresent ?? 0, allFieldBits(filterFields.length), () => event);
+      }
       return true;
     },
     onProblem: (problem) => inventory.countUnreadable(problem),
@@ -89,6 +97,13 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   });
   inventory.filesRead = scan.filesRead;
   inventory.finish();
+  if (inventory.eventsRead > 0 && inventory.filteredOut === inventory.eventsRead) {
+    warnMissingFilterFields(filterFields, filteredOut);
+  }
+  const rounded = inventory.duplicates.rounded;
+  if (rounded.firstAt !== undefined && rounded.messageId !== undefined) {
+    writeWarning(describeRoundedMessageId(rounded.firstAt.input, rounded.firstAt.line, rounded.messageId, ROUNDED_DUPLICATE_EVENT));
+  }
   await inventory.estimator.finish();
   const graphStats = finishStitching();
 
@@ -110,6 +125,20 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   }
   return report.unreadable > 0 ? ExitCode.incomplete : ExitCode.done;
 }
+
+/**
+ * Warns, once the filters excluded every event read, about the fields they test that no event had,
+ * with the fields that a misspelt name may have meant. Nothing is printed when every field was seen.
+ */
+export function warnMissingFilterFields(fields: readonly { label: string; name: string }[], filteredOut: FilteredOutFields): void {
+  const text = describeMissingFilterFields(fields, filteredOut.seenBits, filteredOut.paths);
+  if (text !== "") {
+    writeWarning(`every event read was excluded by --filter, --since or --until. ${text}`);
+  }
+}
+
+/** The outcome, in the words of inspect's warning, of an event whose rounded numeric messageId repeats an earlier one. */
+const ROUNDED_DUPLICATE_EVENT = "send would skip the entries of this event as duplicates of an earlier one";
 
 export function parseBrowserEventsOption(text: string): ReturnType<typeof parseBrowserEventsPolicy> {
   try {

@@ -25,8 +25,11 @@ import {
   startSendForecast,
   writeInputWarnings,
 } from "../send-options.js";
-import { parseBrowserEventsOption } from "./inspect.js";
+import { parseBrowserEventsOption, warnMissingFilterFields } from "./inspect.js";
 import { writeWarning } from "../warning.js";
+import { allFieldBits, FilteredOutFields } from "../../reporting/filter-fields.js";
+import { listFilterFields } from "../../pipeline/compile-rules.js";
+import { describeRoundedMessageId, holdsRoundedNumber, isRoundedLargeNumber } from "../../inputs/message-id.js";
 
 export const DEFAULT_PREVIEW_LIMIT = 3;
 export const DEFAULT_MAX_EVENTS = 100_000;
@@ -70,7 +73,8 @@ const defaultDependencies: PreviewDependencies = { requestOf: singleEntryRequest
 export async function previewCommand(inputs: string[], raw: RawPreviewOptions, dependencies: PreviewDependencies = defaultDependencies): Promise<number> {
   const stdinIsTerminal = isStdinTerminal();
   const inputList = resolveInputs(inputs, stdinIsTerminal, "preview");
-  const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, 100);
+  // No cap of its own: the samples are held until printed, and --max-events bounds the events they are taken from.
+  const limit = parsePositiveInteger("--limit", raw.limit, DEFAULT_PREVIEW_LIMIT, Number.MAX_SAFE_INTEGER);
   const maxEvents = parsePositiveInteger("--max-events", raw.maxEvents, DEFAULT_MAX_EVENTS, Number.MAX_SAFE_INTEGER);
   const browserEventsText = raw.browserEvents ?? "skip";
   const browserEvents = parseBrowserEventsOption(browserEventsText);
@@ -87,6 +91,10 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
 
   let warnings = 0;
   let unreadable = 0;
+  // A rounded messageId is warned about once, as send does.
+  let roundedWarned = false;
+  const filterFields = listFilterFields(filters);
+  const filteredOut = new FilteredOutFields();
   const warnLimited = (message: string): void => {
     warnings += 1;
     if (warnings <= MAX_WARNINGS) {
@@ -113,7 +121,18 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     onEvent: (event, origin, eventJson) => {
       const messageIdDerived = event["messageId"] === undefined || event["messageId"] === null || event["messageId"] === "";
       const result = processEvent(event, origin, eventJson, rules.processor);
-      samples.add(event, messageIdDerived, result, forecast.sort(result));
+      if (result.skipped === "filtered-out") {
+        filteredOut.add(result.filterFieldsPresent ?? 0, allFieldBits(filterFields.length), () => event);
+      }
+      const sorted = forecast.sort(result);
+      samples.add(event, messageIdDerived, result, sorted);
+      if (!roundedWarned) {
+        const rounded = sorted.duplicates.find((entry) => isRoundedLargeNumber(entry.messageId) && holdsRoundedNumber(event, entry.messageId));
+        if (rounded !== undefined) {
+          roundedWarned = true;
+          writeWarning(describeRoundedMessageId(origin.input, origin.line, rounded.messageId, "send would skip this entry as a duplicate of an earlier one"));
+        }
+      }
       return !samples.complete && samples.eventsRead < maxEvents;
     },
     onProblem: (problem) => {
@@ -124,6 +143,9 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     onWarning: (message) => writeWarning(message),
   });
   const graphStats = finishStitching();
+  if (samples.eventsRead > 0 && samples.notSentCounts.get("filtered-out") === samples.eventsRead) {
+    warnMissingFilterFields(filterFields, filteredOut);
+  }
 
   const width = reportedWidth(process.stdout, process.env);
   let layout: PreviewLayout = layoutOption === "auto" ? "stacked" : layoutOption;

@@ -9,12 +9,14 @@ import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
+import { hideEmails } from "../../reporting/email-mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
-import { checkReportPath, writeReportFile } from "../../reporting/report-file.js";
-import { filesWritten, rejectFilesWrittenOverReadFiles } from "../send-files.js";
+import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
+import { NotSentFile } from "../../reporting/not-sent-file.js";
+import { filesWritten, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
 import { buildRunReport, type ReportedInterruption } from "../../reporting/run-report.js";
-import type { RunStats } from "../../reporting/run-stats.js";
+import type { NotSentFileResult, RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
@@ -38,9 +40,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const config = await loadConfigOption(settings.configPath);
   const excludeEmails = [...config.excludeEmails, ...settings.excludeEmails];
   rejectFilesWrittenOverReadFiles(settings, config.source === "presets" ? undefined : config.source);
+  const notSentOutput = settings.notSentPath === undefined ? [] : [{ path: settings.notSentPath, description: "the not-sent file" }];
   if (settings.reportPath !== undefined) {
-    await checkReportPath(settings.reportPath, settings.inputs, filesWritten(settings));
+    await checkReportPath(settings.reportPath, settings.inputs, [...filesWritten(settings), ...notSentOutput]);
   }
+  if (settings.notSentPath !== undefined) {
+    await checkOutputPath(settings.notSentPath, NOT_SENT_FILE, settings.inputs, filesWritten(settings));
+    rejectNotSentPathInInputFolder(settings.notSentPath, settings.inputs);
+  }
+  const notSentFile = settings.notSentPath === undefined ? undefined : new NotSentFile(settings.notSentPath, settings.publicKey);
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
   const notice = terminalInputNotice(settings.inputs, stdinIsTerminal);
   if (notice !== undefined && !settings.quiet) {
@@ -111,8 +119,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         onProgress: (snapshot) => progress.update(snapshot),
         onPhase: (description) => progress.phase(description),
         onStatePath: (statePath) => interruption.useStatePath(statePath),
+        onNotSent: notSentFile === undefined ? undefined : (record) => notSentFile.write(record),
       },
     );
+    stats.notSentFile = closeNotSentFile(notSentFile);
     // The write callbacks of the last requests, and the error of a closed pipe, come on the next turns.
     await new Promise((resolve) => setImmediate(resolve));
     await dryRunStdout?.waitForFlush();
@@ -135,10 +145,15 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   } finally {
     progress.stop();
     interruption.dispose();
+    // A run refused before it read anything leaves no file; one that stopped part-way keeps what it wrote.
+    notSentFile?.close({ createEmpty: false });
   }
   const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
   let exitStatus = exitStatusOf(stats, settings.dryRun);
+  if (stats.notSentFile?.error !== undefined && OUTPUT_FAILURE_REPLACES.has(exitStatus)) {
+    exitStatus = ExitCode.ioError;
+  }
   // The width of warnings and errors too: COLUMNS when set, else the terminal's, else 80 columns.
   const summaryWidth = textWidth(process.stderr);
   if (!settings.quiet && !settings.json) {
@@ -172,6 +187,13 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       const command = deadLetterResendCommand(resendFiles.map((path) => displayPath(path, process.cwd())));
       writeStderr(`${wrapStderrMessage(`  to send the dead letters again once their cause is fixed:\n  ${mask(command)}`, summaryWidth)}\n`);
     }
+  }
+  if (stats.notSentFile?.error !== undefined) {
+    const file = stats.notSentFile;
+    writeError(
+      `the not-sent file ${file.path} could not be written (${file.error}): ${formatCount(file.lines)} ${file.lines === 1 ? "line was" : "lines were"} written and ${formatCount(file.linesLost)} lost; the run itself finished as summarised above`,
+      "free some space or choose another --not-sent path, then run the same command again with --dry-run to list every event that was not sent",
+    );
   }
   const fatal = stats.delivery?.fatal;
   const notResumable = notResumableText(settings);
@@ -214,6 +236,24 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     reportedInterruption = { signal: interruption.receivedSignal() ?? null, resumeCommand: resume ?? null };
   }
   return writeReports(stats, settings, { source: config.source, excludeEmails, interruption: reportedInterruption }, exitStatus);
+}
+
+const NOT_SENT_FILE: OutputFileKind = { option: "--not-sent", noun: "the not-sent file", exampleName: "not-sent.ndjson", writtenInPlace: true };
+
+/** Exit statuses that a failed write of the not-sent file replaces with `ExitCode.ioError`, as a failed write to stdout does. */
+const OUTPUT_FAILURE_REPLACES: ReadonlySet<number> = new Set([ExitCode.done, ExitCode.incomplete]);
+
+/** Closes the not-sent file and returns the counts and error that the summary and the report show. */
+function closeNotSentFile(file: NotSentFile | undefined): NotSentFileResult | undefined {
+  if (file === undefined) {
+    return undefined;
+  }
+  file.close({ createEmpty: true });
+  const result: NotSentFileResult = { path: file.path, lines: file.lines, linesLost: file.linesLost };
+  if (file.failure !== undefined) {
+    result.error = file.failure.message;
+  }
+  return result;
 }
 
 /** Returns what to do before running the printed resume command after a run stopped for `reason`. */
@@ -269,14 +309,15 @@ function optionWarnings(settings: SendSettings): string[] {
 
 /**
  * Returns the `--verbose` sink: each call prints one line with `logLine` (above the progress line),
- * with the public key masked. The delivery stage calls it for every retry and every dead-lettered entry.
+ * with the public key masked and emails hidden. The delivery stage calls it for every retry and every dead-lettered entry.
  */
 export function createVerboseLog(settings: SendSettings, logLine: (line: string) => void): ((message: string) => void) | undefined {
   if (!settings.verbose) {
     return undefined;
   }
-  // A line names its input, whose name may contain control characters.
-  return (message) => logLine(escapeControlCharacters(maskSecret(message, settings.publicKey)));
+  // A line names its input, whose name may contain control characters. Emails are hidden in every
+  // line, as the formatters hide those they know of, because verbose output ends up in CI logs.
+  return (message) => logLine(escapeControlCharacters(hideEmails(maskSecret(message, settings.publicKey))));
 }
 
 /**
