@@ -74,13 +74,7 @@ function visitLiterals(text: string, visit: (piece: string, offset: number) => v
  * closes them or the text up to the next `}}` is empty or contains `}`. Such braces are rendered as text.
  */
 export function findStrayOpeningBraces(text: string): number[] {
-  const positions: number[] = [];
-  visitLiterals(text, (piece, offset) => {
-    for (let at = piece.indexOf("{{"); at !== -1; at = piece.indexOf("{{", at + 2)) {
-      positions.push(offset + at);
-    }
-  });
-  return positions;
+  return findInLiterals(text, "{{");
 }
 
 /**
@@ -88,9 +82,14 @@ export function findStrayOpeningBraces(text: string): number[] {
  * whose braces are rendered as text.
  */
 export function findStrayClosingBraces(text: string): number[] {
+  return findInLiterals(text, "}}");
+}
+
+/** Returns the 0-based positions in `text` of each `braces` found in the literal pieces of the template. */
+function findInLiterals(text: string, braces: "{{" | "}}"): number[] {
   const positions: number[] = [];
   visitLiterals(text, (piece, offset) => {
-    for (let at = piece.indexOf("}}"); at !== -1; at = piece.indexOf("}}", at + 2)) {
+    for (let at = piece.indexOf(braces); at !== -1; at = piece.indexOf(braces, at + 2)) {
       positions.push(offset + at);
     }
   });

@@ -92,7 +92,7 @@ describe("send stopped by SIGHUP", () => {
     expect(run.code).toBe(130);
     expect(text).toContain("interrupting on SIGHUP");
     expect(text).not.toContain("Ctrl-C");
-    expect(text).toMatch(/(interrupted after reading every event; \d+ entries were|interrupted: stopped reading; of the events read so far, \d+ entries were) left for a resumed run/);
+    expect(text).toMatch(/(interrupted after reading every event; [\d,]+ entries were|interrupted: stopped reading; of the events read so far, [\d,]+ entries were) left for a resumed run/);
     expect(text).toContain("--resume");
     expect((JSON.parse(readFileSync(join(directory, "state.json"), "utf8")) as { finished?: boolean }).finished).toBe(false);
     expect(readdirSync(directory).filter((name) => name.endsWith(".lock"))).toEqual([]);
