@@ -9,10 +9,10 @@ Exit status:
   2    usage or config error; nothing was sent
   3    stopped by a fatal answer from Koala (wrong public key or endpoint), or
        by Koala not responding for --max-outage-ms; resume with --resume
-  74   a file could not be written (full disk, file-size limit): stdout or the
-       --not-sent file, and a real send still finishes and saves its
-       checkpoint; or the temporary files of the identity graph in TMPDIR,
-       and nothing was sent
+  74   a file could not be written (full disk, file-size limit): stdout, the
+       --not-sent file or the --report file, and a real send still finishes
+       and saves its checkpoint; or the temporary files of the identity graph
+       in TMPDIR, and nothing was sent
   130  interrupted (Ctrl-C, SIGTERM, or SIGHUP when the terminal closes)
   141  a dry run stopped because the reader of stdout closed the pipe (| head);
        the summary and --report count what was done until then`;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { writeAll } from "../files/write-all.js";
 import { findReadOnceInputs, nameReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
@@ -1090,11 +1090,15 @@ function isResolvedIds(value: unknown): value is ResolvedIds {
   return isObject(value) && typeof value["idsWithEmail"] === "number" && typeof value["digest"] === "string";
 }
 
-/** Replaces `path` with `content` so that a crash leaves either the old file or the new one, never a mix. */
+/**
+ * Replaces `path` with `content` so that a crash leaves either the old file or the new one, never a
+ * mix. A symbolic link is written through, to its target, so that the link stays.
+ */
 export function writeFileAtomically(path: string, content: string): void {
-  const folder = dirname(path);
+  const target = linkTarget(path);
+  const folder = dirname(target);
   mkdirSync(folder, { recursive: true });
-  const temporaryPath = `${path}.${process.pid}.tmp`;
+  const temporaryPath = `${target}.${process.pid}.tmp`;
   const descriptor = openSync(temporaryPath, "w", 0o600);
   try {
     try {
@@ -1103,7 +1107,7 @@ export function writeFileAtomically(path: string, content: string): void {
     } finally {
       closeSync(descriptor);
     }
-    renameSync(temporaryPath, path);
+    renameSync(temporaryPath, target);
   } catch (error) {
     // A failed save (disk full, a folder in the way) removes its temporary file. A later run has
     // another process id, so it would never replace the file and it would stay there.
@@ -1115,6 +1119,23 @@ export function writeFileAtomically(path: string, content: string): void {
     fsyncSync(folderDescriptor);
   } finally {
     closeSync(folderDescriptor);
+  }
+}
+
+/**
+ * Returns the file that `path` names with symbolic links resolved. For a link to a file not created
+ * yet, returns the link's target, and for a file not created yet, `path`.
+ */
+export function linkTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    // Missing, or a link whose target is missing.
+  }
+  try {
+    return resolve(dirname(path), readlinkSync(path));
+  } catch {
+    return path;
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { checkProcess, currentProcessStart, type ProcessStart } from "./process-start.js";
@@ -87,10 +87,11 @@ export class FileLock {
    * start time of this process. A lock left by a process of this host that no longer runs is
    * replaced, and `takenOver` describes it. Raises FileInUseError when the lock belongs to a live
    * process of this host, to any process of another host, whose process this host cannot check, or
-   * cannot be read.
+   * cannot be read. `target` is the path with symbolic links resolved, beside which the lock is
+   * created, so that two names of one file share one lock. Messages name the file as `path`.
    */
-  static acquire(path: string, role: string): FileLock {
-    const lockPath = `${path}.lock`;
+  static acquire(path: string, role: string, target = path): FileLock {
+    const lockPath = `${target}.lock`;
     const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...currentProcessStart() };
     const content = `${JSON.stringify(owner)}\n`;
     const createdFolder = mkdirSync(dirname(lockPath), { recursive: true });
@@ -234,9 +235,13 @@ function createWithExclusiveOpen(path: string, content: string): boolean {
   }
   try {
     writeSync(fd, content);
-  } finally {
+  } catch (error) {
+    // An empty lock would stop every later run, so a lock that cannot be written is removed.
     closeSync(fd);
+    unlinkSync(path);
+    throw error;
   }
+  closeSync(fd);
   return true;
 }
 
@@ -254,7 +259,13 @@ function replaceAtomically(path: string, content: string): void {
 /** Writes `content` to a new file beside `path`, named after this process and a random suffix. */
 function writeTemporary(path: string, content: string): string {
   const temporary = `${path}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
-  writeFileSync(temporary, content, { flag: "wx", mode: 0o600 });
+  try {
+    writeFileSync(temporary, content, { flag: "wx", mode: 0o600 });
+  } catch (error) {
+    // A full disk (ENOSPC) or a file-size limit (EFBIG) can fail the write after the file was created.
+    rmSync(temporary, { force: true });
+    throw error;
+  }
   return temporary;
 }
 

@@ -1,3 +1,6 @@
+import { realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { linkTarget } from "./checkpoint.js";
 import { FileInUseError, FileLock, type StaleLock } from "./file-lock.js";
 import type { Delivery, DeliveryOptions, ResolvedDeliveryOptions } from "./options.js";
 import { DeliveryRun } from "./run.js";
@@ -63,7 +66,7 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
         continue;
       }
       try {
-        const lock = FileLock.acquire(path, role);
+        const lock = FileLock.acquire(path, role, resolveLinks(path));
         locks.push(lock);
         if (lock.takenOver !== undefined) {
           takenOver.push({ path, role, stale: lock.takenOver });
@@ -109,6 +112,20 @@ function describeTakeovers(takenOver: readonly TakenOverLock[]): string {
   }
   const files = takenOver.map(({ role, stale }) => `${stale.lockPath} (${role}, ${describeOwner(stale)})`).join(" and ");
   return `took over the locks ${files}, left by runs that no longer run`;
+}
+
+/**
+ * Returns `path` with symbolic links resolved, in its own name and in the path of its folder, so
+ * that a checkpoint given through a link and by its own name gets one lock.
+ */
+function resolveLinks(path: string): string {
+  const target = linkTarget(path);
+  try {
+    return join(realpathSync(dirname(target)), basename(target));
+  } catch {
+    // The folder does not exist yet: the lock creates it.
+    return target;
+  }
 }
 
 /** Releases the locks last taken first, so that the checkpoint's lock, taken first, can remove the folder that it created. */

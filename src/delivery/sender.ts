@@ -56,6 +56,11 @@ export class Sender {
   private readonly outageTracker = new OutageTracker();
   /** Holds requests during an outage, while one test request at a time checks whether Koala is back. */
   private readonly outageGate: OutageGate;
+  /**
+   * Whether the next test request of an outage takes a batch never sent. Set after a test got a 5xx
+   * or 408 response, because every held batch may contain entries that make Koala fail every time.
+   */
+  private testFreshBatchNext = false;
   /** Fires when the current outage reaches `maxOutageMs`, so that the run stops even while every request waits for its backoff. */
   private outageTimer: NodeJS.Timeout | undefined;
   /** Batches waiting for their backoff, with the epoch millisecond at which each is sent again and its timer. */
@@ -242,7 +247,9 @@ export class Sender {
       if (isProbe) {
         this.outageGate.startProbe();
       }
-      void this.attempt(this.nextBatch(), isProbe);
+      const preferFresh = isProbe && this.testFreshBatchNext;
+      this.testFreshBatchNext = false;
+      void this.attempt(this.nextBatch(preferFresh), isProbe);
     }
     this.notifyIfIdle();
   }
@@ -251,9 +258,13 @@ export class Sender {
     return this.retryReady.length > 0 || this.readyHead < this.readyLanes.length;
   }
 
-  /** Takes a batch waiting for a retry first, so a person's earlier entries go before later ones. */
-  private nextBatch(): Batch {
-    const retry = this.retryReady.shift();
+  /**
+   * Takes a batch waiting for a retry first, unless `preferFresh` and a batch never sent is ready. A
+   * person's retry keeps its lane busy, so either way a person's earlier entries go before later ones.
+   */
+  private nextBatch(preferFresh = false): Batch {
+    const fresh = preferFresh && this.readyHead < this.readyLanes.length;
+    const retry = fresh ? undefined : this.retryReady.shift();
     if (retry !== undefined) {
       return retry;
     }
@@ -481,15 +492,20 @@ export class Sender {
 
   /**
    * Holds a batch that failed during an outage until the gate opens, rather than on a backoff of its
-   * own. A test request that got a 5xx or a 408 goes behind the others, so that entries which make
-   * Koala fail cannot be the only test. One without a response stays first, so that a run whose
-   * connections were all refused since it started still reaches the attempts that stop it as unreachable.
+   * own. A test request that got a 5xx or a 408 goes behind the others, and the next test is a batch
+   * never sent when one is ready. So entries which make Koala fail cannot be the only tests, even
+   * when every held batch contains such entries. One without a response stays first, so that a run
+   * whose connections were all refused since it started still reaches the attempts that stop it as
+   * unreachable.
    */
   private holdForOutage(batch: Batch, reason: RetryReason, status: number | undefined, errorCode: string | undefined, isProbe: boolean): void {
     if (isProbe && status === undefined) {
       this.retryReady.unshift(batch);
     } else {
       this.retryReady.push(batch);
+    }
+    if (isProbe && status !== undefined) {
+      this.testFreshBatchNext = true;
     }
     this.callbacks.retried(reason);
     this.options.events.onRetry?.({

@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { access, constants, mkdir, realpath, rename, stat, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { nearestExistingFolder } from "../files/existing-folder.js";
 import { dirname, resolve } from "node:path";
 import { canonicalPath } from "../delivery/output-paths.js";
@@ -132,6 +132,12 @@ export async function writeReportFile(path: string, text: string): Promise<void>
   const target = await realpath(path).catch(() => path);
   await mkdir(dirname(target), { recursive: true });
   const temporary = `${target}.${process.pid}.tmp`;
-  await writeFile(temporary, text, "utf8");
-  await rename(temporary, target);
+  try {
+    await writeFile(temporary, text, "utf8");
+    await rename(temporary, target);
+  } catch (error) {
+    // A full disk leaves part of the report in the temporary file, which no later run would remove.
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -73,6 +73,43 @@ describe("checkpoint lock", () => {
     expect(emulator.stats.maxConcurrentPerPerson).toBe(1);
     expect(emulator.accepted.size).toBe(150);
   }, 90_000);
+
+  test("checkpoint through a link shares the lock", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 40 } });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 100);
+    const lockPath = join(directory, "state.json.lock");
+    symlinkSync("state.json", join(directory, "link.json"));
+
+    const first = startChild(process.execPath, [binPath, ...sendArgs(directory, input, ["--concurrency", "1", "--no-adaptive-concurrency"])], { cwd: directory, env: { COLUMNS: "500" }, started });
+    for (let waited = 0; !existsSync(join(directory, "state.json")) && waited < 10_000; waited += 50) {
+      await delay(50);
+    }
+    expect(existsSync(lockPath)).toBe(true);
+
+    const linkArgs = ["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", KEY, "--state", join(directory, "link.json"), "--resume", input];
+    const second = await runCli(linkArgs, { cwd: directory, env: { COLUMNS: "500" } });
+    expect(second.stderr).toContain(`another run is using this checkpoint, ${join(directory, "link.json")} (pid ${first.child.pid}`);
+    expect(second.status).toBe(2);
+
+    expect(await first.exited(60_000)).toBe(0);
+    expect(emulator.stats.duplicateEntries).toBe(0);
+    expect(emulator.stats.maxConcurrentPerPerson).toBe(1);
+  }, 90_000);
+
+  test("checkpoint link stays a link", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 20);
+    symlinkSync("state.json", join(directory, "link.json"));
+    const linkArgs = ["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", KEY, "--state", join(directory, "link.json"), input];
+
+    const result = await runCli(linkArgs, { cwd: directory, env: { COLUMNS: "500" } });
+    expect(result.status).toBe(0);
+    expect(lstatSync(join(directory, "link.json")).isSymbolicLink()).toBe(true);
+    const state = JSON.parse(readFileSync(join(directory, "state.json"), "utf8")) as { inputs: Record<string, unknown> };
+    expect(Object.keys(state.inputs)).toEqual([input]);
+  });
 
   test("lock of a dead process is taken over", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
@@ -156,5 +193,23 @@ describe("checkpoint lock", () => {
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--state", join(directory, "state.json"), input], { cwd: directory, env: { COLUMNS: "500" } });
     expect(result.status).toBe(0);
     expect(result.stdout.trim().split("\n")).toHaveLength(5);
+  });
+
+  test("lock that cannot be written is not left behind", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 5);
+
+    // A file-size limit of 0 makes every write fail with EFBIG after the lock file was created, as a
+    // full disk does with ENOSPC.
+    const full = await runCli(sendArgs(directory, input), { cwd: directory, env: { COLUMNS: "500" }, fileSizeLimitBlocks: 0 });
+    expect(full.stderr).toContain(`cannot lock the checkpoint ${join(directory, "state.json")} (EFBIG`);
+    expect(existsSync(join(directory, "state.json.lock"))).toBe(false);
+    expect(existsSync(join(directory, "state.dead-letters.jsonl.lock"))).toBe(false);
+    expect(readdirSync(directory).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+
+    const next = await runCli(sendArgs(directory, input, ["--restart"]), { cwd: directory, env: { COLUMNS: "500" } });
+    expect(next.stderr).not.toContain("another run is using");
+    expect(next.status).toBe(0);
   });
 });

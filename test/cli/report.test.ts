@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import stringWidth from "string-width";
@@ -105,6 +105,17 @@ const input = [
 ].join("\n");
 
 describe("send --report", () => {
+  test("report cut short leaves no temporary file", async () => {
+    // A file-size limit of one 512-byte block makes the report's write fail part-way with EFBIG, as
+    // a full disk does with ENOSPC.
+    const path = join(directory, "run.json");
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input, cwd: directory, fileSizeLimitBlocks: 1 });
+
+    expect(unwrapSummary(result.stderr)).toContain(`the report could not be written to ${path} (EFBIG`);
+    expect(result.status).toBe(74);
+    expect(readdirSync(directory)).toEqual([]);
+  });
+
   test("dry run writes the report file", async () => {
     const path = join(directory, "run.json");
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });

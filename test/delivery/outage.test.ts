@@ -166,6 +166,28 @@ describe("delivery during a Koala outage", () => {
     expect(result.deadLettered["retries-exhausted"]).toBe(1);
   });
 
+  it("failing entries of two persons", async () => {
+    // Koala responds with 500 to the entries of two persons, every time, and accepts everyone
+    // else's. Their failures look like an outage, and tests that only retried their held batches
+    // would never send the entries of the other persons, in this run or in any resume of it.
+    emulator = await startKoalaEmulator({
+      publicKey: TEST_KEY,
+      faults: { serverErrorEntry: (entry) => entry["message_id"] === "message-1" || entry["message_id"] === "message-2" },
+    });
+    const delivery = createDelivery(
+      testOptions(emulator.url, { maxOutageMs: 3_000, maxAttempts: 3, maxBatchSize: 1, concurrency: 1, adaptiveConcurrency: false }),
+    );
+    for (const entry of makeRecords(20, 20)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(emulator.accepted.size).toBe(18);
+    expect(result.delivered).toBe(18);
+    expect(result.fatal).toBeUndefined();
+    expect(result.deadLettered["retries-exhausted"]).toBe(2);
+  });
+
   it("refused from the start stops as unreachable", async () => {
     emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
     const url = emulator.url;

@@ -240,6 +240,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
 
 const NOT_SENT_FILE: OutputFileKind = { option: "--not-sent", noun: "the not-sent file", exampleName: "not-sent.ndjson", writtenInPlace: true };
 
+/** Error codes of a write that the disk refused: full, over the file-size limit or over a quota. */
+const DISK_FULL_CODES: ReadonlySet<string> = new Set(["ENOSPC", "EFBIG", "EDQUOT"]);
+
 /** Exit statuses that a failed write of the not-sent file replaces with `ExitCode.ioError`, as a failed write to stdout does. */
 const OUTPUT_FAILURE_REPLACES: ReadonlySet<number> = new Set([ExitCode.done, ExitCode.incomplete]);
 
@@ -438,7 +441,11 @@ function exitStatusOf(stats: RunStats, dryRun: boolean): number {
   return incomplete ? ExitCode.incomplete : ExitCode.done;
 }
 
-/** Writes the JSON report to `--report` and to stdout for `--json`; returns the exit status, raised to 1 when the file cannot be written. */
+/**
+ * Writes the JSON report to `--report` and to stdout for `--json`. Returns the exit status, which a
+ * write that the disk failed (ENOSPC, EFBIG) turns into 74, as for the not-sent file, and any other
+ * failed write raises to 1.
+ */
 async function writeReports(
   stats: RunStats,
   settings: SendSettings,
@@ -487,6 +494,9 @@ async function writeReports(
     return exitStatus;
   } catch (error) {
     writeError(`the report could not be written to ${settings.reportPath} (${(error as Error).message}); the run itself finished as summarised above`);
+    if (DISK_FULL_CODES.has((error as NodeJS.ErrnoException).code ?? "") && OUTPUT_FAILURE_REPLACES.has(exitStatus)) {
+      return ExitCode.ioError;
+    }
     return Math.max(exitStatus, ExitCode.incomplete);
   }
 }
