@@ -20,7 +20,7 @@ export const ExitCode = {
    * Or the identity graph could not write its temporary files, which stops a run before it sends.
    */
   ioError: 74,
-  /** Interrupted by Ctrl-C or SIGTERM. */
+  /** Interrupted by Ctrl-C, SIGTERM or SIGHUP. */
   interrupted: 130,
 } as const;
 

@@ -46,7 +46,7 @@ const lazyActions: CommandActions = {
 const INPUTS_HELP =
   "files, named pipes, <(…) pipes, directories (walked recursively) or - for stdin; without inputs, stdin is read when it is a pipe or a file, not a terminal";
 const CSV_TABLE_HELP =
-  "warehouse table the CSV files were exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed), for every CSV file read; default: each file's name";
+  "warehouse table the CSV files were exported from (tracks, identifies, users, pages, screens, groups, aliases, or an event table such as order_completed), for every CSV file read; <name>=<file> sets the table of one file, and may be repeated; default: each file's name";
 const CSV_TYPE_HELP = "event type of every row of a hand-made CSV without a type column";
 const CSV_NUMBERS_HELP = "convert number-like CSV cells in properties, traits and context to numbers (default: kept as text)";
 const CONFIG_HELP = "mapping config file (default: koala-replay.config.json in the working directory, else Segment's two presets)";
@@ -62,6 +62,11 @@ const NO_STITCH_SEND_HELP = "do not fill missing emails from identify calls and 
  * Commander keeps only the last value of an option given twice, which would send the events of the
  * people that the earlier values name.
  */
+/** Collects the values of an option that may be given more than once. */
+function collectValues(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 function joinPatternLists(value: string, previous: string | undefined): string {
   return previous === undefined ? value : `${previous},${value}`;
 }
@@ -110,7 +115,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--identities <file>", "CSV or JSONL of userId/anonymousId and email, used to fill the email of events that have none (for example a warehouse users export)")
     .option("--no-stitch", NO_STITCH_SEND_HELP)
     .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP, joinPatternLists)
-    .option("--csv-table <name>", CSV_TABLE_HELP)
+    .option("--csv-table <name>", CSV_TABLE_HELP, collectValues)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
     .option("--report <path>", "write the run's report as JSON to this file (public key masked; keys: docs/reports.md in the package)")
@@ -133,7 +138,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--max-events <events>", "stop reading after this many events, even when a mapping has fewer examples", "100000")
     .option("--browser-events <policy>", BROWSER_EVENTS_HELP, "skip")
     .addOption(formatOption())
-    .option("--csv-table <name>", CSV_TABLE_HELP)
+    .option("--csv-table <name>", CSV_TABLE_HELP, collectValues)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
     .addOption(new Option("--layout <layout>", "event and request one after the other, or side by side (auto: side by side on a terminal of 140 columns or more)").choices(["auto", "stacked", "side-by-side"]).default("auto"))
@@ -167,7 +172,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--no-stitch", "count what send --no-stitch would send, without reading the input files first for identities (stitching is off for stdin and pipes without --identities)")
     .option("--exclude-emails <patterns>", EXCLUDE_EMAILS_HELP, joinPatternLists)
     .addOption(formatOption())
-    .option("--csv-table <name>", CSV_TABLE_HELP)
+    .option("--csv-table <name>", CSV_TABLE_HELP, collectValues)
     .option("--csv-type <type>", CSV_TYPE_HELP)
     .option("--csv-numbers", CSV_NUMBERS_HELP)
     .addHelpText("after", () => withToolCommand(`${INSPECT_EXAMPLES}\n${READ_ONLY_EXIT_STATUS_HELP}`))

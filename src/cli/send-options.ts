@@ -1,10 +1,12 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { InputFormat } from "../inputs/read-input.js";
 import { parseBrowserEventsPolicy, type BrowserEventsPolicy } from "../pipeline/browser-events.js";
 import { buildForecastStitcher, SendForecast, type ForecastStitching, type StitcherSetup } from "../pipeline/send-forecast.js";
 import type { IdentityGraphStats } from "../identity/index.js";
 import { checkStitchingInputs } from "../identity/index.js";
 import { EVENT_TYPES, isEventType, type EventType } from "../inputs/csv/event-type.js";
-import { STANDARD_TABLE_TYPES } from "../inputs/csv/table.js";
+import { givenTableNames, STANDARD_TABLE_TYPES, type CsvTableSettings } from "../inputs/csv/table.js";
 import { findReadOnceInputs, type ReadOnceInput } from "../inputs/read-once.js";
 import { closestMatch } from "../mappings/suggest.js";
 import { maskPublicKey } from "../reporting/mask.js";
@@ -40,7 +42,8 @@ export interface RawSendOptions {
   quiet?: boolean;
   filter?: string;
   config?: string;
-  csvTable?: string;
+  /** Each `--csv-table`: `<table>` for every CSV file, or `<table>=<file>` for one. */
+  csvTable?: string[];
   stitch?: boolean;
   identities?: string;
   excludeEmails?: string;
@@ -86,7 +89,7 @@ export interface SendSettings {
   readonly quiet: boolean;
   /** The config file given with --config; without it, koala-replay.config.json in the working directory, or the presets. */
   readonly configPath: string | undefined;
-  readonly csv: { table?: string; type?: EventType; convertNumbers: boolean };
+  readonly csv: CsvSettings;
   readonly stitch: boolean;
   readonly identitiesFile: string | undefined;
   /** Email patterns of `--exclude-emails`, which add to those of the config. */
@@ -199,15 +202,12 @@ function resolveDeliveryOptions(raw: RawSendOptions): SendSettings["delivery"] {
   });
 }
 
+/** The CSV options of send, preview and inspect. */
+export type CsvSettings = CsvTableSettings & { type?: EventType; convertNumbers: boolean };
+
 /** Validates the CSV options shared by send, preview and inspect. */
-export function resolveCsvOptions(raw: Pick<RawSendOptions, "csvTable" | "csvType" | "csvNumbers">): { table?: string; type?: EventType; convertNumbers: boolean } {
-  const csv: { table?: string; type?: EventType; convertNumbers: boolean } = { convertNumbers: raw.csvNumbers === true };
-  if (raw.csvTable !== undefined) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.csvTable)) {
-      throw new UsageError(`invalid --csv-table "${raw.csvTable}": expected a warehouse table name such as tracks, identifies, users, pages or order_completed`);
-    }
-    csv.table = raw.csvTable.toLowerCase();
-  }
+export function resolveCsvOptions(raw: Pick<RawSendOptions, "csvTable" | "csvType" | "csvNumbers">): CsvSettings {
+  const csv: CsvSettings = { convertNumbers: raw.csvNumbers === true, ...parseCsvTables(raw.csvTable ?? []) };
   if (raw.csvType !== undefined) {
     if (!isEventType(raw.csvType)) {
       throw new UsageError(`invalid --csv-type "${raw.csvType}": expected one of ${EVENT_TYPES.join(", ")}`);
@@ -215,6 +215,50 @@ export function resolveCsvOptions(raw: Pick<RawSendOptions, "csvTable" | "csvTyp
     csv.type = raw.csvType;
   }
   return csv;
+}
+
+/**
+ * Parses the values of `--csv-table`: one `<table>` for every CSV file, and any number of
+ * `<table>=<file>` for single files, whose paths are kept absolute so that a file found in a folder matches.
+ */
+function parseCsvTables(values: readonly string[]): CsvTableSettings {
+  const settings: { table?: string; tablesByFile?: Record<string, string> } = {};
+  for (const value of values) {
+    const separator = value.indexOf("=");
+    const table = separator === -1 ? value : value.slice(0, separator);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+      throw new UsageError(
+        `invalid --csv-table "${value}": expected a warehouse table name such as tracks, identifies, users, pages or order_completed, ` +
+          "or such a name, =, and the file it applies to (pages=export.csv)",
+      );
+    }
+    if (separator === -1) {
+      if (settings.table !== undefined && settings.table !== table.toLowerCase()) {
+        throw new UsageError(
+          `--csv-table is given twice for every CSV file (${settings.table} and ${value})`,
+          "give one table for every file, and the tables of single files as --csv-table <table>=<file>",
+        );
+      }
+      settings.table = table.toLowerCase();
+      continue;
+    }
+    const file = value.slice(separator + 1);
+    if (file === "") {
+      throw new UsageError(`invalid --csv-table "${value}": the file after = is missing`, `give the CSV file that is an export of ${table}, as in --csv-table ${table}=export.csv`);
+    }
+    if (!existsSync(file)) {
+      throw new UsageError(`invalid --csv-table "${value}": the file ${file} does not exist`, "give the path of the CSV file as the inputs name it, relative to the working directory");
+    }
+    settings.tablesByFile = { ...settings.tablesByFile, [resolve(file)]: table.toLowerCase() };
+  }
+  return settings;
+}
+
+/** Returns the warnings of `csvTableWarning` for every table that `--csv-table` names. */
+export function csvTableWarnings(csv: CsvTableSettings): string[] {
+  return givenTableNames(csv)
+    .map((table) => csvTableWarning(table))
+    .filter((warning) => warning !== undefined);
 }
 
 /**
@@ -281,14 +325,13 @@ export async function startSendForecast(
 }
 
 /** Writes, for `inspect` and `preview`, the notice for events typed at a terminal and the `--csv-table` warning. */
-export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: boolean, csvTable: string | undefined): void {
+export function writeInputWarnings(inputs: readonly string[], stdinIsTerminal: boolean, csv: CsvTableSettings): void {
   const notice = terminalInputNotice(inputs, stdinIsTerminal);
   if (notice !== undefined) {
     writeStderr(`${notice}\n`);
   }
-  const tableWarning = csvTableWarning(csvTable);
-  if (tableWarning !== undefined) {
-    writeWarning(tableWarning);
+  for (const warning of csvTableWarnings(csv)) {
+    writeWarning(warning);
   }
 }
 

@@ -889,7 +889,10 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
  */
 function cannotResumeReadOnce(inputs: readonly ReadOnceInput[]): CannotResumeError {
   if (inputs.length === 1 && inputs[0]?.input === STDIN_INPUT) {
-    return new CannotResumeError("Cannot resume a run that reads stdin (-), because stdin cannot be read again.", "Pass the files instead of -.");
+    return new CannotResumeError(
+      "Cannot resume a run that reads standard input (events piped in, or the input -), because standard input cannot be read again from where the run stopped.",
+      "Give the events as a file argument instead of piping them in, as in \"send events.jsonl\", so that a stopped run can be resumed, or run without --resume to send everything again (Koala ignores entries whose message_id it already has).",
+    );
   }
   const names = nameReadOnceInputs(inputs);
   const pronoun = inputs.length === 1 ? "it" : "they";

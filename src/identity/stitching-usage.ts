@@ -28,7 +28,7 @@ export function checkStitchingInputs(inputs: StitchingInputs): string | undefine
     // `zcat archive.gz | koala-replay send -` is the usual way in, and the file itself can be read twice.
     return (
       "Identity stitching reads the inputs twice, and standard input can be read only once. " +
-      `Give the file that you pipe in place of - (gzip files are read as they are), so that it can be read twice. Or ${options}.`
+      `Give the events as a file argument instead of piping them in, as in "send events.jsonl" (gzip files are read as they are), so that they can be read twice. Or ${options}.`
     );
   }
   const first = files[0] as ReadOnceInput;

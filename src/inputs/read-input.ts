@@ -2,7 +2,7 @@ import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { CsvOptions } from "./csv/read-csv.js";
 import type { EventType } from "./csv/event-type.js";
-import { tableFromFileName } from "./csv/table.js";
+import { givenTableOf, tableFromFileName, type CsvTableSettings } from "./csv/table.js";
 import { detectFormat, formatNeedsMoreBytes, type InputFormat } from "./detect-format.js";
 import { ElementChunkBuilder } from "./element-chunks.js";
 import { describeCarriageReturnLines } from "./jsonl.js";
@@ -29,7 +29,7 @@ export interface ReadInputOptions {
   /** Forces a format; without it the format is detected from the first bytes. */
   format?: InputFormat;
   /** CSV reading options; without them a CSV input is read with the table taken from its file name. */
-  csv?: { table?: string; type?: EventType; convertNumbers: boolean };
+  csv?: CsvTableSettings & { type?: EventType; convertNumbers: boolean };
   /** Receives the raw-bytes counter of the opened input, for progress. */
   onOpen?: (progress: { sizeBytes?: number; bytesRead: () => number }) => void;
   /** Receives the format of the input, given or detected, before its first batch. */
@@ -209,7 +209,7 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>, w
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {
   const csvOptions: CsvOptions = {
     input,
-    table: options.csv?.table ?? (input === "-" ? undefined : tableFromFileName(input)),
+    table: givenTableOf(input, options.csv) ?? (input === "-" ? undefined : tableFromFileName(input)),
     type: options.csv?.type,
     convertNumbers: options.csv?.convertNumbers ?? false,
   };

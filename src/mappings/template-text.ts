@@ -74,13 +74,32 @@ function visitLiterals(text: string, visit: (piece: string, offset: number) => v
  * closes them or the text up to the next `}}` is empty or contains `}`. Such braces are rendered as text.
  */
 export function findStrayOpeningBraces(text: string): number[] {
+  return findInLiterals(text, "{{");
+}
+
+/**
+ * Returns the 0-based positions of the `}}` in a template that end no placeholder, as in "{id}}",
+ * whose braces are rendered as text.
+ */
+export function findStrayClosingBraces(text: string): number[] {
+  return findInLiterals(text, "}}");
+}
+
+/** Returns the 0-based positions in `text` of each `braces` found in the literal pieces of the template. */
+function findInLiterals(text: string, braces: "{{" | "}}"): number[] {
   const positions: number[] = [];
   visitLiterals(text, (piece, offset) => {
-    for (let at = piece.indexOf("{{"); at !== -1; at = piece.indexOf("{{", at + 2)) {
+    for (let at = piece.indexOf(braces); at !== -1; at = piece.indexOf(braces, at + 2)) {
       positions.push(offset + at);
     }
   });
   return positions;
+}
+
+/** Checks whether a template has at least one placeholder, so that its text can differ between events. */
+export function hasPlaceholder(text: string): boolean {
+  const parsed = parseTemplate(text);
+  return !parsed.ok || parsed.parts.some((part) => typeof part !== "string");
 }
 
 /** Parses a template once: triple-brace placeholders first, then double-brace ones in the text between them. */

@@ -103,7 +103,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     io.warn(`skipped ${file.path}: ${file.reason}`);
   }
   for (const source of sources) {
-    const override = describeTableOverride(source.path, settings.csv?.table);
+    const override = describeTableOverride(source.path, settings.csv);
     if (override !== undefined) {
       io.warn(override);
     }

@@ -37,7 +37,7 @@ export async function scanEvents(inputs: readonly string[], readOptions: ReadInp
     visitor.onSkippedFile(file);
   }
   for (const source of sources) {
-    const override = describeTableOverride(source.path, readOptions.csv?.table);
+    const override = describeTableOverride(source.path, readOptions.csv);
     if (override !== undefined) {
       visitor.onWarning(override);
     }

@@ -16,9 +16,9 @@ const UNKNOWN_CSV_TABLE = "unknown-csv-table";
 
 /** Advice for CSV files whose table is unknown, the same as in the warning `send` prints for each such file. */
 const UNKNOWN_CSV_TABLE_ADVICE =
-  `Pass --csv-table <table> with the warehouse table they were exported from (${[...STANDARD_TABLE_TYPES.keys()].join(", ")}, ` +
-  `or a per-event table such as order_completed), or --csv-type <type> with the type of every row (${EVENT_TYPES.join(", ")}), ` +
-  "or rename each file after its table (identifies.csv).";
+  `Pass --csv-table <table>=<file> for each file with the warehouse table it was exported from (${[...STANDARD_TABLE_TYPES.keys()].join(", ")}, ` +
+  `or a per-event table such as order_completed), or --csv-table <table> once for every CSV file, or --csv-type <type> with the type of every row (${EVENT_TYPES.join(", ")}), ` +
+  "or rename each file after its table (such as identifies.csv).";
 
 /** Event types and libraries listed by name; the rest are counted in one row. */
 const MAX_LISTED_VALUES = 20;

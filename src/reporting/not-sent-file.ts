@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, openSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 import { writeAll } from "../files/write-all.js";
 import type { RecordOrigin } from "../inputs/record.js";
 import { maskSecret } from "./mask.js";
@@ -107,6 +108,8 @@ export class NotSentFile {
   private open(): number | undefined {
     if (this.descriptor === undefined && this.failure === undefined) {
       try {
+        // A missing folder is created, as those of --state, --dead-letter and --report are.
+        mkdirSync(dirname(this.path), { recursive: true });
         this.descriptor = openSync(this.path, "w", 0o600);
       } catch (error) {
         this.failure = error as NodeJS.ErrnoException;

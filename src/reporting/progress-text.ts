@@ -72,7 +72,7 @@ interface NamedPart {
 
 /**
  * Formats one progress line of at most `maxWidth` characters, for example
- * `120,000 events read · 80,000 sent · 39,000 skipped · 1,000 failed · 42,000 events/s · 37% · ~1 min 10 s left`.
+ * `120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 42,000 events/s · 37% read · ~1 min 10 s left`.
  * While inputs are read, the percentage and the remaining time are estimates from the bytes read,
  * shown only when the size of the inputs is known (see `readFraction`), and the remaining time only
  * after the first 5 seconds. Once reading is done, the line shows delivery
@@ -115,7 +115,8 @@ function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[
   const fraction = readFraction(snapshot);
   const waiting = waitingPart(snapshot.koalaNotResponding);
   if (fraction !== undefined) {
-    parts.push({ name: "share", text: `${Math.floor(fraction * 100)}%` });
+    // "read": the share is of the bytes read, which can be near 100% while most entries still wait for Koala.
+    parts.push({ name: "share", text: `${Math.floor(fraction * 100)}% read` });
     if (waiting === undefined && elapsedMs >= MIN_ELAPSED_FOR_TIME_LEFT_MS && fraction >= MIN_SHARE_FOR_TIME_LEFT) {
       const readingMs = (elapsedMs * (1 - fraction)) / fraction;
       const pending = snapshot.entriesPending ?? 0;

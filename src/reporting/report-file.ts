@@ -1,5 +1,6 @@
 import type { Stats } from "node:fs";
-import { access, constants, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { nearestExistingFolder } from "../files/existing-folder.js";
 import { dirname, resolve } from "node:path";
 import { canonicalPath } from "../delivery/output-paths.js";
 
@@ -39,7 +40,8 @@ export interface OutputFileKind {
 const REPORT_FILE: OutputFileKind = { option: "--report", noun: "the report", exampleName: "report.json", writtenInPlace: false };
 
 /**
- * Checks that a report can be written to `path`: its directory exists and is writable, it is not a
+ * Checks that a report can be written to `path`: its directory exists and is writable, or can be
+ * created in a writable one, it is not a
  * directory itself, and it is neither one of `inputs` nor one of `outputs`, which the report would replace.
  */
 export async function checkReportPath(path: string, inputs: readonly string[] = [], outputs: readonly RunOutputFile[] = []): Promise<void> {
@@ -83,11 +85,12 @@ export async function checkOutputPath(path: string, kind: OutputFileKind, inputs
       `choose another ${option} path`,
     );
   }
+  // A missing directory is created when the report is written, as the folder of --state is.
   try {
-    await access(directory, constants.W_OK);
+    await access(await nearestExistingFolder(directory), constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "does not exist" : `is not writable (${code ?? String(error)})`;
+    const reason = code === "ENOTDIR" ? `cannot be created, because ${(error as { path?: string }).path ?? "a part of it"} is a file` : `is not writable (${code ?? String(error)})`;
     throw new ReportPathError(`cannot write ${noun} to "${path}": the directory ${directory} ${reason}`, `create it first (mkdir -p ${directory}) or choose another ${option} path`);
   }
 }
@@ -127,6 +130,7 @@ async function findSameFile(path: string, inputs: readonly string[]): Promise<st
  */
 export async function writeReportFile(path: string, text: string): Promise<void> {
   const target = await realpath(path).catch(() => path);
+  await mkdir(dirname(target), { recursive: true });
   const temporary = `${target}.${process.pid}.tmp`;
   try {
     await writeFile(temporary, text, "utf8");

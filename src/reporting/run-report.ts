@@ -36,8 +36,17 @@ export interface ReportedOptions {
   excludeEmails: readonly string[];
 }
 
+/** The signal that interrupted a send, and the command that resumes it: null when the run cannot be resumed. */
+export interface ReportedInterruption {
+  /** SIGINT (Ctrl-C), SIGTERM or SIGHUP; null when the run stopped for another reason. */
+  signal: string | null;
+  resumeCommand: string | null;
+}
+
 export interface RunReportContext {
   version: string;
+  /** Set when a signal interrupted the run. */
+  interruption?: ReportedInterruption | undefined;
   /** Absolute path of the directory the inputs given as relative paths are relative to. */
   workingDirectory: string;
   options: ReportedOptions;
@@ -53,6 +62,8 @@ export interface RunReport {
   /** Directory the relative paths of the inputs, `filesSkipped` and the examples are relative to. */
   workingDirectory: string;
   exitStatus: number;
+  /** The signal that interrupted the run and the command that resumes it; null when no signal did. */
+  interruption: ReportedInterruption | null;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -138,6 +149,7 @@ export function buildRunReport(stats: RunStats, context: RunReportContext): RunR
     command: "send",
     workingDirectory: context.workingDirectory,
     exitStatus: context.exitStatus,
+    interruption: context.interruption === undefined ? null : { ...context.interruption },
     startedAt: new Date(stats.startedAt).toISOString(),
     finishedAt: new Date(context.finishedAt).toISOString(),
     durationMs: context.finishedAt - stats.startedAt,

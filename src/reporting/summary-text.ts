@@ -61,6 +61,8 @@ export interface SummaryContext {
   command?: string;
   /** Sources of the email patterns in effect, such as `excludeEmails in koala-replay.config.json` and `--exclude-emails`. */
   emailPatternSources?: readonly string[];
+  /** The `--identities` file of a run that stitches identities, as given; absent without one. */
+  identitiesFile?: string;
 }
 
 /**
@@ -409,7 +411,10 @@ function sentAtAdvice(stats: RunStats, context: SummaryContext): string {
   // Without the list, every mapping is taken to read the timestamp, which the presets do.
   const fromTimestamp = new Set(context.mappings?.sentAtFromTimestamp ?? missing);
   if (missing.some((name) => fromTimestamp.has(name))) {
-    return ` Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
+    // Engage CSV downloads are named only when such an event came from a CSV file, because Engage's JSON events may lack one too.
+    const fromCsv = stats.invalidExamples.some((example) => example.reason.startsWith("sent_at: is required") && /\.csv(\.gz)?$/i.test(example.input));
+    const engage = fromCsv ? " (Engage audience CSV downloads have none)" : "";
+    return ` Events without a timestamp${engage} need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
   }
   const wrongPath = [...missing, ...mappingsWithReason(stats, ": sent_at: must be an ISO-8601")].filter((name) => !fromTimestamp.has(name));
   if (wrongPath.length === 0) {
@@ -452,7 +457,15 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (stats.eventsRead === 0) {
     return stats.unreadableCount > 0 ? "No event could be read: see the unreadable lines below." : "The inputs hold no events.";
   }
+  const finished = finishedEarlierText(stats);
+  if (finished !== undefined) {
+    return finished;
+  }
   const [topReason, topCount] = sortedByCount(stats.skippedByReason)[0] ?? [undefined, 0];
+  const failures = failuresText(stats, context, topReason === undefined ? undefined : `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}`);
+  if (failures !== undefined) {
+    return failures;
+  }
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${sentAtAdvice(stats, context)}` : undefined;
   }
@@ -474,6 +487,54 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy, topCount) : shortfall(topReason, topCount);
   return `${headline}: ${share ?? `${formatCount(topCount)} of ${formatCount(stats.eventsRead)}`} ${phrase}. ${remedy(topReason, stats, context)}`;
+}
+
+/**
+ * Returns the headline of a resume that found every event finished by the earlier runs of its
+ * checkpoint, or undefined for any other run. Such a run has nothing left to send, which is the
+ * outcome a finished backfill should report, not a shortfall.
+ */
+function finishedEarlierText(stats: RunStats): string | undefined {
+  if (stats.entriesSent > 0 || stats.failedCount > 0 || stats.invalidCount > 0 || stats.unreadableCount > 0) {
+    return undefined;
+  }
+  let doneEarlier = 0;
+  for (const reason of DONE_EARLIER_REASONS) {
+    doneEarlier += stats.skippedByReason.get(reason) ?? 0;
+  }
+  if (doneEarlier === 0 || doneEarlier !== stats.skippedCount || doneEarlier !== stats.eventsRead) {
+    return undefined;
+  }
+  const delivered = stats.skippedByReason.get("already-delivered") ?? 0;
+  const skipped = stats.skippedByReason.get("skipped-earlier") ?? 0;
+  const parts =
+    doneEarlier === delivered + skipped
+      ? [`${formatCount(delivered)} ${delivered === 1 ? "was" : "were"} delivered or dead-lettered`, `${formatCount(skipped)} skipped or found invalid, for the reasons in their own summaries`].filter((text) => !text.startsWith("0 "))
+      : [];
+  const detail = parts.length === 0 ? "" : ` (${parts.join(", ")})`;
+  return `Every one of the ${formatCount(stats.eventsRead)} events read was finished by earlier runs of this checkpoint${detail}: nothing was left to send.`;
+}
+
+/**
+ * Returns the headline of a run whose entries mostly failed delivery, naming the main failure and
+ * the dead-letter file, or undefined when at least as many entries were delivered as failed.
+ * `skipped` describes the main reason events were skipped, which follows as a second sentence.
+ */
+function failuresText(stats: RunStats, context: SummaryContext, skipped: string | undefined): string | undefined {
+  if (context.dryRun || stats.failedCount === 0 || stats.failedCount < stats.entriesSent) {
+    return undefined;
+  }
+  const failed = stats.failedCount;
+  const headline = stats.entriesSent === 0 ? "Nothing was delivered" : "Most entries were not delivered";
+  const [reason] = sortedByCount(stats.failedByReason)[0] ?? [];
+  const cause = reason === undefined ? "" : `, most with ${escapeControlCharacters(reason)}`;
+  const delivery = stats.delivery;
+  const deadLetters =
+    delivery?.deadLetterPath !== undefined && delivery.deadLetteredTotal > 0
+      ? ` ${delivery.deadLetteredTotal === 1 ? "It is" : "They are"} in the dead-letter file ${displayPath(delivery.deadLetterPath, context.workingDirectory)}: fix the cause, then send ${delivery.deadLetteredTotal === 1 ? "it" : "them"} again with the command below the summary.`
+      : "";
+  const also = skipped === undefined ? "" : ` Also, ${skipped}.`;
+  return `${headline}: ${formatCount(failed)} ${failed === 1 ? "entry" : "entries"} failed${cause}.${deadLetters}${also}`;
 }
 
 /** Names the analytics.js track events that the policy in use left out, and the policy. */
@@ -523,6 +584,25 @@ function shortfall(reason: SkipReason, count: number): string {
   return (count === 1 ? shortfallPhraseForOne : shortfallPhrase)[reason];
 }
 
+/** Explains why stitching found no email for events, naming the `--identities` file when one was given. */
+function noIdentityStitchedRemedy(context: SummaryContext): string {
+  const identities = context.identitiesFile === undefined ? undefined : JSON.stringify(context.identitiesFile);
+  // The first pass skips stdin, so an email given there by an identify call is not used.
+  if (context.inputs.includes("-")) {
+    const found = identities === undefined ? "never appear with an email in the input files" : `appear with an email neither in ${identities} nor in the input files`;
+    const fix = identities === undefined ? "give a file of userId/anonymousId and email with --identities <file>" : `add their ids and emails to ${identities}`;
+    return (
+      `Their userId and anonymousId ${found}. Identify calls read from standard input are not used, ` +
+      `because standard input can be read only once: give the events as a file argument instead of piping them in, or ${fix}.`
+    );
+  }
+  const config = context.mappings?.fromConfigFile === true ? "the config" : `a config (${context.command ?? "koala-replay"} init writes one)`;
+  if (identities !== undefined) {
+    return `Their userId and anonymousId appear with an email neither in ${identities} nor in the inputs. Check that ${identities} lists these ids with their email, or map an email in ${config}.`;
+  }
+  return `Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in ${config}.`;
+}
+
 function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): string {
   switch (reason) {
     case "browser-event": {
@@ -538,10 +618,7 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
           ? "Koala needs an email or a profile_id. Stitching fills the email of such events from a file of userId/anonymousId and email: run without --no-stitch and give --identities <file> (a warehouse users export works), since stdin and pipes are read only once."
           : "Koala needs an email or a profile_id. Identity stitching (on unless --no-stitch) fills the email from identify calls and --identities <file>.";
       }
-      // The first pass skips stdin, so an email given there by an identify call is not used.
-      return context.inputs.includes("-")
-        ? "Their userId and anonymousId appear with an email neither in --identities nor in the input files. Identify calls read from standard input are not used, because it can be read only once: save it to a file and give that file instead of -, or give a file of userId/anonymousId and email with --identities <file>."
-        : `Their userId and anonymousId never appear with an email in the inputs. Give a file of userId/anonymousId and email with --identities <file> (a warehouse users export works), or map an email in ${context.mappings?.fromConfigFile === true ? "the config" : `a config (${context.command ?? "koala-replay"} init writes one)`}.`;
+      return noIdentityStitchedRemedy(context);
     case "no-mapping-matched":
       return noMappingRemedy(stats, context);
     case "filtered-out":

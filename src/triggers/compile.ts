@@ -21,6 +21,12 @@ export interface TriggerOptions {
   dialect?: TriggerDialect;
 }
 
+/** A condition that rejects an event, in canonical text, and the fields it reads in trigger order. */
+export interface FailingCondition {
+  text: string;
+  fields: readonly TriggerField[];
+}
+
 export interface CompiledTrigger {
   /** The trigger text as written. */
   readonly source: string;
@@ -36,6 +42,8 @@ export interface CompiledTrigger {
    * whole trigger. Returns an empty list when the trigger matches.
    */
   explain(event: SegmentEvent): string[];
+  /** Lists the conditions of `explain`, each with the fields that it reads, so that their values in the event can be shown. */
+  explainWithFields(event: SegmentEvent): FailingCondition[];
   /** Fields that the trigger reads, each once, in trigger order. */
   readonly fields: readonly TriggerField[];
   /** Fields that the trigger compares with a number, each once, in trigger order. Text there never matches. */
@@ -60,7 +68,7 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
   const root = parseTrigger(text);
   const warnings = checkTrigger(root, text, dialect);
   const matches = compileCondition(root);
-  const parts = topLevelParts(root).map((part) => ({ text: formatTrigger(part), matches: compileCondition(part) }));
+  const parts = topLevelParts(root).map((part) => ({ text: formatTrigger(part), matches: compileCondition(part), fields: listFields(part, formatTrigger) }));
   const numberComparisons = listNumberComparisons(root);
   const negatedTests = listNegatedTextTests(root);
   return {
@@ -69,7 +77,8 @@ export function compileTrigger(text: string, options: TriggerOptions = {}): Comp
     dialect,
     warnings,
     matches,
-    explain: (event) => explainFailure(matches, parts, event),
+    explain: (event) => explainFailure(matches, parts, event).map((part) => part.text),
+    explainWithFields: (event) => explainFailure(matches, parts, event).map(({ text, fields }) => ({ text, fields })),
     numberFields: numberComparisons.map((comparison) => comparison.field),
     findNumbersAsText: (event) => findNumbersAsText(numberComparisons, event),
     findNegatedTestsWithoutText: (event) => findNegatedTestsWithoutText(negatedTests, root, event),
@@ -103,14 +112,14 @@ function topLevelParts(root: TriggerNode): TriggerNode[] {
   return root.kind === "and" || root.kind === "or" ? root.operands : [root];
 }
 
-function explainFailure(
-  matches: EventPredicate,
-  parts: readonly { text: string; matches: EventPredicate }[],
-  event: SegmentEvent,
-): string[] {
+interface TriggerPart extends FailingCondition {
+  matches: EventPredicate;
+}
+
+function explainFailure(matches: EventPredicate, parts: readonly TriggerPart[], event: SegmentEvent): readonly TriggerPart[] {
   if (matches(event)) return [];
-  const failing = parts.filter((part) => !part.matches(event)).map((part) => part.text);
-  return failing.length > 0 ? failing : parts.map((part) => part.text);
+  const failing = parts.filter((part) => !part.matches(event));
+  return failing.length > 0 ? failing : parts;
 }
 
 /** Segment's destination filters treat the FQL text `all` as "every event". */
@@ -122,6 +131,7 @@ function matchEverything(text: string): CompiledTrigger {
     warnings: [],
     matches: () => true,
     explain: () => [],
+    explainWithFields: () => [],
     numberFields: [],
     findNumbersAsText: () => [],
     findNegatedTestsWithoutText: () => [],

@@ -220,7 +220,7 @@ describe("send --not-sent", () => {
   });
 
   test.each([
-    ["a missing directory", (dir: string) => join(dir, "missing", "not-sent.ndjson"), "does not exist"],
+    ["a directory inside a file", (dir: string) => join(dir, "events.jsonl", "sub", "not-sent.ndjson"), "cannot be created, because"],
     ["a directory", (dir: string) => dir, "it is a directory"],
     ["the input", (dir: string) => join(dir, "events.jsonl"), "it is the input"],
     ["the report", (dir: string) => join(dir, "report.json"), "it is the not-sent file of this run"],

@@ -36,7 +36,7 @@ describe("progress line text", () => {
   test("counts, rate, share and time left", () => {
     const text = formatProgressText(snapshot, 10_000, false);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 12,000 events/s · 25% · ~30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 12,000 events/s · 25% read · ~30 s left");
   });
 
   test("time left covers entries read but not sent", () => {
@@ -132,13 +132,13 @@ describe("progress line text", () => {
   test("80 columns reading: failures over skipped", () => {
     const text = formatProgressText(snapshot, 10_000, false, 77);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 problems · 25% · ~30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 1,000 problems · 25% read · ~30 s left");
   });
 
   test("80 columns reading: 0 problems dropped", () => {
     const text = formatProgressText({ ...snapshot, failed: 0 }, 10_000, false, 77);
 
-    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 25% · ~30 s left");
+    expect(text).toBe("120,000 events read · 80,000 sent · 39,000 skipped · 25% read · ~30 s left");
   });
 
   test("80 columns after reading: delivery kept", () => {
@@ -248,8 +248,8 @@ describe("plain status lines off a terminal", () => {
     const lines = await plainLines([0, 10_000, 29_999, 30_000, 45_000, 60_000]);
 
     expect(lines).toEqual([
-      "progress (30 s): 30,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% · ~1 min 30 s left",
-      "progress (1 min 0 s): 60,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% · ~3 min 0 s left",
+      "progress (30 s): 30,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% read · ~1 min 30 s left",
+      "progress (1 min 0 s): 60,000 events read · 80,000 sent · 39,000 skipped · 1,000 problems · 1,000 events/s · 25% read · ~3 min 0 s left",
     ]);
   });
 

@@ -24,6 +24,7 @@ const reportKeys = [
   "command",
   "workingDirectory",
   "exitStatus",
+  "interruption",
   "startedAt",
   "finishedAt",
   "durationMs",
@@ -236,13 +237,14 @@ describe("send --report", () => {
     expect(report.counts.entriesSent).toBe(2);
   });
 
-  test("missing report directory fails before the run", async () => {
-    const path = join(directory, "no-such-directory", "run.json");
+  test("report directory inside a file fails before the run", async () => {
+    const file = join(directory, "a-file");
+    writeFileSync(file, "");
+    const path = join(file, "reports", "run.json");
     const result = await runCli(["send", "--dry-run", "--no-stitch", "--report", path, "-"], { stdin: input });
 
     expect(result.status).toBe(2);
-    expect(unwrapSummary(result.stderr)).toContain(`cannot write the report to "${path}"`);
-    expect(unwrapSummary(result.stderr)).toContain("mkdir -p");
+    expect(unwrapSummary(result.stderr)).toContain(`cannot write the report to "${path}": the directory ${join(file, "reports")} cannot be created, because ${file} is a file`);
     expect(result.stderr).not.toContain("    at ");
     expect(result.stdout).toBe("");
   });
@@ -755,7 +757,8 @@ describe("summary counts", () => {
       lines.find((line) => line.includes("no-identity ")),
       lines.find((line) => line.includes("Track Event: email is invalid")),
       lines.find((line) => line.includes("Identify Visitor: traits is required")),
-      lines.find((line) => line.includes("HTTP 400: rejected")),
+      // The headline names the main failure too, so the row is the last line that does.
+      [...lines].reverse().find((line) => line.includes("HTTP 400: rejected")),
     ];
 
     // Each count ends in the same column, and each reason starts two columns after it.

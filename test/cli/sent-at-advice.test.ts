@@ -48,3 +48,14 @@ describe("sent_at advice", () => {
     expect(summary).not.toContain("Events without a timestamp");
   });
 });
+
+describe("missing timestamp advice", () => {
+  test("names Engage CSVs only for CSV input", async () => {
+    const json = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/archives/engage"]);
+    const csv = await runCli(["send", "--dry-run", "--no-stitch", "fixtures/csv/engage"]);
+
+    expect(unwrapSummary(json.stderr)).toContain("invalid: see the reasons below. Events without a timestamp need sent_at mapped");
+    expect(unwrapSummary(json.stderr)).not.toContain("Engage audience CSV downloads");
+    expect(unwrapSummary(csv.stderr)).toContain("Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped");
+  });
+});

@@ -82,7 +82,7 @@ describe("send with identity stitching", () => {
 
     // The first pass skips stdin, so the track event of u-9 gets no email.
     expect(emailsByMessageId(sent.stdout)["t-9"]).toBeUndefined();
-    expect(unwrapSummary(sent.stderr)).toContain("Identify calls read from standard input are not used, because it can be read only once");
+    expect(unwrapSummary(sent.stderr)).toContain("Identify calls read from standard input are not used, because standard input can be read only once");
     expect(sent.stderr).not.toContain("never appear with an email in the inputs");
     expect(unwrapSummary(inspected.stdout)).toContain("Identify calls read from standard input are not used, because it can be read only once.");
   });
@@ -125,7 +125,7 @@ describe("send with identity stitching", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("--identities <file>");
     expect(result.stderr).toContain("--no-stitch");
-    expect(unwrapSummary(result.stderr)).toContain("Give the file that you pipe in place of - (gzip files are read as they are), so that it can be read twice. Or pass --identities <file>");
+    expect(unwrapSummary(result.stderr)).toContain('Give the events as a file argument instead of piping them in, as in "send events.jsonl" (gzip files are read as they are), so that they can be read twice. Or pass --identities <file>');
   });
 });
 

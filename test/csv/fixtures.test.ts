@@ -57,7 +57,7 @@ describe("warehouse pages export (dbt seed)", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.reason).toBe("unknown-csv-table");
     expect(problems[0]!.origin).toEqual({ input: PAGES, line: 1 });
-    expect(problems[0]!.message).toContain("--csv-table <table>");
+    expect(problems[0]!.message).toContain(`--csv-table pages=${PAGES}`);
   });
 });
 

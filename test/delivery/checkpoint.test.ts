@@ -246,7 +246,7 @@ describe("checkpoint", () => {
 
   it("rejects resume from stdin", () => {
     expect(() => createDelivery(testOptions("http://127.0.0.1:9", { inputs: ["-"], resume: true }))).toThrow(CannotResumeError);
-    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { inputs: ["-"], resume: true }))).toThrow(/stdin cannot be read again/);
+    expect(() => createDelivery(testOptions("http://127.0.0.1:9", { inputs: ["-"], resume: true }))).toThrow(/standard input cannot be read again/);
   });
 
   it("rejects a corrupt state file", () => {

@@ -208,7 +208,8 @@ describe("loadConfig duplicate keys", () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ pointer: "/mappings/0/trigger", line: 7, column: 7 });
     expect(problems[0]!.message).toBe(
-      'the key "trigger" is given more than once in this object (first at line 5, column 7), and only the last would be used. Remove one of them, or rename it',
+      'the key "trigger" is given more than once in this object (first at line 5, column 7), and only the last would be used. ' +
+        "Delete one of the two, or, if one was meant to be another key, correct its name.",
     );
   });
 

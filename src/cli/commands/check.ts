@@ -1,5 +1,8 @@
 import { readFileSync } from "node:fs";
 import { compileTrigger, TriggerSyntaxError, type NegatedTestWithoutText, type TriggerDialect } from "../../triggers/index.js";
+import type { TriggerField } from "../../triggers/walk.js";
+import { compilePathReader } from "../../triggers/values.js";
+import type { SegmentEvent } from "../../inputs/record.js";
 import { checkPublicKey } from "../../delivery/index.js";
 import { buildProcessorRules } from "../../pipeline/processor-config.js";
 import { displayPath } from "../../reporting/input-names.js";
@@ -215,8 +218,11 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     return ExitCode.done;
   }
   process.stdout.write("does not match the event; failing conditions:\n");
-  for (const condition of trigger.explain(event)) {
-    process.stdout.write(`  ${escapeControlCharacters(condition)}\n`);
+  for (const condition of trigger.explainWithFields(event)) {
+    process.stdout.write(`  ${escapeControlCharacters(condition.text)}\n`);
+    if (condition.fields.length > 0) {
+      process.stdout.write(`    in the event: ${escapeControlCharacters(describeFieldValues(condition.fields, event))}\n`);
+    }
   }
   for (const test of trigger.findNegatedTestsWithoutText(event)) {
     process.stdout.write(`${wrapStdoutNote(describeNegatedTestWithoutText(test))}\n`);
@@ -231,6 +237,24 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     );
   }
   return ExitCode.incomplete;
+}
+
+/** Maximum length of the JSON text shown for a field of a failing condition, so that a large object stays on one or two lines. */
+const MAX_SHOWN_VALUE_LENGTH = 80;
+
+/** Describes the values that `fields` have in `event`, as `event = "Order completed", properties.total is absent`. */
+function describeFieldValues(fields: readonly TriggerField[], event: SegmentEvent): string {
+  return fields
+    .map((field) => {
+      const value = compilePathReader(field.segments)(event);
+      if (value === undefined) {
+        return `${field.name} is absent`;
+      }
+      const text = JSON.stringify(value);
+      const truncated = text.length > MAX_SHOWN_VALUE_LENGTH ? `${text.slice(0, MAX_SHOWN_VALUE_LENGTH - 1)}…` : text;
+      return `${field.name} = ${truncated}`;
+    })
+    .join(", ");
 }
 
 /**

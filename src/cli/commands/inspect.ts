@@ -36,7 +36,7 @@ export interface RawInspectOptions {
   top?: string;
   browserEvents?: string;
   format?: string;
-  csvTable?: string;
+  csvTable?: string[];
   csvType?: string;
   csvNumbers?: boolean;
   config?: string;
@@ -72,7 +72,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   }
   const stitching = resolveForecastStitching(inputList, raw);
   const csv = resolveCsvOptions(raw);
-  writeInputWarnings(inputList, stdinIsTerminal, csv.table);
+  writeInputWarnings(inputList, stdinIsTerminal, csv);
 
   const readOptions = { format, csv };
   const excludeEmails = listEmailPatterns(rules.excludeEmails, excludedByOption);

@@ -46,7 +46,7 @@ export interface RawPreviewOptions {
   maxEvents?: string;
   browserEvents?: string;
   format?: string;
-  csvTable?: string;
+  csvTable?: string[];
   csvType?: string;
   csvNumbers?: boolean;
   layout?: string;
@@ -110,7 +110,7 @@ export async function previewCommand(inputs: string[], raw: RawPreviewOptions, d
     stitching.stitch,
   );
   const csv = resolveCsvOptions(raw);
-  writeInputWarnings(inputList, stdinIsTerminal, csv.table);
+  writeInputWarnings(inputList, stdinIsTerminal, csv);
 
   // Stitching reads every input file to its end first, as send does, however early the preview stops.
   const readOptions = { format, csv };

@@ -15,14 +15,14 @@ import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type Progre
 import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
 import { NotSentFile } from "../../reporting/not-sent-file.js";
 import { filesWritten, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
-import { buildRunReport } from "../../reporting/run-report.js";
+import { buildRunReport, type ReportedInterruption } from "../../reporting/run-report.js";
 import type { NotSentFileResult, RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { textWidth } from "../../reporting/output-width.js";
 import { formatWithTextWidth } from "../../reporting/wrap-text.js";
 import { describeConfigWarnings, loadConfigOption } from "../config-file.js";
 import { ExitCode, UsageError } from "../errors.js";
-import { csvTableWarning, describeFilterWarnings, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
+import { csvTableWarnings, describeFilterWarnings, ignoredIdentitiesWarning, resolveSendSettings, type RawSendOptions, type SendSettings } from "../send-options.js";
 import { isStdinTerminal, terminalInputNotice } from "../stdin-input.js";
 import { packageVersion } from "../version.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
@@ -178,6 +178,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         width: summaryWidth,
         command: toolCommand(),
         emailPatternSources: describeEmailPatternSources(config, settings.excludeEmails),
+        ...(settings.stitch && settings.identitiesFile !== undefined ? { identitiesFile: settings.identitiesFile } : {}),
       }),
     );
     writeStderr(mask(summary));
@@ -196,6 +197,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   }
   const fatal = stats.delivery?.fatal;
   const notResumable = notResumableText(settings);
+  let reportedInterruption: ReportedInterruption | undefined;
   if (fatal !== undefined) {
     if (notResumable === undefined) {
       // The printed command repeats this run's --endpoint, which may be the mistake.
@@ -211,23 +213,29 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     exitStatus = ExitCode.outputClosed;
   } else if (interruption.signal.aborted) {
     const undelivered = stats.delivery?.undelivered ?? 0;
-    const entries = `${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
+    // Before the inputs were read to their end, the count covers only the events read so far, and a resume reads the rest too.
+    const soFar = stats.inputsReadToEnd ? "" : "of the events read so far, ";
+    const entries = `${soFar}${formatCount(undelivered)} ${undelivered === 1 ? "entry was" : "entries were"}`;
     // Ctrl-C during delivery often comes after the last event was read, and then no input is left unread.
     const interrupted = stats.inputsReadToEnd ? "interrupted after reading every event" : "interrupted: stopped reading";
     let message: string;
+    let resume: string | undefined;
     if (settings.dryRun) {
       message = `${interrupted}; a dry run keeps no state file, so there is nothing to resume: run it again to see every request`;
     } else if (notResumable === undefined && !interruption.hasCheckpoint()) {
       message = `${interrupted} before delivery started, so ${NO_CHECKPOINT_TEXT}:\n  ${mask(withoutResumeCommand())}`;
     } else if (notResumable === undefined) {
-      message = `${interrupted}; ${entries} left for a resumed run\n  resume with:\n  ${mask(resumeCommand())}`;
+      resume = mask(resumeCommand());
+      const rest = stats.inputsReadToEnd ? "" : ", which also reads the events after them";
+      message = `${interrupted}; ${entries} left for a resumed run${rest}\n  resume with:\n  ${resume}`;
     } else {
       message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
     writeStderr(`${wrapStderrMessage(message)}\n`);
     exitStatus = ExitCode.interrupted;
+    reportedInterruption = { signal: interruption.receivedSignal() ?? null, resumeCommand: resume ?? null };
   }
-  return writeReports(stats, settings, { source: config.source, excludeEmails }, exitStatus);
+  return writeReports(stats, settings, { source: config.source, excludeEmails, interruption: reportedInterruption }, exitStatus);
 }
 
 const NOT_SENT_FILE: OutputFileKind = { option: "--not-sent", noun: "the not-sent file", exampleName: "not-sent.ndjson", writtenInPlace: true };
@@ -298,10 +306,7 @@ function optionWarnings(settings: SendSettings): string[] {
   if (!settings.stitch && settings.identitiesFile !== undefined) {
     warnings.push(ignoredIdentitiesWarning(settings.identitiesFile));
   }
-  const tableWarning = csvTableWarning(settings.csv.table);
-  if (tableWarning !== undefined) {
-    warnings.push(tableWarning);
-  }
+  warnings.push(...csvTableWarnings(settings.csv));
   return warnings;
 }
 
@@ -441,7 +446,12 @@ function exitStatusOf(stats: RunStats, dryRun: boolean): number {
  * write that the disk failed (ENOSPC, EFBIG) turns into 74, as for the not-sent file, and any other
  * failed write raises to 1.
  */
-async function writeReports(stats: RunStats, settings: SendSettings, config: { source: string; excludeEmails: readonly string[] }, exitStatus: number): Promise<number> {
+async function writeReports(
+  stats: RunStats,
+  settings: SendSettings,
+  config: { source: string; excludeEmails: readonly string[]; interruption: ReportedInterruption | undefined },
+  exitStatus: number,
+): Promise<number> {
   if (settings.reportPath === undefined && !settings.json) {
     return exitStatus;
   }
@@ -450,6 +460,7 @@ async function writeReports(stats: RunStats, settings: SendSettings, config: { s
     workingDirectory: process.cwd(),
     exitStatus,
     finishedAt: Date.now(),
+    interruption: config.interruption,
     options: {
       inputs: settings.inputs,
       dryRun: settings.dryRun,
@@ -536,16 +547,28 @@ interface Interruption {
   useStatePath: (statePath: string) => void;
   /** Checks whether a resume of this run would find a checkpoint of it (see `hasCheckpoint`). */
   hasCheckpoint: () => boolean;
+  /** Returns the signal that interrupted the run, or undefined when none did. */
+  receivedSignal: () => InterruptSignal | undefined;
 }
 
 /**
- * Turns the first Ctrl-C or SIGTERM into an abort signal, so that the run stops reading and
+ * The signals that stop a send as Ctrl-C does. SIGHUP comes when the terminal closes or an ssh
+ * connection drops. Without a handler it would end the run at once, before the checkpoint is saved
+ * and the locks are removed.
+ */
+const INTERRUPT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
+
+/**
+ * Turns the first Ctrl-C, SIGTERM or SIGHUP into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
 function handleInterruptions(progress: ProgressReporter, logLine: (line: string) => void, settings: SendSettings): Interruption {
   const controller = new AbortController();
   let stateFile: StateFileAtStart | undefined;
-  const onSignal = (): void => {
+  let received: InterruptSignal | undefined;
+  const onSignal = (signal: InterruptSignal): void => {
     if (controller.signal.aborted) {
       progress.stop();
       // The delivery run saves the checkpoint in its own exit listener, which was added before
@@ -557,23 +580,40 @@ function handleInterruptions(progress: ProgressReporter, logLine: (line: string)
     }
     // A dry run has no requests in flight, so it stops reading and prints its summary.
     const stopping = settings.dryRun ? "stopping the dry run" : "finishing the requests in flight";
-    logLine(`\n${wrapStderrMessage(`interrupting: ${stopping} (Ctrl-C again to exit at once)`)}`);
+    received = signal;
+    // After SIGHUP the terminal is usually gone, and writes to it fail, which stderr's handler ignores.
+    logLine(`\n${wrapStderrMessage(firstInterruptMessage(signal, stopping))}`);
     controller.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const signal of INTERRUPT_SIGNALS) {
+    process.on(signal, onSignal);
+  }
   return {
     signal: controller.signal,
     stop: () => controller.abort(),
     dispose: () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      for (const signal of INTERRUPT_SIGNALS) {
+        process.off(signal, onSignal);
+      }
     },
+    receivedSignal: () => received,
     useStatePath: (path) => {
       stateFile = { path, stamp: fileStamp(path) };
     },
     hasCheckpoint: () => hasCheckpoint(stateFile, settings.delivery.resume),
   };
+}
+
+/** Builds the line printed when the first interrupting signal arrives, naming how to exit at once. */
+function firstInterruptMessage(signal: InterruptSignal, stopping: string): string {
+  switch (signal) {
+    case "SIGINT":
+      return `interrupting: ${stopping} (Ctrl-C again to exit at once)`;
+    case "SIGTERM":
+      return `interrupting on SIGTERM: ${stopping} (a second SIGTERM exits at once)`;
+    case "SIGHUP":
+      return `interrupting on SIGHUP (terminal closed or connection lost): ${stopping} (a second signal exits at once)`;
+  }
 }
 
 /** Builds what a second Ctrl-C prints as the process exits: how to run the rest, when it can be run. */

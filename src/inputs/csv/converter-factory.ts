@@ -6,7 +6,7 @@ import { createPathRowConverter } from "./path-row.js";
 import type { RowConverter } from "./row-converter.js";
 import { createS3ActionsRowConverter } from "./s3-actions-row.js";
 import type { CsvShape } from "./shape.js";
-import { describeTable, STANDARD_TABLE_TYPES, type WarehouseTable } from "./table.js";
+import { describeTable, STANDARD_TABLE_TYPES, tableHintedByFileName, type WarehouseTable } from "./table.js";
 import { createWarehouseRowConverter } from "./warehouse-row.js";
 
 export interface ConverterSettings {
@@ -69,16 +69,25 @@ function resolveWarehouseTable(header: readonly string[], settings: ConverterSet
  * is the input as the user named it (`-` for stdin).
  */
 export function describeUnknownTable(input: string): string {
-  const name =
-    input === "-"
-      ? "stdin has no file name to take a table name from"
-      : `its file name, ${basename(input)}, is not a table name (a snake_case name such as tracks or order_completed)`;
-  const rename = input === "-" ? "" : ", or rename the file after its table (identifies.csv)";
-  return (
+  const intro =
     "This CSV is not a table koala-replay recognises, so the event type of its rows is unknown and none of " +
-    `them is read: the header has no type, event or event_text column, and ${name}. ` +
-    `Pass --csv-table <table> with the warehouse table it was exported from (${[...STANDARD_TABLE_TYPES.keys()].join(", ")}, ` +
-    `or a per-event table such as order_completed), or --csv-type <type> with the type of every row ` +
-    `(${EVENT_TYPES.join(", ")})${rename}.`
+    "them is read: the header has no type, event or event_text column, and ";
+  const tables = `${[...STANDARD_TABLE_TYPES.keys()].join(", ")}, or a per-event table such as order_completed`;
+  const byType = `--csv-type <type> with the type of every row (${EVENT_TYPES.join(", ")})`;
+  if (input === "-") {
+    return `${intro}stdin has no file name to take a table name from. Pass --csv-table <table> with the warehouse table it was exported from (${tables}), or ${byType}.`;
+  }
+  const name = `its file name, ${basename(input)}, is not a table name (a snake_case name such as tracks or order_completed)`;
+  const hinted = tableHintedByFileName(input);
+  if (hinted !== undefined) {
+    // --csv-table <table> alone would apply to every CSV file of the run, which may be of other tables.
+    return (
+      `${intro}${name}. Its name suggests the ${hinted} table: if that is right, pass --csv-table ${hinted}=${input} to read this file alone as ${hinted}, ` +
+      `or rename it to ${hinted}.csv. Otherwise give its table the same way (${tables}), or pass ${byType}.`
+    );
+  }
+  return (
+    `${intro}${name}. Pass --csv-table <table>=${input} with the warehouse table it was exported from (${tables}), ` +
+    `or rename the file after its table (such as identifies.csv), or pass ${byType}.`
   );
 }

@@ -1,4 +1,4 @@
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import type { EventType } from "./event-type.js";
 
 /** A Segment warehouse table and what its rows are. */
@@ -20,6 +20,67 @@ export const STANDARD_TABLE_TYPES: ReadonlyMap<string, EventType> = new Map<stri
   ["aliases", "alias"],
 ]);
 
+/** The tables of `--csv-table`: one for every CSV file, and ones for single files. */
+export interface CsvTableSettings {
+  /** The table of every CSV file that `tablesByFile` does not name (`--csv-table <table>`). */
+  table?: string;
+  /** Tables of single files (`--csv-table <table>=<file>`), by absolute path. */
+  tablesByFile?: Readonly<Record<string, string>>;
+}
+
+/** Returns the table that `--csv-table` gives the file `input`: its own, else the one of every file, else undefined. */
+export function givenTableOf(input: string, settings: CsvTableSettings | undefined): string | undefined {
+  if (input !== "-" && settings?.tablesByFile !== undefined) {
+    const own = settings.tablesByFile[resolve(input)];
+    if (own !== undefined) return own;
+  }
+  return settings?.table;
+}
+
+/** Returns every table name that `--csv-table` gives, for the checks of each name. */
+export function givenTableNames(settings: CsvTableSettings | undefined): string[] {
+  const names = new Set<string>(settings?.tablesByFile === undefined ? [] : Object.values(settings.tablesByFile));
+  if (settings?.table !== undefined) names.add(settings.table);
+  return [...names];
+}
+
+/** The singular words that a file name may use for a standard table, such as `page-export-2024.csv`. */
+const SINGULAR_TABLE_NAMES: ReadonlyMap<string, string> = new Map([
+  ["track", "tracks"],
+  ["identify", "identifies"],
+  ["user", "users"],
+  ["page", "pages"],
+  ["screen", "screens"],
+  ["group", "groups"],
+  ["alias", "aliases"],
+]);
+
+/**
+ * Returns the standard table that the words of a file name point to, when its name as a whole is no
+ * table name: `dbt-segment_example_segment_pages.csv` gives `pages`. The last such word counts,
+ * because exports usually add the table's name after a prefix. Returns undefined when no word does.
+ */
+export function tableHintedByFileName(path: string): string | undefined {
+  const words = stripExtensions(basename(path)).toLowerCase().split(/[^a-z0-9]+/);
+  for (const word of words.reverse()) {
+    if (STANDARD_TABLE_TYPES.has(word)) return word;
+    const plural = SINGULAR_TABLE_NAMES.get(word);
+    if (plural !== undefined) return plural;
+  }
+  return undefined;
+}
+
+/** Removes `.csv`, `.txt` and `.gz` extensions from a file name, in any order and number. */
+function stripExtensions(fileName: string): string {
+  let name = fileName;
+  let withoutExtension = name.replace(/\.(csv|txt|gz)$/i, "");
+  while (withoutExtension !== name) {
+    name = withoutExtension;
+    withoutExtension = name.replace(/\.(csv|txt|gz)$/i, "");
+  }
+  return name;
+}
+
 /** Describes a table by name (case-insensitive, as Snowflake upper-cases them). */
 export function describeTable(name: string): WarehouseTable {
   const normalisedName = name.trim().toLowerCase();
@@ -37,13 +98,7 @@ export function describeTable(name: string): WarehouseTable {
  * be given explicitly.
  */
 export function tableFromFileName(path: string): string | undefined {
-  let name = basename(path);
-  let withoutExtension = name.replace(/\.(csv|txt|gz)$/i, "");
-  while (withoutExtension !== name) {
-    name = withoutExtension;
-    withoutExtension = name.replace(/\.(csv|txt|gz)$/i, "");
-  }
-  const lowerCaseName = name.toLowerCase();
+  const lowerCaseName = stripExtensions(basename(path)).toLowerCase();
   return /^[a-z_][a-z0-9_]*$/.test(lowerCaseName) ? lowerCaseName : undefined;
 }
 
@@ -52,13 +107,18 @@ export function tableFromFileName(path: string): string | undefined {
  * that its rows are read as another table's, or undefined. Only standard table names count, because
  * other file names (`export-2024.csv`, `order_completed.csv`) are what the option is for.
  */
-export function describeTableOverride(path: string, table: string | undefined): string | undefined {
+export function describeTableOverride(path: string, settings: CsvTableSettings | undefined): string | undefined {
+  if (settings?.tablesByFile?.[resolve(path)] !== undefined) {
+    // A table given for this file alone is meant for it.
+    return undefined;
+  }
+  const table = settings?.table;
   const named = tableFromFileName(path);
   if (table === undefined || named === undefined || named === table.toLowerCase() || !STANDARD_TABLE_TYPES.has(named)) {
     return undefined;
   }
   return (
     `--csv-table ${table} reads ${path} as the ${table} table, though its name gives the ${named} table; ` +
-    `if that is wrong, give the files of each table in a run of their own, or leave --csv-table out so that each file is read as the table its name gives`
+    `if that is wrong, give this file its own table with --csv-table ${named}=${path}, or leave --csv-table out so that each file is read as the table its name gives`
   );
 }

@@ -60,6 +60,25 @@ class JsonScanner {
     this.position++;
   }
 
+  /**
+   * Expects the comma after a member or element that ended at `valueEnd`. When the text found there
+   * starts with one of `nextStarts`, it is probably the next member, so the message names the line
+   * that the comma is missing from: usually the end of the line before.
+   */
+  expectComma(closing: "}" | "]", valueEnd: number, nextStarts: string): void {
+    if (this.text[this.position] === ",") {
+      this.position++;
+      return;
+    }
+    const found = `expected a comma or ${closing}, found ${this.describeHere()}`;
+    const next = this.text[this.position];
+    if (next === undefined || !nextStarts.includes(next)) this.fail(found);
+    const { line } = lineAndColumn(this.text, valueEnd);
+    const { line: nextLine } = lineAndColumn(this.text, this.position);
+    const where = line === nextLine ? "before it" : `at the end of line ${line}`;
+    this.fail(`${found}. A comma is probably missing ${where}`);
+  }
+
   value(depth: number, pointer: string): void {
     if (depth > maxDepth) this.fail(`nesting deeper than ${maxDepth} levels`);
     this.skipWhitespace();
@@ -104,12 +123,13 @@ class JsonScanner {
       this.positions.set(memberPointer, keyStart);
       this.expect(":", "a colon after the key");
       this.value(depth + 1, memberPointer);
+      const valueEnd = this.position;
       this.skipWhitespace();
       if (this.text[this.position] === "}") {
         this.position++;
         return;
       }
-      this.expect(",", "a comma or }");
+      this.expectComma("}", valueEnd, '"');
     }
   }
 
@@ -124,12 +144,13 @@ class JsonScanner {
       this.skipWhitespace();
       if (this.text[this.position] === "]") this.fail("trailing comma before ]");
       this.value(depth + 1, childPointer(pointer, index));
+      const valueEnd = this.position;
       this.skipWhitespace();
       if (this.text[this.position] === "]") {
         this.position++;
         return;
       }
-      this.expect(",", "a comma or ]");
+      this.expectComma("]", valueEnd, '"{[-0123456789tfn');
     }
   }
 

@@ -72,7 +72,7 @@ function duplicateKeyProblems(text: string): ConfigProblem[] {
       pointer,
       message:
         `the key ${JSON.stringify(key)} is given more than once in this object (first at line ${first.line}, column ${first.column}), ` +
-        "and only the last would be used. Remove one of them, or rename it",
+        "and only the last would be used. Delete one of the two, or, if one was meant to be another key, correct its name.",
     };
   });
 }

@@ -1,6 +1,7 @@
 import { isPlainObject } from "../value-types.js";
 import { childPointer } from "../pointer.js";
-import { findStrayOpeningBraces } from "../template-text.js";
+import { findStrayClosingBraces, findStrayOpeningBraces, hasPlaceholder } from "../template-text.js";
+import type { ConfigProblem } from "./config-error.js";
 
 /** Something in a valid config that probably does not do what its author meant, with its JSON pointer. */
 export interface ConfigWarning {
@@ -10,23 +11,70 @@ export interface ConfigWarning {
 
 /**
  * Finds each `@template` text of the config's mappings with a `{{` that starts no placeholder, such as
- * "Hi {{name" where the `}}` was forgotten. Such a template is valid and renders the braces as text, so
- * it is a warning, not a problem. The contents of `@literal` are data, not templates, so they are skipped.
+ * "Hi {{name" where the `}}` was forgotten. Such a template is valid and renders the braces as text, as
+ * Segment's (actions-core 3.170.0) does, so it is a warning, not a problem. The templates of `message_id` are left to
+ * `findMessageIdTemplateProblems`, which rejects them.
  */
 export function findTemplateWarnings(config: unknown): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
   if (!isPlainObject(config) || !Array.isArray(config["mappings"])) return warnings;
   config["mappings"].forEach((definition: unknown, index) => {
-    if (isPlainObject(definition)) {
-      visitMappingValue(definition["mapping"], childPointer(childPointer("/mappings", index), "mapping"), warnings);
+    if (!isPlainObject(definition) || !isPlainObject(definition["mapping"])) return;
+    const mappingPointer = childPointer(childPointer("/mappings", index), "mapping");
+    for (const [field, value] of Object.entries(definition["mapping"])) {
+      if (field === MESSAGE_ID_FIELD) continue;
+      visitTemplates(value, childPointer(mappingPointer, field), (template, pointer) => {
+        const positions = findStrayOpeningBraces(template);
+        if (positions.length > 0) warnings.push({ pointer, message: describeStrayBraces(template, positions) });
+      });
     }
   });
   return warnings;
 }
 
-function visitMappingValue(value: unknown, pointer: string, warnings: ConfigWarning[]): void {
+const MESSAGE_ID_FIELD = "message_id";
+
+/**
+ * Returns a problem for each `@template` text of a mapping's `message_id` with a stray `{{` or `}}`,
+ * or with no placeholder at all. Such braces end up in the id as text, as in "{{messageId}-x", and a
+ * template without a placeholder gives every entry the same id. koala-replay then skips every entry
+ * after the first as a duplicate, and Koala would keep only one of them.
+ */
+export function findMessageIdTemplateProblems(mapping: Record<string, unknown>, mappingPointer: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  visitTemplates(mapping[MESSAGE_ID_FIELD], childPointer(mappingPointer, MESSAGE_ID_FIELD), (template, pointer) => {
+    const problem = describeMessageIdTemplateProblem(template);
+    if (problem !== undefined) {
+      problems.push({ pointer, message: problem, expected: 'a template with a placeholder, such as "{{messageId}}-web"', found: JSON.stringify(template) });
+    }
+  });
+  return problems;
+}
+
+function describeMessageIdTemplateProblem(template: string): string | undefined {
+  const quoted = JSON.stringify(template);
+  const opening = findStrayOpeningBraces(template);
+  const closing = findStrayClosingBraces(template);
+  const fix = 'Write each path between "{{" and "}}", as in "{{messageId}}-web"';
+  if (opening.length > 0 || closing.length > 0) {
+    const first = opening.length > 0 ? `a "{{" at position ${opening[0]} that starts no placeholder` : `a "}}" at position ${closing[0]} that ends no placeholder`;
+    const count = opening.length + closing.length;
+    const others = count === 1 ? "" : ` (and ${count - 1} more stray ${count === 2 ? "pair" : "pairs"} of braces)`;
+    const consequence = hasPlaceholder(template)
+      ? "The braces would be sent as text in every message_id"
+      : "Every entry would get this text as its message_id, so all entries but the first would be skipped as duplicates";
+    return `the message_id template ${quoted} has ${first}${others}. ${consequence}. ${fix}`;
+  }
+  if (!hasPlaceholder(template)) {
+    return `the message_id template ${quoted} has no placeholder, so every entry would get the same message_id and all entries but the first would be skipped as duplicates. ${fix}`;
+  }
+  return undefined;
+}
+
+/** Calls `visit` with each `@template` text in a mapping value and its pointer, skipping the data of `@literal`. */
+function visitTemplates(value: unknown, pointer: string, visit: (template: string, pointer: string) => void): void {
   if (Array.isArray(value)) {
-    value.forEach((element: unknown, index) => visitMappingValue(element, childPointer(pointer, index), warnings));
+    value.forEach((element: unknown, index) => visitTemplates(element, childPointer(pointer, index), visit));
     return;
   }
   if (!isPlainObject(value)) return;
@@ -34,11 +82,10 @@ function visitMappingValue(value: unknown, pointer: string, warnings: ConfigWarn
     const childAt = childPointer(pointer, key);
     if (key === "@literal") continue;
     if (key === "@template" && typeof child === "string") {
-      const positions = findStrayOpeningBraces(child);
-      if (positions.length > 0) warnings.push({ pointer: childAt, message: describeStrayBraces(child, positions) });
+      visit(child, childAt);
       continue;
     }
-    visitMappingValue(child, childAt, warnings);
+    visitTemplates(child, childAt, visit);
   }
 }
 

@@ -9,6 +9,7 @@ import { childPointer } from "../pointer.js";
 import { suggestionHint } from "../suggest.js";
 import { describeValue, isPlainObject } from "../value-types.js";
 import type { ConfigProblem } from "./config-error.js";
+import { findMessageIdTemplateProblems } from "./template-warnings.js";
 
 /** Maximum number of mappings in one Segment destination, kept so that a config can be copied back to Segment. */
 export const maxMappings = 50;
@@ -100,7 +101,14 @@ function checkMappingValue(mapping: unknown, action: ActionId | undefined, point
     report({ pointer, message: `"mapping" must be an object of field mappings, found ${found}`, expected: "an object", found });
     return undefined;
   }
-  if (action !== undefined) checkFields(mapping, action, pointer, report);
+  if (action !== undefined) {
+    checkFields(mapping, action, pointer, report);
+  } else {
+    // A misspelt field is reported now, not after the action is fixed: it is unknown to every action.
+    const names = new Set(actionIds.flatMap((id) => actionFields[id].map((field) => field.name)));
+    rejectUnknownKeys(mapping, [...names, rootDirectiveKey], pointer, "the fields of any action", report);
+  }
+  for (const problem of findMessageIdTemplateProblems(mapping, pointer)) report(problem);
   try {
     compileMapping(mapping);
   } catch (error) {
