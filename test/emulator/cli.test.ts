@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { projectRoot, runCli } from "../helpers/run-cli.js";
@@ -126,7 +126,8 @@ describe("emulator command line", () => {
     expect(await running).toBe(0);
     expect(result.status).toBe(1);
     expect(out[1]).toBe(`  KOALA_PUBLIC_KEY=${DEFAULT_PUBLIC_KEY} npx koala-replay send --endpoint ${endpoint} --state trial/state.json <inputs>`);
-    expect(out[2]).toMatch(/^  \(in another folder than .+, write npx --prefix .+ koala-replay\)$/);
+    const root = resolve(projectRoot);
+    expect(out[2]).toBe(`  (in another folder than ${root}, write npx --prefix ${root} koala-replay)`);
     expect(out.filter((line) => line.startsWith(`429 POST /web/projects/${DEFAULT_PUBLIC_KEY}/batch 1 entry `))).toHaveLength(2);
     expect(err.join("\n")).toContain("responses: 429 2");
     expect(err.join("\n")).toContain("entries accepted: 0 distinct message_ids, 0 received again");

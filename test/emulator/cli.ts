@@ -2,7 +2,7 @@
  * Runs the test Koala emulator from the command line, for trying koala-replay against a local server
  * with faults: `npm run emulator -- --port 8080 --fault 5xx=0.1`. docs/development.md describes it.
  */
-import { realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -199,10 +199,20 @@ export async function startEmulatorFromCli(options: EmulatorCliOptions, output: 
   return emulator;
 }
 
-/** Returns the folder of the package whose script started the emulator, or the working folder. */
+/** Returns the folder of koala-replay's package.json, found upward from this file, or the working folder. */
 function packageFolder(): string {
-  const packageJson = process.env.npm_package_json;
-  return packageJson === undefined || packageJson === "" ? process.cwd() : dirname(packageJson);
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const packageJson = `${folder}/package.json`;
+    if (existsSync(packageJson) && (JSON.parse(readFileSync(packageJson, "utf8")) as { name?: string }).name === "koala-replay") {
+      return folder;
+    }
+    const parent = dirname(folder);
+    if (parent === folder) {
+      return process.cwd();
+    }
+    folder = parent;
+  }
 }
 
 /** Formats one completed request: status, method, path, entries and time taken. */
