@@ -156,10 +156,26 @@ export function itemFromElementText(text: string, element: NumberedElement, inpu
 }
 
 function itemFromElement(value: unknown, element: NumberedElement, input: string): InputItem {
+  if (isObject(value) && Array.isArray(value["batch"]) && value["type"] === undefined) {
+    return requestBodyElementProblem(value["batch"].length, element, input);
+  }
   if (isObject(value)) {
     return { kind: "record", origin: { input, line: element.eventLine }, event: value };
   }
   const message = `${input}:${element.firstLine}: ${describeElement(element.place)} is ${describeJsonType(value)}, expected an event object`;
+  return problem(input, element.firstLine, "not-an-object", message);
+}
+
+/**
+ * Reports an array element that is a `/v1/batch` request body. Its events are not read, because an
+ * element counts as one event in the checkpoint; as documents one after another, the same bodies
+ * are expanded with their context and integrations.
+ */
+function requestBodyElementProblem(events: number, element: NumberedElement, input: string): InputItem {
+  const count = events === 1 ? "1 event" : `${formatCount(events)} events`;
+  const message =
+    `${input}:${element.firstLine}: ${describeElement(element.place)} is a /v1/batch request body with ${count}, which an array of request bodies does not expand, so none of them was read; ` +
+    `write the bodies one after another with jq -c '.[]' ${input} > bodies.json, and replay bodies.json with --format json`;
   return problem(input, element.firstLine, "not-an-object", message);
 }
 

@@ -106,6 +106,30 @@ describe("request body on a JSON line", () => {
   });
 });
 
+describe("array of request bodies", () => {
+  test("is reported with each element", async () => {
+    const bodies = [{ batch: [track("m2", "b@example.com"), track("m3", "b@example.com")] }, { batch: [track("m4", "b@example.com")] }];
+    const input = join(mkdtempSync(join(tmpdir(), "koala-batch-lines-")), "bodies.json");
+    writeFileSync(input, JSON.stringify([track("m1", "a@example.com"), ...bodies]));
+    const result = await runCli(["send", "--dry-run", "--no-stitch", input]);
+
+    expect(result.status).toBe(1);
+    expect(sentEntries(result.stdout).map((entry) => entry.message_id)).toEqual(["m1"]);
+    const summary = unwrapSummary(result.stderr);
+    expect(summary).toContain(`is a /v1/batch request body with 2 events, which an array of request bodies does not expand, so none of them was read; write the bodies one after another with jq -c '.[]' ${input} > bodies.json`);
+    expect(summary).toContain("is a /v1/batch request body with 1 event,");
+    expect(result.stderr).toMatch(/unreadable\s+2/);
+  });
+
+  test("written apart is expanded with --format json", async () => {
+    const bodies = [{ batch: [track("m2", "b@example.com"), track("m3", "b@example.com")] }, { batch: [track("m4", "b@example.com")] }];
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "--format", "json", "-"], { stdin: bodies.map((body) => JSON.stringify(body)).join("\n") });
+
+    expect(result.status).toBe(0);
+    expect(sentEntries(result.stdout).map((entry) => entry.message_id).sort()).toEqual(["m2", "m3", "m4"]);
+  });
+});
+
 describe("--format json of JSON lines with request bodies", () => {
   test("resume sends nothing twice", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
