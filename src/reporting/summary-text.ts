@@ -397,7 +397,7 @@ function identityLines(stats: RunStats, row: RowLayout["row"]): string[] {
     return facts.map((text, index) => row(index === 0 ? "identity" : "", text));
   }
   const details = [...formatCoverage(identity.coverage), ...leftLines].map((line) => row("", line));
-  return [row("identity", `${graphText}; counts are of mapped entries`), ...details];
+  return [row("identity", `${graphText}; the lines below count entries, not events`), ...details];
 }
 
 /**

@@ -483,7 +483,7 @@ describe("an archive with a different bad value in every event", () => {
     stats.identity = { coverage: new IdentityCoverage(), firstPassMs: 100, graph: undefined, stitch: true };
     const summary = unwrapSummary(formatSummary(stats, { dryRun: true, browserEventsPolicy: "skip", inputs: ["a.jsonl"], workingDirectory: "/tmp" }));
 
-    expect(summary).toContain("identity 0 userIds and anonymousIds linked to an email (first pass 0.1 s); counts are of mapped entries");
+    expect(summary).toContain("identity 0 userIds and anonymousIds linked to an email (first pass 0.1 s); the lines below count entries, not events");
     expect(summary).toContain("identity after stitching: 0 with email, 0 with profile_id only, 0 with neither (0 stitched)");
   });
 
