@@ -126,7 +126,7 @@ type TakeResult = { taken: true; replaced: StaleLock | undefined } | { taken: fa
 /** Levels of `.takeover` files on top of a lock: each one more is needed only after a crash in the microseconds that the one below is held. */
 const MAX_TAKEOVER_DEPTH = 3;
 
-/** How long a run waits for another run that holds the `.takeover` file, which it holds for microseconds unless the machine is overloaded. */
+/** How long a run waits for another run's `.takeover` file, which exists for microseconds unless the machine is overloaded. */
 const TAKEOVER_WAIT_MS = 10_000;
 
 /**
@@ -134,7 +134,7 @@ const TAKEOVER_WAIT_MS = 10_000;
  *
  * Several runs may find the same stale file at once, and no file system call replaces a file only
  * while its content is still the stale one. So a run first takes `<path>.takeover` (this same
- * function, one level up), rereads `path` while it holds that, and replaces it only if unchanged. Of the
+ * function, one level up), rereads `path` while that file exists, and replaces it only if unchanged. Of the
  * runs that found the stale file, the first to take `.takeover` replaces it, and the others find
  * its lock when they reread. A new run that comes meanwhile finds `path` present, because the
  * replacement is a rename over it, and so never creates it beside the winner.
@@ -174,7 +174,7 @@ function takeFile(path: string, content: string, depth: number): TakeResult {
   }
 }
 
-/** Takes a `.takeover` file, waiting while a live run holds it. Returns false when it cannot be taken. */
+/** Takes a `.takeover` file, waiting while a live run owns it. Returns false when it cannot be taken. */
 function waitToTake(path: string, content: string, depth: number): boolean {
   const deadline = Date.now() + TAKEOVER_WAIT_MS;
   for (;;) {

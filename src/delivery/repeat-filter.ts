@@ -93,7 +93,10 @@ export class RepeatFilter {
     this.seen = undefined;
   }
 
-  /** Returns false only for a message_id that occurred at most once in the first pass (see the NOTE on the class). */
+  /**
+   * Returns false only for a message_id that the first pass saw at most once: a Bloom filter has no
+   * false negatives. An input that changed between the passes is the exception (NOTE on the class).
+   */
   mayRepeat(messageId: string): boolean {
     if (this.off) return true;
 

@@ -168,8 +168,8 @@ function itemFromElement(value: unknown, element: NumberedElement, input: string
 
 /**
  * Reports an array element that is a `/v1/batch` request body. Its events are not read, because an
- * element counts as one event in the checkpoint; as documents one after another, the same bodies
- * are expanded with their context and integrations.
+ * element counts as one event in the checkpoint. Written as documents one after another, the same
+ * bodies are expanded with their context and integrations.
  */
 function requestBodyElementProblem(events: number, element: NumberedElement, input: string): InputItem {
   const count = events === 1 ? "1 event" : `${formatCount(events)} events`;

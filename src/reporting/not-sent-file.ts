@@ -32,10 +32,10 @@ export interface NotSentRecord {
 const FLUSH_BYTES = 64 * 1024;
 
 /**
- * Writes the not-sent file as a stream of JSON lines. Lines are gathered and written synchronously
- * in blocks, so memory stays at one block whatever the run's size, and a failed write (a full disk,
- * a file-size limit, a reader that closed its pipe) raises at once, in the call that caused it. After
- * the first failure nothing more is written, and `failure` keeps the error for the summary.
+ * Writes the not-sent file as a stream of JSON lines, gathered and written synchronously in blocks.
+ * Memory thus stays at one block whatever the run's size. A failed write (a full disk, a file-size
+ * limit, a reader that closed its pipe) raises at once, in the call that caused it. After the first
+ * failure nothing more is written, and `failure` keeps the error for the summary.
  */
 export class NotSentFile {
   private descriptor: number | undefined;
@@ -52,9 +52,9 @@ export class NotSentFile {
   private readonly flushOnExit = (): void => this.flush();
 
   /**
-   * Takes the file at `path`, which is created or emptied at the first write (mode 0600, because
-   * events hold emails), so that a run refused at start-up, such as one whose checkpoint another
-   * run holds, leaves the file of that run alone. Messages are stored with `publicKey` masked.
+   * Prepares the file at `path`. It is created or emptied only at the first write, with mode 0600
+   * because events contain emails. A run rejected at start-up, such as one whose checkpoint another
+   * run has locked, thus leaves the file of that run alone. Messages are written with `publicKey` masked.
    */
   constructor(
     readonly path: string,
@@ -80,7 +80,7 @@ export class NotSentFile {
 
   /**
    * Writes the pending lines, syncs a regular file to disk and closes it. `createEmpty` creates the
-   * file when no line was written, so that a run that skipped nothing leaves an empty file, which says so.
+   * file when no line was written, so that an empty file shows that the run skipped nothing.
    */
   close(options: { createEmpty: boolean }): void {
     if (this.closed) {

@@ -16,10 +16,10 @@ const RACER = join(import.meta.dirname, "programs", "lock-racer.mjs");
 const linux = process.platform === "linux";
 
 const started: ChildProcess[] = [];
-const held: FileLock[] = [];
+const acquiredLocks: FileLock[] = [];
 
 afterEach(() => {
-  for (const lock of held.splice(0)) {
+  for (const lock of acquiredLocks.splice(0)) {
     lock.release();
   }
   killLeftovers(started);
@@ -45,7 +45,7 @@ function writeLock(path: string, owner: Record<string, unknown>): void {
 
 function acquire(path: string): FileLock {
   const lock = FileLock.acquire(path, "checkpoint");
-  held.push(lock);
+  acquiredLocks.push(lock);
   return lock;
 }
 
@@ -196,9 +196,9 @@ describe("another-host hint", () => {
   });
 });
 
-/** Racer processes, each answering the paths written to its stdin with one line. */
+/** Racer processes, each printing one line of outcome for every path written to its stdin. */
 class Racers {
-  private readonly answers = new Map<string, Array<{ pid: number; outcome: string }>>();
+  private readonly outcomes = new Map<string, Array<{ pid: number; outcome: string }>>();
   private readonly waiting = new Map<string, () => void>();
   readonly children: ChildProcess[] = [];
 
@@ -211,14 +211,14 @@ class Racers {
     }
   }
 
-  /** Sends `path` to every racer at once and resolves with their answers. */
+  /** Sends `path` to every racer at once and resolves with their outcomes. */
   async race(path: string): Promise<Array<{ pid: number; outcome: string }>> {
     const done = new Promise<void>((resolve) => this.waiting.set(path, resolve));
     for (const child of this.children) {
       child.stdin!.write(`${path}\n`);
     }
     await done;
-    return this.answers.get(path) as Array<{ pid: number; outcome: string }>;
+    return this.outcomes.get(path) as Array<{ pid: number; outcome: string }>;
   }
 
   async close(): Promise<void> {
@@ -228,10 +228,10 @@ class Racers {
   private record(pid: number, line: string): void {
     const separator = line.lastIndexOf(".json ");
     const path = `${line.slice(0, separator)}.json`;
-    const answers = this.answers.get(path) ?? [];
-    answers.push({ pid, outcome: line.slice(separator + ".json ".length) });
-    this.answers.set(path, answers);
-    if (answers.length === this.children.length) {
+    const outcomes = this.outcomes.get(path) ?? [];
+    outcomes.push({ pid, outcome: line.slice(separator + ".json ".length) });
+    this.outcomes.set(path, outcomes);
+    if (outcomes.length === this.children.length) {
       this.waiting.get(path)?.();
     }
   }
@@ -255,9 +255,9 @@ describe("lock race", () => {
         writeLock(path, staleOwner);
       }
 
-      const answers = await racers.race(path);
-      const winners = answers.filter((answer) => answer.outcome === "won");
-      const errors = answers.filter((answer) => answer.outcome !== "won" && answer.outcome !== "in-use");
+      const outcomes = await racers.race(path);
+      const winners = outcomes.filter((racer) => racer.outcome === "won");
+      const errors = outcomes.filter((racer) => racer.outcome !== "won" && racer.outcome !== "in-use");
       expect(errors, `round ${round}`).toEqual([]);
       expect(winners, `round ${round}`).toHaveLength(1);
       expect(JSON.parse(readFileSync(`${path}.lock`, "utf8")).pid, `round ${round}`).toBe(winners[0]?.pid);

@@ -66,13 +66,13 @@ describe("NotSentFile", () => {
   });
 
   test("close without lines creates the file only when asked", () => {
-    const kept = join(directory, "kept.ndjson");
+    const emptyPath = join(directory, "kept.ndjson");
     const left = join(directory, "left.ndjson");
 
-    new NotSentFile(kept, undefined).close({ createEmpty: true });
+    new NotSentFile(emptyPath, undefined).close({ createEmpty: true });
     new NotSentFile(left, undefined).close({ createEmpty: false });
 
-    expect(readFileSync(kept, "utf8")).toBe("");
+    expect(readFileSync(emptyPath, "utf8")).toBe("");
     expect(existsSync(left)).toBe(false);
   });
 
