@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { binPath, runCli } from "../helpers/run-cli.js";
+import { writeTrackEvents } from "../helpers/track-events.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 // SIGHUP comes when the terminal of a run closes or its ssh connection drops. The run then stops as
@@ -19,29 +20,6 @@ afterEach(async () => {
   await emulator?.close();
   emulator = undefined;
 });
-
-/** Writes `count` track events with an email each, and returns the file and their messageIds. */
-function writeTrackEvents(directory: string, count: number): { path: string; ids: string[] } {
-  const ids: string[] = [];
-  const lines: string[] = [];
-  for (let index = 1; index <= count; index += 1) {
-    ids.push(`hup-${index}`);
-    lines.push(
-      JSON.stringify({
-        type: "track",
-        event: "Report Exported",
-        messageId: `hup-${index}`,
-        timestamp: "2024-05-01T10:00:00.000Z",
-        userId: `user-${index % 25}`,
-        context: { traits: { email: `user${index % 25}@example.com` } },
-        properties: { index },
-      }),
-    );
-  }
-  const path = join(directory, "events.jsonl");
-  writeFileSync(path, `${lines.join("\n")}\n`);
-  return { path, ids };
-}
 
 interface SignalledRun {
   code: number | null;

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { type EmulatorFaults, type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { runCli } from "../helpers/run-cli.js";
+import { writeTrackEvents } from "../helpers/track-events.js";
 
 // The built CLI against the Koala emulator when Koala goes down part-way through a send: the run
 // stops with its checkpoint instead of dead-lettering, and a resume delivers the rest.
@@ -17,30 +18,6 @@ afterEach(async () => {
   await emulator?.close();
   emulator = undefined;
 });
-
-/** Writes `count` track events of 25 persons and returns the file and the message ids. */
-function writeTrackEvents(directory: string, count: number): { path: string; ids: string[] } {
-  const ids: string[] = [];
-  const lines: string[] = [];
-  for (let index = 1; index <= count; index += 1) {
-    const messageId = `outage-${index}`;
-    ids.push(messageId);
-    lines.push(
-      JSON.stringify({
-        type: "track",
-        event: "Report Exported",
-        messageId,
-        timestamp: "2024-05-01T10:00:00.000Z",
-        userId: `user-${index % 25}`,
-        context: { traits: { email: `user${index % 25}@example.com` } },
-        properties: { index },
-      }),
-    );
-  }
-  const path = join(directory, "events.jsonl");
-  writeFileSync(path, `${lines.join("\n")}\n`);
-  return { path, ids };
-}
 
 /** Arguments of a send with small batches, so that the run takes many requests and the outage starts part-way. */
 function sendArgs(directory: string, input: string, extra: readonly string[] = []): string[] {

@@ -10,6 +10,7 @@ import { canonicalJson } from "../../src/inputs/message-id.js";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { readFixtureEvents } from "../helpers/fixture-events.js";
 import { binPath, parseRequests, printedCommand, projectRoot, runCli, type CliResult } from "../helpers/run-cli.js";
+import { writeTrackEvents } from "../helpers/track-events.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 import { segmentRequestBody } from "../helpers/segment-reference.js";
 
@@ -27,35 +28,6 @@ afterEach(async () => {
 
 function temporaryDirectory(): string {
   return mkdtempSync(join(tmpdir(), "koala-replay-send-"));
-}
-
-/** Writes `count` track events of 25 persons, each with an email, and returns the file and the ids. */
-function writeTrackEvents(
-  directory: string,
-  count: number,
-  extra: (index: number) => Record<string, unknown> = () => ({}),
-  name = "events.jsonl",
-): { path: string; ids: string[] } {
-  const ids: string[] = [];
-  const lines: string[] = [];
-  for (let index = 1; index <= count; index += 1) {
-    const messageId = name === "events.jsonl" ? `e2e-${index}` : `${name}-${index}`;
-    ids.push(messageId);
-    lines.push(
-      JSON.stringify({
-        type: "track",
-        event: "Report Exported",
-        messageId,
-        timestamp: "2024-05-01T10:00:00.000Z",
-        userId: `user-${index % 25}`,
-        context: { library: { name: "analytics-node", version: "2.0.0" }, traits: { email: `user${index % 25}@example.com` } },
-        properties: { index, ...extra(index) },
-      }),
-    );
-  }
-  const path = join(directory, name);
-  writeFileSync(path, `${lines.join("\n")}\n`);
-  return { path, ids };
 }
 
 /** Sorted "person JSON | entry JSON" strings, to compare what arrived with what was expected regardless of batching. */
@@ -486,7 +458,7 @@ describe("send --resume with a changed input", () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
     const directory = temporaryDirectory();
     // Over 1 MiB, so that the identity first pass starts worker threads before the checkpoint is read.
-    const { path } = writeTrackEvents(directory, 4_000, () => ({ note: "x".repeat(300) }));
+    const { path } = writeTrackEvents(directory, 4_000, { properties: () => ({ note: "x".repeat(300) }) });
     const args = ["send", "--endpoint", emulator.url, "--state", join(directory, "state.json"), path];
     const first = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY } });
     expect(first.status).toBe(0);
@@ -596,7 +568,7 @@ async function sendArchiveFolder(files: Record<string, number>): Promise<{ koala
   const archive = join(directory, "archive");
   mkdirSync(archive);
   for (const [name, count] of Object.entries(files)) {
-    writeTrackEvents(archive, count, () => ({}), name);
+    writeTrackEvents(archive, count, { name });
   }
   const env = { KOALA_PUBLIC_KEY: KEY };
   const first = await runCli(["send", "--no-stitch", "--endpoint", koala.url, "archive"], { cwd: directory, env });
@@ -714,7 +686,7 @@ describe("send --resume after a file was added to an input folder", () => {
     const server = emulator;
     const directory = temporaryDirectory();
     const { path } = writeTrackEvents(directory, 2_000);
-    const other = writeTrackEvents(directory, 1, () => ({}), "other.jsonl").path;
+    const other = writeTrackEvents(directory, 1, { name: "other.jsonl" }).path;
     const statePath = join(directory, "state.json");
     const args = ["send", "--no-stitch", "--max-batch-size", "5", "--concurrency", "2", "--endpoint", server.url, "--state", statePath];
     const child = spawn(process.execPath, [binPath, ...args, path], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY }, stdio: "ignore" });
