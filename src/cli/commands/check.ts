@@ -21,6 +21,7 @@ import { toolCommand } from "../tool-command.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { writeStderr } from "../stdout-pipe.js";
 import { writeWarning } from "../warning.js";
+import { findSharedMessageIds } from "../../mappings/config/shared-message-ids.js";
 import { parseDecimal } from "../../inputs/csv/cell.js";
 
 export interface RawCheckOptions {
@@ -52,6 +53,9 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   process.stdout.write(formatExcludedEmails(listEmailPatterns(config.excludeEmails, excludedByOption), source));
   for (const warning of describeConfigWarnings(config)) {
     writeWarning(warning);
+  }
+  for (const warning of findSharedMessageIds(config.mappings)) {
+    writeWarning(`${escapeControlCharacters(source)}: ${escapeControlCharacters(warning)}`);
   }
   if (!config.mappings.some((mapping) => mapping.enabled)) {
     writeWarning(`every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n  set "enabled": true on the mappings to use, or remove "enabled": false`);
