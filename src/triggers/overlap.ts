@@ -3,14 +3,14 @@ import { parseTrigger } from "./parser.js";
 
 /**
  * Text values that a trigger requires of fields, by field path: every event the trigger matches
- * holds one of the values in each field named. Fields the trigger does not pin this way are absent.
+ * contains one of the values in each field named. Fields the trigger does not pin this way are absent.
  */
 type RequiredTexts = Map<string, ReadonlySet<string>>;
 
 /**
  * Tells whether some event may match both triggers. Returns false only when a field must hold
  * one text for the first trigger and another for the second, as `type = "track"` and
- * `type = "identify"` require. Any other pair may overlap, so the answer errs towards true.
+ * `type = "identify"` require. Any other pair may overlap, so the result errs towards true.
  */
 export function triggersMayOverlap(first: string, second: string): boolean {
   const firstTexts = requiredTexts(parseTrigger(first));
