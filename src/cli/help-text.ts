@@ -150,10 +150,15 @@ Examples:
   koala-replay check --dialect fql \\
     --trigger 'lowercase(event) = "signed up"' --event event.json
 
+  # test every mapping of the config on an event
+  koala-replay check --event event.json
+
 Exit status:
-  0    everything checked is valid (and, with --event, the trigger matches it)
-  1    with --event, the trigger does not match the event, or an internal
-       error (a bug: the message asks you to report it)
+  0    everything checked is valid (and, with --event, the trigger or a
+       mapping matches it)
+  1    with --event, the trigger (or, without --trigger, every enabled mapping)
+       does not match the event, or an internal error (a bug: the message asks
+       you to report it)
   2    the config or a trigger is invalid, or a usage error
   3    Koala rejects the public key, cannot be reached or responds with an
        error

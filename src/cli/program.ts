@@ -199,7 +199,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--endpoint <url>", "Koala API base URL", DEFAULT_ENDPOINT)
     .option("--trigger <trigger>", "check only this trigger: print its error with the position, or its normalised form")
     .option("--dialect <dialect>", "subscription (Segment's trigger subset, used by mappings) or fql (the full language, used by --filter)", "subscription")
-    .option("--event <json|file>", "event to evaluate the trigger on: inline JSON or a file holding one event")
+    .option("--event <json|file>", "event to evaluate the trigger on, or without --trigger every mapping of the config: inline JSON or a file holding one event")
     .option("--exclude-emails <patterns>", `${EXCLUDE_EMAILS_HELP}; check validates them and lists them with the config's`, joinPatternLists)
     .addHelpText("after", () => withToolCommand(CHECK_EXAMPLES))
     .exitOverride()

@@ -11,6 +11,7 @@ import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from 
 import { MAX_LINE_BYTES, readFileLineChunks, readLineChunks, StreamReadError, type FileReader, type LineChunk, type OversizedLine } from "./line-chunks.js";
 import { formatCount } from "../reporting/count-format.js";
 import { isGzipMagic, openInput } from "./open-input.js";
+import { TrailingBytesError } from "./gzip-file.js";
 import type { InputItem } from "./record.js";
 
 export type { InputFormat };
@@ -262,12 +263,21 @@ function streamProblem(input: string, error: StreamReadError): InputItem {
     };
   }
   const lost = error.partialLine.length > 0 ? ` (the last ${error.partialLine.length} bytes, an incomplete line, were not read)` : "";
+  if (error.cause instanceof TrailingBytesError && lost === "") {
+    // Every event of the gzip data was read; what the bytes after it hold is unknown, so the file still counts as not wholly read.
+    return {
+      kind: "problem",
+      origin: { input, line: error.line },
+      reason: "unreadable-file",
+      message: `${input}:${error.line}: every event of the gzip data was read, but ${error.cause.message}; if the file should hold more events, download it again`,
+    };
+  }
   return {
     kind: "problem",
     origin: { input, line: error.line },
     reason: truncated ? "truncated-gzip" : "unreadable-file",
     message: truncated
-      ? `${input}:${error.line}: the gzip data ends early, so the file is truncated${lost}; download it again to replay the rest`
+      ? `${input}:${error.line}: the gzip data ends early, so the file is truncated${lost}; download it again and send the new copy on its own, with its own --state, because --resume refuses a file that changed (Koala ignores the events sent again, by their message_id)`
       : `${input}:${error.line}: reading failed (${error.message})${lost}`,
   };
 }

@@ -34,6 +34,7 @@ import type { KoalaEntry } from "../delivery/entry.js";
 import { describeRoundedMessageId, holdsRoundedNumber } from "../inputs/message-id.js";
 import type { NotSentRecord } from "../reporting/not-sent-file.js";
 import { NotSentRecorder, type EventTextSource } from "../reporting/not-sent-records.js";
+import { messageIdSuffix } from "../mappings/config/shared-message-ids.js";
 
 export interface ReplaySettings {
   inputs: readonly string[];
@@ -536,7 +537,7 @@ function deliveryEvents(
       const { origin } = second;
       io.warn(
         `${origin.input}:${origin.line}: the mappings "${first.mappingName}" and "${second.mappingName}" both made an entry with message_id ${JSON.stringify(second.messageId)}, and Koala records one entry per message_id, so it keeps only one of them. ` +
-          `Give one of the mappings a message_id of its own, such as {"@template": "{{messageId}}-${slug(second.mappingName)}"}. Later events of these two mappings are not reported.`,
+          `Give one of the mappings a message_id of its own, such as {"@template": "{{messageId}}-${messageIdSuffix(second.mappingName)}"}. Later events of these two mappings are not reported.`,
       );
     },
     onInputOfDuplicatesOnly: (input) =>
@@ -626,11 +627,6 @@ function failureCause(event: DeadLetterEvent): string {
     }
   }
   return reason;
-}
-
-/** Returns a mapping name in lower case with dashes, for a message_id suffix in an example. */
-function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "mapping";
 }
 
 /** Reads the signal through a call, so that TypeScript does not narrow `aborted` across awaits. */

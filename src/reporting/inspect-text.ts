@@ -1,5 +1,6 @@
 import { formatCoverage, IdentityCoverage } from "../identity/index.js";
 import { EVENT_TYPES, STANDARD_TABLE_TYPES } from "../inputs/csv/index.js";
+import { tableHintedByFileName } from "../inputs/csv/table.js";
 import { skipReasonText, type SkipReason } from "../pipeline/outcomes.js";
 import { askIfCopiedInput } from "./copied-input.js";
 import { describeDuplicateWindow } from "./duplicate-window.js";
@@ -125,7 +126,10 @@ function unknownCsvTableLines(report: InspectReport, { style, width }: TextLayou
   const lines = [wrapStyled(`${files} of a table that koala-replay does not recognise, so it cannot tell the event type of ${rows}:`, width, "  ", "    ", style.yellow)];
   const listed = report.unknownCsvTableFiles;
   for (const file of listed) {
-    lines.push(wrapStyled(file, width, "    ", "      ", style.yellow));
+    // As send's warning does, a name that hints at a standard table gets the option that reads it so.
+    const hinted = tableHintedByFileName(file);
+    const hint = hinted === undefined ? "" : `: its name suggests the ${hinted} table, which --csv-table ${hinted}=${file} gives it`;
+    lines.push(wrapStyled(`${file}${hint}`, width, "    ", "      ", style.yellow));
   }
   if (count > listed.length) {
     lines.push(`    … and ${formatCount(count - listed.length)} more`);

@@ -82,7 +82,7 @@ function formatExample(example: PreviewExample, number: number, options: Preview
     const columnWidth = Math.floor((options.width - 3) / 2);
     return [heading, sideBySide([eventTitle, ...eventLines], [requestTitle, ...requestLines], columnWidth, style)].join("\n");
   }
-  const indent = (lines: string[]): string[] => wrapLines(lines, options.width - 2).map((line) => `  ${highlightJsonLine(line, style)}`);
+  const indent = (lines: string[]): string[] => wrapAtSpaces(lines, options.width - 2).map((line) => `  ${highlightJsonLine(line, style)}`);
   return [heading, eventTitle, ...indent(eventLines), requestTitle, ...indent(requestLines)].join("\n");
 }
 
@@ -183,6 +183,42 @@ export function wrapLines(lines: readonly string[], width: number): string[] {
     wrapped.push(`${prefix}${piece}`);
   }
   return wrapped;
+}
+
+/**
+ * Wraps lines wider than `width` columns at spaces, keeping the indentation of a continued line
+ * plus two. A word that fits a line of its own, such as a long message_id, moves there whole, so
+ * that it can be copied or searched for in a file. Only a word wider than that is cut.
+ */
+export function wrapAtSpaces(lines: readonly string[], width: number): string[] {
+  const wrapped: string[] = [];
+  const usable = Math.max(20, width);
+  for (const line of lines) {
+    if (displayWidth(line) <= usable) {
+      wrapped.push(line);
+      continue;
+    }
+    const text = line.trimStart();
+    const firstIndent = line.slice(0, line.length - text.length);
+    const nextIndent = " ".repeat(Math.min(firstIndent.length + 2, usable / 2));
+    let current = firstIndent;
+    let currentWidth = displayWidth(firstIndent);
+    let empty = true;
+    for (const word of text.split(" ")) {
+      const wordWidth = displayWidth(word);
+      if (!empty && currentWidth + 1 + wordWidth > usable) {
+        wrapped.push(current);
+        current = nextIndent;
+        currentWidth = nextIndent.length;
+        empty = true;
+      }
+      current += empty ? word : ` ${word}`;
+      currentWidth += empty ? wordWidth : 1 + wordWidth;
+      empty = false;
+    }
+    wrapped.push(current);
+  }
+  return wrapLines(wrapped, usable);
 }
 
 /** Returns `index`, or the index before it when a cut there would split a surrogate pair (an emoji, say). */

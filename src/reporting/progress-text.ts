@@ -104,8 +104,9 @@ export function formatProgressText(snapshot: ProgressSnapshot, elapsedMs: number
 
 /**
  * Returns the rate of events read, the share of bytes read and the time left: to read the rest, or to
- * deliver the entries already read, whichever is longer. Against a slow Koala, reading stays ahead of
- * delivery by the entries the run buffers, which can take minutes to send once the input is read.
+ * deliver the entries of the whole input at the rate of the entries sent so far, whichever is longer.
+ * The entries of the whole input are extrapolated from those of the share read, because against a
+ * slow Koala the time left is that of sending, and the events not read yet add to it.
  */
 function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[] {
   const parts: NamedPart[] = [];
@@ -119,8 +120,8 @@ function readingParts(snapshot: ProgressSnapshot, elapsedMs: number): NamedPart[
     parts.push({ name: "share", text: `${Math.floor(fraction * 100)}% read` });
     if (waiting === undefined && elapsedMs >= MIN_ELAPSED_FOR_TIME_LEFT_MS && fraction >= MIN_SHARE_FOR_TIME_LEFT) {
       const readingMs = (elapsedMs * (1 - fraction)) / fraction;
-      const pending = snapshot.entriesPending ?? 0;
-      const deliveringMs = snapshot.entriesSent > 0 ? (pending * elapsedMs) / snapshot.entriesSent : 0;
+      const expectedEntries = (snapshot.entriesSent + (snapshot.entriesPending ?? 0)) / fraction;
+      const deliveringMs = snapshot.entriesSent > 0 ? ((expectedEntries - snapshot.entriesSent) * elapsedMs) / snapshot.entriesSent : 0;
       parts.push(timeLeft(Math.max(readingMs, deliveringMs)));
     }
   }

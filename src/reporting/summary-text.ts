@@ -10,6 +10,7 @@ import { OTHER_REASONS, OTHER_RESPONSES, OTHER_TYPES, type RunStats } from "./ru
 import { escapeControlCharacters } from "./style.js";
 import { describeMissingFilterFields } from "./filter-fields.js";
 import { wrapText } from "./wrap-text.js";
+import { tableFromFileName, tableHintedByFileName } from "../inputs/csv/table.js";
 
 /** Reasons listed under invalid and failed, and event types named, before the rest are counted together. */
 const MAX_LISTED_REASONS = 10;
@@ -412,9 +413,11 @@ function sentAtAdvice(stats: RunStats, context: SummaryContext): string {
   const fromTimestamp = new Set(context.mappings?.sentAtFromTimestamp ?? missing);
   if (missing.some((name) => fromTimestamp.has(name))) {
     // Engage CSV downloads are named only when such an event came from a CSV file, because Engage's JSON events may lack one too.
-    const fromCsv = stats.invalidExamples.some((example) => example.reason.startsWith("sent_at: is required") && /\.csv(\.gz)?$/i.test(example.input));
-    const engage = fromCsv ? " (Engage audience CSV downloads have none)" : "";
-    return ` Events without a timestamp${engage} need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
+    const csvInputs = stats.invalidExamples.filter((example) => example.reason.startsWith("sent_at: is required") && /\.csv(\.gz)?$/i.test(example.input)).map((example) => example.input);
+    const engage = csvInputs.length > 0 ? " (Engage audience CSV downloads have none)" : "";
+    const advice = ` Events without a timestamp${engage} need sent_at mapped to another field or to a fixed time, such as {"@literal": "2024-01-01T00:00:00Z"}, in a config (${context.command ?? "koala-replay"} init writes one).`;
+    const usersTable = csvInputs.find((input) => (tableFromFileName(input) ?? tableHintedByFileName(input)) === "users");
+    return usersTable === undefined ? advice : `${usersTable} looks like a warehouse users table, which has one row per user and no event time: to link userIds to emails, give it with --identities instead of as an input.${advice} Its rows carry receivedAt, the time of the user's latest identify call.`;
   }
   const wrongPath = [...missing, ...mappingsWithReason(stats, ": sent_at: must be an ISO-8601")].filter((name) => !fromTimestamp.has(name));
   if (wrongPath.length === 0) {

@@ -166,7 +166,7 @@ describe("bad input is counted and the run goes on", () => {
     rmSync(directory, { recursive: true, force: true });
 
     expect(parseRequests(result.stdout)).toHaveLength(lines.length);
-    expect(unwrapSummary(result.stderr)).toContain("events.gz:3001: reading failed (the file ends with 6 bytes after its gzip data that are not gzip data, which were not read)");
+    expect(unwrapSummary(result.stderr)).toContain("events.gz:3001: every event of the gzip data was read, but the file ends with 6 bytes after its gzip data that are not gzip data, which were not read; if the file should hold more events, download it again");
     expect(result.stderr).toMatch(/unreadable\s+1/);
     expect(result.status).toBe(1);
   });

@@ -231,6 +231,25 @@ describe("check", () => {
     expect(result.stderr).not.toContain("warning:");
   });
 
+  test("two mappings that may take one event's message_id: warning", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const config = disabledPresets();
+    for (const mapping of config.mappings) mapping["enabled"] = true;
+    const orders = { ...config.mappings[0]!, name: "Orders", trigger: 'type = "track" and event = "Order Completed"' };
+    const refunds = { ...orders, name: "Refunds", trigger: 'type = "track" and event = "Order Refunded"', mapping: { ...(orders["mapping"] as object), message_id: { "@template": "{{messageId}}-refunds" } } };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify({ mappings: [...config.mappings, orders, refunds] }, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+    const warnings = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(0);
+    expect(warnings).toContain(
+      'warning: koala-replay.config.json: the mappings "Track Event" and "Orders" both take message_id from {"@path":"$.messageId"}, and an event may match both triggers',
+    );
+    expect(warnings).toContain('such as {"@template": "{{messageId}}-orders"}');
+    // Identify Visitor's trigger excludes track calls, and Refunds has a message_id of its own.
+    expect(warnings.split("both take message_id").length - 1).toBe(1);
+  });
+
   test("track trigger reading traits.*: warning", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
     const trigger = 'type = "track" and !contains(traits.email, "@example.com")';

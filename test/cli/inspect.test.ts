@@ -226,6 +226,19 @@ describe("inspect text", () => {
     expect(unwrapSummary(result.stdout)).toContain("or --csv-type <type>");
   });
 
+  test("unknown CSV table whose name hints at a standard one gets that table's option", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
+    const pages = join(directory, "dbt-segment_example_segment_pages.csv");
+    writeFileSync(pages, "event_id,foo\n1,2\n");
+    writeFileSync(join(directory, "dbt-model.csv"), "event_id,foo\n1,2\n");
+    const result = await runCli(["inspect", "--no-stitch", directory]);
+    rmSync(directory, { recursive: true, force: true });
+    const text = unwrapSummary(result.stdout);
+
+    expect(text).toContain(`${pages}: its name suggests the pages table, which --csv-table pages=${pages} gives it`);
+    expect(text).toContain(`${join(directory, "dbt-model.csv")} ${pages}`);
+  });
+
   test("unknown CSV tables named once", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-inspect-"));
     writeFileSync(join(directory, "dbt-model.csv"), "event_id,foo\n1,2\n");

@@ -157,6 +157,7 @@ describe("truncated gzip through worker threads", () => {
 
     expect(result.stderr).toContain(`${path}:1125`);
     expect(result.stderr).toContain("truncated-gzip");
+    expect(result.stderr.replace(/\s+/g, " ")).toContain("download it again and send the new copy on its own, with its own --state, because --resume refuses a file that changed");
     expect(result.stderr).not.toContain("detached");
     expect(sent).toHaveLength(1_124);
     expect(result.stderr).toMatch(/events read\s+1,124\b/);

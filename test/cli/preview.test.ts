@@ -291,6 +291,22 @@ describe("preview of wide characters", () => {
   });
 });
 
+describe("preview of a long message_id in a pipe", () => {
+  test("keeps the id on one line", async () => {
+    const messageId = "node-next-1709252872935-8aac4550-bd90-4ceb-8e18-70a65d9d9bcc";
+    const events = [{ type: "track", event: "Order Completed", messageId, timestamp, context: { library: { name: "analytics-node" }, traits: { email: "ada@example.com" } } }];
+    const path = writeLines("long-id.jsonl", events.map((event) => JSON.stringify(event)));
+    const result = await runCli(["preview", "--no-stitch", path], { env: { COLUMNS: "80" } });
+    const idLines = result.stdout.split("\n").filter((line) => line.includes(messageId));
+
+    // The event's messageId, and the entry's message_id, which wraps after its key.
+    expect(idLines).toHaveLength(2);
+    for (const line of result.stdout.split("\n")) {
+      expect(stringWidth(line), line).toBeLessThanOrEqual(80);
+    }
+  });
+});
+
 describe("preview usage errors", () => {
   test.each([
     [["--limit", "0"], 'invalid --limit "0"'],

@@ -43,8 +43,16 @@ describe("progress line text", () => {
     // 99% read in 100 s, but 40,000 entries wait for a Koala that took 100 s for 1,000.
     const slowKoala = { ...snapshot, bytesRead: 990, totalBytes: 1_000, entriesSent: 1_000, entriesPending: 40_000 };
 
-    expect(formatProgressText(slowKoala, 100_000, false)).toContain("~1 h 6 min left");
+    expect(formatProgressText(slowKoala, 100_000, false)).toContain("~1 h 7 min left");
     expect(formatProgressText({ ...slowKoala, entriesPending: 0 }, 100_000, false)).toContain("~1 s left");
+  });
+
+  test("time left covers the entries of events not read yet", () => {
+    // Half read in 30 s, reading ahead of a Koala that took them for 10,000 entries: the 12,000
+    // entries of the half read make about 24,000 in all, 14,000 more at 10,000 per 30 s.
+    const readAhead = { ...snapshot, bytesRead: 500, totalBytes: 1_000, entriesSent: 10_000, entriesPending: 2_000 };
+
+    expect(formatProgressText(readAhead, 30_000, false)).toContain("~42 s left");
   });
 
   test("dry run says printed", () => {

@@ -59,3 +59,29 @@ describe("missing timestamp advice", () => {
     expect(unwrapSummary(csv.stderr)).toContain("Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped");
   });
 });
+
+describe("a warehouse users table given as an input", () => {
+  test("is pointed to --identities, beside the sent_at advice", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-users-table-"));
+    const users = join(directory, "USERS.csv");
+    writeFileSync(users, 'ID,EMAIL,NAME,RECEIVED_AT\n"u1","ada@example.com","Ada","2023-11-01T02:38:25.167Z"\n"u2","bo@example.com","Bo","2023-11-01T00:06:09.111Z"\n');
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", users]);
+    const summary = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(1);
+    expect(summary).toContain(`${users} looks like a warehouse users table, which has one row per user and no event time: to link userIds to emails, give it with --identities instead of as an input.`);
+    expect(summary).toContain("Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped");
+  });
+
+  test("is not named for other CSV tables", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-users-table-"));
+    const identifies = join(directory, "identifies.csv");
+    writeFileSync(identifies, 'id,user_id,email\n"m1","u1","ada@example.com"\n');
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", identifies]);
+
+    expect(unwrapSummary(result.stderr)).toContain("Events without a timestamp (Engage audience CSV downloads have none) need sent_at mapped");
+    expect(unwrapSummary(result.stderr)).not.toContain("users table");
+  });
+});

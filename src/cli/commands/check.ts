@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { compileTrigger, TriggerSyntaxError, type NegatedTestWithoutText, type TriggerDialect } from "../../triggers/index.js";
+import { compileTrigger, TriggerSyntaxError, type CompiledTrigger, type NegatedTestWithoutText, type TriggerDialect } from "../../triggers/index.js";
 import type { TriggerField } from "../../triggers/walk.js";
 import { compilePathReader } from "../../triggers/values.js";
 import type { SegmentEvent } from "../../inputs/record.js";
@@ -21,7 +21,9 @@ import { toolCommand } from "../tool-command.js";
 import { writeError, wrapStderrMessage } from "../stderr-message.js";
 import { writeStderr } from "../stdout-pipe.js";
 import { writeWarning } from "../warning.js";
+import { findSharedMessageIds } from "../../mappings/config/shared-message-ids.js";
 import { parseDecimal } from "../../inputs/csv/cell.js";
+import { isAnalyticsJsEvent } from "../../pipeline/browser-events.js";
 
 export interface RawCheckOptions {
   trigger?: string;
@@ -40,7 +42,7 @@ export interface RawCheckOptions {
  */
 export async function checkCommand(options: RawCheckOptions): Promise<number> {
   if (options.trigger !== undefined || options.event !== undefined) {
-    return checkTriggerCommand(options);
+    return await checkTriggerCommand(options);
   }
   const excludedByOption = parseExcludeEmailsOption(options.excludeEmails);
   const config = await loadConfigOption(options.config);
@@ -52,6 +54,9 @@ export async function checkCommand(options: RawCheckOptions): Promise<number> {
   process.stdout.write(formatExcludedEmails(listEmailPatterns(config.excludeEmails, excludedByOption), source));
   for (const warning of describeConfigWarnings(config)) {
     writeWarning(warning);
+  }
+  for (const warning of findSharedMessageIds(config.mappings)) {
+    writeWarning(`${escapeControlCharacters(source)}: ${escapeControlCharacters(warning)}`);
   }
   if (!config.mappings.some((mapping) => mapping.enabled)) {
     writeWarning(`every mapping of ${source} is disabled ("enabled": false), so send would send nothing\n  set "enabled": true on the mappings to use, or remove "enabled": false`);
@@ -182,9 +187,9 @@ function describeNetworkError(code: string | undefined): string {
  * and evaluates it on an event when one is given. Returns 0 when it compiles (and matches the event),
  * 1 when it does not match the event, 2 when it is invalid.
  */
-function checkTriggerCommand(options: RawCheckOptions): number {
+async function checkTriggerCommand(options: RawCheckOptions): Promise<number> {
   if (options.trigger === undefined) {
-    throw new UsageError("nothing to check", `give a trigger with --trigger '<trigger>', for example: ${toolCommand()} check --trigger 'type = "track"'`);
+    return checkEventWithConfig(options.event as string, options.config);
   }
   const dialect = parseDialect(options.dialect);
   let trigger;
@@ -218,25 +223,70 @@ function checkTriggerCommand(options: RawCheckOptions): number {
     return ExitCode.done;
   }
   process.stdout.write("does not match the event; failing conditions:\n");
+  explainMismatch(trigger, event, "");
+  return ExitCode.incomplete;
+}
+
+/**
+ * Runs `koala-replay check --event` without `--trigger`: evaluates the trigger of each mapping of
+ * the config on the event. Returns 0 when an enabled mapping matches it, 1 when none does.
+ */
+async function checkEventWithConfig(eventOption: string, configOption: string | undefined): Promise<number> {
+  const config = await loadConfigOption(configOption);
+  const event = readEvent(eventOption);
+  const source = config.source === "presets" ? "Segment's two presets (no config file found)" : displayPath(config.source, process.cwd());
+  process.stdout.write(`the mappings of ${escapeControlCharacters(source)} on the event:\n`);
+  let matched = 0;
+  for (const mapping of config.mappings) {
+    const trigger = compileTrigger(mapping.trigger);
+    const name = escapeControlCharacters(mapping.name);
+    const matches = trigger.matches(event);
+    if (!mapping.enabled) {
+      process.stdout.write(`  ${name}: disabled ("enabled": false), so it sends nothing; its trigger ${matches ? "matches" : "does not match"} the event\n`);
+    } else if (matches) {
+      matched += 1;
+      process.stdout.write(`  ${name}: matches the event\n`);
+    } else {
+      process.stdout.write(`  ${name}: does not match the event; failing conditions:\n`);
+      explainMismatch(trigger, event, "  ");
+    }
+  }
+  if (event["type"] === "track" && isAnalyticsJsEvent(event)) {
+    process.stdout.write(
+      `${wrapStdoutNote("note: this is an analytics.js track event, which send skips by default, as Segment's Koala destination does (--browser-events skip); --browser-events include or before:<date> sends it.")}\n`,
+    );
+  }
+  const preview = `${toolCommand()} preview FILE`;
+  const verdict = matched === 0 ? "no enabled mapping matches the event, so send would skip it (no-mapping-matched)" : `${matched === 1 ? "1 mapping matches" : `${matched} mappings match`} the event; ${preview} shows the entries that the mappings make of a file's events`;
+  process.stdout.write(`${wrapStdoutNote(verdict)}\n`);
+  return matched === 0 ? ExitCode.incomplete : ExitCode.done;
+}
+
+/** Prints the conditions of `trigger` that reject `event`, with the event's values and notes, each line after `indent`. */
+function explainMismatch(trigger: CompiledTrigger, event: SegmentEvent, indent: string): void {
   for (const condition of trigger.explainWithFields(event)) {
-    process.stdout.write(`  ${escapeControlCharacters(condition.text)}\n`);
+    process.stdout.write(`${indent}  ${escapeControlCharacters(condition.text)}\n`);
     if (condition.fields.length > 0) {
-      process.stdout.write(`    in the event: ${escapeControlCharacters(describeFieldValues(condition.fields, event))}\n`);
+      process.stdout.write(`${indent}    in the event: ${escapeControlCharacters(describeFieldValues(condition.fields, event))}\n`);
     }
   }
   for (const test of trigger.findNegatedTestsWithoutText(event)) {
-    process.stdout.write(`${wrapStdoutNote(describeNegatedTestWithoutText(test))}\n`);
+    process.stdout.write(`${indentLines(wrapStdoutNote(describeNegatedTestWithoutText(test)), indent)}\n`);
   }
   for (const { field, value } of trigger.findNumbersAsText(event)) {
     const text = escapeControlCharacters(JSON.stringify(value));
-    process.stdout.write(`note: ${escapeControlCharacters(field)} is the text ${text}, not a number, and a comparison with a number never matches text.\n`);
+    process.stdout.write(`${indent}note: ${escapeControlCharacters(field)} is the text ${text}, not a number, and a comparison with a number never matches text.\n`);
     process.stdout.write(
-      parseDecimal(value.trim()) === undefined
-        ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${text} stays text even with it.\n`
-        : "  Events from CSV files have text cells: send, preview and inspect read number-like cells as numbers with --csv-numbers.\n",
+      indent +
+        (parseDecimal(value.trim()) === undefined
+          ? `  Events from CSV files have text cells. --csv-numbers converts only plain decimals such as 1200 or -3.5, so ${text} stays text even with it.\n`
+          : "  Events from CSV files have text cells: send, preview and inspect read number-like cells as numbers with --csv-numbers.\n"),
     );
   }
-  return ExitCode.incomplete;
+}
+
+function indentLines(text: string, indent: string): string {
+  return indent === "" ? text : text.split("\n").map((line) => `${indent}${line}`).join("\n");
 }
 
 /** Maximum length of the JSON text shown for a field of a failing condition, so that a large object stays on one or two lines. */
