@@ -235,8 +235,9 @@ describe("check", () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
     const config = disabledPresets();
     for (const mapping of config.mappings) mapping["enabled"] = true;
-    const orders = { ...config.mappings[0]!, name: "Orders", trigger: 'type = "track" and event = "Order Completed"' };
-    const refunds = { ...orders, name: "Refunds", trigger: 'type = "track" and event = "Order Refunded"', mapping: { ...(orders["mapping"] as object), message_id: { "@template": "{{messageId}}-refunds" } } };
+    const track: Record<string, unknown> = config.mappings[0]!;
+    const orders = { ...track, name: "Orders", trigger: 'type = "track" and event = "Order Completed"' };
+    const refunds = { ...orders, name: "Refunds", trigger: 'type = "track" and event = "Order Refunded"', mapping: { ...(track["mapping"] as object), message_id: { "@template": "{{messageId}}-refunds" } } };
     writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify({ mappings: [...config.mappings, orders, refunds] }, null, 2));
     const result = await runCli(["check"], { cwd: directory });
     const warnings = unwrapSummary(result.stderr);
