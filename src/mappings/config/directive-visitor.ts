@@ -18,3 +18,12 @@ export function visitDirectives(value: unknown, pointer: string, visit: (directi
     visitDirectives(child, childAt, visit);
   }
 }
+
+/** Calls `visit` with the field mappings of each mapping of a parsed config and their JSON pointer, skipping malformed entries. */
+export function forEachFieldMapping(config: unknown, visit: (mapping: Record<string, unknown>, pointer: string) => void): void {
+  if (!isPlainObject(config) || !Array.isArray(config["mappings"])) return;
+  config["mappings"].forEach((definition: unknown, index) => {
+    if (!isPlainObject(definition) || !isPlainObject(definition["mapping"])) return;
+    visit(definition["mapping"], childPointer(childPointer("/mappings", index), "mapping"));
+  });
+}

@@ -1,6 +1,5 @@
 import { isPlainObject } from "../value-types.js";
-import { childPointer } from "../pointer.js";
-import { visitDirectives } from "./directive-visitor.js";
+import { forEachFieldMapping, visitDirectives } from "./directive-visitor.js";
 import type { ConfigWarning } from "./template-warnings.js";
 
 /**
@@ -27,11 +26,8 @@ const dollarPlaceholder = /\{\{\{?\s*\$/;
  */
 export function findSegmentDivergenceWarnings(config: unknown): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
-  if (!isPlainObject(config) || !Array.isArray(config["mappings"])) return warnings;
-  config["mappings"].forEach((definition: unknown, index) => {
-    if (!isPlainObject(definition) || !isPlainObject(definition["mapping"])) return;
-    const mappingPointer = childPointer(childPointer("/mappings", index), "mapping");
-    visitDirectives(definition["mapping"], mappingPointer, (directive, argument, pointer) => {
+  forEachFieldMapping(config, (mapping, mappingPointer) => {
+    visitDirectives(mapping, mappingPointer, (directive, argument, pointer) => {
       const message = describeDivergence(directive, argument);
       if (message !== undefined) warnings.push({ pointer, message });
     });

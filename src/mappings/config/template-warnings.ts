@@ -2,7 +2,7 @@ import { isPlainObject } from "../value-types.js";
 import { childPointer } from "../pointer.js";
 import { findStrayClosingBraces, findStrayOpeningBraces, hasPlaceholder } from "../template-text.js";
 import type { ConfigProblem } from "./config-error.js";
-import { visitDirectives } from "./directive-visitor.js";
+import { forEachFieldMapping, visitDirectives } from "./directive-visitor.js";
 
 /** Something in a valid config that probably does not do what its author meant, with its JSON pointer. */
 export interface ConfigWarning {
@@ -18,11 +18,8 @@ export interface ConfigWarning {
  */
 export function findTemplateWarnings(config: unknown): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
-  if (!isPlainObject(config) || !Array.isArray(config["mappings"])) return warnings;
-  config["mappings"].forEach((definition: unknown, index) => {
-    if (!isPlainObject(definition) || !isPlainObject(definition["mapping"])) return;
-    const mappingPointer = childPointer(childPointer("/mappings", index), "mapping");
-    for (const [field, value] of Object.entries(definition["mapping"])) {
+  forEachFieldMapping(config, (mapping, mappingPointer) => {
+    for (const [field, value] of Object.entries(mapping)) {
       if (field === MESSAGE_ID_FIELD) continue;
       visitTemplates(value, childPointer(mappingPointer, field), (template, pointer) => {
         const positions = findStrayOpeningBraces(template);
