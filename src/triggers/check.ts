@@ -143,12 +143,28 @@ class Checker {
       if (side.kind === "list" || (side.kind === "literal" && (side.value === null || typeof side.value === "boolean"))) {
         throw this.error(side.start, `a number or a timestamp to compare with \`${operator}\``, this.found(side.start));
       }
-      if (side.kind === "literal" && typeof side.value === "string" && Number.isNaN(parseTimestamp(side.value)) && !isDecimalNumberText(side.value)) {
+      if (side.kind !== "literal" || typeof side.value !== "string") continue;
+      if (!Number.isNaN(parseTimestamp(side.value))) {
+        this.warnIfTimestampOrderingInSegment(side, operator);
+      } else if (!isDecimalNumberText(side.value)) {
         this.warnings.push(
           `${this.source(side)}${lineNote(this.text, side.start)} is neither a number nor an ISO-8601 timestamp, so \`${operator}\` never matches.`,
         );
       }
     }
+  }
+
+  /**
+   * Warns about `<`, `<=`, `>` or `>=` with a timestamp in the trigger subset. koala-replay compares
+   * ISO-8601 timestamps as instants. Segment's trigger parser orders only fields whose value is a
+   * number, so there the condition matched no event and the mapping sent nothing.
+   */
+  private warnIfTimestampOrderingInSegment(timestamp: TriggerNode, operator: string): void {
+    if (this.dialect !== "subscription") return;
+    this.warnings.push(
+      `\`${operator} ${this.source(timestamp)}\`${lineNote(this.text, timestamp.start)} compares timestamps as instants here, but Segment's trigger parser orders only numbers, ` +
+        "so there this condition matched no event.",
+    );
   }
 
   /**

@@ -312,14 +312,15 @@ describe("check", () => {
 });
 
 describe("unclosed {{ in a @template", () => {
-  /** Writes a config whose event template misses its closing braces, and one whose literal contains "{{". */
+  /** Writes a config whose event template misses its closing braces, and whose literal text contains "{{". */
   function writeTemplateConfig(): string {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-template-"));
     const mapping = {
       email: { "@path": "$.context.traits.email" },
       event: { "@template": "Clicked {{properties.plan" },
       sent_at: { "@path": "$.timestamp" },
-      message_id: { "@literal": { "@template": "{{not a template" } },
+      message_id: { "@path": "$.messageId" },
+      properties: { "@literal": { note: "{{not a template" } },
     };
     const config = { mappings: [{ name: "Track Event", trigger: 'type = "track"', action: "trackEvent", mapping }] };
     writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify(config, null, 2));

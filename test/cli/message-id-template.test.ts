@@ -97,3 +97,46 @@ describe("message_id template with stray braces", () => {
     expect(unwrapSummary(result.stderr)).toContain('warning: koala-replay.config.json /mappings/0/mapping/event/@template');
   });
 });
+
+describe("message_id mapped to a constant", () => {
+  // A string in a mapping is sent as it is, so "$.messageId" without @path gives every entry the
+  // same id, and every entry after the first would be skipped as a duplicate.
+  test.each([
+    ["path without @path", "$.messageId", "/mappings/0/mapping/message_id", 'write {"@path": "$.messageId"}'],
+    ["template without @template", "{{messageId}}-web", "/mappings/0/mapping/message_id", 'write {"@template": "{{messageId}}-web"}'],
+    ["plain text", "web-import", "/mappings/0/mapping/message_id", 'as in {"@path": "$.messageId"}'],
+    ["number", 7, "/mappings/0/mapping/message_id", 'as in {"@path": "$.messageId"}'],
+    ["text in @literal", { "@literal": "$.messageId" }, "/mappings/0/mapping/message_id/@literal", 'write {"@path": "$.messageId"}'],
+  ])("check rejects %s", async (_case, messageId, pointer, fix) => {
+    const directory = writeConfig(messageId);
+
+    const result = await runCli(["check"], { cwd: directory });
+    const text = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(2);
+    expect(text).toContain(pointer);
+    expect(text).toContain(`the message_id is the constant ${JSON.stringify(typeof messageId === "object" ? messageId["@literal"] : messageId)}`);
+    expect(text).toContain("all entries but the first would be skipped as duplicates");
+    expect(text).toContain(fix);
+  });
+
+  test("template inside @literal is checked", async () => {
+    const directory = writeConfig({ "@literal": { "@template": "web-import" } });
+
+    const result = await runCli(["check"], { cwd: directory });
+    const text = unwrapSummary(result.stderr);
+
+    expect(result.status).toBe(2);
+    expect(text).toContain("/mappings/0/mapping/message_id/@literal/@template");
+    expect(text).toContain('the message_id template "web-import" has no placeholder');
+  });
+
+  test("send rejects it before reading", async () => {
+    const directory = writeConfig("$.messageId");
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "events.jsonl"], { cwd: directory });
+
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+  });
+});

@@ -258,6 +258,34 @@ describe("validateConfig literals", () => {
     ]);
     expect(problems[1]!.message).toBe('the literal "none" is invalid for every event: properties: must be an object, found string "none"');
   });
+
+  it("rejects a path without @path", async () => {
+    const mapping = trackMapping("Orders");
+    Object.assign(mapping.mapping as Record<string, unknown>, { email: "$.context.traits.email", device_ip: "$['context'].ip" });
+    const problems = await problemsOf(loadConfig(await writeConfig({ mappings: [mapping] })));
+
+    expect(problems.map((problem) => problem.pointer)).toEqual(["/mappings/0/mapping/email", "/mappings/0/mapping/device_ip"]);
+    expect(problems[0]!.message).toContain('the literal "$.context.traits.email" looks like a path');
+    expect(problems[0]!.message).toContain('write {"@path": "$.context.traits.email"}');
+    expect(problems[0]!.message).toContain('write {"@literal": "$.context.traits.email"}');
+  });
+
+  it("rejects a template without @template", async () => {
+    const mapping = trackMapping("Orders");
+    Object.assign(mapping.mapping as Record<string, unknown>, { event: "Order {{properties.id}}" });
+    const problems = await problemsOf(loadConfig(await writeConfig({ mappings: [mapping] })));
+
+    expect(problems.map((problem) => problem.pointer)).toEqual(["/mappings/0/mapping/event"]);
+    expect(problems[0]!.message).toContain('write {"@template": "Order {{properties.id}}"}');
+  });
+
+  it("accepts such text in @literal and plain text", async () => {
+    const mapping = trackMapping("Orders");
+    Object.assign(mapping.mapping as Record<string, unknown>, { event: { "@literal": "$.event" }, email: "ops@example.com", device_ip: "10.0.0.1" });
+    const loaded = await loadConfig(await writeConfig({ mappings: [mapping] }));
+
+    expect(loaded.mappings[0]!.mapping["event"]).toEqual({ "@literal": "$.event" });
+  });
 });
 
 describe("validateConfig nesting", () => {

@@ -96,6 +96,38 @@ describe("!= true and != false", () => {
   });
 });
 
+describe("ordering against a timestamp", () => {
+  const event = { type: "track", properties: { signed_up: "2024-06-01T00:00:00Z" } };
+
+  test.each([[">"], [">="], ["<"], ["<="]])("%s warns in the subset", (operator) => {
+    const text = `properties.signed_up ${operator} "2024-01-01"`;
+    const warnings = compileTrigger(text).warnings;
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`\`${operator} "2024-01-01"\` compares timestamps as instants here`);
+    expect(warnings[0]).toContain("matched no event");
+  });
+
+  test("Segment matches no event", () => {
+    const text = 'properties.signed_up > "2024-01-01"';
+    const ast = segmentSubscriptions.parseFql(text);
+
+    expect(segmentSubscriptions.validate(ast, event)).toBe(false);
+    expect(compileTrigger(text).matches(event)).toBe(true);
+  });
+
+  test("line of a multi-line trigger", () => {
+    const warnings = compileTrigger('type = "track"\nand properties.signed_up < "2024-01-01T00:00:00Z"').warnings;
+    expect(warnings[0]).toContain("(line 2)");
+  });
+
+  test("no warning for numbers, number text or full FQL", () => {
+    expect(compileTrigger("properties.total > 5").warnings).toEqual([]);
+    expect(compileTrigger('properties.total > "5"').warnings).toEqual([]);
+    expect(compileTrigger('timestamp >= "2024-01-01"', fql).warnings).toEqual([]);
+  });
+});
+
 describe("traits of a type without them", () => {
   test("track trigger reading traits.email", () => {
     const trigger = compileTrigger('type = "track" and !contains(traits.email, "@example.com")');

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { presetMappings, type MappingDefinition } from "../../koala/presets.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
 import { findDuplicateKeys, findJsonSyntaxError, lineAndColumn, locateJsonPointers } from "./json-syntax.js";
+import { findSegmentDivergenceWarnings } from "./segment-divergence-warnings.js";
 import { findTemplateWarnings, type ConfigWarning } from "./template-warnings.js";
 import { findTriggerWarnings } from "./trigger-warnings.js";
 import { validateConfig } from "./validate-config.js";
@@ -106,6 +107,6 @@ export async function loadConfig(path?: string, cwd: string = process.cwd()): Pr
   const { mappings, excludeEmails, problems: configProblems } = validateConfig(config);
   const problems = [...duplicateKeyProblems(textWithoutBom), ...configProblems];
   if (problems.length > 0) throw new ConfigError(file, withPositions(textWithoutBom, problems));
-  const warnings = [...findTriggerWarnings(config), ...findTemplateWarnings(config)];
+  const warnings = [...findTriggerWarnings(config), ...findTemplateWarnings(config), ...findSegmentDivergenceWarnings(config)];
   return { mappings, excludeEmails, source: file, warnings: withPositions(textWithoutBom, warnings) };
 }

@@ -2,6 +2,7 @@ import { isPlainObject } from "../value-types.js";
 import { childPointer } from "../pointer.js";
 import { findStrayClosingBraces, findStrayOpeningBraces, hasPlaceholder } from "../template-text.js";
 import type { ConfigProblem } from "./config-error.js";
+import { forEachFieldMapping, visitDirectives } from "./directive-visitor.js";
 
 /** Something in a valid config that probably does not do what its author meant, with its JSON pointer. */
 export interface ConfigWarning {
@@ -17,11 +18,8 @@ export interface ConfigWarning {
  */
 export function findTemplateWarnings(config: unknown): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
-  if (!isPlainObject(config) || !Array.isArray(config["mappings"])) return warnings;
-  config["mappings"].forEach((definition: unknown, index) => {
-    if (!isPlainObject(definition) || !isPlainObject(definition["mapping"])) return;
-    const mappingPointer = childPointer(childPointer("/mappings", index), "mapping");
-    for (const [field, value] of Object.entries(definition["mapping"])) {
+  forEachFieldMapping(config, (mapping, mappingPointer) => {
+    for (const [field, value] of Object.entries(mapping)) {
       if (field === MESSAGE_ID_FIELD) continue;
       visitTemplates(value, childPointer(mappingPointer, field), (template, pointer) => {
         const positions = findStrayOpeningBraces(template);
@@ -42,6 +40,8 @@ const MESSAGE_ID_FIELD = "message_id";
  */
 export function findMessageIdTemplateProblems(mapping: Record<string, unknown>, mappingPointer: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const constant = findConstantMessageId(mapping[MESSAGE_ID_FIELD], childPointer(mappingPointer, MESSAGE_ID_FIELD));
+  if (constant !== undefined) problems.push(constant);
   visitTemplates(mapping[MESSAGE_ID_FIELD], childPointer(mappingPointer, MESSAGE_ID_FIELD), (template, pointer) => {
     const problem = describeMessageIdTemplateProblem(template);
     if (problem !== undefined) {
@@ -49,6 +49,34 @@ export function findMessageIdTemplateProblems(mapping: Record<string, unknown>, 
     }
   });
   return problems;
+}
+
+/**
+ * Returns a problem for a `message_id` mapped to a constant: a string, number or boolean, alone or as
+ * the data of `@literal`. Every entry would get the same id, as with a template without placeholder.
+ * A string that looks like a path or a template is most likely a missing `@path` or `@template`.
+ */
+function findConstantMessageId(value: unknown, pointer: string): ConfigProblem | undefined {
+  let constant = value;
+  let constantPointer = pointer;
+  if (isPlainObject(value) && Object.keys(value).length === 1 && Object.hasOwn(value, "@literal")) {
+    constant = value["@literal"];
+    constantPointer = childPointer(pointer, "@literal");
+  }
+  if (typeof constant !== "string" && typeof constant !== "number" && typeof constant !== "boolean") return undefined;
+  // An empty string is no id at all, which the check of required fields reports.
+  if (constant === "") return undefined;
+
+  const quoted = JSON.stringify(constant);
+  let fix = 'Map it from the event, as in {"@path": "$.messageId"}';
+  if (typeof constant === "string" && /^\$(?:$|[.[])/.test(constant)) fix = `To read that field of the event, write {"@path": ${quoted}}`;
+  else if (typeof constant === "string" && hasPlaceholder(constant)) fix = `To insert values from the event, write {"@template": ${quoted}}`;
+  return {
+    pointer: constantPointer,
+    message: `the message_id is the constant ${quoted}, so every entry would get the same message_id and all entries but the first would be skipped as duplicates. ${fix}`,
+    expected: 'a value read from the event, such as {"@path": "$.messageId"}',
+    found: quoted,
+  };
 }
 
 function describeMessageIdTemplateProblem(template: string): string | undefined {
@@ -71,22 +99,11 @@ function describeMessageIdTemplateProblem(template: string): string | undefined 
   return undefined;
 }
 
-/** Calls `visit` with each `@template` text in a mapping value and its pointer, skipping the data of `@literal`. */
+/** Calls `visit` with each `@template` text in a mapping value and its pointer, also inside `@literal`, which evaluates them. */
 function visitTemplates(value: unknown, pointer: string, visit: (template: string, pointer: string) => void): void {
-  if (Array.isArray(value)) {
-    value.forEach((element: unknown, index) => visitTemplates(element, childPointer(pointer, index), visit));
-    return;
-  }
-  if (!isPlainObject(value)) return;
-  for (const [key, child] of Object.entries(value)) {
-    const childAt = childPointer(pointer, key);
-    if (key === "@literal") continue;
-    if (key === "@template" && typeof child === "string") {
-      visit(child, childAt);
-      continue;
-    }
-    visitTemplates(child, childAt, visit);
-  }
+  visitDirectives(value, pointer, (directive, argument, argumentPointer) => {
+    if (directive === "@template" && typeof argument === "string") visit(argument, argumentPointer);
+  });
 }
 
 /** Describes the first stray `{{` of a template, and how many others it has. */

@@ -6,6 +6,7 @@ import { compileTrigger, TriggerSyntaxError } from "../../triggers/index.js";
 import { describeEmailPatternProblem } from "../../pipeline/email-exclusion.js";
 import { checkFieldValue } from "../payload.js";
 import { childPointer } from "../pointer.js";
+import { hasPlaceholder } from "../template-text.js";
 import { suggestionHint } from "../suggest.js";
 import { describeValue, isPlainObject } from "../value-types.js";
 import type { ConfigProblem } from "./config-error.js";
@@ -66,9 +67,35 @@ function containsDirective(value: unknown): boolean {
 }
 
 /** Reports a field mapped to a literal that Koala's action rejects, since it would fail every event. */
+/**
+ * Describes a field mapped to a string that reads like a path ("$.event") or a template
+ * ("{{event}}"), the mistake of a missing `@path` or `@template`. A string in a mapping is sent as
+ * it is, in Segment too, so "$.context.traits.email" as `email` would send every event as one person
+ * of that email. `{"@literal": …}` sends such text on purpose. The constant `message_id` has a
+ * check of its own, in `findMessageIdTemplateProblems`.
+ */
+function describeMissingDirective(fieldName: string, value: unknown): string | undefined {
+  if (typeof value !== "string" || fieldName === "message_id") return undefined;
+  const quoted = JSON.stringify(value);
+  const sentAsText = `a string in a mapping is sent as it is, so every entry would get this text as its ${fieldName}`;
+  const keepText = `To send the text as it is, write {"@literal": ${quoted}}`;
+  if (/^\$[.[]/.test(value)) {
+    return `the literal ${quoted} looks like a path, but ${sentAsText}. To read that field of the event, write {"@path": ${quoted}}. ${keepText}`;
+  }
+  if (hasPlaceholder(value)) {
+    return `the literal ${quoted} looks like a template, but ${sentAsText}. To insert values from the event, write {"@template": ${quoted}}. ${keepText}`;
+  }
+  return undefined;
+}
+
 function checkLiteralField(mapping: Record<string, unknown>, action: ActionId, fieldName: string, pointer: string, report: Report): void {
   const value = mapping[fieldName];
   if (containsDirective(value)) return;
+  const missingDirective = describeMissingDirective(fieldName, value);
+  if (missingDirective !== undefined) {
+    report({ pointer: childPointer(pointer, fieldName), message: missingDirective, expected: 'a directive such as {"@path": "$.event"}', found: JSON.stringify(value) });
+    return;
+  }
   const problem = checkFieldValue(action, fieldName, value);
   if (problem === undefined) return;
   report({

@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
+import { parseRequests, runCli, type CliResult } from "../helpers/run-cli.js";
+
+// Known bugs, pinned with `test.fails`. Each test states the expected behaviour and fails today.
+// NOTE: once a fix lands, its test passes and vitest reports it as failed, so remove `.fails` then.
+
+const KEY = "pk_break_findings_0123456789";
+
+let directory: string;
+let emulator: KoalaEmulator;
+
+beforeEach(async () => {
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-break-findings-"));
+  emulator = await startKoalaEmulator({ publicKey: KEY });
+});
+
+afterEach(async () => {
+  await emulator.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function writeEvents(path: string): void {
+  const lines = [1, 2, 3].map((index) =>
+    JSON.stringify({ type: "track", event: "Clicked", messageId: `lock-${index}`, timestamp: "2024-01-01T00:00:00.000Z", context: { traits: { email: `p${index}@example.com` } } }),
+  );
+  writeFileSync(path, `${lines.join("\n")}\n`);
+}
+
+function send(args: readonly string[]): Promise<CliResult> {
+  return runCli(["send", "--no-stitch", "--endpoint", emulator.url, ...args], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+}
+
+describe("output path naming the checkpoint's lock", () => {
+  // The lock of a checkpoint is the checkpoint's path with `.lock` added. A dead-letter file there
+  // starts with the lock's line and outlives the run, so every later run of the checkpoint stops
+  // with "delete <state>.lock", and deleting it deletes the dead letters.
+  test.fails("--dead-letter is rejected before sending", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send(["--state", "state.json", "--dead-letter", "state.json.lock", "events.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(emulator.stats.requests).toBe(0);
+  });
+
+  test.fails("--not-sent is rejected before sending", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send(["--state", "state.json", "--not-sent", "state.json.lock", "--filter", 'event = "Other"', "events.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(existsSync(join(directory, "state.json.lock"))).toBe(false);
+  });
+});
+
+describe("CSV with a type column", () => {
+  // A file name that is a snake_case identifier makes a CSV a warehouse table of that name, before
+  // the `type` column is looked at. The type and message_id columns then become properties, the
+  // messageId is derived from the row, and identify rows become track events without a name.
+  const header = "type,event,user_id,message_id,timestamp,email";
+  const rows = ["track,Signup,u1,csv-t1,2024-01-01T00:00:00Z,u1@example.com", "identify,,u1,csv-i1,2024-01-01T00:00:00Z,u1@example.com"];
+
+  function sentMessageIds(result: CliResult): string[] {
+    const entries = parseRequests(result.stdout).flatMap((request) => [request.body["events"], request.body["identifies"]].flatMap((list) => (Array.isArray(list) ? (list as Array<Record<string, unknown>>) : [])));
+    return entries.map((entry) => String(entry["message_id"])).sort();
+  }
+
+  test("file named after no table reads the type column", async () => {
+    writeFileSync(join(directory, "signups-2024.csv"), `${[header, ...rows].join("\n")}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "signups-2024.csv"], { cwd: directory });
+
+    expect(sentMessageIds(result)).toEqual(["csv-i1", "csv-t1"]);
+  });
+
+  test.fails("snake_case file name reads the type column", async () => {
+    writeFileSync(join(directory, "signups.csv"), `${[header, ...rows].join("\n")}\n`);
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "signups.csv"], { cwd: directory });
+
+    expect(sentMessageIds(result)).toEqual(["csv-i1", "csv-t1"]);
+  });
+});
