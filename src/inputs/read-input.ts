@@ -208,9 +208,11 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>, w
 }
 
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {
+  const givenTable = givenTableOf(input, options.csv);
   const csvOptions: CsvOptions = {
     input,
-    table: givenTableOf(input, options.csv) ?? (input === "-" ? undefined : tableFromFileName(input)),
+    table: givenTable ?? (input === "-" ? undefined : tableFromFileName(input)),
+    tableFromFileName: givenTable === undefined,
     type: options.csv?.type,
     convertNumbers: options.csv?.convertNumbers ?? false,
   };
