@@ -44,11 +44,11 @@ export function parseJsonLine(text: string, origin: RecordOrigin): InputItem | u
 }
 
 /**
- * Describes an object without a type whose array under some key holds objects with a type, such
+ * Describes an object without a type whose array under some key contains objects with a type, such
  * as `{"events": [...]}` from an export script, or returns undefined. Read as it is, the object
  * would be one event without a type, and the events in it would be lost without a word.
  */
-export function describeWrappedEvents(value: Record<string, unknown>, what: string, input: string): string | undefined {
+export function describeWrappedEvents(value: Record<string, unknown>, subject: string, input: string): string | undefined {
   for (const [key, member] of Object.entries(value)) {
     if (!Array.isArray(member) || member.length === 0) continue;
     const first: unknown = member[0];
@@ -56,7 +56,7 @@ export function describeWrappedEvents(value: Record<string, unknown>, what: stri
     const objects = member.length === 1 ? "1 object" : `${member.length} objects`;
     const path = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}[]` : `.[${JSON.stringify(key)}][]`;
     return (
-      `${what} has no type, but its ${JSON.stringify(key)} array holds ${objects} with a type, which look like events wrapped in an object, so none of them was read; ` +
+      `${subject} has no type, but its ${JSON.stringify(key)} array holds ${objects} with a type, which look like events wrapped in an object, so none of them was read; ` +
       `write them one per line with jq -c '${path}' ${input} > events.jsonl, and replay events.jsonl`
     );
   }
