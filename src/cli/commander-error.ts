@@ -18,7 +18,8 @@ const SUGGESTION_LINE = /\n\((Did you mean [^\n]*\?)\)$/;
  * escaped, because an option value typed or pasted on the command line may contain some.
  */
 export function rewordCommanderError(commanderMessage: string): UsageMessage {
-  const text = commanderMessage.replace(/^error: /, "");
+  // The value after `=` of an option that does not exist may be a key typed with a misspelt name (`--publicKey=pk_…`).
+  const text = commanderMessage.replace(/^error: /, "").replace(/^(unknown option '-[^=']*)=[^]*'/, "$1=…' (its value is not shown)");
   const suggestion = SUGGESTION_LINE.exec(text);
   const problem = suggestion === null ? text : text.slice(0, suggestion.index);
   const nextSteps = suggestion === null ? [] : [escapeControlCharacters(suggestion[1] ?? "")];

@@ -68,6 +68,34 @@ export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPa
 }
 
 /**
+ * Rejects a dead-letter, report or not-sent path that names the lock of the checkpoint or of the
+ * dead-letter file (`<path>.lock`). The file would then look like a lock that outlives the run, and
+ * every later run would stop and advise deleting it, dead letters and all.
+ */
+export function rejectFilesWrittenAtLockPaths(settings: SendSettings): void {
+  const [state, deadLetters] = filesWritten(settings);
+  const locks = [state, deadLetters]
+    .filter((file): file is RunOutputFile => file !== undefined)
+    .map((file) => ({ lockPath: `${canonicalPath(process.cwd(), file.path)}.lock`, description: file.description }));
+  const written = [
+    { path: deadLetters?.path, option: "--dead-letter", description: "the dead-letter file" },
+    { path: settings.reportPath, option: "--report", description: "the report" },
+    { path: settings.notSentPath, option: "--not-sent", description: "the not-sent file" },
+  ];
+  for (const file of written) {
+    if (file.path === undefined) continue;
+    const writtenPath = canonicalPath(process.cwd(), file.path);
+    const lock = locks.find((candidate) => candidate.lockPath === writtenPath);
+    if (lock !== undefined) {
+      throw new UsageError(
+        `${file.description} ${file.path} is the lock file of ${lock.description}, which each run creates to keep other runs out and deletes at its end, so later runs would take it for a lock in use`,
+        `give ${file.option} another path`,
+      );
+    }
+  }
+}
+
+/**
  * Rejects a `--not-sent` path inside a folder among the inputs. The walk of that folder would read
  * the file of an earlier run as events while this run empties and rewrites it.
  */

@@ -85,6 +85,12 @@ export function readIdentityRow(fields: RowFields, valueOf: (field: string) => u
   if (email === null) {
     return { kind: "problem", message: `has an invalid email ${JSON.stringify(rawEmail)}: expected text with an @` };
   }
+  if (/[\s<>]/.test(email)) {
+    // Koala would get the text as the person's email, display name and all, for every entry stitched to it.
+    const address = /<([^<>\s]+@[^<>\s]+)>/.exec(email)?.[1];
+    const example = address === undefined ? "" : `, such as ${address}`;
+    return { kind: "problem", message: `has the email ${JSON.stringify(email)}, which contains spaces or angle brackets: give the address alone${example}` };
+  }
 
   const rawTime = fields.time === undefined ? undefined : cleanCell(valueOf(fields.time));
   const time = rawTime === undefined || rawTime === "" || rawTime === null ? ROW_WITHOUT_TIME : parseTime(rawTime);

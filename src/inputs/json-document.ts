@@ -1,7 +1,7 @@
 import { formatCount } from "../reporting/count-format.js";
 import { applyBatchDefaults } from "./batch-defaults.js";
 import { BATCH_DEFAULT_KEYS, MAX_DOCUMENT_BYTES, type ElementPlace, type JsonSequencePart, type StreamedBatch } from "./json-sequence.js";
-import { describeBatchWithoutArray, describeJsonType, isBatchWithoutArray } from "./jsonl.js";
+import { describeBatchWithoutArray, describeJsonType, describeWrappedEvents, isBatchWithoutArray } from "./jsonl.js";
 import type { InputItem } from "./record.js";
 import { lostBytesInDecoding, notUtf8Problem } from "./utf8.js";
 
@@ -89,6 +89,11 @@ function itemsFromDocument(part: Extract<JsonSequencePart, { kind: "document" }>
   if (isObject(value) && isBatchWithoutArray(value)) {
     numbers.next(firstLine);
     return [problem(input, firstLine, "not-an-object", `${input}:${firstLine}: ${describeBatchWithoutArray(value)}`)];
+  }
+  const wrapped = isObject(value) && value["type"] === undefined ? describeWrappedEvents(value, "the JSON document that starts here", input) : undefined;
+  if (wrapped !== undefined) {
+    numbers.next(firstLine);
+    return [problem(input, firstLine, "not-an-object", `${input}:${firstLine}: ${wrapped}`)];
   }
   if (isObject(value)) {
     return [{ kind: "record", origin: { input, line: numbers.next(firstLine) }, event: value }];

@@ -31,10 +31,36 @@ export function parseJsonLine(text: string, origin: RecordOrigin): InputItem | u
   }
   const event = value as Record<string, unknown>;
   // Ordinary lines have no `batch` key, so they cost one property lookup here.
-  if (event["batch"] !== undefined && event["type"] === undefined) {
-    return requestBodyLineProblem(event, origin);
+  if (event["type"] === undefined) {
+    if (event["batch"] !== undefined) {
+      return requestBodyLineProblem(event, origin);
+    }
+    const wrapped = describeWrappedEvents(event, "the line", origin.input);
+    if (wrapped !== undefined) {
+      return { kind: "problem", origin, reason: "not-an-object", message: `${origin.input}:${origin.line}: ${wrapped}` };
+    }
   }
   return { kind: "record", origin, event };
+}
+
+/**
+ * Describes an object without a type whose array under some key contains objects with a type, such
+ * as `{"events": [...]}` from an export script, or returns undefined. Read as it is, the object
+ * would be one event without a type, and the events in it would be lost without a word.
+ */
+export function describeWrappedEvents(value: Record<string, unknown>, subject: string, input: string): string | undefined {
+  for (const [key, member] of Object.entries(value)) {
+    if (!Array.isArray(member) || member.length === 0) continue;
+    const first: unknown = member[0];
+    if (typeof first !== "object" || first === null || typeof (first as Record<string, unknown>)["type"] !== "string") continue;
+    const objects = member.length === 1 ? "1 object" : `${member.length} objects`;
+    const path = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}[]` : `.[${JSON.stringify(key)}][]`;
+    return (
+      `${subject} has no type, but its ${JSON.stringify(key)} array holds ${objects} with a type, which look like events wrapped in an object, so none of them was read; ` +
+      `write them one per line with jq -c '${path}' ${input} > events.jsonl, and replay events.jsonl`
+    );
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { CsvOptions } from "./csv/read-csv.js";
 import type { EventType } from "./csv/event-type.js";
@@ -10,7 +10,7 @@ import { itemsFromPart, JsonEventNumbers } from "./json-document.js";
 import { JsonSequenceSplitter, MAX_DOCUMENT_BYTES, type JsonSequencePart } from "./json-sequence.js";
 import { MAX_LINE_BYTES, readFileLineChunks, readLineChunks, StreamReadError, type FileReader, type LineChunk, type OversizedLine } from "./line-chunks.js";
 import { formatCount } from "../reporting/count-format.js";
-import { isGzipMagic, openInput } from "./open-input.js";
+import { isGzipMagic, openInput, type OpenedInput } from "./open-input.js";
 import { TrailingBytesError } from "./gzip-file.js";
 import type { InputItem } from "./record.js";
 
@@ -51,7 +51,7 @@ const ELEMENT_BYTES_PER_BATCH = 1 << 20;
 
 /** Reads one input (a file or `-`) as batches of events, detecting gzip and the format from the content. */
 export async function* readInput(input: string, options: ReadInputOptions = {}): AsyncGenerator<InputBatch> {
-  const opened = await openInput(input, options.signal);
+  const opened = await openWarningOfSilentPipe(input, options);
   // The bytes read so far, from `opened.stream` unless a plain file is read without it.
   let bytesRead = opened.bytesRead;
   options.onOpen?.({ sizeBytes: opened.sizeBytes, bytesRead: () => bytesRead() });
@@ -208,9 +208,11 @@ async function* readJsonDocuments(input: string, bytes: AsyncIterable<Buffer>, w
 }
 
 async function* readCsvItems(input: string, bytes: AsyncIterable<Buffer>, options: ReadInputOptions): AsyncGenerator<InputBatch> {
+  const givenTable = givenTableOf(input, options.csv);
   const csvOptions: CsvOptions = {
     input,
-    table: givenTableOf(input, options.csv) ?? (input === "-" ? undefined : tableFromFileName(input)),
+    table: givenTable ?? (input === "-" ? undefined : tableFromFileName(input)),
+    tableFromFileName: givenTable === undefined,
     type: options.csv?.type,
     convertNumbers: options.csv?.convertNumbers ?? false,
   };
@@ -249,6 +251,37 @@ function oversizedLineProblem(input: string, { line, bytes, carriageReturns }: O
     reason: "line-too-long",
     message: `${input}:${line}: the line is ${megabytes(bytes)} long, more than the ${megabytes(MAX_LINE_BYTES)} a line may have, so it was skipped; ${advice}`,
   };
+}
+
+/** Seconds after which a named pipe that gave no byte yet gets a warning: its writer may never start. */
+const SILENT_PIPE_WARNING_MS = 5_000;
+
+/**
+ * Opens the input, and warns once when it is a named pipe that gave no byte within 5 seconds,
+ * because opening one waits for a writer without a word, and a script may never start it.
+ */
+async function openWarningOfSilentPipe(input: string, options: ReadInputOptions): Promise<OpenedInput> {
+  const warnLater = input !== "-" && options.onWarning !== undefined && (await isFifo(input));
+  const timer = warnLater
+    ? setTimeout(
+        () => options.onWarning?.(`${input}: the named pipe has given no data for ${SILENT_PIPE_WARNING_MS / 1000} s, so koala-replay still waits for its writer; start the program that writes to it, or press Ctrl-C to stop`),
+        SILENT_PIPE_WARNING_MS,
+      )
+    : undefined;
+  try {
+    return await openInput(input, options.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function isFifo(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFIFO();
+  } catch {
+    // openInput reports the path that cannot be read.
+    return false;
+  }
 }
 
 function streamProblem(input: string, error: StreamReadError): InputItem {

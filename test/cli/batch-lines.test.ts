@@ -146,3 +146,39 @@ describe("--format json of JSON lines with request bodies", () => {
     expect(emulator.stats.duplicateEntries).toBe(0);
   });
 });
+
+describe("events wrapped in an object", () => {
+  const wrapped = { exportedAt: "2024-05-02", events: [track("w1", "a@example.com"), track("w2", "b@example.com")] };
+
+  test("on a JSON line: reported with the jq command", async () => {
+    const path = writeInput([JSON.stringify(track("m1", "a@example.com")), JSON.stringify(wrapped)]);
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(result.status).toBe(1);
+    expect(sentEntries(result.stdout).map((entry) => entry.message_id)).toEqual(["m1"]);
+    expect(unwrapSummary(result.stderr)).toContain(
+      `${path}:2: the line has no type, but its "events" array holds 2 objects with a type, which look like events wrapped in an object, so none of them was read; write them one per line with jq -c '.events[]' ${path} > events.jsonl`,
+    );
+    expect(result.stderr).toMatch(/unreadable\s+1/);
+    expect(result.stderr).not.toContain("no-mapping-matched");
+  });
+
+  test("in a JSON document: reported the same", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "koala-batch-lines-")), "export.json");
+    writeFileSync(path, JSON.stringify({ "event list": wrapped.events }, null, 2));
+    const result = await runCli(["send", "--dry-run", "--no-stitch", path]);
+
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(unwrapSummary(result.stderr)).toContain(`${path}:1: the JSON document that starts here has no type, but its "event list" array holds 2 objects`);
+    expect(unwrapSummary(result.stderr)).toContain(`jq -c '.["event list"][]' ${path} > events.jsonl`);
+  });
+
+  test("an event without a type keeps being read", async () => {
+    const untyped = { event: "No Type", messageId: "u1", properties: { items: [{ sku: "a" }] } };
+    const result = await runCli(["send", "--dry-run", "--no-stitch", writeInput([JSON.stringify(untyped)])]);
+
+    expect(result.stderr).toMatch(/unreadable\s+0/);
+    expect(result.stderr).toContain("no-mapping-matched");
+  });
+});

@@ -170,8 +170,10 @@ describe("check", () => {
     const cwd = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
     const cases = [
       // A misspelt option name: commander quotes the whole argument, value included.
-      { args: ["send", "--dry-run", "--public-key", KEY, `--endpont=http://127.0.0.1:9/${KEY}`], env: {}, quoted: "unknown option '--endpont=http://127.0.0.1:9/pk_c****'" },
-      { args: ["check", `--public-key=${KEY}`, `--endpont=http://127.0.0.1:9/?key=${KEY}`], env: {}, quoted: "unknown option '--endpont=http://127.0.0.1:9/?key=pk_c****'" },
+      { args: ["send", "--dry-run", "--public-key", KEY, `--endpont=http://127.0.0.1:9/${KEY}`], env: {}, quoted: "unknown option '--endpont=…' (its value is not shown)" },
+      { args: ["check", `--public-key=${KEY}`, `--endpont=http://127.0.0.1:9/?key=${KEY}`], env: {}, quoted: "unknown option '--endpont=…' (its value is not shown)" },
+      // The key given with a misspelt option, so koala-replay does not know it is the key.
+      { args: ["send", "--dry-run", `--publicKey=${KEY}`, "events.jsonl"], env: {}, quoted: "unknown option '--publicKey=…' (its value is not shown)" },
       // The key pasted in place of the command.
       { args: [KEY], env: { KOALA_PUBLIC_KEY: KEY }, quoted: "unknown command 'pk_c****'" },
     ];

@@ -224,6 +224,23 @@ describe("named pipe as an event input", () => {
   });
 });
 
+describe("named pipe without a writer", () => {
+  test("warns after 5 s, then reads the late writer", async () => {
+    const file = writeArchive("events.jsonl", "jsonl", false);
+    const expected = await fileRequests(file);
+    const run = startCli(["send", "--dry-run", "--no-stitch", pipePath]);
+    await waitUntilOpened(run.child.pid as number, pipePath);
+    await delay(6_000);
+    const before = unwrapSummary(run.output.stderr);
+    const writer = writeIntoPipe(file);
+
+    expect(before).toContain(`warning: ${pipePath}: the named pipe has given no data for 5 s, so koala-replay still waits for its writer`);
+    expect(await run.exited(30_000)).toBe(0);
+    expect(run.output.stdout).toBe(expected);
+    expect(await writer.exited(5_000)).toBe(0);
+  });
+});
+
 describe("process substitution as an event input", () => {
   test("gzip through <(…) reads as the file does", async () => {
     const file = writeArchive("events.jsonl.gz", "jsonl", true);

@@ -355,3 +355,28 @@ describe("derived messageId", () => {
     expect(first.messageId).toBe(second.messageId);
   });
 });
+
+describe("table named by the file name, with a type column", () => {
+  it("a per-event table keeps its type property", async () => {
+    const items = await readText("id,user_id,type,total\nm1,u1,digital,10\n", { table: "order_completed", tableFromFileName: true });
+    const [event] = eventsOf(items);
+
+    expect(event?.["type"]).toBe("track");
+    expect(event?.["event"]).toBe("order_completed");
+    expect((event?.["properties"] as Record<string, unknown>)["type"]).toBe("digital");
+  });
+
+  it("a file without an id column reads the type column", async () => {
+    const items = await readText("type,event,user_id,message_id\nidentify,,u1,m1\n", { table: "signups", tableFromFileName: true });
+    const [event] = eventsOf(items);
+
+    expect(event?.["type"]).toBe("identify");
+  });
+
+  it("a table given by the user wins over the type column", async () => {
+    const items = await readText("type,event,user_id,message_id\nidentify,Signed Up,u1,m1\n", { table: "signups" });
+    const [event] = eventsOf(items);
+
+    expect(event?.["type"]).toBe("track");
+  });
+});

@@ -85,6 +85,19 @@ describe("CSV identities file", () => {
     expect(graph.resolveEmail({ userId: "u1" })).toBeUndefined();
   });
 
+  it("reports an email with a display name", async () => {
+    const text = 'user_id,email\nu1,Three <three@example.com>\nu2,two words@example.com\nu3,three@example.com\n';
+    const reported: IdentitiesFileProblem[] = [];
+    const graph = newGraph();
+    const result = await loadIdentities(Readable.from([Buffer.from(text)]), graph, { name: "names.csv", onProblem: (problem) => reported.push(problem) });
+
+    expect(reported.map((problem) => problem.line)).toEqual([2, 3]);
+    expect(reported[0]!.message).toBe('names.csv:2: row has the email "Three <three@example.com>", which contains spaces or angle brackets: give the address alone, such as three@example.com. The row is skipped.');
+    expect(reported[1]!.message).toContain("give the address alone. The row is skipped.");
+    expect(result.identities).toBe(1);
+    expect(graph.resolveEmail({ userId: "u1" })).toBeUndefined();
+  });
+
   it("stops at an aborted signal", async () => {
     const rows = Array.from({ length: 10_000 }, (_, index) => `u${index},user${index}@example.com`);
     const controller = new AbortController();

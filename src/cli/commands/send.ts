@@ -14,7 +14,7 @@ import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
 import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
 import { NotSentFile } from "../../reporting/not-sent-file.js";
-import { filesWritten, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
+import { filesWritten, rejectFilesWrittenAtLockPaths, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
 import { buildRunReport, type ReportedInterruption } from "../../reporting/run-report.js";
 import type { NotSentFileResult, RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
@@ -40,6 +40,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const config = await loadConfigOption(settings.configPath);
   const excludeEmails = [...config.excludeEmails, ...settings.excludeEmails];
   rejectFilesWrittenOverReadFiles(settings, config.source === "presets" ? undefined : config.source);
+  rejectFilesWrittenAtLockPaths(settings);
   const notSentOutput = settings.notSentPath === undefined ? [] : [{ path: settings.notSentPath, description: "the not-sent file" }];
   if (settings.reportPath !== undefined) {
     await checkReportPath(settings.reportPath, settings.inputs, [...filesWritten(settings), ...notSentOutput]);

@@ -16,6 +16,8 @@ export interface CsvOptions {
    * See `tableFromFileName`.
    */
   table?: string;
+  /** Whether `table` comes from the file's name rather than from `--csv-table`. */
+  tableFromFileName?: boolean;
   /** Event type of rows that have no type cell: hand-made files without a `type` column. */
   type?: EventType;
   /** Whether cells that are plain decimal numbers become numbers in properties, traits and context. */
@@ -73,7 +75,8 @@ export async function* readCsvRecords(source: Readable, options: CsvOptions): As
 
 function createRowReader(headerCells: readonly string[], headerLine: number, options: CsvOptions): RowReader | UnknownTable {
   const header = cleanHeader(headerCells);
-  const shape = detectCsvShape(header, options.table !== undefined);
+  const tableSource = options.table === undefined ? undefined : options.tableFromFileName === true ? "file-name" : "given";
+  const shape = detectCsvShape(header, tableSource);
   const converter = createRowConverter(shape, header, {
     table: options.table,
     type: options.type,

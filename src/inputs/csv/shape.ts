@@ -12,17 +12,22 @@ export type CsvShape = "warehouse" | "s3-actions" | "event-paths" | "engage";
  * 3. a header with a dot (`properties.plan`) or a camelCase Segment field (`userId`): event paths;
  * 4. only Engage's columns (`key`, `value`, `email`, `anonymous_id`, …): an Engage download, even
  *    when a table was named, because a file name such as `audience_export.csv` looks like one;
- * 5. a table was named (by the user or the file name): that warehouse table;
- * 6. a `type` column: event paths, since warehouse tables have none;
- * 7. otherwise a warehouse table.
+ * 5. a table named by the user: that warehouse table;
+ * 6. a table named by the file name, unless the header has a `type` column and no `id` column.
+ *    A warehouse table has an `id` and no `type`, and a per-event table whose event has a `type`
+ *    property still has its `id`. So `signups.csv` with a `type` column is a hand-made file;
+ * 7. a `type` column: event paths;
+ * 8. otherwise a warehouse table.
  */
-export function detectCsvShape(header: readonly string[], tableGiven: boolean): CsvShape {
+export function detectCsvShape(header: readonly string[], tableSource: "given" | "file-name" | undefined): CsvShape {
   const lowerCaseHeader = header.map((name) => name.toLowerCase());
   if (S3_ACTIONS_SIGNATURE.every((name) => lowerCaseHeader.includes(name))) return "s3-actions";
   if (lowerCaseHeader.includes("external_ids")) return "engage";
   if (header.some(isEventPathHeader)) return "event-paths";
   if (isEngageHeader(lowerCaseHeader)) return "engage";
-  if (tableGiven) return "warehouse";
-  if (lowerCaseHeader.includes("type")) return "event-paths";
+  if (tableSource === "given") return "warehouse";
+  const typed = lowerCaseHeader.includes("type");
+  if (tableSource === "file-name" && !(typed && !lowerCaseHeader.includes("id"))) return "warehouse";
+  if (typed) return "event-paths";
   return "warehouse";
 }

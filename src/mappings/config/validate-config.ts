@@ -66,7 +66,6 @@ function containsDirective(value: unknown): boolean {
   return Object.keys(value).some((key) => key.startsWith("@") || containsDirective(value[key]));
 }
 
-/** Reports a field mapped to a literal that Koala's action rejects, since it would fail every event. */
 /**
  * Describes a field mapped to a string that reads like a path ("$.event") or a template
  * ("{{event}}"), the mistake of a missing `@path` or `@template`. A string in a mapping is sent as
@@ -88,6 +87,7 @@ function describeMissingDirective(fieldName: string, value: unknown): string | u
   return undefined;
 }
 
+/** Reports a field mapped to a literal that Koala's action rejects, since it would fail every event. */
 function checkLiteralField(mapping: Record<string, unknown>, action: ActionId, fieldName: string, pointer: string, report: Report): void {
   const value = mapping[fieldName];
   if (containsDirective(value)) return;

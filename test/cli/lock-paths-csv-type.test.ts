@@ -5,16 +5,16 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { parseRequests, runCli, type CliResult } from "../helpers/run-cli.js";
 
-// Known bugs, pinned with `test.fails`. Each test states the expected behaviour and fails today.
-// NOTE: once a fix lands, its test passes and vitest reports it as failed, so remove `.fails` then.
+// Two findings of a break-it pass: output paths that name a checkpoint's lock, and CSV files with
+// a `type` column whose snake_case name read like a warehouse table.
 
-const KEY = "pk_break_findings_0123456789";
+const KEY = "pk_lock_paths_0123456789";
 
 let directory: string;
 let emulator: KoalaEmulator;
 
 beforeEach(async () => {
-  directory = mkdtempSync(join(tmpdir(), "koala-replay-break-findings-"));
+  directory = mkdtempSync(join(tmpdir(), "koala-replay-lock-paths-"));
   emulator = await startKoalaEmulator({ publicKey: KEY });
 });
 
@@ -38,16 +38,17 @@ describe("output path naming the checkpoint's lock", () => {
   // The lock of a checkpoint is the checkpoint's path with `.lock` added. A dead-letter file there
   // starts with the lock's line and outlives the run, so every later run of the checkpoint stops
   // with "delete <state>.lock", and deleting it deletes the dead letters.
-  test.fails("--dead-letter is rejected before sending", async () => {
+  test("--dead-letter is rejected before sending", async () => {
     writeEvents(join(directory, "events.jsonl"));
 
     const result = await send(["--state", "state.json", "--dead-letter", "state.json.lock", "events.jsonl"]);
 
     expect(result.status).toBe(2);
+    expect(result.stderr.replace(/\s+/g, " ")).toContain("the dead-letter file state.json.lock is the lock file of the checkpoint file");
     expect(emulator.stats.requests).toBe(0);
   });
 
-  test.fails("--not-sent is rejected before sending", async () => {
+  test("--not-sent is rejected before sending", async () => {
     writeEvents(join(directory, "events.jsonl"));
 
     const result = await send(["--state", "state.json", "--not-sent", "state.json.lock", "--filter", 'event = "Other"', "events.jsonl"]);
@@ -58,9 +59,8 @@ describe("output path naming the checkpoint's lock", () => {
 });
 
 describe("CSV with a type column", () => {
-  // A file name that is a snake_case identifier makes a CSV a warehouse table of that name, before
-  // the `type` column is looked at. The type and message_id columns then become properties, the
-  // messageId is derived from the row, and identify rows become track events without a name.
+  // A snake_case file name made a CSV a warehouse table of that name, before the `type` column was
+  // looked at: the type and message_id columns became properties, and identify rows track events.
   const header = "type,event,user_id,message_id,timestamp,email";
   const rows = ["track,Signup,u1,csv-t1,2024-01-01T00:00:00Z,u1@example.com", "identify,,u1,csv-i1,2024-01-01T00:00:00Z,u1@example.com"];
 
@@ -77,7 +77,7 @@ describe("CSV with a type column", () => {
     expect(sentMessageIds(result)).toEqual(["csv-i1", "csv-t1"]);
   });
 
-  test.fails("snake_case file name reads the type column", async () => {
+  test("snake_case file name reads the type column", async () => {
     writeFileSync(join(directory, "signups.csv"), `${[header, ...rows].join("\n")}\n`);
 
     const result = await runCli(["send", "--dry-run", "--no-stitch", "signups.csv"], { cwd: directory });
