@@ -52,6 +52,7 @@ describe("emulator command line", () => {
     [["--fault", "drop=0.05", "--fault", "slow=1", "--fault", "slow-ms=20"], { faults: { dropRate: 0.05, slowRate: 1, slowDelayMs: 20 } }],
     [["--fault", "status=503", "--fault", "request-id", "--fault", "echo-path"], { faults: { batchStatus: 503, requestIdInErrors: true, echoPathInErrors: true } }],
     [["--fault", "endless-error"], { faults: { endlessErrorBody: true } }],
+    [["--fault", "down=503"], { faults: { downStatus: 503 } }],
     [["--fault", "rotate-key=3:pk_rotated_0123"], { faults: { rotateKey: { afterBatches: 3, newKey: "pk_rotated_0123" } } }],
     [["--fault", "rotate-key=0:pk:with:colons"], { faults: { rotateKey: { afterBatches: 0, newKey: "pk:with:colons" } } }],
   ])("parses %j", (argv, expected) => {
@@ -62,7 +63,10 @@ describe("emulator command line", () => {
     [["--fault", "5xx=2"], "invalid --fault 5xx=2: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "5xx=0x1"], "invalid --fault 5xx=0x1: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "5xx"], "invalid --fault 5xx=: expected a share from 0 to 1, such as 5xx=0.1"],
-    [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, endless-error, echo-path, request-id, rotate-key'],
+    [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, down, 500-entry, endless-error, echo-path, request-id, rotate-key'],
+    [["--fault", "500-entry=("], "invalid --fault 500-entry=(: expected a regular expression, such as 500-entry=^Crash"],
+    [["--fault", "500-entry"], "invalid --fault 500-entry=: expected a regular expression, such as 500-entry=^Crash"],
+    [["--fault", "down=42"], 'invalid --fault down "42": expected a whole number, 100 to 599'],
     [["--fault", "429=0"], 'invalid --fault 429 "0": expected a whole number, 1 or more'],
     [["--fault", "status=99"], 'invalid --fault status "99": expected a whole number, 100 to 599'],
     [["--fault", "request-id=no"], "invalid --fault request-id=no: the fault takes no value"],
@@ -75,6 +79,16 @@ describe("emulator command line", () => {
     [["--public-key", "a/b"], 'invalid --public-key "a/b": expected a non-empty key without "/"'],
   ])("rejects %j", (argv, message) => {
     expect(() => parseEmulatorArgs(argv)).toThrow(new EmulatorUsageError(message));
+  });
+
+  test("500-entry matches event name or email", () => {
+    const options = parseEmulatorArgs(["--fault", "500-entry=^Crash|poison@"]);
+    const matches = options === "help" ? undefined : options.faults.serverErrorEntry;
+
+    expect(matches?.({ event: "Crash Checkout" }, {})).toBe(true);
+    expect(matches?.({ event: "Checkout" }, { email: "poison@example.com" })).toBe(true);
+    expect(matches?.({ type: "identify", traits: { email: "poison@example.com" } }, {})).toBe(true);
+    expect(matches?.({ event: "Checkout" }, { email: "ada@example.com" })).toBe(false);
   });
 
   test("unknown option is a usage error", () => {
