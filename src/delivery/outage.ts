@@ -1,10 +1,12 @@
 import type { BackoffLimits } from "./backoff.js";
+import { ABORTED_CODE, type AttemptResult } from "./http.js";
 import type { AttemptOutcome } from "./outcome.js";
 
 /**
  * Persons whose requests must fail, with no response from Koala in between, before the failures count
- * as an outage. One person's requests failing alone may be caused by that person's entries (a payload
- * that makes Koala return 500 every time), and those entries belong in the dead-letter file.
+ * as an outage, unless GET /auth failed too. One person's requests failing alone may be caused by that
+ * person's entries (a payload that makes Koala return 500 every time), and those entries belong in the
+ * dead-letter file.
  */
 export const OUTAGE_MIN_FAILING_PERSONS = 2;
 
@@ -35,8 +37,68 @@ export function isOutageFailure(outcome: AttemptOutcome): boolean {
 }
 
 /**
+ * Returns whether a failed attempt may have been caused by its entries: a 500, the status of an
+ * internal error, which a server returns when a payload breaks it. 502, 503 and 504 come from
+ * gateways and overload, and 408 and connection errors from the network, whatever the entries.
+ */
+export function mayFailOnEntries(outcome: AttemptOutcome): boolean {
+  return outcome.kind === "response" && outcome.status === 500;
+}
+
+/** Result of `KoalaHealth.check`: `unknown` when GET /auth returned neither a success nor an outage failure. */
+export type KoalaHealthState = "up" | "down" | "unknown";
+
+/**
+ * Tells a Koala that is down from one that fails on some entries, which both return 500 to every
+ * request that contains such entries. Koala counts as up once it accepted a request, or answered it
+ * with anything but an outage failure, or `GET /auth` returned a success. That request carries no
+ * entries, so its failure is a sign of an outage whatever the entries of the failed requests are.
+ *
+ * NOTE: a Koala whose `/batch` alone fails with 500 while `GET /auth` succeeds (a broken store
+ * behind a working front, say) cannot be told from one that fails on every entry sent: its entries
+ * are split and dead-lettered. No other request shows that `/batch` works without sending entries.
+ */
+export class KoalaHealth {
+  private upAtMs = Number.NEGATIVE_INFINITY;
+  private probe: Promise<KoalaHealthState> | undefined;
+
+  constructor(private readonly probeAuth: () => Promise<AttemptResult>) {}
+
+  /** Records a response from Koala that was not an outage failure, at `nowMs`. */
+  noteUp(nowMs: number): void {
+    this.upAtMs = Math.max(this.upAtMs, nowMs);
+  }
+
+  /**
+   * Returns whether Koala is up, judged by a response since `sinceMs` (the start of the failed
+   * request), else by one `GET /auth`, which every caller shares while it is in flight.
+   */
+  check(sinceMs: number): Promise<KoalaHealthState> {
+    if (this.upAtMs >= sinceMs) {
+      return Promise.resolve("up");
+    }
+    this.probe ??= this.askAuth().finally(() => {
+      this.probe = undefined;
+    });
+    return this.probe;
+  }
+
+  private async askAuth(): Promise<KoalaHealthState> {
+    const { outcome } = await this.probeAuth();
+    if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300 && outcome.webPage !== true) {
+      this.noteUp(Date.now());
+      return "up";
+    }
+    // A probe aborted by a stop shows nothing about Koala.
+    const aborted = outcome.kind === "network-error" && outcome.code === ABORTED_CODE;
+    return isOutageFailure(outcome) && !aborted ? "down" : "unknown";
+  }
+}
+
+/**
  * Tracks the failures since Koala last responded to a request, across every person. Koala has an
- * outage when the requests of at least `OUTAGE_MIN_FAILING_PERSONS` persons failed with no response since.
+ * outage when the requests of at least `OUTAGE_MIN_FAILING_PERSONS` persons failed with no response
+ * since, or those of one person did and GET /auth failed as well.
  */
 export class OutageTracker {
   private state: OutageState | undefined;
@@ -51,8 +113,12 @@ export class OutageTracker {
     this.failingPersons = 0;
   }
 
-  /** Records a failed attempt (see `isOutageFailure`) of `person`, any object that stands for one person, such as its lane. */
-  noteFailure(person: object, outcome: AttemptOutcome, nowMs: number): void {
+  /**
+   * Records a failed attempt (see `isOutageFailure`) of `person`, any object that stands for one
+   * person, such as its lane. `authFailed` is set when GET /auth failed too, which makes it an outage
+   * even while only this person's requests have failed.
+   */
+  noteFailure(person: object, outcome: AttemptOutcome, nowMs: number, authFailed = false): void {
     const lastStatus = outcome.kind === "response" ? outcome.status : undefined;
     const lastErrorCode = outcome.kind === "network-error" ? outcome.code : undefined;
     const lastError = lastErrorCode ?? `HTTP ${lastStatus}`;
@@ -69,6 +135,9 @@ export class OutageTracker {
     } else if (this.failingPersons === 1 && person !== this.firstFailingPerson) {
       this.failingPersons = 2;
     }
+    if (authFailed) {
+      this.failingPersons = OUTAGE_MIN_FAILING_PERSONS;
+    }
     if (outcome.kind === "response") {
       this.state.failedResponses = (this.state.failedResponses ?? 0) + 1;
     }
@@ -77,6 +146,11 @@ export class OutageTracker {
   /** Returns the failures since Koala last responded, even of one person, or undefined when the last attempt got a response. */
   get failingSince(): OutageState | undefined {
     return this.state;
+  }
+
+  /** Returns whether every failure since Koala last responded, one at least, is of `person`. */
+  hasOnlyFailuresOf(person: object): boolean {
+    return this.state !== undefined && this.failingPersons === 1 && this.firstFailingPerson === person;
   }
 
   /** Returns the current outage, or undefined while fewer persons' requests have failed since Koala last responded. */
