@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -173,6 +173,83 @@ describe("emulator command line", () => {
     expect(out.filter((line) => line.startsWith(`200 POST /web/projects/${DEFAULT_PUBLIC_KEY}/batch`))).toHaveLength(2);
     expect(out.filter((line) => line.startsWith(`401 GET /web/projects/${DEFAULT_PUBLIC_KEY}/auth`))).toHaveLength(1);
     expect(err.join("\n")).toContain("entries accepted: 2 distinct message_ids");
+  });
+});
+
+/** Writes `count` track events of 10 persons; those whose number `crash` picks are named "Crash Checkout". */
+function writeCrashEvents(count: number, crash: (index: number) => boolean): string {
+  const path = join(directory, `crash-${Math.random().toString(36).slice(2)}.jsonl`);
+  const lines: string[] = [];
+  for (let index = 1; index <= count; index += 1) {
+    lines.push(
+      JSON.stringify({
+        type: "track",
+        event: crash(index) ? "Crash Checkout" : "Report Exported",
+        messageId: `crash-${index}`,
+        timestamp: "2024-05-01T10:00:00.000Z",
+        userId: `user-${index % 10}`,
+        context: { library: { name: "analytics-node" }, traits: { email: `user${index % 10}@example.com` } },
+      }),
+    );
+  }
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+describe("send against the emulator's 500 faults", () => {
+  test("entries that crash Koala are dead-lettered alone", async () => {
+    const { output, err, url } = captureOutput();
+    let stop: (value?: unknown) => void = () => {};
+    const stopped = new Promise((resolve) => {
+      stop = resolve;
+    });
+    const running = runEmulatorCli(["--quiet", "--fault", "500-entry=^Crash"], output, stopped);
+    const endpoint = await url;
+    // Every 7th event crashes Koala, so every person's batch of 10 contains one or two of them.
+    const events = writeCrashEvents(100, (index) => index % 7 === 0);
+    const deadLetterPath = join(directory, "crash-dead.jsonl");
+    const reportPath = join(directory, "crash-report.json");
+
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-attempts", "2", "--endpoint", endpoint, "--state", join(directory, "crash-state.json"), "--dead-letter", deadLetterPath, "--report", reportPath, events],
+      { env: { KOALA_PUBLIC_KEY: DEFAULT_PUBLIC_KEY } },
+    );
+    stop();
+
+    expect(await running).toBe(0);
+    expect(result.status).toBe(1);
+    const deadLetters = readFileSync(deadLetterPath, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { messageId: string; status: number });
+    expect(deadLetters.map((line) => line.messageId).sort()).toEqual(Array.from({ length: 14 }, (_, index) => `crash-${(index + 1) * 7}`).sort());
+    expect(deadLetters.every((line) => line.status === 500)).toBe(true);
+    expect(err.join("\n")).toContain("entries accepted: 86 distinct message_ids, 0 received again");
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { delivery: { requestsSplit: number } };
+    expect(report.delivery.requestsSplit).toBeGreaterThan(0);
+    expect((result.stdout + result.stderr).replace(/\s+/g, " ")).toContain(`split requests ${report.delivery.requestsSplit} (their batches were split in halves`);
+  });
+
+  test("Koala down with 500 stops for a resume", async () => {
+    const { output, err, url } = captureOutput();
+    let stop: (value?: unknown) => void = () => {};
+    const stopped = new Promise((resolve) => {
+      stop = resolve;
+    });
+    const running = runEmulatorCli(["--quiet", "--fault", "down=500"], output, stopped);
+    const endpoint = await url;
+    const events = writeCrashEvents(30, () => false);
+    const deadLetterPath = join(directory, "down-dead.jsonl");
+
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-attempts", "2", "--max-outage-ms", "500", "--endpoint", endpoint, "--state", join(directory, "down-state.json"), "--dead-letter", deadLetterPath, events],
+      { env: { KOALA_PUBLIC_KEY: DEFAULT_PUBLIC_KEY } },
+    );
+    stop();
+
+    expect(await running).toBe(0);
+    expect(result.status).toBe(3);
+    expect(result.stderr.replace(/\s+/g, " ")).toContain("Koala answered only with errors");
+    expect(result.stderr + result.stdout).toContain("--resume");
+    expect(existsSync(deadLetterPath)).toBe(false);
+    expect(err.join("\n")).toContain("entries accepted: 0 distinct message_ids");
   });
 });
 
