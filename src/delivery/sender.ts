@@ -432,6 +432,7 @@ export class Sender {
       return;
     }
     this.outageGate.close(nowMs);
+    this.controller.undoDecreaseSince(this.outageTracker.outage.sinceMs);
     for (const [batch, { timer }] of this.retryTimers) {
       clearTimeout(timer);
       this.retryReady.push(batch);

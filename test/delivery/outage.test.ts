@@ -423,4 +423,48 @@ describe("delivery during a Koala outage", () => {
     expect(result.delivered).toBeGreaterThan(0);
     expect(result.delivered + result.undelivered).toBe(10);
   });
+
+  it("outage start keeps the concurrency limit", async () => {
+    // The first 503 of an outage halves the limit before a second person's failure shows the outage.
+    // It was Koala going down, not overload, so the held requests go again at the earlier limit.
+    const faults: { batchStatus?: number } = {};
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults });
+    let limit = 1;
+    let limitBeforeOutage = 0;
+    let limitWhenHeld: number | undefined;
+    let delivered = 0;
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        maxOutageMs: 10_000,
+        maxBatchSize: 1,
+        concurrency: 8,
+        events: {
+          onConcurrencyChange: (value) => {
+            limit = value;
+          },
+          onDelivered: () => {
+            delivered += 1;
+            if (delivered === 60) {
+              limitBeforeOutage = limit;
+              faults.batchStatus = 503;
+              setTimeout(() => delete faults.batchStatus, 300);
+            }
+          },
+          onRetry: (event) => {
+            if (event.heldForOutage === true && limitWhenHeld === undefined) {
+              limitWhenHeld = limit;
+            }
+          },
+        },
+      }),
+    );
+    for (const entry of makeRecords(200, 40)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.delivered).toBe(200);
+    expect(limitBeforeOutage).toBeGreaterThan(2);
+    expect(limitWhenHeld).toBeGreaterThanOrEqual(limitBeforeOutage);
+  });
 });
