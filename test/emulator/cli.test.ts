@@ -196,15 +196,20 @@ function writeCrashEvents(count: number, crash: (index: number) => boolean): str
   return path;
 }
 
+/** Starts the runner with `argv` until `stop` is called, and waits until it listens at `endpoint`. */
+async function startRunner(argv: string[]): Promise<{ err: string[]; endpoint: string; stop: () => void; running: Promise<number> }> {
+  const { output, err, url } = captureOutput();
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const running = runEmulatorCli(argv, output, stopped);
+  return { err, endpoint: await url, stop, running };
+}
+
 describe("send against the emulator's 500 faults", () => {
   test("entries that crash Koala are dead-lettered alone", async () => {
-    const { output, err, url } = captureOutput();
-    let stop: (value?: unknown) => void = () => {};
-    const stopped = new Promise((resolve) => {
-      stop = resolve;
-    });
-    const running = runEmulatorCli(["--quiet", "--fault", "500-entry=^Crash"], output, stopped);
-    const endpoint = await url;
+    const { err, endpoint, stop, running } = await startRunner(["--quiet", "--fault", "500-entry=^Crash"]);
     // Every 7th event crashes Koala, so every person's batch of 10 contains one or two of them.
     const events = writeCrashEvents(100, (index) => index % 7 === 0);
     const deadLetterPath = join(directory, "crash-dead.jsonl");
@@ -228,13 +233,7 @@ describe("send against the emulator's 500 faults", () => {
   });
 
   test("Koala down with 500 stops for a resume", async () => {
-    const { output, err, url } = captureOutput();
-    let stop: (value?: unknown) => void = () => {};
-    const stopped = new Promise((resolve) => {
-      stop = resolve;
-    });
-    const running = runEmulatorCli(["--quiet", "--fault", "down=500"], output, stopped);
-    const endpoint = await url;
+    const { err, endpoint, stop, running } = await startRunner(["--quiet", "--fault", "down=500"]);
     const events = writeCrashEvents(30, () => false);
     const deadLetterPath = join(directory, "down-dead.jsonl");
 
