@@ -23,6 +23,8 @@ export interface OutageState {
   lastStatus: number | undefined;
   /** The network error code of the last failure, when it got no response. */
   lastErrorCode: string | undefined;
+  /** Whether the failed attempts are of several persons; otherwise GET /auth failed too, which made it an outage. */
+  severalPersons: boolean;
 }
 
 /**
@@ -105,12 +107,15 @@ export class OutageTracker {
   /** The first person that failed in the current streak, until a second one does. */
   private firstFailingPerson: object | undefined;
   private failingPersons = 0;
+  /** Whether GET /auth failed since Koala last responded. */
+  private authFailed = false;
 
   /** Records an attempt that got a response other than a failure, which ends any outage. */
   noteResponse(): void {
     this.state = undefined;
     this.firstFailingPerson = undefined;
     this.failingPersons = 0;
+    this.authFailed = false;
   }
 
   /**
@@ -123,7 +128,7 @@ export class OutageTracker {
     const lastErrorCode = outcome.kind === "network-error" ? outcome.code : undefined;
     const lastError = lastErrorCode ?? `HTTP ${lastStatus}`;
     if (this.state === undefined) {
-      this.state = { sinceMs: nowMs, failedAttempts: 0, lastError, lastStatus, lastErrorCode };
+      this.state = { sinceMs: nowMs, failedAttempts: 0, lastError, lastStatus, lastErrorCode, severalPersons: false };
     }
     this.state.failedAttempts += 1;
     this.state.lastError = lastError;
@@ -135,9 +140,8 @@ export class OutageTracker {
     } else if (this.failingPersons === 1 && person !== this.firstFailingPerson) {
       this.failingPersons = 2;
     }
-    if (authFailed) {
-      this.failingPersons = OUTAGE_MIN_FAILING_PERSONS;
-    }
+    this.state.severalPersons = this.failingPersons >= OUTAGE_MIN_FAILING_PERSONS;
+    this.authFailed ||= authFailed;
     if (outcome.kind === "response") {
       this.state.failedResponses = (this.state.failedResponses ?? 0) + 1;
     }
@@ -153,9 +157,9 @@ export class OutageTracker {
     return this.state !== undefined && this.failingPersons === 1 && this.firstFailingPerson === person;
   }
 
-  /** Returns the current outage, or undefined while fewer persons' requests have failed since Koala last responded. */
+  /** Returns the current outage, or undefined while fewer persons' requests have failed since Koala last responded, and GET /auth has not. */
   get outage(): OutageState | undefined {
-    return this.failingPersons >= OUTAGE_MIN_FAILING_PERSONS ? this.state : undefined;
+    return this.failingPersons >= OUTAGE_MIN_FAILING_PERSONS || this.authFailed ? this.state : undefined;
   }
 
   /** Returns whether the current outage has lasted `limitMs` or longer. */

@@ -694,11 +694,14 @@ function describeOutage(url: string, outage: OutageState | undefined): string {
   const duration = formatDuration(Date.now() - outage.sinceMs);
   const attempts = `${formatCount(outage.failedAttempts)} ${outage.failedAttempts === 1 ? "attempt" : "attempts"}`;
   const responses = outage.failedResponses ?? 0;
-  let failure = `Koala did not respond, or answered only with errors, for ${duration}: ${attempts} of several persons failed with connection errors or 5xx responses`;
+  // One person's failures are an outage only once GET /auth, which carries no entries, failed too.
+  const persons = outage.severalPersons ? "of several persons" : "of one person";
+  const authFailed = outage.severalPersons ? "" : ", and GET /auth failed too";
+  let failure = `Koala did not respond, or answered only with errors, for ${duration}: ${attempts} ${persons} failed with connection errors or 5xx responses${authFailed}`;
   if (responses === 0) {
-    failure = `Koala did not respond for ${duration}: ${attempts} of several persons failed with connection errors or timeouts`;
+    failure = `Koala did not respond for ${duration}: ${attempts} ${persons} failed with connection errors or timeouts${authFailed}`;
   } else if (responses === outage.failedAttempts) {
-    failure = `Koala answered only with errors for ${duration}: ${attempts} of several persons got 5xx or 408 responses`;
+    failure = `Koala answered only with errors for ${duration}: ${attempts} ${persons} got 5xx or 408 responses${authFailed}`;
   }
   return `${failure} (last error: ${outage.lastError}, POST ${url}). The entries not delivered are kept for a resume, not dead-lettered.`;
 }

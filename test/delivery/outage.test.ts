@@ -393,6 +393,7 @@ describe("delivery during a Koala outage", () => {
     const result = await delivery.finish();
 
     expect(result.fatal?.reason).toBe("unavailable");
+    expect(result.fatal?.message).toContain("of one person got 5xx or 408 responses, and GET /auth failed too");
     expect(result.deadLetteredTotal).toBe(0);
     expect(result.undelivered).toBe(20);
   });
@@ -419,6 +420,7 @@ describe("delivery during a Koala outage", () => {
 
     expect(result.fatal?.reason).toBe("unavailable");
     expect(result.fatal?.errorCode).toBe("ECONNREFUSED");
+    expect(result.fatal?.message).toContain("of one person failed with connection errors or timeouts, and GET /auth failed too");
     expect(result.deadLetteredTotal).toBe(0);
     expect(result.delivered).toBeGreaterThan(0);
     expect(result.delivered + result.undelivered).toBe(10);
