@@ -47,6 +47,14 @@ export function mayFailOnEntries(outcome: AttemptOutcome): boolean {
   return outcome.kind === "response" && outcome.status === 500;
 }
 
+/**
+ * Largest wait between two attempts of an entry that Koala answered 500 while it was up, in
+ * milliseconds (unless the retry backoff is capped lower). Such an entry blocks the later entries of
+ * its person until it is dead-lettered. The usual cap of a minute guards a Koala that is overloaded
+ * or down, which this one is not, and it made a person with 4 such entries wait about 6 minutes.
+ */
+export const ENTRY_FAILURE_MAX_DELAY_MS = 5_000;
+
 /** Result of `KoalaHealth.check`: `unknown` when GET /auth returned neither a success nor an outage failure. */
 export type KoalaHealthState = "up" | "down" | "unknown";
 

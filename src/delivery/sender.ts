@@ -9,7 +9,7 @@ import type { DeadLetterDetails } from "./dead-letter.js";
 import { ABORTED_CODE, type AttemptResult, KoalaClient, printableBatchUrl } from "./http.js";
 import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import { classifyOutcome, decideRetry, type FatalReason, type OutcomeContext, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
-import { isOutageFailure, KoalaHealth, mayFailOnEntries, OutageGate, type OutageState, OutageTracker } from "./outage.js";
+import { ENTRY_FAILURE_MAX_DELAY_MS, isOutageFailure, KoalaHealth, mayFailOnEntries, OutageGate, type OutageState, OutageTracker } from "./outage.js";
 import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
 const DRY_RUN_LINE_END = Buffer.from("}\n");
@@ -409,11 +409,20 @@ export class Sender {
 
   /**
    * Decides on a failure while Koala is up. A 500 for a batch of several entries splits it, so that
-   * the entries that make Koala fail are found and the others delivered. A single entry is retried
-   * and, once out of attempts, dead-lettered, as `verdict` decides.
+   * the entries that make Koala fail are found and the others delivered. A single entry is retried,
+   * at most `ENTRY_FAILURE_MAX_DELAY_MS` apart, and dead-lettered once out of attempts. Any other
+   * failure keeps `verdict`.
    */
   private verdictOnEntries(batch: Batch, outcome: AttemptResult["outcome"], verdict: Verdict): Verdict {
-    return mayFailOnEntries(outcome) && batch.entries.length > 1 ? { action: "split" } : verdict;
+    if (!mayFailOnEntries(outcome)) {
+      return verdict;
+    }
+    if (batch.entries.length > 1) {
+      return { action: "split" };
+    }
+    const context = this.outcomeContext(batch);
+    const maxDelayMs = Math.min(context.limits.maxDelayMs, ENTRY_FAILURE_MAX_DELAY_MS);
+    return decideRetry("server-error", outcome, { ...context, limits: { ...context.limits, maxDelayMs } });
   }
 
   /**

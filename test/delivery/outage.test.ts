@@ -469,4 +469,31 @@ describe("delivery during a Koala outage", () => {
     expect(limitBeforeOutage).toBeGreaterThan(2);
     expect(limitWhenHeld).toBeGreaterThanOrEqual(limitBeforeOutage);
   });
+
+  it("failing entry retries within 5 s", async () => {
+    // Koala is up and fails on this entry alone: the retries are not spaced out to a minute, which
+    // would hold the person's later entries that long.
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { serverErrorEntry: () => true } });
+    const retries: RetryEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        retryBaseDelayMs: 6_000,
+        retryMaxDelayMs: 60_000,
+        random: () => 0.99,
+        events: {
+          onRetry: (event) => {
+            retries.push(event);
+            void delivery.stop();
+          },
+        },
+      }),
+    );
+    const [entry] = makeRecords(1, 1);
+    await delivery.submit(entry!.origin, [entry!]);
+    await delivery.finish();
+
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.status).toBe(500);
+    expect(retries[0]?.delayMs).toBe(4_950);
+  });
 });
