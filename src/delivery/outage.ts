@@ -51,7 +51,8 @@ export function mayFailOnEntries(outcome: AttemptOutcome): boolean {
  * Largest wait between two attempts of an entry that Koala answered 500 while it was up, in
  * milliseconds (unless the retry backoff is capped lower). Such an entry blocks the later entries of
  * its person until it is dead-lettered. The usual cap of a minute guards a Koala that is overloaded
- * or down, which this one is not, and it made a person with 4 such entries wait about 6 minutes.
+ * or down, which this one is not. With it, a send to the emulator of 2,000 events with 200 such
+ * entries, with 10 attempts, took 545 s instead of 118 s.
  */
 export const ENTRY_FAILURE_MAX_DELAY_MS = 5_000;
 
