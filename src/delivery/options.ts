@@ -327,6 +327,12 @@ export interface DeliveryResult {
   requestsSent: number;
   /** Requests Koala accepted, so that their entries count as delivered (requests printed, in a dry run). */
   requestsAccepted: number;
+  /**
+   * Requests of several entries that Koala rejected (400, 413, 422) or failed on (500 while Koala
+   * was up), whose batch was split in halves and sent again. Each adds a request.
+   * Optional for results built by hand, as in tests; a run always sets it.
+   */
+  requestsSplit?: number;
   entriesPerRequest: { mean: number; max: number };
   retries: Partial<Record<RetryReason, number>>;
   retriesTotal: number;

@@ -32,6 +32,7 @@ interface Counts
     | "retries"
     | "retriesTotal"
   > {
+  requestsSplit: number;
   entriesSent: number;
   maxEntriesPerRequest: number;
 }
@@ -57,6 +58,7 @@ export class DeliveryRun implements Delivery {
     alreadyDone: 0,
     requestsSent: 0,
     requestsAccepted: 0,
+    requestsSplit: 0,
     entriesSent: 0,
     maxEntriesPerRequest: 0,
     retries: {},
@@ -126,6 +128,9 @@ export class DeliveryRun implements Delivery {
         deadLettered: (batch, details) => this.onDeadLettered(batch, details),
         retried: (reason) => this.onRetried(reason),
         requestSent: (batch) => this.onRequestSent(batch),
+        split: () => {
+          this.counts.requestsSplit += 1;
+        },
         fatal: (cause) => this.onFatal(cause),
         settled: () => this.releaseRoomWaiters(),
       },
@@ -505,6 +510,7 @@ export class DeliveryRun implements Delivery {
       undelivered: this.outstandingEntries,
       requestsSent: counts.requestsSent,
       requestsAccepted: counts.requestsAccepted,
+      requestsSplit: counts.requestsSplit,
       entriesPerRequest: {
         mean: counts.requestsSent === 0 ? 0 : counts.entriesSent / counts.requestsSent,
         max: counts.maxEntriesPerRequest,

@@ -9,7 +9,7 @@ import type { DeadLetterDetails } from "./dead-letter.js";
 import { ABORTED_CODE, type AttemptResult, KoalaClient, printableBatchUrl } from "./http.js";
 import type { FatalCause, ResolvedDeliveryOptions } from "./options.js";
 import { classifyOutcome, decideRetry, type FatalReason, type OutcomeContext, type RetryLimits, type RetryReason, type Verdict } from "./outcome.js";
-import { isOutageFailure, OutageGate, type OutageState, OutageTracker } from "./outage.js";
+import { ENTRY_FAILURE_MAX_DELAY_MS, isOutageFailure, KoalaHealth, mayFailOnEntries, OutageGate, type OutageState, OutageTracker } from "./outage.js";
 import { ConcurrencyController, RateLimiter } from "./throttle.js";
 
 const DRY_RUN_LINE_END = Buffer.from("}\n");
@@ -23,6 +23,8 @@ export interface SenderCallbacks {
   deadLettered(batch: Batch, details: DeadLetterDetails): void;
   retried(reason: RetryReason): void;
   requestSent(batch: Batch): void;
+  /** Koala rejected or failed on a batch of several entries, whose halves are sent again. */
+  split(batch: Batch): void;
   fatal(cause: FatalCause): void;
   /** A lane finished a request, delivered or not: room may have been freed. */
   settled(): void;
@@ -71,6 +73,8 @@ export class Sender {
   private readonly controller: ConcurrencyController;
   private readonly rateLimiter: RateLimiter;
   private readonly client: KoalaClient | undefined;
+  /** Tells an outage from entries that make Koala fail, with GET /auth; undefined in a dry run. */
+  private readonly health: KoalaHealth | undefined;
   /** Aborted when the stop grace period is over: ends the requests still in flight. */
   private readonly requestAbort = createUnlimitedAbortController();
   /** Start of each dry-run line, up to the body, with the key masked in the URL. */
@@ -106,6 +110,8 @@ export class Sender {
             connections: options.concurrency,
             timeoutMs: options.timeoutMs,
           });
+    const client = this.client;
+    this.health = client === undefined ? undefined : new KoalaHealth(() => client.probeAuth(this.requestAbort.signal));
   }
 
   /** Takes a lane whose batch was just closed. */
@@ -317,9 +323,10 @@ export class Sender {
   /** Sends one request; `isProbe` marks the test request of an outage. */
   private async attempt(batch: Batch, isProbe: boolean): Promise<void> {
     const client = this.client as KoalaClient;
+    const startedAtMs = Date.now();
     batch.attempts += 1;
     if (batch.firstAttemptAtMs === 0) {
-      batch.firstAttemptAtMs = Date.now();
+      batch.firstAttemptAtMs = startedAtMs;
     }
     this.inFlight += 1;
     this.callbacks.requestSent(batch);
@@ -331,12 +338,12 @@ export class Sender {
     });
 
     const result = await client.postBatch(buildBatchBody(batch.personKey, batch.entries), this.requestAbort.signal);
-    await this.handleResult(batch, result, isProbe);
+    await this.handleResult(batch, result, isProbe, startedAtMs);
     this.inFlight -= 1;
     this.pump();
   }
 
-  private async handleResult(batch: Batch, result: AttemptResult, isProbe: boolean): Promise<void> {
+  private async handleResult(batch: Batch, result: AttemptResult, isProbe: boolean, startedAtMs: number): Promise<void> {
     const { outcome } = result;
     if (outcome.kind === "network-error" && outcome.code === ABORTED_CODE) {
       // Stopped: the entries stay undelivered and unfinished in the checkpoint, so a resume sends them.
@@ -346,14 +353,31 @@ export class Sender {
     if (outcome.kind === "response") {
       this.answeredBefore = true;
     }
-    const outageFailure = isOutageFailure(outcome);
+    let outageFailure = isOutageFailure(outcome);
+    let koalaUp = outcome.kind === "response" && !outageFailure;
+    let authFailed = false;
+    if (outageFailure && this.needsHealthCheck(batch, outcome)) {
+      const health = await (this.health as KoalaHealth).check(startedAtMs);
+      if (this.halted) {
+        // Stopped meanwhile: the entries stay unfinished in the checkpoint, as for an aborted request.
+        return;
+      }
+      koalaUp = health === "up";
+      authFailed = health === "down";
+      if (koalaUp) {
+        // Koala works, so the failure is about these entries, as outside an outage.
+        outageFailure = false;
+        verdict = this.verdictOnEntries(batch, outcome, verdict);
+      }
+    }
     if (outageFailure) {
-      this.outageTracker.noteFailure(batch.lane, outcome, Date.now());
+      this.outageTracker.noteFailure(batch.lane, outcome, Date.now(), authFailed);
       this.armOutageTimer();
       this.closeGateForOutage(isProbe);
-    } else if (outcome.kind === "response") {
+    } else if (koalaUp) {
       this.outageTracker.noteResponse();
       this.outageGate.open();
+      this.health?.noteUp(Date.now());
     }
     if (verdict.action === "fatal" && verdict.confirmWithProbe) {
       verdict = await this.confirmFatal(batch, verdict.reason, outcome.kind === "response" ? outcome.status : undefined);
@@ -368,7 +392,37 @@ export class Sender {
         pauseAllSenders: false,
       };
     }
-    this.obey(batch, verdict, result, isProbe);
+    this.obey(batch, verdict, result, isProbe, outageFailure);
+  }
+
+  /**
+   * Returns whether a failure needs GET /auth to tell whether Koala is down. A 500 does, because
+   * entries that break Koala cause it as well as an outage. So does the second failure in a row of
+   * the only person whose requests fail, which alone cannot start an outage.
+   */
+  private needsHealthCheck(batch: Batch, outcome: AttemptResult["outcome"]): boolean {
+    if (this.health === undefined) {
+      return false;
+    }
+    return mayFailOnEntries(outcome) || this.outageTracker.hasOnlyFailuresOf(batch.lane);
+  }
+
+  /**
+   * Decides on a failure while Koala is up. A 500 for a batch of several entries splits it, so that
+   * the entries that make Koala fail are found and the others delivered. A single entry is retried,
+   * at most `ENTRY_FAILURE_MAX_DELAY_MS` apart, and dead-lettered once out of attempts. Any other
+   * failure keeps `verdict`.
+   */
+  private verdictOnEntries(batch: Batch, outcome: AttemptResult["outcome"], verdict: Verdict): Verdict {
+    if (!mayFailOnEntries(outcome)) {
+      return verdict;
+    }
+    if (batch.entries.length > 1) {
+      return { action: "split" };
+    }
+    const context = this.outcomeContext(batch);
+    const maxDelayMs = Math.min(context.limits.maxDelayMs, ENTRY_FAILURE_MAX_DELAY_MS);
+    return decideRetry("server-error", outcome, { ...context, limits: { ...context.limits, maxDelayMs } });
   }
 
   /**
@@ -387,6 +441,7 @@ export class Sender {
       return;
     }
     this.outageGate.close(nowMs);
+    this.controller.undoDecreaseSince(this.outageTracker.outage.sinceMs);
     for (const [batch, { timer }] of this.retryTimers) {
       clearTimeout(timer);
       this.retryReady.push(batch);
@@ -417,7 +472,8 @@ export class Sender {
     this.outageTimer.unref();
   }
 
-  private obey(batch: Batch, verdict: Verdict, result: AttemptResult, isProbe: boolean): void {
+  /** Carries out `verdict`. `outageFailure` is whether the attempt failed as Koala's requests fail in an outage. */
+  private obey(batch: Batch, verdict: Verdict, result: AttemptResult, isProbe: boolean, outageFailure: boolean): void {
     const status = result.outcome.kind === "response" ? result.outcome.status : undefined;
     const errorCode = result.outcome.kind === "network-error" ? result.outcome.code : undefined;
     switch (verdict.action) {
@@ -427,7 +483,7 @@ export class Sender {
         this.finishLane(batch.lane);
         return;
       case "retry":
-        if (this.outageGate.isClosed && isOutageFailure(result.outcome)) {
+        if (this.outageGate.isClosed && outageFailure) {
           this.holdForOutage(batch, verdict.reason, status, errorCode, isProbe);
         } else {
           this.scheduleRetry(batch, verdict.reason, verdict.delayMs, verdict.pauseAllSenders, status, errorCode);
@@ -522,6 +578,7 @@ export class Sender {
 
   /** Sends each half of a rejected batch again; the lane stays busy so the halves go in order. */
   private split(batch: Batch): void {
+    this.callbacks.split(batch);
     const [first, second] = splitBatch(batch);
     batch.lane.queued.unshift(second);
     this.retryReady.push(first);
@@ -552,6 +609,7 @@ export class Sender {
     }
     if (probe.outcome.kind === "response" && probe.outcome.status < 300) {
       this.acceptedProbe = { atMs: Date.now(), outcome: probe.outcome };
+      this.health?.noteUp(Date.now());
     }
     return decideRetry("auth-not-confirmed", probe.outcome, this.outcomeContext(batch));
   }
@@ -645,11 +703,14 @@ function describeOutage(url: string, outage: OutageState | undefined): string {
   const duration = formatDuration(Date.now() - outage.sinceMs);
   const attempts = `${formatCount(outage.failedAttempts)} ${outage.failedAttempts === 1 ? "attempt" : "attempts"}`;
   const responses = outage.failedResponses ?? 0;
-  let failure = `Koala did not respond, or answered only with errors, for ${duration}: ${attempts} of several persons failed with connection errors or 5xx responses`;
+  // One person's failures are an outage only once GET /auth, which carries no entries, failed too.
+  const persons = outage.severalPersons ? "of several persons" : "of one person";
+  const authFailed = outage.severalPersons ? "" : ", and GET /auth failed too";
+  let failure = `Koala did not respond, or answered only with errors, for ${duration}: ${attempts} ${persons} failed with connection errors or 5xx responses${authFailed}`;
   if (responses === 0) {
-    failure = `Koala did not respond for ${duration}: ${attempts} of several persons failed with connection errors or timeouts`;
+    failure = `Koala did not respond for ${duration}: ${attempts} ${persons} failed with connection errors or timeouts${authFailed}`;
   } else if (responses === outage.failedAttempts) {
-    failure = `Koala answered only with errors for ${duration}: ${attempts} of several persons got 5xx or 408 responses`;
+    failure = `Koala answered only with errors for ${duration}: ${attempts} ${persons} got 5xx or 408 responses${authFailed}`;
   }
   return `${failure} (last error: ${outage.lastError}, POST ${url}). The entries not delivered are kept for a resume, not dead-lettered.`;
 }

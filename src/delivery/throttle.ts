@@ -11,6 +11,8 @@ export class ConcurrencyController {
   private recentLatencyMs = 0;
   private samples = 0;
   private lastDecreaseAtMs = -Infinity;
+  /** The limit before the last decrease, until `undoDecreaseSince` restores it. */
+  private limitBeforeDecrease: number | undefined;
 
   constructor(
     private readonly maxConcurrency: number,
@@ -52,12 +54,25 @@ export class ConcurrencyController {
     }
   }
 
+  /**
+   * Restores the limit of before the last decrease, when that decrease came at or after `sinceMs`.
+   * The sender calls it as an outage begins at `sinceMs`: the 503 or timeout that lowered the limit
+   * was a sign that Koala went down, not that it was overloaded.
+   */
+  undoDecreaseSince(sinceMs: number): void {
+    if (this.limitBeforeDecrease !== undefined && this.lastDecreaseAtMs >= sinceMs) {
+      this.setLimit(this.limitBeforeDecrease);
+      this.limitBeforeDecrease = undefined;
+    }
+  }
+
   private decrease(factor: number, nowMs: number): void {
     // The requests in flight when the API got overloaded all report it; count that as one signal.
     if (nowMs - this.lastDecreaseAtMs < Math.max(this.recentLatencyMs, 50)) {
       return;
     }
     this.lastDecreaseAtMs = nowMs;
+    this.limitBeforeDecrease = this.currentLimit;
     this.setLimit(Math.max(1, Math.floor(this.currentLimit * factor)));
   }
 

@@ -98,6 +98,8 @@ export interface RunReport {
   delivery: {
     entriesPerRequest: { mean: number; max: number };
     retries: Record<string, number>;
+    /** Requests whose batch Koala rejected or failed on, split in halves that were sent again: each adds a request. */
+    requestsSplit: number;
     deadLettered: Record<string, number>;
     duplicatesSkipped: number;
     /** Recent entries that the duplicate check always covered, when a run had more than it remembers; null otherwise. */
@@ -212,6 +214,7 @@ function deliveryOf(stats: RunStats, workingDirectory: string): RunReport["deliv
   return {
     entriesPerRequest: { ...result.entriesPerRequest },
     retries: { ...result.retries },
+    requestsSplit: result.requestsSplit ?? 0,
     deadLettered: { ...result.deadLettered },
     duplicatesSkipped: result.duplicatesSkipped,
     duplicateWindow: result.duplicateWindow ?? null,

@@ -278,6 +278,10 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
       .join(", ");
     lines.push(row("retries", `${formatCount(result.retriesTotal)} (${reasons})`));
   }
+  const split = result.requestsSplit ?? 0;
+  if (split > 0) {
+    lines.push(row("split requests", `${formatCount(split)} (their batches were split in halves, each sent again, to find the entries that Koala rejected or failed on)`));
+  }
   if (result.duplicateWindow !== undefined) {
     const text = describeDuplicateWindow(result.duplicateWindow, "entries", `a messageId repeated further apart was ${context.dryRun ? "printed" : "sent"} again`);
     lines.push(row("duplicates", text));

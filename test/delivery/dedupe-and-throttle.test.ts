@@ -163,6 +163,20 @@ describe("ConcurrencyController", () => {
     expect(controller.limit).toBe(2);
   });
 
+  it("undoes a decrease since a time", () => {
+    const controller = new ConcurrencyController(8, true);
+    for (let index = 0; index < 100; index += 1) {
+      controller.recordSuccess(10, index);
+    }
+    controller.recordOverload(1_000);
+    controller.undoDecreaseSince(1_001);
+    expect(controller.limit).toBe(4);
+    controller.undoDecreaseSince(1_000);
+    expect(controller.limit).toBe(8);
+    controller.undoDecreaseSince(0);
+    expect(controller.limit).toBe(8);
+  });
+
   it("steps down when latency doubles", () => {
     const controller = new ConcurrencyController(8, true);
     for (let index = 0; index < 100; index += 1) {

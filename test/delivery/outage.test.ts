@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDelivery } from "../../src/delivery/index.js";
-import type { RequestSentEvent, RetryEvent } from "../../src/delivery/options.js";
+import type { DeadLetterEvent, RequestSentEvent, RetryEvent } from "../../src/delivery/options.js";
 import { type KoalaEmulator, startKoalaEmulator } from "../emulator/koala-emulator.js";
 import { makeRecords, TEST_KEY, testOptions } from "./helpers.js";
 
@@ -306,5 +306,194 @@ describe("delivery during a Koala outage", () => {
     expect(progress.koalaNotResponding?.nextRetryInMs).toBeLessThanOrEqual(3_000);
     expect(progress.koalaNotResponding?.onlyErrors).toBe(true);
     expect(delivery.progress().koalaNotResponding).toBeUndefined();
+  });
+
+  it("entries that fail every batch are isolated", async () => {
+    // Every person's batch contains an entry that Koala answers 500 to, every time, while GET /auth
+    // succeeds. The failures of many persons look like an outage, but Koala is up, so each batch is
+    // split down to the entries that fail alone: those are dead-lettered, and all the others delivered.
+    const poison = new Set(["message-3", "message-14", "message-25", "message-36", "message-47", "message-58"]);
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { serverErrorEntry: (entry) => poison.has(String(entry["message_id"])) } });
+    const deadLetters: DeadLetterEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, { maxOutageMs: 2_000, maxAttempts: 3, maxBatchSize: 10, events: { onDeadLetter: (event) => deadLetters.push(event) } }),
+    );
+    for (const entry of makeRecords(60, 6)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal).toBeUndefined();
+    expect(result.delivered).toBe(54);
+    expect(result.deadLettered["retries-exhausted"]).toBe(6);
+    expect(new Set(deadLetters.map((event) => event.entry.messageId))).toEqual(poison);
+    expect(deadLetters.every((event) => event.status === 500)).toBe(true);
+    expect(emulator.accepted.size).toBe(54);
+    expect([...poison].some((messageId) => emulator?.accepted.has(messageId))).toBe(false);
+    expect(emulator.stats.duplicateEntries).toBe(0);
+    // Each batch of 10 contains one failing entry, which 3 or 4 splits find (10, 5, then 3 or 2, …).
+    expect(result.requestsSplit).toBeGreaterThanOrEqual(18);
+    expect(result.requestsSplit).toBeLessThanOrEqual(24);
+  });
+
+  it("500 splits a batch while others succeed", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { serverErrorEntry: (entry) => entry["message_id"] === "message-13" } });
+    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxBatchSize: 10 }));
+    for (const entry of makeRecords(40, 4)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.delivered).toBe(39);
+    expect(result.deadLetteredTotal).toBe(1);
+    expect(emulator.accepted.size).toBe(39);
+    expect(emulator.stats.duplicateEntries).toBe(0);
+  });
+
+  it("500 outage with GET /auth failing stops", async () => {
+    // Koala answers 500 to everything, GET /auth included: an outage, not entries that make it fail.
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { downStatus: 500 } });
+    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxOutageMs: 500, maxBatchSize: 5 }));
+    for (const entry of makeRecords(40, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unavailable");
+    expect(result.fatal?.status).toBe(500);
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBe(40);
+    expect(result.requestsSplit).toBe(0);
+    expect(emulator.accepted.size).toBe(0);
+  });
+
+  it("500 outage ends and every entry goes", async () => {
+    const faults: { downStatus?: number } = { downStatus: 500 };
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults });
+    setTimeout(() => delete faults.downStatus, 400);
+    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 2, maxOutageMs: 10_000, maxBatchSize: 5 }));
+    for (const entry of makeRecords(40, 10)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal).toBeUndefined();
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.delivered).toBe(40);
+    expect(emulator.accepted.size).toBe(40);
+  });
+
+  it("one person's outage is detected", async () => {
+    // Only one person sends, so failures of several persons cannot show the outage; GET /auth does.
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { downStatus: 503 } });
+    const delivery = createDelivery(testOptions(emulator.url, { maxAttempts: 3, maxOutageMs: 300, maxBatchSize: 5 }));
+    for (const entry of makeRecords(20, 1)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unavailable");
+    expect(result.fatal?.message).toContain("of one person got 5xx or 408 responses, and GET /auth failed too");
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.undelivered).toBe(20);
+  });
+
+  it("one person's refused outage is detected", async () => {
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY });
+    const down = emulator;
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        maxAttempts: 3,
+        maxOutageMs: 300,
+        maxBatchSize: 2,
+        events: {
+          onDelivered: () => {
+            void down.stopListening();
+          },
+        },
+      }),
+    );
+    for (const entry of makeRecords(10, 1)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.fatal?.reason).toBe("unavailable");
+    expect(result.fatal?.errorCode).toBe("ECONNREFUSED");
+    expect(result.fatal?.message).toContain("of one person failed with connection errors or timeouts, and GET /auth failed too");
+    expect(result.deadLetteredTotal).toBe(0);
+    expect(result.delivered).toBeGreaterThan(0);
+    expect(result.delivered + result.undelivered).toBe(10);
+  });
+
+  it("outage start keeps the concurrency limit", async () => {
+    // The first 503 of an outage halves the limit before a second person's failure shows the outage.
+    // It was Koala going down, not overload, so the held requests go again at the earlier limit.
+    const faults: { batchStatus?: number } = {};
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults });
+    let limit = 1;
+    let limitBeforeOutage = 0;
+    let limitWhenHeld: number | undefined;
+    let delivered = 0;
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        maxOutageMs: 10_000,
+        maxBatchSize: 1,
+        concurrency: 8,
+        events: {
+          onConcurrencyChange: (value) => {
+            limit = value;
+          },
+          onDelivered: () => {
+            delivered += 1;
+            if (delivered === 60) {
+              limitBeforeOutage = limit;
+              faults.batchStatus = 503;
+              setTimeout(() => delete faults.batchStatus, 300);
+            }
+          },
+          onRetry: (event) => {
+            if (event.heldForOutage === true && limitWhenHeld === undefined) {
+              limitWhenHeld = limit;
+            }
+          },
+        },
+      }),
+    );
+    for (const entry of makeRecords(200, 40)) {
+      await delivery.submit(entry.origin, [entry]);
+    }
+    const result = await delivery.finish();
+
+    expect(result.delivered).toBe(200);
+    expect(limitBeforeOutage).toBeGreaterThan(2);
+    expect(limitWhenHeld).toBeGreaterThanOrEqual(limitBeforeOutage);
+  });
+
+  it("failing entry retries within 5 s", async () => {
+    // Koala is up and fails on this entry alone: the retries are not spaced out to a minute, which
+    // would hold the person's later entries that long.
+    emulator = await startKoalaEmulator({ publicKey: TEST_KEY, faults: { serverErrorEntry: () => true } });
+    const retries: RetryEvent[] = [];
+    const delivery = createDelivery(
+      testOptions(emulator.url, {
+        retryBaseDelayMs: 6_000,
+        retryMaxDelayMs: 60_000,
+        random: () => 0.99,
+        events: {
+          onRetry: (event) => {
+            retries.push(event);
+            void delivery.stop();
+          },
+        },
+      }),
+    );
+    const [entry] = makeRecords(1, 1);
+    await delivery.submit(entry!.origin, [entry!]);
+    await delivery.finish();
+
+    expect(retries).toHaveLength(1);
+    expect(retries[0]?.status).toBe(500);
+    expect(retries[0]?.delayMs).toBe(4_950);
   });
 });

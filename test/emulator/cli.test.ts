@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -52,6 +52,7 @@ describe("emulator command line", () => {
     [["--fault", "drop=0.05", "--fault", "slow=1", "--fault", "slow-ms=20"], { faults: { dropRate: 0.05, slowRate: 1, slowDelayMs: 20 } }],
     [["--fault", "status=503", "--fault", "request-id", "--fault", "echo-path"], { faults: { batchStatus: 503, requestIdInErrors: true, echoPathInErrors: true } }],
     [["--fault", "endless-error"], { faults: { endlessErrorBody: true } }],
+    [["--fault", "down=503"], { faults: { downStatus: 503 } }],
     [["--fault", "rotate-key=3:pk_rotated_0123"], { faults: { rotateKey: { afterBatches: 3, newKey: "pk_rotated_0123" } } }],
     [["--fault", "rotate-key=0:pk:with:colons"], { faults: { rotateKey: { afterBatches: 0, newKey: "pk:with:colons" } } }],
   ])("parses %j", (argv, expected) => {
@@ -62,7 +63,10 @@ describe("emulator command line", () => {
     [["--fault", "5xx=2"], "invalid --fault 5xx=2: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "5xx=0x1"], "invalid --fault 5xx=0x1: expected a share from 0 to 1, such as 5xx=0.1"],
     [["--fault", "5xx"], "invalid --fault 5xx=: expected a share from 0 to 1, such as 5xx=0.1"],
-    [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, endless-error, echo-path, request-id, rotate-key'],
+    [["--fault", "teapot=1"], 'unknown --fault "teapot": expected one of 5xx, 429, retry-after, drop, slow, slow-ms, status, down, 500-entry, endless-error, echo-path, request-id, rotate-key'],
+    [["--fault", "500-entry=("], "invalid --fault 500-entry=(: expected a regular expression, such as 500-entry=^Crash"],
+    [["--fault", "500-entry"], "invalid --fault 500-entry=: expected a regular expression, such as 500-entry=^Crash"],
+    [["--fault", "down=42"], 'invalid --fault down "42": expected a whole number, 100 to 599'],
     [["--fault", "429=0"], 'invalid --fault 429 "0": expected a whole number, 1 or more'],
     [["--fault", "status=99"], 'invalid --fault status "99": expected a whole number, 100 to 599'],
     [["--fault", "request-id=no"], "invalid --fault request-id=no: the fault takes no value"],
@@ -75,6 +79,16 @@ describe("emulator command line", () => {
     [["--public-key", "a/b"], 'invalid --public-key "a/b": expected a non-empty key without "/"'],
   ])("rejects %j", (argv, message) => {
     expect(() => parseEmulatorArgs(argv)).toThrow(new EmulatorUsageError(message));
+  });
+
+  test("500-entry matches event name or email", () => {
+    const options = parseEmulatorArgs(["--fault", "500-entry=^Crash|poison@"]);
+    const matches = options === "help" ? undefined : options.faults.serverErrorEntry;
+
+    expect(matches?.({ event: "Crash Checkout" }, {})).toBe(true);
+    expect(matches?.({ event: "Checkout" }, { email: "poison@example.com" })).toBe(true);
+    expect(matches?.({ type: "identify", traits: { email: "poison@example.com" } }, {})).toBe(true);
+    expect(matches?.({ event: "Checkout" }, { email: "ada@example.com" })).toBe(false);
   });
 
   test("unknown option is a usage error", () => {
@@ -159,6 +173,82 @@ describe("emulator command line", () => {
     expect(out.filter((line) => line.startsWith(`200 POST /web/projects/${DEFAULT_PUBLIC_KEY}/batch`))).toHaveLength(2);
     expect(out.filter((line) => line.startsWith(`401 GET /web/projects/${DEFAULT_PUBLIC_KEY}/auth`))).toHaveLength(1);
     expect(err.join("\n")).toContain("entries accepted: 2 distinct message_ids");
+  });
+});
+
+/** Writes `count` track events of 10 persons; those whose number `crash` picks are named "Crash Checkout". */
+function writeCrashEvents(count: number, crash: (index: number) => boolean): string {
+  const path = join(directory, `crash-${Math.random().toString(36).slice(2)}.jsonl`);
+  const lines: string[] = [];
+  for (let index = 1; index <= count; index += 1) {
+    lines.push(
+      JSON.stringify({
+        type: "track",
+        event: crash(index) ? "Crash Checkout" : "Report Exported",
+        messageId: `crash-${index}`,
+        timestamp: "2024-05-01T10:00:00.000Z",
+        userId: `user-${index % 10}`,
+        context: { library: { name: "analytics-node" }, traits: { email: `user${index % 10}@example.com` } },
+      }),
+    );
+  }
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
+/** Starts the runner with `argv` until `stop` is called, and waits until it listens at `endpoint`. */
+async function startRunner(argv: string[]): Promise<{ err: string[]; endpoint: string; stop: () => void; running: Promise<number> }> {
+  const { output, err, url } = captureOutput();
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const running = runEmulatorCli(argv, output, stopped);
+  return { err, endpoint: await url, stop, running };
+}
+
+describe("send against the emulator's 500 faults", () => {
+  test("entries that crash Koala are dead-lettered alone", async () => {
+    const { err, endpoint, stop, running } = await startRunner(["--quiet", "--fault", "500-entry=^Crash"]);
+    // Every 7th event crashes Koala, so every person's batch of 10 contains one or two of them.
+    const events = writeCrashEvents(100, (index) => index % 7 === 0);
+    const deadLetterPath = join(directory, "crash-dead.jsonl");
+    const reportPath = join(directory, "crash-report.json");
+
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-attempts", "2", "--endpoint", endpoint, "--state", join(directory, "crash-state.json"), "--dead-letter", deadLetterPath, "--report", reportPath, events],
+      { env: { KOALA_PUBLIC_KEY: DEFAULT_PUBLIC_KEY } },
+    );
+    stop();
+
+    expect(await running).toBe(0);
+    expect(result.status).toBe(1);
+    const deadLetters = readFileSync(deadLetterPath, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { messageId: string; status: number });
+    expect(deadLetters.map((line) => line.messageId).sort()).toEqual(Array.from({ length: 14 }, (_, index) => `crash-${(index + 1) * 7}`).sort());
+    expect(deadLetters.every((line) => line.status === 500)).toBe(true);
+    expect(err.join("\n")).toContain("entries accepted: 86 distinct message_ids, 0 received again");
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { delivery: { requestsSplit: number } };
+    expect(report.delivery.requestsSplit).toBeGreaterThan(0);
+    expect((result.stdout + result.stderr).replace(/\s+/g, " ")).toContain(`split requests ${report.delivery.requestsSplit} (their batches were split in halves`);
+  });
+
+  test("Koala down with 500 stops for a resume", async () => {
+    const { err, endpoint, stop, running } = await startRunner(["--quiet", "--fault", "down=500"]);
+    const events = writeCrashEvents(30, () => false);
+    const deadLetterPath = join(directory, "down-dead.jsonl");
+
+    const result = await runCli(
+      ["send", "--no-stitch", "--max-attempts", "2", "--max-outage-ms", "500", "--endpoint", endpoint, "--state", join(directory, "down-state.json"), "--dead-letter", deadLetterPath, events],
+      { env: { KOALA_PUBLIC_KEY: DEFAULT_PUBLIC_KEY } },
+    );
+    stop();
+
+    expect(await running).toBe(0);
+    expect(result.status).toBe(3);
+    expect(result.stderr.replace(/\s+/g, " ")).toContain("Koala answered only with errors");
+    expect(result.stderr + result.stdout).toContain("--resume");
+    expect(existsSync(deadLetterPath)).toBe(false);
+    expect(err.join("\n")).toContain("entries accepted: 0 distinct message_ids");
   });
 });
 

@@ -40,6 +40,12 @@ const FAULTS: ReadonlyArray<{ name: string; help: string; set: FaultSetter }> = 
   { name: "slow", help: "slow=<rate>      answer a share of /batch requests after slow-ms", set: (faults, value, name) => (faults.slowRate = parseRate(name, value)) },
   { name: "slow-ms", help: "slow-ms=<ms>     delay of those slow answers (default: 200)", set: (faults, value, name) => (faults.slowDelayMs = parseWholeNumber(name, value, 0)) },
   { name: "status", help: "status=<code>    answer every /batch request with this HTTP status", set: (faults, value, name) => (faults.batchStatus = parseStatus(name, value)) },
+  { name: "down", help: "down=<code>      answer every request, GET /auth included, with this HTTP\n                   status, as Koala does while it is down", set: (faults, value, name) => (faults.downStatus = parseStatus(name, value)) },
+  {
+    name: "500-entry",
+    help: "500-entry=<regex>\n                   answer 500 to every /batch request with an entry whose\n                   event name or email matches the regular expression, as\n                   entries that crash the server would; GET /auth still\n                   succeeds",
+    set: (faults, value, name) => (faults.serverErrorEntry = parseEntryPattern(name, value)),
+  },
   { name: "endless-error", help: "endless-error    answer every /batch request 500 with an endless body", set: (faults, value, name) => (faults.endlessErrorBody = parseFlag(name, value)) },
   { name: "echo-path", help: "echo-path        put the request path, with the key, in error bodies", set: (faults, value, name) => (faults.echoPathInErrors = parseFlag(name, value)) },
   { name: "request-id", help: "request-id       put a request id of its own in every error body", set: (faults, value, name) => (faults.requestIdInErrors = parseFlag(name, value)) },
@@ -146,6 +152,24 @@ function parseWholeNumber(name: string, value: string | undefined, min: number, 
     throw new EmulatorUsageError(`invalid ${name} ${JSON.stringify(value ?? "")}: expected a whole number, ${range}`);
   }
   return number;
+}
+
+/** Parses a regular expression into a test of an entry's `event` and of the request's or the entry's email. */
+function parseEntryPattern(name: string, value: string | undefined): NonNullable<EmulatorFaults["serverErrorEntry"]> {
+  let pattern: RegExp;
+  try {
+    if (value === undefined || value === "") {
+      throw new Error("empty");
+    }
+    pattern = new RegExp(value);
+  } catch {
+    throw new EmulatorUsageError(`invalid ${name}=${value ?? ""}: expected a regular expression, such as ${name.replace("--fault ", "")}=^Crash`);
+  }
+  return (entry, person) => {
+    const traits = entry["traits"];
+    const traitEmail = typeof traits === "object" && traits !== null ? (traits as Record<string, unknown>)["email"] : undefined;
+    return [entry["event"], entry["email"], traitEmail, person.email].some((text) => typeof text === "string" && pattern.test(text));
+  };
 }
 
 function parseStatus(name: string, value: string | undefined): number {

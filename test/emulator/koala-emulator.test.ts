@@ -73,4 +73,32 @@ describe("Koala emulator", () => {
     expect(valid.statusCode).toBe(200);
     expect(invalid.statusCode).toBe(401);
   });
+
+  it("down status answers GET /auth too", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { downStatus: 503 } });
+    const auth = await request(`${emulator.url}/web/projects/${KEY}/auth`, { headers: { "user-agent": "test" } });
+    await auth.body.dump();
+
+    expect(auth.statusCode).toBe(503);
+    expect(await post(`/web/projects/${KEY}/batch`, `{"email":"a@example.com","events":${entries(1, "d")}}`)).toBe(503);
+    expect(emulator.accepted.size).toBe(0);
+  });
+
+  it("500 entry fault fails its whole request", async () => {
+    const crash = /^Crash/;
+    emulator = await startKoalaEmulator({
+      publicKey: KEY,
+      faults: { serverErrorEntry: (entry, person) => crash.test(String(entry["event"])) || person.email === "poison@example.com" },
+    });
+    const batch = `/web/projects/${KEY}/batch`;
+    const mixed = JSON.stringify([
+      { type: "track", event: "Crash Now", message_id: "x1" },
+      { type: "track", event: "Fine", message_id: "x2" },
+    ]);
+
+    expect(await post(batch, `{"email":"a@example.com","events":${mixed}}`)).toBe(500);
+    expect(await post(batch, `{"email":"poison@example.com","events":${entries(1, "p")}}`)).toBe(500);
+    expect(await post(batch, `{"email":"a@example.com","events":${entries(1, "ok")}}`)).toBe(200);
+    expect([...emulator.accepted.keys()]).toEqual(["ok0"]);
+  });
 });

@@ -15,8 +15,11 @@ export interface EmulatorFaults {
   slowDelayMs?: number;
   /** Entries for which the whole request gets a 400, like a real rejection. */
   rejectEntry?: (entry: Record<string, unknown>) => boolean;
-  /** Entries for which the whole request gets a 500 every time, as entries that crash the server would. */
-  serverErrorEntry?: (entry: Record<string, unknown>) => boolean;
+  /**
+   * Entries for which the whole request gets a 500 every time, as entries that crash the server would.
+   * `person` holds the request's top-level fields. GET /auth still succeeds, because Koala is up.
+   */
+  serverErrorEntry?: (entry: Record<string, unknown>, person: AcceptedEntry["person"]) => boolean;
   /** Puts the request path, which contains the key, in every error body, as some servers do. */
   echoPathInErrors?: boolean;
   /** Puts a request id of its own in every error body, as many APIs do, so that no two error bodies are alike. */
@@ -25,6 +28,8 @@ export interface EmulatorFaults {
   endlessErrorBody?: boolean;
   /** Status of every `/batch` response in place of Koala's, as a proxy or another server in front of it would return. */
   batchStatus?: number;
+  /** Status of every response, `GET /auth` included, as Koala returns while it is down. Set and delete it during a run. */
+  downStatus?: number;
   /**
    * Replaces the accepted key with `newKey` once `afterBatches` requests to `/batch` got a response,
    * as when someone regenerates the project's key during a run: the old key gets 401 from then on.
@@ -145,6 +150,10 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     if (faults.rotateKey !== undefined && stats.batchRequests >= faults.rotateKey.afterBatches) {
       publicKey = faults.rotateKey.newKey;
     }
+    if (faults.downStatus !== undefined) {
+      answer(response, log, faults.downStatus, "Service down");
+      return;
+    }
     const route = matchRoute(request.method ?? "", request.url ?? "", publicKey);
     if (route.kind !== "batch") {
       answer(response, log, route.status, route.message);
@@ -203,7 +212,7 @@ export async function startKoalaEmulator(options: EmulatorOptions): Promise<Koal
     if (faults.slowRate !== undefined && random() < faults.slowRate) {
       await new Promise((resolve) => setTimeout(resolve, faults.slowDelayMs ?? 200));
     }
-    if (faults.serverErrorEntry !== undefined && batch.entries.some((item) => faults.serverErrorEntry?.(item.entry))) {
+    if (faults.serverErrorEntry !== undefined && batch.entries.some((item) => faults.serverErrorEntry?.(item.entry, item.person))) {
       answer(response, log, 500, "Internal error");
       return;
     }
