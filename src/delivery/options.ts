@@ -363,6 +363,11 @@ export interface Delivery {
   /** Whether a previous run finished this record (only with `resume`). */
   isDone(origin: RecordOrigin): boolean;
   /**
+   * Adds the entries of a record that a previous run finished to the duplicate check, without
+   * sending them, so that a later copy of the event is skipped as it was in that run.
+   */
+  rememberDone(entries: readonly KoalaEntry[]): void;
+  /**
    * Takes the ids that this run's identity graph resolves, once the graph is built and before the
    * first record is submitted: the checkpoint records them and compares them with the resumed ones.
    */

@@ -174,6 +174,12 @@ export class DeliveryRun implements Delivery {
     return this.options.resume && this.checkpoint.isDone(origin);
   }
 
+  rememberDone(entries: readonly KoalaEntry[]): void {
+    for (const entry of entries) {
+      this.isFirstOfMessageId(entry);
+    }
+  }
+
   useIdentityGraph(resolved: ResolvedIds): void {
     const left = this.checkpoint.useIdentityGraph(resolved);
     const statePath = this.options.statePath ?? this.options.resumeStatePath;

@@ -196,6 +196,8 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       stats.eventsRead += 1;
       if (delivery.isDone(result.origin)) {
         stats.countSkipped("already-delivered");
+        // A later copy of the event is then a duplicate, as it was for the run that delivered this one.
+        delivery.rememberDone(result.entries);
         return;
       }
       recordVerdicts(stats, result, io.verbose);
