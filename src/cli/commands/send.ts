@@ -12,6 +12,7 @@ import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
 import { hideEmails } from "../../reporting/email-mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
 import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
+import type { ProgressSnapshot } from "../../reporting/progress-text.js";
 import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
 import { NotSentFile } from "../../reporting/not-sent-file.js";
 import { filesWritten, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
@@ -83,7 +84,9 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     warn(warning);
   }
 
-  const interruption = handleInterruptions(progress, logLine, settings);
+  // The counts of the last status update, which a second signal prints as the process exits.
+  let latestSnapshot: ProgressSnapshot | undefined;
+  const interruption = handleInterruptions(progress, logLine, settings, () => latestSnapshot);
   // A dry run stops reading when the reader of its requests goes away (`| head`), and reports
   // what it wrote. A real send writes only the --json report to stdout, and goes on without it.
   const dryRunStdout = settings.dryRun ? new DryRunStdout(process.stdout, isStderrSameAsStdout()) : undefined;
@@ -116,7 +119,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
         warn,
         signal: interruption.signal,
         verbose: createVerboseLog(settings, logLine),
-        onProgress: (snapshot) => progress.update(snapshot),
+        onProgress: (snapshot) => {
+          latestSnapshot = snapshot;
+          progress.update(snapshot);
+        },
         onPhase: (description) => progress.phase(description),
         onStatePath: (statePath) => interruption.useStatePath(statePath),
         onNotSent: notSentFile === undefined ? undefined : (record) => notSentFile.write(record),
@@ -232,7 +238,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
     writeStderr(`${wrapStderrMessage(message)}\n`);
-    exitStatus = ExitCode.interrupted;
+    exitStatus = interruptedExitStatus(interruption.receivedSignal());
     reportedInterruption = { signal: interruption.receivedSignal() ?? null, resumeCommand: resume ?? null };
   }
   return writeReports(stats, settings, { source: config.source, excludeEmails, interruption: reportedInterruption }, exitStatus);
@@ -564,7 +570,12 @@ type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
  * Turns the first Ctrl-C, SIGTERM or SIGHUP into an abort signal, so that the run stops reading and
  * finishes what is in flight. A second one exits at once.
  */
-function handleInterruptions(progress: ProgressReporter, logLine: (line: string) => void, settings: SendSettings): Interruption {
+function handleInterruptions(
+  progress: ProgressReporter,
+  logLine: (line: string) => void,
+  settings: SendSettings,
+  latestSnapshot: () => ProgressSnapshot | undefined,
+): Interruption {
   const controller = new AbortController();
   let stateFile: StateFileAtStart | undefined;
   let received: InterruptSignal | undefined;
@@ -575,8 +586,11 @@ function handleInterruptions(progress: ProgressReporter, logLine: (line: string)
       // this one, so the message is written once the state file is on disk or known to be missing.
       // It goes to stderr directly, not through writeStderr, because the process exits at once and
       // could not wait for stdout's queued bytes.
-      process.once("exit", () => process.stderr.write(`${wrapStderrMessage(secondInterruptMessage(settings, hasCheckpoint(stateFile, settings.delivery.resume)))}\n`));
-      process.exit(ExitCode.interrupted);
+      process.once("exit", () => {
+        const message = secondInterruptMessage(settings, hasCheckpoint(stateFile, settings.delivery.resume), latestSnapshot());
+        process.stderr.write(`${wrapStderrMessage(message)}\n`);
+      });
+      process.exit(interruptedExitStatus(signal));
     }
     // A dry run has no requests in flight, so it stops reading and prints its summary.
     const stopping = settings.dryRun ? "stopping the dry run" : "finishing the requests in flight";
@@ -616,9 +630,25 @@ function firstInterruptMessage(signal: InterruptSignal, stopping: string): strin
   }
 }
 
-/** Builds what a second Ctrl-C prints as the process exits: how to run the rest, when it can be run. */
-function secondInterruptMessage(settings: SendSettings, checkpointSaved: boolean): string {
-  const message = "interrupted again: exiting now";
+/** Returns the exit status of a run that `signal` interrupted: 129 for SIGHUP, as a shell shows, and 130 otherwise. */
+function interruptedExitStatus(signal: InterruptSignal | undefined): number {
+  return signal === "SIGHUP" ? ExitCode.hangup : ExitCode.interrupted;
+}
+
+/**
+ * Builds what a second Ctrl-C prints as the process exits: the counts of the last status update,
+ * that no summary or --report follows, and how to run the rest, when it can be run.
+ */
+function secondInterruptMessage(settings: SendSettings, checkpointSaved: boolean, snapshot: ProgressSnapshot | undefined): string {
+  const lines = ["interrupted again: exiting now"];
+  if (snapshot !== undefined) {
+    lines.push(`  at the last status update: ${describeSnapshotCounts(snapshot, settings.dryRun)}`);
+  }
+  // The report is built from the run's final counts, which a process that exits at once never has.
+  // A report of an earlier run at the same path stays as it was.
+  const report = settings.reportPath === undefined ? "" : `, and ${displayPath(settings.reportPath, process.cwd())} was not written`;
+  lines.push(`  no summary was printed${report}`);
+  const message = lines.join("\n");
   const notResumable = notResumableText(settings);
   if (settings.dryRun) {
     return message;
@@ -631,6 +661,12 @@ function secondInterruptMessage(settings: SendSettings, checkpointSaved: boolean
   }
   // The delivery run warns if its save on exit failed, so the message does not claim the save.
   return `${message}\n  the requests in flight are not waited for, so a resume sends them again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
+}
+
+/** Lists the counts of a status update, as the status line shows them, for the message of a second signal. */
+function describeSnapshotCounts(snapshot: ProgressSnapshot, dryRun: boolean): string {
+  const problems = `${formatCount(snapshot.failed)} ${snapshot.failed === 1 ? "problem" : "problems"}`;
+  return `${formatCount(snapshot.eventsRead)} events read, ${formatCount(snapshot.entriesSent)} ${dryRun ? "printed" : "sent"}, ${formatCount(snapshot.skipped)} skipped, ${problems}`;
 }
 
 /** Names where the email patterns in effect came from: the config file, `--exclude-emails`, or both. */
