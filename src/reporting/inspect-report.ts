@@ -1,5 +1,6 @@
 import type { SourcedEmailPattern } from "../pipeline/email-exclusion.js";
 import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
+import type { EventProfile } from "./event-profile.js";
 import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
 /**
@@ -21,6 +22,8 @@ export interface InspectReportContext {
   stitching: ForecastStitchingResult;
   /** Email patterns in effect, from the config and `--exclude-emails`. */
   excludeEmails: readonly SourcedEmailPattern[];
+  /** The options among `--filter`, `--since` and `--until` that were given, which `passingFilters` names. */
+  filterOptions: readonly string[];
 }
 
 /** Counts of one mapping, or of the resent dead letters, over the events of the inputs. */
@@ -86,12 +89,32 @@ export interface InspectReport {
   resentDeadLetters: Omit<MappingReport, "name" | "action" | "trigger" | "matched"> & { read: number; valid: number; invalid: number };
   noMappingMatched: number;
   filteredOut: number;
+  /**
+   * The counts above from `eventsRead` to `identity`, of the events that pass `--filter`, `--since`
+   * and `--until`, and the `options` given. Null when none of these options is given.
+   */
+  passingFilters: (EventProfileReport & { options: string[] }) | null;
   requests: { estimated: number; method: string };
   identityStitching: StitchingReport;
 }
 
+/** The counts of `EventProfile`, as `inspect --json` writes them both for all events and for those that pass the filters. */
+export type EventProfileReport = Pick<
+  InspectReport,
+  | "eventsRead"
+  | "eventsByType"
+  | "topEventNames"
+  | "distinctEventNames"
+  | "trackEventsWithoutName"
+  | "trackEventsWithUnlistedNames"
+  | "libraries"
+  | "timeRange"
+  | "identity"
+>;
+
 export function buildInspectReport(inventory: ArchiveInventory, context: InspectReportContext): InspectReport {
-  const names = sortedByCount(inventory.eventNames);
+  const all = profileReport(inventory.profile, context.topCount);
+  const passing = inventory.passingProfile;
   return {
     reportVersion: INSPECT_REPORT_VERSION,
     tool: { name: "koala-replay", version: context.version },
@@ -100,7 +123,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     inputs: [...context.inputs],
     filesRead: inventory.filesRead,
     filesSkipped: inventory.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
-    eventsRead: inventory.eventsRead,
+    eventsRead: all.eventsRead,
     duplicateEvents: {
       count: inventory.duplicates.count,
       firstAt: inventory.duplicates.firstAt === undefined ? null : { ...inventory.duplicates.firstAt },
@@ -112,18 +135,14 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     unreadableByReason: objectByCount(inventory.unreadableByReason),
     unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
     unknownCsvTableFiles: [...inventory.unknownCsvTableFiles],
-    eventsByType: objectByCount(inventory.eventsByType),
-    topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
-    distinctEventNames: names.length,
-    trackEventsWithoutName: inventory.trackEventsWithoutName,
-    trackEventsWithUnlistedNames: inventory.trackEventsWithUnlistedNames,
-    libraries: objectByCount(inventory.libraries),
-    timeRange: {
-      earliest: isoOrNull(inventory.earliestTimestampMs),
-      latest: isoOrNull(inventory.latestTimestampMs),
-      eventsWithoutTimestamp: inventory.eventsWithoutTimestamp,
-    },
-    identity: { ...inventory.identity },
+    eventsByType: all.eventsByType,
+    topEventNames: all.topEventNames,
+    distinctEventNames: all.distinctEventNames,
+    trackEventsWithoutName: all.trackEventsWithoutName,
+    trackEventsWithUnlistedNames: all.trackEventsWithUnlistedNames,
+    libraries: all.libraries,
+    timeRange: all.timeRange,
+    identity: all.identity,
     mappingSource: context.mappingSource,
     browserEvents: context.browserEvents,
     excludeEmails: context.excludeEmails.map(({ pattern, source }) => ({ pattern, source })),
@@ -138,8 +157,28 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     },
     noMappingMatched: inventory.noMappingMatched,
     filteredOut: inventory.filteredOut,
+    passingFilters: passing === undefined ? null : { options: [...context.filterOptions], ...profileReport(passing, context.topCount) },
     requests: { estimated: inventory.estimator.count(), method: inventory.estimator.method },
     identityStitching: buildStitchingReport(context.stitching),
+  };
+}
+
+function profileReport(profile: EventProfile, topCount: number): EventProfileReport {
+  const names = sortedByCount(profile.eventNames);
+  return {
+    eventsRead: profile.eventsRead,
+    eventsByType: objectByCount(profile.eventsByType),
+    topEventNames: names.slice(0, topCount).map(([name, count]) => ({ name, count })),
+    distinctEventNames: names.length,
+    trackEventsWithoutName: profile.trackEventsWithoutName,
+    trackEventsWithUnlistedNames: profile.trackEventsWithUnlistedNames,
+    libraries: objectByCount(profile.libraries),
+    timeRange: {
+      earliest: isoOrNull(profile.earliestTimestampMs),
+      latest: isoOrNull(profile.latestTimestampMs),
+      eventsWithoutTimestamp: profile.eventsWithoutTimestamp,
+    },
+    identity: { ...profile.identity },
   };
 }
 
