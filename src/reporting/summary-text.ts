@@ -173,7 +173,7 @@ function notSentFileText(stats: RunStats, context: SummaryContext): string | und
     return undefined;
   }
   const path = escapeControlCharacters(displayPath(file.path, context.workingDirectory));
-  const parts = [`${path}: ${formatCount(file.lines)} ${plural(file.lines, "line", "lines")}, one for each event or entry counted under skipped, invalid or unreadable`];
+  const parts = [`${path}: ${formatCount(file.lines)} ${plural(file.lines, "line", "lines")}, one for each event not sent or line not read, with its reasons counted under skipped, invalid or unreadable`];
   if (file.error !== undefined) {
     parts.push(`${formatCount(file.linesLost)} more could not be written (${file.error}), so the file is incomplete`);
   }
