@@ -33,6 +33,9 @@ import { deadLetterResendCommand, rerunCommand, resumeCommand, resumeFromStateCo
 import { toolCommand } from "../tool-command.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { nameReadOnceInputs } from "../../inputs/read-once.js";
+import { findCopiedInputs } from "../../inputs/copied-inputs.js";
+import { expandInputs } from "../../inputs/expand-inputs.js";
+import { askIfCopiedInput, describeCopiedInput } from "../../reporting/copied-input.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
@@ -83,6 +86,17 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   for (const warning of [...describeConfigWarnings(config), ...describeFilterWarnings(settings.filters)]) {
     warn(warning);
   }
+  // Found before the run, so that a copy is named also when none of its events makes an entry.
+  const copiedInputs = settings.quiet ? [] : await findCopiedInputs((await expandInputs(settings.inputs)).sources);
+  for (const { copy, original, decompressed } of copiedInputs) {
+    warn(describeCopiedInput(copy, original, decompressed));
+  }
+  // The run's own note about an input whose every entry was a duplicate would name such a copy again.
+  const warnOnRun = (message: string): void => {
+    if (!copiedInputs.some(({ copy }) => message.startsWith(askIfCopiedInput(copy, "entry")))) {
+      warn(message);
+    }
+  };
 
   // The counts of the last status update, which a second signal prints as the process exits.
   let latestSnapshot: ProgressSnapshot | undefined;
@@ -116,7 +130,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       },
       {
         stdout: dryRunStdout ?? process.stdout,
-        warn,
+        warn: warnOnRun,
         signal: interruption.signal,
         verbose: createVerboseLog(settings, logLine),
         onProgress: (snapshot) => {
