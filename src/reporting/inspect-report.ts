@@ -1,6 +1,7 @@
 import type { SourcedEmailPattern } from "../pipeline/email-exclusion.js";
 import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
 import type { EventProfile } from "./event-profile.js";
+import { hideEmails } from "./email-mask.js";
 import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
 /**
@@ -133,7 +134,8 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     },
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),
-    unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
+    // A message can quote the line, and an email in it is hidden as in send's warnings.
+    unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: hideEmails(problem.message) })),
     unknownCsvTableFiles: [...inventory.unknownCsvTableFiles],
     eventsByType: all.eventsByType,
     topEventNames: all.topEventNames,

@@ -10,6 +10,7 @@ import { OTHER_REASONS, OTHER_RESPONSES, OTHER_TYPES, type RunStats } from "./ru
 import { escapeControlCharacters } from "./style.js";
 import { describeMissingFilterFields } from "./filter-fields.js";
 import { wrapText } from "./wrap-text.js";
+import { hideEmails } from "./email-mask.js";
 import { countDoneEarlier, earlierDeadLetterReason, finishedEarlierText, resumedRunText } from "./resume-headline.js";
 
 /** Reasons listed under invalid and failed, and event types named, before the rest are counted together. */
@@ -130,7 +131,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   const invalid = splitListed(stats.invalidByReason, MAX_LISTED_REASONS, OTHER_REASONS);
   for (const [reason, count] of invalid.listed) {
     const first = stats.invalidFirstAt.get(reason);
-    const where = first === undefined ? "" : ` (first at ${first.origin.input}:${first.origin.line}${first.found === undefined ? "" : `, found ${first.found}`})`;
+    // The value found is event data, and an email in it is hidden as in -v lines.
+    const where = first === undefined ? "" : ` (first at ${first.origin.input}:${first.origin.line}${first.found === undefined ? "" : `, found ${hideEmails(first.found)}`})`;
     lines.push(countRow("", count, countWidth, `${escapeControlCharacters(reason)}${where}`));
   }
   if (invalid.otherCount > 0) {
@@ -148,7 +150,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row("failed", formatCount(stats.failedCount)));
   const failed = splitListed(stats.failedByReason, MAX_LISTED_REASONS, OTHER_REASONS);
   for (const [reason, count] of failed.listed) {
-    lines.push(countRow("", count, countWidth, escapeControlCharacters(reason)));
+    // A failure reason ends with an excerpt of Koala's response, which may quote the entry.
+    lines.push(countRow("", count, countWidth, escapeControlCharacters(hideEmails(reason))));
   }
   if (failed.otherCount > 0) {
     const failedFolded = [...stats.failedByReason.keys()].some((reason) => reason.endsWith(OTHER_RESPONSES));
@@ -502,7 +505,7 @@ function failuresText(stats: RunStats, context: SummaryContext, skipped: string 
   const failed = stats.failedCount;
   const headline = stats.entriesSent === 0 ? "Nothing was delivered" : "Most entries were not delivered";
   const [reason] = sortedByCount(stats.failedByReason)[0] ?? [];
-  const cause = reason === undefined ? "" : `, most with ${escapeControlCharacters(reason)}`;
+  const cause = reason === undefined ? "" : `, most with ${escapeControlCharacters(hideEmails(reason))}`;
   const delivery = stats.delivery;
   const deadLetters =
     delivery?.deadLetterPath !== undefined && delivery.deadLetteredTotal > 0

@@ -17,6 +17,7 @@ import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind 
 import { NotSentFile } from "../../reporting/not-sent-file.js";
 import { filesWritten, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
 import { buildRunReport, type ReportedInterruption } from "../../reporting/run-report.js";
+import { hideEmailsInReport } from "../../reporting/report-emails.js";
 import type { NotSentFileResult, RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { textWidth } from "../../reporting/output-width.js";
@@ -91,10 +92,12 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   for (const { copy, original, decompressed } of copiedInputs) {
     warn(describeCopiedInput(copy, original, decompressed));
   }
-  // The run's own note about an input whose every entry was a duplicate would name such a copy again.
+  // Warnings of the run can quote event data, such as an unreadable line, so emails are hidden in
+  // them as in -v lines. The run's own note about an input whose every entry was a duplicate would
+  // name a copy found above again.
   const warnOnRun = (message: string): void => {
     if (!copiedInputs.some(({ copy }) => message.startsWith(askIfCopiedInput(copy, "entry")))) {
-      warn(message);
+      warn(hideEmails(message));
     }
   };
 
@@ -219,12 +222,14 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const notResumable = notResumableText(settings);
   let reportedInterruption: ReportedInterruption | undefined;
   if (fatal !== undefined) {
+    // The message may end with an excerpt of Koala's response, which may quote an entry.
+    const stopped = `stopped: ${hideEmails(mask(fatal.message))}`;
     if (notResumable === undefined) {
       // The printed command repeats this run's --endpoint, which may be the mistake.
-      writeError(`stopped: ${mask(fatal.message)}`, `${resumeHint(fatal.reason)}\n  ${mask(resumeCommand())}`);
+      writeError(stopped, `${resumeHint(fatal.reason)}\n  ${mask(resumeCommand())}`);
     } else {
       const when = fatal.reason === "unavailable" ? "once Koala responds again" : "after fixing it";
-      writeError(`stopped: ${mask(fatal.message)}`, `${when}, run the command again. ${notResumable}`);
+      writeError(stopped, `${when}, run the command again. ${notResumable}`);
     }
     exitStatus = ExitCode.fatalApi;
   } else if (stdoutWriteErrorCode() !== undefined && (settings.dryRun || !interruption.signal.aborted)) {
@@ -475,7 +480,7 @@ async function writeReports(
   if (settings.reportPath === undefined && !settings.json) {
     return exitStatus;
   }
-  const report = buildRunReport(stats, {
+  const built = buildRunReport(stats, {
     version: packageVersion(),
     workingDirectory: process.cwd(),
     exitStatus,
@@ -502,6 +507,7 @@ async function writeReports(
       excludeEmails: config.excludeEmails,
     },
   });
+  const report = hideEmailsInReport(built);
   const text = `${stringifyWithSecretMasked(report, settings.publicKey)}\n`;
   if (settings.json) {
     process.stdout.write(text);
