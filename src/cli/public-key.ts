@@ -13,8 +13,8 @@ const NOT_IN_PUBLIC_KEY = /[\s\p{Cc}<>*"'`]/u;
  * Characters that a terminal shows as nothing or as a plain space, which a copy from a web page or
  * a chat can add to a key unseen. They are the format characters (zero-width space and joiners, the
  * byte order mark, soft hyphen, direction marks), the no-break and other Unicode spaces, the Hangul
- * fillers and the Braille blank, private-use and unassigned code points, and lone surrogates. Koala
- * answers a key with one of them with 401, as for a wrong key.
+ * fillers and the Braille blank, private-use and unassigned code points, and lone surrogates. A key
+ * with one of them is not the key that Koala issued, so its requests would fail as with a wrong key.
  */
 const INVISIBLE_IN_PUBLIC_KEY = /[\p{Cf}\p{Co}\p{Cn}\p{Cs}\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u115F\u1160\u3164\uFFA0\u2800]/u;
 

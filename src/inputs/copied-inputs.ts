@@ -26,8 +26,8 @@ const CONCURRENT_STATS = 32;
 
 /**
  * Finds the inputs whose content is the same as that of an input read before them, once both are
- * decompressed: an S3 object `x.gz` and its decompressed copy `x.decompressed.jsonl` in one folder,
- * say. Each such copy is read as if it held other events, whatever happens to those events later.
+ * decompressed, such as an S3 object `x.gz` and its decompressed copy `x.decompressed.jsonl` in one
+ * folder. Each such copy is read as if it held other events, whatever happens to those events later.
  *
  * Only files whose content has the same size are compared, so most runs read no byte here. The size
  * of a gzip file's content is its trailer's ISIZE, the size of its last member modulo 2^32, so a

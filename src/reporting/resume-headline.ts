@@ -32,7 +32,7 @@ export function earlierDeadLetterReason(stats: RunStats): SkipReason {
  * Returns the headline of a resume that found every event finished by the earlier runs of its
  * checkpoint, or undefined for any other run. Such a run has nothing left to read, which is the
  * outcome a finished backfill should report, not a shortfall. Entries that those runs dead-lettered
- * and no resend delivered are still left, and the headline says so, except in a dry run.
+ * and no resend delivered are still left, and the headline counts them, except in a dry run.
  */
 export function finishedEarlierText(stats: RunStats, dryRun: boolean): string | undefined {
   if (stats.entriesSent > 0 || stats.failedCount > 0 || stats.invalidCount > 0 || stats.unreadableCount > 0) {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { runCli, type CliResult } from "../helpers/run-cli.js";
+import { runCli, runPrintedCommand, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 // Some proxies in front of Koala take the public key in their own path too, so --endpoint contains
@@ -59,17 +58,8 @@ function relayUrl(): string {
   return `http://127.0.0.1:${(relay.address() as AddressInfo).port}/relay`;
 }
 
-/** Runs a printed command line with sh, as a user pasting it would. */
 function runShell(commandLine: string, env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", commandLine], { cwd: directory, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runPrintedCommand(commandLine, directory, env);
 }
 
 /** Returns the resume command that a stopped run printed on a line of its own. */
