@@ -20,8 +20,13 @@ export const ExitCode = {
    * Or the identity graph could not write its temporary files, which stops a run before it sends.
    */
   ioError: 74,
-  /** Interrupted by Ctrl-C, SIGTERM or SIGHUP. */
+  /** Interrupted by Ctrl-C or SIGTERM. */
   interrupted: 130,
+  /**
+   * Interrupted by SIGHUP, when the terminal closed or the ssh connection dropped: 128 + SIGHUP (1),
+   * as a shell reports a process that SIGHUP ended.
+   */
+  hangup: 129,
 } as const;
 
 /** An error the user can fix: printed as one line with the next command to try, without a stack trace. */

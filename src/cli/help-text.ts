@@ -13,7 +13,9 @@ Exit status:
        --not-sent file or the --report file, and a real send still finishes
        and saves its checkpoint; or the temporary files of the identity graph
        in TMPDIR, and nothing was sent
-  130  interrupted (Ctrl-C, SIGTERM, or SIGHUP when the terminal closes)
+  129  interrupted by SIGHUP (the terminal closed or the ssh connection
+       dropped); the checkpoint is saved, as after Ctrl-C
+  130  interrupted by Ctrl-C or SIGTERM; resume with --resume
   141  a dry run stopped because the reader of stdout closed the pipe (| head);
        the summary and --report count what was done until then`;
 

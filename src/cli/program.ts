@@ -72,8 +72,8 @@ function joinPatternLists(value: string, previous: string | undefined): string {
 }
 
 const NOT_SENT_HELP =
-  "write one JSON line (mode 0600) for each event, or each mapping's entry of it, that the run skipped, found invalid or could not read: " +
-  "its input and line, category, reason, message and the event (or the raw line). Entries that fail delivery go to the dead-letter file instead. " +
+  "write one JSON line (mode 0600) for each event that the run did not send in full, and for each line it could not read: " +
+  "its input and line, the reasons (category, reason, message and mapping of each skipped or invalid entry) and the event (or the raw line). Entries that fail delivery go to the dead-letter file instead. " +
   "Fields: docs/not-sent.md in the package";
 
 /**

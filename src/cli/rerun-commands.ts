@@ -182,8 +182,17 @@ function resendStatePath(statePath: string): string {
   return join(dirname(statePath), `${basename(statePath, extname(statePath))}-resend.json`);
 }
 
-/** Returns `argv` with the value of `--public-key` replaced by a placeholder. */
-function withoutPublicKey(argv: readonly string[]): string[] {
+/**
+ * Returns `argv` with the value of `--public-key` replaced by a placeholder, and the key inside the
+ * value of `--endpoint` (a proxy whose path carries it) replaced too. With `--public-key`, it becomes
+ * the same placeholder, which the user replaces in both. With KOALA_PUBLIC_KEY, it becomes
+ * ENV_KEY_MARK, which `printedCommand` turns into a reference to that variable.
+ */
+function withoutPublicKey(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const optionKey = publicKeyOption(argv);
+  const key = optionKey ?? env["KOALA_PUBLIC_KEY"]?.trim();
+  const keyStandIn = optionKey === undefined ? ENV_KEY_MARK : KEY_PLACEHOLDER;
+  const withoutKey = (value: string): string => (key === undefined || key === "" ? value : value.split(key).join(keyStandIn));
   const args: string[] = [];
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index] as string;
@@ -192,6 +201,11 @@ function withoutPublicKey(argv: readonly string[]): string[] {
       index += 1;
     } else if (arg.startsWith("--public-key=")) {
       args.push(`--public-key=${KEY_PLACEHOLDER}`);
+    } else if (arg === "--endpoint" && index + 1 < argv.length) {
+      args.push(arg, withoutKey(argv[index + 1] as string));
+      index += 1;
+    } else if (arg.startsWith("--endpoint=")) {
+      args.push(withoutKey(arg));
     } else {
       args.push(arg);
     }
@@ -199,6 +213,43 @@ function withoutPublicKey(argv: readonly string[]): string[] {
   return args;
 }
 
+/** Returns the key of the last `--public-key` in `argv`, trimmed as the run used it, or undefined when there is none. */
+function publicKeyOption(argv: readonly string[]): string | undefined {
+  let key: string | undefined;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === "--public-key" && index + 1 < argv.length) {
+      key = (argv[index + 1] as string).trim();
+    } else if (arg.startsWith("--public-key=")) {
+      key = arg.slice("--public-key=".length).trim();
+    }
+  }
+  return key === "" ? undefined : key;
+}
+
+/**
+ * Stands for the key of KOALA_PUBLIC_KEY inside an argument until `printedCommand` quotes it. A
+ * NUL character cannot occur in a command-line argument, so no argument contains it by chance.
+ */
+const ENV_KEY_MARK = "\u0000KOALA_PUBLIC_KEY\u0000";
+
+/**
+ * The shell's reference to KOALA_PUBLIC_KEY that a printed command puts in place of the key. The
+ * `:?` form makes the shell stop with an error when the variable is unset or empty, rather than
+ * run the command with an endpoint that lacks the key.
+ */
+const ENV_KEY_REFERENCE = "${KOALA_PUBLIC_KEY:?}";
+
 function printedCommand(args: readonly string[]): string {
-  return [toolCommand(), ...args.map(shellQuote)].join(" ");
+  return [toolCommand(), ...args.map(quoteArgument)].join(" ");
+}
+
+/** Quotes `arg` for the shell, with each ENV_KEY_MARK inside double quotes as a reference to KOALA_PUBLIC_KEY. */
+function quoteArgument(arg: string): string {
+  if (!arg.includes(ENV_KEY_MARK)) {
+    return shellQuote(arg);
+  }
+  // Inside double quotes a POSIX shell still gives $, `, " and \ a special meaning, so each gets a backslash.
+  const literal = (text: string): string => text.replace(/[$`"\\]/g, (character) => `\\${character}`);
+  return `"${arg.split(ENV_KEY_MARK).map(literal).join(ENV_KEY_REFERENCE)}"`;
 }

@@ -409,6 +409,13 @@ export function parsePositiveInteger(option: string, value: string | undefined, 
 
 /** Parses `--endpoint` for `send`, `preview` and `check`: an http or https URL, without its trailing slashes. */
 export function parseEndpointOption(value: string = DEFAULT_ENDPOINT): string {
+  // A printed command puts this placeholder where a key given with --public-key was in the endpoint.
+  if (value.includes("<public key>")) {
+    throw new UsageError(
+      `invalid --endpoint "${value}": it contains the placeholder <public key> of a printed command`,
+      "replace the placeholder with your Koala public key, as in --public-key",
+    );
+  }
   let url: URL;
   try {
     url = new URL(value);

@@ -241,6 +241,8 @@ export class DeliveryRun implements Delivery {
     this.releaseRoomWaiters();
     await this.sender.drainInFlight(this.options.stopGraceMs);
     await this.sender.close();
+    // The save below is the last, so the exit listener has nothing left to save.
+    process.off("exit", this.saveOnExit);
     this.saveCheckpoint();
     this.closeDeadLetters();
   }

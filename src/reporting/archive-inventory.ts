@@ -6,24 +6,17 @@ import { deriveMessageId } from "../inputs/message-id.js";
 import type { InputProblem, RecordOrigin, SegmentEvent } from "../inputs/record.js";
 import type { SkipReason } from "../pipeline/outcomes.js";
 import type { RecordResult } from "../pipeline/processor.js";
-import { parseTimestamp } from "../triggers/values.js";
 import { isResentDeadLetter } from "../pipeline/resent-dead-letter.js";
 import type { EntryForecast } from "../pipeline/send-forecast.js";
 import type { RequestEstimator } from "./request-estimator.js";
 import { MAX_REASONS, OTHER_REASONS } from "./run-stats.js";
 import { addToTally, splitFoundValue } from "./tally.js";
+import { EventProfile, increment, recordAt } from "./event-profile.js";
+
+export { MAX_DISTINCT_VALUES, MISSING_VALUE, OTHER_VALUES, type IdentityCoverage } from "./event-profile.js";
 
 /** Unreadable lines listed with their location; the rest are only counted. */
 const MAX_UNREADABLE_EXAMPLES = 10;
-
-/**
- * Distinct values kept per counted field (event names, libraries, types). Archives with generated
- * event names ("Viewed /page/123") would otherwise hold one key per event; values past the limit
- * are counted under OTHER_VALUES.
- */
-export const MAX_DISTINCT_VALUES = 10_000;
-export const OTHER_VALUES = "(other values)";
-export const MISSING_VALUE = "(missing)";
 
 /** Counts of what one mapping would do with the events of an archive. */
 export interface MappingTally {
@@ -54,23 +47,10 @@ export interface DuplicateEvents {
   window?: number;
 }
 
-/** Events that carry each identifier; an event is counted once per identifier it has. */
-export interface IdentityCoverage {
-  email: number;
-  userId: number;
-  anonymousId: number;
-  profileId: number;
-  /** Events Koala can attach to a person as they are: with an email or a profile_id. */
-  emailOrProfileId: number;
-  /** Events with none of the four identifiers. */
-  none: number;
-}
-
 /** Counts of what an archive contains, filled one event at a time by `inspect`. */
 export class ArchiveInventory {
   filesRead = 0;
   readonly filesSkipped: SkippedFile[] = [];
-  eventsRead = 0;
   unreadableCount = 0;
   readonly unreadableByReason = new Map<string, number>();
   /** The first unreadable lines, with their file, line and message. */
@@ -80,22 +60,13 @@ export class ArchiveInventory {
    * `unreadableExamples` so that they are named even when other problems fill those.
    */
   readonly unknownCsvTableFiles: string[] = [];
-  readonly eventsByType = new Map<string, number>();
-  /** Names of track events (`event`), the first `MAX_DISTINCT_VALUES` distinct ones. */
-  readonly eventNames = new Map<string, number>();
-  /** Track events whose `event` is missing, empty or not a string, which are not among `eventNames`. */
-  trackEventsWithoutName = 0;
+  /** The events read, all of them, and their count. */
+  readonly profile = new EventProfile();
   /**
-   * Track events whose name came after the first `MAX_DISTINCT_VALUES` distinct names. They are counted
-   * here and not under `OTHER_VALUES`, which an event may be named.
+   * The events that pass `--filter`, `--since` and `--until`, when any of them is given; undefined
+   * otherwise. Their counts differ from `profile` by `filteredOut`.
    */
-  trackEventsWithUnlistedNames = 0;
-  /** `context.library.name`. */
-  readonly libraries = new Map<string, number>();
-  earliestTimestampMs: number | undefined;
-  latestTimestampMs: number | undefined;
-  eventsWithoutTimestamp = 0;
-  readonly identity: IdentityCoverage = { email: 0, userId: 0, anonymousId: 0, profileId: 0, emailOrProfileId: 0, none: 0 };
+  readonly passingProfile: EventProfile | undefined;
   readonly mappings: MappingTally[];
   /** Lines of a dead-letter file given as input: `matched` counts the lines read, valid or not, which no trigger decides on. */
   readonly resentDeadLetters: MappingTally = {
@@ -118,8 +89,17 @@ export class ArchiveInventory {
   private readonly eventMessageIds: MessageIdSet;
   private readonly duplicateOnlyInputs = new DuplicateOnlyInputs((input) => this.duplicates.inputsOfDuplicatesOnly.push(input));
 
-  /** `maxMessageIdSlots` sizes the check of repeated messageIds as `MessageIdSet` takes it; tests make it small. */
-  constructor(mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>, estimator: RequestEstimator, maxMessageIdSlots = MAX_TABLE_SLOTS) {
+  /**
+   * `filtered` keeps `passingProfile` apart, for a run with `--filter`, `--since` or `--until`.
+   * `maxMessageIdSlots` sizes the check of repeated messageIds as `MessageIdSet` takes it; tests make it small.
+   */
+  constructor(
+    mappings: ReadonlyArray<{ name: string; action: string; trigger: string }>,
+    estimator: RequestEstimator,
+    maxMessageIdSlots = MAX_TABLE_SLOTS,
+    filtered = false,
+  ) {
+    this.passingProfile = filtered ? new EventProfile() : undefined;
     this.eventMessageIds = new MessageIdSet(undefined, maxMessageIdSlots);
     this.mappings = mappings.map((mapping) => ({ ...mapping, matched: 0, wouldSend: 0, skippedByReason: new Map(), invalidByReason: new Map() }));
     this.tallyByName = new Map(this.mappings.map((tally) => [tally.name, tally]));
@@ -144,25 +124,17 @@ export class ArchiveInventory {
    * its entry is resent with, rather than by the fields of the line itself.
    */
   add(event: SegmentEvent, result: RecordResult, forecast: EntryForecast): void {
-    this.eventsRead += 1;
     this.countDuplicate(event, result.origin);
     const counted = isResentDeadLetter(result) ? deadLetterContent(event) : { event, person: undefined };
-    const type = counted.event["type"];
-    increment(this.eventsByType, typeof type === "string" ? type : MISSING_VALUE);
-    if (type === "track") {
-      const name = counted.event["event"];
-      if (typeof name !== "string" || name === "") {
-        this.trackEventsWithoutName += 1;
-      } else if (this.eventNames.has(name) || this.eventNames.size < MAX_DISTINCT_VALUES) {
-        this.eventNames.set(name, (this.eventNames.get(name) ?? 0) + 1);
-      } else {
-        this.trackEventsWithUnlistedNames += 1;
-      }
+    this.profile.add(counted.event, counted.person);
+    if (result.skipped !== "filtered-out") {
+      this.passingProfile?.add(counted.event, counted.person);
     }
-    increment(this.libraries, libraryNameOf(counted.event));
-    this.countTimestamp(counted.event["timestamp"]);
-    this.countIdentity(counted.event, counted.person);
     this.countMappings(result, forecast);
+  }
+
+  get eventsRead(): number {
+    return this.profile.eventsRead;
   }
 
   /** Closes the count of the last input, once every event is added. */
@@ -190,43 +162,6 @@ export class ArchiveInventory {
       rounded.firstAt ??= origin;
       rounded.messageId ??= String(messageId);
     }
-  }
-
-  private countTimestamp(timestamp: unknown): void {
-    // Parsed as --since and --until parse it, because Date.parse reads text such as "not a date 1" as 2001.
-    const time = typeof timestamp === "string" ? parseTimestamp(timestamp) : Number.NaN;
-    if (!Number.isFinite(time)) {
-      this.eventsWithoutTimestamp += 1;
-      return;
-    }
-    if (this.earliestTimestampMs === undefined || time < this.earliestTimestampMs) {
-      this.earliestTimestampMs = time;
-    }
-    if (this.latestTimestampMs === undefined || time > this.latestTimestampMs) {
-      this.latestTimestampMs = time;
-    }
-  }
-
-  /** Counts the identifiers of an event. `person`, when given, contains the email and profile_id that its entry is sent with. */
-  private countIdentity(event: SegmentEvent, person: Record<string, unknown> | undefined): void {
-    const traits = recordAt(event, "traits");
-    const contextTraits = recordAt(recordAt(event, "context"), "traits");
-    const properties = recordAt(event, "properties");
-    const email =
-      person === undefined ? isPresent(traits?.["email"]) || isPresent(contextTraits?.["email"]) || isPresent(properties?.["email"]) : isPresent(person["email"]);
-    const profileId =
-      person === undefined
-        ? isPresent(properties?.["profile_id"]) || isPresent(traits?.["profile_id"]) || isPresent(contextTraits?.["profile_id"])
-        : isPresent(person["profile_id"]);
-    const userId = isPresent(event["userId"]);
-    const anonymousId = isPresent(event["anonymousId"]);
-    const coverage = this.identity;
-    coverage.email += email ? 1 : 0;
-    coverage.profileId += profileId ? 1 : 0;
-    coverage.userId += userId ? 1 : 0;
-    coverage.anonymousId += anonymousId ? 1 : 0;
-    coverage.emailOrProfileId += email || profileId ? 1 : 0;
-    coverage.none += email || profileId || userId || anonymousId ? 0 : 1;
   }
 
   private countMappings(result: RecordResult, forecast: EntryForecast): void {
@@ -308,21 +243,3 @@ function deadLetterContent(line: SegmentEvent): { event: SegmentEvent; person: R
   return { event: recordAt(line, "event") ?? {}, person: recordAt(line, "person") };
 }
 
-function libraryNameOf(event: SegmentEvent): string {
-  const name = recordAt(recordAt(event, "context"), "library")?.["name"];
-  return typeof name === "string" && name !== "" ? name : MISSING_VALUE;
-}
-
-function recordAt(parent: Record<string, unknown> | undefined, key: string): Record<string, unknown> | undefined {
-  const value = parent?.[key];
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** Checks that an identifier is usable: a non-empty string or a number, as Segment treats ids. */
-function isPresent(value: unknown): boolean {
-  return (typeof value === "string" && value.trim() !== "") || (typeof value === "number" && Number.isFinite(value));
-}
-
-function increment<K>(map: Map<K | string, number>, key: K): void {
-  addToTally(map, key, OTHER_VALUES, MAX_DISTINCT_VALUES);
-}

@@ -1,5 +1,7 @@
 import type { SourcedEmailPattern } from "../pipeline/email-exclusion.js";
 import type { ArchiveInventory, MappingTally } from "./archive-inventory.js";
+import type { EventProfile } from "./event-profile.js";
+import { hideEmails } from "./email-mask.js";
 import { buildStitchingReport, type ForecastStitchingResult, type StitchingReport } from "./stitching-note.js";
 
 /**
@@ -21,6 +23,8 @@ export interface InspectReportContext {
   stitching: ForecastStitchingResult;
   /** Email patterns in effect, from the config and `--exclude-emails`. */
   excludeEmails: readonly SourcedEmailPattern[];
+  /** The options among `--filter`, `--since` and `--until` that were given, which `passingFilters` names. */
+  filterOptions: readonly string[];
 }
 
 /** Counts of one mapping, or of the resent dead letters, over the events of the inputs. */
@@ -86,12 +90,32 @@ export interface InspectReport {
   resentDeadLetters: Omit<MappingReport, "name" | "action" | "trigger" | "matched"> & { read: number; valid: number; invalid: number };
   noMappingMatched: number;
   filteredOut: number;
+  /**
+   * The counts above from `eventsRead` to `identity`, of the events that pass `--filter`, `--since`
+   * and `--until`, and the `options` given. Null when none of these options is given.
+   */
+  passingFilters: (EventProfileReport & { options: string[] }) | null;
   requests: { estimated: number; method: string };
   identityStitching: StitchingReport;
 }
 
+/** The counts of `EventProfile`, as `inspect --json` writes them both for all events and for those that pass the filters. */
+export type EventProfileReport = Pick<
+  InspectReport,
+  | "eventsRead"
+  | "eventsByType"
+  | "topEventNames"
+  | "distinctEventNames"
+  | "trackEventsWithoutName"
+  | "trackEventsWithUnlistedNames"
+  | "libraries"
+  | "timeRange"
+  | "identity"
+>;
+
 export function buildInspectReport(inventory: ArchiveInventory, context: InspectReportContext): InspectReport {
-  const names = sortedByCount(inventory.eventNames);
+  const all = profileReport(inventory.profile, context.topCount);
+  const passing = inventory.passingProfile;
   return {
     reportVersion: INSPECT_REPORT_VERSION,
     tool: { name: "koala-replay", version: context.version },
@@ -100,7 +124,7 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     inputs: [...context.inputs],
     filesRead: inventory.filesRead,
     filesSkipped: inventory.filesSkipped.map((file) => ({ path: file.path, reason: file.reason })),
-    eventsRead: inventory.eventsRead,
+    eventsRead: all.eventsRead,
     duplicateEvents: {
       count: inventory.duplicates.count,
       firstAt: inventory.duplicates.firstAt === undefined ? null : { ...inventory.duplicates.firstAt },
@@ -110,20 +134,17 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     },
     unreadable: inventory.unreadableCount,
     unreadableByReason: objectByCount(inventory.unreadableByReason),
-    unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: problem.message })),
+    // A message can quote the line, and an email in it is hidden as in send's warnings.
+    unreadableExamples: inventory.unreadableExamples.map((problem) => ({ ...problem.origin, reason: problem.reason, message: hideEmails(problem.message) })),
     unknownCsvTableFiles: [...inventory.unknownCsvTableFiles],
-    eventsByType: objectByCount(inventory.eventsByType),
-    topEventNames: names.slice(0, context.topCount).map(([name, count]) => ({ name, count })),
-    distinctEventNames: names.length,
-    trackEventsWithoutName: inventory.trackEventsWithoutName,
-    trackEventsWithUnlistedNames: inventory.trackEventsWithUnlistedNames,
-    libraries: objectByCount(inventory.libraries),
-    timeRange: {
-      earliest: isoOrNull(inventory.earliestTimestampMs),
-      latest: isoOrNull(inventory.latestTimestampMs),
-      eventsWithoutTimestamp: inventory.eventsWithoutTimestamp,
-    },
-    identity: { ...inventory.identity },
+    eventsByType: all.eventsByType,
+    topEventNames: all.topEventNames,
+    distinctEventNames: all.distinctEventNames,
+    trackEventsWithoutName: all.trackEventsWithoutName,
+    trackEventsWithUnlistedNames: all.trackEventsWithUnlistedNames,
+    libraries: all.libraries,
+    timeRange: all.timeRange,
+    identity: all.identity,
     mappingSource: context.mappingSource,
     browserEvents: context.browserEvents,
     excludeEmails: context.excludeEmails.map(({ pattern, source }) => ({ pattern, source })),
@@ -138,8 +159,28 @@ export function buildInspectReport(inventory: ArchiveInventory, context: Inspect
     },
     noMappingMatched: inventory.noMappingMatched,
     filteredOut: inventory.filteredOut,
+    passingFilters: passing === undefined ? null : { options: [...context.filterOptions], ...profileReport(passing, context.topCount) },
     requests: { estimated: inventory.estimator.count(), method: inventory.estimator.method },
     identityStitching: buildStitchingReport(context.stitching),
+  };
+}
+
+function profileReport(profile: EventProfile, topCount: number): EventProfileReport {
+  const names = sortedByCount(profile.eventNames);
+  return {
+    eventsRead: profile.eventsRead,
+    eventsByType: objectByCount(profile.eventsByType),
+    topEventNames: names.slice(0, topCount).map(([name, count]) => ({ name, count })),
+    distinctEventNames: names.length,
+    trackEventsWithoutName: profile.trackEventsWithoutName,
+    trackEventsWithUnlistedNames: profile.trackEventsWithUnlistedNames,
+    libraries: objectByCount(profile.libraries),
+    timeRange: {
+      earliest: isoOrNull(profile.earliestTimestampMs),
+      latest: isoOrNull(profile.latestTimestampMs),
+      eventsWithoutTimestamp: profile.eventsWithoutTimestamp,
+    },
+    identity: { ...profile.identity },
   };
 }
 

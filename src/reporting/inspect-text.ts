@@ -8,7 +8,7 @@ import { formatCount } from "./count-format.js";
 import { describeInputsRead, displayPath } from "./input-names.js";
 import { MAX_DISTINCT_VALUES, OTHER_VALUES } from "./archive-inventory.js";
 import { OTHER_REASONS } from "./run-stats.js";
-import type { InspectReport } from "./inspect-report.js";
+import type { EventProfileReport, InspectReport } from "./inspect-report.js";
 import { escapeControlCharacters, type TextStyle } from "./style.js";
 import { appendNote, displayWidth, padColumns, wrapStyled } from "./wrap-text.js";
 
@@ -35,12 +35,14 @@ const MAX_LISTED_REASONS = 10;
  */
 export function formatInspectText(report: InspectReport, style: TextStyle, width: number): string {
   const text: TextLayout = { style, width };
+  // With --filter, --since or --until, the tables describe the events that pass them, which the headline counts apart.
+  const profile: EventProfileReport = report.passingFilters ?? report;
   const sections = [
     headline(report, text),
-    section(text, "Events by type", countRows(foldedEntries(report.eventsByType), report.eventsRead, width)),
-    section(text, eventNamesTitle(report), eventNameRows(report, width)),
-    section(text, "Libraries (context.library.name)", countRows(foldedEntries(report.libraries), report.eventsRead, width)),
-    section(text, "Identity coverage", identityRows(report, width)),
+    section(text, "Events by type", countRows(foldedEntries(profile.eventsByType), profile.eventsRead, width)),
+    section(text, eventNamesTitle(profile), eventNameRows(profile, width)),
+    section(text, "Libraries (context.library.name)", countRows(foldedEntries(profile.libraries), profile.eventsRead, width)),
+    section(text, "Identity coverage", identityRows(profile, width)),
     section(text, `Mappings (${displayPath(report.mappingSource, report.workingDirectory)}, --browser-events ${report.browserEvents})`, mappingRows(report, text)),
     section(text, "Excluded emails, whose entries are counted as excluded-email", excludedEmailRows(report)),
     wrapStyled(requestLine(report), width, "", "  ", plain),
@@ -77,13 +79,8 @@ function headline(report: InspectReport, { style, width }: TextLayout): string {
   const preposition = stdinRead && report.filesRead === 1 ? "from" : "in";
   const events = `${formatCount(report.eventsRead)} ${report.eventsRead === 1 ? "event" : "events"}`;
   const lines = [wrapStyled(`${events} ${preposition} ${inputs}`, width, "", "  ", style.bold)];
-  const { earliest, latest, eventsWithoutTimestamp } = report.timeRange;
-  if (earliest !== null && latest !== null) {
-    const untimed = eventsWithoutTimestamp > 0 ? ` (${formatCount(eventsWithoutTimestamp)} without a valid timestamp)` : "";
-    lines.push(wrapStyled(`from ${earliest} to ${latest}${untimed}`, width, "  ", "    ", plain));
-  } else if (report.eventsRead > 0) {
-    lines.push("  no event has a valid timestamp");
-  }
+  lines.push(...timeRangeLines(report, "  ", width));
+  lines.push(...passingFiltersLines(report, width));
   lines.push(...duplicateLines(report, { style, width }));
   lines.push(...unreadableLines(report, { style, width }));
   if (report.filesSkipped.length > 0) {
@@ -93,6 +90,36 @@ function headline(report: InspectReport, { style, width }: TextLayout): string {
     }
   }
   return lines.join("\n");
+}
+
+/** Formats the time range of the events of `profile`, or a line that none has a valid timestamp. */
+function timeRangeLines(profile: EventProfileReport, indent: string, width: number): string[] {
+  const { earliest, latest, eventsWithoutTimestamp } = profile.timeRange;
+  if (earliest !== null && latest !== null) {
+    const untimed = eventsWithoutTimestamp > 0 ? ` (${formatCount(eventsWithoutTimestamp)} without a valid timestamp)` : "";
+    return [wrapStyled(`from ${earliest} to ${latest}${untimed}`, width, indent, `${indent}  `, plain)];
+  }
+  return profile.eventsRead > 0 ? [`${indent}no event has a valid timestamp`] : [];
+}
+
+/**
+ * Formats the count of the events that pass `--filter`, `--since` and `--until`, with their time
+ * range, and a note that the tables below count only those. Returns no line without these options.
+ */
+function passingFiltersLines(report: InspectReport, width: number): string[] {
+  const passing = report.passingFilters;
+  if (passing === null) {
+    return [];
+  }
+  const options = joinWithAnd(passing.options);
+  const excluded = report.eventsRead - passing.eventsRead;
+  const text = `${formatCount(passing.eventsRead)} of the ${formatCount(report.eventsRead)} ${passing.eventsRead === 1 ? "passes" : "pass"} ${options} (${formatCount(excluded)} excluded), and the tables below count only ${passing.eventsRead === 1 ? "that one" : "those"}`;
+  return [wrapStyled(text, width, "  ", "    ", plain), ...timeRangeLines(passing, "    ", width)];
+}
+
+/** Joins names as a sentence lists them: `a`, `a and b`, `a, b and c`. */
+function joinWithAnd(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1] as string}`;
 }
 
 /**
@@ -205,7 +232,7 @@ function countRows(entries: ReadonlyArray<readonly [string, number]>, total: num
   });
 }
 
-function eventNamesTitle(report: InspectReport): string {
+function eventNamesTitle(report: EventProfileReport): string {
   const distinct = formatCount(report.distinctEventNames);
   return report.trackEventsWithUnlistedNames > 0 ? `Top track event names (more than ${distinct} distinct)` : `Top track event names (${distinct} distinct)`;
 }
@@ -214,7 +241,7 @@ function eventNamesTitle(report: InspectReport): string {
  * Returns the rows of the top track event names, then a line for the track events without a name
  * and one for those whose names were past the inventory's limit.
  */
-function eventNameRows(report: InspectReport, columns: number): string[] {
+function eventNameRows(report: EventProfileReport, columns: number): string[] {
   const rows = countRows(report.topEventNames.map((name) => [name.name, name.count]), undefined, columns);
   const unnamed = report.trackEventsWithoutName;
   if (unnamed > 0) {
@@ -230,7 +257,7 @@ function eventNameRows(report: InspectReport, columns: number): string[] {
   return rows;
 }
 
-function identityRows(report: InspectReport, columns: number): string[] {
+function identityRows(report: EventProfileReport, columns: number): string[] {
   const identity = report.identity;
   const rows: Array<[string, number]> = [
     ["email (traits, context.traits or properties)", identity.email],

@@ -8,8 +8,9 @@ import { maskSecret } from "./mask.js";
 export type NotSentCategory = "skipped" | "invalid" | "unreadable";
 
 /**
- * One event, or one mapping's entry for it, that the run did not send, as `send --not-sent` writes
- * it. Each line matches one count of `skippedByReason`, `invalidByReason` or `unreadableByReason`.
+ * One event, or one mapping's entry for it, that the run did not send, or one unreadable line. Each
+ * matches one count of `skippedByReason`, `invalidByReason` or `unreadableByReason`, and
+ * `send --not-sent` writes those of one event on one line.
  */
 export interface NotSentRecord {
   origin: RecordOrigin;
@@ -26,6 +27,11 @@ export interface NotSentRecord {
   raw?: string;
   /** The line's bytes in base64, for a line that is not UTF-8 text. */
   rawBase64?: string;
+  /**
+   * The number of the event within the run, the same for every record of one event; absent for an
+   * unreadable line. The file joins the records of one event that come one after the other.
+   */
+  eventNumber?: number;
 }
 
 /** Bytes gathered before one write(2): large enough that writes cost little, small enough to stay flat in memory. */
@@ -42,6 +48,8 @@ export class NotSentFile {
   private pending: string[] = [];
   private pendingLength = 0;
   private closed = false;
+  /** Records of the event whose line is not written yet, because more records of it may follow. */
+  private currentEvent: NotSentRecord[] = [];
   /** Lines written to the file, or to be written at the next flush. */
   lines = 0;
   /** Lines that could not be written because an earlier write failed. */
@@ -49,7 +57,10 @@ export class NotSentFile {
   /** The error of the first write that failed. */
   failure: NodeJS.ErrnoException | undefined;
   /** Flushes the pending lines if the process exits before `close`, as on a second Ctrl-C. */
-  private readonly flushOnExit = (): void => this.flush();
+  private readonly flushOnExit = (): void => {
+    this.endCurrentEvent();
+    this.flush();
+  };
 
   /**
    * Prepares the file at `path`. It is created or emptied only at the first write, with mode 0600
@@ -63,13 +74,37 @@ export class NotSentFile {
     process.once("exit", this.flushOnExit);
   }
 
-  /** Adds one line. Writes nothing once a write has failed, and counts the line as lost. */
+  /**
+   * Adds one record. The records of one event, which come one after the other, make one line, so the
+   * line of an event is written once a record of another event or line comes, or at `close`.
+   */
   write(record: NotSentRecord): void {
-    if (this.closed || this.failure !== undefined) {
+    if (this.closed) {
       this.linesLost += 1;
       return;
     }
-    const line = this.formatLine(record);
+    const [first] = this.currentEvent;
+    if (first !== undefined && !isSameEvent(first, record)) {
+      this.endCurrentEvent();
+    }
+    this.currentEvent.push(record);
+    if (record.eventNumber === undefined) {
+      this.endCurrentEvent();
+    }
+  }
+
+  /** Adds the line of the current event to the pending lines. Writes nothing once a write has failed, and counts the line as lost. */
+  private endCurrentEvent(): void {
+    const records = this.currentEvent;
+    if (records.length === 0) {
+      return;
+    }
+    this.currentEvent = [];
+    if (this.failure !== undefined) {
+      this.linesLost += 1;
+      return;
+    }
+    const line = this.formatLine(records);
     this.pending.push(line);
     this.pendingLength += line.length;
     this.lines += 1;
@@ -87,6 +122,7 @@ export class NotSentFile {
       return;
     }
     process.off("exit", this.flushOnExit);
+    this.endCurrentEvent();
     this.flush();
     this.closed = true;
     const descriptor = this.failure === undefined && options.createEmpty ? this.open() : this.descriptor;
@@ -140,17 +176,18 @@ export class NotSentFile {
     }
   }
 
-  private formatLine(record: NotSentRecord): string {
+  /**
+   * Formats the line of one event or unreadable line from its records. The first record gives the
+   * line its `category`, `reason`, `message` and `mapping`, and `reasons` lists every record's.
+   */
+  private formatLine(records: readonly NotSentRecord[]): string {
+    const record = records[0] as NotSentRecord;
     const fields: Record<string, unknown> = {
       input: record.origin.input,
       line: record.origin.line,
-      category: record.category,
-      reason: maskSecret(record.reason, this.publicKey),
-      message: maskSecret(record.message, this.publicKey),
+      ...this.describeReason(record),
+      reasons: records.map((each) => this.describeReason(each)),
     };
-    if (record.mapping !== undefined) {
-      fields["mapping"] = record.mapping;
-    }
     if (record.raw !== undefined) {
       fields["raw"] = record.raw;
     }
@@ -166,4 +203,27 @@ export class NotSentFile {
     const event = /[\r\n]/.test(record.eventJson) ? record.eventJson.replace(/[\r\n]/g, " ") : record.eventJson;
     return `${head.slice(0, -1)},"event":${event}}\n`;
   }
+
+  /** Returns the `category`, `reason`, `message` and `mapping` of a record, with the public key masked. */
+  private describeReason(record: NotSentRecord): Record<string, string> {
+    const fields: Record<string, string> = {
+      category: record.category,
+      reason: maskSecret(record.reason, this.publicKey),
+      message: maskSecret(record.message, this.publicKey),
+    };
+    if (record.mapping !== undefined) {
+      fields["mapping"] = record.mapping;
+    }
+    return fields;
+  }
+}
+
+/** Checks whether two records are of one event: the same event number and place in the input. */
+function isSameEvent(left: NotSentRecord, right: NotSentRecord): boolean {
+  return (
+    left.eventNumber !== undefined &&
+    left.eventNumber === right.eventNumber &&
+    left.origin.input === right.origin.input &&
+    left.origin.line === right.origin.line
+  );
 }

@@ -10,10 +10,11 @@ import { splitFoundValue } from "./tally.js";
 export type EventTextSource = () => string | undefined;
 
 /**
- * Turns the outcomes that `RunStats` counts as skipped, invalid or unreadable into lines of the
- * not-sent file, one line per count, so that the file and the report agree. The run calls it at
+ * Turns the outcomes that `RunStats` counts as skipped, invalid or unreadable into records of the
+ * not-sent file, one record per count, so that the file and the report agree. The run calls it at
  * the same places as the counts. `eventText` returns the text of the event being handled, because
- * delivery reports duplicates without it.
+ * delivery reports duplicates without it. Each event's records carry its `eventNumber`, which the
+ * file joins into one line.
  */
 export class NotSentRecorder {
   constructor(
@@ -21,8 +22,12 @@ export class NotSentRecorder {
     private readonly eventText: EventTextSource,
   ) {}
 
-  /** Records the skip of the whole event and each mapping's skipped or invalid verdict. */
+  /** The event being handled: the run calls `recordVerdicts` first for each event, then the others for the same event. */
+  private eventNumber = 0;
+
+  /** Starts the records of the next event with the skip of the whole event and each mapping's skipped or invalid verdict. */
   recordVerdicts(result: RecordResult): void {
+    this.eventNumber += 1;
     if (result.skipped !== undefined) {
       this.recordSkipped(result, result.skipped);
     }
@@ -85,6 +90,7 @@ export class NotSentRecorder {
   }
 
   private withEvent(record: NotSentRecord): void {
+    record.eventNumber = this.eventNumber;
     const text = this.eventText();
     if (text !== undefined) {
       record.eventJson = text;

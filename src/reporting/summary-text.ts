@@ -11,6 +11,8 @@ import { escapeControlCharacters } from "./style.js";
 import { describeMissingFilterFields } from "./filter-fields.js";
 import { wrapText } from "./wrap-text.js";
 import { tableFromFileName, tableHintedByFileName } from "../inputs/csv/table.js";
+import { hideEmails } from "./email-mask.js";
+import { countDoneEarlier, earlierDeadLetterReason, finishedEarlierText, resumedRunText } from "./resume-headline.js";
 
 /** Reasons listed under invalid and failed, and event types named, before the rest are counted together. */
 const MAX_LISTED_REASONS = 10;
@@ -130,7 +132,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   const invalid = splitListed(stats.invalidByReason, MAX_LISTED_REASONS, OTHER_REASONS);
   for (const [reason, count] of invalid.listed) {
     const first = stats.invalidFirstAt.get(reason);
-    const where = first === undefined ? "" : ` (first at ${first.origin.input}:${first.origin.line}${first.found === undefined ? "" : `, found ${first.found}`})`;
+    // The value found is event data, and an email in it is hidden as in -v lines.
+    const where = first === undefined ? "" : ` (first at ${first.origin.input}:${first.origin.line}${first.found === undefined ? "" : `, found ${hideEmails(first.found)}`})`;
     lines.push(countRow("", count, countWidth, `${escapeControlCharacters(reason)}${where}`));
   }
   if (invalid.otherCount > 0) {
@@ -148,7 +151,8 @@ export function formatSummary(stats: RunStats, context: SummaryContext): string 
   lines.push(row("failed", formatCount(stats.failedCount)));
   const failed = splitListed(stats.failedByReason, MAX_LISTED_REASONS, OTHER_REASONS);
   for (const [reason, count] of failed.listed) {
-    lines.push(countRow("", count, countWidth, escapeControlCharacters(reason)));
+    // A failure reason ends with an excerpt of Koala's response, which may quote the entry.
+    lines.push(countRow("", count, countWidth, escapeControlCharacters(hideEmails(reason))));
   }
   if (failed.otherCount > 0) {
     const failedFolded = [...stats.failedByReason.keys()].some((reason) => reason.endsWith(OTHER_RESPONSES));
@@ -174,11 +178,11 @@ function notSentFileText(stats: RunStats, context: SummaryContext): string | und
     return undefined;
   }
   const path = escapeControlCharacters(displayPath(file.path, context.workingDirectory));
-  const parts = [`${path}: ${formatCount(file.lines)} ${plural(file.lines, "line", "lines")}, one for each event or entry counted under skipped, invalid or unreadable`];
+  const parts = [`${path}: ${formatCount(file.lines)} ${plural(file.lines, "line", "lines")}, one for each event not sent or line not read, with its reasons counted under skipped, invalid or unreadable`];
   if (file.error !== undefined) {
     parts.push(`${formatCount(file.linesLost)} more could not be written (${file.error}), so the file is incomplete`);
   }
-  const earlier = (stats.skippedByReason.get("already-delivered") ?? 0) + (stats.skippedByReason.get("skipped-earlier") ?? 0) + (stats.skippedByReason.get("done-earlier") ?? 0);
+  const earlier = countDoneEarlier(stats);
   if (earlier > 0) {
     parts.push(`but not the ${formatCount(earlier)} that earlier runs finished (the not-sent file of each earlier run lists those it did not send)`);
   }
@@ -294,7 +298,7 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
         : `${formatCount(result.deadLetteredTotal)} written to ${path}; the command below the summary sends them again`;
     lines.push(row("dead letters", text));
   }
-  describeEarlierDeadLetters(result, context).forEach((text, index) => lines.push(row(index === 0 ? "earlier dead letters" : "", text)));
+  describeEarlierDeadLetters(result, context, earlierDeadLetterReason(stats)).forEach((text, index) => lines.push(row(index === 0 ? "earlier dead letters" : "", text)));
   if (result.undelivered > 0 && context.dryRun) {
     lines.push(row("not printed", `${formatCount(result.undelivered)} (the run stopped before printing their requests)`));
   } else if (result.undelivered > 0) {
@@ -318,9 +322,9 @@ function deliveryLines(stats: RunStats, context: SummaryContext, row: RowLayout[
 /**
  * Describes the dead letters of the earlier runs of a resumed checkpoint, which this run neither
  * sent nor counts among its own, file by file with what resends did with them, or returns no line
- * when there are none.
+ * when there are none. `countedUnder` is the skip reason that their events count under.
  */
-function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryContext): string[] {
+function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryContext, countedUnder: SkipReason): string[] {
   const earlier = result.earlierDeadLetters;
   if (earlier === undefined || earlier.entries === 0) {
     return [];
@@ -335,15 +339,15 @@ function describeEarlierDeadLetters(result: DeliveryResult, context: SummaryCont
   );
   const entries = countEntries(earlier.entries);
   if (files.length === 0) {
-    return [`${entries} dead-lettered by earlier runs of this checkpoint: not delivered, and not sent again by --resume (their events count under already-delivered)`];
+    return [`${entries} dead-lettered by earlier runs of this checkpoint: not delivered, and not sent again by --resume (their events count under ${countedUnder})`];
   }
   if (files.length === 1) {
     const [only] = files as [EarlierDeadLetterFile];
-    return [`${entries} dead-lettered by earlier runs of this checkpoint, to ${displayPath(only.path, context.workingDirectory)}: ${describeDeadLetterFileStatus(only, context)}`];
+    return [`${entries} dead-lettered by earlier runs of this checkpoint, to ${displayPath(only.path, context.workingDirectory)}: ${describeDeadLetterFileStatus(only, context, countedUnder)}`];
   }
-  const lines = [`${entries} dead-lettered by earlier runs of this checkpoint, to ${formatCount(files.length)} files; their events count under already-delivered:`];
+  const lines = [`${entries} dead-lettered by earlier runs of this checkpoint, to ${formatCount(files.length)} files; their events count under ${countedUnder}:`];
   for (const each of files) {
-    lines.push(`${countEntries(each.entries)} to ${displayPath(each.path, context.workingDirectory)}: ${describeDeadLetterFileStatus(each, context)}`);
+    lines.push(`${countEntries(each.entries)} to ${displayPath(each.path, context.workingDirectory)}: ${describeDeadLetterFileStatus(each, context, countedUnder)}`);
   }
   return lines;
 }
@@ -353,7 +357,7 @@ function countEntries(count: number): string {
 }
 
 /** Says what became of the entries of an earlier dead-letter file, and what to do about those not delivered. */
-function describeDeadLetterFileStatus(file: EarlierDeadLetterFile, context: SummaryContext): string {
+function describeDeadLetterFileStatus(file: EarlierDeadLetterFile, context: SummaryContext, countedUnder: SkipReason): string {
   const resend = file.resendStatePath === undefined ? "a resend" : `the resend whose checkpoint is ${displayPath(file.resendStatePath, context.workingDirectory)}`;
   const undelivered = `${formatCount(file.undelivered)} of them`;
   switch (file.status) {
@@ -368,7 +372,7 @@ function describeDeadLetterFileStatus(file: EarlierDeadLetterFile, context: Summ
     case "missing":
       return "not delivered, and the file no longer exists: no checkpoint of a resend of it was found, so they cannot be sent again from it";
     case "not-resent":
-      return "not delivered, and not sent again by --resume (their events count under already-delivered); the command below the summary sends them again";
+      return `not delivered, and not sent again by --resume (their events count under ${countedUnder}); the command below the summary sends them again`;
     default: {
       const unknown: never = file.status;
       return unknown;
@@ -464,7 +468,7 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   if (stats.eventsRead === 0) {
     return stats.unreadableCount > 0 ? "No event could be read: see the unreadable lines below." : "The inputs hold no events.";
   }
-  const finished = finishedEarlierText(stats);
+  const finished = finishedEarlierText(stats, context.dryRun);
   if (finished !== undefined) {
     return finished;
   }
@@ -472,6 +476,10 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   const failures = failuresText(stats, context, topReason === undefined ? undefined : `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}`);
   if (failures !== undefined) {
     return failures;
+  }
+  const resumed = resumedRunText(stats);
+  if (resumed !== undefined) {
+    return resumed;
   }
   if (topReason === undefined || topCount * 2 < stats.eventsRead) {
     return stats.invalidCount > 0 ? `${formatCount(stats.invalidCount)} invalid: see the reasons below.${sentAtAdvice(stats, context)}` : undefined;
@@ -482,10 +490,6 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
     // Events outside a window the user gave, or of people the user excluded, are what was asked for, not a problem to fix.
     return `${share ?? `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events`} ${shortfall(topReason, topCount)}, as asked.`;
   }
-  if (DONE_EARLIER_REASONS.has(topReason) && stats.entriesSent > 0) {
-    // A resume that sends the rest of a run is the expected case, not a shortfall.
-    return `${formatCount(topCount)} of ${formatCount(stats.eventsRead)} events ${shortfall(topReason, topCount)}, so --resume skipped ${topCount === 1 ? "it" : "them"}.`;
-  }
   let headline: string;
   if (stats.entriesSent === 0) {
     headline = context.dryRun ? "Nothing would be sent" : "Nothing was sent";
@@ -494,32 +498,6 @@ function explainShortfall(stats: RunStats, context: SummaryContext): string | un
   }
   const phrase = topReason === "browser-event" ? browserEventsPhrase(context.browserEventsPolicy, topCount) : shortfall(topReason, topCount);
   return `${headline}: ${share ?? `${formatCount(topCount)} of ${formatCount(stats.eventsRead)}`} ${phrase}. ${remedy(topReason, stats, context)}`;
-}
-
-/**
- * Returns the headline of a resume that found every event finished by the earlier runs of its
- * checkpoint, or undefined for any other run. Such a run has nothing left to send, which is the
- * outcome a finished backfill should report, not a shortfall.
- */
-function finishedEarlierText(stats: RunStats): string | undefined {
-  if (stats.entriesSent > 0 || stats.failedCount > 0 || stats.invalidCount > 0 || stats.unreadableCount > 0) {
-    return undefined;
-  }
-  let doneEarlier = 0;
-  for (const reason of DONE_EARLIER_REASONS) {
-    doneEarlier += stats.skippedByReason.get(reason) ?? 0;
-  }
-  if (doneEarlier === 0 || doneEarlier !== stats.skippedCount || doneEarlier !== stats.eventsRead) {
-    return undefined;
-  }
-  const delivered = stats.skippedByReason.get("already-delivered") ?? 0;
-  const skipped = stats.skippedByReason.get("skipped-earlier") ?? 0;
-  const parts =
-    doneEarlier === delivered + skipped
-      ? [`${formatCount(delivered)} ${delivered === 1 ? "was" : "were"} delivered or dead-lettered`, `${formatCount(skipped)} skipped or found invalid, for the reasons in their own summaries`].filter((text) => !text.startsWith("0 "))
-      : [];
-  const detail = parts.length === 0 ? "" : ` (${parts.join(", ")})`;
-  return `Every one of the ${formatCount(stats.eventsRead)} events read was finished by earlier runs of this checkpoint${detail}: nothing was left to send.`;
 }
 
 /**
@@ -534,7 +512,7 @@ function failuresText(stats: RunStats, context: SummaryContext, skipped: string 
   const failed = stats.failedCount;
   const headline = stats.entriesSent === 0 ? "Nothing was delivered" : "Most entries were not delivered";
   const [reason] = sortedByCount(stats.failedByReason)[0] ?? [];
-  const cause = reason === undefined ? "" : `, most with ${escapeControlCharacters(reason)}`;
+  const cause = reason === undefined ? "" : `, most with ${escapeControlCharacters(hideEmails(reason))}`;
   const delivery = stats.delivery;
   const deadLetters =
     delivery?.deadLetterPath !== undefined && delivery.deadLetteredTotal > 0
@@ -557,9 +535,6 @@ function browserEventsPhrase(policy: string, count: number): string {
 function beforeDateOf(policy: string): string | undefined {
   return policy.startsWith("before:") ? policy.slice("before:".length) : undefined;
 }
-
-/** Reasons of the events that a resume skips because earlier runs finished them. */
-const DONE_EARLIER_REASONS: ReadonlySet<SkipReason> = new Set(["already-delivered", "skipped-earlier", "done-earlier"]);
 
 const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
   "browser-event": "are analytics.js track events, which the --browser-events policy leaves out",

@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
-import { printedCommand, runCli, type CliResult } from "../helpers/run-cli.js";
+import { printedCommand, runCli, runPrintedCommand, type CliResult } from "../helpers/run-cli.js";
 import { unwrapSummary } from "../helpers/summary-text.js";
 
 // A run writes dead letters to dead1.jsonl and stops when Koala rejects its key; its resume, with
@@ -63,15 +62,7 @@ function resendCommandOf(result: CliResult): string {
 
 /** Runs a printed command through sh, as a user pastes it. */
 function runPrinted(command: string, key: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], { cwd: directory, env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: key }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runPrintedCommand(command, directory, { KOALA_PUBLIC_KEY: key });
 }
 
 interface SavedState {

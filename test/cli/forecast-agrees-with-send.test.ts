@@ -222,20 +222,22 @@ describe("inspect of an archive object and its decompressed copy", () => {
    * Writes a folder of S3 archive objects holding one gzip object and its decompressed copy, whose
    * name sorts first, so the directory walk reads the copy before the object.
    */
-  function writeObjectAndCopy(): { folder: string; object: string } {
+  function writeObjectAndCopy(browserEvents = false): { folder: string; object: string; copy: string } {
+    const library = browserEvents ? { library: { name: "analytics.js" } } : {};
     const lines = [
       JSON.stringify({ type: "identify", messageId: "s3-1", userId: "u-1", timestamp: "2024-02-01T00:00:00.000Z", traits: { email: "ada@example.com" } }),
-      JSON.stringify({ type: "track", messageId: "s3-2", userId: "u-1", event: "Opened", timestamp: "2024-02-01T00:01:00.000Z", context: { traits: { email: "ada@example.com" } } }),
-      JSON.stringify({ type: "track", messageId: "s3-3", userId: "u-2", event: "Opened", timestamp: "2024-02-01T00:02:00.000Z", context: { traits: { email: "bob@example.com" } } }),
-      JSON.stringify({ type: "track", messageId: "s3-4", userId: "u-1", event: "Closed", timestamp: "2024-02-01T00:03:00.000Z" }),
+      JSON.stringify({ type: "track", messageId: "s3-2", userId: "u-1", event: "Opened", timestamp: "2024-02-01T00:01:00.000Z", context: { ...library, traits: { email: "ada@example.com" } } }),
+      JSON.stringify({ type: "track", messageId: "s3-3", userId: "u-2", event: "Opened", timestamp: "2024-02-01T00:02:00.000Z", context: { ...library, traits: { email: "bob@example.com" } } }),
+      JSON.stringify({ type: "track", messageId: "s3-4", userId: "u-1", event: "Closed", timestamp: "2024-02-01T00:03:00.000Z", context: { ...library } }),
     ];
     const text = `${lines.join("\n")}\n`;
     const folder = join(directory, "segment-logs", "1706745600000");
     mkdirSync(folder, { recursive: true });
     const object = join(folder, "1706745600000.events-archiver-1.gz");
     writeFileSync(object, gzipSync(text));
-    writeFileSync(join(folder, "1706745600000.events-archiver-1.decompressed.jsonl"), text);
-    return { folder: join(directory, "segment-logs"), object };
+    const copy = join(folder, "1706745600000.events-archiver-1.decompressed.jsonl");
+    writeFileSync(copy, text);
+    return { folder: join(directory, "segment-logs"), object, copy };
   }
 
   test("duplicates count as send skips them", async () => {
@@ -265,16 +267,36 @@ describe("inspect of an archive object and its decompressed copy", () => {
   });
 
   test("send --dry-run warns about the copy", async () => {
-    const { folder, object } = writeObjectAndCopy();
+    const { folder, object, copy } = writeObjectAndCopy();
     const reportPath = join(directory, "send.json");
     const result = await runCli(["send", "--dry-run", "--report", reportPath, folder]);
     const report = JSON.parse(readFileSync(reportPath, "utf8")) as { delivery: { inputsOfDuplicatesOnly: string[] } };
     const stderr = unwrapSummary(result.stderr);
 
-    expect(stderr).toContain(`warning: every entry of ${object} repeats an earlier one: is it a copy of another input, such as an S3 object and its decompressed copy?`);
-    expect(stderr).toContain("Its entries were skipped as duplicates, so no request of it was printed. Leave the copy out of the inputs.");
-    expect(stderr.match(/is it a copy of another input/g)).toHaveLength(1);
+    expect(stderr).toContain(
+      `warning: ${object} has the same content, once decompressed, as ${copy}, which is read before it: is it a copy, such as an S3 object and its decompressed copy?`,
+    );
+    expect(stderr).toContain("Each of its events is read and counted a second time, and the entries made from them are skipped as duplicates. Leave the copy out of the inputs.");
+    expect(stderr.match(/is it a copy/g)).toHaveLength(1);
     expect(report.delivery.inputsOfDuplicatesOnly).toEqual([object]);
+  });
+
+  test.each([
+    ["skipped as browser events", ["--browser-events", "skip"]],
+    ["quiet run", ["--quiet"]],
+  ])("send --dry-run, %s", async (name, options) => {
+    const { folder, object, copy } = writeObjectAndCopy(true);
+    const reportPath = join(directory, "send.json");
+    const result = await runCli(["send", "--dry-run", "--report", reportPath, ...options, folder]);
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as { skippedByReason: Record<string, number> };
+    const stderr = unwrapSummary(result.stderr);
+
+    expect(report.skippedByReason["browser-event"]).toBe(6);
+    if (name === "quiet run") {
+      expect(stderr).toBe("");
+    } else {
+      expect(stderr).toContain(`warning: ${object} has the same content, once decompressed, as ${copy}, which is read before it: is it a copy`);
+    }
   });
 
   test("send to Koala warns about the copy", async () => {
@@ -285,8 +307,8 @@ describe("inspect of an archive object and its decompressed copy", () => {
       const result = await runCli(["send", "--endpoint", koala.url, "--state", join(directory, "state.json"), folder], { env: { KOALA_PUBLIC_KEY: publicKey } });
 
       expect(result.status).toBe(0);
-      expect(unwrapSummary(result.stderr)).toContain(`every entry of ${object} repeats an earlier one`);
-      expect(unwrapSummary(result.stderr)).toContain("so none of it was sent again");
+      expect(unwrapSummary(result.stderr)).toContain(`${object} has the same content, once decompressed, as`);
+      expect(unwrapSummary(result.stderr)).not.toContain(`every entry of ${object}`);
     } finally {
       await koala.close();
     }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -29,8 +29,16 @@ interface SignalledRun {
 /**
  * Runs the CLI and sends it `signal` once the emulator has received `requests` batch requests.
  * With `closeStderr`, the reading end of stderr is closed first, as a closed terminal would be.
+ * With `secondSignalAfterMs`, the signal is sent again that long after the first.
  */
-function signalAfterRequests(args: readonly string[], server: KoalaEmulator, requests: number, signal: NodeJS.Signals, closeStderr = false): Promise<SignalledRun> {
+function signalAfterRequests(
+  args: readonly string[],
+  server: KoalaEmulator,
+  requests: number,
+  signal: NodeJS.Signals,
+  closeStderr = false,
+  secondSignalAfterMs?: number,
+): Promise<SignalledRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [binPath, ...args], { env: { PATH: process.env["PATH"], KOALA_PUBLIC_KEY: KEY }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
@@ -44,6 +52,9 @@ function signalAfterRequests(args: readonly string[], server: KoalaEmulator, req
           child.stderr.destroy();
         }
         child.kill(signal);
+        if (secondSignalAfterMs !== undefined) {
+          setTimeout(() => child.kill(signal), secondSignalAfterMs);
+        }
       }
     }, 2);
     child.on("exit", (code) => {
@@ -67,7 +78,7 @@ describe("send stopped by SIGHUP", () => {
     const run = await signalAfterRequests(args, emulator, 10, "SIGHUP");
     const text = unwrapSummary(run.stderr);
 
-    expect(run.code).toBe(130);
+    expect(run.code).toBe(129);
     expect(text).toContain("interrupting on SIGHUP");
     expect(text).not.toContain("Ctrl-C");
     expect(text).toMatch(/(interrupted after reading every event; [\d,]+ entries were|interrupted: stopped reading; of the events read so far, [\d,]+ entries were) left for a resumed run/);
@@ -92,8 +103,8 @@ describe("send stopped by SIGHUP", () => {
     const run = await signalAfterRequests([...args, "--report", reportPath], emulator, 10, "SIGHUP", true);
     const report = JSON.parse(readFileSync(reportPath, "utf8")) as { exitStatus: number; interruption: { signal: string; resumeCommand: string | null } | null };
 
-    expect(run.code).toBe(130);
-    expect(report.exitStatus).toBe(130);
+    expect(run.code).toBe(129);
+    expect(report.exitStatus).toBe(129);
     expect(report.interruption?.signal).toBe("SIGHUP");
     expect(report.interruption?.resumeCommand).toContain("--resume");
     expect(report.interruption?.resumeCommand).toContain(path);
@@ -103,6 +114,27 @@ describe("send stopped by SIGHUP", () => {
 
     expect(resumed.status).toBe(0);
     expect([...emulator.accepted.keys()].sort()).toEqual([...ids].sort());
+  }, 120_000);
+});
+
+describe("send stopped by a second SIGHUP", () => {
+  test("exits 129 with the counts so far", async () => {
+    // Each request waits 2 s, so the second signal comes while the first requests are in flight.
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 2_000 } });
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-hangup-"));
+    const { path } = writeTrackEvents(directory, 2_000);
+    const reportPath = join(directory, "report.json");
+    const args = [...sendArgs(directory, path, emulator.url), "--report", reportPath];
+
+    const run = await signalAfterRequests(args, emulator, 2, "SIGHUP", false, 500);
+    const text = unwrapSummary(run.stderr);
+
+    expect(run.code).toBe(129);
+    expect(text).toContain("interrupted again: exiting now");
+    expect(text).toMatch(/at the last status update: [\d,]+ events read, [\d,]+ sent, [\d,]+ skipped, [\d,]+ problems/);
+    expect(text).toContain(`no summary was printed, and ${reportPath} was not written`);
+    expect(text).toContain("--resume");
+    expect(existsSync(reportPath)).toBe(false);
   }, 120_000);
 });
 

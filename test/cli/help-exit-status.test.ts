@@ -14,7 +14,7 @@ import { binPath, runCli } from "../helpers/run-cli.js";
 // of send, inspect and preview.
 
 const CAN_EXIT_WITH: Readonly<Record<string, readonly number[]>> = {
-  send: [0, 1, 2, 3, 74, 130, 141],
+  send: [0, 1, 2, 3, 74, 129, 130, 141],
   inspect: [0, 1, 2, 74, 130, 141, 143],
   preview: [0, 1, 2, 74, 130, 141, 143],
   check: [0, 1, 2, 3, 74, 130, 141, 143],

@@ -40,6 +40,7 @@ const inspectKeys = [
   "resentDeadLetters",
   "noMappingMatched",
   "filteredOut",
+  "passingFilters",
   "requests",
   "identityStitching",
 ];
@@ -168,6 +169,26 @@ describe("inspect --json on the fixture archives", () => {
     expect(all.filteredOut).toBe(0);
   });
 
+  test("--filter counts the events that pass", async () => {
+    const filtered = await inspectJson(["--filter", 'type = "identify"', archives]);
+    const identifies = fixtureEvents.filter((event) => event["type"] === "identify");
+    const times = identifies.map((event) => Date.parse(String(event["timestamp"]))).filter((time) => Number.isFinite(time));
+
+    expect(filtered.passingFilters.options).toEqual(["--filter"]);
+    expect(filtered.passingFilters.eventsRead).toBe(identifies.length);
+    expect(filtered.passingFilters.eventsByType).toEqual({ identify: identifies.length });
+    expect(filtered.passingFilters.topEventNames).toEqual([]);
+    expect(filtered.passingFilters.timeRange.earliest).toBe(new Date(Math.min(...times)).toISOString());
+    expect(filtered.passingFilters.identity.userId).toBe(identifies.filter((event) => present(event["userId"])).length);
+    expect(filtered.eventsByType).toEqual(countBy(fixtureEvents.map((event) => String(event["type"]))));
+  });
+
+  test("no filter, no passingFilters", async () => {
+    const report = await inspectJson([archives]);
+
+    expect(report.passingFilters).toBeNull();
+  });
+
   test("working directory of relative inputs", async () => {
     const result = await runCli(["inspect", "--json", `${archives}/spec`]);
     const report = JSON.parse(result.stdout) as Record<string, any>;
@@ -187,6 +208,19 @@ describe("inspect --json on the fixture archives", () => {
 });
 
 describe("inspect text", () => {
+  test("--since and --until: tables count the events that pass", async () => {
+    const result = await runCli(["inspect", "--no-stitch", "--since", "2015-06-01", "--until", "2016-01-01", `${archives}/spec`], { env: { COLUMNS: "200" } });
+    const text = result.stdout;
+
+    expect(result.status).toBe(0);
+    expect(text).toContain("7 events in 1 file\n");
+    expect(text).toContain("  2 of the 7 pass --since and --until (5 excluded), and the tables below count only those\n");
+    expect(text).toContain("    from 2015-12-10T04:08:31.905Z to 2015-12-12T19:11:01.249Z\n");
+    expect(text).toMatch(/Events by type\n {2}track +2 +100\.0%\n\n/);
+    expect(text).toMatch(/Libraries \(context\.library\.name\)\n {2}analytics\.js +2 +100\.0%\n\n/);
+  });
+
+
   test("plain text in a pipe", async () => {
     const result = await runCli(["inspect", archives]);
 

@@ -22,13 +22,17 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-interface NotSentLine {
-  input: string;
-  line: number;
+interface NotSentReason {
   category: "skipped" | "invalid" | "unreadable";
   reason: string;
   message: string;
   mapping?: string;
+}
+
+interface NotSentLine extends NotSentReason {
+  input: string;
+  line: number;
+  reasons: NotSentReason[];
   event?: Record<string, unknown>;
   raw?: string;
   rawBase64?: string;
@@ -95,11 +99,11 @@ function readNotSent(path: string): NotSentLine[] {
     .map((line) => JSON.parse(line) as NotSentLine);
 }
 
-/** Counts the lines by `category` and the key the report counts them under. */
+/** Counts the reasons of every line by `category` and the key the report counts them under. */
 function countByReason(lines: readonly NotSentLine[], category: NotSentLine["category"]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const line of lines.filter((candidate) => candidate.category === category)) {
-    counts[line.reason] = (counts[line.reason] ?? 0) + 1;
+  for (const reason of lines.flatMap((line) => line.reasons).filter((candidate) => candidate.category === category)) {
+    counts[reason.reason] = (counts[reason.reason] ?? 0) + 1;
   }
   return counts;
 }
@@ -124,7 +128,8 @@ describe("send --not-sent", () => {
     expect(result.stderr).not.toContain("internal error");
     expect(result.status).toBe(1);
     expect(report.counts.failed).toBe(0);
-    expect(lines.length).toBe(report.counts.skipped + report.counts.invalid + report.counts.unreadable);
+    expect(lines.flatMap((line) => line.reasons).length).toBe(report.counts.skipped + report.counts.invalid + report.counts.unreadable);
+    expect(new Set(lines.map((line) => line.line)).size).toBe(lines.length);
     expect(countByReason(lines, "skipped")).toEqual(report.skippedByReason);
     expect(countByReason(lines, "invalid")).toEqual(report.invalidByReason);
     expect(countByReason(lines, "unreadable")).toEqual(report.unreadableByReason);
@@ -155,8 +160,52 @@ describe("send --not-sent", () => {
       }
     });
     expect(unaccounted).toEqual([]);
-    expect(unwrapSummary(result.stderr)).toContain(`not-sent file not-sent.ndjson: ${lines.length.toLocaleString("en-US")} lines, one for each event or entry counted under skipped, invalid or unreadable`);
+    expect(unwrapSummary(result.stderr)).toContain(`not-sent file not-sent.ndjson: ${lines.length.toLocaleString("en-US")} lines, one for each event not sent or line not read, with its reasons counted under skipped, invalid or unreadable`);
   }, 120_000);
+
+  test("event not sent by two mappings gets one line", async () => {
+    const configPath = join(directory, "two-mappings.json");
+    const field = (path: string): { "@path": string } => ({ "@path": path });
+    const mapping = (name: string, trigger: string, eventPath: string): Record<string, unknown> => ({
+      name,
+      trigger,
+      action: "trackEvent",
+      mapping: { email: field("$.traits.email"), event: field(eventPath), sent_at: field("$.timestamp"), message_id: field("$.messageId") },
+    });
+    // Track B maps `event` from a field no event has, so every entry it builds is invalid.
+    writeFileSync(configPath, JSON.stringify({ mappings: [mapping("Track A", 'type = "track"', "$.event"), mapping("Track B", 'type = "track" and event = "Clicked"', "$.properties.missing")] }));
+    const events = [
+      { type: "track", event: "Clicked", messageId: "both-browser", userId: "u1", context: { library: { name: "analytics.js" } }, traits: { email: "a@example.com" }, timestamp: TIMESTAMP },
+      { type: "track", event: "Clicked", messageId: "invalid-and-anonymous", anonymousId: "x", timestamp: TIMESTAMP },
+      { type: "track", event: "Clicked", messageId: "one-sent", userId: "u2", traits: { email: "b@example.com" }, timestamp: TIMESTAMP },
+    ];
+    const archive = join(directory, "events.jsonl");
+    writeFileSync(archive, `${events.map((event) => JSON.stringify(event)).join("\n")}\n`);
+    const notSentPath = join(directory, "not-sent.ndjson");
+    const reportPath = join(directory, "report.json");
+
+    const result = await runCli(["send", "--dry-run", "--no-stitch", "-c", configPath, "--not-sent", notSentPath, "--report", reportPath, archive], { cwd: directory });
+    const report = JSON.parse(readFileSync(reportPath, "utf8")) as Report;
+    const lines = readNotSent(notSentPath);
+
+    expect(result.status).toBe(1);
+    expect(lines.map((line) => line.line)).toEqual([1, 2, 3]);
+    expect(lines[0]?.reasons.map((reason) => [reason.reason, reason.mapping])).toEqual([
+      ["browser-event", "Track A"],
+      ["browser-event", "Track B"],
+    ]);
+    expect(lines[0]?.reason).toBe("browser-event");
+    expect(lines[0]?.mapping).toBe("Track A");
+    expect(lines[1]?.reasons.map((reason) => [reason.category, reason.reason])).toEqual([
+      ["invalid", "Track B: event: is required but the mapping gave no value (or null, or an empty string)"],
+      ["skipped", "no-identity"],
+    ]);
+    expect(lines[1]?.event).toEqual(events[1]);
+    expect(lines[2]?.reasons).toHaveLength(1);
+    expect(lines[2]?.category).toBe("invalid");
+    expect(lines.flatMap((line) => line.reasons).length).toBe(report.counts.skipped + report.counts.invalid + report.counts.unreadable);
+    expect(report.notSentFile?.lines).toBe(3);
+  });
 
   test("dry run writes the same lines", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, keepRequests: false });

@@ -29,6 +29,14 @@ describe("public key format", () => {
     ["masked placeholder", "<pub****", "replace the placeholder with your Koala public key"],
     ["masked key", "pk_e****", "give the whole key"],
     ["key with a space", "pk_emulator 0123456789", "without quotes or spaces"],
+    ["key with a zero-width space", "pk_emulator\u200B0123456789", "invisible character U+200B (zero-width space) at position 12"],
+    ["key with a trailing zero-width space", "pk_emulator_0123456789\u200B", "invisible character U+200B (zero-width space) at position 23"],
+    ["key with a byte order mark", "pk_emulator\uFEFF0123456789", "invisible character U+FEFF (byte order mark)"],
+    ["key with a no-break space", "pk_emulator\u00A00123456789", "invisible character U+00A0 (no-break space)"],
+    ["key with a word joiner", "pk_emulator\u20600123456789", "invisible character U+2060 (word joiner)"],
+    ["key with a Hangul filler", "pk_emulator\u31640123456789", "invisible character U+3164"],
+    ["key of one dot", ".", "a key of only dots would change the path of the request URL"],
+    ["key of two dots", "..", "a key of only dots would change the path of the request URL"],
   ])("send rejects %s", async (_name, key, hint) => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
     const directory = mkdtempSync(join(tmpdir(), "koala-key-"));
@@ -49,6 +57,31 @@ describe("public key format", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("replace the placeholder");
+    expect(emulator.stats.requests).toBe(0);
+  });
+
+  test("send rejects an invisible character in KOALA_PUBLIC_KEY", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-key-"));
+    const input = writeEvent(directory);
+
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), input], {
+      cwd: directory,
+      env: { KOALA_PUBLIC_KEY: `${KEY}\u200B`, COLUMNS: "500" },
+    });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: invalid public key pk_e**** in KOALA_PUBLIC_KEY: it contains the invisible character U+200B (zero-width space)");
+    expect(emulator.stats.requests).toBe(0);
+  });
+
+  test("check rejects an invisible character", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+
+    const result = await runCli(["check", "--endpoint", emulator.url, "--public-key", `\u200B${KEY}`], { env: { COLUMNS: "500" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("invisible character U+200B (zero-width space) at position 1");
     expect(emulator.stats.requests).toBe(0);
   });
 

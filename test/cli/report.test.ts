@@ -687,11 +687,33 @@ describe("summary counts", () => {
     const context = { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" };
 
     const text = unwrapSummary(formatSummary(stats, context));
-    expect(text).toContain("900 of 1,000 events were delivered or dead-lettered by an earlier run, so --resume skipped them.");
+    expect(text).toContain("900 of 1,000 events were finished by earlier runs of this checkpoint (900 were delivered or dead-lettered), so --resume skipped them.");
     expect(text).not.toContain("Many events were not sent");
 
     stats.entriesSent = 0;
     expect(unwrapSummary(formatSummary(stats, context))).toContain("Nothing was sent: 900 of 1,000 were delivered or dead-lettered by an earlier run");
+  });
+
+  test("resume headline whatever the split", () => {
+    const context = { dryRun: false, browserEventsPolicy: "skip", inputs: ["events.jsonl"], workingDirectory: "/tmp" };
+    const resumeStats = (counts: ReadonlyArray<readonly ["already-delivered" | "skipped-earlier" | "done-earlier", number]>): RunStats => {
+      const stats = new RunStats();
+      stats.eventsRead = 1_000;
+      stats.entriesSent = 100;
+      for (const [reason, count] of counts) {
+        stats.countSkipped(reason, count);
+      }
+      return stats;
+    };
+
+    const split = unwrapSummary(formatSummary(resumeStats([["already-delivered", 400], ["skipped-earlier", 300]]), context));
+    const unsplit = unwrapSummary(formatSummary(resumeStats([["done-earlier", 700]]), context));
+
+    // Neither reason alone is half of the events read, but together they are.
+    expect(split).toContain(
+      "700 of 1,000 events were finished by earlier runs of this checkpoint (400 were delivered or dead-lettered, 300 skipped or found invalid, for the reasons in their own summaries), so --resume skipped them.",
+    );
+    expect(unsplit).toContain("700 of 1,000 events were finished by earlier runs of this checkpoint, so --resume skipped them.");
   });
 
   test("entries of several mappings are not counted as events", () => {

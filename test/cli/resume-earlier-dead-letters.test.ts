@@ -112,6 +112,30 @@ describe("resume after a stopped run with dead letters", () => {
     expect(again.status).toBe(1);
     expect(state.deadLetteredEntries).toBe(1);
     expect(unwrapSummary(again.stderr)).toContain("earlier dead letters 1 entry dead-lettered by earlier runs of this checkpoint, to dead.jsonl:");
+    expect(unwrapSummary(again.stderr)).toContain(
+      "Every one of the 10 events read was finished by earlier runs of this checkpoint (10 were delivered or dead-lettered), but 1 entry that they dead-lettered is still not delivered: see earlier dead letters below.",
+    );
+    expect(again.stderr).not.toContain("nothing was left to send");
+  });
+
+  test("unsplit resume names done-earlier", async () => {
+    await sendAndInterrupt();
+    // Without the count of events done without entries, as an earlier version wrote it, a resume cannot split the events done earlier.
+    const statePath = join(directory, "state.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as { inputs: Record<string, Record<string, unknown>> };
+    for (const input of Object.values(state.inputs)) {
+      delete input["doneWithoutEntries"];
+    }
+    writeFileSync(statePath, JSON.stringify(state));
+    emulator = await startKoalaEmulator({ publicKey: KEY, port });
+    const resumed = await resume(emulator.url, ["--report", "report.json"]);
+    const summary = unwrapSummary(resumed.stderr);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as { skippedByReason: Record<string, number> };
+
+    expect(resumed.status).toBe(1);
+    expect(Object.keys(report.skippedByReason)).toEqual(["done-earlier"]);
+    expect(summary).toContain("(their events count under done-earlier)");
+    expect(summary).not.toContain("already-delivered");
   });
 
   test("restart starts the count over", async () => {

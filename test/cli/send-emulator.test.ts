@@ -590,7 +590,7 @@ describe("send --resume after a file was added to an input folder", () => {
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).not.toContain("--resume found no checkpoint");
     expect(unwrapSummary(resumed.stderr)).toContain("1 entry sent from 51 events read");
-    expect(unwrapSummary(resumed.stderr)).toContain("50 of 51 events were delivered or dead-lettered by an earlier run, so --resume skipped them.");
+    expect(unwrapSummary(resumed.stderr)).toContain("50 of 51 events were finished by earlier runs of this checkpoint (50 were delivered or dead-lettered), so --resume skipped them.");
     expect(koala.stats.batchRequests - requestsBefore).toBe(1);
     expect(koala.accepted.has("later")).toBe(true);
     expect(readdirSync(join(directory, ".koala-replay")).filter((name) => name.endsWith(".json"))).toEqual(stateFiles);

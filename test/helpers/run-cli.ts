@@ -71,6 +71,22 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   });
 }
 
+/**
+ * Runs a command line that koala-replay printed through sh in `cwd`, as a user pastes it, with the
+ * PATH and what `env` adds as its only environment.
+ */
+export function runPrintedCommand(commandLine: string, cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", commandLine], { cwd, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** Parses dry-run output: one JSON request per line. */
 export function parseRequests(stdout: string): Array<{ method: string; url: string; body: Record<string, unknown> }> {
   return stdout

@@ -38,6 +38,7 @@ async function inspectDistinctIds(count: number): Promise<InspectReport> {
     mappingSource: "presets",
     topCount: 10,
     excludeEmails: [],
+    filterOptions: [],
     stitching: { settings: { stitch: false, reason: "no-stitch" }, coverage: forecast.stitcher.coverage, graph: undefined },
   });
 }

@@ -40,6 +40,49 @@ describe("NotSentFile", () => {
     expect(file.lines).toBe(2_000);
   });
 
+  test("joins the records of one event", () => {
+    const path = join(directory, "not-sent.ndjson");
+    const file = new NotSentFile(path, KEY);
+    const event = '{"type":"track","messageId":"m-1"}';
+    const ofEvent = (eventNumber: number, line: number, mapping: string, reason: string): NotSentRecord => ({
+      origin: { input: "events.jsonl", line },
+      category: "skipped",
+      reason,
+      message: `${reason} ${KEY}`,
+      mapping,
+      eventJson: event,
+      eventNumber,
+    });
+
+    file.write(ofEvent(1, 1, "A", "browser-event"));
+    file.write(ofEvent(1, 1, "B", "no-identity"));
+    // Another event that starts on the same line, as two JSON documents on one line do.
+    file.write(ofEvent(2, 1, "A", "browser-event"));
+    file.write({ origin: { input: "events.jsonl", line: 2 }, category: "unreadable", reason: "malformed-json", message: "not JSON", raw: "{" });
+    file.write(ofEvent(3, 3, "A", "no-identity"));
+    file.close({ createEmpty: true });
+
+    const lines = readFileSync(path, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(4);
+    expect(file.lines).toBe(4);
+    expect(lines[0]).toEqual({
+      input: "events.jsonl",
+      line: 1,
+      category: "skipped",
+      reason: "browser-event",
+      message: "browser-event pk_l****",
+      mapping: "A",
+      reasons: [
+        { category: "skipped", reason: "browser-event", message: "browser-event pk_l****", mapping: "A" },
+        { category: "skipped", reason: "no-identity", message: "no-identity pk_l****", mapping: "B" },
+      ],
+      event: { type: "track", messageId: "m-1" },
+    });
+    expect(lines[1]?.["reasons"]).toHaveLength(1);
+    expect(lines[2]).toMatchObject({ line: 2, category: "unreadable", raw: "{", reasons: [{ category: "unreadable", reason: "malformed-json", message: "not JSON" }] });
+    expect(lines[3]).toMatchObject({ line: 3, reason: "no-identity" });
+  });
+
   test("masks the key in reason and message", () => {
     const path = join(directory, "not-sent.ndjson");
     const file = new NotSentFile(path, KEY);

@@ -79,7 +79,8 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
   const exclusion = createEmailExclusion(excludeEmails.map(({ pattern }) => pattern));
   const setup = { readOptions, config: { mappings: rules.mappings, browserEvents, filters } };
   const { forecast, finishStitching } = await startSendForecast(inputList, stitching, raw.identities, setup, exclusion);
-  const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator());
+  const filterOptions = givenFilterOptions(raw);
+  const inventory = new ArchiveInventory(rules.mappings, dependencies.createEstimator(), undefined, filterOptions.length > 0);
   const filterFields = listFilterFields(filters);
   const filteredOut = new FilteredOutFields();
   const scan = await scanEvents(inputList, readOptions, {
@@ -115,6 +116,7 @@ export async function inspectCommand(inputs: string[], raw: RawInspectOptions, d
     mappingSource: rules.source,
     topCount,
     excludeEmails,
+    filterOptions,
     stitching: { settings: stitching, coverage: forecast.stitcher.coverage, graph: graphStats },
   });
   if (raw.json === true) {
@@ -135,6 +137,16 @@ export function warnMissingFilterFields(fields: readonly { label: string; name: 
   if (text !== "") {
     writeWarning(`every event read was excluded by --filter, --since or --until. ${text}`);
   }
+}
+
+/** Returns the names of the options among `--filter`, `--since` and `--until` that were given. */
+function givenFilterOptions(raw: RawInspectOptions): string[] {
+  const given: Array<[string, string | undefined]> = [
+    ["--filter", raw.filter],
+    ["--since", raw.since],
+    ["--until", raw.until],
+  ];
+  return given.filter(([, value]) => value !== undefined).map(([option]) => option);
 }
 
 /** The outcome, in the words of inspect's warning, of an event whose rounded numeric messageId repeats an earlier one. */

@@ -1,4 +1,3 @@
-import { statSync } from "node:fs";
 import { Writable } from "node:stream";
 import { isDeepStrictEqual } from "node:util";
 import { defaultMapping } from "../../koala/fields.js";
@@ -11,11 +10,13 @@ import { formatCount } from "../../reporting/count-format.js";
 import { maskSecret, stringifyWithSecretMasked } from "../../reporting/mask.js";
 import { hideEmails } from "../../reporting/email-mask.js";
 import { escapeControlCharacters } from "../../reporting/style.js";
-import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress, type ProgressReporter } from "../../reporting/progress.js";
+import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress } from "../../reporting/progress.js";
+import type { ProgressSnapshot } from "../../reporting/progress-text.js";
 import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
 import { NotSentFile } from "../../reporting/not-sent-file.js";
 import { filesWritten, rejectFilesWrittenAtLockPaths, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
 import { buildRunReport, type ReportedInterruption } from "../../reporting/run-report.js";
+import { hideEmailsInReport } from "../../reporting/report-emails.js";
 import type { NotSentFileResult, RunStats } from "../../reporting/run-stats.js";
 import { formatSummary } from "../../reporting/summary-text.js";
 import { textWidth } from "../../reporting/output-width.js";
@@ -30,8 +31,11 @@ import { formatWarning } from "../warning.js";
 import { DryRunStdout, isStderrSameAsStdout, onClosedStdout, stdoutWriteErrorCode, writeStderr } from "../stdout-pipe.js";
 import { deadLetterResendCommand, rerunCommand, resumeCommand, resumeFromStateCommand, withoutResumeCommand } from "../rerun-commands.js";
 import { toolCommand } from "../tool-command.js";
+import { handleInterruptions, interruptedExitStatus, NO_CHECKPOINT_TEXT, notResumableText } from "../send-interruptions.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
-import { nameReadOnceInputs } from "../../inputs/read-once.js";
+import { findCopiedInputs } from "../../inputs/copied-inputs.js";
+import { expandInputs } from "../../inputs/expand-inputs.js";
+import { askIfCopiedInput, describeCopiedInput } from "../../reporting/copied-input.js";
 
 /** Runs `koala-replay send` and returns the exit status. */
 export async function sendCommand(inputs: string[], raw: RawSendOptions): Promise<number> {
@@ -83,8 +87,23 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   for (const warning of [...describeConfigWarnings(config), ...describeFilterWarnings(settings.filters)]) {
     warn(warning);
   }
+  // Found before the run, so that a copy is named also when none of its events makes an entry.
+  const copiedInputs = settings.quiet ? [] : await findCopiedInputs((await expandInputs(settings.inputs)).sources);
+  for (const { copy, original, decompressed } of copiedInputs) {
+    warn(describeCopiedInput(copy, original, decompressed));
+  }
+  // Warnings of the run can quote event data, such as an unreadable line, so emails are hidden in
+  // them as in -v lines. The run's own note about an input whose every entry was a duplicate would
+  // name a copy found above again.
+  const warnOnRun = (message: string): void => {
+    if (!copiedInputs.some(({ copy }) => message.startsWith(askIfCopiedInput(copy, "entry")))) {
+      warn(hideEmails(message));
+    }
+  };
 
-  const interruption = handleInterruptions(progress, logLine, settings);
+  // The counts of the last status update, which a second signal prints as the process exits.
+  let latestSnapshot: ProgressSnapshot | undefined;
+  const interruption = handleInterruptions(progress, logLine, settings, () => latestSnapshot);
   // A dry run stops reading when the reader of its requests goes away (`| head`), and reports
   // what it wrote. A real send writes only the --json report to stdout, and goes on without it.
   const dryRunStdout = settings.dryRun ? new DryRunStdout(process.stdout, isStderrSameAsStdout()) : undefined;
@@ -114,10 +133,13 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       },
       {
         stdout: dryRunStdout ?? process.stdout,
-        warn,
+        warn: warnOnRun,
         signal: interruption.signal,
         verbose: createVerboseLog(settings, logLine),
-        onProgress: (snapshot) => progress.update(snapshot),
+        onProgress: (snapshot) => {
+          latestSnapshot = snapshot;
+          progress.update(snapshot);
+        },
         onPhase: (description) => progress.phase(description),
         onStatePath: (statePath) => interruption.useStatePath(statePath),
         onNotSent: notSentFile === undefined ? undefined : (record) => notSentFile.write(record),
@@ -200,12 +222,14 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   const notResumable = notResumableText(settings);
   let reportedInterruption: ReportedInterruption | undefined;
   if (fatal !== undefined) {
+    // The message may end with an excerpt of Koala's response, which may quote an entry.
+    const stopped = `stopped: ${hideEmails(mask(fatal.message))}`;
     if (notResumable === undefined) {
       // The printed command repeats this run's --endpoint, which may be the mistake.
-      writeError(`stopped: ${mask(fatal.message)}`, `${resumeHint(fatal.reason)}\n  ${mask(resumeCommand())}`);
+      writeError(stopped, `${resumeHint(fatal.reason)}\n  ${mask(resumeCommand())}`);
     } else {
       const when = fatal.reason === "unavailable" ? "once Koala responds again" : "after fixing it";
-      writeError(`stopped: ${mask(fatal.message)}`, `${when}, run the command again. ${notResumable}`);
+      writeError(stopped, `${when}, run the command again. ${notResumable}`);
     }
     exitStatus = ExitCode.fatalApi;
   } else if (stdoutWriteErrorCode() !== undefined && (settings.dryRun || !interruption.signal.aborted)) {
@@ -233,7 +257,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
       message = `${interrupted}; ${entries} not delivered\n  ${notResumable}`;
     }
     writeStderr(`${wrapStderrMessage(message)}\n`);
-    exitStatus = ExitCode.interrupted;
+    exitStatus = interruptedExitStatus(interruption.receivedSignal());
     reportedInterruption = { signal: interruption.receivedSignal() ?? null, resumeCommand: resume ?? null };
   }
   return writeReports(stats, settings, { source: config.source, excludeEmails, interruption: reportedInterruption }, exitStatus);
@@ -284,22 +308,6 @@ const ENDPOINT_FAILURES: ReadonlySet<RunFailureReason> = new Set<RunFailureReaso
   "unreachable",
   "web-page",
 ]);
-
-/**
- * Explains why a stopped run cannot be resumed when it read stdin or a pipe, or returns undefined
- * when it read regular files only. The checkpoint counts the lines of each input, and a pipe read
- * again gives other bytes, or none.
- */
-function notResumableText(settings: SendSettings): string | undefined {
-  if (settings.readOnceInputs.length === 0) {
-    return undefined;
-  }
-  return (
-    `${nameReadOnceInputs(settings.readOnceInputs)} cannot be read again, so this run cannot be resumed with --resume. ` +
-    "Run it again with the same events to send everything (Koala ignores entries whose message_id it already has), " +
-    "or save the events to a regular file and give that file, so that a stopped run can be resumed."
-  );
-}
 
 /** Returns warnings about options that are valid but probably not what the user meant. */
 function optionWarnings(settings: SendSettings): string[] {
@@ -456,7 +464,7 @@ async function writeReports(
   if (settings.reportPath === undefined && !settings.json) {
     return exitStatus;
   }
-  const report = buildRunReport(stats, {
+  const built = buildRunReport(stats, {
     version: packageVersion(),
     workingDirectory: process.cwd(),
     exitStatus,
@@ -483,6 +491,7 @@ async function writeReports(
       excludeEmails: config.excludeEmails,
     },
   });
+  const report = hideEmailsInReport(built);
   const text = `${stringifyWithSecretMasked(report, settings.publicKey)}\n`;
   if (settings.json) {
     process.stdout.write(text);
@@ -500,138 +509,6 @@ async function writeReports(
     }
     return Math.max(exitStatus, ExitCode.incomplete);
   }
-}
-
-/** Tells a stopped run to run again in full: a resume would warn that it found no checkpoint and send everything. */
-const NO_CHECKPOINT_TEXT = "nothing was sent and there is no checkpoint to resume from\n  send every event again with";
-
-/** The state file of a run as the run found it: its path, and its inode and change time, or undefined when it was missing. */
-interface StateFileAtStart {
-  path: string;
-  stamp: string | undefined;
-}
-
-/** Identifies one version of a file. Each save of the checkpoint renames a new file over it, which changes both values. */
-function fileStamp(path: string): string | undefined {
-  try {
-    const stats = statSync(path, { bigint: true });
-    return `${stats.ino}:${stats.ctimeNs}`;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-}
-
-/**
- * Checks whether a resume of this run would find a checkpoint of it. A run stopped before its first
- * delivery, as in the identity pass, has saved none. The state file of an earlier run at the same
- * path counts only when this run resumed it. A run that does not resume replaces that file at its
- * first save, and before then a resume would skip what the earlier run finished.
- */
-function hasCheckpoint(stateFile: StateFileAtStart | undefined, resume: boolean): boolean {
-  if (stateFile === undefined) {
-    return true;
-  }
-  const stamp = fileStamp(stateFile.path);
-  if (stamp === undefined) {
-    return false;
-  }
-  return resume || stamp !== stateFile.stamp;
-}
-
-/** The interruption state of a send, as `handleInterruptions` returns it. */
-interface Interruption {
-  signal: AbortSignal;
-  stop: () => void;
-  dispose: () => void;
-  /** Takes the state file of the run before its first save, which the messages of Ctrl-C check for a checkpoint. */
-  useStatePath: (statePath: string) => void;
-  /** Checks whether a resume of this run would find a checkpoint of it (see `hasCheckpoint`). */
-  hasCheckpoint: () => boolean;
-  /** Returns the signal that interrupted the run, or undefined when none did. */
-  receivedSignal: () => InterruptSignal | undefined;
-}
-
-/**
- * The signals that stop a send as Ctrl-C does. SIGHUP comes when the terminal closes or an ssh
- * connection drops. Without a handler it would end the run at once, before the checkpoint is saved
- * and the locks are removed.
- */
-const INTERRUPT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
-type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
-
-/**
- * Turns the first Ctrl-C, SIGTERM or SIGHUP into an abort signal, so that the run stops reading and
- * finishes what is in flight. A second one exits at once.
- */
-function handleInterruptions(progress: ProgressReporter, logLine: (line: string) => void, settings: SendSettings): Interruption {
-  const controller = new AbortController();
-  let stateFile: StateFileAtStart | undefined;
-  let received: InterruptSignal | undefined;
-  const onSignal = (signal: InterruptSignal): void => {
-    if (controller.signal.aborted) {
-      progress.stop();
-      // The delivery run saves the checkpoint in its own exit listener, which was added before
-      // this one, so the message is written once the state file is on disk or known to be missing.
-      // It goes to stderr directly, not through writeStderr, because the process exits at once and
-      // could not wait for stdout's queued bytes.
-      process.once("exit", () => process.stderr.write(`${wrapStderrMessage(secondInterruptMessage(settings, hasCheckpoint(stateFile, settings.delivery.resume)))}\n`));
-      process.exit(ExitCode.interrupted);
-    }
-    // A dry run has no requests in flight, so it stops reading and prints its summary.
-    const stopping = settings.dryRun ? "stopping the dry run" : "finishing the requests in flight";
-    received = signal;
-    // After SIGHUP the terminal is usually gone, and writes to it fail, which stderr's handler ignores.
-    logLine(`\n${wrapStderrMessage(firstInterruptMessage(signal, stopping))}`);
-    controller.abort();
-  };
-  for (const signal of INTERRUPT_SIGNALS) {
-    process.on(signal, onSignal);
-  }
-  return {
-    signal: controller.signal,
-    stop: () => controller.abort(),
-    dispose: () => {
-      for (const signal of INTERRUPT_SIGNALS) {
-        process.off(signal, onSignal);
-      }
-    },
-    receivedSignal: () => received,
-    useStatePath: (path) => {
-      stateFile = { path, stamp: fileStamp(path) };
-    },
-    hasCheckpoint: () => hasCheckpoint(stateFile, settings.delivery.resume),
-  };
-}
-
-/** Builds the line printed when the first interrupting signal arrives, naming how to exit at once. */
-function firstInterruptMessage(signal: InterruptSignal, stopping: string): string {
-  switch (signal) {
-    case "SIGINT":
-      return `interrupting: ${stopping} (Ctrl-C again to exit at once)`;
-    case "SIGTERM":
-      return `interrupting on SIGTERM: ${stopping} (a second SIGTERM exits at once)`;
-    case "SIGHUP":
-      return `interrupting on SIGHUP (terminal closed or connection lost): ${stopping} (a second signal exits at once)`;
-  }
-}
-
-/** Builds what a second Ctrl-C prints as the process exits: how to run the rest, when it can be run. */
-function secondInterruptMessage(settings: SendSettings, checkpointSaved: boolean): string {
-  const message = "interrupted again: exiting now";
-  const notResumable = notResumableText(settings);
-  if (settings.dryRun) {
-    return message;
-  }
-  if (notResumable !== undefined) {
-    return `${message}\n  ${notResumable}`;
-  }
-  if (!checkpointSaved) {
-    return `${message}\n  ${NO_CHECKPOINT_TEXT}:\n  ${maskSecret(withoutResumeCommand(), settings.publicKey)}`;
-  }
-  // The delivery run warns if its save on exit failed, so the message does not claim the save.
-  return `${message}\n  the requests in flight are not waited for, so a resume sends them again; resume with:\n  ${maskSecret(resumeCommand(), settings.publicKey)}`;
 }
 
 /** Names where the email patterns in effect came from: the config file, `--exclude-emails`, or both. */
