@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { UsageError } from "./errors.js";
 import { maskPublicKey } from "../reporting/mask.js";
 
@@ -49,6 +50,13 @@ export function checkPublicKeyFormat(key: string, source: string): void {
       "give your Koala public key (Koala: Settings › Install)",
     );
   }
+  if (source === "--public-key" && looksLikeInput(key)) {
+    // An option missing its value takes the next argument, often the input (`--public-key events.jsonl`).
+    throw new UsageError(
+      `invalid public key ${maskPublicKey(key)} in --public-key: it looks like an input file, not a key, so --public-key probably lacks its value and took the next argument`,
+      "put your Koala public key right after --public-key, or leave the option out and set KOALA_PUBLIC_KEY",
+    );
+  }
   if (!NOT_IN_PUBLIC_KEY.test(key)) {
     return;
   }
@@ -68,6 +76,11 @@ export function checkPublicKeyFormat(key: string, source: string): void {
     `invalid public key ${maskPublicKey(key)} in ${source}: a Koala public key contains no spaces, control characters, quotes or backticks`,
     "copy the key again from Koala (Settings › Install), without quotes or spaces",
   );
+}
+
+/** Checks whether a value given as the key names an existing file or folder, or reads like the path of an input. */
+function looksLikeInput(value: string): boolean {
+  return value.includes("/") || /\.(jsonl|ndjson|json|csv|txt|gz)$/i.test(value) || existsSync(value);
 }
 
 /** Names of the invisible characters that copies add most often. */

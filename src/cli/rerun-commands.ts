@@ -74,7 +74,7 @@ export function withoutResumeCommand(argv: readonly string[] = process.argv.slic
 }
 
 /** The kind of run that a printed command starts, which names its report (see `nextReportPath`). */
-type RerunKind = "resume" | "rerun";
+type RerunKind = "resume" | "rerun" | "resend";
 
 /**
  * Options whose file each run writes anew, so that a printed command gives them a path of its own
@@ -126,8 +126,8 @@ export function nextReportPath(reportPath: string, kind: RerunKind, exists: (pat
   }
 }
 
-/** The suffixes that `nextReportPath` adds, once or several times, as written by any version: `-resume`, `-rerun-2`, `-resume-rerun`. */
-const PRINTED_REPORT_SUFFIXES = /(?:-(?:resume|rerun)(?:-\d+)?)+$/;
+/** The suffixes that `nextReportPath` adds, once or several times, as written by any version: `-resume`, `-rerun-2`, `-resume-resend`. */
+const PRINTED_REPORT_SUFFIXES = /(?:-(?:resume|rerun|resend)(?:-\d+)?)+$/;
 
 /** Checks whether a path, relative to the working directory or absolute, names an existing file or folder. */
 function existsInWorkingDirectory(path: string): boolean {
@@ -139,7 +139,8 @@ function existsInWorkingDirectory(path: string): boolean {
  * this run that set where and how to send, and the dead-letter files as the only inputs. One
  * command sends every file, so that one checkpoint of the resend records them all. Stitching
  * is off, because a dead letter is resent as written. A public key given on the command line is
- * replaced by a placeholder, and one from KOALA_PUBLIC_KEY is left to that variable.
+ * replaced by a placeholder, and one from KOALA_PUBLIC_KEY is left to that variable. `--report`
+ * and `--not-sent` get paths of their own (`r1-resend.json` for `r1.json`, see `nextReportPath`).
  *
  * When this run was given `--state`, such as a trial against a local emulator, the resend gets a
  * checkpoint beside it (`trial/state-resend.json` for `trial/state.json`). Otherwise its
@@ -153,7 +154,12 @@ export function deadLetterResendCommand(deadLetterPaths: string | readonly strin
   for (let index = 0; index < runArgs.length; index += 1) {
     const arg = runArgs[index] as string;
     const name = arg.split("=", 1)[0] as string;
-    if (RESEND_FLAGS.has(arg) || (RESEND_OPTIONS_WITH_VALUE.has(name) && arg.includes("=")) || isConfigWithAttachedPath(arg)) {
+    if (PER_RUN_FILE_OPTIONS.includes(name) && arg.length > name.length + 1) {
+      args.push(`${name}=${nextReportPath(arg.slice(name.length + 1), "resend")}`);
+    } else if (PER_RUN_FILE_OPTIONS.includes(arg) && index + 1 < runArgs.length) {
+      args.push(arg, nextReportPath(runArgs[index + 1] as string, "resend"));
+      index += 1;
+    } else if (RESEND_FLAGS.has(arg) || (RESEND_OPTIONS_WITH_VALUE.has(name) && arg.includes("=")) || isConfigWithAttachedPath(arg)) {
       args.push(arg);
     } else if (RESEND_OPTIONS_WITH_VALUE.has(arg) && index + 1 < runArgs.length) {
       args.push(arg, runArgs[index + 1] as string);

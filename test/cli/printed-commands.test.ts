@@ -38,16 +38,16 @@ describe("printed commands under npx", () => {
   });
 
 
-  test("error hints start with npx", async () => {
+  test("error hints and advice start with npx", async () => {
     const missingConfig = await runCli(["check", "--config", "missing.json"], { cwd: directory, env: NPX });
     const missingInput = await runCli(["send", "--dry-run", "missing.jsonl"], { cwd: directory, env: NPX });
-    const noTrigger = await runCli(["check", "--event", "{}"], { cwd: directory, env: NPX });
+    const eventOnly = await runCli(["check", "--event", '{"type":"track"}'], { cwd: directory, env: NPX });
 
     expect(missingConfig.stderr).toContain("npx koala-replay init missing.json");
     expect(missingConfig.stderr).not.toMatch(BARE_COMMAND);
     expect(missingInput.stderr).toContain("npx koala-replay send --help");
     expect(missingInput.stderr).not.toMatch(BARE_COMMAND);
-    expect(unwrapSummary(noTrigger.stderr)).toContain("npx koala-replay check --trigger");
+    expect(unwrapSummary(eventOnly.stdout)).toContain("npx koala-replay preview FILE");
   });
 
   test("help examples start with npx", async () => {
@@ -224,7 +224,7 @@ describe("report path of printed commands", () => {
     expect(resumeFromStateCommand("state.json", argv)).toBe(`${command} send --not-sent skipped-resume.ndjson events.jsonl --resume --state state.json`);
     expect(withoutResumeCommand(argv)).toBe(`${command} send --not-sent skipped-rerun.ndjson events.jsonl`);
     expect(resumeCommand(["send", "--not-sent=out/s.ndjson", "--report", "r.json", "events.jsonl"])).toBe(`${command} send --not-sent=out/s-resume.ndjson --report r-resume.json events.jsonl --resume`);
-    expect(deadLetterResendCommand("dead.jsonl", argv)).toBe(`${command} send --no-stitch dead.jsonl`);
+    expect(deadLetterResendCommand("dead.jsonl", argv)).toBe(`${command} send --not-sent skipped-resend.ndjson --no-stitch dead.jsonl`);
   });
 
   test("every rerun command keeps exclusions and config", () => {
@@ -240,8 +240,8 @@ describe("report path of printed commands", () => {
     expect(deadLetterResendCommand("dead.jsonl", argv)).toBe(`${command} send ${kept} --no-stitch dead.jsonl`);
   });
 
-  test("dead-letter resend has no report", () => {
-    expect(deadLetterResendCommand("dead.jsonl", ["send", "--report", "r1.json", "events.jsonl"])).toBe(`${toolCommand()} send --no-stitch dead.jsonl`);
+  test("dead-letter resend gets its own report", () => {
+    expect(deadLetterResendCommand("dead.jsonl", ["send", "--report", "r1.json", "events.jsonl"])).toBe(`${toolCommand()} send --report r1-resend.json --no-stitch dead.jsonl`);
   });
 });
 

@@ -50,6 +50,18 @@ describe("public key format", () => {
     expect(emulator.stats.requests).toBe(0);
   });
 
+  test("--public-key without its value takes no input for a key", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-key-"));
+    writeEvent(directory);
+
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", "events.jsonl"], { cwd: directory, env: { COLUMNS: "500" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("in --public-key: it looks like an input file, not a key, so --public-key probably lacks its value");
+    expect(emulator.stats.requests).toBe(0);
+  });
+
   test("check rejects the placeholder", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
 

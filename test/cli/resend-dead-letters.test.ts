@@ -443,6 +443,9 @@ describe("resend command and email exclusions", () => {
     [["-creplay.json"], "-creplay.json"],
     [["--max-outage-ms", "600000"], "--max-outage-ms 600000"],
     [["--max-outage-ms=600000"], "--max-outage-ms=600000"],
+    [["--report", "out/r1.json"], "--report out/r1-resend.json"],
+    [["--report=r1-resume.json"], "--report=r1-resend.json"],
+    [["--not-sent", "not-sent.jsonl"], "--not-sent not-sent-resend.jsonl"],
   ])("keeps %j", (runArgs, expected) => {
     const command = deadLetterResendCommand("dead.jsonl", ["send", "--endpoint", "http://127.0.0.1:9", ...runArgs, "--filter", "type = 'track'", "events.jsonl"]);
 
