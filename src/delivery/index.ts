@@ -88,6 +88,28 @@ function lockOutputFiles(options: ResolvedDeliveryOptions): FileLock[] {
   return locks;
 }
 
+/**
+ * Locks a file that the run writes beside delivery, such as the not-sent file, as the checkpoint is
+ * locked: raises FileInUseError when another run holds it, and warns when it cannot be locked.
+ * The lock is released at exit, or by its `release`.
+ */
+export function lockRunFile(path: string, role: string, warn: (message: string) => void): FileLock | undefined {
+  try {
+    const lock = FileLock.acquire(path, role, resolveLinks(path));
+    lock.releaseAtExit();
+    if (lock.takenOver !== undefined) {
+      warn(describeTakeovers([{ path, role, stale: lock.takenOver }]));
+    }
+    return lock;
+  } catch (error) {
+    if (error instanceof FileInUseError) {
+      throw error;
+    }
+    warn(`cannot lock the ${role} ${path} (${(error as Error).message}), so this run does not stop another run of it from writing it at the same time`);
+    return undefined;
+  }
+}
+
 /** A stale lock that this run replaced, with the file that it guards. */
 interface TakenOverLock {
   path: string;
@@ -141,7 +163,7 @@ export type { AttemptOutcome, DeadLetterReason, FatalReason, OutcomeContext, Ret
 export { computeBackoffDelay, parseRetryAfter } from "./backoff.js";
 export { CannotResumeError, CheckpointNotFoundError, defaultStatePath, defaultDeadLetterPath, InvalidStateFileError, StateMismatchError, UnfinishedRunError, type InputNotRead, type NoIdentityRecordsLeft, type UnfinishedCheckpoint } from "./checkpoint.js";
 export { DestinationMismatchError } from "./destination.js";
-export { FileInUseError } from "./file-lock.js";
+export { FileInUseError, type FileLock } from "./file-lock.js";
 export { DEAD_LETTER_MARKER, InvalidDeadLetterLineError, readDeadLetterLine } from "./dead-letter.js";
 export { countUndeliveredEarlier, type DeadLetterFileStatus, type EarlierDeadLetterFile } from "./dead-letter-files.js";
 export { buildBatchBody } from "./body.js";

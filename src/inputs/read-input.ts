@@ -253,7 +253,7 @@ function oversizedLineProblem(input: string, { line, bytes, carriageReturns }: O
   };
 }
 
-/** Seconds after which a named pipe that gave no byte yet gets a warning: its writer may never start. */
+/** Milliseconds after which a named pipe that gave no byte yet gets a warning, because its writer may never start. */
 const SILENT_PIPE_WARNING_MS = 5_000;
 
 /**
@@ -297,7 +297,7 @@ function streamProblem(input: string, error: StreamReadError): InputItem {
   }
   const lost = error.partialLine.length > 0 ? ` (the last ${error.partialLine.length} bytes, an incomplete line, were not read)` : "";
   if (error.cause instanceof TrailingBytesError && lost === "") {
-    // Every event of the gzip data was read; what the bytes after it hold is unknown, so the file still counts as not wholly read.
+    // Every event of the gzip data was read. What the bytes after it hold is unknown, so the file still counts as not wholly read.
     return {
       kind: "problem",
       origin: { input, line: error.line },

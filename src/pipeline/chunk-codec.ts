@@ -22,7 +22,7 @@ const HASH_BYTES = 8;
 
 // Reasons travel as their index in these lists. `listsEvery` fails to compile when a reason is added
 // to its type but not here, where it would be decoded as another one.
-const SKIP_REASONS = ["filtered-out", "no-mapping-matched", "browser-event", "no-identity", "duplicate-message-id", "already-delivered", "excluded-email", "skipped-earlier", "done-earlier"] as const;
+const SKIP_REASONS = ["filtered-out", "no-mapping-matched", "browser-event", "no-identity", "duplicate-message-id", "already-delivered", "excluded-email", "skipped-earlier", "done-earlier", "unreadable-earlier"] as const;
 const UNREADABLE_REASONS = [
   "malformed-json",
   "not-an-object",

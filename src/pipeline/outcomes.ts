@@ -8,7 +8,8 @@ export type SkipReason =
   | "duplicate-message-id"
   | "already-delivered"
   | "skipped-earlier"
-  | "done-earlier";
+  | "done-earlier"
+  | "unreadable-earlier";
 
 export const skipReasonText: Readonly<Record<SkipReason, string>> = {
   "filtered-out": "excluded by --filter, --since or --until",
@@ -20,6 +21,7 @@ export const skipReasonText: Readonly<Record<SkipReason, string>> = {
   "already-delivered": "delivered or dead-lettered by an earlier run, so --resume skipped it",
   "skipped-earlier": "skipped or found invalid by an earlier run, so --resume did not read it again (the earlier run's summary gives the reasons)",
   "done-earlier": "done by an earlier run (delivered, dead-lettered, skipped or found invalid), so --resume skipped it",
+  "unreadable-earlier": "a line or row that an earlier run reported as unreadable, so --resume did not count it again (the earlier run's summary gives the reasons)",
 };
 
 /** One mapping's verdict on one event that its trigger matched. */

@@ -213,6 +213,11 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
       return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats, isResentDeadLetter(result), notSent));
     };
     const handleProblem = (problem: InputProblem): void => {
+      if (problem.origin.line > 0 && delivery.isDone(problem.origin)) {
+        // The run that finished the line reported it, in its summary, report and not-sent file.
+        stats.countSkipped("unreadable-earlier");
+        return;
+      }
       stats.countUnreadable(problem);
       notSent?.recordProblem(problem);
       warnOnce(locateProblem(problem));

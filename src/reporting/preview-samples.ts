@@ -153,6 +153,8 @@ export class PreviewSamples {
         return ["an earlier run skipped it or found it invalid"];
       case "done-earlier":
         return ["an earlier run delivered, dead-lettered or skipped it"];
+      case "unreadable-earlier":
+        return ["an earlier run reported the line as unreadable"];
       case "excluded-email":
         return ["the request's email matches an email exclusion pattern"];
       default: {

@@ -182,7 +182,8 @@ function notSentFileText(stats: RunStats, context: SummaryContext): string | und
   if (file.error !== undefined) {
     parts.push(`${formatCount(file.linesLost)} more could not be written (${file.error}), so the file is incomplete`);
   }
-  const earlier = countDoneEarlier(stats);
+  // Unreadable lines that an earlier run reported are in its not-sent file too.
+  const earlier = countDoneEarlier(stats) + (stats.skippedByReason.get("unreadable-earlier") ?? 0);
   if (earlier > 0) {
     parts.push(`but not the ${formatCount(earlier)} that earlier runs finished (the not-sent file of each earlier run lists those it did not send)`);
   }
@@ -546,6 +547,7 @@ const shortfallPhrase: Readonly<Record<SkipReason, string>> = {
   "already-delivered": "were delivered or dead-lettered by an earlier run",
   "skipped-earlier": "were skipped or found invalid by an earlier run",
   "done-earlier": "were done by an earlier run (delivered, dead-lettered, skipped or found invalid)",
+  "unreadable-earlier": "are lines that an earlier run reported as unreadable",
 };
 
 /** The same phrases for a count of one event. */
@@ -559,6 +561,7 @@ const shortfallPhraseForOne: Readonly<Record<SkipReason, string>> = {
   "already-delivered": "was delivered or dead-lettered by an earlier run",
   "skipped-earlier": "was skipped or found invalid by an earlier run",
   "done-earlier": "was done by an earlier run (delivered, dead-lettered, skipped or found invalid)",
+  "unreadable-earlier": "is a line that an earlier run reported as unreadable",
 };
 
 /** Returns why `count` events were skipped for `reason`, with the verb agreeing with the count. */
@@ -619,6 +622,8 @@ function remedy(reason: SkipReason, stats: RunStats, context: SummaryContext): s
     case "skipped-earlier":
     case "done-earlier":
       return "The state file records them as done; without --resume they are read and sent again, which Koala deduplicates by message_id.";
+    case "unreadable-earlier":
+      return "The earlier run's summary, report and --not-sent file list them; they cannot be read however often the input is replayed.";
     default: {
       const unknownReason: never = reason;
       return String(unknownReason);

@@ -74,6 +74,28 @@ describe("checkpoint lock", () => {
     expect(emulator.accepted.size).toBe(150);
   }, 90_000);
 
+  test("second run writing the same not-sent file stops", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 40 } });
+    const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));
+    const input = writeEvents(directory, 100);
+    const notSent = join(directory, "not-sent.jsonl");
+    const lockPath = `${notSent}.lock`;
+
+    const first = startChild(process.execPath, [binPath, ...sendArgs(directory, input, ["--concurrency", "1", "--no-adaptive-concurrency", "--not-sent", notSent])], { cwd: directory, env: { COLUMNS: "500" }, started });
+    for (let waited = 0; !existsSync(lockPath) && waited < 10_000; waited += 50) {
+      await delay(50);
+    }
+    const other = join(directory, "other-state.json");
+    const second = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", KEY, "--state", other, "--not-sent", notSent, input], { cwd: directory, env: { COLUMNS: "500" } });
+
+    expect(second.status).toBe(2);
+    expect(second.stderr).toContain(`another run is using this not-sent file, ${notSent} (pid ${first.child.pid}`);
+    expect(existsSync(other)).toBe(false);
+    expect(await first.exited(60_000)).toBe(0);
+    expect(existsSync(lockPath)).toBe(false);
+    expect(emulator.stats.duplicateEntries).toBe(0);
+  }, 90_000);
+
   test("checkpoint through a link shares the lock", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY, faults: { slowRate: 1, slowDelayMs: 40 } });
     const directory = mkdtempSync(join(tmpdir(), "koala-lock-"));

@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startKoalaEmulator, type KoalaEmulator } from "../emulator/koala-emulator.js";
 import { runCli } from "../helpers/run-cli.js";
 
-// A resume skips the events that an earlier run finished, and must still count a later copy of
-// one of them as a duplicate, as an uninterrupted run does, rather than send it again.
+// A resume skips the lines that an earlier run finished. A later copy of one of their events is
+// still a duplicate, as in an uninterrupted run, and an unreadable line among them is not counted
+// as unreadable a second time.
 
 const KEY = "pk_resume_duplicates_0123456789";
 
@@ -54,5 +55,25 @@ describe("resume after the first copy of an event was delivered", () => {
     expect(resumed.stderr).toMatch(/duplicate-message-id +1/);
     expect(resumed.stderr).toMatch(/already-delivered +2/);
     expect(emulator.stats.requests).toBe(requestsBefore);
+  });
+});
+
+describe("resume past an unreadable line", () => {
+  test("counts it as reported earlier, not again", async () => {
+    const event = (messageId: string): string => JSON.stringify({ type: "track", event: "Clicked", messageId, timestamp: "2024-01-01T00:00:00.000Z", context: { traits: { email: `${messageId}@example.com` } } });
+    writeFileSync(join(directory, "events.jsonl"), `${[event("m1"), "{broken", event("m3")].join("\n")}\n`);
+    const first = await send(["--not-sent", "not-sent-1.jsonl"]);
+    stopAfterLine2();
+    const resumed = await send(["--resume", "--not-sent", "not-sent-2.jsonl", "--report", "report.json"]);
+    const report = JSON.parse(readFileSync(join(directory, "report.json"), "utf8")) as { counts: { unreadable: number }; skippedByReason: Record<string, number> };
+
+    expect(first.status).toBe(1);
+    expect(first.stderr).toMatch(/unreadable +1/);
+    expect(readFileSync(join(directory, "not-sent-1.jsonl"), "utf8").split("\n").filter(Boolean)).toHaveLength(1);
+    expect(resumed.status).toBe(0);
+    expect(report.counts.unreadable).toBe(0);
+    expect(report.skippedByReason["unreadable-earlier"]).toBe(1);
+    expect(readFileSync(join(directory, "not-sent-2.jsonl"), "utf8")).toBe("");
+    expect(resumed.stderr).not.toContain("invalid JSON");
   });
 });

@@ -95,7 +95,7 @@ describe("resume after a stopped run with dead letters", () => {
       "earlier dead letters 1 entry dead-lettered by earlier runs of this checkpoint, to dead.jsonl: not delivered, and not sent again by --resume (their events count under already-delivered); the command below the summary sends them again",
     );
     expect(resumed.stderr).toContain(
-      `  to send the dead letters again once their cause is fixed:\n  ${printedCommand(directory)} send --no-progress --max-batch-size 1 --concurrency 1 --no-adaptive-concurrency --endpoint ${emulator.url} --state state-resend.json --no-stitch dead.jsonl\n`,
+      `  to send the dead letters again once their cause is fixed:\n  ${printedCommand(directory)} send --no-progress --max-batch-size 1 --concurrency 1 --no-adaptive-concurrency --endpoint ${emulator.url} --report report-resend.json --state state-resend.json --no-stitch dead.jsonl\n`,
     );
     expect(report.exitStatus).toBe(1);
     expect(report.delivery["earlierDeadLettered"]).toBe(1);

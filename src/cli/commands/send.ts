@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import { defaultMapping } from "../../koala/fields.js";
 import { runReplay } from "../../pipeline/run-replay.js";
 import { dirname, resolve } from "node:path";
-import { CheckpointNotFoundError, countUndeliveredEarlier, FileInUseError, InvalidStateFileError, UnfinishedRunError, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
+import { CheckpointNotFoundError, countUndeliveredEarlier, FileInUseError, InvalidStateFileError, lockRunFile, UnfinishedRunError, type FileLock, type RunFailureReason, type UnfinishedCheckpoint } from "../../delivery/index.js";
 import { IdentityGraphWriteError } from "../../identity/index.js";
 import { displayPath } from "../../reporting/input-names.js";
 import { formatCount } from "../../reporting/count-format.js";
@@ -113,7 +113,10 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     }
   });
   let stats: RunStats;
+  // Locked like the checkpoint, because two runs writing one not-sent file would splice their lines.
+  let notSentLock: FileLock | undefined;
   try {
+    notSentLock = settings.notSentPath === undefined ? undefined : lockRunFile(settings.notSentPath, "not-sent file", warn);
     stats = await runReplay(
       {
         inputs: settings.inputs,
@@ -170,6 +173,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     interruption.dispose();
     // A run refused before it read anything leaves no file; one that stopped part-way keeps what it wrote.
     notSentFile?.close({ createEmpty: false });
+    notSentLock?.release();
   }
   const outputClosedAfter = dryRunStdout?.closed === true ? dryRunStdout.requestsWritten : undefined;
 
