@@ -418,6 +418,8 @@ export class ChunkReader {
   private slab = { bytes: Buffer.alloc(0), used: 0 };
   /** Start, in its buffer, of the memory that `entryMemory` returned last. */
   private entryStart = 0;
+  /** The origin of the record being read, for its entries. */
+  private recordOrigin: RecordOrigin = { input: "", line: 0 };
   /** The byte range in the input of the event that `next` returned last, for `eventText`; -1 after a problem. */
   private lastLineStart = -1;
   private lastLineEnd = -1;
@@ -496,12 +498,13 @@ export class ChunkReader {
     const filterFieldsPresent = this.int();
     const resentDeadLetter = this.int() === 1 ? true : undefined;
     const unmatchedType = this.string();
-    const matched = this.readMatched();
-    const verdicts = this.readVerdicts();
+    const matched = this.readList(this.readMappingName);
+    const verdicts = this.readList(this.readVerdict);
     const entriesWithEmail = this.int();
     const identity = this.readIdentity();
-    const entries = this.readEntries(origin, lineStart, lineEnd);
-    const unidentified = this.readEntries(origin, lineStart, lineEnd);
+    this.recordOrigin = origin;
+    const entries = this.readList(this.readEntry);
+    const unidentified = this.readList(this.readEntry);
     const unidentifiedNotBuilt = this.int();
     const result: RecordResult = {
       origin,
@@ -520,36 +523,29 @@ export class ChunkReader {
     return { kind: "result", result };
   }
 
-  private readMatched(): string[] {
+  /**
+   * Reads a count, then that many items. A list starts as a literal of its first item, because `push`
+   * on an empty array allocates room for 17 elements (V8 11, Node 20), and most lists have one.
+   */
+  private readList<T>(readItem: () => T): T[] {
     const count = this.int();
     if (count === 0) {
       return NONE;
     }
-    // These lists start as a literal of their first element, because `push` on an empty array
-    // allocates room for 17 elements (V8 11, Node 20), and most lists have one.
-    const matched = [this.mappingName()];
+    const list = [readItem()];
     for (let left = count - 1; left > 0; left -= 1) {
-      matched.push(this.mappingName());
+      list.push(readItem());
     }
-    return matched;
+    return list;
   }
 
-  private readVerdicts(): MappingVerdict[] {
-    const count = this.int();
-    if (count === 0) {
-      return NONE;
-    }
-    const verdicts = [this.readVerdict()];
-    for (let left = count - 1; left > 0; left -= 1) {
-      verdicts.push(this.readVerdict());
-    }
-    return verdicts;
-  }
+  // The readers of list items are made once per chunk, not once per list.
+  private readonly readMappingName = (): string => this.mappingName();
 
-  private readVerdict(): MappingVerdict {
+  private readonly readVerdict = (): MappingVerdict => {
     const mapping = this.mappingName();
     return this.int() === SKIPPED_VERDICT ? { kind: "skipped", mapping, reason: SKIP_REASONS[this.int()] ?? "skipped-earlier" } : { kind: "invalid", mapping, reason: this.string() ?? "" };
-  }
+  };
 
   private readIdentity(): EventIdentity {
     const userId = this.string();
@@ -567,20 +563,12 @@ export class ChunkReader {
     return identity;
   }
 
-  private readEntries(origin: RecordOrigin, lineStart: number, lineEnd: number): KoalaEntry[] {
-    const count = this.int();
-    if (count === 0) {
-      return NONE;
-    }
-    const entries: KoalaEntry[] = [this.readEntry(origin, lineStart, lineEnd)];
-    for (let left = count - 1; left > 0; left -= 1) {
-      entries.push(this.readEntry(origin, lineStart, lineEnd));
-    }
-    return entries;
-  }
-
-  private readEntry(origin: RecordOrigin, lineStart: number, lineEnd: number): KoalaEntry {
+  /** Reads an entry of the record being read, whose origin is `recordOrigin` and line `lastLineStart` to `lastLineEnd`. */
+  private readonly readEntry = (): KoalaEntry => {
     const { text, input } = this.buffers;
+    const origin = this.recordOrigin;
+    const lineStart = this.lastLineStart;
+    const lineEnd = this.lastLineEnd;
     const kind = ENTRY_KINDS[this.int()] ?? "events";
     const mapping = this.mappingName();
     const personId = this.string();
@@ -606,7 +594,7 @@ export class ChunkReader {
       entry.eventJson = eventJson;
     }
     return entry;
-  }
+  };
 
   /**
    * Returns the buffer for an entry of `length` bytes, which start at `entryStart` in it. It is a
