@@ -1,10 +1,12 @@
-import type { KoalaEntry, PersonKey } from "./entry.js";
+import type { EntryKind, KoalaEntry, PersonKey } from "./entry.js";
 
 const COMMA = Buffer.from(",");
 const CLOSING_BRACKET = Buffer.from("]");
 const CLOSING_BRACE = Buffer.from("}");
 const EVENTS_KEY = Buffer.from(`"events":[`);
 const IDENTIFIES_KEY = Buffer.from(`"identifies":[`);
+/** The body's arrays, in the order they are written. */
+const ENTRY_KINDS: readonly EntryKind[] = ["events", "identifies"];
 
 /**
  * Writes the JSON body of one `/batch` request, as UTF-8 pieces, from the entries' ready JSON. Keys
@@ -16,9 +18,13 @@ export function writeBatchBody(personKey: PersonKey, entries: readonly KoalaEntr
   const person = typeof personKey === "string" ? Buffer.from(personKey) : personKey;
   write(person.subarray(0, person.length - 1));
   let needsComma = person.length > 2;
-  for (const kind of ["events", "identifies"] as const) {
+  for (let kindIndex = 0; kindIndex < ENTRY_KINDS.length; kindIndex += 1) {
+    const kind = ENTRY_KINDS[kindIndex] as EntryKind;
     let opened = false;
-    for (const entry of entries) {
+    // Indexed loops, because a dry run writes a body per request on the main thread, and `for…of`
+    // allocated there.
+    for (let index = 0; index < entries.length; index += 1) {
+      const entry = entries[index] as KoalaEntry;
       if (entry.kind !== kind) {
         continue;
       }

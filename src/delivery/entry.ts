@@ -37,6 +37,8 @@ export interface KoalaEntry {
    * are assembled from bytes without decoding and encoding the text again.
    */
   entryBytes?: Uint8Array;
+  /** Length of `entryBytes`, set where reading `entryBytes` would make a new view of them. */
+  entryByteLength?: number;
   /**
    * The person the batcher orders requests by: `profile_id`, else `email`. Optional because it can be
    * read from `person`; set it where `person` is costly to build (entries decoded from a worker).
@@ -54,7 +56,7 @@ export interface KoalaEntry {
 
 /** Size of the entry's JSON, in bytes when it came from a worker thread, otherwise in characters. */
 export function entrySize(entry: KoalaEntry): number {
-  return entry.entryBytes?.length ?? entry.entryJson.length;
+  return entry.entryByteLength ?? entry.entryBytes?.length ?? entry.entryJson.length;
 }
 
 /** A person key as text, or as UTF-8 bytes when the entry came from a worker thread. */

@@ -253,7 +253,8 @@ export class DeliveryRun implements Delivery {
     }
     const record = this.checkpoint.begin(origin, entries.length);
     this.counts.submitted += entries.length;
-    for (const entry of entries) {
+    for (let index = 0; index < entries.length; index += 1) {
+      const entry = entries[index] as KoalaEntry;
       if (record?.deadLettered !== undefined && record.deadLettered.includes(deadLetterKey(entry.mappingName, entry.messageId))) {
         // An earlier run of the state wrote its dead letter while other entries of the record were on their way.
         this.counts.alreadyDone += 1;

@@ -169,7 +169,7 @@ export class ChunkEncoder {
 
   /**
    * Adds the bytes that the main thread copies into the entry's own memory, one after the other so
-   * that one copy takes them all (see `EntryBlock`): the hash of its messageId, its person key, its
+   * that one copy takes them all (see `DecodedEntry`): the hash of its messageId, its person key, its
    * JSON and its messageId. The integers give where the block starts and the length of each part.
    */
   private addEntryBlock(entry: KoalaEntry): void {
@@ -278,20 +278,6 @@ export function processChunk(
 }
 
 /**
- * The layout of an entry's memory: the hash of its messageId, its person key, its JSON and its
- * messageId, one after the other from `start`, then its event's line, if kept. A messageId that had
- * a lone surrogate is its JSON text, and its length is then -1 minus its byte length.
- */
-interface EntryBlock {
-  start: number;
-  personKeyLength: number;
-  entryLength: number;
-  messageIdLength: number;
-  /** 0 when the line is not kept. */
-  lineLength: number;
-}
-
-/**
  * An entry decoded on the main thread. Its parts stay UTF-8 in memory of its own, or in a slab that
  * entries share, and they are decoded only when asked for, because most entries are delivered
  * without anyone reading them. The copy costs about a microsecond. In exchange, an entry that waits
@@ -306,26 +292,30 @@ class DecodedEntry implements KoalaEntry {
   private entryText: string | undefined;
   private eventText: string | undefined;
   private messageIdText: string | undefined;
-  private readonly start: number;
-  private readonly personKeyLength: number;
-  private readonly messageIdLength: number;
-  private readonly lineLength: number;
-  readonly entryBytes: Buffer;
   personId: string | undefined;
 
+  /**
+   * The entry's memory in `bytes` contains the hash of its messageId, its person key, its JSON and its
+   * messageId, one after the other from `start`, then its event's line unless `lineLength` is 0. A
+   * messageId that had a lone surrogate is its JSON text, and `messageIdLength` is then -1 minus
+   * its byte length. No view of the JSON is kept, because one would outlive collections with the
+   * entry: `entryBytes` makes it when the request is written.
+   */
   constructor(
     readonly kind: EntryKind,
     readonly mappingName: string,
     readonly origin: RecordOrigin,
     private readonly bytes: Buffer,
-    block: EntryBlock,
-  ) {
-    this.start = block.start;
-    this.personKeyLength = block.personKeyLength;
-    this.messageIdLength = block.messageIdLength;
-    this.lineLength = block.lineLength;
-    const entryStart = block.start + HASH_BYTES + block.personKeyLength;
-    this.entryBytes = bytes.subarray(entryStart, entryStart + block.entryLength);
+    private readonly start: number,
+    private readonly personKeyLength: number,
+    readonly entryByteLength: number,
+    private readonly messageIdLength: number,
+    private readonly lineLength: number,
+  ) {}
+
+  get entryBytes(): Buffer {
+    const entryStart = this.start + HASH_BYTES + this.personKeyLength;
+    return this.bytes.subarray(entryStart, entryStart + this.entryByteLength);
   }
 
   get messageIdHash(): MessageIdHash {
@@ -389,7 +379,7 @@ class DecodedEntry implements KoalaEntry {
   }
 
   private messageIdStart(): number {
-    return this.start + HASH_BYTES + this.personKeyLength + this.entryBytes.length;
+    return this.start + HASH_BYTES + this.personKeyLength + this.entryByteLength;
   }
 
   private messageIdByteLength(): number {
@@ -426,6 +416,10 @@ export class ChunkReader {
   private released = false;
   /** The slab that entries share when `separateEntryBuffers` is off, and how much of it is used. */
   private slab = { bytes: Buffer.alloc(0), used: 0 };
+  /** Start, in its buffer, of the memory that `entryMemory` returned last. */
+  private entryStart = 0;
+  /** The origin of the record being read, for its entries. */
+  private recordOrigin: RecordOrigin = { input: "", line: 0 };
   /** The byte range in the input of the event that `next` returned last, for `eventText`; -1 after a problem. */
   private lastLineStart = -1;
   private lastLineEnd = -1;
@@ -489,110 +483,135 @@ export class ChunkReader {
     return this.lastLineStart === -1 ? undefined : this.buffers.input.toString("utf8", this.lastLineStart, this.lastLineEnd);
   }
 
+  /**
+   * Reads a record's fields in their encoded order, then builds its result as one object literal,
+   * so that every result has the same shape and no property is added later. Records make most of
+   * the main thread's allocations, which its young-generation collections pay for.
+   */
   private readRecord(origin: RecordOrigin): ReadOutcome {
     const lineStart = this.int();
     const lineEnd = this.int();
     this.lastLineStart = lineStart;
     this.lastLineEnd = lineEnd;
     const skippedIndex = this.int();
-    const result: RecordResult = { origin, entries: NONE, unidentified: NONE, unidentifiedNotBuilt: 0, entriesWithEmail: 0, matched: NONE, verdicts: NONE, identity: NO_IDS };
-    if (skippedIndex !== -1) {
-      result.skipped = SKIP_REASONS[skippedIndex];
-    }
+    const skipped = skippedIndex === -1 ? undefined : SKIP_REASONS[skippedIndex];
     const filterFieldsPresent = this.int();
-    if (result.skipped === "filtered-out") {
-      result.filterFieldsPresent = filterFieldsPresent;
-    }
-    if (this.int() === 1) {
-      result.resentDeadLetter = true;
-    }
+    const resentDeadLetter = this.int() === 1 ? true : undefined;
     const unmatchedType = this.string();
-    if (unmatchedType !== undefined) {
-      result.unmatchedType = unmatchedType;
-    }
-    const matchedCount = this.int();
-    if (matchedCount > 0) {
-      result.matched = [];
-    }
-    for (let count = matchedCount; count > 0; count -= 1) {
-      result.matched.push(this.mappingName());
-    }
-    const verdictCount = this.int();
-    if (verdictCount > 0) {
-      result.verdicts = [];
-    }
-    for (let count = verdictCount; count > 0; count -= 1) {
-      const mapping = this.mappingName();
-      const verdict: MappingVerdict =
-        this.int() === SKIPPED_VERDICT ? { kind: "skipped", mapping, reason: SKIP_REASONS[this.int()] ?? "skipped-earlier" } : { kind: "invalid", mapping, reason: this.string() ?? "" };
-      result.verdicts.push(verdict);
-    }
-    result.entriesWithEmail = this.int();
-    const userId = this.string();
-    const anonymousId = this.string();
-    if (userId !== undefined || anonymousId !== undefined) {
-      result.identity = {};
-      if (userId !== undefined) {
-        result.identity.userId = userId;
-      }
-      if (anonymousId !== undefined) {
-        result.identity.anonymousId = anonymousId;
-      }
-    }
-    result.entries = this.readEntries(origin, lineStart, lineEnd);
-    result.unidentified = this.readEntries(origin, lineStart, lineEnd);
-    result.unidentifiedNotBuilt = this.int();
+    const matched = this.readList(this.readMappingName);
+    const verdicts = this.readList(this.readVerdict);
+    const entriesWithEmail = this.int();
+    const identity = this.readIdentity();
+    this.recordOrigin = origin;
+    const entries = this.readList(this.readEntry);
+    const unidentified = this.readList(this.readEntry);
+    const unidentifiedNotBuilt = this.int();
+    const result: RecordResult = {
+      origin,
+      entries,
+      unidentified,
+      unidentifiedNotBuilt,
+      entriesWithEmail,
+      matched,
+      verdicts,
+      skipped,
+      filterFieldsPresent: skipped === "filtered-out" ? filterFieldsPresent : undefined,
+      resentDeadLetter,
+      unmatchedType,
+      identity,
+    };
     return { kind: "result", result };
   }
 
-  private readEntries(origin: RecordOrigin, lineStart: number, lineEnd: number): KoalaEntry[] {
-    const { text, input } = this.buffers;
+  /**
+   * Reads a count, then that many items. A list starts as a literal of its first item, because `push`
+   * on an empty array allocates room for 17 elements (V8 11, Node 20), and most lists have one.
+   */
+  private readList<T>(readItem: () => T): T[] {
     const count = this.int();
     if (count === 0) {
       return NONE;
     }
-    const entries: KoalaEntry[] = [];
-    for (let left = count; left > 0; left -= 1) {
-      const kind = ENTRY_KINDS[this.int()] ?? "events";
-      const mapping = this.mappingName();
-      const personId = this.string();
-      const blockStart = this.int();
-      const personKeyLength = this.int();
-      const entryLength = this.int();
-      const messageIdLength = this.int();
-      const eventJson = this.string();
-
-      const blockLength = HASH_BYTES + personKeyLength + entryLength + (messageIdLength < 0 ? -messageIdLength - 1 : messageIdLength);
-      const lineLength = eventJson === undefined && this.options.keepEventLines ? lineEnd - lineStart : 0;
-      const { bytes, start } = this.entryMemory(blockLength + lineLength);
-      text.copy(bytes, start, blockStart, blockStart + blockLength);
-      if (lineLength > 0) {
-        input.copy(bytes, start + blockLength, lineStart, lineEnd);
-      }
-      const entry = new DecodedEntry(kind, mapping, origin, bytes, { start, personKeyLength, entryLength, messageIdLength, lineLength });
-      if (personId !== undefined) {
-        entry.personId = personId;
-      }
-      if (eventJson !== undefined) {
-        entry.eventJson = eventJson;
-      }
-      entries.push(entry);
+    const list = [readItem()];
+    for (let left = count - 1; left > 0; left -= 1) {
+      list.push(readItem());
     }
-    return entries;
+    return list;
   }
 
-  /** Returns `length` bytes for an entry: a buffer of its own, or a piece of the slab that entries share. */
-  private entryMemory(length: number): { bytes: Buffer; start: number } {
+  // The readers of list items are made once per chunk, not once per list.
+  private readonly readMappingName = (): string => this.mappingName();
+
+  private readonly readVerdict = (): MappingVerdict => {
+    const mapping = this.mappingName();
+    return this.int() === SKIPPED_VERDICT ? { kind: "skipped", mapping, reason: SKIP_REASONS[this.int()] ?? "skipped-earlier" } : { kind: "invalid", mapping, reason: this.string() ?? "" };
+  };
+
+  private readIdentity(): EventIdentity {
+    const userId = this.string();
+    const anonymousId = this.string();
+    if (userId === undefined && anonymousId === undefined) {
+      return NO_IDS;
+    }
+    const identity: EventIdentity = {};
+    if (userId !== undefined) {
+      identity.userId = userId;
+    }
+    if (anonymousId !== undefined) {
+      identity.anonymousId = anonymousId;
+    }
+    return identity;
+  }
+
+  /** Reads an entry of the record being read, whose origin is `recordOrigin` and line `lastLineStart` to `lastLineEnd`. */
+  private readonly readEntry = (): KoalaEntry => {
+    const { text, input } = this.buffers;
+    const origin = this.recordOrigin;
+    const lineStart = this.lastLineStart;
+    const lineEnd = this.lastLineEnd;
+    const kind = ENTRY_KINDS[this.int()] ?? "events";
+    const mapping = this.mappingName();
+    const personId = this.string();
+    const blockStart = this.int();
+    const personKeyLength = this.int();
+    const entryLength = this.int();
+    const messageIdLength = this.int();
+    const eventJson = this.string();
+
+    const blockLength = HASH_BYTES + personKeyLength + entryLength + (messageIdLength < 0 ? -messageIdLength - 1 : messageIdLength);
+    const lineLength = eventJson === undefined && this.options.keepEventLines ? lineEnd - lineStart : 0;
+    const bytes = this.entryMemory(blockLength + lineLength);
+    const start = this.entryStart;
+    text.copy(bytes, start, blockStart, blockStart + blockLength);
+    if (lineLength > 0) {
+      input.copy(bytes, start + blockLength, lineStart, lineEnd);
+    }
+    const entry = new DecodedEntry(kind, mapping, origin, bytes, start, personKeyLength, entryLength, messageIdLength, lineLength);
+    if (personId !== undefined) {
+      entry.personId = personId;
+    }
+    if (eventJson !== undefined) {
+      entry.eventJson = eventJson;
+    }
+    return entry;
+  };
+
+  /**
+   * Returns the buffer for an entry of `length` bytes, which start at `entryStart` in it. It is a
+   * buffer of its own, or the slab that entries share.
+   */
+  private entryMemory(length: number): Buffer {
     if (this.options.separateEntryBuffers) {
       // Not from Buffer's shared pool, whose 8 KiB slabs a waiting entry would keep whole.
-      return { bytes: Buffer.allocUnsafeSlow(length), start: 0 };
+      this.entryStart = 0;
+      return Buffer.allocUnsafeSlow(length);
     }
     if (this.slab.used + length > this.slab.bytes.length) {
       this.slab = { bytes: Buffer.allocUnsafeSlow(Math.max(length, ENTRY_SLAB_BYTES)), used: 0 };
     }
-    const start = this.slab.used;
+    this.entryStart = this.slab.used;
     this.slab.used += length;
-    return { bytes: this.slab.bytes, start };
+    return this.slab.bytes;
   }
 
   private mappingName(): string {

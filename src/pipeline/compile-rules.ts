@@ -1,6 +1,10 @@
 import type { MappingDefinition } from "../koala/presets.js";
 import type { SegmentEvent } from "../inputs/record.js";
-import { compileMapping, MappingValidationError, validatePayload, type CompiledMapping } from "../mappings/index.js";
+// The mappings' modules are imported directly, because their index also loads the config file's
+// modules. Each worker thread imports this file, and every module it loads delays the worker's start.
+import { compileMapping, type CompiledMapping } from "../mappings/compile.js";
+import { MappingValidationError } from "../mappings/errors.js";
+import { validatePayload } from "../mappings/payload.js";
 import { compileTrigger, TriggerSyntaxError, type CompiledTrigger } from "../triggers/index.js";
 import type { CompiledRule } from "./processor.js";
 
