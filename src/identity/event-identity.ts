@@ -50,20 +50,29 @@ export function emailsMatch(first: string, second: string): boolean {
  * `traits` of a group call describe the group, so its `traits.email` is not the user's.
  */
 export function readEventEmail(event: SegmentEvent): string | null | undefined {
+  return readEventEmailSource(event).email;
+}
+
+/**
+ * Reads the email as `readEventEmail` does, and whether it came from `properties.email`, which may
+ * name someone other than the user, so the identity graph gives it less weight.
+ */
+export function readEventEmailSource(event: SegmentEvent): { email: string | null | undefined; fromProperties: boolean } {
   let found: string | null | undefined;
 
   if (event["type"] === "identify") {
     found = pickEmail(found, emailField(event["traits"]));
-    if (typeof found === "string") return found;
+    if (typeof found === "string") return { email: found, fromProperties: false };
   }
   found = pickEmail(found, event["email"]);
-  if (typeof found === "string") return found;
+  if (typeof found === "string") return { email: found, fromProperties: false };
 
   const context = event["context"];
   found = pickEmail(found, emailField(isObject(context) ? context["traits"] : undefined));
-  if (typeof found === "string" || event["type"] === "identify") return found;
+  if (typeof found === "string" || event["type"] === "identify") return { email: found, fromProperties: false };
 
-  return pickEmail(found, emailField(event["properties"]));
+  const fromProperties = pickEmail(found, emailField(event["properties"]));
+  return { email: fromProperties, fromProperties: typeof fromProperties === "string" };
 }
 
 function pickEmail(found: string | null | undefined, candidate: unknown): string | null | undefined {

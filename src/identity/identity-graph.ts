@@ -56,11 +56,19 @@ export const NO_RESOLVED_IDS: Readonly<ResolvedIds> = Object.freeze({ idsWithEma
 export const DEFAULT_MAX_MEMORY_ENTRIES = 4_000_000;
 
 /**
+ * Milliseconds taken off the time of an email read from `properties.email`, about 31,700 years, so
+ * that it is older than any email read from elsewhere and the latest of those wins. Among emails
+ * read from properties, the latest still wins.
+ */
+const PROPERTIES_EMAIL_HANDICAP_MS = 1e15;
+
+/**
  * Maps Segment's `userId` and `anonymousId` to the email Koala needs, from a first pass over the
  * archive (and optionally an identities file). Three kinds of facts are stored:
  *
  * - An email seen on an event belongs to the event's `userId` and `anonymousId`. When an id has
- *   several, the one with the latest time wins; on equal times, the one observed last.
+ *   several, the one with the latest time wins; on equal times, the one observed last. An email
+ *   read from `properties.email` counts as older than any other (see PROPERTIES_EMAIL_HANDICAP_MS).
  * - An alias call joins `previousId` and `userId` into one set, transitively, in either direction:
  *   the whole set shares the latest email of its members.
  * - A `userId` and an `anonymousId` seen on one event without an email are linked, as Segment's
@@ -113,7 +121,8 @@ export class IdentityGraph {
       this.invalidEmails++;
     }
     if (typeof email === "string") {
-      this.observeEmail(userId, anonymousId, email, facts.time);
+      // An email from properties loses to one that the user's identify calls, traits or top-level email give, whatever their times.
+      this.observeEmail(userId, anonymousId, email, facts.emailInProperties === true ? facts.time - PROPERTIES_EMAIL_HANDICAP_MS : facts.time);
     } else if (userId !== undefined && anonymousId !== undefined) {
       this.observeLink(userId, anonymousId, facts.time);
     }

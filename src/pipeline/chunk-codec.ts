@@ -92,7 +92,13 @@ export class ChunkEncoder {
   private text: Buffer;
   private textLength = 0;
 
-  constructor(mappingNames: readonly string[], expectedTextBytes = 1 << 16, spare?: ResultBuffers) {
+  constructor(
+    mappingNames: readonly string[],
+    expectedTextBytes = 1 << 16,
+    spare?: ResultBuffers,
+    /** Whether the ids of every event with entries are encoded, not only of those that stitching needs. */
+    private readonly keepsIdentity = false,
+  ) {
     this.mappingIndex = new Map(mappingNames.map((name, index) => [name, index]));
     this.ints = spare === undefined ? new Int32Array(4096) : new Int32Array(spare.ints);
     const textBytes = Math.max(1024, expectedTextBytes);
@@ -145,8 +151,9 @@ export class ChunkEncoder {
       }
     }
     this.int(result.entriesWithEmail);
-    // Only identity stitching reads the ids, and only for entries that have no email or profile_id.
-    const needsIdentity = result.unidentified.length > 0;
+    // Identity stitching reads the ids for entries that have no email or profile_id, and the email
+    // exclusion for every entry when it checks the email that the ids are linked to.
+    const needsIdentity = result.unidentified.length > 0 || (this.keepsIdentity && result.entries.length > 0);
     this.string(needsIdentity ? result.identity.userId : undefined);
     this.string(needsIdentity ? result.identity.anonymousId : undefined);
     this.addEntries(result.entries, lineText);
@@ -272,7 +279,7 @@ export function processChunk(
   expectedTextBytes?: number,
   spare?: ResultBuffers,
 ): EncodedChunk {
-  const encoder = new ChunkEncoder(mappingNames, expectedTextBytes, spare);
+  const encoder = new ChunkEncoder(mappingNames, expectedTextBytes, spare, rules.keepsIdentity === true);
   processRawChunk(chunk, rules, (outcome) => encoder.add(outcome));
   return encoder.finish();
 }

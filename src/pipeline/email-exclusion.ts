@@ -6,10 +6,13 @@ import { EmailPatternIndex } from "./email-pattern-index.js";
 export interface ExcludedEntry {
   entry: KoalaEntry;
   pattern: string;
-  /** The email that matched: the request's `email` or the `email` of its `traits`, or a text in an array or object there. */
+  /**
+   * The email that matched: the request's `email` or the `email` of its `traits`, or a text in an
+   * array or object there, or the email that identity stitching links the event's ids to.
+   */
   email: string;
-  /** The request field that contains that email. */
-  field: "email" | "traits.email";
+  /** The request field that contains that email, or `identity` for the email the event's ids are linked to. */
+  field: "email" | "traits.email" | "identity";
 }
 
 /** Entries of one record, split by the email exclusions. */
@@ -99,8 +102,17 @@ export class EmailExclusion {
     return undefined;
   }
 
-  /** Splits entries into those to send and those with an excluded email. An entry without an email is sent. */
-  split(entries: readonly KoalaEntry[]): ExclusionSplit {
+  /**
+   * Splits entries into those to send and those with an excluded email. An entry without an email is
+   * sent. `identifiedEmail` is the email that stitching links the event's userId or anonymousId to:
+   * when it matches, every entry of the event is left out, because the excluded person did the
+   * event, whatever email its entries carry.
+   */
+  split(entries: readonly KoalaEntry[], identifiedEmail?: string): ExclusionSplit {
+    const byIdentity = entries.length === 0 ? undefined : this.matchEmailValue(identifiedEmail);
+    if (byIdentity !== undefined) {
+      return { sendable: [], excluded: entries.map((entry) => ({ entry, ...byIdentity, field: "identity" })) };
+    }
     let sendable: KoalaEntry[] | undefined;
     let excluded: ExcludedEntry[] | undefined;
     entries.forEach((entry, index) => {

@@ -30,6 +30,7 @@ export interface ChunkFacts {
 const INTS_PER_FACT = 5;
 const ALIAS_FLAG = 1;
 const INVALID_EMAIL_FLAG = 2;
+const EMAIL_IN_PROPERTIES_FLAG = 4;
 
 /**
  * Reads the identity facts of a chunk of JSONL lines for the first pass. `firstLine` is the line
@@ -104,7 +105,7 @@ class FactsEncoder {
     if (facts === undefined) {
       return;
     }
-    const flags = (facts.isAlias ? ALIAS_FLAG : 0) | (facts.email === null ? INVALID_EMAIL_FLAG : 0);
+    const flags = (facts.isAlias ? ALIAS_FLAG : 0) | (facts.email === null ? INVALID_EMAIL_FLAG : 0) | (facts.emailInProperties === true ? EMAIL_IN_PROPERTIES_FLAG : 0);
     this.ints.push(flags, this.intern(facts.userId), this.intern(facts.anonymousId), this.intern(facts.aliasOf), this.intern(facts.email));
     this.times.push(facts.time);
   }
@@ -175,14 +176,18 @@ export function decodeChunkFacts(encoded: EncodedFacts): IdentityFacts[] {
   for (let fact = 0; fact * INTS_PER_FACT < ints.length; fact += 1) {
     const base = fact * INTS_PER_FACT;
     const flags = ints[base] ?? 0;
-    facts.push({
+    const decoded: IdentityFacts = {
       isAlias: (flags & ALIAS_FLAG) !== 0,
       userId: text(ints[base + 1]),
       anonymousId: text(ints[base + 2]),
       aliasOf: text(ints[base + 3]),
       email: (flags & INVALID_EMAIL_FLAG) !== 0 ? null : text(ints[base + 4]),
       time: times[fact] ?? Number.NaN,
-    });
+    };
+    if ((flags & EMAIL_IN_PROPERTIES_FLAG) !== 0) {
+      decoded.emailInProperties = true;
+    }
+    facts.push(decoded);
   }
   return facts;
 }

@@ -15,6 +15,12 @@ export interface ProcessorConfig {
    * profile_id. Off, such entries are only counted. On unless set to false.
    */
   stitching?: boolean;
+  /**
+   * Whether the userId and anonymousId of every event with entries reach the main thread, for the
+   * email exclusion to check the email that identity stitching links them to. Off, the ids come only
+   * with entries that stitching needs them for.
+   */
+  keepsIdentity?: boolean;
 }
 
 /** Compiles the config into the rules that `processEvent` applies; throws on an invalid trigger or mapping. */
@@ -25,7 +31,7 @@ export function buildProcessorRules(config: ProcessorConfig): ProcessorRules {
   if (problems.length > 0 || compiled === undefined) {
     throw new RuleCompilationError(problems);
   }
-  const rules: ProcessorRules = { rules: compiled, browserEvents: config.browserEvents, buildsUnidentified: config.stitching !== false };
+  const rules: ProcessorRules = { rules: compiled, browserEvents: config.browserEvents, buildsUnidentified: config.stitching !== false, keepsIdentity: config.keepsIdentity === true };
   if (filter !== undefined) {
     rules.filter = filter;
     rules.filterFieldReaders = listFilterFields(config.filters).map((field) => compilePathReader(field.segments));

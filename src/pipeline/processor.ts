@@ -32,6 +32,8 @@ export interface ProcessorRules {
    * serialisation (17 % of the events of the benchmark's generated archive).
    */
   buildsUnidentified: boolean;
+  /** Whether a worker passes on the ids of every event with entries, as `ProcessorConfig.keepsIdentity` says. */
+  keepsIdentity?: boolean;
 }
 
 /** The ids that identity stitching looks up when an entry has no email. */

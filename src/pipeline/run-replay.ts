@@ -91,7 +91,13 @@ const MAX_WARNINGS = 20;
 /** Reads every input, maps each event and delivers the entries; returns the run's counts. */
 export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise<RunStats> {
   const stats = new RunStats();
-  const config: ProcessorConfig = { mappings: settings.mappings, browserEvents: settings.browserEvents, filters: settings.filters, stitching: settings.stitch };
+  const config: ProcessorConfig = {
+    mappings: settings.mappings,
+    browserEvents: settings.browserEvents,
+    filters: settings.filters,
+    stitching: settings.stitch,
+    keepsIdentity: settings.stitch !== false && (settings.excludeEmails?.length ?? 0) > 0,
+  };
   const rules: ProcessorRules = buildProcessorRules(config);
   const names = mappingNames(config);
   const allFilterFieldBits = 2 ** (rules.filterFieldReaders?.length ?? 0) - 1;
@@ -211,7 +217,13 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
         stats.countSkipped("no-identity", unidentified);
         notSent?.recordUnidentified(result, unidentified);
       }
-      return delivery.submit(result.origin, exclusion === undefined ? deliverable : withoutExcluded(deliverable, exclusion, stats, isResentDeadLetter(result), notSent));
+      if (exclusion === undefined) {
+        return delivery.submit(result.origin, deliverable);
+      }
+      // A resent dead letter is sent as written, so only its own emails are checked.
+      const resent = isResentDeadLetter(result);
+      const identifiedEmail = resent ? undefined : stitcher.identifiedEmail(result);
+      return delivery.submit(result.origin, withoutExcluded(deliverable, exclusion, stats, resent, notSent, identifiedEmail));
     };
     const handleProblem = (problem: InputProblem): void => {
       if (problem.origin.line > 0 && delivery.isDone(problem.origin)) {
@@ -350,8 +362,15 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
  * letters are excluded too, because the patterns exist to keep these people's events out of Koala,
  * and are counted apart so that the summary can report them.
  */
-function withoutExcluded(entries: readonly KoalaEntry[], exclusion: EmailExclusion, stats: RunStats, resentDeadLetter: boolean, notSent: NotSentRecorder | undefined): readonly KoalaEntry[] {
-  const { sendable, excluded } = exclusion.split(entries);
+function withoutExcluded(
+  entries: readonly KoalaEntry[],
+  exclusion: EmailExclusion,
+  stats: RunStats,
+  resentDeadLetter: boolean,
+  notSent: NotSentRecorder | undefined,
+  identifiedEmail: string | undefined,
+): readonly KoalaEntry[] {
+  const { sendable, excluded } = exclusion.split(entries, identifiedEmail);
   if (excluded.length > 0) {
     stats.countSkipped("excluded-email", excluded.length);
     notSent?.recordExcluded(excluded);

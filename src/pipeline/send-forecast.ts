@@ -41,7 +41,7 @@ export class SendForecast {
 
   sort(result: RecordResult): EntryForecast {
     const { deliverable, unidentified } = this.stitcher.stitch(result);
-    const { sendable, excluded } = this.exclusion?.split(deliverable) ?? { sendable: deliverable, excluded: [] };
+    const { sendable, excluded } = this.exclusion?.split(deliverable, this.stitcher.identifiedEmail(result)) ?? { sendable: deliverable, excluded: [] };
     const forecast: EntryForecast = { sent: [], duplicates: [], unidentified: unidentified > 0 ? result.unidentified : [], excluded };
     for (const entry of sendable) {
       const fresh = this.taken.add(entry.mappingName, entry.messageId);

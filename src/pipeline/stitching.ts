@@ -50,6 +50,19 @@ export class Stitcher {
     return { deliverable: [...result.entries, ...stitched], unidentified: result.unidentifiedNotBuilt };
   }
 
+  /**
+   * Returns the email that the graph links the event's userId or anonymousId to, or undefined. The
+   * email exclusion checks it, because it names who did the event even when the entries carry
+   * another person's email, as a staff member's invitation to a customer does.
+   */
+  identifiedEmail(result: RecordResult): string | undefined {
+    const { userId, anonymousId } = result.identity;
+    if (this.graph === undefined || (userId === undefined && anonymousId === undefined)) {
+      return undefined;
+    }
+    return this.graph.resolveEmail({ userId, anonymousId });
+  }
+
   /** Counts entries that had no identity, and whether stitching found one. */
   private countUnresolved(count: number, stitched: boolean): void {
     for (let index = 0; index < count; index += 1) {

@@ -65,7 +65,8 @@ export class NotSentRecorder {
   recordExcluded(excluded: readonly ExcludedEntry[]): void {
     const reason = "excluded-email";
     for (const { entry, field, pattern } of excluded) {
-      this.withEvent({ origin: entry.origin, category: "skipped", reason, message: `${skipReasonText[reason]} (${field} matches ${pattern})`, mapping: entry.mappingName });
+      const where = field === "identity" ? "the email linked to the event's userId or anonymousId" : field;
+      this.withEvent({ origin: entry.origin, category: "skipped", reason, message: `${skipReasonText[reason]} (${where} matches ${pattern})`, mapping: entry.mappingName });
     }
   }
 

@@ -165,6 +165,7 @@ export class PreviewSamples {
   }
 }
 
-function describeExcludedEmail(email: string, field: "email" | "traits.email", pattern: string): string {
-  return `the request's ${field} ${JSON.stringify(email)} matches the email exclusion pattern ${JSON.stringify(pattern)}`;
+function describeExcludedEmail(email: string, field: "email" | "traits.email" | "identity", pattern: string): string {
+  const where = field === "identity" ? "email that the event's userId or anonymousId is linked to" : `request's ${field}`;
+  return `the ${where} ${JSON.stringify(email)} matches the email exclusion pattern ${JSON.stringify(pattern)}`;
 }

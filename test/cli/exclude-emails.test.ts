@@ -97,6 +97,41 @@ describe("send --exclude-emails", () => {
     expect(after.summary).toContain("excluded-email 3 the person's email matches a pattern of --exclude-emails or excludeEmails in the config");
   });
 
+  test("event of an excluded person with another's email is excluded", async () => {
+    // The staff member, identified by m-1, invites a customer: the request's email is the invitee's,
+    // which Koala takes from properties.email, and a later event of theirs without an email follows.
+    const invite = { type: "track", userId: "u-staff", event: "Invite Sent", properties: { email: "invitee@example.org" }, messageId: "m-7", timestamp };
+    const later = { type: "track", userId: "u-staff", event: "Opened Report", messageId: "m-8", timestamp: "2024-05-02T10:00:00.000Z" };
+    const lines = [...events.map((event) => JSON.stringify({ ...event, timestamp })), JSON.stringify(invite), JSON.stringify(later)];
+    writeFileSync(join(directory, "events.jsonl"), `${lines.join("\n")}\n`);
+    const before = await dryRun([]);
+    const after = await dryRun(["--exclude-emails", "*@yourcompany.com"]);
+    const unstitched = await dryRun(["--exclude-emails", "*@yourcompany.com", "--no-stitch"]);
+
+    expect(before.emails.get("m-7")).toBe("invitee@example.org");
+    // The invitee's email does not become the staff member's for stitching.
+    expect(before.emails.get("m-8")).toBe("staff@yourcompany.com");
+    expect(after.sent).toEqual(["m-4", "m-5", "m-6"]);
+    expect(after.report.skippedByReason["excluded-email"]).toBe(5);
+    // Without stitching nothing links u-staff to an email, so only the event's own emails count.
+    expect(unstitched.sent).toContain("m-7");
+  });
+
+  test("event of an excluded person is excluded through the worker threads", async () => {
+    // Over 1 MiB, so that worker threads map the events and pass their ids on.
+    const padding = "x".repeat(1_000);
+    const lines = [JSON.stringify({ ...events[0], timestamp })];
+    for (let index = 0; index < 1_500; index += 1) {
+      const staff = index % 2 === 0;
+      lines.push(JSON.stringify({ type: "track", userId: staff ? "u-staff" : "u-customer", event: "Invite Sent", messageId: `w-${index}`, timestamp, properties: { email: `invitee-${index}@example.org`, padding } }));
+    }
+    writeFileSync(join(directory, "events.jsonl"), `${lines.join("\n")}\n`);
+    const after = await dryRun(["--exclude-emails", "*@yourcompany.com"]);
+
+    expect(after.report.skippedByReason["excluded-email"]).toBe(751);
+    expect(after.sent.filter((id) => id.startsWith("w-"))).toHaveLength(750);
+  });
+
   test("email in an array is excluded", async () => {
     // Segment's destination takes properties.email as it is, so the array is sent whole.
     const arrayEvents = [
