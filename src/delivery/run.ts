@@ -254,8 +254,8 @@ export class DeliveryRun implements Delivery {
     const record = this.checkpoint.begin(origin, entries.length);
     this.counts.submitted += entries.length;
     for (const entry of entries) {
-      if (record?.deadLettered !== undefined && record.deadLettered.includes(deadLetterKey(entry.mappingName, entry.messageId))) {
-        // An earlier run of the state wrote its dead letter while other entries of the record were on their way.
+      if (record !== undefined && this.checkpoint.isEntrySettledEarlier(record, entry)) {
+        // An earlier run of the state delivered it or wrote its dead letter while other entries of the record were on their way.
         this.counts.alreadyDone += 1;
         this.checkpoint.completeEntry(record);
         continue;
@@ -401,9 +401,9 @@ export class DeliveryRun implements Delivery {
   }
 
   private settle(batch: Batch): void {
-    for (const record of batch.records) {
+    for (const [index, record] of batch.records.entries()) {
       if (record !== undefined) {
-        this.checkpoint.completeEntry(record);
+        this.checkpoint.completeDeliveredEntry(record, batch.entries[index] as KoalaEntry);
       }
     }
     this.outstandingEntries -= batch.entries.length;
