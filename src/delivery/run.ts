@@ -256,6 +256,8 @@ export class DeliveryRun implements Delivery {
     for (const entry of entries) {
       if (record !== undefined && this.checkpoint.isEntrySettledEarlier(record, entry)) {
         // An earlier run of the state delivered it or wrote its dead letter while other entries of the record were on their way.
+        // Its message_id joins the duplicate check, as those of records done earlier do, so a later copy is skipped.
+        this.isFirstOfMessageId(entry);
         this.counts.alreadyDone += 1;
         this.checkpoint.completeEntry(record);
         continue;
