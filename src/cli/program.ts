@@ -100,7 +100,7 @@ export function buildProgram(actions: CommandActions = lazyActions): Command {
     .option("--max-rps <requests>", "maximum requests started per second (default: no limit)")
     .option("--max-batch-size <entries>", "maximum entries of each kind in one request, 1 to 30", "30")
     .option("--timeout-ms <ms>", "timeout of one request, in milliseconds", "30000")
-    .option("--max-attempts <attempts>", "attempts per request before its entries go to the dead-letter file (held instead during an outage, see --max-outage-ms)", "10")
+    .option("--max-attempts <attempts>", "attempts per request, the first one included, before its entries go to the dead-letter file (held instead during an outage, see --max-outage-ms)", "10")
     .option("--max-outage-ms <ms>", "stop the run, resumable and with no dead letters, once Koala has not responded for this long while requests fail with connection errors or 5xx (of several persons, or of one when GET /auth fails too), in milliseconds", "120000")
     .option("--state <path>", "checkpoint file recording what was delivered (default: .koala-replay/state-<hash of the inputs>.json)")
     .option("--resume", "skip the events that the checkpoint records as delivered or dead-lettered (with --dry-run: print only what the resumed run would send)")

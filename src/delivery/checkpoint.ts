@@ -7,8 +7,10 @@ import type { RecordOrigin } from "../inputs/record.js";
 import type { ResolvedIds } from "../identity/identity-graph.js";
 import { type Destination, DestinationMismatchError, destinationsDiffer } from "./destination.js";
 import { describeFingerprintChange, fingerprintFile, type InputFingerprint } from "./fingerprint.js";
+import { deadLetterKey } from "./dead-letter.js";
 import { addRunDeadLetters, checkResends, readDeadLetterFileRecords, type DeadLetterFileRecord, type EarlierDeadLetterFile } from "./dead-letter-files.js";
 import { findStateFileProblem } from "./state-file-check.js";
+import type { KoalaEntry } from "./entry.js";
 
 /**
  * Version of the state file format. Version 2 files are written since the events of a JSON file
@@ -31,6 +33,11 @@ export interface RecordProgress {
    * still on their way, by this run or by the earlier runs of the state.
    */
   deadLettered: string[] | undefined;
+  /**
+   * The keys (as `deadLetterKey` forms them) of the record's entries delivered while others were
+   * still on their way, by this run or by the earlier runs of the state.
+   */
+  delivered: string[] | undefined;
 }
 
 interface InputProgress {
@@ -46,6 +53,8 @@ interface InputProgress {
   inProgress: Map<number, RecordProgress>;
   /** Dead-letter keys of entries of lines in `carriedNotDone`, as an earlier run recorded them, until this run reads the line. */
   carriedDeadLettered: Map<number, string[]>;
+  /** Keys of the delivered entries of lines in `carriedNotDone`, as an earlier run recorded them, until this run reads the line. */
+  carriedDelivered: Map<number, string[]>;
   /** Whether the last run that read this input finished, so that it read the input to its end. */
   readByFinishedRun: boolean;
   /**
@@ -80,6 +89,13 @@ interface StateFileInput {
    * entries nor writes their lines again. Missing when empty and in older files.
    */
   deadLettered?: Record<string, string[]>;
+  /**
+   * The keys (mapping and `message_id`, as `deadLetterKey` forms them) of entries already delivered,
+   * by line in `notDone`: a record with several entries of which some were not delivered when the
+   * state was saved. A resume does not send those entries again. Missing when empty and in older
+   * files, whose resumes send every entry of such a record again.
+   */
+  delivered?: Record<string, string[]>;
   /**
    * Whether the last run that read this input finished. A later run that does not read the input
    * keeps the value. Missing in older files.
@@ -576,8 +592,8 @@ export class Checkpoint {
   /** Records that a record was read; returns its progress when it has entries to wait for. */
   begin(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
     // Without a state file (a dry run) nothing reads the progress, and tracking it costs a Map entry
-    // per record. Only a record with dead letters of earlier runs gets one, so that a dry run prints
-    // what a resume would send, without those entries.
+    // per record. Only a record with entries that earlier runs dead-lettered or delivered gets one,
+    // so that a dry run prints what a resume would send, without those entries.
     if (this.path === undefined) {
       return this.beginWithoutStateFile(origin, entryCount);
     }
@@ -600,6 +616,10 @@ export class Checkpoint {
     if (deadLettered !== undefined) {
       input.carriedDeadLettered.delete(origin.line);
     }
+    const delivered = input.carriedDelivered.get(origin.line);
+    if (delivered !== undefined) {
+      input.carriedDelivered.delete(origin.line);
+    }
     if (entryCount === 0) {
       input.carriedNotDone.delete(origin.line);
       if (input.doneWithoutEntries !== undefined) {
@@ -607,7 +627,7 @@ export class Checkpoint {
       }
       return undefined;
     }
-    const progress: RecordProgress = { input, line: origin.line, remaining: entryCount, deadLettered };
+    const progress: RecordProgress = { input, line: origin.line, remaining: entryCount, deadLettered, delivered };
     input.inProgress.set(origin.line, progress);
     return progress;
   }
@@ -615,10 +635,11 @@ export class Checkpoint {
   private beginWithoutStateFile(origin: RecordOrigin, entryCount: number): RecordProgress | undefined {
     const input = this.inputFor(origin.input);
     const deadLettered = input?.carriedDeadLettered.get(origin.line);
-    if (input === undefined || deadLettered === undefined || entryCount === 0) {
+    const delivered = input?.carriedDelivered.get(origin.line);
+    if (input === undefined || (deadLettered === undefined && delivered === undefined) || entryCount === 0) {
       return undefined;
     }
-    return { input, line: origin.line, remaining: entryCount, deadLettered };
+    return { input, line: origin.line, remaining: entryCount, deadLettered, delivered };
   }
 
   /** Records that the run read every input and settled every entry, for the next run to know. */
@@ -668,7 +689,31 @@ export class Checkpoint {
     this.completeEntry(progress);
   }
 
-  /** Marks one entry of the record delivered or dead-lettered. */
+  /**
+   * Marks one entry of the record delivered. While other entries of the record are on their way,
+   * the state file lists its key, so that a resume does not send it again.
+   */
+  completeDeliveredEntry(progress: RecordProgress, entry: Pick<KoalaEntry, "mappingName" | "messageId">): void {
+    if (progress.remaining > 1) {
+      (progress.delivered ??= []).push(deadLetterKey(entry.mappingName, entry.messageId));
+    }
+    this.completeEntry(progress);
+  }
+
+  /**
+   * Returns whether an earlier run of the state delivered or dead-lettered this entry of the record
+   * while other entries of it were on their way, so that this run neither sends it nor writes its
+   * dead letter again.
+   */
+  isEntrySettledEarlier(progress: RecordProgress, entry: Pick<KoalaEntry, "mappingName" | "messageId">): boolean {
+    if (progress.deadLettered === undefined && progress.delivered === undefined) {
+      return false;
+    }
+    const key = deadLetterKey(entry.mappingName, entry.messageId);
+    return progress.deadLettered?.includes(key) === true || progress.delivered?.includes(key) === true;
+  }
+
+  /** Marks one entry of the record settled. Callers that must keep the entry's key for a resume record it first. */
   completeEntry(progress: RecordProgress): void {
     progress.remaining -= 1;
     if (progress.remaining === 0) {
@@ -761,7 +806,8 @@ export class Checkpoint {
       doneThrough: recorded?.doneThrough ?? 0,
       previousDoneThrough: recorded?.doneThrough ?? 0,
       carriedNotDone: new Set(recorded?.notDone ?? []),
-      carriedDeadLettered: readDeadLetteredKeys(recorded),
+      carriedDeadLettered: readLineKeys(recorded?.deadLettered),
+    carriedDelivered: readLineKeys(recorded?.delivered),
       inProgress: new Map(),
       readByFinishedRun: false,
       noIdentityEvents: recorded?.noIdentityEvents ?? 0,
@@ -871,7 +917,8 @@ function carryInputProgress(name: string, previous: StateFile | undefined): Inpu
     doneThrough: recorded?.doneThrough ?? 0,
     previousDoneThrough: recorded?.doneThrough ?? 0,
     carriedNotDone: new Set(recorded?.notDone ?? []),
-    carriedDeadLettered: readDeadLetteredKeys(recorded),
+    carriedDeadLettered: readLineKeys(recorded?.deadLettered),
+    carriedDelivered: readLineKeys(recorded?.delivered),
     inProgress: new Map(),
     // NOTE: a state file written before the field existed records only whether its own run finished,
     // which may not be the run that last read this input.
@@ -905,15 +952,24 @@ function cannotResumeReadOnce(inputs: readonly ReadOnceInput[]): CannotResumeErr
 function describeInput(input: InputProgress): StateFileInput {
   const notDone = new Set(input.carriedNotDone);
   const deadLettered: Record<string, string[]> = {};
+  const delivered: Record<string, string[]> = {};
   for (const [line, keys] of input.carriedDeadLettered) {
     if (notDone.has(line)) {
       deadLettered[line] = keys;
+    }
+  }
+  for (const [line, keys] of input.carriedDelivered) {
+    if (notDone.has(line)) {
+      delivered[line] = keys;
     }
   }
   for (const [line, progress] of input.inProgress) {
     notDone.add(line);
     if (progress.deadLettered !== undefined) {
       deadLettered[line] = progress.deadLettered;
+    }
+    if (progress.delivered !== undefined) {
+      delivered[line] = progress.delivered;
     }
   }
   const lines = [...notDone].sort((left, right) => left - right);
@@ -924,6 +980,7 @@ function describeInput(input: InputProgress): StateFileInput {
     watermark: first === undefined ? input.doneThrough : first - 1,
     notDone: lines,
     ...(Object.keys(deadLettered).length === 0 ? {} : { deadLettered }),
+    ...(Object.keys(delivered).length === 0 ? {} : { delivered }),
     readByFinishedRun: input.readByFinishedRun,
     noIdentityEvents: input.noIdentityEvents,
     ...(input.doneWithoutEntries === undefined ? {} : { doneWithoutEntries: input.doneWithoutEntries }),
@@ -931,10 +988,12 @@ function describeInput(input: InputProgress): StateFileInput {
   };
 }
 
-/** Reads the dead-letter keys that a state file lists for lines not done, leaving out what is not a list of strings. */
-function readDeadLetteredKeys(recorded: StateFileInput | undefined): Map<number, string[]> {
+/**
+ * Reads the entry keys that a state file lists by line not done (`deadLettered` or `delivered`),
+ * leaving out what is not a list of strings.
+ */
+function readLineKeys(listed: Record<string, string[]> | undefined): Map<number, string[]> {
   const keys = new Map<number, string[]>();
-  const listed = recorded?.deadLettered;
   if (!isObject(listed)) {
     return keys;
   }

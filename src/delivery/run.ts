@@ -255,8 +255,10 @@ export class DeliveryRun implements Delivery {
     this.counts.submitted += entries.length;
     for (let index = 0; index < entries.length; index += 1) {
       const entry = entries[index] as KoalaEntry;
-      if (record?.deadLettered !== undefined && record.deadLettered.includes(deadLetterKey(entry.mappingName, entry.messageId))) {
-        // An earlier run of the state wrote its dead letter while other entries of the record were on their way.
+      if (record !== undefined && this.checkpoint.isEntrySettledEarlier(record, entry)) {
+        // An earlier run of the state delivered it or wrote its dead letter while other entries of the record were on their way.
+        // Its message_id joins the duplicate check, as those of records done earlier do, so a later copy is skipped.
+        this.isFirstOfMessageId(entry);
         this.counts.alreadyDone += 1;
         this.checkpoint.completeEntry(record);
         continue;
@@ -402,9 +404,9 @@ export class DeliveryRun implements Delivery {
   }
 
   private settle(batch: Batch): void {
-    for (const record of batch.records) {
+    for (const [index, record] of batch.records.entries()) {
       if (record !== undefined) {
-        this.checkpoint.completeEntry(record);
+        this.checkpoint.completeDeliveredEntry(record, batch.entries[index] as KoalaEntry);
       }
     }
     this.outstandingEntries -= batch.entries.length;

@@ -154,7 +154,8 @@ function checkInput(path: string, name: string, input: unknown): StateFileProble
     checkRequired(input, path, "doneThrough", isCount, `${COUNT} (the last line done)`) ??
     checkOptional(input, path, "watermark", isCount, `${COUNT} (a line number, 0 for none)`) ??
     checkNotDone(`${path}.notDone`, input["notDone"], input["doneThrough"] as number) ??
-    checkDeadLettered(`${path}.deadLettered`, input["deadLettered"]) ??
+    checkLineKeys(`${path}.deadLettered`, input["deadLettered"], "dead-letter keys") ??
+    checkLineKeys(`${path}.delivered`, input["delivered"], "keys of delivered entries") ??
     checkOptional(input, path, "readByFinishedRun", isBoolean, "true or false") ??
     checkOptional(input, path, "noIdentityEvents", isCount, COUNT) ??
     checkOptional(input, path, "doneWithoutEntries", isCount, COUNT) ??
@@ -194,23 +195,24 @@ function checkNotDone(path: string, notDone: unknown, doneThrough: number): Stat
   return undefined;
 }
 
-function checkDeadLettered(path: string, deadLettered: unknown): StateFileProblem | undefined {
-  if (deadLettered === undefined) {
+/** Checks an object of entry keys by line number, as `deadLettered` and `delivered` are; `keysName` names the keys in the plural. */
+function checkLineKeys(path: string, lineKeys: unknown, keysName: string): StateFileProblem | undefined {
+  if (lineKeys === undefined) {
     return undefined;
   }
-  if (!isObject(deadLettered)) {
-    return problem(path, "an object of dead-letter keys by line number", deadLettered);
+  if (!isObject(lineKeys)) {
+    return problem(path, `an object of ${keysName} by line number`, lineKeys);
   }
-  for (const [line, keys] of Object.entries(deadLettered)) {
+  for (const [line, keys] of Object.entries(lineKeys)) {
     if (!LINE_NUMBER_KEY.test(line) || !Number.isSafeInteger(Number(line))) {
       return problem(`${path}${member(line)}`, "a member named by a positive line number", line);
     }
     if (!Array.isArray(keys)) {
-      return problem(`${path}${member(line)}`, "an array of dead-letter keys (strings)", keys);
+      return problem(`${path}${member(line)}`, `an array of ${keysName} (strings)`, keys);
     }
     const index = keys.findIndex((key) => typeof key !== "string");
     if (index !== -1) {
-      return problem(`${path}${member(line)}[${index}]`, "a dead-letter key (a string)", keys[index]);
+      return problem(`${path}${member(line)}[${index}]`, "a string", keys[index]);
     }
   }
   return undefined;

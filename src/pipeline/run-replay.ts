@@ -14,7 +14,7 @@ import { formatDeadLetterLog, formatInvalidLog, formatRetryLog } from "../report
 import type { BrowserEventsPolicy } from "./browser-events.js";
 import type { MappingVerdict } from "./outcomes.js";
 import { BufferedOutput, type OutputTarget } from "./buffered-output.js";
-import { createDelivery, type DeadLetterEvent, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
+import { createDelivery, DELIVERY_DEFAULTS, type DeadLetterEvent, type Delivery, type DeliveryEvents, type DeliveryOptions } from "../delivery/index.js";
 import { chunkBuffers } from "../inputs/chunk-buffers.js";
 import { ChunkReader, processChunk, takeSpareResults, type ChunkReaderOptions } from "./chunk-codec.js";
 import { eventDepthProblem } from "./event-depth.js";
@@ -136,7 +136,7 @@ export async function runReplay(settings: ReplaySettings, io: ReplayIo): Promise
     givenInputs: settings.inputs,
     entrySettingsHash: entrySettings.combined,
     entrySettingHashes: entrySettings.groups,
-    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined, notSent, () => eventText()),
+    events: deliveryEvents(stats, io, settings.dryRun, settings.delivery.statePath !== undefined, notSent, () => eventText(), settings.delivery.maxAttempts ?? DELIVERY_DEFAULTS.maxAttempts),
   });
   if (delivery.statePath !== undefined) {
     io.onStatePath?.(delivery.statePath);
@@ -518,7 +518,10 @@ async function finishDelivery(delivery: Delivery, stats: RunStats): Promise<void
   }
 }
 
-/** Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven` is whether --state named the checkpoint. */
+/**
+ * Counts and logs what the delivery stage reports; the stage itself prints nothing. `statePathGiven`
+ * is whether --state named the checkpoint, and `maxAttempts` the run's --max-attempts, for log lines.
+ */
 function deliveryEvents(
   stats: RunStats,
   io: ReplayIo,
@@ -526,6 +529,7 @@ function deliveryEvents(
   statePathGiven: boolean,
   notSent: NotSentRecorder | undefined,
   readEventText: EventTextSource,
+  maxAttempts: number,
 ): DeliveryEvents {
   const warnedMappingPairs = new Set<string>();
   // A save that fails, as on a full disk, usually fails again at every later save. Only the first error is printed, and the summary counts them all.
@@ -541,9 +545,9 @@ function deliveryEvents(
       const cause = failureCause(event);
       const reason = event.responseExcerpt === undefined || event.responseExcerpt === "" ? cause : `${cause}: ${event.responseExcerpt}`;
       stats.countFailed({ input: origin.input, line: origin.line, mapping: mappingName, reason, cause, status: event.status });
-      io.verbose?.(formatDeadLetterLog({ ...event, reason }));
+      io.verbose?.(formatDeadLetterLog({ ...event, reason }, maxAttempts));
     },
-    onRetry: (event) => io.verbose?.(formatRetryLog(event)),
+    onRetry: (event) => io.verbose?.(formatRetryLog(event, maxAttempts)),
     onDuplicateSkipped: notSent === undefined ? undefined : (entry) => notSent.recordDuplicate(entry),
     onLockWarning: (message) => io.warn(message),
     onNothingToResume: (statePath) => io.warn(describeNothingToResume(statePath, dryRun, statePathGiven)),

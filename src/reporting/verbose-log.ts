@@ -39,14 +39,19 @@ export interface DeadLetterLogEvent {
 /**
  * Writes one `--verbose` line for a retry: what failed, how, and when the next attempt starts, with
  * the person and the first input line of the request when the event carries its entries.
+ * `maxAttempts`, the run's `--max-attempts`, lets the line of a held request state that it used them up.
  */
-export function formatRetryLog(event: RetryLogEvent): string {
+export function formatRetryLog(event: RetryLogEvent, maxAttempts?: number): string {
   const entries = event.entries === 1 ? "1 entry" : `${event.entries} entries`;
   const where = event.batchEntries === undefined ? "" : describeRetriedEntries(event.batchEntries);
   const cause = describeCause(event.reason, event.status, event.errorCode);
   if (event.heldForOutage === true) {
     const nextTest = event.delayMs > 0 ? ` (next test in ${formatDelay(event.delayMs)})` : "";
-    return `retry: attempt ${event.attempt} for ${entries}${where} failed (${cause}); Koala is not responding, so the request is held until Koala responds to a test request${nextTest}`;
+    const usedUp =
+      maxAttempts !== undefined && event.attempt >= maxAttempts
+        ? `; the ${maxAttempts} attempts of --max-attempts are used up, so once Koala responds it is dead-lettered at its next failure`
+        : "";
+    return `retry: attempt ${event.attempt} for ${entries}${where} failed (${cause}); Koala is not responding, so the request is held until Koala responds to a test request${nextTest}${usedUp}`;
   }
   return `retry: attempt ${event.attempt} for ${entries}${where} failed (${cause}); next attempt in ${formatDelay(event.delayMs)}`;
 }
@@ -62,11 +67,17 @@ function describeRetriedEntries(batchEntries: readonly RetriedEntry[]): string {
   return ` (${person}${first.origin.input}:${first.origin.line}${more})`;
 }
 
-/** Writes one `--verbose` line for a dead-lettered entry: which event, which mapping, why. */
-export function formatDeadLetterLog(event: DeadLetterLogEvent): string {
+/**
+ * Writes one `--verbose` line for a dead-lettered entry: which event, which mapping, why.
+ * `maxAttempts`, the run's `--max-attempts`, lets the line explain a count above it.
+ */
+export function formatDeadLetterLog(event: DeadLetterLogEvent, maxAttempts?: number): string {
   const { origin, mappingName, messageId } = event.entry;
   const attempts = event.attempts === 1 ? "1 attempt" : `${event.attempts} attempts`;
-  return `dead letter: ${origin.input}:${origin.line} (mapping "${mappingName}", messageId ${messageId}) after ${attempts}: ${describeCause(event.reason, event.status, undefined)}`;
+  // Every attempt counts, but a request that runs out of attempts while Koala has an outage is held
+  // rather than dead-lettered. Only such a request is dead-lettered after more attempts than the limit.
+  const overLimit = maxAttempts !== undefined && event.attempts > maxAttempts ? ` (more than --max-attempts ${maxAttempts}, because the request was held through an outage)` : "";
+  return `dead letter: ${origin.input}:${origin.line} (mapping "${mappingName}", messageId ${messageId}) after ${attempts}${overLimit}: ${describeCause(event.reason, event.status, undefined)}`;
 }
 
 function describeCause(reason: string, status: number | undefined, errorCode: string | undefined): string {

@@ -204,6 +204,50 @@ describe("checkpoint", () => {
     expect(state.notDone).toHaveLength(20);
   });
 
+  it("resume skips delivered entries of unfinished records", async () => {
+    const folder = temporaryDirectory();
+    // Each record makes an entry for each of two persons, so the two go in separate requests, and
+    // the emulator fails every request of the second person until the run is stopped.
+    const records = makeRecords(10, 1).map((entry) => {
+      const second = { ...makeEntry({ email: "buyer@example.com", traits: {} }, `orders-${entry.origin.line}`, entry.origin), mappingName: "Orders" };
+      return [entry, second];
+    });
+    const input = writeInput(folder, records.map(([entry]) => entry as KoalaEntry));
+    const statePath = join(folder, "state.json");
+    const failing = await startEmulator({ serverErrorEntry: (entry: Record<string, unknown>) => String(entry["message_id"]).startsWith("orders-") });
+    const stopped = createDelivery(testOptions(failing.url, { cwd: folder, inputs: [input], statePath, maxAttempts: 1_000, flushAfterRecords: 1 }));
+    for (const [entry, second] of records) {
+      await stopped.submit((entry as KoalaEntry).origin, [entry as KoalaEntry, second as KoalaEntry]);
+    }
+    void stopped.finish();
+    const deadline = Date.now() + 10_000;
+    while (failing.accepted.size < records.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await stopped.stop();
+    const stoppedResult = await stopped.finish();
+    const state = JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, input)];
+
+    const second = await startEmulator();
+    moveCheckpointTo(statePath, second.url);
+    const resumed = createDelivery(testOptions(second.url, { cwd: folder, inputs: [input], statePath, resume: true }));
+    for (const [entry, other] of records) {
+      await resumed.submit((entry as KoalaEntry).origin, [entry as KoalaEntry, other as KoalaEntry]);
+    }
+    const result = await resumed.finish();
+    const finalState = JSON.parse(readFileSync(statePath, "utf8")).inputs[join(folder, input)];
+
+    expect(stoppedResult.delivered).toBe(10);
+    expect(stoppedResult.undelivered).toBe(10);
+    expect(state.notDone).toHaveLength(10);
+    expect(state.delivered["4"]).toEqual(["Track Event\nmessage-4"]);
+    expect(result.alreadyDone).toBe(10);
+    expect(result.delivered).toBe(10);
+    expect([...second.accepted.keys()].sort()).toEqual(records.map(([, other]) => (other as KoalaEntry).messageId).sort());
+    expect(finalState.notDone).toEqual([]);
+    expect(finalState.delivered).toBeUndefined();
+  });
+
   it("rejects resume of a changed input", async () => {
     const emulator = await startEmulator();
     const folder = temporaryDirectory();

@@ -32,6 +32,7 @@ import { DryRunStdout, isStderrSameAsStdout, onClosedStdout, stdoutWriteErrorCod
 import { deadLetterResendCommand, rerunCommand, resumeCommand, resumeFromStateCommand, withoutResumeCommand } from "../rerun-commands.js";
 import { toolCommand } from "../tool-command.js";
 import { handleInterruptions, interruptedExitStatus, NO_CHECKPOINT_TEXT, notResumableText } from "../send-interruptions.js";
+import { stopSendWhenLauncherGone } from "../launcher-watch.js";
 import { listFilterFields } from "../../pipeline/compile-rules.js";
 import { findCopiedInputs } from "../../inputs/copied-inputs.js";
 import { expandInputs } from "../../inputs/expand-inputs.js";
@@ -104,6 +105,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   // The counts of the last status update, which a second signal prints as the process exits.
   let latestSnapshot: ProgressSnapshot | undefined;
   const interruption = handleInterruptions(progress, logLine, settings, () => latestSnapshot);
+  const stopLauncherWatch = stopSendWhenLauncherGone(interruption.signal, logLine);
   // A dry run stops reading when the reader of its requests goes away (`| head`), and reports
   // what it wrote. A real send writes only the --json report to stdout, and goes on without it.
   const dryRunStdout = settings.dryRun ? new DryRunStdout(process.stdout, isStderrSameAsStdout()) : undefined;
@@ -170,6 +172,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
     throw error instanceof CheckpointNotFoundError ? checkpointNotFoundUsageError(error, settings.dryRun) : error;
   } finally {
     progress.stop();
+    stopLauncherWatch();
     interruption.dispose();
     // A run refused before it read anything leaves no file; one that stopped part-way keeps what it wrote.
     notSentFile?.close({ createEmpty: false });
