@@ -109,14 +109,12 @@ export class EmailExclusion {
    * event, whatever email its entries carry.
    */
   split(entries: readonly KoalaEntry[], identifiedEmail?: string): ExclusionSplit {
+    // The request's own emails explain an exclusion best, so the linked email is matched only when they do not match.
     const byIdentity = entries.length === 0 ? undefined : this.matchEmailValue(identifiedEmail);
-    if (byIdentity !== undefined) {
-      return { sendable: [], excluded: entries.map((entry) => ({ entry, ...byIdentity, field: "identity" })) };
-    }
     let sendable: KoalaEntry[] | undefined;
     let excluded: ExcludedEntry[] | undefined;
     entries.forEach((entry, index) => {
-      const match = this.matchPerson(entry.person);
+      const match = this.matchPerson(entry.person) ?? (byIdentity === undefined ? undefined : { ...byIdentity, field: "identity" as const });
       if (match === undefined) {
         sendable?.push(entry);
         return;

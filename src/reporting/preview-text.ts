@@ -157,32 +157,7 @@ function compactEvent(event: unknown): string {
  * Cuts fall between code points, so an emoji is never split into halves that print as U+FFFD.
  */
 export function wrapLines(lines: readonly string[], width: number): string[] {
-  const wrapped: string[] = [];
-  const usable = Math.max(20, width);
-  for (const line of lines) {
-    if (displayWidth(line) <= usable) {
-      wrapped.push(line);
-      continue;
-    }
-    const indent = " ".repeat(Math.min(line.length - line.trimStart().length + 2, usable / 2));
-    // The first piece starts the line; the others go under it, indented.
-    let prefix = "";
-    let piece = "";
-    let columns = 0;
-    for (const character of line) {
-      const characterWidth = displayWidth(character);
-      if (columns + characterWidth > usable - prefix.length && piece !== "") {
-        wrapped.push(`${prefix}${piece}`);
-        prefix = indent;
-        piece = "";
-        columns = 0;
-      }
-      piece += character;
-      columns += characterWidth;
-    }
-    wrapped.push(`${prefix}${piece}`);
-  }
-  return wrapped;
+  return wrapWideLines(lines, width, cutAnywhere);
 }
 
 /**
@@ -191,34 +166,64 @@ export function wrapLines(lines: readonly string[], width: number): string[] {
  * that it can be copied or searched for in a file. Only a word wider than that is cut.
  */
 export function wrapAtSpaces(lines: readonly string[], width: number): string[] {
+  return wrapLines(wrapWideLines(lines, width, cutAtSpaces), width);
+}
+
+/** Passes each line wider than `width` columns (20 at least) to `cut`, and keeps the others as they are. */
+function wrapWideLines(lines: readonly string[], width: number, cut: (line: string, usable: number, wrapped: string[]) => void): string[] {
   const wrapped: string[] = [];
   const usable = Math.max(20, width);
   for (const line of lines) {
     if (displayWidth(line) <= usable) {
       wrapped.push(line);
-      continue;
+    } else {
+      cut(line, usable, wrapped);
     }
-    const text = line.trimStart();
-    const firstIndent = line.slice(0, line.length - text.length);
-    const nextIndent = " ".repeat(Math.min(firstIndent.length + 2, usable / 2));
-    let current = firstIndent;
-    let currentWidth = displayWidth(firstIndent);
-    let empty = true;
-    for (const word of text.split(" ")) {
-      const wordWidth = displayWidth(word);
-      if (!empty && currentWidth + 1 + wordWidth > usable) {
-        wrapped.push(current);
-        current = nextIndent;
-        currentWidth = nextIndent.length;
-        empty = true;
-      }
-      current += empty ? word : ` ${word}`;
-      currentWidth += empty ? wordWidth : 1 + wordWidth;
-      empty = false;
-    }
-    wrapped.push(current);
   }
-  return wrapLines(wrapped, usable);
+  return wrapped;
+}
+
+/** Adds the pieces of `line` to `wrapped`, cut at any code point: the first starts the line, the others go under it, indented. */
+function cutAnywhere(line: string, usable: number, wrapped: string[]): void {
+  const indent = " ".repeat(Math.min(line.length - line.trimStart().length + 2, usable / 2));
+  let prefix = "";
+  let piece = "";
+  let columns = 0;
+  for (const character of line) {
+    const characterWidth = displayWidth(character);
+    if (columns + characterWidth > usable - prefix.length && piece !== "") {
+      wrapped.push(`${prefix}${piece}`);
+      prefix = indent;
+      piece = "";
+      columns = 0;
+    }
+    piece += character;
+    columns += characterWidth;
+  }
+  wrapped.push(`${prefix}${piece}`);
+}
+
+/** Adds the pieces of `line` to `wrapped`, cut at spaces only, so a word may still be wider than `usable`. */
+function cutAtSpaces(line: string, usable: number, wrapped: string[]): void {
+  const text = line.trimStart();
+  const firstIndent = line.slice(0, line.length - text.length);
+  const nextIndent = " ".repeat(Math.min(firstIndent.length + 2, usable / 2));
+  let current = firstIndent;
+  let currentWidth = displayWidth(firstIndent);
+  let empty = true;
+  for (const word of text.split(" ")) {
+    const wordWidth = displayWidth(word);
+    if (!empty && currentWidth + 1 + wordWidth > usable) {
+      wrapped.push(current);
+      current = nextIndent;
+      currentWidth = nextIndent.length;
+      empty = true;
+    }
+    current += empty ? word : ` ${word}`;
+    currentWidth += empty ? wordWidth : 1 + wordWidth;
+    empty = false;
+  }
+  wrapped.push(current);
 }
 
 /** Returns `index`, or the index before it when a cut there would split a surrogate pair (an emoji, say). */
