@@ -68,16 +68,19 @@ export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPa
 }
 
 /**
- * Rejects a dead-letter, report or not-sent path that names the lock of the checkpoint or of the
- * dead-letter file (`<path>.lock`). The file would then look like a lock that outlives the run, and
- * every later run would stop and advise deleting it, dead letters and all.
+ * Rejects a checkpoint, dead-letter, report or not-sent path that names the lock of the checkpoint,
+ * of the dead-letter file or of the not-sent file (`<path>.lock`). The file would then look like a
+ * lock that outlives the run, and every later run would stop and advise deleting it, dead letters
+ * and all. A checkpoint at such a path would be read as the lock that this run has just written.
  */
 export function rejectFilesWrittenAtLockPaths(settings: SendSettings): void {
   const [state, deadLetters] = filesWritten(settings);
-  const locks = [state, deadLetters]
+  const notSent: RunOutputFile | undefined = settings.notSentPath === undefined ? undefined : { path: settings.notSentPath, description: "the not-sent file" };
+  const locks = [state, deadLetters, notSent]
     .filter((file): file is RunOutputFile => file !== undefined)
     .map((file) => ({ lockPath: `${canonicalPath(process.cwd(), file.path)}.lock`, description: file.description }));
   const written = [
+    { path: state?.path, option: "--state", description: "the checkpoint" },
     { path: deadLetters?.path, option: "--dead-letter", description: "the dead-letter file" },
     { path: settings.reportPath, option: "--report", description: "the report" },
     { path: settings.notSentPath, option: "--not-sent", description: "the not-sent file" },
