@@ -78,9 +78,9 @@ export function checkPublicKeyFormat(key: string, source: string): void {
   );
 }
 
-/** Checks whether a value given as the key names an existing file or folder, or reads like the path of an input. */
+/** Checks whether a value given as the key is `-` (stdin), names an existing file or folder, or reads like the path of an input. */
 function looksLikeInput(value: string): boolean {
-  return value.includes("/") || /\.(jsonl|ndjson|json|csv|txt|gz)$/i.test(value) || existsSync(value);
+  return value === "-" || value.includes("/") || /\.(jsonl|ndjson|json|csv|txt|gz)$/i.test(value) || existsSync(value);
 }
 
 /** Names of the invisible characters that copies add most often. */

@@ -4,6 +4,7 @@ import { defaultDeadLetterPath, defaultStatePath } from "../delivery/index.js";
 import { canonicalPath, isSameFile } from "../delivery/output-paths.js";
 import type { RunOutputFile } from "../reporting/report-file.js";
 import { UsageError } from "./errors.js";
+import { nextReportPath } from "./rerun-commands.js";
 import type { SendSettings } from "./send-options.js";
 
 /** A file that `send` writes, with the option that names it and what writing it does to a file already there. */
@@ -68,16 +69,19 @@ export function rejectFilesWrittenOverReadFiles(settings: SendSettings, configPa
 }
 
 /**
- * Rejects a dead-letter, report or not-sent path that names the lock of the checkpoint or of the
- * dead-letter file (`<path>.lock`). The file would then look like a lock that outlives the run, and
- * every later run would stop and advise deleting it, dead letters and all.
+ * Rejects a checkpoint, dead-letter, report or not-sent path that names the lock of the checkpoint,
+ * of the dead-letter file or of the not-sent file (`<path>.lock`). The file would then look like a
+ * lock that outlives the run, and every later run would stop and advise deleting it, dead letters
+ * and all. A checkpoint at such a path would be read as the lock that this run has just written.
  */
 export function rejectFilesWrittenAtLockPaths(settings: SendSettings): void {
   const [state, deadLetters] = filesWritten(settings);
-  const locks = [state, deadLetters]
+  const notSent: RunOutputFile | undefined = settings.notSentPath === undefined ? undefined : { path: settings.notSentPath, description: "the not-sent file" };
+  const locks = [state, deadLetters, notSent]
     .filter((file): file is RunOutputFile => file !== undefined)
     .map((file) => ({ lockPath: `${canonicalPath(process.cwd(), file.path)}.lock`, description: file.description }));
   const written = [
+    { path: state?.path, option: "--state", description: "the checkpoint" },
     { path: deadLetters?.path, option: "--dead-letter", description: "the dead-letter file" },
     { path: settings.reportPath, option: "--report", description: "the report" },
     { path: settings.notSentPath, option: "--not-sent", description: "the not-sent file" },
@@ -119,4 +123,23 @@ function isDirectory(path: string): boolean {
     // An input that cannot be read is reported when the run reads it.
     return false;
   }
+}
+
+/**
+ * Rejects `--resume` with a `--not-sent` file that is not empty. The resume would empty it, and it
+ * is most likely the file of the run being resumed. The resume does not write those lines again,
+ * because it leaves out the events that the earlier run finished, skipped ones included.
+ */
+export function rejectNotSentFileOfEarlierRun(settings: SendSettings): void {
+  if (!settings.delivery.resume || settings.notSentPath === undefined) {
+    return;
+  }
+  const existing = statSync(settings.notSentPath, { throwIfNoEntry: false });
+  if (existing === undefined || !existing.isFile() || existing.size === 0) {
+    return;
+  }
+  throw new UsageError(
+    `the not-sent file ${settings.notSentPath} is not empty, and --resume would empty it. It probably lists the events that the run being resumed did not send, which the resume leaves out as finished`,
+    `give the resume a not-sent file of its own, such as --not-sent ${nextReportPath(settings.notSentPath, "resume")}`,
+  );
 }

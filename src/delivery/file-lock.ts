@@ -45,8 +45,8 @@ export class FileInUseError extends Error {
     const holder = owner === undefined ? "its lock file cannot be read" : `pid ${owner.pid}${reason === "other-host" ? ` on ${owner.host}` : ""}, since ${owner.since}`;
     super(`another run is using this ${role}, ${path} (${holder})`);
     this.name = "FileInUseError";
-    const ownFile = `Wait for that run to end, or give this run a ${role} of its own (${role === "checkpoint" ? "--state" : "--dead-letter"} <path>).`;
-    const deleteLock = `delete ${lockPath} and run the command again. Deleting it while that run still runs lets both runs send the same entries and overwrite each other's saves.`;
+    const ownFile = `Wait for that run to end, or give this run a ${role} of its own (${optionOfRole(role)} <path>).`;
+    const deleteLock = `delete ${lockPath} and run the command again. Deleting it while that run still runs ${effectOfSharing(role)}.`;
     if (owner === undefined) {
       this.hint = `${ownFile} The lock file is empty or not JSON, so the run that wrote it cannot be checked. Once no other run of this ${role} is running, ${deleteLock}`;
     } else if (reason === "other-host") {
@@ -57,6 +57,23 @@ export class FileInUseError extends Error {
       this.hint = `${ownFile} If pid ${owner.pid} is not a koala-replay run, ${deleteLock}`;
     }
   }
+}
+
+/** Returns the `send` option that names the file of `role`. */
+function optionOfRole(role: string): string {
+  switch (role) {
+    case "checkpoint":
+      return "--state";
+    case "not-sent file":
+      return "--not-sent";
+    default:
+      return "--dead-letter";
+  }
+}
+
+/** Describes what two runs that write the file of `role` at once do to each other. */
+function effectOfSharing(role: string): string {
+  return role === "not-sent file" ? "mixes the lines of both runs in one file" : "lets both runs send the same entries and overwrite each other's saves";
 }
 
 /** A lock on a file that a run writes, held until `release` or the process exits. */

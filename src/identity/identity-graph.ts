@@ -1,7 +1,7 @@
 import { extractIdentityFacts, type IdentityFacts } from "./identity-facts.js";
 import { tmpdir } from "node:os";
 import type { SegmentEvent } from "../inputs/record.js";
-import { emailsMatch, normalizeId } from "./event-identity.js";
+import { emailsMatch, normalizeId, UNKNOWN_TIME } from "./event-identity.js";
 import { createIdKey, hashId } from "./hash-id.js";
 import { NO_NODE } from "./node-store.js";
 import { TieredNodes } from "./tiered-nodes.js";
@@ -63,6 +63,14 @@ export const DEFAULT_MAX_MEMORY_ENTRIES = 4_000_000;
 const PROPERTIES_EMAIL_HANDICAP_MS = 1e15;
 
 /**
+ * Time given to an email read from elsewhere than `properties.email` on an event without a
+ * readable time. It is later than every email from properties with a time (those are below
+ * -1e15 + 2e13 for dates before the year 2600), so the handicap holds for untimed events too, and
+ * earlier than every timed email, as an unknown time was before.
+ */
+const UNTIMED_EMAIL_TIME_MS = -PROPERTIES_EMAIL_HANDICAP_MS / 2;
+
+/**
  * Maps Segment's `userId` and `anonymousId` to the email Koala needs, from a first pass over the
  * archive (and optionally an identities file). Three kinds of facts are stored:
  *
@@ -122,7 +130,7 @@ export class IdentityGraph {
     }
     if (typeof email === "string") {
       // An email from properties loses to one that the user's identify calls, traits or top-level email give, whatever their times.
-      this.observeEmail(userId, anonymousId, email, facts.emailInProperties === true ? facts.time - PROPERTIES_EMAIL_HANDICAP_MS : facts.time);
+      this.observeEmail(userId, anonymousId, email, emailTime(facts));
     } else if (userId !== undefined && anonymousId !== undefined) {
       this.observeLink(userId, anonymousId, facts.time);
     }
@@ -325,4 +333,12 @@ export class IdentityGraph {
     const node = this.nodes.find(this.key);
     return node === NO_NODE ? this.nodes.add(this.key) : node;
   }
+}
+
+/** Returns the time at which the graph weighs the email of `facts` (see PROPERTIES_EMAIL_HANDICAP_MS). */
+function emailTime(facts: IdentityFacts): number {
+  if (facts.emailInProperties === true) {
+    return facts.time - PROPERTIES_EMAIL_HANDICAP_MS;
+  }
+  return facts.time === UNKNOWN_TIME ? UNTIMED_EMAIL_TIME_MS : facts.time;
 }

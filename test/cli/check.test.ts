@@ -253,6 +253,20 @@ describe("check", () => {
     expect(warnings.split("both take message_id").length - 1).toBe(1);
   });
 
+  // NOTE: check compares the message_id directives as JSON text, so a template or a path spelt
+  // otherwise that gives the same messageId is missed. send still warns at the first such event.
+  test.fails("message_id spelt as a template: warning", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
+    const config = disabledPresets();
+    const track: Record<string, unknown> = { ...config.mappings[0]!, enabled: true };
+    const orders = { ...track, name: "Orders", trigger: 'type = "track" and event = "Order Completed"', mapping: { ...(track["mapping"] as object), message_id: { "@template": "{{messageId}}" } } };
+    writeFileSync(join(directory, "koala-replay.config.json"), JSON.stringify({ mappings: [track, orders] }, null, 2));
+    const result = await runCli(["check"], { cwd: directory });
+
+    expect(result.status).toBe(0);
+    expect(unwrapSummary(result.stderr)).toContain('the mappings "Track Event" and "Orders" both take message_id');
+  });
+
   test("track trigger reading traits.*: warning", async () => {
     const directory = mkdtempSync(join(tmpdir(), "koala-replay-check-"));
     const trigger = 'type = "track" and !contains(traits.email, "@example.com")';

@@ -58,6 +58,51 @@ describe("output path naming the checkpoint's lock", () => {
   });
 });
 
+describe("output path naming the not-sent file's lock", () => {
+  // The not-sent file is locked like the checkpoint. A report or dead-letter file written at its
+  // lock outlived the run, and every later run with that --not-sent path stopped as if another run
+  // held it. A checkpoint there was read as the lock this run had just written.
+  test.each([
+    ["--report", "the report"],
+    ["--dead-letter", "the dead-letter file"],
+    ["--state", "the checkpoint"],
+  ])("%s is rejected before sending", async (option, description) => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send(["--not-sent", "not-sent.jsonl", option, "not-sent.jsonl.lock", "events.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr.replace(/\s+/g, " ")).toContain(`${description} not-sent.jsonl.lock is the lock file of the not-sent file`);
+    expect(emulator.stats.requests).toBe(0);
+    expect(existsSync(join(directory, "not-sent.jsonl.lock"))).toBe(false);
+  });
+});
+
+describe("checkpoint naming the dead-letter file's lock", () => {
+  test("--state is rejected with the lock named", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+
+    const result = await send(["--dead-letter", "dead.jsonl", "--state", "dead.jsonl.lock", "events.jsonl"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr.replace(/\s+/g, " ")).toContain("the checkpoint dead.jsonl.lock is the lock file of the dead-letter file");
+  });
+});
+
+describe("not-sent file held by another run", () => {
+  test("error names --not-sent", async () => {
+    writeEvents(join(directory, "events.jsonl"));
+    writeFileSync(join(directory, "not-sent.jsonl.lock"), "not a lock\n");
+
+    const result = await send(["--not-sent", "not-sent.jsonl", "events.jsonl"]);
+
+    expect(result.status).toBe(2);
+    const stderr = result.stderr.replace(/\s+/g, " ");
+    expect(stderr).toContain("give this run a not-sent file of its own (--not-sent <path>)");
+    expect(stderr).not.toContain("--dead-letter <path>");
+  });
+});
+
 describe("CSV with a type column", () => {
   // A snake_case file name made a CSV a warehouse table of that name, before the `type` column was
   // looked at: the type and message_id columns became properties, and identify rows track events.

@@ -242,6 +242,31 @@ describe("send --not-sent", () => {
     expect(unwrapSummary(resumed.stderr)).toContain(`but not the ${report.counts.skipped.toLocaleString("en-US")} that earlier runs finished`);
   }, 120_000);
 
+  // After a SIGKILL no resume command is printed, and the natural one is the same command with
+  // --resume. It emptied the earlier run's not-sent file, whose lines the resume does not write again.
+  test("resume keeps the earlier not-sent file", async () => {
+    const faults: { downStatus?: number } = { downStatus: 503 };
+    emulator = await startKoalaEmulator({ publicKey: KEY, faults });
+    const archive = join(directory, "events.jsonl");
+    const events = [1, 2, 3].map((index) => JSON.stringify({ type: "track", event: "Clicked", messageId: `keep-${index}`, timestamp: TIMESTAMP, context: { traits: { email: `p${index}@example.com` } } }));
+    writeFileSync(archive, `${events.join("\n")}\n{broken\n`);
+    const notSentPath = join(directory, "not-sent.ndjson");
+    const args = ["send", archive, "--no-stitch", "--endpoint", emulator.url, "--state", join(directory, "state.json"), "--not-sent", notSentPath, "--max-outage-ms", "500"];
+    const first = await runCli(args, { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+    const written = readFileSync(notSentPath, "utf8");
+    delete faults.downStatus;
+    const requestsBefore = emulator.stats.requests;
+
+    const resumed = await runCli([...args, "--resume"], { env: { KOALA_PUBLIC_KEY: KEY }, cwd: directory });
+
+    expect(first.status).toBe(3);
+    expect(written).toContain("malformed-json");
+    expect(resumed.status).toBe(2);
+    expect(unwrapSummary(resumed.stderr)).toContain(`--not-sent ${join(directory, "not-sent-resume.ndjson")}`);
+    expect(readFileSync(notSentPath, "utf8")).toBe(written);
+    expect(emulator.stats.requests).toBe(requestsBefore);
+  }, 60_000);
+
   test("line not UTF-8 keeps its bytes", async () => {
     const path = join(directory, "latin1.jsonl");
     const bytes = Buffer.concat([Buffer.from('{"type":"track","event":"Caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]);

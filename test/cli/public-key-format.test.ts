@@ -62,6 +62,20 @@ describe("public key format", () => {
     expect(emulator.stats.requests).toBe(0);
   });
 
+  // `--public-key $KEY -` with KEY unset leaves `--public-key -`: the stdin input became the key, and
+  // the run read stdin and stopped on Koala's 404 as if the key were wrong.
+  test("--public-key without its value takes no stdin marker", async () => {
+    emulator = await startKoalaEmulator({ publicKey: KEY });
+    const directory = mkdtempSync(join(tmpdir(), "koala-key-"));
+    const event = JSON.stringify({ type: "track", event: "Key Test", messageId: "key-stdin", context: { traits: { email: "u1@example.com" } }, timestamp: "2024-05-01T10:00:00.000Z" });
+
+    const result = await runCli(["send", "--no-stitch", "--endpoint", emulator.url, "--public-key", "-"], { cwd: directory, stdin: `${event}\n`, env: { COLUMNS: "500" } });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("in --public-key: it looks like an input file, not a key, so --public-key probably lacks its value");
+    expect(emulator.stats.requests).toBe(0);
+  });
+
   test("check rejects the placeholder", async () => {
     emulator = await startKoalaEmulator({ publicKey: KEY });
 

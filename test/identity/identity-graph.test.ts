@@ -320,3 +320,34 @@ describe("options", () => {
     expect(() => new IdentityGraph({ maxMemoryEntries: 0 })).toThrow(/maxMemoryEntries must be a positive integer, got 0/);
   });
 });
+
+describe("properties.email on untimed events", () => {
+  // An identify without a readable time had the time -Infinity, below the handicapped time of any
+  // timed properties.email, so an invitee's email became the user's.
+  it("loses to an untimed identify", () => {
+    const graph = graphOf([
+      { type: "identify", userId: "u-untimed", traits: { email: "owner@example.com" } },
+      { type: "track", userId: "u-untimed", event: "Invite Sent", properties: { email: "invitee@example.org" }, timestamp: "2024-05-01T10:00:00.000Z" },
+    ]);
+
+    expect(graph.resolveEmail({ userId: "u-untimed" })).toBe("owner@example.com");
+  });
+
+  it("loses to an identify when both are untimed", () => {
+    const graph = graphOf([
+      { type: "identify", userId: "u-untimed", traits: { email: "owner@example.com" } },
+      { type: "track", userId: "u-untimed", event: "Invite Sent", properties: { email: "invitee@example.org" } },
+    ]);
+
+    expect(graph.resolveEmail({ userId: "u-untimed" })).toBe("owner@example.com");
+  });
+
+  it("untimed identify loses to a timed one", () => {
+    const graph = graphOf([
+      { type: "identify", userId: "u-untimed", traits: { email: "new@example.com" }, timestamp: "2024-05-01T10:00:00.000Z" },
+      { type: "identify", userId: "u-untimed", traits: { email: "old@example.com" } },
+    ]);
+
+    expect(graph.resolveEmail({ userId: "u-untimed" })).toBe("new@example.com");
+  });
+});

@@ -14,7 +14,7 @@ import { createProgress, PLAIN_LINE_INTERVAL_MS, shouldShowProgress } from "../.
 import type { ProgressSnapshot } from "../../reporting/progress-text.js";
 import { checkOutputPath, checkReportPath, writeReportFile, type OutputFileKind } from "../../reporting/report-file.js";
 import { NotSentFile } from "../../reporting/not-sent-file.js";
-import { filesWritten, rejectFilesWrittenAtLockPaths, rejectFilesWrittenOverReadFiles, rejectNotSentPathInInputFolder } from "../send-files.js";
+import { filesWritten, rejectFilesWrittenAtLockPaths, rejectFilesWrittenOverReadFiles, rejectNotSentFileOfEarlierRun, rejectNotSentPathInInputFolder } from "../send-files.js";
 import { buildRunReport, type ReportedInterruption } from "../../reporting/run-report.js";
 import { hideEmailsInReport } from "../../reporting/report-emails.js";
 import type { NotSentFileResult, RunStats } from "../../reporting/run-stats.js";
@@ -53,6 +53,7 @@ export async function sendCommand(inputs: string[], raw: RawSendOptions): Promis
   if (settings.notSentPath !== undefined) {
     await checkOutputPath(settings.notSentPath, NOT_SENT_FILE, settings.inputs, filesWritten(settings));
     rejectNotSentPathInInputFolder(settings.notSentPath, settings.inputs);
+    rejectNotSentFileOfEarlierRun(settings);
   }
   const notSentFile = settings.notSentPath === undefined ? undefined : new NotSentFile(settings.notSentPath, settings.publicKey);
   const mask = (text: string): string => maskSecret(text, settings.publicKey);
