@@ -23,8 +23,9 @@ export function startedByNpmExec(env: NodeJS.ProcessEnv = process.env): boolean 
 
 /**
  * Calls `onLauncherGone` once when the parent process of a process that `npx` or `npm exec`
- * started has ended, and does nothing for a process started otherwise: a run started with
- * `nohup … &` is meant to outlive its shell. Returns a function that stops the watch. The timer does
+ * started has ended, and does nothing for a process started otherwise, such as by `npm run` or a
+ * shell. (A run meant to outlive its terminal needs `setsid`: Node resets SIGHUP, so `nohup` alone
+ * does not keep it alive.) Returns a function that stops the watch. The timer does
  * not keep the process alive.
  */
 export function watchLauncher(onLauncherGone: () => void, env: NodeJS.ProcessEnv = process.env): () => void {

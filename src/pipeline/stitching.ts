@@ -51,16 +51,16 @@ export class Stitcher {
   }
 
   /**
-   * Returns the email that the graph links the event's userId or anonymousId to, or undefined. The
-   * email exclusion checks it, because it names who did the event even when the entries carry
-   * another person's email, as a staff member's invitation to a customer does.
+   * Returns the email that the graph links the event's userId to, or undefined. The email exclusion
+   * checks it, because it names who did the event even when the entries carry another person's
+   * email, as a staff member's invitation to a customer does. The anonymousId is not used: a browser
+   * shared by a visitor and a staff member links both to one id, and the visitor's own lead must
+   * not be left out for it. An entry without an email gets the anonymousId's email by stitching,
+   * which the exclusion checks as the request's email anyway.
    */
   identifiedEmail(result: RecordResult): string | undefined {
-    const { userId, anonymousId } = result.identity;
-    if (this.graph === undefined || (userId === undefined && anonymousId === undefined)) {
-      return undefined;
-    }
-    return this.graph.resolveEmail({ userId, anonymousId });
+    const { userId } = result.identity;
+    return this.graph === undefined || userId === undefined ? undefined : this.graph.resolveId(userId);
   }
 
   /** Counts entries that had no identity, and whether stitching found one. */

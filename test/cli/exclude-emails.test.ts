@@ -120,7 +120,7 @@ describe("send --exclude-emails", () => {
   // NOTE: an anonymousId names a browser, not a person. A shared browser (a kiosk at a trade show)
   // that staff used last links a visitor's anonymous events to the staff email, and the identity
   // check then excludes them although their own email is the visitor's.
-  test.fails("anonymous event with a customer's email on a shared browser is sent", async () => {
+  test("anonymous event with a customer's email on a shared browser is sent", async () => {
     const visitor = { type: "track", anonymousId: "kiosk-1", event: "Lead Form Submitted", email: "visitor@example.org", messageId: "k-1", timestamp };
     const staffLater = { type: "identify", anonymousId: "kiosk-1", userId: "u-booth", traits: { email: "booth@yourcompany.com" }, messageId: "k-2", timestamp: "2024-05-01T11:00:00.000Z" };
     writeFileSync(join(directory, "events.jsonl"), `${[JSON.stringify(visitor), JSON.stringify(staffLater)].join("\n")}\n`);
