@@ -7,7 +7,7 @@ import { wrapStderrMessage } from "./stderr-message.js";
 // The watch detects the shell's end by a change of the parent process id, because the kernel gives
 // the orphan another parent.
 // NOTE: SIGINT to npx alone leaves the shell running and waiting for koala-replay, so nothing
-// changes here and the run goes on to its end. The README tells scripts how to signal koala-replay.
+// changes here and the run goes on to its end. The README explains how a script should signal koala-replay.
 
 /** How often the watch reads the parent process id. */
 const CHECK_INTERVAL_MS = 1_000;

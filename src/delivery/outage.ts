@@ -48,7 +48,7 @@ export function mayFailOnEntries(outcome: AttemptOutcome): boolean {
 }
 
 /**
- * Largest wait between two attempts of an entry that Koala answered 500 while it was up, in
+ * Largest wait between two attempts of an entry that got a 500 from Koala while Koala was up, in
  * milliseconds (unless the retry backoff is capped lower). Such an entry blocks the later entries of
  * its person until it is dead-lettered. The usual cap of a minute guards a Koala that is overloaded
  * or down, which this one is not. With it, a send to the emulator of 2,000 events with 200 such
@@ -61,12 +61,12 @@ export type KoalaHealthState = "up" | "down" | "unknown";
 
 /**
  * Tells a Koala that is down from one that fails on some entries, which both return 500 to every
- * request that contains such entries. Koala counts as up once it accepted a request, or answered it
- * with anything but an outage failure, or `GET /auth` returned a success. That request carries no
+ * request that contains such entries. Koala counts as up once it accepted a request, or responded to
+ * it with anything but an outage failure, or `GET /auth` returned a success. That request carries no
  * entries, so its failure is a sign of an outage whatever the entries of the failed requests are.
  *
  * NOTE: a Koala whose `/batch` alone fails with 500 while `GET /auth` succeeds (a broken store
- * behind a working front, say) cannot be told from one that fails on every entry sent: its entries
+ * behind a working front, say) cannot be distinguished from one that fails on every entry sent: its entries
  * are split and dead-lettered. No other request shows that `/batch` works without sending entries.
  */
 export class KoalaHealth {
@@ -128,7 +128,7 @@ export class OutageTracker {
   }
 
   /**
-   * Records a failed attempt (see `isOutageFailure`) of `person`, any object that stands for one
+   * Records a failed attempt (see `isOutageFailure`) of `person`, any object that represents one
    * person, such as its lane. `authFailed` is set when GET /auth failed too, which makes it an outage
    * even while only this person's requests have failed.
    */

@@ -65,7 +65,7 @@ const PROPERTIES_EMAIL_HANDICAP_MS = 1e15;
 /**
  * Time given to an email read from elsewhere than `properties.email` on an event without a
  * readable time. It is later than every email from properties with a time (those are below
- * -1e15 + 2e13 for dates before the year 2600), so the handicap holds for untimed events too, and
+ * -1e15 + 2e13 for dates before the year 2600), so the handicap applies to untimed events too, and
  * earlier than every timed email, as an unknown time was before.
  */
 const UNTIMED_EMAIL_TIME_MS = -PROPERTIES_EMAIL_HANDICAP_MS / 2;

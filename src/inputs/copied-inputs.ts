@@ -27,7 +27,7 @@ const CONCURRENT_STATS = 32;
 /**
  * Finds the inputs whose content is the same as that of an input read before them, once both are
  * decompressed, such as an S3 object `x.gz` and its decompressed copy `x.decompressed.jsonl` in one
- * folder. Each such copy is read as if it held other events, whatever happens to those events later.
+ * folder. Each copy is named before the run reads it, whatever becomes of its events (skipped, sent or duplicates).
  *
  * Only files whose content has the same size are compared, so most runs read no byte here. The size
  * of a gzip file's content is its trailer's ISIZE, the size of its last member modulo 2^32, so a
@@ -49,7 +49,7 @@ export async function findCopiedInputs(sources: readonly InputSource[]): Promise
   }
   const copies: CopiedInput[] = [];
   for (const [size, group] of bySize) {
-    // Files without content hold no events to read twice.
+    // Files without content contain no events to read twice.
     if (size > 0 && group.length > 1) {
       copies.push(...(await findCopiesAmong(group)));
     }

@@ -32,7 +32,7 @@ export interface ProcessorRules {
    * serialisation (17 % of the events of the benchmark's generated archive).
    */
   buildsUnidentified: boolean;
-  /** Whether a worker passes on the ids of every event with entries, as `ProcessorConfig.keepsIdentity` says. */
+  /** Whether a worker passes on the ids of every event with entries, as `ProcessorConfig.keepsIdentity` describes. */
   keepsIdentity?: boolean;
 }
 

@@ -10,7 +10,7 @@ type RequiredTexts = Map<string, ReadonlySet<string>>;
 /**
  * Tells whether some event may match both triggers. Returns false only when a field must hold
  * one text for the first trigger and another for the second, as `type = "track"` and
- * `type = "identify"` require. Any other pair may overlap, so the result errs towards true.
+ * `type = "identify"` require. Any other pair may overlap, so the result leans towards true.
  */
 export function triggersMayOverlap(first: string, second: string): boolean {
   const firstTexts = requiredTexts(parseTrigger(first));
@@ -32,9 +32,14 @@ function requiredTexts(node: TriggerNode): RequiredTexts {
       return pinned === undefined ? new Map() : new Map([[pinned.field, new Set([pinned.text])]]);
     }
     case "in": {
-      const texts = node.right.kind === "list" ? node.right.elements.map((element) => (element.kind === "literal" && typeof element.value === "string" ? element.value : undefined)) : [];
-      if (node.left.kind !== "path" || texts.length === 0 || texts.includes(undefined)) return new Map();
-      return new Map([[fieldKey(node.left.segments), new Set(texts as string[])]]);
+      if (node.left.kind !== "path" || node.right.kind !== "list" || node.right.elements.length === 0) return new Map();
+      const texts: string[] = [];
+      for (const element of node.right.elements) {
+        // A list with anything but text pins nothing, so that the result stays on the side of "may overlap".
+        if (element.kind !== "literal" || typeof element.value !== "string") return new Map();
+        texts.push(element.value);
+      }
+      return new Map([[fieldKey(node.left.segments), new Set(texts)]]);
     }
     case "and":
       return node.operands.map(requiredTexts).reduce(bothRequired);
@@ -45,7 +50,7 @@ function requiredTexts(node: TriggerNode): RequiredTexts {
   }
 }
 
-/** Whether `path = literal` pins a field to a text, and which. */
+/** Returns the field and the text that `path = literal` pins it to, or undefined when it pins none. */
 function pinnedText(path: TriggerNode, literal: TriggerNode): { field: string; text: string } | undefined {
   if (path.kind !== "path" || literal.kind !== "literal" || typeof literal.value !== "string") return undefined;
   return { field: fieldKey(path.segments), text: literal.value };
@@ -55,7 +60,7 @@ function fieldKey(segments: readonly string[]): string {
   return JSON.stringify(segments);
 }
 
-/** The texts that both conditions of an `and` allow: for a field both pin, the values in both. */
+/** Returns the texts that both conditions of an `and` allow: for a field that both pin, the values in both. */
 function bothRequired(left: RequiredTexts, right: RequiredTexts): RequiredTexts {
   const result = new Map(left);
   for (const [field, values] of right) {
@@ -65,7 +70,7 @@ function bothRequired(left: RequiredTexts, right: RequiredTexts): RequiredTexts 
   return result;
 }
 
-/** The texts that either condition of an `or` allows: only fields that both pin stay pinned. */
+/** Returns the texts that either condition of an `or` allows: only the fields that both pin stay pinned. */
 function eitherRequired(left: RequiredTexts, right: RequiredTexts): RequiredTexts {
   const result: RequiredTexts = new Map();
   for (const [field, values] of left) {

@@ -17,7 +17,7 @@ export interface EmulatorFaults {
   rejectEntry?: (entry: Record<string, unknown>) => boolean;
   /**
    * Entries for which the whole request gets a 500 every time, as entries that crash the server would.
-   * `person` holds the request's top-level fields. GET /auth still succeeds, because Koala is up.
+   * `person` contains the request's top-level fields. GET /auth still succeeds, because Koala is up.
    */
   serverErrorEntry?: (entry: Record<string, unknown>, person: AcceptedEntry["person"]) => boolean;
   /** Puts the request path, which contains the key, in every error body, as some servers do. */

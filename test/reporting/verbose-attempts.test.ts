@@ -2,8 +2,8 @@ import { describe, expect, test } from "vitest";
 import { formatDeadLetterLog, formatRetryLog } from "../../src/reporting/verbose-log.js";
 
 // Every attempt counts toward --max-attempts, but a request that runs out of attempts during an
-// outage is held, and is dead-lettered only at a failure after Koala responds again. Its lines say
-// so, because its count of attempts is then above the limit.
+// outage is held, and is dead-lettered only at a failure after Koala responds again. Its log lines
+// state this, because its count of attempts is then above the limit.
 
 const deadLetter = {
   entry: { origin: { input: "a.jsonl", line: 7 }, mappingName: "Track Event", messageId: "m-7" },

@@ -141,12 +141,12 @@ export function warnMissingFilterFields(fields: readonly { label: string; name: 
 
 /** Returns the names of the options among `--filter`, `--since` and `--until` that were given. */
 function givenFilterOptions(raw: RawInspectOptions): string[] {
-  const given: Array<[string, string | undefined]> = [
+  const options: Array<[string, string | undefined]> = [
     ["--filter", raw.filter],
     ["--since", raw.since],
     ["--until", raw.until],
   ];
-  return given.filter(([, value]) => value !== undefined).map(([option]) => option);
+  return options.filter(([, value]) => value !== undefined).map(([option]) => option);
 }
 
 /** The outcome, in the words of inspect's warning, of an event whose rounded numeric messageId repeats an earlier one. */

@@ -75,7 +75,10 @@ export async function* readCsvRecords(source: Readable, options: CsvOptions): As
 
 function createRowReader(headerCells: readonly string[], headerLine: number, options: CsvOptions): RowReader | UnknownTable {
   const header = cleanHeader(headerCells);
-  const tableSource = options.table === undefined ? undefined : options.tableFromFileName === true ? "file-name" : "given";
+  let tableSource: "given" | "file-name" | undefined;
+  if (options.table !== undefined) {
+    tableSource = options.tableFromFileName === true ? "file-name" : "given";
+  }
   const shape = detectCsvShape(header, tableSource);
   const converter = createRowConverter(shape, header, {
     table: options.table,
